@@ -1,0 +1,12 @@
+"""Root conftest: doctests run on NumPy; the CuPy backend module imports only with a GPU."""
+
+import numpy
+import pytest
+
+collect_ignore = ["xpnet/backends/cupy_backend.py", "benchmarks"]
+
+
+@pytest.fixture(autouse=True)
+def _doctest_namespace(doctest_namespace):
+    doctest_namespace["xp"] = numpy
+    doctest_namespace["np"] = numpy

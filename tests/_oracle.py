@@ -1,0 +1,142 @@
+"""The test oracle: PyTorch autograd in float64, and finite differences.
+
+``check_against_torch`` is the one comparison helper: tests do not hand-roll comparisons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+# Tolerances per dtype, one table. float16 is judged in ulps of the correctly rounded result.
+RTOL = {np.float64: 1e-10, np.float32: 1e-4, np.float16: None}
+FLOAT16_ULPS = 2
+
+
+def random_input(shape, seed=0, dtype=np.float64, low=-1.0, high=1.0):
+    """A NumPy array of uniform values, reproducible from ``seed``."""
+    return np.random.default_rng(seed).uniform(low, high, size=shape).astype(dtype)
+
+
+def assert_close(actual, expected, dtype, what="output"):
+    """Compare a NumPy result with a float64 reference at the tolerance of ``dtype``.
+
+    float64/float32: ``|a - e| <= rtol * max(1, |e|)`` elementwise. float16:
+    ``|a - round16(e)| <= 2 ulp(round16(e))``. NaNs must match NaNs, infs must match exactly.
+    """
+    actual = np.asarray(actual)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    a = actual.astype(np.float64)
+    dtype = np.dtype(dtype).type
+    if dtype is np.float16:
+        rounded = expected.astype(np.float16)
+        bound = FLOAT16_ULPS * np.spacing(np.abs(rounded)).astype(np.float64)
+        e = rounded.astype(np.float64)
+    else:
+        e = expected
+        bound = RTOL[dtype] * np.maximum(1.0, np.abs(e))
+    nan_mismatch = np.isnan(a) != np.isnan(e)
+    assert not nan_mismatch.any(), f"{what}: NaN mismatch at {np.argwhere(nan_mismatch)[:5]}"
+    finite = np.isfinite(e) & np.isfinite(a)
+    inf_ok = np.array_equal(a[np.isinf(e) | np.isinf(a)], e[np.isinf(e) | np.isinf(a)])
+    assert inf_ok, f"{what}: inf mismatch"
+    error = np.where(finite, np.abs(a - e), 0.0)
+    excess = np.where(finite, error - bound, 0.0)
+    if excess.size and excess.max() > 0:
+        where = np.unravel_index(np.argmax(excess), excess.shape)
+        raise AssertionError(
+            f"{what} ({np.dtype(dtype).name}): max |diff| {error.max():.3g} at {where}: "
+            f"got {a[where]!r}, expected {e[where]!r} (bound {bound[where]:.3g})"
+        )
+
+
+def check_against_torch(forward, backward, torch_forward, inputs, backend, dtype=np.float64,
+                        seed=1, grad_output=None):
+    """Run xpnet and PyTorch on the same inputs; compare the output and every gradient.
+
+    Args:
+        forward: ``forward(*arrays) -> array``, the xpnet kernel on backend arrays.
+        backward: ``backward(grad_output, *arrays) -> tuple`` of gradients (or ``None`` to
+            compare the forward only). A ``None`` gradient is compared with "no gradient".
+        torch_forward: the same computation on float64 torch tensors.
+        inputs: NumPy arrays (``None`` allowed); cast to ``dtype`` and moved to ``backend``.
+            Torch sees the same ``dtype``-rounded values, in float64, with ``requires_grad``.
+        backend: the backend module under test.
+        dtype: the dtype xpnet computes in.
+        grad_output: the upstream gradient (NumPy); default: random, same shape as output.
+
+    Returns:
+        ``(output, grads)`` of xpnet as NumPy arrays, for extra checks.
+    """
+    rounded = [None if x is None else np.asarray(x).astype(dtype) for x in inputs]
+    device = [None if x is None else backend.asarray(x) for x in rounded]
+    output = forward(*device)
+    assert type(output) is backend.ndarray, f"output is {type(output)}, not {backend.ndarray}"
+    assert output.dtype == dtype, f"output dtype {output.dtype} != {np.dtype(dtype)}"
+
+    tensors = [
+        None if x is None else torch.tensor(x.astype(np.float64), requires_grad=True)
+        for x in rounded
+    ]
+    expected = torch_forward(*tensors)
+    assert_close(backend.to_host(output), expected.detach().numpy(), dtype, "output")
+    if backward is None:
+        return backend.to_host(output), ()
+
+    if grad_output is None:
+        grad_output = random_input(tuple(expected.shape), seed=seed)
+    grad_output = np.asarray(grad_output).astype(dtype)
+    grads = backward(backend.asarray(grad_output), *device)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    differentiable = [t for t in tensors if t is not None]
+    expected_grads = torch.autograd.grad(
+        expected, differentiable, torch.tensor(grad_output.astype(np.float64)),
+        allow_unused=True,
+    )
+    host_grads = []
+    for index, (grad, expected_grad) in enumerate(zip(grads, expected_grads, strict=True)):
+        if grad is None:
+            assert expected_grad is None or not expected_grad.any(), f"grad {index} missing"
+            host_grads.append(None)
+            continue
+        assert type(grad) is backend.ndarray, f"grad {index} is {type(grad)}"
+        assert grad.dtype == dtype, f"grad {index} dtype {grad.dtype} != {np.dtype(dtype)}"
+        host = backend.to_host(grad)
+        reference = np.zeros(host.shape) if expected_grad is None else expected_grad.numpy()
+        assert_close(host, reference, dtype, f"grad {index}")
+        host_grads.append(host)
+    return backend.to_host(output), tuple(host_grads)
+
+
+def check_finite_differences(forward, backward, inputs, backend, eps=1e-6, rtol=1e-5, seed=2,
+                             wrt=None):
+    """Central differences of ``sum(forward(*inputs) * grad_output)`` against ``backward``.
+
+    float64 only. ``wrt`` lists the input positions to check (default: every non-None one).
+    Each input is perturbed element by element, so keep the inputs small.
+    """
+    inputs = [None if x is None else np.asarray(x, dtype=np.float64) for x in inputs]
+
+    def run(arrays):
+        return backend.to_host(forward(*[None if a is None else backend.asarray(a)
+                                         for a in arrays]))
+
+    output = run(inputs)
+    grad_output = random_input(output.shape, seed=seed)
+    grads = backward(backend.asarray(grad_output),
+                     *[None if a is None else backend.asarray(a) for a in inputs])
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    positions = wrt if wrt is not None else [i for i, x in enumerate(inputs) if x is not None]
+    for position in positions:
+        grad = backend.to_host(grads[position])
+        numeric = np.zeros_like(inputs[position])
+        for index in np.ndindex(inputs[position].shape):
+            plus = [a if a is None else a.copy() for a in inputs]
+            minus = [a if a is None else a.copy() for a in inputs]
+            plus[position][index] += eps
+            minus[position][index] -= eps
+            numeric[index] = ((run(plus) - run(minus)) * grad_output).sum() / (2 * eps)
+        scale = max(1.0, np.abs(numeric).max())
+        error = np.abs(grad - numeric).max() if numeric.size else 0.0
+        assert error <= rtol * scale, f"input {position}: finite differences off by {error:.3g}"

@@ -1,0 +1,54 @@
+"""xpnet: neural-network kernels written once against an array namespace.
+
+The same code runs on NumPy (CPU) and CuPy (CUDA GPU); pick one with ``XPNET_BACKEND`` or
+:func:`use_backend`.
+"""
+
+from __future__ import annotations
+
+from . import functional
+from .backends import (
+    available_backends,
+    backend_of,
+    get_backend,
+    memory_budget,
+    set_backend,
+    set_memory_budget,
+    to_backend,
+    use_backend,
+)
+
+__version__ = "0.1.0"
+
+
+def asarray(obj, dtype=None):
+    """``obj`` (host data or an array of any backend) as an array of the current backend.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.asarray([1.0, 2.0], dtype="float32").dtype
+        dtype('float32')
+    """
+    array = to_backend(obj)
+    return array if dtype is None else array.astype(dtype, copy=False)
+
+
+def to_numpy(x):
+    """A NumPy copy of array ``x`` from any backend (an explicit device-to-host copy)."""
+    return backend_of(x).to_host(x)
+
+
+__all__ = [
+    "__version__",
+    "asarray",
+    "available_backends",
+    "backend_of",
+    "functional",
+    "get_backend",
+    "memory_budget",
+    "set_backend",
+    "set_memory_budget",
+    "to_backend",
+    "to_numpy",
+    "use_backend",
+]

@@ -1,0 +1,60 @@
+"""The backend interface: everything that differs between NumPy, CuPy and strict.
+
+A backend is a module (one file in this folder) that defines the names below. Kernels get
+one with :func:`xpnet.backends.backend_of` and never ask which one they hold.
+
+=================  ==========================================================================
+name               what it is
+=================  ==========================================================================
+``name``           the registry key: ``"numpy"``, ``"strict"``, ``"cupy"``
+``xp``             the array namespace (NumPy-compatible functions and dtypes)
+``ndarray``        the array type this backend owns (used to dispatch on inputs)
+``as_strided``     ``as_strided(x, shape, strides)``: a read-only strided view of ``x``
+``scatter_add``    ``scatter_add(target, indices, values)``: unbuffered ``target[indices] +=
+                   values``. GPU: atomic, so float results are not bit-reproducible; kernels
+                   use slice-adds instead and keep this for integer counts.
+``asarray``        ``asarray(obj, dtype=None)``: host data (NumPy, lists) onto the device
+``to_host``        ``to_host(x)``: a NumPy array copy of a backend array (an explicit sync)
+``synchronize``    ``synchronize()``: wait for queued device work (timers must call it)
+``default_rng``    ``default_rng(seed)``: a generator whose ``random``, ``standard_normal``,
+                   ``permutation`` return backend arrays
+``device_name``    ``device_name()``: a human-readable device, e.g. ``"cpu"``, ``"NVIDIA H100"``
+``free_memory``    ``free_memory()``: bytes the backend can still allocate, roughly
+=================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+REQUIRED_NAMES = (
+    "name",
+    "xp",
+    "ndarray",
+    "as_strided",
+    "scatter_add",
+    "asarray",
+    "to_host",
+    "synchronize",
+    "default_rng",
+    "device_name",
+    "free_memory",
+)
+
+
+def host_free_memory() -> int:
+    """Bytes of host memory available now (``MemAvailable``), for CPU backends."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import os
+
+    # not Linux: the physical size is the best cheap guess
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def missing_names(module) -> list[str]:
+    """The interface names a backend module lacks (the test suite checks this is empty)."""
+    return [name for name in REQUIRED_NAMES if not hasattr(module, name)]

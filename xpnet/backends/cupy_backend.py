@@ -1,0 +1,62 @@
+"""CuPy on a CUDA GPU.
+
+Importing this module fails with an ImportError that names the cause and the fix when CuPy is
+missing or sees no GPU; xpnet never falls back to NumPy silently.
+"""
+
+from __future__ import annotations
+
+try:
+    import cupy
+    import cupyx
+
+    cupy.cuda.runtime.getDeviceCount()  # raises without a driver or a visible device
+except Exception as error:  # ImportError, CUDARuntimeError, ...
+    msg = (
+        f"cupy backend is not available: {type(error).__name__}: {error}. "
+        'Install CuPy for your CUDA version: pip install "xpnet[cuda13]" (CUDA 13) or '
+        '"xpnet[cuda12]" (CUDA 12), on a machine with an NVIDIA GPU and driver'
+    )
+    raise ImportError(msg) from error
+
+name = "cupy"
+xp = cupy
+ndarray = cupy.ndarray
+
+
+def as_strided(x, shape, strides):
+    # GPU: CuPy views cannot be made read-only; kernels never write through windows
+    return cupy.lib.stride_tricks.as_strided(x, shape, strides)
+
+
+def scatter_add(target, indices, values):
+    # GPU: atomic adds, so float sums are not bit-reproducible across runs
+    cupyx.scatter_add(target, indices, values)
+
+
+def asarray(obj, dtype=None):
+    return cupy.asarray(obj, dtype=dtype)
+
+
+def to_host(x):
+    return cupy.asnumpy(x)
+
+
+def synchronize():
+    # kernels run asynchronously: timers must wait for them
+    cupy.cuda.Device().synchronize()
+
+
+def default_rng(seed=None):
+    return cupy.random.default_rng(seed)
+
+
+def device_name():
+    props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+    return props["name"].decode()
+
+
+def free_memory():
+    free, _total = cupy.cuda.runtime.memGetInfo()
+    # blocks CuPy's pool holds but does not use are free to us too
+    return free + cupy.get_default_memory_pool().free_bytes()

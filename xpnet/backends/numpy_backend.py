@@ -1,0 +1,40 @@
+"""NumPy on the CPU: the default backend."""
+
+from __future__ import annotations
+
+import platform
+
+import numpy
+
+from ._base import host_free_memory
+
+name = "numpy"
+xp = numpy
+ndarray = numpy.ndarray
+asarray = numpy.asarray
+free_memory = host_free_memory
+
+
+def as_strided(x, shape, strides):
+    # read-only: writing through overlapping windows would silently double-count
+    return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+
+
+def scatter_add(target, indices, values):
+    numpy.add.at(target, indices, values)
+
+
+def to_host(x):
+    return numpy.array(x, copy=True)
+
+
+def synchronize():
+    """NumPy runs eagerly: nothing to wait for."""
+
+
+def default_rng(seed=None):
+    return numpy.random.default_rng(seed)
+
+
+def device_name():
+    return f"cpu ({platform.processor() or platform.machine()})"

@@ -1,0 +1,1 @@
+"""Placeholder: the strict backend is being written (see issue 3)."""

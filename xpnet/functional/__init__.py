@@ -1,0 +1,33 @@
+"""Kernels with ``torch.nn.functional``'s signatures, and their backward functions.
+
+Every ``<name>(...)`` has a ``<name>_backward(grad_output, <the forward's arguments>)`` that
+returns the gradients of the forward's array inputs, in order (``None`` for an input that is
+``None``). Kernels dispatch on the arrays they receive: NumPy, strict or CuPy.
+"""
+
+from __future__ import annotations
+
+from .activation import *  # noqa: F403
+from .activation import __all__ as _activation_all
+from .conv import *  # noqa: F403
+from .conv import __all__ as _conv_all
+from .dropout import *  # noqa: F403
+from .dropout import __all__ as _dropout_all
+from .linear import *  # noqa: F403
+from .linear import __all__ as _linear_all
+from .loss import *  # noqa: F403
+from .loss import __all__ as _loss_all
+from .normalization import *  # noqa: F403
+from .normalization import __all__ as _normalization_all
+from .pooling import *  # noqa: F403
+from .pooling import __all__ as _pooling_all
+
+__all__ = [
+    *_activation_all,
+    *_conv_all,
+    *_dropout_all,
+    *_linear_all,
+    *_loss_all,
+    *_normalization_all,
+    *_pooling_all,
+]

@@ -1,0 +1,82 @@
+"""Argument checks and small helpers shared by every kernel family.
+
+Public entries validate once, here; the inner kernels trust their arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+from ..backends import backend_of, host_sync_forbidden
+
+
+def kernel(function):
+    """Mark a public kernel: inside it, implicit device-to-host syncs are errors on strict."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with host_sync_forbidden():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def array_backend(where: str, **arrays):
+    """The backend of the named arrays (``None`` skipped); they must be float of one dtype.
+
+    Raises:
+        TypeError: a non-array, mixed backends, a non-float dtype, or mixed dtypes.
+    """
+    backend = backend_of(*arrays.values(), names=tuple(arrays), where=where)
+    first = None
+    for name, array in arrays.items():
+        if array is None:
+            continue
+        if array.dtype.kind != "f":
+            msg = f"{where}: {name} must be a floating-point array, got dtype {array.dtype}"
+            raise TypeError(msg)
+        if first is None:
+            first = (name, array.dtype)
+        elif array.dtype != first[1]:
+            msg = (
+                f"{where}: {name} must have the dtype of {first[0]} ({first[1]}), "
+                f"got {array.dtype}"
+            )
+            raise TypeError(msg)
+    return backend
+
+
+def compute_dtype(xp, dtype):
+    """The dtype to accumulate in: float16 computes in float32 and rounds once at the end."""
+    return xp.float32 if dtype == xp.float16 else dtype
+
+
+def check_ndim(where: str, name: str, array, allowed: tuple[int, ...], layout: str) -> None:
+    """Raise ValueError unless ``array.ndim`` is in ``allowed``; ``layout`` names the axes."""
+    if array.ndim not in allowed:
+        expected = " or ".join(str(n) for n in allowed)
+        msg = f"{where}: {name} must have {expected} dimensions {layout}, got shape {array.shape}"
+        raise ValueError(msg)
+
+
+def to_tuple(where: str, name: str, value, n: int = 2, minimum: int | None = 1) -> tuple:
+    """``value`` as an ``n``-tuple of ints (an int is repeated), each at least ``minimum``.
+
+    Example:
+        >>> to_tuple("max_pool2d", "kernel_size", 3)
+        (3, 3)
+    """
+    items = (value,) * n if isinstance(value, numbers.Integral) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = ()
+    if len(items) != n or not all(isinstance(v, numbers.Integral) for v in items):
+        msg = f"{where}: {name} must be an int or a tuple of {n} ints, got {value!r}"
+        raise TypeError(msg)
+    items = tuple(int(v) for v in items)
+    if minimum is not None and any(v < minimum for v in items):
+        msg = f"{where}: {name} must be at least {minimum}, got {value!r}"
+        raise ValueError(msg)
+    return items
