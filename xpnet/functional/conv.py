@@ -1,3 +1,201 @@
-"""(being written)"""
+"""2-D convolution (cross-correlation, as PyTorch) and its backward, via im2col + matmul.
 
-__all__: list[str] = []
+Shape symbols: ``N`` batch, ``C`` in-channels, ``C_out`` out-channels, ``G`` groups,
+``K = C / G * kH * kW`` the length of one window row, ``H_out W_out`` the output size.
+The window copy ``col`` is laid out (C, kH, kW, N, H_out, W_out): its innermost axes are the
+output positions, contiguous in the input when the stride is 1, which makes the copy fast, and
+one matmul per group covers the whole batch.
+"""
+
+from __future__ import annotations
+
+from ._utils import array_backend, check_ndim, compute_dtype, kernel, to_tuple
+from ._windows import (
+    batch_chunks,
+    crop2d,
+    kernel_offsets,
+    offset_slices,
+    pad2d,
+    sliding_windows,
+    window_geometry,
+)
+
+__all__ = ["conv2d", "conv2d_backward"]
+
+_WHERE = "conv2d"
+
+
+def _padding_sides(padding, kernel, stride, dilation):
+    """(pad_before, pad_after) for an int, a pair, ``'valid'`` or ``'same'``."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding != "same":
+            msg = f"{_WHERE}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
+            raise ValueError(msg)
+        if stride != (1, 1):
+            msg = f"{_WHERE}: padding='same' needs stride=1, got stride={stride}"
+            raise ValueError(msg)
+        # PyTorch puts the odd extra row and column at the bottom and right
+        total = tuple(d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
+        return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
+    pad = to_tuple(_WHERE, "padding", padding, minimum=0)
+    return pad, pad
+
+
+def _prepare(input, weight, bias, stride, padding, dilation, groups):
+    """Validate once; return (backend, batched input, geometry, unbatched flag)."""
+    backend = array_backend(_WHERE, input=input, weight=weight, bias=bias)
+    check_ndim(_WHERE, "input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    check_ndim(_WHERE, "weight", weight, (4,), "(C_out, C / groups, kH, kW)")
+    unbatched = input.ndim == 3
+    x = input[None] if unbatched else input
+    C, C_out = x.shape[1], weight.shape[0]
+    if not isinstance(groups, int) or groups < 1 or C % groups or C_out % groups:
+        msg = (
+            f"{_WHERE}: groups must be a positive int dividing both the input channels ({C}) "
+            f"and the output channels ({C_out}), got groups={groups!r}"
+        )
+        raise ValueError(msg)
+    if weight.shape[1] * groups != C:
+        msg = (
+            f"{_WHERE}: input has {C} channels but weight expects groups * C/groups = "
+            f"{groups} * {weight.shape[1]} = {groups * weight.shape[1]} channels"
+        )
+        raise ValueError(msg)
+    if bias is not None and bias.shape != (C_out,):
+        msg = f"{_WHERE}: bias must have shape ({C_out},) (C_out,), got {bias.shape}"
+        raise ValueError(msg)
+    kernel_size = tuple(weight.shape[2:])
+    stride = to_tuple(_WHERE, "stride", stride)
+    dilation = to_tuple(_WHERE, "dilation", dilation)
+    before, after = _padding_sides(padding, kernel_size, stride, dilation)
+    geometry = window_geometry(_WHERE, x.shape[2:], kernel_size, stride, dilation, before, after)
+    return backend, x, geometry, unbatched
+
+
+def _im2col(backend, x, geometry, dtype):
+    """The windows of ``x`` (N, C, H, W) copied to (C * kH * kW, N * H_out * W_out)."""
+    xp = backend.xp
+    windows = sliding_windows(backend, pad2d(xp, x, geometry), geometry)  # (N,C,Ho,Wo,kH,kW)
+    N, C, H_out, W_out, kH, kW = windows.shape
+    col = xp.empty((C, kH, kW, N, H_out, W_out), dtype=dtype)
+    col[...] = windows.transpose(1, 4, 5, 0, 2, 3)
+    return col.reshape(C * kH * kW, N * H_out * W_out)
+
+
+def _col_bytes(x, geometry, dtype, copies):
+    C, (H_out, W_out), (kH, kW) = x.shape[1], geometry.output, geometry.kernel
+    return copies * C * kH * kW * H_out * W_out * dtype.itemsize
+
+
+@kernel
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    r"""2-D cross-correlation of ``input`` with ``weight``, as ``torch.nn.functional.conv2d``.
+
+    Args:
+        input: array of shape (N, C, H, W) or (C, H, W).
+        weight: filters of shape (C_out, C / groups, kH, kW).
+        bias: optional array of shape (C_out,). Default: ``None``.
+        stride: step between windows, int or pair. Default: 1.
+        padding: zeros on each side, int, pair, ``'valid'`` (none) or ``'same'`` (output
+            size = input size, stride 1 only; an odd total puts the extra row/column at the
+            bottom/right). Default: 0.
+        dilation: spacing between kernel elements, int or pair. Default: 1.
+        groups: split the channels into this many independent groups. Default: 1.
+
+    Shape:
+        - Output: (N, C_out, H_out, W_out), where
+          H_out = floor((H + 2 * padding[0] - dilation[0] * (kH - 1) - 1) / stride[0]) + 1.
+
+    Returns:
+        Array of the dtype and backend of ``input``; float16 accumulates in float32.
+
+    Raises:
+        TypeError: non-float arrays, mixed dtypes or backends.
+        ValueError: wrong ndim, channel/group mismatch, bad stride/padding/dilation, a kernel
+            larger than the padded input.
+        MemoryError: if one sample's window copy exceeds :func:`xpnet.memory_budget`.
+
+    Example:
+        >>> x = xp.arange(16.0).reshape(1, 1, 4, 4)
+        >>> conv2d(x, xp.ones((1, 1, 2, 2)), stride=2)[0, 0]
+        array([[10., 18.],
+               [42., 50.]])
+    """
+    backend, x, geometry, unbatched = _prepare(
+        input, weight, bias, stride, padding, dilation, groups
+    )
+    xp, dtype = backend.xp, compute_dtype(backend.xp, input.dtype)
+    N, C_out, (H_out, W_out) = x.shape[0], weight.shape[0], geometry.output
+    filters = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)  # (G,Og,K)
+    output = xp.empty((N, C_out, H_out, W_out), dtype=dtype)
+    for chunk in batch_chunks(backend, _WHERE, N, _col_bytes(x, geometry, xp.dtype(dtype), 1)):
+        col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
+        result = xp.matmul(filters, col.reshape(groups, filters.shape[2], -1))  # (G,Og,n*HW)
+        output[chunk] = result.reshape(C_out, -1, H_out, W_out).transpose(1, 0, 2, 3)
+    if bias is not None:
+        output += bias.astype(dtype, copy=False)[:, None, None]
+    output = output.astype(input.dtype, copy=False)
+    return output[0] if unbatched else output
+
+
+def _col2im(xp, col, geometry, size, dtype):
+    """Sum ``col`` (C, kH, kW, N, H_out, W_out) back onto the input: (N, C, H, W)."""
+    C, _, _, N, _, _ = col.shape
+    (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
+    padded = xp.zeros((C, N, top + size[0] + bottom, left + size[1] + right), dtype=dtype)
+    for i, j in kernel_offsets(geometry):
+        rows, columns = offset_slices(geometry, i, j)
+        padded[:, :, rows, columns] += col[:, i, j]
+    return crop2d(padded, geometry, size).transpose(1, 0, 2, 3)
+
+
+@kernel
+def conv2d_backward(
+    grad_output, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
+):
+    r"""Gradients of :func:`conv2d` with respect to ``input``, ``weight`` and ``bias``.
+
+    ``grad_weight = grad_output @ col^T`` and ``grad_input = col2im(weight^T @ grad_output)``
+    per group, where ``col`` is the window copy of the forward; ``grad_bias`` sums
+    ``grad_output`` over (N, H_out, W_out). The window copy is recomputed, in batch chunks.
+
+    Returns:
+        ``(grad_input, grad_weight, grad_bias)``; ``grad_bias`` is ``None`` when ``bias`` is.
+
+    Example:
+        >>> x, w = xp.ones((1, 1, 3, 3)), xp.ones((1, 1, 2, 2))
+        >>> grad_input, grad_weight, grad_bias = conv2d_backward(xp.ones((1, 1, 2, 2)), x, w)
+        >>> grad_input[0, 0]
+        array([[1., 2., 1.],
+               [2., 4., 2.],
+               [1., 2., 1.]])
+    """
+    backend, x, geometry, unbatched = _prepare(
+        input, weight, bias, stride, padding, dilation, groups
+    )
+    xp, dtype = backend.xp, compute_dtype(backend.xp, input.dtype)
+    grad = grad_output[None] if unbatched else grad_output
+    N, C, C_out = x.shape[0], x.shape[1], weight.shape[0]
+    (kH, kW), (H_out, W_out) = geometry.kernel, geometry.output
+    filters = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)  # (G,Og,K)
+    grad_weight = xp.zeros(filters.shape, dtype=dtype)
+    grad_input = xp.empty(x.shape, dtype=dtype)
+    per_sample = _col_bytes(x, geometry, xp.dtype(dtype), 2)
+    for chunk in batch_chunks(backend, f"{_WHERE}_backward", N, per_sample):
+        col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
+        col = col.reshape(groups, filters.shape[2], -1)  # (G, K, n * H_out * W_out)
+        # (C_out, n, H_out, W_out) -> (G, Og, n * H_out * W_out)
+        grad_chunk = grad[chunk].astype(dtype, copy=False).transpose(1, 0, 2, 3)
+        grad_chunk = grad_chunk.reshape(groups, C_out // groups, -1)
+        grad_weight += xp.matmul(grad_chunk, col.transpose(0, 2, 1))
+        grad_col = xp.matmul(filters.transpose(0, 2, 1), grad_chunk)  # (G, K, n*H_out*W_out)
+        grad_col = grad_col.reshape(C, kH, kW, -1, H_out, W_out)
+        grad_input[chunk] = _col2im(xp, grad_col, geometry, x.shape[2:], dtype)
+    grad_bias = None
+    if bias is not None:
+        grad_bias = grad.astype(dtype, copy=False).sum(axis=(0, 2, 3)).astype(bias.dtype)
+    grad_input = grad_input.astype(input.dtype, copy=False)
+    grad_weight = grad_weight.reshape(weight.shape).astype(weight.dtype, copy=False)
+    return (grad_input[0] if unbatched else grad_input), grad_weight, grad_bias
