@@ -1,3 +1,483 @@
-"""(being written)"""
+"""2-D max and average pooling, fixed-window and adaptive, and their backward functions.
 
-__all__: list[str] = []
+Fixed windows loop over the ``kH * kW`` kernel offsets of the shared window view and combine
+strided slices elementwise (much faster than reducing tiny strided window axes); backward
+passes slice-add into a padded gradient offset by offset, which is deterministic everywhere.
+Max pooling keeps a running (value, flat index) pair with PyTorch's rule: a later element
+wins if it is strictly larger or NaN, so ties go to the first maximum and NaN wins.
+Adaptive average pooling is two matmuls with (H_out, H) and (W_out, W) averaging matrices.
+"""
+
+from __future__ import annotations
+
+from ._utils import array_backend, check_ndim, compute_dtype, kernel, to_tuple
+from ._windows import (
+    check_padding_at_most_half,
+    crop2d,
+    kernel_offsets,
+    offset_slices,
+    pad2d,
+    sliding_windows,
+    window_geometry,
+)
+
+__all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool2d_backward",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool2d_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+]
+
+
+def _batched(where, input):
+    """(backend, input as (N, C, H, W), whether it was unbatched)."""
+    backend = array_backend(where, input=input)
+    check_ndim(where, "input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    return backend, (input[None] if input.ndim == 3 else input), input.ndim == 3
+
+
+def _pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode):
+    kernel_size = to_tuple(where, "kernel_size", kernel_size)
+    stride = kernel_size if stride is None or stride == [] else to_tuple(where, "stride", stride)
+    padding = to_tuple(where, "padding", padding, minimum=0)
+    dilation = to_tuple(where, "dilation", dilation)
+    check_padding_at_most_half(where, padding, kernel_size)
+    return window_geometry(
+        where, x.shape[2:], kernel_size, stride, dilation, padding, ceil_mode=ceil_mode
+    )
+
+
+def _running_argmax(xp, candidates, first_index):
+    """Max and flat index over ``(values, flat_index)`` pairs, PyTorch's tie and NaN rule."""
+    best, index = None, first_index
+    for values, flat in candidates:
+        if best is None:
+            best = xp.full(values.shape, -xp.inf, dtype=values.dtype)
+        # strictly larger: ties keep the first maximum; NaN always takes over, as in PyTorch
+        update = (values > best) | xp.isnan(values)
+        best = xp.where(update, values, best)
+        index = xp.where(update, flat, index)
+    return best, index
+
+
+def _window_starts(xp, geometry, axis):
+    """First input row (axis 0) or column (axis 1) of each window, and of its valid part."""
+    stride, dilation = geometry.stride[axis], geometry.dilation[axis]
+    start = xp.arange(geometry.output[axis]) * stride - geometry.pad_before[axis]
+    skipped = xp.maximum(-start + dilation - 1, 0) // dilation  # offsets in the top padding
+    return start, start + skipped * dilation
+
+
+def _window_bases(xp, geometry, W):
+    """Flat index of kernel offset (0, 0) and of the first non-padding element, per window."""
+    row, first_row = _window_starts(xp, geometry, 0)
+    column, first_column = _window_starts(xp, geometry, 1)
+    base = row[:, None] * W + column[None, :]  # (H_out, W_out)
+    return base, first_row[:, None] * W + first_column[None, :]
+
+
+def _max_pool_argmax(backend, x, geometry):
+    """Max and flat input-plane index of every window of ``x`` (N, C, H, W)."""
+    xp, W, (dH, dW) = backend.xp, x.shape[3], geometry.dilation
+    windows = sliding_windows(backend, pad2d(xp, x, geometry, -xp.inf), geometry)
+    base, first = _window_bases(xp, geometry, W)
+    candidates = (
+        (windows[..., i, j], base + (i * dH * W + j * dW)) for i, j in kernel_offsets(geometry)
+    )
+    return _running_argmax(xp, candidates, first)
+
+
+@kernel
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    r"""Maximum of each kH x kW window of every channel, as ``torch.nn.functional.max_pool2d``.
+
+    Args:
+        input: array of shape (N, C, H, W) or (C, H, W).
+        kernel_size: window size, int or pair (kH, kW).
+        stride: step between windows, int or pair. Default: ``kernel_size``.
+        padding: implicit -inf on each side, int or pair, at most kernel_size // 2. Default: 0.
+        dilation: spacing between window elements, int or pair. Default: 1.
+        ceil_mode: round the output size up; a window starting in the right padding is
+            dropped. Default: ``False``.
+        return_indices: also return the flat index (into each H x W plane) of each maximum.
+            Default: ``False``.
+
+    Shape:
+        - Output: (N, C, H_out, W_out), H_out = floor((H + 2 * padding[0] - dilation[0] *
+          (kH - 1) - 1) / stride[0]) + 1 (``ceil`` in ceil_mode).
+
+    Returns:
+        The pooled array (dtype of ``input``), and with ``return_indices`` an int64 index array.
+        Ties go to the first maximum in row-major order; a NaN wins its window.
+
+    Raises:
+        TypeError: a non-float input. ValueError: wrong ndim, non-positive sizes, padding over
+        half the window, a window larger than the padded input.
+
+    Example:
+        >>> x = xp.asarray([[[[1.0, 3.0, 2.0, 0.0], [4.0, 3.0, 2.0, 5.0]]]])
+        >>> output, indices = max_pool2d(x, 2, return_indices=True)
+        >>> output[0, 0], indices[0, 0]
+        (array([[4., 5.]]), array([[4, 7]]))
+    """
+    where = "max_pool2d"
+    backend, x, unbatched = _batched(where, input)
+    geometry = _pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
+    xp = backend.xp
+    if return_indices:
+        output, indices = _max_pool_argmax(backend, x, geometry)
+        indices = xp.broadcast_to(indices, output.shape).astype(xp.int64)
+        return (output[0], indices[0]) if unbatched else (output, indices)
+    windows = sliding_windows(backend, pad2d(xp, x, geometry, -xp.inf), geometry)
+    output = windows[..., 0, 0].copy()
+    for i, j in kernel_offsets(geometry)[1:]:
+        xp.maximum(output, windows[..., i, j], out=output)  # propagates NaN, as the index path
+    return output[0] if unbatched else output
+
+
+def _add_offsets(xp, geometry, size, shape, contributions, dtype):
+    """Sum per-offset gradients (N, C, H_out, W_out) onto the input: (N, C, H, W).
+
+    Slice-adds, one offset at a time: deterministic, unlike a scatter-add.
+    """
+    (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
+    padded = xp.zeros((*shape, top + size[0] + bottom, left + size[1] + right), dtype=dtype)
+    for (i, j), contribution in zip(kernel_offsets(geometry), contributions, strict=True):
+        rows, columns = offset_slices(geometry, i, j)
+        padded[..., rows, columns] += contribution
+    return crop2d(padded, geometry, size)
+
+
+@kernel
+def max_pool2d_backward(
+    grad_output,
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+    *,
+    indices=None,
+):
+    r"""Gradient of :func:`max_pool2d` with respect to ``input``.
+
+    Each window's gradient goes to its maximum (the first one on ties). ``indices``, the
+    forward's ``return_indices`` output, skips finding the maxima again.
+
+    Example:
+        >>> x = xp.asarray([[[[1.0, 3.0], [3.0, 0.0]]]])
+        >>> max_pool2d_backward(xp.ones((1, 1, 1, 1)), x, 2)[0, 0]
+        array([[0., 1.],
+               [0., 0.]])
+    """
+    where = "max_pool2d_backward"
+    backend, x, unbatched = _batched(where, input)
+    geometry = _pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
+    xp, (H, W), (dH, dW) = backend.xp, x.shape[2:], geometry.dilation
+    if indices is None:
+        _, indices = _max_pool_argmax(backend, x, geometry)
+    elif unbatched:
+        indices = indices[None]
+    base, _ = _window_bases(xp, geometry, W)
+    grad = grad_output[None] if unbatched else grad_output
+    zero = xp.zeros((), dtype=grad.dtype)
+    contributions = (
+        xp.where(indices == base + (i * dH * W + j * dW), grad, zero)
+        for i, j in kernel_offsets(geometry)
+    )
+    dtype = compute_dtype(xp, input.dtype)
+    grad_input = _add_offsets(xp, geometry, (H, W), x.shape[:2], contributions, dtype)
+    grad_input = grad_input.astype(input.dtype)
+    return grad_input[0] if unbatched else grad_input
+
+
+def _avg_divisor(xp, geometry, size, count_include_pad, divisor_override, dtype):
+    """(H_out, W_out) divisors, PyTorch's rule: padding counts, the ceil_mode overhang not."""
+    if divisor_override is not None:
+        return xp.asarray(divisor_override, dtype=dtype)
+    counts = []
+    for axis in (0, 1):
+        start = xp.arange(geometry.output[axis]) * geometry.stride[axis]
+        start = start - geometry.pad_before[axis]
+        stop = xp.minimum(start + geometry.kernel[axis], size[axis] + geometry.pad_before[axis])
+        if not count_include_pad:
+            start, stop = xp.maximum(start, 0), xp.minimum(stop, size[axis])
+        counts.append((stop - start).astype(dtype))
+    return counts[0][:, None] * counts[1][None, :]
+
+
+def _avg_prepare(
+    where, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+):
+    backend, x, unbatched = _batched(where, input)
+    if divisor_override is not None and (
+        not isinstance(divisor_override, int) or divisor_override == 0
+    ):
+        msg = f"{where}: divisor_override must be a non-zero int or None, got {divisor_override!r}"
+        raise ValueError(msg)
+    geometry = _pool_geometry(where, x, kernel_size, stride, padding, 1, ceil_mode)
+    dtype = compute_dtype(backend.xp, input.dtype)
+    divisor = _avg_divisor(
+        backend.xp, geometry, x.shape[2:], count_include_pad, divisor_override, dtype
+    )
+    return backend, x, unbatched, geometry, divisor, dtype
+
+
+@kernel
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    r"""Average each kH x kW window of every channel, as ``torch.nn.functional.avg_pool2d``.
+
+    Args:
+        input: array of shape (N, C, H, W) or (C, H, W).
+        kernel_size: window size, int or pair (kH, kW).
+        stride: step between windows, int or pair. Default: ``kernel_size``.
+        padding: zeros added on each side, int or pair, at most kernel_size // 2. Default: 0.
+        ceil_mode: round the output size up instead of down. Default: ``False``.
+        count_include_pad: count padded zeros in the divisor (never the ceil_mode overhang
+            past the padding). Default: ``True``.
+        divisor_override: divide by this instead of the window size. Default: ``None``.
+
+    Shape:
+        - Output: (N, C, H_out, W_out), H_out = floor((H + 2 * padding[0] - kH) / stride[0])
+          + 1 (``ceil`` in ceil_mode).
+
+    Returns:
+        Array of the dtype and backend of ``input``; float16 sums in float32.
+
+    Raises:
+        TypeError: a non-float input. ValueError: wrong ndim, non-positive sizes, padding over
+        half the window, a window larger than the padded input, ``divisor_override=0``.
+
+    Example:
+        >>> x = xp.arange(16.0).reshape(1, 1, 4, 4)
+        >>> avg_pool2d(x, 2)[0, 0]
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]])
+    """
+    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(
+        "avg_pool2d",
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+    xp = backend.xp
+    windows = sliding_windows(backend, pad2d(xp, x, geometry, 0.0, dtype), geometry)
+    total = windows[..., 0, 0].copy()
+    for i, j in kernel_offsets(geometry)[1:]:
+        total += windows[..., i, j]
+    output = (total / divisor).astype(input.dtype, copy=False)
+    return output[0] if unbatched else output
+
+
+@kernel
+def avg_pool2d_backward(
+    grad_output,
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    r"""Gradient of :func:`avg_pool2d` with respect to ``input``.
+
+    Every element of a window receives ``grad_output / divisor`` of that window.
+
+    Example:
+        >>> avg_pool2d_backward(xp.ones((1, 1, 1, 1)), xp.zeros((1, 1, 2, 2)), 2)[0, 0]
+        array([[0.25, 0.25],
+               [0.25, 0.25]])
+    """
+    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(
+        "avg_pool2d_backward",
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+    xp = backend.xp
+    grad = (grad_output[None] if unbatched else grad_output).astype(dtype) / divisor
+    offsets = kernel_offsets(geometry)
+    grad_input = _add_offsets(
+        xp, geometry, x.shape[2:], x.shape[:2], [grad] * len(offsets), dtype
+    ).astype(input.dtype)
+    return grad_input[0] if unbatched else grad_input
+
+
+def _adaptive_prepare(where, input, output_size):
+    """(backend, x, unbatched, output size); ``None`` entries keep the input size."""
+    backend, x, unbatched = _batched(where, input)
+    sizes = (output_size,) * 2 if output_size is None else output_size
+    size = x.shape[2:]
+    if isinstance(sizes, tuple | list) and len(sizes) == 2:
+        sizes = tuple(s if o is None else o for o, s in zip(sizes, size, strict=True))
+    return backend, x, unbatched, to_tuple(where, "output_size", sizes)
+
+
+def _adaptive_axis(xp, size, out):
+    """Window starts and ends along one axis (PyTorch: floor(i*size/out), ceil((i+1)*size/out))
+    and the longest window."""
+    index = xp.arange(out)
+    starts, ends = index * size // out, -(-(index + 1) * size // out)
+    longest = max(-(-(i + 1) * size // out) - i * size // out for i in range(out))
+    return starts, ends, longest
+
+
+def _averaging_matrix(xp, size, out, dtype):
+    """(out, size) matrix whose row i averages window i."""
+    starts, ends, _ = _adaptive_axis(xp, size, out)
+    position = xp.arange(size)[None, :]
+    inside = (position >= starts[:, None]) & (position < ends[:, None])
+    return inside.astype(dtype) / (ends - starts)[:, None].astype(dtype)
+
+
+@kernel
+def adaptive_avg_pool2d(input, output_size):
+    r"""Average over windows chosen so the output is ``output_size``, as PyTorch.
+
+    Window i along an axis of length L covers [floor(i*L/out), ceil((i+1)*L/out)); windows may
+    overlap, and ``out`` may exceed ``L``.
+
+    Args:
+        input: array of shape (N, C, H, W) or (C, H, W).
+        output_size: int or pair (H_out, W_out); a ``None`` entry keeps that input size.
+
+    Returns:
+        Array (N, C, H_out, W_out) of the dtype of ``input``.
+
+    Example:
+        >>> adaptive_avg_pool2d(xp.arange(6.0).reshape(1, 1, 2, 3), (1, 2))[0, 0]
+        array([[2. , 3. ]])
+    """
+    backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(
+        "adaptive_avg_pool2d", input, output_size
+    )
+    xp, (H, W) = backend.xp, x.shape[2:]
+    dtype = compute_dtype(xp, input.dtype)
+    rows, columns = _averaging_matrix(xp, H, H_out, dtype), _averaging_matrix(xp, W, W_out, dtype)
+    output = xp.matmul(xp.matmul(rows, x.astype(dtype)), columns.T).astype(input.dtype)
+    return output[0] if unbatched else output
+
+
+@kernel
+def adaptive_avg_pool2d_backward(grad_output, input, output_size):
+    r"""Gradient of :func:`adaptive_avg_pool2d`: ``rows^T @ grad_output @ columns``.
+
+    Example:
+        >>> adaptive_avg_pool2d_backward(xp.ones((1, 1, 1, 1)), xp.zeros((1, 1, 1, 2)), 1)
+        array([[[[0.5, 0.5]]]])
+    """
+    backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(
+        "adaptive_avg_pool2d_backward", input, output_size
+    )
+    xp, (H, W) = backend.xp, x.shape[2:]
+    dtype = compute_dtype(xp, input.dtype)
+    rows, columns = _averaging_matrix(xp, H, H_out, dtype), _averaging_matrix(xp, W, W_out, dtype)
+    grad = (grad_output[None] if unbatched else grad_output).astype(dtype)
+    grad_input = xp.matmul(xp.matmul(rows.T, grad), columns).astype(input.dtype)
+    return grad_input[0] if unbatched else grad_input
+
+
+def _adaptive_offsets(xp, size, output):
+    """Per kernel offset (i, j): (row positions, column positions, valid mask) of windows."""
+    (H, W), (H_out, W_out) = size, output
+    row_starts, row_ends, kH = _adaptive_axis(xp, H, H_out)
+    column_starts, column_ends, kW = _adaptive_axis(xp, W, W_out)
+    first = row_starts[:, None] * W + column_starts[None, :]
+    offsets = []
+    for i in range(kH):
+        for j in range(kW):
+            # windows shorter than the longest: clip the position, mask it out
+            rows, columns = xp.minimum(row_starts + i, H - 1), xp.minimum(column_starts + j, W - 1)
+            valid = (row_starts + i < row_ends)[:, None] & (column_starts + j < column_ends)[None]
+            offsets.append((rows, columns, valid))
+    return first, offsets
+
+
+@kernel
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    r"""Maximum over windows chosen so the output is ``output_size``, as PyTorch.
+
+    Windows as in :func:`adaptive_avg_pool2d`; ties and NaN as in :func:`max_pool2d`.
+
+    Returns:
+        The pooled array, and with ``return_indices`` the int64 flat index of each maximum.
+
+    Example:
+        >>> adaptive_max_pool2d(xp.asarray([[[[1.0, 3.0, 2.0]]]]), (1, 2), return_indices=True)
+        (array([[[[3., 3.]]]]), array([[[[1, 1]]]]))
+    """
+    backend, x, unbatched, output = _adaptive_prepare("adaptive_max_pool2d", input, output_size)
+    xp, W = backend.xp, x.shape[3]
+    first, offsets = _adaptive_offsets(xp, x.shape[2:], output)
+    candidates = (
+        (
+            xp.where(valid, x.take(rows, axis=2).take(columns, axis=3), -xp.inf),
+            rows[:, None] * W + columns[None, :],
+        )
+        for rows, columns, valid in offsets
+    )
+    values, indices = _running_argmax(xp, candidates, first)
+    if not return_indices:
+        return values[0] if unbatched else values
+    indices = xp.broadcast_to(indices, values.shape).astype(xp.int64)
+    return (values[0], indices[0]) if unbatched else (values, indices)
+
+
+@kernel
+def adaptive_max_pool2d_backward(
+    grad_output, input, output_size, return_indices=False, *, indices=None
+):
+    r"""Gradient of :func:`adaptive_max_pool2d`: each window's gradient goes to its maximum.
+
+    Scattered per kernel offset with one-hot matmuls (deterministic; windows may overlap).
+    ``indices`` from the forward skips finding the maxima again.
+
+    Example:
+        >>> x = xp.asarray([[[[1.0, 3.0, 2.0]]]])
+        >>> adaptive_max_pool2d_backward(xp.ones((1, 1, 1, 2)), x, (1, 2))
+        array([[[[0., 2., 0.]]]])
+    """
+    where = "adaptive_max_pool2d_backward"
+    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size)
+    xp, (H, W) = backend.xp, x.shape[2:]
+    dtype = compute_dtype(xp, input.dtype)
+    if indices is None:
+        _, indices = adaptive_max_pool2d(x, output, return_indices=True)
+    elif unbatched:
+        indices = indices[None]
+    grad = (grad_output[None] if unbatched else grad_output).astype(dtype)
+    _, offsets = _adaptive_offsets(xp, (H, W), output)
+    grad_input = xp.zeros(x.shape, dtype=dtype)
+    zero = xp.zeros((), dtype=dtype)
+    for rows, columns, valid in offsets:
+        hit = valid & (indices == rows[:, None] * W + columns[None, :])
+        to_rows = (xp.arange(H)[:, None] == rows[None, :]).astype(dtype)  # (H, H_out)
+        to_columns = (columns[:, None] == xp.arange(W)[None, :]).astype(dtype)  # (W_out, W)
+        grad_input += xp.matmul(xp.matmul(to_rows, xp.where(hit, grad, zero)), to_columns)
+    grad_input = grad_input.astype(input.dtype)
+    return grad_input[0] if unbatched else grad_input
