@@ -1,0 +1,268 @@
+"""Optimizers against torch.optim: the same gradients in, the same parameter trajectory out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _oracle import assert_close, random_input
+
+import xpnet.optim as optim
+
+
+class Param:
+    """Stand-in for xpnet.nn.Parameter: what an optimizer needs is ``.data`` and ``.grad``."""
+
+    def __init__(self, data):
+        self.data = data
+        self.grad = None
+
+
+SHAPES = [(3, 4), (5,)]
+STEPS = 12
+
+
+def gradient(values: np.ndarray, step: int, index: int) -> np.ndarray:
+    """A non-linear gradient field plus per-step noise, the same for both libraries."""
+    noise = random_input(values.shape, seed=100 * step + index)
+    return 0.5 * values + np.sin(3.0 * values) + noise
+
+
+def initial_values():
+    return [random_input(shape, seed=index) for index, shape in enumerate(SHAPES)]
+
+
+def groups_of(params, groups):
+    """``params`` split into the parameter groups described by ``groups`` (or plain)."""
+    if groups is None:
+        return params
+    return [{"params": [params[index]], **options} for index, options in enumerate(groups)]
+
+
+def xpnet_trajectory(backend, dtype, name, kwargs, groups=None, steps=STEPS, optimizer=None):
+    params = [Param(backend.asarray(values.astype(dtype))) for values in initial_values()]
+    optimizer = optimizer or getattr(optim, name)(groups_of(params, groups), **kwargs)
+    return run_xpnet(backend, optimizer, params, range(steps))
+
+
+def run_xpnet(backend, optimizer, params, steps):
+    trajectory = []
+    for step in steps:
+        for index, param in enumerate(params):
+            values = backend.to_host(param.data).astype(np.float64)
+            param.grad = backend.asarray(gradient(values, step, index).astype(param.data.dtype))
+        optimizer.step()
+        trajectory.append([backend.to_host(param.data) for param in params])
+    return trajectory
+
+
+def torch_trajectory(name, kwargs, groups=None, steps=STEPS, dtype=np.float64):
+    params = [torch.tensor(values.astype(dtype)) for values in initial_values()]
+    optimizer = getattr(torch.optim, name)(groups_of(params, groups), foreach=False, **kwargs)
+    trajectory = []
+    for step in range(steps):
+        for index, param in enumerate(params):
+            values = param.numpy().astype(np.float64)
+            param.grad = torch.tensor(gradient(values, step, index).astype(dtype))
+        optimizer.step()
+        trajectory.append([param.numpy().copy() for param in params])
+    return trajectory
+
+
+def assert_same_trajectory(actual, expected, dtype):
+    for step, (got, want) in enumerate(zip(actual, expected, strict=True)):
+        for index, (a, e) in enumerate(zip(got, want, strict=True)):
+            assert a.dtype == dtype
+            assert_close(a, e, dtype, what=f"param {index} after step {step + 1}")
+
+
+CASES = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.3}),
+    ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
+    ("SGD", {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01, "maximize": True}),
+    ("Adam", {}),
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-3}),
+    ("Adam", {"lr": 0.05, "amsgrad": True}),
+    ("Adam", {"lr": 0.05, "weight_decay": 0.1, "maximize": True}),
+    ("Adam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("AdamW", {}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True}),
+    ("AdamW", {"lr": 0.05, "maximize": True}),
+    ("RMSprop", {}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "eps": 1e-2, "maximize": True}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def test_optimizer_matches_torch(backend, name, kwargs):
+    expected = torch_trajectory(name, kwargs)
+    assert_same_trajectory(
+        xpnet_trajectory(backend, np.float64, name, kwargs), expected, np.float64
+    )
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_optimizer_float32_matches_torch(backend, name):
+    kwargs = {"lr": 0.01, "momentum": 0.9} if name in ("SGD", "RMSprop") else {"lr": 0.01}
+    expected = torch_trajectory(name, kwargs, dtype=np.float32)
+    actual = xpnet_trajectory(backend, np.float32, name, kwargs)
+    assert_same_trajectory(actual, expected, np.float32)
+
+
+PARAM_GROUPS = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, [{"lr": 0.01}, {"momentum": 0.5, "nesterov": True}]),
+    ("Adam", {"lr": 0.01}, [{"lr": 0.1, "amsgrad": True}, {"betas": (0.5, 0.9)}]),
+    ("RMSprop", {"lr": 0.01}, [{"centered": True}, {"lr": 0.001, "momentum": 0.9}]),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, groups", PARAM_GROUPS)
+def test_optimizer_param_groups_match_torch(backend, name, kwargs, groups):
+    expected = torch_trajectory(name, kwargs, groups)
+    actual = xpnet_trajectory(backend, np.float64, name, kwargs, groups)
+    assert_same_trajectory(actual, expected, np.float64)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9}),
+        ("Adam", {"lr": 0.05, "amsgrad": True}),
+        ("RMSprop", {"momentum": 0.5, "centered": True}),
+    ],
+)
+def test_optimizer_state_dict_round_trip(backend, name, kwargs):
+    expected = torch_trajectory(name, kwargs)
+    params = [Param(backend.asarray(values)) for values in initial_values()]
+    first = getattr(optim, name)(params, **kwargs)
+    half = STEPS // 2
+    actual = run_xpnet(backend, first, params, range(half))
+    saved = first.state_dict()
+    # a fresh optimizer on fresh parameters holding the values reached so far, as after a restart
+    params = [Param(param.data.copy()) for param in params]
+    second = getattr(optim, name)(params, lr=123.0)
+    second.load_state_dict(saved)
+    assert second.param_groups[0]["lr"] == first.param_groups[0]["lr"]
+    actual += run_xpnet(backend, second, params, range(half, STEPS))
+    assert_same_trajectory(actual, expected, np.float64)
+
+
+def test_optimizer_state_dict_loads_host_arrays(backend):
+    params = [Param(backend.asarray(values)) for values in initial_values()]
+    optimizer = optim.Adam(params)
+    run_xpnet(backend, optimizer, params, range(2))
+    saved = optimizer.state_dict()
+    host = {
+        "state": {
+            index: {
+                key: np.asarray(backend.to_host(v)) if hasattr(v, "shape") else v
+                for key, v in state.items()
+            }
+            for index, state in saved["state"].items()
+        },
+        "param_groups": saved["param_groups"],
+    }
+    optimizer.load_state_dict(host)
+    state = optimizer.state_dict()["state"][0]
+    assert state["step"] == 2
+    assert type(state["exp_avg"]) is backend.ndarray
+    assert_close(backend.to_host(state["exp_avg"]), host["state"][0]["exp_avg"], np.float64)
+
+
+def test_optimizer_state_dict_layout_matches_torch():
+    params = [Param(values) for values in initial_values()]
+    optimizer = optim.SGD(groups_of(params, [{"lr": 0.5}, {}]), lr=0.1, momentum=0.9)
+    run_xpnet(__import__("xpnet").backends.load_backend("numpy"), optimizer, params, range(1))
+    tensors = [torch.tensor(values) for values in initial_values()]
+    reference = torch.optim.SGD(groups_of(tensors, [{"lr": 0.5}, {}]), lr=0.1, momentum=0.9)
+    for tensor in tensors:
+        tensor.grad = torch.ones_like(tensor)
+    reference.step()
+    ours, theirs = optimizer.state_dict(), reference.state_dict()
+    assert ours["state"].keys() == theirs["state"].keys()
+    assert ours["state"][1].keys() == theirs["state"][1].keys()
+    assert [g["params"] for g in ours["param_groups"]] == [[0], [1]]
+    assert ours["param_groups"][0]["lr"] == 0.5
+
+
+def test_optimizer_skips_params_without_grad(backend):
+    frozen, trained = Param(backend.asarray([1.0, 2.0])), Param(backend.asarray([1.0, 2.0]))
+    optimizer = optim.SGD([frozen, trained], lr=0.5)
+    trained.grad = backend.asarray([1.0, 1.0])
+    optimizer.step()
+    assert backend.to_host(frozen.data).tolist() == [1.0, 2.0]
+    assert backend.to_host(trained.data).tolist() == [0.5, 1.5]
+
+
+def test_optimizer_zero_grad(backend):
+    first, second = Param(backend.asarray([1.0])), Param(backend.asarray([1.0]))
+    optimizer = optim.SGD([first, second])
+    first.grad = backend.asarray([3.0])
+    second.grad = backend.asarray([4.0])
+    optimizer.zero_grad(set_to_none=False)
+    assert backend.to_host(first.grad).tolist() == [0.0]
+    optimizer.zero_grad()
+    assert first.grad is None and second.grad is None
+
+
+def test_optimizer_step_returns_closure_loss():
+    param = Param(np.array([1.0]))
+
+    def closure():
+        param.grad = np.array([2.0])
+        return 7.0
+
+    assert optim.SGD([param], lr=0.25).step(closure) == 7.0
+    assert param.data.tolist() == [0.5]
+
+
+def test_optimizer_add_param_group_and_repr():
+    optimizer = optim.SGD([Param(np.zeros(2))], lr=0.1)
+    optimizer.add_param_group({"params": Param(np.zeros(3)), "lr": 0.01})
+    assert [group["lr"] for group in optimizer.param_groups] == [0.1, 0.01]
+    assert optimizer.param_groups[1]["momentum"] == 0.0
+    assert "Parameter Group 1" in repr(optimizer)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda p: optim.SGD([p], lr=-1.0), r"SGD: lr must be in \[0.0, inf\), got -1.0"),
+        (lambda p: optim.SGD([p], momentum=-0.5), "SGD: momentum must be in"),
+        (lambda p: optim.SGD([p], weight_decay=-1e-3), "SGD: weight_decay must be in"),
+        (lambda p: optim.SGD([p], nesterov=True), "SGD: nesterov needs momentum > 0"),
+        (lambda p: optim.SGD([p], momentum=0.9, dampening=0.1, nesterov=True), "dampening=0.1"),
+        (lambda p: optim.Adam([p], betas=(1.0, 0.9)), r"Adam: betas\[0\] must be in \[0.0, 1.0\)"),
+        (lambda p: optim.AdamW([p], betas=(0.9, -0.1)), r"AdamW: betas\[1\] must be in"),
+        (lambda p: optim.Adam([p], eps=-1.0), "Adam: eps must be in"),
+        (lambda p: optim.RMSprop([p], alpha=-0.1), "RMSprop: alpha must be in"),
+        (lambda p: optim.SGD([]), "SGD: params must not be empty"),
+        (lambda p: optim.SGD([p, p]), "appears in more than one place"),
+        (lambda p: optim.SGD([{"params": [p]}, {"params": [p]}]), "more than one place"),
+        (lambda p: optim.SGD([{"lr": 0.1}]), "must have a 'params' entry"),
+    ],
+)
+def test_optimizer_rejects_bad_arguments(make, match):
+    with pytest.raises(ValueError, match=match):
+        make(Param(np.zeros(2)))
+
+
+def test_optimizer_rejects_non_parameters():
+    with pytest.raises(TypeError, match="SGD: parameters must have .data and .grad, got ndarray"):
+        optim.SGD([np.zeros(2)])
+
+
+def test_optimizer_load_state_dict_rejects_other_layout():
+    one = optim.SGD([Param(np.zeros(2))])
+    two = optim.SGD([{"params": [Param(np.zeros(2))]}, {"params": [Param(np.zeros(2))]}])
+    with pytest.raises(ValueError, match="state_dict has 2 parameter groups, the optimizer has 1"):
+        one.load_state_dict(two.state_dict())
+    three = optim.SGD([Param(np.zeros(2)), Param(np.zeros(2))])
+    with pytest.raises(ValueError, match="a group in state_dict has 2 parameters, the optim"):
+        one.load_state_dict(three.state_dict())

@@ -1,0 +1,15 @@
+"""Optimizers and learning-rate schedulers, after :mod:`torch.optim`.
+
+Every optimizer reproduces PyTorch's parameter trajectory step for step (the tests run both
+side by side); the schedulers reproduce PyTorch's learning-rate sequences.
+"""
+
+from __future__ import annotations
+
+from . import lr_scheduler
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

@@ -1,0 +1,149 @@
+"""Adam and AdamW (Adam with decoupled weight decay: one flag, one update)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .optimizer import Optimizer, check_hyperparameter
+
+INF = float("inf")
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015), step for step the same as :class:`torch.optim.Adam`.
+
+    With gradient :math:`g` (negated when ``maximize``) at step :math:`t`:
+
+    .. math::
+        m \leftarrow \beta_1 m + (1-\beta_1) g, \quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2, \quad
+        \theta \leftarrow \theta - \frac{\gamma}{1-\beta_1^t}
+            \frac{m}{\sqrt{\hat v / (1-\beta_2^t)} + \epsilon}
+
+    where :math:`\hat v = v`, or its running maximum with ``amsgrad``. Weight decay
+    :math:`\lambda` adds :math:`\lambda\theta` to :math:`g` (L2), or with
+    ``decoupled_weight_decay`` multiplies :math:`\theta` by :math:`1 - \gamma\lambda` before
+    the step (AdamW, Loshchilov & Hutter, 2019).
+
+    Args:
+        params: parameters, or parameter groups (dicts) with their own hyper-parameters.
+        lr: learning rate :math:`\gamma`. Default: ``1e-3``.
+        betas: :math:`(\beta_1, \beta_2)`, decay rates of the moment averages.
+            Default: ``(0.9, 0.999)``.
+        eps: :math:`\epsilon`, added to the denominator. Default: ``1e-8``.
+        weight_decay: :math:`\lambda`. Default: ``0``.
+        amsgrad: divide by the running maximum of :math:`v` (Reddi et al., 2018).
+            Default: ``False``.
+        maximize: ascend the objective instead of descending it. Default: ``False``.
+        decoupled_weight_decay: AdamW's weight decay. Default: ``False``.
+
+    State (per parameter): ``step`` (an int), ``exp_avg``, ``exp_avg_sq``, and
+    ``max_exp_avg_sq`` with ``amsgrad``.
+
+    Raises:
+        ValueError: for a negative ``lr``, ``eps`` or ``weight_decay``, or a beta outside
+            ``[0, 1)``.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> w = SimpleNamespace(data=xp.array([1.0, 2.0]), grad=xp.array([0.5, -1.0]))
+        >>> opt = Adam([w], lr=0.1)
+        >>> opt.step()
+        >>> w.data
+        array([0.9, 2.1])
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        where = type(self).__name__
+        check_hyperparameter(where, "lr", lr, 0.0, INF)
+        check_hyperparameter(where, "eps", eps, 0.0, INF)
+        check_hyperparameter(where, "weight_decay", weight_decay, 0.0, INF)
+        check_hyperparameter(where, "betas[0]", betas[0], 0.0, 1.0)
+        check_hyperparameter(where, "betas[1]", betas[1], 0.0, 1.0)
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(param.data)
+            state["exp_avg_sq"] = xp.zeros_like(param.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+        state["step"] += 1
+        if group["decoupled_weight_decay"]:
+            param.data *= 1 - lr * group["weight_decay"]
+        else:
+            grad = self._with_weight_decay(grad, param, group)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        # PyTorch's lerp: m + (1 - beta1) * (g - m), which rounds differently from a sum
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * (grad * grad)
+        if group["amsgrad"]:
+            xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+            exp_avg_sq = state["max_exp_avg_sq"]
+        # bias corrections are Python floats: no device work, no host sync
+        bias_correction1 = 1 - beta1 ** state["step"]
+        bias_correction2_sqrt = (1 - beta2 ** state["step"]) ** 0.5
+        denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt
+        denom += group["eps"]
+        param.data -= (lr / bias_correction1) * (exp_avg / denom)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay: :class:`Adam` with ``decoupled_weight_decay=True``.
+
+    Same as :class:`torch.optim.AdamW`, including its default ``weight_decay=1e-2``. See
+    :class:`Adam` for the arguments and the update.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> w = SimpleNamespace(data=xp.array([1.0, 2.0]), grad=xp.array([0.5, -1.0]))
+        >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
+        >>> opt.step()
+        >>> w.data
+        array([0.85, 2.  ])
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )

@@ -1,0 +1,187 @@
+"""The optimizer base class: parameter groups, per-parameter state, state dicts.
+
+A parameter is any object with ``.data`` (a backend array, updated in place) and ``.grad``
+(a backend array of the same shape, or ``None`` to skip it), such as
+:class:`xpnet.nn.Parameter`. Updates are written once against the parameter's array
+namespace (``backend_of(param.data).xp``), so they run unchanged on NumPy and CuPy.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from ..backends import backend_of, to_backend
+
+
+class Optimizer:
+    """Base class of every optimizer, after :class:`torch.optim.Optimizer`.
+
+    Args:
+        params: an iterable of parameters, or of dicts (parameter groups) with a ``"params"``
+            entry and any hyper-parameters that override ``defaults`` for that group.
+        defaults: the hyper-parameters of groups that do not set them.
+
+    Attributes:
+        param_groups: list of dicts, each with ``"params"`` (a list) and every hyper-parameter.
+        state: per-parameter state (momentum buffers, moments, step counts), keyed by
+            ``id(param)`` so that parameters need not be hashable.
+
+    Raises:
+        ValueError: if ``params`` is empty or a parameter appears twice.
+        TypeError: if a parameter has no ``.data`` array.
+
+    Subclasses implement :meth:`_update` for one parameter.
+    """
+
+    def __init__(self, params, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict[Any, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        groups = list(params) if not isinstance(params, dict) else [params]
+        if not groups:
+            msg = f"{type(self).__name__}: params must not be empty"
+            raise ValueError(msg)
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines += [
+                f"    {key}: {value}" for key, value in sorted(group.items()) if key != "params"
+            ]
+        return "\n".join([*lines, ")"])
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters (e.g. a smaller ``lr``)."""
+        where = type(self).__name__
+        group = dict(param_group)
+        params = group.get("params")
+        if params is None:
+            msg = f"{where}: a parameter group must have a 'params' entry, got keys {list(group)}"
+            raise ValueError(msg)
+        group["params"] = [params] if hasattr(params, "data") else list(params)
+        for param in group["params"]:
+            if not hasattr(param, "data") or not hasattr(param, "grad"):
+                msg = f"{where}: parameters must have .data and .grad, got {type(param).__name__}"
+                raise TypeError(msg)
+        seen = {id(p) for existing in self.param_groups for p in existing["params"]}
+        if any(id(param) in seen for param in group["params"]) or len(
+            {id(p) for p in group["params"]}
+        ) != len(group["params"]):
+            msg = f"{where}: a parameter appears in more than one place in the parameter groups"
+            raise ValueError(msg)
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every gradient: set it to ``None`` (default) or fill it with zeros in place."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    param.grad[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Update every parameter that has a gradient; return ``closure()`` if given.
+
+        Args:
+            closure: a function that recomputes the loss (and gradients) and returns it,
+                called before the update. Default: ``None``.
+        """
+        loss = None if closure is None else closure()
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                xp = backend_of(param.data, param.grad, names=("param", "grad"), where="step").xp
+                grad = -param.grad if group.get("maximize", False) else param.grad
+                self._update(xp, param, grad, self.state.setdefault(id(param), {}), group)
+        return loss
+
+    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Update ``param.data`` in place from ``grad`` (already negated when maximizing)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _with_weight_decay(grad, param, group: dict[str, Any]):
+        """``grad + weight_decay * param``: L2 weight decay folded into the gradient."""
+        if group["weight_decay"] == 0:
+            return grad
+        return grad + group["weight_decay"] * param.data
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state as ``{"state": {index: {...}}, "param_groups": [...]}``, as in PyTorch.
+
+        Parameters are replaced by their index in the order of the groups; the arrays in
+        ``state`` are the live buffers (copy them, e.g. to host, to keep a snapshot).
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            ids = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        params = [p for group in self.param_groups for p in group["params"]]
+        state = {index[id(p)]: dict(self.state[id(p)]) for p in params if id(p) in self.state}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and state saved by :meth:`state_dict`.
+
+        Arrays are copied onto each parameter's backend and cast to its dtype, so a state
+        saved on one backend (or as NumPy arrays) loads on another.
+
+        Raises:
+            ValueError: if the number of groups or of parameters per group differs.
+        """
+        saved_groups = state_dict["param_groups"]
+        where = f"{type(self).__name__}.load_state_dict"
+        if len(saved_groups) != len(self.param_groups):
+            msg = (
+                f"{where}: state_dict has {len(saved_groups)} parameter groups, "
+                f"the optimizer has {len(self.param_groups)}"
+            )
+            raise ValueError(msg)
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
+            if len(saved["params"]) != len(group["params"]):
+                msg = (
+                    f"{where}: a group in state_dict has {len(saved['params'])} parameters, "
+                    f"the optimizer's has {len(group['params'])}"
+                )
+                raise ValueError(msg)
+        self.state = {}
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
+            for index, param in zip(saved["params"], group["params"], strict=True):
+                if index in state_dict["state"]:
+                    self.state[id(param)] = _state_like(param.data, state_dict["state"][index])
+            params = group["params"]
+            group.clear()
+            group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
+            group["params"] = params
+
+
+def _state_like(data, state: dict[str, Any]) -> dict[str, Any]:
+    """A copy of one parameter's state with its arrays on ``data``'s backend and dtype."""
+    name = backend_of(data).name
+    return {
+        key: to_backend(value, name).astype(data.dtype, copy=True)
+        if hasattr(value, "shape")
+        else copy.deepcopy(value)
+        for key, value in state.items()
+    }
+
+
+def check_hyperparameter(where: str, name: str, value: float, low: float, high: float) -> None:
+    """Raise ValueError unless ``low <= value < high`` (``high`` may be ``inf``)."""
+    if not low <= value < high:
+        msg = f"{where}: {name} must be in [{low}, {high}), got {value}"
+        raise ValueError(msg)

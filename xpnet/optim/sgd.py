@@ -1,0 +1,90 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .optimizer import Optimizer, check_hyperparameter
+
+INF = float("inf")
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, step for step the same as :class:`torch.optim.SGD`.
+
+    For each parameter :math:`\theta` with gradient :math:`g` (negated when ``maximize``):
+
+    .. math::
+        g \leftarrow g + \lambda\theta, \quad
+        b \leftarrow \mu b + (1 - \tau) g \ (b = g \text{ at the first step}), \quad
+        \theta \leftarrow \theta - \gamma (g + \mu b \text{ if nesterov else } b)
+
+    with learning rate :math:`\gamma`, momentum :math:`\mu`, dampening :math:`\tau` and
+    weight decay :math:`\lambda`; without momentum, :math:`\theta \leftarrow \theta - \gamma g`.
+
+    Args:
+        params: parameters, or parameter groups (dicts) with their own hyper-parameters.
+        lr: learning rate :math:`\gamma`. Default: ``1e-3``.
+        momentum: momentum factor :math:`\mu`. Default: ``0``.
+        dampening: dampening :math:`\tau` of the momentum. Default: ``0``.
+        weight_decay: L2 penalty :math:`\lambda`. Default: ``0``.
+        nesterov: use Nesterov momentum. Default: ``False``.
+        maximize: ascend the objective instead of descending it. Default: ``False``.
+
+    State (per parameter): ``momentum_buffer`` when ``momentum != 0``.
+
+    Raises:
+        ValueError: for a negative ``lr``, ``momentum`` or ``weight_decay``, or ``nesterov``
+            without momentum or with dampening.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> w = SimpleNamespace(data=xp.array([1.0, 2.0]), grad=xp.array([0.5, -1.0]))
+        >>> opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> opt.step(); opt.step()
+        >>> w.data
+        array([0.905, 2.19 ])
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        check_hyperparameter("SGD", "lr", lr, 0.0, INF)
+        check_hyperparameter("SGD", "momentum", momentum, 0.0, INF)
+        check_hyperparameter("SGD", "weight_decay", weight_decay, 0.0, INF)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            msg = (
+                "SGD: nesterov needs momentum > 0 and dampening = 0, "
+                f"got momentum={momentum}, dampening={dampening}"
+            )
+            raise ValueError(msg)
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        grad = self._with_weight_decay(grad, param, group)
+        momentum = group["momentum"]
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.copy()
+            else:
+                buffer *= momentum
+                buffer += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buffer if group["nesterov"] else buffer
+        param.data -= group["lr"] * grad
