@@ -80,3 +80,20 @@ def to_tuple(where: str, name: str, value, n: int = 2, minimum: int | None = 1) 
         msg = f"{where}: {name} must be at least {minimum}, got {value!r}"
         raise ValueError(msg)
     return items
+
+
+def check_same_shape(where: str, name: str, array, reference_name: str, reference) -> None:
+    """Raise ValueError unless ``array`` has the shape of ``reference`` (e.g. a gradient)."""
+    if array.shape != reference.shape:
+        msg = (
+            f"{where}: {name} must have the shape of {reference_name} {reference.shape}, "
+            f"got {array.shape}"
+        )
+        raise ValueError(msg)
+
+
+def check_probability(where: str, name: str, value) -> None:
+    """Raise ValueError unless ``value`` is a number in [0, 1] (dropout p, label smoothing)."""
+    if not 0.0 <= value <= 1.0:
+        msg = f"{where}: {name} must be in [0, 1], got {value!r}"
+        raise ValueError(msg)

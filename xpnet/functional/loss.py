@@ -1,3 +1,434 @@
-"""(being written)"""
+"""Softmax, log-softmax, cross-entropy and negative log-likelihood, with backward functions.
 
-__all__: list[str] = []
+Cross-entropy is log-softmax followed by NLL, never ``log(softmax)``: logits of +-1000 give
+exact losses, and a ``-inf`` logit at the target gives an ``inf`` loss with finite gradients.
+Axis letters: ``N`` batch, ``C`` classes, ``*`` the extra dimensions ``d1, ...``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy
+
+from ..backends import backend_of
+from ._utils import array_backend, check_probability, check_same_shape, compute_dtype, kernel
+
+__all__ = [
+    "cross_entropy",
+    "cross_entropy_backward",
+    "log_softmax",
+    "log_softmax_backward",
+    "nll_loss",
+    "nll_loss_backward",
+    "softmax",
+    "softmax_backward",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _ieee(function):
+    """Let inf and NaN logits give IEEE results quietly, as on the GPU and in PyTorch.
+
+    ``inf - inf`` in a shifted ``+inf`` logit and ``0 / 0`` for an all-ignored mean are
+    expected here; NumPy would warn (an error under pytest). CuPy ignores this state.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with numpy.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _log_softmax(xp, x, dim):
+    # shift by the max so exp cannot overflow; a non-finite max (inf, NaN, all -inf) is not a
+    # usable shift, and the unshifted row then gives PyTorch's NaN or -inf
+    top = xp.max(x, axis=dim, keepdims=True) if x.size else xp.zeros_like(x)
+    shifted = x - xp.where(xp.isfinite(top), top, 0.0)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+
+
+def _prepare(where, input, dim, grad_output=None):
+    backend = array_backend(where, input=input, grad_output=grad_output)
+    if grad_output is not None:
+        check_same_shape(where, "grad_output", grad_output, "input", input)
+    if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
+        msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
+        raise ValueError(msg)
+    xp = backend.xp
+    return xp, input.astype(compute_dtype(xp, input.dtype), copy=False)
+
+
+@kernel
+@_ieee
+def softmax(input, dim: int):
+    r"""``exp(input) / sum(exp(input), dim)``, computed with the maximum subtracted first.
+
+    Args:
+        input: array of any shape.
+        dim: the axis along which the result sums to 1.
+
+    Returns:
+        Array of the shape and dtype of ``input``.
+
+    Raises:
+        ValueError: if ``dim`` is not an axis of ``input``.
+
+    Note:
+        ``dim`` is required: PyTorch's implicit choice of axis is deprecated.
+
+    Example:
+        >>> softmax(xp.asarray([[1000.0, 1000.0, -1000.0]]), dim=1)
+        array([[0.5, 0.5, 0. ]])
+    """
+    xp, x = _prepare("softmax", input, dim)
+    return xp.exp(_log_softmax(xp, x, dim)).astype(input.dtype, copy=False)
+
+
+@kernel
+@_ieee
+def softmax_backward(grad_output, input, dim: int):
+    """Gradient of :func:`softmax`: ``s * (grad_output - sum(grad_output * s, dim))``."""
+    xp, x = _prepare("softmax_backward", input, dim, grad_output)
+    s = xp.exp(_log_softmax(xp, x, dim))
+    grad_input = s * (grad_output - xp.sum(grad_output * s, axis=dim, keepdims=True))
+    return grad_input.astype(input.dtype, copy=False)
+
+
+@kernel
+@_ieee
+def log_softmax(input, dim: int):
+    r"""``input - log(sum(exp(input), dim))``, stable for large logits.
+
+    Args:
+        input: array of any shape.
+        dim: the axis to normalise over.
+
+    Returns:
+        Array of the shape and dtype of ``input``.
+
+    Raises:
+        ValueError: if ``dim`` is not an axis of ``input``.
+
+    Example:
+        >>> log_softmax(xp.asarray([[1000.0, 0.0]]), dim=1)
+        array([[    0., -1000.]])
+    """
+    xp, x = _prepare("log_softmax", input, dim)
+    return _log_softmax(xp, x, dim).astype(input.dtype, copy=False)
+
+
+@kernel
+@_ieee
+def log_softmax_backward(grad_output, input, dim: int):
+    """Gradient of :func:`log_softmax`: ``grad_output - softmax * sum(grad_output, dim)``."""
+    xp, x = _prepare("log_softmax_backward", input, dim, grad_output)
+    s = xp.exp(_log_softmax(xp, x, dim))
+    grad_input = grad_output - s * xp.sum(grad_output, axis=dim, keepdims=True)
+    return grad_input.astype(input.dtype, copy=False)
+
+
+class _Problem:
+    """A validated loss call, batched: ``x`` (N, C, *) in the compute dtype, and so on."""
+
+    def __init__(self, where, input, target, weight, ignore_index, reduction, grad_output=None):
+        backend = array_backend(where, input=input, weight=weight, grad_output=grad_output)
+        backend_of(input, target, names=("input", "target"), where=where)
+        if reduction not in _REDUCTIONS:
+            msg = f"{where}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}"
+            raise ValueError(msg)
+        if input.ndim == 0:
+            msg = f"{where}: input must have shape (C,) or (N, C, *), got shape ()"
+            raise ValueError(msg)
+        self.xp = xp = backend.xp
+        self.dtype = input.dtype
+        self.unbatched = input.ndim == 1
+        self.soft = target.dtype.kind == "f"
+        self.num_classes = num_classes = input.shape[0 if self.unbatched else 1]
+        _check_target(where, input, target, self.soft)
+        if weight is not None and weight.shape != (num_classes,):
+            msg = f"{where}: weight must have shape ({num_classes},), got {weight.shape}"
+            raise ValueError(msg)
+        compute = compute_dtype(xp, input.dtype)
+        self.x = input.astype(compute, copy=False)
+        self.target = target.astype(compute, copy=False) if self.soft else target
+        if self.unbatched:
+            self.x, self.target = self.x[None], self.target[None]
+        self.weight = None
+        if weight is not None:  # (1, C, 1, ...): broadcasts against x
+            self.weight = weight.astype(compute).reshape(
+                (1, num_classes) + (1,) * (self.x.ndim - 2)
+            )
+        if not self.soft:
+            self.valid = self.target != ignore_index
+            _check_range(where, backend, self.target, self.valid, num_classes, ignore_index)
+            self.index = xp.where(self.valid, self.target, 0)[:, None]  # (N, 1, *)
+            per_class = 1.0 if weight is None else weight.astype(compute)[self.index[:, 0]]
+            self.target_weight = xp.where(self.valid, per_class, 0.0).astype(compute)  # (N, *)
+        loss_shape = () if self.unbatched else self.x.shape[:1] + self.x.shape[2:]
+        if grad_output is not None:
+            expected = loss_shape if reduction == "none" else ()
+            if grad_output.shape != expected:
+                msg = f"{where}: grad_output must have shape {expected}, got {grad_output.shape}"
+                raise ValueError(msg)
+
+    def denominator(self):
+        """What 'mean' divides by: the summed target weights, or the count for soft targets."""
+        if self.soft:
+            return self.target.size // self.num_classes
+        return self.xp.sum(self.target_weight)
+
+    def reduce(self, loss, reduction):
+        xp = self.xp
+        if reduction == "sum":
+            loss = xp.sum(loss)
+        elif reduction == "mean":
+            loss = xp.sum(loss) / self.denominator()
+        elif self.unbatched:
+            loss = loss[0]
+        return xp.asarray(loss).astype(self.dtype, copy=False)
+
+    def element_grad(self, grad_output, reduction):
+        """``d loss / d loss_i`` for each element ``i``, shape (N, *)."""
+        xp = self.xp
+        shape = self.x.shape[:1] + self.x.shape[2:]
+        grad = grad_output.astype(self.x.dtype, copy=False)
+        if reduction == "none":
+            return grad.reshape(shape)
+        if reduction == "mean":
+            grad = grad / self.denominator()
+        return xp.broadcast_to(grad, shape)
+
+    def finish(self, grad):
+        """A gradient with the caller's shape and dtype."""
+        return grad.reshape(grad.shape[1:] if self.unbatched else grad.shape).astype(
+            self.dtype, copy=False
+        )
+
+    def weighted(self, array):
+        return array if self.weight is None else array * self.weight
+
+
+def _check_target(where, input, target, soft):
+    if soft:
+        if target.dtype != input.dtype:
+            msg = f"{where}: probability target must have dtype {input.dtype}, got {target.dtype}"
+            raise TypeError(msg)
+        if target.shape != input.shape:
+            msg = (
+                f"{where}: probability target must have the shape of input {input.shape}, "
+                f"got {target.shape}"
+            )
+            raise ValueError(msg)
+        return
+    if target.dtype.kind not in "iu":
+        msg = (
+            f"{where}: target must hold integer class indices or float probabilities, "
+            f"got dtype {target.dtype}"
+        )
+        raise TypeError(msg)
+    if input.ndim == 1:
+        expected = ()
+    else:
+        if target.ndim == 0 or target.shape[0] != input.shape[0]:
+            actual = target.shape[0] if target.ndim else "none (a 0-d target)"
+            msg = (
+                f"{where}: input batch size {input.shape[0]} must match target batch size {actual}"
+            )
+            raise ValueError(msg)
+        expected = input.shape[:1] + input.shape[2:]
+    if target.shape != expected:
+        msg = (
+            f"{where}: target must have shape {expected} for input of shape {input.shape}, "
+            f"got {target.shape}"
+        )
+        raise ValueError(msg)
+
+
+def _check_range(where, backend, target, valid, num_classes, ignore_index):
+    if not target.size:
+        return
+    xp = backend.xp
+    kept = xp.where(valid, target, 0)
+    # one explicit device-to-host copy of two numbers: indices outside [0, C) must not be read
+    low, high = backend.to_host(xp.stack([xp.min(kept), xp.max(kept)])).tolist()
+    if low < 0 or high >= num_classes:
+        msg = (
+            f"{where}: target values must be in [0, {num_classes}) or "
+            f"ignore_index={ignore_index}, got {low if low < 0 else high}"
+        )
+        raise IndexError(msg)
+
+
+def _cross_entropy_terms(problem, label_smoothing):
+    """``(log_prob, coefficients)``: log-softmax of x, and for soft targets the (N, C, *)
+    weights ``q * w`` with ``loss_i = -sum_c q_ic * w_c * log_prob_ic``."""
+    xp = problem.xp
+    log_prob = _log_softmax(xp, problem.x, 1)
+    if not problem.soft:
+        return log_prob, None
+    target = problem.target
+    if label_smoothing > 0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / problem.num_classes
+    return log_prob, problem.weighted(target)
+
+
+@kernel
+@_ieee
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
+    r"""Cross-entropy between logits and class indices or class probabilities.
+
+    Computed as :func:`log_softmax` then NLL. For class index ``t_i`` with weight ``w`` and
+    smoothing ``eps``: ``loss_i = (1 - eps) * w[t_i] * (-log p_i[t_i]) +
+    eps / C * sum_c w[c] * (-log p_i[c])``, 0 where ``t_i == ignore_index``; ``'mean'``
+    divides the sum by ``sum_i w[t_i]`` over kept targets (NaN if none is kept). For
+    probability targets ``q``: ``loss_i = -sum_c w[c] * q'_ic * log p_ic`` with
+    ``q' = (1 - eps) * q + eps / C``; ``'mean'`` divides by the number of elements ``N * d1 ...``.
+
+    Args:
+        input: logits of shape (N, C), (N, C, d1, ...) or (C,).
+        target: integer class indices of shape (N,), (N, d1, ...) or (), or float class
+            probabilities of the shape and dtype of ``input``.
+        weight: per-class weights of shape (C,). Default: ``None`` (all 1).
+        ignore_index: class-index targets equal to it add nothing. Default: -100.
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``. Default: ``'mean'``.
+        label_smoothing: ``eps`` in [0, 1]. Default: 0.
+
+    Returns:
+        The loss, in the dtype of ``input``: shape (N, d1, ...) (or () unbatched) for
+        ``'none'``, else a 0-d array.
+
+    Raises:
+        ValueError: bad reduction, label_smoothing, weight shape, or a target shape or batch
+            size that does not match ``input``.
+        IndexError: a class index outside ``[0, C)`` that is not ``ignore_index``.
+        TypeError: a target that is neither integer nor of the dtype of ``input``.
+
+    Note:
+        The positional arguments PyTorch keeps for ``size_average`` and ``reduce``
+        (deprecated) are not accepted; pass the others by keyword.
+
+    Example:
+        >>> logits = xp.asarray([[1000.0, 0.0], [0.0, 0.0]])
+        >>> cross_entropy(logits, xp.asarray([1, 0]), reduction="none")
+        array([1.00000000e+03, 6.93147181e-01])
+    """
+    check_probability("cross_entropy", "label_smoothing", label_smoothing)
+    problem = _Problem("cross_entropy", input, target, weight, ignore_index, reduction)
+    xp = problem.xp
+    log_prob, coefficients = _cross_entropy_terms(problem, label_smoothing)
+    if problem.soft:
+        return problem.reduce(-xp.sum(log_prob * coefficients, axis=1), reduction)
+    picked = xp.take_along_axis(log_prob, problem.index, axis=1)[:, 0]  # (N, *)
+    # where, not a product: an ignored target may point at a -inf logit (0 * inf is NaN)
+    loss = -xp.where(problem.valid, problem.target_weight * picked, 0.0)
+    if label_smoothing > 0:
+        smooth = -xp.sum(problem.weighted(log_prob), axis=1)
+        loss = (1.0 - label_smoothing) * loss + (label_smoothing / problem.num_classes) * xp.where(
+            problem.valid, smooth, 0.0
+        )
+    return problem.reduce(loss, reduction)
+
+
+@kernel
+@_ieee
+def cross_entropy_backward(
+    grad_output,
+    input,
+    target,
+    weight=None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
+    """Gradient of :func:`cross_entropy` with respect to ``input`` (and ``target``).
+
+    ``d loss_i / d x_ic = S_i * p_ic - w_c * q'_ic`` with ``S_i = sum_c w_c * q'_ic`` (the
+    smoothed one-hot for class indices); for probability targets also
+    ``d loss_i / d q_ic = -(1 - eps) * w_c * log p_ic``.
+
+    Returns:
+        ``grad_input`` for class-index targets; ``(grad_input, grad_target)`` for probability
+        targets. Shapes and dtypes of the forward's arrays.
+    """
+    check_probability("cross_entropy_backward", "label_smoothing", label_smoothing)
+    problem = _Problem(
+        "cross_entropy_backward", input, target, weight, ignore_index, reduction, grad_output
+    )
+    xp = problem.xp
+    log_prob, coefficients = _cross_entropy_terms(problem, label_smoothing)
+    grad = problem.element_grad(grad_output, reduction)[:, None]  # (N, 1, *)
+    prob = xp.exp(log_prob)
+    if problem.soft:
+        total = xp.sum(coefficients, axis=1, keepdims=True)
+        grad_input = grad * (total * prob - coefficients)
+        grad_target = -(1.0 - label_smoothing) * grad * problem.weighted(log_prob)
+        return problem.finish(grad_input), problem.finish(grad_target)
+    kept = xp.where(problem.valid[:, None], grad, 0.0)
+    at_target = (1.0 - label_smoothing) * kept * problem.target_weight[:, None]
+    grad_input = prob * at_target
+    if label_smoothing > 0:
+        share = (label_smoothing / problem.num_classes) * kept
+        class_total = problem.num_classes if weight is None else xp.sum(problem.weight)
+        grad_input = grad_input + prob * (share * class_total) - problem.weighted(share)
+    _subtract_at_target(xp, grad_input, problem.index, at_target)
+    return problem.finish(grad_input)
+
+
+def _subtract_at_target(xp, grad_input, index, values):
+    """``grad_input[i, index_i] -= values_i`` along the class axis (one write per element)."""
+    current = xp.take_along_axis(grad_input, index, axis=1)
+    xp.put_along_axis(grad_input, index, current - values, axis=1)
+
+
+@kernel
+@_ieee
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+    r"""Negative log-likelihood: ``loss_i = -w[t_i] * input[i, t_i]`` for log-probabilities.
+
+    Args, Shape, Returns and Raises are those of :func:`cross_entropy` with class-index
+    targets (``input`` holds log-probabilities instead of logits; no label smoothing).
+
+    Example:
+        >>> log_prob = xp.log(xp.asarray([[0.5, 0.5], [0.25, 0.75]]))
+        >>> nll_loss(log_prob, xp.asarray([0, -100]))
+        array(0.69314718)
+    """
+    problem = _Problem("nll_loss", input, target, weight, ignore_index, reduction)
+    if problem.soft:
+        msg = f"nll_loss: target must hold integer class indices, got dtype {target.dtype}"
+        raise TypeError(msg)
+    xp = problem.xp
+    picked = xp.take_along_axis(problem.x, problem.index, axis=1)[:, 0]  # (N, *)
+    loss = -xp.where(problem.valid, problem.target_weight * picked, 0.0)
+    return problem.reduce(loss, reduction)
+
+
+@kernel
+@_ieee
+def nll_loss_backward(
+    grad_output, input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
+):
+    """Gradient of :func:`nll_loss`: ``-w[t_i] * grad_i`` at ``(i, t_i)``, 0 elsewhere."""
+    problem = _Problem(
+        "nll_loss_backward", input, target, weight, ignore_index, reduction, grad_output
+    )
+    if problem.soft:
+        msg = f"nll_loss_backward: target must hold integer class indices, got dtype {target.dtype}"
+        raise TypeError(msg)
+    xp = problem.xp
+    grad = problem.element_grad(grad_output, reduction)[:, None]  # (N, 1, *)
+    kept = xp.where(problem.valid[:, None], grad, 0.0) * problem.target_weight[:, None]
+    grad_input = xp.zeros_like(problem.x)
+    _subtract_at_target(xp, grad_input, problem.index, kept)
+    return problem.finish(grad_input)
