@@ -48,7 +48,8 @@ def window_geometry(
     """Output size and padding of a 2-D sliding window over an input of ``size = (H, W)``.
 
     Example:
-        >>> geometry = window_geometry("max_pool2d", (5, 5), (2, 2), (2, 2), (1, 1), (0, 0), True)
+        >>> geometry = window_geometry("max_pool2d", (5, 5), (2, 2), (2, 2), (1, 1), (0, 0),
+        ...                            ceil_mode=True)
         >>> geometry.output, geometry.pad_after
         ((3, 3), (1, 1))
 

@@ -197,5 +197,5 @@ def conv2d_backward(
     if bias is not None:
         grad_bias = grad.astype(dtype, copy=False).sum(axis=(0, 2, 3)).astype(bias.dtype)
     grad_input = grad_input.astype(input.dtype, copy=False)
-    grad_weight = grad_weight.reshape(weight.shape).astype(weight.dtype, copy=False)
+    grad_weight = grad_weight.reshape(*weight.shape).astype(weight.dtype, copy=False)
     return (grad_input[0] if unbatched else grad_input), grad_weight, grad_bias

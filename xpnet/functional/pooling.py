@@ -371,7 +371,7 @@ def adaptive_avg_pool2d(input, output_size):
 
     Example:
         >>> adaptive_avg_pool2d(xp.arange(6.0).reshape(1, 1, 2, 3), (1, 2))[0, 0]
-        array([[2. , 3. ]])
+        array([[2., 3.]])
     """
     backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(
         "adaptive_avg_pool2d", input, output_size
