@@ -146,8 +146,10 @@ _UFUNC_KEYWORDS = frozenset(["out", "dtype", "casting"])  # cupy.ufunc.__call__ 
 _TAKES_SEQUENCES = frozenset(
     "array asarray asanyarray ascontiguousarray zeros ones empty full indices concatenate concat "
     "stack hstack vstack dstack column_stack broadcast_shapes result_type can_cast ndim shape "
-    "size einsum meshgrid broadcast_arrays ix_ ravel_multi_index".split()
+    "size einsum meshgrid broadcast_arrays ix_ ravel_multi_index select isscalar iterable "
+    "fromiter".split()
 )
+_NOT_EMULATED = {"random": "kernels take generators from backend.default_rng(seed)"}
 _HOST_DATA_OK = frozenset(["array", "asarray", "asanyarray"])  # CuPy copies host data in
 _METHODS = frozenset(
     "T all any argmax argmin argpartition argsort astype base byteswap choose clip compress conj "
@@ -156,19 +158,6 @@ _METHODS = frozenset(
     "reshape round searchsorted shape size sort squeeze std strides sum swapaxes take tobytes "
     "tofile trace transpose var view".split()
 )
-_REFUSED_METHOD_GROUPS = {
-    "initial where": "all any max min sum prod mean",
-    "correction initial mean where": "std var",
-    "kind order": "argpartition partition",
-    "order stable": "argsort sort",
-    "mode": "take",
-    "device": "astype",
-}
-_REFUSED_METHOD = {
-    method: frozenset(keywords.split())
-    for keywords, methods in _REFUSED_METHOD_GROUPS.items()
-    for method in methods.split()
-}
 _GENERATOR_METHODS = frozenset(
     "beta binomial chisquare dirichlet exponential f gamma geometric hypergeometric integers "
     "logseries poisson power random standard_exponential standard_gamma standard_normal "
@@ -177,21 +166,17 @@ _GENERATOR_METHODS = frozenset(
 _SCATTER_ADD_DTYPES = ("float16", "float32", "float64", "int32", "uint32", "uint64")
 
 
-def _refuse_numpy(value, where):
-    msg = (
-        f"strict: {where} got a NumPy array; CuPy does not mix host and device arrays. "
-        "Move it first with xp.asarray(x) (or backend.asarray)"
-    )
-    raise TypeError(msg)
-
-
 def _unwrap(value, where, host_ok=False):
     """The NumPy array inside ``value`` (recursing into lists and tuples)."""
     if isinstance(value, StrictArray):
         return value._array
     if isinstance(value, numpy.ndarray):
         if not host_ok:
-            _refuse_numpy(value, where)
+            msg = (
+                f"strict: {where} got a NumPy array; CuPy does not mix host and device arrays. "
+                "Move it first with xp.asarray(x) (or backend.asarray)"
+            )
+            raise TypeError(msg)
         return value.copy()  # a host-to-device copy: the result must not alias host memory
     if isinstance(value, (list, tuple)):
         items = [_unwrap(item, where, host_ok) for item in value]
@@ -287,11 +272,12 @@ class _Namespace:
         self.__dict__.update(overrides)
 
     def __getattr__(self, attr):
+        path = f"{self._path}.{attr}" if self._path else attr
         if attr.startswith("__") or attr not in self._names:
-            msg = f"strict: CuPy 14 has no {self.__name__}.{attr}, so the strict backend refuses it"
+            reason = _NOT_EMULATED.get(path, "CuPy 14 has no such name")
+            msg = f"strict: xp.{path} is refused: {reason}"
             raise AttributeError(msg)
         value = getattr(self._module, attr)
-        path = f"{self._path}.{attr}" if self._path else attr
         if isinstance(value, numpy.ufunc):
             value = _Ufunc(path, value)
         elif callable(value) and not isinstance(value, type):
@@ -343,7 +329,8 @@ class StrictArray:
         value = getattr(self._array, attr)
         if not callable(value):
             return _wrap(value)
-        return _function(f"ndarray.{attr}", value, _REFUSED_METHOD.get(attr, frozenset()))
+        # the methods lack the keywords their functions lack: x.sum(initial=0) fails too
+        return _function(f"ndarray.{attr}", value, _REFUSED.get(attr, frozenset()))
 
     def get(self):
         """A NumPy copy (``cupy.ndarray.get``): an explicit device-to-host copy."""
