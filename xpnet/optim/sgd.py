@@ -43,7 +43,7 @@ class SGD(Optimizer):
         >>> opt = SGD([w], lr=0.1, momentum=0.9)
         >>> opt.step(); opt.step()
         >>> w.data
-        array([0.905, 2.19 ])
+        array([0.855, 2.29 ])
     """
 
     def __init__(
