@@ -1,3 +1,114 @@
-"""(being written)"""
+"""Dropout with the backend's seeded generator, and its backward function.
 
-__all__: list[str] = []
+One generator per backend lives here; :func:`manual_seed` resets them all (``xpnet``'s
+top-level seeding calls it), :func:`default_generator` returns the one for a backend.
+"""
+
+from __future__ import annotations
+
+from ..backends import backend_of
+from ._utils import array_backend, check_probability, check_same_shape, kernel
+
+__all__ = ["dropout", "dropout_backward"]
+
+_seed: int | None = None
+_generators: dict = {}
+
+
+def manual_seed(seed: int | None) -> None:
+    """Make every backend's dropout generator start again from ``seed`` (``None``: fresh entropy).
+
+    Example:
+        >>> manual_seed(0)
+        >>> a = dropout(xp.ones(4))
+        >>> manual_seed(0)
+        >>> bool((dropout(xp.ones(4)) == a).all())
+        True
+    """
+    global _seed
+    _seed = seed
+    _generators.clear()
+
+
+def default_generator(backend):
+    """The dropout generator of ``backend`` (a backend module), created on first use."""
+    if backend.name not in _generators:
+        _generators[backend.name] = backend.default_rng(_seed)
+    return _generators[backend.name]
+
+
+def _scale(p):
+    # p = 1 drops everything: scale 0 instead of 1 / 0
+    return 0.0 if p == 1 else 1.0 / (1.0 - p)
+
+
+@kernel
+def dropout(
+    input,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    return_mask: bool = False,
+):
+    r"""Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    The mask comes from the backend's dropout generator (see :func:`manual_seed`).
+
+    Args:
+        input: array of any shape.
+        p: probability of zeroing an element, in [0, 1]. Default: 0.5.
+        training: apply dropout; when ``False`` the input is returned unchanged. Default: ``True``.
+        inplace: write the result into ``input``. Default: ``False``.
+        return_mask: also return the boolean keep-mask that :func:`dropout_backward` needs
+            (``None`` when nothing was dropped). Default: ``False``.
+
+    Returns:
+        Array of the shape and dtype of ``input`` (or ``(output, mask)``).
+
+    Raises:
+        ValueError: if ``p`` is outside [0, 1].
+
+    Example:
+        >>> manual_seed(0)
+        >>> dropout(xp.ones(6), p=0.5)
+        array([2., 0., 0., 0., 2., 2.])
+    """
+    backend = array_backend("dropout", input=input)
+    check_probability("dropout", "p", p)
+    if not training or p == 0:
+        return (input, None) if return_mask else input
+    mask = default_generator(backend).random(input.shape) >= p  # True: kept
+    output = input * (mask * _scale(p)).astype(input.dtype)
+    if inplace:
+        input[...] = output
+        output = input
+    return (output, mask) if return_mask else output
+
+
+@kernel
+def dropout_backward(
+    grad_output, input, p: float = 0.5, training: bool = True, inplace: bool = False, *, mask=None
+):
+    """Gradient of :func:`dropout`: ``grad_output * mask / (1 - p)``.
+
+    ``mask`` is the one ``dropout(..., return_mask=True)`` returned: a random mask cannot be
+    recomputed. Without training (or with ``p = 0``) the gradient passes unchanged.
+
+    Raises:
+        ValueError: if ``mask`` is missing while training with ``p > 0``, or has another shape.
+    """
+    array_backend("dropout_backward", input=input, grad_output=grad_output)
+    check_probability("dropout_backward", "p", p)
+    check_same_shape("dropout_backward", "grad_output", grad_output, "input", input)
+    if not training or p == 0:
+        return grad_output
+    if mask is None:
+        msg = (
+            "dropout_backward: mask (from dropout(..., return_mask=True)) is required when "
+            f"training with p > 0, got mask=None, p={p}"
+        )
+        raise ValueError(msg)
+    backend_of(input, mask, names=("input", "mask"), where="dropout_backward")
+    check_same_shape("dropout_backward", "mask", mask, "input", input)
+    return grad_output * (mask * _scale(p)).astype(grad_output.dtype)
