@@ -6,7 +6,9 @@ The same code runs on NumPy (CPU) and CuPy (CUDA GPU); pick one with ``XPNET_BAC
 
 from __future__ import annotations
 
-from . import functional
+from . import autograd, functional, nn
+from ._random import manual_seed
+from .autograd import Tensor, no_grad
 from .backends import (
     available_backends,
     backend_of,
@@ -17,6 +19,7 @@ from .backends import (
     to_backend,
     use_backend,
 )
+from .nn import Parameter
 
 __version__ = "0.1.0"
 
@@ -39,13 +42,19 @@ def to_numpy(x):
 
 
 __all__ = [
+    "Parameter",
+    "Tensor",
     "__version__",
     "asarray",
+    "autograd",
     "available_backends",
     "backend_of",
     "functional",
     "get_backend",
+    "manual_seed",
     "memory_budget",
+    "nn",
+    "no_grad",
     "set_backend",
     "set_memory_budget",
     "to_backend",

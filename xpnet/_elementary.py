@@ -1,0 +1,128 @@
+"""The forward/backward pairs behind :class:`xpnet.Tensor`'s operators and methods.
+
+They follow the convention of :mod:`xpnet.functional`: ``<op>(*args)`` on arrays and
+``<op>_backward(grad_output, *args)`` returning the gradients of the array arguments.
+:mod:`xpnet.autograd` turns each pair into a :class:`~xpnet.autograd.Function`.
+A Python number in place of an array gets a gradient too; autograd drops it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .backends import backend_of
+
+
+def _shape(value) -> tuple:
+    return getattr(value, "shape", ())
+
+
+def _unbroadcast(grad, shape: tuple):
+    """Sum ``grad`` down to ``shape``: a broadcast input was used many times, so its
+    gradient is the sum of the gradients of every copy."""
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    return grad.sum(axis=axes, keepdims=True) if axes else grad
+
+
+def add(a, b):
+    return a + b
+
+
+def add_backward(grad_output, a, b):
+    return _unbroadcast(grad_output, _shape(a)), _unbroadcast(grad_output, _shape(b))
+
+
+def sub(a, b):
+    return a - b
+
+
+def sub_backward(grad_output, a, b):
+    return _unbroadcast(grad_output, _shape(a)), _unbroadcast(-grad_output, _shape(b))
+
+
+def mul(a, b):
+    return a * b
+
+
+def mul_backward(grad_output, a, b):
+    return _unbroadcast(grad_output * b, _shape(a)), _unbroadcast(grad_output * a, _shape(b))
+
+
+def div(a, b):
+    return a / b
+
+
+def div_backward(grad_output, a, b):
+    grad_a = grad_output / b
+    return _unbroadcast(grad_a, _shape(a)), _unbroadcast(-grad_a * a / b, _shape(b))
+
+
+def pow(a, exponent):
+    return a**exponent
+
+
+def pow_backward(grad_output, a, exponent):
+    return grad_output * exponent * a ** (exponent - 1)
+
+
+def matmul(a, b):
+    return a @ b
+
+
+def matmul_backward(grad_output, a, b):
+    """``grad_a = grad_output @ b^T``, ``grad_b = a^T @ grad_output``; 1-d operands are
+    treated as a row (``a``) or a column (``b``), as in the forward."""
+    xp = backend_of(grad_output).xp
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    grad = grad_output[..., None] if b.ndim == 1 else grad_output
+    grad = xp.expand_dims(grad, -2) if a.ndim == 1 else grad
+    grad_a = _unbroadcast(grad @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+    grad_b = _unbroadcast(xp.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape)
+    return grad_a, grad_b
+
+
+def sum(a, dim=None, keepdim=False):
+    return a.sum(axis=dim, keepdims=keepdim)
+
+
+def sum_backward(grad_output, a, dim=None, keepdim=False):
+    """Every summed element gets the gradient of its sum: broadcast it back."""
+    xp = backend_of(grad_output).xp
+    if dim is not None and not keepdim:
+        axes = (dim,) if isinstance(dim, int) else tuple(dim)
+        grad_output = xp.expand_dims(grad_output, tuple(axis % a.ndim for axis in axes))
+    return xp.broadcast_to(grad_output, a.shape)
+
+
+def mean(a, dim=None, keepdim=False):
+    return a.mean(axis=dim, keepdims=keepdim)
+
+
+def mean_backward(grad_output, a, dim=None, keepdim=False):
+    axes = range(a.ndim) if dim is None else (dim,) if isinstance(dim, int) else dim
+    count = math.prod(a.shape[axis] for axis in axes)
+    return sum_backward(grad_output / count, a, dim, keepdim)
+
+
+def reshape(a, shape):
+    return a.reshape(shape)
+
+
+def reshape_backward(grad_output, a, shape):
+    return grad_output.reshape(a.shape)
+
+
+def getitem(a, index):
+    return a[index]
+
+
+def getitem_backward(grad_output, a, index):
+    """Scatter-add into zeros: an element picked twice by fancy indexing gets both."""
+    backend = backend_of(grad_output)
+    grad = backend.xp.zeros(a.shape, dtype=grad_output.dtype)
+    backend.scatter_add(grad, index, grad_output)
+    return grad

@@ -1,0 +1,374 @@
+"""A small define-by-run autograd on top of the (forward, backward) pairs of the kernels.
+
+Every differentiable operation is a :class:`Function` built from two plain array functions:
+``forward(*args)`` and ``backward(grad_output, *args)``, the convention of
+:mod:`xpnet.functional` (``conv2d`` / ``conv2d_backward``, ...). Calling a Function on
+:class:`Tensor` arguments runs ``forward`` on their arrays and, when a gradient is needed,
+records a :class:`Node`: the backward function, the arrays it needs, and the input Tensors.
+``Tensor.backward()`` walks these nodes from the output back to the leaves, in reverse
+topological order, and adds each gradient into the leaves' ``.grad``.
+
+A backward pass, step by step, for ``loss = (x * w).sum()``::
+
+    mul_node.inputs = (x, w)         sum_node.inputs = (xw,)
+    loss.backward():  pending = {loss: 1}
+      sum_node.backward(1)        -> {xw: ones(shape)}
+      mul_node.backward(ones)     -> {x: ones * w, w: ones * x}
+      x, w are leaves             -> x.grad += ..., w.grad += ...
+
+Gradients are plain backend arrays (``Tensor.grad`` is an array or ``None``, never a
+Tensor), so optimizers update ``param.data`` with ``param.grad`` directly. The operators'
+own pairs live in :mod:`xpnet._elementary`; layers use :mod:`xpnet.functional`'s.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import threading
+
+from . import _elementary as ops
+from .backends import backend_of, get_backend
+
+__all__ = ["Function", "Tensor", "as_tensor", "is_grad_enabled", "no_grad"]
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """False inside :class:`no_grad`: operations then record no graph."""
+    return getattr(_state, "grad_enabled", True)
+
+
+class no_grad:  # noqa: N801 - the name PyTorch users know
+    """Context manager (or decorator) in which no graph is recorded, e.g. for evaluation.
+
+    Example:
+        >>> import xpnet
+        >>> w = xpnet.Tensor(np.ones(2), requires_grad=True)
+        >>> with xpnet.no_grad():
+        ...     (w * 2).requires_grad
+        False
+    """
+
+    def __enter__(self):
+        self._previous = is_grad_enabled()
+        _state.grad_enabled = False
+
+    def __exit__(self, *exc_info):
+        _state.grad_enabled = self._previous
+
+    def __call__(self, function):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+def _data(value):
+    """The array inside a Tensor; anything else unchanged."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+def as_tensor(value) -> Tensor:
+    """``value`` if it is a Tensor (graph kept), else a new leaf Tensor around it."""
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+class Function:
+    """A differentiable operation built from a ``(forward, backward)`` pair of array functions.
+
+    Args:
+        forward: ``forward(*args, **kwargs)`` on arrays; returns an array, or a tuple whose
+            first item is the differentiable output and whose other items (e.g. max-pool
+            indices) are returned to the caller as they are.
+        backward: ``backward(grad_output, *args, **kwargs, **saved)``; returns the gradients
+            of the arguments named in ``wrt``, in that order (one array, or a tuple; trailing
+            ones that cannot exist, such as an integer target's, may be left out).
+        wrt: the names of ``forward``'s parameters that receive gradients.
+        saved: optional ``saved(extras) -> dict`` turning the forward's extra outputs into
+            keyword arguments of ``backward`` (so that backward need not recompute them).
+        forward_options: keyword arguments for ``forward`` alone that ask it for such values
+            (e.g. ``{"return_stats": True}``); the extra outputs they produce go to ``saved``
+            only, and the caller gets the single output.
+
+    Example:
+        >>> import xpnet
+        >>> def double(input):
+        ...     return 2 * input
+        >>> def double_backward(grad_output, input):
+        ...     return 2 * grad_output
+        >>> op = xpnet.autograd.Function(double, double_backward, wrt=("input",))
+        >>> x = xpnet.Tensor(np.array([1.0, 3.0]), requires_grad=True)
+        >>> op(x).sum().backward()
+        >>> x.grad
+        array([2., 2.])
+    """
+
+    def __init__(self, forward, backward, wrt: tuple[str, ...], saved=None, forward_options=None):
+        self.forward = forward
+        self.backward = backward
+        self.wrt = tuple(wrt)
+        self.saved = saved
+        self.forward_options = forward_options or {}
+        self.name = getattr(backward, "__name__", "backward")
+        self.signature = inspect.signature(forward)
+
+    def __call__(self, *args, **kwargs):
+        arguments = self.signature.bind(*args, **kwargs).arguments
+        inputs = tuple(arguments.get(name) for name in self.wrt)
+        args = tuple(_data(value) for value in args)
+        kwargs = {key: _data(value) for key, value in kwargs.items()}
+        output = self.forward(*args, **kwargs, **self.forward_options)
+        extras = ()
+        if isinstance(output, tuple):
+            output, *extras = output
+        needs_grad = is_grad_enabled() and any(
+            isinstance(t, Tensor) and t.requires_grad for t in inputs
+        )
+        result = Tensor(output, requires_grad=needs_grad)
+        if needs_grad:
+            saved = self.saved(extras) if self.saved else {}
+            result.grad_fn = Node(self, inputs, args, {**kwargs, **saved})
+        return (result, *extras) if extras and not self.forward_options else result
+
+
+class Node:
+    """One recorded operation: the arrays its backward needs and the Tensors it came from."""
+
+    def __init__(self, function: Function, inputs: tuple, args: tuple, kwargs: dict):
+        self.function = function
+        self.inputs = inputs
+        self.args = args
+        self.kwargs = kwargs
+
+    def __repr__(self):
+        return f"<{self.function.name}>"
+
+    def apply(self, grad_output, retain_graph: bool) -> tuple:
+        """The gradients of ``self.inputs``; frees the saved arrays unless ``retain_graph``."""
+        if self.args is None:
+            msg = (
+                f"{self.function.name}: trying to backward through the graph a second time; "
+                "pass retain_graph=True to the first backward() to keep it"
+            )
+            raise RuntimeError(msg)
+        grads = self.function.backward(grad_output, *self.args, **self.kwargs)
+        if not retain_graph:
+            self.args = self.kwargs = None
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        # a backward may leave out trailing inputs that have no gradient (integer targets)
+        return grads + (None,) * (len(self.inputs) - len(grads))
+
+
+def _topological_order(root) -> list:
+    """Tensors reachable from ``root`` through grad_fn, every input before its users."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        if tensor.grad_fn is not None:
+            for parent in tensor.grad_fn.inputs:
+                if isinstance(parent, Tensor) and parent.requires_grad:
+                    stack.append((parent, False))
+    return order
+
+
+def _accumulate(pending: dict, tensor, grad) -> None:
+    previous = pending.get(id(tensor))
+    pending[id(tensor)] = grad if previous is None else previous + grad
+
+
+class Tensor:
+    """An array that remembers how it was computed, so that gradients can flow back.
+
+    Args:
+        data: a backend array (kept as is, not copied), a Tensor (its array is shared), or host
+            data (lists, scalars), put on the current backend.
+        requires_grad: record operations on this tensor and give it a ``.grad``.
+            Default: ``False``.
+
+    Attributes:
+        data: the backend array (NumPy, strict or CuPy).
+        grad: after :meth:`backward`, the accumulated gradient as a backend array of the
+            shape and dtype of ``data``; ``None`` before. Not a Tensor.
+        requires_grad: whether gradients flow to this tensor.
+        grad_fn: the :class:`Node` that produced this tensor; ``None`` for leaves.
+
+    Raises:
+        TypeError: if ``requires_grad=True`` on an array that is not floating point.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> y.backward()
+        >>> x.grad
+        array([2., 4., 6.])
+    """
+
+    # NumPy must not broadcast a Tensor as an object: ``ndarray + Tensor`` uses __radd__
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad: bool = False):
+        data = _data(data)
+        if not hasattr(data, "dtype"):
+            data = get_backend().asarray(data)
+        if requires_grad and data.dtype.kind != "f":
+            msg = f"Tensor: only floating-point arrays can require gradients, got {data.dtype}"
+            raise TypeError(msg)
+        self.data = data
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.grad_fn = None
+
+    # -- plain facts about the array ----------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    is_leaf = property(lambda self: self.grad_fn is None)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        extra = f", grad_fn={self.grad_fn!r}" if self.grad_fn else ""
+        if self.requires_grad and not extra:
+            extra = ", requires_grad=True"
+        return f"Tensor({self.data!r}{extra})"
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def numpy(self):
+        """A NumPy copy of the data (an explicit device-to-host copy)."""
+        return backend_of(self.data).to_host(self.data)
+
+    def item(self) -> float | int:
+        """The value of a one-element tensor as a Python number (a device-to-host copy)."""
+        return self.numpy().item()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's array, cut from the graph."""
+        return Tensor(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    # -- the backward pass --------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Add d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        Args:
+            gradient: the upstream gradient, shaped like ``self``; may be omitted for a
+                one-element tensor (then it is 1).
+            retain_graph: keep the saved arrays so that backward can run again.
+                Default: ``False``.
+
+        Raises:
+            RuntimeError: if this tensor does not require grad, if ``gradient`` is omitted for
+                a tensor of several elements, or if the graph was already freed.
+        """
+        if not self.requires_grad:
+            msg = "backward: this tensor does not require grad and has no grad_fn"
+            raise RuntimeError(msg)
+        if gradient is None:
+            if self.data.size != 1:
+                msg = f"backward: gradient can be omitted only for one element, got {self.shape}"
+                raise RuntimeError(msg)
+            gradient = backend_of(self.data).xp.ones_like(self.data)
+        pending = {id(self): _data(gradient)}
+        for tensor in reversed(_topological_order(self)):
+            grad = pending.pop(id(tensor), None)
+            if grad is None:
+                continue
+            if tensor.grad_fn is None:
+                # a copy: the gradient may be a read-only broadcast view of another array
+                tensor.grad = grad.copy() if tensor.grad is None else tensor.grad + grad
+                continue
+            grads = tensor.grad_fn.apply(grad, retain_graph)
+            for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
+                if isinstance(parent, Tensor) and parent.requires_grad:
+                    _accumulate(pending, parent, parent_grad)
+
+    # -- operations: each is a Function applied to this tensor --------------------------------
+    def __add__(self, other):
+        return _add(self, other)
+
+    def __radd__(self, other):
+        return _add(other, self)
+
+    def __sub__(self, other):
+        return _sub(self, other)
+
+    def __rsub__(self, other):
+        return _sub(other, self)
+
+    def __mul__(self, other):
+        return _mul(self, other)
+
+    def __rmul__(self, other):
+        return _mul(other, self)
+
+    def __truediv__(self, other):
+        return _div(self, other)
+
+    def __rtruediv__(self, other):
+        return _div(other, self)
+
+    def __neg__(self):
+        return _mul(self, -1)
+
+    def __pow__(self, exponent: float):
+        return _pow(self, exponent)
+
+    def __matmul__(self, other):
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _matmul(other, self)
+
+    def __getitem__(self, index):
+        if isinstance(index, tuple):
+            index = tuple(_data(i) for i in index)
+        return _getitem(self, _data(index))
+
+    def sum(self, dim=None, keepdim: bool = False) -> Tensor:
+        return _sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False) -> Tensor:
+        return _mean(self, dim, keepdim)
+
+    def reshape(self, *shape) -> Tensor:
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+        return _reshape(self, tuple(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one, like torch."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        merged = math.prod(self.shape[start : end + 1])  # not -1: a dimension may be empty
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
+
+
+_add = Function(ops.add, ops.add_backward, wrt=("a", "b"))
+_sub = Function(ops.sub, ops.sub_backward, wrt=("a", "b"))
+_mul = Function(ops.mul, ops.mul_backward, wrt=("a", "b"))
+_div = Function(ops.div, ops.div_backward, wrt=("a", "b"))
+_pow = Function(ops.pow, ops.pow_backward, wrt=("a",))
+_matmul = Function(ops.matmul, ops.matmul_backward, wrt=("a", "b"))
+_sum = Function(ops.sum, ops.sum_backward, wrt=("a",))
+_mean = Function(ops.mean, ops.mean_backward, wrt=("a",))
+_reshape = Function(ops.reshape, ops.reshape_backward, wrt=("a",))
+_getitem = Function(ops.getitem, ops.getitem_backward, wrt=("a",))

@@ -1,0 +1,83 @@
+"""Activation layers: one small class per function of :mod:`xpnet.nn.functional`.
+
+Each class takes the function's arguments after ``input``, with the same names and defaults
+(``LeakyReLU(negative_slope=0.01, inplace=False)``), and prints them as PyTorch does.
+
+Note:
+    ``inplace=True`` is accepted and printed but the result is always a new array: autograd
+    keeps the inputs of earlier operations for their backward, and overwriting one would
+    corrupt it. Memory use is therefore that of ``inplace=False``.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from .. import functional as kernels
+from . import functional as F
+from .module import Module
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "Hardtanh",
+    "LeakyReLU",
+    "LogSoftmax",
+    "ReLU",
+    "ReLU6",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+]
+
+
+class _Activation(Module):
+    """Stores the function's arguments as attributes; ``forward`` passes them back."""
+
+    function = ""  # the name in xpnet.nn.functional
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        signature = inspect.signature(getattr(kernels, self.function))
+        bound = signature.bind(None, *args, **kwargs)  # None stands for ``input``
+        bound.apply_defaults()
+        self._argument_names = list(bound.arguments)[1:]
+        for name in self._argument_names:
+            setattr(self, name, bound.arguments[name])
+
+    def forward(self, input):
+        kwargs = {name: getattr(self, name) for name in self._argument_names if name != "inplace"}
+        return getattr(F, self.function)(input, **kwargs)
+
+    def extra_repr(self) -> str:
+        shown = [
+            f"{name}={getattr(self, name)!r}" for name in self._argument_names if name != "inplace"
+        ]
+        if getattr(self, "inplace", False):
+            shown.append("inplace=True")
+        return ", ".join(shown)
+
+
+def _activation(name: str, function: str, formula: str) -> type:
+    doc = f"""Applies ``{formula}`` element-wise; see :func:`xpnet.functional.{function}`.
+
+    Shape:
+        - Input: any shape. Output: the same shape.
+    """
+    return type(
+        name, (_Activation,), {"function": function, "__doc__": doc, "__module__": __name__}
+    )
+
+
+ReLU = _activation("ReLU", "relu", "max(0, x)")
+ReLU6 = _activation("ReLU6", "relu6", "min(max(0, x), 6)")
+LeakyReLU = _activation("LeakyReLU", "leaky_relu", "x if x > 0 else negative_slope * x")
+ELU = _activation("ELU", "elu", "x if x > 0 else alpha * (exp(x) - 1)")
+GELU = _activation("GELU", "gelu", "x * Phi(x)")
+Hardtanh = _activation("Hardtanh", "hardtanh", "clip(x, min_val, max_val)")
+Sigmoid = _activation("Sigmoid", "sigmoid", "1 / (1 + exp(-x))")
+SiLU = _activation("SiLU", "silu", "x * sigmoid(x)")
+Tanh = _activation("Tanh", "tanh", "tanh(x)")
+Softmax = _activation("Softmax", "softmax", "exp(x) / sum(exp(x)) along dim")
+LogSoftmax = _activation("LogSoftmax", "log_softmax", "x - log(sum(exp(x))) along dim")

@@ -1,0 +1,131 @@
+"""Batch normalisation: ``BatchNorm1d`` and ``BatchNorm2d``."""
+
+from __future__ import annotations
+
+from ..backends import backend_of
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter, new_array
+
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
+
+
+class _BatchNorm(Module):
+    r"""``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` per channel, as PyTorch.
+
+    In training, the statistics are those of the batch (biased variance) and the running
+    ones are updated in place: ``running = (1 - momentum) * running + momentum * batch``
+    with the unbiased batch variance; ``momentum=None`` uses ``1 / num_batches_tracked``
+    instead, a cumulative average. In evaluation, the running statistics are used.
+
+    Args:
+        num_features: C.
+        eps: added to the variance. Default: 1e-5.
+        momentum: weight of the batch in the running update, or ``None``. Default: 0.1.
+        affine: learn ``weight`` (ones) and ``bias`` (zeros). Default: ``True``.
+        track_running_stats: keep ``running_mean`` (zeros), ``running_var`` (ones) and the
+            int64 ``num_batches_tracked``; without them batch statistics are used in
+            evaluation too. Default: ``True``.
+        device: backend name. Default: current. dtype: Default: float32.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(init.ones_(new_array((num_features,), device, dtype)))
+            self.bias = Parameter(new_array((num_features,), device, dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        stats = {"running_mean": None, "running_var": None, "num_batches_tracked": None}
+        if track_running_stats:
+            stats["running_mean"] = new_array((num_features,), device, dtype)
+            stats["running_var"] = init.ones_(new_array((num_features,), device, dtype))
+            stats["num_batches_tracked"] = new_array((), device, "int64")
+        for name, array in stats.items():
+            self.register_buffer(name, array)
+
+    def _check_input_dim(self, input) -> None:
+        if input.ndim not in self._dims:
+            expected = " or ".join(f"{n}D" for n in self._dims)
+            msg = f"{type(self).__name__}: expected {expected} input, got {input.ndim}D input"
+            raise ValueError(msg)
+
+    def _momentum(self) -> float:
+        """This step's weight of the batch; counts the batch when tracking in training."""
+        if not (self.training and self.track_running_stats):
+            return 0.0 if self.momentum is None else self.momentum
+        self.num_batches_tracked += 1  # in place, on the device
+        if self.momentum is not None:
+            return self.momentum
+        count = backend_of(self.num_batches_tracked).to_host(self.num_batches_tracked)
+        return 1.0 / float(count)  # an explicit host copy, as PyTorch's float(tensor)
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        momentum = self._momentum()
+        # without running statistics, batch statistics are used in evaluation too
+        use_batch_stats = self.training or self.running_mean is None
+        keep = not self.training or self.track_running_stats
+        running_mean = self.running_mean if keep else None
+        running_var = self.running_var if keep else None
+        return F.batch_norm(
+            input,
+            running_mean,
+            running_var,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            momentum,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    __doc__ = (
+        _BatchNorm.__doc__
+        + """
+    Shape:
+        - Input: (N, C) or (N, C, L). Output: the same shape.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.BatchNorm1d(16)
+        BatchNorm1d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+    """
+    )
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    __doc__ = (
+        _BatchNorm.__doc__
+        + """
+    Shape:
+        - Input: (N, C, H, W). Output: the same shape.
+
+    Example:
+        >>> import xpnet
+        >>> sorted(xpnet.nn.BatchNorm2d(8).state_dict())
+        ['bias', 'num_batches_tracked', 'running_mean', 'running_var', 'weight']
+    """
+    )
+    _dims = (4,)

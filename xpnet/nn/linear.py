@@ -1,0 +1,81 @@
+"""``Linear`` and ``Identity``."""
+
+from __future__ import annotations
+
+import math
+
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter, new_array
+
+__all__ = ["Identity", "Linear"]
+
+
+def reset_weight_and_bias(weight, bias) -> None:
+    """PyTorch's default for Linear and Conv: ``kaiming_uniform_(a=sqrt(5))`` for the weight,
+    i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
+class Linear(Module):
+    r"""Affine map ``y = x W^T + b``, as :class:`torch.nn.Linear`.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: learn an additive bias. Default: ``True``.
+        device: backend name (``"numpy"``, ``"strict"``, ``"cupy"``). Default: current.
+        dtype: parameter dtype. Default: float32.
+
+    Shape:
+        - Input: (*, in_features). Output: (*, out_features).
+
+    Attributes:
+        weight: (out_features, in_features), U(-k, k) with k = 1/sqrt(in_features).
+        bias: (out_features,), U(-k, k).
+
+    Example:
+        >>> import xpnet
+        >>> layer = xpnet.nn.Linear(20, 30)
+        >>> layer, layer(np.ones((128, 20), dtype=np.float32)).shape
+        (Linear(in_features=20, out_features=30, bias=True), (128, 30))
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
+    ):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(new_array((out_features, in_features), device, dtype))
+        if bias:
+            self.bias = Parameter(new_array((out_features,), device, dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        reset_weight_and_bias(self.weight, self.bias)
+
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Identity(Module):
+    """Returns its input (a placeholder, e.g. for a removed layer)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input

@@ -1,0 +1,114 @@
+"""Per-sample normalisation: ``LayerNorm`` and ``GroupNorm``."""
+
+from __future__ import annotations
+
+import numbers
+
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter, new_array
+
+__all__ = ["GroupNorm", "LayerNorm"]
+
+
+class LayerNorm(Module):
+    r"""Normalise over the last ``len(normalized_shape)`` dimensions of each sample, as
+    :class:`torch.nn.LayerNorm`: ``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias``.
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int for one dimension).
+        eps: added to the variance. Default: 1e-5.
+        elementwise_affine: learn ``weight`` (ones) of ``normalized_shape``. Default: ``True``.
+        bias: with ``elementwise_affine``, also learn ``bias`` (zeros). Default: ``True``.
+        device: backend name. Default: current. dtype: Default: float32.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.LayerNorm(10)
+        LayerNorm((10,), eps=1e-05, elementwise_affine=True)
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.register_parameter("weight", None)
+        self.register_parameter("bias", None)
+        if elementwise_affine:
+            self.weight = Parameter(init.ones_(new_array(self.normalized_shape, device, dtype)))
+            if bias:
+                self.bias = Parameter(new_array(self.normalized_shape, device, dtype))
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class GroupNorm(Module):
+    r"""Normalise each group of ``num_channels / num_groups`` channels of each sample, as
+    :class:`torch.nn.GroupNorm`; then a per-channel ``weight`` and ``bias``.
+
+    Args:
+        num_groups: G, must divide ``num_channels``.
+        num_channels: C.
+        eps: added to the variance. Default: 1e-5.
+        affine: learn per-channel ``weight`` (ones) and ``bias`` (zeros). Default: ``True``.
+        device: backend name. Default: current. dtype: Default: float32.
+
+    Shape:
+        - Input: (N, C, *). Output: the same shape.
+
+    Raises:
+        ValueError: if ``num_groups`` does not divide ``num_channels``.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.GroupNorm(2, 6)(np.ones((1, 6, 2, 2), dtype=np.float32)).shape
+        (1, 6, 2, 2)
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            msg = (
+                f"GroupNorm: num_channels must be divisible by num_groups, got "
+                f"num_channels={num_channels}, num_groups={num_groups}"
+            )
+            raise ValueError(msg)
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        if affine:
+            self.weight = Parameter(init.ones_(new_array((num_channels,), device, dtype)))
+            self.bias = Parameter(new_array((num_channels,), device, dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

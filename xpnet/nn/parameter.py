@@ -1,0 +1,39 @@
+"""``Parameter``: a Tensor that a Module registers as learnable."""
+
+from __future__ import annotations
+
+from ..autograd import Tensor
+from ..backends import get_backend, load_backend
+
+__all__ = ["Parameter"]
+
+
+class Parameter(Tensor):
+    """A leaf Tensor that, assigned to a :class:`Module` attribute, joins its parameters.
+
+    Optimizers read ``param.data`` (a backend array) and ``param.grad`` (a backend array of
+    the same shape and dtype, or ``None``) and update ``param.data``.
+
+    Args:
+        data: the initial array (kept, not copied).
+        requires_grad: Default: ``True``.
+
+    Example:
+        >>> import xpnet
+        >>> p = xpnet.nn.Parameter(np.zeros(2))
+        >>> p.requires_grad, p.grad is None
+        (True, True)
+    """
+
+    def __init__(self, data, requires_grad: bool = True):
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return f"Parameter containing:\n{super().__repr__()}"
+
+
+def new_array(shape, device: str | None = None, dtype=None):
+    """A zero array for a new parameter or buffer: on backend ``device`` (default: the current
+    one), of ``dtype`` (default: float32). Initialisers then fill it."""
+    backend = get_backend() if device is None else load_backend(device)
+    return backend.xp.zeros(shape, dtype=backend.xp.float32 if dtype is None else dtype)

@@ -1,0 +1,155 @@
+"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``."""
+
+from __future__ import annotations
+
+from . import functional as F
+from .module import Module
+
+__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool2d"]
+
+
+class MaxPool2d(Module):
+    r"""Maximum over kH x kW windows of each channel, as :class:`torch.nn.MaxPool2d`.
+
+    Args:
+        kernel_size: window size, int or pair.
+        stride: step between windows. Default: ``kernel_size``.
+        padding: implicit -inf on each side, at most half the window. Default: 0.
+        dilation: spacing between window elements. Default: 1.
+        return_indices: also return the flat index of each maximum. Default: ``False``.
+        ceil_mode: round the output size up. Default: ``False``.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W). Output: (N, C, H_out, W_out), where
+          H_out = floor((H + 2 * padding[0] - dilation[0] * (kH - 1) - 1) / stride[0]) + 1
+          (``ceil`` with ``ceil_mode``).
+
+    Example:
+        >>> import xpnet
+        >>> pool = xpnet.nn.MaxPool2d(2)
+        >>> pool, pool(np.ones((1, 1, 4, 4))).shape
+        (MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False), (1, 1, 2, 2))
+    """
+
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        dilation=1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        return F.max_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class AvgPool2d(Module):
+    r"""Mean over kH x kW windows of each channel, as :class:`torch.nn.AvgPool2d`.
+
+    Args:
+        kernel_size: window size, int or pair.
+        stride: step between windows. Default: ``kernel_size``.
+        padding: zeros on each side, at most half the window. Default: 0.
+        ceil_mode: round the output size up. Default: ``False``.
+        count_include_pad: count padded zeros in the divisor. Default: ``True``.
+        divisor_override: divide by this instead of the window size. Default: ``None``.
+
+    Shape:
+        - Output: (N, C, H_out, W_out), H_out = floor((H + 2 * padding[0] - kH) / stride[0]) + 1.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.AvgPool2d(2)
+        AvgPool2d(kernel_size=2, stride=2, padding=0)
+    """
+
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override=None,
+    ):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input):
+        return F.avg_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    r"""Mean over windows sized so that the output is ``output_size``, as PyTorch.
+
+    Window ``i`` of an axis of length L spans ``[floor(i L / out), ceil((i + 1) L / out))``.
+
+    Args:
+        output_size: (H_out, W_out), or one int for both; ``None`` keeps that axis.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.AdaptiveAvgPool2d((1, 1))(np.ones((2, 8, 5, 5))).shape
+        (2, 8, 1, 1)
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    r"""Maximum over adaptive windows (see :class:`AdaptiveAvgPool2d`), as PyTorch.
+
+    Args:
+        output_size: (H_out, W_out), or one int for both.
+        return_indices: also return the flat index of each maximum. Default: ``False``.
+    """
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
