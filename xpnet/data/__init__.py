@@ -1,0 +1,33 @@
+"""Datasets and the data loader, after :mod:`torch.utils.data`.
+
+Example:
+    >>> from xpnet.data import DataLoader, TensorDataset, load_digits, random_split
+    >>> train, test = random_split(TensorDataset(*load_digits()), [1500, 297], seed=0)
+    >>> images, labels = next(iter(DataLoader(train, batch_size=64, shuffle=True, seed=0)))
+    >>> images.shape, images.dtype, labels.dtype
+    ((64, 1, 8, 8), dtype('float32'), dtype('int64'))
+"""
+
+from __future__ import annotations
+
+from .datasets import (
+    Dataset,
+    Subset,
+    TensorDataset,
+    fetch_batch,
+    load_digits,
+    load_mnist,
+    random_split,
+)
+from .loader import DataLoader
+
+__all__ = [
+    "DataLoader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "fetch_batch",
+    "load_digits",
+    "load_mnist",
+    "random_split",
+]

@@ -1,0 +1,122 @@
+"""Reading MNIST's IDX files: gzip, header, size and checksum checks with clear errors.
+
+IDX format (http://yann.lecun.com/exdb/mnist/): two zero bytes, a type code (0x08 for
+uint8), the number of dimensions, each dimension as a big-endian int32, then the data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from pathlib import Path
+
+import numpy
+
+_PREFIXES = {"test": "t10k", "train": "train"}
+# magic number (type code 0x08 = uint8, then ndim) and the shape after the record count
+_IMAGES = {"magic": 2051, "kind": "images", "name": "images-idx3-ubyte", "sample": (28, 28)}
+_LABELS = {"magic": 2049, "kind": "labels", "name": "labels-idx1-ubyte", "sample": ()}
+
+
+def _find(folder: Path, name: str) -> Path:
+    for candidate in (folder / f"{name}.gz", folder / name):
+        if candidate.is_file():
+            return candidate
+    msg = f"load_mnist: file {folder / name}.gz (or {name}) not found"
+    raise FileNotFoundError(msg)
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    """``{file name: sha256}`` from ``SHA256SUMS`` next to the data (empty if absent)."""
+    sums = folder / "SHA256SUMS"
+    if not sums.is_file():
+        return {}
+    entries = {}
+    for line in sums.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            entries[parts[1].lstrip("*")] = parts[0].lower()
+    return entries
+
+
+def _decompress(file: Path, raw: bytes) -> bytes:
+    if file.suffix != ".gz":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as error:
+        msg = f"load_mnist: {file} is not a valid gzip file (truncated or corrupt): {error}"
+        raise ValueError(msg) from None
+
+
+def _parse(file: Path, data: bytes, spec: dict) -> numpy.ndarray:
+    """The uint8 array of one IDX file, after checking its magic number and size."""
+    if len(data) < 4:
+        msg = f"load_mnist: {file} has {len(data)} bytes, too short for an IDX header"
+        raise ValueError(msg)
+    magic = int.from_bytes(data[:4], "big")
+    if magic != spec["magic"]:
+        msg = (
+            f"load_mnist: {file} has magic number {magic}, expected {spec['magic']} "
+            f"(IDX uint8 {spec['kind']}); is it the right file?"
+        )
+        raise ValueError(msg)
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        msg = f"load_mnist: {file} is truncated inside its IDX header ({len(data)} bytes)"
+        raise ValueError(msg)
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if shape[1:] != spec["sample"]:
+        msg = (
+            f"load_mnist: {file} holds {spec['kind']} of shape {shape[1:]}, "
+            f"expected {spec['sample']}"
+        )
+        raise ValueError(msg)
+    expected = header + int(numpy.prod(shape))
+    if len(data) != expected:
+        problem = "truncated" if len(data) < expected else "longer than its header says"
+        msg = (
+            f"load_mnist: {file} is {problem}: {len(data)} bytes, expected {expected} "
+            f"for shape {shape}"
+        )
+        raise ValueError(msg)
+    return numpy.frombuffer(data, dtype=numpy.uint8, offset=header).reshape(shape)
+
+
+def _read(folder: Path, name: str, spec: dict, checksums: dict[str, str]) -> numpy.ndarray:
+    file = _find(folder, name)
+    raw = file.read_bytes()
+    array = _parse(file, _decompress(file, raw), spec)
+    expected = checksums.get(file.name)
+    actual = hashlib.sha256(raw).hexdigest()
+    if expected is not None and actual != expected:
+        msg = (
+            f"load_mnist: {file} fails its checksum: SHA-256 {actual}, "
+            f"SHA256SUMS expects {expected}; the file is corrupt or was modified"
+        )
+        raise ValueError(msg)
+    return array
+
+
+def read_mnist(path, split: str = "test") -> tuple[numpy.ndarray, numpy.ndarray]:
+    """``(images, labels)`` of one split: uint8 (N, 28, 28) and int64 (N,). See load_mnist."""
+    if split not in _PREFIXES:
+        msg = f"load_mnist: split must be 'test' or 'train', got {split!r}"
+        raise ValueError(msg)
+    folder = Path(path)
+    if not folder.is_dir():
+        msg = f"load_mnist: folder {folder} not found"
+        raise FileNotFoundError(msg)
+    checksums = _checksums(folder)
+    prefix = _PREFIXES[split]
+    images = _read(folder, f"{prefix}-{_IMAGES['name']}", _IMAGES, checksums)
+    labels = _read(folder, f"{prefix}-{_LABELS['name']}", _LABELS, checksums)
+    if len(images) != len(labels):
+        msg = f"load_mnist: {folder} has {len(images)} images but {len(labels)} labels"
+        raise ValueError(msg)
+    if labels.size and labels.max() > 9:
+        msg = f"load_mnist: labels in {folder} must be in 0..9, got a maximum of {labels.max()}"
+        raise ValueError(msg)
+    return images, labels.astype(numpy.int64)

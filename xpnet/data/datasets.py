@@ -1,0 +1,229 @@
+"""Datasets: in-memory arrays, subsets and seeded splits, scikit-learn's digits, MNIST IDX.
+
+Datasets live on the host as NumPy arrays; :class:`~xpnet.data.DataLoader` moves each batch
+to the current backend. A dataset is anything with ``__len__`` and ``__getitem__`` returning
+one sample (an array or a tuple of arrays and numbers); one that also has
+``get_batch(indices)`` (as :class:`TensorDataset` and :class:`Subset` do) is read a whole
+batch at a time by fancy indexing instead of sample by sample.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ._idx import read_mnist
+
+__all__ = [
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "fetch_batch",
+    "load_digits",
+    "load_mnist",
+    "random_split",
+]
+
+
+class Dataset:
+    """Base class of map-style datasets: subclasses define ``__getitem__`` and ``__len__``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+
+def _host_array(array):
+    """A NumPy view or copy of ``array`` (NumPy, list, or an array of any xpnet backend)."""
+    if isinstance(array, numpy.ndarray):
+        return array
+    if hasattr(array, "shape") and not isinstance(array, numpy.generic):
+        from ..backends import backend_of
+
+        return backend_of(array).to_host(array)
+    return numpy.asarray(array)
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of equally long arrays: ``dataset[i] = (a[i], b[i], ...)``.
+
+    Args:
+        *arrays: arrays (NumPy, lists, or backend arrays: copied to the host) sharing their
+            first dimension.
+
+    Raises:
+        ValueError: with no arrays, or arrays of different lengths.
+
+    Example:
+        >>> images, labels = xp.zeros((5, 1, 2, 2), "float32"), xp.arange(5)
+        >>> dataset = TensorDataset(images, labels)
+        >>> len(dataset), dataset[3][1]
+        (5, np.int64(3))
+        >>> [batch.shape for batch in dataset.get_batch(xp.array([0, 4]))]
+        [(2, 1, 2, 2), (2,)]
+    """
+
+    def __init__(self, *arrays) -> None:
+        if not arrays:
+            msg = "TensorDataset: needs at least one array, got none"
+            raise ValueError(msg)
+        self.arrays = tuple(_host_array(array) for array in arrays)
+        lengths = [len(array) for array in self.arrays]
+        if len(set(lengths)) != 1:
+            msg = f"TensorDataset: arrays must have the same first dimension, got lengths {lengths}"
+            raise ValueError(msg)
+
+    def __getitem__(self, index):
+        return tuple(array[index] for array in self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def get_batch(self, indices) -> tuple:
+        """The samples at ``indices`` (an integer array), stacked: one fancy index per array."""
+        return tuple(array[indices] for array in self.arrays)
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order.
+
+    Args:
+        dataset: the whole dataset.
+        indices: integer indices into ``dataset``.
+    """
+
+    def __init__(self, dataset, indices) -> None:
+        self.dataset = dataset
+        self.indices = numpy.asarray(indices, dtype=numpy.int64)
+
+    def __getitem__(self, index):
+        return self.dataset[int(self.indices[index])]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def get_batch(self, indices) -> tuple:
+        """The samples at ``indices`` of this subset, fetched from the whole dataset."""
+        return fetch_batch(self.dataset, self.indices[indices])
+
+
+def _stack(samples):
+    """Stack samples field by field: a tuple of arrays, or one array for bare samples."""
+    if isinstance(samples[0], (tuple, list)):
+        return tuple(
+            numpy.stack([numpy.asarray(field) for field in fields])
+            for fields in zip(*samples, strict=True)
+        )
+    return numpy.stack([numpy.asarray(sample) for sample in samples])
+
+
+def fetch_batch(dataset, indices):
+    """The samples of ``dataset`` at ``indices`` stacked into host arrays.
+
+    Uses ``dataset.get_batch`` when there is one (a fancy index per array), otherwise reads
+    the samples one by one and stacks each field.
+    """
+    get_batch = getattr(dataset, "get_batch", None)
+    if get_batch is not None:
+        return get_batch(indices)
+    return _stack([dataset[int(index)] for index in indices])
+
+
+def _split_lengths(lengths, total: int) -> list[int]:
+    """Integer lengths from counts (summing to ``total``) or fractions (summing to 1)."""
+    if all(isinstance(length, int) for length in lengths):
+        counts = list(lengths)
+    elif abs(sum(lengths) - 1) < 1e-9 and all(0 <= length <= 1 for length in lengths):
+        # PyTorch's rule: floor each fraction, then hand out the remainder one by one
+        counts = [int(numpy.floor(total * fraction)) for fraction in lengths]
+        for index in range(total - sum(counts)):
+            counts[index % len(counts)] += 1
+    else:
+        msg = f"random_split: lengths must be counts or fractions summing to 1, got {lengths}"
+        raise ValueError(msg)
+    if sum(counts) != total or min(counts) < 0:
+        msg = f"random_split: lengths must sum to the dataset length {total}, got {lengths}"
+        raise ValueError(msg)
+    return counts
+
+
+def random_split(dataset, lengths, seed: int | None = None) -> list[Subset]:
+    """Split ``dataset`` into non-overlapping random subsets, reproducibly from ``seed``.
+
+    Args:
+        dataset: the dataset to split.
+        lengths: the subset sizes (summing to ``len(dataset)``), or fractions summing to 1.
+        seed: seed of the shuffle; the same seed gives the same split. Default: ``None``
+            (a fresh random split).
+
+    Returns:
+        A list of :class:`Subset`, one per entry of ``lengths``.
+
+    Raises:
+        ValueError: if ``lengths`` do not add up to the dataset.
+
+    Example:
+        >>> train, test = random_split(TensorDataset(xp.arange(10)), [0.8, 0.2], seed=0)
+        >>> len(train), len(test)
+        (8, 2)
+        >>> sorted(train.indices.tolist() + test.indices.tolist()) == list(range(10))
+        True
+    """
+    counts = _split_lengths(list(lengths), len(dataset))
+    order = numpy.random.default_rng(seed).permutation(len(dataset))
+    bounds = numpy.cumsum([0, *counts])
+    return [
+        Subset(dataset, order[start:stop])
+        for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+
+
+def load_digits():
+    """scikit-learn's 1,797 handwritten digits, 8x8 pixels (embedded: nothing to download).
+
+    Returns:
+        ``(images, labels)``: NumPy float32 images of shape (1797, 1, 8, 8) scaled from the
+        original 0..16 to [0, 1], and int64 labels 0..9.
+
+    Raises:
+        ImportError: if scikit-learn is not installed.
+
+    Example:
+        >>> images, labels = load_digits()
+        >>> images.shape, images.dtype, float(images.max()), labels[:5]
+        ((1797, 1, 8, 8), dtype('float32'), 1.0, array([0, 1, 2, 3, 4]))
+    """
+    try:
+        from sklearn.datasets import load_digits as sklearn_load_digits
+    except ImportError as error:
+        msg = 'load_digits needs scikit-learn: pip install "xpnet[train]"'
+        raise ImportError(msg) from error
+    digits = sklearn_load_digits()
+    images = (digits.images / 16.0).astype(numpy.float32).reshape(-1, 1, 8, 8)
+    return images, digits.target.astype(numpy.int64)
+
+
+def load_mnist(path, split: str = "test"):
+    """Read an MNIST split from the IDX files in folder ``path`` (gzipped or not).
+
+    Looks for ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte`` (``train-...`` for
+    ``split="train"``), each with or without ``.gz``. When the folder has a ``SHA256SUMS``
+    file listing them, their checksums are verified.
+
+    Args:
+        path: the folder holding the files.
+        split: ``"test"`` (10,000 images) or ``"train"`` (60,000). Default: ``"test"``.
+
+    Returns:
+        ``(images, labels)``: NumPy float32 images of shape (N, 1, 28, 28) scaled from
+        0..255 to [0, 1], and int64 labels 0..9.
+
+    Raises:
+        FileNotFoundError: if a file is missing (the message names it).
+        ValueError: if a file is not valid gzip, has a bad IDX magic number or header, is
+            truncated or too long, fails its checksum, or the two files disagree; the message
+            names the file and the problem.
+    """
+    images, labels = read_mnist(path, split)
+    return (images.astype(numpy.float32) / 255.0).reshape(-1, 1, 28, 28), labels
