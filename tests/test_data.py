@@ -106,6 +106,23 @@ def test_data_loader_shuffle_is_seeded_and_changes_per_epoch():
     assert labels_of(other) != epochs[0]
 
 
+def test_data_loader_generator_can_be_saved_and_restored():
+    generator = np.random.default_rng(5)
+    loader = DataLoader(toy_dataset(), batch_size=4, shuffle=True, generator=generator)
+    labels_of(loader)
+    saved = generator.bit_generator.state
+    expected = [labels_of(loader) for _ in range(2)]
+    resumed = np.random.default_rng(0)
+    resumed.bit_generator.state = saved
+    again = DataLoader(toy_dataset(), batch_size=4, shuffle=True, generator=resumed)
+    assert [labels_of(again) for _ in range(2)] == expected
+
+
+def test_data_loader_rejects_generator_and_seed():
+    with pytest.raises(ValueError, match="DataLoader: give generator or seed, not both"):
+        DataLoader(toy_dataset(), shuffle=True, generator=np.random.default_rng(0), seed=1)
+
+
 def test_data_loader_shuffle_without_seed_visits_every_sample():
     loader = DataLoader(toy_dataset(), batch_size=3, shuffle=True)
     assert sorted(sum(labels_of(loader), [])) == list(range(10))

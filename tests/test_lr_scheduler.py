@@ -7,17 +7,10 @@ import pytest
 import torch
 
 import xpnet.optim as optim
+from xpnet.nn import Parameter as Param
 from xpnet.optim import lr_scheduler
 
 EPOCHS = 25
-
-
-class Param:
-    """Stand-in for xpnet.nn.Parameter (``.data`` and ``.grad``)."""
-
-    def __init__(self, data):
-        self.data = data
-        self.grad = None
 
 
 def make_optimizers(name="SGD", **kwargs):

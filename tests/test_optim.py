@@ -8,15 +8,7 @@ import torch
 from _oracle import assert_close, random_input
 
 import xpnet.optim as optim
-
-
-class Param:
-    """Stand-in for xpnet.nn.Parameter: what an optimizer needs is ``.data`` and ``.grad``."""
-
-    def __init__(self, data):
-        self.data = data
-        self.grad = None
-
+from xpnet.nn import Parameter as Param
 
 SHAPES = [(3, 4), (5,)]
 STEPS = 12

@@ -23,16 +23,20 @@ class DataLoader:
         shuffle: visit the samples in a new random order each epoch. Default: ``False``.
         drop_last: drop the last batch when it is smaller than ``batch_size``.
             Default: ``False``.
-        seed: seed of the shuffling generator. Like PyTorch's ``generator``, it is created
-            once and advances: epochs differ from each other, and two loaders with the same
-            seed give the same sequence of epochs. Default: ``None`` (not reproducible).
+        generator: the ``numpy.random.Generator`` that draws each epoch's order, as PyTorch's
+            ``generator``: it advances, so epochs differ, and saving its
+            ``bit_generator.state`` lets a resumed run continue the same sequence.
+            Default: ``None`` (one made from ``seed``).
+        seed: seed of the generator made when ``generator`` is ``None``: two loaders with the
+            same seed give the same sequence of epochs. Default: ``None`` (not reproducible).
 
     Yields:
         A tuple of backend arrays per batch (one per field of a sample), or one array when
         samples are bare arrays.
 
     Raises:
-        ValueError: if ``batch_size`` is not a positive integer.
+        ValueError: if ``batch_size`` is not a positive integer, or both ``generator`` and
+            ``seed`` are given.
 
     Example:
         >>> from xpnet.data import TensorDataset
@@ -51,16 +55,20 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         *,
+        generator: numpy.random.Generator | None = None,
         seed: int | None = None,
     ) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             msg = f"DataLoader: batch_size must be a positive integer, got {batch_size!r}"
             raise ValueError(msg)
+        if generator is not None and seed is not None:
+            msg = f"DataLoader: give generator or seed, not both (got seed={seed})"
+            raise ValueError(msg)
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.generator = numpy.random.default_rng(seed)
+        self.generator = numpy.random.default_rng(seed) if generator is None else generator
 
     def __len__(self) -> int:
         count = len(self.dataset) / self.batch_size

@@ -45,8 +45,9 @@ class Adam(Optimizer):
             ``[0, 1)``.
 
     Example:
-        >>> from types import SimpleNamespace
-        >>> w = SimpleNamespace(data=xp.array([1.0, 2.0]), grad=xp.array([0.5, -1.0]))
+        >>> from xpnet.nn import Parameter
+        >>> w = Parameter(xp.array([1.0, 2.0]))
+        >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = Adam([w], lr=0.1)
         >>> opt.step()
         >>> w.data
@@ -118,8 +119,9 @@ class AdamW(Adam):
     :class:`Adam` for the arguments and the update.
 
     Example:
-        >>> from types import SimpleNamespace
-        >>> w = SimpleNamespace(data=xp.array([1.0, 2.0]), grad=xp.array([0.5, -1.0]))
+        >>> from xpnet.nn import Parameter
+        >>> w = Parameter(xp.array([1.0, 2.0]))
+        >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
         >>> opt.step()
         >>> w.data

@@ -6,9 +6,9 @@ Each scheduler computes its rates with PyTorch's formulas, including the recursi
 :class:`OneCycleLR`); :class:`ReduceLROnPlateau` takes the monitored metric.
 
 Example:
-    >>> from types import SimpleNamespace
+    >>> from xpnet.nn import Parameter
     >>> from xpnet.optim import SGD
-    >>> opt = SGD([SimpleNamespace(data=xp.zeros(1), grad=None)], lr=1.0)
+    >>> opt = SGD([Parameter(xp.zeros(1))], lr=1.0)
     >>> scheduler = StepLR(opt, step_size=2, gamma=0.5)
     >>> rates = []
     >>> for epoch in range(5):
@@ -313,9 +313,9 @@ class SequentialLR(LRScheduler):
             optimizer, or a :class:`ReduceLROnPlateau`.
 
     Example:
-        >>> from types import SimpleNamespace
+        >>> from xpnet.nn import Parameter
         >>> from xpnet.optim import SGD
-        >>> opt = SGD([SimpleNamespace(data=xp.zeros(1), grad=None)], lr=1.0)
+        >>> opt = SGD([Parameter(xp.zeros(1))], lr=1.0)
         >>> warmup = LinearLR(opt, start_factor=0.25, total_iters=3)
         >>> decay = ExponentialLR(opt, gamma=0.5)
         >>> scheduler = SequentialLR(opt, [warmup, decay], milestones=[3])
@@ -550,9 +550,9 @@ class ReduceLROnPlateau(LRScheduler):
             ``min_lr`` list of the wrong length.
 
     Example:
-        >>> from types import SimpleNamespace
+        >>> from xpnet.nn import Parameter
         >>> from xpnet.optim import SGD
-        >>> opt = SGD([SimpleNamespace(data=xp.zeros(1), grad=None)], lr=1.0)
+        >>> opt = SGD([Parameter(xp.zeros(1))], lr=1.0)
         >>> scheduler = ReduceLROnPlateau(opt, factor=0.5, patience=1)
         >>> for loss in [3.0, 2.0, 2.0, 2.0, 2.0]:
         ...     scheduler.step(loss)

@@ -42,8 +42,9 @@ class RMSprop(Optimizer):
             ``momentum``.
 
     Example:
-        >>> from types import SimpleNamespace
-        >>> w = SimpleNamespace(data=xp.array([1.0, 2.0]), grad=xp.array([0.5, -1.0]))
+        >>> from xpnet.nn import Parameter
+        >>> w = Parameter(xp.array([1.0, 2.0]))
+        >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = RMSprop([w], lr=0.01)
         >>> opt.step()
         >>> w.data

@@ -38,8 +38,9 @@ class SGD(Optimizer):
             without momentum or with dampening.
 
     Example:
-        >>> from types import SimpleNamespace
-        >>> w = SimpleNamespace(data=xp.array([1.0, 2.0]), grad=xp.array([0.5, -1.0]))
+        >>> from xpnet.nn import Parameter
+        >>> w = Parameter(xp.array([1.0, 2.0]))
+        >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = SGD([w], lr=0.1, momentum=0.9)
         >>> opt.step(); opt.step()
         >>> w.data
