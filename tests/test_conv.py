@@ -1,0 +1,250 @@
+"""conv2d and conv2d_backward against PyTorch autograd (float64) and finite differences."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from _oracle import assert_close, check_against_torch, check_finite_differences, random_input
+
+import xpnet
+import xpnet.functional as F
+
+# PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+
+# (input shape, weight shape, stride, padding, dilation, groups, with bias)
+CASES = [
+    ((2, 3, 7, 6), (4, 3, 3, 3), 1, 0, 1, 1, True),
+    ((2, 3, 7, 6), (4, 3, 3, 3), 1, 1, 1, 1, False),
+    ((2, 4, 9, 8), (6, 2, 3, 2), (2, 1), (1, 0), 1, 2, True),
+    ((1, 2, 9, 10), (3, 2, 3, 3), 2, 2, (2, 1), 1, True),
+    ((2, 4, 6, 7), (4, 1, 3, 3), 1, "same", 1, 4, True),  # depthwise
+    ((2, 3, 6, 7), (2, 3, 2, 4), 1, "same", 1, 1, True),  # even kernel: extra pad bottom/right
+    ((2, 3, 6, 7), (2, 3, 2, 3), 1, "same", 2, 1, False),
+    ((2, 3, 6, 7), (2, 3, 3, 3), 1, "valid", 1, 1, True),
+    ((2, 3, 5, 4), (5, 3, 1, 1), 1, 0, 1, 1, True),  # 1x1
+    ((2, 3, 5, 4), (5, 3, 1, 1), 2, 1, 1, 1, False),
+    ((2, 3, 5, 4), (2, 3, 5, 4), 1, 0, 1, 1, True),  # kernel equal to the input
+    ((2, 3, 3, 2), (2, 3, 5, 4), 1, 1, 1, 1, True),  # kernel equal to the padded input
+    ((2, 6, 8, 8), (4, 3, 3, 3), 3, 1, 1, 2, True),
+    ((0, 3, 5, 5), (2, 3, 3, 3), 1, 1, 1, 1, True),  # empty batch
+    ((3, 5, 6), (2, 3, 3, 3), 1, 1, 1, 1, True),  # unbatched
+]
+
+
+def _conv_inputs(input_shape, weight_shape, with_bias, low=-1.0):
+    x = random_input(input_shape, seed=0, low=low)
+    w = random_input(weight_shape, seed=1, low=low)
+    return [x, w, random_input(weight_shape[:1], seed=2, low=low) if with_bias else None]
+
+
+def _present(grads, *inputs):
+    """The gradients of the inputs that are not None (the oracle compares only those)."""
+    return tuple(g for g, x in zip(grads, inputs, strict=True) if x is not None)
+
+
+def _check(backend, case, dtype=np.float64, low=-1.0, grad_output=None):
+    input_shape, weight_shape, stride, padding, dilation, groups, with_bias = case
+    args = (stride, padding, dilation, groups)
+    return check_against_torch(
+        lambda x, w, b: F.conv2d(x, w, b, *args),
+        lambda g, x, w, b: _present(F.conv2d_backward(g, x, w, b, *args), x, w, b),
+        lambda x, w, b: TF.conv2d(x, w, b, *args),
+        _conv_inputs(input_shape, weight_shape, with_bias, low),
+        backend,
+        dtype=dtype,
+        grad_output=grad_output,
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv2d_matches_torch(backend, case, dtype):
+    _check(backend, case, dtype)
+
+
+@pytest.mark.parametrize("case", CASES[:6])
+def test_conv2d_float16_matches_rounded_torch(backend, case):
+    # positive data: no cancellation, so float32 accumulation is within 2 ulps of float16
+    x, w, _ = _conv_inputs(*case[:2], False)
+    output_shape = TF.conv2d(torch.tensor(x), torch.tensor(w), None, *case[2:6]).shape
+    _check(backend, case, np.float16, low=0.0, grad_output=random_input(output_shape, 3, low=0))
+
+
+def test_conv2d_float16_long_reduction(backend):
+    # 64 * 3 * 3 = 576 terms: float16 accumulation would be ~0.5 % off
+    case = ((1, 64, 5, 5), (2, 64, 3, 3), 1, 1, 1, 1, True)
+    output_shape = (1, 2, 5, 5)
+    _check(backend, case, np.float16, low=0.0, grad_output=random_input(output_shape, 3, low=0))
+
+
+@pytest.mark.parametrize(
+    "stride, padding, dilation, groups",
+    [(1, 1, 1, 1), (2, 0, 1, 2), (1, "same", 2, 1), ((1, 2), (2, 1), 1, 1)],
+)
+def test_conv2d_finite_differences(backend, stride, padding, dilation, groups):
+    args = (stride, padding, dilation, groups)
+    check_finite_differences(
+        lambda x, w, b: F.conv2d(x, w, b, *args),
+        lambda g, x, w, b: F.conv2d_backward(g, x, w, b, *args),
+        _conv_inputs((1, 2, 5, 4), (2, 2 // groups, 3, 2), True),
+        backend,
+    )
+
+
+def test_conv2d_generated_grid(backend):
+    """Every combination of stride, padding, dilation and kernel shape on a small input."""
+    for kernel, stride, padding, dilation in itertools.product(
+        [(1, 1), (2, 3), (3, 3)], [1, 2, (2, 1)], [0, 1, (2, 0)], [1, 2]
+    ):
+        _check(backend, ((1, 2, 7, 6), (3, 2, *kernel), stride, padding, dilation, 1, False))
+
+
+@pytest.mark.parametrize("layout", ["transposed", "read_only", "broadcast"])
+def test_conv2d_unusual_input_layouts(backend, layout):
+    """Non-contiguous, read-only and stride-0 inputs give the same result as contiguous."""
+    xp = backend.xp
+
+    def view(x):
+        if layout == "transposed":
+            return x.transpose(0, 1, 3, 2)
+        if layout == "read_only":
+            return backend.as_strided(x, x.shape, x.strides)
+        return xp.broadcast_to(x, (3, *x.shape[1:]))
+
+    def torch_view(x):
+        if layout == "transposed":
+            return x.transpose(2, 3)
+        return x.expand(3, *x.shape[1:]) if layout == "broadcast" else x
+
+    def backward(g, x, w, b):
+        grad_input, grad_weight, grad_bias = F.conv2d_backward(g, view(x), w, b, 1, 1)
+        if layout == "transposed":
+            grad_input = grad_input.transpose(0, 1, 3, 2)
+        if layout == "broadcast":
+            grad_input = grad_input.sum(axis=0, keepdims=True)
+        return grad_input, grad_weight, grad_bias
+
+    shape = (1, 2, 6, 5) if layout == "broadcast" else (2, 2, 6, 5)
+    check_against_torch(
+        lambda x, w, b: F.conv2d(view(x), w, b, 1, 1),
+        backward,
+        lambda x, w, b: TF.conv2d(torch_view(x), w, b, 1, 1),
+        _conv_inputs(shape, (3, 2, 3, 3), True),
+        backend,
+    )
+
+
+def test_conv2d_backward_is_deterministic(backend):
+    x, w, b = (backend.asarray(a) for a in _conv_inputs((4, 3, 9, 9), (5, 3, 3, 3), True))
+    grad = backend.asarray(random_input((4, 5, 5, 5), seed=7))
+    first = F.conv2d_backward(grad, x, w, b, 2, 1)
+    second = F.conv2d_backward(grad, x, w, b, 2, 1)
+    for a, c in zip(first, second, strict=True):
+        assert np.array_equal(backend.to_host(a), backend.to_host(c))
+
+
+@pytest.fixture
+def restore_memory_budget():
+    yield
+    xpnet.set_memory_budget(None)
+
+
+def test_conv2d_chunks_batch_under_small_budget(backend, restore_memory_budget):
+    # one sample's window copy: 3 * 3 * 3 * 7 * 6 * 8 bytes = 9072; the budget holds two
+    case = ((5, 3, 7, 6), (4, 3, 3, 3), 1, 1, 1, 1, True)
+    whole = _check(backend, case)
+    xpnet.set_memory_budget(2 * 2 * 9072)
+    chunked = _check(backend, case)
+    for a, b in zip([whole[0], *whole[1]], [chunked[0], *chunked[1]], strict=True):
+        assert_close(a, b, np.float64, "chunked vs whole batch")
+
+
+def test_conv2d_rejects_sample_over_budget(backend, restore_memory_budget):
+    xpnet.set_memory_budget(1000)
+    x, w = backend.asarray(random_input((2, 3, 7, 6))), backend.asarray(random_input((4, 3, 3, 3)))
+    with pytest.raises(MemoryError, match=r"conv2d: one sample needs 9072 bytes .*budget of 1000"):
+        F.conv2d(x, w, padding=1)
+    with pytest.raises(MemoryError, match=r"conv2d_backward: one sample needs 18144 bytes"):
+        F.conv2d_backward(backend.asarray(random_input((2, 4, 7, 6))), x, w, padding=1)
+
+
+ERRORS = [
+    ((5, 5), (2, 3, 3, 3), {}, ValueError, r"input must have 3 or 4 dimensions .*got shape"),
+    ((1, 3, 5, 5), (2, 3, 3), {}, ValueError, r"weight must have 4 dimensions"),
+    (
+        (1, 6, 5, 5),
+        (2, 4, 3, 3),
+        {},
+        ValueError,
+        r"input has 6 channels but weight expects "
+        r"groups \* C/groups = 1 \* 4 = 4",
+    ),
+    (
+        (1, 6, 5, 5),
+        (2, 3, 3, 3),
+        {"groups": 4},
+        ValueError,
+        r"groups must be a positive int "
+        r"dividing .*\(6\).*got groups=4",
+    ),
+    ((1, 6, 5, 5), (2, 3, 3, 3), {"groups": 0}, ValueError, r"got groups=0"),
+    (
+        (1, 3, 5, 5),
+        (2, 3, 7, 3),
+        {},
+        ValueError,
+        r"kernel_size \(dilated: \(7, 3\)\) must not "
+        r"exceed the padded input size \(5, 5\)",
+    ),
+    ((1, 3, 5, 5), (2, 3, 3, 3), {"dilation": 3}, ValueError, r"dilated: \(7, 7\)"),
+    ((1, 3, 5, 5), (2, 3, 3, 3), {"stride": 0}, ValueError, r"stride must be at least 1, got 0"),
+    ((1, 3, 5, 5), (2, 3, 3, 3), {"dilation": (1, -1)}, ValueError, r"dilation must be at least"),
+    ((1, 3, 5, 5), (2, 3, 3, 3), {"padding": -1}, ValueError, r"padding must be at least 0"),
+    ((1, 3, 5, 5), (2, 3, 3, 3), {"padding": "full"}, ValueError, r"'valid' or 'same', got 'full'"),
+    (
+        (1, 3, 5, 5),
+        (2, 3, 3, 3),
+        {"padding": "same", "stride": 2},
+        ValueError,
+        r"padding='same' needs stride=1, got stride=\(2, 2\)",
+    ),
+    ((1, 3, 5, 5), (2, 3, 3, 3), {"stride": 1.5}, TypeError, r"stride must be an int or a tuple"),
+    ((1, 3, 5, 5), (2, 3, 3, 3), {"bias": np.zeros(3)}, ValueError, r"bias must have shape \(2,\)"),
+]
+
+
+@pytest.mark.parametrize("input_shape, weight_shape, kwargs, error, message", ERRORS)
+def test_conv2d_rejects_bad_arguments(backend, input_shape, weight_shape, kwargs, error, message):
+    x, w = backend.asarray(np.zeros(input_shape)), backend.asarray(np.zeros(weight_shape))
+    if "bias" in kwargs:
+        kwargs = {**kwargs, "bias": backend.asarray(kwargs["bias"])}
+    with pytest.raises(error, match=message):
+        F.conv2d(x, w, **kwargs)
+    with pytest.raises(error, match=message):
+        F.conv2d_backward(backend.asarray(np.zeros((1, 2, 3, 3))), x, w, **kwargs)
+
+
+def test_conv2d_rejects_bad_dtypes_and_backends(backend):
+    x, w = backend.asarray(np.zeros((1, 3, 5, 5))), backend.asarray(np.zeros((2, 3, 3, 3)))
+    with pytest.raises(
+        TypeError,
+        match=r"conv2d: input must be a floating-point array, got "
+        r"dtype int64",
+    ):
+        F.conv2d(backend.asarray(np.zeros((1, 3, 5, 5), dtype=np.int64)), w)
+    with pytest.raises(
+        TypeError,
+        match=r"weight must have the dtype of input \(float64\), got "
+        r"float32",
+    ):
+        F.conv2d(x, w.astype(np.float32))
+    other = xpnet.backends.load_backend("strict" if backend.name != "strict" else "numpy")
+    with pytest.raises(TypeError, match=r"all arrays must be on one backend, got input on "):
+        F.conv2d(x, other.asarray(np.zeros((2, 3, 3, 3))))
+    with pytest.raises(TypeError, match=r"input must be an array, got list"):
+        F.conv2d([[[0.0]]], w)
