@@ -320,6 +320,7 @@ def test_strict_explicit_host_copy_allowed_inside_kernels(strict):
         (lambda xp, x: xp.exp(x, where=x > 0), "exp.*where"),
         (lambda xp, x: xp.add.reduce(x, initial=0.0), "reduce.*initial"),
         (lambda xp, x: xp.concatenate(arrays=[x]), "concatenate.*arrays"),
+        (lambda xp, x: xp.clip(x, min=0.0), "clip.*min"),
         (
             lambda xp, x: xp.lib.stride_tricks.as_strided(x, (2,), (8,), writeable=False),
             "as_strided.*writeable",
@@ -335,6 +336,7 @@ def test_strict_explicit_host_copy_allowed_inside_kernels(strict):
         "ufunc",
         "reduce",
         "concatenate",
+        "clip",
         "as_strided",
     ],
 )
@@ -434,6 +436,7 @@ def _ops():
         ),
         "cumsum-isnan": lambda xp, a, b, idx: xp.cumsum(a, axis=1) + xp.isnan(b),
         "contiguous-cast": lambda xp, a, b, idx: xp.ascontiguousarray(a.T).astype(xp.float32),
+        "method-clip": lambda xp, a, b, idx: a.clip(min=0.2) + b.clip(-0.1, 0.1),
         "zeros-like": lambda xp, a, b, idx: xp.zeros_like(a) + xp.ones(a.shape, dtype=a.dtype),
     }
 

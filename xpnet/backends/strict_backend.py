@@ -5,7 +5,8 @@ wrap a NumPy array and behave like ``cupy.ndarray`` where CuPy is stricter than 
 
 - no implicit conversion to NumPy: ``np.asarray(x)``, ``np.sum(x)`` and ``x + numpy_array``
   raise ``TypeError``; host data enters only through ``xp.asarray``/``xp.array`` or
-  :func:`asarray`, and leaves only through :func:`to_host` or ``x.get()``;
+  :func:`asarray` (NumPy arrays are refused even as indices, which CuPy would copy in
+  silently), and leaves only through :func:`to_host`, ``x.get()`` or ``x.item()``;
 - the namespace ``xp`` offers only the names CuPy 14 has (``xp.errstate``, ``xp.block`` and
   ``xp.random`` are missing; ``erf`` lives in ``cupyx.scipy.special``, not here), and refuses
   the keywords CuPy's signatures lack (``out=`` in ``einsum``, ``initial=``/``where=`` in
@@ -99,6 +100,8 @@ _REFUSED_GROUPS = {
     "where": "all any mean nanmean",
     "correction mean where": "nanstd nanvar std var",
     "casting order out": "einsum",  # CuPy's einsum takes only dtype= and optimize=
+    "max min": "clip",  # NumPy's **kwargs hide these from the generated table
+    "": "ndarray.clip",  # ... while x.clip(min=, max=) is fine on CuPy
     "subok writeable": "lib.stride_tricks.as_strided",
     "device": "astype empty_like full_like linspace ones_like zeros_like fft.fftfreq fft.rfftfreq",
     "device like": "asanyarray asarray empty eye full ones zeros",
@@ -237,14 +240,7 @@ class _Ufunc:
     """A NumPy ufunc with ``cupy.ufunc``'s keywords; its methods refuse ``initial``/``where``."""
 
     def __init__(self, path, ufunc):
-        self._path, self._ufunc = path, ufunc
-        self.__name__ = ufunc.__name__
-        self.nin, self.nout, self.nargs, self.types = (
-            ufunc.nin,
-            ufunc.nout,
-            ufunc.nargs,
-            ufunc.types,
-        )
+        self._path, self._ufunc, self.__name__ = path, ufunc, ufunc.__name__
 
     def __call__(self, *args, **kwargs):
         where = f"xp.{self._path}()"
@@ -253,11 +249,14 @@ class _Ufunc:
         kwargs = {key: _unwrap(value, where) for key, value in kwargs.items()}
         return _wrap(self._ufunc(*args, **kwargs))
 
-    def __getattr__(self, method):
-        if method not in ("accumulate", "at", "outer", "reduce", "reduceat"):
-            raise AttributeError(method)
+    def __getattr__(self, attr):
+        if attr in ("nin", "nout", "nargs", "types"):
+            return getattr(self._ufunc, attr)
+        if attr not in ("accumulate", "at", "outer", "reduce", "reduceat"):
+            msg = f"strict: cupy.ufunc has no attribute {attr!r}"
+            raise AttributeError(msg)
         refused = frozenset(["initial", "where"])  # cupy.ufunc.reduce & co. lack them
-        return _function(f"{self._path}.{method}", getattr(self._ufunc, method), refused)
+        return _function(f"{self._path}.{attr}", getattr(self._ufunc, attr), refused)
 
     def __repr__(self):
         return f"<strict ufunc {self.__name__!r}>"
@@ -329,8 +328,9 @@ class StrictArray:
         value = getattr(self._array, attr)
         if not callable(value):
             return _wrap(value)
-        # the methods lack the keywords their functions lack: x.sum(initial=0) fails too
-        return _function(f"ndarray.{attr}", value, _REFUSED.get(attr, frozenset()))
+        # methods lack the keywords their functions lack: x.sum(initial=0) fails too
+        path = f"ndarray.{attr}"
+        return _function(path, value, _REFUSED.get(path, _REFUSED.get(attr, frozenset())))
 
     def get(self):
         """A NumPy copy (``cupy.ndarray.get``): an explicit device-to-host copy."""
