@@ -21,10 +21,13 @@ def _unbroadcast(grad, shape: tuple):
     """Sum ``grad`` down to ``shape``: a broadcast input was used many times, so its
     gradient is the sum of the gradients of every copy."""
     extra = grad.ndim - len(shape)
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    return grad.sum(axis=axes, keepdims=True) if axes else grad
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
+    )
+    # keepdims then reshape: an array even for shape (), where NumPy's sum gives a scalar
+    if not axes:
+        return grad
+    return backend_of(grad).xp.reshape(grad.sum(axis=axes, keepdims=True), shape)
 
 
 def add(a, b):
@@ -80,8 +83,8 @@ def matmul_backward(grad_output, a, b):
     b2 = b[:, None] if b.ndim == 1 else b
     grad = grad_output[..., None] if b.ndim == 1 else grad_output
     grad = xp.expand_dims(grad, -2) if a.ndim == 1 else grad
-    grad_a = _unbroadcast(grad @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
-    grad_b = _unbroadcast(xp.swapaxes(a2, -1, -2) @ grad, b2.shape).reshape(b.shape)
+    grad_a = xp.reshape(_unbroadcast(grad @ xp.swapaxes(b2, -1, -2), a2.shape), a.shape)
+    grad_b = xp.reshape(_unbroadcast(xp.swapaxes(a2, -1, -2) @ grad, b2.shape), b.shape)
     return grad_a, grad_b
 
 
@@ -109,11 +112,11 @@ def mean_backward(grad_output, a, dim=None, keepdim=False):
 
 
 def reshape(a, shape):
-    return a.reshape(shape)
+    return backend_of(a).xp.reshape(a, shape)
 
 
 def reshape_backward(grad_output, a, shape):
-    return grad_output.reshape(a.shape)
+    return backend_of(grad_output).xp.reshape(grad_output, a.shape)
 
 
 def getitem(a, index):

@@ -71,6 +71,12 @@ def _data(value):
     return value.data if isinstance(value, Tensor) else value
 
 
+def _as_array(value):
+    """``value`` as its backend's array type: NumPy turns 0-d results into scalars."""
+    backend = backend_of(value)
+    return value if type(value) is backend.ndarray else backend.asarray(value)
+
+
 def as_tensor(value) -> Tensor:
     """``value`` if it is a Tensor (graph kept), else a new leaf Tensor around it."""
     return value if isinstance(value, Tensor) else Tensor(value)
@@ -219,8 +225,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad: bool = False):
         data = _data(data)
-        if not hasattr(data, "dtype"):
-            data = get_backend().asarray(data)
+        data = _as_array(data) if hasattr(data, "dtype") else get_backend().asarray(data)
         if requires_grad and data.dtype.kind != "f":
             msg = f"Tensor: only floating-point arrays can require gradients, got {data.dtype}"
             raise TypeError(msg)
@@ -292,7 +297,8 @@ class Tensor:
                 continue
             if tensor.grad_fn is None:
                 # a copy: the gradient may be a read-only broadcast view of another array
-                tensor.grad = grad.copy() if tensor.grad is None else tensor.grad + grad
+                grad = _as_array(grad.copy() if tensor.grad is None else tensor.grad + grad)
+                tensor.grad = grad
                 continue
             grads = tensor.grad_fn.apply(grad, retain_graph)
             for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):

@@ -1,0 +1,241 @@
+"""Autograd: every Tensor operation and the backward engine against PyTorch autograd."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _oracle import check_against_torch, random_input
+
+import xpnet
+from xpnet.autograd import Function, Tensor
+
+
+def _through_autograd(function):
+    """``function`` on Tensors as the oracle's (forward, backward) pair on arrays."""
+
+    def forward(*arrays):
+        return function(*[Tensor(a) for a in arrays]).data
+
+    def backward(grad_output, *arrays):
+        tensors = [Tensor(a, requires_grad=True) for a in arrays]
+        function(*tensors).backward(grad_output)
+        return tuple(t.grad for t in tensors)
+
+    return forward, backward
+
+
+def check(function, shapes, backend, dtype=np.float64, torch_function=None):
+    inputs = [random_input(shape, seed=i, low=0.5, high=1.5) for i, shape in enumerate(shapes)]
+    forward, backward = _through_autograd(function)
+    check_against_torch(forward, backward, torch_function or function, inputs, backend, dtype)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [[(3, 4), (3, 4)], [(2, 3, 4), (4,)], [(3, 1), (1, 5)], [(2, 1, 4), (3, 1)], [(4,), ()]],
+)
+def test_arithmetic_broadcasting_matches_torch(backend, shapes):
+    check(lambda a, b: (a + b) * b - a / b - b**3 + (-a), shapes, backend)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_arithmetic_with_python_numbers_matches_torch(backend, dtype):
+    check(lambda a: 2.0 - (1.0 + a) * 3.0 / (2.0 / a) ** 0.5 - 1.5, [(3, 5)], backend, dtype)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        [(3, 4), (4, 5)],
+        [(4,), (4, 5)],
+        [(3, 4), (4,)],
+        [(4,), (4,)],
+        [(2, 3, 4), (4, 5)],
+        [(4,), (2, 4, 5)],
+        [(2, 1, 3, 4), (5, 4, 2)],
+    ],
+)
+def test_matmul_matches_torch(backend, shapes):
+    check(lambda a, b: a @ b, shapes, backend)
+
+
+@pytest.mark.parametrize(
+    "dim, keepdim",
+    [(None, False), (0, False), (1, True), ((0, 2), False), (-1, True), ((-1, -3), True)],
+)
+def test_sum_and_mean_match_torch(backend, dim, keepdim):
+    check(lambda a: a.sum(dim, keepdim) * 2 + a.mean(dim, keepdim), [(2, 3, 4)], backend)
+
+
+def test_reshape_flatten_view_match_torch(backend):
+    check(
+        lambda a: a.reshape(6, 4).flatten() * 2 + a.view((24,)) + a.flatten(1).reshape(-1),
+        [(2, 3, 4)],
+        backend,
+    )
+
+
+@pytest.mark.parametrize(
+    "start_dim, end_dim, expected",
+    [(0, -1, (24,)), (1, -1, (2, 12)), (1, 1, (2, 3, 4)), (0, 1, (6, 4))],
+)
+def test_flatten_shapes_match_torch(start_dim, end_dim, expected):
+    assert Tensor(np.zeros((2, 3, 4))).flatten(start_dim, end_dim).shape == expected
+    assert torch.zeros(2, 3, 4).flatten(start_dim, end_dim).shape == expected
+
+
+def test_flatten_empty_batch():
+    assert Tensor(np.zeros((0, 3, 4))).flatten(1).shape == (0, 12)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        (0,),
+        (slice(1, 3),),
+        (Ellipsis, 1),
+        (slice(None), slice(None, None, 2)),
+        (np.array([0, 2, 0, 0]),),
+        (np.array([1, 1]), np.array([0, 3])),
+    ],
+    ids=["int", "slice", "ellipsis", "step", "repeated-fancy", "pairs"],
+)
+def test_getitem_matches_torch(backend, index):
+    def function(a):
+        if isinstance(a, Tensor):
+            device = tuple(backend.asarray(i) if isinstance(i, np.ndarray) else i for i in index)
+            return a[device] * 3
+        return a[tuple(torch.from_numpy(i) if isinstance(i, np.ndarray) else i for i in index)] * 3
+
+    check(function, [(3, 4, 5)], backend)
+
+
+def test_residual_reuse_accumulates_like_torch(backend):
+    # x is used three times: its gradient is the sum of the three paths
+    check(lambda x, w: ((x @ w) * x + x).sum(1).mean(), [(3, 3), (3, 3)], backend)
+
+
+def test_gradients_accumulate_across_backward_calls(backend):
+    x = Tensor(backend.asarray(np.array([1.0, 2.0])), requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    assert xpnet.to_numpy(x.grad).tolist() == [5.0, 7.0]
+
+
+def test_grad_is_a_writable_array_not_a_tensor(backend):
+    x = Tensor(backend.asarray(np.ones((2, 3))), requires_grad=True)
+    x.sum().backward()  # the gradient of sum is a broadcast view: the leaf must own a copy
+    assert type(x.grad) is backend.ndarray
+    x.grad[0, 0] = 5.0
+    assert xpnet.to_numpy(x.grad).sum() == 10.0
+
+
+def test_no_grad_records_nothing(backend):
+    w = Tensor(backend.asarray(np.ones(3)), requires_grad=True)
+    with xpnet.no_grad():
+        y = (w * 2).sum()
+    assert not y.requires_grad and y.grad_fn is None
+    assert (w * 2).requires_grad
+
+
+def test_no_grad_as_decorator_restores_state():
+    @xpnet.no_grad()
+    def evaluate(w):
+        return w * 2
+
+    w = Tensor(np.ones(2), requires_grad=True)
+    assert not evaluate(w).requires_grad
+    assert xpnet.autograd.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph(backend):
+    x = Tensor(backend.asarray(np.array([2.0])), requires_grad=True)
+    y = x * x
+    (y.detach() * x).sum().backward()  # d/dx (c * x) with c = x^2 held constant
+    assert xpnet.to_numpy(x.grad).tolist() == [4.0]
+    assert y.detach().data is y.data and y.detach().grad_fn is None
+
+
+def test_backward_twice_needs_retain_graph(backend):
+    x = Tensor(backend.asarray(np.array([1.0, 2.0])), requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert xpnet.to_numpy(x.grad).tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_backward_without_gradient_needs_one_element():
+    y = Tensor(np.ones(3), requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="gradient can be omitted only for one element"):
+        y.backward()
+
+
+def test_backward_needs_requires_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (Tensor(np.ones(1)) * 2).backward()
+
+
+def test_integer_tensor_cannot_require_grad():
+    with pytest.raises(TypeError, match="only floating-point arrays can require gradients"):
+        Tensor(np.arange(3), requires_grad=True)
+
+
+def test_tensor_from_host_data_uses_current_backend(backend):
+    assert type(Tensor([1.0, 2.0]).data) is backend.ndarray
+
+
+def test_tensor_basics():
+    x = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    assert (x.shape, x.ndim, x.dtype, len(x), x.numel(), x.is_leaf) == (
+        (2, 3),
+        2,
+        np.float32,
+        2,
+        6,
+        True,
+    )
+    y = x.sum()
+    assert y.item() == 6.0 and not y.is_leaf and "grad_fn=<sum_backward>" in repr(y)
+    assert "requires_grad=True" in repr(x)
+    assert x.requires_grad_(False).requires_grad is False
+
+
+def test_float32_stays_float32(backend):
+    x = Tensor(backend.asarray(np.ones(3, dtype=np.float32)), requires_grad=True)
+    y = (x * 2.5 + 1) / 3
+    y.sum().backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+def test_function_from_a_kernel_pair_matches_torch(backend):
+    # the generic wrapper: any (forward, backward) pair of xpnet.functional becomes an op
+    conv = Function(
+        xpnet.functional.conv2d, xpnet.functional.conv2d_backward, wrt=("input", "weight", "bias")
+    )
+    check(
+        lambda x, w, b: (
+            conv(x, w, b, padding=1)
+            if isinstance(x, Tensor)
+            else torch.nn.functional.conv2d(x, w, b, padding=1)
+        ),
+        [(2, 3, 5, 5), (4, 3, 3, 3), (4,)],
+        backend,
+    )
+
+
+def test_function_skips_inputs_that_need_no_grad(backend):
+    x = Tensor(backend.asarray(random_input((2, 3, 4, 4))), requires_grad=True)
+    w = Tensor(backend.asarray(random_input((2, 3, 3, 3))))
+    xpnet.nn.functional.conv2d(x, w).sum().backward()
+    assert x.grad is not None and w.grad is None
+
+
+def test_function_returns_extra_outputs(backend):
+    x = Tensor(backend.asarray(random_input((1, 1, 4, 4))), requires_grad=True)
+    output, indices = xpnet.nn.functional.max_pool2d(x, 2, return_indices=True)
+    assert isinstance(output, Tensor) and type(indices) is backend.ndarray
+    output.sum().backward()
+    assert xpnet.to_numpy(x.grad).sum() == 4.0
