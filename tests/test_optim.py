@@ -8,6 +8,7 @@ import torch
 from _oracle import assert_close, random_input
 
 import xpnet.optim as optim
+from xpnet.backends import load_backend
 from xpnet.nn import Parameter as Param
 
 SHAPES = [(3, 4), (5,)]
@@ -170,7 +171,7 @@ def test_optimizer_state_dict_loads_host_arrays(backend):
 def test_optimizer_state_dict_layout_matches_torch():
     params = [Param(values) for values in initial_values()]
     optimizer = optim.SGD(groups_of(params, [{"lr": 0.5}, {}]), lr=0.1, momentum=0.9)
-    run_xpnet(__import__("xpnet").backends.load_backend("numpy"), optimizer, params, range(1))
+    run_xpnet(load_backend("numpy"), optimizer, params, range(1))
     tensors = [torch.tensor(values) for values in initial_values()]
     reference = torch.optim.SGD(groups_of(tensors, [{"lr": 0.5}, {}]), lr=0.1, momentum=0.9)
     for tensor in tensors:
@@ -243,6 +244,13 @@ def test_optimizer_add_param_group_and_repr():
 def test_optimizer_rejects_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make(Param(np.zeros(2)))
+
+
+def test_optimizer_rejects_grad_on_another_backend():
+    param = Param(load_backend("strict").asarray([1.0]))
+    param.grad = np.array([1.0])
+    with pytest.raises(TypeError, match="SGD.step: all arrays must be on one backend"):
+        optim.SGD([param]).step()
 
 
 def test_optimizer_rejects_non_parameters():

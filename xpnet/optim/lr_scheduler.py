@@ -180,7 +180,8 @@ class MultiStepLR(LRScheduler):
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._lrs()]
 
     def _closed_form_lr(self) -> list[float]:
-        count = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        # plain dict operations: a state dict restored from JSON holds a dict, not a Counter
+        count = sum(n for epoch, n in self.milestones.items() if epoch <= self.last_epoch)
         return [base * self.gamma**count for base in self.base_lrs]
 
 

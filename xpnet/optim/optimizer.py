@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from ..backends import backend_of, to_backend
+from ..backends import backend_of, host_sync_forbidden, to_backend
 
 
 class Optimizer:
@@ -99,14 +99,19 @@ class Optimizer:
                 called before the update. Default: ``None``.
         """
         loss = None if closure is None else closure()
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                xp = backend_of(param.data, param.grad, names=("param", "grad"), where="step").xp
-                grad = -param.grad if group.get("maximize", False) else param.grad
-                self._update(xp, param, grad, self.state.setdefault(id(param), {}), group)
+        # the update is pure device work: the strict backend proves it never waits on the GPU
+        with host_sync_forbidden():
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is not None:
+                        self._step_one(param, group)
         return loss
+
+    def _step_one(self, param, group: dict[str, Any]) -> None:
+        where = f"{type(self).__name__}.step"
+        xp = backend_of(param.data, param.grad, names=("param.data", "param.grad"), where=where).xp
+        grad = -param.grad if group["maximize"] else param.grad
+        self._update(xp, param, grad, self.state.setdefault(id(param), {}), group)
 
     def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update ``param.data`` in place from ``grad`` (already negated when maximizing)."""
