@@ -48,12 +48,15 @@ def _prepare(where, input, grad_output=None):
     return xp, input.astype(compute_dtype(xp, input.dtype), copy=False)
 
 
-def _finish(input, output, inplace=False):
-    """``output`` in the dtype of ``input``; written into ``input`` when ``inplace``."""
+def _finish(xp, input, output, inplace=False):
+    """``output`` as an array in the dtype of ``input``; written into ``input`` if ``inplace``.
+
+    ``xp.asarray``: NumPy arithmetic on 0-d arrays returns scalars, not arrays.
+    """
     if inplace:
         input[...] = output
         return input
-    return output.astype(input.dtype, copy=False)
+    return xp.asarray(output).astype(input.dtype, copy=False)
 
 
 def _erf(xp, x):
@@ -102,7 +105,7 @@ def relu(input, inplace: bool = False):
         array([ 0., -0.,  2., nan])
     """
     xp, x = _prepare("relu", input)
-    return _finish(input, xp.where(x < 0, 0.0, x), inplace)
+    return _finish(xp, input, xp.where(x < 0, 0.0, x), inplace)
 
 
 @kernel
@@ -113,6 +116,18 @@ def relu_backward(grad_output, input, inplace: bool = False):
     """
     xp, x = _prepare("relu_backward", input, grad_output)
     return xp.where(x <= 0, 0.0, grad_output)
+
+
+def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None):
+    """hardtanh (and relu6) forward, or with ``grad_output`` backward; ``where`` names the op."""
+    xp, x = _prepare(where, input, grad_output)
+    if max_val < min_val:
+        msg = f"{where}: max_val must be at least min_val, got min_val={min_val}, max_val={max_val}"
+        raise ValueError(msg)
+    if grad_output is not None:
+        return xp.where((x <= min_val) | (x >= max_val), 0.0, grad_output)
+    output = xp.where(x < min_val, min_val, xp.where(x > max_val, max_val, x))
+    return _finish(xp, input, output, inplace)
 
 
 @kernel
@@ -135,16 +150,7 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
         >>> hardtanh(xp.asarray([-2.0, 0.5, 3.0]))
         array([-1. ,  0.5,  1. ])
     """
-    xp, x = _prepare("hardtanh", input)
-    _check_bounds("hardtanh", min_val, max_val)
-    output = xp.where(x < min_val, min_val, xp.where(x > max_val, max_val, x))
-    return _finish(input, output, inplace)
-
-
-def _check_bounds(where, min_val, max_val):
-    if max_val < min_val:
-        msg = f"{where}: max_val must be at least min_val, got min_val={min_val}, max_val={max_val}"
-        raise ValueError(msg)
+    return _hardtanh("hardtanh", input, min_val, max_val, inplace)
 
 
 @kernel
@@ -152,11 +158,10 @@ def hardtanh_backward(
     grad_output, input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
 ):
     """Gradient of :func:`hardtanh`: 0 where ``input <= min_val`` or ``>= max_val``."""
-    xp, x = _prepare("hardtanh_backward", input, grad_output)
-    _check_bounds("hardtanh_backward", min_val, max_val)
-    return xp.where((x <= min_val) | (x >= max_val), 0.0, grad_output)
+    return _hardtanh("hardtanh_backward", input, min_val, max_val, inplace, grad_output)
 
 
+@kernel
 def relu6(input, inplace: bool = False):
     """``min(max(input, 0), 6)`` element-wise, i.e. ``hardtanh(input, 0, 6)``.
 
@@ -164,12 +169,13 @@ def relu6(input, inplace: bool = False):
         >>> relu6(xp.asarray([-1.0, 3.0, 7.0]))
         array([0., 3., 6.])
     """
-    return hardtanh(input, 0.0, 6.0, inplace)
+    return _hardtanh("relu6", input, 0.0, 6.0, inplace)
 
 
+@kernel
 def relu6_backward(grad_output, input, inplace: bool = False):
     """Gradient of :func:`relu6`: 0 at and outside 0 and 6."""
-    return hardtanh_backward(grad_output, input, 0.0, 6.0)
+    return _hardtanh("relu6_backward", input, 0.0, 6.0, inplace, grad_output)
 
 
 @kernel
@@ -186,7 +192,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
         array([-0.2,  3. ])
     """
     xp, x = _prepare("leaky_relu", input)
-    return _finish(input, xp.where(x > 0, x, x * negative_slope), inplace)
+    return _finish(xp, input, xp.where(x > 0, x, x * negative_slope), inplace)
 
 
 @kernel
@@ -211,7 +217,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
     """
     xp, x = _prepare("elu", input)
     # exp of min(x, 0) only: the unused branch must not overflow at x = 1e3
-    return _finish(input, xp.where(x <= 0, alpha * xp.expm1(xp.minimum(x, 0.0)), x), inplace)
+    return _finish(xp, input, xp.where(x <= 0, alpha * xp.expm1(xp.minimum(x, 0.0)), x), inplace)
 
 
 @kernel
@@ -220,7 +226,7 @@ def elu_backward(grad_output, input, alpha: float = 1.0, inplace: bool = False):
     xp, x = _prepare("elu_backward", input, grad_output)
     # written as PyTorch's test `x <= 0`, so a NaN input passes the gradient through
     slope = xp.where(x <= 0, alpha * xp.exp(xp.minimum(x, 0.0)), 1.0)
-    return _finish(grad_output, grad_output * slope)
+    return _finish(xp, grad_output, grad_output * slope)
 
 
 def _check_approximate(where, approximate):
@@ -251,7 +257,7 @@ def gelu(input, approximate: str = "none"):
         cdf = 0.5 * (1.0 + xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)))
     else:
         cdf = 0.5 * (1.0 + _erf(xp, x * (1.0 / math.sqrt(2.0))))
-    return _finish(input, x * cdf)
+    return _finish(xp, input, x * cdf)
 
 
 @kernel
@@ -267,7 +273,7 @@ def gelu_backward(grad_output, input, approximate: str = "none"):
     else:
         cdf = 0.5 * (1.0 + _erf(xp, x * (1.0 / math.sqrt(2.0))))
         slope = cdf + x * xp.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
-    return _finish(grad_output, grad_output * slope)
+    return _finish(xp, grad_output, grad_output * slope)
 
 
 @kernel
@@ -279,7 +285,7 @@ def sigmoid(input):
         array([0. , 0.5, 1. ])
     """
     xp, x = _prepare("sigmoid", input)
-    return _finish(input, _sigmoid(xp, x))
+    return _finish(xp, input, _sigmoid(xp, x))
 
 
 @kernel
@@ -287,7 +293,7 @@ def sigmoid_backward(grad_output, input):
     """Gradient of :func:`sigmoid`: ``s * (1 - s)``."""
     xp, x = _prepare("sigmoid_backward", input, grad_output)
     s = _sigmoid(xp, x)
-    return _finish(grad_output, grad_output * (s * (1.0 - s)))
+    return _finish(xp, grad_output, grad_output * (s * (1.0 - s)))
 
 
 @kernel
@@ -299,7 +305,7 @@ def tanh(input):
         array([-1.,  0.,  1.])
     """
     xp, x = _prepare("tanh", input)
-    return _finish(input, xp.tanh(x))
+    return _finish(xp, input, xp.tanh(x))
 
 
 @kernel
@@ -307,7 +313,7 @@ def tanh_backward(grad_output, input):
     """Gradient of :func:`tanh`: ``1 - tanh(x)^2``."""
     xp, x = _prepare("tanh_backward", input, grad_output)
     t = xp.tanh(x)
-    return _finish(grad_output, grad_output * (1.0 - t * t))
+    return _finish(xp, grad_output, grad_output * (1.0 - t * t))
 
 
 @kernel
@@ -319,7 +325,7 @@ def silu(input, inplace: bool = False):
         array([-0.        ,  0.        ,  0.73105858])
     """
     xp, x = _prepare("silu", input)
-    return _finish(input, x * _sigmoid(xp, x), inplace)
+    return _finish(xp, input, x * _sigmoid(xp, x), inplace)
 
 
 @kernel
@@ -327,4 +333,4 @@ def silu_backward(grad_output, input, inplace: bool = False):
     """Gradient of :func:`silu`: ``s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``."""
     xp, x = _prepare("silu_backward", input, grad_output)
     s = _sigmoid(xp, x)
-    return _finish(grad_output, grad_output * (s * (1.0 + x * (1.0 - s))))
+    return _finish(xp, grad_output, grad_output * (s * (1.0 + x * (1.0 - s))))

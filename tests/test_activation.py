@@ -1,0 +1,185 @@
+"""Activations against PyTorch autograd (float64), finite differences, kinks, NaN and saturation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch.nn.functional as TF
+from _oracle import check_against_torch, check_finite_differences, random_input
+
+import xpnet.functional as F
+from xpnet.functional.activation import _erf
+
+# name -> the option sets to test; every op also runs with its defaults
+ACTIVATIONS = {
+    "relu": [{}],
+    "relu6": [{}],
+    "leaky_relu": [{}, {"negative_slope": 0.2}, {"negative_slope": -1.5}],
+    "elu": [{}, {"alpha": 0.5}],
+    "gelu": [{}, {"approximate": "tanh"}],
+    "silu": [{}],
+    "hardtanh": [{}, {"min_val": -0.5, "max_val": 2.0}],
+    "sigmoid": [{}],
+    "tanh": [{}],
+}
+CASES = [(name, kwargs) for name, options in ACTIVATIONS.items() for kwargs in options]
+# the kinks (0, +-1, 6, -0.5, 2), -0.0 and saturation at +-1e3
+SPECIAL = np.array([-0.0, 0.0, 1.0, -1.0, 6.0, -0.5, 2.0, 1e3, -1e3, 30.0, -30.0, 1e-8])
+# piecewise ops pass the gradient at NaN (PyTorch's scalar rule; its SIMD path for hardtanh
+# and elu gives 0 or NaN instead, so torch cannot be the oracle there)
+PIECEWISE = {"relu", "relu6", "leaky_relu", "elu", "hardtanh"}
+
+
+def _check(backend, name, kwargs, x, dtype=np.float64):
+    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    return check_against_torch(
+        lambda x: forward(x, **kwargs),
+        lambda g, x: backward(g, x, **kwargs),
+        lambda x: getattr(TF, name)(x, **kwargs),
+        [x],
+        backend,
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_activation_matches_torch(backend, name, kwargs, dtype):
+    _check(backend, name, kwargs, random_input((3, 4, 5), seed=0, low=-4.0, high=4.0), dtype)
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+def test_activation_generated_grid(backend, name, kwargs):
+    """Shapes from 0-d to 4-d, including empty ones, in float64 and float32."""
+    for shape in [(), (1,), (7,), (0, 3), (2, 3, 4), (2, 1, 3, 2)]:
+        for dtype in (np.float64, np.float32):
+            _check(backend, name, kwargs, random_input(shape, seed=len(shape), low=-3.0), dtype)
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_activation_kinks_and_saturation(backend, name, kwargs, dtype):
+    """PyTorch's derivative at every kink; no overflow, inf or NaN at +-1e3."""
+    output, (grad,) = _check(backend, name, kwargs, SPECIAL, dtype)
+    assert np.isfinite(output).all() and np.isfinite(grad).all()
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+def test_activation_nan_propagates(backend, name, kwargs):
+    x = backend.asarray(np.array([np.nan, 1.5]))
+    grad_output = backend.asarray(np.array([0.25, 1.0]))
+    output = backend.to_host(getattr(F, name)(x, **kwargs))
+    grad = backend.to_host(getattr(F, f"{name}_backward")(grad_output, x, **kwargs))
+    assert np.isnan(output[0]) and not np.isnan(output[1])
+    if name not in PIECEWISE:
+        assert np.isnan(grad[0])
+    else:  # leaky_relu takes its negative branch: NaN > 0 is false
+        assert grad[0] == 0.25 * (kwargs.get("negative_slope", 0.01) if name == "leaky_relu" else 1)
+
+
+def test_relu_keeps_negative_zero(backend):
+    output = backend.to_host(F.relu(backend.asarray(np.array([-0.0, 0.0]))))
+    assert np.signbit(output).tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, x, expected",
+    [
+        ("relu", {}, 0.0, 0.0),
+        ("relu6", {}, 6.0, 0.0),
+        ("hardtanh", {}, 1.0, 0.0),
+        ("hardtanh", {}, -1.0, 0.0),
+        ("leaky_relu", {"negative_slope": 0.3}, 0.0, 0.3),
+    ],
+)
+def test_activation_derivative_at_kink(backend, name, kwargs, x, expected):
+    grad = getattr(F, f"{name}_backward")(
+        backend.asarray(np.ones(1)), backend.asarray(np.array([x])), **kwargs
+    )
+    assert backend.to_host(grad).tolist() == [expected]
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+def test_activation_finite_differences(backend, name, kwargs):
+    # away from the kinks, where the derivative is not defined
+    x = random_input((2, 5), seed=3, low=0.1, high=3.0) * np.sign(random_input((2, 5), seed=4))
+    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    check_finite_differences(
+        lambda x: forward(x, **kwargs), lambda g, x: backward(g, x, **kwargs), [x], backend
+    )
+
+
+def test_gelu_erf_matches_math_erf(backend):
+    x = np.concatenate([np.linspace(-7.0, 7.0, 4001), [2.5, -2.5, 1e-300, 40.0, np.inf]])
+    expected = np.array([math.erf(value) for value in x])
+    actual = backend.to_host(_erf(backend.xp, backend.asarray(x)))
+    assert np.abs(actual - expected).max() <= 2e-15
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "leaky_relu", "elu", "hardtanh", "silu"])
+def test_activation_inplace_writes_input(backend, name):
+    x = backend.asarray(random_input((3, 4), seed=5, low=-2.0, high=7.0))
+    expected = backend.to_host(getattr(F, name)(x))
+    output = getattr(F, name)(x, inplace=True)
+    assert output is x
+    np.testing.assert_array_equal(backend.to_host(x), expected)
+
+
+def test_activation_keeps_non_contiguous_input(backend):
+    x = random_input((4, 6), seed=6)[:, ::2]
+    _check(backend, "gelu", {}, x)
+
+
+ERRORS = [
+    (
+        "hardtanh",
+        {"min_val": 1.0, "max_val": -1.0},
+        ValueError,
+        r"hardtanh: max_val must be at least min_val, got min_val=1.0, max_val=-1.0",
+    ),
+    (
+        "gelu",
+        {"approximate": "erf"},
+        ValueError,
+        r"gelu: approximate must be 'none' or 'tanh', got 'erf'",
+    ),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, error, message", ERRORS)
+def test_activation_rejects_bad_arguments(backend, name, kwargs, error, message):
+    x = backend.asarray(np.zeros(3))
+    with pytest.raises(error, match=message):
+        getattr(F, name)(x, **kwargs)
+    with pytest.raises(error, match=message.replace(f"{name}:", f"{name}_backward:")):
+        getattr(F, f"{name}_backward")(x, x, **kwargs)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_rejects_bad_inputs(backend, name):
+    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    with pytest.raises(
+        TypeError, match=rf"{name}: input must be a floating-point array, got dtype int64"
+    ):
+        forward(backend.asarray(np.zeros(3, dtype=np.int64)))
+    with pytest.raises(TypeError, match=rf"{name}: input must be an array, got list"):
+        forward([0.0])
+    x = backend.asarray(np.zeros(3))
+    with pytest.raises(
+        ValueError,
+        match=rf"{name}_backward: grad_output must have the shape of input \(3,\), got \(4,\)",
+    ):
+        backward(backend.asarray(np.zeros(4)), x)
+    with pytest.raises(
+        TypeError, match=rf"{name}_backward: grad_output must have the dtype of input"
+    ):
+        backward(backend.asarray(np.zeros(3, dtype=np.float32)), x)
+
+
+def test_activation_float16_saturates_in_float32(backend):
+    # float16 overflows at 65504: x**3 in gelu's tanh form must be computed in float32
+    x = np.array([-300.0, -10.0, 10.0, 300.0])
+    output, _ = _check(backend, "gelu", {"approximate": "tanh"}, x, np.float16)
+    assert np.isfinite(output).all()
