@@ -45,13 +45,18 @@ def _xp_path(node: ast.AST) -> str | None:
     return ".".join(parts[parts.index("xp") + 1 :])
 
 
+def _kernel_trees() -> list[tuple[str, ast.Module]]:
+    files = sorted(path for folder in KERNEL_FOLDERS for path in (PACKAGE / folder).rglob("*.py"))
+    return [
+        (str(file.relative_to(PACKAGE.parent)), ast.parse(file.read_text(), filename=str(file)))
+        for file in files
+    ]
+
+
 def _xp_uses() -> dict[str, tuple[set[str], str]]:
     """``{path: (keywords passed in calls, first place used)}`` over the kernel folders."""
     uses: dict[str, tuple[set[str], str]] = {}
-    files = sorted(path for folder in KERNEL_FOLDERS for path in (PACKAGE / folder).rglob("*.py"))
-    for file in files:
-        where = file.relative_to(PACKAGE.parent)
-        tree = ast.parse(file.read_text(), filename=str(file))
+    for where, tree in _kernel_trees():
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and (path := _xp_path(node)):
                 uses.setdefault(path, (set(), f"{where}:{node.lineno}"))
@@ -59,6 +64,21 @@ def _xp_uses() -> dict[str, tuple[set[str], str]]:
             if isinstance(node, ast.Call) and (path := _xp_path(node.func)):
                 uses[path][0].update(keyword.arg for keyword in node.keywords if keyword.arg)
     return uses
+
+
+def _method_calls() -> list[tuple[str, set[str], str]]:
+    """``(method, keywords, place)`` for each call ``<not xp>.<method>(...)`` in the kernels."""
+    calls = []
+    for where, tree in _kernel_trees():
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and _xp_path(node.func) is None
+            ):
+                keywords = {keyword.arg for keyword in node.keywords if keyword.arg}
+                calls.append((node.func.attr, keywords, f"{where}:{node.lineno}"))
+    return calls
 
 
 def _resolve(module, path: str):
@@ -124,6 +144,29 @@ def test_kernels_pass_only_keywords_cupy_accepts():
     assert not refused, f"CuPy 14 does not accept: {'; '.join(refused)}"
 
 
+def test_kernels_call_only_array_methods_cupy_has():
+    """Receivers are untyped, so this checks method names NumPy arrays have and CuPy's lack,
+    and the keywords of CuPy array methods no builtin type shares a name with."""
+    numpy_only = _public(np.ndarray) - _public(cupy.ndarray)
+    ours = {
+        node.name
+        for _, tree in _kernel_trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+    }
+    builtin_methods = set().union(*(dir(kind) for kind in (list, dict, str, tuple, set, bytes)))
+    problems = []
+    for method, keywords, where in _method_calls():
+        if method in numpy_only - ours:
+            problems.append(f"x.{method}() ({where}): cupy.ndarray has no {method}")
+        elif keywords and method in _public(cupy.ndarray) - builtin_methods - ours:
+            accepted = _doc_parameters(getattr(cupy.ndarray, method))
+            if accepted is not None and not keywords <= accepted:
+                bad = ", ".join(sorted(keywords - accepted))
+                problems.append(f"x.{method}({bad}=) ({where}): CuPy does not accept it")
+    assert not problems, "; ".join(problems)
+
+
 def test_xp_uses_finds_chains_and_keywords():
     tree = ast.parse("y = backend.xp.lib.stride_tricks.as_strided(x, shape=s)\nz = xp.float32")
     chains = {_xp_path(node) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
@@ -132,6 +175,7 @@ def test_xp_uses_finds_chains_and_keywords():
     assert accepted_keywords(cupy.sum) == {"a", "axis", "dtype", "out", "keepdims"}
     assert accepted_keywords(cupy.add.reduce) == {"array", "axis", "dtype", "out", "keepdims"}
     assert accepted_keywords(cupy.pad) is None  # **kwargs
+    assert _doc_parameters(cupy.ndarray.max) == {"axis", "out", "keepdims"}  # no initial, where
 
 
 # --- the strict backend's tables agree with this CuPy ----------------------------------------

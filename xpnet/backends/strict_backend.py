@@ -24,6 +24,23 @@ asynchronous execution, GPU memory limits, or the host syncs CuPy performs inter
 (boolean-mask indexing, ``xp.nonzero``, ``xp.unique``). The tables below were generated from
 ``cupy-cuda13x`` 14.2 with ``dir`` and ``inspect.signature``; ``tests/test_cupy_api.py``
 checks them against the installed CuPy.
+
+Example:
+    >>> import numpy as np
+    >>> from xpnet.backends import host_sync_forbidden, load_backend
+    >>> strict = load_backend("strict")
+    >>> x = strict.xp.arange(3.0)
+    >>> x * 2 + 1, x.sum()
+    (strict_array([1., 3., 5.]), strict_array(3.))
+    >>> np.asarray(x)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    TypeError: Implicit conversion to a NumPy array is not allowed ...
+    >>> with host_sync_forbidden():  # as inside every @kernel
+    ...     float(x.sum())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    RuntimeError: strict: float(x) inside a kernel copies a value from the device to the host...
+    >>> strict.to_host(x)
+    array([0., 1., 2.])
 """
 
 from __future__ import annotations
