@@ -21,8 +21,9 @@ import tracemalloc
 
 import numpy
 
-from . import functional
+from .autograd import Tensor, no_grad
 from .backends import load_backend
+from .nn import functional as autograd_functional
 
 MODES = ("forward", "backward", "forward+backward")
 # Nominal flop counts: backward does about twice the forward's work (the gradients of the input
@@ -185,7 +186,11 @@ def _cast(array: numpy.ndarray, dtype: str) -> numpy.ndarray:
 
 
 class XpnetContender:
-    """xpnet's kernels on one backend (``numpy`` or ``cupy``)."""
+    """xpnet on one backend (``numpy`` or ``cupy``), through its autograd as training uses it.
+
+    Like PyTorch's, the forward is timed without recording a graph and the backward reuses
+    what the forward saved (max-pool indices, batch-norm statistics).
+    """
 
     def __init__(self, backend_name: str):
         self.backend = load_backend(backend_name)
@@ -195,23 +200,32 @@ class XpnetContender:
     def prepare(self, case: Case, dtype: str) -> dict:
         """The three timed callables of ``case``; each waits for its device before returning."""
         backend, sync = self.backend, self.backend.synchronize
-        values = [backend.asarray(_cast(a, dtype)) for a in case.arrays.values()]
-        forward_kernel = getattr(functional, case.op)
-        backward_kernel = getattr(functional, f"{case.op}_backward")
-        output = forward_kernel(*values, **case.kwargs)
+        values = []
+        for name, array in case.arrays.items():
+            array = backend.asarray(_cast(array, dtype))
+            # buffers and targets stay plain arrays, as the layers pass them
+            values.append(Tensor(array, requires_grad=True) if name in case.grad_names else array)
+        leaves = [value for value in values if isinstance(value, Tensor)]
+        function = getattr(autograd_functional, case.op)
+        output = function(*values, **case.kwargs)
         grad = backend.asarray(_host_grad(output.shape).astype(output.dtype))
 
+        def backward_from(output, retain_graph):
+            for leaf in leaves:
+                leaf.grad = None  # time the backward, not the accumulation into .grad
+            output.backward(grad, retain_graph=retain_graph)
+
         def forward():
-            forward_kernel(*values, **case.kwargs)
+            with no_grad():
+                function(*values, **case.kwargs)
             sync()
 
         def backward():
-            backward_kernel(grad, *values, **case.kwargs)
+            backward_from(output, retain_graph=True)
             sync()
 
         def forward_backward():
-            forward_kernel(*values, **case.kwargs)
-            backward_kernel(grad, *values, **case.kwargs)
+            backward_from(function(*values, **case.kwargs), retain_graph=False)
             sync()
 
         return dict(zip(MODES, (forward, backward, forward_backward), strict=True))

@@ -1,0 +1,126 @@
+"""The ``xpnet`` command: a tiny training run, a tiny benchmark, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xpnet import bench
+from xpnet.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_TRAIN = ["train", "--epochs", "1", "--limit", "64", "--batch-size", "32", "--no-progress"]
+TINY_BENCH = ["bench", "--ops", "max_pool2d", "--shapes", "2,3,8,8,2,2,0", "--repeats", "2"]
+
+
+def _one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, got {lines}"
+    return lines[0]
+
+
+def test_train_tiny_run_prints_table_and_saves_files(tmp_path, capsys):
+    checkpoint, plot = tmp_path / "run.npz", tmp_path / "run.png"
+    assert main([*TINY_TRAIN, "--checkpoint", str(checkpoint), "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "backend numpy, device cpu" in out
+    assert "train loss" in out and "test acc" in out
+    assert "final test accuracy" in out
+    assert checkpoint.exists() and plot.exists()
+
+
+def test_train_runs_as_python_module(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "xpnet", *TINY_TRAIN]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "final test accuracy" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--epochs", "0"], "--epochs: must be a positive integer, got 0"),
+        (["train", "--lr", "-1"], "--lr: must be a positive number"),
+        (["train", "--dataset", "cifar"], "invalid choice: 'cifar'"),
+        (["train", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
+        (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        (["bench", "--backends", "numpy,tpu"], "unknown tpu; choose from numpy, cupy, torch"),
+        (["bench", "--ops", "conv3d"], "unknown conv3d"),
+        ([], "the following arguments are required"),
+    ],
+)
+def test_cli_bad_options_give_one_line_and_exit_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in _one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--dataset", "mnist"], "--dataset mnist needs --data PATH"),
+        (["--dataset", "mnist", "--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
+        (["--resume", "/nonexistent/run.npz"], "not a readable xpnet checkpoint"),
+    ],
+)
+def test_train_unreadable_data_gives_one_line_and_exit_1(capsys, argv, message):
+    assert main([*TINY_TRAIN, *argv]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("xpnet train: error:") and message in line
+
+
+def test_bench_tiny_run_saves_json_and_plot(tmp_path, capsys):
+    report, plot = tmp_path / "bench.json", tmp_path / "bench.png"
+    argv = [*TINY_BENCH, "--backends", "numpy,torch", "--json", str(report), "--plot", str(plot)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "threads: " in out and "time/torch" in out
+    saved = json.loads(report.read_text())
+    assert saved["environment"]["command"].startswith("xpnet bench --ops max_pool2d")
+    assert {(r["contender"], r["mode"]) for r in saved["results"]} == {
+        (contender, mode) for contender in ("xpnet-numpy", "torch-cpu") for mode in bench.MODES
+    }
+    assert all(r["time_over_torch"] > 0 for r in saved["results"])
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bench_reports_unavailable_backends(monkeypatch, capsys):
+    real_import = bench.importlib.import_module
+
+    def no_torch(name):
+        if name == "torch":
+            raise ImportError("No module named 'torch'")
+        return real_import(name)
+
+    monkeypatch.setattr(bench.importlib, "import_module", no_torch)
+    monkeypatch.setattr(bench, "load_backend", _no_cupy(bench.load_backend))
+    assert main([*TINY_BENCH, "--backends", "numpy,cupy,torch"]) == 0
+    out = capsys.readouterr().out
+    assert "torch: not installed" in out
+    assert "cupy: no GPU here" in out
+    assert "xpnet-numpy" in out
+
+
+def _no_cupy(load_backend):
+    def load(name):
+        if name == "cupy":
+            raise ImportError("no GPU here. Install CuPy")
+        return load_backend(name)
+
+    return load
+
+
+@pytest.mark.parametrize(
+    "shapes, message",
+    [("2,3,8,8", "has 4 fields, which fits no op"), ("2,x,8", "is not a comma-separated list")],
+)
+def test_bench_bad_shapes_give_one_line_and_exit_1(capsys, shapes, message):
+    assert main(["bench", "--ops", "max_pool2d", "--shapes", shapes]) == 1
+    assert message in _one_line(capsys.readouterr().err)

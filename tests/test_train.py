@@ -1,0 +1,129 @@
+"""The training loop and its checkpoints: atomic saves, and resume == an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from xpnet import train
+
+# A tiny run: 96 digits, 3 batches per epoch, so that every test stays well under a second
+# per epoch.
+TINY = {"limit": 96, "batch_size": 32, "epochs": 2, "seed": 3}
+
+
+def _state():
+    return {
+        "format": train.CHECKPOINT_FORMAT,
+        "weights": {"conv.weight": np.arange(6, dtype=np.float32).reshape(2, 3)},
+        "optimizer": {"state": {0: {"step": 3, "exp_avg": np.ones(2)}}, "betas": (0.9, 0.99)},
+        "values": [None, True, 1.5, "text", np.float64(0.25)],
+    }
+
+
+def test_save_checkpoint_round_trips_nested_state(tmp_path):
+    path = tmp_path / "state.npz"
+    train.save_checkpoint(path, _state())
+    loaded = train.load_checkpoint(path)
+    np.testing.assert_array_equal(
+        loaded["weights"]["conv.weight"], _state()["weights"]["conv.weight"]
+    )
+    assert loaded["weights"]["conv.weight"].dtype == np.float32
+    assert loaded["optimizer"]["state"][0]["step"] == 3  # int keys stay ints
+    assert loaded["optimizer"]["betas"] == (0.9, 0.99)  # tuples stay tuples
+    assert loaded["values"] == [None, True, 1.5, "text", 0.25]
+
+
+def test_save_checkpoint_crash_keeps_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "state.npz"
+    train.save_checkpoint(path, _state())
+    before = path.read_bytes()
+
+    def crash(file, **arrays):
+        file.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(train.numpy, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        train.save_checkpoint(path, {**_state(), "values": [2.0]})
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["state.npz"]  # no temporary file left behind
+
+
+def test_save_checkpoint_rejects_unknown_values(tmp_path):
+    with pytest.raises(TypeError, match="save_checkpoint: cannot store a set"):
+        train.save_checkpoint(tmp_path / "state.npz", {"bad": {1, 2}})
+    assert not os.listdir(tmp_path)
+
+
+@pytest.mark.parametrize("content", [None, b"not a zip file", "other-npz"])
+def test_load_checkpoint_rejects_unreadable_files(tmp_path, content):
+    path = tmp_path / "state.npz"
+    if content == "other-npz":
+        np.savez(path, x=np.zeros(2))
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable xpnet checkpoint"):
+        train.load_checkpoint(path)
+
+
+def test_load_checkpoint_rejects_other_formats(tmp_path):
+    path = tmp_path / "state.npz"
+    train.save_checkpoint(path, {"format": "something-else"})
+    with pytest.raises(ValueError, match="not an xpnet checkpoint"):
+        train.load_checkpoint(path)
+
+
+def _fit(progress=None, **settings):
+    return train.fit(train.Config(**{**TINY, **settings}), progress, echo=lambda line: None)
+
+
+def _crash_in_epoch(crash_epoch):
+    """A progress hook that kills the run at the first batch of ``crash_epoch``."""
+
+    def progress(loader, epoch):
+        for batch in loader:
+            if epoch == crash_epoch:
+                raise KeyboardInterrupt
+            yield batch
+
+    return progress
+
+
+def _losses(history):
+    return [(row["train_loss"], row["test_loss"], row["test_acc"]) for row in history]
+
+
+@pytest.mark.parametrize("optimizer, scheduler", [("adam", "onecycle"), ("sgd", "step")])
+def test_fit_resume_matches_uninterrupted_run(tmp_path, optimizer, scheduler):
+    settings = {"optimizer": optimizer, "scheduler": scheduler}
+    straight = _fit(**settings)
+    path = str(tmp_path / "run.npz")
+    with pytest.raises(KeyboardInterrupt):
+        _fit(_crash_in_epoch(2), **settings, checkpoint=path)
+    assert train.load_checkpoint(path)["epoch"] == 1
+    resumed = _fit(**settings, resume=path, checkpoint=path)
+    assert _losses(resumed) == _losses(straight)  # bit for bit, not approximately
+    assert train.load_checkpoint(path)["epoch"] == 2
+
+
+def test_fit_resume_rejects_other_settings(tmp_path):
+    path = str(tmp_path / "run.npz")
+    _fit(epochs=1, checkpoint=path)
+    with pytest.raises(ValueError, match="saved with --batch-size 32, this run has 16"):
+        _fit(resume=path, epochs=1, batch_size=16)
+
+
+def test_fit_mnist_needs_data_path():
+    with pytest.raises(ValueError, match="--dataset mnist needs --data PATH"):
+        _fit(dataset="mnist")
+
+
+def test_fit_writes_plot(tmp_path):
+    path = tmp_path / "history.png"
+    history = _fit(epochs=1, plot=str(path))
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert [row["epoch"] for row in history] == [1]
+    assert 0.0 <= history[0]["test_acc"] <= 1.0
