@@ -256,6 +256,8 @@ def test_optimizer_rejects_grad_on_another_backend():
 def test_optimizer_rejects_non_parameters():
     with pytest.raises(TypeError, match="SGD: parameters must have .data and .grad, got ndarray"):
         optim.SGD([np.zeros(2)])
+    with pytest.raises(TypeError, match="Adam: params must be an iterable .* got one Parameter"):
+        optim.Adam(Param(np.zeros(2)))
 
 
 def test_optimizer_load_state_dict_rejects_other_layout():

@@ -30,7 +30,8 @@ class Optimizer:
 
     Raises:
         ValueError: if ``params`` is empty or a parameter appears twice.
-        TypeError: if a parameter has no ``.data`` array.
+        TypeError: if ``params`` is a single parameter, or a parameter lacks ``.data`` or
+            ``.grad``.
 
     Subclasses implement :meth:`_update` for one parameter.
     """
@@ -39,6 +40,12 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: dict[Any, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
+        if hasattr(params, "grad"):
+            msg = (
+                f"{type(self).__name__}: params must be an iterable of parameters or dicts, "
+                f"got one {type(params).__name__}; wrap it in a list"
+            )
+            raise TypeError(msg)
         groups = list(params) if not isinstance(params, dict) else [params]
         if not groups:
             msg = f"{type(self).__name__}: params must not be empty"
