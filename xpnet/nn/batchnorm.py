@@ -28,6 +28,7 @@ class _BatchNorm(Module):
             int64 ``num_batches_tracked``; without them batch statistics are used in
             evaluation too. Default: ``True``.
         device: backend name. Default: current. dtype: Default: float32.
+        bias: keyword-only; with ``affine``, also learn ``bias``. Default: ``True``.
     """
 
     def __init__(
@@ -39,16 +40,19 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self._has_bias = affine and bias
+        self.register_parameter("weight", None)
+        self.register_parameter("bias", None)
         if affine:
             self.weight = Parameter(init.ones_(new_array((num_features,), device, dtype)))
+        if self._has_bias:
             self.bias = Parameter(new_array((num_features,), device, dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
         stats = {"running_mean": None, "running_var": None, "num_batches_tracked": None}
         if track_running_stats:
             stats["running_mean"] = new_array((num_features,), device, dtype)
@@ -95,7 +99,8 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self._has_bias}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 
@@ -109,7 +114,7 @@ class BatchNorm1d(_BatchNorm):
     Example:
         >>> import xpnet
         >>> xpnet.nn.BatchNorm1d(16)
-        BatchNorm1d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+        BatchNorm1d(16, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
     """
     )
     _dims = (2, 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd import _data
 from . import functional as F
 from .module import Module
 
@@ -20,7 +21,7 @@ class _WeightedLoss(Module):
                 f"size_average={size_average!r}, reduce={reduce!r}"
             )
             raise ValueError(msg)
-        self.register_buffer("weight", None if weight is None else getattr(weight, "data", weight))
+        self.register_buffer("weight", _data(weight))
         self.reduction = reduction
 
 

@@ -26,7 +26,7 @@ class LayerNorm(Module):
     Example:
         >>> import xpnet
         >>> xpnet.nn.LayerNorm(10)
-        LayerNorm((10,), eps=1e-05, elementwise_affine=True)
+        LayerNorm((10,), eps=1e-05, elementwise_affine=True, bias=True)
     """
 
     def __init__(
@@ -43,11 +43,12 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
+        self._has_bias = elementwise_affine and bias
         self.register_parameter("weight", None)
         self.register_parameter("bias", None)
         if elementwise_affine:
             self.weight = Parameter(init.ones_(new_array(self.normalized_shape, device, dtype)))
-            if bias:
+            if self._has_bias:
                 self.bias = Parameter(new_array(self.normalized_shape, device, dtype))
 
     def forward(self, input):
@@ -55,7 +56,8 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self._has_bias}"
         )
 
 
@@ -69,6 +71,7 @@ class GroupNorm(Module):
         eps: added to the variance. Default: 1e-5.
         affine: learn per-channel ``weight`` (ones) and ``bias`` (zeros). Default: ``True``.
         device: backend name. Default: current. dtype: Default: float32.
+        bias: keyword-only; with ``affine``, also learn ``bias``. Default: ``True``.
 
     Shape:
         - Input: (N, C, *). Output: the same shape.
@@ -90,6 +93,8 @@ class GroupNorm(Module):
         affine: bool = True,
         device=None,
         dtype=None,
+        *,
+        bias: bool = True,
     ):
         super().__init__()
         if num_groups < 1 or num_channels % num_groups:
@@ -99,16 +104,19 @@ class GroupNorm(Module):
             )
             raise ValueError(msg)
         self.num_groups, self.num_channels = num_groups, num_channels
-        self.eps, self.affine = eps, affine
+        self.eps, self.affine, self._has_bias = eps, affine, affine and bias
+        self.register_parameter("weight", None)
+        self.register_parameter("bias", None)
         if affine:
             self.weight = Parameter(init.ones_(new_array((num_channels,), device, dtype)))
+        if self._has_bias:
             self.bias = Parameter(new_array((num_channels,), device, dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self._has_bias}"
+        )

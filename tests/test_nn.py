@@ -1,0 +1,394 @@
+"""xpnet.nn modules against torch.nn modules with the same weights, through autograd."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from _oracle import assert_close, check_against_torch, random_input
+
+import xpnet
+from xpnet import nn
+from xpnet.autograd import Tensor
+
+
+def load_torch_weights(module, torch_module):
+    """Copy a torch module's state into an xpnet module (the interop path under test)."""
+    state = {key: value.detach().numpy() for key, value in torch_module.state_dict().items()}
+    module.load_state_dict(state)
+
+
+def check_module(module, torch_module, input_shape, backend, dtype=np.float64, seed=0):
+    """Forward and the gradients of the input and every parameter, against torch."""
+    torch_module = torch_module.double()
+    module.to(backend.name, dtype=dtype)
+    load_torch_weights(module, torch_module)
+    names = [name for name, _ in torch_module.named_parameters()]
+    assert [name for name, _ in module.named_parameters()] == names
+    params = list(module.parameters())
+
+    def run(x, *arrays):
+        for param, array in zip(params, arrays, strict=True):
+            param.data, param.grad = array, None
+        x = Tensor(x, requires_grad=True)
+        return x, module(x)
+
+    def forward(x, *arrays):
+        return run(x, *arrays)[1].data
+
+    def backward(grad_output, x, *arrays):
+        x, output = run(x, *arrays)
+        output.backward(grad_output)
+        return (x.grad, *[param.grad for param in params])
+
+    def torch_forward(x, *tensors):
+        return torch.func.functional_call(torch_module, dict(zip(names, tensors, strict=True)), x)
+
+    inputs = [random_input(input_shape, seed=seed)] + [
+        p.detach().numpy() for p in torch_module.parameters()
+    ]
+    check_against_torch(forward, backward, torch_forward, inputs, backend, dtype)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((3, 4, 3), {}),
+        ((3, 4, (3, 2)), {"stride": 2, "padding": 1, "bias": False}),
+        ((4, 6, 3), {"groups": 2, "dilation": 2, "padding": (2, 1)}),
+        ((3, 2, 3), {"padding": "same"}),
+    ],
+)
+def test_conv2d_matches_torch(backend, args, kwargs):
+    check_module(
+        nn.Conv2d(*args, **kwargs), torch.nn.Conv2d(*args, **kwargs), (2, args[0], 7, 6), backend
+    )
+
+
+def test_conv2d_float32_matches_torch(backend):
+    check_module(nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3), (2, 3, 6, 6), backend, np.float32)
+
+
+@pytest.mark.parametrize("bias, shape", [(True, (5, 4)), (False, (2, 3, 4))])
+def test_linear_matches_torch(backend, bias, shape):
+    check_module(nn.Linear(4, 3, bias=bias), torch.nn.Linear(4, 3, bias=bias), shape, backend)
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("MaxPool2d", (2,)),
+        ("MaxPool2d", (3, 2, 1)),
+        ("AvgPool2d", (3, 2, 1)),
+        ("AvgPool2d", (2,)),
+        ("AdaptiveAvgPool2d", ((2, 3),)),
+        ("AdaptiveMaxPool2d", (3,)),
+        ("Flatten", ()),
+        ("Identity", ()),
+    ],
+)
+def test_parameterless_layers_match_torch(backend, name, args):
+    check_module(getattr(nn, name)(*args), getattr(torch.nn, name)(*args), (2, 3, 7, 6), backend)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("ReLU", {}),
+        ("ReLU6", {}),
+        ("LeakyReLU", {"negative_slope": 0.2}),
+        ("ELU", {"alpha": 0.7}),
+        ("GELU", {}),
+        ("GELU", {"approximate": "tanh"}),
+        ("Hardtanh", {"min_val": -0.5, "max_val": 0.3}),
+        ("Sigmoid", {}),
+        ("SiLU", {}),
+        ("Tanh", {}),
+        ("Softmax", {"dim": 1}),
+        ("LogSoftmax", {"dim": -1}),
+    ],
+)
+def test_activations_match_torch(backend, name, kwargs):
+    check_module(getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs), (3, 4, 5), backend)
+
+
+def test_every_activation_is_a_module():
+    kernels = {
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "elu",
+        "gelu",
+        "hardtanh",
+        "sigmoid",
+        "silu",
+        "tanh",
+        "softmax",
+        "log_softmax",
+    }
+    lifted = {
+        cls.function
+        for cls in vars(nn.activation).values()
+        if isinstance(cls, type) and issubclass(cls, nn.activation._Activation)
+    }
+    assert lifted - {""} == kernels
+
+
+@pytest.mark.parametrize(
+    "name, args, kwargs, shape",
+    [
+        ("BatchNorm1d", (4,), {}, (6, 4)),
+        ("BatchNorm1d", (4,), {"affine": False}, (6, 4, 3)),
+        ("BatchNorm2d", (3,), {"momentum": None}, (4, 3, 5, 5)),
+        ("BatchNorm2d", (3,), {"track_running_stats": False}, (4, 3, 5, 5)),
+        ("LayerNorm", ((5, 5),), {}, (4, 3, 5, 5)),
+        ("LayerNorm", (5,), {"elementwise_affine": False}, (4, 3, 5)),
+        ("LayerNorm", (5,), {"bias": False}, (4, 5)),
+        ("GroupNorm", (3, 6), {}, (2, 6, 4, 3)),
+        ("GroupNorm", (2, 4), {"affine": False, "eps": 1e-3}, (2, 4, 5)),
+    ],
+)
+@pytest.mark.parametrize("training", [True, False])
+def test_normalization_layers_match_torch(backend, name, args, kwargs, shape, training):
+    torch_module = getattr(torch.nn, name)(*args, **kwargs)
+    module = getattr(nn, name)(*args, **kwargs)
+    with torch.no_grad():  # non-trivial affine parameters and running statistics
+        for tensor in torch_module.parameters():
+            tensor.uniform_(0.5, 1.5)
+        for key, tensor in torch_module.named_buffers():
+            if key != "num_batches_tracked":
+                tensor.uniform_(0.5, 1.5)
+    check_module(module.train(training), torch_module.train(training), shape, backend)
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.5, None])
+def test_batch_norm_running_statistics_match_torch(backend, momentum):
+    module = nn.BatchNorm2d(3, momentum=momentum).to(backend.name, dtype="float64")
+    torch_module = torch.nn.BatchNorm2d(3, momentum=momentum).double()
+    for step in range(3):
+        x = random_input((4, 3, 5, 5), seed=step, low=-2, high=3)
+        output = module(backend.asarray(x))
+        output.sum().backward()  # backward must not update the statistics again
+        torch_module(torch.from_numpy(x))
+    for key, value in torch_module.state_dict().items():
+        assert_close(xpnet.to_numpy(module.state_dict()[key]), value.numpy(), np.float64, key)
+    assert module.num_batches_tracked.dtype == np.int64
+    assert int(xpnet.to_numpy(module.num_batches_tracked)) == 3
+
+
+def test_batch_norm_eval_leaves_statistics(backend):
+    module = nn.BatchNorm1d(2).to(backend.name).eval()
+    module(backend.asarray(random_input((5, 2), dtype=np.float32)))
+    assert xpnet.to_numpy(module.running_mean).tolist() == [0.0, 0.0]
+    assert int(xpnet.to_numpy(module.num_batches_tracked)) == 0
+
+
+@pytest.mark.parametrize("name, shape", [("BatchNorm1d", (2, 3, 4, 5)), ("BatchNorm2d", (2, 3))])
+def test_batch_norm_rejects_bad_input_dim(name, shape):
+    with pytest.raises(ValueError, match=f"{name}: expected .*D input, got {len(shape)}D input"):
+        getattr(nn, name)(3)(np.zeros(shape, dtype=np.float32))
+
+
+def test_group_norm_rejects_indivisible_channels():
+    with pytest.raises(ValueError, match="num_channels must be divisible by num_groups"):
+        nn.GroupNorm(4, 6)
+
+
+def test_conv2d_rejects_bad_groups_and_padding_mode():
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        nn.Conv2d(4, 3, 3, groups=2)
+    with pytest.raises(ValueError, match="padding_mode must be 'zeros'"):
+        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("CrossEntropyLoss", {}),
+        ("CrossEntropyLoss", {"reduction": "sum", "label_smoothing": 0.1}),
+        ("CrossEntropyLoss", {"weight": "w", "ignore_index": 1}),
+        ("NLLLoss", {}),
+        ("NLLLoss", {"weight": "w", "reduction": "none"}),
+    ],
+)
+def test_losses_match_torch(backend, name, kwargs):
+    weight = random_input((5,), seed=3, low=0.5, high=2.0)
+    if "weight" in kwargs:
+        kwargs = {**kwargs, "weight": weight}
+    target = np.array([0, 1, 4, 1, 2, 3])
+    module = getattr(nn, name)(
+        **{**kwargs, "weight": backend.asarray(weight)} if "weight" in kwargs else kwargs
+    )
+    torch_module = getattr(torch.nn, name)(
+        **{**kwargs, "weight": torch.from_numpy(weight)} if "weight" in kwargs else kwargs
+    )
+    device_target = backend.asarray(target)
+    check_against_torch(
+        lambda x: module(Tensor(x), device_target).data,
+        lambda g, x: _input_grad(lambda t: module(t, device_target), g, x),
+        lambda x: torch_module(x, torch.from_numpy(target)),
+        [random_input((6, 5), seed=4)],
+        backend,
+    )
+
+
+def _input_grad(function, grad_output, x):
+    x = Tensor(x, requires_grad=True)
+    function(x).backward(grad_output)
+    return x.grad
+
+
+def test_loss_rejects_deprecated_arguments():
+    with pytest.raises(ValueError, match="size_average and reduce are deprecated"):
+        nn.CrossEntropyLoss(size_average=True)
+
+
+def test_dropout_trains_and_evaluates(backend):
+    xpnet.manual_seed(0)
+    drop = nn.Dropout(0.25)
+    x = Tensor(backend.asarray(np.ones((200, 50))), requires_grad=True)
+    output = drop(x)
+    output.backward(backend.asarray(np.ones((200, 50))))
+    kept = xpnet.to_numpy(output.data) != 0
+    assert 0.7 < kept.mean() < 0.8
+    assert np.allclose(xpnet.to_numpy(output.data)[kept], 1 / 0.75)
+    # the gradient flows through the very mask of the forward
+    assert np.array_equal(xpnet.to_numpy(x.grad), xpnet.to_numpy(output.data))
+    assert drop.eval()(x).data is x.data
+    xpnet.manual_seed(0)
+    assert np.array_equal(xpnet.to_numpy(nn.Dropout(0.25)(x).data), xpnet.to_numpy(output.data))
+
+
+def test_dropout_rejects_bad_p():
+    with pytest.raises(ValueError, match=r"Dropout: p must be in \[0, 1\], got 1.5"):
+        nn.Dropout(1.5)
+
+
+class ResidualBlock(torch.nn.Module):
+    """The same residual block written twice: torch's and xpnet's Module share the code."""
+
+
+def _residual_block(lib):
+    class Block(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = lib.nn.Conv2d(3, 3, 3, padding=1, bias=False)
+            self.bn1 = lib.nn.BatchNorm2d(3)
+            self.relu = lib.nn.ReLU()
+            self.conv2 = lib.nn.Conv2d(3, 3, 3, padding=1, bias=False)
+            self.bn2 = lib.nn.BatchNorm2d(3)
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            return self.relu(self.bn2(self.conv2(out)) + x)
+
+    return lib.nn.Sequential(
+        Block(), lib.nn.AdaptiveAvgPool2d(1), lib.nn.Flatten(), lib.nn.Linear(3, 4)
+    )
+
+
+def test_residual_network_matches_torch(backend):
+    check_module(_residual_block(xpnet), _residual_block(torch), (2, 3, 6, 6), backend)
+
+
+def test_module_registration_and_traversal():
+    net = _residual_block(xpnet)
+    assert [name for name, _ in net.named_children()] == ["0", "1", "2", "3"]
+    assert len(list(net.modules())) == 10
+    assert [name for name, _ in net.named_buffers()][:3] == [
+        "0.bn1.running_mean",
+        "0.bn1.running_var",
+        "0.bn1.num_batches_tracked",
+    ]
+    assert isinstance(net[0].conv1, nn.Conv2d) and isinstance(net[1:], nn.Sequential)
+    assert len(net[1:]) == 3 and net[-1] is net[3]
+    assert not any(m.training for m in net.eval().modules())
+    assert all(m.training for m in net.train().modules())
+    shared = nn.Linear(2, 2)
+    assert len(list(nn.Sequential(shared, shared).parameters())) == 2
+
+
+def test_zero_grad_and_requires_grad():
+    layer = nn.Linear(3, 2)
+    layer(np.ones((1, 3), dtype=np.float32)).sum().backward()
+    assert layer.weight.grad is not None
+    layer.zero_grad(set_to_none=False)
+    assert not layer.weight.grad.any()
+    layer.zero_grad()
+    assert layer.weight.grad is None
+    layer.requires_grad_(False)
+    assert not layer(np.ones((1, 3), dtype=np.float32)).requires_grad
+
+
+def test_module_rejects_non_parameter_for_parameter():
+    layer = nn.Linear(3, 2)
+    with pytest.raises(TypeError, match="cannot assign ndarray to parameter 'weight'"):
+        layer.weight = np.zeros((2, 3))
+    layer.bias = None
+    assert "bias" not in layer.state_dict()
+
+
+def test_module_without_forward_raises():
+    with pytest.raises(NotImplementedError, match="must define forward"):
+        nn.Module()(1)
+
+
+def test_unknown_attribute_raises():
+    with pytest.raises(AttributeError, match="'Linear' object has no attribute 'kernel'"):
+        nn.Linear(1, 1).kernel  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.nn.Conv2d(3, 16, 3),
+        lambda lib: lib.nn.Conv2d(
+            3, 16, (3, 5), stride=2, padding=1, dilation=2, groups=1, bias=False
+        ),
+        lambda lib: lib.nn.Conv2d(4, 8, 3, padding="same", groups=2),
+        lambda lib: lib.nn.Linear(4, 2, bias=False),
+        lambda lib: lib.nn.BatchNorm2d(8, momentum=None, affine=False),
+        lambda lib: lib.nn.BatchNorm1d(8),
+        lambda lib: lib.nn.LayerNorm((4, 5)),
+        lambda lib: lib.nn.GroupNorm(2, 8, affine=False),
+        lambda lib: lib.nn.MaxPool2d(3, 2, 1),
+        lambda lib: lib.nn.AvgPool2d(2),
+        lambda lib: lib.nn.AdaptiveAvgPool2d((1, 1)),
+        lambda lib: lib.nn.AdaptiveMaxPool2d(2),
+        lambda lib: lib.nn.Flatten(),
+        lambda lib: lib.nn.Dropout(0.2),
+        lambda lib: lib.nn.ReLU(inplace=True),
+        lambda lib: lib.nn.LeakyReLU(0.2),
+        lambda lib: lib.nn.ELU(),
+        lambda lib: lib.nn.GELU(approximate="tanh"),
+        lambda lib: lib.nn.Hardtanh(-2.0, 2.0),
+        lambda lib: lib.nn.Softmax(dim=1),
+        lambda lib: lib.nn.Tanh(),
+        lambda lib: lib.nn.CrossEntropyLoss(),
+        lambda lib: _residual_block(lib),
+    ],
+)
+def test_repr_matches_torch(make):
+    assert repr(make(xpnet)) == repr(make(torch)).replace("ResidualBlock", "Block")
+
+
+def test_linear_init_bounds():
+    layer = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)
+    for param in (layer.weight, layer.bias):
+        values = param.numpy()
+        assert values.dtype == np.float32 and np.abs(values).max() <= bound
+        assert np.abs(values).max() > 0.95 * bound
+
+
+def test_module_to_moves_parameters_and_buffers(backend):
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)).to(backend.name, dtype="float64")
+    for array in [*[p.data for p in net.parameters()], *net.buffers()]:
+        assert type(array) is backend.ndarray
+    assert net[1].running_mean.dtype == np.float64
+    assert net[1].num_batches_tracked.dtype == np.int64
+    assert net.float()[0].weight.dtype == np.float32
