@@ -44,14 +44,14 @@ def _ieee(function):
 
 
 def _log_softmax(xp, x, dim):
-    # shift by the max so exp cannot overflow; a non-finite max (inf, NaN, all -inf) is not a
-    # usable shift, and the unshifted row then gives PyTorch's NaN or -inf
-    top = xp.max(x, axis=dim, keepdims=True) if x.size else xp.zeros_like(x)
-    shifted = x - xp.where(xp.isfinite(top), top, 0.0)
+    # shift by the max so exp cannot overflow; a +inf, NaN or all -inf row becomes NaN, as in
+    # PyTorch (an empty array has no max and needs no shift)
+    shifted = x - xp.max(x, axis=dim, keepdims=True) if x.size else x
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
 
 
 def _prepare(where, input, dim, grad_output=None):
+    """``(xp, x, grad)``: input and grad_output in the compute dtype, after the checks."""
     backend = array_backend(where, input=input, grad_output=grad_output)
     if grad_output is not None:
         check_same_shape(where, "grad_output", grad_output, "input", input)
@@ -59,7 +59,9 @@ def _prepare(where, input, dim, grad_output=None):
         msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
         raise ValueError(msg)
     xp = backend.xp
-    return xp, input.astype(compute_dtype(xp, input.dtype), copy=False)
+    dtype = compute_dtype(xp, input.dtype)
+    grad = None if grad_output is None else grad_output.astype(dtype, copy=False)
+    return xp, input.astype(dtype, copy=False), grad
 
 
 @kernel
@@ -84,7 +86,7 @@ def softmax(input, dim: int):
         >>> softmax(xp.asarray([[1000.0, 1000.0, -1000.0]]), dim=1)
         array([[0.5, 0.5, 0. ]])
     """
-    xp, x = _prepare("softmax", input, dim)
+    xp, x, _ = _prepare("softmax", input, dim)
     return xp.exp(_log_softmax(xp, x, dim)).astype(input.dtype, copy=False)
 
 
@@ -92,9 +94,9 @@ def softmax(input, dim: int):
 @_ieee
 def softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`softmax`: ``s * (grad_output - sum(grad_output * s, dim))``."""
-    xp, x = _prepare("softmax_backward", input, dim, grad_output)
+    xp, x, grad = _prepare("softmax_backward", input, dim, grad_output)
     s = xp.exp(_log_softmax(xp, x, dim))
-    grad_input = s * (grad_output - xp.sum(grad_output * s, axis=dim, keepdims=True))
+    grad_input = s * (grad - xp.sum(grad * s, axis=dim, keepdims=True))
     return grad_input.astype(input.dtype, copy=False)
 
 
@@ -117,7 +119,7 @@ def log_softmax(input, dim: int):
         >>> log_softmax(xp.asarray([[1000.0, 0.0]]), dim=1)
         array([[    0., -1000.]])
     """
-    xp, x = _prepare("log_softmax", input, dim)
+    xp, x, _ = _prepare("log_softmax", input, dim)
     return _log_softmax(xp, x, dim).astype(input.dtype, copy=False)
 
 
@@ -125,9 +127,9 @@ def log_softmax(input, dim: int):
 @_ieee
 def log_softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`log_softmax`: ``grad_output - softmax * sum(grad_output, dim)``."""
-    xp, x = _prepare("log_softmax_backward", input, dim, grad_output)
+    xp, x, grad = _prepare("log_softmax_backward", input, dim, grad_output)
     s = xp.exp(_log_softmax(xp, x, dim))
-    grad_input = grad_output - s * xp.sum(grad_output, axis=dim, keepdims=True)
+    grad_input = grad - s * xp.sum(grad, axis=dim, keepdims=True)
     return grad_input.astype(input.dtype, copy=False)
 
 
@@ -159,9 +161,7 @@ class _Problem:
             self.x, self.target = self.x[None], self.target[None]
         self.weight = None
         if weight is not None:  # (1, C, 1, ...): broadcasts against x
-            self.weight = weight.astype(compute).reshape(
-                (1, num_classes) + (1,) * (self.x.ndim - 2)
-            )
+            self.weight = weight.astype(compute).reshape(1, num_classes, *(1,) * (self.x.ndim - 2))
         if not self.soft:
             self.valid = self.target != ignore_index
             _check_range(where, backend, self.target, self.valid, num_classes, ignore_index)
@@ -197,14 +197,14 @@ class _Problem:
         shape = self.x.shape[:1] + self.x.shape[2:]
         grad = grad_output.astype(self.x.dtype, copy=False)
         if reduction == "none":
-            return grad.reshape(shape)
+            return grad.reshape(*shape)
         if reduction == "mean":
             grad = grad / self.denominator()
         return xp.broadcast_to(grad, shape)
 
     def finish(self, grad):
         """A gradient with the caller's shape and dtype."""
-        return grad.reshape(grad.shape[1:] if self.unbatched else grad.shape).astype(
+        return grad.reshape(*(grad.shape[1:] if self.unbatched else grad.shape)).astype(
             self.dtype, copy=False
         )
 

@@ -97,7 +97,7 @@ def _check_shapes(where, shape, **arrays):
 
 def _as_stats(xp, array, shape):
     """A (C,) parameter or running statistic reshaped to broadcast, in float64."""
-    return array.astype(xp.float64).reshape(shape)
+    return array.astype(xp.float64).reshape(*shape)
 
 
 class _BatchNorm:
@@ -145,7 +145,7 @@ class _BatchNorm:
         self.stats_shape = (1, C, 1)
         dtype = compute_dtype(xp, input.dtype)
         self.x = input.astype(dtype, copy=False).reshape(N, C, self.count // max(N, 1))
-        self.bias = None if bias is None else bias.astype(dtype).reshape(self.stats_shape)
+        self.bias = None if bias is None else bias.astype(dtype).reshape(*self.stats_shape)
         self.scale = None if weight is None else _as_stats(xp, weight, self.stats_shape)
 
     def statistics(
@@ -231,7 +231,7 @@ def batch_norm(
         if running_var is not None:
             _update_running(running_var, var * (problem.count / (problem.count - 1)), momentum)
     output = _normalize(problem.x, mean, inv_std, problem.scale, bias=problem.bias)
-    output = output.reshape(input.shape).astype(input.dtype, copy=False)
+    output = output.reshape(*input.shape).astype(input.dtype, copy=False)
     if return_stats:
         return output, mean.reshape(-1), inv_std.reshape(-1)
     return output
@@ -273,11 +273,11 @@ def batch_norm_backward(
     mean, _, inv_std = problem.statistics(
         training, running_mean, running_var, eps, save_mean, save_invstd
     )
-    grad = grad_output.astype(problem.x.dtype, copy=False).reshape(problem.x.shape)
+    grad = grad_output.astype(problem.x.dtype, copy=False).reshape(*problem.x.shape)
     grad_x, sum_grad, sum_grad_hat = _normalize_backward(
         xp, grad, problem.x, (0, 2), mean, inv_std, problem.scale, through_stats=training
     )
-    grad_input = grad_x.reshape(input.shape).astype(input.dtype, copy=False)
+    grad_input = grad_x.reshape(*input.shape).astype(input.dtype, copy=False)
     grad_weight = None if weight is None else sum_grad_hat.reshape(-1).astype(input.dtype)
     grad_bias = None if bias is None else sum_grad.reshape(-1).astype(input.dtype)
     return grad_input, grad_weight, grad_bias
@@ -305,7 +305,7 @@ def _affine_norm(xp, x, axes, eps, weight, bias, grad=None, param_axes=()):
 def _finish(input, arrays, shapes):
     """Each array reshaped to its shape and cast to the dtype of ``input`` (None stays)."""
     return tuple(
-        None if array is None else array.reshape(shape).astype(input.dtype, copy=False)
+        None if array is None else array.reshape(*shape).astype(input.dtype, copy=False)
         for array, shape in zip(arrays, shapes, strict=True)
     )
 
@@ -360,7 +360,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         "layer_norm", input, normalized_shape, weight, bias, None
     )
     output = _affine_norm(xp, x, (1,), eps, weight, bias)
-    return output.reshape(input.shape).astype(input.dtype, copy=False)
+    return output.reshape(*input.shape).astype(input.dtype, copy=False)
 
 
 @kernel
@@ -376,7 +376,7 @@ def layer_norm_backward(
     xp, x, weight, bias, shape = _layer_norm_view(
         "layer_norm_backward", input, normalized_shape, weight, bias, grad_output
     )
-    grad = grad_output.astype(x.dtype, copy=False).reshape(x.shape)
+    grad = grad_output.astype(x.dtype, copy=False).reshape(*x.shape)
     grads = _affine_norm(xp, x, (1,), eps, weight, bias, grad, param_axes=(0,))
     return _finish(input, grads, (input.shape, shape, shape))
 
@@ -428,7 +428,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     """
     xp, x, weight, bias = _group_norm_view("group_norm", input, num_groups, weight, bias, None)
     output = _affine_norm(xp, x, (2, 3), eps, weight, bias)
-    return output.reshape(input.shape).astype(input.dtype, copy=False)
+    return output.reshape(*input.shape).astype(input.dtype, copy=False)
 
 
 @kernel
@@ -443,7 +443,7 @@ def group_norm_backward(
     xp, x, weight, bias = _group_norm_view(
         "group_norm_backward", input, num_groups, weight, bias, grad_output
     )
-    grad = grad_output.astype(x.dtype, copy=False).reshape(x.shape)
+    grad = grad_output.astype(x.dtype, copy=False).reshape(*x.shape)
     grads = _affine_norm(xp, x, (2, 3), eps, weight, bias, grad, param_axes=(0, 3))
     C = input.shape[1]
     return _finish(input, grads, (input.shape, (C,), (C,)))

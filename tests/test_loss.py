@@ -1,0 +1,360 @@
+"""softmax, log_softmax, cross_entropy and nll_loss against PyTorch autograd (float64)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from _oracle import check_against_torch, check_finite_differences, random_input
+
+import xpnet.functional as F
+
+SHAPES = [(5,), (4, 5), (3, 4, 2), (2, 3, 2, 3)]  # (C,), (N, C), (N, C, d1), (N, C, d1, d2)
+REDUCTIONS = ["none", "mean", "sum"]
+
+
+def _classes(shape):
+    return shape[0] if len(shape) == 1 else shape[1]
+
+
+def _index_target(shape, seed=0, ignore=True):
+    """Class indices for logits of ``shape``; the first one is ignore_index=-100."""
+    target_shape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    target = np.random.default_rng(seed).integers(0, _classes(shape), size=target_shape)
+    if ignore and target.ndim:
+        target.flat[0] = -100
+    return target
+
+
+def _soft_target(shape, seed=0):
+    """Class probabilities for logits of ``shape`` (summing to 1 over the class axis)."""
+    target = random_input(shape, seed=seed, low=0.0, high=1.0)
+    return target / target.sum(axis=0 if len(shape) == 1 else 1, keepdims=True)
+
+
+def _quiet_inf():
+    # _oracle.assert_close subtracts inf from inf before masking it out; NumPy warns (an error
+    # under pytest). Remove once assert_close masks before subtracting.
+    return np.errstate(invalid="ignore")
+
+
+def _check_loss(backend, name, x, target, kwargs, dtype=np.float64, weight=None):
+    """Compare ``F.<name>`` with torch; soft targets are a differentiable input."""
+    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+
+    def device_weight():
+        return None if weight is None else backend.asarray(weight.astype(dtype))
+
+    torch_weight = None if weight is None else torch.tensor(weight.astype(dtype).astype(np.float64))
+    if target.dtype.kind == "f":
+        return check_against_torch(
+            lambda x, t: forward(x, t, device_weight(), **kwargs),
+            lambda g, x, t: backward(g, x, t, device_weight(), **kwargs),
+            lambda x, t: getattr(TF, name)(x, t, torch_weight, **kwargs),
+            [x, target],
+            backend,
+            dtype=dtype,
+        )
+    return check_against_torch(
+        lambda x: forward(x, backend.asarray(target), device_weight(), **kwargs),
+        lambda g, x: backward(g, x, backend.asarray(target), device_weight(), **kwargs),
+        lambda x: getattr(TF, name)(x, torch.tensor(target), torch_weight, **kwargs),
+        [x],
+        backend,
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_softmax_matches_torch(backend, name, dtype):
+    for shape in [(5,), (3, 4), (2, 3, 4)]:
+        for dim in range(-len(shape), len(shape)):
+            check_against_torch(
+                lambda x, dim=dim: getattr(F, name)(x, dim),
+                lambda g, x, dim=dim: getattr(F, f"{name}_backward")(g, x, dim),
+                lambda x, dim=dim: getattr(TF, name)(x, dim),
+                [random_input(shape, seed=dim + 3, low=-5.0, high=5.0)],
+                backend,
+                dtype=dtype,
+            )
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_saturates_and_handles_infinite_logits(backend, name, dtype):
+    """+-1e3 gives exact 0/1 (no overflow); -inf logits give 0 / -inf with finite gradients."""
+    x = np.array([[1e3, -1e3, 0.0], [-np.inf, 0.0, 1.0], [-1e3, -1e3, -1e3], [1e3, 1e3, -np.inf]])
+    with _quiet_inf():
+        _, (grad,) = check_against_torch(
+            lambda x: getattr(F, name)(x, 1),
+            lambda g, x: getattr(F, f"{name}_backward")(g, x, 1),
+            lambda x: getattr(TF, name)(x, 1),
+            [x],
+            backend,
+            dtype=dtype,
+        )
+    assert np.isfinite(grad).all()
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_nan_and_inf_rows_match_torch(backend, name):
+    # a +inf logit or a row of -inf has no finite shift: torch gives NaN, so must we
+    x = np.array([[np.inf, 0.0, 1.0], [np.nan, 0.0, 1.0], [-np.inf, -np.inf, -np.inf]])
+    check_against_torch(
+        lambda x: getattr(F, name)(x, 1),
+        None,
+        lambda x: getattr(TF, name)(x, 1),
+        [x],
+        backend,
+    )
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_finite_differences(backend, name):
+    x = random_input((3, 4), seed=1, low=-3.0, high=3.0)
+    check_finite_differences(
+        lambda x: getattr(F, name)(x, 1),
+        lambda g, x: getattr(F, f"{name}_backward")(g, x, 1),
+        [x],
+        backend,
+    )
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("soft", [False, True])
+def test_cross_entropy_generated_grid(backend, shape, soft):
+    """Every reduction x label smoothing x weight, with one ignored class index."""
+    x = random_input(shape, seed=1, low=-3.0, high=3.0)
+    target = _soft_target(shape, seed=2) if soft else _index_target(shape, seed=2)
+    weight = random_input((_classes(shape),), seed=3, low=0.2, high=2.0)
+    for reduction, smoothing, weighted in itertools.product(REDUCTIONS, [0.0, 0.3], [0, 1]):
+        kwargs = {"reduction": reduction, "label_smoothing": smoothing}
+        _check_loss(
+            backend, "cross_entropy", x, target, kwargs, weight=weight if weighted else None
+        )
+
+
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_cross_entropy_low_precision(backend, soft, dtype):
+    shape = (6, 5, 3)
+    x = random_input(shape, seed=4, low=-3.0, high=3.0)
+    target = _soft_target(shape, seed=5) if soft else _index_target(shape, seed=5)
+    weight = random_input((5,), seed=6, low=0.2, high=2.0)
+    kwargs = {"reduction": "none", "label_smoothing": 0.1}
+    _check_loss(backend, "cross_entropy", x, target, kwargs, dtype=dtype, weight=weight)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nll_loss_generated_grid(backend, shape, dtype):
+    x = random_input(shape, seed=7, low=-3.0, high=0.0)
+    target = _index_target(shape, seed=8)
+    weight = random_input((_classes(shape),), seed=9, low=0.2, high=2.0)
+    for reduction, weighted in itertools.product(REDUCTIONS, [0, 1]):
+        _check_loss(
+            backend,
+            "nll_loss",
+            x,
+            target,
+            {"reduction": reduction},
+            dtype,
+            weight=weight if weighted else None,
+        )
+
+
+def test_cross_entropy_huge_logits_are_exact(backend):
+    x = np.array([[1000.0, -1000.0], [-1000.0, 1000.0]])
+    output, _ = _check_loss(backend, "cross_entropy", x, np.array([1, 1]), {"reduction": "none"})
+    assert output.tolist() == [2000.0, 0.0]
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_minus_inf_logit_at_target(backend, smoothing):
+    """-inf at the target: an infinite loss, finite gradients (log_softmax, not log(softmax))."""
+    x = np.array([[-np.inf, 1.0, 2.0], [0.0, -np.inf, 1.0]])
+    kwargs = {"reduction": "none", "label_smoothing": smoothing}
+    with _quiet_inf():
+        output, (grad,) = _check_loss(backend, "cross_entropy", x, np.array([0, 2]), kwargs)
+    assert output[0] == np.inf and np.isfinite(grad).all()
+    if not smoothing:  # a -inf logit elsewhere costs nothing
+        assert np.isfinite(output[1])
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_cross_entropy_all_ignored(backend, name):
+    """Every target ignored: 'mean' is 0/0 = NaN as in PyTorch, 'sum' is 0, gradients are 0."""
+    x = random_input((3, 4), seed=10)
+    target = np.full(3, -100)
+    output, (grad,) = _check_loss(backend, name, x, target, {"reduction": "mean"})
+    assert np.isnan(output)
+    output, (grad,) = _check_loss(backend, name, x, target, {"reduction": "sum"})
+    assert output == 0.0 and not grad.any()
+
+
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_empty_batch(backend, soft, reduction):
+    x = np.zeros((0, 4))
+    target = np.zeros((0, 4)) if soft else np.zeros(0, dtype=np.int64)
+    _check_loss(backend, "cross_entropy", x, target, {"reduction": reduction})
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_cross_entropy_finite_differences(backend, soft):
+    shape = (3, 4, 2)
+    x = random_input(shape, seed=11, low=-2.0, high=2.0)
+    weight = backend.asarray(random_input((4,), seed=12, low=0.5, high=1.5))
+    kwargs = {"reduction": "mean", "label_smoothing": 0.2}
+    if soft:
+        check_finite_differences(
+            lambda x, t: F.cross_entropy(x, t, weight, **kwargs),
+            lambda g, x, t: F.cross_entropy_backward(g, x, t, weight, **kwargs),
+            [x, _soft_target(shape, seed=13)],
+            backend,
+        )
+        return
+    target = backend.asarray(_index_target(shape, seed=13))
+    check_finite_differences(
+        lambda x: F.cross_entropy(x, target, weight, **kwargs),
+        lambda g, x: F.cross_entropy_backward(g, x, target, weight, **kwargs),
+        [x],
+        backend,
+    )
+
+
+def _arrays(backend, *arrays):
+    return [backend.asarray(np.asarray(a)) for a in arrays]
+
+
+LOSS_ERRORS = [
+    (
+        (3, 4),
+        np.array([0, 4, 1]),
+        {},
+        IndexError,
+        r"target values must be in \[0, 4\) or ignore_index=-100, got 4",
+    ),
+    (
+        (3, 4),
+        np.array([0, -1, 1]),
+        {},
+        IndexError,
+        r"target values must be in \[0, 4\) or ignore_index=-100, got -1",
+    ),
+    (
+        (3, 4),
+        np.array([0, 1]),
+        {},
+        ValueError,
+        r"input batch size 3 must match target batch size 2",
+    ),
+    (
+        (3, 4, 2),
+        np.zeros((3, 3), dtype=np.int64),
+        {},
+        ValueError,
+        r"target must have shape \(3, 2\) for input of shape \(3, 4, 2\), got \(3, 3\)",
+    ),
+    (
+        (4,),
+        np.array([1, 2]),
+        {},
+        ValueError,
+        r"target must have shape \(\) for input of shape \(4,\), got \(2,\)",
+    ),
+    (
+        (3, 4),
+        np.array([0, 1, 2]),
+        {"reduction": "avg"},
+        ValueError,
+        r"reduction must be 'none', 'mean' or 'sum', got 'avg'",
+    ),
+    (
+        (3, 4),
+        np.array([0, 1, 2]),
+        {"weight": np.ones(3)},
+        ValueError,
+        r"weight must have shape \(4,\), got \(3,\)",
+    ),
+    (
+        (3, 4),
+        np.array([True, False, True]),
+        {},
+        TypeError,
+        r"target must hold integer class indices or float probabilities, got dtype bool",
+    ),
+    (
+        (),
+        np.array(0),
+        {},
+        ValueError,
+        r"input must have shape \(C,\) or \(N, C, \*\), got shape \(\)",
+    ),
+]
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("shape, target, kwargs, error, message", LOSS_ERRORS)
+def test_loss_rejects_bad_arguments(backend, name, shape, target, kwargs, error, message):
+    x, target = _arrays(backend, np.zeros(shape), target)
+    kwargs = {k: backend.asarray(v) if k == "weight" else v for k, v in kwargs.items()}
+    with pytest.raises(error, match=f"{name}: {message}"):
+        getattr(F, name)(x, target, **kwargs)
+    with pytest.raises(error, match=f"{name}_backward: {message}"):
+        getattr(F, f"{name}_backward")(backend.asarray(np.zeros(())), x, target, **kwargs)
+
+
+def test_cross_entropy_rejects_bad_soft_targets_and_smoothing(backend):
+    x = backend.asarray(np.zeros((3, 4)))
+    with pytest.raises(
+        ValueError, match=r"cross_entropy: label_smoothing must be in \[0, 1\], got 1.5"
+    ):
+        F.cross_entropy(x, backend.asarray(np.zeros(3, dtype=np.int64)), label_smoothing=1.5)
+    with pytest.raises(
+        ValueError,
+        match=r"cross_entropy: probability target must have the shape of input \(3, 4\), "
+        r"got \(3, 5\)",
+    ):
+        F.cross_entropy(x, backend.asarray(np.zeros((3, 5))))
+    with pytest.raises(
+        TypeError, match=r"cross_entropy: probability target must have dtype float64, got float32"
+    ):
+        F.cross_entropy(x, backend.asarray(np.zeros((3, 4), dtype=np.float32)))
+    with pytest.raises(
+        TypeError, match=r"nll_loss: target must hold integer class indices, got dtype float64"
+    ):
+        F.nll_loss(x, x)
+    with pytest.raises(TypeError, match=r"nll_loss: target must be an array, got list"):
+        F.nll_loss(x, [0, 1, 2])
+    with pytest.raises(
+        ValueError, match=r"cross_entropy_backward: grad_output must have shape \(3,\), got \(\)"
+    ):
+        F.cross_entropy_backward(
+            backend.asarray(np.zeros(())),
+            x,
+            backend.asarray(np.zeros(3, dtype=np.int64)),
+            reduction="none",
+        )
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_rejects_bad_arguments(backend, name):
+    x = backend.asarray(np.zeros((2, 3)))
+    with pytest.raises(
+        ValueError, match=rf"{name}: dim must be an axis of input of shape \(2, 3\), got 2"
+    ):
+        getattr(F, name)(x, 2)
+    with pytest.raises(
+        ValueError,
+        match=rf"{name}_backward: grad_output must have the shape of input \(2, 3\), got \(3,\)",
+    ):
+        getattr(F, f"{name}_backward")(backend.asarray(np.zeros(3)), x, 1)
+    with pytest.raises(
+        TypeError, match=rf"{name}: input must be a floating-point array, got dtype int64"
+    ):
+        getattr(F, name)(backend.asarray(np.zeros(3, dtype=np.int64)), 0)
