@@ -109,9 +109,9 @@ def test_load_state_dict_keeps_arrays_dtype_and_backend(backend):
 
 def test_moving_between_backends_keeps_outputs(backend):
     xpnet.manual_seed(1)
-    net = _trained(make_net(xpnet).to(dtype="float64"), "numpy")
     x = random_input((2, 3, 8, 8), seed=5)
     with xpnet.use_backend("numpy"):
+        net = _trained(make_net(xpnet).to(dtype="float64"), "numpy")
         expected = _outputs(net, x)
     moved = net.to(backend.name)
     assert type(moved[0].weight.data) is backend.ndarray
