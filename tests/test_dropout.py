@@ -1,0 +1,102 @@
+"""dropout: statistics under a fixed seed, the backward's use of the mask, and errors.
+
+A random mask cannot be compared with PyTorch's; the tests check its distribution instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import xpnet.functional as F
+from xpnet.functional.dropout import default_generator, manual_seed
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_dropout_statistics(backend, p, dtype):
+    """Fraction zeroed ~ p and mean preserved, within 5 standard errors of 200k draws."""
+    manual_seed(0)
+    n = 200_000
+    output = backend.to_host(F.dropout(backend.asarray(np.ones(n, dtype=dtype)), p))
+    assert output.dtype == dtype
+    zeroed = (output == 0).mean()
+    assert abs(zeroed - p) < 5 * np.sqrt(p * (1 - p) / n)
+    kept = output[output != 0]
+    np.testing.assert_allclose(kept, np.float64(dtype(1 / (1 - p))), rtol=0)
+    assert abs(output.astype(np.float64).mean() - 1) < 5 * np.sqrt(p / (1 - p) / n) + 1e-3
+
+
+def test_dropout_backward_uses_the_forward_mask(backend):
+    manual_seed(1)
+    x = backend.asarray(np.arange(1.0, 1001.0).reshape(10, 100))
+    output, mask = F.dropout(x, 0.3, return_mask=True)
+    grad = backend.to_host(
+        F.dropout_backward(backend.asarray(np.ones((10, 100))), x, 0.3, mask=mask)
+    )
+    output, mask = backend.to_host(output), backend.to_host(mask)
+    assert mask.dtype == bool and 0 < mask.mean() < 1
+    np.testing.assert_array_equal(grad == 0, output == 0)
+    np.testing.assert_allclose(grad[mask], 1 / 0.7)
+    np.testing.assert_allclose(output, backend.to_host(x) * grad)
+
+
+def test_dropout_manual_seed_repeats_masks(backend):
+    x = backend.asarray(np.ones(64))
+    manual_seed(5)
+    first = backend.to_host(F.dropout(x))
+    second = backend.to_host(F.dropout(x))
+    manual_seed(5)
+    assert (backend.to_host(F.dropout(x)) == first).all()
+    assert not (first == second).all()  # the generator advances between calls
+    assert default_generator(backend) is default_generator(backend)
+
+
+@pytest.mark.parametrize("p, training", [(0.0, True), (0.5, False)])
+def test_dropout_identity_without_training_or_p(backend, p, training):
+    x = backend.asarray(np.arange(6.0))
+    output, mask = F.dropout(x, p, training, return_mask=True)
+    assert mask is None
+    np.testing.assert_array_equal(backend.to_host(output), np.arange(6.0))
+    grad = F.dropout_backward(x, x, p, training)
+    np.testing.assert_array_equal(backend.to_host(grad), np.arange(6.0))
+
+
+def test_dropout_p_one_zeroes_everything(backend):
+    output, mask = F.dropout(backend.asarray(np.ones(10)), 1.0, return_mask=True)
+    assert not backend.to_host(output).any()
+    grad = F.dropout_backward(backend.asarray(np.ones(10)), output, 1.0, mask=mask)
+    assert not backend.to_host(grad).any()
+
+
+def test_dropout_inplace(backend):
+    manual_seed(2)
+    x = backend.asarray(np.ones((4, 5)))
+    output = F.dropout(x, 0.5, inplace=True)
+    assert output is x
+    assert set(np.unique(backend.to_host(x)).tolist()) <= {0.0, 2.0}
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_dropout_rejects_bad_p(backend, p):
+    x = backend.asarray(np.ones(3))
+    with pytest.raises(ValueError, match=rf"dropout: p must be in \[0, 1\], got {p}"):
+        F.dropout(x, p)
+    with pytest.raises(ValueError, match=rf"dropout_backward: p must be in \[0, 1\], got {p}"):
+        F.dropout_backward(x, x, p)
+
+
+def test_dropout_backward_rejects_missing_or_bad_mask(backend):
+    x = backend.asarray(np.ones(3))
+    with pytest.raises(
+        ValueError,
+        match=r"dropout_backward: mask .* is required when training "
+        r"with p > 0, got mask=None, p=0.5",
+    ):
+        F.dropout_backward(x, x, 0.5)
+    with pytest.raises(
+        ValueError, match=r"dropout_backward: mask must have the shape of input \(3,\), got \(4,\)"
+    ):
+        F.dropout_backward(x, x, 0.5, mask=backend.asarray(np.ones(4, dtype=bool)))
+    with pytest.raises(TypeError, match=r"dropout: input must be a floating-point array"):
+        F.dropout(backend.asarray(np.ones(3, dtype=np.int32)))

@@ -1,0 +1,100 @@
+"""linear against PyTorch autograd (float64) and finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch.nn.functional as TF
+from _oracle import check_against_torch, check_finite_differences, random_input
+
+import xpnet.functional as F
+
+
+def _check(backend, input_shape, out_features, bias=True, dtype=np.float64):
+    in_features = input_shape[-1]
+    inputs = [
+        random_input(input_shape, seed=0),
+        random_input((out_features, in_features), seed=1),
+        random_input((out_features,), seed=2) if bias else None,
+    ]
+    return check_against_torch(
+        F.linear,
+        lambda g, x, w, b: tuple(a for a in F.linear_backward(g, x, w, b) if a is not None),
+        TF.linear,
+        inputs,
+        backend,
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("input_shape", [(5,), (4, 5), (2, 3, 5), (2, 1, 3, 5), (0, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_linear_matches_torch(backend, input_shape, bias, dtype):
+    _check(backend, input_shape, 3, bias, dtype)
+
+
+def test_linear_generated_grid(backend):
+    for batch, in_features, out_features in [(1, 1, 1), (7, 1, 4), (3, 8, 1), (6, 16, 9)]:
+        _check(backend, (batch, in_features), out_features)
+
+
+def test_linear_returns_none_for_missing_bias(backend):
+    x, w = backend.asarray(random_input((2, 3))), backend.asarray(random_input((4, 3)))
+    assert F.linear_backward(backend.asarray(np.ones((2, 4))), x, w)[2] is None
+
+
+def test_linear_non_contiguous_input(backend):
+    x = random_input((6, 10), seed=3)[::2, ::2]
+    check_against_torch(
+        F.linear,
+        lambda g, x, w: F.linear_backward(g, x, w)[:2],
+        TF.linear,
+        [x, random_input((2, 5), seed=4)],
+        backend,
+    )
+
+
+def test_linear_finite_differences(backend):
+    check_finite_differences(
+        F.linear,
+        F.linear_backward,
+        [random_input((2, 3, 4), seed=5), random_input((2, 4), seed=6), random_input((2,), seed=7)],
+        backend,
+    )
+
+
+@pytest.mark.parametrize(
+    "shapes, message",
+    [
+        (
+            ((2, 5), (3, 4), None),
+            r"input's last dimension must equal weight's in_features, "
+            r"got input shape \(2, 5\) and weight shape \(3, 4\)",
+        ),
+        (
+            ((2, 4), (4,), None),
+            r"weight must have 2 dimensions \(out_features, in_features\), got shape \(4,\)",
+        ),
+        (((2, 4), (3, 4), (4,)), r"bias must have shape \(3,\) \(out_features,\), got \(4,\)"),
+        (((), (3, 4), None), r"input's last dimension must equal weight's in_features"),
+    ],
+)
+def test_linear_rejects_bad_shapes(backend, shapes, message):
+    x, w, b = (None if s is None else backend.asarray(np.zeros(s)) for s in shapes)
+    with pytest.raises(ValueError, match=f"linear: {message}"):
+        F.linear(x, w, b)
+    with pytest.raises(ValueError, match=f"linear_backward: {message}"):
+        F.linear_backward(backend.asarray(np.zeros((2, 3))), x, w, b)
+
+
+def test_linear_rejects_bad_grad_output_and_dtypes(backend):
+    x, w = backend.asarray(np.zeros((2, 4))), backend.asarray(np.zeros((3, 4)))
+    with pytest.raises(
+        ValueError, match=r"linear_backward: grad_output must have shape \(2, 3\), got \(2, 4\)"
+    ):
+        F.linear_backward(x, x, w)
+    with pytest.raises(
+        TypeError, match=r"linear: weight must have the dtype of input \(float64\), got float32"
+    ):
+        F.linear(x, w.astype(np.float32))
