@@ -402,6 +402,9 @@ def _ops():
         "unary": lambda xp, a, b, idx: abs(-a) + (+b) + (~(a > 0)),
         "floordiv-mod": lambda xp, a, b, idx: a // 0.7 + a % 0.7,
         "basic-index": lambda xp, a, b, idx: a[1:, None, ..., ::2],
+        "reshape-transpose": lambda xp, a, b, idx: (
+            a.reshape((2, 6)).transpose((1, 0)).sum(axis=(0, 1), keepdims=True)
+        ),
         "fancy-index": lambda xp, a, b, idx: a[idx, 1:] + a[[0, 2]].sum(),
         "mask-index": lambda xp, a, b, idx: a[a > 0.5],
         "reductions": lambda xp, a, b, idx: xp.stack(

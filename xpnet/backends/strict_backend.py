@@ -235,7 +235,8 @@ def _function(path, function, refused=None):
     """``function`` taking and returning StrictArrays, with CuPy's keyword and input rules."""
     refused = _REFUSED.get(path, frozenset()) if refused is None else refused
     host_ok = path in _HOST_DATA_OK
-    takes_sequences = path in _TAKES_SEQUENCES
+    # a method's first argument is not its array: x.reshape((2, 3)) is fine
+    takes_sequences = path in _TAKES_SEQUENCES or path.startswith("ndarray.")
 
     def call(*args, **kwargs):
         _check_keywords(f"xp.{path}()", kwargs, refused)
