@@ -33,8 +33,10 @@ def pytest_addoption(parser):
 
 
 def pytest_collect_file(file_path, parent):
-    # the benchmark files are bench_*.py, so that the normal test run never collects them
-    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+    # the benchmark files are bench_*.py, so that the normal test run never collects them;
+    # a file named on the command line is collected by pytest itself
+    is_bench = file_path.suffix == ".py" and file_path.name.startswith("bench_")
+    if is_bench and not parent.session.isinitpath(file_path):
         return pytest.Module.from_parent(parent, path=file_path)
     return None
 

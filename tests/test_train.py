@@ -119,11 +119,3 @@ def test_fit_resume_rejects_other_settings(tmp_path):
 def test_fit_mnist_needs_data_path():
     with pytest.raises(ValueError, match="--dataset mnist needs --data PATH"):
         _fit(dataset="mnist")
-
-
-def test_fit_writes_plot(tmp_path):
-    path = tmp_path / "history.png"
-    history = _fit(epochs=1, plot=str(path))
-    assert path.read_bytes()[:4] == b"\x89PNG"
-    assert [row["epoch"] for row in history] == [1]
-    assert 0.0 <= history[0]["test_acc"] <= 1.0

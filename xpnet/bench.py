@@ -341,12 +341,23 @@ def _torch_reference(contender_name: str, device: str) -> str:
     return "torch-cuda-tf32" if os.environ.get("CUPY_TF32") == "1" else "torch-cuda"
 
 
-def time_case(case: Case, contenders: list, dtype: str, repeats: int, warmup: int) -> list[dict]:
-    """Time every mode of ``case`` for every contender; repeats are interleaved across them."""
+def time_case(
+    case: Case, contenders: list, dtype: str, repeats: int, warmup: int, echo=print
+) -> list[dict]:
+    """Time every mode of ``case`` for every contender; repeats are interleaved across them.
+
+    A contender that cannot run the case (PyTorch has no float16 convolution on the CPU, for
+    instance) is reported through ``echo`` and left out of this case.
+    """
     calls = {}
     peaks = {}
     for contender in contenders:
-        for mode, function in contender.prepare(case, dtype).items():
+        try:
+            prepared = contender.prepare(case, dtype)
+        except (RuntimeError, TypeError, ValueError, NotImplementedError, MemoryError) as error:
+            echo(f"  {contender.name} skipped: {type(error).__name__}: {error}")
+            continue
+        for mode, function in prepared.items():
             key = (contender, mode)
             calls[key] = function
             peaks[key] = contender.peak_bytes(function)  # also the first warm-up call
@@ -544,7 +555,7 @@ def run(
             op = OPS[name]
             for shape in (shapes or {}).get(name) or (op.quick if quick else op.shapes):
                 echo(f"{name} {','.join(map(str, shape))} ...")
-                rows += time_case(op.case(shape), contenders, dtype, repeats, warmup)
+                rows += time_case(op.case(shape), contenders, dtype, repeats, warmup, echo)
     return {
         "environment": environment(threads, contenders, command),
         "settings": {"dtype": dtype, "repeats": repeats, "warmup": warmup, "quick": quick},

@@ -136,8 +136,12 @@ def train_epoch(model, loader, optimizer, scheduler, step_per_batch, progress) -
         seen += len(labels)
         if hasattr(batches, "set_postfix"):
             speed = seen / (time.perf_counter() - start)
-            postfix = {"loss": total_loss / seen, "acc": correct / seen, "img/s": speed}
-            batches.set_postfix({k: f"{v:.4g}" for k, v in postfix.items()}, refresh=False)
+            postfix = {
+                "loss": f"{total_loss / seen:.4f}",
+                "acc": f"{correct / seen:.2%}",
+                "img/s": f"{speed:.0f}",
+            }
+            batches.set_postfix(postfix, refresh=False)
     if scheduler is not None and not step_per_batch:
         scheduler.step()
     seconds = time.perf_counter() - start
