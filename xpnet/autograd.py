@@ -23,6 +23,7 @@ own pairs live in :mod:`xpnet._elementary`; layers use :mod:`xpnet.functional`'s
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import threading
@@ -59,6 +60,7 @@ class no_grad:  # noqa: N801 - the name PyTorch users know
         _state.grad_enabled = self._previous
 
     def __call__(self, function):
+        @functools.wraps(function)
         def wrapper(*args, **kwargs):
             with no_grad():
                 return function(*args, **kwargs)
