@@ -5,10 +5,11 @@ All three normalise a view of the input over some axes: batch norm views ``(N, C
 views ``(N, C, *)`` as (N, G, C/G, S) and reduces (2, 3). ``S`` is the product of the
 spatial sizes.
 
-Statistics are stable in float32 and float16: the mean is summed in float64, rounded to the
-input's dtype as a shift, and the variance is the float64 mean of the *centred* squares
-minus the square of the rounding residual ``delta = mean - shift``. Centring first is what
-keeps ``mean 1e4, std 1e-3`` in float32 exact to 1e-6 (``E[x^2] - E[x]^2`` loses it all).
+Statistics are stable in float32 and float16: a first mean, rounded to the input's dtype,
+is subtracted as a shift, and the mean and variance come from the sums of the *centred*
+values and their squares (partial sums along the last axis, added in float64). Centring
+first is what keeps ``mean 1e4, std 1e-3`` in float32 exact to 1e-6 (``E[x^2] - E[x]^2``
+loses it all).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import math
 import numbers
 
 from ._utils import array_backend, check_ndim, check_same_shape, compute_dtype, kernel
+
+_LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
 
 __all__ = [
     "batch_norm",
@@ -28,6 +31,21 @@ __all__ = [
 ]
 
 
+def _sum(xp, x, axes, other=None):
+    """Float64 sum over ``axes`` (keepdims) of ``x``, or of ``x * other`` without a temporary.
+
+    ``axes`` must include the last axis: rows along it are summed in x's dtype (pairwise in
+    NumPy, an einsum for the product), and those partial sums are added in float64.
+    """
+    if other is None:
+        rows = xp.sum(x, axis=-1, keepdims=True)
+    else:
+        letters = _LETTERS[: x.ndim]
+        rows = xp.einsum(f"{letters},{letters}->{letters[:-1]}", x, other)[..., None]
+    rest = tuple(axis for axis in axes if axis != x.ndim - 1)
+    return xp.sum(rows, axis=rest, keepdims=True, dtype=xp.float64)
+
+
 def _centre(x, mean):
     """``(x - shift, mean - shift)``: ``shift`` is the float64 ``mean`` rounded to x's dtype, so
     the centred values are exact and ``delta`` carries the rounding residual in float64."""
@@ -36,55 +54,66 @@ def _centre(x, mean):
 
 
 def _moments(xp, x, axes):
-    """Float64 ``(mean, biased variance)`` over ``axes`` (keepdims), from centred values."""
-    n = math.prod(x.shape[axis] for axis in axes)
-    mean = xp.sum(x, axis=axes, keepdims=True, dtype=xp.float64) / n
-    centred, delta = _centre(x, mean)
-    square = xp.sum(centred * centred, axis=axes, keepdims=True, dtype=xp.float64) / n
-    return mean, xp.maximum(square - delta * delta, 0.0)
+    """``(centred, delta, mean, var)`` over ``axes`` (keepdims; the statistics in float64).
 
-
-def _normalize(x, mean, inv_std, scale=None, weight=None, bias=None):
-    """``(x - mean) * inv_std * scale * weight + bias`` as ``x * a + b`` where possible.
-
-    ``mean`` and ``inv_std`` are float64 with the statistics' shape; ``scale`` (batch norm's
-    weight) has that shape too and folds into ``a``; ``weight`` and ``bias`` broadcast over x.
+    Two passes with the correction term (Chan, Golub & LeVeque 1983): a first mean, rounded
+    to x's dtype, is the shift; the sums of the centred values and of their squares then give
+    the mean and the biased variance without cancellation. ``centred`` is a new array.
     """
-    centred, delta = _centre(x, mean)
+    n = math.prod(x.shape[axis] for axis in axes)
+    shift = (_sum(xp, x, axes) / n).astype(x.dtype)
+    centred = x - shift
+    delta = _sum(xp, centred, axes) / n  # mean(x) - shift, small
+    square = _sum(xp, centred, axes, centred) / n
+    return centred, delta, shift + delta, xp.maximum(square - delta * delta, 0.0)
+
+
+def _normalize(centred, delta, inv_std, scale=None, weight=None, bias=None):
+    """``(centred - delta) * inv_std * scale * weight + bias``, written into ``centred``.
+
+    ``delta`` and ``inv_std`` are float64 with the statistics' shape; ``scale`` (batch norm's
+    weight) has that shape too and folds into one factor; ``weight`` and ``bias`` broadcast
+    over ``centred``. In place: a fresh full-size array costs more than the arithmetic.
+    """
     factor = inv_std if scale is None else inv_std * scale
-    factor = factor.astype(x.dtype) if weight is None else factor.astype(x.dtype) * weight
-    offset = -delta.astype(x.dtype) * factor
-    return centred * factor + (offset if bias is None else offset + bias)
+    factor = factor.astype(centred.dtype)
+    if weight is not None:
+        factor = factor * weight
+    offset = -delta.astype(centred.dtype) * factor
+    centred *= factor
+    centred += offset if bias is None else offset + bias
+    return centred
 
 
 def _normalize_backward(
-    xp, grad, x, axes, mean, inv_std, scale=None, weight=None, through_stats=True
+    xp, grad, centred, delta, inv_std, axes, scale=None, weight=None, through_stats=True
 ):
-    """Closed-form ``d/dx`` of ``_normalize`` with batch statistics, in one fused pass.
+    """Closed-form ``d/dx`` of ``_normalize``, one fused pass; overwrites ``centred``.
 
-    With ``g' = grad * weight``, ``s = inv_std * scale`` and ``x_hat`` the normalised input:
-    ``grad_x = s * (g' - mean(g') - x_hat * mean(g' * x_hat))`` (Ioffe & Szegedy 2015,
-    section 3), evaluated as ``g' * k1 + centred * k2 + k3`` with per-statistic ``k``.
-
-    ``through_stats=False`` (evaluation mode: fixed statistics) keeps only ``g' * k1``.
+    With ``g' = grad * weight``, ``k = inv_std * scale`` and ``x_hat`` the normalised input:
+    ``grad_x = k * (g' - mean(g') - x_hat * mean(g' * x_hat))`` (Ioffe & Szegedy 2015,
+    section 3), evaluated as ``k * (g' + centred * c2 + c3)`` with per-statistic ``c``.
+    ``through_stats=False`` (evaluation mode: fixed statistics) keeps only ``k * g'``.
 
     Returns:
         ``grad_x`` and the float64 sums ``sum(g')`` and ``sum(g' * x_hat)`` over ``axes``
         (batch norm's grad_bias and grad_weight).
     """
-    n = max(math.prod(x.shape[axis] for axis in axes), 1)  # an empty batch has zero sums
-    centred, delta = _centre(x, mean)
+    n = max(math.prod(centred.shape[axis] for axis in axes), 1)  # empty batch: zero sums
     weighted = grad if weight is None else grad * weight
-    sum_grad = xp.sum(weighted, axis=axes, keepdims=True, dtype=xp.float64)
-    sum_grad_centred = xp.sum(weighted * centred, axis=axes, keepdims=True, dtype=xp.float64)
-    sum_grad_hat = inv_std * (sum_grad_centred - delta * sum_grad)
-    k1 = inv_std if scale is None else inv_std * scale
-    dtype = x.dtype
+    sum_grad = _sum(xp, weighted, axes)
+    sum_grad_hat = inv_std * (_sum(xp, weighted, axes, centred) - delta * sum_grad)
+    dtype = centred.dtype
+    k = (inv_std if scale is None else inv_std * scale).astype(dtype)
     if not through_stats:
-        return weighted * k1.astype(dtype), sum_grad, sum_grad_hat
-    k2 = -k1 * inv_std * sum_grad_hat / n
-    k3 = -k2 * delta - k1 * sum_grad / n
-    grad_x = weighted * k1.astype(dtype) + centred * k2.astype(dtype) + k3.astype(dtype)
+        return weighted * k, sum_grad, sum_grad_hat
+    c2 = -inv_std * sum_grad_hat / n
+    c3 = -c2 * delta - sum_grad / n
+    grad_x = centred  # the centred values are not needed after the sums
+    grad_x *= c2.astype(dtype)
+    grad_x += c3.astype(dtype)
+    grad_x += weighted
+    grad_x *= k
     return grad_x, sum_grad, sum_grad_hat
 
 
@@ -151,22 +180,24 @@ class _BatchNorm:
     def statistics(
         self, training, running_mean, running_var, eps, save_mean=None, save_invstd=None
     ):
-        """Float64 ``(mean, var or None, inv_std)`` with shape (1, C, 1)."""
+        """``(centred, delta, inv_std, mean, var)``: float64 statistics of shape (1, C, 1)
+        (``var`` is None from saved ones) and the new array ``centred`` (see ``_moments``)."""
         xp = self.xp
-        if training and save_mean is not None and save_invstd is not None:
-            return (
-                _as_stats(xp, save_mean, self.stats_shape),
-                None,
-                _as_stats(xp, save_invstd, self.stats_shape),
-            )
+        saved = save_mean is not None and save_invstd is not None
+        if training and self.count and not saved:
+            centred, delta, mean, var = _moments(xp, self.x, (0, 2))
+            return centred, delta, 1.0 / xp.sqrt(var + eps), mean, var
         if not training:
             mean = _as_stats(xp, running_mean, self.stats_shape)
             var = _as_stats(xp, running_var, self.stats_shape)
-        elif self.count == 0:  # an empty batch: no statistics, nothing to normalise
-            mean = var = xp.zeros(self.stats_shape, dtype=xp.float64)
-        else:
-            mean, var = _moments(xp, self.x, (0, 2))
-        return mean, var, 1.0 / xp.sqrt(var + eps)
+            inv_std = 1.0 / xp.sqrt(var + eps)
+        elif saved:
+            mean, var = _as_stats(xp, save_mean, self.stats_shape), None
+            inv_std = _as_stats(xp, save_invstd, self.stats_shape)
+        else:  # an empty batch: no statistics, nothing to normalise
+            mean = var = inv_std = xp.zeros(self.stats_shape, dtype=xp.float64)
+        centred, delta = _centre(self.x, mean)
+        return centred, delta, inv_std, mean, var
 
 
 @kernel
@@ -225,12 +256,14 @@ def batch_norm(
         (array([0.2, 2. ]), array([ 1.1, 20.9]))
     """
     problem = _BatchNorm("batch_norm", input, running_mean, running_var, weight, bias, training)
-    mean, var, inv_std = problem.statistics(training, running_mean, running_var, eps)
+    centred, delta, inv_std, mean, var = problem.statistics(
+        training, running_mean, running_var, eps
+    )
     if training and problem.count:
         _update_running(running_mean, mean, momentum)
         if running_var is not None:
             _update_running(running_var, var * (problem.count / (problem.count - 1)), momentum)
-    output = _normalize(problem.x, mean, inv_std, problem.scale, bias=problem.bias)
+    output = _normalize(centred, delta, inv_std, problem.scale, bias=problem.bias)
     output = output.reshape(*input.shape).astype(input.dtype, copy=False)
     if return_stats:
         return output, mean.reshape(-1), inv_std.reshape(-1)
@@ -270,12 +303,12 @@ def batch_norm_backward(
         "batch_norm_backward", input, running_mean, running_var, weight, bias, training, grad_output
     )
     xp = problem.xp
-    mean, _, inv_std = problem.statistics(
+    centred, delta, inv_std, _, _ = problem.statistics(
         training, running_mean, running_var, eps, save_mean, save_invstd
     )
     grad = grad_output.astype(problem.x.dtype, copy=False).reshape(*problem.x.shape)
     grad_x, sum_grad, sum_grad_hat = _normalize_backward(
-        xp, grad, problem.x, (0, 2), mean, inv_std, problem.scale, through_stats=training
+        xp, grad, centred, delta, inv_std, (0, 2), problem.scale, through_stats=training
     )
     grad_input = grad_x.reshape(*input.shape).astype(input.dtype, copy=False)
     grad_weight = None if weight is None else sum_grad_hat.reshape(-1).astype(input.dtype)
@@ -289,16 +322,17 @@ def _affine_norm(xp, x, axes, eps, weight, bias, grad=None, param_axes=()):
     ``weight`` and ``bias`` broadcast over ``x`` and vary inside the normalised axes, so they
     multiply element-wise; their gradients sum over ``param_axes``.
     """
-    mean, var = _moments(xp, x, axes)
+    centred, delta, _, var = _moments(xp, x, axes)
     inv_std = 1.0 / xp.sqrt(var + eps)
     if grad is None:
-        return _normalize(x, mean, inv_std, weight=weight, bias=bias)
-    grad_x, _, _ = _normalize_backward(xp, grad, x, axes, mean, inv_std, weight=weight)
+        return _normalize(centred, delta, inv_std, weight=weight, bias=bias)
     grad_weight = grad_bias = None
-    if weight is not None:
-        grad_weight = xp.sum(grad * _normalize(x, mean, inv_std), axis=param_axes, keepdims=True)
+    if weight is not None:  # before the backward overwrites centred
+        normalized = (centred - delta.astype(x.dtype)) * inv_std.astype(x.dtype)
+        grad_weight = xp.sum(grad * normalized, axis=param_axes, keepdims=True)
     if bias is not None:
         grad_bias = xp.sum(grad, axis=param_axes, keepdims=True)
+    grad_x, _, _ = _normalize_backward(xp, grad, centred, delta, inv_std, axes, weight=weight)
     return grad_x, grad_weight, grad_bias
 
 
