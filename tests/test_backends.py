@@ -379,7 +379,7 @@ def test_strict_scatter_add_refuses_int64(strict):
 
 def test_strict_reductions_return_0d_arrays(strict):
     x = strict.xp.arange(4.0)
-    for value in (x.sum(), strict.xp.max(x), x[1], x.mean()):
+    for value in (x.sum(), strict.xp.max(x), x[1], x.mean(), -x[1], abs(x.sum()) + 1.0):
         assert type(value) is strict.ndarray and value.shape == ()
 
 

@@ -3,10 +3,12 @@
 There is no CuPy emulator to install, so this is a small one. Its arrays (:class:`StrictArray`)
 wrap a NumPy array and behave like ``cupy.ndarray`` where CuPy is stricter than NumPy:
 
-- no implicit conversion to NumPy: ``np.asarray(x)``, ``np.sum(x)`` and ``x + numpy_array``
-  raise ``TypeError``; host data enters only through ``xp.asarray``/``xp.array`` or
-  :func:`asarray` (NumPy arrays are refused even as indices, which CuPy would copy in
-  silently), and leaves only through :func:`to_host`, ``x.get()`` or ``x.item()``;
+- no implicit conversion to NumPy: ``np.asarray(x)`` and ``x + numpy_array`` raise
+  ``TypeError``, and so does ``np.sum(x)`` (stricter than CuPy, which forwards the ``np.*``
+  functions it implements to ``cupy.*``: kernels must say ``xp``); host data enters only
+  through ``xp.asarray``/``xp.array`` or :func:`asarray` (NumPy arrays are refused even as
+  indices, which CuPy would copy in silently), and leaves only through :func:`to_host`,
+  ``x.get()`` or ``x.item()``;
 - the namespace ``xp`` offers only the names CuPy 14 has (``xp.errstate``, ``xp.block`` and
   ``xp.random`` are missing; ``erf`` lives in ``cupyx.scipy.special``, not here), and refuses
   the keywords CuPy's signatures lack (``out=`` in ``einsum``, ``initial=``/``where=`` in
@@ -432,7 +434,7 @@ def _inplace(method):
 
 def _unary(method):
     def operator(self):
-        return StrictArray(getattr(self._array, method)())
+        return _wrap(getattr(self._array, method)())  # 0-d: NumPy gives a scalar
 
     operator.__name__ = method
     return operator
