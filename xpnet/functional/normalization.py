@@ -47,8 +47,8 @@ def _sum(xp, x, axes, other=None):
 
 
 def _centre(x, mean):
-    """``(x - shift, mean - shift)``: ``shift`` is the float64 ``mean`` rounded to x's dtype, so
-    the centred values are exact and ``delta`` carries the rounding residual in float64."""
+    """``(x - shift, mean - shift)``: ``shift`` is the float64 ``mean`` rounded to x's dtype;
+    ``delta`` keeps the rounding residual in float64, so no precision of the mean is lost."""
     shift = mean.astype(x.dtype)
     return x - shift, mean - shift
 
