@@ -19,6 +19,15 @@ import xpnet.optim  # noqa: F401 - also reached as xpnet.optim below
 STEPS = 20
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # tiny ops: torch's thread pool only adds contention (20x slower on a loaded 2-core box)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def make_net(lib):
     """Conv-BN-ReLU, a residual block, pooling and a classifier (no dropout: its masks are
     drawn by different generators)."""
