@@ -169,7 +169,9 @@ def test_conv2d_rejects_sample_over_budget(backend, restore_memory_budget):
     x, w = backend.asarray(random_input((2, 3, 7, 6))), backend.asarray(random_input((4, 3, 3, 3)))
     with pytest.raises(MemoryError, match=r"conv2d: one sample needs 9072 bytes .*budget of 1000"):
         F.conv2d(x, w, padding=1)
-    with pytest.raises(MemoryError, match=r"conv2d_backward: one sample needs 18144 bytes"):
+    with pytest.raises(
+        MemoryError, match=r"conv2d_backward: one sample needs 9072 bytes .*budget of 1000"
+    ):
         F.conv2d_backward(backend.asarray(random_input((2, 4, 7, 6))), x, w, padding=1)
 
 
