@@ -373,8 +373,25 @@ def test_strict_window_views_are_read_only(strict):
 
 def test_strict_scatter_add_refuses_int64(strict):
     target = strict.xp.zeros(3, dtype=np.int64)
-    with pytest.raises(TypeError, match="scatter_add supports only .* on CuPy .*got int64"):
+    with pytest.raises(TypeError, match="add.at on CuPy supports only .*got int64"):
         strict.scatter_add(target, strict.asarray([0, 1]), strict.asarray([1, 1]))
+    with pytest.raises(TypeError, match="maximum.at on CuPy supports only .*got float16"):
+        strict.xp.maximum.at(strict.xp.zeros(3, dtype=np.float16), strict.asarray([0]), 1.0)
+
+
+def test_strict_ufunc_methods_only_where_cupy_has_them(strict):
+    xp, x = strict.xp, strict.xp.arange(6.0).reshape(2, 3)
+    with pytest.raises(NotImplementedError, match="implements xp.maximum.reduce only for add"):
+        xp.maximum.reduce(x, axis=0)
+    with pytest.raises(AttributeError, match="cupy.ufunc has no attribute 'resolve_dtypes'"):
+        xp.add.resolve_dtypes  # noqa: B018
+    np.testing.assert_array_equal(strict.to_host(xp.multiply.accumulate(x, axis=1))[1], [3, 12, 60])
+    np.testing.assert_array_equal(strict.to_host(xp.add.reduce(x, axis=1)), [3, 12])
+    np.testing.assert_array_equal(strict.to_host(xp.subtract.outer(x[0], x[0]))[2], [2, 1, 0])
+    target = xp.zeros(3)
+    xp.maximum.at(target, strict.asarray([0, 0, 2]), strict.asarray([5.0, 7.0, -1.0]))
+    np.testing.assert_array_equal(strict.to_host(target), [7.0, 0.0, 0.0])
+    assert xp.add.nin == 2
 
 
 def test_strict_reductions_return_0d_arrays(strict):

@@ -17,8 +17,9 @@ wrap a NumPy array and behave like ``cupy.ndarray`` where CuPy is stricter than 
 - reductions and scalar indexing return 0-d arrays, not NumPy scalars, as CuPy does;
 - inside kernels (:func:`xpnet.backends.host_sync_forbidden`) an implicit device-to-host copy
   (``float(x)``, ``bool(x)``, ``if x:``, ``int(x)``, ``x.item()``, ``x.tolist()``) raises;
-- window views from :func:`as_strided` are read-only; ``scatter_add`` refuses the dtypes
-  CuPy's atomic adds lack (``int64`` among them);
+- window views from :func:`as_strided` are read-only; ``scatter_add`` and ``xp.add.at``
+  refuse the dtypes CuPy's atomics lack (``int64`` among them), and ufunc methods exist only
+  where CuPy has them (``xp.maximum.reduce`` raises ``NotImplementedError``);
 - the generator from :func:`default_rng` has only the methods of ``cupy.random.Generator``.
 
 It cannot catch differences in CuPy's numerics (summation order, fast-math kernels), speed,
@@ -47,6 +48,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import platform
 
 import numpy
@@ -185,7 +187,21 @@ _GENERATOR_METHODS = frozenset(
     "logseries poisson power random standard_exponential standard_gamma standard_normal "
     "uniform".split()
 )
-_SCATTER_ADD_DTYPES = ("float16", "float32", "float64", "int32", "uint32", "uint64")
+# The ufunc methods CuPy implements, and for which ufuncs (cupy/_core/_kernel.pyx)
+_UFUNC_METHODS = {
+    "reduce": ("add", "multiply"),
+    "accumulate": ("add", "multiply"),
+    "reduceat": ("add",),
+    "at": ("add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or", "bitwise_xor"),
+    "outer": None,  # every ufunc
+}
+# ufunc.at / cupyx.scatter_add with index arrays use atomics, which exist for these dtypes only
+# (cupy/_core/_routines_indexing.pyx; the other ufuncs' limits are not checked)
+_SCATTER_DTYPES = {
+    "add": ("float16", "float32", "float64", "int32", "uint32", "uint64"),
+    "maximum": ("float32", "float64", "int32", "uint32", "uint64"),
+    "minimum": ("float32", "float64", "int32", "uint32", "uint64"),
+}
 
 
 def _unwrap(value, where, host_ok=False):
@@ -272,14 +288,37 @@ class _Ufunc:
     def __getattr__(self, attr):
         if attr in ("nin", "nout", "nargs", "types"):
             return getattr(self._ufunc, attr)
-        if attr not in ("accumulate", "at", "outer", "reduce", "reduceat"):
+        if attr not in _UFUNC_METHODS:
             msg = f"strict: cupy.ufunc has no attribute {attr!r}"
             raise AttributeError(msg)
+        supported = _UFUNC_METHODS[attr]
+        if supported is not None and self.__name__ not in supported:
+            return functools.partial(_not_implemented, f"xp.{self.__name__}.{attr}", supported)
+        if attr == "at":
+            return functools.partial(_scatter, self.__name__)
         refused = frozenset(["initial", "where"])  # cupy.ufunc.reduce & co. lack them
         return _function(f"{self._path}.{attr}", getattr(self._ufunc, attr), refused)
 
     def __repr__(self):
         return f"<strict ufunc {self.__name__!r}>"
+
+
+def _not_implemented(where, supported, *args, **kwargs):
+    msg = f"strict: CuPy 14 implements {where} only for {', '.join(supported)}"
+    raise NotImplementedError(msg)  # as CuPy does
+
+
+def _scatter(ufunc, target, indices, values=None):
+    """``xp.<ufunc>.at`` with CuPy's dtype limits (``numpy.<ufunc>.at`` is unbuffered too)."""
+    allowed = _SCATTER_DTYPES.get(ufunc, (target.dtype.name,))
+    if target.dtype.name not in allowed:
+        allowed = ", ".join(allowed)
+        msg = f"strict: {ufunc}.at on CuPy supports only {allowed} (atomics), got {target.dtype}"
+        raise TypeError(msg)
+    where = f"xp.{ufunc}.at()"
+    getattr(numpy, ufunc).at(
+        _unwrap(target, where), _unwrap(indices, where), _unwrap(values, where)
+    )
 
 
 class _Namespace:
@@ -487,14 +526,7 @@ xp = _Namespace(
 
 
 def scatter_add(target, indices, values):
-    indices = _unwrap(indices, "scatter_add")
-    if target.dtype.name not in _SCATTER_ADD_DTYPES:
-        msg = (
-            f"strict: scatter_add supports only {', '.join(_SCATTER_ADD_DTYPES)} on CuPy "
-            f"(atomic adds), got {target.dtype}"
-        )
-        raise TypeError(msg)
-    numpy.add.at(_unwrap(target, "scatter_add"), indices, _unwrap(values, "scatter_add"))
+    _scatter("add", target, indices, values)
 
 
 def asarray(obj, dtype=None):
