@@ -320,6 +320,15 @@ def test_module_rejects_non_parameter_for_parameter():
     assert "bias" not in layer.state_dict()
 
 
+def test_add_module_and_delattr():
+    net = nn.Module()
+    net.add_module("fc", nn.Linear(2, 2))
+    net.scale = 2.0
+    assert list(net.state_dict()) == ["fc.weight", "fc.bias"]
+    del net.fc, net.scale
+    assert list(net.state_dict()) == [] and not hasattr(net, "scale")
+
+
 def test_module_without_forward_raises():
     with pytest.raises(NotImplementedError, match="must define forward"):
         nn.Module()(1)

@@ -90,6 +90,18 @@ class Module:
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` (or ``None``) as the child ``name`` (e.g. a name like ``"0"``)."""
+        self.__dict__.pop(name, None)
+        self._modules[name] = module
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or ``None``, e.g. an absent bias) under ``name``."""
         self.__dict__.pop(name, None)
