@@ -228,24 +228,20 @@ def test_strict_refuses_implicit_numpy_conversion(strict):
 @pytest.mark.parametrize(
     "mix",
     [
-        lambda x, h: x + h,
-        lambda x, h: h * x,
-        lambda x, h: x.__iadd__(h),
-        lambda x, h: x.__setitem__(slice(None), h),
-        lambda x, h: x[h.astype(int)],
-        lambda x, h: strict_xp().maximum(x, h),
-        lambda x, h: strict_xp().concatenate([x, h]),
-        lambda x, h: strict_xp().einsum("i,i->", x, h),
+        lambda xp, x, h: x + h,
+        lambda xp, x, h: h * x,
+        lambda xp, x, h: x.__iadd__(h),
+        lambda xp, x, h: x.__setitem__(slice(None), h),
+        lambda xp, x, h: x[h.astype(int)],
+        lambda xp, x, h: xp.maximum(x, h),
+        lambda xp, x, h: xp.concatenate([x, h]),
+        lambda xp, x, h: xp.einsum("i,i->", x, h),
     ],
     ids=["add", "rmul", "iadd", "setitem", "index", "ufunc", "concatenate", "einsum"],
 )
 def test_strict_refuses_numpy_operands(strict, mix):
     with pytest.raises(TypeError, match="got a NumPy array; CuPy does not mix host and device"):
-        mix(strict.xp.ones(3), np.ones(3))
-
-
-def strict_xp():
-    return load_backend("strict").xp
+        mix(strict.xp, strict.xp.ones(3), np.ones(3))
 
 
 def test_strict_accepts_host_data_only_in_asarray(strict):
