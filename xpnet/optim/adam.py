@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .optimizer import Optimizer, check_hyperparameter
+from .optimizer import Optimizer
 
 INF = float("inf")
 
@@ -54,6 +54,8 @@ class Adam(Optimizer):
         array([0.9, 2.1])
     """
 
+    _bounds = {"lr": (0.0, INF), "eps": (0.0, INF), "weight_decay": (0.0, INF), "betas": (0.0, 1.0)}
+
     def __init__(
         self,
         params,
@@ -66,12 +68,6 @@ class Adam(Optimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        where = type(self).__name__
-        check_hyperparameter(where, "lr", lr, 0.0, INF)
-        check_hyperparameter(where, "eps", eps, 0.0, INF)
-        check_hyperparameter(where, "weight_decay", weight_decay, 0.0, INF)
-        check_hyperparameter(where, "betas[0]", betas[0], 0.0, 1.0)
-        check_hyperparameter(where, "betas[1]", betas[1], 0.0, 1.0)
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -94,8 +90,6 @@ class Adam(Optimizer):
         state["step"] += 1
         if group["decoupled_weight_decay"]:
             param.data *= 1 - lr * group["weight_decay"]
-        else:
-            grad = self._with_weight_decay(grad, param, group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         # PyTorch's lerp: m + (1 - beta1) * (g - m), which rounds differently from a sum
         exp_avg += (1 - beta1) * (grad - exp_avg)

@@ -33,10 +33,16 @@ class Optimizer:
         TypeError: if ``params`` is a single parameter, or a parameter lacks ``.data`` or
             ``.grad``.
 
-    Subclasses implement :meth:`_update` for one parameter.
+    Subclasses implement :meth:`_update` for one parameter and list the allowed range of
+    their numeric hyper-parameters in ``_bounds``.
     """
 
+    #: ``{name: (low, high)}``: ``__init__`` checks ``low <= defaults[name] < high`` (for a
+    #: tuple such as ``betas``, each entry)
+    _bounds: dict[str, tuple[float, float]] = {}
+
     def __init__(self, params, defaults: dict[str, Any]) -> None:
+        self._check_bounds(defaults)
         self.defaults = dict(defaults)
         self.state: dict[Any, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
@@ -54,6 +60,20 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    def _check_bounds(self, defaults: dict[str, Any]) -> None:
+        """Raise ValueError unless each hyper-parameter named in ``_bounds`` is in range."""
+        for name, (low, high) in self._bounds.items():
+            value = defaults[name]
+            labelled = (
+                {f"{name}[{i}]": entry for i, entry in enumerate(value)}
+                if isinstance(value, tuple)
+                else {name: value}
+            )
+            for label, entry in labelled.items():
+                if not low <= entry < high:
+                    msg = f"{type(self).__name__}: {label} must be in [{low}, {high}), got {entry}"
+                    raise ValueError(msg)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -117,19 +137,12 @@ class Optimizer:
     def _step_one(self, param, group: dict[str, Any]) -> None:
         where = f"{type(self).__name__}.step"
         xp = backend_of(param.data, param.grad, names=("param.data", "param.grad"), where=where).xp
-        grad = -param.grad if group["maximize"] else param.grad
+        grad = _prepared_grad(param, group)
         self._update(xp, param, grad, self.state.setdefault(id(param), {}), group)
 
     def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Update ``param.data`` in place from ``grad`` (already negated when maximizing)."""
+        """Update ``param.data`` in place from ``grad`` (prepared by :func:`_prepared_grad`)."""
         raise NotImplementedError
-
-    @staticmethod
-    def _with_weight_decay(grad, param, group: dict[str, Any]):
-        """``grad + weight_decay * param``: L2 weight decay folded into the gradient."""
-        if group["weight_decay"] == 0:
-            return grad
-        return grad + group["weight_decay"] * param.data
 
     def state_dict(self) -> dict[str, Any]:
         """The state as ``{"state": {index: {...}}, "param_groups": [...]}``, as in PyTorch.
@@ -181,6 +194,19 @@ class Optimizer:
             group["params"] = params
 
 
+def _prepared_grad(param, group: dict[str, Any]):
+    """The gradient every update starts from, as in PyTorch's optimizers.
+
+    Negated when ``maximize``; plus ``weight_decay * param`` (L2 weight decay folded into
+    the gradient) unless the group decays the weights itself (``decoupled_weight_decay``,
+    AdamW), which its ``_update`` then applies to the parameter.
+    """
+    grad = -param.grad if group["maximize"] else param.grad
+    if group["weight_decay"] == 0 or group.get("decoupled_weight_decay", False):
+        return grad
+    return grad + group["weight_decay"] * param.data
+
+
 def _state_like(data, state: dict[str, Any]) -> dict[str, Any]:
     """A copy of one parameter's state with its arrays on ``data``'s backend and dtype."""
     name = backend_of(data).name
@@ -190,10 +216,3 @@ def _state_like(data, state: dict[str, Any]) -> dict[str, Any]:
         else copy.deepcopy(value)
         for key, value in state.items()
     }
-
-
-def check_hyperparameter(where: str, name: str, value: float, low: float, high: float) -> None:
-    """Raise ValueError unless ``low <= value < high`` (``high`` may be ``inf``)."""
-    if not low <= value < high:
-        msg = f"{where}: {name} must be in [{low}, {high}), got {value}"
-        raise ValueError(msg)

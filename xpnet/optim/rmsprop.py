@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .optimizer import Optimizer, check_hyperparameter
+from .optimizer import Optimizer
 
 INF = float("inf")
 
@@ -51,6 +51,8 @@ class RMSprop(Optimizer):
         array([0.9, 2.1])
     """
 
+    _bounds = dict.fromkeys(["lr", "alpha", "eps", "weight_decay", "momentum"], (0.0, INF))
+
     def __init__(
         self,
         params,
@@ -63,14 +65,6 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        for name, value in [
-            ("lr", lr),
-            ("alpha", alpha),
-            ("eps", eps),
-            ("weight_decay", weight_decay),
-            ("momentum", momentum),
-        ]:
-            check_hyperparameter("RMSprop", name, value, 0.0, INF)
         defaults = {
             "lr": lr,
             "alpha": alpha,
@@ -92,7 +86,6 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(param.data)
         state["step"] += 1
-        grad = self._with_weight_decay(grad, param, group)
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * (grad * grad)

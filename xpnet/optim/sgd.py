@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .optimizer import Optimizer, check_hyperparameter
+from .optimizer import Optimizer
 
 INF = float("inf")
 
@@ -47,6 +47,8 @@ class SGD(Optimizer):
         array([0.855, 2.29 ])
     """
 
+    _bounds = dict.fromkeys(["lr", "momentum", "weight_decay"], (0.0, INF))
+
     def __init__(
         self,
         params,
@@ -58,9 +60,6 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_hyperparameter("SGD", "lr", lr, 0.0, INF)
-        check_hyperparameter("SGD", "momentum", momentum, 0.0, INF)
-        check_hyperparameter("SGD", "weight_decay", weight_decay, 0.0, INF)
         if nesterov and (momentum <= 0 or dampening != 0):
             msg = (
                 "SGD: nesterov needs momentum > 0 and dampening = 0, "
@@ -78,7 +77,6 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
-        grad = self._with_weight_decay(grad, param, group)
         momentum = group["momentum"]
         if momentum != 0:
             buffer = state.get("momentum_buffer")
