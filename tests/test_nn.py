@@ -327,6 +327,8 @@ def test_add_module_and_delattr():
     assert list(net.state_dict()) == ["fc.weight", "fc.bias"]
     del net.fc, net.scale
     assert list(net.state_dict()) == [] and not hasattr(net, "scale")
+    net.register_buffer("cache", np.zeros(2), persistent=False)
+    assert list(net.state_dict()) == [] and len(list(net.buffers())) == 1
 
 
 def test_module_without_forward_raises():

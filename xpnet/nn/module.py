@@ -44,6 +44,7 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_non_persistent", set())  # buffers left out of state_dict
 
     def forward(self, *args, **kwargs):
         msg = f"{type(self).__name__}: subclasses of Module must define forward()"
@@ -88,7 +89,7 @@ class Module:
         self.__dict__.pop(name, None)
         self._buffers[name] = array
         if not persistent:
-            self.__dict__.setdefault("_non_persistent", set()).add(name)
+            self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` (or ``None``) as the child ``name`` (e.g. a name like ``"0"``)."""
@@ -118,7 +119,9 @@ class Module:
 
     # -- walking the tree ---------------------------------------------------------------------
     def named_children(self):
-        yield from self._modules.items()
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
 
     def children(self):
         for _, module in self.named_children():
@@ -206,9 +209,8 @@ class Module:
         for name, param in self._parameters.items():
             if param is not None:
                 yield prefix + name, self._parameters, name
-        skipped = self.__dict__.get("_non_persistent", set())
         for name, buffer in self._buffers.items():
-            if buffer is not None and name not in skipped:
+            if buffer is not None and name not in self._non_persistent:
                 yield prefix + name, self._buffers, name
         for name, child in self._modules.items():
             if child is not None:
