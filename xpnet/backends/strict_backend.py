@@ -491,14 +491,18 @@ for _op in "neg pos abs invert".split():
 ndarray = StrictArray
 
 
-def as_strided(x, shape, strides):
+def _read_only_strided(x, shape=None, strides=None):
     # read-only, unlike CuPy's views: a kernel writing through windows is caught here
-    view = numpy.lib.stride_tricks.as_strided(
-        _unwrap(x, "as_strided"), shape, strides, writeable=False
-    )
-    return StrictArray(view)
+    return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
 
 
+as_strided = _function("lib.stride_tricks.as_strided", _read_only_strided)
+_stride_tricks = _Namespace(
+    "lib.stride_tricks",
+    numpy.lib.stride_tricks,
+    _CUPY_SUBMODULE_NAMES["lib.stride_tricks"],
+    as_strided=as_strided,
+)
 xp = _Namespace(
     "",
     numpy,
@@ -506,22 +510,7 @@ xp = _Namespace(
     ndarray=StrictArray,
     linalg=_Namespace("linalg", numpy.linalg, _CUPY_SUBMODULE_NAMES["linalg"]),
     fft=_Namespace("fft", numpy.fft, _CUPY_SUBMODULE_NAMES["fft"]),
-    lib=_Namespace(
-        "lib",
-        numpy.lib,
-        frozenset(),
-        stride_tricks=_Namespace(
-            "lib.stride_tricks",
-            numpy.lib.stride_tricks,
-            _CUPY_SUBMODULE_NAMES["lib.stride_tricks"],
-            as_strided=_function(
-                "lib.stride_tricks.as_strided",
-                lambda x, shape=None, strides=None: numpy.lib.stride_tricks.as_strided(
-                    x, shape, strides, writeable=False
-                ),
-            ),
-        ),
-    ),
+    lib=_Namespace("lib", numpy.lib, frozenset(), stride_tricks=_stride_tricks),
 )
 
 
