@@ -256,13 +256,14 @@ def _function(path, function, refused=None):
     # a method's first argument is not its array: x.reshape((2, 3)) is fine
     takes_sequences = path in _TAKES_SEQUENCES or path.startswith("ndarray.")
 
+    where = f"xp.{path}()"
+
     def call(*args, **kwargs):
-        _check_keywords(f"xp.{path}()", kwargs, refused)
+        _check_keywords(where, kwargs, refused)
         if args and not takes_sequences and isinstance(args[0], (list, tuple)):
             kind = type(args[0]).__name__
-            msg = f"strict: xp.{path}() got a {kind}; CuPy wants an array (use xp.asarray)"
+            msg = f"strict: {where} got a {kind}; CuPy wants an array (use xp.asarray)"
             raise TypeError(msg)
-        where = f"xp.{path}()"
         args = _unwrap(args, where, host_ok)
         kwargs = {key: _unwrap(value, where, host_ok) for key, value in kwargs.items()}
         return _wrap(function(*args, **kwargs))
