@@ -17,9 +17,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from ._statistics import affine_norm, as_stats, centre, moments, normalize, normalize_backward
 from ._utils import array_backend, check_ndim, check_same_shape, compute_dtype, kernel
-
-_LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
 
 __all__ = [
     "batch_norm",
@@ -31,102 +30,11 @@ __all__ = [
 ]
 
 
-def _sum(xp, x, axes, other=None):
-    """Float64 sum over ``axes`` (keepdims) of ``x``, or of ``x * other`` without a temporary.
-
-    ``axes`` must include the last axis: rows along it are summed in x's dtype (pairwise in
-    NumPy, an einsum for the product), and those partial sums are added in float64.
-    """
-    if other is None:
-        rows = xp.sum(x, axis=-1, keepdims=True)
-    else:
-        letters = _LETTERS[: x.ndim]
-        rows = xp.einsum(f"{letters},{letters}->{letters[:-1]}", x, other)[..., None]
-    rest = tuple(axis for axis in axes if axis != x.ndim - 1)
-    return xp.sum(rows, axis=rest, keepdims=True, dtype=xp.float64)
-
-
-def _centre(x, mean):
-    """``(x - shift, mean - shift)``: ``shift`` is the float64 ``mean`` rounded to x's dtype;
-    ``delta`` keeps the rounding residual in float64, so no precision of the mean is lost."""
-    shift = mean.astype(x.dtype)
-    return x - shift, mean - shift
-
-
-def _moments(xp, x, axes):
-    """``(centred, delta, mean, var)`` over ``axes`` (keepdims; the statistics in float64).
-
-    Two passes with the correction term (Chan, Golub & LeVeque 1983): a first mean, rounded
-    to x's dtype, is the shift; the sums of the centred values and of their squares then give
-    the mean and the biased variance without cancellation. ``centred`` is a new array.
-    """
-    n = math.prod(x.shape[axis] for axis in axes)
-    shift = (_sum(xp, x, axes) / n).astype(x.dtype)
-    centred = x - shift
-    delta = _sum(xp, centred, axes) / n  # mean(x) - shift, small
-    square = _sum(xp, centred, axes, centred) / n
-    return centred, delta, shift + delta, xp.maximum(square - delta * delta, 0.0)
-
-
-def _normalize(centred, delta, inv_std, scale=None, weight=None, bias=None):
-    """``(centred - delta) * inv_std * scale * weight + bias``, written into ``centred``.
-
-    ``delta`` and ``inv_std`` are float64 with the statistics' shape; ``scale`` (batch norm's
-    weight) has that shape too and folds into one factor; ``weight`` and ``bias`` broadcast
-    over ``centred``. In place: a fresh full-size array costs more than the arithmetic.
-    """
-    factor = inv_std if scale is None else inv_std * scale
-    factor = factor.astype(centred.dtype)
-    if weight is not None:
-        factor = factor * weight
-    offset = -delta.astype(centred.dtype) * factor
-    centred *= factor
-    centred += offset if bias is None else offset + bias
-    return centred
-
-
-def _normalize_backward(
-    xp, grad, centred, delta, inv_std, axes, scale=None, weight=None, through_stats=True
-):
-    """Closed-form ``d/dx`` of ``_normalize``, one fused pass; overwrites ``centred``.
-
-    With ``g' = grad * weight``, ``k = inv_std * scale`` and ``x_hat`` the normalised input:
-    ``grad_x = k * (g' - mean(g') - x_hat * mean(g' * x_hat))`` (Ioffe & Szegedy 2015,
-    section 3), evaluated as ``k * (g' + centred * c2 + c3)`` with per-statistic ``c``.
-    ``through_stats=False`` (evaluation mode: fixed statistics) keeps only ``k * g'``.
-
-    Returns:
-        ``grad_x`` and the float64 sums ``sum(g')`` and ``sum(g' * x_hat)`` over ``axes``
-        (batch norm's grad_bias and grad_weight).
-    """
-    n = max(math.prod(centred.shape[axis] for axis in axes), 1)  # empty batch: zero sums
-    weighted = grad if weight is None else grad * weight
-    sum_grad = _sum(xp, weighted, axes)
-    sum_grad_hat = inv_std * (_sum(xp, weighted, axes, centred) - delta * sum_grad)
-    dtype = centred.dtype
-    k = (inv_std if scale is None else inv_std * scale).astype(dtype)
-    if not through_stats:
-        return weighted * k, sum_grad, sum_grad_hat
-    c2 = -inv_std * sum_grad_hat / n
-    c3 = -c2 * delta - sum_grad / n
-    grad_x = centred  # the centred values are not needed after the sums
-    grad_x *= c2.astype(dtype)
-    grad_x += c3.astype(dtype)
-    grad_x += weighted
-    grad_x *= k
-    return grad_x, sum_grad, sum_grad_hat
-
-
 def _check_shapes(where, shape, **arrays):
     for name, array in arrays.items():
         if array is not None and array.shape != shape:
             msg = f"{where}: {name} must have shape {shape}, got {array.shape}"
             raise ValueError(msg)
-
-
-def _as_stats(xp, array, shape):
-    """A (C,) parameter or running statistic reshaped to broadcast, in float64."""
-    return array.astype(xp.float64).reshape(*shape)
 
 
 class _BatchNorm:
@@ -175,28 +83,28 @@ class _BatchNorm:
         dtype = compute_dtype(xp, input.dtype)
         self.x = input.astype(dtype, copy=False).reshape(N, C, self.count // max(N, 1))
         self.bias = None if bias is None else bias.astype(dtype).reshape(*self.stats_shape)
-        self.scale = None if weight is None else _as_stats(xp, weight, self.stats_shape)
+        self.scale = None if weight is None else as_stats(xp, weight, self.stats_shape)
 
     def statistics(
         self, training, running_mean, running_var, eps, save_mean=None, save_invstd=None
     ):
         """``(centred, delta, inv_std, mean, var)``: float64 statistics of shape (1, C, 1)
-        (``var`` is None from saved ones) and the new array ``centred`` (see ``_moments``)."""
+        (``var`` is None from saved ones) and the new array ``centred`` (see ``moments``)."""
         xp = self.xp
         saved = save_mean is not None and save_invstd is not None
         if training and self.count and not saved:
-            centred, delta, mean, var = _moments(xp, self.x, (0, 2))
+            centred, delta, mean, var = moments(xp, self.x, (0, 2))
             return centred, delta, 1.0 / xp.sqrt(var + eps), mean, var
         if not training:
-            mean = _as_stats(xp, running_mean, self.stats_shape)
-            var = _as_stats(xp, running_var, self.stats_shape)
+            mean = as_stats(xp, running_mean, self.stats_shape)
+            var = as_stats(xp, running_var, self.stats_shape)
             inv_std = 1.0 / xp.sqrt(var + eps)
         elif saved:
-            mean, var = _as_stats(xp, save_mean, self.stats_shape), None
-            inv_std = _as_stats(xp, save_invstd, self.stats_shape)
+            mean, var = as_stats(xp, save_mean, self.stats_shape), None
+            inv_std = as_stats(xp, save_invstd, self.stats_shape)
         else:  # an empty batch: no statistics, nothing to normalise
             mean = var = inv_std = xp.zeros(self.stats_shape, dtype=xp.float64)
-        centred, delta = _centre(self.x, mean)
+        centred, delta = centre(self.x, mean)
         return centred, delta, inv_std, mean, var
 
 
@@ -263,7 +171,7 @@ def batch_norm(
         _update_running(running_mean, mean, momentum)
         if running_var is not None:
             _update_running(running_var, var * (problem.count / (problem.count - 1)), momentum)
-    output = _normalize(centred, delta, inv_std, problem.scale, bias=problem.bias)
+    output = normalize(centred, delta, inv_std, problem.scale, bias=problem.bias)
     output = output.reshape(*input.shape).astype(input.dtype, copy=False)
     if return_stats:
         return output, mean.reshape(-1), inv_std.reshape(-1)
@@ -293,7 +201,7 @@ def batch_norm_backward(
     """Gradients of :func:`batch_norm`: ``(grad_input, grad_weight, grad_bias)``.
 
     In training, ``grad_input`` differentiates through the batch statistics (closed form,
-    see ``_normalize_backward``); in evaluation only through the affine map,
+    see ``normalize_backward``); in evaluation only through the affine map,
     ``grad_output * weight * inv_std``. ``grad_weight = sum(grad_output * x_hat)`` and
     ``grad_bias = sum(grad_output)`` over every axis but C; ``None`` where weight or bias is.
     Running statistics are read, never updated. ``save_mean``/``save_invstd`` from
@@ -307,33 +215,13 @@ def batch_norm_backward(
         training, running_mean, running_var, eps, save_mean, save_invstd
     )
     grad = grad_output.astype(problem.x.dtype, copy=False).reshape(*problem.x.shape)
-    grad_x, sum_grad, sum_grad_hat = _normalize_backward(
+    grad_x, sum_grad, sum_grad_hat = normalize_backward(
         xp, grad, centred, delta, inv_std, (0, 2), problem.scale, through_stats=training
     )
     grad_input = grad_x.reshape(*input.shape).astype(input.dtype, copy=False)
     grad_weight = None if weight is None else sum_grad_hat.reshape(-1).astype(input.dtype)
     grad_bias = None if bias is None else sum_grad.reshape(-1).astype(input.dtype)
     return grad_input, grad_weight, grad_bias
-
-
-def _affine_norm(xp, x, axes, eps, weight, bias, grad=None, param_axes=()):
-    """Layer and group norm on the view ``x``: the forward, or with ``grad`` the gradients.
-
-    ``weight`` and ``bias`` broadcast over ``x`` and vary inside the normalised axes, so they
-    multiply element-wise; their gradients sum over ``param_axes``.
-    """
-    centred, delta, _, var = _moments(xp, x, axes)
-    inv_std = 1.0 / xp.sqrt(var + eps)
-    if grad is None:
-        return _normalize(centred, delta, inv_std, weight=weight, bias=bias)
-    grad_weight = grad_bias = None
-    if weight is not None:  # before the backward overwrites centred
-        normalized = (centred - delta.astype(x.dtype)) * inv_std.astype(x.dtype)
-        grad_weight = xp.sum(grad * normalized, axis=param_axes, keepdims=True)
-    if bias is not None:
-        grad_bias = xp.sum(grad, axis=param_axes, keepdims=True)
-    grad_x, _, _ = _normalize_backward(xp, grad, centred, delta, inv_std, axes, weight=weight)
-    return grad_x, grad_weight, grad_bias
 
 
 def _finish(input, arrays, shapes):
@@ -393,7 +281,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     xp, x, weight, bias, _ = _layer_norm_view(
         "layer_norm", input, normalized_shape, weight, bias, None
     )
-    output = _affine_norm(xp, x, (1,), eps, weight, bias)
+    output = affine_norm(xp, x, (1,), eps, weight, bias)
     return output.reshape(*input.shape).astype(input.dtype, copy=False)
 
 
@@ -403,7 +291,7 @@ def layer_norm_backward(
 ):
     """Gradients of :func:`layer_norm`: ``(grad_input, grad_weight, grad_bias)``.
 
-    Closed form through the per-sample statistics (see ``_normalize_backward``);
+    Closed form through the per-sample statistics (see ``normalize_backward``);
     ``grad_weight = sum(grad_output * x_hat)`` and ``grad_bias = sum(grad_output)`` over the
     leading axes; ``None`` where weight or bias is.
     """
@@ -411,7 +299,7 @@ def layer_norm_backward(
         "layer_norm_backward", input, normalized_shape, weight, bias, grad_output
     )
     grad = grad_output.astype(x.dtype, copy=False).reshape(*x.shape)
-    grads = _affine_norm(xp, x, (1,), eps, weight, bias, grad, param_axes=(0,))
+    grads = affine_norm(xp, x, (1,), eps, weight, bias, grad, param_axes=(0,))
     return _finish(input, grads, (input.shape, shape, shape))
 
 
@@ -461,7 +349,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         array([[-0.999995,  0.999995,  0.      ,  0.      ]])
     """
     xp, x, weight, bias = _group_norm_view("group_norm", input, num_groups, weight, bias, None)
-    output = _affine_norm(xp, x, (2, 3), eps, weight, bias)
+    output = affine_norm(xp, x, (2, 3), eps, weight, bias)
     return output.reshape(*input.shape).astype(input.dtype, copy=False)
 
 
@@ -471,13 +359,13 @@ def group_norm_backward(
 ):
     """Gradients of :func:`group_norm`: ``(grad_input, grad_weight, grad_bias)``.
 
-    Closed form through the per-group statistics (see ``_normalize_backward``); the weight
+    Closed form through the per-group statistics (see ``normalize_backward``); the weight
     and bias gradients sum over N and the spatial axes.
     """
     xp, x, weight, bias = _group_norm_view(
         "group_norm_backward", input, num_groups, weight, bias, grad_output
     )
     grad = grad_output.astype(x.dtype, copy=False).reshape(*x.shape)
-    grads = _affine_norm(xp, x, (2, 3), eps, weight, bias, grad, param_axes=(0, 3))
+    grads = affine_norm(xp, x, (2, 3), eps, weight, bias, grad, param_axes=(0, 3))
     C = input.shape[1]
     return _finish(input, grads, (input.shape, (C,), (C,)))
