@@ -21,6 +21,8 @@ from .normalization import *  # noqa: F403
 from .normalization import __all__ as _normalization_all
 from .pooling import *  # noqa: F403
 from .pooling import __all__ as _pooling_all
+from .softmax import *  # noqa: F403
+from .softmax import __all__ as _softmax_all
 
 __all__ = [
     *_activation_all,
@@ -30,4 +32,5 @@ __all__ = [
     *_loss_all,
     *_normalization_all,
     *_pooling_all,
+    *_softmax_all,
 ]

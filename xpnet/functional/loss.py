@@ -1,4 +1,4 @@
-"""Softmax, log-softmax, cross-entropy and negative log-likelihood, with backward functions.
+"""Cross-entropy and negative log-likelihood, with backward functions.
 
 Cross-entropy is log-softmax followed by NLL, never ``log(softmax)``: logits of +-1000 give
 exact losses, and a ``-inf`` logit at the target gives an ``inf`` loss with finite gradients.
@@ -7,130 +7,18 @@ Axis letters: ``N`` batch, ``C`` classes, ``*`` the extra dimensions ``d1, ...``
 
 from __future__ import annotations
 
-import functools
-
-import numpy
-
 from ..backends import backend_of
-from ._utils import array_backend, check_probability, check_same_shape, compute_dtype, kernel
+from ._utils import array_backend, check_probability, compute_dtype, kernel
+from .softmax import _ieee, _log_softmax
 
 __all__ = [
     "cross_entropy",
     "cross_entropy_backward",
-    "log_softmax",
-    "log_softmax_backward",
     "nll_loss",
     "nll_loss_backward",
-    "softmax",
-    "softmax_backward",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
-
-
-def _ieee(function):
-    """Let inf and NaN logits give IEEE results quietly, as on the GPU and in PyTorch.
-
-    ``inf - inf`` in a shifted ``+inf`` logit and ``0 / 0`` for an all-ignored mean are
-    expected here; NumPy would warn (an error under pytest). CuPy ignores this state.
-    """
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with numpy.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
-def _log_softmax(xp, x, dim):
-    # shift by the max so exp cannot overflow; a +inf, NaN or all -inf row becomes NaN, as in
-    # PyTorch (an empty array has no max and needs no shift)
-    shifted = x - xp.max(x, axis=dim, keepdims=True) if x.size else x
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
-
-
-def _prepare(where, input, dim, grad_output=None):
-    """``(xp, x, grad)``: input and grad_output in the compute dtype, after the checks."""
-    backend = array_backend(where, input=input, grad_output=grad_output)
-    if grad_output is not None:
-        check_same_shape(where, "grad_output", grad_output, "input", input)
-    if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
-        msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
-        raise ValueError(msg)
-    xp = backend.xp
-    dtype = compute_dtype(xp, input.dtype)
-    grad = None if grad_output is None else grad_output.astype(dtype, copy=False)
-    return xp, input.astype(dtype, copy=False), grad
-
-
-@kernel
-@_ieee
-def softmax(input, dim: int):
-    r"""``exp(input) / sum(exp(input), dim)``, computed with the maximum subtracted first.
-
-    Args:
-        input: array of any shape.
-        dim: the axis along which the result sums to 1.
-
-    Returns:
-        Array of the shape and dtype of ``input``.
-
-    Raises:
-        ValueError: if ``dim`` is not an axis of ``input``.
-
-    Note:
-        ``dim`` is required: PyTorch's implicit choice of axis is deprecated.
-
-    Example:
-        >>> softmax(xp.asarray([[1000.0, 1000.0, -1000.0]]), dim=1)
-        array([[0.5, 0.5, 0. ]])
-    """
-    xp, x, _ = _prepare("softmax", input, dim)
-    return xp.exp(_log_softmax(xp, x, dim)).astype(input.dtype, copy=False)
-
-
-@kernel
-@_ieee
-def softmax_backward(grad_output, input, dim: int):
-    """Gradient of :func:`softmax`: ``s * (grad_output - sum(grad_output * s, dim))``."""
-    xp, x, grad = _prepare("softmax_backward", input, dim, grad_output)
-    s = xp.exp(_log_softmax(xp, x, dim))
-    grad_input = s * (grad - xp.sum(grad * s, axis=dim, keepdims=True))
-    return grad_input.astype(input.dtype, copy=False)
-
-
-@kernel
-@_ieee
-def log_softmax(input, dim: int):
-    r"""``input - log(sum(exp(input), dim))``, stable for large logits.
-
-    Args:
-        input: array of any shape.
-        dim: the axis to normalise over.
-
-    Returns:
-        Array of the shape and dtype of ``input``.
-
-    Raises:
-        ValueError: if ``dim`` is not an axis of ``input``.
-
-    Example:
-        >>> log_softmax(xp.asarray([[1000.0, 0.0]]), dim=1)
-        array([[    0., -1000.]])
-    """
-    xp, x, _ = _prepare("log_softmax", input, dim)
-    return _log_softmax(xp, x, dim).astype(input.dtype, copy=False)
-
-
-@kernel
-@_ieee
-def log_softmax_backward(grad_output, input, dim: int):
-    """Gradient of :func:`log_softmax`: ``grad_output - softmax * sum(grad_output, dim)``."""
-    xp, x, grad = _prepare("log_softmax_backward", input, dim, grad_output)
-    s = xp.exp(_log_softmax(xp, x, dim))
-    grad_input = grad - s * xp.sum(grad, axis=dim, keepdims=True)
-    return grad_input.astype(input.dtype, copy=False)
 
 
 class _Problem:
