@@ -80,15 +80,25 @@ class _Problem:
         return xp.asarray(loss).astype(self.dtype, copy=False)
 
     def element_grad(self, grad_output, reduction):
-        """``d loss / d loss_i`` for each element ``i``, shape (N, *)."""
+        """``d loss / d loss_i`` for each element ``i``, shape (N, 1, *) to broadcast over
+        the classes; 0 where a class-index target is ignored."""
         xp = self.xp
         shape = self.x.shape[:1] + self.x.shape[2:]
         grad = grad_output.astype(self.x.dtype, copy=False)
         if reduction == "none":
-            return grad.reshape(*shape)
-        if reduction == "mean":
-            grad = grad / self.denominator()
-        return xp.broadcast_to(grad, shape)
+            grad = grad.reshape(*shape)
+        else:
+            if reduction == "mean":
+                grad = grad / self.denominator()
+            grad = xp.broadcast_to(grad, shape)
+        return grad[:, None] if self.soft else xp.where(self.valid[:, None], grad[:, None], 0.0)
+
+    def picked_loss(self, log_prob):
+        """``-w[t_i] * log_prob[i, t_i]`` for each element ``i``, 0 where ``t_i`` is ignored."""
+        xp = self.xp
+        picked = xp.take_along_axis(log_prob, self.index, axis=1)[:, 0]  # (N, *)
+        # where, not a product: an ignored target may point at a -inf logit (0 * inf is NaN)
+        return -xp.where(self.valid, self.target_weight * picked, 0.0)
 
     def finish(self, grad):
         """A gradient with the caller's shape and dtype."""
@@ -217,9 +227,7 @@ def cross_entropy(
     log_prob, coefficients = _cross_entropy_terms(problem, label_smoothing)
     if problem.soft:
         return problem.reduce(-xp.sum(log_prob * coefficients, axis=1), reduction)
-    picked = xp.take_along_axis(log_prob, problem.index, axis=1)[:, 0]  # (N, *)
-    # where, not a product: an ignored target may point at a -inf logit (0 * inf is NaN)
-    loss = -xp.where(problem.valid, problem.target_weight * picked, 0.0)
+    loss = problem.picked_loss(log_prob)
     if label_smoothing > 0:
         smooth = -xp.sum(problem.weighted(log_prob), axis=1)
         loss = (1.0 - label_smoothing) * loss + (label_smoothing / problem.num_classes) * xp.where(
@@ -255,18 +263,17 @@ def cross_entropy_backward(
     )
     xp = problem.xp
     log_prob, coefficients = _cross_entropy_terms(problem, label_smoothing)
-    grad = problem.element_grad(grad_output, reduction)[:, None]  # (N, 1, *)
+    grad = problem.element_grad(grad_output, reduction)  # (N, 1, *)
     prob = xp.exp(log_prob)
     if problem.soft:
         total = xp.sum(coefficients, axis=1, keepdims=True)
         grad_input = grad * (total * prob - coefficients)
         grad_target = -(1.0 - label_smoothing) * grad * problem.weighted(log_prob)
         return problem.finish(grad_input), problem.finish(grad_target)
-    kept = xp.where(problem.valid[:, None], grad, 0.0)
-    at_target = (1.0 - label_smoothing) * kept * problem.target_weight[:, None]
+    at_target = (1.0 - label_smoothing) * grad * problem.target_weight[:, None]
     grad_input = prob * at_target
     if label_smoothing > 0:
-        share = (label_smoothing / problem.num_classes) * kept
+        share = (label_smoothing / problem.num_classes) * grad
         class_total = problem.num_classes if weight is None else xp.sum(problem.weight)
         grad_input = grad_input + prob * (share * class_total) - problem.weighted(share)
     _subtract_at_target(xp, grad_input, problem.index, at_target)
@@ -277,6 +284,15 @@ def _subtract_at_target(xp, grad_input, index, values):
     """``grad_input[i, index_i] -= values_i`` along the class axis (one write per element)."""
     current = xp.take_along_axis(grad_input, index, axis=1)
     xp.put_along_axis(grad_input, index, current - values, axis=1)
+
+
+def _index_problem(where, input, target, *args):
+    """A :class:`_Problem` that accepts class-index targets only (NLL has no soft form)."""
+    problem = _Problem(where, input, target, *args)
+    if problem.soft:
+        msg = f"{where}: target must hold integer class indices, got dtype {target.dtype}"
+        raise TypeError(msg)
+    return problem
 
 
 @kernel
@@ -292,14 +308,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         >>> nll_loss(log_prob, xp.asarray([0, -100]))
         array(0.69314718)
     """
-    problem = _Problem("nll_loss", input, target, weight, ignore_index, reduction)
-    if problem.soft:
-        msg = f"nll_loss: target must hold integer class indices, got dtype {target.dtype}"
-        raise TypeError(msg)
-    xp = problem.xp
-    picked = xp.take_along_axis(problem.x, problem.index, axis=1)[:, 0]  # (N, *)
-    loss = -xp.where(problem.valid, problem.target_weight * picked, 0.0)
-    return problem.reduce(loss, reduction)
+    problem = _index_problem("nll_loss", input, target, weight, ignore_index, reduction)
+    return problem.reduce(problem.picked_loss(problem.x), reduction)
 
 
 @kernel
@@ -308,15 +318,11 @@ def nll_loss_backward(
     grad_output, input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
 ):
     """Gradient of :func:`nll_loss`: ``-w[t_i] * grad_i`` at ``(i, t_i)``, 0 elsewhere."""
-    problem = _Problem(
+    problem = _index_problem(
         "nll_loss_backward", input, target, weight, ignore_index, reduction, grad_output
     )
-    if problem.soft:
-        msg = f"nll_loss_backward: target must hold integer class indices, got dtype {target.dtype}"
-        raise TypeError(msg)
     xp = problem.xp
-    grad = problem.element_grad(grad_output, reduction)[:, None]  # (N, 1, *)
-    kept = xp.where(problem.valid[:, None], grad, 0.0) * problem.target_weight[:, None]
+    grad = problem.element_grad(grad_output, reduction) * problem.target_weight[:, None]
     grad_input = xp.zeros_like(problem.x)
-    _subtract_at_target(xp, grad_input, problem.index, kept)
+    _subtract_at_target(xp, grad_input, problem.index, grad)
     return problem.finish(grad_input)
