@@ -11,13 +11,14 @@ name               what it is
 ``ndarray``        the array type this backend owns (used to dispatch on inputs)
 ``as_strided``     ``as_strided(x, shape, strides)``: a read-only strided view of ``x``
 ``scatter_add``    ``scatter_add(target, indices, values)``: unbuffered ``target[indices] +=
-                   values``. GPU: atomic, so float results are not bit-reproducible; kernels
-                   use slice-adds instead and keep this for integer counts.
+                   values``. GPU: atomic, so float results are not bit-reproducible (kernels
+                   use slice-adds instead); CuPy's atomics take int32, not int64, counts.
 ``asarray``        ``asarray(obj, dtype=None)``: host data (NumPy, lists) onto the device
 ``to_host``        ``to_host(x)``: a NumPy array copy of a backend array (an explicit sync)
 ``synchronize``    ``synchronize()``: wait for queued device work (timers must call it)
 ``default_rng``    ``default_rng(seed)``: a generator whose ``random``, ``standard_normal``,
-                   ``permutation`` return backend arrays
+                   ``uniform``, ``integers`` return backend arrays (CuPy's generator has no
+                   ``permutation``: use ``xp.argsort(rng.random(n))``)
 ``device_name``    ``device_name()``: a human-readable device, e.g. ``"cpu"``, ``"NVIDIA H100"``
 ``free_memory``    ``free_memory()``: bytes the backend can still allocate, roughly
 =================  ==========================================================================
