@@ -10,24 +10,8 @@ Example:
 
 from __future__ import annotations
 
-from .datasets import (
-    Dataset,
-    Subset,
-    TensorDataset,
-    fetch_batch,
-    load_digits,
-    load_mnist,
-    random_split,
-)
+from .datasets import *  # noqa: F403
+from .datasets import __all__ as _datasets_all
 from .loader import DataLoader
 
-__all__ = [
-    "DataLoader",
-    "Dataset",
-    "Subset",
-    "TensorDataset",
-    "fetch_batch",
-    "load_digits",
-    "load_mnist",
-    "random_split",
-]
+__all__ = ["DataLoader", *_datasets_all]
