@@ -8,7 +8,7 @@ Axis letters: ``N`` batch, ``C`` classes, ``*`` the extra dimensions ``d1, ...``
 from __future__ import annotations
 
 from ..backends import backend_of
-from ._utils import array_backend, check_probability, compute_dtype, kernel
+from ._utils import array_backend, check_probability, check_same_shape, compute_dtype, kernel
 from .softmax import _ieee, _log_softmax
 
 __all__ = [
@@ -115,12 +115,7 @@ def _check_target(where, input, target, soft):
         if target.dtype != input.dtype:
             msg = f"{where}: probability target must have dtype {input.dtype}, got {target.dtype}"
             raise TypeError(msg)
-        if target.shape != input.shape:
-            msg = (
-                f"{where}: probability target must have the shape of input {input.shape}, "
-                f"got {target.shape}"
-            )
-            raise ValueError(msg)
+        check_same_shape(where, "probability target", target, "input", input)
         return
     if target.dtype.kind not in "iu":
         msg = (
