@@ -6,7 +6,7 @@ The same code runs on NumPy (CPU) and CuPy (CUDA GPU); pick one with ``XPNET_BAC
 
 from __future__ import annotations
 
-from . import autograd, functional, nn
+from . import autograd, data, functional, nn, optim
 from ._random import manual_seed
 from .autograd import Tensor, no_grad
 from .backends import (
@@ -49,12 +49,14 @@ __all__ = [
     "autograd",
     "available_backends",
     "backend_of",
+    "data",
     "functional",
     "get_backend",
     "manual_seed",
     "memory_budget",
     "nn",
     "no_grad",
+    "optim",
     "set_backend",
     "set_memory_budget",
     "to_backend",
