@@ -235,6 +235,16 @@ def _check_approximate(where, approximate):
         raise ValueError(msg)
 
 
+def _gelu_tanh_argument(x):
+    """``sqrt(2 / pi) * (x + 0.044715 * x^3)``: where the tanh form of gelu evaluates tanh."""
+    return _SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)
+
+
+def _normal_cdf(xp, x):
+    """``Phi(x) = (1 + erf(x / sqrt(2))) / 2``, the standard normal CDF."""
+    return 0.5 * (1.0 + _erf(xp, x * (1.0 / math.sqrt(2.0))))
+
+
 @kernel
 def gelu(input, approximate: str = "none"):
     """Gaussian error linear unit: ``x * Phi(x)``, ``Phi`` the standard normal CDF.
@@ -254,9 +264,9 @@ def gelu(input, approximate: str = "none"):
     _check_approximate("gelu", approximate)
     xp, x = _prepare("gelu", input)
     if approximate == "tanh":
-        cdf = 0.5 * (1.0 + xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)))
+        cdf = 0.5 * (1.0 + xp.tanh(_gelu_tanh_argument(x)))
     else:
-        cdf = 0.5 * (1.0 + _erf(xp, x * (1.0 / math.sqrt(2.0))))
+        cdf = _normal_cdf(xp, x)
     return _finish(xp, input, x * cdf)
 
 
@@ -266,13 +276,11 @@ def gelu_backward(grad_output, input, approximate: str = "none"):
     _check_approximate("gelu_backward", approximate)
     xp, x = _prepare("gelu_backward", input, grad_output)
     if approximate == "tanh":
-        inner = _SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)
-        t = xp.tanh(inner)
-        d_inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_KAPPA * x * x)
-        slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner
+        t = xp.tanh(_gelu_tanh_argument(x))
+        d_argument = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_KAPPA * x * x)
+        slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_argument
     else:
-        cdf = 0.5 * (1.0 + _erf(xp, x * (1.0 / math.sqrt(2.0))))
-        slope = cdf + x * xp.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
+        slope = _normal_cdf(xp, x) + x * xp.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
     return _finish(xp, grad_output, grad_output * slope)
 
 
