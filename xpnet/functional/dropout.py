@@ -37,9 +37,10 @@ def default_generator(backend):
     return _generators[backend.name]
 
 
-def _scale(p):
-    # p = 1 drops everything: scale 0 instead of 1 / 0
-    return 0.0 if p == 1 else 1.0 / (1.0 - p)
+def _masked(array, mask, p):
+    """``array * mask / (1 - p)`` in the dtype of ``array``: what dropout and its backward do."""
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)  # p = 1 drops everything: 0 instead of 1 / 0
+    return array * (mask * scale).astype(array.dtype)
 
 
 @kernel
@@ -79,7 +80,7 @@ def dropout(
     if not training or p == 0:
         return (input, None) if return_mask else input
     mask = default_generator(backend).random(input.shape) >= p  # True: kept
-    output = input * (mask * _scale(p)).astype(input.dtype)
+    output = _masked(input, mask, p)
     if inplace:
         input[...] = output
         output = input
@@ -111,4 +112,4 @@ def dropout_backward(
         raise ValueError(msg)
     backend_of(input, mask, names=("input", "mask"), where="dropout_backward")
     check_same_shape("dropout_backward", "mask", mask, "input", input)
-    return grad_output * (mask * _scale(p)).astype(grad_output.dtype)
+    return _masked(grad_output, mask, p)
