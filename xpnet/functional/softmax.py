@@ -11,7 +11,8 @@ import functools
 
 import numpy
 
-from ._utils import array_backend, check_same_shape, compute_dtype, kernel
+from ._utils import kernel
+from .activation import _prepare as _prepare_elementwise
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
 
@@ -40,16 +41,12 @@ def _log_softmax(xp, x, dim):
 
 def _prepare(where, input, dim, grad_output=None):
     """``(xp, x, grad)``: input and grad_output in the compute dtype, after the checks."""
-    backend = array_backend(where, input=input, grad_output=grad_output)
-    if grad_output is not None:
-        check_same_shape(where, "grad_output", grad_output, "input", input)
+    xp, x = _prepare_elementwise(where, input, grad_output)
     if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
         msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
         raise ValueError(msg)
-    xp = backend.xp
-    dtype = compute_dtype(xp, input.dtype)
-    grad = None if grad_output is None else grad_output.astype(dtype, copy=False)
-    return xp, input.astype(dtype, copy=False), grad
+    grad = None if grad_output is None else grad_output.astype(x.dtype, copy=False)
+    return xp, x, grad
 
 
 @kernel
