@@ -68,6 +68,15 @@ def _running_argmax(xp, candidates, first_label):
     return best, label
 
 
+def _keep(xp, mask, values):
+    """``where(mask, values, 0)``, exact for NaN and inf too, as a bitwise AND.
+
+    NumPy's ``where`` is ~9x slower on the random masks of max-pool gradients.
+    """
+    bits = xp.dtype(f"int{8 * values.dtype.itemsize}")
+    return (values.view(bits) & -mask.view(xp.int8)).view(values.dtype)
+
+
 def _window_starts(xp, geometry, axis):
     """First input row (axis 0) or column (axis 1) of each window; offsets in the padding."""
     stride, dilation = geometry.stride[axis], geometry.dilation[axis]
@@ -199,8 +208,7 @@ def max_pool2d_backward(
         base, shifts = _flat_offsets(xp, geometry, W)
         indices = indices[None] if unbatched else indices
         hits = (indices == base + shift for shift in shifts)
-    zero = xp.zeros((), dtype=grad.dtype)
-    contributions = (xp.where(hit, grad, zero) for hit in hits)
+    contributions = (_keep(xp, hit, grad) for hit in hits)
     dtype = compute_dtype(xp, input.dtype)
     grad_input = _add_offsets(xp, geometry, (H, W), x.shape[:2], contributions, dtype)
     grad_input = grad_input.astype(input.dtype)
@@ -481,11 +489,10 @@ def adaptive_max_pool2d_backward(
     grad = (grad_output[None] if unbatched else grad_output).astype(dtype)
     _, offsets = _adaptive_offsets(xp, (H, W), output)
     grad_input = xp.zeros(x.shape, dtype=dtype)
-    zero = xp.zeros((), dtype=dtype)
     for rows, columns, valid in offsets:
         hit = valid & (indices == rows[:, None] * W + columns[None, :])
         to_rows = (xp.arange(H)[:, None] == rows[None, :]).astype(dtype)  # (H, H_out)
         to_columns = (columns[:, None] == xp.arange(W)[None, :]).astype(dtype)  # (W_out, W)
-        grad_input += xp.matmul(xp.matmul(to_rows, xp.where(hit, grad, zero)), to_columns)
+        grad_input += xp.matmul(xp.matmul(to_rows, _keep(xp, hit, grad)), to_columns)
     grad_input = grad_input.astype(input.dtype)
     return grad_input[0] if unbatched else grad_input
