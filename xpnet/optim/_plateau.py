@@ -1,0 +1,96 @@
+"""Reduce the learning rate when a monitored metric stops improving."""
+
+from __future__ import annotations
+
+import math
+
+from ._scheduler import LRScheduler, check_optimizer, per_group
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the rate by ``factor`` when a metric has stopped improving.
+
+    Args:
+        optimizer: the optimizer.
+        mode: ``"min"`` (the metric should fall) or ``"max"``. Default: ``"min"``.
+        factor: multiplier of the rate, below 1. Default: ``0.1``.
+        patience: epochs without improvement to accept before reducing. Default: ``10``.
+        threshold: smallest change that counts as an improvement. Default: ``1e-4``.
+        threshold_mode: ``"rel"`` (relative to the best) or ``"abs"``. Default: ``"rel"``.
+        cooldown: epochs to wait after a reduction before counting again. Default: ``0``.
+        min_lr: lower bound on the rate, or one per group. Default: ``0``.
+        eps: a reduction smaller than this is skipped. Default: ``1e-8``.
+
+    Raises:
+        ValueError: for ``factor >= 1``, an unknown ``mode`` or ``threshold_mode``, or a
+            ``min_lr`` list of the wrong length.
+
+    Example:
+        >>> from xpnet.nn import Parameter
+        >>> from xpnet.optim import SGD
+        >>> opt = SGD([Parameter(xp.zeros(1))], lr=1.0)
+        >>> scheduler = ReduceLROnPlateau(opt, factor=0.5, patience=1)
+        >>> for loss in [3.0, 2.0, 2.0, 2.0, 2.0]:
+        ...     scheduler.step(loss)
+        >>> scheduler.get_last_lr()
+        [0.5]
+    """
+
+    def __init__(
+        self,
+        optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr=0.0,
+        eps: float = 1e-8,
+    ):
+        check_optimizer("ReduceLROnPlateau", optimizer)
+        if factor >= 1.0:
+            msg = f"ReduceLROnPlateau: factor must be below 1, got {factor}"
+            raise ValueError(msg)
+        if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
+            msg = (
+                "ReduceLROnPlateau: mode must be 'min' or 'max' and threshold_mode 'rel' or "
+                f"'abs', got mode={mode!r}, threshold_mode={threshold_mode!r}"
+            )
+            raise ValueError(msg)
+        self.optimizer = optimizer
+        self.min_lrs = per_group("ReduceLROnPlateau", "min_lr", optimizer, min_lr)
+        self.mode, self.factor, self.patience, self.cooldown = mode, factor, patience, cooldown
+        self.threshold, self.threshold_mode, self.eps = threshold, threshold_mode, eps
+        self.last_epoch = 0
+        self._last_lr = self._lrs()
+        self.best = math.inf if mode == "min" else -math.inf
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+
+    def _is_better(self, value: float) -> bool:
+        sign = 1.0 if self.mode == "min" else -1.0
+        if self.threshold_mode == "rel":
+            return sign * value < sign * self.best * (1.0 - sign * self.threshold)
+        return sign * value < sign * self.best - self.threshold
+
+    def step(self, metrics) -> None:
+        """Record this epoch's ``metrics`` (a number) and reduce the rates if it stalled."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self._is_better(current):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs in cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
+                new_lr = max(group["lr"] * self.factor, min_lr)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = self._lrs()

@@ -1,0 +1,100 @@
+"""The scheduler base class and the argument checks that every scheduler shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .optimizer import Optimizer
+
+
+def check_optimizer(where: str, optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        msg = f"{where}: optimizer must be an xpnet.optim.Optimizer, got {type(optimizer).__name__}"
+        raise TypeError(msg)
+
+
+def per_group(where: str, name: str, optimizer: Optimizer, value) -> list:
+    """``value`` repeated for each parameter group, or checked to have one entry per group."""
+    count = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != count:
+            msg = f"{where}: {name} must have one value per parameter group ({count}), got {value}"
+            raise ValueError(msg)
+        return list(value)
+    return [value] * count
+
+
+def check_positive_int(where: str, name: str, value) -> None:
+    if not isinstance(value, int) or value <= 0:
+        msg = f"{where}: {name} must be a positive integer, got {value!r}"
+        raise ValueError(msg)
+
+
+class LRScheduler:
+    """Base class: sets each group's ``lr`` from :meth:`get_lr` at every :meth:`step`.
+
+    Args:
+        optimizer: the :class:`~xpnet.optim.Optimizer` whose rates are scheduled.
+        last_epoch: index of the last epoch; ``-1`` (default) starts a new schedule and
+            records each group's rate as ``initial_lr``.
+
+    Raises:
+        TypeError: if ``optimizer`` is not an optimizer.
+        KeyError: if resuming (``last_epoch >= 0``) and a group has no ``initial_lr``.
+    """
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        where = type(self).__name__
+        check_optimizer(where, optimizer)
+        self.optimizer = optimizer
+        for index, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                msg = f"{where}: param_groups[{index}] has no 'initial_lr' to resume from"
+                raise KeyError(msg)
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        self._step_count = 0
+        self._is_initial = True
+        self.step()
+        self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        """The rates for epoch ``last_epoch`` (PyTorch's recursive form)."""
+        raise NotImplementedError
+
+    def get_last_lr(self) -> list[float]:
+        """The rates of every parameter group set by the last :meth:`step`."""
+        return self._last_lr
+
+    def step(self) -> None:
+        """Advance one epoch and set every group's ``lr``."""
+        self._step_count += 1
+        self.last_epoch += 1
+        self._set_lrs(self.get_lr())
+
+    def _restart_at(self, epoch: int) -> None:
+        """Jump to ``epoch`` with the closed form (used by :class:`SequentialLR`)."""
+        self.last_epoch = epoch
+        closed_form = getattr(self, "_closed_form_lr", self.get_lr)
+        self._set_lrs(closed_form())
+
+    def _set_lrs(self, rates: list[float]) -> None:
+        for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _lrs(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every attribute except the optimizer, as in PyTorch."""
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore attributes saved by :meth:`state_dict`."""
+        self.__dict__.update(state_dict)
