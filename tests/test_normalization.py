@@ -14,6 +14,12 @@ from _oracle import assert_close, check_against_torch, check_finite_differences,
 import xpnet.functional as F
 
 BN_SHAPES = [(4, 3), (3, 2, 5), (2, 3, 4, 3)]  # (N, C), (N, C, L), (N, C, H, W)
+# batch_norm from batch statistics alone (no running ones): ours, our backward, torch's
+BATCH_STATS_ONLY = (
+    lambda x: F.batch_norm(x, None, None, training=True),
+    lambda g, x: F.batch_norm_backward(g, x, None, None, training=True)[0],
+    lambda x: TF.batch_norm(x, None, None, training=True),
+)
 
 
 def _running(C, seed=4):
@@ -98,13 +104,7 @@ def test_batch_norm_backward_leaves_running_stats_alone(backend):
 def test_batch_norm_without_running_stats(backend):
     _check_batch_norm(backend, random_input((4, 3, 2), seed=8), True)
     x = random_input((4, 3, 2), seed=8)
-    check_against_torch(
-        lambda x: F.batch_norm(x, None, None, training=True),
-        lambda g, x: F.batch_norm_backward(g, x, None, None, training=True)[0],
-        lambda x: TF.batch_norm(x, None, None, training=True),
-        [x],
-        backend,
-    )
+    check_against_torch(*BATCH_STATS_ONLY, [x], backend)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
@@ -113,14 +113,7 @@ def test_batch_norm_huge_mean_tiny_std_is_stable(backend, dtype):
     rng = np.random.default_rng(0)
     mean, std = (1e4, 1e-3) if dtype == np.float32 else (1e3, 1.0)  # float16 ulp(1e3) is 0.5
     x = (mean + std * rng.standard_normal((16, 3, 6, 6))).astype(dtype)
-    output, (grad, *_) = check_against_torch(
-        lambda x: F.batch_norm(x, None, None, training=True),
-        lambda g, x: F.batch_norm_backward(g, x, None, None, training=True)[0],
-        lambda x: TF.batch_norm(x, None, None, training=True),
-        [x],
-        backend,
-        dtype=dtype,
-    )
+    output, (grad, *_) = check_against_torch(*BATCH_STATS_ONLY, [x], backend, dtype=dtype)
     reference = TF.batch_norm(torch.tensor(x, dtype=torch.float64), None, None, training=True)
     assert np.abs(output - reference.numpy()).max() < 1e-3
 
