@@ -98,11 +98,6 @@ def normalize_backward(
     return grad_x, sum_grad, sum_grad_hat
 
 
-def as_stats(xp, array, shape):
-    """A (C,) parameter or running statistic reshaped to broadcast, in float64."""
-    return array.astype(xp.float64).reshape(*shape)
-
-
 def affine_norm(xp, x, axes, eps, weight, bias, grad=None, param_axes=()):
     """Layer and group norm on the view ``x``: the forward, or with ``grad`` the gradients.
 

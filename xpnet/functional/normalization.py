@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from ._statistics import affine_norm, as_stats, centre, moments, normalize, normalize_backward
+from ._statistics import affine_norm, centre, moments, normalize, normalize_backward
 from ._utils import array_backend, check_ndim, check_same_shape, compute_dtype, kernel
 
 __all__ = [
@@ -35,6 +35,12 @@ def _check_shapes(where, shape, **arrays):
         if array is not None and array.shape != shape:
             msg = f"{where}: {name} must have shape {shape}, got {array.shape}"
             raise ValueError(msg)
+
+
+def _reshaped(dtype, shape, *arrays):
+    """Each (C,)-like parameter or statistic cast to ``dtype`` and reshaped to broadcast over
+    the view (``None`` stays ``None``)."""
+    return tuple(None if array is None else array.astype(dtype).reshape(*shape) for array in arrays)
 
 
 class _BatchNorm:
@@ -82,8 +88,8 @@ class _BatchNorm:
         self.stats_shape = (1, C, 1)
         dtype = compute_dtype(xp, input.dtype)
         self.x = input.astype(dtype, copy=False).reshape(N, C, self.count // max(N, 1))
-        self.bias = None if bias is None else bias.astype(dtype).reshape(*self.stats_shape)
-        self.scale = None if weight is None else as_stats(xp, weight, self.stats_shape)
+        (self.bias,) = _reshaped(dtype, self.stats_shape, bias)
+        (self.scale,) = _reshaped(xp.float64, self.stats_shape, weight)
 
     def statistics(
         self, training, running_mean, running_var, eps, save_mean=None, save_invstd=None
@@ -96,12 +102,11 @@ class _BatchNorm:
             centred, delta, mean, var = moments(xp, self.x, (0, 2))
             return centred, delta, 1.0 / xp.sqrt(var + eps), mean, var
         if not training:
-            mean = as_stats(xp, running_mean, self.stats_shape)
-            var = as_stats(xp, running_var, self.stats_shape)
+            mean, var = _reshaped(xp.float64, self.stats_shape, running_mean, running_var)
             inv_std = 1.0 / xp.sqrt(var + eps)
         elif saved:
-            mean, var = as_stats(xp, save_mean, self.stats_shape), None
-            inv_std = as_stats(xp, save_invstd, self.stats_shape)
+            mean, inv_std = _reshaped(xp.float64, self.stats_shape, save_mean, save_invstd)
+            var = None
         else:  # an empty batch: no statistics, nothing to normalise
             mean = var = inv_std = xp.zeros(self.stats_shape, dtype=xp.float64)
         centred, delta = centre(self.x, mean)
@@ -248,7 +253,7 @@ def _layer_norm_view(where, input, normalized_shape, weight, bias, grad_output):
     dtype = compute_dtype(xp, input.dtype)
     K = math.prod(shape)
     x = input.astype(dtype, copy=False).reshape(math.prod(input.shape) // K, K)  # (M, K)
-    weight, bias = (None if a is None else a.astype(dtype).reshape(1, K) for a in (weight, bias))
+    weight, bias = _reshaped(dtype, (1, K), weight, bias)
     return xp, x, weight, bias, shape
 
 
@@ -318,9 +323,7 @@ def _group_norm_view(where, input, num_groups, weight, bias, grad_output):
     dtype = compute_dtype(xp, input.dtype)
     G = int(num_groups)
     x = input.astype(dtype, copy=False).reshape(N, G, C // G, math.prod(input.shape[2:]))
-    weight, bias = (
-        None if a is None else a.astype(dtype).reshape(1, G, C // G, 1) for a in (weight, bias)
-    )
+    weight, bias = _reshaped(dtype, (1, G, C // G, 1), weight, bias)
     return xp, x, weight, bias
 
 
