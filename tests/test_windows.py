@@ -1,0 +1,61 @@
+"""The shared window helper: output sizes as PyTorch computes them, and the reused workspace."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import xpnet
+from xpnet.functional._windows import batch_chunks, window_geometry, workspace
+
+
+def test_window_geometry_output_size_matches_torch():
+    """Every size, kernel, stride, padding, dilation and ceil_mode, including the ceil_mode
+    rule that drops a last window starting in the right padding."""
+    for size, kernel, stride, padding, dilation, ceil_mode in itertools.product(
+        range(1, 9), range(1, 5), range(1, 4), range(3), range(1, 3), [False, True]
+    ):
+        if padding > kernel // 2 or dilation * (kernel - 1) + 1 > size + 2 * padding:
+            continue
+        geometry = window_geometry(
+            "test",
+            (size, 1),
+            (kernel, 1),
+            (stride, 1),
+            (dilation, 1),
+            (padding, 0),
+            ceil_mode=ceil_mode,
+        )
+        expected = TF.max_pool2d(
+            torch.zeros(1, 1, size, 1),
+            (kernel, 1),
+            (stride, 1),
+            (padding, 0),
+            (dilation, 1),
+            ceil_mode,
+        ).shape[2]
+        assert geometry.output[0] == expected, (size, kernel, stride, padding, dilation, ceil_mode)
+
+
+def test_workspace_is_reused_and_grows(backend):
+    first = workspace(backend, "test", (4, 5), np.float32)
+    first[...] = 7.0
+    again = workspace(backend, "test", (2, 3), np.float32)  # the same memory, reshaped
+    assert again.shape == (2, 3) and (backend.to_host(again) == 7.0).all()
+    bigger = workspace(backend, "test", (10, 10), np.float32)
+    assert bigger.shape == (10, 10) and bigger.dtype == np.float32
+
+
+def test_batch_chunks_split_by_budget(backend):
+    xpnet.set_memory_budget(100)
+    try:
+        assert batch_chunks(backend, "test", 7, 30) == [slice(0, 3), slice(3, 6), slice(6, 7)]
+        assert batch_chunks(backend, "test", 0, 30) == []
+        with pytest.raises(MemoryError, match=r"test: one sample needs 101 bytes .* 100 bytes"):
+            batch_chunks(backend, "test", 7, 101)
+    finally:
+        xpnet.set_memory_budget(None)
