@@ -211,7 +211,7 @@ def max_pool2d_backward(
     contributions = (_keep(xp, hit, grad) for hit in hits)
     dtype = compute_dtype(xp, input.dtype)
     grad_input = _add_offsets(xp, geometry, (H, W), x.shape[:2], contributions, dtype)
-    grad_input = grad_input.astype(input.dtype)
+    grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
 
 
@@ -336,11 +336,11 @@ def avg_pool2d_backward(
         divisor_override,
     )
     xp = backend.xp
-    grad = (grad_output[None] if unbatched else grad_output).astype(dtype) / divisor
+    grad = (grad_output[None] if unbatched else grad_output).astype(dtype, copy=False) / divisor
     offsets = kernel_offsets(geometry)
     grad_input = _add_offsets(
         xp, geometry, x.shape[2:], x.shape[:2], [grad] * len(offsets), dtype
-    ).astype(input.dtype)
+    ).astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
 
 
@@ -395,7 +395,9 @@ def adaptive_avg_pool2d(input, output_size):
     xp, (H, W) = backend.xp, x.shape[2:]
     dtype = compute_dtype(xp, input.dtype)
     rows, columns = _averaging_matrix(xp, H, H_out, dtype), _averaging_matrix(xp, W, W_out, dtype)
-    output = xp.matmul(xp.matmul(rows, x.astype(dtype)), columns.T).astype(input.dtype)
+    output = xp.matmul(xp.matmul(rows, x.astype(dtype, copy=False)), columns.T).astype(
+        input.dtype, copy=False
+    )
     return output[0] if unbatched else output
 
 
@@ -413,8 +415,8 @@ def adaptive_avg_pool2d_backward(grad_output, input, output_size):
     xp, (H, W) = backend.xp, x.shape[2:]
     dtype = compute_dtype(xp, input.dtype)
     rows, columns = _averaging_matrix(xp, H, H_out, dtype), _averaging_matrix(xp, W, W_out, dtype)
-    grad = (grad_output[None] if unbatched else grad_output).astype(dtype)
-    grad_input = xp.matmul(xp.matmul(rows.T, grad), columns).astype(input.dtype)
+    grad = (grad_output[None] if unbatched else grad_output).astype(dtype, copy=False)
+    grad_input = xp.matmul(xp.matmul(rows.T, grad), columns).astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
 
 
@@ -486,7 +488,7 @@ def adaptive_max_pool2d_backward(
         _, indices = adaptive_max_pool2d(x, output, return_indices=True)
     elif unbatched:
         indices = indices[None]
-    grad = (grad_output[None] if unbatched else grad_output).astype(dtype)
+    grad = (grad_output[None] if unbatched else grad_output).astype(dtype, copy=False)
     _, offsets = _adaptive_offsets(xp, (H, W), output)
     grad_input = xp.zeros(x.shape, dtype=dtype)
     for rows, columns, valid in offsets:
@@ -494,5 +496,5 @@ def adaptive_max_pool2d_backward(
         to_rows = (xp.arange(H)[:, None] == rows[None, :]).astype(dtype)  # (H, H_out)
         to_columns = (columns[:, None] == xp.arange(W)[None, :]).astype(dtype)  # (W_out, W)
         grad_input += xp.matmul(xp.matmul(to_rows, _keep(xp, hit, grad)), to_columns)
-    grad_input = grad_input.astype(input.dtype)
+    grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
