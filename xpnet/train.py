@@ -318,7 +318,10 @@ def save_checkpoint(path: str, state: dict) -> None:
     arrays["skeleton"] = numpy.frombuffer(skeleton, dtype=numpy.uint8)
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.")
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is not
         with os.fdopen(handle, "wb") as file:
             numpy.savez(file, **arrays)
             file.flush()
