@@ -95,6 +95,12 @@ def check_against_torch(forward, backward, torch_forward, inputs, backend, dtype
         expected, differentiable, torch.tensor(grad_output.astype(np.float64)),
         allow_unused=True,
     )
+    # realign torch's gradients with the inputs: a None input has a None gradient
+    remaining = iter(expected_grads)
+    expected_grads = [None if t is None else next(remaining) for t in tensors]
+    if len(grads) == len(differentiable) < len(tensors):
+        remaining = iter(grads)
+        grads = tuple(None if t is None else next(remaining) for t in tensors)
     host_grads = []
     for index, (grad, expected_grad) in enumerate(zip(grads, expected_grads, strict=True)):
         if grad is None:
