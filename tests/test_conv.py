@@ -252,3 +252,11 @@ def test_conv2d_rejects_bad_dtypes_and_backends(backend):
         F.conv2d(x, other.asarray(np.zeros((2, 3, 3, 3))))
     with pytest.raises(TypeError, match=r"input must be an array, got list"):
         F.conv2d([[[0.0]]], w)
+
+
+def test_conv2d_bad_shape_is_both_value_and_runtime_error(xp):
+    # PyTorch raises RuntimeError for shape mistakes; Python code expects ValueError
+    x, w = xp.zeros((1, 3, 5, 5)), xp.zeros((2, 4, 3, 3))
+    for expected in (ValueError, RuntimeError):
+        with pytest.raises(expected, match="channels"):
+            F.conv2d(x, w)

@@ -7,6 +7,7 @@ returns the gradients of the forward's array inputs, in order (``None`` for an i
 
 from __future__ import annotations
 
+from ._utils import ArgumentError
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
 from .conv import *  # noqa: F403
@@ -25,6 +26,7 @@ from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax_all
 
 __all__ = [
+    "ArgumentError",
     *_activation_all,
     *_conv_all,
     *_dropout_all,

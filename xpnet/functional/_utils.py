@@ -11,6 +11,14 @@ import numbers
 from ..backends import backend_of, host_sync_forbidden
 
 
+class ArgumentError(ValueError, RuntimeError):
+    """A bad shape or value given to a kernel.
+
+    Both a ``ValueError`` (the Python convention) and a ``RuntimeError`` (what PyTorch raises for
+    the same mistakes), so code written for either catches it.
+    """
+
+
 def kernel(function):
     """Mark a public kernel: inside it, implicit device-to-host syncs are errors on strict."""
 
@@ -40,8 +48,7 @@ def array_backend(where: str, **arrays):
             first = (name, array.dtype)
         elif array.dtype != first[1]:
             msg = (
-                f"{where}: {name} must have the dtype of {first[0]} ({first[1]}), "
-                f"got {array.dtype}"
+                f"{where}: {name} must have the dtype of {first[0]} ({first[1]}), got {array.dtype}"
             )
             raise TypeError(msg)
     return backend
@@ -57,7 +64,7 @@ def check_ndim(where: str, name: str, array, allowed: tuple[int, ...], layout: s
     if array.ndim not in allowed:
         expected = " or ".join(str(n) for n in allowed)
         msg = f"{where}: {name} must have {expected} dimensions {layout}, got shape {array.shape}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
 
 
 def to_tuple(where: str, name: str, value, n: int = 2, minimum: int | None = 1) -> tuple:
@@ -78,7 +85,7 @@ def to_tuple(where: str, name: str, value, n: int = 2, minimum: int | None = 1) 
     items = tuple(int(v) for v in items)
     if minimum is not None and any(v < minimum for v in items):
         msg = f"{where}: {name} must be at least {minimum}, got {value!r}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     return items
 
 
@@ -89,11 +96,11 @@ def check_same_shape(where: str, name: str, array, reference_name: str, referenc
             f"{where}: {name} must have the shape of {reference_name} {reference.shape}, "
             f"got {array.shape}"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
 
 
 def check_probability(where: str, name: str, value) -> None:
     """Raise ValueError unless ``value`` is a number in [0, 1] (dropout p, label smoothing)."""
     if not 0.0 <= value <= 1.0:
         msg = f"{where}: {name} must be in [0, 1], got {value!r}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)

@@ -16,6 +16,7 @@ import threading
 from typing import NamedTuple
 
 from ..backends import memory_budget
+from ._utils import ArgumentError
 
 
 class Geometry(NamedTuple):
@@ -66,7 +67,7 @@ def window_geometry(
             f"{where}: kernel_size (dilated: {effective}) must not exceed the padded input "
             f"size {padded} (input {tuple(size)}, padding {tuple(pad_before)})"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     output = tuple(
         _output_length(s, e, st, b, a, ceil_mode)
         for s, e, st, b, a in zip(size, effective, stride, pad_before, pad_after, strict=True)
@@ -179,7 +180,7 @@ def check_padding_at_most_half(where: str, padding, kernel) -> None:
             f"{where}: padding must be at most half of kernel_size, got padding={padding}, "
             f"kernel_size={kernel}"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
 
 
 __all__ = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ._utils import array_backend, check_same_shape, compute_dtype, kernel
+from ._utils import ArgumentError, array_backend, check_same_shape, compute_dtype, kernel
 
 __all__ = [
     "elu",
@@ -123,7 +123,7 @@ def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None):
     xp, x = _prepare(where, input, grad_output)
     if max_val < min_val:
         msg = f"{where}: max_val must be at least min_val, got min_val={min_val}, max_val={max_val}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     if grad_output is not None:
         return xp.where((x <= min_val) | (x >= max_val), 0.0, grad_output)
     output = xp.where(x < min_val, min_val, xp.where(x > max_val, max_val, x))
@@ -232,7 +232,7 @@ def elu_backward(grad_output, input, alpha: float = 1.0, inplace: bool = False):
 def _check_approximate(where, approximate):
     if approximate not in _GELU_APPROXIMATIONS:
         msg = f"{where}: approximate must be 'none' or 'tanh', got {approximate!r}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
 
 
 def _gelu_tanh_argument(x):

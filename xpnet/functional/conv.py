@@ -9,7 +9,7 @@ one matmul per group covers the whole batch.
 
 from __future__ import annotations
 
-from ._utils import array_backend, check_ndim, compute_dtype, kernel, to_tuple
+from ._utils import ArgumentError, array_backend, check_ndim, compute_dtype, kernel, to_tuple
 from ._windows import (
     batch_chunks,
     crop2d,
@@ -35,10 +35,10 @@ def _padding_sides(padding, kernel, stride, dilation):
             return (0, 0), (0, 0)
         if padding != "same":
             msg = f"{_WHERE}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
-            raise ValueError(msg)
+            raise ArgumentError(msg)
         if stride != (1, 1):
             msg = f"{_WHERE}: padding='same' needs stride=1, got stride={stride}"
-            raise ValueError(msg)
+            raise ArgumentError(msg)
         # PyTorch puts the odd extra row and column at the bottom and right
         total = tuple(d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
         return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
@@ -59,16 +59,16 @@ def _prepare(input, weight, bias, stride, padding, dilation, groups):
             f"{_WHERE}: groups must be a positive int dividing both the input channels ({C}) "
             f"and the output channels ({C_out}), got groups={groups!r}"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     if weight.shape[1] * groups != C:
         msg = (
             f"{_WHERE}: input has {C} channels but weight expects groups * C/groups = "
             f"{groups} * {weight.shape[1]} = {groups * weight.shape[1]} channels"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     if bias is not None and bias.shape != (C_out,):
         msg = f"{_WHERE}: bias must have shape ({C_out},) (C_out,), got {bias.shape}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     kernel_size = tuple(weight.shape[2:])
     stride = to_tuple(_WHERE, "stride", stride)
     dilation = to_tuple(_WHERE, "dilation", dilation)

@@ -7,7 +7,7 @@ top-level seeding calls it), :func:`default_generator` returns the one for a bac
 from __future__ import annotations
 
 from ..backends import backend_of
-from ._utils import array_backend, check_probability, check_same_shape, kernel
+from ._utils import ArgumentError, array_backend, check_probability, check_same_shape, kernel
 
 __all__ = ["dropout", "dropout_backward"]
 
@@ -109,7 +109,7 @@ def dropout_backward(
             "dropout_backward: mask (from dropout(..., return_mask=True)) is required when "
             f"training with p > 0, got mask=None, p={p}"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     backend_of(input, mask, names=("input", "mask"), where="dropout_backward")
     check_same_shape("dropout_backward", "mask", mask, "input", input)
     return _masked(grad_output, mask, p)

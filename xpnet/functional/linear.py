@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._utils import array_backend, compute_dtype, kernel
+from ._utils import ArgumentError, array_backend, compute_dtype, kernel
 
 __all__ = ["linear", "linear_backward"]
 
@@ -15,21 +15,21 @@ def _prepare(where, input, weight, bias, grad_output=None):
             f"{where}: weight must have 2 dimensions (out_features, in_features), "
             f"got shape {weight.shape}"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         msg = (
             f"{where}: input's last dimension must equal weight's in_features, got input shape "
             f"{input.shape} and weight shape {weight.shape}"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     if bias is not None and bias.shape != weight.shape[:1]:
         msg = f"{where}: bias must have shape {weight.shape[:1]} (out_features,), got {bias.shape}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     if grad_output is not None:
         expected = input.shape[:-1] + weight.shape[:1]
         if grad_output.shape != expected:
             msg = f"{where}: grad_output must have shape {expected}, got {grad_output.shape}"
-            raise ValueError(msg)
+            raise ArgumentError(msg)
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
     return xp, input.astype(dtype, copy=False), weight.astype(dtype, copy=False)

@@ -18,7 +18,14 @@ import math
 import numbers
 
 from ._statistics import affine_norm, centre, moments, normalize, normalize_backward
-from ._utils import array_backend, check_ndim, check_same_shape, compute_dtype, kernel
+from ._utils import (
+    ArgumentError,
+    array_backend,
+    check_ndim,
+    check_same_shape,
+    compute_dtype,
+    kernel,
+)
 
 __all__ = [
     "batch_norm",
@@ -34,7 +41,7 @@ def _check_shapes(where, shape, **arrays):
     for name, array in arrays.items():
         if array is not None and array.shape != shape:
             msg = f"{where}: {name} must have shape {shape}, got {array.shape}"
-            raise ValueError(msg)
+            raise ArgumentError(msg)
 
 
 def _reshaped(dtype, shape, *arrays):
@@ -76,14 +83,14 @@ class _BatchNorm:
                 f"got running_mean={type(running_mean).__name__}, "
                 f"running_var={type(running_var).__name__}"
             )
-            raise ValueError(msg)
+            raise ArgumentError(msg)
         self.count = N * math.prod(input.shape[2:])  # values per channel
         if training and self.count == 1:
             msg = (
                 f"{where}: expected more than 1 value per channel when training, "
                 f"got input size {input.shape}"
             )
-            raise ValueError(msg)
+            raise ArgumentError(msg)
         self.xp = xp = backend.xp
         self.stats_shape = (1, C, 1)
         dtype = compute_dtype(xp, input.dtype)
@@ -245,7 +252,7 @@ def _layer_norm_view(where, input, normalized_shape, weight, bias, grad_output):
     shape = tuple(int(size) for size in normalized_shape)
     if not shape or input.shape[input.ndim - len(shape) :] != shape or len(shape) > input.ndim:
         msg = f"{where}: input shape {input.shape} must end with normalized_shape {shape}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     _check_shapes(where, shape, weight=weight, bias=bias)
     if grad_output is not None:
         check_same_shape(where, "grad_output", grad_output, "input", input)
@@ -315,7 +322,7 @@ def _group_norm_view(where, input, num_groups, weight, bias, grad_output):
     N, C = input.shape[:2]
     if not isinstance(num_groups, numbers.Integral) or num_groups < 1 or C % num_groups:
         msg = f"{where}: num_groups must be a positive divisor of C={C}, got {num_groups!r}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     _check_shapes(where, (C,), weight=weight, bias=bias)
     if grad_output is not None:
         check_same_shape(where, "grad_output", grad_output, "input", input)

@@ -10,7 +10,7 @@ Adaptive average pooling is two matmuls with (H_out, H) and (W_out, W) averaging
 
 from __future__ import annotations
 
-from ._utils import array_backend, check_ndim, compute_dtype, kernel, to_tuple
+from ._utils import ArgumentError, array_backend, check_ndim, compute_dtype, kernel, to_tuple
 from ._windows import (
     check_padding_at_most_half,
     crop2d,
@@ -238,7 +238,7 @@ def _avg_prepare(
         not isinstance(divisor_override, int) or divisor_override == 0
     ):
         msg = f"{where}: divisor_override must be a non-zero int or None, got {divisor_override!r}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     geometry = _pool_geometry(where, x, kernel_size, stride, padding, 1, ceil_mode)
     dtype = compute_dtype(backend.xp, input.dtype)
     divisor = _avg_divisor(
