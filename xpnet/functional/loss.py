@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..backends import backend_of
 from ._utils import array_backend, check_probability, check_same_shape, compute_dtype, kernel
-from .softmax import _ieee, _log_softmax
+from .softmax import _ieee, _log_softmax, _shifted
 
 __all__ = [
     "cross_entropy",
@@ -93,12 +93,18 @@ class _Problem:
             grad = xp.broadcast_to(grad, shape)
         return grad[:, None] if self.soft else xp.where(self.valid[:, None], grad[:, None], 0.0)
 
-    def picked_loss(self, log_prob):
-        """``-w[t_i] * log_prob[i, t_i]`` for each element ``i``, 0 where ``t_i`` is ignored."""
-        xp = self.xp
-        picked = xp.take_along_axis(log_prob, self.index, axis=1)[:, 0]  # (N, *)
+    def pick(self, array):
+        """``array[i, t_i]`` for each element ``i``, shape (N, *)."""
+        return self.xp.take_along_axis(array, self.index, axis=1)[:, 0]
+
+    def picked_loss(self, picked):
+        """``-w[t_i] * picked_i`` for each element ``i``, 0 where ``t_i`` is ignored."""
         # where, not a product: an ignored target may point at a -inf logit (0 * inf is NaN)
-        return -xp.where(self.valid, self.target_weight * picked, 0.0)
+        return -self.xp.where(self.valid, self.target_weight * picked, 0.0)
+
+    def class_total(self):
+        """``sum_c w_c``: the class count without weights."""
+        return self.num_classes if self.weight is None else self.xp.sum(self.weight)
 
     def finish(self, grad):
         """A gradient with the caller's shape and dtype."""
@@ -156,17 +162,31 @@ def _check_range(where, backend, target, valid, num_classes, ignore_index):
         raise IndexError(msg)
 
 
-def _cross_entropy_terms(problem, label_smoothing):
-    """``(log_prob, coefficients)``: log-softmax of x, and for soft targets the (N, C, *)
-    weights ``q * w`` with ``loss_i = -sum_c q_ic * w_c * log_prob_ic``."""
-    xp = problem.xp
-    log_prob = _log_softmax(xp, problem.x, 1)
-    if not problem.soft:
-        return log_prob, None
+def _soft_terms(problem, label_smoothing):
+    """``(log_prob, coefficients)`` for probability targets: log-softmax of x and the
+    (N, C, *) weights ``q' * w`` with ``loss_i = -sum_c q'_ic * w_c * log_prob_ic``."""
     target = problem.target
     if label_smoothing > 0:
         target = target * (1.0 - label_smoothing) + label_smoothing / problem.num_classes
-    return log_prob, problem.weighted(target)
+    return _log_softmax(problem.xp, problem.x, 1), problem.weighted(target)
+
+
+def _index_loss(problem, label_smoothing):
+    """Per-element cross-entropy for class-index targets, from one exp over x and no full
+    log_prob array: ``log_prob_ic = shifted_ic - lse_i`` is only formed where it is summed."""
+    xp = problem.xp
+    shifted = _shifted(xp, problem.x, 1)
+    picked = problem.pick(shifted)
+    if label_smoothing > 0:  # sum_c w_c * shifted_ic, before exp overwrites shifted
+        smooth = xp.sum(problem.weighted(shifted), axis=1)
+    lse = xp.log(xp.sum(xp.exp(shifted, out=shifted), axis=1))  # (N, *)
+    loss = problem.picked_loss(picked - lse)
+    if label_smoothing > 0:  # -sum_c w_c * log_prob_ic = -(sum_c w_c * shifted_ic - lse * W)
+        smooth = lse * problem.class_total() - smooth
+        loss = (1.0 - label_smoothing) * loss + (label_smoothing / problem.num_classes) * xp.where(
+            problem.valid, smooth, 0.0
+        )
+    return loss
 
 
 @kernel
@@ -218,17 +238,10 @@ def cross_entropy(
     """
     check_probability("cross_entropy", "label_smoothing", label_smoothing)
     problem = _Problem("cross_entropy", input, target, weight, ignore_index, reduction)
-    xp = problem.xp
-    log_prob, coefficients = _cross_entropy_terms(problem, label_smoothing)
     if problem.soft:
-        return problem.reduce(-xp.sum(log_prob * coefficients, axis=1), reduction)
-    loss = problem.picked_loss(log_prob)
-    if label_smoothing > 0:
-        smooth = -xp.sum(problem.weighted(log_prob), axis=1)
-        loss = (1.0 - label_smoothing) * loss + (label_smoothing / problem.num_classes) * xp.where(
-            problem.valid, smooth, 0.0
-        )
-    return problem.reduce(loss, reduction)
+        log_prob, coefficients = _soft_terms(problem, label_smoothing)
+        return problem.reduce(-problem.xp.sum(log_prob * coefficients, axis=1), reduction)
+    return problem.reduce(_index_loss(problem, label_smoothing), reduction)
 
 
 @kernel
@@ -257,20 +270,25 @@ def cross_entropy_backward(
         "cross_entropy_backward", input, target, weight, ignore_index, reduction, grad_output
     )
     xp = problem.xp
-    log_prob, coefficients = _cross_entropy_terms(problem, label_smoothing)
     grad = problem.element_grad(grad_output, reduction)  # (N, 1, *)
-    prob = xp.exp(log_prob)
     if problem.soft:
+        log_prob, coefficients = _soft_terms(problem, label_smoothing)
         total = xp.sum(coefficients, axis=1, keepdims=True)
-        grad_input = grad * (total * prob - coefficients)
+        grad_input = grad * (total * xp.exp(log_prob) - coefficients)
         grad_target = -(1.0 - label_smoothing) * grad * problem.weighted(log_prob)
         return problem.finish(grad_input), problem.finish(grad_target)
     at_target = (1.0 - label_smoothing) * grad * problem.target_weight[:, None]
-    grad_input = prob * at_target
+    # p_ic = e_ic / sum_c e_ic: one exp, written over the shifted temporary, and one product
+    # with a per-element scale instead of a full log-softmax then exp
+    shifted = _shifted(xp, problem.x, 1)
+    e = xp.exp(shifted, out=shifted)
+    scale = at_target
     if label_smoothing > 0:
         share = (label_smoothing / problem.num_classes) * grad
-        class_total = problem.num_classes if weight is None else xp.sum(problem.weight)
-        grad_input = grad_input + prob * (share * class_total) - problem.weighted(share)
+        scale = scale + share * problem.class_total()
+    grad_input = xp.multiply(e, scale / xp.sum(e, axis=1, keepdims=True), out=e)
+    if label_smoothing > 0:
+        grad_input -= problem.weighted(share)
     _subtract_at_target(xp, grad_input, problem.index, at_target)
     return problem.finish(grad_input)
 
@@ -304,7 +322,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         array(0.69314718)
     """
     problem = _index_problem("nll_loss", input, target, weight, ignore_index, reduction)
-    return problem.reduce(problem.picked_loss(problem.x), reduction)
+    return problem.reduce(problem.picked_loss(problem.pick(problem.x)), reduction)
 
 
 @kernel

@@ -32,10 +32,15 @@ def _ieee(function):
     return wrapper
 
 
-def _log_softmax(xp, x, dim):
+def _shifted(xp, x, dim):
+    """``x`` minus its max along ``dim``: a new array, which callers may overwrite."""
     # shift by the max so exp cannot overflow; a +inf, NaN or all -inf row becomes NaN, as in
     # PyTorch (an empty array has no max and needs no shift)
-    shifted = x - xp.max(x, axis=dim, keepdims=True) if x.size else x
+    return x - xp.max(x, axis=dim, keepdims=True) if x.size else x.copy()
+
+
+def _log_softmax(xp, x, dim):
+    shifted = _shifted(xp, x, dim)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
 
 
