@@ -8,7 +8,14 @@ Axis letters: ``N`` batch, ``C`` classes, ``*`` the extra dimensions ``d1, ...``
 from __future__ import annotations
 
 from ..backends import backend_of
-from ._utils import array_backend, check_probability, check_same_shape, compute_dtype, kernel
+from ._utils import (
+    ArgumentError,
+    array_backend,
+    check_probability,
+    check_same_shape,
+    compute_dtype,
+    kernel,
+)
 from .softmax import _ieee, _log_softmax, _shifted
 
 __all__ = [
@@ -29,10 +36,10 @@ class _Problem:
         backend_of(input, target, names=("input", "target"), where=where)
         if reduction not in _REDUCTIONS:
             msg = f"{where}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}"
-            raise ValueError(msg)
+            raise ArgumentError(msg)
         if input.ndim == 0:
             msg = f"{where}: input must have shape (C,) or (N, C, *), got shape ()"
-            raise ValueError(msg)
+            raise ArgumentError(msg)
         self.xp = xp = backend.xp
         self.dtype = input.dtype
         self.unbatched = input.ndim == 1
@@ -41,7 +48,7 @@ class _Problem:
         _check_target(where, input, target, self.soft)
         if weight is not None and weight.shape != (num_classes,):
             msg = f"{where}: weight must have shape ({num_classes},), got {weight.shape}"
-            raise ValueError(msg)
+            raise ArgumentError(msg)
         compute = compute_dtype(xp, input.dtype)
         self.x = input.astype(compute, copy=False)
         self.target = target.astype(compute, copy=False) if self.soft else target
@@ -61,7 +68,7 @@ class _Problem:
             expected = loss_shape if reduction == "none" else ()
             if grad_output.shape != expected:
                 msg = f"{where}: grad_output must have shape {expected}, got {grad_output.shape}"
-                raise ValueError(msg)
+                raise ArgumentError(msg)
 
     def denominator(self):
         """What 'mean' divides by: the summed target weights, or the count for soft targets."""
@@ -137,14 +144,14 @@ def _check_target(where, input, target, soft):
             msg = (
                 f"{where}: input batch size {input.shape[0]} must match target batch size {actual}"
             )
-            raise ValueError(msg)
+            raise ArgumentError(msg)
         expected = input.shape[:1] + input.shape[2:]
     if target.shape != expected:
         msg = (
             f"{where}: target must have shape {expected} for input of shape {input.shape}, "
             f"got {target.shape}"
         )
-        raise ValueError(msg)
+        raise ArgumentError(msg)
 
 
 def _check_range(where, backend, target, valid, num_classes, ignore_index):

@@ -11,7 +11,7 @@ import functools
 
 import numpy
 
-from ._utils import kernel
+from ._utils import ArgumentError, kernel
 from .activation import _prepare as _prepare_elementwise
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
@@ -49,7 +49,7 @@ def _prepare(where, input, dim, grad_output=None):
     xp, x = _prepare_elementwise(where, input, grad_output)
     if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
         msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     grad = None if grad_output is None else grad_output.astype(x.dtype, copy=False)
     return xp, x, grad
 
