@@ -52,8 +52,9 @@ def assert_close(actual, expected, dtype, what="output"):
         )
 
 
-def check_against_torch(forward, backward, torch_forward, inputs, backend, dtype=np.float64,
-                        seed=1, grad_output=None):
+def check_against_torch(
+    forward, backward, torch_forward, inputs, backend, dtype=np.float64, seed=1, grad_output=None
+):
     """Run xpnet and PyTorch on the same inputs; compare the output and every gradient.
 
     Args:
@@ -92,7 +93,9 @@ def check_against_torch(forward, backward, torch_forward, inputs, backend, dtype
     grads = grads if isinstance(grads, tuple) else (grads,)
     differentiable = [t for t in tensors if t is not None]
     expected_grads = torch.autograd.grad(
-        expected, differentiable, torch.tensor(grad_output.astype(np.float64)),
+        expected,
+        differentiable,
+        torch.tensor(grad_output.astype(np.float64)),
         allow_unused=True,
     )
     # realign torch's gradients with the inputs: a None input has a None gradient
@@ -116,8 +119,9 @@ def check_against_torch(forward, backward, torch_forward, inputs, backend, dtype
     return backend.to_host(output), tuple(host_grads)
 
 
-def check_finite_differences(forward, backward, inputs, backend, eps=1e-6, rtol=1e-5, seed=2,
-                             wrt=None):
+def check_finite_differences(
+    forward, backward, inputs, backend, eps=1e-6, rtol=1e-5, seed=2, wrt=None
+):
     """Central differences of ``sum(forward(*inputs) * grad_output)`` against ``backward``.
 
     float64 only. ``wrt`` lists the input positions to check (default: every non-None one).
@@ -126,13 +130,15 @@ def check_finite_differences(forward, backward, inputs, backend, eps=1e-6, rtol=
     inputs = [None if x is None else np.asarray(x, dtype=np.float64) for x in inputs]
 
     def run(arrays):
-        return backend.to_host(forward(*[None if a is None else backend.asarray(a)
-                                         for a in arrays]))
+        return backend.to_host(
+            forward(*[None if a is None else backend.asarray(a) for a in arrays])
+        )
 
     output = run(inputs)
     grad_output = random_input(output.shape, seed=seed)
-    grads = backward(backend.asarray(grad_output),
-                     *[None if a is None else backend.asarray(a) for a in inputs])
+    grads = backward(
+        backend.asarray(grad_output), *[None if a is None else backend.asarray(a) for a in inputs]
+    )
     grads = grads if isinstance(grads, tuple) else (grads,)
     positions = wrt if wrt is not None else [i for i, x in enumerate(inputs) if x is not None]
     for position in positions:
