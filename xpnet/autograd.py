@@ -98,8 +98,8 @@ class Function:
         saved: optional ``saved(extras) -> dict`` turning the forward's extra outputs into
             keyword arguments of ``backward`` (so that backward need not recompute them).
         forward_options: keyword arguments for ``forward`` alone that ask it for such values
-            (e.g. ``{"return_stats": True}``); the extra outputs they produce go to ``saved``
-            only, and the caller gets the single output.
+            (e.g. ``{"return_stats": True}``); the extra outputs they produce go to ``saved``,
+            and to the caller only if it asked for them itself (``return_indices=True``).
 
     Example:
         >>> import xpnet
@@ -126,9 +126,13 @@ class Function:
     def __call__(self, *args, **kwargs):
         arguments = self.signature.bind(*args, **kwargs).arguments
         inputs = tuple(arguments.get(name) for name in self.wrt)
+        # extras the caller asked for itself (return_indices=True) are returned to it too
+        asked = any(arguments.get(name) for name in self.forward_options)
         args = tuple(_data(value) for value in args)
         kwargs = {key: _data(value) for key, value in kwargs.items()}
-        output = self.forward(*args, **kwargs, **self.forward_options)
+        call = self.signature.bind(*args, **kwargs)
+        call.arguments.update(self.forward_options)
+        output = self.forward(*call.args, **call.kwargs)
         extras = ()
         if isinstance(output, tuple):
             output, *extras = output
@@ -139,7 +143,7 @@ class Function:
         if needs_grad:
             saved = self.saved(extras) if self.saved else {}
             result.grad_fn = Node(self, inputs, args, {**kwargs, **saved})
-        return (result, *extras) if extras and not self.forward_options else result
+        return (result, *extras) if extras and (asked or not self.forward_options) else result
 
 
 class Node:

@@ -47,10 +47,12 @@ _AFFINE = ("input", "weight", "bias")
 
 conv2d = _lift("conv2d", _AFFINE)
 linear = _lift("linear", _AFFINE)
-max_pool2d = _lift("max_pool2d", saved=_indices)
+max_pool2d = _lift("max_pool2d", saved=_indices, forward_options={"return_indices": True})
 avg_pool2d = _lift("avg_pool2d")
 adaptive_avg_pool2d = _lift("adaptive_avg_pool2d")
-adaptive_max_pool2d = _lift("adaptive_max_pool2d", saved=_indices)
+adaptive_max_pool2d = _lift(
+    "adaptive_max_pool2d", saved=_indices, forward_options={"return_indices": True}
+)
 # the forward runs once and updates the running statistics; backward only reads them
 batch_norm = _lift("batch_norm", _AFFINE, _stats, {"return_stats": True})
 layer_norm = _lift("layer_norm", _AFFINE)
