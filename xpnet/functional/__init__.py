@@ -10,6 +10,8 @@ from __future__ import annotations
 from ._utils import ArgumentError
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
+from .adaptive_pooling import *  # noqa: F403
+from .adaptive_pooling import __all__ as _adaptive_pooling_all
 from .conv import *  # noqa: F403
 from .conv import __all__ as _conv_all
 from .dropout import *  # noqa: F403
@@ -28,6 +30,7 @@ from .softmax import __all__ as _softmax_all
 __all__ = [
     "ArgumentError",
     *_activation_all,
+    *_adaptive_pooling_all,
     *_conv_all,
     *_dropout_all,
     *_linear_all,

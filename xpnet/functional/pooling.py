@@ -1,11 +1,11 @@
-"""2-D max and average pooling, fixed-window and adaptive, and their backward functions.
+"""2-D max and average pooling over fixed windows, and their backward functions.
 
 Fixed windows loop over the ``kH * kW`` kernel offsets of the shared window view and combine
 strided slices elementwise (much faster than reducing tiny strided window axes); backward
 passes slice-add into a padded gradient offset by offset, which is deterministic everywhere.
 Max pooling keeps a running (value, flat index) pair with PyTorch's rule: a later element
 wins if it is strictly larger or NaN, so ties go to the first maximum and NaN wins.
-Adaptive average pooling is two matmuls with (H_out, H) and (W_out, W) averaging matrices.
+Adaptive pools live in :mod:`xpnet.functional.adaptive_pooling`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,6 @@ from ._windows import (
 )
 
 __all__ = [
-    "adaptive_avg_pool2d",
-    "adaptive_avg_pool2d_backward",
-    "adaptive_max_pool2d",
-    "adaptive_max_pool2d_backward",
     "avg_pool2d",
     "avg_pool2d_backward",
     "max_pool2d",
@@ -341,160 +337,4 @@ def avg_pool2d_backward(
     grad_input = _add_offsets(
         xp, geometry, x.shape[2:], x.shape[:2], [grad] * len(offsets), dtype
     ).astype(input.dtype, copy=False)
-    return grad_input[0] if unbatched else grad_input
-
-
-def _adaptive_prepare(where, input, output_size):
-    """(backend, x, unbatched, output size); ``None`` entries keep the input size."""
-    backend, x, unbatched = _batched(where, input)
-    sizes = (output_size,) * 2 if output_size is None else output_size
-    size = x.shape[2:]
-    if isinstance(sizes, tuple | list) and len(sizes) == 2:
-        sizes = tuple(s if o is None else o for o, s in zip(sizes, size, strict=True))
-    return backend, x, unbatched, to_tuple(where, "output_size", sizes)
-
-
-def _adaptive_axis(xp, size, out):
-    """Window starts and ends along one axis (PyTorch: floor(i*size/out), ceil((i+1)*size/out))
-    and the longest window."""
-    index = xp.arange(out)
-    starts, ends = index * size // out, -(-(index + 1) * size // out)
-    longest = max(-(-(i + 1) * size // out) - i * size // out for i in range(out))
-    return starts, ends, longest
-
-
-def _averaging_matrix(xp, size, out, dtype):
-    """(out, size) matrix whose row i averages window i."""
-    starts, ends, _ = _adaptive_axis(xp, size, out)
-    position = xp.arange(size)[None, :]
-    inside = (position >= starts[:, None]) & (position < ends[:, None])
-    return inside.astype(dtype) / (ends - starts)[:, None].astype(dtype)
-
-
-@kernel
-def adaptive_avg_pool2d(input, output_size):
-    r"""Average over windows chosen so the output is ``output_size``, as PyTorch.
-
-    Window i along an axis of length L covers [floor(i*L/out), ceil((i+1)*L/out)); windows may
-    overlap, and ``out`` may exceed ``L``.
-
-    Args:
-        input: array of shape (N, C, H, W) or (C, H, W).
-        output_size: int or pair (H_out, W_out); a ``None`` entry keeps that input size.
-
-    Returns:
-        Array (N, C, H_out, W_out) of the dtype of ``input``.
-
-    Example:
-        >>> adaptive_avg_pool2d(xp.arange(6.0).reshape(1, 1, 2, 3), (1, 2))[0, 0]
-        array([[2., 3.]])
-    """
-    backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(
-        "adaptive_avg_pool2d", input, output_size
-    )
-    xp, (H, W) = backend.xp, x.shape[2:]
-    dtype = compute_dtype(xp, input.dtype)
-    rows, columns = _averaging_matrix(xp, H, H_out, dtype), _averaging_matrix(xp, W, W_out, dtype)
-    output = xp.matmul(xp.matmul(rows, x.astype(dtype, copy=False)), columns.T).astype(
-        input.dtype, copy=False
-    )
-    return output[0] if unbatched else output
-
-
-@kernel
-def adaptive_avg_pool2d_backward(grad_output, input, output_size):
-    r"""Gradient of :func:`adaptive_avg_pool2d`: ``rows^T @ grad_output @ columns``.
-
-    Example:
-        >>> adaptive_avg_pool2d_backward(xp.ones((1, 1, 1, 1)), xp.zeros((1, 1, 1, 2)), 1)
-        array([[[[0.5, 0.5]]]])
-    """
-    backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(
-        "adaptive_avg_pool2d_backward", input, output_size
-    )
-    xp, (H, W) = backend.xp, x.shape[2:]
-    dtype = compute_dtype(xp, input.dtype)
-    rows, columns = _averaging_matrix(xp, H, H_out, dtype), _averaging_matrix(xp, W, W_out, dtype)
-    grad = (grad_output[None] if unbatched else grad_output).astype(dtype, copy=False)
-    grad_input = xp.matmul(xp.matmul(rows.T, grad), columns).astype(input.dtype, copy=False)
-    return grad_input[0] if unbatched else grad_input
-
-
-def _adaptive_offsets(xp, size, output):
-    """Per kernel offset (i, j): (row positions, column positions, valid mask) of windows."""
-    (H, W), (H_out, W_out) = size, output
-    row_starts, row_ends, kH = _adaptive_axis(xp, H, H_out)
-    column_starts, column_ends, kW = _adaptive_axis(xp, W, W_out)
-    first = row_starts[:, None] * W + column_starts[None, :]
-    offsets = []
-    for i in range(kH):
-        for j in range(kW):
-            # windows shorter than the longest: clip the position, mask it out
-            rows, columns = xp.minimum(row_starts + i, H - 1), xp.minimum(column_starts + j, W - 1)
-            valid = (row_starts + i < row_ends)[:, None] & (column_starts + j < column_ends)[None]
-            offsets.append((rows, columns, valid))
-    return first, offsets
-
-
-@kernel
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    r"""Maximum over windows chosen so the output is ``output_size``, as PyTorch.
-
-    Windows as in :func:`adaptive_avg_pool2d`; ties and NaN as in :func:`max_pool2d`.
-
-    Returns:
-        The pooled array, and with ``return_indices`` the int64 flat index of each maximum.
-
-    Example:
-        >>> adaptive_max_pool2d(xp.asarray([[[[1.0, 3.0, 2.0]]]]), (1, 2), return_indices=True)
-        (array([[[[3., 3.]]]]), array([[[[1, 1]]]]))
-    """
-    backend, x, unbatched, output = _adaptive_prepare("adaptive_max_pool2d", input, output_size)
-    xp, W = backend.xp, x.shape[3]
-    first, offsets = _adaptive_offsets(xp, x.shape[2:], output)
-    candidates = (
-        (
-            xp.where(valid, x.take(rows, axis=2).take(columns, axis=3), -xp.inf),
-            rows[:, None] * W + columns[None, :],
-        )
-        for rows, columns, valid in offsets
-    )
-    values, indices = _running_argmax(xp, candidates, first)
-    if not return_indices:
-        return values[0] if unbatched else values
-    indices = xp.broadcast_to(indices, values.shape).astype(xp.int64)
-    return (values[0], indices[0]) if unbatched else (values, indices)
-
-
-@kernel
-def adaptive_max_pool2d_backward(
-    grad_output, input, output_size, return_indices=False, *, indices=None
-):
-    r"""Gradient of :func:`adaptive_max_pool2d`: each window's gradient goes to its maximum.
-
-    Scattered per kernel offset with one-hot matmuls (deterministic; windows may overlap).
-    ``indices`` from the forward skips finding the maxima again.
-
-    Example:
-        >>> x = xp.asarray([[[[1.0, 3.0, 2.0]]]])
-        >>> adaptive_max_pool2d_backward(xp.ones((1, 1, 1, 2)), x, (1, 2))
-        array([[[[0., 2., 0.]]]])
-    """
-    where = "adaptive_max_pool2d_backward"
-    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size)
-    xp, (H, W) = backend.xp, x.shape[2:]
-    dtype = compute_dtype(xp, input.dtype)
-    if indices is None:
-        _, indices = adaptive_max_pool2d(x, output, return_indices=True)
-    elif unbatched:
-        indices = indices[None]
-    grad = (grad_output[None] if unbatched else grad_output).astype(dtype, copy=False)
-    _, offsets = _adaptive_offsets(xp, (H, W), output)
-    grad_input = xp.zeros(x.shape, dtype=dtype)
-    for rows, columns, valid in offsets:
-        hit = valid & (indices == rows[:, None] * W + columns[None, :])
-        to_rows = (xp.arange(H)[:, None] == rows[None, :]).astype(dtype)  # (H, H_out)
-        to_columns = (columns[:, None] == xp.arange(W)[None, :]).astype(dtype)  # (W_out, W)
-        grad_input += xp.matmul(xp.matmul(to_rows, _keep(xp, hit, grad)), to_columns)
-    grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
