@@ -21,6 +21,8 @@ name               what it is
                    ``permutation``: use ``xp.argsort(rng.random(n))``)
 ``device_name``    ``device_name()``: a human-readable device, e.g. ``"cpu"``, ``"NVIDIA H100"``
 ``free_memory``    ``free_memory()``: bytes the backend can still allocate, roughly
+``ignore_float_errors`` ``ignore_float_errors()``: a context in which overflow, 0/0 and
+                   inf - inf give IEEE results without warnings (NumPy warns; CuPy never does)
 =================  ==========================================================================
 """
 
@@ -38,6 +40,7 @@ REQUIRED_NAMES = (
     "default_rng",
     "device_name",
     "free_memory",
+    "ignore_float_errors",
 )
 
 

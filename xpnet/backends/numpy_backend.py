@@ -38,3 +38,7 @@ def default_rng(seed=None):
 
 def device_name():
     return f"cpu ({platform.processor() or platform.machine()})"
+
+
+def ignore_float_errors():
+    return numpy.errstate(divide="ignore", invalid="ignore", over="ignore")

@@ -53,7 +53,7 @@ import platform
 
 import numpy
 
-from . import is_host_sync_forbidden
+from . import is_host_sync_forbidden, numpy_backend
 from ._base import host_free_memory
 
 name = "strict"
@@ -567,3 +567,6 @@ def device_name():
 
 
 free_memory = host_free_memory
+
+# the arithmetic is NumPy's, so NumPy's warning switches apply
+ignore_float_errors = numpy_backend.ignore_float_errors

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import functools
 
-import numpy
-
+from ..backends import backend_of
 from ._utils import ArgumentError, kernel
 from .activation import _prepare as _prepare_elementwise
 
@@ -21,12 +20,17 @@ def _ieee(function):
     """Let inf and NaN logits give IEEE results quietly, as on the GPU and in PyTorch.
 
     ``inf - inf`` in a shifted ``+inf`` logit and ``0 / 0`` for an all-ignored mean are
-    expected here; NumPy would warn (an error under pytest). CuPy ignores this state.
+    expected here; NumPy would warn (an error under pytest).
     """
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with numpy.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        try:
+            backend = backend_of(first)
+        except TypeError:  # not an array: the kernel's own check says so, by argument name
+            return function(*args, **kwargs)
+        with backend.ignore_float_errors():
             return function(*args, **kwargs)
 
     return wrapper
