@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from ..functional._utils import to_tuple
 from . import functional as F
-from .linear import reset_weight_and_bias
+from .linear import add_weight_and_bias, reset_weight_and_bias
 from .module import Module
-from .parameter import Parameter, new_array
 
 __all__ = ["Conv2d"]
 
@@ -85,12 +84,7 @@ class Conv2d(Module):
         self.dilation = to_tuple("Conv2d", "dilation", dilation)
         self.padding_mode = padding_mode
         shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(new_array(shape, device, dtype))
-        if bias:
-            self.bias = Parameter(new_array((out_channels,), device, dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_weight_and_bias(self, shape, bias, device, dtype)
 
     def reset_parameters(self) -> None:
         reset_weight_and_bias(self.weight, self.bias)

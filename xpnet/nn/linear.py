@@ -12,6 +12,17 @@ from .parameter import Parameter, new_array
 __all__ = ["Identity", "Linear"]
 
 
+def add_weight_and_bias(module, weight_shape, bias: bool, device, dtype) -> None:
+    """Give ``module`` a ``weight`` of ``weight_shape`` and a bias (or ``None``), initialised
+    by ``module.reset_parameters()``; shared by Linear and Conv2d."""
+    module.weight = Parameter(new_array(weight_shape, device, dtype))
+    if bias:
+        module.bias = Parameter(new_array(weight_shape[:1], device, dtype))
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
+
+
 def reset_weight_and_bias(weight, bias) -> None:
     """PyTorch's default for Linear and Conv: ``kaiming_uniform_(a=sqrt(5))`` for the weight,
     i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias."""
@@ -51,12 +62,7 @@ class Linear(Module):
     ):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(new_array((out_features, in_features), device, dtype))
-        if bias:
-            self.bias = Parameter(new_array((out_features,), device, dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_weight_and_bias(self, (out_features, in_features), bias, device, dtype)
 
     def reset_parameters(self) -> None:
         reset_weight_and_bias(self.weight, self.bias)
