@@ -149,6 +149,34 @@ def test_max_pool2d_padding_window_of_minus_inf(backend):
     assert backend.to_host(indices).tolist() == [[[[0, 1], [3, 8]]]]
 
 
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_max_pool2d_overlapping_windows_share_a_maximum(backend, dilation):
+    """Up to 9 windows pick the same element (and tie elsewhere): their gradients add up."""
+    x = np.zeros((2, 1, 7, 7))
+    x[:, :, 3, 3] = 1.0
+    _check(backend, "max_pool2d", None, {"kernel_size": 3, "stride": 1, "dilation": dilation}, x=x)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("max_pool2d", {"kernel_size": 2}),
+        ("max_pool2d", {"kernel_size": 3, "stride": 2, "padding": 1}),
+        ("avg_pool2d", {"kernel_size": 2}),
+        ("avg_pool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
+    ],
+)
+def test_pool2d_in_blocks_matches_torch(backend, monkeypatch, name, kwargs):
+    """One sample per block, as large batches are cut on a CPU: still PyTorch's results."""
+    monkeypatch.setattr(backend, "block_bytes", 1)
+    x = random_input((3, 2, 9, 8), seed=5)
+    _check(backend, name, None, kwargs, x=x)
+    if name == "max_pool2d":
+        _, indices = F.max_pool2d(backend.asarray(x), **kwargs, return_indices=True)
+        _, torch_indices = TF.max_pool2d(torch.tensor(x), **kwargs, return_indices=True)
+        assert backend.to_host(indices).tolist() == torch_indices.tolist()
+
+
 @pytest.mark.parametrize("name", ["max_pool2d", "adaptive_max_pool2d"])
 def test_max_pool2d_backward_takes_saved_indices(backend, name):
     x = backend.asarray(random_input((2, 3, 7, 6), seed=4))

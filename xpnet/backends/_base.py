@@ -23,6 +23,9 @@ name               what it is
 ``free_memory``    ``free_memory()``: bytes the backend can still allocate, roughly
 ``ignore_float_errors`` ``ignore_float_errors()``: a context in which overflow, 0/0 and
                    inf - inf give IEEE results without warnings (NumPy warns; CuPy never does)
+``block_bytes``    bytes per operand of the blocks that chains of elementwise calls are cut
+                   into: on a CPU a block that stays in cache is ~1.7x faster than whole
+                   arrays; on a GPU every block is a kernel launch, so blocks are unbounded
 =================  ==========================================================================
 """
 
@@ -41,6 +44,7 @@ REQUIRED_NAMES = (
     "device_name",
     "free_memory",
     "ignore_float_errors",
+    "block_bytes",
 )
 
 

@@ -567,6 +567,7 @@ def device_name():
 
 
 free_memory = host_free_memory
+block_bytes = numpy_backend.block_bytes
 
 # the arithmetic is NumPy's, so NumPy's warning switches apply
 ignore_float_errors = numpy_backend.ignore_float_errors

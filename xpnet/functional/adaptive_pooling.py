@@ -9,7 +9,7 @@ backward uses one-hot products per offset, since adaptive windows may overlap.
 from __future__ import annotations
 
 from ._utils import compute_dtype, kernel, to_tuple
-from .pooling import _batched, _keep, _running_argmax
+from .pooling import _batched, _running_argmax
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -17,6 +17,15 @@ __all__ = [
     "adaptive_max_pool2d",
     "adaptive_max_pool2d_backward",
 ]
+
+
+def _keep(xp, mask, values):
+    """``where(mask, values, 0)``, exact for NaN and inf too, as a bitwise AND.
+
+    NumPy's ``where`` is ~9x slower on the random masks of max-pool gradients.
+    """
+    bits = xp.dtype(f"int{8 * values.dtype.itemsize}")
+    return (values.view(bits) & -mask.view(xp.int8)).view(values.dtype)
 
 
 def _adaptive_prepare(where, input, output_size):
@@ -134,10 +143,12 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         )
         for rows, columns, valid in offsets
     )
-    values, indices = _running_argmax(xp, candidates, first)
+    values = xp.full((*x.shape[:2], *output), -xp.inf, dtype=x.dtype)
+    indices = xp.empty(values.shape, dtype=xp.int64)
+    indices[...] = first
+    _running_argmax(xp, candidates, values, indices)
     if not return_indices:
         return values[0] if unbatched else values
-    indices = xp.broadcast_to(indices, values.shape).astype(xp.int64)
     return (values[0], indices[0]) if unbatched else (values, indices)
 
 

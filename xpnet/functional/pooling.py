@@ -1,14 +1,19 @@
 """2-D max and average pooling over fixed windows, and their backward functions.
 
-Fixed windows loop over the ``kH * kW`` kernel offsets of the shared window view and combine
-strided slices elementwise (much faster than reducing tiny strided window axes); backward
-passes slice-add into a padded gradient offset by offset, which is deterministic everywhere.
-Max pooling keeps a running (value, flat index) pair with PyTorch's rule: a later element
-wins if it is strictly larger or NaN, so ties go to the first maximum and NaN wins.
+Forward passes loop over the ``kH * kW`` kernel offsets of the shared window view and combine
+strided slices elementwise (much faster than reducing tiny strided window axes), one batch
+block at a time (``backend.block_bytes``: a block stays in a CPU's cache). Max pooling keeps
+a running (value, offset) pair with PyTorch's rule: a later element wins if it is strictly
+larger or NaN, so ties go to the first maximum and NaN wins. Backward passes never use
+atomics: average pooling slice-adds into a padded gradient offset by offset; max pooling adds
+at the saved flat indices, one group of disjoint windows at a time, so every add in a group
+hits a distinct element. Both are deterministic on every backend.
 Adaptive pools live in :mod:`xpnet.functional.adaptive_pooling`.
 """
 
 from __future__ import annotations
+
+import math
 
 from ._utils import ArgumentError, array_backend, check_ndim, compute_dtype, kernel, to_tuple
 from ._windows import (
@@ -47,30 +52,54 @@ def _pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode):
     )
 
 
-def _running_argmax(xp, candidates, first_label):
-    """Max and label of the max over ``(values, label)`` pairs, with PyTorch's rule.
+def _running_argmax(xp, candidates, best, label):
+    """Fold ``(values, label)`` pairs into ``best`` and ``label`` in place, PyTorch's rule.
 
-    A later element wins if strictly larger (ties keep the first) or NaN (the last NaN
-    wins). Arithmetic instead of ``where``: NumPy's ``where`` is ~3x slower on random masks.
+    ``best`` starts at -inf, ``label`` at the label for windows that stay -inf. A later
+    element wins if strictly larger (ties keep the first) or NaN (the last NaN wins).
+    ``values`` should be contiguous: each is read three times. Arithmetic instead of
+    ``where``: NumPy's ``where`` is ~3x slower on random masks.
     """
-    best, label = None, first_label
     for values, candidate in candidates:
-        if best is None:
-            best = xp.full(values.shape, -xp.inf, dtype=values.dtype)
-            label = xp.broadcast_to(label, values.shape)
-        update = (values > best) | (values != values)  # values != values: NaN
-        label = label + update * (candidate - label)
+        update = values > best
+        update |= values != values  # NaN
+        label += update * (candidate - label)
         xp.maximum(best, values, out=best)  # NaN propagates, as the PyTorch value does
-    return best, label
 
 
-def _keep(xp, mask, values):
-    """``where(mask, values, 0)``, exact for NaN and inf too, as a bitwise AND.
+def _blocks(backend, shape, dtype):
+    """Slices of the batch axis of a (N, C, H_out, W_out) ``shape``, each about
+    ``backend.block_bytes`` (at least one sample): a chain of elementwise calls on one block
+    stays in cache on a CPU."""
+    sample = math.prod(shape[1:]) * backend.xp.dtype(dtype).itemsize
+    size = max(1, backend.block_bytes // max(1, sample))
+    return [slice(start, start + size) for start in range(0, shape[0], size)]
 
-    NumPy's ``where`` is ~9x slower on the random masks of max-pool gradients.
+
+def _fold_offsets(combine, windows, geometry, out):
+    """``combine`` (``xp.maximum``, ``xp.add``) of every kernel offset's slice of ``windows``.
+
+    kH * kW elementwise calls over strided slices into ``out``: ~15x faster on NumPy than
+    reducing the tiny strided window axes.
     """
-    bits = xp.dtype(f"int{8 * values.dtype.itemsize}")
-    return (values.view(bits) & -mask.view(xp.int8)).view(values.dtype)
+    slices = [windows[..., i, j] for i, j in kernel_offsets(geometry)]
+    if len(slices) == 1:
+        out[...] = slices[0]
+        return
+    combine(slices[0], slices[1], out=out)
+    for values in slices[2:]:
+        combine(out, values, out=out)
+
+
+def _pooled(backend, combine, x, geometry, pad_value, dtype):
+    """``combine`` over every window of ``x`` (N, C, H, W), block by block: (N, C, H_out,
+    W_out) of ``dtype``, padding with ``pad_value``."""
+    xp = backend.xp
+    output = xp.empty((*x.shape[:2], *geometry.output), dtype=dtype)
+    for block in _blocks(backend, output.shape, dtype):
+        padded = pad2d(xp, x[block], geometry, pad_value, dtype)
+        _fold_offsets(combine, sliding_windows(backend, padded, geometry), geometry, output[block])
+    return output
 
 
 def _window_starts(xp, geometry, axis):
@@ -80,18 +109,16 @@ def _window_starts(xp, geometry, axis):
     return start, xp.maximum(-start + dilation - 1, 0) // dilation
 
 
-def _max_pool_argmax(backend, x, geometry):
-    """Max and kernel-offset number (row-major, small ints) of every window of ``x``."""
-    xp, kW = backend.xp, geometry.kernel[1]
-    windows = sliding_windows(backend, pad2d(xp, x, geometry, -xp.inf), geometry)
-    # the first offset inside the input: a window of -inf points there, not at padding
-    label = xp.int8 if geometry.kernel[0] * kW < 128 else xp.int32
-    first = _window_starts(xp, geometry, 0)[1][:, None] * kW + _window_starts(xp, geometry, 1)[1]
-    candidates = (
-        (windows[..., i, j], label(number))
-        for number, (i, j) in enumerate(kernel_offsets(geometry))
-    )
-    return _running_argmax(xp, candidates, first.astype(label))
+def _contiguous_offsets(xp, windows, geometry, label):
+    """``(values, label)`` of each kernel offset, values copied to one contiguous buffer.
+
+    One strided copy per offset, then contiguous (SIMD) comparisons: ~2.5x faster on NumPy
+    than comparing the strided slices directly.
+    """
+    values = xp.empty(windows.shape[:4], dtype=windows.dtype)
+    for number, (i, j) in enumerate(kernel_offsets(geometry)):
+        values[...] = windows[..., i, j]
+        yield values, label(number)
 
 
 def _flat_offsets(xp, geometry, W):
@@ -101,6 +128,30 @@ def _flat_offsets(xp, geometry, W):
     (dH, dW) = geometry.dilation
     shifts = [i * dH * W + j * dW for i, j in kernel_offsets(geometry)]
     return row[:, None] * W + column[None, :], shifts  # (H_out, W_out), kH * kW ints
+
+
+def _max_pool_indices(backend, x, geometry):
+    """Max and int64 flat index (into each H x W plane) of every window of ``x``, by blocks.
+
+    The running argmax labels kernel offsets with small ints; ``base + shifts[label]`` turns
+    them into flat indices.
+    """
+    xp, kW = backend.xp, geometry.kernel[1]
+    output = xp.empty((*x.shape[:2], *geometry.output), dtype=x.dtype)
+    indices = xp.empty(output.shape, dtype=xp.int64)
+    base, shifts = _flat_offsets(xp, geometry, x.shape[3])
+    shifts = xp.asarray(shifts, dtype=xp.int64)
+    label_type = xp.int8 if geometry.kernel[0] * kW < 128 else xp.int32
+    # the first offset inside the input: a window of -inf points there, not at padding
+    first = _window_starts(xp, geometry, 0)[1][:, None] * kW + _window_starts(xp, geometry, 1)[1]
+    for block in _blocks(backend, output.shape, x.dtype):
+        windows = sliding_windows(backend, pad2d(xp, x[block], geometry, -xp.inf), geometry)
+        best, label = output[block], xp.empty(output[block].shape, dtype=label_type)
+        best[...], label[...] = -xp.inf, first
+        _running_argmax(xp, _contiguous_offsets(xp, windows, geometry, label_type), best, label)
+        indices[block] = shifts[label]
+        indices[block] += base
+    return output, indices
 
 
 @kernel
@@ -141,31 +192,67 @@ def max_pool2d(
     where = "max_pool2d"
     backend, x, unbatched = _batched(where, input)
     geometry = _pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
-    xp = backend.xp
     if return_indices:
-        output, offsets = _max_pool_argmax(backend, x, geometry)
-        base, shifts = _flat_offsets(xp, geometry, x.shape[3])
-        # offset number n -> flat index base + shifts[n]
-        indices = base + xp.asarray(shifts, dtype=xp.int64)[offsets.astype(xp.int64)]
+        output, indices = _max_pool_indices(backend, x, geometry)
         return (output[0], indices[0]) if unbatched else (output, indices)
-    windows = sliding_windows(backend, pad2d(xp, x, geometry, -xp.inf), geometry)
-    output = windows[..., 0, 0].copy()
-    for i, j in kernel_offsets(geometry)[1:]:
-        xp.maximum(output, windows[..., i, j], out=output)  # propagates NaN, as the index path
+    # maximum propagates NaN, as the index path does
+    output = _pooled(backend, backend.xp.maximum, x, geometry, -backend.xp.inf, x.dtype)
     return output[0] if unbatched else output
 
 
-def _add_offsets(xp, geometry, size, shape, contributions, dtype):
-    """Sum per-offset gradients (N, C, H_out, W_out) onto the input: (N, C, H, W).
+def _windows_overlap(geometry) -> bool:
+    return any(s < e for s, e in zip(geometry.stride, geometry.effective_kernel, strict=True))
 
-    Slice-adds, one offset at a time: deterministic, unlike a scatter-add.
+
+def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
+    """Add ``grad / divisor`` (N, C, H_out, W_out) to every element of its window: (N, C, H, W).
+
+    Slice-adds, one kernel offset at a time and block by block: deterministic, unlike a
+    scatter-add. Disjoint windows write each element once, so they assign (~2.5x faster than
+    adding on NumPy).
     """
+    xp, (H, W) = backend.xp, size
     (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
-    padded = xp.zeros((*shape, top + size[0] + bottom, left + size[1] + right), dtype=dtype)
-    for (i, j), contribution in zip(kernel_offsets(geometry), contributions, strict=True):
-        rows, columns = offset_slices(geometry, i, j)
-        padded[..., rows, columns] += contribution
-    return crop2d(padded, geometry, size)
+    unpadded = top == left == bottom == right == 0
+    overlap = _windows_overlap(geometry)
+    grad_input = xp.zeros((*grad.shape[:2], H, W), dtype=dtype)
+    for block in _blocks(backend, grad_input.shape, dtype):
+        share = grad[block].astype(dtype, copy=False) / divisor
+        padded = grad_input[block]
+        if not unpadded:
+            padded = xp.zeros((*share.shape[:2], top + H + bottom, left + W + right), dtype)
+        for i, j in kernel_offsets(geometry):
+            rows, columns = offset_slices(geometry, i, j)
+            if overlap:
+                padded[..., rows, columns] += share
+            else:
+                padded[..., rows, columns] = share
+        if not unpadded:
+            grad_input[block] = crop2d(padded, geometry, size)
+    return grad_input
+
+
+def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
+    """Add each window's gradient (N, C, H_out, W_out) at its flat index into (N, C, H, W).
+
+    Windows ``g`` apart along an axis are disjoint when ``g * stride >= dilated kernel``, so
+    each of the ``gH * gW`` groups of such windows writes distinct elements: one fancy-index
+    add per group is exact and deterministic (unlike a scatter-add: atomics on a GPU), and
+    ~4x faster on NumPy than comparing the indices offset by offset.
+    """
+    xp, (H, W) = backend.xp, size
+    grad_input = xp.zeros((*indices.shape[:2], H, W), dtype=dtype)
+    steps = [-(-e // s) for e, s in zip(geometry.effective_kernel, geometry.stride, strict=True)]
+    for block in _blocks(backend, grad_input.shape, dtype):
+        n, C = grad_input[block].shape[:2]
+        flat = grad_input[block].reshape(-1)
+        planes = xp.arange(0, n * C * H * W, H * W, dtype=xp.int64).reshape(n, C, 1, 1)
+        for a in range(steps[0]):
+            for b in range(steps[1]):
+                group = (block, slice(None), slice(a, None, steps[0]), slice(b, None, steps[1]))
+                targets = (indices[group] + planes).reshape(-1)
+                flat[targets] += grad[group].astype(dtype, copy=False).reshape(-1)
+    return grad_input
 
 
 @kernel
@@ -195,18 +282,13 @@ def max_pool2d_backward(
     where = "max_pool2d_backward"
     backend, x, unbatched = _batched(where, input)
     geometry = _pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
-    xp, (H, W) = backend.xp, x.shape[2:]
     grad = grad_output[None] if unbatched else grad_output
     if indices is None:
-        _, offsets = _max_pool_argmax(backend, x, geometry)
-        hits = (offsets == number for number in range(len(kernel_offsets(geometry))))
-    else:
-        base, shifts = _flat_offsets(xp, geometry, W)
-        indices = indices[None] if unbatched else indices
-        hits = (indices == base + shift for shift in shifts)
-    contributions = (_keep(xp, hit, grad) for hit in hits)
-    dtype = compute_dtype(xp, input.dtype)
-    grad_input = _add_offsets(xp, geometry, (H, W), x.shape[:2], contributions, dtype)
+        _, indices = _max_pool_indices(backend, x, geometry)
+    elif unbatched:
+        indices = indices[None]
+    dtype = compute_dtype(backend.xp, input.dtype)
+    grad_input = _scatter_to_maxima(backend, geometry, x.shape[2:], indices, grad, dtype)
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
 
@@ -292,12 +374,9 @@ def avg_pool2d(
         count_include_pad,
         divisor_override,
     )
-    xp = backend.xp
-    windows = sliding_windows(backend, pad2d(xp, x, geometry, 0.0, dtype), geometry)
-    total = windows[..., 0, 0].copy()
-    for i, j in kernel_offsets(geometry)[1:]:
-        total += windows[..., i, j]
-    output = (total / divisor).astype(input.dtype, copy=False)
+    total = _pooled(backend, backend.xp.add, x, geometry, 0.0, dtype)
+    total /= divisor
+    output = total.astype(input.dtype, copy=False)
     return output[0] if unbatched else output
 
 
@@ -331,10 +410,7 @@ def avg_pool2d_backward(
         count_include_pad,
         divisor_override,
     )
-    xp = backend.xp
-    grad = (grad_output[None] if unbatched else grad_output).astype(dtype, copy=False) / divisor
-    offsets = kernel_offsets(geometry)
-    grad_input = _add_offsets(
-        xp, geometry, x.shape[2:], x.shape[:2], [grad] * len(offsets), dtype
-    ).astype(input.dtype, copy=False)
+    grad = grad_output[None] if unbatched else grad_output
+    grad_input = _spread_to_windows(backend, geometry, x.shape[2:], grad, divisor, dtype)
+    grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
