@@ -239,3 +239,17 @@ def test_function_returns_extra_outputs(backend):
     assert isinstance(output, Tensor) and type(indices) is backend.ndarray
     output.sum().backward()
     assert xpnet.to_numpy(x.grad).sum() == 4.0
+
+
+def test_function_passes_forward_options_only_when_recording(backend, monkeypatch):
+    """Without a graph, max_pool2d runs without indices (cheaper) and returns a Tensor."""
+    calls = []
+    function = xpnet.nn.functional.max_pool2d
+    forward = function.forward
+    monkeypatch.setattr(function, "forward", lambda *a, **k: calls.append(k) or forward(*a, **k))
+    x = Tensor(backend.asarray(random_input((1, 1, 4, 4))), requires_grad=True)
+    with xpnet.no_grad():
+        assert isinstance(function(x, 2), Tensor)
+    output = function(x, 2)
+    assert isinstance(output, Tensor) and output.grad_fn is not None
+    assert [k.get("return_indices", False) for k in calls] == [False, True]

@@ -98,8 +98,9 @@ class Function:
         saved: optional ``saved(extras) -> dict`` turning the forward's extra outputs into
             keyword arguments of ``backward`` (so that backward need not recompute them).
         forward_options: keyword arguments for ``forward`` alone that ask it for such values
-            (e.g. ``{"return_stats": True}``); the extra outputs they produce go to ``saved``,
-            and to the caller only if it asked for them itself (``return_indices=True``).
+            (e.g. ``{"return_stats": True}``), passed only when a graph is recorded; the extra
+            outputs they produce go to ``saved``, and to the caller only if it asked for them
+            itself (``return_indices=True``).
 
     Example:
         >>> import xpnet
@@ -131,14 +132,15 @@ class Function:
         args = tuple(_data(value) for value in args)
         kwargs = {key: _data(value) for key, value in kwargs.items()}
         call = self.signature.bind(*args, **kwargs)
-        call.arguments.update(self.forward_options)
+        needs_grad = is_grad_enabled() and any(
+            isinstance(t, Tensor) and t.requires_grad for t in inputs
+        )
+        if needs_grad:  # without a graph, the forward skips what only a backward would use
+            call.arguments.update(self.forward_options)
         output = self.forward(*call.args, **call.kwargs)
         extras = ()
         if isinstance(output, tuple):
             output, *extras = output
-        needs_grad = is_grad_enabled() and any(
-            isinstance(t, Tensor) and t.requires_grad for t in inputs
-        )
         result = Tensor(output, requires_grad=needs_grad)
         if needs_grad:
             saved = self.saved(extras) if self.saved else {}
