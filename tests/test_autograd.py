@@ -253,3 +253,17 @@ def test_function_passes_forward_options_only_when_recording(backend, monkeypatc
     output = function(x, 2)
     assert isinstance(output, Tensor) and output.grad_fn is not None
     assert [k.get("return_indices", False) for k in calls] == [False, True]
+
+
+def test_leaf_gradients_never_alias_each_other_or_the_caller(backend):
+    """Leaves keep fresh gradients without a copy, but never one that someone else holds."""
+    a, b = (Tensor(backend.asarray(np.zeros(3)), requires_grad=True) for _ in range(2))
+    upstream = backend.asarray(np.ones(3))
+    (a + b).backward(upstream)  # add passes the upstream gradient through to both inputs
+    a.grad[0] = 7.0
+    upstream[1] = 9.0
+    assert xpnet.to_numpy(b.grad).tolist() == [1.0, 1.0, 1.0]
+    assert xpnet.to_numpy(a.grad).tolist() == [7.0, 1.0, 1.0]
+    a.backward(upstream)  # a leaf's own gradient: the caller's array, so a copy
+    upstream[2] = 5.0
+    assert xpnet.to_numpy(a.grad).tolist() == [8.0, 10.0, 2.0]

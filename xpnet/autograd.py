@@ -195,9 +195,24 @@ def _topological_order(root) -> list:
     return order
 
 
-def _accumulate(pending: dict, tensor, grad) -> None:
-    previous = pending.get(id(tensor))
-    pending[id(tensor)] = grad if previous is None else previous + grad
+def _accumulate(pending: dict, tensor, grad, owned: bool) -> None:
+    """Add ``grad`` to ``tensor``'s pending gradient; ``owned``: no one else holds ``grad``."""
+    previous, _ = pending.get(id(tensor), (None, False))
+    pending[id(tensor)] = (grad, owned) if previous is None else (previous + grad, True)
+
+
+def _owned(grad, grad_output, grads) -> bool:
+    """Whether a backward's ``grad`` is a fresh array that only this backward pass holds.
+
+    Not: the upstream gradient passed through, a view (maybe a read-only broadcast), or an
+    array returned for two inputs. Leaves keep owned gradients as they are (PyTorch steals
+    such gradients too) and copy the others, which saves one copy per leaf.
+    """
+    return (
+        grad is not grad_output
+        and getattr(grad, "base", None) is None
+        and sum(other is grad for other in grads) == 1
+    )
 
 
 class Tensor:
@@ -298,20 +313,23 @@ class Tensor:
                 msg = f"backward: gradient can be omitted only for one element, got {self.shape}"
                 raise RuntimeError(msg)
             gradient = backend_of(self.data).xp.ones_like(self.data)
-        pending = {id(self): _data(gradient)}
+        pending = {id(self): (_data(gradient), False)}  # the caller holds its gradient
         for tensor in reversed(_topological_order(self)):
-            grad = pending.pop(id(tensor), None)
+            grad, owned = pending.pop(id(tensor), (None, False))
             if grad is None:
                 continue
             if tensor.grad_fn is None:
-                # a copy: the gradient may be a read-only broadcast view of another array
-                grad = _as_array(grad.copy() if tensor.grad is None else tensor.grad + grad)
-                tensor.grad = grad
+                if tensor.grad is not None:
+                    grad = tensor.grad + grad
+                elif not owned:
+                    grad = grad.copy()
+                tensor.grad = _as_array(grad)
                 continue
             grads = tensor.grad_fn.apply(grad, retain_graph)
             for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
                 if isinstance(parent, Tensor) and parent.requires_grad:
-                    _accumulate(pending, parent, parent_grad)
+                    owned = _owned(parent_grad, grad, grads)
+                    _accumulate(pending, parent, parent_grad, owned)
 
     # -- operations: each is a Function applied to this tensor --------------------------------
     def __add__(self, other):
