@@ -12,6 +12,8 @@ from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
 from .adaptive_pooling import *  # noqa: F403
 from .adaptive_pooling import __all__ as _adaptive_pooling_all
+from .avg_pooling import *  # noqa: F403
+from .avg_pooling import __all__ as _avg_pooling_all
 from .conv import *  # noqa: F403
 from .conv import __all__ as _conv_all
 from .dropout import *  # noqa: F403
@@ -31,6 +33,7 @@ __all__ = [
     "ArgumentError",
     *_activation_all,
     *_adaptive_pooling_all,
+    *_avg_pooling_all,
     *_conv_all,
     *_dropout_all,
     *_linear_all,

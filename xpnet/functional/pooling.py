@@ -1,34 +1,30 @@
-"""2-D max and average pooling over fixed windows, and their backward functions.
+"""2-D max pooling over fixed windows and its backward, and the helpers all fixed pools share.
 
 Forward passes loop over the ``kH * kW`` kernel offsets of the shared window view and combine
 strided slices elementwise (much faster than reducing tiny strided window axes), one batch
 block at a time (``backend.block_bytes``: a block stays in a CPU's cache). Max pooling keeps
 a running (value, offset) pair with PyTorch's rule: a later element wins if it is strictly
-larger or NaN, so ties go to the first maximum and NaN wins. Backward passes never use
-atomics: average pooling slice-adds into a padded gradient offset by offset; max pooling adds
-at the saved flat indices, one group of disjoint windows at a time, so every add in a group
-hits a distinct element. Both are deterministic on every backend.
-Adaptive pools live in :mod:`xpnet.functional.adaptive_pooling`.
+larger or NaN, so ties go to the first maximum and NaN wins. The backward adds at the saved
+flat indices, one group of disjoint windows at a time, so every add in a group hits a
+distinct element: deterministic on every backend, no atomics.
+Average pools live in :mod:`xpnet.functional.avg_pooling`, adaptive pools in
+:mod:`xpnet.functional.adaptive_pooling`.
 """
 
 from __future__ import annotations
 
 import math
 
-from ._utils import ArgumentError, array_backend, check_ndim, compute_dtype, kernel, to_tuple
+from ._utils import array_backend, check_ndim, compute_dtype, kernel, to_tuple
 from ._windows import (
     check_padding_at_most_half,
-    crop2d,
     kernel_offsets,
-    offset_slices,
     pad2d,
     sliding_windows,
     window_geometry,
 )
 
 __all__ = [
-    "avg_pool2d",
-    "avg_pool2d_backward",
     "max_pool2d",
     "max_pool2d_backward",
 ]
@@ -200,38 +196,6 @@ def max_pool2d(
     return output[0] if unbatched else output
 
 
-def _windows_overlap(geometry) -> bool:
-    return any(s < e for s, e in zip(geometry.stride, geometry.effective_kernel, strict=True))
-
-
-def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
-    """Add ``grad / divisor`` (N, C, H_out, W_out) to every element of its window: (N, C, H, W).
-
-    Slice-adds, one kernel offset at a time and block by block: deterministic, unlike a
-    scatter-add. Disjoint windows write each element once, so they assign (~2.5x faster than
-    adding on NumPy).
-    """
-    xp, (H, W) = backend.xp, size
-    (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
-    unpadded = top == left == bottom == right == 0
-    overlap = _windows_overlap(geometry)
-    grad_input = xp.zeros((*grad.shape[:2], H, W), dtype=dtype)
-    for block in _blocks(backend, grad_input.shape, dtype):
-        share = grad[block].astype(dtype, copy=False) / divisor
-        padded = grad_input[block]
-        if not unpadded:
-            padded = xp.zeros((*share.shape[:2], top + H + bottom, left + W + right), dtype)
-        for i, j in kernel_offsets(geometry):
-            rows, columns = offset_slices(geometry, i, j)
-            if overlap:
-                padded[..., rows, columns] += share
-            else:
-                padded[..., rows, columns] = share
-        if not unpadded:
-            grad_input[block] = crop2d(padded, geometry, size)
-    return grad_input
-
-
 def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
     """Add each window's gradient (N, C, H_out, W_out) at its flat index into (N, C, H, W).
 
@@ -289,128 +253,5 @@ def max_pool2d_backward(
         indices = indices[None]
     dtype = compute_dtype(backend.xp, input.dtype)
     grad_input = _scatter_to_maxima(backend, geometry, x.shape[2:], indices, grad, dtype)
-    grad_input = grad_input.astype(input.dtype, copy=False)
-    return grad_input[0] if unbatched else grad_input
-
-
-def _avg_divisor(xp, geometry, size, count_include_pad, divisor_override, dtype):
-    """(H_out, W_out) divisors, PyTorch's rule: padding counts, the ceil_mode overhang not."""
-    if divisor_override is not None:
-        return xp.asarray(divisor_override, dtype=dtype)
-    counts = []
-    for axis in (0, 1):
-        start = xp.arange(geometry.output[axis]) * geometry.stride[axis]
-        start = start - geometry.pad_before[axis]
-        stop = xp.minimum(start + geometry.kernel[axis], size[axis] + geometry.pad_before[axis])
-        if not count_include_pad:
-            start, stop = xp.maximum(start, 0), xp.minimum(stop, size[axis])
-        counts.append((stop - start).astype(dtype))
-    return counts[0][:, None] * counts[1][None, :]
-
-
-def _avg_prepare(
-    where, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
-):
-    backend, x, unbatched = _batched(where, input)
-    if divisor_override is not None and (
-        not isinstance(divisor_override, int) or divisor_override == 0
-    ):
-        msg = f"{where}: divisor_override must be a non-zero int or None, got {divisor_override!r}"
-        raise ArgumentError(msg)
-    geometry = _pool_geometry(where, x, kernel_size, stride, padding, 1, ceil_mode)
-    dtype = compute_dtype(backend.xp, input.dtype)
-    divisor = _avg_divisor(
-        backend.xp, geometry, x.shape[2:], count_include_pad, divisor_override, dtype
-    )
-    return backend, x, unbatched, geometry, divisor, dtype
-
-
-@kernel
-def avg_pool2d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-):
-    r"""Average each kH x kW window of every channel, as ``torch.nn.functional.avg_pool2d``.
-
-    Args:
-        input: array of shape (N, C, H, W) or (C, H, W).
-        kernel_size: window size, int or pair (kH, kW).
-        stride: step between windows, int or pair. Default: ``kernel_size``.
-        padding: zeros added on each side, int or pair, at most kernel_size // 2. Default: 0.
-        ceil_mode: round the output size up instead of down. Default: ``False``.
-        count_include_pad: count padded zeros in the divisor (never the ceil_mode overhang
-            past the padding). Default: ``True``.
-        divisor_override: divide by this instead of the window size. Default: ``None``.
-
-    Shape:
-        - Output: (N, C, H_out, W_out), H_out = floor((H + 2 * padding[0] - kH) / stride[0])
-          + 1 (``ceil`` in ceil_mode).
-
-    Returns:
-        Array of the dtype and backend of ``input``; float16 sums in float32.
-
-    Raises:
-        TypeError: a non-float input. ValueError: wrong ndim, non-positive sizes, padding over
-        half the window, a window larger than the padded input, ``divisor_override=0``.
-
-    Example:
-        >>> x = xp.arange(16.0).reshape(1, 1, 4, 4)
-        >>> avg_pool2d(x, 2)[0, 0]
-        array([[ 2.5,  4.5],
-               [10.5, 12.5]])
-    """
-    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(
-        "avg_pool2d",
-        input,
-        kernel_size,
-        stride,
-        padding,
-        ceil_mode,
-        count_include_pad,
-        divisor_override,
-    )
-    total = _pooled(backend, backend.xp.add, x, geometry, 0.0, dtype)
-    total /= divisor
-    output = total.astype(input.dtype, copy=False)
-    return output[0] if unbatched else output
-
-
-@kernel
-def avg_pool2d_backward(
-    grad_output,
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-):
-    r"""Gradient of :func:`avg_pool2d` with respect to ``input``.
-
-    Every element of a window receives ``grad_output / divisor`` of that window.
-
-    Example:
-        >>> avg_pool2d_backward(xp.ones((1, 1, 1, 1)), xp.zeros((1, 1, 2, 2)), 2)[0, 0]
-        array([[0.25, 0.25],
-               [0.25, 0.25]])
-    """
-    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(
-        "avg_pool2d_backward",
-        input,
-        kernel_size,
-        stride,
-        padding,
-        ceil_mode,
-        count_include_pad,
-        divisor_override,
-    )
-    grad = grad_output[None] if unbatched else grad_output
-    grad_input = _spread_to_windows(backend, geometry, x.shape[2:], grad, divisor, dtype)
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
