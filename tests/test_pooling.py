@@ -59,6 +59,19 @@ AVG_CASES = [
 ADAPTIVE_SIZES = [1, 3, (4, 3), (None, 5), (9, 8), (13, 11), (2, None)]
 
 
+@pytest.mark.parametrize("name", ["adaptive_avg_pool2d", "adaptive_max_pool2d"])
+@pytest.mark.parametrize("output_size", [0, (0, 2), (3, 0)])
+def test_adaptive_pool2d_empty_output(backend, name, output_size):
+    """output_size 0 gives an empty output, as PyTorch; its backward is all zeros."""
+    x = random_input((2, 3, 5, 4), seed=6)
+    expected = getattr(TF, name)(torch.tensor(x), output_size)
+    expected = expected[0] if isinstance(expected, tuple) else expected
+    output = getattr(F, name)(backend.asarray(x), output_size)
+    assert output.shape == tuple(expected.shape)
+    grad_input = getattr(F, f"{name}_backward")(output, backend.asarray(x), output_size)
+    assert grad_input.shape == x.shape and not backend.to_host(grad_input).any()
+
+
 @pytest.mark.parametrize("kwargs", MAX_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 def test_max_pool2d_matches_torch(backend, kwargs, dtype):
@@ -313,9 +326,9 @@ ERRORS = [
     (
         "adaptive_avg_pool2d",
         (1, 1, 5, 5),
-        {"output_size": 0},
+        {"output_size": -1},
         ValueError,
-        r"adaptive_avg_pool2d: output_size must be at least 1, got 0",
+        r"adaptive_avg_pool2d: output_size must be at least 0, got -1",
     ),
     (
         "adaptive_max_pool2d",

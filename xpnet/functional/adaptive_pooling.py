@@ -35,7 +35,8 @@ def _adaptive_prepare(where, input, output_size):
     size = x.shape[2:]
     if isinstance(sizes, tuple | list) and len(sizes) == 2:
         sizes = tuple(s if o is None else o for o, s in zip(sizes, size, strict=True))
-    return backend, x, unbatched, to_tuple(where, "output_size", sizes)
+    # 0 is allowed, as in PyTorch: an empty output (whose gradient is all zeros)
+    return backend, x, unbatched, to_tuple(where, "output_size", sizes, minimum=0)
 
 
 def _adaptive_axis(xp, size, out):
@@ -43,7 +44,7 @@ def _adaptive_axis(xp, size, out):
     and the longest window."""
     index = xp.arange(out)
     starts, ends = index * size // out, -(-(index + 1) * size // out)
-    longest = max(-(-(i + 1) * size // out) - i * size // out for i in range(out))
+    longest = max((-(-(i + 1) * size // out) - i * size // out for i in range(out)), default=0)
     return starts, ends, longest
 
 
@@ -64,7 +65,8 @@ def adaptive_avg_pool2d(input, output_size):
 
     Args:
         input: array of shape (N, C, H, W) or (C, H, W).
-        output_size: int or pair (H_out, W_out); a ``None`` entry keeps that input size.
+        output_size: int or pair (H_out, W_out), each >= 0; a ``None`` entry keeps that input
+            size.
 
     Returns:
         Array (N, C, H_out, W_out) of the dtype of ``input``.
