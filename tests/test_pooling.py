@@ -59,6 +59,15 @@ AVG_CASES = [
 ADAPTIVE_SIZES = [1, 3, (4, 3), (None, 5), (9, 8), (13, 11), (2, None)]
 
 
+@pytest.mark.parametrize("output_size", [(1, 2), (2, 3), 1])
+def test_adaptive_avg_pool2d_keeps_inf_in_its_windows(backend, output_size):
+    x = random_input((1, 2, 4, 5), seed=7)
+    x[0, 0, 0, 1], x[0, 1, 3, 4] = np.inf, -np.inf
+    expected = TF.adaptive_avg_pool2d(torch.tensor(x), output_size).numpy()
+    output = F.adaptive_avg_pool2d(backend.asarray(x), output_size)
+    np.testing.assert_allclose(backend.to_host(output), expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize("name", ["adaptive_avg_pool2d", "adaptive_max_pool2d"])
 @pytest.mark.parametrize("output_size", [0, (0, 2), (3, 0)])
 def test_adaptive_pool2d_empty_output(backend, name, output_size):

@@ -1,6 +1,8 @@
 """2-D adaptive average and max pooling, and their backward functions.
 
-Adaptive average pooling is two matmuls with (H_out, H) and (W_out, W) averaging matrices.
+Adaptive average pooling averages each window along the rows, then the columns, adding offset
+by offset (so an inf stays in its own windows); its backward is two matmuls with the
+(H_out, H) and (W_out, W) averaging matrices.
 Adaptive max pooling walks the kernel offsets of the largest window with the running-argmax
 rule of :func:`xpnet.functional.max_pool2d` (ties go to the first maximum, NaN wins); its
 backward uses one-hot products per offset, since adaptive windows may overlap.
@@ -48,6 +50,24 @@ def _adaptive_axis(xp, size, out):
     return starts, ends, longest
 
 
+def _window_means(xp, x, axis, out):
+    """Mean of each adaptive window along ``axis`` (2 or 3) of ``x``, summed offset by offset.
+
+    Only a window's own elements are added, so an inf stays in its windows (a product with an
+    averaging matrix would spread ``0 * inf = nan`` to every window).
+    """
+    size = x.shape[axis]
+    starts, ends, longest = _adaptive_axis(xp, size, out)
+    shape = [1, 1, 1, 1]
+    shape[axis] = out
+    total = xp.zeros(x.shape[:axis] + (out,) + x.shape[axis + 1 :], dtype=x.dtype)
+    for i in range(longest):
+        inside = (starts + i < ends).reshape(shape)  # shorter windows: mask the clipped position
+        total += xp.where(inside, x.take(xp.minimum(starts + i, size - 1), axis=axis), 0)
+    total /= (ends - starts).reshape(shape).astype(x.dtype)
+    return total
+
+
 def _averaging_matrix(xp, size, out, dtype):
     """(out, size) matrix whose row i averages window i."""
     starts, ends, _ = _adaptive_axis(xp, size, out)
@@ -78,12 +98,10 @@ def adaptive_avg_pool2d(input, output_size):
     backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(
         "adaptive_avg_pool2d", input, output_size
     )
-    xp, (H, W) = backend.xp, x.shape[2:]
+    xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
-    rows, columns = _averaging_matrix(xp, H, H_out, dtype), _averaging_matrix(xp, W, W_out, dtype)
-    output = xp.matmul(xp.matmul(rows, x.astype(dtype, copy=False)), columns.T).astype(
-        input.dtype, copy=False
-    )
+    rows = _window_means(xp, x.astype(dtype, copy=False), 2, H_out)
+    output = _window_means(xp, rows, 3, W_out).astype(input.dtype, copy=False)
     return output[0] if unbatched else output
 
 
