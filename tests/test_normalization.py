@@ -118,6 +118,27 @@ def test_batch_norm_huge_mean_tiny_std_is_stable(backend, dtype):
     assert np.abs(output - reference.numpy()).max() < 1e-3
 
 
+@pytest.mark.parametrize("block_bytes", [1, 3 * 8 * 8, 2 * 3 * 8 * 8 + 1])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_blocks(backend, monkeypatch, block_bytes, training):
+    """Blocks of one sample with (1, C, 1) operands, of one and of two samples (the last one
+    short) with expanded (1, C, S) operands: every block must be centred, summed and scaled."""
+    monkeypatch.setattr(backend, "block_bytes", block_bytes)  # a sample is 3 * 8 * 8 bytes
+    for dtype in (np.float64, np.float32):
+        _check_batch_norm(
+            backend, random_input((5, 3, 4, 2), seed=18, low=-2.0, high=3.0), training, dtype=dtype
+        )
+
+
+def test_batch_norm_first_sample_far_from_mean(backend):
+    """The shift is the first sample's mean: here 40 std from the batch mean (sqrt(N - 1)
+    std at most), over a mean of 1e3, in float32."""
+    x = 1e3 + 1e-2 * random_input((1601, 2, 3), seed=19)
+    x[0] += 1.0  # the other 1600 samples keep std ~0.006; the first sample is 1.0 away
+    output, _ = check_against_torch(*BATCH_STATS_ONLY, [x], backend, dtype=np.float32)
+    assert np.isfinite(output).all()
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_batch_norm_constant_channel_and_variance_below_eps(backend, training):
     x = random_input((6, 3, 2, 2), seed=9)

@@ -6,6 +6,7 @@ Public entries validate once, here; the inner kernels trust their arguments.
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 
 from ..backends import backend_of, host_sync_forbidden
@@ -104,3 +105,18 @@ def check_probability(where: str, name: str, value) -> None:
     if not 0.0 <= value <= 1.0:
         msg = f"{where}: {name} must be in [0, 1], got {value!r}"
         raise ArgumentError(msg)
+
+
+def batch_blocks(backend, shape, dtype) -> list[slice]:
+    """Slices of the first axis of ``shape``, each about ``backend.block_bytes`` per operand
+    (at least one sample): a chain of elementwise calls on one block stays in cache on a CPU.
+
+    Example:
+        >>> from xpnet.backends import load_backend
+        >>> batch_blocks(load_backend("numpy"), (10, 64, 1024), "float32")[:2]
+        [slice(0, 4, None), slice(4, 8, None)]
+    """
+    sample = math.prod(shape[1:]) * backend.xp.dtype(dtype).itemsize
+    size = max(1, backend.block_bytes // max(1, sample))
+    return [slice(start, start + size) for start in range(0, shape[0], size)]
+

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from ._statistics import affine_norm, centre, moments, normalize, normalize_backward
+from ._statistics import affine_norm, batch_moments, batch_norm_grads, scale_shift
 from ._utils import (
     ArgumentError,
     array_backend,
@@ -56,7 +56,7 @@ class _BatchNorm:
     def __init__(
         self, where, input, running_mean, running_var, weight, bias, training, grad_output=None
     ):
-        backend = array_backend(
+        self.backend = array_backend(
             where,
             input=input,
             running_mean=running_mean,
@@ -91,33 +91,37 @@ class _BatchNorm:
                 f"got input size {input.shape}"
             )
             raise ArgumentError(msg)
-        self.xp = xp = backend.xp
-        self.stats_shape = (1, C, 1)
-        dtype = compute_dtype(xp, input.dtype)
-        self.x = input.astype(dtype, copy=False).reshape(N, C, self.count // max(N, 1))
-        (self.bias,) = _reshaped(dtype, self.stats_shape, bias)
-        (self.scale,) = _reshaped(xp.float64, self.stats_shape, weight)
+        self.xp = xp = self.backend.xp
+        self.dtype = compute_dtype(xp, input.dtype)
+        self.shape = input.shape
+        self.x = input.astype(self.dtype, copy=False).reshape(N, C, self.count // max(N, 1))
+        self.weight, self.bias = (
+            None if array is None else array.astype(xp.float64) for array in (weight, bias)
+        )
 
-    def statistics(
-        self, training, running_mean, running_var, eps, save_mean=None, save_invstd=None
-    ):
-        """``(centred, delta, inv_std, mean, var)``: float64 statistics of shape (1, C, 1)
-        (``var`` is None from saved ones) and the new array ``centred`` (see ``moments``)."""
+    def empty(self):
+        """A new array of the input's shape in the compute dtype, and its (N, C, S) view."""
+        array = self.xp.empty(self.shape, dtype=self.dtype)
+        return array, array.reshape(*self.x.shape)
+
+    def statistics(self, training, running_mean, running_var, out):
+        """``(shift, mean, var, source)``, float64 (C,) statistics. Of the batch: ``out``
+        (N, C, S) gets x centred by ``shift`` (see ``batch_moments``) and ``source`` is None.
+        Else the running ones (zeros for an empty batch), ``shift`` the mean rounded to x's
+        dtype and ``source`` x, still to be centred."""
         xp = self.xp
-        saved = save_mean is not None and save_invstd is not None
-        if training and self.count and not saved:
-            centred, delta, mean, var = moments(xp, self.x, (0, 2))
-            return centred, delta, 1.0 / xp.sqrt(var + eps), mean, var
-        if not training:
-            mean, var = _reshaped(xp.float64, self.stats_shape, running_mean, running_var)
-            inv_std = 1.0 / xp.sqrt(var + eps)
-        elif saved:
-            mean, inv_std = _reshaped(xp.float64, self.stats_shape, save_mean, save_invstd)
-            var = None
-        else:  # an empty batch: no statistics, nothing to normalise
-            mean = var = inv_std = xp.zeros(self.stats_shape, dtype=xp.float64)
-        centred, delta = centre(self.x, mean)
-        return centred, delta, inv_std, mean, var
+        if training and self.count:
+            return (*batch_moments(self.backend, self.x, out), None)
+        if running_mean is None or not self.count:
+            mean = var = xp.zeros(self.x.shape[1], dtype=xp.float64)
+        else:
+            mean, var = running_mean.astype(xp.float64), running_var.astype(xp.float64)
+        # x - shift is exact near the mean; the rounding residual stays in float64
+        return mean.astype(self.dtype).astype(xp.float64), mean, var, self.x
+
+    def grad(self, grad_output):
+        """``grad_output`` as the (N, C, S) view in the compute dtype."""
+        return grad_output.astype(self.dtype, copy=False).reshape(*self.x.shape)
 
 
 @kernel
@@ -176,23 +180,27 @@ def batch_norm(
         (array([0.2, 2. ]), array([ 1.1, 20.9]))
     """
     problem = _BatchNorm("batch_norm", input, running_mean, running_var, weight, bias, training)
-    centred, delta, inv_std, mean, var = problem.statistics(
-        training, running_mean, running_var, eps
-    )
-    if training and problem.count:
+    xp = problem.xp
+    output, out = problem.empty()
+    shift, mean, var, source = problem.statistics(training, running_mean, running_var, out)
+    if training and source is None:
         _update_running(running_mean, mean, momentum)
-        if running_var is not None:
-            _update_running(running_var, var * (problem.count / (problem.count - 1)), momentum)
-    output = normalize(centred, delta, inv_std, problem.scale, bias=problem.bias)
-    output = output.reshape(*input.shape).astype(input.dtype, copy=False)
+        _update_running(running_var, var * (problem.count / (problem.count - 1)), momentum)
+    inv_std = 1.0 / xp.sqrt(var + eps)
+    factor = inv_std if problem.weight is None else inv_std * problem.weight
+    offset = -(mean - shift) * factor  # the residual of the rounded shift, in float64
+    if problem.bias is not None:
+        offset = offset + problem.bias
+    scale_shift(problem.backend, out, factor, offset, source, shift)
+    output = output.astype(input.dtype, copy=False)
     if return_stats:
-        return output, mean.reshape(-1), inv_std.reshape(-1)
+        return output, mean, inv_std
     return output
 
 
 def _update_running(running, batch, momentum):
     if running is not None:
-        running[...] = (1.0 - momentum) * running + momentum * batch.reshape(-1)
+        running[...] = (1.0 - momentum) * running + momentum * batch
 
 
 @kernel
@@ -213,7 +221,7 @@ def batch_norm_backward(
     """Gradients of :func:`batch_norm`: ``(grad_input, grad_weight, grad_bias)``.
 
     In training, ``grad_input`` differentiates through the batch statistics (closed form,
-    see ``normalize_backward``); in evaluation only through the affine map,
+    see ``batch_norm_grads``); in evaluation only through the affine map,
     ``grad_output * weight * inv_std``. ``grad_weight = sum(grad_output * x_hat)`` and
     ``grad_bias = sum(grad_output)`` over every axis but C; ``None`` where weight or bias is.
     Running statistics are read, never updated. ``save_mean``/``save_invstd`` from
@@ -223,16 +231,28 @@ def batch_norm_backward(
         "batch_norm_backward", input, running_mean, running_var, weight, bias, training, grad_output
     )
     xp = problem.xp
-    centred, delta, inv_std, _, _ = problem.statistics(
-        training, running_mean, running_var, eps, save_mean, save_invstd
+    if save_mean is not None and save_invstd is not None:
+        mean, inv_std = save_mean.astype(xp.float64), save_invstd.astype(xp.float64)
+    else:
+        _, mean, var, _ = problem.statistics(
+            training, running_mean, running_var, problem.empty()[1]
+        )
+        inv_std = 1.0 / xp.sqrt(var + eps)
+    # a new array, not a view: autograd then hands it to the leaf without a copy
+    grad_input, grad_x = problem.empty()
+    sum_grad, sum_grad_hat = batch_norm_grads(
+        problem.backend,
+        problem.grad(grad_output),
+        problem.x,
+        mean,
+        inv_std,
+        problem.weight,
+        training,
+        grad_x,
     )
-    grad = grad_output.astype(problem.x.dtype, copy=False).reshape(*problem.x.shape)
-    grad_x, sum_grad, sum_grad_hat = normalize_backward(
-        xp, grad, centred, delta, inv_std, (0, 2), problem.scale, through_stats=training
-    )
-    grad_input = grad_x.reshape(*input.shape).astype(input.dtype, copy=False)
-    grad_weight = None if weight is None else sum_grad_hat.reshape(-1).astype(input.dtype)
-    grad_bias = None if bias is None else sum_grad.reshape(-1).astype(input.dtype)
+    grad_input = grad_input.astype(input.dtype, copy=False)
+    grad_weight = None if weight is None else sum_grad_hat.astype(input.dtype)
+    grad_bias = None if bias is None else sum_grad.astype(input.dtype)
     return grad_input, grad_weight, grad_bias
 
 
