@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import math
 
-from ._utils import ArgumentError, array_backend, check_same_shape, compute_dtype, kernel
+from ._utils import (
+    ArgumentError,
+    array_backend,
+    check_same_shape,
+    compute_dtype,
+    keep_where,
+    kernel,
+)
 
 __all__ = [
     "elu",
@@ -105,7 +112,7 @@ def relu(input, inplace: bool = False):
         array([ 0., -0.,  2., nan])
     """
     xp, x = _prepare("relu", input)
-    return _finish(xp, input, xp.where(x < 0, 0.0, x), inplace)
+    return _finish(xp, input, keep_where(xp, ~(x < 0), x), inplace)
 
 
 @kernel
@@ -115,7 +122,7 @@ def relu_backward(grad_output, input, inplace: bool = False):
     ``input`` is the forward's input (before an in-place forward overwrote it).
     """
     xp, x = _prepare("relu_backward", input, grad_output)
-    return xp.where(x <= 0, 0.0, grad_output)
+    return keep_where(xp, ~(x <= 0), grad_output)
 
 
 def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None):

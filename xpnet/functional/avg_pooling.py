@@ -7,9 +7,9 @@ share into a padded gradient, offset by offset (deterministic on every backend).
 
 from __future__ import annotations
 
-from ._utils import ArgumentError, compute_dtype, kernel
+from ._utils import ArgumentError, batch_blocks, compute_dtype, kernel
 from ._windows import crop2d, kernel_offsets, offset_slices
-from .pooling import _batched, _blocks, _pool_geometry, _pooled
+from .pooling import _batched, _pool_geometry, _pooled
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward"]
 
@@ -30,7 +30,7 @@ def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
     unpadded = top == left == bottom == right == 0
     overlap = _windows_overlap(geometry)
     grad_input = xp.zeros((*grad.shape[:2], H, W), dtype=dtype)
-    for block in _blocks(backend, grad_input.shape, dtype):
+    for block in batch_blocks(backend, grad_input.shape, dtype):
         share = grad[block].astype(dtype, copy=False) / divisor
         padded = grad_input[block]
         if not unpadded:

@@ -13,9 +13,7 @@ Average pools live in :mod:`xpnet.functional.avg_pooling`, adaptive pools in
 
 from __future__ import annotations
 
-import math
-
-from ._utils import array_backend, check_ndim, compute_dtype, kernel, to_tuple
+from ._utils import array_backend, batch_blocks, check_ndim, compute_dtype, kernel, to_tuple
 from ._windows import (
     check_padding_at_most_half,
     kernel_offsets,
@@ -63,15 +61,6 @@ def _running_argmax(xp, candidates, best, label):
         xp.maximum(best, values, out=best)  # NaN propagates, as the PyTorch value does
 
 
-def _blocks(backend, shape, dtype):
-    """Slices of the batch axis of a (N, C, H_out, W_out) ``shape``, each about
-    ``backend.block_bytes`` (at least one sample): a chain of elementwise calls on one block
-    stays in cache on a CPU."""
-    sample = math.prod(shape[1:]) * backend.xp.dtype(dtype).itemsize
-    size = max(1, backend.block_bytes // max(1, sample))
-    return [slice(start, start + size) for start in range(0, shape[0], size)]
-
-
 def _fold_offsets(combine, windows, geometry, out):
     """``combine`` (``xp.maximum``, ``xp.add``) of every kernel offset's slice of ``windows``.
 
@@ -92,7 +81,7 @@ def _pooled(backend, combine, x, geometry, pad_value, dtype):
     W_out) of ``dtype``, padding with ``pad_value``."""
     xp = backend.xp
     output = xp.empty((*x.shape[:2], *geometry.output), dtype=dtype)
-    for block in _blocks(backend, output.shape, dtype):
+    for block in batch_blocks(backend, output.shape, dtype):
         padded = pad2d(xp, x[block], geometry, pad_value, dtype)
         _fold_offsets(combine, sliding_windows(backend, padded, geometry), geometry, output[block])
     return output
@@ -140,7 +129,7 @@ def _max_pool_indices(backend, x, geometry):
     label_type = xp.int8 if geometry.kernel[0] * kW < 128 else xp.int32
     # the first offset inside the input: a window of -inf points there, not at padding
     first = _window_starts(xp, geometry, 0)[1][:, None] * kW + _window_starts(xp, geometry, 1)[1]
-    for block in _blocks(backend, output.shape, x.dtype):
+    for block in batch_blocks(backend, output.shape, x.dtype):
         windows = sliding_windows(backend, pad2d(xp, x[block], geometry, -xp.inf), geometry)
         best, label = output[block], xp.empty(output[block].shape, dtype=label_type)
         best[...], label[...] = -xp.inf, first
@@ -207,7 +196,7 @@ def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
     xp, (H, W) = backend.xp, size
     grad_input = xp.zeros((*indices.shape[:2], H, W), dtype=dtype)
     steps = [-(-e // s) for e, s in zip(geometry.effective_kernel, geometry.stride, strict=True)]
-    for block in _blocks(backend, grad_input.shape, dtype):
+    for block in batch_blocks(backend, grad_input.shape, dtype):
         n, C = grad_input[block].shape[:2]
         flat = grad_input[block].reshape(-1)
         planes = xp.arange(0, n * C * H * W, H * W, dtype=xp.int64).reshape(n, C, 1, 1)
