@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from xpnet import bench
+from xpnet.bench import contenders
 from xpnet.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,15 +93,15 @@ def test_bench_tiny_run_saves_json_and_plot(tmp_path, capsys):
 
 
 def test_bench_reports_unavailable_backends(monkeypatch, capsys):
-    real_import = bench.importlib.import_module
+    real_import = contenders.importlib.import_module
 
     def no_torch(name):
         if name == "torch":
             raise ImportError("No module named 'torch'")
         return real_import(name)
 
-    monkeypatch.setattr(bench.importlib, "import_module", no_torch)
-    monkeypatch.setattr(bench, "load_backend", _no_cupy(bench.load_backend))
+    monkeypatch.setattr(contenders.importlib, "import_module", no_torch)
+    monkeypatch.setattr(contenders, "load_backend", _no_cupy(contenders.load_backend))
     assert main([*TINY_BENCH, "--backends", "numpy,cupy,torch"]) == 0
     out = capsys.readouterr().out
     assert "torch: not installed" in out

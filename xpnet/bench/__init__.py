@@ -1,0 +1,44 @@
+"""The benchmark engine behind ``xpnet bench``: xpnet's kernels against PyTorch's.
+
+A *case* is one op on one shape. Each case runs in three modes (forward, backward,
+forward+backward) for every contender: xpnet on NumPy, xpnet on CuPy, PyTorch on the CPU and on
+CUDA. Every timed call ends with its device's synchronize, so queued GPU work is counted, and
+the repeats of all contenders are interleaved so that background load hits them alike.
+
+The op and contender definitions here are also the ones the pytest-benchmark suite in
+``benchmarks/`` times. torch, CuPy, threadpoolctl and matplotlib are optional: they are
+imported only when a contender or an output needs them.
+
+The parts: :mod:`~xpnet.bench.cases` (ops, shapes, ``--shapes``),
+:mod:`~xpnet.bench.contenders` (xpnet and PyTorch, timed callables, peak memory),
+:mod:`~xpnet.bench.timing` (the interleaved loop, :func:`run`) and
+:mod:`~xpnet.bench.report` (environment, table, chart).
+"""
+
+from __future__ import annotations
+
+from .cases import CONV_SHAPES, MODE_FLOP_FACTOR, MODES, OPS, Case, Op, parse_shapes
+from .contenders import TorchContender, XpnetContender, make_contenders
+from .report import environment, format_table, plot
+
+# benchmarks/conftest.py pins the threads of its session as `xpnet bench` does
+from .timing import _pin_threads as _pin_threads
+from .timing import run, time_case
+
+__all__ = [
+    "CONV_SHAPES",
+    "MODES",
+    "MODE_FLOP_FACTOR",
+    "OPS",
+    "Case",
+    "Op",
+    "TorchContender",
+    "XpnetContender",
+    "environment",
+    "format_table",
+    "make_contenders",
+    "parse_shapes",
+    "plot",
+    "run",
+    "time_case",
+]

@@ -1,0 +1,176 @@
+"""The contenders of ``xpnet bench``: xpnet on a backend and PyTorch on a device.
+
+Each contender turns a :class:`~xpnet.bench.cases.Case` into three timed callables (forward,
+backward, forward+backward) that wait for their device, and measures their peak memory;
+:mod:`xpnet.bench.timing` interleaves them. torch is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tracemalloc
+
+import numpy
+
+from ..autograd import Tensor, no_grad
+from ..backends import load_backend
+from ..nn import functional as autograd_functional
+from .cases import MODES, Case
+
+
+def _host_grad(shape) -> numpy.ndarray:
+    # the same upstream gradient for every contender: a fixed seed and the output's shape
+    return numpy.random.default_rng(1).standard_normal(shape)
+
+
+def _cast(array: numpy.ndarray, dtype: str) -> numpy.ndarray:
+    return array.astype(dtype) if array.dtype.kind == "f" else array
+
+
+class XpnetContender:
+    """xpnet on one backend (``numpy`` or ``cupy``), through its autograd as training uses it.
+
+    Like PyTorch's, the forward is timed without recording a graph and the backward reuses
+    what the forward saved (max-pool indices, batch-norm statistics).
+    """
+
+    def __init__(self, backend_name: str):
+        self.backend = load_backend(backend_name)
+        self.name = f"xpnet-{backend_name}"
+        self.device = "gpu" if backend_name == "cupy" else "cpu"
+
+    def prepare(self, case: Case, dtype: str) -> dict:
+        """The three timed callables of ``case``; each waits for its device before returning."""
+        backend, sync = self.backend, self.backend.synchronize
+        values = []
+        for name, array in case.arrays.items():
+            array = backend.asarray(_cast(array, dtype))
+            # buffers and targets stay plain arrays, as the layers pass them
+            values.append(Tensor(array, requires_grad=True) if name in case.grad_names else array)
+        leaves = [value for value in values if isinstance(value, Tensor)]
+        function = getattr(autograd_functional, case.op)
+        output = function(*values, **case.kwargs)
+        grad = backend.asarray(_host_grad(output.shape).astype(output.dtype))
+
+        def backward_from(output, retain_graph):
+            for leaf in leaves:
+                leaf.grad = None  # time the backward, not the accumulation into .grad
+            output.backward(grad, retain_graph=retain_graph)
+
+        def forward():
+            with no_grad():
+                function(*values, **case.kwargs)
+            sync()
+
+        def backward():
+            backward_from(output, retain_graph=True)
+            sync()
+
+        def forward_backward():
+            backward_from(function(*values, **case.kwargs), retain_graph=False)
+            sync()
+
+        return dict(zip(MODES, (forward, backward, forward_backward), strict=True))
+
+    def peak_bytes(self, function) -> int:
+        """Peak bytes allocated during one call of ``function`` (its outputs included)."""
+        if self.device == "gpu":
+            # GPU: after free_all_blocks the pool grows only to fit the call's peak
+            pool = self.backend.xp.get_default_memory_pool()
+            self.backend.synchronize()
+            pool.free_all_blocks()
+            before = pool.total_bytes()
+            function()
+            return pool.total_bytes() - before
+        # NumPy reports its data allocations to tracemalloc
+        tracemalloc.start()
+        try:
+            function()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+
+class TorchContender:
+    """PyTorch's ``torch.nn.functional`` on ``cpu`` or ``cuda`` (optionally with TF32)."""
+
+    def __init__(self, device: str, tf32: bool = False):
+        self.torch = importlib.import_module("torch")
+        self.device_name = device
+        self.device = "gpu" if device == "cuda" else "cpu"
+        self.tf32 = tf32
+        self.name = "torch-cuda-tf32" if tf32 else f"torch-{device}"
+
+    def _sync(self):
+        if self.device == "gpu":
+            self.torch.cuda.synchronize()  # GPU: kernels are queued asynchronously
+
+    def prepare(self, case: Case, dtype: str) -> dict:
+        torch, sync = self.torch, self._sync
+        F = torch.nn.functional
+        tensors = []
+        for name, array in case.arrays.items():
+            tensor = torch.from_numpy(_cast(array, dtype)).to(self.device_name)
+            tensors.append(tensor.requires_grad_(name in case.grad_names))
+        leaves = [t for t in tensors if t.requires_grad]
+        kernel = getattr(F, case.op)
+        output = kernel(*tensors, **case.kwargs)
+        grad = torch.from_numpy(_host_grad(tuple(output.shape))).to(output)
+
+        def run(function):
+            def timed():
+                # GPU: PyTorch lets cuDNN use TF32 by default; the plain contender turns it off
+                torch.backends.cudnn.allow_tf32 = self.tf32
+                torch.backends.cuda.matmul.allow_tf32 = self.tf32
+                function()
+                sync()
+
+            return timed
+
+        def forward():
+            with torch.no_grad():
+                kernel(*tensors, **case.kwargs)
+
+        def backward():
+            torch.autograd.grad(output, leaves, grad, retain_graph=True)
+
+        def forward_backward():
+            torch.autograd.grad(kernel(*tensors, **case.kwargs), leaves, grad)
+
+        functions = (forward, backward, forward_backward)
+        return {mode: run(f) for mode, f in zip(MODES, functions, strict=True)}
+
+    def peak_bytes(self, function) -> int | None:
+        """Peak CUDA bytes of one call; ``None`` on the CPU, where torch hides its allocations."""
+        if self.device != "gpu":
+            return None
+        cuda = self.torch.cuda  # GPU: the caching allocator keeps a high-water mark
+        cuda.synchronize()
+        cuda.reset_peak_memory_stats()
+        before = cuda.memory_allocated()
+        function()
+        return cuda.max_memory_allocated() - before
+
+
+def make_contenders(names: list[str]) -> tuple[list, dict[str, str]]:
+    """Contenders for ``--backends`` names, and a reason for each one that cannot run here.
+
+    ``torch`` means PyTorch on the CPU, plus CUDA (with and without TF32) when it sees a GPU.
+    """
+    contenders, unavailable = [], {}
+    for name in names:
+        if name == "torch":
+            try:
+                torch = importlib.import_module("torch")
+            except ImportError:
+                unavailable["torch"] = "not installed"
+                continue
+            contenders.append(TorchContender("cpu"))
+            if torch.cuda.is_available():
+                contenders += [TorchContender("cuda"), TorchContender("cuda", tf32=True)]
+            continue
+        try:
+            contenders.append(XpnetContender(name))
+        except ImportError as error:
+            unavailable[name] = str(error).split(". ")[0]
+    return contenders, unavailable

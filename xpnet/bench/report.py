@@ -1,0 +1,111 @@
+"""What ``xpnet bench`` reports besides the timings: the environment, a text table, a PNG chart.
+
+The rows come from :func:`xpnet.bench.timing.time_case`; threadpoolctl, torch, CuPy and
+matplotlib are imported only when the run or the output needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy
+
+from ..backends import load_backend
+
+
+def environment(threads: int, contenders: list, command: str) -> dict:
+    """The machine, library versions and settings a result depends on."""
+    import platform
+
+    from .. import __version__
+
+    info = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": command,
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "xpnet": __version__,
+        "threads": threads,
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = sorted({f"{p['internal_api']} {p['version']}" for p in threadpool_info()})
+    except ImportError:
+        info["blas"] = "unknown (threadpoolctl not installed)"
+    names = {c.name for c in contenders}
+    if any(name.startswith("torch") for name in names):
+        import torch
+
+        info["torch"] = torch.__version__
+        if torch.cuda.is_available():
+            info["torch_cuda"] = torch.version.cuda  # GPU
+            info["torch_device"] = torch.cuda.get_device_name()
+    if "xpnet-cupy" in names:
+        info.update(_cupy_environment())
+    return info
+
+
+def _cupy_environment() -> dict:
+    # GPU: what a CuPy result depends on, and the memory pool's high-water mark so far
+    import cupy
+
+    return {
+        "cupy": cupy.__version__,
+        "cuda_runtime": cupy.cuda.runtime.runtimeGetVersion(),
+        "gpu": load_backend("cupy").device_name(),
+        "CUPY_TF32": os.environ.get("CUPY_TF32", "0"),
+        "CUPY_ACCELERATORS": os.environ.get("CUPY_ACCELERATORS", ""),
+        "cupy_pool_total_bytes": cupy.get_default_memory_pool().total_bytes(),
+    }
+
+
+def format_table(rows: list[dict]) -> str:
+    """The results as a fixed-width text table."""
+    header = (
+        f"{'op':<13} {'shape':<22} {'mode':<16} {'contender':<16} {'median ms':>10} "
+        f"{'±IQR':>6} {'GFLOP/s':>8} {'time/torch':>10} {'GPU x':>6} {'peak MiB':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        spread = (r["q3_s"] - r["q1_s"]) / 2 / r["median_s"] * 100
+        ratio = "-" if r["time_over_torch"] is None else f"{r['time_over_torch']:.2f}"
+        speedup = "-" if r["gpu_speedup"] is None else f"{r['gpu_speedup']:.1f}"
+        peak = "-" if r["peak_bytes"] is None else f"{r['peak_bytes'] / 2**20:.1f}"
+        shape = ",".join(str(n) for n in r["shape"])
+        lines.append(
+            f"{r['op']:<13} {shape:<22} {r['mode']:<16} {r['contender']:<16} "
+            f"{r['median_s'] * 1e3:>10.3f} {spread:>5.1f}% {r['gflops_per_s']:>8.2f} "
+            f"{ratio:>10} {speedup:>6} {peak:>9}"
+        )
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: str) -> None:
+    """A PNG bar chart of median times per case, one bar per contender (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cases = list(dict.fromkeys((r["op"], tuple(r["shape"]), r["mode"]) for r in rows))
+    names = list(dict.fromkeys(r["contender"] for r in rows))
+    median = {(r["op"], tuple(r["shape"]), r["mode"], r["contender"]): r["median_s"] for r in rows}
+    width = 0.8 / len(names)
+    figure, axes = plt.subplots(figsize=(max(6, 0.6 * len(cases) * len(names)), 5))
+    for i, name in enumerate(names):
+        heights = [median.get((*case, name), 0) * 1e3 for case in cases]
+        axes.bar([j + i * width for j in range(len(cases))], heights, width, label=name)
+    labels = [f"{op}\n{','.join(map(str, shape))}\n{mode}" for op, shape, mode in cases]
+    axes.set_xticks([j + 0.4 - width / 2 for j in range(len(cases))], labels, fontsize=6)
+    axes.set_yscale("log")
+    axes.set_ylabel("median time per call (ms, log scale)")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

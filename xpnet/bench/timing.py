@@ -1,0 +1,149 @@
+"""The timing loop of ``xpnet bench``: repeats interleaved across contenders, under pinned threads.
+
+:func:`time_case` times one case for every contender and adds the ratios to PyTorch and the
+GPU speed-ups; :func:`run` does so for whole op lists and returns the report that
+:mod:`xpnet.bench.report` prints, plots and describes.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+from .cases import MODE_FLOP_FACTOR, OPS, Case
+from .contenders import TorchContender, make_contenders
+from .report import environment
+
+
+def _torch_reference(contender_name: str, device: str) -> str:
+    if device == "cpu":
+        return "torch-cpu"
+    # GPU: compare like with like; CuPy uses TF32 only when CUPY_TF32=1
+    return "torch-cuda-tf32" if os.environ.get("CUPY_TF32") == "1" else "torch-cuda"
+
+
+def time_case(
+    case: Case, contenders: list, dtype: str, repeats: int, warmup: int, echo=print
+) -> list[dict]:
+    """Time every mode of ``case`` for every contender; repeats are interleaved across them.
+
+    A contender that cannot run the case (PyTorch has no float16 convolution on the CPU, for
+    instance) is reported through ``echo`` and left out of this case.
+    """
+    calls = {}
+    peaks = {}
+    for contender in contenders:
+        try:
+            prepared = contender.prepare(case, dtype)
+        except (RuntimeError, TypeError, ValueError, NotImplementedError, MemoryError) as error:
+            echo(f"  {contender.name} skipped: {type(error).__name__}: {error}")
+            continue
+        for mode, function in prepared.items():
+            key = (contender, mode)
+            calls[key] = function
+            peaks[key] = contender.peak_bytes(function)  # also the first warm-up call
+            for _ in range(warmup - 1):
+                function()
+    times = {key: [] for key in calls}
+    for _ in range(repeats):
+        for key, function in calls.items():
+            start = time.perf_counter()
+            function()
+            times[key].append(time.perf_counter() - start)
+    rows = []
+    for (contender, mode), samples in times.items():
+        quartiles = statistics.quantiles(samples, n=4) if len(samples) > 1 else samples * 3
+        median = statistics.median(samples)
+        flops = case.flops * MODE_FLOP_FACTOR[mode]
+        rows.append(
+            {
+                "op": case.op,
+                "shape": list(case.shape),
+                "mode": mode,
+                "contender": contender.name,
+                "device": contender.device,
+                "median_s": median,
+                "q1_s": quartiles[0],
+                "q3_s": quartiles[-1],
+                "min_s": min(samples),
+                "repeats": len(samples),
+                "gflops_per_s": flops / median / 1e9,
+                "peak_bytes": peaks[(contender, mode)],
+            }
+        )
+    _add_ratios(rows)
+    return rows
+
+
+def _add_ratios(rows: list[dict]) -> None:
+    """Add ``time_over_torch`` (same device) and ``gpu_speedup`` (CPU time / GPU time)."""
+    median = {(r["mode"], r["contender"]): r["median_s"] for r in rows}
+    for row in rows:
+        reference = median.get((row["mode"], _torch_reference(row["contender"], row["device"])))
+        row["time_over_torch"] = None if reference is None else row["median_s"] / reference
+        cpu_twin = {"xpnet-cupy": "xpnet-numpy", "torch-cuda": "torch-cpu"}.get(row["contender"])
+        cpu_time = median.get((row["mode"], cpu_twin))
+        row["gpu_speedup"] = None if cpu_time is None else cpu_time / row["median_s"]
+
+
+def _pin_threads(stack, threads: int, contenders: list) -> str:
+    """Give every contender ``threads`` threads for the run; return a sentence saying how."""
+    how = []
+    try:
+        from threadpoolctl import threadpool_limits
+
+        stack.enter_context(threadpool_limits(limits=threads))
+        how.append("threadpoolctl for NumPy's BLAS")
+    except ImportError:
+        how.append("NumPy's BLAS NOT pinned (threadpoolctl not installed)")
+    if any(isinstance(c, TorchContender) for c in contenders):
+        import torch
+
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        stack.callback(torch.set_num_threads, previous)
+        how.append("torch.set_num_threads")
+    return f"threads: {threads} per contender ({', '.join(how)})"
+
+
+def run(
+    backends: list[str],
+    ops: list[str],
+    shapes: dict[str, list[tuple[int, ...]]] | None = None,
+    dtype: str = "float32",
+    threads: int | None = None,
+    quick: bool = False,
+    repeats: int | None = None,
+    warmup: int = 1,
+    command: str = "",
+    echo=print,
+) -> dict:
+    """Benchmark ``ops`` on ``backends``; print progress and the table; return the report.
+
+    ``shapes`` maps an op to its shapes (default: the op's standard, or ``--quick``, shapes).
+    """
+    import contextlib
+
+    threads = threads or len(os.sched_getaffinity(0))
+    repeats = repeats or (5 if quick else 7)
+    contenders, unavailable = make_contenders(backends)
+    for name, reason in unavailable.items():
+        echo(f"{name}: {reason}")
+    if not contenders:
+        msg = f"no backend of {', '.join(backends)} can run here"
+        raise RuntimeError(msg)
+    rows = []
+    with contextlib.ExitStack() as stack:
+        echo(_pin_threads(stack, threads, contenders))
+        for name in ops:
+            op = OPS[name]
+            for shape in (shapes or {}).get(name) or (op.quick if quick else op.shapes):
+                echo(f"{name} {','.join(map(str, shape))} ...")
+                rows += time_case(op.case(shape), contenders, dtype, repeats, warmup, echo)
+    return {
+        "environment": environment(threads, contenders, command),
+        "settings": {"dtype": dtype, "repeats": repeats, "warmup": warmup, "quick": quick},
+        "unavailable": unavailable,
+        "results": rows,
+    }
