@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from xpnet import train
+from xpnet.train import checkpoint
 
 # A tiny run: 96 digits, 3 batches per epoch, so that every test stays well under a second
 # per epoch.
@@ -45,7 +46,7 @@ def test_save_checkpoint_crash_keeps_previous_file(tmp_path, monkeypatch):
         file.write(b"half a checkpoint")
         raise OSError("disk full")
 
-    monkeypatch.setattr(train.numpy, "savez", crash)
+    monkeypatch.setattr(checkpoint.numpy, "savez", crash)
     with pytest.raises(OSError, match="disk full"):
         train.save_checkpoint(path, {**_state(), "values": [2.0]})
     assert path.read_bytes() == before

@@ -1,0 +1,76 @@
+"""What a training run is made of: its settings, the data, model, optimizer and scheduler.
+
+:class:`Config` holds the options of ``xpnet train``; :func:`load_data` and :func:`_build`
+turn them into the objects that :func:`xpnet.train.loop.fit` trains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .. import data, models, optim
+
+MODELS = {"lenet": models.LeNet, "resnet": models.ResNet}
+OPTIMIZERS = {  # name -> (class, default peak learning rate, extra arguments)
+    "sgd": (optim.SGD, 0.05, {"momentum": 0.9, "nesterov": True, "weight_decay": 5e-4}),
+    "adam": (optim.Adam, 3e-3, {}),
+    "adamw": (optim.AdamW, 3e-3, {"weight_decay": 1e-2}),
+    "rmsprop": (optim.RMSprop, 1e-3, {}),
+}
+SCHEDULERS = ("onecycle", "cosine", "step", "none")
+
+
+@dataclasses.dataclass
+class Config:
+    """The settings of one training run (the options of ``xpnet train``)."""
+
+    backend: str = "numpy"
+    dataset: str = "digits"
+    data: str | None = None
+    model: str = "lenet"
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float | None = None
+    optimizer: str = "adam"
+    scheduler: str = "onecycle"
+    seed: int = 0
+    limit: int | None = None
+    checkpoint: str | None = None
+    resume: str | None = None
+    plot: str | None = None
+
+
+def load_data(config: Config):
+    """``(train, test)`` datasets of float32 images (N, 1, H, W), standardised, and labels."""
+    if config.dataset == "mnist":
+        if config.data is None:
+            msg = "--dataset mnist needs --data PATH, the folder with the MNIST IDX files"
+            raise ValueError(msg)
+        images, labels = data.load_mnist(config.data)
+    else:
+        images, labels = data.load_digits()
+    everything = data.TensorDataset(images, labels)
+    train, test = data.random_split(everything, [0.8, 0.2], seed=config.seed)
+    train_index = train.indices[: config.limit]
+    # standardise with the training images' statistics only: the test set stays unseen
+    mean, std = images[train_index].mean(), images[train_index].std()
+    standardised = data.TensorDataset((images - mean) / std, labels)
+    return data.Subset(standardised, train_index), data.Subset(standardised, test.indices)
+
+
+def _build(config: Config, image_shape, steps_per_epoch: int):
+    """The model, optimizer, scheduler and whether the scheduler steps every batch."""
+    model = MODELS[config.model](in_channels=image_shape[0], image_size=image_shape[1])
+    optimizer_class, default_lr, extra = OPTIMIZERS[config.optimizer]
+    lr = config.lr or default_lr
+    optimizer = optimizer_class(model.parameters(), lr=lr, **extra)
+    schedulers = optim.lr_scheduler
+    if config.scheduler == "onecycle":
+        total = config.epochs * steps_per_epoch
+        return model, optimizer, schedulers.OneCycleLR(optimizer, lr, total_steps=total), True
+    if config.scheduler == "cosine":
+        return model, optimizer, schedulers.CosineAnnealingLR(optimizer, config.epochs), False
+    if config.scheduler == "step":
+        step_size = max(1, config.epochs // 3)
+        return model, optimizer, schedulers.StepLR(optimizer, step_size, gamma=0.1), False
+    return model, optimizer, None, False
