@@ -41,9 +41,22 @@ def _quiet_inf():
     return np.errstate(invalid="ignore")
 
 
-def _check_loss(backend, name, x, target, kwargs, dtype=np.float64, weight=None):
-    """Compare ``F.<name>`` with torch; soft targets are a differentiable input."""
+def _saved_softmax(backward):
+    """cross_entropy_backward given the forward's softmax, as autograd passes it."""
+
+    def with_softmax(g, x, t, w, **kwargs):
+        _, softmax = F.cross_entropy(x, t, w, return_softmax=True, **kwargs)
+        return backward(g, x, t, w, softmax=softmax, **kwargs)
+
+    return with_softmax
+
+
+def _check_loss(backend, name, x, target, kwargs, dtype=np.float64, weight=None, saved=False):
+    """Compare ``F.<name>`` with torch; soft targets are a differentiable input. ``saved``:
+    cross_entropy's backward reuses the forward's softmax."""
     forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    if saved:
+        backward = _saved_softmax(backward)
 
     def device_weight():
         return None if weight is None else backend.asarray(weight.astype(dtype))
@@ -125,8 +138,8 @@ def test_softmax_finite_differences(backend, name):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("soft", [False, True])
-def test_cross_entropy_generated_grid(backend, shape, soft):
+@pytest.mark.parametrize("soft, saved", [(False, False), (False, True), (True, False)])
+def test_cross_entropy_generated_grid(backend, shape, soft, saved):
     """Every reduction x label smoothing x weight, with one ignored class index."""
     x = random_input(shape, seed=1, low=-3.0, high=3.0)
     target = _soft_target(shape, seed=2) if soft else _index_target(shape, seed=2)
@@ -134,19 +147,27 @@ def test_cross_entropy_generated_grid(backend, shape, soft):
     for reduction, smoothing, weighted in itertools.product(REDUCTIONS, [0.0, 0.3], [0, 1]):
         kwargs = {"reduction": reduction, "label_smoothing": smoothing}
         _check_loss(
-            backend, "cross_entropy", x, target, kwargs, weight=weight if weighted else None
+            backend,
+            "cross_entropy",
+            x,
+            target,
+            kwargs,
+            weight=weight if weighted else None,
+            saved=saved,
         )
 
 
-@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("soft, saved", [(False, False), (False, True), (True, True)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
-def test_cross_entropy_low_precision(backend, soft, dtype):
+def test_cross_entropy_low_precision(backend, soft, saved, dtype):
     shape = (6, 5, 3)
     x = random_input(shape, seed=4, low=-3.0, high=3.0)
     target = _soft_target(shape, seed=5) if soft else _index_target(shape, seed=5)
     weight = random_input((5,), seed=6, low=0.2, high=2.0)
     kwargs = {"reduction": "none", "label_smoothing": 0.1}
-    _check_loss(backend, "cross_entropy", x, target, kwargs, dtype=dtype, weight=weight)
+    _check_loss(
+        backend, "cross_entropy", x, target, kwargs, dtype=dtype, weight=weight, saved=saved
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -167,19 +188,22 @@ def test_nll_loss_generated_grid(backend, shape, dtype):
         )
 
 
-def test_cross_entropy_huge_logits_are_exact(backend):
+@pytest.mark.parametrize("saved", [False, True])
+def test_cross_entropy_huge_logits_are_exact(backend, saved):
     x = np.array([[1000.0, -1000.0], [-1000.0, 1000.0]])
-    output, _ = _check_loss(backend, "cross_entropy", x, np.array([1, 1]), {"reduction": "none"})
+    target, kwargs = np.array([1, 1]), {"reduction": "none"}
+    output, _ = _check_loss(backend, "cross_entropy", x, target, kwargs, saved=saved)
     assert output.tolist() == [2000.0, 0.0]
 
 
+@pytest.mark.parametrize("saved", [False, True])
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
-def test_cross_entropy_minus_inf_logit_at_target(backend, smoothing):
+def test_cross_entropy_minus_inf_logit_at_target(backend, smoothing, saved):
     """-inf at the target: an infinite loss, finite gradients (log_softmax, not log(softmax))."""
     x = np.array([[-np.inf, 1.0, 2.0], [0.0, -np.inf, 1.0]])
-    kwargs = {"reduction": "none", "label_smoothing": smoothing}
+    target, kwargs = np.array([0, 2]), {"reduction": "none", "label_smoothing": smoothing}
     with _quiet_inf():
-        output, (grad,) = _check_loss(backend, "cross_entropy", x, np.array([0, 2]), kwargs)
+        output, (grad,) = _check_loss(backend, "cross_entropy", x, target, kwargs, saved=saved)
     assert output[0] == np.inf and np.isfinite(grad).all()
     if not smoothing:  # a -inf logit elsewhere costs nothing
         assert np.isfinite(output[1])
@@ -196,12 +220,28 @@ def test_cross_entropy_all_ignored(backend, name):
     assert output == 0.0 and not grad.any()
 
 
-@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("soft, saved", [(False, False), (False, True), (True, False)])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_cross_entropy_empty_batch(backend, soft, reduction):
+def test_cross_entropy_empty_batch(backend, soft, saved, reduction):
     x = np.zeros((0, 4))
     target = np.zeros((0, 4)) if soft else np.zeros(0, dtype=np.int64)
-    _check_loss(backend, "cross_entropy", x, target, {"reduction": reduction})
+    _check_loss(backend, "cross_entropy", x, target, {"reduction": reduction}, saved=saved)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_cross_entropy_return_softmax(backend, shape):
+    """The saved softmax is the softmax over the class axis; None for probability targets."""
+    target = backend.asarray(_index_target(shape, seed=14))
+    dim = 0 if len(shape) == 1 else 1
+    check_against_torch(
+        lambda x: F.cross_entropy(x, target, return_softmax=True)[1],
+        None,
+        lambda x: TF.softmax(x, dim),
+        [random_input(shape, seed=15, low=-3.0, high=3.0)],
+        backend,
+    )
+    soft = backend.asarray(_soft_target(shape, seed=16))
+    assert F.cross_entropy(soft, soft, return_softmax=True)[1] is None
 
 
 @pytest.mark.parametrize("soft", [False, True])

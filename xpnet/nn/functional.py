@@ -38,6 +38,11 @@ def _stats(extras):
     return {"save_mean": extras[0], "save_invstd": extras[1]}
 
 
+def _softmax(extras):
+    # cross_entropy's softmax (class-index targets): backward needs no exp of its own
+    return {"softmax": extras[0]}
+
+
 def _mask(extras):
     # a random mask cannot be recomputed: backward must get the forward's
     return {"mask": extras[0]}
@@ -69,7 +74,8 @@ silu = _lift("silu")
 tanh = _lift("tanh")
 softmax = _lift("softmax")
 log_softmax = _lift("log_softmax")
-cross_entropy = _lift("cross_entropy", ("input", "target"))  # target: probabilities only
+# target gets a gradient when it holds probabilities only
+cross_entropy = _lift("cross_entropy", ("input", "target"), _softmax, {"return_softmax": True})
 nll_loss = _lift("nll_loss")
 
 __all__ = [
