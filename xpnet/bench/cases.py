@@ -21,8 +21,8 @@ MODE_FLOP_FACTOR = {"forward": 1, "backward": 2, "forward+backward": 3}
 class Case:
     """One op on one shape: its inputs (host arrays), static arguments and forward flops.
 
-    ``forward(F)`` calls ``F.<op>(*arrays, **kwargs)``; the same call works for
-    ``xpnet.functional`` and ``torch.nn.functional`` since their signatures are identical.
+    Every contender calls ``F.<op>(*arrays, **kwargs)``; the same call works for
+    ``xpnet.nn.functional`` and ``torch.nn.functional`` since their signatures are identical.
     """
 
     op: str
