@@ -5,11 +5,14 @@ All three normalise a view of the input over some axes: batch norm views ``(N, C
 views ``(N, C, *)`` as (N, G, C/G, S) and reduces (2, 3). ``S`` is the product of the
 spatial sizes.
 
-Statistics are stable in float32 and float16: a first mean, rounded to the input's dtype,
-is subtracted as a shift, and the mean and variance come from the sums of the *centred*
+Statistics are stable in float32 and float16: a shift near the mean, rounded to the input's
+dtype, is subtracted first, and the mean and variance come from the sums of the *centred*
 values and their squares (partial sums along the last axis, added in float64). Centring
 first is what keeps ``mean 1e4, std 1e-3`` in float32 exact to 1e-6 (``E[x^2] - E[x]^2``
-loses it all).
+loses it all). Layer and group norm shift by a first mean; batch norm by the first
+sample's mean of each channel (1/N of the cost, see ``batch_moments``) and runs its passes
+block by block (see ``batch_blocks``), forward and backward in closed form with no
+normalised array.
 """
 
 from __future__ import annotations
