@@ -158,7 +158,7 @@ def restore_memory_budget():
 def test_conv2d_chunks_batch_under_small_budget(backend, restore_memory_budget, C, C_out):
     case = ((5, C, 7, 6), (C_out, C, 3, 3), 1, 1, 1, 1, True)
     whole = _check(backend, case)
-    # one sample's window copy: C * 3 * 3 * 7 * 6 * 8 bytes; the budget holds about two
+    # one sample's temporaries: (C * 3 * 3 + C_out) * 7 * 6 * 8 bytes; the budget holds about three
     xpnet.set_memory_budget(2 * 2 * C * 9 * 42 * 8)
     chunked = _check(backend, case)
     for a, b in zip([whole[0], *whole[1]], [chunked[0], *chunked[1]], strict=True):
@@ -168,11 +168,12 @@ def test_conv2d_chunks_batch_under_small_budget(backend, restore_memory_budget, 
 def test_conv2d_rejects_sample_over_budget(backend, restore_memory_budget):
     xpnet.set_memory_budget(1000)
     x, w = backend.asarray(random_input((2, 3, 7, 6))), backend.asarray(random_input((4, 3, 3, 3)))
-    with pytest.raises(MemoryError, match=r"conv2d: one sample needs 9072 bytes .*budget of 1000"):
+    # one sample: the window copy (3 * 3 * 3 rows) and the product or gradient (4 rows) for
+    # each of the 7 * 6 output positions, in float64
+    with pytest.raises(MemoryError, match=r"conv2d: one sample needs 10416 bytes .*budget of 1000"):
         F.conv2d(x, w, padding=1)
-    # C_out > C: the backward holds the window copy and its gradient (col2im)
     with pytest.raises(
-        MemoryError, match=r"conv2d_backward: one sample needs 18144 bytes .*budget of 1000"
+        MemoryError, match=r"conv2d_backward: one sample needs 10416 bytes .*budget of 1000"
     ):
         F.conv2d_backward(backend.asarray(random_input((2, 4, 7, 6))), x, w, padding=1)
 

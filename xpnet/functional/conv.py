@@ -87,20 +87,31 @@ def _im2col(backend, x, geometry, dtype):
     return col.reshape(C * kH * kW, N * H_out * W_out)
 
 
-def _col_bytes(x, geometry, dtype, copies):
-    C, (H_out, W_out), (kH, kW) = x.shape[1], geometry.output, geometry.kernel
-    return copies * C * kH * kW * H_out * W_out * dtype.itemsize
+def _col_bytes(x, geometry, dtype, rows):
+    """Bytes per sample of the temporaries: ``rows`` (C * kH * kW + ...) per output position."""
+    H_out, W_out = geometry.output
+    return rows * H_out * W_out * dtype.itemsize
 
 
-def _correlate(backend, where, x, filters, geometry, dtype):
-    """The convolution core: ``x`` (N, C, H, W) with ``filters`` (G, Og, K), in batch chunks."""
+def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
+    """The convolution core: ``x`` (N, C, H, W) with ``filters`` (G, Og, K), in batch chunks.
+
+    The output is new; ``bias`` (C_out,) is added while the product is transposed to NCHW.
+    """
     xp, (groups, O_group, K), (H_out, W_out) = backend.xp, filters.shape, geometry.output
     C_out, N = groups * O_group, x.shape[0]
     output = xp.empty((N, C_out, H_out, W_out), dtype=dtype)
-    for chunk in batch_chunks(backend, where, N, _col_bytes(x, geometry, xp.dtype(dtype), 1)):
+    rows = groups * K + C_out
+    for chunk in batch_chunks(backend, where, N, _col_bytes(x, geometry, xp.dtype(dtype), rows)):
         col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
-        result = xp.matmul(filters, col.reshape(groups, K, -1))  # (G, Og, n * H_out * W_out)
-        output[chunk] = result.reshape(C_out, -1, H_out, W_out).transpose(1, 0, 2, 3)
+        col = col.reshape(groups, K, -1)
+        result = workspace(backend, "conv2d.result", (groups, O_group, col.shape[2]), dtype)
+        xp.matmul(filters, col, out=result)  # (G, Og, n * H_out * W_out)
+        result = result.reshape(C_out, -1, H_out, W_out).transpose(1, 0, 2, 3)
+        if bias is None:
+            output[chunk] = result
+        else:
+            xp.add(result, bias[:, None, None], out=output[chunk])
     return output
 
 
@@ -143,22 +154,21 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     )
     dtype = compute_dtype(backend.xp, input.dtype)
     filters = weight.astype(dtype, copy=False).reshape(groups, weight.shape[0] // groups, -1)
-    output = _correlate(backend, _WHERE, x, filters, geometry, dtype)
-    if bias is not None:
-        output += bias.astype(dtype, copy=False)[:, None, None]
+    bias = None if bias is None else bias.astype(dtype, copy=False)
+    output = _correlate(backend, _WHERE, x, filters, geometry, dtype, bias)
     output = output.astype(input.dtype, copy=False)
     return output[0] if unbatched else output
 
 
 def _col2im(xp, col, geometry, size, dtype):
-    """Sum ``col`` (C, kH, kW, N, H_out, W_out) back onto the input: (N, C, H, W)."""
+    """Sum ``col`` (C, kH, kW, N, H_out, W_out) back onto the input: (C, N, H, W), a view."""
     C, _, _, N, _, _ = col.shape
     (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
     padded = xp.zeros((C, N, top + size[0] + bottom, left + size[1] + right), dtype=dtype)
     for i, j in kernel_offsets(geometry):
         rows, columns = offset_slices(geometry, i, j)
         padded[:, :, rows, columns] += col[:, i, j]
-    return crop2d(padded, geometry, size).transpose(1, 0, 2, 3)
+    return crop2d(padded, geometry, size)
 
 
 def _transposed_geometry(where, geometry, grad_size, C, C_out):
@@ -211,33 +221,34 @@ def conv2d_backward(
     (kH, kW), (H_out, W_out) = geometry.kernel, geometry.output
     filters = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)  # (G,Og,K)
     grad_weight = xp.zeros(filters.shape, dtype=dtype)
+    grad_bias = xp.zeros(C_out, dtype=dtype)
     where = f"{_WHERE}_backward"
     transposed = _transposed_geometry(where, geometry, (H_out, W_out), C, C_out)
     grad_input = xp.empty(x.shape, dtype=dtype) if transposed is None else None
-    per_sample = _col_bytes(x, geometry, xp.dtype(dtype), 1 if transposed else 2)
+    per_sample = _col_bytes(x, geometry, xp.dtype(dtype), C * kH * kW + C_out)
     for chunk in batch_chunks(backend, where, N, per_sample):
         col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
         col = col.reshape(groups, filters.shape[2], -1)  # (G, K, n * H_out * W_out)
-        # (C_out, n, H_out, W_out) -> (G, Og, n * H_out * W_out)
-        grad_chunk = grad[chunk].astype(dtype, copy=False).transpose(1, 0, 2, 3)
-        grad_chunk = grad_chunk.reshape(groups, C_out // groups, -1)
+        grad_chunk = workspace(backend, "conv2d.grad", (C_out, col.shape[2]), dtype)
+        # (n, C_out, H_out, W_out) -> (C_out, n, H_out, W_out), contiguous for the matmuls
+        grad_chunk.reshape(C_out, -1, H_out, W_out)[...] = grad[chunk].transpose(1, 0, 2, 3)
+        grad_bias += grad_chunk.sum(axis=1)
+        grad_chunk = grad_chunk.reshape(groups, C_out // groups, -1)  # (G, Og, n*Ho*Wo)
         # col @ grad^T, not grad @ col^T: BLAS is ~8x faster with the long N*HW axis last
         # in the left operand (measured with OpenBLAS on 2 threads)
         grad_weight += xp.matmul(col, grad_chunk.transpose(0, 2, 1)).transpose(0, 2, 1)
         if transposed is None:
-            grad_col = xp.matmul(filters.transpose(0, 2, 1), grad_chunk)  # (G, K, n*Ho*Wo)
+            # the window copy is spent: its workspace takes the gradient of the windows
+            grad_col = xp.matmul(filters.transpose(0, 2, 1), grad_chunk, out=col)
             grad_col = grad_col.reshape(C, kH, kW, -1, H_out, W_out)
-            grad_input[chunk] = _col2im(xp, grad_col, geometry, x.shape[2:], dtype)
+            summed = _col2im(xp, grad_col, geometry, x.shape[2:], dtype)  # (C, n, H, W)
+            grad_input[chunk] = summed.transpose(1, 0, 2, 3)
     if transposed is not None:
         # (G, Og, C/G, kH, kW) -> (G, C/G, Og * kH * kW), flipped in kH and kW
         flipped = filters.reshape(groups, C_out // groups, C // groups, kH, kW)
         flipped = flipped.transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1].reshape(groups, C // groups, -1)
-        grad_input = _correlate(
-            backend, where, grad.astype(dtype, copy=False), flipped, transposed, dtype
-        )
-    grad_bias = None
-    if bias is not None:
-        grad_bias = grad.astype(dtype, copy=False).sum(axis=(0, 2, 3)).astype(bias.dtype)
+        grad_input = _correlate(backend, where, grad, flipped, transposed, dtype)
+    grad_bias = None if bias is None else grad_bias.astype(bias.dtype)
     grad_input = grad_input.astype(input.dtype, copy=False)
     grad_weight = grad_weight.reshape(*weight.shape).astype(weight.dtype, copy=False)
     return (grad_input[0] if unbatched else grad_input), grad_weight, grad_bias
