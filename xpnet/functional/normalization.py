@@ -234,15 +234,13 @@ def batch_norm_backward(
         "batch_norm_backward", input, running_mean, running_var, weight, bias, training, grad_output
     )
     xp = problem.xp
-    if save_mean is not None and save_invstd is not None:
-        mean, inv_std = save_mean.astype(xp.float64), save_invstd.astype(xp.float64)
-    else:
-        _, mean, var, _ = problem.statistics(
-            training, running_mean, running_var, problem.empty()[1]
-        )
-        inv_std = 1.0 / xp.sqrt(var + eps)
     # a new array, not a view: autograd then hands it to the leaf without a copy
     grad_input, grad_x = problem.empty()
+    if save_mean is not None and save_invstd is not None:
+        mean, inv_std = save_mean.astype(xp.float64), save_invstd.astype(xp.float64)
+    else:  # grad_x serves as scratch for the centred input first
+        _, mean, var, _ = problem.statistics(training, running_mean, running_var, grad_x)
+        inv_std = 1.0 / xp.sqrt(var + eps)
     sum_grad, sum_grad_hat = batch_norm_grads(
         problem.backend,
         problem.grad(grad_output),
