@@ -197,8 +197,7 @@ def _index_loss(problem, label_smoothing, return_softmax):
         )
     if not return_softmax:
         return loss, None
-    # a product with the reciprocal: ~4x faster than a division, within 1 ulp
-    return loss, xp.multiply(e, (1.0 / total)[:, None], out=e)
+    return loss, xp.divide(e, total[:, None], out=e)
 
 
 @kernel
