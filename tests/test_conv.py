@@ -104,10 +104,11 @@ def test_conv2d_generated_grid(backend):
         _check(backend, ((1, 2, 7, 6), (3, 2, *kernel), stride, padding, dilation, 1, False))
 
 
+@pytest.mark.parametrize("kernel", [3, 1])
 @pytest.mark.parametrize("layout", ["transposed", "read_only", "broadcast"])
-def test_conv2d_unusual_input_layouts(backend, layout):
+def test_conv2d_unusual_input_layouts(backend, layout, kernel):
     """Non-contiguous, read-only and stride-0 inputs give the same result as contiguous."""
-    xp = backend.xp
+    xp, padding = backend.xp, kernel // 2
 
     def view(x):
         if layout == "transposed":
@@ -122,7 +123,7 @@ def test_conv2d_unusual_input_layouts(backend, layout):
         return x.expand(3, *x.shape[1:]) if layout == "broadcast" else x
 
     def backward(g, x, w, b):
-        grad_input, grad_weight, grad_bias = F.conv2d_backward(g, view(x), w, b, 1, 1)
+        grad_input, grad_weight, grad_bias = F.conv2d_backward(g, view(x), w, b, 1, padding)
         if layout == "transposed":
             grad_input = grad_input.transpose(0, 1, 3, 2)
         if layout == "broadcast":
@@ -131,10 +132,10 @@ def test_conv2d_unusual_input_layouts(backend, layout):
 
     shape = (1, 2, 6, 5) if layout == "broadcast" else (2, 2, 6, 5)
     check_against_torch(
-        lambda x, w, b: F.conv2d(view(x), w, b, 1, 1),
+        lambda x, w, b: F.conv2d(view(x), w, b, 1, padding),
         backward,
-        lambda x, w, b: TF.conv2d(torch_view(x), w, b, 1, 1),
-        _conv_inputs(shape, (3, 2, 3, 3), True),
+        lambda x, w, b: TF.conv2d(torch_view(x), w, b, 1, padding),
+        _conv_inputs(shape, (3, 2, kernel, kernel), True),
         backend,
     )
 
@@ -148,18 +149,49 @@ def test_conv2d_backward_is_deterministic(backend):
         assert np.array_equal(backend.to_host(a), backend.to_host(c))
 
 
+# pointwise (1x1, stride 1, no padding): the input is its own window copy, no im2col
+POINTWISE = [
+    ((2, 6, 5, 4), (4, 6, 1, 1), 1, True),  # C_out < C
+    ((2, 3, 5, 4), (8, 3, 1, 1), 1, False),  # C_out > C: grad_input is pointwise too
+    ((3, 6, 4, 3), (4, 3, 1, 1), 2, True),
+    ((1, 4, 1, 1), (8, 1, 1, 1), 4, True),  # depthwise, one pixel
+    ((3, 4, 5), (2, 3, 1, 1), 1, True),  # unbatched
+]
+
+
+@pytest.mark.parametrize("input_shape, weight_shape, groups, with_bias", POINTWISE)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv2d_pointwise_matches_torch(
+    backend, input_shape, weight_shape, groups, with_bias, dtype
+):
+    _check(backend, (input_shape, weight_shape, 1, 0, 2, groups, with_bias), dtype)
+
+
+def test_conv2d_pointwise_float16_and_finite_differences(backend):
+    case = ((2, 6, 3, 4), (4, 3, 1, 1), 1, "valid", 1, 2, True)
+    _check(backend, case, np.float16, low=0.0, grad_output=random_input((2, 4, 3, 4), 3, low=0))
+    check_finite_differences(
+        lambda x, w, b: F.conv2d(x, w, b, groups=2),
+        lambda g, x, w, b: F.conv2d_backward(g, x, w, b, groups=2),
+        _conv_inputs(case[0], case[1], True),
+        backend,
+    )
+
+
 @pytest.fixture
 def restore_memory_budget():
     yield
     xpnet.set_memory_budget(None)
 
 
-@pytest.mark.parametrize("C, C_out", [(3, 4), (4, 3)])  # grad_input by col2im / correlation
-def test_conv2d_chunks_batch_under_small_budget(backend, restore_memory_budget, C, C_out):
-    case = ((5, C, 7, 6), (C_out, C, 3, 3), 1, 1, 1, 1, True)
+# grad_input by col2im, by correlation, pointwise
+@pytest.mark.parametrize("C, C_out, kernel", [(3, 4, 3), (4, 3, 3), (4, 3, 1)])
+def test_conv2d_chunks_batch_under_small_budget(backend, restore_memory_budget, C, C_out, kernel):
+    case = ((5, C, 7, 6), (C_out, C, kernel, kernel), 1, kernel // 2, 1, 1, True)
     whole = _check(backend, case)
-    # one sample's temporaries: (C * 3 * 3 + C_out) * 7 * 6 * 8 bytes; the budget holds about three
-    xpnet.set_memory_budget(2 * 2 * C * 9 * 42 * 8)
+    # one sample's temporaries: (C * 3 * 3 + C_out) * 7 * 6 * 8 bytes, the budget holds about
+    # three; pointwise: C_out * C * 8 bytes of grad_weight per sample, it holds one
+    xpnet.set_memory_budget(2 * 2 * C * 9 * 42 * 8 if kernel == 3 else C_out * C * 8)
     chunked = _check(backend, case)
     for a, b in zip([whole[0], *whole[1]], [chunked[0], *chunked[1]], strict=True):
         assert_close(a, b, np.float64, "chunked vs whole batch")

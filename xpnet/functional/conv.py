@@ -87,10 +87,21 @@ def _im2col(backend, x, geometry, dtype):
     return col.reshape(C * kH * kW, N * H_out * W_out)
 
 
-def _col_bytes(x, geometry, dtype, rows):
+def _col_bytes(geometry, dtype, rows):
     """Bytes per sample of the temporaries: ``rows`` (C * kH * kW + ...) per output position."""
     H_out, W_out = geometry.output
     return rows * H_out * W_out * dtype.itemsize
+
+
+def _is_pointwise(geometry):
+    """A 1x1 kernel at stride 1 without padding: the input is its own window copy."""
+    return geometry.kernel == geometry.stride == (1, 1) and geometry.pad_before == (0, 0)
+
+
+def _planes(x, groups, dtype):
+    """``x`` (N, C, H, W) as (N, G, C / G, H * W), the window copy of a pointwise convolution."""
+    N, _, H, W = x.shape
+    return x.astype(dtype, copy=False).reshape(N, groups, -1, H * W)
 
 
 def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
@@ -100,9 +111,15 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
     """
     xp, (groups, O_group, K), (H_out, W_out) = backend.xp, filters.shape, geometry.output
     C_out, N = groups * O_group, x.shape[0]
+    if _is_pointwise(geometry):
+        # one product per sample lands in NCHW: no window copy, no transpose
+        output = xp.matmul(filters, _planes(x, groups, dtype))  # (N, G, Og, H * W)
+        if bias is not None:
+            output += bias.reshape(groups, O_group, 1)
+        return output.reshape(N, C_out, H_out, W_out)
     output = xp.empty((N, C_out, H_out, W_out), dtype=dtype)
     rows = groups * K + C_out
-    for chunk in batch_chunks(backend, where, N, _col_bytes(x, geometry, xp.dtype(dtype), rows)):
+    for chunk in batch_chunks(backend, where, N, _col_bytes(geometry, xp.dtype(dtype), rows)):
         col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
         col = col.reshape(groups, K, -1)
         result = workspace(backend, "conv2d.result", (groups, O_group, col.shape[2]), dtype)
@@ -176,18 +193,63 @@ def _transposed_geometry(where, geometry, grad_size, C, C_out):
 
     ``None`` (use col2im) for strided convolutions, where col2im is 3-10x cheaper than
     correlating the zero-upsampled gradient; for padding wider than the dilated kernel; and
-    when the gradient's window copy (C_out rows) would be much larger than col2im's (C rows).
+    when the gradient's window copy (C_out rows) would be much larger than col2im's (C rows),
+    unless the correlation is pointwise and needs no copy at all.
     """
-    if C_out > _TRANSPOSED_MAX_RATIO * C:
-        return None
     span = tuple(d * (k - 1) for k, d in zip(geometry.kernel, geometry.dilation, strict=True))
     before = tuple(s - p for s, p in zip(span, geometry.pad_before, strict=True))
     after = tuple(s - p for s, p in zip(span, geometry.pad_after, strict=True))
     if geometry.stride != (1, 1) or min(before + after) < 0:
         return None
-    return window_geometry(
+    transposed = window_geometry(
         where, grad_size, geometry.kernel, (1, 1), geometry.dilation, before, after
     )
+    if C_out > _TRANSPOSED_MAX_RATIO * C and not _is_pointwise(transposed):
+        return None
+    return transposed
+
+
+def _pointwise_grads(backend, where, grad, x, filters, dtype):
+    """``(grad_weight (G, Og, C/G), grad_bias (C_out,))`` of a pointwise convolution, no copies."""
+    xp, groups = backend.xp, filters.shape[0]
+    planes, grad_planes = _planes(x, groups, dtype), _planes(grad, groups, dtype)
+    grad_weight = xp.zeros(filters.shape, dtype=dtype)
+    for chunk in batch_chunks(backend, where, x.shape[0], filters.nbytes):
+        # one (Og, C/G) product per sample, summed; the long H * W axis is last on the left
+        products = xp.matmul(grad_planes[chunk], planes[chunk].transpose(0, 1, 3, 2))
+        grad_weight += products.sum(axis=0)
+    return grad_weight, grad_planes.sum(axis=(0, 3)).reshape(-1)
+
+
+def _window_grads(backend, where, grad, x, filters, geometry, dtype, col2im):
+    """``(grad_weight (G, Og, K), grad_bias (C_out,), grad_input or None)`` from the window
+    copy, chunk by chunk; ``grad_input`` (by col2im) only when ``col2im`` is true."""
+    xp, (groups, O_group, K), (H_out, W_out) = backend.xp, filters.shape, geometry.output
+    C_out, (kH, kW) = groups * O_group, geometry.kernel
+    grad_weight = xp.zeros(filters.shape, dtype=dtype)
+    grad_bias = xp.zeros(C_out, dtype=dtype)
+    grad_input = xp.empty(x.shape, dtype=dtype) if col2im else None
+    per_sample = _col_bytes(geometry, xp.dtype(dtype), groups * K + C_out)
+    for chunk in batch_chunks(backend, where, x.shape[0], per_sample):
+        col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
+        col = col.reshape(groups, K, -1)  # (G, K, n * H_out * W_out)
+        grad_chunk = workspace(backend, "conv2d.grad", (C_out, col.shape[2]), dtype)
+        # (n, C_out, H_out, W_out) -> (C_out, n, H_out, W_out), contiguous for the matmuls
+        grad_chunk.reshape(C_out, -1, H_out, W_out)[...] = grad[chunk].transpose(1, 0, 2, 3)
+        grad_bias += grad_chunk.sum(axis=1)
+        grad_chunk = grad_chunk.reshape(groups, O_group, -1)  # (G, Og, n * H_out * W_out)
+        # col @ grad^T, not grad @ col^T: BLAS is ~8x faster with the long N*HW axis last
+        # in the left operand (measured with OpenBLAS on 2 threads)
+        grad_weight += xp.matmul(col, grad_chunk.transpose(0, 2, 1)).transpose(0, 2, 1)
+        if col2im:
+            # the window copy is spent: its workspace takes the gradient of the windows
+            grad_col = xp.matmul(filters.transpose(0, 2, 1), grad_chunk, out=col)
+            grad_col = grad_col.reshape(
+                -1, kH, kW, grad_chunk.shape[2] // (H_out * W_out), H_out, W_out
+            )
+            summed = _col2im(xp, grad_col, geometry, x.shape[2:], dtype)  # (C, n, H, W)
+            grad_input[chunk] = summed.transpose(1, 0, 2, 3)
+    return grad_weight, grad_bias, grad_input
 
 
 @kernel
@@ -215,34 +277,18 @@ def conv2d_backward(
     backend, x, geometry, unbatched = _prepare(
         input, weight, bias, stride, padding, dilation, groups
     )
-    xp, dtype = backend.xp, compute_dtype(backend.xp, input.dtype)
+    dtype = compute_dtype(backend.xp, input.dtype)
     grad = grad_output[None] if unbatched else grad_output
-    N, C, C_out = x.shape[0], x.shape[1], weight.shape[0]
-    (kH, kW), (H_out, W_out) = geometry.kernel, geometry.output
+    C, (C_out, _, kH, kW) = x.shape[1], weight.shape
     filters = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)  # (G,Og,K)
-    grad_weight = xp.zeros(filters.shape, dtype=dtype)
-    grad_bias = xp.zeros(C_out, dtype=dtype)
     where = f"{_WHERE}_backward"
-    transposed = _transposed_geometry(where, geometry, (H_out, W_out), C, C_out)
-    grad_input = xp.empty(x.shape, dtype=dtype) if transposed is None else None
-    per_sample = _col_bytes(x, geometry, xp.dtype(dtype), C * kH * kW + C_out)
-    for chunk in batch_chunks(backend, where, N, per_sample):
-        col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
-        col = col.reshape(groups, filters.shape[2], -1)  # (G, K, n * H_out * W_out)
-        grad_chunk = workspace(backend, "conv2d.grad", (C_out, col.shape[2]), dtype)
-        # (n, C_out, H_out, W_out) -> (C_out, n, H_out, W_out), contiguous for the matmuls
-        grad_chunk.reshape(C_out, -1, H_out, W_out)[...] = grad[chunk].transpose(1, 0, 2, 3)
-        grad_bias += grad_chunk.sum(axis=1)
-        grad_chunk = grad_chunk.reshape(groups, C_out // groups, -1)  # (G, Og, n*Ho*Wo)
-        # col @ grad^T, not grad @ col^T: BLAS is ~8x faster with the long N*HW axis last
-        # in the left operand (measured with OpenBLAS on 2 threads)
-        grad_weight += xp.matmul(col, grad_chunk.transpose(0, 2, 1)).transpose(0, 2, 1)
-        if transposed is None:
-            # the window copy is spent: its workspace takes the gradient of the windows
-            grad_col = xp.matmul(filters.transpose(0, 2, 1), grad_chunk, out=col)
-            grad_col = grad_col.reshape(C, kH, kW, -1, H_out, W_out)
-            summed = _col2im(xp, grad_col, geometry, x.shape[2:], dtype)  # (C, n, H, W)
-            grad_input[chunk] = summed.transpose(1, 0, 2, 3)
+    transposed = _transposed_geometry(where, geometry, grad.shape[2:], C, C_out)
+    if _is_pointwise(geometry):
+        grad_weight, grad_bias = _pointwise_grads(backend, where, grad, x, filters, dtype)
+    else:
+        grad_weight, grad_bias, grad_input = _window_grads(
+            backend, where, grad, x, filters, geometry, dtype, col2im=transposed is None
+        )
     if transposed is not None:
         # (G, Og, C/G, kH, kW) -> (G, C/G, Og * kH * kW), flipped in kH and kW
         flipped = filters.reshape(groups, C_out // groups, C // groups, kH, kW)
