@@ -177,10 +177,10 @@ def _soft_terms(problem, label_smoothing):
     return _log_softmax(problem.xp, problem.x, 1), problem.weighted(target)
 
 
-def _index_loss(problem, label_smoothing, return_softmax):
-    """``(loss, softmax)`` for class-index targets: the per-element cross-entropy from one exp
+def _index_loss(problem, label_smoothing):
+    """``(loss, e, total)`` for class-index targets: the per-element cross-entropy from one exp
     over x and no full log_prob array (``log_prob_ic = shifted_ic - lse_i`` is only formed
-    where it is summed), and the softmax (N, C, *) written over that exp, or None."""
+    where it is summed); ``e = exp(x - max)`` (N, C, *) and its sum over C (N, *)."""
     xp = problem.xp
     shifted = _shifted(xp, problem.x, 1)
     picked = problem.pick(shifted)
@@ -195,9 +195,7 @@ def _index_loss(problem, label_smoothing, return_softmax):
         loss = (1.0 - label_smoothing) * loss + (label_smoothing / problem.num_classes) * xp.where(
             problem.valid, smooth, 0.0
         )
-    if not return_softmax:
-        return loss, None
-    return loss, xp.divide(e, total[:, None], out=e)
+    return loss, e, total
 
 
 @kernel
@@ -210,7 +208,7 @@ def cross_entropy(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
     *,
-    return_softmax: bool = False,
+    return_exp: bool = False,
 ):
     r"""Cross-entropy between logits and class indices or class probabilities.
 
@@ -229,14 +227,15 @@ def cross_entropy(
         ignore_index: class-index targets equal to it add nothing. Default: -100.
         reduction: ``'none'``, ``'mean'`` or ``'sum'``. Default: ``'mean'``.
         label_smoothing: ``eps`` in [0, 1]. Default: 0.
-        return_softmax: also return the softmax of ``input`` over the classes (shape of
-            ``input``, in float32 for float16 input) that :func:`cross_entropy_backward`
-            accepts to skip its exp; ``None`` for probability targets, whose backward needs
-            the log-probabilities instead. Default: ``False``.
+        return_exp: also return ``exp_logits = exp(input - max)`` over the classes (shape of
+            ``input``) and ``sum_exp``, its sum over the classes (shape of the ``'none'``
+            loss), in float32 for float16 input: :func:`cross_entropy_backward` accepts them
+            to skip its exp. ``None`` for probability targets, whose backward needs the
+            log-probabilities instead. Default: ``False``.
 
     Returns:
         The loss, in the dtype of ``input``: shape (N, d1, ...) (or () unbatched) for
-        ``'none'``, else a 0-d array (or ``(loss, softmax)``).
+        ``'none'``, else a 0-d array (or ``(loss, exp_logits, sum_exp)``).
 
     Raises:
         ValueError: bad reduction, label_smoothing, weight shape, or a target shape or batch
@@ -255,16 +254,16 @@ def cross_entropy(
     """
     check_probability("cross_entropy", "label_smoothing", label_smoothing)
     problem = _Problem("cross_entropy", input, target, weight, ignore_index, reduction)
-    softmax = None
+    saved = (None, None)
     if problem.soft:
         log_prob, coefficients = _soft_terms(problem, label_smoothing)
         loss = -problem.xp.sum(log_prob * coefficients, axis=1)
     else:
-        loss, softmax = _index_loss(problem, label_smoothing, return_softmax)
+        loss, *saved = _index_loss(problem, label_smoothing)
     loss = problem.reduce(loss, reduction)
-    if not return_softmax:
+    if not return_exp:
         return loss
-    return loss, None if softmax is None else problem.finish(softmax, softmax.dtype)
+    return loss, *(None if a is None else problem.finish(a, a.dtype) for a in saved)
 
 
 @kernel
@@ -278,14 +277,15 @@ def cross_entropy_backward(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
     *,
-    softmax=None,
+    exp_logits=None,
+    sum_exp=None,
 ):
     """Gradient of :func:`cross_entropy` with respect to ``input`` (and ``target``).
 
     ``d loss_i / d x_ic = S_i * p_ic - w_c * q'_ic`` with ``S_i = sum_c w_c * q'_ic`` (the
     smoothed one-hot for class indices); for probability targets also
-    ``d loss_i / d q_ic = -(1 - eps) * w_c * log p_ic``. ``softmax`` from
-    ``cross_entropy(..., return_softmax=True)`` is ``p`` for class-index targets: no exp
+    ``d loss_i / d q_ic = -(1 - eps) * w_c * log p_ic``. ``exp_logits`` and ``sum_exp``
+    from ``cross_entropy(..., return_exp=True)`` give ``p`` for class-index targets: no exp
     then, one product.
 
     Returns:
@@ -309,14 +309,14 @@ def cross_entropy_backward(
     if label_smoothing > 0:
         share = (label_smoothing / problem.num_classes) * grad
         scale = scale + share * problem.class_total()
-    if softmax is None:
-        # p_ic = e_ic / sum_c e_ic: one exp, written over the shifted temporary, and one
-        # product with a per-element scale instead of a full log-softmax then exp
+    # p_ic = e_ic / sum_c e_ic: one product with a per-element scale, no normalised array
+    if exp_logits is None or sum_exp is None:  # one exp, written over the shifted temporary
         shifted = _shifted(xp, problem.x, 1)
         e = xp.exp(shifted, out=shifted)
         grad_input = xp.multiply(e, scale / xp.sum(e, axis=1, keepdims=True), out=e)
-    else:  # a new array: the saved softmax may serve another backward (retain_graph)
-        grad_input = xp.multiply(softmax[None] if problem.unbatched else softmax, scale)
+    else:  # a new array: the saved values may serve another backward (retain_graph)
+        e, total = (exp_logits[None], sum_exp[None]) if problem.unbatched else (exp_logits, sum_exp)
+        grad_input = xp.multiply(e, scale / total[:, None])
     if label_smoothing > 0:
         grad_input -= problem.weighted(share)
     _subtract_at_target(xp, grad_input, problem.index, at_target)

@@ -38,9 +38,9 @@ def _stats(extras):
     return {"save_mean": extras[0], "save_invstd": extras[1]}
 
 
-def _softmax(extras):
-    # cross_entropy's softmax (class-index targets): backward needs no exp of its own
-    return {"softmax": extras[0]}
+def _exp(extras):
+    # cross_entropy's exp(x - max) and its sums (class-index targets): backward needs no exp
+    return {"exp_logits": extras[0], "sum_exp": extras[1]}
 
 
 def _mask(extras):
@@ -75,7 +75,7 @@ tanh = _lift("tanh")
 softmax = _lift("softmax")
 log_softmax = _lift("log_softmax")
 # target gets a gradient when it holds probabilities only
-cross_entropy = _lift("cross_entropy", ("input", "target"), _softmax, {"return_softmax": True})
+cross_entropy = _lift("cross_entropy", ("input", "target"), _exp, {"return_exp": True})
 nll_loss = _lift("nll_loss")
 
 __all__ = [
