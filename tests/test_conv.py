@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from _oracle import assert_close, check_against_torch, check_finite_differences,
 
 import xpnet
 import xpnet.functional as F
+import xpnet.functional.conv as conv_module
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -86,7 +88,7 @@ def test_conv2d_float16_long_reduction(backend):
     "stride, padding, dilation, groups",
     [(1, 1, 1, 1), (2, 0, 1, 2), (1, "same", 2, 1), ((1, 2), (2, 1), 1, 1)],
 )
-def test_conv2d_finite_differences(backend, stride, padding, dilation, groups):
+def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, col2im_rows):
     args = (stride, padding, dilation, groups)
     check_finite_differences(
         lambda x, w, b: F.conv2d(x, w, b, *args),
@@ -96,7 +98,21 @@ def test_conv2d_finite_differences(backend, stride, padding, dilation, groups):
     )
 
 
-def test_conv2d_generated_grid(backend):
+@pytest.fixture(params=["exact rows", "whole rows"])
+def col2im_rows(request, monkeypatch):
+    """Both col2im layouts: W_out-long pieces, or whole padded rows (stride 1, any waste)."""
+    waste = math.inf if request.param == "whole rows" else 0.0
+    monkeypatch.setattr(conv_module, "_WHOLE_ROWS_MAX_WASTE", waste)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_conv2d_col2im_matches_torch(backend, case, col2im_rows, monkeypatch):
+    # grad_input by col2im for every case, not only where it is the faster formula
+    monkeypatch.setattr(conv_module, "_TRANSPOSED_MAX_RATIO", 0)
+    _check(backend, case)
+
+
+def test_conv2d_generated_grid(backend, col2im_rows):
     """Every combination of stride, padding, dilation and kernel shape on a small input."""
     for kernel, stride, padding, dilation in itertools.product(
         [(1, 1), (2, 3), (3, 3)], [1, 2, (2, 1)], [0, 1, (2, 0)], [1, 2]

@@ -10,7 +10,13 @@ import torch
 import torch.nn.functional as TF
 
 import xpnet
-from xpnet.functional._windows import batch_chunks, window_geometry, workspace
+from xpnet.functional._windows import (
+    batch_chunks,
+    row_windows,
+    sliding_windows,
+    window_geometry,
+    workspace,
+)
 
 
 def test_window_geometry_output_size_matches_torch():
@@ -59,3 +65,16 @@ def test_batch_chunks_split_by_budget(backend):
             batch_chunks(backend, "test", 7, 101)
     finally:
         xpnet.set_memory_budget(None)
+
+
+@pytest.mark.parametrize("dilation", [(1, 1), (2, 1)])
+def test_row_windows_agree_with_sliding_windows(backend, dilation):
+    """Outside the junk columns (w >= W_out), whole-row windows are the sliding windows."""
+    geometry = window_geometry("test", (5, 6), (2, 3), (1, 1), dilation, (1, 1), (2, 1))
+    # padded to (8, 8), plus the extra row that whole-row windows read into
+    padded = np.arange(2 * 3 * 9 * 8, dtype=np.float64).reshape(2, 3, 9, 8)
+    rows = backend.to_host(row_windows(backend, backend.asarray(padded), geometry))
+    H_out, W_out = geometry.output
+    windows = backend.to_host(sliding_windows(backend, backend.asarray(padded[:, :, :8]), geometry))
+    rows = rows.reshape(2, 3, 2, 3, H_out, 8)[..., :W_out]  # (N, C, kH, kW, H_out, W_out)
+    np.testing.assert_array_equal(rows, windows.transpose(0, 1, 4, 5, 2, 3))

@@ -16,6 +16,7 @@ from ._windows import (
     kernel_offsets,
     offset_slices,
     pad2d,
+    row_windows,
     sliding_windows,
     window_geometry,
     workspace,
@@ -26,6 +27,8 @@ __all__ = ["conv2d", "conv2d_backward"]
 _WHERE = "conv2d"
 # grad_input as a correlation pays when C_out <= ratio * C (measured on 2 CPU threads)
 _TRANSPOSED_MAX_RATIO = 1
+# col2im adds whole padded rows while they are at most this much wider than the output rows
+_WHOLE_ROWS_MAX_WASTE = 1.3
 
 
 def _padding_sides(padding, kernel, stride, dilation):
@@ -77,9 +80,26 @@ def _prepare(input, weight, bias, stride, padding, dilation, groups):
     return backend, x, geometry, unbatched
 
 
-def _im2col(backend, x, geometry, dtype):
-    """The windows of ``x`` (N, C, H, W) copied to (C * kH * kW, N * H_out * W_out)."""
+def _row_geometry(geometry):
+    """``geometry`` with the extra bottom row that :func:`row_windows` reads into."""
+    (bottom, right) = geometry.pad_after
+    return geometry._replace(pad_after=(bottom + 1, right))
+
+
+def _im2col(backend, x, geometry, dtype, whole_rows=False):
+    """The windows of ``x`` (N, C, H, W) copied to (C * kH * kW, N * H_out * W_out).
+
+    With ``whole_rows`` (stride 1 only), each output row runs over the whole padded width Wp:
+    (C * kH * kW, N * H_out * Wp), the ``w >= W_out`` columns junk.
+    """
     xp = backend.xp
+    if whole_rows:
+        padded = pad2d(xp, x, _row_geometry(geometry))
+        windows = row_windows(backend, padded, geometry)  # (N, C, kH, kW, H_out * Wp)
+        N, C, kH, kW, positions = windows.shape
+        col = workspace(backend, "conv2d.col", (C, kH, kW, N, positions), dtype)
+        col[...] = windows.transpose(1, 2, 3, 0, 4)
+        return col.reshape(C * kH * kW, N * positions)
     windows = sliding_windows(backend, pad2d(xp, x, geometry), geometry)  # (N,C,Ho,Wo,kH,kW)
     N, C, H_out, W_out, kH, kW = windows.shape
     col = workspace(backend, "conv2d.col", (C, kH, kW, N, H_out, W_out), dtype)
@@ -91,6 +111,18 @@ def _col_bytes(geometry, dtype, rows):
     """Bytes per sample of the temporaries: ``rows`` (C * kH * kW + ...) per output position."""
     H_out, W_out = geometry.output
     return rows * H_out * W_out * dtype.itemsize
+
+
+def _whole_rows_pay(geometry, W):
+    """Whether col2im should add whole padded rows (:func:`row_windows`) at stride 1.
+
+    The products then also cover the junk columns, ``Wp / W_out - 1`` more work, but the
+    kH * kW slice-adds run over rows of H_out * Wp instead of W_out elements: on the CPU each
+    slice-add row costs about as much as 64 elements, so it pays when W_out is short.
+    """
+    Wp = W + geometry.pad_before[1] + geometry.pad_after[1]
+    W_out = geometry.output[1]
+    return geometry.stride == (1, 1) and Wp / W_out <= _WHOLE_ROWS_MAX_WASTE
 
 
 def _is_pointwise(geometry):
@@ -177,14 +209,24 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return output[0] if unbatched else output
 
 
-def _col2im(xp, col, geometry, size, dtype):
-    """Sum ``col`` (C, kH, kW, N, H_out, W_out) back onto the input: (C, N, H, W), a view."""
-    C, _, _, N, _, _ = col.shape
+def _col2im(xp, col, geometry, size, dtype, whole_rows=False):
+    """Sum ``col`` (C, kH, kW, N, H_out, W_out) back onto the input: (C, N, H, W), a view.
+
+    With ``whole_rows``, ``col`` is (C, kH, kW, N, H_out * Wp) as :func:`_im2col` lays it out,
+    zero in the junk columns: each offset then adds whole rows, not ``W_out`` pieces.
+    """
+    C, N = col.shape[0], col.shape[3]
     (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
+    bottom += 1 if whole_rows else 0
     padded = xp.zeros((C, N, top + size[0] + bottom, left + size[1] + right), dtype=dtype)
+    flat = padded.reshape(C, N, -1)
     for i, j in kernel_offsets(geometry):
-        rows, columns = offset_slices(geometry, i, j)
-        padded[:, :, rows, columns] += col[:, i, j]
+        if whole_rows:
+            start = i * geometry.dilation[0] * padded.shape[3] + j * geometry.dilation[1]
+            flat[:, :, start : start + col.shape[4]] += col[:, i, j]
+        else:
+            rows, columns = offset_slices(geometry, i, j)
+            padded[:, :, rows, columns] += col[:, i, j]
     return crop2d(padded, geometry, size)
 
 
@@ -226,29 +268,33 @@ def _window_grads(backend, where, grad, x, filters, geometry, dtype, col2im):
     copy, chunk by chunk; ``grad_input`` (by col2im) only when ``col2im`` is true."""
     xp, (groups, O_group, K), (H_out, W_out) = backend.xp, filters.shape, geometry.output
     C_out, (kH, kW) = groups * O_group, geometry.kernel
+    # col2im adds whole padded rows at stride 1: the gradient gets zero junk columns
+    whole_rows = col2im and _whole_rows_pay(geometry, x.shape[3])
+    width = x.shape[3] + geometry.pad_before[1] + geometry.pad_after[1] if whole_rows else W_out
     grad_weight = xp.zeros(filters.shape, dtype=dtype)
     grad_bias = xp.zeros(C_out, dtype=dtype)
     grad_input = xp.empty(x.shape, dtype=dtype) if col2im else None
-    per_sample = _col_bytes(geometry, xp.dtype(dtype), groups * K + C_out)
+    per_sample = (groups * K + C_out) * H_out * width * xp.dtype(dtype).itemsize
     for chunk in batch_chunks(backend, where, x.shape[0], per_sample):
-        col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
-        col = col.reshape(groups, K, -1)  # (G, K, n * H_out * W_out)
+        col = _im2col(backend, x[chunk], geometry, dtype, whole_rows)  # (C*kH*kW, n*Ho*width)
+        col = col.reshape(groups, K, -1)  # (G, K, n * H_out * width)
         grad_chunk = workspace(backend, "conv2d.grad", (C_out, col.shape[2]), dtype)
-        # (n, C_out, H_out, W_out) -> (C_out, n, H_out, W_out), contiguous for the matmuls
-        grad_chunk.reshape(C_out, -1, H_out, W_out)[...] = grad[chunk].transpose(1, 0, 2, 3)
+        # (n, C_out, H_out, W_out) -> (C_out, n, H_out, width), contiguous for the matmuls
+        rows = grad_chunk.reshape(C_out, -1, H_out, width)
+        rows[..., W_out:] = 0
+        rows[..., :W_out] = grad[chunk].transpose(1, 0, 2, 3)
         grad_bias += grad_chunk.sum(axis=1)
-        grad_chunk = grad_chunk.reshape(groups, O_group, -1)  # (G, Og, n * H_out * W_out)
+        grad_chunk = grad_chunk.reshape(groups, O_group, -1)  # (G, Og, n * H_out * width)
         # col @ grad^T, not grad @ col^T: BLAS is ~8x faster with the long N*HW axis last
         # in the left operand (measured with OpenBLAS on 2 threads)
         grad_weight += xp.matmul(col, grad_chunk.transpose(0, 2, 1)).transpose(0, 2, 1)
         if col2im:
             # the window copy is spent: its workspace takes the gradient of the windows
             grad_col = xp.matmul(filters.transpose(0, 2, 1), grad_chunk, out=col)
-            grad_col = grad_col.reshape(
-                -1, kH, kW, grad_chunk.shape[2] // (H_out * W_out), H_out, W_out
-            )
-            summed = _col2im(xp, grad_col, geometry, x.shape[2:], dtype)  # (C, n, H, W)
-            grad_input[chunk] = summed.transpose(1, 0, 2, 3)
+            shape = (H_out * width,) if whole_rows else (H_out, W_out)
+            grad_col = grad_col.reshape(-1, kH, kW, len(x[chunk]), *shape)
+            summed = _col2im(xp, grad_col, geometry, x.shape[2:], dtype, whole_rows)
+            grad_input[chunk] = summed.transpose(1, 0, 2, 3)  # from (C, n, H, W)
     return grad_weight, grad_bias, grad_input
 
 
