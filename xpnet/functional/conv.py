@@ -107,18 +107,12 @@ def _im2col(backend, x, geometry, dtype, whole_rows=False):
     return col.reshape(C * kH * kW, N * H_out * W_out)
 
 
-def _col_bytes(geometry, dtype, rows):
-    """Bytes per sample of the temporaries: ``rows`` (C * kH * kW + ...) per output position."""
-    H_out, W_out = geometry.output
-    return rows * H_out * W_out * dtype.itemsize
-
-
 def _whole_rows_pay(geometry, W):
     """Whether col2im should add whole padded rows (:func:`row_windows`) at stride 1.
 
     The products then also cover the junk columns, ``Wp / W_out - 1`` more work, but the
-    kH * kW slice-adds run over rows of H_out * Wp instead of W_out elements: on the CPU each
-    slice-add row costs about as much as 64 elements, so it pays when W_out is short.
+    kH * kW slice-adds run over rows of H_out * Wp instead of W_out elements, which NumPy adds
+    much faster when W_out is short (col2im 18 -> 8 ms on 64x32x14x14 with a 5x5 kernel).
     """
     Wp = W + geometry.pad_before[1] + geometry.pad_after[1]
     W_out = geometry.output[1]
@@ -127,7 +121,8 @@ def _whole_rows_pay(geometry, W):
 
 def _is_pointwise(geometry):
     """A 1x1 kernel at stride 1 without padding: the input is its own window copy."""
-    return geometry.kernel == geometry.stride == (1, 1) and geometry.pad_before == (0, 0)
+    padding = geometry.pad_before + geometry.pad_after
+    return geometry.kernel == geometry.stride == (1, 1) and padding == (0, 0, 0, 0)
 
 
 def _planes(x, groups, dtype):
@@ -150,8 +145,9 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
             output += bias.reshape(groups, O_group, 1)
         return output.reshape(N, C_out, H_out, W_out)
     output = xp.empty((N, C_out, H_out, W_out), dtype=dtype)
-    rows = groups * K + C_out
-    for chunk in batch_chunks(backend, where, N, _col_bytes(geometry, xp.dtype(dtype), rows)):
+    # the window copy (C * kH * kW rows) and the product (C_out rows) per output position
+    per_sample = (groups * K + C_out) * H_out * W_out * xp.dtype(dtype).itemsize
+    for chunk in batch_chunks(backend, where, N, per_sample):
         col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
         col = col.reshape(groups, K, -1)
         result = workspace(backend, "conv2d.result", (groups, O_group, col.shape[2]), dtype)
