@@ -7,12 +7,14 @@ same architecture built from ``torch.nn``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy
 import pytest
 import torch
 
 import xpnet
-from xpnet import models, nn, optim
+from xpnet import bench, models, nn, optim
 from xpnet.autograd import Tensor
 
 CASES = {"lenet": (models.LeNet, (64, 1, 28, 28)), "resnet": (models.ResNet, (64, 3, 32, 32))}
@@ -117,4 +119,6 @@ def test_train_step(benchmark, contender, request, name):
         step = _torch_step(contender.device_name, name)
     benchmark.group = f"train_step {name} {'x'.join(map(str, CASES[name][1]))}"
     benchmark.extra_info.update(contender=contender.name, device=contender.device)
-    benchmark.pedantic(step, rounds=request.config.getoption("--rounds"), warmup_rounds=1)
+    settle = functools.partial(bench.settle, step)  # as in conftest.time_case
+    rounds = request.config.getoption("--rounds")
+    benchmark.pedantic(step, setup=settle, rounds=rounds, warmup_rounds=1)

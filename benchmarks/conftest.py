@@ -15,6 +15,7 @@ and contenders are the ones of ``xpnet bench`` (:mod:`xpnet.bench`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shlex
 import sys
@@ -49,7 +50,7 @@ def _threads(config) -> int:
 def pinned_threads(request):
     """Every contender gets the same number of threads for the whole session."""
     with contextlib.ExitStack() as stack:
-        yield bench._pin_threads(stack, _threads(request.config), CONTENDERS)
+        yield bench.pin_threads(stack, _threads(request.config), CONTENDERS)
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -75,6 +76,8 @@ def time_case(benchmark, contender, request):
         benchmark.group = f"{op} {case.label} {mode}"
         gflop = case.flops * bench.MODE_FLOP_FACTOR[mode] / 1e9
         benchmark.extra_info.update(contender=contender.name, device=contender.device, gflop=gflop)
-        benchmark.pedantic(function, rounds=rounds, warmup_rounds=1)
+        # untimed before each round: the previous contender's worker threads go to sleep
+        settle = functools.partial(bench.settle, function)
+        benchmark.pedantic(function, setup=settle, rounds=rounds, warmup_rounds=1)
 
     return run

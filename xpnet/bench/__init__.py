@@ -3,7 +3,8 @@
 A *case* is one op on one shape. Each case runs in three modes (forward, backward,
 forward+backward) for every contender: xpnet on NumPy, xpnet on CuPy, PyTorch on the CPU and on
 CUDA. Every timed call ends with its device's synchronize, so queued GPU work is counted, and
-the repeats of all contenders are interleaved so that background load hits them alike.
+the repeats of all contenders are interleaved so that background load hits them alike, each
+after a short pause so that the previous call's spinning worker threads are asleep.
 
 The op and contender definitions here are also the ones the pytest-benchmark suite in
 ``benchmarks/`` times. torch, CuPy, threadpoolctl and matplotlib are optional: they are
@@ -20,16 +21,14 @@ from __future__ import annotations
 from .cases import CONV_SHAPES, MODE_FLOP_FACTOR, MODES, OPS, Case, Op, parse_shapes
 from .contenders import TorchContender, XpnetContender, make_contenders
 from .report import environment, format_table, plot
-
-# benchmarks/conftest.py pins the threads of its session as `xpnet bench` does
-from .timing import _pin_threads as _pin_threads
-from .timing import run, time_case
+from .timing import SETTLE_S, pin_threads, run, settle, time_case
 
 __all__ = [
     "CONV_SHAPES",
     "MODES",
     "MODE_FLOP_FACTOR",
     "OPS",
+    "SETTLE_S",
     "Case",
     "Op",
     "TorchContender",
@@ -38,7 +37,9 @@ __all__ = [
     "format_table",
     "make_contenders",
     "parse_shapes",
+    "pin_threads",
     "plot",
     "run",
+    "settle",
     "time_case",
 ]

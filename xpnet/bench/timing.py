@@ -15,6 +15,19 @@ from .cases import MODE_FLOP_FACTOR, OPS, Case
 from .contenders import TorchContender, make_contenders
 from .report import environment
 
+# OpenMP (PyTorch) and OpenBLAS (NumPy) worker threads spin for a few ms after each call; a
+# contender timed right after another one then shares the cores with them (measured: PyTorch's
+# cross-entropy forward 1.2 ms after a pause, 8 ms right after an xpnet call, and the reverse).
+# So each contender's turn starts with this pause and one untimed call, which warms the caches
+# again, and then times its modes back to back, as a training loop runs them.
+SETTLE_S = 0.02
+
+
+def settle(function) -> None:
+    """Start a contender's turn: the pause, then one untimed call of ``function``."""
+    time.sleep(SETTLE_S)
+    function()
+
 
 def _torch_reference(contender_name: str, device: str) -> str:
     if device == "cpu":
@@ -31,7 +44,7 @@ def time_case(
     A contender that cannot run the case (PyTorch has no float16 convolution on the CPU, for
     instance) is reported through ``echo`` and left out of this case.
     """
-    calls = {}
+    calls = {}  # contender -> {mode: timed callable}
     peaks = {}
     for contender in contenders:
         try:
@@ -39,18 +52,19 @@ def time_case(
         except (RuntimeError, TypeError, ValueError, NotImplementedError, MemoryError) as error:
             echo(f"  {contender.name} skipped: {type(error).__name__}: {error}")
             continue
+        calls[contender] = prepared
         for mode, function in prepared.items():
-            key = (contender, mode)
-            calls[key] = function
-            peaks[key] = contender.peak_bytes(function)  # also the first warm-up call
+            peaks[(contender, mode)] = contender.peak_bytes(function)  # the first warm-up call
             for _ in range(warmup - 1):
                 function()
-    times = {key: [] for key in calls}
+    times = {(contender, mode): [] for contender, modes in calls.items() for mode in modes}
     for _ in range(repeats):
-        for key, function in calls.items():
-            start = time.perf_counter()
-            function()
-            times[key].append(time.perf_counter() - start)
+        for contender, modes in calls.items():
+            settle(next(iter(modes.values())))
+            for mode, function in modes.items():
+                start = time.perf_counter()
+                function()
+                times[(contender, mode)].append(time.perf_counter() - start)
     rows = []
     for (contender, mode), samples in times.items():
         quartiles = statistics.quantiles(samples, n=4) if len(samples) > 1 else samples * 3
@@ -87,7 +101,7 @@ def _add_ratios(rows: list[dict]) -> None:
         row["gpu_speedup"] = None if cpu_time is None else cpu_time / row["median_s"]
 
 
-def _pin_threads(stack, threads: int, contenders: list) -> str:
+def pin_threads(stack, threads: int, contenders: list) -> str:
     """Give every contender ``threads`` threads for the run; return a sentence saying how."""
     how = []
     try:
@@ -135,7 +149,7 @@ def run(
         raise RuntimeError(msg)
     rows = []
     with contextlib.ExitStack() as stack:
-        echo(_pin_threads(stack, threads, contenders))
+        echo(pin_threads(stack, threads, contenders))
         for name in ops:
             op = OPS[name]
             for shape in (shapes or {}).get(name) or (op.quick if quick else op.shapes):
