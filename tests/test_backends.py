@@ -491,3 +491,37 @@ def test_strict_matches_numpy(strict, op):
     result = strict.to_host(actual)
     assert result.dtype == expected.dtype and result.shape == expected.shape
     np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_map_blocks_calls_every_block_once_and_nests(backend, threads, monkeypatch):
+    monkeypatch.setattr(xpnet.backends, "_num_threads", threads)
+    seen = []
+
+    def outer(block):
+        inner = []
+        backend.map_blocks(inner.append, range(3))  # nested: runs in order on this thread
+        seen.append((block, sorted(inner)))
+
+    backend.map_blocks(outer, range(7))
+    assert sorted(seen) == [(block, [0, 1, 2]) for block in range(7)]
+
+
+def test_map_blocks_raises_the_blocks_error(backend, monkeypatch):
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+
+    def fail_on_three(block):
+        if block == 3:
+            raise ValueError("block 3")
+
+    with pytest.raises(ValueError, match="block 3"):
+        backend.map_blocks(fail_on_three, range(5))
+
+
+def test_set_num_threads(monkeypatch):
+    monkeypatch.setattr(xpnet.backends, "_num_threads", None)
+    assert xpnet.get_num_threads() >= 1
+    xpnet.set_num_threads(3)
+    assert xpnet.get_num_threads() == 3
+    with pytest.raises(ValueError, match=r"set_num_threads: threads must be a positive int"):
+        xpnet.set_num_threads(0)

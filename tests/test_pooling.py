@@ -199,6 +199,21 @@ def test_pool2d_in_blocks_matches_torch(backend, monkeypatch, name, kwargs):
         assert backend.to_host(indices).tolist() == torch_indices.tolist()
 
 
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+def test_pool2d_same_bits_on_any_thread_count(backend, monkeypatch, name):
+    """Blocks run on threads (numpy backend): every thread count gives identical results."""
+    monkeypatch.setattr(backend, "block_bytes", 1)
+    x = backend.asarray(random_input((5, 2, 9, 8), seed=8))
+    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    results = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(xpnet.backends, "_num_threads", threads)
+        output = forward(x, 3, 2, 1)
+        results.append([backend.to_host(a) for a in (output, backward(output, x, 3, 2, 1))])
+    for other in results[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(results[0], other, strict=True))
+
+
 @pytest.mark.parametrize("name", ["max_pool2d", "adaptive_max_pool2d"])
 def test_max_pool2d_backward_takes_saved_indices(backend, name):
     x = backend.asarray(random_input((2, 3, 7, 6), seed=4))

@@ -32,8 +32,10 @@ __all__ = [
     "get_backend",
     "host_sync_forbidden",
     "load_backend",
+    "get_num_threads",
     "memory_budget",
     "set_memory_budget",
+    "set_num_threads",
     "set_backend",
     "to_backend",
     "use_backend",
@@ -164,6 +166,29 @@ def to_backend(x, name: str | None = None):
 
 
 _memory_budget: int | None = None
+_num_threads: int | None = None
+
+
+def set_num_threads(threads: int | None) -> None:
+    """Threads for the CPU's block-parallel elementwise work (``None``: the usable cores).
+
+    Like ``torch.set_num_threads``: NumPy runs each elementwise call on one core, so kernels
+    cut their work into blocks and the numpy backend spreads the blocks over this many
+    threads (``map_blocks``). BLAS threads are set separately (threadpoolctl).
+    """
+    global _num_threads
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        msg = f"set_num_threads: threads must be a positive int or None, got {threads!r}"
+        raise ValueError(msg)
+    _num_threads = threads
+
+
+def get_num_threads() -> int:
+    """The thread count of :func:`set_num_threads`, by default the cores this process may use."""
+    if _num_threads is not None:
+        return _num_threads
+    usable = getattr(os, "sched_getaffinity", None)
+    return len(usable(0)) if usable else os.cpu_count() or 1
 
 
 def set_memory_budget(nbytes: int | None) -> None:

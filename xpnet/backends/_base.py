@@ -26,6 +26,9 @@ name               what it is
 ``block_bytes``    bytes per operand of the blocks that chains of elementwise calls are cut
                    into: on a CPU a block that stays in cache is ~1.7x faster than whole
                    arrays; on a GPU every block is a kernel launch, so blocks are unbounded
+``map_blocks``     ``map_blocks(function, blocks)``: call ``function(block)`` for every block
+                   (each writes only its own block): on threads on the CPU, where NumPy runs
+                   each call on one core; in order on the GPU, whose kernels fill the device
 =================  ==========================================================================
 """
 
@@ -45,6 +48,7 @@ REQUIRED_NAMES = (
     "free_memory",
     "ignore_float_errors",
     "block_bytes",
+    "map_blocks",
 )
 
 
@@ -61,6 +65,12 @@ def host_free_memory() -> int:
 
     # not Linux: the physical size is the best cheap guess
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def run_in_order(function, blocks) -> None:
+    """``map_blocks`` without threads: ``function(block)`` for each block, in order."""
+    for block in blocks:
+        function(block)
 
 
 def missing_names(module) -> list[str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import platform
+import threading
 
 import numpy
 
-from ._base import host_free_memory
+from ._base import host_free_memory, run_in_order
 
 name = "numpy"
 xp = numpy
@@ -39,6 +41,41 @@ def default_rng(seed=None):
 
 def device_name():
     return f"cpu ({platform.processor() or platform.machine()})"
+
+
+_pools: dict[int, concurrent.futures.ThreadPoolExecutor] = {}  # by thread count
+_worker = threading.local()
+
+
+def _run_blocks(function, blocks) -> None:
+    _worker.busy = True  # a nested map_blocks runs in order instead of waiting on the pool
+    run_in_order(function, blocks)
+
+
+def map_blocks(function, blocks) -> None:
+    """``function(block)`` for every block, on up to ``xpnet.get_num_threads()`` threads.
+
+    NumPy releases the GIL inside its loops, so elementwise work on disjoint blocks runs on
+    all the cores (PyTorch's CPU kernels do the same with OpenMP). Each thread takes one run
+    of consecutive blocks: one task per thread costs ~50 us, a task per block ~20 % of the
+    time on 1 MiB blocks. Exceptions propagate.
+    """
+    from . import get_num_threads  # the registry imports this module: import late
+
+    blocks = list(blocks)
+    threads = min(get_num_threads(), len(blocks))
+    if threads <= 1 or getattr(_worker, "busy", False):
+        run_in_order(function, blocks)
+        return
+    if threads not in _pools:
+        _pools[threads] = concurrent.futures.ThreadPoolExecutor(threads, "xpnet-block")
+    runs = [
+        blocks[len(blocks) * t // threads : len(blocks) * (t + 1) // threads]
+        for t in range(threads)
+    ]
+    tasks = [_pools[threads].submit(_run_blocks, function, run) for run in runs]
+    for task in tasks:
+        task.result()
 
 
 def ignore_float_errors():

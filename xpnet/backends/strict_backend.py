@@ -54,7 +54,7 @@ import platform
 import numpy
 
 from . import is_host_sync_forbidden, numpy_backend
-from ._base import host_free_memory
+from ._base import host_free_memory, run_in_order
 
 name = "strict"
 
@@ -568,6 +568,8 @@ def device_name():
 
 free_memory = host_free_memory
 block_bytes = numpy_backend.block_bytes
+# in order, on the calling thread: its guard against implicit host syncs is per thread
+map_blocks = run_in_order
 
 # the arithmetic is NumPy's, so NumPy's warning switches apply
 ignore_float_errors = numpy_backend.ignore_float_errors

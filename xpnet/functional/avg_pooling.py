@@ -30,7 +30,8 @@ def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
     unpadded = top == left == bottom == right == 0
     overlap = _windows_overlap(geometry)
     grad_input = xp.zeros((*grad.shape[:2], H, W), dtype=dtype)
-    for block in batch_blocks(backend, grad_input.shape, dtype):
+
+    def spread_block(block):
         share = grad[block].astype(dtype, copy=False) / divisor
         padded = grad_input[block]
         if not unpadded:
@@ -43,6 +44,8 @@ def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
                 padded[..., rows, columns] = share
         if not unpadded:
             grad_input[block] = crop2d(padded, geometry, size)
+
+    backend.map_blocks(spread_block, batch_blocks(backend, grad_input.shape, dtype))
     return grad_input
 
 

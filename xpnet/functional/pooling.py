@@ -81,9 +81,12 @@ def _pooled(backend, combine, x, geometry, pad_value, dtype):
     W_out) of ``dtype``, padding with ``pad_value``."""
     xp = backend.xp
     output = xp.empty((*x.shape[:2], *geometry.output), dtype=dtype)
-    for block in batch_blocks(backend, output.shape, dtype):
+
+    def pool_block(block):
         padded = pad2d(xp, x[block], geometry, pad_value, dtype)
         _fold_offsets(combine, sliding_windows(backend, padded, geometry), geometry, output[block])
+
+    backend.map_blocks(pool_block, batch_blocks(backend, output.shape, dtype))
     return output
 
 
@@ -129,13 +132,16 @@ def _max_pool_indices(backend, x, geometry):
     label_type = xp.int8 if geometry.kernel[0] * kW < 128 else xp.int32
     # the first offset inside the input: a window of -inf points there, not at padding
     first = _window_starts(xp, geometry, 0)[1][:, None] * kW + _window_starts(xp, geometry, 1)[1]
-    for block in batch_blocks(backend, output.shape, x.dtype):
+
+    def argmax_block(block):
         windows = sliding_windows(backend, pad2d(xp, x[block], geometry, -xp.inf), geometry)
         best, label = output[block], xp.empty(output[block].shape, dtype=label_type)
         best[...], label[...] = -xp.inf, first
         _running_argmax(xp, _contiguous_offsets(xp, windows, geometry, label_type), best, label)
         indices[block] = shifts[label]
         indices[block] += base
+
+    backend.map_blocks(argmax_block, batch_blocks(backend, output.shape, x.dtype))
     return output, indices
 
 
@@ -196,7 +202,8 @@ def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
     xp, (H, W) = backend.xp, size
     grad_input = xp.zeros((*indices.shape[:2], H, W), dtype=dtype)
     steps = [-(-e // s) for e, s in zip(geometry.effective_kernel, geometry.stride, strict=True)]
-    for block in batch_blocks(backend, grad_input.shape, dtype):
+
+    def scatter_block(block):
         n, C = grad_input[block].shape[:2]
         flat = grad_input[block].reshape(-1)
         planes = xp.arange(0, n * C * H * W, H * W, dtype=xp.int64).reshape(n, C, 1, 1)
@@ -205,6 +212,8 @@ def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
                 group = (block, slice(None), slice(a, None, steps[0]), slice(b, None, steps[1]))
                 targets = (indices[group] + planes).reshape(-1)
                 flat[targets] += grad[group].astype(dtype, copy=False).reshape(-1)
+
+    backend.map_blocks(scatter_block, batch_blocks(backend, grad_input.shape, dtype))
     return grad_input
 
 
