@@ -11,6 +11,7 @@ import os
 import statistics
 import time
 
+from .. import backends
 from .cases import MODE_FLOP_FACTOR, OPS, Case
 from .contenders import TorchContender, make_contenders
 from .report import environment
@@ -103,7 +104,9 @@ def _add_ratios(rows: list[dict]) -> None:
 
 def pin_threads(stack, threads: int, contenders: list) -> str:
     """Give every contender ``threads`` threads for the run; return a sentence saying how."""
-    how = []
+    stack.callback(backends.set_num_threads, backends.get_num_threads())
+    backends.set_num_threads(threads)
+    how = ["xpnet.set_num_threads for xpnet's blocks"]
     try:
         from threadpoolctl import threadpool_limits
 
