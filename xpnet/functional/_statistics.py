@@ -145,12 +145,15 @@ def centred_sums(backend, x, shift, out, weights=None):
     N, C, _ = x.shape
     rows = xp.empty((N, 2, C), dtype=x.dtype)
     operand = _per_channel(backend, shift, x.shape, x.dtype)
-    for block in batch_blocks(backend, x.shape, x.dtype):
+
+    def sums_block(block):
         centred = out[block]
         xp.subtract(x[block], operand, out=centred)
         other = centred if weights is None else weights[block]
         rows[block, 0] = xp.einsum("ncs->nc", other)
         rows[block, 1] = xp.einsum("ncs,ncs->nc", other, centred)
+
+    backend.map_blocks(sums_block, batch_blocks(backend, x.shape, x.dtype))
     return xp.sum(rows, axis=0, dtype=xp.float64)
 
 
@@ -180,12 +183,15 @@ def scale_shift(backend, out, factor, offset, source=None, shift=None):
     factor, offset = (_per_channel(backend, v, out.shape, out.dtype) for v in (factor, offset))
     if source is not None:
         shift = _per_channel(backend, shift, out.shape, out.dtype)
-    for block in batch_blocks(backend, out.shape, out.dtype):
+
+    def scale_block(block):
         part = out[block]
         if source is not None:
             xp.subtract(source[block], shift, out=part)
         part *= factor
         part += offset
+
+    backend.map_blocks(scale_block, batch_blocks(backend, out.shape, out.dtype))
 
 
 def batch_norm_grads(backend, grad, x, mean, inv_std, scale, through_stats, out):
@@ -212,10 +218,13 @@ def batch_norm_grads(backend, grad, x, mean, inv_std, scale, through_stats, out)
     c2 = -inv_std * sum_grad_hat / n
     c3 = -c2 * delta - sum_grad / n
     operands = [_per_channel(backend, v, x.shape, x.dtype) for v in (c2, c3, k)]
-    for block in batch_blocks(backend, x.shape, x.dtype):
+
+    def grad_block(block):
         part = out[block]
         part *= operands[0]
         part += operands[1]
         part += grad[block]
         part *= operands[2]
+
+    backend.map_blocks(grad_block, batch_blocks(backend, x.shape, x.dtype))
     return sum_grad, sum_grad_hat
