@@ -9,6 +9,7 @@ import pytest
 import torch.nn.functional as TF
 from _oracle import check_against_torch, check_finite_differences, random_input
 
+import xpnet
 import xpnet.functional as F
 from xpnet.functional.activation import _erf
 
@@ -77,6 +78,16 @@ def test_activation_nan_propagates(backend, name, kwargs):
         assert np.isnan(grad[0])
     else:  # leaky_relu takes its negative branch: NaN > 0 is false
         assert grad[0] == 0.25 * (kwargs.get("negative_slope", 0.01) if name == "leaky_relu" else 1)
+
+
+def test_relu_in_blocks_on_threads(backend, monkeypatch):
+    """Large inputs are cut into blocks that run on threads (numpy): still PyTorch's result."""
+    monkeypatch.setattr(backend, "block_bytes", 64)
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    x = random_input((3, 5, 7, 3), seed=9)
+    x.flat[::35] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1.0, -1.0, 2.0, -2.0]  # 9 of 315
+    with np.errstate(invalid="ignore"):  # the oracle subtracts inf from inf
+        _check(backend, "relu", {}, x)
 
 
 def test_relu_keeps_negative_zero(backend):

@@ -133,3 +133,25 @@ def keep_where(xp, mask, values):
     bits = xp.dtype(f"int{8 * values.dtype.itemsize}")
     # asarray: NumPy's & of 0-d arrays returns a scalar
     return xp.asarray((values.view(bits) & -mask.view(xp.int8)).view(values.dtype))
+
+
+def elementwise(backend, function, dtype, *arrays):
+    """``function(*arrays)`` (elementwise, result of ``dtype``), block by block on all cores.
+
+    The arrays (one shape) are flattened and cut into :func:`batch_blocks`; NumPy runs each
+    call on one core, ``backend.map_blocks`` spreads the blocks over the threads.
+
+    Example:
+        >>> from xpnet.backends import load_backend
+        >>> elementwise(load_backend("numpy"), xp.add, "float64", xp.ones((2, 2)), xp.ones((2, 2)))
+        array([[2., 2.],
+               [2., 2.]])
+    """
+    flat = [array.reshape(-1) for array in arrays]
+    output = backend.xp.empty(flat[0].shape, dtype=dtype)
+
+    def compute_block(block):
+        output[block] = function(*(array[block] for array in flat))
+
+    backend.map_blocks(compute_block, batch_blocks(backend, output.shape, output.dtype))
+    return output.reshape(arrays[0].shape)

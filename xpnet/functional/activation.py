@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 
+from ..backends import backend_of
 from ._utils import (
     ArgumentError,
     array_backend,
     check_same_shape,
     compute_dtype,
+    elementwise,
     keep_where,
     kernel,
 )
@@ -112,7 +114,11 @@ def relu(input, inplace: bool = False):
         array([ 0., -0.,  2., nan])
     """
     xp, x = _prepare("relu", input)
-    return _finish(xp, input, keep_where(xp, ~(x < 0), x), inplace)
+
+    def keep_non_negative(x):  # keep_where, not where: ~9x faster on NumPy
+        return keep_where(xp, ~(x < 0), x)  # keeps NaN and -0.0
+
+    return _finish(xp, input, elementwise(backend_of(x), keep_non_negative, x.dtype, x), inplace)
 
 
 @kernel
@@ -122,7 +128,11 @@ def relu_backward(grad_output, input, inplace: bool = False):
     ``input`` is the forward's input (before an in-place forward overwrote it).
     """
     xp, x = _prepare("relu_backward", input, grad_output)
-    return keep_where(xp, ~(x <= 0), grad_output)
+
+    def keep_grad(x, grad):  # NaN inputs pass the gradient, as in PyTorch
+        return keep_where(xp, ~(x <= 0), grad)
+
+    return elementwise(backend_of(x), keep_grad, grad_output.dtype, x, grad_output)
 
 
 def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None):
