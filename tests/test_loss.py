@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as TF
 from _oracle import check_against_torch, check_finite_differences, random_input
 
+import xpnet
 import xpnet.functional as F
 
 SHAPES = [(5,), (4, 5), (3, 4, 2), (2, 3, 2, 3)]  # (C,), (N, C), (N, C, d1), (N, C, d1, d2)
@@ -155,6 +156,14 @@ def test_cross_entropy_generated_grid(backend, shape, soft, saved):
             weight=weight if weighted else None,
             saved=saved,
         )
+
+
+@pytest.mark.parametrize("shape", [(7, 5), (5, 4, 3)])
+def test_cross_entropy_in_blocks_on_threads(backend, monkeypatch, shape):
+    """Rows in blocks of one, on threads (numpy): every reduction, smoothing and weight."""
+    monkeypatch.setattr(backend, "block_bytes", 1)
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    test_cross_entropy_generated_grid(backend, shape, soft=False, saved=True)
 
 
 @pytest.mark.parametrize("soft, saved", [(False, False), (False, True), (True, True)])
