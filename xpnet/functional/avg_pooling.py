@@ -120,16 +120,8 @@ def avg_pool2d(
         array([[ 2.5,  4.5],
                [10.5, 12.5]])
     """
-    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(
-        "avg_pool2d",
-        input,
-        kernel_size,
-        stride,
-        padding,
-        ceil_mode,
-        count_include_pad,
-        divisor_override,
-    )
+    options = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare("avg_pool2d", input, *options)
     total = _pooled(backend, backend.xp.add, x, geometry, 0.0, dtype)
     total /= divisor
     output = total.astype(input.dtype, copy=False)
@@ -156,16 +148,9 @@ def avg_pool2d_backward(
         array([[0.25, 0.25],
                [0.25, 0.25]])
     """
-    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(
-        "avg_pool2d_backward",
-        input,
-        kernel_size,
-        stride,
-        padding,
-        ceil_mode,
-        count_include_pad,
-        divisor_override,
-    )
+    options = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    where = "avg_pool2d_backward"
+    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(where, input, *options)
     grad = grad_output[None] if unbatched else grad_output
     grad_input = _spread_to_windows(backend, geometry, x.shape[2:], grad, divisor, dtype)
     grad_input = grad_input.astype(input.dtype, copy=False)
