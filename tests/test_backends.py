@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import operator
+import os
 import pickle
 
 import numpy as np
@@ -525,3 +527,22 @@ def test_set_num_threads(monkeypatch):
     assert xpnet.get_num_threads() == 3
     with pytest.raises(ValueError, match=r"set_num_threads: threads must be a positive int"):
         xpnet.set_num_threads(0)
+
+
+def _sum_in_blocks(queue):
+    totals = [0] * 4
+    backends.load_backend("numpy").map_blocks(lambda b: totals.__setitem__(b, b + 1), range(4))
+    queue.put(sum(totals))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_map_blocks_works_in_a_forked_child(monkeypatch):
+    """A forked child (data loaders, multiprocessing) runs blocks on threads of its own."""
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    backends.load_backend("numpy").map_blocks(lambda block: None, range(4))  # parent's pool
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_sum_in_blocks, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0 and queue.get(timeout=5) == 10

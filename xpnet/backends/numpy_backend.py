@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import platform
 import threading
 
@@ -45,6 +46,10 @@ def device_name():
 
 _pools: dict[int, concurrent.futures.ThreadPoolExecutor] = {}  # by thread count
 _worker = threading.local()
+if hasattr(os, "register_at_fork"):
+    # a forked child (multiprocessing, data loaders) has none of the parent's pool threads:
+    # waiting on them would hang, so the child starts its own pools
+    os.register_at_fork(after_in_child=_pools.clear)
 
 
 def _run_blocks(function, blocks) -> None:
