@@ -14,6 +14,8 @@ from .adaptive_pooling import *  # noqa: F403
 from .adaptive_pooling import __all__ as _adaptive_pooling_all
 from .avg_pooling import *  # noqa: F403
 from .avg_pooling import __all__ as _avg_pooling_all
+from .batch_norm import *  # noqa: F403
+from .batch_norm import __all__ as _batch_norm_all
 from .conv import *  # noqa: F403
 from .conv import __all__ as _conv_all
 from .dropout import *  # noqa: F403
@@ -34,6 +36,7 @@ __all__ = [
     *_activation_all,
     *_adaptive_pooling_all,
     *_avg_pooling_all,
+    *_batch_norm_all,
     *_conv_all,
     *_dropout_all,
     *_linear_all,

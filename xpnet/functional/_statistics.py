@@ -2,7 +2,8 @@
 
 Every function takes the input already viewed so that the normalised axes are ``axes``
 (the last axis among them) and returns float64 statistics with keepdims shapes; see
-:mod:`xpnet.functional.normalization` for the views and why the moments are centred first.
+:mod:`xpnet.functional.normalization` and :mod:`xpnet.functional.batch_norm` for the views
+and why the moments are centred first.
 """
 
 from __future__ import annotations

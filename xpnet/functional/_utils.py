@@ -155,3 +155,11 @@ def elementwise(backend, function, dtype, *arrays):
 
     backend.map_blocks(compute_block, batch_blocks(backend, output.shape, output.dtype))
     return output.reshape(arrays[0].shape)
+
+
+def check_shapes(where, shape, **arrays):
+    """Raise ValueError unless each array given (not ``None``) has ``shape``."""
+    for name, array in arrays.items():
+        if array is not None and array.shape != shape:
+            msg = f"{where}: {name} must have shape {shape}, got {array.shape}"
+            raise ArgumentError(msg)
