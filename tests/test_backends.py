@@ -509,6 +509,21 @@ def test_map_blocks_calls_every_block_once_and_nests(backend, threads, monkeypat
     assert sorted(seen) == [(block, [0, 1, 2]) for block in range(7)]
 
 
+def test_map_blocks_keeps_the_callers_float_error_state(backend, monkeypatch):
+    """NumPy's error state is per thread: blocks on threads follow the caller's (the kernels
+    quiet inf - inf with ignore_float_errors; pytest turns a stray warning into an error)."""
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    x = backend.asarray(np.array([np.inf, 1.0, np.inf, 2.0]))
+    results = [None] * 4
+
+    def subtract_itself(block):
+        results[block] = backend.to_host(x[block] - x[block])
+
+    with backend.ignore_float_errors():
+        backend.map_blocks(subtract_itself, range(4))
+    assert np.isnan(results[0]) and results[1] == 0.0
+
+
 def test_map_blocks_raises_the_blocks_error(backend, monkeypatch):
     monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
 

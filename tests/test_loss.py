@@ -166,6 +166,18 @@ def test_cross_entropy_in_blocks_on_threads(backend, monkeypatch, shape):
     test_cross_entropy_generated_grid(backend, shape, soft=False, saved=True)
 
 
+def test_cross_entropy_inf_logits_in_blocks_on_threads(backend, monkeypatch):
+    """+inf logits (NaN loss, as torch) on threads: no stray warning from a worker thread."""
+    monkeypatch.setattr(backend, "block_bytes", 1)
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    x = random_input((6, 4), seed=4)
+    x[1, 2] = x[4, 0] = np.inf
+    target = np.arange(6) % 4
+    expected = TF.cross_entropy(torch.tensor(x), torch.tensor(target), reduction="none").numpy()
+    loss = F.cross_entropy(backend.asarray(x), backend.asarray(target), reduction="none")
+    np.testing.assert_allclose(backend.to_host(loss), expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize("soft, saved", [(False, False), (False, True), (True, True)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
 def test_cross_entropy_low_precision(backend, soft, saved, dtype):

@@ -52,9 +52,10 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_pools.clear)
 
 
-def _run_blocks(function, blocks) -> None:
+def _run_blocks(function, blocks, errors) -> None:
     _worker.busy = True  # a nested map_blocks runs in order instead of waiting on the pool
-    run_in_order(function, blocks)
+    with numpy.errstate(**errors):  # NumPy's error state is per thread: the caller's applies
+        run_in_order(function, blocks)
 
 
 def map_blocks(function, blocks) -> None:
@@ -78,7 +79,8 @@ def map_blocks(function, blocks) -> None:
         blocks[len(blocks) * t // threads : len(blocks) * (t + 1) // threads]
         for t in range(threads)
     ]
-    tasks = [_pools[threads].submit(_run_blocks, function, run) for run in runs]
+    errors = numpy.geterr()
+    tasks = [_pools[threads].submit(_run_blocks, function, run, errors) for run in runs]
     for task in tasks:
         task.result()
 
