@@ -147,13 +147,17 @@ def elementwise(backend, function, dtype, *arrays):
         array([[2., 2.],
                [2., 2.]])
     """
+    size = math.prod(arrays[0].shape)
+    blocks = batch_blocks(backend, (size,), dtype)
+    if len(blocks) <= 1:  # one block (always on a GPU): no copy into an output array
+        return backend.xp.asarray(function(*arrays)).astype(dtype, copy=False)
     flat = [array.reshape(-1) for array in arrays]
-    output = backend.xp.empty(flat[0].shape, dtype=dtype)
+    output = backend.xp.empty(size, dtype=dtype)
 
     def compute_block(block):
         output[block] = function(*(array[block] for array in flat))
 
-    backend.map_blocks(compute_block, batch_blocks(backend, output.shape, output.dtype))
+    backend.map_blocks(compute_block, blocks)
     return output.reshape(arrays[0].shape)
 
 
