@@ -33,6 +33,11 @@ class Geometry(NamedTuple):
     def effective_kernel(self) -> tuple[int, int]:
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True))
 
+    @property
+    def disjoint_step(self) -> tuple[int, int]:
+        """Per axis, how many windows apart two windows never overlap (1: none overlap)."""
+        return tuple(-(-e // s) for e, s in zip(self.effective_kernel, self.stride, strict=True))
+
 
 def _output_length(size, kernel, stride, before, after, ceil_mode):
     span = size + before + after - kernel

@@ -14,10 +14,6 @@ from .pooling import _batched, _pool_geometry, _pooled
 __all__ = ["avg_pool2d", "avg_pool2d_backward"]
 
 
-def _windows_overlap(geometry) -> bool:
-    return any(s < e for s, e in zip(geometry.stride, geometry.effective_kernel, strict=True))
-
-
 def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
     """Add ``grad / divisor`` (N, C, H_out, W_out) to every element of its window: (N, C, H, W).
 
@@ -28,7 +24,7 @@ def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
     xp, (H, W) = backend.xp, size
     (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
     unpadded = top == left == bottom == right == 0
-    overlap = _windows_overlap(geometry)
+    overlap = geometry.disjoint_step != (1, 1)
     grad_input = xp.zeros((*grad.shape[:2], H, W), dtype=dtype)
 
     def spread_block(block):

@@ -101,9 +101,10 @@ class _Problem:
             grad = xp.broadcast_to(grad, shape)
         return grad[:, None] if self.soft else xp.where(self.valid[:, None], grad[:, None], 0.0)
 
-    def pick(self, array):
-        """``array[i, t_i]`` for each element ``i``, shape (N, *)."""
-        return self.xp.take_along_axis(array, self.index, axis=1)[:, 0]
+    def pick(self, array, rows=slice(None)):
+        """``array[i, t_i]`` for each element ``i`` (of ``rows``, ``array`` holding just
+        those rows), shape (N, *)."""
+        return self.xp.take_along_axis(array, self.index[rows], axis=1)[:, 0]
 
     def picked_loss(self, picked):
         """``-w[t_i] * picked_i`` for each element ``i``, 0 where ``t_i`` is ignored."""
@@ -194,7 +195,7 @@ def _index_loss(problem, label_smoothing):
 
     def exp_block(rows):
         shifted = _shifted(xp, x[rows], 1)
-        picked[rows] = xp.take_along_axis(shifted, problem.index[rows], axis=1)[:, 0]
+        picked[rows] = problem.pick(shifted, rows)
         if smooth is not None:  # sum_c w_c * shifted_ic, before exp overwrites shifted
             smooth[rows] = xp.sum(problem.weighted(shifted), axis=1)
         xp.exp(shifted, out=e[rows])

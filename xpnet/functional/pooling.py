@@ -201,7 +201,7 @@ def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
     """
     xp, (H, W) = backend.xp, size
     grad_input = xp.zeros((*indices.shape[:2], H, W), dtype=dtype)
-    steps = [-(-e // s) for e, s in zip(geometry.effective_kernel, geometry.stride, strict=True)]
+    steps = geometry.disjoint_step
 
     def scatter_block(block):
         n, C = grad_input[block].shape[:2]
