@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as TF
+
+import xpnet.functional as F
 
 # Tolerances per dtype, one table. float16 is judged in ulps of the correctly rounded result.
 RTOL = {np.float64: 1e-10, np.float32: 1e-4, np.float16: None}
@@ -117,6 +120,20 @@ def check_against_torch(
         assert_close(host, reference, dtype, f"grad {index}")
         host_grads.append(host)
     return backend.to_host(output), tuple(host_grads)
+
+
+def check_kernel_against_torch(backend, name, x, kwargs, dtype=np.float64):
+    """``check_against_torch`` for a one-input kernel pair of ``xpnet.functional`` and the
+    ``torch.nn.functional`` function of the same name, with the same keyword arguments."""
+    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    return check_against_torch(
+        lambda x: forward(x, **kwargs),
+        lambda g, x: backward(g, x, **kwargs),
+        lambda x: getattr(TF, name)(x, **kwargs),
+        [x],
+        backend,
+        dtype=dtype,
+    )
 
 
 def check_finite_differences(

@@ -6,8 +6,11 @@ import math
 
 import numpy as np
 import pytest
-import torch.nn.functional as TF
-from _oracle import check_against_torch, check_finite_differences, random_input
+from _oracle import (
+    check_finite_differences,
+    check_kernel_against_torch,
+    random_input,
+)
 
 import xpnet
 import xpnet.functional as F
@@ -34,15 +37,7 @@ PIECEWISE = {"relu", "relu6", "leaky_relu", "elu", "hardtanh"}
 
 
 def _check(backend, name, kwargs, x, dtype=np.float64):
-    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
-    return check_against_torch(
-        lambda x: forward(x, **kwargs),
-        lambda g, x: backward(g, x, **kwargs),
-        lambda x: getattr(TF, name)(x, **kwargs),
-        [x],
-        backend,
-        dtype=dtype,
-    )
+    return check_kernel_against_torch(backend, name, x, kwargs, dtype)
 
 
 @pytest.mark.parametrize("name, kwargs", CASES)

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from _oracle import check_against_torch, check_finite_differences, random_input
+from _oracle import (
+    check_against_torch,
+    check_finite_differences,
+    check_kernel_against_torch,
+    random_input,
+)
 
 import xpnet
 import xpnet.functional as F
@@ -16,16 +21,8 @@ import xpnet.functional as F
 
 def _check(backend, name, shape, kwargs, dtype=np.float64, x=None, low=-1.0):
     """Compare ``F.<name>`` and its backward with torch on ``x`` (default: random)."""
-    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
     x = random_input(shape, seed=0, low=low) if x is None else x
-    output, _ = check_against_torch(
-        lambda x: forward(x, **kwargs),
-        lambda g, x: backward(g, x, **kwargs),
-        lambda x: getattr(TF, name)(x, **kwargs),
-        [x],
-        backend,
-        dtype=dtype,
-    )
+    output, _ = check_kernel_against_torch(backend, name, x, kwargs, dtype)
     return output
 
 
