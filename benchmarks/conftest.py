@@ -8,8 +8,10 @@ Run from the project root (the normal test run ignores this folder)::
 Each case is timed for every contender in the same run and grouped by op, shape and mode, so
 pytest-benchmark's table shows them side by side. Contenders: xpnet on NumPy and PyTorch on
 the CPU always; xpnet on CuPy and PyTorch CUDA (TF32 off, and on as PyTorch's default) when a
-GPU is present. Every timed call synchronises its device before the clock is read. The cases
-and contenders are the ones of ``xpnet bench`` (:mod:`xpnet.bench`).
+GPU is present; and each xpnet backend's floor (``floor-numpy``: the BLAS products of conv2d,
+the exp of cross-entropy, alone; :mod:`xpnet.bench.floors`). Every timed call synchronises its
+device before the clock is read. The cases and contenders are the ones of ``xpnet bench``
+(:mod:`xpnet.bench`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 
 from xpnet import bench
 
-CONTENDERS, UNAVAILABLE = bench.make_contenders(["numpy", "cupy", "torch"])
+CONTENDERS, UNAVAILABLE = bench.make_contenders(["numpy", "cupy", "torch"], floor=True)
 
 
 def pytest_addoption(parser):
@@ -72,7 +74,10 @@ def time_case(benchmark, contender, request):
 
     def run(op: str, shape: tuple[int, ...], mode: str) -> None:
         case = bench.OPS[op].case(shape)
-        function = contender.prepare(case, "float32")[mode]
+        functions = contender.prepare(case, "float32")
+        if not functions:
+            pytest.skip(f"{contender.name}: {op} has no floor")
+        function = functions[mode]
         benchmark.group = f"{op} {case.label} {mode}"
         gflop = case.flops * bench.MODE_FLOP_FACTOR[mode] / 1e9
         benchmark.extra_info.update(contender=contender.name, device=contender.device, gflop=gflop)

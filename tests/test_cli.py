@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy
 import pytest
 
 from xpnet import bench
@@ -125,3 +126,40 @@ def _no_cupy(load_backend):
 def test_bench_bad_shapes_give_one_line_and_exit_1(capsys, shapes, message):
     assert main(["bench", "--ops", "max_pool2d", "--shapes", shapes]) == 1
     assert message in _one_line(capsys.readouterr().err)
+
+
+def test_bench_floor_rows_only_for_ops_with_a_floor(tmp_path):
+    report = tmp_path / "bench.json"
+    shapes = "2,3,8,8,4,3,1,1;2,3,8,8,2,2,0;4,10"  # conv2d, max_pool2d, cross_entropy
+    ops = "conv2d,max_pool2d,cross_entropy"
+    argv = ["bench", "--ops", ops, "--shapes", shapes, "--repeats", "2"]
+    assert main([*argv, "--backends", "numpy,torch", "--floor", "--json", str(report)]) == 0
+    saved = json.loads(report.read_text())
+    contenders_of = {}
+    for row in saved["results"]:
+        contenders_of.setdefault(row["op"], set()).add(row["contender"])
+    assert contenders_of == {
+        "conv2d": {"xpnet-numpy", "floor-numpy", "torch-cpu"},
+        "max_pool2d": {"xpnet-numpy", "torch-cpu"},
+        "cross_entropy": {"xpnet-numpy", "floor-numpy", "torch-cpu"},
+    }
+    assert saved["settings"]["floor"] is True
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 9, 9, 4, 3, 2, 1), (2, 8, 5, 5, 6, 1, 1, 0)])
+def test_conv2d_floor_does_the_products_of_its_case(monkeypatch, shape):
+    # the floor must time the products of this very convolution: forward+backward is three
+    # forwards' worth of multiply-adds, on the im2col shapes
+    case = bench.OPS["conv2d"].case(shape)
+    functions = bench.FloorContender(bench.XpnetContender("numpy")).prepare(case, "float32")
+    flops = []
+    real_matmul = numpy.matmul
+
+    def counting_matmul(a, b, **kwargs):
+        flops.append(2 * a.shape[0] * a.shape[1] * b.shape[1])
+        return real_matmul(a, b, **kwargs)
+
+    monkeypatch.setattr(numpy, "matmul", counting_matmul)
+    functions["forward+backward"]()
+    assert len(flops) == 3
+    assert sum(flops) == 3 * case.flops

@@ -113,6 +113,12 @@ def _add_bench(subparsers) -> None:
     add("--threads", type=_positive_int, help="threads of every contender (default: the cores)")
     add("--repeats", type=_positive_int, help="timed repeats (default: 7, with --quick 5)")
     add("--quick", action="store_true", help="small shapes: under a minute on 2 cores")
+    add(
+        "--floor",
+        action="store_true",
+        help="also time each case's floor on every xpnet backend: the BLAS products "
+        "(conv2d) or the exp (cross_entropy) alone, the least xpnet's formulation must do",
+    )
     add("--json", metavar="PATH", help="save the report as JSON")
     add("--plot", metavar="PATH", help="save a PNG bar chart of the median times")
 
@@ -136,6 +142,7 @@ def _bench(args, argv) -> None:
         quick=args.quick,
         repeats=args.repeats,
         command=shlex.join(["xpnet", *argv]),
+        floor=args.floor,
     )
     print(bench.format_table(report["results"]))
     print(json.dumps(report["environment"], indent=1))

@@ -12,6 +12,7 @@ imported only when a contender or an output needs them.
 
 The parts: :mod:`~xpnet.bench.cases` (ops, shapes, ``--shapes``),
 :mod:`~xpnet.bench.contenders` (xpnet and PyTorch, timed callables, peak memory),
+:mod:`~xpnet.bench.floors` (the work a case cannot skip: its BLAS products or its exp),
 :mod:`~xpnet.bench.timing` (the interleaved loop, :func:`run`) and
 :mod:`~xpnet.bench.report` (environment, table, chart).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from .cases import CONV_SHAPES, MODE_FLOP_FACTOR, MODES, OPS, Case, Op, parse_shapes
 from .contenders import TorchContender, XpnetContender, make_contenders
+from .floors import FloorContender
 from .report import environment, format_table, plot
 from .timing import SETTLE_S, pin_threads, run, settle, time_case
 
@@ -30,6 +32,7 @@ __all__ = [
     "OPS",
     "SETTLE_S",
     "Case",
+    "FloorContender",
     "Op",
     "TorchContender",
     "XpnetContender",

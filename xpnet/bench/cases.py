@@ -37,9 +37,13 @@ class Case:
         return ",".join(str(n) for n in self.shape)
 
 
+def output_size(size: int, k: int, stride: int, padding: int) -> int:
+    """The output length of a sliding window of ``k`` along an axis of ``size``."""
+    return (size + 2 * padding - k) // stride + 1
+
+
 def _conv2d(N, C, H, W, C_out, k, stride, padding, rng):
-    H_out = (H + 2 * padding - k) // stride + 1
-    W_out = (W + 2 * padding - k) // stride + 1
+    H_out, W_out = (output_size(n, k, stride, padding) for n in (H, W))
     arrays = {
         "input": rng.standard_normal((N, C, H, W)),
         "weight": rng.standard_normal((C_out, C, k, k)) / (C * k * k) ** 0.5,
@@ -50,8 +54,7 @@ def _conv2d(N, C, H, W, C_out, k, stride, padding, rng):
 
 
 def _pool2d(N, C, H, W, k, stride, padding, rng):
-    H_out = (H + 2 * padding - k) // stride + 1
-    W_out = (W + 2 * padding - k) // stride + 1
+    H_out, W_out = (output_size(n, k, stride, padding) for n in (H, W))
     kwargs = {"kernel_size": k, "stride": stride, "padding": padding}
     return (
         {"input": rng.standard_normal((N, C, H, W))},

@@ -16,6 +16,7 @@ from ..autograd import Tensor, no_grad
 from ..backends import load_backend
 from ..nn import functional as autograd_functional
 from .cases import MODES, Case
+from .floors import FloorContender
 
 
 def _host_grad(shape) -> numpy.ndarray:
@@ -152,10 +153,11 @@ class TorchContender:
         return cuda.max_memory_allocated() - before
 
 
-def make_contenders(names: list[str]) -> tuple[list, dict[str, str]]:
+def make_contenders(names: list[str], floor: bool = False) -> tuple[list, dict[str, str]]:
     """Contenders for ``--backends`` names, and a reason for each one that cannot run here.
 
     ``torch`` means PyTorch on the CPU, plus CUDA (with and without TF32) when it sees a GPU.
+    With ``floor``, each xpnet backend also gets its :class:`~xpnet.bench.floors.FloorContender`.
     """
     contenders, unavailable = [], {}
     for name in names:
@@ -173,4 +175,7 @@ def make_contenders(names: list[str]) -> tuple[list, dict[str, str]]:
             contenders.append(XpnetContender(name))
         except ImportError as error:
             unavailable[name] = str(error).split(". ")[0]
+            continue
+        if floor:
+            contenders.append(FloorContender(contenders[-1]))
     return contenders, unavailable

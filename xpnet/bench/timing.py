@@ -53,6 +53,8 @@ def time_case(
         except (RuntimeError, TypeError, ValueError, NotImplementedError, MemoryError) as error:
             echo(f"  {contender.name} skipped: {type(error).__name__}: {error}")
             continue
+        if not prepared:  # a floor contender, for an op without a floor
+            continue
         calls[contender] = prepared
         for mode, function in prepared.items():
             peaks[(contender, mode)] = contender.peak_bytes(function)  # the first warm-up call
@@ -91,13 +93,16 @@ def time_case(
     return rows
 
 
+_CPU_TWINS = {"xpnet-cupy": "xpnet-numpy", "floor-cupy": "floor-numpy", "torch-cuda": "torch-cpu"}
+
+
 def _add_ratios(rows: list[dict]) -> None:
     """Add ``time_over_torch`` (same device) and ``gpu_speedup`` (CPU time / GPU time)."""
     median = {(r["mode"], r["contender"]): r["median_s"] for r in rows}
     for row in rows:
         reference = median.get((row["mode"], _torch_reference(row["contender"], row["device"])))
         row["time_over_torch"] = None if reference is None else row["median_s"] / reference
-        cpu_twin = {"xpnet-cupy": "xpnet-numpy", "torch-cuda": "torch-cpu"}.get(row["contender"])
+        cpu_twin = _CPU_TWINS.get(row["contender"])
         cpu_time = median.get((row["mode"], cpu_twin))
         row["gpu_speedup"] = None if cpu_time is None else cpu_time / row["median_s"]
 
@@ -135,16 +140,18 @@ def run(
     warmup: int = 1,
     command: str = "",
     echo=print,
+    floor: bool = False,
 ) -> dict:
     """Benchmark ``ops`` on ``backends``; print progress and the table; return the report.
 
-    ``shapes`` maps an op to its shapes (default: the op's standard, or ``--quick``, shapes).
+    ``shapes`` maps an op to its shapes (default: the op's standard, or ``--quick``, shapes);
+    ``floor`` adds each xpnet backend's :class:`~xpnet.bench.floors.FloorContender`.
     """
     import contextlib
 
     threads = threads or len(os.sched_getaffinity(0))
     repeats = repeats or (5 if quick else 7)
-    contenders, unavailable = make_contenders(backends)
+    contenders, unavailable = make_contenders(backends, floor=floor)
     for name, reason in unavailable.items():
         echo(f"{name}: {reason}")
     if not contenders:
@@ -160,7 +167,13 @@ def run(
                 rows += time_case(op.case(shape), contenders, dtype, repeats, warmup, echo)
     return {
         "environment": environment(threads, contenders, command),
-        "settings": {"dtype": dtype, "repeats": repeats, "warmup": warmup, "quick": quick},
+        "settings": {
+            "dtype": dtype,
+            "repeats": repeats,
+            "warmup": warmup,
+            "quick": quick,
+            "floor": floor,
+        },
         "unavailable": unavailable,
         "results": rows,
     }

@@ -1,0 +1,94 @@
+"""The floor of a case: the work xpnet's formulation of it cannot skip, timed alone.
+
+A conv2d call is im2col plus three BLAS products (forward; weight gradient; gradient of the
+windows, or the correlation that replaces it, of the same size); a cross-entropy call is one
+``exp`` over the logits plus one product for the backward. The floor contender times just
+those, on the operand shapes the kernels use, with the same threads and blocks; the window
+copies, col2im and the small reductions are left out. Its ratio to PyTorch is the best ratio
+that xpnet's design can reach on the machine: where the floor alone is slower than PyTorch,
+no change inside the kernels can meet a target below it. Pooling and batch norm have no
+floor here: they are memory-bound passes with nothing in them that must stay.
+"""
+
+from __future__ import annotations
+
+from ..functional._utils import batch_blocks, compute_dtype
+from .cases import MODES, Case, output_size
+
+
+def _conv2d_floor(backend, case: Case, dtype):
+    """The three products of conv2d on its im2col shapes (groups=1)."""
+    xp = backend.xp
+    N, C, H, W = case.arrays["input"].shape
+    C_out, _, kH, kW = case.arrays["weight"].shape
+    stride, padding = case.kwargs["stride"], case.kwargs["padding"]
+    positions = N * output_size(H, kH, stride, padding) * output_size(W, kW, stride, padding)
+    # the values do not matter to BLAS: ones avoid generating 100s of MB of random numbers
+    filters = xp.ones((C_out, C * kH * kW), dtype=dtype)  # (C_out, K)
+    col = xp.ones((C * kH * kW, positions), dtype=dtype)  # (K, N * H_out * W_out)
+    grad = xp.ones((C_out, positions), dtype=dtype)  # (C_out, N * H_out * W_out)
+
+    def forward():
+        xp.matmul(filters, col)
+
+    def backward():  # in the orientation conv2d_backward uses: the long axis last on the left
+        xp.matmul(col, grad.T)
+        xp.matmul(filters.T, grad)
+
+    return forward, backward
+
+
+def _cross_entropy_floor(backend, case: Case, dtype):
+    """One blocked exp over the logits (forward) and one product (backward)."""
+    xp = backend.xp
+    logits = backend.asarray(case.arrays["input"].astype(dtype))  # (N, C)
+    exp_logits = xp.empty_like(logits)
+    scale = xp.ones((logits.shape[0], 1), dtype=dtype)
+    blocks = batch_blocks(backend, logits.shape, dtype)
+
+    def exp_block(rows):
+        xp.exp(logits[rows], out=exp_logits[rows])
+
+    def forward():
+        backend.map_blocks(exp_block, blocks)
+
+    def backward():
+        xp.multiply(exp_logits, scale)
+
+    return forward, backward
+
+
+_FLOORS = {"conv2d": _conv2d_floor, "cross_entropy": _cross_entropy_floor}
+
+
+class FloorContender:
+    """The floor of a case on the backend of an :class:`~xpnet.bench.XpnetContender`.
+
+    Named ``floor-<backend>``; :meth:`prepare` gives no callables for ops without a floor.
+    """
+
+    def __init__(self, xpnet_contender):
+        self.backend = xpnet_contender.backend
+        self.device = xpnet_contender.device
+        self.name = xpnet_contender.name.replace("xpnet-", "floor-")
+
+    def prepare(self, case: Case, dtype: str) -> dict:
+        build = _FLOORS.get(case.op)
+        if build is None:
+            return {}
+        backend = self.backend
+        forward, backward = build(backend, case, compute_dtype(backend.xp, backend.xp.dtype(dtype)))
+
+        def timed(*parts):
+            def run():
+                for part in parts:
+                    part()
+                backend.synchronize()
+
+            return run
+
+        functions = (timed(forward), timed(backward), timed(forward, backward))
+        return dict(zip(MODES, functions, strict=True))
+
+    def peak_bytes(self, function) -> None:
+        return None  # the floor's operands are allocated once, outside the timed calls
