@@ -24,9 +24,11 @@ import sys
 
 import pytest
 
-from xpnet import bench
+from xpnet import bench, keep_freed_host_memory
 
 CONTENDERS, UNAVAILABLE = bench.make_contenders(["numpy", "cupy", "torch"], floor=True)
+# as in `xpnet bench`: every contender refills reused host memory, without page faults
+keep_freed_host_memory()
 
 
 def pytest_addoption(parser):

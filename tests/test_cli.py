@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,27 @@ def test_conv2d_floor_does_the_products_of_its_case(monkeypatch, shape):
     functions["forward+backward"]()
     assert len(flops) == 3
     assert sum(flops) == 3 * case.flops
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+    reason="mallopt is glibc's",
+)
+def test_command_keeps_freed_host_memory_and_the_bench_records_it(tmp_path):
+    report = tmp_path / "bench.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "xpnet", *TINY_BENCH, "--backends", "numpy"]
+    result = subprocess.run(
+        [*command, "--json", str(report)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    environment = json.loads(report.read_text())["environment"]
+    assert environment["host_memory"] == "freed memory kept for reuse (glibc mallopt)"
+
+
+def test_bench_in_process_records_the_default_allocator(tmp_path):
+    # main() itself changes nothing process-wide: only the console command does
+    report = tmp_path / "bench.json"
+    assert main([*TINY_BENCH, "--backends", "numpy", "--json", str(report)]) == 0
+    environment = json.loads(report.read_text())["environment"]
+    assert environment["host_memory"] == "C allocator default"

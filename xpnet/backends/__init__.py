@@ -14,6 +14,8 @@ import os
 import threading
 from types import ModuleType
 
+from ._host_memory import is_freed_host_memory_kept, keep_freed_host_memory
+
 # One line per backend: adding a backend is one file and one line here.
 _REGISTRY = {
     "numpy": "xpnet.backends.numpy_backend",
@@ -31,6 +33,8 @@ __all__ = [
     "backend_of",
     "get_backend",
     "host_sync_forbidden",
+    "is_freed_host_memory_kept",
+    "keep_freed_host_memory",
     "load_backend",
     "get_num_threads",
     "memory_budget",

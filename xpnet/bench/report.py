@@ -11,7 +11,7 @@ import time
 
 import numpy
 
-from ..backends import load_backend
+from ..backends import is_freed_host_memory_kept, load_backend
 
 
 def environment(threads: int, contenders: list, command: str) -> dict:
@@ -31,6 +31,10 @@ def environment(threads: int, contenders: list, command: str) -> dict:
         "numpy": numpy.__version__,
         "xpnet": __version__,
         "threads": threads,
+        # fresh arrays cost a page fault per 4 KiB unless freed memory is kept for reuse
+        "host_memory": "freed memory kept for reuse (glibc mallopt)"
+        if is_freed_host_memory_kept()
+        else "C allocator default",
     }
     try:
         from threadpoolctl import threadpool_info
