@@ -3,6 +3,7 @@
 Run from the project root (the normal test run ignores this folder)::
 
     python -m pytest benchmarks/ --benchmark-only [--threads N] [--rounds R]
+        [--host-memory keep|default]
         [--benchmark-json benchmarks/results/<date>-cpu-<machine>.json]
 
 Each case is timed for every contender in the same run and grouped by op, shape and mode, so
@@ -27,14 +28,23 @@ import pytest
 from xpnet import bench, keep_freed_host_memory
 
 CONTENDERS, UNAVAILABLE = bench.make_contenders(["numpy", "cupy", "torch"], floor=True)
-# as in `xpnet bench`: every contender refills reused host memory, without page faults
-keep_freed_host_memory()
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("xpnet benchmarks")
     group.addoption("--threads", type=int, help="threads of every contender (default: cores)")
     group.addoption("--rounds", type=int, default=5, help="timed rounds per case (default: 5)")
+    group.addoption(
+        "--host-memory",
+        choices=["keep", "default"],
+        default="keep",
+        help="as xpnet bench: keep freed host memory for reuse, or the allocator's default",
+    )
+
+
+def pytest_configure(config):
+    if config.getoption("--host-memory", default="default") == "keep":
+        keep_freed_host_memory()  # for every contender: fresh arrays refill without page faults
 
 
 def pytest_collect_file(file_path, parent):

@@ -17,8 +17,11 @@ from xpnet.bench import contenders
 from xpnet.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+# in-process runs leave the test process's allocator alone (keeping memory is process-wide)
 TINY_TRAIN = ["train", "--epochs", "1", "--limit", "64", "--batch-size", "32", "--no-progress"]
+TINY_TRAIN += ["--host-memory", "default"]
 TINY_BENCH = ["bench", "--ops", "max_pool2d", "--shapes", "2,3,8,8,2,2,0", "--repeats", "2"]
+TINY_BENCH += ["--host-memory", "default"]
 
 
 def _one_line(text: str) -> str:
@@ -125,7 +128,7 @@ def _no_cupy(load_backend):
     [("2,3,8,8", "has 4 fields, which fits no op"), ("2,x,8", "is not a comma-separated list")],
 )
 def test_bench_bad_shapes_give_one_line_and_exit_1(capsys, shapes, message):
-    assert main(["bench", "--ops", "max_pool2d", "--shapes", shapes]) == 1
+    assert main([*TINY_BENCH, "--shapes", shapes]) == 1
     assert message in _one_line(capsys.readouterr().err)
 
 
@@ -133,7 +136,7 @@ def test_bench_floor_rows_only_for_ops_with_a_floor(tmp_path):
     report = tmp_path / "bench.json"
     shapes = "2,3,8,8,4,3,1,1;2,3,8,8,2,2,0;4,10"  # conv2d, max_pool2d, cross_entropy
     ops = "conv2d,max_pool2d,cross_entropy"
-    argv = ["bench", "--ops", ops, "--shapes", shapes, "--repeats", "2"]
+    argv = ["bench", "--ops", ops, "--shapes", shapes, "--repeats", "2", "--host-memory", "default"]
     assert main([*argv, "--backends", "numpy,torch", "--floor", "--json", str(report)]) == 0
     saved = json.loads(report.read_text())
     contenders_of = {}
@@ -174,6 +177,8 @@ def test_command_keeps_freed_host_memory_and_the_bench_records_it(tmp_path):
     report = tmp_path / "bench.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "xpnet", *TINY_BENCH, "--backends", "numpy"]
+    command.remove("--host-memory")
+    command.remove("default")  # the default: keep
     result = subprocess.run(
         [*command, "--json", str(report)], capture_output=True, text=True, env=env, cwd=tmp_path
     )
@@ -182,8 +187,7 @@ def test_command_keeps_freed_host_memory_and_the_bench_records_it(tmp_path):
     assert environment["host_memory"] == "freed memory kept for reuse (glibc mallopt)"
 
 
-def test_bench_in_process_records_the_default_allocator(tmp_path):
-    # main() itself changes nothing process-wide: only the console command does
+def test_bench_records_the_default_allocator_when_asked(tmp_path):
     report = tmp_path / "bench.json"
     assert main([*TINY_BENCH, "--backends", "numpy", "--json", str(report)]) == 0
     environment = json.loads(report.read_text())["environment"]

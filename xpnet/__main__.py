@@ -1,6 +1,6 @@
 """``python -m xpnet ...``: the same as the ``xpnet`` console command."""
 
-from .cli import run
+from .cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(run())
+    raise SystemExit(main())

@@ -14,7 +14,7 @@ import sys
 from . import bench, train
 from .backends import keep_freed_host_memory
 
-__all__ = ["main", "run"]
+__all__ = ["main"]
 
 _DEFAULT = "(default: %(default)s)"
 
@@ -82,6 +82,18 @@ def _add_train(subparsers) -> None:
     add("--resume", metavar="PATH", help="continue the run saved in this checkpoint")
     add("--plot", metavar="PATH", help="save loss and accuracy per epoch as a PNG")
     add("--no-progress", action="store_true", help="no progress bar")
+    _add_host_memory(add)
+
+
+def _add_host_memory(add) -> None:
+    add(
+        "--host-memory",
+        choices=["keep", "default"],
+        default="keep",
+        help="keep the memory NumPy frees for reuse (xpnet.keep_freed_host_memory: no page "
+        "fault per 4 KiB on every fresh array, PyTorch's included; the process keeps its "
+        "peak), or leave the C allocator's default " + _DEFAULT,
+    )
 
 
 def _add_bench(subparsers) -> None:
@@ -122,6 +134,7 @@ def _add_bench(subparsers) -> None:
     )
     add("--json", metavar="PATH", help="save the report as JSON")
     add("--plot", metavar="PATH", help="save a PNG bar chart of the median times")
+    _add_host_memory(add)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -156,18 +169,12 @@ def _bench(args, argv) -> None:
         print(f"saved {args.plot}")
 
 
-def run() -> int:
-    """The console command: :func:`main` on ``sys.argv``, in a process that keeps the host
-    memory NumPy frees for reuse (:func:`xpnet.keep_freed_host_memory`): a training step then
-    refills its activations' memory without a page fault per 4 KiB."""
-    keep_freed_host_memory()
-    return main()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run ``xpnet <command> [options]``; return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    if args.host_memory == "keep":
+        keep_freed_host_memory()  # for the whole process: it cannot be undone
     try:
         if args.command == "bench":
             _bench(args, argv)
