@@ -1,0 +1,154 @@
+"""A validated loss call: the checks and batching shared by cross-entropy and NLL.
+
+:class:`_Problem` checks the arguments once, batches an unbatched call, and holds what both the
+forward and the backward need: ``x`` in the compute dtype, the target, per-element weights and
+the ``'mean'`` denominator. Axis letters: ``N`` batch, ``C`` classes, ``*`` the extra dimensions.
+"""
+
+from __future__ import annotations
+
+from ..backends import backend_of
+from ._utils import ArgumentError, array_backend, check_same_shape, compute_dtype
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+class _Problem:
+    """A validated loss call, batched: ``x`` (N, C, *) in the compute dtype, and so on."""
+
+    def __init__(self, where, input, target, weight, ignore_index, reduction, grad_output=None):
+        backend = array_backend(where, input=input, weight=weight, grad_output=grad_output)
+        backend_of(input, target, names=("input", "target"), where=where)
+        if reduction not in _REDUCTIONS:
+            msg = f"{where}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}"
+            raise ArgumentError(msg)
+        if input.ndim == 0:
+            msg = f"{where}: input must have shape (C,) or (N, C, *), got shape ()"
+            raise ArgumentError(msg)
+        self.xp = xp = backend.xp
+        self.dtype = input.dtype
+        self.unbatched = input.ndim == 1
+        self.soft = target.dtype.kind == "f"
+        self.num_classes = num_classes = input.shape[0 if self.unbatched else 1]
+        _check_target(where, input, target, self.soft)
+        if weight is not None and weight.shape != (num_classes,):
+            msg = f"{where}: weight must have shape ({num_classes},), got {weight.shape}"
+            raise ArgumentError(msg)
+        compute = compute_dtype(xp, input.dtype)
+        self.x = input.astype(compute, copy=False)
+        self.target = target.astype(compute, copy=False) if self.soft else target
+        if self.unbatched:
+            self.x, self.target = self.x[None], self.target[None]
+        self.weight = None
+        if weight is not None:  # (1, C, 1, ...): broadcasts against x
+            self.weight = weight.astype(compute).reshape(1, num_classes, *(1,) * (self.x.ndim - 2))
+        if not self.soft:
+            self.valid = self.target != ignore_index
+            _check_range(where, backend, self.target, self.valid, num_classes, ignore_index)
+            self.index = xp.where(self.valid, self.target, 0)[:, None]  # (N, 1, *)
+            per_class = 1.0 if weight is None else weight.astype(compute)[self.index[:, 0]]
+            self.target_weight = xp.where(self.valid, per_class, 0.0).astype(compute)  # (N, *)
+        loss_shape = () if self.unbatched else self.x.shape[:1] + self.x.shape[2:]
+        if grad_output is not None:
+            expected = loss_shape if reduction == "none" else ()
+            if grad_output.shape != expected:
+                msg = f"{where}: grad_output must have shape {expected}, got {grad_output.shape}"
+                raise ArgumentError(msg)
+
+    def denominator(self):
+        """What 'mean' divides by: the summed target weights, or the count for soft targets."""
+        if self.soft:
+            return self.target.size // self.num_classes
+        return self.xp.sum(self.target_weight)
+
+    def reduce(self, loss, reduction):
+        xp = self.xp
+        if reduction == "sum":
+            loss = xp.sum(loss)
+        elif reduction == "mean":
+            loss = xp.sum(loss) / self.denominator()
+        elif self.unbatched:
+            loss = loss[0]
+        return xp.asarray(loss).astype(self.dtype, copy=False)
+
+    def element_grad(self, grad_output, reduction):
+        """``d loss / d loss_i`` for each element ``i``, shape (N, 1, *) to broadcast over
+        the classes; 0 where a class-index target is ignored."""
+        xp = self.xp
+        shape = self.x.shape[:1] + self.x.shape[2:]
+        grad = grad_output.astype(self.x.dtype, copy=False)
+        if reduction == "none":
+            grad = grad.reshape(*shape)
+        else:
+            if reduction == "mean":
+                grad = grad / self.denominator()
+            grad = xp.broadcast_to(grad, shape)
+        return grad[:, None] if self.soft else xp.where(self.valid[:, None], grad[:, None], 0.0)
+
+    def pick(self, array, rows=slice(None)):
+        """``array[i, t_i]`` for each element ``i`` (of ``rows``, ``array`` holding just
+        those rows), shape (N, *)."""
+        return self.xp.take_along_axis(array, self.index[rows], axis=1)[:, 0]
+
+    def picked_loss(self, picked):
+        """``-w[t_i] * picked_i`` for each element ``i``, 0 where ``t_i`` is ignored."""
+        # where, not a product: an ignored target may point at a -inf logit (0 * inf is NaN)
+        return -self.xp.where(self.valid, self.target_weight * picked, 0.0)
+
+    def class_total(self):
+        """``sum_c w_c``: the class count without weights."""
+        return self.num_classes if self.weight is None else self.xp.sum(self.weight)
+
+    def finish(self, grad, dtype=None):
+        """A gradient with the caller's shape and dtype (``dtype`` if given); batched, the
+        array itself, not a view: autograd then hands it to the leaf without a copy."""
+        return (grad[0] if self.unbatched else grad).astype(dtype or self.dtype, copy=False)
+
+    def weighted(self, array):
+        return array if self.weight is None else array * self.weight
+
+
+def _check_target(where, input, target, soft):
+    if soft:
+        if target.dtype != input.dtype:
+            msg = f"{where}: probability target must have dtype {input.dtype}, got {target.dtype}"
+            raise TypeError(msg)
+        check_same_shape(where, "probability target", target, "input", input)
+        return
+    if target.dtype.kind not in "iu":
+        msg = (
+            f"{where}: target must hold integer class indices or float probabilities, "
+            f"got dtype {target.dtype}"
+        )
+        raise TypeError(msg)
+    if input.ndim == 1:
+        expected = ()
+    else:
+        if target.ndim == 0 or target.shape[0] != input.shape[0]:
+            actual = target.shape[0] if target.ndim else "none (a 0-d target)"
+            msg = (
+                f"{where}: input batch size {input.shape[0]} must match target batch size {actual}"
+            )
+            raise ArgumentError(msg)
+        expected = input.shape[:1] + input.shape[2:]
+    if target.shape != expected:
+        msg = (
+            f"{where}: target must have shape {expected} for input of shape {input.shape}, "
+            f"got {target.shape}"
+        )
+        raise ArgumentError(msg)
+
+
+def _check_range(where, backend, target, valid, num_classes, ignore_index):
+    if not target.size:
+        return
+    xp = backend.xp
+    kept = xp.where(valid, target, 0)
+    # one explicit device-to-host copy of two numbers: indices outside [0, C) must not be read
+    low, high = backend.to_host(xp.stack([xp.min(kept), xp.max(kept)])).tolist()
+    if low < 0 or high >= num_classes:
+        msg = (
+            f"{where}: target values must be in [0, {num_classes}) or "
+            f"ignore_index={ignore_index}, got {low if low < 0 else high}"
+        )
+        raise IndexError(msg)
