@@ -31,10 +31,7 @@ def environment(threads: int, contenders: list, command: str) -> dict:
         "numpy": numpy.__version__,
         "xpnet": __version__,
         "threads": threads,
-        # fresh arrays cost a page fault per 4 KiB unless freed memory is kept for reuse
-        "host_memory": "freed memory kept for reuse (glibc mallopt)"
-        if is_freed_host_memory_kept()
-        else "C allocator default",
+        "host_memory": host_memory_setting(),
     }
     try:
         from threadpoolctl import threadpool_info
@@ -53,6 +50,14 @@ def environment(threads: int, contenders: list, command: str) -> dict:
     if "xpnet-cupy" in names:
         info.update(_cupy_environment())
     return info
+
+
+def host_memory_setting() -> str:
+    """What happens to freed host memory: a fresh array costs a page fault per 4 KiB unless
+    freed memory is kept for reuse (:func:`xpnet.keep_freed_host_memory`)."""
+    if is_freed_host_memory_kept():
+        return "freed memory kept for reuse (glibc mallopt)"
+    return "C allocator default"
 
 
 def _cupy_environment() -> dict:

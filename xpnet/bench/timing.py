@@ -14,7 +14,7 @@ import time
 from .. import backends
 from .cases import MODE_FLOP_FACTOR, OPS, Case
 from .contenders import TorchContender, make_contenders
-from .report import environment
+from .report import environment, host_memory_setting
 
 # OpenMP (PyTorch) and OpenBLAS (NumPy) worker threads spin for a few ms after each call; a
 # contender timed right after another one then shares the cores with them (measured: PyTorch's
@@ -160,6 +160,7 @@ def run(
     rows = []
     with contextlib.ExitStack() as stack:
         echo(pin_threads(stack, threads, contenders))
+        echo(f"host memory: {host_memory_setting()}")
         for name in ops:
             op = OPS[name]
             for shape in (shapes or {}).get(name) or (op.quick if quick else op.shapes):
