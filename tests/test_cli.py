@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy
 import pytest
 
 from xpnet import bench
@@ -151,22 +150,33 @@ def test_bench_floor_rows_only_for_ops_with_a_floor(tmp_path):
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 9, 9, 4, 3, 2, 1), (2, 8, 5, 5, 6, 1, 1, 0)])
-def test_conv2d_floor_does_the_products_of_its_case(monkeypatch, shape):
+def test_conv2d_floor_does_the_products_of_its_case(backend, monkeypatch, shape):
     # the floor must time the products of this very convolution: forward+backward is three
     # forwards' worth of multiply-adds, on the im2col shapes
     case = bench.OPS["conv2d"].case(shape)
-    functions = bench.FloorContender(bench.XpnetContender("numpy")).prepare(case, "float32")
+    contender = bench.FloorContender(bench.XpnetContender(backend.name))
+    functions = contender.prepare(case, "float32")
     flops = []
-    real_matmul = numpy.matmul
+    real_matmul = backend.xp.matmul
 
     def counting_matmul(a, b, **kwargs):
         flops.append(2 * a.shape[0] * a.shape[1] * b.shape[1])
         return real_matmul(a, b, **kwargs)
 
-    monkeypatch.setattr(numpy, "matmul", counting_matmul)
+    monkeypatch.setattr(backend.xp, "matmul", counting_matmul)
     functions["forward+backward"]()
     assert len(flops) == 3
     assert sum(flops) == 3 * case.flops
+
+
+def test_cross_entropy_floor_runs_every_mode(backend):
+    # on strict, this proves the floor keeps to what CuPy allows (no host conversions)
+    case = bench.OPS["cross_entropy"].case((8, 10))
+    contender = bench.FloorContender(bench.XpnetContender(backend.name))
+    functions = contender.prepare(case, "float32")
+    assert set(functions) == set(bench.MODES)
+    for function in functions.values():
+        function()
 
 
 @pytest.mark.skipif(
