@@ -538,6 +538,25 @@ def test_map_blocks_raises_the_blocks_error(backend, monkeypatch):
         backend.map_blocks(fail_on_three, range(5))
 
 
+def test_map_blocks_runs_blas_single_threaded_on_threads(monkeypatch):
+    """Blocks that multiply share the cores: BLAS gets one thread while blocks run on
+    several, and its thread count is restored afterwards (numpy: the only threaded backend)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    numpy_backend = backends.load_backend("numpy")
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        inside = [None] * 4
+        numpy_backend.map_blocks(lambda block: inside.__setitem__(block, blas_threads()), range(4))
+        assert inside == [[1] * len(before)] * 4
+        assert blas_threads() == before
+        assert numpy_backend.block_threads() == 2
+
+
 def test_set_num_threads(monkeypatch):
     monkeypatch.setattr(xpnet.backends, "_num_threads", None)
     assert xpnet.get_num_threads() >= 1

@@ -213,6 +213,15 @@ def test_conv2d_chunks_batch_under_small_budget(backend, restore_memory_budget, 
         assert_close(a, b, np.float64, "chunked vs whole batch")
 
 
+# grad_input by col2im, by correlation, pointwise
+@pytest.mark.parametrize("C, C_out, kernel", [(3, 4, 3), (4, 3, 3), (4, 3, 1)])
+def test_conv2d_splits_the_batch_over_block_threads(backend, monkeypatch, C, C_out, kernel):
+    """5 samples on 3 threads (numpy; strict and cupy run one chunk): uneven groups, each
+    with sums of its own."""
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 3)
+    _check(backend, ((5, C, 7, 6), (C_out, C, kernel, kernel), 1, kernel // 2, 1, 1, True))
+
+
 def test_conv2d_rejects_sample_over_budget(backend, restore_memory_budget):
     xpnet.set_memory_budget(1000)
     x, w = backend.asarray(random_input((2, 3, 7, 6))), backend.asarray(random_input((4, 3, 3, 3)))

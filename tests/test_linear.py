@@ -7,7 +7,9 @@ import pytest
 import torch.nn.functional as TF
 from _oracle import check_against_torch, check_finite_differences, random_input
 
+import xpnet
 import xpnet.functional as F
+from xpnet.functional._products import row_blocks
 
 
 def _check(backend, input_shape, out_features, bias=True, dtype=np.float64):
@@ -37,6 +39,15 @@ def test_linear_matches_torch(backend, input_shape, bias, dtype):
 def test_linear_generated_grid(backend):
     for batch, in_features, out_features in [(1, 1, 1), (7, 1, 4), (3, 8, 1), (6, 16, 9)]:
         _check(backend, (batch, in_features), out_features)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_splits_rows_over_block_threads(backend, monkeypatch, dtype):
+    """500 x 64 @ 64 x 40 is worth three row blocks on three threads (numpy; strict and
+    cupy multiply in one block): grad_weight sums the blocks' products."""
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 3)
+    assert len(row_blocks(backend, 500, 64 * 40)) == backend.block_threads()
+    _check(backend, (2, 250, 64), 40, dtype=dtype)
 
 
 def test_linear_returns_none_for_missing_bias(backend):

@@ -56,15 +56,35 @@ def test_workspace_is_reused_and_grows(backend):
     assert bigger.shape == (10, 10) and bigger.dtype == np.float32
 
 
-def test_batch_chunks_split_by_budget(backend):
+@pytest.fixture
+def two_threads():
+    previous = xpnet.get_num_threads()
+    xpnet.set_num_threads(2)
+    yield
+    xpnet.set_num_threads(previous)
+
+
+def test_batch_chunks_split_by_budget(backend, two_threads):
+    """One group of chunks per block thread (numpy: 2, strict and cupy: 1); the groups run
+    at once, so each gets its share of the budget."""
     xpnet.set_memory_budget(100)
     try:
-        assert batch_chunks(backend, "test", 7, 30) == [slice(0, 3), slice(3, 6), slice(6, 7)]
+        if backend.block_threads() == 1:
+            expected = [[slice(0, 3), slice(3, 6), slice(6, 7)]]
+        else:  # 50 bytes per group: one 30-byte sample per chunk
+            expected = [[slice(i, i + 1) for i in range(3)], [slice(i, i + 1) for i in range(3, 7)]]
+        assert batch_chunks(backend, "test", 7, 30) == expected
         assert batch_chunks(backend, "test", 0, 30) == []
-        with pytest.raises(MemoryError, match=r"test: one sample needs 101 bytes .* 100 bytes"):
+        with pytest.raises(MemoryError, match=r"test: one sample needs 101 bytes .*budget of 100"):
             batch_chunks(backend, "test", 7, 101)
     finally:
         xpnet.set_memory_budget(None)
+
+
+def test_batch_chunks_give_every_block_thread_a_share(backend, two_threads):
+    expected = [[slice(0, 3)], [slice(3, 7)]] if backend.block_threads() == 2 else [[slice(0, 7)]]
+    assert batch_chunks(backend, "test", 7, 30) == expected
+    assert batch_chunks(backend, "test", 1, 30) == [[slice(0, 1)]]  # fewer samples than threads
 
 
 @pytest.mark.parametrize("dilation", [(1, 1), (2, 1)])

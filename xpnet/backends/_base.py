@@ -28,7 +28,12 @@ name               what it is
                    arrays; on a GPU every block is a kernel launch, so blocks are unbounded
 ``map_blocks``     ``map_blocks(function, blocks)``: call ``function(block)`` for every block
                    (each writes only its own block): on threads on the CPU, where NumPy runs
-                   each call on one core; in order on the GPU, whose kernels fill the device
+                   each call on one core; in order on the GPU, whose kernels fill the device.
+                   On threads, BLAS runs single-threaded inside the blocks: blocks that
+                   multiply (convolution chunks) then share the cores instead of fighting
+                   over them, and no idle BLAS workers spin while the blocks run
+``block_threads``  ``block_threads()``: how many blocks ``map_blocks`` runs at once (1 where
+                   it runs them in order); kernels cut a batch into at least this many chunks
 =================  ==========================================================================
 """
 
@@ -49,6 +54,7 @@ REQUIRED_NAMES = (
     "ignore_float_errors",
     "block_bytes",
     "map_blocks",
+    "block_threads",
 )
 
 
@@ -71,6 +77,11 @@ def run_in_order(function, blocks) -> None:
     """``map_blocks`` without threads: ``function(block)`` for each block, in order."""
     for block in blocks:
         function(block)
+
+
+def one_block_at_a_time() -> int:
+    """``block_threads`` of the backends whose ``map_blocks`` is :func:`run_in_order`."""
+    return 1
 
 
 def missing_names(module) -> list[str]:

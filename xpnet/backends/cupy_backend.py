@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ._base import run_in_order
+from ._base import one_block_at_a_time, run_in_order
 
 try:
     import cupy
@@ -28,6 +28,7 @@ xp = cupy
 ndarray = cupy.ndarray
 block_bytes = 1 << 62  # no blocks: each would be one more kernel launch
 map_blocks = run_in_order  # GPU kernels already fill the device
+block_threads = one_block_at_a_time
 
 
 def as_strided(x, shape, strides):

@@ -8,6 +8,7 @@ import platform
 import threading
 
 import numpy
+import threadpoolctl
 
 from ._base import host_free_memory, run_in_order
 
@@ -58,19 +59,42 @@ def _run_blocks(function, blocks, errors) -> None:
         run_in_order(function, blocks)
 
 
+def block_threads() -> int:
+    """Blocks that :func:`map_blocks` runs at once: ``xpnet.get_num_threads()``, or 1 inside
+    a block (nested calls run in order)."""
+    from . import get_num_threads  # the registry imports this module: import late
+
+    return 1 if getattr(_worker, "busy", False) else get_num_threads()
+
+
+_blas: list = []  # the BLAS libraries' threadpoolctl controller, made on first use (~3 ms)
+
+
+def _single_threaded_blas():
+    """A context in which BLAS (OpenBLAS, MKL, ...) uses one thread per call.
+
+    Blocks that multiply run side by side on xpnet's threads; a multithreaded BLAS inside
+    each would put two threads on every core. It also keeps BLAS's own workers idle: after
+    a multithreaded call OpenBLAS's workers spin for milliseconds, which slowed the blocks
+    that ran next on the same cores up to 2x (measured on 2 CPU threads).
+    """
+    if not _blas:
+        _blas.append(threadpoolctl.ThreadpoolController().select(user_api="blas"))
+    return _blas[0].limit(limits=1)
+
+
 def map_blocks(function, blocks) -> None:
     """``function(block)`` for every block, on up to ``xpnet.get_num_threads()`` threads.
 
-    NumPy releases the GIL inside its loops, so elementwise work on disjoint blocks runs on
-    all the cores (PyTorch's CPU kernels do the same with OpenMP). Each thread takes one run
-    of consecutive blocks: one task per thread costs ~50 us, a task per block ~20 % of the
-    time on 1 MiB blocks. Exceptions propagate.
+    NumPy releases the GIL inside its loops and BLAS calls, so work on disjoint blocks runs
+    on all the cores (PyTorch's CPU kernels do the same with OpenMP), with BLAS limited to
+    one thread meanwhile (see ``_single_threaded_blas``). Each thread takes one run of
+    consecutive blocks: one task per thread costs ~50 us, a task per block ~20 % of the time
+    on 1 MiB blocks. Exceptions propagate.
     """
-    from . import get_num_threads  # the registry imports this module: import late
-
     blocks = list(blocks)
-    threads = min(get_num_threads(), len(blocks))
-    if threads <= 1 or getattr(_worker, "busy", False):
+    threads = min(block_threads(), len(blocks))
+    if threads <= 1:
         run_in_order(function, blocks)
         return
     if threads not in _pools:
@@ -80,7 +104,9 @@ def map_blocks(function, blocks) -> None:
         for t in range(threads)
     ]
     errors = numpy.geterr()
-    tasks = [_pools[threads].submit(_run_blocks, function, run, errors) for run in runs]
+    with _single_threaded_blas():
+        tasks = [_pools[threads].submit(_run_blocks, function, run, errors) for run in runs]
+        concurrent.futures.wait(tasks)  # all of them, before BLAS gets its threads back
     for task in tasks:
         task.result()
 

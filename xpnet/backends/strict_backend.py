@@ -54,7 +54,7 @@ import platform
 import numpy
 
 from . import is_host_sync_forbidden, numpy_backend
-from ._base import host_free_memory, run_in_order
+from ._base import host_free_memory, one_block_at_a_time, run_in_order
 
 name = "strict"
 
@@ -570,6 +570,7 @@ free_memory = host_free_memory
 block_bytes = numpy_backend.block_bytes
 # in order, on the calling thread: its guard against implicit host syncs is per thread
 map_blocks = run_in_order
+block_threads = one_block_at_a_time
 
 # the arithmetic is NumPy's, so NumPy's warning switches apply
 ignore_float_errors = numpy_backend.ignore_float_errors

@@ -7,7 +7,7 @@ the repeats of all contenders are interleaved so that background load hits them 
 after a short pause so that the previous call's spinning worker threads are asleep.
 
 The op and contender definitions here are also the ones the pytest-benchmark suite in
-``benchmarks/`` times. torch, CuPy, threadpoolctl and matplotlib are optional: they are
+``benchmarks/`` times. torch, CuPy and matplotlib are optional: they are
 imported only when a contender or an output needs them.
 
 The parts: :mod:`~xpnet.bench.cases` (ops, shapes, ``--shapes``),

@@ -10,6 +10,7 @@ import os
 import time
 
 import numpy
+from threadpoolctl import threadpool_info
 
 from ..backends import is_freed_host_memory_kept, load_backend
 
@@ -33,12 +34,7 @@ def environment(threads: int, contenders: list, command: str) -> dict:
         "threads": threads,
         "host_memory": host_memory_setting(),
     }
-    try:
-        from threadpoolctl import threadpool_info
-
-        info["blas"] = sorted({f"{p['internal_api']} {p['version']}" for p in threadpool_info()})
-    except ImportError:
-        info["blas"] = "unknown (threadpoolctl not installed)"
+    info["blas"] = sorted({f"{p['internal_api']} {p['version']}" for p in threadpool_info()})
     names = {c.name for c in contenders}
     if any(name.startswith("torch") for name in names):
         import torch

@@ -11,6 +11,8 @@ import os
 import statistics
 import time
 
+from threadpoolctl import threadpool_limits
+
 from .. import backends
 from .cases import MODE_FLOP_FACTOR, OPS, Case
 from .contenders import TorchContender, make_contenders
@@ -111,14 +113,8 @@ def pin_threads(stack, threads: int, contenders: list) -> str:
     """Give every contender ``threads`` threads for the run; return a sentence saying how."""
     stack.callback(backends.set_num_threads, backends.get_num_threads())
     backends.set_num_threads(threads)
-    how = ["xpnet.set_num_threads for xpnet's blocks"]
-    try:
-        from threadpoolctl import threadpool_limits
-
-        stack.enter_context(threadpool_limits(limits=threads))
-        how.append("threadpoolctl for NumPy's BLAS")
-    except ImportError:
-        how.append("NumPy's BLAS NOT pinned (threadpoolctl not installed)")
+    stack.enter_context(threadpool_limits(limits=threads))
+    how = ["xpnet.set_num_threads for xpnet's blocks", "threadpoolctl for NumPy's BLAS"]
     if any(isinstance(c, TorchContender) for c in contenders):
         import torch
 

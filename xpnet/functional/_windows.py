@@ -16,6 +16,7 @@ import threading
 from typing import NamedTuple
 
 from ..backends import memory_budget
+from ._products import even_slices
 from ._utils import ArgumentError
 
 
@@ -153,8 +154,14 @@ def _format_bytes(nbytes: int) -> str:
     raise AssertionError  # unreachable: the loop returns at GiB
 
 
-def batch_chunks(backend, where: str, batch: int, bytes_per_sample: int) -> list[slice]:
-    """Split a batch so each chunk's temporaries fit in :func:`xpnet.memory_budget`.
+def batch_chunks(backend, where: str, batch: int, bytes_per_sample: int) -> list[list[slice]]:
+    """Split a batch into chunks whose temporaries fit in :func:`xpnet.memory_budget`, in
+    ``backend.block_threads()`` groups of consecutive chunks, one group per thread of
+    ``backend.map_blocks`` (empty groups left out).
+
+    The groups run at once, so each chunk gets an equal share of the budget (at least one
+    sample), and the batch is cut into at least one chunk per group. A group's sums are
+    added in order, chunk by chunk: results depend on the thread count, not on timing.
 
     Raises:
         MemoryError: if one sample alone needs more than the budget.
@@ -168,8 +175,13 @@ def batch_chunks(backend, where: str, batch: int, bytes_per_sample: int) -> list
             f"with xpnet.set_memory_budget"
         )
         raise MemoryError(msg)
-    size = max(1, budget // max(1, bytes_per_sample))
-    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
+    groups = even_slices(batch, backend.block_threads())
+    size = max(1, budget // max(1, len(groups)) // max(1, bytes_per_sample))
+    starts = [range(group.start, group.stop, size) for group in groups]
+    return [
+        [slice(start, min(start + size, group.stop)) for start in group_starts]
+        for group, group_starts in zip(groups, starts, strict=True)
+    ]
 
 
 _workspaces = threading.local()

@@ -4,14 +4,19 @@ Shape symbols: ``N`` batch, ``C`` in-channels, ``C_out`` out-channels, ``G`` gro
 ``K = C / G * kH * kW`` the length of one window row, ``H_out W_out`` the output size.
 The window copy ``col`` is laid out (C, kH, kW, N, H_out, W_out): its innermost axes are the
 output positions, contiguous in the input when the stride is 1, which makes the copy fast, and
-one matmul per group covers the whole batch. Large temporaries live in reused workspaces (a
-fresh 100 MB array page-faults on every call). A pointwise convolution (1x1, stride 1, no
+one matmul per group covers a whole chunk of the batch. The batch is cut into at least one
+chunk per block thread (:func:`batch_chunks`): on the CPU the chunks' copies and products run
+side by side, BLAS single-threaded in each, where a multithreaded product between
+single-threaded copies left a core idle. Large temporaries live in reused workspaces (a
+fresh 100 MB array page-faults on every call), one per thread. A pointwise convolution (1x1, stride 1, no
 padding) needs no window copy: each sample's (C, H * W) plane is one. Choices between formulas
 depend on shapes only, never on the backend.
 """
 
 from __future__ import annotations
 
+from ..backends._base import run_in_order
+from ._products import group_sums
 from ._utils import ArgumentError, array_backend, check_ndim, compute_dtype, kernel, to_tuple
 from ._windows import (
     batch_chunks,
@@ -136,22 +141,26 @@ def _planes(x, groups, dtype):
 
 
 def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
-    """The convolution core: ``x`` (N, C, H, W) with ``filters`` (G, Og, K), in batch chunks.
+    """The convolution core: ``x`` (N, C, H, W) with ``filters`` (G, Og, K), in batch chunks
+    (on all the block threads, see :func:`batch_chunks`).
 
     The output is new; ``bias`` (C_out,) is added while the product is transposed to NCHW.
     """
     xp, (groups, O_group, K), (H_out, W_out) = backend.xp, filters.shape, geometry.output
     C_out, N = groups * O_group, x.shape[0]
-    if _is_pointwise(geometry):
-        # one product per sample lands in NCHW: no window copy, no transpose
-        output = xp.matmul(filters, _planes(x, groups, dtype))  # (N, G, Og, H * W)
-        if bias is not None:
-            output += bias.reshape(groups, O_group, 1)
-        return output.reshape(N, C_out, H_out, W_out)
     output = xp.empty((N, C_out, H_out, W_out), dtype=dtype)
-    # the window copy (C * kH * kW rows) and the product (C_out rows) per output position
-    per_sample = (groups * K + C_out) * H_out * W_out * xp.dtype(dtype).itemsize
-    for chunk in batch_chunks(backend, where, N, per_sample):
+    pointwise = _is_pointwise(geometry)
+    # the window copy (C * kH * kW rows) and the product (C_out rows); pointwise: none
+    per_sample = 0 if pointwise else (groups * K + C_out) * H_out * W_out * output.itemsize
+
+    def correlate_chunk(chunk):
+        if pointwise:
+            # one product per sample lands in NCHW: no window copy, no transpose
+            result = output[chunk].reshape(-1, groups, O_group, H_out * W_out)
+            xp.matmul(filters, _planes(x[chunk], groups, dtype), out=result)
+            if bias is not None:
+                result += bias.reshape(groups, O_group, 1)
+            return
         col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
         col = col.reshape(groups, K, -1)
         result = workspace(backend, "conv2d.result", (groups, O_group, col.shape[2]), dtype)
@@ -161,6 +170,11 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
             output[chunk] = result
         else:
             xp.add(result, bias[:, None, None], out=output[chunk])
+
+    backend.map_blocks(
+        lambda chunks: run_in_order(correlate_chunk, chunks),
+        batch_chunks(backend, where, N, per_sample),
+    )
     return output
 
 
@@ -255,11 +269,15 @@ def _pointwise_grads(backend, where, grad, x, filters, dtype):
     """``(grad_weight (G, Og, C/G), grad_bias (C_out,))`` of a pointwise convolution, no copies."""
     xp, groups = backend.xp, filters.shape[0]
     planes, grad_planes = _planes(x, groups, dtype), _planes(grad, groups, dtype)
-    grad_weight = xp.zeros(filters.shape, dtype=dtype)
-    for chunk in batch_chunks(backend, where, x.shape[0], filters.nbytes):
+
+    def sum_chunk(chunk, grad_weight):
         # one (Og, C/G) product per sample, summed; the long H * W axis is last on the left
         products = xp.matmul(grad_planes[chunk], planes[chunk].transpose(0, 1, 3, 2))
         grad_weight += products.sum(axis=0)
+
+    # each chunk's products (one weight per sample) are its temporaries
+    chunks = batch_chunks(backend, where, x.shape[0], filters.nbytes)
+    (grad_weight,) = group_sums(backend, sum_chunk, chunks, [filters.shape], dtype)
     return grad_weight, grad_planes.sum(axis=(0, 3)).reshape(-1)
 
 
@@ -271,11 +289,9 @@ def _window_grads(backend, where, grad, x, filters, geometry, dtype, col2im):
     # col2im adds whole padded rows at stride 1: the gradient gets zero junk columns
     whole_rows = col2im and _whole_rows_pay(geometry, x.shape[3])
     width = x.shape[3] + geometry.pad_before[1] + geometry.pad_after[1] if whole_rows else W_out
-    grad_weight = xp.zeros(filters.shape, dtype=dtype)
-    grad_bias = xp.zeros(C_out, dtype=dtype)
     grad_input = xp.empty(x.shape, dtype=dtype) if col2im else None
-    per_sample = (groups * K + C_out) * H_out * width * xp.dtype(dtype).itemsize
-    for chunk in batch_chunks(backend, where, x.shape[0], per_sample):
+
+    def sum_chunk(chunk, grad_weight, grad_bias):
         col = _im2col(backend, x[chunk], geometry, dtype, whole_rows)  # (C*kH*kW, n*Ho*width)
         col = col.reshape(groups, K, -1)  # (G, K, n * H_out * width)
         grad_chunk = workspace(backend, "conv2d.grad", (C_out, col.shape[2]), dtype)
@@ -295,6 +311,12 @@ def _window_grads(backend, where, grad, x, filters, geometry, dtype, col2im):
             grad_col = grad_col.reshape(-1, kH, kW, len(x[chunk]), *shape)
             summed = _col2im(xp, grad_col, geometry, x.shape[2:], dtype, whole_rows)
             grad_input[chunk] = summed.transpose(1, 0, 2, 3)  # from (C, n, H, W)
+
+    per_sample = (groups * K + C_out) * H_out * width * xp.dtype(dtype).itemsize
+    chunks = batch_chunks(backend, where, x.shape[0], per_sample)
+    grad_weight, grad_bias = group_sums(
+        backend, sum_chunk, chunks, [filters.shape, (C_out,)], dtype
+    )
     return grad_weight, grad_bias, grad_input
 
 

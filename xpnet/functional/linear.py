@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from ._products import group_sums, matmul_rows, row_blocks
 from ._utils import ArgumentError, array_backend, compute_dtype, kernel
 
 __all__ = ["linear", "linear_backward"]
 
 
 def _prepare(where, input, weight, bias, grad_output=None):
-    """``(xp, x, w)`` in the compute dtype, after checking every shape once."""
+    """``(backend, x, w)``: ``x`` the input as rows (M, in_features) and ``w`` the weight, in
+    the compute dtype, after checking every shape once."""
     backend = array_backend(where, input=input, weight=weight, bias=bias, grad_output=grad_output)
     if weight.ndim != 2:
         msg = (
@@ -30,9 +32,9 @@ def _prepare(where, input, weight, bias, grad_output=None):
         if grad_output.shape != expected:
             msg = f"{where}: grad_output must have shape {expected}, got {grad_output.shape}"
             raise ArgumentError(msg)
-    xp = backend.xp
-    dtype = compute_dtype(xp, input.dtype)
-    return xp, input.astype(dtype, copy=False), weight.astype(dtype, copy=False)
+    dtype = compute_dtype(backend.xp, input.dtype)
+    x = input.astype(dtype, copy=False).reshape(-1, weight.shape[1])
+    return backend, x, weight.astype(dtype, copy=False)
 
 
 @kernel
@@ -60,11 +62,11 @@ def linear(input, weight, bias=None):
         >>> linear(xp.asarray([[1.0, 2.0]]), weight, xp.asarray([0.0, 10.0]))
         array([[ 1., 13.]])
     """
-    xp, x, w = _prepare("linear", input, weight, bias)
-    output = xp.matmul(x, w.T)
+    backend, x, w = _prepare("linear", input, weight, bias)
+    output = matmul_rows(backend, x, w.T)  # (M, out_features), rows on the block threads
     if bias is not None:
-        output = output + bias
-    return output.astype(input.dtype, copy=False)
+        output += bias
+    return output.reshape(*input.shape[:-1], w.shape[0]).astype(input.dtype, copy=False)
 
 
 @kernel
@@ -75,11 +77,15 @@ def linear_backward(grad_output, input, weight, bias=None):
     ``grad_bias = sum(grad_output)`` over all leading axes; ``grad_bias`` is ``None`` without
     a bias.
     """
-    xp, x, w = _prepare("linear_backward", input, weight, bias, grad_output)
-    grad = grad_output.astype(x.dtype, copy=False)
-    flat_grad = grad.reshape(-1, w.shape[0])  # (rows, out_features)
-    grad_input = xp.matmul(grad, w)
-    grad_weight = xp.matmul(flat_grad.T, x.reshape(-1, w.shape[1]))
-    grad_bias = None if bias is None else xp.sum(flat_grad, axis=0).astype(input.dtype)
+    backend, x, w = _prepare("linear_backward", input, weight, bias, grad_output)
+    grad = grad_output.astype(x.dtype, copy=False).reshape(-1, w.shape[0])  # (M, out_features)
+    grad_input = matmul_rows(backend, grad, w).reshape(input.shape)
+
+    def sum_rows(rows, grad_weight):
+        grad_weight += backend.xp.matmul(grad[rows].T, x[rows])
+
+    blocks = row_blocks(backend, x.shape[0], w.size)
+    (grad_weight,) = group_sums(backend, sum_rows, [[rows] for rows in blocks], [w.shape], x.dtype)
+    grad_bias = None if bias is None else backend.xp.sum(grad, axis=0).astype(input.dtype)
     dtype = input.dtype
     return grad_input.astype(dtype, copy=False), grad_weight.astype(dtype, copy=False), grad_bias
