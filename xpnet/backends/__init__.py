@@ -178,7 +178,9 @@ def set_num_threads(threads: int | None) -> None:
 
     Like ``torch.set_num_threads``: NumPy runs each elementwise call on one core, so kernels
     cut their work into blocks and the numpy backend spreads the blocks over this many
-    threads (``map_blocks``). BLAS threads are set separately (threadpoolctl).
+    threads (``map_blocks``). conv2d and linear give each thread a chunk of the batch and
+    run BLAS single-threaded meanwhile; BLAS calls outside xpnet keep their own thread count
+    (threadpoolctl sets it).
     """
     global _num_threads
     if threads is not None and (not isinstance(threads, int) or threads < 1):

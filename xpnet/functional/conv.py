@@ -8,9 +8,9 @@ one matmul per group covers a whole chunk of the batch. The batch is cut into at
 chunk per block thread (:func:`batch_chunks`): on the CPU the chunks' copies and products run
 side by side, BLAS single-threaded in each, where a multithreaded product between
 single-threaded copies left a core idle. Large temporaries live in reused workspaces (a
-fresh 100 MB array page-faults on every call), one per thread. A pointwise convolution (1x1, stride 1, no
-padding) needs no window copy: each sample's (C, H * W) plane is one. Choices between formulas
-depend on shapes only, never on the backend.
+fresh 100 MB array page-faults on every call), one per thread. A pointwise convolution (1x1,
+stride 1, no padding) needs no window copy: each sample's (C, H * W) plane is one. Choices
+between formulas depend on shapes only, never on the backend.
 """
 
 from __future__ import annotations
