@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import os
 import platform
 import threading
@@ -67,7 +68,10 @@ def block_threads() -> int:
     return 1 if getattr(_worker, "busy", False) else get_num_threads()
 
 
-_blas: list = []  # the BLAS libraries' threadpoolctl controller, made on first use (~3 ms)
+@functools.cache
+def _blas_controller():
+    """threadpoolctl's controller of the loaded BLAS libraries, made once (~3 ms)."""
+    return threadpoolctl.ThreadpoolController().select(user_api="blas")
 
 
 def _single_threaded_blas():
@@ -78,9 +82,7 @@ def _single_threaded_blas():
     a multithreaded call OpenBLAS's workers spin for milliseconds, which slowed the blocks
     that ran next on the same cores up to 2x (measured on 2 CPU threads).
     """
-    if not _blas:
-        _blas.append(threadpoolctl.ThreadpoolController().select(user_api="blas"))
-    return _blas[0].limit(limits=1)
+    return _blas_controller().limit(limits=1)
 
 
 def map_blocks(function, blocks) -> None:

@@ -15,7 +15,6 @@ between formulas depend on shapes only, never on the backend.
 
 from __future__ import annotations
 
-from ..backends._base import run_in_order
 from ._products import group_sums
 from ._utils import ArgumentError, array_backend, check_ndim, compute_dtype, kernel, to_tuple
 from ._windows import (
@@ -171,10 +170,11 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
         else:
             xp.add(result, bias[:, None, None], out=output[chunk])
 
-    backend.map_blocks(
-        lambda chunks: run_in_order(correlate_chunk, chunks),
-        batch_chunks(backend, where, N, per_sample),
-    )
+    def correlate_group(chunks):
+        for chunk in chunks:
+            correlate_chunk(chunk)
+
+    backend.map_blocks(correlate_group, batch_chunks(backend, where, N, per_sample))
     return output
 
 
