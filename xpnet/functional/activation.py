@@ -18,8 +18,8 @@ from ._utils import (
     check_same_shape,
     compute_dtype,
     elementwise,
-    keep_where,
     kernel,
+    zero_where,
 )
 
 __all__ = [
@@ -115,8 +115,8 @@ def relu(input, inplace: bool = False):
     """
     xp, x = _prepare("relu", input)
 
-    def keep_non_negative(x):  # keep_where, not where: ~9x faster on NumPy
-        return keep_where(xp, ~(x < 0), x)  # keeps NaN and -0.0
+    def keep_non_negative(x, out):  # zero_where, not where: ~9x faster on NumPy
+        return zero_where(xp, x < 0, x, out)  # keeps NaN and -0.0
 
     return _finish(xp, input, elementwise(backend_of(x), keep_non_negative, x.dtype, x), inplace)
 
@@ -129,8 +129,8 @@ def relu_backward(grad_output, input, inplace: bool = False):
     """
     xp, x = _prepare("relu_backward", input, grad_output)
 
-    def keep_grad(x, grad):  # NaN inputs pass the gradient, as in PyTorch
-        return keep_where(xp, ~(x <= 0), grad)
+    def keep_grad(x, grad, out):  # NaN inputs pass the gradient, as in PyTorch
+        return zero_where(xp, x <= 0, grad, out)
 
     return elementwise(backend_of(x), keep_grad, grad_output.dtype, x, grad_output)
 

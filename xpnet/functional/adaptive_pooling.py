@@ -10,7 +10,7 @@ backward uses one-hot products per offset, since adaptive windows may overlap.
 
 from __future__ import annotations
 
-from ._utils import compute_dtype, keep_where, kernel, to_tuple
+from ._utils import compute_dtype, kernel, to_tuple, zero_where
 from .pooling import _batched, _running_argmax
 
 __all__ = [
@@ -192,6 +192,6 @@ def adaptive_max_pool2d_backward(
         hit = valid & (indices == rows[:, None] * W + columns[None, :])
         to_rows = (xp.arange(H)[:, None] == rows[None, :]).astype(dtype)  # (H, H_out)
         to_columns = (columns[:, None] == xp.arange(W)[None, :]).astype(dtype)  # (W_out, W)
-        grad_input += xp.matmul(xp.matmul(to_rows, keep_where(xp, hit, grad)), to_columns)
+        grad_input += xp.matmul(xp.matmul(to_rows, zero_where(xp, ~hit, grad)), to_columns)
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
