@@ -13,6 +13,7 @@ from _oracle import assert_close, check_against_torch, check_finite_differences,
 
 import xpnet
 import xpnet.functional as F
+import xpnet.functional._conv_taps as conv_taps
 import xpnet.functional.conv as conv_module
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
@@ -88,7 +89,7 @@ def test_conv2d_float16_long_reduction(backend):
     "stride, padding, dilation, groups",
     [(1, 1, 1, 1), (2, 0, 1, 2), (1, "same", 2, 1), ((1, 2), (2, 1), 1, 1)],
 )
-def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, col2im_rows):
+def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, window_layout):
     args = (stride, padding, dilation, groups)
     check_finite_differences(
         lambda x, w, b: F.conv2d(x, w, b, *args),
@@ -98,21 +99,22 @@ def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, c
     )
 
 
-@pytest.fixture(params=["exact rows", "whole rows"])
-def col2im_rows(request, monkeypatch):
-    """Both col2im layouts: W_out-long pieces, or whole padded rows (stride 1, any waste)."""
-    waste = math.inf if request.param == "whole rows" else 0.0
-    monkeypatch.setattr(conv_module, "_WHOLE_ROWS_MAX_WASTE", waste)
+@pytest.fixture(params=["one tap", "a tap per kernel row"])
+def window_layout(request, monkeypatch):
+    """Both window-copy layouts, whatever the channels: every kernel row in one matmul, or
+    one matmul per kernel row (where the kernel has more than one row)."""
+    row = math.inf if request.param == "one tap" else 0
+    monkeypatch.setattr(conv_taps, "_MIN_TAP_ROW", row)
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_conv2d_col2im_matches_torch(backend, case, col2im_rows, monkeypatch):
+def test_conv2d_col2im_matches_torch(backend, case, window_layout, monkeypatch):
     # grad_input by col2im for every case, not only where it is the faster formula
     monkeypatch.setattr(conv_module, "_TRANSPOSED_MAX_RATIO", 0)
     _check(backend, case)
 
 
-def test_conv2d_generated_grid(backend, col2im_rows):
+def test_conv2d_generated_grid(backend, window_layout):
     """Every combination of stride, padding, dilation and kernel shape on a small input."""
     for kernel, stride, padding, dilation in itertools.product(
         [(1, 1), (2, 3), (3, 3)], [1, 2, (2, 1)], [0, 1, (2, 0)], [1, 2]

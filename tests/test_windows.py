@@ -12,8 +12,6 @@ import torch.nn.functional as TF
 import xpnet
 from xpnet.functional._windows import (
     batch_chunks,
-    row_windows,
-    sliding_windows,
     window_geometry,
     workspace,
 )
@@ -85,16 +83,3 @@ def test_batch_chunks_give_every_block_thread_a_share(backend, two_threads):
     expected = [[slice(0, 3)], [slice(3, 7)]] if backend.block_threads() == 2 else [[slice(0, 7)]]
     assert batch_chunks(backend, "test", 7, 30) == expected
     assert batch_chunks(backend, "test", 1, 30) == [[slice(0, 1)]]  # fewer samples than threads
-
-
-@pytest.mark.parametrize("dilation", [(1, 1), (2, 1)])
-def test_row_windows_agree_with_sliding_windows(backend, dilation):
-    """Outside the junk columns (w >= W_out), whole-row windows are the sliding windows."""
-    geometry = window_geometry("test", (5, 6), (2, 3), (1, 1), dilation, (1, 1), (2, 1))
-    # padded to (8, 8), plus the extra row that whole-row windows read into
-    padded = np.arange(2 * 3 * 9 * 8, dtype=np.float64).reshape(2, 3, 9, 8)
-    rows = backend.to_host(row_windows(backend, backend.asarray(padded), geometry))
-    H_out, W_out = geometry.output
-    windows = backend.to_host(sliding_windows(backend, backend.asarray(padded[:, :, :8]), geometry))
-    rows = rows.reshape(2, 3, 2, 3, H_out, 8)[..., :W_out]  # (N, C, kH, kW, H_out, W_out)
-    np.testing.assert_array_equal(rows, windows.transpose(0, 1, 4, 5, 2, 3))

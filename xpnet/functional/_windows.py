@@ -117,21 +117,6 @@ def sliding_windows(backend, padded, geometry: Geometry):
     return backend.as_strided(padded, shape, strides)
 
 
-def row_windows(backend, padded, geometry: Geometry):
-    """Stride-1 windows running over whole padded rows: (N, C, kH, kW, H_out * Wp), read-only.
-
-    Element ``h * Wp + w`` of offset ``(i, j)`` is ``padded[..., h + i * dH, w + j * dW]`` of
-    the contiguous ``padded`` (N, C, Hp, Wp); for ``w >= W_out`` it wraps into the next row
-    (junk, for the caller to zero or drop), so ``padded`` needs one more row at the bottom than
-    ``geometry`` pads. Copying rows of ``H_out * Wp`` is up to 2x faster than ``W_out`` pieces.
-    """
-    N, C, _, Wp = padded.shape
-    sN, sC, sH, sW = padded.strides
-    (kH, kW), (dH, dW) = geometry.kernel, geometry.dilation
-    shape = (N, C, kH, kW, geometry.output[0] * Wp)
-    return backend.as_strided(padded, shape, (sN, sC, sH * dH, sW * dW, sW))
-
-
 def offset_slices(geometry: Geometry, i: int, j: int) -> tuple[slice, slice]:
     """The (rows, columns) of the padded input that kernel offset ``(i, j)`` reads."""
     (sH, sW), (dH, dW), (H_out, W_out) = geometry.stride, geometry.dilation, geometry.output
@@ -223,7 +208,6 @@ __all__ = [
     "kernel_offsets",
     "offset_slices",
     "pad2d",
-    "row_windows",
     "sliding_windows",
     "window_geometry",
     "workspace",

@@ -1,30 +1,32 @@
-"""2-D convolution (cross-correlation, as PyTorch) and its backward, via im2col + matmul.
+"""2-D convolution (cross-correlation, as PyTorch) and its backward, via window copies + matmul.
 
 Shape symbols: ``N`` batch, ``C`` in-channels, ``C_out`` out-channels, ``G`` groups,
-``K = C / G * kH * kW`` the length of one window row, ``H_out W_out`` the output size.
-The window copy ``col`` is laid out (C, kH, kW, N, H_out, W_out): its innermost axes are the
-output positions, contiguous in the input when the stride is 1, which makes the copy fast, and
-one matmul per group covers a whole chunk of the batch. The batch is cut into at least one
-chunk per block thread (:func:`batch_chunks`): on the CPU the chunks' copies and products run
-side by side, BLAS single-threaded in each, where a multithreaded product between
-single-threaded copies left a core idle. Large temporaries live in reused workspaces (a
-fresh 100 MB array page-faults on every call), one per thread. A pointwise convolution (1x1,
-stride 1, no padding) needs no window copy: each sample's (C, H * W) plane is one. Choices
-between formulas depend on shapes only, never on the backend.
+``H_out W_out`` the output size. The window copy (:mod:`xpnet.functional._conv_taps`) holds
+every kernel row (im2col, one matmul per group) or, at stride 1 for long enough rows, one
+kernel row, whose kH products add up (~kH times less copying for 5x5 kernels). The batch
+is cut into at least one chunk per block thread (:func:`batch_chunks`): on the CPU the
+chunks' copies and products run side by side, BLAS single-threaded in each, where a
+multithreaded product between single-threaded copies left a core idle. Large temporaries live in reused workspaces (a fresh 100 MB array page-faults on
+every call), one per thread. A pointwise convolution (1x1, stride 1, no padding) needs no
+window copy: each sample's (C, H * W) plane is one. Choices between formulas depend on
+shapes only, never on the backend.
 """
 
 from __future__ import annotations
 
+from ._conv_taps import (
+    copy_bytes,
+    scatter_windows,
+    tap_columns,
+    tap_filters,
+    tap_gradients,
+    taps_of,
+    window_copy,
+)
 from ._products import group_sums
 from ._utils import ArgumentError, array_backend, check_ndim, compute_dtype, kernel, to_tuple
 from ._windows import (
     batch_chunks,
-    crop2d,
-    kernel_offsets,
-    offset_slices,
-    pad2d,
-    row_windows,
-    sliding_windows,
     window_geometry,
     workspace,
 )
@@ -34,9 +36,6 @@ __all__ = ["conv2d", "conv2d_backward"]
 _WHERE = "conv2d"
 # grad_input as a correlation pays when C_out <= ratio * C (measured on 2 CPU threads)
 _TRANSPOSED_MAX_RATIO = 1
-# col2im adds whole padded rows while they are at most this much wider than the output rows
-# (1.29 for 14x14 with a 5x5 kernel, padding 2: backward 0.92x; measured on 2 CPU threads)
-_WHOLE_ROWS_MAX_WASTE = 1.3
 
 
 def _padding_sides(padding, kernel, stride, dilation):
@@ -88,45 +87,6 @@ def _prepare(input, weight, bias, stride, padding, dilation, groups):
     return backend, x, geometry, unbatched
 
 
-def _row_geometry(geometry):
-    """``geometry`` with the extra bottom row that :func:`row_windows` reads into."""
-    (bottom, right) = geometry.pad_after
-    return geometry._replace(pad_after=(bottom + 1, right))
-
-
-def _im2col(backend, x, geometry, dtype, whole_rows=False):
-    """The windows of ``x`` (N, C, H, W) copied to (C * kH * kW, N * H_out * W_out).
-
-    With ``whole_rows`` (stride 1 only), each output row runs over the whole padded width Wp:
-    (C * kH * kW, N * H_out * Wp), the ``w >= W_out`` columns junk.
-    """
-    xp = backend.xp
-    if whole_rows:
-        padded = pad2d(xp, x, _row_geometry(geometry))
-        windows = row_windows(backend, padded, geometry)  # (N, C, kH, kW, H_out * Wp)
-        N, C, kH, kW, positions = windows.shape
-        col = workspace(backend, "conv2d.col", (C, kH, kW, N, positions), dtype)
-        col[...] = windows.transpose(1, 2, 3, 0, 4)
-        return col.reshape(C * kH * kW, N * positions)
-    windows = sliding_windows(backend, pad2d(xp, x, geometry), geometry)  # (N,C,Ho,Wo,kH,kW)
-    N, C, H_out, W_out, kH, kW = windows.shape
-    col = workspace(backend, "conv2d.col", (C, kH, kW, N, H_out, W_out), dtype)
-    col[...] = windows.transpose(1, 4, 5, 0, 2, 3)
-    return col.reshape(C * kH * kW, N * H_out * W_out)
-
-
-def _whole_rows_pay(geometry, W):
-    """Whether col2im should add whole padded rows (:func:`row_windows`) at stride 1.
-
-    The products then also cover the junk columns, ``Wp / W_out - 1`` more work, but the
-    kH * kW slice-adds run over rows of H_out * Wp instead of W_out elements, which NumPy adds
-    much faster when W_out is short (col2im 18 -> 8 ms on 64x32x14x14 with a 5x5 kernel).
-    """
-    Wp = W + geometry.pad_before[1] + geometry.pad_after[1]
-    W_out = geometry.output[1]
-    return geometry.stride == (1, 1) and Wp / W_out <= _WHOLE_ROWS_MAX_WASTE
-
-
 def _is_pointwise(geometry):
     """A 1x1 kernel at stride 1 without padding: the input is its own window copy."""
     padding = geometry.pad_before + geometry.pad_after
@@ -145,12 +105,16 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
 
     The output is new; ``bias`` (C_out,) is added while the product is transposed to NCHW.
     """
-    xp, (groups, O_group, K), (H_out, W_out) = backend.xp, filters.shape, geometry.output
-    C_out, N = groups * O_group, x.shape[0]
+    xp, (groups, O_group, _), (H_out, W_out) = backend.xp, filters.shape, geometry.output
+    (N, C), C_out = x.shape[:2], groups * O_group
     output = xp.empty((N, C_out, H_out, W_out), dtype=dtype)
     pointwise = _is_pointwise(geometry)
-    # the window copy (C * kH * kW rows) and the product (C_out rows); pointwise: none
-    per_sample = 0 if pointwise else (groups * K + C_out) * H_out * W_out * output.itemsize
+    taps = taps_of(geometry, C // groups)
+    filters_per_tap = tap_filters(filters, taps)
+    # the window copy, the product and, with several taps, each tap's share of it
+    products = 1 if taps.batch_first else 2
+    per_sample = copy_bytes(taps, C, output.itemsize)
+    per_sample += products * C_out * H_out * W_out * output.itemsize
 
     def correlate_chunk(chunk):
         if pointwise:
@@ -160,11 +124,19 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
             if bias is not None:
                 result += bias.reshape(groups, O_group, 1)
             return
-        col = _im2col(backend, x[chunk], geometry, dtype)  # (C * kH * kW, n * H_out * W_out)
-        col = col.reshape(groups, K, -1)
-        result = workspace(backend, "conv2d.result", (groups, O_group, col.shape[2]), dtype)
-        xp.matmul(filters, col, out=result)  # (G, Og, n * H_out * W_out)
-        result = result.reshape(C_out, -1, H_out, W_out).transpose(1, 0, 2, 3)
+        col = window_copy(backend, x[chunk], taps, dtype)
+        n = len(x[chunk])
+        shape = (groups, O_group, H_out * n * W_out)
+        result = workspace(backend, "conv2d.result", shape, dtype)
+        share = workspace(backend, "conv2d.tap", shape, dtype) if len(filters_per_tap) > 1 else None
+        for tap, (tap_filter, start) in enumerate(zip(filters_per_tap, taps.starts, strict=True)):
+            xp.matmul(
+                tap_filter, tap_columns(col, taps, groups, start), out=share if tap else result
+            )
+            if tap:
+                result += share
+        result = result.reshape(C_out, *taps.positions(n, H_out), W_out)
+        result = taps.batch_major(result).transpose(1, 0, 2, 3)
         if bias is None:
             output[chunk] = result
         else:
@@ -174,7 +146,8 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
         for chunk in chunks:
             correlate_chunk(chunk)
 
-    backend.map_blocks(correlate_group, batch_chunks(backend, where, N, per_sample))
+    chunks = batch_chunks(backend, where, N, 0 if pointwise else per_sample)
+    backend.map_blocks(correlate_group, chunks)
     return output
 
 
@@ -223,27 +196,6 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return output[0] if unbatched else output
 
 
-def _col2im(xp, col, geometry, size, dtype, whole_rows=False):
-    """Sum ``col`` (C, kH, kW, N, H_out, W_out) back onto the input: (C, N, H, W), a view.
-
-    With ``whole_rows``, ``col`` is (C, kH, kW, N, H_out * Wp) as :func:`_im2col` lays it out,
-    zero in the junk columns: each offset then adds whole rows, not ``W_out`` pieces.
-    """
-    C, N = col.shape[0], col.shape[3]
-    (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
-    bottom += 1 if whole_rows else 0
-    padded = xp.zeros((C, N, top + size[0] + bottom, left + size[1] + right), dtype=dtype)
-    flat = padded.reshape(C, N, -1)
-    for i, j in kernel_offsets(geometry):
-        if whole_rows:
-            start = i * geometry.dilation[0] * padded.shape[3] + j * geometry.dilation[1]
-            flat[:, :, start : start + col.shape[4]] += col[:, i, j]
-        else:
-            rows, columns = offset_slices(geometry, i, j)
-            padded[:, :, rows, columns] += col[:, i, j]
-    return crop2d(padded, geometry, size)
-
-
 def _transposed_geometry(where, geometry, grad_size, C, C_out):
     """Geometry of grad_input as a stride-1 correlation of grad_output with flipped filters.
 
@@ -284,39 +236,45 @@ def _pointwise_grads(backend, where, grad, x, filters, dtype):
 def _window_grads(backend, where, grad, x, filters, geometry, dtype, col2im):
     """``(grad_weight (G, Og, K), grad_bias (C_out,), grad_input or None)`` from the window
     copy, chunk by chunk; ``grad_input`` (by col2im) only when ``col2im`` is true."""
-    xp, (groups, O_group, K), (H_out, W_out) = backend.xp, filters.shape, geometry.output
-    C_out, (kH, kW) = groups * O_group, geometry.kernel
-    # col2im adds whole padded rows at stride 1: the gradient gets zero junk columns
-    whole_rows = col2im and _whole_rows_pay(geometry, x.shape[3])
-    width = x.shape[3] + geometry.pad_before[1] + geometry.pad_after[1] if whole_rows else W_out
+    xp, (groups, O_group, _), (H_out, W_out) = backend.xp, filters.shape, geometry.output
+    (N, C, H, W), C_out = x.shape, groups * O_group
+    taps = taps_of(geometry, C // groups)
+    filters_per_tap = tap_filters(filters, taps)
+    tap_shape = filters_per_tap[0].shape
     grad_input = xp.empty(x.shape, dtype=dtype) if col2im else None
 
     def sum_chunk(chunk, grad_weight, grad_bias):
-        col = _im2col(backend, x[chunk], geometry, dtype, whole_rows)  # (C*kH*kW, n*Ho*width)
-        col = col.reshape(groups, K, -1)  # (G, K, n * H_out * width)
-        grad_chunk = workspace(backend, "conv2d.grad", (C_out, col.shape[2]), dtype)
-        # (n, C_out, H_out, W_out) -> (C_out, n, H_out, width), contiguous for the matmuls
-        rows = grad_chunk.reshape(C_out, -1, H_out, width)
-        rows[..., W_out:] = 0
-        rows[..., :W_out] = grad[chunk].transpose(1, 0, 2, 3)
-        grad_bias += grad_chunk.sum(axis=1)
-        grad_chunk = grad_chunk.reshape(groups, O_group, -1)  # (G, Og, n * H_out * width)
-        # col @ grad^T, not grad @ col^T: BLAS is ~8x faster with the long N*HW axis last
-        # in the left operand (measured with OpenBLAS on 2 threads)
-        grad_weight += xp.matmul(col, grad_chunk.transpose(0, 2, 1)).transpose(0, 2, 1)
+        col = window_copy(backend, x[chunk], taps, dtype)
+        n = len(x[chunk])
+        # (n, C_out, H_out, W_out) -> (C_out, *positions, W_out), the columns' order
+        shape = (C_out, *taps.positions(n, H_out), W_out)
+        grad_chunk = workspace(backend, "conv2d.grad", shape, dtype)
+        taps.batch_major(grad_chunk)[...] = grad[chunk].transpose(1, 0, 2, 3)
+        grad_chunk = grad_chunk.reshape(groups, O_group, -1)  # (G, Og, H_out * n * W_out)
+        grad_bias += grad_chunk.sum(axis=2).reshape(-1)
+        for tap, start in enumerate(taps.starts):
+            # columns @ grad^T, not grad @ columns^T: BLAS is ~8x faster with the long
+            # H_out * n * W_out axis last in the left operand (OpenBLAS on 2 threads)
+            columns = tap_columns(col, taps, groups, start)
+            grad_weight[tap] += xp.matmul(columns, grad_chunk.transpose(0, 2, 1)).transpose(0, 2, 1)
         if col2im:
             # the window copy is spent: its workspace takes the gradient of the windows
-            grad_col = xp.matmul(filters.transpose(0, 2, 1), grad_chunk, out=col)
-            shape = (H_out * width,) if whole_rows else (H_out, W_out)
-            grad_col = grad_col.reshape(-1, kH, kW, len(x[chunk]), *shape)
-            summed = _col2im(xp, grad_col, geometry, x.shape[2:], dtype, whole_rows)
-            grad_input[chunk] = summed.transpose(1, 0, 2, 3)  # from (C, n, H, W)
+            tap_gradients(backend, col, grad_chunk, filters_per_tap, taps, dtype)
+            summed = scatter_windows(xp, col, taps, (H, W), dtype)  # (C, n, H, W)
+            grad_input[chunk] = summed.transpose(1, 0, 2, 3)
 
-    per_sample = (groups * K + C_out) * H_out * width * xp.dtype(dtype).itemsize
-    chunks = batch_chunks(backend, where, x.shape[0], per_sample)
-    grad_weight, grad_bias = group_sums(
-        backend, sum_chunk, chunks, [filters.shape, (C_out,)], dtype
-    )
+    # the window copy, the gradient in its columns' order and, with several taps, each
+    # tap's share of the copy's gradient
+    itemsize = xp.dtype(dtype).itemsize
+    per_sample = copy_bytes(taps, C, itemsize) + C_out * H_out * W_out * itemsize
+    if not taps.batch_first:
+        per_sample += C * taps.copy.kernel[1] * H_out * W_out * itemsize
+    chunks = batch_chunks(backend, where, N, per_sample)
+    shapes = [(len(taps.starts), *tap_shape), (C_out,)]
+    grad_weight, grad_bias = group_sums(backend, sum_chunk, chunks, shapes, dtype)
+    # (T, G, Og, C/G * R * kW) -> (G, Og, C/G, T, R * kW), the filters' (C/G, kH, kW) order
+    grad_weight = grad_weight.reshape(len(taps.starts), groups, O_group, C // groups, -1)
+    grad_weight = grad_weight.transpose(1, 2, 3, 0, 4).reshape(groups, O_group, -1)
     return grad_weight, grad_bias, grad_input
 
 
@@ -326,11 +284,12 @@ def conv2d_backward(
 ):
     r"""Gradients of :func:`conv2d` with respect to ``input``, ``weight`` and ``bias``.
 
-    ``grad_weight = grad_output @ col^T`` per group, where ``col`` is the window copy of the
-    forward (recomputed, in batch chunks). ``grad_input`` is, for stride 1 and C_out <= C, the
-    correlation of ``grad_output`` with the flipped, transposed filters, else
-    ``col2im(weight^T @ grad_output)`` (at stride 1 over whole padded rows while they are at
-    most 1.3x the output rows). Pointwise convolutions use per-sample matmuls and no copies.
+    ``grad_weight = grad_output @ col^T`` per group and tap, where ``col`` is the window copy
+    of the forward (recomputed, in batch chunks). ``grad_input`` is, for stride 1 and
+    C_out <= C, the correlation of ``grad_output`` with the flipped, transposed filters, else
+    ``col2im(weight^T @ grad_output)``: each tap's product added into its columns, then one
+    slice-add per copied kernel offset. Pointwise convolutions use per-sample matmuls and no
+    copies.
     ``grad_bias`` sums ``grad_output`` over (N, H_out, W_out).
 
     Returns:
