@@ -233,6 +233,44 @@ def test_function_skips_inputs_that_need_no_grad(backend):
     assert x.grad is not None and w.grad is None
 
 
+def test_function_passes_output_mask_to_backwards_that_take_it(backend):
+    """A backward with an ``output_mask`` keyword learns which inputs require grad."""
+    masks = []
+
+    def scale(input, weight):
+        return input * weight
+
+    def scale_backward(grad_output, input, weight, *, output_mask=(True, True)):
+        masks.append(output_mask)
+        return grad_output * weight if output_mask[0] else None, (grad_output * input).sum()
+
+    op = Function(scale, scale_backward, wrt=("input", "weight"))
+    x = Tensor(backend.asarray(np.array([1.0, 2.0])))
+    w = Tensor(backend.asarray(np.array(3.0)), requires_grad=True)
+    op(x, w).sum().backward()
+    assert masks == [(False, True)] and x.grad is None
+    assert float(xpnet.to_numpy(w.grad)) == 3.0
+
+
+def test_conv2d_of_data_skips_grad_input(backend, monkeypatch):
+    """A first layer: autograd asks conv2d_backward for the weight and bias gradients only."""
+    masks = []
+    function = xpnet.nn.functional.conv2d
+    backward = function.backward
+    monkeypatch.setattr(
+        function, "backward", lambda *a, **k: masks.append(k["output_mask"]) or backward(*a, **k)
+    )
+    x = Tensor(backend.asarray(random_input((2, 3, 5, 5))))
+    w = Tensor(backend.asarray(random_input((4, 3, 3, 3))), requires_grad=True)
+    b = Tensor(backend.asarray(random_input((4,))), requires_grad=True)
+    function(x, w, b, padding=1).sum().backward()
+    assert masks == [(False, True, True)] and x.grad is None
+    expected = xpnet.functional.conv2d_backward(
+        backend.asarray(np.ones((2, 4, 5, 5))), x.data, w.data, b.data, padding=1
+    )
+    np.testing.assert_allclose(xpnet.to_numpy(w.grad), xpnet.to_numpy(expected[1]))
+
+
 def test_function_returns_extra_outputs(backend):
     x = Tensor(backend.asarray(random_input((1, 1, 4, 4))), requires_grad=True)
     output, indices = xpnet.nn.functional.max_pool2d(x, 2, return_indices=True)

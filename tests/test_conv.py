@@ -224,6 +224,44 @@ def test_conv2d_splits_the_batch_over_block_threads(backend, monkeypatch, C, C_o
     _check(backend, ((5, C, 7, 6), (C_out, C, kernel, kernel), 1, kernel // 2, 1, 1, True))
 
 
+# grad_input by col2im (stride 2), by correlation (C_out <= C), pointwise
+@pytest.mark.parametrize(
+    "input_shape, weight_shape, stride, padding",
+    [
+        ((2, 3, 7, 6), (4, 3, 3, 3), 2, 1),
+        ((2, 4, 7, 6), (3, 4, 3, 3), 1, 1),
+        ((2, 4, 5, 5), (3, 4, 1, 1), 1, 0),
+    ],
+)
+@pytest.mark.parametrize("output_mask", list(itertools.product([False, True], repeat=3)))
+def test_conv2d_backward_output_mask(
+    backend, input_shape, weight_shape, stride, padding, output_mask
+):
+    """Masked gradients are None; the others are those of the full backward (bit for bit; the
+    bias gradient to rounding: without the weight's it is summed in another order)."""
+    x, w, b = (backend.asarray(a) for a in _conv_inputs(input_shape, weight_shape, True))
+    grad = backend.asarray(random_input(F.conv2d(x, w, b, stride, padding).shape, seed=3))
+    full = F.conv2d_backward(grad, x, w, b, stride, padding)
+    masked = F.conv2d_backward(grad, x, w, b, stride, padding, output_mask=output_mask)
+    for name, wanted, everything, result in zip("iwb", output_mask, full, masked, strict=True):
+        if not wanted:
+            assert result is None
+        elif name == "b":
+            assert_close(backend.to_host(result), backend.to_host(everything), np.float64, "bias")
+        else:
+            np.testing.assert_array_equal(backend.to_host(result), backend.to_host(everything))
+
+
+@pytest.mark.parametrize("output_mask", [(True, True), (1, 1, 1), "all", None])
+def test_conv2d_backward_rejects_bad_output_mask(backend, output_mask):
+    x, w = backend.asarray(random_input((1, 2, 4, 4))), backend.asarray(random_input((3, 2, 3, 3)))
+    grad = backend.asarray(random_input((1, 3, 2, 2)))
+    with pytest.raises(
+        ValueError, match=r"conv2d_backward: output_mask must be a tuple of 3 bools"
+    ):
+        F.conv2d_backward(grad, x, w, output_mask=output_mask)
+
+
 def test_conv2d_rejects_sample_over_budget(backend, restore_memory_budget):
     xpnet.set_memory_budget(1000)
     x, w = backend.asarray(random_input((2, 3, 7, 6))), backend.asarray(random_input((4, 3, 3, 3)))

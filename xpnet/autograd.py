@@ -93,7 +93,9 @@ class Function:
             indices) are returned to the caller as they are.
         backward: ``backward(grad_output, *args, **kwargs, **saved)``; returns the gradients
             of the arguments named in ``wrt``, in that order (one array, or a tuple; trailing
-            ones that cannot exist, such as an integer target's, may be left out).
+            ones that cannot exist, such as an integer target's, may be left out). If it takes
+            an ``output_mask`` keyword, it gets one bool per ``wrt`` argument, true where that
+            argument requires grad, and may skip (return ``None`` for) the others.
         wrt: the names of ``forward``'s parameters that receive gradients.
         saved: optional ``saved(extras) -> dict`` turning the forward's extra outputs into
             keyword arguments of ``backward`` (so that backward need not recompute them).
@@ -123,6 +125,7 @@ class Function:
         self.forward_options = forward_options or {}
         self.name = getattr(backward, "__name__", "backward")
         self.signature = inspect.signature(forward)
+        self.takes_mask = "output_mask" in inspect.signature(backward).parameters
 
     def __call__(self, *args, **kwargs):
         arguments = self.signature.bind(*args, **kwargs).arguments
@@ -168,7 +171,11 @@ class Node:
                 "pass retain_graph=True to the first backward() to keep it"
             )
             raise RuntimeError(msg)
-        grads = self.function.backward(grad_output, *self.args, **self.kwargs)
+        kwargs = self.kwargs
+        if self.function.takes_mask:  # e.g. no grad_input for a first layer's data
+            mask = tuple(isinstance(t, Tensor) and t.requires_grad for t in self.inputs)
+            kwargs = {**kwargs, "output_mask": mask}
+        grads = self.function.backward(grad_output, *self.args, **kwargs)
         if not retain_graph:
             self.args = self.kwargs = None
         grads = grads if isinstance(grads, tuple) else (grads,)

@@ -100,6 +100,15 @@ def check_same_shape(where: str, name: str, array, reference_name: str, referenc
         raise ArgumentError(msg)
 
 
+def check_output_mask(where: str, output_mask, count: int) -> tuple[bool, ...]:
+    """``output_mask`` as ``count`` bools; ValueError unless it is a sequence of that many."""
+    mask = tuple(output_mask) if isinstance(output_mask, (tuple, list)) else None
+    if mask is None or len(mask) != count or not all(isinstance(m, bool) for m in mask):
+        msg = f"{where}: output_mask must be a tuple of {count} bools, got {output_mask!r}"
+        raise ArgumentError(msg)
+    return mask
+
+
 def check_probability(where: str, name: str, value) -> None:
     """Raise ValueError unless ``value`` is a number in [0, 1] (dropout p, label smoothing)."""
     if not 0.0 <= value <= 1.0:

@@ -6,10 +6,11 @@ every kernel row (im2col, one matmul per group) or, at stride 1 for long enough 
 kernel row, whose kH products add up (~kH times less copying for 5x5 kernels). The batch
 is cut into at least one chunk per block thread (:func:`batch_chunks`): on the CPU the
 chunks' copies and products run side by side, BLAS single-threaded in each, where a
-multithreaded product between single-threaded copies left a core idle. Large temporaries live in reused workspaces (a fresh 100 MB array page-faults on
-every call), one per thread. A pointwise convolution (1x1, stride 1, no padding) needs no
-window copy: each sample's (C, H * W) plane is one. Choices between formulas depend on
-shapes only, never on the backend.
+multithreaded product between single-threaded copies left a core idle. Large temporaries
+live in reused workspaces (a fresh 100 MB array page-faults on every call), one per thread.
+A pointwise convolution (1x1, stride 1, no padding) needs no window copy: each sample's
+(C, H * W) plane is one. Choices between formulas depend on shapes only, never on the
+backend.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from ._conv_taps import (
     window_copy,
 )
 from ._products import group_sums
-from ._utils import ArgumentError, array_backend, check_ndim, compute_dtype, kernel, to_tuple
+from ._utils import (
+    ArgumentError,
+    array_backend,
+    check_ndim,
+    check_output_mask,
+    compute_dtype,
+    kernel,
+    to_tuple,
+)
 from ._windows import (
     batch_chunks,
     window_geometry,
@@ -280,7 +289,16 @@ def _window_grads(backend, where, grad, x, filters, geometry, dtype, col2im):
 
 @kernel
 def conv2d_backward(
-    grad_output, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
+    grad_output,
+    input,
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    *,
+    output_mask=(True, True, True),
 ):
     r"""Gradients of :func:`conv2d` with respect to ``input``, ``weight`` and ``bias``.
 
@@ -289,8 +307,13 @@ def conv2d_backward(
     C_out <= C, the correlation of ``grad_output`` with the flipped, transposed filters, else
     ``col2im(weight^T @ grad_output)``: each tap's product added into its columns, then one
     slice-add per copied kernel offset. Pointwise convolutions use per-sample matmuls and no
-    copies.
-    ``grad_bias`` sums ``grad_output`` over (N, H_out, W_out).
+    copies. ``grad_bias`` sums ``grad_output`` over (N, H_out, W_out).
+
+    Args:
+        output_mask: which of ``(grad_input, grad_weight, grad_bias)`` to compute, as in
+            PyTorch's ``convolution_backward``; the others are returned as ``None``. A first
+            layer's input needs no gradient: autograd passes ``(False, True, True)`` and its
+            col2im or correlation is skipped. Default: all three.
 
     Returns:
         ``(grad_input, grad_weight, grad_bias)``; ``grad_bias`` is ``None`` when ``bias`` is.
@@ -306,24 +329,39 @@ def conv2d_backward(
     backend, x, geometry, unbatched = _prepare(
         input, weight, bias, stride, padding, dilation, groups
     )
-    dtype = compute_dtype(backend.xp, input.dtype)
+    where = f"{_WHERE}_backward"
+    need_input, need_weight, need_bias = check_output_mask(where, output_mask, 3)
+    xp, dtype = backend.xp, compute_dtype(backend.xp, input.dtype)
     grad = grad_output[None] if unbatched else grad_output
     C, (C_out, _, kH, kW) = x.shape[1], weight.shape
     filters = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)  # (G,Og,K)
-    where = f"{_WHERE}_backward"
     transposed = _transposed_geometry(where, geometry, grad.shape[2:], C, C_out)
-    if _is_pointwise(geometry):
+    col2im = need_input and transposed is None
+    grad_input = grad_weight = grad_bias = None
+    if _is_pointwise(geometry) and need_weight:
         grad_weight, grad_bias = _pointwise_grads(backend, where, grad, x, filters, dtype)
-    else:
+    elif need_weight or col2im:
         grad_weight, grad_bias, grad_input = _window_grads(
-            backend, where, grad, x, filters, geometry, dtype, col2im=transposed is None
+            backend, where, grad, x, filters, geometry, dtype, col2im
         )
-    if transposed is not None:
+    if need_input and transposed is not None:
         # (G, Og, C/G, kH, kW) -> (G, C/G, Og * kH * kW), flipped in kH and kW
         flipped = filters.reshape(groups, C_out // groups, C // groups, kH, kW)
         flipped = flipped.transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1].reshape(groups, C // groups, -1)
         grad_input = _correlate(backend, where, grad, flipped, transposed, dtype)
-    grad_bias = None if bias is None else grad_bias.astype(bias.dtype)
-    grad_input = grad_input.astype(input.dtype, copy=False)
-    grad_weight = grad_weight.reshape(*weight.shape).astype(weight.dtype, copy=False)
-    return (grad_input[0] if unbatched else grad_input), grad_weight, grad_bias
+    if bias is not None and need_bias:
+        if grad_bias is None:
+            grad_bias = xp.sum(grad.astype(dtype, copy=False), axis=(0, 2, 3))
+        grad_bias = grad_bias.astype(bias.dtype)
+    else:
+        grad_bias = None
+    if need_input:
+        grad_input = grad_input.astype(input.dtype, copy=False)
+        grad_input = grad_input[0] if unbatched else grad_input
+    else:
+        grad_input = None
+    if need_weight:
+        grad_weight = grad_weight.reshape(*weight.shape).astype(weight.dtype, copy=False)
+    else:
+        grad_weight = None
+    return grad_input, grad_weight, grad_bias
