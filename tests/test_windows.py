@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as TF
 
 import xpnet
+from xpnet.functional._utils import batch_blocks
 from xpnet.functional._windows import (
     batch_chunks,
     window_geometry,
@@ -83,3 +84,20 @@ def test_batch_chunks_give_every_block_thread_a_share(backend, two_threads):
     expected = [[slice(0, 3)], [slice(3, 7)]] if backend.block_threads() == 2 else [[slice(0, 7)]]
     assert batch_chunks(backend, "test", 7, 30) == expected
     assert batch_chunks(backend, "test", 1, 30) == [[slice(0, 1)]]  # fewer samples than threads
+
+
+def test_batch_blocks_give_every_block_thread_a_block(backend, two_threads):
+    """An operand over 256 KiB gets at least one block per thread (numpy: 2, strict and
+    cupy: 1); below that, and within a block's size, one block."""
+    threads = backend.block_threads()
+    # 64 samples of 12.25 KiB (784 KiB): within one 1 MiB block
+    assert batch_blocks(backend, (64, 64, 7, 7), "float32") == (
+        [slice(0, 32), slice(32, 64)] if threads == 2 else [slice(0, 64)]
+    )
+    assert batch_blocks(backend, (16, 64, 7, 7), "float32") == [slice(0, 16)]  # 196 KiB
+    # 10 samples of 256 KiB: 4 per block, whatever the threads
+    assert batch_blocks(backend, (10, 64, 1024), "float32") == [
+        slice(0, 4),
+        slice(4, 8),
+        slice(8, 10),
+    ]

@@ -116,9 +116,15 @@ def check_probability(where: str, name: str, value) -> None:
         raise ArgumentError(msg)
 
 
+# an operand of this many bytes is worth a thread (a task costs ~50 us, 256 KiB ~30-60 us)
+_MIN_SPLIT_BYTES = 1 << 18
+
+
 def batch_blocks(backend, shape, dtype) -> list[slice]:
     """Slices of the first axis of ``shape``, each about ``backend.block_bytes`` per operand
     (at least one sample): a chain of elementwise calls on one block stays in cache on a CPU.
+    From ``_MIN_SPLIT_BYTES`` on, at least one block per block thread, so that an array
+    smaller than a block still runs on all the cores.
 
     Example:
         >>> from xpnet.backends import load_backend
@@ -127,7 +133,9 @@ def batch_blocks(backend, shape, dtype) -> list[slice]:
     """
     sample = math.prod(shape[1:]) * backend.xp.dtype(dtype).itemsize
     size = max(1, backend.block_bytes // max(1, sample))
-    return [slice(start, start + size) for start in range(0, shape[0], size)]
+    if shape[0] * sample >= _MIN_SPLIT_BYTES:
+        size = min(size, -(-shape[0] // backend.block_threads()))
+    return [slice(start, min(start + size, shape[0])) for start in range(0, shape[0], size)]
 
 
 def zero_where(xp, condition, values, out=None):
