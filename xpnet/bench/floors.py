@@ -1,7 +1,9 @@
 """The floor of a case: the work xpnet's formulation of it cannot skip, timed alone.
 
-A conv2d call is im2col plus three BLAS products (forward; weight gradient; gradient of the
-windows, or the correlation that replaces it, of the same size); a cross-entropy call is one
+A conv2d call is a window copy plus three BLAS products (forward; weight gradient; gradient of
+the windows, or the correlation that replaces it, of the same size), timed here on im2col's
+shapes (one tap per kernel row splits each into kH products of the same multiply-adds,
+``xpnet.functional._conv_taps``); a cross-entropy call is one
 ``exp`` over the logits plus one product for the backward. The floor contender times just
 those, on the operand shapes the kernels use, with the same threads and blocks; the window
 copies, col2im and the small reductions are left out. Its ratio to PyTorch is the best ratio
