@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import xpnet.backends
 from xpnet import bench
 from xpnet.bench import contenders
 from xpnet.cli import main
@@ -133,8 +134,8 @@ def test_bench_bad_shapes_give_one_line_and_exit_1(capsys, shapes, message):
 
 def test_bench_floor_rows_only_for_ops_with_a_floor(tmp_path):
     report = tmp_path / "bench.json"
-    shapes = "2,3,8,8,4,3,1,1;2,3,8,8,2,2,0;4,10"  # conv2d, max_pool2d, cross_entropy
-    ops = "conv2d,max_pool2d,cross_entropy"
+    shapes = "2,3,8,8,4,3,1,1;2,3,8,8,2,2,0;4,10;2,3,4,4"  # conv2d, max_pool2d, cross_entropy, BN
+    ops = "conv2d,max_pool2d,cross_entropy,batch_norm"
     argv = ["bench", "--ops", ops, "--shapes", shapes, "--repeats", "2", "--host-memory", "default"]
     assert main([*argv, "--backends", "numpy,torch", "--floor", "--json", str(report)]) == 0
     saved = json.loads(report.read_text())
@@ -145,6 +146,7 @@ def test_bench_floor_rows_only_for_ops_with_a_floor(tmp_path):
         "conv2d": {"xpnet-numpy", "floor-numpy", "torch-cpu"},
         "max_pool2d": {"xpnet-numpy", "torch-cpu"},
         "cross_entropy": {"xpnet-numpy", "floor-numpy", "torch-cpu"},
+        "batch_norm": {"xpnet-numpy", "floor-numpy", "torch-cpu"},
     }
     assert saved["settings"]["floor"] is True
 
@@ -169,9 +171,13 @@ def test_conv2d_floor_does_the_products_of_its_case(backend, monkeypatch, shape)
     assert sum(flops) == 3 * case.flops
 
 
-def test_cross_entropy_floor_runs_every_mode(backend):
-    # on strict, this proves the floor keeps to what CuPy allows (no host conversions)
-    case = bench.OPS["cross_entropy"].case((8, 10))
+@pytest.mark.parametrize("op, shape", [("cross_entropy", (8, 10)), ("batch_norm", (4, 3, 5, 5))])
+def test_elementwise_floors_run_every_mode(backend, monkeypatch, op, shape):
+    # on strict, this proves the floors keep to what CuPy allows (no host conversions); the
+    # batch-norm floor also runs on several blocks and threads (numpy)
+    monkeypatch.setattr(backend, "block_bytes", 64)
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    case = bench.OPS[op].case(shape)
     contender = bench.FloorContender(bench.XpnetContender(backend.name))
     functions = contender.prepare(case, "float32")
     assert set(functions) == set(bench.MODES)

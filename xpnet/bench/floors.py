@@ -3,18 +3,20 @@
 A conv2d call is a window copy plus three BLAS products (forward; weight gradient; gradient of
 the windows, or the correlation that replaces it, of the same size), timed here on im2col's
 shapes (one tap per kernel row splits each into kH products of the same multiply-adds,
-``xpnet.functional._conv_taps``); a cross-entropy call is one
-``exp`` over the logits plus one product for the backward. The floor contender times just
-those, on the operand shapes the kernels use, with the same threads and blocks; the window
-copies, col2im and the small reductions are left out. Its ratio to PyTorch is the best ratio
-that xpnet's design can reach on the machine: where the floor alone is slower than PyTorch,
-no change inside the kernels can meet a target below it. Pooling and batch norm have no
-floor here: they are memory-bound passes with nothing in them that must stay.
+``xpnet.functional._conv_taps``); a cross-entropy call is one ``exp`` over the logits plus one
+product for the backward; a batch norm is the fewest NumPy calls any blocked formulation
+makes (two sums and one affine map each way, see :func:`_batch_norm_floor`). The floor
+contender times just those, on the operand shapes the kernels use, with the same threads and
+blocks; the window copies, col2im, centring and the small reductions are left out. Its ratio
+to PyTorch is the best ratio that xpnet's design can reach on the machine: where the floor
+alone is slower than PyTorch, no change inside the kernels can meet a target below it.
+Pooling has no floor here: its passes are the kernel itself.
 """
 
 from __future__ import annotations
 
 from ..functional._utils import batch_blocks, compute_dtype
+from ..functional._windows import workspace
 from .cases import MODES, Case, output_size
 
 
@@ -60,7 +62,57 @@ def _cross_entropy_floor(backend, case: Case, dtype):
     return forward, backward
 
 
-_FLOORS = {"conv2d": _conv2d_floor, "cross_entropy": _cross_entropy_floor}
+def _batch_norm_floor(backend, case: Case, dtype):
+    """Batch norm in the fewest NumPy calls, on blocks of the (N, C, S) view, as the kernel.
+
+    Forward: the per-row sums of x and x * x (two einsums, one read of x), then
+    ``y = x * a + b`` (two calls). Backward: the sums of g and g * x, then
+    ``g * a + x * b + c`` (four calls and a temporary). The kernel also centres x first (one
+    call more each way), which float32 needs when |mean| >> std.
+    """
+    xp = backend.xp
+    N, C, H, W = case.arrays["input"].shape
+    x = backend.asarray(case.arrays["input"].astype(dtype)).reshape(N, C, H * W)
+    grad, output = xp.ones_like(x), xp.empty_like(x)
+    per_channel = xp.ones((1, C, H * W), dtype=dtype)  # a, b, c: one (C,) operand stands for all
+    rows = xp.empty((N, 2, C), dtype=dtype)
+    blocks = batch_blocks(backend, x.shape, dtype)
+
+    def sums_of(values):
+        def sums_block(block):
+            rows[block, 0] = xp.einsum("ncs->nc", values[block])
+            rows[block, 1] = xp.einsum("ncs,ncs->nc", values[block], x[block])
+
+        return sums_block
+
+    def affine_block(block):
+        xp.multiply(x[block], per_channel, out=output[block])
+        output[block] += per_channel
+
+    def grad_block(block):
+        part = output[block]
+        xp.multiply(grad[block], per_channel, out=part)
+        part += xp.multiply(
+            x[block], per_channel, out=workspace(backend, "floor.bn", part.shape, dtype)
+        )
+        part += per_channel
+
+    def forward():
+        backend.map_blocks(sums_of(x), blocks)
+        backend.map_blocks(affine_block, blocks)
+
+    def backward():
+        backend.map_blocks(sums_of(grad), blocks)
+        backend.map_blocks(grad_block, blocks)
+
+    return forward, backward
+
+
+_FLOORS = {
+    "conv2d": _conv2d_floor,
+    "cross_entropy": _cross_entropy_floor,
+    "batch_norm": _batch_norm_floor,
+}
 
 
 class FloorContender:
