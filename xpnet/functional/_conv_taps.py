@@ -115,6 +115,21 @@ def copy_bytes(taps, C, itemsize):
     return C * R * kW * rows * W_out * itemsize
 
 
+def tap_products(backend, col, filters_per_tap, taps, dtype):
+    """The convolution of the window copy ``col``: each tap's ``filters @ columns``, added up,
+    in a workspace (G, Og, H_out * n * W_out)."""
+    xp, groups, O_group = backend.xp, *filters_per_tap[0].shape[:2]
+    shape = (groups, O_group, tap_columns(col, taps, groups, taps.starts[0]).shape[2])
+    result = workspace(backend, "conv2d.result", shape, dtype)
+    share = None if taps.batch_first else workspace(backend, "conv2d.tap", shape, dtype)
+    for tap, (tap_filter, start) in enumerate(zip(filters_per_tap, taps.starts, strict=True)):
+        columns = tap_columns(col, taps, groups, start)
+        xp.matmul(tap_filter, columns, out=share if tap else result)
+        if tap:
+            result += share
+    return result
+
+
 def tap_gradients(backend, col, grad_chunk, filters_per_tap, taps, dtype):
     """Overwrite the window copy ``col`` with its gradient: each tap's ``filters^T @ grad``
     (``grad_chunk`` (G, Og, H_out * n * W_out)) added into the columns the tap read."""

@@ -21,6 +21,7 @@ from ._conv_taps import (
     tap_columns,
     tap_filters,
     tap_gradients,
+    tap_products,
     taps_of,
     window_copy,
 )
@@ -135,15 +136,7 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
             return
         col = window_copy(backend, x[chunk], taps, dtype)
         n = len(x[chunk])
-        shape = (groups, O_group, H_out * n * W_out)
-        result = workspace(backend, "conv2d.result", shape, dtype)
-        share = workspace(backend, "conv2d.tap", shape, dtype) if len(filters_per_tap) > 1 else None
-        for tap, (tap_filter, start) in enumerate(zip(filters_per_tap, taps.starts, strict=True)):
-            xp.matmul(
-                tap_filter, tap_columns(col, taps, groups, start), out=share if tap else result
-            )
-            if tap:
-                result += share
+        result = tap_products(backend, col, filters_per_tap, taps, dtype)
         result = result.reshape(C_out, *taps.positions(n, H_out), W_out)
         result = taps.batch_major(result).transpose(1, 0, 2, 3)
         if bias is None:
