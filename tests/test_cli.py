@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 import xpnet.backends
+import xpnet.functional
 from xpnet import bench
-from xpnet.bench import contenders
+from xpnet.bench import contenders, floors
 from xpnet.cli import main
+from xpnet.functional import conv
 
 ROOT = Path(__file__).resolve().parents[1]
 # in-process runs leave the test process's allocator alone (keeping memory is process-wide)
@@ -151,24 +153,43 @@ def test_bench_floor_rows_only_for_ops_with_a_floor(tmp_path):
     assert saved["settings"]["floor"] is True
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 9, 9, 4, 3, 2, 1), (2, 8, 5, 5, 6, 1, 1, 0)])
-def test_conv2d_floor_does_the_products_of_its_case(backend, monkeypatch, shape):
+@pytest.mark.parametrize(
+    "shape",
+    [(2, 3, 9, 9, 4, 3, 2, 1), (2, 32, 6, 6, 4, 3, 1, 1), (2, 8, 5, 5, 6, 1, 1, 0)],
+    ids=["im2col", "one-tap-per-row", "pointwise"],
+)
+def test_conv2d_floor_does_the_products_and_copies_of_its_case(backend, monkeypatch, shape):
     # the floor must time the products of this very convolution: forward+backward is three
-    # forwards' worth of multiply-adds, on the im2col shapes
+    # forwards' worth of multiply-adds, on the im2col shapes; and one window copy each way in
+    # the layout the kernel copies (none for a pointwise convolution)
     case = bench.OPS["conv2d"].case(shape)
     contender = bench.FloorContender(bench.XpnetContender(backend.name))
     functions = contender.prepare(case, "float32")
-    flops = []
+    flops, floor_copies, kernel_copies = [], [], []
     real_matmul = backend.xp.matmul
 
     def counting_matmul(a, b, **kwargs):
         flops.append(2 * a.shape[0] * a.shape[1] * b.shape[1])
         return real_matmul(a, b, **kwargs)
 
+    def recording(copies, window_copy):
+        def copy(backend, x, taps, dtype):
+            col = window_copy(backend, x, taps, dtype)
+            copies.append(col.shape)
+            return col
+
+        return copy
+
     monkeypatch.setattr(backend.xp, "matmul", counting_matmul)
+    monkeypatch.setattr(floors, "window_copy", recording(floor_copies, floors.window_copy))
     functions["forward+backward"]()
     assert len(flops) == 3
     assert sum(flops) == 3 * case.flops
+    monkeypatch.setattr(conv, "window_copy", recording(kernel_copies, conv.window_copy))
+    arrays = {name: backend.asarray(array) for name, array in case.arrays.items()}
+    xpnet.functional.conv2d(arrays["input"], arrays["weight"], **case.kwargs)
+    assert floor_copies == 2 * kernel_copies
+    assert bool(kernel_copies) == (shape[5] > 1)  # the kernel size
 
 
 @pytest.mark.parametrize("op, shape", [("cross_entropy", (8, 10)), ("batch_norm", (4, 3, 5, 5))])

@@ -129,9 +129,9 @@ def _add_bench(subparsers) -> None:
     add(
         "--floor",
         action="store_true",
-        help="also time each case's floor on every xpnet backend: the BLAS products "
-        "(conv2d), the exp (cross_entropy) or the fewest NumPy calls (batch_norm) alone, the "
-        "least xpnet's formulation must do",
+        help="also time each case's floor on every xpnet backend: one window copy each way "
+        "plus the BLAS products (conv2d), the exp (cross_entropy) or the fewest NumPy calls "
+        "(batch_norm) alone, the least xpnet's formulation must do",
     )
     add("--json", metavar="PATH", help="save the report as JSON")
     add("--plot", metavar="PATH", help="save a PNG bar chart of the median times")

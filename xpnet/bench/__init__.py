@@ -12,8 +12,8 @@ imported only when a contender or an output needs them.
 
 The parts: :mod:`~xpnet.bench.cases` (ops, shapes, ``--shapes``),
 :mod:`~xpnet.bench.contenders` (xpnet and PyTorch, timed callables, peak memory),
-:mod:`~xpnet.bench.floors` (the work a case cannot skip: its BLAS products, its exp, or its
-fewest NumPy calls),
+:mod:`~xpnet.bench.floors` (the work a case cannot skip: its window copies and BLAS
+products, its exp, or its fewest NumPy calls),
 :mod:`~xpnet.bench.timing` (the interleaved loop, :func:`run`) and
 :mod:`~xpnet.bench.report` (environment, table, chart).
 """

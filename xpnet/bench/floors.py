@@ -1,27 +1,32 @@
 """The floor of a case: the work xpnet's formulation of it cannot skip, timed alone.
 
 A conv2d call is a window copy plus three BLAS products (forward; weight gradient; gradient of
-the windows, or the correlation that replaces it, of the same size), timed here on im2col's
-shapes (one tap per kernel row splits each into kH products of the same multiply-adds,
-``xpnet.functional._conv_taps``); a cross-entropy call is one ``exp`` over the logits plus one
-product for the backward; a batch norm is the fewest NumPy calls any blocked formulation
-makes (two sums and one affine map each way, see :func:`_batch_norm_floor`). The floor
-contender times just those, on the operand shapes the kernels use, with the same threads and
-blocks; the window copies, col2im, centring and the small reductions are left out. Its ratio
-to PyTorch is the best ratio that xpnet's design can reach on the machine: where the floor
-alone is slower than PyTorch, no change inside the kernels can meet a target below it.
+the windows, or the correlation that replaces it, of the same size). Its floor copies the
+windows once each way, as the kernel lays them out (``xpnet.functional._conv_taps``; a
+pointwise convolution needs no copy), and times the products on im2col's shapes (one tap per
+kernel row splits each into kH products of the same multiply-adds). A cross-entropy call is
+one ``exp`` over the logits plus one product for the backward; a batch norm is the fewest NumPy
+calls any blocked formulation makes (two sums and one affine map each way, see
+:func:`_batch_norm_floor`). The floor contender times just those, on the operand shapes the
+kernels use, with the same threads and blocks; col2im, the correlation's second copy, the
+NCHW transposes, centring and the small reductions are left out. Its ratio to PyTorch is the
+best ratio that xpnet's design can reach on the machine: where the floor alone is slower than
+PyTorch, no change inside the kernels can meet a target below it.
 Pooling has no floor here: its passes are the kernel itself.
 """
 
 from __future__ import annotations
 
+from ..functional._conv_taps import copy_bytes, taps_of, window_copy
 from ..functional._utils import batch_blocks, compute_dtype
-from ..functional._windows import workspace
+from ..functional._windows import batch_chunks, workspace
+from ..functional.conv import _is_pointwise, _prepare
 from .cases import MODES, Case, output_size
 
 
 def _conv2d_floor(backend, case: Case, dtype):
-    """The three products of conv2d on its im2col shapes (groups=1)."""
+    """One window copy each way, in the kernel's layout and batch chunks, and the three
+    products of conv2d on its im2col shapes (groups=1)."""
     xp = backend.xp
     N, C, H, W = case.arrays["input"].shape
     C_out, _, kH, kW = case.arrays["weight"].shape
@@ -31,15 +36,38 @@ def _conv2d_floor(backend, case: Case, dtype):
     filters = xp.ones((C_out, C * kH * kW), dtype=dtype)  # (C_out, K)
     col = xp.ones((C * kH * kW, positions), dtype=dtype)  # (K, N * H_out * W_out)
     grad = xp.ones((C_out, positions), dtype=dtype)  # (C_out, N * H_out * W_out)
+    copy_windows = _window_copies(backend, case, dtype)
 
     def forward():
+        copy_windows()
         xp.matmul(filters, col)
 
     def backward():  # in the orientation conv2d_backward uses: the long axis last on the left
+        copy_windows()
         xp.matmul(col, grad.T)
         xp.matmul(filters.T, grad)
 
     return forward, backward
+
+
+def _window_copies(backend, case: Case, dtype):
+    """A callable that copies the windows of the case's input as conv2d does: in the layout of
+    :func:`~xpnet.functional._conv_taps.taps_of`, one batch chunk per block thread."""
+    x = backend.asarray(case.arrays["input"].astype(dtype))
+    weight = backend.asarray(case.arrays["weight"].astype(dtype))
+    stride, padding = case.kwargs["stride"], case.kwargs["padding"]
+    backend, x, geometry, _ = _prepare(x, weight, None, stride, padding, 1, 1)
+    if _is_pointwise(geometry):
+        return lambda: None  # the input is its own window copy
+    taps = taps_of(geometry, x.shape[1])
+    per_sample = copy_bytes(taps, x.shape[1], x.itemsize)
+    chunks = batch_chunks(backend, "conv2d floor", x.shape[0], per_sample)
+
+    def copy_group(group):
+        for chunk in group:
+            window_copy(backend, x[chunk], taps, dtype)
+
+    return lambda: backend.map_blocks(copy_group, chunks)
 
 
 def _cross_entropy_floor(backend, case: Case, dtype):
