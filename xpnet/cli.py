@@ -134,7 +134,7 @@ def _add_bench(subparsers) -> None:
         "(batch_norm) alone, the least xpnet's formulation must do",
     )
     add("--json", metavar="PATH", help="save the report as JSON")
-    add("--plot", metavar="PATH", help="save a PNG bar chart of the median times")
+    add("--plot", metavar="PATH", help="save a PNG bar chart of the median times per mode")
     _add_host_memory(add)
 
 

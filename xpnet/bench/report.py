@@ -6,6 +6,7 @@ matplotlib are imported only when the run or the output needs them.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -92,25 +93,43 @@ def format_table(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], path: str) -> None:
-    """A PNG bar chart of median times per case, one bar per contender (log scale)."""
+    """A PNG chart of median times: one panel per mode, one row of bars per case, one bar per
+    contender (horizontal, log scale), so that the case labels stay readable for any count."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
-    cases = list(dict.fromkeys((r["op"], tuple(r["shape"]), r["mode"]) for r in rows))
+    cases = list(dict.fromkeys((r["op"], tuple(r["shape"])) for r in rows))
+    modes = list(dict.fromkeys(r["mode"] for r in rows))
     names = list(dict.fromkeys(r["contender"] for r in rows))
     median = {(r["op"], tuple(r["shape"]), r["mode"], r["contender"]): r["median_s"] for r in rows}
-    width = 0.8 / len(names)
-    figure, axes = plt.subplots(figsize=(max(6, 0.6 * len(cases) * len(names)), 5))
-    for i, name in enumerate(names):
-        heights = [median.get((*case, name), 0) * 1e3 for case in cases]
-        axes.bar([j + i * width for j in range(len(cases))], heights, width, label=name)
-    labels = [f"{op}\n{','.join(map(str, shape))}\n{mode}" for op, shape, mode in cases]
-    axes.set_xticks([j + 0.4 - width / 2 for j in range(len(cases))], labels, fontsize=6)
-    axes.set_yscale("log")
-    axes.set_ylabel("median time per call (ms, log scale)")
-    axes.legend()
+    height = 0.8 / len(names)
+    figure, panels = plt.subplots(
+        1,
+        len(modes),
+        figsize=(4.5 * len(modes), 1.2 + 0.15 * len(cases) * len(names)),
+        sharey=True,
+        squeeze=False,
+    )
+    for mode, axes in zip(modes, panels[0], strict=True):
+        shortest = math.inf
+        for i, name in enumerate(names):
+            widths = [median.get((op, shape, mode, name), 0) * 1e3 for op, shape in cases]
+            axes.barh([j + i * height for j in range(len(cases))], widths, height, label=name)
+            shortest = min([shortest, *(width for width in widths if width > 0)])
+        axes.set_xscale("log")
+        # start at a power of ten: every panel then shows a labelled tick, even a narrow one
+        axes.set_xlim(left=10 ** math.floor(math.log10(shortest)))
+        axes.xaxis.set_minor_formatter(NullFormatter())
+        axes.set_xlabel("median time per call (ms, log scale)")
+        axes.set_title(mode)
+    labels = [f"{op} {','.join(map(str, shape))}" for op, shape in cases]
+    first = panels[0][0]
+    first.set_yticks([j + 0.4 - height / 2 for j in range(len(cases))], labels, fontsize=7)
+    first.invert_yaxis()  # the first case on top, as in the printed table
+    first.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
