@@ -36,23 +36,25 @@ def _conv2d_floor(backend, case: Case, dtype):
     filters = xp.ones((C_out, C * kH * kW), dtype=dtype)  # (C_out, K)
     col = xp.ones((C * kH * kW, positions), dtype=dtype)  # (K, N * H_out * W_out)
     grad = xp.ones((C_out, positions), dtype=dtype)  # (C_out, N * H_out * W_out)
-    copy_windows = _window_copies(backend, case, dtype)
+    copy_forward = _window_copies(backend, case, dtype, forward=True)
+    copy_backward = _window_copies(backend, case, dtype, forward=False)
 
     def forward():
-        copy_windows()
+        copy_forward()
         xp.matmul(filters, col)
 
     def backward():  # in the orientation conv2d_backward uses: the long axis last on the left
-        copy_windows()
+        copy_backward()
         xp.matmul(col, grad.T)
         xp.matmul(filters.T, grad)
 
     return forward, backward
 
 
-def _window_copies(backend, case: Case, dtype):
-    """A callable that copies the windows of the case's input as conv2d does: in the layout of
-    :func:`~xpnet.functional._conv_taps.taps_of`, one batch chunk per block thread."""
+def _window_copies(backend, case: Case, dtype, forward):
+    """A callable that copies the windows of the case's input as conv2d does in its
+    ``forward`` or backward: in the layout of :func:`~xpnet.functional._conv_taps.taps_of`
+    (im2col sample-major in the forward), one batch chunk per block thread."""
     x = backend.asarray(case.arrays["input"].astype(dtype))
     weight = backend.asarray(case.arrays["weight"].astype(dtype))
     stride, padding = case.kwargs["stride"], case.kwargs["padding"]
@@ -65,8 +67,9 @@ def _window_copies(backend, case: Case, dtype):
 
     def copy_group(group):
         for chunk in group:
-            window_copy(backend, x[chunk], taps, dtype)
+            window_copy(backend, x[chunk], taps, dtype, sample_major=sample_major)
 
+    sample_major = forward and taps.batch_first
     return lambda: backend.map_blocks(copy_group, chunks)
 
 

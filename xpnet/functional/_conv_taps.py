@@ -2,7 +2,8 @@
 one per kernel row.
 
 ``col`` holds either every kernel row, (C, kH, kW) rows by (n, H_out, W_out) columns (the
-classic im2col, one tap), or, at stride 1 when a row of the copy is long enough for BLAS,
+classic im2col, one tap; the forward copies it sample by sample, so that each sample's
+product lands in NCHW), or, at stride 1 when a row of the copy is long enough for BLAS,
 one kernel row, (C, 1, kW) rows by (padded rows, n, W_out) columns: kernel row ``i`` then
 reads a contiguous run of columns from padded row ``i * dH``, and the kH products add up.
 The second copies ~kH times less for the same multiply-adds. :mod:`xpnet.functional.conv`
@@ -61,12 +62,20 @@ def taps_of(geometry, group_channels):
     return Taps(copy, 1, tuple(i * dH for i in range(kH)), H_out)
 
 
-def window_copy(backend, x, taps, dtype):
+def window_copy(backend, x, taps, dtype, sample_major=False):
     """The windows of ``x`` (n, C, H, W) in the workspace ``col`` laid out as ``taps`` says:
-    (C, kH, kW, n, H_out, W_out) with one tap, else (C, 1, kW, slots, n, W_out)."""
+    (C, kH, kW, n, H_out, W_out) with one tap, else (C, 1, kW, slots, n, W_out).
+
+    ``sample_major`` (one tap only) puts the samples first instead, (n, C, kH, kW, H_out,
+    W_out): each sample's (C * kH * kW, H_out * W_out) window matrix is then whole, and one
+    product per sample lands in NCHW without a transpose (the forward).
+    """
     padded = pad2d(backend.xp, x, taps.copy)
     windows = sliding_windows(backend, padded, taps.copy)  # (n, C, rows, W_out, R, kW)
-    order = (1, 4, 5, 0, 2, 3) if taps.batch_first else (1, 4, 5, 2, 0, 3)
+    if sample_major:
+        order = (0, 1, 4, 5, 2, 3)
+    else:
+        order = (1, 4, 5, 0, 2, 3) if taps.batch_first else (1, 4, 5, 2, 0, 3)
     col = workspace(backend, "conv2d.col", [windows.shape[axis] for axis in order], dtype)
     col[...] = windows.transpose(*order)
     return col
@@ -116,12 +125,12 @@ def copy_bytes(taps, C, itemsize):
 
 
 def tap_products(backend, col, filters_per_tap, taps, dtype):
-    """The convolution of the window copy ``col``: each tap's ``filters @ columns``, added up,
-    in a workspace (G, Og, H_out * n * W_out)."""
+    """The convolution of the per-row copy ``col``: each tap's ``filters @ columns``, added
+    up, in a workspace (G, Og, H_out * n * W_out)."""
     xp, groups, O_group = backend.xp, *filters_per_tap[0].shape[:2]
     shape = (groups, O_group, tap_columns(col, taps, groups, taps.starts[0]).shape[2])
     result = workspace(backend, "conv2d.result", shape, dtype)
-    share = None if taps.batch_first else workspace(backend, "conv2d.tap", shape, dtype)
+    share = workspace(backend, "conv2d.tap", shape, dtype)
     for tap, (tap_filter, start) in enumerate(zip(filters_per_tap, taps.starts, strict=True)):
         columns = tap_columns(col, taps, groups, start)
         xp.matmul(tap_filter, columns, out=share if tap else result)

@@ -2,8 +2,9 @@
 
 Shape symbols: ``N`` batch, ``C`` in-channels, ``C_out`` out-channels, ``G`` groups,
 ``H_out W_out`` the output size. The window copy (:mod:`xpnet.functional._conv_taps`) holds
-every kernel row (im2col, one matmul per group) or, at stride 1 for long enough rows, one
-kernel row, whose kH products add up (~kH times less copying for 5x5 kernels). The batch
+every kernel row (im2col: in the forward one product per sample and group, straight into
+NCHW; in the backward one matmul per group) or, at stride 1 for long enough rows, one kernel
+row, whose kH products add up (~kH times less copying for 5x5 kernels). The batch
 is cut into at least one chunk per block thread (:func:`batch_chunks`): on the CPU the
 chunks' copies and products run side by side, BLAS single-threaded in each, where a
 multithreaded product between single-threaded copies left a core idle. Large temporaries
@@ -14,6 +15,8 @@ backend.
 """
 
 from __future__ import annotations
+
+import math
 
 from ._conv_taps import (
     copy_bytes,
@@ -104,16 +107,18 @@ def _is_pointwise(geometry):
 
 
 def _planes(x, groups, dtype):
-    """``x`` (N, C, H, W) as (N, G, C / G, H * W), the window copy of a pointwise convolution."""
-    N, _, H, W = x.shape
-    return x.astype(dtype, copy=False).reshape(N, groups, -1, H * W)
+    """``x`` (N, C, ..., H, W) as (N, G, C / G * ..., H * W): each sample's window matrix, of
+    a pointwise convolution (x itself) or of a sample-major window copy."""
+    rows = math.prod(x.shape[1:-2]) // groups  # no -1: the batch may be empty
+    return x.astype(dtype, copy=False).reshape(x.shape[0], groups, rows, math.prod(x.shape[-2:]))
 
 
 def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
     """The convolution core: ``x`` (N, C, H, W) with ``filters`` (G, Og, K), in batch chunks
     (on all the block threads, see :func:`batch_chunks`).
 
-    The output is new; ``bias`` (C_out,) is added while the product is transposed to NCHW.
+    The output is new; ``bias`` (C_out,) is added to each sample's product, or while the
+    product of the per-row taps is transposed to NCHW.
     """
     xp, (groups, O_group, _), (H_out, W_out) = backend.xp, filters.shape, geometry.output
     (N, C), C_out = x.shape[:2], groups * O_group
@@ -121,16 +126,20 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
     pointwise = _is_pointwise(geometry)
     taps = taps_of(geometry, C // groups)
     filters_per_tap = tap_filters(filters, taps)
-    # the window copy, the product and, with several taps, each tap's share of it
-    products = 1 if taps.batch_first else 2
-    per_sample = copy_bytes(taps, C, output.itemsize)
-    per_sample += products * C_out * H_out * W_out * output.itemsize
+    # the window copy and, with several taps, their product and each tap's share of it
+    per_sample = 0 if pointwise else copy_bytes(taps, C, output.itemsize)
+    if not taps.batch_first:
+        per_sample += 2 * C_out * H_out * W_out * output.itemsize
 
     def correlate_chunk(chunk):
-        if pointwise:
-            # one product per sample lands in NCHW: no window copy, no transpose
+        if taps.batch_first:
+            # one product per sample and group lands in NCHW: no transpose. A pointwise
+            # convolution's input is its own window copy.
+            windows = x[chunk]
+            if not pointwise:
+                windows = window_copy(backend, windows, taps, dtype, sample_major=True)
             result = output[chunk].reshape(-1, groups, O_group, H_out * W_out)
-            xp.matmul(filters, _planes(x[chunk], groups, dtype), out=result)
+            xp.matmul(filters, _planes(windows, groups, dtype), out=result)
             if bias is not None:
                 result += bias.reshape(groups, O_group, 1)
             return
@@ -148,7 +157,7 @@ def _correlate(backend, where, x, filters, geometry, dtype, bias=None):
         for chunk in chunks:
             correlate_chunk(chunk)
 
-    chunks = batch_chunks(backend, where, N, 0 if pointwise else per_sample)
+    chunks = batch_chunks(backend, where, N, per_sample)
     backend.map_blocks(correlate_group, chunks)
     return output
 
