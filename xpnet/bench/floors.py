@@ -58,10 +58,11 @@ def _window_copies(backend, case: Case, dtype, forward):
     x = backend.asarray(case.arrays["input"].astype(dtype))
     weight = backend.asarray(case.arrays["weight"].astype(dtype))
     stride, padding = case.kwargs["stride"], case.kwargs["padding"]
-    backend, x, geometry, _ = _prepare(x, weight, None, stride, padding, 1, 1)
+    _, x, geometry, _ = _prepare(x, weight, None, stride, padding, 1, 1)
     if _is_pointwise(geometry):
         return lambda: None  # the input is its own window copy
     taps = taps_of(geometry, x.shape[1])
+    sample_major = forward and taps.batch_first
     per_sample = copy_bytes(taps, x.shape[1], x.itemsize)
     chunks = batch_chunks(backend, "conv2d floor", x.shape[0], per_sample)
 
@@ -69,7 +70,6 @@ def _window_copies(backend, case: Case, dtype, forward):
         for chunk in group:
             window_copy(backend, x[chunk], taps, dtype, sample_major=sample_major)
 
-    sample_major = forward and taps.batch_first
     return lambda: backend.map_blocks(copy_group, chunks)
 
 
