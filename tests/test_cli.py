@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import subprocess
@@ -194,6 +195,28 @@ def test_conv2d_floor_does_the_products_and_copies_of_its_case(backend, monkeypa
     )
     assert floor_copies == kernel_copies
     assert bool(kernel_copies) == (shape[5] > 1)  # the kernel size
+
+
+def test_conv2d_floor_by_the_convolution_theorem_does_its_products(backend, monkeypatch):
+    # where conv2d takes the convolution theorem, the floor times that formulation's products:
+    # per sample, two transforms each way (C input planes in and out, C_out output planes out
+    # and in) and three per-bin products of 4 * C * C_out real multiply-adds
+    N, C, H, C_out = 3, 64, 8, 64
+    case = bench.OPS["conv2d"].case((N, C, H, H, C_out, 3, 1, 1))
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)  # two chunks on numpy
+    functions = bench.FloorContender(bench.XpnetContender(backend.name)).prepare(case, "float32")
+    multiply_adds = []
+    real_matmul = backend.xp.matmul
+
+    def counting_matmul(a, b, **kwargs):
+        multiply_adds.append(math.prod(a.shape) * b.shape[-1])
+        return real_matmul(a, b, **kwargs)
+
+    monkeypatch.setattr(backend.xp, "matmul", counting_matmul)
+    functions["forward+backward"]()
+    bins = 9 * 5  # L = 8 + 1 per axis, half of the W axis kept
+    transforms = 2 * 2 * bins * (C * H * H + C_out * H * H)
+    assert sum(multiply_adds) == N * (transforms + 3 * 4 * bins * C * C_out)
 
 
 @pytest.mark.parametrize("op, shape", [("cross_entropy", (8, 10)), ("batch_norm", (4, 3, 5, 5))])

@@ -13,6 +13,7 @@ from _oracle import assert_close, check_against_torch, check_finite_differences,
 
 import xpnet
 import xpnet.functional as F
+import xpnet.functional._conv_fourier as conv_fourier
 import xpnet.functional._conv_taps as conv_taps
 import xpnet.functional.conv as conv_module
 
@@ -64,21 +65,33 @@ def _check(backend, case, dtype=np.float64, low=-1.0, grad_output=None):
     )
 
 
+@pytest.fixture(params=["one tap", "a tap per kernel row", "fourier"])
+def formula(request, monkeypatch):
+    """Every formula wherever it applies, whatever the shapes: the window copy with every
+    kernel row in one matmul, or one matmul per kernel row (where the kernel has more than one
+    row), or the convolution theorem (stride 1, no dilation, one group, padding below the
+    kernel)."""
+    row = math.inf if request.param == "one tap" else 0
+    monkeypatch.setattr(conv_taps, "_MIN_TAP_ROW", row)
+    ratio = math.inf if request.param == "fourier" else 0
+    monkeypatch.setattr(conv_fourier, "_MAX_COST_RATIO", ratio)
+
+
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_conv2d_matches_torch(backend, case, dtype):
+def test_conv2d_matches_torch(backend, case, dtype, formula):
     _check(backend, case, dtype)
 
 
 @pytest.mark.parametrize("case", CASES[:6])
-def test_conv2d_float16_matches_rounded_torch(backend, case):
+def test_conv2d_float16_matches_rounded_torch(backend, case, formula):
     # positive data: no cancellation, so float32 accumulation is within 2 ulps of float16
     x, w, _ = _conv_inputs(*case[:2], False)
     output_shape = TF.conv2d(torch.tensor(x), torch.tensor(w), None, *case[2:6]).shape
     _check(backend, case, np.float16, low=0.0, grad_output=random_input(output_shape, 3, low=0))
 
 
-def test_conv2d_float16_long_reduction(backend):
+def test_conv2d_float16_long_reduction(backend, formula):
     # 64 * 3 * 3 = 576 terms: float16 accumulation would be ~0.5 % off
     case = ((1, 64, 5, 5), (2, 64, 3, 3), 1, 1, 1, 1, True)
     output_shape = (1, 2, 5, 5)
@@ -89,7 +102,7 @@ def test_conv2d_float16_long_reduction(backend):
     "stride, padding, dilation, groups",
     [(1, 1, 1, 1), (2, 0, 1, 2), (1, "same", 2, 1), ((1, 2), (2, 1), 1, 1)],
 )
-def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, window_layout):
+def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, formula):
     args = (stride, padding, dilation, groups)
     check_finite_differences(
         lambda x, w, b: F.conv2d(x, w, b, *args),
@@ -99,22 +112,15 @@ def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, w
     )
 
 
-@pytest.fixture(params=["one tap", "a tap per kernel row"])
-def window_layout(request, monkeypatch):
-    """Both window-copy layouts, whatever the channels: every kernel row in one matmul, or
-    one matmul per kernel row (where the kernel has more than one row)."""
-    row = math.inf if request.param == "one tap" else 0
-    monkeypatch.setattr(conv_taps, "_MIN_TAP_ROW", row)
-
-
+@pytest.mark.parametrize("formula", ["one tap", "a tap per kernel row"], indirect=True)
 @pytest.mark.parametrize("case", CASES)
-def test_conv2d_col2im_matches_torch(backend, case, window_layout, monkeypatch):
+def test_conv2d_col2im_matches_torch(backend, case, formula, monkeypatch):
     # grad_input by col2im for every case, not only where it is the faster formula
     monkeypatch.setattr(conv_module, "_TRANSPOSED_MAX_RATIO", 0)
     _check(backend, case)
 
 
-def test_conv2d_generated_grid(backend, window_layout):
+def test_conv2d_generated_grid(backend, formula):
     """Every combination of stride, padding, dilation and kernel shape on a small input."""
     for kernel, stride, padding, dilation in itertools.product(
         [(1, 1), (2, 3), (3, 3)], [1, 2, (2, 1)], [0, 1, (2, 0)], [1, 2]
@@ -217,7 +223,9 @@ def test_conv2d_chunks_batch_under_small_budget(backend, restore_memory_budget, 
 
 # grad_input by col2im, by correlation, pointwise
 @pytest.mark.parametrize("C, C_out, kernel", [(3, 4, 3), (4, 3, 3), (4, 3, 1)])
-def test_conv2d_splits_the_batch_over_block_threads(backend, monkeypatch, C, C_out, kernel):
+def test_conv2d_splits_the_batch_over_block_threads(
+    backend, monkeypatch, C, C_out, kernel, formula
+):
     """5 samples on 3 threads (numpy; strict and cupy run one chunk): uneven groups, each
     with sums of its own."""
     monkeypatch.setattr(xpnet.backends, "_num_threads", 3)
@@ -235,7 +243,7 @@ def test_conv2d_splits_the_batch_over_block_threads(backend, monkeypatch, C, C_o
 )
 @pytest.mark.parametrize("output_mask", list(itertools.product([False, True], repeat=3)))
 def test_conv2d_backward_output_mask(
-    backend, input_shape, weight_shape, stride, padding, output_mask
+    backend, input_shape, weight_shape, stride, padding, output_mask, formula
 ):
     """Masked gradients are None; the others are those of the full backward (bit for bit; the
     bias gradient to rounding: without the weight's it is summed in another order)."""
@@ -358,3 +366,65 @@ def test_conv2d_bad_shape_is_both_value_and_runtime_error(xp):
     for expected in (ValueError, RuntimeError):
         with pytest.raises(expected, match="channels"):
             F.conv2d(x, w)
+
+
+# (N, C, H, W, C_out, k, padding): the benchmark's shapes and whether the convolution theorem
+# takes fewer multiply-adds there by enough (stride-2 and 1x1 shapes never qualify)
+FOURIER_CHOICES = [
+    ((64, 32, 14, 14, 64, 5, 2), True),
+    ((128, 256, 8, 8, 256, 3, 1), True),
+    ((2, 64, 8, 8, 64, 3, 1), True),
+    ((64, 1, 28, 28, 32, 5, 2), False),
+    ((128, 3, 32, 32, 64, 3, 1), False),
+    ((128, 64, 32, 32, 64, 3, 1), False),
+    ((128, 128, 16, 16, 128, 3, 1), True),
+    ((32, 64, 56, 56, 64, 3, 1), False),
+    ((128, 256, 16, 16, 64, 1, 0), False),
+]
+
+
+@pytest.mark.parametrize("shape, chosen", FOURIER_CHOICES)
+def test_conv2d_chooses_fourier_by_shape(shape, chosen):
+    N, C, H, W, C_out, k, padding = shape
+    geometry = conv_module._prepare(
+        np.empty((N, C, H, W), np.float32),
+        np.empty((C_out, C, k, k), np.float32),
+        None,
+        1,
+        padding,
+        1,
+        1,
+    )[2]
+    plan = conv_fourier.fourier_plan(geometry, 1, C, C_out, (H, W))
+    assert (plan is not None) is chosen
+
+
+def test_conv2d_fourier_where_chosen_matches_torch(backend):
+    # chosen without forcing (previous test); float32 is the case the error bound is tight for
+    case = ((3, 64, 8, 8), (64, 64, 3, 3), 1, 1, 1, 1, True)
+    for dtype in (np.float64, np.float32):
+        _check(backend, case, dtype)
+
+
+def test_conv2d_fourier_chunks_under_small_budget(backend, restore_memory_budget):
+    case = ((5, 64, 8, 8), (64, 64, 3, 3), 1, 1, 1, 1, True)
+    whole = _check(backend, case)
+    # one sample's temporaries in the backward: spectra of 2 C + C_out planes and complex
+    # rows of C_out planes, 2 * 45 bins each, float64; the budget holds two
+    xpnet.set_memory_budget(2 * 2 * 45 * (192 + 2 * 64) * 8)
+    chunked = _check(backend, case)
+    for a, b in zip([whole[0], *whole[1]], [chunked[0], *chunked[1]], strict=True):
+        assert_close(a, b, np.float64, "chunked vs whole batch")
+
+
+def test_conv2d_fourier_rejects_sample_over_budget(backend, restore_memory_budget):
+    xpnet.set_memory_budget(1000)
+    x, w = (
+        backend.asarray(random_input((2, 64, 8, 8))),
+        backend.asarray(random_input((64, 64, 3, 3))),
+    )
+    # forward: spectra of C + C_out planes and complex rows of C planes, 2 * 45 bins each
+    with pytest.raises(MemoryError, match=r"conv2d: one sample needs 184320 bytes .*budget"):
+        F.conv2d(x, w, padding=1)
+    with pytest.raises(MemoryError, match=r"conv2d_backward: one sample needs 230400 bytes"):
+        F.conv2d_backward(backend.asarray(random_input((2, 64, 8, 8))), x, w, padding=1)

@@ -4,7 +4,10 @@ A conv2d call is a window copy plus three BLAS products (forward; weight gradien
 the windows, or the correlation that replaces it, of the same size). Its floor copies the
 windows once each way, as the kernel lays them out (``xpnet.functional._conv_taps``; a
 pointwise convolution needs no copy), and times the products on im2col's shapes (one tap per
-kernel row splits each into kH products of the same multiply-adds). A cross-entropy call is
+kernel row splits each into kH products of the same multiply-adds). Where conv2d takes the
+convolution theorem instead (``xpnet.functional._conv_fourier``), its floor is that
+formulation's products: four transforms (input and gradient in, output and input gradient
+back) and the three per-bin products, in the kernel's batch chunks. A cross-entropy call is
 one ``exp`` over the logits plus one product for the backward; a batch norm is the fewest NumPy
 calls any blocked formulation makes (two sums and one affine map each way, see
 :func:`_batch_norm_floor`). The floor contender times just those, on the operand shapes the
@@ -17,6 +20,7 @@ Pooling has no floor here: its passes are the kernel itself.
 
 from __future__ import annotations
 
+from ..functional._conv_fourier import _chunks, fourier_plan, transform_matrices
 from ..functional._conv_taps import copy_bytes, taps_of, window_copy
 from ..functional._utils import batch_blocks, compute_dtype
 from ..functional._windows import batch_chunks, workspace
@@ -26,11 +30,17 @@ from .cases import MODES, Case, output_size
 
 def _conv2d_floor(backend, case: Case, dtype):
     """One window copy each way, in the kernel's layout and batch chunks, and the three
-    products of conv2d on its im2col shapes (groups=1)."""
+    products of conv2d on its im2col shapes (groups=1); or the products of the convolution
+    theorem where conv2d takes it."""
     xp = backend.xp
     N, C, H, W = case.arrays["input"].shape
     C_out, _, kH, kW = case.arrays["weight"].shape
     stride, padding = case.kwargs["stride"], case.kwargs["padding"]
+    x = xp.ones((N, C, H, W), dtype=dtype)
+    geometry = _prepare(x, xp.ones((C_out, C, kH, kW), dtype=dtype), None, stride, padding, 1, 1)[2]
+    plan = fourier_plan(geometry, 1, C, C_out, (H, W))
+    if plan is not None:
+        return _fourier_floor(backend, plan, N, C, C_out, dtype)
     positions = N * output_size(H, kH, stride, padding) * output_size(W, kW, stride, padding)
     # the values do not matter to BLAS: ones avoid generating 100s of MB of random numbers
     filters = xp.ones((C_out, C * kH * kW), dtype=dtype)  # (C_out, K)
@@ -49,6 +59,48 @@ def _conv2d_floor(backend, case: Case, dtype):
         xp.matmul(filters.T, grad)
 
     return forward, backward
+
+
+def _fourier_floor(backend, plan, N, C, C_out, dtype):
+    """The products of conv2d by the convolution theorem, in its batch chunks: each way two
+    transforms (by ``transform_matrices``) and the per-bin products on the shapes of
+    ``xpnet.functional._conv_fourier`` (the input's second transform, the complex rows and
+    the weights' transforms left out)."""
+    xp, B = backend.xp, plan.bins
+    plane, _, inverse = transform_matrices(backend, plan, dtype)
+    filters = xp.ones((B, 2 * C, C_out), dtype=dtype)
+    filters_t = xp.ones((B, 2 * C_out, C), dtype=dtype)
+
+    def products(n):
+        """(input spectra and rows, output rows and spectra) for a chunk of ``n``."""
+        spectra = xp.ones((B, 2 * n, C), dtype=dtype)
+        rows = xp.ones((B, 2 * n, 2 * C), dtype=dtype)
+        grad_rows = xp.ones((B, 2 * n, 2 * C_out), dtype=dtype)
+        outputs = xp.ones((B, 2 * n, C_out), dtype=dtype)
+        planes = xp.ones((n * C, plane.shape[1]), dtype=dtype)
+        grads = xp.ones((n * C_out, inverse.shape[1]), dtype=dtype)
+
+        def forward():
+            xp.matmul(plane, planes.T)
+            xp.matmul(rows, filters)
+            xp.matmul(outputs.reshape(2 * B, -1).T, inverse)
+
+        def backward():
+            xp.matmul(inverse, grads.T)
+            xp.matmul(grad_rows, filters_t)
+            xp.matmul(spectra.reshape(2 * B, -1).T, plane)
+            xp.matmul(spectra.transpose(0, 2, 1), grad_rows)
+
+        return forward, backward
+
+    forward_chunks = _chunks(backend, "conv2d floor", plan, N, C + C_out, C, dtype)
+    backward_chunks = _chunks(backend, "conv2d floor", plan, N, 2 * C + C_out, C_out, dtype)
+
+    def run(chunks, which):
+        parts = [[products(chunk.stop - chunk.start)[which] for chunk in group] for group in chunks]
+        return lambda: backend.map_blocks(lambda group: [part() for part in group], parts)
+
+    return run(forward_chunks, 0), run(backward_chunks, 1)
 
 
 def _window_copies(backend, case: Case, dtype, forward):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from ._conv_fourier import fourier_correlate, fourier_correlate_backward, fourier_plan
 from ._conv_taps import (
     copy_bytes,
     scatter_windows,
@@ -202,7 +203,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dtype = compute_dtype(backend.xp, input.dtype)
     filters = weight.astype(dtype, copy=False).reshape(groups, weight.shape[0] // groups, -1)
     bias = None if bias is None else bias.astype(dtype, copy=False)
-    output = _correlate(backend, _WHERE, x, filters, geometry, dtype, bias)
+    plan = fourier_plan(geometry, groups, x.shape[1], weight.shape[0], x.shape[2:])
+    if plan is not None:
+        weight = weight.astype(dtype, copy=False)
+        output = fourier_correlate(backend, _WHERE, x, weight, plan, dtype, bias)
+    else:
+        output = _correlate(backend, _WHERE, x, filters, geometry, dtype, bias)
     output = output.astype(input.dtype, copy=False)
     return output[0] if unbatched else output
 
@@ -337,10 +343,26 @@ def conv2d_backward(
     grad = grad_output[None] if unbatched else grad_output
     C, (C_out, _, kH, kW) = x.shape[1], weight.shape
     filters = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)  # (G,Og,K)
-    transposed = _transposed_geometry(where, geometry, grad.shape[2:], C, C_out)
-    col2im = need_input and transposed is None
+    plan = fourier_plan(geometry, groups, C, C_out, x.shape[2:])
+    transposed = (
+        None
+        if plan is not None
+        else _transposed_geometry(where, geometry, grad.shape[2:], C, C_out)
+    )
+    col2im = need_input and transposed is None and plan is None
     grad_input = grad_weight = grad_bias = None
-    if _is_pointwise(geometry) and need_weight:
+    if plan is not None:
+        grad_input, grad_weight = fourier_correlate_backward(
+            backend,
+            where,
+            grad,
+            x,
+            weight.astype(dtype, copy=False),
+            plan,
+            dtype,
+            (need_input, need_weight),
+        )
+    elif _is_pointwise(geometry) and need_weight:
         grad_weight, grad_bias = _pointwise_grads(backend, where, grad, x, filters, dtype)
     elif need_weight or col2im:
         grad_weight, grad_bias, grad_input = _window_grads(
