@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import xpnet.backends
@@ -199,8 +200,8 @@ def test_conv2d_floor_does_the_products_and_copies_of_its_case(backend, monkeypa
 
 def test_conv2d_floor_by_the_convolution_theorem_does_its_products(backend, monkeypatch):
     # where conv2d takes the convolution theorem, the floor times that formulation's products:
-    # per sample, two transforms each way (C input planes in and out, C_out output planes out
-    # and in) and three per-bin products of 4 * C * C_out real multiply-adds
+    # per sample, C input planes and C_out output planes into the bins and back (two products
+    # each, one per axis) and three per-bin products of 4 * C * C_out real multiply-adds
     N, C, H, C_out = 3, 64, 8, 64
     case = bench.OPS["conv2d"].case((N, C, H, H, C_out, 3, 1, 1))
     monkeypatch.setattr(xpnet.backends, "_num_threads", 2)  # two chunks on numpy
@@ -209,14 +210,16 @@ def test_conv2d_floor_by_the_convolution_theorem_does_its_products(backend, monk
     real_matmul = backend.xp.matmul
 
     def counting_matmul(a, b, **kwargs):
-        multiply_adds.append(math.prod(a.shape) * b.shape[-1])
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        multiply_adds.append(math.prod(batch) * math.prod(a.shape[-2:]) * b.shape[-1])
         return real_matmul(a, b, **kwargs)
 
     monkeypatch.setattr(backend.xp, "matmul", counting_matmul)
     functions["forward+backward"]()
-    bins = 9 * 5  # L = 8 + 1 per axis, half of the W axis kept
-    transforms = 2 * 2 * bins * (C * H * H + C_out * H * H)
-    assert sum(multiply_adds) == N * (transforms + 3 * 4 * bins * C * C_out)
+    # L = 8 + 1 per axis, half of the W axis kept: per plane, (2 * 5) x 8 x 8 multiply-adds
+    # along W, (2 * 9) x 8 x (2 * 5) along H; and as many back
+    bins, transform = 9 * 5, 2 * 5 * 8 * 8 + 2 * 9 * 8 * 2 * 5
+    assert sum(multiply_adds) == N * (2 * transform * (C + C_out) + 3 * 4 * bins * C * C_out)
 
 
 @pytest.mark.parametrize("op, shape", [("cross_entropy", (8, 10)), ("batch_norm", (4, 3, 5, 5))])

@@ -6,8 +6,8 @@ windows once each way, as the kernel lays them out (``xpnet.functional._conv_tap
 pointwise convolution needs no copy), and times the products on im2col's shapes (one tap per
 kernel row splits each into kH products of the same multiply-adds). Where conv2d takes the
 convolution theorem instead (``xpnet.functional._conv_fourier``), its floor is that
-formulation's products: four transforms (input and gradient in, output and input gradient
-back) and the three per-bin products, in the kernel's batch chunks. A cross-entropy call is
+formulation's products: four transforms of two products each (input and gradient into the
+bins, output and input gradient back) and the three per-bin products. A cross-entropy call is
 one ``exp`` over the logits plus one product for the backward; a batch norm is the fewest NumPy
 calls any blocked formulation makes (two sums and one affine map each way, see
 :func:`_batch_norm_floor`). The floor contender times just those, on the operand shapes the
@@ -20,7 +20,7 @@ Pooling has no floor here: its passes are the kernel itself.
 
 from __future__ import annotations
 
-from ..functional._conv_fourier import _chunks, fourier_plan, transform_matrices
+from ..functional._conv_fourier import fourier_plan
 from ..functional._conv_taps import copy_bytes, taps_of, window_copy
 from ..functional._utils import batch_blocks, compute_dtype
 from ..functional._windows import batch_chunks, workspace
@@ -62,45 +62,57 @@ def _conv2d_floor(backend, case: Case, dtype):
 
 
 def _fourier_floor(backend, plan, N, C, C_out, dtype):
-    """The products of conv2d by the convolution theorem, in its batch chunks: each way two
-    transforms (by ``transform_matrices``) and the per-bin products on the shapes of
-    ``xpnet.functional._conv_fourier`` (the input's second transform, the complex rows and
-    the weights' transforms left out)."""
-    xp, B = backend.xp, plan.bins
-    plane, _, inverse = transform_matrices(backend, plan, dtype)
-    filters = xp.ones((B, 2 * C, C_out), dtype=dtype)
-    filters_t = xp.ones((B, 2 * C_out, C), dtype=dtype)
+    """The products of conv2d by the convolution theorem, in its batch chunks: each way one
+    transform into the bins and one back (two products each, one per axis) and the per-bin
+    products, on the shapes of ``xpnet.functional._conv_fourier``. Left out: the input's
+    second transform in the backward, the combination of the axes' parts, the complex rows
+    and the filters' transforms."""
+    xp, B, (L_H, U_W) = backend.xp, plan.bins, plan.kept
+    (H, W), (H_out, W_out) = plan.size, plan.output
 
-    def products(n):
-        """(input spectra and rows, output rows and spectra) for a chunk of ``n``."""
-        spectra = xp.ones((B, 2 * n, C), dtype=dtype)
-        rows = xp.ones((B, 2 * n, 2 * C), dtype=dtype)
-        grad_rows = xp.ones((B, 2 * n, 2 * C_out), dtype=dtype)
-        outputs = xp.ones((B, 2 * n, C_out), dtype=dtype)
-        planes = xp.ones((n * C, plane.shape[1]), dtype=dtype)
-        grads = xp.ones((n * C_out, inverse.shape[1]), dtype=dtype)
+    def into(planes, size):
+        """Into the bins: per axis, (2 U_W, W) @ (W, planes * H), (2 L_H, H) @ (H, planes)."""
+        rows = xp.ones((size[1], planes * size[0]), dtype=dtype)
+        columns = xp.ones((2 * U_W, size[0], planes), dtype=dtype)
+        return lambda: (
+            xp.matmul(xp.ones((2 * U_W, size[1]), dtype=dtype), rows),
+            xp.matmul(xp.ones((2 * L_H, size[0]), dtype=dtype), columns),
+        )
 
-        def forward():
-            xp.matmul(plane, planes.T)
-            xp.matmul(rows, filters)
-            xp.matmul(outputs.reshape(2 * B, -1).T, inverse)
+    def back(planes, size):
+        """Back: (2 H, 2 L_H) @ (2 L_H, planes) per u_W, (planes, 2 U_W) @ (2 U_W, W) per h."""
+        spectra = xp.ones((U_W, 2 * L_H, planes), dtype=dtype)
+        columns = xp.ones((size[0], planes, 2 * U_W), dtype=dtype)
+        return lambda: (
+            xp.matmul(xp.ones((2 * size[0], 2 * L_H), dtype=dtype), spectra),
+            xp.matmul(columns, xp.ones((2 * U_W, size[1]), dtype=dtype)),
+        )
 
-        def backward():
-            xp.matmul(inverse, grads.T)
-            xp.matmul(grad_rows, filters_t)
-            xp.matmul(spectra.reshape(2 * B, -1).T, plane)
-            xp.matmul(spectra.transpose(0, 2, 1), grad_rows)
-
+    def chunk_parts(n):
+        rows, grad_rows = (xp.ones((B, 2 * n, 2 * k), dtype=dtype) for k in (C, C_out))
+        filters, filters_t = xp.ones((B, 2 * C, C_out), dtype), xp.ones((B, 2 * C_out, C), dtype)
+        spectra_t = xp.ones((B, C, 2 * n), dtype=dtype)
+        forward = [
+            into(n * C, (H, W)),
+            lambda: xp.matmul(rows, filters),
+            back(n * C_out, (H_out, W_out)),
+        ]
+        backward = [
+            into(n * C_out, (H_out, W_out)),
+            lambda: xp.matmul(grad_rows, filters_t),
+            back(n * C, (H, W)),
+            lambda: xp.matmul(spectra_t, grad_rows),
+        ]
         return forward, backward
 
-    forward_chunks = _chunks(backend, "conv2d floor", plan, N, C + C_out, C, dtype)
-    backward_chunks = _chunks(backend, "conv2d floor", plan, N, 2 * C + C_out, C_out, dtype)
-
-    def run(chunks, which):
-        parts = [[products(chunk.stop - chunk.start)[which] for chunk in group] for group in chunks]
+    def run(parts):
         return lambda: backend.map_blocks(lambda group: [part() for part in group], parts)
 
-    return run(forward_chunks, 0), run(backward_chunks, 1)
+    chunks = batch_chunks(backend, "conv2d floor", N, 1)  # one chunk per block thread
+    parts = [[chunk_parts(chunk.stop - chunk.start) for chunk in group] for group in chunks]
+    forward = [[part for chunk in group for part in chunk[0]] for group in parts]
+    backward = [[part for chunk in group for part in chunk[1]] for group in parts]
+    return run(forward), run(backward)
 
 
 def _window_copies(backend, case: Case, dtype, forward):

@@ -6,17 +6,18 @@ transform of each input plane and ``V`` that of each flipped filter,
 with a 5x5 kernel that is 144 bins of (n, C) @ (C, C_out) complex products instead of
 196 positions of (n, C * 25) @ (C * 25, C_out) real ones, and no window copy.
 
-The transforms are small dense matrices (:func:`transform_matrices`), not FFTs: a plane of
-at most a few hundred values is transformed by one BLAS product for the whole batch, at
-BLAS speed on the CPU and on the GPU, and the zero padding never exists as data. Planes
-are real, so only the bins with ``0 <= u_W <= L_W / 2`` are kept (the others are their
-complex conjugates), and each bin is stored as its (real, imaginary) pair of rows: every
-step is a real product. The transform length per axis, ``L = size + padding``, is the
-shortest one whose circular convolution equals the linear one at every output position.
+The transforms are small dense matrices, one per axis, not FFTs: a plane of a few dozen
+values per row is transformed by two BLAS products for the whole batch (along W, then
+along H), at BLAS speed on the CPU and on the GPU, and the zero padding never exists as
+data. Planes are real, so only the bins with ``0 <= u_W <= L_W / 2`` are kept (the others
+are their complex conjugates), and each bin is stored as its (real, imaginary) pair of
+rows: every step is a real product. The transform length per axis, ``L = size +
+padding``, is the shortest one whose circular convolution equals the linear one at every
+output position.
 
-Backward passes are the adjoints of the same real-linear maps: the transposed matrices and
-the complex conjugate products. :func:`fourier_plan` decides from the shapes alone when
-this pays (multiply-adds below ``_MAX_COST_RATIO`` of the window-copy formulation).
+Backward passes are the adjoints of the same real-linear maps: the conjugate factors and
+the conjugate products. :func:`fourier_plan` decides from the shapes alone when this pays
+(fewer multiply-adds than the window-copy formulation).
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from typing import NamedTuple
 from ._products import group_sums, matmul_rows
 from ._windows import batch_chunks, workspace
 
-# Fourier is chosen when it takes fewer multiply-adds than the direct product: it has no
-# window copy, which pays for its small per-bin products (forward+backward, 2 CPU threads,
-# against the window copy: 0.49x time at 0.39x the multiply-adds on 8x8 3x3 with 256
-# channels; 0.53x at 0.66x on 14x14 5x5; 0.71x at 0.80x on 16x16 3x3; 3.4x at 4.1x on 32x32)
+# Fourier is chosen when its weighted multiply-adds (see fourier_plan) are fewer than the
+# direct product's. Forward+backward against the window copy, 2 CPU threads, in one process:
+# 0.46x the time on 14x14 5x5 (64,32 -> 64), 0.52x on 8x8 3x3 (256 -> 256), 0.66x on 16x16
+# (128 -> 128), 0.80x on 32x32 (64 -> 64); 1.25x on 56x56 (64 -> 64), not chosen
 _MAX_COST_RATIO = 1.0
 
 
@@ -45,9 +46,18 @@ class FourierPlan(NamedTuple):
     output: tuple[int, int]
 
     @property
+    def kept(self) -> tuple[int, int]:
+        """Frequencies kept per axis: all L_H along H, L_W // 2 + 1 along W."""
+        return self.lengths[0], self.lengths[1] // 2 + 1
+
+    @property
     def bins(self) -> int:
-        """Frequency bins kept per plane: L_H * (L_W // 2 + 1)."""
-        return self.lengths[0] * (self.lengths[1] // 2 + 1)
+        return math.prod(self.kept)
+
+    def transform_cost(self, size) -> int:
+        """Multiply-adds of the transform of one plane of ``size`` into the bins, or back."""
+        (L_H, U_W), (H, W) = self.kept, size
+        return 2 * U_W * H * (W + 2 * L_H)
 
 
 def fourier_plan(geometry, groups, C, C_out, size):
@@ -64,120 +74,206 @@ def fourier_plan(geometry, groups, C, C_out, size):
         for s, b, a, k in zip(size, geometry.pad_before, geometry.pad_after, kernel, strict=True)
     )
     plan = FourierPlan(lengths, tuple(size), kernel, geometry.pad_before, geometry.output)
-    plane, out_plane = math.prod(size), math.prod(geometry.output)
-    # per sample: the transforms of C planes and of C_out planes back, and 4 real
-    # multiply-adds per complex one in the bins' products
-    fourier = 2 * plan.bins * (C * plane + C_out * out_plane) + 4 * plan.bins * C * C_out
-    direct = C_out * C * math.prod(kernel) * out_plane
+    # per sample: C planes into the bins, C_out planes back, and 4 real multiply-adds per
+    # complex one in the bins' products; the transforms' products are short (K = H or W)
+    # and cost about twice their multiply-adds (fitted on 32x32 and 56x56 3x3 shapes)
+    transforms = C * plan.transform_cost(size) + C_out * plan.transform_cost(geometry.output)
+    fourier = 2 * transforms + 4 * plan.bins * C * C_out
+    direct = C_out * C * math.prod(kernel) * math.prod(geometry.output)
     return plan if fourier < _MAX_COST_RATIO * direct else None
 
 
+class Transform(NamedTuple):
+    """The two real matrices of a separable transform, one per axis. Into the bins
+    (:func:`to_bins`): ``width`` (2 U_W, W) and ``height`` (2 L_H, H), rows (real,
+    imaginary) of the complex factor of each frequency. Back (:func:`from_bins`): ``height``
+    (2 H, 2 L_H), complex multiplication by the factors as a real matrix, and ``width``
+    (2 U_W, W), rows (real, -imaginary): the real part of the product."""
+
+    width: object
+    height: object
+
+
 @functools.lru_cache(maxsize=64)
-def _matrices(xp, plan, dtype):
-    lengths, (kH, kW), (top, left) = plan.lengths, plan.kernel, plan.pad_before
-    kept = (lengths[0], lengths[1] // 2 + 1)
-    u = [xp.arange(n) for n in kept]
+def _transforms(xp, plan, dtype):
+    (L_H, L_W), (kH, kW), (top, left) = plan.lengths, plan.kernel, plan.pad_before
+    frequencies = [xp.arange(n) for n in plan.kept]
 
-    def phases(rows, columns):
-        """2 pi (u_H m_H / L_H + u_W m_W / L_W), (bins, positions); products mod L stay exact."""
-        axes = zip(u, (rows, columns), lengths, strict=True)
-        turns = [(a[:, None] * m[None, :]) % n / n for a, m, n in axes]
-        return 2 * math.pi * (turns[0][:, None, :, None] + turns[1][None, :, None, :])
+    def factors(rows, columns, sign, width_scale=1.0):
+        """e^(sign 2 pi i u m / L) per axis as (real, imaginary); W's times ``width_scale``."""
+        axes = []
+        positions, scales = (rows, columns), (1.0, width_scale)
+        for u, m, n, scale in zip(frequencies, positions, (L_H, L_W), scales, strict=True):
+            angle = 2 * math.pi / n * ((u[:, None] * m[None, :]) % n)  # products mod L: exact
+            axes.append((scale * xp.cos(angle), sign * scale * xp.sin(angle)))
+        return axes
 
-    def pairs(angle, weight=1.0):
-        """(2 * bins, positions): the rows (weight * cos, -weight * sin) of each bin."""
-        matrix = xp.stack([weight * xp.cos(angle), -weight * xp.sin(angle)], axis=2)
-        return matrix.reshape(2 * plan.bins, -1).astype(dtype)
+    def rows(real, imaginary):
+        return xp.stack([real, imaginary], axis=1).reshape(2 * real.shape[0], -1).astype(dtype)
+
+    def into(height, width):
+        return Transform(rows(*width), rows(*height))
+
+    def back(height, width):
+        (real, imaginary), (width_real, width_imaginary) = height, width
+        blocks = [[real.T, -imaginary.T], [imaginary.T, real.T]]  # (re; im) = B (re; im)
+        matrix = xp.stack([xp.stack(block, axis=-1) for block in blocks])  # (2, H, L_H, 2)
+        return Transform(
+            rows(width_real, -width_imaginary), matrix.reshape(2 * real.shape[1], -1).astype(dtype)
+        )
+
+    def conjugate(axes):
+        return [(real, -imaginary) for real, imaginary in axes]
 
     H, W = plan.size
     H_out, W_out = plan.output
-    plane = pairs(phases(xp.arange(H), xp.arange(W)))
-    flipped = pairs(phases(kH - 1 - xp.arange(kH), kW - 1 - xp.arange(kW)))
-    # output (h, w) is the linear convolution's (h + kH - 1 - top, w + kW - 1 - left), the
-    # real part of sum(Y e^(+i angle)) / (L_H L_W): rows (cos, -sin) again. The bins
-    # 0 < u_W < L_W / 2 stand for their complex conjugates too, so they count twice.
-    angle = phases(xp.arange(H_out) + kH - 1 - top, xp.arange(W_out) + kW - 1 - left)
-    twice = xp.where((u[1] == 0) | (2 * u[1] == lengths[1]), 1.0, 2.0)
-    weight = (twice / math.prod(lengths))[None, :, None, None]
-    inverse = pairs(angle, weight)
-    return plane, flipped, inverse
+    # output (h, w) is the linear convolution's (h + kH - 1 - top, w + kW - 1 - left): the
+    # real part of sum(Y e^(+i angle)) / (L_H L_W), where the bins 0 < u_W < L_W / 2 stand
+    # for their complex conjugates too and count twice
+    u_W = frequencies[1][:, None]
+    twice = xp.where((u_W == 0) | (2 * u_W == L_W), 1.0, 2.0) / (L_H * L_W)
+    output = factors(xp.arange(H_out) + kH - 1 - top, xp.arange(W_out) + kW - 1 - left, 1, twice)
+    input = factors(xp.arange(H), xp.arange(W), -1)
+    # flipped, so that the product is a correlation, as PyTorch's. A filter has few values:
+    # one dense (U_W, L_H, 2, kH, kW) matrix of the factors' products A(u_W, j) B(u_H, i)
+    # takes it into the bins in one product
+    (B_re, B_im), (A_re, A_im) = factors(kH - 1 - xp.arange(kH), kW - 1 - xp.arange(kW), -1)
+    A_re, A_im = A_re[:, None, None, :], A_im[:, None, None, :]
+    B_re, B_im = B_re[None, :, :, None], B_im[None, :, :, None]
+    parts = [A_re * B_re - A_im * B_im, A_re * B_im + A_im * B_re]
+    filters = xp.stack(parts, axis=2).reshape(2 * plan.bins, kH * kW).astype(dtype)
+    # the backward's are the adjoints of the forward's: the conjugate factors, the other way
+    return {
+        "input": into(*input),
+        "filters": filters,
+        "output": back(*output),
+        "grad_output": into(*conjugate(output)),
+        "grad_input": back(*conjugate(input)),
+    }
 
 
-def transform_matrices(backend, plan, dtype):
-    """``(plane (2B, H * W), flipped (2B, kH * kW), inverse (2B, H_out * W_out))`` for ``B``
-    bins: ``plane @ x`` transforms flattened input planes, ``flipped @ w`` flattened filters
-    (flipped, so that the product is a correlation, as PyTorch's), and
-    ``spectrum^T @ inverse`` takes (2B, ...) spectra back to output planes. Made once per
-    backend, plan and dtype."""
-    return _matrices(backend.xp, plan, backend.xp.dtype(dtype))
+def transforms(backend, plan, dtype):
+    """The :class:`Transform` of ``"input"`` (into the bins), ``"output"`` (back), and of
+    their gradients (``"grad_output"`` into the bins, ``"grad_input"`` back), and the
+    ``"filters"`` matrix (2B, kH * kW) that takes flattened (flipped) filters into the bins.
+    Made once per backend, plan and dtype."""
+    return _transforms(backend.xp, plan, backend.xp.dtype(dtype))
 
 
-def _complex_rows(backend, name, spectrum, sign):
-    """(B, 2, n, K) spectra as the (B, 2n, 2K) real matrices of complex multiplication:
-    ``[[re, -im], [im, re]]`` (``sign`` -1; times (re; im) rows: the product) or
-    ``[[re, im], [im, -re]]`` (``sign`` 1; times (re; im) rows: the conjugate product)."""
-    xp, (B, _, n, K) = backend.xp, spectrum.shape
-    rows = workspace(backend, name, (B, 2, n, 2, K), spectrum.dtype)
-    real, imaginary = spectrum[:, 0], spectrum[:, 1]
-    rows[:, 0, :, 0] = real
-    rows[:, 1, :, 0] = imaginary
+def to_bins(backend, planes, transform, kept, out):
+    """Transform ``planes`` (n, K, H, W) into ``out``, a (U_W, L_H, 2, n, K) view: the
+    (real, imaginary) parts of each bin (u_W, u_H)."""
+    xp, (n, K, H, W), (L_H, U_W) = backend.xp, planes.shape, kept
+    dtype = transform.width.dtype
+    along_width = workspace(backend, "conv2d.fourier.width", (2 * U_W, n * K * H), dtype)
+    xp.matmul(transform.width, planes.reshape(n * K * H, W).T, out=along_width)
+    # (2 U_W, H, n K): one product per (u_W, part), H contracted
+    along_height = workspace(backend, "conv2d.fourier.height", (2 * U_W, 2 * L_H, n * K), dtype)
+    xp.matmul(
+        transform.height,
+        along_width.reshape(2 * U_W, n * K, H).transpose(0, 2, 1),
+        out=along_height,
+    )
+    # complex product of the two factors: parts (width, height)
+    parts = along_height.reshape(U_W, 2, L_H, 2, n, K)
+    xp.subtract(parts[:, 0, :, 0], parts[:, 1, :, 1], out=out[:, :, 0])
+    xp.add(parts[:, 0, :, 1], parts[:, 1, :, 0], out=out[:, :, 1])
+    return out
+
+
+def from_bins(backend, spectra, transform, kept, out):
+    """Transform ``spectra`` (B, 2, n, K) back into ``out``, (n, K, H, W) contiguous."""
+    xp, (_, _, n, K), (L_H, U_W) = backend.xp, spectra.shape, kept
+    H, W = out.shape[2:]
+    # per u_W: (2 H, 2 L_H) @ (2 L_H, n K), complex, L_H contracted
+    along_height = workspace(backend, "conv2d.fourier.back", (U_W, 2 * H, n * K), spectra.dtype)
+    xp.matmul(transform.height, spectra.reshape(U_W, 2 * L_H, n * K), out=along_height)
+    # per h: (n K, 2 U_W) @ (2 U_W, W), the real part, straight into NCHW rows
+    columns = along_height.reshape(2 * U_W, H, n * K).transpose(1, 2, 0)
+    xp.matmul(columns, transform.width, out=out.reshape(n * K, H, W).transpose(1, 0, 2))
+    return out
+
+
+def _second_column(rows, sign):
+    """Complete (B, 2, n, 2, K) complex rows whose first column holds (re; im): the real
+    matrices of complex multiplication, ``[[re, -im], [im, re]]`` (``sign`` -1; times (re;
+    im) rows: the product) or ``[[re, im], [im, -re]]`` (``sign`` 1: the conjugate product)."""
+    B, _, n, _, K = rows.shape
+    real, imaginary = rows[:, 0, :, 0], rows[:, 1, :, 0]
     if sign < 0:
-        xp.negative(imaginary, out=rows[:, 0, :, 1])
+        rows[:, 0, :, 1] = -imaginary
         rows[:, 1, :, 1] = real
     else:
         rows[:, 0, :, 1] = imaginary
-        xp.negative(real, out=rows[:, 1, :, 1])
+        rows[:, 1, :, 1] = -real
     return rows.reshape(B, 2 * n, 2 * K)
 
 
-def _spectra(backend, name, matrix, planes):
-    """``matrix`` (2B, P) applied to ``planes`` (n, K, P): a (B, 2, n, K) workspace."""
-    n, K, P = planes.shape
-    spectra = workspace(backend, name, (matrix.shape[0], n * K), matrix.dtype)
-    backend.xp.matmul(matrix, planes.reshape(n * K, P).T, out=spectra)
-    return spectra.reshape(-1, 2, n, K)
+def _bins_view(array, kept):
+    """A (B, 2, n, [2,] K) array as (U_W, L_H, 2, n, [2,] K)."""
+    return array.reshape(*kept[::-1], *array.shape[1:])
 
 
-def _filter_spectra(backend, weight, flipped, in_first):
-    """The filters' spectra as (B, 2, C, C_out) with ``in_first``, else (B, 2, C_out, C)."""
-    C_out, C = weight.shape[:2]
+def _filter_spectra(backend, weight, matrix, in_first):
+    """The filters' spectra by ``matrix`` (2B, kH * kW): (B, 2, C, C_out) with ``in_first``,
+    else (B, 2, C_out, C)."""
     filters = weight.transpose(1, 0, 2, 3) if in_first else weight
-    rows = filters.reshape(C * C_out, -1)
-    return matmul_rows(backend, flipped, rows.T).reshape(-1, 2, *filters.shape[:2])
+    rows = filters.reshape(-1, matrix.shape[1])
+    return matmul_rows(backend, matrix, rows.T).reshape(-1, 2, *filters.shape[:2])
 
 
-def _chunks(backend, where, plan, N, spectra, rows, dtype):
-    """Batch chunks whose samples have ``spectra`` planes' spectra and ``rows`` planes'
-    complex rows (twice the values) as temporaries."""
-    values = 2 * plan.bins * (spectra + 2 * rows)
+def _into_values(plan, planes, size):
+    """Per sample, the values of :func:`to_bins`'s two workspaces for ``planes`` of ``size``."""
+    return planes * (2 * plan.kept[1] * size[0] + 4 * plan.bins)
+
+
+def _back_values(plan, planes, size):
+    """Per sample, the values of :func:`from_bins`'s workspace for ``planes`` of ``size``."""
+    return planes * 4 * plan.kept[1] * size[0]
+
+
+def _chunks(backend, where, N, values, dtype):
+    """Batch chunks for samples with ``values`` values of temporaries each."""
     return batch_chunks(backend, where, N, values * backend.xp.dtype(dtype).itemsize)
 
 
 def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
     """conv2d of ``x`` (N, C, H, W) with ``weight`` (C_out, C, kH, kW) by ``plan``: a new
     (N, C_out, H_out, W_out) array; ``bias`` (C_out,) or ``None``."""
-    xp, (N, C), C_out = backend.xp, x.shape[:2], weight.shape[0]
-    plane, flipped, inverse = transform_matrices(backend, plan, dtype)
-    filter_rows = _filter_spectra(backend, weight, flipped, in_first=True)
-    filter_rows = filter_rows.reshape(plan.bins, 2 * C, C_out)  # (re; im) rows per bin
+    xp, (N, C), C_out, B = backend.xp, x.shape[:2], weight.shape[0], plan.bins
+    transform = transforms(backend, plan, dtype)
+    filter_rows = _filter_spectra(backend, weight, transform["filters"], in_first=True)
+    filter_rows = filter_rows.reshape(B, 2 * C, C_out)  # (re; im) rows per bin
     output = xp.empty((N, C_out, *plan.output), dtype=dtype)
-    flat = output.reshape(N, C_out, math.prod(plan.output))
 
     def correlate_group(chunks):
         for chunk in chunks:
-            planes = x[chunk].astype(dtype, copy=False).reshape(-1, C, plane.shape[1])
-            spectra = _spectra(backend, "conv2d.fourier.input", plane, planes)
-            rows = _complex_rows(backend, "conv2d.fourier.rows", spectra, -1)
-            products = workspace(backend, "conv2d.fourier.output", rows.shape[:2] + (C_out,), dtype)
-            xp.matmul(rows, filter_rows, out=products)  # (B, 2n, C_out): (re; im) per bin
-            n = len(planes)
-            xp.matmul(
-                products.reshape(-1, n * C_out).T, inverse, out=flat[chunk].reshape(n * C_out, -1)
+            n = chunk.stop - chunk.start
+            rows = workspace(backend, "conv2d.fourier.rows", (B, 2, n, 2, C), dtype)
+            planes = x[chunk].astype(dtype, copy=False)
+            to_bins(
+                backend,
+                planes,
+                transform["input"],
+                plan.kept,
+                _bins_view(rows, plan.kept)[..., 0, :],
+            )
+            products = workspace(backend, "conv2d.fourier.products", (B, 2 * n, C_out), dtype)
+            xp.matmul(_second_column(rows, -1), filter_rows, out=products)  # (re; im) per bin
+            from_bins(
+                backend,
+                products.reshape(B, 2, n, C_out),
+                transform["output"],
+                plan.kept,
+                output[chunk],
             )
             if bias is not None:
-                flat[chunk] += bias[:, None]
+                output[chunk] += bias[:, None, None]
 
-    backend.map_blocks(correlate_group, _chunks(backend, where, plan, N, C + C_out, C, dtype))
+    # the transforms' workspaces, the complex rows (4B values per plane) and the products
+    values = _into_values(plan, C, plan.size) + _back_values(plan, C_out, plan.output)
+    values += plan.bins * (4 * C + 2 * C_out)
+    backend.map_blocks(correlate_group, _chunks(backend, where, N, values, dtype))
     return output
 
 
@@ -185,43 +281,62 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
     """``(grad_input, grad_weight)`` of :func:`fourier_correlate` for ``grad``
     (N, C_out, H_out, W_out); each only where ``output_mask`` (two flags) says, else ``None``."""
     need_input, need_weight = output_mask
-    xp, (N, C, H, W), C_out = backend.xp, x.shape, weight.shape[0]
-    plane, flipped, inverse = transform_matrices(backend, plan, dtype)
-    B = plan.bins
-    # (re; im) rows of the conjugate filters per bin: (B, 2 C_out, C)
-    filter_rows = _filter_spectra(backend, weight, flipped, in_first=False)
+    xp, (N, C, H, W), C_out, B = backend.xp, x.shape, weight.shape[0], plan.bins
+    transform = transforms(backend, plan, dtype)
+    # (re; im) rows of the filters per bin for the conjugate product: (B, 2 C_out, C)
+    filter_rows = _filter_spectra(backend, weight, transform["filters"], in_first=False)
     filter_rows = filter_rows.reshape(B, 2 * C_out, C)
     grad_input = xp.empty((N, C, H, W), dtype=dtype) if need_input else None
 
     def sum_chunk(chunk, grad_filters):
-        n = len(x[chunk])
-        grads = grad[chunk].astype(dtype, copy=False).reshape(n, C_out, -1)
-        grad_rows = _complex_rows(
+        n = chunk.stop - chunk.start
+        grad_rows = workspace(backend, "conv2d.fourier.rows", (B, 2, n, 2, C_out), dtype)
+        grads = grad[chunk].astype(dtype, copy=False)
+        to_bins(
             backend,
-            "conv2d.fourier.rows",
-            _spectra(backend, "conv2d.fourier.output", inverse, grads),
-            1,
+            grads,
+            transform["grad_output"],
+            plan.kept,
+            _bins_view(grad_rows, plan.kept)[..., 0, :],
         )
+        grad_rows = _second_column(grad_rows, 1)
         if need_input:
             # the adjoint of the products: (B, 2n, 2 C_out) @ (B, 2 C_out, C)
-            spectra = workspace(backend, "conv2d.fourier.grad", (B, 2 * n, C), dtype)
+            spectra = workspace(backend, "conv2d.fourier.products", (B, 2 * n, C), dtype)
             xp.matmul(grad_rows, filter_rows, out=spectra)
-            xp.matmul(
-                spectra.reshape(2 * B, n * C).T, plane, out=grad_input[chunk].reshape(n * C, -1)
+            from_bins(
+                backend,
+                spectra.reshape(B, 2, n, C),
+                transform["grad_input"],
+                plan.kept,
+                grad_input[chunk],
             )
-        if not need_weight:
-            return
-        planes = x[chunk].astype(dtype, copy=False).reshape(n, C, -1)
-        spectra = _spectra(backend, "conv2d.fourier.input", plane, planes).reshape(B, 2 * n, C)
-        # conj(X)^T @ G per bin, as (re | im) columns: (B, C, 2 C_out)
-        grad_filters += xp.matmul(spectra.transpose(0, 2, 1), grad_rows)
+        if need_weight:
+            spectra = workspace(backend, "conv2d.fourier.spectra", (B, 2, n, C), dtype)
+            to_bins(
+                backend,
+                x[chunk].astype(dtype, copy=False),
+                transform["input"],
+                plan.kept,
+                _bins_view(spectra, plan.kept),
+            )
+            # conj(X)^T @ G per bin, as (re | im) columns: (B, C, 2 C_out)
+            grad_filters += xp.matmul(spectra.reshape(B, 2 * n, C).transpose(0, 2, 1), grad_rows)
 
-    chunks = _chunks(backend, where, plan, N, 2 * C + C_out, C_out, dtype)
+    # the transforms' workspaces (shared by both transforms into the bins), the gradient's
+    # complex rows, the input gradient's spectra, the input's spectra
+    values = _into_values(plan, C_out, plan.output)
+    if need_weight:
+        values = max(values, _into_values(plan, C, plan.size)) + 2 * plan.bins * C
+    values += 4 * plan.bins * C_out
+    if need_input:
+        values += _back_values(plan, C, plan.size) + 2 * plan.bins * C
+    chunks = _chunks(backend, where, N, values, dtype)
     if not need_weight:
         backend.map_blocks(lambda group: [sum_chunk(chunk, None) for chunk in group], chunks)
         return grad_input, None
     (grad_filters,) = group_sums(backend, sum_chunk, chunks, [(B, C, 2 * C_out)], dtype)
-    # (B, C, 2, C_out) -> (2B, C * C_out), then the filters' transform transposed
-    grad_filters = grad_filters.reshape(B, C, 2, C_out).transpose(0, 2, 1, 3).reshape(2 * B, -1)
-    grad_weight = matmul_rows(backend, grad_filters.T, flipped).reshape(C, C_out, *plan.kernel)
-    return grad_input, grad_weight.transpose(1, 0, 2, 3)
+    # (B, C, 2, C_out) -> (2B, C * C_out) spectra, back by the filters' matrix transposed
+    spectra = grad_filters.reshape(B, C, 2, C_out).transpose(0, 2, 1, 3).reshape(2 * B, -1)
+    grad_weight = matmul_rows(backend, spectra.T, transform["filters"])
+    return grad_input, grad_weight.reshape(C, C_out, *plan.kernel).transpose(1, 0, 2, 3)
