@@ -130,7 +130,7 @@ def test_conv2d_generated_grid(backend, formula):
 
 @pytest.mark.parametrize("kernel", [3, 1])
 @pytest.mark.parametrize("layout", ["transposed", "read_only", "broadcast"])
-def test_conv2d_unusual_input_layouts(backend, layout, kernel):
+def test_conv2d_unusual_input_layouts(backend, layout, kernel, formula):
     """Non-contiguous, read-only and stride-0 inputs give the same result as contiguous."""
     xp, padding = backend.xp, kernel // 2
 
@@ -164,11 +164,12 @@ def test_conv2d_unusual_input_layouts(backend, layout, kernel):
     )
 
 
-def test_conv2d_backward_is_deterministic(backend):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv2d_backward_is_deterministic(backend, stride, formula):
     x, w, b = (backend.asarray(a) for a in _conv_inputs((4, 3, 9, 9), (5, 3, 3, 3), True))
-    grad = backend.asarray(random_input((4, 5, 5, 5), seed=7))
-    first = F.conv2d_backward(grad, x, w, b, 2, 1)
-    second = F.conv2d_backward(grad, x, w, b, 2, 1)
+    grad = backend.asarray(random_input(F.conv2d(x, w, b, stride, 1).shape, seed=7))
+    first = F.conv2d_backward(grad, x, w, b, stride, 1)
+    second = F.conv2d_backward(grad, x, w, b, stride, 1)
     for a, c in zip(first, second, strict=True):
         assert np.array_equal(backend.to_host(a), backend.to_host(c))
 

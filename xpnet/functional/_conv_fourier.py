@@ -194,18 +194,18 @@ def from_bins(backend, spectra, transform, kept, out):
     return out
 
 
-def _second_column(rows, sign):
+def _second_column(xp, rows, sign):
     """Complete (B, 2, n, 2, K) complex rows whose first column holds (re; im): the real
     matrices of complex multiplication, ``[[re, -im], [im, re]]`` (``sign`` -1; times (re;
     im) rows: the product) or ``[[re, im], [im, -re]]`` (``sign`` 1: the conjugate product)."""
     B, _, n, _, K = rows.shape
     real, imaginary = rows[:, 0, :, 0], rows[:, 1, :, 0]
     if sign < 0:
-        rows[:, 0, :, 1] = -imaginary
+        xp.negative(imaginary, out=rows[:, 0, :, 1])
         rows[:, 1, :, 1] = real
     else:
         rows[:, 0, :, 1] = imaginary
-        rows[:, 1, :, 1] = -real
+        xp.negative(real, out=rows[:, 1, :, 1])
     return rows.reshape(B, 2 * n, 2 * K)
 
 
@@ -259,7 +259,7 @@ def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
                 _bins_view(rows, plan.kept)[..., 0, :],
             )
             products = workspace(backend, "conv2d.fourier.products", (B, 2 * n, C_out), dtype)
-            xp.matmul(_second_column(rows, -1), filter_rows, out=products)  # (re; im) per bin
+            xp.matmul(_second_column(xp, rows, -1), filter_rows, out=products)  # (re; im) per bin
             from_bins(
                 backend,
                 products.reshape(B, 2, n, C_out),
@@ -299,7 +299,7 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
             plan.kept,
             _bins_view(grad_rows, plan.kept)[..., 0, :],
         )
-        grad_rows = _second_column(grad_rows, 1)
+        grad_rows = _second_column(xp, grad_rows, 1)
         if need_input:
             # the adjoint of the products: (B, 2n, 2 C_out) @ (B, 2 C_out, C)
             spectra = workspace(backend, "conv2d.fourier.products", (B, 2 * n, C), dtype)
