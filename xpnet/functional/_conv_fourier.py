@@ -26,7 +26,7 @@ import functools
 import math
 from typing import NamedTuple
 
-from ._products import group_sums, matmul_rows
+from ._products import matmul_rows
 from ._windows import batch_chunks, workspace
 
 # Fourier is chosen when its weighted multiply-adds (see fourier_plan) are fewer than the
@@ -288,7 +288,7 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
     filter_rows = filter_rows.reshape(B, 2 * C_out, C)
     grad_input = xp.empty((N, C, H, W), dtype=dtype) if need_input else None
 
-    def sum_chunk(chunk, grad_filters):
+    def backward_chunk(chunk, grad_filters, first):
         n = chunk.stop - chunk.start
         grad_rows = workspace(backend, "conv2d.fourier.rows", (B, 2, n, 2, C_out), dtype)
         grads = grad[chunk].astype(dtype, copy=False)
@@ -321,7 +321,11 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
                 _bins_view(spectra, plan.kept),
             )
             # conj(X)^T @ G per bin, as (re | im) columns: (B, C, 2 C_out)
-            grad_filters += xp.matmul(spectra.reshape(B, 2 * n, C).transpose(0, 2, 1), grad_rows)
+            products = spectra.reshape(B, 2 * n, C).transpose(0, 2, 1)
+            if first:
+                xp.matmul(products, grad_rows, out=grad_filters)
+            else:
+                grad_filters += xp.matmul(products, grad_rows)
 
     # the transforms' workspaces (shared by both transforms into the bins), the gradient's
     # complex rows, the input gradient's spectra, the input's spectra
@@ -332,10 +336,23 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
     if need_input:
         values += _back_values(plan, C, plan.size) + 2 * plan.bins * C
     chunks = _chunks(backend, where, N, values, dtype)
+    # the weight's spectra summed per group of chunks (one thread each), each written by its
+    # group's first chunk (no zeros, no temporary for one chunk), then added in group order
+    shape = (B, C, 2 * C_out)
+    totals = [xp.zeros(shape, dtype=dtype) if need_weight else None for _ in chunks or [0]]
+
+    def backward_group(index):
+        for position, chunk in enumerate(chunks[index]):
+            backward_chunk(chunk, totals[index], position == 0)
+
+    backend.map_blocks(backward_group, range(len(chunks)))
     if not need_weight:
-        backend.map_blocks(lambda group: [sum_chunk(chunk, None) for chunk in group], chunks)
         return grad_input, None
-    (grad_filters,) = group_sums(backend, sum_chunk, chunks, [(B, C, 2 * C_out)], dtype)
+    grad_filters = totals[0]
+    for total in totals[1:]:
+        grad_filters += total
+    totals.clear()  # free the other groups' sums, and the filters' spectra, before the copy
+    filter_rows = None
     # (B, C, 2, C_out) -> (2B, C * C_out) spectra, back by the filters' matrix transposed
     spectra = grad_filters.reshape(B, C, 2, C_out).transpose(0, 2, 1, 3).reshape(2 * B, -1)
     grad_weight = matmul_rows(backend, spectra.T, transform["filters"])

@@ -55,11 +55,15 @@ def group_sums(backend, sum_block, groups, shapes, dtype):
     Returns the list of sums.
     """
     xp = backend.xp
-    totals = [xp.zeros((len(groups), *shape), dtype=dtype) for shape in shapes]
+    # one total per group (at least one: an empty batch sums to zeros)
+    totals = [xp.zeros((max(1, len(groups)), *shape), dtype=dtype) for shape in shapes]
 
     def sum_group(index):
         for block in groups[index]:
             sum_block(block, *(total[index] for total in totals))
 
     backend.map_blocks(sum_group, range(len(groups)))
-    return [total.sum(axis=0) for total in totals]
+    for total in totals:  # in place, in group order: no second array of each sum
+        for group_total in total[1:]:
+            total[0] += group_total
+    return [total[0] for total in totals]
