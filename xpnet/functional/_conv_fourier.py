@@ -209,6 +209,15 @@ def _second_column(xp, rows, sign):
     return rows.reshape(B, 2 * n, 2 * K)
 
 
+def _complex_rows(backend, planes, transform, plan, sign):
+    """``planes`` (n, K, H, W) into the bins by ``transform``, as (B, 2n, 2K) real matrices of
+    complex multiplication (see :func:`_second_column`), in a workspace."""
+    n, K = planes.shape[:2]
+    rows = workspace(backend, "conv2d.fourier.rows", (plan.bins, 2, n, 2, K), planes.dtype)
+    to_bins(backend, planes, transform, plan.kept, _bins_view(rows, plan.kept)[..., 0, :])
+    return _second_column(backend.xp, rows, sign)
+
+
 def _bins_view(array, kept):
     """A (B, 2, n, [2,] K) array as (U_W, L_H, 2, n, [2,] K)."""
     return array.reshape(*kept[::-1], *array.shape[1:])
@@ -249,17 +258,11 @@ def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
     def correlate_group(chunks):
         for chunk in chunks:
             n = chunk.stop - chunk.start
-            rows = workspace(backend, "conv2d.fourier.rows", (B, 2, n, 2, C), dtype)
-            planes = x[chunk].astype(dtype, copy=False)
-            to_bins(
-                backend,
-                planes,
-                transform["input"],
-                plan.kept,
-                _bins_view(rows, plan.kept)[..., 0, :],
+            rows = _complex_rows(
+                backend, x[chunk].astype(dtype, copy=False), transform["input"], plan, -1
             )
             products = workspace(backend, "conv2d.fourier.products", (B, 2 * n, C_out), dtype)
-            xp.matmul(_second_column(xp, rows, -1), filter_rows, out=products)  # (re; im) per bin
+            xp.matmul(rows, filter_rows, out=products)  # (re; im) per bin
             from_bins(
                 backend,
                 products.reshape(B, 2, n, C_out),
@@ -290,16 +293,8 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
 
     def backward_chunk(chunk, grad_filters, first):
         n = chunk.stop - chunk.start
-        grad_rows = workspace(backend, "conv2d.fourier.rows", (B, 2, n, 2, C_out), dtype)
         grads = grad[chunk].astype(dtype, copy=False)
-        to_bins(
-            backend,
-            grads,
-            transform["grad_output"],
-            plan.kept,
-            _bins_view(grad_rows, plan.kept)[..., 0, :],
-        )
-        grad_rows = _second_column(xp, grad_rows, 1)
+        grad_rows = _complex_rows(backend, grads, transform["grad_output"], plan, 1)
         if need_input:
             # the adjoint of the products: (B, 2n, 2 C_out) @ (B, 2 C_out, C)
             spectra = workspace(backend, "conv2d.fourier.products", (B, 2 * n, C), dtype)

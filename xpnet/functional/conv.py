@@ -1,4 +1,6 @@
-"""2-D convolution (cross-correlation, as PyTorch) and its backward, via window copies + matmul.
+"""2-D convolution (cross-correlation, as PyTorch) and its backward, via window copies + matmul
+or, at stride 1 on small planes with many channels, by the convolution theorem
+(:mod:`xpnet.functional._conv_fourier`, chosen by :func:`~._conv_fourier.fourier_plan`).
 
 Shape symbols: ``N`` batch, ``C`` in-channels, ``C_out`` out-channels, ``G`` groups,
 ``H_out W_out`` the output size. The window copy (:mod:`xpnet.functional._conv_taps`) holds
@@ -310,12 +312,14 @@ def conv2d_backward(
 ):
     r"""Gradients of :func:`conv2d` with respect to ``input``, ``weight`` and ``bias``.
 
-    ``grad_weight = grad_output @ col^T`` per group and tap, where ``col`` is the window copy
-    of the forward (recomputed, in batch chunks). ``grad_input`` is, for stride 1 and
-    C_out <= C, the correlation of ``grad_output`` with the flipped, transposed filters, else
-    ``col2im(weight^T @ grad_output)``: each tap's product added into its columns, then one
-    slice-add per copied kernel offset. Pointwise convolutions use per-sample matmuls and no
-    copies. ``grad_bias`` sums ``grad_output`` over (N, H_out, W_out).
+    Where the forward takes the convolution theorem, so does the backward: the adjoints of
+    its transforms and products. Otherwise ``grad_weight = grad_output @ col^T`` per group and
+    tap, where ``col`` is the window copy of the forward (recomputed, in batch chunks).
+    ``grad_input`` is, for stride 1 and C_out <= C, the correlation of ``grad_output`` with
+    the flipped, transposed filters, else ``col2im(weight^T @ grad_output)``: each tap's
+    product added into its columns, then one slice-add per copied kernel offset. Pointwise
+    convolutions use per-sample matmuls and no copies. ``grad_bias`` sums ``grad_output``
+    over (N, H_out, W_out).
 
     Args:
         output_mask: which of ``(grad_input, grad_weight, grad_bias)`` to compute, as in
