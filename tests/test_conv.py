@@ -407,29 +407,57 @@ def test_conv2d_fourier_where_chosen_matches_torch(backend):
         _check(backend, case, dtype)
 
 
-def test_conv2d_fourier_chunks_under_small_budget(backend, restore_memory_budget):
-    case = ((5, 64, 8, 8), (64, 64, 3, 3), 1, 1, 1, 1, True)
+def test_conv2d_fourier_chunks_under_small_budget(backend, restore_memory_budget, monkeypatch):
+    monkeypatch.setattr(conv_fourier, "_MAX_COST_RATIO", math.inf)  # few channels: forced
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    calls = []
+
+    def spy(function):
+        def call(*args, **kwargs):
+            calls.append(function.__name__)
+            return function(*args, **kwargs)
+
+        return call
+
+    for name in ("fourier_correlate", "fourier_correlate_backward"):
+        monkeypatch.setattr(conv_module, name, spy(getattr(conv_module, name)))
+    case = ((5, 8, 8, 8), (8, 8, 3, 3), 1, 1, 1, 1, True)
     whole = _check(backend, case)
-    # one sample's temporaries in the backward, 49920 float64 values (next test); the
-    # budget holds two per thread
-    xpnet.set_memory_budget(2 * 2 * 49920 * 8)
+    # one sample's temporaries in the backward: 6240 float64 values (counted as in the next
+    # test); the budget holds two per thread, and the filters' spectra (46080 bytes) thrice
+    xpnet.set_memory_budget(2 * 2 * 6240 * 8)
     chunked = _check(backend, case)
     for a, b in zip([whole[0], *whole[1]], [chunked[0], *chunked[1]], strict=True):
         assert_close(a, b, np.float64, "chunked vs whole batch")
+    assert calls == ["fourier_correlate", "fourier_correlate_backward"] * 2
 
 
-def test_conv2d_fourier_rejects_sample_over_budget(backend, restore_memory_budget):
-    xpnet.set_memory_budget(1000)
-    x, w = (
-        backend.asarray(random_input((2, 64, 8, 8))),
-        backend.asarray(random_input((64, 64, 3, 3))),
-    )
-    # 45 bins (9 x 5), 64 planes in and out, float64. Forward: into the bins along W
+def test_conv2d_fourier_rejects_sample_over_budget(backend, restore_memory_budget, monkeypatch):
+    monkeypatch.setattr(conv_fourier, "_MAX_COST_RATIO", math.inf)  # few channels: forced
+    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    xpnet.set_memory_budget(10_000)
+    x, w = backend.asarray(random_input((2, 2, 8, 8))), backend.asarray(random_input((2, 2, 3, 3)))
+    # the filters' spectra, 2 * 45 bins * 2 * 2 float64 = 2880 bytes, fit three times; one
+    # sample does not. 45 bins (9 x 5), 2 planes in and out: forward, into the bins along W
     # (2 * 5 * 8 values per plane) and H (4 * 45), the complex rows (4 * 45), the products
-    # (2 * 45) and back along H (4 * 5 * 8): 44160 values. Backward: into the bins (the same
+    # (2 * 45) and back along H (4 * 5 * 8): 1380 values. Backward: into the bins (the same
     # workspaces for both transforms), the gradient's complex rows, the input gradient's
-    # spectra and its way back, the input's spectra: 49920
-    with pytest.raises(MemoryError, match=r"conv2d: one sample needs 353280 bytes .*budget"):
+    # spectra and its way back, the input's spectra: 1560
+    with pytest.raises(MemoryError, match=r"conv2d: one sample needs 11040 bytes .*budget"):
         F.conv2d(x, w, padding=1)
-    with pytest.raises(MemoryError, match=r"conv2d_backward: one sample needs 399360 bytes"):
-        F.conv2d_backward(backend.asarray(random_input((2, 64, 8, 8))), x, w, padding=1)
+    with pytest.raises(MemoryError, match=r"conv2d_backward: one sample needs 12480 bytes"):
+        F.conv2d_backward(backend.asarray(random_input((2, 2, 8, 8))), x, w, padding=1)
+
+
+def test_conv2d_fourier_gives_way_when_filter_spectra_exceed_budget(
+    backend, restore_memory_budget, monkeypatch
+):
+    # the filters' spectra, 2 * 45 bins * 64 * 64 float64 = 2.9 MB per call (and one sum of
+    # them per thread in the backward), are over a 2 MB budget: the window formula runs
+    def refuse(*args, **kwargs):
+        raise AssertionError("the convolution theorem ran over the memory budget")
+
+    monkeypatch.setattr(conv_module, "fourier_correlate", refuse)
+    monkeypatch.setattr(conv_module, "fourier_correlate_backward", refuse)
+    xpnet.set_memory_budget(2 * 2**20)
+    _check(backend, ((2, 64, 8, 8), (64, 64, 3, 3), 1, 1, 1, 1, True))

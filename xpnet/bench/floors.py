@@ -20,7 +20,7 @@ Pooling has no floor here: its passes are the kernel itself.
 
 from __future__ import annotations
 
-from ..functional._conv_fourier import fourier_plan
+from ..functional._conv_fourier import choose_fourier
 from ..functional._conv_taps import copy_bytes, taps_of, window_copy
 from ..functional._utils import batch_blocks, compute_dtype
 from ..functional._windows import batch_chunks, workspace
@@ -38,7 +38,7 @@ def _conv2d_floor(backend, case: Case, dtype):
     stride, padding = case.kwargs["stride"], case.kwargs["padding"]
     x = xp.ones((N, C, H, W), dtype=dtype)
     geometry = _prepare(x, xp.ones((C_out, C, kH, kW), dtype=dtype), None, stride, padding, 1, 1)[2]
-    plan = fourier_plan(geometry, 1, C, C_out, (H, W))
+    plan = choose_fourier(backend, geometry, 1, C, C_out, (H, W), dtype)
     if plan is not None:
         return _fourier_floor(backend, plan, N, C, C_out, dtype)
     positions = N * output_size(H, kH, stride, padding) * output_size(W, kW, stride, padding)

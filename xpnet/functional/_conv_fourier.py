@@ -17,7 +17,8 @@ output position.
 
 Backward passes are the adjoints of the same real-linear maps: the conjugate factors and
 the conjugate products. :func:`fourier_plan` decides from the shapes alone when this pays
-(fewer multiply-adds than the window-copy formulation).
+(fewer multiply-adds than the window-copy formulation); :func:`choose_fourier` also keeps the
+filters' spectra within the memory budget.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import functools
 import math
 from typing import NamedTuple
 
+from ..backends import memory_budget
 from ._products import matmul_rows
 from ._windows import batch_chunks, workspace
 
@@ -81,6 +83,17 @@ def fourier_plan(geometry, groups, C, C_out, size):
     fourier = 2 * transforms + 4 * plan.bins * C * C_out
     direct = C_out * C * math.prod(kernel) * math.prod(geometry.output)
     return plan if fourier < _MAX_COST_RATIO * direct else None
+
+
+def choose_fourier(backend, geometry, groups, C, C_out, size, dtype):
+    """The :func:`fourier_plan` of a call, unless the filters' spectra, made per call outside
+    the batch chunks (and in the backward one sum of them per thread), would exceed
+    :func:`xpnet.memory_budget`: then ``None``, and the window formula runs."""
+    plan = fourier_plan(geometry, groups, C, C_out, size)
+    if plan is None:
+        return None
+    spectra = 2 * plan.bins * C * C_out * backend.xp.dtype(dtype).itemsize
+    return plan if (1 + backend.block_threads()) * spectra <= memory_budget(backend) else None
 
 
 class Transform(NamedTuple):

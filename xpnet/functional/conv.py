@@ -1,6 +1,6 @@
 """2-D convolution (cross-correlation, as PyTorch) and its backward, via window copies + matmul
 or, at stride 1 on small planes with many channels, by the convolution theorem
-(:mod:`xpnet.functional._conv_fourier`, chosen by :func:`~._conv_fourier.fourier_plan`).
+(:mod:`xpnet.functional._conv_fourier`, chosen by :func:`~._conv_fourier.choose_fourier`).
 
 Shape symbols: ``N`` batch, ``C`` in-channels, ``C_out`` out-channels, ``G`` groups,
 ``H_out W_out`` the output size. The window copy (:mod:`xpnet.functional._conv_taps`) holds
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from ._conv_fourier import fourier_correlate, fourier_correlate_backward, fourier_plan
+from ._conv_fourier import choose_fourier, fourier_correlate, fourier_correlate_backward
 from ._conv_taps import (
     copy_bytes,
     scatter_windows,
@@ -205,7 +205,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dtype = compute_dtype(backend.xp, input.dtype)
     filters = weight.astype(dtype, copy=False).reshape(groups, weight.shape[0] // groups, -1)
     bias = None if bias is None else bias.astype(dtype, copy=False)
-    plan = fourier_plan(geometry, groups, x.shape[1], weight.shape[0], x.shape[2:])
+    plan = choose_fourier(
+        backend, geometry, groups, x.shape[1], weight.shape[0], x.shape[2:], dtype
+    )
     if plan is not None:
         weight = weight.astype(dtype, copy=False)
         output = fourier_correlate(backend, _WHERE, x, weight, plan, dtype, bias)
@@ -347,7 +349,7 @@ def conv2d_backward(
     grad = grad_output[None] if unbatched else grad_output
     C, (C_out, _, kH, kW) = x.shape[1], weight.shape
     filters = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)  # (G,Og,K)
-    plan = fourier_plan(geometry, groups, C, C_out, x.shape[2:])
+    plan = choose_fourier(backend, geometry, groups, C, C_out, x.shape[2:], dtype)
     transposed = (
         None
         if plan is not None
