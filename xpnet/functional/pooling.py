@@ -211,7 +211,11 @@ def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
             for b in range(steps[1]):
                 group = (block, slice(None), slice(a, None, steps[0]), slice(b, None, steps[1]))
                 targets = (indices[group] + planes).reshape(-1)
-                flat[targets] += grad[group].astype(dtype, copy=False).reshape(-1)
+                values = grad[group].astype(dtype, copy=False).reshape(-1)
+                if a == b == 0:  # the first group meets only zeros: a plain write, ~2x faster
+                    flat[targets] = values
+                else:
+                    flat[targets] += values
 
     backend.map_blocks(scatter_block, batch_blocks(backend, grad_input.shape, dtype))
     return grad_input
