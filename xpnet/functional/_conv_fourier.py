@@ -180,17 +180,14 @@ def to_bins(backend, planes, transform, kept, out):
     dtype = transform.width.dtype
     along_width = workspace(backend, "conv2d.fourier.width", (2 * U_W, n * K * H), dtype)
     xp.matmul(transform.width, planes.reshape(n * K * H, W).T, out=along_width)
-    # (2 U_W, H, n K): one product per (u_W, part), H contracted
-    along_height = workspace(backend, "conv2d.fourier.height", (2 * U_W, 2 * L_H, n * K), dtype)
-    xp.matmul(
-        transform.height,
-        along_width.reshape(2 * U_W, n * K, H).transpose(0, 2, 1),
-        out=along_height,
-    )
-    # complex product of the two factors: parts (width, height)
-    parts = along_height.reshape(U_W, 2, L_H, 2, n, K)
-    xp.subtract(parts[:, 0, :, 0], parts[:, 1, :, 1], out=out[:, :, 0])
-    xp.add(parts[:, 0, :, 1], parts[:, 1, :, 0], out=out[:, :, 1])
+    # one W frequency at a time (a workspace 1 / U_W the size, and as fast): its two parts
+    # (2, H, n K) along H, then the complex product of the two factors' parts
+    along_height = workspace(backend, "conv2d.fourier.height", (2, 2 * L_H, n * K), dtype)
+    parts = along_height.reshape(2, L_H, 2, n, K)  # (width part, u_H, height part, n, K)
+    for u_W, frequency in enumerate(along_width.reshape(U_W, 2, n * K, H)):
+        xp.matmul(transform.height, frequency.transpose(0, 2, 1), out=along_height)
+        xp.subtract(parts[0, :, 0], parts[1, :, 1], out=out[u_W, :, 0])
+        xp.add(parts[0, :, 1], parts[1, :, 0], out=out[u_W, :, 1])
     return out
 
 
@@ -246,7 +243,8 @@ def _filter_spectra(backend, weight, matrix, in_first):
 
 def _into_values(plan, planes, size):
     """Per sample, the values of :func:`to_bins`'s two workspaces for ``planes`` of ``size``."""
-    return planes * (2 * plan.kept[1] * size[0] + 4 * plan.bins)
+    L_H, U_W = plan.kept
+    return planes * (2 * U_W * size[0] + 4 * L_H)
 
 
 def _back_values(plan, planes, size):
