@@ -36,8 +36,9 @@ def _conv2d_floor(backend, case: Case, dtype):
     N, C, H, W = case.arrays["input"].shape
     C_out, _, kH, kW = case.arrays["weight"].shape
     stride, padding = case.kwargs["stride"], case.kwargs["padding"]
-    x = xp.ones((N, C, H, W), dtype=dtype)
-    geometry = _prepare(x, xp.ones((C_out, C, kH, kW), dtype=dtype), None, stride, padding, 1, 1)[2]
+    x = backend.asarray(case.arrays["input"].astype(dtype))
+    weight = backend.asarray(case.arrays["weight"].astype(dtype))
+    _, x, geometry, _ = _prepare(x, weight, None, stride, padding, 1, 1)
     plan = choose_fourier(backend, geometry, 1, C, C_out, (H, W), dtype)
     if plan is not None:
         return _fourier_floor(backend, plan, N, C, C_out, dtype)
@@ -46,8 +47,8 @@ def _conv2d_floor(backend, case: Case, dtype):
     filters = xp.ones((C_out, C * kH * kW), dtype=dtype)  # (C_out, K)
     col = xp.ones((C * kH * kW, positions), dtype=dtype)  # (K, N * H_out * W_out)
     grad = xp.ones((C_out, positions), dtype=dtype)  # (C_out, N * H_out * W_out)
-    copy_forward = _window_copies(backend, case, dtype, forward=True)
-    copy_backward = _window_copies(backend, case, dtype, forward=False)
+    copy_forward = _window_copies(backend, x, geometry, dtype, forward=True)
+    copy_backward = _window_copies(backend, x, geometry, dtype, forward=False)
 
     def forward():
         copy_forward()
@@ -115,14 +116,10 @@ def _fourier_floor(backend, plan, N, C, C_out, dtype):
     return run(forward), run(backward)
 
 
-def _window_copies(backend, case: Case, dtype, forward):
-    """A callable that copies the windows of the case's input as conv2d does in its
+def _window_copies(backend, x, geometry, dtype, forward):
+    """A callable that copies the windows of ``x`` (N, C, H, W) as conv2d does in its
     ``forward`` or backward: in the layout of :func:`~xpnet.functional._conv_taps.taps_of`
     (im2col sample-major in the forward), one batch chunk per block thread."""
-    x = backend.asarray(case.arrays["input"].astype(dtype))
-    weight = backend.asarray(case.arrays["weight"].astype(dtype))
-    stride, padding = case.kwargs["stride"], case.kwargs["padding"]
-    _, x, geometry, _ = _prepare(x, weight, None, stride, padding, 1, 1)
     if _is_pointwise(geometry):
         return lambda: None  # the input is its own window copy
     taps = taps_of(geometry, x.shape[1])

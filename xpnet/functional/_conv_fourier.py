@@ -28,7 +28,7 @@ import math
 from typing import NamedTuple
 
 from ..backends import memory_budget
-from ._products import matmul_rows
+from ._products import group_sums, matmul_rows
 from ._windows import batch_chunks, workspace
 
 # Fourier is chosen when its weighted multiply-adds (see fourier_plan) are fewer than the
@@ -252,11 +252,6 @@ def _back_values(plan, planes, size):
     return planes * 4 * plan.kept[1] * size[0]
 
 
-def _chunks(backend, where, N, values, dtype):
-    """Batch chunks for samples with ``values`` values of temporaries each."""
-    return batch_chunks(backend, where, N, values * backend.xp.dtype(dtype).itemsize)
-
-
 def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
     """conv2d of ``x`` (N, C, H, W) with ``weight`` (C_out, C, kH, kW) by ``plan``: a new
     (N, C_out, H_out, W_out) array; ``bias`` (C_out,) or ``None``."""
@@ -287,7 +282,8 @@ def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
     # the transforms' workspaces, the complex rows (4B values per plane) and the products
     values = _into_values(plan, C, plan.size) + _back_values(plan, C_out, plan.output)
     values += plan.bins * (4 * C + 2 * C_out)
-    backend.map_blocks(correlate_group, _chunks(backend, where, N, values, dtype))
+    chunks = batch_chunks(backend, where, N, values * xp.dtype(dtype).itemsize)
+    backend.map_blocks(correlate_group, chunks)
     return output
 
 
@@ -302,7 +298,7 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
     filter_rows = filter_rows.reshape(B, 2 * C_out, C)
     grad_input = xp.empty((N, C, H, W), dtype=dtype) if need_input else None
 
-    def backward_chunk(chunk, grad_filters, first):
+    def backward_chunk(chunk, grad_filters=None, first=True):
         n = chunk.stop - chunk.start
         grads = grad[chunk].astype(dtype, copy=False)
         grad_rows = _complex_rows(backend, grads, transform["grad_output"], plan, 1)
@@ -341,24 +337,14 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
     values += 4 * plan.bins * C_out
     if need_input:
         values += _back_values(plan, C, plan.size) + 2 * plan.bins * C
-    chunks = _chunks(backend, where, N, values, dtype)
-    # the weight's spectra summed per group of chunks (one thread each), each written by its
-    # group's first chunk (no zeros, no temporary for one chunk), then added in group order
-    shape = (B, C, 2 * C_out)
-    totals = [xp.zeros(shape, dtype=dtype) if need_weight else None for _ in chunks or [0]]
-
-    def backward_group(index):
-        for position, chunk in enumerate(chunks[index]):
-            backward_chunk(chunk, totals[index], position == 0)
-
-    backend.map_blocks(backward_group, range(len(chunks)))
+    chunks = batch_chunks(backend, where, N, values * xp.dtype(dtype).itemsize)
     if not need_weight:
+        backend.map_blocks(lambda group: [backward_chunk(chunk) for chunk in group], chunks)
         return grad_input, None
-    grad_filters = totals[0]
-    for total in totals[1:]:
-        grad_filters += total
-    totals.clear()  # free the other groups' sums, and the filters' spectra, before the copy
-    filter_rows = None
+    # the weight's spectra summed per group of chunks, each written by its group's first chunk
+    shapes = [(B, C, 2 * C_out)]
+    (grad_filters,) = group_sums(backend, backward_chunk, chunks, shapes, dtype, first_writes=True)
+    filter_rows = None  # freed before the copy below
     # (B, C, 2, C_out) -> (2B, C * C_out) spectra, back by the filters' matrix transposed
     spectra = grad_filters.reshape(B, C, 2, C_out).transpose(0, 2, 1, 3).reshape(2 * B, -1)
     grad_weight = matmul_rows(backend, spectra.T, transform["filters"])

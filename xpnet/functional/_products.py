@@ -47,23 +47,29 @@ def matmul_rows(backend, a, b):
     return output
 
 
-def group_sums(backend, sum_block, groups, shapes, dtype):
+def group_sums(backend, sum_block, groups, shapes, dtype, first_writes=False):
     """Sums over a batch cut into ``groups`` (lists of blocks, one list per thread).
 
     ``sum_block(block, *totals)`` adds one block's share into ``totals``, arrays of
-    ``shapes``; each group has totals of its own, added in group order at the end.
-    Returns the list of sums.
+    ``shapes``; each group has totals of its own, added in group order at the end. With
+    ``first_writes``, it is called as ``sum_block(block, *totals, first=...)``, and the first
+    block of a group may write its totals (e.g. a product with ``out=``: no temporary) instead
+    of adding. Returns the list of sums; the other groups' totals are freed on return.
     """
     xp = backend.xp
-    # one total per group (at least one: an empty batch sums to zeros)
-    totals = [xp.zeros((max(1, len(groups)), *shape), dtype=dtype) for shape in shapes]
+    # one set of totals per group (at least one: an empty batch sums to zeros)
+    totals = [[xp.zeros(shape, dtype=dtype) for shape in shapes] for _ in groups or [()]]
 
     def sum_group(index):
-        for block in groups[index]:
-            sum_block(block, *(total[index] for total in totals))
+        for position, block in enumerate(groups[index]):
+            if first_writes:
+                sum_block(block, *totals[index], first=position == 0)
+            else:
+                sum_block(block, *totals[index])
 
     backend.map_blocks(sum_group, range(len(groups)))
-    for total in totals:  # in place, in group order: no second array of each sum
-        for group_total in total[1:]:
-            total[0] += group_total
-    return [total[0] for total in totals]
+    sums = totals[0]
+    for group_totals in totals[1:]:  # in place, in group order
+        for total, group_total in zip(sums, group_totals, strict=True):
+            total += group_total
+    return sums

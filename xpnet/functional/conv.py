@@ -299,6 +299,29 @@ def _window_grads(backend, where, grad, x, filters, geometry, dtype, col2im):
     return grad_weight, grad_bias, grad_input
 
 
+def _window_backward(backend, where, grad, x, filters, geometry, dtype, need_input, need_weight):
+    """``(grad_input, grad_weight, grad_bias)`` by the window formula, each ``None`` where not
+    needed or (``grad_bias``) not computed on the way: pointwise products, the window copy's
+    products and col2im, or grad_input as a correlation (see :func:`conv2d_backward`)."""
+    (groups, O_group, _), (C, kH, kW) = filters.shape, (x.shape[1], *geometry.kernel)
+    C_out = groups * O_group
+    transposed = _transposed_geometry(where, geometry, grad.shape[2:], C, C_out)
+    col2im = need_input and transposed is None
+    grad_input = grad_weight = grad_bias = None
+    if _is_pointwise(geometry) and need_weight:
+        grad_weight, grad_bias = _pointwise_grads(backend, where, grad, x, filters, dtype)
+    elif need_weight or col2im:
+        grad_weight, grad_bias, grad_input = _window_grads(
+            backend, where, grad, x, filters, geometry, dtype, col2im
+        )
+    if need_input and transposed is not None:
+        # (G, Og, C/G, kH, kW) -> (G, C/G, Og * kH * kW), flipped in kH and kW
+        flipped = filters.reshape(groups, O_group, C // groups, kH, kW)
+        flipped = flipped.transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1].reshape(groups, C // groups, -1)
+        grad_input = _correlate(backend, where, grad, flipped, transposed, dtype)
+    return grad_input, grad_weight, grad_bias
+
+
 @kernel
 def conv2d_backward(
     grad_output,
@@ -347,38 +370,19 @@ def conv2d_backward(
     need_input, need_weight, need_bias = check_output_mask(where, output_mask, 3)
     xp, dtype = backend.xp, compute_dtype(backend.xp, input.dtype)
     grad = grad_output[None] if unbatched else grad_output
-    C, (C_out, _, kH, kW) = x.shape[1], weight.shape
-    filters = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)  # (G,Og,K)
+    C, C_out = x.shape[1], weight.shape[0]
+    computed = weight.astype(dtype, copy=False)
     plan = choose_fourier(backend, geometry, groups, C, C_out, x.shape[2:], dtype)
-    transposed = (
-        None
-        if plan is not None
-        else _transposed_geometry(where, geometry, grad.shape[2:], C, C_out)
-    )
-    col2im = need_input and transposed is None and plan is None
-    grad_input = grad_weight = grad_bias = None
+    grad_bias = None
     if plan is not None:
         grad_input, grad_weight = fourier_correlate_backward(
-            backend,
-            where,
-            grad,
-            x,
-            weight.astype(dtype, copy=False),
-            plan,
-            dtype,
-            (need_input, need_weight),
+            backend, where, grad, x, computed, plan, dtype, (need_input, need_weight)
         )
-    elif _is_pointwise(geometry) and need_weight:
-        grad_weight, grad_bias = _pointwise_grads(backend, where, grad, x, filters, dtype)
-    elif need_weight or col2im:
-        grad_weight, grad_bias, grad_input = _window_grads(
-            backend, where, grad, x, filters, geometry, dtype, col2im
+    else:
+        filters = computed.reshape(groups, C_out // groups, -1)  # (G, Og, K)
+        grad_input, grad_weight, grad_bias = _window_backward(
+            backend, where, grad, x, filters, geometry, dtype, need_input, need_weight
         )
-    if need_input and transposed is not None:
-        # (G, Og, C/G, kH, kW) -> (G, C/G, Og * kH * kW), flipped in kH and kW
-        flipped = filters.reshape(groups, C_out // groups, C // groups, kH, kW)
-        flipped = flipped.transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1].reshape(groups, C // groups, -1)
-        grad_input = _correlate(backend, where, grad, flipped, transposed, dtype)
     if bias is not None and need_bias:
         if grad_bias is None:
             grad_bias = xp.sum(grad.astype(dtype, copy=False), axis=(0, 2, 3))
