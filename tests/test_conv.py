@@ -385,18 +385,11 @@ FOURIER_CHOICES = [
 
 
 @pytest.mark.parametrize("shape, chosen", FOURIER_CHOICES)
-def test_conv2d_chooses_fourier_by_shape(shape, chosen):
+def test_conv2d_chooses_fourier_by_shape(backend, shape, chosen):
     N, C, H, W, C_out, k, padding = shape
-    geometry = conv_module._prepare(
-        np.empty((N, C, H, W), np.float32),
-        np.empty((C_out, C, k, k), np.float32),
-        None,
-        1,
-        padding,
-        1,
-        1,
-    )[2]
-    plan = conv_fourier.fourier_plan(geometry, 1, C, C_out, (H, W))
+    x, w = (backend.xp.empty(size, dtype="float32") for size in ((N, C, H, W), (C_out, C, k, k)))
+    geometry = conv_module._prepare(x, w, None, 1, padding, 1, 1)[2]
+    plan = conv_fourier.choose_fourier(backend, geometry, 1, C, C_out, (H, W), "float32")
     assert (plan is not None) is chosen
 
 
