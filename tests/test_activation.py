@@ -13,8 +13,8 @@ from _oracle import (
 )
 
 import xpnet
-import xpnet.functional as F
-from xpnet.functional.activation import _erf
+import xpnet.kernels as F
+from xpnet.kernels.activation import _erf
 
 # name -> the option sets to test; every op also runs with its defaults
 ACTIVATIONS = {

@@ -211,9 +211,9 @@ def test_float32_stays_float32(backend):
 
 
 def test_function_from_a_kernel_pair_matches_torch(backend):
-    # the generic wrapper: any (forward, backward) pair of xpnet.functional becomes an op
+    # the generic wrapper: any (forward, backward) pair of xpnet.kernels becomes an op
     conv = Function(
-        xpnet.functional.conv2d, xpnet.functional.conv2d_backward, wrt=("input", "weight", "bias")
+        xpnet.kernels.conv2d, xpnet.kernels.conv2d_backward, wrt=("input", "weight", "bias")
     )
     check(
         lambda x, w, b: (
@@ -265,7 +265,7 @@ def test_conv2d_of_data_skips_grad_input(backend, monkeypatch):
     b = Tensor(backend.asarray(random_input((4,))), requires_grad=True)
     function(x, w, b, padding=1).sum().backward()
     assert masks == [(False, True, True)] and x.grad is None
-    expected = xpnet.functional.conv2d_backward(
+    expected = xpnet.kernels.conv2d_backward(
         backend.asarray(np.ones((2, 4, 5, 5))), x.data, w.data, b.data, padding=1
     )
     np.testing.assert_allclose(xpnet.to_numpy(w.grad), xpnet.to_numpy(expected[1]))

@@ -291,7 +291,7 @@ def test_strict_forbids_host_sync_inside_kernels(strict, sync, what):
 
 
 def test_strict_kernel_decorator_forbids_host_sync(strict):
-    from xpnet.functional._utils import kernel
+    from xpnet.kernels._checks import kernel
 
     @kernel
     def positive_sum(x):

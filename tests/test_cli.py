@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import xpnet.backends
-import xpnet.functional
+import xpnet.kernels
 from xpnet import bench
 from xpnet.bench import contenders, floors
 from xpnet.cli import main
-from xpnet.functional import conv
+from xpnet.kernels import conv
 
 ROOT = Path(__file__).resolve().parents[1]
 # in-process runs leave the test process's allocator alone (keeping memory is process-wide)
@@ -189,9 +189,9 @@ def test_conv2d_floor_does_the_products_and_copies_of_its_case(backend, monkeypa
     assert sum(flops) == 3 * case.flops
     monkeypatch.setattr(conv, "window_copy", recording(kernel_copies, conv.window_copy))
     arrays = {name: backend.asarray(array) for name, array in case.arrays.items()}
-    output = xpnet.functional.conv2d(arrays["input"], arrays["weight"], **case.kwargs)
+    output = xpnet.kernels.conv2d(arrays["input"], arrays["weight"], **case.kwargs)
     mask = (False, True, False)  # the weight gradient's copy; grad_input's is not in the floor
-    xpnet.functional.conv2d_backward(
+    xpnet.kernels.conv2d_backward(
         output, arrays["input"], arrays["weight"], **case.kwargs, output_mask=mask
     )
     assert floor_copies == kernel_copies

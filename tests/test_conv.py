@@ -12,10 +12,10 @@ import torch.nn.functional as TF
 from _oracle import assert_close, check_against_torch, check_finite_differences, random_input
 
 import xpnet
-import xpnet.functional as F
-import xpnet.functional._conv_fourier as conv_fourier
-import xpnet.functional._conv_taps as conv_taps
-import xpnet.functional.conv as conv_module
+import xpnet.kernels as F
+import xpnet.kernels._conv_fourier as conv_fourier
+import xpnet.kernels._conv_taps as conv_taps
+import xpnet.kernels.conv as conv_module
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")

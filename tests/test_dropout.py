@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import xpnet.functional as F
-from xpnet.functional.dropout import default_generator, manual_seed
+import xpnet.kernels as F
+from xpnet.kernels.dropout import default_generator, manual_seed
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])

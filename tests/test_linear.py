@@ -8,8 +8,8 @@ import torch.nn.functional as TF
 from _oracle import check_against_torch, check_finite_differences, random_input
 
 import xpnet
-import xpnet.functional as F
-from xpnet.functional._products import row_blocks
+import xpnet.kernels as F
+from xpnet.kernels._blocks import row_blocks
 
 
 def _check(backend, input_shape, out_features, bias=True, dtype=np.float64):

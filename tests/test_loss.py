@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 from _oracle import check_against_torch, check_finite_differences, random_input
 
 import xpnet
-import xpnet.functional as F
+import xpnet.kernels as F
 
 SHAPES = [(5,), (4, 5), (3, 4, 2), (2, 3, 2, 3)]  # (C,), (N, C), (N, C, d1), (N, C, d1, d2)
 REDUCTIONS = ["none", "mean", "sum"]

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as TF
 from _oracle import assert_close, check_against_torch, check_finite_differences, random_input
 
-import xpnet.functional as F
+import xpnet.kernels as F
 
 BN_SHAPES = [(4, 3), (3, 2, 5), (2, 3, 4, 3)]  # (N, C), (N, C, L), (N, C, H, W)
 # batch_norm from batch statistics alone (no running ones): ours, our backward, torch's

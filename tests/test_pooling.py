@@ -16,7 +16,7 @@ from _oracle import (
 )
 
 import xpnet
-import xpnet.functional as F
+import xpnet.kernels as F
 
 
 def _check(backend, name, shape, kwargs, dtype=np.float64, x=None, low=-1.0):

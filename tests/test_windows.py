@@ -10,12 +10,8 @@ import torch
 import torch.nn.functional as TF
 
 import xpnet
-from xpnet.functional._utils import batch_blocks
-from xpnet.functional._windows import (
-    batch_chunks,
-    window_geometry,
-    workspace,
-)
+from xpnet.kernels._blocks import batch_blocks, batch_chunks, workspace
+from xpnet.kernels._windows import window_geometry
 
 
 def test_window_geometry_output_size_matches_torch():

@@ -6,7 +6,7 @@ The same code runs on NumPy (CPU) and CuPy (CUDA GPU); pick one with ``XPNET_BAC
 
 from __future__ import annotations
 
-from . import autograd, data, functional, nn, optim
+from . import autograd, data, kernels, nn, optim
 from ._random import manual_seed
 from .autograd import Tensor, no_grad
 from .backends import (
@@ -53,8 +53,8 @@ __all__ = [
     "available_backends",
     "backend_of",
     "data",
-    "functional",
     "get_backend",
+    "kernels",
     "manual_seed",
     "get_num_threads",
     "keep_freed_host_memory",
@@ -69,3 +69,13 @@ __all__ = [
     "to_numpy",
     "use_backend",
 ]
+
+
+def __getattr__(name):
+    # ``xpnet.functional`` was the kernel layer's name before ``xpnet.kernels``; importing the
+    # alias module on first use warns once, without every ``import xpnet`` paying for it.
+    if name == "functional":
+        import importlib
+
+        return importlib.import_module(".functional", __name__)
+    raise AttributeError(f"module 'xpnet' has no attribute {name!r}")

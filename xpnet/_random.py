@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy
 
-from .functional.dropout import manual_seed as _seed_dropout
+from .kernels.dropout import manual_seed as _seed_dropout
 
 _generator = numpy.random.default_rng()
 

@@ -2,7 +2,7 @@
 
 Every differentiable operation is a :class:`Function` built from two plain array functions:
 ``forward(*args)`` and ``backward(grad_output, *args)``, the convention of
-:mod:`xpnet.functional` (``conv2d`` / ``conv2d_backward``, ...). Calling a Function on
+:mod:`xpnet.kernels` (``conv2d`` / ``conv2d_backward``, ...). Calling a Function on
 :class:`Tensor` arguments runs ``forward`` on their arrays and, when a gradient is needed,
 records a :class:`Node`: the backward function, the arrays it needs, and the input Tensors.
 ``Tensor.backward()`` walks these nodes from the output back to the leaves, in reverse
@@ -18,7 +18,7 @@ A backward pass, step by step, for ``loss = (x * w).sum()``::
 
 Gradients are plain backend arrays (``Tensor.grad`` is an array or ``None``, never a
 Tensor), so optimizers update ``param.data`` with ``param.grad`` directly. The operators'
-own pairs live in :mod:`xpnet._elementary`; layers use :mod:`xpnet.functional`'s.
+own pairs live in :mod:`xpnet._elementary`; layers use :mod:`xpnet.kernels`'s.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 A conv2d call is a window copy plus three BLAS products (forward; weight gradient; gradient of
 the windows, or the correlation that replaces it, of the same size). Its floor copies the
-windows once each way, as the kernel lays them out (``xpnet.functional._conv_taps``; a
+windows once each way, as the kernel lays them out (``xpnet.kernels._conv_taps``; a
 pointwise convolution needs no copy), and times the products on im2col's shapes (one tap per
 kernel row splits each into kH products of the same multiply-adds). Where conv2d takes the
-convolution theorem instead (``xpnet.functional._conv_fourier``), its floor is that
+convolution theorem instead (``xpnet.kernels._conv_fourier``), its floor is that
 formulation's products: four transforms of two products each (input and gradient into the
 bins, output and input gradient back) and the three per-bin products. A cross-entropy call is
 one ``exp`` over the logits plus one product for the backward; a batch norm is the fewest NumPy
@@ -20,11 +20,10 @@ Pooling has no floor here: its passes are the kernel itself.
 
 from __future__ import annotations
 
-from ..functional._conv_fourier import choose_fourier
-from ..functional._conv_taps import copy_bytes, taps_of, window_copy
-from ..functional._utils import batch_blocks, compute_dtype
-from ..functional._windows import batch_chunks, workspace
-from ..functional.conv import _is_pointwise, _prepare
+from ..kernels._blocks import batch_blocks, batch_chunks, compute_dtype, workspace
+from ..kernels._conv_fourier import choose_fourier
+from ..kernels._conv_taps import copy_bytes, taps_of, window_copy
+from ..kernels.conv import _is_pointwise, _prepare
 from .cases import MODES, Case, output_size
 
 
@@ -65,7 +64,7 @@ def _conv2d_floor(backend, case: Case, dtype):
 def _fourier_floor(backend, plan, N, C, C_out, dtype):
     """The products of conv2d by the convolution theorem, in its batch chunks: each way one
     transform into the bins and one back (two products each, one per axis) and the per-bin
-    products, on the shapes of ``xpnet.functional._conv_fourier``. Left out: the input's
+    products, on the shapes of ``xpnet.kernels._conv_fourier``. Left out: the input's
     second transform in the backward, the combination of the axes' parts, the complex rows
     and the filters' transforms."""
     xp, B, (L_H, U_W) = backend.xp, plan.bins, plan.kept
@@ -118,7 +117,7 @@ def _fourier_floor(backend, plan, N, C, C_out, dtype):
 
 def _window_copies(backend, x, geometry, dtype, forward):
     """A callable that copies the windows of ``x`` (N, C, H, W) as conv2d does in its
-    ``forward`` or backward: in the layout of :func:`~xpnet.functional._conv_taps.taps_of`
+    ``forward`` or backward: in the layout of :func:`~xpnet.kernels._conv_taps.taps_of`
     (im2col sample-major in the forward), one batch chunk per block thread."""
     if _is_pointwise(geometry):
         return lambda: None  # the input is its own window copy

@@ -1,7 +1,7 @@
 """Layers, containers, losses and initialisers with :mod:`torch.nn`'s names and defaults.
 
 Modules hold :class:`Parameter` objects and call :mod:`xpnet.nn.functional`, whose
-operations record the autograd graph; the numerics live in :mod:`xpnet.functional`.
+operations record the autograd graph; the numerics live in :mod:`xpnet.kernels`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 
-from .. import functional as kernels
+from .. import kernels
 from . import functional as F
 from .module import Module
 
@@ -60,7 +60,7 @@ class _Activation(Module):
 
 
 def _activation(name: str, function: str, formula: str) -> type:
-    doc = f"""Applies ``{formula}`` element-wise; see :func:`xpnet.functional.{function}`.
+    doc = f"""Applies ``{formula}`` element-wise; see :func:`xpnet.kernels.{function}`.
 
     Shape:
         - Input: any shape. Output: the same shape.

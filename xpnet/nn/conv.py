@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..functional._utils import to_tuple
+from ..kernels._checks import to_tuple
 from . import functional as F
 from .linear import add_weight_and_bias, reset_weight_and_bias
 from .module import Module

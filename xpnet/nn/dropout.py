@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..functional._utils import check_probability
+from ..kernels._checks import check_probability
 from . import functional as F
 from .module import Module
 

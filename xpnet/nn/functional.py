@@ -1,6 +1,6 @@
-"""The kernels of :mod:`xpnet.functional`, lifted to :class:`xpnet.Tensor`.
+"""The kernels of :mod:`xpnet.kernels`, lifted to :class:`xpnet.Tensor`.
 
-Same names and signatures as ``torch.nn.functional`` (and :mod:`xpnet.functional`); the
+Same names and signatures as ``torch.nn.functional`` (and :mod:`xpnet.kernels`); the
 array arguments may be Tensors. Each entry is one :class:`xpnet.autograd.Function` built
 from a kernel and its ``_backward``: the table below says which arguments get gradients.
 Buffers (BatchNorm's running statistics) stay plain arrays that the kernel updates in place.
@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from .. import functional as kernels
+from .. import kernels
 from ..autograd import Function
 
 

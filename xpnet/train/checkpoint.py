@@ -16,7 +16,7 @@ import numpy
 from .. import to_numpy
 from .._random import host_generator
 from ..backends import to_backend
-from ..functional.dropout import default_generator
+from ..kernels.dropout import default_generator
 
 CHECKPOINT_FORMAT = "xpnet-checkpoint-1"
 # A resumed run must use the settings that shaped the saved state, or it would not match

@@ -1,7 +1,7 @@
 """Softmax and log-softmax along one axis, with backward functions.
 
 Both go through one stable log-softmax (the maximum subtracted first): logits of +-1000
-give exact results. :mod:`xpnet.functional.loss` builds cross-entropy on the same
+give exact results. :mod:`xpnet.kernels.loss` builds cross-entropy on the same
 ``_log_softmax``, never on ``log(softmax)``.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from ..backends import backend_of
-from ._utils import ArgumentError, kernel
+from ._checks import ArgumentError, kernel
 from .activation import _prepare as _prepare_elementwise
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]

@@ -8,8 +8,9 @@ Axis letters: ``N`` batch, ``C`` classes, ``*`` the extra dimensions ``d1, ...``
 from __future__ import annotations
 
 from ..backends import backend_of
+from ._blocks import batch_blocks
+from ._checks import check_probability, kernel
 from ._loss_problem import _Problem
-from ._utils import batch_blocks, check_probability, kernel
 from .softmax import _ieee, _log_softmax, _shifted
 
 __all__ = [

@@ -28,8 +28,7 @@ import math
 from typing import NamedTuple
 
 from ..backends import memory_budget
-from ._products import group_sums, matmul_rows
-from ._windows import batch_chunks, workspace
+from ._blocks import batch_chunks, group_sums, matmul_rows, workspace
 
 # Fourier is chosen when its weighted multiply-adds (see fourier_plan) are fewer than the
 # direct product's. Forward+backward against the window copy, 2 CPU threads, in one process:

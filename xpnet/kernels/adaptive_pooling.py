@@ -4,14 +4,15 @@ Adaptive average pooling averages each window along the rows, then the columns, 
 by offset (so an inf stays in its own windows); its backward is two matmuls with the
 (H_out, H) and (W_out, W) averaging matrices.
 Adaptive max pooling walks the kernel offsets of the largest window with the running-argmax
-rule of :func:`xpnet.functional.max_pool2d` (ties go to the first maximum, NaN wins); its
+rule of :func:`xpnet.kernels.max_pool2d` (ties go to the first maximum, NaN wins); its
 backward uses one-hot products per offset, since adaptive windows may overlap.
 """
 
 from __future__ import annotations
 
-from ._utils import compute_dtype, kernel, to_tuple, zero_where
-from .pooling import _batched, _running_argmax
+from ._blocks import compute_dtype, zero_where
+from ._checks import kernel, to_tuple
+from ._pooling import batched, running_argmax
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -23,7 +24,7 @@ __all__ = [
 
 def _adaptive_prepare(where, input, output_size):
     """(backend, x, unbatched, output size); ``None`` entries keep the input size."""
-    backend, x, unbatched = _batched(where, input)
+    backend, x, unbatched = batched(where, input)
     sizes = (output_size,) * 2 if output_size is None else output_size
     size = x.shape[2:]
     if isinstance(sizes, tuple | list) and len(sizes) == 2:
@@ -157,7 +158,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     values = xp.full((*x.shape[:2], *output), -xp.inf, dtype=x.dtype)
     indices = xp.empty(values.shape, dtype=xp.int64)
     indices[...] = first
-    _running_argmax(xp, candidates, values, indices)
+    running_argmax(xp, candidates, values, indices)
     if not return_indices:
         return values[0] if unbatched else values
     return (values[0], indices[0]) if unbatched else (values, indices)

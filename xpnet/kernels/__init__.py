@@ -7,7 +7,7 @@ returns the gradients of the forward's array inputs, in order (``None`` for an i
 
 from __future__ import annotations
 
-from ._utils import ArgumentError
+from ._checks import ArgumentError
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
 from .adaptive_pooling import *  # noqa: F403
@@ -24,10 +24,10 @@ from .linear import *  # noqa: F403
 from .linear import __all__ as _linear_all
 from .loss import *  # noqa: F403
 from .loss import __all__ as _loss_all
+from .max_pooling import *  # noqa: F403
+from .max_pooling import __all__ as _max_pooling_all
 from .normalization import *  # noqa: F403
 from .normalization import __all__ as _normalization_all
-from .pooling import *  # noqa: F403
-from .pooling import __all__ as _pooling_all
 from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax_all
 
@@ -41,7 +41,7 @@ __all__ = [
     *_dropout_all,
     *_linear_all,
     *_loss_all,
+    *_max_pooling_all,
     *_normalization_all,
-    *_pooling_all,
     *_softmax_all,
 ]

@@ -1,4 +1,4 @@
-"""Sliding windows shared by convolution and pooling: geometry, padding, views, batch chunks.
+"""Sliding windows shared by convolution and pooling: geometry, padding, views.
 
 Every window kernel works in three steps: :func:`window_geometry` checks the arguments and
 computes the output size and the padding on each side; :func:`pad2d` pads once;
@@ -11,13 +11,9 @@ writes through overlapping views.
 
 from __future__ import annotations
 
-import math
-import threading
 from typing import NamedTuple
 
-from ..backends import memory_budget
-from ._products import even_slices
-from ._utils import ArgumentError
+from ._checks import ArgumentError
 
 
 class Geometry(NamedTuple):
@@ -131,65 +127,6 @@ def kernel_offsets(geometry: Geometry):
     return [(i, j) for i in range(kH) for j in range(kW)]
 
 
-def _format_bytes(nbytes: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if nbytes < 1024 or unit == "GiB":
-            return f"{nbytes:.1f} {unit}" if unit != "bytes" else f"{nbytes} bytes"
-        nbytes /= 1024
-    raise AssertionError  # unreachable: the loop returns at GiB
-
-
-def batch_chunks(backend, where: str, batch: int, bytes_per_sample: int) -> list[list[slice]]:
-    """Split a batch into chunks whose temporaries fit in :func:`xpnet.memory_budget`, in
-    ``backend.block_threads()`` groups of consecutive chunks, one group per thread of
-    ``backend.map_blocks`` (empty groups left out).
-
-    The groups run at once, so each chunk gets an equal share of the budget (at least one
-    sample), and the batch is cut into at least one chunk per group. A group's sums are
-    added in order, chunk by chunk: results depend on the thread count, not on timing.
-
-    Raises:
-        MemoryError: if one sample alone needs more than the budget.
-    """
-    budget = memory_budget(backend)
-    if bytes_per_sample > budget:
-        msg = (
-            f"{where}: one sample needs {bytes_per_sample} bytes "
-            f"({_format_bytes(bytes_per_sample)}) of temporaries, more than the memory budget "
-            f"of {budget} bytes ({_format_bytes(budget)}); use a smaller input or raise it "
-            f"with xpnet.set_memory_budget"
-        )
-        raise MemoryError(msg)
-    groups = even_slices(batch, backend.block_threads())
-    size = max(1, budget // max(1, len(groups)) // max(1, bytes_per_sample))
-    starts = [range(group.start, group.stop, size) for group in groups]
-    return [
-        [slice(start, min(start + size, group.stop)) for start in group_starts]
-        for group, group_starts in zip(groups, starts, strict=True)
-    ]
-
-
-_workspaces = threading.local()
-
-
-def workspace(backend, name: str, shape, dtype):
-    """An uninitialised ``shape`` buffer that the next call with the same ``name`` reuses.
-
-    Window copies are large (kH * kW times the input); a fresh one page-faults on every call,
-    and reusing one is 10-25 % faster on the CPU. One buffer per (thread, backend, name,
-    dtype) is kept, at most the memory budget; callers must not return it to the user.
-    """
-    dtype = backend.xp.dtype(dtype)
-    size = math.prod(shape)
-    buffers = _workspaces.__dict__.setdefault("buffers", {})
-    key = (backend.name, name, dtype.str)
-    buffer = buffers.get(key)
-    if buffer is None or buffer.size < size:
-        buffers.pop(key, None)  # free the old one before allocating the bigger one
-        buffer = buffers[key] = backend.xp.empty(size, dtype=dtype)
-    return buffer[:size].reshape(*shape)
-
-
 def check_padding_at_most_half(where: str, padding, kernel) -> None:
     """Pooling pads at most half a window, so every window holds an input element."""
     if any(p > k // 2 for p, k in zip(padding, kernel, strict=True)):
@@ -202,7 +139,6 @@ def check_padding_at_most_half(where: str, padding, kernel) -> None:
 
 __all__ = [
     "Geometry",
-    "batch_chunks",
     "check_padding_at_most_half",
     "crop2d",
     "kernel_offsets",
@@ -210,5 +146,4 @@ __all__ = [
     "pad2d",
     "sliding_windows",
     "window_geometry",
-    "workspace",
 ]

@@ -1,9 +1,9 @@
 """2-D convolution (cross-correlation, as PyTorch) and its backward, via window copies + matmul
 or, at stride 1 on small planes with many channels, by the convolution theorem
-(:mod:`xpnet.functional._conv_fourier`, chosen by :func:`~._conv_fourier.choose_fourier`).
+(:mod:`xpnet.kernels._conv_fourier`, chosen by :func:`~._conv_fourier.choose_fourier`).
 
 Shape symbols: ``N`` batch, ``C`` in-channels, ``C_out`` out-channels, ``G`` groups,
-``H_out W_out`` the output size. The window copy (:mod:`xpnet.functional._conv_taps`) holds
+``H_out W_out`` the output size. The window copy (:mod:`xpnet.kernels._conv_taps`) holds
 every kernel row (im2col: in the forward one product per sample and group, straight into
 NCHW; in the backward one matmul per group) or, at stride 1 for long enough rows, one kernel
 row, whose kH products add up (~kH times less copying for 5x5 kernels). The batch
@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 
+from ._blocks import batch_chunks, compute_dtype, group_sums, workspace
+from ._checks import ArgumentError, array_backend, check_ndim, check_output_mask, kernel, to_tuple
 from ._conv_fourier import choose_fourier, fourier_correlate, fourier_correlate_backward
 from ._conv_taps import (
     copy_bytes,
@@ -31,21 +33,7 @@ from ._conv_taps import (
     taps_of,
     window_copy,
 )
-from ._products import group_sums
-from ._utils import (
-    ArgumentError,
-    array_backend,
-    check_ndim,
-    check_output_mask,
-    compute_dtype,
-    kernel,
-    to_tuple,
-)
-from ._windows import (
-    batch_chunks,
-    window_geometry,
-    workspace,
-)
+from ._windows import window_geometry
 
 __all__ = ["conv2d", "conv2d_backward"]
 

@@ -7,7 +7,7 @@ top-level seeding calls it), :func:`default_generator` returns the one for a bac
 from __future__ import annotations
 
 from ..backends import backend_of
-from ._utils import ArgumentError, array_backend, check_probability, check_same_shape, kernel
+from ._checks import ArgumentError, array_backend, check_probability, check_same_shape, kernel
 
 __all__ = ["dropout", "dropout_backward"]
 

@@ -2,7 +2,7 @@
 
 Both normalise a view of the input over some axes: layer norm views it as (M, K) and reduces
 (1,); group norm views ``(N, C, *)`` as (N, G, C/G, S) and reduces (2, 3), ``S`` the product
-of the spatial sizes. Batch norm lives in :mod:`xpnet.functional.batch_norm`.
+of the spatial sizes. Batch norm lives in :mod:`xpnet.kernels.batch_norm`.
 
 Statistics are stable in float32 and float16: a first mean, rounded to the input's dtype, is
 subtracted as a shift, and the mean and variance come from the sums of the *centred* values
@@ -15,16 +15,16 @@ from __future__ import annotations
 import math
 import numbers
 
-from ._statistics import affine_norm
-from ._utils import (
+from ._blocks import compute_dtype
+from ._checks import (
     ArgumentError,
     array_backend,
     check_ndim,
     check_same_shape,
     check_shapes,
-    compute_dtype,
     kernel,
 )
+from ._statistics import affine_norm
 
 __all__ = [
     "group_norm",

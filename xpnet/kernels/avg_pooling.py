@@ -1,15 +1,16 @@
 """2-D average pooling over fixed windows, and its backward function.
 
 The forward adds the strided slices of the ``kH * kW`` kernel offsets block by block, as
-:mod:`xpnet.functional.pooling` does for max pooling; the backward slice-adds each window's
+:mod:`xpnet.kernels.max_pooling` does for max pooling; the backward slice-adds each window's
 share into a padded gradient, offset by offset (deterministic on every backend).
 """
 
 from __future__ import annotations
 
-from ._utils import ArgumentError, batch_blocks, compute_dtype, kernel
+from ._blocks import batch_blocks, compute_dtype
+from ._checks import ArgumentError, kernel
+from ._pooling import batched, pool_geometry, pooled
 from ._windows import crop2d, kernel_offsets, offset_slices
-from .pooling import _batched, _pool_geometry, _pooled
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward"]
 
@@ -63,13 +64,13 @@ def _avg_divisor(xp, geometry, size, count_include_pad, divisor_override, dtype)
 def _avg_prepare(
     where, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
 ):
-    backend, x, unbatched = _batched(where, input)
+    backend, x, unbatched = batched(where, input)
     if divisor_override is not None and (
         not isinstance(divisor_override, int) or divisor_override == 0
     ):
         msg = f"{where}: divisor_override must be a non-zero int or None, got {divisor_override!r}"
         raise ArgumentError(msg)
-    geometry = _pool_geometry(where, x, kernel_size, stride, padding, 1, ceil_mode)
+    geometry = pool_geometry(where, x, kernel_size, stride, padding, 1, ceil_mode)
     dtype = compute_dtype(backend.xp, input.dtype)
     divisor = _avg_divisor(
         backend.xp, geometry, x.shape[2:], count_include_pad, divisor_override, dtype
@@ -118,7 +119,7 @@ def avg_pool2d(
     """
     options = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     backend, x, unbatched, geometry, divisor, dtype = _avg_prepare("avg_pool2d", input, *options)
-    total = _pooled(backend, backend.xp.add, x, geometry, 0.0, dtype)
+    total = pooled(backend, backend.xp.add, x, geometry, 0.0, dtype)
     total /= divisor
     output = total.astype(input.dtype, copy=False)
     return output[0] if unbatched else output

@@ -12,15 +12,8 @@ from __future__ import annotations
 import math
 
 from ..backends import backend_of
-from ._utils import (
-    ArgumentError,
-    array_backend,
-    check_same_shape,
-    compute_dtype,
-    elementwise,
-    kernel,
-    zero_where,
-)
+from ._blocks import compute_dtype, elementwise, zero_where
+from ._checks import ArgumentError, array_backend, check_same_shape, kernel
 
 __all__ = [
     "elu",

@@ -8,7 +8,8 @@ the ``'mean'`` denominator. Axis letters: ``N`` batch, ``C`` classes, ``*`` the 
 from __future__ import annotations
 
 from ..backends import backend_of
-from ._utils import ArgumentError, array_backend, check_same_shape, compute_dtype
+from ._blocks import compute_dtype
+from ._checks import ArgumentError, array_backend, check_same_shape
 
 _REDUCTIONS = ("none", "mean", "sum")
 

@@ -2,7 +2,7 @@
 
 Every function takes the input already viewed so that the normalised axes are ``axes``
 (the last axis among them) and returns float64 statistics with keepdims shapes; see
-:mod:`xpnet.functional.normalization` and :mod:`xpnet.functional.batch_norm` for the views
+:mod:`xpnet.kernels.normalization` and :mod:`xpnet.kernels.batch_norm` for the views
 and why the moments are centred first.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ._utils import batch_blocks
+from ._blocks import batch_blocks
 
 _LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
 

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import math
 
-from ._statistics import batch_moments, batch_norm_grads, scale_shift
-from ._utils import (
+from ._blocks import compute_dtype
+from ._checks import (
     ArgumentError,
     array_backend,
     check_ndim,
     check_same_shape,
     check_shapes,
-    compute_dtype,
     kernel,
 )
+from ._statistics import batch_moments, batch_norm_grads, scale_shift
 
 __all__ = ["batch_norm", "batch_norm_backward"]
 

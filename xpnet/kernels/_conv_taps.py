@@ -6,7 +6,7 @@ classic im2col, one tap; the forward copies it sample by sample, so that each sa
 product lands in NCHW), or, at stride 1 when a row of the copy is long enough for BLAS,
 one kernel row, (C, 1, kW) rows by (padded rows, n, W_out) columns: kernel row ``i`` then
 reads a contiguous run of columns from padded row ``i * dH``, and the kH products add up.
-The second copies ~kH times less for the same multiply-adds. :mod:`xpnet.functional.conv`
+The second copies ~kH times less for the same multiply-adds. :mod:`xpnet.kernels.conv`
 multiplies the taps; this module copies the windows and sums their gradients back.
 """
 
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._windows import Geometry, kernel_offsets, offset_slices, pad2d, sliding_windows, workspace
+from ._blocks import workspace
+from ._windows import Geometry, kernel_offsets, offset_slices, pad2d, sliding_windows
 
 # one tap per kernel row pays once a row of the window copy, C / G * kW, is this long
 # (C=32 3x3: even; 14x14 5x5 32 -> 64: 16 % faster; C=16 3x3: 15 % slower; one CPU thread)

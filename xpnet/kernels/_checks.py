@@ -1,12 +1,13 @@
-"""Argument checks and small helpers shared by every kernel family.
+"""Argument checks shared by every kernel family, and the error they raise.
 
-Public entries validate once, here; the inner kernels trust their arguments.
+Public kernels (marked with :func:`kernel`) validate their arguments once, here; the inner
+functions trust them. Neighbours: :mod:`._blocks` cuts the work once the arguments are
+known; :mod:`._windows` checks and computes window geometry.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import numbers
 
 from ..backends import backend_of, host_sync_forbidden
@@ -53,11 +54,6 @@ def array_backend(where: str, **arrays):
             )
             raise TypeError(msg)
     return backend
-
-
-def compute_dtype(xp, dtype):
-    """The dtype to accumulate in: float16 computes in float32 and rounds once at the end."""
-    return xp.float32 if dtype == xp.float16 else dtype
 
 
 def check_ndim(where: str, name: str, array, allowed: tuple[int, ...], layout: str) -> None:
@@ -114,74 +110,6 @@ def check_probability(where: str, name: str, value) -> None:
     if not 0.0 <= value <= 1.0:
         msg = f"{where}: {name} must be in [0, 1], got {value!r}"
         raise ArgumentError(msg)
-
-
-# an operand of this many bytes is worth a thread (a task costs ~50 us, 256 KiB ~30-60 us)
-_MIN_SPLIT_BYTES = 1 << 18
-
-
-def batch_blocks(backend, shape, dtype) -> list[slice]:
-    """Slices of the first axis of ``shape``, each about ``backend.block_bytes`` per operand
-    (at least one sample): a chain of elementwise calls on one block stays in cache on a CPU.
-    From ``_MIN_SPLIT_BYTES`` on, at least one block per block thread, so that an array
-    smaller than a block still runs on all the cores.
-
-    Example:
-        >>> from xpnet.backends import load_backend
-        >>> batch_blocks(load_backend("numpy"), (10, 64, 1024), "float32")[:2]
-        [slice(0, 4, None), slice(4, 8, None)]
-    """
-    sample = math.prod(shape[1:]) * backend.xp.dtype(dtype).itemsize
-    size = max(1, backend.block_bytes // max(1, sample))
-    if shape[0] * sample >= _MIN_SPLIT_BYTES:
-        size = min(size, -(-shape[0] // backend.block_threads()))
-    return [slice(start, min(start + size, shape[0])) for start in range(0, shape[0], size)]
-
-
-def zero_where(xp, condition, values, out=None):
-    """``where(condition, 0, values)``, exact for NaN, inf and -0.0 too, as a bitwise AND.
-
-    NumPy's ``where`` is ~9x slower on random masks (ReLU, max-pool gradients). ``condition``,
-    a bool array the caller made for this call, is overwritten (it becomes the bit mask).
-
-    Example:
-        >>> zero_where(xp, xp.asarray([False, True, False]), xp.asarray([-0.0, xp.nan, 2.0]))
-        array([-0.,  0.,  2.])
-    """
-    bits = xp.dtype(f"int{8 * values.dtype.itemsize}")
-    mask = xp.asarray(condition).view(xp.int8)  # asarray: a 0-d comparison is a scalar
-    xp.subtract(mask, 1, out=mask)  # True -> 0, False -> -1 (all bits set)
-    result = xp.bitwise_and(values.view(bits), mask, out=None if out is None else out.view(bits))
-    # asarray: NumPy's & of 0-d arrays returns a scalar
-    return xp.asarray(result).view(values.dtype)
-
-
-def elementwise(backend, function, dtype, *arrays):
-    """``function(*arrays, out=output)`` (elementwise, result of ``dtype``), block by block on
-    all cores.
-
-    The arrays (one shape) are flattened and cut into :func:`batch_blocks`; NumPy runs each
-    call on one core, ``backend.map_blocks`` spreads the blocks over the threads. ``function``
-    writes into ``out``, or returns a new array when ``out`` is ``None`` (a single block).
-
-    Example:
-        >>> from xpnet.backends import load_backend
-        >>> elementwise(load_backend("numpy"), xp.add, "float64", xp.ones((2, 2)), xp.ones((2, 2)))
-        array([[2., 2.],
-               [2., 2.]])
-    """
-    size = math.prod(arrays[0].shape)
-    blocks = batch_blocks(backend, (size,), dtype)
-    if len(blocks) <= 1:  # one block (always on a GPU): no copy into an output array
-        return backend.xp.asarray(function(*arrays, out=None)).astype(dtype, copy=False)
-    flat = [array.reshape(-1) for array in arrays]
-    output = backend.xp.empty(size, dtype=dtype)
-
-    def compute_block(block):
-        function(*(array[block] for array in flat), out=output[block])
-
-    backend.map_blocks(compute_block, blocks)
-    return output.reshape(arrays[0].shape)
 
 
 def check_shapes(where, shape, **arrays):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._products import group_sums, matmul_rows, row_blocks
-from ._utils import ArgumentError, array_backend, compute_dtype, kernel
+from ._blocks import compute_dtype, group_sums, matmul_rows, row_blocks
+from ._checks import ArgumentError, array_backend, kernel
 
 __all__ = ["linear", "linear_backward"]
 

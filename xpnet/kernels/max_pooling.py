@@ -1,93 +1,29 @@
-"""2-D max pooling over fixed windows and its backward, and the helpers all fixed pools share.
+"""2-D max pooling over fixed windows, and its backward function.
 
-Forward passes loop over the ``kH * kW`` kernel offsets of the shared window view and combine
-strided slices elementwise (much faster than reducing tiny strided window axes), one batch
-block at a time (``backend.block_bytes``: a block stays in a CPU's cache). Max pooling keeps
+The forward folds the kernel offsets of the shared window view (:mod:`._pooling`). It keeps
 a running (value, offset) pair with PyTorch's rule: a later element wins if it is strictly
 larger or NaN, so ties go to the first maximum and NaN wins. The backward adds at the saved
 flat indices, one group of disjoint windows at a time, so every add in a group hits a
 distinct element: deterministic on every backend, no atomics.
-Average pools live in :mod:`xpnet.functional.avg_pooling`, adaptive pools in
-:mod:`xpnet.functional.adaptive_pooling`.
+Average pools live in :mod:`xpnet.kernels.avg_pooling`, adaptive pools in
+:mod:`xpnet.kernels.adaptive_pooling`.
 """
 
 from __future__ import annotations
 
-from ._utils import array_backend, batch_blocks, check_ndim, compute_dtype, kernel, to_tuple
+from ._blocks import batch_blocks, compute_dtype
+from ._checks import kernel
+from ._pooling import batched, pool_geometry, pooled, running_argmax
 from ._windows import (
-    check_padding_at_most_half,
     kernel_offsets,
     pad2d,
     sliding_windows,
-    window_geometry,
 )
 
 __all__ = [
     "max_pool2d",
     "max_pool2d_backward",
 ]
-
-
-def _batched(where, input):
-    """(backend, input as (N, C, H, W), whether it was unbatched)."""
-    backend = array_backend(where, input=input)
-    check_ndim(where, "input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
-    return backend, (input[None] if input.ndim == 3 else input), input.ndim == 3
-
-
-def _pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode):
-    kernel_size = to_tuple(where, "kernel_size", kernel_size)
-    stride = kernel_size if stride is None or stride == [] else to_tuple(where, "stride", stride)
-    padding = to_tuple(where, "padding", padding, minimum=0)
-    dilation = to_tuple(where, "dilation", dilation)
-    check_padding_at_most_half(where, padding, kernel_size)
-    return window_geometry(
-        where, x.shape[2:], kernel_size, stride, dilation, padding, ceil_mode=ceil_mode
-    )
-
-
-def _running_argmax(xp, candidates, best, label):
-    """Fold ``(values, label)`` pairs into ``best`` and ``label`` in place, PyTorch's rule.
-
-    ``best`` starts at -inf, ``label`` at the label for windows that stay -inf. A later
-    element wins if strictly larger (ties keep the first) or NaN (the last NaN wins).
-    ``values`` should be contiguous: each is read three times. Arithmetic instead of
-    ``where``: NumPy's ``where`` is ~3x slower on random masks.
-    """
-    for values, candidate in candidates:
-        update = values > best
-        update |= values != values  # NaN
-        label += update * (candidate - label)
-        xp.maximum(best, values, out=best)  # NaN propagates, as the PyTorch value does
-
-
-def _fold_offsets(combine, windows, geometry, out):
-    """``combine`` (``xp.maximum``, ``xp.add``) of every kernel offset's slice of ``windows``.
-
-    kH * kW elementwise calls over strided slices into ``out``: ~15x faster on NumPy than
-    reducing the tiny strided window axes.
-    """
-    slices = [windows[..., i, j] for i, j in kernel_offsets(geometry)]
-    if len(slices) == 1:
-        out[...] = slices[0]
-        return
-    combine(slices[0], slices[1], out=out)
-    for values in slices[2:]:
-        combine(out, values, out=out)
-
-
-def _pooled(backend, combine, x, geometry, pad_value, dtype):
-    """``combine`` over every window of ``x`` (N, C, H, W), block by block: (N, C, H_out,
-    W_out) of ``dtype``, padding with ``pad_value``."""
-    xp = backend.xp
-    output = xp.empty((*x.shape[:2], *geometry.output), dtype=dtype)
-
-    def pool_block(block):
-        padded = pad2d(xp, x[block], geometry, pad_value, dtype)
-        _fold_offsets(combine, sliding_windows(backend, padded, geometry), geometry, output[block])
-
-    backend.map_blocks(pool_block, batch_blocks(backend, output.shape, dtype))
-    return output
 
 
 def _window_starts(xp, geometry, axis):
@@ -137,7 +73,7 @@ def _max_pool_indices(backend, x, geometry):
         windows = sliding_windows(backend, pad2d(xp, x[block], geometry, -xp.inf), geometry)
         best, label = output[block], xp.empty(output[block].shape, dtype=label_type)
         best[...], label[...] = -xp.inf, first
-        _running_argmax(xp, _contiguous_offsets(xp, windows, geometry, label_type), best, label)
+        running_argmax(xp, _contiguous_offsets(xp, windows, geometry, label_type), best, label)
         indices[block] = shifts[label]
         indices[block] += base
 
@@ -181,13 +117,13 @@ def max_pool2d(
         (array([[4., 5.]]), array([[4, 7]]))
     """
     where = "max_pool2d"
-    backend, x, unbatched = _batched(where, input)
-    geometry = _pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
+    backend, x, unbatched = batched(where, input)
+    geometry = pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
     if return_indices:
         output, indices = _max_pool_indices(backend, x, geometry)
         return (output[0], indices[0]) if unbatched else (output, indices)
     # maximum propagates NaN, as the index path does
-    output = _pooled(backend, backend.xp.maximum, x, geometry, -backend.xp.inf, x.dtype)
+    output = pooled(backend, backend.xp.maximum, x, geometry, -backend.xp.inf, x.dtype)
     return output[0] if unbatched else output
 
 
@@ -246,8 +182,8 @@ def max_pool2d_backward(
                [0., 0.]])
     """
     where = "max_pool2d_backward"
-    backend, x, unbatched = _batched(where, input)
-    geometry = _pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
+    backend, x, unbatched = batched(where, input)
+    geometry = pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
     grad = grad_output[None] if unbatched else grad_output
     if indices is None:
         _, indices = _max_pool_indices(backend, x, geometry)
