@@ -20,14 +20,16 @@ from .conv import *  # noqa: F403
 from .conv import __all__ as _conv_all
 from .dropout import *  # noqa: F403
 from .dropout import __all__ as _dropout_all
+from .group_norm import *  # noqa: F403
+from .group_norm import __all__ as _group_norm_all
+from .layer_norm import *  # noqa: F403
+from .layer_norm import __all__ as _layer_norm_all
 from .linear import *  # noqa: F403
 from .linear import __all__ as _linear_all
 from .loss import *  # noqa: F403
 from .loss import __all__ as _loss_all
 from .max_pooling import *  # noqa: F403
 from .max_pooling import __all__ as _max_pooling_all
-from .normalization import *  # noqa: F403
-from .normalization import __all__ as _normalization_all
 from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax_all
 
@@ -39,9 +41,10 @@ __all__ = [
     *_batch_norm_all,
     *_conv_all,
     *_dropout_all,
+    *_group_norm_all,
+    *_layer_norm_all,
     *_linear_all,
     *_loss_all,
     *_max_pooling_all,
-    *_normalization_all,
     *_softmax_all,
 ]

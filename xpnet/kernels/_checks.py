@@ -11,6 +11,7 @@ import functools
 import numbers
 
 from ..backends import backend_of, host_sync_forbidden
+from ._blocks import compute_dtype
 
 
 class ArgumentError(ValueError, RuntimeError):
@@ -118,3 +119,12 @@ def check_shapes(where, shape, **arrays):
         if array is not None and array.shape != shape:
             msg = f"{where}: {name} must have shape {shape}, got {array.shape}"
             raise ArgumentError(msg)
+
+
+def elementwise_input(where, input, grad_output=None):
+    """``(xp, x)``: the namespace and ``input`` in its compute dtype, after the checks."""
+    backend = array_backend(where, input=input, grad_output=grad_output)
+    if grad_output is not None:
+        check_same_shape(where, "grad_output", grad_output, "input", input)
+    xp = backend.xp
+    return xp, input.astype(compute_dtype(xp, input.dtype), copy=False)

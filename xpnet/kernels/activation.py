@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 
 from ..backends import backend_of
-from ._blocks import compute_dtype, elementwise, zero_where
-from ._checks import ArgumentError, array_backend, check_same_shape, kernel
+from ._blocks import elementwise, zero_where
+from ._checks import ArgumentError, elementwise_input, kernel
 
 __all__ = [
     "elu",
@@ -39,15 +39,6 @@ __all__ = [
 _GELU_APPROXIMATIONS = ("none", "tanh")
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_KAPPA = 0.044715
-
-
-def _prepare(where, input, grad_output=None):
-    """``(xp, x)``: the namespace and ``input`` in its compute dtype, after the checks."""
-    backend = array_backend(where, input=input, grad_output=grad_output)
-    if grad_output is not None:
-        check_same_shape(where, "grad_output", grad_output, "input", input)
-    xp = backend.xp
-    return xp, input.astype(compute_dtype(xp, input.dtype), copy=False)
 
 
 def _finish(xp, input, output, inplace=False):
@@ -106,7 +97,7 @@ def relu(input, inplace: bool = False):
         >>> relu(xp.asarray([-1.0, -0.0, 2.0, xp.nan]))
         array([ 0., -0.,  2., nan])
     """
-    xp, x = _prepare("relu", input)
+    xp, x = elementwise_input("relu", input)
 
     def keep_non_negative(x, out):  # zero_where, not where: ~9x faster on NumPy
         return zero_where(xp, x < 0, x, out)  # keeps NaN and -0.0
@@ -120,7 +111,7 @@ def relu_backward(grad_output, input, inplace: bool = False):
 
     ``input`` is the forward's input (before an in-place forward overwrote it).
     """
-    xp, x = _prepare("relu_backward", input, grad_output)
+    xp, x = elementwise_input("relu_backward", input, grad_output)
 
     def keep_grad(x, grad, out):  # NaN inputs pass the gradient, as in PyTorch
         return zero_where(xp, x <= 0, grad, out)
@@ -130,7 +121,7 @@ def relu_backward(grad_output, input, inplace: bool = False):
 
 def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None):
     """hardtanh (and relu6) forward, or with ``grad_output`` backward; ``where`` names the op."""
-    xp, x = _prepare(where, input, grad_output)
+    xp, x = elementwise_input(where, input, grad_output)
     if max_val < min_val:
         msg = f"{where}: max_val must be at least min_val, got min_val={min_val}, max_val={max_val}"
         raise ArgumentError(msg)
@@ -201,14 +192,14 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
         >>> leaky_relu(xp.asarray([-2.0, 3.0]), 0.1)
         array([-0.2,  3. ])
     """
-    xp, x = _prepare("leaky_relu", input)
+    xp, x = elementwise_input("leaky_relu", input)
     return _finish(xp, input, xp.where(x > 0, x, x * negative_slope), inplace)
 
 
 @kernel
 def leaky_relu_backward(grad_output, input, negative_slope: float = 0.01, inplace: bool = False):
     """Gradient of :func:`leaky_relu`: ``negative_slope`` at and below 0 (PyTorch's rule)."""
-    xp, x = _prepare("leaky_relu_backward", input, grad_output)
+    xp, x = elementwise_input("leaky_relu_backward", input, grad_output)
     return xp.where(x > 0, grad_output, grad_output * negative_slope)
 
 
@@ -225,7 +216,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
         >>> elu(xp.asarray([-1000.0, 0.0, 2.0]))
         array([-1.,  0.,  2.])
     """
-    xp, x = _prepare("elu", input)
+    xp, x = elementwise_input("elu", input)
     # exp of min(x, 0) only: the unused branch must not overflow at x = 1e3
     return _finish(xp, input, xp.where(x <= 0, alpha * xp.expm1(xp.minimum(x, 0.0)), x), inplace)
 
@@ -233,7 +224,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
 @kernel
 def elu_backward(grad_output, input, alpha: float = 1.0, inplace: bool = False):
     """Gradient of :func:`elu`: ``alpha * exp(input)`` where ``input <= 0``, else 1."""
-    xp, x = _prepare("elu_backward", input, grad_output)
+    xp, x = elementwise_input("elu_backward", input, grad_output)
     # written as PyTorch's test `x <= 0`, so a NaN input passes the gradient through
     slope = xp.where(x <= 0, alpha * xp.exp(xp.minimum(x, 0.0)), 1.0)
     return _finish(xp, grad_output, grad_output * slope)
@@ -272,7 +263,7 @@ def gelu(input, approximate: str = "none"):
         array([-0.15865525,  0.        ,  0.84134475])
     """
     _check_approximate("gelu", approximate)
-    xp, x = _prepare("gelu", input)
+    xp, x = elementwise_input("gelu", input)
     if approximate == "tanh":
         cdf = 0.5 * (1.0 + xp.tanh(_gelu_tanh_argument(x)))
     else:
@@ -284,7 +275,7 @@ def gelu(input, approximate: str = "none"):
 def gelu_backward(grad_output, input, approximate: str = "none"):
     """Gradient of :func:`gelu`: ``Phi(x) + x * phi(x)`` (or the derivative of the tanh form)."""
     _check_approximate("gelu_backward", approximate)
-    xp, x = _prepare("gelu_backward", input, grad_output)
+    xp, x = elementwise_input("gelu_backward", input, grad_output)
     if approximate == "tanh":
         t = xp.tanh(_gelu_tanh_argument(x))
         d_argument = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_KAPPA * x * x)
@@ -302,14 +293,14 @@ def sigmoid(input):
         >>> sigmoid(xp.asarray([-1000.0, 0.0, 1000.0]))
         array([0. , 0.5, 1. ])
     """
-    xp, x = _prepare("sigmoid", input)
+    xp, x = elementwise_input("sigmoid", input)
     return _finish(xp, input, _sigmoid(xp, x))
 
 
 @kernel
 def sigmoid_backward(grad_output, input):
     """Gradient of :func:`sigmoid`: ``s * (1 - s)``."""
-    xp, x = _prepare("sigmoid_backward", input, grad_output)
+    xp, x = elementwise_input("sigmoid_backward", input, grad_output)
     s = _sigmoid(xp, x)
     return _finish(xp, grad_output, grad_output * (s * (1.0 - s)))
 
@@ -322,14 +313,14 @@ def tanh(input):
         >>> tanh(xp.asarray([-1000.0, 0.0, 1000.0]))
         array([-1.,  0.,  1.])
     """
-    xp, x = _prepare("tanh", input)
+    xp, x = elementwise_input("tanh", input)
     return _finish(xp, input, xp.tanh(x))
 
 
 @kernel
 def tanh_backward(grad_output, input):
     """Gradient of :func:`tanh`: ``1 - tanh(x)^2``."""
-    xp, x = _prepare("tanh_backward", input, grad_output)
+    xp, x = elementwise_input("tanh_backward", input, grad_output)
     t = xp.tanh(x)
     return _finish(xp, grad_output, grad_output * (1.0 - t * t))
 
@@ -342,13 +333,13 @@ def silu(input, inplace: bool = False):
         >>> silu(xp.asarray([-1000.0, 0.0, 1.0]))
         array([-0.        ,  0.        ,  0.73105858])
     """
-    xp, x = _prepare("silu", input)
+    xp, x = elementwise_input("silu", input)
     return _finish(xp, input, x * _sigmoid(xp, x), inplace)
 
 
 @kernel
 def silu_backward(grad_output, input, inplace: bool = False):
     """Gradient of :func:`silu`: ``s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``."""
-    xp, x = _prepare("silu_backward", input, grad_output)
+    xp, x = elementwise_input("silu_backward", input, grad_output)
     s = _sigmoid(xp, x)
     return _finish(xp, grad_output, grad_output * (s * (1.0 + x * (1.0 - s))))

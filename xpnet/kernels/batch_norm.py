@@ -21,12 +21,12 @@ from ._checks import (
     check_shapes,
     kernel,
 )
-from ._statistics import batch_moments, batch_norm_grads, scale_shift
+from ._normalize import batch_moments, batch_norm_grads, scale_shift
 
 __all__ = ["batch_norm", "batch_norm_backward"]
 
 
-class _BatchNorm:
+class _BatchNormCall:
     """A validated batch-norm call: ``x`` is the input viewed as (N, C, S), compute dtype."""
 
     def __init__(
@@ -155,7 +155,7 @@ def batch_norm(
         >>> mean, var
         (array([0.2, 2. ]), array([ 1.1, 20.9]))
     """
-    problem = _BatchNorm("batch_norm", input, running_mean, running_var, weight, bias, training)
+    problem = _BatchNormCall("batch_norm", input, running_mean, running_var, weight, bias, training)
     xp = problem.xp
     output, out = problem.empty()
     shift, mean, var, source = problem.statistics(training, running_mean, running_var, out)
@@ -197,13 +197,13 @@ def batch_norm_backward(
     """Gradients of :func:`batch_norm`: ``(grad_input, grad_weight, grad_bias)``.
 
     In training, ``grad_input`` differentiates through the batch statistics (closed form,
-    see ``batch_norm_grads``); in evaluation only through the affine map,
+    see ``_normalize.backward_coefficients``); in evaluation only through the affine map,
     ``grad_output * weight * inv_std``. ``grad_weight = sum(grad_output * x_hat)`` and
     ``grad_bias = sum(grad_output)`` over every axis but C; ``None`` where weight or bias is.
     Running statistics are read, never updated. ``save_mean``/``save_invstd`` from
     ``batch_norm(..., return_stats=True)`` skip recomputing the batch statistics.
     """
-    problem = _BatchNorm(
+    problem = _BatchNormCall(
         "batch_norm_backward", input, running_mean, running_var, weight, bias, training, grad_output
     )
     xp = problem.xp

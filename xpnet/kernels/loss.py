@@ -10,8 +10,8 @@ from __future__ import annotations
 from ..backends import backend_of
 from ._blocks import batch_blocks
 from ._checks import check_probability, kernel
-from ._loss_problem import _Problem
-from .softmax import _ieee, _log_softmax, _shifted
+from ._loss_call import LossCall
+from ._softmax_math import max_shifted, quiet_ieee, stable_log_softmax
 
 __all__ = [
     "cross_entropy",
@@ -27,7 +27,7 @@ def _soft_terms(problem, label_smoothing):
     target = problem.target
     if label_smoothing > 0:
         target = target * (1.0 - label_smoothing) + label_smoothing / problem.num_classes
-    return _log_softmax(problem.xp, problem.x, 1), problem.weighted(target)
+    return stable_log_softmax(problem.xp, problem.x, 1), problem.weighted(target)
 
 
 def _index_loss(problem, label_smoothing):
@@ -45,7 +45,7 @@ def _index_loss(problem, label_smoothing):
     smooth = xp.empty_like(total) if label_smoothing > 0 else None
 
     def exp_block(rows):
-        shifted = _shifted(xp, x[rows], 1)
+        shifted = max_shifted(xp, x[rows], 1)
         picked[rows] = problem.pick(shifted, rows)
         if smooth is not None:  # sum_c w_c * shifted_ic, before exp overwrites shifted
             smooth[rows] = xp.sum(problem.weighted(shifted), axis=1)
@@ -64,7 +64,7 @@ def _index_loss(problem, label_smoothing):
 
 
 @kernel
-@_ieee
+@quiet_ieee
 def cross_entropy(
     input,
     target,
@@ -118,7 +118,7 @@ def cross_entropy(
         array([1.00000000e+03, 6.93147181e-01])
     """
     check_probability("cross_entropy", "label_smoothing", label_smoothing)
-    problem = _Problem("cross_entropy", input, target, weight, ignore_index, reduction)
+    problem = LossCall("cross_entropy", input, target, weight, ignore_index, reduction)
     saved = (None, None)
     if problem.soft:
         log_prob, coefficients = _soft_terms(problem, label_smoothing)
@@ -132,7 +132,7 @@ def cross_entropy(
 
 
 @kernel
-@_ieee
+@quiet_ieee
 def cross_entropy_backward(
     grad_output,
     input,
@@ -158,7 +158,7 @@ def cross_entropy_backward(
         targets. Shapes and dtypes of the forward's arrays.
     """
     check_probability("cross_entropy_backward", "label_smoothing", label_smoothing)
-    problem = _Problem(
+    problem = LossCall(
         "cross_entropy_backward", input, target, weight, ignore_index, reduction, grad_output
     )
     xp = problem.xp
@@ -176,7 +176,7 @@ def cross_entropy_backward(
         scale = scale + share * problem.class_total()
     # p_ic = e_ic / sum_c e_ic: one product with a per-element scale, no normalised array
     if exp_logits is None or sum_exp is None:  # one exp, written over the shifted temporary
-        shifted = _shifted(xp, problem.x, 1)
+        shifted = max_shifted(xp, problem.x, 1)
         e = xp.exp(shifted, out=shifted)
         grad_input = xp.multiply(e, scale / xp.sum(e, axis=1, keepdims=True), out=e)
     else:  # a new array: the saved values may serve another backward (retain_graph)
@@ -195,8 +195,8 @@ def _subtract_at_target(xp, grad_input, index, values):
 
 
 def _index_problem(where, input, target, *args):
-    """A :class:`_Problem` that accepts class-index targets only (NLL has no soft form)."""
-    problem = _Problem(where, input, target, *args)
+    """A :class:`LossCall` that accepts class-index targets only (NLL has no soft form)."""
+    problem = LossCall(where, input, target, *args)
     if problem.soft:
         msg = f"{where}: target must hold integer class indices, got dtype {target.dtype}"
         raise TypeError(msg)
@@ -204,7 +204,7 @@ def _index_problem(where, input, target, *args):
 
 
 @kernel
-@_ieee
+@quiet_ieee
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
     r"""Negative log-likelihood: ``loss_i = -w[t_i] * input[i, t_i]`` for log-probabilities.
 
@@ -221,7 +221,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
 
 
 @kernel
-@_ieee
+@quiet_ieee
 def nll_loss_backward(
     grad_output, input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
 ):

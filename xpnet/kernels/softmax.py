@@ -2,55 +2,20 @@
 
 Both go through one stable log-softmax (the maximum subtracted first): logits of +-1000
 give exact results. :mod:`xpnet.kernels.loss` builds cross-entropy on the same
-``_log_softmax``, never on ``log(softmax)``.
+``stable_log_softmax``, never on ``log(softmax)``.
 """
 
 from __future__ import annotations
 
-import functools
-
-from ..backends import backend_of
-from ._checks import ArgumentError, kernel
-from .activation import _prepare as _prepare_elementwise
+from ._checks import ArgumentError, elementwise_input, kernel
+from ._softmax_math import quiet_ieee, stable_log_softmax
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
 
 
-def _ieee(function):
-    """Let inf and NaN logits give IEEE results quietly, as on the GPU and in PyTorch.
-
-    ``inf - inf`` in a shifted ``+inf`` logit and ``0 / 0`` for an all-ignored mean are
-    expected here; NumPy would warn (an error under pytest).
-    """
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        first = args[0] if args else next(iter(kwargs.values()), None)
-        try:
-            backend = backend_of(first)
-        except TypeError:  # not an array: the kernel's own check says so, by argument name
-            return function(*args, **kwargs)
-        with backend.ignore_float_errors():
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
-def _shifted(xp, x, dim):
-    """``x`` minus its max along ``dim``: a new array, which callers may overwrite."""
-    # shift by the max so exp cannot overflow; a +inf, NaN or all -inf row becomes NaN, as in
-    # PyTorch (an empty array has no max and needs no shift)
-    return x - xp.max(x, axis=dim, keepdims=True) if x.size else x.copy()
-
-
-def _log_softmax(xp, x, dim):
-    shifted = _shifted(xp, x, dim)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
-
-
 def _prepare(where, input, dim, grad_output=None):
     """``(xp, x, grad)``: input and grad_output in the compute dtype, after the checks."""
-    xp, x = _prepare_elementwise(where, input, grad_output)
+    xp, x = elementwise_input(where, input, grad_output)
     if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
         msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
         raise ArgumentError(msg)
@@ -59,7 +24,7 @@ def _prepare(where, input, dim, grad_output=None):
 
 
 @kernel
-@_ieee
+@quiet_ieee
 def softmax(input, dim: int):
     r"""``exp(input) / sum(exp(input), dim)``, computed with the maximum subtracted first.
 
@@ -81,21 +46,21 @@ def softmax(input, dim: int):
         array([[0.5, 0.5, 0. ]])
     """
     xp, x, _ = _prepare("softmax", input, dim)
-    return xp.exp(_log_softmax(xp, x, dim)).astype(input.dtype, copy=False)
+    return xp.exp(stable_log_softmax(xp, x, dim)).astype(input.dtype, copy=False)
 
 
 @kernel
-@_ieee
+@quiet_ieee
 def softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`softmax`: ``s * (grad_output - sum(grad_output * s, dim))``."""
     xp, x, grad = _prepare("softmax_backward", input, dim, grad_output)
-    s = xp.exp(_log_softmax(xp, x, dim))
+    s = xp.exp(stable_log_softmax(xp, x, dim))
     grad_input = s * (grad - xp.sum(grad * s, axis=dim, keepdims=True))
     return grad_input.astype(input.dtype, copy=False)
 
 
 @kernel
-@_ieee
+@quiet_ieee
 def log_softmax(input, dim: int):
     r"""``input - log(sum(exp(input), dim))``, stable for large logits.
 
@@ -114,14 +79,14 @@ def log_softmax(input, dim: int):
         array([[    0., -1000.]])
     """
     xp, x, _ = _prepare("log_softmax", input, dim)
-    return _log_softmax(xp, x, dim).astype(input.dtype, copy=False)
+    return stable_log_softmax(xp, x, dim).astype(input.dtype, copy=False)
 
 
 @kernel
-@_ieee
+@quiet_ieee
 def log_softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`log_softmax`: ``grad_output - softmax * sum(grad_output, dim)``."""
     xp, x, grad = _prepare("log_softmax_backward", input, dim, grad_output)
-    s = xp.exp(_log_softmax(xp, x, dim))
+    s = xp.exp(stable_log_softmax(xp, x, dim))
     grad_input = grad - s * xp.sum(grad, axis=dim, keepdims=True)
     return grad_input.astype(input.dtype, copy=False)

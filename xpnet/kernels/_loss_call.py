@@ -1,6 +1,6 @@
 """A validated loss call: the checks and batching shared by cross-entropy and NLL.
 
-:class:`_Problem` checks the arguments once, batches an unbatched call, and holds what both the
+:class:`LossCall` checks the arguments once, batches an unbatched call, and holds what both the
 forward and the backward need: ``x`` in the compute dtype, the target, per-element weights and
 the ``'mean'`` denominator. Axis letters: ``N`` batch, ``C`` classes, ``*`` the extra dimensions.
 """
@@ -14,7 +14,7 @@ from ._checks import ArgumentError, array_backend, check_same_shape
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-class _Problem:
+class LossCall:
     """A validated loss call, batched: ``x`` (N, C, *) in the compute dtype, and so on."""
 
     def __init__(self, where, input, target, weight, ignore_index, reduction, grad_output=None):

@@ -1,9 +1,17 @@
-"""The numerics of the normalisation kernels: moments, normalising, its backward.
+"""What the normalisation kernels share: stable moments, normalising, and the closed-form
+backward.
 
-Every function takes the input already viewed so that the normalised axes are ``axes``
-(the last axis among them) and returns float64 statistics with keepdims shapes; see
-:mod:`xpnet.kernels.normalization` and :mod:`xpnet.kernels.batch_norm` for the views
-and why the moments are centred first.
+Layer and group norm (:mod:`.layer_norm`, :mod:`.group_norm`) pass the input viewed so that
+the normalised axes are ``axes`` (the last axis among them) and get float64 statistics with
+keepdims shapes (:func:`moments`, :func:`affine_norm`). Batch norm (:mod:`.batch_norm`) views
+its input as (N, C, S) and runs block by block (:func:`batch_moments`, :func:`scale_shift`,
+:func:`batch_norm_grads`). Both backwards take their factors from
+:func:`backward_coefficients`, the one home of the closed form.
+
+Statistics are stable in float32 and float16: a shift near the mean, rounded to the input's
+dtype, is subtracted first, and the mean and variance come from the sums of the *centred*
+values and their squares, added in float64. Centring first is what keeps ``mean 1e4, std
+1e-3`` in float32 exact to 1e-6 (``E[x^2] - E[x]^2`` loses it all).
 """
 
 from __future__ import annotations
@@ -62,36 +70,44 @@ def normalize(centred, delta, inv_std, scale=None, weight=None, bias=None):
     return centred
 
 
-def normalize_backward(
-    xp, grad, centred, delta, inv_std, axes, scale=None, weight=None, through_stats=True
-):
-    """Closed-form ``d/dx`` of ``normalize``, one fused pass; overwrites ``centred``.
+def backward_coefficients(inv_std, delta, sum_grad, sum_grad_centred, count, scale=None):
+    """The per-statistic factors of the closed-form normalisation backward.
 
-    With ``g' = grad * weight``, ``k = inv_std * scale`` and ``x_hat`` the normalised input:
-    ``grad_x = k * (g' - mean(g') - x_hat * mean(g' * x_hat))`` (Ioffe & Szegedy 2015,
-    section 3), evaluated as ``k * (g' + centred * c2 + c3)`` with per-statistic ``c``.
-    ``through_stats=False`` (evaluation mode: fixed statistics) keeps only ``k * g'``.
+    With ``g`` the output gradient (times an element-wise weight, if any), ``k = inv_std *
+    scale`` and ``x_hat`` the normalised input, ``grad_x = k * (g - mean(g) - x_hat *
+    mean(g * x_hat))`` (Ioffe & Szegedy 2015, section 3) is evaluated from one centred copy
+    ``c = x - shift`` (``delta = mean - shift``), without a normalised array, as
+    ``k * (g + c2 * c + c3)``. ``sum_grad`` and ``sum_grad_centred`` are the float64 sums of
+    ``g`` and ``g * c`` over the ``count`` normalised values.
 
     Returns:
-        ``grad_x`` and the float64 sums ``sum(g')`` and ``sum(g' * x_hat)`` over ``axes``
-        (batch norm's grad_bias and grad_weight).
+        ``(k, c2, c3, sum_grad_hat)``, float64 with the statistics' shape; ``sum_grad_hat``
+        is ``sum(g * x_hat)`` (batch norm's grad_weight, as ``sum_grad`` is its grad_bias).
     """
-    n = max(math.prod(centred.shape[axis] for axis in axes), 1)  # empty batch: zero sums
+    count = max(count, 1)  # empty batch: zero sums, zero coefficients
+    sum_grad_hat = inv_std * (sum_grad_centred - delta * sum_grad)
+    k = inv_std if scale is None else inv_std * scale
+    c2 = -inv_std * sum_grad_hat / count
+    c3 = -c2 * delta - sum_grad / count
+    return k, c2, c3, sum_grad_hat
+
+
+def normalize_backward(xp, grad, centred, delta, inv_std, axes, weight=None):
+    """Closed-form ``d/dx`` of :func:`normalize` (see :func:`backward_coefficients`) in one
+    fused pass, written over ``centred``; ``weight`` multiplies ``grad`` element-wise."""
+    count = math.prod(centred.shape[axis] for axis in axes)
     weighted = grad if weight is None else grad * weight
     sum_grad = _sum(xp, weighted, axes)
-    sum_grad_hat = inv_std * (_sum(xp, weighted, axes, centred) - delta * sum_grad)
+    k, c2, c3, _ = backward_coefficients(
+        inv_std, delta, sum_grad, _sum(xp, weighted, axes, centred), count
+    )
     dtype = centred.dtype
-    k = (inv_std if scale is None else inv_std * scale).astype(dtype)
-    if not through_stats:
-        return weighted * k, sum_grad, sum_grad_hat
-    c2 = -inv_std * sum_grad_hat / n
-    c3 = -c2 * delta - sum_grad / n
     grad_x = centred  # the centred values are not needed after the sums
     grad_x *= c2.astype(dtype)
     grad_x += c3.astype(dtype)
     grad_x += weighted
-    grad_x *= k
-    return grad_x, sum_grad, sum_grad_hat
+    grad_x *= k.astype(dtype)
+    return grad_x
 
 
 def affine_norm(xp, x, axes, eps, weight, bias, grad=None, param_axes=()):
@@ -110,8 +126,22 @@ def affine_norm(xp, x, axes, eps, weight, bias, grad=None, param_axes=()):
         grad_weight = xp.sum(grad * normalized, axis=param_axes, keepdims=True)
     if bias is not None:
         grad_bias = xp.sum(grad, axis=param_axes, keepdims=True)
-    grad_x, _, _ = normalize_backward(xp, grad, centred, delta, inv_std, axes, weight=weight)
+    grad_x = normalize_backward(xp, grad, centred, delta, inv_std, axes, weight=weight)
     return grad_x, grad_weight, grad_bias
+
+
+def reshaped_parameters(dtype, shape, *arrays):
+    """Each (C,)-like parameter or statistic cast to ``dtype`` and reshaped to broadcast over
+    the view (``None`` stays ``None``)."""
+    return tuple(None if array is None else array.astype(dtype).reshape(*shape) for array in arrays)
+
+
+def finished_gradients(input, arrays, shapes):
+    """Each array reshaped to its shape and cast to the dtype of ``input`` (None stays)."""
+    return tuple(
+        None if array is None else array.reshape(*shape).astype(input.dtype, copy=False)
+        for array, shape in zip(arrays, shapes, strict=True)
+    )
 
 
 # Batch norm on the view (N, C, S): per-channel statistics (C,) in float64, written into a
@@ -198,26 +228,22 @@ def scale_shift(backend, out, factor, offset, source=None, shift=None):
 def batch_norm_grads(backend, grad, x, mean, inv_std, scale, through_stats, out):
     """Write batch norm's ``grad_x`` into ``out``; return ``(sum_grad, sum_grad_hat)``.
 
-    ``grad_x = k * (g - mean(g) - x_hat * mean(g * x_hat))`` with ``k = inv_std * scale``
-    (Ioffe & Szegedy 2015, section 3), or ``k * g`` when the statistics are fixed
-    (``through_stats=False``, evaluation). Evaluated from one centred copy of x, without a
-    normalised array, as ``k * (g + c2 * centred + c3)``: four in-place calls per block.
-    The statistics and ``scale`` are (C,); the sums of ``g`` and ``g * x_hat`` (grad_bias
-    and grad_weight) are float64 (C,).
+    The closed form of :func:`backward_coefficients` per channel, or ``k * g`` when the
+    statistics are fixed (``through_stats=False``, evaluation): four in-place calls per
+    block. The statistics and ``scale`` are (C,); the sums of ``g`` and ``g * x_hat``
+    (grad_bias and grad_weight) are float64 (C,).
     """
     xp = backend.xp
     N, _, S = x.shape
-    n = max(N * S, 1)  # empty batch: zero sums
     shift = mean.astype(x.dtype).astype(xp.float64)
     delta = mean - shift
     sum_grad, sum_grad_centred = centred_sums(backend, x, shift, out, grad)
-    sum_grad_hat = inv_std * (sum_grad_centred - delta * sum_grad)
-    k = inv_std if scale is None else inv_std * scale
+    k, c2, c3, sum_grad_hat = backward_coefficients(
+        inv_std, delta, sum_grad, sum_grad_centred, N * S, scale
+    )
     if not through_stats:  # one call: no chain to keep in cache
         xp.multiply(grad, _per_channel(backend, k, x.shape, x.dtype), out=out)
         return sum_grad, sum_grad_hat
-    c2 = -inv_std * sum_grad_hat / n
-    c3 = -c2 * delta - sum_grad / n
     operands = [_per_channel(backend, v, x.shape, x.dtype) for v in (c2, c3, k)]
 
     def grad_block(block):
