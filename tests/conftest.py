@@ -1,28 +1,29 @@
-"""One fixture runs every test body on every backend: numpy, strict, and cupy with a GPU."""
+"""One fixture runs every test body on every registered backend: numpy, strict, and cupy with a GPU.
+
+The backends come from the registry (``xpnet/backends/__init__.py``), so a new backend's line
+there runs the whole suite on it; those that need a GPU carry the ``gpu`` marker.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from xpnet.backends import load_backend, use_backend
+from xpnet.backends import load_backend, registered_backends, set_num_threads, use_backend
+from xpnet.backends._runtime import num_threads_setting
 
-
-def _cupy_available() -> bool:
-    try:
-        load_backend("cupy")
-    except ImportError:
-        return False
-    return True
-
-
-BACKENDS = ["numpy", "strict", pytest.param("cupy", marks=pytest.mark.gpu)]
+BACKENDS = [
+    pytest.param(entry.name, marks=pytest.mark.gpu) if entry.gpu else entry.name
+    for entry in registered_backends()
+]
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     """The backend module under test, made current for the test's duration."""
-    if request.param == "cupy" and not _cupy_available():
-        pytest.skip("cupy backend: no CuPy or no CUDA device here")
+    try:
+        load_backend(request.param)
+    except ImportError as error:  # cupy without CuPy or a CUDA device: the message says which
+        pytest.skip(f"{request.param}: {error}")
     with use_backend(request.param) as selected:
         yield selected
 
@@ -31,3 +32,17 @@ def backend(request):
 def xp(backend):
     """The array namespace of the backend under test."""
     return backend.xp
+
+
+@pytest.fixture
+def strict():
+    """The strict backend module, for tests of what it refuses (not made current)."""
+    return load_backend("strict")
+
+
+@pytest.fixture
+def num_threads():
+    """``num_threads(n)`` runs the rest of the test on ``n`` block threads; restored after."""
+    previous = num_threads_setting()
+    yield set_num_threads
+    set_num_threads(previous)

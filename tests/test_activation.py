@@ -12,7 +12,6 @@ from _oracle import (
     random_input,
 )
 
-import xpnet
 import xpnet.kernels as F
 from xpnet.kernels.activation import _erf
 
@@ -75,10 +74,10 @@ def test_activation_nan_propagates(backend, name, kwargs):
         assert grad[0] == 0.25 * (kwargs.get("negative_slope", 0.01) if name == "leaky_relu" else 1)
 
 
-def test_relu_in_blocks_on_threads(backend, monkeypatch):
+def test_relu_in_blocks_on_threads(backend, monkeypatch, num_threads):
     """Large inputs are cut into blocks that run on threads (numpy): still PyTorch's result."""
     monkeypatch.setattr(backend, "block_bytes", 64)
-    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    num_threads(2)
     x = random_input((3, 5, 7, 3), seed=9)
     x.flat[::35] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1.0, -1.0, 2.0, -2.0]  # 9 of 315
     with np.errstate(invalid="ignore"):  # the oracle subtracts inf from inf

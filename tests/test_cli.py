@@ -18,7 +18,7 @@ import xpnet.kernels
 from xpnet import bench
 from xpnet.bench import contenders, floors
 from xpnet.cli import main
-from xpnet.kernels import conv
+from xpnet.kernels import _conv_im2col
 
 ROOT = Path(__file__).resolve().parents[1]
 # in-process runs leave the test process's allocator alone (keeping memory is process-wide)
@@ -26,6 +26,13 @@ TINY_TRAIN = ["train", "--epochs", "1", "--limit", "64", "--batch-size", "32", "
 TINY_TRAIN += ["--host-memory", "default"]
 TINY_BENCH = ["bench", "--ops", "max_pool2d", "--shapes", "2,3,8,8,2,2,0", "--repeats", "2"]
 TINY_BENCH += ["--host-memory", "default"]
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_backend(monkeypatch):
+    # the commands read XPNET_BACKEND: a suite run under XPNET_BACKEND=strict must not change
+    # what these tests expect; the tests of XPNET_BACKEND set it themselves
+    monkeypatch.delenv("XPNET_BACKEND", raising=False)
 
 
 def _one_line(text: str) -> str:
@@ -59,8 +66,12 @@ def test_train_runs_as_python_module(tmp_path):
         (["train", "--lr", "-1"], "--lr: must be a positive number"),
         (["train", "--dataset", "cifar"], "invalid choice: 'cifar'"),
         (["train", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
+        (["train", "--backend", "tpu"], "invalid choice: 'tpu' (choose from 'numpy', 'strict'"),
         (["train", "--bogus"], "unrecognized arguments: --bogus"),
-        (["bench", "--backends", "numpy,tpu"], "unknown tpu; choose from numpy, cupy, torch"),
+        (
+            ["bench", "--backends", "numpy,tpu"],
+            "unknown tpu; choose from numpy, strict, cupy, torch",
+        ),
         (["bench", "--ops", "conv3d"], "unknown conv3d"),
         ([], "the following arguments are required"),
     ],
@@ -70,6 +81,59 @@ def test_cli_bad_options_give_one_line_and_exit_2(capsys, argv, message):
         main(argv)
     assert exit_info.value.code == 2
     assert message in _one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    "environment, argv, expected",
+    [("strict", [], "strict"), ("strict", ["--backend", "numpy"], "numpy")],
+    ids=["environment", "option-first"],
+)
+def test_train_backend_from_option_else_environment(
+    monkeypatch, capsys, environment, argv, expected
+):
+    monkeypatch.setenv("XPNET_BACKEND", environment)
+    assert main([*TINY_TRAIN, *argv]) == 0
+    out = capsys.readouterr().out
+    assert f"backend {expected}, device cpu" in out  # the run's header: it trained there
+    assert "final test accuracy" in out
+
+
+@pytest.mark.parametrize("command", ["train", "bench"])
+def test_unknown_xpnet_backend_exits_2_and_lists_the_backends(monkeypatch, capsys, command):
+    monkeypatch.setenv("XPNET_BACKEND", "cuda")
+    with pytest.raises(SystemExit) as exit_info:
+        main([command])
+    assert exit_info.value.code == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"xpnet {command}: error: XPNET_BACKEND='cuda'")
+    assert "choose one of 'numpy', 'strict', 'cupy'" in line
+
+
+@pytest.mark.parametrize(
+    "environment, argv, contenders",
+    [
+        ("numpy", [], {"xpnet-numpy", "torch-cpu"}),  # the environment's backend and torch
+        ("strict", ["--backend", "numpy"], {"xpnet-numpy"}),  # the option wins
+    ],
+    ids=["environment", "option-first"],
+)
+def test_bench_backend_from_option_else_environment(
+    monkeypatch, capsys, tmp_path, environment, argv, contenders
+):
+    monkeypatch.setenv("XPNET_BACKEND", environment)
+    report = tmp_path / "bench.json"
+    assert main([*TINY_BENCH, *argv, "--json", str(report)]) == 0
+    assert "backend numpy, device cpu" in capsys.readouterr().out
+    saved = json.loads(report.read_text())
+    assert {row["contender"] for row in saved["results"]} == contenders
+
+
+def test_bench_runs_the_backend_xpnet_backend_names(monkeypatch, capsys):
+    # strict is not timed by default, but named it runs: a dry run of what CuPy is asked
+    monkeypatch.setenv("XPNET_BACKEND", "strict")
+    assert main(TINY_BENCH) == 0
+    out = capsys.readouterr().out
+    assert "backend strict, device" in out and "xpnet-strict" in out
 
 
 @pytest.mark.parametrize(
@@ -187,7 +251,8 @@ def test_conv2d_floor_does_the_products_and_copies_of_its_case(backend, monkeypa
     functions["forward+backward"]()
     assert len(flops) == 3
     assert sum(flops) == 3 * case.flops
-    monkeypatch.setattr(conv, "window_copy", recording(kernel_copies, conv.window_copy))
+    window_copy = recording(kernel_copies, _conv_im2col.window_copy)  # where conv2d copies
+    monkeypatch.setattr(_conv_im2col, "window_copy", window_copy)
     arrays = {name: backend.asarray(array) for name, array in case.arrays.items()}
     output = xpnet.kernels.conv2d(arrays["input"], arrays["weight"], **case.kwargs)
     mask = (False, True, False)  # the weight gradient's copy; grad_input's is not in the floor
@@ -198,13 +263,15 @@ def test_conv2d_floor_does_the_products_and_copies_of_its_case(backend, monkeypa
     assert bool(kernel_copies) == (shape[5] > 1)  # the kernel size
 
 
-def test_conv2d_floor_by_the_convolution_theorem_does_its_products(backend, monkeypatch):
+def test_conv2d_floor_by_the_convolution_theorem_does_its_products(
+    backend, monkeypatch, num_threads
+):
     # where conv2d takes the convolution theorem, the floor times that formulation's products:
     # per sample, C input planes and C_out output planes into the bins and back (two products
     # each, one per axis) and three per-bin products of 4 * C * C_out real multiply-adds
     N, C, H, C_out = 3, 64, 8, 64
     case = bench.OPS["conv2d"].case((N, C, H, H, C_out, 3, 1, 1))
-    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)  # two chunks on numpy
+    num_threads(2)  # two chunks on numpy
     functions = bench.FloorContender(bench.XpnetContender(backend.name)).prepare(case, "float32")
     multiply_adds = []
     real_matmul = backend.xp.matmul
@@ -223,11 +290,11 @@ def test_conv2d_floor_by_the_convolution_theorem_does_its_products(backend, monk
 
 
 @pytest.mark.parametrize("op, shape", [("cross_entropy", (8, 10)), ("batch_norm", (4, 3, 5, 5))])
-def test_elementwise_floors_run_every_mode(backend, monkeypatch, op, shape):
+def test_elementwise_floors_run_every_mode(backend, monkeypatch, num_threads, op, shape):
     # on strict, this proves the floors keep to what CuPy allows (no host conversions); the
     # batch-norm floor also runs on several blocks and threads (numpy)
     monkeypatch.setattr(backend, "block_bytes", 64)
-    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    num_threads(2)
     case = bench.OPS[op].case(shape)
     contender = bench.FloorContender(bench.XpnetContender(backend.name))
     functions = contender.prepare(case, "float32")

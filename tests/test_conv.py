@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pytest
@@ -13,8 +12,6 @@ from _oracle import assert_close, check_against_torch, check_finite_differences,
 
 import xpnet
 import xpnet.kernels as F
-import xpnet.kernels._conv_fourier as conv_fourier
-import xpnet.kernels._conv_taps as conv_taps
 import xpnet.kernels.conv as conv_module
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
@@ -65,16 +62,23 @@ def _check(backend, case, dtype=np.float64, low=-1.0, grad_output=None):
     )
 
 
-@pytest.fixture(params=["one tap", "a tap per kernel row", "fourier"])
-def formula(request, monkeypatch):
+# (algorithms, set_priority) of conv_algorithms per formula; a pointwise convolution stays one
+FORMULAS = {
+    "one tap": (["im2col", "pointwise"], False),
+    "a tap per kernel row": (["im2col_per_row", "pointwise", "im2col"], True),
+    "fourier": (["fourier", "im2col_per_row", "pointwise", "im2col"], True),
+}
+
+
+@pytest.fixture(params=list(FORMULAS))
+def formula(request):
     """Every formula wherever it applies, whatever the shapes: the window copy with every
     kernel row in one matmul, or one matmul per kernel row (where the kernel has more than one
     row), or the convolution theorem (stride 1, no dilation, one group, padding below the
     kernel)."""
-    row = math.inf if request.param == "one tap" else 0
-    monkeypatch.setattr(conv_taps, "_MIN_TAP_ROW", row)
-    ratio = math.inf if request.param == "fourier" else 0
-    monkeypatch.setattr(conv_fourier, "_MAX_COST_RATIO", ratio)
+    algorithms, set_priority = FORMULAS[request.param]
+    with F.conv_algorithms(algorithms, set_priority=set_priority):
+        yield request.param
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -114,10 +118,10 @@ def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, f
 
 @pytest.mark.parametrize("formula", ["one tap", "a tap per kernel row"], indirect=True)
 @pytest.mark.parametrize("case", CASES)
-def test_conv2d_col2im_matches_torch(backend, case, formula, monkeypatch):
+def test_conv2d_col2im_matches_torch(backend, case, formula):
     # grad_input by col2im for every case, not only where it is the faster formula
-    monkeypatch.setattr(conv_module, "_TRANSPOSED_MAX_RATIO", 0)
-    _check(backend, case)
+    with F.conv_algorithms(grad_input="col2im"):
+        _check(backend, case)
 
 
 def test_conv2d_generated_grid(backend, formula):
@@ -225,11 +229,11 @@ def test_conv2d_chunks_batch_under_small_budget(backend, restore_memory_budget, 
 # grad_input by col2im, by correlation, pointwise
 @pytest.mark.parametrize("C, C_out, kernel", [(3, 4, 3), (4, 3, 3), (4, 3, 1)])
 def test_conv2d_splits_the_batch_over_block_threads(
-    backend, monkeypatch, C, C_out, kernel, formula
+    backend, monkeypatch, C, C_out, kernel, formula, num_threads
 ):
     """5 samples on 3 threads (numpy; strict and cupy run one chunk): uneven groups, each
     with sums of its own."""
-    monkeypatch.setattr(xpnet.backends, "_num_threads", 3)
+    num_threads(3)
     _check(backend, ((5, C, 7, 6), (C_out, C, kernel, kernel), 1, kernel // 2, 1, 1, True))
 
 
@@ -388,9 +392,8 @@ FOURIER_CHOICES = [
 def test_conv2d_chooses_fourier_by_shape(backend, shape, chosen):
     N, C, H, W, C_out, k, padding = shape
     x, w = (backend.xp.empty(size, dtype="float32") for size in ((N, C, H, W), (C_out, C, k, k)))
-    geometry = conv_module._prepare(x, w, None, 1, padding, 1, 1)[2]
-    plan = conv_fourier.choose_fourier(backend, geometry, 1, C, C_out, (H, W), "float32")
-    assert (plan is not None) is chosen
+    algorithm = F.select_conv_algorithm(x, w, None, 1, padding, 1, 1)
+    assert (algorithm is F.ConvAlgorithm.FOURIER) is chosen
 
 
 def test_conv2d_fourier_where_chosen_matches_torch(backend):
@@ -400,9 +403,10 @@ def test_conv2d_fourier_where_chosen_matches_torch(backend):
         _check(backend, case, dtype)
 
 
-def test_conv2d_fourier_chunks_under_small_budget(backend, restore_memory_budget, monkeypatch):
-    monkeypatch.setattr(conv_fourier, "_MAX_COST_RATIO", math.inf)  # few channels: forced
-    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+def test_conv2d_fourier_chunks_under_small_budget(
+    backend, restore_memory_budget, monkeypatch, num_threads
+):
+    num_threads(2)
     calls = []
 
     def spy(function):
@@ -415,19 +419,22 @@ def test_conv2d_fourier_chunks_under_small_budget(backend, restore_memory_budget
     for name in ("fourier_correlate", "fourier_correlate_backward"):
         monkeypatch.setattr(conv_module, name, spy(getattr(conv_module, name)))
     case = ((5, 8, 8, 8), (8, 8, 3, 3), 1, 1, 1, 1, True)
-    whole = _check(backend, case)
-    # one sample's temporaries in the backward: 5088 float64 values (counted as in the next
-    # test); the budget holds two per thread, and the filters' spectra (46080 bytes) thrice
-    xpnet.set_memory_budget(2 * 2 * 5088 * 8)
-    chunked = _check(backend, case)
+    with F.conv_algorithms("fourier"):  # few channels: forced
+        whole = _check(backend, case)
+        # one sample's temporaries in the backward: 5088 float64 values (counted as in the
+        # next test); the budget holds two per thread, and the filters' spectra (46080 bytes)
+        # thrice
+        xpnet.set_memory_budget(2 * 2 * 5088 * 8)
+        chunked = _check(backend, case)
     for a, b in zip([whole[0], *whole[1]], [chunked[0], *chunked[1]], strict=True):
         assert_close(a, b, np.float64, "chunked vs whole batch")
     assert calls == ["fourier_correlate", "fourier_correlate_backward"] * 2
 
 
-def test_conv2d_fourier_rejects_sample_over_budget(backend, restore_memory_budget, monkeypatch):
-    monkeypatch.setattr(conv_fourier, "_MAX_COST_RATIO", math.inf)  # few channels: forced
-    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+def test_conv2d_fourier_rejects_sample_over_budget(
+    backend, restore_memory_budget, monkeypatch, num_threads
+):
+    num_threads(2)
     xpnet.set_memory_budget(8700)
     x, w = backend.asarray(random_input((2, 2, 8, 8))), backend.asarray(random_input((2, 2, 3, 3)))
     # the filters' spectra, 2 * 45 bins * 2 * 2 float64 = 2880 bytes, fit three times; one
@@ -436,10 +443,11 @@ def test_conv2d_fourier_rejects_sample_over_budget(backend, restore_memory_budge
     # rows (4 * 45), the products (2 * 45) and back along H (4 * 5 * 8): 1092 values.
     # Backward: into the bins (the same workspaces for both transforms), the input's spectra,
     # the gradient's complex rows, the input gradient's way back and spectra: 1272
-    with pytest.raises(MemoryError, match=r"conv2d: one sample needs 8736 bytes .*budget"):
-        F.conv2d(x, w, padding=1)
-    with pytest.raises(MemoryError, match=r"conv2d_backward: one sample needs 10176 bytes"):
-        F.conv2d_backward(backend.asarray(random_input((2, 2, 8, 8))), x, w, padding=1)
+    with F.conv_algorithms("fourier"):  # few channels: forced
+        with pytest.raises(MemoryError, match=r"conv2d: one sample needs 8736 bytes .*budget"):
+            F.conv2d(x, w, padding=1)
+        with pytest.raises(MemoryError, match=r"conv2d_backward: one sample needs 10176 bytes"):
+            F.conv2d_backward(backend.asarray(random_input((2, 2, 8, 8))), x, w, padding=1)
 
 
 def test_conv2d_fourier_gives_way_when_filter_spectra_exceed_budget(

@@ -3,7 +3,8 @@
 This runs against the real ``cupy-cuda13x`` wheel, which imports without a GPU (only device
 calls fail), so CPU-only CI catches a kernel that would die on its first GPU run. It walks the
 source with :mod:`ast`, so it checks whatever kernels exist. It also checks the strict
-backend's tables (names, refused keywords), which were generated from this CuPy.
+backend's tables (``xpnet/backends/strict/_cupy_tables.py``: names, refused keywords),
+which were generated from this CuPy.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 
 cupy = pytest.importorskip("cupy")
 
-from xpnet.backends import strict_backend  # noqa: E402
+from xpnet.backends.strict import _cupy_tables as tables  # noqa: E402
 
 PACKAGE = Path(__file__).resolve().parents[1] / "xpnet"
 # cupy.ufunc.__call__(*args, **kwargs) documents these keywords only
@@ -177,7 +178,7 @@ def test_kernels_call_only_array_methods_cupy_has():
 def test_numpy_only_method_keywords_are_missing_in_cupy():
     for method, keywords in NUMPY_ONLY_METHOD_KEYWORDS.items():
         assert not keywords & _doc_parameters(getattr(cupy.ndarray, method)), method
-        assert keywords <= strict_backend._REFUSED[method], method
+        assert keywords <= tables.REFUSED[method], method
 
 
 def test_xp_uses_finds_chains_and_keywords():
@@ -207,7 +208,7 @@ def test_strict_offers_exactly_the_names_cupy_shares_with_numpy(prefix):
         for name in _public(cupy_module) & _public(numpy_module)
         if not isinstance(getattr(cupy_module, name), types.ModuleType)
     }
-    offered = strict_backend._CUPY_SUBMODULE_NAMES[prefix] if prefix else strict_backend._CUPY_NAMES
+    offered = tables.CUPY_SUBMODULE_NAMES[prefix] if prefix else tables.CUPY_NAMES
     # on a mismatch, regenerate the table from dir(cupy) & dir(numpy) (see the module docstring)
     assert offered - shared == set(), "strict offers names CuPy lacks"
     assert shared - offered == set(), "strict misses names CuPy has"
@@ -227,8 +228,8 @@ def test_strict_refuses_every_keyword_cupy_lacks():
     """Where both signatures are inspectable, NumPy's extra keywords are in strict's table."""
     missing = []
     for prefix, names in [
-        ("", strict_backend._CUPY_NAMES),
-        *strict_backend._CUPY_SUBMODULE_NAMES.items(),
+        ("", tables.CUPY_NAMES),
+        *tables.CUPY_SUBMODULE_NAMES.items(),
     ]:
         for name in sorted(names):
             path = f"{prefix}.{name}" if prefix else name
@@ -238,23 +239,23 @@ def test_strict_refuses_every_keyword_cupy_lacks():
             numpy_keywords, cupy_keywords = _keywords(ours), _keywords(theirs)
             if numpy_keywords is None or cupy_keywords is None:
                 continue
-            extra = numpy_keywords - cupy_keywords - strict_backend._REFUSED.get(path, set())
+            extra = numpy_keywords - cupy_keywords - tables.REFUSED.get(path, set())
             if extra:
                 missing.append(f"{path}: {sorted(extra)}")
     assert not missing, f"strict accepts keywords CuPy lacks: {missing}"
 
 
 def test_strict_methods_and_generator_exist_in_cupy():
-    assert strict_backend._METHODS <= _public(cupy.ndarray)
-    assert strict_backend._GENERATOR_METHODS == {
+    assert tables.METHODS <= _public(cupy.ndarray)
+    assert tables.GENERATOR_METHODS == {
         name
         for name in _public(cupy.random.Generator)
         if callable(getattr(cupy.random.Generator, name))
     }
-    assert set(strict_backend._UFUNC_KEYWORDS) == UFUNC_KEYWORDS
+    assert set(tables.UFUNC_KEYWORDS) == UFUNC_KEYWORDS
     cupy_einsum = accepted_keywords(cupy.einsum)
     assert "optimize" in cupy_einsum and "out" not in cupy_einsum
-    assert strict_backend._REFUSED["einsum"] == NUMPY_EINSUM_KEYWORDS - cupy_einsum
+    assert tables.REFUSED["einsum"] == NUMPY_EINSUM_KEYWORDS - cupy_einsum
 
 
 @pytest.mark.parametrize("method", ["reduce", "accumulate", "reduceat", "at"])
@@ -270,4 +271,4 @@ def test_strict_ufunc_methods_match_cupy(method):
                 continue
             except (AttributeError, TypeError, ValueError):  # past the check, choked on None
                 implemented.add(ufunc.__name__.removeprefix("cupy_"))
-    assert implemented == set(strict_backend._UFUNC_METHODS[method])
+    assert implemented == set(tables.UFUNC_METHODS[method])

@@ -7,7 +7,6 @@ import pytest
 import torch.nn.functional as TF
 from _oracle import check_against_torch, check_finite_differences, random_input
 
-import xpnet
 import xpnet.kernels as F
 from xpnet.kernels._blocks import row_blocks
 
@@ -42,10 +41,10 @@ def test_linear_generated_grid(backend):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_linear_splits_rows_over_block_threads(backend, monkeypatch, dtype):
+def test_linear_splits_rows_over_block_threads(backend, dtype, num_threads):
     """500 x 64 @ 64 x 40 is worth three row blocks on three threads (numpy; strict and
     cupy multiply in one block): grad_weight sums the blocks' products."""
-    monkeypatch.setattr(xpnet.backends, "_num_threads", 3)
+    num_threads(3)
     assert len(row_blocks(backend, 500, 64 * 40)) == backend.block_threads()
     _check(backend, (2, 250, 64), 40, dtype=dtype)
 

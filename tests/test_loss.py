@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as TF
 from _oracle import check_against_torch, check_finite_differences, random_input
 
-import xpnet
 import xpnet.kernels as F
 
 SHAPES = [(5,), (4, 5), (3, 4, 2), (2, 3, 2, 3)]  # (C,), (N, C), (N, C, d1), (N, C, d1, d2)
@@ -159,17 +158,17 @@ def test_cross_entropy_generated_grid(backend, shape, soft, saved):
 
 
 @pytest.mark.parametrize("shape", [(7, 5), (5, 4, 3)])
-def test_cross_entropy_in_blocks_on_threads(backend, monkeypatch, shape):
+def test_cross_entropy_in_blocks_on_threads(backend, monkeypatch, shape, num_threads):
     """Rows in blocks of one, on threads (numpy): every reduction, smoothing and weight."""
     monkeypatch.setattr(backend, "block_bytes", 1)
-    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    num_threads(2)
     test_cross_entropy_generated_grid(backend, shape, soft=False, saved=True)
 
 
-def test_cross_entropy_inf_logits_in_blocks_on_threads(backend, monkeypatch):
+def test_cross_entropy_inf_logits_in_blocks_on_threads(backend, monkeypatch, num_threads):
     """+inf logits (NaN loss, as torch) on threads: no stray warning from a worker thread."""
     monkeypatch.setattr(backend, "block_bytes", 1)
-    monkeypatch.setattr(xpnet.backends, "_num_threads", 2)
+    num_threads(2)
     x = random_input((6, 4), seed=4)
     x[1, 2] = x[4, 0] = np.inf
     target = np.arange(6) % 4

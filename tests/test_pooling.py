@@ -197,14 +197,14 @@ def test_pool2d_in_blocks_matches_torch(backend, monkeypatch, name, kwargs):
 
 
 @pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
-def test_pool2d_same_bits_on_any_thread_count(backend, monkeypatch, name):
+def test_pool2d_same_bits_on_any_thread_count(backend, monkeypatch, name, num_threads):
     """Blocks run on threads (numpy backend): every thread count gives identical results."""
     monkeypatch.setattr(backend, "block_bytes", 1)
     x = backend.asarray(random_input((5, 2, 9, 8), seed=8))
     forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
     results = []
     for threads in (1, 2, 3):
-        monkeypatch.setattr(xpnet.backends, "_num_threads", threads)
+        num_threads(threads)
         output = forward(x, 3, 2, 1)
         results.append([backend.to_host(a) for a in (output, backward(output, x, 3, 2, 1))])
     for other in results[1:]:

@@ -2,6 +2,11 @@
 
 Bad options and unreadable data end with one line on stderr and a non-zero exit status
 (2 for a bad command line, 1 for a failure while running), never a traceback.
+
+Both commands run on ``--backend``, else on ``XPNET_BACKEND``, else on the default (numpy);
+the choices come from the backend registry (:mod:`xpnet.backends`), so a newly registered
+backend is offered here without an edit. The engines are :mod:`xpnet.train` and
+:mod:`xpnet.bench`.
 """
 
 from __future__ import annotations
@@ -12,11 +17,20 @@ import shlex
 import sys
 
 from . import bench, train
-from .backends import keep_freed_host_memory
+from .backends import (
+    backend_from_environment,
+    backend_names,
+    default_backend_name,
+    keep_freed_host_memory,
+    load_backend,
+    registered_backends,
+)
+from .kernels import ConvAlgorithm
 
 __all__ = ["main"]
 
 _DEFAULT = "(default: %(default)s)"
+_TORCH = "torch"  # xpnet bench's contender that is PyTorch, not an xpnet backend
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,7 +81,11 @@ def _add_train(subparsers) -> None:
         ),
     )
     add = parser.add_argument
-    add("--backend", default="numpy", choices=["numpy", "strict", "cupy"], help=_DEFAULT)
+    add(
+        "--backend",
+        choices=backend_names(),
+        help="array backend (default: $XPNET_BACKEND, else numpy)",
+    )
     add("--dataset", default="digits", choices=["digits", "mnist"], help=_DEFAULT)
     add("--data", metavar="PATH", help="the MNIST folder with the IDX files")
     add("--model", default="lenet", choices=sorted(train.MODELS), help=_DEFAULT)
@@ -107,12 +125,12 @@ def _add_bench(subparsers) -> None:
         ),
     )
     add = parser.add_argument
-    backends = _names(["numpy", "cupy", "torch"])
     add(
         "--backends",
-        type=backends,
-        default="numpy,cupy,torch",
-        help="comma-separated; unavailable ones are reported " + _DEFAULT,
+        "--backend",
+        type=_names([*backend_names(), _TORCH]),
+        help="comma-separated; unavailable ones are reported (default: $XPNET_BACKEND and "
+        f"torch, else {','.join([*_timed_backends(), _TORCH])})",
     )
     add(
         "--ops",
@@ -133,9 +151,50 @@ def _add_bench(subparsers) -> None:
         "plus the BLAS products (conv2d), the exp (cross_entropy) or the fewest NumPy calls "
         "(batch_norm) alone, the least xpnet's formulation must do",
     )
+    add(
+        "--conv-algorithms",
+        type=_names([algorithm.value for algorithm in ConvAlgorithm]),
+        help="comma-separated conv2d formulas to allow (one forces it; see "
+        "xpnet.kernels.conv_algorithms); cases they cannot run are skipped",
+    )
     add("--json", metavar="PATH", help="save the report as JSON")
     add("--plot", metavar="PATH", help="save a PNG bar chart of the median times per mode")
     _add_host_memory(add)
+
+
+def _timed_backends() -> list[str]:
+    """The backends ``xpnet bench`` times by default: not the strict emulator, whose times
+    measure the emulation (asked for by name, it runs: a dry run of what CuPy would do)."""
+    return [entry.name for entry in registered_backends() if entry.timed]
+
+
+def _choose_backends(args) -> None:
+    """Fill in the backend(s) the command line left out: ``XPNET_BACKEND``, else the default.
+
+    Raises:
+        ValueError: if ``XPNET_BACKEND`` names no backend; the message lists the choices.
+    """
+    if args.command == "train":
+        args.backend = args.backend or default_backend_name()
+        return
+    if args.backends is not None:
+        return
+    name = backend_from_environment()
+    args.backends = [*_timed_backends(), _TORCH] if name is None else [name, _TORCH]
+
+
+def _backend_header(names: list[str]) -> str:
+    """``backend numpy, device cpu (x86_64)`` for each of ``names`` that loads here."""
+    parts = []
+    for name in names:
+        if name == _TORCH:
+            continue
+        try:
+            backend = load_backend(name)
+        except ImportError:
+            continue  # bench.run says why it cannot run
+        parts.append(f"backend {name}, device {backend.device_name()}")
+    return "; ".join(parts)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -148,6 +207,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _bench(args, argv) -> None:
     shapes = bench.parse_shapes(args.shapes, args.ops) if args.shapes else None
+    header = _backend_header(args.backends)
+    if header:
+        print(header)
     report = bench.run(
         args.backends,
         args.ops,
@@ -158,6 +220,7 @@ def _bench(args, argv) -> None:
         repeats=args.repeats,
         command=shlex.join(["xpnet", *argv]),
         floor=args.floor,
+        conv_algorithms=args.conv_algorithms,
     )
     print(bench.format_table(report["results"]))
     print(json.dumps(report["environment"], indent=1))
@@ -173,7 +236,12 @@ def _bench(args, argv) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run ``xpnet <command> [options]``; return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        _choose_backends(args)
+    except ValueError as error:  # a bad XPNET_BACKEND is a usage error, as a bad --backend is
+        parser.exit(2, f"xpnet {args.command}: error: {error}\n")
     if args.host_memory == "keep":
         keep_freed_host_memory()  # for the whole process: it cannot be undone
     try:

@@ -1,7 +1,8 @@
 """The backend interface: everything that differs between NumPy, CuPy and strict.
 
-A backend is a module (one file in this folder) that defines the names below. Kernels get
-one with :func:`xpnet.backends.backend_of` and never ask which one they hold.
+A backend is a module (a file in this folder, or a package such as ``strict/``) that defines
+the names below, registered with one ``register_backend`` line in ``xpnet/backends/__init__.py``.
+Kernels get one with :func:`xpnet.backends.backend_of` and never ask which one they hold.
 
 =================  ==========================================================================
 name               what it is

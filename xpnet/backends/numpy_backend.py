@@ -1,4 +1,8 @@
-"""NumPy on the CPU: the default backend."""
+"""NumPy on the CPU: the default backend.
+
+Registered in ``xpnet/backends/__init__.py``; the interface it implements is listed in
+:mod:`._base`. Its blocks run on ``xpnet.get_num_threads()`` threads (:mod:`._runtime`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import numpy
 import threadpoolctl
 
 from ._base import host_free_memory, run_in_order
+from ._runtime import get_num_threads
 
 name = "numpy"
 xp = numpy
@@ -63,8 +68,6 @@ def _run_blocks(function, blocks, errors) -> None:
 def block_threads() -> int:
     """Blocks that :func:`map_blocks` runs at once: ``xpnet.get_num_threads()``, or 1 inside
     a block (nested calls run in order)."""
-    from . import get_num_threads  # the registry imports this module: import late
-
     return 1 if getattr(_worker, "busy", False) else get_num_threads()
 
 

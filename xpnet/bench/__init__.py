@@ -10,7 +10,11 @@ The op and contender definitions here are also the ones the pytest-benchmark sui
 ``benchmarks/`` times. torch, CuPy and matplotlib are optional: they are
 imported only when a contender or an output needs them.
 
-The parts: :mod:`~xpnet.bench.cases` (ops, shapes, ``--shapes``),
+Each xpnet row also names the formula it ran (``algorithm``: conv2d's
+:func:`xpnet.kernels.select_conv_algorithm`), and a run can be restricted to some conv2d
+formulas (``run(conv_algorithms=...)``, :func:`xpnet.kernels.conv_algorithms`).
+
+The parts: :mod:`~xpnet.bench.cases` (ops, shapes, ``--shapes``, the formula of a case),
 :mod:`~xpnet.bench.contenders` (xpnet and PyTorch, timed callables, peak memory),
 :mod:`~xpnet.bench.floors` (the work a case cannot skip: its window copies and BLAS
 products, its exp, or its fewest NumPy calls),
@@ -20,7 +24,16 @@ products, its exp, or its fewest NumPy calls),
 
 from __future__ import annotations
 
-from .cases import CONV_SHAPES, MODE_FLOP_FACTOR, MODES, OPS, Case, Op, parse_shapes
+from .cases import (
+    CONV_SHAPES,
+    MODE_FLOP_FACTOR,
+    MODES,
+    OPS,
+    Case,
+    Op,
+    parse_shapes,
+    xpnet_algorithm,
+)
 from .contenders import TorchContender, XpnetContender, make_contenders
 from .floors import FloorContender
 from .report import environment, format_table, plot
@@ -46,4 +59,5 @@ __all__ = [
     "run",
     "settle",
     "time_case",
+    "xpnet_algorithm",
 ]

@@ -2,7 +2,8 @@
 
 A :class:`Case` is one op on one shape, with host inputs that every contender of
 :mod:`xpnet.bench.contenders` copies to its device; :data:`OPS` lists the ops with their
-standard and ``--quick`` shapes.
+standard and ``--quick`` shapes; :func:`xpnet_algorithm` says which formula xpnet runs for a
+case (conv2d has several, see :func:`xpnet.kernels.select_conv_algorithm`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy
+
+from ..kernels import select_conv_algorithm
 
 MODES = ("forward", "backward", "forward+backward")
 # Nominal flop counts: backward does about twice the forward's work (the gradients of the input
@@ -35,6 +38,27 @@ class Case:
     @property
     def label(self) -> str:
         return ",".join(str(n) for n in self.shape)
+
+
+def xpnet_algorithm(case: Case, backend, dtype: str) -> str | None:
+    """The name of the formula xpnet's kernel runs for ``case`` on ``backend`` in ``dtype``,
+    under the current :func:`xpnet.kernels.conv_algorithms` settings: for conv2d that of
+    :func:`xpnet.kernels.select_conv_algorithm` (``'im2col'``, ``'fourier'``, ...); ``None``
+    for ops with one formula.
+
+    Example:
+        >>> from xpnet.backends import load_backend
+        >>> case = OPS["conv2d"].case((2, 64, 8, 8, 64, 3, 1, 1))
+        >>> xpnet_algorithm(case, load_backend("numpy"), "float32")
+        'fourier'
+    """
+    if case.op != "conv2d":
+        return None
+    # only the shapes, dtype and backend matter: no need to copy the values to the device
+    input, weight = (
+        backend.xp.empty(case.arrays[name].shape, dtype) for name in ("input", "weight")
+    )
+    return select_conv_algorithm(input, weight, None, **case.kwargs).value
 
 
 def output_size(size: int, k: int, stride: int, padding: int) -> int:

@@ -13,9 +13,9 @@ import tracemalloc
 import numpy
 
 from ..autograd import Tensor, no_grad
-from ..backends import load_backend
+from ..backends import load_backend, registered_backends
 from ..nn import functional as autograd_functional
-from .cases import MODES, Case
+from .cases import MODES, Case, xpnet_algorithm
 from .floors import FloorContender
 
 
@@ -38,7 +38,12 @@ class XpnetContender:
     def __init__(self, backend_name: str):
         self.backend = load_backend(backend_name)
         self.name = f"xpnet-{backend_name}"
-        self.device = "gpu" if backend_name == "cupy" else "cpu"
+        entry = next(e for e in registered_backends() if e.name == backend_name)
+        self.device = "gpu" if entry.gpu else "cpu"
+
+    def algorithm(self, case: Case, dtype: str) -> str | None:
+        """The formula this backend runs for ``case``, see :func:`~.cases.xpnet_algorithm`."""
+        return xpnet_algorithm(case, self.backend, dtype)
 
     def prepare(self, case: Case, dtype: str) -> dict:
         """The three timed callables of ``case``; each waits for its device before returning."""
@@ -101,6 +106,9 @@ class TorchContender:
         self.device = "gpu" if device == "cuda" else "cpu"
         self.tf32 = tf32
         self.name = "torch-cuda-tf32" if tf32 else f"torch-{device}"
+
+    def algorithm(self, case: Case, dtype: str) -> None:
+        return None  # cuDNN's and oneDNN's choices are PyTorch's business
 
     def _sync(self):
         if self.device == "gpu":

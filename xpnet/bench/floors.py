@@ -2,7 +2,7 @@
 
 A conv2d call is a window copy plus three BLAS products (forward; weight gradient; gradient of
 the windows, or the correlation that replaces it, of the same size). Its floor copies the
-windows once each way, as the kernel lays them out (``xpnet.kernels._conv_taps``; a
+windows once each way, as the kernel lays them out (``xpnet.kernels._conv_im2col``; a
 pointwise convolution needs no copy), and times the products on im2col's shapes (one tap per
 kernel row splits each into kH products of the same multiply-adds). Where conv2d takes the
 convolution theorem instead (``xpnet.kernels._conv_fourier``), its floor is that
@@ -21,33 +21,36 @@ Pooling has no floor here: its passes are the kernel itself.
 from __future__ import annotations
 
 from ..kernels._blocks import batch_blocks, batch_chunks, compute_dtype, workspace
-from ..kernels._conv_fourier import choose_fourier
-from ..kernels._conv_taps import copy_bytes, taps_of, window_copy
-from ..kernels.conv import _is_pointwise, _prepare
-from .cases import MODES, Case, output_size
+from ..kernels._conv_args import prepare_conv
+from ..kernels._conv_im2col import copy_bytes, window_copy, window_layout
+from ..kernels._conv_select import ConvAlgorithm, choose_algorithm
+from .cases import MODES, Case, output_size, xpnet_algorithm
+
+_WHERE = "conv2d floor"
 
 
 def _conv2d_floor(backend, case: Case, dtype):
     """One window copy each way, in the kernel's layout and batch chunks, and the three
     products of conv2d on its im2col shapes (groups=1); or the products of the convolution
-    theorem where conv2d takes it."""
+    theorem where conv2d takes it. The formula is the kernel's own choice
+    (:mod:`xpnet.kernels._conv_select`, under any :func:`xpnet.kernels.conv_algorithms`)."""
     xp = backend.xp
     N, C, H, W = case.arrays["input"].shape
     C_out, _, kH, kW = case.arrays["weight"].shape
     stride, padding = case.kwargs["stride"], case.kwargs["padding"]
     x = backend.asarray(case.arrays["input"].astype(dtype))
     weight = backend.asarray(case.arrays["weight"].astype(dtype))
-    _, x, geometry, _ = _prepare(x, weight, None, stride, padding, 1, 1)
-    plan = choose_fourier(backend, geometry, 1, C, C_out, (H, W), dtype)
-    if plan is not None:
-        return _fourier_floor(backend, plan, N, C, C_out, dtype)
+    _, x, geometry, _ = prepare_conv(_WHERE, x, weight, None, stride, padding, 1, 1)
+    choice = choose_algorithm(backend, _WHERE, geometry, 1, x.shape, C_out, dtype)
+    if choice.algorithm is ConvAlgorithm.FOURIER:
+        return _fourier_floor(backend, choice.plan, N, C, C_out, dtype)
     positions = N * output_size(H, kH, stride, padding) * output_size(W, kW, stride, padding)
     # the values do not matter to BLAS: ones avoid generating 100s of MB of random numbers
     filters = xp.ones((C_out, C * kH * kW), dtype=dtype)  # (C_out, K)
     col = xp.ones((C * kH * kW, positions), dtype=dtype)  # (K, N * H_out * W_out)
     grad = xp.ones((C_out, positions), dtype=dtype)  # (C_out, N * H_out * W_out)
-    copy_forward = _window_copies(backend, x, geometry, dtype, forward=True)
-    copy_backward = _window_copies(backend, x, geometry, dtype, forward=False)
+    copy_forward = _window_copies(backend, x, choice, dtype, forward=True)
+    copy_backward = _window_copies(backend, x, choice, dtype, forward=False)
 
     def forward():
         copy_forward()
@@ -115,13 +118,14 @@ def _fourier_floor(backend, plan, N, C, C_out, dtype):
     return run(forward), run(backward)
 
 
-def _window_copies(backend, x, geometry, dtype, forward):
+def _window_copies(backend, x, choice, dtype, forward):
     """A callable that copies the windows of ``x`` (N, C, H, W) as conv2d does in its
-    ``forward`` or backward: in the layout of :func:`~xpnet.kernels._conv_taps.taps_of`
-    (im2col sample-major in the forward), one batch chunk per block thread."""
-    if _is_pointwise(geometry):
+    ``forward`` or backward: in the layout of ``choice``'s algorithm
+    (:func:`~xpnet.kernels._conv_im2col.window_layout`; im2col sample-major in the forward),
+    one batch chunk per block thread."""
+    if choice.algorithm is ConvAlgorithm.POINTWISE:
         return lambda: None  # the input is its own window copy
-    taps = taps_of(geometry, x.shape[1])
+    taps = window_layout(choice.geometry, choice.algorithm)
     sample_major = forward and taps.batch_first
     per_sample = copy_bytes(taps, x.shape[1], x.itemsize)
     chunks = batch_chunks(backend, "conv2d floor", x.shape[0], per_sample)
@@ -216,6 +220,10 @@ class FloorContender:
         self.backend = xpnet_contender.backend
         self.device = xpnet_contender.device
         self.name = xpnet_contender.name.replace("xpnet-", "floor-")
+
+    def algorithm(self, case: Case, dtype: str) -> str | None:
+        """The formula whose floor this is: that of :func:`~xpnet.bench.cases.xpnet_algorithm`."""
+        return xpnet_algorithm(case, self.backend, dtype)
 
     def prepare(self, case: Case, dtype: str) -> dict:
         build = _FLOORS.get(case.op)

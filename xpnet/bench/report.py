@@ -1,4 +1,5 @@
-"""What ``xpnet bench`` reports besides the timings: the environment, a text table, a PNG chart.
+"""What ``xpnet bench`` reports besides the timings: the environment, a text table (with the
+conv2d formula each xpnet row ran), a PNG chart.
 
 The rows come from :func:`xpnet.bench.timing.time_case`; threadpoolctl, torch, CuPy and
 matplotlib are imported only when the run or the output needs them.
@@ -75,7 +76,8 @@ def format_table(rows: list[dict]) -> str:
     """The results as a fixed-width text table."""
     header = (
         f"{'op':<13} {'shape':<22} {'mode':<16} {'contender':<16} {'median ms':>10} "
-        f"{'±IQR':>6} {'GFLOP/s':>8} {'time/torch':>10} {'GPU x':>6} {'peak MiB':>9}"
+        f"{'±IQR':>6} {'GFLOP/s':>8} {'time/torch':>10} {'GPU x':>6} {'peak MiB':>9} "
+        f"{'algorithm':<14}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -84,12 +86,13 @@ def format_table(rows: list[dict]) -> str:
         speedup = "-" if r["gpu_speedup"] is None else f"{r['gpu_speedup']:.1f}"
         peak = "-" if r["peak_bytes"] is None else f"{r['peak_bytes'] / 2**20:.1f}"
         shape = ",".join(str(n) for n in r["shape"])
+        algorithm = r.get("algorithm") or "-"  # reports saved before the field have none
         lines.append(
             f"{r['op']:<13} {shape:<22} {r['mode']:<16} {r['contender']:<16} "
             f"{r['median_s'] * 1e3:>10.3f} {spread:>5.1f}% {r['gflops_per_s']:>8.2f} "
-            f"{ratio:>10} {speedup:>6} {peak:>9}"
+            f"{ratio:>10} {speedup:>6} {peak:>9} {algorithm:<14}"
         )
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def plot(rows: list[dict], path: str) -> None:

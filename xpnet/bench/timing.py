@@ -1,7 +1,9 @@
 """The timing loop of ``xpnet bench``: repeats interleaved across contenders, under pinned threads.
 
 :func:`time_case` times one case for every contender and adds the ratios to PyTorch and the
-GPU speed-ups; :func:`run` does so for whole op lists and returns the report that
+GPU speed-ups, and the formula each xpnet row ran (``algorithm``, conv2d's
+:func:`xpnet.kernels.select_conv_algorithm`); :func:`run` does so for whole op lists, if asked
+under :func:`xpnet.kernels.conv_algorithms`, and returns the report that
 :mod:`xpnet.bench.report` prints, plots and describes.
 """
 
@@ -13,7 +15,7 @@ import time
 
 from threadpoolctl import threadpool_limits
 
-from .. import backends
+from .. import backends, kernels
 from .cases import MODE_FLOP_FACTOR, OPS, Case
 from .contenders import TorchContender, make_contenders
 from .report import environment, host_memory_setting
@@ -45,10 +47,11 @@ def time_case(
     """Time every mode of ``case`` for every contender; repeats are interleaved across them.
 
     A contender that cannot run the case (PyTorch has no float16 convolution on the CPU, for
-    instance) is reported through ``echo`` and left out of this case.
+    instance, or a conv2d algorithm forced where it cannot run) is reported through ``echo`` and
+    left out of this case.
     """
     calls = {}  # contender -> {mode: timed callable}
-    peaks = {}
+    peaks, algorithms = {}, {}
     for contender in contenders:
         try:
             prepared = contender.prepare(case, dtype)
@@ -58,6 +61,7 @@ def time_case(
         if not prepared:  # a floor contender, for an op without a floor
             continue
         calls[contender] = prepared
+        algorithms[contender] = contender.algorithm(case, dtype)
         for mode, function in prepared.items():
             peaks[(contender, mode)] = contender.peak_bytes(function)  # the first warm-up call
             for _ in range(warmup - 1):
@@ -89,6 +93,7 @@ def time_case(
                 "repeats": len(samples),
                 "gflops_per_s": flops / median / 1e9,
                 "peak_bytes": peaks[(contender, mode)],
+                "algorithm": algorithms[contender],
             }
         )
     _add_ratios(rows)
@@ -137,11 +142,15 @@ def run(
     command: str = "",
     echo=print,
     floor: bool = False,
+    conv_algorithms: list[str] | None = None,
 ) -> dict:
     """Benchmark ``ops`` on ``backends``; print progress and the table; return the report.
 
     ``shapes`` maps an op to its shapes (default: the op's standard, or ``--quick``, shapes);
-    ``floor`` adds each xpnet backend's :class:`~xpnet.bench.floors.FloorContender`.
+    ``floor`` adds each xpnet backend's :class:`~xpnet.bench.floors.FloorContender`;
+    ``conv_algorithms`` (names of :class:`xpnet.kernels.ConvAlgorithm`) runs every case under
+    :func:`xpnet.kernels.conv_algorithms`: the only conv2d formulas xpnet and its floor may
+    use (one name forces it; a case it cannot run is skipped for them).
     """
     import contextlib
 
@@ -156,6 +165,9 @@ def run(
     rows = []
     with contextlib.ExitStack() as stack:
         echo(pin_threads(stack, threads, contenders))
+        if conv_algorithms:
+            stack.enter_context(kernels.conv_algorithms(conv_algorithms))
+            echo(f"conv2d algorithms: {', '.join(conv_algorithms)}")
         echo(f"host memory: {host_memory_setting()}")
         for name in ops:
             op = OPS[name]
@@ -170,6 +182,7 @@ def run(
             "warmup": warmup,
             "quick": quick,
             "floor": floor,
+            "conv_algorithms": list(conv_algorithms) if conv_algorithms else None,
         },
         "unavailable": unavailable,
         "results": rows,

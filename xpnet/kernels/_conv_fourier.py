@@ -16,9 +16,10 @@ padding``, is the shortest one whose circular convolution equals the linear one 
 output position.
 
 Backward passes are the adjoints of the same real-linear maps: the conjugate factors and
-the conjugate products. :func:`fourier_plan` decides from the shapes alone when this pays
-(fewer multiply-adds than the window-copy formulation); :func:`choose_fourier` also keeps the
-filters' spectra within the memory budget.
+the conjugate products. :func:`fourier_plan` lays out the transforms and counts their
+multiply-adds; whether this formula can run a call and pays there (against the window copy of
+:mod:`xpnet.kernels._conv_im2col`) is decided in :mod:`xpnet.kernels._conv_select`, which
+:mod:`xpnet.kernels.conv` asks before it calls :func:`fourier_correlate`.
 """
 
 from __future__ import annotations
@@ -27,14 +28,7 @@ import functools
 import math
 from typing import NamedTuple
 
-from ..backends import memory_budget
 from ._blocks import batch_chunks, group_sums, matmul_rows, workspace
-
-# Fourier is chosen when its weighted multiply-adds (see fourier_plan) are fewer than the
-# direct product's. Forward+backward against the window copy, 2 CPU threads, in one process:
-# 0.46x the time on 14x14 5x5 (64,32 -> 64), 0.52x on 8x8 3x3 (256 -> 256), 0.66x on 16x16
-# (128 -> 128), 0.80x on 32x32 (64 -> 64); 1.25x on 56x56 (64 -> 64), not chosen
-_MAX_COST_RATIO = 1.0
 
 
 class FourierPlan(NamedTuple):
@@ -60,39 +54,30 @@ class FourierPlan(NamedTuple):
         (L_H, U_W), (H, W) = self.kept, size
         return 2 * U_W * H * (W + 2 * L_H)
 
+    def multiply_adds(self, C, C_out) -> int:
+        """Weighted multiply-adds per sample of a convolution of C planes into C_out by this
+        plan: C planes into the bins, C_out planes back, and 4 real multiply-adds per complex
+        one in the bins' products. The transforms' products are short (K = H or W) and cost
+        about twice their multiply-adds (fitted on 32x32 and 56x56 3x3 shapes)."""
+        transforms = C * self.transform_cost(self.size) + C_out * self.transform_cost(self.output)
+        return 2 * transforms + 4 * self.bins * C * C_out
 
-def fourier_plan(geometry, groups, C, C_out, size):
-    """A :class:`FourierPlan` when the convolution theorem pays for this convolution, else
-    ``None``: stride 1, no dilation, one group, padding below the kernel on every side, and
-    fewer multiply-adds per sample than the direct product by ``_MAX_COST_RATIO``."""
-    kernel, pads = geometry.kernel, (*geometry.pad_before, *geometry.pad_after)
-    if groups != 1 or geometry.stride != (1, 1) or geometry.dilation != (1, 1):
-        return None
-    if any(p >= k for p, k in zip(pads, kernel * 2, strict=True)):
-        return None
+    def spectra_bytes(self, C, C_out, itemsize) -> int:
+        """Bytes of the filters' spectra, made once per call outside the batch chunks."""
+        return 2 * self.bins * C * C_out * itemsize
+
+
+def fourier_plan(geometry, size) -> FourierPlan:
+    """The :class:`FourierPlan` of a convolution of planes of ``size`` (H, W) with
+    ``geometry``, which must be one the convolution theorem can run: stride 1, no dilation,
+    padding below the kernel on every side (see :mod:`xpnet.kernels._conv_select`)."""
     lengths = tuple(
         max(s + max(b, a), k)
-        for s, b, a, k in zip(size, geometry.pad_before, geometry.pad_after, kernel, strict=True)
+        for s, b, a, k in zip(
+            size, geometry.pad_before, geometry.pad_after, geometry.kernel, strict=True
+        )
     )
-    plan = FourierPlan(lengths, tuple(size), kernel, geometry.pad_before, geometry.output)
-    # per sample: C planes into the bins, C_out planes back, and 4 real multiply-adds per
-    # complex one in the bins' products; the transforms' products are short (K = H or W)
-    # and cost about twice their multiply-adds (fitted on 32x32 and 56x56 3x3 shapes)
-    transforms = C * plan.transform_cost(size) + C_out * plan.transform_cost(geometry.output)
-    fourier = 2 * transforms + 4 * plan.bins * C * C_out
-    direct = C_out * C * math.prod(kernel) * math.prod(geometry.output)
-    return plan if fourier < _MAX_COST_RATIO * direct else None
-
-
-def choose_fourier(backend, geometry, groups, C, C_out, size, dtype):
-    """The :func:`fourier_plan` of a call, unless the filters' spectra, made per call outside
-    the batch chunks (and in the backward one sum of them per thread), would exceed
-    :func:`xpnet.memory_budget`: then ``None``, and the window formula runs."""
-    plan = fourier_plan(geometry, groups, C, C_out, size)
-    if plan is None:
-        return None
-    spectra = 2 * plan.bins * C * C_out * backend.xp.dtype(dtype).itemsize
-    return plan if (1 + backend.block_threads()) * spectra <= memory_budget(backend) else None
+    return FourierPlan(lengths, tuple(size), geometry.kernel, geometry.pad_before, geometry.output)
 
 
 class Transform(NamedTuple):

@@ -1,0 +1,336 @@
+"""Which conv2d formula runs: select_conv_algorithm's choices, the conv_algorithms switch that
+forces or restricts them, and the algorithm that ``xpnet bench`` reports per case."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch.nn.functional as TF
+from _oracle import assert_close, check_against_torch, random_input
+
+import xpnet
+import xpnet.kernels as F
+import xpnet.kernels._conv_im2col as conv_im2col
+import xpnet.kernels._conv_select as conv_select
+import xpnet.kernels.conv as conv_module
+from xpnet import bench
+
+# PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+
+A = F.ConvAlgorithm
+
+# (N, C, H, W, C_out, k, stride, padding, groups): what conv2d ran before the choice had a
+# module of its own (checked against that code on float32, with room for Fourier's spectra)
+CHOICES = [
+    ((64, 1, 28, 28, 32, 5, 1, 2, 1), A.IM2COL),  # one channel: rows of 5, too short
+    ((64, 32, 14, 14, 64, 5, 1, 2, 1), A.FOURIER),
+    ((128, 3, 32, 32, 64, 3, 1, 1, 1), A.IM2COL),
+    ((128, 64, 32, 32, 64, 3, 1, 1, 1), A.FOURIER),
+    ((128, 128, 16, 16, 128, 3, 1, 1, 1), A.FOURIER),
+    ((128, 256, 8, 8, 256, 3, 1, 1, 1), A.FOURIER),
+    ((128, 64, 32, 32, 128, 3, 2, 1, 1), A.IM2COL),  # stride 2
+    ((128, 256, 16, 16, 64, 1, 1, 0, 1), A.POINTWISE),
+    ((32, 64, 56, 56, 64, 3, 1, 1, 1), A.IM2COL_PER_ROW),  # Fourier does not pay on 56x56
+    ((8, 64, 16, 16, 64, 3, 1, 1, 2), A.IM2COL_PER_ROW),  # two groups: no Fourier; rows of 96
+    ((8, 64, 16, 16, 64, 3, 1, 1, 64), A.IM2COL),  # depthwise: rows of 3
+    ((8, 16, 32, 32, 16, 3, 1, 1, 1), A.IM2COL),  # rows of 48
+    ((8, 256, 16, 16, 64, 1, 2, 0, 1), A.IM2COL),  # 1x1 at stride 2
+    ((8, 64, 16, 16, 64, 1, 1, 1, 1), A.IM2COL),  # 1x1 with padding
+]
+
+
+def _empty(xp, N, C, H, W, C_out, k, groups, dtype="float32"):
+    return xp.empty((N, C, H, W), dtype=dtype), xp.empty((C_out, C // groups, k, k), dtype=dtype)
+
+
+@pytest.fixture
+def restore_memory_budget():
+    yield
+    xpnet.set_memory_budget(None)
+
+
+@pytest.mark.parametrize("shape, algorithm", CHOICES, ids=lambda v: str(v))
+def test_select_conv_algorithm_by_shape(backend, restore_memory_budget, shape, algorithm):
+    # the filters' spectra of the largest Fourier shape, 24 MB per thread, fit on any machine
+    xpnet.set_memory_budget(2**32)
+    N, C, H, W, C_out, k, stride, padding, groups = shape
+    x, w = _empty(backend.xp, N, C, H, W, C_out, k, groups)
+    assert F.select_conv_algorithm(x, w, None, stride, padding, 1, groups) is algorithm
+
+
+def test_select_conv_algorithm_gives_way_to_the_memory_budget(backend, restore_memory_budget):
+    # the filters' spectra, 2 * 45 bins * 64 * 64 float64 = 2.9 MB, per call and per thread
+    x, w = _empty(backend.xp, 2, 64, 8, 8, 64, 3, 1, "float64")
+    assert F.select_conv_algorithm(x, w, padding=1) is A.FOURIER
+    xpnet.set_memory_budget(2 * 2**20)
+    assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL_PER_ROW
+
+
+def _recording(monkeypatch):
+    """The algorithms of the formulas that conv2d and conv2d_backward call, in order: spies
+    that watch (and change nothing), on the names conv.py dispatches to, and on the forward
+    that the window formulas' backward calls for grad_input by correlation."""
+    ran = []
+
+    def spy(module, name, algorithm=None):
+        function = getattr(module, name)
+
+        def call(*args, **kwargs):
+            choice = next((a for a in args if isinstance(a, conv_select.Choice)), None)
+            ran.append(algorithm or choice.algorithm)
+            return function(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, call)
+
+    spy(conv_module, "im2col_correlate")
+    spy(conv_module, "im2col_backward")
+    spy(conv_im2col, "im2col_correlate")
+    spy(conv_module, "fourier_correlate", A.FOURIER)
+    spy(conv_module, "fourier_correlate_backward", A.FOURIER)
+    return ran
+
+
+# (input, weight, stride, padding, dilation, groups) and the algorithms that can run them
+FORCED = [
+    (((2, 4, 7, 6), (3, 4, 3, 3), 1, 1, 1, 1), [A.IM2COL, A.IM2COL_PER_ROW, A.FOURIER]),
+    (((2, 4, 5, 4), (3, 4, 1, 1), 1, 0, 1, 1), [A.IM2COL, A.POINTWISE, A.FOURIER]),
+    (((2, 4, 9, 8), (6, 2, 3, 2), 1, (1, 0), 2, 2), [A.IM2COL, A.IM2COL_PER_ROW]),
+    (((2, 3, 6, 7), (2, 3, 2, 4), 1, "same", 1, 1), [A.IM2COL, A.IM2COL_PER_ROW, A.FOURIER]),
+]
+
+
+def _check(backend, case, dtype=np.float64):
+    input_shape, weight_shape, *args = case
+    inputs = [random_input(input_shape, 0), random_input(weight_shape, 1)]
+    inputs.append(random_input(weight_shape[:1], 2))
+    return check_against_torch(
+        lambda x, w, b: F.conv2d(x, w, b, *args),
+        lambda g, x, w, b: F.conv2d_backward(g, x, w, b, *args),
+        lambda x, w, b: TF.conv2d(x, w, b, *args),
+        inputs,
+        backend,
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize(
+    "case, algorithm", [(case, a) for case, runnable in FORCED for a in runnable], ids=str
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv_algorithms_forced_matches_torch_and_the_default(
+    backend, monkeypatch, case, algorithm, dtype
+):
+    default = _check(backend, case, dtype)
+    ran = _recording(monkeypatch)
+    with F.conv_algorithms(algorithm):
+        x, w = (backend.xp.empty(shape) for shape in case[:2])
+        assert F.select_conv_algorithm(x, w, None, *case[2:]) is algorithm
+        forced = _check(backend, case, dtype)
+    # the forward and the backward (grad_input's correlation may take another algorithm)
+    assert ran[0] is algorithm and algorithm in ran[1:]
+    for a, b in zip([default[0], *default[1]], [forced[0], *forced[1]], strict=True):
+        assert_close(a, b, dtype, f"forced {algorithm.value} vs default")
+
+
+def test_conv_algorithms_restricts_and_the_thresholds_still_choose(backend):
+    fourier_shape = _empty(backend.xp, 2, 256, 8, 8, 256, 3, 1)
+    few_channels = _empty(backend.xp, 2, 3, 8, 8, 4, 3, 1)
+    with F.conv_algorithms(["im2col", "im2col_per_row"]):
+        assert F.select_conv_algorithm(*fourier_shape, padding=1) is A.IM2COL_PER_ROW
+        # rows of 3 * 3: one product per kernel row does not pay
+        assert F.select_conv_algorithm(*few_channels, padding=1) is A.IM2COL
+    with F.conv_algorithms([A.FOURIER, A.POINTWISE]):
+        # Fourier does not pay on 3 channels, but it is the only one enabled that can run
+        assert F.select_conv_algorithm(*few_channels, padding=1) is A.FOURIER
+    with F.conv_algorithms(["im2col_per_row", "im2col"], set_priority=True):
+        assert F.select_conv_algorithm(*few_channels, padding=1) is A.IM2COL_PER_ROW
+        assert F.select_conv_algorithm(*few_channels, stride=2) is A.IM2COL
+    assert F.select_conv_algorithm(*fourier_shape, padding=1) is A.FOURIER
+
+
+def test_conv_algorithms_nest_and_restore_after_an_exception(backend):
+    x, w = _empty(backend.xp, 2, 8, 8, 8, 8, 3, 1)
+    with F.conv_algorithms("im2col_per_row"):
+        with pytest.raises(KeyError):
+            with F.conv_algorithms("fourier"):
+                assert F.select_conv_algorithm(x, w, padding=1) is A.FOURIER
+                raise KeyError("inside")
+        assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL_PER_ROW
+        with F.conv_algorithms(grad_input="col2im"):  # algorithms: the enclosing block's
+            assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL_PER_ROW
+    assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL
+
+
+def test_conv_algorithms_hold_for_the_calling_thread_only(backend):
+    x, w = _empty(backend.xp, 2, 8, 8, 8, 8, 3, 1)
+    seen = []
+    with F.conv_algorithms("fourier"):
+        thread = threading.Thread(target=lambda: seen.append(F.select_conv_algorithm(x, w)))
+        thread.start()
+        thread.join()
+    assert seen == [A.IM2COL]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"algorithms": "fft"}, ValueError, r"'fft' is not a conv2d algorithm; choose from "),
+        ({"algorithms": ["im2col", "FOURIER"]}, ValueError, r"'FOURIER' is not a conv2d"),
+        ({"algorithms": []}, ValueError, r"algorithms must name at least one algorithm, got none"),
+        ({"algorithms": 3}, TypeError, r"algorithms must be names \('fourier', .*\), got int"),
+        ({"grad_input": "im2col"}, ValueError, r"grad_input must be 'col2im', 'correlation'"),
+        ({"set_priority": True}, ValueError, r"set_priority=True needs the algorithms"),
+    ],
+)
+def test_conv_algorithms_rejects_bad_arguments_when_called(kwargs, error, message):
+    with pytest.raises(error, match=f"^conv_algorithms: {message}"):
+        F.conv_algorithms(**kwargs)  # no `with`: the call itself checks
+
+
+# (weight shape, conv2d keyword arguments, forced algorithm, why it cannot run)
+CANNOT_RUN = [
+    ((4, 4, 3, 3), {"stride": 2}, "fourier", r"it needs stride=1, got stride=\(2, 2\)"),
+    ((4, 4, 3, 3), {}, "pointwise", r"it needs a 1x1 kernel, got kernel_size=\(3, 3\)"),
+    (
+        (4, 4, 1, 1),
+        {"padding": 1},
+        "pointwise",
+        r"it needs stride=1 and padding=0, got .*padding=\(1, 1\)",
+    ),
+    ((4, 4, 1, 3), {}, "im2col_per_row", r"it needs a kernel of more than one row"),
+    (
+        (4, 4, 3, 3),
+        {"stride": (2, 1)},
+        "im2col_per_row",
+        r"it needs stride 1 along H, got stride=\(2, 1\)",
+    ),
+    ((4, 2, 3, 3), {"groups": 2}, "fourier", r"it needs groups=1, got groups=2"),
+    ((4, 4, 3, 3), {"dilation": 2}, "fourier", r"it needs dilation=1, got dilation=\(2, 2\)"),
+    (
+        (4, 4, 3, 3),
+        {"padding": (3, 0)},
+        "fourier",
+        r"it needs padding below kernel_size on every side",
+    ),
+]
+
+
+@pytest.mark.parametrize("weight_shape, kwargs, algorithm, reason", CANNOT_RUN)
+def test_forced_algorithm_that_cannot_run_names_function_algorithm_and_reason(
+    backend, weight_shape, kwargs, algorithm, reason
+):
+    x = backend.asarray(random_input((1, 4, 8, 8)))
+    w = backend.asarray(random_input(weight_shape))
+    grad = F.conv2d(x, w, **kwargs)
+    forces = f"conv_algorithms forces '{algorithm}', which cannot run this call: {reason}"
+    with F.conv_algorithms(algorithm):
+        for where, call in [
+            ("conv2d", lambda: F.conv2d(x, w, **kwargs)),
+            ("conv2d_backward", lambda: F.conv2d_backward(grad, x, w, **kwargs)),
+            ("select_conv_algorithm", lambda: F.select_conv_algorithm(x, w, **kwargs)),
+        ]:
+            # an ArgumentError: both a ValueError and PyTorch's RuntimeError
+            with pytest.raises(ValueError, match=f"^{where}: {forces}") as raised:
+                call()
+            assert isinstance(raised.value, RuntimeError)
+
+
+def test_no_enabled_algorithm_lists_each_reason(backend):
+    x, w = _empty(backend.xp, 1, 4, 8, 8, 4, 3, 1)
+    with F.conv_algorithms(["pointwise", "fourier"]):
+        with pytest.raises(
+            ValueError,
+            match=r"^conv2d: no algorithm that conv_algorithms enables can run this call "
+            r"\(fourier: it needs stride=1, .*; pointwise: it needs a 1x1 kernel",
+        ):
+            F.conv2d(x, w, stride=2)
+
+
+def test_forced_fourier_over_the_memory_budget_says_so(backend, restore_memory_budget):
+    xpnet.set_memory_budget(2 * 2**20)
+    x, w = _empty(backend.xp, 2, 64, 8, 8, 64, 3, 1, "float64")
+    with F.conv_algorithms("fourier"):
+        with pytest.raises(
+            ValueError, match=r"its filters' spectra need \d+ bytes, more than the memory budget"
+        ):
+            F.select_conv_algorithm(x, w, padding=1)
+
+
+# (input, weight, stride, padding) and how grad_input is computed by default
+GRAD_INPUT = [
+    (((2, 8, 7, 6), (4, 8, 3, 3), 1, 1), A.IM2COL),  # C_out <= C: a correlation
+    (((2, 4, 7, 6), (8, 4, 3, 3), 1, 1), None),  # C_out > C: col2im
+    (((2, 4, 7, 6), (8, 4, 3, 3), 2, 1), None),  # stride 2: col2im
+    (((2, 4, 7, 6), (8, 4, 1, 1), 1, 0), A.POINTWISE),  # pointwise: always a correlation
+]
+
+
+@pytest.mark.parametrize("case, correlation", GRAD_INPUT)
+@pytest.mark.parametrize("grad_input", [None, "col2im", "correlation"])
+def test_conv_algorithms_grad_input(backend, monkeypatch, case, correlation, grad_input):
+    ran = _recording(monkeypatch)
+    (input_shape, weight_shape, stride, padding), where = case, "conv2d_backward"
+    x, w = (backend.asarray(random_input(shape)) for shape in (input_shape, weight_shape))
+    grad = F.conv2d(x, w, None, stride, padding)
+    with F.conv_algorithms(grad_input=grad_input):
+        if grad_input == "correlation" and stride != 1:
+            message = rf"^{where}: conv_algorithms\(grad_input='correlation'\) cannot run this"
+            with pytest.raises(ValueError, match=message + r" call: it needs stride=1"):
+                F.conv2d_backward(grad, x, w, None, stride, padding)
+            return
+        F.conv2d_backward(grad, x, w, None, stride, padding, output_mask=(True, False, False))
+    if grad_input == "correlation" and correlation is None:
+        correlation = A.IM2COL
+    if grad_input == "col2im" and correlation is not A.POINTWISE:
+        correlation = None  # a pointwise convolution has no window copy for col2im
+    # the forward, the backward, and the correlation inside it, if any
+    assert ran[2:] == ([] if correlation is None else [correlation])
+
+
+def _bench_rows(case, contenders):
+    return bench.time_case(case, contenders, "float32", repeats=1, warmup=1, echo=print)
+
+
+@pytest.mark.parametrize(
+    "shape, algorithm",
+    [((2, 3, 9, 9, 4, 3, 2, 1), "im2col"), ((2, 64, 8, 8, 64, 3, 1, 1), "fourier")],
+)
+def test_bench_rows_report_the_conv_algorithm(shape, algorithm):
+    xpnet_numpy = bench.XpnetContender("numpy")
+    contenders = [xpnet_numpy, bench.FloorContender(xpnet_numpy), bench.TorchContender("cpu")]
+    case = bench.OPS["conv2d"].case(shape)
+    rows = _bench_rows(case, contenders)
+    x, w = (np.empty(case.arrays[name].shape, "float32") for name in ("input", "weight"))
+    assert F.select_conv_algorithm(x, w, **case.kwargs).value == algorithm
+    assert {r["contender"]: r["algorithm"] for r in rows} == {
+        "xpnet-numpy": algorithm,
+        "floor-numpy": algorithm,
+        "torch-cpu": None,
+    }
+    table = bench.format_table(rows).splitlines()
+    assert table[0].split()[-1] == "algorithm"
+    assert {line.split()[-1] for line in table[2:]} == {algorithm, "-"}
+    pool = _bench_rows(bench.OPS["max_pool2d"].case((2, 3, 8, 8, 2, 2, 0)), contenders[:1])
+    assert {r["algorithm"] for r in pool} == {None}  # one formula: nothing to report
+
+
+def test_bench_run_under_conv_algorithms():
+    lines = []
+    shapes = {"conv2d": [(2, 3, 9, 9, 4, 3, 1, 1), (2, 3, 9, 9, 4, 3, 2, 1)]}
+    report = bench.run(
+        ["numpy"], ["conv2d"], shapes, repeats=1, echo=lines.append, conv_algorithms=["fourier"]
+    )
+    assert {(tuple(r["shape"]), r["algorithm"]) for r in report["results"]} == {
+        ((2, 3, 9, 9, 4, 3, 1, 1), "fourier")
+    }
+    assert report["settings"]["conv_algorithms"] == ["fourier"]
+    assert "conv2d algorithms: fourier" in lines
+    assert any(
+        "xpnet-numpy skipped: ArgumentError: conv2d: conv_algorithms forces 'fourier'" in line
+        for line in lines
+    )
+    x, w = np.empty((2, 3, 9, 9)), np.empty((4, 3, 3, 3))
+    assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL  # the run's settings are gone

@@ -1,0 +1,234 @@
+"""The backend registry and the choice of backend: one entry per backend, and the current one.
+
+The entries themselves, one line per backend, are in ``xpnet/backends/__init__.py``; everything
+that lists backends reads them from here: :func:`load_backend`, :func:`available_backends`,
+the ``--backend`` choices of ``xpnet train`` and ``xpnet bench`` (:mod:`xpnet.cli`) and the test
+fixtures (``tests/conftest.py``). ``XPNET_BACKEND`` is read here and nowhere else
+(:func:`backend_from_environment`). Neighbours: :mod:`._dispatch` finds the backend of an array
+with :func:`backend_name_of`; :mod:`._runtime` holds the knobs that are not per backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import os
+import threading
+from types import ModuleType
+
+__all__ = [
+    "DEFAULT_BACKEND",
+    "BackendEntry",
+    "available_backends",
+    "backend_from_environment",
+    "backend_name_of",
+    "backend_names",
+    "default_backend_name",
+    "get_backend",
+    "load_backend",
+    "register_backend",
+    "registered_backends",
+    "set_backend",
+    "unregister_backend",
+    "use_backend",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendEntry:
+    """What xpnet knows of a backend without importing it (importing CuPy is slow or fails).
+
+    Attributes:
+        name: the key users pass: ``XPNET_BACKEND``, ``--backend``, :func:`use_backend`.
+        module: the import path of the backend module (the interface in :mod:`._base`).
+        arrays: the module that defines its array type, or a package above it: an array whose
+            ``type(x).__module__`` is ``arrays`` or inside it belongs to this backend.
+        gpu: it needs a GPU; the test fixtures mark it ``gpu``.
+        timed: ``xpnet bench`` offers it. ``False`` for an emulator, whose times measure the
+            emulation rather than the kernels.
+    """
+
+    name: str
+    module: str
+    arrays: str
+    gpu: bool = False
+    timed: bool = True
+
+
+DEFAULT_BACKEND = "numpy"  # where XPNET_BACKEND is unset
+
+_entries: dict[str, BackendEntry] = {}  # in registration order: the order choices are listed
+_owners: dict[str, str] = {}  # BackendEntry.arrays -> name, for dispatch
+_stack = threading.local()  # per thread: use_backend on one thread must not leak into another
+_default: ModuleType | None = None
+
+
+def register_backend(
+    name: str, module: str, arrays: str, *, gpu: bool = False, timed: bool = True
+) -> BackendEntry:
+    """Add a backend: ``name`` is then accepted everywhere a backend is chosen.
+
+    See :class:`BackendEntry` for the arguments. Registering a name again replaces its entry in
+    place. The module is imported only when the backend is first used.
+
+    Raises:
+        ValueError: if another backend already owns ``arrays``.
+
+    Example:
+        >>> register_backend("toy", "toy_backend", arrays="toy_backend").gpu
+        False
+        >>> backend_names()
+        ['numpy', 'strict', 'cupy', 'toy']
+        >>> unregister_backend("toy")
+    """
+    owner = _owners.get(arrays, name)
+    if owner != name:
+        msg = f"register_backend: arrays={arrays!r} already belong to the {owner!r} backend"
+        raise ValueError(msg)
+    previous = _entries.get(name)
+    if previous is not None:
+        del _owners[previous.arrays]
+    entry = BackendEntry(name, module, arrays, gpu=gpu, timed=timed)
+    _entries[name] = entry  # a replaced entry keeps its place in the order
+    _owners[arrays] = name
+    return entry
+
+
+def unregister_backend(name: str) -> None:
+    """Remove backend ``name`` from the registry (tests that add a toy backend call this)."""
+    entry = _entries.pop(name, None)
+    if entry is None:
+        msg = f"unregister_backend: {_not_a_backend(name)}"
+        raise ValueError(msg)
+    del _owners[entry.arrays]
+
+
+def _not_a_backend(name: str) -> str:
+    choices = ", ".join(repr(key) for key in _entries)
+    return f"{name!r} is not a backend; choose one of {choices}"
+
+
+def registered_backends() -> tuple[BackendEntry, ...]:
+    """Every registry entry, in registration order, whether or not it loads here."""
+    return tuple(_entries.values())
+
+
+def backend_names() -> list[str]:
+    """The registered backend names, in order: the valid values of ``XPNET_BACKEND``.
+
+    Example:
+        >>> backend_names()
+        ['numpy', 'strict', 'cupy']
+    """
+    return list(_entries)
+
+
+def load_backend(name: str) -> ModuleType:
+    """Import and return the backend module called ``name``.
+
+    Raises:
+        ValueError: if ``name`` is not a registered backend.
+        ImportError: if the backend cannot run here (CuPy missing, no GPU), with the fix.
+    """
+    entry = _entries.get(name)
+    if entry is None:
+        raise ValueError(_not_a_backend(name))
+    return importlib.import_module(entry.module)
+
+
+def available_backends() -> list[str]:
+    """Names of the backends that load on this machine (``cupy`` needs a GPU)."""
+    names = []
+    for name in _entries:
+        try:
+            load_backend(name)
+        except ImportError:
+            continue
+        names.append(name)
+    return names
+
+
+def backend_from_environment() -> str | None:
+    """The backend ``XPNET_BACKEND`` names (case and spaces ignored), or ``None`` if unset.
+
+    Raises:
+        ValueError: if it names no registered backend; the message lists the choices.
+    """
+    name = os.environ.get("XPNET_BACKEND", "").strip().lower()
+    if not name:
+        return None
+    if name not in _entries:
+        msg = f"XPNET_BACKEND={name!r}: {_not_a_backend(name)}"
+        raise ValueError(msg)
+    return name
+
+
+def default_backend_name() -> str:
+    """The backend ``XPNET_BACKEND`` names, else :data:`DEFAULT_BACKEND` (``"numpy"``).
+
+    Read afresh on each call (the ``xpnet`` command asks once per run); :func:`get_backend`
+    reads it once per process. Raises ``ValueError`` as :func:`backend_from_environment` does.
+    """
+    return backend_from_environment() or DEFAULT_BACKEND
+
+
+def get_backend() -> ModuleType:
+    """The current backend: the innermost :func:`use_backend`, else the default.
+
+    The default is :func:`default_backend_name`, read the first time it is needed;
+    :func:`set_backend` changes it.
+    """
+    stack = getattr(_stack, "backends", None)
+    if stack:
+        return stack[-1]
+    global _default
+    if _default is None:
+        _default = load_backend(default_backend_name())
+    return _default
+
+
+def set_backend(name: str) -> ModuleType:
+    """Make ``name`` the default backend for new arrays, layers and data loaders."""
+    global _default
+    _default = load_backend(name)
+    return _default
+
+
+@contextlib.contextmanager
+def use_backend(name: str):
+    """Use backend ``name`` inside a ``with`` block (per thread); yields the backend.
+
+    Example:
+        >>> import xpnet
+        >>> with xpnet.use_backend("strict") as backend:
+        ...     backend.name
+        'strict'
+    """
+    backend = load_backend(name)
+    stack = _stack.__dict__.setdefault("backends", [])
+    stack.append(backend)
+    try:
+        yield backend
+    finally:
+        stack.pop()
+
+
+def backend_name_of(array) -> str | None:
+    """The name of the backend whose array type ``array`` has, or ``None``; imports nothing.
+
+    The type's module and then each package above it are looked up among the entries'
+    ``arrays``: ``numpy.ndarray`` (module ``numpy``) is numpy's, a type from
+    ``xpnet.backends.strict._array`` is strict's.
+
+    Example:
+        >>> backend_name_of(xp.ones(2)), backend_name_of(2.0)
+        ('numpy', None)
+    """
+    module = type(array).__module__ or ""
+    while module:
+        name = _owners.get(module)
+        if name is not None:
+            return name
+        module = module.rpartition(".")[0]
+    return None

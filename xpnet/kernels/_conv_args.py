@@ -1,0 +1,108 @@
+"""conv2d's arguments: checked once at the public entry, turned into a window geometry.
+
+:func:`prepare_conv` is the one validation of ``conv2d``, ``conv2d_backward`` and
+:func:`~xpnet.kernels.select_conv_algorithm`; the formulas behind them trust what it returns.
+:func:`transposed_geometry` is the geometry of the backward's other way to grad_input.
+Neighbours: :mod:`.conv` (the public entry points), :mod:`._conv_select` (which formula runs),
+:mod:`._conv_im2col` and :mod:`._conv_fourier` (the formulas), :mod:`._windows` (the window
+geometry shared with pooling), :mod:`._checks` (the checks shared by every family).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ._checks import ArgumentError, array_backend, check_ndim, to_tuple
+from ._windows import Geometry, window_geometry
+
+
+class ConvCall(NamedTuple):
+    """A validated conv2d call: its backend, the input with a batch axis, the window
+    geometry, and whether the input came without a batch axis."""
+
+    backend: object
+    x: object  # (N, C, H, W)
+    geometry: Geometry
+    unbatched: bool
+
+
+def _padding_sides(where, padding, kernel, stride, dilation):
+    """(pad_before, pad_after) for an int, a pair, ``'valid'`` or ``'same'``."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding != "same":
+            msg = f"{where}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
+            raise ArgumentError(msg)
+        if stride != (1, 1):
+            msg = f"{where}: padding='same' needs stride=1, got stride={stride}"
+            raise ArgumentError(msg)
+        # PyTorch puts the odd extra row and column at the bottom and right
+        total = tuple(d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
+        return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
+    pad = to_tuple(where, "padding", padding, minimum=0)
+    return pad, pad
+
+
+def _check_channels(where, C, weight, bias, groups):
+    C_out = weight.shape[0]
+    if not isinstance(groups, int) or groups < 1 or C % groups or C_out % groups:
+        msg = (
+            f"{where}: groups must be a positive int dividing both the input channels ({C}) "
+            f"and the output channels ({C_out}), got groups={groups!r}"
+        )
+        raise ArgumentError(msg)
+    if weight.shape[1] * groups != C:
+        msg = (
+            f"{where}: input has {C} channels but weight expects groups * C/groups = "
+            f"{groups} * {weight.shape[1]} = {groups * weight.shape[1]} channels"
+        )
+        raise ArgumentError(msg)
+    if bias is not None and bias.shape != (C_out,):
+        msg = f"{where}: bias must have shape ({C_out},) (C_out,), got {bias.shape}"
+        raise ArgumentError(msg)
+
+
+def prepare_conv(where, input, weight, bias, stride, padding, dilation, groups) -> ConvCall:
+    """Validate a conv2d call once; return its :class:`ConvCall`.
+
+    Raises:
+        TypeError: non-float arrays, mixed dtypes or backends.
+        ValueError: wrong ndim, channel/group mismatch, bad stride/padding/dilation, a kernel
+            larger than the padded input (an :class:`~xpnet.kernels.ArgumentError`).
+    """
+    backend = array_backend(where, input=input, weight=weight, bias=bias)
+    check_ndim(where, "input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    check_ndim(where, "weight", weight, (4,), "(C_out, C / groups, kH, kW)")
+    unbatched = input.ndim == 3
+    x = input[None] if unbatched else input
+    _check_channels(where, x.shape[1], weight, bias, groups)
+    kernel_size = tuple(weight.shape[2:])
+    stride = to_tuple(where, "stride", stride)
+    dilation = to_tuple(where, "dilation", dilation)
+    before, after = _padding_sides(where, padding, kernel_size, stride, dilation)
+    geometry = window_geometry(where, x.shape[2:], kernel_size, stride, dilation, before, after)
+    return ConvCall(backend, x, geometry, unbatched)
+
+
+def padding_text(geometry: Geometry) -> str:
+    """``padding=(1, 1)``, or the sides apart when they differ, for messages."""
+    before, after = geometry.pad_before, geometry.pad_after
+    return f"padding={before}" if before == after else f"padding={before} before, {after} after"
+
+
+def transposed_geometry(where, geometry, grad_size):
+    """``(geometry, None)`` of grad_input as a stride-1 correlation of grad_output (of
+    ``grad_size``) with the flipped filters, or ``(None, why not)``: it needs stride 1 (col2im
+    is 3-10x cheaper than correlating a zero-upsampled gradient) and padding at most the
+    dilated kernel's span."""
+    span = tuple(d * (k - 1) for k, d in zip(geometry.kernel, geometry.dilation, strict=True))
+    before = tuple(s - p for s, p in zip(span, geometry.pad_before, strict=True))
+    after = tuple(s - p for s, p in zip(span, geometry.pad_after, strict=True))
+    if geometry.stride != (1, 1):
+        return None, f"it needs stride=1, got stride={geometry.stride}"
+    if min(before + after) < 0:
+        return None, f"it needs padding at most {span}, got {padding_text(geometry)}"
+    return window_geometry(
+        where, grad_size, geometry.kernel, (1, 1), geometry.dilation, before, after
+    ), None
