@@ -1,17 +1,27 @@
-"""The host random generator behind :func:`xpnet.manual_seed`.
+"""All of xpnet's process-wide random state: the host generator and the dropout generators.
 
-Initial weights are drawn here, on the host, in float64 NumPy, then cast and moved to the
-backend: the same seed gives the same weights on NumPy, strict and CuPy (CuPy's own
-generator would give other numbers for the same seed).
+:func:`manual_seed` (``xpnet.manual_seed``) seeds them all:
+
+- :func:`host_generator` draws initial weights (:mod:`xpnet.nn.init`), on the host, in
+  float64 NumPy; they are then cast and moved to the backend, so the same seed gives the same
+  weights on NumPy, strict and CuPy (CuPy's own generator would give other numbers for the
+  same seed).
+- :func:`dropout_generator` gives each backend its own generator, made by the backend's
+  ``default_rng`` on first use, so that dropout masks are drawn where the data lives.
+  :mod:`xpnet.kernels.dropout` draws from it; :func:`seed_dropout` reseeds these alone.
+
+:mod:`xpnet.train.checkpoint` saves and restores these generators' states so that a resumed
+run draws the same numbers. A data loader's shuffling generator belongs to the loader
+(``DataLoader(seed=...)``), not to this module.
 """
 
 from __future__ import annotations
 
 import numpy
 
-from .kernels.dropout import manual_seed as _seed_dropout
-
-_generator = numpy.random.default_rng()
+_host_generator = numpy.random.default_rng()
+_dropout_seed: int | None = None
+_dropout_generators: dict = {}  # backend name -> that backend's generator
 
 
 def manual_seed(seed: int) -> numpy.random.Generator:
@@ -28,12 +38,35 @@ def manual_seed(seed: int) -> numpy.random.Generator:
         >>> bool((xpnet.nn.Linear(3, 2).weight.numpy() == b).all())
         True
     """
-    global _generator
-    _generator = numpy.random.default_rng(seed)
-    _seed_dropout(seed)  # dropout masks come from each backend's own generator
-    return _generator
+    global _host_generator
+    _host_generator = numpy.random.default_rng(seed)
+    seed_dropout(seed)  # dropout masks come from each backend's own generator
+    return _host_generator
 
 
 def host_generator() -> numpy.random.Generator:
     """The generator seeded by :func:`manual_seed` (initialisers draw from it)."""
-    return _generator
+    return _host_generator
+
+
+def seed_dropout(seed: int | None) -> None:
+    """Make every backend's dropout generator start again from ``seed`` (``None``: fresh entropy).
+
+    Example:
+        >>> from xpnet.kernels import dropout
+        >>> seed_dropout(0)
+        >>> a = dropout(xp.ones(4))
+        >>> seed_dropout(0)
+        >>> bool((dropout(xp.ones(4)) == a).all())
+        True
+    """
+    global _dropout_seed
+    _dropout_seed = seed
+    _dropout_generators.clear()  # each is made again, from the new seed, on its next use
+
+
+def dropout_generator(backend):
+    """The dropout generator of ``backend`` (a backend module), created on first use."""
+    if backend.name not in _dropout_generators:
+        _dropout_generators[backend.name] = backend.default_rng(_dropout_seed)
+    return _dropout_generators[backend.name]

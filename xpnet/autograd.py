@@ -17,59 +17,34 @@ A backward pass, step by step, for ``loss = (x * w).sum()``::
       x, w are leaves             -> x.grad += ..., w.grad += ...
 
 Gradients are plain backend arrays (``Tensor.grad`` is an array or ``None``, never a
-Tensor), so optimizers update ``param.data`` with ``param.grad`` directly. The operators'
-own pairs live in :mod:`xpnet._elementary`; layers use :mod:`xpnet.kernels`'s.
+Tensor), so optimizers update ``param.data`` with ``param.grad`` directly.
+
+Neighbours: the pairs behind Tensor's own operators (``+``, ``@``, ``sum``, indexing, ...)
+live in :mod:`xpnet._tensor_ops`; layers use :mod:`xpnet.kernels`'s, lifted in
+:mod:`xpnet.nn.functional`. The grad-mode switch (:class:`no_grad`) lives in
+:mod:`xpnet._grad_mode`.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
-import threading
 
-from . import _elementary as ops
+from . import _tensor_ops as ops
+from ._grad_mode import is_grad_enabled, no_grad
 from .backends import backend_of, get_backend
 
-__all__ = ["Function", "Tensor", "as_tensor", "is_grad_enabled", "no_grad"]
-
-_state = threading.local()
+__all__ = ["Function", "Tensor", "as_tensor", "data_of", "is_grad_enabled", "no_grad"]
 
 
-def is_grad_enabled() -> bool:
-    """False inside :class:`no_grad`: operations then record no graph."""
-    return getattr(_state, "grad_enabled", True)
-
-
-class no_grad:  # noqa: N801 - the name PyTorch users know
-    """Context manager (or decorator) in which no graph is recorded, e.g. for evaluation.
+def data_of(value):
+    """The array inside a Tensor; anything else (an array, a number, ``None``) unchanged.
 
     Example:
         >>> import xpnet
-        >>> w = xpnet.Tensor(np.ones(2), requires_grad=True)
-        >>> with xpnet.no_grad():
-        ...     (w * 2).requires_grad
-        False
+        >>> data_of(xpnet.Tensor(np.zeros(2))), data_of(3.0)
+        (array([0., 0.]), 3.0)
     """
-
-    def __enter__(self):
-        self._previous = is_grad_enabled()
-        _state.grad_enabled = False
-
-    def __exit__(self, *exc_info):
-        _state.grad_enabled = self._previous
-
-    def __call__(self, function):
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return function(*args, **kwargs)
-
-        return wrapper
-
-
-def _data(value):
-    """The array inside a Tensor; anything else unchanged."""
     return value.data if isinstance(value, Tensor) else value
 
 
@@ -132,8 +107,8 @@ class Function:
         inputs = tuple(arguments.get(name) for name in self.wrt)
         # extras the caller asked for itself (return_indices=True) are returned to it too
         asked = any(arguments.get(name) for name in self.forward_options)
-        args = tuple(_data(value) for value in args)
-        kwargs = {key: _data(value) for key, value in kwargs.items()}
+        args = tuple(data_of(value) for value in args)
+        kwargs = {key: data_of(value) for key, value in kwargs.items()}
         call = self.signature.bind(*args, **kwargs)
         needs_grad = is_grad_enabled() and any(
             isinstance(t, Tensor) and t.requires_grad for t in inputs
@@ -254,7 +229,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad: bool = False):
-        data = _data(data)
+        data = data_of(data)
         data = _as_array(data) if hasattr(data, "dtype") else get_backend().asarray(data)
         if requires_grad and data.dtype.kind != "f":
             msg = f"Tensor: only floating-point arrays can require gradients, got {data.dtype}"
@@ -320,7 +295,7 @@ class Tensor:
                 msg = f"backward: gradient can be omitted only for one element, got {self.shape}"
                 raise RuntimeError(msg)
             gradient = backend_of(self.data).xp.ones_like(self.data)
-        pending = {id(self): (_data(gradient), False)}  # the caller holds its gradient
+        pending = {id(self): (data_of(gradient), False)}  # the caller holds its gradient
         for tensor in reversed(_topological_order(self)):
             grad, owned = pending.pop(id(tensor), (None, False))
             if grad is None:
@@ -377,8 +352,8 @@ class Tensor:
 
     def __getitem__(self, index):
         if isinstance(index, tuple):
-            index = tuple(_data(i) for i in index)
-        return _getitem(self, _data(index))
+            index = tuple(data_of(i) for i in index)
+        return _getitem(self, data_of(index))
 
     def sum(self, dim=None, keepdim: bool = False) -> Tensor:
         return _sum(self, dim, keepdim)

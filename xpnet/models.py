@@ -1,4 +1,8 @@
-"""Small CNNs built from :mod:`xpnet.nn`: the models of ``xpnet train`` and the benchmarks."""
+"""Small CNNs built from :mod:`xpnet.nn`: the models of ``xpnet train`` and the benchmarks.
+
+``xpnet train`` picks one by name (``MODELS`` in :mod:`xpnet.train.config`);
+``benchmarks/bench_train_step.py`` times a training step of :class:`LeNet`.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Datasets and the data loader, after :mod:`torch.utils.data`.
 
+``datasets.py`` holds the datasets and splits (``_idx.py`` reads MNIST's files for it),
+``loader.py`` the :class:`DataLoader` that batches them onto the current backend.
+
 Example:
     >>> from xpnet.data import DataLoader, TensorDataset, load_digits, random_split
     >>> train, test = random_split(TensorDataset(*load_digits()), [1500, 297], seed=0)

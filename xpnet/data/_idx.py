@@ -2,6 +2,7 @@
 
 IDX format (http://yann.lecun.com/exdb/mnist/): two zero bytes, a type code (0x08 for
 uint8), the number of dimensions, each dimension as a big-endian int32, then the data.
+:func:`xpnet.data.load_mnist` (:mod:`xpnet.data.datasets`) is the one caller.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Datasets live on the host as NumPy arrays; :class:`~xpnet.data.DataLoader` moves
 to the current backend. A dataset is anything with ``__len__`` and ``__getitem__`` returning
 one sample (an array or a tuple of arrays and numbers); one that also has
 ``get_batch(indices)`` (as :class:`TensorDataset` and :class:`Subset` do) is read a whole
-batch at a time by fancy indexing instead of sample by sample.
+batch at a time by fancy indexing instead of sample by sample. MNIST's IDX files are read by
+:mod:`xpnet.data._idx`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""DataLoader: batches of a host dataset, delivered on the current backend."""
+"""DataLoader: batches of a host dataset, delivered on the current backend.
+
+The datasets it reads are in :mod:`xpnet.data.datasets`; :func:`xpnet.train.loop.fit` makes
+one loader per split, and saves its shuffling generator in checkpoints.
+"""
 
 from __future__ import annotations
 

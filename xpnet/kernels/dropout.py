@@ -1,40 +1,23 @@
 """Dropout with the backend's seeded generator, and its backward function.
 
-One generator per backend lives here; :func:`manual_seed` resets them all (``xpnet``'s
-top-level seeding calls it), :func:`default_generator` returns the one for a backend.
+The generators are not kept here: they live in :mod:`xpnet._random` with the rest of
+xpnet's random state, seeded by :func:`xpnet.manual_seed`. The other kernels are the
+neighbouring files of :mod:`xpnet.kernels`; :func:`xpnet.nn.functional.dropout` lifts this
+pair to Tensors.
 """
 
 from __future__ import annotations
 
+from .. import _random
 from ..backends import backend_of
 from ._checks import ArgumentError, array_backend, check_probability, check_same_shape, kernel
 
 __all__ = ["dropout", "dropout_backward"]
 
-_seed: int | None = None
-_generators: dict = {}
-
-
-def manual_seed(seed: int | None) -> None:
-    """Make every backend's dropout generator start again from ``seed`` (``None``: fresh entropy).
-
-    Example:
-        >>> manual_seed(0)
-        >>> a = dropout(xp.ones(4))
-        >>> manual_seed(0)
-        >>> bool((dropout(xp.ones(4)) == a).all())
-        True
-    """
-    global _seed
-    _seed = seed
-    _generators.clear()
-
-
-def default_generator(backend):
-    """The dropout generator of ``backend`` (a backend module), created on first use."""
-    if backend.name not in _generators:
-        _generators[backend.name] = backend.default_rng(_seed)
-    return _generators[backend.name]
+# The names this module gave the dropout generators' functions before they moved to
+# xpnet._random; kept so that code importing them from here still runs.
+manual_seed = _random.seed_dropout
+default_generator = _random.dropout_generator
 
 
 def _masked(array, mask, p):
@@ -54,7 +37,7 @@ def dropout(
 ):
     r"""Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
-    The mask comes from the backend's dropout generator (see :func:`manual_seed`).
+    The mask comes from the backend's dropout generator (see :func:`xpnet.manual_seed`).
 
     Args:
         input: array of any shape.
@@ -71,7 +54,8 @@ def dropout(
         ValueError: if ``p`` is outside [0, 1].
 
     Example:
-        >>> manual_seed(0)
+        >>> import xpnet
+        >>> _ = xpnet.manual_seed(0)
         >>> dropout(xp.ones(6), p=0.5)
         array([2., 0., 0., 0., 2., 2.])
     """
@@ -79,7 +63,7 @@ def dropout(
     check_probability("dropout", "p", p)
     if not training or p == 0:
         return (input, None) if return_mask else input
-    mask = default_generator(backend).random(input.shape) >= p  # True: kept
+    mask = _random.dropout_generator(backend).random(input.shape) >= p  # True: kept
     output = _masked(input, mask, p)
     if inplace:
         input[...] = output

@@ -1,7 +1,11 @@
 """Layers, containers, losses and initialisers with :mod:`torch.nn`'s names and defaults.
 
 Modules hold :class:`Parameter` objects and call :mod:`xpnet.nn.functional`, whose
-operations record the autograd graph; the numerics live in :mod:`xpnet.kernels`.
+operations record the autograd graph; the numerics live in :mod:`xpnet.kernels`. One file
+per family, as ``torch/nn/modules/``: ``module.py`` (the base class), ``parameter.py``,
+``container.py``, the layers (``linear.py``, ``conv.py``, ``pooling.py``, ``batchnorm.py``,
+``normalization.py``, ``activation.py``, ``dropout.py``, ``flatten.py``), ``loss.py``, and
+``init.py`` (initial values).
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Activation layers: one small class per function of :mod:`xpnet.nn.functional`.
 
 Each class takes the function's arguments after ``input``, with the same names and defaults
-(``LeakyReLU(negative_slope=0.01, inplace=False)``), and prints them as PyTorch does.
+(``LeakyReLU(negative_slope=0.01, inplace=False)``), and prints them as PyTorch does. The
+functions are those of :mod:`xpnet.nn.functional`, whose numerics live in
+:mod:`xpnet.kernels.activation` and :mod:`xpnet.kernels.softmax`; the other layers are the
+neighbouring files of :mod:`xpnet.nn`.
 
 Note:
     ``inplace=True`` is accepted and printed but the result is always a new array: autograd
@@ -11,9 +14,6 @@ Note:
 
 from __future__ import annotations
 
-import inspect
-
-from .. import kernels
 from . import functional as F
 from .module import Module
 
@@ -35,12 +35,12 @@ __all__ = [
 class _Activation(Module):
     """Stores the function's arguments as attributes; ``forward`` passes them back."""
 
-    function = ""  # the name in xpnet.nn.functional
+    function = None  # the xpnet.nn.functional function that forward calls
 
     def __init__(self, *args, **kwargs):
         super().__init__()
-        signature = inspect.signature(getattr(kernels, self.function))
-        bound = signature.bind(None, *args, **kwargs)  # None stands for ``input``
+        # the kernel's signature, which the function also binds its arguments with
+        bound = self.function.signature.bind(None, *args, **kwargs)  # None stands for ``input``
         bound.apply_defaults()
         self._argument_names = list(bound.arguments)[1:]
         for name in self._argument_names:
@@ -48,7 +48,7 @@ class _Activation(Module):
 
     def forward(self, input):
         kwargs = {name: getattr(self, name) for name in self._argument_names if name != "inplace"}
-        return getattr(F, self.function)(input, **kwargs)
+        return self.function(input, **kwargs)
 
     def extra_repr(self) -> str:
         shown = [
@@ -59,8 +59,9 @@ class _Activation(Module):
         return ", ".join(shown)
 
 
-def _activation(name: str, function: str, formula: str) -> type:
-    doc = f"""Applies ``{formula}`` element-wise; see :func:`xpnet.kernels.{function}`.
+def _activation(name: str, function, formula: str) -> type:
+    kernel = function.forward  # the array kernel that ``function`` lifts to Tensors
+    doc = f"""Applies ``{formula}`` element-wise; see :func:`xpnet.kernels.{kernel.__name__}`.
 
     Shape:
         - Input: any shape. Output: the same shape.
@@ -70,14 +71,14 @@ def _activation(name: str, function: str, formula: str) -> type:
     )
 
 
-ReLU = _activation("ReLU", "relu", "max(0, x)")
-ReLU6 = _activation("ReLU6", "relu6", "min(max(0, x), 6)")
-LeakyReLU = _activation("LeakyReLU", "leaky_relu", "x if x > 0 else negative_slope * x")
-ELU = _activation("ELU", "elu", "x if x > 0 else alpha * (exp(x) - 1)")
-GELU = _activation("GELU", "gelu", "x * Phi(x)")
-Hardtanh = _activation("Hardtanh", "hardtanh", "clip(x, min_val, max_val)")
-Sigmoid = _activation("Sigmoid", "sigmoid", "1 / (1 + exp(-x))")
-SiLU = _activation("SiLU", "silu", "x * sigmoid(x)")
-Tanh = _activation("Tanh", "tanh", "tanh(x)")
-Softmax = _activation("Softmax", "softmax", "exp(x) / sum(exp(x)) along dim")
-LogSoftmax = _activation("LogSoftmax", "log_softmax", "x - log(sum(exp(x))) along dim")
+ReLU = _activation("ReLU", F.relu, "max(0, x)")
+ReLU6 = _activation("ReLU6", F.relu6, "min(max(0, x), 6)")
+LeakyReLU = _activation("LeakyReLU", F.leaky_relu, "x if x > 0 else negative_slope * x")
+ELU = _activation("ELU", F.elu, "x if x > 0 else alpha * (exp(x) - 1)")
+GELU = _activation("GELU", F.gelu, "x * Phi(x)")
+Hardtanh = _activation("Hardtanh", F.hardtanh, "clip(x, min_val, max_val)")
+Sigmoid = _activation("Sigmoid", F.sigmoid, "1 / (1 + exp(-x))")
+SiLU = _activation("SiLU", F.silu, "x * sigmoid(x)")
+Tanh = _activation("Tanh", F.tanh, "tanh(x)")
+Softmax = _activation("Softmax", F.softmax, "exp(x) / sum(exp(x)) along dim")
+LogSoftmax = _activation("LogSoftmax", F.log_softmax, "x - log(sum(exp(x))) along dim")

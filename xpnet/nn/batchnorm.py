@@ -1,4 +1,10 @@
-"""Batch normalisation: ``BatchNorm1d`` and ``BatchNorm2d``."""
+"""Batch normalisation: ``BatchNorm1d`` and ``BatchNorm2d`` on their shared ``_BatchNorm``.
+
+``_BatchNorm`` mirrors PyTorch's base class of the same name (``torch.nn.modules.batchnorm``).
+The layers call :func:`xpnet.nn.functional.batch_norm`, whose numerics live in
+:mod:`xpnet.kernels.batch_norm`; the per-sample normalisations are in
+:mod:`xpnet.nn.normalization`.
+"""
 
 from __future__ import annotations
 

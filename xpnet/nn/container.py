@@ -1,4 +1,8 @@
-"""Containers: ``Sequential`` and ``ModuleList``."""
+"""Containers: ``Sequential`` and ``ModuleList``.
+
+They register their modules as children ``0``, ``1``, ... through :class:`xpnet.nn.Module`
+(:mod:`xpnet.nn.module`); :mod:`xpnet.models` builds its networks from them.
+"""
 
 from __future__ import annotations
 

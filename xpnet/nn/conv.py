@@ -1,4 +1,9 @@
-"""``Conv2d``."""
+"""``Conv2d``: the layer that holds a convolution's weight and bias.
+
+It calls :func:`xpnet.nn.functional.conv2d`, whose numerics live in :mod:`xpnet.kernels.conv`;
+its weight and bias are made and initialised by the helpers it shares with ``Linear``
+(:mod:`xpnet.nn.linear`).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""``Dropout``."""
+"""``Dropout``: the layer around :func:`xpnet.nn.functional.dropout`.
+
+The kernel is :mod:`xpnet.kernels.dropout`; its masks come from the generators of
+:mod:`xpnet._random`, seeded by :func:`xpnet.manual_seed`.
+"""
 
 from __future__ import annotations
 

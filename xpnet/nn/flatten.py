@@ -1,4 +1,8 @@
-"""``Flatten``."""
+"""``Flatten``: the layer around :meth:`xpnet.Tensor.flatten`.
+
+A reshape, so no kernel: its forward and backward are those of :mod:`xpnet._tensor_ops`.
+The other layers are the neighbouring files of :mod:`xpnet.nn`.
+"""
 
 from __future__ import annotations
 

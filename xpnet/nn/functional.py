@@ -4,6 +4,7 @@ Same names and signatures as ``torch.nn.functional`` (and :mod:`xpnet.kernels`);
 array arguments may be Tensors. Each entry is one :class:`xpnet.autograd.Function` built
 from a kernel and its ``_backward``: the table below says which arguments get gradients.
 Buffers (BatchNorm's running statistics) stay plain arrays that the kernel updates in place.
+The layers of :mod:`xpnet.nn` (``conv.py``, ``activation.py``, ...) call these functions.
 
 Example:
     >>> import xpnet
@@ -16,13 +17,12 @@ Example:
 
 from __future__ import annotations
 
-from .. import kernels
+from .. import kernels as K
 from ..autograd import Function
 
 
-def _lift(name: str, wrt=("input",), saved=None, forward_options=None) -> Function:
-    """The kernel ``name`` and ``name_backward`` as one Function; ``wrt`` get gradients."""
-    forward, backward = getattr(kernels, name), getattr(kernels, f"{name}_backward")
+def _lift(forward, backward, wrt=("input",), saved=None, forward_options=None) -> Function:
+    """The kernel ``forward`` and its ``backward`` as one Function; ``wrt`` get gradients."""
     function = Function(forward, backward, wrt, saved, forward_options)
     function.__doc__ = forward.__doc__
     return function
@@ -49,34 +49,36 @@ def _mask(extras):
 
 
 _AFFINE = ("input", "weight", "bias")
+# max-pooling asks its forward for the indices only when a graph is recorded
+_INDICES = {"saved": _indices, "forward_options": {"return_indices": True}}
 
-conv2d = _lift("conv2d", _AFFINE)
-linear = _lift("linear", _AFFINE)
-max_pool2d = _lift("max_pool2d", saved=_indices, forward_options={"return_indices": True})
-avg_pool2d = _lift("avg_pool2d")
-adaptive_avg_pool2d = _lift("adaptive_avg_pool2d")
-adaptive_max_pool2d = _lift(
-    "adaptive_max_pool2d", saved=_indices, forward_options={"return_indices": True}
-)
+conv2d = _lift(K.conv2d, K.conv2d_backward, _AFFINE)
+linear = _lift(K.linear, K.linear_backward, _AFFINE)
+max_pool2d = _lift(K.max_pool2d, K.max_pool2d_backward, **_INDICES)
+avg_pool2d = _lift(K.avg_pool2d, K.avg_pool2d_backward)
+adaptive_avg_pool2d = _lift(K.adaptive_avg_pool2d, K.adaptive_avg_pool2d_backward)
+adaptive_max_pool2d = _lift(K.adaptive_max_pool2d, K.adaptive_max_pool2d_backward, **_INDICES)
 # the forward runs once and updates the running statistics; backward only reads them
-batch_norm = _lift("batch_norm", _AFFINE, _stats, {"return_stats": True})
-layer_norm = _lift("layer_norm", _AFFINE)
-group_norm = _lift("group_norm", _AFFINE)
-dropout = _lift("dropout", saved=_mask, forward_options={"return_mask": True})
-relu = _lift("relu")
-relu6 = _lift("relu6")
-leaky_relu = _lift("leaky_relu")
-elu = _lift("elu")
-gelu = _lift("gelu")
-hardtanh = _lift("hardtanh")
-sigmoid = _lift("sigmoid")
-silu = _lift("silu")
-tanh = _lift("tanh")
-softmax = _lift("softmax")
-log_softmax = _lift("log_softmax")
+batch_norm = _lift(K.batch_norm, K.batch_norm_backward, _AFFINE, _stats, {"return_stats": True})
+layer_norm = _lift(K.layer_norm, K.layer_norm_backward, _AFFINE)
+group_norm = _lift(K.group_norm, K.group_norm_backward, _AFFINE)
+dropout = _lift(K.dropout, K.dropout_backward, saved=_mask, forward_options={"return_mask": True})
+relu = _lift(K.relu, K.relu_backward)
+relu6 = _lift(K.relu6, K.relu6_backward)
+leaky_relu = _lift(K.leaky_relu, K.leaky_relu_backward)
+elu = _lift(K.elu, K.elu_backward)
+gelu = _lift(K.gelu, K.gelu_backward)
+hardtanh = _lift(K.hardtanh, K.hardtanh_backward)
+sigmoid = _lift(K.sigmoid, K.sigmoid_backward)
+silu = _lift(K.silu, K.silu_backward)
+tanh = _lift(K.tanh, K.tanh_backward)
+softmax = _lift(K.softmax, K.softmax_backward)
+log_softmax = _lift(K.log_softmax, K.log_softmax_backward)
 # target gets a gradient when it holds probabilities only
-cross_entropy = _lift("cross_entropy", ("input", "target"), _exp, {"return_exp": True})
-nll_loss = _lift("nll_loss")
+cross_entropy = _lift(
+    K.cross_entropy, K.cross_entropy_backward, ("input", "target"), _exp, {"return_exp": True}
+)
+nll_loss = _lift(K.nll_loss, K.nll_loss_backward)
 
 __all__ = [
     "adaptive_avg_pool2d",

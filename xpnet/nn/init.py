@@ -3,7 +3,9 @@
 Values are drawn in float64 from :func:`xpnet._random.host_generator` (seeded by
 :func:`xpnet.manual_seed`), rounded to the tensor's dtype and copied into it on its backend:
 the same seed gives bit-identical weights on NumPy, strict and CuPy. The numbers differ from
-PyTorch's (another generator); the distributions, gains and fans are the same.
+PyTorch's (another generator); the distributions, gains and fans are the same. The layers
+of :mod:`xpnet.nn` fill their new parameters with these (``Linear`` and ``Conv2d`` through
+:func:`xpnet.nn.linear.reset_weight_and_bias`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import math
 
 from .._random import host_generator
-from ..autograd import _data
+from ..autograd import data_of
 from ..backends import backend_of
 
 __all__ = [
+    "calculate_fan_in_and_fan_out",
     "calculate_gain",
     "constant_",
     "kaiming_normal_",
@@ -30,7 +33,7 @@ __all__ = [
 
 def _fill(tensor, values):
     """Copy host ``values`` into ``tensor``'s array, in place, on its backend and dtype."""
-    array = _data(tensor)
+    array = data_of(tensor)
     array[...] = backend_of(array).asarray(values.astype(array.dtype))
     return tensor
 
@@ -49,7 +52,7 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
 
 def constant_(tensor, val: float):
     """Fill ``tensor`` with ``val``."""
-    array = _data(tensor)
+    array = data_of(tensor)
     array[...] = val
     return tensor
 
@@ -101,9 +104,17 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(msg)
 
 
-def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
-    """``fan_in = shape[1] * receptive field``, ``fan_out = shape[0] * receptive field``,
-    where the receptive field is the product of ``shape[2:]`` (conv kernels)."""
+def calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight: ``shape[1]`` and ``shape[0]`` times the receptive
+    field, the product of ``shape[2:]`` (a conv kernel's size; 1 for a linear weight).
+
+    Raises:
+        ValueError: if ``tensor`` has fewer than 2 dimensions.
+
+    Example:
+        >>> calculate_fan_in_and_fan_out(np.empty((16, 3, 5, 5)))
+        (75, 400)
+    """
     shape = tensor.shape
     if len(shape) < 2:
         msg = f"init: fan in and fan out need at least 2 dimensions, got shape {tuple(shape)}"
@@ -112,24 +123,28 @@ def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
     return shape[1] * receptive_field, shape[0] * receptive_field
 
 
+# PyTorch's (private) name for it, kept for code ported from torch.nn.init
+_calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out
+
+
 def _fan(tensor, mode: str) -> int:
     if mode not in ("fan_in", "fan_out"):
         msg = f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}"
         raise ValueError(msg)
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
 
 def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
     """U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))`` (Glorot & Bengio, 2010)."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain: float = 1.0, generator=None):
     """N(0, std^2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 

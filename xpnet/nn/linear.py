@@ -1,4 +1,10 @@
-"""``Linear`` and ``Identity``."""
+"""``Linear`` and ``Identity``, and the weight-and-bias helpers that ``Conv2d`` shares.
+
+``Linear`` calls :func:`xpnet.nn.functional.linear`, whose numerics live in
+:mod:`xpnet.kernels.linear`; initial values follow PyTorch's rules from
+:mod:`xpnet.nn.init`. :mod:`xpnet.nn.conv` uses :func:`add_weight_and_bias` and
+:func:`reset_weight_and_bias` too.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ def reset_weight_and_bias(weight, bias) -> None:
     i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias."""
     init.kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
-        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        fan_in, _ = init.calculate_fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         init.uniform_(bias, -bound, bound)
 

@@ -1,8 +1,12 @@
-"""Loss layers: ``CrossEntropyLoss`` and ``NLLLoss``."""
+"""Loss layers: ``CrossEntropyLoss`` and ``NLLLoss``.
+
+They call :func:`xpnet.nn.functional.cross_entropy` and
+:func:`~xpnet.nn.functional.nll_loss`, whose numerics live in :mod:`xpnet.kernels.loss`.
+"""
 
 from __future__ import annotations
 
-from ..autograd import _data
+from ..autograd import data_of
 from . import functional as F
 from .module import Module
 
@@ -21,7 +25,7 @@ class _WeightedLoss(Module):
                 f"size_average={size_average!r}, reduce={reduce!r}"
             )
             raise ValueError(msg)
-        self.register_buffer("weight", _data(weight))
+        self.register_buffer("weight", data_of(weight))
         self.reduction = reduction
 
 

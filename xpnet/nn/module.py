@@ -1,10 +1,15 @@
-"""``Module``: the base class of layers, with PyTorch's registration and state_dict rules."""
+"""``Module``: the base class of layers, with PyTorch's registration and state_dict rules.
+
+What it registers are :class:`~xpnet.nn.Parameter` objects (:mod:`xpnet.nn.parameter`),
+buffers (plain backend arrays) and child modules; the containers are in
+:mod:`xpnet.nn.container` and the layers in the other files of :mod:`xpnet.nn`.
+"""
 
 from __future__ import annotations
 
 from collections import namedtuple
 
-from ..autograd import _data
+from ..autograd import data_of
 from ..backends import backend_of, to_backend
 from .parameter import Parameter
 
@@ -223,7 +228,7 @@ class Module:
         share storage. Save them with ``numpy.savez(path, **{k: xpnet.to_numpy(v) ...})``;
         PyTorch loads them with ``torch.from_numpy`` per key.
         """
-        return {key: _data(registry[name]) for key, registry, name in self._state_slots()}
+        return {key: data_of(registry[name]) for key, registry, name in self._state_slots()}
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (NumPy or any backend) into this module's parameters and buffers.
@@ -248,7 +253,7 @@ class Module:
         if strict and (missing or unexpected):
             errors.append(f"missing keys {missing}, unexpected keys {unexpected}")
         for key in slots.keys() & state_dict.keys():
-            target, value = _data(slots[key][0][slots[key][1]]), _data(state_dict[key])
+            target, value = data_of(slots[key][0][slots[key][1]]), data_of(state_dict[key])
             if tuple(value.shape) != tuple(target.shape):
                 errors.append(
                     f"size mismatch for {key}: got shape {tuple(value.shape)}, "
@@ -258,8 +263,8 @@ class Module:
             msg = f"{type(self).__name__}.load_state_dict: " + "; ".join(errors)
             raise RuntimeError(msg)
         for key in slots.keys() & state_dict.keys():
-            target = _data(slots[key][0][slots[key][1]])
-            value = to_backend(_data(state_dict[key]), backend_of(target).name)
+            target = data_of(slots[key][0][slots[key][1]])
+            value = to_backend(data_of(state_dict[key]), backend_of(target).name)
             target[...] = value.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 

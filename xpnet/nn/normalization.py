@@ -1,4 +1,9 @@
-"""Per-sample normalisation: ``LayerNorm`` and ``GroupNorm``."""
+"""Per-sample normalisation: ``LayerNorm`` and ``GroupNorm``.
+
+They call :func:`xpnet.nn.functional.layer_norm` and :func:`~xpnet.nn.functional.group_norm`,
+whose numerics live in :mod:`xpnet.kernels.layer_norm` and :mod:`xpnet.kernels.group_norm`;
+batch normalisation is in :mod:`xpnet.nn.batchnorm`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""``Parameter``: a Tensor that a Module registers as learnable."""
+"""``Parameter``: a Tensor that a Module registers as learnable; and :func:`new_array`.
+
+:func:`new_array` makes the zero array that each layer's parameters and buffers start from,
+before :mod:`xpnet.nn.init` fills them. :class:`~xpnet.nn.Module` (:mod:`xpnet.nn.module`)
+registers Parameters; the optimizers of :mod:`xpnet.optim` update them.
+"""
 
 from __future__ import annotations
 

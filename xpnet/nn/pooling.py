@@ -1,4 +1,8 @@
-"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``."""
+"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``.
+
+They call :mod:`xpnet.nn.functional`, whose numerics live in :mod:`xpnet.kernels.max_pooling`,
+:mod:`~xpnet.kernels.avg_pooling` and :mod:`~xpnet.kernels.adaptive_pooling`.
+"""
 
 from __future__ import annotations
 

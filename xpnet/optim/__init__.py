@@ -2,6 +2,10 @@
 
 Every optimizer reproduces PyTorch's parameter trajectory step for step (the tests run both
 side by side); the schedulers reproduce PyTorch's learning-rate sequences.
+
+One file per optimizer (``sgd.py``, ``adam.py``, ``rmsprop.py``) on the base class of
+``optimizer.py``; the schedulers are in ``lr_scheduler.py``, on the base class of
+``_scheduler.py``, with the two longest in ``_one_cycle.py`` and ``_plateau.py``.
 """
 
 from __future__ import annotations

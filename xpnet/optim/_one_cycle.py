@@ -1,4 +1,8 @@
-"""The one-cycle learning-rate policy (Smith & Topin, 2017), after PyTorch's ``OneCycleLR``."""
+"""The one-cycle learning-rate policy (Smith & Topin, 2017), after PyTorch's ``OneCycleLR``.
+
+Exported by :mod:`xpnet.optim.lr_scheduler` with the other schedulers; its base class and
+argument checks are in :mod:`xpnet.optim._scheduler`.
+"""
 
 from __future__ import annotations
 

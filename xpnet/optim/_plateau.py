@@ -1,4 +1,8 @@
-"""Reduce the learning rate when a monitored metric stops improving."""
+"""Reduce the learning rate when a monitored metric stops improving: ``ReduceLROnPlateau``.
+
+Exported by :mod:`xpnet.optim.lr_scheduler` with the other schedulers; its base class and
+argument checks are in :mod:`xpnet.optim._scheduler`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""The scheduler base class and the argument checks that every scheduler shares."""
+"""The scheduler base class and the argument checks that every scheduler shares.
+
+The schedulers built on them are in :mod:`xpnet.optim.lr_scheduler`,
+:mod:`xpnet.optim._one_cycle` and :mod:`xpnet.optim._plateau`; what they schedule is an
+:class:`~xpnet.optim.Optimizer`'s parameter groups (:mod:`xpnet.optim.optimizer`).
+"""
 
 from __future__ import annotations
 

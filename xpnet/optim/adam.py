@@ -1,4 +1,8 @@
-"""Adam and AdamW (Adam with decoupled weight decay: one flag, one update)."""
+"""Adam and AdamW (Adam with decoupled weight decay: one flag, one update).
+
+Built on :class:`~xpnet.optim.Optimizer` (:mod:`xpnet.optim.optimizer`); the other
+optimizers are in :mod:`xpnet.optim.sgd` and :mod:`xpnet.optim.rmsprop`.
+"""
 
 from __future__ import annotations
 

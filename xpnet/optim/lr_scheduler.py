@@ -3,7 +3,9 @@
 Each scheduler computes its rates with PyTorch's formulas, including the recursive
 ("chainable") updates, so the sequences match PyTorch's to the last bits. Call
 ``scheduler.step()`` after ``optimizer.step()``, once per epoch (or per batch for
-:class:`OneCycleLR`); :class:`ReduceLROnPlateau` takes the monitored metric.
+:class:`OneCycleLR`); :class:`ReduceLROnPlateau` takes the monitored metric. The base class
+is in :mod:`xpnet.optim._scheduler`, :class:`OneCycleLR` in :mod:`xpnet.optim._one_cycle`
+and :class:`ReduceLROnPlateau` in :mod:`xpnet.optim._plateau`; all are exported here.
 
 Example:
     >>> from xpnet.nn import Parameter

@@ -4,6 +4,10 @@ A parameter is any object with ``.data`` (a backend array, updated in place) and
 (a backend array of the same shape, or ``None`` to skip it), such as
 :class:`xpnet.nn.Parameter`. Updates are written once against the parameter's array
 namespace (``backend_of(param.data).xp``), so they run unchanged on NumPy and CuPy.
+
+The optimizers are :mod:`xpnet.optim.sgd`, :mod:`~xpnet.optim.adam` and
+:mod:`~xpnet.optim.rmsprop`; the schedulers of :mod:`xpnet.optim.lr_scheduler` change each
+parameter group's ``lr``.
 """
 
 from __future__ import annotations

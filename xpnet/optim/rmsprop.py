@@ -1,4 +1,8 @@
-"""RMSprop, optionally centered and with momentum."""
+"""RMSprop, optionally centered and with momentum.
+
+Built on :class:`~xpnet.optim.Optimizer` (:mod:`xpnet.optim.optimizer`); the other
+optimizers are in :mod:`xpnet.optim.sgd` and :mod:`xpnet.optim.adam`.
+"""
 
 from __future__ import annotations
 

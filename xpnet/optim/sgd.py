@@ -1,4 +1,8 @@
-"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
+
+Built on :class:`~xpnet.optim.Optimizer` (:mod:`xpnet.optim.optimizer`); the other
+optimizers are in :mod:`xpnet.optim.adam` and :mod:`xpnet.optim.rmsprop`.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """Checkpoints: atomic ``.npz`` saves, and the run state that ``--resume`` restores exactly.
 
 A checkpoint holds the model, optimizer, scheduler, random-generator states and the history
-of a :func:`xpnet.train.loop.fit` run, saved after every epoch.
+of a :func:`xpnet.train.loop.fit` run, saved after every epoch. :func:`fit` asks
+:func:`run_generators` for the generators (the loader's, and those of :mod:`xpnet._random`),
+:func:`run_state` for what to save and :func:`restore_run` to resume.
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ import tempfile
 import numpy
 
 from .. import to_numpy
-from .._random import host_generator
+from .._random import dropout_generator, host_generator
 from ..backends import to_backend
-from ..kernels.dropout import default_generator
 
 CHECKPOINT_FORMAT = "xpnet-checkpoint-1"
 # A resumed run must use the settings that shaped the saved state, or it would not match
@@ -34,17 +35,17 @@ _RESUME_KEYS = (
 )
 
 
-def _generators(loader, backend) -> dict:
+def run_generators(loader, backend) -> dict:
     """The host random generators a run draws from; resuming restores their states."""
     generators = {"shuffle": loader.generator, "init": host_generator()}
-    dropout = default_generator(backend)
+    dropout = dropout_generator(backend)
     # GPU: CuPy's generator state is not exposed; a resumed GPU run draws other dropout masks
     if isinstance(dropout, numpy.random.Generator):
         generators["dropout"] = dropout
     return generators
 
 
-def _snapshot(config, model, optimizer, scheduler, generators, history) -> dict:
+def run_state(config, model, optimizer, scheduler, generators, history) -> dict:
     """Everything a resumed run needs, as plain values and arrays."""
     return {
         "format": CHECKPOINT_FORMAT,
@@ -58,7 +59,7 @@ def _snapshot(config, model, optimizer, scheduler, generators, history) -> dict:
     }
 
 
-def _restore(config, state, model, optimizer, scheduler, generators) -> list[dict]:
+def restore_run(config, state, model, optimizer, scheduler, generators) -> list[dict]:
     """Load ``state`` into the run; return its history. Settings must match the saved ones."""
     saved = state["config"]
     for key in _RESUME_KEYS:

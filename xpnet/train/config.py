@@ -1,6 +1,6 @@
 """What a training run is made of: its settings, the data, model, optimizer and scheduler.
 
-:class:`Config` holds the options of ``xpnet train``; :func:`load_data` and :func:`_build`
+:class:`Config` holds the options of ``xpnet train``; :func:`load_data` and :func:`build_run`
 turn them into the objects that :func:`xpnet.train.loop.fit` trains.
 """
 
@@ -58,7 +58,7 @@ def load_data(config: Config):
     return data.Subset(standardised, train_index), data.Subset(standardised, test.indices)
 
 
-def _build(config: Config, image_shape, steps_per_epoch: int):
+def build_run(config: Config, image_shape, steps_per_epoch: int):
     """The model, optimizer, scheduler and whether the scheduler steps every batch."""
     model = MODELS[config.model](in_channels=image_shape[0], image_size=image_shape[1])
     optimizer_class, default_lr, extra = OPTIMIZERS[config.optimizer]

@@ -14,9 +14,9 @@ from .. import data, nn, to_numpy
 from .._random import manual_seed
 from ..autograd import Tensor, no_grad
 from ..backends import use_backend
-from .checkpoint import _generators, _restore, _snapshot, load_checkpoint, save_checkpoint
-from .config import Config, _build, load_data
-from .report import _row, plot_history
+from .checkpoint import load_checkpoint, restore_run, run_generators, run_state, save_checkpoint
+from .config import Config, build_run, load_data
+from .report import format_row, plot_history
 
 
 def _accuracy_count(logits: Tensor, labels) -> int:
@@ -91,11 +91,11 @@ def fit(config: Config, progress=None, echo=print) -> list[dict]:
         )
         test_loader = data.DataLoader(test_set, batch_size=500)
         image_shape = tuple(train_set[0][0].shape)
-        model, optimizer, scheduler, per_batch = _build(config, image_shape, len(train_loader))
-        generators = _generators(train_loader, backend)
+        model, optimizer, scheduler, per_batch = build_run(config, image_shape, len(train_loader))
+        generators = run_generators(train_loader, backend)
         history = []
         if config.resume:
-            history = _restore(
+            history = restore_run(
                 config, load_checkpoint(config.resume), model, optimizer, scheduler, generators
             )
         echo(
@@ -103,18 +103,18 @@ def fit(config: Config, progress=None, echo=print) -> list[dict]:
             f"{len(test_set)} test images {image_shape}), backend {backend.name}, "
             f"device {backend.device_name()}, {config.optimizer} + {config.scheduler}"
         )
-        echo(_row(None))
+        echo(format_row(None))
         for row in history:
-            echo(_row(row))
+            echo(format_row(row))
         for epoch in range(len(history) + 1, config.epochs + 1):
             wrap = functools.partial(progress, epoch=epoch) if progress else iter
             row = {"epoch": epoch, "lr": _current_lr(optimizer)}
             row |= train_epoch(model, train_loader, optimizer, scheduler, per_batch, wrap)
             row |= evaluate(model, test_loader)
             history.append(row)
-            echo(_row(row))
+            echo(format_row(row))
             if config.checkpoint:
-                state = _snapshot(config, model, optimizer, scheduler, generators, history)
+                state = run_state(config, model, optimizer, scheduler, generators, history)
                 save_checkpoint(config.checkpoint, state)
     if config.plot:
         plot_history(history, config.plot)

@@ -1,6 +1,6 @@
 """What ``xpnet train`` shows: the per-epoch table and the loss and accuracy plot.
 
-:func:`xpnet.train.loop.fit` prints a :func:`_row` per epoch and calls :func:`plot_history`
+:func:`xpnet.train.loop.fit` prints a :func:`format_row` per epoch and calls :func:`plot_history`
 at the end of a run given ``--plot``.
 """
 
@@ -18,7 +18,7 @@ _COLUMNS = (  # key, header, format
 )
 
 
-def _row(row: dict | None) -> str:
+def format_row(row: dict | None) -> str:
     """One line of the per-epoch table; the header when ``row`` is None."""
     if row is None:
         return "  ".join(f"{header:>{len(fmt.format(0))}}" for _, header, fmt in _COLUMNS)

@@ -1,9 +1,11 @@
 """The forward/backward pairs behind :class:`xpnet.Tensor`'s operators and methods.
 
-They follow the convention of :mod:`xpnet.kernels`: ``<op>(*args)`` on arrays and
-``<op>_backward(grad_output, *args)`` returning the gradients of the array arguments.
-:mod:`xpnet.autograd` turns each pair into a :class:`~xpnet.autograd.Function`.
-A Python number in place of an array gets a gradient too; autograd drops it.
+``+ - * / ** @``, indexing, ``sum``, ``mean`` and ``reshape``: the arithmetic of Tensors
+themselves, where :mod:`xpnet.kernels` holds the layers' numerics. They follow the kernels'
+convention: ``<op>(*args)`` on arrays and ``<op>_backward(grad_output, *args)`` returning
+the gradients of the array arguments. :mod:`xpnet.autograd` turns each pair into a
+:class:`~xpnet.autograd.Function`. A Python number in place of an array gets a gradient
+too; autograd drops it.
 """
 
 from __future__ import annotations
