@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as TF
 
-import xpnet.kernels as F
+import xpnet.kernels as K
 
 # Tolerances per dtype, one table. float16 is judged in ulps of the correctly rounded result.
 RTOL = {np.float64: 1e-10, np.float32: 1e-4, np.float16: None}
@@ -125,7 +125,7 @@ def check_against_torch(
 def check_kernel_against_torch(backend, name, x, kwargs, dtype=np.float64):
     """``check_against_torch`` for a one-input kernel pair of ``xpnet.kernels`` and the
     ``torch.nn.functional`` function of the same name, with the same keyword arguments."""
-    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
     return check_against_torch(
         lambda x: forward(x, **kwargs),
         lambda g, x: backward(g, x, **kwargs),

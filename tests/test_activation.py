@@ -12,7 +12,7 @@ from _oracle import (
     random_input,
 )
 
-import xpnet.kernels as F
+import xpnet.kernels as K
 from xpnet.kernels.activation import _erf
 
 # name -> the option sets to test; every op also runs with its defaults
@@ -65,8 +65,8 @@ def test_activation_kinks_and_saturation(backend, name, kwargs, dtype):
 def test_activation_nan_propagates(backend, name, kwargs):
     x = backend.asarray(np.array([np.nan, 1.5]))
     grad_output = backend.asarray(np.array([0.25, 1.0]))
-    output = backend.to_host(getattr(F, name)(x, **kwargs))
-    grad = backend.to_host(getattr(F, f"{name}_backward")(grad_output, x, **kwargs))
+    output = backend.to_host(getattr(K, name)(x, **kwargs))
+    grad = backend.to_host(getattr(K, f"{name}_backward")(grad_output, x, **kwargs))
     assert np.isnan(output[0]) and not np.isnan(output[1])
     if name not in PIECEWISE:
         assert np.isnan(grad[0])
@@ -85,7 +85,7 @@ def test_relu_in_blocks_on_threads(backend, monkeypatch, num_threads):
 
 
 def test_relu_keeps_negative_zero(backend):
-    output = backend.to_host(F.relu(backend.asarray(np.array([-0.0, 0.0]))))
+    output = backend.to_host(K.relu(backend.asarray(np.array([-0.0, 0.0]))))
     assert np.signbit(output).tolist() == [True, False]
 
 
@@ -100,7 +100,7 @@ def test_relu_keeps_negative_zero(backend):
     ],
 )
 def test_activation_derivative_at_kink(backend, name, kwargs, x, expected):
-    grad = getattr(F, f"{name}_backward")(
+    grad = getattr(K, f"{name}_backward")(
         backend.asarray(np.ones(1)), backend.asarray(np.array([x])), **kwargs
     )
     assert backend.to_host(grad).tolist() == [expected]
@@ -110,7 +110,7 @@ def test_activation_derivative_at_kink(backend, name, kwargs, x, expected):
 def test_activation_finite_differences(backend, name, kwargs):
     # away from the kinks, where the derivative is not defined
     x = random_input((2, 5), seed=3, low=0.1, high=3.0) * np.sign(random_input((2, 5), seed=4))
-    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
     check_finite_differences(
         lambda x: forward(x, **kwargs), lambda g, x: backward(g, x, **kwargs), [x], backend
     )
@@ -126,8 +126,8 @@ def test_gelu_erf_matches_math_erf(backend):
 @pytest.mark.parametrize("name", ["relu", "relu6", "leaky_relu", "elu", "hardtanh", "silu"])
 def test_activation_inplace_writes_input(backend, name):
     x = backend.asarray(random_input((3, 4), seed=5, low=-2.0, high=7.0))
-    expected = backend.to_host(getattr(F, name)(x))
-    output = getattr(F, name)(x, inplace=True)
+    expected = backend.to_host(getattr(K, name)(x))
+    output = getattr(K, name)(x, inplace=True)
     assert output is x
     np.testing.assert_array_equal(backend.to_host(x), expected)
 
@@ -157,14 +157,14 @@ ERRORS = [
 def test_activation_rejects_bad_arguments(backend, name, kwargs, error, message):
     x = backend.asarray(np.zeros(3))
     with pytest.raises(error, match=message):
-        getattr(F, name)(x, **kwargs)
+        getattr(K, name)(x, **kwargs)
     with pytest.raises(error, match=message.replace(f"{name}:", f"{name}_backward:")):
-        getattr(F, f"{name}_backward")(x, x, **kwargs)
+        getattr(K, f"{name}_backward")(x, x, **kwargs)
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 def test_activation_rejects_bad_inputs(backend, name):
-    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
     with pytest.raises(
         TypeError, match=rf"{name}: input must be a floating-point array, got dtype int64"
     ):

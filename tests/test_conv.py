@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 from _oracle import assert_close, check_against_torch, check_finite_differences, random_input
 
 import xpnet
-import xpnet.kernels as F
+import xpnet.kernels as K
 import xpnet.kernels.conv as conv_module
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
@@ -52,8 +52,8 @@ def _check(backend, case, dtype=np.float64, low=-1.0, grad_output=None):
     input_shape, weight_shape, stride, padding, dilation, groups, with_bias = case
     args = (stride, padding, dilation, groups)
     return check_against_torch(
-        lambda x, w, b: F.conv2d(x, w, b, *args),
-        lambda g, x, w, b: _present(F.conv2d_backward(g, x, w, b, *args), x, w, b),
+        lambda x, w, b: K.conv2d(x, w, b, *args),
+        lambda g, x, w, b: _present(K.conv2d_backward(g, x, w, b, *args), x, w, b),
         lambda x, w, b: TF.conv2d(x, w, b, *args),
         _conv_inputs(input_shape, weight_shape, with_bias, low),
         backend,
@@ -77,7 +77,7 @@ def formula(request):
     row), or the convolution theorem (stride 1, no dilation, one group, padding below the
     kernel)."""
     algorithms, set_priority = FORMULAS[request.param]
-    with F.conv_algorithms(algorithms, set_priority=set_priority):
+    with K.conv_algorithms(algorithms, set_priority=set_priority):
         yield request.param
 
 
@@ -109,8 +109,8 @@ def test_conv2d_float16_long_reduction(backend, formula):
 def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, formula):
     args = (stride, padding, dilation, groups)
     check_finite_differences(
-        lambda x, w, b: F.conv2d(x, w, b, *args),
-        lambda g, x, w, b: F.conv2d_backward(g, x, w, b, *args),
+        lambda x, w, b: K.conv2d(x, w, b, *args),
+        lambda g, x, w, b: K.conv2d_backward(g, x, w, b, *args),
         _conv_inputs((1, 2, 5, 4), (2, 2 // groups, 3, 2), True),
         backend,
     )
@@ -120,7 +120,7 @@ def test_conv2d_finite_differences(backend, stride, padding, dilation, groups, f
 @pytest.mark.parametrize("case", CASES)
 def test_conv2d_col2im_matches_torch(backend, case, formula):
     # grad_input by col2im for every case, not only where it is the faster formula
-    with F.conv_algorithms(grad_input="col2im"):
+    with K.conv_algorithms(grad_input="col2im"):
         _check(backend, case)
 
 
@@ -151,7 +151,7 @@ def test_conv2d_unusual_input_layouts(backend, layout, kernel, formula):
         return x.expand(3, *x.shape[1:]) if layout == "broadcast" else x
 
     def backward(g, x, w, b):
-        grad_input, grad_weight, grad_bias = F.conv2d_backward(g, view(x), w, b, 1, padding)
+        grad_input, grad_weight, grad_bias = K.conv2d_backward(g, view(x), w, b, 1, padding)
         if layout == "transposed":
             grad_input = grad_input.transpose(0, 1, 3, 2)
         if layout == "broadcast":
@@ -160,7 +160,7 @@ def test_conv2d_unusual_input_layouts(backend, layout, kernel, formula):
 
     shape = (1, 2, 6, 5) if layout == "broadcast" else (2, 2, 6, 5)
     check_against_torch(
-        lambda x, w, b: F.conv2d(view(x), w, b, 1, padding),
+        lambda x, w, b: K.conv2d(view(x), w, b, 1, padding),
         backward,
         lambda x, w, b: TF.conv2d(torch_view(x), w, b, 1, padding),
         _conv_inputs(shape, (3, 2, kernel, kernel), True),
@@ -171,9 +171,9 @@ def test_conv2d_unusual_input_layouts(backend, layout, kernel, formula):
 @pytest.mark.parametrize("stride", [1, 2])
 def test_conv2d_backward_is_deterministic(backend, stride, formula):
     x, w, b = (backend.asarray(a) for a in _conv_inputs((4, 3, 9, 9), (5, 3, 3, 3), True))
-    grad = backend.asarray(random_input(F.conv2d(x, w, b, stride, 1).shape, seed=7))
-    first = F.conv2d_backward(grad, x, w, b, stride, 1)
-    second = F.conv2d_backward(grad, x, w, b, stride, 1)
+    grad = backend.asarray(random_input(K.conv2d(x, w, b, stride, 1).shape, seed=7))
+    first = K.conv2d_backward(grad, x, w, b, stride, 1)
+    second = K.conv2d_backward(grad, x, w, b, stride, 1)
     for a, c in zip(first, second, strict=True):
         assert np.array_equal(backend.to_host(a), backend.to_host(c))
 
@@ -200,8 +200,8 @@ def test_conv2d_pointwise_float16_and_finite_differences(backend):
     case = ((2, 6, 3, 4), (4, 3, 1, 1), 1, "valid", 1, 2, True)
     _check(backend, case, np.float16, low=0.0, grad_output=random_input((2, 4, 3, 4), 3, low=0))
     check_finite_differences(
-        lambda x, w, b: F.conv2d(x, w, b, groups=2),
-        lambda g, x, w, b: F.conv2d_backward(g, x, w, b, groups=2),
+        lambda x, w, b: K.conv2d(x, w, b, groups=2),
+        lambda g, x, w, b: K.conv2d_backward(g, x, w, b, groups=2),
         _conv_inputs(case[0], case[1], True),
         backend,
     )
@@ -253,9 +253,9 @@ def test_conv2d_backward_output_mask(
     """Masked gradients are None; the others are those of the full backward (bit for bit; the
     bias gradient to rounding: without the weight's it is summed in another order)."""
     x, w, b = (backend.asarray(a) for a in _conv_inputs(input_shape, weight_shape, True))
-    grad = backend.asarray(random_input(F.conv2d(x, w, b, stride, padding).shape, seed=3))
-    full = F.conv2d_backward(grad, x, w, b, stride, padding)
-    masked = F.conv2d_backward(grad, x, w, b, stride, padding, output_mask=output_mask)
+    grad = backend.asarray(random_input(K.conv2d(x, w, b, stride, padding).shape, seed=3))
+    full = K.conv2d_backward(grad, x, w, b, stride, padding)
+    masked = K.conv2d_backward(grad, x, w, b, stride, padding, output_mask=output_mask)
     for name, wanted, everything, result in zip("iwb", output_mask, full, masked, strict=True):
         if not wanted:
             assert result is None
@@ -272,7 +272,7 @@ def test_conv2d_backward_rejects_bad_output_mask(backend, output_mask):
     with pytest.raises(
         ValueError, match=r"conv2d_backward: output_mask must be a tuple of 3 bools"
     ):
-        F.conv2d_backward(grad, x, w, output_mask=output_mask)
+        K.conv2d_backward(grad, x, w, output_mask=output_mask)
 
 
 def test_conv2d_rejects_sample_over_budget(backend, restore_memory_budget):
@@ -281,11 +281,11 @@ def test_conv2d_rejects_sample_over_budget(backend, restore_memory_budget):
     # one sample: the window copy (3 * 3 * 3 rows) for each of the 7 * 6 output positions, in
     # float64; its product lands in the output, but the backward's gradient (4 rows) does not
     with pytest.raises(MemoryError, match=r"conv2d: one sample needs 9072 bytes .*budget of 1000"):
-        F.conv2d(x, w, padding=1)
+        K.conv2d(x, w, padding=1)
     with pytest.raises(
         MemoryError, match=r"conv2d_backward: one sample needs 10416 bytes .*budget of 1000"
     ):
-        F.conv2d_backward(backend.asarray(random_input((2, 4, 7, 6))), x, w, padding=1)
+        K.conv2d_backward(backend.asarray(random_input((2, 4, 7, 6))), x, w, padding=1)
 
 
 ERRORS = [
@@ -339,9 +339,9 @@ def test_conv2d_rejects_bad_arguments(backend, input_shape, weight_shape, kwargs
     if "bias" in kwargs:
         kwargs = {**kwargs, "bias": backend.asarray(kwargs["bias"])}
     with pytest.raises(error, match=message):
-        F.conv2d(x, w, **kwargs)
+        K.conv2d(x, w, **kwargs)
     with pytest.raises(error, match=message):
-        F.conv2d_backward(backend.asarray(np.zeros((1, 2, 3, 3))), x, w, **kwargs)
+        K.conv2d_backward(backend.asarray(np.zeros((1, 2, 3, 3))), x, w, **kwargs)
 
 
 def test_conv2d_rejects_bad_dtypes_and_backends(backend):
@@ -351,18 +351,18 @@ def test_conv2d_rejects_bad_dtypes_and_backends(backend):
         match=r"conv2d: input must be a floating-point array, got "
         r"dtype int64",
     ):
-        F.conv2d(backend.asarray(np.zeros((1, 3, 5, 5), dtype=np.int64)), w)
+        K.conv2d(backend.asarray(np.zeros((1, 3, 5, 5), dtype=np.int64)), w)
     with pytest.raises(
         TypeError,
         match=r"weight must have the dtype of input \(float64\), got "
         r"float32",
     ):
-        F.conv2d(x, w.astype(np.float32))
+        K.conv2d(x, w.astype(np.float32))
     other = xpnet.backends.load_backend("strict" if backend.name != "strict" else "numpy")
     with pytest.raises(TypeError, match=r"all arrays must be on one backend, got input on "):
-        F.conv2d(x, other.asarray(np.zeros((2, 3, 3, 3))))
+        K.conv2d(x, other.asarray(np.zeros((2, 3, 3, 3))))
     with pytest.raises(TypeError, match=r"input must be an array, got list"):
-        F.conv2d([[[0.0]]], w)
+        K.conv2d([[[0.0]]], w)
 
 
 def test_conv2d_bad_shape_is_both_value_and_runtime_error(xp):
@@ -370,7 +370,7 @@ def test_conv2d_bad_shape_is_both_value_and_runtime_error(xp):
     x, w = xp.zeros((1, 3, 5, 5)), xp.zeros((2, 4, 3, 3))
     for expected in (ValueError, RuntimeError):
         with pytest.raises(expected, match="channels"):
-            F.conv2d(x, w)
+            K.conv2d(x, w)
 
 
 # (N, C, H, W, C_out, k, padding): the benchmark's shapes and whether the convolution theorem
@@ -392,8 +392,8 @@ FOURIER_CHOICES = [
 def test_conv2d_chooses_fourier_by_shape(backend, shape, chosen):
     N, C, H, W, C_out, k, padding = shape
     x, w = (backend.xp.empty(size, dtype="float32") for size in ((N, C, H, W), (C_out, C, k, k)))
-    algorithm = F.select_conv_algorithm(x, w, None, 1, padding, 1, 1)
-    assert (algorithm is F.ConvAlgorithm.FOURIER) is chosen
+    algorithm = K.select_conv_algorithm(x, w, None, 1, padding, 1, 1)
+    assert (algorithm is K.ConvAlgorithm.FOURIER) is chosen
 
 
 def test_conv2d_fourier_where_chosen_matches_torch(backend):
@@ -419,7 +419,7 @@ def test_conv2d_fourier_chunks_under_small_budget(
     for name in ("fourier_correlate", "fourier_correlate_backward"):
         monkeypatch.setattr(conv_module, name, spy(getattr(conv_module, name)))
     case = ((5, 8, 8, 8), (8, 8, 3, 3), 1, 1, 1, 1, True)
-    with F.conv_algorithms("fourier"):  # few channels: forced
+    with K.conv_algorithms("fourier"):  # few channels: forced
         whole = _check(backend, case)
         # one sample's temporaries in the backward: 5088 float64 values (counted as in the
         # next test); the budget holds two per thread, and the filters' spectra (46080 bytes)
@@ -443,11 +443,11 @@ def test_conv2d_fourier_rejects_sample_over_budget(
     # rows (4 * 45), the products (2 * 45) and back along H (4 * 5 * 8): 1092 values.
     # Backward: into the bins (the same workspaces for both transforms), the input's spectra,
     # the gradient's complex rows, the input gradient's way back and spectra: 1272
-    with F.conv_algorithms("fourier"):  # few channels: forced
+    with K.conv_algorithms("fourier"):  # few channels: forced
         with pytest.raises(MemoryError, match=r"conv2d: one sample needs 8736 bytes .*budget"):
-            F.conv2d(x, w, padding=1)
+            K.conv2d(x, w, padding=1)
         with pytest.raises(MemoryError, match=r"conv2d_backward: one sample needs 10176 bytes"):
-            F.conv2d_backward(backend.asarray(random_input((2, 2, 8, 8))), x, w, padding=1)
+            K.conv2d_backward(backend.asarray(random_input((2, 2, 8, 8))), x, w, padding=1)
 
 
 def test_conv2d_fourier_gives_way_when_filter_spectra_exceed_budget(

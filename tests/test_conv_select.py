@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 from _oracle import assert_close, check_against_torch, random_input
 
 import xpnet
-import xpnet.kernels as F
+import xpnet.kernels as K
 import xpnet.kernels._conv_im2col as conv_im2col
 import xpnet.kernels._conv_select as conv_select
 import xpnet.kernels.conv as conv_module
@@ -20,7 +20,7 @@ from xpnet import bench
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
-A = F.ConvAlgorithm
+A = K.ConvAlgorithm
 
 # (N, C, H, W, C_out, k, stride, padding, groups): what conv2d ran before the choice had a
 # module of its own (checked against that code on float32, with room for Fourier's spectra)
@@ -58,15 +58,15 @@ def test_select_conv_algorithm_by_shape(backend, restore_memory_budget, shape, a
     xpnet.set_memory_budget(2**32)
     N, C, H, W, C_out, k, stride, padding, groups = shape
     x, w = _empty(backend.xp, N, C, H, W, C_out, k, groups)
-    assert F.select_conv_algorithm(x, w, None, stride, padding, 1, groups) is algorithm
+    assert K.select_conv_algorithm(x, w, None, stride, padding, 1, groups) is algorithm
 
 
 def test_select_conv_algorithm_gives_way_to_the_memory_budget(backend, restore_memory_budget):
     # the filters' spectra, 2 * 45 bins * 64 * 64 float64 = 2.9 MB, per call and per thread
     x, w = _empty(backend.xp, 2, 64, 8, 8, 64, 3, 1, "float64")
-    assert F.select_conv_algorithm(x, w, padding=1) is A.FOURIER
+    assert K.select_conv_algorithm(x, w, padding=1) is A.FOURIER
     xpnet.set_memory_budget(2 * 2**20)
-    assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL_PER_ROW
+    assert K.select_conv_algorithm(x, w, padding=1) is A.IM2COL_PER_ROW
 
 
 def _recording(monkeypatch):
@@ -107,8 +107,8 @@ def _check(backend, case, dtype=np.float64):
     inputs = [random_input(input_shape, 0), random_input(weight_shape, 1)]
     inputs.append(random_input(weight_shape[:1], 2))
     return check_against_torch(
-        lambda x, w, b: F.conv2d(x, w, b, *args),
-        lambda g, x, w, b: F.conv2d_backward(g, x, w, b, *args),
+        lambda x, w, b: K.conv2d(x, w, b, *args),
+        lambda g, x, w, b: K.conv2d_backward(g, x, w, b, *args),
         lambda x, w, b: TF.conv2d(x, w, b, *args),
         inputs,
         backend,
@@ -125,9 +125,9 @@ def test_conv_algorithms_forced_matches_torch_and_the_default(
 ):
     default = _check(backend, case, dtype)
     ran = _recording(monkeypatch)
-    with F.conv_algorithms(algorithm):
+    with K.conv_algorithms(algorithm):
         x, w = (backend.xp.empty(shape) for shape in case[:2])
-        assert F.select_conv_algorithm(x, w, None, *case[2:]) is algorithm
+        assert K.select_conv_algorithm(x, w, None, *case[2:]) is algorithm
         forced = _check(backend, case, dtype)
     # the forward and the backward (grad_input's correlation may take another algorithm)
     assert ran[0] is algorithm and algorithm in ran[1:]
@@ -138,37 +138,37 @@ def test_conv_algorithms_forced_matches_torch_and_the_default(
 def test_conv_algorithms_restricts_and_the_thresholds_still_choose(backend):
     fourier_shape = _empty(backend.xp, 2, 256, 8, 8, 256, 3, 1)
     few_channels = _empty(backend.xp, 2, 3, 8, 8, 4, 3, 1)
-    with F.conv_algorithms(["im2col", "im2col_per_row"]):
-        assert F.select_conv_algorithm(*fourier_shape, padding=1) is A.IM2COL_PER_ROW
+    with K.conv_algorithms(["im2col", "im2col_per_row"]):
+        assert K.select_conv_algorithm(*fourier_shape, padding=1) is A.IM2COL_PER_ROW
         # rows of 3 * 3: one product per kernel row does not pay
-        assert F.select_conv_algorithm(*few_channels, padding=1) is A.IM2COL
-    with F.conv_algorithms([A.FOURIER, A.POINTWISE]):
+        assert K.select_conv_algorithm(*few_channels, padding=1) is A.IM2COL
+    with K.conv_algorithms([A.FOURIER, A.POINTWISE]):
         # Fourier does not pay on 3 channels, but it is the only one enabled that can run
-        assert F.select_conv_algorithm(*few_channels, padding=1) is A.FOURIER
-    with F.conv_algorithms(["im2col_per_row", "im2col"], set_priority=True):
-        assert F.select_conv_algorithm(*few_channels, padding=1) is A.IM2COL_PER_ROW
-        assert F.select_conv_algorithm(*few_channels, stride=2) is A.IM2COL
-    assert F.select_conv_algorithm(*fourier_shape, padding=1) is A.FOURIER
+        assert K.select_conv_algorithm(*few_channels, padding=1) is A.FOURIER
+    with K.conv_algorithms(["im2col_per_row", "im2col"], set_priority=True):
+        assert K.select_conv_algorithm(*few_channels, padding=1) is A.IM2COL_PER_ROW
+        assert K.select_conv_algorithm(*few_channels, stride=2) is A.IM2COL
+    assert K.select_conv_algorithm(*fourier_shape, padding=1) is A.FOURIER
 
 
 def test_conv_algorithms_nest_and_restore_after_an_exception(backend):
     x, w = _empty(backend.xp, 2, 8, 8, 8, 8, 3, 1)
-    with F.conv_algorithms("im2col_per_row"):
+    with K.conv_algorithms("im2col_per_row"):
         with pytest.raises(KeyError):
-            with F.conv_algorithms("fourier"):
-                assert F.select_conv_algorithm(x, w, padding=1) is A.FOURIER
+            with K.conv_algorithms("fourier"):
+                assert K.select_conv_algorithm(x, w, padding=1) is A.FOURIER
                 raise KeyError("inside")
-        assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL_PER_ROW
-        with F.conv_algorithms(grad_input="col2im"):  # algorithms: the enclosing block's
-            assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL_PER_ROW
-    assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL
+        assert K.select_conv_algorithm(x, w, padding=1) is A.IM2COL_PER_ROW
+        with K.conv_algorithms(grad_input="col2im"):  # algorithms: the enclosing block's
+            assert K.select_conv_algorithm(x, w, padding=1) is A.IM2COL_PER_ROW
+    assert K.select_conv_algorithm(x, w, padding=1) is A.IM2COL
 
 
 def test_conv_algorithms_hold_for_the_calling_thread_only(backend):
     x, w = _empty(backend.xp, 2, 8, 8, 8, 8, 3, 1)
     seen = []
-    with F.conv_algorithms("fourier"):
-        thread = threading.Thread(target=lambda: seen.append(F.select_conv_algorithm(x, w)))
+    with K.conv_algorithms("fourier"):
+        thread = threading.Thread(target=lambda: seen.append(K.select_conv_algorithm(x, w)))
         thread.start()
         thread.join()
     assert seen == [A.IM2COL]
@@ -187,7 +187,7 @@ def test_conv_algorithms_hold_for_the_calling_thread_only(backend):
 )
 def test_conv_algorithms_rejects_bad_arguments_when_called(kwargs, error, message):
     with pytest.raises(error, match=f"^conv_algorithms: {message}"):
-        F.conv_algorithms(**kwargs)  # no `with`: the call itself checks
+        K.conv_algorithms(**kwargs)  # no `with`: the call itself checks
 
 
 # (weight shape, conv2d keyword arguments, forced algorithm, why it cannot run)
@@ -224,13 +224,13 @@ def test_forced_algorithm_that_cannot_run_names_function_algorithm_and_reason(
 ):
     x = backend.asarray(random_input((1, 4, 8, 8)))
     w = backend.asarray(random_input(weight_shape))
-    grad = F.conv2d(x, w, **kwargs)
+    grad = K.conv2d(x, w, **kwargs)
     forces = f"conv_algorithms forces '{algorithm}', which cannot run this call: {reason}"
-    with F.conv_algorithms(algorithm):
+    with K.conv_algorithms(algorithm):
         for where, call in [
-            ("conv2d", lambda: F.conv2d(x, w, **kwargs)),
-            ("conv2d_backward", lambda: F.conv2d_backward(grad, x, w, **kwargs)),
-            ("select_conv_algorithm", lambda: F.select_conv_algorithm(x, w, **kwargs)),
+            ("conv2d", lambda: K.conv2d(x, w, **kwargs)),
+            ("conv2d_backward", lambda: K.conv2d_backward(grad, x, w, **kwargs)),
+            ("select_conv_algorithm", lambda: K.select_conv_algorithm(x, w, **kwargs)),
         ]:
             # an ArgumentError: both a ValueError and PyTorch's RuntimeError
             with pytest.raises(ValueError, match=f"^{where}: {forces}") as raised:
@@ -240,23 +240,23 @@ def test_forced_algorithm_that_cannot_run_names_function_algorithm_and_reason(
 
 def test_no_enabled_algorithm_lists_each_reason(backend):
     x, w = _empty(backend.xp, 1, 4, 8, 8, 4, 3, 1)
-    with F.conv_algorithms(["pointwise", "fourier"]):
+    with K.conv_algorithms(["pointwise", "fourier"]):
         with pytest.raises(
             ValueError,
             match=r"^conv2d: no algorithm that conv_algorithms enables can run this call "
             r"\(fourier: it needs stride=1, .*; pointwise: it needs a 1x1 kernel",
         ):
-            F.conv2d(x, w, stride=2)
+            K.conv2d(x, w, stride=2)
 
 
 def test_forced_fourier_over_the_memory_budget_says_so(backend, restore_memory_budget):
     xpnet.set_memory_budget(2 * 2**20)
     x, w = _empty(backend.xp, 2, 64, 8, 8, 64, 3, 1, "float64")
-    with F.conv_algorithms("fourier"):
+    with K.conv_algorithms("fourier"):
         with pytest.raises(
             ValueError, match=r"its filters' spectra need \d+ bytes, more than the memory budget"
         ):
-            F.select_conv_algorithm(x, w, padding=1)
+            K.select_conv_algorithm(x, w, padding=1)
 
 
 # (input, weight, stride, padding) and how grad_input is computed by default
@@ -274,14 +274,14 @@ def test_conv_algorithms_grad_input(backend, monkeypatch, case, correlation, gra
     ran = _recording(monkeypatch)
     (input_shape, weight_shape, stride, padding), where = case, "conv2d_backward"
     x, w = (backend.asarray(random_input(shape)) for shape in (input_shape, weight_shape))
-    grad = F.conv2d(x, w, None, stride, padding)
-    with F.conv_algorithms(grad_input=grad_input):
+    grad = K.conv2d(x, w, None, stride, padding)
+    with K.conv_algorithms(grad_input=grad_input):
         if grad_input == "correlation" and stride != 1:
             message = rf"^{where}: conv_algorithms\(grad_input='correlation'\) cannot run this"
             with pytest.raises(ValueError, match=message + r" call: it needs stride=1"):
-                F.conv2d_backward(grad, x, w, None, stride, padding)
+                K.conv2d_backward(grad, x, w, None, stride, padding)
             return
-        F.conv2d_backward(grad, x, w, None, stride, padding, output_mask=(True, False, False))
+        K.conv2d_backward(grad, x, w, None, stride, padding, output_mask=(True, False, False))
     if grad_input == "correlation" and correlation is None:
         correlation = A.IM2COL
     if grad_input == "col2im" and correlation is not A.POINTWISE:
@@ -304,7 +304,7 @@ def test_bench_rows_report_the_conv_algorithm(shape, algorithm):
     case = bench.OPS["conv2d"].case(shape)
     rows = _bench_rows(case, contenders)
     x, w = (np.empty(case.arrays[name].shape, "float32") for name in ("input", "weight"))
-    assert F.select_conv_algorithm(x, w, **case.kwargs).value == algorithm
+    assert K.select_conv_algorithm(x, w, **case.kwargs).value == algorithm
     assert {r["contender"]: r["algorithm"] for r in rows} == {
         "xpnet-numpy": algorithm,
         "floor-numpy": algorithm,
@@ -333,4 +333,4 @@ def test_bench_run_under_conv_algorithms():
         for line in lines
     )
     x, w = np.empty((2, 3, 9, 9)), np.empty((4, 3, 3, 3))
-    assert F.select_conv_algorithm(x, w, padding=1) is A.IM2COL  # the run's settings are gone
+    assert K.select_conv_algorithm(x, w, padding=1) is A.IM2COL  # the run's settings are gone

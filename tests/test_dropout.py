@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import xpnet
-import xpnet.kernels as F
+import xpnet.kernels as K
 from xpnet import _random
 from xpnet._random import dropout_generator, seed_dropout
 
@@ -20,7 +20,7 @@ def test_dropout_statistics(backend, p, dtype):
     """Fraction zeroed ~ p and mean preserved, within 5 standard errors of 200k draws."""
     seed_dropout(0)
     n = 200_000
-    output = backend.to_host(F.dropout(backend.asarray(np.ones(n, dtype=dtype)), p))
+    output = backend.to_host(K.dropout(backend.asarray(np.ones(n, dtype=dtype)), p))
     assert output.dtype == dtype
     zeroed = (output == 0).mean()
     assert abs(zeroed - p) < 5 * np.sqrt(p * (1 - p) / n)
@@ -32,9 +32,9 @@ def test_dropout_statistics(backend, p, dtype):
 def test_dropout_backward_uses_the_forward_mask(backend):
     seed_dropout(1)
     x = backend.asarray(np.arange(1.0, 1001.0).reshape(10, 100))
-    output, mask = F.dropout(x, 0.3, return_mask=True)
+    output, mask = K.dropout(x, 0.3, return_mask=True)
     grad = backend.to_host(
-        F.dropout_backward(backend.asarray(np.ones((10, 100))), x, 0.3, mask=mask)
+        K.dropout_backward(backend.asarray(np.ones((10, 100))), x, 0.3, mask=mask)
     )
     output, mask = backend.to_host(output), backend.to_host(mask)
     assert mask.dtype == bool and 0 < mask.mean() < 1
@@ -46,10 +46,10 @@ def test_dropout_backward_uses_the_forward_mask(backend):
 def test_dropout_manual_seed_repeats_masks(backend):
     x = backend.asarray(np.ones(64))
     seed_dropout(5)
-    first = backend.to_host(F.dropout(x))
-    second = backend.to_host(F.dropout(x))
+    first = backend.to_host(K.dropout(x))
+    second = backend.to_host(K.dropout(x))
     seed_dropout(5)
-    assert (backend.to_host(F.dropout(x)) == first).all()
+    assert (backend.to_host(K.dropout(x)) == first).all()
     assert not (first == second).all()  # the generator advances between calls
     assert dropout_generator(backend) is dropout_generator(backend)
 
@@ -57,9 +57,9 @@ def test_dropout_manual_seed_repeats_masks(backend):
 def test_dropout_generators_are_seeded_by_xpnet_manual_seed(backend):
     x = backend.asarray(np.ones(64))
     xpnet.manual_seed(5)
-    first = backend.to_host(F.dropout(x))
+    first = backend.to_host(K.dropout(x))
     seed_dropout(5)
-    assert (backend.to_host(F.dropout(x)) == first).all()
+    assert (backend.to_host(K.dropout(x)) == first).all()
 
 
 def test_dropout_generator_names_stay_importable_from_the_kernel():
@@ -73,24 +73,24 @@ def test_dropout_generator_names_stay_importable_from_the_kernel():
 @pytest.mark.parametrize("p, training", [(0.0, True), (0.5, False)])
 def test_dropout_identity_without_training_or_p(backend, p, training):
     x = backend.asarray(np.arange(6.0))
-    output, mask = F.dropout(x, p, training, return_mask=True)
+    output, mask = K.dropout(x, p, training, return_mask=True)
     assert mask is None
     np.testing.assert_array_equal(backend.to_host(output), np.arange(6.0))
-    grad = F.dropout_backward(x, x, p, training)
+    grad = K.dropout_backward(x, x, p, training)
     np.testing.assert_array_equal(backend.to_host(grad), np.arange(6.0))
 
 
 def test_dropout_p_one_zeroes_everything(backend):
-    output, mask = F.dropout(backend.asarray(np.ones(10)), 1.0, return_mask=True)
+    output, mask = K.dropout(backend.asarray(np.ones(10)), 1.0, return_mask=True)
     assert not backend.to_host(output).any()
-    grad = F.dropout_backward(backend.asarray(np.ones(10)), output, 1.0, mask=mask)
+    grad = K.dropout_backward(backend.asarray(np.ones(10)), output, 1.0, mask=mask)
     assert not backend.to_host(grad).any()
 
 
 def test_dropout_inplace(backend):
     seed_dropout(2)
     x = backend.asarray(np.ones((4, 5)))
-    output = F.dropout(x, 0.5, inplace=True)
+    output = K.dropout(x, 0.5, inplace=True)
     assert output is x
     assert set(np.unique(backend.to_host(x)).tolist()) <= {0.0, 2.0}
 
@@ -99,9 +99,9 @@ def test_dropout_inplace(backend):
 def test_dropout_rejects_bad_p(backend, p):
     x = backend.asarray(np.ones(3))
     with pytest.raises(ValueError, match=rf"dropout: p must be in \[0, 1\], got {p}"):
-        F.dropout(x, p)
+        K.dropout(x, p)
     with pytest.raises(ValueError, match=rf"dropout_backward: p must be in \[0, 1\], got {p}"):
-        F.dropout_backward(x, x, p)
+        K.dropout_backward(x, x, p)
 
 
 def test_dropout_backward_rejects_missing_or_bad_mask(backend):
@@ -111,10 +111,10 @@ def test_dropout_backward_rejects_missing_or_bad_mask(backend):
         match=r"dropout_backward: mask .* is required when training "
         r"with p > 0, got mask=None, p=0.5",
     ):
-        F.dropout_backward(x, x, 0.5)
+        K.dropout_backward(x, x, 0.5)
     with pytest.raises(
         ValueError, match=r"dropout_backward: mask must have the shape of input \(3,\), got \(4,\)"
     ):
-        F.dropout_backward(x, x, 0.5, mask=backend.asarray(np.ones(4, dtype=bool)))
+        K.dropout_backward(x, x, 0.5, mask=backend.asarray(np.ones(4, dtype=bool)))
     with pytest.raises(TypeError, match=r"dropout: input must be a floating-point array"):
-        F.dropout(backend.asarray(np.ones(3, dtype=np.int32)))
+        K.dropout(backend.asarray(np.ones(3, dtype=np.int32)))

@@ -7,7 +7,7 @@ import pytest
 import torch.nn.functional as TF
 from _oracle import check_against_torch, check_finite_differences, random_input
 
-import xpnet.kernels as F
+import xpnet.kernels as K
 from xpnet.kernels._blocks import row_blocks
 
 
@@ -19,8 +19,8 @@ def _check(backend, input_shape, out_features, bias=True, dtype=np.float64):
         random_input((out_features,), seed=2) if bias else None,
     ]
     return check_against_torch(
-        F.linear,
-        lambda g, x, w, b: tuple(a for a in F.linear_backward(g, x, w, b) if a is not None),
+        K.linear,
+        lambda g, x, w, b: tuple(a for a in K.linear_backward(g, x, w, b) if a is not None),
         TF.linear,
         inputs,
         backend,
@@ -51,14 +51,14 @@ def test_linear_splits_rows_over_block_threads(backend, dtype, num_threads):
 
 def test_linear_returns_none_for_missing_bias(backend):
     x, w = backend.asarray(random_input((2, 3))), backend.asarray(random_input((4, 3)))
-    assert F.linear_backward(backend.asarray(np.ones((2, 4))), x, w)[2] is None
+    assert K.linear_backward(backend.asarray(np.ones((2, 4))), x, w)[2] is None
 
 
 def test_linear_non_contiguous_input(backend):
     x = random_input((6, 10), seed=3)[::2, ::2]
     check_against_torch(
-        F.linear,
-        lambda g, x, w: F.linear_backward(g, x, w)[:2],
+        K.linear,
+        lambda g, x, w: K.linear_backward(g, x, w)[:2],
         TF.linear,
         [x, random_input((2, 5), seed=4)],
         backend,
@@ -67,8 +67,8 @@ def test_linear_non_contiguous_input(backend):
 
 def test_linear_finite_differences(backend):
     check_finite_differences(
-        F.linear,
-        F.linear_backward,
+        K.linear,
+        K.linear_backward,
         [random_input((2, 3, 4), seed=5), random_input((2, 4), seed=6), random_input((2,), seed=7)],
         backend,
     )
@@ -93,9 +93,9 @@ def test_linear_finite_differences(backend):
 def test_linear_rejects_bad_shapes(backend, shapes, message):
     x, w, b = (None if s is None else backend.asarray(np.zeros(s)) for s in shapes)
     with pytest.raises(ValueError, match=f"linear: {message}"):
-        F.linear(x, w, b)
+        K.linear(x, w, b)
     with pytest.raises(ValueError, match=f"linear_backward: {message}"):
-        F.linear_backward(backend.asarray(np.zeros((2, 3))), x, w, b)
+        K.linear_backward(backend.asarray(np.zeros((2, 3))), x, w, b)
 
 
 def test_linear_rejects_bad_grad_output_and_dtypes(backend):
@@ -103,8 +103,8 @@ def test_linear_rejects_bad_grad_output_and_dtypes(backend):
     with pytest.raises(
         ValueError, match=r"linear_backward: grad_output must have shape \(2, 3\), got \(2, 4\)"
     ):
-        F.linear_backward(x, x, w)
+        K.linear_backward(x, x, w)
     with pytest.raises(
         TypeError, match=r"linear: weight must have the dtype of input \(float64\), got float32"
     ):
-        F.linear(x, w.astype(np.float32))
+        K.linear(x, w.astype(np.float32))

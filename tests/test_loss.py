@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as TF
 from _oracle import check_against_torch, check_finite_differences, random_input
 
-import xpnet.kernels as F
+import xpnet.kernels as K
 
 SHAPES = [(5,), (4, 5), (3, 4, 2), (2, 3, 2, 3)]  # (C,), (N, C), (N, C, d1), (N, C, d1, d2)
 REDUCTIONS = ["none", "mean", "sum"]
@@ -45,16 +45,16 @@ def _saved_exp(backward):
     """cross_entropy_backward given the forward's exp and sums, as autograd passes them."""
 
     def with_exp(g, x, t, w, **kwargs):
-        _, exp_logits, sum_exp = F.cross_entropy(x, t, w, return_exp=True, **kwargs)
+        _, exp_logits, sum_exp = K.cross_entropy(x, t, w, return_exp=True, **kwargs)
         return backward(g, x, t, w, exp_logits=exp_logits, sum_exp=sum_exp, **kwargs)
 
     return with_exp
 
 
 def _check_loss(backend, name, x, target, kwargs, dtype=np.float64, weight=None, saved=False):
-    """Compare ``F.<name>`` with torch; soft targets are a differentiable input. ``saved``:
+    """Compare ``K.<name>`` with torch; soft targets are a differentiable input. ``saved``:
     cross_entropy's backward reuses the forward's exp."""
-    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
     if saved:
         backward = _saved_exp(backward)
 
@@ -87,8 +87,8 @@ def test_softmax_matches_torch(backend, name, dtype):
     for shape in [(5,), (3, 4), (2, 3, 4)]:
         for dim in range(-len(shape), len(shape)):
             check_against_torch(
-                lambda x, dim=dim: getattr(F, name)(x, dim),
-                lambda g, x, dim=dim: getattr(F, f"{name}_backward")(g, x, dim),
+                lambda x, dim=dim: getattr(K, name)(x, dim),
+                lambda g, x, dim=dim: getattr(K, f"{name}_backward")(g, x, dim),
                 lambda x, dim=dim: getattr(TF, name)(x, dim),
                 [random_input(shape, seed=dim + 3, low=-5.0, high=5.0)],
                 backend,
@@ -103,8 +103,8 @@ def test_softmax_saturates_and_handles_infinite_logits(backend, name, dtype):
     x = np.array([[1e3, -1e3, 0.0], [-np.inf, 0.0, 1.0], [-1e3, -1e3, -1e3], [1e3, 1e3, -np.inf]])
     with _quiet_inf():
         _, (grad,) = check_against_torch(
-            lambda x: getattr(F, name)(x, 1),
-            lambda g, x: getattr(F, f"{name}_backward")(g, x, 1),
+            lambda x: getattr(K, name)(x, 1),
+            lambda g, x: getattr(K, f"{name}_backward")(g, x, 1),
             lambda x: getattr(TF, name)(x, 1),
             [x],
             backend,
@@ -118,7 +118,7 @@ def test_softmax_nan_and_inf_rows_match_torch(backend, name):
     # a +inf logit or a row of -inf has no finite shift: torch gives NaN, so must we
     x = np.array([[np.inf, 0.0, 1.0], [np.nan, 0.0, 1.0], [-np.inf, -np.inf, -np.inf]])
     check_against_torch(
-        lambda x: getattr(F, name)(x, 1),
+        lambda x: getattr(K, name)(x, 1),
         None,
         lambda x: getattr(TF, name)(x, 1),
         [x],
@@ -130,8 +130,8 @@ def test_softmax_nan_and_inf_rows_match_torch(backend, name):
 def test_softmax_finite_differences(backend, name):
     x = random_input((3, 4), seed=1, low=-3.0, high=3.0)
     check_finite_differences(
-        lambda x: getattr(F, name)(x, 1),
-        lambda g, x: getattr(F, f"{name}_backward")(g, x, 1),
+        lambda x: getattr(K, name)(x, 1),
+        lambda g, x: getattr(K, f"{name}_backward")(g, x, 1),
         [x],
         backend,
     )
@@ -173,7 +173,7 @@ def test_cross_entropy_inf_logits_in_blocks_on_threads(backend, monkeypatch, num
     x[1, 2] = x[4, 0] = np.inf
     target = np.arange(6) % 4
     expected = TF.cross_entropy(torch.tensor(x), torch.tensor(target), reduction="none").numpy()
-    loss = F.cross_entropy(backend.asarray(x), backend.asarray(target), reduction="none")
+    loss = K.cross_entropy(backend.asarray(x), backend.asarray(target), reduction="none")
     np.testing.assert_allclose(backend.to_host(loss), expected, rtol=1e-12)
 
 
@@ -255,7 +255,7 @@ def test_cross_entropy_return_exp(backend, shape):
     dim = 0 if len(shape) == 1 else 1
 
     def softmax(x):
-        _, exp_logits, sum_exp = F.cross_entropy(x, target, return_exp=True)
+        _, exp_logits, sum_exp = K.cross_entropy(x, target, return_exp=True)
         return exp_logits / (sum_exp[:, None] if dim else sum_exp)
 
     check_against_torch(
@@ -266,7 +266,7 @@ def test_cross_entropy_return_exp(backend, shape):
         backend,
     )
     soft = backend.asarray(_soft_target(shape, seed=16))
-    assert F.cross_entropy(soft, soft, return_exp=True)[1:] == (None, None)
+    assert K.cross_entropy(soft, soft, return_exp=True)[1:] == (None, None)
 
 
 @pytest.mark.parametrize("soft", [False, True])
@@ -277,16 +277,16 @@ def test_cross_entropy_finite_differences(backend, soft):
     kwargs = {"reduction": "mean", "label_smoothing": 0.2}
     if soft:
         check_finite_differences(
-            lambda x, t: F.cross_entropy(x, t, weight, **kwargs),
-            lambda g, x, t: F.cross_entropy_backward(g, x, t, weight, **kwargs),
+            lambda x, t: K.cross_entropy(x, t, weight, **kwargs),
+            lambda g, x, t: K.cross_entropy_backward(g, x, t, weight, **kwargs),
             [x, _soft_target(shape, seed=13)],
             backend,
         )
         return
     target = backend.asarray(_index_target(shape, seed=13))
     check_finite_differences(
-        lambda x: F.cross_entropy(x, target, weight, **kwargs),
-        lambda g, x: F.cross_entropy_backward(g, x, target, weight, **kwargs),
+        lambda x: K.cross_entropy(x, target, weight, **kwargs),
+        lambda g, x: K.cross_entropy_backward(g, x, target, weight, **kwargs),
         [x],
         backend,
     )
@@ -369,9 +369,9 @@ def test_loss_rejects_bad_arguments(backend, name, shape, target, kwargs, error,
     x, target = _arrays(backend, np.zeros(shape), target)
     kwargs = {k: backend.asarray(v) if k == "weight" else v for k, v in kwargs.items()}
     with pytest.raises(error, match=f"{name}: {message}"):
-        getattr(F, name)(x, target, **kwargs)
+        getattr(K, name)(x, target, **kwargs)
     with pytest.raises(error, match=f"{name}_backward: {message}"):
-        getattr(F, f"{name}_backward")(backend.asarray(np.zeros(())), x, target, **kwargs)
+        getattr(K, f"{name}_backward")(backend.asarray(np.zeros(())), x, target, **kwargs)
 
 
 def test_cross_entropy_rejects_bad_soft_targets_and_smoothing(backend):
@@ -379,27 +379,27 @@ def test_cross_entropy_rejects_bad_soft_targets_and_smoothing(backend):
     with pytest.raises(
         ValueError, match=r"cross_entropy: label_smoothing must be in \[0, 1\], got 1.5"
     ):
-        F.cross_entropy(x, backend.asarray(np.zeros(3, dtype=np.int64)), label_smoothing=1.5)
+        K.cross_entropy(x, backend.asarray(np.zeros(3, dtype=np.int64)), label_smoothing=1.5)
     with pytest.raises(
         ValueError,
         match=r"cross_entropy: probability target must have the shape of input \(3, 4\), "
         r"got \(3, 5\)",
     ):
-        F.cross_entropy(x, backend.asarray(np.zeros((3, 5))))
+        K.cross_entropy(x, backend.asarray(np.zeros((3, 5))))
     with pytest.raises(
         TypeError, match=r"cross_entropy: probability target must have dtype float64, got float32"
     ):
-        F.cross_entropy(x, backend.asarray(np.zeros((3, 4), dtype=np.float32)))
+        K.cross_entropy(x, backend.asarray(np.zeros((3, 4), dtype=np.float32)))
     with pytest.raises(
         TypeError, match=r"nll_loss: target must hold integer class indices, got dtype float64"
     ):
-        F.nll_loss(x, x)
+        K.nll_loss(x, x)
     with pytest.raises(TypeError, match=r"nll_loss: target must be an array, got list"):
-        F.nll_loss(x, [0, 1, 2])
+        K.nll_loss(x, [0, 1, 2])
     with pytest.raises(
         ValueError, match=r"cross_entropy_backward: grad_output must have shape \(3,\), got \(\)"
     ):
-        F.cross_entropy_backward(
+        K.cross_entropy_backward(
             backend.asarray(np.zeros(())),
             x,
             backend.asarray(np.zeros(3, dtype=np.int64)),
@@ -413,13 +413,13 @@ def test_softmax_rejects_bad_arguments(backend, name):
     with pytest.raises(
         ValueError, match=rf"{name}: dim must be an axis of input of shape \(2, 3\), got 2"
     ):
-        getattr(F, name)(x, 2)
+        getattr(K, name)(x, 2)
     with pytest.raises(
         ValueError,
         match=rf"{name}_backward: grad_output must have the shape of input \(2, 3\), got \(3,\)",
     ):
-        getattr(F, f"{name}_backward")(backend.asarray(np.zeros(3)), x, 1)
+        getattr(K, f"{name}_backward")(backend.asarray(np.zeros(3)), x, 1)
     with pytest.raises(
         TypeError, match=rf"{name}: input must be a floating-point array, got dtype int64"
     ):
-        getattr(F, name)(backend.asarray(np.zeros(3, dtype=np.int64)), 0)
+        getattr(K, name)(backend.asarray(np.zeros(3, dtype=np.int64)), 0)

@@ -11,13 +11,13 @@ import torch
 import torch.nn.functional as TF
 from _oracle import assert_close, check_against_torch, check_finite_differences, random_input
 
-import xpnet.kernels as F
+import xpnet.kernels as K
 
 BN_SHAPES = [(4, 3), (3, 2, 5), (2, 3, 4, 3)]  # (N, C), (N, C, L), (N, C, H, W)
 # batch_norm from batch statistics alone (no running ones): ours, our backward, torch's
 BATCH_STATS_ONLY = (
-    lambda x: F.batch_norm(x, None, None, training=True),
-    lambda g, x: F.batch_norm_backward(g, x, None, None, training=True)[0],
+    lambda x: K.batch_norm(x, None, None, training=True),
+    lambda g, x: K.batch_norm_backward(g, x, None, None, training=True)[0],
     lambda x: TF.batch_norm(x, None, None, training=True),
 )
 
@@ -36,9 +36,9 @@ def _check_batch_norm(backend, x, training, affine=True, dtype=np.float64, **kwa
         return [backend.asarray(a.astype(dtype)) for a in (mean, var)]
 
     return check_against_torch(
-        lambda x, w, b: F.batch_norm(x, *stats(), w, b, training, **kwargs),
+        lambda x, w, b: K.batch_norm(x, *stats(), w, b, training, **kwargs),
         lambda g, x, w, b: _present(
-            F.batch_norm_backward(g, x, *stats(), w, b, training, **kwargs)
+            K.batch_norm_backward(g, x, *stats(), w, b, training, **kwargs)
         ),
         lambda x, w, b: TF.batch_norm(
             x,
@@ -84,7 +84,7 @@ def test_batch_norm_updates_running_stats_in_place(backend, shape, momentum):
     mean, var = _running(shape[1])
     running = [backend.asarray(mean.copy()), backend.asarray(var.copy())]
     before = [id(a) for a in running]
-    F.batch_norm(backend.asarray(x), *running, training=True, momentum=momentum)
+    K.batch_norm(backend.asarray(x), *running, training=True, momentum=momentum)
     expected = [torch.tensor(mean), torch.tensor(var)]
     TF.batch_norm(torch.tensor(x), *expected, training=True, momentum=momentum)
     assert [id(a) for a in running] == before
@@ -96,7 +96,7 @@ def test_batch_norm_backward_leaves_running_stats_alone(backend):
     x = backend.asarray(random_input((4, 3), seed=7))
     mean, var = _running(3)
     running = [backend.asarray(mean.copy()), backend.asarray(var.copy())]
-    F.batch_norm_backward(x, x, *running, training=True)
+    K.batch_norm_backward(x, x, *running, training=True)
     np.testing.assert_array_equal(backend.to_host(running[0]), mean)
     np.testing.assert_array_equal(backend.to_host(running[1]), var)
 
@@ -152,12 +152,12 @@ def test_batch_norm_empty_batch(backend):
     mean, var = _running(3)
     running = [backend.asarray(mean.copy()), backend.asarray(var.copy())]
     x = backend.asarray(np.zeros((0, 3, 4)))
-    output = F.batch_norm(x, *running, training=True)
+    output = K.batch_norm(x, *running, training=True)
     assert output.shape == (0, 3, 4)
     np.testing.assert_array_equal(backend.to_host(running[0]), mean)
     np.testing.assert_array_equal(backend.to_host(running[1]), var)
     weight = backend.asarray(np.ones(3))
-    grad_input, grad_weight, grad_bias = F.batch_norm_backward(x, x, *running, weight, weight, True)
+    grad_input, grad_weight, grad_bias = K.batch_norm_backward(x, x, *running, weight, weight, True)
     assert grad_input.shape == (0, 3, 4)
     assert not backend.to_host(grad_weight).any() and not backend.to_host(grad_bias).any()
 
@@ -167,13 +167,13 @@ def test_batch_norm_saved_stats_give_the_same_gradients(backend, training):
     x, grad = (backend.asarray(random_input((5, 3, 4), seed=s)) for s in (10, 11))
     mean, var = _running(3)
     weight = backend.asarray(random_input((3,), seed=12))
-    output, save_mean, save_invstd = F.batch_norm(
+    output, save_mean, save_invstd = K.batch_norm(
         x, backend.asarray(mean), backend.asarray(var), weight, None, training, return_stats=True
     )
     assert save_mean.shape == save_invstd.shape == (3,)
     args = (grad, x, backend.asarray(mean), backend.asarray(var), weight, None, training)
-    saved = F.batch_norm_backward(*args, save_mean=save_mean, save_invstd=save_invstd)
-    recomputed = F.batch_norm_backward(*args)
+    saved = K.batch_norm_backward(*args, save_mean=save_mean, save_invstd=save_invstd)
+    recomputed = K.batch_norm_backward(*args)
     for a, b in zip(saved[:2], recomputed[:2], strict=True):
         np.testing.assert_allclose(backend.to_host(a), backend.to_host(b), rtol=1e-12, atol=1e-12)
     assert saved[2] is None
@@ -187,8 +187,8 @@ def test_batch_norm_finite_differences(backend, training):
         return [backend.asarray(a) for a in (mean, var)]
 
     check_finite_differences(
-        lambda x, w, b: F.batch_norm(x, *stats(), w, b, training),
-        lambda g, x, w, b: F.batch_norm_backward(g, x, *stats(), w, b, training),
+        lambda x, w, b: K.batch_norm(x, *stats(), w, b, training),
+        lambda g, x, w, b: K.batch_norm_backward(g, x, *stats(), w, b, training),
         [
             random_input((3, 2, 2), seed=13),
             random_input((2,), seed=14),
@@ -215,8 +215,8 @@ def test_layer_norm_matches_torch(backend, shape, normalized_shape, affine, dtyp
     x = random_input(shape, seed=18, low=-2.0, high=3.0)
     param_shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
     check_against_torch(
-        lambda x, w, b: F.layer_norm(x, normalized_shape, w, b),
-        lambda g, x, w, b: _present(F.layer_norm_backward(g, x, normalized_shape, w, b)),
+        lambda x, w, b: K.layer_norm(x, normalized_shape, w, b),
+        lambda g, x, w, b: _present(K.layer_norm_backward(g, x, normalized_shape, w, b)),
         lambda x, w, b: TF.layer_norm(x, param_shape, w, b),
         [x, *_params(param_shape, affine)],
         backend,
@@ -230,8 +230,8 @@ def test_layer_norm_matches_torch(backend, shape, normalized_shape, affine, dtyp
 def test_group_norm_matches_torch(backend, shape, num_groups, affine, dtype):
     x = random_input(shape, seed=19, low=-2.0, high=3.0)
     check_against_torch(
-        lambda x, w, b: F.group_norm(x, num_groups, w, b),
-        lambda g, x, w, b: _present(F.group_norm_backward(g, x, num_groups, w, b)),
+        lambda x, w, b: K.group_norm(x, num_groups, w, b),
+        lambda g, x, w, b: _present(K.group_norm_backward(g, x, num_groups, w, b)),
         lambda x, w, b: TF.group_norm(x, num_groups, w, b),
         [x, *_params(shape[1:2], affine)],
         backend,
@@ -246,8 +246,8 @@ def test_norm_huge_mean_and_constant_groups(backend, name):
     x[0] = 2.0  # a constant sample: variance 0
     arg = 5 if name == "layer_norm" else 2
     output, _ = check_against_torch(
-        lambda x: getattr(F, name)(x, arg),
-        lambda g, x: getattr(F, f"{name}_backward")(g, x, arg)[0],
+        lambda x: getattr(K, name)(x, arg),
+        lambda g, x: getattr(K, f"{name}_backward")(g, x, arg)[0],
         lambda x: getattr(TF, name)(x, (arg,) if name == "layer_norm" else arg),
         [x],
         backend,
@@ -264,14 +264,14 @@ def test_layer_and_group_norm_finite_differences(backend):
     x = random_input((2, 4, 3), seed=20)
     weight, bias = random_input((4, 3), seed=21), random_input((4, 3), seed=22)
     check_finite_differences(
-        lambda x, w, b: F.layer_norm(x, (4, 3), w, b),
-        lambda g, x, w, b: F.layer_norm_backward(g, x, (4, 3), w, b),
+        lambda x, w, b: K.layer_norm(x, (4, 3), w, b),
+        lambda g, x, w, b: K.layer_norm_backward(g, x, (4, 3), w, b),
         [x, weight, bias],
         backend,
     )
     check_finite_differences(
-        lambda x, w, b: F.group_norm(x, 2, w, b),
-        lambda g, x, w, b: F.group_norm_backward(g, x, 2, w, b),
+        lambda x, w, b: K.group_norm(x, 2, w, b),
+        lambda g, x, w, b: K.group_norm_backward(g, x, 2, w, b),
         [x, weight[:, 0], bias[:, 0]],
         backend,
     )
@@ -312,15 +312,15 @@ def test_batch_norm_rejects_bad_arguments(backend):
     ]
     for args, error, message in cases:
         with pytest.raises(error, match=f"batch_norm: {message}"):
-            F.batch_norm(*args)
+            K.batch_norm(*args)
         with pytest.raises(error, match=f"batch_norm_backward: {message}"):
-            F.batch_norm_backward(args[0], *args)
+            K.batch_norm_backward(args[0], *args)
     with pytest.raises(
         ValueError,
         match=r"batch_norm_backward: grad_output must have the shape of input \(2, 3, 4\), "
         r"got \(3,\)",
     ):
-        F.batch_norm_backward(c, x, c, c)
+        K.batch_norm_backward(c, x, c, c)
 
 
 def test_layer_and_group_norm_reject_bad_arguments(backend):
@@ -341,6 +341,6 @@ def test_layer_and_group_norm_reject_bad_arguments(backend):
     ]
     for name, args, message in cases:
         with pytest.raises(ValueError, match=f"{name}: {message}"):
-            getattr(F, name)(*args)
+            getattr(K, name)(*args)
         with pytest.raises(ValueError, match=f"{name}_backward: {message}"):
-            getattr(F, f"{name}_backward")(args[0], *args)
+            getattr(K, f"{name}_backward")(args[0], *args)

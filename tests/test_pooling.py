@@ -16,11 +16,11 @@ from _oracle import (
 )
 
 import xpnet
-import xpnet.kernels as F
+import xpnet.kernels as K
 
 
 def _check(backend, name, shape, kwargs, dtype=np.float64, x=None, low=-1.0):
-    """Compare ``F.<name>`` and its backward with torch on ``x`` (default: random)."""
+    """Compare ``K.<name>`` and its backward with torch on ``x`` (default: random)."""
     x = random_input(shape, seed=0, low=low) if x is None else x
     output, _ = check_kernel_against_torch(backend, name, x, kwargs, dtype)
     return output
@@ -61,7 +61,7 @@ def test_adaptive_avg_pool2d_keeps_inf_in_its_windows(backend, output_size):
     x = random_input((1, 2, 4, 5), seed=7)
     x[0, 0, 0, 1], x[0, 1, 3, 4] = np.inf, -np.inf
     expected = TF.adaptive_avg_pool2d(torch.tensor(x), output_size).numpy()
-    output = F.adaptive_avg_pool2d(backend.asarray(x), output_size)
+    output = K.adaptive_avg_pool2d(backend.asarray(x), output_size)
     np.testing.assert_allclose(backend.to_host(output), expected, rtol=1e-12)
 
 
@@ -72,9 +72,9 @@ def test_adaptive_pool2d_empty_output(backend, name, output_size):
     x = random_input((2, 3, 5, 4), seed=6)
     expected = getattr(TF, name)(torch.tensor(x), output_size)
     expected = expected[0] if isinstance(expected, tuple) else expected
-    output = getattr(F, name)(backend.asarray(x), output_size)
+    output = getattr(K, name)(backend.asarray(x), output_size)
     assert output.shape == tuple(expected.shape)
-    grad_input = getattr(F, f"{name}_backward")(output, backend.asarray(x), output_size)
+    grad_input = getattr(K, f"{name}_backward")(output, backend.asarray(x), output_size)
     assert grad_input.shape == x.shape and not backend.to_host(grad_input).any()
 
 
@@ -137,7 +137,7 @@ def test_max_pool2d_ties_pick_first(backend, name):
     x[0, 0, 1, 1] = x[0, 0, 1, 0] = x[0, 0, 3, 3] = 5.0
     kwargs = {"kernel_size": 2} if name == "max_pool2d" else {"output_size": 2}
     _check(backend, name, None, kwargs, x=x)
-    _, indices = getattr(F, name)(backend.asarray(x), *kwargs.values(), return_indices=True)
+    _, indices = getattr(K, name)(backend.asarray(x), *kwargs.values(), return_indices=True)
     assert backend.to_host(indices).tolist() == [[[[4, 2], [8, 15]]]]
 
 
@@ -151,7 +151,7 @@ def test_max_pool2d_indices_match_torch_with_nan_and_inf(backend, name):
     torch_output, torch_indices = getattr(TF, name)(
         torch.tensor(x), *kwargs.values(), return_indices=True
     )
-    output, indices = getattr(F, name)(backend.asarray(x), *kwargs.values(), return_indices=True)
+    output, indices = getattr(K, name)(backend.asarray(x), *kwargs.values(), return_indices=True)
     assert backend.to_host(indices).tolist() == torch_indices.tolist()
     assert np.array_equal(backend.to_host(output), torch_output.numpy(), equal_nan=True)
     with np.errstate(invalid="ignore"):  # the oracle subtracts inf from inf before masking it
@@ -164,7 +164,7 @@ def test_max_pool2d_padding_window_of_minus_inf(backend):
     x[0, 0, 2, 2] = 1.0
     with np.errstate(invalid="ignore"):  # the oracle subtracts inf from inf before masking it
         _check(backend, "max_pool2d", None, {"kernel_size": 3, "stride": 2, "padding": 1}, x=x)
-    _, indices = F.max_pool2d(backend.asarray(x), 3, 2, 1, return_indices=True)
+    _, indices = K.max_pool2d(backend.asarray(x), 3, 2, 1, return_indices=True)
     assert backend.to_host(indices).tolist() == [[[[0, 1], [3, 8]]]]
 
 
@@ -191,7 +191,7 @@ def test_pool2d_in_blocks_matches_torch(backend, monkeypatch, name, kwargs):
     x = random_input((3, 2, 9, 8), seed=5)
     _check(backend, name, None, kwargs, x=x)
     if name == "max_pool2d":
-        _, indices = F.max_pool2d(backend.asarray(x), **kwargs, return_indices=True)
+        _, indices = K.max_pool2d(backend.asarray(x), **kwargs, return_indices=True)
         _, torch_indices = TF.max_pool2d(torch.tensor(x), **kwargs, return_indices=True)
         assert backend.to_host(indices).tolist() == torch_indices.tolist()
 
@@ -201,7 +201,7 @@ def test_pool2d_same_bits_on_any_thread_count(backend, monkeypatch, name, num_th
     """Blocks run on threads (numpy backend): every thread count gives identical results."""
     monkeypatch.setattr(backend, "block_bytes", 1)
     x = backend.asarray(random_input((5, 2, 9, 8), seed=8))
-    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
     results = []
     for threads in (1, 2, 3):
         num_threads(threads)
@@ -215,8 +215,8 @@ def test_pool2d_same_bits_on_any_thread_count(backend, monkeypatch, name, num_th
 def test_max_pool2d_backward_takes_saved_indices(backend, name):
     x = backend.asarray(random_input((2, 3, 7, 6), seed=4))
     args = (3, 2, 1) if name == "max_pool2d" else ((3, 4),)
-    output, indices = getattr(F, name)(x, *args, return_indices=True)
-    backward = getattr(F, f"{name}_backward")
+    output, indices = getattr(K, name)(x, *args, return_indices=True)
+    backward = getattr(K, f"{name}_backward")
     saved = backward(output, x, *args, indices=indices)
     assert np.array_equal(backend.to_host(saved), backend.to_host(backward(output, x, *args)))
 
@@ -231,7 +231,7 @@ def test_max_pool2d_backward_takes_saved_indices(backend, name):
     ],
 )
 def test_pool2d_finite_differences(backend, name, kwargs):
-    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
     check_finite_differences(
         lambda x: forward(x, **kwargs),
         lambda g, x: backward(g, x, **kwargs),
@@ -258,7 +258,7 @@ def test_pool2d_empty_batch_and_unbatched(backend, name, kwargs, shape):
 def test_pool2d_non_contiguous_read_only_input(backend, name):
     kwargs = {"output_size": 3} if name == "adaptive_max_pool2d" else {"kernel_size": 2}
     x = random_input((2, 3, 6, 8), seed=6)
-    forward, backward = getattr(F, name), getattr(F, f"{name}_backward")
+    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
 
     def view(x):  # transposed, then a read-only strided view
         x = x.transpose(0, 1, 3, 2)
@@ -277,8 +277,8 @@ def test_pool2d_non_contiguous_read_only_input(backend, name):
 def test_pool2d_backward_is_deterministic(backend, name):
     x = backend.asarray(random_input((4, 3, 9, 9), seed=7))
     args = (3,) if name == "adaptive_max_pool2d" else (3, 2, 1)
-    grad = getattr(F, name)(x, *args)  # any array of the output's shape
-    backward = getattr(F, f"{name}_backward")
+    grad = getattr(K, name)(x, *args)  # any array of the output's shape
+    backward = getattr(K, f"{name}_backward")
     first, second = backward(grad, x, *args), backward(grad, x, *args)
     assert np.array_equal(backend.to_host(first), backend.to_host(second))
 
@@ -372,9 +372,9 @@ ERRORS = [
 def test_pool2d_rejects_bad_arguments(backend, name, shape, kwargs, error, message):
     x = backend.asarray(np.zeros(shape))
     with pytest.raises(error, match=message):
-        getattr(F, name)(x, **kwargs)
+        getattr(K, name)(x, **kwargs)
     with pytest.raises(error, match=message.replace(f"{name}:", f"{name}_backward:")):
-        getattr(F, f"{name}_backward")(x, x, **kwargs)
+        getattr(K, f"{name}_backward")(x, x, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -387,7 +387,7 @@ def test_pool2d_rejects_non_float_input(backend, name):
         match=rf"{name}: input must be a floating-point array, got "
         r"dtype int32",
     ):
-        getattr(F, name)(x, 2)
+        getattr(K, name)(x, 2)
     with pytest.raises(TypeError, match=r"input must be an array, got list"):
-        getattr(F, name)([[[[0.0]]]], 2)
+        getattr(K, name)([[[[0.0]]]], 2)
     assert xpnet.backends.backend_of(x) is backend
