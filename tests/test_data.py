@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import xpnet
 from xpnet.data import (
     DataLoader,
     Dataset,
@@ -43,7 +44,7 @@ class Samples(Dataset):
 
 
 def labels_of(loader):
-    return [np.asarray(labels).tolist() for _, labels in loader]
+    return [xpnet.to_numpy(labels).tolist() for _, labels in loader]
 
 
 def test_tensor_dataset_items_and_batches():
