@@ -97,6 +97,36 @@ def check_same_shape(where: str, name: str, array, reference_name: str, referenc
         raise ArgumentError(msg)
 
 
+def check_grad_output(where: str, grad_output, shape, dtype) -> None:
+    """Raise unless ``grad_output`` is an array of the forward output's ``shape`` and ``dtype``.
+
+    Every ``<name>_backward`` calls this (its backend is checked with the other arrays by
+    :func:`array_backend`): a gradient of another shape would broadcast into silent garbage.
+
+    Example:
+        >>> check_grad_output("relu_backward", xp.ones((2, 3)), (2, 4), xp.float64)
+        Traceback (most recent call last):
+        ...
+        xpnet.kernels._checks.ArgumentError: relu_backward: grad_output must have the shape of \
+the forward's output (2, 4), got (2, 3)
+    """
+    if grad_output is None or not hasattr(grad_output, "shape"):
+        msg = f"{where}: grad_output must be an array, got {type(grad_output).__name__}"
+        raise TypeError(msg)
+    if tuple(grad_output.shape) != tuple(shape):
+        msg = (
+            f"{where}: grad_output must have the shape of the forward's output {tuple(shape)}, "
+            f"got {tuple(grad_output.shape)}"
+        )
+        raise ArgumentError(msg)
+    if grad_output.dtype != dtype:
+        msg = (
+            f"{where}: grad_output must have the dtype of the forward's output ({dtype}), "
+            f"got {grad_output.dtype}"
+        )
+        raise TypeError(msg)
+
+
 def check_output_mask(where: str, output_mask, count: int) -> tuple[bool, ...]:
     """``output_mask`` as ``count`` bools; ValueError unless it is a sequence of that many."""
     mask = tuple(output_mask) if isinstance(output_mask, (tuple, list)) else None
