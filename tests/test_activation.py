@@ -30,9 +30,9 @@ ACTIVATIONS = {
 CASES = [(name, kwargs) for name, options in ACTIVATIONS.items() for kwargs in options]
 # the kinks (0, +-1, 6, -0.5, 2), -0.0 and saturation at +-1e3
 SPECIAL = np.array([-0.0, 0.0, 1.0, -1.0, 6.0, -0.5, 2.0, 1e3, -1e3, 30.0, -30.0, 1e-8])
-# piecewise ops pass the gradient at NaN (PyTorch's scalar rule; its SIMD path for hardtanh
-# and elu gives 0 or NaN instead, so torch cannot be the oracle there)
-PIECEWISE = {"relu", "relu6", "leaky_relu", "elu", "hardtanh"}
+# the gradient at a NaN input, per grad_output, where it is not NaN: PyTorch's vectorised
+# rule (issue 16; its scalar loop for the last few elements passes the gradient instead)
+NAN_SLOPE = {"relu": 1.0, "relu6": 0.0, "hardtanh": 0.0, "leaky_relu": None}
 
 
 def _check(backend, name, kwargs, x, dtype=np.float64):
@@ -68,10 +68,20 @@ def test_activation_nan_propagates(backend, name, kwargs):
     output = backend.to_host(getattr(K, name)(x, **kwargs))
     grad = backend.to_host(getattr(K, f"{name}_backward")(grad_output, x, **kwargs))
     assert np.isnan(output[0]) and not np.isnan(output[1])
-    if name not in PIECEWISE:
+    if name not in NAN_SLOPE:  # elu and the smooth ops
         assert np.isnan(grad[0])
     else:  # leaky_relu takes its negative branch: NaN > 0 is false
-        assert grad[0] == 0.25 * (kwargs.get("negative_slope", 0.01) if name == "leaky_relu" else 1)
+        slope = NAN_SLOPE[name]
+        assert grad[0] == 0.25 * (kwargs.get("negative_slope", 0.01) if slope is None else slope)
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_activation_nan_gradient_matches_torch_vectorised(backend, name, kwargs, dtype):
+    """64 elements: every one goes through PyTorch's vectorised kernel, the oracle here."""
+    x = random_input((64,), seed=5, low=-3.0, high=3.0)
+    x[::3] = np.nan
+    _check(backend, name, kwargs, x, dtype)
 
 
 def test_relu_in_blocks_on_threads(backend, monkeypatch, num_threads):

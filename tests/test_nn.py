@@ -133,6 +133,8 @@ def test_every_activation_is_a_module():
         ("BatchNorm1d", (4,), {"affine": False}, (6, 4, 3)),
         ("BatchNorm2d", (3,), {"momentum": None}, (4, 3, 5, 5)),
         ("BatchNorm2d", (3,), {"track_running_stats": False}, (4, 3, 5, 5)),
+        ("BatchNorm3d", (3,), {}, (2, 3, 3, 2, 4)),
+        ("BatchNorm3d", (2,), {"momentum": None, "affine": False}, (3, 2, 2, 2, 2)),
         ("LayerNorm", ((5, 5),), {}, (4, 3, 5, 5)),
         ("LayerNorm", (5,), {"elementwise_affine": False}, (4, 3, 5)),
         ("LayerNorm", (5,), {"bias": False}, (4, 5)),
@@ -175,7 +177,10 @@ def test_batch_norm_eval_leaves_statistics(backend):
     assert int(xpnet.to_numpy(module.num_batches_tracked)) == 0
 
 
-@pytest.mark.parametrize("name, shape", [("BatchNorm1d", (2, 3, 4, 5)), ("BatchNorm2d", (2, 3))])
+@pytest.mark.parametrize(
+    "name, shape",
+    [("BatchNorm1d", (2, 3, 4, 5)), ("BatchNorm2d", (2, 3)), ("BatchNorm3d", (2, 3, 4, 5))],
+)
 def test_batch_norm_rejects_bad_input_dim(name, shape):
     with pytest.raises(ValueError, match=f"{name}: expected .*D input, got {len(shape)}D input"):
         getattr(nn, name)(3)(np.zeros(shape, dtype=np.float32))
@@ -353,6 +358,7 @@ def test_unknown_attribute_raises():
         lambda lib: lib.nn.Linear(4, 2, bias=False),
         lambda lib: lib.nn.BatchNorm2d(8, momentum=None, affine=False),
         lambda lib: lib.nn.BatchNorm1d(8),
+        lambda lib: lib.nn.BatchNorm3d(8, eps=1e-3, track_running_stats=False),
         lambda lib: lib.nn.LayerNorm((4, 5)),
         lambda lib: lib.nn.GroupNorm(2, 8, affine=False),
         lambda lib: lib.nn.MaxPool2d(3, 2, 1),
@@ -392,3 +398,12 @@ def test_module_to_moves_parameters_and_buffers(backend):
     assert net[1].running_mean.dtype == np.float64
     assert net[1].num_batches_tracked.dtype == np.int64
     assert net.float()[0].weight.dtype == np.float32
+
+
+def test_batch_norm3d_state_dict_keys_and_defaults_match_torch():
+    module, torch_module = nn.BatchNorm3d(5), torch.nn.BatchNorm3d(5)
+    assert list(module.state_dict()) == list(torch_module.state_dict())
+    for key, value in torch_module.state_dict().items():
+        assert xpnet.to_numpy(module.state_dict()[key]).tolist() == value.numpy().tolist(), key
+    assert (module.eps, module.momentum, module.affine) == (1e-5, 0.1, True)
+    assert "BatchNorm3d" in nn.__all__

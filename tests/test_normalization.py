@@ -287,8 +287,8 @@ def test_batch_norm_rejects_bad_arguments(backend):
         (
             (_zeros(backend, (3,))[0], c, c),
             ValueError,
-            r"input must have 2 or 3 or 4 dimensions \(N, C\), \(N, C, L\) or \(N, C, H, W\), "
-            r"got shape \(3,\)",
+            # (N, C, *) of any rank since issue 16 (5-D too), so the rule in the text changed
+            r"input must have at least 2 dimensions \(N, C, \*\), got shape \(3,\)",
         ),
         ((x, c4, c), ValueError, r"running_mean must have shape \(3,\), got \(4,\)"),
         ((x, c, c, c4), ValueError, r"weight must have shape \(3,\), got \(4,\)"),

@@ -29,10 +29,14 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
 
 from . import _tensor_ops as ops
 from ._grad_mode import is_grad_enabled, no_grad
 from .backends import backend_of, get_backend
+from .kernels._checks import upstream_gradient
+
+_GRAD_LOCK = threading.Lock()  # leaves' .grad += ...: a read-modify-write
 
 __all__ = ["Function", "Tensor", "as_tensor", "data_of", "is_grad_enabled", "no_grad"]
 
@@ -286,26 +290,26 @@ class Tensor:
         Raises:
             RuntimeError: if this tensor does not require grad, if ``gradient`` is omitted for
                 a tensor of several elements, or if the graph was already freed.
+            ValueError, TypeError: if ``gradient`` has another shape; dtype or backend.
         """
         if not self.requires_grad:
             msg = "backward: this tensor does not require grad and has no grad_fn"
             raise RuntimeError(msg)
-        if gradient is None:
-            if self.data.size != 1:
-                msg = f"backward: gradient can be omitted only for one element, got {self.shape}"
-                raise RuntimeError(msg)
-            gradient = backend_of(self.data).xp.ones_like(self.data)
-        pending = {id(self): (data_of(gradient), False)}  # the caller holds its gradient
+        gradient = upstream_gradient("backward", data_of(gradient), self.data)
+        pending = {id(self): (gradient, False)}  # the caller holds its gradient
         for tensor in reversed(_topological_order(self)):
             grad, owned = pending.pop(id(tensor), (None, False))
             if grad is None:
                 continue
+            if grad.dtype != tensor.dtype:  # a float32 input of a float64 op gets float32
+                grad, owned = grad.astype(tensor.dtype), True
             if tensor.grad_fn is None:
-                if tensor.grad is not None:
-                    grad = tensor.grad + grad
-                elif not owned:
-                    grad = grad.copy()
-                tensor.grad = _as_array(grad)
+                with _GRAD_LOCK:  # += on a leaf: threads may share it (one Linear, two threads)
+                    if tensor.grad is not None:
+                        grad = tensor.grad + grad
+                    elif not owned:
+                        grad = grad.copy()
+                    tensor.grad = _as_array(grad)
                 continue
             grads = tensor.grad_fn.apply(grad, retain_graph)
             for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):

@@ -57,6 +57,50 @@ def array_backend(where: str, **arrays):
     return backend
 
 
+def _is_int(value) -> bool:
+    """An integer that is not a bool: PyTorch refuses ``True`` where it wants an int."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_int(where: str, name: str, value) -> int:
+    """``value`` as an int; TypeError for a float (even ``1.0``) or a bool, as PyTorch."""
+    if not _is_int(value):
+        msg = f"{where}: {name} must be an int, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+    return int(value)
+
+
+def require_arrays(where: str, **arrays) -> None:
+    """TypeError naming the argument for each of ``arrays`` that is ``None`` (required ones).
+
+    Example:
+        >>> require_arrays("relu", input=None)
+        Traceback (most recent call last):
+        ...
+        TypeError: relu: input must be an array, got None
+    """
+    for name, array in arrays.items():
+        if array is None:
+            msg = f"{where}: {name} must be an array, got None"
+            raise TypeError(msg)
+
+
+def check_saved(where: str, name: str, array, shape, dtypes) -> None:
+    """Check a value saved by the forward and passed back to a backward (batch-norm stats,
+    a dropout mask, cross-entropy's exps): its ``shape`` and one of ``dtypes``; the backend is
+    checked with the other arrays. No value checks: they would cost a device-to-host sync."""
+    if not hasattr(array, "shape") or not hasattr(array, "dtype"):
+        msg = f"{where}: {name} must be an array, got {type(array).__name__}"
+        raise TypeError(msg)
+    if array.dtype not in dtypes:
+        expected = " or ".join(str(d) for d in dtypes)
+        msg = f"{where}: {name} must have dtype {expected}, got {array.dtype}"
+        raise TypeError(msg)
+    if tuple(array.shape) != tuple(shape):
+        msg = f"{where}: {name} must have shape {tuple(shape)}, got {tuple(array.shape)}"
+        raise ArgumentError(msg)
+
+
 def check_ndim(where: str, name: str, array, allowed: tuple[int, ...], layout: str) -> None:
     """Raise ValueError unless ``array.ndim`` is in ``allowed``; ``layout`` names the axes."""
     if array.ndim not in allowed:
@@ -68,16 +112,20 @@ def check_ndim(where: str, name: str, array, allowed: tuple[int, ...], layout: s
 def to_tuple(where: str, name: str, value, n: int = 2, minimum: int | None = 1) -> tuple:
     """``value`` as an ``n``-tuple of ints (an int is repeated), each at least ``minimum``.
 
+    A one-element sequence is repeated like an int, as PyTorch does (``padding=[1]``).
+
     Example:
-        >>> to_tuple("max_pool2d", "kernel_size", 3)
-        (3, 3)
+        >>> to_tuple("max_pool2d", "kernel_size", 3), to_tuple("avg_pool2d", "padding", [1])
+        ((3, 3), (1, 1))
     """
     items = (value,) * n if isinstance(value, numbers.Integral) else value
     try:
         items = tuple(items)
     except TypeError:
         items = ()
-    if len(items) != n or not all(isinstance(v, numbers.Integral) for v in items):
+    if len(items) == 1:  # PyTorch repeats a one-element sequence too: padding=[1]
+        items = items * n
+    if len(items) != n or not all(_is_int(v) for v in items):
         msg = f"{where}: {name} must be an int or a tuple of {n} ints, got {value!r}"
         raise TypeError(msg)
     items = tuple(int(v) for v in items)
@@ -97,11 +145,16 @@ def check_same_shape(where: str, name: str, array, reference_name: str, referenc
         raise ArgumentError(msg)
 
 
-def check_grad_output(where: str, grad_output, shape, dtype) -> None:
+def check_grad_output(
+    where: str, grad_output, shape, dtype, of="the forward's output", name="grad_output"
+) -> None:
     """Raise unless ``grad_output`` is an array of the forward output's ``shape`` and ``dtype``.
 
     Every ``<name>_backward`` calls this (its backend is checked with the other arrays by
     :func:`array_backend`): a gradient of another shape would broadcast into silent garbage.
+    ``of`` names what has that shape in the message (``"input"`` for element-wise ops);
+    ``None`` says just ``shape (2, 4)``; ``name`` is the argument's (``Tensor.backward``'s
+    ``gradient``).
 
     Example:
         >>> check_grad_output("relu_backward", xp.ones((2, 3)), (2, 4), xp.float64)
@@ -111,20 +164,29 @@ def check_grad_output(where: str, grad_output, shape, dtype) -> None:
 the forward's output (2, 4), got (2, 3)
     """
     if grad_output is None or not hasattr(grad_output, "shape"):
-        msg = f"{where}: grad_output must be an array, got {type(grad_output).__name__}"
+        msg = f"{where}: {name} must be an array, got {type(grad_output).__name__}"
         raise TypeError(msg)
     if tuple(grad_output.shape) != tuple(shape):
-        msg = (
-            f"{where}: grad_output must have the shape of the forward's output {tuple(shape)}, "
-            f"got {tuple(grad_output.shape)}"
-        )
+        expected = f"shape {tuple(shape)}" if of is None else f"the shape of {of} {tuple(shape)}"
+        msg = f"{where}: {name} must have {expected}, got {tuple(grad_output.shape)}"
         raise ArgumentError(msg)
     if grad_output.dtype != dtype:
-        msg = (
-            f"{where}: grad_output must have the dtype of the forward's output ({dtype}), "
-            f"got {grad_output.dtype}"
-        )
+        owner = of or "the forward's output"
+        msg = f"{where}: {name} must have the dtype of {owner} ({dtype}), got {grad_output.dtype}"
         raise TypeError(msg)
+
+
+def upstream_gradient(where: str, gradient, output):
+    """The gradient given for ``output`` (``Tensor.backward``'s): ones for a one-element
+    ``output`` when ``None``, else checked to be an array of its shape, dtype and backend."""
+    if gradient is None:
+        if output.size != 1:
+            msg = f"{where}: gradient can be omitted only for one element, got {output.shape}"
+            raise ArgumentError(msg)
+        return backend_of(output).xp.ones_like(output)
+    backend_of(output, gradient, names=("the tensor", "gradient"), where=where)
+    check_grad_output(where, gradient, output.shape, output.dtype, "the tensor", "gradient")
+    return gradient
 
 
 def check_output_mask(where: str, output_mask, count: int) -> tuple[bool, ...]:
@@ -151,10 +213,12 @@ def check_shapes(where, shape, **arrays):
             raise ArgumentError(msg)
 
 
-def elementwise_input(where, input, grad_output=None):
-    """``(xp, x)``: the namespace and ``input`` in its compute dtype, after the checks."""
+def elementwise_input(where, input, grad_output=None, backward=False):
+    """``(xp, x)``: the namespace and ``input`` in its compute dtype, after the checks; with
+    ``backward``, ``grad_output`` must have the shape and dtype of ``input``."""
+    require_arrays(where, input=input)
     backend = array_backend(where, input=input, grad_output=grad_output)
-    if grad_output is not None:
-        check_same_shape(where, "grad_output", grad_output, "input", input)
+    if backward:
+        check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
     xp = backend.xp
     return xp, input.astype(compute_dtype(xp, input.dtype), copy=False)

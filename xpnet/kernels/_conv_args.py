@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._checks import ArgumentError, array_backend, check_ndim, to_tuple
+from ._checks import ArgumentError, array_backend, check_ndim, require_arrays, to_tuple
 from ._windows import Geometry, window_geometry
 
 
@@ -71,6 +71,7 @@ def prepare_conv(where, input, weight, bias, stride, padding, dilation, groups) 
         ValueError: wrong ndim, channel/group mismatch, bad stride/padding/dilation, a kernel
             larger than the padded input (an :class:`~xpnet.kernels.ArgumentError`).
     """
+    require_arrays(where, input=input, weight=weight)
     backend = array_backend(where, input=input, weight=weight, bias=bias)
     check_ndim(where, "input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
     check_ndim(where, "weight", weight, (4,), "(C_out, C / groups, kH, kW)")

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from ..backends import backend_of
 from ._blocks import compute_dtype
-from ._checks import ArgumentError, array_backend, check_same_shape
+from ._checks import (
+    ArgumentError,
+    array_backend,
+    check_grad_output,
+    check_int,
+    check_same_shape,
+    require_arrays,
+)
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -18,8 +25,10 @@ class LossCall:
     """A validated loss call, batched: ``x`` (N, C, *) in the compute dtype, and so on."""
 
     def __init__(self, where, input, target, weight, ignore_index, reduction, grad_output=None):
+        require_arrays(where, input=input, target=target)
         backend = array_backend(where, input=input, weight=weight, grad_output=grad_output)
         backend_of(input, target, names=("input", "target"), where=where)
+        ignore_index = check_int(where, "ignore_index", ignore_index)
         if reduction not in _REDUCTIONS:
             msg = f"{where}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}"
             raise ArgumentError(msg)
@@ -30,6 +39,12 @@ class LossCall:
         self.dtype = input.dtype
         self.unbatched = input.ndim == 1
         self.soft = target.dtype.kind == "f"
+        if self.soft and ignore_index >= 0:  # PyTorch's rule: a negative one ignores nothing
+            msg = (
+                f"{where}: ignore_index is not supported for probability (floating point) "
+                f"targets, got ignore_index={ignore_index}"
+            )
+            raise ArgumentError(msg)
         self.num_classes = num_classes = input.shape[0 if self.unbatched else 1]
         _check_target(where, input, target, self.soft)
         if weight is not None and weight.shape != (num_classes,):
@@ -49,12 +64,11 @@ class LossCall:
             self.index = xp.where(self.valid, self.target, 0)[:, None]  # (N, 1, *)
             per_class = 1.0 if weight is None else weight.astype(compute)[self.index[:, 0]]
             self.target_weight = xp.where(self.valid, per_class, 0.0).astype(compute)  # (N, *)
-        loss_shape = () if self.unbatched else self.x.shape[:1] + self.x.shape[2:]
-        if grad_output is not None:
-            expected = loss_shape if reduction == "none" else ()
-            if grad_output.shape != expected:
-                msg = f"{where}: grad_output must have shape {expected}, got {grad_output.shape}"
-                raise ArgumentError(msg)
+        # the 'none' loss's shape: also that of cross-entropy's saved sum_exp
+        self.loss_shape = () if self.unbatched else self.x.shape[:1] + self.x.shape[2:]
+        if where.endswith("_backward"):
+            expected = self.loss_shape if reduction == "none" else ()
+            check_grad_output(where, grad_output, expected, input.dtype, of=None)
 
     def denominator(self):
         """What 'mean' divides by: the summed target weights, or the count for soft targets."""

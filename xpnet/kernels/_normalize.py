@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from ..backends import backend_of
 from ._blocks import batch_blocks
 
 _LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
@@ -114,8 +115,14 @@ def affine_norm(xp, x, axes, eps, weight, bias, grad=None, param_axes=()):
     """Layer and group norm on the view ``x``: the forward, or with ``grad`` the gradients.
 
     ``weight`` and ``bias`` broadcast over ``x`` and vary inside the normalised axes, so they
-    multiply element-wise; their gradients sum over ``param_axes``.
+    multiply element-wise; their gradients sum over ``param_axes``. PyTorch accepts any
+    ``eps`` here: ``var + eps <= 0`` gives NaN or inf quietly, as there.
     """
+    with backend_of(x).ignore_float_errors():
+        return _affine_norm(xp, x, axes, eps, weight, bias, grad, param_axes)
+
+
+def _affine_norm(xp, x, axes, eps, weight, bias, grad, param_axes):
     centred, delta, _, var = moments(xp, x, axes)
     inv_std = 1.0 / xp.sqrt(var + eps)
     if grad is None:

@@ -121,6 +121,32 @@ def offset_slices(geometry: Geometry, i: int, j: int) -> tuple[slice, slice]:
     return rows, columns
 
 
+def axis_geometry(geometry: Geometry, axis: int, other: int) -> Geometry:
+    """The 1-D part of ``geometry`` along ``axis`` (0 rows, 1 columns), padded along that axis
+    only, over an input whose other axis has ``other`` elements (kept whole: kernel 1).
+
+    Separable reductions (max, sum) run a ``kH x kW`` window as a ``1 x kW`` pass over the
+    padded input, then a ``kH x 1`` pass over its result: ``kH + kW`` offsets, not ``kH * kW``.
+
+    Example:
+        >>> g = window_geometry("max_pool2d", (5, 5), (3, 3), (2, 2), (1, 1), (1, 1))
+        >>> axis_geometry(g, 1, 7).kernel, axis_geometry(g, 1, 7).output
+        ((1, 3), (7, 3))
+    """
+
+    def pick(pair, whole):
+        return (pair[0], whole) if axis == 0 else (whole, pair[1])
+
+    return Geometry(
+        pick(geometry.kernel, 1),
+        pick(geometry.stride, 1),
+        pick(geometry.dilation, 1),
+        pick(geometry.pad_before, 0),
+        pick(geometry.pad_after, 0),
+        pick(geometry.output, other),
+    )
+
+
 def kernel_offsets(geometry: Geometry):
     """Every kernel offset ``(i, j)``, row-major (the order PyTorch scans a window in)."""
     kH, kW = geometry.kernel
@@ -139,6 +165,7 @@ def check_padding_at_most_half(where: str, padding, kernel) -> None:
 
 __all__ = [
     "Geometry",
+    "axis_geometry",
     "check_padding_at_most_half",
     "crop2d",
     "kernel_offsets",

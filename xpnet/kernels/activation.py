@@ -2,18 +2,22 @@
 
 Conventions follow PyTorch: at a kink the derivative is the one PyTorch uses
 (``relu'(0) = 0``, ``hardtanh'(min_val) = hardtanh'(max_val) = 0``,
-``leaky_relu'(0) = negative_slope``); NaN inputs give NaN outputs and their gradient passes
-through unchanged where PyTorch lets it; ``relu(-0.0)`` is ``-0.0``. Every activation
+``leaky_relu'(0) = negative_slope``); NaN inputs give NaN outputs, and at a NaN input the
+gradient follows PyTorch's vectorised CPU kernels: relu passes it, leaky_relu scales it by
+``negative_slope``, hardtanh and relu6 give 0, elu and the smooth ops give NaN (PyTorch's
+scalar loop for the last few elements differs there; its SIMD path is the rule for almost
+every element); ``relu(-0.0)`` is ``-0.0``. Every activation
 saturates without overflow at inputs of +-1e3. float16 computes in float32 and rounds once.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 from ..backends import backend_of
 from ._blocks import elementwise, zero_where
-from ._checks import ArgumentError, elementwise_input, kernel
+from ._checks import ArgumentError, elementwise_input, kernel, require_arrays
 
 __all__ = [
     "elu",
@@ -111,7 +115,7 @@ def relu_backward(grad_output, input, inplace: bool = False):
 
     ``input`` is the forward's input (before an in-place forward overwrote it).
     """
-    xp, x = elementwise_input("relu_backward", input, grad_output)
+    xp, x = elementwise_input("relu_backward", input, grad_output, backward=True)
 
     def keep_grad(x, grad, out):  # NaN inputs pass the gradient, as in PyTorch
         return zero_where(xp, x <= 0, grad, out)
@@ -121,13 +125,23 @@ def relu_backward(grad_output, input, inplace: bool = False):
 
 def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None):
     """hardtanh (and relu6) forward, or with ``grad_output`` backward; ``where`` names the op."""
-    xp, x = elementwise_input(where, input, grad_output)
+    xp, x = elementwise_input(where, input, grad_output, backward=grad_output is not None)
+    for name, value in (("min_val", min_val), ("max_val", max_val)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            msg = f"{where}: {name} must be a number, got {type(value).__name__} {value!r}"
+            raise TypeError(msg)
     if max_val < min_val:
         msg = f"{where}: max_val must be at least min_val, got min_val={min_val}, max_val={max_val}"
         raise ArgumentError(msg)
     if grad_output is not None:
-        return xp.where((x <= min_val) | (x >= max_val), 0.0, grad_output)
+        # PyTorch's vectorised rule: the gradient passes only where min < x < max, so not at
+        # NaN inputs nor anywhere with a NaN bound
+        inside = (x > min_val) & (x < max_val)
+        return _finish(xp, grad_output, xp.where(inside, grad_output, 0.0))
+    # as clamp: NaN inputs stay NaN, and a NaN bound makes every output NaN (as PyTorch)
     output = xp.where(x < min_val, min_val, xp.where(x > max_val, max_val, x))
+    if math.isnan(min_val) or math.isnan(max_val):
+        output = xp.full_like(x, math.nan)
     return _finish(xp, input, output, inplace)
 
 
@@ -146,6 +160,8 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
 
     Raises:
         ValueError: if ``max_val < min_val``.
+        TypeError: if a bound is not a number. A NaN bound is accepted, as by PyTorch, and
+            makes every output NaN.
 
     Example:
         >>> hardtanh(xp.asarray([-2.0, 0.5, 3.0]))
@@ -158,7 +174,9 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
 def hardtanh_backward(
     grad_output, input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
 ):
-    """Gradient of :func:`hardtanh`: 0 where ``input <= min_val`` or ``>= max_val``."""
+    """Gradient of :func:`hardtanh`: ``grad_output`` where ``min_val < input < max_val``, else 0
+    (0 at NaN inputs and with NaN bounds, as PyTorch's vectorised kernel)."""
+    require_arrays("hardtanh_backward", grad_output=grad_output)  # None would mean the forward
     return _hardtanh("hardtanh_backward", input, min_val, max_val, inplace, grad_output)
 
 
@@ -175,7 +193,8 @@ def relu6(input, inplace: bool = False):
 
 @kernel
 def relu6_backward(grad_output, input, inplace: bool = False):
-    """Gradient of :func:`relu6`: 0 at and outside 0 and 6."""
+    """Gradient of :func:`relu6`: ``grad_output`` where ``0 < input < 6``, else 0 (also at NaN)."""
+    require_arrays("relu6_backward", grad_output=grad_output)  # None would mean the forward
     return _hardtanh("relu6_backward", input, 0.0, 6.0, inplace, grad_output)
 
 
@@ -199,7 +218,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 @kernel
 def leaky_relu_backward(grad_output, input, negative_slope: float = 0.01, inplace: bool = False):
     """Gradient of :func:`leaky_relu`: ``negative_slope`` at and below 0 (PyTorch's rule)."""
-    xp, x = elementwise_input("leaky_relu_backward", input, grad_output)
+    xp, x = elementwise_input("leaky_relu_backward", input, grad_output, backward=True)
     return xp.where(x > 0, grad_output, grad_output * negative_slope)
 
 
@@ -223,10 +242,11 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
 
 @kernel
 def elu_backward(grad_output, input, alpha: float = 1.0, inplace: bool = False):
-    """Gradient of :func:`elu`: ``alpha * exp(input)`` where ``input <= 0``, else 1."""
-    xp, x = elementwise_input("elu_backward", input, grad_output)
-    # written as PyTorch's test `x <= 0`, so a NaN input passes the gradient through
-    slope = xp.where(x <= 0, alpha * xp.exp(xp.minimum(x, 0.0)), 1.0)
+    """Gradient of :func:`elu`: 1 where ``input > 0``, else ``alpha * exp(input)`` (NaN at NaN)."""
+    xp, x = elementwise_input("elu_backward", input, grad_output, backward=True)
+    # NaN where the input is NaN, as PyTorch's vectorised kernel (its scalar tail passes the
+    # gradient instead); exp of min(x, 0) keeps the NaN and cannot overflow
+    slope = xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0.0)))
     return _finish(xp, grad_output, grad_output * slope)
 
 
@@ -275,7 +295,7 @@ def gelu(input, approximate: str = "none"):
 def gelu_backward(grad_output, input, approximate: str = "none"):
     """Gradient of :func:`gelu`: ``Phi(x) + x * phi(x)`` (or the derivative of the tanh form)."""
     _check_approximate("gelu_backward", approximate)
-    xp, x = elementwise_input("gelu_backward", input, grad_output)
+    xp, x = elementwise_input("gelu_backward", input, grad_output, backward=True)
     if approximate == "tanh":
         t = xp.tanh(_gelu_tanh_argument(x))
         d_argument = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_KAPPA * x * x)
@@ -300,7 +320,7 @@ def sigmoid(input):
 @kernel
 def sigmoid_backward(grad_output, input):
     """Gradient of :func:`sigmoid`: ``s * (1 - s)``."""
-    xp, x = elementwise_input("sigmoid_backward", input, grad_output)
+    xp, x = elementwise_input("sigmoid_backward", input, grad_output, backward=True)
     s = _sigmoid(xp, x)
     return _finish(xp, grad_output, grad_output * (s * (1.0 - s)))
 
@@ -320,7 +340,7 @@ def tanh(input):
 @kernel
 def tanh_backward(grad_output, input):
     """Gradient of :func:`tanh`: ``1 - tanh(x)^2``."""
-    xp, x = elementwise_input("tanh_backward", input, grad_output)
+    xp, x = elementwise_input("tanh_backward", input, grad_output, backward=True)
     t = xp.tanh(x)
     return _finish(xp, grad_output, grad_output * (1.0 - t * t))
 
@@ -340,6 +360,6 @@ def silu(input, inplace: bool = False):
 @kernel
 def silu_backward(grad_output, input, inplace: bool = False):
     """Gradient of :func:`silu`: ``s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``."""
-    xp, x = elementwise_input("silu_backward", input, grad_output)
+    xp, x = elementwise_input("silu_backward", input, grad_output, backward=True)
     s = _sigmoid(xp, x)
     return _finish(xp, grad_output, grad_output * (s * (1.0 + x * (1.0 - s))))

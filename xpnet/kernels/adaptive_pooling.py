@@ -10,9 +10,18 @@ backward uses one-hot products per offset, since adaptive windows may overlap.
 
 from __future__ import annotations
 
+import math
+
 from ._blocks import compute_dtype, zero_where
 from ._checks import kernel, to_tuple
-from ._pooling import batched, running_argmax
+from ._pooling import (
+    batched,
+    check_fits,
+    check_index_range,
+    check_pool_grad,
+    check_saved_indices,
+    running_argmax,
+)
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -22,15 +31,24 @@ __all__ = [
 ]
 
 
-def _adaptive_prepare(where, input, output_size):
-    """(backend, x, unbatched, output size); ``None`` entries keep the input size."""
+def _adaptive_prepare(where, input, output_size, index_bytes=0):
+    """(backend, x, unbatched, output size); ``None`` entries keep the input size.
+
+    MemoryError, before any allocation, when the output (with ``index_bytes`` per element)
+    and the row pass's (N, C, H_out, W) result cannot fit.
+    """
     backend, x, unbatched = batched(where, input)
     sizes = (output_size,) * 2 if output_size is None else output_size
     size = x.shape[2:]
     if isinstance(sizes, tuple | list) and len(sizes) == 2:
         sizes = tuple(s if o is None else o for o, s in zip(sizes, size, strict=True))
     # 0 is allowed, as in PyTorch: an empty output (whose gradient is all zeros)
-    return backend, x, unbatched, to_tuple(where, "output_size", sizes, minimum=0)
+    H_out, W_out = to_tuple(where, "output_size", sizes, minimum=0)
+    (N, C), W = x.shape[:2], size[1]
+    itemsize = backend.xp.dtype(compute_dtype(backend.xp, x.dtype)).itemsize
+    nbytes = N * C * H_out * ((W + W_out) * itemsize + W_out * index_bytes) + x.size * itemsize
+    check_fits(where, backend, f"an output of shape {(N, C, H_out, W_out)}", nbytes)
+    return backend, x, unbatched, (H_out, W_out)
 
 
 def _adaptive_axis(xp, size, out):
@@ -38,8 +56,16 @@ def _adaptive_axis(xp, size, out):
     and the longest window."""
     index = xp.arange(out)
     starts, ends = index * size // out, -(-(index + 1) * size // out)
-    longest = max((-(-(i + 1) * size // out) - i * size // out for i in range(out)), default=0)
-    return starts, ends, longest
+    return starts, ends, _longest_window(size, out)
+
+
+def _longest_window(size, out):
+    """max over i of ceil((i+1)*size/out) - floor(i*size/out), without a loop over ``out``.
+
+    Window i has length ceil((r + size) / out) where r = i*size mod out; r takes every
+    multiple of g = gcd(size, out) below ``out``, the largest being out - g.
+    """
+    return -(-(size + out - math.gcd(size, out)) // out) if out else 0
 
 
 def _window_means(xp, x, axis, out):
@@ -92,8 +118,12 @@ def adaptive_avg_pool2d(input, output_size):
     )
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
-    rows = _window_means(xp, x.astype(dtype, copy=False), 2, H_out)
-    output = _window_means(xp, rows, 3, W_out).astype(input.dtype, copy=False)
+    # the axis that shrinks the intermediate most goes first: (N, C, H_out, W) or (N, C, H, W_out)
+    (first, first_out), (second, second_out) = (2, H_out), (3, W_out)
+    if H_out * x.shape[3] > x.shape[2] * W_out:
+        (first, first_out), (second, second_out) = (3, W_out), (2, H_out)
+    partial = _window_means(xp, x.astype(dtype, copy=False), first, first_out)
+    output = _window_means(xp, partial, second, second_out).astype(input.dtype, copy=False)
     return output[0] if unbatched else output
 
 
@@ -105,13 +135,14 @@ def adaptive_avg_pool2d_backward(grad_output, input, output_size):
         >>> adaptive_avg_pool2d_backward(xp.ones((1, 1, 1, 1)), xp.zeros((1, 1, 1, 2)), 1)
         array([[[[0.5, 0.5]]]])
     """
-    backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(
-        "adaptive_avg_pool2d_backward", input, output_size
-    )
+    where = "adaptive_avg_pool2d_backward"
+    backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(where, input, output_size)
+    output_shape = (*x.shape[:2], H_out, W_out)
+    grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
     xp, (H, W) = backend.xp, x.shape[2:]
     dtype = compute_dtype(xp, input.dtype)
     rows, columns = _averaging_matrix(xp, H, H_out, dtype), _averaging_matrix(xp, W, W_out, dtype)
-    grad = (grad_output[None] if unbatched else grad_output).astype(dtype, copy=False)
+    grad = grad.astype(dtype, copy=False)
     grad_input = xp.matmul(xp.matmul(rows.T, grad), columns).astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
 
@@ -145,7 +176,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         >>> adaptive_max_pool2d(xp.asarray([[[[1.0, 3.0, 2.0]]]]), (1, 2), return_indices=True)
         (array([[[[3., 3.]]]]), array([[[[1, 1]]]]))
     """
-    backend, x, unbatched, output = _adaptive_prepare("adaptive_max_pool2d", input, output_size)
+    where = "adaptive_max_pool2d"
+    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8)
     xp, W = backend.xp, x.shape[3]
     first, offsets = _adaptive_offsets(xp, x.shape[2:], output)
     candidates = (
@@ -179,14 +211,18 @@ def adaptive_max_pool2d_backward(
         array([[[[0., 2., 0.]]]])
     """
     where = "adaptive_max_pool2d_backward"
-    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size)
+    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8)
+    output_shape = (*x.shape[:2], *output)
+    grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
     xp, (H, W) = backend.xp, x.shape[2:]
     dtype = compute_dtype(xp, input.dtype)
     if indices is None:
         _, indices = adaptive_max_pool2d(x, output, return_indices=True)
-    elif unbatched:
-        indices = indices[None]
-    grad = (grad_output[None] if unbatched else grad_output).astype(dtype, copy=False)
+    else:
+        check_saved_indices(where, backend, indices, input, output_shape, unbatched)
+        indices = indices[None] if unbatched else indices
+        check_index_range(where, backend, indices, (H, W))
+    grad = grad.astype(dtype, copy=False)
     _, offsets = _adaptive_offsets(xp, (H, W), output)
     grad_input = xp.zeros(x.shape, dtype=dtype)
     for rows, columns, valid in offsets:

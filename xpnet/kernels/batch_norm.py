@@ -11,15 +11,18 @@ stays exact to ~1e-7, where ``E[x^2] - E[x]^2`` loses it all). Every pass runs b
 from __future__ import annotations
 
 import math
+import numbers
 
+from ..backends import backend_of
 from ._blocks import compute_dtype
 from ._checks import (
     ArgumentError,
     array_backend,
-    check_ndim,
-    check_same_shape,
+    check_grad_output,
+    check_saved,
     check_shapes,
     kernel,
+    require_arrays,
 )
 from ._normalize import batch_moments, batch_norm_grads, scale_shift
 
@@ -32,6 +35,8 @@ class _BatchNormCall:
     def __init__(
         self, where, input, running_mean, running_var, weight, bias, training, grad_output=None
     ):
+        backward = where.endswith("_backward")
+        require_arrays(where, input=input)
         self.backend = array_backend(
             where,
             input=input,
@@ -41,9 +46,13 @@ class _BatchNormCall:
             bias=bias,
             grad_output=grad_output,
         )
-        check_ndim(where, "input", input, (2, 3, 4), "(N, C), (N, C, L) or (N, C, H, W)")
-        if grad_output is not None:
-            check_same_shape(where, "grad_output", grad_output, "input", input)
+        if input.ndim < 2:
+            msg = (
+                f"{where}: input must have at least 2 dimensions (N, C, *), got shape {input.shape}"
+            )
+            raise ArgumentError(msg)
+        if backward:
+            check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
         N, C = input.shape[:2]
         check_shapes(
             where,
@@ -61,6 +70,7 @@ class _BatchNormCall:
             )
             raise ArgumentError(msg)
         self.count = N * math.prod(input.shape[2:])  # values per channel
+        self.C = C
         if training and self.count == 1:
             msg = (
                 f"{where}: expected more than 1 value per channel when training, "
@@ -70,7 +80,9 @@ class _BatchNormCall:
         self.xp = xp = self.backend.xp
         self.dtype = compute_dtype(xp, input.dtype)
         self.shape = input.shape
-        self.x = input.astype(self.dtype, copy=False).reshape(N, C, self.count // max(N, 1))
+        self.input_dtype = input.dtype
+        S = math.prod(input.shape[2:])
+        self.x = input.astype(self.dtype, copy=False).reshape(N, C, S)
         self.weight, self.bias = (
             None if array is None else array.astype(xp.float64) for array in (weight, bias)
         )
@@ -122,7 +134,7 @@ def batch_norm(
     ``var * n / (n - 1)``.
 
     Args:
-        input: array of shape (N, C), (N, C, L) or (N, C, H, W).
+        input: array of shape (N, C, *): (N, C), (N, C, L), (N, C, H, W), (N, C, D, H, W), ...
         running_mean: (C,) array or ``None``; required when ``training=False``.
         running_var: (C,) array or ``None``; required when ``training=False``.
         weight: (C,) scale, or ``None`` for 1. Default: ``None``.
@@ -138,8 +150,10 @@ def batch_norm(
         An empty batch in training gives an empty output and leaves running stats unchanged.
 
     Raises:
-        ValueError: a bad input rank or parameter shape, missing running stats in evaluation,
-            or one value per channel in training.
+        ValueError: fewer than 2 input dimensions, a bad parameter shape, missing running
+            stats in evaluation, one value per channel in training, or ``eps <= 0`` in
+            training (``eps < 0`` in evaluation), as PyTorch.
+        TypeError: ``input`` missing or not a float array, mixed dtypes or backends.
 
     Note:
         Statistics are summed in float64 from centred values, so float32 input with mean 1e4
@@ -156,6 +170,7 @@ def batch_norm(
         (array([0.2, 2. ]), array([ 1.1, 20.9]))
     """
     problem = _BatchNormCall("batch_norm", input, running_mean, running_var, weight, bias, training)
+    _check_eps("batch_norm", eps, training)
     xp = problem.xp
     output, out = problem.empty()
     shift, mean, var, source = problem.statistics(training, running_mean, running_var, out)
@@ -172,6 +187,40 @@ def batch_norm(
     if return_stats:
         return output, mean, inv_std
     return output
+
+
+def _check_eps(where, eps, training):
+    """PyTorch's rule: eps > 0 in training (the batch variance may be 0), >= 0 otherwise."""
+    if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
+        msg = f"{where}: eps must be a number, got {type(eps).__name__} {eps!r}"
+        raise TypeError(msg)
+    if training and eps <= 0:
+        msg = f"{where}: eps must be positive when training, got {eps!r}"
+        raise ArgumentError(msg)
+    if eps < 0:
+        msg = f"{where}: eps must be non-negative, got {eps!r}"
+        raise ArgumentError(msg)
+
+
+def _saved_stats(where, problem, save_mean, save_invstd):
+    """The forward's ``(save_mean, save_invstd)`` as float64 (C,), checked; ``None`` if not
+    given. Their values are not checked: that would cost a device-to-host sync."""
+    if save_mean is None and save_invstd is None:
+        return None
+    if save_mean is None or save_invstd is None:
+        msg = (
+            f"{where}: save_mean and save_invstd must be given together, got "
+            f"save_mean={type(save_mean).__name__}, save_invstd={type(save_invstd).__name__}"
+        )
+        raise ArgumentError(msg)
+    xp = problem.xp
+    dtypes = (xp.dtype(xp.float64), problem.input_dtype)
+    for name, array in (("save_mean", save_mean), ("save_invstd", save_invstd)):
+        check_saved(where, name, array, (problem.C,), dtypes)
+    backend_of(
+        problem.x, save_mean, save_invstd, names=("input", "save_mean", "save_invstd"), where=where
+    )
+    return save_mean.astype(xp.float64), save_invstd.astype(xp.float64)
 
 
 def _update_running(running, batch, momentum):
@@ -206,11 +255,13 @@ def batch_norm_backward(
     problem = _BatchNormCall(
         "batch_norm_backward", input, running_mean, running_var, weight, bias, training, grad_output
     )
+    _check_eps("batch_norm_backward", eps, training)
     xp = problem.xp
     # a new array, not a view: autograd then hands it to the leaf without a copy
     grad_input, grad_x = problem.empty()
-    if save_mean is not None and save_invstd is not None:
-        mean, inv_std = save_mean.astype(xp.float64), save_invstd.astype(xp.float64)
+    saved = _saved_stats("batch_norm_backward", problem, save_mean, save_invstd)
+    if saved is not None:
+        mean, inv_std = saved
     else:  # grad_x serves as scratch for the centred input first
         _, mean, var, _ = problem.statistics(training, running_mean, running_var, grad_x)
         inv_std = 1.0 / xp.sqrt(var + eps)

@@ -12,7 +12,13 @@ convolution theorem. Shape symbols: ``N`` batch, ``C`` in-channels, ``C_out`` ou
 from __future__ import annotations
 
 from ._blocks import compute_dtype
-from ._checks import check_output_mask, kernel
+from ._checks import (
+    array_backend,
+    check_grad_output,
+    check_output_mask,
+    kernel,
+    require_arrays,
+)
 from ._conv_args import prepare_conv
 from ._conv_fourier import fourier_correlate, fourier_correlate_backward
 from ._conv_im2col import im2col_backward, im2col_correlate
@@ -135,10 +141,14 @@ def conv2d_backward(
                [2., 4., 2.],
                [1., 2., 1.]])
     """
-    backend, x, geometry, unbatched = prepare_conv(
-        _WHERE, input, weight, bias, stride, padding, dilation, groups
-    )
     where = f"{_WHERE}_backward"
+    require_arrays(where, input=input, weight=weight)
+    backend, x, geometry, unbatched = prepare_conv(
+        where, input, weight, bias, stride, padding, dilation, groups
+    )
+    array_backend(where, input=input, grad_output=grad_output)
+    output_shape = (x.shape[0], weight.shape[0], *geometry.output)  # the forward's, from geometry
+    check_grad_output(where, grad_output, output_shape[unbatched:], input.dtype)
     need_input, need_weight, need_bias = check_output_mask(where, output_mask, 3)
     xp, dtype = backend.xp, compute_dtype(backend.xp, input.dtype)
     grad = grad_output[None] if unbatched else grad_output

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from .. import _random
 from ..backends import backend_of
-from ._checks import ArgumentError, array_backend, check_probability, check_same_shape, kernel
+from ._checks import (
+    ArgumentError,
+    array_backend,
+    check_grad_output,
+    check_probability,
+    check_same_shape,
+    kernel,
+    require_arrays,
+)
 
 __all__ = ["dropout", "dropout_backward"]
 
@@ -23,7 +31,8 @@ default_generator = _random.dropout_generator
 def _masked(array, mask, p):
     """``array * mask / (1 - p)`` in the dtype of ``array``: what dropout and its backward do."""
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)  # p = 1 drops everything: 0 instead of 1 / 0
-    return array * (mask * scale).astype(array.dtype)
+    # asarray: NumPy's arithmetic on 0-d arrays returns scalars
+    return backend_of(array).xp.asarray(array * (mask * scale).astype(array.dtype))
 
 
 @kernel
@@ -59,11 +68,13 @@ def dropout(
         >>> dropout(xp.ones(6), p=0.5)
         array([2., 0., 0., 0., 2., 2.])
     """
+    require_arrays("dropout", input=input)
     backend = array_backend("dropout", input=input)
     check_probability("dropout", "p", p)
     if not training or p == 0:
         return (input, None) if return_mask else input
     mask = _random.dropout_generator(backend).random(input.shape) >= p  # True: kept
+    mask = backend.xp.asarray(mask)  # a 0-d draw compares to a scalar
     output = _masked(input, mask, p)
     if inplace:
         input[...] = output
@@ -81,11 +92,15 @@ def dropout_backward(
     recomputed. Without training (or with ``p = 0``) the gradient passes unchanged.
 
     Raises:
-        ValueError: if ``mask`` is missing while training with ``p > 0``, or has another shape.
+        ValueError: if ``mask`` is missing while training with ``p > 0``, or has another shape
+            than ``input``, or ``grad_output`` has another shape than ``input``.
+        TypeError: if ``mask`` is not a bool array, or ``grad_output`` has another dtype.
     """
-    array_backend("dropout_backward", input=input, grad_output=grad_output)
-    check_probability("dropout_backward", "p", p)
-    check_same_shape("dropout_backward", "grad_output", grad_output, "input", input)
+    where = "dropout_backward"
+    require_arrays(where, input=input)
+    backend = array_backend(where, input=input, grad_output=grad_output)
+    check_probability(where, "p", p)
+    check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
     if not training or p == 0:
         return grad_output
     if mask is None:
@@ -94,6 +109,10 @@ def dropout_backward(
             f"training with p > 0, got mask=None, p={p}"
         )
         raise ArgumentError(msg)
-    backend_of(input, mask, names=("input", "mask"), where="dropout_backward")
-    check_same_shape("dropout_backward", "mask", mask, "input", input)
+    backend_of(input, mask, names=("input", "mask"), where=where)
+    if getattr(mask, "dtype", None) != backend.xp.bool_:
+        got = getattr(mask, "dtype", type(mask).__name__)
+        msg = f"{where}: mask must be a bool array (True: kept), got {got}"
+        raise TypeError(msg)
+    check_same_shape(where, "mask", mask, "input", input)
     return _masked(grad_output, mask, p)

@@ -14,10 +14,11 @@ from ._blocks import compute_dtype
 from ._checks import (
     ArgumentError,
     array_backend,
+    check_grad_output,
     check_ndim,
-    check_same_shape,
     check_shapes,
     kernel,
+    require_arrays,
 )
 from ._normalize import affine_norm, finished_gradients, reshaped_parameters
 
@@ -26,15 +27,17 @@ __all__ = ["group_norm", "group_norm_backward"]
 
 def _group_norm_view(where, input, num_groups, weight, bias, grad_output):
     """``(xp, x, weight, bias)``: input as (N, G, C/G, S), parameters as (1, G, C/G, 1)."""
+    require_arrays(where, input=input)
     backend = array_backend(where, input=input, weight=weight, bias=bias, grad_output=grad_output)
     check_ndim(where, "input", input, (2, 3, 4, 5), "(N, C, *)")
     N, C = input.shape[:2]
-    if not isinstance(num_groups, numbers.Integral) or num_groups < 1 or C % num_groups:
+    bad_kind = not isinstance(num_groups, numbers.Integral) or isinstance(num_groups, bool)
+    if bad_kind or num_groups < 1 or C % num_groups:
         msg = f"{where}: num_groups must be a positive divisor of C={C}, got {num_groups!r}"
         raise ArgumentError(msg)
     check_shapes(where, (C,), weight=weight, bias=bias)
-    if grad_output is not None:
-        check_same_shape(where, "grad_output", grad_output, "input", input)
+    if where.endswith("_backward"):
+        check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
     G = int(num_groups)

@@ -14,27 +14,44 @@ from ._blocks import compute_dtype
 from ._checks import (
     ArgumentError,
     array_backend,
-    check_same_shape,
+    check_grad_output,
     check_shapes,
     kernel,
+    require_arrays,
 )
 from ._normalize import affine_norm, finished_gradients, reshaped_parameters
 
 __all__ = ["layer_norm", "layer_norm_backward"]
 
 
+def _normalized_shape(where, normalized_shape):
+    """``normalized_shape`` as a tuple of ints: an int or a sequence of ints, as PyTorch
+    (a float, even ``4.0``, or a bool is a TypeError)."""
+    items = (normalized_shape,) if isinstance(normalized_shape, numbers.Number) else None
+    if items is None:
+        try:
+            items = tuple(normalized_shape)
+        except TypeError:
+            items = (normalized_shape,)
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in items):
+        msg = (
+            f"{where}: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}"
+        )
+        raise TypeError(msg)
+    return tuple(int(size) for size in items)
+
+
 def _layer_norm_view(where, input, normalized_shape, weight, bias, grad_output):
     """``(xp, x, weight, bias, shape)``: input as (M, K), parameters as (1, K)."""
+    require_arrays(where, input=input)
     backend = array_backend(where, input=input, weight=weight, bias=bias, grad_output=grad_output)
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (normalized_shape,)
-    shape = tuple(int(size) for size in normalized_shape)
+    shape = _normalized_shape(where, normalized_shape)
     if not shape or input.shape[input.ndim - len(shape) :] != shape or len(shape) > input.ndim:
         msg = f"{where}: input shape {input.shape} must end with normalized_shape {shape}"
         raise ArgumentError(msg)
     check_shapes(where, shape, weight=weight, bias=bias)
-    if grad_output is not None:
-        check_same_shape(where, "grad_output", grad_output, "input", input)
+    if where.endswith("_backward"):
+        check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
     K = math.prod(shape)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from ._blocks import compute_dtype, group_sums, matmul_rows, row_blocks
-from ._checks import ArgumentError, array_backend, kernel
+from ._checks import ArgumentError, array_backend, check_grad_output, kernel, require_arrays
 
 __all__ = ["linear", "linear_backward"]
 
 
-def _prepare(where, input, weight, bias, grad_output=None):
+def _prepare(where, input, weight, bias, grad_output=None, backward=False):
     """``(backend, x, w)``: ``x`` the input as rows (M, in_features) and ``w`` the weight, in
     the compute dtype, after checking every shape once."""
+    require_arrays(where, input=input, weight=weight)
     backend = array_backend(where, input=input, weight=weight, bias=bias, grad_output=grad_output)
     if weight.ndim != 2:
         msg = (
@@ -27,11 +28,9 @@ def _prepare(where, input, weight, bias, grad_output=None):
     if bias is not None and bias.shape != weight.shape[:1]:
         msg = f"{where}: bias must have shape {weight.shape[:1]} (out_features,), got {bias.shape}"
         raise ArgumentError(msg)
-    if grad_output is not None:
+    if backward:
         expected = input.shape[:-1] + weight.shape[:1]
-        if grad_output.shape != expected:
-            msg = f"{where}: grad_output must have shape {expected}, got {grad_output.shape}"
-            raise ArgumentError(msg)
+        check_grad_output(where, grad_output, expected, input.dtype, of=None)
     dtype = compute_dtype(backend.xp, input.dtype)
     x = input.astype(dtype, copy=False).reshape(-1, weight.shape[1])
     return backend, x, weight.astype(dtype, copy=False)
@@ -77,7 +76,7 @@ def linear_backward(grad_output, input, weight, bias=None):
     ``grad_bias = sum(grad_output)`` over all leading axes; ``grad_bias`` is ``None`` without
     a bias.
     """
-    backend, x, w = _prepare("linear_backward", input, weight, bias, grad_output)
+    backend, x, w = _prepare("linear_backward", input, weight, bias, grad_output, backward=True)
     grad = grad_output.astype(x.dtype, copy=False).reshape(-1, w.shape[0])  # (M, out_features)
     grad_input = matmul_rows(backend, grad, w).reshape(input.shape)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..backends import backend_of
 from ._blocks import batch_blocks
-from ._checks import check_probability, kernel
+from ._checks import ArgumentError, check_probability, check_saved, kernel
 from ._loss_call import LossCall
 from ._softmax_math import max_shifted, quiet_ieee, stable_log_softmax
 
@@ -106,7 +106,9 @@ def cross_entropy(
         ValueError: bad reduction, label_smoothing, weight shape, or a target shape or batch
             size that does not match ``input``.
         IndexError: a class index outside ``[0, C)`` that is not ``ignore_index``.
-        TypeError: a target that is neither integer nor of the dtype of ``input``.
+        TypeError: a target that is neither integer nor of the dtype of ``input``, a missing
+            ``input`` or ``target``, or an ``ignore_index`` that is not an int (``1.0`` and
+            ``True`` too, as PyTorch).
 
     Note:
         The positional arguments PyTorch keeps for ``size_average`` and ``reduce``
@@ -162,6 +164,7 @@ def cross_entropy_backward(
         "cross_entropy_backward", input, target, weight, ignore_index, reduction, grad_output
     )
     xp = problem.xp
+    _check_saved_exp(problem, input, exp_logits, sum_exp)
     grad = problem.element_grad(grad_output, reduction)  # (N, 1, *)
     if problem.soft:
         log_prob, coefficients = _soft_terms(problem, label_smoothing)
@@ -180,12 +183,34 @@ def cross_entropy_backward(
         e = xp.exp(shifted, out=shifted)
         grad_input = xp.multiply(e, scale / xp.sum(e, axis=1, keepdims=True), out=e)
     else:  # a new array: the saved values may serve another backward (retain_graph)
-        e, total = (exp_logits[None], sum_exp[None]) if problem.unbatched else (exp_logits, sum_exp)
+        e, total = exp_logits, sum_exp
+        if problem.unbatched:
+            e, total = e[None], total[None]
         grad_input = xp.multiply(e, scale / total[:, None])
     if label_smoothing > 0:
         grad_input -= problem.weighted(share)
     _subtract_at_target(xp, grad_input, problem.index, at_target)
     return problem.finish(grad_input)
+
+
+def _check_saved_exp(problem, input, exp_logits, sum_exp):
+    """cross_entropy's saved ``exp_logits`` and ``sum_exp``: both or neither, for class-index
+    targets, of the shapes and dtype the forward returns. Their values (positive, and
+    ``sum_exp`` the sum of ``exp_logits``) are not checked: that costs a device-to-host sync."""
+    where = "cross_entropy_backward"
+    if exp_logits is None and sum_exp is None:
+        return
+    if exp_logits is None or sum_exp is None or problem.soft:
+        msg = (
+            f"{where}: exp_logits and sum_exp must be given together and for class-index "
+            f"targets only, got exp_logits={type(exp_logits).__name__}, "
+            f"sum_exp={type(sum_exp).__name__}, target dtype {problem.target.dtype}"
+        )
+        raise ArgumentError(msg)
+    dtypes = (problem.x.dtype,)  # the compute dtype: float32 for float16 input
+    check_saved(where, "exp_logits", exp_logits, input.shape, dtypes)
+    check_saved(where, "sum_exp", sum_exp, problem.loss_shape, dtypes)
+    backend_of(input, exp_logits, sum_exp, names=("input", "exp_logits", "sum_exp"), where=where)
 
 
 def _subtract_at_target(xp, grad_input, index, values):

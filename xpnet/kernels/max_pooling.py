@@ -2,8 +2,11 @@
 
 The forward folds the kernel offsets of the shared window view (:mod:`._pooling`). It keeps
 a running (value, offset) pair with PyTorch's rule: a later element wins if it is strictly
-larger or NaN, so ties go to the first maximum and NaN wins. The backward adds at the saved
-flat indices, one group of disjoint windows at a time, so every add in a group hits a
+larger or NaN, so ties go to the first maximum and NaN wins. Large windows run the same rule
+along each row's columns, then along the rows: the rule gives the same winner when applied
+to row winners as when scanning the window in row-major order (the first maximum of the first
+row holding the maximum; the last NaN of the last row holding one). The backward adds at the
+saved flat indices, one group of disjoint windows at a time, so every add in a group hits a
 distinct element: deterministic on every backend, no atomics.
 Average pools live in :mod:`xpnet.kernels.avg_pooling`, adaptive pools in
 :mod:`xpnet.kernels.adaptive_pooling`.
@@ -11,10 +14,25 @@ Average pools live in :mod:`xpnet.kernels.avg_pooling`, adaptive pools in
 
 from __future__ import annotations
 
+import functools
+
 from ._blocks import batch_blocks, compute_dtype
 from ._checks import kernel
-from ._pooling import batched, pool_geometry, pooled, running_argmax
+from ._pooling import (
+    batched,
+    check_fits,
+    check_index_range,
+    check_pool_fits,
+    check_pool_grad,
+    check_saved_indices,
+    is_separable,
+    pool_blocks,
+    pool_geometry,
+    pooled,
+    running_argmax,
+)
 from ._windows import (
+    axis_geometry,
     kernel_offsets,
     pad2d,
     sliding_windows,
@@ -34,7 +52,8 @@ def _window_starts(xp, geometry, axis):
 
 
 def _contiguous_offsets(xp, windows, geometry, label):
-    """``(values, label)`` of each kernel offset, values copied to one contiguous buffer.
+    """``(values, label(number))`` of each kernel offset, values copied to one contiguous
+    buffer.
 
     One strided copy per offset, then contiguous (SIMD) comparisons: ~2.5x faster on NumPy
     than comparing the strided slices directly.
@@ -43,6 +62,38 @@ def _contiguous_offsets(xp, windows, geometry, label):
     for number, (i, j) in enumerate(kernel_offsets(geometry)):
         values[...] = windows[..., i, j]
         yield values, label(number)
+
+
+def _separable_argmax(backend, x, geometry, best, indices):
+    """Max into ``best`` and int64 flat index into ``indices`` of every window of ``x``
+    (n, C, H, W), columns first: each row's window maximum and its column, then the best row.
+
+    Labels are input positions, starting at the first position inside the input, as in
+    :func:`_offset_argmax`.
+    """
+    xp, (dH, dW), (H, W), W_out = backend.xp, geometry.dilation, x.shape[2:], geometry.output[1]
+    columns, rows = axis_geometry(geometry, 1, H), axis_geometry(geometry, 0, W_out)
+    column_start, column_first = _window_starts(xp, geometry, 1)
+    row_start, row_first = _window_starts(xp, geometry, 0)
+    row_maxima = xp.full((*x.shape[:3], W_out), -xp.inf, dtype=x.dtype)
+    column = xp.empty(row_maxima.shape, dtype=xp.int64)  # of each row's maximum
+    column[...] = column_start + column_first * dW
+    windows = sliding_windows(backend, pad2d(xp, x, columns, -xp.inf), columns)
+    labels = _contiguous_offsets(xp, windows, columns, lambda j: column_start + j * dW)
+    running_argmax(xp, labels, row_maxima, column)
+
+    best[...] = -xp.inf
+    row = xp.empty(best.shape, dtype=xp.int64)
+    row[...] = (row_start + row_first * dH)[:, None]
+    windows = sliding_windows(backend, pad2d(xp, row_maxima, rows, -xp.inf), rows)
+    labels = _contiguous_offsets(xp, windows, rows, lambda i: (row_start + i * dH)[:, None])
+    running_argmax(xp, labels, best, row)
+    # the winning row's column; a window whose rows all lie in the padding keeps its first
+    # row and column, as in PyTorch (an index past the plane, which the backward skips)
+    indices[...] = xp.take_along_axis(column, xp.minimum(row, H - 1), axis=2)
+    rows_inside = (row_start + row_first * dH < H)[:, None]
+    indices[...] = xp.where(rows_inside, indices, column_start + column_first * dW)
+    indices += row * W
 
 
 def _flat_offsets(xp, geometry, W):
@@ -54,30 +105,44 @@ def _flat_offsets(xp, geometry, W):
     return row[:, None] * W + column[None, :], shifts  # (H_out, W_out), kH * kW ints
 
 
-def _max_pool_indices(backend, x, geometry):
-    """Max and int64 flat index (into each H x W plane) of every window of ``x``, by blocks.
+def _offset_argmax(backend, x, geometry):
+    """``argmax(x, best, indices)`` over the ``kH * kW`` offsets of small windows.
 
     The running argmax labels kernel offsets with small ints; ``base + shifts[label]`` turns
     them into flat indices.
     """
     xp, kW = backend.xp, geometry.kernel[1]
-    output = xp.empty((*x.shape[:2], *geometry.output), dtype=x.dtype)
-    indices = xp.empty(output.shape, dtype=xp.int64)
     base, shifts = _flat_offsets(xp, geometry, x.shape[3])
     shifts = xp.asarray(shifts, dtype=xp.int64)
     label_type = xp.int8 if geometry.kernel[0] * kW < 128 else xp.int32
     # the first offset inside the input: a window of -inf points there, not at padding
     first = _window_starts(xp, geometry, 0)[1][:, None] * kW + _window_starts(xp, geometry, 1)[1]
 
-    def argmax_block(block):
-        windows = sliding_windows(backend, pad2d(xp, x[block], geometry, -xp.inf), geometry)
-        best, label = output[block], xp.empty(output[block].shape, dtype=label_type)
+    def argmax(x, best, indices):
+        windows = sliding_windows(backend, pad2d(xp, x, geometry, -xp.inf), geometry)
+        label = xp.empty(best.shape, dtype=label_type)
         best[...], label[...] = -xp.inf, first
         running_argmax(xp, _contiguous_offsets(xp, windows, geometry, label_type), best, label)
-        indices[block] = shifts[label]
-        indices[block] += base
+        indices[...] = shifts[label]
+        indices += base
 
-    backend.map_blocks(argmax_block, batch_blocks(backend, output.shape, x.dtype))
+    return argmax
+
+
+def _max_pool_indices(backend, x, geometry):
+    """Max and int64 flat index (into each H x W plane) of every window of ``x``, by blocks."""
+    xp = backend.xp
+    output = xp.empty((*x.shape[:2], *geometry.output), dtype=x.dtype)
+    indices = xp.empty(output.shape, dtype=xp.int64)
+    if is_separable(geometry):
+        argmax = functools.partial(_separable_argmax, backend, geometry=geometry)
+    else:
+        argmax = _offset_argmax(backend, x, geometry)
+
+    def argmax_block(block):
+        argmax(x[block], best=output[block], indices=indices[block])
+
+    backend.map_blocks(argmax_block, pool_blocks(backend, x, geometry, x.dtype))
     return output, indices
 
 
@@ -109,6 +174,8 @@ def max_pool2d(
     Raises:
         TypeError: a non-float input. ValueError: wrong ndim, non-positive sizes, padding over
         half the window, a window larger than the padded input.
+        MemoryError: an output (and its temporaries) larger than the backend can allocate,
+        raised before allocating.
 
     Example:
         >>> x = xp.asarray([[[[1.0, 3.0, 2.0, 0.0], [4.0, 3.0, 2.0, 5.0]]]])
@@ -119,6 +186,7 @@ def max_pool2d(
     where = "max_pool2d"
     backend, x, unbatched = batched(where, input)
     geometry = pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
+    check_pool_fits(where, backend, x, geometry, x.dtype.itemsize, 8 if return_indices else 0)
     if return_indices:
         output, indices = _max_pool_indices(backend, x, geometry)
         return (output[0], indices[0]) if unbatched else (output, indices)
@@ -127,31 +195,67 @@ def max_pool2d(
     return output[0] if unbatched else output
 
 
+def _empty_windows(xp, geometry, size):
+    """(H_out, W_out) bool mask of the windows with no element inside the input (a dilated
+    window can straddle a small input), or ``None`` when there is none.
+
+    A window starting at ``start < 0`` first meets the input at ``start % dilation``; windows
+    starting inside never are empty. The host loop covers the first ``padding / stride``
+    windows only.
+    """
+    any_empty = False
+    for axis in (0, 1):
+        stride, dilation, before = (
+            g[axis] for g in (geometry.stride, geometry.dilation, geometry.pad_before)
+        )
+        starts = (
+            o * stride - before for o in range(min(geometry.output[axis], -(-before // stride)))
+        )
+        any_empty |= any(start % dilation >= size[axis] for start in starts)
+    if not any_empty:
+        return None
+    lines = []
+    for axis in (0, 1):
+        start, first = _window_starts(xp, geometry, axis)
+        lines.append(start + first * geometry.dilation[axis] >= size[axis])
+    return lines[0][:, None] | lines[1][None, :]
+
+
 def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
     """Add each window's gradient (N, C, H_out, W_out) at its flat index into (N, C, H, W).
 
     Windows ``g`` apart along an axis are disjoint when ``g * stride >= dilated kernel``, so
     each of the ``gH * gW`` groups of such windows writes distinct elements: one fancy-index
     add per group is exact and deterministic (unlike a scatter-add: atomics on a GPU), and
-    ~4x faster on NumPy than comparing the indices offset by offset.
+    ~4x faster on NumPy than comparing the indices offset by offset. Windows lying wholly in
+    the padding (their max is -inf, their index past their plane) write to a spare element.
     """
     xp, (H, W) = backend.xp, size
     grad_input = xp.zeros((*indices.shape[:2], H, W), dtype=dtype)
-    steps = geometry.disjoint_step
+    steps = tuple(min(g, o) for g, o in zip(geometry.disjoint_step, geometry.output, strict=True))
+    empty = _empty_windows(xp, geometry, size)
 
     def scatter_block(block):
         n, C = grad_input[block].shape[:2]
-        flat = grad_input[block].reshape(-1)
+        if empty is None:
+            flat = grad_input[block].reshape(-1)
+        else:  # one spare element past the block's planes
+            flat = xp.zeros(n * C * H * W + 1, dtype=dtype)
         planes = xp.arange(0, n * C * H * W, H * W, dtype=xp.int64).reshape(n, C, 1, 1)
         for a in range(steps[0]):
             for b in range(steps[1]):
-                group = (block, slice(None), slice(a, None, steps[0]), slice(b, None, steps[1]))
-                targets = (indices[group] + planes).reshape(-1)
-                values = grad[group].astype(dtype, copy=False).reshape(-1)
-                if a == b == 0:  # the first group meets only zeros: a plain write, ~2x faster
+                lines = (slice(a, None, steps[0]), slice(b, None, steps[1]))
+                targets = indices[(block, slice(None), *lines)] + planes
+                if empty is not None:
+                    targets = xp.where(empty[lines], n * C * H * W, targets)
+                targets = targets.reshape(-1)
+                values = grad[(block, slice(None), *lines)].astype(dtype, copy=False).reshape(-1)
+                if a == b == 0 and empty is None:  # only zeros so far: a plain write, ~2x faster
                     flat[targets] = values
                 else:
                     flat[targets] += values
+        if empty is not None:
+            grad_input[block] = flat[:-1].reshape(n, C, H, W)
 
     backend.map_blocks(scatter_block, batch_blocks(backend, grad_input.shape, dtype))
     return grad_input
@@ -174,6 +278,9 @@ def max_pool2d_backward(
 
     Each window's gradient goes to its maximum (the first one on ties). ``indices``, the
     forward's ``return_indices`` output, skips finding the maxima again.
+    ``grad_output`` must match the forward's output (shape, dtype, backend), ``indices`` be
+    int64 of that shape (and, where host reads are free, inside the plane); a window wholly in
+    the padding passes its gradient to no element.
 
     Example:
         >>> x = xp.asarray([[[[1.0, 3.0], [3.0, 0.0]]]])
@@ -184,12 +291,19 @@ def max_pool2d_backward(
     where = "max_pool2d_backward"
     backend, x, unbatched = batched(where, input)
     geometry = pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
-    grad = grad_output[None] if unbatched else grad_output
-    if indices is None:
-        _, indices = _max_pool_indices(backend, x, geometry)
-    elif unbatched:
-        indices = indices[None]
+    output_shape = (*x.shape[:2], *geometry.output)
+    grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
     dtype = compute_dtype(backend.xp, input.dtype)
+    itemsize = backend.xp.dtype(dtype).itemsize
+    check_fits(where, backend, f"a gradient of shape {x.shape}", x.size * itemsize)
+    if indices is None:
+        check_pool_fits(where, backend, x, geometry, x.dtype.itemsize, index_bytes=8)
+        _, indices = _max_pool_indices(backend, x, geometry)
+    else:
+        check_saved_indices(where, backend, indices, input, output_shape, unbatched)
+        indices = indices[None] if unbatched else indices
+        empty = _empty_windows(backend.xp, geometry, x.shape[2:])
+        check_index_range(where, backend, indices, x.shape[2:], empty)
     grad_input = _scatter_to_maxima(backend, geometry, x.shape[2:], indices, grad, dtype)
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input

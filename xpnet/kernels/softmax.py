@@ -7,6 +7,8 @@ give exact results. :mod:`xpnet.kernels.loss` builds cross-entropy on the same
 
 from __future__ import annotations
 
+import numbers
+
 from ._checks import ArgumentError, elementwise_input, kernel
 from ._softmax_math import quiet_ieee, stable_log_softmax
 
@@ -15,7 +17,10 @@ __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
 
 def _prepare(where, input, dim, grad_output=None):
     """``(xp, x, grad)``: input and grad_output in the compute dtype, after the checks."""
-    xp, x = elementwise_input(where, input, grad_output)
+    xp, x = elementwise_input(where, input, grad_output, backward=where.endswith("_backward"))
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        msg = f"{where}: dim must be an int, got {type(dim).__name__} {dim!r}"
+        raise TypeError(msg)
     if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
         msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
         raise ArgumentError(msg)

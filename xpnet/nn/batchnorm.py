@@ -1,4 +1,5 @@
-"""Batch normalisation: ``BatchNorm1d`` and ``BatchNorm2d`` on their shared ``_BatchNorm``.
+"""Batch normalisation: ``BatchNorm1d``, ``BatchNorm2d`` and ``BatchNorm3d`` on their shared
+``_BatchNorm``.
 
 ``_BatchNorm`` mirrors PyTorch's base class of the same name (``torch.nn.modules.batchnorm``).
 The layers call :func:`xpnet.nn.functional.batch_norm`, whose numerics live in
@@ -14,7 +15,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter, new_array
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 class _BatchNorm(Module):
@@ -140,3 +141,19 @@ class BatchNorm2d(_BatchNorm):
     """
     )
     _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    __doc__ = (
+        _BatchNorm.__doc__
+        + """
+    Shape:
+        - Input: (N, C, D, H, W). Output: the same shape.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.BatchNorm3d(4, momentum=None)
+        BatchNorm3d(4, eps=1e-05, momentum=None, affine=True, bias=True, track_running_stats=True)
+    """
+    )
+    _dims = (5,)
