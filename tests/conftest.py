@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+import xpnet
 from xpnet.backends import load_backend, registered_backends, set_num_threads, use_backend
 from xpnet.backends._runtime import num_threads_setting
 
@@ -46,3 +47,11 @@ def num_threads():
     previous = num_threads_setting()
     yield set_num_threads
     set_num_threads(previous)
+
+
+@pytest.fixture
+def precision():
+    """``precision(p)`` sets the float32 matmul precision for the rest of the test."""
+    previous = xpnet.get_float32_matmul_precision()
+    yield xpnet.set_float32_matmul_precision
+    xpnet.set_float32_matmul_precision(previous)

@@ -38,7 +38,12 @@ TOY_BACKEND = '''
     import numpy
 
     from xpnet.backends import numpy_backend
-    from xpnet.backends._base import host_free_memory, one_block_at_a_time, run_in_order
+    from xpnet.backends._base import (
+        host_free_memory,
+        nothing_cached,
+        one_block_at_a_time,
+        run_in_order,
+    )
 
 
     class ToyArray(numpy.ndarray):
@@ -69,6 +74,7 @@ TOY_BACKEND = '''
     block_bytes = numpy_backend.block_bytes
     map_blocks = run_in_order
     block_threads = one_block_at_a_time
+    empty_cache = nothing_cached
 
 
     def asarray(obj, dtype=None):

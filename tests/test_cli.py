@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 import platform
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -264,8 +266,9 @@ def test_conv2d_floor_does_the_products_and_copies_of_its_case(backend, monkeypa
 
 
 def test_conv2d_floor_by_the_convolution_theorem_does_its_products(
-    backend, monkeypatch, num_threads
+    backend, monkeypatch, num_threads, precision
 ):
+    precision("high")  # the precision at which conv2d takes the convolution theorem
     # where conv2d takes the convolution theorem, the floor times that formulation's products:
     # per sample, C input planes and C_out output planes into the bins and back (two products
     # each, one per axis) and three per-bin products of 4 * C * C_out real multiply-adds
@@ -326,3 +329,223 @@ def test_bench_records_the_default_allocator_when_asked(tmp_path):
     assert main([*TINY_BENCH, "--backends", "numpy", "--json", str(report)]) == 0
     environment = json.loads(report.read_text())["environment"]
     assert environment["host_memory"] == "C allocator default"
+
+
+def test_bench_count_adds_launches_counted_on_strict(tmp_path, capsys):
+    report = tmp_path / "bench.json"
+    argv = [*TINY_BENCH, "--backends", "numpy,torch", "--count", "--json", str(report)]
+    assert main(argv) == 0
+    assert "launches" in capsys.readouterr().out
+    saved = json.loads(report.read_text())
+    assert saved["settings"]["count"] is True
+    counts = {(r["contender"], r["mode"]): r for r in saved["results"]}
+    # max_pool2d without the indices a backward needs: a pad-free window max, three launches
+    assert counts[("xpnet-numpy", "forward")]["launches"] == 3
+    for row in saved["results"]:
+        assert row["syncs"] == (1 if row["contender"] == "xpnet-numpy" else None)  # the timer's
+    assert counts[("torch-cpu", "forward")]["launches"] is None  # CUDA kernels only, if known
+
+
+def test_bench_without_count_has_no_count_columns(tmp_path, capsys):
+    report = tmp_path / "bench.json"
+    assert main([*TINY_BENCH, "--backends", "numpy", "--json", str(report)]) == 0
+    assert "launches" not in capsys.readouterr().out
+    assert all("launches" not in row for row in json.loads(report.read_text())["results"])
+
+
+def test_bench_precision_runs_the_whole_bench_at_it(tmp_path, capsys, precision):
+    precision("high")
+    report = tmp_path / "bench.json"
+    argv = [*TINY_BENCH, "--backends", "numpy", "--precision", "highest", "--json", str(report)]
+    assert main(argv) == 0
+    assert "float32 matmul precision: highest" in capsys.readouterr().out
+    assert json.loads(report.read_text())["settings"]["float32_matmul_precision"] == "highest"
+    assert xpnet.backends.get_float32_matmul_precision() == "high"  # restored after the run
+
+
+def test_bench_precision_defaults_to_the_current_setting(tmp_path, precision):
+    precision("highest")
+    report = tmp_path / "bench.json"
+    assert main([*TINY_BENCH, "--backends", "numpy", "--json", str(report)]) == 0
+    assert json.loads(report.read_text())["settings"]["float32_matmul_precision"] == "highest"
+
+
+def test_bench_refuses_an_unknown_precision(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*TINY_BENCH, "--precision", "low"])
+    assert exit_info.value.code == 2
+    assert "--precision" in _one_line(capsys.readouterr().err)
+
+
+# --- a damaged --resume checkpoint: one line naming the file, exit status 2 ----------------------
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory):
+    """A one-epoch run's checkpoint; each test damages a copy of it."""
+    path = tmp_path_factory.mktemp("run") / "run.npz"
+    # --backend: module fixtures run before _no_ambient_backend drops XPNET_BACKEND
+    assert main([*TINY_TRAIN, "--backend", "numpy", "--checkpoint", str(path)]) == 0
+    return path.read_bytes()
+
+
+def _resume_fails_with_one_line(capsys, path) -> str:
+    capsys.readouterr()
+    assert main([*TINY_TRAIN, "--resume", str(path)]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"xpnet train: error: {path}: ") or line.startswith(
+        f"xpnet train: error: --resume {path}: "
+    )
+    return line
+
+
+def _member_offsets(data: bytes) -> dict[str, int]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: info.header_offset for info in archive.infolist()}
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.001, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999])
+def test_train_resume_truncated_checkpoint_gives_one_line_and_exit_2(
+    capsys, tmp_path, saved_run, fraction
+):
+    path = tmp_path / "run.npz"
+    path.write_bytes(saved_run[: int(len(saved_run) * fraction)])
+    line = _resume_fails_with_one_line(capsys, path)
+    assert "empty" in line if fraction == 0 else "truncated or corrupt" in line
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "signature",  # the first local header's magic number
+        "first array",  # array data: the zip's CRC-32 catches it
+        "middle array",
+        "skeleton",  # the JSON that holds the structure
+        "central directory",
+        "end record",  # the zip's end-of-central-directory record
+        "member name",  # the skeleton's name in its local header
+    ],
+)
+def test_train_resume_flipped_byte_gives_one_line_and_exit_2(capsys, tmp_path, saved_run, where):
+    members = _member_offsets(saved_run)
+    central = saved_run.rindex(b"PK\x01\x02")
+    offsets = {
+        "signature": 0,
+        "first array": members["array0.npy"] + 200,
+        "middle array": members[f"array{len(members) // 2}.npy"] + 120,
+        "skeleton": members["skeleton.npy"] + 300,
+        "central directory": central + 16,  # the last member's CRC-32
+        "end record": saved_run.rindex(b"PK\x05\x06") + 16,  # where the directory starts
+        "member name": members["skeleton.npy"] + 30,
+    }
+    damaged = bytearray(saved_run)
+    damaged[offsets[where]] ^= 0xFF
+    path = tmp_path / "run.npz"
+    path.write_bytes(bytes(damaged))
+    _resume_fails_with_one_line(capsys, path)
+
+
+def _npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _with_skeleton(saved_run: bytes, edit) -> bytes:
+    """``saved_run`` with its JSON skeleton changed by ``edit(dict)``, arrays kept."""
+    with np.load(io.BytesIO(saved_run)) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    skeleton = json.loads(arrays["skeleton"].tobytes())
+    edit(skeleton)
+    arrays["skeleton"] = np.frombuffer(json.dumps(skeleton).encode(), dtype=np.uint8)
+    return _npz_bytes(**arrays)
+
+
+def _with_array(saved_run: bytes, name: str, value) -> bytes:
+    with np.load(io.BytesIO(saved_run)) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    arrays[name] = value
+    return _npz_bytes(**arrays)
+
+
+def _top(skeleton: dict) -> dict:
+    """The top-level dict of an encoded state: ``{key: encoded value}``."""
+    return {key: value for key, value in skeleton["dict"]}
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda run: b"", "not an .npz (zip) archive, the file is empty"),
+        (lambda run: b"hello, not a zip\n" * 10, "not an .npz (zip) archive, it starts with"),
+        (lambda run: _npz_bytes(x=np.zeros(3)), "truncated or corrupt (KeyError"),
+        (
+            lambda run: _with_array(run, "skeleton", np.frombuffer(b"{not json", np.uint8)),
+            "JSONDecodeError",
+        ),
+        (lambda run: _with_array(run, "array0", np.zeros((2, 2))), "size mismatch"),
+        (lambda run: _with_array(run, "array0", np.array(["text"])), "does not fit this run"),
+        (lambda run: _with_skeleton(run, lambda s: s.update(dict=[])), "not an xpnet checkpoint"),
+        (lambda run: _with_skeleton(run, lambda s: s.clear()), "truncated or corrupt"),
+        (
+            lambda run: _with_skeleton(run, lambda s: s["dict"].append([{"array": "nope"}, 1])),
+            "truncated or corrupt (KeyError: 'nope')",
+        ),
+        (
+            lambda run: _with_skeleton(
+                run, lambda s: [e for e in s["dict"] if e[0] == "epoch"][0].__setitem__(1, "one")
+            ),
+            "'epoch' must be int, got str",
+        ),
+        (
+            lambda run: _with_skeleton(
+                run, lambda s: [e for e in s["dict"] if e[0] == "epoch"][0].__setitem__(1, 7)
+            ),
+            "epoch 7 but 1 rows of history",
+        ),
+    ],
+    ids=[
+        "empty file",
+        "not a zip",
+        "another npz",
+        "skeleton not JSON",
+        "weight of another shape",
+        "weight of strings",
+        "empty state",
+        "skeleton of the wrong kind",
+        "missing array",
+        "epoch not an int",
+        "epoch beyond history",
+    ],
+)
+def test_train_resume_unusable_checkpoint_gives_one_line_and_exit_2(
+    capsys, tmp_path, saved_run, damage, message
+):
+    path = tmp_path / "run.npz"
+    path.write_bytes(damage(saved_run))
+    assert message in _resume_fails_with_one_line(capsys, path)
+
+
+def test_train_resume_with_other_settings_gives_one_line_and_exit_2(capsys, tmp_path, saved_run):
+    path = tmp_path / "run.npz"
+    path.write_bytes(saved_run)
+    capsys.readouterr()
+    assert main([*TINY_TRAIN, "--seed", "3", "--resume", str(path)]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"--resume {path}: the checkpoint was saved with --seed 0, this run has 3" in line
+
+
+def test_train_resume_of_an_intact_copy_continues(capsys, tmp_path, saved_run):
+    path = tmp_path / "run.npz"
+    path.write_bytes(saved_run)
+    assert main([*TINY_TRAIN, "--resume", str(path)]) == 0
+
+
+def test_train_resume_on_another_backend_continues(tmp_path, saved_run):
+    # strict exposes no dropout generator state (as CuPy): a checkpoint it saved lacks one
+    strict_run = tmp_path / "strict.npz"
+    assert main([*TINY_TRAIN, "--backend", "strict", "--checkpoint", str(strict_run)]) == 0
+    assert main([*TINY_TRAIN, "--backend", "numpy", "--resume", str(strict_run)]) == 0
+    numpy_run = tmp_path / "numpy.npz"
+    numpy_run.write_bytes(saved_run)
+    assert main([*TINY_TRAIN, "--backend", "strict", "--resume", str(numpy_run)]) == 0

@@ -374,7 +374,8 @@ def test_conv2d_bad_shape_is_both_value_and_runtime_error(xp):
 
 
 # (N, C, H, W, C_out, k, padding): the benchmark's shapes and whether the convolution theorem
-# takes fewer multiply-adds there by enough (stride-2 and 1x1 shapes never qualify)
+# takes fewer multiply-adds there by enough (stride-2 and 1x1 shapes never qualify), at the
+# "high" precision that allows it (at "highest" it never runs unasked: test_precision.py)
 FOURIER_CHOICES = [
     ((64, 32, 14, 14, 64, 5, 2), True),
     ((128, 256, 8, 8, 256, 3, 1), True),
@@ -389,15 +390,17 @@ FOURIER_CHOICES = [
 
 
 @pytest.mark.parametrize("shape, chosen", FOURIER_CHOICES)
-def test_conv2d_chooses_fourier_by_shape(backend, shape, chosen):
+def test_conv2d_chooses_fourier_by_shape(backend, precision, shape, chosen):
+    precision("high")
     N, C, H, W, C_out, k, padding = shape
     x, w = (backend.xp.empty(size, dtype="float32") for size in ((N, C, H, W), (C_out, C, k, k)))
     algorithm = K.select_conv_algorithm(x, w, None, 1, padding, 1, 1)
     assert (algorithm is K.ConvAlgorithm.FOURIER) is chosen
 
 
-def test_conv2d_fourier_where_chosen_matches_torch(backend):
+def test_conv2d_fourier_where_chosen_matches_torch(backend, precision):
     # chosen without forcing (previous test); float32 is the case the error bound is tight for
+    precision("high")
     case = ((3, 64, 8, 8), (64, 64, 3, 3), 1, 1, 1, 1, True)
     for dtype in (np.float64, np.float32):
         _check(backend, case, dtype)
@@ -451,8 +454,10 @@ def test_conv2d_fourier_rejects_sample_over_budget(
 
 
 def test_conv2d_fourier_gives_way_when_filter_spectra_exceed_budget(
-    backend, restore_memory_budget, monkeypatch
+    backend, restore_memory_budget, monkeypatch, precision
 ):
+    precision("high")  # where Fourier would otherwise run
+
     # the filters' spectra, 2 * 45 bins * 64 * 64 float64 = 2.9 MB per call (and one sum of
     # them per thread in the backward), are over a 2 MB budget: the window formula runs
     def refuse(*args, **kwargs):

@@ -22,6 +22,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning
 
 A = K.ConvAlgorithm
 
+
+@pytest.fixture(autouse=True)
+def _fourier_allowed(precision):
+    """These tests pin the measured thresholds, Fourier's included, which apply at the
+    "high" precision (at "highest" Fourier never runs unasked: tests/test_precision.py)."""
+    precision("high")
+
+
 # (N, C, H, W, C_out, k, stride, padding, groups): what conv2d ran before the choice had a
 # module of its own (checked against that code on float32, with room for Fourier's spectra)
 CHOICES = [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -297,3 +299,54 @@ def test_load_mnist_rejects_checksum_mismatch(tmp_path):
 def test_load_mnist_rejects_unknown_split(tmp_path):
     with pytest.raises(ValueError, match="load_mnist: split must be 'test' or 'train', got 'val'"):
         load_mnist(tmp_path, split="val")
+
+
+def _real_mnist_copy(folder: Path) -> Path:
+    for file in MNIST.iterdir():
+        if file.name.startswith("t10k-") or file.name == "SHA256SUMS":
+            shutil.copyfile(file, folder / file.name)
+    return folder
+
+
+@needs_mnist
+@pytest.mark.parametrize(
+    "sums, match",
+    [
+        (
+            b"\x8b\x1f\xff\xfe" * 64,
+            r"SHA256SUMS is not a SHA256SUMS text file \(byte 0 is not UTF-8",
+        ),
+        (b"hello world\n", r"SHA256SUMS line 1 is not '<sha256> <file name>'.*got 'hello world'"),
+        (b"# sums\n\n" + b"abc  t10k-images-idx3-ubyte.gz\n", r"SHA256SUMS line 3 is not"),
+    ],
+    ids=["binary", "other text", "short digest"],
+)
+def test_load_mnist_names_a_garbage_sha256sums(tmp_path, sums, match):
+    folder = _real_mnist_copy(tmp_path)
+    (folder / "SHA256SUMS").write_bytes(sums)
+    with pytest.raises(ValueError, match="load_mnist: " + re.escape(str(folder)) + "/" + match):
+        load_mnist(folder)
+
+
+@needs_mnist
+def test_load_mnist_real_split_passes_its_checksums_and_fails_a_flipped_byte(tmp_path):
+    folder = _real_mnist_copy(tmp_path)
+    assert load_mnist(folder)[0].shape == (10000, 1, 28, 28)
+    labels = folder / "t10k-labels-idx1-ubyte.gz"
+    data = bytearray(labels.read_bytes())
+    data[3] ^= 0x01  # a gzip header flag byte: still decompresses, but not the listed file
+    labels.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="labels-idx1-ubyte.gz"):
+        load_mnist(folder)
+
+
+def test_load_mnist_accepts_binary_mode_and_comments_in_sha256sums(tmp_path):
+    write_mnist(tmp_path, sums=True)
+    sums = tmp_path / "SHA256SUMS"
+    lines = sums.read_text().splitlines()
+    sums.write_text("# made by sha256sum -b\n" + "\n".join(" *".join(l.split("  ")) for l in lines))
+    assert len(load_mnist(tmp_path)[1]) == 3
+    corrupt = lines[0].replace(lines[0][:4], "0000")
+    sums.write_text(corrupt + "\n" + lines[1] + "\n")
+    with pytest.raises(ValueError, match="fails its checksum"):
+        load_mnist(tmp_path)

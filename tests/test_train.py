@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from xpnet import train
 from xpnet.train import checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # A tiny run: 96 digits, 3 batches per epoch, so that every test stays well under a second
 # per epoch.
@@ -120,3 +125,48 @@ def test_fit_resume_rejects_other_settings(tmp_path):
 def test_fit_mnist_needs_data_path():
     with pytest.raises(ValueError, match="--dataset mnist needs --data PATH"):
         _fit(dataset="mnist")
+
+
+KILLED_SAVE = """
+import os, sys
+import numpy
+from xpnet import train
+
+def killed(file, **arrays):
+    file.write(b"half a checkpoint")
+    file.flush()
+    os._exit(9)  # as SIGKILL would: no except, no finally
+
+numpy.savez = killed
+train.save_checkpoint(sys.argv[1], {"format": train.CHECKPOINT_FORMAT})
+"""
+
+
+def test_save_checkpoint_removes_temporaries_of_a_killed_save(tmp_path):
+    path = tmp_path / "state.npz"
+    train.save_checkpoint(path, _state())
+    before = path.read_bytes()
+    killed = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(path)], cwd=ROOT, check=False)
+    assert killed.returncode == 9
+    leftovers = [name for name in os.listdir(tmp_path) if name != "state.npz"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".state.npz.")
+    assert path.read_bytes() == before  # the killed save left the checkpoint whole
+    (tmp_path / ".state.npz.abcd_123").write_bytes(b"older xpnet's temporary name")
+    (tmp_path / ".other.npz.abcd_123.tmp").write_bytes(b"another checkpoint's: kept")
+    (tmp_path / ".state.npz.notes").write_bytes(b"not a temporary name: kept")
+    train.save_checkpoint(path, _state())
+    assert sorted(os.listdir(tmp_path)) == [
+        ".other.npz.abcd_123.tmp",
+        ".state.npz.notes",
+        "state.npz",
+    ]
+    assert train.load_checkpoint(path)["values"] == [None, True, 1.5, "text", 0.25]
+
+
+def test_load_checkpoint_errors_are_checkpoint_errors_naming_the_file(tmp_path):
+    path = tmp_path / "state.npz"
+    train.save_checkpoint(path, _state())
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(train.CheckpointError, match=f"{path}: .*truncated or corrupt"):
+        train.load_checkpoint(path)
+    assert issubclass(train.CheckpointError, ValueError)

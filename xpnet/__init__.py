@@ -12,16 +12,21 @@ from .autograd import Tensor, no_grad
 from .backends import (
     available_backends,
     backend_of,
+    float32_matmul_precision,
     get_backend,
+    get_float32_matmul_precision,
     get_num_threads,
     keep_freed_host_memory,
     memory_budget,
+    profile,
     set_backend,
+    set_float32_matmul_precision,
     set_memory_budget,
     set_num_threads,
     to_backend,
     use_backend,
 )
+from .kernels._blocks import empty_cache
 from .nn import Parameter
 
 __version__ = "0.1.0"
@@ -53,7 +58,10 @@ __all__ = [
     "available_backends",
     "backend_of",
     "data",
+    "empty_cache",
+    "float32_matmul_precision",
     "get_backend",
+    "get_float32_matmul_precision",
     "kernels",
     "manual_seed",
     "get_num_threads",
@@ -62,7 +70,9 @@ __all__ = [
     "nn",
     "no_grad",
     "optim",
+    "profile",
     "set_backend",
+    "set_float32_matmul_precision",
     "set_memory_budget",
     "set_num_threads",
     "to_backend",

@@ -1,7 +1,8 @@
 """The ``xpnet`` command: ``xpnet train`` and ``xpnet bench`` (also ``python -m xpnet``).
 
 Bad options and unreadable data end with one line on stderr and a non-zero exit status
-(2 for a bad command line, 1 for a failure while running), never a traceback.
+(2 for a bad command line or a checkpoint that ``--resume`` cannot use, 1 for a failure while
+running), never a traceback.
 
 Both commands run on ``--backend``, else on ``XPNET_BACKEND``, else on the default (numpy);
 the choices come from the backend registry (:mod:`xpnet.backends`), so a newly registered
@@ -25,6 +26,7 @@ from .backends import (
     load_backend,
     registered_backends,
 )
+from .backends._precision import PRECISIONS, get_float32_matmul_precision
 from .kernels import ConvAlgorithm
 
 __all__ = ["main"]
@@ -157,6 +159,19 @@ def _add_bench(subparsers) -> None:
         help="comma-separated conv2d formulas to allow (one forces it; see "
         "xpnet.kernels.conv_algorithms); cases they cannot run are skipped",
     )
+    add(
+        "--count",
+        action="store_true",
+        help="also count each case's device work per call (launches, copies to and from the "
+        "device, syncs) on the strict backend, where the counts stand for CuPy's "
+        "(xpnet.profile); PyTorch's CUDA kernel counts where known",
+    )
+    add(
+        "--precision",
+        choices=PRECISIONS,
+        help="float32 matmul precision of the whole run (xpnet.float32_matmul_precision; "
+        f"default: the current setting, {get_float32_matmul_precision()})",
+    )
     add("--json", metavar="PATH", help="save the report as JSON")
     add("--plot", metavar="PATH", help="save a PNG bar chart of the median times per mode")
     _add_host_memory(add)
@@ -221,6 +236,8 @@ def _bench(args, argv) -> None:
         command=shlex.join(["xpnet", *argv]),
         floor=args.floor,
         conv_algorithms=args.conv_algorithms,
+        count=args.count,
+        precision=args.precision,
     )
     print(bench.format_table(report["results"]))
     print(json.dumps(report["environment"], indent=1))
@@ -231,6 +248,12 @@ def _bench(args, argv) -> None:
     if args.plot:
         bench.plot(report["results"], args.plot)
         print(f"saved {args.plot}")
+
+
+def _print_error(command: str, error: BaseException) -> None:
+    """``xpnet <command>: error: <message>`` on stderr, on one line whatever the message holds."""
+    message = " ".join(str(error).split())
+    print(f"xpnet {command}: error: {message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,8 +272,11 @@ def main(argv: list[str] | None = None) -> int:
             _bench(args, argv)
         else:
             train.main(args)
+    except train.CheckpointError as error:  # a bad --resume file is bad input, as a bad option
+        _print_error(args.command, error)
+        return 2
     except (ValueError, TypeError, OSError, ImportError, RuntimeError, MemoryError) as error:
-        print(f"xpnet {args.command}: error: {error}", file=sys.stderr)
+        _print_error(args.command, error)
         return 1
     except KeyboardInterrupt:
         print(f"xpnet {args.command}: interrupted", file=sys.stderr)

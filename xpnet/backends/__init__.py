@@ -15,6 +15,12 @@ from __future__ import annotations
 
 from ._dispatch import backend_of, to_backend
 from ._host_memory import is_freed_host_memory_kept, keep_freed_host_memory
+from ._precision import (
+    float32_matmul_precision,
+    get_float32_matmul_precision,
+    set_float32_matmul_precision,
+)
+from ._profile import OUTSIDE_KERNELS, Counts, Profile, kernel_scope, profile
 from ._registry import (
     DEFAULT_BACKEND,
     BackendEntry,
@@ -25,6 +31,7 @@ from ._registry import (
     default_backend_name,
     get_backend,
     load_backend,
+    loaded_backends,
     register_backend,
     registered_backends,
     set_backend,
@@ -46,6 +53,12 @@ register_backend("strict", "xpnet.backends.strict", arrays="xpnet.backends.stric
 register_backend("cupy", "xpnet.backends.cupy_backend", arrays="cupy", gpu=True)
 
 __all__ = [
+    "OUTSIDE_KERNELS",
+    "Counts",
+    "Profile",
+    "kernel_scope",
+    "profile",
+    "loaded_backends",
     "DEFAULT_BACKEND",
     "BackendEntry",
     "available_backends",
@@ -54,6 +67,8 @@ __all__ = [
     "backend_names",
     "backend_of",
     "default_backend_name",
+    "float32_matmul_precision",
+    "get_float32_matmul_precision",
     "get_backend",
     "get_num_threads",
     "host_sync_forbidden",
@@ -65,6 +80,7 @@ __all__ = [
     "register_backend",
     "registered_backends",
     "set_backend",
+    "set_float32_matmul_precision",
     "set_memory_budget",
     "set_num_threads",
     "to_backend",

@@ -35,6 +35,17 @@ name               what it is
                    over them, and no idle BLAS workers spin while the blocks run
 ``block_threads``  ``block_threads()``: how many blocks ``map_blocks`` runs at once (1 where
                    it runs them in order); kernels cut a batch into at least this many chunks
+``empty_cache``    ``empty_cache()``: hand memory the backend keeps for reuse but no array
+                   uses back to the system (CuPy's device and pinned pools; nothing on NumPy,
+                   whose freed arrays go straight back to the C allocator).
+                   :func:`xpnet.empty_cache` calls it after dropping xpnet's own caches
+``profiling``      optional: ``profiling()``, a context in which the backend runs as its GPU
+                   twin would (strict: CuPy's single block, :data:`GPU_BLOCK_BYTES`) while
+                   it reports its device calls to :func:`xpnet.profile`; ``None`` or absent
+                   where the backend cannot count them (numpy, cupy: counting is strict's)
+``host_reads_free`` optional: ``True`` where reading an array on the host costs no device
+                   sync (numpy), so kernels may check value ranges (pooling indices) at
+                   once; absent or ``False`` (strict, cupy) skips such checks
 =================  ==========================================================================
 """
 
@@ -56,7 +67,10 @@ REQUIRED_NAMES = (
     "block_bytes",
     "map_blocks",
     "block_threads",
+    "empty_cache",
 )
+# block_bytes on a GPU: no blocks, since each block of an elementwise chain is one more launch
+GPU_BLOCK_BYTES = 1 << 62
 
 
 def host_free_memory() -> int:
@@ -78,6 +92,10 @@ def run_in_order(function, blocks) -> None:
     """``map_blocks`` without threads: ``function(block)`` for each block, in order."""
     for block in blocks:
         function(block)
+
+
+def nothing_cached() -> None:
+    """``empty_cache`` of the backends that keep no memory pool: nothing to release."""
 
 
 def one_block_at_a_time() -> int:

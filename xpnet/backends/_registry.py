@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import importlib
 import os
+import sys
 import threading
 from types import ModuleType
 
@@ -27,6 +28,7 @@ __all__ = [
     "default_backend_name",
     "get_backend",
     "load_backend",
+    "loaded_backends",
     "register_backend",
     "registered_backends",
     "set_backend",
@@ -135,6 +137,16 @@ def load_backend(name: str) -> ModuleType:
     if entry is None:
         raise ValueError(_not_a_backend(name))
     return importlib.import_module(entry.module)
+
+
+def loaded_backends() -> list[ModuleType]:
+    """The registered backends already imported in this process, in registration order.
+
+    Imports nothing: a backend that was never used holds no memory, and importing CuPy just
+    to empty its pools would be slow (or fail). :func:`xpnet.empty_cache` walks this list.
+    """
+    modules = (sys.modules.get(entry.module) for entry in _entries.values())
+    return [module for module in modules if module is not None]
 
 
 def available_backends() -> list[str]:

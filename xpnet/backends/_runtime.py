@@ -10,6 +10,7 @@ strict backend the guard (:mod:`.strict`). :mod:`._host_memory` holds the alloca
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import threading
 from types import ModuleType
@@ -63,10 +64,30 @@ def set_memory_budget(nbytes: int | None) -> None:
 
     Kernels whose window copies exceed the budget process the batch in chunks, with identical
     results; if one sample alone exceeds it they raise ``MemoryError``.
+
+    Args:
+        nbytes: a positive whole number of bytes (a Python or NumPy int), or ``None`` for the
+            default. Floats (``0.5``, ``1e9``, ``inf``), strings and bools are refused rather
+            than rounded: a budget of ``0.5`` bytes is a mistake, not a request.
+
+    Raises:
+        TypeError: if ``nbytes`` is neither an int nor ``None``.
+        ValueError: if ``nbytes`` is not positive.
+
+    Example:
+        >>> set_memory_budget(2**30); set_memory_budget(None)
     """
     global _memory_budget
+    if nbytes is not None and (
+        isinstance(nbytes, bool) or not isinstance(nbytes, numbers.Integral)
+    ):
+        msg = (
+            "set_memory_budget: nbytes must be a positive int (bytes) or None for the default, "
+            f"got {nbytes!r} of type {type(nbytes).__name__}"
+        )
+        raise TypeError(msg)
     if nbytes is not None and nbytes <= 0:
-        msg = f"set_memory_budget: nbytes must be positive or None, got {nbytes}"
+        msg = f"set_memory_budget: nbytes must be a positive int (bytes) or None, got {nbytes}"
         raise ValueError(msg)
     _memory_budget = None if nbytes is None else int(nbytes)
 

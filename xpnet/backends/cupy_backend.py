@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ._base import one_block_at_a_time, run_in_order
+from ._base import GPU_BLOCK_BYTES, one_block_at_a_time, run_in_order
 
 try:
     import cupy
@@ -26,7 +26,9 @@ except Exception as error:  # ImportError, CUDARuntimeError, ...
 name = "cupy"
 xp = cupy
 ndarray = cupy.ndarray
-block_bytes = 1 << 62  # no blocks: each would be one more kernel launch
+block_bytes = GPU_BLOCK_BYTES  # no blocks: each would be one more kernel launch
+# xpnet.profile cannot count here (CuPy's arrays would need a wrapper): count on strict
+profiling = None
 map_blocks = run_in_order  # GPU kernels already fill the device
 block_threads = one_block_at_a_time
 
@@ -67,6 +69,12 @@ def free_memory():
     free, _total = cupy.cuda.runtime.memGetInfo()
     # blocks CuPy's pool holds but does not use are free to us too
     return free + cupy.get_default_memory_pool().free_bytes()
+
+
+def empty_cache():
+    # GPU: memory freed by arrays stays in CuPy's pools for reuse until released here
+    cupy.get_default_memory_pool().free_all_blocks()
+    cupy.get_default_pinned_memory_pool().free_all_blocks()
 
 
 def ignore_float_errors():

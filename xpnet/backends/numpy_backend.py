@@ -15,15 +15,19 @@ import threading
 import numpy
 import threadpoolctl
 
-from ._base import host_free_memory, run_in_order
+from ._base import host_free_memory, nothing_cached, run_in_order
 from ._runtime import get_num_threads
 
 name = "numpy"
+host_reads_free = True  # arrays live on the host: value checks cost no sync
 xp = numpy
 ndarray = numpy.ndarray
 asarray = numpy.asarray
 free_memory = host_free_memory
 block_bytes = 1 << 20  # a core's L2 cache: fastest for pooling, measured on 2 CPU threads
+# no pool: a freed array goes back to the C allocator (see xpnet.keep_freed_host_memory)
+empty_cache = nothing_cached
+profiling = None  # xpnet.profile cannot count NumPy's own arrays: it reports kernel calls only
 
 
 def as_strided(x, shape, strides):

@@ -18,8 +18,9 @@ The parts: :mod:`~xpnet.bench.cases` (ops, shapes, ``--shapes``, the formula of 
 :mod:`~xpnet.bench.contenders` (xpnet and PyTorch, timed callables, peak memory),
 :mod:`~xpnet.bench.floors` (the work a case cannot skip: its window copies and BLAS
 products, its exp, or its fewest NumPy calls),
-:mod:`~xpnet.bench.timing` (the interleaved loop, :func:`run`) and
-:mod:`~xpnet.bench.report` (environment, table, chart).
+:mod:`~xpnet.bench.timing` (the interleaved loop, :func:`run`),
+:mod:`~xpnet.bench.counts` (``--count``: each case's launches, copies and syncs, counted on
+strict as CuPy would make them) and :mod:`~xpnet.bench.report` (environment, table, chart).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .cases import (
     xpnet_algorithm,
 )
 from .contenders import TorchContender, XpnetContender, make_contenders
+from .counts import TORCH_CUDA_KERNELS, add_counts, count_case
 from .floors import FloorContender
 from .report import environment, format_table, plot
 from .timing import SETTLE_S, pin_threads, run, settle, time_case
@@ -45,11 +47,14 @@ __all__ = [
     "MODE_FLOP_FACTOR",
     "OPS",
     "SETTLE_S",
+    "TORCH_CUDA_KERNELS",
     "Case",
     "FloorContender",
     "Op",
     "TorchContender",
     "XpnetContender",
+    "add_counts",
+    "count_case",
     "environment",
     "format_table",
     "make_contenders",

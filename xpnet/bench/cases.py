@@ -47,9 +47,13 @@ def xpnet_algorithm(case: Case, backend, dtype: str) -> str | None:
     for ops with one formula.
 
     Example:
+        >>> import xpnet
         >>> from xpnet.backends import load_backend
         >>> case = OPS["conv2d"].case((2, 64, 8, 8, 64, 3, 1, 1))
         >>> xpnet_algorithm(case, load_backend("numpy"), "float32")
+        'im2col_per_row'
+        >>> with xpnet.float32_matmul_precision("high"):
+        ...     xpnet_algorithm(case, load_backend("numpy"), "float32")
         'fourier'
     """
     if case.op != "conv2d":

@@ -14,6 +14,7 @@ import numpy
 
 from ..autograd import Tensor, no_grad
 from ..backends import load_backend, registered_backends
+from ..kernels._blocks import empty_cache
 from ..nn import functional as autograd_functional
 from .cases import MODES, Case, xpnet_algorithm
 from .floors import FloorContender
@@ -79,12 +80,17 @@ class XpnetContender:
         return dict(zip(MODES, (forward, backward, forward_backward), strict=True))
 
     def peak_bytes(self, function) -> int:
-        """Peak bytes allocated during one call of ``function`` (its outputs included)."""
+        """Peak bytes allocated during one call of ``function`` (its outputs included).
+
+        The workspaces kernels keep for reuse count: :func:`xpnet.empty_cache` drops them
+        first, so the call allocates them afresh (otherwise a case would seem to need less
+        memory whenever an earlier case or mode left buffers big enough behind).
+        """
+        self.backend.synchronize()
+        empty_cache()  # GPU: also returns the pool's free blocks, which are not the call's
         if self.device == "gpu":
             # GPU: after free_all_blocks the pool grows only to fit the call's peak
             pool = self.backend.xp.get_default_memory_pool()
-            self.backend.synchronize()
-            pool.free_all_blocks()
             before = pool.total_bytes()
             function()
             return pool.total_bytes() - before

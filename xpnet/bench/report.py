@@ -1,5 +1,6 @@
 """What ``xpnet bench`` reports besides the timings: the environment, a text table (with the
-conv2d formula each xpnet row ran), a PNG chart.
+conv2d formula each xpnet row ran, and with ``--count`` the launches of
+:mod:`xpnet.bench.counts`), a PNG chart.
 
 The rows come from :func:`xpnet.bench.timing.time_case`; threadpoolctl, torch, CuPy and
 matplotlib are imported only when the run or the output needs them.
@@ -72,13 +73,25 @@ def _cupy_environment() -> dict:
     }
 
 
+def _counts_cells(row: dict) -> str:
+    """``launches`` and ``to device/to host/syncs`` of a row of ``xpnet bench --count``."""
+    launches = "-" if row.get("launches") is None else row["launches"]
+    fields = ("host_to_device", "device_to_host", "syncs")
+    moves = "/".join("-" if row.get(f) is None else str(row[f]) for f in fields)
+    return f" {launches:>8} {moves:>12}"
+
+
 def format_table(rows: list[dict]) -> str:
-    """The results as a fixed-width text table."""
+    """The results as a fixed-width text table (with ``--count``: launches, and copies to the
+    device, to the host and syncs, per call)."""
+    counted = any("launches" in r for r in rows)
     header = (
         f"{'op':<13} {'shape':<22} {'mode':<16} {'contender':<16} {'median ms':>10} "
         f"{'±IQR':>6} {'GFLOP/s':>8} {'time/torch':>10} {'GPU x':>6} {'peak MiB':>9} "
         f"{'algorithm':<14}"
     )
+    if counted:
+        header += f" {'launches':>8} {'h2d/d2h/sync':>12}"
     lines = [header, "-" * len(header)]
     for r in rows:
         spread = (r["q3_s"] - r["q1_s"]) / 2 / r["median_s"] * 100
@@ -91,6 +104,7 @@ def format_table(rows: list[dict]) -> str:
             f"{r['op']:<13} {shape:<22} {r['mode']:<16} {r['contender']:<16} "
             f"{r['median_s'] * 1e3:>10.3f} {spread:>5.1f}% {r['gflops_per_s']:>8.2f} "
             f"{ratio:>10} {speedup:>6} {peak:>9} {algorithm:<14}"
+            + (_counts_cells(r) if counted else "")
         )
     return "\n".join(line.rstrip() for line in lines)
 

@@ -3,7 +3,8 @@
 :func:`time_case` times one case for every contender and adds the ratios to PyTorch and the
 GPU speed-ups, and the formula each xpnet row ran (``algorithm``, conv2d's
 :func:`xpnet.kernels.select_conv_algorithm`); :func:`run` does so for whole op lists, if asked
-under :func:`xpnet.kernels.conv_algorithms`, and returns the report that
+under :func:`xpnet.kernels.conv_algorithms`, at a float32 matmul precision, and with the
+launch counts of :mod:`xpnet.bench.counts`, and returns the report that
 :mod:`xpnet.bench.report` prints, plots and describes.
 """
 
@@ -16,8 +17,10 @@ import time
 from threadpoolctl import threadpool_limits
 
 from .. import backends, kernels
+from ..backends import float32_matmul_precision, get_float32_matmul_precision
 from .cases import MODE_FLOP_FACTOR, OPS, Case
 from .contenders import TorchContender, make_contenders
+from .counts import add_counts, count_case
 from .report import environment, host_memory_setting
 
 # OpenMP (PyTorch) and OpenBLAS (NumPy) worker threads spin for a few ms after each call; a
@@ -143,6 +146,8 @@ def run(
     echo=print,
     floor: bool = False,
     conv_algorithms: list[str] | None = None,
+    count: bool = False,
+    precision: str | None = None,
 ) -> dict:
     """Benchmark ``ops`` on ``backends``; print progress and the table; return the report.
 
@@ -150,10 +155,13 @@ def run(
     ``floor`` adds each xpnet backend's :class:`~xpnet.bench.floors.FloorContender`;
     ``conv_algorithms`` (names of :class:`xpnet.kernels.ConvAlgorithm`) runs every case under
     :func:`xpnet.kernels.conv_algorithms`: the only conv2d formulas xpnet and its floor may
-    use (one name forces it; a case it cannot run is skipped for them).
+    use (one name forces it; a case it cannot run is skipped for them); ``count`` adds each
+    case's launch counts (:mod:`xpnet.bench.counts`); ``precision`` runs everything under
+    :func:`xpnet.float32_matmul_precision` (default: the current setting).
     """
     import contextlib
 
+    precision = precision or get_float32_matmul_precision()
     threads = threads or len(os.sched_getaffinity(0))
     repeats = repeats or (5 if quick else 7)
     contenders, unavailable = make_contenders(backends, floor=floor)
@@ -165,6 +173,8 @@ def run(
     rows = []
     with contextlib.ExitStack() as stack:
         echo(pin_threads(stack, threads, contenders))
+        stack.enter_context(float32_matmul_precision(precision))
+        echo(f"float32 matmul precision: {precision}")
         if conv_algorithms:
             stack.enter_context(kernels.conv_algorithms(conv_algorithms))
             echo(f"conv2d algorithms: {', '.join(conv_algorithms)}")
@@ -173,7 +183,11 @@ def run(
             op = OPS[name]
             for shape in (shapes or {}).get(name) or (op.quick if quick else op.shapes):
                 echo(f"{name} {','.join(map(str, shape))} ...")
-                rows += time_case(op.case(shape), contenders, dtype, repeats, warmup, echo)
+                case = op.case(shape)
+                case_rows = time_case(case, contenders, dtype, repeats, warmup, echo)
+                if count:
+                    add_counts(case_rows, count_case(case, dtype, echo))
+                rows += case_rows
     return {
         "environment": environment(threads, contenders, command),
         "settings": {
@@ -183,6 +197,8 @@ def run(
             "quick": quick,
             "floor": floor,
             "conv_algorithms": list(conv_algorithms) if conv_algorithms else None,
+            "count": count,
+            "float32_matmul_precision": precision,
         },
         "unavailable": unavailable,
         "results": rows,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import zlib
 from pathlib import Path
 
@@ -18,6 +19,8 @@ _PREFIXES = {"test": "t10k", "train": "train"}
 # magic number (type code 0x08 = uint8, then ndim) and the shape after the record count
 _IMAGES = {"magic": 2051, "kind": "images", "name": "images-idx3-ubyte", "sample": (28, 28)}
 _LABELS = {"magic": 2049, "kind": "labels", "name": "labels-idx1-ubyte", "sample": ()}
+# a line of sha256sum's output: digest, a space, then " " (text) or "*" (binary), the name
+_SUMS_LINE = re.compile(r"(?P<digest>[0-9a-fA-F]{64}) [ *]?(?P<name>\S.*)")
 
 
 def _find(folder: Path, name: str) -> Path:
@@ -29,15 +32,35 @@ def _find(folder: Path, name: str) -> Path:
 
 
 def _checksums(folder: Path) -> dict[str, str]:
-    """``{file name: sha256}`` from ``SHA256SUMS`` next to the data (empty if absent)."""
+    """``{file name: sha256}`` from ``SHA256SUMS`` next to the data (empty if absent).
+
+    The format is ``sha256sum``'s: ``<64 hex digits> <space or *><file name>`` per line;
+    blank lines and ``#`` comments are skipped. Anything else (binary garbage, another
+    format) is an error naming the file and the line, not a silently skipped check.
+    """
     sums = folder / "SHA256SUMS"
     if not sums.is_file():
         return {}
+    try:
+        text = sums.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        msg = (
+            f"load_mnist: {sums} is not a SHA256SUMS text file (byte {error.start} is not "
+            f"UTF-8); remove it or regenerate it with sha256sum"
+        )
+        raise ValueError(msg) from None
     entries = {}
-    for line in sums.read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            entries[parts[1].lstrip("*")] = parts[0].lower()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _SUMS_LINE.fullmatch(line.strip())
+        if match is None:
+            msg = (
+                f"load_mnist: {sums} line {number} is not '<sha256> <file name>' as "
+                f"sha256sum writes it, got {line[:80]!r}"
+            )
+            raise ValueError(msg)
+        entries[match["name"]] = match["digest"].lower()
     return entries
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import numbers
 
-from ..backends import backend_of, host_sync_forbidden
+from ..backends import backend_of, host_sync_forbidden, kernel_scope
 from ._blocks import compute_dtype
 
 
@@ -27,7 +27,7 @@ def kernel(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with host_sync_forbidden():
+        with host_sync_forbidden(), kernel_scope(function.__name__):
             return function(*args, **kwargs)
 
     return wrapper

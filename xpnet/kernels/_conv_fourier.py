@@ -28,7 +28,7 @@ import functools
 import math
 from typing import NamedTuple
 
-from ._blocks import batch_chunks, group_sums, matmul_rows, workspace
+from ._blocks import batch_chunks, group_sums, matmul_rows, register_cache, workspace
 
 
 class FourierPlan(NamedTuple):
@@ -149,6 +149,9 @@ def _transforms(xp, plan, dtype):
     }
 
 
+register_cache(_transforms)  # xpnet.empty_cache drops the transforms (arrays)
+
+
 def transforms(backend, plan, dtype):
     """The :class:`Transform` of ``"input"`` (into the bins), ``"output"`` (back), and of
     their gradients (``"grad_output"`` into the bins, ``"grad_input"`` back), and the
@@ -236,6 +239,20 @@ def _back_values(plan, planes, size):
     return planes * 4 * plan.kept[1] * size[0]
 
 
+def _quiet(function):
+    """Run ``function(backend, ...)`` with float errors ignored: a NaN or inf spreads over its
+    sample's outputs by design here (see :mod:`xpnet.backends._precision`), and NumPy's
+    warnings about it ("invalid value encountered in matmul") must not reach the user."""
+
+    @functools.wraps(function)
+    def wrapper(backend, *args, **kwargs):
+        with backend.ignore_float_errors():
+            return function(backend, *args, **kwargs)
+
+    return wrapper
+
+
+@_quiet
 def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
     """conv2d of ``x`` (N, C, H, W) with ``weight`` (C_out, C, kH, kW) by ``plan``: a new
     (N, C_out, H_out, W_out) array; ``bias`` (C_out,) or ``None``."""
@@ -271,6 +288,7 @@ def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
     return output
 
 
+@_quiet
 def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, output_mask):
     """``(grad_input, grad_weight)`` of :func:`fourier_correlate` for ``grad``
     (N, C_out, H_out, W_out); each only where ``output_mask`` (two flags) says, else ``None``."""

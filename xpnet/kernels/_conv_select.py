@@ -7,7 +7,10 @@ a call and pays there by its threshold runs it, forward and backward alike:
 
 - ``fourier``: the convolution theorem, products per frequency between two small dense
   transforms. Stride 1, no dilation, one group, padding below the kernel, the filters'
-  spectra within the memory budget; pays on small planes with many channels.
+  spectra within the memory budget; pays on small planes with many channels. Its error is
+  relative to the plane's largest value and a NaN or inf spreads over the sample, so it runs
+  only where asked for: at :func:`xpnet.set_float32_matmul_precision` ``"high"`` (or
+  ``"medium"``), or when :func:`conv_algorithms` names it.
 - ``pointwise``: a 1x1 kernel at stride 1 without padding: each sample's (C, H * W) plane is
   its own window matrix, no copy.
 - ``im2col_per_row``: at stride 1 along H, the window copy holds one kernel row, whose kH
@@ -34,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from ..backends import memory_budget
+from ..backends._precision import allows_inexact_formulas
 from ._blocks import compute_dtype
 from ._checks import ArgumentError
 from ._conv_args import padding_text, prepare_conv, transposed_geometry
@@ -69,12 +73,13 @@ _TRANSPOSED_MAX_RATIO = 1
 
 
 class _Settings(NamedTuple):
-    algorithms: tuple[ConvAlgorithm, ...] | None  # the enabled ones, in order if priority
+    # the enabled ones, in order if priority; None: all, none of them named by the user
+    algorithms: tuple[ConvAlgorithm, ...] | None
     priority: bool | None
     grad_input: str | None
 
 
-_DEFAULT = _Settings(_ORDER, False, None)  # every algorithm, the measured thresholds
+_DEFAULT = _Settings(None, False, None)  # every algorithm, the measured thresholds
 # per thread and context, as torch's grad mode: a block's settings never leak into another
 _settings = contextvars.ContextVar("xpnet_conv_algorithms", default=_DEFAULT)
 
@@ -140,7 +145,9 @@ def conv_algorithms(
     block, like ``torch.nn.attention.sdpa_kernel`` for attention.
 
     Outside any block every :class:`ConvAlgorithm` is enabled and measured thresholds choose
-    (:mod:`xpnet.kernels._conv_select`). Inside, only the given algorithms may run: the
+    (:mod:`xpnet.kernels._conv_select`), ``fourier`` only at a float32 matmul precision below
+    ``"highest"`` (:func:`xpnet.set_float32_matmul_precision`). Naming ``fourier`` here enables
+    it at any precision: that is an explicit opt-in too. Inside, only the given algorithms may run: the
     thresholds choose among them, and one below its threshold still runs where no other
     enabled one can, so a single algorithm is forced. A call that no enabled algorithm can run
     (``fourier`` at stride 2, ``pointwise`` with a 3x3 kernel) raises an
@@ -259,12 +266,14 @@ def _choose(backend, geometry, groups, shape, C_out, dtype, fourier=True):
     """The :class:`Choice` for a convolution of an input of ``shape`` (N, C, H, W) into
     ``C_out`` channels, or ``None``; and, by algorithm, why each enabled one cannot run."""
     settings = _settings.get()
-    order = settings.algorithms if settings.priority else _ORDER
+    enabled = settings.algorithms or _ORDER
+    order = enabled if settings.priority else _ORDER
+    # Fourier's error is relative to the whole plane: it runs only at a precision below
+    # "highest" or where conv_algorithms names it, both explicit opt-ins
+    fourier = fourier and (allows_inexact_formulas() or settings.algorithms is not None)
     refusals, runnable = {}, None
     for algorithm in order:
-        if algorithm not in settings.algorithms or (
-            algorithm is ConvAlgorithm.FOURIER and not fourier
-        ):
+        if algorithm not in enabled or (algorithm is ConvAlgorithm.FOURIER and not fourier):
             continue
         plan, reason = None, _why_not(algorithm, geometry, groups)
         if reason is None and algorithm is ConvAlgorithm.FOURIER:
@@ -357,8 +366,12 @@ def select_conv_algorithm(
             by :func:`conv_algorithms` can run the call.
 
     Example:
+        >>> import xpnet
         >>> x = xp.ones((2, 64, 8, 8), dtype="float32")
         >>> select_conv_algorithm(x, xp.ones((64, 64, 3, 3), dtype="float32"), padding=1)
+        <ConvAlgorithm.IM2COL_PER_ROW: 'im2col_per_row'>
+        >>> with xpnet.float32_matmul_precision("high"):  # allows the convolution theorem
+        ...     select_conv_algorithm(x, xp.ones((64, 64, 3, 3), dtype="float32"), padding=1)
         <ConvAlgorithm.FOURIER: 'fourier'>
         >>> select_conv_algorithm(x, xp.ones((32, 64, 1, 1), dtype="float32")).value
         'pointwise'

@@ -13,13 +13,14 @@ The parts: :mod:`~xpnet.train.config` (settings, data, model, optimizer, schedul
 
 from __future__ import annotations
 
-from .checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
+from .checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from .config import MODELS, OPTIMIZERS, SCHEDULERS, Config, load_data
 from .loop import evaluate, fit, main, train_epoch
 from .report import plot_history
 
 __all__ = [
     "CHECKPOINT_FORMAT",
+    "CheckpointError",
     "MODELS",
     "OPTIMIZERS",
     "SCHEDULERS",

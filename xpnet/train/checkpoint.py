@@ -4,13 +4,20 @@ A checkpoint holds the model, optimizer, scheduler, random-generator states and 
 of a :func:`xpnet.train.loop.fit` run, saved after every epoch. :func:`fit` asks
 :func:`run_generators` for the generators (the loader's, and those of :mod:`xpnet._random`),
 :func:`run_state` for what to save and :func:`restore_run` to resume.
+
+A checkpoint that is truncated, corrupt (the zip's CRC-32s catch flipped bytes), not xpnet's,
+or saved by a run with other settings raises :class:`CheckpointError` naming the file and the
+problem; ``xpnet train --resume`` prints it as one line and exits with status 2.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import os
+import re
 import tempfile
 
 import numpy
@@ -20,6 +27,17 @@ from .._random import dropout_generator, host_generator
 from ..backends import to_backend
 
 CHECKPOINT_FORMAT = "xpnet-checkpoint-1"
+_ZIP_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive
+# what run_state saves, and the type of each entry (``type(None)``: a run without scheduler)
+_STATE_TYPES = {
+    "config": (dict,),
+    "epoch": (int,),
+    "model": (dict,),
+    "optimizer": (dict,),
+    "scheduler": (dict, type(None)),
+    "rng": (dict,),
+    "history": (list,),
+}
 # A resumed run must use the settings that shaped the saved state, or it would not match
 # (every learning-rate schedule depends on the number of epochs).
 _RESUME_KEYS = (
@@ -59,38 +77,94 @@ def run_state(config, model, optimizer, scheduler, generators, history) -> dict:
     }
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed: unreadable, truncated, corrupt, not an xpnet
+    checkpoint, or saved by a run with other settings. The message names the file."""
+
+
 def restore_run(config, state, model, optimizer, scheduler, generators) -> list[dict]:
-    """Load ``state`` into the run; return its history. Settings must match the saved ones."""
+    """Load ``state`` into the run; return its history. Settings must match the saved ones.
+
+    Raises:
+        CheckpointError: if the settings differ, or the state does not fit the run (arrays
+            of other shapes, missing or extra entries).
+    """
+    _check_run_state(config.resume, state)
     saved = state["config"]
     for key in _RESUME_KEYS:
-        if saved[key] != getattr(config, key):
+        if saved.get(key) != getattr(config, key):
             msg = (
                 f"--resume {config.resume}: the checkpoint was saved with --{key.replace('_', '-')}"
-                f" {saved[key]}, this run has {getattr(config, key)}"
+                f" {saved.get(key)}, this run has {getattr(config, key)}"
             )
+            raise CheckpointError(msg)
+    try:
+        _check_optimizer_state(state["optimizer"], optimizer)
+        if (scheduler is None) != (state["scheduler"] is None) or (
+            scheduler is not None and state["scheduler"].keys() != scheduler.state_dict().keys()
+        ):
+            msg = "its scheduler state does not fit the scheduler of this run"
             raise ValueError(msg)
-    model.load_state_dict({k: to_backend(v) for k, v in state["model"].items()})
-    optimizer.load_state_dict(state["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(state["scheduler"])
-    for name, generator in generators.items():
-        generator.bit_generator.state = state["rng"][name]
+        model.load_state_dict({k: to_backend(v) for k, v in state["model"].items()})
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        for name, generator in generators.items():
+            if name == "dropout" and name not in state["rng"]:
+                # saved on a backend whose dropout generator state is not exposed (CuPy):
+                # this run draws other dropout masks, as a resumed GPU run does
+                continue
+            generator.bit_generator.state = state["rng"][name]
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as error:
+        msg = (
+            f"{config.resume}: the checkpoint does not fit this run, or is damaged "
+            f"({_problem(error)})"
+        )
+        raise CheckpointError(msg) from None
     return state["history"]
+
+
+def _check_optimizer_state(saved: dict, optimizer) -> None:
+    """Every array of a parameter's saved optimizer state has that parameter's shape."""
+    params = [param for group in optimizer.param_groups for param in group["params"]]
+    for index, entries in saved["state"].items():
+        if not isinstance(index, int) or not 0 <= index < len(params):
+            msg = f"optimizer state for parameter {index!r}, the model has {len(params)}"
+            raise ValueError(msg)
+        for name, value in entries.items():
+            shape = tuple(params[index].data.shape)
+            if hasattr(value, "shape") and tuple(value.shape) != shape:
+                msg = (
+                    f"optimizer state {name!r} of parameter {index} has shape "
+                    f"{tuple(value.shape)}, the parameter {shape}"
+                )
+                raise ValueError(msg)
+
+
+def _problem(error: BaseException) -> str:
+    """``Type: message`` of ``error`` on one line (a message may hold newlines)."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def save_checkpoint(path: str, state: dict) -> None:
     """Write ``state`` to ``path`` (an ``.npz``) atomically: the old file or the new, whole.
 
     The arrays go into a NumPy ``.npz`` (no pickle); everything else into a JSON skeleton
-    stored beside them. The file is written under a temporary name in the same folder,
-    flushed to disk, then renamed over ``path`` (``os.replace`` is atomic on POSIX and
-    Windows), so a crash mid-save leaves the previous checkpoint intact.
+    stored beside them. The file is written under a temporary name in the same folder
+    (``.<name>.<random>.tmp``), flushed to disk, then renamed over ``path`` (``os.replace``
+    is atomic on POSIX and Windows), so a crash mid-save leaves the previous checkpoint
+    intact. Temporary files that a killed save left behind are removed by the next save of
+    the same ``path`` (one process saves a given checkpoint at a time).
     """
     arrays: dict[str, numpy.ndarray] = {}
     skeleton = json.dumps(_encode(state, arrays)).encode()
     arrays["skeleton"] = numpy.frombuffer(skeleton, dtype=numpy.uint8)
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.")
+    _remove_stale_temporaries(folder, os.path.basename(path))
+    handle, temporary = tempfile.mkstemp(
+        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+    )
     umask = os.umask(0)
     os.umask(umask)
     try:
@@ -112,23 +186,63 @@ def save_checkpoint(path: str, state: dict) -> None:
             os.close(folder_handle)
 
 
+def _remove_stale_temporaries(folder: str, name: str) -> None:
+    """Delete ``.<name>.<8 random characters>[.tmp]`` files: saves of ``name`` that a kill
+    (SIGKILL, power loss) stopped before their rename. Without ``.tmp``: older xpnet's."""
+    stale = re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}(\.tmp)?")
+    for entry in os.scandir(folder):
+        if stale.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+
+
 def load_checkpoint(path: str) -> dict:
     """Read a checkpoint written by :func:`save_checkpoint` (arrays come back as NumPy).
 
     Raises:
-        ValueError: if ``path`` is missing, unreadable or not an xpnet checkpoint.
+        ValueError: if ``path`` is missing or cannot be read (an ``OSError``).
+        CheckpointError: (a ``ValueError``) if the file is empty, truncated, corrupt or not
+            an xpnet checkpoint; the message names the file and the problem.
     """
     try:
-        with numpy.load(path, allow_pickle=False) as archive:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except OSError as error:
+        msg = f"{path}: not a readable xpnet checkpoint ({_problem(error)})"
+        raise ValueError(msg) from None
+    if not raw.startswith(_ZIP_MAGIC):
+        found = "the file is empty" if not raw else f"it starts with {raw[:8]!r}"
+        msg = f"{path}: not a readable xpnet checkpoint: not an .npz (zip) archive, {found}"
+        raise CheckpointError(msg)
+    try:
+        with numpy.load(io.BytesIO(raw), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
         state = _decode(json.loads(arrays.pop("skeleton").tobytes()), arrays)
-    except (OSError, ValueError, KeyError, EOFError) as error:
-        msg = f"{path}: not a readable xpnet checkpoint ({type(error).__name__}: {error})"
-        raise ValueError(msg) from None
+    except Exception as error:  # any failure to parse the file means it is damaged
+        msg = f"{path}: not a readable xpnet checkpoint, truncated or corrupt ({_problem(error)})"
+        raise CheckpointError(msg) from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         msg = f"{path}: not an xpnet checkpoint (expected format {CHECKPOINT_FORMAT!r})"
-        raise ValueError(msg)
+        raise CheckpointError(msg)
     return state
+
+
+def _check_run_state(path: str, state: dict) -> None:
+    """``state`` holds what :func:`run_state` saves, each entry of its type."""
+    for key, types in _STATE_TYPES.items():
+        if not isinstance(state.get(key), types):
+            expected = " or ".join(kind.__name__ for kind in types)
+            msg = (
+                f"{path}: damaged xpnet checkpoint: {key!r} must be {expected}, "
+                f"got {type(state.get(key)).__name__}"
+            )
+            raise CheckpointError(msg)
+    if len(state["history"]) != state["epoch"]:
+        msg = (
+            f"{path}: damaged xpnet checkpoint: epoch {state['epoch']} but "
+            f"{len(state['history'])} rows of history"
+        )
+        raise CheckpointError(msg)
 
 
 def _encode(value, arrays: dict):

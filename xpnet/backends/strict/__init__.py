@@ -22,6 +22,10 @@ wrap a NumPy array and behave like ``cupy.ndarray`` where CuPy is stricter than 
   where CuPy has them (``xp.maximum.reduce`` raises ``NotImplementedError``);
 - the generator from :func:`default_rng` has only the methods of ``cupy.random.Generator``.
 
+Inside :func:`xpnet.profile` it counts what CuPy would do: kernel launches, copies between
+host and device, and syncs (the model is in :mod:`xpnet.backends._profile`), running kernels in
+CuPy's blocks (one per call) meanwhile (:func:`profiling`).
+
 It cannot catch differences in CuPy's numerics (summation order, fast-math kernels), speed,
 asynchronous execution, GPU memory limits, or the host syncs CuPy performs internally
 (boolean-mask indexing, ``xp.nonzero``, ``xp.unique``).
@@ -30,7 +34,7 @@ This file is the backend (the interface of :mod:`xpnet.backends._base`) and asse
 Its neighbours: :mod:`._cupy_tables` (what CuPy 14 has and accepts, generated from
 ``cupy-cuda13x`` 14.2 and checked by ``tests/test_cupy_api.py``), :mod:`._array`
 (:class:`StrictArray` and the function wrapper), :mod:`._namespace` (the namespace, ufuncs,
-``ufunc.at`` and the generator).
+``ufunc.at`` and the generator), :mod:`._counting` (what each call costs on CuPy).
 
 Example:
     >>> import numpy as np
@@ -52,13 +56,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import platform
 
 import numpy
 
 from .. import numpy_backend
-from .._base import host_free_memory, one_block_at_a_time, run_in_order
+from .._base import GPU_BLOCK_BYTES, host_free_memory, one_block_at_a_time, run_in_order
 from ._array import StrictArray, strict_function, to_host, unwrap
+from ._counting import count_sync, count_to_device
 from ._cupy_tables import CUPY_NAMES, CUPY_SUBMODULE_NAMES
 from ._namespace import Generator, Namespace, scatter
 
@@ -69,11 +75,13 @@ __all__ = [  # the backend interface (xpnet/backends/_base.py)
     "block_threads",
     "default_rng",
     "device_name",
+    "empty_cache",
     "free_memory",
     "ignore_float_errors",
     "map_blocks",
     "name",
     "ndarray",
+    "profiling",
     "scatter_add",
     "synchronize",
     "to_host",
@@ -114,11 +122,27 @@ def scatter_add(target, indices, values):
 def asarray(obj, dtype=None):
     if isinstance(obj, StrictArray):
         return obj if dtype is None else obj.astype(dtype, copy=False)
+    count_to_device()
     return StrictArray(numpy.array(unwrap(obj, "asarray", host_ok=True), dtype=dtype))
 
 
 def synchronize():
-    """Runs eagerly on NumPy: nothing to wait for."""
+    """Runs eagerly on NumPy: nothing to wait for (but :func:`xpnet.profile` counts it)."""
+    count_sync()
+
+
+@contextlib.contextmanager
+def profiling():
+    """Run as CuPy would while :func:`xpnet.profile` counts: one block per call (CuPy's
+    ``block_bytes``), so that every count stands for a CuPy launch. The calls report
+    themselves (``._counting``); this only sets the blocks, process-wide (as ``block_bytes``
+    itself), and restores them after."""
+    global block_bytes
+    previous, block_bytes = block_bytes, GPU_BLOCK_BYTES
+    try:
+        yield
+    finally:
+        block_bytes = previous
 
 
 def default_rng(seed=None):
@@ -130,6 +154,8 @@ def device_name():
 
 
 free_memory = host_free_memory
+empty_cache = numpy_backend.empty_cache  # NumPy's memory: no pool to empty
+# the CPU's blocks, which keep the suite fast; CuPy's (one block) inside profiling()
 block_bytes = numpy_backend.block_bytes
 # in order, on the calling thread: its guard against implicit host syncs is per thread
 map_blocks = run_in_order

@@ -5,7 +5,8 @@ NumPy: no implicit conversion to NumPy, no NumPy operands, 0-d arrays instead of
 implicit device-to-host copy inside kernels, only the methods CuPy has.
 :func:`strict_function` gives a NumPy function the same rules (keywords CuPy lacks, lists where
 CuPy wants arrays). The tables come from :mod:`._cupy_tables`; :mod:`._namespace` builds ``xp``
-from :func:`strict_function`; the package's ``__init__`` is the backend.
+from :func:`strict_function`; the package's ``__init__`` is the backend. Every call, operator
+and copy to the host is reported to :func:`xpnet.profile` through :mod:`._counting`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy
 
 from .._runtime import is_host_sync_forbidden
+from ._counting import count_call, count_indexing, count_launch, count_to_host
 from ._cupy_tables import HOST_DATA_OK, METHODS, REFUSED, TAKES_SEQUENCES
 
 __all__ = [
@@ -72,8 +74,9 @@ def check_keywords(where, kwargs, refused):
         raise TypeError(msg)
 
 
-def strict_function(path, function, refused=None):
-    """``function`` taking and returning StrictArrays, with CuPy's keyword and input rules."""
+def strict_function(path, function, refused=None, owner=None):
+    """``function`` taking and returning StrictArrays, with CuPy's keyword and input rules;
+    ``owner`` is the NumPy array a method is bound to (a view of it is not a launch)."""
     refused = REFUSED.get(path, frozenset()) if refused is None else refused
     host_ok = path in HOST_DATA_OK
     # a method's first argument is not its array: x.reshape((2, 3)) is fine
@@ -87,9 +90,12 @@ def strict_function(path, function, refused=None):
             kind = type(args[0]).__name__
             msg = f"strict: {where} got a {kind}; CuPy wants an array (use xp.asarray)"
             raise TypeError(msg)
+        host_data = host_ok and bool(args) and not isinstance(args[0], StrictArray)
         args = unwrap(args, where, host_ok)
         kwargs = {key: unwrap(value, where, host_ok) for key, value in kwargs.items()}
-        return wrap(function(*args, **kwargs))
+        result = function(*args, **kwargs)
+        count_call(path, host_data, (owner, args, kwargs), result)
+        return wrap(result)
 
     call.__name__ = call.__qualname__ = path.rpartition(".")[2]
     call.__doc__ = f"CuPy-strict wrapper of numpy.{path}."
@@ -103,6 +109,7 @@ def _host_sync(where):
             "stalls the GPU on CuPy; keep it an array, or copy explicitly with backend.to_host"
         )
         raise RuntimeError(msg)
+    count_to_host()
 
 
 class StrictArray:
@@ -135,10 +142,12 @@ class StrictArray:
             return wrap(value)
         # methods lack the keywords their functions lack: x.sum(initial=0) fails too
         path = f"ndarray.{attr}"
-        return strict_function(path, value, REFUSED.get(path, REFUSED.get(attr, frozenset())))
+        refused = REFUSED.get(path, REFUSED.get(attr, frozenset()))
+        return strict_function(path, value, refused, owner=self._array)
 
     def get(self):
         """A NumPy copy (``cupy.ndarray.get``): an explicit device-to-host copy."""
+        count_to_host()
         return self._array.copy()
 
     def item(self):
@@ -179,30 +188,40 @@ class StrictArray:
         return (self[i] for i in range(len(self)))
 
     def __getitem__(self, key):
-        return wrap(self._array[unwrap(key, "indexing")])
+        key = unwrap(key, "indexing")
+        result = self._array[key]
+        count_indexing(self._array, key, result)
+        return wrap(result)
 
     def __setitem__(self, key, value):
         self._array[unwrap(key, "indexing")] = operand(value, "item assignment")
+        count_launch()
 
     def __copy__(self):
+        count_launch()
         return StrictArray(self._array.copy())
 
     def __deepcopy__(self, memo):
-        return StrictArray(self._array.copy())
+        return self.__copy__()
 
     def __reduce__(self):
         return StrictArray, (self._array,)
 
     def __repr__(self):
+        count_to_host()  # CuPy prints a copy on the host
         return "strict_" + repr(self._array)
 
     def __str__(self):
+        count_to_host()
         return str(self._array)
 
 
 def _binary(method):
     def operator(self, other):
-        return wrap(getattr(self._array, method)(operand(other, f"x.{method}")))
+        result = getattr(self._array, method)(operand(other, f"x.{method}"))
+        if result is not NotImplemented:
+            count_launch()
+        return wrap(result)
 
     operator.__name__ = method
     return operator
@@ -211,6 +230,8 @@ def _binary(method):
 def _inplace(method):
     def operator(self, other):
         result = getattr(self._array, method)(operand(other, f"x.{method}"))
+        if result is not NotImplemented:
+            count_launch()
         return self if result is self._array else result
 
     operator.__name__ = method
@@ -219,7 +240,9 @@ def _inplace(method):
 
 def _unary(method):
     def operator(self):
-        return wrap(getattr(self._array, method)())  # 0-d: NumPy gives a scalar
+        result = getattr(self._array, method)()
+        count_launch()
+        return wrap(result)  # 0-d: NumPy gives a scalar
 
     operator.__name__ = method
     return operator
@@ -237,4 +260,7 @@ for _op in "neg pos abs invert".split():
 
 def to_host(x):
     """A NumPy copy of ``x`` (a StrictArray, or host data): the explicit device-to-host copy."""
-    return numpy.array(x._array if isinstance(x, StrictArray) else x, copy=True)
+    if not isinstance(x, StrictArray):
+        return numpy.array(x, copy=True)
+    count_to_host()
+    return numpy.array(x._array, copy=True)

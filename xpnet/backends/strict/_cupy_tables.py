@@ -4,7 +4,7 @@ Generated from ``cupy-cuda13x`` 14.2 (and NumPy 2.4) with ``dir`` and ``inspect.
 ``tests/test_cupy_api.py`` checks them against the installed CuPy, and says how to regenerate
 one on a mismatch. Only data lives here: :mod:`._array` (the array wrapper) and
 :mod:`._namespace` (``xp``, ufuncs, the generator) enforce the tables, and the package's
-``__init__`` assembles the backend.
+``__init__`` assembles the backend; :mod:`._counting` reads the last three tables.
 """
 
 from __future__ import annotations
@@ -153,3 +153,15 @@ SCATTER_DTYPES = {
     "maximum": ("float32", "float64", "int32", "uint32", "uint64"),
     "minimum": ("float32", "float64", "int32", "uint32", "uint64"),
 }
+# How CuPy runs the calls that are not "one launch if it writes new memory" (the counting model
+# of xpnet.profile, in ._counting): calls that only allocate, calls that write into an argument
+# and return None, and calls whose output size depends on the values (CuPy copies it to the host)
+ALLOCATES_ONLY = frozenset(["empty", "empty_like"])
+WRITES_IN_PLACE = frozenset(
+    "copyto fill_diagonal place put put_along_axis putmask ndarray.fill ndarray.partition "
+    "ndarray.put ndarray.sort".split()
+)
+SIZE_FROM_DATA = frozenset(
+    "argwhere compress extract flatnonzero nonzero unique unique_all unique_counts "
+    "unique_inverse unique_values ndarray.compress ndarray.nonzero".split()
+)

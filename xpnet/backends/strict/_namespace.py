@@ -5,6 +5,8 @@
 unbuffered ``ufunc.at`` limited to the dtypes CuPy's atomics take, :class:`Generator` NumPy's
 generator cut to ``cupy.random.Generator``'s methods. The tables are in :mod:`._cupy_tables`;
 arrays and the function wrapper in :mod:`._array`; the package's ``__init__`` builds ``xp``.
+Each ufunc call, ``ufunc.at`` and random draw is one launch for :func:`xpnet.profile`
+(:mod:`._counting`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import functools
 import numpy
 
 from ._array import check_keywords, operand, strict_function, unwrap, wrap
+from ._counting import count_launch
 from ._cupy_tables import (
     GENERATOR_METHODS,
     NOT_EMULATED,
@@ -36,7 +39,9 @@ class Ufunc:
         check_keywords(where, kwargs, set(kwargs) - UFUNC_KEYWORDS)
         args = [operand(arg, where) for arg in args]
         kwargs = {key: unwrap(value, where) for key, value in kwargs.items()}
-        return wrap(self._ufunc(*args, **kwargs))
+        result = self._ufunc(*args, **kwargs)
+        count_launch()  # one kernel, also with out= and for several outputs (divmod)
+        return wrap(result)
 
     def __getattr__(self, attr):
         if attr in ("nin", "nout", "nargs", "types"):
@@ -70,6 +75,7 @@ def scatter(ufunc, target, indices, values=None):
         raise TypeError(msg)
     where = f"xp.{ufunc}.at()"
     getattr(numpy, ufunc).at(unwrap(target, where), unwrap(indices, where), unwrap(values, where))
+    count_launch()
 
 
 class Namespace:
@@ -120,7 +126,10 @@ class Generator:
             # CuPy's uniform takes dtype=, NumPy's does not: cast afterwards
             if dtype is not None and attr != "uniform":
                 kwargs["dtype"] = dtype
-            result = wrap(method(*args, **kwargs))
-            return result.astype(dtype) if dtype is not None and attr == "uniform" else result
+            result = method(*args, **kwargs)
+            if dtype is not None and attr == "uniform":
+                result = result.astype(dtype)
+            count_launch()  # one draw, in the dtype asked for
+            return wrap(result)
 
         return call
