@@ -83,7 +83,7 @@ def test_use_backend_restores_after_error(fresh_default):
     "cupy" in xpnet.available_backends(), reason="a GPU is present: the cupy backend loads"
 )
 def test_cupy_backend_without_gpu_names_the_fix():
-    with pytest.raises(ImportError, match=r'pip install "xpnet\[cuda13\]"'):
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[cuda13\]"'):
         load_backend("cupy")
     assert "cupy" not in xpnet.available_backends()
 

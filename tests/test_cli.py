@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import xpnet
 import xpnet.backends
 import xpnet.kernels
 from xpnet import bench
@@ -75,7 +76,9 @@ def test_train_runs_as_python_module(tmp_path):
             "unknown tpu; choose from numpy, strict, cupy, torch",
         ),
         (["bench", "--ops", "conv3d"], "unknown conv3d"),
-        ([], "the following arguments are required"),
+        ([], "usage: xpnet [-h] [--version] {train,bench} ..."),
+        (["train", "--dataset", "mnist"], "--dataset mnist needs --data PATH"),
+        (["train", "--data", "mnist/"], "--data mnist/ is only read with --dataset mnist"),
     ],
 )
 def test_cli_bad_options_give_one_line_and_exit_2(capsys, argv, message):
@@ -83,6 +86,37 @@ def test_cli_bad_options_give_one_line_and_exit_2(capsys, argv, message):
         main(argv)
     assert exit_info.value.code == 2
     assert message in _one_line(capsys.readouterr().err)
+
+
+def test_cli_version_prints_the_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"xpnet {xpnet.__version__}"
+
+
+def test_train_creates_the_folders_of_its_outputs(tmp_path, capsys):
+    checkpoint, plot = tmp_path / "runs" / "a" / "run.npz", tmp_path / "plots" / "run.png"
+    assert main([*TINY_TRAIN, "--checkpoint", str(checkpoint), "--plot", str(plot)]) == 0
+    assert checkpoint.exists() and plot.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("option", ["--checkpoint", "--plot"])
+def test_train_unwritable_output_fails_before_training(tmp_path, capsys, option):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    assert main([*TINY_TRAIN, option, str(blocker / "run.out")]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"xpnet train: error: {option} {blocker / 'run.out'}: cannot create")
+    assert "train loss" not in capsys.readouterr().out  # nothing trained
+
+
+def test_train_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert main([arg for arg in TINY_TRAIN if arg != "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "epoch 1/1" not in captured.err and "batch" not in captured.err
+    assert "final test accuracy" in captured.out
 
 
 @pytest.mark.parametrize(
@@ -141,7 +175,6 @@ def test_bench_runs_the_backend_xpnet_backend_names(monkeypatch, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--dataset", "mnist"], "--dataset mnist needs --data PATH"),
         (["--dataset", "mnist", "--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
         (["--resume", "/nonexistent/run.npz"], "not a readable xpnet checkpoint"),
     ],
@@ -153,7 +186,7 @@ def test_train_unreadable_data_gives_one_line_and_exit_1(capsys, argv, message):
 
 
 def test_bench_tiny_run_saves_json_and_plot(tmp_path, capsys):
-    report, plot = tmp_path / "bench.json", tmp_path / "bench.png"
+    report, plot = tmp_path / "out" / "bench.json", tmp_path / "plots" / "bench.png"
     argv = [*TINY_BENCH, "--backends", "numpy,torch", "--json", str(report), "--plot", str(plot)]
     assert main(argv) == 0
     out = capsys.readouterr().out
@@ -165,6 +198,32 @@ def test_bench_tiny_run_saves_json_and_plot(tmp_path, capsys):
     }
     assert all(r["time_over_torch"] > 0 for r in saved["results"])
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bench_ends_with_environment_line_and_summary_not_json(monkeypatch, capsys):
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert main([*TINY_BENCH, "--backends", "numpy,torch"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert lines[-3].startswith("environment: xpnet ") and "threads of" in lines[-3]
+    assert lines[-2].startswith("summary: time / torch's time")
+    assert lines[-1].split()[:2] == ["max_pool2d", "xpnet-numpy"]
+    assert "forward " in lines[-1] and "backward " in lines[-1]
+    assert "{" not in captured.out and "warning" not in captured.err
+
+
+def test_bench_summary_without_torch_says_so(capsys):
+    assert main([*TINY_BENCH, "--backends", "numpy"]) == 0
+    assert (
+        capsys.readouterr().out.strip().endswith("summary: no ratios to torch (torch did not run)")
+    )
+
+
+def test_bench_warns_when_the_machine_is_busy(monkeypatch, capsys):
+    monkeypatch.setattr(os, "getloadavg", lambda: (4.0 * (os.cpu_count() or 1), 0.0, 0.0))
+    assert main([*TINY_BENCH, "--backends", "numpy"]) == 0
+    err = capsys.readouterr().err
+    assert "xpnet bench: warning: the machine is busy (load average" in err
 
 
 def test_bench_reports_unavailable_backends(monkeypatch, capsys):
@@ -539,6 +598,43 @@ def test_train_resume_of_an_intact_copy_continues(capsys, tmp_path, saved_run):
     path = tmp_path / "run.npz"
     path.write_bytes(saved_run)
     assert main([*TINY_TRAIN, "--resume", str(path)]) == 0
+    assert f"resumed {path} after epoch 1 of 1" in capsys.readouterr().out
+
+
+def _epochs_saved(path) -> int:
+    return xpnet.train.load_checkpoint(str(path))["epoch"]
+
+
+def test_train_resume_keeps_writing_the_resumed_checkpoint(capsys, tmp_path):
+    path, other = tmp_path / "run.npz", tmp_path / "other.npz"
+    step = [*TINY_TRAIN, "--scheduler", "step"]
+    assert main([*step, "--checkpoint", str(path)]) == 0
+    assert main([*step, "--epochs", "2", "--resume", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"resumed {path} after epoch 1 of 2" in out and f"saved {path}" in out
+    assert _epochs_saved(path) == 2
+    assert main([*step, "--epochs", "3", "--resume", str(path), "--checkpoint", str(other)]) == 0
+    assert (_epochs_saved(path), _epochs_saved(other)) == (2, 3)
+
+
+@pytest.mark.parametrize("scheduler", ["onecycle", "cosine"])
+def test_train_resume_cannot_extend_a_whole_run_schedule(capsys, tmp_path, scheduler):
+    path = tmp_path / "run.npz"
+    assert main([*TINY_TRAIN, "--scheduler", scheduler, "--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+    argv = [*TINY_TRAIN, "--scheduler", scheduler, "--epochs", "2", "--resume", str(path)]
+    assert main(argv) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"saved with --epochs 1, this run has 2; the {scheduler} learning-rate" in line
+
+
+def test_train_resume_refuses_fewer_epochs_than_trained(capsys, tmp_path):
+    path = tmp_path / "run.npz"
+    step = [*TINY_TRAIN, "--scheduler", "none"]
+    assert main([*step, "--epochs", "2", "--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+    assert main([*step, "--epochs", "1", "--resume", str(path)]) == 2
+    assert "it has trained 2 epochs already" in _one_line(capsys.readouterr().err)
 
 
 def test_train_resume_on_another_backend_continues(tmp_path, saved_run):

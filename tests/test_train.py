@@ -127,6 +127,67 @@ def test_fit_mnist_needs_data_path():
         _fit(dataset="mnist")
 
 
+def test_fit_digits_refuses_a_data_path():
+    with pytest.raises(ValueError, match="--data mnist/ is only read with --dataset mnist"):
+        _fit(data="mnist/")
+
+
+@pytest.mark.parametrize("scheduler", ["step", "none"])
+def test_fit_resume_extends_epochs_on_the_saved_schedule(tmp_path, scheduler):
+    path = str(tmp_path / "run.npz")
+    _fit(scheduler=scheduler, checkpoint=path)
+    extended = _fit(scheduler=scheduler, epochs=6, resume=path, checkpoint=path)
+    # the 2-epoch plan (StepLR step 1) holds, not the 6-epoch one (step 2): as if planned so
+    straight = _fit(scheduler=scheduler, epochs=6, schedule_epochs=2)
+    assert _losses(extended) == _losses(straight)
+    assert [row["lr"] for row in extended] == [row["lr"] for row in straight]
+    saved = train.load_checkpoint(path)
+    assert saved["epoch"] == 6 and saved["config"]["schedule_epochs"] == 2
+
+
+@pytest.mark.parametrize("scheduler", ["onecycle", "cosine"])
+def test_fit_resume_refuses_to_extend_whole_run_schedules(tmp_path, scheduler):
+    path = str(tmp_path / "run.npz")
+    _fit(scheduler=scheduler, epochs=1, checkpoint=path)
+    with pytest.raises(train.CheckpointError, match=f"the {scheduler} learning-rate schedule"):
+        _fit(scheduler=scheduler, resume=path)
+
+
+def test_save_checkpoint_creates_its_folder(tmp_path):
+    path = tmp_path / "runs" / "deep" / "run.npz"
+    train.save_checkpoint(str(path), _state())
+    assert train.load_checkpoint(str(path))["values"][3] == "text"
+
+
+def test_save_checkpoint_error_names_the_checkpoint_not_a_temporary(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError, match=f"cannot save the checkpoint {blocker / 'run.npz'}") as info:
+        train.save_checkpoint(str(blocker / "run.npz"), _state())
+    assert ".tmp" not in str(info.value)
+
+
+def test_plot_history_has_title_and_axis_labels(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    titles = []
+    save = matplotlib.figure.Figure.savefig
+
+    def record(figure, *args, **kwargs):
+        titles.append(figure.get_suptitle())
+        titles.extend(f"{a.get_title()}|{a.get_xlabel()}|{a.get_ylabel()}" for a in figure.axes)
+        return save(figure, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", record)
+    _fit(epochs=1, plot=str(tmp_path / "plots" / "run.png"))
+    assert titles[0] == "lenet on digits, adam + onecycle"
+    assert titles[1:] == [
+        "loss|epoch|mean cross-entropy (nats, log scale)",
+        "accuracy|epoch|images classified correctly (%)",
+    ]
+    assert (tmp_path / "plots" / "run.png").read_bytes()[:4] == b"\x89PNG"
+
+
 KILLED_SAVE = """
 import os, sys
 import numpy

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import shlex
 import sys
 
-from . import bench, train
+from . import __version__, bench, train
 from .backends import (
     backend_from_environment,
     backend_names,
@@ -33,6 +35,9 @@ __all__ = ["main"]
 
 _DEFAULT = "(default: %(default)s)"
 _TORCH = "torch"  # xpnet bench's contender that is PyTorch, not an xpnet backend
+# xpnet bench warns when the 1-minute load average exceeds this share of the cores: other
+# work then takes cores the contenders were pinned to, and distorts their ratios
+_BUSY_SHARE = 0.25
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +45,16 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class _TopParser(_Parser):
+    """``xpnet`` itself: without a command it prints its usage, on one line."""
+
+    def error(self, message):
+        if "the following arguments are required" in message:
+            usage = " ".join(self.format_usage().split())
+            self.exit(2, f"{usage} (see xpnet --help, xpnet train --help, xpnet bench --help)\n")
+        super().error(message)
 
 
 def _positive_int(text: str) -> int:
@@ -98,10 +113,24 @@ def _add_train(subparsers) -> None:
     add("--scheduler", default="onecycle", choices=train.SCHEDULERS, help=_DEFAULT)
     add("--seed", type=int, default=0, help="seed of weights, split, shuffling " + _DEFAULT)
     add("--limit", type=_positive_int, help="train on the first N training images only")
-    add("--checkpoint", metavar="PATH", help="save a checkpoint (.npz) after every epoch")
-    add("--resume", metavar="PATH", help="continue the run saved in this checkpoint")
+    add(
+        "--checkpoint",
+        metavar="PATH",
+        help="save a checkpoint (.npz) after every epoch (default with --resume: that file)",
+    )
+    add(
+        "--resume",
+        metavar="PATH",
+        help="continue the run saved in this checkpoint; a larger --epochs extends it where "
+        "the learning-rate schedule allows (step, none)",
+    )
     add("--plot", metavar="PATH", help="save loss and accuracy per epoch as a PNG")
-    add("--no-progress", action="store_true", help="no progress bar")
+    add(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (there is none unless stderr is a terminal: logs get one line "
+        "per epoch)",
+    )
     _add_host_memory(add)
 
 
@@ -213,7 +242,8 @@ def _backend_header(names: list[str]) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="xpnet", description="xpnet: CNN kernels on NumPy and CuPy")
+    parser = _TopParser(prog="xpnet", description="xpnet: CNN kernels on NumPy and CuPy")
+    parser.add_argument("--version", action="version", version=f"xpnet {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_train(subparsers)
     _add_bench(subparsers)
@@ -225,6 +255,9 @@ def _bench(args, argv) -> None:
     header = _backend_header(args.backends)
     if header:
         print(header)
+    busy = _busy_warning()
+    if busy:
+        print(busy, file=sys.stderr)
     report = bench.run(
         args.backends,
         args.ops,
@@ -240,7 +273,10 @@ def _bench(args, argv) -> None:
         precision=args.precision,
     )
     print(bench.format_table(report["results"]))
-    print(json.dumps(report["environment"], indent=1))
+    print(_environment_line(report["environment"]))
+    print("\n".join(_bench_summary(report["results"])))
+    if busy:
+        print(busy, file=sys.stderr)
     if args.json:
         with open(args.json, "w") as file:
             json.dump(report, file, indent=1)
@@ -248,6 +284,75 @@ def _bench(args, argv) -> None:
     if args.plot:
         bench.plot(report["results"], args.plot)
         print(f"saved {args.plot}")
+
+
+def _busy_warning() -> str | None:
+    """A warning when other work loads the machine (1-minute load average), else None."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has no load average
+        return None
+    cores = os.cpu_count() or 1
+    if load <= max(1.0, _BUSY_SHARE * cores):
+        return None
+    return (
+        f"xpnet bench: warning: the machine is busy (load average {load:.1f} on {cores} "
+        "cores): other work distorts the times and their ratios; rerun on an idle machine"
+    )
+
+
+def _environment_line(info: dict) -> str:
+    """The environment of a bench run on one line (``--json`` saves all of it)."""
+    parts = [f"xpnet {info['xpnet']}", f"python {info['python']}", f"numpy {info['numpy']}"]
+    parts += [f"{name} {info[name]}" for name in ("torch", "cupy", "gpu") if name in info]
+    parts += info.get("blas", [])
+    parts.append(f"{info['threads']} threads of {info['cpu_count']} cores ({info['machine']})")
+    return f"environment: {', '.join(parts)}, {info['date']}"
+
+
+def _bench_summary(rows: list[dict]) -> list[str]:
+    """Per op and contender, each mode's time over torch's: the geometric mean over shapes."""
+    ratios: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for row in rows:
+        if row["time_over_torch"] is not None and not row["contender"].startswith(_TORCH):
+            modes = ratios.setdefault((row["op"], row["contender"]), {})
+            modes.setdefault(row["mode"], []).append(row["time_over_torch"])
+    if not ratios:
+        return ["summary: no ratios to torch (torch did not run)"]
+    lines = ["summary: time / torch's time, geometric mean over shapes (below 1: faster)"]
+    for (op, contender), modes in ratios.items():
+        cells = ", ".join(
+            f"{mode} {math.exp(sum(map(math.log, values)) / len(values)):.2f}"
+            for mode, values in modes.items()
+        )
+        lines.append(f"  {op:<13} {contender:<16} {cells}")
+    return lines
+
+
+def _prepare_outputs(args) -> None:
+    """Create the folders of the output files and check that they are writable, before the
+    run spends its time (with ``--resume``, the checkpoint defaults to the resumed file).
+
+    Raises:
+        OSError: naming the option and the folder that cannot be created or written.
+    """
+    if args.command == "train" and args.checkpoint is None:
+        args.checkpoint = args.resume
+    options = ("checkpoint", "plot") if args.command == "train" else ("json", "plot")
+    for option in options:
+        path = getattr(args, option)
+        if path is None:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as error:
+            msg = f"--{option} {path}: cannot create the folder {folder}: {error.strerror}"
+            raise OSError(msg) from None
+        if os.path.isdir(path) or not os.access(folder, os.W_OK):
+            problem = "is a folder" if os.path.isdir(path) else f"folder {folder} is not writable"
+            msg = f"--{option} {path}: cannot write there, {problem}"
+            raise OSError(msg)
 
 
 def _print_error(command: str, error: BaseException) -> None:
@@ -265,9 +370,13 @@ def main(argv: list[str] | None = None) -> int:
         _choose_backends(args)
     except ValueError as error:  # a bad XPNET_BACKEND is a usage error, as a bad --backend is
         parser.exit(2, f"xpnet {args.command}: error: {error}\n")
+    problem = train.data_problem(args.dataset, args.data) if args.command == "train" else None
+    if problem:
+        parser.exit(2, f"xpnet {args.command}: error: {problem}\n")
     if args.host_memory == "keep":
         keep_freed_host_memory()  # for the whole process: it cannot be undone
     try:
+        _prepare_outputs(args)
         if args.command == "bench":
             _bench(args, argv)
         else:

@@ -18,8 +18,8 @@ try:
 except Exception as error:  # ImportError, CUDARuntimeError, ...
     msg = (
         f"cupy backend is not available: {type(error).__name__}: {error}. "
-        'Install CuPy for your CUDA version: pip install "xpnet[cuda13]" (CUDA 13) or '
-        '"xpnet[cuda12]" (CUDA 12), on a machine with an NVIDIA GPU and driver'
+        "Install CuPy for your CUDA version, on a machine with an NVIDIA GPU and driver: in a "
+        'clone of xpnet, pip install -e ".[cuda13]" (CUDA 13) or -e ".[cuda12]" (CUDA 12)'
     )
     raise ImportError(msg) from error
 

@@ -14,7 +14,7 @@ The parts: :mod:`~xpnet.train.config` (settings, data, model, optimizer, schedul
 from __future__ import annotations
 
 from .checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
-from .config import MODELS, OPTIMIZERS, SCHEDULERS, Config, load_data
+from .config import MODELS, OPTIMIZERS, SCHEDULERS, Config, data_problem, load_data
 from .loop import evaluate, fit, main, train_epoch
 from .report import plot_history
 
@@ -25,6 +25,7 @@ __all__ = [
     "OPTIMIZERS",
     "SCHEDULERS",
     "Config",
+    "data_problem",
     "evaluate",
     "fit",
     "load_checkpoint",

@@ -25,6 +25,7 @@ import numpy
 from .. import to_numpy
 from .._random import dropout_generator, host_generator
 from ..backends import to_backend
+from .config import WHOLE_RUN_SCHEDULERS
 
 CHECKPOINT_FORMAT = "xpnet-checkpoint-1"
 _ZIP_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive
@@ -38,12 +39,11 @@ _STATE_TYPES = {
     "rng": (dict,),
     "history": (list,),
 }
-# A resumed run must use the settings that shaped the saved state, or it would not match
-# (every learning-rate schedule depends on the number of epochs).
+# A resumed run must use the settings that shaped the saved state, or it would not match;
+# --epochs may grow where the learning-rate schedule allows it (resume_config).
 _RESUME_KEYS = (
     "dataset",
     "model",
-    "epochs",
     "batch_size",
     "lr",
     "optimizer",
@@ -82,12 +82,14 @@ class CheckpointError(ValueError):
     checkpoint, or saved by a run with other settings. The message names the file."""
 
 
-def restore_run(config, state, model, optimizer, scheduler, generators) -> list[dict]:
-    """Load ``state`` into the run; return its history. Settings must match the saved ones.
+def resume_config(config, state):
+    """``config`` to continue the run saved in ``state``: its settings must match the saved
+    ones, except a larger ``epochs`` where the schedule allows it (the ``step`` and ``none``
+    schedules; the learning-rate schedule keeps the saved run's plan).
 
     Raises:
-        CheckpointError: if the settings differ, or the state does not fit the run (arrays
-            of other shapes, missing or extra entries).
+        CheckpointError: if the state is damaged, a setting differs, or ``epochs`` cannot
+            continue the saved run.
     """
     _check_run_state(config.resume, state)
     saved = state["config"]
@@ -98,6 +100,35 @@ def restore_run(config, state, model, optimizer, scheduler, generators) -> list[
                 f" {saved.get(key)}, this run has {getattr(config, key)}"
             )
             raise CheckpointError(msg)
+    planned = saved.get("schedule_epochs") or saved.get("epochs")
+    if not isinstance(planned, int) or isinstance(planned, bool):
+        msg = f"{config.resume}: damaged xpnet checkpoint: its settings hold no --epochs"
+        raise CheckpointError(msg)
+    problem = None
+    if config.epochs < state["epoch"]:
+        problem = f"it has trained {state['epoch']} epochs already"
+    elif config.epochs != saved["epochs"] and config.scheduler in WHOLE_RUN_SCHEDULERS:
+        problem = (
+            f"the {config.scheduler} learning-rate schedule is planned over all the epochs "
+            "(only --scheduler step or none runs can be extended)"
+        )
+    if problem:
+        msg = (
+            f"--resume {config.resume}: the checkpoint was saved with --epochs {saved['epochs']},"
+            f" this run has {config.epochs}; {problem}"
+        )
+        raise CheckpointError(msg)
+    return dataclasses.replace(config, schedule_epochs=planned)
+
+
+def restore_run(config, state, model, optimizer, scheduler, generators) -> list[dict]:
+    """Load ``state`` (checked by :func:`resume_config`) into the run; return its history.
+
+    Raises:
+        CheckpointError: if the state does not fit the run (arrays of other shapes, missing
+            or extra entries).
+    """
+    _check_run_state(config.resume, state)
     try:
         _check_optimizer_state(state["optimizer"], optimizer)
         if (scheduler is None) != (state["scheduler"] is None) or (
@@ -161,10 +192,15 @@ def save_checkpoint(path: str, state: dict) -> None:
     skeleton = json.dumps(_encode(state, arrays)).encode()
     arrays["skeleton"] = numpy.frombuffer(skeleton, dtype=numpy.uint8)
     folder = os.path.dirname(os.path.abspath(path))
-    _remove_stale_temporaries(folder, os.path.basename(path))
-    handle, temporary = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
+    try:
+        os.makedirs(folder, exist_ok=True)
+        _remove_stale_temporaries(folder, os.path.basename(path))
+        handle, temporary = tempfile.mkstemp(
+            dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+        )
+    except OSError as error:  # name the checkpoint, not the temporary file
+        msg = f"cannot save the checkpoint {path} in {folder}: {error.strerror or error}"
+        raise OSError(msg) from None
     umask = os.umask(0)
     os.umask(umask)
     try:

@@ -18,6 +18,8 @@ OPTIMIZERS = {  # name -> (class, default peak learning rate, extra arguments)
     "rmsprop": (optim.RMSprop, 1e-3, {}),
 }
 SCHEDULERS = ("onecycle", "cosine", "step", "none")
+# schedules planned over the whole run: a resumed run cannot extend them
+WHOLE_RUN_SCHEDULERS = ("onecycle", "cosine")
 
 
 @dataclasses.dataclass
@@ -38,14 +40,31 @@ class Config:
     checkpoint: str | None = None
     resume: str | None = None
     plot: str | None = None
+    # the epochs the learning-rate schedule was planned for (None: ``epochs``); a resumed
+    # run that extends ``epochs`` keeps the schedule of the run it continues
+    schedule_epochs: int | None = None
+
+
+def data_problem(dataset: str, path: str | None) -> str | None:
+    """What is wrong with ``--dataset`` and ``--data`` together, or None."""
+    if dataset == "mnist" and path is None:
+        return "--dataset mnist needs --data PATH, the folder with the MNIST IDX files"
+    if dataset != "mnist" and path is not None:
+        return f"--data {path} is only read with --dataset mnist, this run has --dataset {dataset}"
+    return None
 
 
 def load_data(config: Config):
-    """``(train, test)`` datasets of float32 images (N, 1, H, W), standardised, and labels."""
+    """``(train, test)`` datasets of float32 images (N, 1, H, W), standardised, and labels.
+
+    Raises:
+        ValueError: if ``dataset`` and ``data`` do not fit together (:func:`data_problem`),
+            or the MNIST files cannot be read.
+    """
+    problem = data_problem(config.dataset, config.data)
+    if problem:
+        raise ValueError(problem)
     if config.dataset == "mnist":
-        if config.data is None:
-            msg = "--dataset mnist needs --data PATH, the folder with the MNIST IDX files"
-            raise ValueError(msg)
         images, labels = data.load_mnist(config.data)
     else:
         images, labels = data.load_digits()
@@ -65,12 +84,13 @@ def build_run(config: Config, image_shape, steps_per_epoch: int):
     lr = config.lr or default_lr
     optimizer = optimizer_class(model.parameters(), lr=lr, **extra)
     schedulers = optim.lr_scheduler
+    epochs = config.schedule_epochs or config.epochs
     if config.scheduler == "onecycle":
-        total = config.epochs * steps_per_epoch
+        total = epochs * steps_per_epoch
         return model, optimizer, schedulers.OneCycleLR(optimizer, lr, total_steps=total), True
     if config.scheduler == "cosine":
-        return model, optimizer, schedulers.CosineAnnealingLR(optimizer, config.epochs), False
+        return model, optimizer, schedulers.CosineAnnealingLR(optimizer, epochs), False
     if config.scheduler == "step":
-        step_size = max(1, config.epochs // 3)
+        step_size = max(1, epochs // 3)
         return model, optimizer, schedulers.StepLR(optimizer, step_size, gamma=0.1), False
     return model, optimizer, None, False

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import sys
 import time
 
 from .. import data, nn, to_numpy
 from .._random import manual_seed
 from ..autograd import Tensor, no_grad
 from ..backends import use_backend
-from .checkpoint import load_checkpoint, restore_run, run_generators, run_state, save_checkpoint
+from .checkpoint import (
+    load_checkpoint,
+    restore_run,
+    resume_config,
+    run_generators,
+    run_state,
+    save_checkpoint,
+)
 from .config import Config, build_run, load_data
 from .report import format_row, plot_history
 
@@ -83,6 +91,9 @@ def fit(config: Config, progress=None, echo=print) -> list[dict]:
     Raises:
         ValueError: bad settings, unreadable data, or a checkpoint that does not fit them.
     """
+    state = load_checkpoint(config.resume) if config.resume else None
+    if state is not None:
+        config = resume_config(config, state)  # before the data: a refusal comes at once
     with use_backend(config.backend) as backend:
         manual_seed(config.seed)
         train_set, test_set = load_data(config)
@@ -94,15 +105,16 @@ def fit(config: Config, progress=None, echo=print) -> list[dict]:
         model, optimizer, scheduler, per_batch = build_run(config, image_shape, len(train_loader))
         generators = run_generators(train_loader, backend)
         history = []
-        if config.resume:
-            history = restore_run(
-                config, load_checkpoint(config.resume), model, optimizer, scheduler, generators
-            )
+        if state is not None:
+            history = restore_run(config, state, model, optimizer, scheduler, generators)
+        title = f"{config.model} on {config.dataset}, {config.optimizer} + {config.scheduler}"
         echo(
             f"xpnet train: {config.model} on {config.dataset} ({len(train_set)} train / "
             f"{len(test_set)} test images {image_shape}), backend {backend.name}, "
             f"device {backend.device_name()}, {config.optimizer} + {config.scheduler}"
         )
+        if state is not None:
+            echo(f"resumed {config.resume} after epoch {len(history)} of {config.epochs}")
         echo(format_row(None))
         for row in history:
             echo(format_row(row))
@@ -114,10 +126,10 @@ def fit(config: Config, progress=None, echo=print) -> list[dict]:
             history.append(row)
             echo(format_row(row))
             if config.checkpoint:
-                state = run_state(config, model, optimizer, scheduler, generators, history)
-                save_checkpoint(config.checkpoint, state)
+                saved = run_state(config, model, optimizer, scheduler, generators, history)
+                save_checkpoint(config.checkpoint, saved)
     if config.plot:
-        plot_history(history, config.plot)
+        plot_history(history, config.plot, title=title)
     return history
 
 
@@ -126,7 +138,10 @@ def _current_lr(optimizer) -> float:
 
 
 def _tqdm_progress(epochs: int):
-    """A ``progress`` for :func:`fit`: a tqdm bar per epoch, or None without tqdm."""
+    """A ``progress`` for :func:`fit`: a tqdm bar per epoch, or None without tqdm or when
+    stderr (where tqdm writes) is not a terminal: a redirected log gets the per-epoch rows."""
+    if not sys.stderr.isatty():
+        return None
     try:
         from tqdm import tqdm
     except ImportError:
@@ -143,7 +158,8 @@ def main(args) -> None:
     fields = {field.name for field in dataclasses.fields(Config)}
     config = Config(**{k: v for k, v in vars(args).items() if k in fields})
     progress = None if args.no_progress else _tqdm_progress(config.epochs)
-    history = fit(config, progress=progress)
+    # flushed: a redirected log shows each epoch's row when it ends
+    history = fit(config, progress=progress, echo=functools.partial(print, flush=True))
     if history:
         best = max(row["test_acc"] for row in history)
         print(f"final test accuracy {history[-1]['test_acc']:.2%} (best {best:.2%})")

@@ -6,6 +6,8 @@ at the end of a run given ``--plot``.
 
 from __future__ import annotations
 
+import os
+
 _COLUMNS = (  # key, header, format
     ("epoch", "epoch", "{:>5d}"),
     ("lr", "lr", "{:>9.2e}"),
@@ -25,8 +27,9 @@ def format_row(row: dict | None) -> str:
     return "  ".join(fmt.format(row[key]) for key, _, fmt in _COLUMNS)
 
 
-def plot_history(history: list[dict], path: str) -> None:
-    """Save loss and accuracy per epoch (train and test) as a PNG."""
+def plot_history(history: list[dict], path: str, title: str | None = None) -> None:
+    """Save loss and accuracy per epoch (train and test) as a PNG, titled ``title``; the
+    folder of ``path`` is created if missing."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -37,11 +40,17 @@ def plot_history(history: list[dict], path: str) -> None:
     for split in ("train", "test"):
         loss_axes.plot(epochs, [row[f"{split}_loss"] for row in history], "o-", label=split)
         acc_axes.plot(epochs, [100 * row[f"{split}_acc"] for row in history], "o-", label=split)
-    loss_axes.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log")
-    acc_axes.set(xlabel="epoch", ylabel="accuracy (%)")
+    loss_axes.set(
+        title="loss", xlabel="epoch", ylabel="mean cross-entropy (nats, log scale)", yscale="log"
+    )
+    acc_axes.set(title="accuracy", xlabel="epoch", ylabel="images classified correctly (%)")
     for axes in (loss_axes, acc_axes):
         axes.legend()
         axes.grid(alpha=0.3)
+        axes.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
+    if title:
+        figure.suptitle(title)
     figure.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     figure.savefig(path, dpi=120)
     plt.close(figure)
