@@ -96,9 +96,10 @@ def check_index_range(where, backend, indices, size, empty=None):
         return
     xp, (H, W) = backend.xp, size
     kept = indices if empty is None else xp.where(empty, 0, indices)
-    # one explicit read of two numbers, free on this backend
-    low, high = backend.to_host(xp.stack([xp.min(kept), xp.max(kept)])).tolist()
-    if low < 0 or high >= H * W:
+    # one reduction: a negative int64 index viewed as uint64 is larger than any valid one;
+    # an explicit read of one number, free on this backend
+    if int(backend.to_host(xp.max(kept.view(xp.uint64)))) >= H * W:
+        low, high = backend.to_host(xp.stack([xp.min(kept), xp.max(kept)])).tolist()
         msg = (
             f"{where}: indices must be in [0, H * W) = [0, {H * W}) for input planes "
             f"{(H, W)}, got {low if low < 0 else high}"
