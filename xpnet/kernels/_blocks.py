@@ -162,11 +162,18 @@ def elementwise(backend, function, dtype, *arrays):
     return output.reshape(arrays[0].shape)
 
 
-def _format_bytes(nbytes: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if nbytes < 1024 or unit == "GiB":
-            return f"{nbytes:.1f} {unit}" if unit != "bytes" else f"{nbytes} bytes"
-        nbytes /= 1024
+def format_bytes(nbytes: int) -> str:
+    """``nbytes`` for an error message: exact, then in the largest unit up to GiB.
+
+    Example:
+        >>> format_bytes(8736), format_bytes(3 * 2**30)
+        ('8736 bytes (8.5 KiB)', '3221225472 bytes (3.0 GiB)')
+    """
+    size = nbytes
+    for unit in ("KiB", "MiB", "GiB"):
+        size /= 1024
+        if size < 1024 or unit == "GiB":
+            return f"{nbytes} bytes" if nbytes < 1024 else f"{nbytes} bytes ({size:.1f} {unit})"
     raise AssertionError  # unreachable: the loop returns at GiB
 
 
@@ -185,9 +192,8 @@ def batch_chunks(backend, where: str, batch: int, bytes_per_sample: int) -> list
     budget = memory_budget(backend)
     if bytes_per_sample > budget:
         msg = (
-            f"{where}: one sample needs {bytes_per_sample} bytes "
-            f"({_format_bytes(bytes_per_sample)}) of temporaries, more than the memory budget "
-            f"of {budget} bytes ({_format_bytes(budget)}); use a smaller input or raise it "
+            f"{where}: one sample needs {format_bytes(bytes_per_sample)} of temporaries, more "
+            f"than the memory budget of {format_bytes(budget)}; use a smaller input or raise it "
             f"with xpnet.set_memory_budget"
         )
         raise MemoryError(msg)

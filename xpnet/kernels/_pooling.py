@@ -13,7 +13,7 @@ columns, then along the rows (max and sum are separable): ``kH + kW`` slices ins
 from __future__ import annotations
 
 from ..backends import backend_of
-from ._blocks import batch_blocks
+from ._blocks import batch_blocks, format_bytes
 from ._checks import ArgumentError, array_backend, check_grad_output, check_ndim, to_tuple
 from ._windows import (
     axis_geometry,
@@ -105,11 +105,6 @@ def check_index_range(where, backend, indices, size, empty=None):
             f"{(H, W)}, got {low if low < 0 else high}"
         )
         raise IndexError(msg)
-
-
-def format_bytes(nbytes: int) -> str:
-    """``nbytes`` for a message: exact bytes and GiB."""
-    return f"{nbytes} bytes ({nbytes / 2**30:.1f} GiB)"
 
 
 def check_fits(where, backend, what, nbytes) -> None:
