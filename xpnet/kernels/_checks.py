@@ -85,19 +85,22 @@ def require_arrays(where: str, **arrays) -> None:
             raise TypeError(msg)
 
 
-def check_saved(where: str, name: str, array, shape, dtypes) -> None:
+def check_saved(where: str, name: str, array, shape, dtypes, of: str | None = None) -> None:
     """Check a value saved by the forward and passed back to a backward (batch-norm stats,
-    a dropout mask, cross-entropy's exps): its ``shape`` and one of ``dtypes``; the backend is
-    checked with the other arrays. No value checks: they would cost a device-to-host sync."""
+    a dropout mask, cross-entropy's exps, max-pool indices): its ``shape`` and one of
+    ``dtypes``; ``of`` names what both come from (e.g. "the forward's output") in the
+    message. The backend is checked with the other arrays. No value checks: they would cost
+    a device-to-host sync."""
     if not hasattr(array, "shape") or not hasattr(array, "dtype"):
         msg = f"{where}: {name} must be an array, got {type(array).__name__}"
         raise TypeError(msg)
     if array.dtype not in dtypes:
-        expected = " or ".join(str(d) for d in dtypes)
+        expected = " or ".join(str(d) for d in dtypes) + ("" if of is None else f" (as {of})")
         msg = f"{where}: {name} must have dtype {expected}, got {array.dtype}"
         raise TypeError(msg)
     if tuple(array.shape) != tuple(shape):
-        msg = f"{where}: {name} must have shape {tuple(shape)}, got {tuple(array.shape)}"
+        what = "shape" if of is None else f"the shape of {of}"
+        msg = f"{where}: {name} must have {what} {tuple(shape)}, got {tuple(array.shape)}"
         raise ArgumentError(msg)
 
 

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from ..backends import backend_of
 from ._blocks import batch_blocks, format_bytes
-from ._checks import ArgumentError, array_backend, check_grad_output, check_ndim, to_tuple
+from ._checks import (
+    array_backend,
+    check_grad_output,
+    check_ndim,
+    check_saved,
+    to_tuple,
+)
 from ._windows import (
     axis_geometry,
     check_padding_at_most_half,
@@ -76,15 +82,9 @@ def check_saved_indices(where, backend, indices, input, output_shape, unbatched)
     backend."""
     backend_of(input, indices, names=("input", "indices"), where=where)
     shape = tuple(output_shape[1:]) if unbatched else tuple(output_shape)
-    if indices.dtype != backend.xp.int64:
-        msg = f"{where}: indices must have dtype int64 (the forward's), got {indices.dtype}"
-        raise TypeError(msg)
-    if tuple(indices.shape) != shape:
-        msg = (
-            f"{where}: indices must have the shape of the forward's output {shape}, "
-            f"got {tuple(indices.shape)}"
-        )
-        raise ArgumentError(msg)
+    check_saved(
+        where, "indices", indices, shape, (backend.xp.dtype("int64"),), of="the forward's output"
+    )
 
 
 def check_index_range(where, backend, indices, size, empty=None):
