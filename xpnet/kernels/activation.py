@@ -17,7 +17,7 @@ import numbers
 
 from ..backends import backend_of
 from ._blocks import elementwise, zero_where
-from ._checks import ArgumentError, elementwise_input, kernel, require_arrays
+from ._checks import ArgumentError, elementwise_input, kernel
 
 __all__ = [
     "elu",
@@ -123,9 +123,10 @@ def relu_backward(grad_output, input, inplace: bool = False):
     return elementwise(backend_of(x), keep_grad, grad_output.dtype, x, grad_output)
 
 
-def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None):
-    """hardtanh (and relu6) forward, or with ``grad_output`` backward; ``where`` names the op."""
-    xp, x = elementwise_input(where, input, grad_output, backward=grad_output is not None)
+def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None, backward=False):
+    """hardtanh (and relu6) forward, or with ``backward`` the gradient for ``grad_output``;
+    ``where`` names the op."""
+    xp, x = elementwise_input(where, input, grad_output, backward=backward)
     for name, value in (("min_val", min_val), ("max_val", max_val)):
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             msg = f"{where}: {name} must be a number, got {type(value).__name__} {value!r}"
@@ -133,7 +134,7 @@ def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None):
     if max_val < min_val:
         msg = f"{where}: max_val must be at least min_val, got min_val={min_val}, max_val={max_val}"
         raise ArgumentError(msg)
-    if grad_output is not None:
+    if backward:
         # PyTorch's vectorised rule: the gradient passes only where min < x < max, so not at
         # NaN inputs nor anywhere with a NaN bound
         inside = (x > min_val) & (x < max_val)
@@ -176,8 +177,7 @@ def hardtanh_backward(
 ):
     """Gradient of :func:`hardtanh`: ``grad_output`` where ``min_val < input < max_val``, else 0
     (0 at NaN inputs and with NaN bounds, as PyTorch's vectorised kernel)."""
-    require_arrays("hardtanh_backward", grad_output=grad_output)  # None would mean the forward
-    return _hardtanh("hardtanh_backward", input, min_val, max_val, inplace, grad_output)
+    return _hardtanh("hardtanh_backward", input, min_val, max_val, inplace, grad_output, True)
 
 
 @kernel
@@ -194,8 +194,7 @@ def relu6(input, inplace: bool = False):
 @kernel
 def relu6_backward(grad_output, input, inplace: bool = False):
     """Gradient of :func:`relu6`: ``grad_output`` where ``0 < input < 6``, else 0 (also at NaN)."""
-    require_arrays("relu6_backward", grad_output=grad_output)  # None would mean the forward
-    return _hardtanh("relu6_backward", input, 0.0, 6.0, inplace, grad_output)
+    return _hardtanh("relu6_backward", input, 0.0, 6.0, inplace, grad_output, True)
 
 
 @kernel
