@@ -20,7 +20,6 @@ other process-wide knobs (threads, memory budget, the host-sync guard).
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 
 __all__ = [
@@ -31,7 +30,6 @@ __all__ = [
 
 PRECISIONS = ("highest", "high", "medium")
 _precision = "highest"
-_lock = threading.Lock()  # set and restore as one step when threads nest blocks
 
 
 def _checked(where: str, precision) -> str:
@@ -89,13 +87,11 @@ def float32_matmul_precision(precision: str) -> Iterator[None]:
     """
     global _precision
     precision = _checked("float32_matmul_precision", precision)
-    with _lock:
-        previous, _precision = _precision, precision
+    previous, _precision = _precision, precision
     try:
         yield
     finally:
-        with _lock:
-            _precision = previous
+        _precision = previous
 
 
 def allows_inexact_formulas() -> bool:
