@@ -9,13 +9,27 @@ from __future__ import annotations
 import pytest
 
 import xpnet
-from xpnet.backends import load_backend, registered_backends, set_num_threads, use_backend
+from xpnet.backends import (
+    discard_deferred,
+    load_backend,
+    registered_backends,
+    set_num_threads,
+    use_backend,
+)
 from xpnet.backends._runtime import num_threads_setting
 
 BACKENDS = [
     pytest.param(entry.name, marks=pytest.mark.gpu) if entry.gpu else entry.name
     for entry in registered_backends()
 ]
+
+
+@pytest.fixture(autouse=True)
+def no_deferred_checks_leak():
+    """Drop the deferred value checks a test left unread (strict defers them to the next host
+    read), so that they cannot fail a later test."""
+    yield
+    discard_deferred()
 
 
 @pytest.fixture(params=BACKENDS)

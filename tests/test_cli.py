@@ -75,7 +75,7 @@ def test_train_runs_as_python_module(tmp_path):
             ["bench", "--backends", "numpy,tpu"],
             "unknown tpu; choose from numpy, strict, cupy, torch",
         ),
-        (["bench", "--ops", "conv3d"], "unknown conv3d"),
+        (["bench", "--ops", "conv4d"], "unknown conv4d"),
         ([], "usage: xpnet [-h] [--version] {train,bench} ..."),
         (["train", "--dataset", "mnist"], "--dataset mnist needs --data PATH"),
         (["train", "--data", "mnist/"], "--data mnist/ is only read with --dataset mnist"),

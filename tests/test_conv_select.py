@@ -1,9 +1,14 @@
 """Which conv2d formula runs: select_conv_algorithm's choices, the conv_algorithms switch that
-forces or restricts them, and the algorithm that ``xpnet bench`` reports per case."""
+forces or restricts them, the algorithm that ``xpnet bench`` reports per case, and the cost
+model that keeps every CPU choice and takes the fewest launches with a GPU's costs."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import pathlib
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -12,10 +17,14 @@ from _oracle import assert_close, check_against_torch, random_input
 
 import xpnet
 import xpnet.kernels as K
+import xpnet.kernels._conv_cost as conv_cost
 import xpnet.kernels._conv_im2col as conv_im2col
 import xpnet.kernels._conv_select as conv_select
 import xpnet.kernels.conv as conv_module
 from xpnet import bench
+from xpnet.backends import load_backend, profile
+from xpnet.backends._base import CPU_CONV_COSTS, GPU_CONV_COSTS, ConvCosts, conv_costs_of
+from xpnet.kernels._conv_args import prepare_conv
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -342,3 +351,139 @@ def test_bench_run_under_conv_algorithms():
     )
     x, w = np.empty((2, 3, 9, 9)), np.empty((4, 3, 3, 3))
     assert K.select_conv_algorithm(x, w, padding=1) is A.IM2COL  # the run's settings are gone
+
+
+# --- the cost model (xpnet/kernels/_conv_cost.py): a launch cost of zero keeps the CPU's
+# thresholds, a GPU's takes the fewest launches -------------------------------------------------
+
+
+# (C, H = W, C_out, k, stride, padding, dilation, groups) on a batch of 4, at both precisions
+CPU_GRID = itertools.product(
+    [1, 3, 16, 64, 128], [7, 14, 28], [8, 64, 256], [1, 3, 5], [1, 2], [0, 1, 2], [1, 2], [1, 2]
+)
+# the formulas the numpy backend chose on CPU_GRID before the cost model existed (xpnet at
+# 885aedb, 2 block threads, a memory budget of 1 GiB): a digest of all 5,088 lines
+# "(C, H, C_out, k, stride, padding, dilation, groups) precision: algorithm+grad_input"
+CPU_CHOICES_SHA256 = "112c014fd358e41e90b570c108be03f75a46df785f935310e03ef3971ea0f5c4"
+CPU_CHOICE_COUNTS = {
+    "pointwise+pointwise highest": 144,
+    "pointwise+pointwise high": 144,
+    "im2col+col2im highest": 1876,
+    "im2col+col2im high": 1871,
+    "im2col+im2col highest": 53,
+    "im2col+im2col high": 53,
+    "im2col_per_row+im2col highest": 157,
+    "im2col_per_row+im2col high": 146,
+    "fourier high": 106,
+    "im2col_per_row+col2im highest": 174,
+    "im2col_per_row+col2im high": 120,
+    "im2col_per_row+im2col_per_row highest": 140,
+    "im2col_per_row+im2col_per_row high": 104,
+}
+
+
+def _choice_name(backend, N, C, H, C_out, k, stride, padding, dilation, groups):
+    """``algorithm+grad_input`` (or ``fourier``) of a float32 conv2d, as conv2d chooses them."""
+    xp = backend.xp
+    x, w = xp.empty((N, C, H, H), "float32"), xp.empty((C_out, C // groups, k, k), "float32")
+    call = prepare_conv("t", x, w, None, stride, padding, dilation, groups)
+    args = (groups, call.x.shape, C_out)
+    choice = conv_select.choose_algorithm(backend, "t", call.geometry, *args, "float32")
+    if choice.algorithm is A.FOURIER:
+        return "fourier"
+    grad = conv_select.choose_grad_input(
+        backend, "t", choice, *args, choice.geometry.output, "float32"
+    )
+    return f"{choice.algorithm.value}+{'col2im' if grad is None else grad.algorithm.value}"
+
+
+def test_cost_model_keeps_every_cpu_choice(restore_memory_budget, num_threads):
+    numpy_backend = load_backend("numpy")
+    xpnet.set_memory_budget(2**30)
+    num_threads(2)
+    assert numpy_backend.conv_costs.launch == 0  # launches free: the thresholds rule
+    lines = []
+    for C, H, C_out, k, s, p, d, g in CPU_GRID:
+        if C % g or C_out % g or (H + 2 * p - d * (k - 1) - 1) // s + 1 < 1:
+            continue
+        for precision in ("highest", "high"):
+            with xpnet.float32_matmul_precision(precision):
+                name = _choice_name(numpy_backend, 4, C, H, C_out, k, s, p, d, g)
+            lines.append(f"{(C, H, C_out, k, s, p, d, g)} {precision}: {name}")
+    counts = {}
+    for line in lines:
+        key = f"{line.split(': ')[1]} {line.split(') ')[1].split(':')[0]}"
+        counts[key] = counts.get(key, 0) + 1
+    assert counts == CPU_CHOICE_COUNTS
+    assert hashlib.sha256("\n".join(lines).encode()).hexdigest() == CPU_CHOICES_SHA256
+
+
+@pytest.mark.parametrize("rule", [True, False])
+def test_decide_is_the_threshold_where_launches_are_free(rule):
+    free = ConvCosts(launch=0.0, multiply_add=1.0, byte=1.0)
+    for extra, saved in itertools.product([-100, 0, 100], [-1e9, 0.0, 1e9]):
+        assert conv_cost.decide(rule, free, extra, saved) is rule
+
+
+def test_decide_lets_launches_overrule_the_threshold():
+    costs = ConvCosts(launch=1e-5, multiply_add=0.0, byte=0.0)
+    # taken by the threshold: refused where 10 more launches (100 us) outweigh the work saved
+    assert conv_cost.decide(True, costs, 10, 50e-6) is False
+    assert conv_cost.decide(True, costs, 10, 200e-6) is True
+    # refused by the threshold: taken where 10 fewer launches outweigh the work added
+    assert conv_cost.decide(False, costs, -10, -50e-6) is True
+    assert conv_cost.decide(False, costs, -10, -200e-6) is False
+    assert conv_cost.decide(False, costs, 10, 1.0) is False  # more launches never overrule
+
+
+def test_backends_give_cost_constants_without_a_name_check():
+    for name in ("numpy", "strict"):
+        assert load_backend(name).conv_costs == CPU_CONV_COSTS
+    assert conv_costs_of(types.ModuleType("toy")) == CPU_CONV_COSTS  # optional: the CPU's
+    assert GPU_CONV_COSTS.launch > 0 and GPU_CONV_COSTS.launch / GPU_CONV_COSTS.multiply_add > 1e4
+    for module in (conv_cost, conv_select):
+        text = pathlib.Path(module.__file__).read_text()
+        assert '"cupy"' not in text and ".name ==" not in text
+
+
+def test_strict_counts_with_the_gpu_costs_and_restores_them(strict):
+    assert strict.conv_costs == CPU_CONV_COSTS
+    with profile(strict):
+        assert strict.conv_costs == GPU_CONV_COSTS
+    assert strict.conv_costs == CPU_CONV_COSTS
+
+
+def _launches(strict, x, w, padding, **forced):
+    """Launches of conv2d's forward and backward on strict, counted as on CuPy."""
+    with K.conv_algorithms(**forced), profile(strict) as counted:
+        y = K.conv2d(x, w, padding=padding)
+        K.conv2d_backward(y, x, w, padding=padding)
+    return counted.launches
+
+
+# LeNet's and small ResNets' convolutions, on a small batch (launches do not depend on it)
+GPU_SHAPES = [
+    ((2, 1, 28, 28), (32, 1, 5, 5), 2),
+    ((2, 32, 14, 14), (64, 32, 5, 5), 2),
+    ((2, 16, 16, 16), (16, 16, 3, 3), 1),
+    ((2, 64, 8, 8), (64, 64, 3, 3), 1),
+    ((2, 64, 8, 8), (32, 64, 1, 1), 0),
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding", GPU_SHAPES, ids=str)
+def test_gpu_costs_take_the_fewest_launches(strict, precision, x_shape, w_shape, padding):
+    precision("highest")
+    x, w = (strict.asarray(random_input(s, seed=1).astype("float32")) for s in (x_shape, w_shape))
+    _launches(strict, x, w, padding)  # fills the caches
+    chosen = _launches(strict, x, w, padding)
+    counts = {}
+    for algorithm, grad_input in itertools.product(
+        [A.POINTWISE, A.IM2COL_PER_ROW, A.IM2COL], ["col2im", "correlation"]
+    ):
+        forced = {"algorithms": algorithm, "grad_input": grad_input}
+        try:
+            counts[(algorithm.value, grad_input)] = _launches(strict, x, w, padding, **forced)
+        except ValueError:
+            continue  # this formula cannot run the call
+    assert chosen == min(counts.values()), counts

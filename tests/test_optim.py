@@ -89,6 +89,12 @@ CASES = [
     ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
     ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.1}),
     ("RMSprop", {"lr": 0.01, "eps": 1e-2, "maximize": True}),
+    ("Adagrad", {}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.1, "initial_accumulator_value": 0.5, "eps": 1e-3}),
+    ("Adagrad", {"lr": 0.1, "weight_decay": 0.1, "maximize": True}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.5, "eps": 1e-3, "weight_decay": 0.1}),
+    ("Adadelta", {"maximize": True}),
 ]
 
 
@@ -235,6 +241,10 @@ def test_optimizer_add_param_group_and_repr():
         (lambda p: optim.AdamW([p], betas=(0.9, -0.1)), r"AdamW: betas\[1\] must be in"),
         (lambda p: optim.Adam([p], eps=-1.0), "Adam: eps must be in"),
         (lambda p: optim.RMSprop([p], alpha=-0.1), "RMSprop: alpha must be in"),
+        (lambda p: optim.Adagrad([p], lr_decay=-0.1), "Adagrad: lr_decay must be in"),
+        (lambda p: optim.Adagrad([p], eps=-1.0), "Adagrad: eps must be in"),
+        (lambda p: optim.Adadelta([p], rho=1.5), r"Adadelta: rho must be in \[0.0, 1.0\)"),
+        (lambda p: optim.Adadelta([p], lr=-1.0), "Adadelta: lr must be in"),
         (lambda p: optim.SGD([]), "SGD: params must not be empty"),
         (lambda p: optim.SGD([p, p]), "appears in more than one place"),
         (lambda p: optim.SGD([{"params": [p]}, {"params": [p]}]), "more than one place"),

@@ -1,6 +1,14 @@
-"""The float32 matmul precision: exact conv2d by default, the Fourier formula as an opt-in."""
+"""The float32 matmul precision: exact conv2d by default, the Fourier formula as an opt-in, and
+TF32 for CuPy's float32 products at "high" only (the switches faked, their names checked
+against the installed CuPy)."""
 
 from __future__ import annotations
+
+import importlib
+import importlib.util
+import pathlib
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -9,7 +17,11 @@ import torch.nn.functional as TF
 from _oracle import random_input
 
 import xpnet
+import xpnet.backends as xpnet_backends
 import xpnet.kernels as K
+from xpnet import bench
+from xpnet.backends._precision import cublas_switches
+from xpnet.bench import timing
 
 A = K.ConvAlgorithm
 # LeNet's second convolution (32 -> 64 channels on 14x14, 5x5, padding 2): Fourier pays here
@@ -109,3 +121,187 @@ def test_precision_block_restores_after_an_exception(precision):
         assert xpnet.get_float32_matmul_precision() == "high"
         raise RuntimeError
     assert xpnet.get_float32_matmul_precision() == "highest"
+
+
+# --- TF32 on CuPy: the switches the cupy backend flips, faked here, checked against CuPy ----------
+
+
+# every name the cupy backend's precision hook uses, by the module it comes from
+CUPY_NAMES = {
+    "cupy.cuda": ("Device", "device", "runtime"),  # and cublas, a lazily loaded module
+    "cupy.cuda.device": ("get_cublas_handle",),
+    "cupy._core._routines_linalg": (
+        "set_compute_type",
+        "COMPUTE_TYPE_DEFAULT",
+        "COMPUTE_TYPE_TF32",
+    ),
+}
+CUBLAS_NAMES = ("setMathMode", "CUBLAS_DEFAULT_MATH", "CUBLAS_TF32_TENSOR_OP_MATH")
+# CuPy 14's values: COMPUTE_TYPE_* in _routines_linalg.pxd, cublasMath_t in cublas_api.h
+DEFAULT, TF32, DEFAULT_MATH, TF32_MATH, HANDLE = 1, 7, 0, 3, 1234
+
+
+def _module(name, **attributes):
+    module = types.ModuleType(name)  # only the names given: any other use raises
+    module.__dict__.update(attributes)
+    return module
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    """``(switches, load)``: ``load(compute_capability)`` imports the cupy backend on a fake
+    CuPy that has only the names above; ``switches`` collects what it sets, in order. The
+    real modules (and a real cupy backend) are back after the test."""
+    switches = []
+    linalg = _module(
+        "cupy._core._routines_linalg",
+        COMPUTE_TYPE_DEFAULT=DEFAULT,
+        COMPUTE_TYPE_TF32=TF32,
+        set_compute_type=lambda dtype, t: switches.append((np.dtype(dtype).name, t)),
+    )
+    cublas = _module(
+        "cupy.cuda.cublas",
+        CUBLAS_DEFAULT_MATH=DEFAULT_MATH,
+        CUBLAS_TF32_TENSOR_OP_MATH=TF32_MATH,
+        setMathMode=lambda handle, mode: switches.append((handle, mode)),
+    )
+
+    def load(compute_capability="90"):
+        device = types.SimpleNamespace(compute_capability=compute_capability)
+        cuda = _module(
+            "cupy.cuda",
+            Device=lambda: device,
+            device=_module("cupy.cuda.device", get_cublas_handle=lambda: HANDLE),
+            cublas=cublas,
+            runtime=_module("cupy.cuda.runtime", getDeviceCount=lambda: 1),
+        )
+        core = _module("cupy._core", _routines_linalg=linalg)
+        fake = _module("cupy", cuda=cuda, _core=core, ndarray=type("ndarray", (), {}))
+        modules = {"cupy": fake, "cupy._core": core, "cupy._core._routines_linalg": linalg}
+        for name, module in {**modules, "cupyx": _module("cupyx")}.items():
+            monkeypatch.setitem(sys.modules, name, module)
+        return importlib.import_module("xpnet.backends.cupy_backend")
+
+    name = "xpnet.backends.cupy_backend"
+    real = sys.modules.pop(name, None)
+    try:
+        yield switches, load
+    finally:
+        sys.modules.pop(name, None)
+        if hasattr(xpnet_backends, "cupy_backend"):
+            delattr(xpnet_backends, "cupy_backend")
+        if real is not None:
+            sys.modules[name] = real
+            xpnet_backends.cupy_backend = real
+
+
+def _tf32(on):
+    return [("float32", TF32 if on else DEFAULT), (HANDLE, TF32_MATH if on else DEFAULT_MATH)]
+
+
+def test_cupy_high_turns_tf32_on_for_2d_and_batched_products_and_restores(fake_cupy, precision):
+    switches, load = fake_cupy
+    precision("highest")
+    load()
+    # "highest" holds from the load, whatever CUPY_TF32 says; the handle is new: no math mode
+    assert switches == _tf32(False)[:1]
+    switches.clear()
+    with xpnet.float32_matmul_precision("high"):
+        assert switches == _tf32(True)
+    assert switches == _tf32(True) + _tf32(False)
+    switches.clear()
+    with pytest.raises(KeyError), xpnet.float32_matmul_precision("medium"):
+        raise KeyError  # restored after an exception too
+    assert switches == _tf32(True) + _tf32(False)
+
+
+def test_cupy_loaded_after_high_starts_with_tf32(fake_cupy, precision):
+    switches, load = fake_cupy
+    precision("high")
+    load()
+    assert switches == _tf32(True)
+    switches.clear()
+    xpnet.set_float32_matmul_precision("highest")
+    assert switches == _tf32(False)
+
+
+def test_cupy_before_ampere_never_uses_tf32(fake_cupy, precision):
+    switches, load = fake_cupy
+    precision("high")
+    load(compute_capability="75")  # no TF32 tensor cores (and CuPy would warn)
+    assert switches == _tf32(False)
+
+
+@pytest.mark.parametrize(
+    "setting, capability, tf32",
+    [("highest", "90", False), ("high", "90", True), ("medium", "80", True), ("high", "70", False)],
+)
+def test_cublas_switches(setting, capability, tf32):
+    switches = cublas_switches(setting, capability)
+    assert (switches.compute_type == "COMPUTE_TYPE_TF32") is tf32
+    assert (switches.math_mode == "CUBLAS_TF32_TENSOR_OP_MATH") is tf32
+    assert switches.compute_type in CUPY_NAMES["cupy._core._routines_linalg"]
+    assert switches.math_mode in CUBLAS_NAMES
+
+
+def test_cupy_names_the_hook_uses_exist_in_the_installed_cupy():
+    cupy = pytest.importorskip("cupy")
+    for module_name, names in CUPY_NAMES.items():
+        module = importlib.import_module(module_name)
+        assert [n for n in names if not hasattr(module, n)] == [], module_name
+    assert isinstance(cupy.cuda.Device.compute_capability, property | types.GetSetDescriptorType)
+    try:
+        cublas = cupy.cuda.cublas  # needs libcublas, absent on a machine without CUDA
+    except ImportError:
+        # the compiled binding names its functions and constants: look in the file itself
+        spec = importlib.util.find_spec("cupy_backends.cuda.libs.cublas")
+        binary = pathlib.Path(spec.origin).read_bytes()
+        assert [n for n in CUBLAS_NAMES if n.encode() not in binary] == []
+    else:
+        assert [n for n in CUBLAS_NAMES if not hasattr(cublas, n)] == []
+        assert (cublas.CUBLAS_DEFAULT_MATH, cublas.CUBLAS_TF32_TENSOR_OP_MATH) == (0, 3)
+    linalg = importlib.import_module("cupy._core._routines_linalg")
+    assert (linalg.COMPUTE_TYPE_DEFAULT, linalg.COMPUTE_TYPE_TF32) == (DEFAULT, TF32)
+
+
+def test_numpy_and_strict_products_ignore_the_precision(precision):
+    for name in ("numpy", "strict"):
+        backend = xpnet_backends.load_backend(name)
+        for setting in ("highest", "high"):
+            assert backend.set_matmul_precision(setting) is None
+
+
+# --- xpnet bench compares like with like: FP32 with TF32-off PyTorch, TF32 with TF32-on -------
+
+
+@pytest.mark.parametrize(
+    "setting, reference",
+    [("highest", "torch-cuda"), ("high", "torch-cuda-tf32"), ("medium", "torch-cuda-tf32")],
+)
+def test_bench_compares_gpu_rows_with_torch_at_the_same_precision(monkeypatch, setting, reference):
+    monkeypatch.setenv("CUPY_TF32", "1")  # no longer decides: the precision does
+    rows = [
+        {"mode": "forward", "contender": name, "device": "gpu", "median_s": seconds}
+        for name, seconds in [("xpnet-cupy", 6.0), ("torch-cuda", 2.0), ("torch-cuda-tf32", 1.0)]
+    ]
+    with xpnet.float32_matmul_precision(setting):
+        timing._add_ratios(rows)
+    assert timing.torch_cuda_reference(setting) == reference
+    expected = 3.0 if reference == "torch-cuda" else 6.0
+    assert rows[0]["time_over_torch"] == expected
+
+
+@pytest.mark.parametrize("setting", ["highest", "high"])
+def test_bench_records_the_precision_and_tf32(setting):
+    lines = []
+    shapes = {"conv2d": [(2, 3, 6, 6, 4, 3, 1, 1)]}
+    report = bench.run(
+        ["numpy"], ["conv2d"], shapes, repeats=1, echo=lines.append, precision=setting
+    )
+    tf32 = setting != "highest"
+    assert report["settings"]["float32_matmul_precision"] == setting
+    assert report["settings"]["tf32"] is tf32
+    assert report["settings"]["torch_cuda_reference"] == timing.torch_cuda_reference(setting)
+    assert f"float32 matmul precision: {setting} (GPU rows: TF32 {'on' if tf32 else 'off'}" in (
+        "\n".join(lines)
+    )

@@ -11,20 +11,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _readme_command(label: str) -> str:
-    readme = (ROOT / "README.md").read_text()
-    match = re.search(rf"<!-- {label} -->\s*```(?:sh|bash)\n(.+?)\n```", readme, re.S)
-    assert match, f"README.md has no command marked <!-- {label} -->"
+def _readme_command(label: str, page: str = "README.md") -> str:
+    text = (ROOT / page).read_text()
+    match = re.search(rf"<!-- {label} -->\s*```(?:sh|bash)\n(.+?)\n```", text, re.S)
+    assert match, f"{page} has no command marked <!-- {label} -->"
     return match.group(1).strip()
 
 
-def test_ci_runs_exactly_the_readme_test_command():
+def test_ci_runs_exactly_the_readme_test_command_then_the_docs_build():
     ci_lines = [
         line
         for line in (ROOT / ".ci" / "run").read_text().splitlines()
         if line.strip() and not line.startswith(("#", "set ", "cd "))
     ]
-    assert ci_lines == [_readme_command("test-command")]
+    assert ci_lines == [
+        _readme_command("test-command"),
+        _readme_command("docs-command", "CONTRIBUTING.md"),
+    ]
 
 
 def test_readme_main_command_installs_and_trains():
@@ -134,11 +137,15 @@ def test_modules_and_functions_fit_on_a_screen():
     assert not too_long, "split these or say why at the module's top:\n" + "\n".join(too_long)
 
 
+LAYOUT_FILE = ROOT / "CONTRIBUTING.md"
+
+
 def _layout_rows():
-    """``(directory, [module paths])`` per row of the README's "Code layout" table: the row's
-    first cell names its directories or files, the second lists modules relative to them."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Code layout", 1)[1].split("\n## ", 1)[0]
+    """``(directory, [module paths])`` per row of CONTRIBUTING.md's "Code layout" table: the
+    row's first cell names its directories or files, the second lists modules relative to them."""
+    text = LAYOUT_FILE.read_text()
+    assert "## Code layout" in text, f"{LAYOUT_FILE.name} has no '## Code layout' section"
+    section = text.split("## Code layout", 1)[1].split("\n## ", 1)[0]
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) < 2 or not cells[0].startswith("`"):
@@ -151,13 +158,13 @@ def _layout_rows():
         yield heads, files + [base + name for name in named]
 
 
-def test_readme_code_layout_matches_the_tree():
+def test_code_layout_table_matches_the_tree():
     listed = {path for _, paths in _layout_rows() for path in paths}
     missing = sorted(path for path in listed if not (ROOT / path).exists())
-    assert not missing, f"README's code layout names modules that do not exist: {missing}"
+    assert not missing, f"CONTRIBUTING.md's code layout names files that do not exist: {missing}"
     unlisted = sorted(
         str(path.relative_to(ROOT))
         for path in _modules()
         if str(path.relative_to(ROOT)) not in listed
     )
-    assert not unlisted, f"README's code layout leaves out: {unlisted}"
+    assert not unlisted, f"CONTRIBUTING.md's code layout leaves out: {unlisted}"

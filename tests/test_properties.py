@@ -37,6 +37,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import xpnet.kernels as K
+from xpnet.backends import raise_deferred
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -383,6 +384,7 @@ def _assert_rejects(where, case, call):
     errors = case.errors or (TypeError, K.ArgumentError)
     with pytest.raises(Exception) as raised:
         call()
+        raise_deferred()  # value checks on strict wait for the next host read
     error = raised.value
     assert isinstance(error, errors), f"{where} ({case.label}) raised {error!r}"
     message = str(error)

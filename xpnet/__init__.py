@@ -6,8 +6,10 @@ The same code runs on NumPy (CPU) and CuPy (CUDA GPU); pick one with ``XPNET_BAC
 
 from __future__ import annotations
 
-from . import autograd, data, kernels, nn, optim
+from . import accelerator, autograd, cuda, data, devices, distributed, kernels, nn, optim
 from ._random import manual_seed
+from ._tensor_methods import flatten
+from .amp import GradScaler, autocast
 from .autograd import Tensor, no_grad
 from .backends import (
     available_backends,
@@ -26,8 +28,10 @@ from .backends import (
     to_backend,
     use_backend,
 )
+from .devices import device
 from .kernels._blocks import empty_cache
 from .nn import Parameter
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -50,14 +54,24 @@ def to_numpy(x):
 
 
 __all__ = [
+    "GradScaler",
     "Parameter",
     "Tensor",
+    "accelerator",
+    "cuda",
+    "device",
+    "devices",
+    "flatten",
+    "load",
+    "save",
     "__version__",
     "asarray",
     "autograd",
+    "autocast",
     "available_backends",
     "backend_of",
     "data",
+    "distributed",
     "empty_cache",
     "float32_matmul_precision",
     "get_backend",

@@ -131,3 +131,25 @@ def getitem_backward(grad_output, a, index):
     grad = backend.xp.zeros(a.shape, dtype=grad_output.dtype)
     backend.scatter_add(grad, index, grad_output)
     return grad
+
+
+def cast(a, dtype):
+    return a.astype(dtype, copy=False)
+
+
+def cast_backward(grad_output, a, dtype):
+    """The gradient goes back in the input's dtype."""
+    return grad_output.astype(a.dtype, copy=False)
+
+
+def move(a, backend):
+    """``a`` copied onto backend ``backend`` (a name); itself when it is already there."""
+    from .backends import to_backend
+
+    return to_backend(a, backend)
+
+
+def move_backward(grad_output, a, backend):
+    from .backends import backend_name_of, to_backend
+
+    return to_backend(grad_output, backend_name_of(a))

@@ -33,6 +33,7 @@ import threading
 
 from . import _tensor_ops as ops
 from ._grad_mode import is_grad_enabled, no_grad
+from .amp.autocast_mode import cast_arguments, is_autocast_enabled
 from .backends import backend_of, get_backend
 from .kernels._checks import upstream_gradient
 
@@ -113,6 +114,8 @@ class Function:
         asked = any(arguments.get(name) for name in self.forward_options)
         args = tuple(data_of(value) for value in args)
         kwargs = {key: data_of(value) for key, value in kwargs.items()}
+        if is_autocast_enabled():  # xpnet.amp: cast the arrays by the op's autocast policy
+            args, kwargs = cast_arguments(self.forward.__name__, args, kwargs)
         call = self.signature.bind(*args, **kwargs)
         needs_grad = is_grad_enabled() and any(
             isinstance(t, Tensor) and t.requires_grad for t in inputs
@@ -302,7 +305,10 @@ class Tensor:
             if grad is None:
                 continue
             if grad.dtype != tensor.dtype:  # a float32 input of a float64 op gets float32
-                grad, owned = grad.astype(tensor.dtype), True
+                # a scaled float32 gradient may overflow float16 (autocast): inf, as in
+                # PyTorch, for GradScaler to find; not a warning
+                with backend_of(grad).ignore_float_errors():
+                    grad, owned = grad.astype(tensor.dtype), True
             if tensor.grad_fn is None:
                 with _GRAD_LOCK:  # += on a leaf: threads may share it (one Linear, two threads)
                     if tensor.grad is not None:

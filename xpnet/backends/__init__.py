@@ -13,6 +13,7 @@ The machinery lives beside this file: :mod:`._registry` (entries, ``XPNET_BACKEN
 
 from __future__ import annotations
 
+from ._deferred import discard_deferred, host_reads_forbidden, raise_deferred
 from ._dispatch import backend_of, to_backend
 from ._host_memory import is_freed_host_memory_kept, keep_freed_host_memory
 from ._precision import (
@@ -29,6 +30,7 @@ from ._registry import (
     backend_name_of,
     backend_names,
     default_backend_name,
+    float_errors_ignored,
     get_backend,
     load_backend,
     loaded_backends,
@@ -67,16 +69,20 @@ __all__ = [
     "backend_names",
     "backend_of",
     "default_backend_name",
+    "discard_deferred",
     "float32_matmul_precision",
+    "float_errors_ignored",
     "get_float32_matmul_precision",
     "get_backend",
     "get_num_threads",
+    "host_reads_forbidden",
     "host_sync_forbidden",
     "is_freed_host_memory_kept",
     "is_host_sync_forbidden",
     "keep_freed_host_memory",
     "load_backend",
     "memory_budget",
+    "raise_deferred",
     "register_backend",
     "registered_backends",
     "set_backend",

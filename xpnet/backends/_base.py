@@ -43,13 +43,35 @@ name               what it is
                    twin would (strict: CuPy's single block, :data:`GPU_BLOCK_BYTES`) while
                    it reports its device calls to :func:`xpnet.profile`; ``None`` or absent
                    where the backend cannot count them (numpy, cupy: counting is strict's)
+``set_matmul_precision`` optional: ``set_matmul_precision(precision)``, make the backend's
+                   libraries follow :func:`xpnet.set_float32_matmul_precision` (called on
+                   every loaded backend when it changes, and by a backend as it loads):
+                   CuPy's float32 cuBLAS products use TF32 at ``"high"``/``"medium"``, never
+                   at ``"highest"``; absent or :func:`exact_products` (numpy, strict): the
+                   products are plain float32 at every precision
+``conv_costs``     optional: a :class:`ConvCosts`, the constants of conv2d's cost model
+                   (:mod:`xpnet.kernels._conv_cost`): what a launch, a multiply-add and a
+                   byte cost here. Absent: :data:`CPU_CONV_COSTS`, launches free, so that the
+                   thresholds measured on the CPU rule; the GPU's make conv2d take the
+                   formula with the fewest launches (strict uses them inside ``profiling()``)
 ``host_reads_free`` optional: ``True`` where reading an array on the host costs no device
                    sync (numpy), so kernels may check value ranges (pooling indices) at
                    once; absent or ``False`` (strict, cupy) skips such checks
+``fuse``           optional: ``fuse(function)``, ``function`` (elementwise xp arithmetic on
+                   arrays and Python scalars, returning an array or a tuple of arrays, no
+                   reductions) as one device call: ``cupy.fuse`` (one kernel) on CuPy, the
+                   plain function on NumPy, one counted launch on strict. Kernels call
+                   :func:`fuse_of` (absent: the plain function)
+``pinned_host``    optional: ``pinned_host(array)``, a copy of NumPy ``array`` in page-locked
+                   host memory, from which the next copy to the device runs by DMA (cupy);
+                   :class:`xpnet.data.DataLoader` calls it for ``pin_memory=True``. Absent
+                   (numpy, strict): arrays already live on the host, pinning is a no-op
 =================  ==========================================================================
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 REQUIRED_NAMES = (
     "name",
@@ -103,6 +125,48 @@ def one_block_at_a_time() -> int:
     return 1
 
 
+def exact_products(precision: str) -> None:
+    """``set_matmul_precision`` of the backends whose products are always exact float32
+    (NumPy's BLAS has no TF32): nothing to switch."""
+
+
+class ConvCosts(NamedTuple):
+    """The constants of conv2d's cost model (:mod:`xpnet.kernels._conv_cost`), in seconds.
+
+    ``launch``: one device call (a kernel launch and CuPy's Python around it);
+    ``multiply_add``: one float32 multiply-add in a large product; ``byte``: one byte read or
+    written by a copy or an elementwise call. Only their ratios matter.
+    """
+
+    launch: float
+    multiply_add: float
+    byte: float
+
+
+# CPU: a NumPy call costs microseconds, but conv2d's thresholds were measured there with
+# every cost in them; a zero launch cost leaves them the only rule (the model adds nothing)
+CPU_CONV_COSTS = ConvCosts(launch=0.0, multiply_add=1e-11, byte=1e-10)
+# GPU (H100/H200, estimated, not yet measured): ~8 us per CuPy call from Python, FP32 at
+# ~50 TFLOP/s, HBM at ~3.5 TB/s: a launch is worth ~200,000 multiply-adds
+GPU_CONV_COSTS = ConvCosts(launch=8e-6, multiply_add=4e-14, byte=3e-13)
+
+
 def missing_names(module) -> list[str]:
     """The interface names a backend module lacks (the test suite checks this is empty)."""
     return [name for name in REQUIRED_NAMES if not hasattr(module, name)]
+
+
+def plain_function(function):
+    """``fuse`` of the backends that run an elementwise chain call by call (NumPy): the
+    function itself."""
+    return function
+
+
+def fuse_of(backend):
+    """The ``fuse`` of ``backend``, else :func:`plain_function`."""
+    return getattr(backend, "fuse", plain_function)
+
+
+def conv_costs_of(backend) -> ConvCosts:
+    """The :class:`ConvCosts` of ``backend``: its ``conv_costs``, else the CPU's."""
+    return getattr(backend, "conv_costs", CPU_CONV_COSTS)

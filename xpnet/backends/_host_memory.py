@@ -4,7 +4,7 @@ glibc's ``malloc`` serves large requests (from 128 KiB, a threshold that grows u
 with fresh ``mmap`` pages and unmaps them on ``free``; the next array of that size takes a
 page fault on every 4 KiB page as it is first written. A training step allocates its
 activations and gradients afresh each time and pays those faults on every step (measured in
-the README's Performance section). CuPy's memory pool avoids the same cost on the GPU.
+docs/performance.md). CuPy's memory pool avoids the same cost on the GPU.
 """
 
 from __future__ import annotations

@@ -7,8 +7,13 @@ missing or sees no GPU; xpnet never falls back to NumPy silently.
 from __future__ import annotations
 
 import contextlib
+import functools
 
-from ._base import GPU_BLOCK_BYTES, one_block_at_a_time, run_in_order
+import numpy
+
+from ._base import GPU_BLOCK_BYTES, GPU_CONV_COSTS, one_block_at_a_time, run_in_order
+from ._deferred import host_read
+from ._precision import cublas_switches, get_float32_matmul_precision
 
 try:
     import cupy
@@ -43,12 +48,27 @@ def scatter_add(target, indices, values):
     cupyx.scatter_add(target, indices, values)
 
 
+@functools.cache
+def fuse(function):
+    # GPU: one kernel for the whole elementwise chain (compiled once per function and dtypes)
+    return cupy.fuse(function)
+
+
 def asarray(obj, dtype=None):
     return cupy.asarray(obj, dtype=dtype)
 
 
 def to_host(x):
+    host_read("cupy: backend.to_host(x)")  # the pending value checks run first
     return cupy.asnumpy(x)
+
+
+def pinned_host(array):
+    # page-locked memory: the host-to-device copy runs by DMA (DataLoader(pin_memory=True))
+    memory = cupy.cuda.alloc_pinned_memory(array.nbytes)
+    pinned = numpy.frombuffer(memory, array.dtype, array.size).reshape(array.shape)
+    pinned[...] = array
+    return pinned
 
 
 def synchronize():
@@ -80,3 +100,30 @@ def empty_cache():
 def ignore_float_errors():
     # GPU: CuPy kernels never warn on IEEE special values
     return contextlib.nullcontext()
+
+
+# GPU: a launch costs as much as ~200,000 multiply-adds: conv2d takes the fewest launches
+conv_costs = GPU_CONV_COSTS
+
+
+def set_matmul_precision(precision):
+    # GPU: TF32 for every float32 cuBLAS product at "high", never at "highest" (see
+    # xpnet.backends._precision): CuPy's compute type for its 2-D products, and the math
+    # mode of this thread's cuBLAS handle for the batched ones, which ignore the compute type
+    from cupy._core import _routines_linalg as linalg
+
+    switches = cublas_switches(precision, cupy.cuda.Device().compute_capability)
+    linalg.set_compute_type(numpy.float32, getattr(linalg, switches.compute_type))
+    cublas = cupy.cuda.cublas  # loads libcublas, which the first product needs anyway
+    cublas.setMathMode(cupy.cuda.device.get_cublas_handle(), getattr(cublas, switches.math_mode))
+
+
+# a setting made before CuPy was loaded holds from the start. At "highest" only the compute
+# type needs setting (CUPY_TF32=1 would give 2-D products TF32), without touching the device:
+# a new cuBLAS handle starts in the default math mode
+if get_float32_matmul_precision() == "highest":
+    from cupy._core import _routines_linalg
+
+    _routines_linalg.set_compute_type(numpy.float32, _routines_linalg.COMPUTE_TYPE_DEFAULT)
+else:
+    set_matmul_precision(get_float32_matmul_precision())

@@ -15,7 +15,14 @@ import threading
 import numpy
 import threadpoolctl
 
-from ._base import host_free_memory, nothing_cached, run_in_order
+from ._base import (
+    CPU_CONV_COSTS,
+    exact_products,
+    host_free_memory,
+    nothing_cached,
+    plain_function,
+    run_in_order,
+)
 from ._runtime import get_num_threads
 
 name = "numpy"
@@ -28,6 +35,9 @@ block_bytes = 1 << 20  # a core's L2 cache: fastest for pooling, measured on 2 C
 # no pool: a freed array goes back to the C allocator (see xpnet.keep_freed_host_memory)
 empty_cache = nothing_cached
 profiling = None  # xpnet.profile cannot count NumPy's own arrays: it reports kernel calls only
+set_matmul_precision = exact_products  # NumPy's BLAS has no TF32: products stay float32
+conv_costs = CPU_CONV_COSTS  # conv2d's measured thresholds rule (a launch costs nothing)
+fuse = plain_function  # NumPy runs an elementwise chain call by call: nothing to fuse
 
 
 def as_strided(x, shape, strides):

@@ -110,6 +110,40 @@ def _cross_entropy(N, classes, rng):
     return arrays, ("input",), {}, 5.0 * N * classes
 
 
+def _conv1d(N, C, L, C_out, k, stride, padding, rng):
+    arrays = {
+        "input": rng.standard_normal((N, C, L)),
+        "weight": rng.standard_normal((C_out, C, k)) / (C * k) ** 0.5,
+        "bias": rng.standard_normal(C_out),
+    }
+    kwargs = {"stride": stride, "padding": padding}
+    flops = 2.0 * N * C_out * output_size(L, k, stride, padding) * C * k
+    return arrays, ("input", "weight", "bias"), kwargs, flops
+
+
+def _conv3d(N, C, D, H, W, C_out, k, stride, padding, rng):
+    outputs = [output_size(n, k, stride, padding) for n in (D, H, W)]
+    arrays = {
+        "input": rng.standard_normal((N, C, D, H, W)),
+        "weight": rng.standard_normal((C_out, C, k, k, k)) / (C * k**3) ** 0.5,
+        "bias": rng.standard_normal(C_out),
+    }
+    kwargs = {"stride": stride, "padding": padding}
+    flops = 2.0 * N * C_out * outputs[0] * outputs[1] * outputs[2] * C * k**3
+    return arrays, ("input", "weight", "bias"), kwargs, flops
+
+
+def _conv_transpose2d(N, C, H, W, C_out, k, stride, padding, output_padding, rng):
+    arrays = {
+        "input": rng.standard_normal((N, C, H, W)),
+        "weight": rng.standard_normal((C, C_out, k, k)) / (C * k * k) ** 0.5,
+        "bias": rng.standard_normal(C_out),
+    }
+    kwargs = {"stride": stride, "padding": padding, "output_padding": output_padding}
+    # every input element meets every tap of its C_out filters once
+    return arrays, ("input", "weight", "bias"), kwargs, 2.0 * N * C * H * W * C_out * k * k
+
+
 @dataclasses.dataclass(frozen=True)
 class Op:
     """A benchmarked kernel: how to build a case, its shape fields and its default shapes."""
@@ -164,6 +198,27 @@ OPS = {
         ),
         Op("batch_norm", "N,C,H,W", _batch_norm, ((128, 64, 32, 32),), ((32, 32, 32, 32),)),
         Op("cross_entropy", "N,classes", _cross_entropy, ((1024, 1000),), ((256, 1000),)),
+        Op(
+            "conv1d",
+            "N,C_in,L,C_out,k,stride,padding",
+            _conv1d,
+            ((32, 64, 512, 64, 5, 1, 2), (32, 128, 256, 128, 3, 2, 1)),
+            ((8, 16, 256, 16, 5, 1, 2),),
+        ),
+        Op(
+            "conv3d",
+            "N,C_in,D,H,W,C_out,k,stride,padding",
+            _conv3d,
+            ((8, 16, 16, 32, 32, 32, 3, 1, 1), (8, 32, 16, 16, 16, 64, 3, 2, 1)),
+            ((2, 8, 8, 16, 16, 8, 3, 1, 1),),
+        ),
+        Op(
+            "conv_transpose2d",
+            "N,C_in,H,W,C_out,k,stride,padding,output_padding",
+            _conv_transpose2d,
+            ((64, 64, 16, 16, 32, 4, 2, 1, 0), (32, 128, 8, 8, 64, 3, 2, 1, 1)),
+            ((16, 32, 8, 8, 16, 4, 2, 1, 0),),
+        ),
     )
 }
 

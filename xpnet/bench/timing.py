@@ -37,11 +37,19 @@ def settle(function) -> None:
     function()
 
 
+def torch_cuda_reference(precision: str) -> str:
+    """The PyTorch CUDA contender that a GPU row is compared with at ``precision``: like for
+    like, ``torch-cuda`` (TF32 off) at ``"highest"``, where xpnet's CuPy products are plain
+    float32, and ``torch-cuda-tf32`` at ``"high"``/``"medium"``, where they use TF32
+    (:mod:`xpnet.backends._precision`). ``CUPY_TF32`` no longer decides: the precision does."""
+    return "torch-cuda" if precision == "highest" else "torch-cuda-tf32"
+
+
 def _torch_reference(contender_name: str, device: str) -> str:
     if device == "cpu":
         return "torch-cpu"
-    # GPU: compare like with like; CuPy uses TF32 only when CUPY_TF32=1
-    return "torch-cuda-tf32" if os.environ.get("CUPY_TF32") == "1" else "torch-cuda"
+    # GPU: compare like with like, at the run's precision (time_case runs inside it)
+    return torch_cuda_reference(get_float32_matmul_precision())
 
 
 def time_case(
@@ -174,7 +182,7 @@ def run(
     with contextlib.ExitStack() as stack:
         echo(pin_threads(stack, threads, contenders))
         stack.enter_context(float32_matmul_precision(precision))
-        echo(f"float32 matmul precision: {precision}")
+        echo(f"float32 matmul precision: {precision} (GPU rows: TF32 {_tf32_text(precision)})")
         if conv_algorithms:
             stack.enter_context(kernels.conv_algorithms(conv_algorithms))
             echo(f"conv2d algorithms: {', '.join(conv_algorithms)}")
@@ -199,7 +207,15 @@ def run(
             "conv_algorithms": list(conv_algorithms) if conv_algorithms else None,
             "count": count,
             "float32_matmul_precision": precision,
+            # whether xpnet's CuPy float32 products used TF32, and the like-for-like reference
+            "tf32": precision != "highest",
+            "torch_cuda_reference": torch_cuda_reference(precision),
         },
         "unavailable": unavailable,
         "results": rows,
     }
+
+
+def _tf32_text(precision: str) -> str:
+    on = precision != "highest"
+    return f"{'on' if on else 'off'}, compared with {torch_cuda_reference(precision)}"

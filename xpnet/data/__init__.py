@@ -1,7 +1,9 @@
 """Datasets and the data loader, after :mod:`torch.utils.data`.
 
 ``datasets.py`` holds the datasets and splits (``_idx.py`` reads MNIST's files for it),
-``loader.py`` the :class:`DataLoader` that batches them onto the current backend.
+``mnist.py`` torchvision's :class:`MNIST` with its download, ``transforms.py`` torchvision's
+``ToTensor``/``Normalize``/``Compose``, ``loader.py`` the :class:`DataLoader` that batches
+them onto the current backend (with background worker threads).
 
 Example:
     >>> from xpnet.data import DataLoader, TensorDataset, load_digits, random_split
@@ -13,8 +15,16 @@ Example:
 
 from __future__ import annotations
 
+from . import transforms
 from .datasets import *  # noqa: F403
 from .datasets import __all__ as _datasets_all
-from .loader import DataLoader
+from .loader import DataLoader, default_collate
+from .sampler import DistributedSampler
 
-__all__ = ["DataLoader", *_datasets_all]
+__all__ = [
+    "DataLoader",
+    "DistributedSampler",
+    "default_collate",
+    "transforms",
+    *_datasets_all,
+]

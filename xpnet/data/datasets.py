@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import numpy
 
+from ..autograd import Tensor
 from ._idx import read_mnist
 
 __all__ = [
+    "MNIST",
     "Dataset",
     "Subset",
     "TensorDataset",
     "fetch_batch",
+    "download_mnist",
     "load_digits",
     "load_mnist",
     "random_split",
@@ -39,6 +42,7 @@ def _host_array(array):
     """A NumPy view or copy of ``array`` (NumPy, list, or an array of any xpnet backend)."""
     if isinstance(array, numpy.ndarray):
         return array
+    array = array.data if isinstance(array, Tensor) else array
     if hasattr(array, "shape") and not isinstance(array, numpy.generic):
         from ..backends import backend_of
 
@@ -70,6 +74,8 @@ class TensorDataset(Dataset):
             msg = "TensorDataset: needs at least one array, got none"
             raise ValueError(msg)
         self.arrays = tuple(_host_array(array) for array in arrays)
+        # Tensors in, Tensors out: the DataLoader gives batches of Tensors (with .to(device))
+        self.yields_tensors = any(isinstance(array, Tensor) for array in arrays)
         lengths = [len(array) for array in self.arrays]
         if len(set(lengths)) != 1:
             msg = f"TensorDataset: arrays must have the same first dimension, got lengths {lengths}"
@@ -103,6 +109,11 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    @property
+    def yields_tensors(self) -> bool:
+        """Whether the whole dataset gives Tensors (see :class:`TensorDataset`)."""
+        return bool(getattr(self.dataset, "yields_tensors", False))
 
     def get_batch(self, indices) -> tuple:
         """The samples at ``indices`` of this subset, fetched from the whole dataset."""
@@ -198,7 +209,7 @@ def load_digits():
     try:
         from sklearn.datasets import load_digits as sklearn_load_digits
     except ImportError as error:
-        msg = 'load_digits needs scikit-learn: pip install "xpnet[train]"'
+        msg = 'load_digits needs scikit-learn: pip install -e ".[train]" (from a clone)'
         raise ImportError(msg) from error
     digits = sklearn_load_digits()
     images = (digits.images / 16.0).astype(numpy.float32).reshape(-1, 1, 8, 8)
@@ -228,3 +239,8 @@ def load_mnist(path, split: str = "test"):
     """
     images, labels = read_mnist(path, split)
     return (images.astype(numpy.float32) / 255.0).reshape(-1, 1, 28, 28), labels
+
+
+# torchvision's MNIST, here too so that ``from xpnet.data import datasets`` has it (it reads
+# its files with ``_idx`` and subclasses Dataset above, hence the import at the end)
+from .mnist import MNIST, download_mnist  # noqa: E402

@@ -1,17 +1,80 @@
 """DataLoader: batches of a host dataset, delivered on the current backend.
 
 The datasets it reads are in :mod:`xpnet.data.datasets`; :func:`xpnet.train.loop.fit` makes
-one loader per split, and saves its shuffling generator in checkpoints.
+one loader per split, and saves its shuffling generator in checkpoints. With
+``num_workers > 0`` a pool of threads gathers (and pins) the next batches in the background
+while the current one is used; batches still come in the loader's order.
 """
 
 from __future__ import annotations
 
+import collections
+import functools
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 
+from ..autograd import Tensor
 from ..backends import get_backend
 from .datasets import fetch_batch
+
+__all__ = ["DataLoader", "default_collate"]
+
+
+def _host_field(values: list):
+    """One field of a batch stacked on the host: Tensors' arrays, NumPy arrays or numbers."""
+    return numpy.stack([v.numpy() if isinstance(v, Tensor) else numpy.asarray(v) for v in values])
+
+
+def default_collate(samples: list):
+    """Stack a list of samples into a batch, field by field, on the host.
+
+    Args:
+        samples: samples as a dataset returns them: tuples (or lists) of arrays, Tensors and
+            numbers, or bare arrays.
+
+    Returns:
+        A tuple of NumPy arrays (one per field), or one array for bare samples; the
+        :class:`DataLoader` then moves them to the current backend, as Tensors when the
+        samples held Tensors (see :class:`DataLoader`).
+
+    Example:
+        >>> batch = default_collate([(np.zeros(2), 0), (np.ones(2), 1)])
+        >>> [field.shape for field in batch], batch[1].tolist()
+        ([(2, 2), (2,)], [0, 1])
+    """
+    if isinstance(samples[0], (tuple, list)):
+        return tuple(_host_field(list(fields)) for fields in zip(*samples, strict=True))
+    return _host_field(samples)
+
+
+def _holds_tensors(sample) -> bool:
+    fields = sample if isinstance(sample, (tuple, list)) else (sample,)
+    return any(isinstance(field, Tensor) for field in fields)
+
+
+def _check_options(batch_size, num_workers, collate_fn, persistent_workers, prefetch_factor):
+    def positive_int(value, minimum):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+    problems = []
+    if not positive_int(batch_size, 1):
+        problems.append(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not positive_int(num_workers, 0):
+        problems.append(f"num_workers must be a non-negative integer, got {num_workers!r}")
+    elif persistent_workers and num_workers == 0:
+        problems.append("persistent_workers=True needs num_workers > 0")
+    if prefetch_factor is not None and (num_workers == 0 or not positive_int(prefetch_factor, 1)):
+        problems.append(
+            f"prefetch_factor must be a positive integer and needs num_workers > 0, "
+            f"got prefetch_factor={prefetch_factor!r} with num_workers={num_workers!r}"
+        )
+    if problems:
+        raise ValueError("DataLoader: " + "; ".join(problems))
+    if collate_fn is not None and not callable(collate_fn):
+        msg = f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}"
+        raise TypeError(msg)
 
 
 class DataLoader:
@@ -19,7 +82,10 @@ class DataLoader:
 
     Samples are gathered on the host (a whole batch by fancy indexing when the dataset has
     ``get_batch``, as :class:`~xpnet.data.TensorDataset` does) and copied to the backend that
-    is current when iteration starts (:func:`xpnet.get_backend`), one copy per array.
+    is current when iteration starts (:func:`xpnet.get_backend`), one copy per array. A
+    batch's arrays come as :class:`xpnet.Tensor`\\ s (which have ``.to(device)``) when the
+    dataset gives Tensors (``transforms.ToTensor``, a ``TensorDataset`` of Tensors), and as
+    plain backend arrays otherwise.
 
     Args:
         dataset: the dataset (``__len__``, and ``__getitem__`` or ``get_batch``).
@@ -27,6 +93,18 @@ class DataLoader:
         shuffle: visit the samples in a new random order each epoch. Default: ``False``.
         drop_last: drop the last batch when it is smaller than ``batch_size``.
             Default: ``False``.
+        num_workers: threads that gather batches in the background, up to
+            ``num_workers * prefetch_factor`` batches ahead; batches keep their order, so
+            results do not depend on it. Default: ``0`` (gather in the calling thread).
+        collate_fn: ``collate_fn(samples)`` turns a list of samples into a batch (read one
+            by one); its NumPy arrays and Tensors are moved to the backend, anything else is
+            left as is. Default: ``None`` (:func:`default_collate`, or ``get_batch``).
+        pin_memory: stage each batch in page-locked host memory before the copy to the GPU
+            (the backend's ``pinned_host``; CuPy). A no-op on CPU backends. Default: ``False``.
+        persistent_workers: keep the worker threads between epochs. Needs
+            ``num_workers > 0``. Default: ``False``.
+        prefetch_factor: batches fetched ahead per worker. Default: ``None`` (2 with
+            workers).
         generator: the ``numpy.random.Generator`` that draws each epoch's order, as PyTorch's
             ``generator``: it advances, so epochs differ, and saving its
             ``bit_generator.state`` lets a resumed run continue the same sequence.
@@ -35,12 +113,14 @@ class DataLoader:
             same seed give the same sequence of epochs. Default: ``None`` (not reproducible).
 
     Yields:
-        A tuple of backend arrays per batch (one per field of a sample), or one array when
+        A tuple per batch (one entry per field of a sample), or one array or Tensor when
         samples are bare arrays.
 
     Raises:
-        ValueError: if ``batch_size`` is not a positive integer, or both ``generator`` and
-            ``seed`` are given.
+        ValueError: if ``batch_size`` is not a positive integer, ``num_workers`` negative,
+            ``persistent_workers`` or ``prefetch_factor`` given without workers, or both
+            ``generator`` and ``seed`` are given.
+        TypeError: if ``collate_fn`` is not callable.
 
     Example:
         >>> from xpnet.data import TensorDataset
@@ -50,6 +130,9 @@ class DataLoader:
         (3, [[2, 4], [3, 0], [1]])
         >>> [labels.tolist() for _, labels in DataLoader(dataset, batch_size=2, drop_last=True)]
         [[0, 1], [2, 3]]
+        >>> loader = DataLoader(dataset, batch_size=2, num_workers=2, persistent_workers=True)
+        >>> [labels.tolist() for _, labels in loader]
+        [[0, 1], [2, 3], [4]]
     """
 
     def __init__(
@@ -59,12 +142,15 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         *,
+        num_workers: int = 0,
+        collate_fn=None,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
+        prefetch_factor: int | None = None,
         generator: numpy.random.Generator | None = None,
         seed: int | None = None,
     ) -> None:
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            msg = f"DataLoader: batch_size must be a positive integer, got {batch_size!r}"
-            raise ValueError(msg)
+        _check_options(batch_size, num_workers, collate_fn, persistent_workers, prefetch_factor)
         if generator is not None and seed is not None:
             msg = f"DataLoader: give generator or seed, not both (got seed={seed})"
             raise ValueError(msg)
@@ -72,19 +158,80 @@ class DataLoader:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
+        self.num_workers = num_workers
+        self.collate_fn = collate_fn
+        self.pin_memory = bool(pin_memory)
+        self.persistent_workers = bool(persistent_workers)
+        self.prefetch_factor = prefetch_factor or 2
         self.generator = numpy.random.default_rng(seed) if generator is None else generator
+        self._pool = None
 
     def __len__(self) -> int:
         count = len(self.dataset) / self.batch_size
         return math.floor(count) if self.drop_last else math.ceil(count)
 
+    def _gather(self, indices, pin):
+        """One batch on the host (pinned when asked): ``(batch, as_tensors)``. Runs in a
+        worker thread when there are workers."""
+        if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
+            batch = fetch_batch(self.dataset, indices)
+            tensors = bool(getattr(self.dataset, "yields_tensors", False))
+        else:
+            samples = [self.dataset[int(index)] for index in indices]
+            tensors = _holds_tensors(samples[0])
+            batch = (self.collate_fn or default_collate)(samples)
+        if pin is not None:
+            batch = _map_fields(batch, lambda a: pin(a) if isinstance(a, numpy.ndarray) else a)
+        return batch, tensors
+
     def __iter__(self):
         backend = get_backend()
+        pin = getattr(backend, "pinned_host", None) if self.pin_memory else None
         total = len(self.dataset)
         order = self.generator.permutation(total) if self.shuffle else numpy.arange(total)
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            batch = fetch_batch(self.dataset, order[start : start + self.batch_size])
-            if isinstance(batch, tuple):
-                yield tuple(backend.asarray(field) for field in batch)
-            else:
-                yield backend.asarray(batch)
+        starts = range(0, len(self) * self.batch_size, self.batch_size)
+        batches = (order[start : start + self.batch_size] for start in starts)
+        if self.num_workers == 0:
+            gathered = (self._gather(indices, pin) for indices in batches)
+        else:
+            gathered = self._background(batches, pin)
+        for batch, tensors in gathered:
+            yield _map_fields(batch, functools.partial(_deliver, backend=backend, tensors=tensors))
+
+    def _background(self, batches, pin):
+        """``_gather`` of each batch in the worker threads, in order, a few batches ahead."""
+        pool = self._pool or ThreadPoolExecutor(self.num_workers, "xpnet-data")
+        self._pool = pool if self.persistent_workers else None
+        pending = collections.deque()
+        try:
+            for indices in batches:
+                pending.append(pool.submit(self._gather, indices, pin))
+                if len(pending) >= self.num_workers * self.prefetch_factor:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+            if not self.persistent_workers:
+                pool.shutdown(wait=True)
+
+    def __del__(self):
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown(wait=False)
+
+
+def _map_fields(batch, function):
+    if isinstance(batch, tuple):
+        return tuple(function(field) for field in batch)
+    return function(batch)
+
+
+def _deliver(field, backend, tensors: bool):
+    """A host field on ``backend``: a Tensor if it was one or ``tensors``, else an array."""
+    if isinstance(field, Tensor):
+        return Tensor(backend.asarray(field.numpy()))
+    if isinstance(field, numpy.ndarray):
+        array = backend.asarray(field)
+        return Tensor(array) if tensors else array
+    return field

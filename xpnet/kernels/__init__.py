@@ -16,12 +16,24 @@ from .avg_pooling import *  # noqa: F403
 from .avg_pooling import __all__ as _avg_pooling_all
 from .batch_norm import *  # noqa: F403
 from .batch_norm import __all__ as _batch_norm_all
+from .binary_loss import *  # noqa: F403
+from .binary_loss import __all__ as _binary_loss_all
 from .conv import *  # noqa: F403
 from .conv import __all__ as _conv_all
+from .conv_nd import *  # noqa: F403
+from .conv_nd import __all__ as _conv_nd_all
+from .conv_transpose import *  # noqa: F403
+from .conv_transpose import __all__ as _conv_transpose_all
 from .dropout import *  # noqa: F403
 from .dropout import __all__ as _dropout_all
+from .embedding import *  # noqa: F403
+from .embedding import __all__ as _embedding_all
 from .group_norm import *  # noqa: F403
 from .group_norm import __all__ as _group_norm_all
+from .instance_norm import *  # noqa: F403
+from .instance_norm import __all__ as _instance_norm_all
+from .interpolate import *  # noqa: F403
+from .interpolate import __all__ as _interpolate_all
 from .layer_norm import *  # noqa: F403
 from .layer_norm import __all__ as _layer_norm_all
 from .linear import *  # noqa: F403
@@ -30,6 +42,12 @@ from .loss import *  # noqa: F403
 from .loss import __all__ as _loss_all
 from .max_pooling import *  # noqa: F403
 from .max_pooling import __all__ as _max_pooling_all
+from .padding import *  # noqa: F403
+from .padding import __all__ as _padding_all
+from .pooling_nd import *  # noqa: F403
+from .pooling_nd import __all__ as _pooling_nd_all
+from .regression_loss import *  # noqa: F403
+from .regression_loss import __all__ as _regression_loss_all
 from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax_all
 
@@ -40,11 +58,20 @@ __all__ = [
     *_avg_pooling_all,
     *_batch_norm_all,
     *_conv_all,
+    *_conv_nd_all,
+    *_conv_transpose_all,
     *_dropout_all,
     *_group_norm_all,
     *_layer_norm_all,
     *_linear_all,
     *_loss_all,
     *_max_pooling_all,
+    *_pooling_nd_all,
     *_softmax_all,
+    *_binary_loss_all,
+    *_embedding_all,
+    *_instance_norm_all,
+    *_interpolate_all,
+    *_padding_all,
+    *_regression_loss_all,
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import numbers
 
-from ..backends import backend_of, host_sync_forbidden, kernel_scope
+from ..backends import backend_of, float_errors_ignored, host_sync_forbidden, kernel_scope
 from ._blocks import compute_dtype
 
 
@@ -23,11 +23,12 @@ class ArgumentError(ValueError, RuntimeError):
 
 
 def kernel(function):
-    """Mark a public kernel: inside it, implicit device-to-host syncs are errors on strict."""
+    """Mark a public kernel: inside it, implicit device-to-host syncs are errors on strict, and
+    inf/NaN give values, never warnings."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with host_sync_forbidden(), kernel_scope(function.__name__):
+        with host_sync_forbidden(), kernel_scope(function.__name__), float_errors_ignored():
             return function(*args, **kwargs)
 
     return wrapper

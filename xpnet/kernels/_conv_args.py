@@ -1,4 +1,5 @@
-"""conv2d's arguments: checked once at the public entry, turned into a window geometry.
+"""Convolution arguments (conv1d/2d/3d): checked once at the public entry, turned into a
+window geometry.
 
 :func:`prepare_conv` is the one validation of ``conv2d``, ``conv2d_backward`` and
 :func:`~xpnet.kernels.select_conv_algorithm`; the formulas behind them trust what it returns.
@@ -17,30 +18,32 @@ from ._windows import Geometry, window_geometry
 
 
 class ConvCall(NamedTuple):
-    """A validated conv2d call: its backend, the input with a batch axis, the window
+    """A validated convolution call: its backend, the input with a batch axis, the window
     geometry, and whether the input came without a batch axis."""
 
     backend: object
-    x: object  # (N, C, H, W)
+    x: object  # (N, C, H, W) in 2-D; (N, C, L), (N, C, D, H, W)
     geometry: Geometry
     unbatched: bool
 
 
 def _padding_sides(where, padding, kernel, stride, dilation):
-    """(pad_before, pad_after) for an int, a pair, ``'valid'`` or ``'same'``."""
+    """(pad_before, pad_after) for an int, a pair (a tuple per axis), ``'valid'`` or ``'same'``."""
+    nd = len(kernel)
     if isinstance(padding, str):
         if padding == "valid":
-            return (0, 0), (0, 0)
+            return (0,) * nd, (0,) * nd
         if padding != "same":
-            msg = f"{where}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
+            kind = "a pair" if nd == 2 else f"a tuple of {nd} ints"
+            msg = f"{where}: padding must be an int, {kind}, 'valid' or 'same', got {padding!r}"
             raise ArgumentError(msg)
-        if stride != (1, 1):
+        if stride != (1,) * nd:
             msg = f"{where}: padding='same' needs stride=1, got stride={stride}"
             raise ArgumentError(msg)
         # PyTorch puts the odd extra row and column at the bottom and right
         total = tuple(d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
         return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
-    pad = to_tuple(where, "padding", padding, minimum=0)
+    pad = to_tuple(where, "padding", padding, nd, minimum=0)
     return pad, pad
 
 
@@ -63,8 +66,13 @@ def _check_channels(where, C, weight, bias, groups):
         raise ArgumentError(msg)
 
 
-def prepare_conv(where, input, weight, bias, stride, padding, dilation, groups) -> ConvCall:
-    """Validate a conv2d call once; return its :class:`ConvCall`.
+# the spatial axes' names by number of spatial dimensions, for layouts in messages
+_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def prepare_conv(where, input, weight, bias, stride, padding, dilation, groups, nd=2) -> ConvCall:
+    """Validate a convolution call with ``nd`` spatial axes once; return its
+    :class:`ConvCall`.
 
     Raises:
         TypeError: non-float arrays, mixed dtypes or backends.
@@ -73,14 +81,16 @@ def prepare_conv(where, input, weight, bias, stride, padding, dilation, groups) 
     """
     require_arrays(where, input=input, weight=weight)
     backend = array_backend(where, input=input, weight=weight, bias=bias)
-    check_ndim(where, "input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
-    check_ndim(where, "weight", weight, (4,), "(C_out, C / groups, kH, kW)")
-    unbatched = input.ndim == 3
+    axes = ", ".join(_AXES[nd])
+    kernel_axes = ", ".join(f"k{axis}" for axis in _AXES[nd])
+    check_ndim(where, "input", input, (nd + 1, nd + 2), f"(N, C, {axes}) or (C, {axes})")
+    check_ndim(where, "weight", weight, (nd + 2,), f"(C_out, C / groups, {kernel_axes})")
+    unbatched = input.ndim == nd + 1
     x = input[None] if unbatched else input
     _check_channels(where, x.shape[1], weight, bias, groups)
     kernel_size = tuple(weight.shape[2:])
-    stride = to_tuple(where, "stride", stride)
-    dilation = to_tuple(where, "dilation", dilation)
+    stride = to_tuple(where, "stride", stride, nd)
+    dilation = to_tuple(where, "dilation", dilation, nd)
     before, after = _padding_sides(where, padding, kernel_size, stride, dilation)
     geometry = window_geometry(where, x.shape[2:], kernel_size, stride, dilation, before, after)
     return ConvCall(backend, x, geometry, unbatched)

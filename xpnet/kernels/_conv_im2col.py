@@ -84,13 +84,24 @@ def window_copy(backend, x, taps, dtype, sample_major=False):
     """
     padded = pad2d(backend.xp, x, taps.copy)
     windows = sliding_windows(backend, padded, taps.copy)  # (n, C, rows, W_out, R, kW)
-    if sample_major:
-        order = (0, 1, 4, 5, 2, 3)
-    else:
-        order = (1, 4, 5, 0, 2, 3) if taps.batch_first else (1, 4, 5, 2, 0, 3)
+    order = _copy_order(taps, sample_major)
     col = workspace(backend, "conv2d.col", [windows.shape[axis] for axis in order], dtype)
     col[...] = windows.transpose(*order)
     return col
+
+
+def _copy_order(taps, sample_major=False):
+    """The axes of the window view (n, C, rows, W_out, R, kW) in the order of the copy."""
+    if sample_major:
+        return (0, 1, 4, 5, 2, 3)
+    return (1, 4, 5, 0, 2, 3) if taps.batch_first else (1, 4, 5, 2, 0, 3)
+
+
+def window_buffer(backend, n, C, taps, dtype):
+    """The workspace of :func:`window_copy` for ``n`` samples of ``C`` channels, not filled:
+    the backward of a call that needs no grad_weight only writes its gradient there."""
+    shape = (n, C, *taps.copy.output, taps.rows, taps.copy.kernel[1])
+    return workspace(backend, "conv2d.col", [shape[axis] for axis in _copy_order(taps)], dtype)
 
 
 def scatter_windows(xp, grad_col, taps, size, dtype):
@@ -240,9 +251,11 @@ def _pointwise_grads(backend, where, grad, x, filters, dtype):
     return grad_weight, grad_planes.sum(axis=(0, 3)).reshape(-1)
 
 
-def _window_grads(backend, where, grad, x, filters, choice, dtype, col2im):
+def _window_grads(backend, where, grad, x, filters, choice, dtype, col2im, need_weight=True):
     """``(grad_weight (G, Og, K), grad_bias (C_out,), grad_input or None)`` from the window
-    copy of ``choice``, chunk by chunk; ``grad_input`` (by col2im) only when ``col2im``."""
+    copy of ``choice``, chunk by chunk; ``grad_input`` (by col2im) only when ``col2im``.
+    Without ``need_weight`` (a transposed convolution's forward) nothing is copied and
+    ``grad_weight`` stays zero."""
     xp, (groups, O_group, _) = backend.xp, filters.shape
     (N, C, H, W), C_out, (H_out, W_out) = x.shape, groups * O_group, choice.geometry.output
     taps = window_layout(choice.geometry, choice.algorithm)
@@ -251,15 +264,18 @@ def _window_grads(backend, where, grad, x, filters, choice, dtype, col2im):
     grad_input = xp.empty(x.shape, dtype=dtype) if col2im else None
 
     def sum_chunk(chunk, grad_weight, grad_bias):
-        col = window_copy(backend, x[chunk], taps, dtype)
         n = len(x[chunk])
+        if need_weight:
+            col = window_copy(backend, x[chunk], taps, dtype)
+        else:
+            col = window_buffer(backend, n, C, taps, dtype)
         # (n, C_out, H_out, W_out) -> (C_out, *positions, W_out), the columns' order
         shape = (C_out, *taps.positions(n, H_out), W_out)
         grad_chunk = workspace(backend, "conv2d.grad", shape, dtype)
         taps.batch_major(grad_chunk)[...] = grad[chunk].transpose(1, 0, 2, 3)
         grad_chunk = grad_chunk.reshape(groups, O_group, -1)  # (G, Og, H_out * n * W_out)
         grad_bias += grad_chunk.sum(axis=2).reshape(-1)
-        for tap, start in enumerate(taps.starts):
+        for tap, start in enumerate(taps.starts if need_weight else ()):
             # columns @ grad^T, not grad @ columns^T: BLAS is ~8x faster with the long
             # H_out * n * W_out axis last in the left operand (OpenBLAS on 2 threads)
             columns = tap_columns(col, taps, groups, start)
@@ -299,7 +315,7 @@ def im2col_backward(backend, where, grad, x, filters, choice, correlation, dtype
         grad_weight, grad_bias = _pointwise_grads(backend, where, grad, x, filters, dtype)
     elif need_weight or col2im:
         grad_weight, grad_bias, grad_input = _window_grads(
-            backend, where, grad, x, filters, choice, dtype, col2im
+            backend, where, grad, x, filters, choice, dtype, col2im, need_weight
         )
     if need_input and correlation is not None:
         # (G, Og, C/G, kH, kW) -> (G, C/G, Og * kH * kW), flipped in kH and kW

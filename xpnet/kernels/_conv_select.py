@@ -20,7 +20,8 @@ a call and pays there by its threshold runs it, forward and backward alike:
 
 The window formulas' backward also chooses how to get ``grad_input`` (:func:`choose_grad_input`):
 col2im, or a stride-1 correlation of ``grad_output`` with the flipped filters. Every choice
-depends on shapes, dtype, threads and the memory budget only, never on the backend's name.
+depends on shapes, dtype, threads, the memory budget and the backend's cost constants
+(:mod:`._conv_cost`: a GPU's launches may overrule a threshold), never on the backend's name.
 
 Neighbours: :mod:`.conv` (the public entry points) asks :func:`choose_algorithm` once per
 call and dispatches to :mod:`._conv_im2col` (the window-copy formulas) or
@@ -37,10 +38,12 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from ..backends import memory_budget
+from ..backends._base import conv_costs_of
 from ..backends._precision import allows_inexact_formulas
 from ._blocks import compute_dtype
 from ._checks import ArgumentError
 from ._conv_args import padding_text, prepare_conv, transposed_geometry
+from ._conv_cost import correlation_pays, fourier_pays, per_row_pays
 from ._conv_fourier import FourierPlan, fourier_plan
 from ._windows import Geometry
 
@@ -243,13 +246,17 @@ def _fourier(backend, geometry, C, C_out, size, dtype) -> tuple[FourierPlan | No
     )
 
 
-def _pays(algorithm: ConvAlgorithm, geometry: Geometry, groups, C, C_out, plan) -> bool:
-    """Whether ``algorithm`` is expected to beat the ones after it, by its threshold."""
+def _pays(backend, algorithm, geometry: Geometry, groups, shape, C_out, plan, dtype) -> bool:
+    """Whether ``algorithm`` is expected to beat the ones after it: its threshold, weighed
+    against its launches by the backend's cost model (:mod:`._conv_cost`)."""
+    C, costs, itemsize = shape[1], conv_costs_of(backend), backend.xp.dtype(dtype).itemsize
     if algorithm is ConvAlgorithm.FOURIER:
         direct = C_out * C * math.prod(geometry.kernel) * math.prod(geometry.output)
-        return plan.multiply_adds(C, C_out) < _MAX_COST_RATIO * direct
+        rule = plan.multiply_adds(C, C_out) < _MAX_COST_RATIO * direct
+        return fourier_pays(rule, costs, geometry, plan, shape, C_out)
     if algorithm is ConvAlgorithm.IM2COL_PER_ROW:
-        return C // groups * geometry.kernel[1] >= _MIN_TAP_ROW
+        rule = C // groups * geometry.kernel[1] >= _MIN_TAP_ROW
+        return per_row_pays(rule, costs, geometry, shape, C_out, itemsize)
     return True
 
 
@@ -283,7 +290,8 @@ def _choose(backend, geometry, groups, shape, C_out, dtype, fourier=True):
             continue
         # an enabled algorithm under its threshold still runs where no later one can
         runnable = Choice(algorithm, geometry, plan)
-        if settings.priority or _pays(algorithm, geometry, groups, shape[1], C_out, plan):
+        call = (geometry, groups, shape, C_out, plan, dtype)
+        if settings.priority or _pays(backend, algorithm, *call):
             break
     return runnable, refusals
 
@@ -342,9 +350,11 @@ def choose_grad_input(backend, where, choice, groups, shape, C_out, grad_size, d
             )
             raise ArgumentError(msg)
         return None
-    pointwise = correlation.algorithm is ConvAlgorithm.POINTWISE
-    if mode is None and C_out > _TRANSPOSED_MAX_RATIO * shape[1] and not pointwise:
-        return None
+    if mode is None and correlation.algorithm is not ConvAlgorithm.POINTWISE:
+        rule, itemsize = C_out <= _TRANSPOSED_MAX_RATIO * shape[1], backend.xp.dtype(dtype).itemsize
+        costs = conv_costs_of(backend)  # a GPU's launches may overrule the threshold
+        if not correlation_pays(rule, costs, choice, correlation, shape, C_out, itemsize):
+            return None
     return correlation
 
 

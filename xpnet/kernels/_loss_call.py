@@ -8,6 +8,7 @@ the ``'mean'`` denominator. Axis letters: ``N`` batch, ``C`` classes, ``*`` the 
 from __future__ import annotations
 
 from ..backends import backend_of
+from ..backends._deferred import defer_check
 from ._blocks import compute_dtype
 from ._checks import (
     ArgumentError,
@@ -60,8 +61,8 @@ class LossCall:
             self.weight = weight.astype(compute).reshape(1, num_classes, *(1,) * (self.x.ndim - 2))
         if not self.soft:
             self.valid = self.target != ignore_index
-            _check_range(where, backend, self.target, self.valid, num_classes, ignore_index)
-            self.index = xp.where(self.valid, self.target, 0)[:, None]  # (N, 1, *)
+            kept = _check_range(where, backend, self.target, self.valid, num_classes, ignore_index)
+            self.index = kept[:, None]  # (N, 1, *)
             per_class = 1.0 if weight is None else weight.astype(compute)[self.index[:, 0]]
             self.target_weight = xp.where(self.valid, per_class, 0.0).astype(compute)  # (N, *)
         # the 'none' loss's shape: also that of cross-entropy's saved sum_exp
@@ -155,15 +156,23 @@ def _check_target(where, input, target, soft):
 
 
 def _check_range(where, backend, target, valid, num_classes, ignore_index):
-    if not target.size:
-        return
+    """The class indices of ``target`` (0 where ignored), clipped into ``[0, C)``; indices
+    outside it raise ``IndexError``, at once on NumPy, else at the next host read (deferred:
+    no device-to-host copy per call, see :mod:`xpnet.backends._deferred`)."""
     xp = backend.xp
     kept = xp.where(valid, target, 0)
-    # one explicit device-to-host copy of two numbers: indices outside [0, C) must not be read
-    low, high = backend.to_host(xp.stack([xp.min(kept), xp.max(kept)])).tolist()
-    if low < 0 or high >= num_classes:
-        msg = (
-            f"{where}: target values must be in [0, {num_classes}) or "
-            f"ignore_index={ignore_index}, got {low if low < 0 else high}"
-        )
-        raise IndexError(msg)
+    if not target.size:
+        return kept
+
+    def in_range(low_high):
+        low, high = low_high.tolist()
+        if low < 0 or high >= num_classes:
+            msg = (
+                f"{where}: target values must be in [0, {num_classes}) or "
+                f"ignore_index={ignore_index}, got {low if low < 0 else high}"
+            )
+            raise IndexError(msg)
+
+    defer_check(backend, xp.stack([xp.min(kept), xp.max(kept)]), in_range)
+    # until the check runs, indices outside [0, C) must not be read
+    return xp.clip(kept, 0, num_classes - 1)

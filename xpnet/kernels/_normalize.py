@@ -16,9 +16,11 @@ values and their squares, added in float64. Centring first is what keeps ``mean 
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ..backends import backend_of
+from ..backends._base import GPU_BLOCK_BYTES, fuse_of
 from ._blocks import batch_blocks
 
 _LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
@@ -86,8 +88,15 @@ def backward_coefficients(inv_std, delta, sum_grad, sum_grad_centred, count, sca
         is ``sum(g * x_hat)`` (batch norm's grad_weight, as ``sum_grad`` is its grad_bias).
     """
     count = max(count, 1)  # empty batch: zero sums, zero coefficients
+    return fuse_of(backend_of(inv_std))(_coefficients)(
+        inv_std, delta, sum_grad, sum_grad_centred, count, 1.0 if scale is None else scale
+    )
+
+
+def _coefficients(inv_std, delta, sum_grad, sum_grad_centred, count, scale):
+    """The elementwise chain of :func:`backward_coefficients`, one fused call."""
     sum_grad_hat = inv_std * (sum_grad_centred - delta * sum_grad)
-    k = inv_std if scale is None else inv_std * scale
+    k = inv_std * scale
     c2 = -inv_std * sum_grad_hat / count
     c3 = -c2 * delta - sum_grad / count
     return k, c2, c3, sum_grad_hat
@@ -165,8 +174,8 @@ def _per_channel(backend, values, shape, dtype):
     """
     C, S = shape[1:]
     values = values.astype(dtype).reshape(1, C, 1)
-    if C * S * values.itemsize > backend.block_bytes:
-        return values
+    if C * S * values.itemsize > backend.block_bytes or backend.block_bytes >= GPU_BLOCK_BYTES:
+        return values  # unblocked (GPU): a copy would be one more launch for nothing
     return backend.xp.broadcast_to(values, (1, C, S)).copy()
 
 
@@ -207,8 +216,19 @@ def batch_moments(backend, x, out):
     xp = backend.xp
     N, _, S = x.shape
     shift = xp.mean(x[0], axis=-1, dtype=xp.float64).astype(x.dtype).astype(xp.float64)
-    delta, square = centred_sums(backend, x, shift, out) / (N * S)  # mean(c), mean(c^2)
-    return shift, shift + delta, xp.maximum(square - delta * delta, 0.0)
+    sums = centred_sums(backend, x, shift, out)
+    return (shift, *fuse_of(backend)(_mean_var(xp))(shift, sums[0], sums[1], N * S))
+
+
+@functools.cache
+def _mean_var(xp):
+    """Mean and variance from the sums of ``c = x - shift`` and ``c^2``: one fused call."""
+
+    def mean_var(shift, sum_centred, sum_square, count):
+        delta, square = sum_centred / count, sum_square / count  # mean(c), mean(c^2)
+        return shift + delta, xp.maximum(square - delta * delta, 0.0)
+
+    return mean_var
 
 
 def scale_shift(backend, out, factor, offset, source=None, shift=None):

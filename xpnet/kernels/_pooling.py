@@ -1,5 +1,6 @@
-"""What every pooling kernel shares: batching of (C, H, W) inputs, the fixed-window
-geometry, PyTorch's running-argmax rule, the fold of kernel offsets, and the size checks.
+"""What every pooling kernel shares: batching of (C, *size) inputs, the fixed-window
+geometry in 1, 2 or 3 spatial dimensions, PyTorch's running-argmax rule, the fold of kernel
+offsets, and the size checks.
 
 Forward passes loop over the ``kH * kW`` kernel offsets of the shared window view
 (:mod:`._windows`) and combine strided slices elementwise (much faster than reducing tiny
@@ -11,6 +12,8 @@ columns, then along the rows (max and sum are separable): ``kH + kW`` slices ins
 """
 
 from __future__ import annotations
+
+import math
 
 from ..backends import backend_of
 from ._blocks import batch_blocks, format_bytes
@@ -38,7 +41,8 @@ SEPARABLE_FROM = 16
 
 def is_separable(geometry) -> bool:
     """Whether windows of ``geometry`` are reduced along columns, then rows."""
-    return geometry.kernel[0] * geometry.kernel[1] > SEPARABLE_FROM
+    # 1-D windows are one pass already; 3-D windows walk every offset
+    return len(geometry.kernel) == 2 and math.prod(geometry.kernel) > SEPARABLE_FROM
 
 
 def require_array(where, name, value):
@@ -49,19 +53,29 @@ def require_array(where, name, value):
         raise TypeError(msg)
 
 
-def batched(where, input):
-    """(backend, input as (N, C, H, W), whether it was unbatched)."""
+# the spatial axes' names, by number of spatial dimensions, for layouts and messages
+AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def batched(where, input, nd=2):
+    """(backend, input as (N, C, *size), whether it was unbatched), for ``nd`` spatial axes."""
     require_array(where, "input", input)
     backend = array_backend(where, input=input)
-    check_ndim(where, "input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
-    return backend, (input[None] if input.ndim == 3 else input), input.ndim == 3
+    axes = ", ".join(AXES[nd])
+    check_ndim(where, "input", input, (nd + 1, nd + 2), f"(N, C, {axes}) or (C, {axes})")
+    unbatched = input.ndim == nd + 1
+    return backend, (input[None] if unbatched else input), unbatched
 
 
 def pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode):
-    kernel_size = to_tuple(where, "kernel_size", kernel_size)
-    stride = kernel_size if stride is None or stride == [] else to_tuple(where, "stride", stride)
-    padding = to_tuple(where, "padding", padding, minimum=0)
-    dilation = to_tuple(where, "dilation", dilation)
+    """The window geometry over the spatial axes of ``x`` (N, C, *size)."""
+    nd = x.ndim - 2
+    kernel_size = to_tuple(where, "kernel_size", kernel_size, nd)
+    stride = (
+        kernel_size if stride is None or stride == [] else to_tuple(where, "stride", stride, nd)
+    )
+    padding = to_tuple(where, "padding", padding, nd, minimum=0)
+    dilation = to_tuple(where, "dilation", dilation, nd)
     check_padding_at_most_half(where, padding, kernel_size)
     return window_geometry(
         where, x.shape[2:], kernel_size, stride, dilation, padding, ceil_mode=ceil_mode
@@ -88,23 +102,38 @@ def check_saved_indices(where, backend, indices, input, output_shape, unbatched)
 
 
 def check_index_range(where, backend, indices, size, empty=None):
-    """IndexError for saved indices outside their H x W plane, where the backend reads
+    """IndexError for saved indices outside their plane (H x W in 2-D), where the backend reads
     device memory for free (``host_reads_free``: a CPU); a GPU skips the check rather
     than stall on a sync every call. Windows where ``empty`` (H_out, W_out) is set (wholly in
     the padding) may hold any index."""
     if not getattr(backend, "host_reads_free", False) or not indices.size:
         return
-    xp, (H, W) = backend.xp, size
+    xp, plane = backend.xp, math.prod(size)
     kept = indices if empty is None else xp.where(empty, 0, indices)
     # one reduction: a negative int64 index viewed as uint64 is larger than any valid one;
     # an explicit read of one number, free on this backend
-    if int(backend.to_host(xp.max(kept.view(xp.uint64)))) >= H * W:
+    if int(backend.to_host(xp.max(kept.view(xp.uint64)))) >= plane:
         low, high = backend.to_host(xp.stack([xp.min(kept), xp.max(kept)])).tolist()
+        axes = " * ".join(AXES[len(size)])
         msg = (
-            f"{where}: indices must be in [0, H * W) = [0, {H * W}) for input planes "
-            f"{(H, W)}, got {low if low < 0 else high}"
+            f"{where}: indices must be in [0, {axes}) = [0, {plane}) for input planes "
+            f"{tuple(size)}, got {low if low < 0 else high}"
         )
         raise IndexError(msg)
+
+
+def flat_index(xp, per_axis, sizes):
+    """``sum_a per_axis[a] * prod(sizes[a + 1:])``, each axis's vector broadcast along its own
+    axis: the flat (row-major) index over the grid of ``per_axis``'s vectors. One multiply
+    per axis but the last, one add per axis but the first."""
+    nd, total = len(sizes), None
+    for axis, values in enumerate(per_axis):
+        shape = [1] * nd
+        shape[axis] = -1
+        stride = math.prod(sizes[axis + 1 :])
+        term = values.reshape(shape) * stride if stride != 1 else values.reshape(shape)
+        total = term if total is None else total + term
+    return total
 
 
 def check_fits(where, backend, what, nbytes) -> None:
@@ -120,7 +149,7 @@ def check_fits(where, backend, what, nbytes) -> None:
 
 
 def padded_size(x, geometry):
-    """(Hp, Wp): the input's plane with the padding (and the ceil_mode overhang)."""
+    """(Hp, Wp) in 2-D: the input's plane with the padding (and the ceil_mode overhang)."""
     return tuple(
         s + b + a
         for s, b, a in zip(x.shape[2:], geometry.pad_before, geometry.pad_after, strict=True)
@@ -129,20 +158,21 @@ def padded_size(x, geometry):
 
 def check_pool_fits(where, backend, x, geometry, itemsize, index_bytes=0):
     """MemoryError unless the output (and indices) and one sample's temporaries fit."""
-    (N, C), (H_out, W_out), (Hp, Wp) = x.shape[:2], geometry.output, padded_size(x, geometry)
-    result = N * C * H_out * W_out * (itemsize + index_bytes)
+    (N, C), output, padded = x.shape[:2], geometry.output, padded_size(x, geometry)
+    result = N * C * math.prod(output) * (itemsize + index_bytes)
     if is_separable(geometry):  # the column-padded input, the column pass's result and labels
+        W_out, Wp = output[1], padded[1]
         sample = C * x.shape[2] * (Wp * itemsize + W_out * (itemsize + index_bytes))
     else:
-        sample = C * Hp * Wp * itemsize
-    check_fits(where, backend, f"an output of shape {(N, C, H_out, W_out)}", result + sample)
+        sample = C * math.prod(padded) * itemsize
+    check_fits(where, backend, f"an output of shape {(N, C, *output)}", result + sample)
 
 
 def pool_blocks(backend, x, geometry, dtype):
     """Batch blocks sized by the output, or by the padded input where that is over 4x the
     output (large windows and strides): a block's temporaries stay near ``block_bytes``."""
-    (H_out, W_out), (Hp, Wp) = geometry.output, padded_size(x, geometry)
-    return batch_blocks(backend, (x.shape[0], x.shape[1], max(H_out * W_out, Hp * Wp // 4)), dtype)
+    output, padded = math.prod(geometry.output), math.prod(padded_size(x, geometry))
+    return batch_blocks(backend, (x.shape[0], x.shape[1], max(output, padded // 4)), dtype)
 
 
 def running_argmax(xp, candidates, best, label):
@@ -166,7 +196,7 @@ def fold_offsets(combine, windows, geometry, out):
     kH * kW elementwise calls over strided slices into ``out``: ~15x faster on NumPy than
     reducing the tiny strided window axes.
     """
-    slices = [windows[..., i, j] for i, j in kernel_offsets(geometry)]
+    slices = [windows[(..., *offset)] for offset in kernel_offsets(geometry)]
     if len(slices) == 1:
         out[...] = slices[0]
         return
@@ -194,8 +224,8 @@ def fold_windows(backend, combine, x, geometry, pad_value, out):
 
 
 def pooled(backend, combine, x, geometry, pad_value, dtype):
-    """``combine`` over every window of ``x`` (N, C, H, W), block by block: (N, C, H_out,
-    W_out) of ``dtype``, padding with ``pad_value``."""
+    """``combine`` over every window of ``x`` (N, C, *size), block by block: (N, C, *out) of
+    ``dtype``, padding with ``pad_value``."""
     xp = backend.xp
     output = xp.empty((*x.shape[:2], *geometry.output), dtype=dtype)
 

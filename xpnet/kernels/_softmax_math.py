@@ -1,35 +1,11 @@
-"""The stable log-softmax that softmax and cross-entropy share, and their IEEE rule.
+"""The stable log-softmax that softmax and cross-entropy share.
 
 :mod:`.softmax` and :mod:`.loss` both build on :func:`stable_log_softmax` (never on
-``log(softmax)``); :func:`quiet_ieee` lets inf and NaN logits give IEEE results without
-NumPy's warnings, as CuPy and PyTorch do.
+``log(softmax)``). inf and NaN logits give IEEE results without NumPy's warnings, as in CuPy
+and PyTorch, because every kernel runs in :func:`xpnet.backends.float_errors_ignored`.
 """
 
 from __future__ import annotations
-
-import functools
-
-from ..backends import backend_of
-
-
-def quiet_ieee(function):
-    """Let inf and NaN logits give IEEE results quietly, as on the GPU and in PyTorch.
-
-    ``inf - inf`` in a shifted ``+inf`` logit and ``0 / 0`` for an all-ignored mean are
-    expected here; NumPy would warn (an error under pytest).
-    """
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        first = args[0] if args else next(iter(kwargs.values()), None)
-        try:
-            backend = backend_of(first)
-        except TypeError:  # not an array: the kernel's own check says so, by argument name
-            return function(*args, **kwargs)
-        with backend.ignore_float_errors():
-            return function(*args, **kwargs)
-
-    return wrapper
 
 
 def max_shifted(xp, x, dim):

@@ -1,37 +1,40 @@
-"""Sliding windows shared by convolution and pooling: geometry, padding, views.
+"""Sliding windows shared by convolution and pooling: geometry, padding, views, in 1, 2 or 3
+spatial dimensions (every tuple in a :class:`Geometry` has one entry per spatial axis).
 
 Every window kernel works in three steps: :func:`window_geometry` checks the arguments and
-computes the output size and the padding on each side; :func:`pad2d` pads once;
-:func:`sliding_windows` gives the read-only ``(N, C, H_out, W_out, kH, kW)`` view, whose
-``[..., i, j]`` slice is the input seen by kernel offset ``(i, j)`` at every output position.
-Backward passes add into :func:`offset_slices` of a padded gradient, one offset at a time:
-slice-adds are deterministic on every backend, unlike scatter-adds (atomics on a GPU) or
-writes through overlapping views.
+computes the output size and the padding on each side; :func:`pad_nd` (:func:`pad2d`) pads
+once; :func:`sliding_windows` gives the read-only ``(N, C, *out, *kernel)`` view, e.g.
+``(N, C, H_out, W_out, kH, kW)``, whose ``[..., i, j]`` slice is the input seen by kernel
+offset ``(i, j)`` at every output position. Backward passes add into :func:`offset_slices` of
+a padded gradient, one offset at a time: slice-adds are deterministic on every backend, unlike
+scatter-adds (atomics on a GPU) or writes through overlapping views.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 from ._checks import ArgumentError
 
 
 class Geometry(NamedTuple):
-    """Window sizes per axis ``(H, W)``; ``pad_after`` includes the ``ceil_mode`` overhang."""
+    """Window sizes per spatial axis (``(H, W)`` in 2-D, ``(L,)`` in 1-D, ``(D, H, W)`` in 3-D);
+    ``pad_after`` includes the ``ceil_mode`` overhang."""
 
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    dilation: tuple[int, int]
-    pad_before: tuple[int, int]
-    pad_after: tuple[int, int]
-    output: tuple[int, int]
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_before: tuple[int, ...]
+    pad_after: tuple[int, ...]
+    output: tuple[int, ...]
 
     @property
-    def effective_kernel(self) -> tuple[int, int]:
+    def effective_kernel(self) -> tuple[int, ...]:
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True))
 
     @property
-    def disjoint_step(self) -> tuple[int, int]:
+    def disjoint_step(self) -> tuple[int, ...]:
         """Per axis, how many windows apart two windows never overlap (1: none overlap)."""
         return tuple(-(-e // s) for e, s in zip(self.effective_kernel, self.stride, strict=True))
 
@@ -50,7 +53,8 @@ def _output_length(size, kernel, stride, before, after, ceil_mode):
 def window_geometry(
     where, size, kernel, stride, dilation, pad_before, pad_after=None, ceil_mode=False
 ) -> Geometry:
-    """Output size and padding of a 2-D sliding window over an input of ``size = (H, W)``.
+    """Output size and padding of a sliding window over an input of ``size`` (``(H, W)``, or
+    one entry per spatial axis in 1-D and 3-D).
 
     Example:
         >>> geometry = window_geometry("max_pool2d", (5, 5), (2, 2), (2, 2), (1, 1), (0, 0),
@@ -85,40 +89,54 @@ def window_geometry(
     )
 
 
-def pad2d(xp, x, geometry: Geometry, value=0.0, dtype=None):
-    """``x`` (..., H, W) padded with ``value`` as ``geometry`` says; ``x`` itself if no padding."""
-    (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
+def pad_nd(xp, x, geometry: Geometry, value=0.0, dtype=None):
+    """``x`` (..., *size) padded with ``value`` along its last ``len(geometry.kernel)`` axes as
+    ``geometry`` says; ``x`` itself if there is no padding and no dtype change."""
+    before, after = geometry.pad_before, geometry.pad_after
     dtype = x.dtype if dtype is None else dtype
-    if top == left == bottom == right == 0 and dtype == x.dtype:
+    if not any(before) and not any(after) and dtype == x.dtype:
         return x
-    H, W = x.shape[-2:]
-    padded = xp.full((*x.shape[:-2], top + H + bottom, left + W + right), value, dtype=dtype)
-    padded[..., top : top + H, left : left + W] = x
+    nd = len(before)
+    size = x.shape[x.ndim - nd :]
+    shape = tuple(b + s + a for b, s, a in zip(before, size, after, strict=True))
+    padded = xp.full((*x.shape[: x.ndim - nd], *shape), value, dtype=dtype)
+    padded[(..., *(slice(b, b + s) for b, s in zip(before, size, strict=True)))] = x
     return padded
 
 
-def crop2d(padded, geometry: Geometry, size):
-    """The inverse of :func:`pad2d`: the ``size = (H, W)`` interior of ``padded``."""
-    (top, left), (H, W) = geometry.pad_before, size
-    return padded[..., top : top + H, left : left + W]
+def crop_nd(padded, geometry: Geometry, size):
+    """The inverse of :func:`pad_nd`: the ``size`` interior of ``padded``."""
+    before = geometry.pad_before
+    return padded[(..., *(slice(b, b + s) for b, s in zip(before, size, strict=True)))]
+
+
+pad2d, crop2d = pad_nd, crop_nd  # the 2-D names the 2-D kernels use
 
 
 def sliding_windows(backend, padded, geometry: Geometry):
-    """The read-only window view of ``padded`` (N, C, Hp, Wp): (N, C, H_out, W_out, kH, kW)."""
-    *lead, _, _ = padded.shape
-    *lead_strides, row, column = padded.strides
-    (sH, sW), (dH, dW) = geometry.stride, geometry.dilation
+    """The read-only window view of ``padded`` (N, C, *padded size): (N, C, *out, *kernel),
+    e.g. (N, C, H_out, W_out, kH, kW)."""
+    nd = len(geometry.kernel)
+    lead, lead_strides = padded.shape[:-nd], padded.strides[:-nd]
+    axis_strides = padded.strides[-nd:]
     shape = (*lead, *geometry.output, *geometry.kernel)
-    strides = (*lead_strides, row * sH, column * sW, row * dH, column * dW)
+    strides = (
+        *lead_strides,
+        *(a * s for a, s in zip(axis_strides, geometry.stride, strict=True)),
+        *(a * d for a, d in zip(axis_strides, geometry.dilation, strict=True)),
+    )
     return backend.as_strided(padded, shape, strides)
 
 
-def offset_slices(geometry: Geometry, i: int, j: int) -> tuple[slice, slice]:
-    """The (rows, columns) of the padded input that kernel offset ``(i, j)`` reads."""
-    (sH, sW), (dH, dW), (H_out, W_out) = geometry.stride, geometry.dilation, geometry.output
-    rows = slice(i * dH, i * dH + (H_out - 1) * sH + 1, sH)
-    columns = slice(j * dW, j * dW + (W_out - 1) * sW + 1, sW)
-    return rows, columns
+def offset_slices(geometry: Geometry, *offset: int) -> tuple[slice, ...]:
+    """The slices of the padded input (one per spatial axis: rows, columns in 2-D) that
+    kernel offset ``offset`` (``i, j`` in 2-D) reads."""
+    return tuple(
+        slice(k * d, k * d + (o - 1) * s + 1, s)
+        for k, s, d, o in zip(
+            offset, geometry.stride, geometry.dilation, geometry.output, strict=True
+        )
+    )
 
 
 def axis_geometry(geometry: Geometry, axis: int, other: int) -> Geometry:
@@ -148,9 +166,8 @@ def axis_geometry(geometry: Geometry, axis: int, other: int) -> Geometry:
 
 
 def kernel_offsets(geometry: Geometry):
-    """Every kernel offset ``(i, j)``, row-major (the order PyTorch scans a window in)."""
-    kH, kW = geometry.kernel
-    return [(i, j) for i in range(kH) for j in range(kW)]
+    """Every kernel offset (``(i, j)`` in 2-D), row-major (the order PyTorch scans a window in)."""
+    return list(itertools.product(*(range(k) for k in geometry.kernel)))
 
 
 def check_padding_at_most_half(where: str, padding, kernel) -> None:
@@ -168,9 +185,11 @@ __all__ = [
     "axis_geometry",
     "check_padding_at_most_half",
     "crop2d",
+    "crop_nd",
     "kernel_offsets",
     "offset_slices",
     "pad2d",
+    "pad_nd",
     "sliding_windows",
     "window_geometry",
 ]

@@ -12,10 +12,12 @@ saturates without overflow at inputs of +-1e3. float16 computes in float32 and r
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
 from ..backends import backend_of
+from ..backends._base import fuse_of
 from ._blocks import elementwise, zero_where
 from ._checks import ArgumentError, elementwise_input, kernel
 
@@ -103,10 +105,26 @@ def relu(input, inplace: bool = False):
     """
     xp, x = elementwise_input("relu", input)
 
-    def keep_non_negative(x, out):  # zero_where, not where: ~9x faster on NumPy
+    def keep_non_negative(x, out):  # zero_where, not where: ~9x faster on NumPy's blocks
+        if out is None:  # one block (always on a GPU): one fused call
+            return fuse_of(backend_of(x))(_relu_chains(xp)[0])(x)
         return zero_where(xp, x < 0, x, out)  # keeps NaN and -0.0
 
     return _finish(xp, input, elementwise(backend_of(x), keep_non_negative, x.dtype, x), inplace)
+
+
+@functools.cache
+def _relu_chains(xp):
+    """ReLU's forward and backward as ``where`` chains for :func:`xpnet.backends` ``fuse``
+    (one launch each on a GPU); NaN and -0.0 inputs give what ``zero_where`` gives."""
+
+    def forward(x):
+        return xp.where(x < 0, 0, x)
+
+    def backward(x, grad):
+        return xp.where(x <= 0, 0, grad)
+
+    return forward, backward
 
 
 @kernel
@@ -118,6 +136,8 @@ def relu_backward(grad_output, input, inplace: bool = False):
     xp, x = elementwise_input("relu_backward", input, grad_output, backward=True)
 
     def keep_grad(x, grad, out):  # NaN inputs pass the gradient, as in PyTorch
+        if out is None:
+            return fuse_of(backend_of(x))(_relu_chains(xp)[1])(x, grad)
         return zero_where(xp, x <= 0, grad, out)
 
     return elementwise(backend_of(x), keep_grad, grad_output.dtype, x, grad_output)

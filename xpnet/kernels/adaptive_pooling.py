@@ -1,8 +1,9 @@
-"""2-D adaptive average and max pooling, and their backward functions.
+"""Adaptive average and max pooling, and their backward functions: the 2-D kernels here, and
+the N-d bodies (:func:`adaptive_avg_pool`, ...) that the 1-D and 3-D kernels share.
 
-Adaptive average pooling averages each window along the rows, then the columns, adding offset
-by offset (so an inf stays in its own windows); its backward is two matmuls with the
-(H_out, H) and (W_out, W) averaging matrices.
+Adaptive average pooling averages each window along one axis at a time (in 2-D the rows,
+then the columns), adding offset by offset (so an inf stays in its own windows); its backward
+is one matmul per axis with the (out, size) averaging matrices.
 Adaptive max pooling walks the kernel offsets of the largest window with the running-argmax
 rule of :func:`xpnet.kernels.max_pool2d` (ties go to the first maximum, NaN wins); its
 backward uses one-hot products per offset, since adaptive windows may overlap.
@@ -10,6 +11,7 @@ backward uses one-hot products per offset, since adaptive windows may overlap.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from ._blocks import compute_dtype, zero_where
@@ -20,6 +22,7 @@ from ._pooling import (
     check_index_range,
     check_pool_grad,
     check_saved_indices,
+    flat_index,
     running_argmax,
 )
 
@@ -31,24 +34,25 @@ __all__ = [
 ]
 
 
-def _adaptive_prepare(where, input, output_size, index_bytes=0):
+def _adaptive_prepare(where, input, output_size, index_bytes=0, nd=2):
     """(backend, x, unbatched, output size); ``None`` entries keep the input size.
 
     MemoryError, before any allocation, when the output (with ``index_bytes`` per element)
-    and the row pass's (N, C, H_out, W) result cannot fit.
+    and the first axis pass's result (N, C, H_out, W in 2-D) cannot fit.
     """
-    backend, x, unbatched = batched(where, input)
-    sizes = (output_size,) * 2 if output_size is None else output_size
+    backend, x, unbatched = batched(where, input, nd)
+    sizes = (output_size,) * nd if output_size is None else output_size
     size = x.shape[2:]
-    if isinstance(sizes, tuple | list) and len(sizes) == 2:
+    if isinstance(sizes, tuple | list) and len(sizes) == nd:
         sizes = tuple(s if o is None else o for o, s in zip(sizes, size, strict=True))
     # 0 is allowed, as in PyTorch: an empty output (whose gradient is all zeros)
-    H_out, W_out = to_tuple(where, "output_size", sizes, minimum=0)
-    (N, C), W = x.shape[:2], size[1]
+    output = to_tuple(where, "output_size", sizes, nd, minimum=0)
+    (N, C), count = x.shape[:2], math.prod(output)
     itemsize = backend.xp.dtype(compute_dtype(backend.xp, x.dtype)).itemsize
-    nbytes = N * C * H_out * ((W + W_out) * itemsize + W_out * index_bytes) + x.size * itemsize
-    check_fits(where, backend, f"an output of shape {(N, C, H_out, W_out)}", nbytes)
-    return backend, x, unbatched, (H_out, W_out)
+    partial = N * C * output[0] * math.prod(size[1:]) * itemsize
+    nbytes = partial + N * C * count * (itemsize + index_bytes) + x.size * itemsize
+    check_fits(where, backend, f"an output of shape {(N, C, *output)}", nbytes)
+    return backend, x, unbatched, output
 
 
 def _adaptive_axis(xp, size, out):
@@ -69,14 +73,15 @@ def _longest_window(size, out):
 
 
 def _window_means(xp, x, axis, out):
-    """Mean of each adaptive window along ``axis`` (2 or 3) of ``x``, summed offset by offset.
+    """Mean of each adaptive window along spatial ``axis`` (>= 2) of ``x``, summed offset by
+    offset.
 
     Only a window's own elements are added, so an inf stays in its windows (a product with an
     averaging matrix would spread ``0 * inf = nan`` to every window).
     """
     size = x.shape[axis]
     starts, ends, longest = _adaptive_axis(xp, size, out)
-    shape = [1, 1, 1, 1]
+    shape = [1] * x.ndim
     shape[axis] = out
     total = xp.zeros(x.shape[:axis] + (out,) + x.shape[axis + 1 :], dtype=x.dtype)
     for i in range(longest):
@@ -113,54 +118,88 @@ def adaptive_avg_pool2d(input, output_size):
         >>> adaptive_avg_pool2d(xp.arange(6.0).reshape(1, 1, 2, 3), (1, 2))[0, 0]
         array([[2., 3.]])
     """
-    backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(
-        "adaptive_avg_pool2d", input, output_size
-    )
+    return adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool(where, nd, input, output_size):
+    """The body of ``adaptive_avg_pool{nd}d``, reporting errors as ``where``."""
+    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, nd=nd)
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
-    # the axis that shrinks the intermediate most goes first: (N, C, H_out, W) or (N, C, H, W_out)
-    (first, first_out), (second, second_out) = (2, H_out), (3, W_out)
-    if H_out * x.shape[3] > x.shape[2] * W_out:
-        (first, first_out), (second, second_out) = (3, W_out), (2, H_out)
-    partial = _window_means(xp, x.astype(dtype, copy=False), first, first_out)
-    output = _window_means(xp, partial, second, second_out).astype(input.dtype, copy=False)
-    return output[0] if unbatched else output
+    # the axis that shrinks its size most goes first: the smallest intermediate (ties: H first)
+    order = sorted(range(nd), key=lambda axis: output[axis] / max(x.shape[2 + axis], 1))
+    result = x.astype(dtype, copy=False)
+    for axis in order:
+        result = _window_means(xp, result, 2 + axis, output[axis])
+    result = result.astype(input.dtype, copy=False)
+    return result[0] if unbatched else result
+
+
+def _along(xp, array, matrix, axis):
+    """``matrix`` (a, b) applied to ``axis`` of ``array`` (length a there; b afterwards).
+
+    The last two axes take one broadcast matmul on ``array`` as it is (in 2-D ``rows^T @
+    array @ columns``); other axes move last and back.
+    """
+    if axis == array.ndim - 1:
+        return xp.matmul(array, matrix)
+    if axis == array.ndim - 2:
+        return xp.matmul(matrix.T, array)
+    moved = xp.matmul(xp.moveaxis(array, axis, -1), matrix)
+    return xp.moveaxis(moved, -1, axis)
 
 
 @kernel
 def adaptive_avg_pool2d_backward(grad_output, input, output_size):
-    r"""Gradient of :func:`adaptive_avg_pool2d`: ``rows^T @ grad_output @ columns``.
+    r"""Gradient of :func:`adaptive_avg_pool2d`: ``rows^T @ grad_output @ columns``, the
+    averaging matrices' transposes applied along each axis.
 
     Example:
         >>> adaptive_avg_pool2d_backward(xp.ones((1, 1, 1, 1)), xp.zeros((1, 1, 1, 2)), 1)
         array([[[[0.5, 0.5]]]])
     """
     where = "adaptive_avg_pool2d_backward"
-    backend, x, unbatched, (H_out, W_out) = _adaptive_prepare(where, input, output_size)
-    output_shape = (*x.shape[:2], H_out, W_out)
+    return adaptive_avg_pool_backward(where, 2, grad_output, input, output_size)
+
+
+def adaptive_avg_pool_backward(where, nd, grad_output, input, output_size):
+    """The body of ``adaptive_avg_pool{nd}d_backward``, reporting errors as ``where``."""
+    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, nd=nd)
+    output_shape = (*x.shape[:2], *output)
     grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
-    xp, (H, W) = backend.xp, x.shape[2:]
+    xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
-    rows, columns = _averaging_matrix(xp, H, H_out, dtype), _averaging_matrix(xp, W, W_out, dtype)
-    grad = grad.astype(dtype, copy=False)
-    grad_input = xp.matmul(xp.matmul(rows.T, grad), columns).astype(input.dtype, copy=False)
+    grad_input = grad.astype(dtype, copy=False)
+    for axis, (size, out) in enumerate(zip(x.shape[2:], output, strict=True)):
+        grad_input = _along(xp, grad_input, _averaging_matrix(xp, size, out, dtype), 2 + axis)
+    grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
 
 
 def _adaptive_offsets(xp, size, output):
-    """Per kernel offset (i, j): (row positions, column positions, valid mask) of windows."""
-    (H, W), (H_out, W_out) = size, output
-    row_starts, row_ends, kH = _adaptive_axis(xp, H, H_out)
-    column_starts, column_ends, kW = _adaptive_axis(xp, W, W_out)
-    first = row_starts[:, None] * W + column_starts[None, :]
+    """The flat index of each window's first element, and per offset of the longest window
+    (one per axis): (positions per axis, valid mask (*out)) of every window."""
+    nd = len(size)
+    axes = [_adaptive_axis(xp, s, o) for s, o in zip(size, output, strict=True)]
+    first = flat_index(xp, [starts for starts, _, _ in axes], size)
     offsets = []
-    for i in range(kH):
-        for j in range(kW):
-            # windows shorter than the longest: clip the position, mask it out
-            rows, columns = xp.minimum(row_starts + i, H - 1), xp.minimum(column_starts + j, W - 1)
-            valid = (row_starts + i < row_ends)[:, None] & (column_starts + j < column_ends)[None]
-            offsets.append((rows, columns, valid))
+    for offset in itertools.product(*(range(longest) for _, _, longest in axes)):
+        # windows shorter than the longest: clip the position, mask it out
+        positions, valid = [], True
+        for axis, (i, (starts, ends, _)) in enumerate(zip(offset, axes, strict=True)):
+            positions.append(xp.minimum(starts + i, size[axis] - 1))
+            shape = [1] * nd
+            shape[axis] = -1
+            valid = valid & (starts + i < ends).reshape(shape)
+        offsets.append((positions, valid))
     return first, offsets
+
+
+def _gathered(x, positions):
+    """``x`` (N, C, *size) at the grid of ``positions`` (one vector per spatial axis)."""
+    for axis, position in enumerate(positions):
+        x = x.take(position, axis=2 + axis)
+    return x
 
 
 @kernel
@@ -176,16 +215,20 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         >>> adaptive_max_pool2d(xp.asarray([[[[1.0, 3.0, 2.0]]]]), (1, 2), return_indices=True)
         (array([[[[3., 3.]]]]), array([[[[1, 1]]]]))
     """
-    where = "adaptive_max_pool2d"
-    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8)
-    xp, W = backend.xp, x.shape[3]
-    first, offsets = _adaptive_offsets(xp, x.shape[2:], output)
+    return adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool(where, nd, input, output_size, return_indices):
+    """The body of ``adaptive_max_pool{nd}d``, reporting errors as ``where``."""
+    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8, nd)
+    xp, size = backend.xp, x.shape[2:]
+    first, offsets = _adaptive_offsets(xp, size, output)
     candidates = (
         (
-            xp.where(valid, x.take(rows, axis=2).take(columns, axis=3), -xp.inf),
-            rows[:, None] * W + columns[None, :],
+            xp.where(valid, _gathered(x, positions), -xp.inf),
+            flat_index(xp, positions, size),
         )
-        for rows, columns, valid in offsets
+        for positions, valid in offsets
     )
     values = xp.full((*x.shape[:2], *output), -xp.inf, dtype=x.dtype)
     indices = xp.empty(values.shape, dtype=xp.int64)
@@ -211,24 +254,33 @@ def adaptive_max_pool2d_backward(
         array([[[[0., 2., 0.]]]])
     """
     where = "adaptive_max_pool2d_backward"
-    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8)
+    options = (output_size, indices)
+    return adaptive_max_pool_backward(where, 2, grad_output, input, *options)
+
+
+def adaptive_max_pool_backward(where, nd, grad_output, input, output_size, indices):
+    """The body of ``adaptive_max_pool{nd}d_backward``, reporting errors as ``where``."""
+    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8, nd)
     output_shape = (*x.shape[:2], *output)
     grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
-    xp, (H, W) = backend.xp, x.shape[2:]
+    xp, size = backend.xp, x.shape[2:]
     dtype = compute_dtype(xp, input.dtype)
     if indices is None:
-        _, indices = adaptive_max_pool2d(x, output, return_indices=True)
+        _, indices = adaptive_max_pool(where, nd, x, output, True)
     else:
         check_saved_indices(where, backend, indices, input, output_shape, unbatched)
         indices = indices[None] if unbatched else indices
-        check_index_range(where, backend, indices, (H, W))
+        check_index_range(where, backend, indices, size)
     grad = grad.astype(dtype, copy=False)
-    _, offsets = _adaptive_offsets(xp, (H, W), output)
+    _, offsets = _adaptive_offsets(xp, size, output)
     grad_input = xp.zeros(x.shape, dtype=dtype)
-    for rows, columns, valid in offsets:
-        hit = valid & (indices == rows[:, None] * W + columns[None, :])
-        to_rows = (xp.arange(H)[:, None] == rows[None, :]).astype(dtype)  # (H, H_out)
-        to_columns = (columns[:, None] == xp.arange(W)[None, :]).astype(dtype)  # (W_out, W)
-        grad_input += xp.matmul(xp.matmul(to_rows, zero_where(xp, ~hit, grad)), to_columns)
+    for positions, valid in offsets:
+        hit = valid & (indices == flat_index(xp, positions, size))
+        spread = zero_where(xp, ~hit, grad)
+        for axis, position in enumerate(positions):
+            # (out, size) one-hot: window position -> input element along this axis
+            one_hot = (position[:, None] == xp.arange(size[axis])[None, :]).astype(dtype)
+            spread = _along(xp, spread, one_hot, 2 + axis)
+        grad_input += spread
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input

@@ -1,4 +1,5 @@
-"""2-D average pooling over fixed windows, and its backward function.
+"""Average pooling over fixed windows, and its backward function: ``avg_pool2d`` here, and the
+N-d bodies (:func:`avg_pool`, :func:`avg_pool_backward`) that ``avg_pool1d/3d`` share.
 
 The forward adds the strided slices of the ``kH * kW`` kernel offsets block by block, as
 :mod:`xpnet.kernels.max_pooling` does for max pooling; the backward slice-adds each window's
@@ -18,42 +19,42 @@ from ._pooling import (
     pool_geometry,
     pooled,
 )
-from ._windows import axis_geometry, crop2d, kernel_offsets, offset_slices
+from ._windows import axis_geometry, crop_nd, kernel_offsets, offset_slices
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward"]
 
 
 def _spread_offsets(xp, share, geometry, padded):
     """Add (or, disjoint windows, write) ``share`` into ``padded`` at every kernel offset."""
-    overlap = geometry.disjoint_step != (1, 1)
-    for i, j in kernel_offsets(geometry):
-        rows, columns = offset_slices(geometry, i, j)
+    overlap = any(step != 1 for step in geometry.disjoint_step)
+    for offset in kernel_offsets(geometry):
+        lines = (..., *offset_slices(geometry, *offset))
         if overlap:
-            padded[..., rows, columns] += share
+            padded[lines] += share
         else:
-            padded[..., rows, columns] = share
+            padded[lines] = share
 
 
 def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
-    """Add ``grad / divisor`` (N, C, H_out, W_out) to every element of its window: (N, C, H, W).
+    """Add ``grad / divisor`` (N, C, *out) to every element of its window: (N, C, *size).
 
     Slice-adds, one kernel offset at a time and block by block: deterministic, unlike a
     scatter-add. Disjoint windows write each element once, so they assign (~2.5x faster than
     adding on NumPy). Large windows spread along the columns into (n, C, H_out, Wp), then
     along the rows: ``kH + kW`` slice-adds instead of ``kH * kW``.
     """
-    xp, (H, W) = backend.xp, size
-    (top, left), (bottom, right) = geometry.pad_before, geometry.pad_after
-    unpadded = top == left == bottom == right == 0
-    grad_input = xp.zeros((*grad.shape[:2], H, W), dtype=dtype)
-    Hp, Wp = top + H + bottom, left + W + right
+    xp, before, after = backend.xp, geometry.pad_before, geometry.pad_after
+    unpadded = not any(before) and not any(after)
+    grad_input = xp.zeros((*grad.shape[:2], *size), dtype=dtype)
+    padded_shape = tuple(b + s + a for b, s, a in zip(before, size, after, strict=True))
 
     def spread_block(block):
         share = grad[block].astype(dtype, copy=False) / divisor
         padded = grad_input[block]
         if not unpadded:
-            padded = xp.zeros((*share.shape[:2], Hp, Wp), dtype)
+            padded = xp.zeros((*share.shape[:2], *padded_shape), dtype)
         if is_separable(geometry):
+            Wp = padded_shape[1]
             columns = axis_geometry(geometry, 1, geometry.output[0])
             spread = xp.zeros((*share.shape[:3], Wp), dtype)  # (n, C, H_out, Wp)
             _spread_offsets(xp, share, columns, spread)
@@ -63,31 +64,34 @@ def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
             geometry_left = geometry
         _spread_offsets(xp, share, geometry_left, padded)
         if not unpadded:
-            grad_input[block] = crop2d(padded, geometry, size)
+            grad_input[block] = crop_nd(padded, geometry, size)
 
     backend.map_blocks(spread_block, batch_blocks(backend, grad_input.shape, dtype))
     return grad_input
 
 
 def _avg_divisor(xp, geometry, size, count_include_pad, divisor_override, dtype):
-    """(H_out, W_out) divisors, PyTorch's rule: padding counts, the ceil_mode overhang not."""
+    """(*out) divisors, e.g. (H_out, W_out), PyTorch's rule: padding counts, the ceil_mode
+    overhang not."""
     if divisor_override is not None:
         return xp.asarray(divisor_override, dtype=dtype)
-    counts = []
-    for axis in (0, 1):
+    nd, divisor = len(size), 1
+    for axis in range(nd):
         start = xp.arange(geometry.output[axis]) * geometry.stride[axis]
         start = start - geometry.pad_before[axis]
         stop = xp.minimum(start + geometry.kernel[axis], size[axis] + geometry.pad_before[axis])
         if not count_include_pad:
             start, stop = xp.maximum(start, 0), xp.minimum(stop, size[axis])
-        counts.append((stop - start).astype(dtype))
-    return counts[0][:, None] * counts[1][None, :]
+        shape = [1] * nd
+        shape[axis] = -1
+        divisor = divisor * (stop - start).astype(dtype).reshape(shape)
+    return divisor
 
 
 def _avg_prepare(
-    where, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    where, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
 ):
-    backend, x, unbatched = batched(where, input)
+    backend, x, unbatched = batched(where, input, nd)
     if divisor_override is not None and (
         not isinstance(divisor_override, int) or divisor_override == 0
     ):
@@ -144,7 +148,12 @@ def avg_pool2d(
                [10.5, 12.5]])
     """
     options = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare("avg_pool2d", input, *options)
+    return avg_pool("avg_pool2d", 2, input, *options)
+
+
+def avg_pool(where, nd, input, *options):
+    """The body of ``avg_pool{nd}d``: ``options`` are its arguments after ``input``."""
+    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(where, nd, input, *options)
     total = pooled(backend, backend.xp.add, x, geometry, 0.0, dtype)
     total /= divisor
     output = total.astype(input.dtype, copy=False)
@@ -172,8 +181,12 @@ def avg_pool2d_backward(
                [0.25, 0.25]])
     """
     options = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    where = "avg_pool2d_backward"
-    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(where, input, *options)
+    return avg_pool_backward("avg_pool2d_backward", 2, grad_output, input, *options)
+
+
+def avg_pool_backward(where, nd, grad_output, input, *options):
+    """The body of ``avg_pool{nd}d_backward``: ``options`` follow ``input`` as in the forward."""
+    backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(where, nd, input, *options)
     output_shape = (*x.shape[:2], *geometry.output)
     grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
     nbytes = x.size * backend.xp.dtype(dtype).itemsize

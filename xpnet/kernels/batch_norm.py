@@ -10,10 +10,12 @@ stays exact to ~1e-7, where ``E[x^2] - E[x]^2`` loses it all). Every pass runs b
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
 from ..backends import backend_of
+from ..backends._base import fuse_of
 from ._blocks import compute_dtype
 from ._checks import (
     ArgumentError,
@@ -176,12 +178,12 @@ def batch_norm(
     shift, mean, var, source = problem.statistics(training, running_mean, running_var, out)
     if training and source is None:
         _update_running(running_mean, mean, momentum)
-        _update_running(running_var, var * (problem.count / (problem.count - 1)), momentum)
-    inv_std = 1.0 / xp.sqrt(var + eps)
-    factor = inv_std if problem.weight is None else inv_std * problem.weight
-    offset = -(mean - shift) * factor  # the residual of the rounded shift, in float64
-    if problem.bias is not None:
-        offset = offset + problem.bias
+        _update_running(running_var, var, momentum, problem.count / (problem.count - 1))
+    weight = 1.0 if problem.weight is None else problem.weight
+    bias = 0.0 if problem.bias is None else problem.bias
+    inv_std, factor, offset = fuse_of(problem.backend)(_affine(xp))(
+        var, eps, mean, shift, weight, bias
+    )
     scale_shift(problem.backend, out, factor, offset, source, shift)
     output = output.astype(input.dtype, copy=False)
     if return_stats:
@@ -223,9 +225,29 @@ def _saved_stats(where, problem, save_mean, save_invstd):
     return save_mean.astype(xp.float64), save_invstd.astype(xp.float64)
 
 
-def _update_running(running, batch, momentum):
+@functools.cache
+def _affine(xp):
+    """``inv_std`` and the per-channel ``factor`` and ``offset`` of the output: one fused call
+    (``offset`` carries the residual of the rounded shift, in float64)."""
+
+    def affine(var, eps, mean, shift, weight, bias):
+        inv_std = 1.0 / xp.sqrt(var + eps)
+        factor = inv_std * weight
+        return inv_std, factor, -(mean - shift) * factor + bias
+
+    return affine
+
+
+def _running_average(running, batch, momentum, unbias):
+    return (1.0 - momentum) * running + momentum * (batch * unbias)
+
+
+def _update_running(running, batch, momentum, unbias=1.0):
+    """``running = (1 - momentum) * running + momentum * batch * unbias``: one fused call and
+    the write."""
     if running is not None:
-        running[...] = (1.0 - momentum) * running + momentum * batch
+        fused = fuse_of(backend_of(running))(_running_average)
+        running[...] = fused(running, batch, momentum, unbias)
 
 
 @kernel

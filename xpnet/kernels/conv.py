@@ -85,17 +85,22 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     backend, x, geometry, unbatched = prepare_conv(
         _WHERE, input, weight, bias, stride, padding, dilation, groups
     )
-    dtype = compute_dtype(backend.xp, input.dtype)
-    choice = choose_algorithm(backend, _WHERE, geometry, groups, x.shape, weight.shape[0], dtype)
+    output = correlate(backend, _WHERE, x, weight, bias, geometry, groups)
+    output = output.astype(input.dtype, copy=False)
+    return output[0] if unbatched else output
+
+
+def correlate(backend, where, x, weight, bias, geometry, groups):
+    """The 2-D correlation of a validated call, ``x`` (N, C, H, W), by the formula that
+    :func:`select_conv_algorithm` picks: (N, C_out, H_out, W_out) in the compute dtype."""
+    dtype = compute_dtype(backend.xp, x.dtype)
+    choice = choose_algorithm(backend, where, geometry, groups, x.shape, weight.shape[0], dtype)
     weight = weight.astype(dtype, copy=False)
     bias = None if bias is None else bias.astype(dtype, copy=False)
     if choice.algorithm is ConvAlgorithm.FOURIER:
-        output = fourier_correlate(backend, _WHERE, x, weight, choice.plan, dtype, bias)
-    else:
-        filters = weight.reshape(groups, weight.shape[0] // groups, -1)  # (G, Og, K)
-        output = im2col_correlate(backend, _WHERE, x, filters, choice, dtype, bias)
-    output = output.astype(input.dtype, copy=False)
-    return output[0] if unbatched else output
+        return fourier_correlate(backend, where, x, weight, choice.plan, dtype, bias)
+    filters = weight.reshape(groups, weight.shape[0] // groups, -1)  # (G, Og, K)
+    return im2col_correlate(backend, where, x, filters, choice, dtype, bias)
 
 
 @kernel
@@ -150,8 +155,27 @@ def conv2d_backward(
     output_shape = (x.shape[0], weight.shape[0], *geometry.output)  # the forward's, from geometry
     check_grad_output(where, grad_output, output_shape[unbatched:], input.dtype)
     need_input, need_weight, need_bias = check_output_mask(where, output_mask, 3)
-    xp, dtype = backend.xp, compute_dtype(backend.xp, input.dtype)
     grad = grad_output[None] if unbatched else grad_output
+    need = (need_input, need_weight, bias is not None and need_bias)
+    grad_input, grad_weight, grad_bias = correlate_backward(
+        backend, where, grad, x, weight, geometry, groups, need
+    )
+    if grad_bias is not None:
+        grad_bias = grad_bias.astype(bias.dtype)
+    if need_input:
+        grad_input = grad_input.astype(input.dtype, copy=False)
+        grad_input = grad_input[0] if unbatched else grad_input
+    if need_weight:
+        grad_weight = grad_weight.astype(weight.dtype, copy=False)
+    return grad_input, grad_weight, grad_bias
+
+
+def correlate_backward(backend, where, grad, x, weight, geometry, groups, need):
+    """``(grad_input, grad_weight, grad_bias)`` of :func:`correlate` for ``grad`` (N, C_out,
+    H_out, W_out), in the compute dtype; ``need`` (three flags) says which to compute, the
+    others are ``None``. ``grad_weight`` has the shape of ``weight``."""
+    need_input, need_weight, need_bias = need
+    xp, dtype = backend.xp, compute_dtype(backend.xp, x.dtype)
     C_out = weight.shape[0]
     computed = weight.astype(dtype, copy=False)
     choice = choose_algorithm(backend, where, geometry, groups, x.shape, C_out, dtype)
@@ -170,19 +194,11 @@ def conv2d_backward(
         grad_input, grad_weight, grad_bias = im2col_backward(
             backend, where, grad, x, filters, choice, correlation, dtype, (need_input, need_weight)
         )
-    if bias is not None and need_bias:
+    if need_bias:
         if grad_bias is None:
             grad_bias = xp.sum(grad.astype(dtype, copy=False), axis=(0, 2, 3))
-        grad_bias = grad_bias.astype(bias.dtype)
     else:
         grad_bias = None
-    if need_input:
-        grad_input = grad_input.astype(input.dtype, copy=False)
-        grad_input = grad_input[0] if unbatched else grad_input
-    else:
-        grad_input = None
-    if need_weight:
-        grad_weight = grad_weight.reshape(*weight.shape).astype(weight.dtype, copy=False)
-    else:
-        grad_weight = None
+    grad_input = grad_input if need_input else None
+    grad_weight = grad_weight.reshape(*weight.shape) if need_weight else None
     return grad_input, grad_weight, grad_bias

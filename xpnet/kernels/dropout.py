@@ -14,13 +14,23 @@ from ._checks import (
     ArgumentError,
     array_backend,
     check_grad_output,
+    check_ndim,
     check_probability,
     check_same_shape,
     kernel,
     require_arrays,
 )
 
-__all__ = ["dropout", "dropout_backward"]
+__all__ = [
+    "dropout",
+    "dropout1d",
+    "dropout1d_backward",
+    "dropout2d",
+    "dropout2d_backward",
+    "dropout3d",
+    "dropout3d_backward",
+    "dropout_backward",
+]
 
 # The names this module gave the dropout generators' functions before they moved to
 # xpnet._random; kept so that code importing them from here still runs.
@@ -116,3 +126,156 @@ def dropout_backward(
         raise TypeError(msg)
     check_same_shape(where, "mask", mask, "input", input)
     return _masked(grad_output, mask, p)
+
+
+# Channel-wise dropout (PyTorch's feature_dropout): one draw per (sample, channel), the mask
+# shaped (N, C, 1, ...) so that it broadcasts over the spatial axes. dropout1d takes (N, C, L)
+# or (C, L), dropout2d (N, C, H, W) or, as PyTorch, a 3-D input read as (N, C, L), dropout3d
+# (N, C, D, H, W) or (C, D, H, W); an unbatched input is one sample.
+_CHANNEL_RANKS = {"dropout1d": (2, 3), "dropout2d": (3, 4), "dropout3d": (4, 5)}
+_LAYOUTS = {
+    "dropout1d": "(N, C, L) or (C, L)",
+    "dropout2d": "(N, C, H, W) or (N, C, L)",
+    "dropout3d": "(N, C, D, H, W) or (C, D, H, W)",
+}
+
+
+def _mask_shape(where, input):
+    """The (N, C, 1, ...) shape of a channel mask for ``input`` (unbatched: (C, 1, ...))."""
+    check_ndim(where, "input", input, _CHANNEL_RANKS[where], _LAYOUTS[where])
+    batched = input.ndim == _CHANNEL_RANKS[where][1] or where == "dropout2d"
+    kept = 2 if batched else 1
+    return input.shape[:kept] + (1,) * (input.ndim - kept)
+
+
+def _channel_dropout(where, input, p, training, inplace, return_mask):
+    require_arrays(where, input=input)
+    backend = array_backend(where, input=input)
+    check_probability(where, "p", p)
+    shape = _mask_shape(where, input)
+    if not training or p == 0:
+        return (input, None) if return_mask else input
+    mask = backend.xp.asarray(_random.dropout_generator(backend).random(shape) >= p)
+    output = _masked(input, mask, p)
+    if inplace:
+        input[...] = output
+        output = input
+    return (output, mask) if return_mask else output
+
+
+def _channel_dropout_backward(where, grad_output, input, p, training, mask):
+    require_arrays(where, input=input)
+    backend = array_backend(where, input=input, grad_output=grad_output)
+    check_probability(where, "p", p)
+    check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
+    shape = _mask_shape(where[: -len("_backward")], input)
+    if not training or p == 0:
+        return grad_output
+    if mask is None:
+        msg = (
+            f"{where}: mask (from the forward with return_mask=True) is required when "
+            f"training with p > 0, got mask=None, p={p}"
+        )
+        raise ArgumentError(msg)
+    backend_of(input, mask, names=("input", "mask"), where=where)
+    if getattr(mask, "dtype", None) != backend.xp.bool_ or tuple(mask.shape) != shape:
+        got = (getattr(mask, "dtype", type(mask).__name__), getattr(mask, "shape", None))
+        msg = f"{where}: mask must be a bool array of shape {shape} (True: kept), got {got}"
+        raise ArgumentError(msg)
+    return _masked(grad_output, mask, p)
+
+
+@kernel
+def dropout1d(
+    input,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    return_mask: bool = False,
+):
+    r"""Zero whole channels with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    Args:
+        input: array of shape (N, C, L) or (C, L).
+        p, training, inplace, return_mask: as :func:`dropout`; the mask has shape
+            (N, C, 1) (or (C, 1)): one draw per channel of each sample.
+
+    Returns:
+        Array of the shape and dtype of ``input`` (or ``(output, mask)``).
+
+    Raises:
+        ValueError: another rank, or ``p`` outside [0, 1].
+
+    Example:
+        >>> import xpnet
+        >>> _ = xpnet.manual_seed(0)
+        >>> dropout1d(xp.ones((1, 3, 2)))
+        array([[[2., 2.],
+                [0., 0.],
+                [0., 0.]]])
+    """
+    return _channel_dropout("dropout1d", input, p, training, inplace, return_mask)
+
+
+@kernel
+def dropout1d_backward(
+    grad_output, input, p: float = 0.5, training: bool = True, inplace: bool = False, *, mask=None
+):
+    """Gradient of :func:`dropout1d`: ``grad_output * mask / (1 - p)``, the forward's mask."""
+    return _channel_dropout_backward("dropout1d_backward", grad_output, input, p, training, mask)
+
+
+@kernel
+def dropout2d(
+    input,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    return_mask: bool = False,
+):
+    r"""Channel-wise dropout of (N, C, H, W) input, as :func:`dropout1d`.
+
+    A 3-D input is read as (N, C, L), as PyTorch does (which also warns that this will
+    change); xpnet does not warn. Use :func:`dropout1d` for that layout.
+
+    Example:
+        >>> dropout2d(xp.ones((1, 2, 2, 2)), training=False).shape
+        (1, 2, 2, 2)
+    """
+    return _channel_dropout("dropout2d", input, p, training, inplace, return_mask)
+
+
+@kernel
+def dropout2d_backward(
+    grad_output, input, p: float = 0.5, training: bool = True, inplace: bool = False, *, mask=None
+):
+    """Gradient of :func:`dropout2d`: ``grad_output * mask / (1 - p)``, the forward's mask."""
+    return _channel_dropout_backward("dropout2d_backward", grad_output, input, p, training, mask)
+
+
+@kernel
+def dropout3d(
+    input,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    return_mask: bool = False,
+):
+    r"""Channel-wise dropout of (N, C, D, H, W) or (C, D, H, W) input, as :func:`dropout1d`.
+
+    Example:
+        >>> dropout3d(xp.ones((2, 1, 1, 1)), p=0.0)[:, 0, 0, 0]
+        array([1., 1.])
+    """
+    return _channel_dropout("dropout3d", input, p, training, inplace, return_mask)
+
+
+@kernel
+def dropout3d_backward(
+    grad_output, input, p: float = 0.5, training: bool = True, inplace: bool = False, *, mask=None
+):
+    """Gradient of :func:`dropout3d`: ``grad_output * mask / (1 - p)``, the forward's mask."""
+    return _channel_dropout_backward("dropout3d_backward", grad_output, input, p, training, mask)

@@ -11,7 +11,7 @@ from ..backends import backend_of
 from ._blocks import batch_blocks
 from ._checks import ArgumentError, check_probability, check_saved, kernel
 from ._loss_call import LossCall
-from ._softmax_math import max_shifted, quiet_ieee, stable_log_softmax
+from ._softmax_math import max_shifted, stable_log_softmax
 
 __all__ = [
     "cross_entropy",
@@ -64,7 +64,6 @@ def _index_loss(problem, label_smoothing):
 
 
 @kernel
-@quiet_ieee
 def cross_entropy(
     input,
     target,
@@ -134,7 +133,6 @@ def cross_entropy(
 
 
 @kernel
-@quiet_ieee
 def cross_entropy_backward(
     grad_output,
     input,
@@ -229,7 +227,6 @@ def _index_problem(where, input, target, *args):
 
 
 @kernel
-@quiet_ieee
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
     r"""Negative log-likelihood: ``loss_i = -w[t_i] * input[i, t_i]`` for log-probabilities.
 
@@ -246,7 +243,6 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
 
 
 @kernel
-@quiet_ieee
 def nll_loss_backward(
     grad_output, input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
 ):

@@ -1,4 +1,5 @@
-"""2-D max pooling over fixed windows, and its backward function.
+"""Max pooling over fixed windows, and its backward function: ``max_pool2d`` here, and the
+N-d bodies (:func:`max_pool`, :func:`max_pool_backward`) that ``max_pool1d/3d`` share.
 
 The forward folds the kernel offsets of the shared window view (:mod:`._pooling`). It keeps
 a running (value, offset) pair with PyTorch's rule: a later element wins if it is strictly
@@ -15,8 +16,10 @@ Average pools live in :mod:`xpnet.kernels.avg_pooling`, adaptive pools in
 from __future__ import annotations
 
 import functools
+import itertools
+import math
 
-from ._blocks import batch_blocks, compute_dtype
+from ._blocks import batch_blocks, compute_dtype, register_cache
 from ._checks import kernel
 from ._pooling import (
     batched,
@@ -25,6 +28,7 @@ from ._pooling import (
     check_pool_fits,
     check_pool_grad,
     check_saved_indices,
+    flat_index,
     is_separable,
     pool_blocks,
     pool_geometry,
@@ -58,9 +62,9 @@ def _contiguous_offsets(xp, windows, geometry, label):
     One strided copy per offset, then contiguous (SIMD) comparisons: ~2.5x faster on NumPy
     than comparing the strided slices directly.
     """
-    values = xp.empty(windows.shape[:4], dtype=windows.dtype)
-    for number, (i, j) in enumerate(kernel_offsets(geometry)):
-        values[...] = windows[..., i, j]
+    values = xp.empty(windows.shape[: windows.ndim - len(geometry.kernel)], dtype=windows.dtype)
+    for number, offset in enumerate(kernel_offsets(geometry)):
+        values[...] = windows[(..., *offset)]
         yield values, label(number)
 
 
@@ -96,13 +100,32 @@ def _separable_argmax(backend, x, geometry, best, indices):
     indices += row * W
 
 
-def _flat_offsets(xp, geometry, W):
-    """Flat input-plane index of each window's offset (0, 0), and each offset's shift."""
-    row, _ = _window_starts(xp, geometry, 0)
-    column, _ = _window_starts(xp, geometry, 1)
-    (dH, dW) = geometry.dilation
-    shifts = [i * dH * W + j * dW for i, j in kernel_offsets(geometry)]
-    return row[:, None] * W + column[None, :], shifts  # (H_out, W_out), kH * kW ints
+def _flat_offsets(xp, geometry, size):
+    """Flat input-plane index of each window's offset (0, ..., 0), and each offset's shift."""
+    nd = len(size)
+    starts = [_window_starts(xp, geometry, axis)[0] for axis in range(nd)]
+    strides = [math.prod(size[axis + 1 :]) for axis in range(nd)]
+    shifts = [
+        sum(k * d * st for k, d, st in zip(offset, geometry.dilation, strides, strict=True))
+        for offset in kernel_offsets(geometry)
+    ]
+    return flat_index(xp, starts, size), shifts  # (*out), one int per offset
+
+
+@functools.lru_cache(maxsize=64)
+def _offset_tables(xp, geometry, size):
+    """``(base, shifts, first)`` of :func:`_offset_argmax` for windows of ``geometry`` over
+    planes of ``size``: made once, not on every call (issue 17: they were most of max-pool's
+    device calls); :func:`xpnet.empty_cache` drops them."""
+    base, shifts = _flat_offsets(xp, geometry, size)
+    shifts = xp.asarray(shifts, dtype=xp.int64)
+    # the first offset inside the input: a window of -inf points there, not at padding
+    nd = len(geometry.kernel)
+    first = flat_index(xp, [_window_starts(xp, geometry, a)[1] for a in range(nd)], geometry.kernel)
+    return base, shifts, first
+
+
+register_cache(_offset_tables)
 
 
 def _offset_argmax(backend, x, geometry):
@@ -111,12 +134,9 @@ def _offset_argmax(backend, x, geometry):
     The running argmax labels kernel offsets with small ints; ``base + shifts[label]`` turns
     them into flat indices.
     """
-    xp, kW = backend.xp, geometry.kernel[1]
-    base, shifts = _flat_offsets(xp, geometry, x.shape[3])
-    shifts = xp.asarray(shifts, dtype=xp.int64)
-    label_type = xp.int8 if geometry.kernel[0] * kW < 128 else xp.int32
-    # the first offset inside the input: a window of -inf points there, not at padding
-    first = _window_starts(xp, geometry, 0)[1][:, None] * kW + _window_starts(xp, geometry, 1)[1]
+    xp = backend.xp
+    base, shifts, first = _offset_tables(xp, geometry, x.shape[2:])
+    label_type = xp.int8 if math.prod(geometry.kernel) < 128 else xp.int32
 
     def argmax(x, best, indices):
         windows = sliding_windows(backend, pad2d(xp, x, geometry, -xp.inf), geometry)
@@ -183,8 +203,13 @@ def max_pool2d(
         >>> output[0, 0], indices[0, 0]
         (array([[4., 5.]]), array([[4, 7]]))
     """
-    where = "max_pool2d"
-    backend, x, unbatched = batched(where, input)
+    options = (kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return max_pool("max_pool2d", 2, input, *options)
+
+
+def max_pool(where, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    """The body of ``max_pool{nd}d``, reporting errors as ``where``."""
+    backend, x, unbatched = batched(where, input, nd)
     geometry = pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
     check_pool_fits(where, backend, x, geometry, x.dtype.itemsize, 8 if return_indices else 0)
     if return_indices:
@@ -196,15 +221,15 @@ def max_pool2d(
 
 
 def _empty_windows(xp, geometry, size):
-    """(H_out, W_out) bool mask of the windows with no element inside the input (a dilated
-    window can straddle a small input), or ``None`` when there is none.
+    """(*out) bool mask, e.g. (H_out, W_out), of the windows with no element inside the input
+    (a dilated window can straddle a small input), or ``None`` when there is none.
 
     A window starting at ``start < 0`` first meets the input at ``start % dilation``; windows
     starting inside never are empty. The host loop covers the first ``padding / stride``
     windows only.
     """
-    any_empty = False
-    for axis in (0, 1):
+    any_empty, nd = False, len(size)
+    for axis in range(nd):
         stride, dilation, before = (
             g[axis] for g in (geometry.stride, geometry.dilation, geometry.pad_before)
         )
@@ -214,24 +239,26 @@ def _empty_windows(xp, geometry, size):
         any_empty |= any(start % dilation >= size[axis] for start in starts)
     if not any_empty:
         return None
-    lines = []
-    for axis in (0, 1):
+    empty = False
+    for axis in range(nd):
         start, first = _window_starts(xp, geometry, axis)
-        lines.append(start + first * geometry.dilation[axis] >= size[axis])
-    return lines[0][:, None] | lines[1][None, :]
+        shape = [1] * nd
+        shape[axis] = -1
+        empty = empty | (start + first * geometry.dilation[axis] >= size[axis]).reshape(shape)
+    return empty
 
 
 def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
-    """Add each window's gradient (N, C, H_out, W_out) at its flat index into (N, C, H, W).
+    """Add each window's gradient (N, C, *out) at its flat index into (N, C, *size).
 
     Windows ``g`` apart along an axis are disjoint when ``g * stride >= dilated kernel``, so
-    each of the ``gH * gW`` groups of such windows writes distinct elements: one fancy-index
+    each of the ``gH * gW`` (2-D) groups of such windows writes distinct elements: one fancy-index
     add per group is exact and deterministic (unlike a scatter-add: atomics on a GPU), and
     ~4x faster on NumPy than comparing the indices offset by offset. Windows lying wholly in
     the padding (their max is -inf, their index past their plane) write to a spare element.
     """
-    xp, (H, W) = backend.xp, size
-    grad_input = xp.zeros((*indices.shape[:2], H, W), dtype=dtype)
+    xp, plane, nd = backend.xp, math.prod(size), len(size)
+    grad_input = xp.zeros((*indices.shape[:2], *size), dtype=dtype)
     steps = tuple(min(g, o) for g, o in zip(geometry.disjoint_step, geometry.output, strict=True))
     empty = _empty_windows(xp, geometry, size)
 
@@ -240,22 +267,21 @@ def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
         if empty is None:
             flat = grad_input[block].reshape(-1)
         else:  # one spare element past the block's planes
-            flat = xp.zeros(n * C * H * W + 1, dtype=dtype)
-        planes = xp.arange(0, n * C * H * W, H * W, dtype=xp.int64).reshape(n, C, 1, 1)
-        for a in range(steps[0]):
-            for b in range(steps[1]):
-                lines = (slice(a, None, steps[0]), slice(b, None, steps[1]))
-                targets = indices[(block, slice(None), *lines)] + planes
-                if empty is not None:
-                    targets = xp.where(empty[lines], n * C * H * W, targets)
-                targets = targets.reshape(-1)
-                values = grad[(block, slice(None), *lines)].astype(dtype, copy=False).reshape(-1)
-                if a == b == 0 and empty is None:  # only zeros so far: a plain write, ~2x faster
-                    flat[targets] = values
-                else:
-                    flat[targets] += values
+            flat = xp.zeros(n * C * plane + 1, dtype=dtype)
+        planes = xp.arange(0, n * C * plane, plane, dtype=xp.int64).reshape(n, C, *[1] * nd)
+        for group in itertools.product(*(range(step) for step in steps)):
+            lines = tuple(slice(a, None, step) for a, step in zip(group, steps, strict=True))
+            targets = indices[(block, slice(None), *lines)] + planes
+            if empty is not None:
+                targets = xp.where(empty[lines], n * C * plane, targets)
+            targets = targets.reshape(-1)
+            values = grad[(block, slice(None), *lines)].astype(dtype, copy=False).reshape(-1)
+            if not any(group) and empty is None:  # only zeros so far: a plain write, ~2x faster
+                flat[targets] = values
+            else:
+                flat[targets] += values
         if empty is not None:
-            grad_input[block] = flat[:-1].reshape(n, C, H, W)
+            grad_input[block] = flat[:-1].reshape(n, C, *size)
 
     backend.map_blocks(scatter_block, batch_blocks(backend, grad_input.shape, dtype))
     return grad_input
@@ -288,8 +314,15 @@ def max_pool2d_backward(
         array([[0., 1.],
                [0., 0.]])
     """
-    where = "max_pool2d_backward"
-    backend, x, unbatched = batched(where, input)
+    options = (kernel_size, stride, padding, dilation, ceil_mode)
+    return max_pool_backward("max_pool2d_backward", 2, grad_output, input, *options, indices)
+
+
+def max_pool_backward(
+    where, nd, grad_output, input, kernel_size, stride, padding, dilation, ceil_mode, indices
+):
+    """The body of ``max_pool{nd}d_backward``, reporting errors as ``where``."""
+    backend, x, unbatched = batched(where, input, nd)
     geometry = pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
     output_shape = (*x.shape[:2], *geometry.output)
     grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)

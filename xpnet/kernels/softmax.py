@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 
 from ._checks import ArgumentError, elementwise_input, kernel
-from ._softmax_math import quiet_ieee, stable_log_softmax
+from ._softmax_math import stable_log_softmax
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
 
@@ -29,7 +29,6 @@ def _prepare(where, input, dim, grad_output=None):
 
 
 @kernel
-@quiet_ieee
 def softmax(input, dim: int):
     r"""``exp(input) / sum(exp(input), dim)``, computed with the maximum subtracted first.
 
@@ -55,7 +54,6 @@ def softmax(input, dim: int):
 
 
 @kernel
-@quiet_ieee
 def softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`softmax`: ``s * (grad_output - sum(grad_output * s, dim))``."""
     xp, x, grad = _prepare("softmax_backward", input, dim, grad_output)
@@ -65,7 +63,6 @@ def softmax_backward(grad_output, input, dim: int):
 
 
 @kernel
-@quiet_ieee
 def log_softmax(input, dim: int):
     r"""``input - log(sum(exp(input), dim))``, stable for large logits.
 
@@ -88,7 +85,6 @@ def log_softmax(input, dim: int):
 
 
 @kernel
-@quiet_ieee
 def log_softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`log_softmax`: ``grad_output - softmax * sum(grad_output, dim)``."""
     xp, x, grad = _prepare("log_softmax_backward", input, dim, grad_output)

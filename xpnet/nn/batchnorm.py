@@ -18,6 +18,26 @@ from .parameter import Parameter, new_array
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
+def add_norm_state(module: Module, num_features: int, bias: bool, device, dtype) -> None:
+    """Register what every normalisation over channels holds, under PyTorch's names (its
+    ``_NormBase``): ``weight`` (with ``affine``) and ``bias`` parameters, and with
+    ``track_running_stats`` the buffers ``running_mean``, ``running_var`` and
+    ``num_batches_tracked``; the ones a module goes without are registered as ``None``."""
+    module.register_parameter("weight", None)
+    module.register_parameter("bias", None)
+    if module.affine:
+        module.weight = Parameter(init.ones_(new_array((num_features,), device, dtype)))
+    if bias:
+        module.bias = Parameter(new_array((num_features,), device, dtype))
+    stats = {"running_mean": None, "running_var": None, "num_batches_tracked": None}
+    if module.track_running_stats:
+        stats["running_mean"] = new_array((num_features,), device, dtype)
+        stats["running_var"] = init.ones_(new_array((num_features,), device, dtype))
+        stats["num_batches_tracked"] = new_array((), device, "int64")
+    for name, array in stats.items():
+        module.register_buffer(name, array)
+
+
 class _BatchNorm(Module):
     r"""``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` per channel, as PyTorch.
 
@@ -54,19 +74,7 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self._has_bias = affine and bias
-        self.register_parameter("weight", None)
-        self.register_parameter("bias", None)
-        if affine:
-            self.weight = Parameter(init.ones_(new_array((num_features,), device, dtype)))
-        if self._has_bias:
-            self.bias = Parameter(new_array((num_features,), device, dtype))
-        stats = {"running_mean": None, "running_var": None, "num_batches_tracked": None}
-        if track_running_stats:
-            stats["running_mean"] = new_array((num_features,), device, dtype)
-            stats["running_var"] = init.ones_(new_array((num_features,), device, dtype))
-            stats["num_batches_tracked"] = new_array((), device, "int64")
-        for name, array in stats.items():
-            self.register_buffer(name, array)
+        add_norm_state(self, num_features, self._has_bias, device, dtype)
 
     def _check_input_dim(self, input) -> None:
         if input.ndim not in self._dims:

@@ -10,7 +10,7 @@ from ..kernels._checks import check_probability
 from . import functional as F
 from .module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
 
 class Dropout(Module):
@@ -44,3 +44,46 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    r"""In training, zero whole channels of (N, C, L) or (C, L) input with probability ``p``
+    and scale the others by ``1 / (1 - p)``; in evaluation, the identity. As
+    :class:`torch.nn.Dropout1d`; arguments as :class:`Dropout`.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.Dropout1d(0.2)
+        Dropout1d(p=0.2, inplace=False)
+    """
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    r"""Channel-wise dropout of (N, C, H, W) input (a 3-D input is read as (N, C, L), as
+    PyTorch), as :class:`torch.nn.Dropout2d`; arguments as :class:`Dropout`.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.Dropout2d().eval()(np.ones((1, 2, 2, 2))).shape
+        (1, 2, 2, 2)
+    """
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(Dropout):
+    r"""Channel-wise dropout of (N, C, D, H, W) or (C, D, H, W) input, as
+    :class:`torch.nn.Dropout3d`; arguments as :class:`Dropout`.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.Dropout3d(p=0.0)(np.ones((1, 1, 1, 1, 2))).data.ravel()
+        array([1., 1.])
+    """
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training)

@@ -79,13 +79,57 @@ cross_entropy = _lift(
     K.cross_entropy, K.cross_entropy_backward, ("input", "target"), _exp, {"return_exp": True}
 )
 nll_loss = _lift(K.nll_loss, K.nll_loss_backward)
+max_pool1d = _lift(K.max_pool1d, K.max_pool1d_backward, **_INDICES)
+max_pool3d = _lift(K.max_pool3d, K.max_pool3d_backward, **_INDICES)
+avg_pool1d = _lift(K.avg_pool1d, K.avg_pool1d_backward)
+avg_pool3d = _lift(K.avg_pool3d, K.avg_pool3d_backward)
+adaptive_avg_pool1d = _lift(K.adaptive_avg_pool1d, K.adaptive_avg_pool1d_backward)
+adaptive_avg_pool3d = _lift(K.adaptive_avg_pool3d, K.adaptive_avg_pool3d_backward)
+adaptive_max_pool1d = _lift(K.adaptive_max_pool1d, K.adaptive_max_pool1d_backward, **_INDICES)
+adaptive_max_pool3d = _lift(K.adaptive_max_pool3d, K.adaptive_max_pool3d_backward, **_INDICES)
+_PAIR = ("input", "target")  # the element-wise losses: both get gradients (weights do not)
+mse_loss = _lift(K.mse_loss, K.mse_loss_backward, _PAIR)
+l1_loss = _lift(K.l1_loss, K.l1_loss_backward, _PAIR)
+smooth_l1_loss = _lift(K.smooth_l1_loss, K.smooth_l1_loss_backward, _PAIR)
+huber_loss = _lift(K.huber_loss, K.huber_loss_backward, _PAIR)
+binary_cross_entropy = _lift(K.binary_cross_entropy, K.binary_cross_entropy_backward, _PAIR)
+binary_cross_entropy_with_logits = _lift(
+    K.binary_cross_entropy_with_logits, K.binary_cross_entropy_with_logits_backward, _PAIR
+)
+kl_div = _lift(K.kl_div, K.kl_div_backward, _PAIR)
+instance_norm = _lift(
+    K.instance_norm, K.instance_norm_backward, _AFFINE, _stats, {"return_stats": True}
+)
+interpolate = _lift(K.interpolate, K.interpolate_backward)
+pad = _lift(K.pad, K.pad_backward)
+embedding = _lift(K.embedding, K.embedding_backward, ("input", "weight"))
+_MASKED = {"saved": _mask, "forward_options": {"return_mask": True}}
+dropout1d = _lift(K.dropout1d, K.dropout1d_backward, **_MASKED)
+dropout2d = _lift(K.dropout2d, K.dropout2d_backward, **_MASKED)
+dropout3d = _lift(K.dropout3d, K.dropout3d_backward, **_MASKED)
+conv1d = _lift(K.conv1d, K.conv1d_backward, _AFFINE)
+conv3d = _lift(K.conv3d, K.conv3d_backward, _AFFINE)
+conv_transpose1d = _lift(K.conv_transpose1d, K.conv_transpose1d_backward, _AFFINE)
+conv_transpose2d = _lift(K.conv_transpose2d, K.conv_transpose2d_backward, _AFFINE)
+conv_transpose3d = _lift(K.conv_transpose3d, K.conv_transpose3d_backward, _AFFINE)
 
 __all__ = [
+    "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "batch_norm",
+    "conv1d",
     "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
     "cross_entropy",
     "dropout",
     "elu",
@@ -96,7 +140,9 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
     "nll_loss",
     "relu",
     "relu6",
@@ -104,4 +150,18 @@ __all__ = [
     "silu",
     "softmax",
     "tanh",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "embedding",
+    "huber_loss",
+    "instance_norm",
+    "interpolate",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "pad",
+    "smooth_l1_loss",
 ]

@@ -7,10 +7,21 @@ They call :func:`xpnet.nn.functional.cross_entropy` and
 from __future__ import annotations
 
 from ..autograd import data_of
+from ..kernels._pointwise_loss import check_legacy
 from . import functional as F
 from .module import Module
 
-__all__ = ["CrossEntropyLoss", "NLLLoss"]
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "L1Loss",
+    "MSELoss",
+    "NLLLoss",
+    "SmoothL1Loss",
+]
 
 
 class _WeightedLoss(Module):
@@ -93,3 +104,174 @@ class NLLLoss(_WeightedLoss):
 
     def forward(self, input, target):
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+# The element-wise losses (kernels in xpnet.kernels.regression_loss and .binary_loss).
+
+
+class _Loss(Module):
+    """Holds ``reduction``; refuses PyTorch's deprecated ``size_average`` and ``reduce``."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__()
+        check_legacy(type(self).__name__, size_average, reduce)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class MSELoss(_Loss):
+    r"""Mean squared error ``(input - target)^2`` per element, reduced, as
+    :class:`torch.nn.MSELoss`.
+
+    Args:
+        size_average, reduce: deprecated in PyTorch; must be ``None``.
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``. Default: ``'mean'``.
+
+    Shape:
+        - Input and target: any shape, the same. Output: scalar, or the input's with ``'none'``.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.MSELoss()(np.array([1.0, 2.0]), np.array([0.0, 0.0])).item()
+        2.5
+    """
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    r"""Mean absolute error ``|input - target|`` per element, reduced, as
+    :class:`torch.nn.L1Loss`; arguments as :class:`MSELoss`.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.L1Loss(reduction="sum")(np.array([1.0, -2.0]), np.zeros(2)).item()
+        3.0
+    """
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    r"""Smooth L1, ``0.5 d^2 / beta`` for ``|d| < beta`` else ``|d| - 0.5 beta``, as
+    :class:`torch.nn.SmoothL1Loss`.
+
+    Args:
+        size_average, reduce, reduction: as :class:`MSELoss`.
+        beta: where the loss turns from quadratic to linear, at least 0. Default: 1.0.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.SmoothL1Loss(beta=0.5)(np.array([0.25, 2.0]), np.zeros(2)).item()
+        0.90625
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    r"""Huber loss, ``0.5 d^2`` for ``|d| < delta`` else ``delta (|d| - 0.5 delta)``, as
+    :class:`torch.nn.HuberLoss`.
+
+    Args:
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``. Default: ``'mean'``.
+        delta: where the loss turns linear, positive. Default: 1.0.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.HuberLoss(delta=2.0)(np.array([0.5, 3.0]), np.zeros(2)).item()
+        2.0625
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class BCELoss(_WeightedLoss):
+    r"""Binary cross-entropy of probabilities, ``-w (t log x + (1 - t) log(1 - x))`` with
+    each log clamped at -100, as :class:`torch.nn.BCELoss`.
+
+    Args:
+        weight: rescaling that broadcasts to the input, kept as the ``weight`` buffer.
+            Default: ``None``.
+        size_average, reduce, reduction: as :class:`MSELoss`.
+
+    Example:
+        >>> import xpnet
+        >>> round(xpnet.nn.BCELoss()(np.array([0.5]), np.array([1.0])).item(), 6)
+        0.693147
+    """
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    r"""Binary cross-entropy of ``sigmoid(input)``, computed stably from the logits, as
+    :class:`torch.nn.BCEWithLogitsLoss`.
+
+    Args:
+        weight: rescaling that broadcasts to the input (buffer ``weight``). Default: ``None``.
+        size_average, reduce, reduction: as :class:`MSELoss`.
+        pos_weight: weight of the positive term, broadcast along the input's last
+            dimensions, e.g. (C,) (buffer ``pos_weight``). Default: ``None``.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.BCEWithLogitsLoss()(np.array([-1000.0]), np.array([1.0])).item()
+        1000.0
+    """
+
+    def __init__(
+        self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None
+    ):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.register_buffer("pos_weight", data_of(pos_weight))
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )
+
+
+class KLDivLoss(_Loss):
+    r"""Kullback-Leibler divergence ``t (log t - input)`` of a target from log-probabilities,
+    as :class:`torch.nn.KLDivLoss`.
+
+    Args:
+        size_average, reduce: deprecated in PyTorch; must be ``None``.
+        reduction: ``'none'``, ``'mean'``, ``'batchmean'`` (the KL divergence per sample) or
+            ``'sum'``. Default: ``'mean'``.
+        log_target: the target holds log-probabilities. Default: ``False``.
+
+    Example:
+        >>> import xpnet
+        >>> loss = xpnet.nn.KLDivLoss(reduction="batchmean")
+        >>> round(loss(np.log([[0.25, 0.75]]), np.array([[0.5, 0.5]])).item(), 6)
+        0.143841
+    """
+
+    def __init__(
+        self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False
+    ):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -272,6 +272,8 @@ class Module:
     def to(self, backend: str | None = None, dtype=None):
         """Move parameters, gradients and buffers to ``backend`` and/or cast the floating
         ones to ``dtype`` (integer buffers such as ``num_batches_tracked`` keep theirs).
+        ``backend`` may also be a device, as in PyTorch: ``"cpu"``, ``"cuda"``, ``"cuda:0"``
+        or an :class:`xpnet.device` (see :mod:`xpnet.devices`).
 
         Example:
             >>> import xpnet
@@ -279,6 +281,11 @@ class Module:
             >>> type(layer.weight.data).__module__.split(".")[0], layer.weight.dtype
             ('xpnet', dtype('float64'))
         """
+
+        if backend is not None:  # a device ("cpu", "cuda:0", xpnet.device) or a backend name
+            from ..devices import backend_name
+
+            backend = backend_name(backend)
 
         def move(array):
             if array is None:
@@ -298,6 +305,12 @@ class Module:
 
     def double(self):
         return self.to(dtype="float64")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
 
     def float(self):
         return self.to(dtype="float32")

@@ -1,4 +1,5 @@
-"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``.
+"""Pooling layers: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvgPool1d/2d/3d``,
+``AdaptiveMaxPool1d/2d/3d``.
 
 They call :mod:`xpnet.nn.functional`, whose numerics live in :mod:`xpnet.kernels.max_pooling`,
 :mod:`~xpnet.kernels.avg_pooling` and :mod:`~xpnet.kernels.adaptive_pooling`.
@@ -6,10 +7,24 @@ They call :mod:`xpnet.nn.functional`, whose numerics live in :mod:`xpnet.kernels
 
 from __future__ import annotations
 
+from ..kernels._checks import to_tuple
 from . import functional as F
 from .module import Module
 
-__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool2d"]
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+]
 
 
 class MaxPool2d(Module):
@@ -157,3 +172,147 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
 
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+def _pool_arguments(module):
+    return (module.kernel_size, module.stride, module.padding)
+
+
+class MaxPool1d(MaxPool2d):
+    r"""Maximum over windows of length k of each channel of an (N, C, L) or (C, L) input, as
+    :class:`torch.nn.MaxPool1d`; arguments as :class:`MaxPool2d` (ints).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.MaxPool1d(3, 2)(np.ones((1, 2, 9))).shape
+        (1, 2, 4)
+    """
+
+    def forward(self, input):
+        options = (self.dilation, self.ceil_mode, self.return_indices)
+        return F.max_pool1d(input, *_pool_arguments(self), *options)
+
+
+class MaxPool3d(MaxPool2d):
+    r"""Maximum over kD x kH x kW windows of an (N, C, D, H, W) or (C, D, H, W) input, as
+    :class:`torch.nn.MaxPool3d`; arguments as :class:`MaxPool2d` (ints or triples).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.MaxPool3d(2)(np.ones((1, 2, 4, 4, 4))).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    def forward(self, input):
+        options = (self.dilation, self.ceil_mode, self.return_indices)
+        return F.max_pool3d(input, *_pool_arguments(self), *options)
+
+
+class AvgPool1d(Module):
+    r"""Mean over windows of length k of an (N, C, L) or (C, L) input, as
+    :class:`torch.nn.AvgPool1d` (which has no ``divisor_override``); the sizes are kept as
+    1-tuples, as PyTorch does.
+
+    Args:
+        kernel_size, stride (default ``kernel_size``), padding, ceil_mode, count_include_pad:
+            as :class:`AvgPool2d`.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.AvgPool1d(3, 2)
+        AvgPool1d(kernel_size=(3,), stride=(2,), padding=(0,))
+    """
+
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ):
+        super().__init__()
+        self.kernel_size = to_tuple("AvgPool1d", "kernel_size", kernel_size, 1)
+        stride = kernel_size if stride is None else stride
+        self.stride = to_tuple("AvgPool1d", "stride", stride, 1)
+        self.padding = to_tuple("AvgPool1d", "padding", padding, 1, minimum=0)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        options = (self.ceil_mode, self.count_include_pad)
+        return F.avg_pool1d(input, *_pool_arguments(self), *options)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool3d(AvgPool2d):
+    r"""Mean over kD x kH x kW windows of an (N, C, D, H, W) or (C, D, H, W) input, as
+    :class:`torch.nn.AvgPool3d`; arguments as :class:`AvgPool2d` (ints or triples).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.AvgPool3d(2)(np.ones((1, 2, 4, 4, 4))).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    def forward(self, input):
+        options = (self.ceil_mode, self.count_include_pad, self.divisor_override)
+        return F.avg_pool3d(input, *_pool_arguments(self), *options)
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    r"""Mean over adaptive windows of an (N, C, L) or (C, L) input, as
+    :class:`torch.nn.AdaptiveAvgPool1d`; ``output_size`` is an int.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.AdaptiveAvgPool1d(3)(np.ones((2, 4, 10))).shape
+        (2, 4, 3)
+    """
+
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    r"""Mean over adaptive windows of an (N, C, D, H, W) or (C, D, H, W) input, as
+    :class:`torch.nn.AdaptiveAvgPool3d`; ``output_size`` an int or a triple (``None`` keeps
+    that axis).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.AdaptiveAvgPool3d(1)(np.ones((2, 4, 3, 3, 3))).shape
+        (2, 4, 1, 1, 1)
+    """
+
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    r"""Maximum over adaptive windows of an (N, C, L) or (C, L) input, as
+    :class:`torch.nn.AdaptiveMaxPool1d`.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.AdaptiveMaxPool1d(3)
+        AdaptiveMaxPool1d(output_size=3)
+    """
+
+    def forward(self, input):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    r"""Maximum over adaptive windows of an (N, C, D, H, W) or (C, D, H, W) input, as
+    :class:`torch.nn.AdaptiveMaxPool3d`.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.AdaptiveMaxPool3d(2)(np.ones((1, 1, 4, 4, 4))).shape
+        (1, 1, 2, 2, 2)
+    """
+
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)

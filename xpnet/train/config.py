@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from .. import data, models, optim
+from ..amp.training import set_precision
 
 MODELS = {"lenet": models.LeNet, "resnet": models.ResNet}
 OPTIMIZERS = {  # name -> (class, default peak learning rate, extra arguments)
@@ -43,10 +44,16 @@ class Config:
     # the epochs the learning-rate schedule was planned for (None: ``epochs``); a resumed
     # run that extends ``epochs`` keeps the schedule of the run it continues
     schedule_epochs: int | None = None
+    # BatchNorm statistics over the global batch of all ranks (xpnet.nn.SyncBatchNorm)
+    sync_batchnorm: bool = False
+    # "16-mixed": float16 autocast + loss scaling, float32 master weights (xpnet.amp)
+    precision: str = "32"
 
 
-def data_problem(dataset: str, path: str | None) -> str | None:
-    """What is wrong with ``--dataset`` and ``--data`` together, or None."""
+def data_problem(dataset: str, path: str | None, download: bool = False) -> str | None:
+    """What is wrong with ``--dataset``, ``--data`` and ``--download`` together, or None."""
+    if download and (dataset != "mnist" or path is None):
+        return "--download fetches MNIST into --data: it needs --dataset mnist --data DIR"
     if dataset == "mnist" and path is None:
         return "--dataset mnist needs --data PATH, the folder with the MNIST IDX files"
     if dataset != "mnist" and path is not None:
@@ -83,6 +90,7 @@ def build_run(config: Config, image_shape, steps_per_epoch: int):
     optimizer_class, default_lr, extra = OPTIMIZERS[config.optimizer]
     lr = config.lr or default_lr
     optimizer = optimizer_class(model.parameters(), lr=lr, **extra)
+    set_precision(optimizer, config.precision)  # xpnet.amp: the step's precision
     schedulers = optim.lr_scheduler
     epochs = config.schedule_epochs or config.epochs
     if config.scheduler == "onecycle":

@@ -57,14 +57,24 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import platform
 
 import numpy
 
 from .. import numpy_backend
-from .._base import GPU_BLOCK_BYTES, host_free_memory, one_block_at_a_time, run_in_order
+from .._base import (
+    CPU_CONV_COSTS,
+    GPU_BLOCK_BYTES,
+    GPU_CONV_COSTS,
+    exact_products,
+    host_free_memory,
+    one_block_at_a_time,
+    run_in_order,
+)
+from .._profile import is_profiling, not_counting
 from ._array import StrictArray, strict_function, to_host, unwrap
-from ._counting import count_sync, count_to_device
+from ._counting import count_launch, count_sync, count_to_device
 from ._cupy_tables import CUPY_NAMES, CUPY_SUBMODULE_NAMES
 from ._namespace import Generator, Namespace, scatter
 
@@ -73,16 +83,19 @@ __all__ = [  # the backend interface (xpnet/backends/_base.py)
     "asarray",
     "block_bytes",
     "block_threads",
+    "conv_costs",
     "default_rng",
     "device_name",
     "empty_cache",
     "free_memory",
+    "fuse",
     "ignore_float_errors",
     "map_blocks",
     "name",
     "ndarray",
     "profiling",
     "scatter_add",
+    "set_matmul_precision",
     "synchronize",
     "to_host",
     "xp",
@@ -126,6 +139,21 @@ def asarray(obj, dtype=None):
     return StrictArray(numpy.array(unwrap(obj, "asarray", host_ok=True), dtype=dtype))
 
 
+def fuse(function):
+    """``function`` as one device call, as ``cupy.fuse`` makes it: its xp calls run (strictly)
+    without being counted, and the whole counts one launch."""
+
+    @functools.wraps(function)
+    def fused(*args):
+        with not_counting():
+            result = function(*args)
+        if is_profiling():
+            count_launch()
+        return result
+
+    return fused
+
+
 def synchronize():
     """Runs eagerly on NumPy: nothing to wait for (but :func:`xpnet.profile` counts it)."""
     count_sync()
@@ -136,13 +164,16 @@ def profiling():
     """Run as CuPy would while :func:`xpnet.profile` counts: one block per call (CuPy's
     ``block_bytes``), so that every count stands for a CuPy launch. The calls report
     themselves (``._counting``); this only sets the blocks, process-wide (as ``block_bytes``
-    itself), and restores them after."""
-    global block_bytes
+    itself), and restores them after; and CuPy's conv2d cost constants (``conv_costs``), so
+    that conv2d takes the formula CuPy would."""
+    global block_bytes, conv_costs
     previous, block_bytes = block_bytes, GPU_BLOCK_BYTES
+    previous_costs, conv_costs = conv_costs, GPU_CONV_COSTS
     try:
         yield
     finally:
         block_bytes = previous
+        conv_costs = previous_costs
 
 
 def default_rng(seed=None):
@@ -161,5 +192,9 @@ block_bytes = numpy_backend.block_bytes
 map_blocks = run_in_order
 block_threads = one_block_at_a_time
 
+# products are NumPy's: exact float32 at every precision (counting needs no TF32 switch)
+set_matmul_precision = exact_products
+# the CPU's conv2d choices, which keep the suite fast; CuPy's inside profiling()
+conv_costs = CPU_CONV_COSTS
 # the arithmetic is NumPy's, so NumPy's warning switches apply
 ignore_float_errors = numpy_backend.ignore_float_errors

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy
 
+from .._deferred import host_read
 from .._runtime import is_host_sync_forbidden
 from ._counting import count_call, count_indexing, count_launch, count_to_host
 from ._cupy_tables import HOST_DATA_OK, METHODS, REFUSED, TAKES_SEQUENCES
@@ -109,6 +110,7 @@ def _host_sync(where):
             "stalls the GPU on CuPy; keep it an array, or copy explicitly with backend.to_host"
         )
         raise RuntimeError(msg)
+    host_read(f"strict: {where}")
     count_to_host()
 
 
@@ -147,6 +149,7 @@ class StrictArray:
 
     def get(self):
         """A NumPy copy (``cupy.ndarray.get``): an explicit device-to-host copy."""
+        host_read("strict: x.get()")
         count_to_host()
         return self._array.copy()
 
@@ -262,5 +265,6 @@ def to_host(x):
     """A NumPy copy of ``x`` (a StrictArray, or host data): the explicit device-to-host copy."""
     if not isinstance(x, StrictArray):
         return numpy.array(x, copy=True)
+    host_read("strict: backend.to_host(x)")
     count_to_host()
     return numpy.array(x._array, copy=True)

@@ -1,0 +1,89 @@
+"""A job for ``mpiexec -n 2 python tests/distributed/job.py MODE [args]``, run by
+tests/test_distributed_mpi.py: the collectives, float64 equivalence with one process, and the
+ways a rank can fail. Rank 0 prints ``ok ...`` when a check passes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+
+import xpnet
+from xpnet import distributed as dist
+from xpnet import nn
+from xpnet.distributed.fake import run_ranks
+
+
+def collectives():
+    rank = dist.get_rank()
+    array = np.array([rank + 1.0, 2.0])
+    dist.all_reduce(array)
+    gathered = dist.all_gather(np.array([rank], dtype=np.int64))
+    scalar = np.array(5.0 + rank)
+    dist.broadcast(scalar, src=1)
+    with xpnet.use_backend("strict"):
+        strict = xpnet.asarray(np.full(3, rank + 1.0, dtype=np.float32))
+        dist.all_reduce(strict, "avg")
+        strict = xpnet.to_numpy(strict)
+    dist.barrier()
+    assert array.tolist() == [3.0, 4.0], array
+    assert gathered.tolist() == [[0], [1]] and float(scalar) == 6.0
+    assert strict.tolist() == [1.5] * 3 and dist.broadcast_object(rank, 1) == 1
+    assert xpnet.get_num_threads() == max(1, len(os.sched_getaffinity(0)) // 2)
+    print(f"ok rank {rank} local {dist.get_local_rank()} threads {xpnet.get_num_threads()}")
+
+
+def _model(sync):
+    xpnet.manual_seed(0)
+    layers = [nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(108, 10)]
+    model = nn.Sequential(*layers).double()
+    return nn.SyncBatchNorm.convert_sync_batchnorm(model) if sync else model
+
+
+def _grads(model, images, labels, count):
+    loss = nn.CrossEntropyLoss(reduction="sum")(model(xpnet.Tensor(images)), labels) / count
+    loss.backward()
+    return [p.grad for p in model.parameters()]
+
+
+def equivalence(sizes):
+    """Two ranks with SyncBatchNorm give the gradients and statistics of one process."""
+    sizes = [int(s) for s in sizes.split(",")]
+    rng = np.random.default_rng(0)
+    images, labels = rng.standard_normal((sum(sizes), 1, 8, 8)), rng.integers(0, 10, sum(sizes))
+    rank = dist.get_rank()
+    part = slice(sum(sizes[:rank]), sum(sizes[: rank + 1]))
+    ddp = dist.DistributedDataParallel(_model(True), gradient_op="sum")
+    grads = _grads(ddp, images[part], labels[part], len(labels))
+    if rank == 0:
+        (expected,) = run_ranks(lambda: _grads(_model(True), images, labels, len(labels)), 1)
+        for got, want in zip(grads, expected, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+        print(f"ok equivalence {sizes}")
+
+
+def fail(mode):
+    rank = dist.get_rank()
+    dist.barrier()
+    if mode == "raise" and rank == 1:
+        raise ValueError("rank 1 fails on purpose")
+    if mode == "leave" and rank == 1:
+        sys.exit(0)
+    if mode == "kill" and rank == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if mode == "late" and rank == 1:
+        time.sleep(60)
+    if mode == "mismatch" and rank == 1:
+        dist.barrier()
+    time.sleep(0.3)
+    dist.all_reduce(np.ones(3))
+    print("unreachable: the job should have ended", flush=True)
+
+
+if __name__ == "__main__":
+    mode, *args = sys.argv[1:]
+    dist.init(timeout=float(os.environ.get("JOB_TIMEOUT", 30)))
+    {"collectives": collectives, "equivalence": equivalence}.get(mode, lambda: fail(mode))(*args)

@@ -1,0 +1,173 @@
+"""PyTorch's Tensor methods that ported scripts use, attached to :class:`xpnet.Tensor`.
+
+``argmax``/``argmin``, ``eq``/``ne``, ``view_as``, ``float``/``double``/``long``, ``to``,
+``cpu``/``cuda``, ``size``, ``dim``, ``tolist`` and the ``device`` property, plus the
+function :func:`flatten`. They live here rather than in :mod:`xpnet.autograd` (which holds
+the graph machinery); the differentiable ones are :class:`~xpnet.autograd.Function`\\ s of the
+pairs in :mod:`xpnet._tensor_ops` (``cast``, ``move``). Comparisons, ``argmax`` and integer
+casts return Tensors that do not require grad, as in PyTorch.
+
+Example:
+    >>> import xpnet
+    >>> scores = xpnet.Tensor(np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]]))
+    >>> pred = scores.argmax(dim=1, keepdim=True)
+    >>> pred.shape, pred.eq(xpnet.Tensor(np.array([1, 1])).view_as(pred)).sum().item()
+    ((2, 1), 1)
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from . import _tensor_ops as ops
+from .autograd import Function, Tensor, as_tensor, data_of
+from .backends import backend_names, backend_of
+from .devices import backend_name, device, device_of
+
+__all__ = ["flatten"]
+
+_cast = Function(ops.cast, ops.cast_backward, wrt=("a",))
+_move = Function(ops.move, ops.move_backward, wrt=("a",))
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim`` to ``end_dim`` of ``input`` into one, as torch.flatten.
+
+    Args:
+        input: a Tensor or an array.
+        start_dim: the first dimension to merge. Default: ``0``.
+        end_dim: the last dimension to merge (inclusive). Default: ``-1``.
+
+    Returns:
+        A Tensor sharing the graph of ``input``.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.flatten(xpnet.Tensor(np.zeros((2, 3, 4))), 1).shape
+        (2, 12)
+    """
+    return as_tensor(input).flatten(start_dim, end_dim)
+
+
+def _index_of(name: str):
+    def method(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        xp = backend_of(self.data).xp
+        if dim is None:  # over the flattened tensor; keepdim: every dimension of size 1
+            index = getattr(xp, name)(self.data.reshape(-1))
+            return Tensor(xp.reshape(index, (1,) * self.ndim) if keepdim else index)
+        return Tensor(getattr(xp, name)(self.data, axis=dim, keepdims=keepdim))
+
+    method.__name__ = name
+    method.__doc__ = (
+        f"The int64 indices of the {name[3:]}imum values along ``dim`` (over all elements when "
+        "``dim`` is None); ``keepdim`` keeps ``dim`` with size 1. Not differentiable."
+    )
+    return method
+
+
+def eq(self, other) -> Tensor:
+    """Elementwise ``self == other`` (a Tensor, array or number, broadcast) as a bool Tensor."""
+    return Tensor(self.data == data_of(other))
+
+
+def ne(self, other) -> Tensor:
+    """Elementwise ``self != other`` as a bool Tensor."""
+    return Tensor(self.data != data_of(other))
+
+
+def view_as(self, other) -> Tensor:
+    """This tensor reshaped to ``other``'s shape (differentiable)."""
+    return self.reshape(tuple(other.shape))
+
+
+def _to_dtype(self, dtype) -> Tensor:
+    dtype = numpy.dtype(dtype)
+    if dtype == self.dtype:
+        return self
+    if dtype.kind != "f":  # an integer or bool result cannot carry a gradient
+        return Tensor(self.data.astype(dtype))
+    return _cast(self, dtype)
+
+
+def _is_place(value) -> bool:
+    if isinstance(value, device):
+        return True
+    if not isinstance(value, str):
+        return False
+    name = value.strip().lower()
+    return name in backend_names() or name.partition(":")[0] in ("cpu", "cuda")
+
+
+def to(self, *args, **kwargs) -> Tensor:
+    """This tensor on another device or backend and/or in another dtype, as torch's ``to``.
+
+    ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or keywords ``device=``/``dtype=``;
+    a device is a :class:`xpnet.device`, a string such as ``"cpu"``, ``"cuda"``,
+    ``"cuda:0"``, or a backend name. Returns ``self`` when nothing changes; gradients flow
+    back through the copy.
+
+    Raises:
+        RuntimeError: for ``"cuda"`` when CUDA is not available (the message says why).
+        TypeError: for an argument that is neither a device nor a dtype.
+    """
+    place, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)  # accepted: copies here are synchronous
+    if kwargs:
+        msg = f"Tensor.to: unexpected keyword arguments {sorted(kwargs)}"
+        raise TypeError(msg)
+    for arg in args:
+        if _is_place(arg):
+            place = arg
+        elif isinstance(arg, Tensor):
+            place, dtype = backend_of(arg.data).name, arg.dtype
+        else:
+            try:
+                dtype = numpy.dtype(arg)
+            except TypeError:
+                msg = f"Tensor.to: expected a device (e.g. 'cuda') or a dtype, got {arg!r}"
+                raise TypeError(msg) from None
+    result = self
+    if place is not None:
+        name = backend_name(place)
+        if name != backend_of(self.data).name:
+            result = _move(self, name)
+    return result if dtype is None else _to_dtype(result, dtype)
+
+
+def size(self, dim: int | None = None):
+    """The shape (a tuple), or the length of dimension ``dim``."""
+    return self.shape if dim is None else self.shape[dim]
+
+
+def tolist(self):
+    """The data as nested Python lists (a device-to-host copy)."""
+    return self.numpy().tolist()
+
+
+_METHODS = {
+    "argmax": _index_of("argmax"),
+    "argmin": _index_of("argmin"),
+    "eq": eq,
+    "ne": ne,
+    "view_as": view_as,
+    "float": lambda self: _to_dtype(self, "float32"),
+    "double": lambda self: _to_dtype(self, "float64"),
+    "long": lambda self: _to_dtype(self, "int64"),
+    "to": to,
+    "cpu": lambda self: self.to("cpu"),
+    "cuda": lambda self: self.to("cuda"),
+    "size": size,
+    "dim": lambda self: self.ndim,
+    "tolist": tolist,
+    "device": property(lambda self: device_of(backend_of(self.data).name)),
+}
+
+
+def attach(cls=Tensor) -> None:
+    """Add the methods above to ``cls`` (:class:`~xpnet.Tensor`), leaving existing ones."""
+    for name, method in _METHODS.items():
+        if name not in vars(cls):
+            setattr(cls, name, method)
+
+
+attach()

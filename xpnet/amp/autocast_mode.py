@@ -1,0 +1,222 @@
+"""``autocast``: run matmul-class operations in float16 and precision-sensitive ones in float32.
+
+PyTorch's automatic mixed precision (``torch.autocast``), for every
+:class:`xpnet.autograd.Function`: inside an enabled region, ``Function.__call__`` hands the
+arrays of each call to :func:`cast_arguments` before the kernel runs. The op's name (its kernel's
+``__name__``) picks the policy:
+
+- :data:`LOWER_PRECISION_OPS` (convolutions, ``linear``, ``matmul``): floating arrays are cast
+  to the region's dtype (float16). The kernels compute float16 in float32 and round the
+  result once (:func:`xpnet.kernels._blocks.compute_dtype`): float32 accumulation.
+- :data:`FLOAT32_OPS` (reductions, norms, softmax, losses): floating arrays narrower than
+  float32 are cast to float32, so these ops run and return float32.
+- :data:`BANNED_OPS` (``binary_cross_entropy``): refused, as in PyTorch.
+- any other op (activations, pooling, dropout, ``+``, ...) runs in the dtype it gets; where two
+  dtypes meet (``float16 + float32``), NumPy's promotion to the wider one applies, as
+  PyTorch's "promote" list.
+
+Casting happens on the arrays handed to the kernel, not on the Tensors of the graph: the
+backward gets the cast arrays, returns gradients in their dtype, and
+:meth:`Tensor.backward <xpnet.Tensor.backward>` casts each gradient to its input's dtype
+(float32 master weights get float32 gradients). Kernel code never sees autocast.
+
+The state is per thread, as PyTorch's: a region in one thread does not change another.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+import numpy
+
+__all__ = [
+    "BANNED_OPS",
+    "FLOAT32_OPS",
+    "LOWER_PRECISION_OPS",
+    "autocast",
+    "cast_arguments",
+    "get_autocast_dtype",
+    "is_autocast_enabled",
+]
+
+# PyTorch's CUDA "lower_precision_fp" list, for the ops xpnet has (or will have)
+LOWER_PRECISION_OPS = frozenset(
+    {
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "linear",
+        "matmul",
+        "bmm",
+        "mm",
+    }
+)
+# PyTorch's "fp32" list (plus the norms, whose xpnet kernels want one dtype for input and
+# weight: PyTorch's batch_norm takes float16 input with float32 weights instead)
+FLOAT32_OPS = frozenset(
+    {
+        # reductions and pointwise ops that overflow or lose precision in float16
+        "sum",
+        "mean",
+        "pow",
+        "exp",
+        "log",
+        "logsumexp",
+        "cumsum",
+        "prod",
+        # norms
+        "batch_norm",
+        "layer_norm",
+        "group_norm",
+        "instance_norm",
+        # softmax
+        "softmax",
+        "log_softmax",
+        # losses
+        "cross_entropy",
+        "nll_loss",
+        "mse_loss",
+        "l1_loss",
+        "smooth_l1_loss",
+        "huber_loss",
+        "kl_div",
+        "binary_cross_entropy_with_logits",
+    }
+)
+# unsafe in float16 (log of a probability that rounded to 0 or 1): PyTorch refuses them
+BANNED_OPS = frozenset({"binary_cross_entropy"})
+LOWER_DTYPES = ("float16",)
+
+_state = threading.local()
+
+
+def is_autocast_enabled() -> bool:
+    """True inside an enabled :class:`autocast` region of this thread."""
+    return getattr(_state, "dtype", None) is not None
+
+
+def get_autocast_dtype() -> str:
+    """The lower-precision dtype of the current region (``"float16"``; also outside one)."""
+    return getattr(_state, "dtype", None) or "float16"
+
+
+def _checked_dtype(dtype) -> str:
+    """The dtype's name: from a string, a NumPy dtype or type, or a ``torch.dtype``."""
+    name = "float16" if dtype is None else str(dtype).removeprefix("torch.")
+    if name not in (*LOWER_DTYPES, "bfloat16"):
+        try:
+            name = numpy.dtype(dtype).name
+        except TypeError:
+            pass
+    if name == "bfloat16":
+        msg = (
+            "autocast: dtype bfloat16 is not supported: neither NumPy nor CuPy has a bfloat16 "
+            "dtype (ml_dtypes is not a dependency); use float16"
+        )
+        raise TypeError(msg)
+    if name not in LOWER_DTYPES:
+        msg = f"autocast: dtype must be float16, got {dtype!r}"
+        raise TypeError(msg)
+    return name
+
+
+class autocast:  # noqa: N801 - the name PyTorch users know
+    """Context manager (or decorator) in which operations run in mixed precision.
+
+    Convolutions, ``linear`` and ``matmul`` run in ``dtype`` (with float32 accumulation);
+    reductions, norms, softmax and losses in float32; other ops in the dtype they get (see
+    :mod:`xpnet.amp.autocast_mode` for the lists). Parameters stay float32 ("master weights") and
+    get float32 gradients. Regions nest: an inner ``autocast(enabled=False)`` turns it off
+    for its block (cast float16 activations back with ``.astype`` yourself there, as in
+    PyTorch), and the outer setting returns when the block ends.
+
+    Args:
+        device_type: ``"cuda"``, ``"cpu"`` or ``None``, accepted for PyTorch scripts: the
+            arrays' backend decides where ops run. Default: ``None``.
+        dtype: the lower precision, ``"float16"`` (a NumPy dtype or ``torch.float16`` also
+            work). Default: float16.
+        enabled: whether casting happens in the region. Default: ``True``.
+        cache_enabled: accepted for PyTorch scripts; xpnet casts weights at each op call
+            (no cache). Default: ``None``.
+
+    Raises:
+        TypeError: ``dtype`` is not float16 (bfloat16: NumPy and CuPy lack the dtype).
+        ValueError: ``device_type`` is not ``"cuda"``, ``"cpu"`` or ``None``.
+
+    Example:
+        >>> import xpnet
+        >>> layer = xpnet.nn.Linear(4, 2)
+        >>> with xpnet.autocast(dtype="float16"):
+        ...     out = layer(xpnet.Tensor(np.ones((3, 4), dtype="float32")))
+        >>> out.dtype, layer.weight.dtype
+        (dtype('float16'), dtype('float32'))
+    """
+
+    def __init__(self, device_type=None, dtype=None, enabled: bool = True, cache_enabled=None):
+        if device_type not in (None, "cuda", "cpu"):
+            msg = f"autocast: device_type must be 'cuda', 'cpu' or None, got {device_type!r}"
+            raise ValueError(msg)
+        self.device_type = device_type
+        self.fast_dtype = _checked_dtype(dtype)
+        self.enabled = bool(enabled)
+        self.cache_enabled = cache_enabled
+        self._previous = []  # a stack: the same object may be entered again (recursion)
+
+    def __enter__(self):
+        self._previous.append(getattr(_state, "dtype", None))
+        _state.dtype = self.fast_dtype if self.enabled else None
+        return self
+
+    def __exit__(self, *exc_info):
+        _state.dtype = self._previous.pop()
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with self:
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+def _cast(value, dtype: str, widen_only: bool):
+    """``value`` as ``dtype`` if it is a floating array (only if narrower, if ``widen_only``)."""
+    array_dtype = getattr(value, "dtype", None)
+    if array_dtype is None or array_dtype.kind != "f" or array_dtype == dtype:
+        return value
+    if widen_only and array_dtype.itemsize >= 4:  # float64 stays float64, as in PyTorch
+        return value
+    if not widen_only and array_dtype != "float32":  # float64 stays float64, as in PyTorch
+        return value
+    return value.astype(dtype)
+
+
+def cast_arguments(name: str, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """The arrays of a call of op ``name``, cast by the current region's policy.
+
+    Called by :class:`xpnet.autograd.Function` on the arrays (not Tensors) of every call while
+    :func:`is_autocast_enabled`; returns ``(args, kwargs)`` unchanged for ops on no list.
+
+    Raises:
+        RuntimeError: ``name`` is in :data:`BANNED_OPS`.
+    """
+    if name in LOWER_PRECISION_OPS:
+        dtype, widen_only = get_autocast_dtype(), False
+    elif name in FLOAT32_OPS:
+        dtype, widen_only = "float32", True
+    elif name in BANNED_OPS:
+        msg = (
+            f"{name}: unsafe to autocast (float16 probabilities round to 0 and 1); use "
+            "binary_cross_entropy_with_logits, or an autocast(enabled=False) region with "
+            "float32 inputs"
+        )
+        raise RuntimeError(msg)
+    else:
+        return args, kwargs
+    args = tuple(_cast(value, dtype, widen_only) for value in args)
+    kwargs = {key: _cast(value, dtype, widen_only) for key, value in kwargs.items()}
+    return args, kwargs

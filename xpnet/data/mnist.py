@@ -1,0 +1,190 @@
+"""torchvision's ``MNIST`` dataset: download the IDX files (MD5-checked), then read them.
+
+:func:`download_mnist` fetches a split's two gzipped IDX files from the mirrors torchvision
+uses, checks each against its MD5 and writes it atomically, skipping files already there;
+:class:`MNIST` keeps them in ``root/MNIST/raw`` as torchvision does and reads them with
+:mod:`xpnet.data._idx`. ``xpnet train --dataset mnist --data DIR --download`` calls
+:func:`download_mnist` on ``DIR``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ._idx import read_mnist
+from .datasets import Dataset
+
+__all__ = ["MIRRORS", "MNIST", "RESOURCES", "download_mnist"]
+
+# torchvision's mirrors and checksums (torchvision/datasets/mnist.py)
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+RESOURCES = (
+    ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+    ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+    ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+)
+_PREFIX = {"train": "train-", "test": "t10k-"}
+_CHUNK = 1 << 16
+
+
+def _fetch(url: str, folder: Path, name: str, md5: str, timeout: float) -> None:
+    """Download ``url`` into ``folder/name`` through a temporary file; check its MD5."""
+    digest = hashlib.md5(usedforsecurity=False)
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as stream, urllib.request.urlopen(url, timeout=timeout) as r:
+            while chunk := r.read(_CHUNK):
+                digest.update(chunk)
+                stream.write(chunk)
+        if digest.hexdigest() != md5:
+            msg = f"MD5 {digest.hexdigest()}, expected {md5} (corrupt or changed file)"
+            raise ValueError(msg)
+        os.replace(temporary, folder / name)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _reason(error: BaseException) -> str:
+    """One line saying why a download failed."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code} {error.reason}"
+    reason = getattr(error, "reason", error)
+    text = f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else reason
+    return " ".join(str(text).split())
+
+
+def download_mnist(folder, split: str = "all", mirrors=None, timeout: float = 30.0) -> list:
+    """Download MNIST's gzipped IDX files into ``folder``; files already there are kept.
+
+    Each file is tried on each mirror in turn and accepted only with the right MD5.
+
+    Args:
+        folder: where the files go (created if missing).
+        split: ``"train"``, ``"test"`` or ``"all"`` (the four files). Default: ``"all"``.
+        mirrors: base URLs, each ending in ``/``. Default: ``None`` (:data:`MIRRORS`).
+        timeout: seconds to wait for a mirror to answer. Default: ``30``.
+
+    Returns:
+        The paths of the split's files.
+
+    Raises:
+        ValueError: for another ``split``.
+        RuntimeError: when a file cannot be downloaded from any mirror (offline, or every
+            copy fails its checksum); one line, naming the file and each mirror's error.
+    """
+    if split not in ("train", "test", "all"):
+        msg = f"download_mnist: split must be 'train', 'test' or 'all', got {split!r}"
+        raise ValueError(msg)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mirrors = MIRRORS if mirrors is None else tuple(mirrors)
+    wanted = [(n, md5) for n, md5 in RESOURCES if split == "all" or n.startswith(_PREFIX[split])]
+    for name, md5 in wanted:
+        if (folder / name).is_file() or (folder / name.removesuffix(".gz")).is_file():
+            continue
+        errors = []
+        for mirror in mirrors:
+            url = f"{mirror}{name}"
+            try:
+                print(f"Downloading {url} to {folder}", file=sys.stderr)
+                _fetch(url, folder, name, md5, timeout)
+                break
+            except (OSError, ValueError, http.client.HTTPException) as error:  # URLError too
+                errors.append(f"{url}: {_reason(error)}")
+        else:
+            msg = (
+                f"download_mnist: could not download {name} into {folder} ("
+                + "; ".join(errors)
+                + "); check the network connection, or copy the file there yourself"
+            )
+            raise RuntimeError(msg)
+    return [folder / name for name, _ in wanted]
+
+
+class MNIST(Dataset):
+    """The MNIST digits with torchvision's signature: 28x28 uint8 images and their labels.
+
+    Args:
+        root: the folder that holds (or will hold) ``MNIST/raw/``, as in torchvision.
+        train: the 60,000 training images; else the 10,000 test images. Default: ``True``.
+        transform: applied to each image (a uint8 NumPy array of shape (28, 28)), e.g.
+            :class:`xpnet.data.transforms.ToTensor`. Default: ``None``.
+        target_transform: applied to each label (an ``int``). Default: ``None``.
+        download: fetch the split's files first when they are missing
+            (:func:`download_mnist`). Default: ``False``.
+
+    Attributes:
+        data: uint8 array (N, 28, 28). targets: int64 array (N,).
+        classes: the ten class names, as in torchvision.
+
+    Raises:
+        RuntimeError: if the files are missing and ``download`` is false, or cannot be
+            downloaded.
+        ValueError: if a file is corrupt (the message names it).
+
+    Example:
+        >>> from xpnet.data import MNIST, transforms
+        >>> MNIST.mirrors[0]
+        'https://ossci-datasets.s3.amazonaws.com/mnist/'
+    """
+
+    mirrors = list(MIRRORS)
+    resources = list(RESOURCES)
+    classes = [
+        f"{digit} - {name}"
+        for digit, name in enumerate(
+            ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+        )
+    ]
+
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
+        self.root = os.fspath(root)
+        self.train = train
+        self.transform, self.target_transform = transform, target_transform
+        split = "train" if train else "test"
+        if download:
+            download_mnist(self.raw_folder, split, mirrors=self.mirrors)
+        prefix = _PREFIX[split]
+        for name, _ in self.resources:
+            raw = Path(self.raw_folder) / name
+            if name.startswith(prefix) and not (raw.is_file() or raw.with_suffix("").is_file()):
+                msg = f"MNIST: {raw} not found; pass download=True to download it"
+                raise RuntimeError(msg)
+        self.data, self.targets = read_mnist(self.raw_folder, split)
+
+    @property
+    def raw_folder(self) -> str:
+        """``root/MNIST/raw``: where the IDX files are."""
+        return os.path.join(self.root, type(self).__name__, "raw")
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index):
+        image, target = self.data[index], int(self.targets[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
+
+    def __getattr__(self, name):
+        # get_batch (whole batches by fancy indexing) only when no transform needs samples
+        if name == "get_batch" and self.transform is None and self.target_transform is None:
+            return lambda indices: (self.data[indices], self.targets[indices])
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        split = "Train" if self.train else "Test"
+        return f"Dataset MNIST\n    Number of datapoints: {len(self)}\n    Split: {split}"

@@ -1,0 +1,138 @@
+"""PyTorch's device strings (``"cpu"``, ``"cuda"``, ``"cuda:0"``) mapped to xpnet's backends.
+
+A :class:`device` names where arrays live, as :class:`torch.device` does; xpnet keeps arrays
+on a *backend*, so ``"cpu"`` means a host backend (the current one when it is a CPU backend,
+``numpy`` or ``strict``; otherwise ``numpy``) and ``"cuda"`` means the CuPy backend, on the
+current CUDA device. :meth:`xpnet.nn.Module.to`, :meth:`xpnet.Tensor.to` and the data
+loader's batches accept either form. :mod:`xpnet.cuda` and :mod:`xpnet.accelerator` answer
+whether a GPU is there.
+
+Example:
+    >>> import xpnet
+    >>> xpnet.device("cuda:0"), str(xpnet.device("cpu")), xpnet.device("cpu").type
+    (device(type='cuda', index=0), 'cpu', 'cpu')
+    >>> xpnet.devices.backend_name("cpu") in ("numpy", "strict")
+    True
+"""
+
+from __future__ import annotations
+
+from .backends import get_backend, load_backend, registered_backends
+
+__all__ = ["backend_name", "device", "device_of", "gpu_backend_name", "gpu_problem"]
+
+_TYPES = ("cpu", "cuda")
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """A place for arrays: ``device("cpu")``, ``device("cuda")``, ``device("cuda", 0)``.
+
+    Args:
+        type: ``"cpu"`` or ``"cuda"``, optionally with ``":<index>"``; or a :class:`device`.
+        index: the device number (``cuda`` only). Default: ``None`` (the current device).
+
+    Raises:
+        ValueError: for another device type, a malformed string, a negative index, or an
+            index given twice.
+
+    Example:
+        >>> device("cuda", 1), device(device("cpu")) == device("cpu")
+        (device(type='cuda', index=1), True)
+    """
+
+    def __init__(self, type, index: int | None = None) -> None:  # noqa: A002 - torch's name
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        if not isinstance(type, str):
+            msg = f"device: expected a string such as 'cpu' or 'cuda:0', got {type!r}"
+            raise ValueError(msg)
+        kind, _, number = type.strip().lower().partition(":")
+        if number:
+            if index is not None or not number.isdigit():
+                msg = f"device: expected 'cuda' or 'cuda:<index>' (index >= 0), got {type!r}"
+                raise ValueError(msg)
+            index = int(number)
+        if kind not in _TYPES:
+            msg = f"device: expected a device type in {list(_TYPES)}, got {type!r}"
+            raise ValueError(msg)
+        if index is not None and (not isinstance(index, int) or index < 0 or kind == "cpu"):
+            msg = f"device: index must be a non-negative int for 'cuda', got {index!r} for {kind!r}"
+            raise ValueError(msg)
+        self.type, self.index = kind, index
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except ValueError:
+                return False
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+def gpu_backend_name() -> str:
+    """The name of the registered backend that needs a GPU (``"cupy"``)."""
+    return next(entry.name for entry in registered_backends() if entry.gpu)
+
+
+def gpu_problem() -> str | None:
+    """Why the GPU backend does not load here (CuPy or a CUDA device missing), or None."""
+    try:
+        load_backend(gpu_backend_name())
+    except ImportError as error:
+        return str(error)
+    return None
+
+
+def _is_gpu(name: str) -> bool:
+    return any(entry.gpu for entry in registered_backends() if entry.name == name)
+
+
+def backend_name(where) -> str:
+    """The backend that a device or a backend name stands for.
+
+    Args:
+        where: a :class:`device`, a device string (``"cpu"``, ``"cuda"``, ``"cuda:0"``) or a
+            backend name (``"numpy"``, ``"strict"``, ``"cupy"``).
+
+    Returns:
+        A backend name: for ``"cpu"``, the current backend if it runs on the host, else
+        ``"numpy"``; for ``"cuda"``, the GPU backend.
+
+    Raises:
+        RuntimeError: for ``"cuda"`` when CUDA is not available (the message says why), or
+            for an index other than the current CUDA device's.
+        ValueError: for anything else.
+    """
+    if isinstance(where, str) and where.strip().lower() in {e.name for e in registered_backends()}:
+        return where.strip().lower()
+    where = device(where)
+    if where.type == "cpu":
+        current = get_backend().name
+        return "numpy" if _is_gpu(current) else current
+    problem = gpu_problem()
+    if problem is not None:
+        msg = f"device {str(where)!r}: CUDA is not available: {problem}"
+        raise RuntimeError(msg)
+    current = load_backend(gpu_backend_name()).xp.cuda.Device().id
+    if where.index is not None and where.index != current:
+        msg = (
+            f"device {str(where)!r}: xpnet uses one GPU per process, the current CUDA device "
+            f"{current}; choose it with CUDA_VISIBLE_DEVICES or cupy.cuda.Device({where.index})"
+        )
+        raise RuntimeError(msg)
+    return gpu_backend_name()
+
+
+def device_of(backend: str) -> device:
+    """The :class:`device` of arrays on ``backend`` (a backend name)."""
+    return device("cuda" if _is_gpu(backend) else "cpu")

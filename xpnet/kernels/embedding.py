@@ -1,0 +1,159 @@
+"""Embedding lookup and its backward function.
+
+``embedding(input, weight)`` is ``weight[input]``: integer indices of any shape pick rows of
+the (num_embeddings, embedding_dim) table. The backward adds each output row's gradient into
+its row of the table (the backend's ``scatter_add``: on a GPU an atomic add, so the float
+sums of repeated indices are not bit-reproducible there), and leaves ``padding_idx``'s row at
+zero, as PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from ..backends import backend_of
+from ._checks import (
+    ArgumentError,
+    array_backend,
+    check_grad_output,
+    check_ndim,
+    kernel,
+    require_arrays,
+)
+from ._pooling import check_fits
+
+__all__ = ["embedding", "embedding_backward"]
+
+
+def _padding_index(where, padding_idx, num_embeddings):
+    """``padding_idx`` in ``[0, num_embeddings)`` (a negative one counts from the end)."""
+    if padding_idx is None:
+        return None
+    if not isinstance(padding_idx, numbers.Integral) or isinstance(padding_idx, bool):
+        msg = f"{where}: padding_idx must be an int or None, got {padding_idx!r}"
+        raise TypeError(msg)
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        msg = (
+            f"{where}: padding_idx must be within num_embeddings ({num_embeddings}), "
+            f"got {padding_idx}"
+        )
+        raise ArgumentError(msg)
+    return int(padding_idx) % num_embeddings
+
+
+def _check_call(where, input, weight, padding_idx, max_norm, sparse, grad_output=None):
+    """``(backend, padding_idx)`` after the checks shared by the forward and the backward."""
+    require_arrays(where, input=input, weight=weight)
+    backend = array_backend(where, weight=weight, grad_output=grad_output)
+    backend_of(input, weight, names=("input", "weight"), where=where)
+    check_ndim(where, "weight", weight, (2,), "(num_embeddings, embedding_dim)")
+    if input.dtype.kind not in "iu":
+        msg = f"{where}: input must hold integer indices, got dtype {input.dtype}"
+        raise TypeError(msg)
+    if max_norm is not None:
+        msg = (
+            f"{where}: max_norm is not implemented (it renormalises weight in place); "
+            f"got max_norm={max_norm!r}, use max_norm=None"
+        )
+        raise NotImplementedError(msg)
+    if sparse:
+        msg = f"{where}: sparse gradients are not implemented; use sparse=False"
+        raise NotImplementedError(msg)
+    num_embeddings = weight.shape[0]
+    padding_idx = _padding_index(where, padding_idx, num_embeddings)
+    if input.size:
+        xp = backend.xp
+        # one explicit device-to-host copy of two numbers: out-of-range rows must not be read
+        low, high = backend.to_host(xp.stack([xp.min(input), xp.max(input)])).tolist()
+        if low < 0 or high >= num_embeddings:
+            msg = (
+                f"{where}: input indices must be in [0, {num_embeddings}), got "
+                f"{low if low < 0 else high}"
+            )
+            raise IndexError(msg)
+    return backend, padding_idx
+
+
+@kernel
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+):
+    r"""Look up rows of ``weight``: ``output[..., :] = weight[input[...], :]``.
+
+    Args:
+        input: integer array of indices in ``[0, num_embeddings)``, any shape.
+        weight: float array of shape (num_embeddings, embedding_dim).
+        padding_idx: a row that gets no gradient (negative: from the end). Default: ``None``.
+        max_norm: not implemented; must be ``None``.
+        norm_type: the p of ``max_norm``'s norm; unused. Default: 2.0.
+        scale_grad_by_freq: divide each row's gradient by how often its index occurs in
+            ``input`` (backward only). Default: ``False``.
+        sparse: not implemented; must be ``False``.
+
+    Returns:
+        Array of shape ``input.shape + (embedding_dim,)`` in the dtype of ``weight``.
+
+    Raises:
+        TypeError: non-integer indices, a non-float weight, mixed backends.
+        ValueError: a weight that is not 2-D, a ``padding_idx`` out of range.
+        IndexError: an index outside ``[0, num_embeddings)``.
+        NotImplementedError: ``max_norm`` or ``sparse``.
+        MemoryError: an output larger than the backend can allocate.
+
+    Example:
+        >>> weight = xp.asarray([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]])
+        >>> embedding(xp.asarray([[2, 1]]), weight)
+        array([[[3., 4.],
+                [1., 2.]]])
+    """
+    backend, _ = _check_call("embedding", input, weight, padding_idx, max_norm, sparse)
+    shape = (*input.shape, weight.shape[1])
+    check_fits(
+        "embedding", backend, f"an output of shape {shape}", math.prod(shape) * weight.itemsize
+    )
+    return backend.xp.take(weight, input.reshape(-1), axis=0).reshape(*shape)
+
+
+@kernel
+def embedding_backward(
+    grad_output,
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+):
+    """Gradient of :func:`embedding` with respect to ``weight`` (``input`` holds integers
+    and has none): ``grad_weight[i] = sum of grad_output rows whose index is i`` (divided by
+    that count with ``scale_grad_by_freq``), zero at ``padding_idx``.
+
+    Returns:
+        ``(None, grad_weight)``: the gradients of ``(input, weight)``.
+    """
+    where = "embedding_backward"
+    backend, padding_idx = _check_call(
+        where, input, weight, padding_idx, max_norm, sparse, grad_output
+    )
+    xp = backend.xp
+    check_grad_output(where, grad_output, (*input.shape, weight.shape[1]), weight.dtype)
+    dtype = xp.float32 if weight.dtype == xp.float16 else weight.dtype
+    rows = grad_output.reshape(-1, weight.shape[1]).astype(dtype)
+    indices = input.reshape(-1).astype(xp.int64)
+    if scale_grad_by_freq:
+        counts = xp.zeros(weight.shape[0], dtype=dtype)
+        backend.scatter_add(counts, indices, xp.ones(indices.shape, dtype=dtype))
+        rows = rows / xp.take(counts, indices)[:, None]
+    grad_weight = xp.zeros(weight.shape, dtype=dtype)
+    backend.scatter_add(grad_weight, indices, rows)
+    if padding_idx is not None:
+        grad_weight[padding_idx] = 0
+    return None, grad_weight.astype(weight.dtype, copy=False)

@@ -1,0 +1,215 @@
+"""Padding: ``pad`` (constant, reflect, replicate, circular) and its backward function.
+
+``pad`` lists ``(before, after)`` pairs from the last axis backwards, as PyTorch; a negative
+entry crops. Output position ``j`` of a padded axis of size ``n`` reads source ``q = j -
+before`` when ``0 <= q < n``; outside, constant mode writes ``value``, and the other modes
+read the reflected (``-q``, ``2(n - 1) - q``), clamped or wrapped (``q mod n``) source. The
+forward is a copy of the kept block plus one ``take`` per padded axis; the backward is its
+adjoint: the kept block of the gradient, plus one slice-add per padded position (no
+scatter: deterministic on every backend).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy
+
+from ._checks import (
+    ArgumentError,
+    array_backend,
+    check_grad_output,
+    kernel,
+    require_arrays,
+)
+from ._pooling import check_fits
+
+__all__ = ["pad", "pad_backward"]
+
+_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _sources(mode, n, before, after):
+    """The host source index of every output position of one axis (reflect, replicate and
+    circular modes)."""
+    q = numpy.arange(-before, n + after)
+    if mode == "reflect":
+        q = numpy.abs(q)
+        return numpy.where(q >= n, 2 * (n - 1) - q, q)
+    if mode == "replicate":
+        return numpy.clip(q, 0, n - 1)
+    # circular, as PyTorch: crop first, then wrap within the input (left pad from the end of
+    # the kept block, right pad from its start)
+    start, stop = max(-before, 0), n - max(-after, 0)
+    left = numpy.arange(stop - before, stop) if before > 0 else numpy.arange(0)
+    right = numpy.arange(start, start + after) if after > 0 else numpy.arange(0)
+    return numpy.concatenate([left, numpy.arange(start, stop), right])
+
+
+def _check_mode_pad(where, input, pairs, mode, value):
+    """PyTorch's rules for the non-constant modes: ranks, sizes and no ``value``."""
+    if value is not None:
+        msg = f"{where}: padding mode {mode!r} doesn't take a value argument, got value={value!r}"
+        raise ArgumentError(msg)
+    k = len(pairs)
+    if input.ndim not in (k + 1, k + 2):
+        msg = (
+            f"{where}: {mode} padding of {k} dimension(s) needs a {k + 1}-D or {k + 2}-D input, "
+            f"got shape {input.shape}"
+        )
+        raise ArgumentError(msg)
+    for axis, (before, after) in pairs:
+        n = input.shape[axis]
+        limit = {"reflect": n - 1, "circular": n - max(-before, 0, -after)}.get(mode)
+        if n == 0 or (limit is not None and max(before, after) > limit):
+            rule = "positive" if limit is None else f"at most {limit} (input size {n})"
+            msg = (
+                f"{where}: {mode} padding {(before, after)} of dimension {axis} with input shape "
+                f"{input.shape}: the padding must be {rule}"
+                + ("" if n else " and the dimension non-empty")
+            )
+            raise ArgumentError(msg)
+
+
+def _plan(where, input, pad, mode, value):
+    """``(pairs, out_shape)``: ``[(axis, (before, after)), ...]`` and the output shape."""
+    require_arrays(where, input=input)
+    if mode not in _MODES:
+        choices = ", ".join(repr(m) for m in _MODES)
+        msg = f"{where}: mode must be one of {choices}, got {mode!r}"
+        raise ArgumentError(msg)
+    try:
+        items = tuple(pad)
+    except TypeError:
+        items = None
+    if items is None or not all(
+        isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in items
+    ):
+        msg = f"{where}: pad must be a sequence of ints, got {pad!r}"
+        raise TypeError(msg)
+    if len(items) % 2 or len(items) // 2 > input.ndim:
+        msg = (
+            f"{where}: pad must hold an even number of ints, at most 2 per dimension of the "
+            f"input ({input.ndim}), got {len(items)}"
+        )
+        raise ArgumentError(msg)
+    pairs = [
+        (input.ndim - 1 - i, (int(items[2 * i]), int(items[2 * i + 1])))
+        for i in range(len(items) // 2)
+    ]
+    if mode != "constant":
+        _check_mode_pad(where, input, pairs, mode, value)
+    elif value is not None and not isinstance(value, numbers.Real):
+        msg = f"{where}: value must be a number, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+    out_shape = list(input.shape)
+    for axis, (before, after) in pairs:
+        out_shape[axis] += before + after
+        if out_shape[axis] < 0:
+            msg = (
+                f"{where}: padding {(before, after)} crops dimension {axis} of size "
+                f"{input.shape[axis]} below 0"
+            )
+            raise ArgumentError(msg)
+    return pairs, tuple(out_shape)
+
+
+def _kept(ndim, pairs, sizes):
+    """``(source, destination)`` index tuples of the block that is copied unchanged."""
+    source, destination = [slice(None)] * ndim, [slice(None)] * ndim
+    for axis, (before, after) in pairs:
+        n = sizes[axis]
+        start, stop = max(-before, 0), max(min(n, n + after), max(-before, 0))
+        source[axis] = slice(start, stop)
+        destination[axis] = slice(max(before, 0), max(before, 0) + stop - start)
+    return tuple(source), tuple(destination)
+
+
+@kernel
+def pad(input, pad, mode: str = "constant", value=None):
+    r"""Pad (or, with negative entries, crop) the last dimensions of ``input``.
+
+    Args:
+        input: array. Constant mode pads up to every dimension; the other modes pad the last
+            1, 2 or 3 dimensions of a 2-D/3-D, 3-D/4-D or 4-D/5-D input.
+        pad: ``(left, right)``, ``(left, right, top, bottom)`` or ``(left, right, top,
+            bottom, front, back)``: pairs for the last, second-last, ... dimension.
+        mode: ``'constant'``, ``'reflect'`` (mirror without repeating the edge; padding
+            below the size), ``'replicate'`` (repeat the edge), ``'circular'`` (wrap; padding
+            at most the size). Default: ``'constant'``.
+        value: the constant mode's fill value. Default: ``None`` (0).
+
+    Returns:
+        Array of the padded shape and the dtype of ``input``.
+
+    Raises:
+        TypeError: ``pad`` not a sequence of ints; a non-number ``value``.
+        ValueError: an odd ``pad`` length or more pairs than dimensions, a bad mode or rank,
+            padding too large for the mode, ``value`` with a non-constant mode, a crop below 0.
+        MemoryError: an output larger than the backend can allocate.
+
+    Example:
+        >>> pad(xp.asarray([[[1.0, 2.0, 3.0]]]), (2, 1), mode="reflect")
+        array([[[3., 2., 1., 2., 3., 2.]]])
+    """
+    pairs, out_shape = _plan("pad", input, pad, mode, value)
+    backend = array_backend("pad", input=input)
+    xp = backend.xp
+    nbytes = math.prod(out_shape) * input.dtype.itemsize
+    check_fits("pad", backend, f"an output of shape {out_shape}", nbytes)
+    if mode == "constant":
+        output = xp.full(out_shape, 0.0 if value is None else value, dtype=input.dtype)
+        source, destination = _kept(input.ndim, pairs, input.shape)
+        output[destination] = input[source]
+        return output
+    output = input
+    for axis, (before, after) in pairs:
+        index = _sources(mode, input.shape[axis], before, after)
+        output = xp.take(output, backend.asarray(index), axis=axis)
+    return xp.ascontiguousarray(output)
+
+
+@kernel
+def pad_backward(grad_output, input, pad, mode: str = "constant", value=None):
+    """Gradient of :func:`pad` with respect to ``input``: the kept block of ``grad_output``,
+    plus (non-constant modes) each padded position's gradient added to its source."""
+    where = "pad_backward"
+    pairs, out_shape = _plan(where, input, pad, mode, value)
+    backend = array_backend(where, input=input, grad_output=grad_output)
+    check_grad_output(where, grad_output, out_shape, input.dtype)
+    xp = backend.xp
+    if mode == "constant":
+        grad_input = xp.zeros(input.shape, dtype=input.dtype)
+        source, destination = _kept(input.ndim, pairs, input.shape)
+        grad_input[source] = grad_output[destination]
+        return grad_input
+    grad = grad_output
+    for axis, (before, after) in reversed(pairs):  # the adjoint: axes in reverse order
+        n = input.shape[axis]
+        grad = _axis_adjoint(xp, grad, axis, n, before, _sources(mode, n, before, after))
+    return grad
+
+
+def _axis_adjoint(xp, grad, axis, n, before, sources):
+    """The gradient of ``take(x, sources, axis)`` with respect to x (size ``n`` on
+    ``axis``): the kept block's gradient copied, then each padded position's added to its
+    source, one slice-add each, with host indices (no device sync)."""
+    shape = list(grad.shape)
+    shape[axis] = n
+    grad_input = xp.zeros(shape, dtype=grad.dtype)
+    start = max(-before, 0)  # the first kept source, at output position max(before, 0)
+    stop = max(min(n, len(sources) - before), start)
+    offset = max(before, 0)
+
+    def index(position):
+        at = [slice(None)] * grad.ndim
+        at[axis] = position
+        return tuple(at)
+
+    grad_input[index(slice(start, stop))] = grad[index(slice(offset, offset + stop - start))]
+    kept = range(offset, offset + stop - start)
+    for j, q in enumerate(sources.tolist()):
+        if j not in kept:
+            grad_input[index(slice(q, q + 1))] += grad[index(slice(j, j + 1))]
+    return grad_input

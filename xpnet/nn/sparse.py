@@ -1,0 +1,166 @@
+"""``Embedding``: a lookup table of learnable rows, as ``torch/nn/modules/sparse.py``.
+
+The layer calls :func:`xpnet.nn.functional.embedding`, whose numerics live in
+:mod:`xpnet.kernels.embedding`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from ..autograd import data_of
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter, new_array
+
+__all__ = ["Embedding"]
+
+
+def _padding_index(num_embeddings, padding_idx):
+    """``padding_idx`` counted from the start, checked as PyTorch's layer does."""
+    if padding_idx is None:
+        return None
+    if not isinstance(padding_idx, numbers.Integral) or isinstance(padding_idx, bool):
+        msg = f"Embedding: padding_idx must be an int or None, got {padding_idx!r}"
+        raise TypeError(msg)
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        msg = (
+            f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}), "
+            f"got {padding_idx}"
+        )
+        raise ValueError(msg)
+    return int(padding_idx) % num_embeddings
+
+
+class Embedding(Module):
+    r"""A table of ``num_embeddings`` vectors of size ``embedding_dim``, looked up by integer
+    index, as :class:`torch.nn.Embedding`.
+
+    Args:
+        num_embeddings: rows of the table.
+        embedding_dim: size of each row.
+        padding_idx: a row initialised to zeros that gets no gradient (negative: from the
+            end). Default: ``None``.
+        max_norm: not implemented; must be ``None``.
+        norm_type: kept and printed (``max_norm``'s p). Default: 2.0.
+        scale_grad_by_freq: divide each row's gradient by its index's count in the batch.
+            Default: ``False``.
+        sparse: not implemented; must be ``False``.
+        _weight: an initial (num_embeddings, embedding_dim) table instead of N(0, 1) draws.
+        _freeze: the table gets no gradient. Default: ``False``.
+        device: backend name. Default: current. dtype: Default: float32.
+
+    Shape:
+        - Input: integer indices of any shape. Output: ``input.shape + (embedding_dim,)``.
+
+    Raises:
+        NotImplementedError: ``max_norm`` or ``sparse``.
+        ValueError: ``padding_idx`` out of range, or a ``_weight`` of another shape.
+
+    Example:
+        >>> import xpnet
+        >>> table = xpnet.nn.Embedding(10, 3, padding_idx=0)
+        >>> table, table(np.array([[0, 4]])).shape, float(abs(table.weight.data[0]).sum())
+        (Embedding(10, 3, padding_idx=0), (1, 2, 3), 0.0)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight=None,
+        _freeze: bool = False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if max_norm is not None or sparse:
+            what = f"max_norm={max_norm!r}" if max_norm is not None else "sparse=True"
+            msg = f"Embedding: {what} is not implemented; use max_norm=None, sparse=False"
+            raise NotImplementedError(msg)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = _padding_index(num_embeddings, padding_idx)
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            weight = init.normal_(new_array((num_embeddings, embedding_dim), device, dtype))
+            if self.padding_idx is not None:
+                weight[self.padding_idx] = 0
+        else:
+            weight = data_of(_weight)
+            if tuple(weight.shape) != (num_embeddings, embedding_dim):
+                msg = (
+                    f"Embedding: _weight must have shape {(num_embeddings, embedding_dim)}, "
+                    f"got {tuple(weight.shape)}"
+                )
+                raise ValueError(msg)
+        self.weight = Parameter(weight, requires_grad=not _freeze)
+
+    def forward(self, input):
+        return F.embedding(
+            input,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.sparse,
+        )
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            text += ", scale_grad_by_freq=True"
+        if self.sparse is not False:
+            text += ", sparse=True"
+        return text
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ):
+        """An Embedding whose table is ``embeddings`` (2-D, used as is, not copied) and, with
+        ``freeze`` (the default), gets no gradient.
+
+        Example:
+            >>> import xpnet
+            >>> table = xpnet.nn.Embedding.from_pretrained(np.eye(3, dtype=np.float32))
+            >>> table(np.array([2])).data, table.weight.requires_grad
+            (array([[0., 0., 1.]], dtype=float32), False)
+        """
+        embeddings = data_of(embeddings)
+        if getattr(embeddings, "ndim", None) != 2:
+            shape = getattr(embeddings, "shape", type(embeddings).__name__)
+            msg = f"Embedding.from_pretrained: embeddings must be 2-D, got {shape}"
+            raise ValueError(msg)
+        rows, cols = embeddings.shape
+        return cls(
+            rows,
+            cols,
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            sparse,
+            _weight=embeddings,
+            _freeze=freeze,
+        )

@@ -1,0 +1,155 @@
+"""Adagrad and Adadelta: per-coordinate learning rates from accumulated squared gradients.
+
+Built on :class:`~xpnet.optim.Optimizer` (:mod:`xpnet.optim.optimizer`), which negates the
+gradient for ``maximize`` and adds ``weight_decay * param`` before :meth:`_update` runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .optimizer import Optimizer
+
+INF = float("inf")
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al., 2011), step for step the same as :class:`torch.optim.Adagrad`.
+
+    With gradient :math:`g` (negated when ``maximize``, plus :math:`\lambda\theta` with
+    weight decay) at step :math:`t`: :math:`s \leftarrow s + g^2`, then
+    :math:`\theta \leftarrow \theta - \frac{\gamma}{1 + (t-1)\eta} \frac{g}{\sqrt{s} + \epsilon}`.
+
+    Args:
+        params: parameters, or parameter groups (dicts) with their own hyper-parameters.
+        lr: learning rate :math:`\gamma`. Default: ``1e-2``.
+        lr_decay: learning-rate decay :math:`\eta`. Default: ``0``.
+        weight_decay: L2 penalty :math:`\lambda`. Default: ``0``.
+        initial_accumulator_value: the starting value of :math:`s`. Default: ``0``.
+        eps: :math:`\epsilon`, added to the denominator. Default: ``1e-10``.
+        maximize: ascend the objective instead of descending it. Default: ``False``.
+
+    State (per parameter): ``step``, ``sum``.
+
+    Raises:
+        ValueError: for a negative ``lr``, ``lr_decay``, ``weight_decay``,
+            ``initial_accumulator_value`` or ``eps``.
+
+    Example:
+        >>> from xpnet.nn import Parameter
+        >>> w = Parameter(xp.array([1.0, 2.0]))
+        >>> w.grad = xp.array([0.5, -1.0])
+        >>> opt = Adagrad([w], lr=0.1)
+        >>> opt.step()
+        >>> w.data
+        array([0.9, 2.1])
+    """
+
+    _bounds = dict.fromkeys(
+        ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"], (0.0, INF)
+    )
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        if not state:
+            state["step"] = 0
+            state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
+        state["step"] += 1
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        state["sum"] += grad * grad
+        param.data -= clr * (grad / (xp.sqrt(state["sum"]) + group["eps"]))
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta (Zeiler, 2012), step for step the same as :class:`torch.optim.Adadelta`.
+
+    With gradient :math:`g` (negated when ``maximize``, plus :math:`\lambda\theta` with
+    weight decay): :math:`v \leftarrow \rho v + (1-\rho) g^2`,
+    :math:`\Delta = \frac{\sqrt{u + \epsilon}}{\sqrt{v + \epsilon}} g`,
+    :math:`u \leftarrow \rho u + (1-\rho) \Delta^2`, :math:`\theta \leftarrow \theta -
+    \gamma \Delta`.
+
+    Args:
+        params: parameters, or parameter groups (dicts) with their own hyper-parameters.
+        lr: coefficient :math:`\gamma` that scales the update. Default: ``1.0``.
+        rho: smoothing constant :math:`\rho` of both running averages. Default: ``0.9``.
+        eps: :math:`\epsilon`, added inside both square roots. Default: ``1e-6``.
+        weight_decay: L2 penalty :math:`\lambda`. Default: ``0``.
+        maximize: ascend the objective instead of descending it. Default: ``False``.
+
+    State (per parameter): ``step``, ``square_avg`` (:math:`v`), ``acc_delta`` (:math:`u`).
+
+    Raises:
+        ValueError: for a negative ``lr``, ``eps`` or ``weight_decay``, or ``rho`` outside
+            ``[0, 1)`` (PyTorch also accepts ``rho = 1``).
+
+    Example:
+        >>> from xpnet.nn import Parameter
+        >>> w = Parameter(xp.array([1.0, 2.0]))
+        >>> w.grad = xp.array([0.5, -1.0])
+        >>> opt = Adadelta([w])
+        >>> opt.step()
+        >>> w.data.round(6)
+        array([0.996838, 2.003162])
+    """
+
+    _bounds = {
+        "lr": (0.0, INF),
+        "rho": (0.0, 1.0),
+        "eps": (0.0, INF),
+        "weight_decay": (0.0, INF),
+    }
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "rho": rho,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+        rho, eps = group["rho"], group["eps"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(param.data)
+            state["acc_delta"] = xp.zeros_like(param.data)
+        state["step"] += 1
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg *= rho
+        square_avg += (1 - rho) * (grad * grad)
+        delta = xp.sqrt(acc_delta + eps) / xp.sqrt(square_avg + eps) * grad
+        acc_delta *= rho
+        acc_delta += (1 - rho) * (delta * delta)
+        param.data -= group["lr"] * delta

@@ -1,0 +1,150 @@
+"""``xpnet.save`` / ``xpnet.load``: state dicts as ``.safetensors`` or NumPy ``.npz`` files.
+
+``.safetensors`` is the ecosystem's weights format (Hugging Face's ``safetensors``: a JSON
+header and raw little-endian arrays, no pickle); PyTorch reads it with
+``safetensors.torch.load_file`` and ``model.load_state_dict``. Any other file name
+(``.npz``, ``.pt``, ...) gets a NumPy ``.npz`` archive, which needs nothing beyond NumPy.
+:func:`load` tells the two apart by their first bytes, not by the name. Whole training runs
+(optimizer, scheduler, generators) are saved by :mod:`xpnet.train.checkpoint` instead.
+
+Example:
+    >>> import os, tempfile, xpnet
+    >>> model = xpnet.nn.Linear(3, 2)
+    >>> path = os.path.join(tempfile.mkdtemp(), "linear.npz")
+    >>> xpnet.save(model.state_dict(), path)
+    >>> sorted(xpnet.load(path))
+    ['bias', 'weight']
+    >>> model.load_state_dict(xpnet.load(path))
+    IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy
+
+from .autograd import data_of
+from .backends import backend_name_of, load_backend, to_backend
+from .devices import backend_name
+
+__all__ = ["load", "save"]
+
+_ZIP_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive
+_SAFETENSORS_HINT = 'pip install safetensors (or pip install -e ".[train]")'
+
+
+def _safetensors_numpy(caller: str):
+    try:
+        import safetensors.numpy
+    except ImportError as error:
+        msg = f"{caller}: .safetensors files need the safetensors package: {_SAFETENSORS_HINT}"
+        raise ImportError(msg) from error
+    return safetensors.numpy
+
+
+def _host_arrays(obj) -> dict[str, numpy.ndarray]:
+    """``obj``'s values as contiguous NumPy arrays, after checking it is a flat state dict."""
+    if not isinstance(obj, Mapping):
+        msg = f"save: obj must be a mapping of names to arrays (a state_dict), got {type(obj)}"
+        raise TypeError(msg)
+    arrays = {}
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            msg = f"save: keys must be strings, got {key!r} ({type(key).__name__})"
+            raise TypeError(msg)
+        value = data_of(value)
+        name = backend_name_of(value)
+        host = load_backend(name).to_host(value) if name else numpy.asarray(value)
+        if host.dtype.kind not in "biuf":
+            msg = (
+                f"save: value of {key!r} must be a numeric array (a state_dict entry), got "
+                f"{type(value).__name__} of dtype {host.dtype}; nested dicts are not saved"
+            )
+            raise TypeError(msg)
+        # not ascontiguousarray: it turns a 0-d array (num_batches_tracked) into shape (1,)
+        arrays[key] = host if host.flags.c_contiguous else host.copy(order="C")
+    return arrays
+
+
+def save(obj, f) -> None:
+    """Write the state dict ``obj`` to the file ``f``, atomically.
+
+    Args:
+        obj: a mapping from string keys to arrays of any backend, Tensors or numbers, such
+            as :meth:`xpnet.nn.Module.state_dict`.
+        f: the path (str or ``os.PathLike``). A name ending in ``.safetensors`` writes the
+            safetensors format; any other name a NumPy ``.npz`` archive, under exactly that
+            name (``"model.pt"`` stays ``model.pt``).
+
+    Raises:
+        TypeError: if ``obj`` is not a flat mapping of names to numeric arrays.
+        ImportError: for ``.safetensors`` without the ``safetensors`` package.
+        OSError: if the file cannot be written (the folder is missing, ...).
+
+    Example:
+        >>> import os, tempfile, xpnet
+        >>> path = os.path.join(tempfile.mkdtemp(), "weights.safetensors")
+        >>> xpnet.save({"weight": np.ones((2, 2), "float32")}, path)
+        >>> xpnet.load(path)["weight"].dtype
+        dtype('float32')
+    """
+    arrays = _host_arrays(obj)
+    path = Path(os.fspath(f))
+    writer = _safetensors_numpy("save") if path.suffix == ".safetensors" else None
+    # a temporary file beside the target, renamed over it: a crash leaves the old file whole
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            if writer is None:
+                numpy.savez(stream, **arrays)
+            else:
+                stream.write(writer.save(arrays, metadata={"format": "pt"}))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load(f, map_location=None) -> dict:
+    """Read a state dict written by :func:`save` (or by ``safetensors``/``numpy.savez``).
+
+    Args:
+        f: the path of a ``.safetensors`` or ``.npz`` file (told apart by content).
+        map_location: where the arrays go: a device (``"cpu"``, ``"cuda"``), a backend
+            name, or ``None`` for the current backend. Default: ``None``.
+
+    Returns:
+        A dict from keys to arrays, ready for :meth:`xpnet.nn.Module.load_state_dict`.
+
+    Raises:
+        FileNotFoundError: if there is no such file.
+        ValueError: if the file is neither format, or is corrupt.
+        ImportError: for a safetensors file without the ``safetensors`` package.
+    """
+    path = Path(os.fspath(f))
+    with path.open("rb") as stream:
+        head = stream.read(8)
+    target = None if map_location is None else backend_name(map_location)
+    if head[:4] == _ZIP_MAGIC:
+        try:
+            with path.open("rb") as stream, numpy.load(stream, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in archive.files}
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            msg = f"load: {path} is not a readable .npz archive: {error}"
+            raise ValueError(msg) from None
+    else:
+        reader = _safetensors_numpy("load")
+        try:
+            arrays = reader.load(path.read_bytes())
+        except Exception as error:  # safetensors raises its own SafetensorError
+            msg = (
+                f"load: {path} is neither an .npz archive nor a .safetensors file "
+                f"(safetensors says: {error})"
+            )
+            raise ValueError(msg) from None
+    return {key: to_backend(value, target) for key, value in arrays.items()}
