@@ -12,6 +12,7 @@ from _oracle import check_finite_differences, check_kernel_against_torch, random
 import xpnet
 import xpnet.kernels as K
 import xpnet.nn as nn
+from xpnet.backends import host_reads_forbidden, raise_deferred
 
 SHAPES = {1: (2, 3, 11), 3: (2, 2, 5, 6, 5)}
 
@@ -183,12 +184,11 @@ def test_max_pool3d_backward_rejects_bad_indices(backend):
     x = backend.asarray(random_input((1, 1, 2, 2, 2)))
     grad = backend.asarray(np.ones((1, 1, 1, 1, 1)))
     bad = backend.asarray(np.full((1, 1, 1, 1, 1), 8, dtype=np.int64))
-    # where host reads are not free (strict, a GPU) the range is not checked up front
     message = r"indices must be in \[0, D \* H \* W\) = \[0, 8\)"
-    with pytest.raises(
-        IndexError, match=message if getattr(backend, "host_reads_free", False) else None
-    ):
-        K.max_pool3d_backward(grad, x, 2, indices=bad)
+    with pytest.raises(IndexError, match=message):
+        with host_reads_forbidden():  # strict: checked on the device, raised at a read
+            K.max_pool3d_backward(grad, x, 2, indices=bad)
+        raise_deferred()
 
 
 @pytest.mark.parametrize(

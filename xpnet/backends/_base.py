@@ -55,8 +55,9 @@ name               what it is
                    thresholds measured on the CPU rule; the GPU's make conv2d take the
                    formula with the fewest launches (strict uses them inside ``profiling()``)
 ``host_reads_free`` optional: ``True`` where reading an array on the host costs no device
-                   sync (numpy), so kernels may check value ranges (pooling indices) at
-                   once; absent or ``False`` (strict, cupy) skips such checks
+                   sync (numpy), so value checks (labels, pooling indices) run at once;
+                   absent or ``False`` (strict, cupy) defers them to the next host read
+                   (:mod:`xpnet.backends._deferred`)
 ``fuse``           optional: ``fuse(function)``, ``function`` (elementwise xp arithmetic on
                    arrays and Python scalars, returning an array or a tuple of arrays, no
                    reductions) as one device call: ``cupy.fuse`` (one kernel) on CuPy, the

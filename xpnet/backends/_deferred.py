@@ -19,7 +19,8 @@ Example:
     >>> def in_range(host):
     ...     if host.max() >= 5:
     ...         raise IndexError(f"target values must be in [0, 5), got {host.max()}")
-    >>> defer_check(strict, labels, in_range)  # nothing read yet
+    >>> defer_check(strict, labels, in_range)  # nothing read yet: pending
+    False
     >>> strict.to_host(labels)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     IndexError: target values must be in [0, 5), got 7
@@ -43,15 +44,22 @@ _pending: list = []  # (backend, device values, check), in the order they were m
 _state = threading.local()
 
 
-def defer_check(backend, values, check) -> None:
+def defer_check(backend, values, check) -> bool:
     """Run ``check(host_values)`` (which raises on bad values) on the host copy of the device
-    array ``values``: now where ``backend.host_reads_free``, else at the next host read."""
+    array ``values``: now where ``backend.host_reads_free``, else at the next host read.
+
+    Returns:
+        ``True`` if the check ran (and passed), ``False`` if it is pending: until it runs, the
+        caller must not let bad values index memory (clip them, say).
+    """
     if getattr(backend, "host_reads_free", False):
         check(backend.to_host(values))
-        return
+        return True
     _pending.append((backend, values, check))
     if len(_pending) >= MAX_PENDING and not is_host_read_forbidden():
         raise_deferred()
+        return True
+    return False
 
 
 def raise_deferred() -> None:

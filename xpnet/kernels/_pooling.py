@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from ..backends import backend_of
+from ..backends._deferred import defer_check
 from ._blocks import batch_blocks, format_bytes
 from ._checks import (
     array_backend,
@@ -102,24 +103,31 @@ def check_saved_indices(where, backend, indices, input, output_shape, unbatched)
 
 
 def check_index_range(where, backend, indices, size, empty=None):
-    """IndexError for saved indices outside their plane (H x W in 2-D), where the backend reads
-    device memory for free (``host_reads_free``: a CPU); a GPU skips the check rather
-    than stall on a sync every call. Windows where ``empty`` (H_out, W_out) is set (wholly in
-    the padding) may hold any index."""
-    if not getattr(backend, "host_reads_free", False) or not indices.size:
-        return
+    """``indices`` safe to index with: IndexError for saved indices outside their plane
+    (H x W in 2-D) at once on a CPU, else at the next host read (deferred: no sync per call;
+    until then the indices come back clipped into the plane). Windows where ``empty``
+    (H_out, W_out) is set (wholly in the padding) may hold any index."""
+    if not indices.size:
+        return indices
     xp, plane = backend.xp, math.prod(size)
     kept = indices if empty is None else xp.where(empty, 0, indices)
-    # one reduction: a negative int64 index viewed as uint64 is larger than any valid one;
-    # an explicit read of one number, free on this backend
-    if int(backend.to_host(xp.max(kept.view(xp.uint64)))) >= plane:
-        low, high = backend.to_host(xp.stack([xp.min(kept), xp.max(kept)])).tolist()
-        axes = " * ".join(AXES[len(size)])
-        msg = (
-            f"{where}: indices must be in [0, {axes}) = [0, {plane}) for input planes "
-            f"{tuple(size)}, got {low if low < 0 else high}"
-        )
-        raise IndexError(msg)
+    # one reduction: a negative int64 index viewed as uint64 is larger than any valid one, so
+    # the largest uint64 is the most offending index (read back as int64 for the message)
+    largest = xp.max(kept.view(xp.uint64))
+    axes = " * ".join(AXES[len(size)])
+
+    def in_plane(host):
+        offending = int(host.view("int64"))
+        if not 0 <= offending < plane:
+            msg = (
+                f"{where}: indices must be in [0, {axes}) = [0, {plane}) for input planes "
+                f"{tuple(size)}, got {offending}"
+            )
+            raise IndexError(msg)
+
+    if defer_check(backend, largest, in_plane):
+        return indices
+    return xp.clip(indices, 0, plane - 1)
 
 
 def flat_index(xp, per_axis, sizes):

@@ -270,7 +270,7 @@ def adaptive_max_pool_backward(where, nd, grad_output, input, output_size, indic
     else:
         check_saved_indices(where, backend, indices, input, output_shape, unbatched)
         indices = indices[None] if unbatched else indices
-        check_index_range(where, backend, indices, size)
+        indices = check_index_range(where, backend, indices, size)
     grad = grad.astype(dtype, copy=False)
     _, offsets = _adaptive_offsets(xp, size, output)
     grad_input = xp.zeros(x.shape, dtype=dtype)

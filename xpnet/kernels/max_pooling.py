@@ -336,7 +336,7 @@ def max_pool_backward(
         check_saved_indices(where, backend, indices, input, output_shape, unbatched)
         indices = indices[None] if unbatched else indices
         empty = _empty_windows(backend.xp, geometry, x.shape[2:])
-        check_index_range(where, backend, indices, x.shape[2:], empty)
+        indices = check_index_range(where, backend, indices, x.shape[2:], empty)
     grad_input = _scatter_to_maxima(backend, geometry, x.shape[2:], indices, grad, dtype)
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
