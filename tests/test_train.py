@@ -115,6 +115,26 @@ def test_fit_resume_matches_uninterrupted_run(tmp_path, optimizer, scheduler):
     assert train.load_checkpoint(path)["epoch"] == 2
 
 
+def test_fit_resume_of_a_mixed_precision_run_restores_its_grad_scaler(tmp_path):
+    settings = {"optimizer": "adam", "scheduler": "step", "precision": "16-mixed"}
+    straight = _fit(**settings)
+    path = str(tmp_path / "run.npz")
+    with pytest.raises(KeyboardInterrupt):
+        _fit(_crash_in_epoch(2), **settings, checkpoint=path)
+    saved = train.load_checkpoint(path)
+    assert set(saved["scaler"]) == {
+        "scale",
+        "growth_factor",
+        "backoff_factor",
+        "growth_interval",
+        "_growth_tracker",
+    }
+    resumed = _fit(**settings, resume=path, checkpoint=path)
+    assert _losses(resumed) == _losses(straight)  # bit for bit, the loss scale included
+    with pytest.raises(ValueError, match="saved with --precision 16-mixed, this run has 32"):
+        _fit(optimizer="adam", scheduler="step", resume=path)
+
+
 def test_fit_resume_rejects_other_settings(tmp_path):
     path = str(tmp_path / "run.npz")
     _fit(epochs=1, checkpoint=path)

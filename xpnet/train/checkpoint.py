@@ -1,9 +1,10 @@
 """Checkpoints: atomic ``.npz`` saves, and the run state that ``--resume`` restores exactly.
 
-A checkpoint holds the model, optimizer, scheduler, random-generator states and the history
-of a :func:`xpnet.train.loop.fit` run, saved after every epoch. :func:`fit` asks
-:func:`run_generators` for the generators (the loader's, and those of :mod:`xpnet._random`),
-:func:`run_state` for what to save and :func:`restore_run` to resume.
+A checkpoint holds the model, optimizer, scheduler, GradScaler (``16-mixed``) and
+random-generator states and the history of a :func:`xpnet.train.loop.fit` run, saved after
+every epoch. :func:`fit` asks :func:`run_generators` for the generators (the loader's, and
+those of :mod:`xpnet._random`), :func:`run_state` for what to save and :func:`restore_run` to
+resume.
 
 A checkpoint that is truncated, corrupt (the zip's CRC-32s catch flipped bytes), not xpnet's,
 or saved by a run with other settings raises :class:`CheckpointError` naming the file and the
@@ -24,6 +25,7 @@ import numpy
 
 from .. import to_numpy
 from .._random import dropout_generator, host_generator
+from ..amp.training import grad_scaler_of
 from ..backends import to_backend
 from .config import WHOLE_RUN_SCHEDULERS
 
@@ -36,6 +38,7 @@ _STATE_TYPES = {
     "model": (dict,),
     "optimizer": (dict,),
     "scheduler": (dict, type(None)),
+    "scaler": (dict, type(None)),  # the GradScaler of a --precision 16-mixed run
     "rng": (dict,),
     "history": (list,),
 }
@@ -50,7 +53,10 @@ _RESUME_KEYS = (
     "scheduler",
     "seed",
     "limit",
+    "precision",
 )
+# the value of a resume setting in a checkpoint saved before that setting existed
+_RESUME_DEFAULTS = {"precision": "32"}
 
 
 def run_generators(loader, backend) -> dict:
@@ -65,6 +71,7 @@ def run_generators(loader, backend) -> dict:
 
 def run_state(config, model, optimizer, scheduler, generators, history) -> dict:
     """Everything a resumed run needs, as plain values and arrays."""
+    scaler = grad_scaler_of(optimizer)
     return {
         "format": CHECKPOINT_FORMAT,
         "config": dataclasses.asdict(config),
@@ -72,6 +79,7 @@ def run_state(config, model, optimizer, scheduler, generators, history) -> dict:
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "scaler": None if scaler is None else scaler.state_dict(),
         "rng": {name: gen.bit_generator.state for name, gen in generators.items()},
         "history": history,
     }
@@ -94,10 +102,11 @@ def resume_config(config, state):
     _check_run_state(config.resume, state)
     saved = state["config"]
     for key in _RESUME_KEYS:
-        if saved.get(key) != getattr(config, key):
+        value = saved.get(key, _RESUME_DEFAULTS.get(key))
+        if value != getattr(config, key):
             msg = (
                 f"--resume {config.resume}: the checkpoint was saved with --{key.replace('_', '-')}"
-                f" {saved.get(key)}, this run has {getattr(config, key)}"
+                f" {value}, this run has {getattr(config, key)}"
             )
             raise CheckpointError(msg)
     planned = saved.get("schedule_epochs") or saved.get("epochs")
@@ -136,8 +145,14 @@ def restore_run(config, state, model, optimizer, scheduler, generators) -> list[
         ):
             msg = "its scheduler state does not fit the scheduler of this run"
             raise ValueError(msg)
+        scaler = grad_scaler_of(optimizer)
+        if (scaler is None) != (state.get("scaler") is None):
+            msg = "its GradScaler state does not fit this run's --precision"
+            raise ValueError(msg)
         model.load_state_dict({k: to_backend(v) for k, v in state["model"].items()})
         optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None:
+            scaler.load_state_dict(state["scaler"])
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
         for name, generator in generators.items():
