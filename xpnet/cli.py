@@ -142,7 +142,7 @@ def _bench_summary(rows: list[dict]) -> list[str]:
             f"{mode} {math.exp(sum(map(math.log, values)) / len(values)):.2f}"
             for mode, values in modes.items()
         )
-        lines.append(f"  {op:<13} {contender:<16} {cells}")
+        lines.append(f"  {op:<16} {contender:<16} {cells}")
     return lines
 
 
