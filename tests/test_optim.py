@@ -8,7 +8,7 @@ import torch
 from _oracle import assert_close, random_input
 
 import xpnet.optim as optim
-from xpnet.backends import load_backend
+from xpnet.backends import load_backend, profile
 from xpnet.nn import Parameter as Param
 
 SHAPES = [(3, 4), (5,)]
@@ -278,3 +278,88 @@ def test_optimizer_load_state_dict_rejects_other_layout():
     three = optim.SGD([Param(np.zeros(2)), Param(np.zeros(2))])
     with pytest.raises(ValueError, match="a group in state_dict has 2 parameters, the optim"):
         one.load_state_dict(three.state_dict())
+
+
+# launches of one steady optimizer step on strict (as on CuPy): the gradients' concatenate,
+# the fused update, one write per updated array (data and state), plus weight decay's call
+STEP_LAUNCHES = [
+    ("SGD", {"lr": 0.1}, 3),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, 4),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}, 5),
+    ("Adam", {}, 5),
+    ("Adam", {"amsgrad": True, "weight_decay": 0.1, "maximize": True}, 8),
+    ("AdamW", {}, 5),
+    ("RMSprop", {}, 4),
+    ("RMSprop", {"momentum": 0.9, "centered": True}, 6),
+    ("Adagrad", {}, 4),
+    ("Adadelta", {}, 5),
+]
+
+
+def many_params(backend, count, dtype=np.float32):
+    """``count`` parameters of assorted shapes (0-d included), each with a gradient."""
+    shapes = [((index % 4) + 1, 3) if index % 3 else () for index in range(count)]
+    params = [
+        Param(backend.asarray(random_input(shape, seed=i).astype(dtype)))
+        for i, shape in enumerate(shapes)
+    ]
+    for index, param in enumerate(params):
+        param.grad = backend.asarray(random_input(param.shape, seed=1000 + index).astype(dtype))
+    return params
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, launches", STEP_LAUNCHES, ids=[f"{n}-{k}" for n, k, _ in STEP_LAUNCHES]
+)
+def test_optimizer_step_launches_do_not_grow_with_parameters(strict, name, kwargs, launches):
+    counted = []
+    for count in (2, 40):
+        optimizer = getattr(optim, name)(many_params(strict, count), **kwargs)
+        optimizer.step()  # the first step creates the state
+        with profile(strict) as steady:
+            optimizer.step()
+        counted.append(steady.total())
+    assert counted[0] == counted[1]
+    assert counted[1].launches == launches
+    assert counted[1].host_to_device == counted[1].device_to_host == counted[1].syncs == 0
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def test_optimizer_flat_step_is_bit_identical_to_per_parameter_steps(name, kwargs):
+    numpy_backend = load_backend("numpy")
+    together, alone = many_params(numpy_backend, 7), many_params(numpy_backend, 7)
+    optimizers = [getattr(optim, name)(together, **kwargs)]
+    optimizers += [getattr(optim, name)([param], **kwargs) for param in alone]
+    for step in range(6):
+        for params in (together, alone):
+            for index, param in enumerate(params):
+                values = param.data.astype(np.float64)
+                # parameter 2 has no gradient at steps 2 and 3: it is skipped, and its step
+                # count falls behind the others' (another bucket, as in PyTorch)
+                skipped = index == 2 and step in (2, 3)
+                grad = gradient(values, step, index).astype(np.float32)
+                param.grad = None if skipped else grad.reshape(param.shape)
+        for optimizer in optimizers:
+            optimizer.step()
+        for a, b in zip(together, alone, strict=True):
+            assert np.array_equal(a.data, b.data), f"step {step}"
+    states = [optimizers[0].state_dict()["state"][i] for i in range(len(alone))]
+    for state, optimizer in zip(states, optimizers[1:], strict=True):
+        for key, value in optimizer.state_dict()["state"][0].items():
+            assert np.array_equal(state[key], value)
+
+
+def test_optimizer_follows_replaced_data_and_reloaded_state(backend):
+    params = many_params(backend, 3, np.float64)
+    optimizer = optim.SGD(params, lr=0.5, momentum=0.9)
+    optimizer.step()
+    params[1].data = backend.asarray(np.full(params[1].shape, 2.0))  # the user's new array
+    saved = optimizer.state_dict()
+    optimizer.load_state_dict(saved)  # fresh state arrays, no longer views of a flat buffer
+    buffer = backend.to_host(saved["state"][1]["momentum_buffer"])
+    grad = backend.to_host(params[1].grad)
+    optimizer.step()
+    expected = 2.0 - 0.5 * (0.9 * buffer + grad)
+    assert np.array_equal(backend.to_host(params[1].data), expected)
+    momentum = optimizer.state_dict()["state"][1]["momentum_buffer"]
+    assert np.array_equal(backend.to_host(momentum), 0.9 * buffer + grad)

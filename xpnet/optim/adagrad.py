@@ -6,8 +6,10 @@ gradient for ``maximize`` and adds ``weight_decay * param`` before :meth:`_updat
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from ._flat import update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -76,8 +78,8 @@ class Adagrad(Optimizer):
             state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
         state["step"] += 1
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        state["sum"] += grad * grad
-        param.data -= clr * (grad / (xp.sqrt(state["sum"]) + group["eps"]))
+        targets = (param.data, state["sum"])
+        update_in_place(targets, _adagrad_chain(xp), grad, clr, group["eps"], *targets)
 
 
 class Adadelta(Optimizer):
@@ -146,10 +148,28 @@ class Adadelta(Optimizer):
             state["square_avg"] = xp.zeros_like(param.data)
             state["acc_delta"] = xp.zeros_like(param.data)
         state["step"] += 1
-        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-        square_avg *= rho
-        square_avg += (1 - rho) * (grad * grad)
+        targets = (param.data, state["square_avg"], state["acc_delta"])
+        chain = _adadelta_chain(xp)
+        update_in_place(targets, chain, grad, rho, 1 - rho, eps, group["lr"], *targets)
+
+
+# The updates as elementwise chains: PyTorch's single-tensor operations in its order
+# (``state_sum.addcmul_(grad, grad)``, ``square_avg.mul_(rho).addcmul_()``, ...), the same bits.
+@functools.cache
+def _adagrad_chain(xp):
+    def chain(grad, clr, eps, data, state_sum):
+        state_sum = state_sum + grad * grad
+        return data - clr * (grad / (xp.sqrt(state_sum) + eps)), state_sum
+
+    return chain
+
+
+@functools.cache
+def _adadelta_chain(xp):
+    def chain(grad, rho, keep, eps, lr, data, square_avg, acc_delta):
+        square_avg = square_avg * rho + keep * (grad * grad)
         delta = xp.sqrt(acc_delta + eps) / xp.sqrt(square_avg + eps) * grad
-        acc_delta *= rho
-        acc_delta += (1 - rho) * (delta * delta)
-        param.data -= group["lr"] * delta
+        acc_delta = acc_delta * rho + keep * (delta * delta)
+        return data - lr * delta, square_avg, acc_delta
+
+    return chain

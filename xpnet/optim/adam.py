@@ -6,8 +6,10 @@ optimizers are in :mod:`xpnet.optim.sgd` and :mod:`xpnet.optim.rmsprop`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from ._flat import update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -92,22 +94,48 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(param.data)
         state["step"] += 1
-        if group["decoupled_weight_decay"]:
-            param.data *= 1 - lr * group["weight_decay"]
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        # PyTorch's lerp: m + (1 - beta1) * (g - m), which rounds differently from a sum
-        exp_avg += (1 - beta1) * (grad - exp_avg)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * (grad * grad)
-        if group["amsgrad"]:
-            xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-            exp_avg_sq = state["max_exp_avg_sq"]
+        # AdamW's decay; times 1.0 (exact) for Adam, so that one chain serves both
+        decay = 1 - lr * group["weight_decay"] if group["decoupled_weight_decay"] else 1.0
         # bias corrections are Python floats: no device work, no host sync
         bias_correction1 = 1 - beta1 ** state["step"]
         bias_correction2_sqrt = (1 - beta2 ** state["step"]) ** 0.5
-        denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt
-        denom += group["eps"]
-        param.data -= (lr / bias_correction1) * (exp_avg / denom)
+        targets = (param.data, state["exp_avg"], state["exp_avg_sq"])
+        if group["amsgrad"]:
+            targets += (state["max_exp_avg_sq"],)
+        scalars = (decay, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, group["eps"])
+        chains = _adam_chains(xp)
+        chain = chains[1] if group["amsgrad"] else chains[0]
+        update_in_place(targets, chain, *targets, grad, *scalars, lr / bias_correction1)
+
+
+@functools.cache
+def _adam_chains(xp):
+    """Adam's update as elementwise chains ``(plain, amsgrad)``: PyTorch's single-tensor
+    operations in its order (``exp_avg.lerp_``, ``exp_avg_sq.mul_().addcmul_()``, ...)."""
+
+    def moments(grad, exp_avg, exp_avg_sq, keep1, beta2, keep2):
+        # PyTorch's lerp: m + (1 - beta1) * (g - m), which rounds differently from a sum
+        exp_avg = exp_avg + keep1 * (grad - exp_avg)
+        return exp_avg, exp_avg_sq * beta2 + keep2 * (grad * grad)
+
+    def stepped(data, decay, exp_avg, second, bias_correction2_sqrt, eps, step_size):
+        denom = xp.sqrt(second) / bias_correction2_sqrt + eps
+        return data * decay - step_size * (exp_avg / denom)
+
+    def plain(data, exp_avg, exp_avg_sq, grad, decay, keep1, beta2, keep2, bc2_sqrt, eps, size):
+        exp_avg, exp_avg_sq = moments(grad, exp_avg, exp_avg_sq, keep1, beta2, keep2)
+        data = stepped(data, decay, exp_avg, exp_avg_sq, bc2_sqrt, eps, size)
+        return data, exp_avg, exp_avg_sq
+
+    def amsgrad(
+        data, exp_avg, exp_avg_sq, max_sq, grad, decay, keep1, beta2, keep2, bc2_sqrt, eps, size
+    ):
+        exp_avg, exp_avg_sq = moments(grad, exp_avg, exp_avg_sq, keep1, beta2, keep2)
+        max_sq = xp.maximum(max_sq, exp_avg_sq)
+        data = stepped(data, decay, exp_avg, max_sq, bc2_sqrt, eps, size)
+        return data, exp_avg, exp_avg_sq, max_sq
+
+    return plain, amsgrad
 
 
 class AdamW(Adam):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import backend_of, host_sync_forbidden, to_backend
+from ._flat import Bucket, FlatParameter, fused
 
 
 class Optimizer:
@@ -37,8 +38,9 @@ class Optimizer:
         TypeError: if ``params`` is a single parameter, or a parameter lacks ``.data`` or
             ``.grad``.
 
-    Subclasses implement :meth:`_update` for one parameter and list the allowed range of
-    their numeric hyper-parameters in ``_bounds``.
+    Subclasses implement :meth:`_update` for one parameter (which may be a bucket's flat
+    arrays, :mod:`xpnet.optim._flat`: elementwise updates cannot tell) and list the allowed
+    range of their numeric hyper-parameters in ``_bounds``.
     """
 
     #: ``{name: (low, high)}``: ``__init__`` checks ``low <= defaults[name] < high`` (for a
@@ -50,6 +52,8 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: dict[Any, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
+        # the flat buffers of :mod:`._flat`, keyed by the ids of their parameters
+        self._buckets: dict[tuple[int, ...], Bucket] = {}
         if hasattr(params, "grad"):
             msg = (
                 f"{type(self).__name__}: params must be an iterable of parameters or dicts, "
@@ -125,6 +129,10 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient; return ``closure()`` if given.
 
+        The parameters of a group that share a backend, a dtype and a state layout are
+        updated together, as views of flat buffers (:mod:`xpnet.optim._flat`): a constant
+        number of device calls however many parameters there are.
+
         Args:
             closure: a function that recomputes the loss (and gradients) and returns it,
                 called before the update. Default: ``None``.
@@ -133,19 +141,47 @@ class Optimizer:
         # the update is pure device work: the strict backend proves it never waits on the GPU
         with host_sync_forbidden():
             for group in self.param_groups:
-                for param in group["params"]:
-                    if param.grad is not None:
-                        self._step_one(param, group)
+                for params in self._partition(group):
+                    self._step_bucket(params, group)
         return loss
 
-    def _step_one(self, param, group: dict[str, Any]) -> None:
+    def _partition(self, group: dict[str, Any]) -> list[list]:
+        """The group's parameters that have a gradient, in lists updated together: the same
+        backend, dtype and state layout (keys and step), a gradient like the data."""
         where = f"{type(self).__name__}.step"
-        xp = backend_of(param.data, param.grad, names=("param.data", "param.grad"), where=where).xp
-        grad = _prepared_grad(param, group)
-        self._update(xp, param, grad, self.state.setdefault(id(param), {}), group)
+        buckets: dict[tuple, list] = {}
+        for param in group["params"]:
+            if param.grad is None:
+                continue
+            names = ("param.data", "param.grad")
+            backend = backend_of(param.data, param.grad, names=names, where=where)
+            state = self.state.get(id(param), {})
+            layout = tuple((k, None if hasattr(v, "shape") else v) for k, v in state.items())
+            alike = param.grad.dtype == param.data.dtype and param.grad.shape == param.data.shape
+            # anything else (a broadcast gradient) is updated alone, as it always was
+            key = (backend.name, param.data.dtype, layout, None if alike else id(param))
+            buckets.setdefault(key, []).append(param)
+        return list(buckets.values())
+
+    def _step_bucket(self, params: list, group: dict[str, Any]) -> None:
+        xp = backend_of(params[0].data).xp
+        key = tuple(id(param) for param in params)
+        bucket = self._buckets.get(key)
+        if bucket is None:  # new, or another subset of parameters: drop the buckets it overlaps
+            members = set(key)
+            self._buckets = {k: b for k, b in self._buckets.items() if members.isdisjoint(k)}
+            bucket = self._buckets[key] = Bucket(xp, params)
+        states = [self.state.setdefault(id(param), {}) for param in params]
+        flat = FlatParameter(bucket.flat_data(), bucket.flat_grad())
+        state = bucket.flat_state(states)
+        self._update(xp, flat, _prepared_grad(flat, group), state, group)
+        if flat.data is not bucket.data:  # an update that rebinds param.data: write it back
+            bucket.data[...] = flat.data
+        bucket.scatter_state(state, states)
 
     def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Update ``param.data`` in place from ``grad`` (prepared by :func:`_prepared_grad`)."""
+        """Update ``param.data`` and ``state`` in place from ``grad`` (prepared by
+        :func:`_prepared_grad`), elementwise: ``param`` may be many parameters' flat data."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -208,7 +244,12 @@ def _prepared_grad(param, group: dict[str, Any]):
     grad = -param.grad if group["maximize"] else param.grad
     if group["weight_decay"] == 0 or group.get("decoupled_weight_decay", False):
         return grad
-    return grad + group["weight_decay"] * param.data
+    return fused(backend_of(grad), _decayed)(grad, param.data, group["weight_decay"])
+
+
+def _decayed(grad, data, weight_decay):
+    """``grad + weight_decay * data`` (PyTorch's ``grad.add(param, alpha=weight_decay)``)."""
+    return grad + weight_decay * data
 
 
 def _state_like(data, state: dict[str, Any]) -> dict[str, Any]:

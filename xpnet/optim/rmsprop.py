@@ -6,8 +6,10 @@ optimizers are in :mod:`xpnet.optim.sgd` and :mod:`xpnet.optim.adam`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from ._flat import update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -90,20 +92,49 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(param.data)
         state["step"] += 1
-        square_avg = state["square_avg"]
-        square_avg *= alpha
-        square_avg += (1 - alpha) * (grad * grad)
+        targets = (param.data, state["square_avg"])
         if group["centered"]:
-            grad_avg = state["grad_avg"]
-            grad_avg += (1 - alpha) * (grad - grad_avg)  # PyTorch's lerp
-            avg = xp.sqrt(square_avg - grad_avg * grad_avg)
-        else:
-            avg = xp.sqrt(square_avg)
-        avg += group["eps"]
+            targets += (state["grad_avg"],)
         if momentum > 0:
-            buffer = state["momentum_buffer"]
-            buffer *= momentum
-            buffer += grad / avg
-            param.data -= group["lr"] * buffer
-        else:
-            param.data -= group["lr"] * (grad / avg)
+            targets += (state["momentum_buffer"],)
+        chains = _rmsprop_chains(xp)
+        chain = chains[2 * group["centered"] + (momentum > 0)]
+        scalars = (alpha, 1 - alpha, group["eps"], group["lr"], momentum)
+        update_in_place(targets, chain, grad, *scalars, *targets)
+
+
+@functools.cache
+def _rmsprop_chains(xp):
+    """RMSprop's update as elementwise chains ``chain(grad, alpha, keep, eps, lr, momentum,
+    data, square_avg[, grad_avg][, momentum_buffer])``, one per layout of the state (plain,
+    momentum, centered, centered with momentum): PyTorch's single-tensor operations in its
+    order (``square_avg.mul_(alpha).addcmul_()``, ``grad_avg.lerp_``, ...)."""
+
+    def averaged(grad, alpha, keep, square_avg):
+        return square_avg * alpha + keep * (grad * grad)
+
+    def centered_avg(grad, keep, eps, square_avg, grad_avg):
+        grad_avg = grad_avg + keep * (grad - grad_avg)  # PyTorch's lerp
+        return xp.sqrt(square_avg - grad_avg * grad_avg) + eps, grad_avg
+
+    def plain(grad, alpha, keep, eps, lr, momentum, data, square_avg):
+        square_avg = averaged(grad, alpha, keep, square_avg)
+        return data - lr * (grad / (xp.sqrt(square_avg) + eps)), square_avg
+
+    def with_momentum(grad, alpha, keep, eps, lr, momentum, data, square_avg, buffer):
+        square_avg = averaged(grad, alpha, keep, square_avg)
+        buffer = buffer * momentum + grad / (xp.sqrt(square_avg) + eps)
+        return data - lr * buffer, square_avg, buffer
+
+    def centered(grad, alpha, keep, eps, lr, momentum, data, square_avg, grad_avg):
+        square_avg = averaged(grad, alpha, keep, square_avg)
+        avg, grad_avg = centered_avg(grad, keep, eps, square_avg, grad_avg)
+        return data - lr * (grad / avg), square_avg, grad_avg
+
+    def centered_momentum(grad, alpha, keep, eps, lr, momentum, data, square_avg, grad_avg, buffer):
+        square_avg = averaged(grad, alpha, keep, square_avg)
+        avg, grad_avg = centered_avg(grad, keep, eps, square_avg, grad_avg)
+        buffer = buffer * momentum + grad / avg
+        return data - lr * buffer, square_avg, grad_avg, buffer
+
+    return plain, with_momentum, centered, centered_momentum

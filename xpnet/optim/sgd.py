@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._flat import update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -82,12 +83,26 @@ class SGD(Optimizer):
 
     def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         momentum = group["momentum"]
+        buffer = state.get("momentum_buffer") if momentum != 0 else None
+        if buffer is not None:  # every step after the first: one fused call and two writes
+            chain = _nesterov_step if group["nesterov"] else _momentum_step
+            keep = 1 - group["dampening"]
+            args = (param.data, grad, buffer, group["lr"], momentum, keep)
+            update_in_place((param.data, buffer), chain, *args)
+            return
         if momentum != 0:
-            buffer = state.get("momentum_buffer")
-            if buffer is None:
-                buffer = state["momentum_buffer"] = grad.copy()
-            else:
-                buffer *= momentum
-                buffer += (1 - group["dampening"]) * grad
+            buffer = state["momentum_buffer"] = grad.copy()
             grad = grad + momentum * buffer if group["nesterov"] else buffer
         param.data -= group["lr"] * grad
+
+
+# The steady-state updates as elementwise chains: PyTorch's operations in PyTorch's order
+# (buffer.mul_(momentum).add_(grad, alpha=1 - dampening), ...), so the same bits.
+def _momentum_step(data, grad, buffer, lr, momentum, keep):
+    buffer = buffer * momentum + keep * grad
+    return data - lr * buffer, buffer
+
+
+def _nesterov_step(data, grad, buffer, lr, momentum, keep):
+    buffer = buffer * momentum + keep * grad
+    return data - lr * (grad + momentum * buffer), buffer

@@ -1,0 +1,172 @@
+"""Flat buffers behind the optimizers: one update for many parameters, O(1) device calls.
+
+:meth:`xpnet.optim.Optimizer.step` sorts the parameters that have a gradient into
+*buckets*: one parameter group, backend and dtype, the same state keys and step count.
+Within a bucket, every ``param.data`` and every state array (momentum buffer, moments) is
+a view of one flat buffer per kind, so the optimizer's update runs once, on the flat
+buffers, and updates them all, as PyTorch's ``foreach``/``fused`` optimizers and apex's
+flattened parameters do. The gradients, fresh arrays from each backward pass, are gathered
+by one concatenate per step. Elementwise arithmetic gives each element the same bits
+whatever array it sits in, so this is bit-identical to updating the parameters one by one.
+The optimizers write their updates as elementwise chains run by :func:`update_in_place`
+(one fused launch on CuPy and strict, the plain chain on NumPy).
+
+The flat buffers are a cache, checked by identity before each update: a parameter whose
+``.data`` was replaced (``Module.to``, a user's assignment; ``Module.load_state_dict``
+writes in place and keeps it), or whose state was replaced (``Optimizer.load_state_dict``),
+is gathered again (one concatenate per buffer) into a new flat buffer. A bucket of one
+parameter keeps its arrays as they are (a flat view, no copy).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ..backends import backend_of
+from ..backends._base import GPU_BLOCK_BYTES, fuse_of
+from ..kernels._blocks import batch_blocks
+
+__all__ = ["Bucket", "FlatParameter", "fused", "gather", "split", "update_in_place"]
+
+
+@functools.cache
+def fused(backend, chain):
+    """``chain`` as one device call on ``backend`` (:func:`fuse_of`), built once per pair:
+    CuPy compiles a fused kernel per wrapper, so the wrapper is kept."""
+    return fuse_of(backend)(chain)
+
+
+# a CPU chain's temporaries per operand: they stay in L2 and under glibc's mmap threshold
+# (128 KiB), so the allocator reuses them instead of faulting in fresh pages at every call
+_CPU_PIECE_BYTES = 1 << 16
+
+
+def update_in_place(targets: tuple, chain, *operands) -> None:
+    """Run ``chain(*operands)`` (elementwise, returning one new value per target) as one
+    fused call, then write each value into its target: one launch plus one per target.
+
+    A fused kernel returns new arrays (``cupy.fuse`` writes no argument), hence the writes.
+    On a CPU the chain runs on the backend's threads (:func:`batch_blocks`), each block in
+    pieces of ``_CPU_PIECE_BYTES`` per operand; on a GPU (one block) it is one call.
+    """
+    backend = backend_of(targets[0])
+    update = fused(backend, chain)
+    shape = targets[0].shape
+    if len(shape) != 1 or any(_is_array(op) and op.shape != shape for op in operands):
+        values = update(*operands)  # a gradient broadcast to its parameter: as it comes
+        for target, value in zip(targets, values, strict=True):
+            target[...] = value
+        return
+    piece = shape[0]
+    if backend.block_bytes < GPU_BLOCK_BYTES:
+        piece = max(1, _CPU_PIECE_BYTES // targets[0].itemsize)
+
+    def update_block(block: slice) -> None:
+        for start in range(block.start, block.stop, piece):
+            part = slice(start, min(start + piece, block.stop))
+            values = update(*(op[part] if _is_array(op) else op for op in operands))
+            for target, value in zip(targets, values, strict=True):
+                target[part] = value
+
+    backend.map_blocks(update_block, batch_blocks(backend, shape, targets[0].dtype))
+
+
+class FlatParameter:
+    """What an optimizer's update sees for a bucket: ``data`` and ``grad``, both 1-d."""
+
+    def __init__(self, data, grad) -> None:
+        self.data = data
+        self.grad = grad
+
+
+def split(flat, arrays) -> list:
+    """Views of 1-d ``flat``, one shaped like each of ``arrays``, laid out in their order."""
+    views, offset = [], 0
+    for array in arrays:
+        views.append(flat[offset : offset + array.size].reshape(array.shape))
+        offset += array.size
+    return views
+
+
+def gather(xp, arrays) -> tuple[Any, list]:
+    """``(flat, views)``: ``arrays`` as one 1-d array and views of it shaped like them.
+
+    One contiguous array is its own view (no copy); several are copied by one concatenate.
+    """
+    if len(arrays) == 1 and arrays[0].flags.c_contiguous:
+        return arrays[0].reshape(-1), [arrays[0]]
+    flat = xp.concatenate([array.reshape(-1) for array in arrays])
+    return flat, split(flat, arrays)
+
+
+def _is_array(value) -> bool:
+    return hasattr(value, "shape")
+
+
+class Bucket:
+    """Parameters updated together: their data and state as views of flat buffers.
+
+    Args:
+        xp: the parameters' array namespace.
+        params: the parameters, in their group's order (same backend and dtype).
+    """
+
+    def __init__(self, xp, params: list) -> None:
+        self.xp = xp
+        self.params = params
+        self.data = None
+        self.data_views: list = []
+        self.state: dict[str, tuple[Any, list]] = {}  # key: (flat buffer, per-parameter views)
+
+    def flat_data(self):
+        """The flat buffer of which every ``param.data`` is a view (gathered if one is not)."""
+        params = self.params
+        if len(self.data_views) != len(params) or any(
+            param.data is not view for param, view in zip(params, self.data_views, strict=True)
+        ):
+            self.data, self.data_views = gather(self.xp, [param.data for param in params])
+            for param, view in zip(params, self.data_views, strict=True):
+                param.data = view
+        return self.data
+
+    def flat_grad(self):
+        """All gradients as one 1-d array (one concatenate; a view for one parameter)."""
+        grads = [param.grad for param in self.params]
+        if len(grads) == 1:
+            return grads[0].reshape(-1)
+        return self.xp.concatenate([grad.reshape(-1) for grad in grads])
+
+    def flat_state(self, states: list[dict[str, Any]]) -> dict[str, Any]:
+        """One state dict for the bucket: each array entry the flat buffer of which the
+        parameters' entries (``states``, the same keys and steps) are views."""
+        flat = {}
+        for key, value in states[0].items():
+            if not _is_array(value):
+                flat[key] = value
+                continue
+            arrays = [state[key] for state in states]
+            cached = self.state.get(key)
+            if cached is None or any(
+                array is not view for array, view in zip(arrays, cached[1], strict=True)
+            ):
+                cached = self.state[key] = gather(self.xp, arrays)
+                for state, view in zip(states, cached[1], strict=True):
+                    state[key] = view
+            flat[key] = cached[0]
+        return flat
+
+    def scatter_state(self, flat: dict[str, Any], states: list[dict[str, Any]]) -> None:
+        """Write the bucket's state after an update back to the parameters' ``states``:
+        views of new flat arrays (the update made them), and the plain values (steps)."""
+        for key, value in flat.items():
+            if not _is_array(value):
+                for state in states:
+                    state[key] = value
+                continue
+            cached = self.state.get(key)
+            if cached is None or cached[0] is not value:
+                data = [param.data for param in self.params]
+                cached = self.state[key] = (value, split(value, data))
+            for state, view in zip(states, cached[1], strict=True):
+                state[key] = view
