@@ -12,6 +12,9 @@ import torch.nn.functional as TF
 from _oracle import assert_close, check_against_torch, check_finite_differences, random_input
 
 import xpnet.kernels as K
+from xpnet.autograd import Tensor
+from xpnet.backends import profile, use_backend
+from xpnet.nn import functional as F
 
 BN_SHAPES = [(4, 3), (3, 2, 5), (2, 3, 4, 3)]  # (N, C), (N, C, L), (N, C, H, W)
 # batch_norm from batch statistics alone (no running ones): ours, our backward, torch's
@@ -196,6 +199,52 @@ def test_batch_norm_finite_differences(backend, training):
         ],
         backend,
     )
+
+
+def _forward_backward(strict, x, grad, running, weight, bias):
+    """F.batch_norm in training on Tensors, and its backward: the output and the gradients."""
+    leaves = [Tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    output = F.batch_norm(leaves[0], *running, *leaves[1:], training=True)
+    output.backward(grad)
+    return [output.data, *(leaf.grad for leaf in leaves)]
+
+
+def test_batch_norm_forward_backward_launches_on_strict(strict):
+    """Pinned: what CuPy would launch for a LeNet-sized batch norm step (issue 17: <= 20).
+    Forward 9: the first sample's mean and its rounding, the centring, two row sums and
+    their float64 sums, one fused call for the statistics, the running update and the
+    affine factors, one for the output. Backward 8: the shift, the centring and its four
+    sums, one fused call for the coefficients and the parameter gradients, one for grad_x."""
+    rng = np.random.default_rng(0)
+    x, grad = (strict.asarray(rng.standard_normal((64, 32, 28, 28), np.float32)) for _ in "xg")
+    weight, bias = (strict.asarray(rng.standard_normal(32, np.float32)) for _ in "wb")
+    running = [strict.xp.zeros(32, "float32"), strict.xp.ones(32, "float32")]
+    cpu_running = [a.copy() for a in running]
+    with profile(strict):  # a warm-up: the counts below are those of a steady state
+        _forward_backward(strict, x, grad, running, weight, bias)
+    with profile(strict) as counted:
+        gpu_results = _forward_backward(strict, x, grad, running, weight, bias)
+    launches = {name: counts.launches for name, counts in counted.by_kernel.items()}
+    assert launches == {"batch_norm": 9, "batch_norm_backward": 8}  # autograd adds none
+    total = counted.total()
+    assert total.launches == 17
+    assert (total.host_to_device, total.device_to_host, total.syncs) == (0, 0, 0)
+    # the one-block fused chains (CuPy's shape) compute what the CPU's blocks compute (to the
+    # last bit here; the order of the float64 sums over the blocks may move one)
+    for _ in range(2):
+        cpu_results = _forward_backward(strict, x, grad, cpu_running, weight, bias)
+    for gpu, cpu in zip(gpu_results, cpu_results, strict=True):
+        np.testing.assert_allclose(strict.to_host(gpu), strict.to_host(cpu), rtol=1e-6, atol=1e-6)
+    for gpu, cpu in zip(running, cpu_running, strict=True):
+        np.testing.assert_allclose(strict.to_host(gpu), strict.to_host(cpu), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_batch_norm_in_gpu_blocks_matches_torch(strict, training, dtype):
+    """Inside xpnet.profile, strict runs as CuPy would (one block, fused chains)."""
+    with use_backend("strict"), profile(strict):
+        _check_batch_norm(strict, random_input((3, 4, 5, 2), seed=20), training, dtype=dtype)
 
 
 LN_CASES = [((4, 5), 5), ((2, 3, 4), (3, 4)), ((2, 3, 4), 4), ((3, 2, 2, 3), (2, 2, 3)), ((6,), 6)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 
 from ..backends import backend_of
 from ..backends._base import GPU_BLOCK_BYTES, fuse_of
@@ -163,122 +164,169 @@ def finished_gradients(input, arrays, shapes):
 # Batch norm on the view (N, C, S): per-channel statistics (C,) in float64, written into a
 # caller's ``out`` (so that a gradient is an array of its own, not a view), in passes over
 # blocks of samples (see batch_blocks) so that a chain of calls on one block stays in cache.
+# On a GPU a pass is one block, and each chain of in-place calls on it is one fused launch.
 # einsum letters: n batch, c channel, s spatial position.
+
+
+@functools.cache
+def fused(backend, function):
+    """``function`` as one device call on ``backend`` (:func:`fuse_of`), made once per pair.
+
+    Besides returning arrays, ``function`` may write into its array arguments (augmented
+    assignment, ``out=``, ``a[...] = v``), which ``cupy.fuse`` compiles into the same kernel.
+    """
+    return fuse_of(backend)(function)
 
 
 def _per_channel(backend, values, shape, dtype):
     """(C,) ``values`` as an operand for blocks of the (N, C, S) view, in ``dtype``.
 
     A contiguous (1, C, S) copy when that fits in a block: NumPy runs a (1, C, 1) operand
-    row by row, about 2x slower on rows of up to a few thousand values.
+    row by row, about 2x slower on rows of up to a few thousand values. Callers pass values
+    of ``dtype`` already where they can: a cast here is one more launch on a GPU.
     """
     C, S = shape[1:]
-    values = values.astype(dtype).reshape(1, C, 1)
+    values = values.astype(dtype, copy=False).reshape(1, C, 1)
     if C * S * values.itemsize > backend.block_bytes or backend.block_bytes >= GPU_BLOCK_BYTES:
         return values  # unblocked (GPU): a copy would be one more launch for nothing
     return backend.xp.broadcast_to(values, (1, C, S)).copy()
 
 
 def centred_sums(backend, x, shift, out, weights=None):
-    """Write ``x - shift`` (per channel) into ``out``; return the float64 (2, C) sums over
-    N and S of ``w`` and ``w * (x - shift)``, with ``w = weights`` (the output gradient) or
-    the centred values themselves.
+    """Write ``x - shift`` (per channel) into ``out``; return the float64 (C,) sums over
+    N and S of ``w`` and of ``w * (x - shift)``, with ``w = weights`` (the output gradient)
+    or the centred values themselves.
 
-    ``shift`` (C,) must hold values of x's dtype, so that ``x - shift`` is exact near the
-    mean. The sums are taken while each block is in cache: rows summed in x's dtype (by
-    einsum, ~2x faster than ``sum`` here), then added in float64.
+    ``shift`` (C,) must be of x's dtype, so that ``x - shift`` is exact near the mean. The
+    sums are taken while each block is in cache: rows summed in x's dtype (by einsum, ~2x
+    faster than ``sum`` here), then added in float64, per block and then over the blocks.
     """
     xp = backend.xp
-    N, C, _ = x.shape
-    rows = xp.empty((N, 2, C), dtype=x.dtype)
     operand = _per_channel(backend, shift, x.shape, x.dtype)
+    per_block = {}
 
     def sums_block(block):
         centred = out[block]
         xp.subtract(x[block], operand, out=centred)
         other = centred if weights is None else weights[block]
-        rows[block, 0] = xp.einsum("ncs->nc", other)
-        rows[block, 1] = xp.einsum("ncs,ncs->nc", other, centred)
+        rows = (xp.einsum("ncs->nc", other), xp.einsum("ncs,ncs->nc", other, centred))
+        per_block[block.start] = [xp.sum(row, axis=0, dtype=xp.float64) for row in rows]
 
     backend.map_blocks(sums_block, batch_blocks(backend, x.shape, x.dtype))
-    return xp.sum(rows, axis=0, dtype=xp.float64)
+    if not per_block:  # an empty batch
+        zeros = xp.zeros(x.shape[1], dtype=xp.float64)
+        return zeros, zeros
+    # in block order, so that the result does not depend on the threads' timing
+    blocks = [per_block[start] for start in sorted(per_block)]
+    return tuple(functools.reduce(operator.add, sums) for sums in zip(*blocks, strict=True))
 
 
 def batch_moments(backend, x, out):
-    """``(shift, mean, var)`` of each channel of x (N, C, S); ``out`` gets ``x - shift``.
+    """``(shift, sum_centred, sum_square)`` of each channel of x (N, C, S); ``out`` gets
+    ``x - shift``, the sums (float64) are those of it and of its square.
 
     The shift is the first sample's mean of each channel, rounded to x's dtype: it is within
     ``sqrt(N - 1)`` standard deviations of the mean (the first sample's share of the
     variance bounds it), so ``var = mean(c^2) - mean(c)^2`` of the centred ``c`` loses at most
     a factor N in relative precision, where ``E[x^2] - E[x]^2`` loses ``(mean / std)^2``;
-    and it costs 1/N of the full first mean it replaces.
+    and it costs 1/N of the full first mean it replaces. :func:`mean_var` finishes.
     """
-    xp = backend.xp
-    N, _, S = x.shape
-    shift = xp.mean(x[0], axis=-1, dtype=xp.float64).astype(x.dtype).astype(xp.float64)
-    sums = centred_sums(backend, x, shift, out)
-    return (shift, *fuse_of(backend)(_mean_var(xp))(shift, sums[0], sums[1], N * S))
+    shift = backend.xp.mean(x[0], axis=-1, dtype=backend.xp.float64).astype(x.dtype)
+    return (shift, *centred_sums(backend, x, shift, out))
+
+
+def mean_var(xp, shift, sum_centred, sum_square, count):
+    """``(mean, var, delta)``, float64: the mean and biased variance from the sums of ``c = x
+    - shift`` and ``c^2`` of :func:`batch_moments`, and ``delta = mean(c)``. Elementwise:
+    callers run it inside their fused call."""
+    delta, square = sum_centred / count, sum_square / count  # mean(c), mean(c^2)
+    return shift + delta, xp.maximum(square - delta * delta, 0.0), delta
 
 
 @functools.cache
-def _mean_var(xp):
-    """Mean and variance from the sums of ``c = x - shift`` and ``c^2``: one fused call."""
+def _scale_chains(xp):
+    """The in-place chains of :func:`scale_shift`: of centred values, and of raw ones."""
 
-    def mean_var(shift, sum_centred, sum_square, count):
-        delta, square = sum_centred / count, sum_square / count  # mean(c), mean(c^2)
-        return shift + delta, xp.maximum(square - delta * delta, 0.0)
+    def scale(part, factor, offset):
+        part *= factor
+        part += offset
 
-    return mean_var
+    def shift_scale(part, source, shift, factor, offset):
+        xp.subtract(source, shift, out=part)
+        scale(part, factor, offset)
+
+    return scale, shift_scale
 
 
 def scale_shift(backend, out, factor, offset, source=None, shift=None):
-    """``out = (source - shift) * factor + offset`` per channel, block by block.
+    """``out = (source - shift) * factor + offset`` per channel, block by block, one fused
+    call per block.
 
     Without ``source``, ``out`` holds the centred input already and is updated in place.
-    ``factor``, ``offset`` and ``shift`` are (C,).
+    ``factor``, ``offset`` and ``shift`` are (C,), best of out's dtype already.
     """
-    xp = backend.xp
-    factor, offset = (_per_channel(backend, v, out.shape, out.dtype) for v in (factor, offset))
+    operands = [_per_channel(backend, v, out.shape, out.dtype) for v in (factor, offset)]
+    scale, shift_scale = (fused(backend, chain) for chain in _scale_chains(backend.xp))
     if source is not None:
         shift = _per_channel(backend, shift, out.shape, out.dtype)
 
     def scale_block(block):
-        part = out[block]
-        if source is not None:
-            xp.subtract(source[block], shift, out=part)
-        part *= factor
-        part += offset
+        if source is None:
+            scale(out[block], *operands)
+        else:
+            shift_scale(out[block], source[block], shift, *operands)
 
     backend.map_blocks(scale_block, batch_blocks(backend, out.shape, out.dtype))
 
 
-def batch_norm_grads(backend, grad, x, mean, inv_std, scale, through_stats, out):
-    """Write batch norm's ``grad_x`` into ``out``; return ``(sum_grad, sum_grad_hat)``.
+@functools.cache
+def _grad_chains(xp, dtype, grad_dtype):
+    """The fused chains of :func:`batch_norm_grads`: the per-channel coefficients (cast to
+    ``dtype``, the parameter gradients to ``grad_dtype``), and the in-place ``grad_x``."""
+
+    def coefficients(inv_std, mean, shift, sum_grad, sum_grad_centred, count, scale):
+        delta = mean - shift  # float64: shift is of x's dtype
+        k, c2, c3, sum_grad_hat = _coefficients(
+            inv_std, delta, sum_grad, sum_grad_centred, count, 1.0 if scale is None else scale
+        )
+        return (
+            *(c.astype(dtype) for c in (k, c2, c3)),
+            sum_grad_hat.astype(grad_dtype),
+            sum_grad.astype(grad_dtype),
+        )
+
+    def grad_x(part, grad, k, c2, c3):
+        part *= c2
+        part += c3
+        part += grad
+        part *= k
+
+    return coefficients, grad_x
+
+
+def batch_norm_grads(backend, grad, x, mean, inv_std, scale, through_stats, out, grad_dtype):
+    """Write batch norm's ``grad_x`` into ``out``; return ``(grad_weight, grad_bias)``, the
+    sums of ``g * x_hat`` and of ``g`` (of ``grad_dtype``).
 
     The closed form of :func:`backward_coefficients` per channel, or ``k * g`` when the
-    statistics are fixed (``through_stats=False``, evaluation): four in-place calls per
-    block. The statistics and ``scale`` are (C,); the sums of ``g`` and ``g * x_hat``
-    (grad_bias and grad_weight) are float64 (C,).
+    statistics are fixed (``through_stats=False``, evaluation): one fused call per block.
+    The statistics (float64) and ``scale`` are (C,).
     """
     xp = backend.xp
     N, _, S = x.shape
-    shift = mean.astype(x.dtype).astype(xp.float64)
-    delta = mean - shift
-    sum_grad, sum_grad_centred = centred_sums(backend, x, shift, out, grad)
-    k, c2, c3, sum_grad_hat = backward_coefficients(
-        inv_std, delta, sum_grad, sum_grad_centred, N * S, scale
+    shift = mean.astype(x.dtype)
+    sums = centred_sums(backend, x, shift, out, grad)
+    coefficients, grad_x = (fused(backend, c) for c in _grad_chains(xp, x.dtype, grad_dtype))
+    k, c2, c3, grad_weight, grad_bias = coefficients(
+        inv_std, mean, shift, *sums, max(N * S, 1), scale
     )
     if not through_stats:  # one call: no chain to keep in cache
         xp.multiply(grad, _per_channel(backend, k, x.shape, x.dtype), out=out)
-        return sum_grad, sum_grad_hat
-    operands = [_per_channel(backend, v, x.shape, x.dtype) for v in (c2, c3, k)]
+        return grad_weight, grad_bias
+    operands = [_per_channel(backend, v, x.shape, x.dtype) for v in (k, c2, c3)]
 
     def grad_block(block):
-        part = out[block]
-        part *= operands[0]
-        part += operands[1]
-        part += grad[block]
-        part *= operands[2]
+        grad_x(out[block], grad[block], *operands)
 
     backend.map_blocks(grad_block, batch_blocks(backend, x.shape, x.dtype))
-    return sum_grad, sum_grad_hat
+    return grad_weight, grad_bias
