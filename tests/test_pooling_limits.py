@@ -14,7 +14,7 @@ from _oracle import check_kernel_against_torch, random_input
 
 import xpnet.kernels as K
 from xpnet.backends import host_reads_forbidden, raise_deferred
-from xpnet.kernels import _pooling, adaptive_pooling, avg_pooling, max_pooling
+from xpnet.kernels import _max_windows, _pooling, adaptive_pooling, avg_pooling
 from xpnet.kernels._checks import ArgumentError
 
 
@@ -35,7 +35,7 @@ def offsets_walked(monkeypatch):
         counts.append(len(offsets))
         return offsets
 
-    for module in (_pooling, max_pooling, avg_pooling):
+    for module in (_pooling, _max_windows, avg_pooling):
         monkeypatch.setattr(module, "kernel_offsets", counting)
     return counts
 

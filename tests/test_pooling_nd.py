@@ -217,3 +217,28 @@ def test_pool_nd_modules_match_torch(backend, make):
     expected.sum().backward()
     np.testing.assert_allclose(backend.to_host(output.data), expected.detach().numpy())
     np.testing.assert_allclose(backend.to_host(tensor.grad), reference.grad.numpy())
+
+
+SPECIAL_VALUES = np.array([0.0, -0.0, 1.0, -1.0, 2.0, np.nan, np.inf, -np.inf])
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_max_pool_indices_of_generated_windows_match_torch(backend, seed):
+    """Random 1/2/3-D geometries over ties, signed zeros, NaN and inf, in every float dtype:
+    the keyed argmax (small windows) and the offset walk give PyTorch's values and indices."""
+    rng = np.random.default_rng(seed)
+    nd, dtype = 1 + seed % 3, (np.float16, np.float32, np.float64)[seed // 3 % 3]
+    kernel = [int(k) for k in rng.integers(1, 5, nd)]
+    dilation = [int(d) for d in rng.integers(1, 3, nd)]
+    padding = [int(rng.integers(0, k // 2 + 1)) for k in kernel]
+    size = [
+        (k - 1) * d + 1 + int(rng.integers(0, 4)) for k, d in zip(kernel, dilation, strict=True)
+    ]
+    stride = [int(s) for s in rng.integers(1, 3, nd)]
+    x = rng.choice(SPECIAL_VALUES, size=(2, 2, *size)).astype(dtype)
+    options = (kernel, stride, padding, dilation, bool(seed % 2))
+    name = f"max_pool{nd}d"
+    torch_output, torch_indices = getattr(TF, name)(torch.tensor(x), *options, return_indices=True)
+    output, indices = getattr(K, name)(backend.asarray(x), *options, return_indices=True)
+    assert backend.to_host(indices).tolist() == torch_indices.tolist()
+    np.testing.assert_array_equal(backend.to_host(output), torch_output.numpy())

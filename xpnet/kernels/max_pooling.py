@@ -1,26 +1,23 @@
 """Max pooling over fixed windows, and its backward function: ``max_pool2d`` here, and the
 N-d bodies (:func:`max_pool`, :func:`max_pool_backward`) that ``max_pool1d/3d`` share.
 
-The forward folds the kernel offsets of the shared window view (:mod:`._pooling`). It keeps
-a running (value, offset) pair with PyTorch's rule: a later element wins if it is strictly
-larger or NaN, so ties go to the first maximum and NaN wins. Large windows run the same rule
-along each row's columns, then along the rows: the rule gives the same winner when applied
-to row winners as when scanning the window in row-major order (the first maximum of the first
-row holding the maximum; the last NaN of the last row holding one). The backward adds at the
-saved flat indices, one group of disjoint windows at a time, so every add in a group hits a
-distinct element: deterministic on every backend, no atomics.
-Average pools live in :mod:`xpnet.kernels.avg_pooling`, adaptive pools in
+Without indices the forward folds ``maximum`` over the kernel offsets of the shared window
+view (:mod:`._pooling`); with them it runs :func:`._max_windows.window_argmax`, PyTorch's rule
+(a later element wins if it is strictly larger or NaN: ties go to the first maximum, the last
+NaN wins). The backward adds at the saved flat indices, one group of disjoint windows at a
+time, so every add in a group hits a distinct element: deterministic on every backend, no
+atomics. Average pools live in :mod:`xpnet.kernels.avg_pooling`, adaptive pools in
 :mod:`xpnet.kernels.adaptive_pooling`.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 
-from ._blocks import batch_blocks, compute_dtype, register_cache
+from ._blocks import batch_blocks, compute_dtype
 from ._checks import kernel
+from ._max_windows import window_argmax, window_starts
 from ._pooling import (
     batched,
     check_fits,
@@ -28,142 +25,14 @@ from ._pooling import (
     check_pool_fits,
     check_pool_grad,
     check_saved_indices,
-    flat_index,
-    is_separable,
-    pool_blocks,
     pool_geometry,
     pooled,
-    running_argmax,
-)
-from ._windows import (
-    axis_geometry,
-    kernel_offsets,
-    pad2d,
-    sliding_windows,
 )
 
 __all__ = [
     "max_pool2d",
     "max_pool2d_backward",
 ]
-
-
-def _window_starts(xp, geometry, axis):
-    """First input row (axis 0) or column (axis 1) of each window; offsets in the padding."""
-    stride, dilation = geometry.stride[axis], geometry.dilation[axis]
-    start = xp.arange(geometry.output[axis]) * stride - geometry.pad_before[axis]
-    return start, xp.maximum(-start + dilation - 1, 0) // dilation
-
-
-def _contiguous_offsets(xp, windows, geometry, label):
-    """``(values, label(number))`` of each kernel offset, values copied to one contiguous
-    buffer.
-
-    One strided copy per offset, then contiguous (SIMD) comparisons: ~2.5x faster on NumPy
-    than comparing the strided slices directly.
-    """
-    values = xp.empty(windows.shape[: windows.ndim - len(geometry.kernel)], dtype=windows.dtype)
-    for number, offset in enumerate(kernel_offsets(geometry)):
-        values[...] = windows[(..., *offset)]
-        yield values, label(number)
-
-
-def _separable_argmax(backend, x, geometry, best, indices):
-    """Max into ``best`` and int64 flat index into ``indices`` of every window of ``x``
-    (n, C, H, W), columns first: each row's window maximum and its column, then the best row.
-
-    Labels are input positions, starting at the first position inside the input, as in
-    :func:`_offset_argmax`.
-    """
-    xp, (dH, dW), (H, W), W_out = backend.xp, geometry.dilation, x.shape[2:], geometry.output[1]
-    columns, rows = axis_geometry(geometry, 1, H), axis_geometry(geometry, 0, W_out)
-    column_start, column_first = _window_starts(xp, geometry, 1)
-    row_start, row_first = _window_starts(xp, geometry, 0)
-    row_maxima = xp.full((*x.shape[:3], W_out), -xp.inf, dtype=x.dtype)
-    column = xp.empty(row_maxima.shape, dtype=xp.int64)  # of each row's maximum
-    column[...] = column_start + column_first * dW
-    windows = sliding_windows(backend, pad2d(xp, x, columns, -xp.inf), columns)
-    labels = _contiguous_offsets(xp, windows, columns, lambda j: column_start + j * dW)
-    running_argmax(xp, labels, row_maxima, column)
-
-    best[...] = -xp.inf
-    row = xp.empty(best.shape, dtype=xp.int64)
-    row[...] = (row_start + row_first * dH)[:, None]
-    windows = sliding_windows(backend, pad2d(xp, row_maxima, rows, -xp.inf), rows)
-    labels = _contiguous_offsets(xp, windows, rows, lambda i: (row_start + i * dH)[:, None])
-    running_argmax(xp, labels, best, row)
-    # the winning row's column; a window whose rows all lie in the padding keeps its first
-    # row and column, as in PyTorch (an index past the plane, which the backward skips)
-    indices[...] = xp.take_along_axis(column, xp.minimum(row, H - 1), axis=2)
-    rows_inside = (row_start + row_first * dH < H)[:, None]
-    indices[...] = xp.where(rows_inside, indices, column_start + column_first * dW)
-    indices += row * W
-
-
-def _flat_offsets(xp, geometry, size):
-    """Flat input-plane index of each window's offset (0, ..., 0), and each offset's shift."""
-    nd = len(size)
-    starts = [_window_starts(xp, geometry, axis)[0] for axis in range(nd)]
-    strides = [math.prod(size[axis + 1 :]) for axis in range(nd)]
-    shifts = [
-        sum(k * d * st for k, d, st in zip(offset, geometry.dilation, strides, strict=True))
-        for offset in kernel_offsets(geometry)
-    ]
-    return flat_index(xp, starts, size), shifts  # (*out), one int per offset
-
-
-@functools.lru_cache(maxsize=64)
-def _offset_tables(xp, geometry, size):
-    """``(base, shifts, first)`` of :func:`_offset_argmax` for windows of ``geometry`` over
-    planes of ``size``: made once, not on every call (issue 17: they were most of max-pool's
-    device calls); :func:`xpnet.empty_cache` drops them."""
-    base, shifts = _flat_offsets(xp, geometry, size)
-    shifts = xp.asarray(shifts, dtype=xp.int64)
-    # the first offset inside the input: a window of -inf points there, not at padding
-    nd = len(geometry.kernel)
-    first = flat_index(xp, [_window_starts(xp, geometry, a)[1] for a in range(nd)], geometry.kernel)
-    return base, shifts, first
-
-
-register_cache(_offset_tables)
-
-
-def _offset_argmax(backend, x, geometry):
-    """``argmax(x, best, indices)`` over the ``kH * kW`` offsets of small windows.
-
-    The running argmax labels kernel offsets with small ints; ``base + shifts[label]`` turns
-    them into flat indices.
-    """
-    xp = backend.xp
-    base, shifts, first = _offset_tables(xp, geometry, x.shape[2:])
-    label_type = xp.int8 if math.prod(geometry.kernel) < 128 else xp.int32
-
-    def argmax(x, best, indices):
-        windows = sliding_windows(backend, pad2d(xp, x, geometry, -xp.inf), geometry)
-        label = xp.empty(best.shape, dtype=label_type)
-        best[...], label[...] = -xp.inf, first
-        running_argmax(xp, _contiguous_offsets(xp, windows, geometry, label_type), best, label)
-        indices[...] = shifts[label]
-        indices += base
-
-    return argmax
-
-
-def _max_pool_indices(backend, x, geometry):
-    """Max and int64 flat index (into each H x W plane) of every window of ``x``, by blocks."""
-    xp = backend.xp
-    output = xp.empty((*x.shape[:2], *geometry.output), dtype=x.dtype)
-    indices = xp.empty(output.shape, dtype=xp.int64)
-    if is_separable(geometry):
-        argmax = functools.partial(_separable_argmax, backend, geometry=geometry)
-    else:
-        argmax = _offset_argmax(backend, x, geometry)
-
-    def argmax_block(block):
-        argmax(x[block], best=output[block], indices=indices[block])
-
-    backend.map_blocks(argmax_block, pool_blocks(backend, x, geometry, x.dtype))
-    return output, indices
 
 
 @kernel
@@ -213,7 +82,7 @@ def max_pool(where, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     geometry = pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode)
     check_pool_fits(where, backend, x, geometry, x.dtype.itemsize, 8 if return_indices else 0)
     if return_indices:
-        output, indices = _max_pool_indices(backend, x, geometry)
+        output, indices = window_argmax(backend, x, geometry)
         return (output[0], indices[0]) if unbatched else (output, indices)
     # maximum propagates NaN, as the index path does
     output = pooled(backend, backend.xp.maximum, x, geometry, -backend.xp.inf, x.dtype)
@@ -241,7 +110,7 @@ def _empty_windows(xp, geometry, size):
         return None
     empty = False
     for axis in range(nd):
-        start, first = _window_starts(xp, geometry, axis)
+        start, first = window_starts(xp, geometry, axis)
         shape = [1] * nd
         shape[axis] = -1
         empty = empty | (start + first * geometry.dilation[axis] >= size[axis]).reshape(shape)
@@ -331,7 +200,7 @@ def max_pool_backward(
     check_fits(where, backend, f"a gradient of shape {x.shape}", x.size * itemsize)
     if indices is None:
         check_pool_fits(where, backend, x, geometry, x.dtype.itemsize, index_bytes=8)
-        _, indices = _max_pool_indices(backend, x, geometry)
+        _, indices = window_argmax(backend, x, geometry)
     else:
         check_saved_indices(where, backend, indices, input, output_shape, unbatched)
         indices = indices[None] if unbatched else indices
