@@ -250,6 +250,14 @@ def test_max_pool2d_forward_launch_budget(strict, pinned):
     assert training.launches <= 37 and training.host_to_device <= 1
 
 
+def test_global_average_pool_launches(strict, pinned):
+    """ResNet's head: equal windows take one reduction forward and one write backward."""
+    x, grad = _random(strict, 64, 128, 8, 8), _random(strict, 64, 128, 1, 1)
+    assert _steady_counts(strict, lambda: K.adaptive_avg_pool2d(x, 1)).launches == 1
+    backward = _steady_counts(strict, lambda: K.adaptive_avg_pool2d_backward(grad, x, 1))
+    assert backward.launches == 1
+
+
 def test_batch_norm_forward_backward_launch_budget(strict, pinned):
     x, grad = _random(strict, 64, 32, 28, 28), _random(strict, 64, 32, 28, 28)
     running_mean, running_var = strict.xp.zeros(32, "float32"), strict.xp.ones(32, "float32")
