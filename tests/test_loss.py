@@ -312,6 +312,20 @@ LOSS_ERRORS = [
         IndexError,
         r"target values must be in \[0, 4\) or ignore_index=-100, got -1",
     ),
+    (  # a negative index is reported first; int64's extremes exactly
+        (3, 4),
+        np.array([7, -(2**62), 2**62]),
+        {},
+        IndexError,
+        r"target values must be in \[0, 4\) or ignore_index=-100, got -4611686018427387904$",
+    ),
+    (
+        (2, 4),
+        np.array([2**62, 1]),
+        {},
+        IndexError,
+        r"target values must be in \[0, 4\) or ignore_index=-100, got 4611686018427387904$",
+    ),
     (
         (3, 4),
         np.array([0, 1]),

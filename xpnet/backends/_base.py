@@ -72,6 +72,7 @@ name               what it is
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 REQUIRED_NAMES = (
@@ -166,6 +167,17 @@ def plain_function(function):
 def fuse_of(backend):
     """The ``fuse`` of ``backend``, else :func:`plain_function`."""
     return getattr(backend, "fuse", plain_function)
+
+
+@functools.cache
+def fused(backend, function):
+    """``function`` as one device call on ``backend`` (:func:`fuse_of`), made once per pair:
+    CuPy compiles a kernel per wrapper, so the wrapper is kept.
+
+    Besides returning arrays, ``function`` may write into its array arguments (augmented
+    assignment, ``out=``, ``a[...] = v``), which ``cupy.fuse`` compiles into the same kernel.
+    """
+    return fuse_of(backend)(function)
 
 
 def conv_costs_of(backend) -> ConvCosts:

@@ -7,7 +7,10 @@ the ``'mean'`` denominator. Axis letters: ``N`` batch, ``C`` classes, ``*`` the 
 
 from __future__ import annotations
 
+import functools
+
 from ..backends import backend_of
+from ..backends._base import fused
 from ..backends._deferred import defer_check
 from ._blocks import compute_dtype
 from ._checks import (
@@ -36,7 +39,8 @@ class LossCall:
         if input.ndim == 0:
             msg = f"{where}: input must have shape (C,) or (N, C, *), got shape ()"
             raise ArgumentError(msg)
-        self.xp = xp = backend.xp
+        self.backend, self.xp = backend, backend.xp
+        xp = self.xp
         self.dtype = input.dtype
         self.unbatched = input.ndim == 1
         self.soft = target.dtype.kind == "f"
@@ -60,11 +64,10 @@ class LossCall:
         if weight is not None:  # (1, C, 1, ...): broadcasts against x
             self.weight = weight.astype(compute).reshape(1, num_classes, *(1,) * (self.x.ndim - 2))
         if not self.soft:
-            self.valid = self.target != ignore_index
-            kept = _check_range(where, backend, self.target, self.valid, num_classes, ignore_index)
-            self.index = kept[:, None]  # (N, 1, *)
-            per_class = 1.0 if weight is None else weight.astype(compute)[self.index[:, 0]]
-            self.target_weight = xp.where(self.valid, per_class, 0.0).astype(compute)  # (N, *)
+            self.valid, index, self.target_weight = _class_indices(
+                where, backend, self.target, weight, ignore_index, num_classes, compute
+            )
+            self.index = index[:, None]  # (N, 1, *)
         # the 'none' loss's shape: also that of cross-entropy's saved sum_exp
         self.loss_shape = () if self.unbatched else self.x.shape[:1] + self.x.shape[2:]
         if where.endswith("_backward"):
@@ -94,12 +97,14 @@ class LossCall:
         shape = self.x.shape[:1] + self.x.shape[2:]
         grad = grad_output.astype(self.x.dtype, copy=False)
         if reduction == "none":
-            grad = grad.reshape(*shape)
+            grad = grad.reshape(*shape)[:, None]
         else:
+            grad = xp.broadcast_to(grad, shape)[:, None]
             if reduction == "mean":
                 grad = grad / self.denominator()
-            grad = xp.broadcast_to(grad, shape)
-        return grad[:, None] if self.soft else xp.where(self.valid[:, None], grad[:, None], 0.0)
+        if self.soft:
+            return grad
+        return fused(self.backend, _kept_grad(xp))(self.valid[:, None], grad)
 
     def pick(self, array, rows=slice(None)):
         """``array[i, t_i]`` for each element ``i`` (of ``rows``, ``array`` holding just
@@ -155,24 +160,65 @@ def _check_target(where, input, target, soft):
         raise ArgumentError(msg)
 
 
-def _check_range(where, backend, target, valid, num_classes, ignore_index):
-    """The class indices of ``target`` (0 where ignored), clipped into ``[0, C)``; indices
-    outside it raise ``IndexError``, at once on NumPy, else at the next host read (deferred:
-    no device-to-host copy per call, see :mod:`xpnet.backends._deferred`)."""
+def _class_indices(where, backend, target, weight, ignore_index, num_classes, dtype):
+    """``(valid, index, target_weight)`` of class-index ``target`` (N, *): whether each is
+    kept (not ``ignore_index``), its class clipped into ``[0, C)`` (0 where ignored), and its
+    class weight in ``dtype`` (0 where ignored). One fused call (two more with ``weight``).
+
+    An index outside ``[0, C)`` raises ``IndexError``, at once on NumPy, else at the next host
+    read (deferred: no device-to-host copy per call, see :mod:`xpnet.backends._deferred`).
+    """
     xp = backend.xp
-    kept = xp.where(valid, target, 0)
-    if not target.size:
-        return kept
+    index_chain, kept_weight = _index_chains(xp, dtype)
+    valid, index, outside, target_weight = fused(backend, index_chain)(
+        target, ignore_index, num_classes
+    )
+    if weight is not None:
+        target_weight = fused(backend, kept_weight)(valid, xp.take(weight, index))
+    if target.size:
 
-    def in_range(low_high):
-        low, high = low_high.tolist()
-        if low < 0 or high >= num_classes:
-            msg = (
-                f"{where}: target values must be in [0, {num_classes}) or "
-                f"ignore_index={ignore_index}, got {low if low < 0 else high}"
-            )
-            raise IndexError(msg)
+        def in_range(worst):
+            worst = float(worst)  # 0 when every index fits (see _index_chains)
+            if worst:
+                value = -int(worst / _BELOW) if worst >= _BELOW else int(worst)
+                msg = (
+                    f"{where}: target values must be in [0, {num_classes}) or "
+                    f"ignore_index={ignore_index}, got {value}"
+                )
+                raise IndexError(msg)
 
-    defer_check(backend, xp.stack([xp.min(kept), xp.max(kept)]), in_range)
-    # until the check runs, indices outside [0, C) must not be read
-    return xp.clip(kept, 0, num_classes - 1)
+        defer_check(backend, xp.max(outside), in_range)
+    return valid, index, target_weight
+
+
+_BELOW = 2.0**100  # above every int64: the range check's scale for negative indices
+
+
+@functools.cache
+def _kept_grad(xp):
+    def kept_grad(valid, grad):
+        return xp.where(valid, grad, 0.0)
+
+    return kept_grad
+
+
+@functools.cache
+def _index_chains(xp, dtype):
+    """The elementwise parts of :func:`_class_indices`: the indices, with a number per index
+    for the range check (0 inside ``[0, C)``, ``|t| * 2**100`` below it, ``t`` above it: one
+    max finds an offender, a negative one first, and its value), and the kept targets'
+    weights."""
+
+    def index_chain(target, ignore_index, num_classes):
+        valid = target != ignore_index
+        kept = xp.where(valid, target, 0)
+        # float64: a negative t scaled by 2**100 (exactly) outranks every t >= C
+        outside = xp.where(kept < 0, kept * -_BELOW, xp.where(kept >= num_classes, kept * 1.0, 0.0))
+        index = xp.minimum(xp.maximum(kept, 0), num_classes - 1)
+        return valid, index, outside, valid.astype(dtype)
+
+    def kept_weight(valid, per_class):
+        """Each target's class weight, 0 where it is ignored (whatever its class's weight)."""
+        return xp.where(valid, per_class, 0.0).astype(dtype)
+
+    return index_chain, kept_weight

@@ -21,7 +21,7 @@ import math
 import operator
 
 from ..backends import backend_of
-from ..backends._base import GPU_BLOCK_BYTES, fuse_of
+from ..backends._base import GPU_BLOCK_BYTES, fused
 from ._blocks import batch_blocks
 
 _LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
@@ -89,7 +89,7 @@ def backward_coefficients(inv_std, delta, sum_grad, sum_grad_centred, count, sca
         is ``sum(g * x_hat)`` (batch norm's grad_weight, as ``sum_grad`` is its grad_bias).
     """
     count = max(count, 1)  # empty batch: zero sums, zero coefficients
-    return fuse_of(backend_of(inv_std))(_coefficients)(
+    return fused(backend_of(inv_std), _coefficients)(
         inv_std, delta, sum_grad, sum_grad_centred, count, 1.0 if scale is None else scale
     )
 
@@ -166,16 +166,6 @@ def finished_gradients(input, arrays, shapes):
 # blocks of samples (see batch_blocks) so that a chain of calls on one block stays in cache.
 # On a GPU a pass is one block, and each chain of in-place calls on it is one fused launch.
 # einsum letters: n batch, c channel, s spatial position.
-
-
-@functools.cache
-def fused(backend, function):
-    """``function`` as one device call on ``backend`` (:func:`fuse_of`), made once per pair.
-
-    Besides returning arrays, ``function`` may write into its array arguments (augmented
-    assignment, ``out=``, ``a[...] = v``), which ``cupy.fuse`` compiles into the same kernel.
-    """
-    return fuse_of(backend)(function)
 
 
 def _per_channel(backend, values, shape, dtype):

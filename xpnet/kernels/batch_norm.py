@@ -17,6 +17,7 @@ import math
 import numbers
 
 from ..backends import backend_of
+from ..backends._base import fused
 from ._blocks import compute_dtype
 from ._checks import (
     ArgumentError,
@@ -27,7 +28,7 @@ from ._checks import (
     kernel,
     require_arrays,
 )
-from ._normalize import batch_moments, batch_norm_grads, fused, mean_var, scale_shift
+from ._normalize import batch_moments, batch_norm_grads, mean_var, scale_shift
 
 __all__ = ["batch_norm", "batch_norm_backward"]
 

@@ -20,21 +20,13 @@ parameter keeps its arrays as they are (a flat view, no copy).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from ..backends import backend_of
-from ..backends._base import GPU_BLOCK_BYTES, fuse_of
+from ..backends._base import GPU_BLOCK_BYTES, fused
 from ..kernels._blocks import batch_blocks
 
-__all__ = ["Bucket", "FlatParameter", "fused", "gather", "split", "update_in_place"]
-
-
-@functools.cache
-def fused(backend, chain):
-    """``chain`` as one device call on ``backend`` (:func:`fuse_of`), built once per pair:
-    CuPy compiles a fused kernel per wrapper, so the wrapper is kept."""
-    return fuse_of(backend)(chain)
+__all__ = ["Bucket", "FlatParameter", "gather", "split", "update_in_place"]
 
 
 # a CPU chain's temporaries per operand: they stay in L2 and under glibc's mmap threshold

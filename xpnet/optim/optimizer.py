@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import backend_of, host_sync_forbidden, to_backend
-from ._flat import Bucket, FlatParameter, fused
+from ..backends._base import fused
+from ._flat import Bucket, FlatParameter
 
 
 class Optimizer:
