@@ -13,7 +13,7 @@ import torch.nn.functional as TF
 from _oracle import check_kernel_against_torch, random_input
 
 import xpnet.kernels as K
-from xpnet.backends import host_reads_forbidden, raise_deferred
+from xpnet.backends import host_reads_forbidden, load_backend, profile, raise_deferred
 from xpnet.kernels import _max_windows, _pooling, adaptive_pooling, avg_pooling
 from xpnet.kernels._checks import ArgumentError
 
@@ -250,3 +250,15 @@ def test_pool2d_refuses_what_cannot_fit(backend, monkeypatch, name, kwargs):
     kwargs.pop("return_indices", None)
     with pytest.raises(MemoryError, match=rf"{name}_backward: .* would need \d+ bytes"):
         getattr(K, f"{name}_backward")(backend.asarray(np.zeros((2, 3, 4, 4))), x, **kwargs)
+
+
+def test_keyed_argmax_only_where_launches_cost(strict):
+    """The keyed max-pool argmax (few launches, larger temporaries) runs on a GPU's cost
+    constants only: strict while profiling stands for CuPy; NumPy keeps the offset walk."""
+    x = np.zeros((64, 32, 28, 28), np.float32)
+    geometry = _pooling.pool_geometry("max_pool2d", x, 2, None, 0, 1, False)
+    numpy_backend = load_backend("numpy")
+    assert not _max_windows.keyed_pays(numpy_backend, x, geometry)
+    assert not _max_windows.keyed_pays(strict, x, geometry)
+    with profile(strict):
+        assert _max_windows.keyed_pays(strict, x, geometry)

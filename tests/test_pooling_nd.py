@@ -13,6 +13,7 @@ import xpnet
 import xpnet.kernels as K
 import xpnet.nn as nn
 from xpnet.backends import host_reads_forbidden, raise_deferred
+from xpnet.kernels import _max_windows
 
 SHAPES = {1: (2, 3, 11), 3: (2, 2, 5, 6, 5)}
 
@@ -222,10 +223,13 @@ def test_pool_nd_modules_match_torch(backend, make):
 SPECIAL_VALUES = np.array([0.0, -0.0, 1.0, -1.0, 2.0, np.nan, np.inf, -np.inf])
 
 
+@pytest.mark.parametrize("keyed", [True, False], ids=["keyed", "walk"])
 @pytest.mark.parametrize("seed", range(24))
-def test_max_pool_indices_of_generated_windows_match_torch(backend, seed):
+def test_max_pool_indices_of_generated_windows_match_torch(backend, monkeypatch, seed, keyed):
     """Random 1/2/3-D geometries over ties, signed zeros, NaN and inf, in every float dtype:
-    the keyed argmax (small windows) and the offset walk give PyTorch's values and indices."""
+    the keyed argmax (a GPU's choice) and the offset walk (a CPU's) give PyTorch's values and
+    indices."""
+    monkeypatch.setattr(_max_windows, "keyed_pays", lambda *args: keyed)
     rng = np.random.default_rng(seed)
     nd, dtype = 1 + seed % 3, (np.float16, np.float32, np.float64)[seed // 3 % 3]
     kernel = [int(k) for k in rng.integers(1, 5, nd)]

@@ -5,8 +5,9 @@ window, by the first of these that applies.
   or NaN) along each row's columns, then along the rows; it gives the same winner as a scan of
   the window in row-major order (the first maximum of the first row holding the maximum; the
   last NaN of the last row holding one).
-- Keyed (windows of at most ``KEYED_UP_TO`` offsets): one ``argmax`` over integer keys that
-  order the floats as PyTorch's rule does: a few launches, whatever the window.
+- Keyed (windows of at most ``KEYED_UP_TO`` offsets, where the backend's cost constants say
+  launches cost more than the larger temporaries: a GPU): one ``argmax`` over integer keys
+  that order the floats as PyTorch's rule does: a few launches, whatever the window.
 - Offsets (other windows): the running (value, index) pair of PyTorch's rule, offset by offset.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import functools
 import math
 
-from ..backends._base import fuse_of
+from ..backends._base import conv_costs_of, fuse_of
 from ._blocks import register_cache
 from ._pooling import flat_index, is_separable, pool_blocks, running_argmax
 from ._windows import axis_geometry, kernel_offsets, pad2d, sliding_windows
@@ -77,6 +78,22 @@ def _separable_argmax(backend, x, geometry):
 # windows of at most this many offsets take :func:`_keyed_argmax` (a few launches, a
 # (*out, K) key buffer); larger 1-D and 3-D windows walk their offsets, in output-size memory
 KEYED_UP_TO = 32
+
+
+def keyed_pays(backend, x, geometry) -> bool:
+    """Whether :func:`_keyed_argmax` beats the offset walk on ``backend``, by its cost
+    constants (:func:`conv_costs_of`): ~8 launches per offset saved against the keys' bytes.
+
+    Never on a CPU (launch cost 0), where NumPy's argmax over a short last axis made the
+    keyed form ~9x slower than the walk (LeNet's 2x2 pool with indices, 4 ms -> 38 ms).
+    """
+    offsets = math.prod(geometry.kernel)
+    if offsets > KEYED_UP_TO:
+        return False
+    costs = conv_costs_of(backend)
+    windows = math.prod(x.shape[:2]) * math.prod(geometry.output)
+    extra_bytes = 3 * windows * offsets * x.dtype.itemsize  # bits, keys, their argmax read
+    return costs.launch * (8 * offsets - 6) > costs.byte * extra_bytes
 
 
 def _offset_argmax(backend, x, geometry):
@@ -214,7 +231,7 @@ def window_argmax(backend, x, geometry):
     xp = backend.xp
     if is_separable(geometry):
         argmax = _separable_argmax
-    elif math.prod(geometry.kernel) <= KEYED_UP_TO:
+    elif keyed_pays(backend, x, geometry):
         argmax = _keyed_argmax
     else:
         argmax = _offset_argmax
