@@ -262,3 +262,56 @@ def test_keyed_argmax_only_where_launches_cost(strict):
     assert not _max_windows.keyed_pays(strict, x, geometry)
     with profile(strict):
         assert _max_windows.keyed_pays(strict, x, geometry)
+
+
+def test_adaptive_disjoint_step_closed_form():
+    """Windows ``_disjoint_step`` apart never share an element (the backward's groups)."""
+    for size, out in itertools.product(range(1, 41), range(1, 41)):
+        step = adaptive_pooling._disjoint_step(size, out)
+        starts = [i * size // out for i in range(out)]
+        ends = [-(-(i + 1) * size // out) for i in range(out)]
+        assert all(starts[i + step] >= ends[i] for i in range(out - step)), (size, out)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("resize", ["down", "up"])
+def test_adaptive_max_pool_ties_and_nan_match_torch(backend, nd, resize):
+    """Separable passes pick PyTorch's element: first of ties, last NaN, overlapping windows
+    (gradients added at one element may sum in another order: float32 tolerance)."""
+    rng = np.random.default_rng(nd)
+    size, output = {"down": ((9, 7, 8), (4, 3, 5)), "up": ((3, 4, 2), (7, 9, 5))}[resize]
+    x = rng.integers(0, 3, (2, 3, *size[:nd])).astype(np.float32)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    x[0, 0] = -np.inf  # a plane of -inf: every window keeps its first element
+    name = f"adaptive_max_pool{nd}d"
+    values, indices = getattr(K, name)(backend.asarray(x), output[:nd], return_indices=True)
+    expected, expected_indices = getattr(TF, name)(
+        torch.from_numpy(x), output[:nd], return_indices=True
+    )
+    np.testing.assert_array_equal(backend.to_host(values), expected.numpy())
+    np.testing.assert_array_equal(backend.to_host(indices), expected_indices.numpy())
+    grad = rng.standard_normal(values.shape).astype(np.float32)
+    grad_input = getattr(K, f"{name}_backward")(
+        backend.asarray(grad), backend.asarray(x), output[:nd]
+    )
+    torch_x = torch.from_numpy(x).requires_grad_()
+    getattr(TF, name)(torch_x, output[:nd]).backward(torch.from_numpy(grad))
+    np.testing.assert_allclose(
+        backend.to_host(grad_input), torch_x.grad.numpy(), rtol=1e-6, atol=1e-6
+    )
+
+
+def test_adaptive_max_pool2d_large_windows_walk_axes(backend, monkeypatch):
+    """A 1000 x 999 plane into 3 x 2 windows walks ~334 + 500 offsets, not their product."""
+    walked = []
+    original = adaptive_pooling.running_argmax
+
+    def counting(xp, candidates, best, label):
+        candidates = list(candidates)
+        walked.append(len(candidates))
+        original(xp, iter(candidates), best, label)
+
+    monkeypatch.setattr(adaptive_pooling, "running_argmax", counting)
+    x = random_input((1, 2, 1000, 999), seed=11)
+    check_kernel_against_torch(backend, "adaptive_max_pool2d", x, {"output_size": (3, 2)})
+    assert walked and max(walked) <= 500

@@ -13,6 +13,7 @@ columns, then along the rows (max and sum are separable): ``kH + kW`` slices ins
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from ..backends import backend_of
@@ -242,3 +243,42 @@ def pooled(backend, combine, x, geometry, pad_value, dtype):
 
     backend.map_blocks(pool_block, pool_blocks(backend, x, geometry, dtype))
     return output
+
+
+def scatter_to_maxima(backend, steps, size, indices, grad, dtype, empty=None):
+    """Add each window's gradient (N, C, *out) at its flat index into (N, C, *size).
+
+    ``steps[a]`` is how many windows apart two windows along axis ``a`` are disjoint (for
+    fixed windows ``g * stride >= dilated kernel``; at most the output size), so each of the
+    ``prod(steps)`` groups of such windows writes distinct elements: one fancy-index add per
+    group is exact and deterministic (unlike a scatter-add: atomics on a GPU), and ~4x faster
+    on NumPy than comparing the indices offset by offset. ``empty``, a bool mask (*out) of
+    windows lying wholly in the padding (their max is -inf, their index past their plane),
+    sends their gradient to a spare element.
+    """
+    xp, plane, nd = backend.xp, math.prod(size), len(size)
+    grad_input = xp.zeros((*indices.shape[:2], *size), dtype=dtype)
+
+    def scatter_block(block):
+        n, C = grad_input[block].shape[:2]
+        if empty is None:
+            flat = grad_input[block].reshape(-1)
+        else:  # one spare element past the block's planes
+            flat = xp.zeros(n * C * plane + 1, dtype=dtype)
+        planes = xp.arange(0, n * C * plane, plane, dtype=xp.int64).reshape(n, C, *[1] * nd)
+        for group in itertools.product(*(range(step) for step in steps)):
+            lines = tuple(slice(a, None, step) for a, step in zip(group, steps, strict=True))
+            targets = indices[(block, slice(None), *lines)] + planes
+            if empty is not None:
+                targets = xp.where(empty[lines], n * C * plane, targets)
+            targets = targets.reshape(-1)
+            values = grad[(block, slice(None), *lines)].astype(dtype, copy=False).reshape(-1)
+            if not any(group) and empty is None:  # only zeros so far: a plain write, ~2x faster
+                flat[targets] = values
+            else:
+                flat[targets] += values
+        if empty is not None:
+            grad_input[block] = flat[:-1].reshape(n, C, *size)
+
+    backend.map_blocks(scatter_block, batch_blocks(backend, grad_input.shape, dtype))
+    return grad_input

@@ -4,9 +4,12 @@ the N-d bodies (:func:`adaptive_avg_pool`, ...) that the 1-D and 3-D kernels sha
 Adaptive average pooling averages each window along one axis at a time (in 2-D the rows,
 then the columns), adding offset by offset (so an inf stays in its own windows); its backward
 is one matmul per axis with the (out, size) averaging matrices.
-Adaptive max pooling walks the kernel offsets of the largest window with the running-argmax
-rule of :func:`xpnet.kernels.max_pool2d` (ties go to the first maximum, NaN wins); its
-backward uses one-hot products per offset, since adaptive windows may overlap.
+Adaptive max pooling is separable too: the running-argmax rule of
+:func:`xpnet.kernels.max_pool2d` (ties go to the first maximum, the last NaN wins) along the
+last axis, then along each axis before it, which picks the element a row-major scan of the
+window picks; the loop is the sum of the longest windows' lengths, not their product. Its
+backward adds each window's gradient at its maximum, one group of disjoint windows at a time
+(:func:`._pooling.scatter_to_maxima`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from ._blocks import compute_dtype, zero_where
+from ._blocks import compute_dtype
 from ._checks import kernel, to_tuple
 from ._pooling import (
     batched,
@@ -22,8 +25,8 @@ from ._pooling import (
     check_index_range,
     check_pool_grad,
     check_saved_indices,
-    flat_index,
     running_argmax,
+    scatter_to_maxima,
 )
 
 __all__ = [
@@ -38,7 +41,8 @@ def _adaptive_prepare(where, input, output_size, index_bytes=0, nd=2):
     """(backend, x, unbatched, output size); ``None`` entries keep the input size.
 
     MemoryError, before any allocation, when the output (with ``index_bytes`` per element)
-    and the first axis pass's result (N, C, H_out, W in 2-D) cannot fit.
+    and the first axis pass's result cannot fit: (N, C, H_out, W) in 2-D for average pools,
+    (N, C, H, W_out) with labels for max pools (``index_bytes``), which start at the last axis.
     """
     backend, x, unbatched = batched(where, input, nd)
     sizes = (output_size,) * nd if output_size is None else output_size
@@ -49,7 +53,10 @@ def _adaptive_prepare(where, input, output_size, index_bytes=0, nd=2):
     output = to_tuple(where, "output_size", sizes, nd, minimum=0)
     (N, C), count = x.shape[:2], math.prod(output)
     itemsize = backend.xp.dtype(compute_dtype(backend.xp, x.dtype)).itemsize
-    partial = N * C * output[0] * math.prod(size[1:]) * itemsize
+    if index_bytes:
+        partial = N * C * math.prod(size[:-1]) * output[-1] * (itemsize + index_bytes)
+    else:
+        partial = N * C * output[0] * math.prod(size[1:]) * itemsize
     nbytes = partial + N * C * count * (itemsize + index_bytes) + x.size * itemsize
     check_fits(where, backend, f"an output of shape {(N, C, *output)}", nbytes)
     return backend, x, unbatched, output
@@ -205,30 +212,46 @@ def adaptive_avg_pool_backward(where, nd, grad_output, input, output_size):
     return grad_input[0] if unbatched else grad_input
 
 
-def _adaptive_offsets(xp, size, output):
-    """The flat index of each window's first element, and per offset of the longest window
-    (one per axis): (positions per axis, valid mask (*out)) of every window."""
-    nd = len(size)
-    axes = [_adaptive_axis(xp, s, o) for s, o in zip(size, output, strict=True)]
-    first = flat_index(xp, [starts for starts, _, _ in axes], size)
-    offsets = []
-    for offset in itertools.product(*(range(longest) for _, _, longest in axes)):
-        # windows shorter than the longest: clip the position, mask it out
-        positions, valid = [], True
-        for axis, (i, (starts, ends, _)) in enumerate(zip(offset, axes, strict=True)):
-            positions.append(xp.minimum(starts + i, size[axis] - 1))
-            shape = [1] * nd
-            shape[axis] = -1
-            valid = valid & (starts + i < ends).reshape(shape)
-        offsets.append((positions, valid))
-    return first, offsets
+def _axis_argmax(xp, values, labels, axis, out, stride):
+    """One separable pass: max over the adaptive windows along spatial ``axis`` of ``values``
+    and its label, a flat index; ``labels`` (``None``: the position itself) are the winners'
+    flat indices over the axes reduced before, ``stride`` the flat step of ``axis``."""
+    size = values.shape[2 + axis]
+    starts, ends, longest = _adaptive_axis(xp, size, out)
+    shape = [1] * values.ndim
+    shape[2 + axis] = -1
+
+    def label_at(position):
+        label = (position * stride).reshape(shape)
+        return label if labels is None else label + labels.take(position, axis=2 + axis)
+
+    best_shape = list(values.shape)
+    best_shape[2 + axis] = out
+    best = xp.full(best_shape, -xp.inf, dtype=values.dtype)
+    label = xp.empty(best_shape, dtype=xp.int64)
+    label[...] = label_at(starts)  # a window that stays -inf keeps its first element
+    candidates = (
+        (
+            xp.where(
+                (starts + i < ends).reshape(shape), values.take(position, axis=2 + axis), -xp.inf
+            ),
+            label_at(position),
+        )
+        for i in range(longest)
+        for position in [xp.minimum(starts + i, size - 1)]
+    )
+    running_argmax(xp, candidates, best, label)
+    return best, label
 
 
-def _gathered(x, positions):
-    """``x`` (N, C, *size) at the grid of ``positions`` (one vector per spatial axis)."""
-    for axis, position in enumerate(positions):
-        x = x.take(position, axis=2 + axis)
-    return x
+def _disjoint_step(size, out):
+    """How many adaptive windows apart two windows along an axis are disjoint (at most
+    ``out``): 1 for equal windows, else ceil(out / size) + 1, since window i + g starts at
+    floor((i + g) size / out) >= floor(i size / out + size / out + 1) >= the end of window i
+    once g size / out >= 1 + size / out."""
+    if not out or not size or (size >= out and size % out == 0):
+        return 1
+    return min(out, -(-out // size) + 1)
 
 
 @kernel
@@ -251,18 +274,10 @@ def adaptive_max_pool(where, nd, input, output_size, return_indices):
     """The body of ``adaptive_max_pool{nd}d``, reporting errors as ``where``."""
     backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8, nd)
     xp, size = backend.xp, x.shape[2:]
-    first, offsets = _adaptive_offsets(xp, size, output)
-    candidates = (
-        (
-            xp.where(valid, _gathered(x, positions), -xp.inf),
-            flat_index(xp, positions, size),
-        )
-        for positions, valid in offsets
-    )
-    values = xp.full((*x.shape[:2], *output), -xp.inf, dtype=x.dtype)
-    indices = xp.empty(values.shape, dtype=xp.int64)
-    indices[...] = first
-    running_argmax(xp, candidates, values, indices)
+    values, indices = x, None
+    for axis in reversed(range(nd)):  # the last axis first: a row-major scan's winner
+        stride = math.prod(size[axis + 1 :])
+        values, indices = _axis_argmax(xp, values, indices, axis, output[axis], stride)
     if not return_indices:
         return values[0] if unbatched else values
     return (values[0], indices[0]) if unbatched else (values, indices)
@@ -274,7 +289,8 @@ def adaptive_max_pool2d_backward(
 ):
     r"""Gradient of :func:`adaptive_max_pool2d`: each window's gradient goes to its maximum.
 
-    Scattered per kernel offset with one-hot matmuls (deterministic; windows may overlap).
+    Added at the maxima one group of disjoint windows at a time (deterministic, though
+    windows may overlap).
     ``indices`` from the forward skips finding the maxima again.
 
     Example:
@@ -300,16 +316,7 @@ def adaptive_max_pool_backward(where, nd, grad_output, input, output_size, indic
         check_saved_indices(where, backend, indices, input, output_shape, unbatched)
         indices = indices[None] if unbatched else indices
         indices = check_index_range(where, backend, indices, size)
-    grad = grad.astype(dtype, copy=False)
-    _, offsets = _adaptive_offsets(xp, size, output)
-    grad_input = xp.zeros(x.shape, dtype=dtype)
-    for positions, valid in offsets:
-        hit = valid & (indices == flat_index(xp, positions, size))
-        spread = zero_where(xp, ~hit, grad)
-        for axis, position in enumerate(positions):
-            # (out, size) one-hot: window position -> input element along this axis
-            one_hot = (position[:, None] == xp.arange(size[axis])[None, :]).astype(dtype)
-            spread = _along(xp, spread, one_hot, 2 + axis)
-        grad_input += spread
+    steps = tuple(_disjoint_step(s, o) for s, o in zip(size, output, strict=True))
+    grad_input = scatter_to_maxima(backend, steps, size, indices, grad, dtype)
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input

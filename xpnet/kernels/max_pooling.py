@@ -12,10 +12,7 @@ atomics. Average pools live in :mod:`xpnet.kernels.avg_pooling`, adaptive pools 
 
 from __future__ import annotations
 
-import itertools
-import math
-
-from ._blocks import batch_blocks, compute_dtype
+from ._blocks import compute_dtype
 from ._checks import kernel
 from ._max_windows import window_argmax, window_starts
 from ._pooling import (
@@ -27,6 +24,7 @@ from ._pooling import (
     check_saved_indices,
     pool_geometry,
     pooled,
+    scatter_to_maxima,
 )
 
 __all__ = [
@@ -117,45 +115,6 @@ def _empty_windows(xp, geometry, size):
     return empty
 
 
-def _scatter_to_maxima(backend, geometry, size, indices, grad, dtype):
-    """Add each window's gradient (N, C, *out) at its flat index into (N, C, *size).
-
-    Windows ``g`` apart along an axis are disjoint when ``g * stride >= dilated kernel``, so
-    each of the ``gH * gW`` (2-D) groups of such windows writes distinct elements: one fancy-index
-    add per group is exact and deterministic (unlike a scatter-add: atomics on a GPU), and
-    ~4x faster on NumPy than comparing the indices offset by offset. Windows lying wholly in
-    the padding (their max is -inf, their index past their plane) write to a spare element.
-    """
-    xp, plane, nd = backend.xp, math.prod(size), len(size)
-    grad_input = xp.zeros((*indices.shape[:2], *size), dtype=dtype)
-    steps = tuple(min(g, o) for g, o in zip(geometry.disjoint_step, geometry.output, strict=True))
-    empty = _empty_windows(xp, geometry, size)
-
-    def scatter_block(block):
-        n, C = grad_input[block].shape[:2]
-        if empty is None:
-            flat = grad_input[block].reshape(-1)
-        else:  # one spare element past the block's planes
-            flat = xp.zeros(n * C * plane + 1, dtype=dtype)
-        planes = xp.arange(0, n * C * plane, plane, dtype=xp.int64).reshape(n, C, *[1] * nd)
-        for group in itertools.product(*(range(step) for step in steps)):
-            lines = tuple(slice(a, None, step) for a, step in zip(group, steps, strict=True))
-            targets = indices[(block, slice(None), *lines)] + planes
-            if empty is not None:
-                targets = xp.where(empty[lines], n * C * plane, targets)
-            targets = targets.reshape(-1)
-            values = grad[(block, slice(None), *lines)].astype(dtype, copy=False).reshape(-1)
-            if not any(group) and empty is None:  # only zeros so far: a plain write, ~2x faster
-                flat[targets] = values
-            else:
-                flat[targets] += values
-        if empty is not None:
-            grad_input[block] = flat[:-1].reshape(n, C, *size)
-
-    backend.map_blocks(scatter_block, batch_blocks(backend, grad_input.shape, dtype))
-    return grad_input
-
-
 @kernel
 def max_pool2d_backward(
     grad_output,
@@ -206,6 +165,9 @@ def max_pool_backward(
         indices = indices[None] if unbatched else indices
         empty = _empty_windows(backend.xp, geometry, x.shape[2:])
         indices = check_index_range(where, backend, indices, x.shape[2:], empty)
-    grad_input = _scatter_to_maxima(backend, geometry, x.shape[2:], indices, grad, dtype)
+    output, size = geometry.output, x.shape[2:]
+    steps = tuple(min(g, o) for g, o in zip(geometry.disjoint_step, output, strict=True))
+    empty = _empty_windows(backend.xp, geometry, size)
+    grad_input = scatter_to_maxima(backend, steps, size, indices, grad, dtype, empty)
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
