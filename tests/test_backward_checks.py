@@ -134,6 +134,65 @@ def test_backward_rejects_grad_output_of_another_backend(backend, case):
         backward(grad)
 
 
+def _tensor_op_cases():
+    """name -> (forward(backend) -> (output, backward(grad_output))) for Tensor's operators."""
+    from xpnet import _tensor_ops as ops
+
+    def binary(name, b_shape):
+        def case(b):
+            x, y = _x(b, (3, 4)), _x(b, b_shape, 1)
+            forward, backward = getattr(ops, name), getattr(ops, f"{name}_backward")
+            return forward(x, y), lambda g: backward(g, x, y)
+
+        return case
+
+    def unary(name, *args):
+        def case(b):
+            x = _x(b, (3, 4))
+            forward, backward = getattr(ops, name), getattr(ops, f"{name}_backward")
+            return forward(x, *args), lambda g: backward(g, x, *args)
+
+        return case
+
+    def fancy(b):  # an index array: the result's shape from the index's shape alone
+        x, index = _x(b, (3, 4)), _labels(b, [[0, 2], [1, 1]])
+        return ops.getitem(x, index), lambda g: ops.getitem_backward(g, x, index)
+
+    cases = {f"{name} broadcast": binary(name, (4,)) for name in ("add", "sub", "mul", "div")}
+    cases |= {
+        "pow": unary("pow", 3),
+        "matmul": binary("matmul", (4, 2)),
+        "matmul vector": binary("matmul", (4,)),
+        "sum": unary("sum", 1),
+        "mean keepdim": unary("mean", (0, 1), True),
+        "reshape": unary("reshape", (2, -1)),
+        "getitem": unary("getitem", (slice(1, None), None, 2)),
+        "getitem fancy": fancy,
+        "cast": unary("cast", "float32"),
+    }
+    return cases
+
+
+TENSOR_OP_CASES = _tensor_op_cases()
+
+
+@pytest.mark.parametrize("case", list(TENSOR_OP_CASES))
+def test_tensor_op_backward_checks_grad_output(backend, case):
+    output, backward = TENSOR_OP_CASES[case](backend)
+    name = case.split()[0]
+    bad = (2, *output.shape)
+    with pytest.raises(K.ArgumentError, match=rf"{name}_backward: grad_output must have .*"):
+        backward(backend.asarray(np.ones(bad, dtype=output.dtype)))
+    other_dtype = np.float16 if output.dtype != np.float16 else np.float64
+    with pytest.raises(TypeError, match=rf"{name}_backward: grad_output must have the dtype"):
+        backward(backend.asarray(np.ones(output.shape, dtype=other_dtype)))
+    other = "strict" if backend.name == "numpy" else "numpy"
+    grad = xpnet.to_backend(np.ones(output.shape, dtype=output.dtype), other)
+    with pytest.raises(TypeError, match="all arrays must be on one backend"):
+        backward(grad)
+    backward(backend.asarray(np.ones(output.shape, dtype=output.dtype)))  # the right one passes
+
+
 def test_conv2d_backward_rejects_a_batch_2_gradient_for_a_batch_1_input(backend):
     x, w = _x(backend, (1, 4, 4, 4)), _x(backend, (4, 4, 1, 1), 1)
     with pytest.raises(

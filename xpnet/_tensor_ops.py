@@ -5,14 +5,19 @@ themselves, where :mod:`xpnet.kernels` holds the layers' numerics. They follow t
 convention: ``<op>(*args)`` on arrays and ``<op>_backward(grad_output, *args)`` returning
 the gradients of the array arguments. :mod:`xpnet.autograd` turns each pair into a
 :class:`~xpnet.autograd.Function`. A Python number in place of an array gets a gradient
-too; autograd drops it.
+too; autograd drops it. Every backward first checks that ``grad_output`` has the forward
+output's shape and dtype and the operands' backend, from shapes alone (no forward rerun, no
+device work): a gradient of another shape would broadcast into silent garbage.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy
+
 from .backends import backend_of
+from .kernels._checks import check_grad_output
 
 
 def _shape(value) -> tuple:
@@ -32,11 +37,38 @@ def _unbroadcast(grad, shape: tuple):
     return backend_of(grad).xp.reshape(grad.sum(axis=axes, keepdims=True), shape)
 
 
+def _check_grad(where, grad_output, shape, dtype, *operands):
+    """Raise unless ``grad_output`` is an array on the backend of the array ``operands``
+    (Python numbers are skipped), of ``shape`` and ``dtype``."""
+    arrays = [operand for operand in operands if hasattr(operand, "shape")]
+    names = ("grad_output",) + tuple(f"operand {i}" for i in range(len(arrays)))
+    backend_of(grad_output, *arrays, names=names, where=where)
+    check_grad_output(where, grad_output, shape, dtype)
+
+
+def _result_type(*operands):
+    """The dtype of an arithmetic forward on ``operands``, from their dtypes on the host
+    (NumPy's rules, which CuPy follows: a Python number takes the array's kind)."""
+    return numpy.result_type(*(getattr(op, "dtype", op) for op in operands))
+
+
+def _check_binary(where, grad_output, a, b):
+    shape = numpy.broadcast_shapes(_shape(a), _shape(b))
+    _check_grad(where, grad_output, shape, _result_type(a, b), a, b)
+
+
+def _shape_only(shape):
+    """A host array of ``shape`` that holds one element: NumPy's indexing and reshape rules
+    give the result's shape without touching the device."""
+    return numpy.broadcast_to(numpy.empty((), dtype=bool), shape)
+
+
 def add(a, b):
     return a + b
 
 
 def add_backward(grad_output, a, b):
+    _check_binary("add_backward", grad_output, a, b)
     return _unbroadcast(grad_output, _shape(a)), _unbroadcast(grad_output, _shape(b))
 
 
@@ -45,6 +77,7 @@ def sub(a, b):
 
 
 def sub_backward(grad_output, a, b):
+    _check_binary("sub_backward", grad_output, a, b)
     return _unbroadcast(grad_output, _shape(a)), _unbroadcast(-grad_output, _shape(b))
 
 
@@ -53,6 +86,7 @@ def mul(a, b):
 
 
 def mul_backward(grad_output, a, b):
+    _check_binary("mul_backward", grad_output, a, b)
     return _unbroadcast(grad_output * b, _shape(a)), _unbroadcast(grad_output * a, _shape(b))
 
 
@@ -61,6 +95,7 @@ def div(a, b):
 
 
 def div_backward(grad_output, a, b):
+    _check_binary("div_backward", grad_output, a, b)
     grad_a = grad_output / b
     return _unbroadcast(grad_a, _shape(a)), _unbroadcast(-grad_a * a / b, _shape(b))
 
@@ -70,6 +105,7 @@ def pow(a, exponent):
 
 
 def pow_backward(grad_output, a, exponent):
+    _check_binary("pow_backward", grad_output, a, exponent)
     return grad_output * exponent * a ** (exponent - 1)
 
 
@@ -80,6 +116,8 @@ def matmul(a, b):
 def matmul_backward(grad_output, a, b):
     """``grad_a = grad_output @ b^T``, ``grad_b = a^T @ grad_output``; 1-d operands are
     treated as a row (``a``) or a column (``b``), as in the forward."""
+    shape = numpy.matmul(_shape_only(a.shape), _shape_only(b.shape)).shape
+    _check_grad("matmul_backward", grad_output, shape, _result_type(a, b), a, b)
     xp = backend_of(grad_output).xp
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
@@ -96,6 +134,20 @@ def sum(a, dim=None, keepdim=False):
 
 def sum_backward(grad_output, a, dim=None, keepdim=False):
     """Every summed element gets the gradient of its sum: broadcast it back."""
+    _check_reduced("sum", grad_output, a, dim, keepdim)
+    return _spread(grad_output, a, dim, keepdim)
+
+
+def _check_reduced(reduction, grad_output, a, dim, keepdim):
+    """The checks of ``{reduction}_backward`` (``"sum"``, ``"mean"``): the reduced shape, and
+    NumPy's result dtype of that reduction (an int sum is int64, an int mean float64)."""
+    shape = _shape_only(a.shape).sum(axis=dim, keepdims=keepdim).shape
+    dtype = getattr(numpy.zeros(1, dtype=a.dtype), reduction)().dtype
+    _check_grad(f"{reduction}_backward", grad_output, shape, dtype, a)
+
+
+def _spread(grad_output, a, dim, keepdim):
+    """``grad_output`` of a reduction over ``dim``, broadcast back to ``a``'s shape."""
     xp = backend_of(grad_output).xp
     if dim is not None and not keepdim:
         axes = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -108,9 +160,10 @@ def mean(a, dim=None, keepdim=False):
 
 
 def mean_backward(grad_output, a, dim=None, keepdim=False):
+    _check_reduced("mean", grad_output, a, dim, keepdim)
     axes = range(a.ndim) if dim is None else (dim,) if isinstance(dim, int) else dim
     count = math.prod(a.shape[axis] for axis in axes)
-    return sum_backward(grad_output / count, a, dim, keepdim)
+    return _spread(grad_output / count, a, dim, keepdim)
 
 
 def reshape(a, shape):
@@ -118,6 +171,9 @@ def reshape(a, shape):
 
 
 def reshape_backward(grad_output, a, shape):
+    _check_grad(
+        "reshape_backward", grad_output, _shape_only(a.shape).reshape(shape).shape, a.dtype, a
+    )
     return backend_of(grad_output).xp.reshape(grad_output, a.shape)
 
 
@@ -126,11 +182,30 @@ def getitem(a, index):
 
 
 def getitem_backward(grad_output, a, index):
-    """Scatter-add into zeros: an element picked twice by fancy indexing gets both."""
+    """Scatter-add into zeros: an element picked twice by fancy indexing gets both.
+
+    A boolean array in ``index`` selects a number of elements only its values know (a host
+    read): then only the gradient's dtype and backend are checked."""
+    shape = _indexed_shape(a.shape, index)
+    _check_grad("getitem_backward", grad_output, shape or grad_output.shape, a.dtype, a)
     backend = backend_of(grad_output)
     grad = backend.xp.zeros(a.shape, dtype=grad_output.dtype)
     backend.scatter_add(grad, index, grad_output)
     return grad
+
+
+def _indexed_shape(shape, index):
+    """The shape of ``array[index]`` for an array of ``shape`` (arrays in ``index`` by their
+    shapes alone); ``None`` when a boolean array decides it."""
+    parts = index if isinstance(index, tuple) else (index,)
+    host = []
+    for part in parts:
+        if hasattr(part, "shape") and hasattr(part, "dtype"):
+            if part.dtype == bool:
+                return None
+            part = numpy.zeros(part.shape, dtype=numpy.intp)
+        host.append(part)
+    return _shape_only(shape)[tuple(host)].shape
 
 
 def cast(a, dtype):
@@ -139,6 +214,7 @@ def cast(a, dtype):
 
 def cast_backward(grad_output, a, dtype):
     """The gradient goes back in the input's dtype."""
+    _check_grad("cast_backward", grad_output, a.shape, backend_of(a).xp.dtype(dtype), a)
     return grad_output.astype(a.dtype, copy=False)
 
 
@@ -151,5 +227,10 @@ def move(a, backend):
 
 def move_backward(grad_output, a, backend):
     from .backends import backend_name_of, to_backend
+
+    check_grad_output("move_backward", grad_output, a.shape, a.dtype)
+    if (found := backend_name_of(grad_output)) != backend:
+        msg = f"move_backward: grad_output must be on backend {backend!r}, got {found!r}"
+        raise TypeError(msg)
 
     return to_backend(grad_output, backend_name_of(a))
