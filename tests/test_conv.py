@@ -13,6 +13,7 @@ from _oracle import assert_close, check_against_torch, check_finite_differences,
 import xpnet
 import xpnet.kernels as K
 import xpnet.kernels.conv as conv_module
+from xpnet.backends._base import batch_groups_of
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -424,10 +425,11 @@ def test_conv2d_fourier_chunks_under_small_budget(
     case = ((5, 8, 8, 8), (8, 8, 3, 3), 1, 1, 1, 1, True)
     with K.conv_algorithms("fourier"):  # few channels: forced
         whole = _check(backend, case)
-        # one sample's temporaries in the backward: 5088 float64 values (counted as in the
-        # next test); the budget holds two per thread, and the filters' spectra (46080 bytes)
-        # thrice
-        xpnet.set_memory_budget(2 * 2 * 5088 * 8)
+        # the budget holds the filters' spectra (46080 bytes) once and once per group of the
+        # batch (8 on the CPU, at most one a sample; 1 on strict), which leaves chunks of one
+        # sample (5088 float64 values, counted as in the next test) on the CPU, two on strict
+        groups = min(batch_groups_of(backend), 5)
+        xpnet.set_memory_budget((1 + groups) * 46080 + 8)
         chunked = _check(backend, case)
     for a, b in zip([whole[0], *whole[1]], [chunked[0], *chunked[1]], strict=True):
         assert_close(a, b, np.float64, "chunked vs whole batch")
@@ -440,7 +442,8 @@ def test_conv2d_fourier_rejects_sample_over_budget(
     num_threads(2)
     xpnet.set_memory_budget(8700)
     x, w = backend.asarray(random_input((2, 2, 8, 8))), backend.asarray(random_input((2, 2, 3, 3)))
-    # the filters' spectra, 2 * 45 bins * 2 * 2 float64 = 2880 bytes, fit three times; one
+    # the filters' spectra, 2 * 45 bins * 2 * 2 float64 = 2880 bytes, fit three times (once,
+    # and once per group: at most one per sample, 2); one
     # sample does not. 45 bins (9 x 5), 2 planes in and out: forward, into the bins along W
     # (2 * 5 * 8 values per plane) and along H one W frequency at a time (4 * 9), the complex
     # rows (4 * 45), the products (2 * 45) and back along H (4 * 5 * 8): 1092 values.

@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as TF
 
 import xpnet
+from xpnet.backends._base import batch_groups_of
+from xpnet.kernels import _blocks
 from xpnet.kernels._blocks import batch_blocks, batch_chunks, workspace
 from xpnet.kernels._windows import window_geometry
 
@@ -59,15 +61,21 @@ def two_threads():
     xpnet.set_num_threads(previous)
 
 
-def test_batch_chunks_split_by_budget(backend, two_threads):
-    """One group of chunks per block thread (numpy: 2, strict and cupy: 1); the groups run
-    at once, so each gets its share of the budget."""
+@pytest.fixture
+def groups_for_any_work(monkeypatch):
+    """Every sample is worth a group of its own (``MIN_GROUP_BYTES`` of 1)."""
+    monkeypatch.setattr(_blocks, "MIN_GROUP_BYTES", 1)
+
+
+def test_batch_chunks_split_by_budget(backend, two_threads, groups_for_any_work):
+    """``batch_groups`` groups of chunks (numpy: 8, at most one a sample; strict and cupy:
+    1), which may run at once, so each gets its share of the budget."""
     xpnet.set_memory_budget(100)
     try:
-        if backend.block_threads() == 1:
+        if batch_groups_of(backend) == 1:
             expected = [[slice(0, 3), slice(3, 6), slice(6, 7)]]
-        else:  # 50 bytes per group: one 30-byte sample per chunk
-            expected = [[slice(i, i + 1) for i in range(3)], [slice(i, i + 1) for i in range(3, 7)]]
+        else:  # 7 groups of one sample (14 bytes each: still one sample per chunk)
+            expected = [[slice(i, i + 1)] for i in range(7)]
         assert batch_chunks(backend, "test", 7, 30) == expected
         assert batch_chunks(backend, "test", 0, 30) == []
         with pytest.raises(MemoryError, match=r"test: one sample needs 101 bytes .*budget of 100"):
@@ -76,10 +84,27 @@ def test_batch_chunks_split_by_budget(backend, two_threads):
         xpnet.set_memory_budget(None)
 
 
-def test_batch_chunks_give_every_block_thread_a_share(backend, two_threads):
-    expected = [[slice(0, 3)], [slice(3, 7)]] if backend.block_threads() == 2 else [[slice(0, 7)]]
-    assert batch_chunks(backend, "test", 7, 30) == expected
-    assert batch_chunks(backend, "test", 1, 30) == [[slice(0, 1)]]  # fewer samples than threads
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_batch_chunks_do_not_depend_on_threads(backend, num_threads, threads, groups_for_any_work):
+    """Groups by ``batch_groups``, chunks by ``UNIT_BYTES``: never by the thread count."""
+    num_threads(threads)
+    if batch_groups_of(backend) == 1:
+        assert batch_chunks(backend, "test", 20, 30) == [[slice(0, 20)]]
+    else:
+        bounds = [0, 2, 5, 7, 10, 12, 15, 17, 20]
+        expected = [[slice(a, b)] for a, b in itertools.pairwise(bounds)]
+        assert batch_chunks(backend, "test", 20, 30) == expected
+    assert batch_chunks(backend, "test", 1, 30) == [[slice(0, 1)]]  # fewer samples than groups
+    # 1 MiB a sample: 8 to a chunk (UNIT_BYTES), 20 in one group on strict and cupy
+    chunks = batch_chunks(backend, "test", 20, 1 << 20)
+    assert max(chunk.stop - chunk.start for group in chunks for chunk in group) <= 8
+
+
+def test_batch_chunks_take_fewer_groups_for_little_work(backend):
+    """A group holds at least ``MIN_GROUP_BYTES`` (2 MiB) of temporaries: each costs Python."""
+    groups = len(batch_chunks(backend, "test", 64, 100 << 10))  # 6.25 MiB in all
+    assert groups == (3 if batch_groups_of(backend) == 8 else 1)
+    assert len(batch_chunks(backend, "test", 64, 1 << 10)) == 1
 
 
 def test_batch_blocks_give_every_block_thread_a_block(backend, two_threads):

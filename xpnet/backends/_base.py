@@ -63,6 +63,11 @@ name               what it is
                    reductions) as one device call: ``cupy.fuse`` (one kernel) on CuPy, the
                    plain function on NumPy, one counted launch on strict. Kernels call
                    :func:`fuse_of` (absent: the plain function)
+``batch_groups``   optional: how many groups a batch's sums and a product's rows are cut into,
+                   whatever the thread count, so that results never depend on it: 8 on the
+                   CPU (``map_blocks`` gives each thread whole groups); absent: 1, where
+                   ``map_blocks`` runs in order (strict, cupy) and each group would be more
+                   launches. Kernels call :func:`batch_groups_of`
 ``pinned_host``    optional: ``pinned_host(array)``, a copy of NumPy ``array`` in page-locked
                    host memory, from which the next copy to the device runs by DMA (cupy);
                    :class:`xpnet.data.DataLoader` calls it for ``pin_memory=True``. Absent
@@ -178,6 +183,11 @@ def fused(backend, function):
     assignment, ``out=``, ``a[...] = v``), which ``cupy.fuse`` compiles into the same kernel.
     """
     return fuse_of(backend)(function)
+
+
+def batch_groups_of(backend) -> int:
+    """The ``batch_groups`` of ``backend``, else 1 (one group: one call per product)."""
+    return getattr(backend, "batch_groups", 1)
 
 
 def conv_costs_of(backend) -> ConvCosts:

@@ -7,6 +7,7 @@ Registered in ``xpnet/backends/__init__.py``; the interface it implements is lis
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import os
 import platform
@@ -32,6 +33,9 @@ ndarray = numpy.ndarray
 asarray = numpy.asarray
 free_memory = host_free_memory
 block_bytes = 1 << 20  # a core's L2 cache: fastest for pooling, measured on 2 CPU threads
+# sums and products cut into 8 groups for every thread count (bits never depend on it): up
+# to 8 threads share them evenly
+batch_groups = 8
 # no pool: a freed array goes back to the C allocator (see xpnet.keep_freed_host_memory)
 empty_cache = nothing_cached
 profiling = None  # xpnet.profile cannot count NumPy's own arrays: it reports kernel calls only
@@ -91,15 +95,57 @@ def _blas_controller():
     return threadpoolctl.ThreadpoolController().select(user_api="blas")
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0  # map_blocks calls running now, on any thread
+_blas_restore: list = []  # (library, its thread count) to restore when the last user leaves
+
+
+@contextlib.contextmanager
 def _single_threaded_blas():
     """A context in which BLAS (OpenBLAS, MKL, ...) uses one thread per call.
 
     Blocks that multiply run side by side on xpnet's threads; a multithreaded BLAS inside
     each would put two threads on every core. It also keeps BLAS's own workers idle: after
     a multithreaded call OpenBLAS's workers spin for milliseconds, which slowed the blocks
-    that ran next on the same cores up to 2x (measured on 2 CPU threads).
+    that ran next on the same cores up to 2x (measured on 2 CPU threads). And a product's
+    bits depend on BLAS's thread count (its blocking follows it): one thread always keeps
+    them the same for every xpnet thread count, and for concurrent calls.
+
+    BLAS's limit is process-wide, so the first of concurrent users sets it and the last
+    restores what it found: calls on several threads at once leave it as they found it.
     """
-    return _blas_controller().limit(limits=1)
+    global _blas_users
+    with _blas_lock:
+        if _blas_users == 0:
+            # threadpoolctl's own libraries, without its limit(): that costs 13 us, this 4
+            libraries = _blas_controller().lib_controllers
+            _blas_restore[:] = [(library, library.num_threads) for library in libraries]
+            for library in libraries:
+                _set_blas_threads(library, 1)
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                for library, threads in _blas_restore:
+                    _set_blas_threads(library, threads)
+
+
+def _set_blas_threads(library, threads: int) -> None:
+    """Set a BLAS library's process-wide thread count from any thread.
+
+    threadpoolctl lets only one thread (the first to set it) change OpenBLAS's pthreads pool
+    and silently ignores the others, so a kernel called from a user's thread would run BLAS
+    multithreaded (other bits) and could leave it limited. Releasing control after each
+    change lets whichever thread comes next set it; a user's ``threadpool_limits`` in
+    progress on another thread keeps control, and is respected.
+    """
+    library.set_num_threads(threads)
+    release = getattr(type(library), "clear_controlling_thread", None)
+    if release is not None:
+        release()  # only where this thread holds control
 
 
 def map_blocks(function, blocks) -> None:
@@ -107,14 +153,15 @@ def map_blocks(function, blocks) -> None:
 
     NumPy releases the GIL inside its loops and BLAS calls, so work on disjoint blocks runs
     on all the cores (PyTorch's CPU kernels do the same with OpenMP), with BLAS limited to
-    one thread meanwhile (see ``_single_threaded_blas``). Each thread takes one run of
-    consecutive blocks: one task per thread costs ~50 us, a task per block ~20 % of the time
-    on 1 MiB blocks. Exceptions propagate.
+    one thread meanwhile, also when the blocks run in order (see ``_single_threaded_blas``).
+    Each thread takes one run of consecutive blocks: one task per thread costs ~50 us, a
+    task per block ~20 % of the time on 1 MiB blocks. Exceptions propagate.
     """
     blocks = list(blocks)
     threads = min(block_threads(), len(blocks))
     if threads <= 1:
-        run_in_order(function, blocks)
+        with _single_threaded_blas():
+            run_in_order(function, blocks)
         return
     if threads not in _pools:
         _pools[threads] = concurrent.futures.ThreadPoolExecutor(threads, "xpnet-block")

@@ -9,11 +9,18 @@ the workspaces of every thread, the caches registered with :func:`register_cache
 backends' memory pools.
 
 On the CPU, ``map_blocks`` runs BLAS single-threaded inside its blocks: a product cut into
-one row block per thread uses every core, and BLAS's own workers, which spin for
-milliseconds after each multithreaded call, never wake to compete with the elementwise
-blocks that follow. On backends that run blocks in order (strict, CuPy) each product is one
-block. Sums over a batch are taken per group of blocks and added in group order, so results
-depend on the thread count, never on timing.
+row blocks uses every core, and BLAS's own workers, which spin for milliseconds after each
+multithreaded call, never wake to compete with the elementwise blocks that follow. On
+backends that run blocks in order (strict, CuPy) each product is one block.
+
+Results never depend on the thread count, nor on the memory budget where its share per
+group holds ``UNIT_BYTES`` (from 64 MiB on the CPU, 256 MiB on a GPU):
+products are cut into row blocks and batches into groups by the problem's sizes and the
+backend's ``batch_groups`` alone (never by threads), groups into chunks of at most
+``UNIT_BYTES`` of temporaries; every product runs single-threaded at a shape so fixed, and
+sums over a batch are added chunk by chunk within a group, then group by group, in order.
+Threads only choose who runs which group. A budget whose share per group is smaller than
+``UNIT_BYTES`` cuts chunks smaller, which changes the bits of sums (within float rounding).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import threading
 import weakref
 
 from ..backends import memory_budget
+from ..backends._base import GPU_BLOCK_BYTES, batch_groups_of
 from ..backends._registry import loaded_backends
 
 # Products smaller than this many multiply-adds per block are not split (OpenBLAS itself
@@ -44,9 +52,11 @@ def even_slices(count: int, parts: int) -> list[slice]:
 
 
 def row_blocks(backend, rows: int, multiply_adds_per_row: int) -> list[slice]:
-    """One slice of ``rows`` per block thread, fewer where a block would be too small to pay."""
+    """``batch_groups`` slices of ``rows`` (8 on the CPU, 1 on a GPU), fewer where a block
+    would be too small to pay: never more or fewer for another thread count, since a row's
+    bits depend on the shape of the product it is computed in."""
     worth = rows * multiply_adds_per_row // _MIN_BLOCK_MULTIPLY_ADDS
-    return even_slices(rows, max(1, min(backend.block_threads(), worth)))
+    return even_slices(rows, max(1, min(batch_groups_of(backend), worth)))
 
 
 def matmul_rows(backend, a, b):
@@ -94,6 +104,14 @@ def compute_dtype(xp, dtype):
     return xp.float32 if dtype == xp.float16 else dtype
 
 
+# the most temporaries of a chunk of a batch (at least one sample): on the CPU (a budget of
+# batch_groups times this holds every chunk whole, so results are the same for any budget
+# from 64 MiB), and on a GPU, where each chunk is more launches
+UNIT_BYTES = 8 << 20
+GPU_UNIT_BYTES = 256 << 20
+# the least temporaries worth a group of their own (see batch_chunks)
+MIN_GROUP_BYTES = 2 << 20
+
 # an operand of this many bytes is worth a thread (a task costs ~50 us, 256 KiB ~30-60 us)
 _MIN_SPLIT_BYTES = 1 << 18
 
@@ -102,7 +120,9 @@ def batch_blocks(backend, shape, dtype) -> list[slice]:
     """Slices of the first axis of ``shape``, each about ``backend.block_bytes`` per operand
     (at least one sample): a chain of elementwise calls on one block stays in cache on a CPU.
     From ``_MIN_SPLIT_BYTES`` on, at least one block per block thread, so that an array
-    smaller than a block still runs on all the cores.
+    smaller than a block still runs on all the cores. The blocks follow the thread count:
+    fine for elementwise work, while a sum must not add per-block partial sums (see
+    :func:`batch_chunks` for sums).
 
     Example:
         >>> from xpnet.backends import load_backend
@@ -178,13 +198,14 @@ def format_bytes(nbytes: int) -> str:
 
 
 def batch_chunks(backend, where: str, batch: int, bytes_per_sample: int) -> list[list[slice]]:
-    """Split a batch into chunks whose temporaries fit in :func:`xpnet.memory_budget`, in
-    ``backend.block_threads()`` groups of consecutive chunks, one group per thread of
-    ``backend.map_blocks`` (empty groups left out).
+    """Split a batch into ``batch_groups`` groups of consecutive chunks (8 on the CPU, 1 on a
+    GPU; empty groups left out), for ``backend.map_blocks`` to hand whole groups to threads.
 
-    The groups run at once, so each chunk gets an equal share of the budget (at least one
-    sample), and the batch is cut into at least one chunk per group. A group's sums are
-    added in order, chunk by chunk: results depend on the thread count, not on timing.
+    A chunk's temporaries take at most ``UNIT_BYTES`` (``GPU_UNIT_BYTES`` on a GPU; at least
+    one sample), and at most an equal share of :func:`xpnet.memory_budget` per group, since
+    the groups may run at once. A group's sums are added in order, chunk by chunk,
+    then the groups' in group order: results depend on neither the thread count nor timing,
+    nor on the budget where its share holds a chunk.
 
     Raises:
         MemoryError: if one sample alone needs more than the budget.
@@ -197,8 +218,12 @@ def batch_chunks(backend, where: str, batch: int, bytes_per_sample: int) -> list
             f"with xpnet.set_memory_budget"
         )
         raise MemoryError(msg)
-    groups = even_slices(batch, backend.block_threads())
-    size = max(1, budget // max(1, len(groups)) // max(1, bytes_per_sample))
+    # fewer groups where one would hold little work: each chunk costs ~0.1 ms of Python
+    worth = max(1, batch * bytes_per_sample // MIN_GROUP_BYTES)
+    groups = even_slices(batch, min(batch_groups_of(backend), worth))
+    unit = GPU_UNIT_BYTES if backend.block_bytes >= GPU_BLOCK_BYTES else UNIT_BYTES
+    size = min(budget // max(1, len(groups)), unit) // max(1, bytes_per_sample)
+    size = max(1, size)
     starts = [range(group.start, group.stop, size) for group in groups]
     return [
         [slice(start, min(start + size, group.stop)) for start in group_starts]

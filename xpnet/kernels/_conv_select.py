@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from ..backends import memory_budget
-from ..backends._base import conv_costs_of
+from ..backends._base import batch_groups_of, conv_costs_of
 from ..backends._precision import allows_inexact_formulas
 from ._blocks import compute_dtype
 from ._checks import ArgumentError
@@ -231,12 +231,14 @@ def _why_not(algorithm: ConvAlgorithm, geometry: Geometry, groups: int) -> str |
     return None
 
 
-def _fourier(backend, geometry, C, C_out, size, dtype) -> tuple[FourierPlan | None, str | None]:
-    """The plan of a convolution by the convolution theorem, or why its filters' spectra do
-    not fit: they are made per call outside the batch chunks, and the backward sums them once
-    per block thread."""
+def _fourier(backend, geometry, shape, C_out, dtype) -> tuple[FourierPlan | None, str | None]:
+    """The plan of a convolution of an input of ``shape`` by the convolution theorem, or why
+    its filters' spectra do not fit: they are made per call outside the batch chunks, and the
+    backward sums them once per group of the batch (``batch_groups``, at most one a sample)."""
+    (N, C), size = shape[:2], shape[2:]
     plan, itemsize = fourier_plan(geometry, size), backend.xp.dtype(dtype).itemsize
-    held = (1 + backend.block_threads()) * plan.spectra_bytes(C, C_out, itemsize)
+    groups = min(batch_groups_of(backend), max(1, N))
+    held = (1 + groups) * plan.spectra_bytes(C, C_out, itemsize)
     budget = memory_budget(backend)
     if held <= budget:
         return plan, None
@@ -284,7 +286,7 @@ def _choose(backend, geometry, groups, shape, C_out, dtype, fourier=True):
             continue
         plan, reason = None, _why_not(algorithm, geometry, groups)
         if reason is None and algorithm is ConvAlgorithm.FOURIER:
-            plan, reason = _fourier(backend, geometry, shape[1], C_out, shape[2:], dtype)
+            plan, reason = _fourier(backend, geometry, shape, C_out, dtype)
         if reason is not None:
             refusals[algorithm] = reason
             continue
@@ -366,7 +368,7 @@ def select_conv_algorithm(
 
     Takes the arguments of :func:`~xpnet.kernels.conv2d`; only the arrays' shapes, dtype and
     backend matter (their values are not read). The choice also depends on
-    :func:`xpnet.memory_budget` and the block threads (:func:`xpnet.set_num_threads`).
+    :func:`xpnet.memory_budget`, never on the thread count (:func:`xpnet.set_num_threads`).
 
     Returns:
         A :class:`ConvAlgorithm`; ``.value`` is its name.

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 
 from ..backends import backend_of
 from ..backends._base import GPU_BLOCK_BYTES, fused
@@ -187,9 +186,11 @@ def centred_sums(backend, x, shift, out, weights=None):
     N and S of ``w`` and of ``w * (x - shift)``, with ``w = weights`` (the output gradient)
     or the centred values themselves.
 
-    ``shift`` (C,) must be of x's dtype, so that ``x - shift`` is exact near the mean. The
-    sums are taken while each block is in cache: rows summed in x's dtype (by einsum, ~2x
-    faster than ``sum`` here), then added in float64, per block and then over the blocks.
+    ``shift`` (C,) must be of x's dtype, so that ``x - shift`` is exact near the mean. Rows
+    are summed while each block is in cache, in x's dtype (by einsum, ~2x faster than
+    ``sum`` here); the (N, C) row sums of all the blocks are then added in float64 in one
+    call, so that the result does not depend on how the batch was cut into blocks (which
+    follows the thread count) nor on the threads' timing.
     """
     xp = backend.xp
     operand = _per_channel(backend, shift, x.shape, x.dtype)
@@ -199,16 +200,18 @@ def centred_sums(backend, x, shift, out, weights=None):
         centred = out[block]
         xp.subtract(x[block], operand, out=centred)
         other = centred if weights is None else weights[block]
-        rows = (xp.einsum("ncs->nc", other), xp.einsum("ncs,ncs->nc", other, centred))
-        per_block[block.start] = [xp.sum(row, axis=0, dtype=xp.float64) for row in rows]
+        per_block[block.start] = (
+            xp.einsum("ncs->nc", other),
+            xp.einsum("ncs,ncs->nc", other, centred),
+        )
 
     backend.map_blocks(sums_block, batch_blocks(backend, x.shape, x.dtype))
     if not per_block:  # an empty batch
         zeros = xp.zeros(x.shape[1], dtype=xp.float64)
         return zeros, zeros
-    # in block order, so that the result does not depend on the threads' timing
     blocks = [per_block[start] for start in sorted(per_block)]
-    return tuple(functools.reduce(operator.add, sums) for sums in zip(*blocks, strict=True))
+    rows = blocks[0] if len(blocks) == 1 else [xp.concatenate(r) for r in zip(*blocks, strict=True)]
+    return tuple(xp.sum(row, axis=0, dtype=xp.float64) for row in rows)
 
 
 def batch_moments(backend, x, out):
