@@ -13,7 +13,7 @@ import pytest
 
 import xpnet
 import xpnet.kernels as K
-from xpnet.kernels import _blocks
+from xpnet.kernels import _blocks, _conv_fourier
 
 THREADS = (1, 2, 4)
 
@@ -48,6 +48,7 @@ def one_sample_chunks(monkeypatch):
     holds one sample per group must give the same bits as the default one."""
     monkeypatch.setattr(_blocks, "UNIT_BYTES", 1)
     monkeypatch.setattr(_blocks, "GPU_UNIT_BYTES", 1)
+    monkeypatch.setattr(_conv_fourier, "UNIT", 1)
 
 
 def _random(backend, shape, seed, dtype=np.float32):

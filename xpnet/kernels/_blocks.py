@@ -109,8 +109,10 @@ def compute_dtype(xp, dtype):
 # from 64 MiB), and on a GPU, where each chunk is more launches
 UNIT_BYTES = 8 << 20
 GPU_UNIT_BYTES = 256 << 20
-# the least temporaries worth a group of their own (see batch_chunks)
+# the least temporaries, or products, worth a group of their own (see batch_chunks): a
+# chunk costs ~0.1 ms of Python, the time of ~8M multiply-adds on a core
 MIN_GROUP_BYTES = 2 << 20
+MIN_GROUP_MULTIPLY_ADDS = 8 << 20
 
 # an operand of this many bytes is worth a thread (a task costs ~50 us, 256 KiB ~30-60 us)
 _MIN_SPLIT_BYTES = 1 << 18
@@ -197,11 +199,22 @@ def format_bytes(nbytes: int) -> str:
     raise AssertionError  # unreachable: the loop returns at GiB
 
 
-def batch_chunks(backend, where: str, batch: int, bytes_per_sample: int) -> list[list[slice]]:
+def batch_chunks(
+    backend,
+    where: str,
+    batch: int,
+    bytes_per_sample: int,
+    multiply_adds_per_sample: int = 0,
+    bytes_per_group: int = 0,
+    unit_bytes: int | None = None,
+) -> list[list[slice]]:
     """Split a batch into ``batch_groups`` groups of consecutive chunks (8 on the CPU, 1 on a
     GPU; empty groups left out), for ``backend.map_blocks`` to hand whole groups to threads.
 
-    A chunk's temporaries take at most ``UNIT_BYTES`` (``GPU_UNIT_BYTES`` on a GPU; at least
+    Groups hold at least ``MIN_GROUP_BYTES`` of temporaries (and as many as the sums each
+    group keeps, ``bytes_per_group``) or ``MIN_GROUP_MULTIPLY_ADDS`` of products
+    (``multiply_adds_per_sample``), where the batch has that much work. A
+    chunk's temporaries take at most ``UNIT_BYTES`` (``GPU_UNIT_BYTES`` on a GPU; at least
     one sample), and at most an equal share of :func:`xpnet.memory_budget` per group, since
     the groups may run at once. A group's sums are added in order, chunk by chunk,
     then the groups' in group order: results depend on neither the thread count nor timing,
@@ -219,9 +232,13 @@ def batch_chunks(backend, where: str, batch: int, bytes_per_sample: int) -> list
         )
         raise MemoryError(msg)
     # fewer groups where one would hold little work: each chunk costs ~0.1 ms of Python
-    worth = max(1, batch * bytes_per_sample // MIN_GROUP_BYTES)
+    worth = max(
+        1,
+        batch * bytes_per_sample // max(MIN_GROUP_BYTES, bytes_per_group),
+        batch * multiply_adds_per_sample // MIN_GROUP_MULTIPLY_ADDS,
+    )
     groups = even_slices(batch, min(batch_groups_of(backend), worth))
-    unit = GPU_UNIT_BYTES if backend.block_bytes >= GPU_BLOCK_BYTES else UNIT_BYTES
+    unit = GPU_UNIT_BYTES if backend.block_bytes >= GPU_BLOCK_BYTES else unit_bytes or UNIT_BYTES
     size = min(budget // max(1, len(groups)), unit) // max(1, bytes_per_sample)
     size = max(1, size)
     starts = [range(group.start, group.stop, size) for group in groups]

@@ -252,6 +252,21 @@ def _quiet(function):
     return wrapper
 
 
+# Chunks of the batch: its products are small per sample (2n rows per bin), so larger chunks
+# than the kernels' default 8 MiB; and a group only where it has 4x the work of the spectra it
+# sums on its own. Measured on 2 threads, 64,32,14,14 5x5 and 128,64,32,32 3x3 forward +
+# backward: 39-49 and 410-436 ms with the defaults, 25-30 and 286-348 ms with these.
+UNIT = 64 << 20
+GROUP_FACTOR = 4
+
+
+def _chunks(backend, where, N, bytes_per_sample, spectra_bytes=0):
+    """:func:`batch_chunks` of this formula: chunks of up to ``UNIT``; where each group sums
+    filters' spectra of its own (``spectra_bytes``), ``GROUP_FACTOR`` times that work a group."""
+    group = GROUP_FACTOR * spectra_bytes
+    return batch_chunks(backend, where, N, bytes_per_sample, bytes_per_group=group, unit_bytes=UNIT)
+
+
 @_quiet
 def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
     """conv2d of ``x`` (N, C, H, W) with ``weight`` (C_out, C, kH, kW) by ``plan``: a new
@@ -283,9 +298,25 @@ def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
     # the transforms' workspaces, the complex rows (4B values per plane) and the products
     values = _into_values(plan, C, plan.size) + _back_values(plan, C_out, plan.output)
     values += plan.bins * (4 * C + 2 * C_out)
-    chunks = batch_chunks(backend, where, N, values * xp.dtype(dtype).itemsize)
+    chunks = _chunks(backend, where, N, values * xp.dtype(dtype).itemsize)
     backend.map_blocks(correlate_group, chunks)
     return output
+
+
+def _backward_chunks(backend, where, N, plan, C, C_out, dtype, output_mask):
+    """The batch chunks of :func:`fourier_correlate_backward`, by its temporaries per sample:
+    the transforms' workspaces (shared by both transforms into the bins), the gradient's
+    complex rows, the input gradient's spectra, the input's spectra."""
+    need_input, need_weight = output_mask
+    values = _into_values(plan, C_out, plan.output)
+    if need_weight:
+        values = max(values, _into_values(plan, C, plan.size)) + 2 * plan.bins * C
+    values += 4 * plan.bins * C_out
+    if need_input:
+        values += _back_values(plan, C, plan.size) + 2 * plan.bins * C
+    itemsize = backend.xp.dtype(dtype).itemsize
+    totals = plan.spectra_bytes(C, C_out, itemsize) if need_weight else 0
+    return _chunks(backend, where, N, values * itemsize, totals)
 
 
 @_quiet
@@ -331,15 +362,7 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
             else:
                 grad_filters += xp.matmul(products, grad_rows)
 
-    # the transforms' workspaces (shared by both transforms into the bins), the gradient's
-    # complex rows, the input gradient's spectra, the input's spectra
-    values = _into_values(plan, C_out, plan.output)
-    if need_weight:
-        values = max(values, _into_values(plan, C, plan.size)) + 2 * plan.bins * C
-    values += 4 * plan.bins * C_out
-    if need_input:
-        values += _back_values(plan, C, plan.size) + 2 * plan.bins * C
-    chunks = batch_chunks(backend, where, N, values * xp.dtype(dtype).itemsize)
+    chunks = _backward_chunks(backend, where, N, plan, C, C_out, dtype, output_mask)
     if not need_weight:
         backend.map_blocks(lambda group: [backward_chunk(chunk) for chunk in group], chunks)
         return grad_input, None

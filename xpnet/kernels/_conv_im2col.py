@@ -230,7 +230,7 @@ def im2col_correlate(backend, where, x, filters, choice, dtype, bias=None):
         for chunk in chunks:
             correlate_chunk(chunk)
 
-    chunks = batch_chunks(backend, where, N, per_sample)
+    chunks = batch_chunks(backend, where, N, per_sample, filters.size * H_out * W_out)
     backend.map_blocks(correlate_group, chunks)
     return output
 
@@ -246,7 +246,8 @@ def _pointwise_grads(backend, where, grad, x, filters, dtype):
         grad_weight += products.sum(axis=0)
 
     # each chunk's products (one weight per sample) are its temporaries
-    chunks = batch_chunks(backend, where, x.shape[0], filters.nbytes)
+    madds = filters.size * math.prod(x.shape[2:])
+    chunks = batch_chunks(backend, where, x.shape[0], filters.nbytes, madds)
     (grad_weight,) = group_sums(backend, sum_chunk, chunks, [filters.shape], dtype)
     return grad_weight, grad_planes.sum(axis=(0, 3)).reshape(-1)
 
@@ -292,7 +293,9 @@ def _window_grads(backend, where, grad, x, filters, choice, dtype, col2im, need_
     per_sample = copy_bytes(taps, C, itemsize) + C_out * H_out * W_out * itemsize
     if not taps.batch_first:
         per_sample += C * taps.copy.kernel[1] * H_out * W_out * itemsize
-    chunks = batch_chunks(backend, where, N, per_sample)
+    # the grad_weight product, and col2im's as many again
+    madds = filters.size * H_out * W_out * (1 + col2im)
+    chunks = batch_chunks(backend, where, N, per_sample, madds)
     shapes = [(len(taps.starts), *tap_shape), (C_out,)]
     grad_weight, grad_bias = group_sums(backend, sum_chunk, chunks, shapes, dtype)
     # (T, G, Og, C/G * R * kW) -> (G, Og, C/G, T, R * kW), the filters' (C/G, kH, kW) order
