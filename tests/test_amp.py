@@ -21,6 +21,7 @@ import xpnet
 import xpnet.nn.functional as F
 from xpnet.amp import autocast_mode as autocast_module
 from xpnet.amp.training import grad_scaler_of, set_precision, train_step
+from xpnet.backends import host_reads_forbidden, use_backend
 from xpnet.backends._runtime import host_sync_forbidden
 from xpnet.train import Config, fit
 from xpnet.train.config import build_run
@@ -212,10 +213,11 @@ def test_binary_cross_entropy_is_refused(xp):
 
 
 # -- GradScaler vs torch.amp.GradScaler -----------------------------------------------------------
-def _run_scalers(xp, steps, bad_steps, size=1.0, state=None, **options):
+def _run_scalers(xp, steps, bad_steps, size=1.0, state=None, optimizer=("SGD", {}), **options):
     """Both scalers through ``steps`` iterations; gradients hold inf/NaN at ``bad_steps``.
     ``size`` scales the weights (small: the scaled loss stays finite near float32's max);
-    ``state`` is loaded into both scalers first."""
+    ``state`` is loaded into both scalers first; ``optimizer`` is a name in both libraries'
+    ``optim`` and its arguments besides ``lr=1e-3``."""
     values = np.array([0.5, -1.0, 2.0], dtype=np.float32) * np.float32(size)
     w = xpnet.Parameter(xpnet.asarray(values))
     torch_w = torch.tensor(values, requires_grad=True)
@@ -223,7 +225,9 @@ def _run_scalers(xp, steps, bad_steps, size=1.0, state=None, **options):
     if state is not None:
         ours.load_state_dict(state)
         theirs.load_state_dict(state)
-    opt, torch_opt = xpnet.optim.SGD([w], lr=1e-3), torch.optim.SGD([torch_w], lr=1e-3)
+    name, kwargs = optimizer
+    opt = getattr(xpnet.optim, name)([w], lr=1e-3, **kwargs)
+    torch_opt = getattr(torch.optim, name)([torch_w], lr=1e-3, **kwargs)
     history = []
     for step in range(steps):
         opt.zero_grad()
@@ -262,6 +266,20 @@ def test_scale_sequence_matches_torch(xp, options):
     assert ours.state_dict() == theirs.state_dict()
 
 
+@pytest.mark.parametrize(
+    "optimizer",
+    [("SGD", {"momentum": 0.9}), ("Adam", {}), ("AdamW", {"amsgrad": True}), ("RMSprop", {})],
+)
+def test_skips_of_stateful_optimizers_match_torch(xp, optimizer):
+    """Skipped on the device (xpnet) or by a host read (torch's non-fused optimizers): the
+    same scales and parameters at every step (the bias corrections would part them if a
+    skipped step were counted)."""
+    bad = {0: np.inf, 1: np.nan, 5: np.inf, 6: -np.inf}
+    ours, theirs, history = _run_scalers(xp, 10, bad, growth_interval=2, optimizer=optimizer)
+    assert [a for a, _ in history] == [b for _, b in history]
+    assert ours.state_dict() == theirs.state_dict()
+
+
 def test_default_growth_interval_matches_torch(xp):
     """The defaults: 2**16, doubled after 2000 clean steps (resumed at 1997), halved by one
     overflow."""
@@ -291,29 +309,170 @@ def test_unscale_divides_gradients_and_steps_are_skipped(xp):
     assert scaler.get_scale() == 4.0
 
 
-def test_no_host_read_but_the_step_decision(backend, monkeypatch):
-    """scale, unscale_ and update only enqueue device work; step reads one flag."""
+def test_no_host_read_in_a_step(backend, monkeypatch):
+    """scale, unscale_, step and update only enqueue device work: step passes the found-inf
+    flag to the optimizer, which skips on the device; a custom optimizer's step reads it."""
     xp = backend.xp
-    w = xpnet.Parameter(xp.ones((4, 3), dtype="float32"))
-    opt = xpnet.optim.SGD([w], lr=0.1)
-    scaler = xpnet.GradScaler()
     reads = []
     real_to_host = backend.to_host
     monkeypatch.setattr(backend, "to_host", lambda x: reads.append(x.shape) or real_to_host(x))
+    for make in (
+        lambda params: xpnet.optim.SGD(params, lr=0.1),
+        lambda params: xpnet.optim.Adam(params, lr=0.1),
+        lambda params: _HostSkippedSGD(params, lr=0.1),
+    ):
+        w = xpnet.Parameter(xp.ones((4, 3), dtype="float32"))
+        opt, scaler = make([w]), xpnet.GradScaler()
+        for _ in range(3):
+            with host_sync_forbidden():
+                loss = scaler.scale((w * w).sum())
+            loss.backward()
+            with host_sync_forbidden():
+                scaler.unscale_(opt)
+                scaler.step(opt)
+                scaler.update()
+            # the custom optimizer (no found_inf): step copies the flag to the host, once
+            assert reads == ([()] if isinstance(opt, _HostSkippedSGD) else [])
+            reads.clear()
+            opt.zero_grad()
+
+
+class _HostSkippedSGD(xpnet.optim.SGD):
+    """A user's optimizer whose ``_update`` takes no ``found_inf``: GradScaler falls back to
+    reading the flag on the host."""
+
+    def _update(self, xp, param, grad, state, group):
+        super()._update(xp, param, grad, state, group)
+
+
+# every optimizer, with the state each keeps; SGD with momentum reads the flag at its first
+# step (it makes the momentum buffers then), so the steps under host_reads_forbidden follow one
+SCALED = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.2, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adam", {"lr": 0.1}),
+    ("Adam", {"lr": 0.1, "amsgrad": True, "weight_decay": 0.1, "maximize": True}),
+    ("AdamW", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True}),
+    ("Adadelta", {}),
+]
+
+
+def _scaled_step(scaler, opt, params, bad=None):
+    """``scaler.scale(loss).backward(); scaler.step(opt); scaler.update()`` on a loss of
+    ``params``; ``bad`` (a value) is written into one gradient after the backward pass."""
+    opt.zero_grad()
+    scaler.scale(_loss(params)).backward()
+    if bad is not None:
+        params[1].grad[1] = bad
+    scaler.step(opt)
+    scaler.update()
+
+
+def _loss(params):
+    terms = [(p * p * p).sum() - p.sum() for p in params]
+    return sum(terms[1:], terms[0])
+
+
+def _params(xp, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = [(3, 4), (5,), ()]
+    return [xpnet.Parameter(xp.asarray(rng.uniform(-1, 1, s).astype("float32"))) for s in shapes]
+
+
+def _bits(backend, opt, params) -> tuple:
+    """Host copies of the parameters and the optimizer state, as bytes (bit for bit)."""
+    data = [backend.to_host(p.data).tobytes() for p in params]
+    state = {
+        index: {
+            key: backend.to_host(value).tobytes() if hasattr(value, "shape") else value
+            for key, value in entries.items()
+        }
+        for index, entries in opt.state_dict()["state"].items()
+    }
+    return data, state
+
+
+@pytest.mark.parametrize("name, kwargs", SCALED, ids=[f"{n}-{k}" for n, k in SCALED])
+def test_scaled_steps_never_read_the_device(strict, name, kwargs):
+    """Under host_reads_forbidden (every device-to-host read raises on strict) whole steps run,
+    clean and overflowing, for every optimizer."""
+    with use_backend("strict"):
+        params = _params(strict.xp)
+        opt = getattr(xpnet.optim, name)(params, **kwargs)
+        scaler = xpnet.GradScaler(init_scale=2.0**10)
+        if "momentum" in kwargs and name == "SGD":
+            _scaled_step(scaler, opt, params)  # the one read: the momentum buffers' step
+        before = _bits(strict, opt, params)
+        with host_reads_forbidden():
+            _scaled_step(scaler, opt, params, bad=np.float32(np.inf))
+            for _ in range(2):
+                _scaled_step(scaler, opt, params)
+            _scaled_step(scaler, opt, params, bad=np.float32(np.nan))
+    assert _bits(strict, opt, params) != before  # the clean steps stepped
+    assert scaler.get_scale() == 2.0**8  # two overflows
+
+
+@pytest.mark.parametrize("name, kwargs", SCALED, ids=[f"{n}-{k}" for n, k in SCALED])
+def test_skipped_step_keeps_every_bit_and_the_step_count(backend, name, kwargs):
+    xp = backend.xp
+    params = _params(xp)
+    opt = getattr(xpnet.optim, name)(params, **kwargs)
+    scaler = xpnet.GradScaler(init_scale=2.0**10)
+    for _ in range(2):
+        _scaled_step(scaler, opt, params)
+    before = _bits(backend, opt, params)
+    for bad in (np.inf, -np.inf, np.nan):
+        _scaled_step(scaler, opt, params, bad=np.float32(bad))
+        assert _bits(backend, opt, params) == before
+    steps = {entries.get("step") for entries in opt.state_dict()["state"].values()}
+    assert steps == ({None} if name == "SGD" else {2})
+    assert scaler.get_scale() == 2.0**7
+    _scaled_step(scaler, opt, params)
+    assert _bits(backend, opt, params) != before
+
+
+@pytest.mark.parametrize("name, kwargs", SCALED, ids=[f"{n}-{k}" for n, k in SCALED])
+def test_skipped_first_step_leaves_a_fresh_optimizer(backend, name, kwargs):
+    """A first step skipped on the device leaves state that steps as no state: the next
+    steps are bit for bit those of an optimizer that never saw the overflow."""
+    skipped, fresh = _params(backend.xp), _params(backend.xp)
+    opts = [getattr(xpnet.optim, name)(params, **kwargs) for params in (skipped, fresh)]
+    scalers = [xpnet.GradScaler(init_scale=2.0**10), xpnet.GradScaler(init_scale=2.0**9)]
+    _scaled_step(scalers[0], opts[0], skipped, bad=np.float32(np.inf))
+    assert [backend.to_host(p.data).tobytes() for p in skipped] == [
+        backend.to_host(p.data).tobytes() for p in fresh
+    ]
     for _ in range(3):
-        with host_sync_forbidden():
-            loss = scaler.scale((w * w).sum())
-        loss.backward()
-        with host_sync_forbidden():
-            scaler.unscale_(opt)
-        assert reads == []
-        scaler.step(opt)
-        assert reads == [()]  # the found-inf flag, once
-        with host_sync_forbidden():
-            scaler.update()
-        assert reads == [()]
-        reads.clear()
+        for scaler, opt, params in zip(scalers, opts, (skipped, fresh), strict=True):
+            _scaled_step(scaler, opt, params)
+        assert _bits(backend, opts[0], skipped) == _bits(backend, opts[1], fresh)
+
+
+@pytest.mark.parametrize("name, kwargs", SCALED, ids=[f"{n}-{k}" for n, k in SCALED])
+def test_scaled_steps_match_plain_steps_bit_for_bit(backend, name, kwargs):
+    """Through the scaler (the flag on the device) or plainly on the same unscaled gradients
+    (skipping where the scaler skips): the same parameters and state, bit for bit."""
+    scaled, plain = _params(backend.xp), _params(backend.xp)
+    opt, reference = (getattr(xpnet.optim, name)(p, **kwargs) for p in (scaled, plain))
+    scaler = xpnet.GradScaler(init_scale=2.0**10, growth_interval=2)
+    for step in range(8):
         opt.zero_grad()
+        scaler.scale(_loss(scaled)).backward()
+        overflow = step in (3, 4)
+        if overflow:
+            scaled[0].grad[0, 0] = np.float32(np.inf)
+        scaler.unscale_(opt)
+        for p, q in zip(scaled, plain, strict=True):
+            q.grad = p.grad.copy()
+        scaler.step(opt)
+        scaler.update()
+        if not overflow:
+            reference.step()
+        ours, theirs = _bits(backend, opt, scaled), _bits(backend, reference, plain)
+        assert ours == theirs, f"step {step}"
 
 
 def test_state_dict_round_trip_with_torch(xp):

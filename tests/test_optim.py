@@ -10,6 +10,7 @@ from _oracle import assert_close, random_input
 import xpnet.optim as optim
 from xpnet.backends import load_backend, profile
 from xpnet.nn import Parameter as Param
+from xpnet.optim.optimizer import takes_found_inf
 
 SHAPES = [(3, 4), (5,)]
 STEPS = 12
@@ -324,9 +325,13 @@ def test_optimizer_step_launches_do_not_grow_with_parameters(strict, name, kwarg
     assert counted[1].host_to_device == counted[1].device_to_host == counted[1].syncs == 0
 
 
+@pytest.mark.parametrize("flagged", [False, True], ids=["plain", "found_inf"])
 @pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{k}" for n, k in CASES])
-def test_optimizer_flat_step_is_bit_identical_to_per_parameter_steps(name, kwargs):
+def test_optimizer_flat_step_is_bit_identical_to_per_parameter_steps(name, kwargs, flagged):
+    """Also with a clear found-inf flag (GradScaler's): step counts on the device, one per
+    bucket, and a parameter that misses steps in a bucket of its own."""
     numpy_backend = load_backend("numpy")
+    flag = {"found_inf": np.zeros((), np.float32)} if flagged else {}
     together, alone = many_params(numpy_backend, 7), many_params(numpy_backend, 7)
     optimizers = [getattr(optim, name)(together, **kwargs)]
     optimizers += [getattr(optim, name)([param], **kwargs) for param in alone]
@@ -340,7 +345,7 @@ def test_optimizer_flat_step_is_bit_identical_to_per_parameter_steps(name, kwarg
                 grad = gradient(values, step, index).astype(np.float32)
                 param.grad = None if skipped else grad.reshape(param.shape)
         for optimizer in optimizers:
-            optimizer.step()
+            optimizer.step(**flag)
         for a, b in zip(together, alone, strict=True):
             assert np.array_equal(a.data, b.data), f"step {step}"
     states = [optimizers[0].state_dict()["state"][i] for i in range(len(alone))]
@@ -363,3 +368,92 @@ def test_optimizer_follows_replaced_data_and_reloaded_state(backend):
     assert np.array_equal(backend.to_host(params[1].data), expected)
     momentum = optimizer.state_dict()["state"][1]["momentum_buffer"]
     assert np.array_equal(backend.to_host(momentum), 0.9 * buffer + grad)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, launches", STEP_LAUNCHES, ids=[f"{n}-{k}" for n, k, _ in STEP_LAUNCHES]
+)
+def test_optimizer_flagged_step_launches(strict, name, kwargs, launches):
+    """A step with a found-inf flag (GradScaler's) costs what a plain step costs, plus one
+    fused call for the step count on the device (none for SGD, which counts no steps), and
+    reads nothing; a plain step after it keeps the count on the device at the same cost."""
+    extra = 0 if name == "SGD" else 1
+    flag = strict.xp.zeros((), dtype=strict.xp.float32)
+    counted = []
+    for count in (2, 40):
+        optimizer = getattr(optim, name)(many_params(strict, count), **kwargs)
+        optimizer.step(found_inf=flag)
+        for found_inf in (flag, None):  # flagged, then plain on the device count
+            with profile(strict) as steady:
+                optimizer.step(found_inf=found_inf)
+            counted.append(steady.total())
+    assert counted[:2] == counted[2:]  # one bucket, whatever the number of parameters
+    for counts in counted:
+        assert counts.launches == launches + extra
+        assert counts.host_to_device == counts.device_to_host == counts.syncs == 0
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "Adagrad", "RMSprop", "Adadelta"])
+def test_optimizer_found_inf_skips_on_the_device(backend, name):
+    params = [Param(backend.asarray(values)) for values in initial_values()]
+    kwargs = {"momentum": 0.9} if name == "SGD" else {}
+    optimizer = getattr(optim, name)(params, **kwargs)
+    xp = backend.xp
+    clear, found = xp.zeros((), dtype=xp.float32), xp.ones((), dtype=xp.float32)
+    run_xpnet(backend, optimizer, params, range(2))
+    optimizer.step(found_inf=clear)
+    saved = {  # host copies: the state arrays are live buffers, updated in place
+        index: {k: backend.to_host(v) if hasattr(v, "shape") else v for k, v in state.items()}
+        for index, state in optimizer.state_dict()["state"].items()
+    }
+    before = [backend.to_host(param.data) for param in params]
+    for param in params:
+        param.grad = backend.asarray(np.full(param.shape, np.nan))
+    optimizer.step(found_inf=found)
+    for param, old in zip(params, before, strict=True):
+        assert backend.to_host(param.data).tobytes() == old.tobytes()
+    for index, state in optimizer.state_dict()["state"].items():
+        assert state.keys() == saved[index].keys()
+        for key, value in state.items():
+            if key == "step":
+                assert type(value) is int and value == saved[index][key] == 3
+            else:
+                assert backend.to_host(value).tobytes() == saved[index][key].tobytes()
+
+
+def test_optimizer_device_step_count_saves_and_loads_as_a_number(backend):
+    """After flagged steps the count is a 0-d device array; state_dict gives it as a number
+    (PyTorch's ``step`` reads as one), and load_state_dict takes a number or an array."""
+    params = [Param(backend.asarray(values)) for values in initial_values()]
+    optimizer = optim.Adam(params, lr=0.05)
+    flag = backend.xp.zeros((), dtype=backend.xp.float32)
+    for _ in range(3):
+        for param in params:
+            param.grad = backend.asarray(np.ones(param.shape))
+        optimizer.step(found_inf=flag)
+    assert optimizer.state[id(params[0])]["step"].shape == ()
+    saved = optimizer.state_dict()
+    assert [state["step"] for state in saved["state"].values()] == [3, 3]
+    as_arrays = {
+        **saved,
+        "state": {
+            index: {**state, "step": np.asarray(float(state["step"]), np.float32)}
+            for index, state in saved["state"].items()
+        },
+    }
+    for state_dict in (saved, as_arrays):
+        fresh = optim.Adam([Param(param.data.copy()) for param in params], lr=0.05)
+        fresh.load_state_dict(state_dict)
+        assert [state["step"] for state in fresh.state_dict()["state"].values()] == [3, 3]
+
+
+def test_optimizer_found_inf_needs_an_update_that_takes_it():
+    class Custom(optim.SGD):
+        def _update(self, xp, param, grad, state, group):
+            super()._update(xp, param, grad, state, group)
+
+    param = Param(np.ones(2))
+    param.grad = np.ones(2)
+    assert takes_found_inf(optim.Adam([param])) and not takes_found_inf(Custom([param]))
+    with pytest.raises(TypeError, match="Custom.step: its _update takes no found_inf flag"):
+        Custom([param], lr=0.1).step(found_inf=np.zeros((), np.float32))

@@ -14,6 +14,7 @@ import pytest
 
 import xpnet.kernels as K
 from xpnet import models, nn, optim
+from xpnet.amp.training import set_precision, train_step
 from xpnet.autograd import Tensor
 from xpnet.backends import set_memory_budget, use_backend
 from xpnet.backends._base import GPU_BLOCK_BYTES
@@ -301,3 +302,27 @@ def test_conv2d_forward_backward_launch_budget(strict, pinned):
 
     # conv2d 5, conv2d_backward 65, autograd 1 (LeNet's first layer; no target in issue 17)
     assert _steady_counts(strict, forward_backward).launches <= 71
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, budget",
+    [("SGD", {"lr": 0.01, "momentum": 0.9}, 243), ("Adam", {"lr": 1e-3}, 245)],
+)
+def test_lenet_mixed_precision_step_never_syncs(strict, pinned, name, kwargs, budget):
+    """A 16-mixed step (autocast, scaled backward, GradScaler.step and update): the found-inf
+    flag goes to the optimizer on the device, so no copy to the host and no sync (SGD's
+    first step, which makes the momentum buffers, reads it: the steady step does not)."""
+    rng = np.random.default_rng(0)
+    with use_backend("strict"):
+        model = models.LeNet(in_channels=1, image_size=28)
+        optimizer = getattr(optim, name)(model.parameters(), **kwargs)
+        set_precision(optimizer, "16-mixed")
+    images = strict.asarray(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    labels = strict.asarray(rng.integers(0, 10, 64))
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+    counts = _steady_counts(
+        strict, lambda: train_step(model, images, labels, 64, loss_fn, optimizer)
+    )
+    assert counts.launches <= budget
+    assert counts.host_to_device == 0
+    assert counts.device_to_host == 0 and counts.syncs == 0

@@ -7,18 +7,24 @@ large): then it halves the factor (``backoff_factor``). After ``growth_interval`
 clean steps in a row it doubles it (``growth_factor``). Same arithmetic, messages and
 ``state_dict`` as ``torch.amp.GradScaler``.
 
-Host syncs: the scale, the growth tracker and the found-inf flags are device arrays of the
-gradients' backend. :meth:`GradScaler.scale`, :meth:`~GradScaler.unscale_` (a multiply and an
-``isfinite(...).all()`` per gradient, or-ed into the flag) and :meth:`~GradScaler.update`
-(``where`` on the flag) only enqueue device work. The one host read is in
-:meth:`~GradScaler.step`: whether to call ``optimizer.step()`` at all is a Python decision,
-so it copies the 4-byte flag to the host once per step (``backend.to_host``), as PyTorch's
-non-fused optimizers do (``found_inf.item()``).
+Host syncs: none per step. The scale, the growth tracker and the found-inf flags are device
+arrays of the gradients' backend. :meth:`GradScaler.scale`, :meth:`~GradScaler.unscale_` (a
+multiply and an ``isfinite(...).all()`` per gradient, or-ed into the flag) and
+:meth:`~GradScaler.update` (``where`` on the flag) only enqueue device work, and so does
+:meth:`~GradScaler.step` for the optimizers of :mod:`xpnet.optim`: it passes the flag to
+``optimizer.step(found_inf=flag)``, whose update keeps the old parameters and state where the
+flag is set (``where`` inside its fused chain) and counts steps on the device, as PyTorch's
+fused optimizers do. (SGD with momentum reads the flag once, at the step that makes its
+momentum buffers.) For an optimizer that does not take the flag
+(:func:`xpnet.optim.optimizer.takes_found_inf`: a custom subclass), ``step`` copies the 4-byte
+flag to the host (``backend.to_host``) to decide whether to call ``optimizer.step()``, as
+PyTorch does for non-fused optimizers (``found_inf.item()``).
 """
 
 from __future__ import annotations
 
 from ..backends import backend_of
+from ..optim.optimizer import takes_found_inf
 
 __all__ = ["GradScaler"]
 
@@ -66,7 +72,7 @@ class GradScaler:
         >>> opt = xpnet.optim.SGD([w], lr=0.1)
         >>> scaler = xpnet.GradScaler()
         >>> scaler.scale((w * w).sum()).backward()
-        >>> scaler.step(opt)  # unscales, checks for inf/NaN, steps
+        >>> scaler.step(opt)  # unscales, checks for inf/NaN, steps (on the device)
         >>> scaler.update()
         >>> scaler.get_scale(), w.data
         (65536.0, array([0.8, 0.8, 0.8], dtype=float32))
@@ -150,12 +156,19 @@ class GradScaler:
         state["stage"] = _UNSCALED
 
     def step(self, optimizer, *args, **kwargs):
-        """Unscale ``optimizer``'s gradients (if :meth:`unscale_` was not called), then call
-        ``optimizer.step(*args, **kwargs)`` unless they hold inf or NaN. Reads the found-inf
-        flag on the host: the one sync of a step.
+        """Unscale ``optimizer``'s gradients (if :meth:`unscale_` was not called), then step
+        ``optimizer`` unless they hold inf or NaN.
+
+        For the optimizers of :mod:`xpnet.optim` that is decided on the device, with no host
+        read: ``optimizer.step(*args, found_inf=flag, **kwargs)`` is always called, and is a
+        no-op there when the flag is set (PyTorch's path for its fused optimizers). For other
+        optimizers it reads the flag on the host and calls ``optimizer.step(*args,
+        **kwargs)`` only if it is clear.
 
         Returns:
-            what ``optimizer.step`` returns, or ``None`` when the step is skipped.
+            what ``optimizer.step`` returns, whether or not the device skipped the step
+            (knowing that would need a host read), as PyTorch's fused optimizers; for an
+            optimizer without the flag, ``None`` when the step is skipped.
 
         Raises:
             RuntimeError: a ``closure`` argument, a second step before :meth:`update`, or no
@@ -172,7 +185,10 @@ class GradScaler:
         if state["stage"] == _READY:
             self.unscale_(optimizer)
         state["stage"] = _STEPPED
-        found = backend_of(state["found_inf"]).to_host(state["found_inf"])  # the one host read
+        found_inf = state["found_inf"]
+        if takes_found_inf(optimizer):  # skipped on the device: no host read
+            return optimizer.step(*args, found_inf=found_inf, **kwargs)
+        found = backend_of(found_inf).to_host(found_inf)  # a custom optimizer: one host read
         return None if found.item() else optimizer.step(*args, **kwargs)
 
     def update(self, new_scale=None) -> None:

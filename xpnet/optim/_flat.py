@@ -16,17 +16,39 @@ The flat buffers are a cache, checked by identity before each update: a paramete
 writes in place and keeps it), or whose state was replaced (``Optimizer.load_state_dict``),
 is gathered again (one concatenate per buffer) into a new flat buffer. A bucket of one
 parameter keeps its arrays as they are (a flat view, no copy).
+
+Skipping a step on the device (:class:`xpnet.GradScaler`, as PyTorch's fused optimizers): given
+``found_inf``, a 0-d device flag (nonzero: the gradients held inf/NaN), :func:`update_in_place`
+keeps each target's old value where the flag is set (``where(found, old, new)`` inside the
+fused chain, so no inf or NaN of the discarded values leaks), and :func:`advanced_step`
+advances the step count, a 0-d float64 device array shared by the bucket, only where it is
+not: no host read. A step count on the device (``SHARED_KEYS``) is one value per bucket, not a
+flat buffer.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..backends import backend_of
 from ..backends._base import GPU_BLOCK_BYTES, fused
 from ..kernels._blocks import batch_blocks
 
-__all__ = ["Bucket", "FlatParameter", "gather", "split", "update_in_place"]
+__all__ = [
+    "SHARED_KEYS",
+    "Bucket",
+    "FlatParameter",
+    "advanced_step",
+    "gather",
+    "is_buffer",
+    "layout_key",
+    "split",
+    "update_in_place",
+]
+
+#: state entries that are one value for a bucket: a Python number, or a 0-d device array
+SHARED_KEYS = frozenset({"step"})
 
 
 # a CPU chain's temporaries per operand: they stay in L2 and under glibc's mmap threshold
@@ -34,18 +56,26 @@ __all__ = ["Bucket", "FlatParameter", "gather", "split", "update_in_place"]
 _CPU_PIECE_BYTES = 1 << 16
 
 
-def update_in_place(targets: tuple, chain, *operands) -> None:
+def update_in_place(targets: tuple, chain, *operands, found_inf=None) -> None:
     """Run ``chain(*operands)`` (elementwise, returning one new value per target) as one
     fused call, then write each value into its target: one launch plus one per target.
 
     A fused kernel returns new arrays (``cupy.fuse`` writes no argument), hence the writes.
     On a CPU the chain runs on the backend's threads (:func:`batch_blocks`), each block in
-    pieces of ``_CPU_PIECE_BYTES`` per operand; on a GPU (one block) it is one call.
+    pieces of ``_CPU_PIECE_BYTES`` per operand; on a GPU (one block) it is one call. 0-d
+    operands (device scalars) go whole into every piece.
+
+    With ``found_inf`` (a 0-d device flag) the same call keeps every target's old value where
+    the flag is nonzero, and its new value elsewhere: a skipped step, decided on the device.
     """
     backend = backend_of(targets[0])
-    update = fused(backend, chain)
+    if found_inf is None:
+        update = fused(backend, chain)
+    else:
+        update = fused(backend, _skipping(backend.xp, chain, len(targets)))
+        operands = (found_inf, *targets, *operands)
     shape = targets[0].shape
-    if len(shape) != 1 or any(_is_array(op) and op.shape != shape for op in operands):
+    if len(shape) != 1 or any(_sliced(op) and op.shape != shape for op in operands):
         values = update(*operands)  # a gradient broadcast to its parameter: as it comes
         for target, value in zip(targets, values, strict=True):
             target[...] = value
@@ -57,11 +87,66 @@ def update_in_place(targets: tuple, chain, *operands) -> None:
     def update_block(block: slice) -> None:
         for start in range(block.start, block.stop, piece):
             part = slice(start, min(start + piece, block.stop))
-            values = update(*(op[part] if _is_array(op) else op for op in operands))
+            values = update(*(op[part] if _sliced(op) else op for op in operands))
             for target, value in zip(targets, values, strict=True):
                 target[part] = value
 
     backend.map_blocks(update_block, batch_blocks(backend, shape, targets[0].dtype))
+
+
+@functools.cache
+def _skipping(xp, chain, count: int):
+    """``chain`` behind a found-inf flag: ``run(found_inf, *olds, *operands)`` returns, for
+    each of the ``count`` targets, ``where(found_inf != 0, old, new)``: the old bits where the
+    step is skipped, whatever inf or NaN the new value holds."""
+
+    def run(found_inf, *args):
+        skip = found_inf != 0
+        olds, news = args[:count], chain(*args[count:])
+        return tuple(xp.where(skip, old, new) for old, new in zip(olds, news, strict=True))
+
+    return run
+
+
+def advanced_step(like, step, found_inf=None, scalars=None, *args) -> tuple:
+    """The step count after one more step, on the device, and what the update needs of it.
+
+    Args:
+        like: the bucket's data (its backend, and the dtype of the scalars).
+        step: the step count so far: a Python int (put on the device here) or a 0-d
+            float64 device array.
+        found_inf: a 0-d device flag; where nonzero the count stays (a skipped step). Default:
+            ``None`` (every step counts).
+        scalars: ``scalars(xp, step, *args)`` returns device scalars of the new count (bias
+            corrections, say), computed in float64 and cast to ``like.dtype``. Default: none.
+
+    Returns:
+        ``(step, *scalars)``, 0-d device arrays from one fused call: no host read.
+    """
+    backend = backend_of(like)
+    xp = backend.xp
+    if not _is_array(step):  # the first count on the device: exact in float64 to 2**53
+        step = xp.full((), step, dtype=xp.float64)
+    advance = _advance(xp, like.dtype, scalars, found_inf is not None)
+    flag = () if found_inf is None else (found_inf,)  # none: a device count stepped plainly
+    return fused(backend, advance)(step, *flag, *args)
+
+
+@functools.cache
+def _advance(xp, dtype, scalars, flagged: bool):
+    """``advance(step[, found_inf], *args)`` for :func:`advanced_step`."""
+
+    def advance(step, *args):
+        if flagged:
+            found_inf, *args = args
+            step = xp.where(found_inf != 0, step, step + 1.0)
+        else:
+            step = step + 1.0
+        if scalars is None:
+            return (step,)
+        return (step, *(value.astype(dtype) for value in scalars(xp, step, *args)))
+
+    return advance
 
 
 class FlatParameter:
@@ -94,6 +179,24 @@ def gather(xp, arrays) -> tuple[Any, list]:
 
 def _is_array(value) -> bool:
     return hasattr(value, "shape")
+
+
+def _sliced(operand) -> bool:
+    """Whether ``operand`` is cut into pieces with the targets (not a 0-d device scalar)."""
+    return _is_array(operand) and operand.ndim > 0
+
+
+def is_buffer(key: str, value) -> bool:
+    """Whether the state entry ``key: value`` is a per-element array (a flat buffer)."""
+    return _is_array(value) and key not in SHARED_KEYS
+
+
+def layout_key(key: str, value):
+    """What of a state entry decides its bucket: nothing for a buffer; the object for a step
+    count on the device (the parameters that share one were stepped together); the value."""
+    if is_buffer(key, value):
+        return None
+    return ("device", id(value)) if _is_array(value) else value
 
 
 class Bucket:
@@ -134,7 +237,7 @@ class Bucket:
         parameters' entries (``states``, the same keys and steps) are views."""
         flat = {}
         for key, value in states[0].items():
-            if not _is_array(value):
+            if not is_buffer(key, value):
                 flat[key] = value
                 continue
             arrays = [state[key] for state in states]
@@ -150,9 +253,9 @@ class Bucket:
 
     def scatter_state(self, flat: dict[str, Any], states: list[dict[str, Any]]) -> None:
         """Write the bucket's state after an update back to the parameters' ``states``:
-        views of new flat arrays (the update made them), and the plain values (steps)."""
+        views of new flat arrays (the update made them), and the shared values (steps)."""
         for key, value in flat.items():
-            if not _is_array(value):
+            if not is_buffer(key, value):
                 for state in states:
                     state[key] = value
                 continue

@@ -2,6 +2,8 @@
 
 Built on :class:`~xpnet.optim.Optimizer` (:mod:`xpnet.optim.optimizer`), which negates the
 gradient for ``maximize`` and adds ``weight_decay * param`` before :meth:`_update` runs.
+With ``step(found_inf=flag)`` (:class:`xpnet.GradScaler`) the step count is a 0-d float64
+device array, advanced unless the flag is set, and a flagged step is a no-op on the device.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ._flat import update_in_place
+from ._flat import advanced_step, update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -72,14 +74,23 @@ class Adagrad(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self, xp, param, grad, state: dict[str, Any], group: dict[str, Any], found_inf=None
+    ) -> None:
         if not state:
             state["step"] = 0
             state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
-        state["step"] += 1
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        lr, lr_decay = group["lr"], group["lr_decay"]
+        if found_inf is None and not hasattr(state["step"], "shape"):
+            state["step"] += 1
+            clr = lr / (1 + (state["step"] - 1) * lr_decay)
+        else:  # the step count on the device, and the learning rate from it
+            state["step"], clr = advanced_step(
+                param.data, state["step"], found_inf, _decayed_lr, lr, lr_decay
+            )
         targets = (param.data, state["sum"])
-        update_in_place(targets, _adagrad_chain(xp), grad, clr, group["eps"], *targets)
+        args = (grad, clr, group["eps"], *targets)
+        update_in_place(targets, _adagrad_chain(xp), *args, found_inf=found_inf)
 
 
 class Adadelta(Optimizer):
@@ -141,16 +152,28 @@ class Adadelta(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self, xp, param, grad, state: dict[str, Any], group: dict[str, Any], found_inf=None
+    ) -> None:
         rho, eps = group["rho"], group["eps"]
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param.data)
             state["acc_delta"] = xp.zeros_like(param.data)
-        state["step"] += 1
+        if found_inf is None and not hasattr(state["step"], "shape"):
+            state["step"] += 1
+        else:
+            (state["step"],) = advanced_step(param.data, state["step"], found_inf)
         targets = (param.data, state["square_avg"], state["acc_delta"])
         chain = _adadelta_chain(xp)
-        update_in_place(targets, chain, grad, rho, 1 - rho, eps, group["lr"], *targets)
+        args = (grad, rho, 1 - rho, eps, group["lr"], *targets)
+        update_in_place(targets, chain, *args, found_inf=found_inf)
+
+
+def _decayed_lr(xp, step, lr, lr_decay):
+    """Adagrad's ``lr / (1 + (step - 1) * lr_decay)`` of a step count on the device (float64:
+    the host's arithmetic, the same bits)."""
+    return (lr / (1 + (step - 1) * lr_decay),)
 
 
 # The updates as elementwise chains: PyTorch's single-tensor operations in its order

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ._flat import update_in_place
+from ._flat import advanced_step, update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -44,7 +44,9 @@ class Adam(Optimizer):
         decoupled_weight_decay: AdamW's weight decay. Default: ``False``.
 
     State (per parameter): ``step`` (an int), ``exp_avg``, ``exp_avg_sq``, and
-    ``max_exp_avg_sq`` with ``amsgrad``.
+    ``max_exp_avg_sq`` with ``amsgrad``. After ``step(found_inf=flag)``
+    (:class:`xpnet.GradScaler`) ``step`` is a 0-d float64 device array, advanced on the
+    device unless the flag is set, and the bias corrections are computed from it there.
 
     Raises:
         ValueError: for a negative ``lr``, ``eps`` or ``weight_decay``, or a beta outside
@@ -85,7 +87,9 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self, xp, param, grad, state: dict[str, Any], group: dict[str, Any], found_inf=None
+    ) -> None:
         lr, (beta1, beta2) = group["lr"], group["betas"]
         if not state:
             state["step"] = 0
@@ -93,19 +97,34 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = xp.zeros_like(param.data)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = xp.zeros_like(param.data)
-        state["step"] += 1
         # AdamW's decay; times 1.0 (exact) for Adam, so that one chain serves both
         decay = 1 - lr * group["weight_decay"] if group["decoupled_weight_decay"] else 1.0
-        # bias corrections are Python floats: no device work, no host sync
-        bias_correction1 = 1 - beta1 ** state["step"]
-        bias_correction2_sqrt = (1 - beta2 ** state["step"]) ** 0.5
+        if found_inf is None and not hasattr(state["step"], "shape"):
+            state["step"] += 1
+            # bias corrections are Python floats: no device work, no host sync
+            bias_correction1 = 1 - beta1 ** state["step"]
+            bias_correction2_sqrt = (1 - beta2 ** state["step"]) ** 0.5
+            step_size = lr / bias_correction1
+        else:  # the step count on the device, and the bias corrections from it
+            state["step"], step_size, bias_correction2_sqrt = advanced_step(
+                param.data, state["step"], found_inf, _bias_corrections, lr, beta1, beta2
+            )
         targets = (param.data, state["exp_avg"], state["exp_avg_sq"])
         if group["amsgrad"]:
             targets += (state["max_exp_avg_sq"],)
         scalars = (decay, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, group["eps"])
         chains = _adam_chains(xp)
         chain = chains[1] if group["amsgrad"] else chains[0]
-        update_in_place(targets, chain, *targets, grad, *scalars, lr / bias_correction1)
+        args = (*targets, grad, *scalars, step_size)
+        update_in_place(targets, chain, *args, found_inf=found_inf)
+
+
+def _bias_corrections(xp, step, lr, beta1, beta2):
+    """``lr / (1 - beta1**step)`` and ``sqrt(1 - beta2**step)`` of a step count on the device,
+    in float64, as PyTorch's fused Adam (which also takes ``sqrt``, where the host path takes
+    Python's ``** 0.5``: in float64 the two may differ in the last bit)."""
+    bias_correction1 = 1 - xp.power(beta1, step)
+    return lr / bias_correction1, xp.sqrt(1 - xp.power(beta2, step))
 
 
 @functools.cache

@@ -8,17 +8,27 @@ namespace (``backend_of(param.data).xp``), so they run unchanged on NumPy and Cu
 The optimizers are :mod:`xpnet.optim.sgd`, :mod:`~xpnet.optim.adam` and
 :mod:`~xpnet.optim.rmsprop`; the schedulers of :mod:`xpnet.optim.lr_scheduler` change each
 parameter group's ``lr``.
+
+``step(found_inf=flag)`` (:func:`takes_found_inf`) is how :class:`xpnet.GradScaler` skips a
+step without reading its found-inf flag on the host: the optimizers whose ``_update`` takes
+``found_inf`` pass it to :func:`~xpnet.optim._flat.update_in_place`, which keeps the old bits
+where it is set, and count their steps on the device (:func:`~xpnet.optim._flat.advanced_step`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from ..backends import backend_of, host_sync_forbidden, to_backend
 from ..backends._base import fused
-from ._flat import Bucket, FlatParameter
+from ._flat import SHARED_KEYS, Bucket, FlatParameter, layout_key
+
+__all__ = ["Optimizer", "takes_found_inf"]
 
 
 class Optimizer:
@@ -127,7 +137,7 @@ class Optimizer:
                 else:
                     param.grad[...] = 0
 
-    def step(self, closure: Callable[[], Any] | None = None):
+    def step(self, closure: Callable[[], Any] | None = None, *, found_inf=None):
         """Update every parameter that has a gradient; return ``closure()`` if given.
 
         The parameters of a group that share a backend, a dtype and a state layout are
@@ -137,13 +147,30 @@ class Optimizer:
         Args:
             closure: a function that recomputes the loss (and gradients) and returns it,
                 called before the update. Default: ``None``.
+            found_inf: a 0-d device array (:class:`xpnet.GradScaler`'s found-inf flag);
+                where nonzero the step is a no-op on the device, decided there without a
+                host read: parameters and state arrays keep their bits and the step count
+                (then a 0-d float64 device array) stays. For the optimizers for which
+                :func:`takes_found_inf` is true. Default: ``None``.
+
+        Raises:
+            TypeError: ``found_inf`` for an optimizer whose ``_update`` does not take it.
         """
+        if found_inf is not None and not takes_found_inf(self):
+            msg = f"{type(self).__name__}.step: its _update takes no found_inf flag"
+            raise TypeError(msg)
         loss = None if closure is None else closure()
+        # inf/NaN gradients make inf/NaN new values, which the flag discards: no warnings
+        quiet = (
+            contextlib.nullcontext()
+            if found_inf is None
+            else backend_of(found_inf).ignore_float_errors()
+        )
         # the update is pure device work: the strict backend proves it never waits on the GPU
-        with host_sync_forbidden():
+        with host_sync_forbidden(), quiet:
             for group in self.param_groups:
                 for params in self._partition(group):
-                    self._step_bucket(params, group)
+                    self._step_bucket(params, group, found_inf)
         return loss
 
     def _partition(self, group: dict[str, Any]) -> list[list]:
@@ -157,14 +184,14 @@ class Optimizer:
             names = ("param.data", "param.grad")
             backend = backend_of(param.data, param.grad, names=names, where=where)
             state = self.state.get(id(param), {})
-            layout = tuple((k, None if hasattr(v, "shape") else v) for k, v in state.items())
+            layout = tuple((k, layout_key(k, v)) for k, v in state.items())
             alike = param.grad.dtype == param.data.dtype and param.grad.shape == param.data.shape
             # anything else (a broadcast gradient) is updated alone, as it always was
             key = (backend.name, param.data.dtype, layout, None if alike else id(param))
             buckets.setdefault(key, []).append(param)
         return list(buckets.values())
 
-    def _step_bucket(self, params: list, group: dict[str, Any]) -> None:
+    def _step_bucket(self, params: list, group: dict[str, Any], found_inf=None) -> None:
         xp = backend_of(params[0].data).xp
         key = tuple(id(param) for param in params)
         bucket = self._buckets.get(key)
@@ -175,21 +202,30 @@ class Optimizer:
         states = [self.state.setdefault(id(param), {}) for param in params]
         flat = FlatParameter(bucket.flat_data(), bucket.flat_grad())
         state = bucket.flat_state(states)
-        self._update(xp, flat, _prepared_grad(flat, group), state, group)
+        grad = _prepared_grad(flat, group)
+        if found_inf is None:
+            self._update(xp, flat, grad, state, group)
+        else:
+            self._update(xp, flat, grad, state, group, found_inf=found_inf)
         if flat.data is not bucket.data:  # an update that rebinds param.data: write it back
             bucket.data[...] = flat.data
         bucket.scatter_state(state, states)
 
     def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update ``param.data`` and ``state`` in place from ``grad`` (prepared by
-        :func:`_prepared_grad`), elementwise: ``param`` may be many parameters' flat data."""
+        :func:`_prepared_grad`), elementwise: ``param`` may be many parameters' flat data.
+
+        An ``_update`` that also takes a keyword ``found_inf`` (a 0-d device flag, or ``None``)
+        makes the step skippable on the device (:func:`takes_found_inf`)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
         """The state as ``{"state": {index: {...}}, "param_groups": [...]}``, as in PyTorch.
 
         Parameters are replaced by their index in the order of the groups; the arrays in
-        ``state`` are the live buffers (copy them, e.g. to host, to keep a snapshot).
+        ``state`` are the live buffers (copy them, e.g. to host, to keep a snapshot). A step
+        count kept on the device (steps through :class:`xpnet.GradScaler`) is read back as a
+        number here: one host read per bucket, as PyTorch's ``step`` reads as a number.
         """
         index = {}
         groups = []
@@ -197,7 +233,12 @@ class Optimizer:
             ids = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
         params = [p for group in self.param_groups for p in group["params"]]
-        state = {index[id(p)]: dict(self.state[id(p)]) for p in params if id(p) in self.state}
+        read: dict[int, int | float] = {}  # a bucket's parameters share one step array
+        state = {
+            index[id(p)]: _saved_state(self.state[id(p)], read)
+            for p in params
+            if id(p) in self.state
+        }
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -254,11 +295,52 @@ def _decayed(grad, data, weight_decay):
 
 
 def _state_like(data, state: dict[str, Any]) -> dict[str, Any]:
-    """A copy of one parameter's state with its arrays on ``data``'s backend and dtype."""
+    """A copy of one parameter's state with its arrays on ``data``'s backend and dtype, and
+    its step count a Python number (also when saved as an array, as PyTorch saves it)."""
     name = backend_of(data).name
     return {
-        key: to_backend(value, name).astype(data.dtype, copy=True)
+        key: host_number(value)
+        if key in SHARED_KEYS
+        else to_backend(value, name).astype(data.dtype, copy=True)
         if hasattr(value, "shape")
         else copy.deepcopy(value)
         for key, value in state.items()
     }
+
+
+def _saved_state(state: dict[str, Any], read: dict[int, int | float]) -> dict[str, Any]:
+    """A copy of one parameter's state for :meth:`Optimizer.state_dict`: the arrays as they
+    are, a step count on the device as a number (read once per array, cached in ``read``)."""
+    saved = dict(state)
+    for key in SHARED_KEYS & saved.keys():
+        value = saved[key]
+        if hasattr(value, "shape"):
+            if id(value) not in read:
+                read[id(value)] = host_number(value)
+            saved[key] = read[id(value)]
+    return saved
+
+
+def host_number(value) -> int | float:
+    """``value`` (a number, or a 1-element array of any backend) as a Python number: an int
+    where it is integral, as a step count (a host read for a device array)."""
+    if hasattr(value, "shape"):
+        value = to_backend(value, "numpy").item()
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def takes_found_inf(optimizer) -> bool:
+    """Whether ``optimizer.step(found_inf=flag)`` skips its step on the device when the
+    flag is set (:class:`xpnet.GradScaler` then reads nothing on the host): both its
+    ``step`` and its ``_update`` take ``found_inf``, as every optimizer of :mod:`xpnet.optim`
+    does. A subclass that overrides one of them without it is stepped the old way."""
+    return _takes_found_inf(type(optimizer))
+
+
+@functools.cache
+def _takes_found_inf(cls: type) -> bool:
+    methods = (getattr(cls, "step", None), getattr(cls, "_update", None))
+    return all(
+        callable(method) and "found_inf" in inspect.signature(method).parameters
+        for method in methods
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ._flat import update_in_place
+from ._flat import advanced_step, update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -41,7 +41,9 @@ class RMSprop(Optimizer):
         maximize: ascend the objective instead of descending it. Default: ``False``.
 
     State (per parameter): ``step``, ``square_avg``, ``momentum_buffer`` when
-    ``momentum > 0``, ``grad_avg`` when ``centered``.
+    ``momentum > 0``, ``grad_avg`` when ``centered``. After ``step(found_inf=flag)``
+    (:class:`xpnet.GradScaler`) ``step`` is a 0-d float64 device array, advanced on the
+    device unless the flag is set.
 
     Raises:
         ValueError: for a negative ``lr``, ``alpha``, ``eps``, ``weight_decay`` or
@@ -82,7 +84,9 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self, xp, param, grad, state: dict[str, Any], group: dict[str, Any], found_inf=None
+    ) -> None:
         alpha, momentum = group["alpha"], group["momentum"]
         if not state:
             state["step"] = 0
@@ -91,7 +95,10 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = xp.zeros_like(param.data)
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(param.data)
-        state["step"] += 1
+        if found_inf is None and not hasattr(state["step"], "shape"):
+            state["step"] += 1
+        else:  # counted on the device, unless the flag skips the step
+            (state["step"],) = advanced_step(param.data, state["step"], found_inf)
         targets = (param.data, state["square_avg"])
         if group["centered"]:
             targets += (state["grad_avg"],)
@@ -100,7 +107,7 @@ class RMSprop(Optimizer):
         chains = _rmsprop_chains(xp)
         chain = chains[2 * group["centered"] + (momentum > 0)]
         scalars = (alpha, 1 - alpha, group["eps"], group["lr"], momentum)
-        update_in_place(targets, chain, grad, *scalars, *targets)
+        update_in_place(targets, chain, grad, *scalars, *targets, found_inf=found_inf)
 
 
 @functools.cache

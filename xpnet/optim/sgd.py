@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backends import backend_of
 from ._flat import update_in_place
 from .optimizer import Optimizer
 
@@ -37,6 +38,11 @@ class SGD(Optimizer):
         maximize: ascend the objective instead of descending it. Default: ``False``.
 
     State (per parameter): ``momentum_buffer`` when ``momentum != 0``.
+
+    ``step(found_inf=flag)`` (:class:`xpnet.GradScaler`) skips the step on the device where
+    the flag is set. The exception is the first step with momentum, which makes the momentum
+    buffers: it reads the flag on the host (until a step is taken), so that a skipped first
+    step leaves no state, as if it never happened.
 
     Raises:
         ValueError: for a negative ``lr``, ``momentum`` or ``weight_decay``, or ``nesterov``
@@ -81,15 +87,27 @@ class SGD(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self, xp, param, grad, state: dict[str, Any], group: dict[str, Any], found_inf=None
+    ) -> None:
         momentum = group["momentum"]
         buffer = state.get("momentum_buffer") if momentum != 0 else None
         if buffer is not None:  # every step after the first: one fused call and two writes
             chain = _nesterov_step if group["nesterov"] else _momentum_step
             keep = 1 - group["dampening"]
             args = (param.data, grad, buffer, group["lr"], momentum, keep)
-            update_in_place((param.data, buffer), chain, *args)
+            update_in_place((param.data, buffer), chain, *args, found_inf=found_inf)
             return
+        if found_inf is not None:
+            if momentum == 0:  # one fused call and one write, skipped on the device
+                args = (param.data, grad, group["lr"])
+                update_in_place((param.data,), _plain_step, *args, found_inf=found_inf)
+                return
+            # the first step makes the momentum buffer (a copy of the gradient, not a
+            # moving average): only a step that is taken may make it, so this step reads
+            # the flag, once per training run (or until the first clean step)
+            if backend_of(found_inf).to_host(found_inf).item():
+                return
         if momentum != 0:
             buffer = state["momentum_buffer"] = grad.copy()
             grad = grad + momentum * buffer if group["nesterov"] else buffer
@@ -98,6 +116,10 @@ class SGD(Optimizer):
 
 # The steady-state updates as elementwise chains: PyTorch's operations in PyTorch's order
 # (buffer.mul_(momentum).add_(grad, alpha=1 - dampening), ...), so the same bits.
+def _plain_step(data, grad, lr):
+    return (data - lr * grad,)
+
+
 def _momentum_step(data, grad, buffer, lr, momentum, keep):
     buffer = buffer * momentum + keep * grad
     return data - lr * buffer, buffer
