@@ -101,10 +101,14 @@ def test_batch_chunks_do_not_depend_on_threads(backend, num_threads, threads, gr
 
 
 def test_batch_chunks_take_fewer_groups_for_little_work(backend):
-    """A group holds at least ``MIN_GROUP_BYTES`` (2 MiB) of temporaries: each costs Python."""
-    groups = len(batch_chunks(backend, "test", 64, 100 << 10))  # 6.25 MiB in all
-    assert groups == (3 if batch_groups_of(backend) == 8 else 1)
-    assert len(batch_chunks(backend, "test", 64, 1 << 10)) == 1
+    """A group holds at least ``MIN_GROUP_BYTES`` (2 MiB) of temporaries: each costs Python.
+    The count is a power of two from 2 (on the CPU), so that 2 ranks' halves of a batch are
+    sums of the same groups as one process's."""
+    cpu = batch_groups_of(backend) == 8
+    for per_sample, expected in [(100 << 10, 2), (1 << 10, 2), (300 << 10, 8), (150 << 10, 4)]:
+        groups = len(batch_chunks(backend, "test", 64, per_sample))  # 6.25, 0.06, 19, 9 MiB
+        assert groups == (expected if cpu else 1), per_sample
+    assert len(batch_chunks(backend, "test", 1, 1 << 10)) == 1
 
 
 def test_batch_blocks_give_every_block_thread_a_block(backend, two_threads):

@@ -18,7 +18,7 @@ group holds ``UNIT_BYTES`` (from 64 MiB on the CPU, 256 MiB on a GPU):
 products are cut into row blocks and batches into groups by the problem's sizes and the
 backend's ``batch_groups`` alone (never by threads), groups into chunks of at most
 ``UNIT_BYTES`` of temporaries; every product runs single-threaded at a shape so fixed, and
-sums over a batch are added chunk by chunk within a group, then group by group, in order.
+sums over a batch are added chunk by chunk within a group, then pairwise over the groups.
 Threads only choose who runs which group. A budget whose share per group is smaller than
 ``UNIT_BYTES`` cuts chunks smaller, which changes the bits of sums (within float rounding).
 """
@@ -52,11 +52,12 @@ def even_slices(count: int, parts: int) -> list[slice]:
 
 
 def row_blocks(backend, rows: int, multiply_adds_per_row: int) -> list[slice]:
-    """``batch_groups`` slices of ``rows`` (8 on the CPU, 1 on a GPU), fewer where a block
-    would be too small to pay: never more or fewer for another thread count, since a row's
-    bits depend on the shape of the product it is computed in."""
+    """Slices of ``rows``: a power of two up to ``batch_groups`` of them (8 on the CPU, 1 on a
+    GPU), fewer where a block would be too small to pay (one, for less than two blocks'
+    work): never more or fewer for another thread count, since a row's bits depend on the
+    shape of the product it is computed in (see :func:`_group_count` for the powers of two)."""
     worth = rows * multiply_adds_per_row // _MIN_BLOCK_MULTIPLY_ADDS
-    return even_slices(rows, max(1, min(batch_groups_of(backend), worth)))
+    return even_slices(rows, _group_count(backend, worth) if worth > 1 else 1)
 
 
 def matmul_rows(backend, a, b):
@@ -75,7 +76,8 @@ def group_sums(backend, sum_block, groups, shapes, dtype, first_writes=False):
     """Sums over a batch cut into ``groups`` (lists of blocks, one list per thread).
 
     ``sum_block(block, *totals)`` adds one block's share into ``totals``, arrays of
-    ``shapes``; each group has totals of its own, added in group order at the end. With
+    ``shapes``; each group has totals of its own, added pairwise in group order at the end
+    ((g0 + g1) + (g2 + g3) for four). With
     ``first_writes``, it is called as ``sum_block(block, *totals, first=...)``, and the first
     block of a group may write its totals (e.g. a product with ``out=``: no temporary) instead
     of adding. Returns the list of sums; the other groups' totals are freed on return.
@@ -92,11 +94,14 @@ def group_sums(backend, sum_block, groups, shapes, dtype, first_writes=False):
                 sum_block(block, *totals[index])
 
     backend.map_blocks(sum_group, range(len(groups)))
-    sums = totals[0]
-    for group_totals in totals[1:]:  # in place, in group order
-        for total, group_total in zip(sums, group_totals, strict=True):
-            total += group_total
-    return sums
+    # pairwise, in place, in group order: with a power-of-two count of equal groups, the sum
+    # of each half is what one of two processes sums over its half of the batch
+    while len(totals) > 1:
+        for left, right in zip(totals[::2], totals[1::2], strict=False):  # odd: last waits
+            for total, other in zip(left, right, strict=True):
+                total += other
+        totals = totals[::2]
+    return totals[0]
 
 
 def compute_dtype(xp, dtype):
@@ -199,6 +204,20 @@ def format_bytes(nbytes: int) -> str:
     raise AssertionError  # unreachable: the loop returns at GiB
 
 
+def _group_count(backend, worth: int) -> int:
+    """How many groups a batch is cut into: 1 where the backend does not cut (a GPU), else
+    a power of two from 2 to ``batch_groups`` as the work allows. Powers of two and at least
+    two keep a data-parallel run's sums those of one process: each of 2 ranks sums half of
+    the groups of the whole batch, as :func:`group_sums`'s pairwise adds do."""
+    most = batch_groups_of(backend)
+    if most == 1:
+        return 1
+    count = 2
+    while count * 2 <= min(most, worth):
+        count *= 2
+    return count
+
+
 def batch_chunks(
     backend,
     where: str,
@@ -208,16 +227,17 @@ def batch_chunks(
     bytes_per_group: int = 0,
     unit_bytes: int | None = None,
 ) -> list[list[slice]]:
-    """Split a batch into ``batch_groups`` groups of consecutive chunks (8 on the CPU, 1 on a
+    """Split a batch into up to ``batch_groups`` groups of consecutive chunks (8 on the CPU, 1 on a
     GPU; empty groups left out), for ``backend.map_blocks`` to hand whole groups to threads.
 
     Groups hold at least ``MIN_GROUP_BYTES`` of temporaries (and as many as the sums each
     group keeps, ``bytes_per_group``) or ``MIN_GROUP_MULTIPLY_ADDS`` of products
-    (``multiply_adds_per_sample``), where the batch has that much work. A
-    chunk's temporaries take at most ``UNIT_BYTES`` (``GPU_UNIT_BYTES`` on a GPU; at least
-    one sample), and at most an equal share of :func:`xpnet.memory_budget` per group, since
-    the groups may run at once. A group's sums are added in order, chunk by chunk,
-    then the groups' in group order: results depend on neither the thread count nor timing,
+    (``multiply_adds_per_sample``), where the batch has that much work; their count is a power
+    of two (:func:`_group_count`). A chunk's temporaries take at most ``unit_bytes``
+    (default ``UNIT_BYTES``; ``GPU_UNIT_BYTES`` on a GPU; at least one sample), and at most an
+    equal share of :func:`xpnet.memory_budget` per group, since the groups may run at once.
+    A group's sums are added in order, chunk by chunk, then the groups' pairwise in group
+    order: results depend on neither the thread count nor timing,
     nor on the budget where its share holds a chunk.
 
     Raises:
@@ -237,7 +257,7 @@ def batch_chunks(
         batch * bytes_per_sample // max(MIN_GROUP_BYTES, bytes_per_group),
         batch * multiply_adds_per_sample // MIN_GROUP_MULTIPLY_ADDS,
     )
-    groups = even_slices(batch, min(batch_groups_of(backend), worth))
+    groups = even_slices(batch, _group_count(backend, worth))
     unit = GPU_UNIT_BYTES if backend.block_bytes >= GPU_BLOCK_BYTES else unit_bytes or UNIT_BYTES
     size = min(budget // max(1, len(groups)), unit) // max(1, bytes_per_sample)
     size = max(1, size)
