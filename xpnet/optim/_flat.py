@@ -40,6 +40,8 @@ __all__ = [
     "Bucket",
     "FlatParameter",
     "advanced_step",
+    "count_step",
+    "counts_on_device",
     "gather",
     "is_buffer",
     "layout_key",
@@ -130,6 +132,22 @@ def advanced_step(like, step, found_inf=None, scalars=None, *args) -> tuple:
     advance = _advance(xp, like.dtype, scalars, found_inf is not None)
     flag = () if found_inf is None else (found_inf,)  # none: a device count stepped plainly
     return fused(backend, advance)(step, *flag, *args)
+
+
+def counts_on_device(state: dict[str, Any], found_inf=None) -> bool:
+    """Whether this step's count goes through :func:`advanced_step`: a found-inf flag came,
+    or an earlier one already put ``state["step"]`` on the device. Otherwise it stays a
+    Python int, and the scalars made from it host floats (no device work)."""
+    return found_inf is not None or _is_array(state["step"])
+
+
+def count_step(like, state: dict[str, Any], found_inf=None) -> None:
+    """One more step in ``state["step"]`` where nothing else is made of it: on the host, or
+    on the device (:func:`advanced_step`) as :func:`counts_on_device` says."""
+    if counts_on_device(state, found_inf):
+        (state["step"],) = advanced_step(like, state["step"], found_inf)
+    else:
+        state["step"] += 1
 
 
 @functools.cache

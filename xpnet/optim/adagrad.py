@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ._flat import advanced_step, update_in_place
+from ._flat import advanced_step, count_step, counts_on_device, update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -81,7 +81,7 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
         lr, lr_decay = group["lr"], group["lr_decay"]
-        if found_inf is None and not hasattr(state["step"], "shape"):
+        if not counts_on_device(state, found_inf):
             state["step"] += 1
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
         else:  # the step count on the device, and the learning rate from it
@@ -160,10 +160,7 @@ class Adadelta(Optimizer):
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param.data)
             state["acc_delta"] = xp.zeros_like(param.data)
-        if found_inf is None and not hasattr(state["step"], "shape"):
-            state["step"] += 1
-        else:
-            (state["step"],) = advanced_step(param.data, state["step"], found_inf)
+        count_step(param.data, state, found_inf)
         targets = (param.data, state["square_avg"], state["acc_delta"])
         chain = _adadelta_chain(xp)
         args = (grad, rho, 1 - rho, eps, group["lr"], *targets)

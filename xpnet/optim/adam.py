@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ._flat import advanced_step, update_in_place
+from ._flat import advanced_step, counts_on_device, update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -99,7 +99,7 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(param.data)
         # AdamW's decay; times 1.0 (exact) for Adam, so that one chain serves both
         decay = 1 - lr * group["weight_decay"] if group["decoupled_weight_decay"] else 1.0
-        if found_inf is None and not hasattr(state["step"], "shape"):
+        if not counts_on_device(state, found_inf):
             state["step"] += 1
             # bias corrections are Python floats: no device work, no host sync
             bias_correction1 = 1 - beta1 ** state["step"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ._flat import advanced_step, update_in_place
+from ._flat import count_step, update_in_place
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -95,10 +95,7 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = xp.zeros_like(param.data)
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(param.data)
-        if found_inf is None and not hasattr(state["step"], "shape"):
-            state["step"] += 1
-        else:  # counted on the device, unless the flag skips the step
-            (state["step"],) = advanced_step(param.data, state["step"], found_inf)
+        count_step(param.data, state, found_inf)  # on the device unless the flag skips it
         targets = (param.data, state["square_avg"])
         if group["centered"]:
             targets += (state["grad_avg"],)
