@@ -227,15 +227,17 @@ def batch_chunks(
     bytes_per_group: int = 0,
     unit_bytes: int | None = None,
 ) -> list[list[slice]]:
-    """Split a batch into up to ``batch_groups`` groups of consecutive chunks (8 on the CPU, 1 on a
-    GPU; empty groups left out), for ``backend.map_blocks`` to hand whole groups to threads.
+    """Split a batch into up to ``batch_groups`` groups of consecutive chunks (8 on the CPU,
+    1 on a GPU; empty groups left out), for ``backend.map_blocks`` to hand whole groups to
+    threads.
 
-    Groups hold at least ``MIN_GROUP_BYTES`` of temporaries (and as many as the sums each
-    group keeps, ``bytes_per_group``) or ``MIN_GROUP_MULTIPLY_ADDS`` of products
-    (``multiply_adds_per_sample``), where the batch has that much work; their count is a power
-    of two (:func:`_group_count`). A chunk's temporaries take at most ``unit_bytes``
-    (default ``UNIT_BYTES``; ``GPU_UNIT_BYTES`` on a GPU; at least one sample), and at most an
-    equal share of :func:`xpnet.memory_budget` per group, since the groups may run at once.
+    Their count is a power of two (:func:`_group_count`): two for any batch of two or more
+    samples on the CPU, and more only where each holds at least ``MIN_GROUP_BYTES`` of
+    temporaries (and as many as the sums each group keeps, ``bytes_per_group``) or
+    ``MIN_GROUP_MULTIPLY_ADDS`` of products (``multiply_adds_per_sample``). A chunk's
+    temporaries take at most ``unit_bytes`` (default ``UNIT_BYTES``; ``GPU_UNIT_BYTES`` on a
+    GPU; at least one sample), and at most an equal share of :func:`xpnet.memory_budget` per
+    group, since the groups may run at once.
     A group's sums are added in order, chunk by chunk, then the groups' pairwise in group
     order: results depend on neither the thread count nor timing,
     nor on the budget where its share holds a chunk.
