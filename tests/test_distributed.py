@@ -21,6 +21,7 @@ from xpnet import models, nn
 from xpnet.distributed import DistributedDataParallel, DistributedError
 from xpnet.distributed.ddp import plan_buckets
 from xpnet.distributed.fake import run_ranks
+from xpnet.distributed.mpi import mpi_is_cuda_aware
 from xpnet.train.parallel import RankBatches, rank_slice
 
 
@@ -391,6 +392,43 @@ def test_init_refuses_unknown_engines_and_bad_timeouts():
     with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
         dist.init(engine="mpi", timeout=0)
     assert not dist.is_initialized()
+
+
+class FakeInfo:
+    def __init__(self, kinds):
+        self.kinds, self.freed = kinds, False
+
+    def Get(self, key):  # noqa: N802 - mpi4py's name
+        return self.kinds if key == "mpi_memory_alloc_kinds" else None
+
+    def Free(self):  # noqa: N802
+        self.freed = True
+
+
+@pytest.mark.parametrize(
+    "kinds, setting, aware",
+    [
+        (None, None, False),  # an MPI without the MPI 4.1 key
+        ("mpi,system", None, False),
+        ("mpi,system,cuda", None, True),
+        ("system,cuda:host:device", None, True),
+        ("system,cuda:host", None, False),  # pinned host memory only
+        ("system,rocm:device", None, False),
+        ("mpi,system,cuda", "0", False),
+        ("mpi,system", "1", True),
+    ],
+)
+def test_mpi_is_cuda_aware_reads_memory_kinds_or_the_setting(monkeypatch, kinds, setting, aware):
+    monkeypatch.delenv("XPNET_MPI_CUDA_AWARE", raising=False)
+    if setting is not None:
+        monkeypatch.setenv("XPNET_MPI_CUDA_AWARE", setting)
+    info = FakeInfo(kinds)
+    comm = type("Comm", (), {"Get_info": lambda self: info})()
+    assert mpi_is_cuda_aware(comm) is aware
+    assert info.freed or setting is not None
+    monkeypatch.setenv("XPNET_MPI_CUDA_AWARE", "yes")
+    with pytest.raises(ValueError, match="XPNET_MPI_CUDA_AWARE must be 1 or 0, got 'yes'"):
+        mpi_is_cuda_aware(comm)
 
 
 @pytest.mark.parametrize(

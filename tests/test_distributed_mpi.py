@@ -51,6 +51,12 @@ def test_collectives_threads_and_local_ranks():
     assert "ok rank 0 local 0" in done.stdout and "ok rank 1 local 1" in done.stdout
 
 
+def test_cuda_aware_mpi_reads_device_arrays_in_place():
+    done, _ = mpiexec(sys.executable, JOB, "cuda_aware")
+    assert done.returncode == 0, done.stderr
+    assert "ok cuda_aware rank 0" in done.stdout and "ok cuda_aware rank 1" in done.stdout
+
+
 @pytest.mark.parametrize("sizes", ["3,3", "1,4", "0,5"])
 def test_two_ranks_compute_the_gradients_of_one_process_float64(sizes):
     done, _ = mpiexec(sys.executable, JOB, "equivalence", sizes)

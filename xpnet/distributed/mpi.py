@@ -1,9 +1,11 @@
 """The MPI engine: collectives through mpi4py, host buffers, a deadline on every wait.
 
-Arrays are staged through host memory (NumPy arrays are used in place; strict and CuPy arrays
-are copied to the host and back). Every collective is non-blocking (``Iallreduce``,
-``Ibcast``, ``Iallgather``) and waited on by polling, so that a rank can notice in time that
-the deadline passed or that another rank left the job, and abort the whole job
+Arrays are staged through host memory: NumPy arrays are used in place; strict and CuPy
+arrays are copied to the host and back, unless the MPI is CUDA-aware
+(:func:`mpi_is_cuda_aware`): then it reads and writes CuPy arrays in device memory. Every
+collective is non-blocking (``Iallreduce``, ``Ibcast``, ``Iallgather``) and waited on by
+polling, so that a rank can notice in time that the deadline passed or that another rank left
+the job, and abort the whole job
 (``MPI_Abort``: the launcher then ends every rank) with a message naming the rank, the
 collective and its sequence number, instead of hanging. A rank that exits announces it on a
 second communicator (``control``); the others abort when they see it while they wait.
@@ -23,8 +25,9 @@ import numpy
 
 from ..backends import backend_of
 from ._base import DEFAULT_TIMEOUT, HEADER_SIZE, Communicator
+from ._device import CupyDevice
 
-__all__ = ["MPICommunicator", "import_mpi"]
+__all__ = ["MPICommunicator", "import_mpi", "mpi_is_cuda_aware"]
 
 # on the control communicator: "this rank is leaving the job"; a tag far from the small ones
 # MPICH gives the steps of non-blocking collectives, which matched it once in a few exits
@@ -41,6 +44,34 @@ def import_mpi():
         msg = 'xpnet.distributed: the mpi engine needs mpi4py: pip install -e ".[distributed]"'
         raise ImportError(msg) from None
     return MPI
+
+
+def mpi_is_cuda_aware(comm) -> bool:
+    """Whether the MPI behind ``comm`` reads and writes CUDA device memory itself.
+
+    ``$XPNET_MPI_CUDA_AWARE`` (``1`` or ``0``) decides when it is set. Otherwise the answer is
+    the MPI 4.1 info key ``mpi_memory_alloc_kinds`` of ``comm``: a ``cuda`` kind without a
+    restrictor or with ``device`` (as a CUDA build of Open MPI 5 or MPICH 4.2 reports). An
+    MPI too old to have the key counts as not CUDA-aware: staging through the host is
+    always correct.
+
+    Raises:
+        ValueError: if ``$XPNET_MPI_CUDA_AWARE`` is set to anything but ``1`` or ``0``.
+    """
+    setting = os.environ.get("XPNET_MPI_CUDA_AWARE")
+    if setting is not None:
+        if setting not in ("0", "1"):
+            msg = f"xpnet.distributed: XPNET_MPI_CUDA_AWARE must be 1 or 0, got {setting!r}"
+            raise ValueError(msg)
+        return setting == "1"
+    info = comm.Get_info()
+    kinds = info.Get("mpi_memory_alloc_kinds") or ""
+    info.Free()
+    for kind in kinds.split(","):
+        name, *restrictors = kind.strip().split(":")
+        if name == "cuda" and (not restrictors or "device" in restrictors):
+            return True
+    return False
 
 
 def to_host(array):
@@ -71,13 +102,26 @@ class MPICommunicator(Communicator):
         comm: the mpi4py communicator to duplicate. Default: ``MPI.COMM_WORLD``.
         timeout: seconds any collective may wait. Default: 300.
         check: compare a header of every collective across ranks first. Default: ``True``.
+        cuda_aware: pass device (CuPy) arrays to MPI in place instead of through host
+            memory. Default: what :func:`mpi_is_cuda_aware` finds.
+        device: how to reach device arrays (pointers, streams). Default: CuPy's, created
+            at the first device array; the tests pass a NumPy stand-in.
     """
 
     engine = "mpi"
 
-    def __init__(self, comm=None, timeout: float = DEFAULT_TIMEOUT, check: bool = True):
+    def __init__(
+        self,
+        comm=None,
+        timeout: float = DEFAULT_TIMEOUT,
+        check: bool = True,
+        cuda_aware: bool | None = None,
+        device=None,
+    ):
         self.MPI = MPI = import_mpi()
         comm = MPI.COMM_WORLD if comm is None else comm
+        self.cuda_aware = mpi_is_cuda_aware(comm) if cuda_aware is None else bool(cuda_aware)
+        self.device = device
         self.comm, self.control = comm.Dup(), comm.Dup()
         local = comm.Split_type(MPI.COMM_TYPE_SHARED)
         super().__init__(comm.rank, comm.size, local.rank, local.size, timeout, check)
@@ -144,26 +188,51 @@ class MPICommunicator(Communicator):
         self._wait(self.comm.Iallgather(header, headers), kind)
         return headers
 
+    def _in_device_memory(self, array) -> bool:
+        """Whether MPI is to read ``array`` in device memory (CUDA-aware MPI, device array)."""
+        if not self.cuda_aware or type(array) is numpy.ndarray:
+            return False
+        if self.device is None:
+            self.device = CupyDevice()
+        return self.device.is_device_array(array) and array.flags.c_contiguous
+
+    def _buffer(self, array):
+        """The memory MPI works on: ``array`` itself where it can, else a host copy."""
+        return array if self._in_device_memory(array) else to_host(array)
+
+    def _ready(self, buffer):
+        """``buffer``, once the device work writing it ended (MPI does not follow streams)."""
+        if type(buffer) is not numpy.ndarray:
+            self.device.synchronize()
+        return buffer
+
     def _all_reduce(self, array, op):
-        host = to_host(array)
-        staged = host.astype(numpy.float32) if host.dtype == numpy.float16 else host
-        self._wait(self.comm.Iallreduce(self.MPI.IN_PLACE, staged, op=self._ops[op]), "all_reduce")
+        buffer = self._buffer(array)
+        staged = buffer.astype(numpy.float32) if buffer.dtype == numpy.float16 else buffer
+        request = self.comm.Iallreduce(self.MPI.IN_PLACE, self._ready(staged), op=self._ops[op])
+        self._wait(request, "all_reduce")
         if op == "avg":
             staged /= self.world_size  # floats only (checked): in place, same dtype
-        if staged is not host:
-            host[...] = staged
-        return write_back(array, host)
+        if staged is not buffer:
+            buffer[...] = staged
+        return write_back(array, buffer)
 
     def _broadcast(self, array, src):
-        host = to_host(array)
-        self._wait(self.comm.Ibcast(_bytes(host), root=src), "broadcast")
-        return write_back(array, host)
+        buffer = self._buffer(array)
+        self._wait(self.comm.Ibcast(_bytes(self._ready(buffer)), root=src), "broadcast")
+        return write_back(array, buffer)
 
     def _all_gather(self, array):
-        host = to_host(array)
-        out = numpy.empty((self.world_size, *host.shape), dtype=host.dtype)
-        self._wait(self.comm.Iallgather(_bytes(host), _bytes(out)), "all_gather")
-        return out if type(array) is numpy.ndarray else backend_of(array).asarray(out)
+        buffer = self._buffer(array)
+        shape = (self.world_size, *buffer.shape)
+        if buffer is array and type(array) is not numpy.ndarray:
+            out = self.device.empty(shape, buffer.dtype)  # in device memory too
+        else:
+            out = numpy.empty(shape, dtype=buffer.dtype)
+        self._wait(self.comm.Iallgather(_bytes(self._ready(buffer)), _bytes(out)), "all_gather")
+        if type(array) is numpy.ndarray or type(out) is not numpy.ndarray:
+            return out
+        return backend_of(array).asarray(out)
 
     def _broadcast_object(self, obj, src):
         payload = pickle.dumps(obj) if self.rank == src else b""

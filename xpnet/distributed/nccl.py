@@ -19,6 +19,7 @@ import time
 import warnings
 
 from ._base import Communicator
+from ._device import CupyDevice
 
 __all__ = ["NCCL_NAMES", "NCCLCommunicator"]
 
@@ -44,32 +45,6 @@ NCCL_NAMES = (
     *_OPS.values(),
     *_METHODS,
 )
-
-
-class _CupyDevice:
-    """Device pointers, the current stream and events, from CuPy (GPU only)."""
-
-    def __init__(self):
-        import cupy  # GPU: the nccl engine runs on the cupy backend only
-
-        self.cupy = cupy
-
-    def pointer(self, array) -> int:
-        return array.data.ptr
-
-    def stream(self) -> int:
-        return self.cupy.cuda.get_current_stream().ptr
-
-    def event(self):
-        event = self.cupy.cuda.Event(disable_timing=True)
-        event.record()
-        return event
-
-    def empty(self, shape, dtype):
-        return self.cupy.empty(shape, dtype=dtype)
-
-    def is_device_array(self, array) -> bool:
-        return isinstance(array, self.cupy.ndarray)
 
 
 class NCCLCommunicator(Communicator):
@@ -98,7 +73,7 @@ class NCCLCommunicator(Communicator):
         )
         self.control = control
         self.nccl = _binding() if binding is None else binding
-        self.device = _CupyDevice() if device is None else device
+        self.device = CupyDevice() if device is None else device
         unique_id = self.nccl.get_unique_id() if self.rank == 0 else None
         unique_id = control.broadcast_object(unique_id, 0)
         self.comm = self.nccl.NcclCommunicator(self.world_size, unique_id, self.rank)
