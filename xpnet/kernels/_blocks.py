@@ -167,7 +167,8 @@ def elementwise(backend, function, dtype, *arrays):
 
     The arrays (one shape) are flattened and cut into :func:`batch_blocks`; NumPy runs each
     call on one core, ``backend.map_blocks`` spreads the blocks over the threads. ``function``
-    writes into ``out``, or returns a new array when ``out`` is ``None`` (a single block).
+    writes into ``out``, or returns a new array when ``out`` is ``None``: on a GPU, where
+    the whole array is one block and one fused call is one launch.
 
     Example:
         >>> from xpnet.backends import load_backend
@@ -176,11 +177,15 @@ def elementwise(backend, function, dtype, *arrays):
                [2., 2.]])
     """
     size = math.prod(arrays[0].shape)
-    blocks = batch_blocks(backend, (size,), dtype)
-    if len(blocks) <= 1:  # one block (always on a GPU): no copy into an output array
+    if backend.block_bytes >= GPU_BLOCK_BYTES:  # one block: no copy into an output array
         return backend.xp.asarray(function(*arrays, out=None)).astype(dtype, copy=False)
+    # a CPU writes into ``out`` even in one block: the fused form is NumPy's slow ``where``
+    blocks = batch_blocks(backend, (size,), dtype)
     flat = [array.reshape(-1) for array in arrays]
     output = backend.xp.empty(size, dtype=dtype)
+    if len(blocks) <= 1:
+        function(*flat, out=output)
+        return output.reshape(arrays[0].shape)
 
     def compute_block(block):
         function(*(array[block] for array in flat), out=output[block])
