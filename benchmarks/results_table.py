@@ -70,11 +70,16 @@ def table(path: Path) -> str:
     report = json.loads(path.read_text())
     env, settings = report["environment"], report["settings"]
     precision = settings.get("float32_matmul_precision")
+    if precision and settings.get("other_precisions"):  # one run at several precisions
+        others = ", ".join(f"`{p!r}` in the `-{p}` rows" for p in settings["other_precisions"])
+        precision = f"{precision!r}`, {others}"
+    elif precision:
+        precision = f"{precision!r}`"
     source = (
         f"From `benchmarks/results/{path.name}` ({env['date'][:10]}; {env['cpu_count']}-core "
         f"{env['machine']}, {env['threads']} threads, NumPy {env['numpy']}, "
         f"torch {env.get('torch', '-')}, {settings['dtype']}"
-        + (f", precision `{precision!r}`" if precision else "")
+        + (f", precision `{precision}" if precision else "")
         + f", median of {settings['repeats']} repeats of {MODE}; "
         f"`{env['command']}`). Ratio = xpnet / PyTorch in the same run; below 1 is faster."
     )

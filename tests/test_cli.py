@@ -429,11 +429,34 @@ def test_bench_precision_defaults_to_the_current_setting(tmp_path, precision):
     assert json.loads(report.read_text())["settings"]["float32_matmul_precision"] == "highest"
 
 
-def test_bench_refuses_an_unknown_precision(capsys):
+@pytest.mark.parametrize("value", ["low", "highest,low", ","])
+def test_bench_refuses_an_unknown_precision(capsys, value):
     with pytest.raises(SystemExit) as exit_info:
-        main([*TINY_BENCH, "--precision", "low"])
+        main([*TINY_BENCH, "--precision", value])
     assert exit_info.value.code == 2
     assert "--precision" in _one_line(capsys.readouterr().err)
+
+
+def test_bench_times_both_precisions_in_one_run(tmp_path, capsys, precision):
+    precision("highest")
+    report_path = tmp_path / "bench.json"
+    argv = ["bench", "--ops", "conv2d", "--shapes", "8,32,14,14,64,5,1,2", "--repeats", "2"]
+    argv += ["--backends", "numpy,torch", "--precision", "highest,high", "--json"]
+    assert main([*argv, str(report_path)]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    assert report["settings"]["float32_matmul_precision"] == "highest"
+    assert report["settings"]["other_precisions"] == ["high"]
+    rows = {row["contender"]: row for row in report["results"] if row["mode"] == "forward"}
+    assert set(rows) == {"xpnet-numpy", "xpnet-numpy-high", "torch-cpu"}
+    assert "precision" not in rows["xpnet-numpy"]
+    assert rows["xpnet-numpy-high"]["precision"] == "high"
+    # the 5x5 window takes the Fourier formula at "high" only; both rows have a torch ratio
+    assert rows["xpnet-numpy"]["algorithm"] != "fourier"
+    assert rows["xpnet-numpy-high"]["algorithm"] == "fourier"
+    assert all(rows[name]["time_over_torch"] > 0 for name in ("xpnet-numpy", "xpnet-numpy-high"))
+    assert "xpnet-numpy-high forward" in out  # the summary has a line of its own
+    assert xpnet.backends.get_float32_matmul_precision() == "highest"
 
 
 # --- a damaged --resume checkpoint: one line naming the file, exit status 2 ----------------------

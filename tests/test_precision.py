@@ -291,6 +291,23 @@ def test_bench_compares_gpu_rows_with_torch_at_the_same_precision(monkeypatch, s
     assert rows[0]["time_over_torch"] == expected
 
 
+def test_bench_compares_a_precision_variant_with_torch_at_its_own_precision():
+    rows = [
+        {"mode": "forward", "contender": name, "device": device, "median_s": seconds}
+        for name, device, seconds in [
+            ("xpnet-cupy-high", "gpu", 6.0),
+            ("xpnet-numpy-high", "cpu", 60.0),
+            ("torch-cuda", "gpu", 2.0),
+            ("torch-cuda-tf32", "gpu", 1.0),
+        ]
+    ]
+    rows[0]["precision"] = rows[1]["precision"] = "high"
+    with xpnet.float32_matmul_precision("highest"):  # the run's: not the variant's
+        timing._add_ratios(rows)
+    assert rows[0]["time_over_torch"] == 6.0  # against TF32 PyTorch, as the variant uses TF32
+    assert rows[0]["gpu_speedup"] == 10.0  # against its CPU twin at the same precision
+
+
 @pytest.mark.parametrize("setting", ["highest", "high"])
 def test_bench_records_the_precision_and_tf32(setting):
     lines = []

@@ -119,6 +119,17 @@ def _add_train(subparsers) -> None:
     _add_host_memory(add)
 
 
+def _add_bench_precision(add) -> None:
+    add(
+        "--precision",
+        type=_names(list(PRECISIONS)),
+        help="float32 matmul precision of the whole run (xpnet.float32_matmul_precision; "
+        f"default: the current setting, {get_float32_matmul_precision()}); a comma-separated "
+        "list runs at the first and also times xpnet at each other one, in the same run "
+        "(contenders xpnet-<backend>-<precision>)",
+    )
+
+
 def _add_host_memory(add) -> None:
     add(
         "--host-memory",
@@ -180,12 +191,7 @@ def _add_bench(subparsers) -> None:
         "device, syncs) on the strict backend, where the counts stand for CuPy's "
         "(xpnet.profile); PyTorch's CUDA kernel counts where known",
     )
-    add(
-        "--precision",
-        choices=PRECISIONS,
-        help="float32 matmul precision of the whole run (xpnet.float32_matmul_precision; "
-        f"default: the current setting, {get_float32_matmul_precision()})",
-    )
+    _add_bench_precision(add)
     add("--distributed", action="store_true", help=bench_distributed.HELP)
     add("--json", metavar="PATH", help="save the report as JSON")
     add("--plot", metavar="PATH", help="save a PNG bar chart of the median times per mode")

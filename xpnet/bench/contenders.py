@@ -7,13 +7,14 @@ backward, forward+backward) that wait for their device, and measures their peak 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import tracemalloc
 
 import numpy
 
 from ..autograd import Tensor, no_grad
-from ..backends import load_backend, registered_backends
+from ..backends import float32_matmul_precision, load_backend, registered_backends
 from ..kernels._blocks import empty_cache
 from ..nn import functional as autograd_functional
 from .cases import MODES, Case, xpnet_algorithm
@@ -33,21 +34,46 @@ class XpnetContender:
     """xpnet on one backend (``numpy`` or ``cupy``), through its autograd as training uses it.
 
     Like PyTorch's, the forward is timed without recording a graph and the backward reuses
-    what the forward saved (max-pool indices, batch-norm statistics).
+    what the forward saved (max-pool indices, batch-norm statistics). With a ``precision``,
+    every call runs at that float32 matmul precision (:func:`xpnet.float32_matmul_precision`)
+    instead of the run's, and the name says so (``xpnet-numpy-high``): one run then times
+    both settings against the same PyTorch calls.
     """
 
-    def __init__(self, backend_name: str):
+    def __init__(self, backend_name: str, precision: str | None = None):
         self.backend = load_backend(backend_name)
-        self.name = f"xpnet-{backend_name}"
+        self.precision = precision
+        self.name = f"xpnet-{backend_name}" + (f"-{precision}" if precision else "")
         entry = next(e for e in registered_backends() if e.name == backend_name)
         self.device = "gpu" if entry.gpu else "cpu"
 
+    def _at_precision(self):
+        """The context of every call: this contender's precision, or the run's."""
+        if self.precision is None:
+            return contextlib.nullcontext()
+        return float32_matmul_precision(self.precision)
+
     def algorithm(self, case: Case, dtype: str) -> str | None:
         """The formula this backend runs for ``case``, see :func:`~.cases.xpnet_algorithm`."""
-        return xpnet_algorithm(case, self.backend, dtype)
+        with self._at_precision():
+            return xpnet_algorithm(case, self.backend, dtype)
 
     def prepare(self, case: Case, dtype: str) -> dict:
         """The three timed callables of ``case``; each waits for its device before returning."""
+        with self._at_precision():
+            modes = self._prepare(case, dtype)
+        if self.precision is None:
+            return modes
+        return {mode: self._wrapped(function) for mode, function in modes.items()}
+
+    def _wrapped(self, function):
+        def at_precision():
+            with self._at_precision():
+                function()
+
+        return at_precision
+
+    def _prepare(self, case: Case, dtype: str) -> dict:
         backend, sync = self.backend, self.backend.synchronize
         values = []
         for name, array in case.arrays.items():
@@ -167,11 +193,14 @@ class TorchContender:
         return cuda.max_memory_allocated() - before
 
 
-def make_contenders(names: list[str], floor: bool = False) -> tuple[list, dict[str, str]]:
+def make_contenders(
+    names: list[str], floor: bool = False, precisions: tuple[str, ...] = ()
+) -> tuple[list, dict[str, str]]:
     """Contenders for ``--backends`` names, and a reason for each one that cannot run here.
 
     ``torch`` means PyTorch on the CPU, plus CUDA (with and without TF32) when it sees a GPU.
-    With ``floor``, each xpnet backend also gets its :class:`~xpnet.bench.floors.FloorContender`.
+    With ``floor``, each xpnet backend also gets its :class:`~xpnet.bench.floors.FloorContender`;
+    with ``precisions``, one more :class:`XpnetContender` per precision (besides the run's).
     """
     contenders, unavailable = [], {}
     for name in names:
@@ -192,4 +221,5 @@ def make_contenders(names: list[str], floor: bool = False) -> tuple[list, dict[s
             continue
         if floor:
             contenders.append(FloorContender(contenders[-1]))
+        contenders += [XpnetContender(name, precision) for precision in precisions]
     return contenders, unavailable

@@ -45,11 +45,12 @@ def torch_cuda_reference(precision: str) -> str:
     return "torch-cuda" if precision == "highest" else "torch-cuda-tf32"
 
 
-def _torch_reference(contender_name: str, device: str) -> str:
-    if device == "cpu":
+def _torch_reference(row: dict) -> str:
+    if row["device"] == "cpu":
         return "torch-cpu"
-    # GPU: compare like with like, at the run's precision (time_case runs inside it)
-    return torch_cuda_reference(get_float32_matmul_precision())
+    # GPU: compare like with like, at the row's precision, else the run's (time_case runs
+    # inside it)
+    return torch_cuda_reference(row.get("precision") or get_float32_matmul_precision())
 
 
 def time_case(
@@ -107,6 +108,8 @@ def time_case(
                 "algorithm": algorithms[contender],
             }
         )
+        if getattr(contender, "precision", None):  # a variant at a precision of its own
+            rows[-1]["precision"] = contender.precision
     _add_ratios(rows)
     return rows
 
@@ -114,13 +117,20 @@ def time_case(
 _CPU_TWINS = {"xpnet-cupy": "xpnet-numpy", "floor-cupy": "floor-numpy", "torch-cuda": "torch-cpu"}
 
 
+def _cpu_twin(name: str) -> str | None:
+    """The CPU contender a GPU one is compared with (``xpnet-cupy-high``: ``xpnet-numpy-high``)."""
+    if name.startswith("xpnet-cupy-"):
+        return "xpnet-numpy-" + name.removeprefix("xpnet-cupy-")
+    return _CPU_TWINS.get(name)
+
+
 def _add_ratios(rows: list[dict]) -> None:
     """Add ``time_over_torch`` (same device) and ``gpu_speedup`` (CPU time / GPU time)."""
     median = {(r["mode"], r["contender"]): r["median_s"] for r in rows}
     for row in rows:
-        reference = median.get((row["mode"], _torch_reference(row["contender"], row["device"])))
+        reference = median.get((row["mode"], _torch_reference(row)))
         row["time_over_torch"] = None if reference is None else row["median_s"] / reference
-        cpu_twin = _CPU_TWINS.get(row["contender"])
+        cpu_twin = _cpu_twin(row["contender"])
         cpu_time = median.get((row["mode"], cpu_twin))
         row["gpu_speedup"] = None if cpu_time is None else cpu_time / row["median_s"]
 
@@ -155,7 +165,7 @@ def run(
     floor: bool = False,
     conv_algorithms: list[str] | None = None,
     count: bool = False,
-    precision: str | None = None,
+    precision: str | list[str] | None = None,
 ) -> dict:
     """Benchmark ``ops`` on ``backends``; print progress and the table; return the report.
 
@@ -165,14 +175,18 @@ def run(
     :func:`xpnet.kernels.conv_algorithms`: the only conv2d formulas xpnet and its floor may
     use (one name forces it; a case it cannot run is skipped for them); ``count`` adds each
     case's launch counts (:mod:`xpnet.bench.counts`); ``precision`` runs everything under
-    :func:`xpnet.float32_matmul_precision` (default: the current setting).
+    :func:`xpnet.float32_matmul_precision` (default: the current setting). A list of
+    precisions runs at the first, and times each xpnet backend at the others too, in the same
+    run (contenders ``xpnet-<backend>-<precision>``, rows with a ``precision`` field).
     """
     import contextlib
 
-    precision = precision or get_float32_matmul_precision()
+    precisions = [precision] if isinstance(precision, str) else list(precision or [])
+    precision = precisions[0] if precisions else get_float32_matmul_precision()
+    others = tuple(p for p in dict.fromkeys(precisions) if p != precision)
     threads = threads or len(os.sched_getaffinity(0))
     repeats = repeats or (5 if quick else 7)
-    contenders, unavailable = make_contenders(backends, floor=floor)
+    contenders, unavailable = make_contenders(backends, floor=floor, precisions=others)
     for name, reason in unavailable.items():
         echo(f"{name}: {reason}")
     if not contenders:
@@ -207,6 +221,7 @@ def run(
             "conv_algorithms": list(conv_algorithms) if conv_algorithms else None,
             "count": count,
             "float32_matmul_precision": precision,
+            "other_precisions": list(others),  # of the xpnet-<backend>-<precision> rows
             # whether xpnet's CuPy float32 products used TF32, and the like-for-like reference
             "tf32": precision != "highest",
             "torch_cuda_reference": torch_cuda_reference(precision),
