@@ -34,6 +34,7 @@ __all__ = ["MPICommunicator", "import_mpi", "mpi_is_cuda_aware"]
 _LEAVE_TAG = 2**29 - 7
 _GRACE_S = 2.0  # after a leave notice, a wait that is about to complete still may
 _SPIN_S = 0.02  # seconds a wait polls without sleeping
+_FORWARD_S = 0.5  # seconds an aborting rank leaves the launcher to forward its message
 
 
 def import_mpi():
@@ -248,6 +249,9 @@ class MPICommunicator(Communicator):
     def abort(self, message: str, code: int = 1) -> None:
         print(message, file=sys.stderr, flush=True)
         sys.stdout.flush()
+        # the launcher forwards a rank's output through its proxy, which MPI_Abort ends at
+        # once: without a pause the message never reached mpiexec's stderr in ~1 of 5 jobs
+        time.sleep(_FORWARD_S)
         self.MPI.COMM_WORLD.Abort(code)
 
     def finalize(self) -> None:
