@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ import torch.nn.functional as TF
 import xpnet
 from xpnet.backends._base import batch_groups_of
 from xpnet.kernels import _blocks
-from xpnet.kernels._blocks import batch_blocks, batch_chunks, workspace
+from xpnet.kernels._blocks import Groups, batch_blocks, batch_chunks, map_groups, workspace
 from xpnet.kernels._windows import window_geometry
 
 
@@ -69,19 +71,48 @@ def groups_for_any_work(monkeypatch):
 
 def test_batch_chunks_split_by_budget(backend, two_threads, groups_for_any_work):
     """``batch_groups`` groups of chunks (numpy: 8, at most one a sample; strict and cupy:
-    1), which may run at once, so each gets its share of the budget."""
+    1), chunks as large as the budget holds (3 samples of 30 bytes in 100), and as many
+    chunks at once as it holds (one)."""
     xpnet.set_memory_budget(100)
     try:
         if batch_groups_of(backend) == 1:
             expected = [[slice(0, 3), slice(3, 6), slice(6, 7)]]
-        else:  # 7 groups of one sample (14 bytes each: still one sample per chunk)
+        else:  # 7 groups of one sample
             expected = [[slice(i, i + 1)] for i in range(7)]
-        assert batch_chunks(backend, "test", 7, 30) == expected
+        chunks = batch_chunks(backend, "test", 7, 30)
+        assert chunks == expected and chunks.at_once == 1
         assert batch_chunks(backend, "test", 0, 30) == []
         with pytest.raises(MemoryError, match=r"test: one sample needs 101 bytes .*budget of 100"):
             batch_chunks(backend, "test", 7, 101)
+        xpnet.set_memory_budget(200)  # chunks of 6 samples, or of 3 where a unit is 90 bytes
+        assert batch_chunks(backend, "test", 7, 30).at_once == 1
+        assert batch_chunks(backend, "test", 7, 30, unit_bytes=90).at_once == 2
     finally:
         xpnet.set_memory_budget(None)
+
+
+def test_map_groups_runs_at_most_as_many_groups_at_once_as_the_budget_holds(num_threads):
+    """Each of 2 runs of consecutive groups on its own thread, in group order within a run."""
+    num_threads(4)
+    backend = xpnet.backends.load_backend("numpy")
+    running, most, seen, lock = 0, 0, [], threading.Lock()
+
+    def run_group(index):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+            seen.append(index)
+        time.sleep(0.01)  # long enough for every thread to start meanwhile
+        with lock:
+            running -= 1
+
+    map_groups(backend, run_group, Groups([[slice(i, i + 1)] for i in range(8)], at_once=2))
+    assert most == 2 and sorted(seen) == list(range(8))
+    assert [i for i in seen if i < 4] == [0, 1, 2, 3]  # the first run, in order
+    seen.clear()
+    map_groups(backend, run_group, [[slice(i, i + 1)] for i in range(8)])  # no budget: all
+    assert most == 4 and sorted(seen) == list(range(8))
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

@@ -62,8 +62,11 @@ def get_num_threads() -> int:
 def set_memory_budget(nbytes: int | None) -> None:
     """Cap the temporaries one kernel call may allocate (``None``: a quarter of free memory).
 
-    Kernels whose window copies exceed the budget process the batch in chunks, with identical
-    results; if one sample alone exceeds it they raise ``MemoryError``.
+    Kernels whose temporaries exceed the budget process the batch in chunks of at most 8 MiB
+    on the CPU, fewer of them at once under a smaller budget: results are bit-identical for
+    any budget from 8 MiB (64 MiB for the opt-in Fourier formula, 256 MiB on a GPU), and
+    differ within float rounding below. If one sample alone exceeds the budget they raise
+    ``MemoryError``.
 
     Args:
         nbytes: a positive whole number of bytes (a Python or NumPy int), or ``None`` for the

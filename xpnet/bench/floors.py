@@ -20,7 +20,7 @@ Pooling has no floor here: its passes are the kernel itself.
 
 from __future__ import annotations
 
-from ..kernels._blocks import batch_blocks, batch_chunks, compute_dtype, workspace
+from ..kernels._blocks import batch_blocks, batch_chunks, compute_dtype, map_groups, workspace
 from ..kernels._conv_args import prepare_conv
 from ..kernels._conv_im2col import copy_bytes, window_copy, window_layout
 from ..kernels._conv_select import ConvAlgorithm, choose_algorithm
@@ -134,7 +134,7 @@ def _window_copies(backend, x, choice, dtype, forward):
         for chunk in group:
             window_copy(backend, x[chunk], taps, dtype, sample_major=sample_major)
 
-    return lambda: backend.map_blocks(copy_group, chunks)
+    return lambda: map_groups(backend, lambda index: copy_group(chunks[index]), chunks)
 
 
 def _cross_entropy_floor(backend, case: Case, dtype):

@@ -13,14 +13,16 @@ row blocks uses every core, and BLAS's own workers, which spin for milliseconds 
 multithreaded call, never wake to compete with the elementwise blocks that follow. On
 backends that run blocks in order (strict, CuPy) each product is one block.
 
-Results never depend on the thread count, nor on the memory budget where its share per
-group holds ``UNIT_BYTES`` (from 64 MiB on the CPU, 256 MiB on a GPU):
+Results never depend on the thread count, nor on the memory budget where it holds one chunk
+of ``UNIT_BYTES`` (from 8 MiB on the CPU, 256 MiB on a GPU):
 products are cut into row blocks and batches into groups by the problem's sizes and the
 backend's ``batch_groups`` alone (never by threads), groups into chunks of at most
 ``UNIT_BYTES`` of temporaries; every product runs single-threaded at a shape so fixed, and
 sums over a batch are added chunk by chunk within a group, then pairwise over the groups.
-Threads only choose who runs which group. A budget whose share per group is smaller than
-``UNIT_BYTES`` cuts chunks smaller, which changes the bits of sums (within float rounding).
+Threads only choose who runs which group; a budget that holds fewer chunks than there are
+threads runs fewer groups at once (:func:`map_groups`), with the same chunks. A budget smaller
+than ``UNIT_BYTES`` cuts chunks smaller, which changes the bits of sums (within float
+rounding).
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def group_sums(backend, sum_block, groups, shapes, dtype, first_writes=False):
             else:
                 sum_block(block, *totals[index])
 
-    backend.map_blocks(sum_group, range(len(groups)))
+    map_groups(backend, sum_group, groups)
     # pairwise, in place, in group order: with a power-of-two count of equal groups, the sum
     # of each half is what one of two processes sums over its half of the batch
     while len(totals) > 1:
@@ -104,14 +106,38 @@ def group_sums(backend, sum_block, groups, shapes, dtype, first_writes=False):
     return totals[0]
 
 
+class Groups(list):
+    """:func:`batch_chunks`' groups (each a list of chunk slices) and ``at_once``: how many of
+    them the memory budget lets run at the same time."""
+
+    def __init__(self, groups, at_once: int):
+        super().__init__(groups)
+        self.at_once = at_once
+
+
+def map_groups(backend, run_group, groups) -> None:
+    """``run_group(index)`` for the index of every group, through ``backend.map_blocks`` but
+    on at most ``groups.at_once`` threads at a time (:class:`Groups`; any other list: all).
+
+    Fewer threads, not smaller chunks, keep a small budget: the chunks, and so the bits of
+    every sum, stay those of any larger budget.
+    """
+    at_once = getattr(groups, "at_once", len(groups))
+    if at_once >= len(groups):
+        backend.map_blocks(run_group, range(len(groups)))
+        return
+    runs = even_slices(len(groups), at_once)  # consecutive groups, one run per thread
+    backend.map_blocks(lambda run: [run_group(index) for index in range(len(groups))[run]], runs)
+
+
 def compute_dtype(xp, dtype):
     """The dtype to accumulate in: float16 computes in float32 and rounds once at the end."""
     return xp.float32 if dtype == xp.float16 else dtype
 
 
 # the most temporaries of a chunk of a batch (at least one sample): on the CPU (a budget of
-# batch_groups times this holds every chunk whole, so results are the same for any budget
-# from 64 MiB), and on a GPU, where each chunk is more launches
+# this holds every chunk whole, so results are the same for any budget from 8 MiB), and on a
+# GPU, where each chunk is more launches
 UNIT_BYTES = 8 << 20
 GPU_UNIT_BYTES = 256 << 20
 # the least temporaries, or products, worth a group of their own (see batch_chunks): a
@@ -231,9 +257,9 @@ def batch_chunks(
     multiply_adds_per_sample: int = 0,
     bytes_per_group: int = 0,
     unit_bytes: int | None = None,
-) -> list[list[slice]]:
+) -> Groups:
     """Split a batch into up to ``batch_groups`` groups of consecutive chunks (8 on the CPU,
-    1 on a GPU; empty groups left out), for ``backend.map_blocks`` to hand whole groups to
+    1 on a GPU; empty groups left out), for :func:`map_groups` to hand whole groups to
     threads.
 
     Their count is a power of two (:func:`_group_count`): two for any batch of two or more
@@ -241,11 +267,12 @@ def batch_chunks(
     temporaries (and as many as the sums each group keeps, ``bytes_per_group``) or
     ``MIN_GROUP_MULTIPLY_ADDS`` of products (``multiply_adds_per_sample``). A chunk's
     temporaries take at most ``unit_bytes`` (default ``UNIT_BYTES``; ``GPU_UNIT_BYTES`` on a
-    GPU; at least one sample), and at most an equal share of :func:`xpnet.memory_budget` per
-    group, since the groups may run at once.
+    GPU; at least one sample) and at most :func:`xpnet.memory_budget`; the result's
+    ``at_once`` says how many chunks the budget holds at the same time, so that
+    :func:`map_groups` runs no more groups at once.
     A group's sums are added in order, chunk by chunk, then the groups' pairwise in group
     order: results depend on neither the thread count nor timing,
-    nor on the budget where its share holds a chunk.
+    nor on the budget where it holds one chunk of ``unit_bytes``.
 
     Raises:
         MemoryError: if one sample alone needs more than the budget.
@@ -266,13 +293,13 @@ def batch_chunks(
     )
     groups = even_slices(batch, _group_count(backend, worth))
     unit = GPU_UNIT_BYTES if backend.block_bytes >= GPU_BLOCK_BYTES else unit_bytes or UNIT_BYTES
-    size = min(budget // max(1, len(groups)), unit) // max(1, bytes_per_sample)
-    size = max(1, size)
+    size = max(1, min(budget, unit) // max(1, bytes_per_sample))
     starts = [range(group.start, group.stop, size) for group in groups]
-    return [
+    chunks = [
         [slice(start, min(start + size, group.stop)) for start in group_starts]
         for group, group_starts in zip(groups, starts, strict=True)
     ]
+    return Groups(chunks, at_once=max(1, budget // (size * max(1, bytes_per_sample))))
 
 
 _workspaces = threading.local()

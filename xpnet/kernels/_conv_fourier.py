@@ -28,7 +28,14 @@ import functools
 import math
 from typing import NamedTuple
 
-from ._blocks import batch_chunks, group_sums, matmul_rows, register_cache, workspace
+from ._blocks import (
+    batch_chunks,
+    group_sums,
+    map_groups,
+    matmul_rows,
+    register_cache,
+    workspace,
+)
 
 
 class FourierPlan(NamedTuple):
@@ -299,7 +306,7 @@ def fourier_correlate(backend, where, x, weight, plan, dtype, bias=None):
     values = _into_values(plan, C, plan.size) + _back_values(plan, C_out, plan.output)
     values += plan.bins * (4 * C + 2 * C_out)
     chunks = _chunks(backend, where, N, values * xp.dtype(dtype).itemsize)
-    backend.map_blocks(correlate_group, chunks)
+    map_groups(backend, lambda index: correlate_group(chunks[index]), chunks)
     return output
 
 
@@ -364,7 +371,7 @@ def fourier_correlate_backward(backend, where, grad, x, weight, plan, dtype, out
 
     chunks = _backward_chunks(backend, where, N, plan, C, C_out, dtype, output_mask)
     if not need_weight:
-        backend.map_blocks(lambda group: [backward_chunk(chunk) for chunk in group], chunks)
+        map_groups(backend, lambda index: [backward_chunk(c) for c in chunks[index]], chunks)
         return grad_input, None
     # the weight's spectra summed per group of chunks, each written by its group's first chunk
     shapes = [(B, C, 2 * C_out)]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from ._blocks import batch_chunks, group_sums, workspace
+from ._blocks import batch_chunks, group_sums, map_groups, workspace
 from ._conv_select import ConvAlgorithm
 from ._windows import Geometry, kernel_offsets, offset_slices, pad2d, sliding_windows
 
@@ -231,7 +231,7 @@ def im2col_correlate(backend, where, x, filters, choice, dtype, bias=None):
             correlate_chunk(chunk)
 
     chunks = batch_chunks(backend, where, N, per_sample, filters.size * H_out * W_out)
-    backend.map_blocks(correlate_group, chunks)
+    map_groups(backend, lambda index: correlate_group(chunks[index]), chunks)
     return output
 
 
