@@ -15,6 +15,7 @@ import xpnet
 from xpnet import distributed as dist
 from xpnet import nn
 from xpnet.backends import backend_of, host_reads_forbidden
+from xpnet.distributed import mpi as mpi_engine
 from xpnet.distributed.fake import run_ranks
 from xpnet.distributed.mpi import MPICommunicator
 
@@ -78,7 +79,19 @@ def cuda_aware():
     comm.all_reduce(host)
     assert host.tolist() == [0.0, 2.0, 4.0] and device.synchronized == 4
     comm.finalize()
+    # told CUDA-aware where CuPy is missing: every array is staged through the host
+    mpi_engine.CupyDevice = _no_cupy
+    comm = MPICommunicator(cuda_aware=True)
+    with xpnet.use_backend("strict"):
+        strict = xpnet.get_backend().xp.ones(2, dtype="float32")
+    comm.all_reduce(strict)
+    assert xpnet.to_numpy(strict).tolist() == [2.0, 2.0] and not comm.cuda_aware
+    comm.finalize()
     print(f"ok cuda_aware rank {rank}")
+
+
+def _no_cupy():
+    raise ImportError("No module named 'cupy'")
 
 
 def _model(sync):

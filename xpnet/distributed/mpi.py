@@ -194,7 +194,11 @@ class MPICommunicator(Communicator):
         if not self.cuda_aware or type(array) is numpy.ndarray:
             return False
         if self.device is None:
-            self.device = CupyDevice()
+            try:
+                self.device = CupyDevice()
+            except ImportError:  # without CuPy no array lives in device memory
+                self.cuda_aware = False
+                return False
         return self.device.is_device_array(array) and array.flags.c_contiguous
 
     def _buffer(self, array):
