@@ -185,6 +185,12 @@ def fused(backend, function):
     return fuse_of(backend)(function)
 
 
+def runs_unblocked(backend) -> bool:
+    """Whether ``backend`` runs whole arrays as one block (a GPU, or strict counting as
+    CuPy): there each block, each chunk and each extra call is one more kernel launch."""
+    return backend.block_bytes >= GPU_BLOCK_BYTES
+
+
 def batch_groups_of(backend) -> int:
     """The ``batch_groups`` of ``backend``, else 1 (one group: one call per product)."""
     return getattr(backend, "batch_groups", 1)

@@ -33,7 +33,7 @@ import threading
 import weakref
 
 from ..backends import memory_budget
-from ..backends._base import GPU_BLOCK_BYTES, batch_groups_of
+from ..backends._base import batch_groups_of, runs_unblocked
 from ..backends._registry import loaded_backends
 
 # Products smaller than this many multiply-adds per block are not split (OpenBLAS itself
@@ -203,7 +203,7 @@ def elementwise(backend, function, dtype, *arrays):
                [2., 2.]])
     """
     size = math.prod(arrays[0].shape)
-    if backend.block_bytes >= GPU_BLOCK_BYTES:  # one block: no copy into an output array
+    if runs_unblocked(backend):  # one block: no copy into an output array
         return backend.xp.asarray(function(*arrays, out=None)).astype(dtype, copy=False)
     # a CPU writes into ``out`` even in one block: the fused form is NumPy's slow ``where``
     blocks = batch_blocks(backend, (size,), dtype)
@@ -292,7 +292,7 @@ def batch_chunks(
         batch * multiply_adds_per_sample // MIN_GROUP_MULTIPLY_ADDS,
     )
     groups = even_slices(batch, _group_count(backend, worth))
-    unit = GPU_UNIT_BYTES if backend.block_bytes >= GPU_BLOCK_BYTES else unit_bytes or UNIT_BYTES
+    unit = GPU_UNIT_BYTES if runs_unblocked(backend) else unit_bytes or UNIT_BYTES
     size = max(1, min(budget, unit) // max(1, bytes_per_sample))
     starts = [range(group.start, group.stop, size) for group in groups]
     chunks = [

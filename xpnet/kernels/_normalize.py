@@ -20,7 +20,7 @@ import functools
 import math
 
 from ..backends import backend_of
-from ..backends._base import GPU_BLOCK_BYTES, fused
+from ..backends._base import fused, runs_unblocked
 from ._blocks import batch_blocks
 
 _LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
@@ -176,7 +176,7 @@ def _per_channel(backend, values, shape, dtype):
     """
     C, S = shape[1:]
     values = values.astype(dtype, copy=False).reshape(1, C, 1)
-    if C * S * values.itemsize > backend.block_bytes or backend.block_bytes >= GPU_BLOCK_BYTES:
+    if C * S * values.itemsize > backend.block_bytes or runs_unblocked(backend):
         return values  # unblocked (GPU): a copy would be one more launch for nothing
     return backend.xp.broadcast_to(values, (1, C, S)).copy()
 

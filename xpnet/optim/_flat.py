@@ -32,7 +32,7 @@ import functools
 from typing import Any
 
 from ..backends import backend_of
-from ..backends._base import GPU_BLOCK_BYTES, fused
+from ..backends._base import fused, runs_unblocked
 from ..kernels._blocks import batch_blocks
 
 __all__ = [
@@ -83,7 +83,7 @@ def update_in_place(targets: tuple, chain, *operands, found_inf=None) -> None:
             target[...] = value
         return
     piece = shape[0]
-    if backend.block_bytes < GPU_BLOCK_BYTES:
+    if not runs_unblocked(backend):
         piece = max(1, _CPU_PIECE_BYTES // targets[0].itemsize)
 
     def update_block(block: slice) -> None:
