@@ -117,11 +117,12 @@ def time_case(
 _CPU_TWINS = {"xpnet-cupy": "xpnet-numpy", "floor-cupy": "floor-numpy", "torch-cuda": "torch-cpu"}
 
 
-def _cpu_twin(name: str) -> str | None:
-    """The CPU contender a GPU one is compared with (``xpnet-cupy-high``: ``xpnet-numpy-high``)."""
-    if name.startswith("xpnet-cupy-"):
-        return "xpnet-numpy-" + name.removeprefix("xpnet-cupy-")
-    return _CPU_TWINS.get(name)
+def _cpu_twin(row: dict) -> str | None:
+    """The CPU contender a GPU row is compared with, at the same precision
+    (``xpnet-cupy-high``: ``xpnet-numpy-high``)."""
+    suffix = f"-{row['precision']}" if row.get("precision") else ""
+    twin = _CPU_TWINS.get(row["contender"].removesuffix(suffix))
+    return twin and twin + suffix
 
 
 def _add_ratios(rows: list[dict]) -> None:
@@ -130,7 +131,7 @@ def _add_ratios(rows: list[dict]) -> None:
     for row in rows:
         reference = median.get((row["mode"], _torch_reference(row)))
         row["time_over_torch"] = None if reference is None else row["median_s"] / reference
-        cpu_twin = _cpu_twin(row["contender"])
+        cpu_twin = _cpu_twin(row)
         cpu_time = median.get((row["mode"], cpu_twin))
         row["gpu_speedup"] = None if cpu_time is None else cpu_time / row["median_s"]
 

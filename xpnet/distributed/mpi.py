@@ -228,14 +228,14 @@ class MPICommunicator(Communicator):
         return write_back(array, buffer)
 
     def _all_gather(self, array):
-        buffer = self._buffer(array)
-        shape = (self.world_size, *buffer.shape)
-        if buffer is array and type(array) is not numpy.ndarray:
-            out = self.device.empty(shape, buffer.dtype)  # in device memory too
-        else:
-            out = numpy.empty(shape, dtype=buffer.dtype)
+        in_device = self._in_device_memory(array)
+        buffer = array if in_device else to_host(array)
+        shape, empty = (self.world_size, *buffer.shape), numpy.empty
+        if in_device:  # the result in device memory too
+            empty = self.device.empty
+        out = empty(shape, buffer.dtype)
         self._wait(self.comm.Iallgather(_bytes(self._ready(buffer)), _bytes(out)), "all_gather")
-        if type(array) is numpy.ndarray or type(out) is not numpy.ndarray:
+        if in_device or type(array) is numpy.ndarray:
             return out
         return backend_of(array).asarray(out)
 
