@@ -33,6 +33,7 @@ CASES = {
         ((2, 2, 3, 4, 3), (2, 3, 3, 3, 3), 1, 1, 0, 1, 1, True),
         ((1, 4, 3, 3, 2), (4, 1, 2, 3, 2), (2, 1, 2), (0, 1, 1), (1, 0, 1), 2, 1, True),
         ((2, 3, 3, 2), (2, 2, 2, 2, 2), 2, 0, 0, 1, (1, 2, 1), False),  # unbatched
+        ((0, 2, 3, 2, 2), (2, 3, 2, 2, 2), (1, 2, 1), 1, 0, 1, 1, True),  # empty batch
     ],
 }
 ALL_CASES = [(nd, case) for nd, cases in CASES.items() for case in cases]

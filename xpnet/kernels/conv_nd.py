@@ -51,9 +51,10 @@ def _depth_slices(padded, geometry, d):
     return slices.transpose(0, 2, 1, 3, 4).reshape(-1, *slices.shape[1:2], *slices.shape[3:])
 
 
-def _unstack(stacked, N):
-    """(N * D_out, C, H, W) -> (N, C, D_out, H, W)."""
-    return stacked.reshape(N, -1, *stacked.shape[1:]).transpose(0, 2, 1, 3, 4)
+def _unstack(stacked, N, depth):
+    """(N * depth, C, H, W) -> (N, C, depth, H, W); ``depth`` is given, not inferred with -1,
+    which an empty batch cannot resolve."""
+    return stacked.reshape(N, depth, *stacked.shape[1:]).transpose(0, 2, 1, 3, 4)
 
 
 def convolve(backend, where, x, weight, bias, geometry, groups):
@@ -78,7 +79,7 @@ def convolve(backend, where, x, weight, bias, geometry, groups):
             output = part
         else:
             output += part
-    return _unstack(output, x.shape[0])
+    return _unstack(output, x.shape[0], geometry.output[0])
 
 
 def convolve_backward(backend, where, grad, x, weight, geometry, groups, need):
@@ -135,7 +136,7 @@ def _depth_backward(backend, where, grad, x, weight, geometry, groups, need):
         )
         grad_weight.append(part_weight)
         if need_input:
-            grad_padded[:, :, _depth_reads(geometry, d)] += _unstack(part_input, N)
+            grad_padded[:, :, _depth_reads(geometry, d)] += _unstack(part_input, N, grad.shape[2])
     grad_input = crop_nd(grad_padded, depth, x.shape[2:]) if need_input else None
     grad_weight = xp.stack(grad_weight, axis=2) if need_weight else None
     grad_bias = grad.sum(axis=(0, 2, 3, 4)) if need_bias else None
