@@ -145,3 +145,15 @@ def test_keep_freed_host_memory_without_mallopt_changes_nothing(monkeypatch):
     monkeypatch.setattr(_host_memory.ctypes, "CDLL", lambda name: object())  # no mallopt
     assert _host_memory.keep_freed_host_memory() is False
     assert not _host_memory.is_freed_host_memory_kept()
+
+
+def test_a_processes_first_kernel_call_gives_no_float_warning():
+    # the first kernel call imports NumPy's backend: inf - inf inside it must still be quiet
+    code = (
+        "import numpy as np, xpnet.kernels as K\n"
+        "print(K.avg_pool1d(np.array([[[np.inf, -np.inf]]]), 2)[0, 0, 0])"
+    )
+    command = [sys.executable, "-W", "error", "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "nan"
