@@ -586,3 +586,15 @@ def test_dropout_0d_input_returns_arrays(backend):
     grad_input = K.dropout_backward(x, x, 0.5, mask=mask)
     for array in (output, mask, grad_input):
         assert type(array) is backend.ndarray and array.shape == ()
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_0d_input_returns_arrays(backend, name):
+    """Found by a random comparison: NumPy's arithmetic gave a 0-d input a scalar result."""
+    x = backend.asarray(np.array(2.0))
+    output = getattr(K, name)(x, 0)
+    grad_input = getattr(K, f"{name}_backward")(x, x, -1)
+    expected = getattr(TF, name)(torch.tensor(2.0, dtype=torch.float64), 0)
+    for array in (output, grad_input):
+        assert type(array) is backend.ndarray and array.shape == ()
+    assert backend.to_host(output) == expected.item()

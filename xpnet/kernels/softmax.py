@@ -28,6 +28,11 @@ def _prepare(where, input, dim, grad_output=None):
     return xp, x, grad
 
 
+def _result(xp, value, input):
+    """``value`` as an array of input's dtype: NumPy's arithmetic turns 0-d arrays into scalars."""
+    return xp.asarray(value).astype(input.dtype, copy=False)
+
+
 @kernel
 def softmax(input, dim: int):
     r"""``exp(input) / sum(exp(input), dim)``, computed with the maximum subtracted first.
@@ -50,7 +55,7 @@ def softmax(input, dim: int):
         array([[0.5, 0.5, 0. ]])
     """
     xp, x, _ = _prepare("softmax", input, dim)
-    return xp.exp(stable_log_softmax(xp, x, dim)).astype(input.dtype, copy=False)
+    return _result(xp, xp.exp(stable_log_softmax(xp, x, dim)), input)
 
 
 @kernel
@@ -59,7 +64,7 @@ def softmax_backward(grad_output, input, dim: int):
     xp, x, grad = _prepare("softmax_backward", input, dim, grad_output)
     s = xp.exp(stable_log_softmax(xp, x, dim))
     grad_input = s * (grad - xp.sum(grad * s, axis=dim, keepdims=True))
-    return grad_input.astype(input.dtype, copy=False)
+    return _result(xp, grad_input, input)
 
 
 @kernel
@@ -81,7 +86,7 @@ def log_softmax(input, dim: int):
         array([[    0., -1000.]])
     """
     xp, x, _ = _prepare("log_softmax", input, dim)
-    return stable_log_softmax(xp, x, dim).astype(input.dtype, copy=False)
+    return _result(xp, stable_log_softmax(xp, x, dim), input)
 
 
 @kernel
@@ -90,4 +95,4 @@ def log_softmax_backward(grad_output, input, dim: int):
     xp, x, grad = _prepare("log_softmax_backward", input, dim, grad_output)
     s = xp.exp(stable_log_softmax(xp, x, dim))
     grad_input = grad - s * xp.sum(grad, axis=dim, keepdims=True)
-    return grad_input.astype(input.dtype, copy=False)
+    return _result(xp, grad_input, input)
