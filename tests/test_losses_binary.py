@@ -93,7 +93,7 @@ def test_binary_cross_entropy_with_logits_matches_torch(
         )
 
 
-@pytest.mark.parametrize("pos_weight", [None, 3.0])
+@pytest.mark.parametrize("pos_weight", [None, 3.0, 0.5])  # 0.5: the target's grad at -inf
 def test_binary_cross_entropy_with_logits_is_stable_for_huge_logits(backend, pos_weight):
     x = np.array([1000.0, -1000.0, 1000.0, -1000.0, 80.0, -80.0, np.inf, -np.inf])
     t = np.array([1.0, 1.0, 0.0, 0.0, 0.3, 0.7, 1.0, 0.0])
@@ -142,6 +142,12 @@ def test_binary_losses_nan_like_torch(backend):
     _check(backend, "binary_cross_entropy_with_logits", [x, t], reduction="none")
     _check(backend, "kl_div", [x, t], reduction="none")
     _check(backend, "kl_div", [x, t], reduction="none", log_target=True)
+
+
+def test_kl_div_log_target_overflow_like_torch(backend):
+    """Where exp(t) overflows, the target's gradient is PyTorch's: NaN at t - x = -inf or 0."""
+    x, t = np.array([np.inf, 710.0, 0.5]), np.array([1000.0, 710.0, 0.2])
+    _check(backend, "kl_div", [x, t], reduction="sum", log_target=True)
 
 
 @pytest.mark.parametrize("name", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])

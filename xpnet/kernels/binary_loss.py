@@ -169,7 +169,8 @@ def binary_cross_entropy_with_logits_backward(
 ):
     """Gradients of :func:`binary_cross_entropy_with_logits`:
     ``grad_input = w * grad * ((1 + (p - 1) t) * sigmoid(x) - p * t)`` and
-    ``grad_target = w * grad * ((p - 1) * softplus(-x) - x)``."""
+    ``grad_target = w * grad * (p * softplus(-x) - softplus(x))`` (``-w * grad * x`` without
+    ``pos_weight``)."""
     where = "binary_cross_entropy_with_logits_backward"
     check_legacy(where, size_average, reduce)
     call = _logits_call(where, input, target, weight, pos_weight, reduction, grad_output)
@@ -181,7 +182,9 @@ def binary_cross_entropy_with_logits_backward(
         grad_target = -grad * x
     else:
         grad_input = grad * ((1.0 + (pos - 1.0) * t) * _sigmoid(xp, x) - pos * t)
-        grad_target = grad * ((pos - 1.0) * _softplus_neg(xp, x) - x)
+        # p * softplus(-x) - softplus(x), PyTorch's form: (p - 1) * softplus(-x) - x, equal
+        # elsewhere, is inf - inf at x = -inf
+        grad_target = grad * (pos * _softplus_neg(xp, x) - _softplus_neg(xp, -x))
     return call.finish(grad_input, grad_target)
 
 
@@ -237,7 +240,7 @@ def kl_div_backward(
     grad_output, input, target, size_average=None, reduce=None, reduction="mean", log_target=False
 ):
     """Gradients of :func:`kl_div`: ``grad_input = -t * grad`` (``-exp(t) * grad``) and
-    ``grad_target = (log t + 1 - x) * grad`` (``exp(t) * (t - x + 1) * grad``); at ``t = 0``
+    ``grad_target = (log t + 1 - x) * grad`` (``(exp(t) * (t - x) + exp(t)) * grad``); at ``t = 0``
     the target's gradient is NaN, as PyTorch's (``xlogy``'s ``t / t``)."""
     check_legacy("kl_div_backward", size_average, reduce)
     call = _kl_call("kl_div_backward", input, target, reduction, log_target, grad_output)
@@ -245,6 +248,7 @@ def kl_div_backward(
     grad = call.element_grad(grad_output, reduction)
     if log_target:
         e = xp.exp(t)
-        return call.finish(-e * grad, e * (t - x + 1.0) * grad)
+        # e * (t - x) + e, PyTorch's order: where exp(t) overflows, inf * 0 gives its NaN
+        return call.finish(-e * grad, (e * (t - x) + e) * grad)
     log_t = xp.where(t == 0, 0.0, xp.log(t))
     return call.finish(-t * grad, (log_t + t / t - x) * grad)
