@@ -99,14 +99,40 @@ def test_instance_norm_finite_differences(backend):
         ((2, 3, 4), {"use_input_stats": False}, "running_mean and running_var are required"),
         ((2, 3, 4), {"running_mean": np.zeros(3)}, "must be given together"),
         ((2, 3, 4), {"weight": np.ones(4)}, r"weight must have shape \(3,\)"),
-        ((2, 3, 4), {"eps": 0.0}, "eps must be positive when training"),
+        ((2, 3, 4), {"eps": "1e-5"}, "^instance_norm: eps must be a number"),
     ],
 )
 def test_instance_norm_rejects_bad_arguments(backend, shape, kwargs, message):
     x = backend.asarray(np.zeros(shape))
     kwargs = {k: backend.asarray(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         K.instance_norm(x, **kwargs)
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-3])
+def test_instance_norm_accepts_any_eps_as_torch(backend, eps):
+    """PyTorch's instance_norm accepts eps = 0 and below, unlike its batch_norm in training."""
+    x = random_input((2, 3, 5), 0, low=-2, high=3)
+    check_against_torch(
+        lambda a: K.instance_norm(a, eps=eps),
+        lambda g, a: K.instance_norm_backward(g, a, eps=eps)[0],
+        lambda a: TF.instance_norm(a, eps=eps),
+        [x],
+        backend,
+    )
+
+
+def test_instance_norm_running_mean_of_an_infinite_plane_as_torch(backend):
+    """Found by a random comparison: a plane whose first mean is inf gave NaN running means
+    (x - shift was inf - inf) where PyTorch's are +-inf."""
+    x = np.array([[[1.0, 2.0, np.inf, 3.0], [-np.inf, 0.0, 1.0, 2.0]]])
+    running = [backend.asarray(np.zeros(2)), backend.asarray(np.ones(2))]
+    expected = [torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)]
+    output = K.instance_norm(backend.asarray(x), *running)
+    reference = TF.instance_norm(torch.tensor(x), *expected)
+    assert_close(backend.to_host(output), reference.numpy(), np.float64)
+    for actual, wanted in zip(running, expected, strict=True):
+        assert_close(backend.to_host(actual), wanted.numpy(), np.float64, "running statistics")
 
 
 def test_instance_norm_rejects_bad_dtypes_and_grad_output(backend):

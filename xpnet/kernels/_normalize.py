@@ -224,8 +224,20 @@ def batch_moments(backend, x, out):
     a factor N in relative precision, where ``E[x^2] - E[x]^2`` loses ``(mean / std)^2``;
     and it costs 1/N of the full first mean it replaces. :func:`mean_var` finishes.
     """
-    shift = backend.xp.mean(x[0], axis=-1, dtype=backend.xp.float64).astype(x.dtype)
+    first_mean = backend.xp.mean(x[0], axis=-1, dtype=backend.xp.float64)
+    shift = fused(backend, _finite_shift(backend.xp, x.dtype))(first_mean)
     return (shift, *centred_sums(backend, x, shift, out))
+
+
+@functools.cache
+def _finite_shift(xp, dtype):
+    """The shift of :func:`batch_moments` in ``dtype``: 0 for a non-finite first mean, whose
+    ``x - shift`` would be NaN where PyTorch's sums give the mean +-inf."""
+
+    def finite(mean):
+        return xp.where(xp.isfinite(mean), mean, 0.0).astype(dtype)
+
+    return finite
 
 
 def mean_var(xp, shift, sum_centred, sum_square, count):

@@ -186,8 +186,28 @@ def batch_norm(
         >>> mean, var
         (array([0.2, 2. ]), array([ 1.1, 20.9]))
     """
-    problem = _BatchNormCall("batch_norm", input, running_mean, running_var, weight, bias, training)
-    _check_eps("batch_norm", eps, training)
+    stats = (running_mean, running_var, weight, bias)
+    return normalize_batch("batch_norm", input, *stats, training, momentum, eps, return_stats)
+
+
+def normalize_batch(
+    where,
+    input,
+    running_mean,
+    running_var,
+    weight,
+    bias,
+    training,
+    momentum,
+    eps,
+    return_stats,
+    any_eps=False,
+):
+    """The body of :func:`batch_norm`, reporting errors as ``where``; ``any_eps`` accepts
+    every number as ``eps`` (PyTorch's ``instance_norm`` does), not only PyTorch's
+    batch-norm values."""
+    problem = _BatchNormCall(where, input, running_mean, running_var, weight, bias, training)
+    _check_eps(where, eps, training, any_eps)
     output, out = problem.empty()
     shift, mean, inv_std, factor, offset, source = problem.statistics(
         training, running_mean, running_var, eps, out, momentum
@@ -199,11 +219,14 @@ def batch_norm(
     return output
 
 
-def _check_eps(where, eps, training):
-    """PyTorch's rule: eps > 0 in training (the batch variance may be 0), >= 0 otherwise."""
+def _check_eps(where, eps, training, any_eps=False):
+    """PyTorch's rule: eps > 0 in training (the batch variance may be 0), >= 0 otherwise;
+    with ``any_eps``, any number."""
     if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
         msg = f"{where}: eps must be a number, got {type(eps).__name__} {eps!r}"
         raise TypeError(msg)
+    if any_eps:
+        return
     if training and eps <= 0:
         msg = f"{where}: eps must be positive when training, got {eps!r}"
         raise ArgumentError(msg)
@@ -301,13 +324,36 @@ def batch_norm_backward(
     Running statistics are read, never updated. ``save_mean``/``save_invstd`` from
     ``batch_norm(..., return_stats=True)`` skip recomputing the batch statistics.
     """
-    problem = _BatchNormCall(
-        "batch_norm_backward", input, running_mean, running_var, weight, bias, training, grad_output
+    stats = (running_mean, running_var, weight, bias)
+    saved = (save_mean, save_invstd)
+    return normalize_batch_backward(
+        "batch_norm_backward", grad_output, input, *stats, training, eps, *saved
     )
-    _check_eps("batch_norm_backward", eps, training)
+
+
+def normalize_batch_backward(
+    where,
+    grad_output,
+    input,
+    running_mean,
+    running_var,
+    weight,
+    bias,
+    training,
+    eps,
+    save_mean,
+    save_invstd,
+    any_eps=False,
+):
+    """The body of :func:`batch_norm_backward`, reporting errors as ``where``; ``any_eps`` as
+    in :func:`normalize_batch`."""
+    problem = _BatchNormCall(
+        where, input, running_mean, running_var, weight, bias, training, grad_output
+    )
+    _check_eps(where, eps, training, any_eps)
     # a new array, not a view: autograd then hands it to the leaf without a copy
     grad_input, grad_x = problem.empty()
-    saved = _saved_stats("batch_norm_backward", problem, save_mean, save_invstd)
+    saved = _saved_stats(where, problem, save_mean, save_invstd)
     if saved is not None:
         mean, inv_std = saved
     else:  # grad_x serves as scratch for the centred input first

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ._checks import ArgumentError, array_backend, check_shapes, kernel, require_arrays
-from .batch_norm import batch_norm, batch_norm_backward
+from .batch_norm import normalize_batch, normalize_batch_backward
 
 __all__ = ["instance_norm", "instance_norm_backward"]
 
@@ -96,9 +96,9 @@ def instance_norm(
 
     Raises:
         ValueError: fewer than 2 dimensions, one spatial element with ``use_input_stats``,
-            bad parameter shapes, missing running statistics without ``use_input_stats``,
-            a bad ``eps`` (as :func:`batch_norm`).
-        TypeError: a non-float input, mixed dtypes or backends.
+            bad parameter shapes, missing running statistics without ``use_input_stats``.
+        TypeError: a non-float input, mixed dtypes or backends, an ``eps`` that is not a
+            number (any number is accepted, as in PyTorch).
 
     Example:
         >>> instance_norm(xp.asarray([[[1.0, 3.0], [0.0, 10.0]]]))
@@ -109,16 +109,18 @@ def instance_norm(
         "instance_norm", input, running_mean, running_var, weight, bias, use_input_stats
     )
     mean, var = _repeat(xp, running_mean, N), _repeat(xp, running_var, N)
-    result = batch_norm(
+    result = normalize_batch(
+        "instance_norm",
         input.reshape(1, N * C, S),
         mean,
         var,
         _repeat(xp, weight, N),
         _repeat(xp, bias, N),
-        training=use_input_stats,
-        momentum=momentum,
-        eps=eps,
-        return_stats=return_stats,
+        use_input_stats,
+        momentum,
+        eps,
+        return_stats,
+        any_eps=True,  # PyTorch's instance_norm accepts any eps
     )
     if use_input_stats and running_mean is not None and N:
         running_mean[...] = xp.mean(mean.reshape(N, C), axis=0)
@@ -153,17 +155,18 @@ def instance_norm_backward(
     where = "instance_norm_backward"
     xp, N, C, S = _check(where, input, running_mean, running_var, weight, bias, use_input_stats)
     stats = (None, None) if use_input_stats else (running_mean, running_var)
-    grad_input, grad_weight, grad_bias = batch_norm_backward(
+    grad_input, grad_weight, grad_bias = normalize_batch_backward(
+        where,
         _view(where, grad_output, input, N * C, S),
         input.reshape(1, N * C, S),
         *(_repeat(xp, s, N) for s in stats),
         _repeat(xp, weight, N),
         _repeat(xp, bias, N),
-        training=use_input_stats,
-        momentum=momentum,
-        eps=eps,
-        save_mean=save_mean,
-        save_invstd=save_invstd,
+        use_input_stats,
+        eps,
+        save_mean,
+        save_invstd,
+        any_eps=True,
     )
     grad_weight, grad_bias = (
         None if g is None else xp.sum(g.reshape(N, C), axis=0) for g in (grad_weight, grad_bias)
