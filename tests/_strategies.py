@@ -695,6 +695,9 @@ def _activation(draw, name):
                 ("min_val", "max_val"),
             )
         )
+    scalar = {"leaky_relu": "negative_slope", "elu": "alpha", "hardtanh": "min_val"}.get(name)
+    if scalar is not None:  # found by a random comparison: NumPy's bare UFuncTypeError
+        mistakes.append(Invalid(name, valid, f"{scalar} a string", {scalar: "0.5"}, (scalar,)))
     return mistakes + _common(name, valid, ("input",), ("input",), shape)
 
 

@@ -71,6 +71,13 @@ def check_int(where: str, name: str, value) -> int:
     return int(value)
 
 
+def check_number(where: str, name: str, value) -> None:
+    """TypeError unless ``value`` is a real number (not a bool, not an array or a string)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        msg = f"{where}: {name} must be a number, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+
+
 def require_arrays(where: str, **arrays) -> None:
     """TypeError naming the argument for each of ``arrays`` that is ``None`` (required ones).
 

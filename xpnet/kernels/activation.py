@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 
 from ..backends import backend_of
 from ..backends._base import fuse_of
 from ._blocks import elementwise, zero_where
-from ._checks import ArgumentError, elementwise_input, kernel
+from ._checks import ArgumentError, check_number, elementwise_input, kernel
 
 __all__ = [
     "elu",
@@ -147,10 +146,8 @@ def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None, backwar
     """hardtanh (and relu6) forward, or with ``backward`` the gradient for ``grad_output``;
     ``where`` names the op."""
     xp, x = elementwise_input(where, input, grad_output, backward=backward)
-    for name, value in (("min_val", min_val), ("max_val", max_val)):
-        if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            msg = f"{where}: {name} must be a number, got {type(value).__name__} {value!r}"
-            raise TypeError(msg)
+    check_number(where, "min_val", min_val)
+    check_number(where, "max_val", max_val)
     if max_val < min_val:
         msg = f"{where}: max_val must be at least min_val, got min_val={min_val}, max_val={max_val}"
         raise ArgumentError(msg)
@@ -231,6 +228,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
         array([-0.2,  3. ])
     """
     xp, x = elementwise_input("leaky_relu", input)
+    check_number("leaky_relu", "negative_slope", negative_slope)
     return _finish(xp, input, xp.where(x > 0, x, x * negative_slope), inplace)
 
 
@@ -238,6 +236,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 def leaky_relu_backward(grad_output, input, negative_slope: float = 0.01, inplace: bool = False):
     """Gradient of :func:`leaky_relu`: ``negative_slope`` at and below 0 (PyTorch's rule)."""
     xp, x = elementwise_input("leaky_relu_backward", input, grad_output, backward=True)
+    check_number("leaky_relu_backward", "negative_slope", negative_slope)
     return xp.where(x > 0, grad_output, grad_output * negative_slope)
 
 
@@ -255,6 +254,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
         array([-1.,  0.,  2.])
     """
     xp, x = elementwise_input("elu", input)
+    check_number("elu", "alpha", alpha)
     # exp of min(x, 0) only: the unused branch must not overflow at x = 1e3
     return _finish(xp, input, xp.where(x <= 0, alpha * xp.expm1(xp.minimum(x, 0.0)), x), inplace)
 
@@ -263,6 +263,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
 def elu_backward(grad_output, input, alpha: float = 1.0, inplace: bool = False):
     """Gradient of :func:`elu`: 1 where ``input > 0``, else ``alpha * exp(input)`` (NaN at NaN)."""
     xp, x = elementwise_input("elu_backward", input, grad_output, backward=True)
+    check_number("elu_backward", "alpha", alpha)
     # NaN where the input is NaN, as PyTorch's vectorised kernel (its scalar tail passes the
     # gradient instead); exp of min(x, 0) keeps the NaN and cannot overflow
     slope = xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0.0)))

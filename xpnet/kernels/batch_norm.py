@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 
 from ..backends import backend_of
 from ..backends._base import fused
@@ -23,6 +22,7 @@ from ._checks import (
     ArgumentError,
     array_backend,
     check_grad_output,
+    check_number,
     check_saved,
     check_shapes,
     kernel,
@@ -222,9 +222,7 @@ def normalize_batch(
 def _check_eps(where, eps, training, any_eps=False):
     """PyTorch's rule: eps > 0 in training (the batch variance may be 0), >= 0 otherwise;
     with ``any_eps``, any number."""
-    if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
-        msg = f"{where}: eps must be a number, got {type(eps).__name__} {eps!r}"
-        raise TypeError(msg)
+    check_number(where, "eps", eps)
     if any_eps:
         return
     if training and eps <= 0:

@@ -10,9 +10,7 @@ gradient, as PyTorch's sign). float16 computes in float32.
 
 from __future__ import annotations
 
-import numbers
-
-from ._checks import ArgumentError, kernel
+from ._checks import ArgumentError, check_number, kernel
 from ._pointwise_loss import PointwiseCall, check_legacy
 
 __all__ = [
@@ -129,9 +127,7 @@ def l1_loss_backward(
 
 def _check_threshold(where, name, value, positive):
     """``beta`` >= 0 (smooth L1) or ``delta`` > 0 (Huber), a real number, as PyTorch."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        msg = f"{where}: {name} must be a number, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
+    check_number(where, name, value)
     if (value <= 0) if positive else (value < 0):
         rule = "positive" if positive else "non-negative"
         msg = f"{where}: {name} must be {rule}, got {value!r}"
