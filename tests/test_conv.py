@@ -309,6 +309,7 @@ ERRORS = [
         r"dividing .*\(6\).*got groups=4",
     ),
     ((1, 6, 5, 5), (2, 3, 3, 3), {"groups": 0}, ValueError, r"got groups=0"),
+    ((1, 3, 5, 5), (3, 3, 3, 3), {"groups": True}, TypeError, r"groups must be an int, got bool"),
     (
         (1, 3, 5, 5),
         (2, 3, 7, 3),

@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._checks import ArgumentError, array_backend, check_ndim, require_arrays, to_tuple
+from ._checks import (
+    ArgumentError,
+    array_backend,
+    check_int,
+    check_ndim,
+    require_arrays,
+    to_tuple,
+)
 from ._windows import Geometry, window_geometry
 
 
@@ -49,7 +56,8 @@ def _padding_sides(where, padding, kernel, stride, dilation):
 
 def _check_channels(where, C, weight, bias, groups):
     C_out = weight.shape[0]
-    if not isinstance(groups, int) or groups < 1 or C % groups or C_out % groups:
+    groups = check_int(where, "groups", groups)  # a bool or float: TypeError, as PyTorch
+    if groups < 1 or C % groups or C_out % groups:
         msg = (
             f"{where}: groups must be a positive int dividing both the input channels ({C}) "
             f"and the output channels ({C_out}), got groups={groups!r}"

@@ -21,6 +21,7 @@ from ._checks import (
     ArgumentError,
     array_backend,
     check_grad_output,
+    check_int,
     check_ndim,
     check_output_mask,
     kernel,
@@ -43,7 +44,8 @@ _AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def _check_channels(where, C_in, weight, bias, groups):
-    if not isinstance(groups, int) or groups < 1 or C_in % groups:
+    groups = check_int(where, "groups", groups)  # a bool or float: TypeError, as PyTorch
+    if groups < 1 or C_in % groups:
         msg = (
             f"{where}: groups must be a positive int dividing the input channels ({C_in}), "
             f"got groups={groups!r}"
