@@ -471,3 +471,35 @@ def test_conv2d_fourier_gives_way_when_filter_spectra_exceed_budget(
     monkeypatch.setattr(conv_module, "fourier_correlate_backward", refuse)
     xpnet.set_memory_budget(2 * 2**20)
     _check(backend, ((2, 64, 8, 8), (64, 64, 3, 3), 1, 1, 1, 1, True))
+
+
+def _grad_input_and_transpose(backend, weight):
+    """conv2d's grad_input and conv_transpose2d's output for ``weight``, and PyTorch's."""
+    x = random_input((2, 4, 5, 5), 0)
+    grad = random_input((2, 3, 5, 5), 2)  # C_out <= C: the correlation is chosen
+    ours = [
+        K.conv2d_backward(*map(backend.asarray, (grad, x, weight)), padding=1)[0],
+        K.conv_transpose2d(*map(backend.asarray, (grad, weight)), padding=1),
+    ]
+    tx = torch.tensor(x, requires_grad=True)
+    tw, tg = torch.tensor(weight), torch.tensor(grad)
+    (reference,) = torch.autograd.grad(TF.conv2d(tx, tw, padding=1), tx, tg)
+    transposed = TF.conv_transpose2d(tg, tw, padding=1)
+    return [backend.to_host(a) for a in ours], [reference.numpy(), transposed.numpy()]
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+def test_conv2d_grad_input_of_a_non_finite_weight_as_torch(backend, value):
+    """Found by a random comparison: grad_input by a stride-1 correlation pads grad_output with
+    zeros, and 0 * inf is NaN where PyTorch's grad_input (col2im: real terms only) is +-inf or
+    finite. Where host reads are free the weight is read and col2im runs; on strict, as on a
+    GPU, reading it would wait for the device, so the border may be NaN (documented)."""
+    weight = random_input((3, 4, 3, 3), 1)
+    weight[1, 2, 0, 0] = value
+    for actual, expected in zip(*_grad_input_and_transpose(backend, weight), strict=True):
+        if getattr(backend, "host_reads_free", False):
+            assert_close(actual, expected, np.float64)
+        else:  # PyTorch's values, but NaN at some of the border
+            same = np.isnan(actual) == np.isnan(expected)
+            assert np.isnan(actual[~same]).all()
+            assert_close(actual[same], expected[same], np.float64)

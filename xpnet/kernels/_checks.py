@@ -78,6 +78,14 @@ def check_number(where: str, name: str, value) -> None:
         raise TypeError(msg)
 
 
+def known_finite(backend, array) -> bool:
+    """Whether ``array`` holds no inf or NaN, as far as can be known without waiting for a
+    device: read where host reads are free (NumPy), else assumed (strict, CuPy)."""
+    if not getattr(backend, "host_reads_free", False):
+        return True
+    return bool(backend.xp.isfinite(array).all())
+
+
 def require_arrays(where: str, **arrays) -> None:
     """TypeError naming the argument for each of ``arrays`` that is ``None`` (required ones).
 

@@ -324,11 +324,12 @@ def choose_algorithm(backend, where, geometry, groups, shape, C_out, dtype) -> C
     return choice
 
 
-def choose_grad_input(backend, where, choice, groups, shape, C_out, grad_size, dtype):
+def choose_grad_input(backend, where, choice, groups, shape, C_out, grad_size, dtype, finite=True):
     """How a window formula's backward gets grad_input: the :class:`Choice` of the stride-1
     correlation of grad_output (N, C_out, *grad_size) with the flipped filters, or ``None``
     for col2im. A correlation pays when its window copy, C_out rows, is not much larger than
-    col2im's, C rows; a pointwise one needs no copy at all and always pays.
+    col2im's, C rows; a pointwise one needs no copy at all and always pays. Unless forced,
+    filters that are not ``finite`` take col2im, which adds real terms only, as PyTorch.
 
     Raises:
         ValueError: if ``conv_algorithms(grad_input='correlation')`` is set and the
@@ -347,12 +348,12 @@ def choose_grad_input(backend, where, choice, groups, shape, C_out, grad_size, d
         reason = "; ".join(f"{a.value}: {why}" for a, why in refusals.items())
     if correlation is None:
         if mode == "correlation":
-            msg = (
-                f"{where}: conv_algorithms(grad_input='correlation') cannot run this call: {reason}"
-            )
-            raise ArgumentError(msg)
+            forced = "conv_algorithms(grad_input='correlation')"
+            raise ArgumentError(f"{where}: {forced} cannot run this call: {reason}")
         return None
     if mode is None and correlation.algorithm is not ConvAlgorithm.POINTWISE:
+        if not finite:  # the correlation's zero padding times an inf is NaN
+            return None
         rule, itemsize = C_out <= _TRANSPOSED_MAX_RATIO * shape[1], backend.xp.dtype(dtype).itemsize
         costs = conv_costs_of(backend)  # a GPU's launches may overrule the threshold
         if not correlation_pays(rule, costs, choice, correlation, shape, C_out, itemsize):

@@ -17,6 +17,7 @@ from ._checks import (
     check_grad_output,
     check_output_mask,
     kernel,
+    known_finite,
     require_arrays,
 )
 from ._conv_args import prepare_conv
@@ -189,7 +190,15 @@ def correlate_backward(backend, where, grad, x, weight, geometry, groups, need):
         correlation = None
         if need_input:
             correlation = choose_grad_input(
-                backend, where, choice, groups, x.shape, C_out, grad.shape[2:], dtype
+                backend,
+                where,
+                choice,
+                groups,
+                x.shape,
+                C_out,
+                grad.shape[2:],
+                dtype,
+                finite=known_finite(backend, computed),
             )
         grad_input, grad_weight, grad_bias = im2col_backward(
             backend, where, grad, x, filters, choice, correlation, dtype, (need_input, need_weight)
