@@ -28,7 +28,7 @@ RESIZES = [
 ]
 
 
-def _check_interpolate(backend, x, dtype=np.float64, **kwargs):
+def _check_interpolate(backend, x, dtype=np.float64, grad_output=None, **kwargs):
     return check_against_torch(
         lambda a: K.interpolate(a, **kwargs),
         lambda g, a: K.interpolate_backward(g, a, **kwargs),
@@ -36,6 +36,7 @@ def _check_interpolate(backend, x, dtype=np.float64, **kwargs):
         [x],
         backend,
         dtype=dtype,
+        grad_output=grad_output,
     )
 
 
@@ -134,6 +135,108 @@ def test_interpolate_rejects_bad_grad_output_and_huge_outputs(backend):
         K.interpolate(backend.asarray(np.zeros((1, 1, 4), np.int64)), size=2)
     with pytest.raises(MemoryError, match="interpolate: an output of shape"):
         K.interpolate(x, size=2**50)
+
+
+@pytest.mark.parametrize(
+    "shape, kwargs",
+    [
+        ((1, 2, 5), {"scale_factor": 1.1, "mode": "linear"}),
+        ((1, 2, 5), {"scale_factor": 1.1, "mode": "linear", "align_corners": True}),
+        ((1, 1, 4, 5), {"scale_factor": (1.2, 2.1), "mode": "bilinear"}),
+        ((1, 1, 3, 4, 5), {"scale_factor": (1.3, 0.8, 1.1), "mode": "trilinear"}),
+    ],
+)
+def test_interpolate_linear_copies_axes_whose_size_is_kept(backend, shape, kwargs):
+    """ATen copies an axis with out == in whatever the scale (floor(5 * 1.1) == 5), instead
+    of interpolating at 1 / scale_factor."""
+    output, _ = _check_interpolate(backend, random_input(shape, 3), **kwargs)
+    if len(shape) == 3:
+        assert np.array_equal(output, random_input(shape, 3))
+
+
+@pytest.mark.parametrize("kwargs", [{"size": 3}, {"scale_factor": 1.2, "align_corners": True}])
+def test_interpolate_linear_copy_turns_inf_into_nan_like_torch(backend, kwargs):
+    """The copy reads x[j] twice, 1 * x[j] + 0 * x[j]: an inf gives a NaN, a gradient too."""
+    x = np.array([[[1.0, np.inf, 3.0]]])
+    output, _ = _check_interpolate(backend, x, mode="linear", **kwargs)
+    np.testing.assert_array_equal(output, [[[1.0, np.nan, 3.0]]])
+    _check_interpolate(
+        backend, np.zeros((1, 1, 3)), grad_output=[[[0.5, np.inf, -1.0]]], mode="linear", **kwargs
+    )
+
+
+def test_interpolate_linear_weights_round_like_torch(backend):
+    """ATen rounds ``ratio * (j + 0.5) - 0.5`` once (FMA) and floors it in float32: which
+    weights are exactly 0, so where an inf gives a NaN, depends on both."""
+    _check_interpolate(backend, np.array([[[1.0, np.inf]]]), size=10, mode="linear")
+    grad = np.zeros((1, 1, 11))
+    grad[0, 0, 5] = np.inf  # source 5.5 / 11 - 0.5: 0 in two roundings, 2.8e-17 in one
+    _check_interpolate(backend, np.zeros((1, 1, 1)), grad_output=grad, size=11, mode="linear")
+    x = np.zeros((1, 1, 10))
+    x[0, 0, 2] = np.inf  # source 0.999999999 at j = 3: floorf gives 1, so weight 0 for x[2]
+    output, _ = _check_interpolate(backend, x, scale_factor=1 / ((1.5 - 1e-9) / 3.5), mode="linear")
+    assert np.isnan(output[0, 0, 3])
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 5), (1, 1, 2, 3, 5), (1, 2, 5, 4)])
+@pytest.mark.parametrize("scale_factor", [1.1, 2.1, 2.0, 1.0])
+def test_interpolate_nearest_shortcuts_only_in_2d_forward(backend, shape, scale_factor):
+    """nearest1d/3d compute floor(j * float32(1 / scale)) even where out == in or out == 2 *
+    in; only nearest2d copies or reads j >> 1 there. PyTorch's 1-D and 3-D backwards take the
+    shortcuts all the same (not its forward's adjoint); xpnet's is the adjoint."""
+    x = random_input(shape, 4)
+    differs = len(shape) != 4 and scale_factor in (1.1, 2.1)
+    check_against_torch(
+        lambda a: K.interpolate(a, scale_factor=scale_factor),
+        None if differs else lambda g, a: K.interpolate_backward(g, a, scale_factor=scale_factor),
+        lambda a: TF.interpolate(a, scale_factor=scale_factor),
+        [x],
+        backend,
+    )
+    check_finite_differences(
+        lambda a: K.interpolate(a, scale_factor=scale_factor),
+        lambda g, a: K.interpolate_backward(g, a, scale_factor=scale_factor),
+        [x],
+        backend,
+    )
+    if len(shape) == 3 and scale_factor in (1.1, 2.1):
+        x = np.arange(5.0).reshape(1, 1, 5)
+        expected = [0, 0, 1, 2, 3] if scale_factor == 1.1 else [0, 0, 0, 1, 1, 2, 2, 3, 3, 4]
+        np.testing.assert_array_equal(
+            backend.to_host(K.interpolate(backend.asarray(x), scale_factor=scale_factor))[0, 0],
+            expected,
+        )
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, torch_error, message",
+    [
+        ({"scale_factor": np.inf}, ValueError, RuntimeError, r"scale_factor must be finite .* inf"),
+        ({"scale_factor": np.nan}, ValueError, RuntimeError, r"scale_factor must be finite .* nan"),
+        ({"scale_factor": -2.0}, ValueError, RuntimeError, r"greater than 0 .*, got -2\.0"),
+        ({"scale_factor": (2, 0.0)}, ValueError, RuntimeError, r"got \(2, 0\.0\)"),
+        ({"scale_factor": 1e308}, ValueError, RuntimeError, "scale_factor=1e\\+308 overflows"),
+        ({"size": 2, "mode": "bilinear", "align_corners": 1}, TypeError, TypeError, "got int 1"),
+        ({"size": 2, "mode": "bilinear", "align_corners": 1.0}, TypeError, TypeError, "float"),
+        ({"size": 2, "mode": "bilinear", "align_corners": np.True_}, TypeError, TypeError, "bool"),
+    ],
+)
+def test_interpolate_rejects_bad_scale_factor_and_align_corners(
+    backend, kwargs, error, torch_error, message
+):
+    """What PyTorch refuses (RuntimeError: ArgumentError is one; TypeError for a non-bool
+    align_corners), with interpolate, the argument and the value named."""
+    x = np.zeros((1, 1, 4, 5))
+    with pytest.raises(torch_error):
+        TF.interpolate(torch.tensor(x), **kwargs)
+    for call in (
+        lambda: K.interpolate(backend.asarray(x), **kwargs),
+        lambda: K.interpolate_backward(backend.asarray(x), backend.asarray(x), **kwargs),
+    ):
+        with pytest.raises(error, match=message) as raised:
+            call()
+        assert raised.type is TypeError or isinstance(raised.value, K.ArgumentError)
+        assert str(raised.value).startswith("interpolate")
 
 
 # -- pad ---------------------------------------------------------------------------------------

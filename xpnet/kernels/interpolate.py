@@ -68,6 +68,32 @@ def _check_mode(where, input, mode, align_corners, antialias):
             f"align_corners={align_corners!r} with mode={mode!r}"
         )
         raise ArgumentError(msg)
+    if align_corners is not None and not isinstance(align_corners, bool):
+        # PyTorch's argument parser takes only a Python bool: not 1, 1.0 or numpy.bool_
+        msg = (
+            f"{where}: align_corners must be None or a bool, got "
+            f"{type(align_corners).__name__} {align_corners!r}"
+        )
+        raise TypeError(msg)
+
+
+def _scaled_sizes(where, spatial, scale_factor):
+    """``(sizes, scales)``: ``floor(in * scale)`` per axis and the scales as floats."""
+    items = _per_axis(where, "scale_factor", scale_factor, len(spatial), numbers.Real)
+    scales = [float(s) for s in items]
+    # inf, NaN and negative scales would reach math.floor (OverflowError, ValueError) or give
+    # sizes <= 0 that hide the culprit; PyTorch refuses them all (a RuntimeError)
+    if not all(math.isfinite(s) and s > 0 for s in scales):
+        msg = (
+            f"{where}: scale_factor must be finite and greater than 0 on every spatial "
+            f"dimension, got {scale_factor!r}"
+        )
+        raise ArgumentError(msg)
+    sizes = [n * s for n, s in zip(spatial, scales, strict=True)]
+    if not all(math.isfinite(size) for size in sizes):  # e.g. 5 * 1e308
+        msg = f"{where}: scale_factor={scale_factor!r} overflows the output size of {spatial}"
+        raise ArgumentError(msg)
+    return [math.floor(size) for size in sizes], scales
 
 
 def _plan(where, input, size, scale_factor, mode, align_corners, recompute, antialias):
@@ -85,10 +111,7 @@ def _plan(where, input, size, scale_factor, mode, align_corners, recompute, anti
             raise ArgumentError(msg)
         sizes, scales = _per_axis(where, "size", size, dim, numbers.Integral), [None] * dim
     else:
-        scales = [
-            float(s) for s in _per_axis(where, "scale_factor", scale_factor, dim, numbers.Real)
-        ]
-        sizes = [math.floor(n * s) for n, s in zip(spatial, scales, strict=True)]
+        sizes, scales = _scaled_sizes(where, spatial, scale_factor)
         if recompute:  # PyTorch then computes the sources from the integer sizes alone
             scales = [None] * dim
     if any(n <= 0 for n in spatial) or any(s <= 0 for s in sizes):
@@ -100,13 +123,16 @@ def _plan(where, input, size, scale_factor, mode, align_corners, recompute, anti
     return [(n, int(s), scale) for n, s, scale in zip(spatial, sizes, scales, strict=True)]
 
 
-def _nearest_sources(in_size, out_size, scale, exact):
-    """PyTorch's ``nearest_idx`` (``nearest_neighbor_exact_compute_source_index``), whose
-    ratio and product are float32: ``min(floor((j [+ 0.5]) * ratio), in - 1)``."""
+def _nearest_sources(in_size, out_size, scale, exact, shortcuts):
+    """PyTorch's ``nearest_neighbor_compute_source_index`` (``..._exact_...``), whose ratio
+    and product are float32: ``min(floor((j [+ 0.5]) * ratio), in - 1)``. With
+    ``shortcuts``, ``nearest_idx``'s copy for ``out == in`` and ``j >> 1`` for
+    ``out == 2 * in`` first, as PyTorch's nearest2d forward and every nearest backward do;
+    they differ from the formula for scale factors such as 1.1 or 2.1."""
     j = numpy.arange(out_size)
-    if not exact and out_size == in_size:
+    if shortcuts and not exact and out_size == in_size:
         return j
-    if not exact and out_size == 2 * in_size:
+    if shortcuts and not exact and out_size == 2 * in_size:
         return j >> 1
     ratio = (
         numpy.float32(1.0 / scale) if scale else numpy.float32(in_size) / numpy.float32(out_size)
@@ -115,24 +141,52 @@ def _nearest_sources(in_size, out_size, scale, exact):
     return numpy.minimum(numpy.floor(position).astype(numpy.int64), in_size - 1)
 
 
+def _fused_multiply_add(a, b, c):
+    """``a * b + c`` rounded once, as an FMA instruction (NumPy has none): Dekker's exact
+    product ``p + e`` and Knuth's exact sum ``p + c = s + t``, then ``s + (t + e)``. Exact
+    when ``p + c`` cancels (``t == 0``), so the sign and the zeros are always right."""
+    product = a * b
+    split_a, split_b = a * 134217729.0, b * 134217729.0  # 2**27 + 1: Veltkamp's split
+    a_high = split_a - (split_a - a)
+    b_high = split_b - (split_b - b)
+    a_low, b_low = a - a_high, b - b_high
+    error = (a_high * b_high - product) + a_high * b_low + a_low * b_high + a_low * b_low
+    total = product + c
+    back = total - product
+    rest = (product - (total - back)) + (c - back)
+    return total + (rest + error)
+
+
 def _linear_sources(in_size, out_size, scale, align_corners):
     """``(i0, i1, l1)``: the two neighbours and the weight of the second, as PyTorch's
-    ``area_pixel_compute_scale`` and ``area_pixel_compute_source_index``."""
+    ``area_pixel_compute_scale`` and ``compute_source_index_and_lambda``."""
     j = numpy.arange(out_size, dtype=numpy.float64)
+    if out_size == in_size:
+        # ``compute_source_index_and_lambda`` copies, whatever the scale: both neighbours
+        # are ``j`` with weights (1, 0), so an inf becomes ``inf + 0 * inf = NaN`` as there
+        index = j.astype(numpy.int64)
+        return index, index, numpy.zeros(out_size)
     if align_corners:
         ratio = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
         source = ratio * j
     else:
         ratio = 1.0 / scale if scale else in_size / out_size
-        source = numpy.maximum(ratio * (j + 0.5) - 0.5, 0.0)
-    i0 = numpy.minimum(source.astype(numpy.int64), in_size - 1)
+        # PyTorch's kernels are compiled with FMA contraction, and ``ratio * (j + 0.5) - 0.5``
+        # rounded once decides whether a weight is exactly 0 (where inf * 0 is a NaN)
+        source = numpy.maximum(_fused_multiply_add(ratio, j + 0.5, -0.5), 0.0)
+    # guard_index_and_lambda floors in float32 (floorf), then clamps the weight to [0, 1]
+    floor = numpy.floor(source.astype(numpy.float32)).astype(numpy.int64)
+    i0 = numpy.minimum(floor, in_size - 1)
     i1 = numpy.minimum(i0 + 1, in_size - 1)
-    return i0, i1, source - i0
+    return i0, i1, numpy.clip(source - i0, 0.0, 1.0)
 
 
-def _axis_sources(mode, in_size, out_size, scale, align_corners):
+def _axis_sources(mode, in_size, out_size, scale, align_corners, shortcuts):
+    """``(i0, i1, l1)`` of one axis; ``i1, l1`` are None for nearest, which takes
+    ``nearest_idx``'s shortcuts if ``shortcuts``."""
     if mode in _NEAREST:
-        return _nearest_sources(in_size, out_size, scale, mode == "nearest-exact"), None, None
+        exact = mode == "nearest-exact"
+        return _nearest_sources(in_size, out_size, scale, exact, shortcuts), None, None
     return _linear_sources(in_size, out_size, scale, bool(align_corners))
 
 
@@ -162,7 +216,10 @@ def interpolate(
             output size is ``floor(in * scale_factor)``. Exactly one of ``size`` and
             ``scale_factor`` is given.
         mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D input), ``'bilinear'``
-            (4-D) or ``'trilinear'`` (5-D). Default: ``'nearest'``.
+            (4-D) or ``'trilinear'`` (5-D). Default: ``'nearest'``. As PyTorch, a linear
+            mode copies an axis whose output size equals its input size, whatever the
+            scale, and ``'nearest'`` does so (and reads ``j // 2`` at twice the size) only
+            on 4-D inputs.
         align_corners: linear modes only: map the corner pixels' centres onto each other
             (source ``j * (in - 1) / (out - 1)``) instead of the pixel areas' edges
             (``(j + 0.5) * in / out - 0.5``). Default: ``None`` (``False``).
@@ -175,7 +232,9 @@ def interpolate(
 
     Raises:
         ValueError: a bad rank for the mode, both or neither of size and scale_factor, a
-            zero output size, ``align_corners`` with a nearest mode.
+            zero output size, a ``scale_factor`` that is not finite and positive,
+            ``align_corners`` with a nearest mode.
+        TypeError: a ``size`` that is not ints, an ``align_corners`` that is not a bool.
         NotImplementedError: ``'bicubic'``, ``'area'``, ``antialias=True``.
         MemoryError: an output larger than the backend can allocate.
 
@@ -204,8 +263,9 @@ def interpolate(
     )
     dtype = compute_dtype(xp, input.dtype)
     x = input.astype(dtype, copy=False)
+    shortcuts = len(plan) == 2  # only PyTorch's nearest2d forward takes them
     for axis, (in_size, out_size, scale) in enumerate(plan, start=2):
-        i0, i1, weight = _axis_sources(mode, in_size, out_size, scale, align_corners)
+        i0, i1, weight = _axis_sources(mode, in_size, out_size, scale, align_corners, shortcuts)
         first = xp.take(x, backend.asarray(i0), axis=axis)
         if i1 is None:
             x = first
@@ -251,7 +311,11 @@ def interpolate_backward(
     antialias: bool = False,
 ):
     """Gradient of :func:`interpolate` with respect to ``input``: per axis, in reverse, each
-    output's gradient goes back to its one or two sources, with the forward's weights."""
+    output's gradient goes back to its one or two sources, with the forward's weights.
+
+    The adjoint of :func:`interpolate` always. PyTorch's ``'nearest'`` backward on 3-D and
+    5-D inputs is not, where ``scale_factor`` (such as 1.1 or 2.1) keeps or doubles an axis:
+    it sends the gradient to ``j`` or ``j // 2``, where its forward read other inputs."""
     where = "interpolate_backward"
     plan = _plan(
         where, input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
@@ -262,9 +326,10 @@ def interpolate_backward(
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
     grad = grad_output.astype(dtype, copy=False)
+    shortcuts = len(plan) == 2  # as the forward's, unlike PyTorch's nearest1d/3d backward
     for axis in reversed(range(len(plan))):  # the adjoint: axes in reverse order
         in_size, out_size, scale = plan[axis]
-        i0, i1, weight = _axis_sources(mode, in_size, out_size, scale, align_corners)
+        i0, i1, weight = _axis_sources(mode, in_size, out_size, scale, align_corners, shortcuts)
         if i1 is None:
             sources = [(i0, numpy.ones(out_size))]
         else:
