@@ -252,6 +252,9 @@ PADS = [
     ((1, 2, 3, 4, 5), (-1, 1, 0, 2, 1, -2), ["constant", "reflect", "replicate", "circular"]),
     ((2, 3, 4), (1, 0, 0, 2, 3, 1), ["constant"]),
     ((3,), (2, -3), ["constant"]),
+    ((0, 3, 4), (1, 1), ["constant", "reflect", "replicate", "circular"]),  # empty batch
+    ((2, 5, 0), (0, 0), ["constant", "circular"]),  # empty, not padded: PyTorch copies
+    ((5, 5), (0, -5), ["constant", "circular"]),  # cropped to nothing
 ]
 
 
@@ -305,6 +308,9 @@ def test_pad_finite_differences(backend):
         ((1, 2, 3), (0, 4), {"mode": "circular"}, ValueError, "must be at most 3"),
         ((3,), (1, 1), {"mode": "replicate"}, ValueError, "needs a 2-D or 3-D input"),
         ((1, 2, 0), (1, 1), {"mode": "replicate"}, ValueError, "dimension non-empty"),
+        ((0, 4), (1, 1), {"mode": "reflect"}, ValueError, r"every dimension non-empty .* \(0, 4\)"),
+        ((2, 0, 4), (1, 1), {"mode": "replicate"}, ValueError, "every dimension non-empty"),
+        ((5, 5), (0, -5), {"mode": "reflect"}, ValueError, "empties dimension 1 of size 5"),
         ((1, 2, 3), (1, 1), {"mode": "reflect", "value": 2.0}, ValueError, "doesn't take a value"),
         ((1, 2, 3), (-2, -2), {}, ValueError, "crops dimension 2 of size 3 below 0"),
         ((1, 2, 3), (1, 1), {"value": "0"}, TypeError, "value must be a number"),

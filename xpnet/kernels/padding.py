@@ -59,8 +59,19 @@ def _check_mode_pad(where, input, pairs, mode, value):
             f"got shape {input.shape}"
         )
         raise ArgumentError(msg)
+    if mode != "circular" and 0 in input.shape[input.ndim - k - 1 :]:  # only N may be 0
+        msg = (
+            f"{where}: {mode} padding needs every dimension non-empty (only the batch of a "
+            f"{k + 2}-D input may be 0), got shape {input.shape}"
+        )
+        raise ArgumentError(msg)
     for axis, (before, after) in pairs:
         n = input.shape[axis]
+        if mode != "circular" and n + before + after < 1:
+            msg = f"{where}: {mode} padding {(before, after)} empties dimension {axis} of size {n}"
+            raise ArgumentError(msg)
+        if n == 0 and before == after == 0:  # circular: nothing to wrap, PyTorch copies
+            continue
         limit = {"reflect": n - 1, "circular": n - max(-before, 0, -after)}.get(mode)
         if n == 0 or (limit is not None and max(before, after) > limit):
             rule = "positive" if limit is None else f"at most {limit} (input size {n})"
