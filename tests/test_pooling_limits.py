@@ -4,13 +4,14 @@ allocation), windows wholly in the padding, and the checks on what backward is g
 from __future__ import annotations
 
 import itertools
+import re
 import time
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from _oracle import check_kernel_against_torch, random_input
+from _oracle import check_against_torch, check_kernel_against_torch, random_input
 
 import xpnet.kernels as K
 from xpnet.backends import host_reads_forbidden, load_backend, profile, raise_deferred
@@ -315,3 +316,65 @@ def test_adaptive_max_pool2d_large_windows_walk_axes(backend, monkeypatch):
     x = random_input((1, 2, 1000, 999), seed=11)
     check_kernel_against_torch(backend, "adaptive_max_pool2d", x, {"output_size": (3, 2)})
     assert walked and max(walked) <= 500
+
+
+@pytest.mark.parametrize(
+    "name, shape, output_size, grad",
+    [
+        ("adaptive_avg_pool1d", (1, 1, 2), 3, [np.inf, 1.0, 1.0]),  # the fuzzer's case
+        ("adaptive_avg_pool1d", (2, 3, 7), 3, None),
+        ("adaptive_avg_pool2d", (1, 2, 5, 4), (3, 6), None),
+        ("adaptive_avg_pool3d", (1, 2, 3, 5, 4), (2, 3, 3), None),
+    ],
+)
+def test_adaptive_avg_pool_inf_and_nan_stay_in_their_windows(
+    backend, name, shape, output_size, grad
+):
+    """Regression: with unequal windows an inf or NaN in ``input`` or ``grad_output`` reaches
+    its own windows only; the backward's averaging-matrix product had spread ``0 * inf = nan``
+    (``adaptive_avg_pool1d_backward([[[inf, 1, 1]]], zeros((1, 1, 2)), 3)`` gave [inf, nan])."""
+    x = random_input(shape, seed=3)
+    out_shape = tuple(getattr(TF, name)(torch.tensor(x), output_size).shape)
+    if grad is None:
+        x.reshape(-1)[[0, -1]] = [np.inf, np.nan]
+        grad = random_input(out_shape, seed=4)
+        grad.reshape(-1)[[0, 1, -1]] = [np.inf, -np.inf, np.nan]
+    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
+    check_against_torch(
+        lambda x: forward(x, output_size),
+        lambda g, x: backward(g, x, output_size),
+        lambda x: getattr(TF, name)(x, output_size),
+        [x],
+        backend,
+        grad_output=np.reshape(grad, out_shape),
+    )
+
+
+def _empty_shapes(nd):
+    """Every (C, *size) and (N, C, *size) shape of sizes 0 and 2 with an empty axis."""
+    for ndim in (nd + 1, nd + 2):
+        yield from (s for s in itertools.product((0, 2), repeat=ndim) if 0 in s)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("pool", ["max_pool", "avg_pool", "adaptive_max_pool", "adaptive_avg_pool"])
+def test_pool_rejects_empty_axes_as_torch(backend, nd, pool):
+    """Regression: an empty spatial axis (or channel axis, where PyTorch refuses one) raises
+    ArgumentError naming the function, ``input``, the axes and the shape, forward and backward;
+    it had given -inf, 0 or NaN (``max_pool1d(zeros((1, 1, 0)), 2, padding=1)`` gave [-inf])."""
+    name = f"{pool}{nd}d"
+    kwargs = {"output_size": 2} if pool.startswith("adaptive") else {"kernel_size": 2, "padding": 1}
+    for shape in _empty_shapes(nd):
+        x = backend.asarray(np.zeros(shape))
+        try:
+            expected = getattr(TF, name)(torch.zeros(shape, dtype=torch.float64), **kwargs)
+        except RuntimeError:  # PyTorch refuses: so must xpnet
+            got = re.escape(f"got shape {shape}")
+            for where, args in ((name, (x,)), (f"{name}_backward", (x, x))):
+                message = rf"^{where}: input must have non-zero sizes along [NCDHWL, ]+, {got}$"
+                with pytest.raises(ArgumentError, match=message):
+                    getattr(K, where)(*args, **kwargs)
+            continue
+        assert getattr(K, name)(x, **kwargs).shape == expected.shape, shape
+        grad = backend.asarray(np.zeros(expected.shape))
+        assert getattr(K, f"{name}_backward")(grad, x, **kwargs).shape == shape

@@ -245,4 +245,41 @@ def test_max_pool_indices_of_generated_windows_match_torch(backend, monkeypatch,
     torch_output, torch_indices = getattr(TF, name)(torch.tensor(x), *options, return_indices=True)
     output, indices = getattr(K, name)(backend.asarray(x), *options, return_indices=True)
     assert backend.to_host(indices).tolist() == torch_indices.tolist()
-    np.testing.assert_array_equal(backend.to_host(output), torch_output.numpy())
+    _assert_same_floats(backend.to_host(output), torch_output.numpy())
+
+
+def _assert_same_floats(actual, expected):
+    """Equal values, NaN where NaN, and the same sign on zeros (``assert_array_equal`` takes
+    -0.0 for 0.0)."""
+    np.testing.assert_array_equal(actual, expected)
+    np.testing.assert_array_equal(np.signbit(actual), np.signbit(expected))
+
+
+SIGNED_ZERO_CASES = [
+    ("max_pool1d", (2, 3, 9), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ("max_pool2d", (2, 3, 6, 7), {"kernel_size": 2, "stride": 1}),
+    ("max_pool2d", (2, 3, 6, 7), {"kernel_size": 5, "stride": 1, "padding": 2}),  # separable
+    ("max_pool3d", (2, 2, 4, 5, 4), {"kernel_size": 2, "stride": 1, "dilation": (1, 2, 1)}),
+    ("adaptive_max_pool1d", (2, 3, 9), {"output_size": 4}),
+    ("adaptive_max_pool2d", (2, 3, 6, 7), {"output_size": (4, 9)}),
+    ("adaptive_max_pool3d", (2, 2, 4, 5, 4), {"output_size": (3, 2, 3)}),
+]
+
+
+@pytest.mark.parametrize("name, shape, kwargs", SIGNED_ZERO_CASES)
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_max_pool_signed_zero_tie_returns_the_first_zero(
+    backend, name, shape, kwargs, return_indices
+):
+    """Regression: a window whose maximum is a tie of -0.0 and 0.0 returns its first zero,
+    ``input[index]``, as PyTorch; ``xp.maximum`` had returned the later one
+    (``max_pool1d([[[-0.0, 0.0]]], 2)`` gave 0.0)."""
+    x = np.random.default_rng(len(shape)).choice([-0.0, 0.0, -1.0], size=shape)
+    x[0, 0].reshape(-1)[:2] = [-0.0, 0.0]
+    forward = getattr(K, name)(backend.asarray(x), return_indices=return_indices, **kwargs)
+    expected = getattr(TF, name)(torch.tensor(x), return_indices=return_indices, **kwargs)
+    if return_indices:
+        (forward, indices), (expected, expected_indices) = forward, expected
+        np.testing.assert_array_equal(backend.to_host(indices), expected_indices.numpy())
+    _assert_same_floats(backend.to_host(forward), expected.numpy())
+    check_kernel_against_torch(backend, name, x, kwargs)  # the gradients' element too

@@ -3,7 +3,8 @@ the N-d bodies (:func:`adaptive_avg_pool`, ...) that the 1-D and 3-D kernels sha
 
 Adaptive average pooling averages each window along one axis at a time (in 2-D the rows,
 then the columns), adding offset by offset (so an inf stays in its own windows); its backward
-is one matmul per axis with the (out, size) averaging matrices.
+spreads each window's share the same way, axis by axis (the windows holding an element are
+themselves adaptive windows).
 Adaptive max pooling is separable too: the running-argmax rule of
 :func:`xpnet.kernels.max_pool2d` (ties go to the first maximum, the last NaN wins) along the
 last axis, then along each axis before it, which picks the element a row-major scan of the
@@ -40,11 +41,14 @@ __all__ = [
 def _adaptive_prepare(where, input, output_size, index_bytes=0, nd=2):
     """(backend, x, unbatched, output size); ``None`` entries keep the input size.
 
+    ArgumentError for an empty axis, by PyTorch's rules: every axis but the first for max
+    pools (``index_bytes``) and 3-D average pools, the spatial axes for 1-D and 2-D ones.
     MemoryError, before any allocation, when the output (with ``index_bytes`` per element)
     and the first axis pass's result cannot fit: (N, C, H_out, W) in 2-D for average pools,
     (N, C, H, W_out) with labels for max pools (``index_bytes``), which start at the last axis.
     """
-    backend, x, unbatched = batched(where, input, nd)
+    nonempty_from = 1 if index_bytes or nd == 3 else -nd
+    backend, x, unbatched = batched(where, input, nd, nonempty_from)
     sizes = (output_size,) * nd if output_size is None else output_size
     size = x.shape[2:]
     if isinstance(sizes, tuple | list) and len(sizes) == nd:
@@ -79,12 +83,12 @@ def _longest_window(size, out):
     return -(-(size + out - math.gcd(size, out)) // out) if out else 0
 
 
-def _window_means(xp, x, axis, out):
-    """Mean of each adaptive window along spatial ``axis`` (>= 2) of ``x``, summed offset by
-    offset.
+def _window_sums(xp, x, axis, out):
+    """(sums, lengths): the sum of each adaptive window along spatial ``axis`` (>= 2) of
+    ``x``, added offset by offset, and the windows' lengths, shaped to divide the sums.
 
-    Only a window's own elements are added, so an inf stays in its windows (a product with an
-    averaging matrix would spread ``0 * inf = nan`` to every window).
+    Only a window's own elements are added, so an inf or NaN stays in its windows (a product
+    with an averaging matrix would spread ``0 * inf = nan`` to every window).
     """
     size = x.shape[axis]
     starts, ends, longest = _adaptive_axis(xp, size, out)
@@ -94,16 +98,30 @@ def _window_means(xp, x, axis, out):
     for i in range(longest):
         inside = (starts + i < ends).reshape(shape)  # shorter windows: mask the clipped position
         total += xp.where(inside, x.take(xp.minimum(starts + i, size - 1), axis=axis), 0)
-    total /= (ends - starts).reshape(shape).astype(x.dtype)
+    return total, (ends - starts).reshape(shape).astype(x.dtype)
+
+
+def _window_means(xp, x, axis, out):
+    """Mean of each adaptive window along spatial ``axis`` (>= 2) of ``x``."""
+    total, lengths = _window_sums(xp, x, axis, out)
+    total /= lengths
     return total
 
 
-def _averaging_matrix(xp, size, out, dtype):
-    """(out, size) matrix whose row i averages window i."""
-    starts, ends, _ = _adaptive_axis(xp, size, out)
-    position = xp.arange(size)[None, :]
-    inside = (position >= starts[:, None]) & (position < ends[:, None])
-    return inside.astype(dtype) / (ends - starts)[:, None].astype(dtype)
+def _spread_means(xp, grad, axis, size):
+    """Gradient of :func:`_window_means` along ``axis``, of length ``size`` in the input: each
+    element sums ``grad / length`` over the windows holding it.
+
+    The windows holding element j, [floor(j * out / size), ceil((j + 1) * out / size)), are the
+    adaptive windows of an axis of length ``out`` pooled to ``size``: :func:`_window_sums`
+    adds them, so an element gets its own windows' gradients only (an inf in another window's
+    gradient stays there, where a product with the averaging matrix made it NaN).
+    """
+    starts, ends, _ = _adaptive_axis(xp, size, grad.shape[axis])
+    shape = [1] * grad.ndim
+    shape[axis] = -1
+    share = grad / (ends - starts).reshape(shape).astype(grad.dtype)
+    return _window_sums(xp, share, axis, size)[0]
 
 
 @kernel
@@ -163,24 +181,11 @@ def _split_windows(array, output, windows):
     return array.reshape(*array.shape[:2], *itertools.chain(*zip(output, windows, strict=True)))
 
 
-def _along(xp, array, matrix, axis):
-    """``matrix`` (a, b) applied to ``axis`` of ``array`` (length a there; b afterwards).
-
-    The last two axes take one broadcast matmul on ``array`` as it is (in 2-D ``rows^T @
-    array @ columns``); other axes move last and back.
-    """
-    if axis == array.ndim - 1:
-        return xp.matmul(array, matrix)
-    if axis == array.ndim - 2:
-        return xp.matmul(matrix.T, array)
-    moved = xp.matmul(xp.moveaxis(array, axis, -1), matrix)
-    return xp.moveaxis(moved, -1, axis)
-
-
 @kernel
 def adaptive_avg_pool2d_backward(grad_output, input, output_size):
-    r"""Gradient of :func:`adaptive_avg_pool2d`: ``rows^T @ grad_output @ columns``, the
-    averaging matrices' transposes applied along each axis.
+    r"""Gradient of :func:`adaptive_avg_pool2d`: each element gets ``grad_output / window
+    size`` of every window holding it, summed one axis at a time (an inf or NaN in
+    ``grad_output`` reaches its own window's elements only).
 
     Example:
         >>> adaptive_avg_pool2d_backward(xp.ones((1, 1, 1, 1)), xp.zeros((1, 1, 1, 2)), 1)
@@ -206,8 +211,8 @@ def adaptive_avg_pool_backward(where, nd, grad_output, input, output_size):
         grad_input = grad_input.astype(input.dtype, copy=False)
         return grad_input[0] if unbatched else grad_input
     grad_input = grad.astype(dtype, copy=False)
-    for axis, (size, out) in enumerate(zip(x.shape[2:], output, strict=True)):
-        grad_input = _along(xp, grad_input, _averaging_matrix(xp, size, out, dtype), 2 + axis)
+    for axis, size in enumerate(x.shape[2:]):
+        grad_input = _spread_means(xp, grad_input, 2 + axis, size)
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
 
@@ -310,8 +315,9 @@ def adaptive_max_pool_backward(where, nd, grad_output, input, output_size, indic
     grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
     xp, size = backend.xp, x.shape[2:]
     dtype = compute_dtype(xp, input.dtype)
-    if indices is None:
-        _, indices = adaptive_max_pool(where, nd, x, output, True)
+    if indices is None:  # from ``input`` as given: the empty-axis rule depends on its batching
+        _, indices = adaptive_max_pool(where, nd, input, output, True)
+        indices = indices[None] if unbatched else indices
     else:
         check_saved_indices(where, backend, indices, input, output_shape, unbatched)
         indices = indices[None] if unbatched else indices

@@ -1,13 +1,13 @@
 """Max pooling over fixed windows, and its backward function: ``max_pool2d`` here, and the
 N-d bodies (:func:`max_pool`, :func:`max_pool_backward`) that ``max_pool1d/3d`` share.
 
-Without indices the forward folds ``maximum`` over the kernel offsets of the shared window
-view (:mod:`._pooling`); with them it runs :func:`._max_windows.window_argmax`, PyTorch's rule
-(a later element wins if it is strictly larger or NaN: ties go to the first maximum, the last
-NaN wins). The backward adds at the saved flat indices, one group of disjoint windows at a
-time, so every add in a group hits a distinct element: deterministic on every backend, no
-atomics. Average pools live in :mod:`xpnet.kernels.avg_pooling`, adaptive pools in
-:mod:`xpnet.kernels.adaptive_pooling`.
+Without indices the forward folds :func:`._pooling.first_maximum` (a maximum that keeps the
+first of -0.0 and 0.0) over the kernel offsets of the shared window view; with them it runs
+:func:`._max_windows.window_argmax`, PyTorch's rule (a later element wins if it is strictly
+larger or NaN: ties go to the first maximum, the last NaN wins). The backward adds at the
+saved flat indices, one group of disjoint windows at a time, so every add in a group hits a
+distinct element: deterministic on every backend, no atomics. Average pools live in
+:mod:`xpnet.kernels.avg_pooling`, adaptive pools in :mod:`xpnet.kernels.adaptive_pooling`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ._pooling import (
     check_pool_fits,
     check_pool_grad,
     check_saved_indices,
+    first_maximum,
     pool_geometry,
     pooled,
     scatter_to_maxima,
@@ -82,8 +83,7 @@ def max_pool(where, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     if return_indices:
         output, indices = window_argmax(backend, x, geometry)
         return (output[0], indices[0]) if unbatched else (output, indices)
-    # maximum propagates NaN, as the index path does
-    output = pooled(backend, backend.xp.maximum, x, geometry, -backend.xp.inf, x.dtype)
+    output = pooled(backend, first_maximum(backend), x, geometry, -backend.xp.inf, x.dtype)
     return output[0] if unbatched else output
 
 

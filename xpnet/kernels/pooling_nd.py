@@ -271,7 +271,8 @@ def adaptive_avg_pool1d(input, output_size):
 
 @kernel
 def adaptive_avg_pool1d_backward(grad_output, input, output_size):
-    r"""Gradient of :func:`adaptive_avg_pool1d`: the averaging matrix's transpose.
+    r"""Gradient of :func:`adaptive_avg_pool1d`: each element gets ``grad_output / window
+    length`` of every window holding it.
 
     Example:
         >>> adaptive_avg_pool1d_backward(xp.ones((1, 1, 1)), xp.zeros((1, 1, 2)), 1)
@@ -298,7 +299,8 @@ def adaptive_avg_pool3d(input, output_size):
 
 @kernel
 def adaptive_avg_pool3d_backward(grad_output, input, output_size):
-    r"""Gradient of :func:`adaptive_avg_pool3d`: the averaging matrices' transposes, per axis.
+    r"""Gradient of :func:`adaptive_avg_pool3d`: each element gets ``grad_output / window
+    size`` of every window holding it, one axis at a time.
 
     Example:
         >>> adaptive_avg_pool3d_backward(xp.ones((1, 1, 1, 1, 1)), xp.zeros((1, 1, 1, 1, 2)), 1)
