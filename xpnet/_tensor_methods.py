@@ -1,7 +1,7 @@
 """PyTorch's Tensor methods that ported scripts use, attached to :class:`xpnet.Tensor`.
 
 ``argmax``/``argmin``, ``eq``/``ne``, ``view_as``, ``float``/``double``/``long``, ``to``,
-``cpu``/``cuda``, ``size``, ``dim``, ``tolist`` and the ``device`` property, plus the
+``cpu``/``cuda``, ``size``, ``dim``, ``tolist``, ``flatten`` and the ``device`` property, plus the
 function :func:`flatten`. They live here rather than in :mod:`xpnet.autograd` (which holds
 the graph machinery); the differentiable ones are :class:`~xpnet.autograd.Function`\\ s of the
 pairs in :mod:`xpnet._tensor_ops` (``cast``, ``move``). Comparisons, ``argmax`` and integer
@@ -16,6 +16,8 @@ Example:
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy
 
@@ -46,7 +48,12 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         >>> xpnet.flatten(xpnet.Tensor(np.zeros((2, 3, 4))), 1).shape
         (2, 12)
     """
-    return as_tensor(input).flatten(start_dim, end_dim)
+    tensor = as_tensor(input)
+    if tensor.ndim == 0:
+        return tensor.reshape(1)
+    start, end = start_dim % tensor.ndim, end_dim % tensor.ndim
+    merged = math.prod(tensor.shape[start : end + 1])  # not -1: a dimension may be empty
+    return tensor.reshape(tensor.shape[:start] + (merged,) + tensor.shape[end + 1 :])
 
 
 def _index_of(name: str):
@@ -159,6 +166,7 @@ _METHODS = {
     "size": size,
     "dim": lambda self: self.ndim,
     "tolist": tolist,
+    "flatten": flatten,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
 

@@ -28,7 +28,6 @@ live in :mod:`xpnet._tensor_ops`; layers use :mod:`xpnet.kernels`'s, lifted in
 from __future__ import annotations
 
 import inspect
-import math
 import threading
 
 from . import _tensor_ops as ops
@@ -376,14 +375,6 @@ class Tensor:
         return _reshape(self, tuple(shape))
 
     view = reshape
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge dimensions ``start_dim`` to ``end_dim`` (inclusive) into one, like torch."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
-        merged = math.prod(self.shape[start : end + 1])  # not -1: a dimension may be empty
-        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
 
 _add = Function(ops.add, ops.add_backward, wrt=("a", "b"))
