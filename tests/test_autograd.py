@@ -44,6 +44,32 @@ def test_arithmetic_with_python_numbers_matches_torch(backend, dtype):
     check(lambda a: 2.0 - (1.0 + a) * 3.0 / (2.0 / a) ** 0.5 - 1.5, [(3, 5)], backend, dtype)
 
 
+@pytest.mark.parametrize("shapes", [[(3, 4), (3, 4)], [(2, 3), (3,)], [(3,), ()]])
+def test_tensor_powers_match_torch(backend, shapes):
+    """A Tensor exponent gets its gradient, and a number may be the base (``2 ** x``)."""
+    check(lambda a, b: a**b + 2.0**b - (1.5**a) ** b, shapes, backend)
+
+
+def test_pow_and_div_gradients_at_edge_values_match_torch(backend):
+    """Found by a random comparison: ``x ** 0`` had a NaN gradient at x = 0 or NaN (0 * inf),
+    and a / b gave b a NaN gradient where a = 0 and grad / b overflows; PyTorch gives 0."""
+    x = np.array([0.0, 2.0, np.nan, -1.0])
+    e = np.array([0.0, 0.5, 0.0, 2.0])
+    check_against_torch(
+        *_through_autograd(lambda a, b: a**b + a**0),
+        lambda a, b: a**b + a**0,
+        [x, e],
+        backend,
+    )
+    check_against_torch(
+        *_through_autograd(lambda a, b: a / b * 1e305),
+        lambda a, b: a / b * 1e305,
+        [np.array([0.0, 1.0]), np.array([1e-5, 2.0])],
+        backend,
+        grad_output=np.ones(2),
+    )
+
+
 @pytest.mark.parametrize(
     "shapes",
     [

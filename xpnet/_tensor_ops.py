@@ -12,11 +12,13 @@ device work): a gradient of another shape would broadcast into silent garbage.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy
 
-from .backends import backend_of
+from .backends import backend_of, float_errors_ignored
+from .backends._base import fused
 from .kernels._checks import check_grad_output
 
 
@@ -63,56 +65,101 @@ def _shape_only(shape):
     return numpy.broadcast_to(numpy.empty((), dtype=bool), shape)
 
 
+def _ieee(function):
+    """``function`` giving inf and NaN as values, never as NumPy warnings (as PyTorch)."""
+
+    @functools.wraps(function)
+    def quiet(*args, **kwargs):
+        with float_errors_ignored():
+            return function(*args, **kwargs)
+
+    return quiet
+
+
+@_ieee
 def add(a, b):
     return a + b
 
 
+@_ieee
 def add_backward(grad_output, a, b):
     _check_binary("add_backward", grad_output, a, b)
     return _unbroadcast(grad_output, _shape(a)), _unbroadcast(grad_output, _shape(b))
 
 
+@_ieee
 def sub(a, b):
     return a - b
 
 
+@_ieee
 def sub_backward(grad_output, a, b):
     _check_binary("sub_backward", grad_output, a, b)
     return _unbroadcast(grad_output, _shape(a)), _unbroadcast(-grad_output, _shape(b))
 
 
+@_ieee
 def mul(a, b):
     return a * b
 
 
+@_ieee
 def mul_backward(grad_output, a, b):
     _check_binary("mul_backward", grad_output, a, b)
     return _unbroadcast(grad_output * b, _shape(a)), _unbroadcast(grad_output * a, _shape(b))
 
 
+@_ieee
 def div(a, b):
     return a / b
 
 
+@_ieee
 def div_backward(grad_output, a, b):
+    """``grad / b`` and ``-grad * ((a / b) / b)``, PyTorch's order: ``-(grad / b) * a / b``
+    overflows to inf * 0 = NaN where a is 0 and grad / b is huge."""
     _check_binary("div_backward", grad_output, a, b)
-    grad_a = grad_output / b
-    return _unbroadcast(grad_a, _shape(a)), _unbroadcast(-grad_a * a / b, _shape(b))
+    grad_b = fused(backend_of(grad_output), _divisor_grad)(grad_output, a, b)
+    return _unbroadcast(grad_output / b, _shape(a)), _unbroadcast(grad_b, _shape(b))
 
 
+def _divisor_grad(grad_output, a, b):
+    return -grad_output * ((a / b) / b)  # one device call: fused by div_backward
+
+
+@_ieee
 def pow(a, exponent):
     return a**exponent
 
 
-def pow_backward(grad_output, a, exponent):
+@_ieee
+def pow_backward(grad_output, a, exponent, output_mask=(True, True)):
+    """Gradients of ``a ** exponent``, PyTorch's: ``exponent * a ** (exponent - 1)``, 0 where
+    the exponent is 0 (where the formula is ``0 * inf`` at ``a = 0``, or NaN); for the
+    exponent ``a ** exponent * log(a)``, 0 where ``a = 0`` and ``exponent >= 0``."""
     _check_binary("pow_backward", grad_output, a, exponent)
-    return grad_output * exponent * a ** (exponent - 1)
+    xp = backend_of(grad_output).xp
+    if not hasattr(a, "shape"):  # 2 ** x: a 0-d array, so that NumPy keeps the dtype
+        a = xp.asarray(a, dtype=grad_output.dtype)
+    grad_a = grad_exponent = None
+    if output_mask[0]:
+        if hasattr(exponent, "shape"):
+            slope = xp.where(exponent == 0, 0, exponent * a ** (exponent - 1))
+        else:  # a Python number: decided on the host
+            slope = exponent * a ** (exponent - 1) if exponent else xp.zeros_like(a)
+        grad_a = _unbroadcast(grad_output * slope, _shape(a))
+    if output_mask[1] and hasattr(exponent, "shape"):
+        growth = xp.where((a == 0) & (exponent >= 0), 0, a**exponent * xp.log(a))
+        grad_exponent = _unbroadcast(grad_output * growth, _shape(exponent))
+    return grad_a, grad_exponent
 
 
+@_ieee
 def matmul(a, b):
     return a @ b
 
 
+@_ieee
 def matmul_backward(grad_output, a, b):
     """``grad_a = grad_output @ b^T``, ``grad_b = a^T @ grad_output``; 1-d operands are
     treated as a row (``a``) or a column (``b``), as in the forward."""

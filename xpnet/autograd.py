@@ -350,8 +350,11 @@ class Tensor:
     def __neg__(self):
         return _mul(self, -1)
 
-    def __pow__(self, exponent: float):
+    def __pow__(self, exponent):
         return _pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _pow(base, self)
 
     def __matmul__(self, other):
         return _matmul(self, other)
@@ -381,7 +384,7 @@ _add = Function(ops.add, ops.add_backward, wrt=("a", "b"))
 _sub = Function(ops.sub, ops.sub_backward, wrt=("a", "b"))
 _mul = Function(ops.mul, ops.mul_backward, wrt=("a", "b"))
 _div = Function(ops.div, ops.div_backward, wrt=("a", "b"))
-_pow = Function(ops.pow, ops.pow_backward, wrt=("a",))
+_pow = Function(ops.pow, ops.pow_backward, wrt=("a", "exponent"))
 _matmul = Function(ops.matmul, ops.matmul_backward, wrt=("a", "b"))
 _sum = Function(ops.sum, ops.sum_backward, wrt=("a",))
 _mean = Function(ops.mean, ops.mean_backward, wrt=("a",))
