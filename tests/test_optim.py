@@ -119,6 +119,8 @@ PARAM_GROUPS = [
     ("SGD", {"lr": 0.1, "momentum": 0.9}, [{"lr": 0.01}, {"momentum": 0.5, "nesterov": True}]),
     ("Adam", {"lr": 0.01}, [{"lr": 0.1, "amsgrad": True}, {"betas": (0.5, 0.9)}]),
     ("RMSprop", {"lr": 0.01}, [{"centered": True}, {"lr": 0.001, "momentum": 0.9}]),
+    # PyTorch ignores a group's initial_accumulator_value (found by a random comparison)
+    ("Adagrad", {"initial_accumulator_value": 0.1}, [{"initial_accumulator_value": 0.5}, {}]),
 ]
 
 

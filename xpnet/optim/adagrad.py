@@ -29,7 +29,8 @@ class Adagrad(Optimizer):
         lr: learning rate :math:`\gamma`. Default: ``1e-2``.
         lr_decay: learning-rate decay :math:`\eta`. Default: ``0``.
         weight_decay: L2 penalty :math:`\lambda`. Default: ``0``.
-        initial_accumulator_value: the starting value of :math:`s`. Default: ``0``.
+        initial_accumulator_value: the starting value of :math:`s` for every parameter; as
+            in PyTorch, a parameter group's own value is ignored. Default: ``0``.
         eps: :math:`\epsilon`, added to the denominator. Default: ``1e-10``.
         maximize: ascend the objective instead of descending it. Default: ``False``.
 
@@ -79,7 +80,8 @@ class Adagrad(Optimizer):
     ) -> None:
         if not state:
             state["step"] = 0
-            state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
+            # the constructor's value, as PyTorch, which ignores a group's own
+            state["sum"] = xp.full_like(param.data, self.defaults["initial_accumulator_value"])
         lr, lr_decay = group["lr"], group["lr_decay"]
         if not counts_on_device(state, found_inf):
             state["step"] += 1
