@@ -516,7 +516,7 @@ def test_scaler_misuse_raises_torchs_errors(xp):
     with pytest.raises(RuntimeError, match="Attempted step but _scale is None"):
         scaler.step(opt)
     scaler.scale(w.sum()).backward()
-    with pytest.raises(RuntimeError, match="No inf checks were recorded prior to update"):
+    with pytest.raises(AssertionError, match="No inf checks were recorded prior to update"):
         scaler.update()
     with pytest.raises(RuntimeError, match="Closure use is not currently supported"):
         scaler.step(opt, closure=lambda: 0.0)
@@ -596,3 +596,15 @@ def test_mixed_precision_steps(backend):
     assert all(p.dtype == xp.float32 and p.grad.dtype == xp.float32 for p in model.parameters())
     assert scaler.get_scale() == 2.0**16  # no overflow, no skipped step
     assert losses[-1] < losses[0]
+
+
+def test_scaler_matches_torch_on_0d_losses_and_missing_gradients(xp):
+    """Found by a random comparison with torch.amp.GradScaler('cpu') 2.13: a 0-d loss stays
+    0-d, and a step with no gradient at all is PyTorch's AssertionError."""
+    w = xpnet.Parameter(xp.ones(2, dtype="float32"))
+    scaler, reference = xpnet.GradScaler(), torch.amp.GradScaler("cpu")
+    loss = w.sum()
+    assert scaler.scale(loss).shape == reference.scale(torch.ones(2).sum()).shape == ()
+    unused = xpnet.Parameter(xp.ones(2, dtype="float32"))
+    with pytest.raises(AssertionError, match="No inf checks were recorded for this optimizer"):
+        scaler.step(xpnet.optim.SGD([unused], lr=0.1))

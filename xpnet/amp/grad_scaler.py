@@ -109,7 +109,7 @@ class GradScaler:
     def scale(self, outputs):
         """``outputs`` (a Tensor, an array, or a list/tuple of them) times the scale factor.
 
-        The result of a 0-d loss has shape ``(1,)``, as in PyTorch; call ``backward()`` on it.
+        The scale is a 0-d float32 array, as in PyTorch 2.13: a 0-d loss stays 0-d.
         """
         if not self._enabled:
             return outputs
@@ -144,15 +144,15 @@ class GradScaler:
         xp = backend.xp
         # the reciprocal in float64, rounded to float32, as PyTorch
         inv_scale = (1.0 / self._scale.astype(xp.float64)).astype(xp.float32)
-        found_inf = xp.zeros((), dtype=xp.float32)
+        found_inf, grads = xp.zeros((), dtype=xp.float32), list(_grads(optimizer))
         with backend.ignore_float_errors():
-            for grad in _grads(optimizer):
+            for grad in grads:
                 if grad.dtype == xp.float16:
                     raise ValueError("Attempting to unscale FP16 gradients.")
                 # a device flag: or-ed without reading it (no host sync)
                 found_inf = xp.maximum(found_inf, (~xp.isfinite(grad).all()).astype(xp.float32))
                 grad *= inv_scale.reshape(()).astype(grad.dtype)
-        state["found_inf"] = found_inf
+        state["found_inf"] = found_inf if grads else None  # no gradient: no check, as PyTorch
         state["stage"] = _UNSCALED
 
     def step(self, optimizer, *args, **kwargs):
@@ -173,6 +173,7 @@ class GradScaler:
         Raises:
             RuntimeError: a ``closure`` argument, a second step before :meth:`update`, or no
                 :meth:`scale` before.
+            AssertionError: no parameter of ``optimizer`` has a gradient (PyTorch's).
         """
         if not self._enabled:
             return optimizer.step(*args, **kwargs)
@@ -186,6 +187,8 @@ class GradScaler:
             self.unscale_(optimizer)
         state["stage"] = _STEPPED
         found_inf = state["found_inf"]
+        if found_inf is None:  # PyTorch's assertion: no parameter of optimizer has a gradient
+            raise AssertionError("No inf checks were recorded for this optimizer.")
         if takes_found_inf(optimizer):  # skipped on the device: no host read
             return optimizer.step(*args, found_inf=found_inf, **kwargs)
         found = backend_of(found_inf).to_host(found_inf)  # a custom optimizer: one host read
@@ -198,8 +201,9 @@ class GradScaler:
         overflows float32). Or set it to ``new_scale`` (a float or a 1-element array).
 
         Raises:
-            RuntimeError: no :meth:`scale`, or no :meth:`unscale_`/:meth:`step` since the last
-                update (without ``new_scale``).
+            RuntimeError: no :meth:`scale` before.
+            AssertionError: no gradient checked since the last update (without
+                ``new_scale``): PyTorch's assertion.
             TypeError: ``new_scale`` is not a float or a 1-element floating array.
         """
         if not self._enabled:
@@ -211,15 +215,15 @@ class GradScaler:
             flags = [s["found_inf"] for s in self._per_optimizer_states.values()]
             flags = [flag for flag in flags if flag is not None]
             if not flags:
-                raise RuntimeError("No inf checks were recorded prior to update.")
+                raise AssertionError("No inf checks were recorded prior to update.")
             self._update_scale(sum(flags[1:], flags[0]))
         self._per_optimizer_states = {}
 
     # -- device arithmetic ----------------------------------------------------------------------
     def _lazy_init(self, backend) -> None:
         xp = backend.xp
-        self._scale = backend.asarray([self._init_scale], dtype=xp.float32)
-        self._growth_tracker = backend.asarray([self._init_growth_tracker], dtype=xp.int32)
+        self._scale = xp.full((), self._init_scale, dtype=xp.float32)
+        self._growth_tracker = xp.full((), self._init_growth_tracker, dtype=xp.int32)
 
     def _update_scale(self, found_inf) -> None:
         """``torch._amp_update_scale_`` as ``where`` calls: no branch reads the device."""
@@ -240,7 +244,7 @@ class GradScaler:
     def _set_scale(self, new_scale) -> None:
         xp = backend_of(self._scale).xp
         if isinstance(new_scale, int | float) and not isinstance(new_scale, bool):
-            self._scale = xp.full((1,), new_scale, dtype=xp.float32)
+            self._scale = xp.full((), new_scale, dtype=xp.float32)
             return
         array = _data(new_scale)
         if getattr(array, "size", None) != 1 or array.dtype.kind != "f":
@@ -249,7 +253,7 @@ class GradScaler:
                 f"array, got {type(new_scale).__name__} {new_scale!r}"
             )
             raise TypeError(msg)
-        self._scale = array.reshape(1).astype(xp.float32)
+        self._scale = array.reshape(()).astype(xp.float32)
 
     def _check_scale(self, where: str) -> None:
         if self._scale is None:
@@ -266,12 +270,12 @@ class GradScaler:
             return 1.0
         if self._scale is None:
             return self._init_scale
-        return float(backend_of(self._scale).to_host(self._scale)[0])
+        return float(backend_of(self._scale).to_host(self._scale))
 
     def _get_growth_tracker(self) -> int:
         if self._growth_tracker is None:
             return self._init_growth_tracker
-        return int(backend_of(self._growth_tracker).to_host(self._growth_tracker)[0])
+        return int(backend_of(self._growth_tracker).to_host(self._growth_tracker))
 
     def is_enabled(self) -> bool:
         return self._enabled
