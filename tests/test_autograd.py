@@ -88,7 +88,8 @@ def test_matmul_matches_torch(backend, shapes):
 
 @pytest.mark.parametrize(
     "dim, keepdim",
-    [(None, False), (0, False), (1, True), ((0, 2), False), (-1, True), ((-1, -3), True)],
+    [(None, False), (0, False), (1, True), ((0, 2), False), (-1, True), ((-1, -3), True)]
+    + [([0, 1], False), ([-1], True)],  # a list of dims, as PyTorch takes
 )
 def test_sum_and_mean_match_torch(backend, dim, keepdim):
     check(lambda a: a.sum(dim, keepdim) * 2 + a.mean(dim, keepdim), [(2, 3, 4)], backend)

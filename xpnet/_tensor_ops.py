@@ -224,6 +224,11 @@ def reshape_backward(grad_output, a, shape):
     return backend_of(grad_output).xp.reshape(grad_output, a.shape)
 
 
+def axes(dim):
+    """``dim`` as NumPy's ``axis``: PyTorch also takes a list of dimensions."""
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
 def getitem(a, index):
     return a[index]
 

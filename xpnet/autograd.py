@@ -368,10 +368,10 @@ class Tensor:
         return _getitem(self, data_of(index))
 
     def sum(self, dim=None, keepdim: bool = False) -> Tensor:
-        return _sum(self, dim, keepdim)
+        return _sum(self, ops.axes(dim), keepdim)
 
     def mean(self, dim=None, keepdim: bool = False) -> Tensor:
-        return _mean(self, dim, keepdim)
+        return _mean(self, ops.axes(dim), keepdim)
 
     def reshape(self, *shape) -> Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
