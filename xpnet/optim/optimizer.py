@@ -1,9 +1,12 @@
 """The optimizer base class: parameter groups, per-parameter state, state dicts.
 
-A parameter is any object with ``.data`` (a backend array, updated in place) and ``.grad``
-(a backend array of the same shape, or ``None`` to skip it), such as
-:class:`xpnet.nn.Parameter`. Updates are written once against the parameter's array
-namespace (``backend_of(param.data).xp``), so they run unchanged on NumPy and CuPy.
+A parameter is any object with ``.data`` (a backend array) and ``.grad`` (a backend array of
+the same shape, or ``None`` to skip it), such as :class:`xpnet.nn.Parameter`. The first step
+moves the parameters of a bucket into one flat buffer and rebinds each ``.data`` to its view
+(updated in place from then on): an array the caller passed in is copied there, not
+updated, unlike a PyTorch parameter's storage; read ``param.data`` after stepping. Updates
+are written once against the parameter's array namespace (``backend_of(param.data).xp``),
+so they run unchanged on NumPy and CuPy.
 
 The optimizers are :mod:`xpnet.optim.sgd`, :mod:`~xpnet.optim.adam` and
 :mod:`~xpnet.optim.rmsprop`; the schedulers of :mod:`xpnet.optim.lr_scheduler` change each
