@@ -125,8 +125,14 @@ def test_flatten_empty_batch():
         (slice(None), slice(None, None, 2)),
         (np.array([0, 2, 0, 0]),),
         (np.array([1, 1]), np.array([0, 3])),
+        # an integer and an array apart: PyTorch selects by the integer first (NumPy would
+        # put the array's dimension first); found by a random comparison
+        (0, slice(None), np.array([0, 2])),
+        (np.array([1, 0, 1]), 2, slice(1, 3)),
+        (1, None, Ellipsis, np.array([4, 0])),
     ],
-    ids=["int", "slice", "ellipsis", "step", "repeated-fancy", "pairs"],
+    ids=["int", "slice", "ellipsis", "step", "repeated-fancy", "pairs", "int-slice-array"]
+    + ["array-int-slice", "int-none-ellipsis-array"],
 )
 def test_getitem_matches_torch(backend, index):
     def function(a):

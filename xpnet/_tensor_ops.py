@@ -224,6 +224,25 @@ def reshape_backward(grad_output, a, shape):
     return backend_of(grad_output).xp.reshape(grad_output, a.shape)
 
 
+def integers_first(index: tuple):
+    """``(integers, rest)``: ``index`` as two, the integers first, where it mixes integers and
+    index arrays; ``(None, index)`` otherwise. PyTorch selects by the integers before it
+    indexes by arrays, so in ``x[0, :, idx]`` idx's dimension stays in place; NumPy counts
+    the integer as an index array and moves the dimensions first."""
+    arrays = [hasattr(i, "shape") or isinstance(i, list) for i in index]
+    integers = [isinstance(i, int) and not isinstance(i, bool) for i in index]
+    if not any(arrays) or not any(integers):
+        return None, index
+    first = tuple(
+        i if kept or i is None or i is Ellipsis else slice(None)
+        for i, kept in zip(index, integers, strict=True)
+    )
+    rest = tuple(
+        slice(None) if i is None else i for i, kept in zip(index, integers, strict=True) if not kept
+    )
+    return first, rest
+
+
 def axes(dim):
     """``dim`` as NumPy's ``axis``: PyTorch also takes a list of dimensions."""
     return tuple(dim) if isinstance(dim, list) else dim

@@ -365,6 +365,9 @@ class Tensor:
     def __getitem__(self, index):
         if isinstance(index, tuple):
             index = tuple(data_of(i) for i in index)
+            integers, rest = ops.integers_first(index)
+            if integers is not None:  # PyTorch's order: the integers select first
+                return _getitem(_getitem(self, integers), rest)
         return _getitem(self, data_of(index))
 
     def sum(self, dim=None, keepdim: bool = False) -> Tensor:
