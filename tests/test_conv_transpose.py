@@ -129,6 +129,8 @@ ERRORS = [
      r"conv_transpose2d: groups must be a positive int dividing the input channels \(3\)"),
     ("conv_transpose2d", (1, 2, 4, 4), (2, 1, 3, 3), {"groups": True}, TypeError,
      r"conv_transpose2d: groups must be an int, got bool True"),
+    ("conv_transpose1d", (1, 0, 3), (0, 1, 1), {}, ValueError,
+     r"conv_transpose1d: weight must have at least one input channel, got shape \(0, 1, 1\)"),
     ("conv_transpose2d", (1, 3, 4, 4), (3, 2, 3, 3), {"stride": 2, "output_padding": 2},
      ValueError, r"conv_transpose2d: output_padding must be smaller than either stride or "
      r"dilation, got output_padding=\(2, 2\), stride=\(2, 2\), dilation=\(1, 1\)"),

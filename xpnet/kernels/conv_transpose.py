@@ -57,6 +57,9 @@ def _check_channels(where, C_in, weight, bias, groups):
             f"{weight.shape[0]}"
         )
         raise ArgumentError(msg)
+    if C_in == 0:  # PyTorch refuses an empty weight too
+        msg = f"{where}: weight must have at least one input channel, got shape {weight.shape}"
+        raise ArgumentError(msg)
     C_out = weight.shape[1] * groups
     if bias is not None and bias.shape != (C_out,):
         msg = f"{where}: bias must have shape ({C_out},) (C_out,), got {bias.shape}"
