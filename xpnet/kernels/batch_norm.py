@@ -186,27 +186,18 @@ def batch_norm(
         >>> mean, var
         (array([0.2, 2. ]), array([ 1.1, 20.9]))
     """
-    stats = (running_mean, running_var, weight, bias)
-    return normalize_batch("batch_norm", input, *stats, training, momentum, eps, return_stats)
+    per_channel = (running_mean, running_var, weight, bias)
+    return normalize_batch("batch_norm", input, per_channel, training, momentum, eps, return_stats)
 
 
 def normalize_batch(
-    where,
-    input,
-    running_mean,
-    running_var,
-    weight,
-    bias,
-    training,
-    momentum,
-    eps,
-    return_stats,
-    any_eps=False,
+    where, input, per_channel, training, momentum, eps, return_stats, any_eps=False
 ):
-    """The body of :func:`batch_norm`, reporting errors as ``where``; ``any_eps`` accepts
-    every number as ``eps`` (PyTorch's ``instance_norm`` does), not only PyTorch's
-    batch-norm values."""
-    problem = _BatchNormCall(where, input, running_mean, running_var, weight, bias, training)
+    """The body of :func:`batch_norm`, reporting errors as ``where``; ``per_channel`` is
+    ``(running_mean, running_var, weight, bias)``. ``any_eps`` accepts every number as
+    ``eps`` (PyTorch's ``instance_norm`` does), not only PyTorch's batch-norm values."""
+    running_mean, running_var = per_channel[:2]
+    problem = _BatchNormCall(where, input, *per_channel, training)
     _check_eps(where, eps, training, any_eps)
     output, out = problem.empty()
     shift, mean, inv_std, factor, offset, source = problem.statistics(
@@ -322,41 +313,28 @@ def batch_norm_backward(
     Running statistics are read, never updated. ``save_mean``/``save_invstd`` from
     ``batch_norm(..., return_stats=True)`` skip recomputing the batch statistics.
     """
-    stats = (running_mean, running_var, weight, bias)
-    saved = (save_mean, save_invstd)
+    per_channel, saved = (running_mean, running_var, weight, bias), (save_mean, save_invstd)
     return normalize_batch_backward(
-        "batch_norm_backward", grad_output, input, *stats, training, eps, *saved
+        "batch_norm_backward", grad_output, input, per_channel, training, eps, saved
     )
 
 
 def normalize_batch_backward(
-    where,
-    grad_output,
-    input,
-    running_mean,
-    running_var,
-    weight,
-    bias,
-    training,
-    eps,
-    save_mean,
-    save_invstd,
-    any_eps=False,
+    where, grad_output, input, per_channel, training, eps, saved, any_eps=False
 ):
-    """The body of :func:`batch_norm_backward`, reporting errors as ``where``; ``any_eps`` as
-    in :func:`normalize_batch`."""
-    problem = _BatchNormCall(
-        where, input, running_mean, running_var, weight, bias, training, grad_output
-    )
+    """The body of :func:`batch_norm_backward`, reporting errors as ``where``; ``per_channel``
+    as in :func:`normalize_batch`, ``saved`` ``(save_mean, save_invstd)``, ``any_eps`` too."""
+    running_mean, running_var, weight, bias = per_channel
+    problem = _BatchNormCall(where, input, *per_channel, training, grad_output)
     _check_eps(where, eps, training, any_eps)
     # a new array, not a view: autograd then hands it to the leaf without a copy
     grad_input, grad_x = problem.empty()
-    saved = _saved_stats(where, problem, save_mean, save_invstd)
-    if saved is not None:
-        mean, inv_std = saved
+    given = _saved_stats(where, problem, *saved)
+    if given is not None:
+        mean, inv_std = given
     else:  # grad_x serves as scratch for the centred input first
-        stats = (None, None) if training else (running_mean, running_var)  # read, not updated
-        _, mean, inv_std, *_ = problem.statistics(training, *stats, eps, grad_x)
+        fixed = (None, None) if training else (running_mean, running_var)  # read, not updated
+        _, mean, inv_std, *_ = problem.statistics(training, *fixed, eps, grad_x)
     grad_weight, grad_bias = batch_norm_grads(
         problem.backend,
         problem.grad(grad_output),

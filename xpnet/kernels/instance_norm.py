@@ -112,10 +112,7 @@ def instance_norm(
     result = normalize_batch(
         "instance_norm",
         input.reshape(1, N * C, S),
-        mean,
-        var,
-        _repeat(xp, weight, N),
-        _repeat(xp, bias, N),
+        (mean, var, _repeat(xp, weight, N), _repeat(xp, bias, N)),
         use_input_stats,
         momentum,
         eps,
@@ -159,13 +156,10 @@ def instance_norm_backward(
         where,
         _view(where, grad_output, input, N * C, S),
         input.reshape(1, N * C, S),
-        *(_repeat(xp, s, N) for s in stats),
-        _repeat(xp, weight, N),
-        _repeat(xp, bias, N),
+        tuple(_repeat(xp, s, N) for s in (*stats, weight, bias)),
         use_input_stats,
         eps,
-        save_mean,
-        save_invstd,
+        (save_mean, save_invstd),
         any_eps=True,
     )
     grad_weight, grad_bias = (
