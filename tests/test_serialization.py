@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -118,9 +119,32 @@ def test_load_rejects_other_files(tmp_path):
         xpnet.load(tmp_path / "missing.safetensors")
 
 
+def test_load_names_a_dtype_numpy_lacks(tmp_path):
+    """A valid bfloat16 file was called neither .npz nor .safetensors (found by a random
+    comparison with PyTorch)."""
+    safetensors_torch.save_file({"w": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "b.st")
+    with pytest.raises(ValueError, match=r"load: .*b\.st holds BF16 tensors, a dtype NumPy"):
+        xpnet.load(tmp_path / "b.st")
+
+
 def test_save_into_a_missing_folder_fails_cleanly(tmp_path):
     with pytest.raises(OSError):
         xpnet.save({"w": np.ones(2)}, tmp_path / "no" / "w.npz")
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+def test_save_gives_files_the_mode_open_would(tmp_path, suffix):
+    """Found by a random comparison: files were 0600 (mkstemp's), where torch.save and
+    numpy.savez give what the umask allows; overwriting a 0644 file made it 0600."""
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / f"w{suffix}"
+        path.write_bytes(b"")
+        path.chmod(0o644)
+        xpnet.save({"w": np.ones(2)}, path)
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(previous)
 
 
 def test_without_safetensors_the_error_says_how_to_install(tmp_path, monkeypatch):

@@ -20,7 +20,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -95,19 +97,55 @@ def save(obj, f) -> None:
     """
     arrays = _host_arrays(obj)
     path = Path(os.fspath(f))
-    writer = _safetensors_numpy("save") if path.suffix == ".safetensors" else None
-    # a temporary file beside the target, renamed over it: a crash leaves the old file whole
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    if path.suffix == ".safetensors":
+        encoded = _safetensors_numpy("save").save(arrays, metadata={"format": "pt"})
+        write_atomically(path, lambda stream: stream.write(encoded))
+    else:
+        write_atomically(path, lambda stream: numpy.savez(stream, **arrays))
+
+
+def write_atomically(path, write) -> None:
+    """Write the file ``path`` by ``write(stream)``, atomically: under a temporary name in its
+    folder (``.<name>.<random>.tmp``), flushed to disk, then renamed over ``path``
+    (``os.replace`` is atomic on POSIX and Windows), so a crash leaves the old file or the
+    new, whole. The file gets the mode ``open`` would give it (the umask's), not the private
+    0600 of ``tempfile.mkstemp``. Temporaries of ``path`` that a killed write left behind
+    are removed first (one process writes a given ``path`` at a time).
+
+    Raises:
+        OSError: if the folder is missing or the file cannot be written.
+    """
+    path = Path(os.fspath(path)).absolute()
+    _remove_stale_temporaries(path.parent, path.name)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as stream:
-            if writer is None:
-                numpy.savez(stream, **arrays)
-            else:
-                stream.write(writer.save(arrays, metadata={"format": "pt"}))
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable: fsync its folder
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _remove_stale_temporaries(folder, name: str) -> None:
+    """Delete ``.<name>.<8 random characters>[.tmp]`` files: writes of ``name`` that a kill
+    (SIGKILL, power loss) stopped before their rename. Without ``.tmp``: older xpnet's."""
+    stale = re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}(\.tmp)?")
+    for entry in os.scandir(folder):
+        if stale.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
 
 
 def load(f, map_location=None) -> dict:
@@ -141,6 +179,12 @@ def load(f, map_location=None) -> dict:
         reader = _safetensors_numpy("load")
         try:
             arrays = reader.load(path.read_bytes())
+        except KeyError as error:  # a safetensors dtype NumPy lacks: bfloat16, float8
+            msg = (
+                f"load: {path} holds {error.args[0]} tensors, a dtype NumPy has no type for "
+                "(xpnet has no bfloat16); convert them to float32 first, e.g. with PyTorch"
+            )
+            raise ValueError(msg) from None
         except Exception as error:  # safetensors raises its own SafetensorError
             msg = (
                 f"load: {path} is neither an .npz archive nor a .safetensors file "

@@ -13,13 +13,10 @@ problem; ``xpnet train --resume`` prints it as one line and exits with status 2.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import json
 import os
-import re
-import tempfile
 
 import numpy
 
@@ -27,6 +24,7 @@ from .. import to_numpy
 from .._random import dropout_generator, host_generator
 from ..amp.training import grad_scaler_of
 from ..backends import to_backend
+from ..serialization import write_atomically
 from .config import WHOLE_RUN_SCHEDULERS
 
 CHECKPOINT_FORMAT = "xpnet-checkpoint-1"
@@ -209,42 +207,10 @@ def save_checkpoint(path: str, state: dict) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
-        _remove_stale_temporaries(folder, os.path.basename(path))
-        handle, temporary = tempfile.mkstemp(
-            dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-        )
+        write_atomically(path, lambda file: numpy.savez(file, **arrays))
     except OSError as error:  # name the checkpoint, not the temporary file
         msg = f"cannot save the checkpoint {path} in {folder}: {error.strerror or error}"
         raise OSError(msg) from None
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is not
-        with os.fdopen(handle, "wb") as file:
-            numpy.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    if hasattr(os, "O_DIRECTORY"):
-        # make the rename itself durable: fsync the folder that holds the entry
-        folder_handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(folder_handle)
-        finally:
-            os.close(folder_handle)
-
-
-def _remove_stale_temporaries(folder: str, name: str) -> None:
-    """Delete ``.<name>.<8 random characters>[.tmp]`` files: saves of ``name`` that a kill
-    (SIGKILL, power loss) stopped before their rename. Without ``.tmp``: older xpnet's."""
-    stale = re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}(\.tmp)?")
-    for entry in os.scandir(folder):
-        if stale.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(entry.path)
 
 
 def load_checkpoint(path: str) -> dict:
