@@ -180,6 +180,16 @@ def test_random_split_fractions_follow_torch_rounding():
     assert [len(part) for part in parts] == [4, 3, 3]  # torch.utils.data.random_split's sizes
 
 
+def test_random_split_and_subset_take_what_torch_takes():
+    """Found by a random comparison with PyTorch: NumPy int lengths were refused, and a
+    Subset could not be indexed by a list (PyTorch returns the dataset's items there)."""
+    parts = random_split(toy_dataset(10), [np.int64(3), np.int64(7)], seed=0)
+    assert [len(part) for part in parts] == [3, 7]
+    subset = Subset(TensorDataset(np.arange(10)), [3, 1, 7])
+    (picked,) = subset[[0, 2]]
+    assert picked.tolist() == [3, 7]
+
+
 @pytest.mark.parametrize("lengths", [[5, 4], [0.5, 0.6], [11, -1]])
 def test_random_split_rejects_bad_lengths(lengths):
     with pytest.raises(ValueError, match="random_split: lengths must"):

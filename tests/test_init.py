@@ -139,3 +139,13 @@ def test_calculate_gain_rejects_unknown_nonlinearity_and_bad_slope():
         init.calculate_gain("softsign")
     with pytest.raises(ValueError, match="negative_slope must be a number, got True"):
         init.calculate_gain("leaky_relu", True)
+
+
+@pytest.mark.parametrize("initializer", [init.kaiming_uniform_, init.kaiming_normal_])
+def test_kaiming_of_a_zero_element_tensor_is_a_no_op_as_torch(initializer):
+    """Found by a random comparison: a fan of 0 (Linear(0, 3)) divided by zero."""
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        assert initializer(np.zeros((3, 0))).shape == (3, 0)
+    with pytest.warns(UserWarning, match="zero-element"):
+        layer = nn.Linear(0, 3)
+    assert layer.weight.shape == (3, 0) and layer.bias.data.tolist() == [0.0] * 3

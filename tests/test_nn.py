@@ -407,3 +407,32 @@ def test_batch_norm3d_state_dict_keys_and_defaults_match_torch():
         assert xpnet.to_numpy(module.state_dict()[key]).tolist() == value.numpy().tolist(), key
     assert (module.eps, module.momentum, module.affine) == (1e-5, 0.1, True)
     assert "BatchNorm3d" in nn.__all__
+
+
+def test_batch_norm_loads_a_state_dict_without_its_count_as_torch():
+    """PyTorch's checkpoints from before 0.4.1 have no num_batches_tracked: it loads them,
+    keeping the count (found by a random comparison)."""
+    module = nn.BatchNorm1d(3)
+    module.num_batches_tracked[...] = 4
+    old = {k: v for k, v in module.state_dict().items() if k != "num_batches_tracked"}
+    assert nn.Sequential(module).load_state_dict({f"0.{k}": v for k, v in old.items()}) == (
+        [],
+        [],
+    )
+    assert int(module.num_batches_tracked) == 4
+
+
+@pytest.mark.parametrize(
+    "dims, error, message",
+    [
+        ((1, 0), ValueError, r"flatten: start_dim \(1\) must not come after end_dim \(0\)"),
+        ((3, 1), IndexError, r"flatten: start_dim must be in \[-3, 2\] .*got 3"),
+        ((1, 7), IndexError, r"flatten: end_dim must be in \[-3, 2\] .*got 7"),
+    ],
+)
+def test_flatten_rejects_dims_as_torch(dims, error, message):
+    """Found by a random comparison: bad dims wrapped around or inserted an axis silently."""
+    with pytest.raises(error, match=message):
+        nn.Flatten(*dims)(np.zeros((2, 3, 4)))
+    with pytest.raises(Exception):  # noqa: B017 - PyTorch refuses them too
+        torch.flatten(torch.zeros(2, 3, 4), *dims)

@@ -25,6 +25,7 @@ from . import _tensor_ops as ops
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_names, backend_of
 from .devices import backend_name, device, device_of
+from .kernels import ArgumentError
 
 __all__ = ["flatten"]
 
@@ -43,15 +44,27 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     Returns:
         A Tensor sharing the graph of ``input``.
 
+    Raises:
+        IndexError: a dimension out of range. ValueError: ``start_dim`` after ``end_dim``.
+
     Example:
         >>> import xpnet
         >>> xpnet.flatten(xpnet.Tensor(np.zeros((2, 3, 4))), 1).shape
         (2, 12)
     """
     tensor = as_tensor(input)
+    ndim = max(tensor.ndim, 1)  # a 0-d tensor flattens as if it had one dimension
+    for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if not -ndim <= dim < ndim:
+            bounds = f"[{-ndim}, {ndim - 1}]"
+            msg = f"flatten: {name} must be in {bounds} for shape {tensor.shape}, got {dim}"
+            raise IndexError(msg)
     if tensor.ndim == 0:
         return tensor.reshape(1)
-    start, end = start_dim % tensor.ndim, end_dim % tensor.ndim
+    start, end = start_dim % ndim, end_dim % ndim
+    if start > end:
+        msg = f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})"
+        raise ArgumentError(msg)
     merged = math.prod(tensor.shape[start : end + 1])  # not -1: a dimension may be empty
     return tensor.reshape(tensor.shape[:start] + (merged,) + tensor.shape[end + 1 :])
 

@@ -10,6 +10,8 @@ batch at a time by fancy indexing instead of sample by sample. MNIST's IDX files
 
 from __future__ import annotations
 
+import numbers
+
 import numpy
 
 from ..autograd import Tensor
@@ -105,6 +107,8 @@ class Subset(Dataset):
         self.indices = numpy.asarray(indices, dtype=numpy.int64)
 
     def __getitem__(self, index):
+        if isinstance(index, list):  # as PyTorch's Subset: the dataset's items at those
+            return self.dataset[[int(self.indices[i]) for i in index]]
         return self.dataset[int(self.indices[index])]
 
     def __len__(self) -> int:
@@ -144,8 +148,8 @@ def fetch_batch(dataset, indices):
 
 def _split_lengths(lengths, total: int) -> list[int]:
     """Integer lengths from counts (summing to ``total``) or fractions (summing to 1)."""
-    if all(isinstance(length, int) for length in lengths):
-        counts = list(lengths)
+    if all(isinstance(length, numbers.Integral) for length in lengths):  # NumPy's ints too
+        counts = [int(length) for length in lengths]
     elif abs(sum(lengths) - 1) < 1e-9 and all(0 <= length <= 1 for length in lengths):
         # PyTorch's rule: floor each fraction, then hand out the remainder one by one
         counts = [int(numpy.floor(total * fraction)) for fraction in lengths]

@@ -11,6 +11,7 @@ of :mod:`xpnet.nn` fill their new parameters with these (``Linear`` and ``Conv2d
 from __future__ import annotations
 
 import math
+import warnings
 
 from .._random import host_generator
 from ..autograd import data_of
@@ -135,6 +136,15 @@ def _fan(tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _zero_elements(tensor) -> bool:
+    """Whether ``tensor`` is empty, with PyTorch's warning: its fan may be 0 (``Linear(0,
+    3)``), and there is nothing to initialise."""
+    if math.prod(tensor.shape) != 0:
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+    return True
+
+
 def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
     """U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))`` (Glorot & Bengio, 2010)."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
@@ -162,6 +172,8 @@ def kaiming_uniform_(
         >>> bool(abs(kaiming_uniform_(w, a=math.sqrt(5)).data).max() <= 0.1)
         True
     """
+    if _zero_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
@@ -171,5 +183,7 @@ def kaiming_normal_(
     tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
 ):
     """N(0, std^2) with ``std = gain / sqrt(fan)``; arguments as :func:`kaiming_uniform_`."""
+    if _zero_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)

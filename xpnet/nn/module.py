@@ -247,7 +247,13 @@ class Module:
             RuntimeError: a key is missing or unexpected (with ``strict``), or a shape differs.
         """
         slots = {key: (registry, name) for key, registry, name in self._state_slots()}
-        missing = [key for key in slots if key not in state_dict]
+        # a batch norm's count may be absent, as in PyTorch's checkpoints from before 0.4.1:
+        # it keeps its value (PyTorch's compatibility path for versionless state dicts)
+        missing = [
+            key
+            for key in slots
+            if key not in state_dict and key.rpartition(".")[2] != "num_batches_tracked"
+        ]
         unexpected = [key for key in state_dict if key not in slots]
         errors = []
         if strict and (missing or unexpected):
