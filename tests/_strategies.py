@@ -101,7 +101,7 @@ def _pool_window(draw, dilations=False):
 @st.composite
 def max_pool2d_cases(draw):
     """max_pool2d: kernel, stride, padding <= k // 2, dilation, ceil_mode, return_indices;
-    every window meets the input (see :func:`_windows_meet_input`)."""
+    every window meets the input (see :func:`windows_meet_input`)."""
     kernel, stride, padding, dilation, spans = _pool_window(draw, dilations=True)
     kwargs = {
         "kernel_size": kernel,
@@ -112,11 +112,11 @@ def max_pool2d_cases(draw):
         "return_indices": draw(st.booleans()),
     }
     shape = _pool_input(draw, spans, pair(padding))
-    assume(_windows_meet_input(shape[-2:], kwargs))
+    assume(windows_meet_input(shape[-2:], kwargs))
     return {"input": shape, "kwargs": kwargs, "seed": draw(seeds)}
 
 
-def _windows_meet_input(size, kwargs) -> bool:
+def windows_meet_input(size, kwargs) -> bool:
     """Whether every max_pool2d window holds an input element. A dilated window wholly in the
     padding makes PyTorch's backward write out of bounds (it crashed the oracle's process with
     ``munmap_chunk(): invalid pointer`` on (1, 3, 1), kernel (1, 2), padding (0, 1),
@@ -376,15 +376,15 @@ def _describe(value):
     return repr(value)
 
 
-def _zeros(shape, dtype=np.float64):
+def zeros_of(shape, dtype=np.float64):
     return np.zeros(shape, dtype=dtype)
 
 
-def _values(shape, seed=0):
+def values_of(shape, seed=0):
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=shape)
 
 
-def _common(name, valid, arrays, required, output_shape):
+def common_mistakes(name, valid, arrays, required, output_shape):
     """Mistakes every kernel shares: an int or bool array, None for a required array,
     a grad_output of the wrong shape or dtype, or not an array."""
     mistakes = []
@@ -404,9 +404,9 @@ def _common(name, valid, arrays, required, output_shape):
     if output_shape:
         grad_shapes.append((*output_shape[:-1], output_shape[-1] + 1))
     for shape in grad_shapes:
-        mistakes.append(("grad_output shape", {"grad_output": _zeros(shape)}, "grad_output"))
+        mistakes.append(("grad_output shape", {"grad_output": zeros_of(shape)}, "grad_output"))
     mistakes.append(
-        ("grad_output dtype", {"grad_output": _zeros(output_shape, np.int64)}, "grad_output")
+        ("grad_output dtype", {"grad_output": zeros_of(output_shape, np.int64)}, "grad_output")
     )
     mistakes.append(("grad_output None", {"grad_output": None}, "grad_output"))
     return [
@@ -419,9 +419,9 @@ def _conv2d(draw):
     C, C_out, k = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
     H = k + draw(st.integers(0, 2))
     valid = {
-        "input": _values((2, C, H, H)),
-        "weight": _values((C_out, C, k, k), 1),
-        "bias": _values((C_out,), 2) if draw(st.booleans()) else None,
+        "input": values_of((2, C, H, H)),
+        "weight": values_of((C_out, C, k, k), 1),
+        "bias": values_of((C_out,), 2) if draw(st.booleans()) else None,
         "stride": 1,
         "padding": 0,
         "dilation": 1,
@@ -429,9 +429,9 @@ def _conv2d(draw):
     }
     out = (2, C_out, H - k + 1, H - k + 1)
     mistakes = [
-        Invalid("conv2d", valid, "5-d input", {"input": _zeros((1, 2, C, H, H))}, "input"),
-        Invalid("conv2d", valid, "2-d input", {"input": _zeros((C, H))}, "input"),
-        Invalid("conv2d", valid, "3-d weight", {"weight": _zeros((C_out, C, k))}, "weight"),
+        Invalid("conv2d", valid, "5-d input", {"input": zeros_of((1, 2, C, H, H))}, "input"),
+        Invalid("conv2d", valid, "2-d input", {"input": zeros_of((C, H))}, "input"),
+        Invalid("conv2d", valid, "3-d weight", {"weight": zeros_of((C_out, C, k))}, "weight"),
         Invalid("conv2d", valid, "stride 0", {"stride": 0}, "stride"),
         Invalid("conv2d", valid, "negative stride", {"stride": (1, -1)}, "stride"),
         Invalid("conv2d", valid, "float stride", {"stride": 1.5}, "stride"),
@@ -451,8 +451,8 @@ def _conv2d(draw):
             valid,
             "groups not dividing C",
             {
-                "input": _zeros((2, 3, H, H)),
-                "weight": _zeros((2, 1, k, k)),
+                "input": zeros_of((2, 3, H, H)),
+                "weight": zeros_of((2, 1, k, k)),
                 "groups": 2,
                 "bias": None,
             },
@@ -462,19 +462,19 @@ def _conv2d(draw):
             "conv2d",
             valid,
             "weight channels",
-            {"weight": _zeros((C_out, C + 1, k, k))},
+            {"weight": zeros_of((C_out, C + 1, k, k))},
             ("weight", "input"),
         ),
-        Invalid("conv2d", valid, "bias shape", {"bias": _zeros((C_out + 1,))}, "bias"),
+        Invalid("conv2d", valid, "bias shape", {"bias": zeros_of((C_out + 1,))}, "bias"),
         Invalid(
             "conv2d",
             valid,
             "kernel larger than the input",
-            {"weight": _zeros((C_out, C, H + 1, 1)), "bias": None},
+            {"weight": zeros_of((C_out, C, H + 1, 1)), "bias": None},
             ("weight", "input"),
         ),
     ]
-    return mistakes + _common(
+    return mistakes + common_mistakes(
         "conv2d", valid, ("input", "weight", "bias"), ("input", "weight"), out
     )
 
@@ -482,11 +482,11 @@ def _conv2d(draw):
 def _pool_common(draw, name):
     k = draw(st.integers(1, 3))
     H = k + draw(st.integers(0, 3))
-    valid = {"input": _values((2, 2, H, H)), "kernel_size": k}
+    valid = {"input": values_of((2, 2, H, H)), "kernel_size": k}
     out = (2, 2, H // k, H // k)
     mistakes = [
-        Invalid(name, valid, "5-d input", {"input": _zeros((1, 2, 2, H, H))}, "input"),
-        Invalid(name, valid, "2-d input", {"input": _zeros((H, H))}, "input"),
+        Invalid(name, valid, "5-d input", {"input": zeros_of((1, 2, 2, H, H))}, "input"),
+        Invalid(name, valid, "2-d input", {"input": zeros_of((H, H))}, "input"),
         Invalid(name, valid, "kernel_size 0", {"kernel_size": 0}, "kernel_size"),
         Invalid(name, valid, "negative kernel_size", {"kernel_size": (-1, 2)}, "kernel_size"),
         Invalid(name, valid, "float kernel_size", {"kernel_size": 2.0}, "kernel_size"),
@@ -502,7 +502,7 @@ def _pool_common(draw, name):
             ("kernel_size", "input"),
         ),
     ]
-    return valid, out, mistakes + _common(name, valid, ("input",), ("input",), out)
+    return valid, out, mistakes + common_mistakes(name, valid, ("input",), ("input",), out)
 
 
 def _max_pool2d(draw):
@@ -516,7 +516,7 @@ def _max_pool2d(draw):
             {},
             "indices",
             forward=False,
-            backward_extra={"indices": _zeros((1, 1, 1), np.int64)},
+            backward_extra={"indices": zeros_of((1, 1, 1), np.int64)},
         ),
     ]
 
@@ -539,39 +539,39 @@ def _avg_pool2d(draw):
 
 def _adaptive(draw, name):
     H, W, size = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    valid = {"input": _values((2, 3, H, W)), "output_size": size}
+    valid = {"input": values_of((2, 3, H, W)), "output_size": size}
     out = (2, 3, size, size)
     mistakes = [
-        Invalid(name, valid, "5-d input", {"input": _zeros((1, 2, 3, H, W))}, "input"),
-        Invalid(name, valid, "2-d input", {"input": _zeros((H, W))}, "input"),
+        Invalid(name, valid, "5-d input", {"input": zeros_of((1, 2, 3, H, W))}, "input"),
+        Invalid(name, valid, "2-d input", {"input": zeros_of((H, W))}, "input"),
         Invalid(name, valid, "negative output_size", {"output_size": -1}, "output_size"),
         Invalid(name, valid, "negative output_size pair", {"output_size": (2, -3)}, "output_size"),
         Invalid(name, valid, "output_size of 3", {"output_size": (2, 2, 2)}, "output_size"),
         Invalid(name, valid, "float output_size", {"output_size": 2.5}, "output_size"),
     ]
-    return mistakes + _common(name, valid, ("input",), ("input",), out)
+    return mistakes + common_mistakes(name, valid, ("input",), ("input",), out)
 
 
 def _batch_norm(draw):
     C = draw(st.integers(1, 3))
     training = draw(st.booleans())
     valid = {
-        "input": _values((3, C, 2)),
-        "running_mean": _values((C,), 1),
+        "input": values_of((3, C, 2)),
+        "running_mean": values_of((C,), 1),
         "running_var": np.ones(C),
-        "weight": _values((C,), 2) if draw(st.booleans()) else None,
-        "bias": _values((C,), 3) if draw(st.booleans()) else None,
+        "weight": values_of((C,), 2) if draw(st.booleans()) else None,
+        "bias": values_of((C,), 3) if draw(st.booleans()) else None,
         "training": training,
     }
     name = "batch_norm"
     mistakes = [
-        Invalid(name, valid, "1-d input", {"input": _zeros((C,))}, "input"),
+        Invalid(name, valid, "1-d input", {"input": zeros_of((C,))}, "input"),
         Invalid(
-            name, valid, "running_mean shape", {"running_mean": _zeros((C + 1,))}, "running_mean"
+            name, valid, "running_mean shape", {"running_mean": zeros_of((C + 1,))}, "running_mean"
         ),
         Invalid(name, valid, "running_var shape", {"running_var": np.ones((C, 1))}, "running_var"),
-        Invalid(name, valid, "weight shape", {"weight": _zeros((C + 1,))}, "weight"),
-        Invalid(name, valid, "bias shape", {"bias": _zeros((C, 2))}, "bias"),
+        Invalid(name, valid, "weight shape", {"weight": zeros_of((C + 1,))}, "weight"),
+        Invalid(name, valid, "bias shape", {"bias": zeros_of((C, 2))}, "bias"),
         Invalid(
             name,
             valid,
@@ -583,11 +583,11 @@ def _batch_norm(draw):
             name,
             valid,
             "one value per channel in training",
-            {"training": True, "input": _values((1, C))},
+            {"training": True, "input": values_of((1, C))},
             "input",
         ),
     ]
-    return mistakes + _common(
+    return mistakes + common_mistakes(
         name,
         valid,
         ("input", "running_mean", "running_var", "weight", "bias"),
@@ -599,10 +599,10 @@ def _batch_norm(draw):
 def _layer_norm(draw):
     shape = (2, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     valid = {
-        "input": _values(shape),
+        "input": values_of(shape),
         "normalized_shape": shape[1:],
-        "weight": _values(shape[1:], 1) if draw(st.booleans()) else None,
-        "bias": _values(shape[1:], 2) if draw(st.booleans()) else None,
+        "weight": values_of(shape[1:], 1) if draw(st.booleans()) else None,
+        "bias": values_of(shape[1:], 2) if draw(st.booleans()) else None,
     }
     name = "layer_norm"
     mistakes = [
@@ -626,62 +626,64 @@ def _layer_norm(draw):
         Invalid(
             name, valid, "negative normalized_shape", {"normalized_shape": -1}, "normalized_shape"
         ),
-        Invalid(name, valid, "weight shape", {"weight": _zeros(shape[2:])}, "weight"),
-        Invalid(name, valid, "bias shape", {"bias": _zeros((7,))}, "bias"),
+        Invalid(name, valid, "weight shape", {"weight": zeros_of(shape[2:])}, "weight"),
+        Invalid(name, valid, "bias shape", {"bias": zeros_of((7,))}, "bias"),
     ]
-    return mistakes + _common(name, valid, ("input", "weight", "bias"), ("input",), shape)
+    return mistakes + common_mistakes(name, valid, ("input", "weight", "bias"), ("input",), shape)
 
 
 def _group_norm(draw):
     groups = draw(st.integers(1, 3))
     C = 2 * groups
     valid = {
-        "input": _values((2, C, 3)),
+        "input": values_of((2, C, 3)),
         "num_groups": groups,
-        "weight": _values((C,), 1) if draw(st.booleans()) else None,
-        "bias": _values((C,), 2) if draw(st.booleans()) else None,
+        "weight": values_of((C,), 1) if draw(st.booleans()) else None,
+        "bias": values_of((C,), 2) if draw(st.booleans()) else None,
     }
     name = "group_norm"
     mistakes = [
-        Invalid(name, valid, "1-d input", {"input": _zeros((C,))}, "input"),
+        Invalid(name, valid, "1-d input", {"input": zeros_of((C,))}, "input"),
         Invalid(name, valid, "num_groups not dividing C", {"num_groups": C + 1}, "num_groups"),
         Invalid(name, valid, "num_groups 0", {"num_groups": 0}, "num_groups"),
         Invalid(name, valid, "negative num_groups", {"num_groups": -groups}, "num_groups"),
         Invalid(name, valid, "float num_groups", {"num_groups": float(groups)}, "num_groups"),
-        Invalid(name, valid, "weight shape", {"weight": _zeros((C + 1,))}, "weight"),
-        Invalid(name, valid, "bias shape", {"bias": _zeros((1, C))}, "bias"),
+        Invalid(name, valid, "weight shape", {"weight": zeros_of((C + 1,))}, "weight"),
+        Invalid(name, valid, "bias shape", {"bias": zeros_of((1, C))}, "bias"),
     ]
-    return mistakes + _common(name, valid, ("input", "weight", "bias"), ("input",), (2, C, 3))
+    return mistakes + common_mistakes(
+        name, valid, ("input", "weight", "bias"), ("input",), (2, C, 3)
+    )
 
 
 def _linear(draw):
     n_in, n_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     valid = {
-        "input": _values((2, n_in)),
-        "weight": _values((n_out, n_in), 1),
-        "bias": _values((n_out,), 2) if draw(st.booleans()) else None,
+        "input": values_of((2, n_in)),
+        "weight": values_of((n_out, n_in), 1),
+        "bias": values_of((n_out,), 2) if draw(st.booleans()) else None,
     }
     mistakes = [
-        Invalid("linear", valid, "0-d input", {"input": _zeros(())}, "input"),
+        Invalid("linear", valid, "0-d input", {"input": zeros_of(())}, "input"),
         Invalid(
             "linear",
             valid,
             "in_features mismatch",
-            {"weight": _zeros((n_out, n_in + 1))},
+            {"weight": zeros_of((n_out, n_in + 1))},
             ("weight", "input"),
         ),
-        Invalid("linear", valid, "1-d weight", {"weight": _zeros((n_in,))}, "weight"),
-        Invalid("linear", valid, "3-d weight", {"weight": _zeros((1, n_out, n_in))}, "weight"),
-        Invalid("linear", valid, "bias shape", {"bias": _zeros((n_out + 1,))}, "bias"),
+        Invalid("linear", valid, "1-d weight", {"weight": zeros_of((n_in,))}, "weight"),
+        Invalid("linear", valid, "3-d weight", {"weight": zeros_of((1, n_out, n_in))}, "weight"),
+        Invalid("linear", valid, "bias shape", {"bias": zeros_of((n_out + 1,))}, "bias"),
     ]
-    return mistakes + _common(
+    return mistakes + common_mistakes(
         "linear", valid, ("input", "weight", "bias"), ("input", "weight"), (2, n_out)
     )
 
 
 def _activation(draw, name):
     shape = (2, draw(st.integers(1, 3)))
-    valid = {"input": _values(shape)}
+    valid = {"input": values_of(shape)}
     mistakes = []
     if name == "gelu":
         mistakes.append(Invalid(name, valid, "approximate", {"approximate": "fast"}, "approximate"))
@@ -698,26 +700,26 @@ def _activation(draw, name):
     scalar = {"leaky_relu": "negative_slope", "elu": "alpha", "hardtanh": "min_val"}.get(name)
     if scalar is not None:  # found by a random comparison: NumPy's bare UFuncTypeError
         mistakes.append(Invalid(name, valid, f"{scalar} a string", {scalar: "0.5"}, (scalar,)))
-    return mistakes + _common(name, valid, ("input",), ("input",), shape)
+    return mistakes + common_mistakes(name, valid, ("input",), ("input",), shape)
 
 
 def _softmax(draw, name):
     shape = (2, draw(st.integers(1, 3)))
-    valid = {"input": _values(shape), "dim": draw(st.integers(-2, 1))}
+    valid = {"input": values_of(shape), "dim": draw(st.integers(-2, 1))}
     mistakes = [
         Invalid(name, valid, "dim out of range", {"dim": 2}, "dim"),
         Invalid(name, valid, "dim below range", {"dim": -3}, "dim"),
         Invalid(name, valid, "dim None", {"dim": None}, "dim"),
         Invalid(name, valid, "float dim", {"dim": 1.0}, "dim"),
     ]
-    return mistakes + _common(name, valid, ("input",), ("input",), shape)
+    return mistakes + common_mistakes(name, valid, ("input",), ("input",), shape)
 
 
 def _loss(draw, name):
     C, N = draw(st.integers(2, 4)), draw(st.integers(1, 3))
     reduction = draw(st.sampled_from(["mean", "sum", "none"]))
     valid = {
-        "input": _values((N, C)),
+        "input": values_of((N, C)),
         "target": np.arange(N, dtype=np.int64) % C,
         "weight": np.ones(C) if draw(st.booleans()) else None,
         "reduction": reduction,
@@ -726,7 +728,7 @@ def _loss(draw, name):
     mistakes = [
         Invalid(name, valid, "reduction string", {"reduction": "avg"}, "reduction"),
         Invalid(name, valid, "reduction None", {"reduction": None}, "reduction"),
-        Invalid(name, valid, "0-d input", {"input": _zeros(())}, "input"),
+        Invalid(name, valid, "0-d input", {"input": zeros_of(())}, "input"),
         Invalid(name, valid, "target batch", {"target": np.zeros(N + 1, np.int64)}, "target"),
         Invalid(name, valid, "target ndim", {"target": np.zeros((N, 2), np.int64)}, "target"),
         Invalid(
@@ -763,7 +765,7 @@ def _loss(draw, name):
                 "label_smoothing",
             ),
             Invalid(
-                name, valid, "probability target shape", {"target": _zeros((N, C + 1))}, "target"
+                name, valid, "probability target shape", {"target": zeros_of((N, C + 1))}, "target"
             ),
             Invalid(
                 name,
@@ -781,15 +783,15 @@ def _loss(draw, name):
             ),
         ]
     else:
-        mistakes.append(Invalid(name, valid, "float target", {"target": _zeros(N)}, "target"))
-    return mistakes + _common(name, valid, ("input", "weight"), ("input",), out)
+        mistakes.append(Invalid(name, valid, "float target", {"target": zeros_of(N)}, "target"))
+    return mistakes + common_mistakes(name, valid, ("input", "weight"), ("input",), out)
 
 
 def _dropout(draw):
     shape = (2, draw(st.integers(1, 3)))
     p = draw(st.sampled_from([0.2, 0.5]))
     mask = np.arange(np.prod(shape)).reshape(shape) % 2 == 0
-    valid = {"input": _values(shape), "p": p, "training": True}
+    valid = {"input": values_of(shape), "p": p, "training": True}
     mistakes = [
         Invalid("dropout", valid, "p above 1", {"p": 1.5}, "p"),
         Invalid("dropout", valid, "negative p", {"p": -0.1}, "p"),
@@ -813,7 +815,7 @@ def _dropout(draw):
             backward_extra={"mask": mask.astype(np.float64)},
         ),
     ]
-    mistakes = mistakes + _common("dropout", valid, ("input",), ("input",), shape)
+    mistakes = mistakes + common_mistakes("dropout", valid, ("input",), ("input",), shape)
     for mistake in mistakes:  # a valid backward needs the mask
         if mistake.label not in ("mask missing",):
             mistake.backward_extra = {"mask": mask, **mistake.backward_extra}
