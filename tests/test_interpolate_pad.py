@@ -313,6 +313,7 @@ def test_pad_finite_differences(backend):
         ((5, 5), (0, -5), {"mode": "reflect"}, ValueError, "empties dimension 1 of size 5"),
         ((1, 2, 3), (1, 1), {"mode": "reflect", "value": 2.0}, ValueError, "doesn't take a value"),
         ((1, 2, 3), (-2, -2), {}, ValueError, "crops dimension 2 of size 3 below 0"),
+        ((1, 2), (3, -3), {}, ValueError, "crops dimension 1 of size 2 below 0"),  # crop first
         ((1, 2, 3), (1, 1), {"value": "0"}, TypeError, "value must be a number"),
     ],
 )

@@ -117,7 +117,8 @@ def _plan(where, input, pad, mode, value):
     out_shape = list(input.shape)
     for axis, (before, after) in pairs:
         out_shape[axis] += before + after
-        if out_shape[axis] < 0:
+        # PyTorch crops first: the crops alone must leave the dimension at least empty
+        if out_shape[axis] < 0 or input.shape[axis] + min(before, 0) + min(after, 0) < 0:
             msg = (
                 f"{where}: padding {(before, after)} crops dimension {axis} of size "
                 f"{input.shape[axis]} below 0"
