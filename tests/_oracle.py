@@ -136,6 +136,44 @@ def check_kernel_against_torch(backend, name, x, kwargs, dtype=np.float64):
     )
 
 
+def check_running_norm(name, backend, x, params, running, options, saved=False):
+    """:func:`check_against_torch` for ``batch_norm`` or ``instance_norm`` (``name``), whose
+    forward updates the running statistics in place: each call gets fresh copies of
+    ``running`` (two arrays or Nones), and the ones xpnet's forward updated are compared with
+    PyTorch's afterwards. ``params`` are (weight, bias); with ``saved`` the backward gets the
+    forward's ``save_mean`` and ``save_invstd``."""
+    forward_kernel, backward_kernel = getattr(K, name), getattr(K, f"{name}_backward")
+    updated = []  # the running stats after xpnet's forward
+
+    def stats():
+        return [None if a is None else backend.asarray(a.copy()) for a in running]
+
+    def forward(x, w, b):
+        updated[:] = stats()
+        return forward_kernel(x, *updated, w, b, **options)
+
+    def backward(g, x, w, b):
+        extra = {}
+        if saved:
+            _, mean, invstd = forward_kernel(x, *stats(), w, b, **options, return_stats=True)
+            extra = {"save_mean": mean, "save_invstd": invstd}
+        grads = backward_kernel(g, x, *stats(), w, b, **options, **extra)
+        return tuple(grad for grad in grads if grad is not None)
+
+    torch_running = [None if a is None else torch.tensor(a.copy()) for a in running]
+    reference = getattr(TF, name)
+    check_against_torch(
+        forward,
+        backward,
+        lambda x, w, b: reference(x, *torch_running, w, b, **options),
+        [x, *params],
+        backend,
+    )
+    for actual, expected in zip(updated, torch_running, strict=True):
+        if expected is not None:
+            assert_close(backend.to_host(actual), expected.numpy(), np.float64, "running stats")
+
+
 def check_finite_differences(
     forward, backward, inputs, backend, eps=1e-6, rtol=1e-5, seed=2, wrt=None
 ):

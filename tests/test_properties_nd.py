@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from _oracle import assert_close, check_against_torch, random_input
+from _oracle import check_against_torch, check_running_norm, random_input
 from _strategies import CONV_FORMULAS, PROFILE
 from _strategies_nd import (
     INVALID_ND,
@@ -223,34 +223,7 @@ def test_instance_norm_matches_torch_on_generated_configurations(backend, case):
         "momentum": case["momentum"],
         "eps": case["eps"],
     }
-    updated = []  # the running stats after xpnet's forward, compared with torch's below
-
-    def stats():  # fresh copies: the forward updates them in place
-        return [None if a is None else backend.asarray(a.copy()) for a in running]
-
-    def forward(x, w, b):
-        current = stats()
-        updated[:] = current
-        return K.instance_norm(x, *current, w, b, **options)
-
-    def backward(g, x, w, b):
-        saved = {}
-        if case["saved"]:
-            _, mean, invstd = K.instance_norm(x, *stats(), w, b, **options, return_stats=True)
-            saved = {"save_mean": mean, "save_invstd": invstd}
-        return _present(K.instance_norm_backward(g, x, *stats(), w, b, **options, **saved))
-
-    torch_running = [None if a is None else torch.tensor(a.copy()) for a in running]
-    check_against_torch(
-        forward,
-        backward,
-        lambda x, w, b: TF.instance_norm(x, *torch_running, w, b, **options),
-        [x, *params],
-        backend,
-    )
-    for actual, expected in zip(updated, torch_running, strict=True):
-        if expected is not None:
-            assert_close(backend.to_host(actual), expected.numpy(), np.float64, "running stats")
+    check_running_norm("instance_norm", backend, x, params, running, options, case["saved"])
 
 
 @PROFILE_ND
