@@ -9,8 +9,12 @@ derandomized, no example database) keeps CI deterministic and bounded.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
+
+import xpnet.kernels as K
+from xpnet.backends import raise_deferred
 
 settings.register_profile(
     "xpnet",
@@ -845,3 +849,43 @@ INVALID = {
 def invalid_calls(draw, name):
     """One invalid call of kernel ``name`` (see :class:`Invalid`)."""
     return draw(st.sampled_from(INVALID[name](draw)))
+
+
+def on_backend(backend, value):
+    """``value`` on ``backend`` if it is a NumPy array (options stay as they are)."""
+    return backend.asarray(value) if isinstance(value, np.ndarray) else value
+
+
+def _assert_rejects(where, case, call):
+    errors = case.errors or (TypeError, K.ArgumentError)
+    with pytest.raises(Exception) as raised:
+        call()
+        raise_deferred()  # value checks on strict wait for the next host read
+    error = raised.value
+    assert isinstance(error, errors), f"{where} ({case.label}) raised {error!r}"
+    message = str(error)
+    assert message.startswith(f"{where}: "), f"{where} ({case.label}): message {message!r}"
+    named = [name for name in case.arguments if name in message]
+    assert named, f"{where} ({case.label}): message {message!r} names none of {case.arguments}"
+
+
+def check_rejected(backend, name, case, known=()):
+    """Call ``name`` (and its backward) with the mistake of ``case`` (an :class:`Invalid`):
+    each side must raise one of its errors, naming the function and one of its arguments.
+    ``known`` lists the sides (``"forward"``, ``"backward"``) pinned elsewhere as xfail."""
+    valid = {key: on_backend(backend, value) for key, value in case.valid.items()}
+    output = getattr(K, name)(**valid)
+    grad_output = backend.xp.zeros_like(output)
+    changes = {key: on_backend(backend, value) for key, value in case.changes.items()}
+    if "grad_output" in changes:
+        grad_output = changes.pop("grad_output")
+        shape = getattr(grad_output, "shape", None)
+        assert shape != output.shape or grad_output.dtype != output.dtype  # a real mistake
+    arguments = {**valid, **changes}
+    extra = {key: on_backend(backend, value) for key, value in case.backward_extra.items()}
+    if case.forward and "forward" not in known:
+        _assert_rejects(name, case, lambda: getattr(K, name)(**arguments))
+    if case.backward and "backward" not in known:
+        backward = getattr(K, f"{name}_backward")
+        call = lambda: backward(grad_output=grad_output, **arguments, **extra)  # noqa: E731
+        _assert_rejects(f"{name}_backward", case, call)

@@ -23,6 +23,7 @@ from _strategies import (
     adaptive_pool2d_cases,
     avg_pool2d_cases,
     batch_norm_cases,
+    check_rejected,
     conv2d_cases,
     dropout_cases,
     group_norm_cases,
@@ -31,13 +32,13 @@ from _strategies import (
     linear_cases,
     loss_cases,
     max_pool2d_cases,
+    on_backend,
     softmax_cases,
 )
 from hypothesis import given
 from hypothesis import strategies as st
 
 import xpnet.kernels as K
-from xpnet.backends import raise_deferred
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -349,48 +350,12 @@ def test_dropout_backward_matches_torch_given_a_mask(backend, case):
 # invalid configurations: TypeError or ArgumentError, naming the function and the argument
 
 
-def _on(backend, value):
-    return backend.asarray(value) if isinstance(value, np.ndarray) else value
-
-
-def _assert_rejects(where, case, call):
-    errors = case.errors or (TypeError, K.ArgumentError)
-    with pytest.raises(Exception) as raised:
-        call()
-        raise_deferred()  # value checks on strict wait for the next host read
-    error = raised.value
-    assert isinstance(error, errors), f"{where} ({case.label}) raised {error!r}"
-    message = str(error)
-    assert message.startswith(f"{where}: "), f"{where} ({case.label}): message {message!r}"
-    named = [name for name in case.arguments if name in message]
-    assert named, f"{where} ({case.label}): message {message!r} names none of {case.arguments}"
-
-
 @PROFILE
 @pytest.mark.parametrize("name", sorted(INVALID))
 @given(data=st.data())
 def test_kernel_rejects_invalid_arguments(backend, name, data):
     case = data.draw(invalid_calls(name), label="case")
-    valid = {key: _on(backend, value) for key, value in case.valid.items()}
-    output = getattr(K, name)(**valid)
-    grad_output = backend.xp.zeros_like(output)
-    changes = {key: _on(backend, value) for key, value in case.changes.items()}
-    if "grad_output" in changes:
-        grad_output = changes.pop("grad_output")
-        shape = getattr(grad_output, "shape", None)
-        assert shape != output.shape or grad_output.dtype != output.dtype  # a real mistake
-    arguments = {**valid, **changes}
-    extra = {key: _on(backend, value) for key, value in case.backward_extra.items()}
-    known = _known(name, case.label)  # pinned by an xfail regression test below
-    if case.forward and "forward" not in known:
-        _assert_rejects(name, case, lambda: getattr(K, name)(**arguments))
-    if case.backward and "backward" not in known:
-        backward = getattr(K, f"{name}_backward")
-        _assert_rejects(
-            f"{name}_backward",
-            case,
-            lambda: backward(grad_output=grad_output, **arguments, **extra),
-        )
+    check_rejected(backend, name, case, _known(name, case.label))  # pinned below as xfail
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,7 +425,7 @@ def _backward(backend, name, grad_output, arguments):
 
 def _minimal(backend, name, **changes):
     """The smallest valid call of ``name`` on ``backend``, with ``changes``, and its output."""
-    valid = {key: _on(backend, value) for key, value in MINIMAL[name].items()}
+    valid = {key: on_backend(backend, value) for key, value in MINIMAL[name].items()}
     return {**valid, **changes}, getattr(K, name)(**valid)
 
 

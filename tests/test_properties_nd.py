@@ -20,7 +20,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 from _oracle import check_against_torch, check_running_norm, random_input
-from _strategies import CONV_FORMULAS, PROFILE
+from _strategies import CONV_FORMULAS, PROFILE, check_rejected
 from _strategies_nd import (
     INVALID_ND,
     adaptive_pool_nd_cases,
@@ -42,7 +42,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xpnet.kernels as K
-from xpnet.backends import raise_deferred
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -357,44 +356,8 @@ def test_kl_div_matches_torch_on_generated_configurations(backend, case):
 # invalid configurations: TypeError or ArgumentError, naming the function and the argument
 
 
-def _on(backend, value):
-    return backend.asarray(value) if isinstance(value, np.ndarray) else value
-
-
-def _assert_rejects(where, case, call):
-    errors = case.errors or (TypeError, K.ArgumentError)
-    with pytest.raises(Exception) as raised:
-        call()
-        raise_deferred()  # value checks on strict wait for the next host read
-    error = raised.value
-    assert isinstance(error, errors), f"{where} ({case.label}) raised {error!r}"
-    message = str(error)
-    assert message.startswith(f"{where}: "), f"{where} ({case.label}): message {message!r}"
-    named = [name for name in case.arguments if name in message]
-    assert named, f"{where} ({case.label}): message {message!r} names none of {case.arguments}"
-
-
 @PROFILE_ND
 @pytest.mark.parametrize("name", sorted(INVALID_ND))
 @given(data=st.data())
 def test_nd_kernel_rejects_invalid_arguments(backend, name, data):
-    case = data.draw(invalid_nd_calls(name), label="case")
-    valid = {key: _on(backend, value) for key, value in case.valid.items()}
-    output = getattr(K, name)(**valid)
-    grad_output = backend.xp.zeros_like(output)
-    changes = {key: _on(backend, value) for key, value in case.changes.items()}
-    if "grad_output" in changes:
-        grad_output = changes.pop("grad_output")
-        shape = getattr(grad_output, "shape", None)
-        assert shape != output.shape or grad_output.dtype != output.dtype  # a real mistake
-    arguments = {**valid, **changes}
-    extra = {key: _on(backend, value) for key, value in case.backward_extra.items()}
-    if case.forward:
-        _assert_rejects(name, case, lambda: getattr(K, name)(**arguments))
-    if case.backward:
-        backward = getattr(K, f"{name}_backward")
-        _assert_rejects(
-            f"{name}_backward",
-            case,
-            lambda: backward(grad_output=grad_output, **arguments, **extra),
-        )
+    check_rejected(backend, name, data.draw(invalid_nd_calls(name), label="case"))
