@@ -128,7 +128,7 @@ def conv_transpose_cases(draw, nd):
     below max(stride, dilation) per axis (so also >= stride, below dilation), dilation, groups,
     bias or not, batched (N may be 0) or unbatched, under each formula and each grad_input
     (col2im or correlation) choice; special values in the input only (docs/kernels.md,
-    Precision: non-finite weights and gradients differ where the zero terms are added)."""
+    Precision: non-finite weights differ on strict, where xpnet does not read them)."""
     small = nd == 3
     groups = draw(st.integers(1, 2 if nd > 1 else 3))
     C_in, C_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))

@@ -205,3 +205,44 @@ def test_conv_transpose2d_module_output_size_and_init(backend):
     assert np.abs(ours.bias.numpy()).max() <= bound
     with pytest.raises(ValueError, match=r"ConvTranspose2d: padding must be an int or a tuple"):
         nn.ConvTranspose2d(4, 6, 3, padding="same")
+
+
+@pytest.mark.parametrize(
+    "input_shape, weight_shape, kwargs",
+    [
+        ((1, 1, 1), (1, 1, 2), {"output_padding": 1, "dilation": 2}),
+        ((1, 2, 3), (2, 1, 3), {"stride": 1, "output_padding": 1, "dilation": 2, "padding": 1}),
+        ((1, 2, 2, 3), (2, 2, 2, 2), {"stride": (1, 2), "output_padding": (2, 1), "dilation": 3}),
+        (
+            (2, 3, 3, 1, 3),
+            (3, 1, 1, 1, 1),
+            {"stride": (1, 2, 3), "padding": 1, "groups": 3}
+            | {"output_padding": (1, 2, 2), "dilation": (2, 3, 1)},
+        ),
+    ],
+)
+def test_conv_transpose_output_padding_past_the_input_is_exact(
+    backend, input_shape, weight_shape, kwargs
+):
+    """Found by a random comparison: with output_padding >= stride the adjoint convolution
+    has windows past the input, which were fed zeros, so an inf or NaN weight (forward) or
+    gradient (grad_weight) made NaN of outputs PyTorch keeps finite; and a 3-D one whose
+    windows reach no output raised a reshape error."""
+    nd = len(input_shape) - 2
+    x = random_input(input_shape, seed=0)
+    weight = random_input(weight_shape, seed=1)
+    if getattr(backend, "host_reads_free", False):  # strict does not read the weight: NaN
+        weight.reshape(-1)[0] = np.nan  # borders there (docs/kernels.md)
+    grad = random_input(TF_OUTPUT[nd](torch.tensor(x), torch.tensor(weight), **kwargs).shape, 2)
+    grad.reshape(-1)[-1] = np.inf
+    check_against_torch(
+        lambda a, w: getattr(K, f"conv_transpose{nd}d")(a, w, **kwargs),
+        lambda g, a, w: getattr(K, f"conv_transpose{nd}d_backward")(g, a, w, **kwargs)[:2],
+        lambda a, w: TF_OUTPUT[nd](a, w, **kwargs),
+        [x, weight],
+        backend,
+        grad_output=grad,
+    )
+
+
+TF_OUTPUT = {nd: getattr(TF, f"conv_transpose{nd}d") for nd in (1, 2, 3)}

@@ -48,7 +48,8 @@ def _depth_reads(geometry, d):
 def _depth_slices(padded, geometry, d):
     """The depth slices kernel depth ``d`` reads, as a batch: (N * D_out, C, H, W)."""
     slices = padded[:, :, _depth_reads(geometry, d)]  # (N, C, D_out, H, W)
-    return slices.transpose(0, 2, 1, 3, 4).reshape(-1, *slices.shape[1:2], *slices.shape[3:])
+    N, C, D_out, H, W = slices.shape  # not -1: an empty plane cannot resolve it
+    return slices.transpose(0, 2, 1, 3, 4).reshape(N * D_out, C, H, W)
 
 
 def _unstack(stacked, N, depth):
@@ -114,7 +115,8 @@ def _depth_backward(backend, where, grad, x, weight, geometry, groups, need):
     (need_input, need_weight, need_bias), xp, N = need, backend.xp, x.shape[0]
     depth = _depth_only(geometry)
     padded = pad_nd(xp, x, depth) if need_weight else None
-    stacked_grad = grad.transpose(0, 2, 1, 3, 4).reshape(-1, *grad.shape[1:2], *grad.shape[3:])
+    N_grad, C_grad, D_grad, *plane = grad.shape  # not -1: an empty plane cannot resolve it
+    stacked_grad = grad.transpose(0, 2, 1, 3, 4).reshape(N_grad * D_grad, C_grad, *plane)
     # without grad_weight the input's values are never read: a shape-only stand-in
     stacked_shape = (len(stacked_grad), x.shape[1], *x.shape[3:])
     shape_only = xp.broadcast_to(xp.zeros((), dtype=x.dtype), stacked_shape)

@@ -94,9 +94,9 @@ def prepare_transpose(
     where, nd, input, weight, bias, stride, padding, output_padding, groups, dilation
 ):
     """Validate a transposed convolution once: ``(backend, x, unbatched, output shape,
-    geometry, extra)``. ``geometry`` is that of the adjoint convolution over the output;
-    ``extra`` the zero outputs per axis it has past the input's size (``output_padding >=
-    stride``)."""
+    geometry, (cut, reached))``. ``geometry`` is that of the adjoint convolution over the
+    output; ``cut`` the same with one window per input element, and ``reached`` the output
+    size per axis that those windows reach (see :func:`_input_windows`)."""
     require_arrays(where, input=input, weight=weight)
     backend = array_backend(where, input=input, weight=weight, bias=bias)
     axes = ", ".join(_AXES[nd])
@@ -114,33 +114,50 @@ def prepare_transpose(
     kernel_size, size = tuple(weight.shape[2:]), x.shape[2:]
     out = _output_size(where, size, kernel_size, options)
     geometry = window_geometry(where, out, kernel_size, stride, dilation, padding)
-    extra = tuple(o - n for o, n in zip(geometry.output, size, strict=True))
-    return backend, x, unbatched, (x.shape[0], C_out, *out), geometry, extra
+    reach = _input_windows(geometry, size, out)
+    return backend, x, unbatched, (x.shape[0], C_out, *out), geometry, reach
 
 
-def _extended(xp, x, extra):
-    """``x`` (N, C, *size) with ``extra`` zeros appended per spatial axis (``x`` if none)."""
-    if not any(extra):
-        return x
-    shape = (*x.shape[:2], *(n + e for n, e in zip(x.shape[2:], extra, strict=True)))
-    wide = xp.zeros(shape, dtype=x.dtype)
-    wide[(slice(None), slice(None), *(slice(0, n) for n in x.shape[2:]))] = x
-    return wide
+def _input_windows(geometry, size, out):
+    """``(cut, reached)``: ``geometry`` with one window per input element, padded after as far
+    as they reach, and the output length per axis they reach (the rest gets no term).
+
+    With ``output_padding >= stride`` (< dilation) the adjoint convolution has windows past
+    the input's end; fed zeros, they would multiply the weight or the gradient, and ``0 *
+    inf`` is NaN where PyTorch adds real terms only. Elsewhere ``geometry`` is already cut.
+    """
+    if geometry.output == tuple(size):
+        return geometry, tuple(out)
+    strides, spans = geometry.stride, geometry.effective_kernel
+    reach = [(n - 1) * s + e for n, s, e in zip(size, strides, spans, strict=True)]
+    before = geometry.pad_before
+    reached = tuple(min(o, r - b) for o, r, b in zip(out, reach, before, strict=True))
+    after = tuple(r - b - n for r, b, n in zip(reach, before, reached, strict=True))
+    return geometry._replace(output=tuple(size), pad_after=after), reached
+
+
+def _leading(array, sizes):
+    """The first ``sizes`` elements of ``array``'s trailing axes, a view."""
+    return array[(..., *(slice(0, n) for n in sizes))]
 
 
 def conv_transpose(where, nd, input, weight, bias, *options):
     """The body of ``conv_transpose{nd}d``: ``options`` are (stride, padding, output_padding,
     groups, dilation)."""
-    backend, x, unbatched, out, geometry, extra = prepare_transpose(
+    backend, x, unbatched, out, _, (cut, reached) = prepare_transpose(
         where, nd, input, weight, bias, *options
     )
     xp, groups = backend.xp, options[3]
     dtype = compute_dtype(xp, input.dtype)
-    grad = _extended(xp, x.astype(dtype, copy=False), extra)
-    shape_only = xp.broadcast_to(xp.zeros((), dtype=dtype), out)  # the convolution's input
+    # the convolution's input, as far as its windows reach: only its shape is read
+    shape_only = xp.broadcast_to(xp.zeros((), dtype=dtype), (*out[:2], *reached))
+    grad = x.astype(dtype, copy=False)
     output, _, _ = convolve_backward(
-        backend, where, grad, shape_only, weight, geometry, groups, (True, False, False)
+        backend, where, grad, shape_only, weight, cut, groups, (True, False, False)
     )
+    if reached != out[2:]:  # outputs no window reaches get no term: 0, and the bias
+        output, reached_part = xp.zeros(out, dtype=dtype), output
+        _leading(output, reached)[...] = reached_part
     if bias is not None:
         output += bias.astype(dtype, copy=False).reshape(-1, *(1,) * nd)
     output = output.astype(input.dtype, copy=False)
@@ -149,7 +166,7 @@ def conv_transpose(where, nd, input, weight, bias, *options):
 
 def conv_transpose_backward(where, nd, grad_output, input, weight, bias, options, output_mask):
     """The body of ``conv_transpose{nd}d_backward``; ``options`` as :func:`conv_transpose`."""
-    backend, x, unbatched, out, geometry, extra = prepare_transpose(
+    backend, x, unbatched, out, geometry, (cut, reached) = prepare_transpose(
         where, nd, input, weight, bias, *options
     )
     array_backend(where, input=input, grad_output=grad_output)
@@ -161,13 +178,13 @@ def conv_transpose_backward(where, nd, grad_output, input, weight, bias, options
     grad_input = grad_weight = grad_bias = None
     if need_input:
         grad_input = convolve(backend, where, grad, weight, None, geometry, groups)
-        grad_input = grad_input[(..., *(slice(0, n) for n in x.shape[2:]))]
+        grad_input = _leading(grad_input, x.shape[2:])
         grad_input = grad_input.astype(input.dtype, copy=False)
         grad_input = grad_input[0] if unbatched else grad_input
     if need_weight:
-        wide = _extended(xp, x.astype(dtype, copy=False), extra)
+        windows = x.astype(dtype, copy=False), _leading(grad, reached)
         _, grad_weight, _ = convolve_backward(
-            backend, where, wide, grad, weight, geometry, groups, (False, True, False)
+            backend, where, *windows, weight, cut, groups, (False, True, False)
         )
         grad_weight = grad_weight.astype(weight.dtype, copy=False)
     if bias is not None and need_bias:
