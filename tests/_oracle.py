@@ -122,14 +122,23 @@ def check_against_torch(
     return backend.to_host(output), tuple(host_grads)
 
 
-def check_kernel_against_torch(backend, name, x, kwargs, dtype=np.float64):
+def check_kernel_against_torch(backend, name, x, kwargs, dtype=np.float64, torch_kwargs=None):
     """``check_against_torch`` for a one-input kernel pair of ``xpnet.kernels`` and the
-    ``torch.nn.functional`` function of the same name, with the same keyword arguments."""
+    ``torch.nn.functional`` function of the same name, with the same keyword arguments (or
+    ``torch_kwargs`` for PyTorch). With ``return_indices``, the indices must equal PyTorch's,
+    and the backward gets the forward's."""
     forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
+    reference, torch_kwargs = getattr(TF, name), torch_kwargs or kwargs
+    saved = {}
+    if kwargs.get("return_indices"):
+        _, saved["indices"] = forward(backend.asarray(x), **kwargs)
+        _, expected = reference(torch.tensor(x), **torch_kwargs)
+        np.testing.assert_array_equal(backend.to_host(saved["indices"]), expected.numpy())
+    first = (lambda result: result[0]) if saved else (lambda result: result)
     return check_against_torch(
-        lambda x: forward(x, **kwargs),
-        lambda g, x: backward(g, x, **kwargs),
-        lambda x: getattr(TF, name)(x, **kwargs),
+        lambda x: first(forward(x, **kwargs)),
+        lambda g, x: backward(g, x, **kwargs, **saved),
+        lambda x: first(reference(x, **torch_kwargs)),
         [x],
         backend,
         dtype=dtype,

@@ -483,18 +483,29 @@ def _conv2d(draw):
     )
 
 
-def _pool_common(draw, name):
+def _indices_of_another_shape(name, valid):
+    """The backward of a max pool (``name``) given saved indices of the wrong shape."""
+    backward_extra = {"indices": zeros_of((1, 1, 1), np.int64)}
+    label = "indices of another shape"
+    return Invalid(name, valid, label, {}, "indices", forward=False, backward_extra=backward_extra)
+
+
+def pool_mistakes(draw, name, nd):
+    """The invalid calls of ``name`` (max_pool or avg_pool over ``nd`` spatial axes)."""
     k = draw(st.integers(1, 3))
-    H = k + draw(st.integers(0, 3))
-    valid = {"input": values_of((2, 2, H, H)), "kernel_size": k}
-    out = (2, 2, H // k, H // k)
+    n = k + draw(st.integers(0, 3))
+    space = (n,) * nd
+    valid = {"input": values_of((2, 2, *space)), "kernel_size": k}
+    out = (2, 2, *(n // k,) * nd)
     mistakes = [
-        Invalid(name, valid, "5-d input", {"input": zeros_of((1, 2, 2, H, H))}, "input"),
-        Invalid(name, valid, "2-d input", {"input": zeros_of((H, H))}, "input"),
+        Invalid(name, valid, "input rank + 1", {"input": zeros_of((1, 2, 2, *space))}, "input"),
+        Invalid(name, valid, "input rank - 2", {"input": zeros_of(space)}, "input"),
         Invalid(name, valid, "kernel_size 0", {"kernel_size": 0}, "kernel_size"),
-        Invalid(name, valid, "negative kernel_size", {"kernel_size": (-1, 2)}, "kernel_size"),
+        Invalid(name, valid, "negative kernel_size", {"kernel_size": (-1,) * nd}, "kernel_size"),
         Invalid(name, valid, "float kernel_size", {"kernel_size": 2.0}, "kernel_size"),
-        Invalid(name, valid, "kernel_size of 3", {"kernel_size": (2, 2, 2)}, "kernel_size"),
+        Invalid(
+            name, valid, "kernel_size of nd + 1", {"kernel_size": (1,) * (nd + 1)}, "kernel_size"
+        ),
         Invalid(name, valid, "stride 0", {"stride": 0}, "stride"),
         Invalid(name, valid, "negative padding", {"padding": -1}, "padding"),
         Invalid(name, valid, "padding over half the kernel", {"padding": k // 2 + 1}, "padding"),
@@ -502,57 +513,62 @@ def _pool_common(draw, name):
             name,
             valid,
             "kernel larger than the input",
-            {"kernel_size": (H + 1, 1)},
+            {"kernel_size": (n + 1, *(1,) * (nd - 1))},
             ("kernel_size", "input"),
         ),
     ]
-    return valid, out, mistakes + common_mistakes(name, valid, ("input",), ("input",), out)
+    if name.startswith("max"):
+        mistakes += [
+            Invalid(name, valid, "dilation 0", {"dilation": 0}, "dilation"),
+            _indices_of_another_shape(name, valid),
+            Invalid(
+                name,
+                valid,
+                "float indices",
+                {},
+                "indices",
+                forward=False,
+                backward_extra={"indices": zeros_of(out)},
+            ),
+        ]
+    if name.startswith("avg") and nd > 1:  # avg_pool1d has no divisor_override
+        mistakes += [
+            Invalid(name, valid, "divisor_override 0", {"divisor_override": 0}, "divisor_override"),
+            Invalid(
+                name,
+                valid,
+                "float divisor_override",
+                {"divisor_override": 1.5},
+                "divisor_override",
+            ),
+        ]
+    return mistakes + common_mistakes(name, valid, ("input",), ("input",), out)
 
 
-def _max_pool2d(draw):
-    valid, _, mistakes = _pool_common(draw, "max_pool2d")
-    return mistakes + [
-        Invalid("max_pool2d", valid, "dilation 0", {"dilation": 0}, "dilation"),
-        Invalid(
-            "max_pool2d",
-            valid,
-            "indices of another shape",
-            {},
-            "indices",
-            forward=False,
-            backward_extra={"indices": zeros_of((1, 1, 1), np.int64)},
-        ),
-    ]
-
-
-def _avg_pool2d(draw):
-    valid, _, mistakes = _pool_common(draw, "avg_pool2d")
-    return mistakes + [
-        Invalid(
-            "avg_pool2d", valid, "divisor_override 0", {"divisor_override": 0}, "divisor_override"
-        ),
-        Invalid(
-            "avg_pool2d",
-            valid,
-            "float divisor_override",
-            {"divisor_override": 1.5},
-            "divisor_override",
-        ),
-    ]
-
-
-def _adaptive(draw, name):
-    H, W, size = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    valid = {"input": values_of((2, 3, H, W)), "output_size": size}
-    out = (2, 3, size, size)
+def adaptive_mistakes(draw, name, nd):
+    """The invalid calls of ``name`` (an adaptive pool over ``nd`` spatial axes)."""
+    space = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+    size = draw(st.integers(1, 4))
+    valid = {"input": values_of((2, 3, *space)), "output_size": size}
+    out = (2, 3, *(size,) * nd)
     mistakes = [
-        Invalid(name, valid, "5-d input", {"input": zeros_of((1, 2, 3, H, W))}, "input"),
-        Invalid(name, valid, "2-d input", {"input": zeros_of((H, W))}, "input"),
+        Invalid(name, valid, "input rank + 1", {"input": zeros_of((1, 2, 3, *space))}, "input"),
+        Invalid(name, valid, "input rank - 2", {"input": zeros_of(space)}, "input"),
         Invalid(name, valid, "negative output_size", {"output_size": -1}, "output_size"),
-        Invalid(name, valid, "negative output_size pair", {"output_size": (2, -3)}, "output_size"),
-        Invalid(name, valid, "output_size of 3", {"output_size": (2, 2, 2)}, "output_size"),
+        Invalid(
+            name,
+            valid,
+            "negative output_size entry",
+            {"output_size": (*(2,) * (nd - 1), -3)},
+            "output_size",
+        ),
+        Invalid(
+            name, valid, "output_size of nd + 1", {"output_size": (2,) * (nd + 1)}, "output_size"
+        ),
         Invalid(name, valid, "float output_size", {"output_size": 2.5}, "output_size"),
     ]
+    if name.startswith("adaptive_max"):
+        mistakes.append(_indices_of_another_shape(name, valid))
     return mistakes + common_mistakes(name, valid, ("input",), ("input",), out)
 
 
@@ -828,10 +844,10 @@ def _dropout(draw):
 
 INVALID = {
     "conv2d": _conv2d,
-    "max_pool2d": _max_pool2d,
-    "avg_pool2d": _avg_pool2d,
-    "adaptive_avg_pool2d": lambda draw: _adaptive(draw, "adaptive_avg_pool2d"),
-    "adaptive_max_pool2d": lambda draw: _adaptive(draw, "adaptive_max_pool2d"),
+    "max_pool2d": lambda draw: pool_mistakes(draw, "max_pool2d", 2),
+    "avg_pool2d": lambda draw: pool_mistakes(draw, "avg_pool2d", 2),
+    "adaptive_avg_pool2d": lambda draw: adaptive_mistakes(draw, "adaptive_avg_pool2d", 2),
+    "adaptive_max_pool2d": lambda draw: adaptive_mistakes(draw, "adaptive_max_pool2d", 2),
     "batch_norm": _batch_norm,
     "layer_norm": _layer_norm,
     "group_norm": _group_norm,

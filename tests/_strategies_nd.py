@@ -17,7 +17,9 @@ import numpy as np
 from _strategies import (
     CONV_FORMULAS,
     Invalid,
+    adaptive_mistakes,
     common_mistakes,
+    pool_mistakes,
     seeds,
     values_of,
     windows_meet_input,
@@ -596,104 +598,6 @@ def _conv_transpose(draw, nd):
     )
 
 
-def _pool_nd(draw, name, nd):
-    k = draw(st.integers(1, 2))
-    n = k + draw(st.integers(0, 2))
-    space = (n,) * nd
-    valid = {"input": values_of((2, 2, *space)), "kernel_size": k}
-    out = (2, 2, *(n // k,) * nd)
-    mistakes = [
-        Invalid(name, valid, "input rank + 1", {"input": zeros_of((1, 2, 2, *space))}, "input"),
-        Invalid(name, valid, "input rank - 2", {"input": zeros_of(space)}, "input"),
-        Invalid(name, valid, "kernel_size 0", {"kernel_size": 0}, "kernel_size"),
-        Invalid(name, valid, "negative kernel_size", {"kernel_size": (-1,) * nd}, "kernel_size"),
-        Invalid(name, valid, "float kernel_size", {"kernel_size": 2.0}, "kernel_size"),
-        Invalid(
-            name, valid, "kernel_size of nd + 1", {"kernel_size": (1,) * (nd + 1)}, "kernel_size"
-        ),
-        Invalid(name, valid, "stride 0", {"stride": 0}, "stride"),
-        Invalid(name, valid, "negative padding", {"padding": -1}, "padding"),
-        Invalid(name, valid, "padding over half the kernel", {"padding": k // 2 + 1}, "padding"),
-        Invalid(
-            name,
-            valid,
-            "kernel larger than the input",
-            {"kernel_size": (n + 1, *(1,) * (nd - 1))},
-            ("kernel_size", "input"),
-        ),
-    ]
-    if name.startswith("max"):
-        mistakes += [
-            Invalid(name, valid, "dilation 0", {"dilation": 0}, "dilation"),
-            Invalid(
-                name,
-                valid,
-                "indices of another shape",
-                {},
-                "indices",
-                forward=False,
-                backward_extra={"indices": zeros_of((1, 1, 1), np.int64)},
-            ),
-            Invalid(
-                name,
-                valid,
-                "float indices",
-                {},
-                "indices",
-                forward=False,
-                backward_extra={"indices": zeros_of(out)},
-            ),
-        ]
-    if name == "avg_pool3d":
-        mistakes += [
-            Invalid(name, valid, "divisor_override 0", {"divisor_override": 0}, "divisor_override"),
-            Invalid(
-                name,
-                valid,
-                "float divisor_override",
-                {"divisor_override": 1.5},
-                "divisor_override",
-            ),
-        ]
-    return mistakes + common_mistakes(name, valid, ("input",), ("input",), out)
-
-
-def _adaptive_nd(draw, name, nd):
-    space = tuple(draw(st.integers(1, 3)) for _ in range(nd))
-    size = draw(st.integers(1, 3))
-    valid = {"input": values_of((2, 3, *space)), "output_size": size}
-    out = (2, 3, *(size,) * nd)
-    mistakes = [
-        Invalid(name, valid, "input rank + 1", {"input": zeros_of((1, 2, 3, *space))}, "input"),
-        Invalid(name, valid, "input rank - 2", {"input": zeros_of(space)}, "input"),
-        Invalid(name, valid, "negative output_size", {"output_size": -1}, "output_size"),
-        Invalid(
-            name,
-            valid,
-            "negative output_size entry",
-            {"output_size": (*(2,) * (nd - 1), -3)},
-            "output_size",
-        ),
-        Invalid(
-            name, valid, "output_size of nd + 1", {"output_size": (2,) * (nd + 1)}, "output_size"
-        ),
-        Invalid(name, valid, "float output_size", {"output_size": 2.5}, "output_size"),
-    ]
-    if name.startswith("adaptive_max"):
-        mistakes.append(
-            Invalid(
-                name,
-                valid,
-                "indices of another shape",
-                {},
-                "indices",
-                forward=False,
-                backward_extra={"indices": zeros_of((1, 1, 1), np.int64)},
-            )
-        )
-    return mistakes + common_mistakes(name, valid, ("input",), ("input",), out)
-
-
 def _instance_norm(draw):
     C = draw(st.integers(1, 3))
     shape = (2, C, 3)
@@ -1031,14 +935,14 @@ INVALID_ND = {
     **{f"conv_transpose{nd}d": (lambda draw, nd=nd: _conv_transpose(draw, nd)) for nd in (1, 2, 3)},
     **{
         f"{kind}_pool{nd}d": (
-            lambda draw, name=f"{kind}_pool{nd}d", nd=nd: _pool_nd(draw, name, nd)
+            lambda draw, name=f"{kind}_pool{nd}d", nd=nd: pool_mistakes(draw, name, nd)
         )
         for kind in ("max", "avg")
         for nd in (1, 3)
     },
     **{
         f"adaptive_{kind}_pool{nd}d": (
-            lambda draw, name=f"adaptive_{kind}_pool{nd}d", nd=nd: _adaptive_nd(draw, name, nd)
+            lambda draw, name=f"adaptive_{kind}_pool{nd}d", nd=nd: adaptive_mistakes(draw, name, nd)
         )
         for kind in ("max", "avg")
         for nd in (1, 3)

@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from _oracle import check_against_torch, check_running_norm, random_input
+from _oracle import (
+    check_against_torch,
+    check_kernel_against_torch,
+    check_running_norm,
+    random_input,
+)
 from _strategies import (
     ACTIVATIONS,
     CONV_FORMULAS,
@@ -83,27 +88,8 @@ def _check_conv2d(backend, case, kwargs, seed):
 @PROFILE
 @given(case=max_pool2d_cases())
 def test_max_pool2d_matches_torch_on_generated_configurations(backend, case):
-    kwargs = case["kwargs"]
     x = random_input(case["input"], seed=case["seed"])
-    if not kwargs["return_indices"]:
-        check_against_torch(
-            lambda x: K.max_pool2d(x, **kwargs),
-            lambda g, x: K.max_pool2d_backward(g, x, **kwargs),
-            lambda x: TF.max_pool2d(x, **kwargs),
-            [x],
-            backend,
-        )
-        return
-    _, indices = K.max_pool2d(backend.asarray(x), **kwargs)
-    _, expected = TF.max_pool2d(torch.tensor(x), **kwargs)
-    np.testing.assert_array_equal(backend.to_host(indices), expected.numpy())
-    check_against_torch(
-        lambda x: K.max_pool2d(x, **kwargs)[0],
-        lambda g, x: K.max_pool2d_backward(g, x, **kwargs, indices=indices),
-        lambda x: TF.max_pool2d(x, **kwargs)[0],
-        [x],
-        backend,
-    )
+    check_kernel_against_torch(backend, "max_pool2d", x, case["kwargs"])
 
 
 @PROFILE
@@ -125,27 +111,11 @@ def test_avg_pool2d_matches_torch_on_generated_configurations(backend, case):
 def test_adaptive_pool2d_matches_torch_on_generated_configurations(
     backend, name, case, return_indices: bool
 ):
-    size, x = case["output_size"], random_input(case["input"], seed=case["seed"])
-    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
-    if name == "adaptive_avg_pool2d" or not return_indices:
-        check_against_torch(
-            lambda x: forward(x, size),
-            lambda g, x: backward(g, x, size),
-            lambda x: getattr(TF, name)(x, size),
-            [x],
-            backend,
-        )
-        return
-    _, indices = forward(backend.asarray(x), size, return_indices=True)
-    _, expected = TF.adaptive_max_pool2d(torch.tensor(x), size, return_indices=True)
-    np.testing.assert_array_equal(backend.to_host(indices), expected.numpy())
-    check_against_torch(
-        lambda x: forward(x, size, True)[0],
-        lambda g, x: backward(g, x, size, True, indices=indices),
-        lambda x: TF.adaptive_max_pool2d(x, size, True)[0],
-        [x],
-        backend,
-    )
+    kwargs = {"output_size": case["output_size"]}
+    if name == "adaptive_max_pool2d":
+        kwargs["return_indices"] = return_indices
+    x = random_input(case["input"], seed=case["seed"])
+    check_kernel_against_torch(backend, name, x, kwargs)
 
 
 @PROFILE

@@ -19,7 +19,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from _oracle import check_against_torch, check_running_norm, random_input
+from _oracle import (
+    check_against_torch,
+    check_kernel_against_torch,
+    check_running_norm,
+    random_input,
+)
 from _strategies import CONV_FORMULAS, PROFILE, check_rejected
 from _strategies_nd import (
     INVALID_ND,
@@ -129,32 +134,8 @@ def test_conv_transpose_matches_torch_on_generated_configurations(backend, nd, d
 @given(data=st.data())
 def test_max_pool_nd_matches_torch_on_generated_configurations(backend, nd, data):
     case = data.draw(max_pool_nd_cases(nd), label="case")
-    kwargs, name = case["kwargs"], f"max_pool{nd}d"
-    forward, backward, reference = (
-        getattr(K, name),
-        getattr(K, f"{name}_backward"),
-        getattr(TF, name),
-    )
     x = _special(case, case["input"], case["seed"])
-    if not kwargs["return_indices"]:
-        check_against_torch(
-            lambda x: forward(x, **kwargs),
-            lambda g, x: backward(g, x, **kwargs),
-            lambda x: reference(x, **kwargs),
-            [x],
-            backend,
-        )
-        return
-    _, indices = forward(backend.asarray(x), **kwargs)
-    _, expected = reference(torch.tensor(x), **kwargs)
-    np.testing.assert_array_equal(backend.to_host(indices), expected.numpy())
-    check_against_torch(
-        lambda x: forward(x, **kwargs)[0],
-        lambda g, x: backward(g, x, **kwargs, indices=indices),
-        lambda x: reference(x, **kwargs)[0],
-        [x],
-        backend,
-    )
+    check_kernel_against_torch(backend, f"max_pool{nd}d", x, case["kwargs"])
 
 
 @PROFILE_ND
@@ -178,29 +159,16 @@ def test_avg_pool_nd_matches_torch_on_generated_configurations(backend, nd, data
 @given(data=st.data())
 def test_adaptive_pool_nd_matches_torch_on_generated_configurations(backend, nd, kind, data):
     case = data.draw(adaptive_pool_nd_cases(nd), label="case")
-    name, size = f"adaptive_{kind}_pool{nd}d", case["output_size"]
-    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
+    size = case["output_size"]
+    kwargs = {"output_size": size}
+    if kind == "max":
+        kwargs["return_indices"] = case["return_indices"]
     # PyTorch's 1-D kernels take no None: the input's size is what xpnet's None keeps
     torch_size = (case["input"][-1],) if nd == 1 and size == (None,) else size
     x = _special(case, case["input"], case["seed"])
-    if kind == "avg" or not case["return_indices"]:
-        check_against_torch(
-            lambda x: forward(x, size),
-            lambda g, x: backward(g, x, size),
-            lambda x: getattr(TF, name)(x, torch_size),
-            [x],
-            backend,
-        )
-        return
-    _, indices = forward(backend.asarray(x), size, return_indices=True)
-    _, expected = getattr(TF, name)(torch.tensor(x), torch_size, return_indices=True)
-    np.testing.assert_array_equal(backend.to_host(indices), expected.numpy())
-    check_against_torch(
-        lambda x: forward(x, size, True)[0],
-        lambda g, x: backward(g, x, size, True, indices=indices),
-        lambda x: getattr(TF, name)(x, torch_size, True)[0],
-        [x],
-        backend,
+    name = f"adaptive_{kind}_pool{nd}d"
+    check_kernel_against_torch(
+        backend, name, x, kwargs, torch_kwargs={**kwargs, "output_size": torch_size}
     )
 
 
