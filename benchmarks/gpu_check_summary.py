@@ -195,7 +195,9 @@ def markdown(summary: dict, bench: dict) -> str:
     lines += ["", "## Ops: forward+backward, ms (median)", "", *op_table(bench)]
     lines += ["", "## Training steps: ms (median)", "", *step_table(bench)]
     lines += ["", f"Skipped for the time budget: {bench.get('skipped')}", ""]
-    return "\n".join(lines)
+    lines += ["## Distributed (xpnet.distributed under mpiexec)", ""]
+    lines += [f"- {name}: {value}" for name, value in summary["distributed"].items()]
+    return "\n".join(lines + [""])
 
 
 def main() -> None:
@@ -209,6 +211,7 @@ def main() -> None:
         "training": training("train.log"),
         "smoke": smoke,
         "targets": targets(bench, smoke, str(env.get("device"))),
+        "distributed": load("distributed.json"),
     }
     save("summary.json", summary)
     text = markdown(summary, bench)

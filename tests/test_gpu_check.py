@@ -51,6 +51,7 @@ def test_gpu_check_dry_run_runs_every_step(dry_run):
         ("smoke", "0"),
         ("tests", "0"),
         ("train", "0"),
+        ("distributed", "0"),
         ("bench", "0"),
     ]
     assert "DRY RUN" in result.stdout and "## Targets" in result.stdout
@@ -67,6 +68,19 @@ def test_gpu_check_dry_run_writes_environment_tests_and_training(dry_run):
     # XPNET_BACKEND alone chose the backend that xpnet train ran on
     assert summary["training"]["trained_on_the_asked_backend"] is True
     assert summary["training"]["final_test_accuracy_percent"] is not None
+
+
+def test_gpu_check_dry_run_runs_the_distributed_jobs(dry_run):
+    _, out = dry_run
+    jobs = _json(out, "distributed.json")
+    if "skipped" in jobs:  # no mpiexec: the mpich wheel is not installed
+        pytest.skip(jobs["skipped"])
+    two = jobs["mpi, 2 ranks"]
+    assert two["ok"] and two["world_size"] == 2 and two["backend"] == "strict", two
+    assert two["cuda_aware"] is False and set(two["all_reduce"]) == {"1 KiB", "64 MiB"}
+    assert jobs["nccl, 1 rank"] == {"skipped": "needs the cupy backend"}
+    pair = jobs["train, 1 process vs 2 ranks"]
+    assert pair["max_relative_gap"] < 1e-4 and jobs["ok"] is True, jobs
 
 
 def test_gpu_check_dry_run_checks_precision_on_every_product_path(dry_run):
@@ -108,6 +122,6 @@ def test_gpu_check_budgets_fit_in_eight_minutes():
     text = SCRIPT.read_text()
     real = text.split("GPU_CHECK_BACKEND=cupy", 1)[1].split("fi\n", 1)[0]  # the GPU run's
     limits = {name: int(s) for name, s in re.findall(r"(\w+_S)=\$\{\w+_S:-(\d+)\}", real)}
-    assert set(limits) == {"SMOKE_S", "TEST_S", "TRAIN_S", "BENCH_S"}
+    assert set(limits) == {"SMOKE_S", "TEST_S", "TRAIN_S", "DIST_S", "BENCH_S"}
     # each step's limit, plus 15 s of kill grace for one step and ~15 s for the summary
     assert sum(limits.values()) + 30 <= 8 * 60
