@@ -128,10 +128,16 @@ def _apply(precision: str) -> None:
             hook(precision)
 
 
+# cuBLAS's cublasMath_t values (cublas_api.h): CuPy 14 exports none of the TF32 ones to Python
+# (its cublas module has CUBLAS_TENSOR_OP_MATH but no CUBLAS_TF32_TENSOR_OP_MATH; seen on an
+# H200 with CuPy 14.2), so the backend passes these numbers to ``setMathMode`` itself
+CUBLAS_MATH_MODES = {"CUBLAS_DEFAULT_MATH": 0, "CUBLAS_TF32_TENSOR_OP_MATH": 3}
+
+
 class CublasSwitches(NamedTuple):
     """The two TF32 switches of CuPy, by name: ``compute_type``, a constant of
     ``cupy._core._routines_linalg`` for ``set_compute_type(float32, ...)`` (the 2-D products),
-    and ``math_mode``, a constant of ``cupy.cuda.cublas`` for ``setMathMode(handle, ...)``
+    and ``math_mode``, a key of :data:`CUBLAS_MATH_MODES` for ``cupy.cuda.cublas.setMathMode``
     (the batched products)."""
 
     compute_type: str

@@ -13,7 +13,7 @@ import numpy
 
 from ._base import GPU_BLOCK_BYTES, GPU_CONV_COSTS, one_block_at_a_time, run_in_order
 from ._deferred import host_read
-from ._precision import cublas_switches, get_float32_matmul_precision
+from ._precision import CUBLAS_MATH_MODES, cublas_switches, get_float32_matmul_precision
 
 try:
     import cupy
@@ -115,7 +115,8 @@ def set_matmul_precision(precision):
     switches = cublas_switches(precision, cupy.cuda.Device().compute_capability)
     linalg.set_compute_type(numpy.float32, getattr(linalg, switches.compute_type))
     cublas = cupy.cuda.cublas  # loads libcublas, which the first product needs anyway
-    cublas.setMathMode(cupy.cuda.device.get_cublas_handle(), getattr(cublas, switches.math_mode))
+    mode = CUBLAS_MATH_MODES[switches.math_mode]
+    cublas.setMathMode(cupy.cuda.device.get_cublas_handle(), mode)
 
 
 # a setting made before CuPy was loaded holds from the start. At "highest" only the compute
