@@ -118,8 +118,8 @@ class Communicator:
         if str(array.dtype) not in DTYPES:
             msg = f"{where}: array dtype must be one of {', '.join(DTYPES)}, got {array.dtype}"
             raise TypeError(msg)
-        flags = getattr(array, "flags", None)
-        if writable and flags is not None and not flags.writeable:
+        # CuPy's flags have no writeable: device arrays always are
+        if writable and not getattr(getattr(array, "flags", None), "writeable", True):
             msg = f"{where}: array must be writable (the result is written in place)"
             raise ValueError(msg)
         return array

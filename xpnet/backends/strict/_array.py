@@ -11,6 +11,8 @@ and copy to the host is reported to :func:`xpnet.profile` through :mod:`._counti
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy
 
 from .._deferred import host_read
@@ -27,6 +29,14 @@ __all__ = [
     "unwrap",
     "wrap",
 ]
+
+
+class StrictFlags(NamedTuple):
+    """``cupy.ndarray.flags``: the three attributes CuPy's ``Flags`` has."""
+
+    c_contiguous: bool
+    f_contiguous: bool
+    owndata: bool
 
 
 def unwrap(value, where, host_ok=False):
@@ -146,6 +156,13 @@ class StrictArray:
         path = f"ndarray.{attr}"
         refused = REFUSED.get(path, REFUSED.get(attr, frozenset()))
         return strict_function(path, value, refused, owner=self._array)
+
+    @property
+    def flags(self):
+        """CuPy's flags: contiguity and ownership only. There is no ``writeable``: device
+        arrays are always writable (code asking for it failed on the GPU, not on NumPy)."""
+        array = self._array
+        return StrictFlags(array.flags.c_contiguous, array.flags.f_contiguous, array.base is None)
 
     def __dlpack__(self, **kwargs):
         # as cupy.ndarray: zero-copy export of the memory (a host capsule here); CUDA-aware
