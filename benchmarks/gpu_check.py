@@ -86,11 +86,11 @@ def environment(backend) -> dict:
         "versions": versions,
         "env": {k: os.environ.get(k) for k in ("CUPY_TF32", "CUPY_ACCELERATORS", "XPNET_BACKEND")},
     }
-    try:
+    try:  # a copy of the tree may carry a stale .git: GPU_CHECK_COMMIT then says which commit
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
-        info["git_commit"] = commit.stdout.strip() or None
+        info["git_commit"] = os.environ.get("GPU_CHECK_COMMIT") or commit.stdout.strip() or None
     except OSError:
-        info["git_commit"] = None
+        info["git_commit"] = os.environ.get("GPU_CHECK_COMMIT")
     if versions["torch"]:
         import torch
 
@@ -202,31 +202,71 @@ def copy_bandwidth(backend) -> dict:
 
 def step_waits(backend) -> dict:
     """Whether a LeNet SGD step waits for the GPU: issued while a spin kernel keeps the GPU
-    busy for 200 ms, a sync-free step returns long before the spin ends."""
+    busy for 200 ms, a sync-free step returns long before the spin ends. If it waits, the
+    step runs again under a 1 s spin with a profiler: the deepest calls that took over 0.5 s
+    are where it waited."""
     if BACKEND != "cupy":
         return {"skipped": "needs CuPy's RawKernel (GPU only)"}
     import cupy
     import gpu_check_bench
 
-    spin = cupy.RawKernel(
+    kernel = cupy.RawKernel(
         'extern "C" __global__ void spin(long long n) {'
         " long long t = clock64(); while (clock64() - t < n) {} }",
         "spin",
     )
     step = gpu_check_bench.xpnet_step(backend, "lenet", (64, 1, 28, 28), synchronize=False)
     step()
-    spin((1,), (1,), (np.int64(10**7),))
+    kernel((1,), (1,), (np.int64(10**7),))
     backend.synchronize()
     start = time.perf_counter()
-    spin((1,), (1,), (np.int64(10**7),))
+    kernel((1,), (1,), (np.int64(10**7),))
     backend.synchronize()
     per_ms = 10**7 / ((time.perf_counter() - start) * 1e3)
-    spin((1,), (1,), (np.int64(int(200 * per_ms)),))
+
+    def spin(ms):
+        kernel((1,), (1,), (np.int64(int(ms * per_ms)),))
+
+    spin(200)
     start = time.perf_counter()
     step()
     waited_ms = (time.perf_counter() - start) * 1e3
     backend.synchronize()
-    return {"issue_ms_while_gpu_busy_200ms": round(waited_ms, 1), "synced": waited_ms > 150}
+    result = {"issue_ms_while_gpu_busy_200ms": round(waited_ms, 1), "synced": waited_ms > 150}
+    if result["synced"]:
+        spin(1000)
+        result["waited_in"] = slow_calls(step, 0.5)
+        backend.synchronize()
+    return result
+
+
+def slow_calls(function, seconds: float) -> list[str]:
+    """The deepest Python and C calls of ``function()`` that took over ``seconds``, each as
+    ``depth file:line name ms``."""
+    stack, slow = [], []
+
+    def profile(frame, event, arg):
+        if event in ("call", "c_call"):
+            stack.append(time.perf_counter())
+        elif event in ("return", "c_return", "c_exception") and stack:
+            took = time.perf_counter() - stack.pop()
+            if took > seconds:
+                code = frame.f_code
+                name = (
+                    getattr(arg, "__qualname__", repr(arg))
+                    if event != "return"
+                    else code.co_qualname
+                )
+                where = f"{'/'.join(code.co_filename.rsplit('/', 2)[-2:])}:{frame.f_lineno}"
+                slow.append((len(stack), f"{where} {name} {took * 1e3:.0f} ms"))
+
+    sys.setprofile(profile)
+    try:
+        function()
+    finally:
+        sys.setprofile(None)
+    deepest = sorted(slow, reverse=True)[:6]
+    return [f"{depth} {text}" for depth, text in deepest]
 
 
 def smoke() -> None:
