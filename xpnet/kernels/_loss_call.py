@@ -170,8 +170,9 @@ def _class_indices(where, backend, target, weight, ignore_index, num_classes, dt
     """
     xp = backend.xp
     index_chain, kept_weight = _index_chains(xp, dtype)
+    # C - 1 here: CuPy's fuse computes scalar-only arithmetic in the smallest type
     valid, index, outside, target_weight = fused(backend, index_chain)(
-        target, ignore_index, num_classes
+        target, ignore_index, num_classes, num_classes - 1
     )
     if weight is not None:
         target_weight = fused(backend, kept_weight)(valid, xp.take(weight, index))
@@ -209,12 +210,12 @@ def _index_chains(xp, dtype):
     max finds an offender, a negative one first, and its value), and the kept targets'
     weights."""
 
-    def index_chain(target, ignore_index, num_classes):
+    def index_chain(target, ignore_index, num_classes, last_class):
         valid = target != ignore_index
         kept = xp.where(valid, target, 0)
         # float64: a negative t scaled by 2**100 (exactly) outranks every t >= C
         outside = xp.where(kept < 0, kept * -_BELOW, xp.where(kept >= num_classes, kept * 1.0, 0.0))
-        index = xp.minimum(xp.maximum(kept, 0), num_classes - 1)
+        index = xp.minimum(xp.maximum(kept, 0), last_class)
         return valid, index, outside, valid.astype(dtype)
 
     def kept_weight(valid, per_class):

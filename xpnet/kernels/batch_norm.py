@@ -110,7 +110,8 @@ class _BatchNormCall:
         if training and self.count:
             shift, *sums = batch_moments(backend, self.x, out)
             unbias = self.count / (self.count - 1)
-            running = (running_mean, running_var, momentum, unbias)
+            # 1 - momentum here: CuPy's fuse computes scalar-only arithmetic in float16
+            running = (running_mean, running_var, momentum, 1.0 - momentum, unbias)
             stats = fused(backend, _batch_chain(xp))(
                 shift, *sums, self.count, eps, weight, bias, *running
             )
@@ -256,10 +257,11 @@ def _affine(xp, delta, var, eps, weight, bias, dtype):
     return inv_std, factor.astype(dtype), offset.astype(dtype)
 
 
-def _update_running(running, batch, momentum, unbias=1.0):
-    """``running = (1 - momentum) * running + momentum * batch * unbias``, in place."""
+def _update_running(running, batch, momentum, keep, unbias=1.0):
+    """``running = keep * running + momentum * batch * unbias``, in place (``keep`` is
+    ``1 - momentum``)."""
     if running is not None:
-        running[...] = (1.0 - momentum) * running + momentum * (batch * unbias)
+        running[...] = keep * running + momentum * (batch * unbias)
 
 
 @functools.cache
@@ -268,10 +270,10 @@ def _batch_chain(xp):
     updated in place: one fused call."""
 
     def batch(shift, sum_centred, sum_square, count, eps, weight, bias, *running):
-        running_mean, running_var, momentum, unbias = running
+        running_mean, running_var, momentum, keep, unbias = running
         mean, var, delta = mean_var(xp, shift, sum_centred, sum_square, count)
-        _update_running(running_mean, mean, momentum)
-        _update_running(running_var, var, momentum, unbias)
+        _update_running(running_mean, mean, momentum, keep)
+        _update_running(running_var, var, momentum, keep, unbias)
         return (mean, *_affine(xp, delta, var, eps, weight, bias, shift.dtype))
 
     return batch

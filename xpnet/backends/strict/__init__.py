@@ -76,6 +76,7 @@ from .._profile import is_profiling, not_counting
 from ._array import StrictArray, strict_function, to_host, unwrap
 from ._counting import count_launch, count_sync, count_to_device
 from ._cupy_tables import CUPY_NAMES, CUPY_SUBMODULE_NAMES
+from ._fused import fused_arguments
 from ._namespace import Generator, Namespace, scatter
 
 __all__ = [  # the backend interface (xpnet/backends/_base.py)
@@ -141,12 +142,13 @@ def asarray(obj, dtype=None):
 
 def fuse(function):
     """``function`` as one device call, as ``cupy.fuse`` makes it: its xp calls run (strictly)
-    without being counted, and the whole counts one launch."""
+    without being counted, and the whole counts one launch. Its Python numbers refuse
+    arithmetic among themselves, which CuPy runs in float16 (:mod:`._fused`)."""
 
     @functools.wraps(function)
     def fused(*args):
         with not_counting():
-            result = function(*args)
+            result = function(*fused_arguments(args))
         if is_profiling():
             count_launch()
         return result

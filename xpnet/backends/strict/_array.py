@@ -18,7 +18,8 @@ import numpy
 from .._deferred import host_read
 from .._runtime import is_host_sync_forbidden
 from ._counting import count_call, count_indexing, count_launch, count_to_host
-from ._cupy_tables import HOST_DATA_OK, METHODS, REFUSED, TAKES_SEQUENCES
+from ._cupy_tables import HOST_DATA_OK, METHODS, REDUCTIONS, REFUSED, TAKES_SEQUENCES
+from ._fused import FusedScalar
 
 __all__ = [
     "StrictArray",
@@ -43,6 +44,8 @@ def unwrap(value, where, host_ok=False):
     """The NumPy array inside ``value`` (recursing into lists and tuples)."""
     if isinstance(value, StrictArray):
         return value._array
+    if isinstance(value, FusedScalar):  # a fused function's number, beside an array
+        return value.value
     if isinstance(value, numpy.ndarray):
         if not host_ok:
             msg = (
@@ -94,6 +97,7 @@ def strict_function(path, function, refused=None, owner=None):
     takes_sequences = path in TAKES_SEQUENCES or path.startswith("ndarray.")
 
     where = f"xp.{path}()"
+    reduction = path.rpartition(".")[2] in REDUCTIONS
 
     def call(*args, **kwargs):
         check_keywords(where, kwargs, refused)
@@ -104,6 +108,8 @@ def strict_function(path, function, refused=None, owner=None):
         host_data = host_ok and bool(args) and not isinstance(args[0], StrictArray)
         args = unwrap(args, where, host_ok)
         kwargs = {key: unwrap(value, where, host_ok) for key, value in kwargs.items()}
+        if reduction:
+            check_reduction_axis(where, owner, args, kwargs)
         result = function(*args, **kwargs)
         count_call(path, host_data, (owner, args, kwargs), result)
         return wrap(result)
@@ -111,6 +117,15 @@ def strict_function(path, function, refused=None, owner=None):
     call.__name__ = call.__qualname__ = path.rpartition(".")[2]
     call.__doc__ = f"CuPy-strict wrapper of numpy.{path}."
     return call
+
+
+def check_reduction_axis(where, owner, args, kwargs):
+    """CuPy's reductions refuse an axis on a 0-d array, which NumPy takes (0 or -1)."""
+    array, rest = (owner, args) if owner is not None else (args[0] if args else None, args[1:])
+    axis = kwargs.get("axis", rest[0] if rest else None)
+    if isinstance(array, numpy.ndarray) and array.ndim == 0 and axis not in (None, ()):
+        msg = f"strict: {where}: axis {axis} is out of bounds for a 0-d array (as on CuPy)"
+        raise numpy.exceptions.AxisError(msg)
 
 
 def _host_sync(where):
