@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 
 from ._checks import ArgumentError, elementwise_input, kernel
-from ._softmax_math import stable_log_softmax
+from ._softmax_math import reduction_axis, stable_log_softmax
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
 
@@ -63,7 +63,7 @@ def softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`softmax`: ``s * (grad_output - sum(grad_output * s, dim))``."""
     xp, x, grad = _prepare("softmax_backward", input, dim, grad_output)
     s = xp.exp(stable_log_softmax(xp, x, dim))
-    grad_input = s * (grad - xp.sum(grad * s, axis=dim, keepdims=True))
+    grad_input = s * (grad - xp.sum(grad * s, axis=reduction_axis(x, dim), keepdims=True))
     return _result(xp, grad_input, input)
 
 
@@ -94,5 +94,5 @@ def log_softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`log_softmax`: ``grad_output - softmax * sum(grad_output, dim)``."""
     xp, x, grad = _prepare("log_softmax_backward", input, dim, grad_output)
     s = xp.exp(stable_log_softmax(xp, x, dim))
-    grad_input = grad - s * xp.sum(grad, axis=dim, keepdims=True)
+    grad_input = grad - s * xp.sum(grad, axis=reduction_axis(x, dim), keepdims=True)
     return _result(xp, grad_input, input)

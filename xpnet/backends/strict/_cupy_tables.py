@@ -165,3 +165,8 @@ SIZE_FROM_DATA = frozenset(
     "argwhere compress extract flatnonzero nonzero unique unique_all unique_counts "
     "unique_inverse unique_values ndarray.compress ndarray.nonzero".split()
 )
+# CuPy's reductions refuse an axis on a 0-d array (AxisError); NumPy accepts axis 0 and -1
+REDUCTIONS = frozenset(
+    "all amax amin any argmax argmin count_nonzero cumprod cumsum max mean min nanmax nanmean "
+    "nanmin nanprod nansum prod ptp std sum var".split()
+)
