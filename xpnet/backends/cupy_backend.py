@@ -17,7 +17,6 @@ from ._precision import CUBLAS_MATH_MODES, cublas_switches, get_float32_matmul_p
 
 try:
     import cupy
-    import cupyx
 
     cupy.cuda.runtime.getDeviceCount()  # raises without a driver or a visible device
 except Exception as error:  # ImportError, CUDARuntimeError, ...
@@ -44,8 +43,9 @@ def as_strided(x, shape, strides):
 
 
 def scatter_add(target, indices, values):
-    # GPU: atomic adds, so float sums are not bit-reproducible across runs
-    cupyx.scatter_add(target, indices, values)
+    # GPU: atomic adds, so float sums are not bit-reproducible across runs. cupy.add.at, not
+    # cupyx.scatter_add, which warns (DeprecationWarning) in CuPy 14
+    cupy.add.at(target, indices, values)
 
 
 @functools.cache
