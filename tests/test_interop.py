@@ -116,7 +116,9 @@ def test_moving_between_backends_keeps_outputs(backend):
     moved = net.to(backend.name)
     assert type(moved[0].weight.data) is backend.ndarray
     assert type(moved[1].running_mean) is backend.ndarray
-    assert np.array_equal(_outputs(moved, x), expected)
+    # bit for bit on the CPU; cuBLAS sums the products in another order than OpenBLAS
+    rtol = 0.0 if backend.name != "cupy" else 1e-12
+    np.testing.assert_allclose(_outputs(moved, x), expected, rtol=rtol, atol=0)
 
 
 def test_load_state_dict_strict_reports_keys():

@@ -98,19 +98,19 @@ class SGD(Optimizer):
             args = (param.data, grad, buffer, group["lr"], momentum, keep)
             update_in_place((param.data, buffer), chain, *args, found_inf=found_inf)
             return
-        if found_inf is not None:
-            if momentum == 0:  # one fused call and one write, skipped on the device
-                args = (param.data, grad, group["lr"])
-                update_in_place((param.data,), _plain_step, *args, found_inf=found_inf)
-                return
-            # the first step makes the momentum buffer (a copy of the gradient, not a
-            # moving average): only a step that is taken may make it, so this step reads
-            # the flag, once per training run (or until the first clean step)
-            if backend_of(found_inf).to_host(found_inf).item():
-                return
-        if momentum != 0:
-            buffer = state["momentum_buffer"] = grad.copy()
-            grad = grad + momentum * buffer if group["nesterov"] else buffer
+        if momentum == 0:  # one fused call and one write, skipped on the device by a flag
+            # with or without a flag the same chain: a GPU contracts its multiply-add into
+            # one FMA, so the scaler's steps are bit for bit the plain ones there too
+            args = (param.data, grad, group["lr"])
+            update_in_place((param.data,), _plain_step, *args, found_inf=found_inf)
+            return
+        # the first step makes the momentum buffer (a copy of the gradient, not a moving
+        # average): only a step that is taken may make it, so this step reads the flag, once
+        # per training run (or until the first clean step)
+        if found_inf is not None and backend_of(found_inf).to_host(found_inf).item():
+            return
+        buffer = state["momentum_buffer"] = grad.copy()
+        grad = grad + momentum * buffer if group["nesterov"] else buffer
         param.data -= group["lr"] * grad
 
 
