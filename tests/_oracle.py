@@ -6,14 +6,27 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as TF
 
+import xpnet
 import xpnet.kernels as K
+from xpnet.backends import registered_backends
+from xpnet.backends._precision import cublas_switches
 
 # Tolerances per dtype, one table. float16 is judged in ulps of the correctly rounded result.
 RTOL = {np.float64: 1e-10, np.float32: 1e-4, np.float16: None}
 FLOAT16_ULPS = 2
+# float32 products in TF32 (CuPy at "high" on a GPU with TF32 tensor cores), as PyTorch's
+# allow_tf32: each operand is rounded to a 10-bit mantissa (up to 2**-11 = 4.9e-4 off), so a
+# sum of K products of operands in [-1, 1] is off by about 2**-11 * sqrt(K) / 4 (one standard
+# deviation). The convolutions these tests compare at "high" sum up to K = 576 products: the
+# window formulas' largest error is 0.0079 on an H200 (0.0095 at most over 20 seeds, with
+# every float32 product's operands rounded to TF32 on the CPU), the convolution theorem's,
+# whose transforms are products too, 0.02 at most so emulated. The bound is 2.5 times that,
+# and only where TF32 applies: see tf32_rtol
+TF32_RTOL = 5e-2
 
 
 def random_input(shape, seed=0, dtype=np.float64, low=-1.0, high=1.0):
@@ -21,11 +34,12 @@ def random_input(shape, seed=0, dtype=np.float64, low=-1.0, high=1.0):
     return np.random.default_rng(seed).uniform(low, high, size=shape).astype(dtype)
 
 
-def assert_close(actual, expected, dtype, what="output"):
+def assert_close(actual, expected, dtype, what="output", rtol=None):
     """Compare a NumPy result with a float64 reference at the tolerance of ``dtype``.
 
-    float64/float32: ``|a - e| <= rtol * max(1, |e|)`` elementwise. float16:
-    ``|a - round16(e)| <= 2 ulp(round16(e))``. NaNs must match NaNs, infs must match exactly.
+    float64/float32: ``|a - e| <= rtol * max(1, |e|)`` elementwise, ``rtol`` from ``RTOL``
+    unless given (``tf32_rtol``). float16: ``|a - round16(e)| <= 2 ulp(round16(e))``. NaNs
+    must match NaNs, infs must match exactly.
     """
     actual = np.asarray(actual)
     expected = np.asarray(expected, dtype=np.float64)
@@ -38,7 +52,7 @@ def assert_close(actual, expected, dtype, what="output"):
         e = rounded.astype(np.float64)
     else:
         e = expected
-        bound = RTOL[dtype] * np.maximum(1.0, np.abs(e))
+        bound = (RTOL[dtype] if rtol is None else rtol) * np.maximum(1.0, np.abs(e))
     nan_mismatch = np.isnan(a) != np.isnan(e)
     assert not nan_mismatch.any(), f"{what}: NaN mismatch at {np.argwhere(nan_mismatch)[:5]}"
     finite = np.isfinite(e) & np.isfinite(a)
@@ -56,7 +70,15 @@ def assert_close(actual, expected, dtype, what="output"):
 
 
 def check_against_torch(
-    forward, backward, torch_forward, inputs, backend, dtype=np.float64, seed=1, grad_output=None
+    forward,
+    backward,
+    torch_forward,
+    inputs,
+    backend,
+    dtype=np.float64,
+    seed=1,
+    grad_output=None,
+    rtol=None,
 ):
     """Run xpnet and PyTorch on the same inputs; compare the output and every gradient.
 
@@ -70,6 +92,8 @@ def check_against_torch(
         backend: the backend module under test.
         dtype: the dtype xpnet computes in.
         grad_output: the upstream gradient (NumPy); default: random, same shape as output.
+        rtol: the bound of :func:`assert_close` (default: ``RTOL[dtype]``; see
+            :func:`tf32_rtol`).
 
     Returns:
         ``(output, grads)`` of xpnet as NumPy arrays, for extra checks.
@@ -85,7 +109,7 @@ def check_against_torch(
         for x in rounded
     ]
     expected = torch_forward(*tensors)
-    assert_close(backend.to_host(output), expected.detach().numpy(), dtype, "output")
+    assert_close(backend.to_host(output), expected.detach().numpy(), dtype, "output", rtol)
     if backward is None:
         return backend.to_host(output), ()
 
@@ -117,9 +141,33 @@ def check_against_torch(
         assert grad.dtype == dtype, f"grad {index} dtype {grad.dtype} != {np.dtype(dtype)}"
         host = backend.to_host(grad)
         reference = np.zeros(host.shape) if expected_grad is None else expected_grad.numpy()
-        assert_close(host, reference, dtype, f"grad {index}")
+        assert_close(host, reference, dtype, f"grad {index}", rtol)
         host_grads.append(host)
     return backend.to_host(output), tuple(host_grads)
+
+
+def tf32_rtol(backend, dtype):
+    """``TF32_RTOL`` where ``backend`` computes float32 products in TF32 now (a GPU backend at
+    the "high" or "medium" float32 matmul precision, on a GPU with TF32 tensor cores: what
+    ``xpnet.backends._precision.cublas_switches`` turns on), else ``None``: the ``RTOL``
+    table's bound, for every other dtype, backend and precision."""
+    gpu = any(entry.gpu for entry in registered_backends() if entry.name == backend.name)
+    if not gpu or np.dtype(dtype) != np.float32:
+        return None
+    precision = xpnet.get_float32_matmul_precision()
+    capability = backend.xp.cuda.Device().compute_capability
+    tf32 = cublas_switches(precision, capability).compute_type == "COMPUTE_TYPE_TF32"
+    return TF32_RTOL if tf32 else None
+
+
+def requires_torch(version, why):
+    """A mark that skips a test (or a parameter) where the installed PyTorch is older than
+    ``version``, whose behaviour ``why`` names: the oracle's expectations follow the pinned
+    PyTorch (pyproject.toml), and an older one, such as a GPU machine's own, differs there."""
+    return pytest.mark.skipif(
+        torch.__version__ < version,
+        reason=f"torch {torch.__version__} is older than {version}, which {why}",
+    )
 
 
 def check_kernel_against_torch(backend, name, x, kwargs, dtype=np.float64, torch_kwargs=None):

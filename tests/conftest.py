@@ -16,6 +16,7 @@ from xpnet.backends import (
     set_num_threads,
     use_backend,
 )
+from xpnet.backends._base import CPU_CONV_COSTS, conv_costs_of
 from xpnet.backends._runtime import num_threads_setting
 
 BACKENDS = [
@@ -47,6 +48,25 @@ def backend(request):
 def xp(backend):
     """The array namespace of the backend under test."""
     return backend.xp
+
+
+@pytest.fixture
+def cpu_conv_costs(backend):
+    """Whether the backend under test chooses conv2d's formulas with the CPU's cost constants
+    (``CPU_CONV_COSTS``: launches free, the measured thresholds rule), as numpy and strict do;
+    CuPy's (``GPU_CONV_COSTS``) take the fewest launches, so they choose otherwise by design."""
+    return conv_costs_of(backend) is CPU_CONV_COSTS
+
+
+@pytest.fixture
+def cpu_conv_choices(backend, cpu_conv_costs):
+    """For a test that pins the conv2d formulas chosen with the CPU's cost constants: skips it
+    on a backend with other constants (see ``cpu_conv_costs``)."""
+    if not cpu_conv_costs:
+        pytest.skip(
+            f"{backend.name} chooses conv2d's formulas by its own cost constants "
+            "(conv_costs: fewest launches), not the CPU thresholds pinned here"
+        )
 
 
 @pytest.fixture

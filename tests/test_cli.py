@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -36,6 +37,15 @@ def _no_ambient_backend(monkeypatch):
     # the commands read XPNET_BACKEND: a suite run under XPNET_BACKEND=strict must not change
     # what these tests expect; the tests of XPNET_BACKEND set it themselves
     monkeypatch.delenv("XPNET_BACKEND", raising=False)
+
+
+def _torch_contenders() -> set[str]:
+    """The contenders ``--backends torch`` times here: PyTorch on the CPU, and on CUDA with
+    and without TF32 where PyTorch sees a GPU (``xpnet.bench.make_contenders``)."""
+    import torch  # only where a test asks: the bench imports it only for its torch rows
+
+    cuda = {"torch-cuda", "torch-cuda-tf32"} if torch.cuda.is_available() else set()
+    return {"torch-cpu", *cuda}
 
 
 def _one_line(text: str) -> str:
@@ -148,7 +158,7 @@ def test_unknown_xpnet_backend_exits_2_and_lists_the_backends(monkeypatch, capsy
 @pytest.mark.parametrize(
     "environment, argv, contenders",
     [
-        ("numpy", [], {"xpnet-numpy", "torch-cpu"}),  # the environment's backend and torch
+        ("numpy", [], {"xpnet-numpy", "torch"}),  # the environment's backend and torch
         ("strict", ["--backend", "numpy"], {"xpnet-numpy"}),  # the option wins
     ],
     ids=["environment", "option-first"],
@@ -161,6 +171,8 @@ def test_bench_backend_from_option_else_environment(
     assert main([*TINY_BENCH, *argv, "--json", str(report)]) == 0
     assert "backend numpy, device cpu" in capsys.readouterr().out
     saved = json.loads(report.read_text())
+    if "torch" in contenders:
+        contenders = (contenders - {"torch"}) | _torch_contenders()
     assert {row["contender"] for row in saved["results"]} == contenders
 
 
@@ -194,7 +206,9 @@ def test_bench_tiny_run_saves_json_and_plot(tmp_path, capsys):
     saved = json.loads(report.read_text())
     assert saved["environment"]["command"].startswith("xpnet bench --ops max_pool2d")
     assert {(r["contender"], r["mode"]) for r in saved["results"]} == {
-        (contender, mode) for contender in ("xpnet-numpy", "torch-cpu") for mode in bench.MODES
+        (contender, mode)
+        for contender in {"xpnet-numpy", *_torch_contenders()}
+        for mode in bench.MODES
     }
     assert all(r["time_over_torch"] > 0 for r in saved["results"])
     assert plot.read_bytes()[:4] == b"\x89PNG"
@@ -271,11 +285,12 @@ def test_bench_floor_rows_only_for_ops_with_a_floor(tmp_path):
     contenders_of = {}
     for row in saved["results"]:
         contenders_of.setdefault(row["op"], set()).add(row["contender"])
+    torch = _torch_contenders()
     assert contenders_of == {
-        "conv2d": {"xpnet-numpy", "floor-numpy", "torch-cpu"},
-        "max_pool2d": {"xpnet-numpy", "torch-cpu"},
-        "cross_entropy": {"xpnet-numpy", "floor-numpy", "torch-cpu"},
-        "batch_norm": {"xpnet-numpy", "floor-numpy", "torch-cpu"},
+        "conv2d": {"xpnet-numpy", "floor-numpy", *torch},
+        "max_pool2d": {"xpnet-numpy", *torch},
+        "cross_entropy": {"xpnet-numpy", "floor-numpy", *torch},
+        "batch_norm": {"xpnet-numpy", "floor-numpy", *torch},
     }
     assert saved["settings"]["floor"] is True
 
@@ -325,7 +340,7 @@ def test_conv2d_floor_does_the_products_and_copies_of_its_case(backend, monkeypa
 
 
 def test_conv2d_floor_by_the_convolution_theorem_does_its_products(
-    backend, monkeypatch, num_threads, precision
+    backend, cpu_conv_costs, monkeypatch, num_threads, precision
 ):
     precision("high")  # the precision at which conv2d takes the convolution theorem
     # where conv2d takes the convolution theorem, the floor times that formulation's products:
@@ -334,7 +349,12 @@ def test_conv2d_floor_by_the_convolution_theorem_does_its_products(
     N, C, H, C_out = 3, 64, 8, 64
     case = bench.OPS["conv2d"].case((N, C, H, H, C_out, 3, 1, 1))
     num_threads(2)  # two chunks on numpy
-    functions = bench.FloorContender(bench.XpnetContender(backend.name)).prepare(case, "float32")
+    contender = bench.FloorContender(bench.XpnetContender(backend.name))
+    # conv2d takes it here unasked by the CPU's cost constants; a GPU's take the fewest
+    # launches, so there it is asked for
+    with contextlib.nullcontext() if cpu_conv_costs else xpnet.kernels.conv_algorithms("fourier"):
+        assert contender.algorithm(case, "float32") == "fourier"
+        functions = contender.prepare(case, "float32")
     multiply_adds = []
     real_matmul = backend.xp.matmul
 
@@ -448,7 +468,7 @@ def test_bench_times_both_precisions_in_one_run(tmp_path, capsys, precision):
     assert report["settings"]["float32_matmul_precision"] == "highest"
     assert report["settings"]["other_precisions"] == ["high"]
     rows = {row["contender"]: row for row in report["results"] if row["mode"] == "forward"}
-    assert set(rows) == {"xpnet-numpy", "xpnet-numpy-high", "torch-cpu"}
+    assert set(rows) == {"xpnet-numpy", "xpnet-numpy-high", *_torch_contenders()}
     assert "precision" not in rows["xpnet-numpy"]
     assert rows["xpnet-numpy-high"]["precision"] == "high"
     # the 5x5 window takes the Fourier formula at "high" only; both rows have a torch ratio

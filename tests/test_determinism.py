@@ -14,7 +14,9 @@ import pytest
 
 import xpnet
 import xpnet.kernels as K
+from xpnet.backends._base import runs_unblocked
 from xpnet.kernels import _blocks, _conv_fourier
+from xpnet.kernels._blocks import GPU_UNIT_BYTES
 
 THREADS = (1, 2, 4)
 
@@ -89,6 +91,13 @@ def test_conv2d_bits_do_not_depend_on_threads_with_default_chunks(backend, num_t
     """Without shrinking the chunks: the 8 MiB ones of a batch larger than that. A 9 MiB
     budget holds one chunk at a time, not one per group (the CPU's 8): fewer groups run at
     once, with the same chunks (it cut them to one sample before)."""
+    if runs_unblocked(backend):
+        pytest.skip(
+            f"{backend.name}: a GPU's chunks hold up to {GPU_UNIT_BYTES >> 20} MiB "
+            "(GPU_UNIT_BYTES), so the 9 MiB budget cuts this batch into smaller chunks: "
+            "products of other shapes (other cuBLAS kernels) and sums in another order, whose "
+            "bits differ within rounding; bit-identity from an 8 MiB budget is the CPU's"
+        )
     x, w = _random(backend, (40, 16, 34, 34), 0), _random(backend, (24, 16, 3, 3), 1)
     grad = _random(backend, (40, 24, 32, 32), 2)
 
