@@ -16,7 +16,7 @@ from xpnet.backends import (
     set_num_threads,
     use_backend,
 )
-from xpnet.backends._base import CPU_CONV_COSTS, conv_costs_of
+from xpnet.backends._base import CPU_CONV_COSTS, conv_costs_of, runs_unblocked
 from xpnet.backends._runtime import num_threads_setting
 
 BACKENDS = [
@@ -67,6 +67,14 @@ def cpu_conv_choices(backend, cpu_conv_costs):
             f"{backend.name} chooses conv2d's formulas by its own cost constants "
             "(conv_costs: fewest launches), not the CPU thresholds pinned here"
         )
+
+
+@pytest.fixture
+def cpu_blocks(backend):
+    """For a test that pins the CPU's batch chunks and blocks: skips it on a GPU backend,
+    which runs a batch whole (one block, chunks of ``GPU_UNIT_BYTES``), by design."""
+    if runs_unblocked(backend):
+        pytest.skip(f"{backend.name} runs a batch whole: the CPU's chunks and blocks pinned here")
 
 
 @pytest.fixture

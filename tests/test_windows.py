@@ -69,7 +69,7 @@ def groups_for_any_work(monkeypatch):
     monkeypatch.setattr(_blocks, "MIN_GROUP_BYTES", 1)
 
 
-def test_batch_chunks_split_by_budget(backend, two_threads, groups_for_any_work):
+def test_batch_chunks_split_by_budget(backend, two_threads, groups_for_any_work, cpu_blocks):
     """``batch_groups`` groups of chunks (numpy: 8, at most one a sample; strict and cupy:
     1), chunks as large as the budget holds (3 samples of 30 bytes in 100), and as many
     chunks at once as it holds (one)."""
@@ -116,7 +116,9 @@ def test_map_groups_runs_at_most_as_many_groups_at_once_as_the_budget_holds(num_
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_batch_chunks_do_not_depend_on_threads(backend, num_threads, threads, groups_for_any_work):
+def test_batch_chunks_do_not_depend_on_threads(
+    backend, num_threads, threads, groups_for_any_work, cpu_blocks
+):
     """Groups by ``batch_groups``, chunks by ``UNIT_BYTES``: never by the thread count."""
     num_threads(threads)
     if batch_groups_of(backend) == 1:
@@ -142,7 +144,7 @@ def test_batch_chunks_take_fewer_groups_for_little_work(backend):
     assert len(batch_chunks(backend, "test", 1, 1 << 10)) == 1
 
 
-def test_batch_blocks_give_every_block_thread_a_block(backend, two_threads):
+def test_batch_blocks_give_every_block_thread_a_block(backend, two_threads, cpu_blocks):
     """An operand over 256 KiB gets at least one block per thread (numpy: 2, strict and
     cupy: 1); below that, and within a block's size, one block."""
     threads = backend.block_threads()

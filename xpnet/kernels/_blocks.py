@@ -158,9 +158,12 @@ def batch_blocks(backend, shape, dtype) -> list[slice]:
     :func:`batch_chunks` for sums).
 
     Example:
+        >>> import xpnet
         >>> from xpnet.backends import load_backend
+        >>> xpnet.set_num_threads(2)  # the blocks follow the thread count
         >>> batch_blocks(load_backend("numpy"), (10, 64, 1024), "float32")[:2]
         [slice(0, 4, None), slice(4, 8, None)]
+        >>> xpnet.set_num_threads(None)
     """
     sample = math.prod(shape[1:]) * backend.xp.dtype(dtype).itemsize
     size = max(1, backend.block_bytes // max(1, sample))

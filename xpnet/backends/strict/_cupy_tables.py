@@ -74,7 +74,7 @@ REFUSED_GROUPS = {
     "casting order out": "einsum",  # CuPy's einsum takes only dtype= and optimize=
     "max min": "clip",  # NumPy's **kwargs hide these from the generated table
     "": "ndarray.clip",  # ... while x.clip(min=, max=) is fine on CuPy
-    "subok writeable": "lib.stride_tricks.as_strided",
+    "check_bounds subok writeable": "lib.stride_tricks.as_strided",  # check_bounds: NumPy 2.5
     "device": "astype empty_like full_like linspace ones_like zeros_like fft.fftfreq fft.rfftfreq",
     "device like": "asanyarray asarray empty eye full ones zeros",
     "device like start_or_stop": "arange",
@@ -82,7 +82,7 @@ REFUSED_GROUPS = {
     "like ndmax object": "array",
     "subok": "broadcast_arrays broadcast_to copy",
     "kind order": "argpartition partition",
-    "order stable": "argsort sort",
+    "descending order stable": "argsort sort",  # descending: NumPy 2.5
     "keepdims": "count_nonzero",
     "mode": "show_config take",
     "sorted": "unique",
