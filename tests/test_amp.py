@@ -608,3 +608,23 @@ def test_scaler_matches_torch_on_0d_losses_and_missing_gradients(xp):
     unused = xpnet.Parameter(xp.ones(2, dtype="float32"))
     with pytest.raises(AssertionError, match="No inf checks were recorded for this optimizer"):
         scaler.step(xpnet.optim.SGD([unused], lr=0.1))
+
+
+@pytest.mark.parametrize("scale", [2.0**127, 3.0 * 2.0**125, 2.0**126, 1024.0, 0.75])
+def test_unscale_factors_stay_normal_and_multiply_to_torchs_inv_scale(xp, scale):
+    """Found on an H200: at a scale of 2**127 PyTorch's float32 inv_scale is a subnormal,
+    which the GPU flushed to 0, so every gradient of that step unscaled to 0. The scaler
+    multiplies by two normal float32 factors whose product is that inv_scale exactly."""
+    from xpnet.amp.grad_scaler import _inverse_factors
+
+    coarse, fine = (
+        float(xpnet.to_numpy(f)) for f in _inverse_factors(xp, xp.full((), scale, "float32"))
+    )
+    tiny = np.finfo(np.float32).tiny
+    assert coarse >= tiny and fine >= tiny  # both normal: nothing for a GPU to flush
+    inv_scale = torch.tensor(scale, dtype=torch.float64).reciprocal().float().item()
+    assert coarse * fine == inv_scale
+    grad = np.array([1.7e35, -3.1e33, 2.5e-3], dtype=np.float32)
+    assert np.array_equal(
+        grad * np.float32(coarse) * np.float32(fine), grad * np.float32(inv_scale)
+    )

@@ -24,11 +24,35 @@ PyTorch does for non-fused optimizers (``found_inf.item()``).
 from __future__ import annotations
 
 from ..backends import backend_of
+from ..backends._base import fused
 from ..optim.optimizer import takes_found_inf
 
 __all__ = ["GradScaler"]
 
 _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
+
+
+def _inverse_factors(xp, scale):
+    """``1 / scale`` rounded to float32, as PyTorch's ``inv_scale``, as two float32 factors
+    ``(coarse, fine)`` whose product it is: ``coarse`` is ``2**-64`` where the reciprocal is
+    subnormal (a scale above ``2**126``), else 1. A GPU flushes float32 subnormals to 0 (CuPy
+    on an H200: such a step unscaled every gradient to 0); the power of two keeps the product
+    exact, and both factors normal."""
+    inverse = 1.0 / scale.astype(xp.float64)
+    subnormal = inverse < 2.0**-126
+    # float32's rounding, on its subnormal grid (multiples of 2**-149) too, done in float64
+    rounded = xp.where(
+        subnormal,
+        xp.rint(inverse * 2.0**149) * 2.0**-149,
+        inverse.astype(xp.float32).astype(xp.float64),
+    )
+    coarse = xp.where(subnormal, 2.0**-64, 1.0)
+    return coarse.astype(xp.float32), (rounded / coarse).astype(xp.float32)
+
+
+def _unscale(grad, coarse, fine):
+    # (grad * coarse) is exact (a power of two), so one rounding, as grad * inv_scale
+    grad[...] = grad * coarse * fine
 
 
 def _fresh_state() -> dict:
@@ -142,16 +166,15 @@ class GradScaler:
             raise RuntimeError("unscale_() is being called after step().")
         backend = backend_of(self._scale)
         xp = backend.xp
-        # the reciprocal in float64, rounded to float32, as PyTorch
-        inv_scale = (1.0 / self._scale.astype(xp.float64)).astype(xp.float32)
         found_inf, grads = xp.zeros((), dtype=xp.float32), list(_grads(optimizer))
         with backend.ignore_float_errors():
+            coarse, fine = _inverse_factors(xp, self._scale)
             for grad in grads:
                 if grad.dtype == xp.float16:
                     raise ValueError("Attempting to unscale FP16 gradients.")
                 # a device flag: or-ed without reading it (no host sync)
                 found_inf = xp.maximum(found_inf, (~xp.isfinite(grad).all()).astype(xp.float32))
-                grad *= inv_scale.reshape(()).astype(grad.dtype)
+                fused(backend, _unscale)(grad, coarse, fine)
         state["found_inf"] = found_inf if grads else None  # no gradient: no check, as PyTorch
         state["stage"] = _UNSCALED
 
