@@ -23,11 +23,16 @@ CURATED = re.compile(r"^\d{4}-\d{2}-\d{2}-[a-z0-9]+\.json$")
 MODE = "forward+backward"
 
 
-def latest_curated(folder: Path = RESULTS) -> Path:
-    """The curated file with the latest date (names sort by date)."""
-    files = sorted(path for path in folder.iterdir() if CURATED.match(path.name))
+def latest_curated(folder: Path = RESULTS, device: str = "cpu") -> Path:
+    """The curated file of ``device`` with the latest date (names sort by date): the README's
+    table is the CPU's; GPU files (``<date>-h200.json``) sit beside them."""
+    files = sorted(
+        path
+        for path in folder.iterdir()
+        if CURATED.match(path.name) and path.stem.endswith(f"-{device}")
+    )
     if not files:
-        msg = f"no curated <date>-<device>.json file in {folder}"
+        msg = f"no curated <date>-{device}.json file in {folder}"
         raise FileNotFoundError(msg)
     return files[-1]
 
