@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 from gpu_check import BACKEND, DRY_RUN, save
+
+from xpnet.distributed import find_mpiexec
 
 BUDGET_S = float(os.environ.get("GPU_CHECK_BUDGET_S", "80"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,18 +129,12 @@ def left() -> float:
     return BUDGET_S - (time.perf_counter() - T0)
 
 
-def mpiexec() -> str | None:
-    return shutil.which(
-        "mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    )
-
-
 def run(ranks: int, args: list, env: dict | None = None) -> dict:
     """``mpiexec -n ranks args`` (just ``args`` for 0 ranks) under what is left of the budget."""
     limit = min(left(), 60.0)
     if limit < 5:
         return {"skipped": "the step's time budget ran out"}
-    command = [mpiexec(), "-n", str(ranks), *args] if ranks else list(args)
+    command = [find_mpiexec(), "-n", str(ranks), *args] if ranks else list(args)
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     start = time.perf_counter()
     try:
@@ -198,7 +193,7 @@ def train_pair() -> dict:
 
 
 def main() -> None:
-    if mpiexec() is None:
+    if find_mpiexec() is None:
         save("distributed.json", {"skipped": "no mpiexec (pip install mpich)"})
         print("  skipped: no mpiexec")
         return

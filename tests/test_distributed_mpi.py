@@ -9,7 +9,6 @@ sizes). Every failure mode must end the whole job with a clear message in second
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from xpnet.distributed import find_mpiexec
+
 pytest.importorskip("mpi4py", reason='needs mpi4py: pip install -e ".[distributed]"')
-BIN = Path(sys.executable).parent
-MPIEXEC = shutil.which("mpiexec", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+MPIEXEC = find_mpiexec()
 if MPIEXEC is None:
     pytest.skip("needs mpiexec (the mpich wheel brings one)", allow_module_level=True)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -141,10 +140,9 @@ def main(argv=None) -> None:
 
 
 def _mpiexec() -> str:
-    found = shutil.which(
-        "mpiexec",
-        path=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
-    )
+    from xpnet.distributed import find_mpiexec
+
+    found = find_mpiexec()
     if found is None:
         msg = 'xpnet bench --distributed needs mpiexec: pip install -e ".[distributed]"'
         raise ImportError(msg)

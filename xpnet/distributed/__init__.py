@@ -28,6 +28,7 @@ from ._base import (
 )
 from ._launch import (
     abort_with_traceback,
+    find_mpiexec,
     install_failure_hooks,
     launched_world_size,
     select_device,
@@ -49,6 +50,7 @@ __all__ = [
     "barrier",
     "broadcast",
     "broadcast_object",
+    "find_mpiexec",
     "get_communicator",
     "get_local_rank",
     "get_rank",

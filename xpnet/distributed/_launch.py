@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import sys
 import threading
 import traceback
@@ -19,6 +20,7 @@ from ..backends import get_backend, set_num_threads
 from ..backends._runtime import num_threads_setting
 
 __all__ = [
+    "find_mpiexec",
     "install_failure_hooks",
     "launched_world_size",
     "select_device",
@@ -29,6 +31,13 @@ __all__ = [
 # and Slurm's srun
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "SLURM_NTASKS")
 _installed = False
+
+
+def find_mpiexec() -> str | None:
+    """The ``mpiexec`` beside this Python (MPICH's wheel installs it there), else on ``PATH``;
+    None if there is none."""
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    return shutil.which("mpiexec", path=path)
 
 
 def launched_world_size() -> int:
