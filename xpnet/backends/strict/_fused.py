@@ -34,18 +34,22 @@ class FusedScalar:
 
     def _apply(self, name, function, other, reflected):
         if isinstance(other, (*_NUMBERS, FusedScalar)):
-            msg = (
-                f"strict: {name} of two scalars inside a fused function: CuPy 14's fuse "
-                "computes it in float16; compute it outside and pass the result in"
-            )
-            raise TypeError(msg)
+            _refuse(f"{name} of two scalars")
         return function(other, self.value) if reflected else function(self.value, other)
 
     def __neg__(self):
-        return self._apply("negation", operator.sub, 0, True)
+        _refuse("negation of a scalar")
 
     def __bool__(self):
         raise TypeError("strict: a fused function's scalar has no truth value (as in CuPy)")
+
+
+def _refuse(what):
+    msg = (
+        f"strict: {what} inside a fused function: CuPy 14's fuse computes it in float16; "
+        "compute it outside and pass the result in"
+    )
+    raise TypeError(msg)
 
 
 def _operator(name, function, reflected):
