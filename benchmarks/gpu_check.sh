@@ -6,13 +6,16 @@
 #
 # Run from the repository root. Needs Python with numpy, cupy (14, a visible GPU), PyTorch
 # with CUDA and pytest; uses pytest-xdist when installed. Steps, each under a time limit
-# (seconds, overridable: SMOKE_S, TEST_S, TRAIN_S, DIST_S, BENCH_S):
+# (seconds, overridable: SMOKE_S, TEST_S, TRAIN_S, DIST_S, PATHS_S, BENCH_S):
 #   1. smoke:  environment (env.json) and CuPy facts: cost per call, TF32 of 2-D and batched
 #              products at each precision, copy bandwidth, host syncs (smoke.json)
 #   2. tests:  the test suite with XPNET_BACKEND=cupy (pytest.log, junit.xml, tests.json)
 #   3. train:  XPNET_BACKEND=cupy xpnet train, LeNet on digits (train.log)
 #   3b. distributed: mpiexec jobs of xpnet.distributed: NCCL on 1 rank, MPI on 2 (staged,
 #              then CUDA-aware forced), xpnet train on 2 ranks against 1 (distributed.json)
+#   3c. paths: GPU-only code the tests cannot reach: pinned memory, empty_cache, 256 MiB
+#              chunks under a small budget, bench --floor, resume, each conv formula's time
+#              (paths.json)
 #   4. bench:  xpnet-cupy vs PyTorch CUDA with TF32 off and on vs xpnet-numpy: conv2d, pooling,
 #              batch norm, relu, cross-entropy, LeNet and ResNet steps (bench.json)
 #   5. summary: the steps' status and issue 17's targets (summary.json, summary.md, printed)
@@ -39,15 +42,15 @@ if [ "$GPU_CHECK_DRY_RUN" = 1 ]; then
     GPU_CHECK_TORCH=cpu
     OUT=${OUT:-${TMPDIR:-/tmp}/xpnet-gpu-check-dry-run}
     SMOKE_S=${SMOKE_S:-60} TEST_S=${TEST_S:-60} TRAIN_S=${TRAIN_S:-60} BENCH_S=${BENCH_S:-60}
-    DIST_S=${DIST_S:-60}
+    DIST_S=${DIST_S:-60} PATHS_S=${PATHS_S:-60}
     PYTEST_TARGETS=${PYTEST_TARGETS:-xpnet/backends/_precision.py}  # its doctests
     TRAIN_ARGS=${TRAIN_ARGS:---epochs 1 --limit 64 --batch-size 32}
 else
     GPU_CHECK_BACKEND=cupy
     GPU_CHECK_TORCH=cuda
     OUT=${OUT:-$PWD/benchmarks/results/$(date -u +%Y-%m-%d)-gpu-check}
-    SMOKE_S=${SMOKE_S:-45} TEST_S=${TEST_S:-150} TRAIN_S=${TRAIN_S:-40} BENCH_S=${BENCH_S:-135}
-    DIST_S=${DIST_S:-75}
+    SMOKE_S=${SMOKE_S:-45} TEST_S=${TEST_S:-100} TRAIN_S=${TRAIN_S:-40} BENCH_S=${BENCH_S:-105}
+    DIST_S=${DIST_S:-75} PATHS_S=${PATHS_S:-70}
     PYTEST_TARGETS=${PYTEST_TARGETS:-}
     TRAIN_ARGS=${TRAIN_ARGS:---epochs 3}
 fi
@@ -94,6 +97,8 @@ XPNET_BACKEND=$GPU_CHECK_BACKEND run_step train "$TRAIN_S" train.log \
 # the jobs choose their engines; XPNET_BACKEND is their backend (mpiexec from the mpich wheel)
 XPNET_BACKEND=$GPU_CHECK_BACKEND GPU_CHECK_BUDGET_S=$(( DIST_S - 10 )) run_step distributed \
     "$DIST_S" distributed.log "$PY" benchmarks/gpu_check_distributed.py
+
+run_step paths "$PATHS_S" paths.log "$PY" benchmarks/gpu_check_paths.py
 
 GPU_CHECK_BUDGET_S=$(( BENCH_S - 15 )) run_step bench "$BENCH_S" bench.log \
     "$PY" benchmarks/gpu_check.py bench

@@ -197,6 +197,8 @@ def markdown(summary: dict, bench: dict) -> str:
     lines += ["", f"Skipped for the time budget: {bench.get('skipped')}", ""]
     lines += ["## Distributed (xpnet.distributed under mpiexec)", ""]
     lines += [f"- {name}: {value}" for name, value in summary["distributed"].items()]
+    lines += ["", "## GPU-only paths (pinned memory, empty_cache, budgets, floors, resume)", ""]
+    lines += [f"- {name}: {value}" for name, value in summary["paths"].items()]
     return "\n".join(lines + [""])
 
 
@@ -212,6 +214,7 @@ def main() -> None:
         "smoke": smoke,
         "targets": targets(bench, smoke, str(env.get("device"))),
         "distributed": load("distributed.json"),
+        "paths": load("paths.json"),
     }
     save("summary.json", summary)
     text = markdown(summary, bench)

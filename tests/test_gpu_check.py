@@ -52,6 +52,7 @@ def test_gpu_check_dry_run_runs_every_step(dry_run):
         ("tests", "0"),
         ("train", "0"),
         ("distributed", "0"),
+        ("paths", "0"),
         ("bench", "0"),
     ]
     assert "DRY RUN" in result.stdout and "## Targets" in result.stdout
@@ -81,6 +82,19 @@ def test_gpu_check_dry_run_runs_the_distributed_jobs(dry_run):
     assert jobs["nccl, 1 rank"] == {"skipped": "needs the cupy backend"}
     pair = jobs["train, 1 process vs 2 ranks"]
     assert pair["max_relative_gap"] < 1e-4 and jobs["ok"] is True, jobs
+
+
+def test_gpu_check_dry_run_probes_the_gpu_only_paths(dry_run):
+    _, out = dry_run
+    paths = _json(out, "paths.json")
+    assert all(record["ok"] for record in paths.values()), paths
+    assert paths["pinned"]["skipped"] == "strict has no pinned_host"
+    assert paths["empty_cache"]["after"]["kept_workspace_bytes"] == 0
+    assert paths["small_budget"]["too_large"].startswith("MemoryError")
+    assert paths["floor"]["contenders"] == ["floor-strict", "xpnet-strict"]
+    assert paths["resume"]["weights_identical"] is True
+    shapes = [times for times in paths["conv_formulas"].values() if isinstance(times, dict)]
+    assert len(shapes) == 2 and all("chosen highest" in times for times in shapes)
 
 
 def test_gpu_check_dry_run_checks_precision_on_every_product_path(dry_run):
@@ -122,6 +136,6 @@ def test_gpu_check_budgets_fit_in_eight_minutes():
     text = SCRIPT.read_text()
     real = text.split("GPU_CHECK_BACKEND=cupy", 1)[1].split("fi\n", 1)[0]  # the GPU run's
     limits = {name: int(s) for name, s in re.findall(r"(\w+_S)=\$\{\w+_S:-(\d+)\}", real)}
-    assert set(limits) == {"SMOKE_S", "TEST_S", "TRAIN_S", "DIST_S", "BENCH_S"}
+    assert set(limits) == {"SMOKE_S", "TEST_S", "TRAIN_S", "DIST_S", "PATHS_S", "BENCH_S"}
     # each step's limit, plus 15 s of kill grace for one step and ~15 s for the summary
     assert sum(limits.values()) + 30 <= 8 * 60
