@@ -5,17 +5,19 @@ saves what it saw to ``paths.json``; a probe that raises is recorded and the oth
 run. Each probe also asserts what must hold, so its record says ``"ok": true`` or names the
 failure:
 
+- ``empty_cache``: after a convolution, with no array left alive, :func:`xpnet.empty_cache`
+  drops xpnet's workspaces and leaves no free block in CuPy's pool;
 - ``pinned``: :func:`backend.pinned_host` copies into page-locked memory (CuPy's pointer
   attributes say so) and the host-to-device copy from it is timed against pageable memory;
   ``DataLoader(pin_memory=True)`` gives the same batches as without, with 0 and 2 workers;
-- ``empty_cache``: after a convolution, :func:`xpnet.empty_cache` drops xpnet's workspaces and
-  CuPy's free pool blocks;
 - ``small_budget``: a convolution whose window copy exceeds a GPU chunk (256 MiB) under a
   64 MiB memory budget: its results against the default budget's, its peak pool bytes, and a
   sample that cannot fit the budget refused with a ``MemoryError`` within a second;
 - ``floor``: ``xpnet bench --floor`` on the backend (the ``floor-cupy`` contender);
 - ``resume``: ``xpnet train`` for 3 epochs against 2 epochs, a checkpoint and a resumed third
-  (the generators' states restored; CuPy's dropout generator is not saved).
+  (the generators' states restored; CuPy's dropout generator is not saved);
+- ``conv_formulas``: forward+backward time of every conv2d formula on each benchmark shape,
+  at both precisions, beside the one the cost model chooses.
 
 In a dry run (``GPU_CHECK_DRY_RUN=1``, on strict) the sizes are tiny and the probes that need
 CuPy record why they were skipped.
@@ -108,23 +110,27 @@ def conv_inputs(backend, shape, out_channels, seed=0):
     return x, w
 
 
+def pool_bytes(pool) -> dict:
+    return {"used": pool.used_bytes(), "free": pool.free_bytes()} if pool else {}
+
+
 def empty_cache(backend) -> dict:
+    """With no array left alive, xpnet.empty_cache leaves no workspace and an empty pool (a
+    free block that shares an allocation with a live array cannot be released, on CuPy as in
+    PyTorch)."""
     pool = device_pool(backend)
-    x, w = conv_inputs(backend, (4, 8, 16, 16) if DRY_RUN else (64, 64, 32, 32), 64)
-    grads = K.conv2d_backward(K.conv2d(x, w, padding=1), x, w, padding=1)
-    backend.synchronize()
-    del grads
-    before = {
-        "kept_workspace_bytes": kept_workspace_bytes(),
-        "pool_free_bytes": pool.free_bytes() if pool else None,
-    }
+
+    def convolve():
+        x, w = conv_inputs(backend, (4, 8, 16, 16) if DRY_RUN else (64, 64, 32, 32), 64)
+        K.conv2d_backward(K.conv2d(x, w, padding=1), x, w, padding=1)
+        backend.synchronize()
+
+    convolve()
+    before = {"kept_workspace_bytes": kept_workspace_bytes(), **pool_bytes(pool)}
     xpnet.empty_cache()
-    after = {
-        "kept_workspace_bytes": kept_workspace_bytes(),
-        "pool_free_bytes": pool.free_bytes() if pool else None,
-    }
+    after = {"kept_workspace_bytes": kept_workspace_bytes(), **pool_bytes(pool)}
     assert after["kept_workspace_bytes"] == 0, after
-    assert pool is None or after["pool_free_bytes"] == 0, after
+    assert pool is None or after["free"] == 0, after
     return {"before": before, "after": after}
 
 

@@ -374,7 +374,8 @@ def empty_cache() -> None:
     ``map_blocks`` and any thread that ran a kernel; the values of the caches registered with
     :func:`register_cache` (conv2d's Fourier transforms); then each loaded backend's own
     pool through ``backend.empty_cache()`` (CuPy: the free blocks of its device and pinned
-    memory pools; NumPy has none). Arrays still referenced are untouched, and a kernel running
+    memory pools, except, as in PyTorch, a block split from an allocation a live array still
+    uses; NumPy has none). Arrays still referenced are untouched, and a kernel running
     on another thread meanwhile keeps the buffer it holds until it returns. The next kernel
     calls allocate afresh, so the first of them is slower again.
 
