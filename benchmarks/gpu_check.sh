@@ -11,14 +11,14 @@
 #              products at each precision, copy bandwidth, host syncs (smoke.json)
 #   2. tests:  the test suite with XPNET_BACKEND=cupy (pytest.log, junit.xml, tests.json)
 #   3. train:  XPNET_BACKEND=cupy xpnet train, LeNet on digits (train.log)
-#   3b. distributed: mpiexec jobs of xpnet.distributed: NCCL on 1 rank, MPI on 2 (staged,
+#   4. distributed: mpiexec jobs of xpnet.distributed: NCCL on 1 rank, MPI on 2 (staged,
 #              then CUDA-aware forced), xpnet train on 2 ranks against 1 (distributed.json)
-#   3c. paths: GPU-only code the tests cannot reach: pinned memory, empty_cache, 256 MiB
+#   5. paths: GPU-only code the tests cannot reach: pinned memory, empty_cache, 256 MiB
 #              chunks under a small budget, bench --floor, resume, each conv formula's time
 #              (paths.json)
-#   4. bench:  xpnet-cupy vs PyTorch CUDA with TF32 off and on vs xpnet-numpy: conv2d, pooling,
+#   6. bench:  xpnet-cupy vs PyTorch CUDA with TF32 off and on vs xpnet-numpy: conv2d, pooling,
 #              batch norm, relu, cross-entropy, LeNet and ResNet steps (bench.json)
-#   5. summary: the steps' status and issue 17's targets (summary.json, summary.md, printed)
+#   7. summary: the steps' status and issue 17's targets (summary.json, summary.md, printed)
 # Everything lands in $OUT (default benchmarks/results/<date>-gpu-check; dry run: a folder
 # under $TMPDIR). The dry run (--dry-run, or GPU_CHECK_DRY_RUN=1) runs the same steps on the
 # strict backend (the CuPy emulator) against PyTorch on the CPU, with tiny sizes, a subset of
