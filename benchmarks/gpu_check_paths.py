@@ -42,7 +42,7 @@ import xpnet.train
 from xpnet.bench.cases import CONV_SHAPES
 from xpnet.data import DataLoader, TensorDataset
 from xpnet.kernels import conv_algorithms
-from xpnet.kernels._blocks import kept_workspace_bytes
+from xpnet.kernels._workspaces import kept_workspace_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT: dict = {}

@@ -20,8 +20,8 @@ from xpnet.backends._base import nothing_cached
 from xpnet.backends._registry import loaded_backends, register_backend, unregister_backend
 from xpnet.backends._runtime import memory_budget, set_memory_budget
 from xpnet.bench.contenders import XpnetContender
-from xpnet.kernels import _blocks, _conv_fourier
-from xpnet.kernels._blocks import empty_cache, kept_workspace_bytes, register_cache, workspace
+from xpnet.kernels import _conv_fourier, _workspaces
+from xpnet.kernels._workspaces import empty_cache, kept_workspace_bytes, register_cache, workspace
 
 
 @pytest.fixture(autouse=True)
@@ -105,7 +105,7 @@ def test_empty_cache_clears_registered_caches():
         empty_cache()
         assert square.cache_info().currsize == 0
     finally:
-        _blocks._caches.remove(square)
+        _workspaces._caches.remove(square)
 
 
 def test_register_cache_rejects_a_plain_function():

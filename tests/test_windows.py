@@ -14,8 +14,9 @@ import torch.nn.functional as TF
 import xpnet
 from xpnet.backends._base import batch_groups_of
 from xpnet.kernels import _blocks
-from xpnet.kernels._blocks import Groups, batch_blocks, batch_chunks, map_groups, workspace
+from xpnet.kernels._blocks import Groups, batch_blocks, batch_chunks, map_groups
 from xpnet.kernels._windows import window_geometry
+from xpnet.kernels._workspaces import workspace
 
 
 def test_window_geometry_output_size_matches_torch():

@@ -29,7 +29,7 @@ from .backends import (
     use_backend,
 )
 from .devices import device
-from .kernels._blocks import empty_cache
+from .kernels._workspaces import empty_cache
 from .nn import Parameter
 from .serialization import load, save
 

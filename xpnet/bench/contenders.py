@@ -15,7 +15,7 @@ import numpy
 
 from ..autograd import Tensor, no_grad
 from ..backends import float32_matmul_precision, load_backend, registered_backends
-from ..kernels._blocks import empty_cache
+from ..kernels._workspaces import empty_cache
 from ..nn import functional as autograd_functional
 from .cases import MODES, Case, xpnet_algorithm
 from .floors import FloorContender

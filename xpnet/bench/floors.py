@@ -20,10 +20,11 @@ Pooling has no floor here: its passes are the kernel itself.
 
 from __future__ import annotations
 
-from ..kernels._blocks import batch_blocks, batch_chunks, compute_dtype, map_groups, workspace
+from ..kernels._blocks import batch_blocks, batch_chunks, compute_dtype, map_groups
 from ..kernels._conv_args import prepare_conv
 from ..kernels._conv_im2col import copy_bytes, window_copy, window_layout
 from ..kernels._conv_select import ConvAlgorithm, choose_algorithm
+from ..kernels._workspaces import workspace
 from .cases import MODES, Case, output_size, xpnet_algorithm
 
 _WHERE = "conv2d floor"

@@ -1,12 +1,10 @@
-"""How kernels cut their work: batch blocks, thread groups, memory chunks, workspaces, and
-matrix products by rows.
+"""How kernels cut their work: batch blocks, thread groups, memory chunks, and matrix
+products by rows.
 
 Elementwise chains run block by block (:func:`batch_blocks`, :func:`elementwise`) so that a
 block stays in cache on a CPU. Kernels whose temporaries grow with the batch take it in
 :func:`batch_chunks` that fit :func:`xpnet.memory_budget`, and reuse large buffers through
-:func:`workspace`. :func:`empty_cache` (``xpnet.empty_cache``) releases what is kept for reuse:
-the workspaces of every thread, the caches registered with :func:`register_cache`, and the
-backends' memory pools.
+:mod:`._workspaces`.
 
 On the CPU, ``map_blocks`` runs BLAS single-threaded inside its blocks: a product cut into
 row blocks uses every core, and BLAS's own workers, which spin for milliseconds after each
@@ -29,12 +27,9 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
-import weakref
 
 from ..backends import memory_budget
 from ..backends._base import batch_groups_of, runs_unblocked
-from ..backends._registry import loaded_backends
 
 # Products smaller than this many multiply-adds per block are not split (OpenBLAS itself
 # runs products below 4 * 65536 on one thread).
@@ -147,6 +142,13 @@ MIN_GROUP_MULTIPLY_ADDS = 8 << 20
 
 # an operand of this many bytes is worth a thread (a task costs ~50 us, 256 KiB ~30-60 us)
 _MIN_SPLIT_BYTES = 1 << 18
+# ... but a chain of elementwise passes (map_batch) only from this many: handing blocks to
+# another thread costs 0.1-0.4 ms on a VM (futex wakes and GIL handoffs; a no-op map_blocks
+# took 140-180 us on 2 threads, 11 on 1). On 2 CPU threads (2026-12-04, in-process A/B,
+# medians of 40) one thread ran batch norm forward and backward and relu forward and
+# backward faster at 1, 2 and 4 MiB (1 MiB: batch norm 0.61 / 0.98 ms against 0.95 / 1.71),
+# and at 6 MiB about as fast, in one case slower
+_MIN_THREADED_BYTES = 5 << 20
 
 
 def batch_blocks(backend, shape, dtype) -> list[slice]:
@@ -170,6 +172,19 @@ def batch_blocks(backend, shape, dtype) -> list[slice]:
     if shape[0] * sample >= _MIN_SPLIT_BYTES:
         size = min(size, -(-shape[0] // backend.block_threads()))
     return [slice(start, min(start + size, shape[0])) for start in range(0, shape[0], size)]
+
+
+def map_batch(backend, function, shape, dtype) -> None:
+    """``function(block)`` for each of :func:`batch_blocks`' blocks of ``shape``, a few cheap
+    passes each: on the block threads (``backend.map_blocks``) from ``_MIN_THREADED_BYTES`` of
+    an operand, else in order on the calling thread, as one run, where a thread would cost
+    more than it saves. The blocks, and so the results, are the same either way."""
+    blocks = batch_blocks(backend, shape, dtype)
+    operand_bytes = math.prod(shape) * backend.xp.dtype(dtype).itemsize
+    if len(blocks) > 1 and operand_bytes < _MIN_THREADED_BYTES:
+        backend.map_blocks(lambda run: [function(block) for block in run], [blocks])
+        return
+    backend.map_blocks(function, blocks)
 
 
 def zero_where(xp, condition, values, out=None):
@@ -209,17 +224,16 @@ def elementwise(backend, function, dtype, *arrays):
     if runs_unblocked(backend):  # one block: no copy into an output array
         return backend.xp.asarray(function(*arrays, out=None)).astype(dtype, copy=False)
     # a CPU writes into ``out`` even in one block: the fused form is NumPy's slow ``where``
-    blocks = batch_blocks(backend, (size,), dtype)
     flat = [array.reshape(-1) for array in arrays]
     output = backend.xp.empty(size, dtype=dtype)
-    if len(blocks) <= 1:
+    if len(batch_blocks(backend, (size,), dtype)) <= 1:
         function(*flat, out=output)
         return output.reshape(arrays[0].shape)
 
     def compute_block(block):
         function(*(array[block] for array in flat), out=output[block])
 
-    backend.map_blocks(compute_block, blocks)
+    map_batch(backend, compute_block, (size,), dtype)
     return output.reshape(arrays[0].shape)
 
 
@@ -303,98 +317,3 @@ def batch_chunks(
         for group, group_starts in zip(groups, starts, strict=True)
     ]
     return Groups(chunks, at_once=max(1, budget // (size * max(1, bytes_per_sample))))
-
-
-_workspaces = threading.local()
-# every thread's workspaces, so that empty_cache reaches threads other than the caller's (the
-# block threads of map_blocks above all), by id; weak, so a finished thread's buffers still go
-_every_thread_buffers: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-_registry_lock = threading.Lock()
-_caches: list = []  # functools caches that empty_cache clears (register_cache)
-
-
-class _Buffers(dict):
-    """One thread's workspaces by key (a subclass: a plain dict cannot be weakly referenced)."""
-
-
-def _thread_buffers() -> _Buffers:
-    buffers = getattr(_workspaces, "buffers", None)
-    if buffers is None:
-        buffers = _workspaces.buffers = _Buffers()
-        with _registry_lock:
-            _every_thread_buffers[id(buffers)] = buffers
-    return buffers
-
-
-def workspace(backend, name: str, shape, dtype):
-    """An uninitialised ``shape`` buffer that the next call with the same ``name`` reuses.
-
-    Window copies are large (kH * kW times the input); a fresh one page-faults on every call,
-    and reusing one is 10-25 % faster on the CPU. One buffer per (thread, backend, name,
-    dtype) is kept, at most the memory budget, until :func:`empty_cache`; callers must not
-    return it to the user.
-    """
-    dtype = backend.xp.dtype(dtype)
-    size = math.prod(shape)
-    buffers = _thread_buffers()
-    key = (backend.name, name, dtype.str)
-    buffer = buffers.get(key)
-    if buffer is None or buffer.size < size:
-        buffers.pop(key, None)  # free the old one before allocating the bigger one
-        buffer = buffers[key] = backend.xp.empty(size, dtype=dtype)
-    return buffer[:size].reshape(*shape)
-
-
-def register_cache(function):
-    """Have :func:`empty_cache` clear ``function``'s cache; returns ``function``.
-
-    For kernels' ``functools.lru_cache`` functions whose values hold arrays (the Fourier
-    transforms of conv2d): registering keeps this module from importing the kernels.
-
-    Raises:
-        TypeError: if ``function`` has no ``cache_clear`` (is not a ``functools`` cache).
-    """
-    if not callable(getattr(function, "cache_clear", None)):
-        msg = (
-            "register_cache: function must be a functools.lru_cache or functools.cache "
-            f"function (with cache_clear), got {function!r}"
-        )
-        raise TypeError(msg)
-    with _registry_lock:
-        if function not in _caches:
-            _caches.append(function)
-    return function
-
-
-def empty_cache() -> None:
-    """Release the memory xpnet keeps for reuse, as ``torch.cuda.empty_cache`` does.
-
-    Drops, in this order: the kernels' workspaces (a convolution's window copies, which can
-    reach the memory budget) of **every thread**, not only the caller's: the block threads of
-    ``map_blocks`` and any thread that ran a kernel; the values of the caches registered with
-    :func:`register_cache` (conv2d's Fourier transforms); then each loaded backend's own
-    pool through ``backend.empty_cache()`` (CuPy: the free blocks of its device and pinned
-    memory pools, except, as in PyTorch, a block split from an allocation a live array still
-    uses; NumPy has none). Arrays still referenced are untouched, and a kernel running
-    on another thread meanwhile keeps the buffer it holds until it returns. The next kernel
-    calls allocate afresh, so the first of them is slower again.
-
-    Example:
-        >>> empty_cache()
-    """
-    with _registry_lock:
-        every_thread = list(_every_thread_buffers.values())
-        caches = list(_caches)
-    for buffers in every_thread:
-        buffers.clear()
-    for function in caches:
-        function.cache_clear()
-    for backend in loaded_backends():
-        backend.empty_cache()
-
-
-def kept_workspace_bytes() -> int:
-    """Bytes held by the workspaces of every thread now (what :func:`empty_cache` releases)."""
-    with _registry_lock:
-        every_thread = list(_every_thread_buffers.values())
-    return sum(buffer.nbytes for buffers in every_thread for buffer in list(buffers.values()))

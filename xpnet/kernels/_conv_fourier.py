@@ -28,14 +28,8 @@ import functools
 import math
 from typing import NamedTuple
 
-from ._blocks import (
-    batch_chunks,
-    group_sums,
-    map_groups,
-    matmul_rows,
-    register_cache,
-    workspace,
-)
+from ._blocks import batch_chunks, group_sums, map_groups, matmul_rows
+from ._workspaces import register_cache, workspace
 
 
 class FourierPlan(NamedTuple):

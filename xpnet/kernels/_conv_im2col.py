@@ -28,9 +28,10 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from ._blocks import batch_chunks, group_sums, map_groups, workspace
+from ._blocks import batch_chunks, group_sums, map_groups
 from ._conv_select import ConvAlgorithm
 from ._windows import Geometry, kernel_offsets, offset_slices, pad2d, sliding_windows
+from ._workspaces import workspace
 
 
 class Taps(NamedTuple):

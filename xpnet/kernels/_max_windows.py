@@ -17,9 +17,9 @@ import functools
 import math
 
 from ..backends._base import conv_costs_of, fuse_of
-from ._blocks import register_cache
 from ._pooling import flat_index, is_separable, pool_blocks, running_argmax
 from ._windows import axis_geometry, kernel_offsets, pad2d, sliding_windows
+from ._workspaces import register_cache
 
 
 def window_starts(xp, geometry, axis):

@@ -21,7 +21,7 @@ import math
 
 from ..backends import backend_of
 from ..backends._base import fused, runs_unblocked
-from ._blocks import batch_blocks
+from ._blocks import map_batch
 
 _LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
 
@@ -205,7 +205,7 @@ def centred_sums(backend, x, shift, out, weights=None):
             xp.einsum("ncs,ncs->nc", other, centred),
         )
 
-    backend.map_blocks(sums_block, batch_blocks(backend, x.shape, x.dtype))
+    map_batch(backend, sums_block, x.shape, x.dtype)
     if not per_block:  # an empty batch
         zeros = xp.zeros(x.shape[1], dtype=xp.float64)
         return zeros, zeros
@@ -281,7 +281,7 @@ def scale_shift(backend, out, factor, offset, source=None, shift=None):
         else:
             shift_scale(out[block], source[block], shift, *operands)
 
-    backend.map_blocks(scale_block, batch_blocks(backend, out.shape, out.dtype))
+    map_batch(backend, scale_block, out.shape, out.dtype)
 
 
 @functools.cache
@@ -333,5 +333,5 @@ def batch_norm_grads(backend, grad, x, mean, inv_std, scale, through_stats, out,
     def grad_block(block):
         grad_x(out[block], grad[block], *operands)
 
-    backend.map_blocks(grad_block, batch_blocks(backend, x.shape, x.dtype))
+    map_batch(backend, grad_block, x.shape, x.dtype)
     return grad_weight, grad_bias

@@ -11,10 +11,11 @@ import functools
 
 from ..backends import backend_of
 from ..backends._base import fused
-from ._blocks import batch_blocks, register_cache
+from ._blocks import map_batch
 from ._checks import ArgumentError, check_probability, check_saved, kernel
 from ._loss_call import LossCall
 from ._softmax_math import max_shifted, stable_log_softmax
+from ._workspaces import register_cache
 
 __all__ = [
     "cross_entropy",
@@ -59,7 +60,7 @@ def _index_loss(problem, label_smoothing):
         if smooth is not None:  # sum_c w_c * shifted_ic
             smooth[rows] = xp.sum(problem.weighted(part - maxima[rows]), axis=1)
 
-    backend.map_blocks(exp_block, batch_blocks(backend, x.shape, x.dtype))
+    map_batch(backend, exp_block, x.shape, x.dtype)
     loss, lse = picked_loss(
         problem.pick(x), maxima[:, 0], total, problem.valid, problem.target_weight
     )

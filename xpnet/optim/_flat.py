@@ -33,7 +33,7 @@ from typing import Any
 
 from ..backends import backend_of
 from ..backends._base import fused, runs_unblocked
-from ..kernels._blocks import batch_blocks
+from ..kernels._blocks import map_batch
 
 __all__ = [
     "SHARED_KEYS",
@@ -93,7 +93,7 @@ def update_in_place(targets: tuple, chain, *operands, found_inf=None) -> None:
             for target, value in zip(targets, values, strict=True):
                 target[part] = value
 
-    backend.map_blocks(update_block, batch_blocks(backend, shape, targets[0].dtype))
+    map_batch(backend, update_block, shape, targets[0].dtype)
 
 
 @functools.cache
