@@ -140,9 +140,10 @@ GPU_UNIT_BYTES = 256 << 20
 MIN_GROUP_BYTES = 2 << 20
 MIN_GROUP_MULTIPLY_ADDS = 8 << 20
 
-# an operand of this many bytes is worth a thread (a task costs ~50 us, 256 KiB ~30-60 us)
+# an operand of this many bytes is cut into a block per thread at least: worth threads for
+# pooling, whose work per byte is high (measured when a task was thought to cost ~50 us)
 _MIN_SPLIT_BYTES = 1 << 18
-# ... but a chain of elementwise passes (map_batch) only from this many: handing blocks to
+# ... but a chain of cheap elementwise passes (map_batch) only from this many: handing blocks to
 # another thread costs 0.1-0.4 ms on a VM (futex wakes and GIL handoffs; a no-op map_blocks
 # took 140-180 us on 2 threads, 11 on 1). On 2 CPU threads (2026-12-04, in-process A/B,
 # medians of 40) one thread ran batch norm forward and backward and relu forward and
