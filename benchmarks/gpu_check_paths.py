@@ -5,11 +5,11 @@ saves what it saw to ``paths.json``; a probe that raises is recorded and the oth
 run. Each probe also asserts what must hold, so its record says ``"ok": true`` or names the
 failure:
 
-- ``empty_cache``: after a convolution, with no array left alive, :func:`xpnet.empty_cache`
-  drops xpnet's workspaces and leaves no free block in CuPy's pool;
 - ``pinned``: :func:`backend.pinned_host` copies into page-locked memory (CuPy's pointer
   attributes say so) and the host-to-device copy from it is timed against pageable memory;
   ``DataLoader(pin_memory=True)`` gives the same batches as without, with 0 and 2 workers;
+- ``empty_cache``: after a convolution, with no array left alive, :func:`xpnet.empty_cache`
+  drops xpnet's workspaces and leaves no free block in CuPy's pool;
 - ``small_budget``: a convolution whose window copy exceeds a GPU chunk (256 MiB) under a
   64 MiB memory budget: its results against the default budget's, its peak pool bytes, and a
   sample that cannot fit the budget refused with a ``MemoryError`` within a second;
@@ -103,11 +103,12 @@ def pinned(backend) -> dict:
     }
 
 
-def conv_inputs(backend, shape, out_channels, seed=0):
-    rng = np.random.default_rng(seed)
+def conv_inputs(backend, shape, out_channels, kernel_size=3):
+    """Random input of ``shape`` and (out_channels, C, k, k) weights on the backend."""
+    rng = np.random.default_rng(0)
     x = backend.xp.asarray(rng.standard_normal(shape, np.float32))
-    w = backend.xp.asarray(rng.standard_normal((out_channels, shape[1], 3, 3), np.float32))
-    return x, w
+    weight_shape = (out_channels, shape[1], kernel_size, kernel_size)
+    return x, backend.xp.asarray(rng.standard_normal(weight_shape, np.float32))
 
 
 def pool_bytes(pool) -> dict:
@@ -207,22 +208,8 @@ def floor(backend) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder, "floor.json")
         ops = "batch_norm,max_pool2d" if DRY_RUN else "conv2d,batch_norm,max_pool2d"
-        run_command(
-            [
-                "bench",
-                "--quick",
-                "--floor",
-                "--ops",
-                ops,
-                "--backends",
-                backend.name,
-                "--repeats",
-                "3",
-                "--json",
-                str(report),
-            ],
-            120,
-        )
+        options = ["--ops", ops, "--backends", backend.name, "--json", str(report)]
+        run_command(["bench", "--quick", "--floor", "--repeats", "3", *options], 120)
         rows = json.loads(report.read_text())["results"]
     floors = [row for row in rows if str(row.get("contender", "")).startswith("floor-")]
     assert floors, "no floor contender in the report"
@@ -273,9 +260,7 @@ def conv_formulas(backend) -> dict:
     for N, C, H, W, C_out, k, stride, padding in CONV_SHAPES[:2] if DRY_RUN else CONV_SHAPES:
         if DRY_RUN:
             N, C, C_out = 2, min(C, 8), min(C_out, 8)
-        rng = np.random.default_rng(0)
-        x = backend.xp.asarray(rng.standard_normal((N, C, H, W), np.float32))
-        w = backend.xp.asarray(rng.standard_normal((C_out, C, k, k), np.float32) / (C * k))
+        x, w = conv_inputs(backend, (N, C, H, W), C_out, k)
         shape = (N, C, H, W, C_out, k, stride, padding)
         record[",".join(map(str, shape))] = formula_times(backend, x, w, stride, padding)
     return record
