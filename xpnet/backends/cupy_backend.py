@@ -26,6 +26,8 @@ except Exception as error:  # ImportError, CUDARuntimeError, ...
         'clone of xpnet, pip install -e ".[cuda13]" (CUDA 13) or -e ".[cuda12]" (CUDA 12)'
     )
     raise ImportError(msg) from error
+# CuPy's compute type for float32 products has no public setter (only CUPY_TF32 at import)
+from cupy._core import _routines_linalg as cupy_linalg  # noqa: E402
 
 name = "cupy"
 xp = cupy
@@ -110,10 +112,8 @@ def set_matmul_precision(precision):
     # GPU: TF32 for every float32 cuBLAS product at "high", never at "highest" (see
     # xpnet.backends._precision): CuPy's compute type for its 2-D products, and the math
     # mode of this thread's cuBLAS handle for the batched ones, which ignore the compute type
-    from cupy._core import _routines_linalg as linalg
-
     switches = cublas_switches(precision, cupy.cuda.Device().compute_capability)
-    linalg.set_compute_type(numpy.float32, getattr(linalg, switches.compute_type))
+    cupy_linalg.set_compute_type(numpy.float32, getattr(cupy_linalg, switches.compute_type))
     cublas = cupy.cuda.cublas  # loads libcublas, which the first product needs anyway
     mode = CUBLAS_MATH_MODES[switches.math_mode]
     cublas.setMathMode(cupy.cuda.device.get_cublas_handle(), mode)
@@ -123,8 +123,6 @@ def set_matmul_precision(precision):
 # type needs setting (CUPY_TF32=1 would give 2-D products TF32), without touching the device:
 # a new cuBLAS handle starts in the default math mode
 if get_float32_matmul_precision() == "highest":
-    from cupy._core import _routines_linalg
-
-    _routines_linalg.set_compute_type(numpy.float32, _routines_linalg.COMPUTE_TYPE_DEFAULT)
+    cupy_linalg.set_compute_type(numpy.float32, cupy_linalg.COMPUTE_TYPE_DEFAULT)
 else:
     set_matmul_precision(get_float32_matmul_precision())
