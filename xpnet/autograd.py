@@ -115,13 +115,16 @@ class Function:
         kwargs = {key: data_of(value) for key, value in kwargs.items()}
         if is_autocast_enabled():  # xpnet.amp: cast the arrays by the op's autocast policy
             args, kwargs = cast_arguments(self.forward.__name__, args, kwargs)
-        call = self.signature.bind(*args, **kwargs)
         needs_grad = is_grad_enabled() and any(
             isinstance(t, Tensor) and t.requires_grad for t in inputs
         )
-        if needs_grad:  # without a graph, the forward skips what only a backward would use
+        call_args, call_kwargs = args, kwargs
+        if needs_grad and self.forward_options:
+            # without a graph, the forward skips what only a backward would use
+            call = self.signature.bind(*args, **kwargs)
             call.arguments.update(self.forward_options)
-        output = self.forward(*call.args, **call.kwargs)
+            call_args, call_kwargs = call.args, call.kwargs
+        output = self.forward(*call_args, **call_kwargs)
         extras = ()
         if isinstance(output, tuple):
             output, *extras = output

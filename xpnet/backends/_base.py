@@ -78,6 +78,8 @@ name               what it is
 from __future__ import annotations
 
 import functools
+import math
+import time
 from typing import NamedTuple
 
 REQUIRED_NAMES = (
@@ -102,8 +104,25 @@ REQUIRED_NAMES = (
 GPU_BLOCK_BYTES = 1 << 62
 
 
+# how long a read of the host's free memory stands: /proc/meminfo costs ~25 us a read, more
+# than many kernel calls spend on their work, and a budget need not follow faster
+FREE_MEMORY_REFRESH_S = 0.5
+_free_memory_read = [-math.inf, 0]  # [monotonic time of the read, bytes]
+
+
 def host_free_memory() -> int:
-    """Bytes of host memory available now (``MemAvailable``), for CPU backends."""
+    """Bytes of host memory available (``MemAvailable``), for CPU backends: read again at
+    most every ``FREE_MEMORY_REFRESH_S`` seconds."""
+    now = time.monotonic()
+    read_at, free = _free_memory_read
+    if now - read_at < FREE_MEMORY_REFRESH_S:
+        return free
+    free = _read_host_free_memory()
+    _free_memory_read[:] = [now, free]
+    return free
+
+
+def _read_host_free_memory() -> int:
     try:
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:

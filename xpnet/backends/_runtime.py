@@ -60,7 +60,8 @@ def get_num_threads() -> int:
 
 
 def set_memory_budget(nbytes: int | None) -> None:
-    """Cap the temporaries one kernel call may allocate (``None``: a quarter of free memory).
+    """Cap the temporaries one kernel call may allocate (``None``: a quarter of free memory,
+    which on the CPU is read again at most every half second).
 
     Kernels whose temporaries exceed the budget process the batch in chunks of at most 8 MiB
     on the CPU, fewer of them at once under a smaller budget: results are bit-identical for
