@@ -93,6 +93,34 @@ def test_parameterless_layers_match_torch(backend, name, args):
     check_module(getattr(nn, name)(*args), getattr(torch.nn, name)(*args), (2, 3, 7, 6), backend)
 
 
+@pytest.mark.parametrize("module", [nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d])
+def test_conv_modules_refuse_a_one_element_kernel_size(module):
+    # PyTorch builds a 1-D kernel from [3], which its 2-D and 3-D forwards refuse
+    with pytest.raises(TypeError, match=r"kernel_size must be an int or a tuple of \d ints"):
+        module(2, 4, kernel_size=[3])
+    assert nn.Conv1d(2, 4, kernel_size=[3]).weight.shape == (4, 2, 3)
+
+
+@pytest.mark.parametrize(
+    "shape, output_size, expected",
+    [
+        ((1, 2, 8, 8), [16], "for 4D input, output_size must have 2 or 4 elements, got 1"),
+        ((1, 2, 8, 8), [1, 4, 16, 16, 1], "output_size must have 2 or 4 elements, got 5"),
+        ((2, 8, 8), [1, 2, 16, 16], "for 3D input, output_size must have 2 or 3 elements, got 4"),
+    ],
+)
+def test_conv_transpose_module_checks_output_size_length_as_torch(shape, output_size, expected):
+    layer = nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1)
+    x = np.zeros(shape, np.float32)
+    with pytest.raises(ValueError, match=expected):
+        layer(xpnet.asarray(x), output_size=output_size)
+    with pytest.raises(ValueError, match="output_size must have"):
+        torch.nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1)(torch.from_numpy(x), output_size)
+    # the whole shape, with batch and channels, is taken as PyTorch takes it
+    whole = [*shape[:-2], 16, 15]
+    assert layer(xpnet.asarray(x), output_size=whole).shape == (*shape[:-3], 4, 16, 15)
+
+
 @pytest.mark.parametrize(
     "name, kwargs",
     [

@@ -56,6 +56,12 @@ class _ConvNd(Module):
             msg = f"{where}: padding must be an int or a tuple of {nd} ints, got {padding!r}"
             raise ValueError(msg)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        if nd > 1 and hasattr(kernel_size, "__len__") and len(kernel_size) == 1:
+            # PyTorch builds a 1-D kernel from it, which its forward then refuses
+            msg = (
+                f"{where}: kernel_size must be an int or a tuple of {nd} ints, got {kernel_size!r}"
+            )
+            raise TypeError(msg)
         self.kernel_size = to_tuple(where, "kernel_size", kernel_size, nd)
         self.stride = to_tuple(where, "stride", stride, nd)
         self.padding = (
@@ -278,7 +284,17 @@ class ConvTranspose2d(_ConvNd):
         if output_size is None:
             return self.output_padding
         where, nd = type(self).__name__, self._nd
-        output_size = tuple(output_size)[-nd:]
+        output_size = tuple(output_size)
+        # as PyTorch: the spatial sizes, or the whole shape (with its batch and channels)
+        leading = 2 if input.ndim == nd + 2 else 1
+        if len(output_size) == leading + nd:
+            output_size = output_size[leading:]
+        if len(output_size) != nd:
+            msg = (
+                f"{where}: for {input.ndim}D input, output_size must have {nd} or "
+                f"{leading + nd} elements, got {len(output_size)}"
+            )
+            raise ValueError(msg)
         padding = []
         for axis, wanted in enumerate(output_size):
             k, s, p, d = (
