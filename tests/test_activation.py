@@ -99,6 +99,16 @@ def test_relu_keeps_negative_zero(backend):
     assert np.signbit(output).tolist() == [True, False]
 
 
+@pytest.mark.parametrize("name, kwargs", [*CASES, ("elu", {"alpha": -1.0})])
+def test_activation_signed_zeros_match_torch(backend, name, kwargs):
+    """The sign of a zero output is PyTorch's (float64): elu(-0.0) is -0.0 for every alpha."""
+    torch = pytest.importorskip("torch")
+    x = np.array([-0.0, 0.0])
+    output = backend.to_host(getattr(K, name)(backend.asarray(x), **kwargs))
+    expected = getattr(torch.nn.functional, name)(torch.from_numpy(x), **kwargs).numpy()
+    assert np.signbit(output).tolist() == np.signbit(expected).tolist()
+
+
 @pytest.mark.parametrize(
     "name, kwargs, x, expected",
     [

@@ -255,8 +255,9 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
     """
     xp, x = elementwise_input("elu", input)
     check_number("elu", "alpha", alpha)
-    # exp of min(x, 0) only: the unused branch must not overflow at x = 1e3
-    return _finish(xp, input, xp.where(x <= 0, alpha * xp.expm1(xp.minimum(x, 0.0)), x), inplace)
+    # exp of min(x, 0) only: the unused branch must not overflow at x = 1e3; x < 0, not <= 0:
+    # +-0.0 pass as themselves, as in PyTorch (alpha * expm1(-0.0) would flip a sign for alpha < 0)
+    return _finish(xp, input, xp.where(x < 0, alpha * xp.expm1(xp.minimum(x, 0.0)), x), inplace)
 
 
 @kernel
