@@ -246,3 +246,38 @@ def test_conv_transpose_output_padding_past_the_input_is_exact(
 
 
 TF_OUTPUT = {nd: getattr(TF, f"conv_transpose{nd}d") for nd in (1, 2, 3)}
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conv_rejects_arrays_that_do_not_fit_before_allocating(
+    backend, monkeypatch, nd, transposed
+):
+    """conv{nd}d and conv_transpose{nd}d, forward and backward: MemoryError naming the
+    output's and the padded input's bytes, before NumPy's allocator (or a padded copy) runs."""
+    name = f"conv_transpose{nd}d" if transposed else f"conv{nd}d"
+    forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
+    x = backend.asarray(np.ones((1, 1) + (4,) * nd))
+    w = backend.asarray(np.ones((1, 1) + (3,) * nd))
+    output = forward(x, w, padding=1)
+    grad = backend.xp.ones_like(output)
+    monkeypatch.setattr(backend, "free_memory", lambda: 64)  # 10 elements need 80
+    message = rf"{name}: arrays of shape .* \(padded\) would need \d+ bytes.*than the 64 bytes"
+    with pytest.raises(MemoryError, match=message):
+        forward(x, w, padding=1)
+    with pytest.raises(MemoryError, match=message.replace(name, f"{name}_backward", 1)):
+        backward(grad, x, w, padding=1)
+
+
+def test_conv_huge_padding_stride_and_channels_fail_at_once(backend):
+    """What NumPy once failed to allocate (or xpnet allocated before its budget error): a
+    padding of 20000, a stride of 12000 (a 36003^2 output), 1e9 broadcast channels."""
+    x, w = backend.asarray(np.ones((1, 1, 4, 4))), backend.asarray(np.ones((1, 1, 3, 3)))
+    with pytest.raises(MemoryError, match=r"conv2d: arrays of shape \(1, 1, 400002, 400002\)"):
+        K.conv2d(x, w, padding=200000)
+    with pytest.raises(MemoryError, match=r"conv_transpose2d: .* \(1, 1, 360003, 360003\)"):
+        K.conv_transpose2d(x, w, stride=120000)
+    one = backend.asarray(np.ones(()))
+    wide = backend.xp.broadcast_to(one, (1, 10**9, 3, 3))
+    with pytest.raises(MemoryError, match=r"conv_transpose2d: .*\(1, 1000000000, 3, 3\)"):
+        K.conv_transpose2d(backend.xp.broadcast_to(one, (1, 1, 1, 1)), wide)

@@ -118,3 +118,18 @@ def test_dropout_backward_rejects_missing_or_bad_mask(backend):
         K.dropout_backward(x, x, 0.5, mask=backend.asarray(np.ones(4, dtype=bool)))
     with pytest.raises(TypeError, match=r"dropout: input must be a floating-point array"):
         K.dropout(backend.asarray(np.ones(3, dtype=np.int32)))
+
+
+@pytest.mark.parametrize(
+    "name, shape", [("dropout", (4, 6, 3)), ("dropout1d", (4, 6, 3)), ("dropout2d", (4, 6, 3, 2))]
+)
+def test_dropout_backward_rejects_non_bool_mask_with_type_error(backend, name, shape):
+    """A float mask is a TypeError in every dropout's backward, as dropout_backward's; a bool
+    mask of the wrong shape stays a ValueError."""
+    x = backend.asarray(np.ones(shape))
+    _, mask = getattr(K, name)(x, 0.5, return_mask=True)
+    backward = getattr(K, f"{name}_backward")
+    with pytest.raises(TypeError, match=rf"{name}_backward: mask must be a bool array .*float64"):
+        backward(x, x, 0.5, mask=mask.astype(np.float64))
+    with pytest.raises(ValueError, match=rf"{name}_backward: mask must"):
+        backward(x, x, 0.5, mask=backend.asarray(np.ones((5,), bool)))

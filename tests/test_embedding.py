@@ -235,3 +235,16 @@ def test_channel_dropout_modules(backend, cls, ndim):
     np.testing.assert_allclose(backend.to_host(x.grad), kept / 0.75)
     assert (kept == kept[:, :, :1]).all()  # whole channels
     assert module.eval()(x).data is x.data
+
+
+def test_embedding_rejects_huge_outputs_before_the_range_check(backend):
+    """A broadcast index of 1e11 elements: MemoryError at once, before the min and max over
+    every index (minutes)."""
+    xp = backend.xp
+    index = xp.broadcast_to(backend.asarray(np.zeros((), np.int64)), (10**11,))
+    weight = backend.asarray(np.zeros((1, 4)))
+    with pytest.raises(MemoryError, match=r"embedding: an output of shape \(100000000000, 4\)"):
+        K.embedding(index, weight)
+    grad = xp.broadcast_to(backend.asarray(np.zeros(())), (10**11, 4))
+    with pytest.raises(MemoryError, match=r"embedding_backward: gradient rows of shape"):
+        K.embedding_backward(grad, index, weight)

@@ -389,3 +389,18 @@ def test_interpolate_and_pad_infinities_like_torch_without_warnings(backend, mod
         backend,
         grad_output=grad,
     )
+
+
+@pytest.mark.parametrize("value", [[[[1.0, 2.0]]], 1.0])
+def test_interpolate_and_pad_reject_non_arrays_with_type_error(backend, value):
+    """A list or a float gets the TypeError every kernel gives, not an AttributeError."""
+    grad = backend.asarray(np.ones((1, 1, 4)))
+    calls = [
+        ("interpolate", lambda: K.interpolate(value, scale_factor=2)),
+        ("interpolate_backward", lambda: K.interpolate_backward(grad, value, scale_factor=2)),
+        ("pad", lambda: K.pad(value, (1, 1))),
+        ("pad_backward", lambda: K.pad_backward(grad, value, (1, 1))),
+    ]
+    for name, call in calls:
+        with pytest.raises(TypeError, match=rf"^{name}: input must be an array, got "):
+            call()

@@ -110,3 +110,27 @@ def test_linear_rejects_bad_grad_output_and_dtypes(backend):
         TypeError, match=r"linear: weight must have the dtype of input \(float64\), got float32"
     ):
         K.linear(x, w.astype(np.float32))
+
+
+@pytest.mark.parametrize("input_shape, out_features", [((2, 0), 4), ((2, 3), 0), ((3, 1, 0), 2)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_zero_features_matches_torch(backend, input_shape, out_features, bias):
+    """in_features 0 gives the bias broadcast (zeros without one), as PyTorch; reshape(-1, 0)
+    once refused these."""
+    _check(backend, input_shape, out_features, bias)
+
+
+def test_linear_rejects_outputs_that_do_not_fit(backend, monkeypatch):
+    """MemoryError naming the bytes before allocating, even for a broadcast input that costs
+    nothing itself."""
+    xp = backend.xp
+    x = xp.broadcast_to(backend.asarray(np.ones(2)), (10**10, 2))
+    w = backend.asarray(np.ones((3, 2)))
+    with pytest.raises(MemoryError, match=r"linear: an output of shape \(10000000000, 3\) would"):
+        K.linear(x, w)
+    grad = xp.broadcast_to(backend.asarray(np.ones(3)), (10**10, 3))
+    with pytest.raises(MemoryError, match=r"linear_backward: a gradient of shape .* would need"):
+        K.linear_backward(grad, x, w)
+    monkeypatch.setattr(backend, "free_memory", lambda: 100)
+    with pytest.raises(MemoryError, match=r"linear: .* would need 192 bytes, more than the 100"):
+        K.linear(backend.asarray(np.ones((8, 2))), w)

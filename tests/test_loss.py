@@ -440,3 +440,16 @@ def test_softmax_rejects_bad_arguments(backend, name):
         TypeError, match=rf"{name}: input must be a floating-point array, got dtype int64"
     ):
         getattr(K, name)(backend.asarray(np.zeros(3, dtype=np.int64)), 0)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss_backward", "cross_entropy_backward"])
+def test_loss_rejects_inputs_too_large_before_reading_them(backend, name):
+    """A broadcast input of 2e11 elements: MemoryError naming the bytes at once, not minutes
+    of max() over it first."""
+    x = backend.xp.broadcast_to(backend.asarray(np.zeros(())), (2, 10**11))
+    target = backend.asarray(np.zeros(2, np.int64))
+    grad = backend.asarray(np.ones(()))
+    call = getattr(K, name)
+    args = (x, target) if name == "cross_entropy" else (grad, x, target)
+    with pytest.raises(MemoryError, match=rf"{name}: .*shape \(2, 100000000000\) would need"):
+        call(*args)

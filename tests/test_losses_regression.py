@@ -135,6 +135,9 @@ def test_regression_loss_finite_differences(backend, name, kwargs):
         ("smooth_l1_loss", {"beta": -1.0}, ValueError, "beta must be non-negative, got -1.0"),
         ("smooth_l1_loss", {"beta": "1"}, TypeError, "beta must be a number"),
         ("huber_loss", {"delta": 0.0}, ValueError, "delta must be positive, got 0.0"),
+        # NaN fails every comparison: refused as PyTorch does, not let through
+        ("huber_loss", {"delta": float("nan")}, ValueError, "delta must be positive, got nan"),
+        ("smooth_l1_loss", {"beta": float("nan")}, ValueError, "beta must be non-neg.*, got nan"),
         ("huber_loss", {"reduction": "batchmean"}, ValueError, "reduction must be one of"),
     ],
 )

@@ -393,3 +393,11 @@ def test_layer_and_group_norm_reject_bad_arguments(backend):
             getattr(K, name)(*args)
         with pytest.raises(ValueError, match=f"{name}_backward: {message}"):
             getattr(K, f"{name}_backward")(args[0], *args)
+
+
+def test_batch_norm_backward_names_each_saved_dtype_once(backend):
+    """float64 input: the message lists float64 once, not "float64 or float64"."""
+    x = backend.asarray(np.ones((2, 3, 4)))
+    stats = backend.asarray(np.ones(3, np.int64))
+    with pytest.raises(TypeError, match=r"save_mean must have dtype float64, got int64$"):
+        K.batch_norm_backward(x, x, None, None, training=True, save_mean=stats, save_invstd=stats)

@@ -11,8 +11,10 @@ geometry shared with pooling), :mod:`._checks` (the checks shared by every famil
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
+from ._blocks import compute_dtype
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -21,6 +23,7 @@ from ._checks import (
     require_arrays,
     to_tuple,
 )
+from ._pooling import check_fits
 from ._windows import Geometry, window_geometry
 
 
@@ -125,3 +128,25 @@ def transposed_geometry(where, geometry, grad_size):
     return window_geometry(
         where, grad_size, geometry.kernel, (1, 1), geometry.dilation, before, after
     ), None
+
+
+def check_conv_fits(where, backend, input_shape, output_shape, geometry, dtype) -> None:
+    """MemoryError, naming the bytes, unless a convolution's output and its zero-padded input
+    (both whole-batch arrays of the compute dtype, in the forward and again as gradients in
+    the backward) fit: before anything is allocated, so that ``padding=20000`` or a
+    broadcast input of 1e9 channels fails at once, not in NumPy's allocator or after copies.
+    ``input_shape`` and ``output_shape`` are (N, C, *spatial) of the convolution (a
+    transposed convolution passes its adjoint's: its own output as the input)."""
+    # a loop, not a tuple from a generator: this runs on every call, in under 2 µs
+    padded = math.prod(input_shape[:2])
+    for n, before, after in zip(
+        input_shape[2:], geometry.pad_before, geometry.pad_after, strict=True
+    ):
+        padded *= n + before + after
+    elements = padded + math.prod(output_shape)
+    nbytes = elements * backend.xp.dtype(compute_dtype(backend.xp, dtype)).itemsize
+    if nbytes > backend.free_memory():  # the message only then: formatting it costs a µs
+        sides = zip(input_shape[2:], geometry.pad_before, geometry.pad_after, strict=True)
+        shape = (*input_shape[:2], *(n + b + a for n, b, a in sides))
+        what = f"arrays of shape {tuple(output_shape)} and {shape} (padded)"
+        check_fits(where, backend, what, nbytes)

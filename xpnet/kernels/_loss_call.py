@@ -21,14 +21,22 @@ from ._checks import (
     check_same_shape,
     require_arrays,
 )
+from ._pooling import check_fits
 
 _REDUCTIONS = ("none", "mean", "sum")
 
 
 class LossCall:
-    """A validated loss call, batched: ``x`` (N, C, *) in the compute dtype, and so on."""
+    """A validated loss call, batched: ``x`` (N, C, *) in the compute dtype, and so on.
 
-    def __init__(self, where, input, target, weight, ignore_index, reduction, grad_output=None):
+    ``arrays`` counts the input-shaped arrays the kernel will hold at once (its gradient,
+    exps, log-probabilities; one more is added for a probability target): checked to fit
+    before anything reads the input.
+    """
+
+    def __init__(
+        self, where, input, target, weight, ignore_index, reduction, grad_output=None, arrays=1
+    ):
         require_arrays(where, input=input, target=target)
         backend = array_backend(where, input=input, weight=weight, grad_output=grad_output)
         backend_of(input, target, names=("input", "target"), where=where)
@@ -56,6 +64,7 @@ class LossCall:
             msg = f"{where}: weight must have shape ({num_classes},), got {weight.shape}"
             raise ArgumentError(msg)
         compute = compute_dtype(xp, input.dtype)
+        _check_fits(where, backend, input, compute, arrays + self.soft)
         self.x = input.astype(compute, copy=False)
         self.target = target.astype(compute, copy=False) if self.soft else target
         if self.unbatched:
@@ -127,6 +136,18 @@ class LossCall:
 
     def weighted(self, array):
         return array if self.weight is None else array * self.weight
+
+
+def _check_fits(where, backend, input, compute, arrays):
+    """MemoryError unless ``arrays`` input-shaped arrays in the ``compute`` dtype (and the
+    input's copy in it, where wider) fit; before the max or the exp over a broadcast input
+    of 1e11 elements, which take minutes."""
+    copies = arrays + (compute != input.dtype)
+    if copies:
+        nbytes = copies * input.size * backend.xp.dtype(compute).itemsize
+        count = "an array" if copies == 1 else f"{copies} arrays"
+        what = f"{count} of the input's shape {tuple(input.shape)}"
+        check_fits(where, backend, what, nbytes)
 
 
 def _check_target(where, input, target, soft):

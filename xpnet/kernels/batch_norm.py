@@ -237,7 +237,8 @@ def _saved_stats(where, problem, save_mean, save_invstd):
         )
         raise ArgumentError(msg)
     xp = problem.xp
-    dtypes = (xp.dtype(xp.float64), problem.input_dtype)
+    # once each: float64 input would otherwise read "dtype float64 or float64" in the message
+    dtypes = tuple(dict.fromkeys((xp.dtype(xp.float64), problem.input_dtype)))
     for name, array in (("save_mean", save_mean), ("save_invstd", save_invstd)):
         check_saved(where, name, array, (problem.C,), dtypes)
     backend_of(

@@ -20,7 +20,7 @@ from ._checks import (
     known_finite,
     require_arrays,
 )
-from ._conv_args import prepare_conv
+from ._conv_args import check_conv_fits, prepare_conv
 from ._conv_fourier import fourier_correlate, fourier_correlate_backward
 from ._conv_im2col import im2col_backward, im2col_correlate
 from ._conv_select import (
@@ -75,7 +75,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         ValueError: wrong ndim, channel/group mismatch, bad stride/padding/dilation, a kernel
             larger than the padded input, or no algorithm that :func:`conv_algorithms`
             enables can run the call.
-        MemoryError: if one sample's window copy exceeds :func:`xpnet.memory_budget`.
+        MemoryError: if one sample's window copy exceeds :func:`xpnet.memory_budget`, or the
+            output and the padded input exceed what the backend can allocate.
 
     Example:
         >>> x = xp.arange(16.0).reshape(1, 1, 4, 4)
@@ -86,6 +87,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     backend, x, geometry, unbatched = prepare_conv(
         _WHERE, input, weight, bias, stride, padding, dilation, groups
     )
+    output_shape = (x.shape[0], weight.shape[0], *geometry.output)
+    check_conv_fits(_WHERE, backend, x.shape, output_shape, geometry, x.dtype)
     output = correlate(backend, _WHERE, x, weight, bias, geometry, groups)
     output = output.astype(input.dtype, copy=False)
     return output[0] if unbatched else output
@@ -155,6 +158,7 @@ def conv2d_backward(
     array_backend(where, input=input, grad_output=grad_output)
     output_shape = (x.shape[0], weight.shape[0], *geometry.output)  # the forward's, from geometry
     check_grad_output(where, grad_output, output_shape[unbatched:], input.dtype)
+    check_conv_fits(where, backend, x.shape, output_shape, geometry, x.dtype)
     need_input, need_weight, need_bias = check_output_mask(where, output_mask, 3)
     grad = grad_output[None] if unbatched else grad_output
     need = (need_input, need_weight, bias is not None and need_bias)

@@ -14,7 +14,7 @@ three, shared with :mod:`.conv_transpose`.
 from __future__ import annotations
 
 from ._checks import array_backend, check_grad_output, check_output_mask, kernel, require_arrays
-from ._conv_args import prepare_conv
+from ._conv_args import check_conv_fits, prepare_conv
 from ._windows import Geometry, crop_nd, pad_nd
 from .conv import correlate, correlate_backward
 
@@ -148,6 +148,8 @@ def _depth_backward(backend, where, grad, x, weight, geometry, groups, need):
 def conv_forward(where, nd, input, weight, bias, stride, padding, dilation, groups):
     """The body of ``conv{nd}d``, reporting errors as ``where``."""
     call = prepare_conv(where, input, weight, bias, stride, padding, dilation, groups, nd)
+    output_shape = (call.x.shape[0], weight.shape[0], *call.geometry.output)
+    check_conv_fits(where, call.backend, call.x.shape, output_shape, call.geometry, input.dtype)
     output = convolve(call.backend, where, call.x, weight, bias, call.geometry, groups)
     output = output.astype(input.dtype, copy=False)
     return output[0] if call.unbatched else output
@@ -160,6 +162,7 @@ def conv_backward(where, nd, grad_output, input, weight, bias, options, output_m
     array_backend(where, input=input, grad_output=grad_output)
     output_shape = (x.shape[0], weight.shape[0], *geometry.output)
     check_grad_output(where, grad_output, output_shape[unbatched:], input.dtype)
+    check_conv_fits(where, backend, x.shape, output_shape, geometry, input.dtype)
     need_input, need_weight, need_bias = check_output_mask(where, output_mask, 3)
     grad = grad_output[None] if unbatched else grad_output
     need = (need_input, need_weight, bias is not None and need_bias)

@@ -28,6 +28,7 @@ from ._checks import (
     require_arrays,
     to_tuple,
 )
+from ._conv_args import check_conv_fits
 from ._windows import window_geometry
 from .conv_nd import convolve, convolve_backward
 
@@ -114,8 +115,11 @@ def prepare_transpose(
     kernel_size, size = tuple(weight.shape[2:]), x.shape[2:]
     out = _output_size(where, size, kernel_size, options)
     geometry = window_geometry(where, out, kernel_size, stride, dilation, padding)
-    reach = _input_windows(geometry, size, out)
-    return backend, x, unbatched, (x.shape[0], C_out, *out), geometry, reach
+    out = (x.shape[0], C_out, *out)
+    # the adjoint convolution's input is this output: it and its padded copy must fit
+    check_conv_fits(where, backend, out, x.shape, geometry, input.dtype)
+    reach = _input_windows(geometry, size, out[2:])
+    return backend, x, unbatched, out, geometry, reach
 
 
 def _input_windows(geometry, size, out):

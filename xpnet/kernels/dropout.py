@@ -178,9 +178,13 @@ def _channel_dropout_backward(where, grad_output, input, p, training, mask):
         )
         raise ArgumentError(msg)
     backend_of(input, mask, names=("input", "mask"), where=where)
-    if getattr(mask, "dtype", None) != backend.xp.bool_ or tuple(mask.shape) != shape:
-        got = (getattr(mask, "dtype", type(mask).__name__), getattr(mask, "shape", None))
-        msg = f"{where}: mask must be a bool array of shape {shape} (True: kept), got {got}"
+    # a wrong dtype is a TypeError, a wrong shape a ValueError: as dropout_backward's
+    if getattr(mask, "dtype", None) != backend.xp.bool_:
+        got = getattr(mask, "dtype", type(mask).__name__)
+        msg = f"{where}: mask must be a bool array (True: kept), got {got}"
+        raise TypeError(msg)
+    if tuple(mask.shape) != shape:
+        msg = f"{where}: mask must be a bool array of shape {shape} (True: kept), got {mask.shape}"
         raise ArgumentError(msg)
     return _masked(grad_output, mask, p)
 

@@ -62,6 +62,8 @@ def _check_call(where, input, weight, padding_idx, max_norm, sparse, grad_output
         raise NotImplementedError(msg)
     num_embeddings = weight.shape[0]
     padding_idx = _padding_index(where, padding_idx, num_embeddings)
+    # before the range check: its min and max read every index (minutes for a broadcast 1e11)
+    _check_fits(where, backend, input, weight, backward=grad_output is not None)
     if input.size:
         xp = backend.xp
         # one explicit device-to-host copy of two numbers: out-of-range rows must not be read
@@ -73,6 +75,21 @@ def _check_call(where, input, weight, padding_idx, max_norm, sparse, grad_output
             )
             raise IndexError(msg)
     return backend, padding_idx
+
+
+def _check_fits(where, backend, input, weight, backward):
+    """MemoryError unless the output (forward), or the gradient rows in the compute dtype,
+    their int64 indices and grad_weight (backward), fit."""
+    embedding_dim = weight.shape[1]
+    if not backward:
+        shape = (*input.shape, embedding_dim)
+        nbytes = math.prod(shape) * weight.itemsize
+        check_fits(where, backend, f"an output of shape {shape}", nbytes)
+        return
+    itemsize = max(weight.itemsize, 4)  # float16 sums in float32
+    rows = math.prod(input.shape)
+    nbytes = rows * (embedding_dim * itemsize + 8) + weight.size * itemsize
+    check_fits(where, backend, f"gradient rows of shape {(rows, embedding_dim)}", nbytes)
 
 
 @kernel
@@ -115,9 +132,6 @@ def embedding(
     """
     backend, _ = _check_call("embedding", input, weight, padding_idx, max_norm, sparse)
     shape = (*input.shape, weight.shape[1])
-    check_fits(
-        "embedding", backend, f"an output of shape {shape}", math.prod(shape) * weight.itemsize
-    )
     return backend.xp.take(weight, input.reshape(-1), axis=0).reshape(*shape)
 
 

@@ -97,8 +97,8 @@ def _scaled_sizes(where, spatial, scale_factor):
 
 
 def _plan(where, input, size, scale_factor, mode, align_corners, recompute, antialias):
-    """``[(in_size, out_size, scale or None), ...]`` per spatial axis, as PyTorch's rules."""
-    require_arrays(where, input=input)
+    """``[(in_size, out_size, scale or None), ...]`` per spatial axis, as PyTorch's rules;
+    ``input`` already checked to be an array."""
     check_ndim(where, "input", input, (3, 4, 5), "(N, C, *spatial) with 1 to 3 spatial")
     _check_mode(where, input, mode, align_corners, antialias)
     dim, spatial = input.ndim - 2, input.shape[2:]
@@ -242,6 +242,9 @@ def interpolate(
         >>> interpolate(xp.asarray([[[1.0, 2.0]]]), scale_factor=2, mode="linear")
         array([[[1.  , 1.25, 1.75, 2.  ]]])
     """
+    # the array checks first: a list or a float gets TypeError, as every kernel
+    require_arrays("interpolate", input=input)
+    backend = array_backend("interpolate", input=input)
     plan = _plan(
         "interpolate",
         input,
@@ -252,7 +255,6 @@ def interpolate(
         recompute_scale_factor,
         antialias,
     )
-    backend = array_backend("interpolate", input=input)
     xp, itemsize = backend.xp, input.dtype.itemsize
     out_shape = input.shape[:2] + tuple(out for _, out, _ in plan)
     check_fits(
@@ -317,10 +319,11 @@ def interpolate_backward(
     5-D inputs is not, where ``scale_factor`` (such as 1.1 or 2.1) keeps or doubles an axis:
     it sends the gradient to ``j`` or ``j // 2``, where its forward read other inputs."""
     where = "interpolate_backward"
+    require_arrays(where, input=input)
+    backend = array_backend(where, input=input, grad_output=grad_output)
     plan = _plan(
         where, input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
     )
-    backend = array_backend(where, input=input, grad_output=grad_output)
     out_shape = input.shape[:2] + tuple(out for _, out, _ in plan)
     check_grad_output(where, grad_output, out_shape, input.dtype)
     xp = backend.xp

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from ._blocks import compute_dtype, group_sums, matmul_rows, row_blocks
 from ._checks import ArgumentError, array_backend, check_grad_output, kernel, require_arrays
+from ._pooling import check_fits
 
 __all__ = ["linear", "linear_backward"]
 
@@ -32,8 +35,32 @@ def _prepare(where, input, weight, bias, grad_output=None, backward=False):
         expected = input.shape[:-1] + weight.shape[:1]
         check_grad_output(where, grad_output, expected, input.dtype, of=None)
     dtype = compute_dtype(backend.xp, input.dtype)
-    x = input.astype(dtype, copy=False).reshape(-1, weight.shape[1])
+    rows = math.prod(input.shape[:-1])
+    _check_linear_fits(where, backend, input, weight, rows, dtype, backward)
+    # rows named, not -1: reshape(-1, 0) is ambiguous when in_features is 0
+    x = input.astype(dtype, copy=False).reshape(rows, weight.shape[1])
     return backend, x, weight.astype(dtype, copy=False)
+
+
+def _check_linear_fits(where, backend, input, weight, rows, dtype, backward):
+    """MemoryError before allocating what would not fit: the output (forward) or grad_input
+    and grad_weight (backward), plus the input's copy where the compute dtype is wider; a
+    broadcast input of 1e10 rows costs nothing until then."""
+    out_features, in_features = weight.shape
+    if backward:
+        elements = rows * in_features + out_features * in_features
+    else:
+        elements = rows * out_features
+    if dtype != input.dtype:
+        elements += rows * in_features
+    nbytes = elements * backend.xp.dtype(dtype).itemsize
+    if nbytes <= backend.free_memory():  # the message only past this: formatting costs a µs
+        return
+    if backward:
+        what = f"a gradient of shape {input.shape}"
+    else:
+        what = f"an output of shape {(*input.shape[:-1], out_features)}"
+    check_fits(where, backend, what, nbytes)
 
 
 @kernel
@@ -55,6 +82,7 @@ def linear(input, weight, bias=None):
     Raises:
         ValueError: if ``weight`` is not 2-D, its in_features differ from the input's last
             dimension (the message shows both shapes), or ``bias`` has another shape.
+        MemoryError: an output larger than the backend can allocate (before allocating).
 
     Example:
         >>> weight = xp.asarray([[1.0, 0.0], [1.0, 1.0]])
@@ -77,7 +105,7 @@ def linear_backward(grad_output, input, weight, bias=None):
     a bias.
     """
     backend, x, w = _prepare("linear_backward", input, weight, bias, grad_output, backward=True)
-    grad = grad_output.astype(x.dtype, copy=False).reshape(-1, w.shape[0])  # (M, out_features)
+    grad = grad_output.astype(x.dtype, copy=False).reshape(x.shape[0], w.shape[0])  # (M, out)
     grad_input = matmul_rows(backend, grad, w).reshape(input.shape)
 
     def sum_rows(rows, grad_weight):

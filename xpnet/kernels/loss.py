@@ -182,9 +182,10 @@ def cross_entropy_backward(
         ``grad_input`` for class-index targets; ``(grad_input, grad_target)`` for probability
         targets. Shapes and dtypes of the forward's arrays.
     """
-    check_probability("cross_entropy_backward", "label_smoothing", label_smoothing)
-    problem = LossCall(
-        "cross_entropy_backward", input, target, weight, ignore_index, reduction, grad_output
+    where = "cross_entropy_backward"
+    check_probability(where, "label_smoothing", label_smoothing)
+    problem = LossCall(  # arrays: the exps and the gradient
+        where, input, target, weight, ignore_index, reduction, grad_output, arrays=2
     )
     xp = problem.xp
     _check_saved_exp(problem, input, exp_logits, sum_exp)
@@ -266,9 +267,9 @@ def _subtract_at_target(xp, grad_input, index, values):
     xp.put_along_axis(grad_input, index, current - values, axis=1)
 
 
-def _index_problem(where, input, target, *args):
+def _index_problem(where, input, target, *args, **kwargs):
     """A :class:`LossCall` that accepts class-index targets only (NLL has no soft form)."""
-    problem = LossCall(where, input, target, *args)
+    problem = LossCall(where, input, target, *args, **kwargs)
     if problem.soft:
         msg = f"{where}: target must hold integer class indices, got dtype {target.dtype}"
         raise TypeError(msg)
@@ -287,7 +288,9 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         >>> nll_loss(log_prob, xp.asarray([0, -100]))
         array(0.69314718)
     """
-    problem = _index_problem("nll_loss", input, target, weight, ignore_index, reduction)
+    problem = _index_problem(
+        "nll_loss", input, target, weight, ignore_index, reduction, arrays=0
+    )  # a pick: no input-shaped array
     return problem.reduce(problem.picked_loss(problem.pick(problem.x)), reduction)
 
 

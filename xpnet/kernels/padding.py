@@ -84,8 +84,8 @@ def _check_mode_pad(where, input, pairs, mode, value):
 
 
 def _plan(where, input, pad, mode, value):
-    """``(pairs, out_shape)``: ``[(axis, (before, after)), ...]`` and the output shape."""
-    require_arrays(where, input=input)
+    """``(pairs, out_shape)``: ``[(axis, (before, after)), ...]`` and the output shape;
+    ``input`` already checked to be an array."""
     if mode not in _MODES:
         choices = ", ".join(repr(m) for m in _MODES)
         msg = f"{where}: mode must be one of {choices}, got {mode!r}"
@@ -165,8 +165,10 @@ def pad(input, pad, mode: str = "constant", value=None):
         >>> pad(xp.asarray([[[1.0, 2.0, 3.0]]]), (2, 1), mode="reflect")
         array([[[3., 2., 1., 2., 3., 2.]]])
     """
-    pairs, out_shape = _plan("pad", input, pad, mode, value)
+    # the array checks first: a list or a float gets TypeError, as every kernel
+    require_arrays("pad", input=input)
     backend = array_backend("pad", input=input)
+    pairs, out_shape = _plan("pad", input, pad, mode, value)
     xp = backend.xp
     nbytes = math.prod(out_shape) * input.dtype.itemsize
     check_fits("pad", backend, f"an output of shape {out_shape}", nbytes)
@@ -187,8 +189,9 @@ def pad_backward(grad_output, input, pad, mode: str = "constant", value=None):
     """Gradient of :func:`pad` with respect to ``input``: the kept block of ``grad_output``,
     plus (non-constant modes) each padded position's gradient added to its source."""
     where = "pad_backward"
-    pairs, out_shape = _plan(where, input, pad, mode, value)
+    require_arrays(where, input=input)
     backend = array_backend(where, input=input, grad_output=grad_output)
+    pairs, out_shape = _plan(where, input, pad, mode, value)
     check_grad_output(where, grad_output, out_shape, input.dtype)
     xp = backend.xp
     if mode == "constant":

@@ -128,7 +128,8 @@ def l1_loss_backward(
 def _check_threshold(where, name, value, positive):
     """``beta`` >= 0 (smooth L1) or ``delta`` > 0 (Huber), a real number, as PyTorch."""
     check_number(where, name, value)
-    if (value <= 0) if positive else (value < 0):
+    # written as "not in range" so that NaN, which fails every comparison, is refused too
+    if not ((value > 0) if positive else (value >= 0)):
         rule = "positive" if positive else "non-negative"
         msg = f"{where}: {name} must be {rule}, got {value!r}"
         raise ArgumentError(msg)
