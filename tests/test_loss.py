@@ -241,6 +241,16 @@ def test_cross_entropy_all_ignored(backend, name):
     assert output == 0.0 and not grad.any()
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.2, 1.0])
+def test_cross_entropy_zero_kept_weight_mean_is_nan(backend, smoothing):
+    """Kept targets whose weights sum to 0: PyTorch's 'mean' is NaN (its NLL term is 0/0),
+    also where the smoothing term alone would be inf."""
+    x, weight = random_input((2, 4), seed=11), np.array([0.0, 1.0, 0.0, 2.0])
+    options = {"label_smoothing": smoothing}
+    output, _ = _check_loss(backend, "cross_entropy", x, np.array([0, 2]), options, weight=weight)
+    assert np.isnan(output)
+
+
 @pytest.mark.parametrize("soft, saved", [(False, False), (False, True), (True, False)])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_empty_batch(backend, soft, saved, reduction):

@@ -93,8 +93,10 @@ class LossCall:
         xp = self.xp
         if reduction == "sum":
             loss = xp.sum(loss)
-        elif reduction == "mean":
+        elif reduction == "mean" and self.soft:
             loss = xp.sum(loss) / self.denominator()
+        elif reduction == "mean":
+            loss = fused(self.backend, _weighted_mean(xp))(xp.sum(loss), self.denominator())
         elif self.unbatched:
             loss = loss[0]
         return xp.asarray(loss).astype(self.dtype, copy=False)
@@ -214,6 +216,16 @@ def _class_indices(where, backend, target, weight, ignore_index, num_classes, dt
 
 
 _BELOW = 2.0**100  # above every int64: the range check's scale for negative indices
+
+
+@functools.cache
+def _weighted_mean(xp):
+    def weighted_mean(total, weight):
+        # PyTorch reduces the NLL and label-smoothing terms apart, and no kept weight makes
+        # the NLL term 0/0: NaN, even where the smoothing term alone would be +-inf
+        return xp.where(weight == 0, xp.nan, total / weight)
+
+    return weighted_mean
 
 
 @functools.cache
