@@ -4,6 +4,7 @@ allocation), windows wholly in the padding, and the checks on what backward is g
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import time
 
@@ -29,15 +30,21 @@ def separable_always(monkeypatch):
 def offsets_walked(monkeypatch):
     """A list that gets the number of kernel offsets each pass walks (the Python loop)."""
     counts = []
-    original = _pooling.kernel_offsets
+    offsets, ranges = _pooling.touched_offsets, _max_windows.touched_ranges
 
-    def counting(geometry):
-        offsets = original(geometry)
-        counts.append(len(offsets))
-        return offsets
+    def counting_offsets(geometry, size):
+        walked = offsets(geometry, size)
+        counts.append(len(walked))
+        return walked
 
-    for module in (_pooling, _max_windows, avg_pooling):
-        monkeypatch.setattr(module, "kernel_offsets", counting)
+    def counting_ranges(geometry, size):
+        walked = ranges(geometry, size)
+        counts.append(math.prod(len(axis) for axis in walked))
+        return walked
+
+    for module in (_pooling, avg_pooling):
+        monkeypatch.setattr(module, "touched_offsets", counting_offsets)
+    monkeypatch.setattr(_max_windows, "touched_ranges", counting_ranges)
     return counts
 
 

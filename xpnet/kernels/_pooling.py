@@ -32,9 +32,9 @@ from ._checks import (
 from ._windows import (
     axis_geometry,
     check_padding_at_most_half,
-    kernel_offsets,
     pad2d,
     sliding_windows,
+    touched_offsets,
     window_geometry,
 )
 
@@ -89,9 +89,10 @@ def pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode):
     """The window geometry over the spatial axes of ``x`` (N, C, *size)."""
     nd = x.ndim - 2
     kernel_size = to_tuple(where, "kernel_size", kernel_size, nd)
-    stride = (
-        kernel_size if stride is None or stride == [] else to_tuple(where, "stride", stride, nd)
-    )
+    # PyTorch's default is None or an empty list; ``stride == []`` would compare a NumPy
+    # integer elementwise (an empty array, whose truth value raises)
+    omitted = stride is None or (isinstance(stride, list | tuple) and not stride)
+    stride = kernel_size if omitted else to_tuple(where, "stride", stride, nd)
     padding = to_tuple(where, "padding", padding, nd, minimum=0)
     dilation = to_tuple(where, "dilation", dilation, nd)
     check_padding_at_most_half(where, padding, kernel_size)
@@ -246,14 +247,16 @@ def first_maximum(backend):
     return combine
 
 
-def fold_offsets(combine, windows, geometry, out):
+def fold_offsets(combine, windows, geometry, out, size):
     """``combine`` (:func:`first_maximum`, ``xp.add``) of every kernel offset's slice of
-    ``windows``, ``combine(a, b, out)`` in window order.
+    ``windows`` (over an input of ``size``, unpadded) that reads the input, ``combine(a, b,
+    out)`` in window order; offsets in the padding only are skipped (exact: the padding is
+    -inf for max, 0 for sums).
 
     kH * kW elementwise calls over strided slices into ``out``: ~15x faster on NumPy than
     reducing the tiny strided window axes.
     """
-    slices = [windows[(..., *offset)] for offset in kernel_offsets(geometry)]
+    slices = [windows[(..., *offset)] for offset in touched_offsets(geometry, size)]
     if len(slices) == 1:
         out[...] = slices[0]
         return
@@ -269,15 +272,17 @@ def fold_windows(backend, combine, x, geometry, pad_value, out):
     xp = backend.xp
     if not is_separable(geometry):
         padded = pad2d(xp, x, geometry, pad_value, out.dtype)
-        fold_offsets(combine, sliding_windows(backend, padded, geometry), geometry, out)
+        windows = sliding_windows(backend, padded, geometry)
+        fold_offsets(combine, windows, geometry, out, x.shape[2:])
         return
     columns = axis_geometry(geometry, 1, x.shape[2])
     rows = axis_geometry(geometry, 0, geometry.output[1])
     padded = pad2d(xp, x, columns, pad_value, out.dtype)
     partial = xp.empty((*x.shape[:3], geometry.output[1]), dtype=out.dtype)
-    fold_offsets(combine, sliding_windows(backend, padded, columns), columns, partial)
+    fold_offsets(combine, sliding_windows(backend, padded, columns), columns, partial, x.shape[2:])
+    size = partial.shape[2:]
     partial = pad2d(xp, partial, rows, pad_value)
-    fold_offsets(combine, sliding_windows(backend, partial, rows), rows, out)
+    fold_offsets(combine, sliding_windows(backend, partial, rows), rows, out, size)
 
 
 def pooled(backend, combine, x, geometry, pad_value, dtype):

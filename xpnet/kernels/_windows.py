@@ -40,9 +40,10 @@ class Geometry(NamedTuple):
 
 
 def _output_length(size, kernel, stride, before, after, ceil_mode):
+    """PyTorch's ``pooling_output_shape`` (with ``after`` for the right padding); below 1
+    where no window fits. In ceil_mode a window may start inside the input and overhang
+    the padded input, even when the kernel is larger than it (PyTorch pools that one)."""
     span = size + before + after - kernel
-    if span < 0:
-        return 0
     length = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
     # PyTorch: in ceil_mode, a window that would start in the right padding is dropped
     if ceil_mode and (length - 1) * stride >= size + before:
@@ -63,21 +64,25 @@ def window_geometry(
         ((3, 3), (1, 1))
 
     Raises:
-        ValueError: if the (dilated) kernel is larger than the padded input.
+        ValueError: if the (dilated) kernel is larger than the padded input (in
+            ``ceil_mode``: if no window starts inside the input, PyTorch's rule).
     """
     pad_after = pad_before if pad_after is None else pad_after
     effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
     padded = tuple(s + b + a for s, b, a in zip(size, pad_before, pad_after, strict=True))
-    if any(e > p for e, p in zip(effective, padded, strict=True)):
-        msg = (
-            f"{where}: kernel_size (dilated: {effective}) must not exceed the padded input "
-            f"size {padded} (input {tuple(size)}, padding {tuple(pad_before)})"
-        )
-        raise ArgumentError(msg)
     output = tuple(
         _output_length(s, e, st, b, a, ceil_mode)
         for s, e, st, b, a in zip(size, effective, stride, pad_before, pad_after, strict=True)
     )
+    # without ceil_mode (always for convolutions) output < 1 exactly where a kernel exceeds
+    # the padded input; in ceil_mode, where no window starts inside the input
+    if min(output) < 1:
+        rule = "leave a window starting inside" if ceil_mode else "not exceed"
+        msg = (
+            f"{where}: kernel_size (dilated: {effective}) must {rule} the padded input "
+            f"size {padded} (input {tuple(size)}, padding {tuple(pad_before)})"
+        )
+        raise ArgumentError(msg)
     # the last window may overhang the padding in ceil_mode: pad further so slices stay inside
     overhang = tuple(
         max(0, (o - 1) * st + e - p)
@@ -170,6 +175,40 @@ def kernel_offsets(geometry: Geometry):
     return list(itertools.product(*(range(k) for k in geometry.kernel)))
 
 
+def touched_ranges(geometry: Geometry, size) -> list[range]:
+    """Per spatial axis, the kernel offsets that read an element of the input (of ``size``,
+    unpadded) in some window: the others read padding only, at every output position.
+
+    Pools skip those (padding adds nothing to a sum, and -inf never wins a maximum), so a
+    window far larger than its input walks about ``size + (out - 1) * stride`` offsets, not
+    ``kernel``. The range also holds each window's first offset past the left padding (the
+    label a max pool gives a window that stays -inf). Its ends are, per axis,
+    ``ceil((before - (out - 1) * stride) / dilation)`` (the last window's first offset that
+    reaches the input) and ``floor((before + size - 1) / dilation)`` (the first window's
+    last), clipped to the kernel.
+    """
+    ranges = []
+    for k, s, d, before, out, length in zip(
+        geometry.kernel,
+        geometry.stride,
+        geometry.dilation,
+        geometry.pad_before,
+        geometry.output,
+        size,
+        strict=True,
+    ):
+        first = max(0, -(-(before - (out - 1) * s) // d))
+        last = min(k - 1, max((before + length - 1) // d, -(-before // d)))
+        ranges.append(range(first, last + 1))
+    return ranges
+
+
+def touched_offsets(geometry: Geometry, size):
+    """The kernel offsets of :func:`touched_ranges`, row-major (a subset of
+    :func:`kernel_offsets`, in its order)."""
+    return list(itertools.product(*touched_ranges(geometry, size)))
+
+
 def check_padding_at_most_half(where: str, padding, kernel) -> None:
     """Pooling pads at most half a window, so every window holds an input element."""
     if any(p > k // 2 for p, k in zip(padding, kernel, strict=True)):
@@ -191,5 +230,7 @@ __all__ = [
     "pad2d",
     "pad_nd",
     "sliding_windows",
+    "touched_offsets",
+    "touched_ranges",
     "window_geometry",
 ]

@@ -38,14 +38,15 @@ __all__ = [
 ]
 
 
-def _adaptive_prepare(where, input, output_size, index_bytes=0, nd=2):
+def _adaptive_prepare(where, input, output_size, index_bytes=0, nd=2, backward=False):
     """(backend, x, unbatched, output size); ``None`` entries keep the input size.
 
     ArgumentError for an empty axis, by PyTorch's rules: every axis but the first for max
     pools (``index_bytes``) and 3-D average pools, the spatial axes for 1-D and 2-D ones.
-    MemoryError, before any allocation, when the output (with ``index_bytes`` per element)
-    and the first axis pass's result cannot fit: (N, C, H_out, W) in 2-D for average pools,
-    (N, C, H, W_out) with labels for max pools (``index_bytes``), which start at the last axis.
+    MemoryError, before any allocation, when the output (with ``index_bytes`` per element),
+    the per-axis passes' results and their temporaries (:func:`_pass_bytes`; in ``backward``
+    the gradient's passes, from the output size back to the input size) cannot fit. An empty
+    output or batch needs no pass: the bodies return at once (:func:`_is_empty`).
     """
     nonempty_from = 1 if index_bytes or nd == 3 else -nd
     backend, x, unbatched = batched(where, input, nd, nonempty_from)
@@ -56,14 +57,45 @@ def _adaptive_prepare(where, input, output_size, index_bytes=0, nd=2):
     # 0 is allowed, as in PyTorch: an empty output (whose gradient is all zeros)
     output = to_tuple(where, "output_size", sizes, nd, minimum=0)
     (N, C), count = x.shape[:2], math.prod(output)
+    if _is_empty(x, output):
+        return backend, x, unbatched, output
     itemsize = backend.xp.dtype(compute_dtype(backend.xp, x.dtype)).itemsize
-    if index_bytes:
-        partial = N * C * math.prod(size[:-1]) * output[-1] * (itemsize + index_bytes)
+    if index_bytes:  # the last axis first, values and labels (a backward reruns the forward)
+        passes = _pass_bytes(size, output, reversed(range(nd)), itemsize + index_bytes)
+    elif _equal_windows(size, output):  # one reduction (or one write) through a view
+        passes = 0
+    elif backward:  # the gradient spreads axis by axis, the first axis first
+        passes = _pass_bytes(output, size, range(nd), itemsize)
     else:
-        partial = N * C * output[0] * math.prod(size[1:]) * itemsize
-    nbytes = partial + N * C * count * (itemsize + index_bytes) + x.size * itemsize
-    check_fits(where, backend, f"an output of shape {(N, C, *output)}", nbytes)
+        passes = _pass_bytes(size, output, _avg_order(size, output), itemsize)
+    nbytes = N * C * (passes + count * (itemsize + index_bytes)) + x.size * itemsize
+    what = f"an output of shape {(N, C, *output)}"
+    check_fits(where, backend, f"{what} and its gradient" if backward else what, nbytes)
     return backend, x, unbatched, output
+
+
+def _is_empty(x, output):
+    """Whether the output (N, C, *output) has no element: nothing to compute, and no index
+    array of an output size to build (``(0, 10**18)`` would need exabytes)."""
+    return 0 in (*x.shape[:2], *output)
+
+
+def _pass_bytes(start, target, order, itemsize):
+    """The most bytes per (n, c) plane held during the per-axis passes from a plane of
+    ``start`` to one of ``target``, axis by axis in ``order``: the previous pass's result
+    and three arrays of the new one's (the result, the gathered slice, the masked slice)."""
+    shape, peak = list(start), 0
+    for axis in order:
+        previous = math.prod(shape)
+        shape[axis] = target[axis]
+        peak = max(peak, (previous + 3 * math.prod(shape)) * itemsize)
+    return peak
+
+
+def _avg_order(size, output):
+    """The order of the forward's average passes: the axis that shrinks its size most goes
+    first, for the smallest intermediate (ties: the first axis first)."""
+    return sorted(range(len(size)), key=lambda axis: output[axis] / max(size[axis], 1))
 
 
 def _adaptive_axis(xp, size, out):
@@ -150,18 +182,18 @@ def adaptive_avg_pool(where, nd, input, output_size):
     """The body of ``adaptive_avg_pool{nd}d``, reporting errors as ``where``."""
     backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, nd=nd)
     xp = backend.xp
+    if _is_empty(x, output):
+        result = xp.empty((*x.shape[:2], *output), dtype=input.dtype)
+        return result[0] if unbatched else result
     dtype = compute_dtype(xp, input.dtype)
-    # the axis that shrinks its size most goes first: the smallest intermediate (ties: H first)
     windows = _equal_windows(x.shape[2:], output)
     if windows:  # one reduction (a global average pool: 1 launch where the walk takes ~130)
         axes = tuple(range(3, 3 + 2 * nd, 2))
         result = xp.mean(_split_windows(x, output, windows), axis=axes, dtype=dtype)
         result = result.astype(input.dtype, copy=False)
         return result[0] if unbatched else result
-    # the axis that shrinks its size most goes first: the smallest intermediate (ties: H first)
-    order = sorted(range(nd), key=lambda axis: output[axis] / max(x.shape[2 + axis], 1))
     result = x.astype(dtype, copy=False)
-    for axis in order:
+    for axis in _avg_order(x.shape[2:], output):
         result = _window_means(xp, result, 2 + axis, output[axis])
     result = result.astype(input.dtype, copy=False)
     return result[0] if unbatched else result
@@ -197,10 +229,14 @@ def adaptive_avg_pool2d_backward(grad_output, input, output_size):
 
 def adaptive_avg_pool_backward(where, nd, grad_output, input, output_size):
     """The body of ``adaptive_avg_pool{nd}d_backward``, reporting errors as ``where``."""
-    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, nd=nd)
+    backend, x, unbatched, output = _adaptive_prepare(
+        where, input, output_size, nd=nd, backward=True
+    )
     output_shape = (*x.shape[:2], *output)
     grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
     xp = backend.xp
+    if _is_empty(x, output):  # no window: no gradient
+        return xp.zeros(input.shape, dtype=input.dtype)
     dtype = compute_dtype(xp, input.dtype)
     windows = _equal_windows(x.shape[2:], output)
     if windows:  # each window's share, written through its split view: one launch
@@ -279,6 +315,11 @@ def adaptive_max_pool(where, nd, input, output_size, return_indices):
     """The body of ``adaptive_max_pool{nd}d``, reporting errors as ``where``."""
     backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8, nd)
     xp, size = backend.xp, x.shape[2:]
+    if _is_empty(x, output):
+        values = xp.empty((*x.shape[:2], *output), dtype=input.dtype)
+        indices = xp.empty(values.shape, dtype=xp.int64)
+        values, indices = (values[0], indices[0]) if unbatched else (values, indices)
+        return (values, indices) if return_indices else values
     values, indices = x, None
     for axis in reversed(range(nd)):  # the last axis first: a row-major scan's winner
         stride = math.prod(size[axis + 1 :])
@@ -310,10 +351,14 @@ def adaptive_max_pool2d_backward(
 
 def adaptive_max_pool_backward(where, nd, grad_output, input, output_size, indices):
     """The body of ``adaptive_max_pool{nd}d_backward``, reporting errors as ``where``."""
-    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8, nd)
+    backend, x, unbatched, output = _adaptive_prepare(where, input, output_size, 8, nd, True)
     output_shape = (*x.shape[:2], *output)
     grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
     xp, size = backend.xp, x.shape[2:]
+    if _is_empty(x, output):  # no window: no gradient (saved indices are empty too)
+        if indices is not None:
+            check_saved_indices(where, backend, indices, input, output_shape, unbatched)
+        return xp.zeros(input.shape, dtype=input.dtype)
     dtype = compute_dtype(xp, input.dtype)
     if indices is None:  # from ``input`` as given: the empty-axis rule depends on its batching
         _, indices = adaptive_max_pool(where, nd, input, output, True)

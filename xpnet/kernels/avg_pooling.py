@@ -8,6 +8,8 @@ share into a padded gradient, offset by offset (deterministic on every backend).
 
 from __future__ import annotations
 
+import numbers
+
 from ._blocks import batch_blocks, compute_dtype
 from ._checks import ArgumentError, kernel
 from ._pooling import (
@@ -19,15 +21,16 @@ from ._pooling import (
     pool_geometry,
     pooled,
 )
-from ._windows import axis_geometry, crop_nd, kernel_offsets, offset_slices
+from ._windows import axis_geometry, crop_nd, offset_slices, touched_offsets
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward"]
 
 
-def _spread_offsets(xp, share, geometry, padded):
-    """Add (or, disjoint windows, write) ``share`` into ``padded`` at every kernel offset."""
+def _spread_offsets(xp, share, geometry, padded, size):
+    """Add (or, disjoint windows, write) ``share`` into ``padded`` at every kernel offset that
+    reads the input (of ``size``, unpadded): the padding is cropped away."""
     overlap = any(step != 1 for step in geometry.disjoint_step)
-    for offset in kernel_offsets(geometry):
+    for offset in touched_offsets(geometry, size):
         lines = (..., *offset_slices(geometry, *offset))
         if overlap:
             padded[lines] += share
@@ -57,12 +60,12 @@ def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
             Wp = padded_shape[1]
             columns = axis_geometry(geometry, 1, geometry.output[0])
             spread = xp.zeros((*share.shape[:3], Wp), dtype)  # (n, C, H_out, Wp)
-            _spread_offsets(xp, share, columns, spread)
+            _spread_offsets(xp, share, columns, spread, (geometry.output[0], size[1]))
             share = spread
-            geometry_left = axis_geometry(geometry, 0, Wp)
+            geometry_left, size_left = axis_geometry(geometry, 0, Wp), (size[0], Wp)
         else:
-            geometry_left = geometry
-        _spread_offsets(xp, share, geometry_left, padded)
+            geometry_left, size_left = geometry, size
+        _spread_offsets(xp, share, geometry_left, padded, size_left)
         if not unpadded:
             grad_input[block] = crop_nd(padded, geometry, size)
 
@@ -74,7 +77,7 @@ def _avg_divisor(xp, geometry, size, count_include_pad, divisor_override, dtype)
     """(*out) divisors, e.g. (H_out, W_out), PyTorch's rule: padding counts, the ceil_mode
     overhang not."""
     if divisor_override is not None:
-        return xp.asarray(divisor_override, dtype=dtype)
+        return xp.asarray(int(divisor_override), dtype=dtype)
     nd, divisor = len(size), 1
     for axis in range(nd):
         start = xp.arange(geometry.output[axis]) * geometry.stride[axis]
@@ -88,15 +91,25 @@ def _avg_divisor(xp, geometry, size, count_include_pad, divisor_override, dtype)
     return divisor
 
 
+def _check_divisor_override(where, divisor_override):
+    """A non-zero integer (NumPy's too) or None, as PyTorch: TypeError for a bool or float."""
+    if divisor_override is None:
+        return
+    expected = f"{where}: divisor_override must be a non-zero int or None, got"
+    # bool is an Integral, but PyTorch refuses it (True would divide by 1 unnoticed)
+    if not isinstance(divisor_override, numbers.Integral) or isinstance(divisor_override, bool):
+        msg = f"{expected} {divisor_override!r} of type {type(divisor_override).__name__}"
+        raise TypeError(msg)
+    if divisor_override == 0:
+        msg = f"{expected} {divisor_override!r}"
+        raise ArgumentError(msg)
+
+
 def _avg_prepare(
     where, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
 ):
     backend, x, unbatched = batched(where, input, nd)
-    if divisor_override is not None and (
-        not isinstance(divisor_override, int) or divisor_override == 0
-    ):
-        msg = f"{where}: divisor_override must be a non-zero int or None, got {divisor_override!r}"
-        raise ArgumentError(msg)
+    _check_divisor_override(where, divisor_override)
     geometry = pool_geometry(where, x, kernel_size, stride, padding, 1, ceil_mode)
     dtype = compute_dtype(backend.xp, input.dtype)
     check_pool_fits(where, backend, x, geometry, backend.xp.dtype(dtype).itemsize)
@@ -136,7 +149,8 @@ def avg_pool2d(
         Array of the dtype and backend of ``input``; float16 sums in float32.
 
     Raises:
-        TypeError: a non-float input. ValueError: wrong ndim, non-positive sizes, padding over
+        TypeError: a non-float input, a ``divisor_override`` that is not an int (a bool
+        neither, as PyTorch). ValueError: wrong ndim, non-positive sizes, padding over
         half the window, a window larger than the padded input, ``divisor_override=0``.
         MemoryError: an output (and its temporaries) larger than the backend can allocate,
         raised before allocating.
