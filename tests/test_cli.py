@@ -76,7 +76,25 @@ def test_train_runs_as_python_module(tmp_path):
     "argv, message",
     [
         (["train", "--epochs", "0"], "--epochs: must be a positive integer, got 0"),
-        (["train", "--lr", "-1"], "--lr: must be a positive number"),
+        (["train", "--lr", "-1"], "--lr: must be a finite positive number, got -1"),
+        (["train", "--epochs", "x"], "argument --epochs: must be a positive integer, got 'x'"),
+        (["train", "--batch-size", "1.5"], "--batch-size: must be a positive integer, got '1.5'"),
+        (["train", "--limit", "-2"], "argument --limit: must be a positive integer, got -2"),
+        (["train", "--lr", "inf"], "argument --lr: must be a finite positive number, got inf"),
+        (["train", "--lr", "nan"], "argument --lr: must be a finite positive number, got nan"),
+        (["train", "--lr", "x"], "argument --lr: must be a finite positive number, got 'x'"),
+        (["train", "--seed", "-1"], "argument --seed: must be a non-negative integer, got -1"),
+        (["train", "--seed", "1e3"], "--seed: must be a non-negative integer, got '1e3'"),
+        (["bench", "--threads", "0"], "argument --threads: must be a positive integer, got 0"),
+        (["bench", "--repeats", "nan"], "--repeats: must be a positive integer, got 'nan'"),
+        (
+            ["bench", "--shapes", "garbage"],
+            "--shapes: 'garbage' is not a comma-separated list of non-negative ints",
+        ),
+        (
+            ["bench", "--ops", "max_pool2d", "--shapes", "2,3,8,8"],
+            "--shapes: '2,3,8,8' has 4 fields, which fits no op",
+        ),
         (["train", "--dataset", "cifar"], "invalid choice: 'cifar'"),
         (["train", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
         (["train", "--backend", "tpu"], "invalid choice: 'tpu' (choose from 'numpy', 'strict'"),
@@ -89,13 +107,21 @@ def test_train_runs_as_python_module(tmp_path):
         ([], "usage: xpnet [-h] [--version] {train,bench} ..."),
         (["train", "--dataset", "mnist"], "--dataset mnist needs --data PATH"),
         (["train", "--data", "mnist/"], "--data mnist/ is only read with --dataset mnist"),
+        (
+            ["train", "--dataset", "mnist", "--data", "/nonexistent/mnist"],
+            "--data /nonexistent/mnist: no such folder",
+        ),
+        (["train", "--resume", "/nonexistent/run.npz"], "--resume /nonexistent/run.npz: no such"),
+        (["train", "--resume", os.devnull], f"--resume {os.devnull}: not a regular file"),
     ],
 )
 def test_cli_bad_options_give_one_line_and_exit_2(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
-    assert message in _one_line(capsys.readouterr().err)
+    line = _one_line(capsys.readouterr().err)
+    assert message in line
+    assert "invalid _" not in line  # argparse's "invalid <type function> value": internals
 
 
 def test_cli_version_prints_the_version(capsys):
@@ -184,17 +210,21 @@ def test_bench_runs_the_backend_xpnet_backend_names(monkeypatch, capsys):
     assert "backend strict, device" in out and "xpnet-strict" in out
 
 
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["--dataset", "mnist", "--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
-        (["--resume", "/nonexistent/run.npz"], "not a readable xpnet checkpoint"),
-    ],
-)
-def test_train_unreadable_data_gives_one_line_and_exit_1(capsys, argv, message):
-    assert main([*TINY_TRAIN, *argv]) == 1
+def test_train_data_folder_without_mnist_gives_one_line_and_exit_2(capsys, tmp_path):
+    argv = [*TINY_TRAIN, "--dataset", "mnist", "--data", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
     line = _one_line(capsys.readouterr().err)
-    assert line.startswith("xpnet train: error:") and message in line
+    assert f"xpnet train: error: --data {tmp_path}: the folder has no t10k-images" in line
+
+
+def test_train_unreadable_data_gives_one_line_and_exit_1(capsys, tmp_path):
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (tmp_path / name).write_bytes(b"not gzip")
+    assert main([*TINY_TRAIN, "--dataset", "mnist", "--data", str(tmp_path)]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("xpnet train: error: load_mnist: ") and "not a valid gzip" in line
 
 
 def test_bench_tiny_run_saves_json_and_plot(tmp_path, capsys):
@@ -270,9 +300,12 @@ def _no_cupy(load_backend):
     "shapes, message",
     [("2,3,8,8", "has 4 fields, which fits no op"), ("2,x,8", "is not a comma-separated list")],
 )
-def test_bench_bad_shapes_give_one_line_and_exit_1(capsys, shapes, message):
-    assert main([*TINY_BENCH, "--shapes", shapes]) == 1
-    assert message in _one_line(capsys.readouterr().err)
+def test_bench_bad_shapes_give_one_line_and_exit_2(capsys, shapes, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*TINY_BENCH, "--shapes", shapes])
+    assert exit_info.value.code == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("xpnet bench: error: --shapes: ") and message in line
 
 
 def test_bench_floor_rows_only_for_ops_with_a_floor(tmp_path):
@@ -626,6 +659,70 @@ def test_train_resume_unusable_checkpoint_gives_one_line_and_exit_2(
     path = tmp_path / "run.npz"
     path.write_bytes(damage(saved_run))
     assert message in _resume_fails_with_one_line(capsys, path)
+
+
+def _with_state(path: Path, saved_run: bytes, edit) -> Path:
+    """``path``: ``saved_run`` with its decoded state changed by ``edit(state)``, saved intact
+    (valid CRCs and JSON, so that only the structure is damaged)."""
+    path.write_bytes(saved_run)
+    state = xpnet.train.load_checkpoint(str(path))
+    edit(state)
+    xpnet.train.save_checkpoint(str(path), state)
+    return path
+
+
+def _without_epochs(state) -> None:
+    state["config"].update(schedule_epochs=1)
+    del state["config"]["epochs"]
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda s: s["history"].__setitem__(0, {}), "row 1 of its history has no 'epoch'"),
+        (lambda s: s["history"].__setitem__(0, "x"), "row 1 of its history must be a dict, got"),
+        (lambda s: s["history"][0].update(lr="x"), "has 'lr' 'x', expected a number"),
+        (lambda s: s["history"][0].update(epoch=1.0), "has 'epoch' 1.0, expected an int"),
+        (_without_epochs, "its settings hold no --epochs"),
+        (lambda s: s["config"].pop("seed"), "its settings hold no --seed"),
+        (lambda s: s["config"].update(epochs="1"), "'epochs' must be a positive int, got '1'"),
+        (
+            lambda s: s["config"].update(schedule_epochs=True),
+            "'schedule_epochs' must be a positive int, got True",
+        ),
+    ],
+    ids=[
+        "empty row",
+        "row not a dict",
+        "lr a string",
+        "epoch a float",
+        "no epochs",
+        "no seed",
+        "epochs a string",
+        "schedule a bool",
+    ],
+)
+def test_train_resume_checkpoint_of_a_bad_structure_gives_one_line_and_exit_2(
+    capsys, tmp_path, saved_run, edit, message
+):
+    path = _with_state(tmp_path / "run.npz", saved_run, edit)
+    line = _resume_fails_with_one_line(capsys, path)
+    assert f"{path}: damaged xpnet checkpoint: " in line and message in line
+
+
+@pytest.mark.parametrize("checkpoint", [None, "other.npz"])
+@pytest.mark.parametrize("resume", ["folder", "missing.npz"])
+def test_train_resume_of_no_file_names_it_and_exits_2(capsys, tmp_path, checkpoint, resume):
+    (tmp_path / "folder").mkdir()
+    argv = [*TINY_TRAIN, "--epochs", "2", "--scheduler", "none", "--resume", str(tmp_path / resume)]
+    argv += ["--checkpoint", str(tmp_path / checkpoint)] if checkpoint else []
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    problem = "is a folder, not a checkpoint file" if resume == "folder" else "no such file"
+    assert _one_line(capsys.readouterr().err) == (
+        f"xpnet train: error: --resume {tmp_path / resume}: {problem}"
+    )
 
 
 def test_train_resume_with_other_settings_gives_one_line_and_exit_2(capsys, tmp_path, saved_run):

@@ -306,6 +306,33 @@ def test_load_mnist_rejects_checksum_mismatch(tmp_path):
         load_mnist(tmp_path)
 
 
+@pytest.mark.parametrize(
+    "sums, match",
+    [
+        ("folder", "SHA256SUMS is a folder, not a list of checksums"),
+        ("", "SHA256SUMS lists no checksum for t10k-images-idx3-ubyte.gz; add its line"),
+        ("labels only", "SHA256SUMS lists no checksum for t10k-images-idx3-ubyte.gz"),
+    ],
+)
+def test_load_mnist_refuses_a_sha256sums_that_checks_nothing(tmp_path, sums, match):
+    write_mnist(tmp_path, sums=True)
+    listed = tmp_path / "SHA256SUMS"
+    if sums == "folder":
+        listed.unlink()
+        listed.mkdir()
+    else:
+        lines = listed.read_text().splitlines()
+        listed.write_text("\n".join(line for line in lines if "labels" in line) if sums else "")
+    with pytest.raises(ValueError, match="load_mnist: " + re.escape(str(tmp_path)) + "/" + match):
+        load_mnist(tmp_path)
+
+
+def test_load_mnist_without_sha256sums_skips_the_check(tmp_path):
+    write_mnist(tmp_path, sums=False)
+    assert not (tmp_path / "SHA256SUMS").exists()
+    assert len(load_mnist(tmp_path)[1]) == 3
+
+
 def test_load_mnist_rejects_unknown_split(tmp_path):
     with pytest.raises(ValueError, match="load_mnist: split must be 'test' or 'train', got 'val'"):
         load_mnist(tmp_path, split="val")

@@ -119,6 +119,29 @@ def test_load_rejects_other_files(tmp_path):
         xpnet.load(tmp_path / "missing.safetensors")
 
 
+@pytest.mark.parametrize(
+    "offset, value, error",
+    [
+        (10, 99, "NotImplementedError: That compression method is not supported"),
+        (8, 1, "RuntimeError: File 'w.npy' is encrypted"),  # the general purpose flags
+    ],
+    ids=["compression method", "encrypted flag"],
+)
+def test_load_of_a_damaged_central_directory_is_a_value_error(tmp_path, offset, value, error):
+    path = tmp_path / "w.npz"
+    xpnet.save({"w": np.arange(10.0)}, path)
+    data = bytearray(path.read_bytes())
+    data[data.rindex(b"PK\x01\x02") + offset] = value  # the last central directory entry
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=f"load: .*w.npz is not a readable .npz archive .{error}"):
+        xpnet.load(path)
+
+
+def test_load_refuses_a_device_before_reading(tmp_path):
+    with pytest.raises(ValueError, match=f"load: {os.devnull} is not a regular file"):
+        xpnet.load(os.devnull)
+
+
 def test_load_names_a_dtype_numpy_lacks(tmp_path):
     """A valid bfloat16 file was called neither .npz nor .safetensors (found by a random
     comparison with PyTorch)."""

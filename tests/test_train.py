@@ -75,6 +75,19 @@ def test_load_checkpoint_rejects_unreadable_files(tmp_path, content):
         train.load_checkpoint(path)
 
 
+@pytest.mark.parametrize(
+    "where, problem",
+    [("missing", "no such file"), ("folder", "is a folder"), (os.devnull, "not a regular file")],
+)
+def test_load_checkpoint_refuses_what_is_not_a_file_before_reading(tmp_path, where, problem):
+    # a device (/dev/zero) would be read without end: it is refused before any read
+    path = tmp_path / where
+    if where == "folder":
+        path.mkdir()
+    with pytest.raises(train.CheckpointError, match=f"{path}: not a readable .*: {problem}"):
+        train.load_checkpoint(path)
+
+
 def test_load_checkpoint_rejects_other_formats(tmp_path):
     path = tmp_path / "state.npz"
     train.save_checkpoint(path, {"format": "something-else"})

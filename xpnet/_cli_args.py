@@ -7,6 +7,7 @@ backend is offered here without an edit.
 from __future__ import annotations
 
 import argparse
+import math
 
 from . import __version__, bench, train
 from .amp.training import PRECISIONS as TRAIN_PRECISIONS
@@ -38,18 +39,35 @@ class _TopParser(_Parser):
         super().error(message)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        msg = f"must be a positive integer, got {value}"
+def _integer(text: str, least: int, kind: str) -> int:
+    """``int(text)`` if it is at least ``least``; argparse names the option in the error."""
+    try:
+        value = int(text)
+    except ValueError:  # argparse would name the type function instead: "invalid _... value"
+        msg = f"must be a {kind} integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value < least:
+        msg = f"must be a {kind} integer, got {text}"
         raise argparse.ArgumentTypeError(msg)
     return value
 
 
+def _positive_int(text: str) -> int:
+    return _integer(text, 1, "positive")
+
+
+def _non_negative_int(text: str) -> int:
+    return _integer(text, 0, "non-negative")  # numpy's seeds are non-negative
+
+
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        msg = f"must be a positive number, got {value}"
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"must be a finite positive number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not math.isfinite(value) or not value > 0:
+        msg = f"must be a finite positive number, got {text}"
         raise argparse.ArgumentTypeError(msg)
     return value
 
@@ -93,7 +111,12 @@ def _add_train(subparsers) -> None:
     add("--lr", type=_positive_float, help="peak learning rate (default: per optimizer)")
     add("--optimizer", default="adam", choices=sorted(train.OPTIMIZERS), help=_DEFAULT)
     add("--scheduler", default="onecycle", choices=train.SCHEDULERS, help=_DEFAULT)
-    add("--seed", type=int, default=0, help="seed of weights, split, shuffling " + _DEFAULT)
+    add(
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of weights, split, shuffling " + _DEFAULT,
+    )
     add("--limit", type=_positive_int, help="train on the first N training images only")
     add(
         "--checkpoint",

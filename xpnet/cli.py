@@ -68,7 +68,6 @@ def _backend_header(names: list[str]) -> str:
 def _bench(args, argv) -> None:
     if args.distributed:
         return bench_distributed.command(args)
-    shapes = bench.parse_shapes(args.shapes, args.ops) if args.shapes else None
     header = _backend_header(args.backends)
     if header:
         print(header)
@@ -78,7 +77,7 @@ def _bench(args, argv) -> None:
     report = bench.run(
         args.backends,
         args.ops,
-        shapes=shapes,
+        shapes=args.shapes,
         dtype=args.dtype,
         threads=args.threads,
         quick=args.quick,
@@ -146,6 +145,22 @@ def _bench_summary(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _usage_problem(args) -> str | None:
+    """What makes the options unusable, found before anything runs, or None; parses
+    ``--shapes`` into ``args.shapes`` (they must fit ``--ops``)."""
+    if args.command == "bench":
+        try:
+            args.shapes = bench.parse_shapes(args.shapes, args.ops) if args.shapes else None
+        except ValueError as error:
+            return str(error)
+        return None
+    problem = train.data_problem(args.dataset, args.data, args.download)
+    if problem is None and args.resume is not None:
+        problem = train.checkpoint.checkpoint_file_problem(args.resume)
+        problem = problem and f"--resume {args.resume}: {problem}"
+    return problem
+
+
 def _prepare_outputs(args) -> None:
     """Create the folders of the output files and check that they are writable, before the
     run spends its time (with ``--resume``, the checkpoint defaults to the resumed file).
@@ -187,8 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         _choose_backends(args)
     except ValueError as error:  # a bad XPNET_BACKEND is a usage error, as a bad --backend is
         parser.exit(2, f"xpnet {args.command}: error: {error}\n")
-    data_args = (args.dataset, args.data, args.download) if args.command == "train" else None
-    problem = train.data_problem(*data_args) if data_args else None
+    problem = _usage_problem(args)
     if problem:
         parser.exit(2, f"xpnet {args.command}: error: {problem}\n")
     if args.host_memory == "keep":

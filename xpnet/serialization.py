@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -161,19 +161,25 @@ def load(f, map_location=None) -> dict:
 
     Raises:
         FileNotFoundError: if there is no such file.
-        ValueError: if the file is neither format, or is corrupt.
+        ValueError: if the file is neither format, is corrupt, or is not a regular file.
         ImportError: for a safetensors file without the ``safetensors`` package.
     """
     path = Path(os.fspath(f))
     with path.open("rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # /dev/zero: reads never end
+            msg = f"load: {path} is not a regular file"
+            raise ValueError(msg)
         head = stream.read(8)
     target = None if map_location is None else backend_name(map_location)
     if head[:4] == _ZIP_MAGIC:
         try:
             with path.open("rb") as stream, numpy.load(stream, allow_pickle=False) as archive:
                 arrays = {key: archive[key] for key in archive.files}
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-            msg = f"load: {path} is not a readable .npz archive: {error}"
+        except MemoryError:
+            raise  # a big archive on a small machine is not a corrupt one
+        except Exception as error:  # zipfile, zlib and numpy's header parser raise many kinds
+            # (NotImplementedError for an unknown compression method, zlib.error, TokenError)
+            msg = f"load: {path} is not a readable .npz archive ({type(error).__name__}: {error})"
             raise ValueError(msg) from None
     else:
         reader = _safetensors_numpy("load")

@@ -2,7 +2,8 @@
 
 IDX format (http://yann.lecun.com/exdb/mnist/): two zero bytes, a type code (0x08 for
 uint8), the number of dimensions, each dimension as a big-endian int32, then the data.
-:func:`xpnet.data.load_mnist` (:mod:`xpnet.data.datasets`) is the one caller.
+:func:`xpnet.data.load_mnist` (:mod:`xpnet.data.datasets`) reads them; ``xpnet train`` asks
+:func:`missing_files` first, to refuse a ``--data`` folder without them before it starts.
 """
 
 from __future__ import annotations
@@ -24,23 +25,40 @@ _SUMS_LINE = re.compile(r"(?P<digest>[0-9a-fA-F]{64}) [ *]?(?P<name>\S.*)")
 
 
 def _find(folder: Path, name: str) -> Path:
-    for candidate in (folder / f"{name}.gz", folder / name):
+    for candidate in _candidates(folder, name):
         if candidate.is_file():
             return candidate
     msg = f"load_mnist: file {folder / name}.gz (or {name}) not found"
     raise FileNotFoundError(msg)
 
 
-def _checksums(folder: Path) -> dict[str, str]:
-    """``{file name: sha256}`` from ``SHA256SUMS`` next to the data (empty if absent).
+def missing_files(path, split: str = "test") -> list[str]:
+    """The names of ``split``'s two IDX files that folder ``path`` holds neither gzipped nor
+    plain."""
+    names = [f"{_PREFIXES[split]}-{spec['name']}" for spec in (_IMAGES, _LABELS)]
+    folder = Path(path)
+    return [name for name in names if not any(f.is_file() for f in _candidates(folder, name))]
+
+
+def _candidates(folder: Path, name: str) -> tuple[Path, Path]:
+    return folder / f"{name}.gz", folder / name
+
+
+def _checksums(folder: Path) -> dict[str, str] | None:
+    """``{file name: sha256}`` from ``SHA256SUMS`` next to the data (None if absent).
 
     The format is ``sha256sum``'s: ``<64 hex digits> <space or *><file name>`` per line;
     blank lines and ``#`` comments are skipped. Anything else (binary garbage, another
-    format) is an error naming the file and the line, not a silently skipped check.
+    format) is an error naming the file and the line, and so is a SHA256SUMS that is a folder
+    or a broken link: not a silently skipped check.
     """
     sums = folder / "SHA256SUMS"
+    if not sums.exists() and not sums.is_symlink():
+        return None
     if not sums.is_file():
-        return {}
+        problem = "is a folder" if sums.is_dir() else "is not a regular file"
+        msg = f"load_mnist: {sums} {problem}, not a list of checksums; remove it or regenerate it"
+        raise ValueError(msg)
     try:
         text = sums.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
@@ -109,13 +127,21 @@ def _parse(file: Path, data: bytes, spec: dict) -> numpy.ndarray:
     return numpy.frombuffer(data, dtype=numpy.uint8, offset=header).reshape(shape)
 
 
-def _read(folder: Path, name: str, spec: dict, checksums: dict[str, str]) -> numpy.ndarray:
+def _read(folder: Path, name: str, spec: dict, checksums: dict[str, str] | None) -> numpy.ndarray:
     file = _find(folder, name)
     raw = file.read_bytes()
     array = _parse(file, _decompress(file, raw), spec)
-    expected = checksums.get(file.name)
+    if checksums is None:
+        return array  # no SHA256SUMS: nothing to check against
+    if file.name not in checksums:
+        msg = (
+            f"load_mnist: {folder / 'SHA256SUMS'} lists no checksum for {file.name}; add its "
+            f"line (sha256sum {file.name}) or remove SHA256SUMS"
+        )
+        raise ValueError(msg)
+    expected = checksums[file.name]
     actual = hashlib.sha256(raw).hexdigest()
-    if expected is not None and actual != expected:
+    if actual != expected:
         msg = (
             f"load_mnist: {file} fails its checksum: SHA-256 {actual}, "
             f"SHA256SUMS expects {expected}; the file is corrupt or was modified"

@@ -225,7 +225,7 @@ def load_mnist(path, split: str = "test"):
 
     Looks for ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte`` (``train-...`` for
     ``split="train"``), each with or without ``.gz``. When the folder has a ``SHA256SUMS``
-    file listing them, their checksums are verified.
+    file, it must list both files, and their checksums are verified.
 
     Args:
         path: the folder holding the files.
@@ -238,8 +238,8 @@ def load_mnist(path, split: str = "test"):
     Raises:
         FileNotFoundError: if a file is missing (the message names it).
         ValueError: if a file is not valid gzip, has a bad IDX magic number or header, is
-            truncated or too long, fails its checksum, or the two files disagree; the message
-            names the file and the problem.
+            truncated or too long, fails its checksum or is not listed in ``SHA256SUMS``, or
+            the two files disagree; the message names the file and the problem.
     """
     images, labels = read_mnist(path, split)
     return (images.astype(numpy.float32) / 255.0).reshape(-1, 1, 28, 28), labels

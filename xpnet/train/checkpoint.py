@@ -6,9 +6,10 @@ every epoch. :func:`fit` asks :func:`run_generators` for the generators (the loa
 those of :mod:`xpnet._random`), :func:`run_state` for what to save and :func:`restore_run` to
 resume.
 
-A checkpoint that is truncated, corrupt (the zip's CRC-32s catch flipped bytes), not xpnet's,
-or saved by a run with other settings raises :class:`CheckpointError` naming the file and the
-problem; ``xpnet train --resume`` prints it as one line and exits with status 2.
+A checkpoint that is missing, not a regular file, truncated, corrupt (the zip's CRC-32s catch
+flipped bytes), not xpnet's, damaged (entries missing or of the wrong type) or saved by a run
+with other settings raises :class:`CheckpointError` naming the file and the problem;
+``xpnet train --resume`` prints it as one line and exits with status 2.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import dataclasses
 import io
 import json
 import os
+import stat
 
 import numpy
 
@@ -26,6 +28,7 @@ from ..amp.training import grad_scaler_of
 from ..backends import to_backend
 from ..serialization import write_atomically
 from .config import WHOLE_RUN_SCHEDULERS
+from .report import row_problem
 
 CHECKPOINT_FORMAT = "xpnet-checkpoint-1"
 _ZIP_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive
@@ -107,10 +110,7 @@ def resume_config(config, state):
                 f" {value}, this run has {getattr(config, key)}"
             )
             raise CheckpointError(msg)
-    planned = saved.get("schedule_epochs") or saved.get("epochs")
-    if not isinstance(planned, int) or isinstance(planned, bool):
-        msg = f"{config.resume}: damaged xpnet checkpoint: its settings hold no --epochs"
-        raise CheckpointError(msg)
+    planned = saved.get("schedule_epochs") or saved["epochs"]
     problem = None
     if config.epochs < state["epoch"]:
         problem = f"it has trained {state['epoch']} epochs already"
@@ -217,16 +217,20 @@ def load_checkpoint(path: str) -> dict:
     """Read a checkpoint written by :func:`save_checkpoint` (arrays come back as NumPy).
 
     Raises:
-        ValueError: if ``path`` is missing or cannot be read (an ``OSError``).
-        CheckpointError: (a ``ValueError``) if the file is empty, truncated, corrupt or not
-            an xpnet checkpoint; the message names the file and the problem.
+        CheckpointError: (a ``ValueError``) if ``path`` is missing, a folder, not a regular
+            file or cannot be read, or if the file is empty, truncated, corrupt or not an
+            xpnet checkpoint; the message names the file and the problem.
     """
+    problem = checkpoint_file_problem(path)
+    if problem:
+        msg = f"{path}: not a readable xpnet checkpoint: {problem}"
+        raise CheckpointError(msg)
     try:
         with open(path, "rb") as file:
             raw = file.read()
     except OSError as error:
         msg = f"{path}: not a readable xpnet checkpoint ({_problem(error)})"
-        raise ValueError(msg) from None
+        raise CheckpointError(msg) from None
     if not raw.startswith(_ZIP_MAGIC):
         found = "the file is empty" if not raw else f"it starts with {raw[:8]!r}"
         msg = f"{path}: not a readable xpnet checkpoint: not an .npz (zip) archive, {found}"
@@ -242,6 +246,22 @@ def load_checkpoint(path: str) -> dict:
         msg = f"{path}: not an xpnet checkpoint (expected format {CHECKPOINT_FORMAT!r})"
         raise CheckpointError(msg)
     return state
+
+
+def checkpoint_file_problem(path) -> str | None:
+    """Why ``path`` cannot be read as a checkpoint file (missing, a folder, not a regular
+    file), or None. A device such as ``/dev/zero`` would be read without end."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as error:
+        return f"cannot read it ({_problem(error)})"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a checkpoint file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    return None
 
 
 def _check_run_state(path: str, state: dict) -> None:
@@ -260,6 +280,32 @@ def _check_run_state(path: str, state: dict) -> None:
             f"{len(state['history'])} rows of history"
         )
         raise CheckpointError(msg)
+    for number, row in enumerate(state["history"], 1):
+        problem = row_problem(row)
+        if problem:
+            msg = f"{path}: damaged xpnet checkpoint: row {number} of its history {problem}"
+            raise CheckpointError(msg)
+    _check_settings(path, state["config"])
+
+
+def _check_settings(path: str, saved: dict) -> None:
+    """``saved`` holds every setting a resumed run compares, and whole numbers of epochs."""
+    for key in ("epochs", *_RESUME_KEYS):
+        if key not in saved and key not in _RESUME_DEFAULTS:
+            msg = (
+                f"{path}: damaged xpnet checkpoint: its settings hold no --{key.replace('_', '-')}"
+            )
+            raise CheckpointError(msg)
+    for key in ("epochs", "schedule_epochs"):
+        value = saved.get(key)
+        if key == "schedule_epochs" and value is None:
+            continue  # the run was not extended: its schedule is planned over its epochs
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            msg = (
+                f"{path}: damaged xpnet checkpoint: its setting {key!r} must be a positive "
+                f"int, got {value!r}"
+            )
+            raise CheckpointError(msg)
 
 
 def _encode(value, arrays: dict):

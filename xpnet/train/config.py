@@ -7,9 +7,11 @@ turn them into the objects that :func:`xpnet.train.loop.fit` trains.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from .. import data, models, optim
 from ..amp.training import set_precision
+from ..data._idx import missing_files
 
 MODELS = {"lenet": models.LeNet, "resnet": models.ResNet}
 OPTIMIZERS = {  # name -> (class, default peak learning rate, extra arguments)
@@ -58,6 +60,17 @@ def data_problem(dataset: str, path: str | None, download: bool = False) -> str 
         return "--dataset mnist needs --data PATH, the folder with the MNIST IDX files"
     if dataset != "mnist" and path is not None:
         return f"--data {path} is only read with --dataset mnist, this run has --dataset {dataset}"
+    if dataset != "mnist" or download:  # --download fetches the missing files first
+        return None
+    if not os.path.isdir(path):
+        found = "not a folder" if os.path.exists(path) else "no such folder"
+        return f"--data {path}: {found}, expected the folder with the MNIST IDX files"
+    missing = missing_files(path, "test")  # the split that load_data reads
+    if missing:
+        return (
+            f"--data {path}: the folder has no {missing[0]}.gz (or {missing[0]}); "
+            "--download fetches the MNIST files there"
+        )
     return None
 
 

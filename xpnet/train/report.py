@@ -27,6 +27,19 @@ def format_row(row: dict | None) -> str:
     return "  ".join(fmt.format(row[key]) for key, _, fmt in _COLUMNS)
 
 
+def row_problem(row) -> str | None:
+    """What keeps ``row`` (of a saved history) from :func:`format_row` and the plot, or None."""
+    if not isinstance(row, dict):
+        return f"must be a dict, got {type(row).__name__}"
+    for key, _, _ in _COLUMNS:
+        if key not in row:
+            return f"has no {key!r}"
+        kinds, expected = (int, "an int") if key == "epoch" else (int | float, "a number")
+        if isinstance(row[key], bool) or not isinstance(row[key], kinds):
+            return f"has {key!r} {row[key]!r}, expected {expected}"
+    return None
+
+
 def plot_history(history: list[dict], path: str, title: str | None = None) -> None:
     """Save loss and accuracy per epoch (train and test) as a PNG, titled ``title``; the
     folder of ``path`` is created if missing."""
