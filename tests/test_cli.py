@@ -298,7 +298,12 @@ def _no_cupy(load_backend):
 
 @pytest.mark.parametrize(
     "shapes, message",
-    [("2,3,8,8", "has 4 fields, which fits no op"), ("2,x,8", "is not a comma-separated list")],
+    [
+        ("2,3,8,8", "has 4 fields, which fits no op"),
+        ("2,x,8", "is not a comma-separated list"),
+        ("2,3,8,8,2,0,0", "has stride 0; it must be at least 1"),
+        ("2,3,8,8,0,1,0", "has kernel_size 0; it must be at least 1"),
+    ],
 )
 def test_bench_bad_shapes_give_one_line_and_exit_2(capsys, shapes, message):
     with pytest.raises(SystemExit) as exit_info:

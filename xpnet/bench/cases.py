@@ -223,11 +223,23 @@ OPS = {
 }
 
 
+# fields that divide a size: 0 is no kernel or stride at all
+_POSITIVE_FIELDS = ("k", "kernel_size", "stride")
+
+
+def _check_positive_fields(item: str, fields: str, shape: tuple[int, ...]) -> None:
+    for field, value in zip(fields.split(","), shape, strict=True):
+        if field in _POSITIVE_FIELDS and value < 1:
+            msg = f"--shapes: {item!r} has {field} {value}; it must be at least 1 ({fields})"
+            raise ValueError(msg)
+
+
 def parse_shapes(text: str, ops: list[str]) -> dict[str, list[tuple[int, ...]]]:
     """``"64,1,28,28,32,5,1,2;128,64,32,32"`` -> the shapes of each op whose fields they fit.
 
     Raises:
-        ValueError: if a shape is not comma-separated positive ints or fits none of ``ops``.
+        ValueError: if a shape is not comma-separated non-negative ints, fits none of
+            ``ops``, or has a kernel or stride of 0.
     """
     chosen: dict[str, list[tuple[int, ...]]] = {name: [] for name in ops}
     for item in filter(None, (part.strip() for part in text.split(";"))):
@@ -244,5 +256,6 @@ def parse_shapes(text: str, ops: list[str]) -> dict[str, list[tuple[int, ...]]]:
             msg = f"--shapes: {item!r} has {len(shape)} fields, which fits no op ({expected})"
             raise ValueError(msg)
         for name in fits:
+            _check_positive_fields(item, OPS[name].fields, shape)
             chosen[name].append(shape)
     return {name: shapes for name, shapes in chosen.items() if shapes}
