@@ -315,6 +315,10 @@ def test_pad_finite_differences(backend):
         ((1, 2, 3), (-2, -2), {}, ValueError, "crops dimension 2 of size 3 below 0"),
         ((1, 2), (3, -3), {}, ValueError, "crops dimension 1 of size 2 below 0"),  # crop first
         ((1, 2, 3), (1, 1), {"value": "0"}, TypeError, "value must be a number"),
+        *(
+            ((1, 2, 3, 3, 3), (1,) * 8, {"mode": mode}, NotImplementedError, "pad 1 to 3 trailing")
+            for mode in ("reflect", "replicate", "circular")
+        ),
     ],
 )
 def test_pad_rejects_bad_arguments(backend, shape, padding, kwargs, error, message):

@@ -227,3 +227,30 @@ def test_pool_ceil_mode_refuses_windows_starting_past_the_input(backend):
         TF.max_pool1d(torch.ones(1, 1, 1), 4, 2, ceil_mode=True)
     with pytest.raises(ValueError, match=r"max_pool1d: kernel_size \(dilated: \(4,\)\) must"):
         K.max_pool1d(backend.asarray(np.ones((1, 1, 1))), 4, 2, ceil_mode=True)
+
+
+@pytest.mark.parametrize(
+    "name, shape, output_size",
+    [
+        ("adaptive_avg_pool2d", (1, 2, 8, 8), [3]),
+        ("adaptive_max_pool2d", (1, 2, 8, 8), (3,)),
+        ("adaptive_avg_pool3d", (1, 2, 3, 3, 3), [2]),
+        ("adaptive_max_pool3d", (1, 2, 3, 3, 3), (2,)),
+    ],
+)
+def test_adaptive_pool_refuses_a_short_output_size_as_torch(backend, name, shape, output_size):
+    # a kernel size's [k] is repeated; an output size's is not (PyTorch: "must be 2")
+    x = backend.asarray(np.zeros(shape))
+    with pytest.raises(TypeError, match=f"{name}: output_size must be an int or a tuple of"):
+        getattr(K, name)(x, output_size)
+    with pytest.raises(RuntimeError):
+        getattr(torch.nn.functional, name)(torch.zeros(shape), output_size)
+    one_d = getattr(K, name[:-2] + "1d")  # one size is the whole output_size in 1-D
+    assert one_d(backend.asarray(np.zeros((1, 2, 8))), [2]).shape == (1, 2, 2)
+
+
+def test_avg_pool1d_module_takes_an_empty_stride_as_its_kernel(backend):
+    x = np.arange(12.0).reshape(1, 2, 6)
+    ours = nn.AvgPool1d(3, stride=[])(xpnet.Tensor(backend.asarray(x)))
+    expected = torch.nn.AvgPool1d(3, stride=[])(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(backend.to_host(ours.data), expected)

@@ -50,8 +50,11 @@ def _adaptive_prepare(where, input, output_size, index_bytes=0, nd=2, backward=F
     """
     nonempty_from = 1 if index_bytes or nd == 3 else -nd
     backend, x, unbatched = batched(where, input, nd, nonempty_from)
-    sizes = (output_size,) * nd if output_size is None else output_size
-    size = x.shape[2:]
+    sizes, size = output_size, x.shape[2:]
+    if isinstance(sizes, tuple | list) and len(sizes) == 1 and nd > 1:
+        # not repeated, unlike a kernel size's [k]: PyTorch refuses it (as any other length)
+        msg = f"{where}: output_size must be an int or a tuple of {nd} ints, got {output_size!r}"
+        raise TypeError(msg)
     if isinstance(sizes, tuple | list) and len(sizes) == nd:
         sizes = tuple(s if o is None else o for o, s in zip(sizes, size, strict=True))
     # 0 is allowed, as in PyTorch: an empty output (whose gradient is all zeros)

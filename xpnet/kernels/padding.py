@@ -53,6 +53,12 @@ def _check_mode_pad(where, input, pairs, mode, value):
         msg = f"{where}: padding mode {mode!r} doesn't take a value argument, got value={value!r}"
         raise ArgumentError(msg)
     k = len(pairs)
+    if k > 3:  # PyTorch's non-constant modes pad 1 to 3 trailing dimensions
+        msg = (
+            f"{where}: {mode} padding of {k} dimensions is not supported: the non-constant "
+            f"modes pad 1 to 3 trailing dimensions (pad of 2, 4 or 6 numbers), got {2 * k}"
+        )
+        raise NotImplementedError(msg)
     if input.ndim not in (k + 1, k + 2):
         msg = (
             f"{where}: {mode} padding of {k} dimension(s) needs a {k + 1}-D or {k + 2}-D input, "
@@ -159,6 +165,7 @@ def pad(input, pad, mode: str = "constant", value=None):
         TypeError: ``pad`` not a sequence of ints; a non-number ``value``.
         ValueError: an odd ``pad`` length or more pairs than dimensions, a bad mode or rank,
             padding too large for the mode, ``value`` with a non-constant mode, a crop below 0.
+        NotImplementedError: a non-constant mode over more than 3 dimensions (as PyTorch).
         MemoryError: an output larger than the backend can allocate.
 
     Example:

@@ -233,7 +233,9 @@ class AvgPool1d(Module):
     ):
         super().__init__()
         self.kernel_size = to_tuple("AvgPool1d", "kernel_size", kernel_size, 1)
-        stride = kernel_size if stride is None else stride
+        # PyTorch's default is None or an empty list, as the functional pools'
+        omitted = stride is None or (isinstance(stride, list | tuple) and not stride)
+        stride = kernel_size if omitted else stride
         self.stride = to_tuple("AvgPool1d", "stride", stride, 1)
         self.padding = to_tuple("AvgPool1d", "padding", padding, 1, minimum=0)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
