@@ -16,7 +16,7 @@ from _oracle import check_against_torch, check_kernel_against_torch, random_inpu
 
 import xpnet.kernels as K
 from xpnet.backends import host_reads_forbidden, load_backend, profile, raise_deferred
-from xpnet.kernels import _max_windows, _pooling, adaptive_pooling, avg_pooling
+from xpnet.kernels import _max_windows, _pooling, _windows, adaptive_pooling, avg_pooling
 from xpnet.kernels._checks import ArgumentError
 
 
@@ -30,21 +30,25 @@ def separable_always(monkeypatch):
 def offsets_walked(monkeypatch):
     """A list that gets the number of kernel offsets each pass walks (the Python loop)."""
     counts = []
-    offsets, ranges = _pooling.touched_offsets, _max_windows.touched_ranges
+    windows, geometry_of = _windows.touched_windows, avg_pooling.touched_geometry
 
-    def counting_offsets(geometry, size):
-        walked = offsets(geometry, size)
-        counts.append(len(walked))
-        return walked
-
-    def counting_ranges(geometry, size):
-        walked = ranges(geometry, size)
+    def counting_windows(backend, x, geometry, *args):
+        view, walked = windows(backend, x, geometry, *args)
         counts.append(math.prod(len(axis) for axis in walked))
-        return walked
+        return view, walked
 
-    for module in (_pooling, avg_pooling):
-        monkeypatch.setattr(module, "touched_offsets", counting_offsets)
-    monkeypatch.setattr(_max_windows, "touched_ranges", counting_ranges)
+    def counting_geometry(geometry, size):
+        crops, trimmed = geometry_of(geometry, size)
+        if _pooling.is_separable(geometry):  # one pass per axis: columns, then rows
+            counts.extend(trimmed.kernel)
+        else:
+            counts.append(math.prod(trimmed.kernel))
+        return crops, trimmed
+
+    # the forward passes walk the offsets of touched_windows, the backward's of touched_geometry
+    for module in (_pooling, _max_windows):
+        monkeypatch.setattr(module, "touched_windows", counting_windows)
+    monkeypatch.setattr(avg_pooling, "touched_geometry", counting_geometry)
     return counts
 
 

@@ -19,7 +19,7 @@ import math
 
 from ..backends._base import conv_costs_of, fuse_of
 from ._pooling import flat_index, is_separable, pool_blocks, running_argmax
-from ._windows import axis_geometry, pad2d, sliding_windows, touched_ranges
+from ._windows import axis_geometry, pad2d, sliding_windows, touched_windows
 from ._workspaces import register_cache
 
 
@@ -32,15 +32,16 @@ def window_starts(xp, geometry, axis):
 
 def _contiguous_offsets(xp, windows, ranges, label):
     """``(values, label(number, offset))`` of each kernel offset in ``ranges`` (per axis, the
-    offsets that read the input: :func:`touched_ranges`; a -inf of the padding never wins),
-    numbered row-major from 0, values copied to one contiguous buffer.
+    offsets that read the input; a -inf of the padding never wins), numbered row-major from
+    0, values copied to one contiguous buffer; ``windows`` and ``ranges`` are
+    :func:`touched_windows`'s (``windows[..., j]`` is offset ``ranges[0][j]``).
 
     One strided copy per offset, then contiguous (SIMD) comparisons: ~2.5x faster on NumPy
     than comparing the strided slices directly.
     """
     values = xp.empty(windows.shape[: windows.ndim - len(ranges)], dtype=windows.dtype)
     for number, offset in enumerate(itertools.product(*ranges)):
-        values[...] = windows[(..., *offset)]
+        values[...] = windows[(..., *(k - r.start for k, r in zip(offset, ranges, strict=True)))]
         yield values, label(number, offset)
 
 
@@ -58,16 +59,14 @@ def _separable_argmax(backend, x, geometry):
     row_maxima = xp.full((*x.shape[:3], W_out), -xp.inf, dtype=x.dtype)
     column = xp.empty(row_maxima.shape, dtype=xp.int64)  # of each row's maximum
     column[...] = column_start + column_first * dW
-    windows = sliding_windows(backend, pad2d(xp, x, columns, -xp.inf), columns)
-    ranges = touched_ranges(columns, (H, W))
+    windows, ranges = touched_windows(backend, x, columns, -xp.inf)
     labels = _contiguous_offsets(xp, windows, ranges, lambda _, k: column_start + k[1] * dW)
     running_argmax(xp, labels, row_maxima, column)
 
     best = xp.full((*x.shape[:2], *geometry.output), -xp.inf, dtype=x.dtype)
     row = xp.empty(best.shape, dtype=xp.int64)
     row[...] = (row_start + row_first * dH)[:, None]
-    windows = sliding_windows(backend, pad2d(xp, row_maxima, rows, -xp.inf), rows)
-    ranges = touched_ranges(rows, (H, W_out))
+    windows, ranges = touched_windows(backend, row_maxima, rows, -xp.inf)
     labels = _contiguous_offsets(xp, windows, ranges, lambda _, k: (row_start + k[0] * dH)[:, None])
     running_argmax(xp, labels, best, row)
     # the winning row's column; a window whose rows all lie in the padding keeps its first
@@ -108,12 +107,13 @@ def _offset_argmax(backend, x, geometry, best=None, indices=None):
     the bytes of int64 labels, ~1.6x faster on NumPy, and a scalar per offset, no launch);
     one gather turns the winning numbers into flat shifts from the window's first element
     at the end. Windows of -inf keep their first element inside the input. Only offsets
-    that read the input are walked and numbered (:func:`touched_ranges`).
+    that read the input are walked and numbered, over the padding they read only
+    (:func:`touched_windows`).
     """
     xp, nd, size = backend.xp, len(geometry.kernel), x.shape[2:]
     starts = [window_starts(xp, geometry, axis) for axis in range(nd)]
     strides = [math.prod(size[axis + 1 :]) for axis in range(nd)]
-    ranges = touched_ranges(geometry, size)
+    windows, ranges = touched_windows(backend, x, geometry, -xp.inf)
     shifts = [
         sum(k * d * st for k, d, st in zip(offset, geometry.dilation, strides, strict=True))
         for offset in itertools.product(*ranges)
@@ -127,7 +127,6 @@ def _offset_argmax(backend, x, geometry, best=None, indices=None):
     # the number of each window's first offset past the left padding (in the ranges)
     firsts = [skip - walked.start for (_, skip), walked in zip(starts, ranges, strict=True)]
     label[...] = flat_index(xp, firsts, [len(walked) for walked in ranges])
-    windows = sliding_windows(backend, pad2d(xp, x, geometry, -xp.inf), geometry)
     numbered = _contiguous_offsets(xp, windows, ranges, lambda number, _: label_type(number))
     running_argmax(xp, numbered, best, label)
     shifts = xp.asarray(shifts, dtype=xp.int64)

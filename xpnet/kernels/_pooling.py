@@ -32,9 +32,8 @@ from ._checks import (
 from ._windows import (
     axis_geometry,
     check_padding_at_most_half,
-    pad2d,
-    sliding_windows,
-    touched_offsets,
+    touched_padded_size,
+    touched_windows,
     window_geometry,
 )
 
@@ -175,20 +174,25 @@ def check_fits(where, backend, what, nbytes) -> None:
 
 
 def padded_size(x, geometry):
-    """(Hp, Wp) in 2-D: the input's plane with the padding (and the ceil_mode overhang)."""
-    return tuple(
-        s + b + a
-        for s, b, a in zip(x.shape[2:], geometry.pad_before, geometry.pad_after, strict=True)
-    )
+    """(Hp, Wp) in 2-D: the part of the padded plane that windows read where they reach the
+    input (:func:`touched_padded_size`), the padded array a pool allocates."""
+    return touched_padded_size(geometry, x.shape[2:])
 
 
 def check_pool_fits(where, backend, x, geometry, itemsize, index_bytes=0):
     """MemoryError unless the output (and indices) and one sample's temporaries fit."""
     (N, C), output, padded = x.shape[:2], geometry.output, padded_size(x, geometry)
     result = N * C * math.prod(output) * (itemsize + index_bytes)
-    if is_separable(geometry):  # the column-padded input, the column pass's result and labels
-        W_out, Wp = output[1], padded[1]
-        sample = C * x.shape[2] * (Wp * itemsize + W_out * (itemsize + index_bytes))
+    if is_separable(geometry):  # the column-padded input, the column pass's result and labels,
+        # and that result row-padded
+        H, W_out = x.shape[2], output[1]
+        columns = axis_geometry(geometry, 1, H)
+        rows = axis_geometry(geometry, 0, W_out)
+        Wp = touched_padded_size(columns, x.shape[2:])[1]
+        Hp = touched_padded_size(rows, (H, W_out))[0]
+        sample = C * (
+            H * (Wp * itemsize + W_out * (itemsize + index_bytes)) + Hp * W_out * itemsize
+        )
     else:
         sample = C * math.prod(padded) * itemsize
     check_fits(where, backend, f"an output of shape {(N, C, *output)}", result + sample)
@@ -247,16 +251,18 @@ def first_maximum(backend):
     return combine
 
 
-def fold_offsets(combine, windows, geometry, out, size):
+def fold_offsets(combine, windows, out):
     """``combine`` (:func:`first_maximum`, ``xp.add``) of every kernel offset's slice of
-    ``windows`` (over an input of ``size``, unpadded) that reads the input, ``combine(a, b,
-    out)`` in window order; offsets in the padding only are skipped (exact: the padding is
-    -inf for max, 0 for sums).
+    ``windows`` (:func:`touched_windows`: the offsets that read the input; the others read
+    the padding only and are skipped, exact as it is -inf for max, 0 for sums), ``combine(a,
+    b, out)`` in window order.
 
     kH * kW elementwise calls over strided slices into ``out``: ~15x faster on NumPy than
     reducing the tiny strided window axes.
     """
-    slices = [windows[(..., *offset)] for offset in touched_offsets(geometry, size)]
+    nd = out.ndim - 2
+    offsets = itertools.product(*(range(k) for k in windows.shape[windows.ndim - nd :]))
+    slices = [windows[(..., *offset)] for offset in offsets]
     if len(slices) == 1:
         out[...] = slices[0]
         return
@@ -271,18 +277,14 @@ def fold_windows(backend, combine, x, geometry, pad_value, out):
     (n, C, H, W_out) buffer, then the rows of that buffer, row-padded."""
     xp = backend.xp
     if not is_separable(geometry):
-        padded = pad2d(xp, x, geometry, pad_value, out.dtype)
-        windows = sliding_windows(backend, padded, geometry)
-        fold_offsets(combine, windows, geometry, out, x.shape[2:])
+        windows, _ = touched_windows(backend, x, geometry, pad_value, out.dtype)
+        fold_offsets(combine, windows, out)
         return
     columns = axis_geometry(geometry, 1, x.shape[2])
     rows = axis_geometry(geometry, 0, geometry.output[1])
-    padded = pad2d(xp, x, columns, pad_value, out.dtype)
     partial = xp.empty((*x.shape[:3], geometry.output[1]), dtype=out.dtype)
-    fold_offsets(combine, sliding_windows(backend, padded, columns), columns, partial, x.shape[2:])
-    size = partial.shape[2:]
-    partial = pad2d(xp, partial, rows, pad_value)
-    fold_offsets(combine, sliding_windows(backend, partial, rows), rows, out, size)
+    fold_offsets(combine, touched_windows(backend, x, columns, pad_value, out.dtype)[0], partial)
+    fold_offsets(combine, touched_windows(backend, partial, rows, pad_value)[0], out)
 
 
 def pooled(backend, combine, x, geometry, pad_value, dtype):

@@ -209,6 +209,67 @@ def touched_offsets(geometry: Geometry, size):
     return list(itertools.product(*touched_ranges(geometry, size)))
 
 
+def touched_geometry(geometry: Geometry, size):
+    """``(crops, trimmed)``: the part of the padded input that the offsets of
+    :func:`touched_ranges` read, as slices of the input (of ``size``, unpadded) and a geometry
+    whose kernel is those offsets only, padded just enough around the cropped input.
+
+    A window far larger than its input (a 1000-wide kernel, padding 500, over 3 elements) pads
+    ~3 elements per side instead of 500: the padding only skipped offsets would read is never
+    made (it cost 8 GB and 24 s in 3-D). ``trimmed``'s offset ``j`` is ``geometry``'s offset
+    ``j + range.start`` per axis; its output and strides are ``geometry``'s.
+    """
+    crops, kernel, before, after = [], [], [], []
+    for walked, s, d, b, out, n in zip(
+        touched_ranges(geometry, size),
+        geometry.stride,
+        geometry.dilation,
+        geometry.pad_before,
+        geometry.output,
+        size,
+        strict=True,
+    ):
+        # the padded positions read: [start, stop), the input lies at [b, b + n)
+        start, stop = walked.start * d, (walked.stop - 1) * d + (out - 1) * s + 1
+        low, high = max(start, b), min(stop, b + n)
+        kernel.append(len(walked))
+        if high <= low:  # dilated windows straddling the input: they read padding only
+            crops.append(slice(0, 0))
+            before.append(stop - start)
+            after.append(0)
+            continue
+        crops.append(slice(low - b, high - b))
+        before.append(low - start)
+        after.append(stop - high)
+    trimmed = Geometry(
+        tuple(kernel),
+        geometry.stride,
+        geometry.dilation,
+        tuple(before),
+        tuple(after),
+        geometry.output,
+    )
+    return tuple(crops), trimmed
+
+
+def touched_padded_size(geometry: Geometry, size) -> tuple[int, ...]:
+    """The padded size :func:`touched_windows` allocates over an input of ``size``."""
+    crops, trimmed = touched_geometry(geometry, size)
+    pads = zip(crops, trimmed.pad_before, trimmed.pad_after, strict=True)
+    return tuple(c.stop - c.start + b + a for c, b, a in pads)
+
+
+def touched_windows(backend, x, geometry: Geometry, value=0.0, dtype=None):
+    """``(windows, ranges)``: the window view (N, C, *out, *walked) of ``x`` (N, C, *size)
+    padded with ``value`` (:func:`touched_geometry`), and :func:`touched_ranges`; the slice
+    ``windows[..., j]`` is ``geometry``'s kernel offset ``ranges[0][j]`` (per axis)."""
+    nd = len(geometry.kernel)
+    size = x.shape[x.ndim - nd :]
+    crops, trimmed = touched_geometry(geometry, size)
+    padded = pad_nd(backend.xp, x[(..., *crops)], trimmed, value, dtype)
+    return sliding_windows(backend, padded, trimmed), touched_ranges(geometry, size)
+
+
 def check_padding_at_most_half(where: str, padding, kernel) -> None:
     """Pooling pads at most half a window, so every window holds an input element."""
     if any(p > k // 2 for p, k in zip(padding, kernel, strict=True)):
@@ -230,7 +291,10 @@ __all__ = [
     "pad2d",
     "pad_nd",
     "sliding_windows",
+    "touched_geometry",
     "touched_offsets",
+    "touched_padded_size",
     "touched_ranges",
+    "touched_windows",
     "window_geometry",
 ]

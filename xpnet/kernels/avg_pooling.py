@@ -8,6 +8,7 @@ share into a padded gradient, offset by offset (deterministic on every backend).
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from ._blocks import batch_blocks, compute_dtype
@@ -18,19 +19,27 @@ from ._pooling import (
     check_pool_fits,
     check_pool_grad,
     is_separable,
+    padded_size,
     pool_geometry,
     pooled,
 )
-from ._windows import axis_geometry, crop_nd, offset_slices, touched_offsets
+from ._windows import (
+    axis_geometry,
+    crop_nd,
+    kernel_offsets,
+    offset_slices,
+    touched_geometry,
+    touched_padded_size,
+)
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward"]
 
 
-def _spread_offsets(xp, share, geometry, padded, size):
-    """Add (or, disjoint windows, write) ``share`` into ``padded`` at every kernel offset that
-    reads the input (of ``size``, unpadded): the padding is cropped away."""
+def _spread_offsets(share, geometry, padded):
+    """Add (or, disjoint windows, write) ``share`` into ``padded`` at every kernel offset of
+    ``geometry`` (a :func:`touched_geometry`: the offsets that read the input)."""
     overlap = any(step != 1 for step in geometry.disjoint_step)
-    for offset in touched_offsets(geometry, size):
+    for offset in kernel_offsets(geometry):
         lines = (..., *offset_slices(geometry, *offset))
         if overlap:
             padded[lines] += share
@@ -43,31 +52,33 @@ def _spread_to_windows(backend, geometry, size, grad, divisor, dtype):
 
     Slice-adds, one kernel offset at a time and block by block: deterministic, unlike a
     scatter-add. Disjoint windows write each element once, so they assign (~2.5x faster than
-    adding on NumPy). Large windows spread along the columns into (n, C, H_out, Wp), then
-    along the rows: ``kH + kW`` slice-adds instead of ``kH * kW``.
+    adding on NumPy). Only offsets that read the input are spread, into the part of the
+    padded gradient they reach (:func:`touched_geometry`: a window far larger than its input
+    pads a few elements, not half the window). Large windows spread along the columns into
+    (n, C, H_out, Wp), then along the rows: ``kH + kW`` slice-adds instead of ``kH * kW``.
     """
-    xp, before, after = backend.xp, geometry.pad_before, geometry.pad_after
-    unpadded = not any(before) and not any(after)
+    xp = backend.xp
+    crops, trimmed = touched_geometry(geometry, size)
+    unpadded = not any(trimmed.pad_before) and not any(trimmed.pad_after)
     grad_input = xp.zeros((*grad.shape[:2], *size), dtype=dtype)
-    padded_shape = tuple(b + s + a for b, s, a in zip(before, size, after, strict=True))
+    padded_shape = touched_padded_size(geometry, size)
+    cropped = tuple(c.stop - c.start for c in crops)
 
     def spread_block(block):
         share = grad[block].astype(dtype, copy=False) / divisor
-        padded = grad_input[block]
-        if not unpadded:
-            padded = xp.zeros((*share.shape[:2], *padded_shape), dtype)
+        target = grad_input[block][(..., *crops)]
+        padded = target if unpadded else xp.zeros((*share.shape[:2], *padded_shape), dtype)
         if is_separable(geometry):
             Wp = padded_shape[1]
-            columns = axis_geometry(geometry, 1, geometry.output[0])
+            columns = axis_geometry(trimmed, 1, geometry.output[0])
             spread = xp.zeros((*share.shape[:3], Wp), dtype)  # (n, C, H_out, Wp)
-            _spread_offsets(xp, share, columns, spread, (geometry.output[0], size[1]))
-            share = spread
-            geometry_left, size_left = axis_geometry(geometry, 0, Wp), (size[0], Wp)
+            _spread_offsets(share, columns, spread)
+            share, trimmed_left = spread, axis_geometry(trimmed, 0, Wp)
         else:
-            geometry_left, size_left = geometry, size
-        _spread_offsets(xp, share, geometry_left, padded, size_left)
+            trimmed_left = trimmed
+        _spread_offsets(share, trimmed_left, padded)
         if not unpadded:
-            grad_input[block] = crop_nd(padded, geometry, size)
+            target[...] = crop_nd(padded, trimmed, cropped)
 
     backend.map_blocks(spread_block, batch_blocks(backend, grad_input.shape, dtype))
     return grad_input
@@ -203,7 +214,9 @@ def avg_pool_backward(where, nd, grad_output, input, *options):
     backend, x, unbatched, geometry, divisor, dtype = _avg_prepare(where, nd, input, *options)
     output_shape = (*x.shape[:2], *geometry.output)
     grad = check_pool_grad(where, backend, grad_output, input, output_shape, unbatched)
-    nbytes = x.size * backend.xp.dtype(dtype).itemsize
+    # the gradient, and one sample's padded gradient (the part windows reach in the input)
+    padded = x.shape[1] * math.prod(padded_size(x, geometry))
+    nbytes = (x.size + padded) * backend.xp.dtype(dtype).itemsize
     check_fits(where, backend, f"a gradient of shape {x.shape}", nbytes)
     grad_input = _spread_to_windows(backend, geometry, x.shape[2:], grad, divisor, dtype)
     grad_input = grad_input.astype(input.dtype, copy=False)
