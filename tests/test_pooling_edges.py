@@ -101,13 +101,14 @@ def test_adaptive_pool2d_empty_output_matches_torch(backend):
 
 @pytest.mark.parametrize("name", ["adaptive_avg_pool2d", "adaptive_avg_pool3d"])
 def test_adaptive_avg_pool_backward_counts_its_temporaries(backend, monkeypatch, name):
-    """The backward's per-axis passes (in 2-D (1, 1, 4, 1000) from a (1, 1, 1, 1000)
-    gradient) are refused before allocating, where the forward's output fits."""
+    """The backward's per-axis passes, which grow a 3 x 3 (x 3) gradient to 41 x 41 (13 x 13
+    x 13), are refused before allocating, where the forward's, which shrink, fit."""
     nd = int(name[-2])
-    x = backend.asarray(random_input((1, 1, *(4,) * nd), seed=8))
-    size = (1, 1, 1000)[-nd:]
+    x = backend.asarray(random_input((1, 1, *(41 if nd == 2 else 13,) * nd), seed=8))
+    size = 3
     output = getattr(K, name)(x, size)
-    monkeypatch.setattr(backend, "free_memory", lambda: 60_000)
+    free = 40_000 if nd == 2 else 55_000  # the forward fits, the backward does not
+    monkeypatch.setattr(backend, "free_memory", lambda: free)
     getattr(K, name)(x, size)
     with pytest.raises(MemoryError, match=rf"{name}_backward: .* would need \d+ bytes"):
         getattr(K, f"{name}_backward")(output, x, size)
@@ -292,3 +293,19 @@ def test_avg_pool_backward_huge_window_is_instant(backend, nd):
     assert time.perf_counter() - started < 1
     expected = np.full((1, 2, *[3] * nd), 1 / 10 ** (6 * nd))
     np.testing.assert_allclose(backend.to_host(grad_input), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape, output_size", [((1, 2, 4, 4), (1, 10**6)), ((1, 1, 4), 10**6)])
+def test_adaptive_avg_pool_backward_of_many_windows_loops_over_few(backend, shape, output_size):
+    """A (1, 1e8) gradient onto 4 x 4 looped 2.5e7 times per axis (224 s): the long axis now
+    shrinks first, by one slice sum per input element's windows; PyTorch's values."""
+    x = random_input(shape, seed=12)
+    out_shape = (*shape[:2], *np.atleast_1d(output_size))
+    grad = random_input(out_shape, seed=13)
+    name = f"adaptive_avg_pool{len(shape) - 2}d"
+    started = time.perf_counter()
+    ours = getattr(K, f"{name}_backward")(backend.asarray(grad), backend.asarray(x), output_size)
+    assert time.perf_counter() - started < 5
+    leaf = torch.tensor(x, requires_grad=True)
+    getattr(TF, name)(leaf, output_size).backward(torch.tensor(grad))
+    np.testing.assert_allclose(backend.to_host(ours), leaf.grad.numpy(), rtol=1e-10)

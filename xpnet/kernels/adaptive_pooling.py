@@ -67,8 +67,8 @@ def _adaptive_prepare(where, input, output_size, index_bytes=0, nd=2, backward=F
         passes = _pass_bytes(size, output, reversed(range(nd)), itemsize + index_bytes)
     elif _equal_windows(size, output):  # one reduction (or one write) through a view
         passes = 0
-    elif backward:  # the gradient spreads axis by axis, the first axis first
-        passes = _pass_bytes(output, size, range(nd), itemsize)
+    elif backward:  # the gradient spreads axis by axis, the one shrinking most first
+        passes = _pass_bytes(output, size, _avg_order(output, size), itemsize)
     else:
         passes = _pass_bytes(size, output, _avg_order(size, output), itemsize)
     nbytes = N * C * (passes + count * (itemsize + index_bytes)) + x.size * itemsize
@@ -123,17 +123,25 @@ def _window_sums(xp, x, axis, out):
     ``x``, added offset by offset, and the windows' lengths, shaped to divide the sums.
 
     Only a window's own elements are added, so an inf or NaN stays in its windows (a product
-    with an averaging matrix would spread ``0 * inf = nan`` to every window).
+    with an averaging matrix would spread ``0 * inf = nan`` to every window). Python loops
+    over the fewer of the windows and their positions: fewer windows than positions (1e8
+    elements into 4) are summed one slice each, where a pass per position looped 2.5e7 times.
     """
     size = x.shape[axis]
     starts, ends, longest = _adaptive_axis(xp, size, out)
     shape = [1] * x.ndim
     shape[axis] = out
+    lengths = (ends - starts).reshape(shape).astype(x.dtype)
+    if out < longest:
+        before = (slice(None),) * axis
+        bounds = [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+        sums = [x[(*before, slice(a, b))].sum(axis=axis) for a, b in bounds]
+        return xp.stack(sums, axis=axis), lengths
     total = xp.zeros(x.shape[:axis] + (out,) + x.shape[axis + 1 :], dtype=x.dtype)
     for i in range(longest):
         inside = (starts + i < ends).reshape(shape)  # shorter windows: mask the clipped position
         total += xp.where(inside, x.take(xp.minimum(starts + i, size - 1), axis=axis), 0)
-    return total, (ends - starts).reshape(shape).astype(x.dtype)
+    return total, lengths
 
 
 def _window_means(xp, x, axis, out):
@@ -250,8 +258,10 @@ def adaptive_avg_pool_backward(where, nd, grad_output, input, output_size):
         grad_input = grad_input.astype(input.dtype, copy=False)
         return grad_input[0] if unbatched else grad_input
     grad_input = grad.astype(dtype, copy=False)
-    for axis, size in enumerate(x.shape[2:]):
-        grad_input = _spread_means(xp, grad_input, 2 + axis, size)
+    # the axes' spreads commute: the one shrinking most first keeps the intermediates small
+    # (a (1, 1e7) gradient onto 4 x 4 was spread to (4, 1e7) first)
+    for axis in _avg_order(output, x.shape[2:]):
+        grad_input = _spread_means(xp, grad_input, 2 + axis, x.shape[2 + axis])
     grad_input = grad_input.astype(input.dtype, copy=False)
     return grad_input[0] if unbatched else grad_input
 
