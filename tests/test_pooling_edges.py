@@ -309,3 +309,33 @@ def test_adaptive_avg_pool_backward_of_many_windows_loops_over_few(backend, shap
     leaf = torch.tensor(x, requires_grad=True)
     getattr(TF, name)(leaf, output_size).backward(torch.tensor(grad))
     np.testing.assert_allclose(backend.to_host(ours), leaf.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "shape, output_size",
+    [((2, 3, 29), 3), ((1, 2, 17, 23), (2, 4)), ((1, 1, 9, 8, 10), (2, 1, 3))],
+)
+def test_adaptive_max_pool_few_long_windows_match_torch(backend, shape, output_size):
+    """Fewer windows than positions take one argmax per window: PyTorch's values, indices
+    (first of tied maxima, -0.0 and 0.0 alike; the last NaN) and gradient."""
+    x = np.round(random_input(shape, seed=14)) * 0.0  # all +-0.0: ties everywhere
+    x.reshape(-1)[::7] = np.round(random_input(((x.size + 6) // 7,), seed=15))
+    x.reshape(-1)[[2, 5, 11]] = [np.nan, np.nan, -np.inf]
+    name = f"adaptive_max_pool{len(shape) - 2}d"
+    values, indices = getattr(K, name)(backend.asarray(x), output_size, return_indices=True)
+    expected, expected_indices = getattr(TF, name)(torch.tensor(x), output_size, True)
+    np.testing.assert_array_equal(backend.to_host(values), expected.numpy())
+    assert np.signbit(backend.to_host(values)).tolist() == np.signbit(expected.numpy()).tolist()
+    np.testing.assert_array_equal(backend.to_host(indices), expected_indices.numpy())
+    options = {"output_size": output_size}
+    check_kernel_against_torch(backend, name, random_input(shape, seed=16), options)
+
+
+def test_adaptive_max_pool_of_a_long_axis_into_few_is_fast(backend):
+    """1e7 positions into 4 windows looped 2.5e6 times (33 s); one argmax per window now."""
+    x = backend.asarray(random_input((1, 1, 10**6), seed=17))
+    started = time.perf_counter()
+    values, indices = K.adaptive_max_pool1d(x, 4, return_indices=True)
+    assert time.perf_counter() - started < 1
+    expected, expected_indices = TF.adaptive_max_pool1d(torch.tensor(backend.to_host(x)), 4, True)
+    np.testing.assert_array_equal(backend.to_host(indices), expected_indices.numpy())

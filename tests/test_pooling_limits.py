@@ -314,19 +314,19 @@ def test_adaptive_max_pool_ties_and_nan_match_torch(backend, nd, resize):
 
 
 def test_adaptive_max_pool2d_large_windows_walk_axes(backend, monkeypatch):
-    """A 1000 x 999 plane into 3 x 2 windows walks ~334 + 500 offsets, not their product."""
+    """A 1000 x 999 plane into 3 x 2 windows loops over 2 + 3 windows (one argmax each), not
+    over their ~334 x 500 offsets."""
     walked = []
-    original = adaptive_pooling.running_argmax
+    original = adaptive_pooling.window_winners
 
-    def counting(xp, candidates, best, label):
-        candidates = list(candidates)
-        walked.append(len(candidates))
-        original(xp, iter(candidates), best, label)
+    def counting(xp, values, axis, bounds):
+        walked.append(len(bounds))
+        return original(xp, values, axis, bounds)
 
-    monkeypatch.setattr(adaptive_pooling, "running_argmax", counting)
+    monkeypatch.setattr(adaptive_pooling, "window_winners", counting)
     x = random_input((1, 2, 1000, 999), seed=11)
     check_kernel_against_torch(backend, "adaptive_max_pool2d", x, {"output_size": (3, 2)})
-    assert walked and max(walked) <= 500
+    assert walked and set(walked) == {2, 3}  # per call: the columns, then the rows
 
 
 @pytest.mark.parametrize(

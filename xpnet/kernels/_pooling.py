@@ -224,6 +224,24 @@ def running_argmax(xp, candidates, best, label):
         xp.maximum(best, values, out=best)
 
 
+def window_winners(xp, values, axis, bounds):
+    """``(best, position)`` of each window ``[start, stop)`` of ``bounds`` along ``axis`` of
+    ``values``, stacked along ``axis``: :func:`running_argmax`'s rule (the first maximum; the
+    last NaN; a window of -inf keeps its first element), by one argmax per window. For few
+    long windows, where a pass per window position loops once per position."""
+    lead = (slice(None),) * axis
+    bests, positions = [], []
+    for start, stop in bounds:
+        window = values[(*lead, slice(start, stop))]
+        nan = window != window
+        last_nan = stop - 1 - xp.argmax(xp.flip(nan, axis=axis), axis=axis, keepdims=True)
+        first_max = start + xp.argmax(window, axis=axis, keepdims=True)  # ties: the first
+        position = xp.where(xp.any(nan, axis=axis, keepdims=True), last_nan, first_max)
+        bests.append(xp.take_along_axis(values, position, axis=axis))  # its own -0.0 or 0.0
+        positions.append(position)
+    return xp.concatenate(bests, axis=axis), xp.concatenate(positions, axis=axis)
+
+
 @functools.cache
 def _first_maximum(xp):
     """``first_maximum(best, values, out, lowered)``: ``out`` = the elementwise maximum of
