@@ -188,19 +188,19 @@ def touched_ranges(geometry: Geometry, size) -> list[range]:
     last), clipped to the kernel.
     """
     ranges = []
-    for k, s, d, before, out, length in zip(
-        geometry.kernel,
-        geometry.stride,
-        geometry.dilation,
-        geometry.pad_before,
-        geometry.output,
-        size,
-        strict=True,
+    for k, (s, d, before, out, length) in zip(
+        geometry.kernel, _per_axis(geometry, size), strict=True
     ):
         first = max(0, -(-(before - (out - 1) * s) // d))
         last = min(k - 1, max((before + length - 1) // d, -(-before // d)))
         ranges.append(range(first, last + 1))
     return ranges
+
+
+def _per_axis(geometry: Geometry, size):
+    """Per spatial axis: (stride, dilation, pad_before, output length, input length)."""
+    fields = (geometry.stride, geometry.dilation, geometry.pad_before, geometry.output, size)
+    return zip(*fields, strict=True)
 
 
 def touched_offsets(geometry: Geometry, size):
@@ -220,14 +220,8 @@ def touched_geometry(geometry: Geometry, size):
     ``j + range.start`` per axis; its output and strides are ``geometry``'s.
     """
     crops, kernel, before, after = [], [], [], []
-    for walked, s, d, b, out, n in zip(
-        touched_ranges(geometry, size),
-        geometry.stride,
-        geometry.dilation,
-        geometry.pad_before,
-        geometry.output,
-        size,
-        strict=True,
+    for walked, (s, d, b, out, n) in zip(
+        touched_ranges(geometry, size), _per_axis(geometry, size), strict=True
     ):
         # the padded positions read: [start, stop), the input lies at [b, b + n)
         start, stop = walked.start * d, (walked.stop - 1) * d + (out - 1) * s + 1
