@@ -222,3 +222,24 @@ def test_set_memory_budget_accepts_ints_and_none():
     assert memory_budget(numpy_backend) == 2**40
     set_memory_budget(None)
     assert memory_budget(types.SimpleNamespace(free_memory=lambda: 4000)) == 1000
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("softmax", (1,)),
+        ("log_softmax_backward", (1,)),
+        ("layer_norm", ((10**5,),)),
+        ("layer_norm_backward", ((10**5,),)),
+        ("group_norm", (2,)),
+        ("group_norm_backward", (2,)),
+    ],
+)
+def test_norms_and_softmax_refuse_inputs_too_large_before_reading_them(backend, name, args):
+    """A broadcast input of 1e12 elements: a MemoryError naming the bytes at once, where the
+    max or the statistics over it ran for minutes first."""
+    x = backend.xp.broadcast_to(backend.asarray(np.zeros((), np.float32)), (10**6, 10, 10**5))
+    call = getattr(K, name)
+    arrays = (x, x) if name.endswith("_backward") else (x,)
+    with pytest.raises(MemoryError, match=rf"{name}: arrays of the input's shape .* would need"):
+        call(*arrays, *args)

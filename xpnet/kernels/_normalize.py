@@ -22,6 +22,7 @@ import math
 from ..backends import backend_of
 from ..backends._base import fused, runs_unblocked
 from ._blocks import map_batch
+from ._pooling import check_fits
 
 _LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
 
@@ -144,6 +145,14 @@ def _affine_norm(xp, x, axes, eps, weight, bias, grad, param_axes):
         grad_bias = xp.sum(grad, axis=param_axes, keepdims=True)
     grad_x = normalize_backward(xp, grad, centred, delta, inv_std, axes, weight=weight)
     return grad_x, grad_weight, grad_bias
+
+
+def check_input_copies_fit(where, backend, input, dtype, copies=3):
+    """MemoryError, naming the bytes, unless ``copies`` arrays of ``input``'s shape in
+    ``dtype`` fit (the output, the centred values, a gradient): before the statistics read
+    the input, minutes for a broadcast input of 1e11 elements."""
+    nbytes = copies * input.size * backend.xp.dtype(dtype).itemsize
+    check_fits(where, backend, f"arrays of the input's shape {input.shape}", nbytes)
 
 
 def reshaped_parameters(dtype, shape, *arrays):

@@ -20,7 +20,12 @@ from ._checks import (
     kernel,
     require_arrays,
 )
-from ._normalize import affine_norm, finished_gradients, reshaped_parameters
+from ._normalize import (
+    affine_norm,
+    check_input_copies_fit,
+    finished_gradients,
+    reshaped_parameters,
+)
 
 __all__ = ["group_norm", "group_norm_backward"]
 
@@ -40,6 +45,7 @@ def _group_norm_view(where, input, num_groups, weight, bias, grad_output):
         check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
+    check_input_copies_fit(where, backend, input, dtype)
     G = int(num_groups)
     x = input.astype(dtype, copy=False).reshape(N, G, C // G, math.prod(input.shape[2:]))
     weight, bias = reshaped_parameters(dtype, (1, G, C // G, 1), weight, bias)

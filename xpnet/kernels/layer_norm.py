@@ -19,7 +19,12 @@ from ._checks import (
     kernel,
     require_arrays,
 )
-from ._normalize import affine_norm, finished_gradients, reshaped_parameters
+from ._normalize import (
+    affine_norm,
+    check_input_copies_fit,
+    finished_gradients,
+    reshaped_parameters,
+)
 
 __all__ = ["layer_norm", "layer_norm_backward"]
 
@@ -54,6 +59,7 @@ def _layer_norm_view(where, input, normalized_shape, weight, bias, grad_output):
         check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
+    check_input_copies_fit(where, backend, input, dtype)
     K = math.prod(shape)
     x = input.astype(dtype, copy=False).reshape(math.prod(input.shape) // K, K)  # (M, K)
     weight, bias = reshaped_parameters(dtype, (1, K), weight, bias)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numbers
 
+from ..backends import backend_of
 from ._checks import ArgumentError, elementwise_input, kernel
+from ._pooling import check_fits
 from ._softmax_math import reduction_axis, stable_log_softmax
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
@@ -24,6 +26,10 @@ def _prepare(where, input, dim, grad_output=None):
     if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
         msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
         raise ArgumentError(msg)
+    # the result and a shifted copy, checked before the max over the axis reads the input
+    # (minutes for a broadcast input of 1e11 elements)
+    nbytes = 2 * x.size * x.dtype.itemsize
+    check_fits(where, backend_of(x), f"arrays of the input's shape {input.shape}", nbytes)
     grad = None if grad_output is None else grad_output.astype(x.dtype, copy=False)
     return xp, x, grad
 
