@@ -4,7 +4,8 @@ products by rows.
 Elementwise chains run block by block (:func:`batch_blocks`, :func:`elementwise`) so that a
 block stays in cache on a CPU. Kernels whose temporaries grow with the batch take it in
 :func:`batch_chunks` that fit :func:`xpnet.memory_budget`, and reuse large buffers through
-:mod:`._workspaces`.
+:mod:`._workspaces`. Whole-batch arrays too large for the backend are refused by
+:func:`check_fits` before anything is allocated or read.
 
 On the CPU, ``map_blocks`` runs BLAS single-threaded inside its blocks: a product cut into
 row blocks uses every core, and BLAS's own workers, which spin for milliseconds after each
@@ -254,6 +255,18 @@ def format_bytes(nbytes: int) -> str:
         if size < 1024 or unit == "GiB":
             return f"{nbytes} bytes" if nbytes < 1024 else f"{nbytes} bytes ({size:.1f} {unit})"
     raise AssertionError  # unreachable: the loop returns at GiB
+
+
+def check_fits(where, backend, what, nbytes) -> None:
+    """MemoryError before allocating ``nbytes`` (Python ints: never overflow) that the backend
+    cannot hold, instead of a hang in swap or an allocator error without a name."""
+    free = backend.free_memory()
+    if nbytes > free:
+        msg = (
+            f"{where}: {what} would need {format_bytes(nbytes)}, more than the "
+            f"{format_bytes(free)} the backend can allocate; use a smaller input or output"
+        )
+        raise MemoryError(msg)
 
 
 def _group_count(backend, worth: int) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from ._blocks import compute_dtype
+from ._blocks import check_fits, compute_dtype
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -23,7 +23,6 @@ from ._checks import (
     require_arrays,
     to_tuple,
 )
-from ._pooling import check_fits
 from ._windows import Geometry, window_geometry
 
 

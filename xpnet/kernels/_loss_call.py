@@ -12,7 +12,7 @@ import functools
 from ..backends import backend_of
 from ..backends._base import fused
 from ..backends._deferred import defer_check
-from ._blocks import compute_dtype
+from ._blocks import check_fits, compute_dtype
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -21,7 +21,6 @@ from ._checks import (
     check_same_shape,
     require_arrays,
 )
-from ._pooling import check_fits
 
 _REDUCTIONS = ("none", "mean", "sum")
 

@@ -21,8 +21,7 @@ import math
 
 from ..backends import backend_of
 from ..backends._base import fused, runs_unblocked
-from ._blocks import map_batch
-from ._pooling import check_fits
+from ._blocks import check_fits, map_batch
 
 _LETTERS = "abcd"  # einsum: one letter per axis of the normalised view, in order
 

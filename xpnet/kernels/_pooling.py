@@ -20,7 +20,7 @@ import math
 from ..backends import backend_of
 from ..backends._base import fused
 from ..backends._deferred import defer_check
-from ._blocks import batch_blocks, format_bytes
+from ._blocks import batch_blocks, check_fits
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -159,18 +159,6 @@ def flat_index(xp, per_axis, sizes):
         term = values.reshape(shape) * stride if stride != 1 else values.reshape(shape)
         total = term if total is None else total + term
     return total
-
-
-def check_fits(where, backend, what, nbytes) -> None:
-    """MemoryError before allocating ``nbytes`` (Python ints: never overflow) that the backend
-    cannot hold, instead of a hang in swap or an allocator error without a name."""
-    free = backend.free_memory()
-    if nbytes > free:
-        msg = (
-            f"{where}: {what} would need {format_bytes(nbytes)}, more than the "
-            f"{format_bytes(free)} the backend can allocate; use a smaller input or output"
-        )
-        raise MemoryError(msg)
 
 
 def padded_size(x, geometry):

@@ -18,11 +18,10 @@ from __future__ import annotations
 import itertools
 import math
 
-from ._blocks import compute_dtype
+from ._blocks import check_fits, compute_dtype
 from ._checks import kernel, to_tuple
 from ._pooling import (
     batched,
-    check_fits,
     check_index_range,
     check_pool_grad,
     check_saved_indices,

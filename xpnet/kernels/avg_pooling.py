@@ -11,11 +11,10 @@ from __future__ import annotations
 import math
 import numbers
 
-from ._blocks import batch_blocks, compute_dtype
+from ._blocks import batch_blocks, check_fits, compute_dtype
 from ._checks import ArgumentError, kernel
 from ._pooling import (
     batched,
-    check_fits,
     check_pool_fits,
     check_pool_grad,
     is_separable,

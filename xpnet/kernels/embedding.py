@@ -13,6 +13,7 @@ import math
 import numbers
 
 from ..backends import backend_of
+from ._blocks import check_fits
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -21,7 +22,6 @@ from ._checks import (
     kernel,
     require_arrays,
 )
-from ._pooling import check_fits
 
 __all__ = ["embedding", "embedding_backward"]
 

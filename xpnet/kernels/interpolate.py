@@ -18,7 +18,7 @@ import numbers
 
 import numpy
 
-from ._blocks import compute_dtype
+from ._blocks import check_fits, compute_dtype
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -27,7 +27,6 @@ from ._checks import (
     kernel,
     require_arrays,
 )
-from ._pooling import check_fits
 
 __all__ = ["interpolate", "interpolate_backward"]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from ._blocks import compute_dtype, group_sums, matmul_rows, row_blocks
+from ._blocks import check_fits, compute_dtype, group_sums, matmul_rows, row_blocks
 from ._checks import ArgumentError, array_backend, check_grad_output, kernel, require_arrays
-from ._pooling import check_fits
 
 __all__ = ["linear", "linear_backward"]
 

@@ -12,12 +12,11 @@ distinct element: deterministic on every backend, no atomics. Average pools live
 
 from __future__ import annotations
 
-from ._blocks import compute_dtype
+from ._blocks import check_fits, compute_dtype
 from ._checks import kernel
 from ._max_windows import window_argmax, window_starts
 from ._pooling import (
     batched,
-    check_fits,
     check_index_range,
     check_pool_fits,
     check_pool_grad,

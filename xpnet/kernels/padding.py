@@ -16,6 +16,7 @@ import numbers
 
 import numpy
 
+from ._blocks import check_fits
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -23,7 +24,6 @@ from ._checks import (
     kernel,
     require_arrays,
 )
-from ._pooling import check_fits
 
 __all__ = ["pad", "pad_backward"]
 

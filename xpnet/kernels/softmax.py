@@ -10,8 +10,8 @@ from __future__ import annotations
 import numbers
 
 from ..backends import backend_of
+from ._blocks import check_fits
 from ._checks import ArgumentError, elementwise_input, kernel
-from ._pooling import check_fits
 from ._softmax_math import reduction_axis, stable_log_softmax
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
