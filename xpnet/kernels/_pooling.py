@@ -84,14 +84,18 @@ def batched(where, input, nd=2, nonempty_from=None):
     return backend, (input[None] if unbatched else input), unbatched
 
 
+def stride_omitted(stride) -> bool:
+    """Whether a pool's ``stride`` means "the kernel size": PyTorch's default is ``None`` or
+    an empty list. (Not ``stride == []``: a NumPy integer compares elementwise, into an empty
+    array whose truth value raises.)"""
+    return stride is None or (isinstance(stride, list | tuple) and not stride)
+
+
 def pool_geometry(where, x, kernel_size, stride, padding, dilation, ceil_mode):
     """The window geometry over the spatial axes of ``x`` (N, C, *size)."""
     nd = x.ndim - 2
     kernel_size = to_tuple(where, "kernel_size", kernel_size, nd)
-    # PyTorch's default is None or an empty list; ``stride == []`` would compare a NumPy
-    # integer elementwise (an empty array, whose truth value raises)
-    omitted = stride is None or (isinstance(stride, list | tuple) and not stride)
-    stride = kernel_size if omitted else to_tuple(where, "stride", stride, nd)
+    stride = kernel_size if stride_omitted(stride) else to_tuple(where, "stride", stride, nd)
     padding = to_tuple(where, "padding", padding, nd, minimum=0)
     dilation = to_tuple(where, "dilation", dilation, nd)
     check_padding_at_most_half(where, padding, kernel_size)

@@ -203,12 +203,6 @@ def _per_axis(geometry: Geometry, size):
     return zip(*fields, strict=True)
 
 
-def touched_offsets(geometry: Geometry, size):
-    """The kernel offsets of :func:`touched_ranges`, row-major (a subset of
-    :func:`kernel_offsets`, in its order)."""
-    return list(itertools.product(*touched_ranges(geometry, size)))
-
-
 def touched_geometry(geometry: Geometry, size):
     """``(crops, trimmed)``: the part of the padded input that the offsets of
     :func:`touched_ranges` read, as slices of the input (of ``size``, unpadded) and a geometry
@@ -286,7 +280,6 @@ __all__ = [
     "pad_nd",
     "sliding_windows",
     "touched_geometry",
-    "touched_offsets",
     "touched_padded_size",
     "touched_ranges",
     "touched_windows",

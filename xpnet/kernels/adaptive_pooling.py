@@ -109,6 +109,12 @@ def _adaptive_axis(xp, size, out):
     return starts, ends, _longest_window(size, out)
 
 
+def _window_bounds(size, out):
+    """:func:`_adaptive_axis`'s windows as host ``(start, stop)`` pairs, for the paths that
+    loop over few windows."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
 def _longest_window(size, out):
     """max over i of ceil((i+1)*size/out) - floor(i*size/out), without a loop over ``out``.
 
@@ -134,7 +140,7 @@ def _window_sums(xp, x, axis, out):
     lengths = (ends - starts).reshape(shape).astype(x.dtype)
     if out < longest:
         before = (slice(None),) * axis
-        bounds = [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+        bounds = _window_bounds(size, out)
         sums = [x[(*before, slice(a, b))].sum(axis=axis) for a, b in bounds]
         return xp.stack(sums, axis=axis), lengths
     total = xp.zeros(x.shape[:axis] + (out,) + x.shape[axis + 1 :], dtype=x.dtype)
@@ -273,7 +279,7 @@ def _axis_argmax(xp, values, labels, axis, out, stride):
     size = values.shape[2 + axis]
     starts, ends, longest = _adaptive_axis(xp, size, out)
     if out < longest:  # few long windows (1e7 into 4 looped 2.5e6 times): one argmax each
-        bounds = [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+        bounds = _window_bounds(size, out)
         best, position = window_winners(xp, values, 2 + axis, bounds)
         label = position * stride
         if labels is not None:

@@ -8,6 +8,7 @@ They call :mod:`xpnet.nn.functional`, whose numerics live in :mod:`xpnet.kernels
 from __future__ import annotations
 
 from ..kernels._checks import to_tuple
+from ..kernels._pooling import stride_omitted
 from . import functional as F
 from .module import Module
 
@@ -233,9 +234,7 @@ class AvgPool1d(Module):
     ):
         super().__init__()
         self.kernel_size = to_tuple("AvgPool1d", "kernel_size", kernel_size, 1)
-        # PyTorch's default is None or an empty list, as the functional pools'
-        omitted = stride is None or (isinstance(stride, list | tuple) and not stride)
-        stride = kernel_size if omitted else stride
+        stride = kernel_size if stride_omitted(stride) else stride
         self.stride = to_tuple("AvgPool1d", "stride", stride, 1)
         self.padding = to_tuple("AvgPool1d", "padding", padding, 1, minimum=0)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
