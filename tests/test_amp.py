@@ -428,7 +428,8 @@ def test_skipped_step_keeps_every_bit_and_the_step_count(backend, name, kwargs):
         _scaled_step(scaler, opt, params, bad=np.float32(bad))
         assert _bits(backend, opt, params) == before
     steps = {entries.get("step") for entries in opt.state_dict()["state"].values()}
-    assert steps == ({None} if name == "SGD" else {2})
+    # SGD counts no steps; without momentum it keeps no state at all, as torch
+    assert steps == ({2} if name != "SGD" else {None} if kwargs.get("momentum") else set())
     assert scaler.get_scale() == 2.0**7
     _scaled_step(scaler, opt, params)
     assert _bits(backend, opt, params) != before
@@ -540,6 +541,28 @@ def test_scaler_misuse_raises_torchs_errors(xp):
     ):
         with pytest.raises(ValueError, match=match):
             xpnet.GradScaler(**bad)
+
+
+def test_unscale_refusing_fp16_changes_no_gradient(xp):
+    """As torch: every gradient is checked before any is divided by the scale."""
+    full, half = xpnet.Parameter(xp.ones(2, dtype="float32")), xpnet.Parameter(xp.ones(2))
+    full.grad = xp.full(2, 4.0, dtype="float32")
+    half.grad = xp.ones(2, dtype="float16")
+    scaler = xpnet.GradScaler(init_scale=4.0)
+    scaler.scale(full.sum())
+    with pytest.raises(ValueError, match="Attempting to unscale FP16 gradients"):
+        scaler.unscale_(xpnet.optim.SGD([full, half], lr=0.1))
+    np.testing.assert_array_equal(xpnet.to_numpy(full.grad), [4.0, 4.0])
+
+
+def test_scale_of_an_iterable_is_lazy_as_torchs(xp):
+    scaler = xpnet.GradScaler(init_scale=4.0)
+    reference = torch.amp.GradScaler("cpu", init_scale=4.0)
+    ours = scaler.scale(x for x in [xp.ones(2, dtype="float32"), xp.ones((), dtype="float32")])
+    theirs = reference.scale(t for t in [torch.ones(2), torch.ones(())])
+    assert type(ours) is type(theirs) is map
+    for got, want in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(xpnet.to_numpy(got), want.numpy())
 
 
 def test_disabled_scaler_is_a_pass_through(xp):

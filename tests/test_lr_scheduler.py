@@ -59,6 +59,8 @@ def both(make, name="SGD", optimizer_kwargs=None, **run_kwargs):
 
 SCHEDULERS = {
     "step": lambda m, o: m.StepLR(o, step_size=4, gamma=0.5),
+    # a count computed with NumPy is an integer to torch too
+    "step-numpy-int": lambda m, o: m.StepLR(o, step_size=np.int64(4), gamma=0.5),
     "multistep": lambda m, o: m.MultiStepLR(o, milestones=[3, 7, 7, 12], gamma=0.3),
     "exponential": lambda m, o: m.ExponentialLR(o, gamma=0.9),
     "cosine": lambda m, o: m.CosineAnnealingLR(o, T_max=10),

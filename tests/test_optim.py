@@ -243,6 +243,8 @@ def test_optimizer_add_param_group_and_repr():
         (lambda p: optim.Adam([p], betas=(1.0, 0.9)), r"Adam: betas\[0\] must be in \[0.0, 1.0\)"),
         (lambda p: optim.AdamW([p], betas=(0.9, -0.1)), r"AdamW: betas\[1\] must be in"),
         (lambda p: optim.Adam([p], eps=-1.0), "Adam: eps must be in"),
+        (lambda p: optim.Adam([p], betas=(0.9,)), r"Adam: betas must be a pair .* got \(0.9,\)"),
+        (lambda p: optim.AdamW([p], betas=0.9), r"AdamW: betas must be a pair .* got 0.9"),
         (lambda p: optim.RMSprop([p], alpha=-0.1), "RMSprop: alpha must be in"),
         (lambda p: optim.Adagrad([p], lr_decay=-0.1), "Adagrad: lr_decay must be in"),
         (lambda p: optim.Adagrad([p], eps=-1.0), "Adagrad: eps must be in"),
@@ -257,6 +259,63 @@ def test_optimizer_add_param_group_and_repr():
 def test_optimizer_rejects_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make(Param(np.zeros(2)))
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda p: optim.SGD([p], lr="0.1"), "SGD: lr must be a real number, got str '0.1'"),
+        (lambda p: optim.Adam([p], weight_decay=None), "Adam: weight_decay must be a real number"),
+        (lambda p: optim.Adam([p], betas=(0.9, "x")), r"Adam: betas\[1\] must be a real number"),
+        (
+            lambda p: optim.SGD([p]).add_param_group([p]),
+            "SGD: param_group must be a dict, got list",
+        ),
+        (lambda p: optim.SGD([{"params": {p}}]), "SGD: a group's params must be an ordered"),
+    ],
+)
+def test_optimizer_rejects_bad_kinds(make, match):
+    with pytest.raises(TypeError, match=match):
+        make(Param(np.zeros(2)))
+
+
+IMPLEMENTATION_SWITCHES = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "fused": True}),
+    ("Adam", {"lr": 0.05, "foreach": True}),
+    ("AdamW", {"lr": 0.05, "fused": True}),
+    ("RMSprop", {"foreach": False}),
+    ("Adagrad", {"fused": True}),
+    ("Adadelta", {"foreach": None}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", IMPLEMENTATION_SWITCHES)
+def test_optimizer_accepts_torchs_implementation_switches(name, kwargs):
+    """``foreach``/``fused`` choose how torch computes, not what: a ported script passes them."""
+    expected = torch_trajectory(name, {k: v for k, v in kwargs.items() if k != "foreach"})
+    actual = xpnet_trajectory(load_backend("numpy"), np.float64, name, kwargs)
+    assert_same_trajectory(actual, expected, np.float64)
+
+
+def test_optimizer_rejects_bad_implementation_switches():
+    with pytest.raises(TypeError, match="Adam: fused must be True, False or None, got 'yes'"):
+        optim.Adam([Param(np.zeros(2))], fused="yes")
+    with pytest.raises(ValueError, match="SGD: foreach and fused cannot both be True"):
+        optim.SGD([Param(np.zeros(2))], foreach=True, fused=True)
+
+
+def test_optimizer_state_dict_holds_only_parameters_with_state():
+    """As torch: SGD without momentum keeps no state, and a parameter never stepped has none."""
+    ours = [Param(values) for values in initial_values()]
+    theirs = [torch.tensor(values) for values in initial_values()]
+    for name, kwargs in [("SGD", {"lr": 0.1}), ("Adam", {}), ("RMSprop", {"momentum": 0.5})]:
+        optimizer = getattr(optim, name)(ours, **kwargs)
+        reference = getattr(torch.optim, name)(theirs, **kwargs)
+        ours[0].grad, theirs[0].grad = np.ones(ours[0].shape), torch.ones_like(theirs[0])
+        ours[1].grad = theirs[1].grad = None
+        optimizer.step()
+        reference.step()
+        assert optimizer.state_dict()["state"].keys() == reference.state_dict()["state"].keys()
 
 
 def test_optimizer_rejects_grad_on_another_backend():
@@ -350,9 +409,10 @@ def test_optimizer_flat_step_is_bit_identical_to_per_parameter_steps(name, kwarg
             optimizer.step(**flag)
         for a, b in zip(together, alone, strict=True):
             assert np.array_equal(a.data, b.data), f"step {step}"
-    states = [optimizers[0].state_dict()["state"][i] for i in range(len(alone))]
+    states = [optimizers[0].state_dict()["state"].get(i, {}) for i in range(len(alone))]
     for state, optimizer in zip(states, optimizers[1:], strict=True):
-        for key, value in optimizer.state_dict()["state"][0].items():
+        assert state.keys() == optimizer.state_dict()["state"].get(0, {}).keys()
+        for key, value in optimizer.state_dict()["state"].get(0, {}).items():
             assert np.array_equal(state[key], value)
 
 

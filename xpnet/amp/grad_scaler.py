@@ -23,6 +23,8 @@ PyTorch does for non-fused optimizers (``found_inf.item()``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..backends import backend_of
 from ..backends._base import fused
 from ..optim.optimizer import takes_found_inf
@@ -133,12 +135,15 @@ class GradScaler:
     def scale(self, outputs):
         """``outputs`` (a Tensor, an array, or a list/tuple of them) times the scale factor.
 
-        The scale is a 0-d float32 array, as in PyTorch 2.13: a 0-d loss stays 0-d.
+        The scale is a 0-d float32 array, as in PyTorch 2.13: a 0-d loss stays 0-d. Any other
+        iterable (a generator) gives a lazy ``map`` of the scaled items, as PyTorch's.
         """
         if not self._enabled:
             return outputs
         if isinstance(outputs, list | tuple):
             return type(outputs)(self.scale(output) for output in outputs)
+        if not hasattr(outputs, "shape") and isinstance(outputs, Iterable):
+            return map(self.scale, outputs)
         backend = backend_of(_data(outputs))
         if self._scale is None:
             self._lazy_init(backend)
@@ -167,11 +172,12 @@ class GradScaler:
         backend = backend_of(self._scale)
         xp = backend.xp
         found_inf, grads = xp.zeros((), dtype=xp.float32), list(_grads(optimizer))
+        # every gradient checked before any is divided, as PyTorch: a refusal changes nothing
+        if any(grad.dtype == xp.float16 for grad in grads):
+            raise ValueError("Attempting to unscale FP16 gradients.")
         with backend.ignore_float_errors():
             coarse, fine = _inverse_factors(xp, self._scale)
             for grad in grads:
-                if grad.dtype == xp.float16:
-                    raise ValueError("Attempting to unscale FP16 gradients.")
                 # a device flag: or-ed without reading it (no host sync)
                 found_inf = xp.maximum(found_inf, (~xp.isfinite(grad).all()).astype(xp.float32))
                 fused(backend, _unscale)(grad, coarse, fine)

@@ -7,6 +7,7 @@ The schedulers built on them are in :mod:`xpnet.optim.lr_scheduler`,
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from .optimizer import Optimizer
@@ -30,7 +31,8 @@ def per_group(where: str, name: str, optimizer: Optimizer, value) -> list:
 
 
 def check_positive_int(where: str, name: str, value) -> None:
-    if not isinstance(value, int) or value <= 0:
+    # numbers.Integral: a NumPy integer (a count computed with NumPy) is an int to PyTorch too
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
         msg = f"{where}: {name} must be a positive integer, got {value!r}"
         raise ValueError(msg)
 

@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from ._flat import advanced_step, count_step, counts_on_device, update_in_place
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_implementation
 
 INF = float("inf")
 
@@ -33,6 +33,9 @@ class Adagrad(Optimizer):
             in PyTorch, a parameter group's own value is ignored. Default: ``0``.
         eps: :math:`\epsilon`, added to the denominator. Default: ``1e-10``.
         maximize: ascend the objective instead of descending it. Default: ``False``.
+        foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
+            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
+        fused: likewise accepted and ignored. Default: ``None``.
 
     State (per parameter): ``step``, ``sum``.
 
@@ -64,7 +67,10 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
+        check_implementation("Adagrad", foreach, fused)
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -111,6 +117,8 @@ class Adadelta(Optimizer):
         eps: :math:`\epsilon`, added inside both square roots. Default: ``1e-6``.
         weight_decay: L2 penalty :math:`\lambda`. Default: ``0``.
         maximize: ascend the objective instead of descending it. Default: ``False``.
+        foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
+            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
 
     State (per parameter): ``step``, ``square_avg`` (:math:`v`), ``acc_delta`` (:math:`u`).
 
@@ -144,7 +152,9 @@ class Adadelta(Optimizer):
         weight_decay: float = 0.0,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
     ) -> None:
+        check_implementation("Adadelta", foreach)
         defaults = {
             "lr": lr,
             "rho": rho,

@@ -10,7 +10,7 @@ import functools
 from typing import Any
 
 from ._flat import advanced_step, counts_on_device, update_in_place
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_implementation
 
 INF = float("inf")
 
@@ -42,6 +42,9 @@ class Adam(Optimizer):
             Default: ``False``.
         maximize: ascend the objective instead of descending it. Default: ``False``.
         decoupled_weight_decay: AdamW's weight decay. Default: ``False``.
+        foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
+            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
+        fused: likewise accepted and ignored. Default: ``None``.
 
     State (per parameter): ``step`` (an int), ``exp_avg``, ``exp_avg_sq``, and
     ``max_exp_avg_sq`` with ``amsgrad``. After ``step(found_inf=flag)``
@@ -49,8 +52,8 @@ class Adam(Optimizer):
     device unless the flag is set, and the bias corrections are computed from it there.
 
     Raises:
-        ValueError: for a negative ``lr``, ``eps`` or ``weight_decay``, or a beta outside
-            ``[0, 1)``.
+        ValueError: for a negative ``lr``, ``eps`` or ``weight_decay``, ``betas`` not a pair,
+            or a beta outside ``[0, 1)``.
 
     Example:
         >>> from xpnet.nn import Parameter
@@ -75,7 +78,13 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
+        check_implementation(type(self).__name__, foreach, fused)
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            msg = f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}"
+            raise ValueError(msg)
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -183,6 +192,8 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -193,4 +204,6 @@ class AdamW(Adam):
             amsgrad,
             maximize=maximize,
             decoupled_weight_decay=True,
+            foreach=foreach,
+            fused=fused,
         )

@@ -24,6 +24,7 @@ import contextlib
 import copy
 import functools
 import inspect
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,7 @@ from ..backends import backend_of, host_sync_forbidden, to_backend
 from ..backends._base import fused
 from ._flat import SHARED_KEYS, Bucket, FlatParameter, layout_key
 
-__all__ = ["Optimizer", "takes_found_inf"]
+__all__ = ["Optimizer", "check_implementation", "takes_found_inf"]
 
 
 class Optimizer:
@@ -49,8 +50,8 @@ class Optimizer:
 
     Raises:
         ValueError: if ``params`` is empty or a parameter appears twice.
-        TypeError: if ``params`` is a single parameter, or a parameter lacks ``.data`` or
-            ``.grad``.
+        TypeError: if ``params`` is a single parameter, a group's ``params`` is a set, a
+            parameter lacks ``.data`` or ``.grad``, or a hyper-parameter is not a number.
 
     Subclasses implement :meth:`_update` for one parameter (which may be a bucket's flat
     arrays, :mod:`xpnet.optim._flat`: elementwise updates cannot tell) and list the allowed
@@ -84,7 +85,8 @@ class Optimizer:
             self.add_param_group(group)
 
     def _check_bounds(self, defaults: dict[str, Any]) -> None:
-        """Raise ValueError unless each hyper-parameter named in ``_bounds`` is in range."""
+        """Raise ValueError unless each hyper-parameter named in ``_bounds`` is in range,
+        TypeError if one is not a real number (a string from a config file, ``None``)."""
         for name, (low, high) in self._bounds.items():
             value = defaults[name]
             labelled = (
@@ -93,6 +95,12 @@ class Optimizer:
                 else {name: value}
             )
             for label, entry in labelled.items():
+                if not isinstance(entry, numbers.Real):
+                    msg = (
+                        f"{type(self).__name__}: {label} must be a real number, "
+                        f"got {type(entry).__name__} {entry!r}"
+                    )
+                    raise TypeError(msg)
                 if not low <= entry < high:
                     msg = f"{type(self).__name__}: {label} must be in [{low}, {high}), got {entry}"
                     raise ValueError(msg)
@@ -107,13 +115,25 @@ class Optimizer:
         return "\n".join([*lines, ")"])
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group of parameters with its own hyper-parameters (e.g. a smaller ``lr``)."""
+        """Add a group of parameters with its own hyper-parameters (e.g. a smaller ``lr``).
+
+        Raises:
+            TypeError: ``param_group`` is not a dict, its ``params`` a set (unordered), or a
+                parameter lacks ``.data`` or ``.grad``.
+            ValueError: no ``params`` entry, or a parameter already in a group.
+        """
         where = type(self).__name__
+        if not isinstance(param_group, dict):
+            msg = f"{where}: param_group must be a dict, got {type(param_group).__name__}"
+            raise TypeError(msg)
         group = dict(param_group)
         params = group.get("params")
         if params is None:
             msg = f"{where}: a parameter group must have a 'params' entry, got keys {list(group)}"
             raise ValueError(msg)
+        if isinstance(params, set | frozenset):  # no order: state_dict's indices would shuffle
+            msg = f"{where}: a group's params must be an ordered collection (a list), got a set"
+            raise TypeError(msg)
         group["params"] = [params] if hasattr(params, "data") else list(params)
         for param in group["params"]:
             if not hasattr(param, "data") or not hasattr(param, "grad"):
@@ -237,10 +257,11 @@ class Optimizer:
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
         params = [p for group in self.param_groups for p in group["params"]]
         read: dict[int, int | float] = {}  # a bucket's parameters share one step array
+        # only parameters with state, as PyTorch's (SGD without momentum keeps none)
         state = {
             index[id(p)]: _saved_state(self.state[id(p)], read)
             for p in params
-            if id(p) in self.state
+            if self.state.get(id(p))
         }
         return {"state": state, "param_groups": groups}
 
@@ -347,3 +368,23 @@ def _takes_found_inf(cls: type) -> bool:
         callable(method) and "found_inf" in inspect.signature(method).parameters
         for method in methods
     )
+
+
+def check_implementation(
+    where: str, foreach: bool | None = None, fused: bool | None = None
+) -> None:
+    """Check PyTorch's ``foreach`` and ``fused`` switches, accepted so that ported scripts run
+    (``AdamW(..., fused=True)``) and ignored: xpnet updates a bucket of parameters as one
+    fused call whatever they say, with the same numbers as PyTorch's single-tensor path.
+
+    Raises:
+        TypeError: a switch that is not ``True``, ``False`` or ``None``.
+        ValueError: both ``True`` (PyTorch refuses that too).
+    """
+    for name, value in (("foreach", foreach), ("fused", fused)):
+        if value is not None and not isinstance(value, bool):
+            msg = f"{where}: {name} must be True, False or None, got {value!r}"
+            raise TypeError(msg)
+    if foreach and fused:
+        msg = f"{where}: foreach and fused cannot both be True, got foreach=True, fused=True"
+        raise ValueError(msg)

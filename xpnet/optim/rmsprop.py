@@ -10,7 +10,7 @@ import functools
 from typing import Any
 
 from ._flat import count_step, update_in_place
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_implementation
 
 INF = float("inf")
 
@@ -39,6 +39,8 @@ class RMSprop(Optimizer):
         centered: normalise by the estimated variance of the gradient instead of its
             second moment. Default: ``False``.
         maximize: ascend the objective instead of descending it. Default: ``False``.
+        foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
+            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
 
     State (per parameter): ``step``, ``square_avg``, ``momentum_buffer`` when
     ``momentum > 0``, ``grad_avg`` when ``centered``. After ``step(found_inf=flag)``
@@ -72,7 +74,9 @@ class RMSprop(Optimizer):
         centered: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
     ) -> None:
+        check_implementation("RMSprop", foreach)
         defaults = {
             "lr": lr,
             "alpha": alpha,

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..backends import backend_of
 from ._flat import update_in_place
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_implementation
 
 INF = float("inf")
 
@@ -36,6 +36,9 @@ class SGD(Optimizer):
         weight_decay: L2 penalty :math:`\lambda`. Default: ``0``.
         nesterov: use Nesterov momentum. Default: ``False``.
         maximize: ascend the objective instead of descending it. Default: ``False``.
+        foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
+            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
+        fused: likewise accepted and ignored. Default: ``None``.
 
     State (per parameter): ``momentum_buffer`` when ``momentum != 0``.
 
@@ -70,7 +73,10 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
+        check_implementation("SGD", foreach, fused)
         if nesterov and (momentum <= 0 or dampening != 0):
             msg = (
                 "SGD: nesterov needs momentum > 0 and dampening = 0, "
