@@ -338,3 +338,120 @@ def test_leaf_gradients_never_alias_each_other_or_the_caller(backend):
     a.backward(upstream)  # a leaf's own gradient: the caller's array, so a copy
     upstream[2] = 5.0
     assert xpnet.to_numpy(a.grad).tolist() == [8.0, 10.0, 2.0]
+
+
+def test_in_place_update_under_no_grad_changes_the_parameter(backend):
+    """``p -= lr * p.grad`` on a model's parameter (a loop variable) used to rebind the name to
+    a new Tensor that no longer required grad: the model never changed. PyTorch updates p."""
+    params = [Tensor(backend.asarray(np.array([1.0, 2.0])), requires_grad=True)]
+    (params[0] * params[0]).sum().backward()
+    data = params[0].data
+    for p in params:
+        with xpnet.no_grad():
+            p -= 0.5 * p.grad
+            p *= 2.0
+            p /= 4.0
+            p += 1.0
+    assert params[0].data is data and params[0].requires_grad and params[0].is_leaf
+    torch_p = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    (torch_p * torch_p).sum().backward()
+    with torch.no_grad():
+        torch_p -= 0.5 * torch_p.grad
+        torch_p *= 2.0
+        torch_p /= 4.0
+        torch_p += 1.0
+    np.testing.assert_array_equal(xpnet.to_numpy(params[0].data), torch_p.detach().numpy())
+
+
+def test_in_place_on_a_leaf_that_requires_grad_raises_as_torch(backend):
+    w = Tensor(backend.asarray(np.ones(2)), requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad cannot change in"):
+        w += 1.0
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        torch_w = torch.ones(2, requires_grad=True)
+        torch_w += 1.0
+
+
+def test_in_place_on_a_result_is_recorded(backend):
+    check(lambda a, b: _iadd_then_imul(a * 1.0, b), [(2, 3), (3,)], backend)
+
+
+def _iadd_then_imul(y, b):
+    y += b
+    y *= b
+    return y
+
+
+def test_scalar_conversions_follow_torch():
+    """``bool`` asked ``len``: ``bool(Tensor([0.0]))`` was True; ``float`` raised."""
+    assert bool(Tensor(np.array([0.0]))) is False and bool(Tensor(np.array(2.0))) is True
+    assert float(Tensor(np.array([[1.5]]))) == 1.5 and int(Tensor(np.array(3.7))) == 3
+    with pytest.raises(RuntimeError, match="only a one-element tensor converts"):
+        bool(Tensor(np.ones(2)))
+    with pytest.raises(ValueError, match="only a one-element tensor converts"):
+        float(Tensor(np.ones(2)))
+
+
+def test_comparisons_are_elementwise_as_torch(backend):
+    """``pred == target`` was Python's identity test (always False, a bool without .sum())."""
+    pred = Tensor(backend.asarray(np.array([1, 2, 3])))
+    target = Tensor(backend.asarray(np.array([1, 0, 3])))
+    assert (pred == target).sum().item() == 2 and (pred != target).tolist() == [0, 1, 0]
+    assert [(pred < 2).tolist(), (pred <= 2).tolist()] == [[1, 0, 0], [1, 1, 0]]
+    assert [(pred > 2).tolist(), (pred >= 2).tolist()] == [[0, 0, 1], [0, 1, 1]]
+    assert len({pred, target}) == 2  # still hashable by identity, as torch.Tensor
+
+
+def test_requires_grad_flag_checks_follow_torch():
+    with pytest.raises(TypeError, match="only floating-point arrays can require gradients"):
+        Tensor(np.arange(3)).requires_grad_()
+    y = Tensor(np.ones(2), requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="only leaf tensors can stop requiring grad"):
+        y.requires_grad_(False)
+    assert y.requires_grad_().requires_grad
+
+
+def test_grad_mode_switches_nest_as_torch():
+    from xpnet.autograd import enable_grad, inference_mode, is_grad_enabled, set_grad_enabled
+
+    with xpnet.no_grad():
+        with enable_grad():
+            assert is_grad_enabled()
+        assert not is_grad_enabled()
+        with inference_mode(False):
+            assert not is_grad_enabled()
+    with inference_mode():
+        assert not is_grad_enabled()
+    set_grad_enabled(False)  # takes effect when called, as torch.set_grad_enabled
+    assert not is_grad_enabled()
+    with set_grad_enabled(True):
+        assert is_grad_enabled()
+    assert not is_grad_enabled()
+    set_grad_enabled(True)
+    assert is_grad_enabled()
+
+
+def test_grad_mode_decorators_with_and_without_parentheses():
+    from xpnet.autograd import enable_grad, inference_mode, is_grad_enabled, set_grad_enabled
+
+    decorated = [xpnet.no_grad, xpnet.no_grad(), inference_mode, inference_mode(True)]
+    decorated = [switch(is_grad_enabled) for switch in decorated]
+    decorated.append(set_grad_enabled(False)(is_grad_enabled))  # the mode is back at once
+    assert is_grad_enabled()
+    for function in decorated:
+        assert function() is False and is_grad_enabled()
+    with xpnet.no_grad():
+        assert enable_grad(is_grad_enabled)() is True and not is_grad_enabled()
+
+
+def test_grad_mode_decorator_covers_every_step_of_a_generator():
+    """The decorated call only made the generator: its body then ran with grad enabled."""
+
+    @xpnet.no_grad()
+    def steps():
+        sent = yield xpnet.autograd.is_grad_enabled()
+        yield sent, xpnet.autograd.is_grad_enabled()
+
+    generator = steps()
+    assert next(generator) is False and xpnet.autograd.is_grad_enabled()
+    assert generator.send("x") == ("x", False) and xpnet.autograd.is_grad_enabled()

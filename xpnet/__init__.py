@@ -10,7 +10,14 @@ from . import accelerator, autograd, cuda, data, devices, distributed, kernels, 
 from ._random import manual_seed
 from ._tensor_methods import flatten
 from .amp import GradScaler, autocast
-from .autograd import Tensor, no_grad
+from .autograd import (
+    Tensor,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backends import (
     available_backends,
     backend_of,
@@ -73,9 +80,12 @@ __all__ = [
     "data",
     "distributed",
     "empty_cache",
+    "enable_grad",
     "float32_matmul_precision",
     "get_backend",
     "get_float32_matmul_precision",
+    "inference_mode",
+    "is_grad_enabled",
     "kernels",
     "manual_seed",
     "get_num_threads",
@@ -87,6 +97,7 @@ __all__ = [
     "profile",
     "set_backend",
     "set_float32_matmul_precision",
+    "set_grad_enabled",
     "set_memory_budget",
     "set_num_threads",
     "to_backend",

@@ -18,12 +18,14 @@ Example:
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy
 
 from . import _tensor_ops as ops
+from ._grad_mode import is_grad_enabled
 from .autograd import Function, Tensor, as_tensor, data_of
-from .backends import backend_names, backend_of
+from .backends import backend_names, backend_of, float_errors_ignored
 from .devices import backend_name, device, device_of
 from .kernels import ArgumentError
 
@@ -159,6 +161,82 @@ def size(self, dim: int | None = None):
     return self.shape if dim is None else self.shape[dim]
 
 
+def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    """Start (or stop) recording operations on this leaf tensor, in place; returns it.
+
+    Raises:
+        TypeError: for ``True`` on an array that is not floating point (as the constructor).
+        RuntimeError: for ``False`` on a tensor computed by a recorded operation (a non-leaf),
+            as PyTorch: use :meth:`detach` for a copy outside the graph.
+    """
+    if requires_grad and self.dtype.kind != "f":
+        msg = (
+            "Tensor.requires_grad_: only floating-point arrays can require gradients, "
+            f"got {self.dtype}"
+        )
+        raise TypeError(msg)
+    if not requires_grad and not self.is_leaf:
+        msg = (
+            "Tensor.requires_grad_: only leaf tensors can stop requiring grad, got one with "
+            f"grad_fn={self.grad_fn!r}; use .detach() for a tensor outside the graph"
+        )
+        raise RuntimeError(msg)
+    self.requires_grad = bool(requires_grad)
+    return self
+
+
+def _in_place(name: str, apply, apply_in_place):
+    """``self op= other`` as PyTorch: the array itself changes (views and other names of it
+    see the change), except where the operation must be recorded; a leaf that requires grad
+    may change only under :class:`~xpnet.no_grad` (``w -= lr * w.grad``)."""
+
+    def method(self, other):
+        recording = is_grad_enabled() and (
+            self.requires_grad or getattr(other, "requires_grad", False)
+        )
+        if recording and self.is_leaf and self.requires_grad:
+            msg = (
+                f"Tensor.{name}: a leaf tensor that requires grad cannot change in place while "
+                "gradients are recorded; update it inside xpnet.no_grad()"
+            )
+            raise RuntimeError(msg)
+        if recording:  # out of place: autograd keeps the old array for the backward
+            return apply(self, other)
+        with float_errors_ignored():  # inf and NaN as values, as the operators
+            self.data = apply_in_place(self.data, data_of(other))
+        return self
+
+    method.__name__ = name
+    return method
+
+
+def _scalar(kind):
+    """``kind(tensor)`` (``bool``, ``float``, ``int``) of a one-element tensor, as PyTorch;
+    without it ``bool`` would ask ``len``, true for any non-empty tensor."""
+
+    def method(self):
+        if self.numel() != 1:
+            msg = (
+                f"Tensor.__{kind.__name__}__: only a one-element tensor converts to a Python "
+                f"{kind.__name__}, got shape {self.shape}"
+            )
+            raise (RuntimeError if kind is bool else ValueError)(msg)
+        return kind(self.item())
+
+    method.__name__ = f"__{kind.__name__}__"
+    return method
+
+
+def _compare(name: str, apply):
+    """Elementwise comparison as a bool Tensor (not differentiable), as PyTorch's operators."""
+
+    def method(self, other):
+        return Tensor(apply(self.data, data_of(other)))
+
+    method.__name__ = name
+    return method
+
+
 def tolist(self):
     """The data as nested Python lists (a device-to-host copy)."""
     return self.numpy().tolist()
@@ -179,6 +257,20 @@ _METHODS = {
     "size": size,
     "dim": lambda self: self.ndim,
     "tolist": tolist,
+    "requires_grad_": requires_grad_,
+    "__iadd__": _in_place("__iadd__", operator.add, operator.iadd),
+    "__isub__": _in_place("__isub__", operator.sub, operator.isub),
+    "__imul__": _in_place("__imul__", operator.mul, operator.imul),
+    "__itruediv__": _in_place("__itruediv__", operator.truediv, operator.itruediv),
+    "__bool__": _scalar(bool),
+    "__float__": _scalar(float),
+    "__int__": _scalar(int),
+    "__eq__": _compare("__eq__", operator.eq),
+    "__ne__": _compare("__ne__", operator.ne),
+    "__lt__": _compare("__lt__", operator.lt),
+    "__le__": _compare("__le__", operator.le),
+    "__gt__": _compare("__gt__", operator.gt),
+    "__ge__": _compare("__ge__", operator.ge),
     "flatten": flatten,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }

@@ -30,15 +30,17 @@ from __future__ import annotations
 import inspect
 import threading
 
+from . import _grad_mode
 from . import _tensor_ops as ops
-from ._grad_mode import is_grad_enabled, no_grad
+from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
+from ._grad_mode import is_grad_enabled
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled
 from .backends import backend_of, get_backend
 from .kernels._checks import upstream_gradient
 
 _GRAD_LOCK = threading.Lock()  # leaves' .grad += ...: a read-modify-write
 
-__all__ = ["Function", "Tensor", "as_tensor", "data_of", "is_grad_enabled", "no_grad"]
+__all__ = ["Function", "Tensor", "as_tensor", "data_of", *_grad_mode.__all__]
 
 
 def data_of(value):
@@ -277,10 +279,6 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's array, cut from the graph."""
         return Tensor(self.data)
-
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        self.requires_grad = requires_grad
-        return self
 
     # -- the backward pass --------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
