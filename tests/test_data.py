@@ -15,6 +15,7 @@ import xpnet
 from xpnet.data import (
     DataLoader,
     Dataset,
+    DistributedSampler,
     Subset,
     TensorDataset,
     load_digits,
@@ -387,3 +388,60 @@ def test_load_mnist_accepts_binary_mode_and_comments_in_sha256sums(tmp_path):
     sums.write_text(corrupt + "\n" + lines[1] + "\n")
     with pytest.raises(ValueError, match="fails its checksum"):
         load_mnist(tmp_path)
+
+
+class Records(Dataset):
+    """Samples as dicts, as many PyTorch datasets give them."""
+
+    def __getitem__(self, index):
+        return {"image": np.full(2, float(index)), "label": index}
+
+    def __len__(self):
+        return 5
+
+
+def test_data_loader_collates_dicts_key_by_key(backend):
+    """Dict samples were stacked as a NumPy object array of dicts (silent garbage)."""
+    batch = next(iter(DataLoader(Records(), batch_size=2)))
+    assert sorted(batch) == ["image", "label"] and type(batch["image"]) is backend.ndarray
+    assert backend.to_host(batch["image"]).tolist() == [[0.0, 0.0], [1.0, 1.0]]
+    assert backend.to_host(batch["label"]).tolist() == [0, 1]
+
+
+def test_data_loader_takes_a_distributed_sampler_as_torch():
+    """DataLoader had no sampler argument, so DistributedSampler could not feed it."""
+    torch = pytest.importorskip("torch")
+    dataset = toy_dataset(10)
+    sampler = DistributedSampler(dataset, num_replicas=3, rank=1, shuffle=False)
+    torch_sampler = torch.utils.data.DistributedSampler(range(10), 3, 1, shuffle=False)
+    for batch_size, drop_last in [(1, False), (2, True), (2, False), (3, True)]:
+        loader = DataLoader(dataset, batch_size, sampler=sampler, drop_last=drop_last)
+        expected = torch.utils.data.DataLoader(
+            range(10), batch_size, sampler=torch_sampler, drop_last=drop_last
+        )
+        assert labels_of(loader) == [batch.tolist() for batch in expected]
+        assert len(loader) == len(expected)
+
+
+def test_data_loader_takes_a_batch_sampler():
+    loader = DataLoader(Samples(5), batch_sampler=[[3, 1], [0]])
+    assert len(loader) == 2 and labels_of(loader) == [[3, 1], [0]]
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"sampler": [0, 1], "shuffle": True}, "sampler is mutually exclusive with shuffle"),
+        ({"batch_sampler": [[0]], "batch_size": 2}, "batch_sampler is mutually exclusive"),
+        ({"batch_sampler": [[0]], "drop_last": True}, "batch_sampler is mutually exclusive"),
+        ({"batch_sampler": [[0]], "sampler": [0]}, "batch_sampler is mutually exclusive"),
+    ],
+)
+def test_data_loader_rejects_samplers_with_the_options_they_replace(options, match):
+    with pytest.raises(ValueError, match=f"DataLoader: {match}"):
+        DataLoader(toy_dataset(), **options)
+
+
+def test_distributed_sampler_takes_numpy_integers():
+    sampler = DistributedSampler(range(5), num_replicas=np.int64(2), rank=np.int64(1))
+    assert len(sampler) == 3 and type(sampler.rank) is int

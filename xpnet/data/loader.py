@@ -32,10 +32,11 @@ def default_collate(samples: list):
 
     Args:
         samples: samples as a dataset returns them: tuples (or lists) of arrays, Tensors and
-            numbers, or bare arrays.
+            numbers, dicts of them (collated key by key, as PyTorch), or bare arrays.
 
     Returns:
-        A tuple of NumPy arrays (one per field), or one array for bare samples; the
+        A tuple of NumPy arrays (one per field), a dict for dict samples, or one array for bare
+        samples; the
         :class:`DataLoader` then moves them to the current backend, as Tensors when the
         samples held Tensors (see :class:`DataLoader`).
 
@@ -44,14 +45,36 @@ def default_collate(samples: list):
         >>> [field.shape for field in batch], batch[1].tolist()
         ([(2, 2), (2,)], [0, 1])
     """
+    if isinstance(samples[0], dict):  # without this NumPy stacks the dicts as objects
+        return {key: default_collate([sample[key] for sample in samples]) for key in samples[0]}
     if isinstance(samples[0], (tuple, list)):
-        return tuple(_host_field(list(fields)) for fields in zip(*samples, strict=True))
+        return tuple(default_collate(list(fields)) for fields in zip(*samples, strict=True))
     return _host_field(samples)
 
 
 def _holds_tensors(sample) -> bool:
-    fields = sample if isinstance(sample, (tuple, list)) else (sample,)
-    return any(isinstance(field, Tensor) for field in fields)
+    if isinstance(sample, dict):
+        return _holds_tensors(tuple(sample.values()))
+    if isinstance(sample, (tuple, list)):
+        return any(_holds_tensors(field) for field in sample)
+    return isinstance(sample, Tensor)
+
+
+def _check_samplers(batch_size, shuffle, sampler, batch_sampler, drop_last):
+    """PyTorch's rules: a sampler decides the order (so no ``shuffle``), a batch sampler
+    decides the batches too (so none of the options that make them)."""
+    if sampler is not None and shuffle:
+        msg = f"DataLoader: sampler is mutually exclusive with shuffle, got shuffle={shuffle!r}"
+        raise ValueError(msg)
+    if batch_sampler is not None and (
+        batch_size != 1 or shuffle or sampler is not None or drop_last
+    ):
+        msg = (
+            "DataLoader: batch_sampler is mutually exclusive with batch_size, shuffle, sampler "
+            f"and drop_last, got batch_size={batch_size!r}, shuffle={shuffle!r}, "
+            f"sampler={sampler!r}, drop_last={drop_last!r}"
+        )
+        raise ValueError(msg)
 
 
 def _check_options(batch_size, num_workers, collate_fn, persistent_workers, prefetch_factor):
@@ -93,6 +116,11 @@ class DataLoader:
         shuffle: visit the samples in a new random order each epoch. Default: ``False``.
         drop_last: drop the last batch when it is smaller than ``batch_size``.
             Default: ``False``.
+        sampler: an iterable of dataset indices (with ``__len__``), e.g. a
+            :class:`~xpnet.data.DistributedSampler`, read once per epoch; it replaces
+            ``shuffle``. Default: ``None`` (every index in order, or shuffled).
+        batch_sampler: an iterable of lists of indices, one list per batch; it replaces
+            ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``. Default: ``None``.
         num_workers: threads that gather batches in the background, up to
             ``num_workers * prefetch_factor`` batches ahead; batches keep their order, so
             results do not depend on it. Default: ``0`` (gather in the calling thread).
@@ -119,7 +147,8 @@ class DataLoader:
     Raises:
         ValueError: if ``batch_size`` is not a positive integer, ``num_workers`` negative,
             ``persistent_workers`` or ``prefetch_factor`` given without workers, or both
-            ``generator`` and ``seed`` are given.
+            ``generator`` and ``seed`` are given, or a ``sampler`` or ``batch_sampler`` is
+            given with the options it replaces.
         TypeError: if ``collate_fn`` is not callable.
 
     Example:
@@ -149,8 +178,11 @@ class DataLoader:
         prefetch_factor: int | None = None,
         generator: numpy.random.Generator | None = None,
         seed: int | None = None,
+        sampler=None,
+        batch_sampler=None,
     ) -> None:
         _check_options(batch_size, num_workers, collate_fn, persistent_workers, prefetch_factor)
+        _check_samplers(batch_size, shuffle, sampler, batch_sampler, drop_last)
         if generator is not None and seed is not None:
             msg = f"DataLoader: give generator or seed, not both (got seed={seed})"
             raise ValueError(msg)
@@ -158,6 +190,7 @@ class DataLoader:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
         self.num_workers = num_workers
         self.collate_fn = collate_fn
         self.pin_memory = bool(pin_memory)
@@ -167,7 +200,9 @@ class DataLoader:
         self._pool = None
 
     def __len__(self) -> int:
-        count = len(self.dataset) / self.batch_size
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        count = len(self.dataset if self.sampler is None else self.sampler) / self.batch_size
         return math.floor(count) if self.drop_last else math.ceil(count)
 
     def _gather(self, indices, pin):
@@ -187,16 +222,27 @@ class DataLoader:
     def __iter__(self):
         backend = get_backend()
         pin = getattr(backend, "pinned_host", None) if self.pin_memory else None
-        total = len(self.dataset)
-        order = self.generator.permutation(total) if self.shuffle else numpy.arange(total)
-        starts = range(0, len(self) * self.batch_size, self.batch_size)
-        batches = (order[start : start + self.batch_size] for start in starts)
+        batches = self._batches()
         if self.num_workers == 0:
             gathered = (self._gather(indices, pin) for indices in batches)
         else:
             gathered = self._background(batches, pin)
         for batch, tensors in gathered:
             yield _map_fields(batch, functools.partial(_deliver, backend=backend, tensors=tensors))
+
+    def _batches(self):
+        """This epoch's batches of dataset indices (integer arrays)."""
+        if self.batch_sampler is not None:
+            return (numpy.asarray(list(batch), dtype=numpy.int64) for batch in self.batch_sampler)
+        if self.sampler is not None:
+            order = numpy.asarray(list(self.sampler), dtype=numpy.int64)
+        elif self.shuffle:
+            order = self.generator.permutation(len(self.dataset))
+        else:
+            order = numpy.arange(len(self.dataset))
+        size = self.batch_size
+        stop = len(order) // size * size if self.drop_last else len(order)
+        return (order[start : start + size] for start in range(0, stop, size))
 
     def _background(self, batches, pin):
         """``_gather`` of each batch in the worker threads, in order, a few batches ahead."""
@@ -222,8 +268,10 @@ class DataLoader:
 
 
 def _map_fields(batch, function):
+    if isinstance(batch, dict):
+        return {key: _map_fields(field, function) for key, field in batch.items()}
     if isinstance(batch, tuple):
-        return tuple(function(field) for field in batch)
+        return tuple(_map_fields(field, function) for field in batch)
     return function(batch)
 
 

@@ -11,6 +11,7 @@ lacks: no padding, so no sample is counted twice and the ranks' shares differ by
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy
 
@@ -61,13 +62,13 @@ class DistributedSampler:
 
         num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
         rank = distributed.get_rank() if rank is None else rank
-        if not isinstance(num_replicas, int) or num_replicas < 1:
+        if not isinstance(num_replicas, numbers.Integral) or num_replicas < 1:
             msg = f"DistributedSampler: num_replicas must be a positive int, got {num_replicas!r}"
             raise ValueError(msg)
-        if not isinstance(rank, int) or not 0 <= rank < num_replicas:
+        if not isinstance(rank, numbers.Integral) or not 0 <= rank < num_replicas:
             msg = f"DistributedSampler: rank must be in [0, {num_replicas}), got {rank!r}"
             raise ValueError(msg)
-        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
         self.shuffle, self.seed, self.drop_last, self.pad = shuffle, seed, drop_last, pad
         self.epoch = 0
         total = len(dataset)
