@@ -470,3 +470,132 @@ def test_flatten_rejects_dims_as_torch(dims, error, message):
         nn.Flatten(*dims)(np.zeros((2, 3, 4)))
     with pytest.raises(Exception):  # noqa: B017 - PyTorch refuses them too
         torch.flatten(torch.zeros(2, 3, 4), *dims)
+
+
+def test_sequential_slice_keeps_child_names_as_torch():
+    """A slice of a Sequential kept by name loads the weights of the same slice of PyTorch's
+    (renumbered keys made ``net[1:].load_state_dict`` fail)."""
+    net, torch_net = _residual_block(xpnet), _residual_block(torch)
+    tail, torch_tail = net[1:], torch_net[1:]
+    assert list(tail.state_dict()) == list(torch_tail.state_dict())
+    assert [name for name, _ in tail.named_children()] == ["1", "2", "3"]
+    assert tail.load_state_dict({k: v.numpy() for k, v in torch_tail.state_dict().items()}) == (
+        [],
+        [],
+    )
+    assert [name for name, _ in nn.ModuleList(list(net))[2:].named_children()] == ["0", "1"]
+
+
+def test_containers_edit_as_torch():
+    """Item assignment, deletion, insert and extend renumber the children as PyTorch's."""
+    made = []
+    for lib in (xpnet, torch):
+        layers = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh(), lib.nn.Sigmoid())
+        layers[0] = lib.nn.ELU()
+        del layers[1]
+        layers.insert(0, lib.nn.Linear(2, 2))
+        layers.extend([lib.nn.ReLU6()])
+        listed = lib.nn.ModuleList([lib.nn.ReLU()]) + lib.nn.ModuleList([lib.nn.Tanh()])
+        del listed[-1]
+        made.append((repr(layers), repr(listed), list(layers.state_dict())))
+    assert made[0] == made[1]
+    with pytest.raises(IndexError, match="Sequential: index 3 is out of range for length 1"):
+        nn.Sequential(nn.ReLU())[3]
+
+
+def test_module_dict_matches_torch():
+    made = []
+    for lib in (xpnet, torch):
+        heads = lib.nn.ModuleDict({"a": lib.nn.Linear(2, 1), "b": lib.nn.ReLU()})
+        heads["c"] = lib.nn.Linear(1, 1)
+        heads.update([("d", lib.nn.Tanh())])
+        del heads["b"]
+        made.append((repr(heads), list(heads), list(heads.keys()), len(heads), "a" in heads))
+        made[-1] += (list(heads.state_dict()), type(heads.pop("d")).__name__)
+    assert made[0] == made[1]
+    assert "ModuleDict" in nn.__all__
+
+
+@pytest.mark.parametrize(
+    "edit, error, message",
+    [
+        (lambda m: setattr(m, "weight", nn.ReLU()), TypeError, "cannot assign ReLU to param"),
+        (lambda m: m.register_parameter("w", np.zeros(1)), TypeError, "assign ndarray to par"),
+        (lambda m: m.register_buffer("a.b", None), KeyError, "buffer name must .* no '.'"),
+        (lambda m: m.register_buffer("weight", None), KeyError, "'weight' is already an attr"),
+        (lambda m: m.register_parameter("", None), KeyError, "parameter name must be non-empty"),
+        (lambda m: m.add_module("x.y", nn.ReLU()), KeyError, "module name must be non-empty"),
+        (lambda m: m.add_module("x", 3), TypeError, "Linear.add_module: int is not a Module"),
+        (lambda m: m.train("yes"), ValueError, "Linear.train: mode must be a bool, got 'yes'"),
+    ],
+)
+def test_module_registration_refuses_what_torch_refuses(edit, error, message):
+    """Found by comparing with PyTorch: these were accepted silently (a Module replaced a
+    parameter, a plain array became a 'parameter' no optimizer could update)."""
+    with pytest.raises(error, match=message):
+        edit(nn.Linear(1, 1))
+
+
+def test_module_registration_matches_torch():
+    """Re-registering a buffer as persistent puts it back in the state_dict; a child set to
+    None stays a child slot; ``state_dict`` takes ``prefix`` and ``keep_vars``."""
+    seen = []
+    for lib, zeros in ((xpnet, np.zeros(1)), (torch, torch.zeros(1))):
+        module = lib.nn.Module()
+        module.register_buffer("a", zeros, persistent=False)
+        module.register_buffer("a", zeros)
+        module.child = lib.nn.Linear(1, 1)
+        module.child = None
+        seen.append((list(module.state_dict()), repr(module), list(module._modules)))
+        state = lib.nn.Linear(1, 1).state_dict(prefix="fc.", keep_vars=True)
+        seen[-1] += (list(state), type(state["fc.weight"]).__name__)
+    assert seen[0] == seen[1]
+    assert repr(nn.Linear(1, 1).load_state_dict(nn.Linear(1, 1).state_dict())) == repr(
+        torch.nn.Linear(1, 1).load_state_dict(torch.nn.Linear(1, 1).state_dict())
+    )
+
+
+def test_train_calls_the_childrens_train_as_torch():
+    """A subclass that overrides ``train`` (to keep its batch norms frozen) is obeyed when its
+    parent changes mode; the mode was set on every module directly, skipping the override."""
+
+    class Frozen(nn.BatchNorm2d):
+        def train(self, mode=True):
+            return super().train(False)
+
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), Frozen(2)).train()
+    assert net.training and net[0].training and not net[1].training
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: nn.Linear(-1, 3), ValueError, "Linear: in_features must be non-negative, got -1"),
+        (lambda: nn.Linear(3, 2.0), TypeError, "Linear: out_features must be an int, got float"),
+        (lambda: nn.Conv2d(-3, 4, 3), ValueError, "Conv2d: in_channels must be non-negative"),
+        (lambda: nn.Conv2d(3, 3, 3, groups=0), ValueError, "Conv2d: groups must be a positive"),
+        (lambda: nn.BatchNorm2d(-1), ValueError, "BatchNorm2d: num_features must be non-neg"),
+        (lambda: nn.Embedding(-1, 3), ValueError, "Embedding: num_embeddings must be non-neg"),
+        (lambda: nn.Conv2d(1, 1, 3, padding="same", stride=2), ValueError, "'same' needs stri"),
+        (lambda: nn.Conv1d(1, 1, 3, padding="full"), ValueError, "Conv1d: padding must be an"),
+    ],
+)
+def test_layers_reject_bad_sizes_and_padding_when_built(make, error, message):
+    """PyTorch refuses these too, in the constructor (a negative size inside torch.empty, with
+    a message naming neither layer nor argument); xpnet built the layer, or failed in NumPy."""
+    with pytest.raises(error, match=message):
+        make()
+
+
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("shape", [(4,), (3, 4), (2, 3, 4), (2, 3, 4, 5)])
+def test_softmax_without_dim_picks_torchs_implicit_dim(name, shape):
+    """Older scripts write ``nn.Softmax()``: PyTorch picks the dim from the rank, with a
+    deprecation warning; xpnet refused to build the layer."""
+    x = random_input(shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        output = getattr(nn, name)()(Tensor(x))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        expected = getattr(torch.nn, name)()(torch.from_numpy(x)).numpy()
+    assert_close(xpnet.to_numpy(output.data), expected, np.float64, name)
+    assert repr(getattr(nn, name)()) == f"{name}(dim=None)"

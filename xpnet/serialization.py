@@ -15,7 +15,7 @@ Example:
     >>> sorted(xpnet.load(path))
     ['bias', 'weight']
     >>> model.load_state_dict(xpnet.load(path))
-    IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+    <All keys matched successfully>
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from . import functional, init
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
-from .container import ModuleList, Sequential
+from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten
@@ -83,6 +83,7 @@ __all__ = [
     "MaxPool2d",
     "MaxPool3d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",

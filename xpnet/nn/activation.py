@@ -14,6 +14,8 @@ Note:
 
 from __future__ import annotations
 
+import warnings
+
 from . import functional as F
 from .module import Module
 
@@ -59,16 +61,35 @@ class _Activation(Module):
         return ", ".join(shown)
 
 
-def _activation(name: str, function, formula: str) -> type:
+class _Softmax(_Activation):
+    """A softmax layer built without ``dim`` picks one from the input's rank at each call, by
+    PyTorch's legacy rule and with its deprecation warning (old scripts write ``Softmax()``)."""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__(dim=dim)
+
+    def forward(self, input):
+        dim = self.dim
+        if dim is None:
+            name = type(self).__name__.lower()
+            warnings.warn(
+                f"Implicit dimension choice for {name} has been deprecated. "
+                "Change the call to include dim=X as an argument.",
+                UserWarning,
+                stacklevel=2,
+            )
+            dim = 0 if input.ndim in (0, 1, 3) else 1
+        return self.function(input, dim=dim)
+
+
+def _activation(name: str, function, formula: str, base: type = _Activation) -> type:
     kernel = function.forward  # the array kernel that ``function`` lifts to Tensors
     doc = f"""Applies ``{formula}`` element-wise; see :func:`xpnet.kernels.{kernel.__name__}`.
 
     Shape:
         - Input: any shape. Output: the same shape.
     """
-    return type(
-        name, (_Activation,), {"function": function, "__doc__": doc, "__module__": __name__}
-    )
+    return type(name, (base,), {"function": function, "__doc__": doc, "__module__": __name__})
 
 
 ReLU = _activation("ReLU", F.relu, "max(0, x)")
@@ -80,5 +101,5 @@ Hardtanh = _activation("Hardtanh", F.hardtanh, "clip(x, min_val, max_val)")
 Sigmoid = _activation("Sigmoid", F.sigmoid, "1 / (1 + exp(-x))")
 SiLU = _activation("SiLU", F.silu, "x * sigmoid(x)")
 Tanh = _activation("Tanh", F.tanh, "tanh(x)")
-Softmax = _activation("Softmax", F.softmax, "exp(x) / sum(exp(x)) along dim")
-LogSoftmax = _activation("LogSoftmax", F.log_softmax, "x - log(sum(exp(x))) along dim")
+Softmax = _activation("Softmax", F.softmax, "exp(x) / sum(exp(x)) along dim", _Softmax)
+LogSoftmax = _activation("LogSoftmax", F.log_softmax, "x - log(sum(exp(x))) along dim", _Softmax)

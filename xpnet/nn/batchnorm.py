@@ -13,7 +13,7 @@ from ..backends import backend_of
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter, new_array
+from .parameter import Parameter, check_sizes, new_array
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
@@ -23,6 +23,7 @@ def add_norm_state(module: Module, num_features: int, bias: bool, device, dtype)
     ``_NormBase``): ``weight`` (with ``affine``) and ``bias`` parameters, and with
     ``track_running_stats`` the buffers ``running_mean``, ``running_var`` and
     ``num_batches_tracked``; the ones a module goes without are registered as ``None``."""
+    check_sizes(type(module).__name__, num_features=num_features)
     module.register_parameter("weight", None)
     module.register_parameter("bias", None)
     if module.affine:

@@ -1,4 +1,4 @@
-"""Containers: ``Sequential`` and ``ModuleList``.
+"""Containers: ``Sequential``, ``ModuleList`` and ``ModuleDict``.
 
 They register their modules as children ``0``, ``1``, ... through :class:`xpnet.nn.Module`
 (:mod:`xpnet.nn.module`); :mod:`xpnet.models` builds its networks from them.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .module import Module
 
-__all__ = ["ModuleList", "Sequential"]
+__all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
 
 class ModuleList(Module):
@@ -23,12 +23,36 @@ class ModuleList(Module):
 
     def __init__(self, modules=()):
         super().__init__()
+        self.extend(modules)
+
+    def _key(self, index) -> str:
+        """The child name at integer ``index`` (negative counts from the end)."""
+        keys = list(self._modules)
+        if not -len(keys) <= index < len(keys):
+            msg = f"{type(self).__name__}: index {index} is out of range for length {len(keys)}"
+            raise IndexError(msg)
+        return keys[index]
+
+    def _renumber(self, modules) -> None:
+        """Register ``modules`` as the children ``0``, ``1``, ..., as PyTorch after a deletion
+        or an insertion, so that state_dict keys stay those of an unedited container."""
+        self._modules.clear()
         for module in modules:
             self.append(module)
 
     def append(self, module: Module):
-        setattr(self, str(len(self._modules)), module)
+        self.add_module(str(len(self._modules)), module)
         return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
 
     def __len__(self):
         return len(self._modules)
@@ -40,7 +64,21 @@ class ModuleList(Module):
         modules = list(self._modules.values())
         if isinstance(index, slice):
             return type(self)(modules[index])
-        return modules[index]
+        return self._modules[self._key(index)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        setattr(self, self._key(index), module)
+
+    def __delitem__(self, index) -> None:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[list(self._modules).index(self._key(index))]
+        self._renumber(modules)
+
+    def __add__(self, other):
+        return ModuleList([*self, *other])
 
 
 class Sequential(ModuleList):
@@ -70,10 +108,66 @@ class Sequential(ModuleList):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return type(self)(*list(self._modules.values())[index])
+            # the slice keeps the children's names, as PyTorch: net[1:] loads net's weights
+            return type(self)(dict(list(self._modules.items())[index]))
         return super().__getitem__(index)
 
     def forward(self, input):
         for module in self:
             input = module(input)
         return input
+
+
+class ModuleDict(Module):
+    """A dict of modules, registered as children under their keys (no ``forward``), as
+    :class:`torch.nn.ModuleDict`: insertion order, and ``update`` from a mapping or pairs.
+
+    Example:
+        >>> import xpnet
+        >>> heads = xpnet.nn.ModuleDict({"a": xpnet.nn.Linear(2, 1), "b": xpnet.nn.ReLU()})
+        >>> list(heads), len(heads), "a" in heads, list(heads.state_dict())
+        (['a', 'b'], 2, True, ['a.weight', 'a.bias'])
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        return self._modules.pop(key)
+
+    def update(self, modules) -> None:
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module

@@ -13,9 +13,24 @@ from ..kernels._checks import to_tuple
 from . import functional as F
 from .linear import add_weight_and_bias, reset_weight_and_bias
 from .module import Module
-from .parameter import Parameter, new_array
+from .parameter import Parameter, check_sizes, new_array
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+
+
+def _check_padding_string(where: str, padding: str, nd: int, transposed: bool, stride) -> None:
+    """PyTorch's checks of a string padding, made when the layer is built: a transposed
+    convolution takes none, and ``'same'`` has no meaning with a stride above 1."""
+    if transposed:
+        msg = f"{where}: padding must be an int or a tuple of {nd} ints, got {padding!r}"
+        raise ValueError(msg)
+    if padding not in ("same", "valid"):
+        msg = f"{where}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}"
+        raise ValueError(msg)
+    strides = stride if isinstance(stride, tuple | list) else (stride,)
+    if padding == "same" and any(step != 1 for step in strides):
+        msg = f"{where}: padding='same' needs stride 1 (as PyTorch), got stride={stride!r}"
+        raise ValueError(msg)
 
 
 class _ConvNd(Module):
@@ -42,8 +57,11 @@ class _ConvNd(Module):
     ):
         super().__init__()
         where, nd = type(self).__name__, self._nd
+        check_sizes(where, in_channels=in_channels, out_channels=out_channels, groups=groups)
+        if groups < 1:
+            raise ValueError(f"{where}: groups must be a positive integer, got {groups}")
         for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if groups < 1 or channels % groups:
+            if channels % groups:
                 msg = f"{where}: {name} must be divisible by groups, got {channels} and {groups}"
                 raise ValueError(msg)
         if padding_mode != "zeros":
@@ -52,9 +70,8 @@ class _ConvNd(Module):
                 f"got {padding_mode!r}"
             )
             raise ValueError(msg)
-        if isinstance(padding, str) and self._transposed:
-            msg = f"{where}: padding must be an int or a tuple of {nd} ints, got {padding!r}"
-            raise ValueError(msg)
+        if isinstance(padding, str):
+            _check_padding_string(where, padding, nd, self._transposed, stride)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         if nd > 1 and hasattr(kernel_size, "__len__") and len(kernel_size) == 1:
             # PyTorch builds a 1-D kernel from it, which its forward then refuses

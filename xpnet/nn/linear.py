@@ -13,7 +13,7 @@ import math
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter, new_array
+from .parameter import Parameter, check_sizes, new_array
 
 __all__ = ["Identity", "Linear"]
 
@@ -67,6 +67,7 @@ class Linear(Module):
         self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
     ):
         super().__init__()
+        check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         add_weight_and_bias(self, (out_features, in_features), bias, device, dtype)
 

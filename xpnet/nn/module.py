@@ -15,7 +15,39 @@ from .parameter import Parameter
 
 __all__ = ["Module"]
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What :meth:`Module.load_state_dict` returns; prints as PyTorch's when all keys match."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+
+def _check_name(module, kind: str, name, registry: dict) -> None:
+    """PyTorch's checks of a name given to ``register_buffer``, ``register_parameter`` or
+    ``add_module``: a dot would make a state_dict key ambiguous, and an existing attribute
+    would shadow (or be shadowed by) the registered value."""
+    where = f"{type(module).__name__}: {kind} name"
+    if not isinstance(name, str):
+        raise TypeError(f"{where} must be a str, got {type(name).__name__}")
+    if "." in name or not name:
+        raise KeyError(f"{where} must be non-empty and contain no '.', got {name!r}")
+    if hasattr(module, name) and name not in registry:
+        raise KeyError(f"{where} {name!r} is already an attribute of the module")
+
+
+def _expect_none(module, value, what: str, expected: str) -> None:
+    """TypeError unless ``value`` is ``None``: what PyTorch allows besides ``expected``."""
+    if value is not None:
+        msg = (
+            f"{type(module).__name__}: cannot assign {type(value).__name__} to {what}; "
+            f"expected {expected} or None"
+        )
+        raise TypeError(msg)
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -60,20 +92,19 @@ class Module:
 
     # -- registration -------------------------------------------------------------------------
     def __setattr__(self, name, value):
+        # PyTorch's order: a registered parameter or child takes only its own kind or None
         if isinstance(value, Parameter):
             target = self._parameters
+        elif name in self._parameters:
+            _expect_none(self, value, f"parameter {name!r}", "a Parameter")
+            target = self._parameters  # e.g. ``bias = None``
         elif isinstance(value, Module):
             target = self._modules
+        elif name in self._modules:
+            _expect_none(self, value, f"child module {name!r}", "a Module")
+            target = self._modules  # stays a child slot, printed ``(name): None``
         elif name in self._buffers:
             target = self._buffers  # reassigning a buffer keeps it a buffer
-        elif name in self._parameters:
-            if value is not None:
-                msg = (
-                    f"{type(self).__name__}: cannot assign {type(value).__name__} to parameter "
-                    f"{name!r}; expected a Parameter or None"
-                )
-                raise TypeError(msg)
-            target = self._parameters  # e.g. ``bias = None``
         else:
             target = None
         for registry in (self._parameters, self._buffers, self._modules):
@@ -90,14 +121,25 @@ class Module:
 
         ``persistent=False`` keeps it out of :meth:`state_dict`. ``None`` buffers are
         skipped by :meth:`state_dict`, as in PyTorch.
+
+        Raises:
+            KeyError: ``name`` is empty, has a dot, or is another attribute already.
         """
+        _check_name(self, "buffer", name, self._buffers)
         self.__dict__.pop(name, None)
         self._buffers[name] = array
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` (or ``None``) as the child ``name`` (e.g. a name like ``"0"``)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}.add_module: {type(module).__name__} is not a Module"
+            )
+        _check_name(self, "module", name, self._modules)
         self.__dict__.pop(name, None)
         self._modules[name] = module
 
@@ -110,6 +152,9 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or ``None``, e.g. an absent bias) under ``name``."""
+        if not isinstance(param, Parameter):
+            _expect_none(self, param, f"parameter {name!r}", "a Parameter")
+        _check_name(self, "parameter", name, self._parameters)
         self.__dict__.pop(name, None)
         self._parameters[name] = param
 
@@ -186,9 +231,17 @@ class Module:
 
     # -- modes and gradients ------------------------------------------------------------------
     def train(self, mode: bool = True):
-        """Training mode (batch statistics, dropout) when ``mode``, else evaluation mode."""
-        for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+        """Training mode (batch statistics, dropout) when ``mode``, else evaluation mode.
+
+        Calls each child's ``train``, as PyTorch, so that a subclass's override (e.g. one that
+        keeps its batch norms frozen) runs for a child too.
+        """
+        if not isinstance(mode, bool):
+            msg = f"{type(self).__name__}.train: mode must be a bool, got {mode!r}"
+            raise ValueError(msg)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self):
@@ -221,14 +274,16 @@ class Module:
             if child is not None:
                 yield from child._state_slots(f"{prefix}{name}.")
 
-    def state_dict(self) -> dict:
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> dict:
         """Every parameter's and persistent buffer's array, by PyTorch's dotted key names.
 
         The values are the live backend arrays (not copies), as PyTorch returns tensors that
         share storage. Save them with ``numpy.savez(path, **{k: xpnet.to_numpy(v) ...})``;
-        PyTorch loads them with ``torch.from_numpy`` per key.
+        PyTorch loads them with ``torch.from_numpy`` per key. ``prefix`` starts every key;
+        ``keep_vars=True`` gives the Parameters themselves instead of their arrays.
         """
-        return {key: data_of(registry[name]) for key, registry, name in self._state_slots()}
+        unwrap = (lambda value: value) if keep_vars else data_of
+        return {key: unwrap(registry[name]) for key, registry, name in self._state_slots(prefix)}
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (NumPy or any backend) into this module's parameters and buffers.

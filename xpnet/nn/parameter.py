@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..autograd import Tensor
 from ..backends import get_backend, load_backend
+from ..kernels._checks import ArgumentError, check_int
 
 __all__ = ["Parameter"]
 
@@ -42,3 +43,13 @@ def new_array(shape, device: str | None = None, dtype=None):
     one), of ``dtype`` (default: float32). Initialisers then fill it."""
     backend = get_backend() if device is None else load_backend(device)
     return backend.xp.zeros(shape, dtype=backend.xp.float32 if dtype is None else dtype)
+
+
+def check_sizes(where: str, **sizes) -> None:
+    """TypeError for a size that is not an int, ValueError for a negative one, naming the
+    layer and the argument: PyTorch's layers fail inside ``torch.empty`` instead, with a
+    message that names neither (``Linear(-1, 3)``)."""
+    for name, size in sizes.items():
+        if check_int(where, name, size) < 0:
+            msg = f"{where}: {name} must be non-negative, got {size}"
+            raise ArgumentError(msg)

@@ -12,7 +12,7 @@ from ..autograd import data_of
 from . import functional as F
 from . import init
 from .module import Module
-from .parameter import Parameter, new_array
+from .parameter import Parameter, check_sizes, new_array
 
 __all__ = ["Embedding"]
 
@@ -84,6 +84,7 @@ class Embedding(Module):
             what = f"max_norm={max_norm!r}" if max_norm is not None else "sparse=True"
             msg = f"Embedding: {what} is not implemented; use max_norm=None, sparse=False"
             raise NotImplementedError(msg)
+        check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = _padding_index(num_embeddings, padding_idx)
         self.max_norm, self.norm_type = max_norm, norm_type
