@@ -263,6 +263,106 @@ def test_ddp_refuses_unused_parameters_at_the_next_forward():
     assert run_ranks(job) == [True, True]
 
 
+class _Tied(nn.Module):
+    """Two layers sharing one weight (tied embeddings): one parameter used twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(2, 2, bias=False), nn.Linear(2, 2, bias=False)
+        self.b.weight = self.a.weight
+
+    def forward(self, x):
+        return self.b(self.a(x))
+
+
+def test_ddp_reduces_a_tied_weight_once_with_the_gradient_of_both_uses():
+    xpnet.manual_seed(0)
+    nets = [_Tied().double() for _ in range(2)]
+    inputs = [np.array([[1.0, -2.0]]), np.array([[0.5, 3.0]])]
+
+    def job():
+        rank = dist.get_rank()
+        model = DistributedDataParallel(nets[rank])
+        model(xpnet.Tensor(xpnet.asarray(inputs[rank]))).sum().backward()
+        return host(model.module.a.weight.grad)
+
+    grad0, grad1 = run_ranks(job)
+    weight = torch.tensor(host(nets[0].a.weight.data), requires_grad=True)
+    for x in inputs:  # torch: the sum of both ranks' gradients, then the mean
+        (torch.tensor(x) @ weight.T @ weight.T).sum().backward()
+    np.testing.assert_allclose(grad0, weight.grad.numpy() / 2, rtol=1e-12)
+    np.testing.assert_allclose(grad1, grad0)
+
+
+def test_ddp_takes_torch_arguments_and_refuses_what_it_cannot_do():
+    def job():
+        model = DistributedDataParallel(nn.Linear(2, 2), [dist.get_rank()], None, 0, True)
+        assert model.broadcast_buffers and len(model.buckets) == 1
+        for kwargs, match in [
+            ({"device_ids": [0, 1]}, "device_ids must be None or hold one device"),
+            ({"dim": 1}, "dim must be 0"),
+            ({"process_group": object()}, "process_group must be None"),
+        ]:
+            with pytest.raises(ValueError, match=match):
+                DistributedDataParallel(nn.Linear(2, 2), **kwargs)
+        return True
+
+    assert run_ranks(job) == [True, True]
+
+
+@pytest.mark.parametrize("broadcast_buffers", [True, False])
+def test_ddp_broadcasts_buffers_before_a_forward_that_follows_a_synchronised_one(
+    broadcast_buffers,
+):
+    def job():
+        rank = dist.get_rank()
+        model = DistributedDataParallel(nn.BatchNorm1d(2), broadcast_buffers=broadcast_buffers)
+        model.eval()
+        x = xpnet.Tensor(xpnet.asarray(np.ones((2, 2), dtype=np.float32)))
+        seen = []
+        for value, grad_mode in [(5.0, True), (6.0, False), (7.0, False)]:
+            model.module.running_mean[...] = value + rank
+            with xpnet.set_grad_enabled(grad_mode):
+                model(x)
+            seen.append(host(model.module.running_mean).tolist())
+        return seen
+
+    seen = run_ranks(job)
+    if broadcast_buffers:  # as PyTorch: not before a forward that follows one without grad
+        assert seen[1] == [[5.0, 5.0], [6.0, 6.0], [8.0, 8.0]]
+    else:
+        assert seen[1] == [[6.0, 6.0], [7.0, 7.0], [8.0, 8.0]]
+
+
+class _Branches(nn.Module):
+    """Rank 0 uses ``a``, rank 1 uses ``b``, no rank uses ``c``."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.a(x) if dist.get_rank() == 0 else self.b(x)
+
+
+def test_ddp_find_unused_parameters_reduces_what_any_rank_used():
+    def job():
+        xpnet.manual_seed(0)
+        model = DistributedDataParallel(_Branches(), find_unused_parameters=True)
+        x = xpnet.Tensor(xpnet.asarray(np.ones((1, 2), dtype=np.float32)))
+        model(x)  # a forward without backward is fine
+        for _ in range(2):
+            model.zero_grad()
+            model(x).sum().backward()
+        return [None if p.grad is None else host(p.grad) for p in model.module.parameters()]
+
+    for grads in run_ranks(job):
+        # PyTorch: the mean of rank 0's ones and rank 1's zeros; c was used by no rank
+        for grad in grads[:4]:
+            np.testing.assert_array_equal(grad, np.full_like(grad, 0.5))
+        assert grads[4:] == [None, None]
+
+
 def test_ddp_needs_init_and_a_known_gradient_op():
     with pytest.raises(RuntimeError, match="call xpnet.distributed.init"):
         DistributedDataParallel(nn.Linear(2, 2))

@@ -135,7 +135,11 @@ def fit(config: Config, progress=None, echo=print) -> list[dict]:
         history = []
         if state is not None:
             history = restore_run(config, state, model, optimizer, scheduler, generators)
-        runner = model if world == 1 else DistributedDataParallel(model, gradient_op="sum")
+        # each rank keeps its own BatchNorm statistics, averaged before each evaluation
+        # (average_buffers below), rather than PyTorch's default copy of rank 0's every step
+        runner = model
+        if world > 1:
+            runner = DistributedDataParallel(model, broadcast_buffers=False, gradient_op="sum")
         batches = RankBatches(train_loader, rank, world)
         tests = RankBatches(test_loader, rank, world)
         title = f"{config.model} on {config.dataset}, {config.optimizer} + {config.scheduler}"
