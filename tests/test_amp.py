@@ -202,6 +202,41 @@ def test_autocast_arguments():
         xpnet.autocast(dtype="float64")
     with pytest.raises(ValueError, match="device_type must be"):
         xpnet.autocast("tpu")
+    # torch refuses a non-bool enabled too: "false" must not turn autocast on
+    with pytest.raises(TypeError, match="autocast: enabled must be a bool, got str 'false'"):
+        xpnet.autocast(enabled="false")
+    # torch.is_autocast_enabled("cuda") / torch.get_autocast_dtype("cpu") port as they are
+    with xpnet.autocast("cpu"):
+        assert xpnet.amp.is_autocast_enabled("cuda") and xpnet.amp.is_autocast_enabled("cpu")
+        assert xpnet.amp.get_autocast_dtype("cpu") == "float16"
+    with pytest.raises(ValueError, match="is_autocast_enabled: device_type must be"):
+        xpnet.amp.is_autocast_enabled("tpu")
+
+
+def test_decorated_function_in_two_threads_restores_each_threads_state():
+    # one autocast object, entered by two threads at once: each must get its own state back
+    is_on = xpnet.amp.is_autocast_enabled
+    inside, main_done, seen = threading.Event(), threading.Event(), []
+
+    @xpnet.autocast(enabled=False)  # one autocast object for both threads
+    def region(action):
+        action()
+
+    def work():
+        region(lambda: (inside.set(), main_done.wait(10)))
+        seen.append(is_on())
+
+    def start_and_wait():
+        worker.start()
+        inside.wait(10)  # both threads are inside the region now
+
+    worker = threading.Thread(target=work)
+    with xpnet.autocast():
+        region(start_and_wait)  # exits first
+        assert is_on()  # the outer region of this thread is back
+        main_done.set()
+        worker.join()
+    assert seen == [False]  # the worker thread had no region
 
 
 def test_binary_cross_entropy_is_refused(xp):

@@ -94,14 +94,29 @@ LOWER_DTYPES = ("float16",)
 _state = threading.local()
 
 
-def is_autocast_enabled() -> bool:
-    """True inside an enabled :class:`autocast` region of this thread."""
+def is_autocast_enabled(device_type=None) -> bool:
+    """True inside an enabled :class:`autocast` region of this thread.
+
+    ``device_type`` (``"cuda"``, ``"cpu"`` or ``None``) is accepted for PyTorch scripts: xpnet
+    has one region state per thread, whichever device the arrays are on.
+    """
+    _check_device_type("is_autocast_enabled", device_type)
     return getattr(_state, "dtype", None) is not None
 
 
-def get_autocast_dtype() -> str:
-    """The lower-precision dtype of the current region (``"float16"``; also outside one)."""
+def get_autocast_dtype(device_type=None) -> str:
+    """The lower-precision dtype of the current region (``"float16"``; also outside one).
+
+    ``device_type``: as for :func:`is_autocast_enabled`.
+    """
+    _check_device_type("get_autocast_dtype", device_type)
     return getattr(_state, "dtype", None) or "float16"
+
+
+def _check_device_type(where: str, device_type) -> None:
+    if device_type not in (None, "cuda", "cpu"):
+        msg = f"{where}: device_type must be 'cuda', 'cpu' or None, got {device_type!r}"
+        raise ValueError(msg)
 
 
 def _checked_dtype(dtype) -> str:
@@ -144,7 +159,8 @@ class autocast:  # noqa: N801 - the name PyTorch users know
             (no cache). Default: ``None``.
 
     Raises:
-        TypeError: ``dtype`` is not float16 (bfloat16: NumPy and CuPy lack the dtype).
+        TypeError: ``dtype`` is not float16 (bfloat16: NumPy and CuPy lack the dtype), or
+            ``enabled`` is not a bool (as in PyTorch).
         ValueError: ``device_type`` is not ``"cuda"``, ``"cpu"`` or ``None``.
 
     Example:
@@ -157,22 +173,29 @@ class autocast:  # noqa: N801 - the name PyTorch users know
     """
 
     def __init__(self, device_type=None, dtype=None, enabled: bool = True, cache_enabled=None):
-        if device_type not in (None, "cuda", "cpu"):
-            msg = f"autocast: device_type must be 'cuda', 'cpu' or None, got {device_type!r}"
-            raise ValueError(msg)
+        _check_device_type("autocast", device_type)
+        # as torch: a truthy string such as "false" must not silently turn autocast on
+        if not isinstance(enabled, bool):
+            msg = f"autocast: enabled must be a bool, got {type(enabled).__name__} {enabled!r}"
+            raise TypeError(msg)
         self.device_type = device_type
         self.fast_dtype = _checked_dtype(dtype)
-        self.enabled = bool(enabled)
+        self.enabled = enabled
         self.cache_enabled = cache_enabled
-        self._previous = []  # a stack: the same object may be entered again (recursion)
+        # a stack per thread: the same object may be entered again (recursion), and a decorated
+        # function may run in several threads at once, each restoring its own previous state
+        self._local = threading.local()
+
+    def _previous(self) -> list:
+        return self._local.__dict__.setdefault("previous", [])
 
     def __enter__(self):
-        self._previous.append(getattr(_state, "dtype", None))
+        self._previous().append(getattr(_state, "dtype", None))
         _state.dtype = self.fast_dtype if self.enabled else None
         return self
 
     def __exit__(self, *exc_info):
-        _state.dtype = self._previous.pop()
+        _state.dtype = self._previous().pop()
 
     def __call__(self, function):
         @functools.wraps(function)

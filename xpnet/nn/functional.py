@@ -17,15 +17,41 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 from .. import kernels as K
 from ..autograd import Function
 
 
 def _lift(forward, backward, wrt=("input",), saved=None, forward_options=None) -> Function:
     """The kernel ``forward`` and its ``backward`` as one Function; ``wrt`` get gradients."""
+    if "inplace" in inspect.signature(forward).parameters:
+        forward = _out_of_place(forward)
     function = Function(forward, backward, wrt, saved, forward_options)
     function.__doc__ = forward.__doc__
+    # help(F.relu), inspect.signature(F.relu) and F.relu.__name__ as for torch's functions
+    function.__signature__ = function.signature
+    function.__name__ = function.__qualname__ = forward.__name__
     return function
+
+
+def _out_of_place(forward):
+    """``forward`` with ``inplace=True`` accepted but ignored: the result is a new array.
+
+    An in-place kernel would overwrite an array that the graph still holds (this op's input,
+    which e.g. ``elu_backward`` and ``silu_backward`` read, or another op's saved input), and
+    xpnet has no version counters to detect that, as PyTorch does: gradients would be wrong.
+    """
+    signature = inspect.signature(forward)
+
+    @functools.wraps(forward)  # keeps __name__ (autocast's op lists) and the signature
+    def out_of_place(*args, **kwargs):
+        call = signature.bind(*args, **kwargs)
+        call.arguments["inplace"] = False
+        return forward(*call.args, **call.kwargs)
+
+    return out_of_place
 
 
 def _indices(extras):
@@ -47,6 +73,75 @@ def _mask(extras):
     # a random mask cannot be recomputed: backward must get the forward's
     return {"mask": extras[0]}
 
+
+def _check_legacy(where, size_average, reduce) -> None:
+    """``ArgumentError`` for PyTorch's deprecated ``size_average``/``reduce`` unless both are
+    ``None``: the element-wise losses' kernels refuse them with the same message."""
+    if size_average is not None or reduce is not None:
+        msg = (
+            f"{where}: size_average and reduce are deprecated in PyTorch and not supported; "
+            f"use reduction='mean', 'sum' or 'none', got size_average={size_average!r}, "
+            f"reduce={reduce!r}"
+        )
+        raise K.ArgumentError(msg)
+
+
+# cross_entropy and nll_loss: their kernels have no size_average/reduce; these take them by
+# keyword, to refuse them by name as the element-wise losses do. (PyTorch has them between
+# weight and ignore_index, positionally; the kernels' order is kept, which xpnet.nn calls.)
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    *,
+    size_average=None,
+    reduce=None,
+    return_exp: bool = False,
+):
+    _check_legacy("cross_entropy", size_average, reduce)
+    return K.cross_entropy(
+        input, target, weight, ignore_index, reduction, label_smoothing, return_exp=return_exp
+    )
+
+
+def _cross_entropy_backward(grad_output, *args, size_average=None, reduce=None, **kwargs):
+    return K.cross_entropy_backward(grad_output, *args, **kwargs)
+
+
+def nll_loss(
+    input,
+    target,
+    weight=None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    *,
+    size_average=None,
+    reduce=None,
+):
+    _check_legacy("nll_loss", size_average, reduce)
+    return K.nll_loss(input, target, weight, ignore_index, reduction)
+
+
+def _nll_loss_backward(grad_output, *args, size_average=None, reduce=None, **kwargs):
+    return K.nll_loss_backward(grad_output, *args, **kwargs)
+
+
+_LEGACY_NOTE = """
+    Note:
+        ``size_average`` and ``reduce`` (deprecated in PyTorch) are accepted by keyword
+        only, and must be ``None``: pass ``reduction`` instead.
+"""
+for _forward, _backward in (
+    (cross_entropy, _cross_entropy_backward),
+    (nll_loss, _nll_loss_backward),
+):
+    _kernel = getattr(K, _forward.__name__)
+    _forward.__doc__ = _kernel.__doc__.rstrip() + "\n" + _LEGACY_NOTE
+    _backward.__name__ = _backward.__qualname__ = f"{_forward.__name__}_backward"
+del _forward, _backward, _kernel  # not module names (nor doctests)
 
 _AFFINE = ("input", "weight", "bias")
 # max-pooling asks its forward for the indices only when a graph is recorded
@@ -76,9 +171,9 @@ softmax = _lift(K.softmax, K.softmax_backward)
 log_softmax = _lift(K.log_softmax, K.log_softmax_backward)
 # target gets a gradient when it holds probabilities only
 cross_entropy = _lift(
-    K.cross_entropy, K.cross_entropy_backward, ("input", "target"), _exp, {"return_exp": True}
+    cross_entropy, _cross_entropy_backward, ("input", "target"), _exp, {"return_exp": True}
 )
-nll_loss = _lift(K.nll_loss, K.nll_loss_backward)
+nll_loss = _lift(nll_loss, _nll_loss_backward)
 max_pool1d = _lift(K.max_pool1d, K.max_pool1d_backward, **_INDICES)
 max_pool3d = _lift(K.max_pool3d, K.max_pool3d_backward, **_INDICES)
 avg_pool1d = _lift(K.avg_pool1d, K.avg_pool1d_backward)

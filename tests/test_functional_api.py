@@ -1,0 +1,103 @@
+"""``xpnet.nn.functional`` as a porting user of ``torch.nn.functional`` meets it: every shared
+name's signature against torch's (the documented differences listed), ``inplace=`` with
+gradients, and the deprecated ``size_average``/``reduce`` of the class-index losses."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from _oracle import assert_close, random_input
+
+import xpnet
+import xpnet.nn.functional as F
+
+# keyword-only options of xpnet's forwards that only the autograd glue passes
+FORWARD_ONLY = {"return_stats", "return_mask", "return_exp"}
+# documented differences (docs/kernels.md, docs/losses-and-layers.md): name -> torch's
+# parameters that xpnet leaves out, and those that xpnet takes by keyword only
+WITHOUT = {
+    "softmax": {"_stacklevel", "dtype"},  # and dim is required
+    "log_softmax": {"_stacklevel", "dtype"},
+}
+KEYWORD_ONLY = {"cross_entropy": {"size_average", "reduce"}, "nll_loss": {"size_average", "reduce"}}
+REQUIRED = {"softmax": {"dim"}, "log_softmax": {"dim"}}
+
+
+def _torch_parameters(name):
+    """torch's parameters of ``name``: from its signature, the ``*_with_indices`` form of a
+    boolean dispatch, or the first docstring line of a builtin."""
+    function = getattr(TF, f"{name}_with_indices", None) or getattr(TF, name)
+    try:
+        return list(inspect.signature(function).parameters.values())
+    except ValueError:  # a C builtin: "conv2d(input, weight, bias=None, ...) -> Tensor"
+        header = function.__doc__.strip().splitlines()[0]
+        arguments = header[header.index("(") + 1 : header.rindex(")")]
+        return list(inspect.signature(eval(f"lambda {arguments}: None")).parameters.values())
+
+
+def _expected(name):
+    """torch's (name, kind, default) list of ``name`` with the documented differences applied."""
+    expected = []
+    for parameter in _torch_parameters(name):
+        if parameter.name in WITHOUT.get(name, ()):
+            continue
+        kind, default = parameter.kind, parameter.default
+        if parameter.name in KEYWORD_ONLY.get(name, ()):
+            kind = inspect.Parameter.KEYWORD_ONLY
+        if parameter.name in REQUIRED.get(name, ()):
+            default = inspect.Parameter.empty
+        expected.append((parameter.name, kind, default))
+    # keyword-only ones after the positional ones, as Python requires
+    return sorted(expected, key=lambda item: item[1] == inspect.Parameter.KEYWORD_ONLY)
+
+
+@pytest.mark.parametrize("name", sorted(F.__all__))
+def test_functional_signature_matches_torch(name):
+    ours = [
+        (parameter.name, parameter.kind, parameter.default)
+        for parameter in inspect.signature(getattr(F, name)).parameters.values()
+        if parameter.name not in FORWARD_ONLY
+    ]
+    assert ours == _expected(name)
+    assert getattr(F, name).__name__ == name
+
+
+ACTIVATIONS_INPLACE = [
+    name for name in F.__all__ if "inplace" in inspect.signature(getattr(F, name)).parameters
+]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS_INPLACE)
+def test_functional_inplace_keeps_gradients_and_input(backend, name):
+    # elu and silu differentiate their input: an in-place forward used to overwrite it
+    shape = {"dropout1d": (2, 3, 4), "dropout2d": (2, 3, 4, 4), "dropout3d": (2, 3, 2, 4, 4)}
+    values = 2 * random_input(shape.get(name, (3, 4)))
+    args = (0.0,) if name.startswith("dropout") else ()
+    leaf = xpnet.Tensor(xpnet.asarray(values), requires_grad=True)
+    hidden = leaf * 1.0
+    getattr(F, name)(hidden, *args, inplace=True).sum().backward()
+    theirs = torch.tensor(values, requires_grad=True)
+    getattr(TF, name)(theirs * 1.0, *args, inplace=True).sum().backward()
+    assert_close(xpnet.to_numpy(leaf.grad), theirs.grad.numpy(), np.float64, "grad_input")
+    np.testing.assert_array_equal(xpnet.to_numpy(hidden.data), values)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("legacy", [{"size_average": False}, {"reduce": False}])
+def test_class_index_losses_refuse_size_average_by_name(backend, name, legacy):
+    logits = xpnet.Tensor(xpnet.asarray(random_input((3, 4))), requires_grad=True)
+    target = xpnet.asarray(np.array([0, 3, 1]))
+    with pytest.raises(ValueError, match=f"{name}: size_average and reduce are deprecated"):
+        getattr(F, name)(logits, target, **legacy)
+    # None, PyTorch's default, is accepted and changes nothing, gradients included
+    loss = getattr(F, name)(logits, target, size_average=None, reduce=None, reduction="sum")
+    loss.backward()
+    theirs = torch.tensor(xpnet.to_numpy(logits.data), requires_grad=True)
+    expected = getattr(TF, name)(theirs, torch.tensor([0, 3, 1]), reduction="sum")
+    expected.backward()
+    assert_close(xpnet.to_numpy(loss.data), expected.detach().numpy(), np.float64)
+    assert_close(xpnet.to_numpy(logits.grad), theirs.grad.numpy(), np.float64, "grad_input")
