@@ -22,6 +22,7 @@ import operator
 
 import numpy
 
+from . import _tensor_math as more
 from . import _tensor_ops as ops
 from ._grad_mode import is_grad_enabled
 from .autograd import Function, Tensor, as_tensor, data_of
@@ -77,6 +78,7 @@ def _index_of(name: str):
         if dim is None:  # over the flattened tensor; keepdim: every dimension of size 1
             index = getattr(xp, name)(self.data.reshape(-1))
             return Tensor(xp.reshape(index, (1,) * self.ndim) if keepdim else index)
+        more.check_dim(name, dim, self.ndim)  # IndexError naming the method and the range
         return Tensor(getattr(xp, name)(self.data, axis=dim, keepdims=keepdim))
 
     method.__name__ = name
@@ -272,6 +274,7 @@ _METHODS = {
     "__gt__": _compare("__gt__", operator.gt),
     "__ge__": _compare("__ge__", operator.ge),
     "flatten": flatten,
+    **more.METHODS,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
 

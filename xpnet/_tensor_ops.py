@@ -22,11 +22,11 @@ from .backends._base import fused
 from .kernels._checks import check_grad_output
 
 
-def _shape(value) -> tuple:
+def shape_of(value) -> tuple:
     return getattr(value, "shape", ())
 
 
-def _unbroadcast(grad, shape: tuple):
+def unbroadcast(grad, shape: tuple):
     """Sum ``grad`` down to ``shape``: a broadcast input was used many times, so its
     gradient is the sum of the gradients of every copy."""
     extra = grad.ndim - len(shape)
@@ -39,7 +39,7 @@ def _unbroadcast(grad, shape: tuple):
     return backend_of(grad).xp.reshape(grad.sum(axis=axes, keepdims=True), shape)
 
 
-def _check_grad(where, grad_output, shape, dtype, *operands):
+def check_grad(where, grad_output, shape, dtype, *operands):
     """Raise unless ``grad_output`` is an array on the backend of the array ``operands``
     (Python numbers are skipped), of ``shape`` and ``dtype``."""
     arrays = [operand for operand in operands if hasattr(operand, "shape")]
@@ -48,24 +48,24 @@ def _check_grad(where, grad_output, shape, dtype, *operands):
     check_grad_output(where, grad_output, shape, dtype)
 
 
-def _result_type(*operands):
+def result_type(*operands):
     """The dtype of an arithmetic forward on ``operands``, from their dtypes on the host
     (NumPy's rules, which CuPy follows: a Python number takes the array's kind)."""
     return numpy.result_type(*(getattr(op, "dtype", op) for op in operands))
 
 
 def _check_binary(where, grad_output, a, b):
-    shape = numpy.broadcast_shapes(_shape(a), _shape(b))
-    _check_grad(where, grad_output, shape, _result_type(a, b), a, b)
+    shape = numpy.broadcast_shapes(shape_of(a), shape_of(b))
+    check_grad(where, grad_output, shape, result_type(a, b), a, b)
 
 
-def _shape_only(shape):
+def shape_only(shape):
     """A host array of ``shape`` that holds one element: NumPy's indexing and reshape rules
     give the result's shape without touching the device."""
     return numpy.broadcast_to(numpy.empty((), dtype=bool), shape)
 
 
-def _ieee(function):
+def ieee(function):
     """``function`` giving inf and NaN as values, never as NumPy warnings (as PyTorch)."""
 
     @functools.wraps(function)
@@ -76,63 +76,63 @@ def _ieee(function):
     return quiet
 
 
-@_ieee
+@ieee
 def add(a, b):
     return a + b
 
 
-@_ieee
+@ieee
 def add_backward(grad_output, a, b):
     _check_binary("add_backward", grad_output, a, b)
-    return _unbroadcast(grad_output, _shape(a)), _unbroadcast(grad_output, _shape(b))
+    return unbroadcast(grad_output, shape_of(a)), unbroadcast(grad_output, shape_of(b))
 
 
-@_ieee
+@ieee
 def sub(a, b):
     return a - b
 
 
-@_ieee
+@ieee
 def sub_backward(grad_output, a, b):
     _check_binary("sub_backward", grad_output, a, b)
-    return _unbroadcast(grad_output, _shape(a)), _unbroadcast(-grad_output, _shape(b))
+    return unbroadcast(grad_output, shape_of(a)), unbroadcast(-grad_output, shape_of(b))
 
 
-@_ieee
+@ieee
 def mul(a, b):
     return a * b
 
 
-@_ieee
+@ieee
 def mul_backward(grad_output, a, b):
     _check_binary("mul_backward", grad_output, a, b)
-    return _unbroadcast(grad_output * b, _shape(a)), _unbroadcast(grad_output * a, _shape(b))
+    return unbroadcast(grad_output * b, shape_of(a)), unbroadcast(grad_output * a, shape_of(b))
 
 
-@_ieee
+@ieee
 def div(a, b):
     return a / b
 
 
-@_ieee
+@ieee
 def div_backward(grad_output, a, b):
     """``grad / b`` and ``-grad * ((a / b) / b)``, PyTorch's order: ``-(grad / b) * a / b``
     overflows to inf * 0 = NaN where a is 0 and grad / b is huge."""
     _check_binary("div_backward", grad_output, a, b)
     grad_b = fused(backend_of(grad_output), _divisor_grad)(grad_output, a, b)
-    return _unbroadcast(grad_output / b, _shape(a)), _unbroadcast(grad_b, _shape(b))
+    return unbroadcast(grad_output / b, shape_of(a)), unbroadcast(grad_b, shape_of(b))
 
 
 def _divisor_grad(grad_output, a, b):
     return -grad_output * ((a / b) / b)  # one device call: fused by div_backward
 
 
-@_ieee
+@ieee
 def pow(a, exponent):
     return a**exponent
 
 
-@_ieee
+@ieee
 def pow_backward(grad_output, a, exponent, output_mask=(True, True)):
     """Gradients of ``a ** exponent``, PyTorch's: ``exponent * a ** (exponent - 1)``, 0 where
     the exponent is 0 (where the formula is ``0 * inf`` at ``a = 0``, or NaN); for the
@@ -147,31 +147,31 @@ def pow_backward(grad_output, a, exponent, output_mask=(True, True)):
             slope = xp.where(exponent == 0, 0, exponent * a ** (exponent - 1))
         else:  # a Python number: decided on the host
             slope = exponent * a ** (exponent - 1) if exponent else xp.zeros_like(a)
-        grad_a = _unbroadcast(grad_output * slope, _shape(a))
+        grad_a = unbroadcast(grad_output * slope, shape_of(a))
     if output_mask[1] and hasattr(exponent, "shape"):
         growth = xp.where((a == 0) & (exponent >= 0), 0, a**exponent * xp.log(a))
-        grad_exponent = _unbroadcast(grad_output * growth, _shape(exponent))
+        grad_exponent = unbroadcast(grad_output * growth, shape_of(exponent))
     return grad_a, grad_exponent
 
 
-@_ieee
+@ieee
 def matmul(a, b):
     return a @ b
 
 
-@_ieee
+@ieee
 def matmul_backward(grad_output, a, b):
     """``grad_a = grad_output @ b^T``, ``grad_b = a^T @ grad_output``; 1-d operands are
     treated as a row (``a``) or a column (``b``), as in the forward."""
-    shape = numpy.matmul(_shape_only(a.shape), _shape_only(b.shape)).shape
-    _check_grad("matmul_backward", grad_output, shape, _result_type(a, b), a, b)
+    shape = numpy.matmul(shape_only(a.shape), shape_only(b.shape)).shape
+    check_grad("matmul_backward", grad_output, shape, result_type(a, b), a, b)
     xp = backend_of(grad_output).xp
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
     grad = grad_output[..., None] if b.ndim == 1 else grad_output
     grad = xp.expand_dims(grad, -2) if a.ndim == 1 else grad
-    grad_a = xp.reshape(_unbroadcast(grad @ xp.swapaxes(b2, -1, -2), a2.shape), a.shape)
-    grad_b = xp.reshape(_unbroadcast(xp.swapaxes(a2, -1, -2) @ grad, b2.shape), b.shape)
+    grad_a = xp.reshape(unbroadcast(grad @ xp.swapaxes(b2, -1, -2), a2.shape), a.shape)
+    grad_b = xp.reshape(unbroadcast(xp.swapaxes(a2, -1, -2) @ grad, b2.shape), b.shape)
     return grad_a, grad_b
 
 
@@ -182,18 +182,18 @@ def sum(a, dim=None, keepdim=False):
 def sum_backward(grad_output, a, dim=None, keepdim=False):
     """Every summed element gets the gradient of its sum: broadcast it back."""
     _check_reduced("sum", grad_output, a, dim, keepdim)
-    return _spread(grad_output, a, dim, keepdim)
+    return spread(grad_output, a, dim, keepdim)
 
 
 def _check_reduced(reduction, grad_output, a, dim, keepdim):
     """The checks of ``{reduction}_backward`` (``"sum"``, ``"mean"``): the reduced shape, and
     NumPy's result dtype of that reduction (an int sum is int64, an int mean float64)."""
-    shape = _shape_only(a.shape).sum(axis=dim, keepdims=keepdim).shape
+    shape = shape_only(a.shape).sum(axis=dim, keepdims=keepdim).shape
     dtype = getattr(numpy.zeros(1, dtype=a.dtype), reduction)().dtype
-    _check_grad(f"{reduction}_backward", grad_output, shape, dtype, a)
+    check_grad(f"{reduction}_backward", grad_output, shape, dtype, a)
 
 
-def _spread(grad_output, a, dim, keepdim):
+def spread(grad_output, a, dim, keepdim):
     """``grad_output`` of a reduction over ``dim``, broadcast back to ``a``'s shape."""
     xp = backend_of(grad_output).xp
     if dim is not None and not keepdim:
@@ -210,7 +210,7 @@ def mean_backward(grad_output, a, dim=None, keepdim=False):
     _check_reduced("mean", grad_output, a, dim, keepdim)
     axes = range(a.ndim) if dim is None else (dim,) if isinstance(dim, int) else dim
     count = math.prod(a.shape[axis] for axis in axes)
-    return _spread(grad_output / count, a, dim, keepdim)
+    return spread(grad_output / count, a, dim, keepdim)
 
 
 def reshape(a, shape):
@@ -218,8 +218,8 @@ def reshape(a, shape):
 
 
 def reshape_backward(grad_output, a, shape):
-    _check_grad(
-        "reshape_backward", grad_output, _shape_only(a.shape).reshape(shape).shape, a.dtype, a
+    check_grad(
+        "reshape_backward", grad_output, shape_only(a.shape).reshape(shape).shape, a.dtype, a
     )
     return backend_of(grad_output).xp.reshape(grad_output, a.shape)
 
@@ -258,7 +258,7 @@ def getitem_backward(grad_output, a, index):
     A boolean array in ``index`` selects a number of elements only its values know (a host
     read): then only the gradient's dtype and backend are checked."""
     shape = _indexed_shape(a.shape, index)
-    _check_grad("getitem_backward", grad_output, shape or grad_output.shape, a.dtype, a)
+    check_grad("getitem_backward", grad_output, shape or grad_output.shape, a.dtype, a)
     backend = backend_of(grad_output)
     grad = backend.xp.zeros(a.shape, dtype=grad_output.dtype)
     backend.scatter_add(grad, index, grad_output)
@@ -276,7 +276,7 @@ def _indexed_shape(shape, index):
                 return None
             part = numpy.zeros(part.shape, dtype=numpy.intp)
         host.append(part)
-    return _shape_only(shape)[tuple(host)].shape
+    return shape_only(shape)[tuple(host)].shape
 
 
 def cast(a, dtype):
@@ -285,7 +285,7 @@ def cast(a, dtype):
 
 def cast_backward(grad_output, a, dtype):
     """The gradient goes back in the input's dtype."""
-    _check_grad("cast_backward", grad_output, a.shape, backend_of(a).xp.dtype(dtype), a)
+    check_grad("cast_backward", grad_output, a.shape, backend_of(a).xp.dtype(dtype), a)
     return grad_output.astype(a.dtype, copy=False)
 
 

@@ -371,8 +371,9 @@ class Tensor:
                 return _getitem(_getitem(self, integers), rest)
         return _getitem(self, data_of(index))
 
-    def sum(self, dim=None, keepdim: bool = False) -> Tensor:
-        return _sum(self, ops.axes(dim), keepdim)
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``
+        return _sum(source, ops.axes(dim), keepdim)
 
     def mean(self, dim=None, keepdim: bool = False) -> Tensor:
         return _mean(self, ops.axes(dim), keepdim)

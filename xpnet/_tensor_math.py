@@ -1,0 +1,392 @@
+"""More forward/backward pairs behind :class:`xpnet.Tensor`'s methods: shapes, math, maxima.
+
+``permute`` (``transpose``, ``.T``, ``.mT``), ``clone``, ``exp``/``log``/``sqrt``/``abs``,
+``clamp``, ``amax``/``amin``, ``max``/``min`` with and without ``dim``, and ``prod``, with
+PyTorch's gradients (which element of a tie gets what is said at each pair). The
+convention and the checks are :mod:`xpnet._tensor_ops`'s, whose helpers they share;
+:mod:`xpnet._tensor_methods` attaches the methods defined below them.
+
+Example:
+    >>> import xpnet
+    >>> x = xpnet.Tensor(np.array([[1.0, 3.0], [3.0, 2.0]]), requires_grad=True)
+    >>> values, indices = x.max(dim=1)
+    >>> (values.sum() + x.amax()).backward()
+    >>> indices.tolist(), x.grad.tolist()
+    ([1, 0], [[0.0, 1.5], [1.5, 0.0]])
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy
+
+from ._tensor_ops import check_grad, ieee, result_type, shape_of, shape_only, spread, unbroadcast
+from .autograd import Function, Tensor, data_of
+from .backends import backend_of
+from .kernels import ArgumentError
+
+
+def permute(a, dims):
+    return backend_of(a).xp.transpose(a, dims)
+
+
+def permute_backward(grad_output, a, dims):
+    """The inverse permutation: dimension ``dims[i]`` of ``a`` went to place ``i``."""
+    check_grad("permute_backward", grad_output, tuple(a.shape[d] for d in dims), a.dtype, a)
+    return backend_of(grad_output).xp.transpose(grad_output, tuple(numpy.argsort(dims)))
+
+
+def clone(a):
+    return a.copy()
+
+
+def clone_backward(grad_output, a):
+    check_grad("clone_backward", grad_output, a.shape, a.dtype, a)
+    return grad_output
+
+
+def _pointwise(name: str, slope, function=None):
+    """The pair of ``xp.<function>`` (default: ``name``), whose derivative is ``slope(xp, a)``
+    (PyTorch's formulas)."""
+
+    def forward(a):
+        return getattr(backend_of(a).xp, function or name)(a)
+
+    def backward(grad_output, a):
+        check_grad(f"{name}_backward", grad_output, a.shape, a.dtype, a)
+        return grad_output * slope(backend_of(a).xp, a)
+
+    # named after the op: xpnet.amp's autocast lists find exp and log by these names
+    forward.__name__, backward.__name__ = name, f"{name}_backward"
+    return ieee(forward), ieee(backward)
+
+
+exp, exp_backward = _pointwise("exp", lambda xp, a: xp.exp(a))
+log, log_backward = _pointwise("log", lambda xp, a: 1 / a)
+sqrt, sqrt_backward = _pointwise("sqrt", lambda xp, a: 0.5 / xp.sqrt(a))
+# std = sqrt(var), PyTorch's std_backward: no gradient where std is 0 (not 0 * inf = NaN)
+std_root, std_root_backward = _pointwise(
+    "std_root", lambda xp, a: xp.where(a == 0, 0, 0.5 / xp.sqrt(a)), function="sqrt"
+)
+# PyTorch's sgn: 0 at 0 and at NaN, where xp.sign(NaN) is NaN
+abs, abs_backward = _pointwise("abs", lambda xp, a: xp.where(xp.isnan(a), 0, xp.sign(a)))
+
+
+@ieee
+def clamp(a, min=None, max=None):
+    xp = backend_of(a).xp
+    # max after min: where min > max every element becomes max, as in PyTorch
+    a = a if min is None else xp.maximum(a, min)
+    return a if max is None else xp.minimum(a, max)
+
+
+def clamp_backward(grad_output, a, min=None, max=None):
+    """The gradient passes where ``min <= a <= max`` (bounds included, NaN excluded)."""
+    bounds = [bound for bound in (min, max) if bound is not None]
+    shape = numpy.broadcast_shapes(a.shape, *map(shape_of, bounds))
+    check_grad("clamp_backward", grad_output, shape, result_type(a, *bounds), a, *bounds)
+    inside = True if min is None else a >= min
+    inside = inside if max is None else inside & (a <= max)
+    return unbroadcast(backend_of(grad_output).xp.where(inside, grad_output, 0), a.shape)
+
+
+def _extreme(name: str, reduce, nan_ties: bool):
+    """The pair of ``amax``-like ``name``: ``reduce`` (``"max"``, ``"min"``) over ``dim``.
+
+    The gradient is shared evenly among the elements equal to the result (PyTorch's
+    ``scale_grad_by_count``); a NaN result equals nothing, so its slice gets NaN, except with
+    ``nan_ties`` (``max()``/``min()`` of all elements: ``evenly_distribute_backward``), where
+    the NaNs share it."""
+
+    def forward(a, dim=None, keepdim=False):
+        return getattr(a, reduce)(axis=dim, keepdims=keepdim)
+
+    def backward(grad_output, a, dim=None, keepdim=False):
+        check_grad(
+            f"{name}_backward",
+            grad_output,
+            forward(shape_only(a.shape), dim, keepdim).shape,
+            a.dtype,
+            a,
+        )
+        xp = backend_of(grad_output).xp
+        result = getattr(a, reduce)(axis=dim, keepdims=True)
+        ties = a == result
+        if nan_ties:
+            ties = ties | (xp.isnan(a) & xp.isnan(result))
+        count = ties.sum(axis=dim, keepdims=keepdim)
+        return spread(grad_output / count, a, dim, keepdim) * ties
+
+    forward.__name__, backward.__name__ = name, f"{name}_backward"
+    return ieee(forward), ieee(backward)
+
+
+amax, amax_backward = _extreme("amax", "max", nan_ties=False)
+amin, amin_backward = _extreme("amin", "min", nan_ties=False)
+max_all, max_all_backward = _extreme("max", "max", nan_ties=True)
+min_all, min_all_backward = _extreme("min", "min", nan_ties=True)
+
+
+def select_extreme(a, dim, keepdim=False, largest=True):
+    """``(values, indices)`` of the largest (smallest) element along ``dim``: the first on
+    ties, a NaN if any (NumPy's argmax, as PyTorch's max)."""
+    xp = backend_of(a).xp
+    indices = (xp.argmax if largest else xp.argmin)(a, axis=dim, keepdims=True)
+    values = xp.take_along_axis(a, indices, axis=dim)
+    if not keepdim:
+        values, indices = xp.squeeze(values, axis=dim), xp.squeeze(indices, axis=dim)
+    return values, indices
+
+
+def select_extreme_backward(grad_output, a, dim, keepdim=False, largest=True, indices=None):
+    """The whole gradient goes to the selected index (PyTorch's max(dim), unlike amax)."""
+    shape = shape_only(a.shape).max(axis=dim, keepdims=keepdim).shape
+    check_grad("select_extreme_backward", grad_output, shape, a.dtype, a)
+    xp = backend_of(grad_output).xp
+    if not keepdim:
+        grad_output, indices = xp.expand_dims(grad_output, dim), xp.expand_dims(indices, dim)
+    positions = xp.arange(a.shape[dim]).reshape((-1,) + (1,) * (a.ndim - dim % a.ndim - 1))
+    return xp.where(positions == indices, grad_output, 0)
+
+
+@ieee
+def prod(a, dim=None, keepdim=False):
+    return a.prod(axis=dim, keepdims=keepdim)
+
+
+@ieee
+def prod_backward(grad_output, a, dim=None, keepdim=False):
+    """Each element's gradient is the product of the others, from products to its left and
+    to its right (exact where ``a`` holds zeros, where ``prod / a`` would be NaN)."""
+    check_grad(
+        "prod_backward", grad_output, prod(shape_only(a.shape), dim, keepdim).shape, a.dtype, a
+    )
+    xp = backend_of(grad_output).xp
+    line = xp.reshape(a, (-1,)) if dim is None else a  # dim=None: one line of every element
+    axis = 0 if dim is None else dim
+    ones = xp.ones_like(xp.take(line, xp.arange(1), axis=axis))  # (..., 1, ...) along axis
+    left = xp.cumprod(xp.concatenate([ones, line], axis=axis), axis=axis)
+    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([line, ones], axis=axis), axis), axis), axis)
+    size = line.shape[axis]
+    others = xp.take(left, xp.arange(size), axis=axis) * xp.take(
+        right, xp.arange(1, size + 1), axis=axis
+    )
+    return spread(grad_output, a, dim, keepdim) * xp.reshape(others, a.shape)
+
+
+@ieee
+def var(a, dim=None, correction=1, keepdim=False):
+    centered = a - a.mean(axis=dim, keepdims=True)
+    # PyTorch's divisor max(0, N - correction): inf or NaN, not an error, when N is too small
+    return (centered * centered).sum(axis=dim, keepdims=keepdim) / _divisor(a, dim, correction)
+
+
+def _divisor(a, dim, correction):
+    axes = range(a.ndim) if dim is None else dim
+    return max(0, math.prod(a.shape[axis] for axis in axes) - correction)
+
+
+@ieee
+def var_backward(grad_output, a, dim=None, correction=1, keepdim=False):
+    """``grad * 2 (a - mean) / (N - correction)``, PyTorch's var_backward."""
+    shape = shape_only(a.shape).sum(axis=dim, keepdims=keepdim).shape
+    check_grad("var_backward", grad_output, shape, a.dtype, a)
+    centered = a - a.mean(axis=dim, keepdims=True)
+    return spread(grad_output * 2 / _divisor(a, dim, correction), a, dim, keepdim) * centered
+
+
+# -- the Tensor methods, attached by xpnet._tensor_methods ------------------------------
+_permute = Function(permute, permute_backward, wrt=("a",))
+_clone = Function(clone, clone_backward, wrt=("a",))
+_clamp = Function(clamp, clamp_backward, wrt=("a",))
+_prod = Function(prod, prod_backward, wrt=("a",))
+_var = Function(var, var_backward, wrt=("a",))
+_select = Function(
+    select_extreme,
+    select_extreme_backward,
+    wrt=("a",),
+    saved=lambda extras: {"indices": extras[0]},
+)
+_UNARY = {
+    name: Function(globals()[name], globals()[f"{name}_backward"], wrt=("a",))  # the pairs above
+    for name in ("exp", "log", "sqrt", "abs", "amax", "amin", "max_all", "min_all", "std_root")
+}
+# what max(dim) and min(dim) return, as torch.return_types.max: a tuple with names
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def check_dim(where: str, dim, ndim: int) -> int:
+    """``dim`` in ``[0, ndim)``, from PyTorch's ``[-ndim, ndim)``; a 0-d tensor takes -1 and 0."""
+    size = max(ndim, 1)
+    if isinstance(dim, bool) or not isinstance(dim, int | numpy.integer):
+        msg = f"Tensor.{where}: dim must be an int, got {dim!r}"
+        raise TypeError(msg)
+    if not -size <= dim < size:
+        msg = (
+            f"Tensor.{where}: dim must be in [{-size}, {size - 1}] for a {ndim}-d tensor, got {dim}"
+        )
+        raise IndexError(msg)
+    return int(dim) % size
+
+
+def _dims(where: str, dim, shape: tuple, nonempty: bool = False):
+    """``dim`` (an int, a sequence, or ``None``/``()`` for every dimension) as a tuple of dims
+    in ``[0, ndim)``, or ``None`` for every dimension. ``nonempty``: refuse to reduce a
+    dimension of size 0 (max and min have no value there, as in PyTorch)."""
+    every = dim is None or (isinstance(dim, tuple | list) and not dim)
+    listed = dim if isinstance(dim, tuple | list) else (dim,)
+    dims = () if every else tuple(check_dim(where, d, len(shape)) for d in listed)
+    if len(set(dims)) < len(dims):
+        msg = f"Tensor.{where}: dim must name each dimension at most once, got {dim}"
+        raise ArgumentError(msg)
+    if not shape:  # 0-d: one element, every dim names all of it
+        return None
+    empty = [d for d in (range(len(shape)) if every else dims) if shape[d] == 0]
+    if nonempty and empty:
+        msg = f"Tensor.{where}: cannot reduce dimension {empty[0]} of size 0 (shape {shape})"
+        raise IndexError(msg)
+    return None if every else dims
+
+
+def tensor_permute(self, *dims) -> Tensor:
+    """This tensor with its dimensions in the order ``dims`` (negative ones count from the end).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.Tensor(np.zeros((2, 3, 4))).permute(2, 0, 1).shape
+        (4, 2, 3)
+    """
+    dims = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
+    order = tuple(check_dim("permute", d, self.ndim) for d in dims)
+    if sorted(order) != list(range(self.ndim)):
+        msg = f"Tensor.permute: dims must list each of the {self.ndim} dimensions once, got {dims}"
+        raise ArgumentError(msg)
+    return _permute(self, order)
+
+
+def tensor_transpose(self, dim0: int, dim1: int) -> Tensor:
+    """This tensor with dimensions ``dim0`` and ``dim1`` swapped (differentiable)."""
+    order = list(range(self.ndim))
+    i, j = check_dim("transpose", dim0, self.ndim), check_dim("transpose", dim1, self.ndim)
+    if order:  # a 0-d tensor takes dims 0 and -1 and stays as it is, as in PyTorch
+        order[i], order[j] = order[j], order[i]
+    return _permute(self, tuple(order))
+
+
+def _matrix_transpose(self) -> Tensor:
+    if self.ndim < 2:
+        msg = f"Tensor.mT: needs a matrix or a batch of matrices, got a {self.ndim}-d tensor"
+        raise ArgumentError(msg)
+    return self.transpose(-2, -1)
+
+
+def tensor_squeeze(self, dim=None) -> Tensor:
+    """This tensor without its dimensions of size 1 (only those in ``dim``, an int or tuple,
+    if given; others in ``dim`` stay, as PyTorch)."""
+    dims = range(self.ndim) if dim is None else _dims("squeeze", dim, self.shape) or ()
+    return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in dims))
+
+
+def tensor_unsqueeze(self, dim: int) -> Tensor:
+    """This tensor with a dimension of size 1 inserted at ``dim``, in ``[-ndim - 1, ndim]``."""
+    dim = check_dim("unsqueeze", dim, self.ndim + 1)
+    return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+
+def tensor_clamp(self, min=None, max=None) -> Tensor:
+    """Elementwise ``min(max(self, min), max)``; NaN stays NaN. The gradient passes where
+    ``min <= self <= max``. Bounds are numbers or arrays (Tensors that require grad are
+    refused: their gradient is not implemented)."""
+    if min is None and max is None:
+        raise ArgumentError("Tensor.clamp: at least one of min and max must not be None")
+    if any(getattr(bound, "requires_grad", False) for bound in (min, max)):
+        raise NotImplementedError("Tensor.clamp: no gradient for min or max Tensors")
+    return _clamp(self, data_of(min), data_of(max))
+
+
+def _unary_method(name: str):
+    def method(self) -> Tensor:
+        return _UNARY[name](self)
+
+    method.__name__ = name
+    method.__doc__ = f"Elementwise ``{name}`` (differentiable, with PyTorch's gradient)."
+    return method
+
+
+def _extreme(name: str, largest: bool):
+    """``max``/``min`` as PyTorch's: over every element, one value whose gradient the ties
+    share; along ``dim``, ``(values, indices)``, the gradient going to the index."""
+
+    def method(self, dim=None, keepdim: bool = False):
+        _dims(name, dim, self.shape, nonempty=True)
+        if dim is None:
+            return _UNARY[f"{name}_all"](self)
+        if self.ndim == 0:  # PyTorch takes dim 0 of a 0-d tensor: one value, index 0
+            values, indices = _select(self.reshape(1), 0, False, largest)
+            return values_indices(values.reshape(()), Tensor(indices.reshape(())))
+        values, indices = _select(self, check_dim(name, dim, self.ndim), keepdim, largest)
+        return values_indices(values, Tensor(indices))
+
+    method.__name__ = name
+    return method
+
+
+def _extreme_value(name: str):
+    def method(self, dim=(), keepdim: bool = False) -> Tensor:
+        return _UNARY[name](self, _dims(name, dim, self.shape, nonempty=True), keepdim)
+
+    method.__name__ = name
+    method.__doc__ = f"The {name[1:]}imum over ``dim``; its gradient is shared among ties."
+    return method
+
+
+def _variance(where, self, dim, unbiased, keepdim, correction) -> Tensor:
+    if isinstance(dim, bool):  # var(False): PyTorch's older positional ``unbiased``
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        msg = f"Tensor.{where}: give unbiased or correction, not both"
+        raise TypeError(msg)
+    correction = int(unbiased is not False) if correction is None else correction
+    return _var(self, _dims(where, dim, self.shape), correction, keepdim)
+
+
+def tensor_var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """The variance over ``dim``, divided by ``N - correction`` (default 1; ``unbiased=False``
+    is ``correction=0``), as ``torch.var``."""
+    return _variance("var", self, dim, unbiased, keepdim, correction)
+
+
+def tensor_std(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """The square root of :meth:`var` (same arguments)."""
+    return _UNARY["std_root"](_variance("std", self, dim, unbiased, keepdim, correction))
+
+
+def tensor_prod(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The product over every element or over ``dim`` (an int); ``dtype`` casts first. The
+    gradient is the product of the other elements (exact with zeros)."""
+    tensor = self if dtype is None else self.to(dtype)
+    dims = None if dim is None else _dims("prod", dim, self.shape)
+    return _prod(tensor) if dims is None else _prod(tensor, dims[0], keepdim)
+
+
+METHODS = {
+    "permute": tensor_permute,
+    "transpose": tensor_transpose,
+    "T": property(lambda self: _permute(self, tuple(reversed(range(self.ndim))))),
+    "mT": property(_matrix_transpose),
+    "squeeze": tensor_squeeze,
+    "unsqueeze": tensor_unsqueeze,
+    "clone": lambda self, *, memory_format=None: _clone(self),
+    **{name: _unary_method(name) for name in ("exp", "log", "sqrt", "abs")},
+    "clamp": tensor_clamp,
+    "clip": tensor_clamp,
+    "max": _extreme("max", largest=True),
+    "min": _extreme("min", largest=False),
+    "amax": _extreme_value("amax"),
+    "amin": _extreme_value("amin"),
+    "var": tensor_var,
+    "std": tensor_std,
+    "prod": tensor_prod,
+}
