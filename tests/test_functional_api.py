@@ -18,12 +18,11 @@ import xpnet.nn.functional as F
 # keyword-only options of xpnet's forwards that only the autograd glue passes
 FORWARD_ONLY = {"return_stats", "return_mask", "return_exp"}
 # documented differences (docs/kernels.md, docs/losses-and-layers.md): name -> torch's
-# parameters that xpnet leaves out, and those that xpnet takes by keyword only
+# parameters that xpnet leaves out
 WITHOUT = {
     "softmax": {"_stacklevel", "dtype"},  # and dim is required
     "log_softmax": {"_stacklevel", "dtype"},
 }
-KEYWORD_ONLY = {"cross_entropy": {"size_average", "reduce"}, "nll_loss": {"size_average", "reduce"}}
 REQUIRED = {"softmax": {"dim"}, "log_softmax": {"dim"}}
 
 
@@ -46,8 +45,6 @@ def _expected(name):
         if parameter.name in WITHOUT.get(name, ()):
             continue
         kind, default = parameter.kind, parameter.default
-        if parameter.name in KEYWORD_ONLY.get(name, ()):
-            kind = inspect.Parameter.KEYWORD_ONLY
         if parameter.name in REQUIRED.get(name, ()):
             default = inspect.Parameter.empty
         expected.append((parameter.name, kind, default))
@@ -101,3 +98,18 @@ def test_class_index_losses_refuse_size_average_by_name(backend, name, legacy):
     expected.backward()
     assert_close(xpnet.to_numpy(loss.data), expected.detach().numpy(), np.float64)
     assert_close(xpnet.to_numpy(logits.grad), theirs.grad.numpy(), np.float64, "grad_input")
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_class_index_losses_take_torch_positional_layout(backend, name):
+    # F.nll_loss(x, t, weight, size_average, ignore_index, reduce, reduction), as PyTorch's
+    values = np.log(np.full((3, 4), 0.25)) + random_input((3, 4))
+    target = np.array([0, 3, 1])
+    logits = xpnet.Tensor(backend.asarray(values), requires_grad=True)
+    ours = getattr(F, name)(logits, backend.asarray(target), None, None, 3, None, "sum")
+    ours.backward()
+    theirs_input = torch.tensor(values, requires_grad=True)
+    theirs = getattr(TF, name)(theirs_input, torch.tensor(target), None, None, 3, None, "sum")
+    theirs.backward()
+    assert_close(xpnet.to_numpy(ours.data), theirs.detach().numpy(), np.float64, "loss")
+    assert_close(xpnet.to_numpy(logits.grad), theirs_input.grad.numpy(), np.float64, "grad")

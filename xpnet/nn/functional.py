@@ -86,19 +86,19 @@ def _check_legacy(where, size_average, reduce) -> None:
         raise K.ArgumentError(msg)
 
 
-# cross_entropy and nll_loss: their kernels have no size_average/reduce; these take them by
-# keyword, to refuse them by name as the element-wise losses do. (PyTorch has them between
-# weight and ignore_index, positionally; the kernels' order is kept, which xpnet.nn calls.)
+# cross_entropy and nll_loss in PyTorch's layout: the deprecated size_average and reduce sit
+# between weight and ignore_index (refused by name unless None); the kernels have no place for
+# them, so these wrappers (and their backwards, which get the same arguments) drop them.
 def cross_entropy(
     input,
     target,
     weight=None,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
     *,
-    size_average=None,
-    reduce=None,
     return_exp: bool = False,
 ):
     _check_legacy("cross_entropy", size_average, reduce)
@@ -107,32 +107,56 @@ def cross_entropy(
     )
 
 
-def _cross_entropy_backward(grad_output, *args, size_average=None, reduce=None, **kwargs):
-    return K.cross_entropy_backward(grad_output, *args, **kwargs)
+def _cross_entropy_backward(
+    grad_output,
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+    **saved,
+):
+    return K.cross_entropy_backward(
+        grad_output, input, target, weight, ignore_index, reduction, label_smoothing, **saved
+    )
 
 
 def nll_loss(
     input,
     target,
     weight=None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-    *,
     size_average=None,
+    ignore_index: int = -100,
     reduce=None,
+    reduction: str = "mean",
 ):
     _check_legacy("nll_loss", size_average, reduce)
     return K.nll_loss(input, target, weight, ignore_index, reduction)
 
 
-def _nll_loss_backward(grad_output, *args, size_average=None, reduce=None, **kwargs):
-    return K.nll_loss_backward(grad_output, *args, **kwargs)
+def _nll_loss_backward(
+    grad_output,
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    **options,
+):
+    return K.nll_loss_backward(
+        grad_output, input, target, weight, ignore_index, reduction, **options
+    )
 
 
 _LEGACY_NOTE = """
     Note:
-        ``size_average`` and ``reduce`` (deprecated in PyTorch) are accepted by keyword
-        only, and must be ``None``: pass ``reduction`` instead.
+        ``size_average`` and ``reduce`` (deprecated in PyTorch) sit where PyTorch has them,
+        between ``weight`` and ``ignore_index``, and must be ``None``: pass ``reduction``.
 """
 for _forward, _backward in (
     (cross_entropy, _cross_entropy_backward),
