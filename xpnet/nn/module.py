@@ -11,6 +11,7 @@ from collections import namedtuple
 
 from ..autograd import data_of
 from ..backends import backend_of, to_backend
+from ._module_hooks import ForwardHooks, PathLookup, Shortcuts
 from .parameter import Parameter
 
 __all__ = ["Module"]
@@ -56,13 +57,14 @@ def _addindent(text: str, spaces: int) -> str:
     return "\n".join([first] + [" " * spaces + line for line in rest])
 
 
-class Module:
+class Module(ForwardHooks, PathLookup, Shortcuts):
     """Base class for layers and models: subclasses set attributes and define ``forward``.
 
     Assigning a :class:`Parameter` or a ``Module`` to an attribute registers it;
     :meth:`register_buffer` registers a non-learnable array (e.g. BatchNorm's running
     statistics). Buffers are plain backend arrays. Names, order and ``state_dict`` keys follow
-    PyTorch, so weights move between the two (see :meth:`state_dict`).
+    PyTorch, so weights move between the two (see :meth:`state_dict`). Forward hooks,
+    ``get_submodule`` and ``half()``/``float()``/``double()`` are in :mod:`._module_hooks`.
 
     Example:
         >>> import xpnet
@@ -82,12 +84,15 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_non_persistent", set())  # buffers left out of state_dict
+        self._init_hooks()
 
     def forward(self, *args, **kwargs):
         msg = f"{type(self).__name__}: subclasses of Module must define forward()"
         raise NotImplementedError(msg)
 
     def __call__(self, *args, **kwargs):
+        if self._hooked:  # a training step's hot path: one test while no hook is registered
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     # -- registration -------------------------------------------------------------------------
@@ -363,18 +368,6 @@ class Module:
             for name, buffer in module._buffers.items():
                 module._buffers[name] = move(buffer)
         return self
-
-    def double(self):
-        return self.to(dtype="float64")
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")
-
-    def float(self):
-        return self.to(dtype="float32")
 
     # -- printing -----------------------------------------------------------------------------
     def extra_repr(self) -> str:
