@@ -63,6 +63,9 @@ def _draw(initializer, shape, **kwargs):
         ("kaiming_uniform_", {"mode": "fan_out", "nonlinearity": "relu"}, True),
         ("kaiming_normal_", {}, False),
         ("kaiming_normal_", {"a": 0.1, "mode": "fan_out"}, False),
+        ("trunc_normal_", {}, True),  # "uniform": both reach close to their bounds a and b
+        ("trunc_normal_", {"mean": 0.5, "std": 2.0, "a": -1.0, "b": 3.0}, True),
+        ("orthogonal_", {"gain": 2.0}, False),
     ],
 )
 @pytest.mark.parametrize("shape", [(256, 128), (128, 64, 3, 3)])
@@ -149,3 +152,151 @@ def test_kaiming_of_a_zero_element_tensor_is_a_no_op_as_torch(initializer):
     with pytest.warns(UserWarning, match="zero-element"):
         layer = nn.Linear(0, 3)
     assert layer.weight.shape == (3, 0) and layer.bias.data.tolist() == [0.0] * 3
+
+
+def _truncated_moments(mean, std, a, b):
+    """Mean and standard deviation of N(mean, std^2) truncated to [a, b] (closed forms)."""
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda z: 0.5 * math.erfc(-z / math.sqrt(2))  # noqa: E731
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    mass = cdf(beta) - cdf(alpha)
+    shift = (pdf(alpha) - pdf(beta)) / mass
+    variance = 1 + (alpha * pdf(alpha) - beta * pdf(beta)) / mass - shift**2
+    return mean + std * shift, std * math.sqrt(variance)
+
+
+@pytest.mark.parametrize(
+    "mean, std, a, b",
+    [(0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -0.04, 0.04), (0.5, 2.0, -1.0, 3.0), (1.0, 1.0, 0.0, 3.0)],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_trunc_normal_has_the_truncated_moments_and_bounds(mean, std, a, b, dtype):
+    xpnet.manual_seed(0)  # 65k draws: sample mean and std within ~0.5% of std; seeded, no flake
+    values = init.trunc_normal_(xpnet.Tensor(np.zeros((256, 256), dtype)), mean, std, a, b)
+    values = values.numpy()
+    expected_mean, expected_std = _truncated_moments(mean, std, a, b)
+    assert values.dtype == dtype
+    assert abs(values.mean() - expected_mean) < 0.01 * expected_std
+    assert values.std() == pytest.approx(expected_std, rel=0.01)
+    # inside [a, b], reaching near both ends, with no mass piled at a bound (as clipping would)
+    assert a <= values.min() < a + 0.01 * std and b - 0.01 * std < values.max() <= b
+    assert np.count_nonzero((values == dtype(a)) | (values == dtype(b))) < 3
+
+
+def test_trunc_normal_warns_as_torch_when_mean_is_far_from_the_interval():
+    with pytest.warns(UserWarning, match=r"mean is more than 2 std from \[a, b\]"):
+        values = init.trunc_normal_(np.zeros(1000), mean=5.0).tolist()
+    assert all(-2.0 <= value <= 2.0 for value in values)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (6, 2, 3, 3), (2, 9, 1)])
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("gain", [1.0, 2.5])
+def test_orthogonal_rows_or_columns_are_orthonormal_times_gain(shape, dtype, tolerance, gain):
+    q = init.orthogonal_(xpnet.Tensor(np.zeros(shape, dtype)), gain=gain).numpy()
+    assert q.dtype == dtype and q.shape == shape
+    q = q.reshape(shape[0], -1).astype(np.float64) / gain
+    gram = q @ q.T if q.shape[0] <= q.shape[1] else q.T @ q  # the short side is orthonormal
+    assert np.abs(gram - np.eye(len(gram))).max() < tolerance
+
+
+def test_orthogonal_is_uniform_over_the_orthogonal_group():
+    """Without the signs of R's diagonal, QR's Q is biased: the first entry is always <= 0."""
+    generator = np.random.default_rng(0)
+    corners = [init.orthogonal_(np.zeros((3, 3)), generator=generator)[0, 0] for _ in range(2000)]
+    assert abs(np.mean(corners)) < 0.05  # Haar: q[0, 0] has mean 0 and std 1/sqrt(3)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 5), (5, 2), (0, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_eye_matches_torch(shape, dtype, backend):
+    tensor = xpnet.Tensor(backend.asarray(np.full(shape, 7.0, dtype)))
+    expected = torch.nn.init.eye_(torch.empty(shape, dtype=getattr(torch, np.dtype(dtype).name)))
+    init.eye_(tensor)
+    assert tensor.data.dtype == dtype and type(tensor.data) is backend.ndarray
+    assert np.array_equal(tensor.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize(
+    "shape, groups",
+    [
+        ((4, 2, 3), 1),
+        ((4, 2, 3), 2),
+        ((6, 3, 3, 3), 3),
+        ((2, 4, 2, 2), 1),  # an even kernel: the 1 goes at size // 2
+        ((4, 4, 3, 3, 3), 2),
+        ((3, 5, 1, 3), 1),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dirac_matches_torch(shape, groups, dtype, backend):
+    tensor = xpnet.Tensor(backend.asarray(np.full(shape, 7.0, dtype)))
+    expected = torch.nn.init.dirac_(torch.empty(shape), groups)
+    init.dirac_(tensor, groups)
+    assert tensor.data.dtype == dtype and type(tensor.data) is backend.ndarray
+    assert np.array_equal(tensor.numpy(), expected.numpy())
+
+
+def test_dirac_convolution_is_the_identity():
+    weight = init.dirac_(np.zeros((3, 3, 3, 3)))
+    x = torch.randn(2, 3, 5, 5, dtype=torch.float64)
+    assert torch.equal(torch.nn.functional.conv2d(x, torch.from_numpy(weight), padding=1), x)
+
+
+def test_sparse_zeros_each_column_and_draws_the_rest_from_the_normal():
+    xpnet.manual_seed(0)
+    values = init.sparse_(xpnet.Tensor(np.zeros((200, 300))), sparsity=0.25, std=0.5).numpy()
+    assert ((values == 0).sum(axis=0) == 50).all()  # ceil(0.25 * 200) in every column
+    assert values[values != 0].std() == pytest.approx(0.5, rel=0.02)
+    assert not np.array_equal(values[:, 0] == 0, values[:, 1] == 0)  # rows differ per column
+
+
+@pytest.mark.parametrize(
+    "initializer, shape, message",
+    [
+        ("eye_", (2, 2, 2), "Only tensors with 2 dimensions are supported"),
+        ("eye_", (4,), "Only tensors with 2 dimensions are supported"),
+        ("dirac_", (2, 2), "Only tensors with 3, 4, or 5 dimensions are supported"),
+        ("dirac_", (2, 2, 2, 2, 2, 2), "Only tensors with 3, 4, or 5 dimensions are supported"),
+        ("orthogonal_", (3,), "Only tensors with 2 or more dimensions are supported"),
+        ("sparse_", (3, 2, 2), "Only tensors with 2 dimensions are supported"),
+    ],
+)
+def test_new_initializers_reject_ranks_as_torch(initializer, shape, message):
+    args = (0.5,) if initializer == "sparse_" else ()
+    for module in (init, torch.nn.init):
+        with pytest.raises(ValueError, match=message):
+            getattr(module, initializer)(
+                np.zeros(shape) if module is init else torch.zeros(shape), *args
+            )
+
+
+def test_dirac_rejects_groups_not_dividing_out_channels_as_torch():
+    with pytest.raises(ValueError, match="dim 0 must be divisible by groups"):
+        init.dirac_(np.zeros((3, 2, 3)), groups=2)
+    with pytest.raises(ValueError, match="dim 0 must be divisible by groups"):
+        torch.nn.init.dirac_(torch.zeros(3, 2, 3), groups=2)
+
+
+@pytest.mark.parametrize(
+    "initializer, kwargs",
+    [("trunc_normal_", {}), ("orthogonal_", {}), ("sparse_", {"sparsity": 0.5})],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_new_initializers_fill_in_place_and_repeat_with_the_seed(
+    initializer, kwargs, dtype, backend
+):
+    draws = []
+    for _ in range(2):
+        xpnet.manual_seed(4)
+        tensor = nn.Parameter(backend.asarray(np.zeros((6, 4), dtype)))
+        array = tensor.data
+        getattr(init, initializer)(tensor, **kwargs)
+        assert tensor.data is array and type(array) is backend.ndarray and array.dtype == dtype
+        draws.append(tensor.numpy())
+    assert draws[0].any() and np.array_equal(draws[0], draws[1])
+
+
+def test_orthogonal_of_a_zero_element_tensor_is_a_no_op_as_torch():
+    assert init.orthogonal_(np.zeros((0, 3))).shape == (0, 3)
+    assert torch.nn.init.orthogonal_(torch.zeros(0, 3)).shape == (0, 3)

@@ -17,7 +17,7 @@ from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
-from .flatten import Flatten
+from .flatten import Flatten, Unflatten
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Identity, Linear
 from .loss import (
@@ -103,6 +103,7 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "SmoothL1Loss",
+    "Unflatten",
     "Upsample",
     "functional",
     "init",

@@ -30,6 +30,7 @@ __all__ = [
     "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softmax2d",
     "Tanh",
 ]
 
@@ -103,3 +104,27 @@ SiLU = _activation("SiLU", F.silu, "x * sigmoid(x)")
 Tanh = _activation("Tanh", F.tanh, "tanh(x)")
 Softmax = _activation("Softmax", F.softmax, "exp(x) / sum(exp(x)) along dim", _Softmax)
 LogSoftmax = _activation("LogSoftmax", F.log_softmax, "x - log(sum(exp(x))) along dim", _Softmax)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at every spatial location, as :class:`torch.nn.Softmax2d`:
+    :func:`xpnet.nn.functional.softmax` with ``dim=-3``.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W). Output: the same shape.
+
+    Raises:
+        ValueError: if the input does not have 3 or 4 dimensions.
+
+    Example:
+        >>> import xpnet
+        >>> y = xpnet.nn.Softmax2d()(np.zeros((1, 4, 2, 2)))
+        >>> y.numpy()[0, :, 0, 0].tolist()
+        [0.25, 0.25, 0.25, 0.25]
+    """
+
+    def forward(self, input):
+        ndim = len(input.shape)
+        if ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {ndim}D instead")
+        return F.softmax(input, dim=-3)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy
+
 from .._random import host_generator
 from ..autograd import data_of
 from ..backends import backend_of
@@ -21,10 +23,15 @@ __all__ = [
     "calculate_fan_in_and_fan_out",
     "calculate_gain",
     "constant_",
+    "dirac_",
+    "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "sparse_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -187,3 +194,168 @@ def kaiming_normal_(
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
+
+
+# Acklam's rational approximations of the standard normal quantile (relative error < 1.2e-9,
+# far below float32's): NumPy has no erfinv, and drawing on the host keeps seeds portable
+_CENTRAL_NUM = (-39.69683028665376, 220.9460984245205, -275.9285104469687)
+_CENTRAL_NUM += (138.3577518672690, -30.66479806614716, 2.506628277459239)
+_CENTRAL_DEN = (-54.47609879822406, 161.5858368580409, -155.6989798598866)
+_CENTRAL_DEN += (66.80131188771972, -13.28068155288572, 1.0)
+_TAIL_NUM = (-7.784894002430293e-03, -0.3223964580411365, -2.400758277161838)
+_TAIL_NUM += (-2.549732539343734, 4.374664141464968, 2.938163982698783)
+_TAIL_DEN = (7.784695709041462e-03, 0.3224671290700398, 2.445134137142996)
+_TAIL_DEN += (3.754408661907416, 1.0)
+
+
+def _normal_quantile(p):
+    """The x with Phi(x) = p, elementwise over a float64 NumPy array ``p`` in [0, 1]."""
+    central = p - 0.5
+    r = central * central
+    x = central * numpy.polyval(_CENTRAL_NUM, r) / numpy.polyval(_CENTRAL_DEN, r)
+    tail = numpy.abs(central) > 0.5 - 0.02425  # the outer 2.425% on either side
+    if tail.any():
+        # p = 0 or 1 (a uniform draw can hit an infinite bound's end) stays finite: about -/+37
+        smaller = numpy.maximum(numpy.minimum(p[tail], 1.0 - p[tail]), numpy.finfo(float).tiny)
+        q = numpy.sqrt(-2.0 * numpy.log(smaller))
+        outer = numpy.polyval(_TAIL_NUM, q) / numpy.polyval(_TAIL_DEN, q)
+        x[tail] = numpy.where(central[tail] < 0, outer, -outer)
+    return x
+
+
+def trunc_normal_(
+    tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator=None,
+):
+    """Fill ``tensor`` with N(mean, std^2) truncated to [a, b], as torch.nn.init.trunc_normal_.
+
+    Drawn by inverting the CDF: a uniform draw between Phi((a - mean) / std) and
+    Phi((b - mean) / std) goes through the normal quantile, then is clipped to [a, b] (against
+    rounding). ``a`` and ``b`` are values, not multiples of ``std``.
+
+    Warns:
+        UserWarning: if ``mean`` is more than 2 ``std`` outside [a, b] (PyTorch's warning:
+            the draws then bunch at a bound).
+
+    Example:
+        >>> import xpnet
+        >>> w = trunc_normal_(xpnet.Tensor(np.zeros((64, 64))), std=0.02, a=-0.04, b=0.04)
+        >>> bool(abs(w.data).max() <= 0.04)
+        True
+    """
+    if mean < a - 2 * std or mean > b + 2 * std:
+        msg = (
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    generator = generator or host_generator()
+    low, high = (0.5 * math.erfc(-(bound - mean) / (std * math.sqrt(2.0))) for bound in (a, b))
+    values = mean + std * _normal_quantile(generator.uniform(low, high, size=tensor.shape))
+    return _fill(tensor, numpy.clip(values, a, b))
+
+
+def orthogonal_(tensor, gain: float = 1, generator=None):
+    """Fill ``tensor`` with a (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013).
+
+    The tensor is seen as a matrix of ``shape[0]`` rows (its other dimensions flattened); the
+    Q of a Gaussian matrix's QR, with the signs that make it uniform (Haar), gives orthonormal
+    rows if there are fewer rows than columns, orthonormal columns otherwise.
+
+    Raises:
+        ValueError: if ``tensor`` has fewer than 2 dimensions.
+
+    Example:
+        >>> import xpnet
+        >>> q = orthogonal_(xpnet.Tensor(np.zeros((3, 5)))).data
+        >>> bool(np.allclose(q @ q.T, np.eye(3)))
+        True
+    """
+    if len(tensor.shape) < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if math.prod(tensor.shape) == 0:
+        return tensor  # nothing to fill, as PyTorch (which does not warn here)
+    rows = tensor.shape[0]
+    cols = math.prod(tensor.shape) // rows
+    generator = generator or host_generator()
+    flattened = generator.normal(0.0, 1.0, size=(rows, cols))
+    transposed = rows < cols  # QR of the tall orientation: its Q has orthonormal columns
+    q, r = numpy.linalg.qr(flattened.T if transposed else flattened)
+    q *= numpy.sign(numpy.diagonal(r))  # R's diagonal positive: Q is unique and Haar-uniform
+    q = q.T if transposed else q
+    return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def eye_(tensor):
+    """Fill the 2-D ``tensor`` with the identity matrix: ones on the main diagonal, zeros
+    elsewhere (a non-square one too), as :func:`torch.nn.init.eye_`.
+
+    Raises:
+        ValueError: if ``tensor`` does not have 2 dimensions.
+
+    Example:
+        >>> eye_(np.empty((2, 3)))
+        array([[1., 0., 0.],
+               [0., 1., 0.]])
+    """
+    if len(tensor.shape) != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(tensor, numpy.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups: int = 1):
+    """Fill the 3-, 4- or 5-D conv weight ``tensor`` with the Dirac delta: a convolution with it
+    (``padding=kernel_size // 2``) copies its input channels to its output channels, per group.
+
+    Output channel ``g * (C_out // groups) + d`` of group ``g`` gets a 1 at the kernel's centre
+    of input channel ``d``, for ``d < min(C_out // groups, C_in)``; the rest is 0.
+
+    Raises:
+        ValueError: if ``tensor`` has another number of dimensions, or ``groups`` does not
+            divide ``shape[0]``.
+
+    Example:
+        >>> dirac_(np.empty((2, 1, 3)))
+        array([[[0., 1., 0.]],
+        <BLANKLINE>
+               [[0., 0., 0.]]])
+    """
+    shape = tensor.shape
+    if len(shape) not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if shape[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_channels_per_group = shape[0] // groups
+    channels = numpy.arange(min(out_channels_per_group, shape[1]))
+    outputs = (numpy.arange(groups)[:, None] * out_channels_per_group + channels).ravel()
+    centre = tuple(size // 2 for size in shape[2:])
+    values = numpy.zeros(shape)
+    values[(outputs, numpy.tile(channels, groups), *centre)] = 1.0
+    return _fill(tensor, values)
+
+
+def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
+    """Fill the 2-D ``tensor`` with N(0, std^2) draws, then zero ``ceil(sparsity * rows)``
+    entries of each column, at random rows (Martens, 2010), as :func:`torch.nn.init.sparse_`.
+
+    Raises:
+        ValueError: if ``tensor`` does not have 2 dimensions.
+
+    Example:
+        >>> w = sparse_(np.empty((10, 4)), sparsity=0.3)
+        >>> (w == 0).sum(axis=0).tolist()
+        [3, 3, 3, 3]
+    """
+    if len(tensor.shape) != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    generator = generator or host_generator()
+    values = generator.normal(0.0, std, size=(rows, cols))
+    # a random permutation of the rows for every column, at once: argsort of uniform draws
+    zero_rows = generator.random((rows, cols)).argsort(axis=0)[: math.ceil(sparsity * rows)]
+    values[zero_rows, numpy.arange(cols)] = 0.0
+    return _fill(tensor, values)
