@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -151,6 +152,17 @@ def run(ranks: int, args: list, env: dict | None = None) -> dict:
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             record.update(json.loads(line[len("RESULT ") :]))
+    banner = re.search(r", (\d+) ranks", done.stdout)  # xpnet train's first line
+    if banner:
+        record.setdefault("world_size", int(banner.group(1)))
+    if ranks and not done.returncode and record.get("world_size", 1) != ranks:
+        # an mpiexec of another MPI than mpi4py's starts `ranks` separate 1-rank jobs, which
+        # all succeed: once counted as a 2-rank run that agreed with one process exactly
+        record["ok"] = False
+        record["problem"] = (
+            f"mpiexec -n {ranks} ran jobs of world size {record.get('world_size', 1)}: "
+            "mpiexec is not of the MPI that mpi4py loads: use that MPI's mpiexec"
+        )
     if done.returncode:
         record["stderr"] = done.stderr[-1500:]
     return record
