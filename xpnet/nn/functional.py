@@ -107,23 +107,6 @@ def cross_entropy(
     )
 
 
-def _cross_entropy_backward(
-    grad_output,
-    input,
-    target,
-    weight=None,
-    size_average=None,
-    ignore_index=-100,
-    reduce=None,
-    reduction="mean",
-    label_smoothing=0.0,
-    **saved,
-):
-    return K.cross_entropy_backward(
-        grad_output, input, target, weight, ignore_index, reduction, label_smoothing, **saved
-    )
-
-
 def nll_loss(
     input,
     target,
@@ -137,20 +120,22 @@ def nll_loss(
     return K.nll_loss(input, target, weight, ignore_index, reduction)
 
 
-def _nll_loss_backward(
-    grad_output,
-    input,
-    target,
-    weight=None,
-    size_average=None,
-    ignore_index=-100,
-    reduce=None,
-    reduction="mean",
-    **options,
-):
-    return K.nll_loss_backward(
-        grad_output, input, target, weight, ignore_index, reduction, **options
-    )
+def _legacy_free_backward(forward):
+    """The kernel backward of ``forward`` (``cross_entropy`` or ``nll_loss``), called with the
+    forward's arguments in PyTorch's layout, as autograd does: bound by name, the legacy
+    ``size_average``/``reduce`` dropped, the saved extras (``exp_logits``, ...) passed on."""
+    signature = inspect.signature(forward)
+    kernel_backward = getattr(K, f"{forward.__name__}_backward")
+
+    def backward(grad_output, *args, **kwargs):
+        saved = {key: kwargs.pop(key) for key in list(kwargs) if key not in signature.parameters}
+        arguments = signature.bind(*args, **kwargs).arguments
+        for legacy in ("size_average", "reduce", "return_exp"):
+            arguments.pop(legacy, None)
+        return kernel_backward(grad_output, **arguments, **saved)
+
+    backward.__name__ = backward.__qualname__ = f"{forward.__name__}_backward"
+    return backward
 
 
 _LEGACY_NOTE = """
@@ -158,14 +143,9 @@ _LEGACY_NOTE = """
         ``size_average`` and ``reduce`` (deprecated in PyTorch) sit where PyTorch has them,
         between ``weight`` and ``ignore_index``, and must be ``None``: pass ``reduction``.
 """
-for _forward, _backward in (
-    (cross_entropy, _cross_entropy_backward),
-    (nll_loss, _nll_loss_backward),
-):
-    _kernel = getattr(K, _forward.__name__)
-    _forward.__doc__ = _kernel.__doc__.rstrip() + "\n" + _LEGACY_NOTE
-    _backward.__name__ = _backward.__qualname__ = f"{_forward.__name__}_backward"
-del _forward, _backward, _kernel  # not module names (nor doctests)
+for _forward in (cross_entropy, nll_loss):
+    _forward.__doc__ = getattr(K, _forward.__name__).__doc__.rstrip() + "\n" + _LEGACY_NOTE
+del _forward  # not a module name (nor a doctest)
 
 _AFFINE = ("input", "weight", "bias")
 # max-pooling asks its forward for the indices only when a graph is recorded
@@ -195,9 +175,13 @@ softmax = _lift(K.softmax, K.softmax_backward)
 log_softmax = _lift(K.log_softmax, K.log_softmax_backward)
 # target gets a gradient when it holds probabilities only
 cross_entropy = _lift(
-    cross_entropy, _cross_entropy_backward, ("input", "target"), _exp, {"return_exp": True}
+    cross_entropy,
+    _legacy_free_backward(cross_entropy),
+    ("input", "target"),
+    _exp,
+    {"return_exp": True},
 )
-nll_loss = _lift(nll_loss, _nll_loss_backward)
+nll_loss = _lift(nll_loss, _legacy_free_backward(nll_loss))
 max_pool1d = _lift(K.max_pool1d, K.max_pool1d_backward, **_INDICES)
 max_pool3d = _lift(K.max_pool3d, K.max_pool3d_backward, **_INDICES)
 avg_pool1d = _lift(K.avg_pool1d, K.avg_pool1d_backward)
