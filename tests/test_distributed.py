@@ -494,6 +494,28 @@ def test_init_refuses_unknown_engines_and_bad_timeouts():
     assert not dist.is_initialized()
 
 
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"backend": "ucc"}, "backend must be one of nccl, mpi, gloo, got 'ucc'"),
+        ({"init_method": "tcp://10.0.0.1:23456"}, "init_method must be None or 'env://'"),
+        ({"store": object()}, r"no rendezvous options given.*\['store'\]"),
+    ],
+)
+def test_init_process_group_refuses_what_xpnet_cannot_do(kwargs, match):
+    # checked before joining: no MPI is touched (the jobs of test_distributed_mpi join one)
+    with pytest.raises(ValueError, match=match):
+        dist.init_process_group(**kwargs)
+    assert not dist.is_initialized()
+
+
+def test_destroy_process_group_outside_a_job_or_of_a_group_raises():
+    with pytest.raises(RuntimeError, match="destroy_process_group: xpnet.distributed is not"):
+        dist.destroy_process_group()
+    with pytest.raises(ValueError, match="group must be None"):
+        dist.destroy_process_group(group=object())
+
+
 class FakeInfo:
     def __init__(self, kinds):
         self.kinds, self.freed = kinds, False

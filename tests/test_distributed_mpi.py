@@ -51,6 +51,12 @@ def test_collectives_threads_and_local_ranks():
     assert "ok rank 0 local 0" in done.stdout and "ok rank 1 local 1" in done.stdout
 
 
+def test_torch_init_and_destroy_process_group_join_and_leave_the_job():
+    done, _ = mpiexec(sys.executable, JOB, "torch_names")
+    assert done.returncode == 0, done.stderr
+    assert "ok torch_names rank 0" in done.stdout and "ok torch_names rank 1" in done.stdout
+
+
 def test_cuda_aware_mpi_reads_device_arrays_in_place():
     done, _ = mpiexec(sys.executable, JOB, "cuda_aware")
     assert done.returncode == 0, done.stderr

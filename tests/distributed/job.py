@@ -142,8 +142,24 @@ def fail(mode):
     print("unreachable: the job should have ended", flush=True)
 
 
+def torch_names():
+    """A ported script's start and end: PyTorch's init_process_group and
+    destroy_process_group around a collective."""
+    import datetime
+
+    dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=30), world_size=2)
+    rank, total = dist.get_rank(), np.array([dist.get_rank() + 1.0])
+    dist.all_reduce(total)
+    dist.destroy_process_group()
+    assert total[0] == 3.0 and not dist.is_initialized() and dist.get_world_size() == 1
+    print(f"ok torch_names rank {rank}", flush=True)
+
+
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
+    if mode == "torch_names":
+        torch_names()
+        sys.exit(0)
     dist.init(timeout=30)
     jobs = {"collectives": collectives, "equivalence": equivalence, "cuda_aware": cuda_aware}
     jobs.get(mode, lambda: fail(mode))(*args)

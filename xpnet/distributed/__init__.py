@@ -50,6 +50,7 @@ __all__ = [
     "barrier",
     "broadcast",
     "broadcast_object",
+    "destroy_process_group",
     "find_mpiexec",
     "get_communicator",
     "get_local_rank",
@@ -57,11 +58,15 @@ __all__ = [
     "get_world_size",
     "init",
     "init_from_environment",
+    "init_process_group",
     "is_initialized",
     "launched_world_size",
 ]
 
 ENGINES = ("mpi", "nccl")
+# torch.distributed's backend names: gloo is PyTorch's CPU backend, here MPI's host buffers
+TORCH_BACKENDS = {"nccl": "nccl", "mpi": "mpi", "gloo": "mpi"}
+_left = []  # the communicator destroy_process_group ended: MPI cannot be joined twice
 
 
 def init(engine: str | None = None, timeout: float | None = None, check: bool = True):
@@ -111,6 +116,74 @@ def init(engine: str | None = None, timeout: float | None = None, check: bool = 
     install_failure_hooks(comm)
     set_communicator(comm)
     return comm
+
+
+def init_process_group(
+    backend: str | None = None,
+    init_method: str | None = None,
+    timeout=None,
+    world_size: int = -1,
+    rank: int = -1,
+    **options,
+):
+    """``torch.distributed.init_process_group`` for ported scripts: :func:`init`, which joins
+    the job ``mpiexec`` started (there is no rendezvous to configure).
+
+    Args:
+        backend: ``"nccl"`` (GPU arrays), ``"mpi"``, or ``"gloo"`` (PyTorch's CPU backend:
+            here MPI on host buffers). Default: ``None``, :func:`init`'s choice.
+        init_method: ``None`` or ``"env://"``; the launcher gives the world.
+        timeout: a ``datetime.timedelta`` or seconds. Default: :func:`init`'s.
+        world_size, rank: ``-1`` (the launcher's), or the launcher's values.
+        **options: PyTorch's others (``store``, ``group_name``, ``pg_options``,
+            ``device_id``) must be ``None``.
+
+    Raises:
+        RuntimeError: when already initialized (as PyTorch), or after
+            :func:`destroy_process_group`.
+        ValueError: an unknown backend, another ``init_method``, an option, or a
+            ``world_size``/``rank`` that differs from the launcher's.
+    """
+    where = "init_process_group"
+    if is_initialized() or _left:
+        state = "already initialized" if is_initialized() else "left by destroy_process_group"
+        raise RuntimeError(f"{where}: the job was {state}; it can be joined once per process")
+    if backend is not None and backend not in TORCH_BACKENDS:
+        msg = f"{where}: backend must be one of {', '.join(TORCH_BACKENDS)}, got {backend!r}"
+        raise ValueError(msg)
+    given = {name: value for name, value in options.items() if value is not None}
+    if init_method not in (None, "env://") or given:
+        msg = (
+            f"{where}: xpnet joins the job mpiexec started; init_method must be None or "
+            f"'env://' and no rendezvous options given, got init_method={init_method!r}, "
+            f"options {sorted(given)}"
+        )
+        raise ValueError(msg)
+    seconds = getattr(timeout, "total_seconds", lambda: timeout)()
+    comm = init(TORCH_BACKENDS.get(backend), seconds)
+    for name, asked, actual in (
+        ("world_size", world_size, comm.world_size),
+        ("rank", rank, comm.rank),
+    ):
+        if asked != -1 and asked != actual:
+            msg = f"{where}: {name}={asked} differs from the launcher's {actual}"
+            raise ValueError(msg)
+    return comm
+
+
+def destroy_process_group(group=None) -> None:
+    """``torch.distributed.destroy_process_group``: leave the job now (the exit would), after
+    which :func:`is_initialized` is False. A process cannot join again.
+
+    Raises:
+        ValueError: for a ``group`` (xpnet has one, the whole job), or outside a job.
+    """
+    if group is not None:
+        raise ValueError("destroy_process_group: group must be None (the whole job)")
+    comm = _comm("destroy_process_group")
+    comm.finalize()
+    _left.append(comm)
+    set_communicator(None)
 
 
 def _default_engine() -> str:

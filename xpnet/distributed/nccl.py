@@ -131,6 +131,10 @@ class NCCLCommunicator(Communicator):
         self.control.abort(message, code)
 
     def finalize(self) -> None:
+        # twice when destroy_process_group ran before the exit hook: destroy NCCL's once
+        if getattr(self, "finalized", False):
+            return
+        self.finalized = True
         self.comm.destroy()
         self.control.finalize()
 
