@@ -99,7 +99,12 @@ def lenet_throughput(comm, steps: int, batch: int = 64) -> float:
     model = models.LeNet()
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
     world = 1 if comm is None else comm.world_size
-    runner = model if world == 1 else distributed.DistributedDataParallel(model, gradient_op="sum")
+    # as xpnet train runs it: per-rank BatchNorm statistics, no buffer broadcast per step
+    runner = model
+    if world > 1:
+        runner = distributed.DistributedDataParallel(
+            model, broadcast_buffers=False, gradient_op="sum"
+        )
     rank = 0 if comm is None else comm.rank
     mine = slice(rank * batch // world, (rank + 1) * batch // world)
     rng = numpy.random.default_rng(rank)
