@@ -46,10 +46,17 @@ def broadcast_coalesced(arrays, src: int = 0) -> None:
         xp = _namespace(group[0])
         flat = xp.concatenate([array.reshape(-1) for array in group])
         current().broadcast(flat, src)
-        offset = 0
-        for array in group:
-            array[...] = flat[offset : offset + array.size].reshape(array.shape)
-            offset += array.size
+        for array, value in zip(group, _pieces(flat, group), strict=True):
+            array[...] = value
+
+
+def _pieces(flat, arrays):
+    """Views of ``flat``, one per array of ``arrays`` in order, each of that array's shape:
+    what a coalesced collective of them holds for each."""
+    offset = 0
+    for array in arrays:
+        yield flat[offset : offset + array.size].reshape(array.shape)
+        offset += array.size
 
 
 def average_buffers(module) -> None:
@@ -296,14 +303,11 @@ class _Reducer:
             ]
         )
         current().all_reduce(flat, self.gradient_op)
-        offset = 0
-        for index, array, param in zip(bucket, arrays, params, strict=True):
-            value = flat[offset : offset + param.size].reshape(param.shape)
+        for index, array, value in zip(bucket, arrays, _pieces(flat, params), strict=True):
             if array is not None:
                 array[...] = value
             elif self.unused.get(index):  # unused here, used elsewhere: the ranks' gradient
                 self.params[index].grad = value.copy()
-            offset += param.size
 
 
 def _graph(output):
