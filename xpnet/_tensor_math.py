@@ -315,7 +315,7 @@ def _unary_method(name: str):
     return method
 
 
-def _extreme(name: str, largest: bool):
+def _max_min_method(name: str, largest: bool):
     """``max``/``min`` as PyTorch's: over every element, one value whose gradient the ties
     share; along ``dim``, ``(values, indices)``, the gradient going to the index."""
 
@@ -382,8 +382,8 @@ METHODS = {
     **{name: _unary_method(name) for name in ("exp", "log", "sqrt", "abs")},
     "clamp": tensor_clamp,
     "clip": tensor_clamp,
-    "max": _extreme("max", largest=True),
-    "min": _extreme("min", largest=False),
+    "max": _max_min_method("max", largest=True),
+    "min": _max_min_method("min", largest=False),
     "amax": _extreme_value("amax"),
     "amin": _extreme_value("amin"),
     "var": tensor_var,
