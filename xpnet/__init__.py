@@ -7,7 +7,39 @@ The same code runs on NumPy (CPU) and CuPy (CUDA GPU); pick one with ``XPNET_BAC
 from __future__ import annotations
 
 from . import accelerator, autograd, cuda, data, devices, distributed, kernels, nn, optim
+from ._creation import (
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._dtypes import (
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
 from ._random import manual_seed
+from ._random_tensors import rand, rand_like, randint, randn, randn_like, randperm
+from ._ranges import arange, linspace
 from ._tensor_methods import flatten
 from .amp import GradScaler, autocast
 from .autograd import (
@@ -42,6 +74,11 @@ from .serialization import load, save
 
 __version__ = "0.1.0"
 
+# torch.float, torch.int and torch.bool: these shadow Python's builtins in this module only
+float = float32
+int = int32
+bool = bool_
+
 
 def asarray(obj, dtype=None):
     """``obj`` (host data or an array of any backend) as an array of the current backend.
@@ -61,6 +98,42 @@ def to_numpy(x):
 
 
 __all__ = [
+    "bool",
+    "double",
+    "float",
+    "float16",
+    "float32",
+    "float64",
+    "half",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "long",
+    "short",
+    "uint8",
+    "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "get_default_dtype",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "tensor",
+    "zeros",
+    "zeros_like",
     "GradScaler",
     "Parameter",
     "Tensor",

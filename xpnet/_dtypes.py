@@ -1,0 +1,56 @@
+"""PyTorch's dtype names as NumPy dtypes, and the dtype of data that does not say its own.
+
+``xpnet.float32``, ``xpnet.long``, ``xpnet.half``, ... are the NumPy dtypes of the same
+names, so that ``dtype=torch.float32`` ports as ``dtype=xpnet.float32``; every xpnet function
+that takes a dtype also takes NumPy's dtypes and names (``"float32"``). :mod:`xpnet._creation`
+uses :func:`inferred_dtype` for Python data, as ``torch.tensor`` does: Python floats become
+the default float32, ints int64 and bools bool, where NumPy would give float64 and the
+platform's int.
+
+The aliases that are also Python builtins (``xpnet.float``, ``xpnet.int``, ``xpnet.bool``)
+are assigned in ``xpnet/__init__.py`` only, so that this module keeps Python's builtins.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+bool_ = numpy.dtype("bool")
+uint8 = numpy.dtype("uint8")
+int8 = numpy.dtype("int8")
+int16 = short = numpy.dtype("int16")
+int32 = numpy.dtype("int32")
+int64 = long = numpy.dtype("int64")
+float16 = half = numpy.dtype("float16")
+float32 = numpy.dtype("float32")
+float64 = double = numpy.dtype("float64")
+
+
+def get_default_dtype() -> numpy.dtype:
+    """The dtype of floating-point Tensors made from Python numbers: ``float32``, as PyTorch's
+    default (xpnet has no ``set_default_dtype``).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.get_default_dtype()
+        dtype('float32')
+    """
+    return float32
+
+
+def inferred_dtype(host: numpy.ndarray) -> numpy.dtype:
+    """The dtype PyTorch gives Python data that NumPy read as ``host``: float32 for floats,
+    int64 for ints, bool for bools, complex64 for complex numbers.
+
+    Example:
+        >>> inferred_dtype(numpy.asarray([1.0, 2.0])), inferred_dtype(numpy.asarray(3))
+        (dtype('float32'), dtype('int64'))
+    """
+    kind = host.dtype.kind
+    if kind == "f":
+        return float32
+    if kind in "iu":
+        return int64
+    if kind == "c":
+        return numpy.dtype("complex64")
+    return host.dtype

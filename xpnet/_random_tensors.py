@@ -1,0 +1,191 @@
+"""PyTorch's random tensor functions: ``rand``, ``randn``, ``randint``, ``randperm`` and
+``rand_like``/``randn_like``.
+
+Values are drawn on the host from the generator :func:`xpnet.manual_seed` seeds
+(:mod:`xpnet._random`), or from a NumPy ``generator=``, then copied to the device: one seed
+gives the same numbers on NumPy, strict and CuPy (other numbers than PyTorch's). The helpers
+(sizes, dtypes, devices) are :mod:`xpnet._creation`'s.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ._creation import (
+    allocated,
+    check_int,
+    new_tensor,
+    parse_size,
+    resolve_dtype,
+    target_backend,
+    template_of,
+)
+from ._dtypes import float32, int64
+from ._random import host_generator
+from .autograd import Tensor
+from .kernels import ArgumentError
+
+__all__ = ["rand", "rand_like", "randint", "randn", "randn_like", "randperm"]
+
+
+def _generator(where: str, generator) -> numpy.random.Generator:
+    if generator is None:
+        return host_generator()
+    if not isinstance(generator, numpy.random.Generator):
+        msg = f"{where}: generator must be a numpy.random.Generator, got {type(generator).__name__}"
+        raise TypeError(msg)
+    return generator
+
+
+def _uniform(generator, shape, dtype):
+    if dtype.itemsize >= 4:
+        return generator.random(shape, dtype=dtype)
+    # float16: 11-bit multiples of 2**-11, so that rounding never reaches 1.0
+    return (generator.integers(0, 2**11, shape) * 2.0**-11).astype(dtype)
+
+
+def _normal(generator, shape, dtype):
+    return generator.standard_normal(shape, dtype=numpy.promote_types(dtype, float32)).astype(
+        dtype, copy=False
+    )
+
+
+def _drawn(where, draw, shape, generator, dtype, device, requires_grad) -> Tensor:
+    dtype = resolve_dtype(where, dtype, float32)
+    if dtype.kind != "f":
+        msg = f"{where}: dtype must be floating point, got {dtype}"
+        raise TypeError(msg)
+    generator, backend = _generator(where, generator), target_backend(device)
+
+    def make():
+        return backend.asarray(draw(generator, shape, dtype))
+
+    return new_tensor(where, allocated(where, backend, shape, dtype, make), requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Values drawn uniformly from ``[0, 1)`` in a Tensor of ``size``, as ``torch.rand``.
+
+    Args:
+        size: ints, or one sequence of ints.
+        generator: a ``numpy.random.Generator``; default: the one :func:`xpnet.manual_seed`
+            seeds.
+        dtype: a floating-point dtype; default ``xpnet.float32``.
+        device, requires_grad: as :func:`xpnet.zeros`'s.
+
+    Example:
+        >>> import xpnet
+        >>> _ = xpnet.manual_seed(0)
+        >>> x = xpnet.rand(2, 3)
+        >>> x.shape, x.dtype, bool(((x.data >= 0) & (x.data < 1)).all())
+        ((2, 3), dtype('float32'), True)
+    """
+    shape = parse_size("rand", size)
+    return _drawn("rand", _uniform, shape, generator, dtype, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Values drawn from the standard normal distribution in a Tensor of ``size``, as
+    ``torch.randn``; arguments as :func:`rand`'s."""
+    shape = parse_size("randn", size)
+    return _drawn("randn", _normal, shape, generator, dtype, device, requires_grad)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """:func:`rand` of ``input``'s shape, dtype and device (unless given)."""
+    shape, dtype, device = template_of("rand_like", input, dtype, device)
+    return _drawn("rand_like", _uniform, shape, None, dtype, device, requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """:func:`randn` of ``input``'s shape, dtype and device (unless given)."""
+    shape, dtype, device = template_of("randn_like", input, dtype, device)
+    return _drawn("randn_like", _normal, shape, None, dtype, device, requires_grad)
+
+
+def _integers(where, make_host, shape, dtype, device, requires_grad) -> Tensor:
+    backend = target_backend(device)
+    dtype = resolve_dtype(where, dtype, int64)
+    array = allocated(where, backend, shape, dtype, lambda: backend.asarray(make_host(dtype)))
+    return new_tensor(where, array, requires_grad)
+
+
+def _randint_bounds(args, low, high, size):
+    """``(low, high, size)`` from ``randint``'s overloads: ``(high, size)``,
+    ``(low, high, size)``, and any of them as keywords."""
+    args = list(args)
+    if size is None:
+        if not args:
+            raise TypeError("randint: missing the size argument")
+        size = args.pop()
+    if len(args) > 2:
+        msg = f"randint: takes (high, size) or (low, high, size), got {len(args) + 1} positional"
+        raise TypeError(msg)
+    if len(args) == 2:
+        low, high = args
+    elif len(args) == 1:
+        low, high = (args[0], high) if high is not None else (low, args[0])
+    if high is None:
+        raise TypeError("randint: missing the high argument")
+    return (0 if low is None else low), high, size
+
+
+def randint(
+    *args,
+    low=None,
+    high=None,
+    size=None,
+    generator=None,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Random integers from ``low`` (default 0) up to but excluding ``high``, as
+    ``torch.randint(low=0, high, size)`` (``randint(high, size)`` also); int64 by default.
+
+    Raises:
+        TypeError: for a bound that is not an int, a size that is not a sequence of ints,
+            or a missing ``high`` or ``size``.
+        ArgumentError: unless ``low < high``.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.randint(3, 10, (4,))
+        >>> x.dtype, bool(((x.data >= 3) & (x.data < 10)).all())
+        (dtype('int64'), True)
+    """
+    low, high, size = _randint_bounds(args, low, high, size)
+    low, high = check_int("randint", "low", low), check_int("randint", "high", high)
+    if low >= high:
+        msg = f"randint: low must be less than high, got low={low} >= high={high}"
+        raise ArgumentError(msg)
+    if not isinstance(size, (tuple, list)):
+        msg = f"randint: size must be a tuple of ints, got {size!r}"
+        raise TypeError(msg)
+    shape = parse_size("randint", (size,))
+    draw = _generator("randint", generator)
+
+    def make_host(dtype):
+        return draw.integers(low, high, shape).astype(dtype)
+
+    return _integers("randint", make_host, shape, dtype, device, requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0, ..., n - 1``, as ``torch.randperm`` (int64 by default).
+
+    Example:
+        >>> import xpnet
+        >>> sorted(xpnet.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
+    n = check_int("randperm", "n", n)
+    if n < 0:
+        msg = f"randperm: n must be non-negative, got {n}"
+        raise ArgumentError(msg)
+    draw = _generator("randperm", generator)
+
+    def make_host(dtype):
+        return draw.permutation(n).astype(dtype)
+
+    return _integers("randperm", make_host, (n,), dtype, device, requires_grad)
