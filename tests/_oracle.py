@@ -146,6 +146,23 @@ def check_against_torch(
     return backend.to_host(output), tuple(host_grads)
 
 
+def check_tensor_method(method, inputs, backend, grad_output=None, dtype=np.float64):
+    """``method(*tensors)`` (a Tensor method or function, named as PyTorch's) on xpnet and on
+    torch, compared by :func:`check_against_torch` (forward and grads)."""
+
+    def forward(*arrays):
+        return method(*[xpnet.Tensor(a) for a in arrays]).data
+
+    def backward(grad_output, *arrays):
+        tensors = [xpnet.Tensor(a, requires_grad=True) for a in arrays]
+        method(*tensors).backward(grad_output)
+        return tuple(t.grad for t in tensors)
+
+    return check_against_torch(
+        forward, backward, method, inputs, backend, dtype=dtype, grad_output=grad_output
+    )
+
+
 def tf32_rtol(backend, dtype):
     """``TF32_RTOL`` where ``backend`` computes float32 products in TF32 now (a GPU backend at
     the "high" or "medium" float32 matmul precision, on a GPU with TF32 tensor cores: what

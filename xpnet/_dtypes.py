@@ -5,7 +5,8 @@ names, so that ``dtype=torch.float32`` ports as ``dtype=xpnet.float32``; every x
 that takes a dtype also takes NumPy's dtypes and names (``"float32"``). :mod:`xpnet._creation`
 uses :func:`inferred_dtype` for Python data, as ``torch.tensor`` does: Python floats become
 the default float32, ints int64 and bools bool, where NumPy would give float64 and the
-platform's int.
+platform's int. :func:`result_dtype` is ``torch.result_type``, for the ops that follow
+PyTorch's promotion (``cat``, ``where``, ``maximum``) rather than NumPy's.
 
 The aliases that are also Python builtins (``xpnet.float``, ``xpnet.int``, ``xpnet.bool``)
 are assigned in ``xpnet/__init__.py`` only, so that this module keeps Python's builtins.
@@ -54,3 +55,33 @@ def inferred_dtype(host: numpy.ndarray) -> numpy.dtype:
     if kind == "c":
         return numpy.dtype("complex64")
     return host.dtype
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # PyTorch's: bool < integer < float
+
+
+def _promoted(higher, lower, categories_only=False):
+    """PyTorch's promotion of two dtypes (a float beats any integer, where NumPy widens it);
+    ``categories_only``: ``lower`` counts only if of a higher category, or ``higher`` is bool."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    first, second = _CATEGORY[higher.kind], _CATEGORY[lower.kind]
+    if categories_only and first >= second and higher.kind != "b":
+        return higher
+    if first != second and max(first, second) >= 2:
+        return higher if first > second else lower
+    return numpy.promote_types(higher, lower)
+
+
+def result_dtype(*operands) -> numpy.dtype:
+    """PyTorch's result dtype of ``operands`` (arrays, Python numbers), as ``torch.result_type``:
+    arrays with dimensions decide, then 0-d arrays, then numbers (a Python float is float32),
+    each of the later only by a higher category (``int64 array`` and ``0.5``: float32)."""
+    groups = [None, None, None]
+    for operand in operands:
+        if hasattr(operand, "dtype"):
+            group, dtype = (0 if operand.ndim else 1), operand.dtype
+        else:
+            group, dtype = 2, inferred_dtype(numpy.asarray(operand))
+        groups[group] = _promoted(groups[group], dtype)
+    return _promoted(groups[0], _promoted(groups[1], groups[2], True), True)

@@ -1,10 +1,12 @@
 """More forward/backward pairs behind :class:`xpnet.Tensor`'s methods: shapes, math, maxima.
 
 ``permute`` (``transpose``, ``.T``, ``.mT``), ``clone``, ``exp``/``log``/``sqrt``/``abs``,
-``clamp``, ``amax``/``amin``, ``max``/``min`` with and without ``dim``, and ``prod``, with
-PyTorch's gradients (which element of a tie gets what is said at each pair). The
+``amax``/``amin``, ``max``/``min`` with and without ``dim``, ``var``/``std`` and ``prod``,
+with PyTorch's gradients (which element of a tie gets what is said at each pair). The
 convention and the checks are :mod:`xpnet._tensor_ops`'s, whose helpers they share;
-:mod:`xpnet._tensor_methods` attaches the methods defined below them.
+:mod:`xpnet._tensor_methods` attaches the methods defined below them. ``clamp`` and the
+elementwise ``max(other)``/``min(other)`` (``maximum``/``minimum``) are attached here too,
+but live with the other operations that join tensors in :mod:`xpnet._tensor_join`.
 
 Example:
     >>> import xpnet
@@ -22,8 +24,9 @@ from collections import namedtuple
 
 import numpy
 
-from ._tensor_ops import check_grad, ieee, result_type, shape_of, shape_only, spread, unbroadcast
-from .autograd import Function, Tensor, data_of
+from ._tensor_join import maximum, minimum, tensor_clamp
+from ._tensor_ops import check_grad, ieee, shape_only, spread
+from .autograd import Function, Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
 
@@ -72,24 +75,6 @@ std_root, std_root_backward = _pointwise(
 )
 # PyTorch's sgn: 0 at 0 and at NaN, where xp.sign(NaN) is NaN
 abs, abs_backward = _pointwise("abs", lambda xp, a: xp.where(xp.isnan(a), 0, xp.sign(a)))
-
-
-@ieee
-def clamp(a, min=None, max=None):
-    xp = backend_of(a).xp
-    # max after min: where min > max every element becomes max, as in PyTorch
-    a = a if min is None else xp.maximum(a, min)
-    return a if max is None else xp.minimum(a, max)
-
-
-def clamp_backward(grad_output, a, min=None, max=None):
-    """The gradient passes where ``min <= a <= max`` (bounds included, NaN excluded)."""
-    bounds = [bound for bound in (min, max) if bound is not None]
-    shape = numpy.broadcast_shapes(a.shape, *map(shape_of, bounds))
-    check_grad("clamp_backward", grad_output, shape, result_type(a, *bounds), a, *bounds)
-    inside = True if min is None else a >= min
-    inside = inside if max is None else inside & (a <= max)
-    return unbroadcast(backend_of(grad_output).xp.where(inside, grad_output, 0), a.shape)
 
 
 def _extreme(name: str, reduce, nan_ties: bool):
@@ -200,7 +185,6 @@ def var_backward(grad_output, a, dim=None, correction=1, keepdim=False):
 # -- the Tensor methods, attached by xpnet._tensor_methods ------------------------------
 _permute = Function(permute, permute_backward, wrt=("a",))
 _clone = Function(clone, clone_backward, wrt=("a",))
-_clamp = Function(clamp, clamp_backward, wrt=("a",))
 _prod = Function(prod, prod_backward, wrt=("a",))
 _var = Function(var, var_backward, wrt=("a",))
 _select = Function(
@@ -295,17 +279,6 @@ def tensor_unsqueeze(self, dim: int) -> Tensor:
     return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
 
-def tensor_clamp(self, min=None, max=None) -> Tensor:
-    """Elementwise ``min(max(self, min), max)``; NaN stays NaN. The gradient passes where
-    ``min <= self <= max``. Bounds are numbers or arrays (Tensors that require grad are
-    refused: their gradient is not implemented)."""
-    if min is None and max is None:
-        raise ArgumentError("Tensor.clamp: at least one of min and max must not be None")
-    if any(getattr(bound, "requires_grad", False) for bound in (min, max)):
-        raise NotImplementedError("Tensor.clamp: no gradient for min or max Tensors")
-    return _clamp(self, data_of(min), data_of(max))
-
-
 def _unary_method(name: str):
     def method(self) -> Tensor:
         return _UNARY[name](self)
@@ -317,9 +290,16 @@ def _unary_method(name: str):
 
 def _max_min_method(name: str, largest: bool):
     """``max``/``min`` as PyTorch's: over every element, one value whose gradient the ties
-    share; along ``dim``, ``(values, indices)``, the gradient going to the index."""
+    share; along ``dim``, ``(values, indices)``, the gradient going to the index; given a
+    Tensor or an array ``other`` (in ``dim``'s place, or by name), the elementwise
+    ``maximum``/``minimum`` of :mod:`xpnet._tensor_join`."""
 
-    def method(self, dim=None, keepdim: bool = False):
+    def method(self, dim=None, keepdim: bool = False, *, other=None):
+        if other is not None or isinstance(dim, Tensor) or _is_array(dim):
+            if keepdim or (other is not None and dim is not None):
+                msg = f"Tensor.{name}: give an int dim (with keepdim) or other, not both"
+                raise TypeError(msg)
+            return (maximum if largest else minimum)(self, dim if other is None else other)
         _dims(name, dim, self.shape, nonempty=True)
         if dim is None:
             return _UNARY[f"{name}_all"](self)
@@ -330,7 +310,16 @@ def _max_min_method(name: str, largest: bool):
         return values_indices(values, Tensor(indices))
 
     method.__name__ = name
+    method.__doc__ = (
+        f"The {name}imum of every element, ``(values, indices)`` along ``dim``, or the "
+        f"elementwise {name}imum with ``other``, as PyTorch's ``Tensor.{name}``."
+    )
     return method
+
+
+def _is_array(value) -> bool:
+    """An array (of any backend, 0-d included), not a NumPy integer scalar that names a dim."""
+    return hasattr(value, "shape") and not isinstance(value, numpy.generic)
 
 
 def _extreme_value(name: str):

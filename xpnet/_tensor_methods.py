@@ -22,10 +22,12 @@ import operator
 
 import numpy
 
+from . import _tensor_functions as functions
+from . import _tensor_index as index
 from . import _tensor_math as more
 from . import _tensor_ops as ops
 from ._grad_mode import is_grad_enabled
-from .autograd import Function, Tensor, as_tensor, data_of
+from .autograd import Function, Tensor, as_tensor, data_of, mark_modified
 from .backends import backend_names, backend_of, float_errors_ignored
 from .devices import backend_name, device, device_of
 from .kernels import ArgumentError
@@ -206,6 +208,7 @@ def _in_place(name: str, apply, apply_in_place):
             return apply(self, other)
         with float_errors_ignored():  # inf and NaN as values, as the operators
             self.data = apply_in_place(self.data, data_of(other))
+        mark_modified(self)
         return self
 
     method.__name__ = name
@@ -275,6 +278,8 @@ _METHODS = {
     "__ge__": _compare("__ge__", operator.ge),
     "flatten": flatten,
     **more.METHODS,
+    **index.METHODS,
+    **functions.METHODS,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
 

@@ -22,7 +22,7 @@ Tensor), so optimizers update ``param.data`` with ``param.grad`` directly.
 Neighbours: the pairs behind Tensor's own operators (``+``, ``@``, ``sum``, indexing, ...)
 live in :mod:`xpnet._tensor_ops`; layers use :mod:`xpnet.kernels`'s, lifted in
 :mod:`xpnet.nn.functional`. The grad-mode switch (:class:`no_grad`) lives in
-:mod:`xpnet._grad_mode`.
+:mod:`xpnet._grad_mode`, the graph walk of ``backward`` in :mod:`xpnet._backward_pass`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import threading
 
 from . import _grad_mode
 from . import _tensor_ops as ops
+from ._backward_pass import accumulate, owned_gradient, topological_order
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled
@@ -145,6 +146,9 @@ class Node:
         self.inputs = inputs
         self.args = args
         self.kwargs = kwargs
+        # the graph links Tensor objects, not values: an input changed in place since would
+        # take this op's gradient through its new history, so apply() refuses then
+        self.versions = tuple(getattr(t, "_version", 0) for t in inputs)
 
     def __repr__(self):
         return f"<{self.function.name}>"
@@ -157,6 +161,7 @@ class Node:
                 "pass retain_graph=True to the first backward() to keep it"
             )
             raise RuntimeError(msg)
+        self._check_versions()
         kwargs = self.kwargs
         if self.function.takes_mask:  # e.g. no grad_input for a first layer's data
             mask = tuple(isinstance(t, Tensor) and t.requires_grad for t in self.inputs)
@@ -168,44 +173,21 @@ class Node:
         # a backward may leave out trailing inputs that have no gradient (integer targets)
         return grads + (None,) * (len(self.inputs) - len(grads))
 
-
-def _topological_order(root) -> list:
-    """Tensors reachable from ``root`` through grad_fn, every input before its users."""
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        if tensor.grad_fn is not None:
-            for parent in tensor.grad_fn.inputs:
-                if isinstance(parent, Tensor) and parent.requires_grad:
-                    stack.append((parent, False))
-    return order
+    def _check_versions(self) -> None:
+        for index, (tensor, version) in enumerate(zip(self.inputs, self.versions, strict=True)):
+            if getattr(tensor, "_version", 0) != version:
+                msg = (
+                    f"{self.function.name}: its input {index} was changed by an in-place "
+                    f"operation after this op used it (version {tensor._version}, expected "
+                    f"{version}); change it out of place (x = x.add(y)) or use x.clone()"
+                )
+                raise RuntimeError(msg)
 
 
-def _accumulate(pending: dict, tensor, grad, owned: bool) -> None:
-    """Add ``grad`` to ``tensor``'s pending gradient; ``owned``: no one else holds ``grad``."""
-    previous, _ = pending.get(id(tensor), (None, False))
-    pending[id(tensor)] = (grad, owned) if previous is None else (previous + grad, True)
-
-
-def _owned(grad, grad_output, grads) -> bool:
-    """Whether a backward's ``grad`` is a fresh array that only this backward pass holds.
-
-    Not: the upstream gradient passed through, a view (maybe a read-only broadcast), or an
-    array returned for two inputs. Leaves keep owned gradients as they are (PyTorch steals
-    such gradients too) and copy the others, which saves one copy per leaf.
-    """
-    return (
-        grad is not grad_output
-        and getattr(grad, "base", None) is None
-        and sum(other is grad for other in grads) == 1
-    )
+def mark_modified(tensor) -> None:
+    """Record that ``tensor``'s value changed in place (PyTorch's version counter): an op
+    recorded before with it as input refuses its backward (:meth:`Node.apply`)."""
+    tensor._version += 1
 
 
 class Tensor:
@@ -249,6 +231,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
+        self._version = 0  # in-place changes so far (mark_modified), as PyTorch's
 
     # -- plain facts about the array ----------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -300,7 +283,7 @@ class Tensor:
             raise RuntimeError(msg)
         gradient = upstream_gradient("backward", data_of(gradient), self.data)
         pending = {id(self): (gradient, False)}  # the caller holds its gradient
-        for tensor in reversed(_topological_order(self)):
+        for tensor in reversed(topological_order(self)):
             grad, owned = pending.pop(id(tensor), (None, False))
             if grad is None:
                 continue
@@ -320,8 +303,8 @@ class Tensor:
             grads = tensor.grad_fn.apply(grad, retain_graph)
             for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
                 if isinstance(parent, Tensor) and parent.requires_grad:
-                    owned = _owned(parent_grad, grad, grads)
-                    _accumulate(pending, parent, parent_grad, owned)
+                    owned = owned_gradient(parent_grad, grad, grads)
+                    accumulate(pending, parent, parent_grad, owned)
 
     # -- operations: each is a Function applied to this tensor --------------------------------
     def __add__(self, other):
@@ -375,8 +358,9 @@ class Tensor:
         source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``
         return _sum(source, ops.axes(dim), keepdim)
 
-    def mean(self, dim=None, keepdim: bool = False) -> Tensor:
-        return _mean(self, ops.axes(dim), keepdim)
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+        source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``
+        return _mean(source, ops.axes(dim), keepdim)
 
     def reshape(self, *shape) -> Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape

@@ -1,0 +1,43 @@
+"""The graph walk of ``Tensor.backward`` (:mod:`xpnet.autograd`): the order in which nodes
+run, and how the gradients that reach one tensor from several users are added up."""
+
+from __future__ import annotations
+
+
+def topological_order(root) -> list:
+    """Tensors reachable from ``root`` through grad_fn, every input before its users."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        if tensor.grad_fn is not None:
+            for parent in tensor.grad_fn.inputs:
+                if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
+                    stack.append((parent, False))
+    return order
+
+
+def accumulate(pending: dict, tensor, grad, owned: bool) -> None:
+    """Add ``grad`` to ``tensor``'s pending gradient; ``owned``: no one else holds ``grad``."""
+    previous, _ = pending.get(id(tensor), (None, False))
+    pending[id(tensor)] = (grad, owned) if previous is None else (previous + grad, True)
+
+
+def owned_gradient(grad, grad_output, grads) -> bool:
+    """Whether a backward's ``grad`` is a fresh array that only this backward pass holds.
+
+    Not: the upstream gradient passed through, a view (maybe a read-only broadcast), or an
+    array returned for two inputs. Leaves keep owned gradients as they are (PyTorch steals
+    such gradients too) and copy the others, which saves one copy per leaf.
+    """
+    return (
+        grad is not grad_output
+        and getattr(grad, "base", None) is None
+        and sum(other is grad for other in grads) == 1
+    )

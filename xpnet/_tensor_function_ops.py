@@ -1,0 +1,135 @@
+"""The forward/backward pairs behind :mod:`xpnet._tensor_functions`' Tensor methods.
+
+Step functions (``sign``, ``floor``, ``ceil``, ``round``, division rounded ``"floor"`` or
+``"trunc"``: PyTorch gives them a zero gradient, not none), ``reciprocal`` and ``rsqrt``, with
+PyTorch's gradients; ``fill`` and ``copy``, the recorded forms of the in-place
+``fill_``/``copy_`` of :mod:`xpnet._tensor_inplace`. The convention and the checks are
+:mod:`xpnet._tensor_ops`' (``<op>(*args)``, ``<op>_backward(grad_output, *args)``), whose
+helpers they share; :mod:`xpnet._tensor_math` holds the pairs of the older methods,
+:mod:`xpnet._tensor_norms` those of ``norm`` and ``logsumexp``.
+
+Example:
+    >>> import numpy as np
+    >>> divide_rounded(np.array([7, -7]), 2, "trunc"), sign(np.array([-2.0, 0.0, np.nan]))
+    (array([ 3, -3]), array([-1.,  0.,  0.]))
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ._tensor_ops import check_grad, ieee, result_type, shape_of, unbroadcast
+from .backends import backend_of
+
+
+def _arrays(*values) -> list:
+    return [value for value in values if hasattr(value, "shape")]
+
+
+def _step(name: str, forward):
+    """The pair of a step function ``forward(a, *options)``: its derivative is 0 almost
+    everywhere, and PyTorch's gradient is 0 everywhere (a zero array, so that the graph
+    behind keeps flowing, as in PyTorch)."""
+
+    def backward(grad_output, a, *options):
+        check_grad(f"{name}_backward", grad_output, a.shape, a.dtype, a)
+        return backend_of(grad_output).xp.zeros_like(grad_output)
+
+    forward.__name__, backward.__name__ = name, f"{name}_backward"
+    return ieee(forward), backward
+
+
+def _sign(a):
+    xp = backend_of(a).xp
+    if a.dtype.kind == "b":  # NumPy has no sign for bools; PyTorch gives the bools back
+        return a.copy()
+    return xp.where(xp.isnan(a), 0, xp.sign(a))  # PyTorch's sign(NaN) is 0
+
+
+def _rounding(name: str):
+    def forward(a, *options):
+        if a.dtype.kind in "iub":  # integers are already whole: a copy, as PyTorch
+            return a.copy()
+        return getattr(backend_of(a).xp, name)(a, *options)
+
+    return forward
+
+
+sign, sign_backward = _step("sign", _sign)
+floor, floor_backward = _step("floor", _rounding("floor"))
+ceil, ceil_backward = _step("ceil", _rounding("ceil"))
+# half to even, as PyTorch; named so that Python's round stays itself here
+round_to, round_to_backward = _step("round", _rounding("round"))
+
+
+@ieee
+def divide_rounded(a, b, rounding_mode):
+    """``a / b`` rounded down (``"floor"``, Python's ``//``) or toward zero (``"trunc"``).
+
+    Integers stay integers, computed exactly (not through a float quotient); a division by
+    zero gives ``0`` there (NumPy's and CuPy's, where PyTorch raises ZeroDivisionError)."""
+    xp = backend_of(*_arrays(a, b)).xp
+    if rounding_mode == "floor":
+        return a // b
+    if result_type(a, b).kind in "iub":  # b * trunc(a / b) is a - fmod(a, b), exactly
+        return (a - xp.fmod(a, b)) // b
+    return xp.trunc(a / b)
+
+
+def divide_rounded_backward(grad_output, a, b, rounding_mode):
+    """Zero gradients for both operands, as PyTorch's ``div`` with a rounding mode."""
+    shape = numpy.broadcast_shapes(shape_of(a), shape_of(b))
+    check_grad("divide_rounded_backward", grad_output, shape, result_type(a, b), a, b)
+    xp = backend_of(grad_output).xp
+    return tuple(xp.zeros(shape_of(x), dtype=grad_output.dtype) for x in (a, b))
+
+
+@ieee
+def reciprocal(a):
+    return 1 / a
+
+
+@ieee
+def reciprocal_backward(grad_output, a):
+    """``-grad * (1 / a) ** 2``, PyTorch's formula (``-inf`` at ``a = 0``)."""
+    check_grad("reciprocal_backward", grad_output, a.shape, a.dtype, a)
+    result = 1 / a
+    return -grad_output * (result * result)
+
+
+@ieee
+def rsqrt(a):
+    return 1 / backend_of(a).xp.sqrt(a)
+
+
+@ieee
+def rsqrt_backward(grad_output, a):
+    """``-0.5 * grad * a ** -1.5``, from the result as PyTorch's: ``-0.5 * grad * rsqrt(a)**3``."""
+    check_grad("rsqrt_backward", grad_output, a.shape, a.dtype, a)
+    return -0.5 * grad_output * rsqrt(a) ** 3
+
+
+def fill(a, value):
+    """A new array of ``a``'s shape and dtype holding ``value`` (a number or a 0-d array)."""
+    xp = backend_of(a).xp
+    if hasattr(value, "shape"):
+        return xp.broadcast_to(value, a.shape).astype(a.dtype)  # astype copies
+    return xp.full(a.shape, value, dtype=a.dtype)
+
+
+def fill_backward(grad_output, a, value):
+    """Nothing reaches the old values; a 0-d array ``value`` gets the sum of every gradient."""
+    check_grad("fill_backward", grad_output, a.shape, a.dtype, a, value)
+    return backend_of(grad_output).xp.zeros_like(grad_output), unbroadcast(grad_output, ())
+
+
+def copy(a, src):
+    """``src`` broadcast to ``a``'s shape, in ``a``'s dtype: a new array."""
+    return backend_of(a).xp.broadcast_to(src, a.shape).astype(a.dtype)
+
+
+def copy_backward(grad_output, a, src):
+    """Nothing reaches the old values; ``src`` gets the gradient summed over its broadcast."""
+    check_grad("copy_backward", grad_output, a.shape, a.dtype, a, src)
+    grad_src = unbroadcast(grad_output, src.shape).astype(src.dtype, copy=False)
+    return backend_of(grad_output).xp.zeros_like(grad_output), grad_src

@@ -1,0 +1,190 @@
+"""PyTorch's in-place Tensor methods: ``zero_``, ``fill_``, ``copy_``, ``add_``, ``sub_``,
+``mul_``, ``div_``, ``pow_`` and ``clamp_``.
+
+They follow the rules of the in-place operators (``+=``, ...) of
+:mod:`xpnet._tensor_methods`: the array itself changes, so views of it see the change, unless
+the operation must be recorded for autograd (gradients are on, and the tensor or an operand
+requires grad); a leaf that requires grad may change in place only under
+:class:`~xpnet.no_grad` (``w.add_(grad, alpha=-lr)``), else ``RuntimeError``. A recorded one
+computes out of place, leaving the old array (which the graph holds) and its views as they
+were, and this tensor takes the result and its ``grad_fn``, as PyTorch's does. The values
+come from the out-of-place methods of :mod:`xpnet._tensor_functions` and
+:mod:`xpnet._tensor_math`; ``fill``/``copy`` are pairs of :mod:`xpnet._tensor_function_ops`.
+
+Every in-place change counts in the tensor's version (:func:`xpnet.autograd.mark_modified`,
+PyTorch's version counter): the backward of an operation recorded earlier with this tensor as
+input then raises ``RuntimeError`` instead of sending its gradient through the new value's
+history. PyTorch refuses only where the earlier operation saved the value; change such a
+tensor out of place (``x = x.add(y)``) or clone it first.
+
+Example:
+    >>> import xpnet
+    >>> w = xpnet.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> view = w.data[1:]
+    >>> with xpnet.no_grad():
+    ...     _ = w.mul_(3).add_(np.array([1.0, 1.0]), alpha=0.5)
+    >>> w.tolist(), view.tolist()
+    ([3.5, 6.5], [6.5])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from . import _tensor_function_ops as ops
+from ._grad_mode import is_grad_enabled, no_grad
+from .autograd import Function, Tensor, as_tensor, mark_modified
+from .backends import backend_of
+from .kernels import ArgumentError
+
+__all__: list[str] = []
+
+_fill = Function(ops.fill, ops.fill_backward, wrt=("a", "value"))
+_copy = Function(ops.copy, ops.copy_backward, wrt=("a", "src"))
+
+
+def _check_result(name: str, self: Tensor, result: Tensor) -> None:
+    """Refuse, as PyTorch, a result that this tensor cannot hold: another shape (an operand
+    broadcast it larger) or a dtype of another kind (a float result for an integer tensor)."""
+    if result.shape != self.shape:
+        msg = (
+            f"Tensor.{name}: the result's broadcast shape {result.shape} does not match this "
+            f"tensor's shape {self.shape}"
+        )
+        raise ArgumentError(msg)
+    if not numpy.can_cast(result.dtype, self.dtype, "same_kind"):
+        msg = f"Tensor.{name}: the result's dtype {result.dtype} can't be cast to {self.dtype}"
+        raise TypeError(msg)
+
+
+def _record(name: str, self: Tensor, compute, operands: tuple) -> Tensor:
+    """``compute`` recorded on a copy of this tensor's place in the graph; this tensor then
+    takes the result (in its own dtype) and its ``grad_fn``."""
+    before = Tensor(self.data)
+    before.requires_grad, before.grad_fn = self.requires_grad, self.grad_fn
+    # x.add_(x): the operand is the old x too (the graph must not loop through the new one)
+    result = compute(before, *(before if operand is self else operand for operand in operands))
+    _check_result(name, self, result)
+    if result.dtype != self.dtype:
+        result = result.to(self.dtype)
+    self.data, self.requires_grad, self.grad_fn = result.data, result.requires_grad, result.grad_fn
+    mark_modified(self)
+    return self
+
+
+def apply_in_place(name: str, self: Tensor, compute, *operands) -> Tensor:
+    """``self`` changed to ``compute(self, *operands)``, by the rules of this module's
+    docstring; ``operands`` are the arguments that may be Tensors requiring grad."""
+    recording = is_grad_enabled() and (
+        self.requires_grad or any(getattr(operand, "requires_grad", False) for operand in operands)
+    )
+    if recording and self.is_leaf and self.requires_grad:
+        msg = (
+            f"Tensor.{name}: a leaf tensor that requires grad cannot change in place while "
+            "gradients are recorded; update it inside xpnet.no_grad()"
+        )
+        raise RuntimeError(msg)
+    if recording:
+        return _record(name, self, compute, operands)
+    with no_grad():
+        result = compute(Tensor(self.data), *operands)
+    _check_result(name, self, result)
+    self.data[...] = result.data  # the array itself: its views see the change
+    mark_modified(self)
+    return self
+
+
+def _on_backend_of(value, tensor: Tensor):
+    """``value`` (a Tensor or an array) as a Tensor on ``tensor``'s backend (a recorded copy
+    when it is elsewhere, as PyTorch's ``copy_`` from another device)."""
+    value = as_tensor(value)
+    name = backend_of(tensor.data).name
+    return value if backend_of(value.data).name == name else value.to(name)
+
+
+def zero_(self) -> Tensor:
+    """Fill with zeros, in place; returns this tensor."""
+    return apply_in_place("zero_", self, lambda t: _fill(t, 0))
+
+
+def fill_(self, value) -> Tensor:
+    """Fill with ``value`` (a number, or a 0-d Tensor, which then gets the sum of the
+    gradients), in place; returns this tensor.
+
+    Raises:
+        TypeError: ``value`` neither a number nor a tensor. ArgumentError: a tensor that is
+            not 0-d, as PyTorch.
+    """
+    if hasattr(value, "shape"):
+        if len(value.shape) != 0:
+            msg = f"Tensor.fill_: value must be a 0-d tensor, got shape {tuple(value.shape)}"
+            raise ArgumentError(msg)
+        return apply_in_place("fill_", self, lambda t, v: _fill(t, _on_backend_of(v, t)), value)
+    if isinstance(value, numbers.Number):
+        return apply_in_place("fill_", self, lambda t: _fill(t, value))
+    msg = f"Tensor.fill_: value must be a number or a 0-d tensor, got {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def copy_(self, src, non_blocking: bool = False) -> Tensor:
+    """Copy ``src`` (a Tensor or an array of any backend, broadcast to this tensor's shape,
+    cast to its dtype) into this tensor, in place; returns it. ``src`` gets the gradient.
+
+    Raises:
+        TypeError: ``src`` not a tensor or array. ArgumentError: a shape that does not
+            broadcast to this tensor's.
+    """
+    if not hasattr(src, "shape") or not hasattr(src, "dtype"):
+        msg = f"Tensor.copy_: src must be a Tensor or an array, got {type(src).__name__}"
+        raise TypeError(msg)
+    if numpy.broadcast_shapes(tuple(src.shape), self.shape) != self.shape:
+        msg = f"Tensor.copy_: src of shape {tuple(src.shape)} does not broadcast to {self.shape}"
+        raise ArgumentError(msg)
+    return apply_in_place("copy_", self, lambda t, s: _copy(t, _on_backend_of(s, t)), src)
+
+
+def add_(self, other, *, alpha=1) -> Tensor:
+    """``self += alpha * other``, as :meth:`add`, in place; returns this tensor."""
+    return apply_in_place("add_", self, lambda t, o: t.add(o, alpha=alpha), other)
+
+
+def sub_(self, other, *, alpha=1) -> Tensor:
+    """``self -= alpha * other``, as :meth:`sub`, in place; returns this tensor."""
+    return apply_in_place("sub_", self, lambda t, o: t.sub(o, alpha=alpha), other)
+
+
+def mul_(self, other) -> Tensor:
+    """``self *= other``, in place; returns this tensor."""
+    return apply_in_place("mul_", self, lambda t, o: t.mul(o), other)
+
+
+def div_(self, other, *, rounding_mode=None) -> Tensor:
+    """``self /= other``, as :meth:`div` (an integer tensor only with a ``rounding_mode``),
+    in place; returns this tensor."""
+    return apply_in_place("div_", self, lambda t, o: t.div(o, rounding_mode=rounding_mode), other)
+
+
+def pow_(self, exponent) -> Tensor:
+    """``self **= exponent``, in place; returns this tensor."""
+    return apply_in_place("pow_", self, lambda t, e: t.pow(e), exponent)
+
+
+def clamp_(self, min=None, max=None) -> Tensor:
+    """Clamp into ``[min, max]``, as :meth:`clamp`, in place; returns this tensor."""
+    return apply_in_place("clamp_", self, lambda t, low, high: t.clamp(low, high), min, max)
+
+
+METHODS = {
+    "zero_": zero_,
+    "fill_": fill_,
+    "copy_": copy_,
+    "add_": add_,
+    "sub_": sub_,
+    "mul_": mul_,
+    "div_": div_,
+    "pow_": pow_,
+    "clamp_": clamp_,
+    "clip_": clamp_,
+}

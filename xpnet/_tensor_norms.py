@@ -1,0 +1,188 @@
+"""The vector ``norm`` and the stable ``logsumexp``: forward/backward pairs and Tensor methods.
+
+The pairs follow :mod:`xpnet._tensor_ops`' convention (``<op>(*args)``,
+``<op>_backward(grad_output, *args)``) and give PyTorch's gradients, including where the norm
+is 0 (0, not NaN) and at ``inf``/NaN; :data:`METHODS` (``norm``, ``logsumexp``) joins
+:mod:`xpnet._tensor_functions`' methods, which also use :func:`listed_dims`. The other new
+pairs live in :mod:`xpnet._tensor_function_ops`.
+
+Example:
+    >>> vector_norm(np.array([[3.0, -4.0], [0.0, 0.0]]), 2, (1,))
+    array([5., 0.])
+    >>> vector_norm_backward(np.ones(2), np.array([[3.0, -4.0], [0.0, 0.0]]), 2, (1,))
+    array([[ 0.6, -0.8],
+           [ 0. ,  0. ]])
+    >>> import xpnet
+    >>> xpnet.Tensor(np.array([1000.0, 1000.0])).logsumexp(0)
+    Tensor(array(1000.69314718))
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from ._dtypes import get_default_dtype
+from ._tensor_math import check_dim
+from ._tensor_ops import check_grad, ieee, shape_only
+from .autograd import Function, Tensor
+from .backends import backend_of
+from .kernels import ArgumentError
+
+__all__ = ["listed_dims"]
+
+
+def _reduced_shape(a, dim, keepdim) -> tuple:
+    return shape_only(a.shape).sum(axis=dim, keepdims=keepdim).shape
+
+
+@ieee
+def vector_norm(a, ord=2.0, dim=None, keepdim=False):
+    """The ``ord``-norm of ``a`` over ``dim`` (a tuple of dims, or ``None`` for every element),
+    as ``torch.linalg.vector_norm``: ``sum(|a| ** ord) ** (1 / ord)``; for ``inf``
+    (``-inf``) the largest (smallest) ``|a|``, for ``0`` the number of non-zeros. Like
+    PyTorch's, the 2-norm squares without rescaling (``|a| > 1e154`` overflows in float64)."""
+    magnitude = backend_of(a).xp.abs(a)
+    if ord == math.inf:
+        return magnitude.max(axis=dim, keepdims=keepdim)
+    if ord == -math.inf:
+        return magnitude.min(axis=dim, keepdims=keepdim)
+    if ord == 0:
+        return (a != 0).sum(axis=dim, keepdims=keepdim).astype(a.dtype)
+    if ord == 1:
+        return magnitude.sum(axis=dim, keepdims=keepdim)
+    if ord == 2:
+        return backend_of(a).xp.sqrt((a * a).sum(axis=dim, keepdims=keepdim))
+    return (magnitude**ord).sum(axis=dim, keepdims=keepdim) ** (1 / ord)
+
+
+@ieee
+def vector_norm_backward(grad_output, a, ord=2.0, dim=None, keepdim=False):
+    """PyTorch's ``norm_backward``: ``sgn(a) * grad`` for ``ord = 1``, ``grad * a / norm``
+    (0 where the norm is 0) for 2, for ``inf``/``-inf`` ``sgn(a) * grad`` shared by the
+    elements whose ``|a|`` is the norm (NaNs included), 0 for ``ord = 0``; other orders by
+    ``sgn(a) |a|^(ord-1) grad / norm^(ord-1)``, 0 where the norm (``ord < 1``: ``a``) is 0."""
+    check_grad("vector_norm_backward", grad_output, _reduced_shape(a, dim, keepdim), a.dtype, a)
+    xp = backend_of(grad_output).xp
+    norm = vector_norm(a, ord, dim, keepdim=True)
+    grad = xp.reshape(grad_output, norm.shape)
+    sgn = xp.where(xp.isnan(a), 0, xp.sign(a))  # PyTorch's sgn: 0 at NaN
+    if ord == 0:
+        return xp.zeros_like(a)
+    if ord == 1:
+        return sgn * grad
+    if ord == 2:
+        return grad * xp.where(norm == 0, 0, a / norm)
+    if math.isinf(ord):
+        magnitude = xp.abs(a)
+        picked = (magnitude == norm) | xp.isnan(magnitude)
+        count = picked.sum(axis=dim, keepdims=True).astype(a.dtype)
+        return sgn * ((grad / count) * picked)
+    if ord < 1:
+        return sgn * xp.where(a == 0, 0, xp.abs(a) ** (ord - 1)) * grad * norm ** (1 - ord)
+    scale = xp.where(norm == 0, 0, grad / norm ** (ord - 1))
+    if ord < 2:
+        return sgn * xp.abs(a) ** (ord - 1) * scale
+    return a * xp.abs(a) ** (ord - 2) * scale
+
+
+@ieee
+def logsumexp(a, dim=None, keepdim=False):
+    """``log(sum(exp(a)))`` over ``dim`` (a tuple, or ``None`` for every element), the maximum
+    subtracted first unless infinite (PyTorch's: rows with ``inf`` give ``inf``, all ``-inf``
+    give ``-inf``, not NaN); ``-inf`` over no elements."""
+    xp = backend_of(a).xp
+    shape = _reduced_shape(a, dim, keepdim)
+    if a.size == 0:
+        return xp.full(shape, -math.inf, dtype=a.dtype)
+    top = a.max(axis=dim, keepdims=True)
+    top = xp.where(xp.isinf(top), 0, top)
+    return xp.reshape(xp.log(xp.exp(a - top).sum(axis=dim, keepdims=True)) + top, shape)
+
+
+@ieee
+def logsumexp_backward(grad_output, a, dim=None, keepdim=False):
+    """``grad * exp(a - logsumexp(a))`` (the softmax over ``dim``), PyTorch's formula."""
+    check_grad("logsumexp_backward", grad_output, _reduced_shape(a, dim, keepdim), a.dtype, a)
+    xp = backend_of(grad_output).xp
+    total = logsumexp(a, dim, keepdim=True)
+    return xp.reshape(grad_output, total.shape) * xp.exp(a - total)
+
+
+def listed_dims(where: str, dim, ndim: int):
+    """``dim`` (``None``, an int, or a tuple or list) as ``None`` or a tuple of dims in
+    ``[0, ndim)``; a 0-d tensor takes dims ``0``/``-1`` as every dim (``None``).
+
+    Raises:
+        TypeError, IndexError: a dim that is not an int, or out of range.
+        ArgumentError: a dim listed twice.
+    """
+    if dim is None:
+        return None
+    listed = tuple(dim) if isinstance(dim, tuple | list) else (dim,)
+    dims = tuple(check_dim(where, d, ndim) for d in listed)
+    if len(set(dims)) < len(dims):
+        msg = f"Tensor.{where}: dim must name each dimension at most once, got {dim}"
+        raise ArgumentError(msg)
+    return None if ndim == 0 and dims else dims
+
+
+_vector_norm = Function(vector_norm, vector_norm_backward, wrt=("a",))
+_logsumexp = Function(logsumexp, logsumexp_backward, wrt=("a",))
+
+
+def _norm_order(p, dim) -> float:
+    if p is None:
+        return 2.0
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return 2.0
+        msg = (
+            f"Tensor.norm: p must be a number, or 'fro' over at most 2 dims, got p={p!r} with "
+            f"dim={dim!r}; xpnet has no matrix norms ('nuc')"
+        )
+        raise ArgumentError(msg)
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        msg = f"Tensor.norm: p must be a number or 'fro', got {type(p).__name__}"
+        raise TypeError(msg)
+    return float(p)
+
+
+def tensor_norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector ``p``-norm over every element or over ``dim`` (an int or a tuple), as
+    ``torch.norm``: ``"fro"`` (default) and ``2`` the Euclidean norm, ``1`` the sum of
+    magnitudes, ``inf`` the largest magnitude; any other number ``sum(|x|^p)^(1/p)``.
+
+    The gradient is PyTorch's: 0 where the norm is 0 (not NaN), shared by the ties of
+    ``inf``. ``dtype`` casts first.
+
+    Raises:
+        TypeError: an integer tensor, or ``p`` neither a number nor a string.
+        ArgumentError: ``p="nuc"`` or ``"fro"`` over more than 2 dims (matrix norms); the
+            ``inf`` norm of no elements.
+        IndexError: a dim out of range.
+    """
+    tensor = self if dtype is None else self.to(dtype)
+    if tensor.dtype.kind != "f":
+        msg = f"Tensor.norm: expected a floating-point tensor, got {tensor.dtype}"
+        raise TypeError(msg)
+    order = _norm_order(p, dim)
+    dims = listed_dims("norm", dim, tensor.ndim) or None  # (): every dim, as PyTorch
+    reduced = range(tensor.ndim) if dims is None else dims
+    if math.isinf(order) and math.prod(tensor.shape[d] for d in reduced) == 0:
+        msg = f"Tensor.norm: the inf norm of no elements (shape {tensor.shape}, dim={dim!r})"
+        raise ArgumentError(msg)
+    return _vector_norm(tensor, order, dims, keepdim)
+
+
+def tensor_logsumexp(self, dim, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(self)))`` over ``dim`` (an int or a tuple; ``()``: every dim, which
+    PyTorch refuses), without overflow: the maximum is subtracted first. Integers give
+    float32; no elements give ``-inf``. The gradient is the softmax over ``dim``, as PyTorch's.
+    """
+    dims = listed_dims("logsumexp", dim, self.ndim) or None
+    tensor = self if self.dtype.kind in "fc" else self.to(get_default_dtype())
+    return _logsumexp(tensor, dims, keepdim)
+
+
+METHODS = {"norm": tensor_norm, "logsumexp": tensor_logsumexp}
