@@ -455,3 +455,53 @@ def test_grad_mode_decorator_covers_every_step_of_a_generator():
     generator = steps()
     assert next(generator) is False and xpnet.autograd.is_grad_enabled()
     assert generator.send("x") == ("x", False) and xpnet.autograd.is_grad_enabled()
+
+
+def _hooked_graph(x, w, hooks):
+    """``((x * w).tanh() * x).sum()`` on PyTorch's or xpnet's tensors (same methods), a hook
+    on the middle value (doubling its gradient) and ``retain_grad`` on it; returns the middle
+    value."""
+    middle = (x * w).tanh()
+    if hooks:
+        middle.register_hook(lambda grad: grad * 2)
+    middle.retain_grad()
+    (middle * x).sum().backward(retain_graph=True)
+    return middle
+
+
+@pytest.mark.parametrize("hooks", [False, True])
+def test_tensor_hooks_and_retain_grad_match_torch(backend, hooks):
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    tx, tw = (torch.tensor(v, requires_grad=True) for v in values)
+    x, w = (Tensor(backend.asarray(v), requires_grad=True) for v in values)
+    expected = _hooked_graph(tx, tw, hooks)
+    middle = _hooked_graph(x, w, hooks)
+    assert middle.retains_grad and not x.retains_grad
+    for got, want in ((middle.grad, expected.grad), (x.grad, tx.grad), (w.grad, tw.grad)):
+        np.testing.assert_allclose(backend.to_host(got), want.numpy(), rtol=1e-12)
+
+
+def test_hooks_see_leaf_gradients_before_accumulation_and_can_be_removed(backend):
+    x = Tensor(backend.asarray(np.array([1.0, 2.0])), requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda grad: seen.append(backend.to_host(grad).tolist()))
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    assert seen == [[3.0, 3.0], [3.0, 3.0]] and backend.to_host(x.grad).tolist() == [6.0, 6.0]
+    handle.remove()
+    (x * 3).sum().backward()
+    assert len(seen) == 2
+
+
+def test_hooks_refuse_a_result_of_another_shape_and_tensors_without_grad(backend):
+    x = Tensor(backend.asarray(np.array([1.0, 2.0])), requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda grad: grad[:1])
+    with pytest.raises(ValueError, match="register_hook: the hook's result must have the shape"):
+        y.sum().backward()
+    plain = Tensor(backend.asarray(np.array([1.0])))
+    with pytest.raises(RuntimeError, match="register_hook: cannot register a hook on a tensor"):
+        plain.register_hook(lambda grad: grad)
+    with pytest.raises(RuntimeError, match="retain_grad: this tensor does not require grad"):
+        plain.retain_grad()

@@ -1,7 +1,11 @@
 """The graph walk of ``Tensor.backward`` (:mod:`xpnet.autograd`): the order in which nodes
-run, and how the gradients that reach one tensor from several users are added up."""
+run, how the gradients that reach one tensor from several users are added up, and the
+tensor hooks (``Tensor.register_hook``, :mod:`xpnet._tensor_methods`) that see or replace a
+tensor's gradient once it is complete."""
 
 from __future__ import annotations
+
+from .kernels._checks import check_grad_output
 
 
 def topological_order(root) -> list:
@@ -41,3 +45,26 @@ def owned_gradient(grad, grad_output, grads) -> bool:
         and getattr(grad, "base", None) is None
         and sum(other is grad for other in grads) == 1
     )
+
+
+def hooked_gradient(tensor, grad, owned: bool) -> tuple:
+    """``(grad, owned)`` after ``tensor``'s hooks, in registration order, as PyTorch's: each
+    gets the gradient (an array); one that returns a Tensor or array replaces it, which must
+    keep its shape and dtype."""
+    hooks = getattr(tensor, "_backward_hooks", None)
+    if not hooks:
+        return grad, owned
+    for hook in tuple(hooks.values()):
+        result = hook(grad)
+        if result is not None:
+            result = result.data if hasattr(result, "grad_fn") else result  # a Tensor
+            check_grad_output(
+                "register_hook",
+                result,
+                tensor.shape,
+                tensor.dtype,
+                "the tensor",
+                "the hook's result",
+            )
+            grad, owned = result, False
+    return grad, owned

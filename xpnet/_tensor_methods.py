@@ -1,10 +1,13 @@
 """PyTorch's Tensor methods that ported scripts use, attached to :class:`xpnet.Tensor`.
 
 ``argmax``/``argmin``, ``eq``/``ne``, ``view_as``, ``float``/``double``/``long``, ``to``,
-``cpu``/``cuda``, ``size``, ``dim``, ``tolist``, ``flatten`` and the ``device`` property, plus the
-function :func:`flatten`. They live here rather than in :mod:`xpnet.autograd` (which holds
-the graph machinery); the differentiable ones are :class:`~xpnet.autograd.Function`\\ s of the
-pairs in :mod:`xpnet._tensor_ops` (``cast``, ``move``). Comparisons, ``argmax`` and integer
+``cpu``/``cuda``, ``size``, ``dim``, ``tolist``, ``flatten``, the gradient hooks
+(``register_hook``, ``retain_grad``; :mod:`xpnet._backward_pass` runs them) and the ``device``
+property, plus the function :func:`flatten`; the ``METHODS`` of :mod:`xpnet._tensor_math`,
+:mod:`xpnet._tensor_index` and :mod:`xpnet._tensor_functions` join them. They live here
+rather than in :mod:`xpnet.autograd` (which holds the graph machinery); the differentiable
+ones are :class:`~xpnet.autograd.Function`\\ s of the pairs in :mod:`xpnet._tensor_ops`
+(``cast``, ``move``). Comparisons, ``argmax`` and integer
 casts return Tensors that do not require grad, as in PyTorch.
 
 Example:
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections import OrderedDict
 
 import numpy
 
@@ -31,6 +35,7 @@ from .autograd import Function, Tensor, as_tensor, data_of, mark_modified
 from .backends import backend_names, backend_of, float_errors_ignored
 from .devices import backend_name, device, device_of
 from .kernels import ArgumentError
+from .nn._module_hooks import RemovableHandle
 
 __all__ = ["flatten"]
 
@@ -242,6 +247,47 @@ def _compare(name: str, apply):
     return method
 
 
+def register_hook(self, hook) -> RemovableHandle:
+    """Call ``hook(grad)`` with this tensor's gradient (an array, as ``.grad``) once the
+    backward pass has it, as PyTorch's; a hook that returns a Tensor or array (same shape and
+    dtype) replaces the gradient that flows on. On a leaf the hooks run before the gradient
+    is added into ``.grad``. Returns a handle whose ``remove()`` unregisters the hook.
+
+    Raises:
+        RuntimeError: if this tensor does not require grad.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+        >>> y = x * 3
+        >>> handle = y.register_hook(lambda grad: grad * 10)
+        >>> y.sum().backward()
+        >>> x.grad.tolist()
+        [30.0, 30.0]
+    """
+    if not self.requires_grad:
+        msg = "Tensor.register_hook: cannot register a hook on a tensor that does not require grad"
+        raise RuntimeError(msg)
+    if getattr(self, "_backward_hooks", None) is None:
+        self._backward_hooks = OrderedDict()  # weak references: RemovableHandle's
+    handle = RemovableHandle(self._backward_hooks)
+    self._backward_hooks[handle.id] = hook
+    return handle
+
+
+def retain_grad(self) -> None:
+    """Keep this non-leaf tensor's gradient in ``.grad`` during backward (added up over
+    backward calls, as a leaf's), as PyTorch's; a no-op on a leaf.
+
+    Raises:
+        RuntimeError: if this tensor does not require grad.
+    """
+    if not self.requires_grad:
+        raise RuntimeError("Tensor.retain_grad: this tensor does not require grad")
+    if not self.is_leaf:
+        self._retains_grad = True
+
+
 def tolist(self):
     """The data as nested Python lists (a device-to-host copy)."""
     return self.numpy().tolist()
@@ -263,6 +309,9 @@ _METHODS = {
     "dim": lambda self: self.ndim,
     "tolist": tolist,
     "requires_grad_": requires_grad_,
+    "register_hook": register_hook,
+    "retain_grad": retain_grad,
+    "retains_grad": property(lambda self: getattr(self, "_retains_grad", False)),
     "__iadd__": _in_place("__iadd__", operator.add, operator.iadd),
     "__isub__": _in_place("__isub__", operator.sub, operator.isub),
     "__imul__": _in_place("__imul__", operator.mul, operator.imul),

@@ -32,7 +32,7 @@ import threading
 
 from . import _grad_mode
 from . import _tensor_ops as ops
-from ._backward_pass import accumulate, owned_gradient, topological_order
+from ._backward_pass import accumulate, hooked_gradient, owned_gradient, topological_order
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled
@@ -292,14 +292,18 @@ class Tensor:
                 # PyTorch, for GradScaler to find; not a warning
                 with backend_of(grad).ignore_float_errors():
                     grad, owned = grad.astype(tensor.dtype), True
-            if tensor.grad_fn is None:
+            grad, owned = hooked_gradient(tensor, grad, owned)  # register_hook's hooks
+            if tensor.grad_fn is None or getattr(tensor, "_retains_grad", False):
+                # a retained non-leaf gradient also goes on to its grad_fn: a copy is kept
+                owned = owned and tensor.grad_fn is None
                 with _GRAD_LOCK:  # += on a leaf: threads may share it (one Linear, two threads)
                     if tensor.grad is not None:
-                        grad = tensor.grad + grad
-                    elif not owned:
-                        grad = grad.copy()
-                    tensor.grad = _as_array(grad)
-                continue
+                        kept = tensor.grad + grad
+                    else:
+                        kept = grad if owned else grad.copy()
+                    tensor.grad = _as_array(kept)
+                if tensor.grad_fn is None:
+                    continue
             grads = tensor.grad_fn.apply(grad, retain_graph)
             for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
                 if isinstance(parent, Tensor) and parent.requires_grad:

@@ -31,7 +31,8 @@ _next_id = itertools.count()  # one sequence for every module, as PyTorch's hand
 
 
 class RemovableHandle:
-    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return.
+    """What ``register_forward_hook``, ``register_forward_pre_hook`` and
+    ``Tensor.register_hook`` return.
 
     ``remove()`` unregisters the hook (a second call does nothing); as a context manager
     it removes the hook on exit, as PyTorch's ``torch.utils.hooks.RemovableHandle``.
