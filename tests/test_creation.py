@@ -290,7 +290,7 @@ def test_dtype_names_are_torch_names():
         (lambda: xpnet.eye(-1), ArgumentError, "eye: size must be non-negative"),
         (lambda: xpnet.rand(2, dtype="int64"), TypeError, "rand: dtype must be floating point"),
         (lambda: xpnet.randn(2, generator=torch.Generator()), TypeError,
-         "randn: generator must be a numpy.random.Generator, got Generator"),
+         "randn: generator must be a numpy.random.Generator or an xpnet.Generator, got Generator"),
         (lambda: xpnet.randint(5, 5, (2,)), ArgumentError, "randint: low must be less than high"),
         (lambda: xpnet.randint(10, 3), TypeError, "randint: size must be a tuple of ints, got 3"),
         (lambda: xpnet.randint(), TypeError, "randint: missing the size argument"),
@@ -323,3 +323,37 @@ def test_created_tensors_feed_layers(backend):
     loss = ((out - xpnet.Tensor(target)) ** 2).mean()
     loss.backward()
     assert layer.weight.grad.shape == (2, 4)
+
+
+def test_generator_has_torch_generator_methods_and_numpy_numbers(backend):
+    fresh = [xpnet.Generator(), xpnet.Generator(device="cuda")]
+    assert fresh[0].initial_seed() == torch.Generator().initial_seed()  # reproducible unseeded
+    assert fresh[0].random(3).tolist() == fresh[1].random(3).tolist()
+    g = xpnet.Generator().manual_seed(42)
+    assert g.initial_seed() == 42 and isinstance(g, np.random.Generator)
+    state = g.get_state()
+    first = xpnet.randn(4, generator=g)
+    assert first.tolist() == xpnet.randn(4, generator=g.set_state(state)).tolist()
+    assert first.tolist() == xpnet.randn(4, generator=np.random.default_rng(42)).tolist()
+    drawn = g.seed()
+    assert isinstance(drawn, int) and g.initial_seed() == drawn
+    with pytest.raises(TypeError, match="Generator.manual_seed: seed must be an int, got 1.5"):
+        g.manual_seed(1.5)
+
+
+def test_generators_feed_initialisers_loaders_and_random_split():
+    dataset = xpnet.data.TensorDataset(np.arange(20.0))
+    split = xpnet.data.random_split(dataset, [15, 5], generator=xpnet.Generator().manual_seed(3))
+    again = xpnet.data.random_split(dataset, [15, 5], seed=3)
+    assert split[1].indices.tolist() == again[1].indices.tolist()
+    loader = xpnet.data.DataLoader(
+        dataset, batch_size=20, shuffle=True, generator=xpnet.Generator()
+    )
+    assert sorted(next(iter(loader))[0].tolist()) == list(range(20))
+    weight = np.zeros((3, 4))
+    xpnet.nn.init.normal_(weight, generator=xpnet.Generator().manual_seed(1))
+    assert weight.any()
+    with pytest.raises(ValueError, match="random_split: give generator or seed, not both"):
+        xpnet.data.random_split(dataset, [15, 5], xpnet.Generator(), seed=1)
+    with pytest.raises(TypeError, match="random_split: generator must be a numpy.random.Generator"):
+        xpnet.data.random_split(dataset, [15, 5], torch.Generator())

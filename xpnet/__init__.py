@@ -37,7 +37,7 @@ from ._dtypes import (
     short,
     uint8,
 )
-from ._random import manual_seed
+from ._random import Generator, manual_seed
 from ._random_tensors import rand, rand_like, randint, randn, randn_like, randperm
 from ._ranges import arange, linspace
 from ._tensor_index import (
@@ -166,6 +166,7 @@ def to_numpy(x):
 
 
 __all__ = [
+    "Generator",
     "cat",
     "concat",
     "maximum",

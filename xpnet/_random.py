@@ -12,10 +12,13 @@
 
 :mod:`xpnet.train.checkpoint` saves and restores these generators' states so that a resumed
 run draws the same numbers. A data loader's shuffling generator belongs to the loader
-(``DataLoader(seed=...)``), not to this module.
+(``DataLoader(seed=...)``), not to this module. :class:`Generator` is a NumPy generator with
+``torch.Generator``'s methods, for the ``generator=`` arguments of ported scripts.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import numpy
 
@@ -70,3 +73,55 @@ def dropout_generator(backend):
     if backend.name not in _dropout_generators:
         _dropout_generators[backend.name] = backend.default_rng(_dropout_seed)
     return _dropout_generators[backend.name]
+
+
+# torch.Generator()'s seed before any manual_seed: an unseeded generator is reproducible
+_DEFAULT_SEED = 67280421310721
+
+
+class Generator(numpy.random.Generator):
+    """A ``numpy.random.Generator`` with ``torch.Generator``'s methods, so that
+    ``generator=torch.Generator().manual_seed(42)`` ports as ``xpnet.Generator().manual_seed(42)``
+    wherever xpnet takes a generator (random tensors, :mod:`xpnet.nn.init`, ``DataLoader``,
+    ``random_split``). It draws NumPy's numbers, not PyTorch's.
+
+    Args:
+        device: accepted for PyTorch's signature; xpnet draws on the host and copies.
+
+    Example:
+        >>> import xpnet
+        >>> g = xpnet.Generator().manual_seed(42)
+        >>> g.initial_seed(), xpnet.randn(2, generator=g).shape
+        (42, (2,))
+    """
+
+    def __init__(self, device="cpu"):
+        super().__init__(numpy.random.PCG64(_DEFAULT_SEED))
+        self.device = device
+        self._seed = _DEFAULT_SEED
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Start again from ``seed`` (an int); returns this generator."""
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            msg = f"Generator.manual_seed: seed must be an int, got {seed!r}"
+            raise TypeError(msg)
+        self._seed = int(seed)
+        self.bit_generator.state = numpy.random.PCG64(self._seed).state
+        return self
+
+    def seed(self) -> int:
+        """Start again from a fresh non-deterministic seed, and return it."""
+        return self.manual_seed(int(numpy.random.SeedSequence().entropy % 2**63))._seed
+
+    def initial_seed(self) -> int:
+        """The seed this generator last started from."""
+        return self._seed
+
+    def get_state(self) -> dict:
+        """The generator's state (NumPy's ``bit_generator.state``; PyTorch's is a tensor)."""
+        return self.bit_generator.state
+
+    def set_state(self, state: dict) -> Generator:
+        """Go back to a state from :meth:`get_state`; returns this generator."""
+        self.bit_generator.state = state
+        return self

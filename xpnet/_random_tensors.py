@@ -32,7 +32,10 @@ def _generator(where: str, generator) -> numpy.random.Generator:
     if generator is None:
         return host_generator()
     if not isinstance(generator, numpy.random.Generator):
-        msg = f"{where}: generator must be a numpy.random.Generator, got {type(generator).__name__}"
+        msg = (
+            f"{where}: generator must be a numpy.random.Generator or an xpnet.Generator, "
+            f"got {type(generator).__name__}"
+        )
         raise TypeError(msg)
     return generator
 
@@ -68,8 +71,8 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
 
     Args:
         size: ints, or one sequence of ints.
-        generator: a ``numpy.random.Generator``; default: the one :func:`xpnet.manual_seed`
-            seeds.
+        generator: a ``numpy.random.Generator`` or an :class:`xpnet.Generator`; default: the
+            one :func:`xpnet.manual_seed` seeds.
         dtype: a floating-point dtype; default ``xpnet.float32``.
         device, requires_grad: as :func:`xpnet.zeros`'s.
 

@@ -164,20 +164,26 @@ def _split_lengths(lengths, total: int) -> list[int]:
     return counts
 
 
-def random_split(dataset, lengths, seed: int | None = None) -> list[Subset]:
-    """Split ``dataset`` into non-overlapping random subsets, reproducibly from ``seed``.
+def random_split(dataset, lengths, generator=None, *, seed: int | None = None) -> list[Subset]:
+    """Split ``dataset`` into non-overlapping random subsets, reproducibly from ``generator``
+    or ``seed``.
 
     Args:
         dataset: the dataset to split.
         lengths: the subset sizes (summing to ``len(dataset)``), or fractions summing to 1.
-        seed: seed of the shuffle; the same seed gives the same split. Default: ``None``
-            (a fresh random split).
+        generator: a ``numpy.random.Generator`` (an :class:`xpnet.Generator`, as PyTorch's
+            ``generator=torch.Generator().manual_seed(42)``) that draws the shuffle; it
+            advances. Default: ``None``.
+        seed: or the seed of a new generator; the same seed gives the same split. Default:
+            ``None`` (with no generator either, a fresh random split).
 
     Returns:
         A list of :class:`Subset`, one per entry of ``lengths``.
 
     Raises:
-        ValueError: if ``lengths`` do not add up to the dataset.
+        ValueError: if ``lengths`` do not add up to the dataset, or both ``generator`` and
+            ``seed`` are given.
+        TypeError: for a ``generator`` that is not a NumPy generator.
 
     Example:
         >>> train, test = random_split(TensorDataset(xp.arange(10)), [0.8, 0.2], seed=0)
@@ -186,8 +192,18 @@ def random_split(dataset, lengths, seed: int | None = None) -> list[Subset]:
         >>> sorted(train.indices.tolist() + test.indices.tolist()) == list(range(10))
         True
     """
+    if generator is not None and seed is not None:
+        msg = f"random_split: give generator or seed, not both (got seed={seed})"
+        raise ValueError(msg)
+    if generator is not None and not isinstance(generator, numpy.random.Generator):
+        msg = (
+            "random_split: generator must be a numpy.random.Generator or an xpnet.Generator, "
+            f"got {type(generator).__name__}"
+        )
+        raise TypeError(msg)
     counts = _split_lengths(list(lengths), len(dataset))
-    order = numpy.random.default_rng(seed).permutation(len(dataset))
+    generator = numpy.random.default_rng(seed) if generator is None else generator
+    order = generator.permutation(len(dataset))
     bounds = numpy.cumsum([0, *counts])
     return [
         Subset(dataset, order[start:stop])
