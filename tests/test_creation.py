@@ -357,3 +357,39 @@ def test_generators_feed_initialisers_loaders_and_random_split():
         xpnet.data.random_split(dataset, [15, 5], xpnet.Generator(), seed=1)
     with pytest.raises(TypeError, match="random_split: generator must be a numpy.random.Generator"):
         xpnet.data.random_split(dataset, [15, 5], torch.Generator())
+
+
+@pytest.fixture
+def float64_default():
+    xpnet.set_default_dtype(xpnet.float64)
+    torch.set_default_dtype(torch.float64)
+    yield
+    xpnet.set_default_dtype(xpnet.float32)
+    torch.set_default_dtype(torch.float32)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(2),
+        lambda lib: lib.full((2,), 0.5),
+        lambda lib: lib.tensor([1.0, 2.0]),
+        lambda lib: lib.tensor([1j]),
+        lambda lib: lib.arange(0.0, 1.0, 0.25),
+        lambda lib: lib.linspace(0, 1, 3),
+        lambda lib: lib.eye(2),
+        lambda lib: lib.randn(2),
+        lambda lib: lib.tensor([3, 4]).div(lib.tensor([2, 2])),
+        lambda lib: lib.nn.Linear(2, 1).weight,
+    ],
+)
+def test_set_default_dtype_changes_the_defaults_as_torch(backend, float64_default, call):
+    assert xpnet.get_default_dtype() == np.float64
+    assert dtype_name(call(xpnet).dtype) == dtype_name(call(torch).dtype)
+
+
+def test_set_default_dtype_refuses_non_float_dtypes():
+    for bad in (xpnet.int64, "nope", bool):
+        with pytest.raises(TypeError, match="set_default_dtype: only floating-point dtypes"):
+            xpnet.set_default_dtype(bad)
+    assert xpnet.get_default_dtype() == np.float32

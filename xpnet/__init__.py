@@ -34,6 +34,7 @@ from ._dtypes import (
     int32,
     int64,
     long,
+    set_default_dtype,
     short,
     uint8,
 )
@@ -166,6 +167,7 @@ def to_numpy(x):
 
 
 __all__ = [
+    "set_default_dtype",
     "Generator",
     "cat",
     "concat",

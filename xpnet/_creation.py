@@ -1,7 +1,8 @@
 """PyTorch's tensor creation functions: ``tensor``, ``zeros``, ``arange``, ``randn``, ...
 
 Each makes a new :class:`~xpnet.Tensor` with ``torch``'s name, arguments and default dtype
-(float32 for floating point, int64 for integers; the names are :mod:`xpnet._dtypes`'s), on
+(:func:`xpnet.get_default_dtype`, float32, for floating point, int64 for integers; the names
+are :mod:`xpnet._dtypes`'s), on
 ``device`` (a device string such as ``"cuda"``, or a backend name; default: the current
 backend, xpnet's counterpart of PyTorch's default device). Sizes are ints or one sequence of
 ints; a size that cannot be allocated is a ``MemoryError`` naming the bytes, before any
@@ -18,7 +19,7 @@ import operator
 
 import numpy
 
-from ._dtypes import float32, inferred_dtype
+from ._dtypes import get_default_dtype, inferred_dtype
 from .autograd import Tensor, data_of
 from .backends import backend_of, get_backend, load_backend, to_backend
 from .devices import backend_name
@@ -87,12 +88,9 @@ def new_tensor(where: str, array, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
-def _filled(where, fill, size, dtype, device, requires_grad, default=float32) -> Tensor:
-    backend, shape, dtype = (
-        target_backend(device),
-        parse_size(where, size),
-        resolve_dtype(where, dtype, default),
-    )
+def _filled(where, fill, size, dtype, device, requires_grad, default=None) -> Tensor:
+    backend, shape = target_backend(device), parse_size(where, size)
+    dtype = resolve_dtype(where, dtype, get_default_dtype() if default is None else default)
     xp = backend.xp
 
     def make():
@@ -108,7 +106,7 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
     Args:
         size: the shape; none for a 0-d Tensor.
-        dtype: default ``xpnet.float32``.
+        dtype: default: :func:`xpnet.get_default_dtype` (float32).
         device: ``"cpu"``, ``"cuda"``, a :class:`xpnet.device` or a backend name; default:
             the current backend.
         requires_grad: record operations for autograd (floating-point dtypes only).
@@ -146,7 +144,8 @@ def _fill_dtype(where: str, fill_value) -> numpy.dtype:
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A Tensor of ``size`` (a sequence of ints) filled with ``fill_value``, as ``torch.full``.
 
-    The default dtype follows ``fill_value``: bool, int64 for an int, float32 for a float.
+    The default dtype follows ``fill_value``: bool, int64 for an int, the default dtype
+    (float32) for a float.
 
     Example:
         >>> import xpnet
@@ -292,7 +291,7 @@ def from_numpy(ndarray: numpy.ndarray) -> Tensor:
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """The ``n`` x ``m`` (default ``n``) identity matrix, as ``torch.eye``; float32 by default.
+    """The ``n`` x ``m`` (default ``n``) identity matrix, as ``torch.eye``; of the default dtype.
 
     Example:
         >>> import xpnet
@@ -302,6 +301,6 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad: bool = False) -> T
     n = check_int("eye", "n", n)
     m = n if m is None else check_int("eye", "m", m)
     shape = parse_size("eye", (n, m))
-    backend, dtype = target_backend(device), resolve_dtype("eye", dtype, float32)
+    backend, dtype = target_backend(device), resolve_dtype("eye", dtype, get_default_dtype())
     array = allocated("eye", backend, shape, dtype, lambda: backend.xp.eye(n, m, dtype=dtype))
     return new_tensor("eye", array, requires_grad)

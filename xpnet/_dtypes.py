@@ -4,7 +4,8 @@
 names, so that ``dtype=torch.float32`` ports as ``dtype=xpnet.float32``; every xpnet function
 that takes a dtype also takes NumPy's dtypes and names (``"float32"``). :mod:`xpnet._creation`
 uses :func:`inferred_dtype` for Python data, as ``torch.tensor`` does: Python floats become
-the default float32, ints int64 and bools bool, where NumPy would give float64 and the
+the default dtype (float32 unless :func:`set_default_dtype` says otherwise), ints
+int64 and bools bool, where NumPy would give float64 and the
 platform's int. :func:`result_dtype` is ``torch.result_type``, for the ops that follow
 PyTorch's promotion (``cat``, ``where``, ``maximum``) rather than NumPy's.
 
@@ -27,21 +28,51 @@ float32 = numpy.dtype("float32")
 float64 = double = numpy.dtype("float64")
 
 
+_default_float = float32  # set_default_dtype's, process-wide as PyTorch's
+
+
+def set_default_dtype(d) -> None:
+    """Make ``d`` (float16, float32 or float64) the dtype of floating-point Tensors made
+    without a dtype, as ``torch.set_default_dtype``: Python floats in :func:`xpnet.tensor`,
+    ``zeros``, ``arange``, ``randn``, ..., layers' new parameters, and integer division.
+
+    Raises:
+        TypeError: for a dtype that is not floating point.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.set_default_dtype(xpnet.float64)
+        >>> xpnet.zeros(2).dtype, xpnet.nn.Linear(2, 1).weight.dtype
+        (dtype('float64'), dtype('float64'))
+        >>> xpnet.set_default_dtype(xpnet.float32)
+    """
+    global _default_float
+    try:
+        dtype = numpy.dtype(d)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        msg = f"set_default_dtype: only floating-point dtypes are supported, got {d!r}"
+        raise TypeError(msg)
+    _default_float = dtype
+
+
 def get_default_dtype() -> numpy.dtype:
-    """The dtype of floating-point Tensors made from Python numbers: ``float32``, as PyTorch's
-    default (xpnet has no ``set_default_dtype``).
+    """The dtype of floating-point Tensors made without a dtype: float32 unless
+    :func:`set_default_dtype` said otherwise, as PyTorch's.
 
     Example:
         >>> import xpnet
         >>> xpnet.get_default_dtype()
         dtype('float32')
     """
-    return float32
+    return _default_float
 
 
 def inferred_dtype(host: numpy.ndarray) -> numpy.dtype:
-    """The dtype PyTorch gives Python data that NumPy read as ``host``: float32 for floats,
-    int64 for ints, bool for bools, complex64 for complex numbers.
+    """The dtype PyTorch gives Python data that NumPy read as ``host``: the default dtype
+    (float32) for floats, int64 for ints, bool for bools, the matching complex dtype for
+    complex numbers.
 
     Example:
         >>> inferred_dtype(numpy.asarray([1.0, 2.0])), inferred_dtype(numpy.asarray(3))
@@ -49,11 +80,11 @@ def inferred_dtype(host: numpy.ndarray) -> numpy.dtype:
     """
     kind = host.dtype.kind
     if kind == "f":
-        return float32
+        return get_default_dtype()
     if kind in "iu":
         return int64
     if kind == "c":
-        return numpy.dtype("complex64")
+        return numpy.dtype("complex128" if get_default_dtype() == float64 else "complex64")
     return host.dtype
 
 

@@ -20,7 +20,7 @@ from ._creation import (
     target_backend,
     template_of,
 )
-from ._dtypes import float32, int64
+from ._dtypes import float32, get_default_dtype, int64
 from ._random import host_generator
 from .autograd import Tensor
 from .kernels import ArgumentError
@@ -54,7 +54,7 @@ def _normal(generator, shape, dtype):
 
 
 def _drawn(where, draw, shape, generator, dtype, device, requires_grad) -> Tensor:
-    dtype = resolve_dtype(where, dtype, float32)
+    dtype = resolve_dtype(where, dtype, get_default_dtype())
     if dtype.kind != "f":
         msg = f"{where}: dtype must be floating point, got {dtype}"
         raise TypeError(msg)
@@ -73,7 +73,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
         size: ints, or one sequence of ints.
         generator: a ``numpy.random.Generator`` or an :class:`xpnet.Generator`; default: the
             one :func:`xpnet.manual_seed` seeds.
-        dtype: a floating-point dtype; default ``xpnet.float32``.
+        dtype: a floating-point dtype; default: :func:`xpnet.get_default_dtype`.
         device, requires_grad: as :func:`xpnet.zeros`'s.
 
     Example:

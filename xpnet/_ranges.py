@@ -13,7 +13,7 @@ import math
 import numbers
 
 from ._creation import allocated, check_int, new_tensor, resolve_dtype, target_backend
-from ._dtypes import float32, int64
+from ._dtypes import get_default_dtype, int64
 from .autograd import Tensor
 from .kernels import ArgumentError
 
@@ -53,7 +53,8 @@ def arange(
     """The values ``start, start + step, ...`` up to but excluding ``end``, as ``torch.arange``.
 
     ``arange(end)`` starts at 0. The dtype is int64 when start, end and step are all ints,
-    else float32 (or ``dtype``). ``device`` and ``requires_grad`` as :func:`xpnet.zeros`'s.
+    else the default dtype, float32 (or ``dtype``). ``device`` and ``requires_grad`` as
+    :func:`xpnet.zeros`'s.
 
     Raises:
         TypeError: for a bound or step that is not a real number.
@@ -68,7 +69,7 @@ def arange(
         start, end = 0, start
     length = _length(start, end, step)
     integral = all(isinstance(value, numbers.Integral) for value in (start, end, step))
-    dtype = resolve_dtype("arange", dtype, int64 if integral else float32)
+    dtype = resolve_dtype("arange", dtype, int64 if integral else get_default_dtype())
     backend = target_backend(device)
     xp = backend.xp
 
@@ -83,7 +84,7 @@ def arange(
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` values from ``start`` to ``end``, both included, evenly spaced, as
-    ``torch.linspace`` (float32 by default).
+    ``torch.linspace`` (of the default dtype, float32, unless ``dtype`` says).
 
     As PyTorch, the first half counts up from ``start`` and the second half down from
     ``end``, so both end points are exact.
@@ -99,7 +100,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool 
     if steps < 0:
         msg = f"linspace: number of steps must be non-negative, got {steps}"
         raise ArgumentError(msg)
-    dtype = resolve_dtype("linspace", dtype, float32)
+    dtype = resolve_dtype("linspace", dtype, get_default_dtype())
     backend = target_backend(device)
     xp = backend.xp
 

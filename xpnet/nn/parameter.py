@@ -7,6 +7,7 @@ registers Parameters; the optimizers of :mod:`xpnet.optim` update them.
 
 from __future__ import annotations
 
+from .._dtypes import get_default_dtype
 from ..autograd import Tensor
 from ..backends import get_backend, load_backend
 from ..kernels._checks import ArgumentError, check_int
@@ -40,9 +41,10 @@ class Parameter(Tensor):
 
 def new_array(shape, device: str | None = None, dtype=None):
     """A zero array for a new parameter or buffer: on backend ``device`` (default: the current
-    one), of ``dtype`` (default: float32). Initialisers then fill it."""
+    one), of ``dtype`` (default: :func:`xpnet.get_default_dtype`, float32). Initialisers then
+    fill it."""
     backend = get_backend() if device is None else load_backend(device)
-    return backend.xp.zeros(shape, dtype=backend.xp.float32 if dtype is None else dtype)
+    return backend.xp.zeros(shape, dtype=get_default_dtype() if dtype is None else dtype)
 
 
 def check_sizes(where: str, **sizes) -> None:
