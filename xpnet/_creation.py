@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 
 import numpy
 
@@ -25,6 +24,7 @@ from .backends import backend_of, get_backend, load_backend, to_backend
 from .devices import backend_name
 from .kernels import ArgumentError
 from .kernels._blocks import check_fits
+from .kernels._checks import check_int
 
 __all__ = [
     "as_tensor",
@@ -54,13 +54,6 @@ def resolve_dtype(where: str, dtype, default) -> numpy.dtype:
     except TypeError:
         msg = f"{where}: dtype must be a dtype such as xpnet.float32 or 'float32', got {dtype!r}"
         raise TypeError(msg) from None
-
-
-def check_int(where: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        msg = f"{where}: {name} must be an int, got {value!r}"
-        raise TypeError(msg)
-    return operator.index(value)
 
 
 def parse_size(where: str, size: tuple) -> tuple[int, ...]:

@@ -69,6 +69,13 @@ def get_default_dtype() -> numpy.dtype:
     return _default_float
 
 
+def floating(tensor):
+    """``tensor`` (a Tensor), cast to the default dtype if it holds integers or bools:
+    PyTorch's result dtype of float-valued functions of integers (``sigmoid``, ``rsqrt``,
+    ``logsumexp``)."""
+    return tensor if tensor.dtype.kind in "fc" else tensor.to(get_default_dtype())
+
+
 def inferred_dtype(host: numpy.ndarray) -> numpy.dtype:
     """The dtype PyTorch gives Python data that NumPy read as ``host``: the default dtype
     (float32) for floats, int64 for ints, bool for bools, the matching complex dtype for

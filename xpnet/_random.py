@@ -75,6 +75,17 @@ def dropout_generator(backend):
     return _dropout_generators[backend.name]
 
 
+def check_generator(where: str, generator) -> None:
+    """TypeError, naming ``where``, unless ``generator`` is a NumPy generator (an
+    :class:`xpnet.Generator` is one)."""
+    if not isinstance(generator, numpy.random.Generator):
+        msg = (
+            f"{where}: generator must be a numpy.random.Generator or an xpnet.Generator, "
+            f"got {type(generator).__name__}"
+        )
+        raise TypeError(msg)
+
+
 # torch.Generator()'s seed before any manual_seed: an unseeded generator is reproducible
 _DEFAULT_SEED = 67280421310721
 

@@ -13,7 +13,6 @@ import numpy
 
 from ._creation import (
     allocated,
-    check_int,
     new_tensor,
     parse_size,
     resolve_dtype,
@@ -21,9 +20,10 @@ from ._creation import (
     template_of,
 )
 from ._dtypes import float32, get_default_dtype, int64
-from ._random import host_generator
+from ._random import check_generator, host_generator
 from .autograd import Tensor
 from .kernels import ArgumentError
+from .kernels._checks import check_int
 
 __all__ = ["rand", "rand_like", "randint", "randn", "randn_like", "randperm"]
 
@@ -31,12 +31,7 @@ __all__ = ["rand", "rand_like", "randint", "randn", "randn_like", "randperm"]
 def _generator(where: str, generator) -> numpy.random.Generator:
     if generator is None:
         return host_generator()
-    if not isinstance(generator, numpy.random.Generator):
-        msg = (
-            f"{where}: generator must be a numpy.random.Generator or an xpnet.Generator, "
-            f"got {type(generator).__name__}"
-        )
-        raise TypeError(msg)
+    check_generator(where, generator)
     return generator
 
 

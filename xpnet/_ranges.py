@@ -12,25 +12,20 @@ from __future__ import annotations
 import math
 import numbers
 
-from ._creation import allocated, check_int, new_tensor, resolve_dtype, target_backend
+from ._creation import allocated, new_tensor, resolve_dtype, target_backend
 from ._dtypes import get_default_dtype, int64
 from .autograd import Tensor
 from .kernels import ArgumentError
+from .kernels._checks import check_int, check_number
 
 __all__ = ["arange", "linspace"]
-
-
-def _check_real(where: str, name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        msg = f"{where}: {name} must be a real number, got {value!r}"
-        raise TypeError(msg)
 
 
 def _length(start, end, step) -> int:
     """How many values ``arange`` makes: ``ceil((end - start) / step)``, refusing what
     PyTorch refuses."""
     for name, value in (("start", start), ("end", end), ("step", step)):
-        _check_real("arange", name, value)
+        check_number("arange", name, value)
         if not math.isfinite(value):
             msg = f"arange: {name} must be finite, got {value}"
             raise ArgumentError(msg)
@@ -94,8 +89,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool 
         >>> xpnet.linspace(0, 1, 5).tolist()
         [0.0, 0.25, 0.5, 0.75, 1.0]
     """
-    _check_real("linspace", "start", start)
-    _check_real("linspace", "end", end)
+    check_number("linspace", "start", start)
+    check_number("linspace", "end", end)
     steps = check_int("linspace", "steps", steps)
     if steps < 0:
         msg = f"linspace: number of steps must be non-negative, got {steps}"

@@ -32,7 +32,7 @@ import numpy
 from . import _tensor_function_ops as ops
 from . import _tensor_inplace as inplace
 from . import _tensor_norms as norms
-from ._dtypes import get_default_dtype
+from ._dtypes import floating, get_default_dtype
 from ._tensor_math import check_dim
 from ._tensor_norms import listed_dims
 from ._tensor_ops import result_type
@@ -56,12 +56,6 @@ _STEPS = {
 }
 _reciprocal = Function(ops.reciprocal, ops.reciprocal_backward, wrt=("a",))
 _rsqrt = Function(ops.rsqrt, ops.rsqrt_backward, wrt=("a",))
-
-
-def floating(tensor: Tensor) -> Tensor:
-    """``tensor``, cast to the default float dtype (float32) if it holds integers or bools:
-    PyTorch's result dtype of float-valued functions of integers (``sigmoid``, ``rsqrt``)."""
-    return tensor if tensor.dtype.kind in "fc" else tensor.to(get_default_dtype())
 
 
 def _kind(value) -> str:

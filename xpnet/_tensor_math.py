@@ -25,7 +25,7 @@ from collections import namedtuple
 import numpy
 
 from ._tensor_join import maximum, minimum, tensor_clamp
-from ._tensor_ops import check_grad, ieee, shape_only, spread
+from ._tensor_ops import check_grad, ieee, reduced_shape, shape_only, spread
 from .autograd import Function, Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -176,7 +176,7 @@ def _divisor(a, dim, correction):
 @ieee
 def var_backward(grad_output, a, dim=None, correction=1, keepdim=False):
     """``grad * 2 (a - mean) / (N - correction)``, PyTorch's var_backward."""
-    shape = shape_only(a.shape).sum(axis=dim, keepdims=keepdim).shape
+    shape = reduced_shape(a.shape, dim, keepdim)
     check_grad("var_backward", grad_output, shape, a.dtype, a)
     centered = a - a.mean(axis=dim, keepdims=True)
     return spread(grad_output * 2 / _divisor(a, dim, correction), a, dim, keepdim) * centered
@@ -215,16 +215,27 @@ def check_dim(where: str, dim, ndim: int) -> int:
     return int(dim) % size
 
 
+def distinct_dims(where: str, dim, ndim: int) -> tuple:
+    """``dim`` (an int, or a tuple or list of them) as a tuple of dims in ``[0, ndim)``.
+
+    Raises:
+        TypeError, IndexError: a dim that is not an int, or out of range.
+        ArgumentError: a dim listed twice.
+    """
+    listed = tuple(dim) if isinstance(dim, tuple | list) else (dim,)
+    dims = tuple(check_dim(where, d, ndim) for d in listed)
+    if len(set(dims)) < len(dims):
+        msg = f"Tensor.{where}: dim must name each dimension at most once, got {dim}"
+        raise ArgumentError(msg)
+    return dims
+
+
 def _dims(where: str, dim, shape: tuple, nonempty: bool = False):
     """``dim`` (an int, a sequence, or ``None``/``()`` for every dimension) as a tuple of dims
     in ``[0, ndim)``, or ``None`` for every dimension. ``nonempty``: refuse to reduce a
     dimension of size 0 (max and min have no value there, as in PyTorch)."""
     every = dim is None or (isinstance(dim, tuple | list) and not dim)
-    listed = dim if isinstance(dim, tuple | list) else (dim,)
-    dims = () if every else tuple(check_dim(where, d, len(shape)) for d in listed)
-    if len(set(dims)) < len(dims):
-        msg = f"Tensor.{where}: dim must name each dimension at most once, got {dim}"
-        raise ArgumentError(msg)
+    dims = () if every else distinct_dims(where, dim, len(shape))
     if not shape:  # 0-d: one element, every dim names all of it
         return None
     empty = [d for d in (range(len(shape)) if every else dims) if shape[d] == 0]

@@ -22,18 +22,14 @@ from __future__ import annotations
 import math
 import numbers
 
-from ._dtypes import get_default_dtype
-from ._tensor_math import check_dim
-from ._tensor_ops import check_grad, ieee, shape_only
+from ._dtypes import floating
+from ._tensor_math import distinct_dims
+from ._tensor_ops import check_grad, ieee, reduced_shape
 from .autograd import Function, Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
 
 __all__ = ["listed_dims"]
-
-
-def _reduced_shape(a, dim, keepdim) -> tuple:
-    return shape_only(a.shape).sum(axis=dim, keepdims=keepdim).shape
 
 
 @ieee
@@ -62,7 +58,9 @@ def vector_norm_backward(grad_output, a, ord=2.0, dim=None, keepdim=False):
     (0 where the norm is 0) for 2, for ``inf``/``-inf`` ``sgn(a) * grad`` shared by the
     elements whose ``|a|`` is the norm (NaNs included), 0 for ``ord = 0``; other orders by
     ``sgn(a) |a|^(ord-1) grad / norm^(ord-1)``, 0 where the norm (``ord < 1``: ``a``) is 0."""
-    check_grad("vector_norm_backward", grad_output, _reduced_shape(a, dim, keepdim), a.dtype, a)
+    check_grad(
+        "vector_norm_backward", grad_output, reduced_shape(a.shape, dim, keepdim), a.dtype, a
+    )
     xp = backend_of(grad_output).xp
     norm = vector_norm(a, ord, dim, keepdim=True)
     grad = xp.reshape(grad_output, norm.shape)
@@ -92,7 +90,7 @@ def logsumexp(a, dim=None, keepdim=False):
     subtracted first unless infinite (PyTorch's: rows with ``inf`` give ``inf``, all ``-inf``
     give ``-inf``, not NaN); ``-inf`` over no elements."""
     xp = backend_of(a).xp
-    shape = _reduced_shape(a, dim, keepdim)
+    shape = reduced_shape(a.shape, dim, keepdim)
     if a.size == 0:
         return xp.full(shape, -math.inf, dtype=a.dtype)
     top = a.max(axis=dim, keepdims=True)
@@ -103,7 +101,7 @@ def logsumexp(a, dim=None, keepdim=False):
 @ieee
 def logsumexp_backward(grad_output, a, dim=None, keepdim=False):
     """``grad * exp(a - logsumexp(a))`` (the softmax over ``dim``), PyTorch's formula."""
-    check_grad("logsumexp_backward", grad_output, _reduced_shape(a, dim, keepdim), a.dtype, a)
+    check_grad("logsumexp_backward", grad_output, reduced_shape(a.shape, dim, keepdim), a.dtype, a)
     xp = backend_of(grad_output).xp
     total = logsumexp(a, dim, keepdim=True)
     return xp.reshape(grad_output, total.shape) * xp.exp(a - total)
@@ -119,11 +117,7 @@ def listed_dims(where: str, dim, ndim: int):
     """
     if dim is None:
         return None
-    listed = tuple(dim) if isinstance(dim, tuple | list) else (dim,)
-    dims = tuple(check_dim(where, d, ndim) for d in listed)
-    if len(set(dims)) < len(dims):
-        msg = f"Tensor.{where}: dim must name each dimension at most once, got {dim}"
-        raise ArgumentError(msg)
+    dims = distinct_dims(where, dim, ndim)
     return None if ndim == 0 and dims else dims
 
 
@@ -181,7 +175,7 @@ def tensor_logsumexp(self, dim, keepdim: bool = False) -> Tensor:
     float32; no elements give ``-inf``. The gradient is the softmax over ``dim``, as PyTorch's.
     """
     dims = listed_dims("logsumexp", dim, self.ndim) or None
-    tensor = self if self.dtype.kind in "fc" else self.to(get_default_dtype())
+    tensor = floating(self)
     return _logsumexp(tensor, dims, keepdim)
 
 

@@ -65,6 +65,11 @@ def shape_only(shape):
     return numpy.broadcast_to(numpy.empty((), dtype=bool), shape)
 
 
+def reduced_shape(shape, dim, keepdim: bool) -> tuple:
+    """The shape of a reduction of an array of ``shape`` over ``dim`` (NumPy's ``axis``)."""
+    return shape_only(shape).sum(axis=dim, keepdims=keepdim).shape
+
+
 def ieee(function):
     """``function`` giving inf and NaN as values, never as NumPy warnings (as PyTorch)."""
 
@@ -188,7 +193,7 @@ def sum_backward(grad_output, a, dim=None, keepdim=False):
 def _check_reduced(reduction, grad_output, a, dim, keepdim):
     """The checks of ``{reduction}_backward`` (``"sum"``, ``"mean"``): the reduced shape, and
     NumPy's result dtype of that reduction (an int sum is int64, an int mean float64)."""
-    shape = shape_only(a.shape).sum(axis=dim, keepdims=keepdim).shape
+    shape = reduced_shape(a.shape, dim, keepdim)
     dtype = getattr(numpy.zeros(1, dtype=a.dtype), reduction)().dtype
     check_grad(f"{reduction}_backward", grad_output, shape, dtype, a)
 

@@ -29,7 +29,7 @@ from ._tensor_ops import check_grad, ieee
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .backends._deferred import defer_check
-from .kernels import ArgumentError
+from .kernels._checks import ArgumentError, check_int
 
 __all__ = ["argsort", "cumsum", "gather", "index_select", "sort", "topk"]
 
@@ -312,7 +312,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     """
     tensor = as_tensor(input)
     line, dim = _line("topk", tensor, dim)
-    k = creation.check_int("Tensor.topk", "k", k)
+    k = check_int("Tensor.topk", "k", k)
     if not 0 <= k <= line.shape[dim]:
         size = line.shape[dim]
         msg = f"Tensor.topk: k must be in [0, {size}] for dimension {dim} of size {size}, got {k}"

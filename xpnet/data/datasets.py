@@ -14,6 +14,7 @@ import numbers
 
 import numpy
 
+from .._random import check_generator
 from ..autograd import Tensor
 from ._idx import read_mnist
 
@@ -195,12 +196,8 @@ def random_split(dataset, lengths, generator=None, *, seed: int | None = None) -
     if generator is not None and seed is not None:
         msg = f"random_split: give generator or seed, not both (got seed={seed})"
         raise ValueError(msg)
-    if generator is not None and not isinstance(generator, numpy.random.Generator):
-        msg = (
-            "random_split: generator must be a numpy.random.Generator or an xpnet.Generator, "
-            f"got {type(generator).__name__}"
-        )
-        raise TypeError(msg)
+    if generator is not None:
+        check_generator("random_split", generator)
     counts = _split_lengths(list(lengths), len(dataset))
     generator = numpy.random.default_rng(seed) if generator is None else generator
     order = generator.permutation(len(dataset))
