@@ -255,6 +255,26 @@ ACTIVATIONS = {
     "hardtanh": st.sampled_from(
         [{}, {"min_val": -0.5, "max_val": 2.0}, {"min_val": 0.0, "max_val": 0.25}]
     ),
+    # the smooth ones (xpnet/kernels/activation_smooth.py); celu's 0.3 is not a float32: its
+    # gradient divides by alpha rounded to float32, as PyTorch's autograd
+    "softplus": st.fixed_dictionaries(
+        {"beta": st.sampled_from([1.0, 0.5, 2.0, -1.0]), "threshold": st.sampled_from([20.0, 1.0])}
+    ),
+    "mish": st.just({}),
+    "selu": st.just({}),
+    "celu": st.fixed_dictionaries({"alpha": st.sampled_from([1.0, 0.3, 2.0, -0.7])}),
+    "logsigmoid": st.just({}),
+    "softsign": st.just({}),
+    "tanhshrink": st.just({}),
+    # the piecewise ones (xpnet/kernels/activation_piecewise.py); threshold's two arguments
+    # have no defaults
+    "hardswish": st.just({}),
+    "hardsigmoid": st.just({}),
+    "threshold": st.fixed_dictionaries(
+        {"threshold": st.sampled_from([0.5, -1.0, 0.0]), "value": st.sampled_from([-2.0, 0.0, 3.0])}
+    ),
+    "hardshrink": st.fixed_dictionaries({"lambd": st.sampled_from([0.5, 0.0, 1.5, -0.5])}),
+    "softshrink": st.fixed_dictionaries({"lambd": st.sampled_from([0.5, 0.0, 1.5])}),
 }
 
 
@@ -704,6 +724,8 @@ def _linear(draw):
 def _activation(draw, name):
     shape = (2, draw(st.integers(1, 3)))
     valid = {"input": values_of(shape)}
+    if name == "threshold":  # no defaults for these two
+        valid |= {"threshold": 0.5, "value": -2.0}
     mistakes = []
     if name == "gelu":
         mistakes.append(Invalid(name, valid, "approximate", {"approximate": "fast"}, "approximate"))
@@ -717,7 +739,25 @@ def _activation(draw, name):
                 ("min_val", "max_val"),
             )
         )
-    scalar = {"leaky_relu": "negative_slope", "elu": "alpha", "hardtanh": "min_val"}.get(name)
+    if name == "celu":
+        mistakes.append(Invalid(name, valid, "alpha 0", {"alpha": 0.0}, "alpha"))
+    if name == "softplus":
+        mistakes.append(Invalid(name, valid, "threshold None", {"threshold": None}, "threshold"))
+    if name == "softshrink":
+        mistakes.append(Invalid(name, valid, "negative lambd", {"lambd": -0.5}, "lambd"))
+        mistakes.append(Invalid(name, valid, "lambd NaN", {"lambd": float("nan")}, "lambd"))
+    if name == "threshold":
+        mistakes.append(Invalid(name, valid, "value None", {"value": None}, "value"))
+    scalar = {
+        "leaky_relu": "negative_slope",
+        "elu": "alpha",
+        "hardtanh": "min_val",
+        "softplus": "beta",
+        "celu": "alpha",
+        "threshold": "threshold",
+        "hardshrink": "lambd",
+        "softshrink": "lambd",
+    }.get(name)
     if scalar is not None:  # found by a random comparison: NumPy's bare UFuncTypeError
         mistakes.append(Invalid(name, valid, f"{scalar} a string", {scalar: "0.5"}, (scalar,)))
     return mistakes + common_mistakes(name, valid, ("input",), ("input",), shape)
@@ -855,6 +895,7 @@ INVALID = {
     **{name: (lambda draw, name=name: _activation(draw, name)) for name in ACTIVATIONS},
     "softmax": lambda draw: _softmax(draw, "softmax"),
     "log_softmax": lambda draw: _softmax(draw, "log_softmax"),
+    "softmin": lambda draw: _softmax(draw, "softmin"),
     "cross_entropy": lambda draw: _loss(draw, "cross_entropy"),
     "nll_loss": lambda draw: _loss(draw, "nll_loss"),
     "dropout": _dropout,

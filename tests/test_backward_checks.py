@@ -83,7 +83,89 @@ def _cases():
         x = _x(b, (3, 4))
         return K.elu(x), lambda g: K.elu_backward(g, x)
 
+    def poisson_nll_loss(b):
+        x, t = _x(b, (3, 4)), _x(b, (3, 4), 1)
+        return K.poisson_nll_loss(x, t, reduction="none"), lambda g: K.poisson_nll_loss_backward(
+            g, x, t, reduction="none"
+        )
+
+    def gaussian_nll_loss(b):
+        x, t, var = _x(b, (3, 4)), _x(b, (3, 4), 1), _x(b, (3, 1), 2) ** 2
+        return K.gaussian_nll_loss(x, t, var), lambda g: K.gaussian_nll_loss_backward(g, x, t, var)
+
+    def unfold(b):
+        x = _x(b, (2, 3, 5, 4))
+        return K.unfold(x, 2, padding=1), lambda g: K.unfold_backward(g, x, 2, padding=1)
+
+    def fold(b):
+        x = _x(b, (2, 12, 6))
+        return K.fold(x, (3, 4), 2), lambda g: K.fold_backward(g, x, (3, 4), 2)
+
+    def rms_norm(b):
+        x, w = _x(b, (2, 3, 4)), _x(b, (4,), 1)
+        return K.rms_norm(x, 4, w), lambda g: K.rms_norm_backward(g, x, 4, w)
+
+    def normalize(b):
+        x = _x(b, (3, 4))
+        return K.normalize(x, 3.0), lambda g: K.normalize_backward(g, x, 3.0)
+
+    def pair(name, **kwargs):  # x1 broadcast against x2: the output has the broadcast shape
+        def case(b):
+            x1, x2 = _x(b, (3, 1, 4)), _x(b, (2, 4), 1)
+            forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
+            return forward(x1, x2, **kwargs), lambda g: backward(g, x1, x2, **kwargs)
+
+        return case
+
+    def shuffle(name):
+        def case(b):
+            x = _x(b, (2, 4, 2, 2))
+            forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
+            return forward(x, 2), lambda g: backward(g, x, 2)
+
+        return case
+
+    def softplus(b):
+        x = _x(b, (3, 4))
+        return K.softplus(x, 2.0), lambda g: K.softplus_backward(g, x, 2.0)
+
+    def celu(b):
+        x = _x(b, (3, 4))
+        return K.celu(x, 0.5), lambda g: K.celu_backward(g, x, 0.5)
+
+    def prelu(b):  # two gradients: input's and the per-channel weight's
+        x, w = _x(b, (3, 4, 2)), _x(b, (4,), 1)
+        return K.prelu(x, w), lambda g: K.prelu_backward(g, x, w)
+
+    def glu(b):  # the output has half of input's size along dim
+        x = _x(b, (3, 4))
+        return K.glu(x, 1), lambda g: K.glu_backward(g, x, 1)
+
+    def threshold(b):
+        x = _x(b, (3, 4))
+        return K.threshold(x, 0.1, 2.0), lambda g: K.threshold_backward(g, x, 0.1, 2.0)
+
+    def margin(name, *shapes):  # the margin and embedding losses, reduction="none"
+        def case(b):
+            arrays = [
+                _labels(b, [0, 3, 1]) if shape == "classes" else _x(b, shape, seed)
+                for seed, shape in enumerate(shapes)
+            ]
+            forward, backward = getattr(K, name), getattr(K, f"{name}_backward")
+            return forward(*arrays, reduction="none"), lambda g: backward(
+                g, *arrays, reduction="none"
+            )
+
+        return case
+
     return {
+        "margin_ranking_loss": margin("margin_ranking_loss", (3,), (3,), (3,)),
+        "hinge_embedding_loss": margin("hinge_embedding_loss", (3, 4), (3, 4)),
+        "soft_margin_loss": margin("soft_margin_loss", (3, 4), (4,)),
+        "multilabel_soft_margin_loss": margin("multilabel_soft_margin_loss", (3, 4), (3, 4)),
+        "multi_margin_loss": margin("multi_margin_loss", (3, 4), "classes"),
+        "cosine_embedding_loss": margin("cosine_embedding_loss", (3, 4), (3, 4), (3,)),
+        "triplet_margin_loss": margin("triplet_margin_loss", (3, 4), (3, 4), (3, 4)),
         "conv2d": conv,
         "conv2d unbatched": conv_unbatched,
         "linear": linear,
@@ -95,6 +177,22 @@ def _cases():
         "cross_entropy": cross_entropy,
         "nll_loss": nll_loss,
         "elu": elu,
+        "poisson_nll_loss": poisson_nll_loss,
+        "gaussian_nll_loss": gaussian_nll_loss,
+        "unfold": unfold,
+        "fold": fold,
+        "rms_norm": rms_norm,
+        "normalize": normalize,
+        "cosine_similarity": pair("cosine_similarity", dim=-1),
+        "pairwise_distance": pair("pairwise_distance", p=1.5),
+        "pairwise_distance keepdim": pair("pairwise_distance", keepdim=True),
+        "pixel_shuffle": shuffle("pixel_shuffle"),
+        "pixel_unshuffle": shuffle("pixel_unshuffle"),
+        "softplus": softplus,
+        "celu": celu,
+        "prelu": prelu,
+        "glu": glu,
+        "threshold": threshold,
     }
 
 
@@ -301,6 +399,8 @@ NONE_CALLS = {
     "softmax": lambda x: K.softmax(None, 0),
     "cross_entropy": lambda x: K.cross_entropy(x, None),
     "nll_loss": lambda x: K.nll_loss(None, x),
+    "prelu": lambda x: K.prelu(x, None),
+    "prelu_backward": lambda x: K.prelu_backward(x, x, None),
 }
 
 

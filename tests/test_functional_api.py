@@ -22,8 +22,9 @@ FORWARD_ONLY = {"return_stats", "return_mask", "return_exp"}
 WITHOUT = {
     "softmax": {"_stacklevel", "dtype"},  # and dim is required
     "log_softmax": {"_stacklevel", "dtype"},
+    "softmin": {"_stacklevel", "dtype"},
 }
-REQUIRED = {"softmax": {"dim"}, "log_softmax": {"dim"}}
+REQUIRED = {"softmax": {"dim"}, "log_softmax": {"dim"}, "softmin": {"dim"}}
 
 
 def _torch_parameters(name):
@@ -74,6 +75,7 @@ def test_functional_inplace_keeps_gradients_and_input(backend, name):
     shape = {"dropout1d": (2, 3, 4), "dropout2d": (2, 3, 4, 4), "dropout3d": (2, 3, 2, 4, 4)}
     values = 2 * random_input(shape.get(name, (3, 4)))
     args = (0.0,) if name.startswith("dropout") else ()
+    args = (0.5, -2.0) if name == "threshold" else args  # threshold and value are required
     leaf = xpnet.Tensor(xpnet.asarray(values), requires_grad=True)
     hidden = leaf * 1.0
     getattr(F, name)(hidden, *args, inplace=True).sum().backward()

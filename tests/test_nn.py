@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import math
+import pkgutil
 
 import numpy as np
 import pytest
@@ -134,8 +136,25 @@ def test_conv_transpose_module_checks_output_size_length_as_torch(shape, output_
         ("Sigmoid", {}),
         ("SiLU", {}),
         ("Tanh", {}),
+        ("Softplus", {}),
+        ("Softplus", {"beta": 2.0, "threshold": 3.0}),
+        ("Mish", {}),
+        ("SELU", {}),
+        ("CELU", {"alpha": 0.5}),
+        ("LogSigmoid", {}),
+        ("Softsign", {}),
+        ("Tanhshrink", {}),
         ("Softmax", {"dim": 1}),
         ("LogSoftmax", {"dim": -1}),
+        ("Hardswish", {}),
+        ("Hardsigmoid", {}),
+        ("Threshold", {"threshold": 0.1, "value": 20.0}),
+        ("Hardshrink", {}),
+        ("Softshrink", {"lambd": 0.3}),
+        ("GLU", {"dim": 1}),
+        ("Softmin", {"dim": 1}),
+        ("PReLU", {}),
+        ("PReLU", {"num_parameters": 4, "init": -0.1}),
     ],
 )
 def test_activations_match_torch(backend, name, kwargs):
@@ -143,7 +162,13 @@ def test_activations_match_torch(backend, name, kwargs):
 
 
 def test_every_activation_is_a_module():
-    names = xpnet.kernels.activation.__all__
+    # every kernel module xpnet/kernels/activation*.py (activation, activation_smooth, ...)
+    families = [
+        importlib.import_module(f"xpnet.kernels.{info.name}")
+        for info in pkgutil.iter_modules(xpnet.kernels.__path__)
+        if info.name.startswith("activation")
+    ]
+    names = {name for family in families for name in family.__all__}
     kernels = {name for name in names if not name.endswith("_backward")}
     kernels |= {"softmax", "log_softmax"}
     lifted = {
@@ -151,6 +176,9 @@ def test_every_activation_is_a_module():
         for cls in vars(nn.activation).values()
         if isinstance(cls, type) and issubclass(cls, nn.activation._Activation) and cls.function
     }
+    # a layer that holds parameters is a plain Module calling its function: PReLU (prelu)
+    holders = {"prelu": "PReLU"}
+    lifted |= {kernel for kernel, layer in holders.items() if hasattr(nn.activation, layer)}
     assert lifted == kernels
 
 
@@ -408,6 +436,17 @@ BIAS = requires_torch("2.13", "shows the bias= of batch, layer and group norm in
         lambda lib: lib.nn.Hardtanh(-2.0, 2.0),
         lambda lib: lib.nn.Softmax(dim=1),
         lambda lib: lib.nn.Tanh(),
+        lambda lib: lib.nn.Softplus(beta=2, threshold=10),
+        lambda lib: lib.nn.CELU(0.5, inplace=True),
+        lambda lib: lib.nn.SELU(),
+        lambda lib: lib.nn.Hardswish(inplace=True),
+        lambda lib: lib.nn.Hardsigmoid(),
+        lambda lib: lib.nn.Threshold(0.1, 20, inplace=True),
+        lambda lib: lib.nn.Hardshrink(),
+        lambda lib: lib.nn.Softshrink(0.3),
+        lambda lib: lib.nn.GLU(),
+        lambda lib: lib.nn.Softmin(1),
+        lambda lib: lib.nn.PReLU(3, 0.1),
         lambda lib: lib.nn.CrossEntropyLoss(),
         pytest.param(lambda lib: _residual_block(lib), marks=BIAS),  # a BatchNorm2d inside
     ],
@@ -587,7 +626,7 @@ def test_layers_reject_bad_sizes_and_padding_when_built(make, error, message):
         make()
 
 
-@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax", "Softmin"])
 @pytest.mark.parametrize("shape", [(4,), (3, 4), (2, 3, 4), (2, 3, 4, 5)])
 def test_softmax_without_dim_picks_torchs_implicit_dim(name, shape):
     """Older scripts write ``nn.Softmax()``: PyTorch picks the dim from the rank, with a

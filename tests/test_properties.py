@@ -337,7 +337,13 @@ def test_kernel_rejects_invalid_arguments(backend, name, data):
 # xfail_strict): delete its entry here, and the property test covers it again.
 
 BOTH, BACKWARD = ("forward", "backward"), ("backward",)
-_LOSSES = ["cross_entropy", "nll_loss"]
+_LOSSES = ["cross_entropy", "nll_loss", "poisson_nll_loss", "gaussian_nll_loss"]
+_LOSSES += [
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "multi_margin_loss",
+]
 # none at present: relu6/hardtanh_backward(None), conv2d_backward's error prefix, ignore_index
 # with probability targets and 0-d dropout were found here and are fixed (tests below)
 KNOWN: dict = {}
@@ -371,16 +377,35 @@ def _minimal_calls():
             "running_var": np.ones(3),
         },
         "layer_norm": {"input": x2, "normalized_shape": 3},
+        "rms_norm": {"input": x2, "normalized_shape": 3},
         "group_norm": {"input": x2, "num_groups": 1},
         "linear": {"input": x2, "weight": np.zeros((1, 3))},
         "softmax": {"input": x2, "dim": 1},
         "log_softmax": {"input": x2, "dim": 1},
         "cross_entropy": {"input": x2, "target": np.array([0, 2])},
         "nll_loss": {"input": x2, "target": np.array([0, 2])},
+        "poisson_nll_loss": {"input": x2, "target": x2},
+        "gaussian_nll_loss": {"input": x2, "target": x2, "var": np.ones((2, 1))},
         "dropout": {"input": x2, "p": 0.5},
+        "unfold": {"input": x4, "kernel_size": 1},
+        "fold": {"input": np.zeros((1, 1, 4)), "output_size": 2, "kernel_size": 1},
+        # cosine_similarity and pairwise_distance take x1, x2: tests/test_distance.py
+        "normalize": {"input": x2},
+        "pixel_shuffle": {"input": np.zeros((4, 1, 2)), "upscale_factor": 2},
+        "pixel_unshuffle": {"input": x4, "downscale_factor": 2},
+        # margin_ranking, cosine_embedding and triplet_margin_loss take input1 or anchor:
+        # tests/test_losses_margin.py
+        "hinge_embedding_loss": {"input": x2, "target": x2},
+        "soft_margin_loss": {"input": x2, "target": x2},
+        "multilabel_soft_margin_loss": {"input": x2, "target": x2},
+        "multi_margin_loss": {"input": x2, "target": np.array([0, 2])},
     }
     for name in ACTIVATIONS:
         calls[name] = {"input": x2}
+    calls["threshold"] |= {"threshold": 0.5, "value": -2.0}  # no defaults
+    calls["prelu"] = {"input": x2, "weight": np.full(3, 0.25)}
+    calls["glu"] = {"input": np.zeros((2, 4))}
+    calls["softmin"] = {"input": x2, "dim": 1}
     return calls
 
 

@@ -28,6 +28,8 @@ from ._tensor_ops import check_grad, ieee, reduced_shape
 from .autograd import Function, Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
+from .kernels._vector_norm import vector_norm as kernel_norm
+from .kernels._vector_norm import vector_norm_backward as kernel_norm_backward
 
 __all__ = ["listed_dims"]
 
@@ -37,19 +39,9 @@ def vector_norm(a, ord=2.0, dim=None, keepdim=False):
     """The ``ord``-norm of ``a`` over ``dim`` (a tuple of dims, or ``None`` for every element),
     as ``torch.linalg.vector_norm``: ``sum(|a| ** ord) ** (1 / ord)``; for ``inf``
     (``-inf``) the largest (smallest) ``|a|``, for ``0`` the number of non-zeros. Like
-    PyTorch's, the 2-norm squares without rescaling (``|a| > 1e154`` overflows in float64)."""
-    magnitude = backend_of(a).xp.abs(a)
-    if ord == math.inf:
-        return magnitude.max(axis=dim, keepdims=keepdim)
-    if ord == -math.inf:
-        return magnitude.min(axis=dim, keepdims=keepdim)
-    if ord == 0:
-        return (a != 0).sum(axis=dim, keepdims=keepdim).astype(a.dtype)
-    if ord == 1:
-        return magnitude.sum(axis=dim, keepdims=keepdim)
-    if ord == 2:
-        return backend_of(a).xp.sqrt((a * a).sum(axis=dim, keepdims=keepdim))
-    return (magnitude**ord).sum(axis=dim, keepdims=keepdim) ** (1 / ord)
+    PyTorch's, the 2-norm squares without rescaling (``|a| > 1e154`` overflows in float64).
+    The kernels' :func:`xpnet.kernels._vector_norm.vector_norm`, in ``a``'s dtype."""
+    return kernel_norm(backend_of(a).xp, a, ord, dim, keepdims=keepdim)
 
 
 @ieee
@@ -57,31 +49,14 @@ def vector_norm_backward(grad_output, a, ord=2.0, dim=None, keepdim=False):
     """PyTorch's ``norm_backward``: ``sgn(a) * grad`` for ``ord = 1``, ``grad * a / norm``
     (0 where the norm is 0) for 2, for ``inf``/``-inf`` ``sgn(a) * grad`` shared by the
     elements whose ``|a|`` is the norm (NaNs included), 0 for ``ord = 0``; other orders by
-    ``sgn(a) |a|^(ord-1) grad / norm^(ord-1)``, 0 where the norm (``ord < 1``: ``a``) is 0."""
+    ``sgn(a) |a|^(ord-1) grad / norm^(ord-1)``, 0 where the norm (``ord < 1``: ``a``) is 0.
+    The kernels' :func:`xpnet.kernels._vector_norm.vector_norm_backward`."""
     check_grad(
         "vector_norm_backward", grad_output, reduced_shape(a.shape, dim, keepdim), a.dtype, a
     )
     xp = backend_of(grad_output).xp
-    norm = vector_norm(a, ord, dim, keepdim=True)
-    grad = xp.reshape(grad_output, norm.shape)
-    sgn = xp.where(xp.isnan(a), 0, xp.sign(a))  # PyTorch's sgn: 0 at NaN
-    if ord == 0:
-        return xp.zeros_like(a)
-    if ord == 1:
-        return sgn * grad
-    if ord == 2:
-        return grad * xp.where(norm == 0, 0, a / norm)
-    if math.isinf(ord):
-        magnitude = xp.abs(a)
-        picked = (magnitude == norm) | xp.isnan(magnitude)
-        count = picked.sum(axis=dim, keepdims=True).astype(a.dtype)
-        return sgn * ((grad / count) * picked)
-    if ord < 1:
-        return sgn * xp.where(a == 0, 0, xp.abs(a) ** (ord - 1)) * grad * norm ** (1 - ord)
-    scale = xp.where(norm == 0, 0, grad / norm ** (ord - 1))
-    if ord < 2:
-        return sgn * xp.abs(a) ** (ord - 1) * scale
-    return a * xp.abs(a) ** (ord - 2) * scale
+    norm = kernel_norm(xp, a, ord, dim, keepdims=True)
+    return kernel_norm_backward(xp, a, norm, xp.reshape(grad_output, norm.shape), ord, dim)
 
 
 @ieee
@@ -153,7 +128,7 @@ def tensor_norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> T
     Raises:
         TypeError: an integer tensor, or ``p`` neither a number nor a string.
         ArgumentError: ``p="nuc"`` or ``"fro"`` over more than 2 dims (matrix norms); the
-            ``inf`` norm of no elements.
+            ``inf`` and negative norms of no elements (no identity), as PyTorch.
         IndexError: a dim out of range.
     """
     tensor = self if dtype is None else self.to(dtype)
@@ -163,8 +138,8 @@ def tensor_norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> T
     order = _norm_order(p, dim)
     dims = listed_dims("norm", dim, tensor.ndim) or None  # (): every dim, as PyTorch
     reduced = range(tensor.ndim) if dims is None else dims
-    if math.isinf(order) and math.prod(tensor.shape[d] for d in reduced) == 0:
-        msg = f"Tensor.norm: the inf norm of no elements (shape {tensor.shape}, dim={dim!r})"
+    if (order < 0 or math.isinf(order)) and math.prod(tensor.shape[d] for d in reduced) == 0:
+        msg = f"Tensor.norm: the {order} norm of no elements (shape {tensor.shape}, dim={dim!r})"
         raise ArgumentError(msg)
     return _vector_norm(tensor, order, dims, keepdim)
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 from ._checks import ArgumentError
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
+from .activation_piecewise import *  # noqa: F403
+from .activation_piecewise import __all__ as _activation_piecewise_all
+from .activation_smooth import *  # noqa: F403
+from .activation_smooth import __all__ as _activation_smooth_all
 from .adaptive_pooling import *  # noqa: F403
 from .adaptive_pooling import __all__ as _adaptive_pooling_all
 from .avg_pooling import *  # noqa: F403
@@ -24,10 +28,16 @@ from .conv_nd import *  # noqa: F403
 from .conv_nd import __all__ as _conv_nd_all
 from .conv_transpose import *  # noqa: F403
 from .conv_transpose import __all__ as _conv_transpose_all
+from .distance import *  # noqa: F403
+from .distance import __all__ as _distance_all
 from .dropout import *  # noqa: F403
 from .dropout import __all__ as _dropout_all
 from .embedding import *  # noqa: F403
 from .embedding import __all__ as _embedding_all
+from .embedding_loss import *  # noqa: F403
+from .embedding_loss import __all__ as _embedding_loss_all
+from .fold import *  # noqa: F403
+from .fold import __all__ as _fold_all
 from .group_norm import *  # noqa: F403
 from .group_norm import __all__ as _group_norm_all
 from .instance_norm import *  # noqa: F403
@@ -36,24 +46,38 @@ from .interpolate import *  # noqa: F403
 from .interpolate import __all__ as _interpolate_all
 from .layer_norm import *  # noqa: F403
 from .layer_norm import __all__ as _layer_norm_all
+from .likelihood_loss import *  # noqa: F403
+from .likelihood_loss import __all__ as _likelihood_loss_all
 from .linear import *  # noqa: F403
 from .linear import __all__ as _linear_all
 from .loss import *  # noqa: F403
 from .loss import __all__ as _loss_all
+from .margin_loss import *  # noqa: F403
+from .margin_loss import __all__ as _margin_loss_all
 from .max_pooling import *  # noqa: F403
 from .max_pooling import __all__ as _max_pooling_all
+from .multi_margin_loss import *  # noqa: F403
+from .multi_margin_loss import __all__ as _multi_margin_loss_all
+from .one_hot import *  # noqa: F403
+from .one_hot import __all__ as _one_hot_all
 from .padding import *  # noqa: F403
 from .padding import __all__ as _padding_all
+from .pixel_shuffle import *  # noqa: F403
+from .pixel_shuffle import __all__ as _pixel_shuffle_all
 from .pooling_nd import *  # noqa: F403
 from .pooling_nd import __all__ as _pooling_nd_all
 from .regression_loss import *  # noqa: F403
 from .regression_loss import __all__ as _regression_loss_all
+from .rms_norm import *  # noqa: F403
+from .rms_norm import __all__ as _rms_norm_all
 from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax_all
 
 __all__ = [
     "ArgumentError",
     *_activation_all,
+    *_activation_piecewise_all,
+    *_activation_smooth_all,
     *_adaptive_pooling_all,
     *_avg_pooling_all,
     *_batch_norm_all,
@@ -73,5 +97,14 @@ __all__ = [
     *_instance_norm_all,
     *_interpolate_all,
     *_padding_all,
+    *_distance_all,
+    *_one_hot_all,
+    *_pixel_shuffle_all,
     *_regression_loss_all,
+    *_fold_all,
+    *_rms_norm_all,
+    *_likelihood_loss_all,
+    *_margin_loss_all,
+    *_multi_margin_loss_all,
+    *_embedding_loss_all,
 ]

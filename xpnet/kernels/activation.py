@@ -17,6 +17,7 @@ import math
 
 from ..backends import backend_of
 from ..backends._base import fuse_of
+from ._activation_math import finish, stable_sigmoid
 from ._blocks import elementwise, zero_where
 from ._checks import ArgumentError, check_number, elementwise_input, kernel
 
@@ -46,17 +47,6 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_KAPPA = 0.044715
 
 
-def _finish(xp, input, output, inplace=False):
-    """``output`` as an array in the dtype of ``input``; written into ``input`` if ``inplace``.
-
-    ``xp.asarray``: NumPy arithmetic on 0-d arrays returns scalars, not arrays.
-    """
-    if inplace:
-        input[...] = output
-        return input
-    return xp.asarray(output).astype(input.dtype, copy=False)
-
-
 def _erf(xp, x):
     """The error function in plain ``xp`` ops (NumPy has none, CuPy's is in cupyx).
 
@@ -81,12 +71,6 @@ def _erf(xp, x):
     return xp.copysign(xp.where(small, erf_near, 1.0 - erfc_far), x)
 
 
-def _sigmoid(xp, x):
-    # exp of -|x| only, so +-1e3 cannot overflow
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 @kernel
 def relu(input, inplace: bool = False):
     """``max(input, 0)`` element-wise; keeps NaN and ``-0.0`` as PyTorch does.
@@ -109,7 +93,7 @@ def relu(input, inplace: bool = False):
             return fuse_of(backend_of(x))(_relu_chains(xp)[0])(x)
         return zero_where(xp, x < 0, x, out)  # keeps NaN and -0.0
 
-    return _finish(xp, input, elementwise(backend_of(x), keep_non_negative, x.dtype, x), inplace)
+    return finish(xp, input, elementwise(backend_of(x), keep_non_negative, x.dtype, x), inplace)
 
 
 @functools.cache
@@ -155,12 +139,12 @@ def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None, backwar
         # PyTorch's vectorised rule: the gradient passes only where min < x < max, so not at
         # NaN inputs nor anywhere with a NaN bound
         inside = (x > min_val) & (x < max_val)
-        return _finish(xp, grad_output, xp.where(inside, grad_output, 0.0))
+        return finish(xp, grad_output, xp.where(inside, grad_output, 0.0))
     # as clamp: NaN inputs stay NaN, and a NaN bound makes every output NaN (as PyTorch)
     output = xp.where(x < min_val, min_val, xp.where(x > max_val, max_val, x))
     if math.isnan(min_val) or math.isnan(max_val):
         output = xp.full_like(x, math.nan)
-    return _finish(xp, input, output, inplace)
+    return finish(xp, input, output, inplace)
 
 
 @kernel
@@ -229,7 +213,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """
     xp, x = elementwise_input("leaky_relu", input)
     check_number("leaky_relu", "negative_slope", negative_slope)
-    return _finish(xp, input, xp.where(x > 0, x, x * negative_slope), inplace)
+    return finish(xp, input, xp.where(x > 0, x, x * negative_slope), inplace)
 
 
 @kernel
@@ -257,7 +241,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
     check_number("elu", "alpha", alpha)
     # exp of min(x, 0) only: the unused branch must not overflow at x = 1e3; x < 0, not <= 0:
     # +-0.0 pass as themselves, as in PyTorch (alpha * expm1(-0.0) would flip a sign for alpha < 0)
-    return _finish(xp, input, xp.where(x < 0, alpha * xp.expm1(xp.minimum(x, 0.0)), x), inplace)
+    return finish(xp, input, xp.where(x < 0, alpha * xp.expm1(xp.minimum(x, 0.0)), x), inplace)
 
 
 @kernel
@@ -268,7 +252,7 @@ def elu_backward(grad_output, input, alpha: float = 1.0, inplace: bool = False):
     # NaN where the input is NaN, as PyTorch's vectorised kernel (its scalar tail passes the
     # gradient instead); exp of min(x, 0) keeps the NaN and cannot overflow
     slope = xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0.0)))
-    return _finish(xp, grad_output, grad_output * slope)
+    return finish(xp, grad_output, grad_output * slope)
 
 
 def _check_approximate(where, approximate):
@@ -309,7 +293,7 @@ def gelu(input, approximate: str = "none"):
         cdf = 0.5 * (1.0 + xp.tanh(_gelu_tanh_argument(x)))
     else:
         cdf = _normal_cdf(xp, x)
-    return _finish(xp, input, x * cdf)
+    return finish(xp, input, x * cdf)
 
 
 @kernel
@@ -323,7 +307,7 @@ def gelu_backward(grad_output, input, approximate: str = "none"):
         slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_argument
     else:
         slope = _normal_cdf(xp, x) + x * xp.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
-    return _finish(xp, grad_output, grad_output * slope)
+    return finish(xp, grad_output, grad_output * slope)
 
 
 @kernel
@@ -335,15 +319,15 @@ def sigmoid(input):
         array([0. , 0.5, 1. ])
     """
     xp, x = elementwise_input("sigmoid", input)
-    return _finish(xp, input, _sigmoid(xp, x))
+    return finish(xp, input, stable_sigmoid(xp, x))
 
 
 @kernel
 def sigmoid_backward(grad_output, input):
     """Gradient of :func:`sigmoid`: ``s * (1 - s)``."""
     xp, x = elementwise_input("sigmoid_backward", input, grad_output, backward=True)
-    s = _sigmoid(xp, x)
-    return _finish(xp, grad_output, grad_output * (s * (1.0 - s)))
+    s = stable_sigmoid(xp, x)
+    return finish(xp, grad_output, grad_output * (s * (1.0 - s)))
 
 
 @kernel
@@ -355,7 +339,7 @@ def tanh(input):
         array([-1.,  0.,  1.])
     """
     xp, x = elementwise_input("tanh", input)
-    return _finish(xp, input, xp.tanh(x))
+    return finish(xp, input, xp.tanh(x))
 
 
 @kernel
@@ -363,7 +347,7 @@ def tanh_backward(grad_output, input):
     """Gradient of :func:`tanh`: ``1 - tanh(x)^2``."""
     xp, x = elementwise_input("tanh_backward", input, grad_output, backward=True)
     t = xp.tanh(x)
-    return _finish(xp, grad_output, grad_output * (1.0 - t * t))
+    return finish(xp, grad_output, grad_output * (1.0 - t * t))
 
 
 @kernel
@@ -375,12 +359,12 @@ def silu(input, inplace: bool = False):
         array([-0.        ,  0.        ,  0.73105858])
     """
     xp, x = elementwise_input("silu", input)
-    return _finish(xp, input, x * _sigmoid(xp, x), inplace)
+    return finish(xp, input, x * stable_sigmoid(xp, x), inplace)
 
 
 @kernel
 def silu_backward(grad_output, input, inplace: bool = False):
     """Gradient of :func:`silu`: ``s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``."""
     xp, x = elementwise_input("silu_backward", input, grad_output, backward=True)
-    s = _sigmoid(xp, x)
-    return _finish(xp, grad_output, grad_output * (s * (1.0 + x * (1.0 - s))))
+    s = stable_sigmoid(xp, x)
+    return finish(xp, grad_output, grad_output * (s * (1.0 + x * (1.0 - s))))

@@ -10,6 +10,7 @@ max(-x, 0)`` keeps logits of +-1000 exact.
 
 from __future__ import annotations
 
+from ._activation_math import stable_sigmoid
 from ._checks import ArgumentError, kernel
 from ._pointwise_loss import REDUCTIONS, PointwiseCall, check_legacy
 
@@ -115,11 +116,6 @@ def _softplus_neg(xp, x):
     return xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0.0)
 
 
-def _sigmoid(xp, x):
-    e = xp.exp(-xp.abs(x))  # exp of -|x| only: +-1000 cannot overflow
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 @kernel
 def binary_cross_entropy_with_logits(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
@@ -178,10 +174,10 @@ def binary_cross_entropy_with_logits_backward(
     grad = _weighted(call, call.element_grad(grad_output, reduction))
     pos = call.weights["pos_weight"]
     if pos is None:
-        grad_input = grad * (_sigmoid(xp, x) - t)
+        grad_input = grad * (stable_sigmoid(xp, x) - t)
         grad_target = -grad * x
     else:
-        grad_input = grad * ((1.0 + (pos - 1.0) * t) * _sigmoid(xp, x) - pos * t)
+        grad_input = grad * ((1.0 + (pos - 1.0) * t) * stable_sigmoid(xp, x) - pos * t)
         # p * softplus(-x) - softplus(x), PyTorch's form: (p - 1) * softplus(-x) - x, equal
         # elsewhere, is inf - inf at x = -inf
         grad_target = grad * (pos * _softplus_neg(xp, x) - _softplus_neg(xp, -x))

@@ -29,7 +29,7 @@ from ._normalize import (
 __all__ = ["layer_norm", "layer_norm_backward"]
 
 
-def _normalized_shape(where, normalized_shape):
+def normalized_shape_tuple(where, normalized_shape):
     """``normalized_shape`` as a tuple of ints: an int or a sequence of ints, as PyTorch
     (a float, even ``4.0``, or a bool is a TypeError)."""
     items = (normalized_shape,) if isinstance(normalized_shape, numbers.Number) else None
@@ -50,7 +50,7 @@ def _layer_norm_view(where, input, normalized_shape, weight, bias, grad_output):
     """``(xp, x, weight, bias, shape)``: input as (M, K), parameters as (1, K)."""
     require_arrays(where, input=input)
     backend = array_backend(where, input=input, weight=weight, bias=bias, grad_output=grad_output)
-    shape = _normalized_shape(where, normalized_shape)
+    shape = normalized_shape_tuple(where, normalized_shape)
     if not shape or input.shape[input.ndim - len(shape) :] != shape or len(shape) > input.ndim:
         msg = f"{where}: input shape {input.shape} must end with normalized_shape {shape}"
         raise ArgumentError(msg)

@@ -16,24 +16,34 @@ from .activation import __all__ as _activation_all
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten, Unflatten
+from .fold import Fold, Unfold
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Identity, Linear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
 )
+from .margin_loss import *  # noqa: F403
+from .margin_loss import __all__ as _margin_loss_all
 from .module import Module
-from .normalization import GroupNorm, LayerNorm
+from .normalization import GroupNorm, LayerNorm, RMSNorm
+from .padding import *  # noqa: F403
+from .padding import __all__ as _padding_all
 from .parameter import Parameter
+from .parameter_container import ParameterDict, ParameterList
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -54,6 +64,8 @@ from .upsampling import Upsample
 
 __all__ = [
     *_activation_all,
+    *_padding_all,
+    *_margin_loss_all,
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
@@ -73,8 +85,10 @@ __all__ = [
     "ConvTranspose2d",
     "ConvTranspose3d",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
     "Dropout",
     "Flatten",
+    "Fold",
     "GroupNorm",
     "Identity",
     "LayerNorm",
@@ -86,6 +100,9 @@ __all__ = [
     "ModuleDict",
     "ModuleList",
     "NLLLoss",
+    "ParameterDict",
+    "ParameterList",
+    "PoissonNLLLoss",
     "Parameter",
     "Sequential",
     "SyncBatchNorm",
@@ -103,8 +120,14 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "SmoothL1Loss",
+    "RMSNorm",
     "Unflatten",
+    "Unfold",
     "Upsample",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "functional",
     "init",
 ]

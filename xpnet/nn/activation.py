@@ -3,8 +3,9 @@
 Each class takes the function's arguments after ``input``, with the same names and defaults
 (``LeakyReLU(negative_slope=0.01, inplace=False)``), and prints them as PyTorch does. The
 functions are those of :mod:`xpnet.nn.functional`, whose numerics live in
-:mod:`xpnet.kernels.activation` and :mod:`xpnet.kernels.softmax`; the other layers are the
-neighbouring files of :mod:`xpnet.nn`.
+:mod:`xpnet.kernels.activation`, :mod:`xpnet.kernels.activation_smooth`,
+:mod:`xpnet.kernels.activation_piecewise` and :mod:`xpnet.kernels.softmax`; the other layers
+are the neighbouring files of :mod:`xpnet.nn`.
 
 Note:
     ``inplace=True`` is accepted and printed but the result is always a new array: autograd
@@ -17,7 +18,9 @@ from __future__ import annotations
 import warnings
 
 from . import functional as F
+from .init import constant_
 from .module import Module
+from .parameter import Parameter, check_sizes, new_array
 
 __all__ = [
     "ELU",
@@ -32,6 +35,21 @@ __all__ = [
     "Softmax",
     "Softmax2d",
     "Tanh",
+    "Softplus",
+    "Mish",
+    "SELU",
+    "CELU",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+    "GLU",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "PReLU",
+    "Softmin",
+    "Softshrink",
+    "Threshold",
 ]
 
 
@@ -83,12 +101,31 @@ class _Softmax(_Activation):
         return self.function(input, dim=dim)
 
 
-def _activation(name: str, function, formula: str, base: type = _Activation) -> type:
+_SAME_SHAPE = "Input: any shape. Output: the same shape."
+
+
+class _Unprinted(_Activation):
+    """Printed without arguments, ``inplace=True`` too, as PyTorch's Hardswish, Hardsigmoid."""
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class _Shrink(_Activation):
+    """Printed as PyTorch's shrink layers: ``Hardshrink(0.5)``."""
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+def _activation(
+    name: str, function, formula: str, base: type = _Activation, shape: str = _SAME_SHAPE
+) -> type:
     kernel = function.forward  # the array kernel that ``function`` lifts to Tensors
     doc = f"""Applies ``{formula}`` element-wise; see :func:`xpnet.kernels.{kernel.__name__}`.
 
     Shape:
-        - Input: any shape. Output: the same shape.
+        - {shape}
     """
     return type(name, (base,), {"function": function, "__doc__": doc, "__module__": __name__})
 
@@ -102,8 +139,23 @@ Hardtanh = _activation("Hardtanh", F.hardtanh, "clip(x, min_val, max_val)")
 Sigmoid = _activation("Sigmoid", F.sigmoid, "1 / (1 + exp(-x))")
 SiLU = _activation("SiLU", F.silu, "x * sigmoid(x)")
 Tanh = _activation("Tanh", F.tanh, "tanh(x)")
+Softplus = _activation("Softplus", F.softplus, "log(1 + exp(beta * x)) / beta")
+Mish = _activation("Mish", F.mish, "x * tanh(softplus(x))")
+SELU = _activation("SELU", F.selu, "scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))")
+CELU = _activation("CELU", F.celu, "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))")
+LogSigmoid = _activation("LogSigmoid", F.logsigmoid, "log(1 / (1 + exp(-x)))")
+Softsign = _activation("Softsign", F.softsign, "x / (1 + abs(x))")
+Tanhshrink = _activation("Tanhshrink", F.tanhshrink, "x - tanh(x)")
 Softmax = _activation("Softmax", F.softmax, "exp(x) / sum(exp(x)) along dim", _Softmax)
 LogSoftmax = _activation("LogSoftmax", F.log_softmax, "x - log(sum(exp(x))) along dim", _Softmax)
+Softmin = _activation("Softmin", F.softmin, "exp(-x) / sum(exp(-x)) along dim", _Softmax)
+Hardswish = _activation("Hardswish", F.hardswish, "x * relu6(x + 3) / 6", _Unprinted)
+Hardsigmoid = _activation("Hardsigmoid", F.hardsigmoid, "relu6(x + 3) / 6", _Unprinted)
+Threshold = _activation("Threshold", F.threshold, "value if x <= threshold else x")
+Hardshrink = _activation("Hardshrink", F.hardshrink, "0 if |x| <= lambd else x", _Shrink)
+Softshrink = _activation("Softshrink", F.softshrink, "x - clip(x, -lambd, lambd)", _Shrink)
+_HALVED = "Input: (*, 2M, *), halved along dim into a and b. Output: (*, M, *)."
+GLU = _activation("GLU", F.glu, "a * sigmoid(b)", shape=_HALVED)
 
 
 class Softmax2d(Module):
@@ -128,3 +180,43 @@ class Softmax2d(Module):
         if ndim not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {ndim}D instead")
         return F.softmax(input, dim=-3)
+
+
+class PReLU(Module):
+    """``x`` where positive, ``weight * x`` elsewhere, with learned slopes, as
+    :class:`torch.nn.PReLU`: one for every channel (dim 1 of the input) or one for all.
+
+    Args:
+        num_parameters: 1, or the number of channels C. Default: 1.
+        init: the slopes' initial value. Default: 0.25.
+        device: backend name (``"numpy"``, ``"strict"``, ``"cupy"``). Default: current.
+        dtype: parameter dtype. Default: float32.
+
+    Shape:
+        - Input: any shape, channels on dim 1 (under 2 dims: one). Output: the same shape.
+
+    Attributes:
+        weight: (num_parameters,), filled with ``init``.
+
+    Example:
+        >>> import xpnet
+        >>> layer = xpnet.nn.PReLU()
+        >>> layer, layer(np.array([-2.0, 3.0], dtype=np.float32)).numpy().tolist()
+        (PReLU(num_parameters=1), [-0.5, 3.0])
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        check_sizes("PReLU", num_parameters=num_parameters)
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(new_array((num_parameters,), device, dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

@@ -21,7 +21,7 @@ import functools
 import inspect
 
 from .. import kernels as K
-from ..autograd import Function
+from ..autograd import Function, Tensor, data_of
 
 
 def _lift(forward, backward, wrt=("input",), saved=None, forward_options=None) -> Function:
@@ -174,8 +174,23 @@ hardtanh = _lift(K.hardtanh, K.hardtanh_backward)
 sigmoid = _lift(K.sigmoid, K.sigmoid_backward)
 silu = _lift(K.silu, K.silu_backward)
 tanh = _lift(K.tanh, K.tanh_backward)
+softplus = _lift(K.softplus, K.softplus_backward)
+mish = _lift(K.mish, K.mish_backward)
+selu = _lift(K.selu, K.selu_backward)
+celu = _lift(K.celu, K.celu_backward)
+logsigmoid = _lift(K.logsigmoid, K.logsigmoid_backward)
+softsign = _lift(K.softsign, K.softsign_backward)
+tanhshrink = _lift(K.tanhshrink, K.tanhshrink_backward)
 softmax = _lift(K.softmax, K.softmax_backward)
 log_softmax = _lift(K.log_softmax, K.log_softmax_backward)
+hardswish = _lift(K.hardswish, K.hardswish_backward)
+hardsigmoid = _lift(K.hardsigmoid, K.hardsigmoid_backward)
+threshold = _lift(K.threshold, K.threshold_backward)
+hardshrink = _lift(K.hardshrink, K.hardshrink_backward)
+softshrink = _lift(K.softshrink, K.softshrink_backward)
+prelu = _lift(K.prelu, K.prelu_backward, ("input", "weight"))  # one slope per channel, or one
+glu = _lift(K.glu, K.glu_backward)
+softmin = _lift(K.softmin, K.softmin_backward)
 # target gets a gradient when it holds probabilities only
 cross_entropy = _lift(
     cross_entropy,
@@ -203,12 +218,20 @@ binary_cross_entropy_with_logits = _lift(
     K.binary_cross_entropy_with_logits, K.binary_cross_entropy_with_logits_backward, _PAIR
 )
 kl_div = _lift(K.kl_div, K.kl_div_backward, _PAIR)
+poisson_nll_loss = _lift(K.poisson_nll_loss, K.poisson_nll_loss_backward, _PAIR)
+# var gets a gradient when it is an array (a float var has none)
+gaussian_nll_loss = _lift(
+    K.gaussian_nll_loss, K.gaussian_nll_loss_backward, ("input", "target", "var")
+)
 instance_norm = _lift(
     K.instance_norm, K.instance_norm_backward, _AFFINE, _stats, {"return_stats": True}
 )
 interpolate = _lift(K.interpolate, K.interpolate_backward)
 pad = _lift(K.pad, K.pad_backward)
 embedding = _lift(K.embedding, K.embedding_backward, ("input", "weight"))
+rms_norm = _lift(K.rms_norm, K.rms_norm_backward, ("input", "weight"))
+unfold = _lift(K.unfold, K.unfold_backward)
+fold = _lift(K.fold, K.fold_backward)
 _MASKED = {"saved": _mask, "forward_options": {"return_mask": True}}
 dropout1d = _lift(K.dropout1d, K.dropout1d_backward, **_MASKED)
 dropout2d = _lift(K.dropout2d, K.dropout2d_backward, **_MASKED)
@@ -218,6 +241,46 @@ conv3d = _lift(K.conv3d, K.conv3d_backward, _AFFINE)
 conv_transpose1d = _lift(K.conv_transpose1d, K.conv_transpose1d_backward, _AFFINE)
 conv_transpose2d = _lift(K.conv_transpose2d, K.conv_transpose2d_backward, _AFFINE)
 conv_transpose3d = _lift(K.conv_transpose3d, K.conv_transpose3d_backward, _AFFINE)
+normalize = _lift(K.normalize, K.normalize_backward)
+_X1_X2 = ("x1", "x2")  # both get gradients, each summed back to its own (broadcast) shape
+cosine_similarity = _lift(K.cosine_similarity, K.cosine_similarity_backward, _X1_X2)
+pairwise_distance = _lift(K.pairwise_distance, K.pairwise_distance_backward, _X1_X2)
+pixel_shuffle = _lift(K.pixel_shuffle, K.pixel_shuffle_backward)
+pixel_unshuffle = _lift(K.pixel_unshuffle, K.pixel_unshuffle_backward)
+# the margin and embedding losses: labels (targets that may hold integers) get no gradient,
+# but margin_ranking_loss's target and multilabel_soft_margin_loss's target and weight do
+margin_ranking_loss = _lift(
+    K.margin_ranking_loss, K.margin_ranking_loss_backward, ("input1", "input2", "target")
+)
+hinge_embedding_loss = _lift(K.hinge_embedding_loss, K.hinge_embedding_loss_backward)
+soft_margin_loss = _lift(K.soft_margin_loss, K.soft_margin_loss_backward)
+multilabel_soft_margin_loss = _lift(
+    K.multilabel_soft_margin_loss,
+    K.multilabel_soft_margin_loss_backward,
+    ("input", "target", "weight"),
+)
+multi_margin_loss = _lift(K.multi_margin_loss, K.multi_margin_loss_backward)
+cosine_embedding_loss = _lift(
+    K.cosine_embedding_loss, K.cosine_embedding_loss_backward, ("input1", "input2")
+)
+triplet_margin_loss = _lift(
+    K.triplet_margin_loss, K.triplet_margin_loss_backward, ("anchor", "positive", "negative")
+)
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """:func:`xpnet.kernels.one_hot` on a Tensor or an array: an int64 Tensor that requires
+    no grad. Not differentiable (integer in, integer out), so a plain function, not a lifted
+    pair.
+
+    Example:
+        >>> import xpnet
+        >>> one_hot(xpnet.tensor([0, 2]), 3)
+        Tensor(array([[1, 0, 0],
+               [0, 0, 1]]))
+    """
+    return Tensor(K.one_hot(data_of(tensor), num_classes))
+
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -246,6 +309,14 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "glu",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "prelu",
+    "softmin",
+    "softshrink",
+    "threshold",
     "max_pool1d",
     "max_pool2d",
     "max_pool3d",
@@ -256,12 +327,21 @@ __all__ = [
     "silu",
     "softmax",
     "tanh",
+    "softplus",
+    "mish",
+    "selu",
+    "celu",
+    "logsigmoid",
+    "softsign",
+    "tanhshrink",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "dropout1d",
     "dropout2d",
     "dropout3d",
     "embedding",
+    "fold",
+    "gaussian_nll_loss",
     "huber_loss",
     "instance_norm",
     "interpolate",
@@ -269,5 +349,21 @@ __all__ = [
     "l1_loss",
     "mse_loss",
     "pad",
+    "cosine_similarity",
+    "normalize",
+    "one_hot",
+    "pairwise_distance",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "poisson_nll_loss",
+    "rms_norm",
     "smooth_l1_loss",
+    "unfold",
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_soft_margin_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
 ]

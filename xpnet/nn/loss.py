@@ -15,11 +15,13 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
     "MSELoss",
     "NLLLoss",
+    "PoissonNLLLoss",
     "SmoothL1Loss",
 ]
 
@@ -126,6 +128,10 @@ class _Loss(Module):
 
     def extra_repr(self) -> str:
         return ""
+
+
+# the two bases under public names, for the loss modules of other files (margin_loss.py)
+Loss, WeightedLoss = _Loss, _WeightedLoss
 
 
 class MSELoss(_Loss):
@@ -282,3 +288,71 @@ class KLDivLoss(_Loss):
 
     def forward(self, input, target):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    r"""Poisson negative log-likelihood, ``exp(x) - t x`` of log-rates ``x`` (or ``x - t
+    log(x + eps)`` of rates), plus Stirling's term for ``t > 1`` with ``full``, as
+    :class:`torch.nn.PoissonNLLLoss`.
+
+    Args:
+        log_input: the input holds log-rates. Default: ``True``.
+        full: add Stirling's approximation of ``log(t!)``. Default: ``False``.
+        size_average, reduce: deprecated in PyTorch; must be ``None``.
+        eps: added to the rate before its log when ``log_input=False``. Default: 1e-8.
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``. Default: ``'mean'``.
+
+    Example:
+        >>> import xpnet
+        >>> round(xpnet.nn.PoissonNLLLoss()(np.array([0.0, 1.0]), np.array([1.0, 2.0])).item(), 6)
+        0.859141
+    """
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average=None,
+        eps: float = 1e-8,
+        reduce=None,
+        reduction: str = "mean",
+    ):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(
+            log_input,
+            target,
+            log_input=self.log_input,
+            full=self.full,
+            eps=self.eps,
+            reduction=self.reduction,
+        )
+
+
+class GaussianNLLLoss(_Loss):
+    r"""Gaussian negative log-likelihood, ``0.5 (log v + (input - target)^2 / v)`` with
+    ``v = max(var, eps)``, plus ``0.5 log(2 pi)`` with ``full``, as
+    :class:`torch.nn.GaussianNLLLoss`; ``var`` as :func:`xpnet.nn.functional.gaussian_nll_loss`.
+
+    Args:
+        full: add the constant term. Default: ``False``.
+        eps: the smallest variance used. Default: 1e-6.
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``. Default: ``'mean'``.
+
+    Example:
+        >>> import xpnet
+        >>> loss = xpnet.nn.GaussianNLLLoss()(np.array([1.0, 2.0]), np.zeros(2), np.ones(2))
+        >>> loss.item()
+        1.25
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(
+            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
+        )

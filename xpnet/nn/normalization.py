@@ -1,8 +1,9 @@
-"""Per-sample normalisation: ``LayerNorm`` and ``GroupNorm``.
+"""Per-sample normalisation: ``LayerNorm``, ``GroupNorm`` and ``RMSNorm``.
 
-They call :func:`xpnet.nn.functional.layer_norm` and :func:`~xpnet.nn.functional.group_norm`,
-whose numerics live in :mod:`xpnet.kernels.layer_norm` and :mod:`xpnet.kernels.group_norm`;
-batch normalisation is in :mod:`xpnet.nn.batchnorm`.
+They call :func:`xpnet.nn.functional.layer_norm`, :func:`~xpnet.nn.functional.group_norm` and
+:func:`~xpnet.nn.functional.rms_norm`, whose numerics live in :mod:`xpnet.kernels.layer_norm`,
+:mod:`xpnet.kernels.group_norm` and :mod:`xpnet.kernels.rms_norm`; batch normalisation is in
+:mod:`xpnet.nn.batchnorm`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter, new_array
 
-__all__ = ["GroupNorm", "LayerNorm"]
+__all__ = ["GroupNorm", "LayerNorm", "RMSNorm"]
 
 
 class LayerNorm(Module):
@@ -124,4 +125,58 @@ class GroupNorm(Module):
         return (
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self._has_bias}"
+        )
+
+
+class RMSNorm(Module):
+    r"""Divide each sample by its root mean square over the last ``len(normalized_shape)``
+    dimensions, as :class:`torch.nn.RMSNorm` (Zhang & Sennrich 2019):
+    ``y = x / sqrt(mean(x^2) + eps) * weight``.
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int for one dimension).
+        eps: added to the mean square; ``None`` for the machine epsilon of the compute dtype
+            (``finfo(float32).eps`` for float16 and float32 inputs, ``finfo(float64).eps``
+            for float64). Default: ``None``.
+        elementwise_affine: learn ``weight`` (ones) of ``normalized_shape``. Default: ``True``.
+        device: backend name. Default: current. dtype: Default: float32.
+
+    Shape:
+        - Input: (N, *). Output: the same shape.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.RMSNorm([2, 3])
+        RMSNorm((2, 3), eps=None, elementwise_affine=True)
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.register_parameter("weight", None)
+        if elementwise_affine:
+            self.weight = Parameter(new_array(self.normalized_shape, device, dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Set ``weight`` to ones, as at construction."""
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )

@@ -1,0 +1,137 @@
+"""What the margin and embedding losses share: a validated call over broadcast arrays.
+
+The losses of :mod:`.margin_loss` and :mod:`.embedding_loss` follow PyTorch's broadcasting:
+their arrays broadcast together (``input1`` (N, 1) against ``input2`` (N, D), say), so each
+gradient is summed back down to its array's shape (:func:`unbroadcast`). :class:`MarginCall`
+checks a call once (arrays, dtypes, the backend, ``reduction``) and holds the arrays in the
+compute dtype; :meth:`MarginCall.reduce` and :meth:`MarginCall.element_grad` turn a loss per
+element into the reduced one and the upstream gradient back, as PyTorch's
+``apply_loss_reduction`` (``'mean'`` over nothing is NaN).
+"""
+
+from __future__ import annotations
+
+from ..backends import backend_of
+from ._blocks import compute_dtype
+from ._checks import ArgumentError, array_backend, check_grad_output, require_arrays
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def broadcast_shape(*shapes):
+    """The shape ``shapes`` broadcast to, or ``None`` where they do not."""
+    result: tuple = ()
+    for shape in shapes:
+        ndim = max(len(result), len(shape))
+        left = (1,) * (ndim - len(result)) + tuple(result)
+        right = (1,) * (ndim - len(shape)) + tuple(shape)
+        if any(a != b and 1 not in (a, b) for a, b in zip(left, right, strict=True)):
+            return None
+        result = tuple(b if a == 1 else a for a, b in zip(left, right, strict=True))
+    return result
+
+
+def broadcast_shapes(where, **arrays) -> tuple:
+    """The shape the named arrays broadcast to; ArgumentError naming them where they do not."""
+    shape = broadcast_shape(*(array.shape for array in arrays.values()))
+    if shape is None:
+        names = ", ".join(f"{n} {tuple(a.shape)}" for n, a in arrays.items())
+        msg = f"{where}: the shapes must broadcast together, got {names}"
+        raise ArgumentError(msg)
+    return shape
+
+
+def unbroadcast(xp, grad, shape):
+    """Sum ``grad`` down to ``shape``: a broadcast array was used once per copy (``grad``
+    itself may broadcast to ``shape``: a gradient that does not vary along an axis)."""
+    grad = xp.broadcast_to(grad, broadcast_shape(grad.shape, shape))
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
+    )
+    if axes:
+        grad = xp.sum(grad, axis=axes, keepdims=True)
+    return xp.reshape(grad, shape)
+
+
+def check_reduction(where, reduction) -> None:
+    if reduction not in REDUCTIONS:
+        msg = f"{where}: reduction must be one of 'none', 'mean', 'sum', got {reduction!r}"
+        raise ArgumentError(msg)
+
+
+class MarginCall:
+    """A validated loss call over arrays that broadcast together.
+
+    Args:
+        where: the function's name, for messages.
+        arrays: the float arrays by name, in the forward's order (``None`` where optional
+            ones are absent: ``weight``); one dtype and backend.
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``.
+        labels: arrays (targets) that may also hold integers; float ones must have the
+            arrays' dtype. They get no gradient when they hold integers.
+        required: the names that must not be ``None``.
+    """
+
+    def __init__(self, where, arrays, reduction, labels=None, required=()):
+        labels = labels or {}
+        require_arrays(where, **{name: arrays.get(name, labels.get(name)) for name in required})
+        backend_of(*arrays.values(), *labels.values(), names=(*arrays, *labels), where=where)
+        floats = {name: a for name, a in labels.items() if a is not None and a.dtype.kind == "f"}
+        backend = array_backend(where, **arrays, **floats)
+        for name, array in labels.items():
+            if array is not None and array.dtype.kind not in "fiu":
+                msg = f"{where}: {name} must hold real numbers, got dtype {array.dtype}"
+                raise TypeError(msg)
+        check_reduction(where, reduction)
+        self.backend, self.xp = backend, backend.xp
+        first = next(a for a in arrays.values() if a is not None)
+        self.dtype = first.dtype
+        self.compute = compute = compute_dtype(self.xp, first.dtype)
+        self.integer = {name for name, a in labels.items() if a is not None and name not in floats}
+        self.arrays = {
+            name: None if a is None else a.astype(compute, copy=False)
+            for name, a in {**arrays, **labels}.items()
+        }
+
+    def check_grad_output(self, where, grad_output, reduction, shape):
+        """The backward's check: ``shape`` (the loss's) for ``'none'``, else ``()``."""
+        array_backend(where, grad_output=grad_output)
+        backend_of(*self.arrays.values(), grad_output, where=where)
+        expected = shape if reduction == "none" else ()
+        check_grad_output(where, grad_output, expected, self.dtype, of=None)
+
+    def reduce(self, loss, reduction):
+        """The loss for ``reduction``, in the input's dtype (``'mean'`` of nothing: NaN)."""
+        xp = self.xp
+        if reduction != "none":
+            total = xp.sum(loss)
+            loss = total if reduction == "sum" else total / loss.size
+        return xp.asarray(loss).astype(self.dtype, copy=False)
+
+    def element_grad(self, grad_output, reduction, shape):
+        """``d loss / d loss_i`` for each element of a loss of ``shape``, compute dtype."""
+        xp = self.xp
+        grad = grad_output.astype(self.compute, copy=False)
+        if reduction == "none":
+            return grad
+        if reduction == "mean":
+            size = 1
+            for n in shape:
+                size *= n
+            grad = grad / size
+        return xp.broadcast_to(grad, shape)
+
+    def finish(self, **grads):
+        """Each gradient summed to its array's shape, in the input's dtype, a new array; an
+        integer label's (and a missing array's) is ``None``."""
+        xp = self.xp
+        result = []
+        for name, grad in grads.items():
+            array = self.arrays[name]
+            if grad is None or array is None or name in self.integer:
+                result.append(None)
+                continue
+            grad = unbroadcast(xp, grad, array.shape)
+            result.append(xp.asarray(grad).astype(self.dtype, copy=True))
+        return tuple(result)
