@@ -112,6 +112,40 @@ def test_float32_ops_run_in_float32(xp):
     assert mean.dtype == np.float32
 
 
+# PyTorch's CUDA fp32 list (and softmin, a softmax of -x there): the ops added with the
+# activations, distances and losses of 2026-12-04; name -> call on float16 Tensors
+FLOAT32_CALLS = {
+    "softplus": lambda x, y, t: F.softplus(x),
+    "softmin": lambda x, y, t: F.softmin(x, 1),
+    "rms_norm": lambda x, y, t: F.rms_norm(x, (6,)),
+    "cosine_similarity": lambda x, y, t: F.cosine_similarity(x, y),
+    "pairwise_distance": lambda x, y, t: F.pairwise_distance(x, y),
+    "normalize": lambda x, y, t: F.normalize(x),
+    "poisson_nll_loss": lambda x, y, t: F.poisson_nll_loss(x, y),
+    "cosine_embedding_loss": lambda x, y, t: F.cosine_embedding_loss(x, y, t),
+    "hinge_embedding_loss": lambda x, y, t: F.hinge_embedding_loss(x, t.reshape(4, 1)),
+    "margin_ranking_loss": lambda x, y, t: F.margin_ranking_loss(x[:, 0], y[:, 0], t),
+    "soft_margin_loss": lambda x, y, t: F.soft_margin_loss(x, y.sign()),
+    "triplet_margin_loss": lambda x, y, t: F.triplet_margin_loss(x, y, -x),
+    "multi_margin_loss": lambda x, y, t: F.multi_margin_loss(
+        x, xpnet.Tensor(xpnet.asarray(np.array([0, 5, 2, 1])))
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_CALLS))
+def test_new_float32_ops_run_in_float32(xp, name):
+    x = _tensor(xp, (4, 6), dtype="float16", requires_grad=True)
+    y = _tensor(xp, (4, 6), 1, dtype="float16")
+    target = xpnet.Tensor(xpnet.asarray(np.array([1.0, -1.0, 1.0, -1.0], dtype="float16")))
+    with xpnet.autocast():
+        result = FLOAT32_CALLS[name](x, y, target)
+    assert name in autocast_module.FLOAT32_OPS
+    assert _dtype(result) == "float32"
+    result.sum().backward()
+    assert x.grad.dtype == np.float16  # the gradient comes back in the input's dtype
+
+
 def test_outside_autocast_nothing_is_cast(xp):
     with xpnet.autocast(enabled=False):
         assert F.linear(_tensor(xp, (2, 6)), _tensor(xp, (5, 6), 1)).dtype == np.float32

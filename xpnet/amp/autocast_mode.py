@@ -8,7 +8,7 @@ arrays of each call to :func:`cast_arguments` before the kernel runs. The op's n
 - :data:`LOWER_PRECISION_OPS` (convolutions, ``linear``, ``matmul``): floating arrays are cast
   to the region's dtype (float16). The kernels compute float16 in float32 and round the
   result once (:func:`xpnet.kernels._blocks.compute_dtype`): float32 accumulation.
-- :data:`FLOAT32_OPS` (reductions, norms, softmax, losses): floating arrays narrower than
+- :data:`FLOAT32_OPS` (reductions, norms, distances, softmax, losses): floating arrays narrower than
   float32 are cast to float32, so these ops run and return float32.
 - :data:`BANNED_OPS` (``binary_cross_entropy``): refused, as in PyTorch.
 - any other op (activations, pooling, dropout, ``+``, ...) runs in the dtype it gets; where two
@@ -73,9 +73,16 @@ FLOAT32_OPS = frozenset(
         "layer_norm",
         "group_norm",
         "instance_norm",
-        # softmax
+        "rms_norm",
+        # distances (norms inside)
+        "cosine_similarity",
+        "pairwise_distance",
+        "normalize",
+        # softplus (exp inside), softmax and softmin (a softmax of -x in PyTorch)
+        "softplus",
         "softmax",
         "log_softmax",
+        "softmin",
         # losses
         "cross_entropy",
         "nll_loss",
@@ -85,6 +92,13 @@ FLOAT32_OPS = frozenset(
         "huber_loss",
         "kl_div",
         "binary_cross_entropy_with_logits",
+        "poisson_nll_loss",
+        "cosine_embedding_loss",
+        "hinge_embedding_loss",
+        "margin_ranking_loss",
+        "soft_margin_loss",
+        "triplet_margin_loss",
+        "multi_margin_loss",
     }
 )
 # unsafe in float16 (log of a probability that rounded to 0 or 1): PyTorch refuses them
