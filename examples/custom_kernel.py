@@ -1,8 +1,9 @@
-"""A new operation in 20 lines: Mish, written once with ``xp`` and an autograd ``Function``.
+"""A new operation in 20 lines: squareplus, written once with ``xp`` and an autograd ``Function``.
 
-``mish(input) = input * tanh(softplus(input))`` (Misra, 2019). The forward and backward are
-plain array functions of ``xp`` (NumPy, or CuPy on a GPU: the same code), following
-xpnet's kernel convention: ``mish(input)`` and ``mish_backward(grad_output, input)``.
+``squareplus(input) = (input + sqrt(input^2 + 4)) / 2`` (Barron, 2021): a smooth ReLU that
+neither PyTorch nor xpnet has. The forward and backward are plain array functions of ``xp``
+(NumPy, or CuPy on a GPU: the same code), following xpnet's kernel convention:
+``squareplus(input)`` and ``squareplus_backward(grad_output, input)``.
 :class:`xpnet.autograd.Function` turns the pair into a differentiable op, checked here
 against central finite differences, then used in a layer that trains.
 
@@ -19,35 +20,34 @@ from xpnet.backends import backend_of
 from xpnet.data import DataLoader, TensorDataset, load_digits
 
 
-def mish(input):
+def squareplus(input):
     xp = backend_of(input).xp
-    return input * xp.tanh(xp.logaddexp(0, input))  # softplus, without overflow
+    return (input + xp.sqrt(input * input + 4)) / 2
 
 
-def mish_backward(grad_output, input):
+def squareplus_backward(grad_output, input):
     xp = backend_of(input).xp
-    tanh_softplus = xp.tanh(xp.logaddexp(0, input))
-    sigmoid = 1 / (1 + xp.exp(-input))
-    return grad_output * (tanh_softplus + input * (1 - tanh_softplus**2) * sigmoid)
+    return grad_output * (1 + input / xp.sqrt(input * input + 4)) / 2
 
 
-mish_op = xpnet.autograd.Function(mish, mish_backward, wrt=("input",))
+squareplus_op = xpnet.autograd.Function(squareplus, squareplus_backward, wrt=("input",))
 
 
-class Mish(nn.Module):
-    """The layer: ``Mish()(x) == mish(x)``, like ``torch.nn.Mish``."""
+class Squareplus(nn.Module):
+    """The layer: ``Squareplus()(x) == squareplus(x)``."""
 
     def forward(self, input):
-        return mish_op(input)
+        return squareplus_op(input)
 
 
 def gradient_error(size=50, eps=1e-6):
     """Largest gap between the backward and central finite differences (float64)."""
     x = np.random.default_rng(0).normal(scale=3, size=size)
     tensor = xpnet.Tensor(xpnet.asarray(x), requires_grad=True)
-    mish_op(tensor).sum().backward()
+    squareplus_op(tensor).sum().backward()
     numeric = (
-        xpnet.to_numpy(mish(xpnet.asarray(x + eps))) - xpnet.to_numpy(mish(xpnet.asarray(x - eps)))
+        xpnet.to_numpy(squareplus(xpnet.asarray(x + eps)))
+        - xpnet.to_numpy(squareplus(xpnet.asarray(x - eps)))
     ) / (2 * eps)
     return float(np.abs(xpnet.to_numpy(tensor.grad) - numeric).max())
 
@@ -58,12 +58,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     error = gradient_error()
-    print(f"mish_backward vs finite differences: max error {error:.1e}")
+    print(f"squareplus_backward vs finite differences: max error {error:.1e}")
     assert error < 1e-6, error
 
     xpnet.manual_seed(0)
     images, labels = load_digits()
-    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), Mish(), nn.Linear(32, 10))
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), Squareplus(), nn.Linear(32, 10))
     optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loader = DataLoader(TensorDataset(images, labels), batch_size=64, shuffle=True, seed=0)
     step = 0
