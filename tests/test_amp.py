@@ -130,6 +130,11 @@ FLOAT32_CALLS = {
     "multi_margin_loss": lambda x, y, t: F.multi_margin_loss(
         x, xpnet.Tensor(xpnet.asarray(np.array([0, 5, 2, 1])))
     ),
+    "multilabel_margin_loss": lambda x, y, t: F.multilabel_margin_loss(
+        x, xpnet.Tensor(xpnet.asarray(np.array([[0, 5, -1, 1, 1, 1]] * 4)))
+    ),
+    "lp_pool1d": lambda x, y, t: F.lp_pool1d(x, 2, 2),
+    "local_response_norm": lambda x, y, t: F.local_response_norm(x.reshape(1, 4, 6), 3),
 }
 
 

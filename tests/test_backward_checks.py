@@ -145,6 +145,38 @@ def _cases():
         x = _x(b, (3, 4))
         return K.threshold(x, 0.1, 2.0), lambda g: K.threshold_backward(g, x, 0.1, 2.0)
 
+    def max_unpool2d(b):  # indices (int64, no gradient) into 3 x 3 output planes
+        x, i = _x(b, (1, 2, 2, 2)), b.asarray(np.array([[[[0, 2], [6, 8]]] * 2]))
+        return K.max_unpool2d(x, i, 2, 1), lambda g: K.max_unpool2d_backward(g, x, i, 2, 1)
+
+    def multilabel_margin_loss(b):  # class-index rows, -1 after the targets
+        x, t = _x(b, (2, 3)), b.asarray(np.array([[0, -1, 2], [2, 1, -1]]))
+        options = {"reduction": "none"}
+        output = K.multilabel_margin_loss(x, t, **options)
+        return output, lambda g: K.multilabel_margin_loss_backward(g, x, t, **options)
+
+    def bilinear(b):  # four gradients: both inputs, the weight, the bias
+        x1, x2, w, bias = _x(b, (3, 2)), _x(b, (3, 4), 1), _x(b, (5, 2, 4), 2), _x(b, (5,), 3)
+        return K.bilinear(x1, x2, w, bias), lambda g: K.bilinear_backward(g, x1, x2, w, bias)
+
+    def local_response_norm(b):
+        x = _x(b, (2, 3, 4))
+        return K.local_response_norm(x, 2), lambda g: K.local_response_norm_backward(g, x, 2)
+
+    def lp_pool2d(b):
+        x = _x(b, (1, 2, 4, 4))
+        return K.lp_pool2d(x, 2, 2), lambda g: K.lp_pool2d_backward(g, x, 2, 2)
+
+    def lp_pool1d_inf(b):  # the max-pool path
+        x = _x(b, (2, 5))
+        inf = float("inf")
+        return K.lp_pool1d(x, inf, 2), lambda g: K.lp_pool1d_backward(g, x, inf, 2)
+
+    def attention(b):  # three inputs; the output has value's last size
+        q, k, v = _x(b, (2, 3, 4)), _x(b, (2, 5, 4), 1), _x(b, (2, 5, 2), 2)
+        output = K.scaled_dot_product_attention(q, k, v)
+        return output, lambda g: K.scaled_dot_product_attention_backward(g, q, k, v)
+
     def margin(name, *shapes):  # the margin and embedding losses, reduction="none"
         def case(b):
             arrays = [
@@ -193,6 +225,13 @@ def _cases():
         "prelu": prelu,
         "glu": glu,
         "threshold": threshold,
+        "scaled_dot_product_attention": attention,
+        "max_unpool2d": max_unpool2d,
+        "lp_pool2d": lp_pool2d,
+        "lp_pool1d inf": lp_pool1d_inf,
+        "local_response_norm": local_response_norm,
+        "bilinear": bilinear,
+        "multilabel_margin_loss": multilabel_margin_loss,
     }
 
 

@@ -25,6 +25,9 @@ WITHOUT = {
     "softmin": {"_stacklevel", "dtype"},
 }
 REQUIRED = {"softmax": {"dim"}, "log_softmax": {"dim"}, "softmin": {"dim"}}
+# torch's docstring header lists these as positional, but its parser takes them by keyword
+# only (a 7th positional argument is a TypeError; the docstring says so for scale)
+KEYWORD_ONLY = {"scaled_dot_product_attention": {"scale", "enable_gqa"}}
 
 
 def _torch_parameters(name):
@@ -34,7 +37,12 @@ def _torch_parameters(name):
     try:
         return list(inspect.signature(function).parameters.values())
     except ValueError:  # a C builtin: "conv2d(input, weight, bias=None, ...) -> Tensor"
-        header = function.__doc__.strip().splitlines()[0]
+        lines = function.__doc__.strip().splitlines()
+        header = lines[0]
+        for line in lines[1:]:  # a header over several lines: scaled_dot_product_attention's
+            if ")" in header:
+                break
+            header += " " + line.strip()
         arguments = header[header.index("(") + 1 : header.rindex(")")]
         return list(inspect.signature(eval(f"lambda {arguments}: None")).parameters.values())
 
@@ -48,6 +56,8 @@ def _expected(name):
         kind, default = parameter.kind, parameter.default
         if parameter.name in REQUIRED.get(name, ()):
             default = inspect.Parameter.empty
+        if parameter.name in KEYWORD_ONLY.get(name, ()):
+            kind = inspect.Parameter.KEYWORD_ONLY
         expected.append((parameter.name, kind, default))
     # keyword-only ones after the positional ones, as Python requires
     return sorted(expected, key=lambda item: item[1] == inspect.Parameter.KEYWORD_ONLY)

@@ -343,6 +343,7 @@ _LOSSES += [
     "soft_margin_loss",
     "multilabel_soft_margin_loss",
     "multi_margin_loss",
+    "multilabel_margin_loss",
 ]
 # none at present: relu6/hardtanh_backward(None), conv2d_backward's error prefix, ignore_index
 # with probability targets and 0-d dropout were found here and are fixed (tests below)
@@ -399,6 +400,13 @@ def _minimal_calls():
         "soft_margin_loss": {"input": x2, "target": x2},
         "multilabel_soft_margin_loss": {"input": x2, "target": x2},
         "multi_margin_loss": {"input": x2, "target": np.array([0, 2])},
+        # query, key, value instead of input: its None checks are in tests/test_attention.py
+        "scaled_dot_product_attention": {"query": x2, "key": x2, "value": x2},
+        "max_unpool2d": {"input": x4, "indices": np.zeros((1, 1, 2, 2), int), "kernel_size": 1},
+        "lp_pool2d": {"input": x4, "norm_type": 2, "kernel_size": 1},
+        "local_response_norm": {"input": x4, "size": 2},
+        # bilinear takes input1, input2: tests/test_bilinear.py
+        "multilabel_margin_loss": {"input": x2, "target": np.array([[0, -1, 0], [2, 1, -1]])},
     }
     for name in ACTIVATIONS:
         calls[name] = {"input": x2}
@@ -426,7 +434,11 @@ def _minimal(backend, name, **changes):
 
 @pytest.mark.parametrize(
     "name",
-    [_xfail_if_known(name, "None") for name in sorted(MINIMAL) if name != "dropout"]
+    [
+        _xfail_if_known(name, "None")
+        for name in sorted(MINIMAL)
+        if name != "dropout" and "input" in MINIMAL[name]
+    ]
     + [_xfail_if_known("dropout", "None")],
 )
 def test_kernels_reject_none_input(backend, name):

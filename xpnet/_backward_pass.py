@@ -29,6 +29,8 @@ def topological_order(root) -> list:
 
 def accumulate(pending: dict, tensor, grad, owned: bool) -> None:
     """Add ``grad`` to ``tensor``'s pending gradient; ``owned``: no one else holds ``grad``."""
+    if grad is None:  # none at all (a module backward hook's ``None``): nothing to add
+        return
     previous, _ = pending.get(id(tensor), (None, False))
     pending[id(tensor)] = (grad, owned) if previous is None else (previous + grad, True)
 

@@ -53,6 +53,7 @@ LOWER_PRECISION_OPS = frozenset(
         "matmul",
         "bmm",
         "mm",
+        "scaled_dot_product_attention",
     }
 )
 # PyTorch's "fp32" list (plus the norms, whose xpnet kernels want one dtype for input and
@@ -74,6 +75,11 @@ FLOAT32_OPS = frozenset(
         "group_norm",
         "instance_norm",
         "rms_norm",
+        # PyTorch's Python compositions around pow: its float32 result promotes the rest
+        "local_response_norm",
+        "lp_pool1d",
+        "lp_pool2d",
+        "lp_pool3d",
         # distances (norms inside)
         "cosine_similarity",
         "pairwise_distance",
@@ -99,6 +105,7 @@ FLOAT32_OPS = frozenset(
         "soft_margin_loss",
         "triplet_margin_loss",
         "multi_margin_loss",
+        "multilabel_margin_loss",
     }
 )
 # unsafe in float16 (log of a probability that rounded to 0 or 1): PyTorch refuses them

@@ -1,16 +1,16 @@
 """DataLoader: batches of a host dataset, delivered on the current backend.
 
 The datasets it reads are in :mod:`xpnet.data.datasets`; :func:`xpnet.train.loop.fit` makes
-one loader per split, and saves its shuffling generator in checkpoints. With
-``num_workers > 0`` a pool of threads gathers (and pins) the next batches in the background
-while the current one is used; batches still come in the loader's order.
+one loader per split, and saves its shuffling generator in checkpoints. As in PyTorch, the
+order comes from a sampler (:mod:`xpnet.data.sampler`) and the batches from a batch sampler.
+With ``num_workers > 0`` a pool of threads gathers (and pins) the next batches in the
+background while the current one is used; batches still come in the loader's order.
 """
 
 from __future__ import annotations
 
 import collections
 import functools
-import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy
@@ -18,6 +18,7 @@ import numpy
 from ..autograd import Tensor
 from ..backends import get_backend
 from .datasets import fetch_batch
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate"]
 
@@ -113,14 +114,18 @@ class DataLoader:
     Args:
         dataset: the dataset (``__len__``, and ``__getitem__`` or ``get_batch``).
         batch_size: samples per batch. Default: ``1``.
-        shuffle: visit the samples in a new random order each epoch. Default: ``False``.
+        shuffle: visit the samples in a new random order each epoch: the sampler is a
+            :class:`~xpnet.data.RandomSampler` drawing from ``generator``. Default: ``False``
+            (a :class:`~xpnet.data.SequentialSampler`).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
             Default: ``False``.
         sampler: an iterable of dataset indices (with ``__len__``), e.g. a
+            :class:`~xpnet.data.WeightedRandomSampler` or
             :class:`~xpnet.data.DistributedSampler`, read once per epoch; it replaces
             ``shuffle``. Default: ``None`` (every index in order, or shuffled).
-        batch_sampler: an iterable of lists of indices, one list per batch; it replaces
-            ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``. Default: ``None``.
+        batch_sampler: an iterable of lists of indices, one list per batch (e.g. a
+            :class:`~xpnet.data.BatchSampler`); it replaces ``batch_size``, ``shuffle``,
+            ``sampler`` and ``drop_last``. Default: ``None``.
         num_workers: threads that gather batches in the background, up to
             ``num_workers * prefetch_factor`` batches ahead; batches keep their order, so
             results do not depend on it. Default: ``0`` (gather in the calling thread).
@@ -140,6 +145,13 @@ class DataLoader:
         seed: seed of the generator made when ``generator`` is ``None``: two loaders with the
             same seed give the same sequence of epochs. Default: ``None`` (not reproducible).
 
+    Attributes:
+        sampler: the sampler of indices, as in PyTorch: the one given, else a
+            ``RandomSampler`` (``shuffle=True``) or a ``SequentialSampler``.
+        batch_sampler: the batch sampler given, else a ``BatchSampler(sampler, batch_size,
+            drop_last)``; with one given, ``batch_size`` is ``None`` and ``drop_last``
+            ``False``, as in PyTorch.
+
     Yields:
         A tuple per batch (one entry per field of a sample), or one array or Tensor when
         samples are bare arrays.
@@ -148,8 +160,10 @@ class DataLoader:
         ValueError: if ``batch_size`` is not a positive integer, ``num_workers`` negative,
             ``persistent_workers`` or ``prefetch_factor`` given without workers, or both
             ``generator`` and ``seed`` are given, or a ``sampler`` or ``batch_sampler`` is
-            given with the options it replaces.
-        TypeError: if ``collate_fn`` is not callable.
+            given with the options it replaces, or ``drop_last`` is not a bool, or
+            ``shuffle=True`` on an empty dataset (:class:`~xpnet.data.RandomSampler`'s rule).
+        TypeError: if ``collate_fn`` is not callable, or ``shuffle=True`` with a
+            ``generator`` that is not a NumPy generator.
 
     Example:
         >>> from xpnet.data import TensorDataset
@@ -190,7 +204,6 @@ class DataLoader:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.sampler, self.batch_sampler = sampler, batch_sampler
         self.num_workers = num_workers
         self.collate_fn = collate_fn
         self.pin_memory = bool(pin_memory)
@@ -198,12 +211,24 @@ class DataLoader:
         self.prefetch_factor = prefetch_factor or 2
         self.generator = numpy.random.default_rng(seed) if generator is None else generator
         self._pool = None
+        self._set_samplers(sampler, batch_sampler)
+
+    def _set_samplers(self, sampler, batch_sampler) -> None:
+        """PyTorch's defaults: ``shuffle`` means a RandomSampler (drawing from the loader's
+        generator, so ``seed=`` gives the orders it always gave), batches a BatchSampler."""
+        if sampler is None and self.shuffle:
+            sampler = RandomSampler(self.dataset, generator=self.generator)
+        elif sampler is None:
+            sampler = SequentialSampler(self.dataset)
+        self._slices = batch_sampler is None  # our own batches: cut from one index array
+        if batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, self.batch_size, self.drop_last)
+        else:
+            self.batch_size, self.drop_last = None, False
+        self.sampler, self.batch_sampler = sampler, batch_sampler
 
     def __len__(self) -> int:
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)
-        count = len(self.dataset if self.sampler is None else self.sampler) / self.batch_size
-        return math.floor(count) if self.drop_last else math.ceil(count)
+        return len(self.batch_sampler)
 
     def _gather(self, indices, pin):
         """One batch on the host (pinned when asked): ``(batch, as_tensors)``. Runs in a
@@ -232,14 +257,12 @@ class DataLoader:
 
     def _batches(self):
         """This epoch's batches of dataset indices (integer arrays)."""
-        if self.batch_sampler is not None:
+        if not self._slices:
             return (numpy.asarray(list(batch), dtype=numpy.int64) for batch in self.batch_sampler)
-        if self.sampler is not None:
+        if type(self.sampler) is SequentialSampler:
+            order = numpy.arange(len(self.sampler))
+        else:  # a RandomSampler's order is its generator's permutation, as before samplers
             order = numpy.asarray(list(self.sampler), dtype=numpy.int64)
-        elif self.shuffle:
-            order = self.generator.permutation(len(self.dataset))
-        else:
-            order = numpy.arange(len(self.dataset))
         size = self.batch_size
         stop = len(order) // size * size if self.drop_last else len(order)
         return (order[start : start + size] for start in range(0, stop, size))

@@ -16,10 +16,14 @@ from .activation_smooth import *  # noqa: F403
 from .activation_smooth import __all__ as _activation_smooth_all
 from .adaptive_pooling import *  # noqa: F403
 from .adaptive_pooling import __all__ as _adaptive_pooling_all
+from .attention import *  # noqa: F403
+from .attention import __all__ as _attention_all
 from .avg_pooling import *  # noqa: F403
 from .avg_pooling import __all__ as _avg_pooling_all
 from .batch_norm import *  # noqa: F403
 from .batch_norm import __all__ as _batch_norm_all
+from .bilinear import *  # noqa: F403
+from .bilinear import __all__ as _bilinear_all
 from .binary_loss import *  # noqa: F403
 from .binary_loss import __all__ as _binary_loss_all
 from .conv import *  # noqa: F403
@@ -50,14 +54,20 @@ from .likelihood_loss import *  # noqa: F403
 from .likelihood_loss import __all__ as _likelihood_loss_all
 from .linear import *  # noqa: F403
 from .linear import __all__ as _linear_all
+from .local_response_norm import *  # noqa: F403
+from .local_response_norm import __all__ as _local_response_norm_all
 from .loss import *  # noqa: F403
 from .loss import __all__ as _loss_all
+from .lp_pooling import *  # noqa: F403
+from .lp_pooling import __all__ as _lp_pooling_all
 from .margin_loss import *  # noqa: F403
 from .margin_loss import __all__ as _margin_loss_all
 from .max_pooling import *  # noqa: F403
 from .max_pooling import __all__ as _max_pooling_all
 from .multi_margin_loss import *  # noqa: F403
 from .multi_margin_loss import __all__ as _multi_margin_loss_all
+from .multilabel_margin_loss import *  # noqa: F403
+from .multilabel_margin_loss import __all__ as _multilabel_margin_loss_all
 from .one_hot import *  # noqa: F403
 from .one_hot import __all__ as _one_hot_all
 from .padding import *  # noqa: F403
@@ -72,6 +82,8 @@ from .rms_norm import *  # noqa: F403
 from .rms_norm import __all__ as _rms_norm_all
 from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax_all
+from .unpooling import *  # noqa: F403
+from .unpooling import __all__ as _unpooling_all
 
 __all__ = [
     "ArgumentError",
@@ -79,6 +91,7 @@ __all__ = [
     *_activation_piecewise_all,
     *_activation_smooth_all,
     *_adaptive_pooling_all,
+    *_attention_all,
     *_avg_pooling_all,
     *_batch_norm_all,
     *_conv_all,
@@ -107,4 +120,9 @@ __all__ = [
     *_margin_loss_all,
     *_multi_margin_loss_all,
     *_embedding_loss_all,
+    *_unpooling_all,
+    *_lp_pooling_all,
+    *_local_response_norm_all,
+    *_bilinear_all,
+    *_multilabel_margin_loss_all,
 ]

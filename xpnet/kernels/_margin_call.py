@@ -6,12 +6,15 @@ gradient is summed back down to its array's shape (:func:`unbroadcast`). :class:
 checks a call once (arrays, dtypes, the backend, ``reduction``) and holds the arrays in the
 compute dtype; :meth:`MarginCall.reduce` and :meth:`MarginCall.element_grad` turn a loss per
 element into the reduced one and the upstream gradient back, as PyTorch's
-``apply_loss_reduction`` (``'mean'`` over nothing is NaN).
+``apply_loss_reduction`` (``'mean'`` over nothing is NaN). The class-index losses
+(:mod:`.multi_margin_loss`, :mod:`.multilabel_margin_loss`) share :func:`class_frames` and
+:func:`check_class_range`.
 """
 
 from __future__ import annotations
 
 from ..backends import backend_of
+from ..backends._deferred import defer_check
 from ._blocks import compute_dtype
 from ._checks import ArgumentError, array_backend, check_grad_output, require_arrays
 
@@ -135,3 +138,38 @@ class MarginCall:
             grad = unbroadcast(xp, grad, array.shape)
             result.append(xp.asarray(grad).astype(self.dtype, copy=True))
         return tuple(result)
+
+
+def class_frames(where, input, target) -> tuple:
+    """``(N, C)``: frames and classes of a (C,) (one frame), 0-d (C = 1) or (N, C) input
+    scored against integer class indices ``target``; N may be 0, C may not."""
+    if not (
+        input.ndim == 0 or (input.ndim == 1 and input.size) or (input.ndim == 2 and input.shape[1])
+    ):
+        msg = (
+            f"{where}: input must be a non-empty vector (C,) or a matrix (N, C) with C > 0 "
+            f"(N may be 0), got shape {tuple(input.shape)}"
+        )
+        raise ArgumentError(msg)
+    if target.dtype.kind not in "iu":
+        msg = f"{where}: target must hold integer class indices, got dtype {target.dtype}"
+        raise TypeError(msg)
+    return (1, max(input.size, 1)) if input.ndim < 2 else tuple(input.shape)
+
+
+def check_class_range(where, backend, target, C, low=0) -> None:
+    """ArgumentError for a class index outside [low, C) (PyTorch: 'target out of range'): at
+    once on NumPy, else at the next host read (no device-to-host copy per call)."""
+    if not target.size:
+        return
+    xp = backend.xp
+    extremes = xp.stack([xp.min(target), xp.max(target)])
+
+    def in_range(values):
+        smallest, largest = (int(v) for v in values)
+        if smallest < low or largest >= C:
+            bad = smallest if smallest < low else largest
+            msg = f"{where}: target values must be in [{low}, {C}) (target out of range), got {bad}"
+            raise ArgumentError(msg)
+
+    defer_check(backend, extremes, in_range)

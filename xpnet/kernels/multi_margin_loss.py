@@ -11,9 +11,8 @@ from __future__ import annotations
 import numbers
 
 from ..backends import backend_of
-from ..backends._deferred import defer_check
 from ._checks import ArgumentError, check_number, kernel
-from ._margin_call import MarginCall
+from ._margin_call import MarginCall, check_class_range, class_frames
 from ._pointwise_loss import check_legacy
 
 __all__ = ["multi_margin_loss", "multi_margin_loss_backward"]
@@ -27,19 +26,8 @@ def _check_p(where, p) -> int:
 
 
 def _check_shapes(where, input, target, weight):
-    """``(N, C)``: frames and classes of a (C,) (one frame), 0-d (C = 1) or (N, C) input."""
-    if not (
-        input.ndim == 0 or (input.ndim == 1 and input.size) or (input.ndim == 2 and input.shape[1])
-    ):
-        msg = (
-            f"{where}: input must be a non-empty vector (C,) or a matrix (N, C) with C > 0 "
-            f"(N may be 0), got shape {tuple(input.shape)}"
-        )
-        raise ArgumentError(msg)
-    N, C = (1, input.shape[0] if input.ndim else 1) if input.ndim < 2 else input.shape
-    if target.dtype.kind not in "iu":
-        msg = f"{where}: target must hold integer class indices, got dtype {target.dtype}"
-        raise TypeError(msg)
+    """``(N, C)`` (:func:`class_frames`); ``target`` (N,), or () or (1,) for one frame."""
+    N, C = class_frames(where, input, target)
     expected = ((), (1,)) if input.ndim < 2 else ((N,),)
     if tuple(target.shape) not in expected:
         msg = (
@@ -53,24 +41,6 @@ def _check_shapes(where, input, target, weight):
     return N, C
 
 
-def _check_range(where, backend, target, C):
-    """ArgumentError for a class outside [0, C) (PyTorch: 'target out of range'): at once
-    on NumPy, else at the next host read (no device-to-host copy per call)."""
-    if not target.size:
-        return
-    xp = backend.xp
-    extremes = xp.stack([xp.min(target), xp.max(target)])
-
-    def in_range(values):
-        low, high = (int(v) for v in values)
-        if low < 0 or high >= C:
-            bad = low if low < 0 else high
-            msg = f"{where}: target values must be in [0, {C}) (target out of range), got {bad}"
-            raise ArgumentError(msg)
-
-    defer_check(backend, extremes, in_range)
-
-
 def _call(where, input, target, p, margin, weight, reduction, legacy):
     check_legacy(where, *legacy)
     p = _check_p(where, p)
@@ -82,7 +52,7 @@ def _call(where, input, target, p, margin, weight, reduction, legacy):
     backend_of(input, target, names=("input", "target"), where=where)
     N, C = _check_shapes(where, input, target, weight)
     xp = call.xp
-    _check_range(where, call.backend, target, C)
+    check_class_range(where, call.backend, target, C)
     index = xp.clip(xp.reshape(target, (N, 1)), 0, C - 1)  # (N, 1); clipped until checked
     x = xp.reshape(call.arrays["input"], (N, C))
     z = (margin - xp.take_along_axis(x, index, axis=1)) + x  # PyTorch's order

@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import functional, init
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
+from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -21,7 +22,7 @@ from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from .linear import Identity, Linear
+from .linear import Bilinear, Identity, Linear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -38,7 +39,7 @@ from .loss import (
 from .margin_loss import *  # noqa: F403
 from .margin_loss import __all__ as _margin_loss_all
 from .module import Module
-from .normalization import GroupNorm, LayerNorm, RMSNorm
+from .normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
 from .padding import *  # noqa: F403
 from .padding import __all__ as _padding_all
 from .parameter import Parameter
@@ -54,12 +55,18 @@ from .pooling import (
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
 )
+from .rnn import GRU, LSTM, RNN
+from .rnn_cells import GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
 from .sync_batchnorm import SyncBatchNorm
+from .unpooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .upsampling import Upsample
 
 __all__ = [
@@ -76,6 +83,7 @@ __all__ = [
     "AvgPool2d",
     "AvgPool3d",
     "BatchNorm1d",
+    "Bilinear",
     "BatchNorm2d",
     "BatchNorm3d",
     "Conv1d",
@@ -92,13 +100,21 @@ __all__ = [
     "GroupNorm",
     "Identity",
     "LayerNorm",
+    "LocalResponseNorm",
     "Linear",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "ParameterDict",
     "ParameterList",
@@ -121,6 +137,12 @@ __all__ = [
     "MSELoss",
     "SmoothL1Loss",
     "RMSNorm",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
     "Unflatten",
     "Unfold",
     "Upsample",

@@ -3,11 +3,9 @@
 ``Module`` inherits them, with PyTorch's rules, from :class:`ForwardHooks`,
 :class:`PathLookup` and :class:`Shortcuts`; they live here to keep :mod:`xpnet.nn.module`
 short. The hook dictionaries have PyTorch's attribute names
-(``_forward_hooks``, ``_forward_pre_hooks``, ...), so code that inspects them still works.
-
-There is no ``register_full_backward_hook``: PyTorch's wraps a module's inputs and outputs
-in identity autograd nodes that meet once every input gradient is known, and
-:mod:`xpnet.autograd` has no such multi-input hook point yet.
+(``_forward_hooks``, ``_forward_pre_hooks``, ``_backward_hooks``, ...), so code that inspects
+them still works. ``Module.__call__`` also sets up the full backward hooks, whose registration
+and graph nodes are in :mod:`xpnet.nn._backward_hooks`.
 """
 
 from __future__ import annotations
@@ -16,6 +14,8 @@ import itertools
 import warnings
 import weakref
 from collections import OrderedDict
+
+from ._backward_hooks import BackwardHook
 
 __all__ = ["ForwardHooks", "PathLookup", "RemovableHandle", "Shortcuts"]
 
@@ -26,6 +26,8 @@ _HOOK_DICTS = (
     "_forward_hooks",
     "_forward_hooks_with_kwargs",
     "_forward_hooks_always_called",
+    "_backward_pre_hooks",  # register_full_backward_pre_hook's, run by xpnet.nn._backward_hooks
+    "_backward_hooks",  # register_full_backward_hook's
 )
 _next_id = itertools.count()  # one sequence for every module, as PyTorch's handle ids
 
@@ -133,10 +135,12 @@ class ForwardHooks:
         return self._add_hook("register_forward_hook", hook, hooks, flags, prepend)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
-        """PyTorch's ``Module._call_impl`` with hooks: pre-hooks, ``forward``, hooks; on an
-        error, the ``always_call`` hooks that have not run yet run before it propagates."""
+        """PyTorch's ``Module._call_impl`` with hooks: pre-hooks, ``forward``, hooks, and the
+        backward hooks' identity nodes around ``forward``; on an error, the ``always_call``
+        hooks that have not run yet run before it propagates."""
         result, called = None, set()
         try:
+            backward_hook = BackwardHook.of(self)  # the backward hooks in force now, as PyTorch
             for hook_id, hook in tuple(self._forward_pre_hooks.items()):  # a hook may remove one
                 if hook_id in self._forward_pre_hooks_with_kwargs:
                     new = hook(self, args, kwargs)
@@ -152,11 +156,15 @@ class ForwardHooks:
                     new = hook(self, args)
                     if new is not None:
                         args = new if isinstance(new, tuple) else (new,)
+            if backward_hook is not None:  # the positional inputs behind an identity node
+                args = backward_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
             for hook_id, hook in tuple(self._forward_hooks.items()):
                 called.add(hook_id)
                 new = self._run_forward_hook(hook_id, hook, args, kwargs, result)
                 result = result if new is None else new
+            if backward_hook is not None:
+                result = backward_hook.setup_output_hook(result)
         except Exception:
             self._run_always_called(args, kwargs, result, called)
             raise

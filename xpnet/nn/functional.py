@@ -156,6 +156,7 @@ _INDICES = {"saved": _indices, "forward_options": {"return_indices": True}}
 
 conv2d = _lift(K.conv2d, K.conv2d_backward, _AFFINE)
 linear = _lift(K.linear, K.linear_backward, _AFFINE)
+bilinear = _lift(K.bilinear, K.bilinear_backward, ("input1", "input2", "weight", "bias"))
 max_pool2d = _lift(K.max_pool2d, K.max_pool2d_backward, **_INDICES)
 avg_pool2d = _lift(K.avg_pool2d, K.avg_pool2d_backward)
 adaptive_avg_pool2d = _lift(K.adaptive_avg_pool2d, K.adaptive_avg_pool2d_backward)
@@ -204,6 +205,13 @@ max_pool1d = _lift(K.max_pool1d, K.max_pool1d_backward, **_INDICES)
 max_pool3d = _lift(K.max_pool3d, K.max_pool3d_backward, **_INDICES)
 avg_pool1d = _lift(K.avg_pool1d, K.avg_pool1d_backward)
 avg_pool3d = _lift(K.avg_pool3d, K.avg_pool3d_backward)
+max_unpool1d = _lift(K.max_unpool1d, K.max_unpool1d_backward)  # indices get no gradient
+max_unpool2d = _lift(K.max_unpool2d, K.max_unpool2d_backward)
+max_unpool3d = _lift(K.max_unpool3d, K.max_unpool3d_backward)
+lp_pool1d = _lift(K.lp_pool1d, K.lp_pool1d_backward)
+lp_pool2d = _lift(K.lp_pool2d, K.lp_pool2d_backward)
+lp_pool3d = _lift(K.lp_pool3d, K.lp_pool3d_backward)
+local_response_norm = _lift(K.local_response_norm, K.local_response_norm_backward)
 adaptive_avg_pool1d = _lift(K.adaptive_avg_pool1d, K.adaptive_avg_pool1d_backward)
 adaptive_avg_pool3d = _lift(K.adaptive_avg_pool3d, K.adaptive_avg_pool3d_backward)
 adaptive_max_pool1d = _lift(K.adaptive_max_pool1d, K.adaptive_max_pool1d_backward, **_INDICES)
@@ -260,11 +268,19 @@ multilabel_soft_margin_loss = _lift(
     ("input", "target", "weight"),
 )
 multi_margin_loss = _lift(K.multi_margin_loss, K.multi_margin_loss_backward)
+multilabel_margin_loss = _lift(K.multilabel_margin_loss, K.multilabel_margin_loss_backward)
 cosine_embedding_loss = _lift(
     K.cosine_embedding_loss, K.cosine_embedding_loss_backward, ("input1", "input2")
 )
 triplet_margin_loss = _lift(
     K.triplet_margin_loss, K.triplet_margin_loss_backward, ("anchor", "positive", "negative")
+)
+# attn_mask gets a gradient when it is a float (additive) mask; the dropout mask goes back
+scaled_dot_product_attention = _lift(
+    K.scaled_dot_product_attention,
+    K.scaled_dot_product_attention_backward,
+    ("query", "key", "value", "attn_mask"),
+    **_MASKED,
 )
 
 
@@ -293,6 +309,7 @@ __all__ = [
     "avg_pool2d",
     "avg_pool3d",
     "batch_norm",
+    "bilinear",
     "conv1d",
     "conv2d",
     "conv3d",
@@ -309,6 +326,10 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "local_response_norm",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "glu",
     "hardshrink",
     "hardsigmoid",
@@ -320,6 +341,9 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "max_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
     "nll_loss",
     "relu",
     "relu6",
@@ -357,12 +381,14 @@ __all__ = [
     "pixel_unshuffle",
     "poisson_nll_loss",
     "rms_norm",
+    "scaled_dot_product_attention",
     "smooth_l1_loss",
     "unfold",
     "cosine_embedding_loss",
     "hinge_embedding_loss",
     "margin_ranking_loss",
     "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "soft_margin_loss",
     "triplet_margin_loss",

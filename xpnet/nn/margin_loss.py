@@ -1,10 +1,12 @@
 """Margin and embedding loss layers, as ``torch.nn``'s: ``MarginRankingLoss``,
-``HingeEmbeddingLoss``, ``SoftMarginLoss``, ``MultiLabelSoftMarginLoss``, ``MultiMarginLoss``,
-``CosineEmbeddingLoss`` and ``TripletMarginLoss``.
+``HingeEmbeddingLoss``, ``SoftMarginLoss``, ``MultiLabelMarginLoss``,
+``MultiLabelSoftMarginLoss``, ``MultiMarginLoss``, ``CosineEmbeddingLoss`` and
+``TripletMarginLoss``.
 
 They hold their options (and ``weight`` as a buffer) on the bases of :mod:`.loss` and call
 :mod:`xpnet.nn.functional`, whose numerics live in :mod:`xpnet.kernels.margin_loss`,
-:mod:`xpnet.kernels.multi_margin_loss` and :mod:`xpnet.kernels.embedding_loss`.
+:mod:`xpnet.kernels.multi_margin_loss`, :mod:`xpnet.kernels.multilabel_margin_loss` and
+:mod:`xpnet.kernels.embedding_loss`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ __all__ = [
     "CosineEmbeddingLoss",
     "HingeEmbeddingLoss",
     "MarginRankingLoss",
+    "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "SoftMarginLoss",
@@ -89,6 +92,29 @@ class SoftMarginLoss(Loss):
 
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(Loss):
+    r"""Multi-label hinge loss of class indices,
+    ``sum_{j in y} sum_{i not in y} max(0, 1 - (x_j - x_i)) / C``, as
+    :class:`torch.nn.MultiLabelMarginLoss` (:func:`xpnet.kernels.multilabel_margin_loss`).
+
+    Args:
+        size_average, reduce, reduction: as :class:`MarginRankingLoss`.
+
+    Shape:
+        - Input: (N, C) or (C,). Target: the input's shape, each row's classes then ``-1``.
+          Output: scalar, or (N,) (() for a (C,) input) with ``'none'``.
+
+    Example:
+        >>> import xpnet
+        >>> loss = xpnet.nn.MultiLabelMarginLoss()
+        >>> loss(np.array([[0.1, 0.2, 0.4, 0.8]]), np.array([[3, 0, -1, 1]])).item()
+        0.85
+    """
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(WeightedLoss):

@@ -11,6 +11,7 @@ from collections import namedtuple
 
 from ..autograd import data_of
 from ..backends import backend_of, to_backend
+from ._backward_hooks import BackwardHooks
 from ._module_hooks import ForwardHooks, PathLookup, Shortcuts
 from .parameter import Parameter
 
@@ -57,7 +58,7 @@ def _addindent(text: str, spaces: int) -> str:
     return "\n".join([first] + [" " * spaces + line for line in rest])
 
 
-class Module(ForwardHooks, PathLookup, Shortcuts):
+class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
     """Base class for layers and models: subclasses set attributes and define ``forward``.
 
     Assigning a :class:`Parameter` or a ``Module`` to an attribute registers it;

@@ -1,4 +1,5 @@
-"""Per-sample normalisation: ``LayerNorm``, ``GroupNorm`` and ``RMSNorm``.
+"""Per-sample normalisation: ``LayerNorm``, ``GroupNorm``, ``RMSNorm`` and
+``LocalResponseNorm`` (across channels, :mod:`xpnet.kernels.local_response_norm`).
 
 They call :func:`xpnet.nn.functional.layer_norm`, :func:`~xpnet.nn.functional.group_norm` and
 :func:`~xpnet.nn.functional.rms_norm`, whose numerics live in :mod:`xpnet.kernels.layer_norm`,
@@ -15,7 +16,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter, new_array
 
-__all__ = ["GroupNorm", "LayerNorm", "RMSNorm"]
+__all__ = ["GroupNorm", "LayerNorm", "LocalResponseNorm", "RMSNorm"]
 
 
 class LayerNorm(Module):
@@ -180,3 +181,36 @@ class RMSNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )
+
+
+class LocalResponseNorm(Module):
+    r"""Normalize each element by the mean square of its neighbours across channels, as
+    :class:`torch.nn.LocalResponseNorm`:
+    ``y_c = x_c / (k + alpha / size * sum of x_c' ** 2 over the size channels around c) ** beta``
+    (:func:`xpnet.kernels.local_response_norm`).
+
+    Args:
+        size: the number of neighbouring channels.
+        alpha: multiplier. Default: 1e-4.
+        beta: exponent. Default: 0.75.
+        k: additive constant. Default: 1.0.
+
+    Shape:
+        - Input: (N, C, *), at least 3 dimensions. Output: the same shape.
+
+    Example:
+        >>> import xpnet
+        >>> norm = xpnet.nn.LocalResponseNorm(2)
+        >>> norm, norm(np.ones((1, 3, 2))).shape
+        (LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=1.0), (1, 3, 2))
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

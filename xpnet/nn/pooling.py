@@ -1,8 +1,9 @@
 """Pooling layers: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvgPool1d/2d/3d``,
-``AdaptiveMaxPool1d/2d/3d``.
+``AdaptiveMaxPool1d/2d/3d``, ``LPPool1d/2d/3d``.
 
 They call :mod:`xpnet.nn.functional`, whose numerics live in :mod:`xpnet.kernels.max_pooling`,
-:mod:`~xpnet.kernels.avg_pooling` and :mod:`~xpnet.kernels.adaptive_pooling`.
+:mod:`~xpnet.kernels.avg_pooling`, :mod:`~xpnet.kernels.adaptive_pooling` and
+:mod:`~xpnet.kernels.lp_pooling`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ __all__ = [
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
@@ -317,3 +321,71 @@ class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
 
     def forward(self, input):
         return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+class LPPool2d(Module):
+    r"""Power-average pooling, ``(sum over each window of x ** p) ** (1 / p)``, as
+    :class:`torch.nn.LPPool2d` (:func:`xpnet.kernels.lp_pool2d`: ``p = inf`` is max pooling of
+    ``|x|``; a window whose powers sum to zero gets a zero gradient).
+
+    Args:
+        norm_type: the power p (a number, kept as given; ``forward`` passes ``float(p)``).
+        kernel_size: window size, int or pair.
+        stride: step between windows. Default: ``None``, the window size.
+        ceil_mode: round the output size up. Default: ``False``.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W). Output: (N, C, H_out, W_out), where
+          H_out = floor((H - kernel_size[0]) / stride[0]) + 1 (``ceil`` with ``ceil_mode``).
+
+    Example:
+        >>> import xpnet
+        >>> pool = xpnet.nn.LPPool2d(2, 3, stride=2)
+        >>> pool, pool(np.ones((1, 1, 5, 5))).shape
+        (LPPool2d(norm_type=2, kernel_size=3, stride=2, ceil_mode=False), (1, 1, 2, 2))
+    """
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode: bool = False):
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def forward(self, input):
+        options = (float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return F.lp_pool2d(input, *options)
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(LPPool2d):
+    r"""Power-average pooling over windows of an (N, C, L) or (C, L) input, as
+    :class:`torch.nn.LPPool1d` (see :class:`LPPool2d`).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.LPPool1d(1, 2)(np.ones((1, 1, 4)))
+        Tensor(array([[[2., 2.]]]))
+    """
+
+    def forward(self, input):
+        options = (float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return F.lp_pool1d(input, *options)
+
+
+class LPPool3d(LPPool2d):
+    r"""Power-average pooling over windows of an (N, C, D, H, W) or (C, D, H, W) input, as
+    :class:`torch.nn.LPPool3d` (see :class:`LPPool2d`).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.LPPool3d(2, 2)(np.ones((1, 2, 2, 2))).shape
+        (1, 1, 1, 1)
+    """
+
+    def forward(self, input):
+        options = (float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return F.lp_pool3d(input, *options)
