@@ -448,6 +448,10 @@ BIAS = requires_torch("2.13", "shows the bias= of batch, layer and group norm in
         lambda lib: lib.nn.Softmin(1),
         lambda lib: lib.nn.PReLU(3, 0.1),
         lambda lib: lib.nn.CrossEntropyLoss(),
+        # ModuleList folds runs of equal children: "(0-1): 2 x ReLU()", then "(2): Tanh()"
+        lambda lib: lib.nn.ModuleList([lib.nn.ReLU(), lib.nn.ReLU(), lib.nn.Tanh()]),
+        lambda lib: lib.nn.ModuleList([lib.nn.Linear(2, 3), lib.nn.Linear(2, 3)]),
+        lambda lib: lib.nn.ModuleList(),
         pytest.param(lambda lib: _residual_block(lib), marks=BIAS),  # a BatchNorm2d inside
     ],
 )

@@ -10,7 +10,7 @@ per family, as ``torch/nn/modules/``: ``module.py`` (the base class), ``paramete
 
 from __future__ import annotations
 
-from . import functional, init
+from . import functional, init, utils
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
 from .attention import MultiheadAttention
@@ -66,6 +66,13 @@ from .rnn import GRU, LSTM, RNN
 from .rnn_cells import GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
 from .sync_batchnorm import SyncBatchNorm
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .unpooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from .upsampling import Upsample
 
@@ -122,6 +129,11 @@ __all__ = [
     "Parameter",
     "Sequential",
     "SyncBatchNorm",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "BCELoss",
     "BCEWithLogitsLoss",
     "Dropout1d",
@@ -152,4 +164,5 @@ __all__ = [
     "PixelUnshuffle",
     "functional",
     "init",
+    "utils",
 ]

@@ -300,7 +300,8 @@ class MultiheadAttention(Module):
             return output, weights
         if attn_mask is not None:
             shape = (1, 1, length, source) if attn_mask.shape[0] == 1 else None
-            shape = shape or (batch, self.num_heads, length, source)
+            # a key padding mask alone is (N * num_heads, 1, S): it broadcasts over L
+            shape = shape or (batch, self.num_heads, attn_mask.shape[1], source)
             attn_mask = attn_mask.reshape(*shape)
         q, k, v = (x.reshape(batch, self.num_heads, x.shape[1], head_dim) for x in (q, k, v))
         output = F.scaled_dot_product_attention(q, k, v, attn_mask, p, is_causal)

@@ -6,7 +6,7 @@ They register their modules as children ``0``, ``1``, ... through :class:`xpnet.
 
 from __future__ import annotations
 
-from .module import Module
+from .module import Module, indent_repr
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
@@ -24,6 +24,26 @@ class ModuleList(Module):
     def __init__(self, modules=()):
         super().__init__()
         self.extend(modules)
+
+    def __repr__(self):
+        """PyTorch's: a run of children that print alike prints once, ``(0-2): 3 x Linear(...)``
+        (a Transformer's six equal layers take one entry)."""
+        runs = []  # [first index, last index, the children's repr]
+        for index, child in enumerate(self._modules.values()):
+            text = repr(child)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        if not runs:
+            return f"{type(self).__name__}()"
+        lines = [
+            indent_repr(f"({first}): {text}", 2)
+            if first == last
+            else indent_repr(f"({first}-{last}): {last - first + 1} x {text}", 2)
+            for first, last, text in runs
+        ]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
     def _key(self, index) -> str:
         """The child name at integer ``index`` (negative counts from the end)."""

@@ -52,7 +52,7 @@ def _expect_none(module, value, what: str, expected: str) -> None:
         raise TypeError(msg)
 
 
-def _addindent(text: str, spaces: int) -> str:
+def indent_repr(text: str, spaces: int) -> str:
     """Indent every line of ``text`` but the first (nested reprs, as in PyTorch)."""
     first, *rest = text.split("\n")
     return "\n".join([first] + [" " * spaces + line for line in rest])
@@ -378,7 +378,7 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
     def __repr__(self):
         extra = self.extra_repr().split("\n") if self.extra_repr() else []
         children = [
-            f"({key}): {_addindent(repr(child), 2)}" for key, child in self._modules.items()
+            f"({key}): {indent_repr(repr(child), 2)}" for key, child in self._modules.items()
         ]
         if len(extra) == 1 and not children:
             return f"{type(self).__name__}({extra[0]})"
