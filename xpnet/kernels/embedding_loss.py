@@ -14,6 +14,8 @@ passes its gradient where its value is at least 0, as ``clamp_min``. Neighbours:
 
 from __future__ import annotations
 
+import numpy
+
 from ._checks import ArgumentError, check_number, kernel
 from ._margin_call import MarginCall, broadcast_shape, broadcast_shapes, unbroadcast
 from ._pointwise_loss import check_legacy
@@ -26,7 +28,9 @@ __all__ = [
     "triplet_margin_loss_backward",
 ]
 
-_EPSILON = 1e-12  # PyTorch's, added to each squared norm of the cosine
+# PyTorch's, added to each squared norm of the cosine: a C++ float, so float32's 1e-12
+# (9.9999998e-13); the double 1e-12 moved a float64 gradient at a zero input by 2e-9
+_EPSILON = float(numpy.float32(1e-12))
 
 
 def _cosine_call(where, input1, input2, target, margin, reduction, legacy):
