@@ -2,7 +2,7 @@
 
 The losses of :mod:`.margin_loss` and :mod:`.embedding_loss` follow PyTorch's broadcasting:
 their arrays broadcast together (``input1`` (N, 1) against ``input2`` (N, D), say), so each
-gradient is summed back down to its array's shape (:func:`unbroadcast`). :class:`MarginCall`
+gradient is summed back down to its array's shape (:mod:`._broadcast`). :class:`MarginCall`
 checks a call once (arrays, dtypes, the backend, ``reduction``) and holds the arrays in the
 compute dtype; :meth:`MarginCall.reduce` and :meth:`MarginCall.element_grad` turn a loss per
 element into the reduced one and the upstream gradient back, as PyTorch's
@@ -16,45 +16,10 @@ from __future__ import annotations
 from ..backends import backend_of
 from ..backends._deferred import defer_check
 from ._blocks import compute_dtype
+from ._broadcast import unbroadcast
 from ._checks import ArgumentError, array_backend, check_grad_output, require_arrays
 
 REDUCTIONS = ("none", "mean", "sum")
-
-
-def broadcast_shape(*shapes):
-    """The shape ``shapes`` broadcast to, or ``None`` where they do not."""
-    result: tuple = ()
-    for shape in shapes:
-        ndim = max(len(result), len(shape))
-        left = (1,) * (ndim - len(result)) + tuple(result)
-        right = (1,) * (ndim - len(shape)) + tuple(shape)
-        if any(a != b and 1 not in (a, b) for a, b in zip(left, right, strict=True)):
-            return None
-        result = tuple(b if a == 1 else a for a, b in zip(left, right, strict=True))
-    return result
-
-
-def broadcast_shapes(where, **arrays) -> tuple:
-    """The shape the named arrays broadcast to; ArgumentError naming them where they do not."""
-    shape = broadcast_shape(*(array.shape for array in arrays.values()))
-    if shape is None:
-        names = ", ".join(f"{n} {tuple(a.shape)}" for n, a in arrays.items())
-        msg = f"{where}: the shapes must broadcast together, got {names}"
-        raise ArgumentError(msg)
-    return shape
-
-
-def unbroadcast(xp, grad, shape):
-    """Sum ``grad`` down to ``shape``: a broadcast array was used once per copy (``grad``
-    itself may broadcast to ``shape``: a gradient that does not vary along an axis)."""
-    grad = xp.broadcast_to(grad, broadcast_shape(grad.shape, shape))
-    extra = grad.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
-    )
-    if axes:
-        grad = xp.sum(grad, axis=axes, keepdims=True)
-    return xp.reshape(grad, shape)
 
 
 def check_reduction(where, reduction) -> None:

@@ -13,6 +13,7 @@ import math
 
 from ..backends import backend_of
 from ._blocks import compute_dtype
+from ._broadcast import unbroadcast
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -120,15 +121,6 @@ def _repeated(shape, repeats):
     return (*shape[:-3], shape[-3] * repeats, *shape[-2:])
 
 
-def _sum_to(xp, array, shape):
-    """``array`` summed over the dimensions that broadcasting added to ``shape``."""
-    lead = array.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and array.shape[lead + i] != 1
-    )
-    return xp.sum(array, axis=axes, keepdims=True).reshape(shape) if axes else array
-
-
 def _factor(query, scale) -> float:
     """The scores' factor: ``scale``, by default ``1 / sqrt(E)`` (inf for E = 0, as PyTorch)."""
     if scale is not None:
@@ -164,7 +156,7 @@ def _expand_heads(xp, array, repeats):
 
 def _fold_heads(xp, grad, shape, repeats):
     """The gradient of :func:`_expand_heads` (after broadcasting): summed back to ``shape``."""
-    grad = _sum_to(xp, grad, _repeated(shape, repeats))
+    grad = unbroadcast(xp, grad, _repeated(shape, repeats))
     if repeats == 1:
         return grad
     return grad.reshape(*shape[:-2], repeats, *shape[-2:]).sum(axis=-3)
@@ -270,7 +262,7 @@ def scaled_dot_product_attention_backward(
         dropped = dropout_backward(weights, weights, dropout_p, mask=mask)
     grad_values = xp.matmul(xp.swapaxes(dropped, -1, -2), grad)  # (..., S, Ev)
     grad_weights = xp.matmul(grad, xp.swapaxes(values.astype(dtype, copy=False), -1, -2))
-    grad_weights = _sum_to(xp, grad_weights, scores_shape)  # (..., L, S)
+    grad_weights = unbroadcast(xp, grad_weights, scores_shape)  # (..., L, S)
     if dropout_p > 0:
         grad_weights = dropout_backward(grad_weights, weights, dropout_p, mask=mask)
     grad_scores = softmax_backward(xp.where(kept, grad_weights, 0.0).astype(dtype), scores, -1)
@@ -278,12 +270,12 @@ def scaled_dot_product_attention_backward(
     grad_query = xp.matmul(grad_scores, keys.astype(dtype, copy=False)) * factor
     grad_keys = xp.matmul(xp.swapaxes(grad_scores, -1, -2), query.astype(dtype, copy=False))
     grads = (
-        _sum_to(xp, grad_query, query.shape),
+        unbroadcast(xp, grad_query, query.shape),
         _fold_heads(xp, grad_keys * factor, key.shape, repeats[0]),
         _fold_heads(xp, grad_values, value.shape, repeats[1]),
     )
     grads = tuple(xp.asarray(g).astype(query.dtype, copy=False) for g in grads)
     grad_mask = None
     if attn_mask is not None and attn_mask.dtype != xp.bool_:
-        grad_mask = xp.asarray(_sum_to(xp, grad_scores, attn_mask.shape)).astype(attn_mask.dtype)
+        grad_mask = unbroadcast(xp, grad_scores, attn_mask.shape).astype(attn_mask.dtype)
     return (*grads, grad_mask)

@@ -16,6 +16,7 @@ import numbers
 import numpy
 
 from ._blocks import check_fits, compute_dtype
+from ._broadcast import unbroadcast
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -137,16 +138,6 @@ def _divided_backward(xp, x, norm, clamped, grad, p, axes, passes=None):
     return grad / clamped + vector_norm_backward(xp, x, norm, grad_norm, p, axes)
 
 
-def _sum_to(xp, grad, shape):
-    """``grad`` summed down to ``shape``: a broadcast input's gradient is the sum over its
-    copies."""
-    extra = grad.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
-    )
-    return xp.reshape(xp.sum(grad, axis=axes, keepdims=True), shape) if axes else grad
-
-
 class _PairCall:
     """The checked arguments of a two-input kernel: ``x1``, ``x2`` broadcast to one shape (0-d
     as (1,)) in the compute dtype; ``shape`` the broadcast shape as PyTorch's."""
@@ -175,8 +166,8 @@ class _PairCall:
         """The gradients of the broadcast inputs, summed back to ``x1``'s and ``x2``'s shapes."""
         xp, shape = self.xp, self.shape
         grad_a, grad_b = xp.reshape(grad_a, shape), xp.reshape(grad_b, shape)
-        grad_x1 = _sum_to(xp, grad_a, self.x1.shape).astype(self.x1.dtype, copy=False)
-        return grad_x1, _sum_to(xp, grad_b, self.x2.shape).astype(self.x2.dtype, copy=False)
+        grad_x1 = unbroadcast(xp, grad_a, self.x1.shape).astype(self.x1.dtype, copy=False)
+        return grad_x1, unbroadcast(xp, grad_b, self.x2.shape).astype(self.x2.dtype, copy=False)
 
     def finish(self, output, out_shape):
         return self.xp.reshape(output.astype(self.x1.dtype, copy=False), out_shape)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy
 
+from ._broadcast import broadcast_shape, broadcast_shapes, unbroadcast
 from ._checks import ArgumentError, check_number, kernel
-from ._margin_call import MarginCall, broadcast_shape, broadcast_shapes, unbroadcast
+from ._margin_call import MarginCall
 from ._pointwise_loss import check_legacy
 from ._vector_norm import check_p, distance, vector_norm_backward
 

@@ -15,6 +15,7 @@ import numbers
 
 from ..backends._deferred import defer_check
 from ._blocks import compute_dtype
+from ._broadcast import unbroadcast
 from ._checks import (
     ArgumentError,
     array_backend,
@@ -236,12 +237,7 @@ class _GaussianCall:
 
     def sum_to(self, grad, shape):
         """``grad`` (the input's shape) summed over the axes ``shape`` broadcasts along."""
-        xp = self.xp
-        lead = grad.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-        )
-        return xp.sum(grad, axis=axes).reshape(shape) if axes else grad
+        return unbroadcast(self.xp, grad, shape)
 
     def finish(self, grad):
         return None if grad is None else self.xp.asarray(grad).astype(self.dtype, copy=False)

@@ -14,8 +14,9 @@ multi-margin loss is in :mod:`.multi_margin_loss`, the embedding losses (cosine,
 from __future__ import annotations
 
 from ._activation_math import stable_sigmoid, stable_softplus
+from ._broadcast import broadcast_shapes
 from ._checks import ArgumentError, check_number, kernel
-from ._margin_call import MarginCall, broadcast_shapes
+from ._margin_call import MarginCall
 from ._pointwise_loss import check_legacy
 
 __all__ = [
