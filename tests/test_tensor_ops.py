@@ -154,6 +154,17 @@ def test_var_std_of_too_few_elements_and_constant_rows_match_torch(backend):
 
 
 @pytest.mark.parametrize(
+    "method",
+    [lambda t: t.mean(), lambda t: t.mean(0), lambda t: t.mean(1, keepdim=True)],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mean_of_an_empty_tensor_is_nan_without_a_warning(backend, method, dtype):
+    """Regression: NumPy's "Mean of empty slice" and the backward's division by a count of 0
+    leaked as RuntimeWarnings (pytest turns them into errors); PyTorch gives NaN quietly."""
+    check_tensor_method(method, [np.zeros((0, 3))], backend, dtype=dtype)
+
+
+@pytest.mark.parametrize(
     "x",
     [
         np.array([[1.5, -2.0, 0.5], [0.0, 3.0, 2.0]]),  # one zero

@@ -208,9 +208,12 @@ def spread(grad_output, a, dim, keepdim):
 
 
 def mean(a, dim=None, keepdim=False):
+    if a.size == 0:  # NumPy warns "Mean of empty slice"; PyTorch gives NaN quietly
+        return backend_of(a).xp.full(reduced_shape(a.shape, dim, keepdim), math.nan, a.dtype)
     return a.mean(axis=dim, keepdims=keepdim)
 
 
+@ieee  # over an empty input the count is 0, and the (empty) gradient divides by it
 def mean_backward(grad_output, a, dim=None, keepdim=False):
     _check_reduced("mean", grad_output, a, dim, keepdim)
     axes = range(a.ndim) if dim is None else (dim,) if isinstance(dim, int) else dim
