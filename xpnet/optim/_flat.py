@@ -50,7 +50,8 @@ __all__ = [
 ]
 
 #: state entries that are one value for a bucket: a Python number, or a 0-d device array
-SHARED_KEYS = frozenset({"step"})
+#: (the step count; NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``, functions of it)
+SHARED_KEYS = frozenset({"step", "mu_product", "eta", "mu"})
 
 
 # a CPU chain's temporaries per operand: they stay in L2 and under glibc's mmap threshold

@@ -7,12 +7,11 @@ argument checks are in :mod:`xpnet.optim._scheduler`.
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from ._scheduler import LRScheduler, check_optimizer, check_positive_int, per_group
+from ._scheduler import LRScheduler, MomentumCycling, check_optimizer, check_positive_int, per_group
 
 
-class OneCycleLR(LRScheduler):
+class OneCycleLR(MomentumCycling, LRScheduler):
     """The 1cycle policy (Smith & Topin, 2018): warm up to ``max_lr``, then anneal far below.
 
     Stepped once per batch. The rate rises from ``max_lr / div_factor`` to ``max_lr`` over
@@ -84,28 +83,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            self._init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
+            self._init_momentum("OneCycleLR", optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _init_momentum(self, optimizer, base_momentum, max_momentum, last_epoch) -> None:
-        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-            msg = "OneCycleLR: cycle_momentum needs an optimizer with momentum or betas"
-            raise ValueError(msg)
-        self.use_beta1 = "betas" in optimizer.defaults
-        if last_epoch != -1:
-            return
-        highs = per_group("OneCycleLR", "max_momentum", optimizer, max_momentum)
-        lows = per_group("OneCycleLR", "base_momentum", optimizer, base_momentum)
-        for group, high, low in zip(optimizer.param_groups, highs, lows, strict=True):
-            self._set_momentum(group, high)
-            group["max_momentum"] = high
-            group["base_momentum"] = low
-
-    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":

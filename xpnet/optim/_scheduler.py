@@ -105,3 +105,33 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore attributes saved by :meth:`state_dict`."""
         self.__dict__.update(state_dict)
+
+
+class MomentumCycling:
+    """What the cyclic schedulers (:class:`~xpnet.optim.lr_scheduler.CyclicLR`,
+    :class:`~xpnet.optim.lr_scheduler.OneCycleLR`) share for ``cycle_momentum``: SGD's
+    ``momentum``, or Adam's first beta, set per group."""
+
+    use_beta1: bool
+
+    def _init_momentum(self, where, optimizer, base_momentum, max_momentum, last_epoch):
+        """``(base_momentums, max_momentums)`` per group; a fresh scheduler (``last_epoch``
+        -1) also starts every group at its maximum, as PyTorch's do."""
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            msg = f"{where}: cycle_momentum needs an optimizer with momentum or betas"
+            raise ValueError(msg)
+        self.use_beta1 = "betas" in optimizer.defaults
+        lows = per_group(where, "base_momentum", optimizer, base_momentum)
+        highs = per_group(where, "max_momentum", optimizer, max_momentum)
+        if last_epoch == -1:
+            for group, high, low in zip(optimizer.param_groups, highs, lows, strict=True):
+                self._set_momentum(group, high)
+                group["max_momentum"] = high
+                group["base_momentum"] = low
+        return lows, highs
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value

@@ -4,8 +4,12 @@ Each scheduler computes its rates with PyTorch's formulas, including the recursi
 ("chainable") updates, so the sequences match PyTorch's to the last bits. Call
 ``scheduler.step()`` after ``optimizer.step()``, once per epoch (or per batch for
 :class:`OneCycleLR`); :class:`ReduceLROnPlateau` takes the monitored metric. The base class
-is in :mod:`xpnet.optim._scheduler`, :class:`OneCycleLR` in :mod:`xpnet.optim._one_cycle`
-and :class:`ReduceLROnPlateau` in :mod:`xpnet.optim._plateau`; all are exported here.
+is in :mod:`xpnet.optim._scheduler`, :class:`OneCycleLR` in :mod:`xpnet.optim._one_cycle`,
+:class:`ReduceLROnPlateau` in :mod:`xpnet.optim._plateau`, the factor schedulers
+(:class:`LambdaLR`, :class:`MultiplicativeLR`, :class:`ConstantLR`, :class:`PolynomialLR`) in
+:mod:`xpnet.optim._factor`, :class:`CyclicLR` and :class:`CosineAnnealingWarmRestarts` in
+:mod:`xpnet.optim._cyclic` and :class:`ChainedScheduler` in :mod:`xpnet.optim._chained`; all are
+exported here (``SWALR`` is in :mod:`xpnet.optim.swa_utils`, as in PyTorch).
 
 Example:
     >>> from xpnet.nn import Parameter
@@ -28,17 +32,27 @@ from bisect import bisect_right
 from collections import Counter
 from typing import Any
 
+from ._chained import ChainedScheduler, check_chain
+from ._cyclic import CosineAnnealingWarmRestarts, CyclicLR
+from ._factor import ConstantLR, LambdaLR, MultiplicativeLR, PolynomialLR
 from ._one_cycle import OneCycleLR
 from ._plateau import ReduceLROnPlateau
 from ._scheduler import LRScheduler, check_optimizer, check_positive_int
 
 __all__ = [
+    "ChainedScheduler",
+    "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
+    "LambdaLR",
     "LinearLR",
     "MultiStepLR",
+    "MultiplicativeLR",
     "OneCycleLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
@@ -249,9 +263,9 @@ class SequentialLR(LRScheduler):
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
-        # the schedulers' constructors each took a step: undo them, then start the first
-        for scheduler in self._schedulers:
-            scheduler.last_epoch -= 1
+        # the schedulers' constructors each took a step: undo them (inside chains too), then
+        # start the first
+        _undo_steps(self._schedulers)
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
         self._last_lr = first.get_last_lr()
@@ -279,17 +293,17 @@ class SequentialLR(LRScheduler):
             scheduler.load_state_dict(saved)
 
 
+def _undo_steps(schedulers) -> None:
+    """PyTorch's ``recursive_undo``: one epoch back for each scheduler, nested ones too."""
+    for scheduler in schedulers:
+        if hasattr(scheduler, "_schedulers"):
+            _undo_steps(scheduler._schedulers)
+        elif hasattr(scheduler, "last_epoch"):
+            scheduler.last_epoch -= 1
+
+
 def _check_sequence(optimizer, schedulers, milestones) -> None:
-    if len(schedulers) < 1:
-        msg = "SequentialLR: schedulers must hold at least one scheduler, got none"
-        raise ValueError(msg)
-    for index, scheduler in enumerate(schedulers):
-        if isinstance(scheduler, ReduceLROnPlateau):
-            msg = f"SequentialLR: schedulers[{index}] is a ReduceLROnPlateau, which needs a metric"
-            raise ValueError(msg)
-        if getattr(scheduler, "optimizer", None) is not optimizer:
-            msg = f"SequentialLR: schedulers[{index}] belongs to another optimizer"
-            raise ValueError(msg)
+    check_chain("SequentialLR", optimizer, schedulers)
     if len(milestones) != len(schedulers) - 1:
         msg = (
             f"SequentialLR: milestones must have len(schedulers) - 1 = {len(schedulers) - 1} "

@@ -1,0 +1,105 @@
+"""Helpers shared by the optimizers of ``adamax.py``, ``adam_variants.py``, ``asgd.py``,
+``rprop.py`` and ``adafactor.py``: PyTorch's switches, its float32 step scalars, its ``lerp``,
+and scalar state advanced on the device.
+
+PyTorch keeps some per-parameter scalars (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``) in
+0-d tensors of its scalar dtype, float32 by default, and reads them back as Python floats: the
+trajectories use float32-rounded values, which :func:`round32` reproduces on the host and
+:func:`advanced_state` on the device.
+"""
+
+from __future__ import annotations
+
+import functools
+import struct
+
+from ..backends import backend_of
+from ..backends._base import fused
+from .optimizer import check_implementation
+
+__all__ = ["advanced_state", "check_switches", "lerp", "round32"]
+
+
+def check_switches(
+    where: str, foreach=None, *, differentiable: bool = False, capturable: bool = False
+) -> None:
+    """Check PyTorch's ``foreach``, ``differentiable`` and ``capturable`` switches.
+
+    ``foreach`` chooses how PyTorch computes, not what: accepted and ignored, as by the other
+    optimizers (:func:`~xpnet.optim.optimizer.check_implementation`). ``capturable`` is what
+    xpnet always does (no host sync in ``step``): accepted and ignored. ``differentiable``
+    (autograd through the step) is not supported.
+
+    Raises:
+        TypeError: a switch that is not a bool (``foreach`` may also be ``None``).
+        NotImplementedError: ``differentiable=True``.
+    """
+    check_implementation(where, foreach)
+    for name, value in (("differentiable", differentiable), ("capturable", capturable)):
+        if not isinstance(value, bool):
+            msg = f"{where}: {name} must be True or False, got {value!r}"
+            raise TypeError(msg)
+    if differentiable:
+        msg = f"{where}: differentiable=True is not supported (xpnet's steps are not recorded)"
+        raise NotImplementedError(msg)
+
+
+def round32(value: float) -> float:
+    """``value`` rounded to float32 (to nearest even), as PyTorch's 0-d scalar state holds it."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def lerp(small: bool):
+    """PyTorch's ``lerp(start, end, weight)`` as ``interpolate(start, end, weight, keep)``
+    with ``keep = 1 - weight`` computed outside (a fused function must not compute with two
+    Python numbers: CuPy would do it in float16): ``start + weight * (end - start)`` for a
+    weight of magnitude under 0.5 (``small``, decided on the host), else
+    ``end - (end - start) * keep``."""
+    return _lerp_small if small else _lerp_large
+
+
+def _lerp_small(start, end, weight, keep):
+    return start + weight * (end - start)
+
+
+def _lerp_large(start, end, weight, keep):
+    return end - (end - start) * keep
+
+
+def advanced_state(like, state: dict, keys: tuple, found_inf, advance, *args) -> tuple:
+    """Advance the scalar state ``keys`` (``"step"`` first) on the device, in one fused call.
+
+    ``advance(xp, *olds, *args)`` returns ``(news, scalars)``: the new values of ``keys``
+    (float64 0-d arrays) and what the update needs (cast to ``like.dtype`` here). Where
+    ``found_inf`` is nonzero the old values stay (a skipped step). The new values are written
+    to ``state``; a value still on the host is put on the device first.
+
+    Returns:
+        The scalars, 0-d device arrays of ``like.dtype``: no host read.
+    """
+    backend = backend_of(like)
+    xp = backend.xp
+    olds = tuple(
+        state[key] if hasattr(state[key], "shape") else xp.full((), state[key], dtype=xp.float64)
+        for key in keys
+    )
+    flagged = found_inf is not None
+    run = _advancer(xp, like.dtype, advance, len(keys), flagged)
+    values = fused(backend, run)(*((found_inf,) if flagged else ()), *olds, *args)
+    for key, value in zip(keys, values[: len(keys)], strict=True):
+        state[key] = value
+    return tuple(values[len(keys) :])
+
+
+@functools.cache
+def _advancer(xp, dtype, advance, count: int, flagged: bool):
+    def run(*args):
+        if flagged:
+            found_inf, *args = args
+        olds, rest = args[:count], args[count:]
+        news, scalars = advance(xp, *olds, *rest)
+        if flagged:
+            news = tuple(xp.where(found_inf != 0, o, n) for o, n in zip(olds, news, strict=True))
+        return (*news, *(scalar.astype(dtype) for scalar in scalars))
+
+    return run
