@@ -125,3 +125,30 @@ def test_class_index_losses_take_torch_positional_layout(backend, name):
     theirs.backward()
     assert_close(xpnet.to_numpy(ours.data), theirs.detach().numpy(), np.float64, "loss")
     assert_close(xpnet.to_numpy(logits.grad), theirs_input.grad.numpy(), np.float64, "grad")
+
+
+@pytest.mark.parametrize(
+    "name, shape, args",
+    [
+        ("max_pool1d", (2, 3, 7), (3, 2, 1)),
+        ("max_pool2d", (2, 3, 6, 5), (2,)),
+        ("max_pool3d", (1, 2, 4, 4, 4), (2, 1)),
+        ("adaptive_max_pool1d", (2, 3, 7), (3,)),
+        ("adaptive_max_pool2d", (2, 3, 6, 5), ((2, 3),)),
+        ("adaptive_max_pool3d", (1, 2, 4, 4, 5), (2,)),
+    ],
+)
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_with_indices_forms_return_output_and_indices(backend, name, shape, args, requires_grad):
+    # F.<pool>_with_indices returns (output, indices) even for return_indices=False
+    values = random_input(shape)
+    x = xpnet.Tensor(backend.asarray(values), requires_grad=requires_grad)
+    output, indices = getattr(F, f"{name}_with_indices")(x, *args, return_indices=False)
+    theirs = torch.tensor(values, requires_grad=True)
+    expected, expected_indices = getattr(TF, f"{name}_with_indices")(theirs, *args)
+    assert_close(xpnet.to_numpy(output.data), expected.detach().numpy(), np.float64)
+    np.testing.assert_array_equal(xpnet.to_numpy(indices), expected_indices.numpy())
+    if requires_grad:
+        (output * output).sum().backward()
+        (expected * expected).sum().backward()
+        assert_close(xpnet.to_numpy(x.grad), theirs.grad.numpy(), np.float64, "grad")

@@ -286,12 +286,6 @@ def test_recurrent_layer_rejects_another_dtype():
         nn.LSTM(I, H)(np.zeros((L, N, I)))
 
 
-def test_recurrent_layer_refuses_packed_sequences():
-    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.zeros(L, 2, I), [L, 2])
-    with pytest.raises(TypeError, match="GRU: PackedSequence inputs are not supported"):
-        nn.GRU(I, H)(packed)
-
-
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [

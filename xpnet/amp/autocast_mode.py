@@ -83,6 +83,7 @@ FLOAT32_OPS = frozenset(
         # distances (norms inside)
         "cosine_similarity",
         "pairwise_distance",
+        "pdist",
         "normalize",
         # softplus (exp inside), softmax and softmin (a softmax of -x in PyTorch)
         "softplus",
@@ -106,6 +107,7 @@ FLOAT32_OPS = frozenset(
         "triplet_margin_loss",
         "multi_margin_loss",
         "multilabel_margin_loss",
+        "ctc_loss",
     }
 )
 # unsafe in float16 (log of a probability that rounded to 0 or 1): PyTorch refuses them

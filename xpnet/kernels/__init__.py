@@ -16,6 +16,10 @@ from .activation_smooth import *  # noqa: F403
 from .activation_smooth import __all__ as _activation_smooth_all
 from .adaptive_pooling import *  # noqa: F403
 from .adaptive_pooling import __all__ as _adaptive_pooling_all
+from .affine_grid import *  # noqa: F403
+from .affine_grid import __all__ as _affine_grid_all
+from .alpha_dropout import *  # noqa: F403
+from .alpha_dropout import __all__ as _alpha_dropout_all
 from .attention import *  # noqa: F403
 from .attention import __all__ as _attention_all
 from .avg_pooling import *  # noqa: F403
@@ -26,22 +30,32 @@ from .bilinear import *  # noqa: F403
 from .bilinear import __all__ as _bilinear_all
 from .binary_loss import *  # noqa: F403
 from .binary_loss import __all__ as _binary_loss_all
+from .channel_shuffle import *  # noqa: F403
+from .channel_shuffle import __all__ as _channel_shuffle_all
 from .conv import *  # noqa: F403
 from .conv import __all__ as _conv_all
 from .conv_nd import *  # noqa: F403
 from .conv_nd import __all__ as _conv_nd_all
 from .conv_transpose import *  # noqa: F403
 from .conv_transpose import __all__ as _conv_transpose_all
+from .ctc_loss import *  # noqa: F403
+from .ctc_loss import __all__ as _ctc_loss_all
 from .distance import *  # noqa: F403
 from .distance import __all__ as _distance_all
 from .dropout import *  # noqa: F403
 from .dropout import __all__ as _dropout_all
 from .embedding import *  # noqa: F403
 from .embedding import __all__ as _embedding_all
+from .embedding_bag import *  # noqa: F403
+from .embedding_bag import __all__ as _embedding_bag_all
 from .embedding_loss import *  # noqa: F403
 from .embedding_loss import __all__ as _embedding_loss_all
 from .fold import *  # noqa: F403
 from .fold import __all__ as _fold_all
+from .fractional_max_pooling import *  # noqa: F403
+from .fractional_max_pooling import __all__ as _fractional_max_pooling_all
+from .grid_sample import *  # noqa: F403
+from .grid_sample import __all__ as _grid_sample_all
 from .group_norm import *  # noqa: F403
 from .group_norm import __all__ as _group_norm_all
 from .instance_norm import *  # noqa: F403
@@ -72,6 +86,8 @@ from .one_hot import *  # noqa: F403
 from .one_hot import __all__ as _one_hot_all
 from .padding import *  # noqa: F403
 from .padding import __all__ as _padding_all
+from .pdist import *  # noqa: F403
+from .pdist import __all__ as _pdist_all
 from .pixel_shuffle import *  # noqa: F403
 from .pixel_shuffle import __all__ as _pixel_shuffle_all
 from .pooling_nd import *  # noqa: F403
@@ -80,6 +96,8 @@ from .regression_loss import *  # noqa: F403
 from .regression_loss import __all__ as _regression_loss_all
 from .rms_norm import *  # noqa: F403
 from .rms_norm import __all__ as _rms_norm_all
+from .rrelu import *  # noqa: F403
+from .rrelu import __all__ as _rrelu_all
 from .softmax import *  # noqa: F403
 from .softmax import __all__ as _softmax_all
 from .unpooling import *  # noqa: F403
@@ -107,14 +125,20 @@ __all__ = [
     *_softmax_all,
     *_binary_loss_all,
     *_embedding_all,
+    *_embedding_bag_all,
     *_instance_norm_all,
     *_interpolate_all,
+    *_grid_sample_all,
+    *_affine_grid_all,
     *_padding_all,
     *_distance_all,
     *_one_hot_all,
     *_pixel_shuffle_all,
+    *_channel_shuffle_all,
+    *_pdist_all,
     *_regression_loss_all,
     *_fold_all,
+    *_fractional_max_pooling_all,
     *_rms_norm_all,
     *_likelihood_loss_all,
     *_margin_loss_all,
@@ -125,4 +149,7 @@ __all__ = [
     *_local_response_norm_all,
     *_bilinear_all,
     *_multilabel_margin_loss_all,
+    *_alpha_dropout_all,
+    *_rrelu_all,
+    *_ctc_loss_all,
 ]

@@ -10,36 +10,19 @@ zero, as PyTorch.
 from __future__ import annotations
 
 import math
-import numbers
 
 from ..backends import backend_of
 from ._blocks import check_fits
 from ._checks import (
-    ArgumentError,
     array_backend,
     check_grad_output,
     check_ndim,
     kernel,
     require_arrays,
 )
+from ._embedding_args import padding_index
 
 __all__ = ["embedding", "embedding_backward"]
-
-
-def _padding_index(where, padding_idx, num_embeddings):
-    """``padding_idx`` in ``[0, num_embeddings)`` (a negative one counts from the end)."""
-    if padding_idx is None:
-        return None
-    if not isinstance(padding_idx, numbers.Integral) or isinstance(padding_idx, bool):
-        msg = f"{where}: padding_idx must be an int or None, got {padding_idx!r}"
-        raise TypeError(msg)
-    if not -num_embeddings <= padding_idx < num_embeddings:
-        msg = (
-            f"{where}: padding_idx must be within num_embeddings ({num_embeddings}), "
-            f"got {padding_idx}"
-        )
-        raise ArgumentError(msg)
-    return int(padding_idx) % num_embeddings
 
 
 def _check_call(where, input, weight, padding_idx, max_norm, sparse, grad_output=None):
@@ -61,7 +44,7 @@ def _check_call(where, input, weight, padding_idx, max_norm, sparse, grad_output
         msg = f"{where}: sparse gradients are not implemented; use sparse=False"
         raise NotImplementedError(msg)
     num_embeddings = weight.shape[0]
-    padding_idx = _padding_index(where, padding_idx, num_embeddings)
+    padding_idx = padding_index(where, padding_idx, num_embeddings)
     # before the range check: its min and max read every index (minutes for a broadcast 1e11)
     _check_fits(where, backend, input, weight, backward=grad_output is not None)
     if input.size:

@@ -27,6 +27,7 @@ from ._checks import (
     kernel,
     require_arrays,
 )
+from ._exact_arithmetic import fused_multiply_add
 
 __all__ = ["interpolate", "interpolate_backward"]
 
@@ -140,22 +141,6 @@ def _nearest_sources(in_size, out_size, scale, exact, shortcuts):
     return numpy.minimum(numpy.floor(position).astype(numpy.int64), in_size - 1)
 
 
-def _fused_multiply_add(a, b, c):
-    """``a * b + c`` rounded once, as an FMA instruction (NumPy has none): Dekker's exact
-    product ``p + e`` and Knuth's exact sum ``p + c = s + t``, then ``s + (t + e)``. Exact
-    when ``p + c`` cancels (``t == 0``), so the sign and the zeros are always right."""
-    product = a * b
-    split_a, split_b = a * 134217729.0, b * 134217729.0  # 2**27 + 1: Veltkamp's split
-    a_high = split_a - (split_a - a)
-    b_high = split_b - (split_b - b)
-    a_low, b_low = a - a_high, b - b_high
-    error = (a_high * b_high - product) + a_high * b_low + a_low * b_high + a_low * b_low
-    total = product + c
-    back = total - product
-    rest = (product - (total - back)) + (c - back)
-    return total + (rest + error)
-
-
 def _linear_sources(in_size, out_size, scale, align_corners):
     """``(i0, i1, l1)``: the two neighbours and the weight of the second, as PyTorch's
     ``area_pixel_compute_scale`` and ``compute_source_index_and_lambda``."""
@@ -172,7 +157,7 @@ def _linear_sources(in_size, out_size, scale, align_corners):
         ratio = 1.0 / scale if scale else in_size / out_size
         # PyTorch's kernels are compiled with FMA contraction, and ``ratio * (j + 0.5) - 0.5``
         # rounded once decides whether a weight is exactly 0 (where inf * 0 is a NaN)
-        source = numpy.maximum(_fused_multiply_add(ratio, j + 0.5, -0.5), 0.0)
+        source = numpy.maximum(fused_multiply_add(numpy, j + 0.5, ratio, -0.5), 0.0)
     # guard_index_and_lambda floors in float32 (floorf), then clamps the weight to [0, 1]
     floor = numpy.floor(source.astype(numpy.float32)).astype(numpy.int64)
     i0 = numpy.minimum(floor, in_size - 1)

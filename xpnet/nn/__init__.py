@@ -15,13 +15,26 @@ from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
 from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .channelshuffle import ChannelShuffle
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .ctc_loss import CTCLoss
 from .distance import CosineSimilarity, PairwiseDistance
-from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
+from .dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
+from .embedding_bag import EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
+from .fractional_pooling import FractionalMaxPool2d, FractionalMaxPool3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .lazy import *  # noqa: F403
+from .lazy import __all__ as _lazy_all
 from .linear import Bilinear, Identity, Linear
 from .loss import (
     BCELoss,
@@ -42,7 +55,7 @@ from .module import Module
 from .normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
 from .padding import *  # noqa: F403
 from .padding import __all__ as _padding_all
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 from .parameter_container import ParameterDict, ParameterList
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (
@@ -74,12 +87,13 @@ from .transformer import (
     TransformerEncoderLayer,
 )
 from .unpooling import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
-from .upsampling import Upsample
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     *_activation_all,
     *_padding_all,
     *_margin_loss_all,
+    *_lazy_all,
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
@@ -100,6 +114,7 @@ __all__ = [
     "ConvTranspose2d",
     "ConvTranspose3d",
     "CrossEntropyLoss",
+    "CTCLoss",
     "GaussianNLLLoss",
     "Dropout",
     "Flatten",
@@ -127,6 +142,7 @@ __all__ = [
     "ParameterList",
     "PoissonNLLLoss",
     "Parameter",
+    "Buffer",
     "Sequential",
     "SyncBatchNorm",
     "Transformer",
@@ -139,7 +155,10 @@ __all__ = [
     "Dropout1d",
     "Dropout2d",
     "Dropout3d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
     "Embedding",
+    "EmbeddingBag",
     "HuberLoss",
     "InstanceNorm1d",
     "InstanceNorm2d",
@@ -157,11 +176,16 @@ __all__ = [
     "GRUCell",
     "Unflatten",
     "Unfold",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
     "CosineSimilarity",
     "PairwiseDistance",
     "PixelShuffle",
     "PixelUnshuffle",
+    "ChannelShuffle",
     "functional",
     "init",
     "utils",

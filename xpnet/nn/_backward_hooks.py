@@ -30,6 +30,15 @@ _NO_INPUT_GRAD = (
     "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
     "#torch.nn.Module.register_full_backward_hook for more details."
 )
+_MIXED_HOOKS = (
+    "Cannot use both regular backward hooks and full backward hooks on a single Module. "
+    "Please use only one of them."
+)
+_LEGACY_HOOK = (  # PyTorch's FutureWarning, which its legacy hooks give for almost any module
+    "Using a non-full backward hook when the forward contains multiple autograd Nodes is "
+    "deprecated and will be removed in future versions. This hook will be missing some "
+    "grad_input. Please use register_full_backward_hook to get the documented behavior."
+)
 
 
 class BackwardHooks:
@@ -70,8 +79,49 @@ class BackwardHooks:
         run. ``prepend`` runs ``hook`` before the hooks already registered. Returns a
         :class:`~xpnet.nn._module_hooks.RemovableHandle`.
         """
+        if callable(hook):
+            self._set_full_backward_hook("register_full_backward_hook", True)
         hooks = self._backward_hooks
         return self._add_hook("register_full_backward_hook", hook, hooks, [], prepend)
+
+    def register_backward_hook(self, hook):
+        """PyTorch's deprecated ``register_backward_hook``: ``hook(module, grad_input,
+        grad_output)``, run as :meth:`register_full_backward_hook`'s, with PyTorch's
+        ``FutureWarning`` each time it runs.
+
+        Unlike PyTorch's, ``grad_input`` holds the gradients of the module's positional
+        inputs, as the full hook's: PyTorch's are those of the inputs of the module's last
+        autograd node (for ``Linear``: the bias, the input and the transposed weight), which
+        depend on how its forward is written. As PyTorch, a module takes either kind of
+        backward hook, not both (RuntimeError).
+
+        Example:
+            >>> import warnings, xpnet
+            >>> layer, seen = xpnet.nn.Linear(3, 2), []
+            >>> handle = layer.register_backward_hook(
+            ...     lambda module, grad_input, grad_output: seen.append(grad_output[0].shape))
+            >>> x = xpnet.Tensor(np.ones((4, 3), dtype="float32"), requires_grad=True)
+            >>> with warnings.catch_warnings():
+            ...     warnings.simplefilter("ignore", FutureWarning)  # PyTorch's deprecation
+            ...     layer(x).sum().backward()
+            >>> seen
+            [(4, 2)]
+        """
+
+        def legacy(module, grad_input, grad_output):
+            warnings.warn(_LEGACY_HOOK, FutureWarning, stacklevel=2)
+            return hook(module, grad_input, grad_output)
+
+        if callable(hook):  # else _add_hook's TypeError, naming the hook
+            self._set_full_backward_hook("register_backward_hook", False)
+        wrapped = legacy if callable(hook) else hook
+        return self._add_hook("register_backward_hook", wrapped, self._backward_hooks, [], False)
+
+    def _set_full_backward_hook(self, method: str, full: bool) -> None:
+        """PyTorch's ``_is_full_backward_hook``: set by the first backward hook, for good."""
+        if self.__dict__.get("_is_full_backward_hook", full) != full:
+            raise RuntimeError(f"{type(self).__name__}.{method}: {_MIXED_HOOKS}")
+        object.__setattr__(self, "_is_full_backward_hook", full)
 
 
 class GradientPack:

@@ -47,6 +47,7 @@ __all__ = [
     "Hardsigmoid",
     "Hardswish",
     "PReLU",
+    "RReLU",
     "Softmin",
     "Softshrink",
     "Threshold",
@@ -220,3 +221,36 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    """The randomized leaky ReLU, :func:`xpnet.nn.functional.rrelu`, as :class:`torch.nn.RReLU`:
+    in training a slope drawn from U(``lower``, ``upper``) for every element at or below 0,
+    in evaluation ``(lower + upper) / 2``.
+
+    Args:
+        lower: lower bound of the slopes. Default: 1/8.
+        upper: upper bound of the slopes. Default: 1/3.
+        inplace: accepted and printed; the result is a new array (see the module's note).
+            Default: ``False``.
+
+    Shape:
+        - Input: any shape. Output: the same shape.
+
+    Example:
+        >>> import xpnet
+        >>> layer = xpnet.nn.RReLU(0.1, 0.3).eval()
+        >>> layer, layer(np.array([-2.0, 3.0])).data
+        (RReLU(lower=0.1, upper=0.3), array([-0.4,  3. ]))
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training)
+
+    def extra_repr(self) -> str:
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"lower={self.lower}, upper={self.upper}{inplace}"

@@ -1,7 +1,8 @@
-"""``Dropout``: the layer around :func:`xpnet.nn.functional.dropout`.
+"""``Dropout``: the layer around :func:`xpnet.nn.functional.dropout`, its channel-wise forms,
+and ``AlphaDropout``/``FeatureAlphaDropout``.
 
-The kernel is :mod:`xpnet.kernels.dropout`; its masks come from the generators of
-:mod:`xpnet._random`, seeded by :func:`xpnet.manual_seed`.
+The kernels are :mod:`xpnet.kernels.dropout` and :mod:`xpnet.kernels.alpha_dropout`; their
+masks come from the generators of :mod:`xpnet._random`, seeded by :func:`xpnet.manual_seed`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from ..kernels._checks import check_probability
 from . import functional as F
 from .module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
+__all__ = [
+    "AlphaDropout",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
+]
 
 
 class Dropout(Module):
@@ -87,3 +95,35 @@ class Dropout3d(Dropout):
 
     def forward(self, input):
         return F.dropout3d(input, self.p, self.training)
+
+
+class AlphaDropout(Dropout):
+    r"""In training, alpha dropout (:func:`xpnet.nn.functional.alpha_dropout`: dropped
+    elements take SELU's saturation value, then an affine map keeps zero mean and unit
+    variance); in evaluation, the identity. As :class:`torch.nn.AlphaDropout`; arguments as
+    :class:`Dropout` (``inplace`` is printed, not used, as PyTorch's).
+
+    Example:
+        >>> import xpnet
+        >>> drop = xpnet.nn.AlphaDropout(0.2)
+        >>> drop, drop.eval()(np.ones(2)).data
+        (AlphaDropout(p=0.2, inplace=False), array([1., 1.]))
+    """
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    r"""Alpha dropout of whole channels of (N, C, ...) input
+    (:func:`xpnet.nn.functional.feature_alpha_dropout`), as
+    :class:`torch.nn.FeatureAlphaDropout`; arguments as :class:`Dropout`.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.FeatureAlphaDropout()
+        FeatureAlphaDropout(p=0.5, inplace=False)
+    """
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 
 from .. import kernels as K
 from ..autograd import Function, Tensor, data_of
@@ -40,8 +41,9 @@ def _out_of_place(forward):
     """``forward`` with ``inplace=True`` accepted but ignored: the result is a new array.
 
     An in-place kernel would overwrite an array that the graph still holds (this op's input,
-    which e.g. ``elu_backward`` and ``silu_backward`` read, or another op's saved input), and
-    xpnet has no version counters to detect that, as PyTorch does: gradients would be wrong.
+    which e.g. ``elu_backward`` and ``silu_backward`` read, or another op's saved input)
+    without counting the change in the Tensor's version. The in-place forms that do count it
+    (``F.relu_``, ...) are in :mod:`xpnet.nn.functional_composite`.
     """
     # no signature.bind per call (15 us, an activation's hot path): Function.__call__ has
     # bound these arguments already, so only inplace's place needs a False
@@ -216,6 +218,9 @@ adaptive_avg_pool1d = _lift(K.adaptive_avg_pool1d, K.adaptive_avg_pool1d_backwar
 adaptive_avg_pool3d = _lift(K.adaptive_avg_pool3d, K.adaptive_avg_pool3d_backward)
 adaptive_max_pool1d = _lift(K.adaptive_max_pool1d, K.adaptive_max_pool1d_backward, **_INDICES)
 adaptive_max_pool3d = _lift(K.adaptive_max_pool3d, K.adaptive_max_pool3d_backward, **_INDICES)
+# the forward's indices go to the backward: its random samples may have been drawn inside
+fractional_max_pool2d = _lift(K.fractional_max_pool2d, K.fractional_max_pool2d_backward, **_INDICES)
+fractional_max_pool3d = _lift(K.fractional_max_pool3d, K.fractional_max_pool3d_backward, **_INDICES)
 _PAIR = ("input", "target")  # the element-wise losses: both get gradients (weights do not)
 mse_loss = _lift(K.mse_loss, K.mse_loss_backward, _PAIR)
 l1_loss = _lift(K.l1_loss, K.l1_loss_backward, _PAIR)
@@ -235,6 +240,8 @@ instance_norm = _lift(
     K.instance_norm, K.instance_norm_backward, _AFFINE, _stats, {"return_stats": True}
 )
 interpolate = _lift(K.interpolate, K.interpolate_backward)
+grid_sample = _lift(K.grid_sample, K.grid_sample_backward, ("input", "grid"))
+affine_grid = _lift(K.affine_grid, K.affine_grid_backward, ("theta",))
 pad = _lift(K.pad, K.pad_backward)
 embedding = _lift(K.embedding, K.embedding_backward, ("input", "weight"))
 rms_norm = _lift(K.rms_norm, K.rms_norm_backward, ("input", "weight"))
@@ -244,6 +251,9 @@ _MASKED = {"saved": _mask, "forward_options": {"return_mask": True}}
 dropout1d = _lift(K.dropout1d, K.dropout1d_backward, **_MASKED)
 dropout2d = _lift(K.dropout2d, K.dropout2d_backward, **_MASKED)
 dropout3d = _lift(K.dropout3d, K.dropout3d_backward, **_MASKED)
+alpha_dropout = _lift(K.alpha_dropout, K.alpha_dropout_backward, **_MASKED)
+feature_alpha_dropout = _lift(K.feature_alpha_dropout, K.feature_alpha_dropout_backward, **_MASKED)
+rrelu = _lift(K.rrelu, K.rrelu_backward, **_MASKED)  # the mask: the slopes drawn in training
 conv1d = _lift(K.conv1d, K.conv1d_backward, _AFFINE)
 conv3d = _lift(K.conv3d, K.conv3d_backward, _AFFINE)
 conv_transpose1d = _lift(K.conv_transpose1d, K.conv_transpose1d_backward, _AFFINE)
@@ -255,6 +265,15 @@ cosine_similarity = _lift(K.cosine_similarity, K.cosine_similarity_backward, _X1
 pairwise_distance = _lift(K.pairwise_distance, K.pairwise_distance_backward, _X1_X2)
 pixel_shuffle = _lift(K.pixel_shuffle, K.pixel_shuffle_backward)
 pixel_unshuffle = _lift(K.pixel_unshuffle, K.pixel_unshuffle_backward)
+channel_shuffle = _lift(K.channel_shuffle, K.channel_shuffle_backward)
+native_channel_shuffle = _lift(K.native_channel_shuffle, K.native_channel_shuffle_backward)
+pdist = _lift(K.pdist, K.pdist_backward)
+# offsets hold integers (no gradient); per_sample_weights gets one (mode='sum')
+embedding_bag = _lift(
+    K.embedding_bag,
+    K.embedding_bag_backward,
+    ("input", "weight", "offsets", "per_sample_weights"),
+)
 # the margin and embedding losses: labels (targets that may hold integers) get no gradient,
 # but margin_ranking_loss's target and multilabel_soft_margin_loss's target and weight do
 margin_ranking_loss = _lift(
@@ -269,6 +288,7 @@ multilabel_soft_margin_loss = _lift(
 )
 multi_margin_loss = _lift(K.multi_margin_loss, K.multi_margin_loss_backward)
 multilabel_margin_loss = _lift(K.multilabel_margin_loss, K.multilabel_margin_loss_backward)
+ctc_loss = _lift(K.ctc_loss, K.ctc_loss_backward, ("log_probs",))  # targets, lengths: integers
 cosine_embedding_loss = _lift(
     K.cosine_embedding_loss, K.cosine_embedding_loss_backward, ("input1", "input2")
 )
@@ -298,7 +318,45 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     return Tensor(K.one_hot(data_of(tensor), num_classes))
 
 
-# every lifted pair and one_hot; sorted, as help() and the docs list them
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated :func:`interpolate` (warns, as ``torch.nn.functional.upsample``).
+
+    Example:
+        >>> import warnings, xpnet
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     upsample(xpnet.ones(1, 1, 2), scale_factor=2).shape
+        (1, 1, 4)
+    """
+    warnings.warn(_DEPRECATED.format("upsample"), stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated :func:`interpolate` with ``mode='nearest'`` (warns, as PyTorch)."""
+    warnings.warn(_DEPRECATED.format("upsample_nearest"), stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated :func:`interpolate` with ``mode='bilinear'`` and ``align_corners=True``
+    (warns, as PyTorch)."""
+    warnings.warn(_DEPRECATED.format("upsample_bilinear"), stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+_DEPRECATED = "`nn.functional.{}` is deprecated. Use `nn.functional.interpolate` instead."
+_UPSAMPLE = ["upsample", "upsample_nearest", "upsample_bilinear"]
+
+
+# the compositions of Tensor ops and the in-place forms (relu_, ...): they call the pairs above
+from .functional_composite import *  # noqa: E402, F403
+from .functional_composite import __all__ as _composite_all  # noqa: E402
+from .functional_indices import *  # noqa: E402, F403
+from .functional_indices import __all__ as _indices_all  # noqa: E402
+
+# every lifted pair, one_hot and the compositions; sorted, as help() and the docs list them
 __all__ = sorted(
-    [name for name, value in globals().items() if isinstance(value, Function)] + ["one_hot"]
+    [name for name, value in globals().items() if isinstance(value, Function)]
+    + ["one_hot", *_UPSAMPLE, *_indices_all, *_composite_all]
 )

@@ -359,3 +359,10 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     zero_rows = generator.random((rows, cols)).argsort(axis=0)[: math.ceil(sparsity * rows)]
     values[zero_rows, numpy.arange(cols)] = 0.0
     return _fill(tensor, values)
+
+
+# PyTorch's deprecated aliases (``uniform``, ``normal``, ...): they warn and call the above
+from .init_more import *  # noqa: E402, F403
+from .init_more import __all__ as _deprecated_all  # noqa: E402
+
+__all__ += _deprecated_all

@@ -1,7 +1,7 @@
 """Margin and embedding loss layers, as ``torch.nn``'s: ``MarginRankingLoss``,
 ``HingeEmbeddingLoss``, ``SoftMarginLoss``, ``MultiLabelMarginLoss``,
-``MultiLabelSoftMarginLoss``, ``MultiMarginLoss``, ``CosineEmbeddingLoss`` and
-``TripletMarginLoss``.
+``MultiLabelSoftMarginLoss``, ``MultiMarginLoss``, ``CosineEmbeddingLoss``,
+``TripletMarginLoss`` and ``TripletMarginWithDistanceLoss``.
 
 They hold their options (and ``weight`` as a buffer) on the bases of :mod:`.loss` and call
 :mod:`xpnet.nn.functional`, whose numerics live in :mod:`xpnet.kernels.margin_loss`,
@@ -12,6 +12,7 @@ They hold their options (and ``weight`` as a buffer) on the bases of :mod:`.loss
 from __future__ import annotations
 
 from . import functional as F
+from .distance import PairwiseDistance
 from .loss import Loss, WeightedLoss
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "MultiMarginLoss",
     "SoftMarginLoss",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]
 
 
@@ -267,6 +269,59 @@ class TripletMarginLoss(Loss):
             margin=self.margin,
             p=self.p,
             eps=self.eps,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
+class TripletMarginWithDistanceLoss(Loss):
+    r"""``max(d(a, p) - d(a, n) + margin, 0)`` with a distance of your choice, reduced, as
+    :class:`torch.nn.TripletMarginWithDistanceLoss` (see
+    :func:`xpnet.nn.functional.triplet_margin_with_distance_loss`).
+
+    Args:
+        distance_function: callable ``(x1, x2) -> distances``; ``None`` gives a
+            :class:`PairwiseDistance` submodule, as PyTorch. Keyword only, as all of these.
+        margin: the margin, positive. Default: 1.0.
+        swap: use the smaller of the anchor's and the positive's distance to the negative.
+            Default: ``False``.
+        reduction: ``'none'``, ``'mean'`` or ``'sum'``. Default: ``'mean'``.
+
+    Raises:
+        ValueError: a margin of 0 or less (as PyTorch).
+
+    Example:
+        >>> import xpnet
+        >>> loss = xpnet.nn.TripletMarginWithDistanceLoss(distance_function=F.pairwise_distance)
+        >>> a, p, n = np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]), np.array([[0.0, 1.0]])
+        >>> round(loss(a, p, n).item(), 4)
+        5.0
+    """
+
+    def __init__(
+        self,
+        *,
+        distance_function=None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ):
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            msg = f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin!r}"
+            raise ValueError(msg)
+        self.distance_function = (
+            PairwiseDistance() if distance_function is None else distance_function
+        )
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
             swap=self.swap,
             reduction=self.reduction,
         )

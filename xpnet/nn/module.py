@@ -13,7 +13,7 @@ from ..autograd import data_of
 from ..backends import backend_of, to_backend
 from ._backward_hooks import BackwardHooks
 from ._module_hooks import ForwardHooks, PathLookup, Shortcuts
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 __all__ = ["Module"]
 
@@ -98,6 +98,9 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
 
     # -- registration -------------------------------------------------------------------------
     def __setattr__(self, name, value):
+        if isinstance(value, Buffer):  # PyTorch 2.5's nn.Buffer registers a buffer
+            self.__dict__.pop(name, None)
+            return self.register_buffer(name, value.data, value.persistent)
         # PyTorch's order: a registered parameter or child takes only its own kind or None
         if isinstance(value, Parameter):
             target = self._parameters
@@ -307,6 +310,10 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         Raises:
             RuntimeError: a key is missing or unexpected (with ``strict``), or a shape differs.
         """
+        state_dict = dict(state_dict)  # PyTorch's pre-hooks (lazy modules) may change it
+        for name, module in self.named_modules():
+            for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+                hook(state_dict, f"{name}." if name else "")
         slots = {key: (registry, name) for key, registry, name in self._state_slots()}
         # a batch norm's count may be absent, as in PyTorch's checkpoints from before 0.4.1:
         # it keeps its value (PyTorch's compatibility path for versionless state dicts)

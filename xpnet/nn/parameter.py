@@ -12,7 +12,7 @@ from ..autograd import Tensor
 from ..backends import get_backend, load_backend
 from ..kernels._checks import ArgumentError, check_int
 
-__all__ = ["Parameter"]
+__all__ = ["Buffer", "Parameter"]
 
 
 class Parameter(Tensor):
@@ -37,6 +37,27 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return f"Parameter containing:\n{super().__repr__()}"
+
+
+class Buffer(Tensor):
+    """PyTorch 2.5's ``nn.Buffer``: assigned to a :class:`Module` attribute, its array is
+    registered as a buffer (``persistent=False`` keeps it out of ``state_dict``).
+
+    Args:
+        data: the array. Default: an empty one.
+        persistent: keyword-only. Default: ``True``.
+
+    Example:
+        >>> import xpnet
+        >>> layer = xpnet.nn.Identity()
+        >>> layer.steps = xpnet.nn.Buffer(np.zeros(1))
+        >>> list(layer.state_dict())
+        ['steps']
+    """
+
+    def __init__(self, data=None, *, persistent: bool = True):
+        super().__init__(new_array((0,)) if data is None else data)
+        self.persistent = persistent
 
 
 def new_array(shape, device: str | None = None, dtype=None):

@@ -7,7 +7,7 @@ at once, then a loop runs the one-step updates of :mod:`xpnet.nn.rnn_cells` (the
 product and the gates) and :func:`xpnet.stack` joins the steps; autograd gives the
 gradients. Parameter names, shapes, order and ``state_dict`` keys are PyTorch's
 (``weight_ih_l0``, ..., ``bias_hh_l1_reverse``, ``weight_hr_l0``), so weights move between the
-two. ``PackedSequence`` inputs are not supported.
+two. A ``PackedSequence`` input runs through :mod:`xpnet.nn.rnn_packed`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from .rnn_cells import (
     rnn_step,
     time_steps,
 )
+from .rnn_packed import packed_forward
+from .utils.packed_sequence import PackedSequence
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -114,13 +116,8 @@ class RNNBase(Module):
     def forward(self, input, hx=None):
         """``(output, h_n)``, or ``(output, (h_n, c_n))`` for LSTM: see the class."""
         name, states = type(self).__name__, 2 if self.mode == "LSTM" else 1
-        if isinstance(input, tuple):  # PyTorch's PackedSequence is a named tuple
-            msg = (
-                f"{name}: PackedSequence inputs are not supported; pass a padded tensor "
-                f"(L, N, H_in) and read each sequence's outputs up to its length, got "
-                f"{type(input).__name__}"
-            )
-            raise TypeError(msg)
+        if isinstance(input, PackedSequence):
+            return packed_forward(self, input, hx)
         input = as_tensor(input)
         if input.ndim not in (2, 3):
             tensor = " tensor" if self.mode.startswith("RNN") else ""  # PyTorch's wording
@@ -133,8 +130,10 @@ class RNNBase(Module):
             hx = None if hx is None else tuple(h.unsqueeze(1) for h in hx)
         if self.batch_first:
             input = input.transpose(0, 1)  # (L, N, H_in): time first inside
-        hx = self._default_states(input) if hx is None else hx
-        self._check_forward_args(input, hx)
+        hx = self._default_states(input, input.shape[1]) if hx is None else hx
+        self._check_forward_args(input, hx, input.shape[1])
+        if input.shape[0] == 0:
+            raise ArgumentError(f"{name}: Expected sequence length to be larger than 0 in RNN")
         output, final = self._layers(input, hx)
         if self.batch_first:
             output = output.transpose(0, 1)
@@ -161,17 +160,17 @@ class RNNBase(Module):
             raise ArgumentError(f"{name}: For {kind} input, {what}")
         return hx
 
-    def _expected_sizes(self, input) -> list:
-        """The shapes of h_0 (and c_0) for a time-first ``input``."""
-        layers, batch = self.num_layers * self.num_directions, input.shape[1]
+    def _expected_sizes(self, batch: int) -> list:
+        """The shapes of h_0 (and c_0) for a batch of ``batch`` sequences."""
+        layers = self.num_layers * self.num_directions
         sizes = [(layers, batch, self._state_size)]
         return sizes + [(layers, batch, self.hidden_size)] if self.mode == "LSTM" else sizes
 
-    def _default_states(self, input) -> tuple:
-        return tuple(input.new_zeros(size) for size in self._expected_sizes(input))
+    def _default_states(self, input, batch: int) -> tuple:
+        return tuple(input.new_zeros(size) for size in self._expected_sizes(batch))
 
-    def _check_forward_args(self, input, hx) -> None:
-        """PyTorch's checks: dtype, input size, state sizes, sequence length."""
+    def _check_forward_args(self, input, hx, batch: int) -> None:
+        """PyTorch's checks: dtype, input size, state sizes for ``batch`` sequences."""
         name, weight = type(self).__name__, self.weight_ih_l0
         if input.dtype != weight.dtype and not is_autocast_enabled():
             msg = (
@@ -186,16 +185,16 @@ class RNNBase(Module):
                 f"Expected {self.input_size}, got {input.shape[-1]}"
             )
             raise ArgumentError(msg)
-        for index, (h, size) in enumerate(zip(hx, self._expected_sizes(input), strict=True)):
+        for index, (h, size) in enumerate(zip(hx, self._expected_sizes(batch), strict=True)):
             if tuple(h.shape) != size:
                 label = "hidden" if len(hx) == 1 else f"hidden[{index}]"
                 msg = f"{name}: Expected {label} size {size}, got {list(h.shape)}"
                 raise ArgumentError(msg)
-        if input.shape[0] == 0:
-            raise ArgumentError(f"{name}: Expected sequence length to be larger than 0 in RNN")
 
-    def _layers(self, input, hx) -> tuple:
-        """``(output (L, N, D * H_out), final states)`` of every layer and direction."""
+    def _layers(self, input, hx, run_direction=None) -> tuple:
+        """``(output (L, N, D * H_out), final states)`` of every layer and direction, each
+        run by ``run_direction`` (default :meth:`_direction`; a packed input's its own)."""
+        run = self._direction if run_direction is None else run_direction
         initial = [h.unbind(0) for h in hx]  # per state: one (N, H) per layer and direction
         finals = [[] for _ in hx]
         for layer in range(self.num_layers):
@@ -203,29 +202,34 @@ class RNNBase(Module):
             for direction in range(self.num_directions):
                 index = layer * self.num_directions + direction
                 state = tuple(h[index] for h in initial)
-                output, state = self._direction(input, state, index, reverse=direction == 1)
+                output, state = run(input, state, index, reverse=direction == 1)
                 outputs.append(output)
                 for kept, h in zip(finals, state, strict=True):
                     kept.append(h)
-            input = outputs[0] if len(outputs) == 1 else cat(outputs, dim=2)
+            input = outputs[0] if len(outputs) == 1 else cat(outputs, dim=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 input = F.dropout(input, self.dropout, True)
         return input, tuple(stack(kept) for kept in finals)
 
     def _direction(self, input, state, index, reverse) -> tuple:
         """One layer and direction over the sequence: ``(outputs (L, N, H_out), state)``."""
-        weight_ih, weight_hh, *rest = self.all_weights[index]
-        bias_ih, bias_hh = rest[:2] if self.bias else (None, None)
-        weight_hr = rest[-1] if self.proj_size else None
+        weight_ih, bias_ih, *weights = self._weights(index)
         gates = F.linear(input, weight_ih, bias_ih)  # (L, N, G): every step's share at once
         steps = time_steps(gates)
         outputs = []
         for gates_t in reversed(steps) if reverse else steps:
-            state = self._step(gates_t, state, weight_hh, bias_hh, weight_hr)
+            state = self._step(gates_t, state, *weights)
             outputs.append(state[0])
         if reverse:
             outputs.reverse()
         return stack(outputs), state
+
+    def _weights(self, index) -> tuple:
+        """``(weight_ih, bias_ih, weight_hh, bias_hh, weight_hr)`` of a layer and direction,
+        ``None`` for those it lacks."""
+        weight_ih, weight_hh, *rest = self.all_weights[index]
+        bias_ih, bias_hh = rest[:2] if self.bias else (None, None)
+        return weight_ih, bias_ih, weight_hh, bias_hh, rest[-1] if self.proj_size else None
 
     def _step(self, gates_x, state, weight_hh, bias_hh, weight_hr):
         if self.mode == "LSTM":
@@ -259,8 +263,9 @@ class RNN(RNNBase):
         device: backend name. Default: current. dtype: Default: float32.
 
     Shape (L sequence length, N batch, D = 2 if bidirectional else 1):
-        - input: (L, N, input_size), (N, L, input_size) with ``batch_first``, or unbatched
-          (L, input_size).
+        - input: (L, N, input_size), (N, L, input_size) with ``batch_first``, unbatched
+          (L, input_size), or a ``PackedSequence`` (then so is the output, and h_n holds
+          each sequence's state after its own last step).
         - h_0: (D * num_layers, N, H_out), or (D * num_layers, H_out); zeros if omitted.
         - output: (L, N, D * H_out), batch first with ``batch_first``: the last layer's h_t
           for every t, the directions joined (forward first).
@@ -269,8 +274,7 @@ class RNN(RNNBase):
     Raises:
         ValueError: bad arguments; an input that is not 2-D or 3-D, or not of the weights'
             dtype. RuntimeError (an ``ArgumentError``): sizes of the input or states that
-            do not match, or a sequence of length 0. TypeError: a ``PackedSequence`` (not
-            supported: pad the sequences into one tensor).
+            do not match, or a sequence of length 0.
 
     Example:
         >>> import xpnet

@@ -6,9 +6,8 @@ The layer calls :func:`xpnet.nn.functional.embedding`, whose numerics live in
 
 from __future__ import annotations
 
-import numbers
-
 from ..autograd import data_of
+from ..kernels._embedding_args import padding_index
 from . import functional as F
 from . import init
 from .module import Module
@@ -17,20 +16,25 @@ from .parameter import Parameter, check_sizes, new_array
 __all__ = ["Embedding"]
 
 
-def _padding_index(num_embeddings, padding_idx):
-    """``padding_idx`` counted from the start, checked as PyTorch's layer does."""
-    if padding_idx is None:
-        return None
-    if not isinstance(padding_idx, numbers.Integral) or isinstance(padding_idx, bool):
-        msg = f"Embedding: padding_idx must be an int or None, got {padding_idx!r}"
-        raise TypeError(msg)
-    if not -num_embeddings <= padding_idx < num_embeddings:
+def embedding_table(where, num_embeddings, embedding_dim, padding_idx, _weight, device, dtype):
+    """``(padding_idx, table)`` of an embedding layer: ``padding_idx`` counted from the
+    start, and ``_weight``'s array checked for shape, or N(0, 1) draws with the padding row
+    zeroed, as PyTorch's ``Embedding`` and ``EmbeddingBag`` initialise it."""
+    check_sizes(where, num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+    padding_idx = padding_index(where, padding_idx, num_embeddings)
+    if _weight is None:
+        weight = init.normal_(new_array((num_embeddings, embedding_dim), device, dtype))
+        if padding_idx is not None:
+            weight[padding_idx] = 0
+        return padding_idx, weight
+    weight = data_of(_weight)
+    if tuple(weight.shape) != (num_embeddings, embedding_dim):
         msg = (
-            f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}), "
-            f"got {padding_idx}"
+            f"{where}: _weight must have shape {(num_embeddings, embedding_dim)}, "
+            f"got {tuple(weight.shape)}"
         )
         raise ValueError(msg)
-    return int(padding_idx) % num_embeddings
+    return padding_idx, weight
 
 
 class Embedding(Module):
@@ -84,23 +88,12 @@ class Embedding(Module):
             what = f"max_norm={max_norm!r}" if max_norm is not None else "sparse=True"
             msg = f"Embedding: {what} is not implemented; use max_norm=None, sparse=False"
             raise NotImplementedError(msg)
-        check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = _padding_index(num_embeddings, padding_idx)
+        self.padding_idx, weight = embedding_table(
+            "Embedding", num_embeddings, embedding_dim, padding_idx, _weight, device, dtype
+        )
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            weight = init.normal_(new_array((num_embeddings, embedding_dim), device, dtype))
-            if self.padding_idx is not None:
-                weight[self.padding_idx] = 0
-        else:
-            weight = data_of(_weight)
-            if tuple(weight.shape) != (num_embeddings, embedding_dim):
-                msg = (
-                    f"Embedding: _weight must have shape {(num_embeddings, embedding_dim)}, "
-                    f"got {tuple(weight.shape)}"
-                )
-                raise ValueError(msg)
         self.weight = Parameter(weight, requires_grad=not _freeze)
 
     def forward(self, input):

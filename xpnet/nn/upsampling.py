@@ -1,4 +1,5 @@
-"""``Upsample``: the layer around :func:`xpnet.nn.functional.interpolate`.
+"""``Upsample`` and the 2-D ``UpsamplingNearest2d``, ``UpsamplingBilinear2d``: the layers
+around :func:`xpnet.nn.functional.interpolate`.
 
 As ``torch/nn/modules/upsampling.py``; the numerics live in :mod:`xpnet.kernels.interpolate`.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from . import functional as F
 from .module import Module
 
-__all__ = ["Upsample"]
+__all__ = ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 
 
 class Upsample(Module):
@@ -71,3 +72,45 @@ class Upsample(Module):
         else:
             info = f"size={self.size!r}"
         return f"{info}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    r"""2-D nearest-neighbour upsampling, as :class:`torch.nn.UpsamplingNearest2d`:
+    :class:`Upsample` with ``mode='nearest'``.
+
+    Args:
+        size: output size ``(H_out, W_out)`` or an int. Default: ``None``.
+        scale_factor: multiplier of the spatial size. Default: ``None``.
+
+    Shape:
+        - Input: (N, C, H, W). Output: (N, C, H_out, W_out).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.UpsamplingNearest2d(scale_factor=2)(np.ones((1, 1, 2, 2))).shape
+        (1, 1, 4, 4)
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    r"""2-D bilinear upsampling, as :class:`torch.nn.UpsamplingBilinear2d`: :class:`Upsample`
+    with ``mode='bilinear'`` and ``align_corners=True``.
+
+    Args:
+        size: output size ``(H_out, W_out)`` or an int. Default: ``None``.
+        scale_factor: multiplier of the spatial size. Default: ``None``.
+
+    Shape:
+        - Input: (N, C, H, W). Output: (N, C, H_out, W_out).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.nn.UpsamplingBilinear2d(size=3)(np.ones((1, 1, 2, 2))).shape
+        (1, 1, 3, 3)
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

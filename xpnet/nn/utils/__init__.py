@@ -3,16 +3,20 @@ padding sequences.
 
 ``clip_grad.py`` (:func:`clip_grad_norm_`, :func:`clip_grad_value_`, :func:`get_total_norm`,
 :func:`clip_grads_with_norm_`: in place on the ``.grad`` arrays, without host syncs),
-``convert_parameters.py`` (:func:`parameters_to_vector`, :func:`vector_to_parameters`) and
-``rnn.py`` (:func:`~xpnet.nn.utils.rnn.pad_sequence`, reached as ``xpnet.nn.utils.rnn``, as
-in PyTorch).
+``convert_parameters.py`` (:func:`parameters_to_vector`, :func:`vector_to_parameters`),
+``parametrize.py`` and ``parametrizations.py`` (``register_parametrization``, ``weight_norm``,
+``spectral_norm``), ``weight_norm.py`` (the older hook forms of both) and
+``rnn.py`` (:func:`~xpnet.nn.utils.rnn.pad_sequence`, and the packed sequences of
+``packed_sequence.py``: ``PackedSequence``, ``pack_padded_sequence``, ..., reached as
+``xpnet.nn.utils.rnn``, as in PyTorch).
 """
 
 from __future__ import annotations
 
-from . import rnn
+from . import parametrizations, parametrize, rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
 __all__ = [
     "clip_grad_norm_",
@@ -20,6 +24,12 @@ __all__ = [
     "clip_grads_with_norm_",
     "get_total_norm",
     "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
     "rnn",
+    "spectral_norm",
     "vector_to_parameters",
+    "weight_norm",
 ]

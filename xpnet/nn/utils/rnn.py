@@ -1,8 +1,9 @@
 """Variable-length sequences padded into one batch, as ``torch.nn.utils.rnn.pad_sequence``.
 
 Built from Tensor operations (:func:`xpnet.cat` and :func:`xpnet.stack`), so gradients flow
-back to the sequences. The recurrent layers themselves are :mod:`xpnet.nn.rnn`; xpnet has no
-``PackedSequence``: pad the batch and keep the lengths. The other helpers of
+back to the sequences. The recurrent layers themselves are :mod:`xpnet.nn.rnn`; the packed
+batches (``PackedSequence``, ``pack_padded_sequence``, ...) are in
+:mod:`~xpnet.nn.utils.packed_sequence`, and exported here as in PyTorch. The other helpers of
 :mod:`xpnet.nn.utils` are :mod:`~xpnet.nn.utils.clip_grad` and
 :mod:`~xpnet.nn.utils.convert_parameters`.
 """
@@ -15,8 +16,26 @@ from ..._tensor_join import cat, stack
 from ...autograd import Tensor
 from ...backends import backend_of
 from ...kernels._checks import ArgumentError
+from .packed_sequence import (
+    PackedSequence,
+    invert_permutation,
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    unpack_sequence,
+    unpad_sequence,
+)
 
-__all__ = ["pad_sequence"]
+__all__ = [
+    "PackedSequence",
+    "invert_permutation",
+    "pack_padded_sequence",
+    "pack_sequence",
+    "pad_packed_sequence",
+    "pad_sequence",
+    "unpack_sequence",
+    "unpad_sequence",
+]
 
 
 def _pad(sequence: Tensor, length: int, padding_value, dtype, side: str) -> Tensor:

@@ -1,0 +1,192 @@
+"""PyTorch's ``torch.nn.utils.parametrizations``: :func:`weight_norm` and :func:`spectral_norm`.
+
+Both register a module with :func:`xpnet.nn.utils.parametrize.register_parametrization`, so
+the state_dict keys are PyTorch's (``parametrizations.weight.original0``/``original1`` for
+weight norm; ``parametrizations.weight.original`` and ``parametrizations.weight.0._u``/``_v``
+for spectral norm). The hook-based forms of older PyTorch are in
+:mod:`xpnet.nn.utils.weight_norm`. ``orthogonal`` is not there yet.
+"""
+
+from __future__ import annotations
+
+from ..._random_tensors import randn
+from ...autograd import Tensor, data_of
+from ...backends import backend_of, to_backend
+from ...kernels import normalize
+from ..conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from ..functional import normalize as normalize_tensor
+from ..module import Module
+from . import parametrize
+
+__all__ = ["norm_except_dim", "spectral_norm", "weight_norm"]
+
+
+def norm_except_dim(v, pow: float = 2, dim: int = 0) -> Tensor:
+    """PyTorch's ``torch.norm_except_dim``: the ``pow``-norm of ``v`` over every dimension but
+    ``dim``, keeping them as size 1; ``dim=-1`` means the norm of the whole tensor (0-d).
+
+    Raises:
+        IndexError: ``dim`` out of range.
+    """
+    if dim == -1:
+        return v.norm(pow)
+    if not -v.ndim <= dim < v.ndim:
+        msg = (
+            f"Dimension out of range (expected to be in range of [{-v.ndim}, {v.ndim - 1}], "
+            f"but got {dim})"
+        )
+        raise IndexError(msg)
+    others = tuple(d for d in range(v.ndim) if d != dim % v.ndim)
+    if not others:  # one vector: each norm is of one element (``dim=()`` would mean all)
+        return v.abs()
+    return v.norm(pow, dim=others, keepdim=True)
+
+
+def weight_norm_of(v, g, dim: int) -> Tensor:
+    """PyTorch's ``torch._weight_norm``: ``v * (g / norm_except_dim(v, 2, dim))``."""
+    return v * (g / norm_except_dim(v, 2, dim))
+
+
+class _WeightNorm(Module):
+    def __init__(self, dim: int | None = 0):
+        super().__init__()
+        self.dim = -1 if dim is None else dim
+
+    def forward(self, weight_g, weight_v):
+        return weight_norm_of(weight_v, weight_g, self.dim)
+
+    def right_inverse(self, weight):
+        return norm_except_dim(Tensor(data_of(weight)), 2, self.dim), weight
+
+
+def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
+    """Reparametrize ``module.<name>`` as ``g * v / ||v||``, the norm over every dimension but
+    ``dim``: ``original0`` is the magnitude ``g``, ``original1`` the direction ``v``.
+
+    Args:
+        module: the module.
+        name: the parameter's name. Default: ``"weight"``.
+        dim: the dimension that keeps its own norms; ``None`` for one norm of the whole
+            tensor. Default: ``0``.
+
+    Returns:
+        ``module``, with the parametrization registered.
+
+    Example:
+        >>> import xpnet
+        >>> layer = weight_norm(xpnet.nn.Linear(4, 3))
+        >>> layer.parametrizations.weight.original0.shape
+        (3, 1)
+    """
+    parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+    return module
+
+
+class _SpectralNorm(Module):
+    def __init__(self, weight, n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12):
+        super().__init__()
+        ndim = weight.ndim
+        if dim >= ndim or dim < -ndim:
+            msg = (
+                f"Dimension out of range (expected to be in range of [-{ndim}, {ndim - 1}] "
+                f"but got {dim})"
+            )
+            raise IndexError(msg)
+        if n_power_iterations <= 0:
+            msg = (
+                "Expected n_power_iterations to be positive, but got "
+                f"n_power_iterations={n_power_iterations}"
+            )
+            raise ValueError(msg)
+        self.dim = dim if dim >= 0 else dim + ndim
+        self.eps = eps
+        if ndim > 1:
+            self.n_power_iterations = n_power_iterations
+            weight_mat = self._reshape_weight_to_matrix(data_of(weight))
+            h, w = weight_mat.shape
+            # PyTorch draws normal_(0, 1) from its generator; xpnet draws from its own
+            u, v = (normal_like(weight_mat, size) for size in (h, w))
+            self.register_buffer("_u", normalize(u, dim=0, eps=self.eps))
+            self.register_buffer("_v", normalize(v, dim=0, eps=self.eps))
+            self._power_method(weight_mat, 15)
+
+    def _reshape_weight_to_matrix(self, weight):
+        weight = backend_of(weight).xp.moveaxis(weight, self.dim, 0)
+        return weight.reshape(weight.shape[0], -1)  # (out, in * k...)
+
+    def _power_method(self, weight_mat, n_power_iterations: int) -> None:
+        """PyTorch's update of ``_u`` and ``_v`` in place, on arrays (no graph)."""
+        xp = backend_of(weight_mat).xp
+        for _ in range(n_power_iterations):
+            self._u[...] = normalize(xp.matmul(weight_mat, self._v), dim=0, eps=self.eps)
+            self._v[...] = normalize(xp.matmul(weight_mat.T, self._u), dim=0, eps=self.eps)
+
+    def forward(self, weight):
+        if weight.ndim == 1:
+            return normalize_tensor(weight, dim=0, eps=self.eps)
+        if self.training:
+            self._power_method(
+                self._reshape_weight_to_matrix(data_of(weight)), self.n_power_iterations
+            )
+        weight_mat = weight.permute(
+            self.dim, *(d for d in range(weight.ndim) if d != self.dim)
+        ).reshape(weight.shape[self.dim], -1)
+        u, v = Tensor(self._u.copy()), Tensor(self._v.copy())
+        sigma = (u * (weight_mat @ v)).sum()
+        return weight / sigma
+
+    def right_inverse(self, value):
+        return value
+
+
+def normal_like(array, size: int):
+    """``size`` standard normal draws on ``array``'s backend, in its dtype."""
+    host = randn(size, dtype=array.dtype, device="numpy").data
+    return to_backend(host, backend_of(array).name)
+
+
+def spectral_norm(
+    module: Module,
+    name: str = "weight",
+    n_power_iterations: int = 1,
+    eps: float = 1e-12,
+    dim: int | None = None,
+) -> Module:
+    """Divide ``module.<name>`` by its largest singular value, estimated by power iteration.
+
+    The weight is seen as a matrix with ``dim`` first. In training mode every access runs
+    ``n_power_iterations`` steps that update the buffers ``_u`` and ``_v`` in place; in
+    evaluation mode they are used as they are. Registration runs 15 steps from random
+    vectors, as PyTorch (drawn from xpnet's generator, so they differ from PyTorch's).
+
+    Args:
+        module: the module.
+        name: the parameter's name. Default: ``"weight"``.
+        n_power_iterations: steps per access in training. Default: ``1``.
+        eps: the floor of the norms in the normalisations. Default: ``1e-12``.
+        dim: the dimension of the output features; Default: ``1`` for transposed
+            convolutions, else ``0``.
+
+    Returns:
+        ``module``, with the parametrization registered.
+
+    Raises:
+        ValueError: no parameter or buffer ``name``, or ``n_power_iterations <= 0``.
+        IndexError: ``dim`` out of range.
+
+    Example:
+        >>> import xpnet
+        >>> layer = spectral_norm(xpnet.nn.Linear(4, 3))
+        >>> list(layer.state_dict())[1:3]
+        ['parametrizations.weight.original', 'parametrizations.weight.0._u']
+    """
+    weight = module._parameters.get(name, module._buffers.get(name))
+    if weight is None:
+        msg = f"Module '{module}' has no parameter or buffer with name '{name}'"
+        raise ValueError(msg)
+    if dim is None:
+        transposed = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
+        dim = 1 if isinstance(module, transposed) else 0
+    parametrization = _SpectralNorm(weight, n_power_iterations, dim, eps)
+    parametrize.register_parametrization(module, name, parametrization)
+    return module
