@@ -825,9 +825,7 @@ def _embedding(draw):
             "input",
             errors=(IndexError,),
         ),
-        Invalid(
-            name, valid, "max_norm", {"max_norm": 1.0}, "max_norm", errors=(NotImplementedError,)
-        ),
+        Invalid(name, valid, "max_norm not a number", {"max_norm": "1"}, "max_norm"),
         Invalid(name, valid, "sparse", {"sparse": True}, "sparse", errors=(NotImplementedError,)),
     ]
     return mistakes + common_mistakes(name, valid, ("weight",), ("input", "weight"), (3, dim))

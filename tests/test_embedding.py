@@ -83,7 +83,7 @@ def test_embedding_float16(backend):
         (np.array([0]), (5,), {}, ValueError, "weight must have 2 dimensions"),
         (np.array([0]), (5, 2), {"padding_idx": 5}, ValueError, "padding_idx must be within"),
         (np.array([0]), (5, 2), {"padding_idx": 1.0}, TypeError, "padding_idx must be an int"),
-        (np.array([0]), (5, 2), {"max_norm": 1.0}, NotImplementedError, "max_norm is not"),
+        (np.array([0]), (5, 2), {"max_norm": "1"}, TypeError, "max_norm must be a number"),
         (np.array([0]), (5, 2), {"sparse": True}, NotImplementedError, "sparse gradients"),
     ],
 )
@@ -154,9 +154,44 @@ def test_embedding_from_pretrained(backend):
         nn.Embedding.from_pretrained(backend.asarray(np.zeros(3)))
 
 
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_embedding_max_norm_renormalises_weight_in_place_as_torch(backend, norm_type, dtype):
+    """The looked-up rows over max_norm (one repeated, one under it, one not looked up) are
+    scaled in weight itself, as torch's embedding_renorm_; output and gradient as torch's."""
+    table = random_input((5, 3), seed=3) * 2
+    index = np.array([[0, 2, 2], [4, 0, 1]])
+    weight = xpnet.nn.Parameter(backend.asarray(table.astype(dtype)))
+    output = xpnet.nn.functional.embedding(
+        backend.asarray(index), weight, max_norm=1.0, norm_type=norm_type
+    )
+    output.sum().backward()
+    reference = torch.tensor(table, requires_grad=True)
+    expected = TF.embedding(torch.tensor(index), reference, max_norm=1.0, norm_type=norm_type)
+    expected.sum().backward()
+    assert_close(backend.to_host(weight.data), reference.detach().numpy(), dtype, "weight")
+    assert_close(backend.to_host(output.data), expected.detach().numpy(), dtype)
+    assert_close(backend.to_host(weight.grad), reference.grad.numpy(), dtype, "grad_weight")
+    assert np.array_equal(backend.to_host(weight.data)[3], table[3].astype(dtype))
+
+
+def test_embedding_module_max_norm_matches_torch(backend):
+    layer = nn.Embedding(6, 4, max_norm=0.5, norm_type=1.0)
+    reference = torch.nn.Embedding(6, 4, max_norm=0.5, norm_type=1.0).double()
+    reference.weight.data = torch.tensor(backend.to_host(layer.weight.data), dtype=torch.float64)
+    index = np.array([1, 3, 3, 5])
+    out = layer(backend.asarray(index))
+    expected = reference(torch.tensor(index))
+    assert repr(layer) == repr(reference)
+    assert_close(backend.to_host(out.data), expected.detach().numpy(), np.float32)
+    assert_close(
+        backend.to_host(layer.weight.data), reference.weight.detach().numpy(), np.float32, "weight"
+    )
+
+
 def test_embedding_module_rejects_bad_arguments():
-    with pytest.raises(NotImplementedError, match="max_norm=1.0 is not implemented"):
-        nn.Embedding(3, 2, max_norm=1.0)
+    with pytest.raises(NotImplementedError, match="sparse=True is not implemented"):
+        nn.Embedding(3, 2, sparse=True)
     with pytest.raises(ValueError, match="padding_idx must be within num_embeddings"):
         nn.Embedding(3, 2, padding_idx=3)
     with pytest.raises(ValueError, match=r"_weight must have shape \(3, 2\)"):

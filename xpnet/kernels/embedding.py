@@ -17,10 +17,11 @@ from ._checks import (
     array_backend,
     check_grad_output,
     check_ndim,
+    check_number,
     kernel,
     require_arrays,
 )
-from ._embedding_args import padding_index
+from ._embedding_args import padding_index, renorm_rows
 
 __all__ = ["embedding", "embedding_backward"]
 
@@ -35,11 +36,7 @@ def _check_call(where, input, weight, padding_idx, max_norm, sparse, grad_output
         msg = f"{where}: input must hold integer indices, got dtype {input.dtype}"
         raise TypeError(msg)
     if max_norm is not None:
-        msg = (
-            f"{where}: max_norm is not implemented (it renormalises weight in place); "
-            f"got max_norm={max_norm!r}, use max_norm=None"
-        )
-        raise NotImplementedError(msg)
+        check_number(where, "max_norm", max_norm)
     if sparse:
         msg = f"{where}: sparse gradients are not implemented; use sparse=False"
         raise NotImplementedError(msg)
@@ -91,8 +88,11 @@ def embedding(
         input: integer array of indices in ``[0, num_embeddings)``, any shape.
         weight: float array of shape (num_embeddings, embedding_dim).
         padding_idx: a row that gets no gradient (negative: from the end). Default: ``None``.
-        max_norm: not implemented; must be ``None``.
-        norm_type: the p of ``max_norm``'s norm; unused. Default: 2.0.
+        max_norm: rows looked up whose ``norm_type``-norm is larger are first scaled in
+            ``weight`` itself, in place, to this norm (by ``max_norm / (norm + 1e-7)``, as
+            PyTorch's ``embedding_renorm_``); the backward does not renormalise again.
+            Default: ``None``.
+        norm_type: the p of ``max_norm``'s norm. Default: 2.0.
         scale_grad_by_freq: divide each row's gradient by how often its index occurs in
             ``input`` (backward only). Default: ``False``.
         sparse: not implemented; must be ``False``.
@@ -104,7 +104,7 @@ def embedding(
         TypeError: non-integer indices, a non-float weight, mixed backends.
         ValueError: a weight that is not 2-D, a ``padding_idx`` out of range.
         IndexError: an index outside ``[0, num_embeddings)``.
-        NotImplementedError: ``max_norm`` or ``sparse``.
+        NotImplementedError: ``sparse``.
         MemoryError: an output larger than the backend can allocate.
 
     Example:
@@ -114,6 +114,9 @@ def embedding(
                 [1., 2.]]])
     """
     backend, _ = _check_call("embedding", input, weight, padding_idx, max_norm, sparse)
+    if max_norm is not None and input.size:
+        # as PyTorch's, in place and outside autograd: the lookup reads the scaled rows
+        renorm_rows(backend, weight, input.reshape(-1), max_norm, norm_type)
     shape = (*input.shape, weight.shape[1])
     return backend.xp.take(weight, input.reshape(-1), axis=0).reshape(*shape)
 

@@ -46,8 +46,9 @@ class Embedding(Module):
         embedding_dim: size of each row.
         padding_idx: a row initialised to zeros that gets no gradient (negative: from the
             end). Default: ``None``.
-        max_norm: not implemented; must be ``None``.
-        norm_type: kept and printed (``max_norm``'s p). Default: 2.0.
+        max_norm: each forward first scales the looked-up rows whose norm is larger down to
+            it, in ``weight`` itself (PyTorch's in-place renormalisation). Default: ``None``.
+        norm_type: the p of ``max_norm``'s norm. Default: 2.0.
         scale_grad_by_freq: divide each row's gradient by its index's count in the batch.
             Default: ``False``.
         sparse: not implemented; must be ``False``.
@@ -59,7 +60,7 @@ class Embedding(Module):
         - Input: integer indices of any shape. Output: ``input.shape + (embedding_dim,)``.
 
     Raises:
-        NotImplementedError: ``max_norm`` or ``sparse``.
+        NotImplementedError: ``sparse``.
         ValueError: ``padding_idx`` out of range, or a ``_weight`` of another shape.
 
     Example:
@@ -84,9 +85,8 @@ class Embedding(Module):
         dtype=None,
     ):
         super().__init__()
-        if max_norm is not None or sparse:
-            what = f"max_norm={max_norm!r}" if max_norm is not None else "sparse=True"
-            msg = f"Embedding: {what} is not implemented; use max_norm=None, sparse=False"
+        if sparse:
+            msg = "Embedding: sparse=True is not implemented; use sparse=False"
             raise NotImplementedError(msg)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx, weight = embedding_table(
