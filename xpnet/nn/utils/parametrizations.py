@@ -128,15 +128,25 @@ class _SpectralNorm(Module):
             self._power_method(
                 self._reshape_weight_to_matrix(data_of(weight)), self.n_power_iterations
             )
-        weight_mat = weight.permute(
-            self.dim, *(d for d in range(weight.ndim) if d != self.dim)
-        ).reshape(weight.shape[self.dim], -1)
-        u, v = Tensor(self._u.copy()), Tensor(self._v.copy())
-        sigma = (u * (weight_mat @ v)).sum()
-        return weight / sigma
+        return divided_by_sigma(weight, weight_matrix(weight, self.dim), self._u, self._v)
 
     def right_inverse(self, value):
         return value
+
+
+def weight_matrix(weight: Tensor, dim: int) -> Tensor:
+    """``weight`` as a (weight.shape[dim], everything else) matrix, ``dim`` moved first, as
+    PyTorch's spectral norms flatten it (a differentiable view)."""
+    if dim != 0:
+        weight = weight.permute(dim, *(d for d in range(weight.ndim) if d != dim))
+    return weight.reshape(weight.shape[0], -1)
+
+
+def divided_by_sigma(weight: Tensor, weight_mat: Tensor, u, v) -> Tensor:
+    """``weight / (u . weight_mat v)``: the power iteration's estimate of the largest
+    singular value, with copies of the buffers ``u``, ``v`` (no gradient, as PyTorch's)."""
+    sigma = (Tensor(u.copy()) * (weight_mat @ Tensor(v.copy()))).sum()
+    return weight / sigma
 
 
 def normal_like(array, size: int):

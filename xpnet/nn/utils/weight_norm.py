@@ -16,7 +16,13 @@ from ...kernels import normalize
 from ..lazy import UninitializedParameter
 from ..module import Module
 from ..parameter import Parameter
-from .parametrizations import norm_except_dim, normal_like, weight_norm_of
+from .parametrizations import (
+    divided_by_sigma,
+    norm_except_dim,
+    normal_like,
+    weight_matrix,
+    weight_norm_of,
+)
 
 __all__ = ["remove_spectral_norm", "remove_weight_norm", "spectral_norm", "weight_norm"]
 
@@ -53,23 +59,17 @@ class SpectralNorm:
             raise ValueError(msg)
         self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
 
-    def reshape_weight_to_matrix(self, weight):
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *(d for d in range(weight.ndim) if d != self.dim))
-        return weight.reshape(weight.shape[0], -1)  # (rows, everything else)
-
     def compute_weight(self, module: Module, do_power_iteration: bool) -> Tensor:
         weight = getattr(module, self.name + "_orig")
         u, v = module._buffers[self.name + "_u"], module._buffers[self.name + "_v"]
-        weight_mat = self.reshape_weight_to_matrix(weight)
+        weight_mat = weight_matrix(weight, self.dim)
         if do_power_iteration:  # PyTorch's order here: v first, then u
             matrix = data_of(weight_mat)
             xp = backend_of(matrix).xp
             for _ in range(self.n_power_iterations):
                 v[...] = normalize(xp.matmul(matrix.T, u), dim=0, eps=self.eps)
                 u[...] = normalize(xp.matmul(matrix, v), dim=0, eps=self.eps)
-        sigma = (Tensor(u.copy()) * (weight_mat @ Tensor(v.copy()))).sum()
-        return weight / sigma
+        return divided_by_sigma(weight, weight_mat, u, v)
 
     def remove(self, module: Module) -> None:
         with no_grad():
@@ -208,7 +208,7 @@ def spectral_norm(
         msg = f"`SpectralNorm` cannot be applied as parameter `{name}` is None"
         raise ValueError(msg)
     fn.handle = module.register_forward_pre_hook(fn)
-    matrix = data_of(fn.reshape_weight_to_matrix(weight))
+    matrix = data_of(weight_matrix(weight, dim))
     h, w = matrix.shape
     u = normalize(normal_like(matrix, h), dim=0, eps=eps)
     v = normalize(normal_like(matrix, w), dim=0, eps=eps)
