@@ -41,6 +41,8 @@ from ._dtypes import (
 from ._random import Generator, manual_seed
 from ._random_tensors import rand, rand_like, randint, randn, randn_like, randperm
 from ._ranges import arange, linspace
+from ._tensor_grids import *  # noqa: F403
+from ._tensor_grids import __all__ as _grids_all
 from ._tensor_index import (
     argsort,
     chunk,
@@ -57,6 +59,14 @@ from ._tensor_index import (
 )
 from ._tensor_join import cat, concat, maximum, minimum, stack
 from ._tensor_methods import flatten
+from ._tensor_products import *  # noqa: F403
+from ._tensor_products import __all__ as _products_all
+from ._tensor_scans import *  # noqa: F403
+from ._tensor_scans import __all__ as _scans_all
+from ._tensor_scatter import *  # noqa: F403
+from ._tensor_scatter import __all__ as _scatter_all
+from ._tensor_shape_ops import *  # noqa: F403
+from ._tensor_shape_ops import __all__ as _shape_ops_all
 from ._torch_functions import (
     abs,
     add,
@@ -167,6 +177,11 @@ def to_numpy(x):
 
 
 __all__ = [
+    *_grids_all,
+    *_products_all,
+    *_scans_all,
+    *_scatter_all,
+    *_shape_ops_all,
     "set_default_dtype",
     "Generator",
     "cat",

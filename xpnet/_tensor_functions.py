@@ -30,8 +30,13 @@ import operator
 import numpy
 
 from . import _tensor_function_ops as ops
+from . import _tensor_grids as grids
 from . import _tensor_inplace as inplace
 from . import _tensor_norms as norms
+from . import _tensor_products as products
+from . import _tensor_scans as scans
+from . import _tensor_scatter as scatter
+from . import _tensor_shape_ops as shape_ops
 from ._dtypes import floating, get_default_dtype
 from ._tensor_math import check_dim
 from ._tensor_norms import listed_dims
@@ -360,4 +365,9 @@ METHODS = {
     "nelement": lambda self: self.numel(),
     **norms.METHODS,
     **inplace.METHODS,
+    **shape_ops.METHODS,
+    **grids.METHODS,
+    **products.METHODS,
+    **scans.METHODS,
+    **scatter.METHODS,
 }

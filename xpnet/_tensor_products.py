@@ -1,0 +1,284 @@
+"""PyTorch's products beyond ``matmul``: ``einsum``, ``tensordot``, ``outer``/``ger``,
+``kron``, ``dot``, ``vdot``, ``mv``, ``addmm``, ``addmv``, ``addbmm``, ``baddbmm`` and
+``cdist``, as ``xpnet.<name>`` functions and Tensor methods (:data:`METHODS`).
+
+``einsum`` is a forward/backward pair (:mod:`xpnet._tensor_einsum`); ``tensordot``,
+``outer``, ``dot`` and ``vdot`` are einsums; the others are built from ``matmul``, ``mul`` and
+``norm``, so gradients are PyTorch's. ``addmm``-like functions follow PyTorch's rule for
+``beta=0``: ``input`` is ignored (its NaN and inf do not reach the result, and it gets no
+gradient, where PyTorch gives it zeros). ``cdist`` always computes the differences directly
+(PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"``; the matrix-product shortcut for
+``p=2`` is not used, whatever ``compute_mode`` says), in ``O(P * R * M)`` memory.
+
+Example:
+    >>> import xpnet
+    >>> a = xpnet.arange(6.0).reshape(2, 3).requires_grad_()
+    >>> einsum("ij,ij->i", a, a).tolist()
+    [5.0, 50.0]
+    >>> einsum("ii", a[:, :2]).backward(); a.grad.tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+import string
+
+import numpy
+
+from . import _tensor_einsum as pair
+from .autograd import Function, Tensor, as_tensor
+from .kernels import ArgumentError
+
+__all__ = ["addbmm", "addmm", "addmv", "baddbmm", "cdist", "dot", "einsum", "ger", "kron"]
+__all__ += ["mv", "outer", "tensordot", "vdot"]
+
+
+@functools.cache
+def _einsum_function(count: int) -> Function:
+    """The Function of an einsum of ``count`` operands (one signature per count, since
+    Function finds the inputs that get gradients by parameter name)."""
+
+    def call(equation, *operands):
+        return pair.einsum(equation, *operands)
+
+    names = tuple(f"operand{i}" for i in range(count))
+    kind = inspect.Parameter.POSITIONAL_ONLY
+    parameters = [inspect.Parameter(n, kind) for n in ("equation", *names)]
+    call.__signature__ = inspect.Signature(parameters)
+    call.__name__ = "einsum"
+    return Function(call, pair.einsum_backward, wrt=names)
+
+
+def _operands(where: str, values) -> list[Tensor]:
+    for i, value in enumerate(values):
+        if not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            msg = f"xpnet.{where}: operand {i} must be a Tensor, got {type(value).__name__}"
+            raise TypeError(msg)
+    tensors = [as_tensor(v) for v in values]
+    if len({t.dtype for t in tensors}) > 1:
+        dtypes = ", ".join(str(t.dtype) for t in tensors)
+        raise ArgumentError(f"xpnet.{where}: operands must have one dtype, got {dtypes}")
+    return tensors
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Sums of products of ``operands`` over the subscripts of ``equation``, as
+    ``torch.einsum`` (string form; ``...`` broadcasts; no ``->``: the letters that appear once,
+    in alphabetical order). The operands may also come as one list.
+
+    Raises:
+        TypeError: ``equation`` not a string, an operand not a Tensor. ArgumentError:
+            subscripts that do not fit the operands, sizes that do not match, mixed dtypes.
+
+    Example:
+        >>> import xpnet
+        >>> a, b = xpnet.ones(2, 3), xpnet.ones(2, 3, 4)
+        >>> einsum("bi,bij->bj", a, b).shape, einsum("...j,...j", b, b).shape
+        ((2, 4), (2, 3))
+    """
+    if not isinstance(equation, str):
+        msg = f"xpnet.einsum: equation must be a string, got {type(equation).__name__}"
+        raise TypeError(msg)
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ArgumentError("xpnet.einsum: needs at least one operand")
+    tensors = _operands("einsum", operands)
+    pair.parse(equation, [t.shape for t in tensors])  # the errors, before anything runs
+    return _einsum_function(len(tensors))(equation, *tensors)
+
+
+def tensordot(a, b, dims=2) -> Tensor:
+    """Sums of products over the last ``dims`` dims of ``a`` and the first ``dims`` of ``b``
+    (an int), or over the dims listed in ``dims = (dims_a, dims_b)``, as ``torch.tensordot``.
+
+    Raises:
+        ArgumentError: a negative ``dims``, lists of different lengths, sizes that differ.
+    """
+    a, b = _operands("tensordot", (a, b))
+    if isinstance(dims, numbers.Integral) and not isinstance(dims, bool):
+        if not 0 <= dims <= min(a.ndim, b.ndim):
+            msg = f"xpnet.tensordot: dims must be in [0, {min(a.ndim, b.ndim)}], got {dims}"
+            raise ArgumentError(msg)
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([dims_x] if isinstance(dims_x, int) else list(dims_x) for dims_x in dims)
+    if len(dims_a) != len(dims_b):
+        msg = f"xpnet.tensordot: both dims lists must have one length, got {dims_a} and {dims_b}"
+        raise ArgumentError(msg)
+    letters = iter(string.ascii_letters)
+    term_a = [next(letters) for _ in range(a.ndim)]
+    term_b = [next(letters) for _ in range(b.ndim)]
+    for da, db in zip(dims_a, dims_b, strict=True):
+        if a.shape[da] != b.shape[db]:
+            msg = f"xpnet.tensordot: contracted dims must match, got {a.shape[da]}"
+            raise ArgumentError(f"{msg} (dim {da} of a) and {b.shape[db]} (dim {db} of b)")
+        term_b[db % b.ndim] = term_a[da % a.ndim]
+    kept = [c for d, c in enumerate(term_a) if d not in {x % a.ndim for x in dims_a}]
+    kept += [c for d, c in enumerate(term_b) if d not in {x % b.ndim for x in dims_b}]
+    return einsum(f"{''.join(term_a)},{''.join(term_b)}->{''.join(kept)}", a, b)
+
+
+def _vectors(where: str, *tensors) -> list[Tensor]:
+    tensors = _operands(where, tensors)
+    if any(t.ndim != 1 for t in tensors):
+        shapes = " and ".join(str(t.shape) for t in tensors)
+        raise ArgumentError(f"xpnet.{where}: expects 1-d tensors, got shapes {shapes}")
+    return tensors
+
+
+def outer(input, vec2) -> Tensor:
+    """The outer product ``input[i] * vec2[j]`` of two 1-d tensors, as ``torch.outer``."""
+    a, b = _vectors("outer", input, vec2)
+    return einsum("i,j->ij", a, b)
+
+
+def dot(input, tensor) -> Tensor:
+    """The inner product of two 1-d tensors of one size and dtype, as ``torch.dot``."""
+    a, b = _vectors("dot", input, tensor)
+    if a.shape != b.shape:
+        msg = f"xpnet.dot: tensors must have one size, got {a.shape[0]} and {b.shape[0]}"
+        raise ArgumentError(msg)
+    return einsum("i,i->", a, b)
+
+
+def vdot(input, other) -> Tensor:
+    """``torch.vdot``: :func:`dot` (whose first operand PyTorch conjugates; real tensors)."""
+    return dot(input, other)
+
+
+def kron(input, other) -> Tensor:
+    """The Kronecker product: every element of ``input`` times all of ``other``, in blocks,
+    as ``torch.kron`` (the smaller number of dims padded with leading ones)."""
+    a, b = (as_tensor(t) for t in (input, other))
+    ndim = max(a.ndim, b.ndim)
+    sa, sb = ((1,) * (ndim - t.ndim) + t.shape for t in (a, b))
+    left = a.reshape(tuple(x for n in sa for x in (n, 1)))
+    right = b.reshape(tuple(x for n in sb for x in (1, n)))
+    return left.mul(right).reshape(tuple(n * m for n, m in zip(sa, sb, strict=True)))
+
+
+def mv(input, vec) -> Tensor:
+    """The product of the matrix ``input`` and the vector ``vec``, as ``torch.mv``."""
+    a, v = _operands("mv", (input, vec))
+    if a.ndim != 2 or v.ndim != 1 or a.shape[1] != v.shape[0]:
+        msg = f"xpnet.mv: expects a matrix and a vector that fit, got {a.shape} and {v.shape}"
+        raise ArgumentError(msg)
+    return a @ v
+
+
+def _added(where: str, input, product: Tensor, beta, alpha) -> Tensor:
+    """``beta * input + alpha * product``, ``input`` ignored where ``beta`` is 0 (PyTorch)."""
+    for name, value in (("beta", beta), ("alpha", alpha)):
+        if not isinstance(value, numbers.Number) or isinstance(value, bool):
+            msg = f"xpnet.{where}: {name} must be a number, got {type(value).__name__}"
+            raise TypeError(msg)
+    base = as_tensor(input)
+    try:
+        fits = numpy.broadcast_shapes(base.shape, product.shape) == product.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        msg = f"xpnet.{where}: input of shape {base.shape} does not broadcast to {product.shape}"
+        raise ArgumentError(msg)
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return scaled
+    return (base if beta == 1 else base * beta) + scaled
+
+
+def _checked(where: str, first, second, ndim: int, tensors) -> tuple[Tensor, Tensor]:
+    a, b = _operands(where, tensors)
+    if a.ndim != ndim or b.ndim != ndim:
+        msg = f"xpnet.{where}: {first} and {second} must be {ndim}-d, got {a.ndim}-d and {b.ndim}-d"
+        raise ArgumentError(msg)
+    if a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
+        msg = f"xpnet.{where}: {first} and {second} shapes cannot be multiplied"
+        raise ArgumentError(f"{msg} ({a.shape} and {b.shape})")
+    return a, b
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)``, as ``torch.addmm`` (``input`` broadcast;
+    ignored for ``beta=0``, NaN and all).
+
+    Example:
+        >>> import xpnet
+        >>> nan = xpnet.tensor(float("nan"))
+        >>> addmm(nan, xpnet.ones(1, 2), xpnet.ones(2, 1), beta=0).tolist()
+        [[2.0]]
+    """
+    mat1, mat2 = _checked("addmm", "mat1", "mat2", 2, (mat1, mat2))
+    return _added("addmm", input, mat1 @ mat2, beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``, as ``torch.addmv``."""
+    return _added("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (batch1 @ batch2)`` for 3-d batches, as ``torch.baddbmm``."""
+    batch1, batch2 = _checked("baddbmm", "batch1", "batch2", 3, (batch1, batch2))
+    return _added("baddbmm", input, batch1 @ batch2, beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``, as ``torch.addbmm``."""
+    batch1, batch2 = _checked("addbmm", "batch1", "batch2", 3, (batch1, batch2))
+    return _added("addbmm", input, einsum("bij,bjk->ik", batch1, batch2), beta, alpha)
+
+
+_COMPUTE_MODES = (
+    "use_mm_for_euclid_dist_if_necessary",
+    "use_mm_for_euclid_dist",
+    "donot_use_mm_for_euclid_dist",
+)
+
+
+def cdist(x1, x2, p: float = 2.0, compute_mode: str = _COMPUTE_MODES[0]) -> Tensor:
+    """The ``p``-norm distance between each row of ``x1`` (``(*, P, M)``) and each row of
+    ``x2`` (``(*, R, M)``), ``(*, P, R)``, batch dims broadcast, as ``torch.cdist``; always
+    by direct differences (see the module docstring), whatever ``compute_mode``.
+
+    Raises:
+        ArgumentError: fewer than 2 dims, other row lengths, negative ``p``, or an unknown
+            ``compute_mode``.
+    """
+    a, b = _operands("cdist", (x1, x2))
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
+        msg = f"xpnet.cdist: x1 and x2 must be (*, P, M) and (*, R, M), got {a.shape}, {b.shape}"
+        raise ArgumentError(msg)
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not p >= 0:
+        raise ArgumentError(f"xpnet.cdist: p must be a non-negative number, got {p!r}")
+    if compute_mode not in _COMPUTE_MODES:
+        msg = f"xpnet.cdist: compute_mode must be one of {_COMPUTE_MODES}, got {compute_mode!r}"
+        raise ArgumentError(msg)
+    difference = a.reshape(a.shape[:-1] + (1, a.shape[-1])) - b.reshape(
+        b.shape[:-2] + (1,) + b.shape[-2:]
+    )
+    if a.shape[-1] == 0:  # empty rows are at distance 0
+        return difference.sum(-1)
+    return difference.norm(float(p), -1)
+
+
+def ger(input, vec2) -> Tensor:
+    """``torch.ger``, the old name of :func:`outer`."""
+    return outer(input, vec2)
+
+
+METHODS = {
+    "outer": outer,
+    "ger": ger,
+    "kron": kron,
+    "dot": dot,
+    "vdot": vdot,
+    "mv": mv,
+    "addmm": addmm,
+    "addmv": addmv,
+    "addbmm": addbmm,
+    "baddbmm": baddbmm,
+}
