@@ -41,8 +41,12 @@ from ._dtypes import (
 from ._random import Generator, manual_seed
 from ._random_tensors import rand, rand_like, randint, randn, randn_like, randperm
 from ._ranges import arange, linspace
+from ._tensor_elementwise import *  # noqa: F403
+from ._tensor_elementwise import __all__ as _elementwise_all
 from ._tensor_grids import *  # noqa: F403
 from ._tensor_grids import __all__ as _grids_all
+from ._tensor_histograms import *  # noqa: F403
+from ._tensor_histograms import __all__ as _histograms_all
 from ._tensor_index import (
     argsort,
     chunk,
@@ -61,12 +65,16 @@ from ._tensor_join import cat, concat, maximum, minimum, stack
 from ._tensor_methods import flatten
 from ._tensor_products import *  # noqa: F403
 from ._tensor_products import __all__ as _products_all
+from ._tensor_random_ops import *  # noqa: F403
+from ._tensor_random_ops import __all__ as _random_ops_all
 from ._tensor_scans import *  # noqa: F403
 from ._tensor_scans import __all__ as _scans_all
 from ._tensor_scatter import *  # noqa: F403
 from ._tensor_scatter import __all__ as _scatter_all
 from ._tensor_shape_ops import *  # noqa: F403
 from ._tensor_shape_ops import __all__ as _shape_ops_all
+from ._tensor_statistics import *  # noqa: F403
+from ._tensor_statistics import __all__ as _statistics_all
 from ._torch_functions import (
     abs,
     add,
@@ -330,6 +338,9 @@ __all__ = [
     "to_numpy",
     "use_backend",
 ]
+
+
+__all__ += _elementwise_all + _statistics_all + _histograms_all + _random_ops_all
 
 
 def __getattr__(name):

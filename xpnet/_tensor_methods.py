@@ -26,10 +26,15 @@ from collections import OrderedDict
 
 import numpy
 
+from . import _tensor_elementwise as elementwise
 from . import _tensor_functions as functions
+from . import _tensor_histograms as histograms
 from . import _tensor_index as index
+from . import _tensor_inplace_more as inplace_more
 from . import _tensor_math as more
 from . import _tensor_ops as ops
+from . import _tensor_random_ops as random_ops
+from . import _tensor_statistics as statistics
 from ._grad_mode import is_grad_enabled
 from .autograd import Function, Tensor, as_tensor, data_of, mark_modified
 from .backends import backend_names, backend_of, float_errors_ignored
@@ -329,6 +334,11 @@ _METHODS = {
     **more.METHODS,
     **index.METHODS,
     **functions.METHODS,
+    **elementwise.METHODS,
+    **statistics.METHODS,
+    **histograms.METHODS,
+    **random_ops.METHODS,
+    **inplace_more.METHODS,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
 

@@ -20,6 +20,7 @@ from ..backends._base import fuse_of
 from ._activation_math import finish, stable_sigmoid
 from ._blocks import elementwise, zero_where
 from ._checks import ArgumentError, check_number, elementwise_input, kernel
+from ._special_math import erf
 
 __all__ = [
     "elu",
@@ -45,30 +46,6 @@ __all__ = [
 _GELU_APPROXIMATIONS = ("none", "tanh")
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_KAPPA = 0.044715
-
-
-def _erf(xp, x):
-    """The error function in plain ``xp`` ops (NumPy has none, CuPy's is in cupyx).
-
-    |x| < 2.5: ``erf(x) = 2/sqrt(pi) * x * exp(-x^2) * sum_k (2x^2)^k / (1*3*...*(2k+1))``,
-    a series of positive terms (no cancellation). Otherwise ``1 - erfc(x)`` with erfc from
-    its continued fraction (Abramowitz & Stegun 7.1.14). 40 terms each give 1e-15 absolute
-    accuracy in float64 (checked against ``math.erf``).
-    """
-    magnitude = xp.abs(x)
-    small = magnitude < 2.5
-    near = xp.where(small, magnitude, 0.0)  # far values would overflow the series
-    square = near * near
-    series = xp.ones_like(near)
-    for k in range(40, 0, -1):
-        series = 1.0 + (2.0 / (2 * k + 1)) * square * series
-    erf_near = (2.0 / math.sqrt(math.pi)) * near * xp.exp(-square) * series
-    far = xp.where(small, 2.5, magnitude)
-    fraction = far
-    for k in range(40, 0, -1):
-        fraction = far + (k / 2.0) / fraction
-    erfc_far = xp.exp(-far * far) / (math.sqrt(math.pi) * fraction)
-    return xp.copysign(xp.where(small, erf_near, 1.0 - erfc_far), x)
 
 
 @kernel
@@ -268,7 +245,7 @@ def _gelu_tanh_argument(x):
 
 def _normal_cdf(xp, x):
     """``Phi(x) = (1 + erf(x / sqrt(2))) / 2``, the standard normal CDF."""
-    return 0.5 * (1.0 + _erf(xp, x * (1.0 / math.sqrt(2.0))))
+    return 0.5 * (1.0 + erf(xp, x * (1.0 / math.sqrt(2.0))))
 
 
 @kernel

@@ -1,0 +1,258 @@
+"""PyTorch's elementwise functions that ported scripts use, as Tensor methods (:data:`METHODS`)
+and ``xpnet.<name>`` functions (:data:`__all__`): ``erf``, ``erfc``, ``erfinv``, ``atan2``
+(``arctan2``), ``hypot``, ``logaddexp``, ``logaddexp2``, ``xlogy``, ``fmod``, ``remainder``,
+``frac``, ``trunc`` (``fix``), ``sgn``, ``heaviside``, ``nan_to_num``, ``lerp``, ``addcmul``,
+``addcdiv``, ``isclose``, ``isin``, ``copysign``, ``deg2rad`` and ``rad2deg``.
+
+Gradients are PyTorch's (the pairs of :mod:`xpnet._tensor_elementwise_ops`, or compositions of
+differentiable Tensor operations); integer inputs of float-valued functions give float32 (the
+default dtype), as PyTorch. ``erf``/``erfc``/``erfinv`` are computed in plain ``xp`` operations
+(:mod:`xpnet.kernels._special_math`: NumPy has none), to about 1e-13 relative in float64;
+float16 is computed in float32. ``lgamma``/``digamma`` are not here: no approximation in plain
+``xp`` operations reached float64's accuracy near their zeros. Differences from PyTorch:
+``fmod``/``remainder`` of integers by 0 give 0 (PyTorch raises); ``heaviside``'s result never
+requires grad (PyTorch's raises at backward).
+
+Example:
+    >>> import xpnet
+    >>> x = xpnet.Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    >>> y = xpnet.erf(x) + x.atan2(xpnet.Tensor(np.array([1.0, 1.0]))) + x.lerp(x * 3, 0.5)
+    >>> y.sum().backward()
+    >>> x.grad.round(4).tolist()
+    [3.6788, 2.9151]
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from . import _tensor_elementwise_ops as ops
+from ._dtypes import floating
+from ._tensor_functions import torch_operands
+from ._tensor_index import where
+from .autograd import Function, Tensor
+from .backends import backend_of
+from .kernels import ArgumentError
+
+__all__ = [
+    "erf", "erfc", "erfinv", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "xlogy",
+    "fmod", "remainder", "frac", "trunc", "fix", "sgn", "heaviside", "nan_to_num", "lerp",
+    "addcmul", "addcdiv", "isclose", "isin", "copysign", "deg2rad", "rad2deg",
+]  # fmt: skip
+
+_UNARY = {name: Function(getattr(ops, name), getattr(ops, f"{name}_backward"), wrt=("a",))
+          for name in ("erf", "erfc", "erfinv", "trunc", "frac")}  # fmt: skip
+_BINARY = {
+    name: Function(getattr(ops, name), getattr(ops, f"{name}_backward"), wrt=("a", "b"))
+    for name in ("atan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "fmod", "remainder")
+}
+_BINARY["copysign"] = Function(ops.copysign, ops.copysign_backward, wrt=("a", "b"))
+_nan_to_num = Function(ops.nan_to_num, ops.nan_to_num_backward, wrt=("a",))
+
+
+def as_input(where: str, value, name: str = "input") -> Tensor:
+    """``value`` as a Tensor: itself, or a backend array wrapped (no grad); TypeError else."""
+    if isinstance(value, Tensor):
+        return value
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return Tensor(value)
+    msg = f"xpnet.{where}: {name} must be a Tensor or an array, got {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def _operand(where: str, value, scalars: bool):
+    if scalars and isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return value
+    return as_input(where, value, "other")
+
+
+def _unary(name: str, *, keeps_integers: bool = False):
+    def method(self) -> Tensor:
+        if keeps_integers and self.dtype.kind in "iub":
+            return Tensor(self.data.copy())
+        return _UNARY[name](floating(self))
+
+    method.__name__ = name
+    method.__doc__ = f"Elementwise ``{name}``, as ``torch.{name}`` (PyTorch's gradient)."
+    return method
+
+
+def _binary(name: str, *, float_valued: bool = True, scalars: bool = True):
+    def method(self, other) -> Tensor:
+        other = _operand(name, other, scalars)
+        a, b = torch_operands(self, other, true_division=float_valued)
+        if float_valued and a.dtype.kind in "iub":  # an integer tensor beside a number
+            a = floating(a)
+        return _BINARY[name](a, b)
+
+    method.__name__ = name
+    method.__doc__ = (
+        f"Elementwise ``{name}(self, other)`` (``other`` a Tensor or array, broadcast; a number "
+        f"where PyTorch takes one: {scalars}), "
+        f"as ``torch.{name}``, with PyTorch's gradients."
+    )
+    return method
+
+
+def sgn(self) -> Tensor:
+    """The sign (for real tensors ``sign``; 0 at 0 and NaN); PyTorch's gradient: zero."""
+    return self.sign()
+
+
+def heaviside(self, values) -> Tensor:
+    """The step function: 0 below 0, ``values`` (broadcast) at 0, 1 above (NaN: 0), as
+    ``torch.heaviside``. Not differentiable.
+
+    Raises:
+        ArgumentError: ``self`` and ``values`` of different dtypes, as PyTorch.
+    """
+    values = as_input("heaviside", values, "values")
+    if values.dtype != self.dtype:
+        msg = f"heaviside: values must have self's dtype {self.dtype}, got {values.dtype}"
+        raise ArgumentError(msg)
+    xp = backend_of(self.data, values.data, names=("self", "values"), where="heaviside").xp
+    step = xp.where(self.data > 0, 1, 0).astype(self.dtype)
+    return Tensor(xp.where(self.data == 0, values.data, step))
+
+
+def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+    """NaN replaced by ``nan``, ``inf``/``-inf`` by ``posinf``/``neginf`` (default: the dtype's
+    largest and smallest finite values), as ``torch.nan_to_num``; integers as they are.
+    The gradient passes where ``self`` is finite."""
+    if self.dtype.kind in "iub":
+        return Tensor(self.data.copy())
+    return _nan_to_num(self, nan, posinf, neginf)
+
+
+def lerp(self, end, weight) -> Tensor:
+    """``self + weight * (end - self)`` (``weight`` a number or a Tensor, broadcast), as
+    ``torch.lerp``, with PyTorch's formula (``end - (end - self) * (1 - weight)`` where
+    ``weight >= 0.5``, exact at ``weight = 1``) and gradients.
+
+    Raises:
+        TypeError: ``end`` not a Tensor or array. ArgumentError: other dtypes, as PyTorch.
+    """
+    end = as_input("lerp", end, "end")
+    if end.dtype != self.dtype or self.dtype.kind != "f":
+        msg = f"lerp: self and end must have one floating dtype, got {self.dtype} and {end.dtype}"
+        raise ArgumentError(msg)
+    difference = end - self
+    if isinstance(weight, numbers.Number):
+        if weight < 0.5:
+            return self + weight * difference
+        return end - difference * (1 - weight)
+    weight = as_input("lerp", weight, "weight")
+    return where(weight < 0.5, self + weight * difference, end - difference * (1 - weight))
+
+
+def _check_value(where: str, self: Tensor, value) -> None:
+    if not isinstance(value, numbers.Number):
+        msg = f"{where}: value must be a number, got {type(value).__name__}"
+        raise TypeError(msg)
+    if self.dtype.kind in "iub" and isinstance(value, float):
+        msg = f"{where}: value must not be a float for integer tensors, got {value!r}"
+        raise ArgumentError(msg)
+
+
+def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
+    """``self + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``."""
+    _check_value("addcmul", self, value)
+    t1, t2 = as_input("addcmul", tensor1, "tensor1"), as_input("addcmul", tensor2, "tensor2")
+    return self + value * t1 * t2
+
+
+def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
+    """``self + value * tensor1 / tensor2`` (broadcast), as ``torch.addcdiv``.
+
+    Raises:
+        ArgumentError: integer ``tensor1`` and ``tensor2`` (PyTorch refuses integer division).
+    """
+    _check_value("addcdiv", self, value)
+    t1, t2 = as_input("addcdiv", tensor1, "tensor1"), as_input("addcdiv", tensor2, "tensor2")
+    if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
+        raise ArgumentError("addcdiv: integer division of tensor1 by tensor2 is not supported")
+    return self + value * t1 / t2
+
+
+def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    """Elementwise ``|self - other| <= atol + rtol * |other|`` as a bool Tensor (infinities of
+    one sign are close; NaNs only with ``equal_nan``), as ``torch.isclose``.
+
+    Raises:
+        ArgumentError: different dtypes, or a negative ``rtol``/``atol``, as PyTorch.
+    """
+    other = as_input("isclose", other, "other")
+    if other.dtype != self.dtype:
+        msg = f"isclose: self and other must have one dtype, got {self.dtype} and {other.dtype}"
+        raise ArgumentError(msg)
+    for name, tolerance in (("rtol", rtol), ("atol", atol)):
+        if tolerance < 0:
+            msg = f"isclose: {name} must be greater than or equal to zero, got {tolerance}"
+            raise ArgumentError(msg)
+    xp = backend_of(self.data, other.data, names=("self", "other"), where="isclose").xp
+    return Tensor(xp.isclose(self.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
+    """Whether each of ``elements`` is in ``test_elements`` (either may be a number), as a bool
+    Tensor of ``elements``' shape, as ``torch.isin``."""
+    xp = backend_of(*[v.data for v in (elements, test_elements) if isinstance(v, Tensor)]).xp
+    values = [v.data if isinstance(v, Tensor) else xp.asarray(v) for v in (elements, test_elements)]
+    return Tensor(xp.isin(*values, assume_unique=assume_unique, invert=invert))
+
+
+def _degrees(name: str, factor: float):
+    def method(self) -> Tensor:
+        return floating(self) * factor
+
+    method.__name__ = name
+    method.__doc__ = f"``self * {factor!r}``, as ``torch.{name}``."
+    return method
+
+
+METHODS = {
+    **{name: _unary(name) for name in ("erf", "erfc", "erfinv", "frac")},
+    "trunc": _unary("trunc", keeps_integers=True),
+    "fix": _unary("trunc", keeps_integers=True),
+    **{
+        name: _binary(name, scalars=False) for name in ("atan2", "hypot", "logaddexp", "logaddexp2")
+    },
+    "xlogy": _binary("xlogy"),
+    "copysign": _binary("copysign"),
+    "arctan2": _binary("atan2", scalars=False),
+    "fmod": _binary("fmod", float_valued=False),
+    "remainder": _binary("remainder", float_valued=False),
+    "sgn": sgn,
+    "heaviside": heaviside,
+    "nan_to_num": nan_to_num,
+    "lerp": lerp,
+    "addcmul": addcmul,
+    "addcdiv": addcdiv,
+    "isclose": isclose,
+    "isin": lambda self, test_elements, **kwargs: isin(self, test_elements, **kwargs),
+    "deg2rad": _degrees("deg2rad", math.pi / 180),
+    "rad2deg": _degrees("rad2deg", 180 / math.pi),
+}
+
+
+def function_form(name: str, method):
+    """``xpnet.<name>(input, *args, **kwargs)``: ``method`` of ``input`` (a Tensor, or an array
+    wrapped), as ``torch.<name>``."""
+
+    def function(input, *args, **kwargs):
+        return method(as_input(name, input), *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name}(...)``, as ``torch.{name}`` (see the Tensor method)."
+    return function
+
+
+erf, erfc, erfinv, atan2, arctan2, hypot, logaddexp, logaddexp2, xlogy = (
+    function_form(name, METHODS[name]) for name in __all__[:9]
+)
+fmod, remainder, frac, trunc, fix, sgn, heaviside, nan_to_num, lerp = (
+    function_form(name, METHODS[name]) for name in __all__[9:18]
+)
+addcmul, addcdiv, isclose = (function_form(name, METHODS[name]) for name in __all__[18:21])
+copysign, deg2rad, rad2deg = (function_form(name, METHODS[name]) for name in __all__[22:])

@@ -1,0 +1,163 @@
+"""The forward/backward pairs behind :mod:`xpnet._tensor_elementwise`: ``erf``, ``erfc``,
+``erfinv``, ``atan2``, ``hypot``, ``logaddexp``, ``logaddexp2``, ``xlogy``, ``fmod``,
+``remainder``, ``copysign``, ``nan_to_num`` and the zero-gradient ``trunc``, with PyTorch's
+gradients (``tools/autograd/derivatives.yaml``). The convention and checks are
+:mod:`xpnet._tensor_ops`' (``<op>(*args)`` on arrays, ``<op>_backward(grad_output, *args)``).
+
+Example:
+    >>> import numpy as np
+    >>> atan2(np.array([1.0, -1.0]), np.array([0.0, 0.0])).round(4).tolist()
+    [1.5708, -1.5708]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy
+
+from ._tensor_ops import check_grad, ieee, result_type, shape_of, unbroadcast
+from .backends import backend_of
+from .kernels import _special_math as special
+
+__all__ = ["pointwise_pair", "binary_pair"]
+
+
+def pointwise_pair(name: str, forward, slope):
+    """The pair of ``forward(xp, a)`` with derivative ``slope(xp, a)``."""
+
+    def pair_forward(a):
+        return _in_float32(forward, a)
+
+    def pair_backward(grad_output, a):
+        check_grad(f"{name}_backward", grad_output, a.shape, a.dtype, a)
+        return grad_output * _in_float32(slope, a)
+
+    pair_forward.__name__, pair_backward.__name__ = name, f"{name}_backward"
+    return ieee(pair_forward), ieee(pair_backward)
+
+
+def _in_float32(function, a):
+    """``function(xp, a)``, computed in float32 for a float16 ``a`` (then rounded back)."""
+    if a.dtype != numpy.float16:
+        return function(backend_of(a).xp, a)
+    return function(backend_of(a).xp, a.astype(numpy.float32)).astype(a.dtype)
+
+
+def binary_pair(name: str, forward, grads):
+    """The pair of ``forward(xp, a, b)`` (broadcast) whose gradients are ``grads(xp, g, a, b)``
+    (``g`` the upstream gradient), summed back to each operand's shape."""
+
+    def pair_forward(a, b):
+        return forward(backend_of(*[v for v in (a, b) if hasattr(v, "shape")]).xp, a, b)
+
+    def pair_backward(grad_output, a, b):
+        shape = numpy.broadcast_shapes(shape_of(a), shape_of(b))
+        check_grad(f"{name}_backward", grad_output, shape, result_type(a, b), a, b)
+        grad_a, grad_b = grads(backend_of(grad_output).xp, grad_output, a, b)
+        return unbroadcast(grad_a, shape_of(a)), unbroadcast(grad_b, shape_of(b))
+
+    pair_forward.__name__, pair_backward.__name__ = name, f"{name}_backward"
+    return ieee(pair_forward), ieee(pair_backward)
+
+
+_TWO_OVER_ROOT_PI = 2.0 / math.sqrt(math.pi)
+
+erf, erf_backward = pointwise_pair(
+    "erf", special.erf, lambda xp, a: _TWO_OVER_ROOT_PI * xp.exp(-a * a)
+)
+erfc, erfc_backward = pointwise_pair(
+    "erfc", special.erfc, lambda xp, a: -_TWO_OVER_ROOT_PI * xp.exp(-a * a)
+)
+erfinv, erfinv_backward = pointwise_pair(
+    "erfinv",
+    special.erfinv,
+    lambda xp, a: (0.5 * math.sqrt(math.pi)) * xp.exp(special.erfinv(xp, a) ** 2),
+)
+# trunc, frac: PyTorch's gradients are 0 and the gradient itself
+trunc, trunc_backward = pointwise_pair(
+    "trunc", lambda xp, a: xp.trunc(a), lambda xp, a: xp.zeros_like(a)
+)
+frac, frac_backward = pointwise_pair(
+    "frac", lambda xp, a: a - xp.trunc(a), lambda xp, a: xp.ones_like(a)
+)
+
+
+def _atan2_grads(xp, g, a, b):
+    scale = 1 / (a * a + b * b)
+    return g * (b * scale), g * (-a * scale)
+
+
+def _hypot_grads(xp, g, a, b):
+    result = xp.hypot(a, b)
+    return g * (a / result), g * (b / result)
+
+
+def _logaddexp_grads(xp, g, a, b):
+    return g / (1 + xp.exp(b - a)), g / (1 + xp.exp(a - b))
+
+
+def _logaddexp2_grads(xp, g, a, b):
+    return g / (1 + xp.exp2(b - a)), g / (1 + xp.exp2(a - b))
+
+
+def _xlogy(xp, a, b):
+    """``a * log(b)``, 0 where ``a`` is 0 unless ``b`` is NaN (PyTorch's)."""
+    product = xp.where(a == 0, 0, a * xp.log(b))
+    return xp.where(xp.isnan(b), math.nan, product)
+
+
+def _xlogy_grads(xp, g, a, b):
+    """PyTorch's: ``xlogy(grad, b)``, 0 where ``a == 0`` and ``b <= 0``; ``grad * a / b``."""
+    return xp.where((a == 0) & (b <= 0), 0, _xlogy(xp, g, b)), g * a / b
+
+
+def _fmod_grads(xp, g, a, b):
+    return g, -g * xp.trunc(a / b)
+
+
+def _remainder_grads(xp, g, a, b):
+    return g, -g * xp.floor(a / b)
+
+
+def _copysign_grads(xp, g, a, b):
+    """PyTorch's: ``grad * result / a``, 0 where ``a`` is 0; none for ``b`` (zeros)."""
+    result = xp.copysign(a, b)
+    safe = xp.where(a == 0, 1, a)
+    return xp.where(a == 0, 0, g * result / safe), xp.zeros_like(g)
+
+
+atan2, atan2_backward = binary_pair("atan2", lambda xp, a, b: xp.arctan2(a, b), _atan2_grads)
+hypot, hypot_backward = binary_pair("hypot", lambda xp, a, b: xp.hypot(a, b), _hypot_grads)
+logaddexp, logaddexp_backward = binary_pair(
+    "logaddexp", lambda xp, a, b: xp.logaddexp(a, b), _logaddexp_grads
+)
+logaddexp2, logaddexp2_backward = binary_pair(
+    "logaddexp2", lambda xp, a, b: xp.logaddexp2(a, b), _logaddexp2_grads
+)
+xlogy, xlogy_backward = binary_pair("xlogy", _xlogy, _xlogy_grads)
+fmod, fmod_backward = binary_pair("fmod", lambda xp, a, b: xp.fmod(a, b), _fmod_grads)
+remainder, remainder_backward = binary_pair(
+    "remainder", lambda xp, a, b: xp.remainder(a, b), _remainder_grads
+)
+copysign, copysign_backward = binary_pair(
+    "copysign", lambda xp, a, b: xp.copysign(a, b), _copysign_grads
+)
+
+
+@ieee
+def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
+    """NaN, ``inf`` and ``-inf`` replaced; infinities by the dtype's largest finite values
+    unless given."""
+    xp = backend_of(a).xp
+    big = float(numpy.finfo(a.dtype).max)
+    result = xp.where(xp.isnan(a), nan, a)
+    result = xp.where(result == math.inf, big if posinf is None else posinf, result)
+    result = xp.where(result == -math.inf, -big if neginf is None else neginf, result)
+    return result.astype(a.dtype, copy=False)
+
+
+def nan_to_num_backward(grad_output, a, nan=0.0, posinf=None, neginf=None):
+    """PyTorch's: the gradient where ``a`` is finite, 0 elsewhere."""
+    check_grad("nan_to_num_backward", grad_output, a.shape, a.dtype, a)
+    return backend_of(a).xp.where(backend_of(a).xp.isfinite(a), grad_output, 0)

@@ -1,0 +1,172 @@
+"""PyTorch's counting functions of tensors: ``unique``, ``bincount``, ``histc`` (Tensor methods
+and ``xpnet.<name>`` functions) and ``searchsorted``, ``bucketize`` (functions, as PyTorch's).
+None is differentiable (PyTorch's are not either).
+
+``unique`` and ``bincount`` size their results by the values (a device-to-host sync, which no
+formulation avoids, as in PyTorch on CUDA); so does ``histc`` when ``min == max`` asks for the
+data's range. ``unique`` is always sorted (``sorted=False`` too, as PyTorch's CPU and CUDA
+implementations in practice). Negative ``bincount`` inputs raise NumPy's/CuPy's ValueError.
+
+Example:
+    >>> import xpnet
+    >>> x = xpnet.tensor([3, 1, 3, 2])
+    >>> values, inverse, counts = x.unique(return_inverse=True, return_counts=True)
+    >>> values.tolist(), inverse.tolist(), counts.tolist(), x.bincount().tolist()
+    ([1, 2, 3], [2, 0, 2, 1], [1, 1, 2], [0, 1, 1, 2])
+    >>> xpnet.bucketize(xpnet.tensor([0.5, 2.0, 9.0]), xpnet.tensor([1.0, 2.0, 3.0])).tolist()
+    [0, 1, 3]
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from ._dtypes import int32, int64
+from ._tensor_elementwise import as_input, function_form
+from ._tensor_math import check_dim
+from .autograd import Tensor
+from .backends import backend_of, float_errors_ignored
+from .kernels import ArgumentError
+
+__all__ = ["unique", "bincount", "histc", "searchsorted", "bucketize"]
+
+
+def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim=None):  # fmt: skip
+    """The distinct elements (of every element, or the distinct slices along ``dim``), sorted,
+    as ``torch.unique``; with ``return_inverse`` the int64 index of each element's value in
+    them (``input``'s shape, or ``dim``'s size), with ``return_counts`` how many each."""
+    xp = backend_of(self.data).xp
+    data = self.data
+    if dim is not None:
+        dim = check_dim("unique", dim, self.ndim)
+        data = self.data.reshape(1) if self.ndim == 0 else data
+    found = xp.unique(data, return_inverse=True, return_counts=True, axis=dim)
+    values, inverse, counts = found
+    shape = self.shape if dim is None else (data.shape[dim],)
+    extras = []
+    if return_inverse:
+        extras.append(Tensor(xp.reshape(inverse, shape).astype(int64, copy=False)))
+    if return_counts:
+        extras.append(Tensor(counts.astype(int64, copy=False)))
+    return (Tensor(values), *extras) if extras else Tensor(values)
+
+
+def bincount(self, weights=None, minlength: int = 0) -> Tensor:
+    """How often each of ``0, 1, ..., max(self)`` occurs in the 1-D non-negative integer
+    ``self`` (at least ``minlength`` bins), summing ``weights`` instead of ones if given, as
+    ``torch.bincount``: int64, or the weights' float dtype (float64 for integer weights).
+
+    Raises:
+        ArgumentError: ``self`` not 1-D integers, ``weights`` of another shape, or a negative
+            ``minlength``.
+    """
+    if self.ndim != 1 or self.dtype.kind not in "iu":
+        raise ArgumentError("bincount only supports 1-d non-negative integral inputs")
+    if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral) or minlength < 0:
+        raise ArgumentError(f"bincount: minlength should be >= 0, got {minlength!r}")
+    xp = backend_of(self.data).xp
+    if weights is None:
+        return Tensor(xp.bincount(self.data, minlength=minlength).astype(int64, copy=False))
+    weights = as_input("bincount", weights, "weights")
+    if weights.shape != self.shape:
+        msg = f"bincount: weights should have input's shape {self.shape}, got {weights.shape}"
+        raise ArgumentError(msg)
+    dtype = weights.dtype if weights.dtype.kind == "f" else numpy.dtype("float64")
+    counted = xp.bincount(self.data, weights=weights.data, minlength=minlength)
+    return Tensor(counted.astype(dtype, copy=False))
+
+
+def histc(self, bins: int = 100, min=0, max=0) -> Tensor:
+    """The histogram of ``self`` in ``bins`` equal bins over ``[min, max]`` (the data's range
+    when ``min == max``, widened by 1 each side if still equal), as ``torch.histc``: elements
+    outside (and NaN) are ignored, ``max`` itself goes to the last bin; ``self``'s dtype.
+
+    Raises:
+        ArgumentError: ``bins <= 0``, ``min > max``, an integer tensor, or (``min == max``)
+            data with NaN or infinities, as PyTorch.
+    """
+    if self.dtype.kind != "f":
+        raise ArgumentError(f"histc: input must be floating point, got {self.dtype}")
+    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins <= 0:
+        raise ArgumentError(f"histc: bins must be > 0, got {bins!r}")
+    if min > max:
+        raise ArgumentError(f"histc: max must be larger than min, got min={min}, max={max}")
+    backend = backend_of(self.data)
+    xp, data = backend.xp, self.data.reshape(-1)
+    low, high = float(min), float(max)
+    if low == high and data.size:
+        low, high = float(data.min()), float(data.max())  # the data's range: a host read
+        if not (numpy.isfinite(low) and numpy.isfinite(high)):
+            raise ArgumentError(f"histc: range of [{low}, {high}] is not finite")
+    if low == high:
+        low, high = low - 1, high + 1
+    with float_errors_ignored():
+        position = xp.floor((data - low) * bins / (high - low))
+    inside = (data >= low) & (data <= high)
+    position = xp.where(inside, xp.minimum(position, bins - 1), bins).astype(int64)
+    counts = xp.zeros(bins + 1, dtype=self.dtype)
+    backend.scatter_add(counts, (position,), xp.ones(position.shape, dtype=self.dtype))
+    return Tensor(counts[:bins])
+
+
+def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,
+                 side=None, sorter=None) -> Tensor:  # fmt: skip
+    """For each of ``input``, the index in ``sorted_sequence`` (sorted along its last
+    dimension; 1-D, or with ``input``'s leading dimensions) where it would be inserted to keep
+    the order: before equal values, after them with ``right`` (or ``side="right"``), as
+    ``torch.searchsorted``; int64, int32 with ``out_int32``. ``input`` may be a number.
+    A batched (N-D) ``sorted_sequence`` compares every pair of a row (memory: its length
+    times ``input``'s).
+
+    Raises:
+        ArgumentError: ``side`` contradicting ``right``, or leading dimensions that differ.
+    """
+    sequence = as_input("searchsorted", sorted_sequence, "sorted_sequence")
+    xp = backend_of(sequence.data).xp
+    scalar = isinstance(input, numbers.Number)
+    values = xp.asarray(input, dtype=sequence.dtype) if scalar else as_input(
+        "searchsorted", input
+    ).data  # fmt: skip
+    if side not in (None, "left", "right") or (side == "left" and right):
+        msg = f"searchsorted: side must be 'left' or 'right' and agree with right, got {side!r}"
+        raise ArgumentError(msg)
+    right = right or side == "right"
+    data = sequence.data
+    if sorter is not None:
+        data = xp.take_along_axis(data, as_input("searchsorted", sorter, "sorter").data, axis=-1)
+    if data.ndim == 1:
+        found = xp.searchsorted(data, values, side="right" if right else "left")
+    else:
+        if data.shape[:-1] != values.shape[:-1]:
+            msg = (
+                "searchsorted: sorted_sequence and input must have the same leading dimensions, "
+                f"got {data.shape} and {values.shape}"
+            )
+            raise ArgumentError(msg)
+        before = (
+            data[..., None, :] <= values[..., None]
+            if right
+            else data[..., None, :] < values[..., None]
+        )
+        found = before.sum(axis=-1)
+    return Tensor(xp.asarray(found).astype(int32 if out_int32 else int64))
+
+
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The index of the bucket of each of ``input`` among the 1-D sorted ``boundaries``, as
+    ``torch.bucketize``: ``searchsorted(boundaries, input, right=right)``.
+
+    Raises:
+        ArgumentError: ``boundaries`` not 1-D.
+    """
+    boundaries = as_input("bucketize", boundaries, "boundaries")
+    if boundaries.ndim != 1:
+        raise ArgumentError(f"bucketize: boundaries must be 1-D, got {boundaries.ndim}-d")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+METHODS = {"unique": unique, "bincount": bincount, "histc": histc}
+unique, bincount, histc = (function_form(name, METHODS[name]) for name in __all__[:3])

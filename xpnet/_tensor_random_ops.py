@@ -1,0 +1,248 @@
+"""PyTorch's random functions of tensors: ``xpnet.normal`` (Tensor or number ``mean`` and
+``std``), ``bernoulli``, ``multinomial``, ``poisson``, ``randint_like``, and the in-place
+Tensor methods ``uniform_``, ``normal_``, ``bernoulli_``, ``exponential_`` and ``random_``.
+
+As :mod:`xpnet._random_tensors`, the random bits come from the host generator that
+:func:`xpnet.manual_seed` seeds (or a ``generator=``), then go to the device: one seed gives
+the same numbers on NumPy, strict and CuPy, and other numbers than PyTorch's (the
+distributions are PyTorch's). ``multinomial`` and ``poisson`` read their probabilities and
+rates on the host (a device-to-host sync). ``normal`` is differentiable in ``mean`` and
+``std`` (PyTorch's gradients, ``grad`` and ``grad * (output - mean) / std``); the others have
+no gradient. The in-place methods follow :mod:`xpnet._tensor_inplace`'s rules (a leaf that
+requires grad changes only under :class:`~xpnet.no_grad`; the version counts).
+
+Example:
+    >>> import xpnet
+    >>> _ = xpnet.manual_seed(0)
+    >>> w = xpnet.empty(1000, dtype=xpnet.float64)
+    >>> round(float(w.normal_(2.0, 0.5).mean()), 1), float(w.uniform_(-1, 1).abs().max()) < 1
+    (2.0, True)
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from ._creation import template_of
+from ._dtypes import float32, get_default_dtype, int64
+from ._random import check_generator, host_generator
+from ._tensor_elementwise import as_input
+from ._tensor_inplace import apply_in_place
+from .autograd import Tensor
+from .backends import backend_of, get_backend
+from .kernels import ArgumentError
+
+__all__ = ["normal", "bernoulli", "multinomial", "poisson", "randint_like"]
+
+
+def _host(where: str, generator) -> numpy.random.Generator:
+    if generator is None:
+        return host_generator()
+    check_generator(where, generator)
+    return generator
+
+
+def _draw_dtype(dtype) -> numpy.dtype:
+    """Draws in float32 at least (NumPy's generator has no float16)."""
+    return numpy.promote_types(dtype, float32)
+
+
+def _on(tensor_or_backend, host: numpy.ndarray, dtype):
+    backend = tensor_or_backend if not isinstance(tensor_or_backend, Tensor) else backend_of(
+        tensor_or_backend.data
+    )  # fmt: skip
+    return backend.asarray(numpy.asarray(host).astype(dtype, copy=False))
+
+
+def _check_std(where: str, std) -> None:
+    if isinstance(std, numbers.Real) and std < 0:
+        raise ArgumentError(f"{where} expects std >= 0.0, but found std {std}")
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
+    """Values drawn from normal distributions of ``mean`` and ``std`` (Tensors broadcast
+    together, or numbers with ``size``), as ``torch.normal``: ``mean + std * z``, ``z``
+    standard normal, so gradients reach Tensor ``mean``/``std`` as PyTorch's.
+
+    Raises:
+        ArgumentError: a negative number ``std`` (a Tensor's is not checked: a host read).
+        TypeError: numbers for both without ``size``.
+    """
+    _check_std("normal", std)
+    tensors = [
+        as_input("normal", v, n) for v, n in ((mean, "mean"), (std, "std")) if hasattr(v, "shape")
+    ]
+    draw = _host("normal", generator)
+    if not tensors:
+        if size is None:
+            raise TypeError("normal: size is required when mean and std are numbers")
+        dtype = numpy.dtype(dtype or get_default_dtype())
+        shape = tuple(size)
+        z = draw.standard_normal(shape, dtype=_draw_dtype(dtype))
+        result = Tensor(_on(get_backend(), z * std + mean, dtype))
+        result.requires_grad = bool(requires_grad)
+        return result
+    mean = as_input("normal", mean, "mean") if hasattr(mean, "shape") else mean
+    std = as_input("normal", std, "std") if hasattr(std, "shape") else std
+    shape = numpy.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    dtype = numpy.result_type(*(t.dtype for t in tensors))
+    z = Tensor(_on(tensors[0], draw.standard_normal(shape, dtype=_draw_dtype(dtype)), dtype))
+    return mean + std * z
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """1 with probability ``input`` (or ``p``), else 0, in ``input``'s shape and dtype, as
+    ``torch.bernoulli``. Not differentiable."""
+    tensor = as_input("bernoulli", input)
+    probability = tensor.data if p is None else p
+    u = _host("bernoulli", generator).random(tensor.shape)
+    return Tensor((_on(tensor, u, tensor.dtype) < probability).astype(tensor.dtype))
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """``num_samples`` int64 indices per row of the 1-D or 2-D non-negative weights ``input``,
+    drawn with the weights as probabilities (each at most once without ``replacement``), as
+    ``torch.multinomial``. Reads ``input`` on the host.
+
+    Raises:
+        ArgumentError: ``input`` not 1-D or 2-D, ``num_samples`` < 1, more samples than
+            categories without replacement, or weights negative, not finite, summing to 0
+            (or with fewer non-zero weights than samples without replacement).
+    """
+    tensor = as_input("multinomial", input)
+    if tensor.ndim not in (1, 2):
+        raise ArgumentError(f"multinomial: prob_dist must be 1 or 2 dim, got {tensor.ndim}-d")
+    if (
+        isinstance(num_samples, bool)
+        or not isinstance(num_samples, numbers.Integral)
+        or num_samples < 1
+    ):
+        raise ArgumentError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
+    rows = numpy.atleast_2d(tensor.numpy().astype(numpy.float64))
+    if not replacement and num_samples > rows.shape[1]:
+        msg = "multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        raise ArgumentError(msg)
+    if not numpy.isfinite(rows).all() or (rows < 0).any():
+        raise ArgumentError(
+            "multinomial: probability tensor contains either inf, nan or element < 0"
+        )
+    sums = rows.sum(axis=1)
+    if (sums <= 0).any():
+        raise ArgumentError(
+            "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
+        )
+    if not replacement and ((rows > 0).sum(axis=1) < num_samples).any():
+        raise ArgumentError(
+            "multinomial: invalid multinomial distribution (not enough non-zero probabilities)"
+        )
+    draw = _host("multinomial", generator)
+    picks = [
+        draw.choice(rows.shape[1], num_samples, replace=replacement, p=row / total)
+        for row, total in zip(rows, sums, strict=True)
+    ]
+    picks = numpy.stack(picks).reshape(tensor.shape[:-1] + (num_samples,))
+    return Tensor(_on(tensor, picks, int64))
+
+
+def poisson(input, generator=None) -> Tensor:
+    """Counts drawn from Poisson distributions of rates ``input`` (non-negative), in its
+    dtype, as ``torch.poisson``. Reads ``input`` on the host.
+
+    Raises:
+        ArgumentError: a negative or NaN rate.
+    """
+    tensor = as_input("poisson", input)
+    rates = tensor.numpy().astype(numpy.float64)
+    if not (rates >= 0).all():
+        raise ArgumentError("poisson: rates must be non-negative and not NaN")
+    counts = _host("poisson", generator).poisson(rates)
+    return Tensor(_on(tensor, counts, tensor.dtype))
+
+
+def randint_like(input, *args, low=None, high=None, dtype=None, device=None, requires_grad=False):
+    """:func:`xpnet.randint` in ``input``'s shape, dtype and backend (unless given), as
+    ``torch.randint_like(input, high)`` or ``(input, low, high)``."""
+    from ._random_tensors import randint
+
+    shape, dtype, device = template_of("randint_like", input, dtype, device)
+    bounds = [*args] + [v for v in (low, high) if v is not None]
+    return randint(*bounds, shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _fill(name: str, draw, doc: str):
+    """An in-place method filling the tensor with ``draw(generator, shape, dtype, *args)``."""
+
+    def method(self, *args, generator=None):
+        values = draw(_host(name, generator), self.shape, self.dtype, *args)
+
+        def compute(t):
+            return Tensor(_on(t, values, t.dtype))
+
+        return apply_in_place(name, self, compute)
+
+    method.__name__ = name
+    method.__doc__ = (
+        f"Fill this tensor in place with values drawn {doc}, from xpnet's generator (or "
+        f"``generator``), as ``torch.Tensor.{name}``; returns it."
+    )
+    return method
+
+
+def _uniform(generator, shape, dtype, low=0.0, high=1.0):
+    return low + (high - low) * generator.random(shape, dtype=_draw_dtype(dtype))
+
+
+def _normal(generator, shape, dtype, mean=0.0, std=1.0):
+    _check_std("normal_", std)
+    return mean + std * generator.standard_normal(shape, dtype=_draw_dtype(dtype))
+
+
+def _bernoulli(generator, shape, dtype, p=0.5):
+    if isinstance(p, numbers.Real) and not 0 <= p <= 1:
+        raise ArgumentError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    p = p.numpy() if isinstance(p, Tensor) else p
+    return generator.random(shape) < p
+
+
+def _exponential(generator, shape, dtype, lambd=1.0):
+    if not lambd > 0:
+        raise ArgumentError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    return generator.exponential(1.0 / lambd, shape)
+
+
+def _random(generator, shape, dtype, low=0, high=None):
+    if high is None and low != 0:
+        low, high = 0, low  # random_(to)
+    if high is None:
+        high = (
+            2 ** (numpy.finfo(dtype).nmant + 1) + 1 if dtype.kind == "f" else numpy.iinfo(dtype).max
+        )
+    if not low < high:
+        raise ArgumentError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    return generator.integers(low, high, shape)
+
+
+_DOCS = {
+    "uniform_": "uniformly from ``[from, to)`` (default ``[0, 1)``)",
+    "normal_": "from the normal distribution of ``mean`` (0) and ``std`` (1)",
+    "bernoulli_": "1 with probability ``p`` (0.5; a number or a Tensor), else 0",
+    "exponential_": "from the exponential distribution of rate ``lambd`` (1)",
+    "random_": (
+        "integers from ``[from, to)``; ``random_(to)``: ``[0, to)``; ``random_()``: ``[0, "
+        "2**digits]`` for floats (the integers the dtype holds exactly), ``[0, max)`` for integers"
+    ),
+}
+METHODS = {
+    name: _fill(name, draw, _DOCS[name])
+    for name, draw in (
+        ("uniform_", _uniform),
+        ("normal_", _normal),
+        ("bernoulli_", _bernoulli),
+        ("exponential_", _exponential),
+        ("random_", _random),
+    )
+}

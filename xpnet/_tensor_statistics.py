@@ -1,0 +1,382 @@
+"""PyTorch's statistics of tensors, as Tensor methods (:data:`METHODS`) and ``xpnet.<name>``
+functions (:data:`__all__`): ``nansum``, ``nanmean``, ``aminmax``, ``median``, ``nanmedian``,
+``kthvalue``, ``mode``, ``quantile``, ``nanquantile``, ``std_mean``, ``var_mean``,
+``count_nonzero``, ``cov``, ``corrcoef`` and ``dist``; the counting functions (``unique``,
+``bincount``, ``histc``, ``searchsorted``, ``bucketize``) are :mod:`xpnet._tensor_histograms`'.
+
+Gradients are PyTorch's: the selections (``median``/``kthvalue``/``mode`` along a dim, the
+sorted values behind ``quantile``) send theirs to the chosen elements, as ``gather``; the
+global ``median``/``nanmedian`` share it evenly among the elements equal to the result, as
+PyTorch's ``evenly_distribute_backward``. Where equal values tie, the index of ``median`` and
+``kthvalue`` is that of the stable sort (PyTorch's, from ``nth_element``, is unspecified and
+may differ), ``mode``'s the last occurrence (PyTorch's on the CPU). ``mode`` compares every
+pair along ``dim`` (memory quadratic in its size). No host sync except ``quantile`` with a
+Tensor ``q`` (its values are checked on the host).
+
+Example:
+    >>> import xpnet
+    >>> x = xpnet.tensor([[3.0, 1.0, 2.0, 1.0], [0.5, float("nan"), 4.0, 2.0]])
+    >>> x.median(1).values.tolist(), x.nanmedian(1).indices.tolist()
+    ([1.0, nan], [3, 3])
+    >>> xpnet.quantile(x[0], 0.25).item(), xpnet.nansum(x).item()
+    (1.0, 13.5)
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections import namedtuple
+
+import numpy
+
+from ._dtypes import int64
+from ._tensor_elementwise import as_input, function_form
+from ._tensor_index import where
+from ._tensor_math import check_dim, values_indices
+from ._tensor_ops import check_grad
+from .autograd import Function, Tensor
+from .backends import backend_of, float_errors_ignored
+from .kernels import ArgumentError
+
+__all__ = [
+    "nansum", "nanmean", "aminmax", "median", "nanmedian", "kthvalue", "mode", "quantile",
+    "nanquantile", "std_mean", "var_mean", "count_nonzero", "cov", "corrcoef", "dist",
+]  # fmt: skip
+
+
+def evenly(a, value):
+    """``value`` (a 0-d array chosen from ``a``), as a new array."""
+    return value.copy()
+
+
+def evenly_backward(grad_output, a, value):
+    """The gradient shared evenly by the elements equal to ``value`` (NaN by the NaNs)."""
+    check_grad("evenly_backward", grad_output, (), a.dtype, a)
+    xp = backend_of(a).xp
+    mask = (a == value) | (xp.isnan(a) & xp.isnan(value))
+    return xp.where(mask, grad_output / mask.sum(), 0).astype(a.dtype, copy=False)
+
+
+_evenly = Function(evenly, evenly_backward, wrt=("a",))
+
+
+def _float_only(where: str, self: Tensor) -> None:
+    if self.dtype.kind != "f":
+        msg = f"{where}(): expected input to have floating point dtype, got {self.dtype}"
+        raise ArgumentError(msg)
+
+
+def nansum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The sum with NaN counted as 0, as ``torch.nansum``; the gradient skips the NaNs."""
+    tensor = self if dtype is None else self.to(dtype)
+    if tensor.dtype.kind != "f":
+        return tensor.sum(dim, keepdim)
+    return where(tensor.isnan(), 0.0, tensor).sum(dim, keepdim)
+
+
+def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The mean of the elements that are not NaN (NaN where there is none), as
+    ``torch.nanmean``.
+
+    Raises:
+        ArgumentError: an integer tensor, as PyTorch.
+    """
+    tensor = self if dtype is None else self.to(dtype)
+    _float_only("nanmean", tensor)
+    count = Tensor((~backend_of(tensor.data).xp.isnan(tensor.data)).astype(tensor.dtype))
+    return nansum(tensor, dim, keepdim) / count.sum(dim, keepdim)
+
+
+def aminmax(self, *, dim=None, keepdim: bool = False):
+    """``(min, max)``: :meth:`amin` and :meth:`amax` (over ``dim``, or every element), as
+    ``torch.aminmax``; a named tuple."""
+    dims = () if dim is None else dim
+    if dim is None and keepdim:
+        dims = tuple(range(self.ndim))
+    return _MinMax(self.amin(dims, keepdim), self.amax(dims, keepdim))
+
+
+_MinMax = namedtuple("aminmax", ["min", "max"])
+
+
+def _line(where: str, self: Tensor, dim):
+    """``(tensor, dim)``: ``self`` with at least one dimension and ``dim`` checked."""
+    dim = check_dim(where, dim, self.ndim)
+    tensor = self.reshape(1) if self.ndim == 0 else self
+    if tensor.shape[dim] == 0:
+        msg = f"{where}(): expected reduction dim {dim} to have a non-zero size"
+        raise IndexError(msg)
+    return tensor, dim
+
+
+def _select(self: Tensor, tensor: Tensor, dim: int, position, keepdim: bool, order=None):
+    """``(values, indices)``: the elements of ``tensor`` at sorted ``position`` (an array of
+    the reduced shape, kept dims) along ``dim``; gradients go to them."""
+    xp = backend_of(tensor.data).xp
+    if order is None:
+        order = xp.argsort(tensor.data, axis=dim, kind="stable")
+        position = xp.take_along_axis(order, position, axis=dim)
+    index = Tensor(position.astype(int64, copy=False))
+    values = tensor.gather(dim, index)
+    if self.ndim == 0:
+        return values_indices(values.reshape(()), Tensor(index.data.reshape(())))
+    if not keepdim:
+        values, index = values.squeeze(dim), Tensor(xp.squeeze(index.data, axis=dim))
+    return values_indices(values, index)
+
+
+def _counts(xp, data, dim):
+    nan = xp.isnan(data) if data.dtype.kind == "f" else xp.zeros(data.shape, dtype=bool)
+    return data.shape[dim] - nan.sum(axis=dim, keepdims=True), nan.any(axis=dim, keepdims=True)
+
+
+def _median(where: str, ignore_nan: bool):
+    def method(self, dim=None, keepdim: bool = False):
+        xp = backend_of(self.data).xp
+        if dim is None:
+            if self.numel() == 0:
+                return Tensor(xp.full((), numpy.nan, dtype=self.dtype))
+            flat = self.reshape(-1)
+            value = method(Tensor(flat.data), 0).values
+            return _evenly(self, value.data)
+        tensor, dim = _line(where, self, dim)
+        valid, has_nan = _counts(xp, tensor.data, dim)
+        if ignore_nan:
+            position = xp.maximum(valid - 1, 0) // 2
+        else:
+            position = xp.where(has_nan, valid, (tensor.shape[dim] - 1) // 2)
+        return _select(self, tensor, dim, position, keepdim)
+
+    method.__name__ = where
+    method.__doc__ = (
+        f"The lower median (of the elements that are not NaN: {ignore_nan}) of every element "
+        f"(one value), or ``(values, indices)`` along ``dim``, as ``torch.{where}``."
+    )
+    return method
+
+
+def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+    """``(values, indices)``: the ``k``-th smallest element along ``dim`` (NaN largest), as
+    ``torch.kthvalue``.
+
+    Raises:
+        IndexError: ``dim`` out of range. ArgumentError: ``k`` outside ``[1, size]``.
+    """
+    tensor, dim = _line("kthvalue", self, dim)
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"kthvalue(): k must be an int, got {type(k).__name__}")
+    if not 1 <= k <= tensor.shape[dim]:
+        msg = f"kthvalue(): selected number k={k} out of range for dimension {dim}"
+        raise ArgumentError(msg)
+    xp = backend_of(tensor.data).xp
+    shape = list(tensor.shape)
+    shape[dim] = 1
+    return _select(self, tensor, dim, xp.full(tuple(shape), k - 1, dtype=int64), keepdim)
+
+
+def mode(self, dim: int = -1, keepdim: bool = False):
+    """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
+    frequent ones) and the index of its last occurrence, as ``torch.mode`` on the CPU."""
+    tensor, dim = _line("mode", self, dim)
+    xp = backend_of(tensor.data).xp
+    data = xp.moveaxis(tensor.data, dim, -1)
+    equal = data[..., :, None] == data[..., None, :]
+    counts = equal.sum(axis=-1)
+    best = counts.max(axis=-1, keepdims=True)
+    value = xp.where(counts == best, data, xp.inf if data.dtype.kind == "f" else data.max())
+    value = value.min(axis=-1, keepdims=True)
+    positions = xp.arange(data.shape[-1])
+    last = xp.where(data == value, positions, -1).max(axis=-1, keepdims=True)
+    return _select(self, tensor, dim, xp.moveaxis(last, -1, dim), keepdim, order=True)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantiles(where: str, self: Tensor, q):
+    """``(q as a host float array, whether q was a scalar)``, after PyTorch's checks."""
+    if isinstance(q, numbers.Real) and not isinstance(q, bool):
+        values, scalar = numpy.array([float(q)]), True
+    elif hasattr(q, "shape"):
+        q = as_input(where, q, "q")
+        if q.ndim > 1:
+            raise ArgumentError(f"{where}() q must be a scalar or 1D tensor, got {q.ndim}-d")
+        if q.dtype != self.dtype:
+            msg = f"{where}() q tensor must be same dtype as the input tensor, got {q.dtype}"
+            raise ArgumentError(msg)
+        values, scalar = numpy.asarray(q.tolist(), dtype=float).reshape(-1), q.ndim == 0
+    else:
+        raise TypeError(f"{where}() q must be a float or a Tensor, got {type(q).__name__}")
+    if not ((values >= 0) & (values <= 1)).all():
+        raise ArgumentError(f"{where}() q values must be in the range [0, 1]")
+    return values, scalar
+
+
+def _quantile(where: str, ignore_nan: bool):
+    def method(self, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+        _float_only(where, self)
+        if interpolation not in _INTERPOLATIONS:
+            msg = f"{where}() interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}"
+            raise ArgumentError(msg)
+        values, scalar = _quantiles(where, self, q)
+        if self.numel() == 0:
+            raise IndexError(f"{where}() input tensor must be non-empty")
+        if dim is None:
+            tensor, dim, kept = self.reshape(1, -1), 1, (1,) * self.ndim if keepdim else ()
+        else:
+            dim = check_dim(where, dim, self.ndim)
+            tensor = self.reshape(1) if self.ndim == 0 else self
+            kept = tuple(1 if i == dim else n for i, n in enumerate(tensor.shape))
+            kept = kept if keepdim else tuple(n for i, n in enumerate(tensor.shape) if i != dim)
+            kept = () if self.ndim == 0 else kept
+        xp = backend_of(tensor.data).xp
+        tensor = tensor.transpose(dim, -1)  # the line to sort last
+        order = xp.argsort(tensor.data, axis=-1, kind="stable")
+        ordered = tensor.gather(-1, Tensor(order))
+        q = xp.asarray(values.astype(self.dtype))  # a host copy to the device
+        result = _interpolated(xp, ordered, q, ignore_nan, interpolation)
+        result = result.reshape(tensor.shape[:-1] + (len(values),))
+        result = result.permute((result.ndim - 1, *range(result.ndim - 1)))
+        return result.reshape(kept if scalar else (len(values), *kept))
+
+    method.__name__ = where
+    method.__doc__ = (
+        f"The ``q``-quantiles (a number, or a 1-D Tensor: its dimension comes first), of every "
+        f"element or along ``dim``, interpolated as ``interpolation`` says (``'linear'``, "
+        f"``'lower'``, ``'higher'``, ``'midpoint'``, ``'nearest'``), as ``torch.{where}`` "
+        f"(NaN ignored: {ignore_nan}). Gradients flow to the values interpolated."
+    )
+    return method
+
+
+def _interpolated(xp, ordered: Tensor, q, ignore_nan: bool, interpolation: str) -> Tensor:
+    """PyTorch's ``quantile_compute``: ranks ``q * (n - 1)`` into the sorted lines."""
+    nan = xp.isnan(ordered.data)
+    last = ordered.shape[-1] - 1
+    if ignore_nan:
+        ranks = q * ((~nan).sum(axis=-1, keepdims=True) - 1).astype(q.dtype)
+        ranks = xp.where(ranks < 0, 0, ranks)
+    else:
+        ranks = xp.where(nan.any(axis=-1, keepdims=True), q.dtype.type(last), q * last)
+    ranks = xp.asarray(ranks, dtype=q.dtype)
+    if interpolation != "linear" and interpolation != "midpoint":
+        ranks = {"lower": xp.floor, "higher": xp.ceil, "nearest": xp.round}[interpolation](ranks)
+    below = ordered.gather(-1, Tensor(ranks.astype(int64)))
+    if interpolation not in ("linear", "midpoint"):
+        return below
+    above = ordered.gather(-1, Tensor(xp.ceil(ranks).astype(int64)))
+    weights = xp.full(ranks.shape, 0.5, q.dtype) if interpolation == "midpoint" else None
+    weights = ranks - xp.floor(ranks) if weights is None else weights
+    return below.lerp(above, Tensor(weights))
+
+
+def _with_mean(name: str):
+    def method(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        spread = getattr(self, name)(dim, unbiased, keepdim, correction=correction)
+        return spread, self.mean(dim, keepdim)
+
+    method.__name__ = f"{name}_mean"
+    method.__doc__ = (
+        f"``({name}, mean)`` over ``dim`` (every element when None), as ``torch.{name}_mean`` "
+        f"(``correction``, or the older ``unbiased``)."
+    )
+    return method
+
+
+def count_nonzero(self, dim=None) -> Tensor:
+    """The int64 number of non-zero elements (over ``dim``: an int or a tuple), as
+    ``torch.count_nonzero``."""
+    dims = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    for axis in (dims,) if isinstance(dims, int) else dims or ():
+        check_dim("count_nonzero", axis, self.ndim)
+    return Tensor((self.data != 0).sum(axis=dims).astype(int64))
+
+
+def dist(self, other, p=2) -> Tensor:
+    """The ``p``-norm of ``self - other`` (broadcast), as ``torch.dist``."""
+    return (self - as_input("dist", other, "other")).norm(p)
+
+
+def _weights(where: str, name: str, weights, observations: int, integral: bool):
+    if weights is None:
+        return None
+    weights = as_input(where, weights, name)
+    if weights.ndim > 1 or weights.numel() != observations:
+        msg = f"{where}(): expected {name} to have one element per observation ({observations})"
+        raise ArgumentError(msg)
+    if integral and weights.dtype.kind not in "iu":
+        raise TypeError(f"{where}(): expected {name} to have an integral dtype")
+    if not integral and weights.dtype.kind != "f":
+        raise TypeError(f"{where}(): expected {name} to have a floating point dtype")
+    return weights.reshape(-1)
+
+
+def cov(self, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
+    """The covariance matrix of the variables in the rows of ``self`` (1-D: one variable),
+    observations in the columns, as ``torch.cov`` (``fweights`` integer frequencies,
+    ``aweights`` float weights; PyTorch's normalisation). A divisor <= 0 gives inf/NaN
+    (PyTorch warns); negative weights are not checked (a host read).
+
+    Raises:
+        ArgumentError: more than 2 dimensions, or weights of another size.
+    """
+    if self.ndim > 2:
+        raise ArgumentError(
+            f"cov(): expected input to have two or fewer dimensions, got {self.ndim}"
+        )
+    x = self.reshape(1, -1) if self.ndim < 2 else self
+    x = x if x.dtype.kind == "f" else x.to("float32")
+    n = x.shape[1]
+    f = _weights("cov", "fweights", fweights, n, True)
+    a = _weights("cov", "aweights", aweights, n, False)
+    w = f if a is None else a if f is None else f * a
+    if w is None:
+        w_sum, average = n, x.mean(1)
+        norm = n - correction
+    else:
+        w = w.to(x.dtype)
+        w_sum = w.sum()
+        average = (x * w).sum(1) / w_sum
+        norm = w_sum - correction * ((w * a).sum() / w_sum if a is not None else 1)
+        norm = norm if correction else w_sum
+    centered = x - average.unsqueeze(1)
+    with float_errors_ignored():
+        product = centered @ (centered if w is None else centered * w).t()
+        return (product / (norm if isinstance(norm, Tensor) else max(norm, 0))).squeeze()
+
+
+def corrcoef(self) -> Tensor:
+    """The correlation coefficients of the variables in the rows of ``self``, as
+    ``torch.corrcoef``: :func:`cov` normalised, clipped to ``[-1, 1]``."""
+    c = cov(self)
+    if c.ndim == 0:
+        return c / c
+    diagonal = backend_of(c.data).xp.arange(c.shape[0])
+    deviation = c[diagonal, diagonal].sqrt()
+    return (c / deviation.unsqueeze(1) / deviation.unsqueeze(0)).clamp(-1, 1)
+
+
+METHODS = {
+    "nansum": nansum,
+    "nanmean": nanmean,
+    "aminmax": aminmax,
+    "median": _median("median", False),
+    "nanmedian": _median("nanmedian", True),
+    "kthvalue": kthvalue,
+    "mode": mode,
+    "quantile": _quantile("quantile", False),
+    "nanquantile": _quantile("nanquantile", True),
+    "std_mean": _with_mean("std"),
+    "var_mean": _with_mean("var"),
+    "count_nonzero": count_nonzero,
+    "cov": cov,
+    "corrcoef": corrcoef,
+    "dist": dist,
+}
+
+nansum, nanmean, aminmax, median, nanmedian, kthvalue, mode, quantile = (
+    function_form(name, METHODS[name]) for name in __all__[:8]
+)
+nanquantile, std_mean, var_mean, count_nonzero, cov, corrcoef, dist = (
+    function_form(name, METHODS[name]) for name in __all__[8:]
+)
