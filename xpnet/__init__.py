@@ -6,7 +6,7 @@ The same code runs on NumPy (CPU) and CuPy (CUDA GPU); pick one with ``XPNET_BAC
 
 from __future__ import annotations
 
-from . import accelerator, autograd, cuda, data, devices, distributed, kernels, nn, optim
+from . import accelerator, autograd, cuda, data, devices, distributed, kernels, linalg, nn, optim
 from ._creation import (
     as_tensor,
     empty,
@@ -155,6 +155,8 @@ from .backends import (
 )
 from .devices import device
 from .kernels._workspaces import empty_cache
+from .linalg import det, matrix_exp
+from .linalg import inv as inverse
 from .nn import Parameter
 from .serialization import load, save
 
@@ -321,6 +323,10 @@ __all__ = [
     "inference_mode",
     "is_grad_enabled",
     "kernels",
+    "linalg",
+    "det",
+    "inverse",
+    "matrix_exp",
     "manual_seed",
     "get_num_threads",
     "keep_freed_host_memory",

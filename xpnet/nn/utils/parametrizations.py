@@ -4,7 +4,7 @@ Both register a module with :func:`xpnet.nn.utils.parametrize.register_parametri
 the state_dict keys are PyTorch's (``parametrizations.weight.original0``/``original1`` for
 weight norm; ``parametrizations.weight.original`` and ``parametrizations.weight.0._u``/``_v``
 for spectral norm). The hook-based forms of older PyTorch are in
-:mod:`xpnet.nn.utils.weight_norm`. ``orthogonal`` is not there yet.
+:mod:`xpnet.nn.utils.weight_norm`; ``orthogonal`` is in :mod:`xpnet.nn.utils.orthogonal`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from ..conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from ..functional import normalize as normalize_tensor
 from ..module import Module
 from . import parametrize
+from .orthogonal import orthogonal
 
-__all__ = ["norm_except_dim", "spectral_norm", "weight_norm"]
+__all__ = ["norm_except_dim", "orthogonal", "spectral_norm", "weight_norm"]
 
 
 def norm_except_dim(v, pow: float = 2, dim: int = 0) -> Tensor:
