@@ -242,7 +242,8 @@ def test_collate_fn_gets_the_samples_and_arrays_go_to_the_backend(backend):
         return images * 2, labels, "note"
 
     batches = list(DataLoader(Samples(5), batch_size=2, collate_fn=collate, num_workers=2))
-    assert seen == [2, 2, 1] and [batch[2] for batch in batches] == ["note"] * 3
+    # the two workers collate concurrently, so only the batches' order is fixed, not the calls'
+    assert sorted(seen) == [1, 2, 2] and [batch[2] for batch in batches] == ["note"] * 3
     assert type(batches[0][0]) is backend.ndarray
     np.testing.assert_array_equal(host(batches[1][0])[:, 0, 0, 0], [4.0, 6.0])
 
@@ -301,20 +302,20 @@ def test_to_tensor_and_normalize_match_torchvision_formulas():
     normalized = transforms.Normalize((0.1307,), (0.3081,))(tensor)
     np.testing.assert_allclose(host(normalized), ((expected - 0.1307) / 0.3081).numpy(), 1e-6)
     rgb = transforms.ToTensor()(np.ones((2, 3, 3), dtype=np.float64))
-    assert rgb.shape == (3, 2, 3) and rgb.dtype == np.float32 and host(rgb).max() == 1.0
+    assert rgb.shape == (3, 2, 3) and rgb.dtype == np.float64 and host(rgb).max() == 1.0
     composed = transforms.Compose([transforms.ToTensor(), transforms.Lambda(lambda t: t * 2)])
     np.testing.assert_array_equal(host(composed(image)), 2 * expected.numpy())
     assert "ToTensor()" in repr(composed)
 
 
 def test_transforms_reject_bad_input():
-    with pytest.raises(ValueError, match="ToTensor: expected an image of shape"):
+    with pytest.raises(ValueError, match="pic should be 2/3 dimensional. Got 1 dimensions."):
         transforms.ToTensor()(np.zeros(3))
-    with pytest.raises(ValueError, match="Normalize: std evaluated to zero"):
-        transforms.Normalize((0.5,), (0.0,))
-    with pytest.raises(ValueError, match=r"Normalize: expected a \(C, H, W\) image with C=2"):
+    with pytest.raises(ValueError, match="std evaluated to zero after conversion to float64"):
+        transforms.Normalize((0.5,), (0.0,))(np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match="could not be broadcast"):
         transforms.Normalize((0.5, 0.5), (1, 1))(np.zeros((3, 2, 2)))
-    with pytest.raises(TypeError, match="Lambda: lambd must be callable"):
+    with pytest.raises(TypeError, match="Argument lambd should be callable, got 'int'"):
         transforms.Lambda(3)
 
 

@@ -1,10 +1,12 @@
 """Datasets and the data loader, after :mod:`torch.utils.data`.
 
 ``datasets.py`` holds the datasets and splits (``_idx.py`` reads MNIST's files for it),
-``mnist.py`` torchvision's :class:`MNIST` with its download, ``transforms.py`` torchvision's
-``ToTensor``/``Normalize``/``Compose``, ``sampler.py`` PyTorch's samplers (``distributed.py``
+``mnist.py`` torchvision's :class:`MNIST` with its download (``vision_datasets.py``,
+``folder.py`` and ``cifar.py`` torchvision's other datasets), ``transforms.py`` torchvision's
+transforms (and ``transforms_*.py``), ``sampler.py`` PyTorch's samplers (``distributed.py``
 :class:`DistributedSampler`), ``loader.py`` the :class:`DataLoader` that batches them onto
-the current backend (with background worker threads).
+the current backend (with background worker threads, or processes: ``worker.py``,
+``workers.py``), ``iterable.py`` and ``combined.py`` PyTorch's iterable and combined datasets.
 
 Example:
     >>> from xpnet.data import DataLoader, TensorDataset, load_digits, random_split
@@ -16,11 +18,17 @@ Example:
 
 from __future__ import annotations
 
-from . import transforms
+# isort: off
+# datasets first: it imports torchvision's datasets at its end, which subclass its Dataset
 from .datasets import *  # noqa: F403
 from .datasets import __all__ as _datasets_all
+from . import folder, transforms
+
+# isort: on
+from .combined import ConcatDataset, StackDataset
 from .distributed import DistributedSampler
-from .loader import DataLoader, default_collate
+from .iterable import ChainDataset, IterableDataset
+from .loader import DataLoader, default_collate, default_convert
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -29,17 +37,26 @@ from .sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
     "BatchSampler",
+    "ChainDataset",
+    "ConcatDataset",
     "DataLoader",
     "DistributedSampler",
+    "IterableDataset",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "SubsetRandomSampler",
     "WeightedRandomSampler",
+    "WorkerInfo",
     "default_collate",
+    "default_convert",
+    "folder",
+    "get_worker_info",
     "transforms",
     *_datasets_all,
 ]

@@ -19,7 +19,15 @@ from ..autograd import Tensor
 from ._idx import read_mnist
 
 __all__ = [
+    "CIFAR10",
+    "CIFAR100",
+    "KMNIST",
     "MNIST",
+    "DatasetFolder",
+    "FakeData",
+    "FashionMNIST",
+    "ImageFolder",
+    "VisionDataset",
     "Dataset",
     "Subset",
     "TensorDataset",
@@ -39,6 +47,13 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError
+
+    def __add__(self, other):
+        """``a + b``: the samples of ``a`` then those of ``b`` (a
+        :class:`~xpnet.data.ConcatDataset`), as PyTorch's."""
+        from .combined import ConcatDataset
+
+        return ConcatDataset([self, other])
 
 
 def _host_array(array):
@@ -258,6 +273,11 @@ def load_mnist(path, split: str = "test"):
     return (images.astype(numpy.float32) / 255.0).reshape(-1, 1, 28, 28), labels
 
 
-# torchvision's MNIST, here too so that ``from xpnet.data import datasets`` has it (it reads
-# its files with ``_idx`` and subclasses Dataset above, hence the import at the end)
+# torchvision's datasets, here too so that ported ``from xpnet.data import datasets`` then
+# ``datasets.MNIST(...)`` finds them (they subclass Dataset above, hence the imports at the end)
+# isort: off
 from .mnist import MNIST, download_mnist  # noqa: E402
+from .vision_datasets import KMNIST, FakeData, FashionMNIST, VisionDataset  # noqa: E402
+from .folder import DatasetFolder, ImageFolder  # noqa: E402
+from .cifar import CIFAR10, CIFAR100  # noqa: E402
+# isort: on

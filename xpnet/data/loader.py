@@ -1,104 +1,33 @@
 """DataLoader: batches of a host dataset, delivered on the current backend.
 
-The datasets it reads are in :mod:`xpnet.data.datasets`; :func:`xpnet.train.loop.fit` makes
-one loader per split, and saves its shuffling generator in checkpoints. As in PyTorch, the
-order comes from a sampler (:mod:`xpnet.data.sampler`) and the batches from a batch sampler.
-With ``num_workers > 0`` a pool of threads gathers (and pins) the next batches in the
-background while the current one is used; batches still come in the loader's order.
+The datasets it reads are in :mod:`xpnet.data.datasets` (and :mod:`xpnet.data.iterable`,
+:mod:`xpnet.data.combined`); :func:`xpnet.train.loop.fit` makes one loader per split, and saves
+its shuffling generator in checkpoints. As in PyTorch, the order comes from a sampler
+(:mod:`xpnet.data.sampler`) and the batches from a batch sampler; an iterable dataset gives its
+own order. A :class:`~xpnet.data.fetch.Fetcher` reads each batch on the host: in the calling
+thread, or with ``num_workers > 0`` in worker threads (the default) or worker processes
+(``multiprocessing_context``), run by :mod:`xpnet.data.workers`; batches still come in order.
 """
 
 from __future__ import annotations
 
-import collections
 import functools
-from concurrent.futures import ThreadPoolExecutor
+import math
+import warnings
 
 import numpy
 
+from .._random import host_generator
 from ..autograd import Tensor
 from ..backends import get_backend
-from .datasets import fetch_batch
+from ._loader_checks import check_iterable, check_options, check_samplers, worker_context
+from .collate import default_collate, default_convert, map_fields
+from .fetch import Fetcher
+from .iterable import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .workers import WorkerPool
 
-__all__ = ["DataLoader", "default_collate"]
-
-
-def _host_field(values: list):
-    """One field of a batch stacked on the host: Tensors' arrays, NumPy arrays or numbers."""
-    return numpy.stack([v.numpy() if isinstance(v, Tensor) else numpy.asarray(v) for v in values])
-
-
-def default_collate(samples: list):
-    """Stack a list of samples into a batch, field by field, on the host.
-
-    Args:
-        samples: samples as a dataset returns them: tuples (or lists) of arrays, Tensors and
-            numbers, dicts of them (collated key by key, as PyTorch), or bare arrays.
-
-    Returns:
-        A tuple of NumPy arrays (one per field), a dict for dict samples, or one array for bare
-        samples; the
-        :class:`DataLoader` then moves them to the current backend, as Tensors when the
-        samples held Tensors (see :class:`DataLoader`).
-
-    Example:
-        >>> batch = default_collate([(np.zeros(2), 0), (np.ones(2), 1)])
-        >>> [field.shape for field in batch], batch[1].tolist()
-        ([(2, 2), (2,)], [0, 1])
-    """
-    if isinstance(samples[0], dict):  # without this NumPy stacks the dicts as objects
-        return {key: default_collate([sample[key] for sample in samples]) for key in samples[0]}
-    if isinstance(samples[0], (tuple, list)):
-        return tuple(default_collate(list(fields)) for fields in zip(*samples, strict=True))
-    return _host_field(samples)
-
-
-def _holds_tensors(sample) -> bool:
-    if isinstance(sample, dict):
-        return _holds_tensors(tuple(sample.values()))
-    if isinstance(sample, (tuple, list)):
-        return any(_holds_tensors(field) for field in sample)
-    return isinstance(sample, Tensor)
-
-
-def _check_samplers(batch_size, shuffle, sampler, batch_sampler, drop_last):
-    """PyTorch's rules: a sampler decides the order (so no ``shuffle``), a batch sampler
-    decides the batches too (so none of the options that make them)."""
-    if sampler is not None and shuffle:
-        msg = f"DataLoader: sampler is mutually exclusive with shuffle, got shuffle={shuffle!r}"
-        raise ValueError(msg)
-    if batch_sampler is not None and (
-        batch_size != 1 or shuffle or sampler is not None or drop_last
-    ):
-        msg = (
-            "DataLoader: batch_sampler is mutually exclusive with batch_size, shuffle, sampler "
-            f"and drop_last, got batch_size={batch_size!r}, shuffle={shuffle!r}, "
-            f"sampler={sampler!r}, drop_last={drop_last!r}"
-        )
-        raise ValueError(msg)
-
-
-def _check_options(batch_size, num_workers, collate_fn, persistent_workers, prefetch_factor):
-    def positive_int(value, minimum):
-        return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-    problems = []
-    if not positive_int(batch_size, 1):
-        problems.append(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not positive_int(num_workers, 0):
-        problems.append(f"num_workers must be a non-negative integer, got {num_workers!r}")
-    elif persistent_workers and num_workers == 0:
-        problems.append("persistent_workers=True needs num_workers > 0")
-    if prefetch_factor is not None and (num_workers == 0 or not positive_int(prefetch_factor, 1)):
-        problems.append(
-            f"prefetch_factor must be a positive integer and needs num_workers > 0, "
-            f"got prefetch_factor={prefetch_factor!r} with num_workers={num_workers!r}"
-        )
-    if problems:
-        raise ValueError("DataLoader: " + "; ".join(problems))
-    if collate_fn is not None and not callable(collate_fn):
-        msg = f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}"
-        raise TypeError(msg)
+__all__ = ["DataLoader", "default_collate", "default_convert"]
 
 
 class DataLoader:
@@ -111,9 +40,22 @@ class DataLoader:
     dataset gives Tensors (``transforms.ToTensor``, a ``TensorDataset`` of Tensors), and as
     plain backend arrays otherwise.
 
+    Workers: with ``num_workers > 0`` and no ``multiprocessing_context`` the workers are
+    threads (they share the dataset; good for NumPy work that releases the GIL, and for
+    CuPy). With ``multiprocessing_context`` (``"fork"``, ``"spawn"``, ``"forkserver"`` or a
+    context object) they are processes, as PyTorch's: each gets a copy of the dataset,
+    :func:`~xpnet.data.get_worker_info`, seeds ``random``, xpnet's generators
+    (:func:`xpnet.manual_seed`) and NumPy's global RNG from ``base_seed + id`` (NumPy's as
+    PyTorch's ``_generate_state``), then calls ``worker_init_fn``; good for Python-heavy
+    per-sample transforms. Either way batches come in the sampler's order, an
+    :class:`~xpnet.data.IterableDataset` is iterated by every worker (shard it with
+    ``get_worker_info``), and an error in a worker is raised here with its traceback.
+
     Args:
-        dataset: the dataset (``__len__``, and ``__getitem__`` or ``get_batch``).
-        batch_size: samples per batch. Default: ``1``.
+        dataset: the dataset: map-style (``__len__``, and ``__getitem__`` or ``get_batch``)
+            or an :class:`~xpnet.data.IterableDataset`.
+        batch_size: samples per batch, or ``None`` to deliver samples one by one (through
+            :func:`default_convert`, or ``collate_fn``). Default: ``1``.
         shuffle: visit the samples in a new random order each epoch: the sampler is a
             :class:`~xpnet.data.RandomSampler` drawing from ``generator``. Default: ``False``
             (a :class:`~xpnet.data.SequentialSampler`).
@@ -126,16 +68,16 @@ class DataLoader:
         batch_sampler: an iterable of lists of indices, one list per batch (e.g. a
             :class:`~xpnet.data.BatchSampler`); it replaces ``batch_size``, ``shuffle``,
             ``sampler`` and ``drop_last``. Default: ``None``.
-        num_workers: threads that gather batches in the background, up to
-            ``num_workers * prefetch_factor`` batches ahead; batches keep their order, so
-            results do not depend on it. Default: ``0`` (gather in the calling thread).
+        num_workers: workers that gather batches in the background, up to
+            ``num_workers * prefetch_factor`` batches ahead. Default: ``0`` (gather in the
+            calling thread).
         collate_fn: ``collate_fn(samples)`` turns a list of samples into a batch (read one
             by one); its NumPy arrays and Tensors are moved to the backend, anything else is
             left as is. Default: ``None`` (:func:`default_collate`, or ``get_batch``).
         pin_memory: stage each batch in page-locked host memory before the copy to the GPU
             (the backend's ``pinned_host``; CuPy). A no-op on CPU backends. Default: ``False``.
-        persistent_workers: keep the worker threads between epochs. Needs
-            ``num_workers > 0``. Default: ``False``.
+        persistent_workers: keep the workers between epochs. Needs ``num_workers > 0``.
+            Default: ``False``.
         prefetch_factor: batches fetched ahead per worker. Default: ``None`` (2 with
             workers).
         generator: the ``numpy.random.Generator`` that draws each epoch's order, as PyTorch's
@@ -144,26 +86,40 @@ class DataLoader:
             Default: ``None`` (one made from ``seed``).
         seed: seed of the generator made when ``generator`` is ``None``: two loaders with the
             same seed give the same sequence of epochs. Default: ``None`` (not reproducible).
+        timeout: seconds to wait for a worker's batch before ``RuntimeError``. Default: ``0``
+            (no limit; a worker that dies still raises within a second).
+        worker_init_fn: ``worker_init_fn(worker_id)``, called in each worker after seeding.
+            Default: ``None``.
+        multiprocessing_context: run the workers as processes of this start method or
+            context. Default: ``None`` (threads).
+        in_order: yield batches in the sampler's order; ``False`` yields them as workers
+            finish them. Default: ``True``.
 
     Attributes:
         sampler: the sampler of indices, as in PyTorch: the one given, else a
-            ``RandomSampler`` (``shuffle=True``) or a ``SequentialSampler``.
+            ``RandomSampler`` (``shuffle=True``) or a ``SequentialSampler``; ``None`` for an
+            iterable dataset.
         batch_sampler: the batch sampler given, else a ``BatchSampler(sampler, batch_size,
             drop_last)``; with one given, ``batch_size`` is ``None`` and ``drop_last``
-            ``False``, as in PyTorch.
+            ``False``, as in PyTorch; ``None`` when unbatched or iterable.
 
     Yields:
         A tuple per batch (one entry per field of a sample), or one array or Tensor when
         samples are bare arrays.
 
     Raises:
-        ValueError: if ``batch_size`` is not a positive integer, ``num_workers`` negative,
-            ``persistent_workers`` or ``prefetch_factor`` given without workers, or both
-            ``generator`` and ``seed`` are given, or a ``sampler`` or ``batch_sampler`` is
-            given with the options it replaces, or ``drop_last`` is not a bool, or
-            ``shuffle=True`` on an empty dataset (:class:`~xpnet.data.RandomSampler`'s rule).
-        TypeError: if ``collate_fn`` is not callable, or ``shuffle=True`` with a
+        ValueError: if ``batch_size`` is not a positive integer or ``None``, ``num_workers``
+            or ``timeout`` negative, ``persistent_workers``, ``prefetch_factor`` or
+            ``multiprocessing_context`` given without workers (or an unknown start method),
+            both ``generator`` and ``seed`` given, a ``sampler`` or ``batch_sampler`` given
+            with the options it replaces (or at all, or ``shuffle``, with an iterable
+            dataset), ``drop_last`` with ``batch_size=None``, or ``shuffle=True`` on an empty
+            dataset (:class:`~xpnet.data.RandomSampler`'s rule).
+        TypeError: if ``collate_fn`` or ``worker_init_fn`` is not callable,
+            ``multiprocessing_context`` is not a context, or ``shuffle=True`` with a
             ``generator`` that is not a NumPy generator.
+        RuntimeError: while iterating, if a worker process dies, ``timeout`` expires, or the
+            dataset cannot be pickled for ``"spawn"``/``"forkserver"`` workers.
 
     Example:
         >>> from xpnet.data import TensorDataset
@@ -176,12 +132,15 @@ class DataLoader:
         >>> loader = DataLoader(dataset, batch_size=2, num_workers=2, persistent_workers=True)
         >>> [labels.tolist() for _, labels in loader]
         [[0, 1], [2, 3], [4]]
+        >>> loader = DataLoader(dataset, 2, num_workers=2, multiprocessing_context="fork")
+        >>> [labels.tolist() for _, labels in loader]
+        [[0, 1], [2, 3], [4]]
     """
 
     def __init__(
         self,
         dataset,
-        batch_size: int = 1,
+        batch_size: int | None = 1,
         shuffle: bool = False,
         drop_last: bool = False,
         *,
@@ -194,9 +153,17 @@ class DataLoader:
         seed: int | None = None,
         sampler=None,
         batch_sampler=None,
+        timeout: float = 0,
+        worker_init_fn=None,
+        multiprocessing_context=None,
+        in_order: bool = True,
     ) -> None:
-        _check_options(batch_size, num_workers, collate_fn, persistent_workers, prefetch_factor)
-        _check_samplers(batch_size, shuffle, sampler, batch_sampler, drop_last)
+        check_options(batch_size, num_workers, collate_fn, persistent_workers, prefetch_factor)
+        self.iterable = isinstance(dataset, IterableDataset)
+        if self.iterable:
+            check_iterable(shuffle, sampler, batch_sampler)
+        check_samplers(batch_size, shuffle, sampler, batch_sampler, drop_last)
+        context = worker_context(multiprocessing_context, num_workers, timeout, worker_init_fn)
         if generator is not None and seed is not None:
             msg = f"DataLoader: give generator or seed, not both (got seed={seed})"
             raise ValueError(msg)
@@ -210,8 +177,16 @@ class DataLoader:
         self.persistent_workers = bool(persistent_workers)
         self.prefetch_factor = prefetch_factor or 2
         self.generator = numpy.random.default_rng(seed) if generator is None else generator
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = context
+        self.in_order = bool(in_order)
         self._pool = None
-        self._set_samplers(sampler, batch_sampler)
+        self._len_called = None  # PyTorch's check of an iterable dataset's reported length
+        if self.iterable:
+            self.sampler = self.batch_sampler = None
+        else:
+            self._set_samplers(sampler, batch_sampler)
 
     def _set_samplers(self, sampler, batch_sampler) -> None:
         """PyTorch's defaults: ``shuffle`` means a RandomSampler (drawing from the loader's
@@ -221,42 +196,84 @@ class DataLoader:
         elif sampler is None:
             sampler = SequentialSampler(self.dataset)
         self._slices = batch_sampler is None  # our own batches: cut from one index array
-        if batch_sampler is None:
+        if batch_sampler is None and self.batch_size is not None:
             batch_sampler = BatchSampler(sampler, self.batch_size, self.drop_last)
-        else:
+        elif batch_sampler is not None:
             self.batch_size, self.drop_last = None, False
         self.sampler, self.batch_sampler = sampler, batch_sampler
 
     def __len__(self) -> int:
-        return len(self.batch_sampler)
-
-    def _gather(self, indices, pin):
-        """One batch on the host (pinned when asked): ``(batch, as_tensors)``. Runs in a
-        worker thread when there are workers."""
-        if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
-            batch = fetch_batch(self.dataset, indices)
-            tensors = bool(getattr(self.dataset, "yields_tensors", False))
-        else:
-            samples = [self.dataset[int(index)] for index in indices]
-            tensors = _holds_tensors(samples[0])
-            batch = (self.collate_fn or default_collate)(samples)
-        if pin is not None:
-            batch = _map_fields(batch, lambda a: pin(a) if isinstance(a, numpy.ndarray) else a)
-        return batch, tensors
+        if not self.iterable:
+            return len(self.sampler if self.batch_sampler is None else self.batch_sampler)
+        try:
+            length = self._len_called = len(self.dataset)
+        except NotImplementedError:  # xpnet's Dataset has a __len__; PyTorch's has none
+            msg = f"object of type '{type(self.dataset).__name__}' has no len()"
+            raise TypeError(msg) from None
+        if self.batch_size is None:
+            return length
+        if self.drop_last:
+            return length // self.batch_size
+        return math.ceil(length / self.batch_size)
 
     def __iter__(self):
         backend = get_backend()
         pin = getattr(backend, "pinned_host", None) if self.pin_memory else None
-        batches = self._batches()
+        batched = self.batch_size is not None or self.batch_sampler is not None
+        fetcher = Fetcher(
+            self.dataset, self.iterable, self.batch_size, self.drop_last, self.collate_fn, batched
+        )
         if self.num_workers == 0:
-            gathered = (self._gather(indices, pin) for indices in batches)
+            gathered = self._in_process(fetcher)
         else:
-            gathered = self._background(batches, pin)
+            gathered = self._in_workers(fetcher, pin)
+        reported, count = self._len_called, 0
         for batch, tensors in gathered:
-            yield _map_fields(batch, functools.partial(_deliver, backend=backend, tensors=tensors))
+            count += 1
+            if self.iterable and reported is not None and count > reported:
+                _warn_length(self, reported, count)
+            if pin is not None and (self.num_workers == 0 or self._in_processes()):
+                batch = map_fields(batch, lambda a: pin(a) if isinstance(a, numpy.ndarray) else a)
+            yield map_fields(batch, functools.partial(_deliver, backend=backend, tensors=tensors))
+
+    def _in_processes(self) -> bool:
+        return self.multiprocessing_context is not None
+
+    def _in_process(self, fetcher):
+        """Each batch read in the calling thread."""
+        if not self.iterable:
+            yield from (fetcher.fetch(indices) for indices in self._batches())
+            return
+        fetcher.start()
+        while True:
+            try:
+                batch = fetcher.next_batch()
+            except StopIteration:
+                return
+            yield batch
+
+    def _in_workers(self, fetcher, pin):
+        """Each batch read by the workers, in order (see :mod:`xpnet.data.workers`)."""
+        pool = self._pool
+        if pool is None:
+            base_seed = int(host_generator().integers(2**63))  # PyTorch's is an int64 too
+            context = self.multiprocessing_context
+            pool = WorkerPool(
+                fetcher, self.num_workers, context, base_seed, self.worker_init_fn, pin
+            )
+            self._pool = pool if self.persistent_workers else None
+        try:
+            tasks = () if self.iterable else self._batches()
+            yield from pool.run(tasks, self.prefetch_factor, self.in_order, self.timeout)
+        finally:
+            if not self.persistent_workers:
+                pool.shutdown()
 
     def _batches(self):
-        """This epoch's batches of dataset indices (integer arrays)."""
+        """This epoch's batches of dataset indices (integer arrays; single indices when
+        unbatched)."""
+        if self.batch_sampler is None and self.batch_size is None:
+            return (int(index) for index in self.sampler)
         if not self._slices:
             return (numpy.asarray(list(batch), dtype=numpy.int64) for batch in self.batch_sampler)
         if type(self.sampler) is SequentialSampler:
@@ -267,35 +284,25 @@ class DataLoader:
         stop = len(order) // size * size if self.drop_last else len(order)
         return (order[start : start + size] for start in range(0, stop, size))
 
-    def _background(self, batches, pin):
-        """``_gather`` of each batch in the worker threads, in order, a few batches ahead."""
-        pool = self._pool or ThreadPoolExecutor(self.num_workers, "xpnet-data")
-        self._pool = pool if self.persistent_workers else None
-        pending = collections.deque()
-        try:
-            for indices in batches:
-                pending.append(pool.submit(self._gather, indices, pin))
-                if len(pending) >= self.num_workers * self.prefetch_factor:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
-            if not self.persistent_workers:
-                pool.shutdown(wait=True)
-
     def __del__(self):
         if getattr(self, "_pool", None) is not None:
-            self._pool.shutdown(wait=False)
+            self._pool.shutdown()
 
 
-def _map_fields(batch, function):
-    if isinstance(batch, dict):
-        return {key: _map_fields(field, function) for key, field in batch.items()}
-    if isinstance(batch, tuple):
-        return tuple(_map_fields(field, function) for field in batch)
-    return function(batch)
+def _warn_length(loader, reported: int, count: int) -> None:
+    """PyTorch's warning when an iterable dataset gives more batches than ``len`` said."""
+    msg = (
+        f"Length of IterableDataset {loader.dataset} was reported to be {reported}"
+        f"(when accessing len(dataloader)), but {count} samples have been fetched. "
+    )
+    if loader.num_workers > 0:
+        msg += (
+            "For multiprocessing data-loading, this could be caused by not properly configuring "
+            "the IterableDataset replica at each worker. Please see "
+            "https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset for "
+            "examples."
+        )
+    warnings.warn(msg, stacklevel=3)
 
 
 def _deliver(field, backend, tensors: bool):

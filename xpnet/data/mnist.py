@@ -9,15 +9,10 @@ uses, checks each against its MD5 and writes it atomically, skipping files alrea
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
-import sys
-import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from ._download import download_checked
 from ._idx import read_mnist
 from .datasets import Dataset
 
@@ -35,36 +30,11 @@ RESOURCES = (
     ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
 )
 _PREFIX = {"train": "train-", "test": "t10k-"}
-_CHUNK = 1 << 16
 
 
-def _fetch(url: str, folder: Path, name: str, md5: str, timeout: float) -> None:
-    """Download ``url`` into ``folder/name`` through a temporary file; check its MD5."""
-    digest = hashlib.md5(usedforsecurity=False)
-    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as stream, urllib.request.urlopen(url, timeout=timeout) as r:
-            while chunk := r.read(_CHUNK):
-                digest.update(chunk)
-                stream.write(chunk)
-        if digest.hexdigest() != md5:
-            msg = f"MD5 {digest.hexdigest()}, expected {md5} (corrupt or changed file)"
-            raise ValueError(msg)
-        os.replace(temporary, folder / name)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-
-
-def _reason(error: BaseException) -> str:
-    """One line saying why a download failed."""
-    if isinstance(error, urllib.error.HTTPError):
-        return f"HTTP {error.code} {error.reason}"
-    reason = getattr(error, "reason", error)
-    text = f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else reason
-    return " ".join(str(text).split())
-
-
-def download_mnist(folder, split: str = "all", mirrors=None, timeout: float = 30.0) -> list:
+def download_mnist(
+    folder, split: str = "all", mirrors=None, timeout: float = 30.0, resources=None
+) -> list:
     """Download MNIST's gzipped IDX files into ``folder``; files already there are kept.
 
     Each file is tried on each mirror in turn and accepted only with the right MD5.
@@ -74,6 +44,8 @@ def download_mnist(folder, split: str = "all", mirrors=None, timeout: float = 30
         split: ``"train"``, ``"test"`` or ``"all"`` (the four files). Default: ``"all"``.
         mirrors: base URLs, each ending in ``/``. Default: ``None`` (:data:`MIRRORS`).
         timeout: seconds to wait for a mirror to answer. Default: ``30``.
+        resources: ``(name, md5)`` pairs, as :attr:`MNIST.resources` (FashionMNIST and
+            KMNIST pass theirs). Default: ``None`` (:data:`RESOURCES`).
 
     Returns:
         The paths of the split's files.
@@ -89,26 +61,13 @@ def download_mnist(folder, split: str = "all", mirrors=None, timeout: float = 30
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     mirrors = MIRRORS if mirrors is None else tuple(mirrors)
-    wanted = [(n, md5) for n, md5 in RESOURCES if split == "all" or n.startswith(_PREFIX[split])]
+    resources = RESOURCES if resources is None else resources
+    wanted = [(n, md5) for n, md5 in resources if split == "all" or n.startswith(_PREFIX[split])]
     for name, md5 in wanted:
         if (folder / name).is_file() or (folder / name.removesuffix(".gz")).is_file():
             continue
-        errors = []
-        for mirror in mirrors:
-            url = f"{mirror}{name}"
-            try:
-                print(f"Downloading {url} to {folder}", file=sys.stderr)
-                _fetch(url, folder, name, md5, timeout)
-                break
-            except (OSError, ValueError, http.client.HTTPException) as error:  # URLError too
-                errors.append(f"{url}: {_reason(error)}")
-        else:
-            msg = (
-                f"download_mnist: could not download {name} into {folder} ("
-                + "; ".join(errors)
-                + "); check the network connection, or copy the file there yourself"
-            )
-            raise RuntimeError(msg)
+        urls = [f"{mirror}{name}" for mirror in mirrors]
+        download_checked(urls, folder, name, md5, caller="download_mnist", timeout=timeout)
     return [folder / name for name, _ in wanted]
 
 
@@ -154,14 +113,19 @@ class MNIST(Dataset):
         self.transform, self.target_transform = transform, target_transform
         split = "train" if train else "test"
         if download:
-            download_mnist(self.raw_folder, split, mirrors=self.mirrors)
+            download_mnist(self.raw_folder, split, mirrors=self.mirrors, resources=self.resources)
         prefix = _PREFIX[split]
         for name, _ in self.resources:
             raw = Path(self.raw_folder) / name
             if name.startswith(prefix) and not (raw.is_file() or raw.with_suffix("").is_file()):
-                msg = f"MNIST: {raw} not found; pass download=True to download it"
+                msg = f"{type(self).__name__}: {raw} not found; pass download=True to download it"
                 raise RuntimeError(msg)
         self.data, self.targets = read_mnist(self.raw_folder, split)
+
+    @property
+    def class_to_idx(self) -> dict:
+        """``{class name: index}``, as in torchvision."""
+        return {name: i for i, name in enumerate(self.classes)}
 
     @property
     def raw_folder(self) -> str:
@@ -187,4 +151,6 @@ class MNIST(Dataset):
 
     def __repr__(self) -> str:
         split = "Train" if self.train else "Test"
-        return f"Dataset MNIST\n    Number of datapoints: {len(self)}\n    Split: {split}"
+        lines = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}"]
+        body = "".join(f"\n    {line}" for line in [*lines, f"Split: {split}"])
+        return f"Dataset {type(self).__name__}{body}"

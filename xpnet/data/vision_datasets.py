@@ -1,0 +1,255 @@
+"""torchvision's dataset base and small datasets: ``VisionDataset``, ``FakeData``, the MNISTs.
+
+:class:`VisionDataset` is torchvision's base class (``root``, ``transform``,
+``target_transform``, ``transforms`` and its ``repr``); :class:`FakeData` makes a random PIL
+image per index; :class:`FashionMNIST` and :class:`KMNIST` are :class:`~xpnet.data.MNIST`
+with torchvision's mirrors, checksums and class names. :mod:`xpnet.data.folder` holds
+``ImageFolder`` and :mod:`xpnet.data.cifar` ``CIFAR10``/``CIFAR100``.
+
+Pillow is imported only when an image is made (:func:`pil_image_module`), so ``import xpnet``
+works without it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy
+
+from .datasets import Dataset
+from .mnist import MNIST
+
+__all__ = [
+    "FakeData",
+    "FashionMNIST",
+    "KMNIST",
+    "StandardTransform",
+    "VisionDataset",
+    "pil_image_module",
+]
+
+
+def pil_image_module():
+    """``PIL.Image``, imported on first use.
+
+    Raises:
+        ImportError: when Pillow is not installed (the message says how to install it).
+    """
+    try:
+        from PIL import Image
+    except ImportError as error:
+        msg = "the image datasets need Pillow: pip install Pillow"
+        raise ImportError(msg) from error
+    return Image
+
+
+class StandardTransform:
+    """``transform`` on the input and ``target_transform`` on the target, as torchvision's."""
+
+    def __init__(self, transform=None, target_transform=None) -> None:
+        self.transform = transform
+        self.target_transform = target_transform
+
+    def __call__(self, input, target):
+        if self.transform is not None:
+            input = self.transform(input)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return input, target
+
+    @staticmethod
+    def _format_transform_repr(transform, head: str) -> list:
+        lines = repr(transform).splitlines()
+        return [f"{head}{lines[0]}"] + [" " * len(head) + line for line in lines[1:]]
+
+    def __repr__(self) -> str:
+        body = [type(self).__name__]
+        if self.transform is not None:
+            body += self._format_transform_repr(self.transform, "Transform: ")
+        if self.target_transform is not None:
+            body += self._format_transform_repr(self.target_transform, "Target transform: ")
+        return "\n".join(body)
+
+
+class VisionDataset(Dataset):
+    """torchvision's base class of image datasets.
+
+    Args:
+        root: the dataset's folder (``~`` is expanded in a ``str``). Default: ``None``.
+        transforms: a callable taking and returning ``(input, target)``. Default: ``None``.
+        transform: applied to each input. Default: ``None``.
+        target_transform: applied to each target. Default: ``None``.
+
+    Raises:
+        ValueError: when ``transforms`` is given with ``transform`` or ``target_transform``.
+
+    Example:
+        >>> from xpnet.data import VisionDataset
+        >>> VisionDataset("data").root
+        'data'
+    """
+
+    _repr_indent = 4
+
+    def __init__(self, root=None, transforms=None, transform=None, target_transform=None):
+        self.root = os.path.expanduser(root) if isinstance(root, str) else root
+        separate = transform is not None or target_transform is not None
+        if transforms is not None and separate:
+            msg = "Only transforms or transform/target_transform can be passed as argument"
+            raise ValueError(msg)
+        self.transform = transform
+        self.target_transform = target_transform
+        self.transforms = StandardTransform(transform, target_transform) if separate else transforms
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        """Lines added to the ``repr`` (e.g. ``Split: Train``); empty here."""
+        return ""
+
+    def __repr__(self) -> str:
+        body = [f"Number of datapoints: {len(self)}"]
+        if self.root is not None:
+            body.append(f"Root location: {self.root}")
+        body += self.extra_repr().splitlines()
+        if self.transforms is not None:
+            body += [repr(self.transforms)]  # torchvision indents its first line only
+        lines = [f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + b for b in body]
+        return "\n".join(lines)
+
+
+class FashionMNIST(MNIST):
+    """Zalando's Fashion-MNIST: :class:`~xpnet.data.MNIST` with torchvision's files and classes.
+
+    The files are kept in ``root/FashionMNIST/raw``; samples are ``(uint8 array (28, 28),
+    int)`` as in xpnet's :class:`~xpnet.data.MNIST` (torchvision gives a PIL image there).
+
+    Args:
+        root: the folder that holds (or will hold) ``FashionMNIST/raw/``.
+        train: the 60,000 training images; else the 10,000 test images. Default: ``True``.
+        transform: applied to each image. Default: ``None``.
+        target_transform: applied to each label. Default: ``None``.
+        download: fetch the split's files (MD5-checked) when missing. Default: ``False``.
+
+    Raises:
+        RuntimeError: if the files are missing and ``download`` is false, or cannot be
+            downloaded.
+
+    Example:
+        >>> from xpnet.data import FashionMNIST
+        >>> FashionMNIST.classes[:3]
+        ['T-shirt/top', 'Trouser', 'Pullover']
+    """
+
+    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+    ]
+    classes = [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ]
+
+
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST: :class:`~xpnet.data.MNIST` with torchvision's files and classes.
+
+    The files are kept in ``root/KMNIST/raw``; arguments, samples and errors as
+    :class:`FashionMNIST`'s.
+
+    Example:
+        >>> from xpnet.data import KMNIST
+        >>> KMNIST.classes[:4]
+        ['o', 'ki', 'su', 'tsu']
+    """
+
+    mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+        ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+        ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+        ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
+    ]
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+
+
+class FakeData(VisionDataset):
+    """torchvision's ``FakeData``: a random PIL image and a random class per index.
+
+    Sample ``i`` is drawn from a NumPy generator seeded with ``i + random_offset``, so it is
+    the same on every read: standard-normal values of shape ``image_size`` (C, H, W) (or
+    (H, W)), times 255 and cast to uint8 with wraparound, as torchvision's ``ToPILImage``
+    does, as an ``L``/``LA``/``RGB``/``RGBA`` image for 1/2/3/4 channels. The values differ
+    from torchvision's, whose generator is PyTorch's.
+
+    Args:
+        size: the number of samples. Default: ``1000``.
+        image_size: (C, H, W) or (H, W). Default: ``(3, 224, 224)``.
+        num_classes: targets are in ``[0, num_classes)``. Default: ``10``.
+        transform: applied to each image. Default: ``None``.
+        target_transform: applied to each target (an ``int``). Default: ``None``.
+        random_offset: added to the index to make the seed. Default: ``0``.
+
+    Raises:
+        IndexError: for an index outside ``[0, size)``.
+        ValueError: (on reading) for an ``image_size`` that is not an image.
+
+    Example:
+        >>> from xpnet.data import FakeData
+        >>> image, target = FakeData(size=4, image_size=(3, 8, 6), num_classes=5)[1]
+        >>> image.size, image.mode, 0 <= target < 5
+        ((6, 8), 'RGB', True)
+    """
+
+    def __init__(
+        self,
+        size=1000,
+        image_size=(3, 224, 224),
+        num_classes=10,
+        transform=None,
+        target_transform=None,
+        random_offset=0,
+    ):
+        super().__init__(None, transform=transform, target_transform=target_transform)
+        self.size = size
+        self.num_classes = num_classes
+        self.image_size = image_size
+        self.random_offset = random_offset
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"{type(self).__name__} index out of range")
+        shape = tuple(self.image_size)
+        if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] not in (1, 2, 3, 4)):
+            msg = f"FakeData: image_size must be (C, H, W) with C in 1..4 or (H, W), got {shape}"
+            raise ValueError(msg)
+        rng = numpy.random.default_rng(index + self.random_offset)
+        values = rng.standard_normal(shape, dtype=numpy.float32) * numpy.float32(255)
+        target = int(rng.integers(self.num_classes))
+        pixels = values.astype(numpy.int64).astype(numpy.uint8)  # torch's .byte() wraps
+        if pixels.ndim == 3:  # (C, H, W) to (H, W, C), or (H, W) for one channel
+            pixels = pixels[0] if len(pixels) == 1 else pixels.transpose(1, 2, 0)
+        image = pil_image_module().fromarray(pixels)
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
+
+    def __len__(self) -> int:
+        return self.size
