@@ -146,9 +146,49 @@ def check_against_torch(
     return backend.to_host(output), tuple(host_grads)
 
 
-def check_tensor_method(method, inputs, backend, grad_output=None, dtype=np.float64):
-    """``method(*tensors)`` (a Tensor method or function, named as PyTorch's) on xpnet and on
-    torch, compared by :func:`check_against_torch` (forward and grads)."""
+def nested_lists(value):
+    """Batches of either library as nested Python lists, to compare PyTorch's loader with
+    xpnet's (dicts kept; tuples become lists, as PyTorch collates tuples into lists)."""
+    if isinstance(value, dict):
+        return {key: nested_lists(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [nested_lists(item) for item in value]
+    if isinstance(value, torch.Tensor):
+        return value.numpy().tolist()
+    if hasattr(value, "shape"):
+        return xpnet.to_numpy(value).tolist()
+    return value
+
+
+def check_no_host_reads(strict, op, shape=(3, 3)):
+    """``op(x).sum().backward()`` for a random ``x`` on the strict backend reads nothing back
+    to the host, forward or backward: its shapes come from shapes alone."""
+    from xpnet.backends import host_reads_forbidden, use_backend
+
+    with use_backend("strict"):
+        x = xpnet.Tensor(strict.asarray(random_input(shape, seed=1)), requires_grad=True)
+        with host_reads_forbidden():
+            op(x).sum().backward()
+        assert x.grad.shape == shape
+
+
+def by_name(name, *args, **kwargs):
+    """A function of tensors calling ``torch.<name>(*tensors, *args, **kwargs)`` on torch
+    tensors and ``xpnet.<name>`` on xpnet Tensors, for :func:`check_tensor_method`."""
+
+    def call(*tensors):
+        namespace = torch if isinstance(tensors[0], torch.Tensor) else xpnet
+        return getattr(namespace, name)(*tensors, *args, **kwargs)
+
+    return call
+
+
+def check_tensor_method(
+    method, inputs, backend, grad_output=None, dtype=np.float64, torch_method=None
+):
+    """``method(*tensors)`` (a Tensor method or function, named as PyTorch's) on xpnet and
+    ``torch_method`` (default: ``method`` too) on torch, compared by
+    :func:`check_against_torch` (forward and grads)."""
 
     def forward(*arrays):
         return method(*[xpnet.Tensor(a) for a in arrays]).data
@@ -158,8 +198,9 @@ def check_tensor_method(method, inputs, backend, grad_output=None, dtype=np.floa
         method(*tensors).backward(grad_output)
         return tuple(t.grad for t in tensors)
 
+    torch_method = method if torch_method is None else torch_method
     return check_against_torch(
-        forward, backward, method, inputs, backend, dtype=dtype, grad_output=grad_output
+        forward, backward, torch_method, inputs, backend, dtype=dtype, grad_output=grad_output
     )
 
 

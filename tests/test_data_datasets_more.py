@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 import torch.utils.data as tud
+from _oracle import nested_lists as plain
+from _strategies import PROFILE
 from hypothesis import given
 from hypothesis import strategies as st
 
-import xpnet
-from tests._strategies import PROFILE
 from xpnet.data import (
     ChainDataset,
     ConcatDataset,
@@ -26,19 +26,6 @@ from xpnet.data import (
     TensorDataset,
     default_convert,
 )
-
-
-def plain(value):
-    """Batches of either library as nested Python lists (tuples and dicts kept)."""
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (tuple, list)):  # PyTorch collates tuples into lists; xpnet keeps them
-        return [plain(item) for item in value]
-    if isinstance(value, torch.Tensor):
-        return value.numpy().tolist()
-    if hasattr(value, "shape"):
-        return xpnet.to_numpy(value).tolist()
-    return value
 
 
 class Items(Dataset):

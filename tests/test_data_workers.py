@@ -15,11 +15,10 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 import torch.utils.data as tud
+from _oracle import nested_lists as plain
 from torch.utils.data._utils.worker import _generate_state
 
-import xpnet
 from xpnet.data import (
     DataLoader,
     Dataset,
@@ -31,19 +30,6 @@ from xpnet.data import (
 
 KINDS = [None, "fork"]  # thread workers (the default), and processes
 _local = threading.local()  # what worker_init_fn saw, per worker (thread or process)
-
-
-def plain(value):
-    """Batches of either library as nested Python lists (xpnet keeps tuples, PyTorch lists)."""
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (tuple, list)):
-        return [plain(item) for item in value]
-    if isinstance(value, torch.Tensor):
-        return value.numpy().tolist()
-    if hasattr(value, "shape"):
-        return xpnet.to_numpy(value).tolist()
-    return value
 
 
 def make_classes(base_map, base_iterable):

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from _oracle import assert_close, check_against_torch, random_input
+from _oracle import assert_close, check_against_torch, check_tensor_method, random_input
 from _strategies import PROFILE
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,16 +25,7 @@ MATRIX_ORDERS = ["fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2]
 
 def _check(backend, fn, torch_fn, inputs, dtype=np.float64):
     """``fn`` (xpnet Tensors) against ``torch_fn``: output and every input's gradient."""
-
-    def forward(*arrays):
-        return fn(*[xpnet.Tensor(a) for a in arrays]).data
-
-    def backward(grad_output, *arrays):
-        tensors = [xpnet.Tensor(a, requires_grad=True) for a in arrays]
-        fn(*tensors).backward(grad_output)
-        return tuple(t.grad for t in tensors)
-
-    return check_against_torch(forward, backward, torch_fn, inputs, backend, dtype=dtype)
+    return check_tensor_method(fn, inputs, backend, dtype=dtype, torch_method=torch_fn)
 
 
 @pytest.mark.parametrize("ord", MATRIX_ORDERS)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _oracle import by_name as call
 from _oracle import check_tensor_method, random_input
 from _strategies import PROFILE
 from hypothesis import given, settings
@@ -17,16 +18,6 @@ from xpnet.autograd import Tensor
 from xpnet.kernels import ArgumentError
 
 NAN, INF = np.nan, np.inf
-
-
-def call(name, *args, **kwargs):
-    """``torch.<name>(*tensors, *args)`` on torch tensors, ``xpnet.<name>`` on Tensors."""
-
-    def function(*tensors):
-        namespace = torch if isinstance(tensors[0], torch.Tensor) else xpnet
-        return getattr(namespace, name)(*tensors, *args, **kwargs)
-
-    return function
 
 
 def x34(seed=3, low=-1.0, high=1.0):

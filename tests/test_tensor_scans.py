@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _oracle import by_name as fn
 from _oracle import check_tensor_method, random_input
 from _strategies import PROFILE
 from hypothesis import given
@@ -20,14 +21,6 @@ from xpnet.autograd import Tensor
 from xpnet.backends import raise_deferred
 
 NAN, INF = np.nan, np.inf
-
-
-def fn(name, *args, **kwargs):
-    def call(*tensors):
-        namespace = torch if isinstance(tensors[0], torch.Tensor) else xpnet
-        return getattr(namespace, name)(*tensors, *args, **kwargs)
-
-    return call
 
 
 def first(name, *args):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _oracle import by_name as call
 from _oracle import check_tensor_method, random_input
 from _strategies import PROFILE
 from hypothesis import given, settings
@@ -17,14 +18,6 @@ import xpnet
 from xpnet.autograd import Tensor
 
 NAN, INF = np.nan, np.inf
-
-
-def call(name, *args, **kwargs):
-    def function(*tensors):
-        namespace = torch if isinstance(tensors[0], torch.Tensor) else xpnet
-        return getattr(namespace, name)(*tensors, *args, **kwargs)
-
-    return function
 
 
 def first(name, *args, **kwargs):

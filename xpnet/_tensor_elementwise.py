@@ -31,6 +31,7 @@ from . import _tensor_elementwise_ops as ops
 from ._dtypes import floating
 from ._tensor_functions import torch_operands
 from ._tensor_index import where
+from ._torch_functions import as_input
 from .autograd import Function, Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -49,16 +50,6 @@ _BINARY = {
 }
 _BINARY["copysign"] = Function(ops.copysign, ops.copysign_backward, wrt=("a", "b"))
 _nan_to_num = Function(ops.nan_to_num, ops.nan_to_num_backward, wrt=("a",))
-
-
-def as_input(where: str, value, name: str = "input") -> Tensor:
-    """``value`` as a Tensor: itself, or a backend array wrapped (no grad); TypeError else."""
-    if isinstance(value, Tensor):
-        return value
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return Tensor(value)
-    msg = f"xpnet.{where}: {name} must be a Tensor or an array, got {type(value).__name__}"
-    raise TypeError(msg)
 
 
 def _operand(where: str, value, scalars: bool):

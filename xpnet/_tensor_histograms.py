@@ -24,8 +24,9 @@ import numbers
 import numpy
 
 from ._dtypes import int32, int64
-from ._tensor_elementwise import as_input, function_form
+from ._tensor_elementwise import function_form
 from ._tensor_math import check_dim
+from ._torch_functions import as_input
 from .autograd import Tensor
 from .backends import backend_of, float_errors_ignored
 from .kernels import ArgumentError

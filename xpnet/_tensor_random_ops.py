@@ -28,8 +28,8 @@ import numpy
 from ._creation import template_of
 from ._dtypes import float32, get_default_dtype, int64
 from ._random import check_generator, host_generator
-from ._tensor_elementwise import as_input
 from ._tensor_inplace import apply_in_place
+from ._torch_functions import as_input
 from .autograd import Tensor
 from .backends import backend_of, get_backend
 from .kernels import ArgumentError

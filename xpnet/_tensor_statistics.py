@@ -30,10 +30,11 @@ from collections import namedtuple
 import numpy
 
 from ._dtypes import int64
-from ._tensor_elementwise import as_input, function_form
+from ._tensor_elementwise import function_form
 from ._tensor_index import where
 from ._tensor_math import check_dim, values_indices
 from ._tensor_ops import check_grad
+from ._torch_functions import as_input
 from .autograd import Function, Tensor
 from .backends import backend_of, float_errors_ignored
 from .kernels import ArgumentError

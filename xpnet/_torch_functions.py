@@ -82,8 +82,9 @@ __all__ = [
 ]
 
 
-def _tensor(where: str, input, name: str = "input") -> Tensor:
-    """``input`` as a Tensor: itself, or a backend array wrapped (no grad)."""
+def as_input(where: str, input, name: str = "input") -> Tensor:
+    """``input`` as a Tensor: itself, or a backend array wrapped (no grad); a TypeError naming
+    ``xpnet.<where>`` and the argument ``name`` for anything else."""
     if isinstance(input, Tensor):
         return input
     if hasattr(input, "shape") and hasattr(input, "dtype"):
@@ -97,8 +98,8 @@ def _operands(where: str, input, other) -> tuple:
     array ``other`` becomes a 0-d Tensor of PyTorch's dtype (``other``'s, or float32 for a
     float beside integers), on ``other``'s backend."""
     if not isinstance(input, numbers.Number) or not hasattr(other, "dtype"):
-        return _tensor(where, input), other
-    other = _tensor(where, other, "other")
+        return as_input(where, input), other
+    other = as_input(where, other, "other")
     dtype = numpy.result_type(other.dtype, input)
     if dtype.kind == "f" and other.dtype.kind != "f":
         dtype = get_default_dtype()
@@ -107,7 +108,7 @@ def _operands(where: str, input, other) -> tuple:
 
 def _unary(name: str):
     def function(input) -> Tensor:
-        return getattr(_tensor(name, input), name)()
+        return getattr(as_input(name, input), name)()
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``input.{name}()``, as ``torch.{name}(input)`` (see the Tensor method)."
@@ -130,19 +131,19 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         >>> sum(xpnet.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]])), 1).tolist()
         [3.0, 7.0]
     """
-    return _tensor("sum", input).sum(dim, keepdim, dtype=dtype)
+    return as_input("sum", input).sum(dim, keepdim, dtype=dtype)
 
 
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The mean of every element, or over ``dim``, as ``torch.mean``; ``dtype`` casts first
     (the way to average integers, which PyTorch refuses without it)."""
-    tensor = _tensor("mean", input)
+    tensor = as_input("mean", input)
     return (tensor if dtype is None else tensor.to(dtype)).mean(dim, keepdim)
 
 
 def _extreme(name: str):
     def function(input, dim=None, keepdim: bool = False):
-        tensor = _tensor(name, input)
+        tensor = as_input(name, input)
         if dim is None:
             if keepdim:
                 msg = f"xpnet.{name}: keepdim needs a dim, as in PyTorch"
@@ -164,7 +165,7 @@ max, min = _extreme("max"), _extreme("min")
 
 def _along(name: str, default_dim):
     def function(input, dim=default_dim, keepdim: bool = False):
-        return getattr(_tensor(name, input), name)(dim, keepdim)
+        return getattr(as_input(name, input), name)(dim, keepdim)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``input.{name}(dim, keepdim)``, as ``torch.{name}``."
@@ -177,22 +178,22 @@ amax, amin = _along("amax", ()), _along("amin", ())
 
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The product of every element, or over ``dim`` (an int), as ``torch.prod``."""
-    return _tensor("prod", input).prod(dim, keepdim, dtype=dtype)
+    return as_input("prod", input).prod(dim, keepdim, dtype=dtype)
 
 
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """The variance, as ``torch.var`` (``correction``, or the older ``unbiased``)."""
-    return _tensor("var", input).var(dim, unbiased, keepdim, correction=correction)
+    return as_input("var", input).var(dim, unbiased, keepdim, correction=correction)
 
 
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """The standard deviation, as ``torch.std`` (arguments as :func:`var`)."""
-    return _tensor("std", input).std(dim, unbiased, keepdim, correction=correction)
+    return as_input("std", input).std(dim, unbiased, keepdim, correction=correction)
 
 
 def clamp(input, min=None, max=None) -> Tensor:
     """``input`` clamped into ``[min, max]``, as ``torch.clamp`` (alias ``clip``)."""
-    return _tensor("clamp", input).clamp(min, max)
+    return as_input("clamp", input).clamp(min, max)
 
 
 clip = clamp
@@ -200,32 +201,32 @@ clip = clamp
 
 def softmax(input, dim, *, dtype=None) -> Tensor:
     """``torch.softmax``: ``exp(input)`` normalised to sum 1 along ``dim``."""
-    return _tensor("softmax", input).softmax(dim, dtype=dtype)
+    return as_input("softmax", input).softmax(dim, dtype=dtype)
 
 
 def log_softmax(input, dim, *, dtype=None) -> Tensor:
     """``torch.log_softmax``: the logarithm of :func:`softmax`, computed stably."""
-    return _tensor("log_softmax", input).log_softmax(dim, dtype=dtype)
+    return as_input("log_softmax", input).log_softmax(dim, dtype=dtype)
 
 
 def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
     """``torch.logsumexp``: ``log(sum(exp(input), dim))`` without overflow."""
-    return _tensor("logsumexp", input).logsumexp(dim, keepdim)
+    return as_input("logsumexp", input).logsumexp(dim, keepdim)
 
 
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """``torch.norm``: the vector ``p``-norm (``"fro"``/``2``, ``1``, ``inf``, ...)."""
-    return _tensor("norm", input).norm(p, dim, keepdim, dtype=dtype)
+    return as_input("norm", input).norm(p, dim, keepdim, dtype=dtype)
 
 
 def matmul(input, other) -> Tensor:
     """``input @ other`` with NumPy's (and PyTorch's) broadcasting, as ``torch.matmul``."""
-    return _tensor("matmul", input) @ other
+    return as_input("matmul", input) @ other
 
 
 def mm(input, mat2) -> Tensor:
     """The product of two matrices (no broadcasting), as ``torch.mm``."""
-    return _tensor("mm", input).mm(mat2)
+    return as_input("mm", input).mm(mat2)
 
 
 def bmm(input, mat2) -> Tensor:
@@ -236,37 +237,37 @@ def bmm(input, mat2) -> Tensor:
         >>> bmm(xpnet.Tensor(np.ones((4, 2, 3))), xpnet.Tensor(np.ones((4, 3, 5)))).shape
         (4, 2, 5)
     """
-    return _tensor("bmm", input).bmm(mat2)
+    return as_input("bmm", input).bmm(mat2)
 
 
 def transpose(input, dim0: int, dim1: int) -> Tensor:
     """``input`` with dimensions ``dim0`` and ``dim1`` swapped, as ``torch.transpose``."""
-    return _tensor("transpose", input).transpose(dim0, dim1)
+    return as_input("transpose", input).transpose(dim0, dim1)
 
 
 def permute(input, dims) -> Tensor:
     """``input`` with its dimensions in the order ``dims``, as ``torch.permute``."""
-    return _tensor("permute", input).permute(dims)
+    return as_input("permute", input).permute(dims)
 
 
 def reshape(input, shape) -> Tensor:
     """``input`` in ``shape`` (one entry may be -1), as ``torch.reshape``."""
-    return _tensor("reshape", input).reshape(shape)
+    return as_input("reshape", input).reshape(shape)
 
 
 def squeeze(input, dim=None) -> Tensor:
     """``input`` without its dimensions of size 1 (those in ``dim``), as ``torch.squeeze``."""
-    return _tensor("squeeze", input).squeeze(dim)
+    return as_input("squeeze", input).squeeze(dim)
 
 
 def unsqueeze(input, dim: int) -> Tensor:
     """``input`` with a dimension of size 1 inserted at ``dim``, as ``torch.unsqueeze``."""
-    return _tensor("unsqueeze", input).unsqueeze(dim)
+    return as_input("unsqueeze", input).unsqueeze(dim)
 
 
 def round(input, *, decimals: int = 0) -> Tensor:
     """``input`` rounded half to even (to ``decimals`` places), as ``torch.round``."""
-    return _tensor("round", input).round(decimals=decimals)
+    return as_input("round", input).round(decimals=decimals)
 
 
 def add(input, other, *, alpha=1) -> Tensor:
@@ -325,7 +326,7 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
         >>> allclose(x, x + 1e-9), allclose(x, x, equal_nan=True)
         (False, True)
     """
-    a, b = _tensor("allclose", input), _tensor("allclose", other, "other")
+    a, b = as_input("allclose", input), as_input("allclose", other, "other")
     if a.dtype != b.dtype:
         msg = f"xpnet.allclose: input and other must have one dtype, got {a.dtype} and {b.dtype}"
         raise ArgumentError(msg)
@@ -336,7 +337,7 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
 def equal(input, other) -> bool:
     """Whether ``input`` and ``other`` have the same shape and elements (NaN equals nothing),
     as ``torch.equal``: a Python bool (a device-to-host read)."""
-    a, b = _tensor("equal", input), _tensor("equal", other, "other")
+    a, b = as_input("equal", input), as_input("equal", other, "other")
     if a.shape != b.shape:
         return False
     xp = backend_of(a.data, b.data, names=("input", "other"), where="xpnet.equal").xp

@@ -16,7 +16,7 @@ import tarfile
 import numpy
 
 from ._download import check_integrity, download_checked, md5_of
-from .vision_datasets import VisionDataset, pil_image_module
+from .vision_datasets import VisionDataset, apply_transforms, pil_image_module
 
 __all__ = ["CIFAR10", "CIFAR100"]
 
@@ -145,11 +145,7 @@ class CIFAR10(VisionDataset):
     def __getitem__(self, index):
         image = pil_image_module().fromarray(self.data[index])
         target = self.targets[index]
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return apply_transforms(self.transform, self.target_transform, image, target)
 
     def __len__(self) -> int:
         return len(self.data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from .vision_datasets import VisionDataset, pil_image_module
+from .vision_datasets import VisionDataset, apply_transforms, pil_image_module
 
 __all__ = [
     "IMG_EXTENSIONS",
@@ -189,11 +189,7 @@ class DatasetFolder(VisionDataset):
     def __getitem__(self, index):
         path, target = self.samples[index]
         sample = self.loader(path)
-        if self.transform is not None:
-            sample = self.transform(sample)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return sample, target
+        return apply_transforms(self.transform, self.target_transform, sample, target)
 
     def __len__(self) -> int:
         return len(self.samples)

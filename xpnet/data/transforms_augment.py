@@ -46,6 +46,19 @@ __all__ = [
 ]
 
 
+def check_scale_ratio(scale, ratio) -> None:
+    """torchvision's checks of the ``(min, max)`` area ``scale`` and aspect ``ratio`` ranges
+    of :class:`RandomResizedCrop` and :class:`RandomErasing`."""
+    if not isinstance(scale, Sequence):
+        msg = "Scale should be a sequence"
+        raise TypeError(msg)
+    if not isinstance(ratio, Sequence):
+        msg = "Ratio should be a sequence"
+        raise TypeError(msg)
+    if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
+        warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=3)
+
+
 def setup_size(size, error_msg):
     """torchvision's ``_setup_size``: an int as ``(size, size)``, a 1-sequence doubled."""
     if isinstance(size, numbers.Number):
@@ -215,14 +228,7 @@ class RandomResizedCrop:
     ):
         error = "Please provide only two dimensions (h, w) for size."
         self.size = setup_size(size, error_msg=error)
-        if not isinstance(scale, Sequence):
-            msg = "Scale should be a sequence"
-            raise TypeError(msg)
-        if not isinstance(ratio, Sequence):
-            msg = "Ratio should be a sequence"
-            raise TypeError(msg)
-        if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
-            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+        check_scale_ratio(scale, ratio)
         if isinstance(interpolation, int):
             interpolation = F.interpolation_from_int(interpolation)
         self.interpolation = interpolation

@@ -14,7 +14,14 @@ import numpy
 from ..autograd import Tensor
 from . import transforms_pil as fp
 from . import transforms_tensor as ft
-from .transforms_functional import host_array, is_tensor_image, pil_to_tensor, to_pil_image
+from .transforms_functional import (
+    check_pil_image,
+    host_array,
+    is_tensor_image,
+    like_input,
+    pil_to_tensor,
+    to_pil_image,
+)
 
 __all__ = [
     "adjust_brightness",
@@ -26,16 +33,6 @@ __all__ = [
     "rgb_to_grayscale",
     "to_grayscale",
 ]
-
-
-def _like(img, array):
-    return Tensor(array) if isinstance(img, Tensor) else array
-
-
-def _pil_only(img):
-    if not fp.is_pil_image(img):
-        msg = f"img should be PIL Image. Got {type(img)}"
-        raise TypeError(msg)
 
 
 def _checked_channels(array, permitted):
@@ -64,7 +61,7 @@ def to_grayscale(img, num_output_channels: int = 1):
 def rgb_to_grayscale(img, num_output_channels: int = 1):
     """Grayscale: ``0.2989 R + 0.587 G + 0.114 B`` for tensors, ``convert("L")`` for PIL."""
     if not is_tensor_image(img):
-        _pil_only(img)
+        check_pil_image(img)
         _check_output_channels(num_output_channels)
         return fp.to_grayscale(img, num_output_channels)
     array = host_array(img)
@@ -73,7 +70,7 @@ def rgb_to_grayscale(img, num_output_channels: int = 1):
         raise TypeError(msg)
     _checked_channels(array, [1, 3])
     _check_output_channels(num_output_channels)
-    return _like(img, ft.grayscale(array, num_output_channels))
+    return like_input(img, ft.grayscale(array, num_output_channels))
 
 
 def _non_negative(name, factor):
@@ -85,18 +82,18 @@ def _non_negative(name, factor):
 def adjust_brightness(img, brightness_factor: float):
     """Multiply by ``brightness_factor`` (0: black, 1: unchanged), clamped."""
     if not is_tensor_image(img):
-        _pil_only(img)
+        check_pil_image(img)
         return fp.enhance(img, "Brightness", brightness_factor)
     _non_negative("brightness_factor", brightness_factor)
     array = host_array(img)
     _checked_channels(array, [1, 3])
-    return _like(img, ft.blend(array, numpy.zeros_like(array), brightness_factor))
+    return like_input(img, ft.blend(array, numpy.zeros_like(array), brightness_factor))
 
 
 def adjust_contrast(img, contrast_factor: float):
     """Blend with the mean gray level (0: solid gray, 1: unchanged), clamped."""
     if not is_tensor_image(img):
-        _pil_only(img)
+        check_pil_image(img)
         return fp.enhance(img, "Contrast", contrast_factor)
     _non_negative("contrast_factor", contrast_factor)
     array = host_array(img)
@@ -104,19 +101,19 @@ def adjust_contrast(img, contrast_factor: float):
     dtype = array.dtype if array.dtype.kind == "f" else numpy.dtype(numpy.float32)
     gray = ft.grayscale(array, 1) if channels == 3 else array
     mean = gray.astype(dtype).mean(axis=(-3, -2, -1), keepdims=True, dtype=numpy.float64)
-    return _like(img, ft.blend(array, mean.astype(dtype), contrast_factor))
+    return like_input(img, ft.blend(array, mean.astype(dtype), contrast_factor))
 
 
 def adjust_saturation(img, saturation_factor: float):
     """Blend with the grayscale image (0: gray, 1: unchanged), clamped."""
     if not is_tensor_image(img):
-        _pil_only(img)
+        check_pil_image(img)
         return fp.enhance(img, "Color", saturation_factor)
     _non_negative("saturation_factor", saturation_factor)
     array = host_array(img)
     if _checked_channels(array, [1, 3]) == 1:
         return img
-    return _like(img, ft.blend(array, ft.grayscale(array, 1), saturation_factor))
+    return like_input(img, ft.blend(array, ft.grayscale(array, 1), saturation_factor))
 
 
 def adjust_hue(img, hue_factor: float):
@@ -125,12 +122,12 @@ def adjust_hue(img, hue_factor: float):
         msg = f"hue_factor ({hue_factor}) is not in [-0.5, 0.5]."
         raise ValueError(msg)
     if not is_tensor_image(img):
-        _pil_only(img)
+        check_pil_image(img)
         return fp.adjust_hue(img, hue_factor)
     array = host_array(img)
     if _checked_channels(array, [1, 3]) == 1:
         return img
-    return _like(img, ft.adjust_hue(array, hue_factor))
+    return like_input(img, ft.adjust_hue(array, hue_factor))
 
 
 def erase(img, i: int, j: int, h: int, w: int, v, inplace: bool = False):
@@ -141,7 +138,7 @@ def erase(img, i: int, j: int, h: int, w: int, v, inplace: bool = False):
     array = host_array(img)
     target = array if inplace else array.copy()
     target[..., i : i + h, j : j + w] = numpy.asarray(v.data if isinstance(v, Tensor) else v)
-    return img if inplace else _like(img, target)
+    return img if inplace else like_input(img, target)
 
 
 def _blur_arguments(kernel_size, sigma):
@@ -181,7 +178,7 @@ def gaussian_blur(img, kernel_size, sigma=None):
     """
     kernel_size, sigma = _blur_arguments(kernel_size, sigma)
     if is_tensor_image(img):
-        return _like(img, ft.gaussian_blur(host_array(img), kernel_size, sigma))
+        return like_input(img, ft.gaussian_blur(host_array(img), kernel_size, sigma))
     if not fp.is_pil_image(img):
         msg = f"img should be PIL Image or Tensor. Got {type(img)}"
         raise TypeError(msg)

@@ -95,11 +95,13 @@ def host_array(img):
     return data
 
 
-def _like(img, array):
+def like_input(img, array):
+    """``array`` as the kind of tensor image ``img`` is: a Tensor or a NumPy array."""
     return Tensor(array) if isinstance(img, Tensor) else array
 
 
-def _pil_only(img):
+def check_pil_image(img) -> None:
+    """torchvision's TypeError for what is neither a tensor image nor a PIL image."""
     if not fp.is_pil_image(img):
         msg = f"img should be PIL Image. Got {type(img)}"
         raise TypeError(msg)
@@ -192,7 +194,7 @@ def convert_image_dtype(image, dtype=numpy.float32):
     if not is_tensor_image(image):
         msg = "Input img should be Tensor Image"
         raise TypeError(msg)
-    return _like(image, ft.convert_image_dtype(host_array(image), dtype))
+    return like_input(image, ft.convert_image_dtype(host_array(image), dtype))
 
 
 def normalize(tensor, mean, std, inplace: bool = False):
@@ -222,7 +224,7 @@ def normalize(tensor, mean, std, inplace: bool = False):
     if inplace:
         array[...] = result
         return tensor
-    return _like(tensor, result)
+    return like_input(tensor, result)
 
 
 def _checked_mode(interpolation) -> InterpolationMode:
@@ -285,14 +287,14 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     if not is_tensor_image(img):
         return img.resize(tuple(output_size[::-1]), _PIL_MODES[interpolation.value])
     result = ft.resize(host_array(img), output_size, interpolation.value, antialias)
-    return _like(img, result)
+    return like_input(img, result)
 
 
 def crop(img, top: int, left: int, height: int, width: int):
     """The ``height`` x ``width`` window at (``top``, ``left``), zero-filled outside the image."""
     if is_tensor_image(img):
-        return _like(img, ft.crop(host_array(img), top, left, height, width))
-    _pil_only(img)
+        return like_input(img, ft.crop(host_array(img), top, left, height, width))
+    check_pil_image(img)
     return img.crop((left, top, left + width, top + height))
 
 
@@ -350,24 +352,24 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
             msg = "Got inappropriate fill arg"
             raise TypeError(msg)
         array = host_array(img)
-        return _like(img, ft.pad(array, _padding_lrtb(padding), fill, padding_mode))
-    _pil_only(img)
+        return like_input(img, ft.pad(array, _padding_lrtb(padding), fill, padding_mode))
+    check_pil_image(img)
     return fp.pad(img, padding, fill, padding_mode)
 
 
 def hflip(img):
     """Flip left to right."""
     if is_tensor_image(img):
-        return _like(img, host_array(img)[..., ::-1].copy())
-    _pil_only(img)
+        return like_input(img, host_array(img)[..., ::-1].copy())
+    check_pil_image(img)
     return img.transpose(fp.pil().Transpose.FLIP_LEFT_RIGHT)
 
 
 def vflip(img):
     """Flip top to bottom."""
     if is_tensor_image(img):
-        return _like(img, host_array(img)[..., ::-1, :].copy())
-    _pil_only(img)
+        return like_input(img, host_array(img)[..., ::-1, :].copy())
+    check_pil_image(img)
     return img.transpose(fp.pil().Transpose.FLIP_TOP_BOTTOM)
 
 

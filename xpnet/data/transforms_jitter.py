@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Sequence
 
 import numpy
 
 from .._random import host_generator
 from . import transforms_functional as F
-from .transforms_augment import setup_size
+from .transforms_augment import check_scale_ratio, setup_size
 
 __all__ = ["ColorJitter", "GaussianBlur", "RandomErasing"]
 
@@ -149,14 +148,7 @@ class RandomErasing:
         if isinstance(value, str) and value != "random":
             msg = "If value is str, it should be 'random'"
             raise ValueError(msg)
-        if not isinstance(scale, Sequence):
-            msg = "Scale should be a sequence"
-            raise TypeError(msg)
-        if not isinstance(ratio, Sequence):
-            msg = "Ratio should be a sequence"
-            raise TypeError(msg)
-        if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
-            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+        check_scale_ratio(scale, ratio)
         if scale[0] < 0 or scale[1] > 1:
             msg = "Scale should be between 0 and 1"
             raise ValueError(msg)

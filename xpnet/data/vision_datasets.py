@@ -43,6 +43,16 @@ def pil_image_module():
     return Image
 
 
+def apply_transforms(transform, target_transform, input, target):
+    """``(transform(input), target_transform(target))``, each only where it is given: what
+    torchvision's datasets do in ``__getitem__``."""
+    if transform is not None:
+        input = transform(input)
+    if target_transform is not None:
+        target = target_transform(target)
+    return input, target
+
+
 class StandardTransform:
     """``transform`` on the input and ``target_transform`` on the target, as torchvision's."""
 
@@ -51,11 +61,7 @@ class StandardTransform:
         self.target_transform = target_transform
 
     def __call__(self, input, target):
-        if self.transform is not None:
-            input = self.transform(input)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return input, target
+        return apply_transforms(self.transform, self.target_transform, input, target)
 
     @staticmethod
     def _format_transform_repr(transform, head: str) -> list:
@@ -245,11 +251,7 @@ class FakeData(VisionDataset):
         if pixels.ndim == 3:  # (C, H, W) to (H, W, C), or (H, W) for one channel
             pixels = pixels[0] if len(pixels) == 1 else pixels.transpose(1, 2, 0)
         image = pil_image_module().fromarray(pixels)
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return apply_transforms(self.transform, self.target_transform, image, target)
 
     def __len__(self) -> int:
         return self.size
