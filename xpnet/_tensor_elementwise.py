@@ -1,17 +1,22 @@
 """PyTorch's elementwise functions that ported scripts use, as Tensor methods (:data:`METHODS`)
-and ``xpnet.<name>`` functions (:data:`__all__`): ``erf``, ``erfc``, ``erfinv``, ``atan2``
-(``arctan2``), ``hypot``, ``logaddexp``, ``logaddexp2``, ``xlogy``, ``fmod``, ``remainder``,
-``frac``, ``trunc`` (``fix``), ``sgn``, ``heaviside``, ``nan_to_num``, ``lerp``, ``addcmul``,
-``addcdiv``, ``isclose``, ``isin``, ``copysign``, ``deg2rad`` and ``rad2deg``.
+and ``xpnet.<name>`` functions (:data:`__all__`): ``erf``, ``erfc``, ``erfinv``, ``lgamma``,
+``digamma``, ``polygamma``, ``mvlgamma``, ``atan2`` (``arctan2``), ``hypot``, ``logaddexp``,
+``logaddexp2``, ``xlogy``, ``fmod``, ``remainder``, ``frac``, ``trunc`` (``fix``), ``sgn``,
+``heaviside``, ``nan_to_num``, ``lerp``, ``addcmul``, ``addcdiv``, ``isclose``, ``isin``,
+``copysign``, ``deg2rad`` and ``rad2deg``.
 
 Gradients are PyTorch's (the pairs of :mod:`xpnet._tensor_elementwise_ops`, or compositions of
 differentiable Tensor operations); integer inputs of float-valued functions give float32 (the
-default dtype), as PyTorch. ``erf``/``erfc``/``erfinv`` are computed in plain ``xp`` operations
-(:mod:`xpnet.kernels._special_math`: NumPy has none), to about 1e-13 relative in float64;
-float16 is computed in float32. ``lgamma``/``digamma`` are not here: no approximation in plain
-``xp`` operations reached float64's accuracy near their zeros. Differences from PyTorch:
-``fmod``/``remainder`` of integers by 0 give 0 (PyTorch raises); ``heaviside``'s result never
-requires grad (PyTorch's raises at backward).
+default dtype), as PyTorch. ``erf``/``erfc``/``erfinv`` and the gamma family are computed in
+plain ``xp`` operations (:mod:`xpnet.kernels._special_math`: NumPy has none), to about 1e-13
+relative in float64 (the gamma family in float64 for float32 too); float16 is computed in
+float32. Differences from PyTorch: ``fmod``/``remainder`` of integers by 0 give 0 (PyTorch
+raises); ``heaviside``'s result never requires grad (PyTorch's raises at backward);
+``lgamma`` near its zeros below -2 is accurate to a few 1e-15 absolute, not relative (glibc's,
+which PyTorch calls, is relative there); ``polygamma(n, x)`` is ``(-1)^(n+1) inf`` at every
+pole (PyTorch's ``n = 1`` gives large finite values at negative integers), 0 at ``inf`` and
+NaN at ``-inf`` for every ``n`` (PyTorch: NaN at ``inf`` for ``n >= 2``, ``-inf`` or ``inf``
+at ``-inf``).
 
 Example:
     >>> import xpnet
@@ -37,13 +42,15 @@ from .backends import backend_of
 from .kernels import ArgumentError
 
 __all__ = [
-    "erf", "erfc", "erfinv", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "xlogy",
+    "erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "mvlgamma", "atan2", "arctan2",
+    "hypot", "logaddexp", "logaddexp2", "xlogy",
     "fmod", "remainder", "frac", "trunc", "fix", "sgn", "heaviside", "nan_to_num", "lerp",
     "addcmul", "addcdiv", "isclose", "isin", "copysign", "deg2rad", "rad2deg",
 ]  # fmt: skip
 
 _UNARY = {name: Function(getattr(ops, name), getattr(ops, f"{name}_backward"), wrt=("a",))
-          for name in ("erf", "erfc", "erfinv", "trunc", "frac")}  # fmt: skip
+          for name in ("erf", "erfc", "erfinv", "lgamma", "digamma", "trunc", "frac")}  # fmt: skip
+_polygamma = Function(ops.polygamma, ops.polygamma_backward, wrt=("a",))
 _BINARY = {
     name: Function(getattr(ops, name), getattr(ops, f"{name}_backward"), wrt=("a", "b"))
     for name in ("atan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "fmod", "remainder")
@@ -193,6 +200,45 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     return Tensor(xp.isin(*values, assume_unique=assume_unique, invert=invert))
 
 
+def _order(where: str, name: str, value, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        msg = f"{where}(): argument '{name}' must be int, not {type(value).__name__}"
+        raise TypeError(msg)
+    if value < least:
+        msg = f"{where}: {name} must be at least {least}, got {value}"
+        raise ArgumentError(msg)
+    return int(value)
+
+
+def _polygamma_method(self, n: int) -> Tensor:
+    """The ``n``-th derivative of ``digamma`` (``n = 0``: ``digamma``), as
+    ``Tensor.polygamma(n)``; gradient ``polygamma(n + 1)``, as PyTorch.
+
+    Raises:
+        TypeError: ``n`` not an int (bools too). ArgumentError: ``n < 0``, as PyTorch.
+    """
+    return _polygamma(floating(self), _order("polygamma", "n", n, 0))
+
+
+_polygamma_method.__name__ = "polygamma"
+
+
+def mvlgamma(self, p: int) -> Tensor:
+    """The multivariate log-gamma function of dimension ``p``: ``sum_{i<p} lgamma(self - i/2)
+    + p (p - 1) / 4 log(pi)``, as ``torch.mvlgamma`` (differentiable; as PyTorch 2.13, no check
+    that the elements exceed ``(p - 1) / 2``).
+
+    Raises:
+        TypeError: ``p`` not an int. ArgumentError: ``p < 1``, as PyTorch.
+    """
+    p = _order("mvlgamma", "p", p, 1)
+    self = floating(self)
+    total = self.lgamma()
+    for i in range(1, p):
+        total = total + (self - i / 2).lgamma()
+    return total + p * (p - 1) / 4 * math.log(math.pi)
+
+
 def _degrees(name: str, factor: float):
     def method(self) -> Tensor:
         return floating(self) * factor
@@ -203,7 +249,9 @@ def _degrees(name: str, factor: float):
 
 
 METHODS = {
-    **{name: _unary(name) for name in ("erf", "erfc", "erfinv", "frac")},
+    **{name: _unary(name) for name in ("erf", "erfc", "erfinv", "lgamma", "digamma", "frac")},
+    "polygamma": _polygamma_method,
+    "mvlgamma": mvlgamma,
     "trunc": _unary("trunc", keeps_integers=True),
     "fix": _unary("trunc", keeps_integers=True),
     **{
@@ -239,11 +287,17 @@ def function_form(name: str, method):
     return function
 
 
-erf, erfc, erfinv, atan2, arctan2, hypot, logaddexp, logaddexp2, xlogy = (
-    function_form(name, METHODS[name]) for name in __all__[:9]
+erf, erfc, erfinv, lgamma, digamma = (function_form(name, METHODS[name]) for name in __all__[:5])
+mvlgamma, atan2, arctan2, hypot, logaddexp, logaddexp2, xlogy = (
+    function_form(name, METHODS[name]) for name in __all__[6:13]
 )
 fmod, remainder, frac, trunc, fix, sgn, heaviside, nan_to_num, lerp = (
-    function_form(name, METHODS[name]) for name in __all__[9:18]
+    function_form(name, METHODS[name]) for name in __all__[13:22]
 )
-addcmul, addcdiv, isclose = (function_form(name, METHODS[name]) for name in __all__[18:21])
-copysign, deg2rad, rad2deg = (function_form(name, METHODS[name]) for name in __all__[22:])
+addcmul, addcdiv, isclose = (function_form(name, METHODS[name]) for name in __all__[22:25])
+copysign, deg2rad, rad2deg = (function_form(name, METHODS[name]) for name in __all__[26:])
+
+
+def polygamma(n: int, input) -> Tensor:
+    """``input.polygamma(n)``, as ``torch.polygamma(n, input)`` (PyTorch's argument order)."""
+    return _polygamma_method(as_input("polygamma", input), n)

@@ -1,8 +1,9 @@
 """The forward/backward pairs behind :mod:`xpnet._tensor_elementwise`: ``erf``, ``erfc``,
-``erfinv``, ``atan2``, ``hypot``, ``logaddexp``, ``logaddexp2``, ``xlogy``, ``fmod``,
-``remainder``, ``copysign``, ``nan_to_num`` and the zero-gradient ``trunc``, with PyTorch's
-gradients (``tools/autograd/derivatives.yaml``). The convention and checks are
-:mod:`xpnet._tensor_ops`' (``<op>(*args)`` on arrays, ``<op>_backward(grad_output, *args)``).
+``erfinv``, ``lgamma``, ``digamma``, ``polygamma``, ``atan2``, ``hypot``, ``logaddexp``,
+``logaddexp2``, ``xlogy``, ``fmod``, ``remainder``, ``copysign``, ``nan_to_num`` and the
+zero-gradient ``trunc``, with PyTorch's gradients (``tools/autograd/derivatives.yaml``). The
+convention and checks are :mod:`xpnet._tensor_ops`' (``<op>(*args)`` on arrays,
+``<op>_backward(grad_output, *args)``).
 
 Example:
     >>> import numpy as np
@@ -74,6 +75,25 @@ erfinv, erfinv_backward = pointwise_pair(
     special.erfinv,
     lambda xp, a: (0.5 * math.sqrt(math.pi)) * xp.exp(special.erfinv(xp, a) ** 2),
 )
+lgamma, lgamma_backward = pointwise_pair("lgamma", special.lgamma, special.digamma)
+digamma, digamma_backward = pointwise_pair(
+    "digamma", special.digamma, lambda xp, a: special.polygamma(xp, 1, a)
+)
+
+
+@ieee
+def polygamma(a, n):
+    """The ``n``-th derivative of ``digamma`` at ``a``."""
+    return _in_float32(lambda xp, a: special.polygamma(xp, n, a), a)
+
+
+@ieee
+def polygamma_backward(grad_output, a, n):
+    """PyTorch's: ``grad * polygamma(n + 1, a)``."""
+    check_grad("polygamma_backward", grad_output, a.shape, a.dtype, a)
+    return grad_output * polygamma(a, n + 1)
+
+
 # trunc, frac: PyTorch's gradients are 0 and the gradient itself
 trunc, trunc_backward = pointwise_pair(
     "trunc", lambda xp, a: xp.trunc(a), lambda xp, a: xp.zeros_like(a)

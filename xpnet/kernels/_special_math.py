@@ -1,6 +1,7 @@
-"""Special functions in plain ``xp`` operations: NumPy has no ``erf`` or ``erfinv`` (CuPy's
-are in ``cupyx.scipy.special``, which the kernels do not use), so the kernels and the Tensor
-methods share these. They keep the dtype of a floating-point ``x``.
+"""Special functions in plain ``xp`` operations: NumPy has no ``erf``, ``erfinv``, ``lgamma``,
+``digamma`` or ``polygamma`` (CuPy's are in ``cupyx.scipy.special``, which the kernels do not
+use), so the kernels and the Tensor methods share these. They keep the dtype of a
+floating-point ``x`` (the gamma family computes in float64 and rounds back).
 
 Example:
     >>> import numpy as np
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["erf", "erfc", "erfinv"]
+__all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma"]
 
 
 def _erfc_far(xp, far):
@@ -73,3 +74,156 @@ def erfinv(xp, x):
         y = y - (erf(xp, y) - t) / ((2.0 / math.sqrt(math.pi)) * xp.exp(-y * y))
     edge = xp.where(x == 1, math.inf, xp.where(x == -1, -math.inf, math.nan))
     return xp.where(inside, y, edge).astype(x.dtype, copy=False)
+
+
+# The gamma family. Each computes in float64 (a float32 ``x`` is rounded back at the end) and
+# returns PyTorch's special values. Bernoulli numbers B2, B4, ..., B18:
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+              43867 / 798)  # fmt: skip
+
+
+def _zeta_tail(a, s):
+    """The Euler-Maclaurin tail ``sum_{k>=0} (a + k)^-s`` of the Hurwitz zeta function for
+    ``a >= 15 + s`` (a float or an array: operators only), 9 Bernoulli terms."""
+    inverse = 1.0 / a
+    correction, rising = 0.0, float(s)  # rising: s (s + 1) ... (s + 2j - 2)
+    terms = []
+    for j, bernoulli in enumerate(_BERNOULLI, start=1):
+        terms.append(bernoulli / math.factorial(2 * j) * rising)
+        rising *= (s + 2 * j - 1) * (s + 2 * j)
+    for term in reversed(terms):
+        correction = term + correction * inverse * inverse
+    return a ** (-s) * (a / (s - 1) + 0.5 + correction * inverse)
+
+
+def _zeta_float(s: int, q: float) -> float:
+    """The Hurwitz zeta function ``sum_{k>=0} (q + k)^-s`` for Python floats (constants)."""
+    return math.fsum((q + k) ** -s for k in range(15 + s)) + _zeta_tail(q + 15 + s, s)
+
+
+# lgamma(2 + z) = (1 - euler_gamma) z + sum_{k>=2} (-1)^k (zeta(k) - 1) / k z^k, |z| <= 1/2
+_LGAMMA_AT_TWO = (1 - 0.5772156649015329,) + tuple(
+    (-1) ** k * _zeta_float(k, 2.0) / k for k in range(2, 30)
+)
+# digamma(x0 + d) = sum_{k>=1} (-1)^(k+1) zeta(k+1, x0) d^k about its positive zero x0
+_DIGAMMA_ZERO, _DIGAMMA_ZERO_LOW = 1.4616321449683622, 9.549995429965697e-17
+_DIGAMMA_AT_ZERO = tuple((-1) ** (k + 1) * _zeta_float(k + 1, _DIGAMMA_ZERO) for k in range(1, 42))
+
+
+def _horner(coefficients, z):
+    """``sum_k coefficients[k] z^(k+1)``."""
+    total = 0.0
+    for c in reversed(coefficients):
+        total = c + total * z
+    return total * z
+
+
+def _lgamma_positive(xp, y):
+    """``lgamma`` of finite float64 ``y > 0``: Stirling's series from 10; below, ``y`` moved
+    into ``[-1/2, 1/2)`` about 2 by the recurrence and the series about 2 (relative accuracy
+    at the zeros 1 and 2)."""
+    big = y >= 10
+    s = xp.where(big, y, 10.0)
+    inverse = 1.0 / s
+    stirling = [b / ((2 * k + 2) * (2 * k + 1)) for k, b in enumerate(_BERNOULLI[:8])]
+    series = _horner(stirling[1:], inverse * inverse) + stirling[0]
+    large = (s - 0.5) * xp.log(s) - s + 0.5 * math.log(2 * math.pi) + series * inverse
+    t = xp.where(big, 2.0, y)
+    product = xp.ones_like(t)
+    for _ in range(8):
+        down = t >= 2.5
+        product = xp.where(down, product * (t - 1.0), product)
+        t = xp.where(down, t - 1.0, t)
+    z = xp.where(t >= 1.5, t - 2.0, xp.where(t >= 0.5, t - 1.0, t))
+    correction = xp.where(t < 1.5, -xp.log1p(z), 0.0) - xp.log(xp.where(t < 0.5, t, 1.0))
+    small = _horner(_LGAMMA_AT_TWO, z) + correction + xp.log(product)
+    return xp.where(big, large, small)
+
+
+def _reflected(xp, x):
+    """``(w, negative, r)``: ``x`` in float64 with the poles (nonpositive integers), NaN and
+    infinities replaced by 1/2, where ``w < 0``, and ``w - round(w)`` (``sin(pi r)`` and
+    ``tan(pi r)`` are exact reductions of ``sin(pi w)``, ``tan(pi w)`` up to sign)."""
+    wide = x.astype(xp.float64)
+    ordinary = xp.isfinite(wide) & ~((wide <= 0) & (wide == xp.floor(wide)))
+    w = xp.where(ordinary, wide, 0.5)
+    return w, w < 0, w - xp.round(w)
+
+
+def lgamma(xp, x):
+    """``log|gamma(x)|`` (PyTorch's ``lgamma``): :func:`_lgamma_positive`, and the reflection
+    ``log(pi / |sin(pi x)|) - lgamma(1 - x)`` below 0; ``inf`` at the poles and ``+-inf``, NaN
+    for NaN. About 1e-15 relative, except near the zeros below -2 (absolute there)."""
+    w, negative, r = _reflected(xp, x)
+    value = _lgamma_positive(xp, xp.where(negative, 1.0 - w, w))
+    sine = xp.abs(xp.sin(math.pi * xp.where(negative, r, 0.5)))
+    value = xp.where(negative, math.log(math.pi) - xp.log(sine) - value, value)
+    wide = x.astype(xp.float64)
+    value = xp.where(xp.isnan(wide), math.nan, xp.where(w == wide, value, math.inf))
+    return value.astype(x.dtype, copy=False)
+
+
+def _digamma_positive(xp, y):
+    """``digamma`` of finite float64 ``y > 0``: the series about the zero x0 on ``[1, 2]``;
+    elsewhere the recurrence up to 10 and the asymptotic series."""
+    near = (y >= 1) & (y <= 2)
+    d = (xp.where(near, y, _DIGAMMA_ZERO) - _DIGAMMA_ZERO) - _DIGAMMA_ZERO_LOW
+    t = xp.where(near, 10.0, y)
+    shift = xp.zeros_like(t)
+    for _ in range(10):
+        up = t < 10
+        shift = xp.where(up, shift + 1.0 / t, shift)
+        t = xp.where(up, t + 1.0, t)
+    inverse = 1.0 / t
+    asymptotic = _horner([b / (2 * k + 2) for k, b in enumerate(_BERNOULLI[:8])], inverse**2)
+    far = xp.log(t) - 0.5 * inverse - asymptotic - shift
+    return xp.where(near, _horner(_DIGAMMA_AT_ZERO, d), far)
+
+
+def digamma(xp, x):
+    """PyTorch's ``digamma``: :func:`_digamma_positive`, and the reflection ``digamma(1 - x) -
+    pi / tan(pi x)`` below 0; ``-inf`` at 0, ``inf`` at -0 and ``inf``, NaN at the negative
+    integers, ``-inf`` and NaN."""
+    w, negative, r = _reflected(xp, x)
+    value = _digamma_positive(xp, xp.where(negative, 1.0 - w, w))
+    cotangent = 1.0 / xp.tan(math.pi * xp.where(negative, r, 0.25))
+    value = xp.where(negative, value - math.pi * cotangent, value)
+    wide = x.astype(xp.float64)
+    zero = xp.where(xp.signbit(wide), math.inf, -math.inf)
+    edge = xp.where(wide == 0, zero, xp.where(wide == math.inf, math.inf, math.nan))
+    return xp.where(w == wide, value, edge).astype(x.dtype, copy=False)
+
+
+def _cotangent_derivative(n: int) -> list[int]:
+    """The coefficients (by power of ``c``) of the polynomial ``P`` with ``d^n/dz^n cot(z) =
+    P(cot z)``: from ``P_0 = c`` by ``P_{k+1} = -(1 + c^2) P_k'``."""
+    poly = [0, 1]
+    for _ in range(n):
+        slope = [k * c for k, c in enumerate(poly)][1:] + [0, 0]
+        poly = [-(slope[k] + (slope[k - 2] if k >= 2 else 0)) for k in range(len(slope))]
+    return poly
+
+
+def polygamma(xp, n: int, x):
+    """The ``n``-th derivative of ``digamma`` (PyTorch's ``polygamma``; ``n >= 0``): for ``n >=
+    1``, ``(-1)^(n+1) n! zeta(n+1, x)`` (the Hurwitz zeta function: a direct sum up to 15 +
+    n, then Euler-Maclaurin), reflected below 0; ``(-1)^(n+1) inf`` at the poles, 0 at
+    ``inf``, NaN at ``-inf`` and NaN."""
+    if n == 0:
+        return digamma(xp, x)
+    w, negative, r = _reflected(xp, x)
+    a, total, bound = xp.where(negative, 1.0 - w, w), xp.zeros_like(w), 15 + n
+    for _ in range(bound):
+        near = a < bound
+        total = xp.where(near, total + a ** -(n + 1), total)
+        a = xp.where(near, a + 1.0, a)
+    factorial = math.exp(math.lgamma(n + 1)) if n <= 170 else math.inf
+    value = (-1) ** (n + 1) * factorial * (total + _zeta_tail(a, n + 1))
+    cotangent = 1.0 / xp.tan(math.pi * xp.where(negative, r, 0.25))
+    derivative = _horner(_cotangent_derivative(n)[1:], cotangent) + _cotangent_derivative(n)[0]
+    reflected = (-1) ** n * value - math.pi ** (n + 1) * derivative
+    value = xp.where(negative, reflected, value)
+    wide = x.astype(xp.float64)
+    pole = xp.where(wide == math.inf, 0.0, (-1) ** (n + 1) * math.inf)
+    edge = xp.where(xp.isnan(wide) | (wide == -math.inf), math.nan, pole)
+    return xp.where(w == wide, value, edge).astype(x.dtype, copy=False)
