@@ -64,10 +64,42 @@ def _operands(where: str, values) -> list[Tensor]:
     return tensors
 
 
+def _sublist_term(sublist) -> str:
+    """The subscripts of one sublist of ints in [0, 52) and ``Ellipsis``, as letters."""
+    if not isinstance(sublist, list | tuple):
+        msg = f"xpnet.einsum: sublists must be lists, got {type(sublist).__name__}"
+        raise TypeError(msg)
+    term = []
+    for item in sublist:
+        if item is Ellipsis:
+            term.append("...")
+        elif isinstance(item, numbers.Integral) and not isinstance(item, bool) and 0 <= item < 52:
+            term.append(string.ascii_letters[item])
+        else:
+            msg = f"xpnet.einsum: subscripts in a sublist must be in [0, 52), got {item!r}"
+            raise ArgumentError(msg)
+    return "".join(term)
+
+
+def _sublist_equation(arguments) -> tuple[str, tuple]:
+    """``(op0, sublist0, op1, sublist1, ..., [output])`` as a string equation and operands."""
+    pairs, output = arguments, None
+    if len(arguments) % 2:
+        pairs, output = arguments[:-1], arguments[-1]
+    if len(pairs) < 2 or any(hasattr(s, "shape") for s in pairs[1::2]):
+        msg = "xpnet.einsum: sublist form is einsum(op0, sublist0, op1, sublist1, ..., [out])"
+        raise TypeError(msg)
+    equation = ",".join(_sublist_term(s) for s in pairs[1::2])
+    if output is not None:
+        equation += "->" + _sublist_term(output)
+    return equation, tuple(pairs[0::2])
+
+
 def einsum(equation: str, *operands) -> Tensor:
     """Sums of products of ``operands`` over the subscripts of ``equation``, as
     ``torch.einsum`` (string form; ``...`` broadcasts; no ``->``: the letters that appear once,
-    in alphabetical order). The operands may also come as one list.
+    in alphabetical order). The operands may also come as one list, or in torch's sublist form
+    ``einsum(op0, [0, 1], op1, [1, 2], [0, 2])`` (ints in [0, 52), ``...``; output optional).
 
     Raises:
         TypeError: ``equation`` not a string, an operand not a Tensor. ArgumentError:
@@ -79,6 +111,8 @@ def einsum(equation: str, *operands) -> Tensor:
         >>> einsum("bi,bij->bj", a, b).shape, einsum("...j,...j", b, b).shape
         ((2, 4), (2, 3))
     """
+    if not isinstance(equation, str) and hasattr(equation, "shape"):
+        equation, operands = _sublist_equation((equation, *operands))
     if not isinstance(equation, str):
         msg = f"xpnet.einsum: equation must be a string, got {type(equation).__name__}"
         raise TypeError(msg)
