@@ -75,6 +75,8 @@ from ._tensor_shape_ops import *  # noqa: F403
 from ._tensor_shape_ops import __all__ as _shape_ops_all
 from ._tensor_statistics import *  # noqa: F403
 from ._tensor_statistics import __all__ as _statistics_all
+from ._tensor_trig import *  # noqa: F403
+from ._tensor_trig import __all__ as _trig_all
 from ._torch_functions import (
     abs,
     add,
@@ -346,7 +348,7 @@ __all__ = [
 ]
 
 
-__all__ += _elementwise_all + _statistics_all + _histograms_all + _random_ops_all
+__all__ += _elementwise_all + _trig_all + _statistics_all + _histograms_all + _random_ops_all
 
 
 def __getattr__(name):

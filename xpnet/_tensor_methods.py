@@ -35,6 +35,7 @@ from . import _tensor_math as more
 from . import _tensor_ops as ops
 from . import _tensor_random_ops as random_ops
 from . import _tensor_statistics as statistics
+from . import _tensor_trig as trig
 from ._grad_mode import is_grad_enabled
 from .autograd import Function, Tensor, as_tensor, data_of, mark_modified
 from .backends import backend_names, backend_of, float_errors_ignored
@@ -335,6 +336,7 @@ _METHODS = {
     **index.METHODS,
     **functions.METHODS,
     **elementwise.METHODS,
+    **trig.METHODS,
     **statistics.METHODS,
     **histograms.METHODS,
     **random_ops.METHODS,

@@ -180,6 +180,7 @@ def matmul_backward(grad_output, a, b):
     return grad_a, grad_b
 
 
+@ieee  # inf + -inf is NaN, as PyTorch's, not a NumPy warning
 def sum(a, dim=None, keepdim=False):
     return a.sum(axis=dim, keepdims=keepdim)
 
@@ -207,6 +208,7 @@ def spread(grad_output, a, dim, keepdim):
     return xp.broadcast_to(grad_output, a.shape)
 
 
+@ieee
 def mean(a, dim=None, keepdim=False):
     if a.size == 0:  # NumPy warns "Mean of empty slice"; PyTorch gives NaN quietly
         return backend_of(a).xp.full(reduced_shape(a.shape, dim, keepdim), math.nan, a.dtype)

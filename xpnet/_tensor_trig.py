@@ -1,0 +1,115 @@
+"""PyTorch's trigonometric and hyperbolic functions and the exp/log variants, as Tensor methods
+(:data:`METHODS`, with their in-place ``_`` forms) and ``xpnet.<name>`` functions
+(:data:`__all__`): ``sin``, ``cos``, ``tan``, ``asin``, ``acos``, ``atan``, ``sinh``, ``cosh``,
+``asinh``, ``acosh``, ``atanh`` (and NumPy's ``arcsin``-style aliases, as PyTorch's),
+``expm1``, ``log1p``, ``log2``, ``log10``, ``exp2``, and the function ``rsqrt``.
+
+Each is one ``xp`` ufunc with PyTorch's derivative formula (``derivatives.yaml``); integer and
+bool tensors give the default dtype, as PyTorch's; inf and NaN are values, never warnings.
+
+Example:
+    >>> import xpnet
+    >>> x = xpnet.tensor([0.0, 0.5], requires_grad=True)
+    >>> x.sin().sum().backward()
+    >>> [round(g, 4) for g in x.grad.tolist()]
+    [1.0, 0.8776]
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._dtypes import floating
+from ._tensor_inplace import apply_in_place
+from ._tensor_ops import check_grad, ieee
+from ._torch_functions import as_input
+from .autograd import Function, Tensor
+from .backends import backend_of
+
+# name: (NumPy's ufunc, the derivative as a function of xp and the input, by PyTorch's formula)
+_DERIVATIVES = {
+    "sin": ("sin", lambda xp, a: xp.cos(a)),
+    "cos": ("cos", lambda xp, a: -xp.sin(a)),
+    "tan": ("tan", lambda xp, a: 1 + xp.tan(a) ** 2),
+    "asin": ("arcsin", lambda xp, a: 1 / xp.sqrt(1 - a * a)),
+    "acos": ("arccos", lambda xp, a: -1 / xp.sqrt(1 - a * a)),
+    "atan": ("arctan", lambda xp, a: 1 / (a * a + 1)),
+    "sinh": ("sinh", lambda xp, a: xp.cosh(a)),
+    "cosh": ("cosh", lambda xp, a: xp.sinh(a)),
+    "asinh": ("arcsinh", lambda xp, a: 1 / xp.sqrt(a * a + 1)),
+    "acosh": ("arccosh", lambda xp, a: 1 / xp.sqrt(a * a - 1)),
+    "atanh": ("arctanh", lambda xp, a: 1 / (1 - a * a)),
+    "expm1": ("expm1", lambda xp, a: xp.expm1(a) + 1),  # PyTorch's: 0 where exp(a) is subnormal
+    "log1p": ("log1p", lambda xp, a: 1 / (a + 1)),
+    "log2": ("log2", lambda xp, a: 1 / (a * math.log(2))),
+    "log10": ("log10", lambda xp, a: 1 / (a * math.log(10))),
+    "exp2": ("exp2", lambda xp, a: xp.exp2(a) * math.log(2)),
+}
+_ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+            "arccosh": "acosh", "arctanh": "atanh"}  # fmt: skip
+
+__all__ = [*_DERIVATIVES, *_ALIASES, "rsqrt"]
+
+
+def _pair(name: str, ufunc: str, derivative):
+    """The forward/backward pair of ``xp.<ufunc>``, named ``name`` (xpnet.amp finds ops by
+    these names)."""
+
+    def forward(a):
+        return getattr(backend_of(a).xp, ufunc)(a)
+
+    def backward(grad_output, a):
+        check_grad(f"{name}_backward", grad_output, a.shape, a.dtype, a)
+        return (grad_output * derivative(backend_of(a).xp, a)).astype(a.dtype, copy=False)
+
+    forward.__name__, backward.__name__ = name, f"{name}_backward"
+    return Function(ieee(forward), ieee(backward), wrt=("a",))
+
+
+_FUNCTIONS = {name: _pair(name, *pair) for name, pair in _DERIVATIVES.items()}
+
+
+def _method(name: str):
+    def method(self) -> Tensor:
+        return _FUNCTIONS[name](floating(self))
+
+    method.__name__ = name
+    method.__doc__ = f"Elementwise ``{name}``, as ``torch.{name}`` (PyTorch's gradient)."
+    return method
+
+
+def _in_place(name: str):
+    def method(self) -> Tensor:
+        return apply_in_place(f"{name}_", self, lambda t: _FUNCTIONS[name](t))
+
+    method.__name__ = f"{name}_"
+    method.__doc__ = f":meth:`{name}`, in place; returns this tensor."
+    return method
+
+
+def _function(name: str, method):
+    def function(input) -> Tensor:
+        return method(as_input(name, input))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name}()``, as ``torch.{name}`` (see the Tensor method)."
+    return function
+
+
+_named = {**{name: name for name in _DERIVATIVES}, **_ALIASES}
+METHODS = {
+    **{alias: _method(name) for alias, name in _named.items()},
+    **{f"{alias}_": _in_place(name) for alias, name in _named.items()},
+}
+sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh = (
+    _function(name, METHODS[name]) for name in __all__[:11]
+)
+expm1, log1p, log2, log10, exp2 = (_function(name, METHODS[name]) for name in __all__[11:16])
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = (
+    _function(name, METHODS[name]) for name in __all__[16:22]
+)
+
+
+def rsqrt(input) -> Tensor:
+    """``input.rsqrt()``, as ``torch.rsqrt``: ``1 / sqrt(input)`` (see the Tensor method)."""
+    return as_input("rsqrt", input).rsqrt()
