@@ -341,15 +341,21 @@ def test_in_place_activation_refuses_a_leaf_that_requires_grad(backend, name, ar
         getattr(TF, name)(torch.zeros(2, 3, requires_grad=True), *args)
 
 
-def test_in_place_activation_after_a_use_makes_that_backward_raise(backend):
-    """Version counting: an op that used the old value refuses its backward, as PyTorch's
-    mul (which saved it) does."""
+def test_in_place_activation_after_a_use_keeps_the_old_value_for_that_backward(backend):
+    """PyTorch's mul saved the old value and refuses its backward after the change; xpnet's
+    recorded change was computed out of place, so mul still has the old value and its
+    gradient is that of the old value (docs/porting.md)."""
     leaf = xpnet.Tensor(backend.asarray(random_input((3,))), requires_grad=True)
     hidden = leaf * 2.0
     product = hidden * hidden
     F.elu_(hidden)
+    product.sum().backward(retain_graph=True)
+    assert_close(backend.to_host(leaf.grad), 8.0 * random_input((3,)), np.float64)
+    square = hidden * hidden
+    with xpnet.no_grad():  # an unrecorded change writes the array itself: refused
+        F.elu_(hidden)
     with pytest.raises(RuntimeError, match="changed by an in-place operation"):
-        product.sum().backward()
+        square.sum().backward()
     theirs = torch.ones(3, requires_grad=True) * 2.0
     theirs_product = theirs * theirs
     TF.elu_(theirs)

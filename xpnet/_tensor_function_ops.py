@@ -2,10 +2,10 @@
 
 Step functions (``sign``, ``floor``, ``ceil``, ``round``, division rounded ``"floor"`` or
 ``"trunc"``: PyTorch gives them a zero gradient, not none), ``reciprocal`` and ``rsqrt``, with
-PyTorch's gradients; ``fill`` and ``copy``, the recorded forms of the in-place
-``fill_``/``copy_`` of :mod:`xpnet._tensor_inplace`. The convention and the checks are
-:mod:`xpnet._tensor_ops`' (``<op>(*args)``, ``<op>_backward(grad_output, *args)``), whose
-helpers they share; :mod:`xpnet._tensor_math` holds the pairs of the older methods,
+PyTorch's gradients; ``fill``, ``copy`` and ``setitem``, the recorded forms of the in-place
+``fill_``/``copy_``/``x[index] = value`` of :mod:`xpnet._tensor_inplace`. The convention and
+the checks are :mod:`xpnet._tensor_ops`' (``<op>(*args)``, ``<op>_backward(grad_output,
+*args)``), whose helpers they share; :mod:`xpnet._tensor_math` holds the pairs of the older methods,
 :mod:`xpnet._tensor_norms` those of ``norm`` and ``logsumexp``.
 
 Example:
@@ -133,3 +133,29 @@ def copy_backward(grad_output, a, src):
     check_grad("copy_backward", grad_output, a.shape, a.dtype, a, src)
     grad_src = unbroadcast(grad_output, src.shape).astype(src.dtype, copy=False)
     return backend_of(grad_output).xp.zeros_like(grad_output), grad_src
+
+
+def setitem(a, index, value):
+    """A copy of ``a`` with ``value`` (a number or an array, in ``a``'s dtype, broadcast)
+    written at ``index``."""
+    out = a.copy()
+    out[index] = value.astype(a.dtype, copy=False) if hasattr(value, "shape") else value
+    return out
+
+
+def setitem_backward(grad_output, a, index, value, output_mask=(True, True)):
+    """The overwritten places give the old values nothing; ``value`` gets what reached them,
+    summed over its broadcast (an index picked twice passes its gradient twice, as
+    PyTorch's ``index_put_``)."""
+    check_grad("setitem_backward", grad_output, a.shape, a.dtype, a, value)
+    grad_a = None
+    if output_mask[0]:
+        grad_a = grad_output.copy()
+        grad_a[index] = 0
+    grad_value = None
+    if output_mask[1] and hasattr(value, "shape"):
+        picked = grad_output[index]
+        if value.ndim > picked.ndim:  # NumPy and PyTorch accept leading ones on value
+            picked = picked.reshape((1,) * (value.ndim - picked.ndim) + picked.shape)
+        grad_value = unbroadcast(picked, value.shape).astype(value.dtype, copy=False)
+    return grad_a, grad_value

@@ -1,21 +1,25 @@
 """PyTorch's in-place Tensor methods: ``zero_``, ``fill_``, ``copy_``, ``add_``, ``sub_``,
-``mul_``, ``div_``, ``pow_`` and ``clamp_``.
+``mul_``, ``div_``, ``pow_``, ``clamp_`` and ``x[index] = value``.
 
 They follow the rules of the in-place operators (``+=``, ...) of
 :mod:`xpnet._tensor_methods`: the array itself changes, so views of it see the change, unless
 the operation must be recorded for autograd (gradients are on, and the tensor or an operand
-requires grad); a leaf that requires grad may change in place only under
+requires grad); a leaf that requires grad, or a view of one, may change in place only under
 :class:`~xpnet.no_grad` (``w.add_(grad, alpha=-lr)``), else ``RuntimeError``. A recorded one
-computes out of place, leaving the old array (which the graph holds) and its views as they
-were, and this tensor takes the result and its ``grad_fn``, as PyTorch's does. The values
-come from the out-of-place methods of :mod:`xpnet._tensor_functions` and
-:mod:`xpnet._tensor_math`; ``fill``/``copy`` are pairs of :mod:`xpnet._tensor_function_ops`.
+computes out of place, leaving the old array as it was, and this tensor takes the result and
+its ``grad_fn``, as PyTorch's does; the ops recorded before with this tensor as input get a
+stand-in for the old value, so their backward still runs, with the values they saw. Its views
+taken by indexing with ints and slices (``x[0]``, ``x[:, 1:]``) are taken again from the new
+value; a recorded change of such a view writes its new value into its base, through a
+recorded ``x[index] = value`` (PyTorch's ``CopySlices``). Other views (``x.t()``) take the
+change themselves only. The values come from the out-of-place methods of
+:mod:`xpnet._tensor_functions` and :mod:`xpnet._tensor_math`; ``fill``/``copy``/``setitem``
+are pairs of :mod:`xpnet._tensor_function_ops`.
 
 Every in-place change counts in the tensor's version (:func:`xpnet.autograd.mark_modified`,
-PyTorch's version counter): the backward of an operation recorded earlier with this tensor as
-input then raises ``RuntimeError`` instead of sending its gradient through the new value's
-history. PyTorch refuses only where the earlier operation saved the value; change such a
-tensor out of place (``x = x.add(y)``) or clone it first.
+PyTorch's version counter). After an unrecorded change, which writes the array itself, the
+backward of an op recorded earlier with this tensor as input raises ``RuntimeError`` instead
+of using the overwritten values.
 
 Example:
     >>> import xpnet
@@ -30,12 +34,14 @@ Example:
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy
 
 from . import _tensor_function_ops as ops
 from ._grad_mode import is_grad_enabled, no_grad
-from .autograd import Function, Tensor, as_tensor, mark_modified
+from ._tensor_ops import integers_first
+from .autograd import Function, Tensor, as_tensor, data_of, mark_modified, weak_set
 from .backends import backend_of
 from .kernels import ArgumentError
 
@@ -43,6 +49,7 @@ __all__: list[str] = []
 
 _fill = Function(ops.fill, ops.fill_backward, wrt=("a", "value"))
 _copy = Function(ops.copy, ops.copy_backward, wrt=("a", "src"))
+_setitem = Function(ops.setitem, ops.setitem_backward, wrt=("a", "value"))
 
 
 def _check_result(name: str, self: Tensor, result: Tensor) -> None:
@@ -59,34 +66,87 @@ def _check_result(name: str, self: Tensor, result: Tensor) -> None:
         raise TypeError(msg)
 
 
+def _hand_over_consumers(tensor: Tensor, before: Tensor) -> None:
+    """Point the ops recorded with ``tensor`` as input at ``before``, a stand-in holding its
+    present array and history, as ``tensor`` is about to take a recorded new value (computed
+    out of place: the arrays those ops saved stay valid); their gradients then reach the old
+    value's history. Ops that saw an unrecorded change since keep refusing their backward."""
+    for node in tuple(weak_set(tensor, "_consumers")):
+        pairs = tuple(zip(node.inputs, node.versions, strict=True))
+        if any(t is tensor and v != tensor._version for t, v in pairs):
+            continue  # an unrecorded change since: the op refuses its backward
+        node.inputs = tuple(before if t is tensor else t for t, _ in pairs)
+        node.versions = tuple(before._version if t is tensor else v for t, v in pairs)
+        weak_set(before, "_consumers").add(node)
+    tensor._consumers = weakref.WeakSet()
+
+
+def _take(self: Tensor, result: Tensor) -> None:
+    """``self`` takes ``result``'s array and history, a recorded new value (ops recorded
+    before keep a stand-in for the old one); its views (``self[index]``) are taken again
+    from it, as PyTorch's views see their base's change."""
+    _hand_over_consumers(self, _stand_in(self))
+    self.data, self.requires_grad, self.grad_fn = result.data, result.requires_grad, result.grad_fn
+    mark_modified(self)
+    for view in tuple(weak_set(self, "_views")):
+        _take(view, self[view._view_of[1]])
+
+
+def _stand_in(tensor: Tensor) -> Tensor:
+    """A new Tensor object for ``tensor``'s present array and history, which the graph keeps
+    while ``tensor`` itself takes a new value."""
+    before = Tensor(tensor.data)
+    before.requires_grad, before.grad_fn = tensor.requires_grad, tensor.grad_fn
+    return before
+
+
 def _record(name: str, self: Tensor, compute, operands: tuple) -> Tensor:
-    """``compute`` recorded on a copy of this tensor's place in the graph; this tensor then
-    takes the result (in its own dtype) and its ``grad_fn``."""
-    before = Tensor(self.data)
-    before.requires_grad, before.grad_fn = self.requires_grad, self.grad_fn
+    """``compute`` recorded on a stand-in for this tensor's place in the graph, which the ops
+    recorded before with it as input also get; this tensor then takes the result (in its own
+    dtype) and its ``grad_fn``. A view (``x[0]``) writes the result into its base instead,
+    through the base's history (PyTorch's ``CopySlices``), and is taken again from it."""
+    before = _stand_in(self)
+    _hand_over_consumers(self, before)
     # x.add_(x): the operand is the old x too (the graph must not loop through the new one)
     result = compute(before, *(before if operand is self else operand for operand in operands))
     _check_result(name, self, result)
     if result.dtype != self.dtype:
         result = result.to(self.dtype)
-    self.data, self.requires_grad, self.grad_fn = result.data, result.requires_grad, result.grad_fn
-    mark_modified(self)
+    if self._view_of is None:
+        _take(self, result)
+    else:  # the base takes it, and then its views, this one too
+        base, index = self._view_of
+        _record(name, base, lambda t, v: _setitem(t, index, v), (result,))
     return self
+
+
+def _base_leaf(tensor: Tensor) -> Tensor | None:
+    """The leaf that requires grad which ``tensor`` is a view of (or is), if any."""
+    while tensor._view_of is not None:
+        tensor = tensor._view_of[0]
+    return tensor if tensor.is_leaf and tensor.requires_grad else None
+
+
+def _recording(name: str, self: Tensor, operands) -> bool:
+    """Whether changing ``self`` must be recorded (gradients on, and ``self`` or an operand
+    requires grad); refuses a leaf that requires grad, or a view of one, then, as PyTorch."""
+    recording = is_grad_enabled() and (
+        self.requires_grad or any(getattr(operand, "requires_grad", False) for operand in operands)
+    )
+    if recording and _base_leaf(self) is not None:
+        what = "a leaf tensor" if self._view_of is None else "a view of a leaf tensor"
+        msg = (
+            f"Tensor.{name}: {what} that requires grad cannot change in place while "
+            "gradients are recorded; update it inside xpnet.no_grad()"
+        )
+        raise RuntimeError(msg)
+    return recording
 
 
 def apply_in_place(name: str, self: Tensor, compute, *operands) -> Tensor:
     """``self`` changed to ``compute(self, *operands)``, by the rules of this module's
     docstring; ``operands`` are the arguments that may be Tensors requiring grad."""
-    recording = is_grad_enabled() and (
-        self.requires_grad or any(getattr(operand, "requires_grad", False) for operand in operands)
-    )
-    if recording and self.is_leaf and self.requires_grad:
-        msg = (
-            f"Tensor.{name}: a leaf tensor that requires grad cannot change in place while "
-            "gradients are recorded; update it inside xpnet.no_grad()"
-        )
-        raise RuntimeError(msg)
-    if recording:
+    if _recording(name, self, operands):
         return _record(name, self, compute, operands)
     with no_grad():
         result = compute(Tensor(self.data), *operands)
@@ -94,6 +154,35 @@ def apply_in_place(name: str, self: Tensor, compute, *operands) -> Tensor:
     self.data[...] = result.data  # the array itself: its views see the change
     mark_modified(self)
     return self
+
+
+def setitem(self, index, value) -> None:
+    """``self[index] = value``, as PyTorch: ``value`` (a number, a Tensor or an array) is cast
+    to this tensor's dtype and broadcast to the indexed shape; ints, slices, ``None``,
+    ``...``, integer and boolean index arrays (or Tensors) as in :meth:`Tensor.__getitem__`.
+    The array itself changes unless the change must be recorded; a recorded one gives
+    ``value`` the gradient of the places it wrote and the old values none.
+
+    Raises:
+        RuntimeError: a leaf that requires grad, while gradients are recorded.
+        IndexError, ValueError: an index or a value shape that does not fit, as NumPy's.
+    """
+    if isinstance(index, tuple):
+        index = tuple(data_of(part) for part in index)
+        integers, rest = integers_first(index)
+        if integers is not None:  # PyTorch's order, as __getitem__: the integers first
+            self[integers][rest] = value
+            return
+    else:
+        index = data_of(index)
+    if isinstance(value, Tensor | list | tuple) or hasattr(value, "shape"):
+        value = _on_backend_of(value if hasattr(value, "shape") else numpy.asarray(value), self)
+    if _recording("__setitem__", self, (value,)):
+        _record("__setitem__", self, lambda t, v: _setitem(t, index, v), (value,))
+        return
+    array = data_of(value)
+    self.data[index] = array.astype(self.dtype, copy=False) if hasattr(array, "shape") else array
+    mark_modified(self)
 
 
 def _on_backend_of(value, tensor: Tensor):
@@ -187,4 +276,5 @@ METHODS = {
     "pow_": pow_,
     "clamp_": clamp_,
     "clip_": clamp_,
+    "__setitem__": setitem,
 }

@@ -30,6 +30,7 @@ from . import _tensor_elementwise as elementwise
 from . import _tensor_functions as functions
 from . import _tensor_histograms as histograms
 from . import _tensor_index as index
+from . import _tensor_inplace as inplace
 from . import _tensor_inplace_more as inplace_more
 from . import _tensor_math as more
 from . import _tensor_ops as ops
@@ -202,21 +203,13 @@ def requires_grad_(self, requires_grad: bool = True) -> Tensor:
 
 def _in_place(name: str, apply, apply_in_place):
     """``self op= other`` as PyTorch: the array itself changes (views and other names of it
-    see the change), except where the operation must be recorded; a leaf that requires grad
-    may change only under :class:`~xpnet.no_grad` (``w -= lr * w.grad``)."""
+    see the change), except where the operation must be recorded, which runs as the in-place
+    methods' (``x.add_(y)``, :func:`xpnet._tensor_inplace.apply_in_place`): a leaf that
+    requires grad may change only under :class:`~xpnet.no_grad` (``w -= lr * w.grad``)."""
 
     def method(self, other):
-        recording = is_grad_enabled() and (
-            self.requires_grad or getattr(other, "requires_grad", False)
-        )
-        if recording and self.is_leaf and self.requires_grad:
-            msg = (
-                f"Tensor.{name}: a leaf tensor that requires grad cannot change in place while "
-                "gradients are recorded; update it inside xpnet.no_grad()"
-            )
-            raise RuntimeError(msg)
-        if recording:  # out of place: autograd keeps the old array for the backward
-            return apply(self, other)
+        if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
+            return inplace.apply_in_place(name, self, apply, other)
         with float_errors_ignored():  # inf and NaN as values, as the operators
             self.data = apply_in_place(self.data, data_of(other))
         mark_modified(self)

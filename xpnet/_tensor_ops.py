@@ -258,6 +258,19 @@ def axes(dim):
     return tuple(dim) if isinstance(dim, list) else dim
 
 
+def is_basic_index(index) -> bool:
+    """Whether ``index`` holds only ints, slices, ``None`` and ``...``: NumPy's basic
+    indexing, whose result is a view of the array (as PyTorch's)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        part is None
+        or part is Ellipsis
+        or isinstance(part, slice)
+        or (isinstance(part, int) and not isinstance(part, bool))
+        for part in parts
+    )
+
+
 def getitem(a, index):
     return a[index]
 

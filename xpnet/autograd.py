@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import weakref
 
 from . import _grad_mode
 from . import _tensor_ops as ops
@@ -147,8 +148,12 @@ class Node:
         self.args = args
         self.kwargs = kwargs
         # the graph links Tensor objects, not values: an input changed in place since would
-        # take this op's gradient through its new history, so apply() refuses then
+        # take this op's gradient through its new history, so apply() refuses then; a
+        # recorded change hands this op a stand-in for the old value (_tensor_inplace)
         self.versions = tuple(getattr(t, "_version", 0) for t in inputs)
+        for tensor in inputs:  # (a leaf that requires grad takes no recorded change)
+            if isinstance(tensor, Tensor) and not (tensor.requires_grad and tensor.is_leaf):
+                weak_set(tensor, "_consumers").add(self)
 
     def __repr__(self):
         return f"<{self.function.name}>"
@@ -182,6 +187,11 @@ class Node:
                     f"{version}); change it out of place (x = x.add(y)) or use x.clone()"
                 )
                 raise RuntimeError(msg)
+
+
+def weak_set(tensor, name: str) -> weakref.WeakSet:
+    """``tensor``'s weak set ``name`` (``_views``, ``_consumers``), made on first use."""
+    return tensor.__dict__.get(name) or tensor.__dict__.setdefault(name, weakref.WeakSet())
 
 
 def mark_modified(tensor) -> None:
@@ -232,6 +242,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self._version = 0  # in-place changes so far (mark_modified), as PyTorch's
+        self._view_of = None  # (base, index) for base[index], a view: see _tensor_inplace
 
     # -- plain facts about the array ----------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -351,12 +362,15 @@ class Tensor:
         return _matmul(other, self)
 
     def __getitem__(self, index):
-        if isinstance(index, tuple):
-            index = tuple(data_of(i) for i in index)
-            integers, rest = ops.integers_first(index)
-            if integers is not None:  # PyTorch's order: the integers select first
-                return _getitem(_getitem(self, integers), rest)
-        return _getitem(self, data_of(index))
+        index = tuple(data_of(i) for i in index) if isinstance(index, tuple) else data_of(index)
+        integers, rest = ops.integers_first(index) if isinstance(index, tuple) else (None, index)
+        if integers is not None:  # PyTorch's order: the integers select first
+            return _getitem(_getitem(self, integers), rest)
+        result = _getitem(self, index)
+        if ops.is_basic_index(index):  # a view, which sees a recorded change of self
+            result._view_of = (self, index)
+            weak_set(self, "_views").add(result)
+        return result
 
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``

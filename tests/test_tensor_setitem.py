@@ -1,0 +1,218 @@
+"""``x[index] = value`` and in-place changes through views (``x[0].mul_(2)``, ``x[:, 1] += v``)
+against PyTorch in float64: values, the gradients of the tensor's history and of the value,
+the identity of the changed tensor, and the errors PyTorch raises (a leaf that requires
+grad, a view of one, an op that saved the old value)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _oracle import check_tensor_method, random_input
+
+import xpnet
+
+
+def _long(tensor, values):
+    """An integer index Tensor on ``tensor``'s side (torch or xpnet)."""
+    module = torch if isinstance(tensor, torch.Tensor) else xpnet
+    return module.tensor(values)
+
+
+def set_slice(a, v):
+    b = a * 1.0
+    b[1:, ::2] = v
+    return b
+
+
+def set_scalar_then_broadcast_row(a, v):
+    b = a * 2.0
+    b[0] = 5.0
+    b[..., 1] = v[:, 0]
+    return b
+
+
+def set_mask(a, v):
+    b = a * 1.0
+    b[a > 0] = v.sum() * 3.0
+    return b
+
+
+def set_integer_array(a, v):
+    b = a * 1.0
+    b[_long(a, [2, 0])] = v[:2]
+    return b
+
+
+def set_integer_then_array(a, v):  # x[0, idx] = ...: the integers select first, as PyTorch
+    b = a * 1.0
+    b[1, _long(a, [3, 0])] = v[0, :2]
+    return b
+
+
+def set_leading_ones(a, v):
+    b = a * 1.0
+    b[0] = v[:1, :].reshape(1, 1, 4)
+    return b
+
+
+def set_from_itself(a, v):
+    b = a * 1.0
+    b[0] = b[0] * 3.0 + v[0]
+    return b
+
+
+def add_to_column(a, v):
+    b = a * 1.0
+    b[:, 1] += v[:, 0]
+    return b
+
+
+def method_on_view(a, v):
+    b = a * 2.0  # (exp would save its output: PyTorch refuses the change then)
+    b[1:].mul_(v[:2])
+    return b * b
+
+
+def nested_views(a, v):
+    b = a * 1.0
+    row = b[2]
+    row[1:].add_(v[0, 1:])
+    row.mul_(2.0)
+    return b.tanh()
+
+
+def operator_on_view_then_base(a, v):
+    b = a * 1.0
+    alias = b
+    view = b[0]
+    view += v[1]
+    b *= 2.0
+    assert alias is b  # the same object changed, as PyTorch's
+    return alias
+
+
+def into_tensor_without_grad(a, v):
+    module = torch if isinstance(a, torch.Tensor) else xpnet
+    b = module.zeros(3, 4, dtype=a.dtype)
+    b[1] = a[0] * v[0]
+    return b + a
+
+
+SCRIPTS = [
+    set_slice,
+    set_scalar_then_broadcast_row,
+    set_mask,
+    set_integer_array,
+    set_integer_then_array,
+    set_leading_ones,
+    set_from_itself,
+    add_to_column,
+    method_on_view,
+    nested_views,
+    operator_on_view_then_base,
+    into_tensor_without_grad,
+]
+VALUES = {set_slice: (2, 2), set_mask: (2, 4)}
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda f: f.__name__)
+def test_matches_torch_values_and_gradients(backend, script):
+    inputs = [random_input((3, 4), seed=1), random_input(VALUES.get(script, (3, 4)), seed=2)]
+    check_tensor_method(script, inputs, backend)
+
+
+def test_without_gradients_the_array_changes_in_place_and_views_see_it(backend):
+    x = xpnet.Tensor(backend.asarray(np.zeros((3, 4))))
+    row = x[1]
+    x[1, ::2] = 7
+    x[x > 5] += 1.0
+    x[:, 3] = xpnet.Tensor(backend.asarray(np.array([1.0, 2.0, 3.0])))
+    assert row.tolist() == [8.0, 0.0, 8.0, 2.0]
+    assert x._version == 3
+
+
+def test_value_is_cast_to_the_tensor_dtype(backend):
+    x = xpnet.Tensor(backend.asarray(np.zeros(3, dtype=np.int64)))
+    x[0] = 2.7
+    x[1:] = xpnet.Tensor(backend.asarray(np.array([-1.9, 3.2])))
+    expected = torch.zeros(3, dtype=torch.int64)
+    expected[0] = 2.7
+    expected[1:] = torch.tensor([-1.9, 3.2])
+    assert x.tolist() == expected.tolist()
+    assert x.dtype == np.int64
+
+
+def test_positional_encoding_buffer_as_in_pytorch_tutorials(backend):
+    position = xpnet.arange(6, dtype=xpnet.float64).unsqueeze(1)
+    encoding = xpnet.zeros(6, 4, dtype=xpnet.float64)
+    encoding[:, 0::2] = xpnet.sin(position * 0.5)
+    encoding[:, 1::2] = xpnet.cos(position * 0.5)
+    theirs = torch.zeros(6, 4, dtype=torch.float64)
+    theirs[:, 0::2] = torch.sin(torch.arange(6, dtype=torch.float64).unsqueeze(1) * 0.5)
+    theirs[:, 1::2] = torch.cos(torch.arange(6, dtype=torch.float64).unsqueeze(1) * 0.5)
+    np.testing.assert_allclose(encoding.numpy(), theirs.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda w: w.__setitem__(0, 1.0),
+        lambda w: w[0].mul_(2.0),
+        lambda w: w[:, 1].zero_(),
+    ],
+    ids=["setitem", "view-method", "view-zero"],
+)
+def test_a_leaf_that_requires_grad_or_its_view_is_refused(backend, change):
+    w = xpnet.Tensor(backend.asarray(random_input((2, 3))), requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        change(w)
+    with xpnet.no_grad():
+        change(w)  # allowed, as PyTorch's: an optimizer step
+
+
+def test_an_op_that_saved_the_old_value_gets_its_gradient_from_it(backend):
+    """PyTorch refuses this backward (mul saved ``hidden``, then changed in place); xpnet's
+    recorded change was computed out of place, so mul's saved values are the old ones and
+    its gradient is the one PyTorch gives without the change."""
+    w = xpnet.Tensor(backend.asarray(random_input((2, 3))), requires_grad=True)
+    hidden = w * 2.0
+    product = hidden * hidden
+    hidden[0] = 1.0
+    (product.sum() + hidden.sum()).backward()
+    tw = torch.tensor(random_input((2, 3)), requires_grad=True)
+    th = tw * 2.0
+    (th * th).sum().backward()
+    expected = tw.grad.numpy() + np.array([[0.0] * 3, [2.0] * 3])
+    np.testing.assert_allclose(xpnet.Tensor(w.grad).numpy(), expected, rtol=1e-15)
+
+
+def test_an_unrecorded_change_after_a_use_still_refuses_that_backward(backend):
+    w = xpnet.Tensor(backend.asarray(random_input((2, 3))), requires_grad=True)
+    data = xpnet.Tensor(backend.asarray(random_input((2, 3), seed=3)))
+    product = w * data  # saves data's array, which the next line overwrites
+    data[0] = 1.0
+    with pytest.raises(RuntimeError, match="changed by an in-place operation"):
+        product.sum().backward()
+
+
+def test_a_view_taken_before_a_recorded_change_keeps_its_gradient_path(backend):
+    w = xpnet.Tensor(backend.asarray(random_input((2, 3))), requires_grad=True)
+    hidden = w * 1.0
+    first_row = hidden[0]  # indexing saves no values: its backward still runs
+    hidden[0] = 0.0
+    (first_row.sum() + hidden.sum()).backward()
+    tw = torch.tensor(random_input((2, 3)), requires_grad=True)
+    th = tw * 1.0
+    tr = th[0]
+    th[0] = 0.0
+    (tr.sum() + th.sum()).backward()
+    np.testing.assert_array_equal(xpnet.Tensor(w.grad).numpy(), tw.grad.numpy())
+
+
+def test_bad_index_and_shape_raise_as_numpy(backend):
+    x = xpnet.Tensor(backend.asarray(np.zeros((2, 3))))
+    with pytest.raises(IndexError):
+        x[5] = 1.0
+    with pytest.raises(ValueError):
+        x[0] = xpnet.Tensor(backend.asarray(np.zeros(4)))
