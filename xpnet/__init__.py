@@ -62,6 +62,8 @@ from ._tensor_index import (
     where,
 )
 from ._tensor_join import cat, concat, maximum, minimum, stack
+from ._tensor_logical import *  # noqa: F403
+from ._tensor_logical import __all__ as _logical_all
 from ._tensor_methods import flatten
 from ._tensor_products import *  # noqa: F403
 from ._tensor_products import __all__ as _products_all
@@ -348,7 +350,14 @@ __all__ = [
 ]
 
 
-__all__ += _elementwise_all + _trig_all + _statistics_all + _histograms_all + _random_ops_all
+__all__ += (
+    _elementwise_all
+    + _trig_all
+    + _logical_all
+    + _statistics_all
+    + _histograms_all
+    + _random_ops_all
+)
 
 
 def __getattr__(name):

@@ -32,6 +32,7 @@ from . import _tensor_histograms as histograms
 from . import _tensor_index as index
 from . import _tensor_inplace as inplace
 from . import _tensor_inplace_more as inplace_more
+from . import _tensor_logical as logical
 from . import _tensor_math as more
 from . import _tensor_ops as ops
 from . import _tensor_random_ops as random_ops
@@ -123,7 +124,7 @@ def _to_dtype(self, dtype) -> Tensor:
     if dtype == self.dtype:
         return self
     if dtype.kind != "f":  # an integer or bool result cannot carry a gradient
-        return Tensor(self.data.astype(dtype))
+        return Tensor(ops.cast(self.data, dtype))
     return _cast(self, dtype)
 
 
@@ -330,6 +331,7 @@ _METHODS = {
     **functions.METHODS,
     **elementwise.METHODS,
     **trig.METHODS,
+    **logical.METHODS,
     **statistics.METHODS,
     **histograms.METHODS,
     **random_ops.METHODS,

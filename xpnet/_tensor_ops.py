@@ -302,6 +302,7 @@ def _indexed_shape(shape, index):
     return shape_only(shape)[tuple(host)].shape
 
 
+@ieee  # NaN and inf to integers: no NumPy warning (PyTorch's values are unspecified too)
 def cast(a, dtype):
     return a.astype(dtype, copy=False)
 

@@ -1,0 +1,256 @@
+"""PyTorch's logical, bitwise and selection operations that ported scripts use on masks and
+indices, as Tensor methods and operators (:data:`METHODS`) and ``xpnet.<name>`` functions
+(:data:`__all__`): ``&``, ``|``, ``^``, ``~`` (``bitwise_and``/``or``/``xor``/``not``, on
+bool and integer tensors), ``logical_and``/``or``/``xor``/``not``, ``//``
+(``floor_divide``) and ``%``, ``nonzero``, ``argwhere``, ``masked_select``, ``clamp_min``/
+``clamp_max``, ``signbit``, ``isposinf``/``isneginf``, ``type_as``, ``reshape_as``,
+``is_floating_point``, ``element_size``; and the function forms of comparisons and other
+methods (``eq`` ... ``ge`` and their long names, ``all``, ``any``, ``clone``, ``t``,
+``reciprocal``) and PyTorch's aliases (``multiply``, ``divide``, ``subtract``,
+``true_divide``, ``negative``, ``absolute``, ``concatenate``, ``ravel``), plus ``hstack``,
+``vstack``, ``fliplr`` and ``flipud``.
+
+Logical and bitwise results are not differentiable (bool or integer), as PyTorch's;
+``masked_select``, ``//`` of floats (zero gradient, as PyTorch's floor division) and the
+aliases keep the gradients of the methods they call. ``nonzero``, ``argwhere`` and
+``masked_select`` have a shape only the values know: they read the mask on the host, as
+PyTorch's synchronise with the GPU.
+
+Example:
+    >>> import xpnet
+    >>> x = xpnet.tensor([-1.0, 0.5, 2.0])
+    >>> ((x > 0) & (x < 1)).tolist(), (~(x > 0)).tolist(), (x // 1).tolist()
+    ([False, True, False], [True, False, False], [-1.0, 0.0, 2.0])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from ._tensor_join import cat
+from ._torch_functions import as_input
+from .autograd import Tensor, data_of, mark_modified
+from .backends import backend_of
+
+_BITWISE = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor"}
+
+__all__ = [
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_and", "logical_or",
+    "logical_xor", "logical_not", "floor_divide", "nonzero", "argwhere", "masked_select",
+    "clamp_min", "clamp_max", "signbit", "isposinf", "isneginf", "eq", "ne", "lt", "le", "gt",
+    "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "all", "any", "clone",
+    "t", "reciprocal", "multiply", "divide", "subtract", "true_divide", "negative", "absolute",
+    "concatenate", "ravel", "hstack", "vstack", "fliplr", "flipud",
+]  # fmt: skip
+
+
+def _array(where: str, value):
+    """``value`` (a Tensor, an array, or a Python bool or int) as what NumPy's bitwise ufuncs
+    take; a TypeError naming ``where`` for a float or anything else, as PyTorch refuses."""
+    value = data_of(value)
+    kind = value.dtype.kind if hasattr(value, "dtype") else None
+    if isinstance(value, numbers.Integral) or kind in ("b", "i", "u"):
+        return value
+    shown = getattr(value, "dtype", type(value).__name__)
+    msg = f"Tensor.{where}: bitwise operations take bool or integer tensors, got {shown}"
+    raise TypeError(msg)
+
+
+def _bitwise(name: str, ufunc: str, reflected: bool = False):
+    def method(self, other) -> Tensor:
+        xp = backend_of(self.data).xp
+        a, b = _array(name, self), _array(name, other)
+        return Tensor(getattr(xp, ufunc)(b, a) if reflected else getattr(xp, ufunc)(a, b))
+
+    method.__name__ = name
+    method.__doc__ = f"Elementwise ``{ufunc}`` of bool or integer tensors, as PyTorch's."
+    return method
+
+
+def _bitwise_in_place(name: str, ufunc: str):
+    def method(self, other) -> Tensor:
+        xp = backend_of(self.data).xp
+        getattr(xp, ufunc)(_array(name, self), _array(name, other), out=self.data)
+        mark_modified(self)
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"``{ufunc}`` in place (bool or integer tensors); returns this tensor."
+    return method
+
+
+def bitwise_not(input) -> Tensor:
+    """``~input``: logical not of a bool tensor, bitwise not of an integer one."""
+    tensor = as_input("bitwise_not", input)
+    return Tensor(backend_of(tensor.data).xp.invert(_array("bitwise_not", tensor)))
+
+
+def _logical(name: str):
+    def method(self, other) -> Tensor:
+        xp = backend_of(self.data).xp
+        return Tensor(getattr(xp, name)(self.data, data_of(other)))
+
+    method.__name__ = name
+    method.__doc__ = f"Elementwise ``{name}`` (non-zero is true) as a bool Tensor."
+    return method
+
+
+def logical_not(input) -> Tensor:
+    """Elementwise ``not`` (non-zero is true) as a bool Tensor."""
+    tensor = as_input("logical_not", input)
+    return Tensor(backend_of(tensor.data).xp.logical_not(tensor.data))
+
+
+def floor_divide(input, other) -> Tensor:
+    """``input // other``: the quotient rounded down, as ``torch.floor_divide`` (and
+    ``div(rounding_mode="floor")``)."""
+    return as_input("floor_divide", input).div(other, rounding_mode="floor")
+
+
+def nonzero(input, *, as_tuple: bool = False):
+    """The indices of the non-zero elements, as ``torch.nonzero``: an int64 (n, ndim) Tensor,
+    or with ``as_tuple`` one 1-d Tensor per dimension. Reads the values on the host."""
+    tensor = as_input("nonzero", input)
+    xp = backend_of(tensor.data).xp
+    indices = xp.nonzero(tensor.data if tensor.ndim else tensor.data.reshape(1))
+    if as_tuple:
+        return tuple(Tensor(index.astype("int64")) for index in indices)
+    return Tensor(xp.stack(indices, axis=1).astype("int64")[:, : tensor.ndim])
+
+
+def argwhere(input) -> Tensor:
+    """``nonzero(input)``, as ``torch.argwhere``."""
+    return nonzero(as_input("argwhere", input))
+
+
+def masked_select(input, mask) -> Tensor:
+    """The elements of ``input`` where ``mask`` (bool, broadcast with ``input``) is true, as a
+    1-d Tensor, as ``torch.masked_select``; gradients flow to the selected elements."""
+    tensor, mask = as_input("masked_select", input), as_input("masked_select", mask, "mask")
+    if mask.dtype.kind != "b":
+        msg = f"xpnet.masked_select: mask must be a bool tensor, got {mask.dtype}"
+        raise TypeError(msg)
+    shape = numpy.broadcast_shapes(tensor.shape, mask.shape)
+    return tensor.expand(*shape)[backend_of(mask.data).xp.broadcast_to(mask.data, shape)]
+
+
+def clamp_min(input, min) -> Tensor:
+    """``input.clamp(min=min)``, as ``torch.clamp_min``."""
+    return as_input("clamp_min", input).clamp(min=min)
+
+
+def clamp_max(input, max) -> Tensor:
+    """``input.clamp(max=max)``, as ``torch.clamp_max``."""
+    return as_input("clamp_max", input).clamp(max=max)
+
+
+def _test(name: str, compute):
+    def function(input) -> Tensor:
+        tensor = as_input(name, input)
+        return Tensor(compute(backend_of(tensor.data).xp, tensor.data))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"Elementwise ``{name}`` as a bool Tensor (not differentiable)."
+    return function
+
+
+signbit = _test("signbit", lambda xp, a: xp.signbit(a))
+isposinf = _test("isposinf", lambda xp, a: xp.isposinf(a))
+isneginf = _test("isneginf", lambda xp, a: xp.isneginf(a))
+
+
+def _method_form(name: str, method: str):
+    def function(input, *args, **kwargs):
+        return getattr(as_input(name, input), method)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{method}(...)``, as ``torch.{name}`` (see the Tensor method)."
+    return function
+
+
+_FORMS = {
+    "eq": "eq", "ne": "ne", "lt": "lt", "le": "le", "gt": "gt", "ge": "ge", "greater": "gt",
+    "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne", "all": "all",
+    "any": "any", "clone": "clone", "t": "t", "reciprocal": "reciprocal", "multiply": "mul",
+    "divide": "div", "subtract": "sub", "true_divide": "div", "negative": "neg",
+    "absolute": "abs",
+}  # fmt: skip
+eq, ne, lt, le, gt, ge, greater, greater_equal, less, less_equal, not_equal = (
+    _method_form(name, _FORMS[name]) for name in __all__[17:28]
+)
+all, any, clone, t, reciprocal = (_method_form(name, _FORMS[name]) for name in __all__[28:33])
+multiply, divide, subtract, true_divide, negative, absolute = (
+    _method_form(name, _FORMS[name]) for name in __all__[33:39]
+)
+ravel = _method_form("ravel", "flatten")
+
+
+def concatenate(tensors, dim: int = 0, *, axis=None) -> Tensor:
+    """``xpnet.cat``, as ``torch.concatenate`` (``axis`` is ``dim``'s NumPy name)."""
+    return cat(tensors, dim if axis is None else axis)
+
+
+def hstack(tensors) -> Tensor:
+    """Join along the columns (dim 1; dim 0 for 1-d tensors), as ``torch.hstack``."""
+    tensors = [as_input("hstack", t, "tensors") for t in tensors]
+    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Join along the rows (dim 0; 1-d tensors as rows), as ``torch.vstack``."""
+    tensors = [as_input("vstack", t, "tensors") for t in tensors]
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def fliplr(input) -> Tensor:
+    """``input.flip(1)``, as ``torch.fliplr`` (at least 2-d)."""
+    return as_input("fliplr", input).flip(1)
+
+
+def flipud(input) -> Tensor:
+    """``input.flip(0)``, as ``torch.flipud`` (at least 1-d)."""
+    return as_input("flipud", input).flip(0)
+
+
+METHODS = {
+    **{f"__{op}__": _bitwise(f"__{op}__", ufunc) for op, ufunc in _BITWISE.items()},
+    **{f"__r{op}__": _bitwise(f"__r{op}__", ufunc, True) for op, ufunc in _BITWISE.items()},
+    **{f"__i{op}__": _bitwise_in_place(f"__i{op}__", ufunc) for op, ufunc in _BITWISE.items()},
+    **{ufunc: _bitwise(ufunc, ufunc) for ufunc in _BITWISE.values()},
+    **{f"{ufunc}_": _bitwise_in_place(f"{ufunc}_", ufunc) for ufunc in _BITWISE.values()},
+    "__invert__": bitwise_not,
+    "bitwise_not": bitwise_not,
+    **{name: _logical(name) for name in ("logical_and", "logical_or", "logical_xor")},
+    "logical_not": logical_not,
+    "__floordiv__": floor_divide,
+    "__rfloordiv__": lambda self, other: floor_divide(_like(self, other), self),
+    "floor_divide": floor_divide,
+    "__mod__": lambda self, other: self.remainder(other),
+    "__rmod__": lambda self, other: _like(self, other).remainder(self),
+    "nonzero": nonzero,
+    "argwhere": argwhere,
+    "masked_select": masked_select,
+    "clamp_min": clamp_min,
+    "clamp_max": clamp_max,
+    "signbit": signbit,
+    "isposinf": isposinf,
+    "isneginf": isneginf,
+    "type_as": lambda self, other: self.to(as_input("type_as", other, "other").dtype),
+    "reshape_as": lambda self, other: self.reshape(tuple(other.shape)),
+    "is_floating_point": lambda self: self.dtype.kind == "f",
+    "element_size": lambda self: self.dtype.itemsize,
+}
+bitwise_and, bitwise_or, bitwise_xor = (_method_form(name, name) for name in __all__[:3])
+logical_and, logical_or, logical_xor = (_method_form(name, name) for name in __all__[4:7])
+
+
+def _like(tensor: Tensor, number) -> Tensor:
+    """A Python number as a 0-d Tensor of ``tensor``'s dtype kind, on its backend (for the
+    reflected ``number // tensor`` and ``number % tensor``)."""
+    xp = backend_of(tensor.data).xp
+    dtype = (
+        tensor.dtype if isinstance(number, numbers.Integral) else xp.result_type(tensor.dtype, 1.0)
+    )
+    return Tensor(xp.asarray(number, dtype=dtype))
