@@ -61,6 +61,8 @@ from ._tensor_index import (
     unbind,
     where,
 )
+from ._tensor_index_put import *  # noqa: F403
+from ._tensor_index_put import __all__ as _index_put_all
 from ._tensor_join import cat, concat, maximum, minimum, stack
 from ._tensor_logical import *  # noqa: F403
 from ._tensor_logical import __all__ as _logical_all
@@ -354,6 +356,7 @@ __all__ += (
     _elementwise_all
     + _trig_all
     + _logical_all
+    + _index_put_all
     + _statistics_all
     + _histograms_all
     + _random_ops_all

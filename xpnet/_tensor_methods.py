@@ -30,6 +30,7 @@ from . import _tensor_elementwise as elementwise
 from . import _tensor_functions as functions
 from . import _tensor_histograms as histograms
 from . import _tensor_index as index
+from . import _tensor_index_put as index_put
 from . import _tensor_inplace as inplace
 from . import _tensor_inplace_more as inplace_more
 from . import _tensor_logical as logical
@@ -332,6 +333,7 @@ _METHODS = {
     **elementwise.METHODS,
     **trig.METHODS,
     **logical.METHODS,
+    **index_put.METHODS,
     **statistics.METHODS,
     **histograms.METHODS,
     **random_ops.METHODS,

@@ -1,0 +1,162 @@
+"""More of PyTorch's indexing functions: ``scatter_add``/``scatter_add_``, ``index_put``/
+``index_put_`` (with ``accumulate``), ``take``, ``tril_indices``/``triu_indices``,
+``diagflat``, ``inner`` and ``logspace``, as Tensor methods (:data:`METHODS`) and
+``xpnet.<name>`` functions (:data:`__all__`), with PyTorch's gradients. They are built on
+:func:`xpnet.scatter`, ``x[index] = value``, indexing, :func:`xpnet.diag` and
+:func:`xpnet.tensordot`, except ``index_put(accumulate=True)``, whose pair adds with the
+backend's scatter-add (every duplicate index adds).
+
+Example:
+    >>> import xpnet
+    >>> x = xpnet.zeros(4)
+    >>> x.index_put_((xpnet.tensor([0, 2, 0]),), xpnet.tensor([1.0, 2.0, 3.0]), accumulate=True)
+    Tensor(array([4., 0., 2., 0.], dtype=float32))
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from ._creation import target_backend
+from ._dtypes import get_default_dtype
+from ._tensor_inplace import apply_in_place
+from ._tensor_ops import check_grad
+from ._tensor_products import tensordot
+from ._tensor_scatter import scatter
+from ._tensor_shape_ops import diag
+from ._torch_functions import as_input
+from .autograd import Function, Tensor, data_of
+from .backends import backend_of
+from .kernels import ArgumentError
+
+__all__ = ["scatter_add", "index_put", "take", "tril_indices", "triu_indices", "diagflat",
+           "inner", "logspace"]  # fmt: skip
+
+
+def scatter_add(input, dim: int, index, src) -> Tensor:
+    """``scatter(input, dim, index, src, reduce="add")``, as ``torch.scatter_add``."""
+    return scatter(input, dim, index, src, reduce="add")
+
+
+def _put_added(a, indices, values):
+    out = a.copy()
+    backend_of(a).scatter_add(
+        out, indices, backend_of(a).xp.broadcast_to(values, out[indices].shape)
+    )
+    return out
+
+
+def _put_added_backward(grad_output, a, indices, values):
+    check_grad("index_put_backward", grad_output, a.shape, a.dtype, a, values)
+    picked = grad_output[indices]
+    extra = picked.ndim - values.ndim
+    grad_values = picked.sum(axis=tuple(range(extra))) if extra > 0 else picked
+    axes = tuple(i for i, n in enumerate(values.shape) if n == 1 and grad_values.shape[i] != 1)
+    if axes:
+        grad_values = grad_values.sum(axis=axes, keepdims=True)
+    return grad_output, grad_values
+
+
+_added = Function(_put_added, _put_added_backward, wrt=("a", "values"))
+
+
+def _indices(where: str, tensor: Tensor, indices) -> tuple:
+    if not isinstance(indices, tuple | list) or not indices:
+        msg = f"Tensor.{where}: indices must be a non-empty tuple of Tensors, got {indices!r}"
+        raise TypeError(msg)
+    return tuple(data_of(as_input(where, i, "indices")) for i in indices)
+
+
+def index_put(input, indices, values, accumulate: bool = False) -> Tensor:
+    """A copy of ``input`` with ``values`` (broadcast) written at ``input[indices]`` (a tuple of
+    index Tensors), as ``torch.index_put``; with ``accumulate`` they add, every duplicate
+    index too (without it, which duplicate wins is unspecified, as in PyTorch)."""
+    tensor = as_input("index_put", input)
+    indices = _indices("index_put", tensor, indices)
+    values = as_input("index_put", values, "values")
+    if values.dtype != tensor.dtype:
+        msg = f"Tensor.index_put: values must have input's dtype {tensor.dtype}, got {values.dtype}"
+        raise ArgumentError(msg)
+    if accumulate:
+        return _added(tensor, indices, values)
+    result = tensor.clone()
+    result[indices] = values
+    return result
+
+
+def _index_put_(self, indices, values, accumulate: bool = False) -> Tensor:
+    """:meth:`index_put`, in place; returns this tensor."""
+    return apply_in_place(
+        "index_put_", self, lambda t, v: index_put(t, indices, v, accumulate), values
+    )
+
+
+def take(input, index) -> Tensor:
+    """The elements of ``input`` flattened, at ``index`` (any shape), as ``torch.take``."""
+    tensor = as_input("take", input)
+    return tensor.reshape(-1)[data_of(as_input("take", index, "index"))]
+
+
+def _triangle_indices(name: str, lower: bool):
+    def function(row: int, col: int, offset: int = 0, *, dtype=numpy.int64, device=None):
+        for argument, value in (("row", row), ("col", col), ("offset", offset)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+                msg = f"xpnet.{name}: {argument} must be an int, got {type(value).__name__}"
+                raise TypeError(msg)
+        if row < 0 or col < 0:
+            raise ArgumentError(f"xpnet.{name}: row and col must be >= 0, got {row}, {col}")
+        mask = numpy.tri(row, col, offset, dtype=bool)
+        rows, cols = numpy.nonzero(mask if lower else ~numpy.tri(row, col, offset - 1, dtype=bool))
+        return Tensor(target_backend(device).asarray(numpy.stack([rows, cols]).astype(dtype)))
+
+    function.__name__ = function.__qualname__ = name
+    part = "lower" if lower else "upper"
+    function.__doc__ = (
+        f"The (2, n) row and column indices of the {part} triangle (from diagonal ``offset``) "
+        f"of a ``row`` x ``col`` matrix, in row-major order, as ``torch.{name}``."
+    )
+    return function
+
+
+tril_indices = _triangle_indices("tril_indices", lower=True)
+triu_indices = _triangle_indices("triu_indices", lower=False)
+
+
+def diagflat(input, offset: int = 0) -> Tensor:
+    """``input`` flattened, on the diagonal ``offset`` of a square matrix, as
+    ``torch.diagflat``."""
+    return diag(as_input("diagflat", input).reshape(-1), offset)
+
+
+def inner(input, other) -> Tensor:
+    """Sums of products over the last dimensions, as ``torch.inner`` (a scalar times a tensor
+    for a 0-d operand)."""
+    a, b = as_input("inner", input), as_input("inner", other, "other")
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return tensordot(a, b, dims=([-1], [-1]))
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None) -> Tensor:
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the
+    exponent, as ``torch.logspace`` (the default dtype unless ``dtype``)."""
+    if not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ArgumentError(f"xpnet.logspace: steps must be an int >= 0, got {steps!r}")
+    dtype = numpy.dtype(dtype or get_default_dtype())
+    values = numpy.logspace(start, end, steps, base=base, dtype=numpy.float64).astype(dtype)
+    return Tensor(target_backend(device).asarray(values))
+
+
+METHODS = {
+    "scatter_add": scatter_add,
+    "scatter_add_": lambda self, dim, index, src: apply_in_place(
+        "scatter_add_", self, lambda t, s: scatter_add(t, dim, index, s), src
+    ),
+    "index_put": index_put,
+    "index_put_": _index_put_,
+    "take": take,
+    "diagflat": diagflat,
+    "inner": inner,
+}
