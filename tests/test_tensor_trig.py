@@ -85,3 +85,29 @@ def test_in_place_form_refuses_an_integer_tensor_as_torch(backend):
         ints.sin_()
     with pytest.raises(RuntimeError):
         torch.tensor([1, 2]).sin_()
+
+
+@pytest.mark.parametrize("eps", [None, 0.2])
+def test_logit_matches_torch_with_and_without_clamping(backend, eps):
+    x = random_input((3, 4), seed=7, low=0.01, high=0.99)
+    check_tensor_method(lambda t: xpnet.logit(t, eps), [x], backend,
+                        torch_method=lambda t: torch.logit(t, eps))  # fmt: skip
+    check_tensor_method(lambda t: (t * 1.0).logit_(eps), [x], backend,
+                        torch_method=lambda t: (t * 1.0).logit_(eps))  # fmt: skip
+
+
+def test_sinc_matches_torch_at_zero_and_integers(backend):
+    x = np.array([0.0, 1.0, -2.0, 0.5, 1e-9, 3.7])
+    check_tensor_method(lambda t: t.sinc(), [x], backend)
+    check_tensor_method(lambda t: xpnet.sinc(t), [random_input((5,), seed=8)], backend,
+                        torch_method=torch.sinc)  # fmt: skip
+
+
+def test_float_power_computes_in_float64_as_torch(backend):
+    base = random_input((4,), seed=9, low=0.5, high=2.0).astype(np.float32)
+    ours = xpnet.float_power(xpnet.Tensor(backend.asarray(base)), 2.5)
+    theirs = torch.float_power(torch.tensor(base), 2.5)
+    assert ours.dtype == np.float64
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
+    check_tensor_method(lambda a, b: a.float_power(b), [base.astype(np.float64), base[::-1] * 1.0],
+                        backend)  # fmt: skip

@@ -2,7 +2,8 @@
 (:data:`METHODS`, with their in-place ``_`` forms) and ``xpnet.<name>`` functions
 (:data:`__all__`): ``sin``, ``cos``, ``tan``, ``asin``, ``acos``, ``atan``, ``sinh``, ``cosh``,
 ``asinh``, ``acosh``, ``atanh`` (and NumPy's ``arcsin``-style aliases, as PyTorch's),
-``expm1``, ``log1p``, ``log2``, ``log10``, ``exp2``, and the function ``rsqrt``.
+``expm1``, ``log1p``, ``log2``, ``log10``, ``exp2``, ``sinc``, ``logit``, ``float_power``, and
+the function ``rsqrt``.
 
 Each is one ``xp`` ufunc with PyTorch's derivative formula (``derivatives.yaml``); integer and
 bool tensors give the default dtype, as PyTorch's; inf and NaN are values, never warnings.
@@ -44,11 +45,17 @@ _DERIVATIVES = {
     "log2": ("log2", lambda xp, a: 1 / (a * math.log(2))),
     "log10": ("log10", lambda xp, a: 1 / (a * math.log(10))),
     "exp2": ("exp2", lambda xp, a: xp.exp2(a) * math.log(2)),
+    "sinc": ("sinc", lambda xp, a: xp.where(a == 0, 0, _sinc_slope(xp, math.pi * a) * math.pi)),
 }
 _ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
             "arccosh": "acosh", "arctanh": "atanh"}  # fmt: skip
 
-__all__ = [*_DERIVATIVES, *_ALIASES, "rsqrt"]
+__all__ = [*_DERIVATIVES, *_ALIASES, "rsqrt", "logit", "float_power"]
+
+
+def _sinc_slope(xp, x):
+    """d/dx sin(x) / x, PyTorch's formula (0 at 0 is set by the caller)."""
+    return (x * xp.cos(x) - xp.sin(x)) / (x * x)
 
 
 def _pair(name: str, ufunc: str, derivative):
@@ -100,14 +107,51 @@ _named = {**{name: name for name in _DERIVATIVES}, **_ALIASES}
 METHODS = {
     **{alias: _method(name) for alias, name in _named.items()},
     **{f"{alias}_": _in_place(name) for alias, name in _named.items()},
+    "logit": lambda self, eps=None: logit(self, eps),
+    "logit_": lambda self, eps=None: apply_in_place("logit_", self, lambda t: logit(t, eps)),
+    "float_power": lambda self, exponent: float_power(self, exponent),
 }
 sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh = (
     _function(name, METHODS[name]) for name in __all__[:11]
 )
-expm1, log1p, log2, log10, exp2 = (_function(name, METHODS[name]) for name in __all__[11:16])
+expm1, log1p, log2, log10, exp2, sinc = (_function(name, METHODS[name]) for name in __all__[11:17])
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = (
-    _function(name, METHODS[name]) for name in __all__[16:22]
+    _function(name, METHODS[name]) for name in __all__[17:23]
 )
+
+
+def _logit(a, eps=None):
+    xp = backend_of(a).xp
+    if eps is not None:
+        a = xp.clip(a, eps, 1 - eps)
+    return xp.log(a / (1 - a))
+
+
+def _logit_backward(grad_output, a, eps=None):
+    """PyTorch's: ``grad / (x (1 - x))``, and 0 outside ``[eps, 1 - eps]`` when clamped."""
+    check_grad("logit_backward", grad_output, a.shape, a.dtype, a)
+    xp = backend_of(a).xp
+    grad = grad_output / (a * (1 - a))
+    if eps is not None:
+        grad = xp.where((a < eps) | (a > 1 - eps), 0, grad)
+    return grad.astype(a.dtype, copy=False)
+
+
+_logit_function = Function(ieee(_logit), ieee(_logit_backward), wrt=("a",))
+
+
+def logit(input, eps=None) -> Tensor:
+    """``log(p / (1 - p))``, ``input`` clamped to ``[eps, 1 - eps]`` first unless ``eps`` is
+    None, as ``torch.logit`` (PyTorch's gradient: 0 where the clamp bites)."""
+    return _logit_function(floating(as_input("logit", input)), eps)
+
+
+def float_power(input, exponent) -> Tensor:
+    """``input ** exponent`` computed in float64, as ``torch.float_power``."""
+    tensor = as_input("float_power", input).to("float64")
+    if isinstance(exponent, Tensor) or hasattr(exponent, "dtype"):
+        exponent = as_input("float_power", exponent, "exponent").to("float64")
+    return tensor.pow(exponent)
 
 
 def rsqrt(input) -> Tensor:
