@@ -99,6 +99,18 @@ def into_tensor_without_grad(a, v):
     return b + a
 
 
+def layout_views(a, v):
+    b = a * 1.0
+    b.t()[0].mul_(v[0, 0])
+    flat = b.view(-1)
+    flat[1:3] += v[1, :2]
+    b.permute(1, 0).add_(v.t() * 0.5)
+    b.unsqueeze(0).squeeze(0)[1].sub_(0.5)
+    b.narrow(1, 1, 2).mul_(3.0)
+    b.reshape(4, 3).transpose(0, 1)[2].div_(v[2, 3] + 2.0)
+    return b * b
+
+
 SCRIPTS = [
     set_slice,
     set_scalar_then_broadcast_row,
@@ -112,6 +124,7 @@ SCRIPTS = [
     nested_views,
     operator_on_view_then_base,
     into_tensor_without_grad,
+    layout_views,
 ]
 VALUES = {set_slice: (2, 2), set_mask: (2, 4)}
 
@@ -216,3 +229,22 @@ def test_bad_index_and_shape_raise_as_numpy(backend):
         x[5] = 1.0
     with pytest.raises(ValueError):
         x[0] = xpnet.Tensor(backend.asarray(np.zeros(4)))
+
+
+@pytest.mark.parametrize("split", ["split", "chunk", "unbind"])
+def test_a_part_of_split_is_refused_as_torch(backend, split):
+    w = xpnet.Tensor(backend.asarray(random_input((2, 2))), requires_grad=True)
+    part = getattr(w * 1.0, split)(1)[0]
+    with pytest.raises(RuntimeError, match="one of several views returned by split"):
+        part.mul_(2.0)
+    theirs = getattr(torch.ones(2, 2, requires_grad=True) * 1.0, split)(1)[0]
+    with pytest.raises(RuntimeError, match="returns multiple views"):
+        theirs.mul_(2.0)
+
+
+def test_reshape_that_copies_is_no_view_as_torch(backend):
+    w = xpnet.Tensor(backend.asarray(random_input((3, 4))), requires_grad=True)
+    hidden = w * 1.0
+    copy = hidden.t().reshape(-1)  # not contiguous: a copy, in PyTorch too
+    copy.mul_(2.0)
+    np.testing.assert_array_equal(hidden.numpy(), random_input((3, 4)))

@@ -159,3 +159,24 @@ def setitem_backward(grad_output, a, index, value, output_mask=(True, True)):
             picked = picked.reshape((1,) * (value.ndim - picked.ndim) + picked.shape)
         grad_value = unbroadcast(picked, value.shape).astype(value.dtype, copy=False)
     return grad_a, grad_value
+
+
+def write_view(a, value, view_of):
+    """A copy of ``a`` with ``value`` written into ``view_of(copy)``, a view of it (the
+    recorded form of an in-place change of a view: PyTorch's ``CopySlices``)."""
+    out = a.copy()
+    view_of(out)[...] = value
+    return out
+
+
+def write_view_backward(grad_output, a, value, view_of, output_mask=(True, True)):
+    """The view's places give the old values nothing; ``value`` gets what reached them."""
+    check_grad("write_view_backward", grad_output, a.shape, a.dtype, a, value)
+    grad_a = None
+    if output_mask[0]:
+        grad_a = grad_output.copy()
+        view_of(grad_a)[...] = 0
+    grad_value = None
+    if output_mask[1]:
+        grad_value = view_of(grad_output).astype(value.dtype, copy=True)
+    return grad_a, grad_value

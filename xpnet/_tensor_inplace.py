@@ -9,10 +9,9 @@ requires grad); a leaf that requires grad, or a view of one, may change in place
 computes out of place, leaving the old array as it was, and this tensor takes the result and
 its ``grad_fn``, as PyTorch's does; the ops recorded before with this tensor as input get a
 stand-in for the old value, so their backward still runs, with the values they saw. Its views
-taken by indexing with ints and slices (``x[0]``, ``x[:, 1:]``) are taken again from the new
+(``x[0]``, ``x[:, 1:]``, ``x.t()``: :mod:`xpnet._tensor_views`) are taken again from the new
 value; a recorded change of such a view writes its new value into its base, through a
-recorded ``x[index] = value`` (PyTorch's ``CopySlices``). Other views (``x.t()``) take the
-change themselves only. The values come from the out-of-place methods of
+recorded ``write_view`` (PyTorch's ``CopySlices``). The values come from the out-of-place methods of
 :mod:`xpnet._tensor_functions` and :mod:`xpnet._tensor_math`; ``fill``/``copy``/``setitem``
 are pairs of :mod:`xpnet._tensor_function_ops`.
 
@@ -50,6 +49,7 @@ __all__: list[str] = []
 _fill = Function(ops.fill, ops.fill_backward, wrt=("a", "value"))
 _copy = Function(ops.copy, ops.copy_backward, wrt=("a", "src"))
 _setitem = Function(ops.setitem, ops.setitem_backward, wrt=("a", "value"))
+_write_view = Function(ops.write_view, ops.write_view_backward, wrt=("a", "value"))
 
 
 def _check_result(name: str, self: Tensor, result: Tensor) -> None:
@@ -89,7 +89,7 @@ def _take(self: Tensor, result: Tensor) -> None:
     self.data, self.requires_grad, self.grad_fn = result.data, result.requires_grad, result.grad_fn
     mark_modified(self)
     for view in tuple(weak_set(self, "_views")):
-        _take(view, self[view._view_of[1]])
+        _take(view, view._view_of[1](self))
 
 
 def _stand_in(tensor: Tensor) -> Tensor:
@@ -115,9 +115,32 @@ def _record(name: str, self: Tensor, compute, operands: tuple) -> Tensor:
     if self._view_of is None:
         _take(self, result)
     else:  # the base takes it, and then its views, this one too
-        base, index = self._view_of
-        _record(name, base, lambda t, v: _setitem(t, index, v), (result,))
+        base, retake = self._view_of
+        view_of = _array_view(name, retake)
+        _record(name, base, lambda t, v: _write_view(t, v, view_of), (result,))
     return self
+
+
+def _array_view(name: str, retake):
+    """``retake`` (a view taken again from its base Tensor) as a function of arrays, which
+    must give a view of the array it is given: the place a change is written through."""
+
+    def view_of(array):
+        with no_grad():
+            view = retake(Tensor(array)).data
+        if not backend_of(array).xp.may_share_memory(view, array):
+            msg = f"Tensor.{name}: this view of its base cannot take the change in place"
+            raise RuntimeError(msg)
+        return view
+
+    return view_of
+
+
+def mark_view(view: Tensor, base: Tensor, retake) -> None:
+    """Record that ``view`` (a Tensor sharing ``base``'s array) is ``retake(base)``: it sees a
+    recorded change of ``base``, and a recorded change of it is written through to ``base``."""
+    view._view_of = (base, retake)
+    weak_set(base, "_views").add(view)
 
 
 def _base_leaf(tensor: Tensor) -> Tensor | None:
@@ -133,6 +156,13 @@ def _recording(name: str, self: Tensor, operands) -> bool:
     recording = is_grad_enabled() and (
         self.requires_grad or any(getattr(operand, "requires_grad", False) for operand in operands)
     )
+    if recording and getattr(self, "one_of_several_views", False):
+        msg = (
+            f"Tensor.{name}: this tensor is one of several views returned by split, chunk or "
+            "unbind; as PyTorch, it cannot change in place while gradients are recorded "
+            "(use an out-of-place operation, or clone() it)"
+        )
+        raise RuntimeError(msg)
     if recording and _base_leaf(self) is not None:
         what = "a leaf tensor" if self._view_of is None else "a view of a leaf tensor"
         msg = (

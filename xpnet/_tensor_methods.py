@@ -40,6 +40,7 @@ from . import _tensor_random_ops as random_ops
 from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
 from ._grad_mode import is_grad_enabled
+from ._tensor_views import track_views
 from .autograd import Function, Tensor, as_tensor, data_of, mark_modified
 from .backends import backend_names, backend_of, float_errors_ignored
 from .devices import backend_name, device, device_of
@@ -350,3 +351,4 @@ def attach(cls=Tensor) -> None:
 
 
 attach()
+track_views()

@@ -242,7 +242,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self._version = 0  # in-place changes so far (mark_modified), as PyTorch's
-        self._view_of = None  # (base, index) for base[index], a view: see _tensor_inplace
+        self._view_of = None  # (base, retake) for a view of base: see _tensor_inplace
 
     # -- plain facts about the array ----------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -368,7 +368,7 @@ class Tensor:
             return _getitem(_getitem(self, integers), rest)
         result = _getitem(self, index)
         if ops.is_basic_index(index):  # a view, which sees a recorded change of self
-            result._view_of = (self, index)
+            result._view_of = (self, lambda base: base[index])
             weak_set(self, "_views").add(result)
         return result
 

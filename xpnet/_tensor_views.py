@@ -1,0 +1,83 @@
+"""PyTorch's view semantics for the Tensor methods that return a view of their input's array
+(``reshape``/``view``, ``permute``, ``transpose``, ``t``, ``squeeze``, ``unsqueeze``,
+``flatten``, ``narrow``, ``select``, ``movedim``, ``swapaxes``, ``view_as``, and each part
+of ``split``, ``chunk``, ``unbind``, whose recorded in-place changes are refused, as
+PyTorch's), besides indexing with ints and slices (in
+:meth:`xpnet.Tensor.__getitem__`).
+
+:func:`track_views` wraps them so that a result that shares its input's array is marked as
+a view of it (:func:`xpnet._tensor_inplace.mark_view`): then, as PyTorch's, a recorded
+in-place change of the input is seen by the view, and a recorded in-place change of the view
+(``x.view(-1).mul_(2)``, ``x.t()[0] = y``) is written through to the input, with its
+gradient. Where NumPy had to copy (``reshape`` of a non-contiguous array) the result is no
+view, as PyTorch's ``reshape`` is none then; unrecorded changes write the shared array
+itself, so every view sees them anyway.
+
+Example:
+    >>> import xpnet
+    >>> w = xpnet.ones(2, 3, requires_grad=True)
+    >>> h = w * 1.0
+    >>> _ = h.t()[0].mul_(5.0)
+    >>> h.tolist()
+    [[5.0, 1.0, 1.0], [5.0, 1.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+import functools
+
+from ._tensor_inplace import mark_view
+from .autograd import Tensor
+from .backends import backend_of
+
+VIEW_METHODS = ("reshape", "view", "permute", "transpose", "t", "squeeze", "unsqueeze",
+                "flatten", "narrow", "select", "movedim", "moveaxis", "swapaxes", "swapdims",
+                "view_as")  # fmt: skip
+SPLITTING_METHODS = ("split", "chunk", "unbind")
+
+
+def _is_view(result, tensor: Tensor) -> bool:
+    return (
+        isinstance(result, Tensor)
+        and result is not tensor
+        and result._view_of is None
+        and backend_of(tensor.data).xp.may_share_memory(result.data, tensor.data)
+    )
+
+
+def _viewing(method):
+    @functools.wraps(method)
+    def view_method(self, *args, **kwargs):
+        result = method(self, *args, **kwargs)
+        if _is_view(result, self):
+            mark_view(result, self, lambda base: method(base, *args, **kwargs))
+        return result
+
+    view_method.tracks_views = True
+    return view_method
+
+
+def _splitting(method):
+    """Mark the parts that share the input's array: PyTorch refuses a recorded in-place change
+    of them (views returned by a function that returns several), and so does xpnet."""
+
+    @functools.wraps(method)
+    def split_method(self, *args, **kwargs):
+        parts = method(self, *args, **kwargs)
+        for part in parts:
+            if _is_view(part, self):
+                part.one_of_several_views = True
+        return parts
+
+    split_method.tracks_views = True
+    return split_method
+
+
+def track_views(cls=Tensor) -> None:
+    """Wrap ``cls``'s view methods (:data:`VIEW_METHODS`, :data:`SPLITTING_METHODS`) so that
+    their results are marked as views of their input."""
+    for names, wrap in ((VIEW_METHODS, _viewing), (SPLITTING_METHODS, _splitting)):
+        for name in names:
+            method = getattr(cls, name, None)
+            if method is not None and not getattr(method, "tracks_views", False):
+                setattr(cls, name, wrap(method))
