@@ -5,7 +5,8 @@ read sample by sample by the :class:`~xpnet.data.DataLoader`, which then yields 
 Each takes a PIL image (computed by Pillow, as torchvision does; Pillow is imported only
 when a PIL image is met) or a tensor image: an :class:`~xpnet.Tensor` or a NumPy array of
 shape ``(..., C, H, W)`` on the host. This module holds the deterministic transforms;
-the random ones are in :mod:`xpnet.data.transforms_augment` and the functions in
+the random ones are in :mod:`xpnet.data.transforms_augment` (the random rotations, affine
+maps and perspectives in :mod:`xpnet.data.transforms_affine`) and the functions in
 :mod:`xpnet.data.transforms_functional`, both importable from here
 (``transforms.functional`` as ``torchvision.transforms.functional``).
 
@@ -31,6 +32,7 @@ from collections.abc import Sequence
 import numpy
 
 from . import transforms_functional as functional
+from .transforms_affine import RandomAffine, RandomPerspective, RandomRotation
 from .transforms_augment import (
     ColorJitter,
     GaussianBlur,
@@ -46,7 +48,7 @@ from .transforms_augment import (
     RandomVerticalFlip,
     setup_size,
 )
-from .transforms_functional import InterpolationMode
+from .transforms_modes import InterpolationMode, interpolation_from_int
 
 sys.modules[f"{__name__}.functional"] = functional
 
@@ -62,6 +64,7 @@ __all__ = [
     "Normalize",
     "PILToTensor",
     "Pad",
+    "RandomAffine",
     "RandomApply",
     "RandomChoice",
     "RandomCrop",
@@ -69,7 +72,9 @@ __all__ = [
     "RandomGrayscale",
     "RandomHorizontalFlip",
     "RandomOrder",
+    "RandomPerspective",
     "RandomResizedCrop",
+    "RandomRotation",
     "RandomTransforms",
     "RandomVerticalFlip",
     "Resize",
@@ -223,7 +228,7 @@ class Resize:
         self.size = size
         self.max_size = max_size
         if isinstance(interpolation, int):
-            interpolation = functional.interpolation_from_int(interpolation)
+            interpolation = interpolation_from_int(interpolation)
         self.interpolation = interpolation
         self.antialias = antialias
 

@@ -27,7 +27,7 @@ import numpy
 
 from .._random import host_generator
 from . import transforms_functional as F
-from .transforms_functional import InterpolationMode
+from .transforms_modes import InterpolationMode, interpolation_from_int
 
 __all__ = [
     "ColorJitter",
@@ -230,7 +230,7 @@ class RandomResizedCrop:
         self.size = setup_size(size, error_msg=error)
         check_scale_ratio(scale, ratio)
         if isinstance(interpolation, int):
-            interpolation = F.interpolation_from_int(interpolation)
+            interpolation = interpolation_from_int(interpolation)
         self.interpolation = interpolation
         self.antialias = antialias
         self.scale = scale

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import enum
 import numbers
 
 import numpy
@@ -24,6 +23,8 @@ import numpy
 from ..autograd import Tensor
 from . import transforms_pil as fp
 from . import transforms_tensor as ft
+from .transforms_modes import PIL_MODES, InterpolationMode, checked_interpolation
+from .transforms_modes import interpolation_from_int as interpolation_from_int  # kept public
 
 __all__ = [
     "InterpolationMode",
@@ -31,6 +32,7 @@ __all__ = [
     "adjust_contrast",
     "adjust_hue",
     "adjust_saturation",
+    "affine",
     "center_crop",
     "convert_image_dtype",
     "crop",
@@ -42,37 +44,17 @@ __all__ = [
     "hflip",
     "normalize",
     "pad",
+    "perspective",
     "pil_to_tensor",
     "resize",
     "resized_crop",
     "rgb_to_grayscale",
+    "rotate",
     "to_grayscale",
     "to_pil_image",
     "to_tensor",
     "vflip",
 ]
-
-
-class InterpolationMode(enum.Enum):
-    """Interpolation modes, torchvision's enum (the values are interpolate's mode names)."""
-
-    NEAREST = "nearest"
-    NEAREST_EXACT = "nearest-exact"
-    BILINEAR = "bilinear"
-    BICUBIC = "bicubic"
-    BOX = "box"
-    HAMMING = "hamming"
-    LANCZOS = "lanczos"
-
-
-_PIL_MODES = {"nearest": 0, "nearest-exact": 0, "bilinear": 2, "bicubic": 3, "box": 4}
-_PIL_MODES |= {"hamming": 5, "lanczos": 1}
-_FROM_INT = {0: "NEAREST", 2: "BILINEAR", 3: "BICUBIC", 4: "BOX", 5: "HAMMING", 1: "LANCZOS"}
-
-
-def interpolation_from_int(value: int) -> InterpolationMode:
-    """The :class:`InterpolationMode` of a Pillow resampling constant (0..5)."""
-    return InterpolationMode[_FROM_INT[value]]
 
 
 def is_tensor_image(img) -> bool:
@@ -157,14 +139,10 @@ def to_tensor(pic) -> Tensor:
 
 def pil_to_tensor(pic) -> Tensor:
     """A PIL image as a (C, H, W) Tensor of its own dtype, unscaled."""
-    _pil_only_pic(pic)
-    return Tensor(fp.to_array(pic, scaled=False))
-
-
-def _pil_only_pic(pic):
     if not fp.is_pil_image(pic):
         msg = f"pic should be PIL Image. Got {type(pic)}"
         raise TypeError(msg)
+    return Tensor(fp.to_array(pic, scaled=False))
 
 
 def to_pil_image(pic, mode=None):
@@ -227,18 +205,6 @@ def normalize(tensor, mean, std, inplace: bool = False):
     return like_input(tensor, result)
 
 
-def _checked_mode(interpolation) -> InterpolationMode:
-    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
-        return interpolation_from_int(interpolation)
-    if not isinstance(interpolation, InterpolationMode):
-        msg = (
-            "Argument interpolation should be a InterpolationMode or a corresponding Pillow "
-            "integer constant"
-        )
-        raise TypeError(msg)
-    return interpolation
-
-
 def resized_output_size(image_size, size, max_size=None) -> list[int]:
     """torchvision's ``_compute_resized_output_size``: ``[new_height, new_width]``."""
     h, w = image_size
@@ -265,7 +231,7 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     PIL images go through ``Image.resize`` (always antialiased); tensor images through
     PyTorch's ``interpolate`` arithmetic (nearest, nearest-exact, bilinear, bicubic).
     """
-    interpolation = _checked_mode(interpolation)
+    interpolation = checked_interpolation(interpolation)
     if isinstance(size, (list, tuple)):
         if len(size) not in [1, 2]:
             msg = (
@@ -285,7 +251,7 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     if [height, width] == output_size:
         return img
     if not is_tensor_image(img):
-        return img.resize(tuple(output_size[::-1]), _PIL_MODES[interpolation.value])
+        return img.resize(tuple(output_size[::-1]), PIL_MODES[interpolation.value])
     result = ft.resize(host_array(img), output_size, interpolation.value, antialias)
     return like_input(img, result)
 
@@ -391,3 +357,13 @@ from .transforms_color import (  # noqa: E402  (the colour half of this module's
     rgb_to_grayscale,
     to_grayscale,
 )
+from .transforms_geometry import (  # noqa: E402  (the geometric functions)
+    affine,
+    get_inverse_affine_matrix,
+    get_perspective_coeffs,
+    perspective,
+    rotate,
+)
+
+_get_inverse_affine_matrix = get_inverse_affine_matrix  # torchvision's private names, for
+_get_perspective_coeffs = get_perspective_coeffs  # the scripts that call them

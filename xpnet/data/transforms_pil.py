@@ -2,7 +2,8 @@
 
 Pillow is imported when first needed (:func:`pil`), so that xpnet imports without it. Each
 function calls the Pillow operation torchvision's ``_functional_pil.py`` calls (``resize``,
-``crop``, ``transpose``, ``ImageOps.expand``, ``ImageEnhance``, ``convert``), so that results
+``crop``, ``transpose``, ``ImageOps.expand``, ``ImageEnhance``, ``convert``, ``rotate``,
+``transform``), so that results
 are Pillow's own; the conversions to and from arrays follow torchvision's ``to_tensor``,
 ``pil_to_tensor`` and ``to_pil_image``.
 """
@@ -22,8 +23,10 @@ __all__ = [
     "pad",
     "parse_fill",
     "pil",
+    "rotate",
     "to_array",
     "to_grayscale",
+    "transform",
 ]
 
 _I16 = "I;16" if sys.byteorder == "little" else "I;16B"
@@ -180,3 +183,16 @@ def adjust_hue(img, hue_factor: float):
     shifted += numpy.uint8(int(hue_factor * 255) % 256)
     hue = pil().fromarray(shifted, "L")
     return pil().merge("HSV", (hue, s, v)).convert(mode)
+
+
+def rotate(img, angle: float, resample: int, expand: bool, center, fill):
+    """torchvision's PIL ``rotate``: ``Image.rotate`` with its ``fill`` parsed."""
+    return img.rotate(angle, resample, expand, center, **parse_fill(fill, img))
+
+
+def transform(img, method: str, data, resample: int, fill):
+    """torchvision's PIL ``affine`` (``method="AFFINE"``, ``data`` the inverse matrix) and
+    ``perspective`` (``"PERSPECTIVE"``, its 8 coefficients): ``Image.transform`` to the
+    image's own size."""
+    kind = getattr(pil().Transform, method)
+    return img.transform(img.size, kind, data, resample, **parse_fill(fill, img))
