@@ -2,11 +2,13 @@
 
 Step functions (``sign``, ``floor``, ``ceil``, ``round``, division rounded ``"floor"`` or
 ``"trunc"``: PyTorch gives them a zero gradient, not none), ``reciprocal`` and ``rsqrt``, with
-PyTorch's gradients; ``fill``, ``copy`` and ``setitem``, the recorded forms of the in-place
-``fill_``/``copy_``/``x[index] = value`` of :mod:`xpnet._tensor_inplace`. The convention and
-the checks are :mod:`xpnet._tensor_ops`' (``<op>(*args)``, ``<op>_backward(grad_output,
-*args)``), whose helpers they share; :mod:`xpnet._tensor_math` holds the pairs of the older methods,
-:mod:`xpnet._tensor_norms` those of ``norm`` and ``logsumexp``.
+PyTorch's gradients; ``fill``, ``copy``, ``setitem``, ``put_added`` and ``write_view``, the
+recorded forms of the in-place ``fill_``, ``copy_``, ``x[index] = value``,
+``index_put_(accumulate=True)`` and changes of views (:mod:`xpnet._tensor_inplace`,
+:mod:`xpnet._tensor_index_put`). The convention and the checks are :mod:`xpnet._tensor_ops`'
+(``<op>(*args)``, ``<op>_backward(grad_output, *args)``), whose helpers they share;
+:mod:`xpnet._tensor_math` holds the pairs of the older methods, :mod:`xpnet._tensor_norms`
+those of ``norm`` and ``logsumexp``.
 
 Example:
     >>> import numpy as np
@@ -154,11 +156,32 @@ def setitem_backward(grad_output, a, index, value, output_mask=(True, True)):
         grad_a[index] = 0
     grad_value = None
     if output_mask[1] and hasattr(value, "shape"):
-        picked = grad_output[index]
-        if value.ndim > picked.ndim:  # NumPy and PyTorch accept leading ones on value
-            picked = picked.reshape((1,) * (value.ndim - picked.ndim) + picked.shape)
-        grad_value = unbroadcast(picked, value.shape).astype(value.dtype, copy=False)
+        grad_value = _written_gradient(grad_output, index, value)
     return grad_a, grad_value
+
+
+def _written_gradient(grad_output, index, value):
+    """What reached the places ``value`` was written to, ``grad_output[index]``, summed over
+    ``value``'s broadcast, in its dtype."""
+    picked = grad_output[index]
+    if value.ndim > picked.ndim:  # NumPy and PyTorch accept leading ones on value
+        picked = picked.reshape((1,) * (value.ndim - picked.ndim) + picked.shape)
+    return unbroadcast(picked, value.shape).astype(value.dtype, copy=False)
+
+
+def put_added(a, index, value):
+    """A copy of ``a`` with ``value`` (broadcast) added at ``index``, every duplicate index
+    too (the recorded form of ``index_put(accumulate=True)``)."""
+    out = a.copy()
+    backend = backend_of(a)
+    backend.scatter_add(out, index, backend.xp.broadcast_to(value, out[index].shape))
+    return out
+
+
+def put_added_backward(grad_output, a, index, value):
+    """The old values pass the gradient on; ``value`` gets what reached its places."""
+    check_grad("put_added_backward", grad_output, a.shape, a.dtype, a, value)
+    return grad_output, _written_gradient(grad_output, index, value)
 
 
 def write_view(a, value, view_of):

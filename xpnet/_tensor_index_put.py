@@ -19,17 +19,17 @@ import numbers
 
 import numpy
 
+from . import _tensor_function_ops as ops
 from ._creation import target_backend
 from ._dtypes import get_default_dtype
 from ._tensor_inplace import apply_in_place
-from ._tensor_ops import check_grad
 from ._tensor_products import tensordot
 from ._tensor_scatter import scatter
 from ._tensor_shape_ops import diag
 from ._torch_functions import as_input
 from .autograd import Function, Tensor, data_of
-from .backends import backend_of
 from .kernels import ArgumentError
+from .kernels._checks import check_int
 
 __all__ = ["scatter_add", "index_put", "take", "tril_indices", "triu_indices", "diagflat",
            "inner", "logspace"]  # fmt: skip
@@ -40,26 +40,7 @@ def scatter_add(input, dim: int, index, src) -> Tensor:
     return scatter(input, dim, index, src, reduce="add")
 
 
-def _put_added(a, indices, values):
-    out = a.copy()
-    backend_of(a).scatter_add(
-        out, indices, backend_of(a).xp.broadcast_to(values, out[indices].shape)
-    )
-    return out
-
-
-def _put_added_backward(grad_output, a, indices, values):
-    check_grad("index_put_backward", grad_output, a.shape, a.dtype, a, values)
-    picked = grad_output[indices]
-    extra = picked.ndim - values.ndim
-    grad_values = picked.sum(axis=tuple(range(extra))) if extra > 0 else picked
-    axes = tuple(i for i, n in enumerate(values.shape) if n == 1 and grad_values.shape[i] != 1)
-    if axes:
-        grad_values = grad_values.sum(axis=axes, keepdims=True)
-    return grad_output, grad_values
-
-
-_added = Function(_put_added, _put_added_backward, wrt=("a", "values"))
+_added = Function(ops.put_added, ops.put_added_backward, wrt=("a", "value"))
 
 
 def _indices(where: str, tensor: Tensor, indices) -> tuple:
@@ -101,10 +82,8 @@ def take(input, index) -> Tensor:
 
 def _triangle_indices(name: str, lower: bool):
     def function(row: int, col: int, offset: int = 0, *, dtype=numpy.int64, device=None):
-        for argument, value in (("row", row), ("col", col), ("offset", offset)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-                msg = f"xpnet.{name}: {argument} must be an int, got {type(value).__name__}"
-                raise TypeError(msg)
+        row, col, offset = (check_int(f"xpnet.{name}", *pair) for pair in
+                            (("row", row), ("col", col), ("offset", offset)))  # fmt: skip
         if row < 0 or col < 0:
             raise ArgumentError(f"xpnet.{name}: row and col must be >= 0, got {row}, {col}")
         mask = numpy.tri(row, col, offset, dtype=bool)

@@ -146,19 +146,17 @@ def clamp_max(input, max) -> Tensor:
     return as_input("clamp_max", input).clamp(max=max)
 
 
-def _test(name: str, compute):
+def _test(name: str):
     def function(input) -> Tensor:
         tensor = as_input(name, input)
-        return Tensor(compute(backend_of(tensor.data).xp, tensor.data))
+        return Tensor(getattr(backend_of(tensor.data).xp, name)(tensor.data))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"Elementwise ``{name}`` as a bool Tensor (not differentiable)."
     return function
 
 
-signbit = _test("signbit", lambda xp, a: xp.signbit(a))
-isposinf = _test("isposinf", lambda xp, a: xp.isposinf(a))
-isneginf = _test("isneginf", lambda xp, a: xp.isneginf(a))
+signbit, isposinf, isneginf = (_test(name) for name in ("signbit", "isposinf", "isneginf"))
 
 
 def _method_form(name: str, method: str):
