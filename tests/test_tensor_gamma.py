@@ -241,3 +241,66 @@ def test_empty_and_zero_dimensional(backend):
     (xpnet.lgamma(empty) + empty.digamma() + empty.polygamma(2)).sum().backward()
     assert empty.grad.shape == (0, 3)
     check_tensor_method(call("lgamma"), [np.array(0.3)], backend)
+
+
+IN_PLACE = [("lgamma_", ()), ("digamma_", ()), ("polygamma_", (1,)), ("polygamma_", (3,)),
+            ("mvlgamma_", (2,))]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args"), IN_PLACE)
+def test_in_place_forms_match_torch(backend, name, args):
+    """On a non-leaf (``x * 1``), recorded: the values and gradients are PyTorch's; on a plain
+    tensor, the array itself changes (its views see it) and the version counts."""
+    x = random_input((3, 4), seed=9, low=20.0, high=40.0)  # PyTorch's trigamma: 5e-10 below
+    check_tensor_method(lambda t: getattr(t * 1, name)(*args), [x], backend)
+    check_tensor_method(lambda t: getattr(t * 1, name)(*args), [x], backend, dtype=np.float32)
+    plain = Tensor(xpnet.asarray(x))
+    view, expected = plain.data[1:], getattr(plain, name[:-1])(*args).numpy()
+    assert getattr(plain, name)(*args) is plain and plain._version == 1
+    np.testing.assert_array_equal(plain.numpy(), expected)
+    np.testing.assert_array_equal(xpnet.to_numpy(view), expected[1:])
+
+
+@pytest.mark.parametrize(("name", "args"), IN_PLACE)
+def test_in_place_forms_refuse_a_leaf_and_integers_as_torch(backend, name, args):
+    leaf = Tensor(xpnet.asarray(np.array([1.5, 2.5])), requires_grad=True)
+    with pytest.raises(RuntimeError):
+        getattr(torch.tensor([1.5, 2.5], requires_grad=True), name)(*args)
+    with pytest.raises(RuntimeError, match=f"Tensor.{name}: a leaf tensor that requires grad"):
+        getattr(leaf, name)(*args)
+    with xpnet.no_grad():
+        getattr(leaf, name)(*args)
+    assert leaf.requires_grad and leaf._version == 1
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        getattr(torch.tensor([1, 2]), name)(*args)
+    with pytest.raises(TypeError, match=f"Tensor.{name}: the result's dtype float32"):
+        getattr(Tensor(xpnet.asarray(np.array([1, 2]))), name)(*args)
+
+
+def test_in_place_change_under_no_grad_fails_an_earlier_backward(backend):
+    x = Tensor(xpnet.asarray(np.array([1.5, 2.5])), requires_grad=True)
+    y = x * 2
+    z = y.sin()  # saves y
+    with xpnet.no_grad():
+        y.digamma_()  # the array itself changes: sin's backward refuses, as PyTorch's
+    with pytest.raises(RuntimeError, match="changed by an in-place operation"):
+        z.sum().backward()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error", "match"),
+    [
+        ("polygamma_", -1, ArgumentError, "polygamma: n must be at least 0"),
+        ("polygamma_", 1.5, TypeError, "argument 'n' must be int, not float"),
+        ("mvlgamma_", 0, ArgumentError, "mvlgamma: p must be at least 1"),
+        ("mvlgamma_", True, TypeError, "argument 'p' must be int, not bool"),
+    ],
+)
+def test_in_place_order_errors_leave_the_tensor_as_torch(backend, name, value, error, match):
+    theirs = torch.tensor([1.5, 2.5])
+    with pytest.raises(RuntimeError if error is ArgumentError else TypeError):
+        getattr(theirs, name)(value)
+    ours = Tensor(xpnet.asarray(np.array([1.5, 2.5])))
+    with pytest.raises(error, match=match):
+        getattr(ours, name)(value)
+    assert ours.tolist() == [1.5, 2.5] and ours._version == 0

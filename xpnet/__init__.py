@@ -41,6 +41,7 @@ from ._dtypes import (
 from ._random import Generator, manual_seed
 from ._random_tensors import rand, rand_like, randint, randn, randn_like, randperm
 from ._ranges import arange, linspace
+from ._tensor_cross import cross
 from ._tensor_elementwise import *  # noqa: F403
 from ._tensor_elementwise import __all__ as _elementwise_all
 from ._tensor_grids import *  # noqa: F403
@@ -200,6 +201,7 @@ __all__ = [
     *_shape_ops_all,
     "set_default_dtype",
     "Generator",
+    "cross",
     "cat",
     "concat",
     "maximum",

@@ -1,7 +1,8 @@
 """The in-place forms of more Tensor methods: ``relu_``, ``sigmoid_``, ``tanh_``, ``abs_``,
 ``exp_``, ``log_``, ``sqrt_``, ``neg_``, ``sign_``, ``floor_``, ``ceil_``, ``round_``,
 ``trunc_``, ``reciprocal_``, ``lerp_``, ``addcmul_``, ``addcdiv_``, ``masked_fill_``,
-``fill_diagonal_``, and the shape-changing ``squeeze_``, ``unsqueeze_``, ``t_``,
+``fill_diagonal_``, the gamma family's ``lgamma_``, ``digamma_``, ``polygamma_`` and
+``mvlgamma_``, and the shape-changing ``squeeze_``, ``unsqueeze_``, ``t_``,
 ``transpose_``.
 
 They follow :mod:`xpnet._tensor_inplace`'s rules (PyTorch's): the array itself changes unless
@@ -127,6 +128,10 @@ METHODS = {
             "addcmul",
             "addcdiv",
             "masked_fill",
+            "lgamma",
+            "digamma",
+            "polygamma",
+            "mvlgamma",
         )  # fmt: skip
     },
     **{f"{name}_": _reshaping(f"{name}_", name) for name in ("squeeze", "unsqueeze", "t")},

@@ -201,7 +201,7 @@ def _sequence(where: str, tensors) -> list:
     return _arrays(where, tuple(f"tensors[{i}]" for i in range(len(tensors))), tensors)
 
 
-def _dim(where: str, dim, ndim: int, what: str) -> int:
+def checked_dim(where: str, dim, ndim: int, what: str) -> int:
     """``dim`` in ``[0, ndim)``, from PyTorch's ``[-ndim, ndim)``."""
     if isinstance(dim, bool) or not isinstance(dim, int | numpy.integer):
         msg = f"{where}: dim must be an int, got {dim!r}"
@@ -248,7 +248,7 @@ def cat(tensors, dim=0) -> Tensor:
             msg = f"cat: tensors[{i}] is 0-d and cannot be concatenated; use stack"
             raise ArgumentError(msg)
     first = arrays[positions[0]]
-    dim = _dim("cat", dim, first.ndim, f"{first.ndim}-d tensors")
+    dim = checked_dim("cat", dim, first.ndim, f"{first.ndim}-d tensors")
     for i in positions[1:]:
         shape, expected = arrays[i].shape, first.shape
         if len(shape) != len(expected):
@@ -295,7 +295,7 @@ def stack(tensors, dim=0) -> Tensor:
                 f"got {shape} at tensors[0] and {array.shape} at tensors[{i}]"
             )
             raise ArgumentError(msg)
-    dim = _dim("stack", dim, len(shape) + 1, f"stacking {len(shape)}-d tensors")
+    dim = checked_dim("stack", dim, len(shape) + 1, f"stacking {len(shape)}-d tensors")
     return _joining(stack_arrays, stack_arrays_backward, len(arrays))(*tensors, dim=dim)
 
 

@@ -26,6 +26,7 @@ from collections import OrderedDict
 
 import numpy
 
+from . import _tensor_cross as cross
 from . import _tensor_elementwise as elementwise
 from . import _tensor_functions as functions
 from . import _tensor_histograms as histograms
@@ -339,6 +340,7 @@ _METHODS = {
     **histograms.METHODS,
     **random_ops.METHODS,
     **inplace_more.METHODS,
+    **cross.METHODS,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
 

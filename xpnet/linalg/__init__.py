@@ -6,6 +6,7 @@ Each function takes a Tensor (or a backend array) and returns Tensors; batched i
 
 from __future__ import annotations
 
+from .._tensor_cross import linalg_cross as cross
 from ._checks import LinAlgError
 from .decompositions import eigh, eigvalsh, qr, svd, svdvals
 from .inverses import cholesky, det, inv, slogdet, solve
@@ -16,5 +17,6 @@ from .spectral import lstsq, matrix_power, matrix_rank, pinv
 __all__: list[str] = []
 __all__ += ["LinAlgError", "cholesky", "det", "householder_product", "inv", "matrix_exp"]
 __all__ += ["slogdet", "solve"]
-__all__ += ["cond", "eigh", "eigvalsh", "lstsq", "matrix_norm", "matrix_power", "matrix_rank"]
+__all__ += ["cond", "cross", "eigh", "eigvalsh", "lstsq", "matrix_norm", "matrix_power"]
+__all__ += ["matrix_rank"]
 __all__ += ["norm", "pinv", "qr", "svd", "svdvals", "vector_norm"]
