@@ -282,8 +282,6 @@ ERRORS = [
     (lambda x: x.scatter(1, _i([[4]]), 1.0), IndexError, "scatter: index values"),
     (lambda x: x.scatter(1, _i([[0]]), x.int()), RuntimeError, "scatter: src must"),
     (lambda x: x.scatter(1, _i([[0]]), 1.0, reduce="max"), RuntimeError, "reduce"),
-    (lambda x: x.scatter(1, _i([[0]]), 2.0, reduce="multiply"), NotImplementedError,
-     "multiply"),
     (lambda x: x.index_add(0, _i([0]), x), RuntimeError, "index_add: source must"),
     (lambda x: x.index_add(0, _i([[0]]), x[:1]), IndexError, "index must be 0-d or"),
     (lambda x: x.index_add(0, _i([2]), x[:1]), IndexError, "index_add: index values"),

@@ -76,6 +76,8 @@ from ._tensor_scans import *  # noqa: F403
 from ._tensor_scans import __all__ as _scans_all
 from ._tensor_scatter import *  # noqa: F403
 from ._tensor_scatter import __all__ as _scatter_all
+from ._tensor_scatter_reduce import *  # noqa: F403
+from ._tensor_scatter_reduce import __all__ as _scatter_reduce_all
 from ._tensor_shape_ops import *  # noqa: F403
 from ._tensor_shape_ops import __all__ as _shape_ops_all
 from ._tensor_statistics import *  # noqa: F403
@@ -198,6 +200,7 @@ __all__ = [
     *_products_all,
     *_scans_all,
     *_scatter_all,
+    *_scatter_reduce_all,
     *_shape_ops_all,
     "set_default_dtype",
     "Generator",

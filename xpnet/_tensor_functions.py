@@ -36,6 +36,7 @@ from . import _tensor_norms as norms
 from . import _tensor_products as products
 from . import _tensor_scans as scans
 from . import _tensor_scatter as scatter
+from . import _tensor_scatter_reduce as scatter_reduce
 from . import _tensor_shape_ops as shape_ops
 from ._dtypes import floating, get_default_dtype
 from ._tensor_math import check_dim
@@ -370,4 +371,5 @@ METHODS = {
     **products.METHODS,
     **scans.METHODS,
     **scatter.METHODS,
+    **scatter_reduce.METHODS,
 }

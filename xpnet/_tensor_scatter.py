@@ -1,5 +1,5 @@
 """Writing by index, as PyTorch's: ``scatter``/``scatter_`` (a ``src`` tensor or a ``value``;
-``reduce="add"``), ``index_add``/``index_add_``, ``index_copy``/``index_copy_``,
+``reduce="add"`` or ``"multiply"``), ``index_add``/``index_add_``, ``index_copy``/``index_copy_``,
 ``index_fill``/``index_fill_``, ``masked_scatter``/``masked_scatter_`` and ``take_along_dim``;
 ``xpnet.<name>`` functions and Tensor methods (:data:`METHODS`).
 
@@ -24,6 +24,7 @@ import numbers
 
 import numpy
 
+from ._segment_reduce import scatter_reduce_values
 from ._tensor_inplace import apply_in_place
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee
@@ -57,6 +58,8 @@ def scatter_values(a, dim, index, src, reduce=None):
     values = src[_corner(index.shape)].astype(a.dtype, copy=False)
     if reduce == "add":
         backend.scatter_add(out, _key(index, dim), values)
+    elif reduce == "multiply":  # no multiply.at on CuPy: the sort-based reduction
+        return scatter_reduce_values(a, dim, index, src, "prod")
     else:
         out[_key(index, dim)] = values
     return out
@@ -64,6 +67,9 @@ def scatter_values(a, dim, index, src, reduce=None):
 
 def scatter_values_backward(grad_output, a, dim, index, src, reduce=None):
     check_grad("scatter_values_backward", grad_output, a.shape, a.dtype, a)
+    if reduce == "multiply":
+        msg = "Tensor.scatter: the derivative for reduce='multiply' is not implemented, as in"
+        raise RuntimeError(f"{msg} PyTorch; scatter_reduce(..., 'prod') has one")
     xp = backend_of(grad_output).xp
     key = _key(index, dim)
     grad_a = grad_output
@@ -132,7 +138,7 @@ _masked_put = Function(masked_put, masked_put_backward, wrt=("a", "source"))
 _put = Function(put_slices, put_slices_backward, wrt=("a", "source"))
 
 
-def _source(where: str, tensor: Tensor, value, name: str) -> Tensor:
+def source_tensor(where: str, tensor: Tensor, value, name: str) -> Tensor:
     if not (hasattr(value, "shape") and hasattr(value, "dtype")):
         msg = f"Tensor.{where}: {name} must be a Tensor, got {type(value).__name__}"
         raise TypeError(msg)
@@ -147,13 +153,14 @@ def _source(where: str, tensor: Tensor, value, name: str) -> Tensor:
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
     """``input`` with ``src`` (a Tensor, or the number ``value``) written along ``dim`` at
     ``index``, as ``torch.scatter``: for ``dim=1``, ``out[i][index[i][j]] = src[i][j]``;
-    ``reduce="add"`` adds instead. ``index`` has ``input``'s number of dims, is no larger than
-    ``src``, nor than ``input`` outside ``dim``.
+    ``reduce="add"`` adds instead, ``"multiply"`` multiplies. ``index`` has ``input``'s
+    number of dims, is no larger than ``src``, nor than ``input`` outside ``dim``.
 
     Raises:
         IndexError: ``dim`` or an index value out of range. TypeError: a bad ``index``.
-        ArgumentError: shapes that do not fit, another dtype, a ``reduce`` other than
-            ``"add"`` (``"multiply"``: NotImplementedError, CuPy has no scatter-multiply).
+        ArgumentError: shapes that do not fit, another dtype, another ``reduce``.
+        RuntimeError: ``backward`` through ``reduce="multiply"``, as PyTorch's (use
+            ``scatter_reduce(..., "prod")``, which has a gradient).
     """
     tensor = as_tensor(input)
     if src is None and value is None or src is not None and value is not None:
@@ -162,15 +169,13 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
         src, value = None, src
     dim = check_dim("scatter", dim, tensor.ndim)
     index = index_array("scatter", tensor, index)
-    if reduce not in (None, "add"):
-        if reduce == "multiply":
-            raise NotImplementedError("Tensor.scatter: reduce='multiply' is not implemented")
+    if reduce not in (None, "add", "multiply"):
         raise ArgumentError(f"Tensor.scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
     if src is None:
         xp = backend_of(tensor.data).xp
         src = Tensor(xp.full(index.shape, value, dtype=tensor.dtype))
-    src = _source("scatter", tensor, src, "src")
-    _check_index_shape("scatter", tensor, index, src, dim)
+    src = source_tensor("scatter", tensor, src, "src")
+    check_index_shape("scatter", tensor, index, src, dim)
     if not index.size:
         return tensor.clone()
     index = index_in_range("scatter", index, dim, tensor.shape[max(dim, 0)] if tensor.ndim else 1)
@@ -179,7 +184,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     return _scatter(tensor, dim, index, src, reduce)
 
 
-def _check_index_shape(where: str, tensor, index, src, dim) -> None:
+def check_index_shape(where: str, tensor, index, src, dim) -> None:
     ndim = max(tensor.ndim, 1)
     if index.ndim != tensor.ndim or (index.size and src.ndim != index.ndim):
         msg = f"Tensor.{where}: index and src must have input's {tensor.ndim} dimensions"
@@ -192,7 +197,7 @@ def _check_index_shape(where: str, tensor, index, src, dim) -> None:
         raise ArgumentError(f"{msg}, nor than input {tensor.shape} outside dimension {dim}")
 
 
-def _slices(where: str, input, dim, index, source=None):
+def index_slices(where: str, input, dim, index, source=None):
     """``(tensor, dim, index)`` checked for the ``index_*`` family (a 1-d ``index``)."""
     tensor = as_tensor(input)
     dim = check_dim(where, dim, tensor.ndim)
@@ -223,23 +228,23 @@ def _put_or_0d(tensor, dim, index, source, mode, alpha=1):
 def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
     """``input`` with ``alpha * source``'s slices added at positions ``index`` along ``dim``
     (repeats add up), as ``torch.index_add``."""
-    source = _source("index_add", as_tensor(input), source, "source")
-    tensor, dim, index = _slices("index_add", input, dim, index, source)
+    source = source_tensor("index_add", as_tensor(input), source, "source")
+    tensor, dim, index = index_slices("index_add", input, dim, index, source)
     return _put_or_0d(tensor, dim, index, source, "add", alpha)
 
 
 def index_copy(input, dim: int, index, source) -> Tensor:
     """``input`` with ``source``'s slices written at positions ``index`` along ``dim``, as
     ``torch.index_copy``."""
-    source = _source("index_copy", as_tensor(input), source, "source")
-    tensor, dim, index = _slices("index_copy", input, dim, index, source)
+    source = source_tensor("index_copy", as_tensor(input), source, "source")
+    tensor, dim, index = index_slices("index_copy", input, dim, index, source)
     return _put_or_0d(tensor, dim, index, source, "copy")
 
 
 def index_fill(input, dim: int, index, value) -> Tensor:
     """``input`` with ``value`` (a number, or a 0-d Tensor: no gradient reaches it here) in
     the slices at positions ``index`` along ``dim``, as ``torch.index_fill``."""
-    tensor, dim, index = _slices("index_fill", input, dim, index)
+    tensor, dim, index = index_slices("index_fill", input, dim, index)
     if hasattr(value, "shape") and len(value.shape):
         msg = f"Tensor.index_fill: value must be a number or 0-d, got shape {value.shape}"
         raise ArgumentError(msg)
@@ -288,7 +293,7 @@ def masked_scatter(input, mask, source) -> Tensor:
     if getattr(mask_array, "dtype", None) != numpy.bool_:
         msg = f"Tensor.masked_scatter: mask must be a bool Tensor, got {type(mask).__name__}"
         raise TypeError(f"{msg} {getattr(mask_array, 'dtype', '')}".rstrip())
-    source = _source("masked_scatter", tensor, source, "source")
+    source = source_tensor("masked_scatter", tensor, source, "source")
     backend = backend_of(tensor.data, mask_array, names=("input", "mask"))
     try:
         fits = numpy.broadcast_shapes(mask_array.shape, tensor.shape) == tensor.shape
@@ -308,7 +313,7 @@ def masked_scatter(input, mask, source) -> Tensor:
     return _masked_put(tensor, mask_array, source)
 
 
-def _in_place(name: str, function):
+def in_place_method(name: str, function):
     def method(self, dim, index, *args, **kwargs) -> Tensor:
         operands = [a for a in args if isinstance(a, Tensor)]
         rest = [a for a in args if not isinstance(a, Tensor)]
@@ -337,7 +342,7 @@ METHODS = {
         "masked_scatter_", self, lambda t, s: masked_scatter(t, mask, s), source
     ),
     **{
-        f"{f.__name__}_": _in_place(f"{f.__name__}_", f)
+        f"{f.__name__}_": in_place_method(f"{f.__name__}_", f)
         for f in (scatter, index_add, index_copy, index_fill)
     },
 }
