@@ -181,6 +181,38 @@ def size(self, dim: int | None = None):
     return self.shape if dim is None else self.shape[dim]
 
 
+def stride(self, dim: int | None = None):
+    """The steps in elements between neighbours along each dimension (a tuple), or along
+    ``dim``, as ``torch.Tensor.stride``: ``(12, 4, 1)`` for a contiguous (2, 3, 4) tensor,
+    ``0`` along an expanded dimension. An empty tensor reports the steps of a contiguous one
+    (its array keeps none), which PyTorch's report only when they are not views of a larger
+    tensor. Raises IndexError for ``dim`` out of range.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.zeros(2, 3, 4)
+        >>> x.stride(), x.permute(2, 0, 1).stride(), x.stride(-1)
+        ((12, 4, 1), (1, 12, 4), 1)
+    """
+    if self.data.size:
+        steps = tuple(step // self.data.itemsize for step in self.data.strides)
+    else:
+        steps = tuple(math.prod(max(n, 1) for n in self.shape[d + 1 :]) for d in range(self.ndim))
+    if dim is None:
+        return steps
+    if self.ndim == 0:
+        raise IndexError(f"Tensor.stride: a 0-d tensor has no dimension {dim!r}")
+    return steps[more.check_dim("stride", dim, self.ndim)]
+
+
+def is_contiguous(self, memory_format=None) -> bool:
+    """Whether the elements lie in memory in row-major order without gaps, as
+    ``torch.Tensor.is_contiguous`` (steps along dimensions of size 1 do not count). Only
+    PyTorch's default ``contiguous_format`` exists here; ``memory_format`` is accepted for
+    ported code and ignored, as by :meth:`contiguous`."""
+    return bool(self.data.flags.c_contiguous)
+
+
 def requires_grad_(self, requires_grad: bool = True) -> Tensor:
     """Start (or stop) recording operations on this leaf tensor, in place; returns it.
 
@@ -310,6 +342,8 @@ _METHODS = {
     "cuda": lambda self: self.to("cuda"),
     "size": size,
     "dim": lambda self: self.ndim,
+    "stride": stride,
+    "is_contiguous": is_contiguous,
     "tolist": tolist,
     "requires_grad_": requires_grad_,
     "register_hook": register_hook,
