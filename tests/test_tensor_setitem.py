@@ -111,6 +111,24 @@ def layout_views(a, v):
     return b * b
 
 
+def diagonal_views(a, v):
+    b = a * 1.0
+    b.diagonal().mul_(v[0, :3])
+    b.diagonal(1).add_(1.0)
+    b.diagonal(-1).fill_(2.0)
+    b.unsqueeze(0).diagonal(0, 1, 2)[0].sub_(v[1, :3])  # planes of dims 1 and 2, then a row
+    return b * b
+
+
+def function_forms_of_views(a, v):
+    module = torch if isinstance(a, torch.Tensor) else xpnet
+    b = a * 1.0
+    module.narrow(b, 1, 0, 2).mul_(v[:, :2])
+    module.diagonal(b, -1).add_(v[0, :2])
+    module.select(b, 1, 3).div_(2.0)
+    return b * b
+
+
 SCRIPTS = [
     set_slice,
     set_scalar_then_broadcast_row,
@@ -125,6 +143,8 @@ SCRIPTS = [
     operator_on_view_then_base,
     into_tensor_without_grad,
     layout_views,
+    diagonal_views,
+    function_forms_of_views,
 ]
 VALUES = {set_slice: (2, 2), set_mask: (2, 4)}
 
@@ -232,14 +252,33 @@ def test_bad_index_and_shape_raise_as_numpy(backend):
 
 
 @pytest.mark.parametrize("split", ["split", "chunk", "unbind"])
-def test_a_part_of_split_is_refused_as_torch(backend, split):
+@pytest.mark.parametrize("form", ["method", "function"])
+def test_a_part_of_split_is_refused_as_torch(backend, split, form):
+    def part_of(module, tensor):
+        if form == "method":
+            return getattr(tensor, split)(1)[0]
+        return getattr(module, split)(tensor, 1)[0]
+
     w = xpnet.Tensor(backend.asarray(random_input((2, 2))), requires_grad=True)
-    part = getattr(w * 1.0, split)(1)[0]
+    part = part_of(xpnet, w * 1.0)
     with pytest.raises(RuntimeError, match="one of several views returned by split"):
         part.mul_(2.0)
-    theirs = getattr(torch.ones(2, 2, requires_grad=True) * 1.0, split)(1)[0]
+    theirs = part_of(torch, torch.ones(2, 2, requires_grad=True) * 1.0)
     with pytest.raises(RuntimeError, match="returns multiple views"):
         theirs.mul_(2.0)
+
+
+def test_diagonal_is_a_view_and_diag_a_copy_as_torch(backend):
+    x = xpnet.Tensor(backend.asarray(np.zeros((3, 3))))
+    x.diagonal().fill_(1.0)  # the mask idiom, without gradients: the shared array changes
+    xpnet.diagonal(x, 1).add_(2.0)
+    xpnet.diag(x).fill_(7.0)  # torch.diag of a matrix is a copy
+    np.testing.assert_array_equal(x.numpy(), np.eye(3) + 2.0 * np.eye(3, k=1))
+    theirs = torch.zeros(3, 3)
+    theirs.diagonal().fill_(1.0)
+    torch.diagonal(theirs, 1).add_(2.0)
+    torch.diag(theirs).fill_(7.0)
+    np.testing.assert_array_equal(theirs.numpy(), x.numpy())
 
 
 def test_reshape_that_copies_is_no_view_as_torch(backend):
@@ -248,3 +287,33 @@ def test_reshape_that_copies_is_no_view_as_torch(backend):
     copy = hidden.t().reshape(-1)  # not contiguous: a copy, in PyTorch too
     copy.mul_(2.0)
     np.testing.assert_array_equal(hidden.numpy(), random_input((3, 4)))
+
+
+CHANGES = {
+    "add_": lambda t: t.add_(1),
+    "mul_": lambda t: t.mul_(2),
+    "copy_": lambda t: t.copy_(t.clone()),
+    "setitem": lambda t: t.__setitem__(0, 5),
+    "+=": lambda t: t.__iadd__(1),
+    "&=": lambda t: t.__iand__(1),
+    "exp_": lambda t: t.exp_(),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_an_expanded_tensor_is_refused_in_place_as_torch(backend, change):
+    dtype = np.int64 if change == "&=" else np.float64
+    ours = xpnet.Tensor(backend.asarray(np.ones((3, 1), dtype=dtype))).expand(3, 4)
+    with pytest.raises(RuntimeError, match="more than one element of this tensor refers to"):
+        CHANGES[change](ours)
+    theirs = torch.ones(3, 1, dtype=getattr(torch, dtype.__name__)).expand(3, 4)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        CHANGES[change](theirs)
+
+
+def test_fill_of_an_expanded_tensor_is_refused_too(backend):
+    """Stricter than PyTorch, which lets ``fill_`` and ``zero_`` write one value to the shared
+    places: NumPy's expanded arrays are read-only, and one rule for every in-place change."""
+    ours = xpnet.Tensor(backend.asarray(np.ones((3, 1)))).expand(3, 4)
+    with pytest.raises(RuntimeError, match=r"Tensor\.fill_: more than one element"):
+        ours.fill_(0.0)

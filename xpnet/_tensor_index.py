@@ -27,6 +27,7 @@ from ._dtypes import result_dtype
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee, shape_of, shape_only, unbroadcast
 from ._tensor_select import argsort, cumsum, gather, index_select, sort, topk
+from ._tensor_views import splitting, viewing
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -186,6 +187,7 @@ def _pieces(tensor: Tensor, dim: int, lengths) -> tuple[Tensor, ...]:
     return tuple(pieces)
 
 
+@splitting
 def split(tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     """``tensor`` cut along ``dim`` into pieces of ``split_size_or_sections`` elements (the last
     may be smaller), or of the lengths it lists, as ``torch.split``. Each piece is a view with
@@ -218,6 +220,7 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     return _pieces(tensor, dim, lengths or [0])
 
 
+@splitting
 def chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """``input`` cut along ``dim`` into ``chunks`` pieces of ``ceil(size / chunks)`` elements
     (fewer pieces if they run out), as ``torch.chunk``; views with their own gradients. Raises
@@ -231,6 +234,7 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return _pieces(tensor, dim, [0] * chunks) if step == 0 else split(tensor, step, dim)
 
 
+@splitting
 def unbind(input, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices of ``input`` along ``dim``, without it, as ``torch.unbind``; IndexError for
     ``dim`` out of range or a 0-d tensor."""
@@ -241,6 +245,7 @@ def unbind(input, dim: int = 0) -> tuple[Tensor, ...]:
     return tuple(_section(tensor, (slice(None),) * dim + (i,)) for i in range(tensor.shape[dim]))
 
 
+@viewing
 def narrow(input, dim: int, start, length: int) -> Tensor:
     """The ``length`` elements of ``input`` from ``start`` (negative: from the end; an int or a
     0-d Tensor) along ``dim``, as ``torch.narrow``: a view.

@@ -150,9 +150,24 @@ def _base_leaf(tensor: Tensor) -> Tensor | None:
     return tensor if tensor.is_leaf and tensor.requires_grad else None
 
 
+def check_no_overlap(name: str, tensor: Tensor) -> None:
+    """Refuse to change ``tensor`` in place where several of its elements share one memory
+    location (a dimension longer than 1 with step 0: an ``expand`` result), as PyTorch
+    does: NumPy's such arrays are read-only, CuPy's would take racing writes."""
+    steps = zip(tensor.shape, tensor.data.strides, strict=True)
+    if tensor.data.size and any(n > 1 and step == 0 for n, step in steps):  # empty: steps 0
+        msg = (
+            f"Tensor.{name}: more than one element of this tensor refers to a single memory "
+            "location (an expand() result, for one); clone() it before changing it in place"
+        )
+        raise RuntimeError(msg)
+
+
 def _recording(name: str, self: Tensor, operands) -> bool:
     """Whether changing ``self`` must be recorded (gradients on, and ``self`` or an operand
-    requires grad); refuses a leaf that requires grad, or a view of one, then, as PyTorch."""
+    requires grad); refuses a leaf that requires grad, or a view of one, then, as PyTorch,
+    and a tensor whose elements share memory (:func:`check_no_overlap`) always."""
+    check_no_overlap(name, self)
     recording = is_grad_enabled() and (
         self.requires_grad or any(getattr(operand, "requires_grad", False) for operand in operands)
     )

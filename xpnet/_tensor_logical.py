@@ -29,6 +29,7 @@ import numbers
 
 import numpy
 
+from ._tensor_inplace import check_no_overlap
 from ._tensor_join import cat
 from ._torch_functions import as_input
 from .autograd import Tensor, data_of, mark_modified
@@ -72,6 +73,7 @@ def _bitwise(name: str, ufunc: str, reflected: bool = False):
 def _bitwise_in_place(name: str, ufunc: str):
     def method(self, other) -> Tensor:
         xp = backend_of(self.data).xp
+        check_no_overlap(name, self)
         getattr(xp, ufunc)(_array(name, self), _array(name, other), out=self.data)
         mark_modified(self)
         return self

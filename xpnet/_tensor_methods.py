@@ -246,6 +246,7 @@ def _in_place(name: str, apply, apply_in_place):
     def method(self, other):
         if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
             return inplace.apply_in_place(name, self, apply, other)
+        inplace.check_no_overlap(name, self)
         with float_errors_ignored():  # inf and NaN as values, as the operators
             self.data = apply_in_place(self.data, data_of(other))
         mark_modified(self)

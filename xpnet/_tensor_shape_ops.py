@@ -7,7 +7,8 @@
 Each checks its arguments as PyTorch (IndexError for a dim out of range, ArgumentError, a
 RuntimeError, for the rest) and is differentiable with PyTorch's gradients: the new pairs
 are in :mod:`xpnet._tensor_shape_pairs`, the rest are built from existing differentiable
-operations. Unlike PyTorch, ``diagonal`` and ``unfold`` return copies, not views.
+operations. ``diagonal`` returns a view, as PyTorch's (its in-place changes reach
+``input``); unlike PyTorch's, ``unfold`` returns a copy.
 
 Example:
     >>> import xpnet
@@ -30,6 +31,7 @@ from ._creation import parse_size
 from ._tensor_inplace import apply_in_place
 from ._tensor_math import check_dim, distinct_dims
 from ._tensor_select import select_indices, select_indices_backward
+from ._tensor_views import viewing
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -236,12 +238,21 @@ def _in_place(name: str, function):
     return method
 
 
+@viewing
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal ``offset`` (above the main one if positive) of the planes ``(dim1,
-    dim2)``, as a new last dim, as ``torch.diagonal`` (a copy, not a view).
+    dim2)``, as a new last dim, as ``torch.diagonal``: a view, so that an in-place change of
+    it (``x.diagonal().add_(eps)``, ``fill_``) changes ``input``, with its gradient.
 
     Raises:
         ArgumentError: ``dim1`` and ``dim2`` the same dim. IndexError: out of range.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.zeros(2, 3)
+        >>> _ = xpnet.diagonal(x, 1).fill_(1.0)
+        >>> x.tolist()
+        [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
     tensor = as_tensor(input)
     offset = check_int("Tensor.diagonal", "offset", offset)
@@ -286,7 +297,7 @@ def diag(input, diagonal: int = 0) -> Tensor:
     if tensor.ndim == 1:
         return diag_embed(tensor, diagonal)
     if tensor.ndim == 2:
-        return _matrix_diagonal(tensor, diagonal)
+        return _matrix_diagonal(tensor, diagonal).clone()  # a copy, as PyTorch's
     raise ArgumentError(f"Tensor.diag: input must be 1-d or 2-d, got {tensor.ndim}-d")
 
 

@@ -73,9 +73,16 @@ def triangle_backward(grad_output, a, diagonal, upper):
 
 
 def diagonal(a, offset, dim1, dim2):
-    """The diagonal ``offset`` of the planes ``(dim1, dim2)``, as a new last dimension (a
-    copy: NumPy's view is read-only)."""
-    return backend_of(a).xp.diagonal(a, offset, dim1, dim2).copy()
+    """The diagonal ``offset`` of the planes ``(dim1, dim2)``, as a new last dimension: a
+    writable view of ``a``, as PyTorch's (NumPy's own is read-only)."""
+    start = [slice(None)] * a.ndim  # the view starts at the diagonal's first element
+    start[dim1], start[dim2] = slice(max(-offset, 0), None), slice(max(offset, 0), None)
+    first = a[tuple(start)]
+    rest = tuple(step for d, step in enumerate(a.strides) if d not in (dim1, dim2))
+    steps = (*rest, a.strides[dim1] + a.strides[dim2])
+    return backend_of(a).as_strided(
+        first, _diagonal_shape(a.shape, offset, dim1, dim2), steps, writeable=True
+    )
 
 
 def _diagonal_shape(shape, offset, dim1, dim2):

@@ -1,8 +1,8 @@
 """PyTorch's view semantics for the Tensor methods that return a view of their input's array
 (``reshape``/``view``, ``permute``, ``transpose``, ``t``, ``squeeze``, ``unsqueeze``,
-``flatten``, ``narrow``, ``select``, ``movedim``, ``swapaxes``, ``view_as``, and each part
-of ``split``, ``chunk``, ``unbind``, whose recorded in-place changes are refused, as
-PyTorch's), besides indexing with ints and slices (in
+``flatten``, ``narrow``, ``select``, ``movedim``, ``swapaxes``, ``view_as``, ``diagonal``,
+and each part of ``split``, ``chunk``, ``unbind``, whose recorded in-place changes are
+refused, as PyTorch's), besides indexing with ints and slices (in
 :meth:`xpnet.Tensor.__getitem__`).
 
 :func:`track_views` wraps them so that a result that shares its input's array is marked as
@@ -11,7 +11,9 @@ in-place change of the input is seen by the view, and a recorded in-place change
 (``x.view(-1).mul_(2)``, ``x.t()[0] = y``) is written through to the input, with its
 gradient. Where NumPy had to copy (``reshape`` of a non-contiguous array) the result is no
 view, as PyTorch's ``reshape`` is none then; unrecorded changes write the shared array
-itself, so every view sees them anyway.
+itself, so every view sees them anyway. The function forms that compute views themselves
+(``xpnet.narrow``, ``split``, ``chunk``, ``unbind``, ``diagonal``) are decorated with
+:func:`viewing` or :func:`splitting`, which mark their results as the methods' are.
 
 Example:
     >>> import xpnet
@@ -27,12 +29,12 @@ from __future__ import annotations
 import functools
 
 from ._tensor_inplace import mark_view
-from .autograd import Tensor
+from .autograd import Tensor, as_tensor
 from .backends import backend_of
 
 VIEW_METHODS = ("reshape", "view", "permute", "transpose", "t", "squeeze", "unsqueeze",
                 "flatten", "narrow", "select", "movedim", "moveaxis", "swapaxes", "swapdims",
-                "view_as")  # fmt: skip
+                "view_as", "diagonal")  # fmt: skip
 SPLITTING_METHODS = ("split", "chunk", "unbind")
 
 
@@ -45,9 +47,14 @@ def _is_view(result, tensor: Tensor) -> bool:
     )
 
 
-def _viewing(method):
+def viewing(method):
+    """``method`` (a Tensor method, or a function of a tensor first) marking its result as a
+    view of that tensor where it shares its array: a decorator for the function forms
+    (``xpnet.narrow``) as well as the methods."""
+
     @functools.wraps(method)
     def view_method(self, *args, **kwargs):
+        self = as_tensor(self)
         result = method(self, *args, **kwargs)
         if _is_view(result, self):
             mark_view(result, self, lambda base: method(base, *args, **kwargs))
@@ -57,12 +64,14 @@ def _viewing(method):
     return view_method
 
 
-def _splitting(method):
-    """Mark the parts that share the input's array: PyTorch refuses a recorded in-place change
-    of them (views returned by a function that returns several), and so does xpnet."""
+def splitting(method):
+    """``method`` (returning several parts) marking the parts that share the input's array:
+    PyTorch refuses a recorded in-place change of them (views returned by a function that
+    returns several), and so does xpnet. A decorator for function forms too."""
 
     @functools.wraps(method)
     def split_method(self, *args, **kwargs):
+        self = as_tensor(self)
         parts = method(self, *args, **kwargs)
         for part in parts:
             if _is_view(part, self):
@@ -76,7 +85,7 @@ def _splitting(method):
 def track_views(cls=Tensor) -> None:
     """Wrap ``cls``'s view methods (:data:`VIEW_METHODS`, :data:`SPLITTING_METHODS`) so that
     their results are marked as views of their input."""
-    for names, wrap in ((VIEW_METHODS, _viewing), (SPLITTING_METHODS, _splitting)):
+    for names, wrap in ((VIEW_METHODS, viewing), (SPLITTING_METHODS, splitting)):
         for name in names:
             method = getattr(cls, name, None)
             if method is not None and not getattr(method, "tracks_views", False):

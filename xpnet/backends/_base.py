@@ -10,7 +10,9 @@ name               what it is
 ``name``           the registry key: ``"numpy"``, ``"strict"``, ``"cupy"``
 ``xp``             the array namespace (NumPy-compatible functions and dtypes)
 ``ndarray``        the array type this backend owns (used to dispatch on inputs)
-``as_strided``     ``as_strided(x, shape, strides)``: a read-only strided view of ``x``
+``as_strided``     ``as_strided(x, shape, strides, writeable=False)``: a strided view of
+                   ``x``, read-only unless ``writeable`` (only for views whose elements do
+                   not overlap, such as a diagonal; CuPy's views are always writable)
 ``scatter_add``    ``scatter_add(target, indices, values)``: unbuffered ``target[indices] +=
                    values``. GPU: atomic, so float results are not bit-reproducible (kernels
                    use slice-adds instead); CuPy's atomics take int32, not int64, counts.

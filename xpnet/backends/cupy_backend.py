@@ -39,8 +39,9 @@ map_blocks = run_in_order  # GPU kernels already fill the device
 block_threads = one_block_at_a_time
 
 
-def as_strided(x, shape, strides):
-    # GPU: CuPy views cannot be made read-only; kernels never write through windows
+def as_strided(x, shape, strides, writeable=False):
+    # GPU: CuPy views cannot be made read-only; kernels never write through windows, only
+    # through views whose elements do not overlap (writeable=True: a diagonal)
     return cupy.lib.stride_tricks.as_strided(x, shape, strides)
 
 

@@ -44,9 +44,9 @@ conv_costs = CPU_CONV_COSTS  # conv2d's measured thresholds rule (a launch costs
 fuse = plain_function  # NumPy runs an elementwise chain call by call: nothing to fuse
 
 
-def as_strided(x, shape, strides):
-    # read-only: writing through overlapping windows would silently double-count
-    return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+def as_strided(x, shape, strides, writeable=False):
+    # read-only by default: writing through overlapping windows would silently double-count
+    return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=writeable)
 
 
 def scatter_add(target, indices, values):

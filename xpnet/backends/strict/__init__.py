@@ -17,9 +17,10 @@ wrap a NumPy array and behave like ``cupy.ndarray`` where CuPy is stricter than 
 - reductions and scalar indexing return 0-d arrays, not NumPy scalars, as CuPy does;
 - inside kernels (:func:`xpnet.backends.host_sync_forbidden`) an implicit device-to-host copy
   (``float(x)``, ``bool(x)``, ``if x:``, ``int(x)``, ``x.item()``, ``x.tolist()``) raises;
-- window views from :func:`as_strided` are read-only; ``scatter_add`` and ``xp.add.at``
-  refuse the dtypes CuPy's atomics lack (``int64`` among them), and ufunc methods exist only
-  where CuPy has them (``xp.maximum.reduce`` raises ``NotImplementedError``);
+- window views from :func:`as_strided` are read-only (unless ``writeable=True``);
+  ``scatter_add`` and ``xp.add.at`` refuse the dtypes CuPy's atomics lack (``int64`` among
+  them), and ufunc methods exist only where CuPy has them (``xp.maximum.reduce`` raises
+  ``NotImplementedError``);
 - the generator from :func:`default_rng` has only the methods of ``cupy.random.Generator``.
 
 Inside :func:`xpnet.profile` it counts what CuPy would do: kernel launches, copies between
@@ -111,12 +112,25 @@ def _read_only_strided(x, shape=None, strides=None):
     return numpy.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
 
 
-as_strided = strict_function("lib.stride_tricks.as_strided", _read_only_strided)
+def _writable_strided(x, shape=None, strides=None):
+    return numpy.lib.stride_tricks.as_strided(x, shape, strides)
+
+
+_window_view = strict_function("lib.stride_tricks.as_strided", _read_only_strided)
+_writable_view = strict_function("lib.stride_tricks.as_strided", _writable_strided)
+
+
+def as_strided(x, shape, strides, writeable=False):
+    """The backend's strided view: read-only unless ``writeable`` (a view whose elements do
+    not overlap, such as a diagonal); ``xp.lib.stride_tricks.as_strided`` is always read-only."""
+    return (_writable_view if writeable else _window_view)(x, shape, strides)
+
+
 _stride_tricks = Namespace(
     "lib.stride_tricks",
     numpy.lib.stride_tricks,
     CUPY_SUBMODULE_NAMES["lib.stride_tricks"],
-    as_strided=as_strided,
+    as_strided=_window_view,
 )
 xp = Namespace(
     "",
