@@ -2,12 +2,14 @@
 ``index_reduce`` and ``scatter(reduce="multiply")``, with PyTorch's gradients.
 
 CuPy's ``ufunc.at`` has no ``multiply`` and takes only some dtypes (its atomics: no int64, no
-float16 maximum), so the values are not scattered. They are sorted by target position (a
-stable ``argsort``) and every run of equal positions is reduced by a segmented inclusive scan
-by recursive doubling (Hillis and Steele, "Data parallel algorithms", 1986): ``log2(M)``
-elementwise steps for ``M`` values, with any ufunc and any dtype, the same result on every
-run. A run's last element then holds its reduction, found by ``searchsorted`` for every
-target. Nothing is read back to the host: loop counts come from shapes.
+float16 maximum), so the values are not scattered. The values bound for one target all lie in
+one line of ``index`` along ``dim`` (they differ only in their position along it), so each
+line is sorted by target (a stable ``argsort`` along ``dim``) and every run of equal targets
+is reduced by a segmented inclusive scan by recursive doubling (Hillis and Steele, "Data
+parallel algorithms", 1986): ``ceil(log2(L))`` elementwise steps for lines of ``L`` values,
+with any ufunc and any dtype, the same result on every run. A run's last element then holds
+its reduction, written to its target (the other elements to a spare slot). Nothing is read
+back to the host: loop counts come from shapes.
 
 Example:
     >>> a = np.array([1.0, 2.0, 3.0])
@@ -17,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ._tensor_ops import check_grad, ieee
@@ -30,7 +33,7 @@ COMBINE = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "
 
 def flat_positions(shape, dim, index):
     """The row-major positions, in an array of ``shape``, that ``index`` names along ``dim``
-    (its own position along every other dimension): ``(index.size,)`` int64."""
+    (its own position along every other dimension): int64, of ``index``'s shape."""
     xp = backend_of(index).xp
     strides = [math.prod(shape[d + 1 :]) for d in range(len(shape))]
     position = index.astype(xp.int64) * strides[dim]
@@ -38,39 +41,57 @@ def flat_positions(shape, dim, index):
         if d != dim:
             own = xp.arange(n).reshape((-1,) + (1,) * (index.ndim - d - 1))  # broadcasts along d
             position = position + own * strides[d]
-    return position.reshape(-1)
+    return position
 
 
 class Segments:
-    """The runs of equal target positions among ``positions`` (targets ``[0, size)``): the
-    order that sorts them, and per target its run's last sorted slot and its length."""
+    """The runs of equal targets among ``positions`` (of ``index``'s shape, targets ``[0,
+    size)``; equal ones only within a line along ``dim``): per target its count and whether
+    any value goes there, and the reductions over each target's values."""
 
-    def __init__(self, positions, size):
-        xp = self.xp = backend_of(positions).xp
-        self.order = xp.argsort(positions, kind="stable")
-        self.sorted = positions[self.order]
-        targets = xp.arange(size)
-        end = xp.searchsorted(self.sorted, targets, side="right")
-        self.count = end - xp.searchsorted(self.sorted, targets, side="left")  # (size,)
-        self.last = xp.maximum(end - 1, 0)
+    def __init__(self, positions, dim, size):
+        self.xp, self.positions, self.dim, self.size = (
+            backend_of(positions).xp,
+            positions,
+            dim,
+            size,
+        )
+        self.count = self.xp.bincount(positions.reshape(-1), minlength=size)  # (size,)
         self.hit = self.count > 0
 
+    @functools.cached_property
+    def _runs(self):
+        """Each line's sorting order, its sorted targets, and the slot each sorted value's
+        reduction goes to (its target at a run's end, else the spare slot ``size``): only
+        reductions need them (the sum's and mean's backward need only the counts)."""
+        xp = self.xp
+        lines = xp.moveaxis(self.positions, self.dim, -1)
+        order = xp.argsort(lines, axis=-1, kind="stable")
+        targets = xp.take_along_axis(lines, order, axis=-1)
+        run_ends = targets[..., 1:] != targets[..., :-1]
+        last = xp.ones(targets.shape[:-1] + (1,), dtype=bool)  # a line's end ends a run
+        slot = xp.where(xp.concatenate([run_ends, last], axis=-1), targets, self.size)
+        return order, targets, slot
+
     def reduce(self, values, reduce):
-        """Per target, ``values`` (one per position) combined by ``reduce``; any value where
+        """Per target, ``values`` (of ``index``'s shape) combined by ``reduce``; zero where
         no position names the target (``hit`` is false there)."""
         xp, combine = self.xp, getattr(self.xp, COMBINE[reduce])
-        values = values[self.order]
-        step = 1
-        while step < values.size:  # after it, slot i holds run(i)'s reduction up to i
-            same = self.sorted[step:] == self.sorted[:-step]
-            merged = xp.where(same, combine(values[step:], values[:-step]), values[step:])
-            values = xp.concatenate([values[:step], merged])
+        order, targets, slot = self._runs
+        values = xp.take_along_axis(xp.moveaxis(values, self.dim, -1), order, axis=-1)
+        step, length = 1, values.shape[-1]
+        while step < length:  # after it, slot i holds run(i)'s reduction up to i
+            same = targets[..., step:] == targets[..., :-step]
+            merged = combine(values[..., step:], values[..., :-step])  # read before written
+            values[..., step:] = xp.where(same, merged, values[..., step:])
             step *= 2
-        return values[self.last]
+        out = xp.zeros(self.size + 1, dtype=values.dtype)  # the spare slot takes the rest
+        out[slot.reshape(-1)] = values.reshape(-1)
+        return out[: self.size]
 
     def sum(self, values):
         """Per target, the sum of ``values`` there (0 where none): PyTorch's scatter_add."""
-        return self.xp.where(self.hit, self.reduce(values, "sum"), 0)
+        return self.reduce(values, "sum")
 
 
 def _corner(shape):
@@ -104,8 +125,8 @@ def scatter_reduce_values(a, dim, index, src, reduce, include_self=True):
         half = scatter_reduce_values(a.astype(xp.float32), dim, index, src.astype(xp.float32),
                                      reduce, include_self)  # fmt: skip
         return half.astype(xp.float16)
-    segments = Segments(flat_positions(a.shape, dim, index), a.size)
-    values = src[_corner(index.shape)].reshape(-1)
+    segments = Segments(flat_positions(a.shape, dim, index), dim, a.size)
+    values = src[_corner(index.shape)]
     return _reduce_into(a.reshape(-1), values, segments, reduce, include_self).reshape(a.shape)
 
 
@@ -125,9 +146,8 @@ def scatter_reduce_values_backward(grad_output, a, dim, index, src, reduce, incl
                                                include_self)  # fmt: skip
         return tuple(grad.astype(xp.float16) for grad in grads)
     positions = flat_positions(a.shape, dim, index)
-    segments = Segments(positions, a.size)
+    segments = Segments(positions, dim, a.size)
     flat, grad, values = a.reshape(-1), grad_output.reshape(-1), src[_corner(index.shape)]
-    values = values.reshape(-1)
     grad_a, grad_values = _BACKWARDS[reduce](grad, flat, positions, segments, values, include_self)
     if not include_self:
         grad_a = xp.where(segments.hit, 0, grad_a)
