@@ -5,6 +5,8 @@ grad, a view of one, an op that saved the old value)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -317,3 +319,40 @@ def test_fill_of_an_expanded_tensor_is_refused_too(backend):
     ours = xpnet.Tensor(backend.asarray(np.ones((3, 1)))).expand(3, 4)
     with pytest.raises(RuntimeError, match=r"Tensor\.fill_: more than one element"):
         ours.fill_(0.0)
+
+
+def test_a_view_of_a_0d_tensor_writes_through_as_torch(backend):
+    """NumPy hands 0-d results around as scalars, which no view can share."""
+    grads = []
+    for module in (torch, xpnet):
+        w = module.tensor(2.0, requires_grad=True, dtype=module.float64)
+        h = w * 1.0
+        h.reshape(1).mul_(3.0)
+        h.unsqueeze(0)[0].add_(w)
+        (h * h).backward()
+        grads.append((float(h.item()), float(w.grad)))
+    assert grads[0] == grads[1]
+
+
+def test_gradients_summed_over_inf_and_minus_inf_are_nan_without_warnings(backend):
+    x = xpnet.Tensor(backend.asarray(np.array([1.0])), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ((x * np.inf) + (x * -np.inf)).sum().backward()  # two paths: inf + -inf
+        (x * -np.inf).sum().backward()  # into the kept .grad: nan + -inf
+    assert np.isnan(backend.to_host(x.grad)).all()
+
+
+def test_an_element_of_a_1d_tensor_is_a_view_as_torch(backend):
+    """NumPy's ``x[0]`` of a 1-d array is a scalar, no view: xpnet indexes with ``...``."""
+    results = []
+    for module in (torch, xpnet):
+        w = module.tensor([2.0, 5.0], requires_grad=True, dtype=module.float64)
+        h = w * 1.0
+        h[0].mul_(3.0)
+        (h * h).sum().backward()
+        with module.no_grad():
+            v = module.zeros(3, dtype=module.float64)
+            v[1].add_(4.0)
+        results.append((h.tolist(), w.grad.tolist(), v.tolist()))
+    assert results[0] == results[1]

@@ -5,6 +5,7 @@ tensor's gradient once it is complete."""
 
 from __future__ import annotations
 
+from .backends import float_errors_ignored
 from .kernels._checks import check_grad_output
 
 
@@ -32,7 +33,11 @@ def accumulate(pending: dict, tensor, grad, owned: bool) -> None:
     if grad is None:  # none at all (a module backward hook's ``None``): nothing to add
         return
     previous, _ = pending.get(id(tensor), (None, False))
-    pending[id(tensor)] = (grad, owned) if previous is None else (previous + grad, True)
+    if previous is None:
+        pending[id(tensor)] = (grad, owned)
+        return
+    with float_errors_ignored():  # inf + -inf is NaN, as PyTorch's: no warning
+        pending[id(tensor)] = (previous + grad, True)
 
 
 def owned_gradient(grad, grad_output, grads) -> bool:

@@ -187,7 +187,7 @@ def put_added_backward(grad_output, a, index, value):
 def write_view(a, value, view_of):
     """A copy of ``a`` with ``value`` written into ``view_of(copy)``, a view of it (the
     recorded form of an in-place change of a view: PyTorch's ``CopySlices``)."""
-    out = a.copy()
+    out = backend_of(a).xp.array(a)  # a copy, and an array where ``a`` is a NumPy scalar
     view_of(out)[...] = value
     return out
 
@@ -196,6 +196,7 @@ def write_view_backward(grad_output, a, value, view_of, output_mask=(True, True)
     """The view's places give the old values nothing; ``value`` gets what reached them."""
     check_grad("write_view_backward", grad_output, a.shape, a.dtype, a, value)
     grad_a = None
+    grad_output = backend_of(grad_output).xp.asarray(grad_output)  # 0-d: NumPy gives scalars
     if output_mask[0]:
         grad_a = grad_output.copy()
         view_of(grad_a)[...] = 0

@@ -272,6 +272,9 @@ def is_basic_index(index) -> bool:
 
 
 def getitem(a, index):
+    if is_basic_index(index):  # with ``...`` NumPy gives a 0-d view, not a scalar (x[0] of 1-d)
+        parts = index if isinstance(index, tuple) else (index,)
+        index = parts if Ellipsis in parts else (*parts, Ellipsis)
     return a[index]
 
 

@@ -309,7 +309,8 @@ class Tensor:
                 owned = owned and tensor.grad_fn is None
                 with _GRAD_LOCK:  # += on a leaf: threads may share it (one Linear, two threads)
                     if tensor.grad is not None:
-                        kept = tensor.grad + grad
+                        with backend_of(grad).ignore_float_errors():  # inf + -inf: NaN
+                            kept = tensor.grad + grad
                     else:
                         kept = grad if owned else grad.copy()
                     tensor.grad = _as_array(kept)
