@@ -80,6 +80,8 @@ from ._tensor_scatter_reduce import *  # noqa: F403
 from ._tensor_scatter_reduce import __all__ as _scatter_reduce_all
 from ._tensor_shape_ops import *  # noqa: F403
 from ._tensor_shape_ops import __all__ as _shape_ops_all
+from ._tensor_split import *  # noqa: F403
+from ._tensor_split import __all__ as _split_all
 from ._tensor_statistics import *  # noqa: F403
 from ._tensor_statistics import __all__ as _statistics_all
 from ._tensor_trig import *  # noqa: F403
@@ -361,6 +363,7 @@ __all__ += (
     _elementwise_all
     + _trig_all
     + _logical_all
+    + _split_all
     + _index_put_all
     + _statistics_all
     + _histograms_all

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import numbers
 
 import numpy
@@ -171,20 +172,23 @@ def contiguous(self, memory_format=None) -> Tensor:
     return self if self.data.flags.c_contiguous else self.clone()
 
 
-def _split_dim(where: str, tensor: Tensor, dim) -> int:
+def split_dim(where: str, tensor: Tensor, dim) -> int:
+    """``dim`` checked for a method that cuts ``tensor`` (``split``, ``narrow``, ...): at
+    least 1-d."""
     if tensor.ndim == 0:
         msg = f"Tensor.{where}: needs a tensor of at least 1 dimension, got a 0-d tensor"
         raise ArgumentError(msg)
     return check_dim(where, dim, tensor.ndim)
 
 
-def _pieces(tensor: Tensor, dim: int, lengths) -> tuple[Tensor, ...]:
-    """Consecutive sections of ``lengths`` along ``dim``: views, each its own gradient."""
-    pieces, start = [], 0
-    for length in lengths:
-        pieces.append(_section(tensor, (slice(None),) * dim + (slice(start, start + length),)))
-        start += length
-    return tuple(pieces)
+def pieces(tensor: Tensor, dim: int, lengths, starts=None) -> tuple[Tensor, ...]:
+    """Sections of ``lengths`` along ``dim``, one after another from 0 or from ``starts`` (in
+    range): views, each its own gradient."""
+    lengths = list(lengths)
+    starts = list(itertools.accumulate([0, *lengths]))[:-1] if starts is None else starts
+    lead = (slice(None),) * dim
+    spans = zip(starts, lengths, strict=True)
+    return tuple(_section(tensor, lead + (slice(start, start + n),)) for start, n in spans)
 
 
 @splitting
@@ -203,7 +207,7 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
         [[0], [1, 2, 3, 4]]
     """
     tensor = as_tensor(tensor)
-    dim = _split_dim("split", tensor, dim)
+    dim = split_dim("split", tensor, dim)
     size = tensor.shape[dim]
     where, name = "Tensor.split", "split_size_or_sections"
     if isinstance(split_size_or_sections, tuple | list):
@@ -211,13 +215,13 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
         if any(n < 0 for n in lengths) or sum(lengths) != size:
             msg = f"{where}: {name} must be lengths >= 0 adding up to {size}, got {lengths}"
             raise ArgumentError(msg)
-        return _pieces(tensor, dim, lengths)
+        return pieces(tensor, dim, lengths)
     step = creation.check_int(where, name, split_size_or_sections)
     if step < 0 or (step == 0 and size):
         msg = f"{where}: {name} must be positive (0 only for an empty dimension), got {step}"
         raise ArgumentError(msg)
     lengths = [step] * (size // step) + ([size % step] if size % step else []) if step else []
-    return _pieces(tensor, dim, lengths or [0])
+    return pieces(tensor, dim, lengths or [0])
 
 
 @splitting
@@ -229,9 +233,9 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     chunks = creation.check_int("Tensor.chunk", "chunks", chunks)
     if chunks < 1:
         raise ArgumentError(f"Tensor.chunk: chunks must be at least 1, got {chunks}")
-    dim = _split_dim("chunk", tensor, dim)
+    dim = split_dim("chunk", tensor, dim)
     step = -(-tensor.shape[dim] // chunks)
-    return _pieces(tensor, dim, [0] * chunks) if step == 0 else split(tensor, step, dim)
+    return pieces(tensor, dim, [0] * chunks) if step == 0 else split(tensor, step, dim)
 
 
 @splitting
@@ -260,7 +264,7 @@ def narrow(input, dim: int, start, length: int) -> Tensor:
         [[1, 2], [4, 5]]
     """
     tensor = as_tensor(input)
-    dim = _split_dim("narrow", tensor, dim)
+    dim = split_dim("narrow", tensor, dim)
     start = start.item() if hasattr(start, "item") and not isinstance(start, int) else start
     start = creation.check_int("Tensor.narrow", "start", start)
     length = creation.check_int("Tensor.narrow", "length", length)

@@ -38,6 +38,7 @@ from . import _tensor_logical as logical
 from . import _tensor_math as more
 from . import _tensor_ops as ops
 from . import _tensor_random_ops as random_ops
+from . import _tensor_split as splits
 from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
 from ._grad_mode import is_grad_enabled
@@ -376,6 +377,7 @@ _METHODS = {
     **random_ops.METHODS,
     **inplace_more.METHODS,
     **cross.METHODS,
+    **splits.METHODS,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
 

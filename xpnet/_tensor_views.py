@@ -1,9 +1,9 @@
 """PyTorch's view semantics for the Tensor methods that return a view of their input's array
 (``reshape``/``view``, ``permute``, ``transpose``, ``t``, ``squeeze``, ``unsqueeze``,
 ``flatten``, ``narrow``, ``select``, ``movedim``, ``swapaxes``, ``view_as``, ``diagonal``,
-and each part of ``split``, ``chunk``, ``unbind``, whose recorded in-place changes are
-refused, as PyTorch's), besides indexing with ints and slices (in
-:meth:`xpnet.Tensor.__getitem__`).
+each part of ``tensor_split``, ``hsplit``, ``vsplit``, ``dsplit`` (slices, as PyTorch's), and
+each part of ``split``, ``chunk``, ``unbind``, whose recorded in-place changes are refused,
+as PyTorch's), besides indexing with ints and slices (in :meth:`xpnet.Tensor.__getitem__`).
 
 :func:`track_views` wraps them so that a result that shares its input's array is marked as
 a view of it (:func:`xpnet._tensor_inplace.mark_view`): then, as PyTorch's, a recorded
@@ -12,8 +12,9 @@ in-place change of the input is seen by the view, and a recorded in-place change
 gradient. Where NumPy had to copy (``reshape`` of a non-contiguous array) the result is no
 view, as PyTorch's ``reshape`` is none then; unrecorded changes write the shared array
 itself, so every view sees them anyway. The function forms that compute views themselves
-(``xpnet.narrow``, ``split``, ``chunk``, ``unbind``, ``diagonal``) are decorated with
-:func:`viewing` or :func:`splitting`, which mark their results as the methods' are.
+(``xpnet.narrow``, ``split``, ``chunk``, ``unbind``, ``diagonal``, ``tensor_split``, ...)
+are decorated with :func:`viewing`, :func:`splitting` or :func:`viewing_pieces`, which mark
+their results as the methods' are.
 
 Example:
     >>> import xpnet
@@ -36,6 +37,7 @@ VIEW_METHODS = ("reshape", "view", "permute", "transpose", "t", "squeeze", "unsq
                 "flatten", "narrow", "select", "movedim", "moveaxis", "swapaxes", "swapdims",
                 "view_as", "diagonal")  # fmt: skip
 SPLITTING_METHODS = ("split", "chunk", "unbind")
+PIECE_VIEW_METHODS = ("tensor_split", "hsplit", "vsplit", "dsplit")
 
 
 def _is_view(result, tensor: Tensor) -> bool:
@@ -82,10 +84,31 @@ def splitting(method):
     return split_method
 
 
+def viewing_pieces(method):
+    """``method`` (returning several parts) marking each part that shares the input's array
+    as a view of it, as :func:`viewing` marks one result: PyTorch's ``tensor_split`` (and
+    ``hsplit``, ...) cuts by slicing, so its parts, unlike ``split``'s, may change in place
+    while gradients are recorded, written through to the input. A decorator for function
+    forms too."""
+
+    @functools.wraps(method)
+    def pieces_method(self, *args, **kwargs):
+        self = as_tensor(self)
+        parts = method(self, *args, **kwargs)
+        for i, part in enumerate(parts):
+            if _is_view(part, self):
+                mark_view(part, self, lambda base, i=i: method(base, *args, **kwargs)[i])
+        return parts
+
+    pieces_method.tracks_views = True
+    return pieces_method
+
+
 def track_views(cls=Tensor) -> None:
-    """Wrap ``cls``'s view methods (:data:`VIEW_METHODS`, :data:`SPLITTING_METHODS`) so that
-    their results are marked as views of their input."""
-    for names, wrap in ((VIEW_METHODS, viewing), (SPLITTING_METHODS, splitting)):
+    """Wrap ``cls``'s view methods (:data:`VIEW_METHODS`, :data:`SPLITTING_METHODS`,
+    :data:`PIECE_VIEW_METHODS`) so that their results are marked as views of their input."""
+    wrappers = (VIEW_METHODS, viewing), (SPLITTING_METHODS, splitting)
+    for names, wrap in (*wrappers, (PIECE_VIEW_METHODS, viewing_pieces)):
         for name in names:
             method = getattr(cls, name, None)
             if method is not None and not getattr(method, "tracks_views", False):
