@@ -64,6 +64,8 @@ from ._tensor_index import (
 )
 from ._tensor_index_put import *  # noqa: F403
 from ._tensor_index_put import __all__ as _index_put_all
+from ._tensor_integrals import *  # noqa: F403
+from ._tensor_integrals import __all__ as _integrals_all
 from ._tensor_join import cat, concat, maximum, minimum, stack
 from ._tensor_logical import *  # noqa: F403
 from ._tensor_logical import __all__ as _logical_all
@@ -78,6 +80,8 @@ from ._tensor_scatter import *  # noqa: F403
 from ._tensor_scatter import __all__ as _scatter_all
 from ._tensor_scatter_reduce import *  # noqa: F403
 from ._tensor_scatter_reduce import __all__ as _scatter_reduce_all
+from ._tensor_sequences import *  # noqa: F403
+from ._tensor_sequences import __all__ as _sequences_all
 from ._tensor_shape_ops import *  # noqa: F403
 from ._tensor_shape_ops import __all__ as _shape_ops_all
 from ._tensor_split import *  # noqa: F403
@@ -367,6 +371,8 @@ __all__ += (
     + _index_put_all
     + _statistics_all
     + _histograms_all
+    + _sequences_all
+    + _integrals_all
     + _random_ops_all
 )
 

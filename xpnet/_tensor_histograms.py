@@ -108,9 +108,16 @@ def histc(self, bins: int = 100, min=0, max=0) -> Tensor:
         position = xp.floor((data - low) * bins / (high - low))
     inside = (data >= low) & (data <= high)
     position = xp.where(inside, xp.minimum(position, bins - 1), bins).astype(int64)
-    counts = xp.zeros(bins + 1, dtype=self.dtype)
-    backend.scatter_add(counts, (position,), xp.ones(position.shape, dtype=self.dtype))
-    return Tensor(counts[:bins])
+    return Tensor(binned_sum(backend, position, bins, xp.ones(position.shape, dtype=self.dtype)))
+
+
+def binned_sum(backend, position, bins: int, weights):
+    """The sums of ``weights`` by bin: ``position`` (int64, ``weights``' shape) names each
+    one's bin in ``[0, bins)``, or ``bins`` for those left out; one scatter-add, no host read
+    (for ``histc`` and :func:`xpnet.histogram`)."""
+    sums = backend.xp.zeros(bins + 1, dtype=weights.dtype)
+    backend.scatter_add(sums, (position,), weights)
+    return sums[:bins]
 
 
 def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,

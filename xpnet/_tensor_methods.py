@@ -34,10 +34,12 @@ from . import _tensor_index as index
 from . import _tensor_index_put as index_put
 from . import _tensor_inplace as inplace
 from . import _tensor_inplace_more as inplace_more
+from . import _tensor_integrals as integrals
 from . import _tensor_logical as logical
 from . import _tensor_math as more
 from . import _tensor_ops as ops
 from . import _tensor_random_ops as random_ops
+from . import _tensor_sequences as sequences
 from . import _tensor_split as splits
 from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
@@ -377,6 +379,8 @@ _METHODS = {
     **random_ops.METHODS,
     **inplace_more.METHODS,
     **cross.METHODS,
+    **sequences.METHODS,
+    **integrals.METHODS,
     **splits.METHODS,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
