@@ -44,6 +44,8 @@ from ._ranges import arange, linspace
 from ._tensor_cross import cross
 from ._tensor_elementwise import *  # noqa: F403
 from ._tensor_elementwise import __all__ as _elementwise_all
+from ._tensor_elementwise_more import *  # noqa: F403
+from ._tensor_elementwise_more import __all__ as _elementwise_more_all
 from ._tensor_grids import *  # noqa: F403
 from ._tensor_grids import __all__ as _grids_all
 from ._tensor_histograms import *  # noqa: F403
@@ -365,6 +367,7 @@ __all__ = [
 
 __all__ += (
     _elementwise_all
+    + _elementwise_more_all
     + _trig_all
     + _logical_all
     + _split_all

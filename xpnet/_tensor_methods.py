@@ -28,6 +28,7 @@ import numpy
 
 from . import _tensor_cross as cross
 from . import _tensor_elementwise as elementwise
+from . import _tensor_elementwise_more as elementwise_more
 from . import _tensor_functions as functions
 from . import _tensor_histograms as histograms
 from . import _tensor_index as index
@@ -371,6 +372,7 @@ _METHODS = {
     **index.METHODS,
     **functions.METHODS,
     **elementwise.METHODS,
+    **elementwise_more.METHODS,
     **trig.METHODS,
     **logical.METHODS,
     **index_put.METHODS,
