@@ -155,7 +155,7 @@ def test_atleast_of_several_returns_a_tuple_as_torch(backend, name):
     assert ours_fn(tall) is tall and theirs_fn(theirs[-1]) is theirs[-1]  # no new tensor
 
 
-# -- dstack, column_stack, row_stack -------------------------------------------------------
+# -- hstack, vstack, dstack, column_stack, row_stack ---------------------------------------
 
 STACKS = [
     ("dstack", [(3,), (3,)]),
@@ -171,6 +171,13 @@ STACKS = [
     ("row_stack", [(3,), (3,)]),
     ("row_stack", [(2, 3), (1, 3), (3,)]),
     ("row_stack", [(), (1,)]),
+    ("hstack", [(), ()]),
+    ("hstack", [(2,), ()]),
+    ("hstack", [(2, 3), (2, 1)]),
+    ("hstack", [(0,), (2,)]),
+    ("vstack", [(), ()]),
+    ("vstack", [(3,), (2, 3)]),
+    ("vstack", [(1, 2, 2), (3, 2, 2)]),
 ]
 
 
@@ -181,7 +188,7 @@ def test_stacks_match_torch(backend, name, shapes):
     check_tensor_method(stacked(name), inputs, backend, dtype=np.float32)
 
 
-@pytest.mark.parametrize("name", ["dstack", "column_stack", "row_stack"])
+@pytest.mark.parametrize("name", ["hstack", "vstack", "dstack", "column_stack", "row_stack"])
 def test_stacks_promote_as_torch(backend, name):
     ints, floats = np.arange(4).reshape(2, 2), random_input((2, 2)).astype(np.float32)
     ours = getattr(xpnet, name)((Tensor(backend.asarray(ints)), Tensor(backend.asarray(floats))))
@@ -242,8 +249,12 @@ ERRORS = [
     (lambda t: namespace(t).column_stack([]), T0, ArgumentError, r"xpnet\.column_stack: tensors must be a non-empty list", RuntimeError),  # noqa: E501
     (lambda t: namespace(t).column_stack(t), T7, TypeError, r"xpnet\.column_stack: tensors must be a list or tuple", TypeError),  # noqa: E501
     (lambda t: namespace(t).column_stack([t, t[:3]]), T7, ArgumentError, "except in dimension 1", RuntimeError),  # noqa: E501
-    (lambda t: namespace(t).row_stack([]), T0, ArgumentError, r"xpnet\.row_stack: tensors must be a non-empty list", RuntimeError),  # noqa: E501
-    (lambda t: namespace(t).row_stack(t), T7, TypeError, r"xpnet\.row_stack: tensors must be a list or tuple", TypeError),  # noqa: E501
+    (lambda t: namespace(t).row_stack([]), T0, ArgumentError, r"xpnet\.vstack: tensors must be a non-empty list", RuntimeError),  # noqa: E501
+    (lambda t: namespace(t).row_stack(t), T7, TypeError, r"xpnet\.vstack: tensors must be a list or tuple", TypeError),  # noqa: E501
+    (lambda t: namespace(t).vstack(t), T7, TypeError, r"xpnet\.vstack: tensors must be a list or tuple", TypeError),  # noqa: E501
+    (lambda t: namespace(t).hstack([]), T0, ArgumentError, r"xpnet\.hstack: tensors must be a non-empty list", RuntimeError),  # noqa: E501
+    (lambda t: namespace(t).hstack(t), T7, TypeError, r"xpnet\.hstack: tensors must be a list or tuple", TypeError),  # noqa: E501
+    (lambda t: namespace(t).hstack([t, t[None]]), T7, ArgumentError, "same number of dimensions", RuntimeError),  # noqa: E501
     (lambda t: namespace(t).msort(t, 0), (3,), TypeError, "takes 1 positional argument", TypeError),  # noqa: E501
 ]  # fmt: skip
 

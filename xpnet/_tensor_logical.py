@@ -7,8 +7,8 @@ bool and integer tensors), ``logical_and``/``or``/``xor``/``not``, ``//``
 ``is_floating_point``, ``element_size``; and the function forms of comparisons and other
 methods (``eq`` ... ``ge`` and their long names, ``all``, ``any``, ``clone``, ``t``,
 ``reciprocal``) and PyTorch's aliases (``multiply``, ``divide``, ``subtract``,
-``true_divide``, ``negative``, ``absolute``, ``concatenate``, ``ravel``), plus ``hstack``,
-``vstack``, ``fliplr`` and ``flipud``.
+``true_divide``, ``negative``, ``absolute``, ``concatenate``, ``ravel``), plus ``fliplr`` and
+``flipud`` (``hstack`` and ``vstack`` are :mod:`xpnet._tensor_split`'s).
 
 Logical and bitwise results are not differentiable (bool or integer), as PyTorch's;
 ``masked_select``, ``//`` of floats (zero gradient, as PyTorch's floor division) and the
@@ -43,7 +43,7 @@ __all__ = [
     "clamp_min", "clamp_max", "signbit", "isposinf", "isneginf", "eq", "ne", "lt", "le", "gt",
     "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "all", "any", "clone",
     "t", "reciprocal", "multiply", "divide", "subtract", "true_divide", "negative", "absolute",
-    "concatenate", "ravel", "hstack", "vstack", "fliplr", "flipud",
+    "concatenate", "ravel", "fliplr", "flipud",
 ]  # fmt: skip
 
 
@@ -190,18 +190,6 @@ ravel = _method_form("ravel", "flatten")
 def concatenate(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """``xpnet.cat``, as ``torch.concatenate`` (``axis`` is ``dim``'s NumPy name)."""
     return cat(tensors, dim if axis is None else axis)
-
-
-def hstack(tensors) -> Tensor:
-    """Join along the columns (dim 1; dim 0 for 1-d tensors), as ``torch.hstack``."""
-    tensors = [as_input("hstack", t, "tensors") for t in tensors]
-    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
-
-
-def vstack(tensors) -> Tensor:
-    """Join along the rows (dim 0; 1-d tensors as rows), as ``torch.vstack``."""
-    tensors = [as_input("vstack", t, "tensors") for t in tensors]
-    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
 
 
 def fliplr(input) -> Tensor:

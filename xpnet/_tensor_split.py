@@ -1,7 +1,8 @@
 """PyTorch's splitting and stacking functions beyond ``split``, ``cat`` and ``stack``:
 ``tensor_split``, ``hsplit``, ``vsplit``, ``dsplit``, ``atleast_1d``/``2d``/``3d``,
-``dstack``, ``column_stack``, ``row_stack`` and ``msort``, as ``xpnet.<name>`` functions
-(:data:`__all__`) and, where ``torch.Tensor`` has them, Tensor methods (:data:`METHODS`).
+``hstack``, ``vstack`` (alias ``row_stack``), ``dstack``, ``column_stack`` and ``msort``, as
+``xpnet.<name>`` functions (:data:`__all__`) and, where ``torch.Tensor`` has them, Tensor
+methods (:data:`METHODS`).
 
 They are compositions, so their gradients are those of their parts, as PyTorch's. The pieces
 are :func:`xpnet._tensor_index.pieces` (views, each with its own gradient), marked by
@@ -10,7 +11,7 @@ slicing, so unlike ``split``'s pieces (which PyTorch refuses to change in place 
 gradients are recorded) a piece may change in place, written through to the input. The stacks
 are :func:`~xpnet.cat` of reshaped views; ``msort`` is :func:`~xpnet.sort`'s values.
 Neighbours: :mod:`xpnet._tensor_index` (``split``, ``chunk``), :mod:`xpnet._tensor_join`
-(``cat``, ``stack``), :mod:`xpnet._tensor_logical` (``hstack``, ``vstack``).
+(``cat``, ``stack``).
 
 Example:
     >>> import xpnet
@@ -31,7 +32,6 @@ import numbers
 
 from ._tensor_index import pieces, split_dim
 from ._tensor_join import cat
-from ._tensor_logical import vstack
 from ._tensor_select import sort
 from ._tensor_views import viewing_pieces
 from ._torch_functions import as_input
@@ -40,7 +40,7 @@ from .kernels import ArgumentError
 from .kernels._checks import check_int
 
 __all__ = ["tensor_split", "hsplit", "vsplit", "dsplit", "atleast_1d", "atleast_2d"]
-__all__ += ["atleast_3d", "dstack", "column_stack", "row_stack", "msort"]
+__all__ += ["atleast_3d", "hstack", "vstack", "dstack", "column_stack", "row_stack", "msort"]
 
 
 def _int(where: str, name: str, value) -> int:
@@ -272,6 +272,33 @@ def _non_empty(where: str, tensors) -> list:
     return [as_input(where, t, f"tensors[{i}]") for i, t in enumerate(tensors)]
 
 
+def hstack(tensors) -> Tensor:
+    """Join ``tensors`` as columns, after :func:`atleast_1d`: along dim 1, or dim 0 where the
+    first is 1-d (0-d tensors as 1-d ones), as ``torch.hstack``. Arguments, result and errors
+    as :func:`dstack`'s.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.hstack([xpnet.tensor(1), xpnet.tensor([2, 3])]).tolist()
+        [1, 2, 3]
+    """
+    tensors = atleast_1d(_non_empty("hstack", tensors))
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Join ``tensors`` as rows, after :func:`atleast_2d` (a 0-d or 1-d tensor is a row of
+    one), along dim 0, as ``torch.vstack`` (alias ``row_stack``). Arguments, result and errors
+    as :func:`dstack`'s.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.vstack([xpnet.tensor([1, 2]), xpnet.tensor([3, 4])]).tolist()
+        [[1, 2], [3, 4]]
+    """
+    return cat(atleast_2d(_non_empty("vstack", tensors)), 0)
+
+
 def dstack(tensors) -> Tensor:
     """Join ``tensors`` in depth (along dim 2) after :func:`atleast_3d`, as ``torch.dstack``.
 
@@ -308,18 +335,6 @@ def column_stack(tensors) -> Tensor:
     return cat([t.reshape(math.prod(t.shape), 1) if t.ndim <= 1 else t for t in tensors], 1)
 
 
-def row_stack(tensors) -> Tensor:
-    """:func:`~xpnet.vstack` (join as rows, 0-d and 1-d tensors as rows of one), as
-    ``torch.row_stack``, its alias. Arguments, result and errors as :func:`dstack`'s.
-
-    Example:
-        >>> import xpnet
-        >>> xpnet.row_stack([xpnet.tensor([1, 2]), xpnet.tensor([3, 4])]).tolist()
-        [[1, 2], [3, 4]]
-    """
-    return vstack(_non_empty("row_stack", tensors))
-
-
 def msort(input) -> Tensor:
     """``input`` sorted along its first dimension, as ``torch.msort``: :func:`~xpnet.sort`'s
     ``values`` with ``dim=0`` (ascending, NaN last; each value's gradient goes back to its
@@ -332,6 +347,8 @@ def msort(input) -> Tensor:
     """
     return sort(as_input("msort", input), dim=0).values
 
+
+row_stack = vstack  # torch.row_stack, vstack's alias
 
 METHODS = {
     "tensor_split": tensor_split,
