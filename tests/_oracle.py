@@ -12,7 +12,7 @@ import torch.nn.functional as TF
 
 import xpnet
 import xpnet.kernels as K
-from xpnet.backends import registered_backends
+from xpnet.backends import backend_of, registered_backends, to_backend
 from xpnet.backends._precision import cublas_switches
 
 # Tolerances per dtype, one table. float16 is judged in ulps of the correctly rounded result.
@@ -170,6 +170,15 @@ def check_no_host_reads(strict, op, shape=(3, 3)):
         with host_reads_forbidden():
             op(x).sum().backward()
         assert x.grad.shape == shape
+
+
+def like(t, values, dtype="int64"):
+    """``values`` (indices, by default) as a tensor beside ``t``: a torch tensor for a torch
+    one, else an xpnet Tensor on ``t``'s backend."""
+    host = np.asarray(values, dtype=dtype)
+    if isinstance(t, torch.Tensor):
+        return torch.tensor(host)
+    return xpnet.Tensor(to_backend(host, backend_of(t.data).name))
 
 
 def by_name(name, *args, **kwargs):

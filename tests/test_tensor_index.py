@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _oracle import check_tensor_method, random_input
+from _oracle import check_tensor_method, like, random_input
 
 import xpnet
 from xpnet import _tensor_index as index_functions
@@ -19,14 +19,6 @@ from xpnet.backends import backend_of, host_reads_forbidden, to_backend
 from xpnet.kernels import ArgumentError
 
 NAN, INF = np.nan, np.inf
-
-
-def like(t, values, dtype="int64"):
-    """``values`` as a tensor beside ``t``: torch for torch, xpnet on ``t``'s backend else."""
-    host = np.asarray(values, dtype=dtype)
-    if isinstance(t, torch.Tensor):
-        return torch.tensor(host)
-    return Tensor(to_backend(host, backend_of(t.data).name))
 
 
 def function(name):

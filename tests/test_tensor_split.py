@@ -10,25 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _oracle import check_no_host_reads, check_tensor_method, random_input
+from _oracle import check_no_host_reads, check_tensor_method, like, random_input
 
 import xpnet
 from xpnet.autograd import Tensor
-from xpnet.backends import backend_of, host_reads_forbidden, to_backend
+from xpnet.backends import host_reads_forbidden
 from xpnet.kernels import ArgumentError
 
 
 def namespace(*tensors):
     """``torch`` for torch tensors, ``xpnet`` otherwise."""
     return torch if any(isinstance(t, torch.Tensor) for t in tensors) else xpnet
-
-
-def like(t, values, dtype="int64"):
-    """``values`` as a tensor beside ``t``: torch for torch, xpnet on ``t``'s backend else."""
-    host = np.asarray(values, dtype=dtype)
-    if isinstance(t, torch.Tensor):
-        return torch.tensor(host)
-    return Tensor(to_backend(host, backend_of(t.data).name))
 
 
 def stacked(name):
