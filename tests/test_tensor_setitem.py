@@ -356,3 +356,28 @@ def test_an_element_of_a_1d_tensor_is_a_view_as_torch(backend):
             v[1].add_(4.0)
         results.append((h.tolist(), w.grad.tolist(), v.tolist()))
     assert results[0] == results[1]
+
+
+UNRECORDED_WRITES = {
+    "detach": lambda h: h.detach().zero_(),
+    "view under no_grad": lambda h: h[0].zero_(),
+    "sibling view": lambda h: h.t().unsqueeze(0).add_(1.0),
+    "split part": lambda h: h.split(1)[1].mul_(2.0),
+    "detached view": lambda h: h.detach()[1:].fill_(3.0),
+}
+
+
+@pytest.mark.parametrize("write", list(UNRECORDED_WRITES))
+def test_an_unrecorded_write_through_shared_memory_refuses_backward_as_torch(backend, write):
+    """PyTorch's views and ``detach()`` share one version counter with their base: writing
+    the shared array invalidates every op that saved it, whichever tensor wrote it."""
+    for module, error in ((torch, "modified by an inplace operation"), (xpnet, "changed by an")):
+        w = module.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, dtype=module.float64)
+        if module is xpnet:
+            w = xpnet.Tensor(backend.asarray(w.numpy()), requires_grad=True)
+        h = w * 2.0
+        y = h * h  # saves h
+        with module.no_grad():
+            UNRECORDED_WRITES[write](h)
+        with pytest.raises(RuntimeError, match=error):
+            y.sum().backward()

@@ -15,7 +15,7 @@ recorded ``write_view`` (PyTorch's ``CopySlices``). The values come from the out
 :mod:`xpnet._tensor_functions` and :mod:`xpnet._tensor_math`; ``fill``/``copy``/``setitem``
 are pairs of :mod:`xpnet._tensor_function_ops`.
 
-Every in-place change counts in the tensor's version (:func:`xpnet.autograd.mark_modified`,
+Every in-place change counts in the tensor's version (:func:`xpnet._versions.mark_modified`,
 PyTorch's version counter). After an unrecorded change, which writes the array itself, the
 backward of an op recorded earlier with this tensor as input raises ``RuntimeError`` instead
 of using the overwritten values.
@@ -40,7 +40,8 @@ import numpy
 from . import _tensor_function_ops as ops
 from ._grad_mode import is_grad_enabled, no_grad
 from ._tensor_ops import integers_first
-from .autograd import Function, Tensor, as_tensor, data_of, mark_modified, weak_set
+from ._versions import mark_modified, mark_written, share_writes
+from .autograd import Function, Tensor, as_tensor, data_of, weak_set
 from .backends import backend_of
 from .kernels import ArgumentError
 
@@ -141,6 +142,7 @@ def mark_view(view: Tensor, base: Tensor, retake) -> None:
     recorded change of ``base``, and a recorded change of it is written through to ``base``."""
     view._view_of = (base, retake)
     weak_set(base, "_views").add(view)
+    share_writes(view, base)
 
 
 def _base_leaf(tensor: Tensor) -> Tensor | None:
@@ -197,7 +199,7 @@ def apply_in_place(name: str, self: Tensor, compute, *operands) -> Tensor:
         result = compute(Tensor(self.data), *operands)
     _check_result(name, self, result)
     self.data[...] = result.data  # the array itself: its views see the change
-    mark_modified(self)
+    mark_written(self)
     return self
 
 
@@ -227,7 +229,7 @@ def setitem(self, index, value) -> None:
         return
     array = data_of(value)
     self.data[index] = array.astype(self.dtype, copy=False) if hasattr(array, "shape") else array
-    mark_modified(self)
+    mark_written(self)
 
 
 def _on_backend_of(value, tensor: Tensor):

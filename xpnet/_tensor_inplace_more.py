@@ -27,7 +27,8 @@ import numpy
 
 from ._grad_mode import is_grad_enabled, no_grad
 from ._tensor_inplace import apply_in_place
-from .autograd import Tensor, mark_modified
+from ._versions import mark_modified
+from .autograd import Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
 

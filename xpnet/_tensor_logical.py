@@ -32,7 +32,8 @@ import numpy
 from ._tensor_inplace import check_no_overlap
 from ._tensor_join import cat
 from ._torch_functions import as_input
-from .autograd import Tensor, data_of, mark_modified
+from ._versions import mark_written
+from .autograd import Tensor, data_of
 from .backends import backend_of
 
 _BITWISE = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor"}
@@ -75,7 +76,7 @@ def _bitwise_in_place(name: str, ufunc: str):
         xp = backend_of(self.data).xp
         check_no_overlap(name, self)
         getattr(xp, ufunc)(_array(name, self), _array(name, other), out=self.data)
-        mark_modified(self)
+        mark_written(self)
         return self
 
     method.__name__ = name

@@ -46,7 +46,8 @@ from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
 from ._grad_mode import is_grad_enabled
 from ._tensor_views import track_views
-from .autograd import Function, Tensor, as_tensor, data_of, mark_modified
+from ._versions import mark_written
+from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_names, backend_of, float_errors_ignored
 from .devices import backend_name, device, device_of
 from .kernels import ArgumentError
@@ -253,7 +254,7 @@ def _in_place(name: str, apply, apply_in_place):
         inplace.check_no_overlap(name, self)
         with float_errors_ignored():  # inf and NaN as values, as the operators
             self.data = apply_in_place(self.data, data_of(other))
-        mark_modified(self)
+        mark_written(self)
         return self
 
     method.__name__ = name

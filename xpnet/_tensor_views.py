@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 
 from ._tensor_inplace import mark_view
+from ._versions import share_writes
 from .autograd import Tensor, as_tensor
 from .backends import backend_of
 
@@ -78,6 +79,7 @@ def splitting(method):
         for part in parts:
             if _is_view(part, self):
                 part.one_of_several_views = True
+                share_writes(part, self)
         return parts
 
     split_method.tracks_views = True

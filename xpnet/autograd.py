@@ -36,6 +36,7 @@ from . import _tensor_ops as ops
 from ._backward_pass import accumulate, hooked_gradient, owned_gradient, topological_order
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
+from ._versions import share_writes
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled
 from .backends import backend_of, get_backend
 from .kernels._checks import upstream_gradient
@@ -194,12 +195,6 @@ def weak_set(tensor, name: str) -> weakref.WeakSet:
     return tensor.__dict__.get(name) or tensor.__dict__.setdefault(name, weakref.WeakSet())
 
 
-def mark_modified(tensor) -> None:
-    """Record that ``tensor``'s value changed in place (PyTorch's version counter): an op
-    recorded before with it as input refuses its backward (:meth:`Node.apply`)."""
-    tensor._version += 1
-
-
 class Tensor:
     """An array that remembers how it was computed, so that gradients can flow back.
 
@@ -241,7 +236,8 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
-        self._version = 0  # in-place changes so far (mark_modified), as PyTorch's
+        self._own_version = 0  # recorded in-place changes of this tensor (mark_modified)
+        self._storage_writes = [0]  # unrecorded writes of its array, shared (mark_written)
         self._view_of = None  # (base, retake) for a view of base: see _tensor_inplace
 
     # -- plain facts about the array ----------------------------------------------------------
@@ -249,6 +245,7 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
+    _version = property(lambda self: self._own_version + self._storage_writes[0])  # _versions
 
     def __len__(self):
         return len(self.data)
@@ -271,8 +268,9 @@ class Tensor:
         return self.numpy().item()
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's array, cut from the graph."""
-        return Tensor(self.data)
+        """A new leaf sharing this tensor's array, cut from the graph; an in-place change of
+        either counts in the other's version, as PyTorch's."""
+        return share_writes(Tensor(self.data), self)
 
     # -- the backward pass --------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
@@ -370,6 +368,7 @@ class Tensor:
         result = _getitem(self, index)
         if ops.is_basic_index(index):  # a view, which sees a recorded change of self
             result._view_of = (self, lambda base: base[index])
+            share_writes(result, self)
             weak_set(self, "_views").add(result)
         return result
 

@@ -97,7 +97,8 @@ class UninitializedParameter(Parameter):
     def __init__(self, requires_grad: bool = True, device=None, dtype=None):
         # no array yet: Tensor.__init__ would make one
         self.data = UninitializedBuffer(device=device, dtype=dtype)
-        self.grad, self.requires_grad, self.grad_fn, self._version = None, requires_grad, None, 0
+        self.grad, self.requires_grad, self.grad_fn = None, requires_grad, None
+        self._own_version, self._storage_writes = 0, [0]  # as Tensor.__init__
 
     def materialize(self, shape, device=None, dtype=None) -> None:
         self.data = self.data.materialize(shape, device, dtype)
