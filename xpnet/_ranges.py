@@ -1,8 +1,10 @@
 """PyTorch's ``arange`` and ``linspace``: evenly spaced values as a new Tensor.
 
-The values are computed in float64 (int64 where every argument and the dtype are integers)
-and rounded once to the dtype. PyTorch computes float32 ranges in float32 lanes whose width
-depends on the CPU, so a float32 value may differ from PyTorch's in the last bit; the
+``arange``'s values are computed in float64 (int64 where every argument and the dtype are
+integers) and rounded once to the dtype; PyTorch computes float32 ranges in float32 lanes
+whose width depends on the CPU, so a float32 value may differ from PyTorch's in the last bit.
+A float32 or float64 ``linspace`` is PyTorch's CPU kernel value for value: the step in the
+dtype, each value one multiply-add rounded once (the kernel is compiled with FMA). The
 lengths, the end points and the dtypes are PyTorch's. The helpers are
 :mod:`xpnet._creation`'s.
 """
@@ -13,10 +15,11 @@ import math
 import numbers
 
 from ._creation import allocated, new_tensor, resolve_dtype, target_backend
-from ._dtypes import get_default_dtype, int64
+from ._dtypes import float32, float64, get_default_dtype, int64
 from .autograd import Tensor
 from .kernels import ArgumentError
 from .kernels._checks import check_int, check_number
+from .kernels._exact_arithmetic import fused_multiply_add
 
 __all__ = ["arange", "linspace"]
 
@@ -77,6 +80,17 @@ def arange(
     return new_tensor("arange", array, requires_grad)
 
 
+def _fused_linspace(xp, start, end, steps: int, dtype):
+    """PyTorch's CPU ``linspace`` in ``dtype``: the first half ``start + i * step``, the
+    second ``end - (steps - 1 - i) * step``, each multiply-add rounded once (FMA)."""
+    start, end = xp.asarray(start, dtype=dtype), xp.asarray(end, dtype=dtype)
+    step = (end - start) / xp.asarray(steps - 1, dtype=dtype)
+    index = xp.arange(steps)
+    up = fused_multiply_add(xp, index.astype(dtype), step, start)
+    down = fused_multiply_add(xp, (steps - 1 - index).astype(dtype), -step, end)
+    return xp.where(index < steps // 2, up, down)
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` values from ``start`` to ``end``, both included, evenly spaced, as
     ``torch.linspace`` (of the default dtype, float32, unless ``dtype`` says).
@@ -100,6 +114,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool 
     xp = backend.xp
 
     def make():
+        if dtype in (float32, float64) and steps > 1:
+            return _fused_linspace(xp, start, end, steps, dtype)
         index = xp.arange(steps, dtype="float64")
         if steps == 1:
             return (index + start).astype(dtype, copy=False)
