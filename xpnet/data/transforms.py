@@ -48,11 +48,24 @@ from .transforms_augment import (
     RandomVerticalFlip,
     setup_size,
 )
+from .transforms_autoaugment import AutoAugment, AutoAugmentPolicy
 from .transforms_modes import InterpolationMode, interpolation_from_int
+from .transforms_photometric_random import (
+    RandomAdjustSharpness,
+    RandomAutocontrast,
+    RandomEqualize,
+    RandomInvert,
+    RandomPosterize,
+    RandomSolarize,
+)
+from .transforms_randaugment import AugMix, RandAugment, TrivialAugmentWide
 
 sys.modules[f"{__name__}.functional"] = functional
 
 __all__ = [
+    "AugMix",
+    "AutoAugment",
+    "AutoAugmentPolicy",
     "CenterCrop",
     "ColorJitter",
     "Compose",
@@ -64,22 +77,30 @@ __all__ = [
     "Normalize",
     "PILToTensor",
     "Pad",
+    "RandAugment",
+    "RandomAdjustSharpness",
     "RandomAffine",
     "RandomApply",
+    "RandomAutocontrast",
     "RandomChoice",
     "RandomCrop",
+    "RandomEqualize",
     "RandomErasing",
     "RandomGrayscale",
     "RandomHorizontalFlip",
+    "RandomInvert",
     "RandomOrder",
     "RandomPerspective",
+    "RandomPosterize",
     "RandomResizedCrop",
     "RandomRotation",
+    "RandomSolarize",
     "RandomTransforms",
     "RandomVerticalFlip",
     "Resize",
     "ToPILImage",
     "ToTensor",
+    "TrivialAugmentWide",
     "functional",
 ]
 
