@@ -80,9 +80,10 @@ def arange(
     return new_tensor("arange", array, requires_grad)
 
 
-def _fused_linspace(xp, start, end, steps: int, dtype):
-    """PyTorch's CPU ``linspace`` in ``dtype``: the first half ``start + i * step``, the
-    second ``end - (steps - 1 - i) * step``, each multiply-add rounded once (FMA)."""
+def linspace_values(xp, start, end, steps: int, dtype):
+    """PyTorch's CPU ``linspace`` in float ``dtype`` as an array (``steps >= 2``): the first
+    half ``start + i * step``, the second ``end - (steps - 1 - i) * step``, each multiply-add
+    rounded once (FMA). Also ``histogram``'s bin edges."""
     start, end = xp.asarray(start, dtype=dtype), xp.asarray(end, dtype=dtype)
     step = (end - start) / xp.asarray(steps - 1, dtype=dtype)
     index = xp.arange(steps)
@@ -115,7 +116,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool 
 
     def make():
         if dtype in (float32, float64) and steps > 1:
-            return _fused_linspace(xp, start, end, steps, dtype)
+            return linspace_values(xp, start, end, steps, dtype)
         index = xp.arange(steps, dtype="float64")
         if steps == 1:
             return (index + start).astype(dtype, copy=False)

@@ -30,6 +30,7 @@ from collections import namedtuple
 import numpy
 
 from ._dtypes import int64
+from ._ranges import linspace_values
 from ._tensor_histograms import binned_sum
 from ._tensor_join import cat
 from ._tensor_math import check_dim
@@ -224,23 +225,14 @@ def _outer_edges(where: str, data, range) -> tuple[float, float]:
     return (low - 0.5, high + 0.5) if low == high else (low, high)
 
 
-def _even_edges(xp, low: float, high: float, count: int, dtype):
-    """``count`` evenly spaced values from ``low`` to ``high``, computed in ``dtype`` as
-    PyTorch's CPU ``linspace``: the first half up from ``low``, the rest down from ``high``."""
-    index = xp.arange(count).astype(dtype)
-    start, end = xp.asarray(low, dtype=dtype), xp.asarray(high, dtype=dtype)
-    with float_errors_ignored():
-        step = (end - start) / (count - 1)
-        up, down = start + step * index, end - step * (count - 1 - index)
-    return xp.where(index < count // 2, up, down)
-
-
 def _bin_edges(where: str, tensor: Tensor, bins, range):
     if isinstance(bins, numbers.Integral) and not isinstance(bins, bool):
         if bins <= 0:
             raise ArgumentError(f"{where}: bins must be > 0, got {bins}")
         low, high = _outer_edges(where, tensor.data, range)
-        return _even_edges(backend_of(tensor.data).xp, low, high, int(bins) + 1, tensor.dtype)
+        xp = backend_of(tensor.data).xp
+        with float_errors_ignored():  # a range wider than the dtype's: inf edges, as PyTorch's
+            return linspace_values(xp, low, high, int(bins) + 1, tensor.dtype)
     edges = as_input("histogram", bins, "bins")  # TypeError for anything else
     if range is not None:
         raise TypeError(f"{where}: range applies to an int bins only, not to a bins tensor")
