@@ -105,6 +105,7 @@ frac, frac_backward = pointwise_pair(
 
 def _atan2_grads(xp, g, a, b):
     scale = 1 / (a * a + b * b)
+    scale = xp.where(xp.isinf(scale), 0, scale)  # at (or underflowing to) the origin: 0, as PyTorch
     return g * (b * scale), g * (-a * scale)
 
 
@@ -144,7 +145,7 @@ def _copysign_grads(xp, g, a, b):
     """PyTorch's: ``grad * result / a``, 0 where ``a`` is 0; none for ``b`` (zeros)."""
     result = xp.copysign(a, b)
     safe = xp.where(a == 0, 1, a)
-    return xp.where(a == 0, 0, g * result / safe), xp.zeros_like(g)
+    return g * xp.where(a == 0, 0, result / safe), xp.zeros_like(g)  # ratio first: no overflow
 
 
 atan2, atan2_backward = binary_pair("atan2", lambda xp, a, b: xp.arctan2(a, b), _atan2_grads)

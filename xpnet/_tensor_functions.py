@@ -333,6 +333,8 @@ def tensor_type(self, dtype=None, non_blocking: bool = False):
 
 
 METHODS = {
+    "__pos__": lambda self: self,  # torch.positive: the tensor itself
+    "__abs__": lambda self: self.abs(),
     "add": add,
     "sub": sub,
     "mul": mul,

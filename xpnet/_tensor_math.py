@@ -149,6 +149,8 @@ def prod_backward(grad_output, a, dim=None, keepdim=False):
         "prod_backward", grad_output, prod(shape_only(a.shape), dim, keepdim).shape, a.dtype, a
     )
     xp = backend_of(grad_output).xp
+    if a.size == 0:  # no element, no gradient to give
+        return xp.zeros(a.shape, dtype=grad_output.dtype)
     line = xp.reshape(a, (-1,)) if dim is None else a  # dim=None: one line of every element
     axis = 0 if dim is None else dim
     ones = xp.ones_like(xp.take(line, xp.arange(1), axis=axis))  # (..., 1, ...) along axis
@@ -163,14 +165,20 @@ def prod_backward(grad_output, a, dim=None, keepdim=False):
 
 @ieee
 def var(a, dim=None, correction=1, keepdim=False):
-    centered = a - a.mean(axis=dim, keepdims=True)
-    # PyTorch's divisor max(0, N - correction): inf or NaN, not an error, when N is too small
+    centered = a - _mean(a, dim)
     return (centered * centered).sum(axis=dim, keepdims=keepdim) / _divisor(a, dim, correction)
 
 
-def _divisor(a, dim, correction):
-    axes = range(a.ndim) if dim is None else dim
-    return max(0, math.prod(a.shape[axis] for axis in axes) - correction)
+def _count(a, dim) -> int:  # how many elements each reduction over ``dim`` takes
+    return math.prod(a.shape[axis] for axis in (range(a.ndim) if dim is None else dim))
+
+
+def _divisor(a, dim, correction):  # PyTorch's max(0, N - correction): inf/NaN, not an error
+    return max(0, _count(a, dim) - correction)
+
+
+def _mean(a, dim):  # kept dims; none: NaN (0 / 0 under ieee), where NumPy's mean warns
+    return a.sum(axis=dim, keepdims=True) / _count(a, dim)
 
 
 @ieee
@@ -178,7 +186,7 @@ def var_backward(grad_output, a, dim=None, correction=1, keepdim=False):
     """``grad * 2 (a - mean) / (N - correction)``, PyTorch's var_backward."""
     shape = reduced_shape(a.shape, dim, keepdim)
     check_grad("var_backward", grad_output, shape, a.dtype, a)
-    centered = a - a.mean(axis=dim, keepdims=True)
+    centered = a - _mean(a, dim)
     return spread(grad_output * 2 / _divisor(a, dim, correction), a, dim, keepdim) * centered
 
 

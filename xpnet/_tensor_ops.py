@@ -253,9 +253,15 @@ def integers_first(index: tuple):
     return first, rest
 
 
-def axes(dim):
-    """``dim`` as NumPy's ``axis``: PyTorch also takes a list of dimensions."""
-    return tuple(dim) if isinstance(dim, list) else dim
+def axes(dim, ndim: int | None = None):
+    """``dim`` as NumPy's ``axis``: PyTorch also takes a list of dimensions, an empty one for
+    all of them, and dim 0 or -1 of a 0-d tensor (``ndim``), which it reduces whole."""
+    if isinstance(dim, list | tuple) and not dim:
+        return None
+    dim = tuple(dim) if isinstance(dim, list) else dim
+    if ndim == 0 and dim is not None and set(dim if isinstance(dim, tuple) else (dim,)) <= {0, -1}:
+        return None
+    return dim
 
 
 def is_basic_index(index) -> bool:

@@ -287,7 +287,7 @@ def _with_mean(name: str):
 def count_nonzero(self, dim=None) -> Tensor:
     """The int64 number of non-zero elements (over ``dim``: an int or a tuple), as
     ``torch.count_nonzero``."""
-    dims = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    dims = dim if dim is None or isinstance(dim, int) else tuple(dim) or None  # (): all
     for axis in (dims,) if isinstance(dims, int) else dims or ():
         check_dim("count_nonzero", axis, self.ndim)
     return Tensor((self.data != 0).sum(axis=dims).astype(int64))

@@ -128,12 +128,15 @@ def _logit(a, eps=None):
 
 
 def _logit_backward(grad_output, a, eps=None):
-    """PyTorch's: ``grad / (x (1 - x))``, and 0 outside ``[eps, 1 - eps]`` when clamped."""
+    """PyTorch's: ``grad / (x (1 - x))``; outside ``[eps, 1 - eps]`` 0 when clamped, and
+    NaN outside ``[0, 1]`` when not (where the logit is NaN)."""
     check_grad("logit_backward", grad_output, a.shape, a.dtype, a)
     xp = backend_of(a).xp
     grad = grad_output / (a * (1 - a))
     if eps is not None:
         grad = xp.where((a < eps) | (a > 1 - eps), 0, grad)
+    else:
+        grad = xp.where((a < 0) | (a > 1), math.nan, grad)
     return grad.astype(a.dtype, copy=False)
 
 

@@ -374,11 +374,11 @@ class Tensor:
 
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``
-        return _sum(source, ops.axes(dim), keepdim)
+        return _sum(source, ops.axes(dim, self.ndim), keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``
-        return _mean(source, ops.axes(dim), keepdim)
+        return _mean(source, ops.axes(dim, self.ndim), keepdim)
 
     def reshape(self, *shape) -> Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
