@@ -68,3 +68,27 @@ def test_std_and_var_of_nothing_are_nan_without_numpy_warnings():
         warnings.simplefilter("error")
         assert np.isnan(xpnet.zeros(0, dtype=xpnet.float64).std().item())
         assert np.isnan(xpnet.zeros(0, 3, dtype=xpnet.float64).var(0).numpy()).all()
+
+
+WARNING_CASES = {
+    "median of empty int64": lambda L: L.zeros(0, dtype=L.int64).median().item(),
+    "isclose of huge values": lambda L: (
+        L.tensor([1e308], dtype=L.float64).isclose(L.tensor([-1e308], dtype=L.float64)).tolist()
+    ),
+    "allclose of huge values": lambda L: L.allclose(
+        L.tensor([1e308], dtype=L.float64), L.tensor([-1e308], dtype=L.float64)
+    ),
+    "index_put accumulating to inf": lambda L: (
+        L.zeros(1, dtype=L.float64)
+        .index_put_((L.tensor([0, 0]),), L.tensor([1e308, 1e308], dtype=L.float64), accumulate=True)
+        .tolist()
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(WARNING_CASES))
+def test_results_match_torch_without_numpy_warnings(case):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = WARNING_CASES[case](xpnet)
+    assert ours == WARNING_CASES[case](torch)

@@ -169,6 +169,7 @@ def _written_gradient(grad_output, index, value):
     return unbroadcast(picked, value.shape).astype(value.dtype, copy=False)
 
 
+@ieee
 def put_added(a, index, value):
     """A copy of ``a`` with ``value`` (broadcast) added at ``index``, every duplicate index
     too (the recorded form of ``index_put(accumulate=True)``)."""

@@ -135,8 +135,9 @@ def _median(where: str, ignore_nan: bool):
     def method(self, dim=None, keepdim: bool = False):
         xp = backend_of(self.data).xp
         if dim is None:
-            if self.numel() == 0:
-                return Tensor(xp.full((), numpy.nan, dtype=self.dtype))
+            if self.numel() == 0:  # NaN; integers: NaN cast as PyTorch's CPU casts it
+                empty = numpy.iinfo(self.dtype).min if self.dtype.kind in "iu" else numpy.nan
+                return Tensor(xp.full((), empty, dtype=self.dtype))
             flat = self.reshape(-1)
             value = method(Tensor(flat.data), 0).values
             return _evenly(self, value.data)
