@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-def _checked_channels(array, permitted):
+def checked_channels(array, permitted):
     channels = 1 if array.ndim == 2 else array.shape[-3]
     if channels not in permitted:
         msg = f"Input image tensor permitted channel values are {permitted}, but found {channels}"
@@ -68,7 +68,7 @@ def rgb_to_grayscale(img, num_output_channels: int = 1):
     if array.ndim < 3:
         msg = f"Input image tensor should have at least 3 dimensions, but found {array.ndim}"
         raise TypeError(msg)
-    _checked_channels(array, [1, 3])
+    checked_channels(array, [1, 3])
     _check_output_channels(num_output_channels)
     return like_input(img, ft.grayscale(array, num_output_channels))
 
@@ -86,7 +86,7 @@ def adjust_brightness(img, brightness_factor: float):
         return fp.enhance(img, "Brightness", brightness_factor)
     _non_negative("brightness_factor", brightness_factor)
     array = host_array(img)
-    _checked_channels(array, [1, 3])
+    checked_channels(array, [1, 3])
     return like_input(img, ft.blend(array, numpy.zeros_like(array), brightness_factor))
 
 
@@ -97,7 +97,7 @@ def adjust_contrast(img, contrast_factor: float):
         return fp.enhance(img, "Contrast", contrast_factor)
     _non_negative("contrast_factor", contrast_factor)
     array = host_array(img)
-    channels = _checked_channels(array, [3, 1])
+    channels = checked_channels(array, [3, 1])
     dtype = array.dtype if array.dtype.kind == "f" else numpy.dtype(numpy.float32)
     gray = ft.grayscale(array, 1) if channels == 3 else array
     mean = gray.astype(dtype).mean(axis=(-3, -2, -1), keepdims=True, dtype=numpy.float64)
@@ -111,7 +111,7 @@ def adjust_saturation(img, saturation_factor: float):
         return fp.enhance(img, "Color", saturation_factor)
     _non_negative("saturation_factor", saturation_factor)
     array = host_array(img)
-    if _checked_channels(array, [1, 3]) == 1:
+    if checked_channels(array, [1, 3]) == 1:
         return img
     return like_input(img, ft.blend(array, ft.grayscale(array, 1), saturation_factor))
 
@@ -125,7 +125,7 @@ def adjust_hue(img, hue_factor: float):
         check_pil_image(img)
         return fp.adjust_hue(img, hue_factor)
     array = host_array(img)
-    if _checked_channels(array, [1, 3]) == 1:
+    if checked_channels(array, [1, 3]) == 1:
         return img
     return like_input(img, ft.adjust_hue(array, hue_factor))
 

@@ -22,6 +22,8 @@ import numpy
 from ..autograd import Tensor
 from ..backends import backend_name_of, backend_of, float_errors_ignored
 from . import transforms_pil as fp
+from . import transforms_tensor as ft
+from .transforms_color import checked_channels
 from .transforms_functional import check_pil_image, is_tensor_image, like_input
 from .transforms_tensor import max_value
 
@@ -70,33 +72,10 @@ def _check_at_least_3d(array):
         raise TypeError(msg)
 
 
-def _check_channels(array, permitted=(1, 3)):
-    channels = 1 if array.ndim == 2 else array.shape[-3]
-    if channels not in permitted:
-        msg = (
-            f"Input image tensor permitted channel values are {list(permitted)}, "
-            f"but found {channels}"
-        )
-        raise TypeError(msg)
-
-
 def _check_uint8(array):
     if array.dtype != numpy.uint8:
         msg = f"Only uint8 image tensors are supported, but found {array.dtype}"
         raise TypeError(msg)
-
-
-def _compute_dtype(array):
-    """torchvision computes integer images in float32 and float images in their own dtype."""
-    return array.dtype if array.dtype.kind == "f" else numpy.dtype(numpy.float32)
-
-
-def _blend(xp, array, other, ratio: float):
-    """``ratio * array + (1 - ratio) * other``, clamped and truncated to ``array``'s dtype."""
-    dtype = _compute_dtype(array)
-    ratio = float(ratio)
-    mixed = dtype.type(ratio) * array.astype(dtype) + dtype.type(1.0 - ratio) * other.astype(dtype)
-    return xp.clip(mixed, 0, max_value(array.dtype)).astype(array.dtype)
 
 
 def invert(img):
@@ -120,7 +99,7 @@ def invert(img):
     if array is None:
         return _pil_ops(img, "ImageOps").invert(img)
     _check_at_least_3d(array)
-    _check_channels(array)
+    checked_channels(array, [1, 3])
     return like_input(img, max_value(array.dtype) - array)
 
 
@@ -148,7 +127,7 @@ def posterize(img, bits: int):
         return _pil_ops(img, "ImageOps").posterize(img, bits)
     _check_at_least_3d(array)
     _check_uint8(array)
-    _check_channels(array)
+    checked_channels(array, [1, 3])
     mask = -int(2 ** (8 - bits)) & 0xFF  # ~(2 ** (8 - bits) - 1), as a uint8
     return like_input(img, array & mask)
 
@@ -172,7 +151,7 @@ def solarize(img, threshold: float):
     if array is None:
         return _pil_ops(img, "ImageOps").solarize(img, threshold)
     _check_at_least_3d(array)
-    _check_channels(array)
+    checked_channels(array, [1, 3])
     if threshold > max_value(array.dtype):
         msg = "Threshold should be less than bound of img."
         raise TypeError(msg)
@@ -183,7 +162,7 @@ def solarize(img, threshold: float):
 def _blurred_degenerate(xp, array):
     """torchvision's smoothed image: the 3 x 3 kernel ``[[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13``
     inside (no padding), the border pixels kept; integer images rounded back."""
-    dtype = _compute_dtype(array)
+    dtype = ft.compute_dtype(array)
     kernel = numpy.ones((3, 3), dtype)
     kernel[1, 1] = 5.0
     kernel /= kernel.sum()
@@ -233,11 +212,11 @@ def adjust_sharpness(img, sharpness_factor: float):
     if sharpness_factor < 0:
         msg = f"sharpness_factor ({sharpness_factor}) is not non-negative."
         raise ValueError(msg)
-    _check_channels(array)
+    checked_channels(array, [1, 3])
     if array.shape[-1] <= 2 or array.shape[-2] <= 2:
         return img
     xp = backend_of(array).xp
-    return like_input(img, _blend(xp, array, _blurred_degenerate(xp, array), sharpness_factor))
+    return like_input(img, ft.blend(array, _blurred_degenerate(xp, array), sharpness_factor))
 
 
 def autocontrast(img):
@@ -258,9 +237,9 @@ def autocontrast(img):
     if array is None:
         return _pil_ops(img, "ImageOps").autocontrast(img)
     _check_at_least_3d(array)
-    _check_channels(array)
+    checked_channels(array, [1, 3])
     xp = backend_of(array).xp
-    bound, dtype = max_value(array.dtype), _compute_dtype(array)
+    bound, dtype = max_value(array.dtype), ft.compute_dtype(array)
     minimum = xp.min(array, axis=(-2, -1), keepdims=True).astype(dtype)
     maximum = xp.max(array, axis=(-2, -1), keepdims=True).astype(dtype)
     with float_errors_ignored():  # a constant channel divides by zero, as in torchvision
@@ -299,7 +278,7 @@ def equalize(img):
         msg = f"Input image tensor should have 3 or 4 dimensions, but found {array.ndim}"
         raise TypeError(msg)
     _check_uint8(array)
-    _check_channels(array)
+    checked_channels(array, [1, 3])
     xp = backend_of(array).xp
     pixels = array.reshape(-1, array.shape[-2] * array.shape[-1]).astype(numpy.int64)  # (n, HW)
     n = pixels.shape[0]
@@ -347,14 +326,14 @@ def adjust_gamma(img, gamma: float, gain: float = 1):
     if array is None:
         check_pil_image(img)
     else:
-        _check_channels(array)
+        checked_channels(array, [1, 3])
     if gamma < 0:
         msg = "Gamma should be a non-negative real number"
         raise ValueError(msg)
     if array is None:
         return _pil_adjust_gamma(img, gamma, gain)
     xp = backend_of(array).xp
-    dtype = _compute_dtype(array)
+    dtype = ft.compute_dtype(array)
     work = array.astype(dtype)
     if dtype != array.dtype:
         work = work / dtype.type(max_value(array.dtype))

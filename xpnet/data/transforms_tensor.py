@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import numpy
 
+from ..backends import backend_of
+
 __all__ = [
     "adjust_hue",
     "blend",
+    "compute_dtype",
     "convert_image_dtype",
     "crop",
     "gaussian_blur",
@@ -35,7 +38,7 @@ def _is_float(dtype) -> bool:
     return numpy.dtype(dtype).kind == "f"
 
 
-def _compute_dtype(array):
+def compute_dtype(array):
     """The dtype torchvision computes in: the image's own if floating, else float32."""
     return array.dtype if _is_float(array.dtype) else numpy.dtype(numpy.float32)
 
@@ -100,7 +103,7 @@ def pad(image, padding, fill, padding_mode: str):
 def grayscale(image, num_output_channels: int):
     """``0.2989 R + 0.587 G + 0.114 B`` in float32 (or the image's float dtype), truncated."""
     if image.shape[-3] == 3:
-        ct = _compute_dtype(image)
+        ct = compute_dtype(image)
         r, g, b = (image[..., c, :, :].astype(ct) for c in range(3))
         gray = (ct.type(0.2989) * r + ct.type(0.587) * g + ct.type(0.114) * b).astype(image.dtype)
         gray = gray[..., None, :, :]
@@ -112,11 +115,12 @@ def grayscale(image, num_output_channels: int):
 
 
 def blend(image, other, ratio: float):
-    """``(ratio * image + (1 - ratio) * other)`` clamped to the dtype's range, as torchvision."""
-    ct = _compute_dtype(image)
+    """``(ratio * image + (1 - ratio) * other)`` clamped to the dtype's range, as torchvision;
+    ``other`` an array of ``image``'s backend (any: ``adjust_sharpness`` computes there)."""
+    ct = compute_dtype(image)
     ratio = float(ratio)
-    mixed = ct.type(ratio) * image.astype(ct) + ct.type(1.0 - ratio) * numpy.asarray(other, ct)
-    return numpy.clip(mixed, 0, max_value(image.dtype)).astype(image.dtype)
+    mixed = ct.type(ratio) * image.astype(ct) + ct.type(1.0 - ratio) * other.astype(ct)
+    return backend_of(image).xp.clip(mixed, 0, max_value(image.dtype)).astype(image.dtype)
 
 
 def _rgb_to_hsv(image):
@@ -267,7 +271,7 @@ def resize(image, size, interpolation: str, antialias: bool):
 
 def gaussian_blur(image, kernel_size, sigma):
     """Reflect-pad and convolve each channel with torchvision's separable Gaussian kernel."""
-    ct = _compute_dtype(image)
+    ct = compute_dtype(image)
 
     def kernel1d(size, s):
         half = (size - 1) * 0.5
