@@ -223,22 +223,23 @@ def children():
 
 def test_deleting_an_iterator_mid_epoch_stops_its_workers():
     children()
-    threads = threading.active_count()
     for kind in KINDS:
+        # by identity, not by count: threads of earlier tests may still be ending meanwhile
+        before = set(threading.enumerate())
         iterator = iter(
             DataLoader(Items(40), batch_size=2, num_workers=2, multiprocessing_context=kind)
         )
         next(iterator)
         assert len(children()) == (2 if kind else 0)
-        assert threading.active_count() > threads
+        assert set(threading.enumerate()) - before
         del iterator
         assert children() == []
         # the worker threads are joined; multiprocessing's queue feeder threads, closed as
         # PyTorch closes them (cancel_join_thread, close), end on their own a moment later
         deadline = time.monotonic() + 5.0
-        while threading.active_count() > threads and time.monotonic() < deadline:
+        while set(threading.enumerate()) - before and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert threading.active_count() == threads
+        assert not set(threading.enumerate()) - before
 
 
 def test_persistent_workers_are_kept_and_restart_iterables():
