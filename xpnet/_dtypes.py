@@ -123,3 +123,55 @@ def result_dtype(*operands) -> numpy.dtype:
             group, dtype = 2, inferred_dtype(numpy.asarray(operand))
         groups[group] = _promoted(groups[group], dtype)
     return _promoted(groups[0], _promoted(groups[1], groups[2], True), True)
+
+
+def as_dtype(value, dtype):
+    """``value`` (a Tensor, an array or a number) in ``dtype``: a number stays a number."""
+    if not hasattr(value, "dtype"):
+        return value
+    if value.dtype == dtype:
+        return value
+    return value.to(dtype) if hasattr(value, "grad_fn") else value.astype(dtype)
+
+
+def _number_dtype(number) -> numpy.dtype | None:
+    """The dtype a Python number takes in PyTorch's promotion, ``None`` for anything else."""
+    if isinstance(number, bool):
+        return bool_
+    if isinstance(number, int):
+        return int64
+    if isinstance(number, float | complex):
+        return inferred_dtype(numpy.asarray(number))
+    return None
+
+
+def _wrapped(number, dtype: numpy.dtype):
+    """A Python int outside an integer ``dtype``'s range, wrapped into it as PyTorch's
+    arithmetic does (NumPy raises OverflowError for it)."""
+    bits = 8 * dtype.itemsize
+    number %= 1 << bits  # two's complement: a Python int, so that NumPy takes it weakly
+    return number - (1 << bits) if dtype.kind == "i" and number >> (bits - 1) else number
+
+
+def torch_operands(a, b, true_division: bool = False):
+    """``(a, b)``, cast to :func:`result_dtype` where NumPy's promotion would differ from
+    PyTorch's: an integer Tensor meeting a Python float becomes float32 (NumPy: float64), a
+    0-d float64 Tensor leaves a float32 one float32, bools raised to a power become int64
+    (NumPy: int8). With ``true_division`` integers and bools become the default float dtype
+    (``int / int``). ``a`` and ``b`` are Tensors, arrays or Python numbers (at least one an
+    array); the result is what the operator then computes on, with NumPy's rules agreeing."""
+    dtype_a, dtype_b = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if dtype_a is not None and dtype_b is not None:
+        dtype = dtype_a if dtype_a == dtype_b else result_dtype(a, b)
+    elif (dtype_a or dtype_b).kind == "f" and isinstance(a if dtype_a is None else b, int | float):
+        return a, b  # a float array and a real number: NumPy's rule is PyTorch's
+    else:
+        number_dtype = _number_dtype(a if dtype_a is None else b)
+        if number_dtype is None:  # a list, say: NumPy's rules
+            return a, b
+        dtype = result_dtype(a, b)
+        if dtype.kind in "iu" and number_dtype.kind == "i" and not true_division:
+            a, b = (a, _wrapped(b, dtype)) if dtype_b is None else (_wrapped(a, dtype), b)
+    if true_division and dtype.kind in "iub":
+        dtype = get_default_dtype()
+    return as_dtype(a, dtype), as_dtype(b, dtype)

@@ -27,8 +27,6 @@ from __future__ import annotations
 import numbers
 import operator
 
-import numpy
-
 from . import _tensor_function_ops as ops
 from . import _tensor_grids as grids
 from . import _tensor_inplace as inplace
@@ -38,7 +36,7 @@ from . import _tensor_scans as scans
 from . import _tensor_scatter as scatter
 from . import _tensor_scatter_reduce as scatter_reduce
 from . import _tensor_shape_ops as shape_ops
-from ._dtypes import floating, get_default_dtype
+from ._dtypes import floating, torch_operands
 from ._tensor_math import check_dim
 from ._tensor_norms import listed_dims
 from ._tensor_ops import result_type
@@ -62,31 +60,6 @@ _STEPS = {
 }
 _reciprocal = Function(ops.reciprocal, ops.reciprocal_backward, wrt=("a",))
 _rsqrt = Function(ops.rsqrt, ops.rsqrt_backward, wrt=("a",))
-
-
-def _kind(value) -> str:
-    dtype = getattr(value, "dtype", None)
-    return dtype.kind if dtype is not None else numpy.asarray(value).dtype.kind
-
-
-def _cast(value, dtype):
-    return value.to(dtype) if isinstance(value, Tensor) else value.astype(dtype)
-
-
-def torch_operands(a, b, true_division: bool = False):
-    """``(a, b)`` cast where NumPy's promotion would make float64 and PyTorch's another float:
-    an integer array meeting a float takes its dtype (float32 for a Python float); with
-    ``true_division`` integers meeting integers become float32. ``a`` is a Tensor; ``b`` a
-    Tensor, an array or a number."""
-    kind_a, kind_b, b_is_array = _kind(a), _kind(b), hasattr(b, "dtype")
-    default = get_default_dtype()
-    if kind_a in "iub" and kind_b == "f":
-        return _cast(a, b.dtype if b_is_array else default), b
-    if kind_a == "f" and kind_b in "iub" and b_is_array:
-        return a, _cast(b, a.dtype)
-    if true_division and kind_a in "iub" and kind_b in "iub":
-        return _cast(a, default), _cast(b, default) if b_is_array else b
-    return a, b
 
 
 def _scaled(where: str, a, b, alpha):

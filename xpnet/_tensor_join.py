@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy
 
-from ._dtypes import result_dtype
+from ._dtypes import as_dtype, result_dtype
 from ._tensor_ops import check_grad, ieee, result_type, shape_of, unbroadcast
 from .autograd import Function, Tensor, data_of
 from .backends import backend_of
@@ -368,4 +368,5 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
         raise ArgumentError("Tensor.clamp: at least one of min and max must not be None")
     bounds = {name: data_of(v) for name, v in (("min", min), ("max", max)) if hasattr(v, "shape")}
     backend_of(self.data, *bounds.values(), names=("self", *bounds), where="Tensor.clamp")
-    return _clamp(self, min, max)
+    dtype = result_dtype(self, *(bound for bound in (min, max) if bound is not None))
+    return _clamp(*(as_dtype(value, dtype) for value in (self, min, max)))

@@ -2,9 +2,9 @@
 
 ``permute`` (``transpose``, ``.T``, ``.mT``), ``clone``, ``exp``/``log``/``sqrt``/``abs``,
 ``amax``/``amin``, ``max``/``min`` with and without ``dim``, ``var``/``std`` and ``prod``,
-with PyTorch's gradients (which element of a tie gets what is said at each pair). The
-convention and the checks are :mod:`xpnet._tensor_ops`'s, whose helpers they share;
-:mod:`xpnet._tensor_methods` attaches the methods defined below them. ``clamp`` and the
+with PyTorch's gradients (which element of a tie gets what is said at each pair) and dtypes
+(integers ``exp`` to float32). The convention and the checks are :mod:`xpnet._tensor_ops`'s;
+:mod:`xpnet._tensor_methods` attaches the methods defined below. ``clamp`` and the
 elementwise ``max(other)``/``min(other)`` (``maximum``/``minimum``) are attached here too,
 but live with the other operations that join tensors in :mod:`xpnet._tensor_join`.
 
@@ -24,6 +24,7 @@ from collections import namedtuple
 
 import numpy
 
+from ._dtypes import floating
 from ._tensor_join import maximum, minimum, tensor_clamp
 from ._tensor_ops import check_grad, ieee, reduced_shape, shape_only, spread
 from .autograd import Function, Tensor
@@ -300,10 +301,9 @@ def tensor_unsqueeze(self, dim: int) -> Tensor:
 
 def _unary_method(name: str):
     def method(self) -> Tensor:
-        return _UNARY[name](self)
+        return _UNARY[name](self if name == "abs" else floating(self))
 
-    method.__name__ = name
-    method.__doc__ = f"Elementwise ``{name}`` (differentiable, with PyTorch's gradient)."
+    method.__name__, method.__doc__ = name, f"Elementwise ``{name}``, as ``torch.{name}``."
     return method
 
 

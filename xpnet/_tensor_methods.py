@@ -6,9 +6,8 @@
 property, plus the function :func:`flatten`; the ``METHODS`` of :mod:`xpnet._tensor_math`,
 :mod:`xpnet._tensor_index` and :mod:`xpnet._tensor_functions` join them. They live here
 rather than in :mod:`xpnet.autograd` (which holds the graph machinery); the differentiable
-ones are :class:`~xpnet.autograd.Function`\\ s of the pairs in :mod:`xpnet._tensor_ops`
-(``cast``, ``move``). Comparisons, ``argmax`` and integer
-casts return Tensors that do not require grad, as in PyTorch.
+ones are ``Function``\\ s of :mod:`xpnet._tensor_ops`'s ``cast``, ``move``. Comparisons
+(promoting as PyTorch's), ``argmax`` and integer casts return Tensors that need no grad.
 
 Example:
     >>> import xpnet
@@ -44,6 +43,7 @@ from . import _tensor_sequences as sequences
 from . import _tensor_split as splits
 from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
+from ._dtypes import torch_operands
 from ._grad_mode import is_grad_enabled
 from ._tensor_views import track_views
 from ._versions import mark_written
@@ -282,7 +282,7 @@ def _compare(name: str, apply):
     """Elementwise comparison as a bool Tensor (not differentiable), as PyTorch's operators."""
 
     def method(self, other):
-        return Tensor(apply(self.data, data_of(other)))
+        return Tensor(apply(*torch_operands(self.data, data_of(other))))
 
     method.__name__ = name
     return method

@@ -132,9 +132,31 @@ def _divisor_grad(grad_output, a, b):
     return -grad_output * ((a / b) / b)  # one device call: fused by div_backward
 
 
+_INTEGERS = {first + second for first in "iu" for second in "iu"}
+
+
+def _kind(value) -> str:
+    """An array's dtype kind; ``"b"`` for a Python bool, ``"n"`` for another number."""
+    return value.dtype.kind if hasattr(value, "dtype") else "b" if isinstance(value, bool) else "n"
+
+
 @ieee
 def pow(a, exponent):
-    return a**exponent
+    """``a ** exponent``; for integer arrays PyTorch's: a negative exponent gives 0, or 1 and
+    -1 for bases 1 and -1 (NumPy refuses them); bools give ``a or not exponent``."""
+    xp = backend_of(a if hasattr(a, "dtype") else exponent).xp
+    if isinstance(a, int) and hasattr(exponent, "dtype") and exponent.dtype.kind in "iub":
+        a = xp.asarray(a, dtype=exponent.dtype)  # 2 ** x of integers: as x ** x below
+    if not hasattr(a, "dtype"):  # 2.5 ** x: NumPy's rules
+        return a**exponent
+    if a.dtype.kind == "b" and _kind(exponent) == "b":
+        return xp.logical_or(a, xp.logical_not(exponent))
+    if a.dtype.kind + _kind(exponent) not in _INTEGERS:
+        return a**exponent  # a Python int exponent: NumPy's error for negative ones, as torch's
+    negative = exponent < 0
+    power = a ** xp.where(negative, 0, exponent)
+    reciprocal = xp.where(a == -1, 1 - 2 * (exponent & 1), (a == 1).astype(a.dtype))
+    return xp.where(negative, reciprocal, power).astype(a.dtype)
 
 
 @ieee

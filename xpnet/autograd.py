@@ -18,9 +18,9 @@ A backward pass, step by step, for ``loss = (x * w).sum()``::
 
 Gradients are plain backend arrays (``Tensor.grad`` is an array or ``None``, never a
 Tensor), so optimizers update ``param.data`` with ``param.grad`` directly.
-
-Neighbours: the pairs behind Tensor's own operators (``+``, ``@``, ``sum``, indexing, ...)
-live in :mod:`xpnet._tensor_ops`; layers use :mod:`xpnet.kernels`'s, lifted in
+Neighbours: the pairs behind Tensor's own operators (``+``, ``@``, ``sum``, indexing, ...;
+promoting as PyTorch's, :func:`xpnet._dtypes.torch_operands`) live in
+:mod:`xpnet._tensor_ops`; layers use :mod:`xpnet.kernels`'s, lifted in
 :mod:`xpnet.nn.functional`. The grad-mode switch (:class:`no_grad`) lives in
 :mod:`xpnet._grad_mode`, the graph walk of ``backward`` in :mod:`xpnet._backward_pass`.
 """
@@ -34,6 +34,7 @@ import weakref
 from . import _grad_mode
 from . import _tensor_ops as ops
 from ._backward_pass import accumulate, hooked_gradient, owned_gradient, topological_order
+from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
 from ._versions import share_writes
@@ -201,8 +202,7 @@ class Tensor:
     Args:
         data: a backend array (kept as is, not copied), a Tensor (its array is shared), or host
             data (lists, scalars), put on the current backend.
-        requires_grad: record operations on this tensor and give it a ``.grad``.
-            Default: ``False``.
+        requires_grad: record operations on it and give it a ``.grad``. Default: ``False``.
 
     Attributes:
         data: the backend array (NumPy, strict or CuPy).
@@ -223,8 +223,7 @@ class Tensor:
         array([2., 4., 6.])
     """
 
-    # NumPy must not broadcast a Tensor as an object: ``ndarray + Tensor`` uses __radd__
-    __array_ufunc__ = None
+    __array_ufunc__ = None  # NumPy must not broadcast a Tensor: ``ndarray + Tensor``: __radd__
 
     def __init__(self, data, requires_grad: bool = False):
         data = data_of(data)
@@ -322,37 +321,39 @@ class Tensor:
 
     # -- operations: each is a Function applied to this tensor --------------------------------
     def __add__(self, other):
-        return _add(self, other)
+        return _add(*torch_operands(self, other))
 
     def __radd__(self, other):
-        return _add(other, self)
+        return _add(*torch_operands(other, self))
 
     def __sub__(self, other):
-        return _sub(self, other)
+        return _sub(*torch_operands(self, other))
 
     def __rsub__(self, other):
-        return _sub(other, self)
+        return _sub(*torch_operands(other, self))
 
     def __mul__(self, other):
-        return _mul(self, other)
+        return _mul(*torch_operands(self, other))
 
     def __rmul__(self, other):
-        return _mul(other, self)
+        return _mul(*torch_operands(other, self))
 
     def __truediv__(self, other):
-        return _div(self, other)
+        return _div(*torch_operands(self, other, true_division=True))
 
-    def __rtruediv__(self, other):
-        return _div(other, self)
+    def __rtruediv__(self, other):  # a number / x: reciprocal(x) * number, PyTorch's bits
+        if not hasattr(other, "dtype"):
+            return self.reciprocal() * other
+        return _div(*torch_operands(other, self, true_division=True))
 
     def __neg__(self):
         return _mul(self, -1)
 
     def __pow__(self, exponent):
-        return _pow(self, exponent)
+        return _pow(*torch_operands(self, exponent))
 
     def __rpow__(self, base):
-        return _pow(base, self)
+        return _pow(*torch_operands(base, self))
 
     def __matmul__(self, other):
         return _matmul(self, other)

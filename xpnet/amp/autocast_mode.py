@@ -12,7 +12,7 @@ arrays of each call to :func:`cast_arguments` before the kernel runs. The op's n
   float32 are cast to float32, so these ops run and return float32.
 - :data:`BANNED_OPS` (``binary_cross_entropy``): refused, as in PyTorch.
 - any other op (activations, pooling, dropout, ``+``, ...) runs in the dtype it gets; where two
-  dtypes meet (``float16 + float32``), NumPy's promotion to the wider one applies, as
+  dtypes meet (``float16 + float32``), PyTorch's promotion to the wider one applies, as
   PyTorch's "promote" list.
 
 Casting happens on the arrays handed to the kernel, not on the Tensors of the graph: the
