@@ -88,6 +88,8 @@ NAMED = {
         L.tensor(3.0, dtype=L.float64)
     ),
     "a number over float16": lambda L: 2.5 / L.tensor([3.0, 7.0], dtype=L.float16),
+    "a float modulo integers": lambda L: 7.5 % L.tensor([3, 4]),
+    "an int floor-divided by integers": lambda L: 7 // L.tensor([3, 4]),
     "comparison in the promoted dtype": lambda L: L.tensor([0.1]) == L.tensor(0.1, dtype=L.float64),
 }
 

@@ -29,6 +29,7 @@ import numbers
 
 import numpy
 
+from ._dtypes import result_dtype
 from ._tensor_inplace import check_no_overlap
 from ._tensor_join import cat
 from ._torch_functions import as_input
@@ -238,8 +239,5 @@ logical_and, logical_or, logical_xor = (_method_form(name, name) for name in __a
 def _like(tensor: Tensor, number) -> Tensor:
     """A Python number as a 0-d Tensor of ``tensor``'s dtype kind, on its backend (for the
     reflected ``number // tensor`` and ``number % tensor``)."""
-    xp = backend_of(tensor.data).xp
-    dtype = (
-        tensor.dtype if isinstance(number, numbers.Integral) else xp.result_type(tensor.dtype, 1.0)
-    )
-    return Tensor(xp.asarray(number, dtype=dtype))
+    dtype = result_dtype(tensor, number)  # PyTorch's: 7.5 % int64 is float32
+    return Tensor(backend_of(tensor.data).xp.asarray(number, dtype=dtype))
