@@ -122,6 +122,15 @@ def diagonal_views(a, v):
     return b * b
 
 
+def unfold_views(a, v):
+    b = a * 1.0
+    b.unfold(1, 2, 2).mul_(v[:, :2].unsqueeze(1))  # disjoint windows: writable views
+    b.unfold(0, 1, 2)[1].add_(v[0].unsqueeze(1))  # every other row, as a column
+    windows = b.unfold(1, 3, 1)  # overlapping: read, and see later changes of b
+    b[0].sub_(v[1])
+    return b * windows.sum()
+
+
 def function_forms_of_views(a, v):
     module = torch if isinstance(a, torch.Tensor) else xpnet
     b = a * 1.0
@@ -146,6 +155,7 @@ SCRIPTS = [
     into_tensor_without_grad,
     layout_views,
     diagonal_views,
+    unfold_views,
     function_forms_of_views,
 ]
 VALUES = {set_slice: (2, 2), set_mask: (2, 4)}
@@ -311,6 +321,16 @@ def test_an_expanded_tensor_is_refused_in_place_as_torch(backend, change):
     theirs = torch.ones(3, 1, dtype=getattr(torch, dtype.__name__)).expand(3, 4)
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         CHANGES[change](theirs)
+
+
+def test_overlapping_unfold_windows_are_refused_in_place(backend):
+    """PyTorch lets these through, and its result depends on the order of the writes
+    (``arange(5.).unfold(0, 3, 1).add_(1)`` gives 1, 3, 5, 5, 5); refused here."""
+    x = xpnet.Tensor(backend.asarray(np.arange(5.0)))
+    with pytest.raises(RuntimeError, match=r"Tensor\.add_: more than one element"):
+        x.unfold(0, 3, 1).add_(1.0)
+    x.unfold(0, 2, 2).mul_(2.0)  # disjoint windows write through
+    np.testing.assert_array_equal(x.numpy(), [0.0, 2.0, 4.0, 6.0, 4.0])
 
 
 def test_fill_of_an_expanded_tensor_is_refused_too(backend):

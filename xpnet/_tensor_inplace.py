@@ -154,15 +154,26 @@ def _base_leaf(tensor: Tensor) -> Tensor | None:
 
 def check_no_overlap(name: str, tensor: Tensor) -> None:
     """Refuse to change ``tensor`` in place where several of its elements share one memory
-    location (a dimension longer than 1 with step 0: an ``expand`` result), as PyTorch
-    does: NumPy's such arrays are read-only, CuPy's would take racing writes."""
-    steps = zip(tensor.shape, tensor.data.strides, strict=True)
-    if tensor.data.size and any(n > 1 and step == 0 for n, step in steps):  # empty: steps 0
+    location (an ``expand`` result, overlapping ``unfold`` windows), as PyTorch does for
+    the first: NumPy's such arrays are read-only, CuPy's would take racing writes."""
+    if tensor.data.size and overlapping(tensor.shape, tensor.data.strides):
         msg = (
             f"Tensor.{name}: more than one element of this tensor refers to a single memory "
-            "location (an expand() result, for one); clone() it before changing it in place"
+            "location (an expand() result or overlapping unfold() windows); clone() it first"
         )
         raise RuntimeError(msg)
+
+
+def overlapping(shape, strides) -> bool:
+    """Whether a layout may put two elements in one place: by increasing step, each dim's
+    step must pass the whole extent of the dims before it (all views made by indexing,
+    transposing or reshaping do; ``expand`` and overlapping windows do not)."""
+    extent = 0
+    for step, n in sorted((abs(step), n) for n, step in zip(shape, strides, strict=True) if n > 1):
+        if step <= extent:
+            return True
+        extent += step * (n - 1)
+    return False
 
 
 def _recording(name: str, self: Tensor, operands) -> bool:

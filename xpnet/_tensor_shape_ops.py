@@ -7,8 +7,8 @@
 Each checks its arguments as PyTorch (IndexError for a dim out of range, ArgumentError, a
 RuntimeError, for the rest) and is differentiable with PyTorch's gradients: the new pairs
 are in :mod:`xpnet._tensor_shape_pairs`, the rest are built from existing differentiable
-operations. ``diagonal`` returns a view, as PyTorch's (its in-place changes reach
-``input``); unlike PyTorch's, ``unfold`` returns a copy.
+operations. ``diagonal`` and ``unfold`` return views, as PyTorch's (their in-place changes
+reach ``input``; overlapping windows of ``unfold`` refuse them, where PyTorch's race).
 
 Example:
     >>> import xpnet
@@ -327,9 +327,11 @@ def select(input, dim: int, index: int) -> Tensor:
     return tensor[(slice(None),) * dim + (index,)]
 
 
+@viewing
 def unfold(self, dimension: int, size: int, step: int) -> Tensor:
     """Every window of ``size`` elements, ``step`` apart, along ``dimension``, as a new last
-    dim, as PyTorch's ``Tensor.unfold`` (a copy here, not a view).
+    dim, as PyTorch's ``Tensor.unfold``: a view. Where windows overlap (``step < size``) an
+    element is in several, and changing the view in place raises (PyTorch's would race).
 
     Raises:
         ArgumentError: ``size`` larger than the dim, or ``step`` below 1.

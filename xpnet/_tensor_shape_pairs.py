@@ -142,11 +142,13 @@ def repeat_each_backward(grad_output, a, repeats, dim):
 
 def windows(a, dim, size, step):
     """The windows of ``size`` elements every ``step`` along ``dim``, as a new last
-    dimension (``Tensor.unfold``); a copy, where PyTorch gives a view."""
-    xp = backend_of(a).xp
+    dimension (``Tensor.unfold``): a view of ``a``, as PyTorch's, writable where the windows
+    do not overlap (``step >= size``), read-only where an element is in several."""
     count = (a.shape[dim] - size) // step + 1
-    index = xp.arange(count).reshape(-1, 1) * step + xp.arange(size)
-    return xp.moveaxis(xp.take(a, index, axis=dim), dim + 1, -1)
+    shape = (*a.shape[:dim], count, *a.shape[dim + 1 :], size)
+    strides = (*a.strides[:dim], a.strides[dim] * step, *a.strides[dim + 1 :], a.strides[dim])
+    disjoint = step >= size or count <= 1
+    return backend_of(a).as_strided(a, shape, strides, writeable=disjoint)
 
 
 def windows_backward(grad_output, a, dim, size, step):
