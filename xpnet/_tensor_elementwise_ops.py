@@ -138,7 +138,9 @@ def _fmod_grads(xp, g, a, b):
 
 
 def _remainder_grads(xp, g, a, b):
-    return g, -g * xp.floor(a / b)
+    """PyTorch's: ``-grad * a.div(b, rounding_mode="floor")``, Python's ``//`` (``1 // -inf``
+    is -1, where ``floor(1 / -inf)`` is -0)."""
+    return g, -g * (a // b)
 
 
 def _copysign_grads(xp, g, a, b):

@@ -166,16 +166,13 @@ def prod_backward(grad_output, a, dim=None, keepdim=False):
 
 @ieee
 def var(a, dim=None, correction=1, keepdim=False):
-    centered = a - _mean(a, dim)
-    return (centered * centered).sum(axis=dim, keepdims=keepdim) / _divisor(a, dim, correction)
+    centered = a - _mean(a, dim)  # PyTorch divides by max(0, N - correction): inf/NaN, no error
+    divisor = max(0, _count(a, dim) - correction)
+    return (centered * centered).sum(axis=dim, keepdims=keepdim) / divisor
 
 
 def _count(a, dim) -> int:  # how many elements each reduction over ``dim`` takes
     return math.prod(a.shape[axis] for axis in (range(a.ndim) if dim is None else dim))
-
-
-def _divisor(a, dim, correction):  # PyTorch's max(0, N - correction): inf/NaN, not an error
-    return max(0, _count(a, dim) - correction)
 
 
 def _mean(a, dim):  # kept dims; none: NaN (0 / 0 under ieee), where NumPy's mean warns
@@ -184,11 +181,14 @@ def _mean(a, dim):  # kept dims; none: NaN (0 / 0 under ieee), where NumPy's mea
 
 @ieee
 def var_backward(grad_output, a, dim=None, correction=1, keepdim=False):
-    """``grad * 2 (a - mean) / (N - correction)``, PyTorch's var_backward."""
-    shape = reduced_shape(a.shape, dim, keepdim)
-    check_grad("var_backward", grad_output, shape, a.dtype, a)
-    centered = a - _mean(a, dim)
-    return spread(grad_output * 2 / _divisor(a, dim, correction), a, dim, keepdim) * centered
+    """PyTorch's var_backward: ``2 / (N - correction) * grad * (a - mean)``, even for
+    ``N <= correction``, except over every element (``dim=None``): ``grad * inf``, NaN at mean."""
+    check_grad("var_backward", grad_output, reduced_shape(a.shape, dim, keepdim), a.dtype, a)
+    mean, dof = _mean(a, dim), _count(a, dim) - correction
+    if dim is None and dof <= 0:  # grad_output broadcasts: 0-d or all dims kept
+        return grad_output * backend_of(a).xp.where(a == mean, math.nan, math.inf).astype(a.dtype)
+    scale = 2 / dof if dof else math.inf  # C's 2.0 / 0, where Python's raises
+    return spread(scale * grad_output, a, dim, keepdim) * (a - mean)
 
 
 # -- the Tensor methods, attached by xpnet._tensor_methods ------------------------------

@@ -60,10 +60,11 @@ running_product.__name__ = "cumprod"  # the name xpnet.amp's autocast lists go b
 def running_product_backward(grad_output, a, dim):
     """Element ``k`` of a line whose first zero is at ``z``: before ``z``, PyTorch's
     ``reversed_cumsum(grad * output)[k] / a[k]``; at ``z``, the gradients after it times the
-    products without ``a[z]``; after ``z``, 0 (every product holds ``a[z]``)."""
+    products without ``a[z]``; after ``z``, 0 (every product holds ``a[z]``). A line of one
+    element passes the gradient on (PyTorch's shortcut: no ``inf / inf`` there)."""
     check_grad("running_product_backward", grad_output, a.shape, a.dtype, a)
     xp = backend_of(grad_output).xp
-    if a.ndim == 0:
+    if a.ndim == 0 or a.shape[dim] == 1:
         return grad_output
     zeros_so_far = xp.cumsum(a == 0, axis=dim)
     before, first = zeros_so_far == 0, (a == 0) & (zeros_so_far == 1)
@@ -95,7 +96,7 @@ def running_extreme_backward(grad_output, a, dim, largest, indices=None):
 
 @ieee
 def running_logsumexp(a, dim):
-    return running(backend_of(a).xp.logaddexp, a, dim)
+    return running(backend_of(a).xp.logaddexp, a, dim) if a.ndim else a.copy()
 
 
 running_logsumexp.__name__ = "logcumsumexp"
@@ -103,7 +104,8 @@ running_logsumexp.__name__ = "logcumsumexp"
 
 @ieee
 def running_logsumexp_backward(grad_output, a, dim):
-    """PyTorch's: the positive and the negative gradients apart, in log space."""
+    """PyTorch's: the positive and the negative gradients apart, in log space; a 0-d ``a``
+    passes the gradient on (PyTorch's shortcut, where a 1-element line gives NaN at inf)."""
     check_grad("running_logsumexp_backward", grad_output, a.shape, a.dtype, a)
     xp = backend_of(grad_output).xp
     if a.ndim == 0 or a.size == 0:
@@ -179,8 +181,6 @@ def logcumsumexp(input, dim: int) -> Tensor:
     if tensor.dtype.kind != "f":
         msg = f"Tensor.logcumsumexp: input must be floating point, got {tensor.dtype}"
         raise ArgumentError(msg)
-    if tensor.ndim == 0:
-        return _logcumsumexp(tensor.reshape(1), 0).reshape(())
     return _logcumsumexp(tensor, dim)
 
 

@@ -25,6 +25,7 @@ import numbers
 import numpy
 
 from ._segment_reduce import scatter_reduce_values
+from ._tensor_index import masked_fill
 from ._tensor_inplace import apply_in_place
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee
@@ -133,9 +134,25 @@ def masked_put_backward(grad_output, a, mask, source):
     return grad_a, grad_source[:-1].reshape(source.shape)
 
 
+def unchanged(a, source):
+    return a.copy()
+
+
+def unchanged_backward(grad_output, a, source):
+    check_grad("unchanged_backward", grad_output, a.shape, a.dtype, a, source)
+    return grad_output, backend_of(grad_output).xp.zeros(source.shape, dtype=grad_output.dtype)
+
+
 _scatter = Function(scatter_values, scatter_values_backward, wrt=("a", "src"))
+_unchanged = Function(unchanged, unchanged_backward, wrt=("a", "source"))
 _masked_put = Function(masked_put, masked_put_backward, wrt=("a", "source"))
 _put = Function(put_slices, put_slices_backward, wrt=("a", "source"))
+
+
+def write_nothing(tensor: Tensor, source: Tensor) -> Tensor:
+    """A copy of ``tensor``, for an empty index, that keeps ``source`` in the graph: it gets
+    zero gradients, as PyTorch's, where ``tensor.clone()`` would leave it none."""
+    return _unchanged(tensor, source)
 
 
 def source_tensor(where: str, tensor: Tensor, value, name: str) -> Tensor:
@@ -177,7 +194,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     src = source_tensor("scatter", tensor, src, "src")
     check_index_shape("scatter", tensor, index, src, dim)
     if not index.size:
-        return tensor.clone()
+        return write_nothing(tensor, src)
     index = index_in_range("scatter", index, dim, tensor.shape[max(dim, 0)] if tensor.ndim else 1)
     if tensor.ndim == 0:
         return _scatter(tensor.reshape(1), 0, index.reshape(1), src.reshape(1), reduce).reshape(())
@@ -242,17 +259,17 @@ def index_copy(input, dim: int, index, source) -> Tensor:
 
 
 def index_fill(input, dim: int, index, value) -> Tensor:
-    """``input`` with ``value`` (a number, or a 0-d Tensor: no gradient reaches it here) in
-    the slices at positions ``index`` along ``dim``, as ``torch.index_fill``."""
+    """``input`` with ``value`` (a number, or a 0-d Tensor) in the slices at positions
+    ``index`` along ``dim``, as ``torch.index_fill``: a :func:`masked_fill`, so that a
+    ``value`` that requires grad gets the gradients of the filled elements, as PyTorch's."""
     tensor, dim, index = index_slices("index_fill", input, dim, index)
     if hasattr(value, "shape") and len(value.shape):
         msg = f"Tensor.index_fill: value must be a number or 0-d, got shape {value.shape}"
         raise ArgumentError(msg)
-    xp = backend_of(tensor.data).xp
-    shape = list(tensor.shape) or [1]
-    shape[dim] = index.size
-    fill = Tensor(xp.full(tuple(shape), data_of(value), dtype=tensor.dtype))
-    return _put_or_0d(tensor, dim, index, fill, "copy")
+    hit = backend_of(tensor.data).xp.zeros(tensor.shape[dim] if tensor.ndim else 1, dtype=bool)
+    hit[index] = True  # a repeated position once: PyTorch's value gradient takes unique(index)
+    shape = tensor.shape[dim : dim + 1] + (1,) * (tensor.ndim - dim - 1)  # 0-d: ()
+    return masked_fill(tensor, Tensor(hit.reshape(shape)), value)
 
 
 def take_along_dim(input, indices, dim=None) -> Tensor:

@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from ._segment_reduce import scatter_reduce_values, scatter_reduce_values_backward
 from ._tensor_math import check_dim
-from ._tensor_scatter import check_index_shape, in_place_method, index_slices, source_tensor
+from ._tensor_scatter import (
+    check_index_shape,
+    in_place_method,
+    index_slices,
+    source_tensor,
+    write_nothing,
+)
 from ._tensor_select import index_array, index_in_range
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
@@ -109,7 +115,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
     src = source_tensor("scatter_reduce", tensor, src, "src")
     check_index_shape("scatter_reduce", tensor, index, src, dim)
     if not index.size:
-        return tensor.clone()
+        return write_nothing(tensor, src)
     size = tensor.shape[dim] if tensor.ndim else 1
     index = index_in_range("scatter_reduce", index, dim, size)
     return _reduce_0d_or_nd(tensor, dim, index, src, reduce, include_self)
@@ -155,7 +161,7 @@ def index_reduce(input, dim: int, index, source, reduce: str, *, include_self: b
     source = source_tensor("index_reduce", tensor, source, "source")
     tensor, dim, index = index_slices("index_reduce", tensor, dim, index, source)
     if not source.numel():
-        return tensor.clone()
+        return write_nothing(tensor, source)
     if tensor.ndim:  # the 1-d index, the same for every slice: scatter_reduce's index
         line = index.reshape((-1,) + (1,) * (tensor.ndim - dim - 1))
         index = backend_of(index).xp.broadcast_to(line, source.shape)

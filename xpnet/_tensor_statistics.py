@@ -55,7 +55,8 @@ def evenly_backward(grad_output, a, value):
     check_grad("evenly_backward", grad_output, (), a.dtype, a)
     xp = backend_of(a).xp
     mask = (a == value) | (xp.isnan(a) & xp.isnan(value))
-    return xp.where(mask, grad_output / mask.sum(), 0).astype(a.dtype, copy=False)
+    share = grad_output / xp.maximum(mask.sum(), 1)  # 1: an empty ``a``, nothing to share
+    return xp.where(mask, share, 0).astype(a.dtype, copy=False)
 
 
 _evenly = Function(evenly, evenly_backward, wrt=("a",))
@@ -137,7 +138,7 @@ def _median(where: str, ignore_nan: bool):
         if dim is None:
             if self.numel() == 0:  # NaN; integers: NaN cast as PyTorch's CPU casts it
                 empty = numpy.iinfo(self.dtype).min if self.dtype.kind in "iu" else numpy.nan
-                return Tensor(xp.full((), empty, dtype=self.dtype))
+                return _evenly(self, xp.full((), empty, dtype=self.dtype))  # in the graph
             flat = self.reshape(-1)
             value = method(Tensor(flat.data), 0).values
             return _evenly(self, value.data)

@@ -27,7 +27,8 @@ from ._torch_functions import as_input
 from .autograd import Function, Tensor
 from .backends import backend_of
 
-# name: (NumPy's ufunc, the derivative as a function of xp and the input, by PyTorch's formula)
+# name: (NumPy's ufunc, the derivative as a function of xp and the input, by PyTorch's formula
+# [, where PyTorch's gradient is +0 whatever the derivative and grad's sign])
 _DERIVATIVES = {
     "sin": ("sin", lambda xp, a: xp.cos(a)),
     "cos": ("cos", lambda xp, a: -xp.sin(a)),
@@ -45,7 +46,7 @@ _DERIVATIVES = {
     "log2": ("log2", lambda xp, a: 1 / (a * math.log(2))),
     "log10": ("log10", lambda xp, a: 1 / (a * math.log(10))),
     "exp2": ("exp2", lambda xp, a: xp.exp2(a) * math.log(2)),
-    "sinc": ("sinc", lambda xp, a: xp.where(a == 0, 0, _sinc_slope(xp, math.pi * a) * math.pi)),
+    "sinc": ("sinc", lambda xp, a: _sinc_slope(xp, a), lambda xp, a: a * a * math.pi == 0),
 }
 _ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
             "arccosh": "acosh", "arctanh": "atanh"}  # fmt: skip
@@ -53,21 +54,29 @@ _ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "as
 __all__ = [*_DERIVATIVES, *_ALIASES, "rsqrt", "logit", "float_power"]
 
 
-def _sinc_slope(xp, x):
-    """d/dx sin(x) / x, PyTorch's formula (0 at 0 is set by the caller)."""
-    return (x * xp.cos(x) - xp.sin(x)) / (x * x)
+def _sinc_slope(xp, a):
+    """d/da sinc(a), PyTorch's sinc_backward: ``(pi a cos(pi a) - sin(pi a)) / (pi a^2)``;
+    PyTorch's gradient is 0 where ``pi a^2`` is 0 (at 0, and where it underflows: a
+    subnormal ``a``), where this is NaN."""
+    pi_a = math.pi * a
+    return (pi_a * xp.cos(pi_a) - xp.sin(pi_a)) / (a * a * math.pi)
 
 
-def _pair(name: str, ufunc: str, derivative):
+def _pair(name: str, ufunc: str, derivative, zero_where=None):
     """The forward/backward pair of ``xp.<ufunc>``, named ``name`` (xpnet.amp finds ops by
-    these names)."""
+    these names); the gradient is +0 where ``zero_where(xp, a)`` holds (PyTorch's ``where``
+    after the product: no NaN, no sign from ``grad``)."""
 
     def forward(a):
         return getattr(backend_of(a).xp, ufunc)(a)
 
     def backward(grad_output, a):
         check_grad(f"{name}_backward", grad_output, a.shape, a.dtype, a)
-        return (grad_output * derivative(backend_of(a).xp, a)).astype(a.dtype, copy=False)
+        xp = backend_of(a).xp
+        grad = grad_output * derivative(xp, a)
+        if zero_where is not None:
+            grad = xp.where(zero_where(xp, a), 0, grad)
+        return grad.astype(a.dtype, copy=False)
 
     forward.__name__, backward.__name__ = name, f"{name}_backward"
     return Function(ieee(forward), ieee(backward), wrt=("a",))
