@@ -616,7 +616,7 @@ def _tensor(backend, x):
         (lambda t: t.log_softmax(1.0), TypeError, "log_softmax: dim must be an int"),
         (lambda t: t.all(2), IndexError, r"all: dim must be in \[-2, 1\] for a 2-d tensor, got 2"),
         (lambda t: t.any((0, -2)), ArgumentError, "any: dim must name each dimension at most once"),
-        (lambda t: t.norm(p="nuc"), ArgumentError, "norm: p must be a number, or 'fro'"),
+        (lambda t: t[None].norm(p="nuc"), ArgumentError, "matrix_norm: dim must be a 2-tuple"),
         (
             lambda t: t[None].norm("fro", (0, 1, 2)),
             ArgumentError,

@@ -33,7 +33,7 @@ import math
 import numbers
 
 from . import _tensor_elementwise_ops as ops
-from ._dtypes import floating
+from ._dtypes import floating, result_dtype
 from ._tensor_functions import torch_operands
 from ._tensor_index import where
 from ._torch_functions import as_input
@@ -289,8 +289,8 @@ def function_form(name: str, method):
 
 
 erf, erfc, erfinv, lgamma, digamma = (function_form(name, METHODS[name]) for name in __all__[:5])
-mvlgamma, atan2, arctan2, hypot, logaddexp, logaddexp2, xlogy = (
-    function_form(name, METHODS[name]) for name in __all__[6:13]
+mvlgamma, atan2, arctan2, hypot, logaddexp, logaddexp2 = (
+    function_form(name, METHODS[name]) for name in __all__[6:12]
 )
 fmod, remainder, frac, trunc, fix, sgn, heaviside, nan_to_num, lerp = (
     function_form(name, METHODS[name]) for name in __all__[13:22]
@@ -302,3 +302,14 @@ copysign, deg2rad, rad2deg = (function_form(name, METHODS[name]) for name in __a
 def polygamma(n: int, input) -> Tensor:
     """``input.polygamma(n)``, as ``torch.polygamma(n, input)`` (PyTorch's argument order)."""
     return _polygamma_method(as_input("polygamma", input), n)
+
+
+def xlogy(input, other) -> Tensor:
+    """``input * log(other)``, 0 where ``input`` is 0, as ``torch.xlogy`` (see the Tensor
+    method): either may be a Python number, a number ``input`` taking ``other``'s dtype as
+    PyTorch's (``xlogy(2, x)``)."""
+    if isinstance(input, numbers.Real) and hasattr(other, "shape"):
+        other = as_input("xlogy", other, "other")
+        dtype = result_dtype(input, other.data)
+        input = Tensor(backend_of(other.data).xp.asarray(input, dtype=dtype))
+    return METHODS["xlogy"](as_input("xlogy", input), other)

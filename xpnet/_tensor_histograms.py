@@ -126,11 +126,12 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
     dimension; 1-D, or with ``input``'s leading dimensions) where it would be inserted to keep
     the order: before equal values, after them with ``right`` (or ``side="right"``), as
     ``torch.searchsorted``; int64, int32 with ``out_int32``. ``input`` may be a number.
-    A batched (N-D) ``sorted_sequence`` compares every pair of a row (memory: its length
-    times ``input``'s).
+    NaN goes where PyTorch's binary search puts it (after a trailing NaN boundary, as the
+    values above the finite boundaries).
 
     Raises:
-        ArgumentError: ``side`` contradicting ``right``, or leading dimensions that differ.
+        ArgumentError: ``side`` contradicting ``right``, a 0-d ``sorted_sequence``, or
+            leading dimensions that differ.
     """
     sequence = as_input("searchsorted", sorted_sequence, "sorted_sequence")
     xp = backend_of(sequence.data).xp
@@ -145,22 +146,37 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
     data = sequence.data
     if sorter is not None:
         data = xp.take_along_axis(data, as_input("searchsorted", sorter, "sorter").data, axis=-1)
-    if data.ndim == 1:
-        found = xp.searchsorted(data, values, side="right" if right else "left")
-    else:
-        if data.shape[:-1] != values.shape[:-1]:
-            msg = (
-                "searchsorted: sorted_sequence and input must have the same leading dimensions, "
-                f"got {data.shape} and {values.shape}"
-            )
-            raise ArgumentError(msg)
-        before = (
-            data[..., None, :] <= values[..., None]
-            if right
-            else data[..., None, :] < values[..., None]
+    if data.ndim == 0:
+        raise ArgumentError("searchsorted: sorted_sequence must have at least one dimension")
+    if data.ndim > 1 and data.shape[:-1] != values.shape[:-1]:
+        msg = (
+            "searchsorted: sorted_sequence and input must have the same leading dimensions, "
+            f"got {data.shape} and {values.shape}"
         )
-        found = before.sum(axis=-1)
-    return Tensor(xp.asarray(found).astype(int32 if out_int32 else int64))
+        raise ArgumentError(msg)
+    found = _bisected(xp, data, values, right)
+    return Tensor(found.astype(int32 if out_int32 else int64))
+
+
+def _bisected(xp, data, values, right: bool):
+    """PyTorch's binary search, step for step (``log2`` gathers, no host sync): go right
+    while ``not mid >= value`` (``not mid > value`` with ``right``), so NaN values, and
+    values above the finite ones before a NaN boundary, land after the NaNs, as PyTorch."""
+    size = data.shape[-1]
+    start = xp.zeros(values.shape, dtype=int64)
+    end = xp.full(values.shape, size, dtype=int64)
+    for _ in range(size.bit_length()):
+        mid = start + (end - start) // 2
+        probe = xp.minimum(mid, max(size - 1, 0))
+        if data.ndim == 1:
+            middle = data[probe]
+        else:
+            middle = xp.take_along_axis(data, probe, axis=-1)
+        onward = ~(middle > values) if right else ~(middle >= values)
+        active = start < end
+        start = xp.where(active & onward, mid + 1, start)
+        end = xp.where(active & ~onward, mid, end)
+    return start
 
 
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:

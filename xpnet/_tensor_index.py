@@ -306,10 +306,11 @@ def where(condition, input=None, other=None):
     """Elements of ``input`` where ``condition`` holds, of ``other`` elsewhere, as ``torch.where``
     (broadcast; either may be a Python number; PyTorch's dtype: ``where(c, int_tensor, 0.5)`` is
     float32); so goes the gradient. ``where(condition)`` alone is the tuple of index Tensors of
-    its true elements (a device-to-host sync, as ``nonzero``).
+    its non-zero elements (a device-to-host sync), as ``nonzero(condition, as_tuple=True)``.
 
     Raises:
-        TypeError: ``condition`` not bool, or an operand neither a Tensor nor a number.
+        TypeError: ``condition`` not bool (given ``input`` and ``other``), or an operand
+            neither a Tensor nor a number.
         ArgumentError: shapes that do not broadcast.
 
     Example:
@@ -319,9 +320,10 @@ def where(condition, input=None, other=None):
         ([0.0, 2.0, 0.0], [-1.0, 9.0, -3.0])
     """
     mask = data_of(condition)
+    if input is None and other is None and hasattr(mask, "dtype"):  # as nonzero(as_tuple=True)
+        flat = mask.reshape(1) if mask.ndim == 0 else mask
+        return tuple(Tensor(i.astype("int64")) for i in backend_of(mask).xp.nonzero(flat))
     _check_bool("where", "condition", mask)
-    if input is None and other is None:
-        return tuple(Tensor(i) for i in backend_of(mask).xp.nonzero(mask))
     a, b = _operand("where", "input", input), _operand("where", "other", other)
     shapes = {"condition": mask.shape, "input": shape_of(a), "other": shape_of(b)}
     _broadcast_shape("where", **shapes)

@@ -107,8 +107,8 @@ def _norm_order(p, dim) -> float:
         if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
             return 2.0
         msg = (
-            f"Tensor.norm: p must be a number, or 'fro' over at most 2 dims, got p={p!r} with "
-            f"dim={dim!r}; xpnet has no matrix norms ('nuc')"
+            f"Tensor.norm: p must be a number, or 'fro' over at most 2 dims, or 'nuc', got "
+            f"p={p!r} with dim={dim!r}"
         )
         raise ArgumentError(msg)
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
@@ -122,15 +122,24 @@ def tensor_norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> T
     ``torch.norm``: ``"fro"`` (default) and ``2`` the Euclidean norm, ``1`` the sum of
     magnitudes, ``inf`` the largest magnitude; any other number ``sum(|x|^p)^(1/p)``.
 
+    ``"nuc"``: the nuclear norm (the sum of singular values) over the two dims ``dim``, or of
+    a 2-D tensor, as :func:`xpnet.linalg.matrix_norm`.
+
     The gradient is PyTorch's: 0 where the norm is 0 (not NaN), shared by the ties of
     ``inf``. ``dtype`` casts first.
 
     Raises:
         TypeError: an integer tensor, or ``p`` neither a number nor a string.
-        ArgumentError: ``p="nuc"`` or ``"fro"`` over more than 2 dims (matrix norms); the
-            ``inf`` and negative norms of no elements (no identity), as PyTorch.
+        ArgumentError: ``"fro"`` over more than 2 dims, ``"nuc"`` over other than 2 dims (as
+            :func:`xpnet.linalg.matrix_norm`); the ``inf`` and negative norms of no elements
+            (no identity), as PyTorch.
         IndexError: a dim out of range.
     """
+    if p == "nuc":  # a matrix norm, over the two dims named (every dim without dim)
+        from .linalg import matrix_norm  # here: xpnet.linalg.norms imports this module
+
+        dims = tuple(range(self.ndim)) if dim is None else dim
+        return matrix_norm(self, "nuc", dims, keepdim, dtype=dtype)
     tensor = self if dtype is None else self.to(dtype)
     if tensor.dtype.kind != "f":
         msg = f"Tensor.norm: expected a floating-point tensor, got {tensor.dtype}"

@@ -4,11 +4,13 @@
 
 ``einsum`` is a forward/backward pair (:mod:`xpnet._tensor_einsum`); ``tensordot``,
 ``outer``, ``dot`` and ``vdot`` are einsums; the others are built from ``matmul``, ``mul`` and
-``norm``, so gradients are PyTorch's. ``addmm``-like functions follow PyTorch's rule for
-``beta=0``: ``input`` is ignored (its NaN and inf do not reach the result, and it gets no
-gradient, where PyTorch gives it zeros). ``cdist`` always computes the differences directly
-(PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"``; the matrix-product shortcut for
-``p=2`` is not used, whatever ``compute_mode`` says), in ``O(P * R * M)`` memory.
+``norm``, so gradients are PyTorch's (``cdist`` with ``p=0`` or ``inf`` has pairs of its own,
+for PyTorch's NaN rules: NaN counts at ``p=0`` and is skipped at ``inf``). ``addmm``-like
+functions follow PyTorch's rule for ``beta=0``: ``input`` is ignored (its NaN and inf do not
+reach the result, and it gets no gradient, where PyTorch gives it zeros). ``cdist`` always
+computes the differences directly (PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"``;
+the matrix-product shortcut for ``p=2`` is not used, whatever ``compute_mode`` says), in
+``O(P * R * M)`` memory.
 
 Example:
     >>> import xpnet
@@ -23,13 +25,17 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import numbers
 import string
 
 import numpy
 
 from . import _tensor_einsum as pair
+from ._dtypes import as_dtype, result_dtype
+from ._tensor_ops import ieee
 from .autograd import Function, Tensor, as_tensor
+from .backends import backend_of
 from .kernels import ArgumentError
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "cdist", "dot", "einsum", "ger", "kron"]
@@ -52,12 +58,15 @@ def _einsum_function(count: int) -> Function:
     return Function(call, pair.einsum_backward, wrt=names)
 
 
-def _operands(where: str, values) -> list[Tensor]:
+def _operands(where: str, values, promote: bool = False) -> list[Tensor]:
+    """``values`` as Tensors of one dtype: their promoted one, or (else) an error if not."""
     for i, value in enumerate(values):
         if not (hasattr(value, "shape") and hasattr(value, "dtype")):
             msg = f"xpnet.{where}: operand {i} must be a Tensor, got {type(value).__name__}"
             raise TypeError(msg)
     tensors = [as_tensor(v) for v in values]
+    if promote:
+        return [as_dtype(t, result_dtype(*tensors)) for t in tensors]
     if len({t.dtype for t in tensors}) > 1:
         dtypes = ", ".join(str(t.dtype) for t in tensors)
         raise ArgumentError(f"xpnet.{where}: operands must have one dtype, got {dtypes}")
@@ -101,6 +110,9 @@ def einsum(equation: str, *operands) -> Tensor:
     in alphabetical order). The operands may also come as one list, or in torch's sublist form
     ``einsum(op0, [0, 1], op1, [1, 2], [0, 2])`` (ints in [0, 52), ``...``; output optional).
 
+    Integers and bools keep their dtype, except where PyTorch sums a dim of one operand on
+    its own (``einsum("i->", bools)``): then the result is int64, as ``sum``'s.
+
     Raises:
         TypeError: ``equation`` not a string, an operand not a Tensor. ArgumentError:
             subscripts that do not fit the operands, sizes that do not match, mixed dtypes.
@@ -121,8 +133,23 @@ def einsum(equation: str, *operands) -> Tensor:
     if not operands:
         raise ArgumentError("xpnet.einsum: needs at least one operand")
     tensors = _operands("einsum", operands)
-    pair.parse(equation, [t.shape for t in tensors])  # the errors, before anything runs
+    inputs, output, _ = pair.parse(equation, [t.shape for t in tensors])  # errors first
+    if tensors[0].dtype.kind in "biu" and _sums_alone(inputs, output, tensors):
+        tensors = [t.to(numpy.dtype("int64")) for t in tensors]
     return _einsum_function(len(tensors))(equation, *tensors)
+
+
+def _sums_alone(inputs, output: str, tensors) -> bool:
+    """Whether PyTorch's einsum sums a dim of one operand on its own (with ``sum``, which
+    makes integers and bools int64): any dim left out of the output of a single operand, or
+    of several a dim of size above 1 that no other operand or the output has."""
+    if len(inputs) == 1:
+        return any(c not in output for c in inputs[0])
+    for k, (term, tensor) in enumerate(zip(inputs, tensors, strict=True)):
+        others = output + "".join(t for j, t in enumerate(inputs) if j != k)
+        if any(c not in others and n != 1 for c, n in zip(term, tensor.shape, strict=True)):
+            return True
+    return False
 
 
 def tensordot(a, b, dims=2) -> Tensor:
@@ -156,8 +183,8 @@ def tensordot(a, b, dims=2) -> Tensor:
     return einsum(f"{''.join(term_a)},{''.join(term_b)}->{''.join(kept)}", a, b)
 
 
-def _vectors(where: str, *tensors) -> list[Tensor]:
-    tensors = _operands(where, tensors)
+def _vectors(where: str, *tensors, promote: bool = False) -> list[Tensor]:
+    tensors = _operands(where, tensors, promote)
     if any(t.ndim != 1 for t in tensors):
         shapes = " and ".join(str(t.shape) for t in tensors)
         raise ArgumentError(f"xpnet.{where}: expects 1-d tensors, got shapes {shapes}")
@@ -165,8 +192,9 @@ def _vectors(where: str, *tensors) -> list[Tensor]:
 
 
 def outer(input, vec2) -> Tensor:
-    """The outer product ``input[i] * vec2[j]`` of two 1-d tensors, as ``torch.outer``."""
-    a, b = _vectors("outer", input, vec2)
+    """The outer product ``input[i] * vec2[j]`` of two 1-d tensors, as ``torch.outer``
+    (in their promoted dtype, as PyTorch's ``torch.result_type``)."""
+    a, b = _vectors("outer", input, vec2, promote=True)
     return einsum("i,j->ij", a, b)
 
 
@@ -296,7 +324,44 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = _COMPUTE_MODES[0]) -> Tens
     )
     if a.shape[-1] == 0:  # empty rows are at distance 0
         return difference.sum(-1)
+    if p == 0 or math.isinf(p):  # PyTorch's own NaN rules, unlike norm's
+        return (_count_distance if p == 0 else _max_distance)(difference)
     return difference.norm(float(p), -1)
+
+
+@ieee
+def count_distance(difference):
+    """``cdist``'s ``p=0``: how many differ, NaN where any difference is NaN (PyTorch's
+    ``min(ceil(|d|), 1)`` summed)."""
+    xp = backend_of(difference).xp
+    return xp.minimum(xp.ceil(xp.abs(difference)), 1).sum(axis=-1)
+
+
+def count_distance_backward(grad_output, difference):
+    """Zero, as PyTorch's ``p=0`` ``cdist``."""
+    return backend_of(difference).xp.zeros_like(difference)
+
+
+@ieee
+def max_distance(difference):
+    """``cdist``'s ``p=inf``: the largest ``|d|`` that is not NaN (0 if none), as PyTorch's."""
+    xp = backend_of(difference).xp
+    magnitude = xp.abs(difference)
+    return xp.where(xp.isnan(magnitude), 0, magnitude).max(axis=-1)
+
+
+@ieee
+def max_distance_backward(grad_output, difference):
+    """PyTorch's ``grad * sign(d) * (1 - min(1, ceil(| |d| - dist |)))``: the gradient goes
+    to every ``d`` as large as the distance (each in full), NaN where ``|d| - dist`` is."""
+    xp = backend_of(difference).xp
+    distance = max_distance(difference)[..., None]
+    gap = xp.minimum(xp.ceil(xp.abs(xp.abs(difference) - distance)), 1)
+    return (grad_output[..., None] * xp.sign(difference) * (1 - gap)).astype(difference.dtype)
+
+
+_count_distance = Function(count_distance, count_distance_backward, wrt=("difference",))
+_max_distance = Function(max_distance, max_distance_backward, wrt=("difference",))
 
 
 def ger(input, vec2) -> Tensor:

@@ -32,7 +32,7 @@ import numpy
 from ._dtypes import int64
 from ._tensor_elementwise import function_form
 from ._tensor_index import where
-from ._tensor_math import check_dim, values_indices
+from ._tensor_math import check_dim, distinct_dims, values_indices
 from ._tensor_ops import check_grad
 from ._torch_functions import as_input
 from .autograd import Function, Tensor
@@ -186,11 +186,18 @@ def mode(self, dim: int = -1, keepdim: bool = False):
     equal = data[..., :, None] == data[..., None, :]
     counts = equal.sum(axis=-1)
     best = counts.max(axis=-1, keepdims=True)
-    value = xp.where(counts == best, data, xp.inf if data.dtype.kind == "f" else data.max())
+    value = xp.where(counts == best, data, _largest(data.dtype))
     value = value.min(axis=-1, keepdims=True)
     positions = xp.arange(data.shape[-1])
     last = xp.where(data == value, positions, -1).max(axis=-1, keepdims=True)
     return _select(self, tensor, dim, xp.moveaxis(last, -1, dim), keepdim, order=True)
+
+
+def _largest(dtype):
+    """The largest value of ``dtype`` (``inf`` for floats): no element is above it."""
+    if dtype.kind == "f":
+        return numpy.inf
+    return True if dtype.kind == "b" else numpy.iinfo(dtype).max
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -290,8 +297,9 @@ def count_nonzero(self, dim=None) -> Tensor:
     """The int64 number of non-zero elements (over ``dim``: an int or a tuple), as
     ``torch.count_nonzero``."""
     dims = dim if dim is None or isinstance(dim, int) else tuple(dim) or None  # (): all
-    for axis in (dims,) if isinstance(dims, int) else dims or ():
-        check_dim("count_nonzero", axis, self.ndim)
+    if dims is not None:  # a 0-d tensor takes dim 0 and -1, as PyTorch
+        dims = distinct_dims("count_nonzero", dims, self.ndim)
+        dims = dims if self.ndim else None
     return Tensor((self.data != 0).sum(axis=dims).astype(int64))
 
 

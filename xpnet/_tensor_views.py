@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import functools
 
+import numpy
+
 from ._tensor_inplace import mark_view
 from ._versions import share_writes
 from .autograd import Tensor, as_tensor
 from .backends import backend_of
+from .kernels import ArgumentError
 
 VIEW_METHODS = ("reshape", "view", "permute", "transpose", "t", "squeeze", "unsqueeze",
                 "flatten", "narrow", "select", "movedim", "moveaxis", "swapaxes", "swapdims",
@@ -106,9 +109,63 @@ def viewing_pieces(method):
     return pieces_method
 
 
+def view(self, *shape, dtype=None) -> Tensor:
+    """``self`` in another ``shape`` (as :meth:`~xpnet.Tensor.reshape`), or its memory read
+    as ``dtype`` (``view(xpnet.int32)``), as ``torch.Tensor.view``.
+
+    A dtype of another element size scales the last dimension (``float64`` to ``int32``:
+    twice as long; the other way, half as long). The result shares ``self``'s memory and,
+    as PyTorch's, does not require grad (no gradient flows through it, whatever the dtype).
+
+    Raises:
+        ArgumentError: for another element size, a 0-d tensor, a last dimension that is not
+            contiguous, or (to a larger element) one whose length or the other dimensions'
+            steps the size ratio does not divide, as PyTorch.
+        TypeError: both a shape and a dtype.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.tensor([1.0, -2.0])
+        >>> x.view(xpnet.int32).tolist(), x.view(xpnet.int16).shape, x.view(1, 2).shape
+        ([1065353216, -1073741824], (4,), (1, 2))
+    """
+    is_dtype = isinstance(shape[0], numpy.dtype) if len(shape) == 1 else False
+    if is_dtype or (len(shape) == 1 and isinstance(shape[0], type)):
+        shape, dtype = (), shape[0]
+    if dtype is None:
+        return self.reshape(*shape)
+    if shape:
+        raise TypeError("Tensor.view: takes a shape or a dtype, not both")
+    dtype, array = numpy.dtype(dtype), self.data
+    if dtype.itemsize != self.dtype.itemsize:
+        _check_resizable(array, dtype)
+    return share_writes(Tensor(array.view(dtype)), self)
+
+
+view.tracks_views = True  # marks its reshaped views itself (through reshape)
+
+
+def _check_resizable(array, dtype) -> None:
+    """PyTorch's conditions for viewing ``array`` as a ``dtype`` of another element size."""
+    what = f"Tensor.view: to view {array.dtype} as {dtype} (different element sizes)"
+    if array.ndim == 0:
+        raise ArgumentError(f"{what}, the tensor cannot be 0-d")
+    if array.strides[-1] != array.itemsize and array.size:
+        raise ArgumentError(f"{what}, the last dimension must be contiguous (stride 1)")
+    if dtype.itemsize > array.itemsize:
+        ratio = dtype.itemsize // array.itemsize
+        if array.shape[-1] % ratio:
+            msg = f"{what}, the last dimension's size must be divisible by {ratio}"
+            raise ArgumentError(f"{msg}, got {array.shape[-1]}")
+        if any(step % dtype.itemsize for step in array.strides[:-1]):
+            raise ArgumentError(f"{what}, every dimension's stride must be divisible by {ratio}")
+
+
 def track_views(cls=Tensor) -> None:
     """Wrap ``cls``'s view methods (:data:`VIEW_METHODS`, :data:`SPLITTING_METHODS`,
-    :data:`PIECE_VIEW_METHODS`) so that their results are marked as views of their input."""
+    :data:`PIECE_VIEW_METHODS`) so that their results are marked as views of their input,
+    and give it :func:`view`, which also takes a dtype."""
+    cls.view = view
     wrappers = (VIEW_METHODS, viewing), (SPLITTING_METHODS, splitting)
     for names, wrap in (*wrappers, (PIECE_VIEW_METHODS, viewing_pieces)):
         for name in names:

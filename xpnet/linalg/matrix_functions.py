@@ -1,4 +1,5 @@
-"""``torch.linalg.matrix_exp`` and ``torch.linalg.householder_product``, with PyTorch's gradients.
+"""``torch.linalg.matrix_exp``, ``torch.linalg.householder_product`` and
+``torch.linalg.multi_dot``, with PyTorch's gradients.
 
 The matrix exponential is Higham's scaling and squaring with the degree-13 Padé approximant
 (Higham 2005, as SciPy's ``expm``), built on ``xp`` matmul and ``xp.linalg.solve`` only (NumPy
@@ -7,7 +8,8 @@ has no ``expm``); its backward is PyTorch's: the upper-right block of
 reflector; its backward runs that loop in reverse (the same gradient as PyTorch's
 ``householder_product_backward``). The array pairs are ``linalg_matrix_exp`` and
 ``linalg_householder_product`` with their ``_backward``; :mod:`xpnet.linalg.inverses` holds solve,
-inv, det and cholesky.
+inv, det and cholesky. ``multi_dot`` multiplies in PyTorch's order (the cheapest, from the
+shapes), through ``matmul``.
 
 Example:
     >>> matrix_exp(np.array([[0.0, 1.0], [0.0, 0.0]]))
@@ -20,7 +22,7 @@ from __future__ import annotations
 import numpy
 
 from .._tensor_ops import check_grad, ieee
-from ..autograd import Function, Tensor
+from ..autograd import Function, Tensor, as_tensor
 from ..backends import backend_of
 from ..kernels._checks import ArgumentError
 from ._checks import matrix_input, mT, square_input
@@ -32,6 +34,7 @@ __all__ = [
     "linalg_matrix_exp",
     "linalg_matrix_exp_backward",
     "matrix_exp",
+    "multi_dot",
 ]
 
 # Higham (2005), "The scaling and squaring method for the matrix exponential revisited",
@@ -208,3 +211,79 @@ def householder_product(A, tau) -> Tensor:
         TypeError: non-float or different dtypes. ArgumentError: shapes as above.
     """
     return _householder_product(A, tau)
+
+
+def multi_dot(tensors) -> Tensor:
+    """``torch.linalg.multi_dot``: the product of two or more matrices, the first and last
+    of which may be vectors (a row and a column vector, left out of the result's shape),
+    multiplied in the cheapest order, as PyTorch's.
+
+    Args:
+        tensors: a sequence of Tensors (or backend arrays) of one dtype: the first and the
+            last 1-D or 2-D, the others 2-D, with sizes that chain.
+
+    Returns:
+        The product, 2-D, 1-D or 0-d (``(m, p)`` less the dims of vectors at the ends).
+
+    Raises:
+        ArgumentError: fewer than 2 tensors, other dims, sizes or dtypes that do not fit.
+
+    Example:
+        >>> import xpnet
+        >>> a, b = xpnet.ones(2, 3), xpnet.ones(3, 4)
+        >>> multi_dot([a, b, xpnet.ones(4)]).tolist()
+        [12.0, 12.0]
+    """
+    where = "linalg.multi_dot"
+    tensors = [as_tensor(t) for t in tensors]
+    count = len(tensors)
+    if count < 2:
+        raise ArgumentError(f"{where}: expected at least 2 tensors but got {count}")
+    for i, tensor in enumerate(tensors):
+        ends = i in (0, count - 1)
+        if tensor.ndim != 2 and not (ends and tensor.ndim == 1):
+            which = ("the first tensor", "the last tensor")[i > 0] if ends else f"tensor {i}"
+            expected = "1D or 2D" if ends else "2D"
+            raise ArgumentError(f"{where}: {which} must be {expected}, got {tensor.ndim}D")
+    if len({t.dtype for t in tensors}) > 1:
+        dtypes = ", ".join(str(t.dtype) for t in tensors)
+        raise ArgumentError(f"{where}: all tensors must have one dtype, got {dtypes}")
+    first, last = tensors[0], tensors[-1]
+    matrices = [first.reshape(1, -1) if first.ndim == 1 else first, *tensors[1:-1]]
+    matrices.append(last.reshape(-1, 1) if last.ndim == 1 else last)
+    for i in range(count - 1):
+        if matrices[i].shape[1] != matrices[i + 1].shape[0]:
+            shapes = f"{tensors[i].shape} and {tensors[i + 1].shape}"
+            raise ArgumentError(
+                f"{where}: tensors {i} and {i + 1} of shapes {shapes} cannot be multiplied"
+            )
+    sizes = [m.shape[0] for m in matrices] + [matrices[-1].shape[1]]
+    result = _chained(matrices, _chain_splits(sizes), 0, count - 1)
+    return result.reshape(result.shape[first.ndim == 1 : 2 if last.ndim == 2 else 1])
+
+
+def _chain_splits(sizes: list) -> dict:
+    """PyTorch's order for the product of matrices ``sizes[i] x sizes[i + 1]``: for each
+    ``(i, j)``, the last matrix of the left factor (the cheapest; ties: the first, but for
+    three matrices ``(AB)C``, as PyTorch's)."""
+    count = len(sizes) - 1
+    cost, split = {(i, i): 0 for i in range(count)}, {}
+    for length in range(1, count):
+        for i in range(count - length):
+            j = i + length
+            options = [
+                (cost[i, k] + cost[k + 1, j] + sizes[i] * sizes[k + 1] * sizes[j + 1], k)
+                for k in range(i, j)
+            ]
+            best = min(options)  # the cheapest, the first split of equal cost
+            if count == 3 and length == 2 and options[0][0] == options[1][0]:
+                best = options[1]  # (AB)C
+            cost[i, j], split[i, j] = best
+    return split
+
+
+def _chained(matrices: list, split: dict, i: int, j: int) -> Tensor:
+    if i == j:
+        return matrices[i]
+    k = split[i, j]
+    return _chained(matrices, split, i, k) @ _chained(matrices, split, k + 1, j)
