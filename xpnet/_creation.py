@@ -20,7 +20,7 @@ import numpy
 
 from ._dtypes import get_default_dtype, inferred_dtype
 from .autograd import Tensor, data_of
-from .backends import backend_of, get_backend, load_backend, to_backend
+from .backends import backend_of, float_errors_ignored, get_backend, load_backend, to_backend
 from .devices import backend_name
 from .kernels import ArgumentError
 from .kernels._blocks import check_fits
@@ -236,7 +236,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
         array = _host_data("tensor", array)
         dtype = resolve_dtype("tensor", dtype, inferred_dtype(array))
     backend = target_backend(device)
-    array = to_backend(array, backend.name).astype(dtype, copy=True)
+    with float_errors_ignored():  # 1e308 as float32 is inf, without a warning, as PyTorch's
+        array = to_backend(array, backend.name).astype(dtype, copy=True)
     return new_tensor("tensor", array, requires_grad)
 
 

@@ -50,7 +50,11 @@ def binary_pair(name: str, forward, grads):
     (``g`` the upstream gradient), summed back to each operand's shape."""
 
     def pair_forward(a, b):
-        return forward(backend_of(*[v for v in (a, b) if hasattr(v, "shape")]).xp, a, b)
+        xp = backend_of(*[v for v in (a, b) if hasattr(v, "shape")]).xp
+        if not hasattr(a, "shape") or not hasattr(b, "shape"):  # a number takes the array's
+            dtype = (b if hasattr(b, "shape") else a).dtype  # dtype: log(3) is no float64
+            a, b = (v if hasattr(v, "shape") else xp.asarray(v, dtype=dtype) for v in (a, b))
+        return forward(xp, a, b)
 
     def pair_backward(grad_output, a, b):
         shape = numpy.broadcast_shapes(shape_of(a), shape_of(b))
@@ -104,9 +108,10 @@ frac, frac_backward = pointwise_pair(
 
 
 def _atan2_grads(xp, g, a, b):
+    """PyTorch's, in its order (``grad * b * recip``: inf * 0 is NaN at huge values)."""
     scale = 1 / (a * a + b * b)
     scale = xp.where(xp.isinf(scale), 0, scale)  # at (or underflowing to) the origin: 0, as PyTorch
-    return g * (b * scale), g * (-a * scale)
+    return g * b * scale, g * -a * scale
 
 
 def _hypot_grads(xp, g, a, b):
@@ -137,6 +142,16 @@ def _fmod_grads(xp, g, a, b):
     return g, -g * xp.trunc(a / b)
 
 
+def _remainder(xp, a, b):
+    """PyTorch's floating ``remainder``: the exact ``fmod`` moved into ``b``'s sign (a zero
+    keeps ``a``'s sign, where NumPy's takes ``b``'s). PyTorch's vectorised loop gives NaN
+    where ``a / b`` overflows, its scalar loop (short tensors, tails) this value."""
+    if a.dtype.kind != "f":
+        return xp.remainder(a, b)
+    mod = xp.fmod(a, b)
+    return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
+
+
 def _remainder_grads(xp, g, a, b):
     """PyTorch's: ``-grad * a.div(b, rounding_mode="floor")``, Python's ``//`` (``1 // -inf``
     is -1, where ``floor(1 / -inf)`` is -0)."""
@@ -161,7 +176,7 @@ logaddexp2, logaddexp2_backward = binary_pair(
 xlogy, xlogy_backward = binary_pair("xlogy", _xlogy, _xlogy_grads)
 fmod, fmod_backward = binary_pair("fmod", lambda xp, a, b: xp.fmod(a, b), _fmod_grads)
 remainder, remainder_backward = binary_pair(
-    "remainder", lambda xp, a, b: xp.remainder(a, b), _remainder_grads
+    "remainder", lambda xp, a, b: _remainder(xp, a, b), _remainder_grads
 )
 copysign, copysign_backward = binary_pair(
     "copysign", lambda xp, a, b: xp.copysign(a, b), _copysign_grads
