@@ -371,3 +371,15 @@ def test_linalg_multi_dot_values_and_gradients_as_torch(shapes):
 def test_linalg_multi_dot_of_integers_and_mixed_dtypes_as_torch():
     assert_as_torch(lambda L: L.linalg.multi_dot([L.tensor([1, 2]), L.tensor([[1, 1], [2, 2]])]))
     assert_as_torch(lambda L: L.linalg.multi_dot([L.ones(2, 3), L.ones(3, dtype=L.float64)]))
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, 1e20, 0.0])
+@pytest.mark.parametrize("bins", [1, 4, 5])
+def test_histc_of_one_value_too_large_to_widen_as_torch(value, bins):
+    """``value +- 1`` is ``value`` itself: PyTorch puts it in the middle bin (NumPy's cast
+    of the NaN position gave a raw IndexError)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = xpnet.tensor([value, value], dtype=xpnet.float64).histc(bins=bins)
+    theirs = torch.tensor([value, value], dtype=torch.float64).histc(bins=bins)
+    assert described(ours) == described(theirs)

@@ -104,9 +104,12 @@ def histc(self, bins: int = 100, min=0, max=0) -> Tensor:
             raise ArgumentError(f"histc: range of [{low}, {high}] is not finite")
     if low == high:
         low, high = low - 1, high + 1
-    with float_errors_ignored():
-        position = xp.floor((data - low) * bins / (high - low))
     inside = (data >= low) & (data <= high)
+    if self.dtype.type(high) == self.dtype.type(low):  # still one value in the data's dtype
+        position = xp.full(data.shape, bins // 2)  # (1e308 +- 1): the middle bin, as PyTorch
+    else:
+        with float_errors_ignored():
+            position = xp.floor((data - low) * bins / (high - low))
     position = xp.where(inside, xp.minimum(position, bins - 1), bins).astype(int64)
     return Tensor(binned_sum(backend, position, bins, xp.ones(position.shape, dtype=self.dtype)))
 
