@@ -81,6 +81,12 @@ NAMED = {
     "a number to integer powers": lambda L: 2 ** L.tensor([-1, 2]),
     "bools to a bool power": lambda L: L.tensor([True, False]).pow(False),
     "bools squared": lambda L: L.tensor([True, False]).square(),
+    "bools plus bools times 2": lambda L: L.tensor([True, False]).add(
+        L.tensor([True, True]), alpha=2
+    ),
+    "bools plus bools times 0": lambda L: L.tensor([True, False]).add(
+        L.tensor([True, True]), alpha=0
+    ),
     "xlogy of float32 and a number": lambda L: L.tensor([0.3, 2.0]).xlogy(3),
     "xlogy of float64 and float32": lambda L: L.tensor([0.3], dtype=L.float64).xlogy(
         L.tensor([0.7])

@@ -70,6 +70,8 @@ def _scaled(where: str, a, b, alpha):
     if result_type(a, b).kind in "iub" and isinstance(alpha, float):
         msg = f"Tensor.{where}: alpha must not be a float for integer tensors, got {alpha!r}"
         raise ArgumentError(msg)
+    if result_type(a, b).kind == "b":  # bools: alpha counts as true or false, as PyTorch's
+        return b if alpha else b & False
     return b if alpha == 1 else b * alpha
 
 
