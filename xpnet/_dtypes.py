@@ -6,8 +6,8 @@ that takes a dtype also takes NumPy's dtypes and names (``"float32"``). :mod:`xp
 uses :func:`inferred_dtype` for Python data, as ``torch.tensor`` does: Python floats become
 the default dtype (float32 unless :func:`set_default_dtype` says otherwise), ints
 int64 and bools bool, where NumPy would give float64 and the
-platform's int. :func:`result_dtype` is ``torch.result_type``, for the ops that follow
-PyTorch's promotion (``cat``, ``where``, ``maximum``) rather than NumPy's.
+platform's int. :func:`result_dtype` is ``torch.result_type``; :func:`torch_operands` casts
+the operands of the operators and binary methods to it, where NumPy's promotion differs.
 
 The aliases that are also Python builtins (``xpnet.float``, ``xpnet.int``, ``xpnet.bool``)
 are assigned in ``xpnet/__init__.py`` only, so that this module keeps Python's builtins.
