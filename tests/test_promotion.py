@@ -116,3 +116,38 @@ def test_mixed_dtype_gradients_come_back_in_each_input_dtype():
         (x * s / 2).sum().backward()
         assert str(x.grad.dtype).endswith("float32") and str(s.grad.dtype).endswith("float64")
         assert np.asarray(x.grad.tolist()).tolist() == [1.5, 1.5] and float(s.grad) == 1.5
+
+
+IN_PLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv}
+
+
+def in_place_outcome(module, name, first, second):
+    """``first op= second`` on a fresh 1-d tensor: its dtype and values, or "error"."""
+    target = operand(module, first)
+    try:
+        with np.errstate(all="ignore"):
+            IN_PLACE[name](target, operand(module, second))
+    except (RuntimeError, TypeError, ValueError, ArgumentError):
+        return "error"
+    return str(target.dtype).replace("torch.", ""), np.asarray(target.tolist(), dtype=float)
+
+
+@pytest.mark.parametrize("name", list(IN_PLACE))
+def test_in_place_operators_cast_or_refuse_as_torch(name):
+    """The result is cast back to the tensor's dtype where PyTorch can (``float32 += float64``,
+    ``int8 += 1000`` wrapping) and refused where it cannot (``int += 2.5``, ``int /= 2``)."""
+    mismatches = []
+    for first in [(dtype, 1) for dtype in DTYPES]:
+        for second in [*TENSORS, *NUMBERS]:
+            bools = first[0] == "bool" or second is True or "bool" in str(second)
+            if name == "-=" and bools:
+                continue  # PyTorch refuses subtracting bools; xpnet subtracts them as ints
+            theirs = in_place_outcome(torch, name, first, second)
+            ours = in_place_outcome(xpnet, name, first, second)
+            if isinstance(ours, str) or isinstance(theirs, str):
+                same = ours == theirs
+            else:
+                same = ours[0] == theirs[0] and np.array_equal(ours[1], theirs[1])
+            if not same:
+                mismatches.append((first, second, ours, theirs))
+    assert not mismatches, mismatches[:5]

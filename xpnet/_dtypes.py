@@ -111,6 +111,12 @@ def _promoted(higher, lower, categories_only=False):
     return numpy.promote_types(higher, lower)
 
 
+def can_cast(source: numpy.dtype, target: numpy.dtype) -> bool:
+    """PyTorch's ``torch.can_cast``: a result may go into a tensor of ``target`` unless it
+    is of a higher category (a float into integers, an integer into bools); any width."""
+    return _CATEGORY[source.kind] <= _CATEGORY[target.kind]
+
+
 def result_dtype(*operands) -> numpy.dtype:
     """PyTorch's result dtype of ``operands`` (arrays, Python numbers), as ``torch.result_type``:
     arrays with dimensions decide, then 0-d arrays, then numbers (a Python float is float32),

@@ -38,6 +38,7 @@ import weakref
 import numpy
 
 from . import _tensor_function_ops as ops
+from ._dtypes import can_cast
 from ._grad_mode import is_grad_enabled, no_grad
 from ._tensor_ops import integers_first
 from ._versions import mark_modified, mark_written, share_writes
@@ -62,7 +63,7 @@ def _check_result(name: str, self: Tensor, result: Tensor) -> None:
             f"tensor's shape {self.shape}"
         )
         raise ArgumentError(msg)
-    if not numpy.can_cast(result.dtype, self.dtype, "same_kind"):
+    if not can_cast(result.dtype, self.dtype):
         msg = f"Tensor.{name}: the result's dtype {result.dtype} can't be cast to {self.dtype}"
         raise TypeError(msg)
 
@@ -199,6 +200,17 @@ def _recording(name: str, self: Tensor, operands) -> bool:
         )
         raise RuntimeError(msg)
     return recording
+
+
+def needs_apply_in_place(self: Tensor, other) -> bool:
+    """Whether ``self op= other`` must run as :func:`apply_in_place` rather than as NumPy's
+    in-place ufunc: when it is recorded, or needs PyTorch's promotion and cast check
+    (``int += 2.5`` raises, ``int8 += 1000`` wraps): another dtype, or a number beside
+    integers or bools. Floats beside numbers, or beside their own dtype, need not."""
+    if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
+        return True
+    other_dtype = getattr(other, "dtype", None)
+    return self.dtype.kind in "iub" if other_dtype is None else other_dtype != self.dtype
 
 
 def apply_in_place(name: str, self: Tensor, compute, *operands) -> Tensor:

@@ -44,7 +44,6 @@ from . import _tensor_split as splits
 from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
 from ._dtypes import torch_operands
-from ._grad_mode import is_grad_enabled
 from ._tensor_views import track_views
 from ._versions import mark_written
 from .autograd import Function, Tensor, as_tensor, data_of
@@ -249,7 +248,7 @@ def _in_place(name: str, apply, apply_in_place):
     requires grad may change only under :class:`~xpnet.no_grad` (``w -= lr * w.grad``)."""
 
     def method(self, other):
-        if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
+        if inplace.needs_apply_in_place(self, other):
             return inplace.apply_in_place(name, self, apply, other)
         inplace.check_no_overlap(name, self)
         with float_errors_ignored():  # inf and NaN as values, as the operators
