@@ -159,14 +159,21 @@ def _wrapped(number, dtype: numpy.dtype):
     return number - (1 << bits) if dtype.kind == "i" and number >> (bits - 1) else number
 
 
-def torch_operands(a, b, true_division: bool = False):
+def torch_operands(a, b, true_division: bool = False, subtraction: bool = False):
     """``(a, b)``, cast to :func:`result_dtype` where NumPy's promotion would differ from
     PyTorch's: an integer Tensor meeting a Python float becomes float32 (NumPy: float64), a
     0-d float64 Tensor leaves a float32 one float32, bools raised to a power become int64
     (NumPy: int8). With ``true_division`` integers and bools become the default float dtype
     (``int / int``). ``a`` and ``b`` are Tensors, arrays or Python numbers (at least one an
-    array); the result is what the operator then computes on, with NumPy's rules agreeing."""
+    array); the result is what the operator then computes on, with NumPy's rules agreeing.
+    With ``subtraction``, bools are refused as PyTorch refuses them (an ArgumentError)."""
     dtype_a, dtype_b = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if subtraction and (bool_ in (dtype_a, dtype_b) or isinstance(a, bool) or isinstance(b, bool)):
+        from .kernels import ArgumentError  # here: the kernels import this module
+
+        both = "two bool tensors" if dtype_a == dtype_b == bool_ else "a bool tensor"
+        hint = "use ^ or logical_xor()" if "two" in both else "to invert a mask, use ~"
+        raise ArgumentError(f"Tensor.sub: subtraction with {both} is not supported; {hint}")
     if dtype_a is not None and dtype_b is not None:
         dtype = dtype_a if dtype_a == dtype_b else result_dtype(a, b)
     elif (dtype_a or dtype_b).kind == "f" and isinstance(a if dtype_a is None else b, int | float):

@@ -86,8 +86,8 @@ def add(self, other, *, alpha=1) -> Tensor:
 
 
 def sub(self, other, *, alpha=1) -> Tensor:
-    """``self - alpha * other`` (broadcast; differentiable), as ``torch.sub``."""
-    a, b = torch_operands(self, other)
+    """``self - alpha * other`` (broadcast; differentiable), as ``torch.sub``; bools refused."""
+    a, b = torch_operands(self, other, subtraction=True)
     return a - _scaled("sub", a, b, alpha)
 
 

@@ -206,11 +206,13 @@ def needs_apply_in_place(self: Tensor, other) -> bool:
     """Whether ``self op= other`` must run as :func:`apply_in_place` rather than as NumPy's
     in-place ufunc: when it is recorded, or needs PyTorch's promotion and cast check
     (``int += 2.5`` raises, ``int8 += 1000`` wraps): another dtype, or a number beside
-    integers or bools. Floats beside numbers, or beside their own dtype, need not."""
+    integers or bools, or a bool. Floats beside numbers or their own dtype need not."""
     if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
         return True
     other_dtype = getattr(other, "dtype", None)
-    return self.dtype.kind in "iub" if other_dtype is None else other_dtype != self.dtype
+    if other_dtype is None:  # a number: Python bools too (PyTorch refuses ``x -= True``)
+        return self.dtype.kind in "iub" or isinstance(other, bool)
+    return other_dtype != self.dtype
 
 
 def apply_in_place(name: str, self: Tensor, compute, *operands) -> Tensor:

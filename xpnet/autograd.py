@@ -327,10 +327,10 @@ class Tensor:
         return _add(*torch_operands(other, self))
 
     def __sub__(self, other):
-        return _sub(*torch_operands(self, other))
+        return _sub(*torch_operands(self, other, subtraction=True))
 
     def __rsub__(self, other):
-        return _sub(*torch_operands(other, self))
+        return _sub(*torch_operands(other, self, subtraction=True))
 
     def __mul__(self, other):
         return _mul(*torch_operands(self, other))
