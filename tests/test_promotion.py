@@ -148,3 +148,14 @@ def test_in_place_operators_cast_or_refuse_as_torch(name):
             if not same:
                 mismatches.append((first, second, ours, theirs))
     assert not mismatches, mismatches[:5]
+
+
+@pytest.mark.parametrize("name", ["mean", "var", "std", "std_mean", "var_mean"])
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_averages_of_integers_are_refused_as_torch(name, dtype):
+    for L, errors in ((torch, RuntimeError), (xpnet, ArgumentError)):
+        x = L.tensor([1, 0, 1], dtype=getattr(L, dtype))
+        function = getattr(L, name) if name.endswith("_mean") else getattr(x, name)
+        with pytest.raises(errors):
+            function(x) if name.endswith("_mean") else function()
+    assert xpnet.tensor([1, 2]).mean(dtype=xpnet.float32).item() == 1.5

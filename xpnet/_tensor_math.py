@@ -354,15 +354,15 @@ def _variance(where, self, dim, unbiased, keepdim, correction) -> Tensor:
     if isinstance(dim, bool):  # var(False): PyTorch's older positional ``unbiased``
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
-        msg = f"Tensor.{where}: give unbiased or correction, not both"
-        raise TypeError(msg)
+        raise TypeError(f"Tensor.{where}: give unbiased or correction, not both")
+    if self.dtype.kind not in "fc":  # as PyTorch: no integer variances
+        raise ArgumentError(f"Tensor.{where}: input must be floating point, got {self.dtype}")
     correction = int(unbiased is not False) if correction is None else correction
     return _var(self, _dims(where, dim, self.shape), correction, keepdim)
 
 
 def tensor_var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
-    """The variance over ``dim``, divided by ``N - correction`` (default 1; ``unbiased=False``
-    is ``correction=0``), as ``torch.var``."""
+    """The variance over ``dim`` divided by ``N - correction`` (1; ``unbiased=False``: 0)."""
     return _variance("var", self, dim, unbiased, keepdim, correction)
 
 

@@ -19,7 +19,7 @@ import numpy
 
 from .backends import backend_of, float_errors_ignored
 from .backends._base import fused
-from .kernels._checks import check_grad_output
+from .kernels._checks import ArgumentError, check_grad_output
 
 
 def shape_of(value) -> tuple:
@@ -232,6 +232,9 @@ def spread(grad_output, a, dim, keepdim):
 
 @ieee
 def mean(a, dim=None, keepdim=False):
+    if a.dtype.kind not in "fc":  # as PyTorch's: mean(dtype=...) casts first
+        msg = f"mean(): input must be floating point, got {a.dtype}; pass dtype= to cast"
+        raise ArgumentError(msg)
     if a.size == 0:  # NumPy warns "Mean of empty slice"; PyTorch gives NaN quietly
         return backend_of(a).xp.full(reduced_shape(a.shape, dim, keepdim), math.nan, a.dtype)
     return a.mean(axis=dim, keepdims=keepdim)
