@@ -33,10 +33,10 @@ import math
 import numbers
 
 from . import _tensor_elementwise_ops as ops
-from ._dtypes import floating, result_dtype
+from ._dtypes import floating
 from ._tensor_functions import torch_operands
 from ._tensor_index import where
-from ._torch_functions import as_input
+from ._torch_functions import as_input, number_operands
 from .autograd import Function, Tensor
 from .backends import backend_of, float_errors_ignored
 from .kernels import ArgumentError
@@ -308,8 +308,4 @@ def xlogy(input, other) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0, as ``torch.xlogy`` (see the Tensor
     method): either may be a Python number, a number ``input`` taking ``other``'s dtype as
     PyTorch's (``xlogy(2, x)``)."""
-    if isinstance(input, numbers.Real) and hasattr(other, "shape"):
-        other = as_input("xlogy", other, "other")
-        dtype = result_dtype(input, other.data)
-        input = Tensor(backend_of(other.data).xp.asarray(input, dtype=dtype))
-    return METHODS["xlogy"](as_input("xlogy", input), other)
+    return METHODS["xlogy"](*number_operands("xlogy", input, other))

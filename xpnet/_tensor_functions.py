@@ -67,10 +67,11 @@ def _scaled(where: str, a, b, alpha):
     if not isinstance(alpha, numbers.Number):
         msg = f"Tensor.{where}: alpha must be a number, got {type(alpha).__name__}"
         raise TypeError(msg)
-    if result_type(a, b).kind in "iub" and isinstance(alpha, float):
+    kind = result_type(a, b).kind
+    if kind in "iub" and isinstance(alpha, float):
         msg = f"Tensor.{where}: alpha must not be a float for integer tensors, got {alpha!r}"
         raise ArgumentError(msg)
-    if result_type(a, b).kind == "b":  # bools: alpha counts as true or false, as PyTorch's
+    if kind == "b":  # bools: alpha counts as true or false, as PyTorch's
         return b if alpha else b & False
     return b if alpha == 1 else b * alpha
 

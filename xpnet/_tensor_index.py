@@ -320,9 +320,8 @@ def where(condition, input=None, other=None):
         ([0.0, 2.0, 0.0], [-1.0, 9.0, -3.0])
     """
     mask = data_of(condition)
-    if input is None and other is None and hasattr(mask, "dtype"):  # as nonzero(as_tuple=True)
-        flat = mask.reshape(1) if mask.ndim == 0 else mask
-        return tuple(Tensor(i.astype("int64")) for i in backend_of(mask).xp.nonzero(flat))
+    if input is None and other is None and hasattr(mask, "dtype"):
+        return Tensor(mask).nonzero(as_tuple=True)  # xpnet._tensor_logical's
     _check_bool("where", "condition", mask)
     a, b = _operand("where", "input", input), _operand("where", "other", other)
     shapes = {"condition": mask.shape, "input": shape_of(a), "other": shape_of(b)}

@@ -29,10 +29,9 @@ import numbers
 
 import numpy
 
-from ._dtypes import result_dtype
 from ._tensor_inplace import check_no_overlap
 from ._tensor_join import cat
-from ._torch_functions import as_input
+from ._torch_functions import as_input, number_operands
 from ._versions import mark_written
 from .autograd import Tensor, data_of
 from .backends import backend_of
@@ -215,10 +214,12 @@ METHODS = {
     **{name: _logical(name) for name in ("logical_and", "logical_or", "logical_xor")},
     "logical_not": logical_not,
     "__floordiv__": floor_divide,
-    "__rfloordiv__": lambda self, other: floor_divide(_like(self, other), self),
+    "__rfloordiv__": lambda self, other: floor_divide(
+        *number_operands("floor_divide", other, self)
+    ),
     "floor_divide": floor_divide,
     "__mod__": lambda self, other: self.remainder(other),
-    "__rmod__": lambda self, other: _like(self, other).remainder(self),
+    "__rmod__": lambda self, other: Tensor.remainder(*number_operands("remainder", other, self)),
     "nonzero": nonzero,
     "argwhere": argwhere,
     "masked_select": masked_select,
@@ -234,10 +235,3 @@ METHODS = {
 }
 bitwise_and, bitwise_or, bitwise_xor = (_method_form(name, name) for name in __all__[:3])
 logical_and, logical_or, logical_xor = (_method_form(name, name) for name in __all__[4:7])
-
-
-def _like(tensor: Tensor, number) -> Tensor:
-    """A Python number as a 0-d Tensor of ``tensor``'s dtype kind, on its backend (for the
-    reflected ``number // tensor`` and ``number % tensor``)."""
-    dtype = result_dtype(tensor, number)  # PyTorch's: 7.5 % int64 is float32
-    return Tensor(backend_of(tensor.data).xp.asarray(number, dtype=dtype))

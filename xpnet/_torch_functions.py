@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import numbers
 
-import numpy
-
-from ._dtypes import get_default_dtype
+from ._dtypes import result_dtype
 from .autograd import Tensor
 from .backends import backend_of, float_errors_ignored
 from .kernels import ArgumentError
@@ -93,16 +91,14 @@ def as_input(where: str, input, name: str = "input") -> Tensor:
     raise TypeError(msg)
 
 
-def _operands(where: str, input, other) -> tuple:
+def number_operands(where: str, input, other) -> tuple:
     """``(input, other)`` for an arithmetic function: a number ``input`` beside a Tensor or
-    array ``other`` becomes a 0-d Tensor of PyTorch's dtype (``other``'s, or float32 for a
-    float beside integers), on ``other``'s backend."""
+    array ``other`` becomes a 0-d Tensor of PyTorch's dtype (:func:`~xpnet._dtypes.result_dtype`:
+    ``other``'s, or float32 for a float beside integers), on ``other``'s backend."""
     if not isinstance(input, numbers.Number) or not hasattr(other, "dtype"):
         return as_input(where, input), other
     other = as_input(where, other, "other")
-    dtype = numpy.result_type(other.dtype, input)
-    if dtype.kind == "f" and other.dtype.kind != "f":
-        dtype = get_default_dtype()
+    dtype = result_dtype(input, other.data)
     return Tensor(backend_of(other.data).xp.asarray(input, dtype=dtype)), other
 
 
@@ -278,32 +274,32 @@ def add(input, other, *, alpha=1) -> Tensor:
         >>> add(xpnet.Tensor(np.array([1.0, 2.0])), 10, alpha=2).tolist()
         [21.0, 22.0]
     """
-    input, other = _operands("add", input, other)
+    input, other = number_operands("add", input, other)
     return input.add(other, alpha=alpha)
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other``, as ``torch.sub``."""
-    input, other = _operands("sub", input, other)
+    input, other = number_operands("sub", input, other)
     return input.sub(other, alpha=alpha)
 
 
 def mul(input, other) -> Tensor:
     """``input * other``, as ``torch.mul``."""
-    input, other = _operands("mul", input, other)
+    input, other = number_operands("mul", input, other)
     return input.mul(other)
 
 
 def div(input, other, *, rounding_mode=None) -> Tensor:
     """``input / other``, rounded by ``rounding_mode`` (``"floor"``, ``"trunc"``), as
     ``torch.div``; integers divide to float32 without a rounding mode."""
-    input, other = _operands("div", input, other)
+    input, other = number_operands("div", input, other)
     return input.div(other, rounding_mode=rounding_mode)
 
 
 def pow(input, exponent) -> Tensor:
     """``input ** exponent`` (``input`` may be a number beside a Tensor), as ``torch.pow``."""
-    input, exponent = _operands("pow", input, exponent)
+    input, exponent = number_operands("pow", input, exponent)
     return input.pow(exponent)
 
 
