@@ -11,7 +11,9 @@ its ``grad_fn``, as PyTorch's does; the ops recorded before with this tensor as 
 stand-in for the old value, so their backward still runs, with the values they saw. Its views
 (``x[0]``, ``x[:, 1:]``, ``x.t()``: :mod:`xpnet._tensor_views`) are taken again from the new
 value; a recorded change of such a view writes its new value into its base, through a
-recorded ``write_view`` (PyTorch's ``CopySlices``). The values come from the out-of-place methods of
+recorded ``write_view`` (PyTorch's ``CopySlices``). A tensor whose array ``detach()``
+results share takes a recorded change into that array, so they see it, as PyTorch's; the
+old value goes to a copy. The values come from the out-of-place methods of
 :mod:`xpnet._tensor_functions` and :mod:`xpnet._tensor_math`; ``fill``/``copy``/``setitem``
 are pairs of :mod:`xpnet._tensor_function_ops`.
 
@@ -41,7 +43,7 @@ from . import _tensor_function_ops as ops
 from ._dtypes import can_cast
 from ._grad_mode import is_grad_enabled, no_grad
 from ._tensor_ops import integers_first
-from ._versions import mark_modified, mark_written, share_writes
+from ._versions import has_aliases, mark_modified, mark_written, share_writes
 from .autograd import Function, Tensor, as_tensor, data_of, weak_set
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -70,34 +72,48 @@ def _check_result(name: str, self: Tensor, result: Tensor) -> None:
 
 def _hand_over_consumers(tensor: Tensor, before: Tensor) -> None:
     """Point the ops recorded with ``tensor`` as input at ``before``, a stand-in holding its
-    present array and history, as ``tensor`` is about to take a recorded new value (computed
-    out of place: the arrays those ops saved stay valid); their gradients then reach the old
-    value's history. Ops that saw an unrecorded change since keep refusing their backward."""
+    present value and history, as ``tensor`` is about to take a recorded new value; their
+    gradients then reach the old value's history. Where ``before`` holds a copy (the array
+    itself is to change: :func:`_record`), the arrays they saved that are ``tensor``'s are
+    the copy from now on. Ops that saw an unrecorded change since keep refusing their
+    backward."""
+    old, copy = tensor.data, before.data
     for node in tuple(weak_set(tensor, "_consumers")):
         pairs = tuple(zip(node.inputs, node.versions, strict=True))
         if any(t is tensor and v != tensor._version for t, v in pairs):
             continue  # an unrecorded change since: the op refuses its backward
         node.inputs = tuple(before if t is tensor else t for t, _ in pairs)
         node.versions = tuple(before._version if t is tensor else v for t, v in pairs)
+        if copy is not old and node.args is not None:
+            node.args = tuple(copy if a is old else a for a in node.args)
+            node.kwargs = {k: copy if a is old else a for k, a in node.kwargs.items()}
         weak_set(before, "_consumers").add(node)
     tensor._consumers = weakref.WeakSet()
 
 
-def _take(self: Tensor, result: Tensor) -> None:
+def _take(self: Tensor, result: Tensor, old_copy=None) -> None:
     """``self`` takes ``result``'s array and history, a recorded new value (ops recorded
     before keep a stand-in for the old one); its views (``self[index]``) are taken again
-    from it, as PyTorch's views see their base's change."""
-    _hand_over_consumers(self, _stand_in(self))
-    self.data, self.requires_grad, self.grad_fn = result.data, result.requires_grad, result.grad_fn
-    mark_modified(self)
+    from it, as PyTorch's views see their base's change. Given ``old_copy`` (a copy of its
+    old value), ``self`` keeps its array, which already holds the new value (its aliases
+    share it: :func:`_record`), and takes only the history; the stand-in holds the copy."""
+    if old_copy is None:
+        _hand_over_consumers(self, _stand_in(self))
+        self.data = result.data
+        mark_modified(self)
+    else:
+        _hand_over_consumers(self, _stand_in(self, old_copy))
+    self.requires_grad, self.grad_fn = result.requires_grad, result.grad_fn
     for view in tuple(weak_set(self, "_views")):
-        _take(view, view._view_of[1](self))
+        retake = view._view_of[1]
+        view_copy = None if old_copy is None else _array_view("view", retake)(old_copy)
+        _take(view, retake(self), view_copy)
 
 
-def _stand_in(tensor: Tensor) -> Tensor:
-    """A new Tensor object for ``tensor``'s present array and history, which the graph keeps
-    while ``tensor`` itself takes a new value."""
-    before = Tensor(tensor.data)
+def _stand_in(tensor: Tensor, data=None) -> Tensor:
+    """A new Tensor object for ``tensor``'s present array (or ``data``, a copy of its value)
+    and history, which the graph keeps while ``tensor`` itself takes a new value."""
+    before = Tensor(tensor.data if data is None else data)
     before.requires_grad, before.grad_fn = tensor.requires_grad, tensor.grad_fn
     return before
 
@@ -106,20 +122,30 @@ def _record(name: str, self: Tensor, compute, operands: tuple) -> Tensor:
     """``compute`` recorded on a stand-in for this tensor's place in the graph, which the ops
     recorded before with it as input also get; this tensor then takes the result (in its own
     dtype) and its ``grad_fn``. A view (``x[0]``) writes the result into its base instead,
-    through the base's history (PyTorch's ``CopySlices``), and is taken again from it."""
-    before = _stand_in(self)
+    through the base's history (PyTorch's ``CopySlices``), and is taken again from it.
+
+    A tensor with aliases (:func:`~xpnet._versions.has_aliases`: ``detach()`` results) takes
+    the result into its own array, so that they see it, as PyTorch's; the stand-in, and the
+    ops that read the old value, get a copy of it, and ops recorded with an alias as input
+    refuse their backward (its version changed)."""
+    aliased = has_aliases(self)
+    before = _stand_in(self, self.data.copy() if aliased else None)
     _hand_over_consumers(self, before)
     # x.add_(x): the operand is the old x too (the graph must not loop through the new one)
     result = compute(before, *(before if operand is self else operand for operand in operands))
     _check_result(name, self, result)
     if result.dtype != self.dtype:
         result = result.to(self.dtype)
-    if self._view_of is None:
-        _take(self, result)
-    else:  # the base takes it, and then its views, this one too
+    if self._view_of is not None:  # the base takes it, and then its views, this one too
         base, retake = self._view_of
         view_of = _array_view(name, retake)
         _record(name, base, lambda t, v: _write_view(t, v, view_of), (result,))
+    elif aliased:
+        self.data[...] = result.data
+        mark_written(self)
+        _take(self, result, before.data)
+    else:
+        _take(self, result)
     return self
 
 

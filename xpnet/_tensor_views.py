@@ -32,7 +32,7 @@ import functools
 import numpy
 
 from ._tensor_inplace import mark_view
-from ._versions import share_writes
+from ._versions import share_array, share_writes
 from .autograd import Tensor, as_tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -139,7 +139,7 @@ def view(self, *shape, dtype=None) -> Tensor:
     dtype, array = numpy.dtype(dtype), self.data
     if dtype.itemsize != self.dtype.itemsize:
         _check_resizable(array, dtype)
-    return share_writes(Tensor(array.view(dtype)), self)
+    return share_array(Tensor(array.view(dtype)), self)
 
 
 view.tracks_views = True  # marks its reshaped views itself (through reshape)

@@ -14,9 +14,15 @@ Example:
     >>> _ = d.zero_()
     >>> h._version, d._version
     (1, 1)
+
+Tensors that share one array outside the graph (``detach()``, ``view(dtype)``: aliases,
+:func:`share_array`) see each other's recorded changes too: such a change is written into the
+shared array (:mod:`xpnet._tensor_inplace`), as PyTorch's in-place ops write the storage.
 """
 
 from __future__ import annotations
+
+import weakref
 
 
 def mark_modified(tensor) -> None:
@@ -37,4 +43,32 @@ def share_writes(tensor, source):
     """Make ``tensor`` (a view of ``source``'s array, or its ``detach()``) count the
     unrecorded writes of ``source``'s array and ``source`` count its; returns ``tensor``."""
     tensor._storage_writes = source._storage_writes
+    return tensor
+
+
+def share_array(tensor, source):
+    """Make ``tensor`` an alias of ``source``: it holds ``source``'s array (or a view of it)
+    outside the graph (``detach()``, ``view(dtype)``), so a recorded change of either, or of
+    a view of either, must be written into that array (:func:`has_aliases`); it also shares
+    the writes' count (:func:`share_writes`). Returns ``tensor``."""
+    source = _base(source)  # x[0].detach() shares x's array
+    group = source.__dict__.get("_aliases")
+    if group is None:
+        group = source._aliases = weakref.WeakSet((source,))
+    group.add(tensor)
+    tensor._aliases = group
+    return share_writes(tensor, source)
+
+
+def has_aliases(tensor) -> bool:
+    """Whether another live Tensor holds the array of ``tensor``, or of the base it is a
+    view of, outside the graph (:func:`share_array`)."""
+    tensor = _base(tensor)
+    return any(other is not tensor for other in tensor.__dict__.get("_aliases", ()))
+
+
+def _base(tensor):
+    """The tensor that ``tensor`` is a view of (``x[0]``, ``x.t()``), or itself."""
+    while tensor._view_of is not None:
+        tensor = tensor._view_of[0]
     return tensor

@@ -37,7 +37,7 @@ from ._backward_pass import accumulate, hooked_gradient, owned_gradient, topolog
 from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
-from ._versions import share_writes
+from ._versions import share_array, share_writes
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled
 from .backends import backend_of, get_backend
 from .kernels._checks import upstream_gradient
@@ -268,8 +268,8 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's array, cut from the graph; an in-place change of
-        either counts in the other's version, as PyTorch's."""
-        return share_writes(Tensor(self.data), self)
+        either, recorded or not, changes both and counts in both versions, as PyTorch's."""
+        return share_array(Tensor(self.data), self)
 
     # -- the backward pass --------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
