@@ -299,3 +299,43 @@ def test_no_host_reads_on_strict(strict, reduce):
 
     check_no_host_reads(strict, op)
     raise_deferred()
+
+
+@pytest.mark.parametrize("include_self", [True, False], ids=["self", "no_self"])
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+def test_float32_on_the_cpu_has_torch_bits(reduce, include_self):
+    """NumPy reduces value by value in the index's order (the backend's ``reduce_at``), as
+    PyTorch's CPU kernel: the same float32 bits, where a tree's order would differ."""
+    rng = np.random.default_rng(3)
+    index = rng.integers(0, 50, size=(40, 3000))
+    a, src = (rng.standard_normal(shape).astype(np.float32) for shape in ((50, 3000), (40, 3000)))
+    with xpnet.use_backend("numpy"):
+        x = xpnet.tensor(a).scatter_reduce(0, xpnet.tensor(index), xpnet.tensor(src), reduce,
+                                           include_self=include_self)  # fmt: skip
+    t = torch.tensor(a).scatter_reduce(0, torch.tensor(index), torch.tensor(src), reduce,
+                                       include_self=include_self)  # fmt: skip
+    np.testing.assert_array_equal(x.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("include_self", [True, False], ids=["self", "no_self"])
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+def test_value_by_value_and_sorted_scans_agree(monkeypatch, reduce, include_self):
+    """The NumPy backend's ``reduce_at`` against the sort-and-scan that CuPy and strict run
+    (exact on small integers; NaN where either has it), forward and backward."""
+    from xpnet.backends import numpy_backend
+
+    index = np.random.default_rng(4).integers(0, 6, size=(5, 40))
+    a, src, grad = ties((6, 40), 5), ties((5, 40), 6), ties((6, 40), 7)
+    a[0, 0] = src[1, 3] = NAN
+
+    def run():
+        with xpnet.use_backend("numpy"):
+            x, s = (xpnet.tensor(v, requires_grad=True) for v in (a, src))
+            out = x.scatter_reduce(0, xpnet.tensor(index), s, reduce, include_self=include_self)
+            out.backward(xpnet.tensor(grad))
+            return out.numpy(), x.grad, s.grad
+
+    value_by_value = run()
+    monkeypatch.delattr(numpy_backend, "reduce_at")
+    for fast, scanned in zip(value_by_value, run(), strict=True):
+        np.testing.assert_array_equal(fast, scanned)

@@ -22,8 +22,11 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy
+
 from ._tensor_ops import check_grad, ieee
 from .backends import backend_of
+from .backends._base import reduce_at_of
 
 __all__ = ["COMBINE", "scatter_reduce_values", "scatter_reduce_values_backward"]
 
@@ -36,7 +39,9 @@ def flat_positions(shape, dim, index):
     (its own position along every other dimension): int64, of ``index``'s shape."""
     xp = backend_of(index).xp
     strides = [math.prod(shape[d + 1 :]) for d in range(len(shape))]
-    position = index.astype(xp.int64) * strides[dim]
+    position = index.astype(xp.int64, copy=False)  # read only: may be index itself
+    if strides[dim] != 1:
+        position = position * strides[dim]
     for d, n in enumerate(index.shape):
         if d != dim:
             own = xp.arange(n).reshape((-1,) + (1,) * (index.ndim - d - 1))  # broadcasts along d
@@ -56,8 +61,25 @@ class Segments:
             dim,
             size,
         )
-        self.count = self.xp.bincount(positions.reshape(-1), minlength=size)  # (size,)
-        self.hit = self.count > 0
+        # the backend's value-by-value reduction, where it has one: no sort, PyTorch's order
+        self.reduce_at = reduce_at_of(backend_of(positions))
+
+    @functools.cached_property
+    def count(self):
+        """How many positions name each target: int64, ``(size,)``."""
+        return self.xp.bincount(self.positions.reshape(-1), minlength=self.size)
+
+    @functools.cached_property
+    def hit(self):
+        """Whether any position names each target: bool, ``(size,)``."""
+        return self.count > 0
+
+    def reduce_into(self, start, values, reduce):
+        """``start`` (flat, a copy) with every value of ``values`` combined into its target
+        in turn, in ``index``'s order (PyTorch's CPU order: its bits), by ``reduce``'s ufunc
+        (``"mean"`` sums); needs :attr:`reduce_at`."""
+        self.reduce_at(COMBINE[reduce], start, self.positions.reshape(-1), values.reshape(-1))
+        return start
 
     @functools.cached_property
     def _runs(self):
@@ -77,6 +99,9 @@ class Segments:
         """Per target, ``values`` (of ``index``'s shape) combined by ``reduce``; zero where
         no position names the target (``hit`` is false there)."""
         xp, combine = self.xp, getattr(self.xp, COMBINE[reduce])
+        if self.reduce_at is not None:
+            start = xp.full(self.size, identity(reduce, values.dtype), dtype=values.dtype)
+            return xp.where(self.hit, self.reduce_into(start, values, reduce), 0)
         order, targets, slot = self._runs
         values = xp.take_along_axis(xp.moveaxis(values, self.dim, -1), order, axis=-1)
         step, length = 1, values.shape[-1]
@@ -98,19 +123,40 @@ def _corner(shape):
     return tuple(slice(0, n) for n in shape)
 
 
+def identity(reduce, dtype):
+    """The value that ``reduce``'s ufunc leaves any value of ``dtype`` as it is."""
+    if reduce in ("sum", "mean", "prod"):
+        return int(reduce == "prod")
+    low = reduce == "amax"
+    if dtype.kind == "f":
+        return -math.inf if low else math.inf
+    if dtype.kind == "b":
+        return not low
+    info = numpy.iinfo(dtype)
+    return int(info.min if low else info.max)
+
+
 def _reduce_into(a, values, segments, reduce, include_self):
     """``a`` (flat) with ``values`` reduced into the targets ``segments`` hit."""
     xp = segments.xp
-    reduced = segments.reduce(values, reduce)
+    if segments.reduce_at is not None:  # a's value first (or the identity), then each value
+        reduced = a.copy()
+        if not include_self:
+            reduced[segments.positions.reshape(-1)] = identity(reduce, a.dtype)
+        reduced = segments.reduce_into(reduced, values, reduce)
+        if reduce != "mean":  # the targets no value names kept a's value
+            return reduced
+    else:
+        reduced = segments.reduce(values, reduce)
+        if include_self and reduce == "mean":
+            reduced = reduced + a
+        elif include_self:
+            reduced = getattr(xp, COMBINE[reduce])(a, reduced)
     if reduce == "mean":
         count = segments.count + include_self
-        if include_self:
-            reduced = reduced + a
         divisor = xp.maximum(count, 1).astype(a.dtype)
         floating = a.dtype.kind in "fc"  # integers round down: PyTorch's div_(count, "floor")
         reduced = reduced / divisor if floating else xp.floor_divide(reduced, divisor)
-    elif include_self:
-        reduced = getattr(xp, COMBINE[reduce])(a, reduced)
     return xp.where(segments.hit, reduced.astype(a.dtype, copy=False), a)
 
 

@@ -70,6 +70,13 @@ name               what it is
                    CPU (``map_blocks`` gives each thread whole groups); absent: 1, where
                    ``map_blocks`` runs in order (strict, cupy) and each group would be more
                    launches. Kernels call :func:`batch_groups_of`
+``reduce_at``      optional: ``reduce_at(ufunc, target, positions, values)``, combine
+                   ``values`` into ``target`` at ``positions`` (flat, int64) by the ufunc
+                   named (``"add"``, ``"multiply"``, ``"maximum"``, ``"minimum"``), one value
+                   after another in their order: NumPy's ``ufunc.at``, PyTorch's CPU order, so
+                   its bits (numpy). Absent (cupy, strict: CuPy's atomics take some ufuncs and
+                   dtypes only, in no fixed order): ``scatter_reduce`` sorts and scans
+                   (:mod:`xpnet._segment_reduce`), which works everywhere, in a fixed order
 ``pinned_host``    optional: ``pinned_host(array)``, a copy of NumPy ``array`` in page-locked
                    host memory, from which the next copy to the device runs by DMA (cupy);
                    :class:`xpnet.data.DataLoader` calls it for ``pin_memory=True``. Absent
@@ -211,6 +218,11 @@ def runs_unblocked(backend) -> bool:
     """Whether ``backend`` runs whole arrays as one block (a GPU, or strict counting as
     CuPy): there each block, each chunk and each extra call is one more kernel launch."""
     return backend.block_bytes >= GPU_BLOCK_BYTES
+
+
+def reduce_at_of(backend):
+    """The ``reduce_at`` of ``backend``, else ``None`` (then sort and scan)."""
+    return getattr(backend, "reduce_at", None)
 
 
 def batch_groups_of(backend) -> int:

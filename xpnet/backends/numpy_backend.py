@@ -53,6 +53,11 @@ def scatter_add(target, indices, values):
     numpy.add.at(target, indices, values)
 
 
+def reduce_at(ufunc, target, positions, values):
+    # one value after another in index order, as PyTorch's CPU scatter_reduce: its bits
+    getattr(numpy, ufunc).at(target, positions, values)
+
+
 def to_host(x):
     return numpy.array(x, copy=True)
 
