@@ -129,16 +129,19 @@ class CyclicLR(MomentumCycling, LRScheduler):
             scale_factor = x / self.step_ratio
         else:
             scale_factor = (x - 1) / (self.step_ratio - 1)
-        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        at = cycle if self.scale_mode == "cycle" else self.last_epoch
+        # scale_fn called once per rate and per momentum, as PyTorch calls it
         rates = [
-            base + (high - base) * scale_factor * scale
+            base + (high - base) * scale_factor * self.scale_fn(at)
             for base, high in zip(self.base_lrs, self.max_lrs, strict=True)
         ]
         if self.cycle_momentum:
-            for group, low, high in zip(
-                self.optimizer.param_groups, self.base_momentums, self.max_momentums, strict=True
-            ):
-                self._set_momentum(group, high - (high - low) * scale_factor * scale)
+            momenta = [
+                high - (high - low) * scale_factor * self.scale_fn(at)
+                for low, high in zip(self.base_momentums, self.max_momentums, strict=True)
+            ]
+            for group, momentum in zip(self.optimizer.param_groups, momenta, strict=True):
+                self._set_momentum(group, momentum)
         return rates
 
     def state_dict(self) -> dict[str, Any]:

@@ -68,8 +68,9 @@ class OneCycleLR(MomentumCycling, LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             msg = f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
             raise ValueError(msg)
-        self.anneal_strategy = anneal_strategy
-        self._phases = _one_cycle_phases(
+        # PyTorch's attribute names, so that state dicts load both ways
+        self._anneal_func_type = anneal_strategy
+        self._schedule_phases = _one_cycle_phases(
             pct_start * self.total_steps, self.total_steps, three_phase
         )
         if last_epoch == -1:
@@ -87,7 +88,7 @@ class OneCycleLR(MomentumCycling, LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
-        if self.anneal_strategy == "cos":
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
@@ -99,15 +100,15 @@ class OneCycleLR(MomentumCycling, LRScheduler):
         rates = []
         for group in self.optimizer.param_groups:
             start_step = 0.0
-            for index, (end_step, lr_keys, momentum_keys) in enumerate(self._phases):
-                if step <= end_step or index == len(self._phases) - 1:
+            for index, phase in enumerate(self._schedule_phases):
+                end_step = phase["end_step"]
+                if step <= end_step or index == len(self._schedule_phases) - 1:
                     pct = (step - start_step) / (end_step - start_step)
-                    rates.append(self._anneal(group[lr_keys[0]], group[lr_keys[1]], pct))
+                    start, end = group[phase["start_lr"]], group[phase["end_lr"]]
+                    rates.append(self._anneal(start, end, pct))
                     if self.cycle_momentum:
-                        momentum = self._anneal(
-                            group[momentum_keys[0]], group[momentum_keys[1]], pct
-                        )
-                        self._set_momentum(group, momentum)
+                        start, end = group[phase["start_momentum"]], group[phase["end_momentum"]]
+                        self._set_momentum(group, self._anneal(start, end, pct))
                     break
                 start_step = end_step
         return rates
@@ -125,12 +126,24 @@ def _one_cycle_steps(total_steps, epochs, steps_per_epoch) -> int:
     return epochs * steps_per_epoch
 
 
-def _one_cycle_phases(warmup: float, total: int, three_phase: bool) -> list[tuple]:
-    """``(end_step, (start_lr, end_lr) keys, (start, end) momentum keys)`` per phase."""
-    rise = (float(warmup) - 1, ("initial_lr", "max_lr"), ("max_momentum", "base_momentum"))
+def _one_cycle_phases(warmup: float, total: int, three_phase: bool) -> list[dict]:
+    """PyTorch's ``_schedule_phases``: per phase, the step it ends at and the group keys of
+    its start and end rates and momenta."""
+
+    def phase(end_step, start_lr, end_lr, start_momentum, end_momentum) -> dict:
+        return {
+            "end_step": end_step,
+            "start_lr": start_lr,
+            "end_lr": end_lr,
+            "start_momentum": start_momentum,
+            "end_momentum": end_momentum,
+        }
+
+    rise = phase(float(warmup) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum")
     if not three_phase:
-        fall = (total - 1, ("max_lr", "min_lr"), ("base_momentum", "max_momentum"))
-        return [rise, fall]
-    back = (float(2 * warmup) - 2, ("max_lr", "initial_lr"), ("base_momentum", "max_momentum"))
-    fall = (total - 1, ("initial_lr", "min_lr"), ("max_momentum", "max_momentum"))
-    return [rise, back, fall]
+        return [rise, phase(total - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+    return [
+        rise,
+        phase(float(2 * warmup) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+        phase(total - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+    ]

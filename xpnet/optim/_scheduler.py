@@ -8,9 +8,19 @@ The schedulers built on them are in :mod:`xpnet.optim.lr_scheduler`,
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 from .optimizer import Optimizer
+
+#: PyTorch's warning for the deprecated ``scheduler.step(epoch)``, word for word
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
+    "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if "
+    "epoch is different from None, the closed form is used instead of the new chainable form, "
+    "where available. Please open an issue if you are unable to replicate your use case: "
+    "https://github.com/pytorch/pytorch/issues/new/choose."
+)
 
 
 def check_optimizer(where: str, optimizer) -> None:
@@ -78,14 +88,24 @@ class LRScheduler:
         """The rates of every parameter group set by the last :meth:`step`."""
         return self._last_lr
 
-    def step(self) -> None:
-        """Advance one epoch and set every group's ``lr``."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch and set every group's ``lr``.
+
+        Args:
+            epoch: deprecated, as in PyTorch (it warns): jump to this epoch, with the closed
+                form where the scheduler has one (else :meth:`get_lr`). Default: ``None``.
+        """
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            self._restart_at(epoch)
+            return
         self.last_epoch += 1
         self._set_lrs(self.get_lr())
 
     def _restart_at(self, epoch: int) -> None:
-        """Jump to ``epoch`` with the closed form (used by :class:`SequentialLR`)."""
+        """Jump to ``epoch`` with the closed form where there is one (PyTorch's
+        ``_update_lr(epoch)``: :meth:`step` with an epoch, and :class:`SequentialLR`)."""
         self.last_epoch = epoch
         closed_form = getattr(self, "_closed_form_lr", self.get_lr)
         self._set_lrs(closed_form())

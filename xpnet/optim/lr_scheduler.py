@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 from bisect import bisect_right
 from collections import Counter
 from typing import Any
@@ -180,7 +181,8 @@ class LinearLR(LRScheduler):
         optimizer: the optimizer.
         start_factor: factor at epoch 0, in ``(0, 1]``. Default: ``1/3``.
         end_factor: factor from epoch ``total_iters`` on, in ``[0, 1]``. Default: ``1``.
-        total_iters: epochs of the ramp. Default: ``5``.
+        total_iters: epochs of the ramp, an int >= 0 (0: ``start_factor`` throughout, as in
+            PyTorch). Default: ``5``.
         last_epoch: see :class:`LRScheduler`. Default: ``-1``.
     """
 
@@ -198,7 +200,14 @@ class LinearLR(LRScheduler):
                 f"got start_factor={start_factor}, end_factor={end_factor}"
             )
             raise ValueError(msg)
-        check_positive_int("LinearLR", "total_iters", total_iters)
+        # 0 is PyTorch's too: the start factor, kept
+        if (
+            not isinstance(total_iters, numbers.Integral)
+            or isinstance(total_iters, bool)
+            or total_iters < 0
+        ):
+            msg = f"LinearLR: total_iters must be a non-negative integer, got {total_iters!r}"
+            raise ValueError(msg)
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
