@@ -15,6 +15,10 @@ import warnings
 import weakref
 from collections import OrderedDict
 
+import numpy
+
+from ..autograd import Tensor
+from ..backends import backend_names, backend_of, to_backend
 from ._backward_hooks import BackwardHook
 
 __all__ = ["ForwardHooks", "PathLookup", "RemovableHandle", "Shortcuts"]
@@ -261,8 +265,46 @@ class PathLookup:
         return module._buffers[name]
 
 
+def _to_arguments(where: str, args: tuple, kwargs: dict):
+    """``(backend name or None, dtype or None)`` from the arguments of ``Module.to``."""
+    from ..devices import backend_name, device  # xpnet.devices imports xpnet.nn
+
+    def is_place(value) -> bool:
+        if isinstance(value, device):
+            return True
+        name = value.strip().lower() if isinstance(value, str) else ""
+        return name in backend_names() or name.partition(":")[0] in ("cpu", "cuda")
+
+    place = kwargs.pop("device", kwargs.pop("backend", None))
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs or len(args) > 3:
+        msg = f"{where}.to: unexpected arguments {sorted(kwargs) or args}"
+        raise TypeError(msg)
+    for arg in args:
+        if isinstance(arg, bool):  # non_blocking, positionally
+            continue
+        if is_place(arg):
+            place = arg
+        elif isinstance(arg, Tensor):
+            place, dtype = backend_of(arg.data).name, arg.dtype
+        else:
+            try:
+                dtype = numpy.dtype(arg)
+            except TypeError:
+                msg = f"{where}.to: expected a device (e.g. 'cuda') or a dtype, got {arg!r}"
+                raise TypeError(msg) from None
+    if dtype is not None and numpy.dtype(dtype).kind not in "fc":
+        msg = (
+            "nn.Module.to only accepts floating point or complex dtypes, but got desired "
+            f"dtype={numpy.dtype(dtype)}"
+        )
+        raise TypeError(msg)
+    return (None if place is None else backend_name(place)), dtype
+
+
 class Shortcuts:
-    """PyTorch's shortcuts for ``Module.to``: ``half()``, ``float()`` and ``double()`` cast
+    """``Module.to`` and PyTorch's shortcuts for it: ``half()``, ``float()`` and ``double()`` cast
     the floating-point parameters, gradients and buffers only (integer buffers such as
     ``num_batches_tracked`` keep their dtype); ``cpu()`` and ``cuda()`` move them.
 
@@ -272,6 +314,43 @@ class Shortcuts:
         >>> bn.weight.dtype, bn.running_mean.dtype, bn.num_batches_tracked.dtype
         (dtype('float16'), dtype('float16'), dtype('int64'))
     """
+
+    def to(self, *args, **kwargs):
+        """Move parameters, gradients and buffers to a device or backend and/or cast the
+        floating ones to a floating dtype, in place, as PyTorch's ``Module.to``: ``to(device)``,
+        ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its backend and dtype) or the
+        keywords ``device=`` (also ``backend=``), ``dtype=`` and ``non_blocking=`` (accepted;
+        copies are synchronous). A device is ``"cpu"``, ``"cuda"``, ``"cuda:0"``, an
+        :class:`xpnet.device` or a backend name (see :mod:`xpnet.devices`). Integer buffers
+        such as ``num_batches_tracked`` keep their dtype. Returns the module.
+
+        Raises:
+            TypeError: an argument is neither a device nor a dtype, or the dtype is not a
+                floating one (PyTorch's message).
+
+        Example:
+            >>> import xpnet
+            >>> layer = xpnet.nn.Linear(2, 2).to("strict", xpnet.float64)
+            >>> type(layer.weight.data).__module__.split(".")[0], layer.weight.dtype
+            ('xpnet', dtype('float64'))
+        """
+        backend, dtype = _to_arguments(type(self).__name__, args, kwargs)
+
+        def move(array):
+            if array is None:
+                return None
+            array = to_backend(array, backend) if backend else array
+            if dtype is not None and array.dtype.kind == "f":
+                array = array.astype(dtype, copy=False)
+            return array
+
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is not None:
+                    param.data, param.grad = move(param.data), move(param.grad)
+            for name, buffer in module._buffers.items():
+                module._buffers[name] = move(buffer)
+        return self
 
     def half(self):
         return self.to(dtype="float16")

@@ -133,6 +133,7 @@ def _activation(
 
 ReLU = _activation("ReLU", F.relu, "max(0, x)")
 ReLU6 = _activation("ReLU6", F.relu6, "min(max(0, x), 6)")
+ReLU6.min_val, ReLU6.max_val = 0.0, 6.0  # PyTorch's ReLU6 is a Hardtanh(0.0, 6.0)
 LeakyReLU = _activation("LeakyReLU", F.leaky_relu, "x if x > 0 else negative_slope * x")
 ELU = _activation("ELU", F.elu, "x if x > 0 else alpha * (exp(x) - 1)")
 GELU = _activation("GELU", F.gelu, "x * Phi(x)")

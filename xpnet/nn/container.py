@@ -100,6 +100,15 @@ class ModuleList(Module):
     def __add__(self, other):
         return ModuleList([*self, *other])
 
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def pop(self, index):
+        """Remove the module at ``index`` (an int or a slice) and return it."""
+        module = self[index]
+        del self[index]
+        return module
+
 
 class Sequential(ModuleList):
     """Modules applied one after another: ``Sequential(a, b)(x) == b(a(x))``.
@@ -131,6 +140,51 @@ class Sequential(ModuleList):
             # the slice keeps the children's names, as PyTorch: net[1:] loads net's weights
             return type(self)(dict(list(self._modules.items())[index]))
         return super().__getitem__(index)
+
+    __repr__ = Module.__repr__  # every child under its own name, as PyTorch's
+
+    def _check_sequential(self, other, operator: str) -> None:
+        if not isinstance(other, Sequential):
+            msg = (
+                f"{operator} operator supports only objects of Sequential class, "
+                f"but {type(other)} is given."
+            )
+            raise ValueError(msg)
+
+    def __add__(self, other):
+        self._check_sequential(other, "add")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other):
+        self._check_sequential(other, "add")
+        return self.extend(list(other))
+
+    def _check_factor(self, other) -> None:
+        if not isinstance(other, int) or isinstance(other, bool):
+            msg = f"unsupported operand type(s) for *: {type(self)} and {type(other)}"
+            raise TypeError(msg)
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+
+    def __mul__(self, other):
+        """A new Sequential of the modules repeated ``other`` times (the same objects)."""
+        self._check_factor(other)
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other):
+        self._check_factor(other)
+        return self.extend(list(self) * (other - 1))
+
+    def insert(self, index: int, module: Module):
+        """Insert ``module`` before ``index`` (PyTorch's IndexError beyond ``-len``..``len``)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: module should be of type {Module}")
+        if not -len(self) <= index <= len(self):
+            raise IndexError(f"Index out of range: {index}")
+        super().insert(index, module)
+        return self
 
     def forward(self, input):
         for module in self:

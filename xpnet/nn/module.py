@@ -7,26 +7,12 @@ buffers (plain backend arrays) and child modules; the containers are in
 
 from __future__ import annotations
 
-from collections import namedtuple
-
-from ..autograd import data_of
-from ..backends import backend_of, to_backend
 from ._backward_hooks import BackwardHooks
 from ._module_hooks import ForwardHooks, PathLookup, Shortcuts
+from ._state_dict import IncompatibleKeys, StateDict
 from .parameter import Buffer, Parameter
 
-__all__ = ["Module"]
-
-
-class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What :meth:`Module.load_state_dict` returns; prints as PyTorch's when all keys match."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
+__all__ = ["IncompatibleKeys", "Module"]
 
 
 def _check_name(module, kind: str, name, registry: dict) -> None:
@@ -52,20 +38,32 @@ def _expect_none(module, value, what: str, expected: str) -> None:
         raise TypeError(msg)
 
 
+def _check_buffer(module, name: str, value) -> None:
+    """PyTorch's TypeError for a buffer that is neither an array (or Tensor) nor ``None``."""
+    # the class first: a lazy module's UninitializedBuffer has a shape that raises until known
+    if value is not None and not (hasattr(type(value), "shape") or hasattr(value, "shape")):
+        msg = (
+            f"{type(module).__name__}: cannot assign {type(value).__name__!r} object to buffer "
+            f"{name!r} (an array, a Tensor or None required)"
+        )
+        raise TypeError(msg)
+
+
 def indent_repr(text: str, spaces: int) -> str:
     """Indent every line of ``text`` but the first (nested reprs, as in PyTorch)."""
     first, *rest = text.split("\n")
     return "\n".join([first] + [" " * spaces + line for line in rest])
 
 
-class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
+class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
     """Base class for layers and models: subclasses set attributes and define ``forward``.
 
     Assigning a :class:`Parameter` or a ``Module`` to an attribute registers it;
     :meth:`register_buffer` registers a non-learnable array (e.g. BatchNorm's running
     statistics). Buffers are plain backend arrays. Names, order and ``state_dict`` keys follow
-    PyTorch, so weights move between the two (see :meth:`state_dict`). Forward hooks,
-    ``get_submodule`` and ``half()``/``float()``/``double()`` are in :mod:`._module_hooks`.
+    PyTorch, so weights move between the two (see :meth:`state_dict`, in
+    :mod:`._state_dict`). Forward hooks, ``get_submodule`` and ``to()``/``half()``/
+    ``float()``/``double()`` are in :mod:`._module_hooks`.
 
     Example:
         >>> import xpnet
@@ -113,6 +111,7 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
             _expect_none(self, value, f"child module {name!r}", "a Module")
             target = self._modules  # stays a child slot, printed ``(name): None``
         elif name in self._buffers:
+            _check_buffer(self, name, value)
             target = self._buffers  # reassigning a buffer keeps it a buffer
         else:
             target = None
@@ -133,8 +132,10 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
 
         Raises:
             KeyError: ``name`` is empty, has a dot, or is another attribute already.
+            TypeError: ``array`` is neither an array (or Tensor) nor ``None``.
         """
         _check_name(self, "buffer", name, self._buffers)
+        _check_buffer(self, name, array)
         self.__dict__.pop(name, None)
         self._buffers[name] = array
         if persistent:
@@ -151,6 +152,10 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         _check_name(self, "module", name, self._modules)
         self.__dict__.pop(name, None)
         self._modules[name] = module
+
+    def register_module(self, name: str, module: Module | None) -> None:
+        """Alias of :meth:`add_module`, as PyTorch's."""
+        self.add_module(name, module)
 
     def __delattr__(self, name):
         for registry in (self._parameters, self._buffers, self._modules):
@@ -176,6 +181,11 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         msg = f"{type(self).__name__!r} object has no attribute {name!r}"
         raise AttributeError(msg)
 
+    def __dir__(self):
+        """PyTorch's: the attributes with the registered names, less those not identifiers."""
+        keys = [*dir(type(self)), *self.__dict__, *self._parameters, *self._modules]
+        return sorted({key for key in [*keys, *self._buffers] if not key[0].isdigit()})
+
     # -- walking the tree ---------------------------------------------------------------------
     def named_children(self):
         for name, module in self._modules.items():
@@ -186,14 +196,22 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix: str = ""):
-        """``(dotted name, module)`` for this module and every descendant, each once."""
-        seen, stack = set(), [(prefix, self)]
-        while stack:
+    def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate=True):
+        """``(dotted name, module)`` for this module and every descendant, depth first.
+
+        Args:
+            memo: the modules to leave out (and to which those yielded are added). Default: none.
+            prefix: starts every name. Default: ``""``.
+            remove_duplicate: yield a module reached by several paths once. Default: ``True``.
+        """
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:  # a stack, not PyTorch's recursion: deep nets pass Python's limit
             name, module = stack.pop()
-            if id(module) in seen:
+            if module in memo:
                 continue
-            seen.add(id(module))
+            if remove_duplicate:
+                memo.add(module)
             yield name, module
             children = [
                 (f"{name}.{key}" if name else key, child)
@@ -202,30 +220,36 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
             ]
             stack.extend(reversed(children))
 
-    def modules(self):
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate: bool = True):
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
-    def _named_members(self, registry: str, prefix: str, recurse: bool):
+    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate=True):
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_name, module in modules:
             for name, value in getattr(module, registry).items():
                 if value is None or id(value) in seen:
                     continue
-                seen.add(id(value))
+                if remove_duplicate:
+                    seen.add(id(value))
                 yield (f"{module_name}.{name}" if module_name else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True):
-        """``(dotted name, Parameter)`` pairs, each parameter once, in registration order."""
-        yield from self._named_members("_parameters", prefix, recurse)
+    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+        """``(dotted name, Parameter)`` pairs in registration order; a parameter shared by
+        several modules comes once unless ``remove_duplicate=False``."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True):
-        yield from self._named_members("_buffers", prefix, recurse)
+    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True):
         for _, buffer in self.named_buffers(recurse=recurse):
@@ -268,114 +292,6 @@ class Module(ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
                 param.grad = None
             else:
                 param.grad = param.grad * 0
-
-    # -- state_dict ---------------------------------------------------------------------------
-    def _state_slots(self, prefix: str = ""):
-        """``(key, module, registry, name)`` in PyTorch's state_dict order: a module's own
-        parameters, then its buffers, then its children's, depth first."""
-        for name, param in self._parameters.items():
-            if param is not None:
-                yield prefix + name, self._parameters, name
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent:
-                yield prefix + name, self._buffers, name
-        for name, child in self._modules.items():
-            if child is not None:
-                yield from child._state_slots(f"{prefix}{name}.")
-
-    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> dict:
-        """Every parameter's and persistent buffer's array, by PyTorch's dotted key names.
-
-        The values are the live backend arrays (not copies), as PyTorch returns tensors that
-        share storage. Save them with ``numpy.savez(path, **{k: xpnet.to_numpy(v) ...})``;
-        PyTorch loads them with ``torch.from_numpy`` per key. ``prefix`` starts every key;
-        ``keep_vars=True`` gives the Parameters themselves instead of their arrays.
-        """
-        unwrap = (lambda value: value) if keep_vars else data_of
-        return {key: unwrap(registry[name]) for key, registry, name in self._state_slots(prefix)}
-
-    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays (NumPy or any backend) into this module's parameters and buffers.
-
-        Values are copied in place onto each parameter's backend and dtype.
-
-        Args:
-            state_dict: a mapping from PyTorch-style keys to arrays (e.g. ``numpy.load`` of
-                an ``.npz``, or a PyTorch state_dict converted with ``.numpy()``).
-            strict: require exactly the keys of :meth:`state_dict`. Default: ``True``.
-
-        Returns:
-            ``(missing_keys, unexpected_keys)``.
-
-        Raises:
-            RuntimeError: a key is missing or unexpected (with ``strict``), or a shape differs.
-        """
-        state_dict = dict(state_dict)  # PyTorch's pre-hooks (lazy modules) may change it
-        for name, module in self.named_modules():
-            for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values():
-                hook(state_dict, f"{name}." if name else "")
-        slots = {key: (registry, name) for key, registry, name in self._state_slots()}
-        # a batch norm's count may be absent, as in PyTorch's checkpoints from before 0.4.1:
-        # it keeps its value (PyTorch's compatibility path for versionless state dicts)
-        missing = [
-            key
-            for key in slots
-            if key not in state_dict and key.rpartition(".")[2] != "num_batches_tracked"
-        ]
-        unexpected = [key for key in state_dict if key not in slots]
-        errors = []
-        if strict and (missing or unexpected):
-            errors.append(f"missing keys {missing}, unexpected keys {unexpected}")
-        for key in slots.keys() & state_dict.keys():
-            target, value = data_of(slots[key][0][slots[key][1]]), data_of(state_dict[key])
-            if tuple(value.shape) != tuple(target.shape):
-                errors.append(
-                    f"size mismatch for {key}: got shape {tuple(value.shape)}, "
-                    f"the module has {tuple(target.shape)}"
-                )
-        if errors:
-            msg = f"{type(self).__name__}.load_state_dict: " + "; ".join(errors)
-            raise RuntimeError(msg)
-        for key in slots.keys() & state_dict.keys():
-            target = data_of(slots[key][0][slots[key][1]])
-            value = to_backend(data_of(state_dict[key]), backend_of(target).name)
-            target[...] = value.astype(target.dtype, copy=False)
-        return IncompatibleKeys(missing, unexpected)
-
-    # -- moving between backends and dtypes ---------------------------------------------------
-    def to(self, backend: str | None = None, dtype=None):
-        """Move parameters, gradients and buffers to ``backend`` and/or cast the floating
-        ones to ``dtype`` (integer buffers such as ``num_batches_tracked`` keep theirs).
-        ``backend`` may also be a device, as in PyTorch: ``"cpu"``, ``"cuda"``, ``"cuda:0"``
-        or an :class:`xpnet.device` (see :mod:`xpnet.devices`).
-
-        Example:
-            >>> import xpnet
-            >>> layer = xpnet.nn.Linear(2, 2).to("strict", dtype="float64")
-            >>> type(layer.weight.data).__module__.split(".")[0], layer.weight.dtype
-            ('xpnet', dtype('float64'))
-        """
-
-        if backend is not None:  # a device ("cpu", "cuda:0", xpnet.device) or a backend name
-            from ..devices import backend_name
-
-            backend = backend_name(backend)
-
-        def move(array):
-            if array is None:
-                return None
-            array = to_backend(array, backend) if backend else array
-            if dtype is not None and array.dtype.kind == "f":
-                array = array.astype(dtype, copy=False)
-            return array
-
-        for module in self.modules():
-            for param in module._parameters.values():
-                if param is not None:
-                    param.data, param.grad = move(param.data), move(param.grad)
-            for name, buffer in module._buffers.items():
-                module._buffers[name] = move(buffer)
-        return self
 
     # -- printing -----------------------------------------------------------------------------
     def extra_repr(self) -> str:
