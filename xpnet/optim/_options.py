@@ -1,5 +1,5 @@
-"""Helpers shared by the optimizers of ``adamax.py``, ``adam_variants.py``, ``asgd.py``,
-``rprop.py`` and ``adafactor.py``: PyTorch's switches, its float32 step scalars, its ``lerp``,
+"""Helpers shared by the optimizers: PyTorch's switches (``foreach``, ``fused``,
+``capturable``, ``differentiable``), a Tensor ``lr``, its float32 step scalars, its ``lerp``,
 and scalar state advanced on the device.
 
 PyTorch keeps some per-parameter scalars (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``) in
@@ -11,30 +11,65 @@ trajectories use float32-rounded values, which :func:`round32` reproduces on the
 from __future__ import annotations
 
 import functools
+import math
+import numbers
 import struct
+from typing import Any
 
-from ..backends import backend_of
+from ..backends import backend_of, to_backend
 from ..backends._base import fused
-from .optimizer import check_implementation
 
-__all__ = ["advanced_state", "check_switches", "lerp", "round32"]
+__all__ = [
+    "advanced_state",
+    "check_implementation",
+    "check_switches",
+    "lerp",
+    "number_lr",
+    "round32",
+]
+
+
+def check_implementation(
+    where: str, foreach: bool | None = None, fused: bool | None = None
+) -> None:
+    """Check PyTorch's ``foreach`` and ``fused`` switches, accepted so that ported scripts run
+    (``AdamW(..., fused=True)``) and ignored: xpnet updates a bucket of parameters as one
+    fused call whatever they say, with the same numbers as PyTorch's single-tensor path.
+
+    Raises:
+        TypeError: a switch that is not ``True``, ``False`` or ``None``.
+        ValueError: both ``True`` (PyTorch refuses that too).
+    """
+    for name, value in (("foreach", foreach), ("fused", fused)):
+        if value is not None and not isinstance(value, bool):
+            msg = f"{where}: {name} must be True, False or None, got {value!r}"
+            raise TypeError(msg)
+    if foreach and fused:
+        msg = f"{where}: foreach and fused cannot both be True, got foreach=True, fused=True"
+        raise ValueError(msg)
 
 
 def check_switches(
-    where: str, foreach=None, *, differentiable: bool = False, capturable: bool = False
+    where: str,
+    foreach=None,
+    *,
+    differentiable: bool = False,
+    capturable: bool = False,
+    fused: bool | None = None,
 ) -> None:
-    """Check PyTorch's ``foreach``, ``differentiable`` and ``capturable`` switches.
+    """Check PyTorch's ``foreach``, ``fused``, ``differentiable`` and ``capturable`` switches.
 
-    ``foreach`` chooses how PyTorch computes, not what: accepted and ignored, as by the other
-    optimizers (:func:`~xpnet.optim.optimizer.check_implementation`). ``capturable`` is what
-    xpnet always does (no host sync in ``step``): accepted and ignored. ``differentiable``
-    (autograd through the step) is not supported.
+    ``foreach`` and ``fused`` choose how PyTorch computes, not what: accepted and ignored
+    (:func:`check_implementation`). ``capturable`` is what xpnet always does (no host sync in
+    ``step``): accepted and ignored. ``differentiable`` (autograd through the step) is not
+    supported.
 
     Raises:
-        TypeError: a switch that is not a bool (``foreach`` may also be ``None``).
+        TypeError: a switch that is not a bool (``foreach`` and ``fused`` may also be ``None``).
+        ValueError: ``foreach`` and ``fused`` both ``True``.
         NotImplementedError: ``differentiable=True``.
     """
-    check_implementation(where, foreach)
+    check_implementation(where, foreach, fused)
     for name, value in (("differentiable", differentiable), ("capturable", capturable)):
         if not isinstance(value, bool):
             msg = f"{where}: {name} must be True or False, got {value!r}"
@@ -42,6 +77,27 @@ def check_switches(
     if differentiable:
         msg = f"{where}: differentiable=True is not supported (xpnet's steps are not recorded)"
         raise NotImplementedError(msg)
+
+
+def number_lr(where: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``options`` with an ``lr`` given as a 1-element Tensor or array (PyTorch
+    takes a Tensor ``lr``) made a Python float: read on the host once, here, so that steps
+    and schedulers work with a number.
+
+    Raises:
+        ValueError: an ``lr`` Tensor or array of more than one element.
+    """
+    options = dict(options)
+    lr = options.get("lr")
+    if lr is None or isinstance(lr, numbers.Real) or not hasattr(lr, "shape"):
+        return options
+    if hasattr(lr, "requires_grad"):  # an xpnet Tensor: its backend array
+        lr = lr.data
+    if math.prod(lr.shape) != 1:
+        msg = f"{where}: a Tensor lr must be 1-element, got shape {tuple(lr.shape)}"
+        raise ValueError(msg)
+    options["lr"] = float(to_backend(lr, "numpy").reshape(()))
+    return options
 
 
 def round32(value: float) -> float:

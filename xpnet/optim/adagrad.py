@@ -11,8 +11,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from ..backends import backend_of
 from ._flat import advanced_step, count_step, counts_on_device, update_in_place
-from .optimizer import Optimizer, check_implementation
+from ._options import check_switches
+from .optimizer import Optimizer
 
 INF = float("inf")
 
@@ -32,16 +34,22 @@ class Adagrad(Optimizer):
         initial_accumulator_value: the starting value of :math:`s` for every parameter; as
             in PyTorch, a parameter group's own value is ignored. Default: ``0``.
         eps: :math:`\epsilon`, added to the denominator. Default: ``1e-10``.
-        maximize: ascend the objective instead of descending it. Default: ``False``.
         foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
-            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
+            (:func:`~xpnet.optim._options.check_implementation`). Default: ``None``.
+        maximize: ascend the objective instead of descending it. Default: ``False``.
+        differentiable: must be ``False``: xpnet does not differentiate through a step.
+            Default: ``False``.
         fused: likewise accepted and ignored. Default: ``None``.
 
-    State (per parameter): ``step``, ``sum``.
+    State (per parameter): ``step``, ``sum``, made for every parameter by the constructor
+    as in PyTorch (``state_dict()`` holds them before the first step); a parameter whose
+    data has since been moved or cast (:meth:`xpnet.nn.Module.to`) gets its ``sum`` made
+    again, like its data, at its first step.
 
     Raises:
         ValueError: for a negative ``lr``, ``lr_decay``, ``weight_decay``,
             ``initial_accumulator_value`` or ``eps``.
+        NotImplementedError: ``differentiable=True``.
 
     Example:
         >>> from xpnet.nn import Parameter
@@ -65,12 +73,13 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
-        foreach: bool | None = None,
+        differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        check_implementation("Adagrad", foreach, fused)
+        check_switches("Adagrad", foreach, differentiable=differentiable, fused=fused)
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -80,14 +89,29 @@ class Adagrad(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
+        for group in self.param_groups:  # not those added later: PyTorch's too
+            for param in group["params"]:
+                self.state[id(param)] = self._fresh_state(param.data)
+
+    def _fresh_state(self, data) -> dict[str, Any]:
+        # the constructor's value, as PyTorch, which ignores a group's own
+        value = self.defaults["initial_accumulator_value"]
+        return {"step": 0, "sum": backend_of(data).xp.full_like(data, value)}
+
+    def _step_bucket(self, params: list, group: dict[str, Any], found_inf=None) -> None:
+        for param in params:  # the constructor's state of a parameter since moved or cast
+            state = self.state.get(id(param))
+            if state and not hasattr(state["step"], "shape") and state["step"] == 0:
+                total = state["sum"]
+                if type(total) is not type(param.data) or total.dtype != param.data.dtype:
+                    self.state[id(param)] = self._fresh_state(param.data)
+        super()._step_bucket(params, group, found_inf)
 
     def _update(
         self, xp, param, grad, state: dict[str, Any], group: dict[str, Any], found_inf=None
     ) -> None:
-        if not state:
-            state["step"] = 0
-            # the constructor's value, as PyTorch, which ignores a group's own
-            state["sum"] = xp.full_like(param.data, self.defaults["initial_accumulator_value"])
+        if not state:  # a parameter of a group added after the constructor
+            state.update(self._fresh_state(param.data))
         lr, lr_decay = group["lr"], group["lr_decay"]
         if not counts_on_device(state, found_inf):
             state["step"] += 1
@@ -116,15 +140,20 @@ class Adadelta(Optimizer):
         rho: smoothing constant :math:`\rho` of both running averages. Default: ``0.9``.
         eps: :math:`\epsilon`, added inside both square roots. Default: ``1e-6``.
         weight_decay: L2 penalty :math:`\lambda`. Default: ``0``.
-        maximize: ascend the objective instead of descending it. Default: ``False``.
         foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
-            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
+            (:func:`~xpnet.optim._options.check_implementation`). Default: ``None``.
+        capturable: accepted and ignored: xpnet's step never reads the device.
+            Default: ``False``.
+        maximize: ascend the objective instead of descending it. Default: ``False``.
+        differentiable: must be ``False``: xpnet does not differentiate through a step.
+            Default: ``False``.
 
     State (per parameter): ``step``, ``square_avg`` (:math:`v`), ``acc_delta`` (:math:`u`).
 
     Raises:
         ValueError: for a negative ``lr``, ``eps`` or ``weight_decay``, or ``rho`` outside
             ``[0, 1)`` (PyTorch also accepts ``rho = 1``).
+        NotImplementedError: ``differentiable=True``.
 
     Example:
         >>> from xpnet.nn import Parameter
@@ -150,11 +179,13 @@ class Adadelta(Optimizer):
         rho: float = 0.9,
         eps: float = 1e-6,
         weight_decay: float = 0.0,
-        *,
-        maximize: bool = False,
         foreach: bool | None = None,
+        *,
+        capturable: bool = False,
+        maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
-        check_implementation("Adadelta", foreach)
+        check_switches("Adadelta", foreach, differentiable=differentiable, capturable=capturable)
         defaults = {
             "lr": lr,
             "rho": rho,

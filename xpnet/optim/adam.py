@@ -10,7 +10,8 @@ import functools
 from typing import Any
 
 from ._flat import advanced_step, counts_on_device, update_in_place
-from .optimizer import Optimizer, check_implementation
+from ._options import check_switches
+from .optimizer import Optimizer
 
 INF = float("inf")
 
@@ -43,7 +44,11 @@ class Adam(Optimizer):
         maximize: ascend the objective instead of descending it. Default: ``False``.
         decoupled_weight_decay: AdamW's weight decay. Default: ``False``.
         foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
-            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
+            (:func:`~xpnet.optim._options.check_implementation`). Default: ``None``.
+        capturable: accepted and ignored: xpnet's step never reads the device.
+            Default: ``False``.
+        differentiable: must be ``False``: xpnet does not differentiate through a step.
+            Default: ``False``.
         fused: likewise accepted and ignored. Default: ``None``.
 
     State (per parameter): ``step`` (an int), ``exp_avg``, ``exp_avg_sq``, and
@@ -54,6 +59,7 @@ class Adam(Optimizer):
     Raises:
         ValueError: for a negative ``lr``, ``eps`` or ``weight_decay``, ``betas`` not a pair,
             or a beta outside ``[0, 1)``.
+        NotImplementedError: ``differentiable=True``.
 
     Example:
         >>> from xpnet.nn import Parameter
@@ -76,12 +82,15 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
         *,
-        maximize: bool = False,
-        decoupled_weight_decay: bool = False,
         foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
         fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
     ) -> None:
-        check_implementation(type(self).__name__, foreach, fused)
+        switches = {"differentiable": differentiable, "capturable": capturable, "fused": fused}
+        check_switches(type(self).__name__, foreach, **switches)
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             msg = f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}"
             raise ValueError(msg)
@@ -193,6 +202,8 @@ class AdamW(Adam):
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
         super().__init__(
@@ -202,8 +213,10 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
-            maximize=maximize,
-            decoupled_weight_decay=True,
             foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
             fused=fused,
+            decoupled_weight_decay=True,
         )

@@ -28,9 +28,11 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from .._grad_mode import enable_grad
 from ..backends import backend_of, host_sync_forbidden, to_backend
 from ..backends._base import fused
 from ._flat import SHARED_KEYS, Bucket, FlatParameter, layout_key
+from ._options import check_implementation, number_lr
 
 __all__ = ["Optimizer", "check_implementation", "takes_found_inf"]
 
@@ -63,6 +65,7 @@ class Optimizer:
     _bounds: dict[str, tuple[float, float]] = {}
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
+        defaults = number_lr(type(self).__name__, defaults)
         self._check_bounds(defaults)
         self.defaults = dict(defaults)
         self.state: dict[Any, dict[str, Any]] = {}
@@ -120,13 +123,14 @@ class Optimizer:
         Raises:
             TypeError: ``param_group`` is not a dict, its ``params`` a set (unordered), or a
                 parameter lacks ``.data`` or ``.grad``.
-            ValueError: no ``params`` entry, or a parameter already in a group.
+            ValueError: no ``params`` entry, a parameter already in a group, or an ``lr``
+                array of more than one element.
         """
         where = type(self).__name__
         if not isinstance(param_group, dict):
             msg = f"{where}: param_group must be a dict, got {type(param_group).__name__}"
             raise TypeError(msg)
-        group = dict(param_group)
+        group = number_lr(where, param_group)
         params = group.get("params")
         if params is None:
             msg = f"{where}: a parameter group must have a 'params' entry, got keys {list(group)}"
@@ -182,7 +186,8 @@ class Optimizer:
         if found_inf is not None and not takes_found_inf(self):
             msg = f"{type(self).__name__}.step: its _update takes no found_inf flag"
             raise TypeError(msg)
-        loss = None if closure is None else closure()
+        # as PyTorch: the closure records its graph even when step is called under no_grad
+        loss = None if closure is None else enable_grad(closure)()
         # inf/NaN gradients make inf/NaN new values, which the flag discards: no warnings
         quiet = (
             contextlib.nullcontext()
@@ -269,7 +274,10 @@ class Optimizer:
         """Restore hyper-parameters and state saved by :meth:`state_dict`.
 
         Arrays are copied onto each parameter's backend and cast to its dtype, so a state
-        saved on one backend (or as NumPy arrays) loads on another.
+        saved on one backend (or as NumPy arrays) loads on another. A hyper-parameter that a
+        saved group lacks (one PyTorch added after the version that saved it, such as
+        ``maximize`` or ``decoupled_weight_decay``) takes the optimizer's default, as
+        PyTorch's ``__setstate__`` fills it in.
 
         Raises:
             ValueError: if the number of groups or of parameters per group differs.
@@ -297,6 +305,8 @@ class Optimizer:
             params = group["params"]
             group.clear()
             group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
+            for key, value in self.defaults.items():
+                group.setdefault(key, value)
             group["params"] = params
 
 
@@ -368,23 +378,3 @@ def _takes_found_inf(cls: type) -> bool:
         callable(method) and "found_inf" in inspect.signature(method).parameters
         for method in methods
     )
-
-
-def check_implementation(
-    where: str, foreach: bool | None = None, fused: bool | None = None
-) -> None:
-    """Check PyTorch's ``foreach`` and ``fused`` switches, accepted so that ported scripts run
-    (``AdamW(..., fused=True)``) and ignored: xpnet updates a bucket of parameters as one
-    fused call whatever they say, with the same numbers as PyTorch's single-tensor path.
-
-    Raises:
-        TypeError: a switch that is not ``True``, ``False`` or ``None``.
-        ValueError: both ``True`` (PyTorch refuses that too).
-    """
-    for name, value in (("foreach", foreach), ("fused", fused)):
-        if value is not None and not isinstance(value, bool):
-            msg = f"{where}: {name} must be True, False or None, got {value!r}"
-            raise TypeError(msg)
-    if foreach and fused:
-        msg = f"{where}: foreach and fused cannot both be True, got foreach=True, fused=True"
-        raise ValueError(msg)

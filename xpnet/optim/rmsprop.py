@@ -10,7 +10,8 @@ import functools
 from typing import Any
 
 from ._flat import count_step, update_in_place
-from .optimizer import Optimizer, check_implementation
+from ._options import check_switches
+from .optimizer import Optimizer
 
 INF = float("inf")
 
@@ -38,9 +39,13 @@ class RMSprop(Optimizer):
         momentum: momentum factor :math:`\mu`. Default: ``0``.
         centered: normalise by the estimated variance of the gradient instead of its
             second moment. Default: ``False``.
-        maximize: ascend the objective instead of descending it. Default: ``False``.
+        capturable: accepted and ignored: xpnet's step never reads the device.
+            Default: ``False``.
         foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
-            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
+            (:func:`~xpnet.optim._options.check_implementation`). Default: ``None``.
+        maximize: ascend the objective instead of descending it. Default: ``False``.
+        differentiable: must be ``False``: xpnet does not differentiate through a step.
+            Default: ``False``.
 
     State (per parameter): ``step``, ``square_avg``, ``momentum_buffer`` when
     ``momentum > 0``, ``grad_avg`` when ``centered``. After ``step(found_inf=flag)``
@@ -50,6 +55,7 @@ class RMSprop(Optimizer):
     Raises:
         ValueError: for a negative ``lr``, ``alpha``, ``eps``, ``weight_decay`` or
             ``momentum``.
+        NotImplementedError: ``differentiable=True``.
 
     Example:
         >>> from xpnet.nn import Parameter
@@ -72,11 +78,12 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
-        *,
-        maximize: bool = False,
+        capturable: bool = False,
         foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
-        check_implementation("RMSprop", foreach)
+        check_switches("RMSprop", foreach, differentiable=differentiable, capturable=capturable)
         defaults = {
             "lr": lr,
             "alpha": alpha,

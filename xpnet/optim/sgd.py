@@ -10,7 +10,8 @@ from typing import Any
 
 from ..backends import backend_of
 from ._flat import update_in_place
-from .optimizer import Optimizer, check_implementation
+from ._options import check_switches
+from .optimizer import Optimizer
 
 INF = float("inf")
 
@@ -37,7 +38,9 @@ class SGD(Optimizer):
         nesterov: use Nesterov momentum. Default: ``False``.
         maximize: ascend the objective instead of descending it. Default: ``False``.
         foreach: PyTorch's implementation switch, accepted for ported scripts and ignored
-            (:func:`~xpnet.optim.optimizer.check_implementation`). Default: ``None``.
+            (:func:`~xpnet.optim._options.check_implementation`). Default: ``None``.
+        differentiable: must be ``False``: xpnet does not differentiate through a step.
+            Default: ``False``.
         fused: likewise accepted and ignored. Default: ``None``.
 
     State (per parameter): ``momentum_buffer`` when ``momentum != 0``.
@@ -50,6 +53,7 @@ class SGD(Optimizer):
     Raises:
         ValueError: for a negative ``lr``, ``momentum`` or ``weight_decay``, or ``nesterov``
             without momentum or with dampening.
+        NotImplementedError: ``differentiable=True``.
 
     Example:
         >>> from xpnet.nn import Parameter
@@ -74,9 +78,10 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        check_implementation("SGD", foreach, fused)
+        check_switches("SGD", foreach, differentiable=differentiable, fused=fused)
         if nesterov and (momentum <= 0 or dampening != 0):
             msg = (
                 "SGD: nesterov needs momentum > 0 and dampening = 0, "
