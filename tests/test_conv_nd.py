@@ -192,5 +192,48 @@ def test_conv_nd_module_init_bounds_and_errors(module):
     assert np.abs(layer.weight.numpy()).max() > 0.9 * bound  # 108 or more draws fill the range
     with pytest.raises(ValueError, match=rf"{module}: in_channels must be divisible by groups"):
         getattr(nn, module)(3, 4, 3, groups=2)
-    with pytest.raises(ValueError, match=rf"{module}: padding_mode must be 'zeros'"):
-        getattr(nn, module)(3, 4, 3, padding_mode="circular")
+    with pytest.raises(ValueError, match=rf"{module}: padding_mode must be one of"):
+        getattr(nn, module)(3, 4, 3, padding_mode="wrap")
+
+
+# (module, input shape, kernel, padding, dilation, stride): ints, pairs, 'same', 'valid'
+PADDED_CONVS = [
+    ("Conv1d", (2, 3, 9), 3, 2, 1, 1),
+    ("Conv1d", (2, 3, 9), 4, "same", 2, 1),
+    ("Conv2d", (2, 3, 7, 6), 3, (1, 2), 1, 2),
+    ("Conv2d", (2, 3, 7, 6), (2, 3), "same", (1, 2), 1),
+    ("Conv2d", (3, 7, 6), 3, 1, 1, 1),
+    ("Conv2d", (2, 3, 7, 6), 3, "valid", 1, 1),
+    ("Conv3d", (1, 2, 5, 4, 6), 3, (1, 0, 2), 1, 1),
+]
+
+
+@pytest.mark.parametrize("padding_mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("module, shape, kernel, padding, dilation, stride", PADDED_CONVS)
+def test_padding_modes_match_torch(
+    backend, padding_mode, module, shape, kernel, padding, dilation, stride
+):
+    """PyTorch's: pad by ``padding_mode`` first, then convolve without padding."""
+    options = {"padding": padding, "dilation": dilation, "stride": stride}
+    options["padding_mode"] = padding_mode
+    layer = getattr(nn, module)(3 if len(shape) != 5 else 2, 4, kernel, **options).double()
+    reference = getattr(torch.nn, module)(layer.in_channels, 4, kernel, **options).double()
+    with torch.no_grad():
+        reference.weight.copy_(torch.from_numpy(layer.weight.numpy()))
+        reference.bias.copy_(torch.from_numpy(layer.bias.numpy()))
+    layer.to(backend.name)
+    x = np.random.default_rng(0).standard_normal(shape)
+    ours = xpnet.Tensor(backend.asarray(x), requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, expected = layer(ours), reference(theirs)
+    grad = np.random.default_rng(1).standard_normal(tuple(expected.shape))
+    out.backward(xpnet.Tensor(backend.asarray(grad)))
+    expected.backward(torch.tensor(grad))
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        backend.to_host(ours.grad), theirs.grad.numpy(), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        backend.to_host(layer.weight.grad), reference.weight.grad.numpy(), rtol=1e-12, atol=1e-12
+    )
+    assert repr(layer) == repr(reference)

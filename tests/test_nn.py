@@ -252,8 +252,10 @@ def test_conv2d_rejects_bad_groups_and_padding_mode():
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
         nn.Conv2d(4, 3, 3, groups=2)
-    with pytest.raises(ValueError, match="padding_mode must be 'zeros'"):
-        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv2d(3, 4, 3, padding_mode="reflection")
+    with pytest.raises(ValueError, match='Only "zeros" padding mode is supported for'):
+        nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect")
 
 
 @pytest.mark.parametrize(

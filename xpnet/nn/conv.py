@@ -33,6 +33,21 @@ def _check_padding_string(where: str, padding: str, nd: int, transposed: bool, s
         raise ValueError(msg)
 
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _padding_of_pad(padding, kernel_size, dilation):
+    """PyTorch's ``_reversed_padding_repeated_twice``: the layer's padding as the argument of
+    :func:`~xpnet.nn.functional.pad` (last dimension first; ``'same'`` puts the odd one of a
+    dimension's total ``dilation * (k - 1)`` on the right)."""
+    if padding == "valid":
+        return [0, 0] * len(kernel_size)
+    if padding == "same":
+        totals = [d * (k - 1) for d, k in zip(dilation, kernel_size, strict=True)]
+        return [side for t in reversed(totals) for side in (t // 2, t - t // 2)]
+    return tuple(side for p in reversed(padding) for side in (p, p))
+
+
 class _ConvNd(Module):
     """What every convolution layer shares: argument checks, parameters, init, extra_repr.
     Subclasses set ``_nd``, ``_function`` (a name in :mod:`xpnet.nn.functional`) and
@@ -64,11 +79,10 @@ class _ConvNd(Module):
             if channels % groups:
                 msg = f"{where}: {name} must be divisible by groups, got {channels} and {groups}"
                 raise ValueError(msg)
-        if padding_mode != "zeros":
-            msg = (
-                f"{where}: padding_mode must be 'zeros' (the only one xpnet has), "
-                f"got {padding_mode!r}"
-            )
+        if self._transposed and padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {where}')
+        if padding_mode not in _PADDING_MODES:
+            msg = f"{where}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
             raise ValueError(msg)
         if isinstance(padding, str):
             _check_padding_string(where, padding, nd, self._transposed, stride)
@@ -90,6 +104,9 @@ class _ConvNd(Module):
         self.output_padding = to_tuple(where, "output_padding", output_padding, nd, minimum=0)
         self.transposed = self._transposed
         self.padding_mode = padding_mode
+        self._reversed_padding_repeated_twice = _padding_of_pad(
+            self.padding, self.kernel_size, self.dilation
+        )
         if not self._transposed:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
             add_weight_and_bias(self, shape, bias, device, dtype)
@@ -106,8 +123,12 @@ class _ConvNd(Module):
 
     def forward(self, input):
         function = getattr(F, self._function)
+        padding = self.padding
+        if self.padding_mode != "zeros":  # PyTorch's: pad first, then convolve without padding
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            padding = (0,) * self._nd
         return function(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
     def extra_repr(self) -> str:
@@ -126,6 +147,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
@@ -144,7 +167,8 @@ class Conv2d(_ConvNd):
         dilation: spacing between kernel elements, int or pair. Default: 1.
         groups: independent channel groups; must divide C_in and C_out. Default: 1.
         bias: learn a per-channel bias. Default: ``True``.
-        padding_mode: only ``'zeros'`` is supported. Default: ``'zeros'``.
+        padding_mode: what ``padding`` adds: ``'zeros'``, ``'reflect'``, ``'replicate'`` or
+            ``'circular'`` (as :func:`~xpnet.nn.functional.pad`'s modes). Default: ``'zeros'``.
         device: backend name. Default: current. dtype: Default: float32.
 
     Shape:
@@ -158,7 +182,7 @@ class Conv2d(_ConvNd):
             k = 1 / sqrt(C_in / groups * kH * kW). bias: (C_out,), U(-k, k).
 
     Raises:
-        ValueError: channels not divisible by ``groups``, or another ``padding_mode``.
+        ValueError: channels not divisible by ``groups``, or an unknown ``padding_mode``.
 
     Example:
         >>> import xpnet
@@ -246,7 +270,8 @@ class ConvTranspose2d(_ConvNd):
         groups: independent channel groups; must divide C_in and C_out. Default: 1.
         bias: learn a per-channel bias. Default: ``True``.
         dilation: spacing between kernel elements. Default: 1.
-        padding_mode: only ``'zeros'``. device: backend name. dtype: Default: float32.
+        padding_mode: only ``'zeros'``, as PyTorch's. device: backend name. dtype: Default:
+            float32.
 
     Shape:
         - Input: (N, C_in, H, W) or (C_in, H, W).
