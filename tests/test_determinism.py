@@ -184,3 +184,30 @@ def test_concurrent_calls_match_sequential_and_restore_blas_threads(backend):
         for one, other in zip(sequential, concurrent, strict=True):
             assert all(np.array_equal(a, b) for a, b in zip(one, other, strict=True))
     assert blas_threads() == before
+
+
+@pytest.mark.parametrize(("rows", "threaded"), [(64, False), (2048, True)], ids=["small", "large"])
+def test_too_little_work_runs_on_the_calling_thread(monkeypatch, num_threads, rows, threaded):
+    """A product of 64 x 64 x 128 multiply-adds (a small MLP's layer, 0.5M) is done sooner on
+    the calling thread than handed to the pool: its blocks run in order as one task, with the
+    bits of any thread count; one of 2048 rows (16M) still spreads over the threads."""
+    from xpnet.backends import numpy_backend
+
+    num_threads(2)
+    tasks = []  # the number of blocks of each map_blocks call
+    map_blocks = numpy_backend.map_blocks
+
+    def counting(function, blocks):
+        blocks = list(blocks)
+        tasks.append(len(blocks))
+        map_blocks(function, blocks)
+
+    monkeypatch.setattr(numpy_backend, "map_blocks", counting)
+    with xpnet.use_backend("numpy") as backend:
+        x, w, grad = _random(backend, (rows, 64), 0), _random(backend, (128, 64), 1), None
+        grad = _random(backend, (rows, 128), 2)
+        K.linear(x, w)
+        K.linear_backward(grad, x, w)
+    assert len(tasks) == 3  # the forward's product, grad_input's and grad_weight's sums
+    assert all(count > 1 for count in tasks) == threaded
+    assert all(count == 1 for count in tasks) != threaded

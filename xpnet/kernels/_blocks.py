@@ -35,6 +35,12 @@ from ..backends._base import batch_groups_of, runs_unblocked
 # Products smaller than this many multiply-adds per block are not split (OpenBLAS itself
 # runs products below 4 * 65536 on one thread).
 _MIN_BLOCK_MULTIPLY_ADDS = 1 << 18
+# Work below this many multiply-adds (and, for batch chunks, bytes of temporaries) runs its
+# blocks in order on the calling thread: handing blocks to a pool thread cost 0.13-0.17 ms a
+# call on 2 CPU threads of a VM, about what a single-threaded product of 4M multiply-adds,
+# or a strided copy of 256 KiB, takes, so threads gain only beyond it
+_MIN_THREADED_MULTIPLY_ADDS = 1 << 22
+_MIN_THREADED_COPY_BYTES = 256 << 10
 
 
 def even_slices(count: int, parts: int) -> list[slice]:
@@ -58,6 +64,24 @@ def row_blocks(backend, rows: int, multiply_adds_per_row: int) -> list[slice]:
     return even_slices(rows, _group_count(backend, worth) if worth > 1 else 1)
 
 
+def too_little_for_threads(multiply_adds: int, copy_bytes: int = 0) -> bool:
+    """Whether work of ``multiply_adds`` (and ``copy_bytes`` of temporaries to write) is
+    done sooner on the calling thread than handed to others (``_MIN_THREADED_...``)."""
+    return multiply_adds < _MIN_THREADED_MULTIPLY_ADDS and copy_bytes < _MIN_THREADED_COPY_BYTES
+
+
+def map_work(backend, function, blocks, in_order: bool = False) -> None:
+    """``backend.map_blocks(function, blocks)``, or ``in_order`` (:func:`too_little_for_
+    threads`) the blocks in order as one task, which runs on the calling thread with
+    single-threaded BLAS as every task does: the same blocks, so the same bits, without a
+    thread's hand-off."""
+    blocks = list(blocks)
+    if in_order:
+        backend.map_blocks(lambda run: [function(block) for block in run], [blocks])
+    else:
+        backend.map_blocks(function, blocks)
+
+
 def matmul_rows(backend, a, b):
     """``a @ b`` for ``a`` (M, K) and ``b`` (K, P): a new (M, P) array, by row blocks."""
     xp = backend.xp
@@ -66,7 +90,9 @@ def matmul_rows(backend, a, b):
     def multiply(block):
         xp.matmul(a[block], b, out=output[block])
 
-    backend.map_blocks(multiply, row_blocks(backend, a.shape[0], a.shape[1] * b.shape[1]))
+    per_row = a.shape[1] * b.shape[1]
+    in_order = too_little_for_threads(a.shape[0] * per_row)
+    map_work(backend, multiply, row_blocks(backend, a.shape[0], per_row), in_order)
     return output
 
 
@@ -103,24 +129,26 @@ def group_sums(backend, sum_block, groups, shapes, dtype, first_writes=False):
 
 
 class Groups(list):
-    """:func:`batch_chunks`' groups (each a list of chunk slices) and ``at_once``: how many of
-    them the memory budget lets run at the same time."""
+    """:func:`batch_chunks`' groups (each a list of chunk slices), ``at_once``: how many of
+    them the memory budget lets run at the same time, and ``in_order``: whether they hold
+    too little work for threads (:func:`too_little_for_threads`)."""
 
-    def __init__(self, groups, at_once: int):
+    def __init__(self, groups, at_once: int, in_order: bool = False):
         super().__init__(groups)
-        self.at_once = at_once
+        self.at_once, self.in_order = at_once, in_order
 
 
 def map_groups(backend, run_group, groups) -> None:
     """``run_group(index)`` for the index of every group, through ``backend.map_blocks`` but
-    on at most ``groups.at_once`` threads at a time (:class:`Groups`; any other list: all).
+    on at most ``groups.at_once`` threads at a time (:class:`Groups`; any other list: all),
+    or in order on the calling thread where ``groups.in_order`` (:func:`map_work`).
 
     Fewer threads, not smaller chunks, keep a small budget: the chunks, and so the bits of
     every sum, stay those of any larger budget.
     """
     at_once = getattr(groups, "at_once", len(groups))
     if at_once >= len(groups):
-        backend.map_blocks(run_group, range(len(groups)))
+        map_work(backend, run_group, range(len(groups)), getattr(groups, "in_order", False))
         return
     runs = even_slices(len(groups), at_once)  # consecutive groups, one run per thread
     backend.map_blocks(lambda run: [run_group(index) for index in range(len(groups))[run]], runs)
@@ -333,4 +361,6 @@ def batch_chunks(
         [slice(start, min(start + size, group.stop)) for start in group_starts]
         for group, group_starts in zip(groups, starts, strict=True)
     ]
-    return Groups(chunks, at_once=max(1, budget // (size * max(1, bytes_per_sample))))
+    at_once = max(1, budget // (size * max(1, bytes_per_sample)))
+    in_order = too_little_for_threads(batch * multiply_adds_per_sample, batch * bytes_per_sample)
+    return Groups(chunks, at_once, in_order)

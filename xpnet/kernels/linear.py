@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import math
 
-from ._blocks import check_fits, compute_dtype, group_sums, matmul_rows, row_blocks
+from ._blocks import (
+    Groups,
+    check_fits,
+    compute_dtype,
+    group_sums,
+    matmul_rows,
+    row_blocks,
+    too_little_for_threads,
+)
 from ._checks import ArgumentError, array_backend, check_grad_output, kernel, require_arrays
 
 __all__ = ["linear", "linear_backward"]
@@ -111,7 +119,10 @@ def linear_backward(grad_output, input, weight, bias=None):
         grad_weight += backend.xp.matmul(grad[rows].T, x[rows])
 
     blocks = row_blocks(backend, x.shape[0], w.size)
-    (grad_weight,) = group_sums(backend, sum_rows, [[rows] for rows in blocks], [w.shape], x.dtype)
+    groups = Groups(
+        [[rows] for rows in blocks], len(blocks), too_little_for_threads(x.size * len(w))
+    )
+    (grad_weight,) = group_sums(backend, sum_rows, groups, [w.shape], x.dtype)
     grad_bias = None if bias is None else backend.xp.sum(grad, axis=0).astype(input.dtype)
     dtype = input.dtype
     return grad_input.astype(dtype, copy=False), grad_weight.astype(dtype, copy=False), grad_bias
