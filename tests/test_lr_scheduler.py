@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -240,6 +242,7 @@ def test_scheduler_rejects_bad_arguments(make, match):
 def test_one_cycle_rejects_stepping_past_total_steps():
     ours, _ = make_optimizers()
     scheduler = lr_scheduler.OneCycleLR(ours, 0.1, total_steps=2)
+    ours.step()  # else the first scheduler step warns (tested below)
     scheduler.step()
     scheduler.step()
     with pytest.raises(ValueError, match="stepped 3 times, more than total_steps=2"):
@@ -251,3 +254,27 @@ def test_one_cycle_rejects_optimizer_without_momentum():
     del ours.defaults["momentum"]
     with pytest.raises(ValueError, match="cycle_momentum needs an optimizer with momentum"):
         lr_scheduler.OneCycleLR(ours, 0.1, total_steps=5)
+
+
+@pytest.mark.parametrize("optimizer_first", [False, True], ids=["scheduler_first", "in_order"])
+def test_a_scheduler_stepped_before_the_optimizer_warns_as_torch(optimizer_first):
+    """PyTorch warns once, at the first ``scheduler.step()``, if no ``optimizer.step()`` came
+    before it; xpnet with PyTorch's words."""
+    messages = []
+    for module, scheduler_module in (
+        (torch.optim, torch.optim.lr_scheduler),
+        (optim, lr_scheduler),
+    ):
+        param = torch.nn.Parameter(torch.zeros(1)) if module is torch.optim else Param(np.zeros(1))
+        optimizer = module.SGD([param], lr=0.1)
+        scheduler = scheduler_module.StepLR(optimizer, 2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if optimizer_first:
+                optimizer.step()
+            scheduler.step()
+            optimizer.step()
+            scheduler.step()
+        messages.append([str(w.message) for w in caught])
+    assert messages[0] == messages[1]
+    assert bool(messages[1]) != optimizer_first

@@ -22,6 +22,15 @@ EPOCH_DEPRECATION_WARNING = (
     "https://github.com/pytorch/pytorch/issues/new/choose."
 )
 
+#: PyTorch's warning for a first ``scheduler.step()`` before any ``optimizer.step()``
+STEP_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
+    "value of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+
 
 def check_optimizer(where: str, optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
@@ -89,12 +98,16 @@ class LRScheduler:
         return self._last_lr
 
     def step(self, epoch: int | None = None) -> None:
-        """Advance one epoch and set every group's ``lr``.
+        """Advance one epoch and set every group's ``lr``. Call it after the optimizer's
+        ``step()``: a first call before any optimizer step warns, as PyTorch's (the
+        schedule's first rate would be skipped).
 
         Args:
             epoch: deprecated, as in PyTorch (it warns): jump to this epoch, with the closed
                 form where the scheduler has one (else :meth:`get_lr`). Default: ``None``.
         """
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(STEP_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)

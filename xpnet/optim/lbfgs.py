@@ -156,6 +156,7 @@ class LBFGS(Optimizer):
             ValueError: more than one parameter group; a line search left no evaluation.
             RuntimeError: a ``line_search_fn`` other than ``"strong_wolfe"``.
         """
+        self._opt_called = True  # see Optimizer.step
         if len(self.param_groups) != 1:
             msg = f"LBFGS.step: expected exactly one param_group, got {len(self.param_groups)}"
             raise ValueError(msg)

@@ -186,6 +186,7 @@ class Optimizer:
         if found_inf is not None and not takes_found_inf(self):
             msg = f"{type(self).__name__}.step: its _update takes no found_inf flag"
             raise TypeError(msg)
+        self._opt_called = True  # a scheduler stepped before this warns, as PyTorch's
         # as PyTorch: the closure records its graph even when step is called under no_grad
         loss = None if closure is None else enable_grad(closure)()
         # inf/NaN gradients make inf/NaN new values, which the flag discards: no warnings
