@@ -329,3 +329,14 @@ def test_recurrent_layer_takes_an_empty_batch_as_torch(backend, kind):
     expected = theirs(I, H, 2, bidirectional=True).double()(torch.zeros(L, 0, I).double())
     result = module(backend.asarray(np.zeros((L, 0, I))))
     assert [t.shape for t in leaves(result)] == [tuple(t.shape) for t in leaves(expected)]
+
+
+def test_base_classes_are_exported_as_torch():
+    """Ported code checks ``isinstance(m, nn.RNNBase)`` (to init or to flatten weights)."""
+    for name, base in (("LSTM", "RNNBase"), ("GRU", "RNNBase"), ("RNN", "RNNBase")):
+        assert isinstance(getattr(xpnet.nn, name)(3, 4), getattr(xpnet.nn, base))
+    for name in ("RNNCell", "LSTMCell", "GRUCell"):
+        assert isinstance(getattr(xpnet.nn, name)(3, 4), xpnet.nn.RNNCellBase)
+    assert repr(xpnet.nn.RNNBase("GRU", 3, 4, num_layers=2)) == repr(
+        torch.nn.RNNBase("GRU", 3, 4, num_layers=2)
+    )

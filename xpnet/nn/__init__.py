@@ -75,8 +75,8 @@ from .pooling import (
     MaxPool2d,
     MaxPool3d,
 )
-from .rnn import GRU, LSTM, RNN
-from .rnn_cells import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN, RNNBase
+from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .sync_batchnorm import SyncBatchNorm
 from .transformer import (
@@ -168,9 +168,11 @@ __all__ = [
     "MSELoss",
     "SmoothL1Loss",
     "RMSNorm",
+    "RNNBase",
     "RNN",
     "LSTM",
     "GRU",
+    "RNNCellBase",
     "RNNCell",
     "LSTMCell",
     "GRUCell",
