@@ -8,38 +8,90 @@ current backend.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
+
 import numpy
 
 from ..autograd import Tensor
 
 __all__ = ["default_collate", "default_convert", "holds_tensors", "map_fields"]
 
+# PyTorch's message, for a field it cannot batch (``None``, an array of strings or objects)
+_UNBATCHABLE = (
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+)
+
 
 def _host_field(values: list):
     """One field of a batch stacked on the host: Tensors' arrays, NumPy arrays or numbers."""
+    first = values[0]
+    if isinstance(first, numpy.ndarray) and first.dtype.kind in "SUO":
+        raise TypeError(_UNBATCHABLE.format(first.dtype))
+    if not isinstance(first, (Tensor, numpy.generic, int, float)) and not hasattr(first, "shape"):
+        raise TypeError(_UNBATCHABLE.format(type(first)))
     return numpy.stack([v.numpy() if isinstance(v, Tensor) else numpy.asarray(v) for v in values])
+
+
+def _like(template, values):
+    """``values`` (a dict, or a list) in ``template``'s container type, as PyTorch's collate:
+    a mutable container is copied and filled, another is called on them; a type that allows
+    neither gives the plain dict or list."""
+    try:
+        if isinstance(template, MutableMapping):
+            clone = copy.copy(template)
+            clone.update(values)
+            return clone
+        if isinstance(template, MutableSequence):
+            clone = copy.copy(template)
+            clone[:] = values
+            return clone
+        return type(template)(values)
+    except TypeError:
+        return values
 
 
 def default_collate(samples: list):
     """Stack a list of samples into a batch, field by field, on the host.
 
+    As PyTorch's ``default_collate``: arrays, Tensors and numbers are stacked, strings and
+    bytes kept as a list, mappings (of their own type) collated key by key, named tuples
+    field by field (of their own type), other sequences field by field.
+
     Args:
-        samples: samples as a dataset returns them: tuples (or lists) of arrays, Tensors and
-            numbers, dicts of them (collated key by key, as PyTorch), or bare arrays.
+        samples: samples as a dataset returns them: tuples (or lists) of arrays, Tensors,
+            numbers and strings, dicts or named tuples of them, or bare arrays.
 
     Returns:
-        A tuple of NumPy arrays (one per field), a dict for dict samples, or one array for bare
-        samples; the :class:`~xpnet.data.DataLoader` then moves them to the current backend,
-        as Tensors when the samples held Tensors.
+        A tuple of NumPy arrays (one per field; PyTorch gives a list), a mapping for mapping
+        samples, a named tuple for named-tuple samples, a list for strings, or one array for
+        bare samples; the :class:`~xpnet.data.DataLoader` then moves the arrays to the
+        current backend, as Tensors when the samples held Tensors.
+
+    Raises:
+        RuntimeError: if sequence samples have different lengths (PyTorch's error).
+        TypeError: for a field that cannot be batched: ``None``, an array of strings or
+            objects, or any other type (PyTorch's message).
 
     Example:
-        >>> batch = default_collate([(np.zeros(2), 0), (np.ones(2), 1)])
-        >>> [field.shape for field in batch], batch[1].tolist()
-        ([(2, 2), (2,)], [0, 1])
+        >>> batch = default_collate([(np.zeros(2), 0, "a"), (np.ones(2), 1, "b")])
+        >>> [field.shape for field in batch[:2]], batch[1].tolist(), batch[2]
+        ([(2, 2), (2,)], [0, 1], ['a', 'b'])
     """
-    if isinstance(samples[0], dict):  # without this NumPy stacks the dicts as objects
-        return {key: default_collate([sample[key] for sample in samples]) for key in samples[0]}
-    if isinstance(samples[0], (tuple, list)):
+    first = samples[0]
+    if isinstance(first, (str, bytes)):
+        return list(samples)
+    if isinstance(first, Mapping):  # without this NumPy stacks the dicts as objects
+        return _like(
+            first, {key: default_collate([sample[key] for sample in samples]) for key in first}
+        )
+    if isinstance(first, tuple) and hasattr(first, "_fields"):  # a named tuple
+        return type(first)(
+            *(default_collate(list(fields)) for fields in zip(*samples, strict=False))
+        )
+    if isinstance(first, Sequence):
+        if any(len(sample) != len(first) for sample in samples):
+            raise RuntimeError("each element in list of batch should be of equal size")
         return tuple(default_collate(list(fields)) for fields in zip(*samples, strict=True))
     return _host_field(samples)
 
@@ -48,10 +100,10 @@ def default_convert(data):
     """One sample as the loader delivers it unbatched: NumPy values as host arrays.
 
     As PyTorch's ``default_convert``: NumPy arrays and scalars become arrays (PyTorch makes
-    them tensors; the :class:`~xpnet.data.DataLoader` moves them to the backend), dicts,
-    named tuples, tuples and lists are converted entry by entry, anything else (Python
-    numbers, strings, Tensors, arrays of strings or objects) is left as is. A plain tuple
-    becomes a list, as in PyTorch.
+    them tensors; the :class:`~xpnet.data.DataLoader` moves them to the backend), mappings,
+    named tuples and other sequences are converted entry by entry (keeping their type where
+    it can be rebuilt), anything else (Python numbers, strings, Tensors, arrays of strings or
+    objects) is left as is. A plain tuple, or a ``range``, becomes a list, as in PyTorch.
 
     Args:
         data: one sample.
@@ -67,19 +119,21 @@ def default_convert(data):
         return data
     if isinstance(data, numpy.generic):
         return data if isinstance(data, (numpy.str_, numpy.bytes_)) else numpy.asarray(data)
-    if isinstance(data, dict):
-        return type(data)({key: default_convert(value) for key, value in data.items()})
+    if isinstance(data, Mapping):
+        return _like(data, {key: default_convert(value) for key, value in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # a named tuple
         return type(data)(*(default_convert(value) for value in data))
-    if isinstance(data, (tuple, list)):  # a tuple gives a list, as PyTorch's (its comment:
-        return [default_convert(value) for value in data]  # "backwards compatibility")
+    if isinstance(data, tuple):  # a list, as PyTorch's (its comment: "backwards compatibility")
+        return [default_convert(value) for value in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        return _like(data, [default_convert(value) for value in data])
     return data
 
 
 def holds_tensors(sample) -> bool:
     """Whether a sample holds an :class:`xpnet.Tensor` (its batch is then delivered as
     Tensors)."""
-    if isinstance(sample, dict):
+    if isinstance(sample, Mapping):
         return holds_tensors(tuple(sample.values()))
     if isinstance(sample, (tuple, list)):
         return any(holds_tensors(field) for field in sample)
@@ -87,9 +141,10 @@ def holds_tensors(sample) -> bool:
 
 
 def map_fields(batch, function):
-    """``function`` applied to each field of a batch (through dicts, tuples and lists)."""
-    if isinstance(batch, dict):
-        return {key: map_fields(field, function) for key, field in batch.items()}
+    """``function`` applied to each field of a batch (through mappings, tuples and lists,
+    keeping their types)."""
+    if isinstance(batch, Mapping):
+        return _like(batch, {key: map_fields(field, function) for key, field in batch.items()})
     if isinstance(batch, (tuple, list)) and not hasattr(batch, "_fields"):
         return type(batch)(map_fields(field, function) for field in batch)
     if isinstance(batch, tuple):  # a named tuple

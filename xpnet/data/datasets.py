@@ -11,10 +11,11 @@ batch at a time by fancy indexing instead of sample by sample. MNIST's IDX files
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy
 
-from .._random import check_generator
+from .._random import check_generator, host_generator
 from ..autograd import Tensor
 from ._idx import read_mnist
 
@@ -40,13 +41,15 @@ __all__ = [
 
 
 class Dataset:
-    """Base class of map-style datasets: subclasses define ``__getitem__`` and ``__len__``."""
+    """Base class of map-style datasets: subclasses define ``__getitem__`` and ``__len__``.
+
+    As PyTorch's, the base class has no ``__len__``: ``len()`` of a subclass without one is
+    Python's ``TypeError``, and ``list(dataset)`` reads ``dataset[0], dataset[1], ...`` up to
+    the first ``IndexError``.
+    """
 
     def __getitem__(self, index):
-        raise NotImplementedError
-
-    def __len__(self) -> int:
-        raise NotImplementedError
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
     def __add__(self, other):
         """``a + b``: the samples of ``a`` then those of ``b`` (a
@@ -166,11 +169,20 @@ def _split_lengths(lengths, total: int) -> list[int]:
     """Integer lengths from counts (summing to ``total``) or fractions (summing to 1)."""
     if all(isinstance(length, numbers.Integral) for length in lengths):  # NumPy's ints too
         counts = [int(length) for length in lengths]
-    elif abs(sum(lengths) - 1) < 1e-9 and all(0 <= length <= 1 for length in lengths):
+    elif lengths and abs(sum(lengths) - 1) < 1e-9:
+        for index, fraction in enumerate(lengths):
+            if not 0 <= fraction <= 1:
+                msg = (
+                    f"random_split: fraction at index {index} is not between 0 and 1, got {lengths}"
+                )
+                raise ValueError(msg)
         # PyTorch's rule: floor each fraction, then hand out the remainder one by one
         counts = [int(numpy.floor(total * fraction)) for fraction in lengths]
         for index in range(total - sum(counts)):
             counts[index % len(counts)] += 1
+        for index in (index for index, count in enumerate(counts) if count == 0):
+            msg = f"Length of split at index {index} is 0. This might result in an empty dataset."
+            warnings.warn(msg, stacklevel=3)  # PyTorch's warning, at random_split's caller
     else:
         msg = f"random_split: lengths must be counts or fractions summing to 1, got {lengths}"
         raise ValueError(msg)
@@ -191,15 +203,19 @@ def random_split(dataset, lengths, generator=None, *, seed: int | None = None) -
             ``generator=torch.Generator().manual_seed(42)``) that draws the shuffle; it
             advances. Default: ``None``.
         seed: or the seed of a new generator; the same seed gives the same split. Default:
-            ``None`` (with no generator either, a fresh random split).
+            ``None`` (with no generator either, the generator :func:`xpnet.manual_seed` seeds
+            draws the split, as PyTorch's default generator does).
 
     Returns:
         A list of :class:`Subset`, one per entry of ``lengths``.
 
     Raises:
-        ValueError: if ``lengths`` do not add up to the dataset, or both ``generator`` and
-            ``seed`` are given.
+        ValueError: if ``lengths`` do not add up to the dataset, a fraction is outside
+            [0, 1], or both ``generator`` and ``seed`` are given.
         TypeError: for a ``generator`` that is not a NumPy generator.
+
+    Warns:
+        UserWarning: for each split of fractions that comes out empty, as PyTorch's.
 
     Example:
         >>> train, test = random_split(TensorDataset(xp.arange(10)), [0.8, 0.2], seed=0)
@@ -214,7 +230,8 @@ def random_split(dataset, lengths, generator=None, *, seed: int | None = None) -
     if generator is not None:
         check_generator("random_split", generator)
     counts = _split_lengths(list(lengths), len(dataset))
-    generator = numpy.random.default_rng(seed) if generator is None else generator
+    if generator is None:
+        generator = host_generator() if seed is None else numpy.random.default_rng(seed)
     order = generator.permutation(len(dataset))
     bounds = numpy.cumsum([0, *counts])
     return [

@@ -76,6 +76,8 @@ class DataLoader:
             left as is. Default: ``None`` (:func:`default_collate`, or ``get_batch``).
         pin_memory: stage each batch in page-locked host memory before the copy to the GPU
             (the backend's ``pinned_host``; CuPy). A no-op on CPU backends. Default: ``False``.
+        pin_memory_device: deprecated in PyTorch, accepted and ignored as there (it warns,
+            as PyTorch's, when ``pin_memory=True``): the backend decides. Default: ``""``.
         persistent_workers: keep the workers between epochs. Needs ``num_workers > 0``.
             Default: ``False``.
         prefetch_factor: batches fetched ahead per worker. Default: ``None`` (2 with
@@ -83,9 +85,11 @@ class DataLoader:
         generator: the ``numpy.random.Generator`` that draws each epoch's order, as PyTorch's
             ``generator``: it advances, so epochs differ, and saving its
             ``bit_generator.state`` lets a resumed run continue the same sequence.
-            Default: ``None`` (one made from ``seed``).
+            Default: ``None`` (one made from ``seed``, if given).
         seed: seed of the generator made when ``generator`` is ``None``: two loaders with the
-            same seed give the same sequence of epochs. Default: ``None`` (not reproducible).
+            same seed give the same sequence of epochs. Default: ``None`` (each epoch's order
+            drawn from the generator :func:`xpnet.manual_seed` seeds, as PyTorch's shuffle
+            follows ``torch.manual_seed``).
         timeout: seconds to wait for a worker's batch before ``RuntimeError``. Default: ``0``
             (no limit; a worker that dies still raises within a second).
         worker_init_fn: ``worker_init_fn(worker_id)``, called in each worker after seeding.
@@ -142,21 +146,22 @@ class DataLoader:
         dataset,
         batch_size: int | None = 1,
         shuffle: bool = False,
-        drop_last: bool = False,
-        *,
+        sampler=None,
+        batch_sampler=None,
         num_workers: int = 0,
         collate_fn=None,
         pin_memory: bool = False,
-        persistent_workers: bool = False,
-        prefetch_factor: int | None = None,
-        generator: numpy.random.Generator | None = None,
-        seed: int | None = None,
-        sampler=None,
-        batch_sampler=None,
+        drop_last: bool = False,
         timeout: float = 0,
         worker_init_fn=None,
         multiprocessing_context=None,
+        generator: numpy.random.Generator | None = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
         in_order: bool = True,
+        seed: int | None = None,
     ) -> None:
         check_options(batch_size, num_workers, collate_fn, persistent_workers, prefetch_factor)
         self.iterable = isinstance(dataset, IterableDataset)
@@ -174,9 +179,15 @@ class DataLoader:
         self.num_workers = num_workers
         self.collate_fn = collate_fn
         self.pin_memory = bool(pin_memory)
+        self.pin_memory_device = pin_memory_device
         self.persistent_workers = bool(persistent_workers)
-        self.prefetch_factor = prefetch_factor or 2
-        self.generator = numpy.random.default_rng(seed) if generator is None else generator
+        # PyTorch's attribute: 2 with workers unless given, None without
+        self.prefetch_factor = prefetch_factor or (2 if num_workers else None)
+        if generator is None and seed is not None:
+            generator = numpy.random.default_rng(seed)
+        # None: the RandomSampler draws a seed per epoch from xpnet.manual_seed's generator,
+        # as PyTorch's shuffles follow torch.manual_seed
+        self.generator = generator
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.multiprocessing_context = context
@@ -205,11 +216,7 @@ class DataLoader:
     def __len__(self) -> int:
         if not self.iterable:
             return len(self.sampler if self.batch_sampler is None else self.batch_sampler)
-        try:
-            length = self._len_called = len(self.dataset)
-        except NotImplementedError:  # xpnet's Dataset has a __len__; PyTorch's has none
-            msg = f"object of type '{type(self.dataset).__name__}' has no len()"
-            raise TypeError(msg) from None
+        length = self._len_called = len(self.dataset)  # TypeError without one, as PyTorch's
         if self.batch_size is None:
             return length
         if self.drop_last:
@@ -217,6 +224,18 @@ class DataLoader:
         return math.ceil(length / self.batch_size)
 
     def __iter__(self):
+        if self.pin_memory and self.pin_memory_device:
+            msg = (
+                "pin_memory_device is deprecated, the current accelerator will be used as the "
+                f"device,ignore pin_memory_device='{self.pin_memory_device}'."
+            )
+            warnings.warn(msg, stacklevel=2)
+        # the length an iterable reported so far, read now as PyTorch's iterator reads it when
+        # it is made: list(loader) asks len() only after iter(), and must not warn
+        return self._iterate(self._len_called)
+
+    def _iterate(self, reported):
+        """The batches of one epoch, after :meth:`__iter__`'s checks."""
         backend = get_backend()
         pin = getattr(backend, "pinned_host", None) if self.pin_memory else None
         batched = self.batch_size is not None or self.batch_sampler is not None
@@ -227,7 +246,7 @@ class DataLoader:
             gathered = self._in_process(fetcher)
         else:
             gathered = self._in_workers(fetcher, pin)
-        reported, count = self._len_called, 0
+        count = 0
         for batch, tensors in gathered:
             count += 1
             if self.iterable and reported is not None and count > reported:

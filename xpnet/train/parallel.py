@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy
 
 from .. import distributed
+from .._random import host_generator
 from ..backends import get_backend
 from ..data.datasets import fetch_batch
 
@@ -45,8 +46,11 @@ class RankBatches:
     def __iter__(self):
         loader, backend = self.loader, get_backend()
         total = len(loader.dataset)
-        if loader.shuffle:
-            order = loader.generator.permutation(total)
+        if loader.shuffle:  # without a generator, a seed from manual_seed's, as the sampler
+            generator = loader.generator or numpy.random.default_rng(
+                int(host_generator().integers(2**63))
+            )
+            order = generator.permutation(total)
         else:
             order = numpy.arange(total)
         size = loader.batch_size
