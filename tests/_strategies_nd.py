@@ -722,19 +722,11 @@ def _interpolate(draw):
         Invalid(
             name,
             valid,
-            "mode 'area'",
-            {"mode": "area"},
-            "mode",
-            errors=(NotImplementedError,),
+            "align_corners with area",
+            {"mode": "area", "align_corners": False},
+            "align_corners",
         ),
-        Invalid(
-            name,
-            valid,
-            "antialias",
-            {"antialias": True},
-            "antialias",
-            errors=(NotImplementedError,),
-        ),
+        Invalid(name, valid, "antialias with nearest", {"antialias": True}, "antialias"),
     ]
     return mistakes + common_mistakes(name, valid, ("input",), ("input",), out)
 

@@ -1,14 +1,17 @@
-"""Resizing: ``interpolate`` (nearest, nearest-exact, linear, bilinear, trilinear) and its
-backward function.
+"""Resizing: ``interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic, trilinear,
+area; bilinear and bicubic antialiased) and its backward function.
 
-Every mode is separable: the output is computed one spatial axis at a time, each output
-position reading one source (nearest) or two neighbours with weights ``1 - l, l`` (linear),
-with PyTorch's source-index rules (``area_pixel_compute_source_index`` and
-``nearest_idx`` in ATen's ``UpSample.h``). The sources are built on the host from the sizes
-alone (no device sync) and gathered with ``take``, so a NaN reaches only the outputs that
-read it, as in PyTorch. The backward is the adjoint, per axis in reverse: each source sums
-the gradients of the outputs that read it, gathered in a few passes (no scatter, so it is
-deterministic on every backend).
+``'area'`` is adaptive average pooling to the output size, as in PyTorch
+(:func:`.adaptive_pooling.adaptive_avg_pool`). Every other mode is separable: the output is
+computed one spatial axis at a time, each output position a weighted sum of a few input
+positions along the axis, its taps (one for nearest, two for linear, four for bicubic, a
+filter's width when antialiased), with PyTorch's source-index rules
+(``area_pixel_compute_source_index`` and ``nearest_idx`` in ATen's ``UpSample.h``; the
+bicubic and antialiased taps in :mod:`._interpolate_cubic`). The taps are built on the host
+from the sizes alone (no device sync) and gathered with one ``take`` per axis, so a NaN
+reaches only the outputs that read it, as in PyTorch. The backward is the adjoint, per axis
+in reverse: the taps transposed on the host (for each input position, the outputs that read
+it), so it gathers too (no scatter: deterministic on every backend).
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ from ._checks import (
     kernel,
     require_arrays,
 )
-from ._exact_arithmetic import fused_multiply_add
+from ._interpolate_cubic import antialias_taps, cubic_taps, source_positions
+from .adaptive_pooling import adaptive_avg_pool, adaptive_avg_pool_backward
 
 __all__ = ["interpolate", "interpolate_backward"]
 
-_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}  # mode -> the input rank it needs
+# PyTorch's interpolating modes (those taking align_corners) -> the input rank each needs
+_INTERPOLATING = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 _NEAREST = ("nearest", "nearest-exact")
-_OTHER = ("bicubic", "area")
+_MODES = (*_NEAREST, "linear", "bilinear", "bicubic", "trilinear", "area")
 
 
 def _per_axis(where, name, value, dim, kind):
@@ -51,21 +56,19 @@ def _per_axis(where, name, value, dim, kind):
 
 
 def _check_mode(where, input, mode, align_corners, antialias):
-    if mode in _OTHER or antialias:
-        what = f"mode={mode!r}" if mode in _OTHER else "antialias=True"
-        msg = f"{where}: {what} is not implemented; use 'nearest' or a linear mode"
-        raise NotImplementedError(msg)
-    if mode not in _NEAREST and mode not in _LINEAR:
-        choices = ", ".join(repr(m) for m in (*_NEAREST, *_LINEAR))
+    if mode not in _MODES:
+        choices = ", ".join(repr(m) for m in _MODES)
         msg = f"{where}: mode must be one of {choices}, got {mode!r}"
         raise ArgumentError(msg)
-    if mode in _LINEAR and input.ndim != _LINEAR[mode]:
-        msg = f"{where}: mode={mode!r} needs a {_LINEAR[mode]}-D input, got shape {input.shape}"
+    if mode in _INTERPOLATING and input.ndim != _INTERPOLATING[mode]:
+        rank = _INTERPOLATING[mode]
+        msg = f"{where}: mode={mode!r} needs a {rank}-D input, got shape {input.shape}"
         raise ArgumentError(msg)
-    if mode in _NEAREST and align_corners is not None:
+    if mode not in _INTERPOLATING and align_corners is not None:
         msg = (
-            f"{where}: align_corners can only be set with the linear modes, got "
-            f"align_corners={align_corners!r} with mode={mode!r}"
+            f"{where}: align_corners can only be set with the interpolating modes (linear, "
+            f"bilinear, bicubic, trilinear), got align_corners={align_corners!r} with "
+            f"mode={mode!r}"
         )
         raise ArgumentError(msg)
     if align_corners is not None and not isinstance(align_corners, bool):
@@ -75,6 +78,12 @@ def _check_mode(where, input, mode, align_corners, antialias):
             f"{type(align_corners).__name__} {align_corners!r}"
         )
         raise TypeError(msg)
+    if antialias and mode not in ("bilinear", "bicubic"):
+        msg = (
+            f"{where}: antialias=True needs mode 'bilinear' or 'bicubic' and a 4-D input, "
+            f"got mode={mode!r}"
+        )
+        raise ArgumentError(msg)
 
 
 def _scaled_sizes(where, spatial, scale_factor):
@@ -114,7 +123,8 @@ def _plan(where, input, size, scale_factor, mode, align_corners, recompute, anti
         sizes, scales = _scaled_sizes(where, spatial, scale_factor)
         if recompute:  # PyTorch then computes the sources from the integer sizes alone
             scales = [None] * dim
-    if any(n <= 0 for n in spatial) or any(s <= 0 for s in sizes):
+    # 'area' leaves its sizes to adaptive_avg_pool's rules (an empty output is allowed)
+    if mode != "area" and (any(n <= 0 for n in spatial) or any(s <= 0 for s in sizes)):
         msg = (
             f"{where}: input and output sizes must be greater than 0, got input "
             f"{tuple(spatial)} and output {tuple(sizes)}"
@@ -141,44 +151,92 @@ def _nearest_sources(in_size, out_size, scale, exact, shortcuts):
     return numpy.minimum(numpy.floor(position).astype(numpy.int64), in_size - 1)
 
 
-def _linear_sources(in_size, out_size, scale, align_corners):
-    """``(i0, i1, l1)``: the two neighbours and the weight of the second, as PyTorch's
-    ``area_pixel_compute_scale`` and ``compute_source_index_and_lambda``."""
-    j = numpy.arange(out_size, dtype=numpy.float64)
+def _linear_taps(in_size, out_size, scale, align_corners):
+    """The two neighbours ``i0, i1`` with weights ``1 - l, l``, as PyTorch's
+    ``compute_source_index_and_lambda``."""
     if out_size == in_size:
         # ``compute_source_index_and_lambda`` copies, whatever the scale: both neighbours
         # are ``j`` with weights (1, 0), so an inf becomes ``inf + 0 * inf = NaN`` as there
-        index = j.astype(numpy.int64)
-        return index, index, numpy.zeros(out_size)
-    if align_corners:
-        ratio = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
-        source = ratio * j
-    else:
-        ratio = 1.0 / scale if scale else in_size / out_size
-        # PyTorch's kernels are compiled with FMA contraction, and ``ratio * (j + 0.5) - 0.5``
-        # rounded once decides whether a weight is exactly 0 (where inf * 0 is a NaN)
-        source = numpy.maximum(fused_multiply_add(numpy, j + 0.5, ratio, -0.5), 0.0)
-    # guard_index_and_lambda floors in float32 (floorf), then clamps the weight to [0, 1]
-    floor = numpy.floor(source.astype(numpy.float32)).astype(numpy.int64)
-    i0 = numpy.minimum(floor, in_size - 1)
+        i0, weight = numpy.arange(out_size), numpy.zeros(out_size)
+        return numpy.stack([i0, i0], axis=1), numpy.stack([1.0 - weight, weight], axis=1), None
+    # the rounding of the source (FMA, a float32 floor) decides which weights are exactly 0
+    i0, weight = source_positions(in_size, out_size, scale, align_corners, cubic=False)
     i1 = numpy.minimum(i0 + 1, in_size - 1)
-    return i0, i1, numpy.clip(source - i0, 0.0, 1.0)
+    return numpy.stack([i0, i1], axis=1), numpy.stack([1.0 - weight, weight], axis=1), None
 
 
-def _axis_sources(mode, in_size, out_size, scale, align_corners, shortcuts):
-    """``(i0, i1, l1)`` of one axis; ``i1, l1`` are None for nearest, which takes
-    ``nearest_idx``'s shortcuts if ``shortcuts``."""
+def _axis_taps(mode, plan_axis, align_corners, antialias, shortcuts):
+    """``(index, weight, valid)`` of one axis (see :mod:`._interpolate_cubic`); nearest has
+    one tap and ``weight`` None, and takes ``nearest_idx``'s shortcuts if ``shortcuts``."""
+    in_size, out_size, scale = plan_axis
+    align_corners = bool(align_corners)
+    if antialias:
+        return antialias_taps(mode, in_size, out_size, scale, align_corners)
+    if mode == "bicubic":
+        return cubic_taps(in_size, out_size, scale, align_corners)
     if mode in _NEAREST:
         exact = mode == "nearest-exact"
-        return _nearest_sources(in_size, out_size, scale, exact, shortcuts), None, None
-    return _linear_sources(in_size, out_size, scale, bool(align_corners))
+        index = _nearest_sources(in_size, out_size, scale, exact, shortcuts)
+        return index[:, None], None, None
+    return _linear_taps(in_size, out_size, scale, align_corners)
 
 
-def _shaped(backend, values, axis, ndim, dtype):
-    """A host vector as a backend array that broadcasts along ``axis`` of an ndim array."""
-    shape = [1] * ndim
-    shape[axis] = -1
-    return backend.asarray(values.astype(dtype).reshape(shape))
+def _is_copy(taps, in_size):
+    """Whether the taps read output ``j`` from input ``j`` alone, with weight 1 (and 0 for
+    every other valid tap), the output as long as the input."""
+    index, weight, valid = taps
+    if len(index) != in_size:
+        return False
+    weight = numpy.ones(index.shape) if weight is None else weight
+    weight = weight if valid is None else numpy.where(valid, weight, 0.0)
+    own = index == numpy.arange(len(index))[:, None]
+    ones = numpy.where(own, weight, 0.0).sum(axis=1) == 1.0
+    return bool(ones.all() and (numpy.where(own, 0.0, weight) == 0.0).all())
+
+
+def _transposed(taps, in_size):
+    """The adjoint's taps, (in_size, M): for each input position, the outputs that read
+    it and their weights, in output order, padded with invalid taps (so an inf gradient
+    reaches its own sources only)."""
+    index, weight, valid = taps
+    out_size = len(index)
+    weight = numpy.ones(index.shape) if weight is None else weight
+    keep = numpy.ones(index.shape, bool) if valid is None else valid
+    rows = numpy.broadcast_to(numpy.arange(out_size)[:, None], index.shape)[keep]
+    sources, weight = index[keep], weight[keep]
+    order = numpy.argsort(sources, kind="stable")
+    rows, sources, weight = rows[order], sources[order], weight[order]
+    counts = numpy.bincount(sources, minlength=in_size)
+    rank = numpy.arange(len(sources)) - (numpy.cumsum(counts) - counts)[sources]
+    width = max(int(counts.max()), 1)
+    t_index = numpy.zeros((in_size, width), numpy.int64)
+    t_weight, t_valid = numpy.zeros((in_size, width)), numpy.zeros((in_size, width), bool)
+    t_index[sources, rank], t_weight[sources, rank], t_valid[sources, rank] = rows, weight, True
+    return t_index, t_weight, t_valid
+
+
+def _apply_taps(where, backend, x, axis, taps, dtype):
+    """``sum_k weight[j, k] * x[index[j, k]]`` along ``axis`` of ``x``, over the valid
+    taps, added in tap order: one ``take`` per tap (gathering every tap at once and summing
+    over them was 2-3x slower for the two taps of a linear mode)."""
+    index, weight, valid = taps
+    xp, out_size = backend.xp, len(index)
+    shape = (*x.shape[:axis], out_size, *x.shape[axis + 1 :])
+    nbytes = 2 * math.prod(shape) * xp.dtype(dtype).itemsize  # the sum and one tap
+    check_fits(where, backend, f"the taps of shape {shape}", nbytes)
+    broadcast = (out_size,) + (1,) * (x.ndim - axis - 1)
+    result = None
+    for k in range(index.shape[1]):
+        term = xp.take(x, backend.asarray(index[:, k]), axis=axis)
+        if weight is not None:
+            term *= backend.asarray(weight[:, k].astype(dtype).reshape(broadcast))
+        if valid is not None:
+            term = xp.where(backend.asarray(valid[:, k].reshape(broadcast)), term, 0.0)
+        if result is None:
+            result = term
+        else:
+            result += term
+    return result
 
 
 @kernel
@@ -200,89 +258,72 @@ def interpolate(
             output size is ``floor(in * scale_factor)``. Exactly one of ``size`` and
             ``scale_factor`` is given.
         mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D input), ``'bilinear'``
-            (4-D) or ``'trilinear'`` (5-D). Default: ``'nearest'``. As PyTorch, a linear
-            mode copies an axis whose output size equals its input size, whatever the
-            scale, and ``'nearest'`` does so (and reads ``j // 2`` at twice the size) only
-            on 4-D inputs.
-        align_corners: linear modes only: map the corner pixels' centres onto each other
-            (source ``j * (in - 1) / (out - 1)``) instead of the pixel areas' edges
-            (``(j + 0.5) * in / out - 0.5``). Default: ``None`` (``False``).
+            (4-D), ``'bicubic'`` (4-D; Keys' cubic convolution with ``A = -0.75``, the 4
+            taps clamped to the input, so values may overshoot the input's range),
+            ``'trilinear'`` (5-D) or ``'area'`` (adaptive average pooling to the output
+            size, as :func:`adaptive_avg_pool2d`). Default: ``'nearest'``. As PyTorch, a
+            linear mode copies an axis whose output size equals its input size, whatever
+            the scale, and ``'nearest'`` does so (and reads ``j // 2`` at twice the size)
+            only on 4-D inputs.
+        align_corners: interpolating modes (linear, bilinear, bicubic, trilinear) only: map
+            the corner pixels' centres onto each other (source ``j * (in - 1) / (out - 1)``)
+            instead of the pixel areas' edges (``(j + 0.5) * in / out - 0.5``).
+            Default: ``None`` (``False``).
         recompute_scale_factor: with ``scale_factor``, compute the sources from the integer
             output size (``in / out``) instead of from ``1 / scale_factor``. Default: ``None``.
-        antialias: not implemented; must be ``False``.
+        antialias: ``'bilinear'`` and ``'bicubic'`` only: when downsampling, widen the
+            filter (a triangle, or Keys' kernel with ``A = -0.5``) by the ratio ``in / out``
+            and normalise it at the borders, as PyTorch's ``_upsample_bilinear2d_aa``; an
+            axis whose size is kept is copied. Default: ``False``.
+
+    Shape:
+        - Input: (N, C, *spatial), 1 to 3 spatial dimensions.
+        - Output: (N, C, *size), with ``size = floor(spatial * scale_factor)`` when
+          ``scale_factor`` is given.
 
     Returns:
         Array of shape (N, C, *size) in the dtype of ``input``.
 
     Raises:
         ValueError: a bad rank for the mode, both or neither of size and scale_factor, a
-            zero output size, a ``scale_factor`` that is not finite and positive,
-            ``align_corners`` with a nearest mode.
+            zero output size (but for ``'area'``), a ``scale_factor`` that is not finite and
+            positive, ``align_corners`` with a nearest mode or ``'area'``, ``antialias``
+            with another mode than bilinear and bicubic.
         TypeError: a ``size`` that is not ints, an ``align_corners`` that is not a bool.
-        NotImplementedError: ``'bicubic'``, ``'area'``, ``antialias=True``.
         MemoryError: an output larger than the backend can allocate.
+
+    Note:
+        PyTorch 2.13's CPU ``antialias=True`` gives wrong values along H when the output
+        width is 1 (it reads the first row only); xpnet computes what it computes for a
+        wider output.
 
     Example:
         >>> interpolate(xp.asarray([[[1.0, 2.0]]]), scale_factor=2, mode="linear")
         array([[[1.  , 1.25, 1.75, 2.  ]]])
+        >>> interpolate(xp.asarray([[[[0.0, 1.0]]]]), size=(1, 4), mode="bicubic")[0, 0]
+        array([[-0.10546875,  0.2265625 ,  0.7734375 ,  1.10546875]])
     """
     # the array checks first: a list or a float gets TypeError, as every kernel
     require_arrays("interpolate", input=input)
     backend = array_backend("interpolate", input=input)
-    plan = _plan(
-        "interpolate",
-        input,
-        size,
-        scale_factor,
-        mode,
-        align_corners,
-        recompute_scale_factor,
-        antialias,
-    )
+    options = (mode, align_corners, recompute_scale_factor, antialias)
+    plan = _plan("interpolate", input, size, scale_factor, *options)
+    outs = tuple(out for _, out, _ in plan)
+    if mode == "area":
+        return adaptive_avg_pool("interpolate", len(plan), input, outs)
     xp, itemsize = backend.xp, input.dtype.itemsize
-    out_shape = input.shape[:2] + tuple(out for _, out, _ in plan)
-    check_fits(
-        "interpolate",
-        backend,
-        f"an output of shape {out_shape}",
-        2 * math.prod(out_shape) * itemsize,
-    )
+    out_shape = input.shape[:2] + outs
+    what = f"an output of shape {out_shape}"
+    check_fits("interpolate", backend, what, 2 * math.prod(out_shape) * itemsize)
     dtype = compute_dtype(xp, input.dtype)
     x = input.astype(dtype, copy=False)
     shortcuts = len(plan) == 2  # only PyTorch's nearest2d forward takes them
-    for axis, (in_size, out_size, scale) in enumerate(plan, start=2):
-        i0, i1, weight = _axis_sources(mode, in_size, out_size, scale, align_corners, shortcuts)
-        first = xp.take(x, backend.asarray(i0), axis=axis)
-        if i1 is None:
-            x = first
-            continue
-        weight = _shaped(backend, weight, axis, x.ndim, dtype)
-        x = first * (1.0 - weight) + xp.take(x, backend.asarray(i1), axis=axis) * weight
+    for axis, plan_axis in enumerate(plan, start=2):
+        if antialias and plan_axis[0] == plan_axis[1]:
+            continue  # ATen's separable antialiased resize skips a kept axis, whatever the scale
+        taps = _axis_taps(mode, plan_axis, align_corners, antialias, shortcuts)
+        x = _apply_taps("interpolate", backend, x, axis, taps, dtype)
     return xp.asarray(x).astype(input.dtype, copy=False)
-
-
-def _axis_adjoint(backend, grad, axis, in_size, sources, dtype):
-    """The gradient of one axis's interpolation with respect to its input, ``in_size``
-    long on ``axis``: each source sums the gradients of the outputs that read it, times
-    their weights, and nothing else (so an inf gradient reaches only its own sources, as
-    in PyTorch). ``sources`` are ``(index, weight)`` host pairs, the indices
-    non-decreasing: the outputs reading source ``s`` are a contiguous run, and pass ``k``
-    adds the ``k``-th output of every run (a gather, no scatter: deterministic)."""
-    xp = backend.xp
-    shape = list(grad.shape)
-    shape[axis] = in_size
-    grad_input = xp.zeros(shape, dtype=dtype)
-    for index, weight in sources:
-        counts = numpy.bincount(index, minlength=in_size)
-        starts = numpy.cumsum(counts) - counts
-        for k in range(int(counts.max())):  # in_size >= 1: never empty
-            valid = k < counts
-            position = numpy.where(valid, starts + k, 0)
-            read = xp.take(grad, backend.asarray(position), axis=axis)
-            factor = numpy.where(valid, weight[position], 0.0)
-            read = read * _shaped(backend, factor, axis, grad.ndim, dtype)
-            grad_input += xp.where(_shaped(backend, valid, axis, grad.ndim, bool), read, 0.0)
-    return grad_input
 
 
 @kernel
@@ -297,29 +338,36 @@ def interpolate_backward(
     antialias: bool = False,
 ):
     """Gradient of :func:`interpolate` with respect to ``input``: per axis, in reverse, each
-    output's gradient goes back to its one or two sources, with the forward's weights.
+    output's gradient goes back to its taps, with the forward's weights (``'area'``: as
+    :func:`adaptive_avg_pool2d_backward`).
 
-    The adjoint of :func:`interpolate` always. PyTorch's ``'nearest'`` backward on 3-D and
-    5-D inputs is not, where ``scale_factor`` (such as 1.1 or 2.1) keeps or doubles an axis:
-    it sends the gradient to ``j`` or ``j // 2``, where its forward read other inputs."""
+    The adjoint of :func:`interpolate` always. PyTorch's backward is not where
+    ``scale_factor`` (such as 1.1 or 2.1) keeps or doubles an axis: its ``'nearest'`` on 3-D
+    and 5-D inputs sends the gradient to ``j`` or ``j // 2``, where its forward read other
+    inputs; its ``'bicubic'`` copies the gradient when every size is kept, and its
+    antialiased modes interpolate a kept axis, where their forwards interpolate at
+    ``1 / scale_factor`` and copy."""
     where = "interpolate_backward"
     require_arrays(where, input=input)
     backend = array_backend(where, input=input, grad_output=grad_output)
-    plan = _plan(
-        where, input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
-    )
-    out_shape = input.shape[:2] + tuple(out for _, out, _ in plan)
-    check_grad_output(where, grad_output, out_shape, input.dtype)
+    options = (mode, align_corners, recompute_scale_factor, antialias)
+    plan = _plan(where, input, size, scale_factor, *options)
+    outs = tuple(out for _, out, _ in plan)
+    if mode == "area":
+        return adaptive_avg_pool_backward(where, len(plan), grad_output, input, outs)
+    check_grad_output(where, grad_output, input.shape[:2] + outs, input.dtype)
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
     grad = grad_output.astype(dtype, copy=False)
     shortcuts = len(plan) == 2  # as the forward's, unlike PyTorch's nearest1d/3d backward
+    taps = [_axis_taps(mode, p, align_corners, antialias, shortcuts) for p in plan]
+    if mode == "bicubic" and not antialias and all(map(_is_copy, taps, input.shape[2:])):
+        # PyTorch copies (an inf stays put) where the taps are 1 * x[j] + 0 * neighbours
+        return xp.ascontiguousarray(grad).astype(input.dtype, copy=True)
     for axis in reversed(range(len(plan))):  # the adjoint: axes in reverse order
-        in_size, out_size, scale = plan[axis]
-        i0, i1, weight = _axis_sources(mode, in_size, out_size, scale, align_corners, shortcuts)
-        if i1 is None:
-            sources = [(i0, numpy.ones(out_size))]
-        else:
-            sources = [(i0, 1.0 - weight), (i1, weight)]
-        grad = _axis_adjoint(backend, grad, axis + 2, in_size, sources, dtype)
+        in_size, out_size, _ = plan[axis]
+        if antialias and in_size == out_size and not _is_copy(taps[axis], in_size):
+            continue  # the forward copied this axis
+        adjoint = _transposed(taps[axis], in_size)
+        grad = _apply_taps(where, backend, grad, axis + 2, adjoint, dtype)
     return xp.ascontiguousarray(grad).astype(input.dtype, copy=False)

@@ -20,10 +20,10 @@ class Upsample(Module):
         size: output spatial size, an int or one per spatial dimension. Default: ``None``.
         scale_factor: multiplier of the spatial size, a number or one per dimension (kept as
             floats, as PyTorch). Default: ``None``.
-        mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'`` or
-            ``'trilinear'``. Default: ``'nearest'``.
-        align_corners: linear modes only; see :func:`xpnet.kernels.interpolate`.
-            Default: ``None``.
+        mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'``,
+            ``'bicubic'``, ``'trilinear'`` or ``'area'``. Default: ``'nearest'``.
+        align_corners: the interpolating modes (linear, bilinear, bicubic, trilinear) only;
+            see :func:`xpnet.kernels.interpolate`. Default: ``None``.
         recompute_scale_factor: compute the sources from the output size. Default: ``None``.
 
     Shape:
