@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy
 
 from ..backends import backend_of
+from ..kernels._interpolate_cubic import keys_inner, keys_outer
 
 __all__ = [
     "adjust_hue",
@@ -184,13 +185,7 @@ def _aa_filter(mode, dt):
 
 
 def _cubic_coefficients(t, a):
-    def near(x):
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    return [far(t + 1), near(t), near(1 - t), far(1 - t + 1)]
+    return [keys_outer(t + 1, a), keys_inner(t, a), keys_inner(1 - t, a), keys_outer(1 - t + 1, a)]
 
 
 def _aa_taps(mode, dt, in_size, out_size, scale):

@@ -19,7 +19,14 @@ import numpy
 
 from ._exact_arithmetic import fused_multiply_add
 
-__all__ = ["antialias_taps", "cubic_taps", "pixel_ratio", "source_positions"]
+__all__ = [
+    "antialias_taps",
+    "cubic_taps",
+    "keys_inner",
+    "keys_outer",
+    "pixel_ratio",
+    "source_positions",
+]
 
 _CUBIC_A = -0.75  # upsample_bicubic2d's A (Keys' kernel)
 _ANTIALIAS_CUBIC_A = -0.5  # _upsample_bicubic2d_aa's, as PIL's
@@ -51,13 +58,14 @@ def source_positions(in_size, out_size, scale, align_corners, cubic):
     return i0, numpy.clip(source - i0, 0.0, 1.0)
 
 
-def _cubic_inner(s, a):
-    """Keys' kernel on ``0 <= s <= 1`` (``cubic_convolution1``)."""
+def keys_inner(s, a):
+    """Keys' cubic convolution kernel on ``0 <= s <= 1`` (ATen's ``cubic_convolution1``;
+    also grid_sample's and the tensor transforms' bicubic), for host or device arrays."""
     return ((a + 2) * s - (a + 3)) * s * s + 1
 
 
-def _cubic_outer(s, a):
-    """Keys' kernel on ``1 <= s <= 2`` (``cubic_convolution2``)."""
+def keys_outer(s, a):
+    """Keys' cubic convolution kernel on ``1 <= s <= 2`` (ATen's ``cubic_convolution2``)."""
     return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a
 
 
@@ -69,10 +77,10 @@ def cubic_taps(in_size, out_size, scale, align_corners):
     index = numpy.clip(i0[:, None] + numpy.arange(-1, 3), 0, in_size - 1)  # (out, 4)
     weight = numpy.stack(
         [
-            _cubic_outer(t + 1.0, _CUBIC_A),
-            _cubic_inner(t, _CUBIC_A),
-            _cubic_inner(1.0 - t, _CUBIC_A),
-            _cubic_outer(2.0 - t, _CUBIC_A),
+            keys_outer(t + 1.0, _CUBIC_A),
+            keys_inner(t, _CUBIC_A),
+            keys_inner(1.0 - t, _CUBIC_A),
+            keys_outer(2.0 - t, _CUBIC_A),
         ],
         axis=1,
     )
@@ -86,7 +94,7 @@ def _antialias_filter(mode, x):
     if mode == "bilinear":
         return numpy.maximum(1.0 - x, 0.0)
     a = _ANTIALIAS_CUBIC_A
-    return numpy.where(x < 1.0, _cubic_inner(x, a), numpy.where(x < 2.0, _cubic_outer(x, a), 0.0))
+    return numpy.where(x < 1.0, keys_inner(x, a), numpy.where(x < 2.0, keys_outer(x, a), 0.0))
 
 
 def antialias_taps(mode, in_size, out_size, scale, align_corners):

@@ -29,6 +29,7 @@ from ._checks import (
     require_arrays,
 )
 from ._exact_arithmetic import fused_multiply_add
+from ._interpolate_cubic import keys_inner, keys_outer
 
 __all__ = ["grid_sample", "grid_sample_backward"]
 
@@ -148,10 +149,10 @@ def _cubic(xp, t):
     a = _CUBIC_A
 
     def outer(s):  # 1 <= s <= 2
-        return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a, (3 * a * s - 10 * a) * s + 8 * a
+        return keys_outer(s, a), (3 * a * s - 10 * a) * s + 8 * a
 
     def inner(s):  # 0 <= s <= 1
-        return ((a + 2) * s - (a + 3)) * s * s + 1, (3 * (a + 2) * s - 2 * (a + 3)) * s
+        return keys_inner(s, a), (3 * (a + 2) * s - 2 * (a + 3)) * s
 
     taps = [outer(t + 1), inner(t), inner(1 - t), outer(2 - t)]
     signs = (1, 1, -1, -1)  # d s / d t
