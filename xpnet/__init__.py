@@ -92,6 +92,8 @@ from ._tensor_statistics import *  # noqa: F403
 from ._tensor_statistics import __all__ as _statistics_all
 from ._tensor_trig import *  # noqa: F403
 from ._tensor_trig import __all__ as _trig_all
+from ._torch_aliases import *  # noqa: F403
+from ._torch_aliases import __all__ as _aliases_all
 from ._torch_functions import (
     abs,
     add,
@@ -377,6 +379,7 @@ __all__ += (
     + _sequences_all
     + _integrals_all
     + _random_ops_all
+    + _aliases_all
 )
 
 

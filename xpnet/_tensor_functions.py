@@ -27,9 +27,11 @@ from __future__ import annotations
 import numbers
 import operator
 
+from . import _tensor_aliases as aliases
 from . import _tensor_function_ops as ops
 from . import _tensor_grids as grids
 from . import _tensor_inplace as inplace
+from . import _tensor_linalg as linalg_methods
 from . import _tensor_norms as norms
 from . import _tensor_products as products
 from . import _tensor_scans as scans
@@ -350,4 +352,6 @@ METHODS = {
     **scans.METHODS,
     **scatter.METHODS,
     **scatter_reduce.METHODS,
+    **aliases.METHODS,
+    **linalg_methods.METHODS,
 }

@@ -35,7 +35,10 @@ from .kernels import ArgumentError
 __all__: list[str] = []
 
 
-def _same_shape(name: str, method: str):
+def in_place_form(name: str, method: str):
+    """The in-place method ``name``: this tensor changed to ``self.<method>(*args,
+    **kwargs)`` by :func:`~xpnet._tensor_inplace.apply_in_place`'s rules."""
+
     def in_place(self, *args, **kwargs):
         def compute(t, *operands):
             return getattr(t, method)(*operands, **kwargs)
@@ -58,7 +61,10 @@ def _leaf_check(name: str, self: Tensor) -> bool:
     return recording
 
 
-def _reshaping(name: str, method: str):
+def reshaping_in_place(name: str, method: str):
+    """The in-place method ``name``: this tensor takes the new shape of ``self.<method>(*args)``
+    (a view of its array), counted in its version."""
+
     def in_place(self, *args):
         if _leaf_check(name, self):
             before = Tensor(self.data)
@@ -109,7 +115,7 @@ def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
 
 METHODS = {
     **{
-        f"{name}_": _same_shape(f"{name}_", name)
+        f"{name}_": in_place_form(f"{name}_", name)
         for name in (
             "relu",
             "sigmoid",
@@ -135,7 +141,7 @@ METHODS = {
             "mvlgamma",
         )  # fmt: skip
     },
-    **{f"{name}_": _reshaping(f"{name}_", name) for name in ("squeeze", "unsqueeze", "t")},
-    "transpose_": _reshaping("transpose_", "transpose"),
+    **{f"{name}_": reshaping_in_place(f"{name}_", name) for name in ("squeeze", "unsqueeze", "t")},
+    "transpose_": reshaping_in_place("transpose_", "transpose"),
     "fill_diagonal_": fill_diagonal_,
 }
