@@ -1,17 +1,62 @@
-"""The graph walk of ``Tensor.backward`` (:mod:`xpnet.autograd`): the order in which nodes
-run, how the gradients that reach one tensor from several users are added up, and the
-tensor hooks (``Tensor.register_hook``, :mod:`xpnet._tensor_methods`) that see or replace a
-tensor's gradient once it is complete."""
+"""The graph walk of ``Tensor.backward`` and :func:`xpnet.autograd.grad`
+(:mod:`xpnet.autograd`): the order in which nodes run, how the gradients that reach one tensor
+from several users are added up, the tensor hooks (``Tensor.register_hook``,
+:mod:`xpnet._tensor_methods`) that see or replace a tensor's gradient once it is complete,
+and which nodes a walk towards some tensors only (``inputs=``) needs at all."""
 
 from __future__ import annotations
 
-from .backends import float_errors_ignored
-from .kernels._checks import check_grad_output
+import threading
+
+from .backends import backend_of, float_errors_ignored
+from .kernels._checks import check_grad_output, upstream_gradient
 
 
-def topological_order(root) -> list:
-    """Tensors reachable from ``root`` through grad_fn, every input before its users."""
-    order, visited, stack = [], set(), [(root, False)]
+def walk(roots, retain_graph: bool, deliver, targets=None) -> None:
+    """The backward pass from ``roots``, ``(tensor, gradient array)`` pairs.
+
+    Each tensor's gradient, once complete (cast to its dtype, its hooks run), goes to
+    ``deliver(tensor, grad, owned)``, which returns whether it goes on through the tensor's
+    ``grad_fn``. With ``targets`` (tensors), only the nodes on a path to one of them run.
+    """
+    pending: dict = {}
+    for root, gradient in roots:
+        accumulate(pending, root, gradient, False)  # the caller holds its gradient
+    order = topological_order([root for root, _ in roots])
+    needed = None if targets is None else _leading_to(order, targets)
+    for tensor in reversed(order):
+        grad, owned = pending.pop(id(tensor), (None, False))
+        if grad is None or (needed is not None and id(tensor) not in needed):
+            continue
+        if grad.dtype != tensor.dtype:  # a float32 input of a float64 op gets float32
+            # a scaled float32 gradient may overflow float16 (autocast): inf, as in PyTorch,
+            # for GradScaler to find; not a warning
+            with float_errors_ignored():
+                grad, owned = grad.astype(tensor.dtype), True
+        grad, owned = hooked_gradient(tensor, grad, owned)  # register_hook's hooks
+        if not deliver(tensor, grad, owned) or tensor.grad_fn is None:
+            continue
+        grads = tensor.grad_fn.apply(grad, retain_graph)
+        for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
+            if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
+                accumulate(pending, parent, parent_grad, owned_gradient(parent_grad, grad, grads))
+
+
+def _leading_to(order, targets) -> set:
+    """The ids of the tensors of ``order`` (inputs before users) from which a target is
+    reached through grad_fn: the nodes a walk towards ``targets`` runs."""
+    needed = {id(target) for target in targets}
+    for tensor in order:
+        if tensor.grad_fn is not None and any(id(p) in needed for p in tensor.grad_fn.inputs):
+            needed.add(id(tensor))
+    return needed
+
+
+def topological_order(roots) -> list:
+    """Tensors reachable from ``roots`` (a tensor or a list) through grad_fn, every input
+    before its users."""
+    roots = roots if isinstance(roots, list) else [roots]
+    order, visited, stack = [], set(), [(root, False) for root in reversed(roots)]
     while stack:
         tensor, inputs_done = stack.pop()
         if inputs_done:
@@ -75,3 +120,175 @@ def hooked_gradient(tensor, grad, owned: bool) -> tuple:
             )
             grad, owned = result, False
     return grad, owned
+
+
+_GRAD_LOCK = threading.Lock()  # .grad += ...: a read-modify-write
+
+
+def add_to_grad(tensor, grad, owned: bool) -> None:
+    """``tensor.grad += grad`` (the first time ``grad`` itself where ``owned``, else a copy),
+    under a lock: threads may share a leaf (one ``Linear``, two threads)."""
+    backend = backend_of(grad)
+    with _GRAD_LOCK:
+        if tensor.grad is not None:
+            with backend.ignore_float_errors():  # inf + -inf: NaN
+                kept = tensor.grad + grad
+        else:
+            kept = grad if owned else grad.copy()
+        # NumPy turns 0-d results into scalars
+        tensor.grad = kept if type(kept) is backend.ndarray else backend.asarray(kept)
+
+
+def _as_tuple(where: str, name: str, values) -> tuple:
+    if values is None or hasattr(values, "shape"):  # one Tensor or array
+        return (values,)
+    if not isinstance(values, (list, tuple)):
+        msg = f"{where}: {name} must be a Tensor or a sequence of Tensors, got {values!r}"
+        raise TypeError(msg)
+    return tuple(values)
+
+
+def _roots(where: str, tensors, grad_tensors) -> list:
+    """``(tensor, upstream gradient array)`` pairs, checked as PyTorch's."""
+    from .autograd import data_of  # the Tensor module imports this one
+
+    tensors = _as_tuple(where, "tensors", tensors)
+    grads = (
+        (None,) * len(tensors) if grad_tensors is None else _as_tuple(where, "grad", grad_tensors)
+    )
+    if len(grads) != len(tensors):
+        msg = f"{where}: got {len(grads)} gradients for {len(tensors)} tensors"
+        raise ValueError(msg)
+    for index, tensor in enumerate(tensors):
+        if not getattr(tensor, "requires_grad", False):
+            msg = f"{where}: element {index} of tensors does not require grad and has no grad_fn"
+            raise RuntimeError(msg)
+    return [
+        (tensor, upstream_gradient(where, data_of(grad), tensor.data))
+        for tensor, grad in zip(tensors, grads, strict=True)
+    ]
+
+
+def _no_double_backward(where: str, create_graph: bool) -> None:
+    if create_graph:
+        msg = (
+            f"{where}: create_graph=True (differentiable gradients, double backward) is not "
+            "supported: xpnet's backward functions are array kernels, not recorded ops"
+        )
+        raise NotImplementedError(msg)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Add the gradients of ``tensors`` (with upstream ``grad_tensors``) into the ``.grad``
+    of every leaf that requires grad, or of ``inputs`` only, as ``torch.autograd.backward``
+    (``Tensor.backward`` for several tensors at once).
+
+    Args:
+        tensors: a Tensor or a sequence of them.
+        grad_tensors: their upstream gradients (``None`` for a one-element tensor: 1).
+            Default: ``None``.
+        retain_graph: keep the saved arrays for another backward. Default: ``None``
+            (``create_graph``).
+        create_graph: must be ``False`` (no double backward).
+        inputs: the tensors (leaves or not) whose ``.grad`` take their gradients; only the
+            nodes leading to them run. Default: ``None`` (every leaf, and tensors that
+            :meth:`~xpnet.Tensor.retain_grad`).
+
+    Raises:
+        RuntimeError: a tensor that does not require grad, or a graph already freed.
+        NotImplementedError: ``create_graph=True``.
+    """
+    _no_double_backward("backward", create_graph)
+    roots = _roots("backward", tensors, grad_tensors)
+    targets = None if inputs is None else _as_tuple("backward", "inputs", inputs)
+
+    def keep(tensor, grad, owned) -> bool:
+        if targets is None:
+            chosen = tensor.grad_fn is None or getattr(tensor, "_retains_grad", False)
+        else:
+            chosen = any(tensor is target for target in targets)
+        if chosen:  # a gradient that also goes on through grad_fn is copied
+            add_to_grad(tensor, grad, owned and tensor.grad_fn is None)
+        return True
+
+    walk(roots, bool(retain_graph or create_graph), keep, targets)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
+    """The gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``:
+    nothing is added into any ``.grad``, and only the nodes leading to ``inputs`` run.
+
+    Args:
+        outputs: a Tensor or a sequence of them.
+        inputs: the Tensors (leaves or not) to differentiate with respect to.
+        grad_outputs: the upstream gradients of ``outputs`` (``None`` for a one-element
+            output: 1). Default: ``None``.
+        retain_graph: keep the saved arrays for another backward. Default: ``None``
+            (``create_graph``).
+        create_graph: must be ``False``: xpnet has no double backward.
+        only_inputs: ignored, as in PyTorch (deprecated there).
+        allow_unused: give ``None`` for an input the outputs do not depend on, instead of
+            raising. Default: ``None`` (``materialize_grads``).
+        is_grads_batched: must be ``False``.
+        materialize_grads: give zeros instead of ``None`` for such an input.
+
+    Returns:
+        A tuple of Tensors (no ``grad_fn``), one per input.
+
+    Raises:
+        RuntimeError: an output or input that does not require grad, or an unused input
+            without ``allow_unused``.
+        NotImplementedError: ``create_graph=True`` or ``is_grads_batched=True``.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.tensor([1.0, 2.0], requires_grad=True)
+        >>> (g,) = xpnet.autograd.grad((x**3).sum(), x)
+        >>> g.tolist(), x.grad
+        ([3.0, 12.0], None)
+    """
+    from .autograd import Tensor  # the Tensor module imports this one
+
+    _no_double_backward("grad", create_graph)
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True is not supported")
+    allow_unused = materialize_grads if allow_unused is None else allow_unused
+    if materialize_grads and not allow_unused:
+        raise ValueError("grad: materialize_grads=True needs allow_unused=True (or None)")
+    roots = _roots("grad", outputs, grad_outputs)
+    inputs = _as_tuple("grad", "inputs", inputs)
+    for index, tensor in enumerate(inputs):
+        if not getattr(tensor, "requires_grad", False):
+            msg = f"grad: input {index} (one of the differentiated Tensors) does not require grad"
+            raise RuntimeError(msg)
+    found = {}
+
+    def keep(tensor, grad, owned) -> bool:
+        if any(tensor is target for target in inputs):
+            found[id(tensor)] = grad if owned and tensor.grad_fn is None else grad.copy()
+        return True
+
+    walk(roots, bool(retain_graph or create_graph), keep, inputs)
+    results = []
+    for index, tensor in enumerate(inputs):
+        value = found.get(id(tensor))
+        if value is None and not allow_unused:
+            msg = (
+                f"grad: input {index} appears to not have been used in the graph; set "
+                "allow_unused=True if this is the desired behavior"
+            )
+            raise RuntimeError(msg)
+        if value is None and materialize_grads:
+            value = backend_of(tensor.data).xp.zeros_like(tensor.data)
+        results.append(None if value is None else Tensor(value))
+    return tuple(results)

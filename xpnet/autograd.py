@@ -28,23 +28,27 @@ promoting as PyTorch's, :func:`xpnet._dtypes.torch_operands`) live in
 from __future__ import annotations
 
 import inspect
-import threading
 import weakref
 
 from . import _grad_mode
 from . import _tensor_ops as ops
-from ._backward_pass import accumulate, hooked_gradient, owned_gradient, topological_order
+from ._backward_pass import backward, grad
 from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
 from ._versions import share_array, share_writes
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled
 from .backends import backend_of, get_backend
-from .kernels._checks import upstream_gradient
 
-_GRAD_LOCK = threading.Lock()  # leaves' .grad += ...: a read-modify-write
-
-__all__ = ["Function", "Tensor", "as_tensor", "data_of", *_grad_mode.__all__]
+__all__ = [
+    "Function",
+    "Tensor",
+    "as_tensor",
+    "backward",
+    "data_of",
+    "grad",
+    *_grad_mode.__all__,
+]
 
 
 def data_of(value):
@@ -272,52 +276,26 @@ class Tensor:
         return share_array(Tensor(self.data), self)
 
     # -- the backward pass --------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Add d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
         Args:
             gradient: the upstream gradient, shaped like ``self``; may be omitted for a
                 one-element tensor (then it is 1).
             retain_graph: keep the saved arrays so that backward can run again.
-                Default: ``False``.
+                Default: ``None`` (``False``).
+            create_graph: must be ``False``: xpnet has no double backward
+                (``NotImplementedError``).
+            inputs: the tensors (leaves or not) whose ``.grad`` take their gradient
+                instead of every leaf's, as PyTorch's; only the nodes leading to them run.
+                Default: ``None``.
 
         Raises:
             RuntimeError: if this tensor does not require grad, if ``gradient`` is omitted for
                 a tensor of several elements, or if the graph was already freed.
             ValueError, TypeError: if ``gradient`` has another shape; dtype or backend.
         """
-        if not self.requires_grad:
-            msg = "backward: this tensor does not require grad and has no grad_fn"
-            raise RuntimeError(msg)
-        gradient = upstream_gradient("backward", data_of(gradient), self.data)
-        pending = {id(self): (gradient, False)}  # the caller holds its gradient
-        for tensor in reversed(topological_order(self)):
-            grad, owned = pending.pop(id(tensor), (None, False))
-            if grad is None:
-                continue
-            if grad.dtype != tensor.dtype:  # a float32 input of a float64 op gets float32
-                # a scaled float32 gradient may overflow float16 (autocast): inf, as in
-                # PyTorch, for GradScaler to find; not a warning
-                with backend_of(grad).ignore_float_errors():
-                    grad, owned = grad.astype(tensor.dtype), True
-            grad, owned = hooked_gradient(tensor, grad, owned)  # register_hook's hooks
-            if tensor.grad_fn is None or getattr(tensor, "_retains_grad", False):
-                # a retained non-leaf gradient also goes on to its grad_fn: a copy is kept
-                owned = owned and tensor.grad_fn is None
-                with _GRAD_LOCK:  # += on a leaf: threads may share it (one Linear, two threads)
-                    if tensor.grad is not None:
-                        with backend_of(grad).ignore_float_errors():  # inf + -inf: NaN
-                            kept = tensor.grad + grad
-                    else:
-                        kept = grad if owned else grad.copy()
-                    tensor.grad = _as_array(kept)
-                if tensor.grad_fn is None:
-                    continue
-            grads = tensor.grad_fn.apply(grad, retain_graph)
-            for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
-                if isinstance(parent, Tensor) and parent.requires_grad:
-                    owned = owned_gradient(parent_grad, grad, grads)
-                    accumulate(pending, parent, parent_grad, owned)
+        backward((self,), (gradient,), retain_graph, create_graph, inputs)
 
     # -- operations: each is a Function applied to this tensor --------------------------------
     def __add__(self, other):
