@@ -47,8 +47,8 @@ from ._dtypes import torch_operands
 from ._tensor_views import track_views
 from ._versions import mark_written
 from .autograd import Function, Tensor, as_tensor, data_of
-from .backends import backend_names, backend_of, float_errors_ignored
-from .devices import backend_name, device, device_of
+from .backends import backend_of, float_errors_ignored
+from .devices import backend_name, device_of, to_arguments
 from .kernels import ArgumentError
 from .nn._module_hooks import RemovableHandle
 
@@ -135,15 +135,6 @@ def _to_dtype(self, dtype) -> Tensor:
     return _cast(self, dtype)
 
 
-def _is_place(value) -> bool:
-    if isinstance(value, device):
-        return True
-    if not isinstance(value, str):
-        return False
-    name = value.strip().lower()
-    return name in backend_names() or name.partition(":")[0] in ("cpu", "cuda")
-
-
 def to(self, *args, **kwargs) -> Tensor:
     """This tensor on another device or backend and/or in another dtype, as torch's ``to``.
 
@@ -156,22 +147,7 @@ def to(self, *args, **kwargs) -> Tensor:
         RuntimeError: for ``"cuda"`` when CUDA is not available (the message says why).
         TypeError: for an argument that is neither a device nor a dtype.
     """
-    place, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)  # accepted: copies here are synchronous
-    if kwargs:
-        msg = f"Tensor.to: unexpected keyword arguments {sorted(kwargs)}"
-        raise TypeError(msg)
-    for arg in args:
-        if _is_place(arg):
-            place = arg
-        elif isinstance(arg, Tensor):
-            place, dtype = backend_of(arg.data).name, arg.dtype
-        else:
-            try:
-                dtype = numpy.dtype(arg)
-            except TypeError:
-                msg = f"Tensor.to: expected a device (e.g. 'cuda') or a dtype, got {arg!r}"
-                raise TypeError(msg) from None
+    place, dtype = to_arguments("Tensor.to", args, kwargs)
     result = self
     if place is not None:
         name = backend_name(place)

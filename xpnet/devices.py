@@ -17,9 +17,18 @@ Example:
 
 from __future__ import annotations
 
-from .backends import get_backend, load_backend, registered_backends
+import numpy
 
-__all__ = ["backend_name", "device", "device_of", "gpu_backend_name", "gpu_problem"]
+from .backends import backend_names, backend_of, get_backend, load_backend, registered_backends
+
+__all__ = [
+    "backend_name",
+    "device",
+    "device_of",
+    "gpu_backend_name",
+    "gpu_problem",
+    "to_arguments",
+]
 
 _TYPES = ("cpu", "cuda")
 
@@ -136,3 +145,47 @@ def backend_name(where) -> str:
 def device_of(backend: str) -> device:
     """The :class:`device` of arrays on ``backend`` (a backend name)."""
     return device("cuda" if _is_gpu(backend) else "cpu")
+
+
+def _is_place(value) -> bool:
+    if isinstance(value, device):
+        return True
+    name = value.strip().lower() if isinstance(value, str) else ""
+    return name in backend_names() or name.partition(":")[0] in _TYPES
+
+
+def to_arguments(where: str, args: tuple, kwargs: dict) -> tuple:
+    """``(place, dtype)``, each ``None`` where not given, from the arguments of PyTorch's
+    ``to`` (``Tensor.to`` and ``Module.to``): positional devices (a :class:`device`, a device
+    string or a backend name), dtypes and Tensors (their backend and dtype), in any order;
+    bools (``non_blocking``, positionally) and the keyword ``non_blocking`` are accepted
+    (copies are synchronous); ``device=`` and ``dtype=`` keywords.
+
+    Raises:
+        TypeError: an argument that is neither a device, a dtype nor a Tensor, or another
+            keyword.
+
+    Example:
+        >>> to_arguments("Tensor.to", ("cpu", "float64"), {})
+        ('cpu', dtype('float64'))
+    """
+    kwargs = dict(kwargs)
+    place, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        msg = f"{where}: unexpected keyword arguments {sorted(kwargs)}"
+        raise TypeError(msg)
+    for arg in args:
+        if isinstance(arg, bool):  # non_blocking, positionally
+            continue
+        if _is_place(arg):
+            place = arg
+        elif hasattr(arg, "grad_fn"):  # a Tensor: its backend and dtype
+            place, dtype = backend_of(arg.data).name, arg.dtype
+        else:
+            try:
+                dtype = numpy.dtype(arg)
+            except TypeError:
+                msg = f"{where}: expected a device (e.g. 'cuda') or a dtype, got {arg!r}"
+                raise TypeError(msg) from None
+    return place, None if dtype is None else numpy.dtype(dtype)

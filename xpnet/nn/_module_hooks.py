@@ -15,10 +15,8 @@ import warnings
 import weakref
 from collections import OrderedDict
 
-import numpy
-
-from ..autograd import Tensor
-from ..backends import backend_names, backend_of, to_backend
+from ..backends import to_backend
+from ..devices import backend_name, to_arguments
 from ._backward_hooks import BackwardHook
 
 __all__ = ["ForwardHooks", "PathLookup", "RemovableHandle", "Shortcuts"]
@@ -266,38 +264,20 @@ class PathLookup:
 
 
 def _to_arguments(where: str, args: tuple, kwargs: dict):
-    """``(backend name or None, dtype or None)`` from the arguments of ``Module.to``."""
-    from ..devices import backend_name, device  # xpnet.devices imports xpnet.nn
-
-    def is_place(value) -> bool:
-        if isinstance(value, device):
-            return True
-        name = value.strip().lower() if isinstance(value, str) else ""
-        return name in backend_names() or name.partition(":")[0] in ("cpu", "cuda")
-
-    place = kwargs.pop("device", kwargs.pop("backend", None))
-    dtype = kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs or len(args) > 3:
-        msg = f"{where}.to: unexpected arguments {sorted(kwargs) or args}"
+    """``(backend name or None, dtype or None)`` from the arguments of ``Module.to``: those
+    of ``Tensor.to`` (:func:`xpnet.devices.to_arguments`), xpnet's older ``backend=``, and a
+    floating dtype only, as PyTorch's."""
+    kwargs = dict(kwargs)
+    if "backend" in kwargs:
+        kwargs.setdefault("device", kwargs.pop("backend"))
+    if len(args) > 3:
+        msg = f"{where}.to: takes at most 3 positional arguments, got {len(args)}"
         raise TypeError(msg)
-    for arg in args:
-        if isinstance(arg, bool):  # non_blocking, positionally
-            continue
-        if is_place(arg):
-            place = arg
-        elif isinstance(arg, Tensor):
-            place, dtype = backend_of(arg.data).name, arg.dtype
-        else:
-            try:
-                dtype = numpy.dtype(arg)
-            except TypeError:
-                msg = f"{where}.to: expected a device (e.g. 'cuda') or a dtype, got {arg!r}"
-                raise TypeError(msg) from None
-    if dtype is not None and numpy.dtype(dtype).kind not in "fc":
+    place, dtype = to_arguments(f"{where}.to", args, kwargs)
+    if dtype is not None and dtype.kind not in "fc":
         msg = (
             "nn.Module.to only accepts floating point or complex dtypes, but got desired "
-            f"dtype={numpy.dtype(dtype)}"
+            f"dtype={dtype}"
         )
         raise TypeError(msg)
     return (None if place is None else backend_name(place)), dtype
