@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import functional, init, utils
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .channelshuffle import ChannelShuffle
@@ -35,6 +36,7 @@ from .fractional_pooling import FractionalMaxPool2d, FractionalMaxPool3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .lazy import *  # noqa: F403
 from .lazy import __all__ as _lazy_all
+from .legacy import CrossMapLRN2d, NLLLoss2d
 from .linear import Bilinear, Identity, Linear
 from .loss import (
     BCELoss,
@@ -100,6 +102,7 @@ __all__ = [
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",
@@ -114,6 +117,7 @@ __all__ = [
     "ConvTranspose2d",
     "ConvTranspose3d",
     "CrossEntropyLoss",
+    "CrossMapLRN2d",
     "CTCLoss",
     "GaussianNLLLoss",
     "Dropout",
@@ -138,6 +142,7 @@ __all__ = [
     "ModuleList",
     "MultiheadAttention",
     "NLLLoss",
+    "NLLLoss2d",
     "ParameterDict",
     "ParameterList",
     "PoissonNLLLoss",
