@@ -5,11 +5,12 @@ PyTorch's automatic mixed precision (``torch.autocast``), for every
 arrays of each call to :func:`cast_arguments` before the kernel runs. The op's name (its kernel's
 ``__name__``) picks the policy:
 
-- :data:`LOWER_PRECISION_OPS` (convolutions, ``linear``, ``matmul``): floating arrays are cast
-  to the region's dtype (float16). The kernels compute float16 in float32 and round the
-  result once (:func:`xpnet.kernels._blocks.compute_dtype`): float32 accumulation.
-- :data:`FLOAT32_OPS` (reductions, norms, distances, softmax, losses): floating arrays narrower than
-  float32 are cast to float32, so these ops run and return float32.
+- :data:`LOWER_PRECISION_OPS` (convolutions, ``linear``, ``matmul``, ``prelu``): floating arrays
+  are cast to the region's dtype (float16). The kernels compute float16 in float32 and round
+  the result once (:func:`xpnet.kernels._blocks.compute_dtype`): float32 accumulation.
+- :data:`FLOAT32_OPS` (reductions, ``exp``/``log`` and the other pointwise functions that
+  overflow or lose precision, norms, distances, softmax, losses): floating arrays narrower
+  than float32 are cast to float32, so these ops run and return float32.
 - :data:`BANNED_OPS` (``binary_cross_entropy``): refused, as in PyTorch.
 - any other op (activations, pooling, dropout, ``+``, ...) runs in the dtype it gets; where two
   dtypes meet (``float16 + float32``), PyTorch's promotion to the wider one applies, as
@@ -40,7 +41,8 @@ __all__ = [
     "is_autocast_enabled",
 ]
 
-# PyTorch's CUDA "lower_precision_fp" list, for the ops xpnet has (or will have)
+# PyTorch's CUDA "lower_precision_fp" list, for the ops xpnet has (or will have); PyTorch's
+# own copy of its CUDA lists: torch/testing/_internal/autocast_test_lists.py
 LOWER_PRECISION_OPS = frozenset(
     {
         "conv1d",
@@ -53,6 +55,7 @@ LOWER_PRECISION_OPS = frozenset(
         "matmul",
         "bmm",
         "mm",
+        "prelu",
         "scaled_dot_product_attention",
     }
 )
@@ -68,7 +71,24 @@ FLOAT32_OPS = frozenset(
         "log",
         "logsumexp",
         "cumsum",
+        "cumprod",
         "prod",
+        "acos",
+        "asin",
+        "cosh",
+        "sinh",
+        "tan",
+        "erfinv",
+        "expm1",
+        "log1p",
+        "log2",
+        "log10",
+        "reciprocal",
+        "rsqrt",
+        # norm, linalg.vector_norm, dist, cdist (its p=2 path, and p=0 and p=inf)
+        "vector_norm",
+        "count_distance",
+        "max_distance",
         # norms
         "batch_norm",
         "layer_norm",
@@ -142,6 +162,12 @@ def _check_device_type(where: str, device_type) -> None:
         raise ValueError(msg)
 
 
+def _check_flag(name: str, value) -> None:
+    if not isinstance(value, bool):
+        msg = f"autocast: {name} must be a bool, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+
+
 def _checked_dtype(dtype) -> str:
     """The dtype's name: from a string, a NumPy dtype or type, or a ``torch.dtype``."""
     name = "float16" if dtype is None else str(dtype).removeprefix("torch.")
@@ -183,7 +209,8 @@ class autocast:  # noqa: N801 - the name PyTorch users know
 
     Raises:
         TypeError: ``dtype`` is not float16 (bfloat16: NumPy and CuPy lack the dtype), or
-            ``enabled`` is not a bool (as in PyTorch).
+            ``enabled`` is not a bool, or ``cache_enabled`` neither a bool nor ``None`` (as in
+            PyTorch).
         ValueError: ``device_type`` is not ``"cuda"``, ``"cpu"`` or ``None``.
 
     Example:
@@ -198,9 +225,9 @@ class autocast:  # noqa: N801 - the name PyTorch users know
     def __init__(self, device_type=None, dtype=None, enabled: bool = True, cache_enabled=None):
         _check_device_type("autocast", device_type)
         # as torch: a truthy string such as "false" must not silently turn autocast on
-        if not isinstance(enabled, bool):
-            msg = f"autocast: enabled must be a bool, got {type(enabled).__name__} {enabled!r}"
-            raise TypeError(msg)
+        _check_flag("enabled", enabled)
+        if cache_enabled is not None:
+            _check_flag("cache_enabled", cache_enabled)
         self.device_type = device_type
         self.fast_dtype = _checked_dtype(dtype)
         self.enabled = enabled
@@ -208,6 +235,13 @@ class autocast:  # noqa: N801 - the name PyTorch users know
         # a stack per thread: the same object may be entered again (recursion), and a decorated
         # function may run in several threads at once, each restoring its own previous state
         self._local = threading.local()
+
+    def __getstate__(self) -> dict:
+        # a thread-local cannot be pickled or deep-copied; a copy starts outside any region
+        return {key: value for key, value in self.__dict__.items() if key != "_local"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _local=threading.local())
 
     def _previous(self) -> list:
         return self._local.__dict__.setdefault("previous", [])

@@ -74,6 +74,16 @@ def _grads(optimizer) -> list:
     ]
 
 
+def _check_factors(growth_factor, backoff_factor, growth_interval) -> None:
+    if growth_factor <= 1.0:
+        raise ValueError(f"GradScaler: the growth factor must be > 1.0, got {growth_factor}")
+    if backoff_factor >= 1.0:
+        raise ValueError(f"GradScaler: the backoff factor must be < 1.0, got {backoff_factor}")
+    if int(growth_interval) != growth_interval or growth_interval < 1:
+        msg = f"GradScaler: growth_interval must be a positive int, got {growth_interval!r}"
+        raise ValueError(msg)
+
+
 class GradScaler:
     """Scale the loss, unscale the gradients, skip steps with inf/NaN gradients.
 
@@ -90,7 +100,8 @@ class GradScaler:
             ``step`` just calls ``optimizer.step()``). Default: ``True``.
 
     Raises:
-        ValueError: ``growth_factor <= 1``, ``backoff_factor >= 1`` or ``growth_interval < 1``.
+        ValueError: ``growth_factor <= 1``, ``backoff_factor >= 1`` or ``growth_interval < 1``
+            (checked only when ``enabled``, as PyTorch).
 
     Example:
         >>> import xpnet
@@ -113,14 +124,8 @@ class GradScaler:
         growth_interval: int = 2000,
         enabled: bool = True,
     ) -> None:
-        if growth_factor <= 1.0:
-            raise ValueError(f"GradScaler: the growth factor must be > 1.0, got {growth_factor}")
-        if backoff_factor >= 1.0:
-            msg = f"GradScaler: the backoff factor must be < 1.0, got {backoff_factor}"
-            raise ValueError(msg)
-        if int(growth_interval) != growth_interval or growth_interval < 1:
-            msg = f"GradScaler: growth_interval must be a positive int, got {growth_interval!r}"
-            raise ValueError(msg)
+        if enabled:  # as PyTorch: a disabled scaler (a no-op) checks nothing
+            _check_factors(growth_factor, backoff_factor, growth_interval)
         self._device = device
         self._enabled = bool(enabled)
         self._init_scale = float(init_scale)
@@ -137,13 +142,24 @@ class GradScaler:
 
         The scale is a 0-d float32 array, as in PyTorch 2.13: a 0-d loss stays 0-d. Any other
         iterable (a generator) gives a lazy ``map`` of the scaled items, as PyTorch's.
+
+        Raises:
+            ValueError: ``outputs`` is neither an array nor an iterable (a number, ``None``),
+                as PyTorch.
         """
         if not self._enabled:
             return outputs
         if isinstance(outputs, list | tuple):
             return type(outputs)(self.scale(output) for output in outputs)
-        if not hasattr(outputs, "shape") and isinstance(outputs, Iterable):
-            return map(self.scale, outputs)
+        if not hasattr(outputs, "shape"):
+            if isinstance(outputs, Iterable):
+                return map(self.scale, outputs)
+            # PyTorch's error and type, not NumPy's for ``None * scale``
+            msg = (
+                "GradScaler.scale: outputs must be a Tensor or an iterable of Tensors, got "
+                f"{type(outputs).__name__}"
+            )
+            raise ValueError(msg)
         backend = backend_of(_data(outputs))
         if self._scale is None:
             self._lazy_init(backend)
@@ -214,14 +230,18 @@ class GradScaler:
             raise RuntimeError("step() has already been called since the last update().")
         if state["stage"] == _READY:
             self.unscale_(optimizer)
-        state["stage"] = _STEPPED
         found_inf = state["found_inf"]
         if found_inf is None:  # PyTorch's assertion: no parameter of optimizer has a gradient
             raise AssertionError("No inf checks were recorded for this optimizer.")
         if takes_found_inf(optimizer):  # skipped on the device: no host read
-            return optimizer.step(*args, found_inf=found_inf, **kwargs)
-        found = backend_of(found_inf).to_host(found_inf)  # a custom optimizer: one host read
-        return None if found.item() else optimizer.step(*args, **kwargs)
+            result = optimizer.step(*args, found_inf=found_inf, **kwargs)
+        else:  # a custom optimizer: one host read
+            found = backend_of(found_inf).to_host(found_inf)
+            result = None if found.item() else optimizer.step(*args, **kwargs)
+        # stepped only now, as PyTorch: after a refusal above or an error of the optimizer's
+        # step, calling step again repeats it (the gradients stay unscaled, once)
+        state["stage"] = _STEPPED
+        return result
 
     def update(self, new_scale=None) -> None:
         """Adjust the scale for the next iteration, on the device (no host read): times
