@@ -2,7 +2,8 @@
 ``torch.linalg`` (:data:`METHODS`, :data:`__all__`): ``det``, ``logdet``, ``slogdet``,
 ``inverse``, ``pinverse``, ``matrix_power``, ``matrix_exp``, ``cholesky``, ``cholesky_solve``,
 ``cholesky_inverse``, ``qr`` and ``svd`` (``some=``, ``V`` rather than ``Vh``, as PyTorch's),
-and the matrix transposes ``adjoint``, ``mH`` and ``H`` of real tensors.
+the matrix transposes ``adjoint``, ``mH`` and ``H`` of real tensors, ``triangular_solve``
+(right-hand side first, with the coefficient's copy), ``lu_solve`` and ``lu_unpack``.
 
 Each calls :mod:`xpnet.linalg`, so values, errors (:class:`~xpnet.linalg.LinAlgError`) and
 gradients are its, which are PyTorch's. ``torch.qr`` and ``torch.cholesky`` are deprecated in
@@ -28,9 +29,18 @@ from . import linalg
 from ._torch_functions import as_input
 from .autograd import Tensor
 from .kernels import ArgumentError
+from .linalg.lu_decomposition import lu_unpack
 
 __all__ = ["logdet", "slogdet", "pinverse", "matrix_power", "cholesky", "cholesky_solve"]
 __all__ += ["cholesky_inverse", "qr", "svd", "adjoint"]
+__all__ += ["triangular_solve", "lu_solve", "lu_unpack"]
+
+
+class TriangularSolve(NamedTuple):
+    """``torch.triangular_solve``'s result."""
+
+    solution: Tensor
+    cloned_coefficient: Tensor
 
 
 class SVD(NamedTuple):
@@ -151,6 +161,43 @@ def adjoint(input) -> Tensor:
     return METHODS["adjoint"](as_input("adjoint", input))
 
 
+def triangular_solve(
+    input, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False
+) -> TriangularSolve:
+    """The ``X`` of ``A X = input`` (``A^T X = input`` with ``transpose``) for the ``upper``
+    or lower triangle of ``A``, and a copy of ``A``, as the deprecated
+    ``torch.triangular_solve`` (warns, as PyTorch): ``linalg.solve_triangular``'s values and
+    gradients.
+
+    Example:
+        >>> import warnings, xpnet
+        >>> A = xpnet.tensor([[2.0, 1.0], [0.0, 4.0]], dtype=xpnet.float64)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     xpnet.triangular_solve(xpnet.ones(2, 1).double(), A).solution
+        Tensor(array([[0.375],
+               [0.25 ]]))
+    """
+    _deprecated("triangular_solve", "solve_triangular")
+    A = as_input("triangular_solve", A, "A")
+    coefficient = A.mT if transpose else A
+    solution = linalg.solve_triangular(
+        coefficient,
+        as_input("triangular_solve", input),
+        upper=upper != transpose,
+        unitriangular=unitriangular,
+    )
+    return TriangularSolve(solution, A.clone())
+
+
+def lu_solve(b, LU_data, LU_pivots) -> Tensor:  # noqa: N803 - PyTorch's names
+    """The ``X`` of ``A X = b`` from ``A``'s ``lu_factor`` (``LU_data``, ``LU_pivots``), as the
+    deprecated ``torch.lu_solve`` (warns, as PyTorch): ``linalg.lu_solve``'s values and
+    gradients."""
+    _deprecated("lu_solve", "lu_solve")
+    return linalg.lu_solve(LU_data, LU_pivots, as_input("lu_solve", b, "b"))
+
+
 METHODS = {
     "det": lambda self: linalg.det(self),
     "logdet": logdet,
@@ -167,4 +214,6 @@ METHODS = {
     "adjoint": _matrices("adjoint", True),
     "mH": property(_matrices("mH", True)),
     "H": property(_matrices("H", False)),
+    "triangular_solve": triangular_solve,
+    "lu_solve": lu_solve,
 }

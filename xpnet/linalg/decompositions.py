@@ -256,7 +256,15 @@ def _factor_node(name: str) -> Function:
 
 
 _FACTOR_NODES = {
-    name: _factor_node(f"{name}_backward") for name in ("linalg_qr", "linalg_eigh", "linalg_svd")
+    name: _factor_node(f"{name}_backward")
+    for name in (
+        "linalg_qr",
+        "linalg_eigh",
+        "linalg_svd",
+        "linalg_lu",
+        "linalg_lu_factor",
+        "lu_unpack",
+    )
 }
 
 

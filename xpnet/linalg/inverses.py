@@ -50,6 +50,7 @@ __all__ = [
     "linalg_solve_backward",
     "slogdet",
     "solve",
+    "solve_operands",
 ]
 
 SINGULAR = "The solver failed because the input matrix is singular."
@@ -95,7 +96,7 @@ def _is_vector(A, B) -> bool:
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
 
 
-def _solve_operands(where: str, A, B, left: bool):
+def solve_operands(where: str, A, B, left: bool):
     """``A`` and ``B`` broadcast to one batch, ``B`` as a matrix, and whether it was a vector."""
     backend = square_input(where, "A", A)
     backend_of(A, B, names=("A", "B"), where=where)
@@ -119,7 +120,7 @@ def _solve_operands(where: str, A, B, left: bool):
 def linalg_solve(A, B, left: bool = True):
     """The ``X`` of ``A X = B`` (``X A = B`` if not ``left``), as ``torch.linalg.solve``:
     ``B`` is ``(*, n, k)``, or ``(*, n)`` (a vector) with ``A``'s batch, or ``(n,)``."""
-    A, matrix, vector = _solve_operands("linalg.solve", A, B, left)
+    A, matrix, vector = solve_operands("linalg.solve", A, B, left)
     xp = backend_of(A).xp
     if left:
         X = checked_call("linalg.solve", lambda a: xp.linalg.solve(a, matrix), A, _solve_reason)
