@@ -52,6 +52,12 @@ def host_generator() -> numpy.random.Generator:
     return _host_generator
 
 
+def drawn_generator() -> numpy.random.Generator:
+    """A new generator seeded by a draw from :func:`host_generator`, as PyTorch's samplers
+    without a generator draw a seed from its default one (an epoch's shuffle)."""
+    return numpy.random.default_rng(int(_host_generator.integers(2**63)))
+
+
 def seed_dropout(seed: int | None) -> None:
     """Make every backend's dropout generator start again from ``seed`` (``None``: fresh entropy).
 

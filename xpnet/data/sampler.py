@@ -22,7 +22,7 @@ from typing import Generic, TypeVar
 
 import numpy
 
-from .._random import check_generator, host_generator
+from .._random import check_generator, drawn_generator, host_generator
 from ..autograd import Tensor
 from ..backends import backend_name_of, to_backend
 
@@ -162,7 +162,7 @@ class RandomSampler(Sampler[int]):
             raise ValueError(msg)
         generator = self.generator
         if generator is None:  # a seed from the global generator, as PyTorch
-            generator = numpy.random.default_rng(int(host_generator().integers(2**63)))
+            generator = drawn_generator()
         if self.replacement:
             for start in range(0, count, 32):  # in blocks of 32, as PyTorch: lazily
                 yield from generator.integers(total, size=min(32, count - start)).tolist()

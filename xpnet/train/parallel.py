@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy
 
 from .. import distributed
-from .._random import host_generator
+from .._random import drawn_generator
 from ..backends import get_backend
 from ..data.datasets import fetch_batch
 
@@ -47,9 +47,7 @@ class RankBatches:
         loader, backend = self.loader, get_backend()
         total = len(loader.dataset)
         if loader.shuffle:  # without a generator, a seed from manual_seed's, as the sampler
-            generator = loader.generator or numpy.random.default_rng(
-                int(host_generator().integers(2**63))
-            )
+            generator = loader.generator or drawn_generator()
             order = generator.permutation(total)
         else:
             order = numpy.arange(total)
