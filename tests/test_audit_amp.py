@@ -113,6 +113,56 @@ def test_prelu_runs_in_float16_as_torchs_autocast(xp):
     np.testing.assert_allclose(xpnet.to_numpy(ours_w.grad), theirs_w.grad.numpy(), rtol=1e-3)
 
 
+# -- autocast: products xpnet composes of others -------------------------------------------------
+# name -> (the call on namespace m and operands o, the dtype PyTorch's CUDA autocast gives)
+COMPOSED_CALLS = {
+    "addmm": (lambda m, o: m.addmm(o["c"], o["a"], o["b"]), "float16"),
+    "baddbmm": (lambda m, o: m.baddbmm(o["c3"], o["b1"], o["b2"]), "float16"),
+    "addbmm": (lambda m, o: m.addbmm(o["c"], o["b1"], o["b2"]), "float16"),
+    "addmv": (lambda m, o: m.addmv(o["w"], o["a"], o["v"]), "float16"),
+    "addr": (lambda m, o: m.addr(o["a"], o["w"], o["v"]), "float16"),
+    "einsum": (lambda m, o: m.einsum("ij,jk->ik", o["a"], o["b"]), "float16"),
+    "tensordot": (lambda m, o: m.tensordot(o["a"], o["b"], 1), "float16"),
+    "inner": (lambda m, o: m.inner(o["a"], o["a"]), "float16"),
+    "dot": (lambda m, o: m.dot(o["v"], o["v"]), "float32"),
+    "outer": (lambda m, o: m.outer(o["v"], o["w"]), "float32"),
+}
+_COMPOSED_SHAPES = {"a": (3, 4), "b": (4, 5), "c": (3, 5), "v": (4,), "w": (3,)}
+_COMPOSED_SHAPES |= {"b1": (2, 3, 4), "b2": (2, 4, 5), "c3": (2, 3, 5)}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSED_CALLS))
+def test_composed_products_take_torchs_autocast_dtype(xp, name):
+    """Found by the audit: the addmm-like functions added a float32 ``input`` to a float16
+    product (float32 result), and einsum, tensordot and inner ran in float32; PyTorch runs
+    them in float16. dot and outer, einsums inside xpnet, stay float32 as in PyTorch.
+    ``addmv``, ``addr`` (and ``mv``) are float16 on PyTorch's CUDA lists, float32 on its CPU
+    ones: compare those with the CUDA lists, the others with torch's CPU autocast."""
+    call, expected = COMPOSED_CALLS[name]
+    arrays = {
+        k: np.random.default_rng(i).standard_normal(s).astype("float32")
+        for i, (k, s) in enumerate(_COMPOSED_SHAPES.items())
+    }
+    ours_in = {k: xpnet.Tensor(xp.asarray(v), requires_grad=True) for k, v in arrays.items()}
+    with xpnet.autocast():
+        ours = call(xpnet, ours_in)
+    if name in ("addmv", "addr"):
+        assert name in _torch_cuda_lists()["torch_fp16"]
+    else:
+        with torch.autocast("cpu", dtype=torch.float16):
+            theirs = call(torch, {k: torch.from_numpy(v) for k, v in arrays.items()})
+        assert str(theirs.dtype) == f"torch.{expected}"
+        np.testing.assert_allclose(
+            xpnet.to_numpy(ours.data).astype("float32"),
+            theirs.float().numpy(),
+            rtol=1e-2,
+            atol=1e-2,
+        )
+    assert ours.dtype == np.dtype(expected)
+    ours.float().sum().backward()
+    assert all(t.grad is None or t.grad.dtype == np.float32 for t in ours_in.values())
+
+
 # -- autocast: the object -------------------------------------------------------------------------
 def test_autocast_pickles_and_deep_copies_as_torchs():
     """Found by the audit: the per-thread stack made ``copy.deepcopy`` and ``pickle`` of an

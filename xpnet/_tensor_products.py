@@ -34,6 +34,7 @@ import numpy
 from . import _tensor_einsum as pair
 from ._dtypes import as_dtype, result_dtype
 from ._tensor_ops import ieee
+from .amp.autocast_mode import cast_operand
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -43,9 +44,10 @@ __all__ += ["mv", "outer", "tensordot", "vdot"]
 
 
 @functools.cache
-def _einsum_function(count: int) -> Function:
+def _einsum_function(count: int, name: str) -> Function:
     """The Function of an einsum of ``count`` operands (one signature per count, since
-    Function finds the inputs that get gradients by parameter name)."""
+    Function finds the inputs that get gradients by parameter name), called ``name`` for
+    autocast: ``einsum`` runs in float16 there, ``dot`` and ``outer`` as they come."""
 
     def call(equation, *operands):
         return pair.einsum(equation, *operands)
@@ -54,7 +56,7 @@ def _einsum_function(count: int) -> Function:
     kind = inspect.Parameter.POSITIONAL_ONLY
     parameters = [inspect.Parameter(n, kind) for n in ("equation", *names)]
     call.__signature__ = inspect.Signature(parameters)
-    call.__name__ = "einsum"
+    call.__name__ = name
     return Function(call, pair.einsum_backward, wrt=names)
 
 
@@ -132,11 +134,15 @@ def einsum(equation: str, *operands) -> Tensor:
         operands = tuple(operands[0])
     if not operands:
         raise ArgumentError("xpnet.einsum: needs at least one operand")
-    tensors = _operands("einsum", operands)
+    return _einsum("einsum", equation, _operands("einsum", operands))
+
+
+def _einsum(name: str, equation: str, tensors) -> Tensor:
+    """:func:`einsum` of checked ``tensors``, recorded as op ``name`` (see _einsum_function)."""
     inputs, output, _ = pair.parse(equation, [t.shape for t in tensors])  # errors first
     if tensors[0].dtype.kind in "biu" and _sums_alone(inputs, output, tensors):
         tensors = [t.to(numpy.dtype("int64")) for t in tensors]
-    return _einsum_function(len(tensors))(equation, *tensors)
+    return _einsum_function(len(tensors), name)(equation, *tensors)
 
 
 def _sums_alone(inputs, output: str, tensors) -> bool:
@@ -195,7 +201,7 @@ def outer(input, vec2) -> Tensor:
     """The outer product ``input[i] * vec2[j]`` of two 1-d tensors, as ``torch.outer``
     (in their promoted dtype, as PyTorch's ``torch.result_type``)."""
     a, b = _vectors("outer", input, vec2, promote=True)
-    return einsum("i,j->ij", a, b)
+    return _einsum("outer", "i,j->ij", [a, b])
 
 
 def dot(input, tensor) -> Tensor:
@@ -204,7 +210,7 @@ def dot(input, tensor) -> Tensor:
     if a.shape != b.shape:
         msg = f"xpnet.dot: tensors must have one size, got {a.shape[0]} and {b.shape[0]}"
         raise ArgumentError(msg)
-    return einsum("i,i->", a, b)
+    return _einsum("dot", "i,i->", [a, b])
 
 
 def vdot(input, other) -> Tensor:
@@ -238,7 +244,7 @@ def _added(where: str, input, product: Tensor, beta, alpha) -> Tensor:
         if not isinstance(value, numbers.Number) or isinstance(value, bool):
             msg = f"xpnet.{where}: {name} must be a number, got {type(value).__name__}"
             raise TypeError(msg)
-    base = as_tensor(input)
+    base = cast_operand(where, as_tensor(input))  # the product is cast as matmul
     try:
         fits = numpy.broadcast_shapes(base.shape, product.shape) == product.shape
     except ValueError:

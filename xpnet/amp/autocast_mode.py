@@ -57,6 +57,13 @@ LOWER_PRECISION_OPS = frozenset(
         "mm",
         "prelu",
         "scaled_dot_product_attention",
+        "einsum",  # and tensordot and inner, its compositions, as PyTorch's (through mm)
+        # composed of the ops above and an addition: cast_operand casts their ``input``
+        "addmm",
+        "addmv",
+        "addr",
+        "addbmm",
+        "baddbmm",
     }
 )
 # PyTorch's "fp32" list (plus the norms, whose xpnet kernels want one dtype for input and
@@ -273,6 +280,20 @@ def _cast(value, dtype: str, widen_only: bool):
     if not widen_only and array_dtype != "float32":  # float64 stays float64, as in PyTorch
         return value
     return value.astype(dtype)
+
+
+def cast_operand(name: str, tensor):
+    """``tensor`` cast by the current region's policy for op ``name``, as a recorded
+    ``Tensor.to`` (its gradient flows back in the tensor's own dtype).
+
+    For the ops xpnet composes of others (``addmm``: a product plus ``input``), where
+    :class:`xpnet.autograd.Function` sees only the parts: the product is cast as ``matmul``,
+    and ``input`` must be cast too, or adding it would promote the result back to float32.
+    """
+    if not is_autocast_enabled() or name not in LOWER_PRECISION_OPS:
+        return tensor
+    dtype = get_autocast_dtype()
+    return tensor if _cast(tensor.data, dtype, False) is tensor.data else tensor.to(dtype)
 
 
 def cast_arguments(name: str, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
