@@ -1,7 +1,10 @@
 """One fixture runs every test body on every registered backend: numpy, strict, and cupy with a GPU.
 
 The backends come from the registry (``xpnet/backends/__init__.py``), so a new backend's line
-there runs the whole suite on it; those that need a GPU carry the ``gpu`` marker.
+there runs the whole suite on it; those that need a GPU carry the ``gpu`` marker. With
+``XPNET_BACKEND`` set, the fixture runs that backend alone, which every other test uses too:
+``XPNET_BACKEND=numpy pytest`` then ``XPNET_BACKEND=strict pytest`` (the README's test
+command) runs each body once per backend, where two plain runs would repeat every case.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import pytest
 
 import xpnet
 from xpnet.backends import (
+    backend_from_environment,
     discard_deferred,
     load_backend,
     registered_backends,
@@ -22,6 +26,7 @@ from xpnet.backends._runtime import num_threads_setting
 BACKENDS = [
     pytest.param(entry.name, marks=pytest.mark.gpu) if entry.gpu else entry.name
     for entry in registered_backends()
+    if backend_from_environment() in (None, entry.name)
 ]
 
 
