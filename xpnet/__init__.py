@@ -76,6 +76,7 @@ from ._tensor_products import *  # noqa: F403
 from ._tensor_products import __all__ as _products_all
 from ._tensor_random_ops import *  # noqa: F403
 from ._tensor_random_ops import __all__ as _random_ops_all
+from ._tensor_resize import unravel_index
 from ._tensor_scans import *  # noqa: F403
 from ._tensor_scans import __all__ as _scans_all
 from ._tensor_scatter import *  # noqa: F403
@@ -86,6 +87,7 @@ from ._tensor_sequences import *  # noqa: F403
 from ._tensor_sequences import __all__ as _sequences_all
 from ._tensor_shape_ops import *  # noqa: F403
 from ._tensor_shape_ops import __all__ as _shape_ops_all
+from ._tensor_slices import as_strided_scatter, diagonal_scatter, select_scatter, slice_scatter
 from ._tensor_split import *  # noqa: F403
 from ._tensor_split import __all__ as _split_all
 from ._tensor_statistics import *  # noqa: F403
@@ -177,6 +179,7 @@ from .kernels._workspaces import empty_cache
 from .linalg import det, matrix_exp
 from .linalg import inv as inverse
 from .nn import Parameter
+from .random import get_rng_state, initial_seed, seed, set_rng_state
 from .serialization import load, save
 
 __version__ = "0.1.0"
@@ -381,6 +384,8 @@ __all__ += (
     + _random_ops_all
     + _aliases_all
 )
+__all__ += ["unravel_index", "select_scatter", "slice_scatter", "diagonal_scatter"]
+__all__ += ["as_strided_scatter", "get_rng_state", "set_rng_state", "initial_seed", "seed"]
 
 
 def __getattr__(name):

@@ -5,11 +5,16 @@
 - :func:`host_generator` draws initial weights (:mod:`xpnet.nn.init`), on the host, in
   float64 NumPy; they are then cast and moved to the backend, so the same seed gives the same
   weights on NumPy, strict and CuPy (CuPy's own generator would give other numbers for the
-  same seed).
+  same seed). ``xpnet.rand``/``randn``/..., transforms, and the shuffles of loaders without a
+  generator of their own draw from it too.
 - :func:`dropout_generator` gives each backend its own generator, made by the backend's
   ``default_rng`` on first use, so that dropout masks are drawn where the data lives.
   :mod:`xpnet.kernels.dropout` draws from it; :func:`seed_dropout` reseeds these alone.
 
+:func:`rng_states` and :func:`restore_rng_states` take and put back all of it (the seeds, and
+each generator's state), for :func:`xpnet.get_rng_state` and ``set_rng_state``
+(:mod:`xpnet.random`, which also encodes it as a uint8 Tensor). Before any ``manual_seed``
+the generators start from a seed drawn from fresh entropy, as PyTorch's default generator.
 :mod:`xpnet.train.checkpoint` saves and restores these generators' states so that a resumed
 run draws the same numbers. A data loader's shuffling generator belongs to the loader
 (``DataLoader(seed=...)``), not to this module. :class:`Generator` is a NumPy generator with
@@ -22,13 +27,27 @@ import numbers
 
 import numpy
 
-_host_generator = numpy.random.default_rng()
-_dropout_seed: int | None = None
-_dropout_generators: dict = {}  # backend name -> that backend's generator
+
+def fresh_seed() -> int:
+    """A non-deterministic 64-bit seed, from the operating system's entropy (``torch.seed``'s)."""
+    return int(numpy.random.SeedSequence().entropy % 2**64)
+
+
+def plain_seed(seed):
+    """``seed`` as a Python int where it is an integer (``numpy.int64(3)``): states are JSON."""
+    return int(seed) if isinstance(seed, numbers.Integral) else seed
+
+
+_initial_seed = fresh_seed()
+_host_generator = numpy.random.default_rng(_initial_seed)
+_dropout_seed = _initial_seed
+_dropout_generators: dict = {}  # backend name -> (backend, its generator)
+# backend name -> the state restore_rng_states gave a generator not made yet (made on first use)
+_restored_states: dict = {}
 
 
 def manual_seed(seed: int) -> numpy.random.Generator:
-    """Seed the generators xpnet draws from: initial weights, and dropout masks.
+    """Seed the generators xpnet draws from: initial weights, random tensors, and dropout masks.
 
     Returns the new host generator.
 
@@ -41,10 +60,17 @@ def manual_seed(seed: int) -> numpy.random.Generator:
         >>> bool((xpnet.nn.Linear(3, 2).weight.numpy() == b).all())
         True
     """
-    global _host_generator
+    global _host_generator, _initial_seed
     _host_generator = numpy.random.default_rng(seed)
+    _initial_seed = plain_seed(seed)
     seed_dropout(seed)  # dropout masks come from each backend's own generator
     return _host_generator
+
+
+def initial_seed() -> int:
+    """The seed the generators last started from (:func:`manual_seed`'s, or the fresh one
+    drawn at import), as ``torch.initial_seed``."""
+    return _initial_seed
 
 
 def host_generator() -> numpy.random.Generator:
@@ -70,15 +96,64 @@ def seed_dropout(seed: int | None) -> None:
         True
     """
     global _dropout_seed
-    _dropout_seed = seed
+    # a seed even for fresh entropy, so that rng_states can say where a generator not yet
+    # made will start
+    _dropout_seed = fresh_seed() if seed is None else plain_seed(seed)
     _dropout_generators.clear()  # each is made again, from the new seed, on its next use
+    _restored_states.clear()
 
 
 def dropout_generator(backend):
     """The dropout generator of ``backend`` (a backend module), created on first use."""
-    if backend.name not in _dropout_generators:
-        _dropout_generators[backend.name] = backend.default_rng(_dropout_seed)
-    return _dropout_generators[backend.name]
+    made = _dropout_generators.get(backend.name)
+    if made is None:
+        generator = backend.default_rng(_dropout_seed)
+        state = _restored_states.pop(backend.name, None)
+        if state is not None:
+            backend.set_generator_state(generator, state)
+        made = _dropout_generators[backend.name] = (backend, generator)
+    return made[1]
+
+
+def rng_states() -> dict:
+    """Everything :func:`manual_seed` seeds, as it is now: ``seed`` (:func:`initial_seed`),
+    ``dropout_seed``, ``host`` (the host generator's ``bit_generator.state``) and ``dropout``
+    (backend name: the bytes of its ``generator_state``, for every dropout generator made,
+    or restored and not yet made). A generator of a backend without ``generator_state`` is
+    left out: it starts again from ``dropout_seed`` after :func:`restore_rng_states`."""
+    dropout = dict(_restored_states)
+    for name, (backend, generator) in _dropout_generators.items():
+        state_of = getattr(backend, "generator_state", None)
+        if state_of is not None:
+            dropout[name] = state_of(generator)
+    return {
+        "seed": _initial_seed,
+        "dropout_seed": _dropout_seed,
+        "host": _host_generator.bit_generator.state,
+        "dropout": dropout,
+    }
+
+
+def restore_rng_states(states: dict) -> None:
+    """Go back to ``states`` from :func:`rng_states`. The generators that exist take their
+    saved states in place (holders of them, such as a training run's checkpoint, see it);
+    one without a saved state (it was not made yet then) is made again on its next use, from
+    the seed, as it would have been; one not made yet takes its saved state when it is.
+
+    Raises:
+        ValueError, TypeError: a host state NumPy refuses (nothing has changed then).
+    """
+    global _initial_seed, _dropout_seed
+    _host_generator.bit_generator.state = states["host"]
+    _initial_seed, _dropout_seed = states["seed"], states["dropout_seed"]
+    saved = dict(states["dropout"])
+    for name, (backend, generator) in tuple(_dropout_generators.items()):
+        if name in saved and hasattr(backend, "set_generator_state"):
+            backend.set_generator_state(generator, saved.pop(name))
+        else:
+            del _dropout_generators[name]
+    _restored_states.clear()
+    _restored_states.update(saved)
 
 
 def check_generator(where: str, generator) -> None:
@@ -134,11 +209,27 @@ class Generator(numpy.random.Generator):
         """The seed this generator last started from."""
         return self._seed
 
-    def get_state(self) -> dict:
-        """The generator's state (NumPy's ``bit_generator.state``; PyTorch's is a tensor)."""
-        return self.bit_generator.state
+    def get_state(self):
+        """The generator's state as a uint8 Tensor (a ByteTensor, as PyTorch's) that
+        :meth:`set_state` takes back exactly: its seed and NumPy's ``bit_generator.state``.
+        The bytes are xpnet's, not PyTorch's: neither library reads the other's."""
+        # xpnet.random builds Tensors, whose modules import this one: imported on use
+        from .random import encode_state
 
-    def set_state(self, state: dict) -> Generator:
-        """Go back to a state from :meth:`get_state`; returns this generator."""
-        self.bit_generator.state = state
+        return encode_state("Generator", {"seed": self._seed, "host": self.bit_generator.state})
+
+    def set_state(self, new_state) -> Generator:
+        """Go back to a state from :meth:`get_state` (of any :class:`Generator`), seed
+        included; returns this generator.
+
+        Raises:
+            TypeError: ``new_state`` not a uint8 Tensor. ValueError: not a state from
+                :meth:`get_state` (an ``xpnet.get_rng_state`` state, PyTorch's bytes).
+        """
+        from .random import decode_state, restoring
+
+        header, _ = decode_state("Generator.set_state", new_state, "Generator")
+        with restoring("Generator.set_state"):
+            self.bit_generator.state = header["host"]
+        self._seed = header["seed"]
         return self

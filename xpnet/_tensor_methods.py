@@ -39,7 +39,9 @@ from . import _tensor_logical as logical
 from . import _tensor_math as more
 from . import _tensor_ops as ops
 from . import _tensor_random_ops as random_ops
+from . import _tensor_resize as resize
 from . import _tensor_sequences as sequences
+from . import _tensor_slices as slices
 from . import _tensor_split as splits
 from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
@@ -360,6 +362,8 @@ _METHODS = {
     **sequences.METHODS,
     **integrals.METHODS,
     **splits.METHODS,
+    **slices.METHODS,
+    **resize.METHODS,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
 

@@ -81,12 +81,19 @@ name               what it is
                    host memory, from which the next copy to the device runs by DMA (cupy);
                    :class:`xpnet.data.DataLoader` calls it for ``pin_memory=True``. Absent
                    (numpy, strict): arrays already live on the host, pinning is a no-op
+``generator_state`` optional: ``generator_state(rng)``, the state of a ``default_rng``
+                   generator as bytes, and ``set_generator_state(rng, state)``, which puts it
+                   back (:func:`xpnet.get_rng_state` saves the dropout generators with them):
+                   NumPy's ``bit_generator.state`` (numpy, strict: :func:`numpy_generator_state`);
+                   CuPy's cuRAND states, copied from the device. Absent: that backend's
+                   generator starts again from its seed after :func:`xpnet.set_rng_state`
 =================  ==========================================================================
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 import time
 from typing import NamedTuple
@@ -185,6 +192,17 @@ CPU_CONV_COSTS = ConvCosts(launch=0.0, multiply_add=1e-11, byte=1e-10)
 # call, FP32 products at 48-50 TFLOP/s, copies at 4.2 TB/s): a launch is worth ~200,000
 # multiply-adds. With them conv2d took the fastest formula on all nine benchmark shapes
 GPU_CONV_COSTS = ConvCosts(launch=8e-6, multiply_add=4e-14, byte=3e-13)
+
+
+def numpy_generator_state(generator) -> bytes:
+    """``generator_state`` of a ``numpy.random.Generator``: its ``bit_generator.state`` (a dict
+    of ints and names) as JSON, which :func:`set_numpy_generator_state` reads back exactly."""
+    return json.dumps(generator.bit_generator.state).encode()
+
+
+def set_numpy_generator_state(generator, state: bytes) -> None:
+    """``set_generator_state`` of a ``numpy.random.Generator``: NumPy checks the values."""
+    generator.bit_generator.state = json.loads(state)
 
 
 def missing_names(module) -> list[str]:

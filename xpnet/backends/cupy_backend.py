@@ -83,6 +83,20 @@ def default_rng(seed=None):
     return cupy.random.default_rng(seed)
 
 
+def generator_state(rng) -> bytes:
+    # GPU: CuPy 14 keeps a generator's state as one device array of cuRAND states, one per
+    # thread that draws (bit_generator._state, a few MB): the bytes are the whole state
+    return cupy.asnumpy(rng.bit_generator._state).tobytes()
+
+
+def set_generator_state(rng, state: bytes) -> None:
+    states = rng.bit_generator._state
+    if len(state) != states.nbytes:  # another device, with another thread count
+        msg = f"cupy: a generator state of {states.nbytes} bytes, got {len(state)} bytes"
+        raise ValueError(msg)
+    states[...] = cupy.asarray(numpy.frombuffer(state, dtype=states.dtype))
+
+
 def device_name():
     props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
     return props["name"].decode()

@@ -21,8 +21,10 @@ from ._base import (
     exact_products,
     host_free_memory,
     nothing_cached,
+    numpy_generator_state,
     plain_function,
     run_in_order,
+    set_numpy_generator_state,
 )
 from ._runtime import get_num_threads
 
@@ -42,6 +44,8 @@ profiling = None  # xpnet.profile cannot count NumPy's own arrays: it reports ke
 set_matmul_precision = exact_products  # NumPy's BLAS has no TF32: products stay float32
 conv_costs = CPU_CONV_COSTS  # conv2d's measured thresholds rule (a launch costs nothing)
 fuse = plain_function  # NumPy runs an elementwise chain call by call: nothing to fuse
+generator_state = numpy_generator_state  # xpnet.get_rng_state: NumPy's own state
+set_generator_state = set_numpy_generator_state
 
 
 def as_strided(x, shape, strides, writeable=False):

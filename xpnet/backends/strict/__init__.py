@@ -70,8 +70,10 @@ from .._base import (
     GPU_CONV_COSTS,
     exact_products,
     host_free_memory,
+    numpy_generator_state,
     one_block_at_a_time,
     run_in_order,
+    set_numpy_generator_state,
 )
 from .._profile import is_profiling, not_counting
 from ._array import StrictArray, strict_function, to_host, unwrap
@@ -91,12 +93,14 @@ __all__ = [  # the backend interface (xpnet/backends/_base.py)
     "empty_cache",
     "free_memory",
     "fuse",
+    "generator_state",
     "ignore_float_errors",
     "map_blocks",
     "name",
     "ndarray",
     "profiling",
     "scatter_add",
+    "set_generator_state",
     "set_matmul_precision",
     "synchronize",
     "to_host",
@@ -194,6 +198,15 @@ def profiling():
 
 def default_rng(seed=None):
     return Generator(seed)
+
+
+def generator_state(rng) -> bytes:
+    # the NumPy generator under CuPy's methods holds the whole state
+    return numpy_generator_state(rng._rng)
+
+
+def set_generator_state(rng, state: bytes) -> None:
+    set_numpy_generator_state(rng._rng, state)
 
 
 def device_name():
