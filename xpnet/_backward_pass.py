@@ -2,12 +2,16 @@
 (:mod:`xpnet.autograd`): the order in which nodes run, how the gradients that reach one tensor
 from several users are added up, the tensor hooks (``Tensor.register_hook``,
 :mod:`xpnet._tensor_methods`) that see or replace a tensor's gradient once it is complete,
-and which nodes a walk towards some tensors only (``inputs=``) needs at all."""
+which nodes a walk towards some tensors only (``inputs=``) needs at all, and the walk of
+``grad(..., create_graph=True)``, whose gradients are Tensors with a graph (each node's
+differentiable backward: :mod:`xpnet._double_backward`)."""
 
 from __future__ import annotations
 
+import functools
 import threading
 
+from ._grad_mode import enable_grad
 from .backends import backend_of, float_errors_ignored
 from .kernels._checks import check_grad_output, upstream_gradient
 
@@ -40,6 +44,36 @@ def walk(roots, retain_graph: bool, deliver, targets=None) -> None:
         for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
             if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
                 accumulate(pending, parent, parent_grad, owned_gradient(parent_grad, grad, grads))
+
+
+def walk_graph(where: str, roots, retain_graph: bool, deliver, targets) -> None:
+    """The walk of ``create_graph=True`` from ``roots``, ``(tensor, gradient Tensor)`` pairs:
+    as :func:`walk`, but the gradients are Tensors, added up by Tensor addition, and each
+    node runs its differentiable backward under grad mode, so that the gradients have a graph;
+    ``deliver(tensor, grad)``. A node without one raises ``NotImplementedError``."""
+    from ._double_backward import load_formulas, run_formula
+
+    load_formulas()
+    formula = functools.partial(run_formula, where)
+    pending: dict = {}
+    for root, gradient in roots:
+        accumulate(pending, root, gradient, False)
+    order = topological_order([root for root, _ in roots])
+    needed = None if targets is None else _leading_to(order, targets)
+    with enable_grad():
+        for tensor in reversed(order):
+            grad, _ = pending.pop(id(tensor), (None, False))
+            if grad is None or (needed is not None and id(tensor) not in needed):
+                continue
+            if grad.dtype != tensor.dtype:  # as in walk(), recorded: the cast has a gradient
+                grad = grad.to(tensor.dtype)
+            grad, _ = hooked_gradient(tensor, grad, False)
+            if not deliver(tensor, grad) or tensor.grad_fn is None:
+                continue
+            grads = tensor.grad_fn.apply(grad, retain_graph, formula)
+            for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
+                if getattr(parent, "requires_grad", False):
+                    accumulate(pending, parent, parent_grad, False)
 
 
 def _leading_to(order, targets) -> set:
@@ -101,24 +135,28 @@ def owned_gradient(grad, grad_output, grads) -> bool:
 
 def hooked_gradient(tensor, grad, owned: bool) -> tuple:
     """``(grad, owned)`` after ``tensor``'s hooks, in registration order, as PyTorch's: each
-    gets the gradient (an array); one that returns a Tensor or array replaces it, which must
-    keep its shape and dtype."""
+    gets the gradient (an array; under ``create_graph=True`` a Tensor with a graph); one that
+    returns a Tensor or array replaces it, which must keep its shape and dtype (a Tensor
+    keeps its graph under ``create_graph=True``)."""
     hooks = getattr(tensor, "_backward_hooks", None)
     if not hooks:
         return grad, owned
+    differentiable = hasattr(grad, "grad_fn")  # a Tensor: the create_graph walk
     for hook in tuple(hooks.values()):
         result = hook(grad)
         if result is not None:
-            result = result.data if hasattr(result, "grad_fn") else result  # a Tensor
+            array = result.data if hasattr(result, "grad_fn") else result  # a Tensor
             check_grad_output(
                 "register_hook",
-                result,
+                array,
                 tensor.shape,
                 tensor.dtype,
                 "the tensor",
                 "the hook's result",
             )
-            grad, owned = result, False
+            if differentiable and not hasattr(result, "grad_fn"):
+                result = type(grad)(array)  # an array: a constant Tensor
+            grad, owned = (result if differentiable else array), False
     return grad, owned
 
 
@@ -148,9 +186,10 @@ def _as_tuple(where: str, name: str, values) -> tuple:
     return tuple(values)
 
 
-def _roots(where: str, tensors, grad_tensors) -> list:
-    """``(tensor, upstream gradient array)`` pairs, checked as PyTorch's."""
-    from .autograd import data_of  # the Tensor module imports this one
+def _roots(where: str, tensors, grad_tensors, differentiable: bool = False) -> list:
+    """``(tensor, upstream gradient array)`` pairs, checked as PyTorch's; ``differentiable``:
+    gradient Tensors instead, a given Tensor kept with its graph (create_graph)."""
+    from .autograd import Tensor, data_of  # the Tensor module imports this one
 
     tensors = _as_tuple(where, "tensors", tensors)
     grads = (
@@ -163,19 +202,13 @@ def _roots(where: str, tensors, grad_tensors) -> list:
         if not getattr(tensor, "requires_grad", False):
             msg = f"{where}: element {index} of tensors does not require grad and has no grad_fn"
             raise RuntimeError(msg)
-    return [
-        (tensor, upstream_gradient(where, data_of(grad), tensor.data))
-        for tensor, grad in zip(tensors, grads, strict=True)
-    ]
-
-
-def _no_double_backward(where: str, create_graph: bool) -> None:
-    if create_graph:
-        msg = (
-            f"{where}: create_graph=True (differentiable gradients, double backward) is not "
-            "supported: xpnet's backward functions are array kernels, not recorded ops"
-        )
-        raise NotImplementedError(msg)
+    pairs = []
+    for tensor, grad in zip(tensors, grads, strict=True):
+        array = upstream_gradient(where, data_of(grad), tensor.data)
+        if differentiable:
+            array = grad if isinstance(grad, Tensor) else Tensor(array)
+        pairs.append((tensor, array))
+    return pairs
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -189,7 +222,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             Default: ``None``.
         retain_graph: keep the saved arrays for another backward. Default: ``None``
             (``create_graph``).
-        create_graph: must be ``False`` (no double backward).
+        create_graph: must be ``False``: ``.grad`` is an array in xpnet, never a Tensor
+            with a graph; :func:`grad` with ``create_graph=True`` gives differentiable
+            gradients.
         inputs: the tensors (leaves or not) whose ``.grad`` take their gradients; only the
             nodes leading to them run. Default: ``None`` (every leaf, and tensors that
             :meth:`~xpnet.Tensor.retain_grad`).
@@ -198,7 +233,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         RuntimeError: a tensor that does not require grad, or a graph already freed.
         NotImplementedError: ``create_graph=True``.
     """
-    _no_double_backward("backward", create_graph)
+    if create_graph:
+        msg = (
+            "backward: create_graph=True is not supported: .grad is an array in xpnet, not a "
+            "Tensor with a graph; use xpnet.autograd.grad(outputs, inputs, create_graph=True), "
+            "which returns the gradients as Tensors with a graph"
+        )
+        raise NotImplementedError(msg)
     roots = _roots("backward", tensors, grad_tensors)
     targets = None if inputs is None else _as_tuple("backward", "inputs", inputs)
 
@@ -235,7 +276,10 @@ def grad(
             output: 1). Default: ``None``.
         retain_graph: keep the saved arrays for another backward. Default: ``None``
             (``create_graph``).
-        create_graph: must be ``False``: xpnet has no double backward.
+        create_graph: give gradients with a graph, to differentiate again (gradient
+            penalties, Hessian-vector products): each node runs its differentiable backward,
+            a formula in recorded Tensor operations (:mod:`xpnet._double_backward`), and
+            hooks get Tensors. Default: ``False``.
         only_inputs: ignored, as in PyTorch (deprecated there).
         allow_unused: give ``None`` for an input the outputs do not depend on, instead of
             raising. Default: ``None`` (``materialize_grads``).
@@ -243,12 +287,15 @@ def grad(
         materialize_grads: give zeros instead of ``None`` for such an input.
 
     Returns:
-        A tuple of Tensors (no ``grad_fn``), one per input.
+        A tuple of Tensors, one per input (``None`` for an unused one with
+        ``allow_unused``): without ``create_graph`` constants (no ``grad_fn``); with it,
+        Tensors that require grad where they depend on something that does.
 
     Raises:
         RuntimeError: an output or input that does not require grad, or an unused input
             without ``allow_unused``.
-        NotImplementedError: ``create_graph=True`` or ``is_grads_batched=True``.
+        NotImplementedError: ``is_grads_batched=True``, or ``create_graph=True`` through an
+            op that has no differentiable backward in xpnet yet (the message names it).
 
     Example:
         >>> import xpnet
@@ -256,16 +303,18 @@ def grad(
         >>> (g,) = xpnet.autograd.grad((x**3).sum(), x)
         >>> g.tolist(), x.grad
         ([3.0, 12.0], None)
+        >>> (g,) = xpnet.autograd.grad((x**3).sum(), x, create_graph=True)
+        >>> xpnet.autograd.grad(g.sum(), x)[0].tolist()  # 6 x
+        [6.0, 12.0]
     """
     from .autograd import Tensor  # the Tensor module imports this one
 
-    _no_double_backward("grad", create_graph)
     if is_grads_batched:
         raise NotImplementedError("grad: is_grads_batched=True is not supported")
     allow_unused = materialize_grads if allow_unused is None else allow_unused
     if materialize_grads and not allow_unused:
         raise ValueError("grad: materialize_grads=True needs allow_unused=True (or None)")
-    roots = _roots("grad", outputs, grad_outputs)
+    roots = _roots("grad", outputs, grad_outputs, differentiable=create_graph)
     inputs = _as_tuple("grad", "inputs", inputs)
     for index, tensor in enumerate(inputs):
         if not getattr(tensor, "requires_grad", False):
@@ -273,12 +322,17 @@ def grad(
             raise RuntimeError(msg)
     found = {}
 
-    def keep(tensor, grad, owned) -> bool:
+    def keep(tensor, grad, owned=False) -> bool:
         if any(tensor is target for target in inputs):
-            found[id(tensor)] = grad if owned and tensor.grad_fn is None else grad.copy()
+            chosen = create_graph or (owned and tensor.grad_fn is None)
+            found[id(tensor)] = grad if chosen else grad.copy()  # a Tensor with create_graph
         return True
 
-    walk(roots, bool(retain_graph or create_graph), keep, inputs)
+    retain_graph = bool(create_graph if retain_graph is None else retain_graph)  # PyTorch's
+    if create_graph:
+        walk_graph("grad", roots, retain_graph, keep, inputs)
+    else:
+        walk(roots, retain_graph, keep, inputs)
     results = []
     for index, tensor in enumerate(inputs):
         value = found.get(id(tensor))
@@ -290,5 +344,5 @@ def grad(
             raise RuntimeError(msg)
         if value is None and materialize_grads:
             value = backend_of(tensor.data).xp.zeros_like(tensor.data)
-        results.append(None if value is None else Tensor(value))
+        results.append(value if value is None or isinstance(value, Tensor) else Tensor(value))
     return tuple(results)

@@ -17,7 +17,11 @@ A backward pass, step by step, for ``loss = (x * w).sum()``::
       x, w are leaves             -> x.grad += ..., w.grad += ...
 
 Gradients are plain backend arrays (``Tensor.grad`` is an array or ``None``, never a
-Tensor), so optimizers update ``param.data`` with ``param.grad`` directly.
+Tensor), so optimizers update ``param.data`` with ``param.grad`` directly. For higher
+derivatives, :func:`grad` with ``create_graph=True`` runs each op's differentiable backward
+instead (a formula in recorded Tensor operations, registered with
+:func:`differentiable_backward`: :mod:`xpnet._double_backward`) and returns Tensors with a
+graph.
 Neighbours: the pairs behind Tensor's own operators (``+``, ``@``, ``sum``, indexing, ...;
 promoting as PyTorch's, :func:`xpnet._dtypes.torch_operands`) live in
 :mod:`xpnet._tensor_ops`; layers use :mod:`xpnet.kernels`'s, lifted in
@@ -28,11 +32,13 @@ promoting as PyTorch's, :func:`xpnet._dtypes.torch_operands`) live in
 from __future__ import annotations
 
 import inspect
+import sys
 import weakref
 
 from . import _grad_mode
 from . import _tensor_ops as ops
 from ._backward_pass import backward, grad
+from ._double_backward import differentiable_backward
 from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
@@ -46,6 +52,7 @@ __all__ = [
     "as_tensor",
     "backward",
     "data_of",
+    "differentiable_backward",
     "grad",
     *_grad_mode.__all__,
 ]
@@ -164,8 +171,10 @@ class Node:
     def __repr__(self):
         return f"<{self.function.name}>"
 
-    def apply(self, grad_output, retain_graph: bool) -> tuple:
-        """The gradients of ``self.inputs``; frees the saved arrays unless ``retain_graph``."""
+    def apply(self, grad_output, retain_graph: bool, formula=None) -> tuple:
+        """The gradients of ``self.inputs``; frees the saved arrays unless ``retain_graph``.
+        ``formula(node, grad_output)`` runs instead of the array backward where given: the
+        differentiable backward of ``create_graph=True`` (:mod:`xpnet._double_backward`)."""
         if self.args is None:
             msg = (
                 f"{self.function.name}: trying to backward through the graph a second time; "
@@ -177,7 +186,10 @@ class Node:
         if self.function.takes_mask:  # e.g. no grad_input for a first layer's data
             mask = tuple(isinstance(t, Tensor) and t.requires_grad for t in self.inputs)
             kwargs = {**kwargs, "output_mask": mask}
-        grads = self.function.backward(grad_output, *self.args, **kwargs)
+        if formula is not None:
+            grads = formula(self, grad_output)
+        else:
+            grads = self.function.backward(grad_output, *self.args, **kwargs)
         if not retain_graph:
             self.args = self.kwargs = None
         grads = grads if isinstance(grads, tuple) else (grads,)
@@ -284,8 +296,9 @@ class Tensor:
                 one-element tensor (then it is 1).
             retain_graph: keep the saved arrays so that backward can run again.
                 Default: ``None`` (``False``).
-            create_graph: must be ``False``: xpnet has no double backward
-                (``NotImplementedError``).
+            create_graph: must be ``False`` (``NotImplementedError``): ``.grad`` is an array;
+                :func:`xpnet.autograd.grad` with ``create_graph=True`` gives gradients that
+                are Tensors with a graph.
             inputs: the tensors (leaves or not) whose ``.grad`` take their gradient
                 instead of every leaf's, as PyTorch's; only the nodes leading to them run.
                 Default: ``None``.
@@ -376,3 +389,9 @@ _sum = Function(ops.sum, ops.sum_backward, wrt=("a",))
 _mean = Function(ops.mean, ops.mean_backward, wrt=("a",))
 _reshape = Function(ops.reshape, ops.reshape_backward, wrt=("a",))
 _getitem = Function(ops.getitem, ops.getitem_backward, wrt=("a",))
+
+# torch.autograd.functional's place: this is a module, not a package, so the submodule is
+# registered by hand (as os registers os.path), once Tensor and the ops above exist
+from . import _autograd_functional as functional  # noqa: E402
+
+sys.modules[f"{__name__}.functional"] = functional
