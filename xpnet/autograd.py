@@ -19,9 +19,8 @@ A backward pass, step by step, for ``loss = (x * w).sum()``::
 Gradients are plain backend arrays (``Tensor.grad`` is an array or ``None``, never a
 Tensor), so optimizers update ``param.data`` with ``param.grad`` directly. For higher
 derivatives, :func:`grad` with ``create_graph=True`` runs each op's differentiable backward
-instead (a formula in recorded Tensor operations, registered with
-:func:`differentiable_backward`: :mod:`xpnet._double_backward`) and returns Tensors with a
-graph.
+(:func:`differentiable_backward`, :mod:`xpnet._double_backward`) and returns Tensors with a
+graph. PyTorch's subclass form of custom Functions: :mod:`xpnet._custom_function`.
 Neighbours: the pairs behind Tensor's own operators (``+``, ``@``, ``sum``, indexing, ...;
 promoting as PyTorch's, :func:`xpnet._dtypes.torch_operands`) live in
 :mod:`xpnet._tensor_ops`; layers use :mod:`xpnet.kernels`'s, lifted in
@@ -35,9 +34,12 @@ import inspect
 import sys
 import weakref
 
+from . import _custom_function as function
 from . import _grad_mode
 from . import _tensor_ops as ops
 from ._backward_pass import backward, grad
+from ._custom_function import *  # noqa: F403 - FunctionCtx, once_differentiable
+from ._custom_function import CustomFunction
 from ._double_backward import differentiable_backward
 from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
@@ -55,6 +57,7 @@ __all__ = [
     "differentiable_backward",
     "grad",
     *_grad_mode.__all__,
+    *function.__all__,
 ]
 
 
@@ -80,7 +83,7 @@ def as_tensor(value) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
-class Function:
+class Function(CustomFunction):
     """A differentiable operation built from a ``(forward, backward)`` pair of array functions.
 
     Args:
@@ -390,8 +393,8 @@ _mean = Function(ops.mean, ops.mean_backward, wrt=("a",))
 _reshape = Function(ops.reshape, ops.reshape_backward, wrt=("a",))
 _getitem = Function(ops.getitem, ops.getitem_backward, wrt=("a",))
 
-# torch.autograd.functional's place: this is a module, not a package, so the submodule is
-# registered by hand (as os registers os.path), once Tensor and the ops above exist
+# torch.autograd.functional and .function: registered as os registers os.path (this is a
+# module, not a package), once Tensor exists
 from . import _autograd_functional as functional  # noqa: E402
 
-sys.modules[f"{__name__}.functional"] = functional
+sys.modules.update({f"{__name__}.functional": functional, f"{__name__}.function": function})
