@@ -14,8 +14,11 @@ the forward's saved extras (max-pooling indices, a dropout mask) as keywords, as
 backward gets them. It returns a Tensor (or ``None``: no gradient) per ``wrt`` argument, in
 order; it may skip the inputs that do not require grad. The formulas live in
 :mod:`xpnet._double_backward_ops` (Tensor arithmetic and elementwise functions) and
-:mod:`xpnet.nn._double_backward_layers` (layers); the create_graph walk of
-:mod:`xpnet._backward_pass` loads them and calls :func:`run_formula` for each node.
+:mod:`xpnet.nn._double_backward_layers` (layers), with more in
+:mod:`xpnet._double_backward_elementwise`, :mod:`xpnet._double_backward_reductions`,
+:mod:`xpnet.nn._double_backward_activations` and :mod:`xpnet.nn._double_backward_more`; the
+create_graph walk of :mod:`xpnet._backward_pass` loads them and calls :func:`run_formula` for
+each node.
 """
 
 from __future__ import annotations
@@ -67,8 +70,17 @@ def formula_of(function):
 def load_formulas() -> None:
     """Import the modules that register xpnet's own formulas (once; they import much of
     xpnet, so they load at the first create_graph walk, not with :mod:`xpnet.autograd`)."""
-    from . import _double_backward_ops  # noqa: F401 - registers the Tensor ops' formulas
-    from .nn import _double_backward_layers  # noqa: F401 - and the layers'
+    # each module registers its formulas when imported: the Tensor ops', the layers'
+    from . import (  # noqa: F401
+        _double_backward_elementwise,
+        _double_backward_ops,
+        _double_backward_reductions,
+    )
+    from .nn import (  # noqa: F401
+        _double_backward_activations,
+        _double_backward_layers,
+        _double_backward_more,
+    )
 
 
 def run_formula(where: str, node, grad_output) -> tuple:

@@ -5,7 +5,8 @@ A convolution's gradients are bilinear: ``grad_input`` in (``grad_output``, ``we
 ``grad_weight`` in (``grad_output``, ``input``). Each is a Function of its own here, whose
 first-order backward runs the existing kernels (the convolution itself and its
 ``_backward``) and whose formula is made of the same Functions again, so that every order
-is covered, as PyTorch's ``convolution_backward`` double backward. Max pooling's gradient
+is covered, as PyTorch's ``convolution_backward`` double backward (:data:`GRADIENTS` holds
+them for the transposed convolutions' formulas). Max pooling's gradient
 is a scatter of ``grad_output`` to the saved indices of the maxima (linear in it, of
 derivative 0 in ``input``); its adjoint is a gather at those indices. Dropout's gradient is
 ``grad_output`` times the saved mask's scale.
@@ -22,7 +23,7 @@ from ..autograd import Function, Tensor, data_of
 from ..backends import backend_of
 from . import functional as F
 
-__all__: list[str] = []
+__all__ = ["GRADIENTS"]
 
 
 def _convolution(nd: int) -> None:
@@ -54,6 +55,7 @@ def _convolution(nd: int) -> None:
         function.__name__ = f"conv{nd}d_{function.__name__}"
     grad_input = Function(input_grad, input_grad_backward, wrt=("grad_output", "weight"))
     grad_weight = Function(weight_grad, weight_grad_backward, wrt=("grad_output", "input"))
+    GRADIENTS[nd] = grad_input, grad_weight  # conv_transpose's formula reuses them
 
     @differentiable_backward(conv_backward)
     def formula(grad_output, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -82,6 +84,7 @@ def _convolution(nd: int) -> None:
 
 
 _INPUT, _WEIGHT = (True, False, False), (False, True, False)  # conv backward's output_mask
+GRADIENTS: dict = {}  # nd -> (grad_input, grad_weight): conv{nd}d's gradients as Functions
 for _nd in (1, 2, 3):
     _convolution(_nd)
 del _nd
