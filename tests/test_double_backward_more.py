@@ -89,6 +89,25 @@ ELEMENTWISE = {
 }
 
 REDUCTIONS = {
+    # einsum and its compositions; products make the second derivatives cross terms
+    "einsum_matmul": (
+        lambda m, F, c, a, b: m.einsum("ij,jk->ik", a, b) * m.einsum("ij,jk->ik", a, b),
+        [_normal(3, 4), _normal(4, 2)],
+    ),
+    "einsum_batched_broadcast": (
+        lambda m, F, c, a, b: m.einsum("...ij,jk->...ik", a * a, b).tanh(),
+        [_normal(2, 3, 4), _normal(4, 2)],
+    ),
+    "einsum_summed_alone": (
+        lambda m, F, c, a, b: m.einsum("ij,k->i", a, b * b) * a.sum(1),
+        [_normal(3, 4), _normal(5)],
+    ),
+    "dot_outer_tensordot": (
+        lambda m, F, c, a, b: (
+            m.outer(a, b) * m.dot(a, a) + m.tensordot(m.outer(a, b), b, 1).unsqueeze(1)
+        ),
+        [_normal(3), _normal(4)],
+    ),
     "prod": (
         lambda m, F, c, a: a.prod() * a + a.prod(1).unsqueeze(1) ** 2,
         [_uniform(0.5, 1.5, 3, 4)],

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import math
 
+from . import _tensor_einsum as einsum_pair
 from . import _tensor_elementwise_ops as elementwise_ops
 from . import _tensor_function_ops as function_ops
 from . import _tensor_index as index_ops
@@ -342,3 +343,38 @@ def _vector_norm_formula(grad_output, a, ord=2.0, dim=None, keepdim=False):
 def _logsumexp_formula(grad_output, a, dim=None, keepdim=False):
     grad = _kept(grad_output, a.shape, dim, keepdim)
     return grad * (a - a.logsumexp(() if dim is None else dim, keepdim=True)).exp()
+
+
+# -- products ---------------------------------------------------------------------------------
+@differentiable_backward(einsum_pair.einsum_backward)
+def _einsum_formula(grad_output, equation, *operands):
+    """An einsum of ``grad_output`` with the other operands (einsum_backward's equations),
+    recorded; ``dot``, ``outer`` and ``tensordot`` are einsums too."""
+    from ._tensor_products import einsum
+
+    inputs, output, sizes = einsum_pair.parse(equation, [t.shape for t in operands])
+    stretched = [
+        t.expand(tuple(sizes[c] for c in term)) for t, term in zip(operands, inputs, strict=True)
+    ]
+    grads = []
+    for k, (operand, term) in enumerate(zip(operands, inputs, strict=True)):
+        if not needs(operand):
+            grads.append(None)
+            continue
+        if len(set(term)) != len(term):  # the gradient would land on a diagonal
+            msg = (
+                f"einsum: create_graph=True with a repeated subscript in {term!r} is not supported"
+            )
+            raise NotImplementedError(msg)
+        others = [j for j in range(len(inputs)) if j != k]
+        reachable = set(output).union(*(inputs[j] for j in others))
+        spec = ",".join([output] + [inputs[j] for j in others])
+        grad = einsum(
+            f"{spec}->{''.join(c for c in term if c in reachable)}",
+            grad_output,
+            *(stretched[j] for j in others),
+        )
+        for axis, c in enumerate(term):  # summed by this operand alone: each element got it
+            grad = grad if c in reachable else grad.unsqueeze(axis)
+        grads.append(sum_to(grad.expand(tuple(sizes[c] for c in term)), operand.shape))
+    return tuple(grads)
