@@ -45,6 +45,7 @@ from . import _tensor_slices as slices
 from . import _tensor_split as splits
 from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
+from . import _torch_more as torch_more
 from ._dtypes import torch_operands
 from ._tensor_views import track_views
 from ._versions import mark_written
@@ -364,6 +365,7 @@ _METHODS = {
     **splits.METHODS,
     **slices.METHODS,
     **resize.METHODS,
+    **torch_more.METHODS,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
 

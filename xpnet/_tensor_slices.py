@@ -207,7 +207,7 @@ def _ints(where: str, name: str, values) -> tuple[int, ...]:
     return tuple(check_int(where, name, value) for value in values)
 
 
-def _strided_positions(where: str, a: Tensor, size, stride, storage_offset):
+def strided_positions(where: str, a: Tensor, size, stride, storage_offset):
     """The positions ``a.as_strided(size, stride, storage_offset)`` reads, ``a`` taken as
     contiguous: ``storage_offset + sum(i_k * stride_k)``, checked to lie inside ``a``."""
     size, stride = _ints(where, "size", size), _ints(where, "stride", stride)
@@ -263,7 +263,7 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None) -> Tensor:
     """
     where = "as_strided_scatter"
     a, source = _operands(where, input, src)
-    positions = _strided_positions(where, a, size, stride, storage_offset)
+    positions = strided_positions(where, a, size, stride, storage_offset)
     return _write(where, "size", a, source, positions)
 
 

@@ -7,7 +7,8 @@ rules (``finfo``, ``iinfo``, ``promote_types``, ``result_type``, ``can_cast``);
 ``broadcast_shapes``, ``scalar_tensor`` and ``empty_strided``. It also gathers, for
 ``xpnet/__init__.py``, the ``torch.<name>`` functions of :mod:`xpnet._signal_windows` (window
 functions), :mod:`xpnet._tensor_linalg` (``logdet``, ``svd``, ...) and
-:mod:`xpnet._torch_nn_functions` (``conv2d``, ``dropout``, ...).
+:mod:`xpnet._torch_nn_functions` (``conv2d``, ``dropout``, ...) and :mod:`xpnet._torch_more`
+(``compile``, ``conj``, ``as_strided``, the ``*_copy`` forms, ``i0``, ``gradient``, ...).
 
 Each takes a Tensor or a backend array as ``input`` (wrapped without grad) and calls the
 Tensor method of its name, so values, gradients and errors are the method's; the in-place
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import numpy
 
-from . import _signal_windows, _tensor_linalg, _torch_nn_functions
+from . import _signal_windows, _tensor_linalg, _torch_more, _torch_nn_functions
 from ._creation import allocated, new_tensor, parse_size, resolve_dtype, target_backend, tensor
 from ._dtypes import can_cast as _dtype_can_cast
 from ._dtypes import get_default_dtype, result_dtype
@@ -35,6 +36,7 @@ from ._tensor_elementwise import function_form
 from ._tensor_inplace import overlapping
 from ._tensor_linalg import *  # noqa: F403
 from ._torch_functions import as_input, sub
+from ._torch_more import *  # noqa: F403
 from ._torch_nn_functions import *  # noqa: F403
 from .autograd import Tensor, data_of
 from .kernels import ArgumentError
@@ -57,6 +59,7 @@ _METHOD_FORMS = (
 __all__ = [*_IN_PLACE, *_METHOD_FORMS, "rsub", "fill", "finfo", "iinfo", "promote_types"]
 __all__ += ["result_type", "can_cast", "broadcast_shapes", "scalar_tensor", "empty_strided"]
 __all__ += _signal_windows.__all__ + _tensor_linalg.__all__ + _torch_nn_functions.__all__
+__all__ += _torch_more.__all__
 
 
 def _by_name(name: str):
