@@ -93,6 +93,10 @@ def truth(name: str, value: float) -> float:
         ("digamma", [1.4616321449683622, 1.46163, 1.0, 2.0, 1.9, -0.5, -0.999999, -3.000001]),
         ("polygamma1", [1.1335997034668037, 0.04303, 7.5, 1e-5, -0.5, -3.3]),
         ("polygamma3", [0.3, 2.7, 30.0, -1.5]),
+        # the reflection's cotangent term vanishes at negative half-integers: 1 / tan(pi / 2)
+        # (6e-17, times pi^5 4!) gave polygamma4(-48.5) a 3e-7 relative error
+        ("polygamma2", [-48.5, -2.5, -0.5, -7.25]),
+        ("polygamma4", [-48.5, -2.5, -0.5, -7.25]),
     ],
 )
 def test_relative_accuracy_near_zeros_against_mpmath(backend, name, points):

@@ -150,6 +150,16 @@ def _reflected(xp, x):
     return w, w < 0, w - xp.round(w)
 
 
+def _cot_pi(xp, r):
+    """``cot(pi r)`` for ``r`` in [-1/2, 1/2] but 0, accurate relative to itself: beyond 1/4
+    as ``tan(pi (1/2 - |r|))``, whose argument is exact there, so that it is 0 at the
+    half-integers, where the reflections' cotangent terms must vanish (``1 / tan(pi / 2)`` is
+    6e-17, which the terms multiply by up to ``pi^(n+1) n!``)."""
+    far = xp.abs(r) > 0.25
+    near_half = xp.sign(r) * xp.tan(math.pi * (0.5 - xp.abs(r)))
+    return xp.where(far, near_half, 1.0 / xp.tan(math.pi * xp.where(far, 0.25, r)))
+
+
 def lgamma(xp, x):
     """``log|gamma(x)|`` (PyTorch's ``lgamma``): :func:`_lgamma_positive`, and the reflection
     ``log(pi / |sin(pi x)|) - lgamma(1 - x)`` below 0; ``inf`` at the poles and ``+-inf``, NaN
@@ -186,7 +196,7 @@ def digamma(xp, x):
     integers, ``-inf`` and NaN."""
     w, negative, r = _reflected(xp, x)
     value = _digamma_positive(xp, xp.where(negative, 1.0 - w, w))
-    cotangent = 1.0 / xp.tan(math.pi * xp.where(negative, r, 0.25))
+    cotangent = _cot_pi(xp, xp.where(negative, r, 0.25))
     value = xp.where(negative, value - math.pi * cotangent, value)
     wide = x.astype(xp.float64)
     zero = xp.where(xp.signbit(wide), math.inf, -math.inf)
@@ -219,7 +229,7 @@ def polygamma(xp, n: int, x):
         a = xp.where(near, a + 1.0, a)
     factorial = math.exp(math.lgamma(n + 1)) if n <= 170 else math.inf
     value = (-1) ** (n + 1) * factorial * (total + _zeta_tail(a, n + 1))
-    cotangent = 1.0 / xp.tan(math.pi * xp.where(negative, r, 0.25))
+    cotangent = _cot_pi(xp, xp.where(negative, r, 0.25))
     derivative = _horner(_cotangent_derivative(n)[1:], cotangent) + _cotangent_derivative(n)[0]
     reflected = (-1) ** n * value - math.pi ** (n + 1) * derivative
     value = xp.where(negative, reflected, value)
