@@ -10,13 +10,13 @@ differentiable Tensor operations); integer inputs of float-valued functions give
 default dtype), as PyTorch. ``erf``/``erfc``/``erfinv`` and the gamma family are computed in
 plain ``xp`` operations (:mod:`xpnet.kernels._special_math`: NumPy has none), to about 1e-13
 relative in float64 (the gamma family in float64 for float32 too); float16 is computed in
-float32. Differences from PyTorch: ``fmod``/``remainder`` of integers by 0 give 0 (PyTorch
-raises); ``heaviside``'s result never requires grad (PyTorch's raises at backward);
-``lgamma`` near its zeros below -2 is accurate to a few 1e-15 absolute, not relative (glibc's,
-which PyTorch calls, is relative there); ``polygamma(n, x)`` is ``(-1)^(n+1) inf`` at every
-pole (PyTorch's ``n = 1`` gives large finite values at negative integers), 0 at ``inf`` and
-NaN at ``-inf`` for every ``n`` (PyTorch: NaN at ``inf`` for ``n >= 2``, ``-inf`` or ``inf``
-at ``-inf``).
+float32. ``fmod``/``remainder`` of integers by 0 raise, as PyTorch (deferred to the next host
+read on strict and CuPy). Differences from PyTorch: ``heaviside``'s result never requires grad
+(PyTorch's raises at backward); ``lgamma`` near its zeros below -2 is accurate to a few 1e-15
+absolute, not relative (glibc's, which PyTorch calls, is relative there); ``polygamma(n, x)``
+is ``(-1)^(n+1) inf`` at every pole (PyTorch's ``n = 1`` gives large finite values at negative
+integers), 0 at ``inf`` and NaN at ``-inf`` for every ``n`` (PyTorch: NaN at ``inf`` for
+``n >= 2``, ``-inf`` or ``inf`` at ``-inf``).
 
 Example:
     >>> import xpnet
@@ -34,6 +34,7 @@ import numbers
 
 from . import _tensor_elementwise_ops as ops
 from ._dtypes import floating
+from ._tensor_checks import check_real, refuse_dtype, refuse_integer_division
 from ._tensor_functions import torch_operands
 from ._tensor_index import where
 from ._torch_functions import as_input, number_operands
@@ -57,6 +58,7 @@ _BINARY = {
 }
 _BINARY["copysign"] = Function(ops.copysign, ops.copysign_backward, wrt=("a", "b"))
 _nan_to_num = Function(ops.nan_to_num, ops.nan_to_num_backward, wrt=("a",))
+_FLOAT_ONLY = ("hypot", "logaddexp", "logaddexp2")
 
 
 def _operand(where: str, value, scalars: bool):
@@ -67,6 +69,9 @@ def _operand(where: str, value, scalars: bool):
 
 def _unary(name: str, *, keeps_integers: bool = False):
     def method(self) -> Tensor:
+        refuse_dtype(f"Tensor.{name}", self, "b" if keeps_integers else "", "non-bool")
+        if name == "frac":  # as PyTorch: no fractional part of integers
+            refuse_dtype("Tensor.frac", self, "iub", "floating point")
         if keeps_integers and self.dtype.kind in "iub":
             return Tensor(self.data.copy())
         return _UNARY[name](floating(self))
@@ -79,6 +84,10 @@ def _unary(name: str, *, keeps_integers: bool = False):
 def _binary(name: str, *, float_valued: bool = True, scalars: bool = True):
     def method(self, other) -> Tensor:
         other = _operand(name, other, scalars)
+        if not float_valued:  # fmod, remainder: no integer division by zero, as PyTorch
+            refuse_integer_division(f"Tensor.{name}", self, other)
+        if name in _FLOAT_ONLY and other.dtype.kind in "iub":  # PyTorch: no integer kernel
+            refuse_dtype(f"Tensor.{name}", self, "iub", "floating point beside an integer other")
         a, b = torch_operands(self, other, true_division=float_valued)
         if float_valued and a.dtype.kind in "iub":  # an integer tensor beside a number
             a = floating(a)
@@ -118,6 +127,8 @@ def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     """NaN replaced by ``nan``, ``inf``/``-inf`` by ``posinf``/``neginf`` (default: the dtype's
     largest and smallest finite values), as ``torch.nan_to_num``; integers as they are.
     The gradient passes where ``self`` is finite."""
+    for name, value in (("posinf", posinf), ("neginf", neginf)):
+        check_real("Tensor.nan_to_num", name, value)
     if self.dtype.kind in "iub":
         return Tensor(self.data.copy())
     return _nan_to_num(self, nan, posinf, neginf)

@@ -69,7 +69,7 @@ def divide_rounded(a, b, rounding_mode):
     """``a / b`` rounded down (``"floor"``, Python's ``//``) or toward zero (``"trunc"``).
 
     Integers stay integers, computed exactly (not through a float quotient); a division by
-    zero gives ``0`` there (NumPy's and CuPy's, where PyTorch raises ZeroDivisionError)."""
+    zero gives ``0`` here (NumPy's and CuPy's): the Tensor methods refuse it first, as PyTorch."""
     xp = backend_of(*_arrays(a, b)).xp
     if rounding_mode == "floor":
         return a // b

@@ -39,6 +39,7 @@ from . import _tensor_scatter as scatter
 from . import _tensor_scatter_reduce as scatter_reduce
 from . import _tensor_shape_ops as shape_ops
 from ._dtypes import floating, torch_operands
+from ._tensor_checks import refuse_integer_division
 from ._tensor_math import check_dim
 from ._tensor_norms import listed_dims
 from ._tensor_ops import result_type
@@ -123,6 +124,7 @@ def div(self, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode not in ("floor", "trunc"):
         msg = f"Tensor.div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         raise ArgumentError(msg)
+    refuse_integer_division(f"Tensor.div(rounding_mode={rounding_mode!r})", self, other)
     a, b = torch_operands(self, other)
     return _divide_rounded(a, b, rounding_mode)
 

@@ -47,6 +47,7 @@ from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
 from . import _torch_more as torch_more
 from ._dtypes import torch_operands
+from ._tensor_checks import checked_flags
 from ._tensor_views import track_views
 from ._versions import mark_written
 from .autograd import Function, Tensor, as_tensor, data_of
@@ -371,10 +372,16 @@ _METHODS = {
 
 
 def attach(cls=Tensor) -> None:
-    """Add the methods above to ``cls`` (:class:`~xpnet.Tensor`), leaving existing ones."""
+    """Add the methods above to ``cls`` (:class:`~xpnet.Tensor`), leaving existing ones; a
+    lambda or closure is renamed ``Tensor.<name>``, so that Python's arity errors name it, and
+    each refuses what PyTorch's parser refuses for its bool and float parameters."""
     for name, method in _METHODS.items():
+        if "<" in getattr(method, "__qualname__", ""):  # a lambda or closure: errors name it
+            method.__qualname__ = f"Tensor.{name}"
         if name not in vars(cls):
-            setattr(cls, name, method)
+            setattr(cls, name, checked_flags(name, method))
+    for name in ("sum", "mean"):  # Tensor's own reductions: keepdim only a bool, too
+        setattr(cls, name, checked_flags(name, vars(cls)[name]))
 
 
 attach()

@@ -1,0 +1,131 @@
+"""Argument checks the Tensor methods share, where PyTorch refuses what NumPy would accept.
+
+:func:`checked_flags` is PyTorch's argument parser for the parameters whose default is a bool
+(``keepdim``, ``sorted``, ``largest``, ...: only a bool, not ``0`` or ``None``) or a float
+(``rtol``, ``nan``: a number); :mod:`xpnet._tensor_methods` wraps each method it attaches.
+:func:`refuse_dtype` refuses the dtypes PyTorch has no kernel for (``abs`` of bools,
+``hypot`` of integers), :func:`refuse_integer_division` an integer division by zero (PyTorch's
+``ZeroDivisionError``; on strict and CuPy the check is deferred to the next host read, as
+:mod:`xpnet.backends._deferred` does for every value check, so it costs no sync). Dims are
+checked by :func:`xpnet._tensor_math.check_dim`; kernels' checks live in
+:mod:`xpnet.kernels._checks`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+
+from .autograd import Tensor
+from .backends import backend_of
+from .backends._deferred import defer_check
+
+__all__ = [
+    "IntegerDivisionError",
+    "check_real",
+    "checked_flags",
+    "refuse_dtype",
+    "refuse_integer_division",
+]
+
+
+class IntegerDivisionError(ZeroDivisionError, RuntimeError):
+    """An integer division by zero: a ``ZeroDivisionError``, and the ``RuntimeError`` PyTorch
+    raises (its message is ``ZeroDivisionError``), so code written for either catches it."""
+
+
+def _is_number(value) -> bool:
+    """What PyTorch's parser takes for a float: a real number or a one-element tensor."""
+    return isinstance(value, numbers.Real) or getattr(value, "size", 0) == 1
+
+
+def check_real(where: str, name: str, value) -> None:
+    """TypeError unless ``value`` is ``None`` or what PyTorch takes for a float (a real
+    number or a one-element tensor): for the float parameters whose default is ``None``."""
+    if value is not None and not _is_number(value):
+        msg = f"{where}: {name} must be a float, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+
+
+def _parameter_rules(method) -> list:
+    """``(position or None, name, kind)`` for each parameter of ``method`` that PyTorch's
+    parser types by its default: ``"bool"`` or ``"float"``; position ``None``: keyword-only."""
+    try:
+        parameters = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    rules = []
+    for position, parameter in enumerate(parameters):
+        kind = {bool: "bool", float: "float"}.get(type(parameter.default))
+        if kind is not None:
+            keyword_only = parameter.kind is inspect.Parameter.KEYWORD_ONLY
+            rules.append((None if keyword_only else position, parameter.name, kind))
+    return rules
+
+
+def checked_flags(name: str, method):
+    """``method`` refusing, as PyTorch's argument parser, a non-bool for a parameter whose
+    default is a bool, and a non-number for one whose default is a float (TypeError naming
+    ``Tensor.<name>`` and the argument); ``method`` itself when it has no such parameter."""
+    rules = _parameter_rules(method)
+    if not rules:
+        return method
+
+    @functools.wraps(method)
+    def checked(*args, **kwargs):
+        for position, parameter, kind in rules:
+            if position is not None and position < len(args):
+                value = args[position]
+            elif parameter in kwargs:
+                value = kwargs[parameter]
+            else:
+                continue
+            if isinstance(value, bool) if kind == "bool" else _is_number(value):
+                continue
+            msg = (
+                f"Tensor.{name}: {parameter} must be a {kind}, got {type(value).__name__} {value!r}"
+            )
+            raise TypeError(msg)
+        return method(*args, **kwargs)
+
+    return checked
+
+
+def refuse_dtype(where: str, tensor, kinds: str, what: str) -> None:
+    """TypeError if ``tensor``'s dtype kind is one of ``kinds`` (``"b"`` bool, ``"iu"``
+    integers), which ``where`` does not take, as PyTorch (``what``: what it needs)."""
+    if tensor.dtype.kind in kinds:
+        msg = f"{where}: input must be {what}, got dtype {tensor.dtype}"
+        raise TypeError(msg)
+
+
+def refuse_integer_division(where: str, a, b) -> None:
+    """Raise :class:`IntegerDivisionError` if integer (or bool) operands ``a`` and ``b``
+    (Tensors, arrays or numbers) divide by a zero in ``b``, as PyTorch: a number at once, an
+    array where host reads are free (NumPy), else at the next host read (deferred: no sync).
+    A float operand divides by IEEE rules (inf, NaN) and is not checked. TypeError for two
+    bools, which PyTorch does not divide."""
+    arrays = [x.data if isinstance(x, Tensor) else x for x in (a, b)]
+    if all(isinstance(x, bool) or getattr(x, "dtype", None) == "bool" for x in arrays):
+        msg = f"{where}: input and other must not both be bool (PyTorch has no bool division)"
+        raise TypeError(msg)
+    integral = [
+        x.dtype.kind in "iub" if hasattr(x, "dtype") else isinstance(x, numbers.Integral)
+        for x in arrays
+    ]
+    if not all(integral):
+        return
+    msg = f"{where}: integer division by zero (PyTorch's ZeroDivisionError)"
+    divisor = arrays[1]
+    if not hasattr(divisor, "dtype"):
+        if divisor == 0:
+            raise IntegerDivisionError(msg)
+        return
+
+    def nonzero(host) -> None:
+        if host:
+            raise IntegerDivisionError(msg)
+
+    backend = backend_of(divisor)
+    defer_check(backend, backend.xp.any(divisor == 0), nonzero)
