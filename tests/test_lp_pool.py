@@ -62,6 +62,14 @@ def test_lp_pool_zero_windows_and_signs(backend, norm_type):
     _check(backend, 1, x, norm_type, {"kernel_size": 3, "stride": 2, "ceil_mode": True})
 
 
+@pytest.mark.parametrize("norm_type", [0.5, 1.5])
+def test_lp_pool_negative_zero_through_torchs_sqrt(backend, norm_type):
+    """PyTorch's pow runs exponents 0.5 and -0.5 as sqrt and 1 / sqrt: -0.0 gives -0.0 and
+    -inf there (NumPy's power: +0.0, +inf). Found by the strict pass's property test."""
+    x = np.array([[[-0.0, 0.3, 0.0, 0.5, -0.0, -0.0]]])
+    _check(backend, 1, x, norm_type, {"kernel_size": 2, "stride": 1})
+
+
 @pytest.mark.parametrize("norm_type", [2, 3, INF])
 def test_lp_pool_nan_inf_and_large(backend, norm_type):
     x = random_input(SHAPES[2], seed=6) * 1e3

@@ -47,9 +47,19 @@ def _steps(where, nd, input, norm_type, kernel_size, stride, ceil_mode):
     """(xp, x, powered = x ** p, out = avg_pool(powered), window size K), in the compute
     dtype."""
     xp, x = elementwise_input(where, input)
-    powered = xp.power(x, float(norm_type))
+    powered = _torch_power(xp, x, float(norm_type))
     out = avg_pool(where, nd, powered, kernel_size, stride, 0, ceil_mode, True, None)
     return xp, x, powered, out, math.prod(to_tuple(where, "kernel_size", kernel_size, nd))
+
+
+def _torch_power(xp, x, exponent: float):
+    """``x ** exponent`` as PyTorch's ``pow`` computes it: by ``sqrt`` for 0.5 and ``1 / sqrt``
+    for -0.5, so that -0.0 gives -0.0 and -inf there (``power`` gives +0.0 and +inf)."""
+    if exponent == 0.5:
+        return xp.sqrt(x)
+    if exponent == -0.5:
+        return 1.0 / xp.sqrt(x)
+    return xp.power(x, exponent)
 
 
 def _sign(xp, out):
@@ -94,7 +104,7 @@ def lp_pool_backward(where, nd, grad_output, input, norm_type, kernel_size, stri
     grad = xp.where(relu <= 0, 0.0, grad) * sign  # relu's gradient (0 at 0), then abs's
     options = (kernel_size, stride, 0, ceil_mode, True, None)
     grad = avg_pool_backward(where, nd, grad.astype(x.dtype, copy=False), powered, *options)
-    grad = grad * (norm_type * xp.power(x, float(norm_type) - 1.0))
+    grad = grad * (norm_type * _torch_power(xp, x, float(norm_type) - 1.0))
     return grad.astype(input.dtype, copy=False)
 
 
