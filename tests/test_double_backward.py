@@ -9,14 +9,10 @@ import numpy as np
 import pytest
 import torch
 from _oracle import assert_close
+from _second_order import F64, check_second_derivatives, constant, host, leaf
+from _second_order import normal as _normal
 
 import xpnet
-
-F64 = np.float64
-
-
-def _normal(*shape):
-    return lambda rng: rng.standard_normal(shape)
 
 
 def _positive(*shape):
@@ -174,67 +170,20 @@ CASES = {
 }
 
 
-def _constant(module, backend):
-    if module is torch:
-        return lambda values: torch.tensor(np.asarray(values))
-    return lambda values: xpnet.Tensor(backend.asarray(np.asarray(values)))
-
-
-def _host(backend, value):
-    if isinstance(value, torch.Tensor):
-        return value.detach().numpy()
-    return backend.to_host(value.data)
-
-
-def _derivatives(backend, case, seed=0):
-    """``(first, second)`` per side: the gradients of ``(f(inputs) * u).sum()`` and those of
-    ``(sum of gradient * v)`` with respect to every input, for random ``u``, ``v``."""
-    function, makers = CASES[case]
-    rng = np.random.default_rng(seed)
-    arrays = [make(rng) for make in makers]
-    sides = []
-    for module in (xpnet, torch):
-        F, c = module.nn.functional, _constant(module, backend)
-        inputs = [c(a).requires_grad_() if module is torch else _leaf(backend, a) for a in arrays]
-        output = function(module, F, c, *inputs)
-        u = c(np.random.default_rng(seed + 1).standard_normal(output.shape))
-        first = module.autograd.grad((output * u).sum(), inputs, create_graph=True)
-        vs = [c(np.random.default_rng(seed + 2).standard_normal(a.shape)) for a in arrays]
-        total = sum((g * v).sum() for g, v in zip(first, vs, strict=True))
-        second = module.autograd.grad(total, inputs, allow_unused=True)
-        sides.append((first, second))
-    return sides
-
-
-def _leaf(backend, array):
-    return xpnet.Tensor(backend.asarray(array), requires_grad=True)
-
-
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # torch's
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_second_derivatives_match_torch(backend, case):
-    (first, second), (torch_first, torch_second) = _derivatives(backend, case)
-    for index, (ours, theirs) in enumerate(zip(first, torch_first, strict=True)):
-        assert ours.requires_grad == theirs.requires_grad, f"gradient {index}: requires_grad"
-        assert_close(_host(backend, ours), _host(backend, theirs), F64, f"gradient {index}")
-    for index, (ours, theirs) in enumerate(zip(second, torch_second, strict=True)):
-        if theirs is None:  # unused by torch's graph: ours is unused too, or zero
-            assert ours is None or not _host(backend, ours).any(), f"second {index}"
-            continue
-        assert ours is not None, f"second derivative {index}: None, torch has one"
-        assert_close(
-            _host(backend, ours), _host(backend, theirs), F64, f"second derivative {index}"
-        )
+    check_second_derivatives(backend, *CASES[case])
 
 
 def test_third_derivative_of_a_cube_is_six(backend):
-    x = _leaf(backend, np.array([0.5, -2.0]))
+    x = leaf(backend, np.array([0.5, -2.0]))
     (first,) = xpnet.autograd.grad((x**3).sum(), x, create_graph=True)
     (second,) = xpnet.autograd.grad(first.sum(), x, create_graph=True)
     (third,) = xpnet.autograd.grad(second.sum(), x)
-    assert _host(backend, first).tolist() == [0.75, 12.0]
-    assert _host(backend, second).tolist() == [3.0, -12.0]
-    assert _host(backend, third).tolist() == [6.0, 6.0]
+    assert host(backend, first).tolist() == [0.75, 12.0]
+    assert host(backend, second).tolist() == [3.0, -12.0]
+    assert host(backend, third).tolist() == [6.0, 6.0]
 
 
 @pytest.mark.parametrize(
@@ -254,7 +203,7 @@ def test_third_derivatives_match_torch(backend, case):
     results = []
     for module in (xpnet, torch):
         if module is xpnet:
-            xs, ws = _leaf(backend, x), _leaf(backend, w)
+            xs, ws = leaf(backend, x), leaf(backend, w)
         else:
             xs, ws = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
         value, both = case(module, module.nn.functional, xs, ws), [xs, ws]
@@ -266,7 +215,7 @@ def test_third_derivatives_match_torch(backend, case):
     for ours, theirs in zip(*results, strict=True):
         assert (ours is None) == (theirs is None)
         if ours is not None:
-            assert_close(_host(backend, ours), _host(backend, theirs), F64, "third derivative")
+            assert_close(host(backend, ours), host(backend, theirs), F64, "third derivative")
 
 
 def _critic(module, state):
@@ -298,7 +247,7 @@ def test_wgan_gp_step_matches_torch(backend):
         critic = _critic(module, state)
         if module is xpnet:
             critic.to(backend.name)
-        c = _constant(module, backend)
+        c = constant(module, backend)
         points = c(mix * real + (1 - mix) * fake).requires_grad_()
         (slope,) = module.autograd.grad(critic(points).sum(), points, create_graph=True)
         penalty = ((slope.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
@@ -323,7 +272,7 @@ def test_hessian_of_a_small_mlp_matches_torch(backend, dtype):
     values = [rng.standard_normal(shape).astype(dtype) for shape in shapes]
     hessians = []
     for module in (xpnet, torch):
-        c = _constant(module, backend)
+        c = constant(module, backend)
         params = [c(v).requires_grad_() for v in values]
         grads = module.autograd.grad(
             _mlp_loss(module, c(x), c(y), params), params, create_graph=True
@@ -331,7 +280,7 @@ def test_hessian_of_a_small_mlp_matches_torch(backend, dtype):
         flat = module.cat([g.reshape(-1) for g in grads])
         rows = [module.autograd.grad(flat[i], params, retain_graph=True) for i in range(13)]
         hessians.append(
-            np.array([np.concatenate([_host(backend, g).ravel() for g in row]) for row in rows])
+            np.array([np.concatenate([host(backend, g).ravel() for g in row]) for row in rows])
         )
     assert hessians[0].dtype == dtype
     assert_close(hessians[0], hessians[1], dtype, "Hessian")
@@ -345,12 +294,12 @@ def test_upstream_gradient_with_a_graph_gives_a_jacobian_vector_product(backend)
     x, v = rng.standard_normal(4), rng.standard_normal(4)
     products = []
     for module in (xpnet, torch):
-        c = _constant(module, backend)
+        c = constant(module, backend)
         xs, dummy = c(x).requires_grad_(), c(np.zeros(3)).requires_grad_()
         output = (xs[:3] * xs[1:]).exp() * xs[:3]
         (vjp,) = module.autograd.grad(output, xs, grad_outputs=dummy, create_graph=True)
         (jvp,) = module.autograd.grad(vjp, dummy, grad_outputs=c(v))
-        products.append(_host(backend, jvp))
+        products.append(host(backend, jvp))
     assert_close(products[0], products[1], F64, "J v")
 
 
@@ -359,21 +308,21 @@ def test_hooks_see_and_replace_differentiable_gradients_as_torch(backend):
     its graph (here the hook multiplies by ``hidden``, a function of ``x``)."""
     results, seen = [], []
     for module in (xpnet, torch):
-        x = _constant(module, backend)(np.array([0.5, -1.0, 2.0])).requires_grad_()
+        x = constant(module, backend)(np.array([0.5, -1.0, 2.0])).requires_grad_()
         hidden = x * x
         hook = hidden.register_hook(
             lambda grad, h=hidden: seen.append(grad.requires_grad) or grad * h
         )
         (g,) = module.autograd.grad(hidden.exp().sum(), x, create_graph=True)
         hook.remove()
-        results.append([_host(backend, g), _host(backend, module.autograd.grad(g.sum(), x)[0])])
+        results.append([host(backend, g), host(backend, module.autograd.grad(g.sum(), x)[0])])
     assert seen == [True, True]
     for ours, theirs in zip(*results, strict=True):
         assert_close(ours, theirs, F64, "hooked gradient")
 
 
 def test_an_op_without_a_formula_raises_naming_it(backend):
-    x = _leaf(backend, np.ones((1, 1, 2, 2, 2)))
+    x = leaf(backend, np.ones((1, 1, 2, 2, 2)))
     y = xpnet.nn.functional.lp_pool2d(x[0], 2.0, 2)
     with pytest.raises(
         NotImplementedError, match="create_graph=True: lp_pool2d has no differentiable backward"
@@ -382,7 +331,7 @@ def test_an_op_without_a_formula_raises_naming_it(backend):
 
 
 def test_backward_with_create_graph_points_to_grad(backend):
-    x = _leaf(backend, np.ones(2))
+    x = leaf(backend, np.ones(2))
     with pytest.raises(
         NotImplementedError, match=r"use xpnet.autograd.grad\(outputs, inputs, create_graph=True\)"
     ):
@@ -395,13 +344,13 @@ def test_backward_with_create_graph_points_to_grad(backend):
 def test_gradients_that_do_not_depend_on_the_inputs_as_torch(backend):
     results = []
     for module in (xpnet, torch):
-        c = _constant(module, backend)
+        c = constant(module, backend)
         x, z = c(np.array([1.0, 2.0])).requires_grad_(), c(np.array([3.0])).requires_grad_()
         linear = module.autograd.grad((x * 2).sum(), [x, z], create_graph=True, allow_unused=True)
         kept = module.autograd.grad(
             (x * 2).sum(), [x, z], create_graph=True, materialize_grads=True
         )
-        results.append((linear[0].requires_grad, linear[1], _host(backend, kept[1]).tolist()))
+        results.append((linear[0].requires_grad, linear[1], host(backend, kept[1]).tolist()))
         with pytest.raises(RuntimeError, match="does not require grad"):
             module.autograd.grad(linear[0].sum(), x)
         with pytest.raises(RuntimeError, match="appears to not have been used"):
@@ -410,11 +359,11 @@ def test_gradients_that_do_not_depend_on_the_inputs_as_torch(backend):
 
 
 def test_create_graph_retains_the_graph_unless_told_not_to(backend):
-    x = _leaf(backend, np.array([1.0, 2.0]))
+    x = leaf(backend, np.array([1.0, 2.0]))
     loss = (x.exp() * x).sum()
     first = xpnet.autograd.grad(loss, x, create_graph=True)[0]
     again = xpnet.autograd.grad(loss, x, create_graph=True, retain_graph=False)[0]
-    assert_close(_host(backend, first), _host(backend, again), F64, "again")
+    assert_close(host(backend, first), host(backend, again), F64, "again")
     with pytest.raises(RuntimeError, match="second time"):
         xpnet.autograd.grad(loss, x)
 
@@ -434,14 +383,14 @@ def _custom(formula):
 
 def test_a_registered_formula_serves_its_function(backend):
     op = _custom(lambda grad_output, input: 2 * grad_output * input)
-    x = _leaf(backend, np.array([1.5, -2.0]))
+    x = leaf(backend, np.array([1.5, -2.0]))
     (g,) = xpnet.autograd.grad(op(x).sum(), x, create_graph=True)
     (h,) = xpnet.autograd.grad((g * x).sum(), x)  # d/dx of 2 x^2
-    assert _host(backend, h).tolist() == [6.0, -8.0]
+    assert host(backend, h).tolist() == [6.0, -8.0]
 
 
 def test_a_formula_that_returns_a_wrong_gradient_is_refused(backend):
-    x = _leaf(backend, np.array([1.5, -2.0]))
+    x = leaf(backend, np.array([1.5, -2.0]))
     with pytest.raises(RuntimeError, match=r"square returned a gradient of shape \(\) for input 0"):
         xpnet.autograd.grad(_custom(lambda g, input: g.sum())(x).sum(), x, create_graph=True)
     with pytest.raises(TypeError, match="must return Tensors or None, got (ndarray|StrictArray)"):

@@ -7,16 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-from _oracle import assert_close
+from _second_order import check_second_derivatives, check_third_derivatives, host
+from _second_order import normal as _normal
 
 import xpnet
-
-F64 = np.float64
-
-
-def _normal(*shape):
-    return lambda rng: rng.standard_normal(shape)
 
 
 def _uniform(low, high, *shape):
@@ -282,62 +276,6 @@ LAYERS = {
 CASES = {**ELEMENTWISE, **REDUCTIONS, **LAYERS}
 
 
-def _constant(module, backend):
-    if module is torch:
-        return lambda values: torch.tensor(np.asarray(values))
-    return lambda values: xpnet.Tensor(backend.asarray(np.asarray(values)))
-
-
-def _host(backend, value):
-    if isinstance(value, torch.Tensor):
-        return value.detach().numpy()
-    return backend.to_host(value.data)
-
-
-def _inputs(module, backend, arrays):
-    c = _constant(module, backend)
-    return [c(a).requires_grad_() for a in arrays]
-
-
-def _derivatives(backend, function, makers, seed=0):
-    """``(first, second)`` per side: the gradients of ``(f(inputs) * u).sum()`` and those of
-    ``(sum of gradient * v)`` with respect to every input, for random ``u``, ``v``."""
-    rng = np.random.default_rng(seed)
-    arrays = [make(rng) for make in makers]
-    sides = []
-    for module in (xpnet, torch):
-        F, c = module.nn.functional, _constant(module, backend)
-        inputs = _inputs(module, backend, arrays)
-        output = function(module, F, c, *inputs)
-        u = c(np.random.default_rng(seed + 1).standard_normal(output.shape))
-        first = module.autograd.grad((output * u).sum(), inputs, create_graph=True)
-        vs = [c(np.random.default_rng(seed + 2).standard_normal(a.shape)) for a in arrays]
-        total = sum((g * v).sum() for g, v in zip(first, vs, strict=True))
-        second = module.autograd.grad(total, inputs, allow_unused=True)
-        sides.append((first, second))
-    return sides
-
-
-def _compare(backend, ours, theirs, what, rtol=None):
-    if rtol is None:
-        assert_close(_host(backend, ours), _host(backend, theirs), F64, what)
-    else:
-        np.testing.assert_allclose(_host(backend, ours), _host(backend, theirs), rtol, 0, what)
-
-
-def check_second_derivatives(backend, function, makers, rtol=None):
-    (first, second), (torch_first, torch_second) = _derivatives(backend, function, makers)
-    for index, (ours, theirs) in enumerate(zip(first, torch_first, strict=True)):
-        assert ours.requires_grad == theirs.requires_grad, f"gradient {index}: requires_grad"
-        _compare(backend, ours, theirs, f"gradient {index}", rtol)
-    for index, (ours, theirs) in enumerate(zip(second, torch_second, strict=True)):
-        if theirs is None:  # unused by torch's graph: ours is unused too, or zero
-            assert ours is None or not _host(backend, ours).any(), f"second {index}"
-            continue
-        assert ours is not None, f"second derivative {index}: None, torch has one"
-        _compare(backend, ours, theirs, f"second derivative {index}", rtol)
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_second_derivatives_match_torch(backend, case):
     check_second_derivatives(backend, *CASES[case])
@@ -359,26 +297,7 @@ def test_hardsigmoid_second_derivative_is_its_slope_twice(backend):
     )
     (second,) = xpnet.autograd.grad(first.sum(), a)
     slope = float(np.float32(1 / 6))
-    assert _host(backend, second).tolist() == [0.0, 8 * slope, 8 * slope, 8 * slope]
-
-
-def check_third_derivatives(backend, function, makers):
-    """The gradients of ``sum(second ** 3)``, ``second`` those of ``sum(first ** 2)``."""
-    rng = np.random.default_rng(3)
-    arrays = [make(rng) for make in makers]
-    results = []
-    for module in (xpnet, torch):
-        inputs = _inputs(module, backend, arrays)
-        value = function(module, module.nn.functional, _constant(module, backend), *inputs)
-        first = module.autograd.grad(value.sum(), inputs, create_graph=True, allow_unused=True)
-        squares = sum((g * g).sum() for g in first if g is not None)
-        second = module.autograd.grad(squares, inputs, create_graph=True, allow_unused=True)
-        cubes = sum((g * g * g).sum() for g in second if g is not None)
-        results.append(module.autograd.grad(cubes, inputs, allow_unused=True))
-    for ours, theirs in zip(*results, strict=True):
-        assert (ours is None) == (theirs is None)
-        if ours is not None:
-            assert_close(_host(backend, ours), _host(backend, theirs), F64, "third derivative")
+    assert host(backend, second).tolist() == [0.0, 8 * slope, 8 * slope, 8 * slope]
 
 
 THIRD = {
