@@ -8,6 +8,7 @@ differentiable backward: :mod:`xpnet._double_backward`)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 
@@ -16,64 +17,55 @@ from .backends import backend_of, float_errors_ignored
 from .kernels._checks import check_grad_output, upstream_gradient
 
 
-def walk(roots, retain_graph: bool, deliver, targets=None) -> None:
-    """The backward pass from ``roots``, ``(tensor, gradient array)`` pairs.
+def walk(roots, retain_graph: bool, deliver, targets=None, formula=None) -> None:
+    """The backward pass from ``roots``, ``(tensor, gradient)`` pairs.
 
     Each tensor's gradient, once complete (cast to its dtype, its hooks run), goes to
     ``deliver(tensor, grad, owned)``, which returns whether it goes on through the tensor's
     ``grad_fn``. With ``targets`` (tensors), only the nodes on a path to one of them run.
+    With ``formula`` (``create_graph=True``: :func:`xpnet._double_backward.run_formula`), the
+    gradients are Tensors, added up by Tensor addition, and each node runs its differentiable
+    backward under grad mode, so that they have a graph; else they are arrays.
     """
     pending: dict = {}
     for root, gradient in roots:
         accumulate(pending, root, gradient, False)  # the caller holds its gradient
     order = topological_order([root for root, _ in roots])
     needed = None if targets is None else _leading_to(order, targets)
-    for tensor in reversed(order):
-        grad, owned = pending.pop(id(tensor), (None, False))
-        if grad is None or (needed is not None and id(tensor) not in needed):
-            continue
-        if grad.dtype != tensor.dtype:  # a float32 input of a float64 op gets float32
-            # a scaled float32 gradient may overflow float16 (autocast): inf, as in PyTorch,
-            # for GradScaler to find; not a warning
-            with float_errors_ignored():
-                grad, owned = grad.astype(tensor.dtype), True
-        grad, owned = hooked_gradient(tensor, grad, owned)  # register_hook's hooks
-        if not deliver(tensor, grad, owned) or tensor.grad_fn is None:
-            continue
-        grads = tensor.grad_fn.apply(grad, retain_graph)
-        for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
-            if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
-                accumulate(pending, parent, parent_grad, owned_gradient(parent_grad, grad, grads))
-
-
-def walk_graph(where: str, roots, retain_graph: bool, deliver, targets) -> None:
-    """The walk of ``create_graph=True`` from ``roots``, ``(tensor, gradient Tensor)`` pairs:
-    as :func:`walk`, but the gradients are Tensors, added up by Tensor addition, and each
-    node runs its differentiable backward under grad mode, so that the gradients have a graph;
-    ``deliver(tensor, grad)``. A node without one raises ``NotImplementedError``."""
-    from ._double_backward import load_formulas, run_formula
-
-    load_formulas()
-    formula = functools.partial(run_formula, where)
-    pending: dict = {}
-    for root, gradient in roots:
-        accumulate(pending, root, gradient, False)
-    order = topological_order([root for root, _ in roots])
-    needed = None if targets is None else _leading_to(order, targets)
-    with enable_grad():
+    with enable_grad() if formula is not None else contextlib.nullcontext():
         for tensor in reversed(order):
-            grad, _ = pending.pop(id(tensor), (None, False))
+            grad, owned = pending.pop(id(tensor), (None, False))
             if grad is None or (needed is not None and id(tensor) not in needed):
                 continue
-            if grad.dtype != tensor.dtype:  # as in walk(), recorded: the cast has a gradient
-                grad = grad.to(tensor.dtype)
-            grad, _ = hooked_gradient(tensor, grad, False)
-            if not deliver(tensor, grad) or tensor.grad_fn is None:
+            if grad.dtype != tensor.dtype:  # a float32 input of a float64 op gets float32
+                grad, owned = _in_dtype(grad, tensor.dtype), True
+            grad, owned = hooked_gradient(tensor, grad, owned)  # register_hook's hooks
+            if not deliver(tensor, grad, owned) or tensor.grad_fn is None:
                 continue
             grads = tensor.grad_fn.apply(grad, retain_graph, formula)
             for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
-                if getattr(parent, "requires_grad", False):
-                    accumulate(pending, parent, parent_grad, False)
+                if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
+                    owned = owned_gradient(parent_grad, grad, grads)
+                    accumulate(pending, parent, parent_grad, owned)
+
+
+def _in_dtype(grad, dtype):
+    """``grad`` cast to ``dtype``: a Tensor by a recorded cast (it has a gradient), an array
+    ignoring float errors (a scaled float32 gradient may overflow float16 under autocast: inf,
+    as in PyTorch, for GradScaler to find; not a warning)."""
+    if hasattr(grad, "grad_fn"):
+        return grad.to(dtype)
+    with float_errors_ignored():
+        return grad.astype(dtype)
+
+
+def _formulas(where: str):
+    """The node runner of a ``create_graph=True`` walk: each node's differentiable backward
+    (:mod:`xpnet._double_backward`, whose formulas load now), errors reported as ``where``."""
+    from ._double_backward import load_formulas, run_formula
+
+    load_formulas()
+    return functools.partial(run_formula, where)
 
 
 def _leading_to(order, targets) -> set:
@@ -322,17 +314,14 @@ def grad(
             raise RuntimeError(msg)
     found = {}
 
-    def keep(tensor, grad, owned=False) -> bool:
+    def keep(tensor, grad, owned) -> bool:
         if any(tensor is target for target in inputs):
             chosen = create_graph or (owned and tensor.grad_fn is None)
             found[id(tensor)] = grad if chosen else grad.copy()  # a Tensor with create_graph
         return True
 
     retain_graph = bool(create_graph if retain_graph is None else retain_graph)  # PyTorch's
-    if create_graph:
-        walk_graph("grad", roots, retain_graph, keep, inputs)
-    else:
-        walk(roots, retain_graph, keep, inputs)
+    walk(roots, retain_graph, keep, inputs, _formulas("grad") if create_graph else None)
     results = []
     for index, tensor in enumerate(inputs):
         value = found.get(id(tensor))
