@@ -366,15 +366,10 @@ def _einsum_formula(grad_output, equation, *operands):
                 f"einsum: create_graph=True with a repeated subscript in {term!r} is not supported"
             )
             raise NotImplementedError(msg)
-        others = [j for j in range(len(inputs)) if j != k]
-        reachable = set(output).union(*(inputs[j] for j in others))
-        spec = ",".join([output] + [inputs[j] for j in others])
-        grad = einsum(
-            f"{spec}->{''.join(c for c in term if c in reachable)}",
-            grad_output,
-            *(stretched[j] for j in others),
-        )
-        for axis, c in enumerate(term):  # summed by this operand alone: each element got it
-            grad = grad if c in reachable else grad.unsqueeze(axis)
+        spec, missing = einsum_pair.operand_grad_equation(k, inputs, output)
+        others = (stretched[j] for j in range(len(inputs)) if j != k)
+        grad = einsum(spec, grad_output, *others)
+        for axis in missing:  # summed by this operand alone: each element got the gradient
+            grad = grad.unsqueeze(axis)
         grads.append(sum_to(grad.expand(tuple(sizes[c] for c in term)), operand.shape))
     return tuple(grads)

@@ -102,16 +102,27 @@ def einsum(equation, *operands):
     return xp.einsum(f"{','.join(inputs)}->{output}", *stretched)
 
 
+def operand_grad_equation(k: int, inputs, output: str) -> tuple[str, tuple[int, ...]]:
+    """``(equation, missing)`` of operand ``k``'s gradient: the einsum of the upstream gradient
+    and the other operands onto ``k``'s distinct letters that they or the output have;
+    ``missing``: the positions, among those letters, of the ones ``k`` alone sums (each of its
+    elements gets the gradient: broadcast along them). Shared with the differentiable
+    backward (:mod:`xpnet._double_backward_ops`)."""
+    others = [inputs[j] for j in range(len(inputs)) if j != k]
+    letters = list(dict.fromkeys(inputs[k]))
+    reachable = set(output).union(*others)
+    computed = "".join(c for c in letters if c in reachable)
+    missing = tuple(i for i, c in enumerate(letters) if c not in reachable)
+    return ",".join([output, *others]) + "->" + computed, missing
+
+
 def _operand_grad(grad_output, k, inputs, output, sizes, stretched):
     """The gradient of the stretched operand ``k``."""
     xp = backend_of(grad_output).xp
     term, others = inputs[k], [j for j in range(len(inputs)) if j != k]
     letters = list(dict.fromkeys(term))
-    reachable = set(output).union(*(inputs[j] for j in others))
-    computed = "".join(c for c in letters if c in reachable)
-    spec = ",".join([output] + [inputs[j] for j in others]) + "->" + computed
+    spec, missing = operand_grad_equation(k, inputs, output)
     grad = xp.einsum(spec, grad_output, *(stretched[j] for j in others))
-    missing = tuple(i for i, c in enumerate(letters) if c not in reachable)
     if missing:  # summed in the forward by this operand alone: every element got the gradient
         grad = xp.broadcast_to(xp.expand_dims(grad, missing), tuple(sizes[c] for c in letters))
     if len(letters) == len(term):
