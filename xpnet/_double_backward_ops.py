@@ -32,7 +32,7 @@ from .autograd import Function, Tensor, data_of
 from .backends import backend_of
 from .kernels import sigmoid_backward, tanh_backward
 
-__all__ = ["needs", "sum_to", "zeros_like", "linear_op", "piecewise_constant"]
+__all__ = ["needs", "sum_to", "zeros_like", "linear_op", "linear_ops", "piecewise_constant"]
 
 
 def needs(value) -> bool:
@@ -118,8 +118,14 @@ def _step_formula(grad_output, a, *options):
     return zeros_like(a) if needs(a) else None
 
 
+def linear_ops(*pairs) -> None:
+    """:func:`linear_op` for each ``(forward, backward)`` pair (their adjoints not kept)."""
+    for forward, backward in pairs:
+        linear_op(forward, backward)
+
+
 # -- ops linear in their input: the adjoint pairs ----------------------------------------
-for _pair in (
+linear_ops(
     (ops.sum, ops.sum_backward),
     (ops.mean, ops.mean_backward),
     (ops.reshape, ops.reshape_backward),
@@ -132,9 +138,7 @@ for _pair in (
     (select.take_along_dim, select.take_along_dim_backward),
     (select.select_indices, select.select_indices_backward),
     (select.cumulative_sum, select.cumulative_sum_backward),
-):
-    linear_op(*_pair)
-del _pair
+)
 
 
 # -- arithmetic -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from . import _tensor_scans as scans
 from . import _tensor_shape_pairs as shapes
 from . import _tensor_statistics as statistics
 from ._double_backward import differentiable_backward
-from ._double_backward_ops import linear_op, needs, piecewise_constant, zeros_like
+from ._double_backward_ops import linear_ops, needs, piecewise_constant, zeros_like
 from ._tensor_index import where
 from ._tensor_join import cat
 from .autograd import Tensor
@@ -26,7 +26,7 @@ from .backends import backend_of, float_errors_ignored
 
 __all__: list[str] = []
 
-for _pair in (
+linear_ops(
     (shapes.flip, shapes.flip_backward),
     (shapes.roll, shapes.roll_backward),
     (shapes.rot90, shapes.rot90_backward),
@@ -35,9 +35,7 @@ for _pair in (
     (shapes.diag_embed, shapes.diag_embed_backward),
     (shapes.repeat_each, shapes.repeat_each_backward),
     (shapes.windows, shapes.windows_backward),
-):
-    linear_op(*_pair)
-del _pair
+)
 
 
 def _kept(grad_output, a, dim) -> Tensor:

@@ -18,7 +18,7 @@ import math
 
 from .. import kernels as K
 from .._double_backward import differentiable_backward
-from .._double_backward_ops import linear_op, needs, piecewise_constant
+from .._double_backward_ops import linear_op, linear_ops, needs, piecewise_constant
 from .._tensor_index import where
 from ..autograd import Tensor
 from ..backends import backend_of
@@ -27,16 +27,14 @@ from . import functional as F
 
 __all__: list[str] = []
 
-for _pair in (
+linear_ops(
     (K.avg_pool1d, K.avg_pool1d_backward),
     (K.avg_pool2d, K.avg_pool2d_backward),
     (K.avg_pool3d, K.avg_pool3d_backward),
     (K.adaptive_avg_pool1d, K.adaptive_avg_pool1d_backward),
     (K.adaptive_avg_pool2d, K.adaptive_avg_pool2d_backward),
     (K.adaptive_avg_pool3d, K.adaptive_avg_pool3d_backward),
-):
-    linear_op(*_pair)
-del _pair
+)
 # nll_loss is linear in its input: its backward spreads -weight * grad / total to the targets
 _, _nll_adjoint = linear_op(F.nll_loss.forward, F.nll_loss.backward)
 

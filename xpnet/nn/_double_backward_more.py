@@ -22,7 +22,7 @@ import numpy
 from .. import kernels as K
 from .._double_backward import differentiable_backward
 from .._double_backward_elementwise import composite
-from .._double_backward_ops import linear_op, needs
+from .._double_backward_ops import linear_op, linear_ops, needs
 from .._tensor_index import where
 from ..autograd import Tensor, data_of
 from ..backends import backend_of
@@ -37,7 +37,7 @@ def _zero_pad(input, pad, mode="constant", value=None):
     return K.pad(input, pad, mode)
 
 
-for _pair in (
+linear_ops(
     (_zero_pad, K.pad_backward),
     (K.interpolate, K.interpolate_backward),
     (K.pixel_shuffle, K.pixel_shuffle_backward),
@@ -46,9 +46,7 @@ for _pair in (
     (K.native_channel_shuffle, K.native_channel_shuffle_backward),
     (K.unfold, K.unfold_backward),
     (K.fold, K.fold_backward),
-):
-    linear_op(*_pair)
-del _pair
+)
 
 
 # -- embedding: the weight's gradient scatters rows; its adjoint gathers them ---------------
