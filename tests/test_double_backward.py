@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 import torch
 from _oracle import assert_close
-from _second_order import F64, check_second_derivatives, constant, host, leaf
+from _second_order import (
+    F64,
+    check_second_derivatives,
+    check_third_derivatives,
+    constant,
+    host,
+    leaf,
+)
 from _second_order import normal as _normal
 
 import xpnet
@@ -189,33 +196,16 @@ def test_third_derivative_of_a_cube_is_six(backend):
 @pytest.mark.parametrize(
     "case",
     [
-        lambda m, F, x, w: (x.tanh() * F.softplus(x) + F.gelu(x) * F.silu(x)).sum(),
-        lambda m, F, x, w: (F.conv2d(x, w, padding=1) ** 3).sum(),
-        lambda m, F, x, w: (F.max_pool2d(x**3, 2) * F.avg_pool2d(x, 2)).sum(),
-        lambda m, F, x, w: F.cross_entropy(x.flatten(1), m.tensor([0, 1])) * F.elu(x).sum(),
+        lambda m, F, c, x, w: (x.tanh() * F.softplus(x) + F.gelu(x) * F.silu(x)).sum(),
+        lambda m, F, c, x, w: (F.conv2d(x, w, padding=1) ** 3).sum(),
+        lambda m, F, c, x, w: (F.max_pool2d(x**3, 2) * F.avg_pool2d(x, 2)).sum(),
+        lambda m, F, c, x, w: F.cross_entropy(x.flatten(1), m.tensor([0, 1])) * F.elu(x).sum(),
     ],
 )
 def test_third_derivatives_match_torch(backend, case):
     """Third order: the formulas' own graphs (conv's gradient Functions, the max-pooling
     scatter and gather, the nll adjoint) are differentiable again."""
-    rng = np.random.default_rng(3)
-    x, w = rng.standard_normal((2, 2, 4, 4)), rng.standard_normal((3, 2, 3, 3))
-    results = []
-    for module in (xpnet, torch):
-        if module is xpnet:
-            xs, ws = leaf(backend, x), leaf(backend, w)
-        else:
-            xs, ws = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-        value, both = case(module, module.nn.functional, xs, ws), [xs, ws]
-        first = module.autograd.grad(value, both, create_graph=True, allow_unused=True)
-        squares = sum((g * g).sum() for g in first if g is not None)
-        second = module.autograd.grad(squares, both, create_graph=True, allow_unused=True)
-        cubes = sum((g * g * g).sum() for g in second if g is not None)
-        results.append(module.autograd.grad(cubes, both, allow_unused=True))
-    for ours, theirs in zip(*results, strict=True):
-        assert (ours is None) == (theirs is None)
-        if ours is not None:
-            assert_close(host(backend, ours), host(backend, theirs), F64, "third derivative")
+    check_third_derivatives(backend, case, [_normal(2, 2, 4, 4), _normal(3, 2, 3, 3)])
 
 
 def _critic(module, state):
