@@ -124,8 +124,15 @@ def div(self, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode not in ("floor", "trunc"):
         msg = f"Tensor.div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         raise ArgumentError(msg)
-    refuse_integer_division(f"Tensor.div(rounding_mode={rounding_mode!r})", self, other)
-    a, b = torch_operands(self, other)
+    where = f"Tensor.div(rounding_mode={rounding_mode!r})"
+    return rounded_division(where, self, other, rounding_mode)
+
+
+def rounded_division(where: str, dividend, divisor, rounding_mode: str) -> Tensor:
+    """``dividend / divisor`` rounded (``"floor"`` or ``"trunc"``), integers by zero refused
+    as PyTorch, errors naming ``where``: the one path of ``div`` and ``floor_divide``."""
+    refuse_integer_division(where, dividend, divisor)
+    a, b = torch_operands(dividend, divisor)
     return _divide_rounded(a, b, rounding_mode)
 
 

@@ -29,7 +29,7 @@ import numbers
 
 import numpy
 
-from ._tensor_checks import refuse_integer_division
+from ._tensor_functions import rounded_division
 from ._tensor_inplace import check_no_overlap
 from ._tensor_join import cat
 from ._torch_functions import as_input, number_operands
@@ -110,9 +110,7 @@ def logical_not(input) -> Tensor:
 def floor_divide(input, other) -> Tensor:
     """``input // other``: the quotient rounded down, as ``torch.floor_divide`` (and
     ``div(rounding_mode="floor")``); integers by zero raise, as PyTorch."""
-    input = as_input("floor_divide", input)
-    refuse_integer_division("floor_divide", input, other)
-    return input.div(other, rounding_mode="floor")
+    return rounded_division("floor_divide", as_input("floor_divide", input), other, "floor")
 
 
 def nonzero(input, *, as_tuple: bool = False):
