@@ -227,15 +227,14 @@ class _NodeFunction:
     def _run(self, grad_output, args, ctx, outputs, index) -> tuple:
         """``cls.backward`` with the gradient of output ``index`` and zeros (or ``None``) for
         the others; its gradients checked as PyTorch's."""
-        from .autograd import Tensor
+        from ._creation import zeros_like
 
         grads = []
         for position, output in enumerate(outputs):
             if position == index:
                 grads.append(grad_output)
             elif ctx.materialize_grads:
-                xp = _namespace(output)
-                grads.append(Tensor(xp.zeros(output.shape, dtype=output.dtype)))
+                grads.append(zeros_like(output))
             else:
                 grads.append(None)
         result = self.cls.backward(ctx, *grads)
@@ -296,9 +295,3 @@ def _refusing(grad, anchors: tuple, function_name: str):
     result.requires_grad = True
     result.grad_fn = Node(_DelayedError, anchors, (), {"function_name": function_name})
     return result
-
-
-def _namespace(tensor):
-    from .backends import backend_of
-
-    return backend_of(tensor.data).xp
