@@ -6,37 +6,27 @@ the exp/log variants (:mod:`xpnet._tensor_trig`), ``erfc``, ``erfinv``, the gamm
 and ``fmax``/``fmin``, each PyTorch's formula (``tools/autograd/derivatives.yaml``) in
 recorded Tensor operations.
 
-Two helpers are shared with the other formula modules: :func:`recorded_backward`, the array
-backward an op records (for ops whose Function is private to its module), and
-:func:`composite`, the gradients of a recomputation in recorded Tensor operations, which is how
-PyTorch differentiates its composite ops (``cosine_similarity``, ``kl_div``, ...).
+:func:`composite`, shared with the other formula modules, gives the gradients of a
+recomputation in recorded Tensor operations, which is how PyTorch differentiates its composite
+ops (``cosine_similarity``, ``kl_div``, ...).
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy
-
 from . import _tensor_elementwise as elementwise
 from . import _tensor_elementwise_more_ops as more_ops
 from . import _tensor_elementwise_ops as ops
 from . import _tensor_join as join
+from . import _tensor_trig as trig
 from ._double_backward import differentiable_backward
 from ._double_backward_ops import needs, piecewise_constant, sum_to, zeros_like
-from ._grad_mode import enable_grad
 from ._tensor_index import where
 from .autograd import Tensor, data_of
 from .backends import backend_of, float_errors_ignored
 
-__all__ = ["recorded_backward", "composite"]
-
-
-def recorded_backward(op, *shape):
-    """The array backward that ``op(tensor)`` records, for a tensor of ones of ``shape``."""
-    with enable_grad():
-        tensor = Tensor(numpy.full(shape or (1,), 0.5), requires_grad=True)
-        return op(tensor).grad_fn.function.backward
+__all__ = ["composite"]
 
 
 def composite(grad_output, forward, *inputs) -> tuple:
@@ -84,7 +74,7 @@ def _register_slope(name: str, slope) -> None:
     if name in _ARRAY_BACKWARDS:
         backward = getattr(ops, f"{name}_backward")
     else:
-        backward = recorded_backward(lambda t: getattr(t, name)())
+        backward = trig.FUNCTIONS[name].backward
 
     @differentiable_backward(backward)
     def formula(grad_output, a):
@@ -96,7 +86,7 @@ for _name, _slope in _SLOPES.items():
 del _name, _slope
 
 
-@differentiable_backward(recorded_backward(lambda t: t.sinc()))
+@differentiable_backward(trig.FUNCTIONS["sinc"].backward)
 def _sinc_formula(grad_output, a):
     """PyTorch's ``sinc_backward``: ``(pi a cos(pi a) - sin(pi a)) / (pi a^2)``, 0 where
     ``pi a^2`` is 0."""
@@ -125,7 +115,7 @@ def _nan_to_num_formula(grad_output, a, nan=0.0, posinf=None, neginf=None):
     return where(Tensor(backend_of(a.data).xp.isfinite(a.data)), grad_output, 0.0)
 
 
-@differentiable_backward(recorded_backward(lambda t: t.logit()))
+@differentiable_backward(trig.LOGIT.backward)
 def _logit_formula(grad_output, a, eps=None):
     """``grad / (a (1 - a))``; 0 outside ``[eps, 1 - eps]`` with ``eps``, else NaN outside
     ``[0, 1]`` (PyTorch's ``logit_backward``)."""

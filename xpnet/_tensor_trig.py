@@ -82,12 +82,13 @@ def _pair(name: str, ufunc: str, derivative, zero_where=None):
     return Function(ieee(forward), ieee(backward), wrt=("a",))
 
 
-_FUNCTIONS = {name: _pair(name, *pair) for name, pair in _DERIVATIVES.items()}
+# the Functions by name (xpnet._double_backward_elementwise differentiates their backwards)
+FUNCTIONS = {name: _pair(name, *pair) for name, pair in _DERIVATIVES.items()}
 
 
 def _method(name: str):
     def method(self) -> Tensor:
-        return _FUNCTIONS[name](floating(self))
+        return FUNCTIONS[name](floating(self))
 
     method.__name__ = name
     method.__doc__ = f"Elementwise ``{name}``, as ``torch.{name}`` (PyTorch's gradient)."
@@ -96,7 +97,7 @@ def _method(name: str):
 
 def _in_place(name: str):
     def method(self) -> Tensor:
-        return apply_in_place(f"{name}_", self, lambda t: _FUNCTIONS[name](t))
+        return apply_in_place(f"{name}_", self, lambda t: FUNCTIONS[name](t))
 
     method.__name__ = f"{name}_"
     method.__doc__ = f":meth:`{name}`, in place; returns this tensor."
@@ -149,13 +150,13 @@ def _logit_backward(grad_output, a, eps=None):
     return grad.astype(a.dtype, copy=False)
 
 
-_logit_function = Function(ieee(_logit), ieee(_logit_backward), wrt=("a",))
+LOGIT = Function(ieee(_logit), ieee(_logit_backward), wrt=("a",))
 
 
 def logit(input, eps=None) -> Tensor:
     """``log(p / (1 - p))``, ``input`` clamped to ``[eps, 1 - eps]`` first unless ``eps`` is
     None, as ``torch.logit`` (PyTorch's gradient: 0 where the clamp bites)."""
-    return _logit_function(floating(as_input("logit", input)), eps)
+    return LOGIT(floating(as_input("logit", input)), eps)
 
 
 def float_power(input, exponent) -> Tensor:
