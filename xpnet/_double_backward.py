@@ -16,7 +16,10 @@ order; it may skip the inputs that do not require grad. The formulas live in
 :mod:`xpnet._double_backward_ops` (Tensor arithmetic and elementwise functions) and
 :mod:`xpnet.nn._double_backward_layers` (layers), with more in
 :mod:`xpnet._double_backward_elementwise`, :mod:`xpnet._double_backward_reductions`,
-:mod:`xpnet.nn._double_backward_activations` and :mod:`xpnet.nn._double_backward_more`; the
+:mod:`xpnet.nn._double_backward_activations`, :mod:`xpnet.nn._double_backward_more`,
+:mod:`xpnet._double_backward_extra` (indexing writes, selections, matrices),
+:mod:`xpnet.nn._double_backward_extra` (more layers) and
+:mod:`xpnet.nn._double_backward_losses` (margin, embedding and likelihood losses); the
 create_graph walk of :mod:`xpnet._backward_pass` loads them and calls :func:`run_formula` for
 each node.
 """
@@ -73,14 +76,17 @@ def load_formulas() -> None:
     # each module registers its formulas when imported: the Tensor ops', the layers'
     from . import (  # noqa: F401
         _double_backward_elementwise,
+        _double_backward_extra,
         _double_backward_ops,
         _double_backward_reductions,
     )
     from .nn import (  # noqa: F401
         _double_backward_activations,
         _double_backward_layers,
+        _double_backward_losses,
         _double_backward_more,
     )
+    from .nn import _double_backward_extra as _layers_extra  # noqa: F401
 
 
 def run_formula(where: str, node, grad_output) -> tuple:

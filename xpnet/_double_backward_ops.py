@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import string
 
 from . import _tensor_einsum as einsum_pair
 from . import _tensor_elementwise_ops as elementwise_ops
@@ -365,15 +366,32 @@ def _einsum_formula(grad_output, equation, *operands):
         if not needs(operand):
             grads.append(None)
             continue
-        if len(set(term)) != len(term):  # the gradient would land on a diagonal
-            msg = (
-                f"einsum: create_graph=True with a repeated subscript in {term!r} is not supported"
-            )
-            raise NotImplementedError(msg)
+        letters = "".join(dict.fromkeys(term))  # a repeated subscript once
         spec, missing = einsum_pair.operand_grad_equation(k, inputs, output)
         others = (stretched[j] for j in range(len(inputs)) if j != k)
         grad = einsum(spec, grad_output, *others)
         for axis in missing:  # summed by this operand alone: each element got the gradient
             grad = grad.unsqueeze(axis)
+        grad = grad.expand(tuple(sizes[c] for c in letters))
+        if len(letters) != len(term):
+            grad = _on_diagonal(grad, term, letters, sizes)
         grads.append(sum_to(grad.expand(tuple(sizes[c] for c in term)), operand.shape))
     return tuple(grads)
+
+
+def _on_diagonal(grad, term: str, letters: str, sizes: dict) -> Tensor:
+    """``grad`` over an operand's distinct ``letters`` placed on the diagonal of its ``term``
+    (a repeated subscript, ``ii``): an einsum with an identity per repeat, recorded."""
+    from ._tensor_products import einsum
+
+    xp = backend_of(grad.data).xp
+    spare = iter(c for c in string.ascii_letters if c not in term)
+    renamed, pairs, seen = [], [], set()
+    for c in term:
+        fresh = next(spare) if c in seen else c
+        if c in seen:
+            pairs.append(c + fresh)
+        seen.add(c)
+        renamed.append(fresh)
+    eyes = [Tensor(xp.eye(sizes[pair[0]], dtype=grad.dtype)) for pair in pairs]
+    return einsum(",".join([letters, *pairs]) + "->" + "".join(renamed), grad, *eyes)
