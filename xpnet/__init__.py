@@ -7,6 +7,7 @@ The same code runs on NumPy (CPU) and CuPy (CUDA GPU); pick one with ``XPNET_BAC
 from __future__ import annotations
 
 from . import accelerator, autograd, cuda, data, devices, distributed, kernels, linalg, nn, optim
+from . import func as func
 from ._creation import (
     as_tensor,
     empty,
@@ -384,7 +385,7 @@ __all__ += (
     + _random_ops_all
     + _aliases_all
 )
-__all__ += ["unravel_index", "select_scatter", "slice_scatter", "diagonal_scatter"]
+__all__ += ["unravel_index", "select_scatter", "slice_scatter", "diagonal_scatter", "func"]
 __all__ += ["as_strided_scatter", "get_rng_state", "set_rng_state", "initial_seed", "seed"]
 
 
