@@ -6,7 +6,8 @@ with PyTorch's gradients (which element of a tie gets what is said at each pair)
 (integers ``exp`` to float32). The convention and the checks are :mod:`xpnet._tensor_ops`'s;
 :mod:`xpnet._tensor_methods` attaches the methods defined below. ``clamp`` and the
 elementwise ``max(other)``/``min(other)`` (``maximum``/``minimum``) are attached here too,
-but live with the other operations that join tensors in :mod:`xpnet._tensor_join`.
+but live with the other operations that join tensors in :mod:`xpnet._tensor_join`; the
+checks of ``dim`` arguments, in :mod:`xpnet._tensor_dims`.
 
 Example:
     >>> import xpnet
@@ -25,6 +26,8 @@ from collections import namedtuple
 import numpy
 
 from ._dtypes import floating
+from ._tensor_dims import check_dim, reduction_dims
+from ._tensor_dims import distinct_dims as distinct_dims  # importers find it here too
 from ._tensor_join import maximum, minimum, tensor_clamp
 from ._tensor_ops import check_grad, ieee, reduced_shape, shape_only, spread
 from .autograd import Function, Tensor
@@ -210,50 +213,6 @@ _UNARY = {
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
-def check_dim(where: str, dim, ndim: int) -> int:
-    """``dim`` in ``[0, ndim)``, from PyTorch's ``[-ndim, ndim)``; a 0-d tensor takes -1 and 0."""
-    size = max(ndim, 1)
-    if isinstance(dim, bool) or not isinstance(dim, int | numpy.integer):
-        msg = f"Tensor.{where}: dim must be an int, got {dim!r}"
-        raise TypeError(msg)
-    if not -size <= dim < size:
-        msg = (
-            f"Tensor.{where}: dim must be in [{-size}, {size - 1}] for a {ndim}-d tensor, got {dim}"
-        )
-        raise IndexError(msg)
-    return int(dim) % size
-
-
-def distinct_dims(where: str, dim, ndim: int) -> tuple:
-    """``dim`` (an int, or a tuple or list of them) as a tuple of dims in ``[0, ndim)``.
-
-    Raises:
-        TypeError, IndexError: a dim that is not an int, or out of range.
-        ArgumentError: a dim listed twice.
-    """
-    listed = tuple(dim) if isinstance(dim, tuple | list) else (dim,)
-    dims = tuple(check_dim(where, d, ndim) for d in listed)
-    if len(set(dims)) < len(dims):
-        msg = f"Tensor.{where}: dim must name each dimension at most once, got {dim}"
-        raise ArgumentError(msg)
-    return dims
-
-
-def _dims(where: str, dim, shape: tuple, nonempty: bool = False):
-    """``dim`` (an int, a sequence, or ``None``/``()`` for every dimension) as a tuple of dims
-    in ``[0, ndim)``, or ``None`` for every dimension. ``nonempty``: refuse to reduce a
-    dimension of size 0 (max and min have no value there, as in PyTorch)."""
-    every = dim is None or (isinstance(dim, tuple | list) and not dim)
-    dims = () if every else distinct_dims(where, dim, len(shape))
-    if not shape:  # 0-d: one element, every dim names all of it
-        return None
-    empty = [d for d in (range(len(shape)) if every else dims) if shape[d] == 0]
-    if nonempty and empty:
-        msg = f"Tensor.{where}: cannot reduce dimension {empty[0]} of size 0 (shape {shape})"
-        raise IndexError(msg)
-    return None if every else dims
-
-
 def tensor_permute(self, *dims) -> Tensor:
     """This tensor with its dimensions in the order ``dims`` (negative ones count from the end).
 
@@ -289,7 +248,7 @@ def _matrix_transpose(self) -> Tensor:
 def tensor_squeeze(self, dim=None) -> Tensor:
     """This tensor without its dimensions of size 1 (only those in ``dim``, an int or tuple,
     if given; others in ``dim`` stay, as PyTorch)."""
-    dims = range(self.ndim) if dim is None else _dims("squeeze", dim, self.shape) or ()
+    dims = range(self.ndim) if dim is None else reduction_dims("squeeze", dim, self.shape) or ()
     return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in dims))
 
 
@@ -319,7 +278,7 @@ def _max_min_method(name: str, largest: bool):
                 msg = f"Tensor.{name}: give an int dim (with keepdim) or other, not both"
                 raise TypeError(msg)
             return (maximum if largest else minimum)(self, dim if other is None else other)
-        _dims(name, dim, self.shape, nonempty=True)
+        reduction_dims(name, dim, self.shape, nonempty=True)
         if dim is None:
             return _UNARY[f"{name}_all"](self)
         if self.ndim == 0:  # PyTorch takes dim 0 of a 0-d tensor: one value, index 0
@@ -343,7 +302,7 @@ def _is_array(value) -> bool:
 
 def _extreme_value(name: str):
     def method(self, dim=(), keepdim: bool = False) -> Tensor:
-        return _UNARY[name](self, _dims(name, dim, self.shape, nonempty=True), keepdim)
+        return _UNARY[name](self, reduction_dims(name, dim, self.shape, nonempty=True), keepdim)
 
     method.__name__ = name
     method.__doc__ = f"The {name[1:]}imum over ``dim``; its gradient is shared among ties."
@@ -358,7 +317,7 @@ def _variance(where, self, dim, unbiased, keepdim, correction) -> Tensor:
     if self.dtype.kind not in "fc":  # as PyTorch: no integer variances
         raise ArgumentError(f"Tensor.{where}: input must be floating point, got {self.dtype}")
     correction = int(unbiased is not False) if correction is None else correction
-    return _var(self, _dims(where, dim, self.shape), correction, keepdim)
+    return _var(self, reduction_dims(where, dim, self.shape), correction, keepdim)
 
 
 def tensor_var(self, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
@@ -375,7 +334,7 @@ def tensor_prod(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The product over every element or over ``dim`` (an int); ``dtype`` casts first. The
     gradient is the product of the other elements (exact with zeros)."""
     tensor = self if dtype is None else self.to(dtype)
-    dims = None if dim is None else _dims("prod", dim, self.shape)
+    dims = None if dim is None else reduction_dims("prod", dim, self.shape)
     return _prod(tensor) if dims is None else _prod(tensor, dims[0], keepdim)
 
 

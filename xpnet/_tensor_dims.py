@@ -1,0 +1,66 @@
+"""Dimension arguments as PyTorch takes them: ``dim`` in ``[-ndim, ndim)``, a list of distinct
+dims, or every dim for a reduction.
+
+Every Tensor method that takes a ``dim`` checks it here, so that an int out of range is
+PyTorch's IndexError naming the method (NumPy's ``AxisError`` never leaks), a float or a
+string PyTorch's TypeError, and a 0-d tensor takes dims 0 and -1 as PyTorch's does.
+:mod:`xpnet._tensor_math` re-exports these names for the modules that import them there.
+
+Example:
+    >>> check_dim("sum", -1, 2), distinct_dims("sum", (0, -1), 3)
+    (1, (0, 2))
+    >>> reduction_dims("sum", (), (2, 3)) is None  # every dim
+    True
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from .kernels import ArgumentError
+
+__all__ = ["check_dim", "distinct_dims", "reduction_dims"]
+
+
+def check_dim(where: str, dim, ndim: int) -> int:
+    """``dim`` in ``[0, ndim)``, from PyTorch's ``[-ndim, ndim)``; a 0-d tensor takes -1 and 0."""
+    size = max(ndim, 1)
+    if isinstance(dim, bool) or not isinstance(dim, int | numpy.integer):
+        msg = f"Tensor.{where}: dim must be an int, got {dim!r}"
+        raise TypeError(msg)
+    if not -size <= dim < size:
+        msg = (
+            f"Tensor.{where}: dim must be in [{-size}, {size - 1}] for a {ndim}-d tensor, got {dim}"
+        )
+        raise IndexError(msg)
+    return int(dim) % size
+
+
+def distinct_dims(where: str, dim, ndim: int) -> tuple:
+    """``dim`` (an int, or a tuple or list of them) as a tuple of dims in ``[0, ndim)``.
+
+    Raises:
+        TypeError, IndexError: a dim that is not an int, or out of range.
+        ArgumentError: a dim listed twice.
+    """
+    listed = tuple(dim) if isinstance(dim, tuple | list) else (dim,)
+    dims = tuple(check_dim(where, d, ndim) for d in listed)
+    if len(set(dims)) < len(dims):
+        msg = f"Tensor.{where}: dim must name each dimension at most once, got {dim}"
+        raise ArgumentError(msg)
+    return dims
+
+
+def reduction_dims(where: str, dim, shape: tuple, nonempty: bool = False):
+    """``dim`` (an int, a sequence, or ``None``/``()`` for every dimension) as a tuple of dims
+    in ``[0, ndim)``, or ``None`` for every dimension. ``nonempty``: refuse to reduce a
+    dimension of size 0 (max and min have no value there, as in PyTorch)."""
+    every = dim is None or (isinstance(dim, tuple | list) and not dim)
+    dims = () if every else distinct_dims(where, dim, len(shape))
+    if not shape:  # 0-d: one element, every dim names all of it
+        return None
+    empty = [d for d in (range(len(shape)) if every else dims) if shape[d] == 0]
+    if nonempty and empty:
+        msg = f"Tensor.{where}: cannot reduce dimension {empty[0]} of size 0 (shape {shape})"
+        raise IndexError(msg)
+    return None if every else dims
