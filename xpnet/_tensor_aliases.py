@@ -33,6 +33,7 @@ from collections.abc import Sequence
 
 import numpy
 
+from ._tensor_checks import check_tensor, tensor_shape
 from ._tensor_inplace_more import in_place_form, reshaping_in_place
 from ._tensor_join import maximum, minimum
 from ._tensor_math import check_dim
@@ -181,6 +182,8 @@ def split_with_sizes(self, split_sizes, dim: int = 0) -> tuple[Tensor, ...]:
 def addr(self, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
     """``beta * self + alpha * outer(vec1, vec2)``, as ``torch.addr``: :meth:`addmm` of the
     column ``vec1`` and the row ``vec2`` (its gradients, its ``beta=0``)."""
+    check_tensor("Tensor.addr", "vec1", vec1)
+    check_tensor("Tensor.addr", "vec2", vec2)
     return self.addmm(vec1.unsqueeze(1), vec2.unsqueeze(0), beta=beta, alpha=alpha)
 
 
@@ -261,7 +264,9 @@ METHODS = {
     "is_complex": lambda self: self.dtype.kind == "c",
     "is_signed": lambda self: self.dtype.kind in "ifc",
     "is_nonzero": is_nonzero,
-    "is_same_size": lambda self, other: tuple(self.shape) == tuple(other.shape),
+    "is_same_size": lambda self, other: (
+        self.shape == tensor_shape("Tensor.is_same_size", "other", other)
+    ),
     "is_cpu": property(lambda self: not _is_gpu(self)),
     "get_device": get_device,
     "byte": lambda self: self.to("uint8"),

@@ -2,13 +2,15 @@
 
 :func:`checked_flags` is PyTorch's argument parser for the parameters whose default is a bool
 (``keepdim``, ``sorted``, ``largest``, ...: only a bool, not ``0`` or ``None``) or a float
-(``rtol``, ``nan``: a number); :mod:`xpnet._tensor_methods` wraps each method it attaches.
-:func:`refuse_dtype` refuses the dtypes PyTorch has no kernel for (``abs`` of bools,
-``hypot`` of integers), :func:`refuse_integer_division` an integer division by zero (PyTorch's
-``ZeroDivisionError``; on strict and CuPy the check is deferred to the next host read, as
-:mod:`xpnet.backends._deferred` does for every value check, so it costs no sync). Dims are
-checked by :func:`xpnet._tensor_math.check_dim`; kernels' checks live in
-:mod:`xpnet.kernels._checks`.
+(``rtol``, ``nan``: a number); :mod:`xpnet._tensor_methods` wraps each method it attaches, and
+:func:`flags_checked` decorates the function forms (``xpnet.svd``). :func:`check_tensor` is its
+rule for a ``Tensor`` parameter (``addr``'s ``vec1``); a ``Scalar or Tensor`` operand is
+:mod:`xpnet._tensor_operands`'s. :func:`refuse_dtype` refuses the dtypes PyTorch has no kernel
+for (``abs`` of bools, ``hypot`` of integers: :class:`UnsupportedDtypeError`),
+:func:`refuse_integer_division` an integer division by zero (PyTorch's ``ZeroDivisionError``; on
+strict and CuPy the check is deferred to the next host read, as :mod:`xpnet.backends._deferred`
+does for every value check, so it costs no sync). Dims are checked by
+:func:`xpnet._tensor_dims.check_dim`; kernels' checks live in :mod:`xpnet.kernels._checks`.
 """
 
 from __future__ import annotations
@@ -17,17 +19,29 @@ import functools
 import inspect
 import numbers
 
+from ._tensor_operands import describe
 from .autograd import Tensor
 from .backends import backend_of
 from .backends._deferred import defer_check
 
 __all__ = [
     "IntegerDivisionError",
+    "UnsupportedDtypeError",
     "check_real",
+    "check_tensor",
+    "tensor_shape",
     "checked_flags",
+    "flags_checked",
     "refuse_dtype",
     "refuse_integer_division",
 ]
+
+
+class UnsupportedDtypeError(TypeError, NotImplementedError):
+    """A dtype PyTorch has no kernel for (``abs`` of bools, ``gcd`` of floats): the
+    ``TypeError`` of xpnet's convention for wrong kinds, and the ``NotImplementedError``
+    PyTorch raises ("not implemented for 'Bool'", a ``RuntimeError``), so code written for
+    either catches it."""
 
 
 class IntegerDivisionError(ZeroDivisionError, RuntimeError):
@@ -36,16 +50,30 @@ class IntegerDivisionError(ZeroDivisionError, RuntimeError):
 
 
 def _is_number(value) -> bool:
-    """What PyTorch's parser takes for a float: a real number or a one-element tensor."""
-    return isinstance(value, numbers.Real) or getattr(value, "size", 0) == 1
+    """What PyTorch's parser takes for a float: a real number or a 0-d tensor (not ``[1.0]``)."""
+    return isinstance(value, numbers.Real) or getattr(value, "shape", None) == ()
 
 
 def check_real(where: str, name: str, value) -> None:
     """TypeError unless ``value`` is ``None`` or what PyTorch takes for a float (a real
-    number or a one-element tensor): for the float parameters whose default is ``None``."""
+    number or a 0-d tensor): for the float parameters whose default is ``None``."""
     if value is not None and not _is_number(value):
-        msg = f"{where}: {name} must be a float, got {type(value).__name__} {value!r}"
+        msg = f"{where}: {name} must be a float, got {describe(value)}"
         raise TypeError(msg)
+
+
+def check_tensor(where: str, name: str, value) -> None:
+    """TypeError naming ``where`` and ``name`` unless ``value`` is a Tensor (or a backend
+    array): PyTorch's parser for its ``Tensor`` parameters (``addr``'s ``vec1``, ...)."""
+    if not hasattr(value, "shape") or not hasattr(value, "dtype"):
+        msg = f"{where}: {name} must be a Tensor, got {describe(value)}"
+        raise TypeError(msg)
+
+
+def tensor_shape(where: str, name: str, value) -> tuple:
+    """``value``'s shape, after :func:`check_tensor` (``expand_as``, ``reshape_as``, ...)."""
+    check_tensor(where, name, value)
+    return tuple(value.shape)
 
 
 def _parameter_rules(method) -> list:
@@ -64,10 +92,11 @@ def _parameter_rules(method) -> list:
     return rules
 
 
-def checked_flags(name: str, method):
+def checked_flags(name: str, method, owner: str = "Tensor"):
     """``method`` refusing, as PyTorch's argument parser, a non-bool for a parameter whose
     default is a bool, and a non-number for one whose default is a float (TypeError naming
-    ``Tensor.<name>`` and the argument); ``method`` itself when it has no such parameter."""
+    ``<owner>.<name>`` and the argument); a 0-d tensor there is read as its number, as the
+    parser does. ``method`` itself when it has no such parameter."""
     rules = _parameter_rules(method)
     if not rules:
         return method
@@ -75,29 +104,45 @@ def checked_flags(name: str, method):
     @functools.wraps(method)
     def checked(*args, **kwargs):
         for position, parameter, kind in rules:
-            if position is not None and position < len(args):
-                value = args[position]
-            elif parameter in kwargs:
-                value = kwargs[parameter]
+            in_args = position is not None and position < len(args)
+            if not in_args and parameter not in kwargs:
+                continue
+            value = args[position] if in_args else kwargs[parameter]
+            if isinstance(value, bool) if kind == "bool" else isinstance(value, numbers.Real):
+                continue
+            if kind == "bool" or not _is_number(value):
+                msg = f"{owner}.{name}: {parameter} must be a {kind}, got {describe(value)}"
+                raise TypeError(msg)
+            if in_args:  # a 0-d tensor: its number (a host read, as PyTorch's .item())
+                args = (*args[:position], value.item(), *args[position + 1 :])
             else:
-                continue
-            if isinstance(value, bool) if kind == "bool" else _is_number(value):
-                continue
-            msg = (
-                f"Tensor.{name}: {parameter} must be a {kind}, got {type(value).__name__} {value!r}"
-            )
-            raise TypeError(msg)
+                kwargs = {**kwargs, parameter: value.item()}
         return method(*args, **kwargs)
 
     return checked
 
 
-def refuse_dtype(where: str, tensor, kinds: str, what: str) -> None:
-    """TypeError if ``tensor``'s dtype kind is one of ``kinds`` (``"b"`` bool, ``"iu"``
-    integers), which ``where`` does not take, as PyTorch (``what``: what it needs)."""
+def flags_checked(owner: str):
+    """Decorator: :func:`checked_flags` for a function form (``xpnet.svd``), its errors
+    naming ``<owner>.<name>``; the Tensor methods get theirs from :mod:`xpnet._tensor_methods`.
+
+    Example:
+        >>> @flags_checked("xpnet")
+        ... def svd(input, some: bool = True): ...
+        >>> svd(None, some=1)
+        Traceback (most recent call last):
+        TypeError: xpnet.svd: some must be a bool, got int 1
+    """
+    return lambda function: checked_flags(function.__name__, function, owner)
+
+
+def refuse_dtype(where: str, tensor, kinds: str, what: str, name: str = "input") -> None:
+    """:class:`UnsupportedDtypeError` if ``tensor``'s dtype kind is one of ``kinds`` (``"b"``
+    bool, ``"iu"`` integers), which ``where`` does not take for its argument ``name``, as
+    PyTorch (``what``: what it needs)."""
     if tensor.dtype.kind in kinds:
-        msg = f"{where}: input must be {what}, got dtype {tensor.dtype}"
-        raise TypeError(msg)
+        msg = f"{where}: {name} must be {what}, got dtype {tensor.dtype}"
+        raise UnsupportedDtypeError(msg)
 
 
 def refuse_integer_division(where: str, a, b) -> None:

@@ -127,8 +127,8 @@ def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     """NaN replaced by ``nan``, ``inf``/``-inf`` by ``posinf``/``neginf`` (default: the dtype's
     largest and smallest finite values), as ``torch.nan_to_num``; integers as they are.
     The gradient passes where ``self`` is finite."""
-    for name, value in (("posinf", posinf), ("neginf", neginf)):
-        check_real("Tensor.nan_to_num", name, value)
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        check_real("Tensor.nan_to_num", name, value)  # the function form's too
     if self.dtype.kind in "iub":
         return Tensor(self.data.copy())
     return _nan_to_num(self, nan, posinf, neginf)

@@ -36,6 +36,7 @@ import numpy
 
 from . import _tensor_elementwise_more_ops as ops
 from ._dtypes import floating, result_dtype
+from ._tensor_checks import UnsupportedDtypeError
 from ._tensor_inplace import apply_in_place
 from ._torch_functions import as_input
 from .autograd import Function, Tensor
@@ -46,13 +47,6 @@ __all__ = [
     "fmax", "fmin", "gcd", "lcm", "nextafter", "ldexp", "frexp", "angle", "gcd_", "lcm_",
     "ldexp_",
 ]  # fmt: skip
-
-
-class UnsupportedDtypeError(TypeError, NotImplementedError):
-    """An operand of a dtype the function does not take (``gcd`` of floats, ``frexp`` of
-    integers): a ``TypeError`` (xpnet's convention for wrong kinds) and a
-    ``NotImplementedError`` (what PyTorch raises, a ``RuntimeError``), so code written for
-    either catches it."""
 
 
 class FrexpResult(NamedTuple):

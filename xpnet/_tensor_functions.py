@@ -39,9 +39,10 @@ from . import _tensor_scatter as scatter
 from . import _tensor_scatter_reduce as scatter_reduce
 from . import _tensor_shape_ops as shape_ops
 from ._dtypes import floating, torch_operands
-from ._tensor_checks import refuse_integer_division
+from ._tensor_checks import refuse_dtype, refuse_integer_division
 from ._tensor_math import check_dim
 from ._tensor_norms import listed_dims
+from ._tensor_operands import check_operand
 from ._tensor_ops import result_type
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
@@ -85,12 +86,14 @@ def add(self, other, *, alpha=1) -> Tensor:
     Raises:
         TypeError: ``alpha`` not a number. ArgumentError: a float ``alpha`` for integers.
     """
+    check_operand("Tensor.add", "other", other)
     a, b = torch_operands(self, other)
     return a + _scaled("add", a, b, alpha)
 
 
 def sub(self, other, *, alpha=1) -> Tensor:
     """``self - alpha * other`` (broadcast; differentiable), as ``torch.sub``; bools refused."""
+    check_operand("Tensor.sub", "other", other)
     a, b = torch_operands(self, other, subtraction=True)
     return a - _scaled("sub", a, b, alpha)
 
@@ -239,6 +242,7 @@ def _truth(name: str):
 
 def _compare(name: str):
     def method(self, other) -> Tensor:
+        check_operand(f"Tensor.{name}", "other", other)
         return getattr(operator, name)(self, other)
 
     method.__name__ = name
@@ -259,6 +263,8 @@ def _test(name: str):
 
 def _step(name: str):
     def method(self) -> Tensor:
+        if name != "sign":  # PyTorch rounds no bools (but takes their sign)
+            refuse_dtype(f"Tensor.{name}", self, "b", "non-bool")
         return _STEPS[name](self)
 
     method.__name__ = name
@@ -271,7 +277,9 @@ def _step(name: str):
 
 def tensor_round(self, *, decimals: int = 0) -> Tensor:
     """Elementwise rounding half to even (``2.5`` to ``2.0``), to ``decimals`` places, as
-    ``torch.round``; integers are returned as they are. PyTorch's gradient: zero."""
+    ``torch.round``; integers are returned as they are (bools refused, as PyTorch). PyTorch's
+    gradient: zero."""
+    refuse_dtype("Tensor.round", self, "b", "non-bool")
     return _STEPS["round"](self, *((decimals,) if decimals else ()))
 
 

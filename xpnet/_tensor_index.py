@@ -25,6 +25,7 @@ import numpy
 from . import _creation as creation
 from . import _tensor_select as select
 from ._dtypes import result_dtype
+from ._tensor_checks import checked_flags, tensor_shape
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee, shape_of, shape_only, unbroadcast
 from ._tensor_select import argsort, cumsum, gather, index_select, sort, topk
@@ -35,6 +36,7 @@ from .kernels import ArgumentError
 
 __all__ = ["argsort", "chunk", "cumsum", "gather", "index_select", "masked_fill", "narrow"]
 __all__ += ["sort", "split", "topk", "unbind", "where"]
+topk = checked_flags("topk", topk, "xpnet")  # the function form: largest, sorted only bools
 
 
 def broadcast(a, shape):
@@ -363,7 +365,7 @@ def masked_fill(input, mask, value) -> Tensor:
 
 METHODS = {
     "expand": expand,
-    "expand_as": lambda self, other: expand(self, tuple(other.shape)),
+    "expand_as": lambda self, other: expand(self, tensor_shape("Tensor.expand_as", "other", other)),
     "repeat": repeat,
     "contiguous": contiguous,
     "chunk": chunk,

@@ -30,6 +30,8 @@ from collections.abc import Sequence
 import numpy
 
 from ._dtypes import as_dtype, result_dtype
+from ._tensor_checks import refuse_dtype
+from ._tensor_operands import check_operands
 from ._tensor_ops import check_grad, ieee, result_type, shape_of, unbroadcast
 from .autograd import Function, Tensor, data_of
 from .backends import backend_of
@@ -343,6 +345,9 @@ maximum = _picking("maximum", _maximum)
 minimum = _picking("minimum", _minimum)
 
 
+BOUNDS = ("min", "max")
+
+
 def tensor_clamp(self, min=None, max=None) -> Tensor:
     """Elementwise ``min(max(self, min), max)``, as ``torch.clamp``; NaN stays NaN.
 
@@ -354,7 +359,7 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
 
     Raises:
         ArgumentError: if both bounds are ``None``.
-        TypeError: if a bound is on another backend.
+        TypeError: if a bound is on another backend, or not a number, an array or a Tensor.
 
     Example:
         >>> import xpnet
@@ -366,6 +371,9 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
     """
     if min is None and max is None:
         raise ArgumentError("Tensor.clamp: at least one of min and max must not be None")
+    # a string or a tuple bound: PyTorch's TypeError, not NumPy's array of it (None: unbounded)
+    check_operands("Tensor.clamp", 0 if min is None else min, 0 if max is None else max, BOUNDS)
+    refuse_dtype("Tensor.clamp", self, "b", "non-bool")  # PyTorch has no clamp of bools
     bounds = {name: data_of(v) for name, v in (("min", min), ("max", max)) if hasattr(v, "shape")}
     backend_of(self.data, *bounds.values(), names=("self", *bounds), where="Tensor.clamp")
     dtype = result_dtype(self, *(bound for bound in (min, max) if bound is not None))

@@ -26,6 +26,7 @@ import warnings
 from typing import NamedTuple
 
 from . import linalg
+from ._tensor_checks import flags_checked
 from ._torch_functions import as_input
 from .autograd import Tensor
 from .kernels import ArgumentError
@@ -100,6 +101,7 @@ def cholesky(input, upper: bool = False) -> Tensor:
     return linalg.cholesky(as_input("cholesky", input), upper=upper)
 
 
+@flags_checked("xpnet")  # as PyTorch's parser: upper only a bool
 def cholesky_solve(input, input2, upper: bool = False) -> Tensor:
     """The solution ``X`` of ``A X = input`` given ``A``'s Cholesky factor ``input2``
     (lower, or upper with ``upper=True``), as ``torch.cholesky_solve``; gradients reach
@@ -109,6 +111,7 @@ def cholesky_solve(input, input2, upper: bool = False) -> Tensor:
     return linalg.solve(matrix, as_input("cholesky_solve", input))
 
 
+@flags_checked("xpnet")
 def cholesky_inverse(input, upper: bool = False) -> Tensor:
     """The inverse of ``A`` given its Cholesky factor ``input`` (lower, or upper with
     ``upper=True``), as ``torch.cholesky_inverse``."""
@@ -116,6 +119,7 @@ def cholesky_inverse(input, upper: bool = False) -> Tensor:
     return linalg.inv(factor.mT @ factor if upper else factor @ factor.mT)
 
 
+@flags_checked("xpnet")
 def qr(input, some: bool = True):
     """The QR factorization ``(Q, R)``, reduced (``some=True``) or complete, as the
     deprecated ``torch.qr`` (warns, as PyTorch): ``linalg.qr``'s named tuple."""
@@ -123,6 +127,7 @@ def qr(input, some: bool = True):
     return linalg.qr(as_input("qr", input), "reduced" if some else "complete")
 
 
+@flags_checked("xpnet")
 def svd(input, some: bool = True, compute_uv: bool = True) -> SVD:
     """The singular value decomposition ``input = U diag(S) V^T``, as ``torch.svd``: ``V``,
     not ``linalg.svd``'s ``Vh``; reduced with ``some=True``. With ``compute_uv=False``,

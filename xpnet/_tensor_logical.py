@@ -29,9 +29,12 @@ import numbers
 
 import numpy
 
+from ._dtypes import can_cast, result_dtype
+from ._tensor_checks import check_tensor, tensor_shape
 from ._tensor_functions import rounded_division
 from ._tensor_inplace import check_no_overlap
 from ._tensor_join import cat
+from ._tensor_operands import check_operand
 from ._torch_functions import as_input, number_operands
 from ._versions import mark_written
 from .autograd import Tensor, data_of
@@ -76,7 +79,11 @@ def _bitwise_in_place(name: str, ufunc: str):
     def method(self, other) -> Tensor:
         xp = backend_of(self.data).xp
         check_no_overlap(name, self)
-        getattr(xp, ufunc)(_array(name, self), _array(name, other), out=self.data)
+        a, b = _array(name, self), _array(name, other)
+        if not can_cast(dtype := result_dtype(a, b), a.dtype):  # bool &= 1: int64, as PyTorch
+            msg = f"Tensor.{name}: result type {dtype} can't be cast to this tensor's {a.dtype}"
+            raise RuntimeError(msg)
+        getattr(xp, ufunc)(a, b, out=self.data)
         mark_written(self)
         return self
 
@@ -94,6 +101,7 @@ def bitwise_not(input) -> Tensor:
 def _logical(name: str):
     def method(self, other) -> Tensor:
         xp = backend_of(self.data).xp
+        check_tensor(f"Tensor.{name}", "other", other)  # PyTorch takes no number here
         return Tensor(getattr(xp, name)(self.data, data_of(other)))
 
     method.__name__ = name
@@ -110,6 +118,7 @@ def logical_not(input) -> Tensor:
 def floor_divide(input, other) -> Tensor:
     """``input // other``: the quotient rounded down, as ``torch.floor_divide`` (and
     ``div(rounding_mode="floor")``); integers by zero raise, as PyTorch."""
+    check_operand("xpnet.floor_divide", "other", other)
     return rounded_division("floor_divide", as_input("floor_divide", input), other, "floor")
 
 
@@ -165,6 +174,8 @@ signbit, isposinf, isneginf = (_test(name) for name in ("signbit", "isposinf", "
 
 def _method_form(name: str, method: str):
     def function(input, *args, **kwargs):
+        if method in ("eq", "ne") and args:  # x == None is False in Python; PyTorch's eq refuses
+            check_operand(f"xpnet.{name}", "other", args[0])
         return getattr(as_input(name, input), method)(*args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
@@ -230,7 +241,9 @@ METHODS = {
     "isposinf": isposinf,
     "isneginf": isneginf,
     "type_as": lambda self, other: self.to(as_input("type_as", other, "other").dtype),
-    "reshape_as": lambda self, other: self.reshape(tuple(other.shape)),
+    "reshape_as": lambda self, other: self.reshape(
+        tensor_shape("Tensor.reshape_as", "other", other)
+    ),
     "is_floating_point": lambda self: self.dtype.kind == "f",
     "element_size": lambda self: self.dtype.itemsize,
 }

@@ -26,6 +26,7 @@ from collections import namedtuple
 import numpy
 
 from ._dtypes import floating
+from ._tensor_checks import refuse_dtype
 from ._tensor_dims import check_dim, reduction_dims
 from ._tensor_dims import distinct_dims as distinct_dims  # importers find it here too
 from ._tensor_join import maximum, minimum, tensor_clamp
@@ -260,6 +261,8 @@ def tensor_unsqueeze(self, dim: int) -> Tensor:
 
 def _unary_method(name: str):
     def method(self) -> Tensor:
+        if name == "abs":  # PyTorch has no abs of bools
+            refuse_dtype("Tensor.abs", self, "b", "non-bool")
         return _UNARY[name](self if name == "abs" else floating(self))
 
     method.__name__, method.__doc__ = name, f"Elementwise ``{name}``, as ``torch.{name}``."

@@ -17,6 +17,7 @@ import math
 
 import numpy
 
+from ._tensor_operands import check_operands
 from .backends import backend_of, float_errors_ignored
 from .backends._base import fused
 from .kernels._checks import ArgumentError, check_grad_output
@@ -83,6 +84,7 @@ def ieee(function):
 
 @ieee
 def add(a, b):
+    check_operands("Tensor.add", a, b)
     return a + b
 
 
@@ -94,6 +96,7 @@ def add_backward(grad_output, a, b):
 
 @ieee
 def sub(a, b):
+    check_operands("Tensor.sub", a, b)
     return a - b
 
 
@@ -105,6 +108,7 @@ def sub_backward(grad_output, a, b):
 
 @ieee
 def mul(a, b):
+    check_operands("Tensor.mul", a, b)
     return a * b
 
 
@@ -116,6 +120,7 @@ def mul_backward(grad_output, a, b):
 
 @ieee
 def div(a, b):
+    check_operands("Tensor.div", a, b)
     return a / b
 
 
@@ -144,6 +149,7 @@ def _kind(value) -> str:
 def pow(a, exponent):
     """``a ** exponent``; for integer arrays PyTorch's: a negative exponent gives 0, or 1 and
     -1 for bases 1 and -1 (NumPy refuses them); bools give ``a or not exponent``."""
+    check_operands("Tensor.pow", a, exponent)
     xp = backend_of(a if hasattr(a, "dtype") else exponent).xp
     if isinstance(a, int) and hasattr(exponent, "dtype") and exponent.dtype.kind in "iub":
         a = xp.asarray(a, dtype=exponent.dtype)  # 2 ** x of integers: as x ** x below
@@ -183,6 +189,7 @@ def pow_backward(grad_output, a, exponent, output_mask=(True, True)):
 
 @ieee
 def matmul(a, b):
+    check_operands("Tensor.matmul", a, b)
     return a @ b
 
 
@@ -284,7 +291,12 @@ def axes(dim, ndim: int | None = None):
     if isinstance(dim, list | tuple) and not dim:
         return None
     dim = tuple(dim) if isinstance(dim, list) else dim
-    if ndim == 0 and dim is not None and set(dim if isinstance(dim, tuple) else (dim,)) <= {0, -1}:
+    listed = () if dim is None else dim if isinstance(dim, tuple) else (dim,)
+    size = max(ndim or 0, 1)  # a 0-d tensor takes dim 0 and -1, as PyTorch
+    if ndim is not None and any(isinstance(d, int) and not -size <= d < size for d in listed):
+        msg = f"Tensor.sum or Tensor.mean: dim must be in [{-size}, {size - 1}], got {dim}"
+        raise IndexError(msg)
+    if ndim == 0 and dim is not None and set(listed) <= {0, -1}:
         return None
     return dim
 

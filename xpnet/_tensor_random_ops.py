@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy
@@ -28,7 +29,9 @@ import numpy
 from ._creation import template_of
 from ._dtypes import float32, get_default_dtype, int64
 from ._random import check_generator, host_generator
+from ._tensor_checks import check_real, flags_checked, refuse_dtype
 from ._tensor_inplace import apply_in_place
+from ._tensor_operands import check_operand, describe
 from ._torch_functions import as_input
 from .autograd import Tensor
 from .backends import backend_of, get_backend
@@ -57,8 +60,13 @@ def _on(tensor_or_backend, host: numpy.ndarray, dtype):
 
 
 def _check_std(where: str, std) -> None:
-    if isinstance(std, numbers.Real) and std < 0:
+    if isinstance(std, numbers.Real) and not std >= 0:  # NaN too, as PyTorch
         raise ArgumentError(f"{where} expects std >= 0.0, but found std {std}")
+
+
+def _check_probability(where: str, p) -> None:
+    if isinstance(p, numbers.Real) and not 0 <= p <= 1:  # NaN too, as PyTorch
+        raise ArgumentError(f"{where} expects p to be in [0, 1], but got p={p}")
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
@@ -68,13 +76,20 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
 
     Raises:
         ArgumentError: a negative number ``std`` (a Tensor's is not checked: a host read).
-        TypeError: numbers for both without ``size``.
+        TypeError: numbers for both without ``size``; ``mean`` or ``std`` not a number or a
+            Tensor. UnsupportedDtypeError: an integer or bool Tensor, as PyTorch.
     """
     _check_std("normal", std)
+    for name, value in (("mean", mean), ("std", std)):
+        check_operand("xpnet.normal", name, value)
+        if hasattr(value, "dtype"):  # PyTorch draws only floats
+            refuse_dtype("xpnet.normal", value, "iub", "floating point", name)
     tensors = [
         as_input("normal", v, n) for v, n in ((mean, "mean"), (std, "std")) if hasattr(v, "shape")
     ]
     draw = _host("normal", generator)
+    if tensors and size is not None:  # PyTorch's normal(Tensor, ...) takes no size
+        raise TypeError("xpnet.normal: size is only for a number mean and std, got a Tensor")
     if not tensors:
         if size is None:
             raise TypeError("normal: size is required when mean and std are numbers")
@@ -94,13 +109,21 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """1 with probability ``input`` (or ``p``), else 0, in ``input``'s shape and dtype, as
-    ``torch.bernoulli``. Not differentiable."""
+    ``torch.bernoulli``. Not differentiable.
+
+    Raises:
+        TypeError: ``p`` not a number. UnsupportedDtypeError: integer probabilities ``input``.
+    """
     tensor = as_input("bernoulli", input)
+    refuse_dtype("xpnet.bernoulli", tensor, "iu" if p is None else "", "floating point or bool")
+    check_real("xpnet.bernoulli", "p", p)
+    _check_probability("xpnet.bernoulli", p)
     probability = tensor.data if p is None else p
     u = _host("bernoulli", generator).random(tensor.shape)
     return Tensor((_on(tensor, u, tensor.dtype) < probability).astype(tensor.dtype))
 
 
+@flags_checked("xpnet")  # as PyTorch's parser: replacement only a bool
 def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
     """``num_samples`` int64 indices per row of the 1-D or 2-D non-negative weights ``input``,
     drawn with the weights as probabilities (each at most once without ``replacement``), as
@@ -151,9 +174,10 @@ def poisson(input, generator=None) -> Tensor:
     dtype, as ``torch.poisson``. Reads ``input`` on the host.
 
     Raises:
-        ArgumentError: a negative or NaN rate.
+        ArgumentError: a negative or NaN rate. UnsupportedDtypeError: bool rates.
     """
     tensor = as_input("poisson", input)
+    refuse_dtype("xpnet.poisson", tensor, "b", "non-bool")  # PyTorch has no bool kernel
     rates = tensor.numpy().astype(numpy.float64)
     if not (rates >= 0).all():
         raise ArgumentError("poisson: rates must be non-negative and not NaN")
@@ -175,6 +199,7 @@ def _fill(name: str, draw, doc: str):
     """An in-place method filling the tensor with ``draw(generator, shape, dtype, *args)``."""
 
     def method(self, *args, generator=None):
+        args = _fill_arguments(name, self, draw, args)
         values = draw(_host(name, generator), self.shape, self.dtype, *args)
 
         def compute(t):
@@ -190,7 +215,35 @@ def _fill(name: str, draw, doc: str):
     return method
 
 
+_FLOATS_ONLY = ("uniform_", "normal_", "exponential_")  # PyTorch has no integer kernels
+_TORCH_NAMES = {"low": "from", "high": "to"}  # PyTorch's names of the parameters
+
+
+def _fill_arguments(name: str, tensor: Tensor, draw, args: tuple) -> tuple:
+    """``args`` of ``Tensor.<name>``, a 0-d Tensor read as its number (PyTorch's
+    parser does, a host read); refused, as PyTorch, an integer or bool tensor to fill with
+    floats, and an argument that is not a number (``bernoulli_``'s ``p``: also a Tensor)."""
+    if name in _FLOATS_ONLY:
+        refuse_dtype(f"Tensor.{name}", tensor, "iub", "floating point", "self")
+    parameters = list(inspect.signature(draw).parameters)[3:]  # after generator, shape, dtype
+    for parameter, value in zip(parameters, args, strict=False):
+        shown = _TORCH_NAMES.get(parameter, parameter)
+        if name == "bernoulli_":
+            check_operand(f"Tensor.{name}", shown, value)
+            if hasattr(value, "dtype"):  # probabilities: floats (PyTorch has no integer kernel)
+                refuse_dtype(f"Tensor.{name}", value, "iu", "floating point or bool", shown)
+        elif name == "random_" and not isinstance(value, numbers.Integral):  # PyTorch: ints
+            raise TypeError(f"Tensor.random_: {shown} must be an int, got {describe(value)}")
+        else:
+            check_real(f"Tensor.{name}", shown, value)
+    if name == "bernoulli_":
+        return args
+    return tuple(value.item() if hasattr(value, "shape") else value for value in args)
+
+
 def _uniform(generator, shape, dtype, low=0.0, high=1.0):
+    if not low <= high:  # NaN too, as PyTorch
+        raise ArgumentError(f"Tensor.uniform_: from must be at most to, got from={low}, to={high}")
     return low + (high - low) * generator.random(shape, dtype=_draw_dtype(dtype))
 
 
@@ -200,8 +253,7 @@ def _normal(generator, shape, dtype, mean=0.0, std=1.0):
 
 
 def _bernoulli(generator, shape, dtype, p=0.5):
-    if isinstance(p, numbers.Real) and not 0 <= p <= 1:
-        raise ArgumentError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    _check_probability("bernoulli_", p)
     p = p.numpy() if isinstance(p, Tensor) else p
     return generator.random(shape) < p
 

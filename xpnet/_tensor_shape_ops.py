@@ -28,6 +28,7 @@ import numpy
 
 from . import _tensor_shape_pairs as pairs
 from ._creation import parse_size
+from ._tensor_checks import check_tensor, refuse_dtype
 from ._tensor_inplace import apply_in_place
 from ._tensor_math import check_dim, distinct_dims
 from ._tensor_select import select_indices, select_indices_backward
@@ -68,8 +69,10 @@ def flip(input, dims) -> Tensor:
     """``input`` reversed along ``dims`` (an int or a sequence), as ``torch.flip``; a copy.
 
     Raises:
-        IndexError: a dim out of range. ArgumentError: a dim listed twice.
+        IndexError: a dim out of range. ArgumentError: a dim listed twice. TypeError:
+            ``input`` not a Tensor.
     """
+    check_tensor("xpnet.flip", "input", input)
     tensor = as_tensor(input)
     return _flip(tensor, _dims("flip", (dims,), tensor.ndim))
 
@@ -306,6 +309,7 @@ def trace(input) -> Tensor:
     tensor = as_tensor(input)
     if tensor.ndim != 2:
         raise ArgumentError(f"Tensor.trace: input must be a matrix, got {tensor.ndim}-d")
+    refuse_dtype("Tensor.trace", tensor, "b", "non-bool")  # PyTorch has no trace of bools
     return diagonal(tensor).sum()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numbers
 
 from ._dtypes import result_dtype
+from ._tensor_checks import flags_checked
 from .autograd import Tensor
 from .backends import backend_of, float_errors_ignored
 from .kernels import ArgumentError
@@ -308,13 +309,14 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+@flags_checked("xpnet")  # rtol, atol only numbers, equal_nan only a bool, as PyTorch's parser
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
     """Whether ``|input - other| <= atol + rtol * |other|`` everywhere (broadcast), as
     ``torch.allclose``: a Python bool (a device-to-host read). Infinities of one sign are
     close; NaNs only with ``equal_nan``.
 
     Raises:
-        ArgumentError: operands of different dtypes, as PyTorch.
+        ArgumentError: operands of different dtypes, or a negative tolerance, as PyTorch.
 
     Example:
         >>> import xpnet
@@ -326,6 +328,9 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
     if a.dtype != b.dtype:
         msg = f"xpnet.allclose: input and other must have one dtype, got {a.dtype} and {b.dtype}"
         raise ArgumentError(msg)
+    for name, tolerance in (("rtol", rtol), ("atol", atol)):
+        if not tolerance >= 0:  # NaN too, as PyTorch
+            raise ArgumentError(f"xpnet.allclose: {name} must be at least 0, got {tolerance}")
     xp = backend_of(a.data, b.data, names=("input", "other"), where="xpnet.allclose").xp
     with float_errors_ignored():  # 1e308 - -1e308 is inf, not close: no overflow warning
         return bool(xp.allclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .._tensor_checks import flags_checked
 from .._tensor_ops import ieee
 from ..autograd import Function, Tensor
 from ..backends import backend_of
@@ -340,6 +341,7 @@ def eigvalsh(A, UPLO: str = "L") -> Tensor:  # noqa: N803 - PyTorch's name
     return eigh(A, UPLO).eigenvalues
 
 
+@flags_checked("xpnet.linalg")  # as PyTorch's parser: full_matrices only a bool
 def svd(A, full_matrices: bool = True) -> SVDResult:
     """``torch.linalg.svd``: ``A = U diag(S) Vh`` with ``S`` descending.
 
