@@ -23,7 +23,8 @@ import numbers
 
 import numpy
 
-from ._dtypes import int32, int64
+from ._dtypes import int32, int64, result_dtype
+from ._tensor_checks import checked_flags, flags_checked
 from ._tensor_elementwise import function_form
 from ._tensor_math import check_dim
 from ._torch_functions import as_input
@@ -123,12 +124,14 @@ def binned_sum(backend, position, bins: int, weights):
     return sums[:bins]
 
 
+@flags_checked("xpnet")  # out_int32, right only bools, as PyTorch's parser
 def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,
                  side=None, sorter=None) -> Tensor:  # fmt: skip
     """For each of ``input``, the index in ``sorted_sequence`` (sorted along its last
     dimension; 1-D, or with ``input``'s leading dimensions) where it would be inserted to keep
     the order: before equal values, after them with ``right`` (or ``side="right"``), as
-    ``torch.searchsorted``; int64, int32 with ``out_int32``. ``input`` may be a number.
+    ``torch.searchsorted``; int64, int32 with ``out_int32``. ``input`` may be a number. Both
+    are compared in PyTorch's result dtype (``1.5`` among int64 boundaries: as a float).
     NaN goes where PyTorch's binary search puts it (after a trailing NaN boundary, as the
     values above the finite boundaries).
 
@@ -138,10 +141,10 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
     """
     sequence = as_input("searchsorted", sorted_sequence, "sorted_sequence")
     xp = backend_of(sequence.data).xp
-    scalar = isinstance(input, numbers.Number)
-    values = xp.asarray(input, dtype=sequence.dtype) if scalar else as_input(
-        "searchsorted", input
-    ).data  # fmt: skip
+    number = isinstance(input, numbers.Real)
+    values = xp.asarray(input) if number else as_input("searchsorted", input).data
+    if values.dtype.kind == "O":  # NumPy keeps an int beyond int64 as a Python object
+        raise OverflowError(f"searchsorted: input {input!r} does not fit in int64")
     if side not in (None, "left", "right") or (side == "left" and right):
         msg = f"searchsorted: side must be 'left' or 'right' and agree with right, got {side!r}"
         raise ArgumentError(msg)
@@ -157,7 +160,9 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
             f"got {data.shape} and {values.shape}"
         )
         raise ArgumentError(msg)
-    found = _bisected(xp, data, values, right)
+    # compared in PyTorch's common dtype: 1.5 among int64 boundaries is a float (float32)
+    dtype = result_dtype(data, input if number else values)
+    found = _bisected(xp, data.astype(dtype, copy=False), values.astype(dtype, copy=False), right)
     return Tensor(found.astype(int32 if out_int32 else int64))
 
 
@@ -182,6 +187,7 @@ def _bisected(xp, data, values, right: bool):
     return start
 
 
+@flags_checked("xpnet")
 def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:
     """The index of the bucket of each of ``input`` among the 1-D sorted ``boundaries``, as
     ``torch.bucketize``: ``searchsorted(boundaries, input, right=right)``.
@@ -196,4 +202,7 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
 
 
 METHODS = {"unique": unique, "bincount": bincount, "histc": histc}
-unique, bincount, histc = (function_form(name, METHODS[name]) for name in __all__[:3])
+# the functions refuse what PyTorch's parser refuses (sorted=1), as the methods
+unique, bincount, histc = (
+    function_form(name, checked_flags(name, METHODS[name], "xpnet")) for name in __all__[:3]
+)

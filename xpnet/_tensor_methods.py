@@ -144,8 +144,10 @@ def to(self, *args, **kwargs) -> Tensor:
 
     ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or keywords ``device=``/``dtype=``;
     a device is a :class:`xpnet.device`, a string such as ``"cpu"``, ``"cuda"``,
-    ``"cuda:0"``, or a backend name. Returns ``self`` when nothing changes; gradients flow
-    back through the copy.
+    ``"cuda:0"``, or a backend name; ``None`` is no device (``to(None)`` is ``self``, as
+    PyTorch's). Returns ``self`` when nothing changes; gradients flow back through the copy.
+    A bool is ``non_blocking`` (PyTorch's ``to(True)`` casts to bool: its parser takes the
+    number for a 0-d tensor whose dtype to copy, an accident xpnet does not copy).
 
     Raises:
         RuntimeError: for ``"cuda"`` when CUDA is not available (the message says why).
@@ -161,8 +163,8 @@ def to(self, *args, **kwargs) -> Tensor:
 
 
 def size(self, dim: int | None = None):
-    """The shape (a tuple), or the length of dimension ``dim``."""
-    return self.shape if dim is None else self.shape[dim]
+    """The shape (an :class:`xpnet.Size`, a tuple), or the length of dimension ``dim``."""
+    return self.shape if dim is None else self.data.shape[dim]
 
 
 def stride(self, dim: int | None = None):

@@ -40,8 +40,18 @@ def vector_norm(a, ord=2.0, dim=None, keepdim=False):
     as ``torch.linalg.vector_norm``: ``sum(|a| ** ord) ** (1 / ord)``; for ``inf``
     (``-inf``) the largest (smallest) ``|a|``, for ``0`` the number of non-zeros. Like
     PyTorch's, the 2-norm squares without rescaling (``|a| > 1e154`` overflows in float64).
-    The kernels' :func:`xpnet.kernels._vector_norm.vector_norm`, in ``a``'s dtype."""
-    return kernel_norm(backend_of(a).xp, a, ord, dim, keepdims=keepdim)
+    The kernels' :func:`xpnet.kernels._vector_norm.vector_norm`, in ``a``'s dtype, except
+    where each result has one element (every reduced dim of size 1, a 0-d ``a``): ``|a|``
+    (``a != 0`` for ``ord = 0``) for any ``ord``, NaN included, without overflow, as
+    PyTorch's ``linalg_vector_norm`` fast path; over no elements 0, for ``ord = NaN`` too."""
+    xp = backend_of(a).xp
+    sizes = [a.shape[d] for d in (range(a.ndim) if dim is None else dim)]
+    if math.prod(sizes) == 0:  # the identity 0, for ord = NaN too (PyTorch fills it)
+        return xp.zeros(reduced_shape(a.shape, dim, keepdim), dtype=a.dtype)
+    if any(n != 1 for n in sizes):
+        return kernel_norm(xp, a, ord, dim, keepdims=keepdim)
+    one = (a != 0).astype(a.dtype) if ord == 0 else xp.abs(a)
+    return one if keepdim else xp.reshape(one, reduced_shape(a.shape, dim, keepdim))
 
 
 @ieee
@@ -55,7 +65,7 @@ def vector_norm_backward(grad_output, a, ord=2.0, dim=None, keepdim=False):
         "vector_norm_backward", grad_output, reduced_shape(a.shape, dim, keepdim), a.dtype, a
     )
     xp = backend_of(grad_output).xp
-    norm = kernel_norm(xp, a, ord, dim, keepdims=True)
+    norm = vector_norm(a, ord, dim, keepdim=True)
     return kernel_norm_backward(xp, a, norm, xp.reshape(grad_output, norm.shape), ord, dim)
 
 

@@ -186,7 +186,8 @@ def logcumsumexp(input, dim: int) -> Tensor:
 
 def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     """The ``n``-th forward difference ``input[i + 1] - input[i]`` along ``dim``, after
-    ``prepend`` and ``append`` join ``input`` there, as ``torch.diff`` (bools: ``!=``).
+    ``prepend`` and ``append`` join ``input`` there, as ``torch.diff`` (bools: ``!=``); for
+    ``n = 0`` a copy of ``input`` (without them).
 
     Raises:
         ArgumentError: a 0-d ``input``, or ``prepend``/``append`` that do not fit.
@@ -200,10 +201,16 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
         raise ArgumentError(f"Tensor.diff: order must be non-negative, got {n}")
     dim = check_dim("diff", dim, tensor.ndim)
     parts = [as_tensor(t) for t in (prepend, tensor, append) if t is not None]
-    for part in parts:
+    others = tensor.shape[:dim] + tensor.shape[dim + 1 :]
+    for part in parts:  # checked for n = 0 too, as PyTorch
         if part.ndim != tensor.ndim:
             msg = f"Tensor.diff: prepend and append must have {tensor.ndim} dims like input"
             raise ArgumentError(f"{msg}, got shape {part.shape}")
+        if part.shape[:dim] + part.shape[dim + 1 :] != others:
+            msg = f"Tensor.diff: prepend and append must have input's shape {tensor.shape} "
+            raise ArgumentError(f"{msg}except along dim {dim}, got shape {part.shape}")
+    if n == 0:  # a copy of input, as PyTorch: prepend and append are not joined
+        return tensor.clone()
     line = cat(parts, dim) if len(parts) > 1 else tensor
     before = (slice(None),) * dim
     for _ in range(min(n, line.shape[dim])):

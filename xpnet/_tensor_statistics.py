@@ -30,6 +30,7 @@ from collections import namedtuple
 import numpy
 
 from ._dtypes import int64
+from ._tensor_checks import checked_flags
 from ._tensor_elementwise import function_form
 from ._tensor_index import where
 from ._tensor_math import check_dim, distinct_dims, values_indices
@@ -295,7 +296,9 @@ def _with_mean(name: str):
 
 def count_nonzero(self, dim=None) -> Tensor:
     """The int64 number of non-zero elements (over ``dim``: an int or a tuple), as
-    ``torch.count_nonzero``."""
+    ``torch.count_nonzero``; a 0-d integer tensor names one dim, as PyTorch's ``__index__``."""
+    if getattr(dim, "ndim", None) == 0 and dim.dtype.kind in "iu":
+        dim = int(dim.item())
     dims = dim if dim is None or isinstance(dim, int) else tuple(dim) or None  # (): all
     if dims is not None:  # a 0-d tensor takes dim 0 and -1, as PyTorch
         dims = distinct_dims("count_nonzero", dims, self.ndim)
@@ -385,9 +388,10 @@ METHODS = {
     "dist": dist,
 }
 
+# the functions refuse what the methods refuse (keepdim=1), as PyTorch's parser
 nansum, nanmean, aminmax, median, nanmedian, kthvalue, mode, quantile = (
-    function_form(name, METHODS[name]) for name in __all__[:8]
+    function_form(name, checked_flags(name, METHODS[name], "xpnet")) for name in __all__[:8]
 )
 nanquantile, std_mean, var_mean, count_nonzero, cov, corrcoef, dist = (
-    function_form(name, METHODS[name]) for name in __all__[8:]
+    function_form(name, checked_flags(name, METHODS[name], "xpnet")) for name in __all__[8:]
 )

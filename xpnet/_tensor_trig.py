@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 from ._dtypes import floating
+from ._tensor_checks import check_real
 from ._tensor_inplace import apply_in_place
 from ._tensor_ops import check_grad, ieee
 from ._torch_functions import as_input
@@ -130,21 +131,33 @@ arcsin, arccos, arctan, arcsinh, arccosh, arctanh = (
 )
 
 
+def _clamp_range(a, eps):
+    """PyTorch's ``[lo, hi]`` in ``a``'s dtype: ``(eps, 1 - eps)``; ``None`` for no clamp
+    (``eps`` None or negative)."""
+    if eps is None or eps < 0:
+        return None
+    lo = a.dtype.type(eps)
+    return lo, a.dtype.type(1) - lo
+
+
 def _logit(a, eps=None):
     xp = backend_of(a).xp
-    if eps is not None:
-        a = xp.clip(a, eps, 1 - eps)
+    bounds = _clamp_range(a, eps)
+    if bounds is not None:  # PyTorch's x < lo ? lo : (x > hi ? hi : x), even for lo > hi
+        lo, hi = bounds
+        a = xp.where(a < lo, lo, xp.where(a > hi, hi, a))
     return xp.log(a / (1 - a))
 
 
 def _logit_backward(grad_output, a, eps=None):
-    """PyTorch's: ``grad / (x (1 - x))``; outside ``[eps, 1 - eps]`` 0 when clamped, and
-    NaN outside ``[0, 1]`` when not (where the logit is NaN)."""
+    """PyTorch's: ``grad / (x (1 - x))``; 0 outside ``[lo, hi]`` when clamped, and NaN
+    outside ``[0, 1]`` (where the logit is NaN) when not."""
     check_grad("logit_backward", grad_output, a.shape, a.dtype, a)
     xp = backend_of(a).xp
     grad = grad_output / (a * (1 - a))
-    if eps is not None:
-        grad = xp.where((a < eps) | (a > 1 - eps), 0, grad)
+    bounds = _clamp_range(a, eps)
+    if bounds is not None:  # (a NaN eps clamps nothing; PyTorch's SIMD lanes give 0 then)
+        grad = xp.where((a < bounds[0]) | (a > bounds[1]), 0, grad)
     else:
         grad = xp.where((a < 0) | (a > 1), math.nan, grad)
     return grad.astype(a.dtype, copy=False)
@@ -154,8 +167,22 @@ LOGIT = Function(ieee(_logit), ieee(_logit_backward), wrt=("a",))
 
 
 def logit(input, eps=None) -> Tensor:
-    """``log(p / (1 - p))``, ``input`` clamped to ``[eps, 1 - eps]`` first unless ``eps`` is
-    None, as ``torch.logit`` (PyTorch's gradient: 0 where the clamp bites)."""
+    """``log(p / (1 - p))``, as ``torch.logit``: with ``eps`` (a number or a 0-d tensor, taken
+    as a float) ``input`` is first clamped as PyTorch's ``x < eps ? eps : (x > 1 - eps ?
+    1 - eps : x)`` (so ``eps > 0.5`` swaps the ends; a negative ``eps`` clamps nothing), and
+    the gradient is 0 where the clamp bites.
+
+    Raises:
+        TypeError: ``eps`` not a number or a 0-d tensor.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.logit(xpnet.tensor([0.0, 0.3, 1.0]), eps=1).tolist()
+        [inf, inf, -inf]
+    """
+    if eps is not None:
+        check_real("logit", "eps", eps)
+        eps = float(eps)  # a Python float: a float64 tensor eps leaves float32 input float32
     return LOGIT(floating(as_input("logit", input)), eps)
 
 

@@ -157,7 +157,8 @@ def _is_place(value) -> bool:
 def to_arguments(where: str, args: tuple, kwargs: dict) -> tuple:
     """``(place, dtype)``, each ``None`` where not given, from the arguments of PyTorch's
     ``to`` (``Tensor.to`` and ``Module.to``): positional devices (a :class:`device`, a device
-    string or a backend name), dtypes and Tensors (their backend and dtype), in any order;
+    string or a backend name; ``None``: none), dtypes and Tensors (their backend and dtype), in
+    any order;
     bools (``non_blocking``, positionally) and the keyword ``non_blocking`` are accepted
     (copies are synchronous); ``device=`` and ``dtype=`` keywords.
 
@@ -176,7 +177,7 @@ def to_arguments(where: str, args: tuple, kwargs: dict) -> tuple:
         msg = f"{where}: unexpected keyword arguments {sorted(kwargs)}"
         raise TypeError(msg)
     for arg in args:
-        if isinstance(arg, bool):  # non_blocking, positionally
+        if arg is None or isinstance(arg, bool):  # no device (PyTorch's too); non_blocking
             continue
         if _is_place(arg):
             place = arg

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from .._tensor_checks import flags_checked
 from .._tensor_norms import listed_dims
 from .._tensor_norms import vector_norm as norm_forward
 from .._tensor_norms import vector_norm_backward as norm_backward
@@ -49,6 +50,7 @@ def _floating(where: str, x, dtype) -> Tensor:
     return tensor
 
 
+@flags_checked("xpnet.linalg")  # keepdim only a bool, as PyTorch's parser
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``torch.linalg.vector_norm``: ``sum(|x|^ord)^(1/ord)`` over ``dim`` (an int, a tuple,
     or ``None`` for every element); ``inf``/``-inf`` the largest/smallest ``|x|``, ``0`` the
@@ -119,6 +121,7 @@ def _spectral_norm(tensor: Tensor, ord, dims: tuple, keepdim: bool) -> Tensor:
     return result
 
 
+@flags_checked("xpnet.linalg")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:
     """``torch.linalg.matrix_norm`` over the two dims ``dim`` of ``A``.
 
@@ -163,6 +166,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     return sums.amax(kept, keepdim=keepdim) if ord > 0 else sums.amin(kept, keepdim=keepdim)
 
 
+@flags_checked("xpnet.linalg")
 def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``torch.linalg.norm``: a matrix norm over two dims (``dim`` a 2-tuple, or ``A`` 2-D
     with ``ord`` given), otherwise the vector norm (``ord`` default 2, over every element
