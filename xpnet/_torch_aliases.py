@@ -32,6 +32,7 @@ from ._creation import allocated, new_tensor, parse_size, resolve_dtype, target_
 from ._dtypes import can_cast as _dtype_can_cast
 from ._dtypes import get_default_dtype, result_dtype
 from ._signal_windows import *  # noqa: F403
+from ._size import Size
 from ._tensor_elementwise import function_form
 from ._tensor_inplace import overlapping
 from ._tensor_linalg import *  # noqa: F403
@@ -58,6 +59,7 @@ _METHOD_FORMS = (
 
 __all__ = [*_IN_PLACE, *_METHOD_FORMS, "rsub", "fill", "finfo", "iinfo", "promote_types"]
 __all__ += ["result_type", "can_cast", "broadcast_shapes", "scalar_tensor", "empty_strided"]
+__all__ += ["Size"]  # the shape type, :mod:`xpnet._size`'s, exported with broadcast_shapes
 __all__ += _signal_windows.__all__ + _tensor_linalg.__all__ + _torch_nn_functions.__all__
 __all__ += _torch_more.__all__
 
@@ -183,16 +185,16 @@ def can_cast(from_, to) -> bool:
     return _dtype_can_cast(_dtype("can_cast", from_), _dtype("can_cast", to))
 
 
-def broadcast_shapes(*shapes) -> tuple[int, ...]:
+def broadcast_shapes(*shapes) -> Size:
     """The shape tensors of ``shapes`` (ints or sequences of ints) broadcast to, as
-    ``torch.broadcast_shapes`` (a tuple; PyTorch's ``torch.Size`` is one).
+    ``torch.broadcast_shapes``: an :class:`xpnet.Size`.
 
     Raises:
         ArgumentError: shapes that do not broadcast.
     """
     listed = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
     try:
-        return tuple(int(n) for n in numpy.broadcast_shapes(*listed))
+        return Size(numpy.broadcast_shapes(*listed))
     except ValueError:
         msg = f"broadcast_shapes: shapes {listed} cannot be broadcast to a single shape"
         raise ArgumentError(msg) from None

@@ -21,11 +21,10 @@ Tensor), so optimizers update ``param.data`` with ``param.grad`` directly. For h
 derivatives, :func:`grad` with ``create_graph=True`` runs each op's differentiable backward
 (:func:`differentiable_backward`, :mod:`xpnet._double_backward`) and returns Tensors with a
 graph. PyTorch's subclass form of custom Functions: :mod:`xpnet._custom_function`.
-Neighbours: the pairs behind Tensor's own operators (``+``, ``@``, ``sum``, indexing, ...;
-promoting as PyTorch's, :func:`xpnet._dtypes.torch_operands`) live in
-:mod:`xpnet._tensor_ops`; layers use :mod:`xpnet.kernels`'s, lifted in
-:mod:`xpnet.nn.functional`. The grad-mode switch (:class:`no_grad`) lives in
-:mod:`xpnet._grad_mode`, the graph walk of ``backward`` in :mod:`xpnet._backward_pass`.
+Neighbours: the pairs behind Tensor's operators (``+``, ``@``, ``sum``, indexing; promoting
+as :func:`xpnet._dtypes.torch_operands`) live in :mod:`xpnet._tensor_ops`, the layers' in
+:mod:`xpnet.kernels` (lifted in :mod:`xpnet.nn.functional`); :class:`no_grad` in
+:mod:`xpnet._grad_mode`, the graph walk in :mod:`xpnet._backward_pass`, Size in :mod:`xpnet._size`.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from ._double_backward import differentiable_backward
 from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
+from ._size import as_size
 from ._versions import share_array, share_writes
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled
 from .backends import backend_of, get_backend
@@ -259,7 +259,7 @@ class Tensor:
         self._view_of = None  # (base, retake) for a view of base: see _tensor_inplace
 
     # -- plain facts about the array ----------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
+    shape = property(lambda self: as_size(self.data.shape))  # an xpnet.Size, as torch.Size
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
