@@ -7,6 +7,7 @@ The same code runs on NumPy (CPU) and CuPy (CUDA GPU); pick one with ``XPNET_BAC
 from __future__ import annotations
 
 from . import accelerator, autograd, cuda, data, devices, distributed, kernels, linalg, nn, optim
+from . import distributions as distributions
 from . import func as func
 from ._creation import (
     as_tensor,
@@ -340,6 +341,7 @@ __all__ = [
     "backend_of",
     "data",
     "distributed",
+    "distributions",
     "empty_cache",
     "enable_grad",
     "float32_matmul_precision",
@@ -369,7 +371,6 @@ __all__ = [
     "to_numpy",
     "use_backend",
 ]
-
 
 __all__ += (
     _elementwise_all

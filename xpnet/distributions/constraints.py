@@ -1,0 +1,260 @@
+"""The constraints of ``torch.distributions.constraints`` that xpnet's distributions use: each
+``check(value)`` returns a bool Tensor, one entry per event (``event_dim`` rightmost dimensions
+reduced), and prints as torch's (``GreaterThan(lower_bound=0.0)``).
+
+Example:
+    >>> import xpnet
+    >>> positive.check(xpnet.tensor([1.0, -1.0]))
+    Tensor(array([ True, False]))
+"""
+
+from __future__ import annotations
+
+from .. import linalg
+from ..autograd import Tensor
+
+__all__ = [
+    "Constraint",
+    "boolean",
+    "dependent",
+    "dependent_property",
+    "greater_than",
+    "greater_than_eq",
+    "independent",
+    "integer_interval",
+    "interval",
+    "is_dependent",
+    "less_than",
+    "lower_cholesky",
+    "nonnegative",
+    "nonnegative_integer",
+    "one_hot",
+    "positive",
+    "positive_definite",
+    "real",
+    "real_vector",
+    "simplex",
+    "unit_interval",
+]
+
+
+def _show(bound) -> str:
+    """A bound as torch formats it: a 0-d Tensor as its number, anything else as printed."""
+    if isinstance(bound, Tensor) and bound.ndim == 0:
+        return str(bound.item())  # a host read, only when a message is built
+    return str(bound)
+
+
+class Constraint:
+    """A region of values: ``check(value)`` is True where ``value`` lies in it.
+
+    Attributes:
+        is_discrete: whether the region is discrete (integers, booleans).
+        event_dim: how many rightmost dimensions make one point (0 scalars, 1 vectors, ...).
+    """
+
+    is_discrete = False
+    event_dim = 0
+
+    def check(self, value: Tensor) -> Tensor:
+        """A bool Tensor: True where ``value`` satisfies the constraint."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return type(self).__name__.lstrip("_") + "()"
+
+
+class _Dependent(Constraint):
+    """A constraint that depends on other parameters: it cannot be checked on its own."""
+
+    def check(self, value):
+        raise ValueError("Cannot determine validity of dependent constraint")
+
+
+def is_dependent(constraint) -> bool:
+    """Whether ``constraint`` is a placeholder for a parameter-dependent one."""
+    return isinstance(constraint, _Dependent)
+
+
+class _DependentProperty(property, _Dependent):
+    """A property that is a dependent constraint on the class (``Uniform.support``, whose
+    bounds are the instance's ``low`` and ``high``) and the actual constraint on an instance."""
+
+    def __init__(self, fn=None, *, is_discrete=False, event_dim=0):
+        super().__init__(fn)
+        self.is_discrete, self.event_dim = is_discrete, event_dim
+
+    def __call__(self, fn):  # the decorator form, @dependent_property(is_discrete=True)
+        return _DependentProperty(fn, is_discrete=self.is_discrete, event_dim=self.event_dim)
+
+
+class _IndependentConstraint(Constraint):
+    """``base_constraint`` on every entry of the ``reinterpreted_batch_ndims`` rightmost
+    dimensions, which become part of the event."""
+
+    def __init__(self, base_constraint: Constraint, reinterpreted_batch_ndims: int):
+        self.base_constraint = base_constraint
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+
+    def check(self, value):
+        result = self.base_constraint.check(value)
+        if result.ndim < self.reinterpreted_batch_ndims:
+            msg = f"Expected value.dim() >= {self.event_dim} but got {value.ndim}"
+            raise ValueError(msg)
+        kept = tuple(result.shape[: result.ndim - self.reinterpreted_batch_ndims])
+        return result.reshape(kept + (-1,)).all(-1)
+
+    def __repr__(self):
+        return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+
+
+class _Boolean(Constraint):
+    is_discrete = True
+
+    def check(self, value):
+        return (value == 0) | (value == 1)
+
+
+class _OneHot(Constraint):
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, value):
+        return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
+
+
+class _IntegerInterval(Constraint):
+    is_discrete = True
+
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
+
+    def __repr__(self):
+        bounds = f"lower_bound={_show(self.lower_bound)}, upper_bound={_show(self.upper_bound)}"
+        return f"IntegerInterval({bounds})"
+
+
+class _IntegerGreaterThan(Constraint):
+    is_discrete = True
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return (value % 1 == 0) & (value >= self.lower_bound)
+
+    def __repr__(self):
+        return f"IntegerGreaterThan(lower_bound={_show(self.lower_bound)})"
+
+
+class _Real(Constraint):
+    def check(self, value):
+        return value == value  # False for NaN  # noqa: PLR0124
+
+
+class _Bound(Constraint):
+    """One-sided bounds: the comparison and the printed name differ, nothing else."""
+
+    def __init__(self, bound):
+        setattr(self, self.attribute, bound)
+
+    def __repr__(self):
+        bound = _show(getattr(self, self.attribute))
+        return f"{type(self).__name__.lstrip('_')}({self.attribute}={bound})"
+
+
+class _GreaterThan(_Bound):
+    attribute = "lower_bound"
+
+    def check(self, value):
+        return self.lower_bound < value
+
+
+class _GreaterThanEq(_Bound):
+    attribute = "lower_bound"
+
+    def check(self, value):
+        return self.lower_bound <= value
+
+
+class _LessThan(_Bound):
+    attribute = "upper_bound"
+
+    def check(self, value):
+        return value < self.upper_bound
+
+
+class _Interval(Constraint):
+    def __init__(self, lower_bound, upper_bound):
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
+
+    def check(self, value):
+        return (self.lower_bound <= value) & (value <= self.upper_bound)
+
+    def __repr__(self):
+        bounds = f"lower_bound={_show(self.lower_bound)}, upper_bound={_show(self.upper_bound)}"
+        return f"Interval({bounds})"
+
+
+class _Simplex(Constraint):
+    event_dim = 1
+
+    def check(self, value):
+        return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
+
+
+def _is_lower_triangular(value: Tensor) -> Tensor:
+    return (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
+
+
+class _LowerCholesky(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
+        return _is_lower_triangular(value) & positive_diagonal
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric (to 1e-6, as torch's ``isclose``) and with a Cholesky factor."""
+
+    event_dim = 2
+
+    def check(self, value):
+        symmetric = (value - value.mT).abs() <= 1e-6 + 1e-5 * value.mT.abs()
+        symmetric = symmetric.all(-1).all(-1)
+        if not symmetric.all().item():
+            return symmetric
+        return linalg.cholesky_ex(value.detach()).info == 0
+
+
+dependent = _Dependent()
+dependent_property = _DependentProperty
+independent = _IndependentConstraint
+boolean = _Boolean()
+one_hot = _OneHot()
+integer_interval = _IntegerInterval
+nonnegative_integer = _IntegerGreaterThan(0)
+real = _Real()
+real_vector = independent(real, 1)
+positive = _GreaterThan(0.0)
+nonnegative = _GreaterThanEq(0.0)
+greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
+less_than = _LessThan
+unit_interval = _Interval(0.0, 1.0)
+interval = _Interval
+simplex = _Simplex()
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()

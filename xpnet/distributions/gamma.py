@@ -1,0 +1,240 @@
+"""The gamma family: :class:`Gamma`, :class:`Beta` and :class:`Dirichlet`, as
+``torch.distributions``' for ``log_prob``, ``entropy``, ``mean``, ``mode`` and ``variance``
+(differentiable). Sampling draws gamma variates on the host from xpnet's generator, which
+reads the concentrations on the host (a device sync on a GPU).
+
+Note:
+    torch's three have ``rsample`` (implicit reparameterisation gradients of its gamma
+    sampler); xpnet's have ``has_rsample = False``: ``rsample`` raises ``NotImplementedError``.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from .._creation import zeros_like
+from .._random import host_generator
+from .._tensor_elementwise import digamma, lgamma, xlogy
+from .._tensor_index import where
+from .._tensor_join import stack
+from .._torch_aliases import finfo
+from ..autograd import Tensor
+from ..backends import backend_of
+from . import constraints
+from .distribution import Distribution
+from .utils import as_parameter, broadcast_all
+
+__all__ = ["Beta", "Dirichlet", "Gamma", "standard_gamma"]
+
+
+def standard_gamma(concentration: Tensor) -> Tensor:
+    """Gamma(``concentration``, 1) draws of ``concentration``'s shape, dtype and backend, from
+    xpnet's generator (:func:`xpnet.manual_seed`), at least the dtype's ``tiny`` (as torch's)."""
+    backend = backend_of(concentration.data)
+    host = backend.to_host(concentration.data).astype(numpy.float64)
+    draws = host_generator().standard_gamma(host)
+    draws = numpy.maximum(draws, finfo(concentration.dtype).tiny)
+    return Tensor(backend.asarray(draws.astype(concentration.dtype)))
+
+
+class Gamma(Distribution):
+    r"""The gamma distribution of shape ``concentration`` and ``rate`` (mean
+    ``concentration / rate``).
+
+    Args:
+        concentration: a positive float or Tensor.
+        rate: a positive float or Tensor (broadcast with ``concentration``).
+        validate_args: see :class:`Distribution`.
+
+    Example:
+        >>> import xpnet
+        >>> d = Gamma(xpnet.tensor([1.0, 3.0], dtype=xpnet.float64), 2.0)
+        >>> d.log_prob(xpnet.tensor([0.5, 0.5], dtype=xpnet.float64))
+        Tensor(array([-0.30685282, -1.        ]))
+    """
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+
+    def __init__(self, concentration, rate, validate_args: bool | None = None):
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        numbers = all(isinstance(v, (int, float)) for v in (concentration, rate))
+        batch_shape = () if numbers else tuple(self.concentration.shape)
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        shape = tuple(batch_shape)
+        return self._expanded(
+            Gamma,
+            shape,
+            concentration=self.concentration.expand(shape),
+            rate=self.rate.expand(shape),
+        )
+
+    @property
+    def mean(self):
+        return self.concentration / self.rate
+
+    @property
+    def mode(self):
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self):
+        return self.concentration / self.rate.pow(2)
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        draws = standard_gamma(self.concentration.detach().expand(shape))
+        return draws / self.rate.detach().expand(shape)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        c, r = self.concentration, self.rate
+        return xlogy(c, r) + xlogy(c - 1, value) - r * value - lgamma(c)
+
+    def entropy(self):
+        c = self.concentration
+        return c - self.rate.log() + lgamma(c) + (1.0 - c) * digamma(c)
+
+
+class Dirichlet(Distribution):
+    """The Dirichlet distribution over the probability simplex, of ``concentration``
+    ``(*, K)``.
+
+    Args:
+        concentration: positive Tensor of shape ``batch_shape + (K,)``.
+        validate_args: see :class:`Distribution`.
+
+    Raises:
+        ValueError: a 0-d ``concentration``.
+
+    Example:
+        >>> import xpnet
+        >>> d = Dirichlet(xpnet.tensor([1.0, 2.0, 3.0], dtype=xpnet.float64))
+        >>> d.mean
+        Tensor(array([0.16666667, 0.33333333, 0.5       ]))
+    """
+
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
+
+    def __init__(self, concentration, validate_args: bool | None = None):
+        concentration = as_parameter(concentration)
+        if concentration.ndim < 1:
+            raise ValueError("`concentration` parameter must be at least one-dimensional.")
+        self.concentration = concentration
+        shape = tuple(concentration.shape)
+        super().__init__(shape[:-1], shape[-1:], validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        shape = tuple(batch_shape) + self._event_shape
+        return self._expanded(
+            Dirichlet, tuple(batch_shape), concentration=self.concentration.expand(shape)
+        )
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        gammas = standard_gamma(self.concentration.detach().expand(shape))
+        return gammas / gammas.sum(-1, keepdim=True)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        c = self.concentration
+        return xlogy(c - 1.0, value).sum(-1) + lgamma(c.sum(-1)) - lgamma(c).sum(-1)
+
+    @property
+    def mean(self):
+        return self.concentration / self.concentration.sum(-1, True)
+
+    @property
+    def mode(self):
+        c_minus_1 = (self.concentration - 1).clamp(min=0.0)
+        mode = c_minus_1 / c_minus_1.sum(-1, True)
+        # every concentration below 1: the density is unbounded at every corner; torch answers
+        # the first one (the argmax of its all-NaN row), and so does xpnet
+        corner = (self.concentration < 1).all(dim=-1, keepdim=True)
+        first = zeros_like(self.concentration)
+        first[..., 0] = 1.0
+        return where(corner, first, mode)
+
+    @property
+    def variance(self):
+        total = self.concentration.sum(-1, True)
+        return self.concentration * (total - self.concentration) / (total.pow(2) * (total + 1))
+
+    def entropy(self):
+        c = self.concentration
+        k, a0 = c.shape[-1], c.sum(-1)
+        return (
+            lgamma(c).sum(-1)
+            - lgamma(a0)
+            - (k - a0) * digamma(a0)
+            - ((c - 1.0) * digamma(c)).sum(-1)
+        )
+
+
+class Beta(Distribution):
+    """The beta distribution on ``[0, 1]``, of ``concentration1`` (alpha) and
+    ``concentration0`` (beta): a :class:`Dirichlet` over ``(x, 1 - x)``.
+
+    Args:
+        concentration1: a positive float or Tensor.
+        concentration0: a positive float or Tensor.
+        validate_args: see :class:`Distribution`.
+
+    Example:
+        >>> import xpnet
+        >>> d = Beta(xpnet.tensor(2.0, dtype=xpnet.float64), 3.0)
+        >>> d.mean, d.log_prob(xpnet.tensor(0.5, dtype=xpnet.float64))
+        (Tensor(array(0.4)), Tensor(array(0.40546511)))
+    """
+
+    arg_constraints = {
+        "concentration1": constraints.positive,
+        "concentration0": constraints.positive,
+    }
+    support = constraints.unit_interval
+
+    def __init__(self, concentration1, concentration0, validate_args: bool | None = None):
+        c1, c0 = broadcast_all(concentration1, concentration0)
+        self._dirichlet = Dirichlet(stack([c1, c0], -1), validate_args=validate_args)
+        super().__init__(self._dirichlet.batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        shape = tuple(batch_shape)
+        return self._expanded(Beta, shape, _dirichlet=self._dirichlet.expand(shape))
+
+    @property
+    def concentration1(self):
+        return self._dirichlet.concentration[..., 0]
+
+    @property
+    def concentration0(self):
+        return self._dirichlet.concentration[..., 1]
+
+    @property
+    def mean(self):
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def mode(self):
+        return self._dirichlet.mode[..., 0]
+
+    @property
+    def variance(self):
+        total = self.concentration1 + self.concentration0
+        return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
+
+    def sample(self, sample_shape=()):
+        return self._dirichlet.sample(sample_shape)[..., 0]
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return self._dirichlet.log_prob(stack([value, 1.0 - value], -1))
+
+    def entropy(self):
+        return self._dirichlet.entropy()
