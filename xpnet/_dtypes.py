@@ -120,13 +120,25 @@ def can_cast(source: numpy.dtype, target: numpy.dtype) -> bool:
 def result_dtype(*operands) -> numpy.dtype:
     """PyTorch's result dtype of ``operands`` (arrays, Python numbers), as ``torch.result_type``:
     arrays with dimensions decide, then 0-d arrays, then numbers (a Python float is float32),
-    each of the later only by a higher category (``int64 array`` and ``0.5``: float32)."""
+    each of the later only by a higher category (``int64 array`` and ``0.5``: float32).
+
+    Raises:
+        TypeError: for an operand with no PyTorch dtype (``None``, a str).
+
+    Example:
+        >>> result_dtype(numpy.arange(3), 0.5), result_dtype(numpy.arange(3), True)
+        (dtype('float32'), dtype('int64'))
+    """
     groups = [None, None, None]
-    for operand in operands:
+    for position, operand in enumerate(operands):
         if hasattr(operand, "dtype"):
             group, dtype = (0 if operand.ndim else 1), operand.dtype
         else:
             group, dtype = 2, inferred_dtype(numpy.asarray(operand))
+        if dtype.kind not in _CATEGORY:  # None, a str: NumPy reads them, PyTorch refuses them
+            got = f"{type(operand).__name__} {operand!r}"
+            msg = f"xpnet.result_type: operand {position} must be a Tensor or a number, got {got}"
+            raise TypeError(msg)
         groups[group] = _promoted(groups[group], dtype)
     return _promoted(groups[0], _promoted(groups[1], groups[2], True), True)
 

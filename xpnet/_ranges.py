@@ -45,6 +45,18 @@ def _length(start, end, step) -> int:
     return max(math.ceil((end - start) / step), 0)
 
 
+def scalar_bounds(*values) -> tuple:
+    """``values`` as Python numbers: a 0-d Tensor is read as its number (a host read, as
+    PyTorch's ``.item()``), since PyTorch's range functions take one as a bound.
+
+    Example:
+        >>> import xpnet
+        >>> scalar_bounds(xpnet.tensor(3), 0.5)
+        (3, 0.5)
+    """
+    return tuple(v.item() if isinstance(v, Tensor) and v.ndim == 0 else v for v in values)
+
+
 def arange(
     start=0, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
@@ -65,6 +77,7 @@ def arange(
     """
     if end is None:
         start, end = 0, start
+    start, end, step = scalar_bounds(start, end, step)
     length = _length(start, end, step)
     integral = all(isinstance(value, numbers.Integral) for value in (start, end, step))
     dtype = resolve_dtype("arange", dtype, int64 if integral else get_default_dtype())
@@ -104,6 +117,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool 
         >>> xpnet.linspace(0, 1, 5).tolist()
         [0.0, 0.25, 0.5, 0.75, 1.0]
     """
+    start, end = scalar_bounds(start, end)
     check_number("linspace", "start", start)
     check_number("linspace", "end", end)
     steps = check_int("linspace", "steps", steps)

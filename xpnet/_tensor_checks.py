@@ -76,9 +76,14 @@ def tensor_shape(where: str, name: str, value) -> tuple:
     return tuple(value.shape)
 
 
+_BOOL = (bool, "bool")  # the annotation, evaluated or a string (``from __future__ import ...``)
+
+
 def _parameter_rules(method) -> list:
     """``(position or None, name, kind)`` for each parameter of ``method`` that PyTorch's
-    parser types by its default: ``"bool"`` or ``"float"``; position ``None``: keyword-only."""
+    parser types by its default: ``"bool"`` or ``"float"``; position ``None``: keyword-only.
+    A parameter without a default is typed by its ``bool`` annotation (``torch.dropout``'s
+    ``train``)."""
     try:
         parameters = list(inspect.signature(method).parameters.values())
     except (TypeError, ValueError):
@@ -86,6 +91,8 @@ def _parameter_rules(method) -> list:
     rules = []
     for position, parameter in enumerate(parameters):
         kind = {bool: "bool", float: "float"}.get(type(parameter.default))
+        if parameter.default is inspect.Parameter.empty and parameter.annotation in _BOOL:
+            kind = "bool"
         if kind is not None:
             keyword_only = parameter.kind is inspect.Parameter.KEYWORD_ONLY
             rules.append((None if keyword_only else position, parameter.name, kind))
@@ -94,9 +101,10 @@ def _parameter_rules(method) -> list:
 
 def checked_flags(name: str, method, owner: str = "Tensor"):
     """``method`` refusing, as PyTorch's argument parser, a non-bool for a parameter whose
-    default is a bool, and a non-number for one whose default is a float (TypeError naming
-    ``<owner>.<name>`` and the argument); a 0-d tensor there is read as its number, as the
-    parser does. ``method`` itself when it has no such parameter."""
+    default is a bool (or, with no default, whose annotation is ``bool``), and a non-number for
+    one whose default is a float (TypeError naming ``<owner>.<name>`` and the argument); a 0-d
+    tensor there is read as its number, as the parser does. ``method`` itself when it has no
+    such parameter."""
     rules = _parameter_rules(method)
     if not rules:
         return method

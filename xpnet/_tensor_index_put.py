@@ -22,6 +22,7 @@ import numpy
 from . import _tensor_function_ops as ops
 from ._creation import target_backend
 from ._dtypes import get_default_dtype
+from ._ranges import scalar_bounds
 from ._tensor_inplace import apply_in_place
 from ._tensor_products import tensordot
 from ._tensor_scatter import scatter
@@ -123,6 +124,7 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
     exponent, as ``torch.logspace`` (the default dtype unless ``dtype``)."""
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise ArgumentError(f"xpnet.logspace: steps must be an int >= 0, got {steps!r}")
+    start, end = scalar_bounds(start, end)
     dtype = numpy.dtype(dtype or get_default_dtype())
     values = numpy.logspace(start, end, steps, base=base, dtype=numpy.float64).astype(dtype)
     return Tensor(target_backend(device).asarray(values))

@@ -33,6 +33,7 @@ import numpy
 
 from . import _tensor_einsum as pair
 from ._dtypes import as_dtype, result_dtype
+from ._tensor_checks import check_tensor
 from ._tensor_ops import ieee
 from .amp.autocast_mode import cast_operand
 from .autograd import Function, Tensor, as_tensor
@@ -171,8 +172,11 @@ def tensordot(a, b, dims=2) -> Tensor:
             msg = f"xpnet.tensordot: dims must be in [0, {min(a.ndim, b.ndim)}], got {dims}"
             raise ArgumentError(msg)
         dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    elif not (isinstance(dims, list | tuple) and len(dims) == 2):
+        msg = f"xpnet.tensordot: dims must be an int or a pair of lists of dims, got {dims!r}"
+        raise ArgumentError(msg)
     else:
-        dims_a, dims_b = ([dims_x] if isinstance(dims_x, int) else list(dims_x) for dims_x in dims)
+        dims_a, dims_b = _dims_list("a", dims[0], a.ndim), _dims_list("b", dims[1], b.ndim)
     if len(dims_a) != len(dims_b):
         msg = f"xpnet.tensordot: both dims lists must have one length, got {dims_a} and {dims_b}"
         raise ArgumentError(msg)
@@ -187,6 +191,21 @@ def tensordot(a, b, dims=2) -> Tensor:
     kept = [c for d, c in enumerate(term_a) if d not in {x % a.ndim for x in dims_a}]
     kept += [c for d, c in enumerate(term_b) if d not in {x % b.ndim for x in dims_b}]
     return einsum(f"{''.join(term_a)},{''.join(term_b)}->{''.join(kept)}", a, b)
+
+
+def _dims_list(name: str, dims, ndim: int) -> list:
+    """``tensordot``'s dims of operand ``name``: ints in ``[-ndim, ndim)``, each once, as
+    PyTorch's parser (a TypeError for a bare int, an IndexError out of range)."""
+    integral = isinstance(dims, list | tuple) and all(isinstance(d, numbers.Integral) for d in dims)
+    if not integral or any(isinstance(d, bool) for d in dims):
+        raise TypeError(f"xpnet.tensordot: dims of {name} must be a list of ints, got {dims!r}")
+    for d in dims:
+        if not -ndim <= d < ndim:
+            msg = f"xpnet.tensordot: dims of {name} must be in [{-ndim}, {ndim - 1}], got {d}"
+            raise IndexError(msg)
+    if len({d % ndim for d in dims}) < len(dims):
+        raise ArgumentError(f"xpnet.tensordot: dims of {name} name a dim twice, got {dims!r}")
+    return list(dims)
 
 
 def _vectors(where: str, *tensors, promote: bool = False) -> list[Tensor]:
@@ -221,6 +240,8 @@ def vdot(input, other) -> Tensor:
 def kron(input, other) -> Tensor:
     """The Kronecker product: every element of ``input`` times all of ``other``, in blocks,
     as ``torch.kron`` (the smaller number of dims padded with leading ones)."""
+    check_tensor("xpnet.kron", "input", input)
+    check_tensor("xpnet.kron", "other", other)  # as_tensor would take None, 'abc' as arrays
     a, b = (as_tensor(t) for t in (input, other))
     ndim = max(a.ndim, b.ndim)
     sa, sb = ((1,) * (ndim - t.ndim) + t.shape for t in (a, b))
@@ -375,15 +396,5 @@ def ger(input, vec2) -> Tensor:
     return outer(input, vec2)
 
 
-METHODS = {
-    "outer": outer,
-    "ger": ger,
-    "kron": kron,
-    "dot": dot,
-    "vdot": vdot,
-    "mv": mv,
-    "addmm": addmm,
-    "addmv": addmv,
-    "addbmm": addbmm,
-    "baddbmm": baddbmm,
-}
+_METHODS = (outer, ger, kron, dot, vdot, mv, addmm, addmv, addbmm, baddbmm)
+METHODS = {method.__name__: method for method in _METHODS}

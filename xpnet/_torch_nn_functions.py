@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+from ._tensor_checks import flags_checked
 from ._tensor_inplace import apply_in_place
 from ._torch_functions import as_input
 from .autograd import Tensor
@@ -52,6 +53,8 @@ __all__ += ["affine_grid_generator"]
     channel_shuffle, cosine_similarity, pairwise_distance, pdist, prelu, selu, selu_, celu,
     celu_, rrelu, rrelu_, threshold, threshold_, hardshrink, bilinear, rms_norm,
 ) = (getattr(F, name) for name in _SAME)  # fmt: skip
+# torch.rrelu's parser takes only a bool for training (F.rrelu passes it on unchecked)
+rrelu, rrelu_ = flags_checked("xpnet")(rrelu), flags_checked("xpnet")(rrelu_)
 
 
 def _dropout(name: str, functional, inplace: bool):
@@ -61,12 +64,12 @@ def _dropout(name: str, functional, inplace: bool):
         tensor = as_input(name, input)
         return apply_in_place(name, tensor, lambda t: functional(t, p, train))
 
-    dropout.__name__ = name
+    dropout.__name__ = dropout.__qualname__ = name  # what an arity error names
     dropout.__doc__ = (
         f"``torch.{name}(input, p, train)``: :func:`xpnet.nn.functional.{functional.__name__}`"
         f"{' in place (the version counts it)' if inplace else ''}, with ``training=train``."
     )
-    return dropout
+    return flags_checked("xpnet")(dropout)  # train only a bool, as PyTorch's parser
 
 
 dropout, dropout_ = _dropout("dropout", F.dropout, False), _dropout("dropout_", F.dropout, True)

@@ -24,6 +24,7 @@ import numpy
 from . import linalg
 from ._creation import tensor as new_tensor
 from ._dtypes import get_default_dtype, result_dtype
+from ._tensor_checks import flags_checked
 from ._tensor_index_put import index_put
 from ._tensor_inplace import apply_in_place
 from ._torch_functions import as_input
@@ -191,6 +192,7 @@ def _put_(self, index, source, accumulate: bool = False) -> Tensor:
     return apply_in_place("put_", self, lambda t, s: put(t, index, s, accumulate), source)
 
 
+@flags_checked("xpnet")
 def feature_dropout(input, p: float, train: bool) -> Tensor:
     """Whole feature maps (``input[n, c]``) zeroed with probability ``p``, the others scaled
     by ``1 / (1 - p)``, as ``torch.feature_dropout`` (what ``dropout2d``/``dropout3d`` run);
@@ -203,6 +205,7 @@ def feature_dropout(input, p: float, train: bool) -> Tensor:
     return tensor * F.dropout(mask, p, train)  # one draw per feature map, scaled
 
 
+@flags_checked("xpnet")
 def feature_dropout_(input, p: float, train: bool) -> Tensor:
     """:func:`feature_dropout` in place (the version counts it)."""
     tensor = as_input("feature_dropout_", input)

@@ -24,6 +24,7 @@ def _check(where, input, groups, grad_output=None, backward=False) -> int:
     """``groups`` after PyTorch's checks: an input of > 2 dimensions, positive ``groups``
     that divide the channels; ``grad_output`` of the input's shape and dtype."""
     require_arrays(where, input=input)
+    backend_of(input, names=("input",), where=where)  # a number: a TypeError, not .ndim's
     if backward:
         check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
         backend_of(input, grad_output, names=("input", "grad_output"), where=where)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy
 
+from .._tensor_checks import check_tensor
 from ..backends import backend_of
 from ..backends._deferred import defer_check
 from ..kernels._checks import ArgumentError
 
-__all__ = ["LinAlgError", "checked_call", "matrix_input", "mT", "square_input"]
+__all__ = ["LinAlgError", "checked_call", "matrix_input", "mT", "operands_backend", "square_input"]
 
 
 class LinAlgError(numpy.linalg.LinAlgError, RuntimeError):
@@ -28,10 +29,10 @@ def matrix_input(where: str, name: str, array):
     """The backend of ``array``, a ``(*, m, n)`` float32 or float64 array.
 
     Raises:
-        TypeError: not an array, or not float32/float64.
+        TypeError: not an array (``None`` too), or not float32/float64.
         ArgumentError: fewer than 2 dimensions.
     """
-    backend = backend_of(array, names=(name,), where=where)
+    backend = operands_backend(where, (name,), array)
     if array.dtype not in (numpy.float32, numpy.float64):
         msg = (
             f"{where}: {name} must be a float32 or float64 array (as PyTorch's linalg on the "
@@ -42,6 +43,17 @@ def matrix_input(where: str, name: str, array):
         msg = f"{where}: {name} must have at least 2 dimensions (*, m, n), got shape {array.shape}"
         raise ArgumentError(msg)
     return backend
+
+
+def operands_backend(where: str, names: tuple, *arrays):
+    """The one backend of ``arrays`` (named ``names`` in the messages), each a Tensor or array.
+
+    Raises:
+        TypeError: one is not an array (``None``, a number), or they are on two backends.
+    """
+    for name, array in zip(names, arrays, strict=True):
+        check_tensor(where, name, array)  # backend_of lets None through: optional elsewhere
+    return backend_of(*arrays, names=names, where=where)
 
 
 def square_input(where: str, name: str, array):

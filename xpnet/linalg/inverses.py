@@ -31,7 +31,7 @@ from .._tensor_ops import check_grad, ieee, unbroadcast
 from ..autograd import Function, Tensor
 from ..backends import backend_of
 from ..kernels._checks import ArgumentError
-from ._checks import LinAlgError, checked_call, mT, square_input
+from ._checks import LinAlgError, checked_call, mT, operands_backend, square_input
 
 __all__ = [
     "LinAlgError",
@@ -99,7 +99,7 @@ def _is_vector(A, B) -> bool:
 def solve_operands(where: str, A, B, left: bool):
     """``A`` and ``B`` broadcast to one batch, ``B`` as a matrix, and whether it was a vector."""
     backend = square_input(where, "A", A)
-    backend_of(A, B, names=("A", "B"), where=where)
+    operands_backend(where, ("A", "B"), A, B)
     if B.dtype != A.dtype:
         msg = f"{where}: Expected A and B to have the same dtype, got A {A.dtype} and B {B.dtype}"
         raise TypeError(msg)

@@ -32,7 +32,7 @@ from ..autograd import Tensor
 from ..backends import backend_of
 from ..backends._deferred import defer_check
 from ..kernels._checks import ArgumentError
-from ._checks import LinAlgError, matrix_input, mT
+from ._checks import LinAlgError, matrix_input, mT, operands_backend
 from .decompositions import factor_tensors
 from .triangular import substitute
 
@@ -146,7 +146,7 @@ def zero_pivot(info: int) -> str:
 def check_pivots(where: str, LU, pivots, name: str = "pivots"):  # noqa: N803 - PyTorch's name
     """Check that ``pivots`` are ``LU``'s: int32, ``(*, min(m, n))``; their values in
     ``[1, m]`` by a deferred check. Returns them clipped to that range (0-based)."""
-    backend_of(LU, pivots, names=("LU", name), where=where)
+    operands_backend(where, ("LU", name), LU, pivots)
     if pivots.dtype != numpy.int32:
         msg = f"{where}: {name} must be an int32 array (lu_factor's), got dtype {pivots.dtype}"
         raise TypeError(msg)

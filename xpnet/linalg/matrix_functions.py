@@ -25,7 +25,7 @@ from .._tensor_ops import check_grad, ieee
 from ..autograd import Function, Tensor, as_tensor
 from ..backends import backend_of
 from ..kernels._checks import ArgumentError
-from ._checks import matrix_input, mT, square_input
+from ._checks import matrix_input, mT, operands_backend, square_input
 
 __all__ = [
     "householder_product",
@@ -110,7 +110,7 @@ def linalg_matrix_exp_backward(grad_output, A):
 
 def _householder_operands(where: str, A, tau):
     backend = matrix_input(where, "A", A)
-    backend_of(A, tau, names=("A", "tau"), where=where)
+    operands_backend(where, ("A", "tau"), A, tau)
     m, n = A.shape[-2:]
     if tau.dtype != A.dtype:
         msg = f"{where}: tau must have A's dtype ({A.dtype}), got {tau.dtype}"

@@ -24,11 +24,12 @@ from typing import NamedTuple
 
 import numpy
 
+from .._tensor_checks import check_tensor
 from .._tensor_ops import check_grad, ieee, unbroadcast
 from ..autograd import Function, Tensor, as_tensor
 from ..backends import backend_of
 from ..kernels._checks import ArgumentError
-from ._checks import matrix_input, mT, square_input
+from ._checks import matrix_input, mT, operands_backend, square_input
 from .decompositions import linalg_eigh, linalg_svd
 from .inverses import inv
 
@@ -143,7 +144,7 @@ def _lstsq_operands(A, B, rcond, driver):
     vector."""
     where = "linalg_lstsq"
     matrix_input(where, "A", A)
-    backend_of(A, B, names=("A", "B"), where=where)
+    operands_backend(where, ("A", "B"), A, B)
     if B.dtype != A.dtype:
         msg = f"{where}: B must have A's dtype {A.dtype}, got {B.dtype}"
         raise TypeError(msg)
@@ -314,6 +315,7 @@ def matrix_power(A, n: int) -> Tensor:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         msg = f"{where}: n must be an int, got {type(n).__name__}"
         raise TypeError(msg)
+    check_tensor(where, "A", A)  # as_tensor would take None as an object array
     tensor = as_tensor(A)
     square_input(where, "A", tensor.data)
     if n == 0:
