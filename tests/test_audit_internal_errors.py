@@ -161,6 +161,16 @@ CASES = {
         TypeError,
         r"feature_dropout_: train\b",
     ),
+    "rrelu_(1.5, tensor(0))": (
+        lambda M, x, p: M.rrelu_(1.5, M.tensor(0.0)),
+        TypeError,
+        r"rrelu_: input\b",
+    ),
+    "nn.functional.relu_(1.5)": (
+        lambda M, x, p: M.nn.functional.relu_(1.5),
+        TypeError,
+        r"relu_: input\b",
+    ),
     "tensordot(x, x, (1.5,))": (
         lambda M, x, p: M.tensordot(x, x, (1.5,)),
         ValueError,

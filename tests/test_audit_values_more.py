@@ -6,6 +6,8 @@ bool flags of the function forms. PyTorch is the oracle: each case runs on both.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import pytest
 import torch
@@ -192,3 +194,24 @@ def test_function_forms_take_only_bools_for_their_flags_as_torch(backend, name):
         x = L.tensor([[3.0, 1.0, 2.0], [1.0, 1.0, 2.0]])
         with pytest.raises(TypeError, match="must be (a )?bool|invalid combination"):
             FLAG_CALLS[name](L, x)
+
+
+# --- __index__: a one-element integer tensor is an index, as PyTorch's -----------------------
+
+
+@pytest.mark.parametrize("value", [3, [3], [[3]], True, -2])
+def test_a_one_element_integer_tensor_is_an_index_as_torch(backend, value):
+    items = list(range(10))
+    for L in (torch, xpnet):
+        t = L.tensor(value)
+        assert operator.index(t) == operator.index(torch.tensor(value))
+        assert items[t] == items[int(torch.tensor(value))]
+        assert list(range(L.tensor(2))) == [0, 1]
+
+
+@pytest.mark.parametrize("value", [3.0, [1, 2], []])
+def test_a_float_or_not_single_tensor_is_no_index_as_torch(backend, value):
+    with pytest.raises(TypeError, match="only integer tensors of a single element"):
+        operator.index(torch.tensor(value))
+    with pytest.raises(TypeError, match=r"Tensor.__index__: only integer tensors of a single"):
+        operator.index(xpnet.tensor(value))

@@ -3,7 +3,8 @@
 ``less_equal``, ``not_equal``, ``absolute``, ``negative``, ``ndimension``, ...), ``maximum``/
 ``minimum``, ``positive``, ``ravel``, ``unflatten``, ``fliplr``/``flipud``, ``sum_to_size``,
 ``split_with_sizes``, ``addr``; questions about the tensor (``nbytes``, ``itemsize``,
-``is_complex``, ``is_signed``, ``is_nonzero``, ``is_same_size``, ``is_cpu``, ``get_device``);
+``is_complex``, ``is_signed``, ``is_nonzero``, ``is_same_size``, ``is_cpu``, ``get_device``,
+``__index__``);
 the casts ``byte``/``char``/``short``; ``detach_``; the function forms that PyTorch also
 has as methods (``allclose``, ``equal``, ``bernoulli``, ``multinomial``, ``hardshrink``,
 ``prelu``); and the in-place forms PyTorch has of
@@ -200,6 +201,22 @@ def is_nonzero(self) -> bool:
     return bool(self.item())
 
 
+def index(self) -> int:
+    """``operator.index(tensor)``, PyTorch's ``__index__``: the number of a one-element integer
+    or bool tensor (a host read), so ``range(n)``, ``items[i]`` and ``Size([n])`` take one.
+
+    Raises:
+        TypeError: a floating tensor, or one of no element or of several, as PyTorch.
+    """
+    if self.dtype.kind not in "iub" or self.numel() != 1:
+        msg = (
+            "Tensor.__index__: only integer tensors of a single element can be converted to "
+            f"an index, got {self.dtype} of shape {tuple(self.shape)}"
+        )
+        raise TypeError(msg)
+    return int(self.item())
+
+
 def detach_(self) -> Tensor:
     """Take this tensor out of the graph, in place, as ``torch.Tensor.detach_``: it becomes a
     leaf that does not require grad. Returns it.
@@ -264,6 +281,7 @@ METHODS = {
     "is_complex": lambda self: self.dtype.kind == "c",
     "is_signed": lambda self: self.dtype.kind in "ifc",
     "is_nonzero": is_nonzero,
+    "__index__": index,
     "is_same_size": lambda self, other: (
         self.shape == tensor_shape("Tensor.is_same_size", "other", other)
     ),

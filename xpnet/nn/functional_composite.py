@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 
 from .. import _random
+from .._tensor_checks import check_tensor
 from .._tensor_inplace import apply_in_place
 from .._tensor_join import minimum
 from ..autograd import Tensor, as_tensor
@@ -186,7 +187,9 @@ def triplet_margin_with_distance_loss(
 
 def _in_place(name, input, function, *args) -> Tensor:
     """``input`` (a Tensor, or an array wrapped in one that shares it) changed to
-    ``function(input, *args)`` in place, by :func:`xpnet._tensor_inplace.apply_in_place`."""
+    ``function(input, *args)`` in place, by :func:`xpnet._tensor_inplace.apply_in_place`; a
+    number is refused (TypeError), as PyTorch's parser: it has no place to write."""
+    check_tensor(name, "input", input)
     tensor = input if isinstance(input, Tensor) else Tensor(input)
     return apply_in_place(name, tensor, lambda t: function(t, *args))
 
