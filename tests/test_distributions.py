@@ -8,31 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _distributions import ns, random_params, spd, tril
 from _oracle import assert_close, check_tensor_method, like, random_input
 
 import xpnet
 import xpnet.distributions as xd
 from xpnet.autograd import Tensor
-
-
-def ns(t):
-    """The distributions module beside ``t``: torch's for torch tensors, else xpnet's."""
-    return torch.distributions if isinstance(t, torch.Tensor) else xd
-
-
-def spd(A):
-    """A symmetric positive-definite matrix from ``A`` (either library): A A^T + I."""
-    n = A.shape[-1]
-    eye = (
-        torch.eye(n, dtype=A.dtype) if isinstance(A, torch.Tensor) else xpnet.eye(n, dtype=A.dtype)
-    )
-    return A @ A.mT + eye
-
-
-def tril(A):
-    """A lower Cholesky factor from ``A``: its lower triangle with |diagonal| + 0.5."""
-    return A.tril(-1) + (A.diagonal(dim1=-2, dim2=-1).abs() + 0.5).diag_embed()
-
 
 # name: (make(D, *params), parameter (shape, low, high) list, value (low, high))
 CONTINUOUS = {
@@ -46,10 +27,6 @@ PROPERTIES = ["mean", "mode", "variance", "stddev"]
 VALUE_SHAPE = (2, 3, 4)  # a sample dimension in front of the batch shape (3, 4)
 
 
-def _params(spec, seed=0):
-    return [random_input(s, seed=seed + i, low=lo, high=hi) for i, (s, lo, hi) in enumerate(spec)]
-
-
 @pytest.mark.parametrize("name", CONTINUOUS)
 @pytest.mark.parametrize("method", ["log_prob", "cdf", "icdf"])
 def test_continuous_value_methods_match_torch(backend, name, method):
@@ -60,7 +37,7 @@ def test_continuous_value_methods_match_torch(backend, name, method):
     def call(*t):
         return getattr(make(ns(t[0]), *t[:-1]), method)(t[-1])
 
-    check_tensor_method(call, [*_params(spec), value], backend)
+    check_tensor_method(call, [*random_params(spec), value], backend)
 
 
 @pytest.mark.parametrize("name", CONTINUOUS)
@@ -73,13 +50,13 @@ def test_continuous_moments_and_entropy_match_torch(backend, name, what):
         return d.entropy() if what == "entropy" else getattr(d, what)
 
     if (name, what) == ("Exponential", "mode"):  # zeros without a graph, as torch's
-        params = [Tensor(backend.asarray(p), requires_grad=True) for p in _params(spec)]
+        params = [Tensor(backend.asarray(p), requires_grad=True) for p in random_params(spec)]
         mode = call(*params)
         assert not mode.requires_grad
         np.testing.assert_array_equal(mode.numpy(), np.zeros((3, 4)))
         return
     with np.errstate(invalid="ignore"):  # Uniform's mode is NaN on both sides
-        check_tensor_method(call, _params(spec), backend)
+        check_tensor_method(call, random_params(spec), backend)
 
 
 def _discrete(D, kind, param):
@@ -400,7 +377,7 @@ def test_continuous_float32_matches_torch_in_float64(backend, name, method):
     def call(*t):
         return getattr(make(ns(t[0]), *t[:-1]), method)(t[-1])
 
-    check_tensor_method(call, [*_params(spec), value], backend, dtype=np.float32)
+    check_tensor_method(call, [*random_params(spec), value], backend, dtype=np.float32)
 
 
 def test_without_validation_nothing_is_read_on_the_host(strict):

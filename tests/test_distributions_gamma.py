@@ -8,17 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _oracle import check_against_torch, like, random_input
+from _distributions import ns, random_params
+from _oracle import check_against_torch, like
 
 import xpnet
 import xpnet.distributions as xd
 from xpnet.autograd import Tensor
 
 N, Z = 20_000, 5.0
-
-
-def ns(t):
-    return torch.distributions if isinstance(t, torch.Tensor) else xd
 
 
 # name: (make(D, *params), parameter (shape, low, high), value maker(rng) -> (array, dtype))
@@ -76,10 +73,6 @@ def check(method, inputs, backend, rtol=None):
     return check_against_torch(forward, backward, method, inputs, backend, rtol=rtol)
 
 
-def _params(spec, seed=0):
-    return [random_input(s, seed=seed + i, low=lo, high=hi) for i, (s, lo, hi) in enumerate(spec)]
-
-
 @pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("what", ["log_prob", "entropy", "mean", "mode", "variance"])
 def test_values_and_gradients_match_torch(backend, name, what):
@@ -98,7 +91,7 @@ def test_values_and_gradients_match_torch(backend, name, what):
         return d.entropy() if what == "entropy" else getattr(d, what)
 
     digammas = what == "entropy" and name in ("Gamma", "Beta", "Dirichlet")
-    check(call, _params(spec), backend, TRIGAMMA_RTOL if digammas else None)
+    check(call, random_params(spec), backend, TRIGAMMA_RTOL if digammas else None)
 
 
 def test_dirichlet_and_beta_modes_at_the_corners_match_torch(backend):
@@ -132,7 +125,10 @@ def test_kl_divergence_matches_torch(backend, name):
 
     digammas = name in ("Gamma", "Beta", "Dirichlet")
     check(
-        call, [*_params(spec, 0), *_params(spec, 10)], backend, TRIGAMMA_RTOL if digammas else None
+        call,
+        [*random_params(spec, 0), *random_params(spec, 10)],
+        backend,
+        TRIGAMMA_RTOL if digammas else None,
     )
 
 

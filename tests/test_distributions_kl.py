@@ -8,28 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _oracle import check_tensor_method, random_input
+from _distributions import ns, random_params, spd, tril
+from _oracle import check_tensor_method
 
 import xpnet
 import xpnet.distributions as xd
 from xpnet.autograd import Tensor
-
-
-def ns(t):
-    return torch.distributions if isinstance(t, torch.Tensor) else xd
-
-
-def spd(A):
-    n = A.shape[-1]
-    eye = (
-        torch.eye(n, dtype=A.dtype) if isinstance(A, torch.Tensor) else xpnet.eye(n, dtype=A.dtype)
-    )
-    return A @ A.mT + eye
-
-
-def tril(A):
-    return A.tril(-1) + (A.diagonal(dim1=-2, dim2=-1).abs() + 0.5).diag_embed()
-
 
 # name: (make(D, *params) for one side, the (shape, low, high) of its parameters)
 PAIRS = {
@@ -57,14 +41,10 @@ PAIRS = {
 }
 
 
-def _params(spec, seed):
-    return [random_input(s, seed=seed + i, low=lo, high=hi) for i, (s, lo, hi) in enumerate(spec)]
-
-
 @pytest.mark.parametrize("name", PAIRS)
 def test_kl_divergence_matches_torch(backend, name):
     make, spec = PAIRS[name]
-    p_params, q_params = _params(spec, seed=0), _params(spec, seed=10)
+    p_params, q_params = random_params(spec, seed=0), random_params(spec, seed=10)
     k = len(spec)
 
     def call(*t):

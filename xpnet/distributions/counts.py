@@ -14,7 +14,7 @@ from ..autograd import Tensor
 from ..backends import backend_of
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, device_of, lazy_property, logits_to_probs, probs_to_logits
+from .utils import ProbsOrLogits, broadcast_all, device_of
 
 __all__ = ["Binomial", "Poisson"]
 
@@ -72,7 +72,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(ProbsOrLogits, Distribution):
     """The number of successes in ``total_count`` Bernoulli trials of ``probs`` (or
     ``logits``).
 
@@ -92,6 +92,7 @@ class Binomial(Distribution):
         (Tensor(array([2., 1.])), Tensor(array([-0.98082925, -1.15072829])))
     """
 
+    binary = True
     arg_constraints = {
         "total_count": constraints.nonnegative_integer,
         "probs": constraints.unit_interval,
@@ -120,18 +121,6 @@ class Binomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return tuple(self._param.shape)
 
     @property
     def mean(self):

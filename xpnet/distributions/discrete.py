@@ -15,14 +15,7 @@ from .._torch_aliases import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, one_hot
 from . import constraints
 from .distribution import Distribution
-from .utils import (
-    as_parameter,
-    broadcast_all,
-    device_of,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
-)
+from .utils import ProbsOrLogits, as_parameter, broadcast_all, device_of
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical"]
 
@@ -40,7 +33,7 @@ def _enumerated(values, batch_shape, expand: bool, event_shape=()):
     return values.expand((n,) + tuple(batch_shape) + tuple(event_shape)) if expand else values
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ProbsOrLogits, Distribution):
     """1 with probability ``probs`` (log-odds ``logits``), else 0.
 
     Args:
@@ -58,6 +51,7 @@ class Bernoulli(Distribution):
         Tensor(array([-0.28768207, -0.69314718]))
     """
 
+    binary = True
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
@@ -78,18 +72,6 @@ class Bernoulli(Distribution):
         }
         params["_param"] = params.get("probs", params.get("logits"))
         return self._expanded(Bernoulli, shape, **params)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return tuple(self._param.shape)
 
     @property
     def mean(self):
@@ -122,7 +104,7 @@ class Bernoulli(Distribution):
         return _enumerated(values, self._batch_shape, expand)
 
 
-class Categorical(Distribution):
+class Categorical(ProbsOrLogits, Distribution):
     """One of ``K`` classes ``0 .. K-1``, with the probabilities ``probs`` (normalised along
     the last dimension) or the unnormalised log probabilities ``logits``.
 
@@ -176,18 +158,6 @@ class Categorical(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits)
-
-    @property
-    def param_shape(self):
-        return tuple(self._param.shape)
 
     @property
     def mean(self):

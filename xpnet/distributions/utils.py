@@ -22,6 +22,7 @@ __all__ = [
     "clamp_probs",
     "device_of",
     "lazy_property",
+    "ProbsOrLogits",
     "logits_to_probs",
     "probs_to_logits",
     "sum_rightmost",
@@ -126,3 +127,23 @@ class lazy_property:  # noqa: N801 - torch's name
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+class ProbsOrLogits:
+    """Mixin: the two parametrizations of a discrete family (torch's ``probs``/``logits``
+    pair), each derived from the other when first read; ``binary``: a Bernoulli's log-odds,
+    else a Categorical's normalized log-probabilities. The given one is ``self._param``."""
+
+    binary = False
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=self.binary)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=self.binary)
+
+    @property
+    def param_shape(self):
+        return tuple(self._param.shape)
