@@ -285,16 +285,17 @@ def integers_first(index: tuple):
     return first, rest
 
 
-def axes(dim, ndim: int | None = None):
+def axes(dim, ndim: int | None = None, where: str = "Tensor.sum"):
     """``dim`` as NumPy's ``axis``: PyTorch also takes a list of dimensions, an empty one for
-    all of them, and dim 0 or -1 of a 0-d tensor (``ndim``), which it reduces whole."""
+    all of them, and dim 0 or -1 of a 0-d tensor (``ndim``), which it reduces whole; a dim out
+    of range is an IndexError naming ``where``."""
     if isinstance(dim, list | tuple) and not dim:
         return None
     dim = tuple(dim) if isinstance(dim, list) else dim
     listed = () if dim is None else dim if isinstance(dim, tuple) else (dim,)
     size = max(ndim or 0, 1)  # a 0-d tensor takes dim 0 and -1, as PyTorch
     if ndim is not None and any(isinstance(d, int) and not -size <= d < size for d in listed):
-        msg = f"Tensor.sum or Tensor.mean: dim must be in [{-size}, {size - 1}], got {dim}"
+        msg = f"{where}: dim must be in [{-size}, {size - 1}], got {dim}"
         raise IndexError(msg)
     if ndim == 0 and dim is not None and set(listed) <= {0, -1}:
         return None

@@ -373,7 +373,7 @@ class Tensor:
 
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``
-        return _mean(source, ops.axes(dim, self.ndim), keepdim)
+        return _mean(source, ops.axes(dim, self.ndim, "Tensor.mean"), keepdim)
 
     def reshape(self, *shape) -> Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
