@@ -161,6 +161,11 @@ CASES = {
         TypeError,
         r"feature_dropout_: train\b",
     ),
+    "Tensor.view_as(3)": (
+        lambda M, x, p: x.view_as(3),
+        TypeError,
+        r"view_as: other\b",
+    ),
     "rrelu_(1.5, tensor(0))": (
         lambda M, x, p: M.rrelu_(1.5, M.tensor(0.0)),
         TypeError,

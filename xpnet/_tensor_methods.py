@@ -47,7 +47,7 @@ from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
 from . import _torch_more as torch_more
 from ._dtypes import torch_operands
-from ._tensor_checks import checked_flags
+from ._tensor_checks import checked_flags, tensor_shape
 from ._tensor_views import track_views
 from ._versions import mark_written
 from .autograd import Function, Tensor, as_tensor, data_of
@@ -127,7 +127,7 @@ def ne(self, other) -> Tensor:
 
 def view_as(self, other) -> Tensor:
     """This tensor reshaped to ``other``'s shape (differentiable)."""
-    return self.reshape(tuple(other.shape))
+    return self.reshape(tensor_shape("Tensor.view_as", "other", other))
 
 
 def _to_dtype(self, dtype) -> Tensor:
