@@ -18,8 +18,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy
-
 from .. import kernels as K
 from .._double_backward import differentiable_backward
 from .._double_backward_elementwise import composite
@@ -94,9 +92,8 @@ def _local_response_norm_formula(grad_output, input, size, alpha=1e-4, beta=0.75
 @differentiable_backward(K.pdist_backward)
 def _pdist_formula(grad_output, input, p=2):
     """``||x_i - x_j||_p`` for the pairs ``i < j`` in row-major order."""
-    first, second = (
-        Tensor(backend_of(input.data).xp.asarray(r)) for r in numpy.triu_indices(input.shape[0], 1)
-    )
+    pairs = backend_of(input.data).xp.triu_indices(input.shape[0], 1)  # as the kernel's
+    first, second = (Tensor(r) for r in pairs)
 
     def pdist(x):
         return (x.index_select(0, first) - x.index_select(0, second)).norm(p, dim=1)
