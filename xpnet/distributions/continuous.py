@@ -10,14 +10,9 @@ from .._random_tensors import rand
 from .._torch_aliases import finfo
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, device_of
+from .utils import batch_shape_of, broadcast_all, device_of
 
 __all__ = ["Exponential", "Laplace", "Uniform"]
-
-
-def _batch_shape(param, *given) -> tuple[int, ...]:
-    """``()`` when every parameter was given as a number (torch's rule), else their shape."""
-    return () if all(isinstance(v, (int, float)) for v in given) else tuple(param.shape)
 
 
 class Uniform(Distribution):
@@ -43,7 +38,7 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args: bool | None = None):
         self.low, self.high = broadcast_all(low, high)
-        super().__init__(_batch_shape(self.low, low, high), validate_args=validate_args)
+        super().__init__(batch_shape_of(self.low, low, high), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)
@@ -114,7 +109,7 @@ class Exponential(Distribution):
 
     def __init__(self, rate, validate_args: bool | None = None):
         (self.rate,) = broadcast_all(rate)
-        super().__init__(_batch_shape(self.rate, rate), validate_args=validate_args)
+        super().__init__(batch_shape_of(self.rate, rate), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)
@@ -178,7 +173,7 @@ class Laplace(Distribution):
 
     def __init__(self, loc, scale, validate_args: bool | None = None):
         self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(_batch_shape(self.loc, loc, scale), validate_args=validate_args)
+        super().__init__(batch_shape_of(self.loc, loc, scale), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)

@@ -22,7 +22,7 @@ from ..autograd import Tensor
 from ..backends import backend_of
 from . import constraints
 from .distribution import Distribution
-from .utils import as_parameter, broadcast_all
+from .utils import as_parameter, batch_shape_of, broadcast_all
 
 __all__ = ["Beta", "Dirichlet", "Gamma", "standard_gamma"]
 
@@ -58,8 +58,7 @@ class Gamma(Distribution):
 
     def __init__(self, concentration, rate, validate_args: bool | None = None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        numbers = all(isinstance(v, (int, float)) for v in (concentration, rate))
-        batch_shape = () if numbers else tuple(self.concentration.shape)
+        batch_shape = batch_shape_of(self.concentration, concentration, rate)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -8,14 +8,9 @@ from .._random_tensors import randn
 from .._tensor_elementwise import erf, erfinv
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, device_of
+from .utils import batch_shape_of, broadcast_all, device_of
 
 __all__ = ["LogNormal", "Normal"]
-
-
-def _batch_shape(params, *given) -> tuple[int, ...]:
-    """``()`` when every parameter was given as a number (torch's rule), else their shape."""
-    return () if all(isinstance(v, (int, float)) for v in given) else tuple(params[0].shape)
 
 
 class Normal(Distribution):
@@ -41,7 +36,7 @@ class Normal(Distribution):
 
     def __init__(self, loc, scale, validate_args: bool | None = None):
         self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = _batch_shape((self.loc,), loc, scale)
+        batch_shape = batch_shape_of(self.loc, loc, scale)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

@@ -18,6 +18,7 @@ from ..backends import backend_of, get_backend
 
 __all__ = [
     "as_parameter",
+    "batch_shape_of",
     "broadcast_all",
     "clamp_probs",
     "device_of",
@@ -47,6 +48,12 @@ def as_parameter(value):
     """A backend array wrapped as a Tensor (not copied); anything else unchanged (torch's
     Tensor-only parameters, ``Categorical(probs)`` say, then fail on it as torch's do)."""
     return Tensor(value) if hasattr(value, "shape") and not isinstance(value, Tensor) else value
+
+
+def batch_shape_of(parameter: Tensor, *given) -> tuple[int, ...]:
+    """The batch shape of a distribution whose broadcast ``parameter`` came from ``given``:
+    ``()`` when every one was given as a Python number (torch's rule), else its shape."""
+    return () if all(isinstance(v, (int, float)) for v in given) else tuple(parameter.shape)
 
 
 def broadcast_all(*values) -> tuple[Tensor, ...]:
