@@ -57,7 +57,9 @@ def _zeros_like(tensor):
     return Tensor(backend_of(tensor.data).xp.zeros_like(tensor.data))
 
 
-def _grads(where, outputs, inputs, grad_outputs, create_graph, strict, retain=None) -> tuple:
+def grads_or_zeros(
+    where, outputs, inputs, grad_outputs, create_graph, strict, retain=None
+) -> tuple:
     """``grad`` of the outputs that require grad, zeros (or, ``strict``, an error) for the
     inputs they do not depend on; ``retain``: keep the graph (a Jacobian's rows)."""
     pairs = [(out, g) for out, g in zip(outputs, grad_outputs, strict=True) if out.requires_grad]
@@ -133,7 +135,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
             "vjp", "outputs of the user-provided function", func(*inputs)
         )
         vs = _vectors("vjp", v, outputs, "user-provided function returns")
-        grads = _grads("vjp", outputs, inputs, vs, create_graph, strict)
+        grads = grads_or_zeros("vjp", outputs, inputs, vs, create_graph, strict)
     return _finish(outputs, out_tuple, create_graph), _finish(grads, is_tuple, create_graph)
 
 
@@ -156,12 +158,12 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
             "jvp", "outputs of the user-provided function", func(*inputs)
         )
         dummies = tuple(_zeros_like(out).requires_grad_() for out in outputs)
-        transposed = _grads("jvp", outputs, inputs, dummies, True, strict)
+        transposed = grads_or_zeros("jvp", outputs, inputs, dummies, True, strict)
         linked = [(g, x) for g, x in zip(transposed, vs, strict=True) if g.requires_grad]
         products = tuple(_zeros_like(d) for d in dummies)
         if linked:
             gs, xs = zip(*linked, strict=True)
-            products = _grads("jvp", gs, dummies, xs, create_graph, False)
+            products = grads_or_zeros("jvp", gs, dummies, xs, create_graph, False)
     return _finish(outputs, out_tuple, create_graph), _finish(products, out_tuple, create_graph)
 
 
@@ -201,12 +203,12 @@ def _hessian_product(where, func, inputs, v, create_graph, strict):
         inputs = _prepared(inputs, create_graph)
         output = _scalar(where, func(*inputs))
         vs = _vectors(where, v, inputs, "input to the user-provided function is")
-        first = _grads(where, (output,), inputs, (None,), True, strict)
+        first = grads_or_zeros(where, (output,), inputs, (None,), True, strict)
         linked = [(g, x) for g, x in zip(first, vs, strict=True) if g.requires_grad]
         products = tuple(_zeros_like(x) for x in inputs)
         if linked:
             gs, xs = zip(*linked, strict=True)
-            products = _grads(where, gs, inputs, xs, create_graph, strict)
+            products = grads_or_zeros(where, gs, inputs, xs, create_graph, strict)
     return _finish((output,), False, create_graph), _finish(products, is_tuple, create_graph)
 
 
@@ -243,7 +245,7 @@ def jacobian(
         for output in outputs:
             flat = output.reshape(-1)
             rows = [
-                _grads("jacobian", (flat[k],), inputs, (None,), create_graph, strict, True)
+                grads_or_zeros("jacobian", (flat[k],), inputs, (None,), create_graph, strict, True)
                 for k in range(flat.shape[0])
             ]
             blocks.append(
@@ -285,7 +287,7 @@ def hessian(
 
     def gradient(*values):
         output = _scalar("hessian", func(*values))
-        return _grads("hessian", (output,), values, (None,), True, strict)
+        return grads_or_zeros("hessian", (output,), values, (None,), True, strict)
 
     at = inputs if is_tuple else inputs[0]
     result = jacobian(gradient, at, create_graph, strict, vectorize, outer_jacobian_strategy)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import functools
 
+from .._autograd_functional import grads_or_zeros
 from .._creation import zeros_like
 from ..autograd import Tensor, enable_grad, is_grad_enabled, no_grad
-from ..autograd import grad as autograd_grad
 from ._pytree import describe, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "jvp", "linearize", "vjp"]
@@ -124,14 +124,13 @@ def detach_tree(tree):
 
 def gradients(outputs, inputs, grad_outputs, create_graph: bool, retain_graph=None) -> list:
     """:func:`xpnet.autograd.grad` of the ``outputs`` that require grad, with zeros for the
-    inputs they do not reach (``torch.func`` gives zeros, never ``None``)."""
-    pairs = [(out, g) for out, g in zip(outputs, grad_outputs, strict=True) if out.requires_grad]
-    found = [None] * len(inputs)
-    if pairs:
-        outs, gs = zip(*pairs, strict=True)
-        with enable_grad():
-            found = autograd_grad(outs, inputs, gs, retain_graph, create_graph, allow_unused=True)
-    return [zeros_like(x) if g is None else g for g, x in zip(found, inputs, strict=True)]
+    inputs they do not reach (``torch.func`` gives zeros, never ``None``): the non-strict
+    ``xpnet.autograd.functional`` rule, with grad mode on."""
+    with enable_grad():
+        found = grads_or_zeros(
+            "xpnet.func", outputs, inputs, grad_outputs, create_graph, False, retain_graph
+        )
+    return list(found)
 
 
 def check_outputs(api: str, output, what: str = "f(*primals)") -> tuple[list, object]:
