@@ -19,7 +19,8 @@ Example:
 
 from __future__ import annotations
 
-from . import constraints
+from . import constraints, transforms
+from .constraint_registry import biject_to, transform_to
 from .continuous import Exponential, Laplace, Uniform
 from .counts import Binomial, Poisson
 from .discrete import Bernoulli, Categorical, OneHotCategorical
@@ -27,8 +28,10 @@ from .distribution import Distribution
 from .gamma import Beta, Dirichlet, Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import LogNormal, Normal
+from .transformed_distribution import TransformedDistribution
 
 __all__ = [
     "Bernoulli",
@@ -42,12 +45,17 @@ __all__ = [
     "Independent",
     "Laplace",
     "LogNormal",
+    "MixtureSameFamily",
     "MultivariateNormal",
     "Normal",
     "OneHotCategorical",
     "Poisson",
+    "TransformedDistribution",
     "Uniform",
+    "biject_to",
     "constraints",
     "kl_divergence",
     "register_kl",
+    "transform_to",
+    "transforms",
 ]

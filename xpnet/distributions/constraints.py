@@ -15,6 +15,7 @@ from ..autograd import Tensor
 
 __all__ = [
     "Constraint",
+    "MixtureSameFamilyConstraint",
     "boolean",
     "dependent",
     "dependent_property",
@@ -114,6 +115,37 @@ class _IndependentConstraint(Constraint):
 
     def __repr__(self):
         return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """The support of a :class:`~xpnet.distributions.MixtureSameFamily`: ``base_constraint``
+    (the components') checked with the component dimension added back, true where every
+    component's support holds the value (torch's)."""
+
+    def __init__(self, base_constraint: Constraint):
+        if not isinstance(base_constraint, Constraint):
+            msg = f"base_constraint must be a Constraint, got {type(base_constraint).__name__}"
+            raise AssertionError(msg)
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim
+
+    def check(self, value):
+        result = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        if value.ndim < self.event_dim:
+            msg = f"Expected value.dim() >= {self.event_dim} but got {value.ndim}"
+            raise ValueError(msg)
+        kept = tuple(result.shape[: value.ndim - self.event_dim])
+        return result.reshape(kept + (-1,)).all(-1)
+
+    def __repr__(self):
+        return f"MixtureSameFamilyConstraint({self.base_constraint!r})"
 
 
 class _Boolean(Constraint):
