@@ -16,7 +16,8 @@ The in-place ones follow :mod:`xpnet._tensor_inplace`'s rules through
 counter, a leaf that requires grad refused while gradients are recorded) and write the result
 in this tensor's dtype, as PyTorch: ``x.lt_(y)`` of a float ``x`` holds 0.0 and 1.0, and a
 result of a higher kind (``int_tensor.erf_()``) raises ``TypeError``. The aliases call the
-methods they name, so their gradients, result dtypes and errors are those methods'.
+methods they name, so their gradients, result dtypes and errors are those methods', the errors
+naming the alias called (:func:`~xpnet._tensor_checks.named_as`).
 
 Example:
     >>> import xpnet
@@ -34,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy
 
-from ._tensor_checks import check_tensor, tensor_shape
+from ._tensor_checks import check_tensor, named_as, tensor_shape
 from ._tensor_inplace_more import in_place_form, reshaping_in_place
 from ._tensor_join import maximum, minimum
 from ._tensor_math import check_dim
@@ -97,9 +98,8 @@ def _alias(name: str, method: str):
     def alias(self, *args, **kwargs):
         return getattr(self, method)(*args, **kwargs)
 
-    alias.__name__ = name
     alias.__doc__ = f":meth:`{method}`, under PyTorch's other name ``Tensor.{name}``."
-    return alias
+    return named_as(name, method, alias)
 
 
 def positive(self) -> Tensor:
@@ -261,7 +261,10 @@ def get_device(self) -> int:
 
 METHODS = {
     **{alias: _alias(alias, method) for alias, method in _ALIASES.items()},
-    **{name: in_place_form(name, method) for name, method in _IN_PLACE_ALIASES.items()},
+    **{
+        name: named_as(name, method, in_place_form(name, method))
+        for name, method in _IN_PLACE_ALIASES.items()
+    },
     **{f"{name}_": in_place_form(f"{name}_", name) for name in _IN_PLACE},
     "float_power_": _float_power_,
     "swapaxes_": reshaping_in_place("swapaxes_", "transpose"),

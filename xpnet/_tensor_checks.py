@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import re
 
 from ._tensor_operands import describe
 from .autograd import Tensor
@@ -32,6 +33,7 @@ __all__ = [
     "tensor_shape",
     "checked_flags",
     "flags_checked",
+    "named_as",
     "refuse_dtype",
     "refuse_integer_division",
 ]
@@ -47,6 +49,41 @@ class UnsupportedDtypeError(TypeError, NotImplementedError):
 class IntegerDivisionError(ZeroDivisionError, RuntimeError):
     """An integer division by zero: a ``ZeroDivisionError``, and the ``RuntimeError`` PyTorch
     raises (its message is ``ZeroDivisionError``), so code written for either catches it."""
+
+
+def named_as(alias: str, target: str, function):
+    """``function`` (the op ``target``) under PyTorch's other name ``alias``, its errors naming
+    ``alias``, the op called, as PyTorch's: the one mechanism of every alias table. An
+    anonymous ``function`` (a Tensor method's closure) is renamed ``Tensor.<alias>``, so that
+    Python's arity errors name it too.
+
+    Example:
+        >>> import xpnet
+        >>> less = named_as("less", "lt", lambda self, other: xpnet.Tensor.lt(self, other))
+        >>> less(xpnet.ones(1), "abc")
+        Traceback (most recent call last):
+        TypeError: Tensor.less: other must be a number or a Tensor, got str 'abc'
+    """
+    if alias == target:
+        return function
+    if "<" in getattr(function, "__qualname__", ""):
+        function.__qualname__ = f"Tensor.{alias}"
+    # the op named first, with or without its owner and in-place "_": "Tensor.gt: ...",
+    # "Tensor.abs() takes ...", "Tensor.clamp: ..." from clamp_
+    op = re.escape(target.rstrip("_"))
+    pattern = re.compile(rf"^((?:Tensor|xpnet)\.)?{op}_?(?=[:( ])")
+
+    @functools.wraps(function)  # its signature: checked_flags reads the parameters
+    def aliased(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            if len(error.args) == 1 and isinstance(error.args[0], str):
+                error.args = (pattern.sub(rf"\g<1>{alias}", error.args[0], count=1),)
+            raise
+
+    aliased.__name__ = aliased.__qualname__ = alias
+    return aliased
 
 
 def _is_number(value) -> bool:

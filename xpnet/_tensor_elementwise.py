@@ -34,7 +34,7 @@ import numbers
 
 from . import _tensor_elementwise_ops as ops
 from ._dtypes import floating
-from ._tensor_checks import check_real, refuse_dtype, refuse_integer_division
+from ._tensor_checks import check_real, named_as, refuse_dtype, refuse_integer_division
 from ._tensor_functions import torch_operands
 from ._tensor_index import where
 from ._torch_functions import as_input, number_operands
@@ -265,13 +265,13 @@ METHODS = {
     "polygamma": _polygamma_method,
     "mvlgamma": mvlgamma,
     "trunc": _unary("trunc", keeps_integers=True),
-    "fix": _unary("trunc", keeps_integers=True),
+    "fix": named_as("fix", "trunc", _unary("trunc", keeps_integers=True)),
     **{
         name: _binary(name, scalars=False) for name in ("atan2", "hypot", "logaddexp", "logaddexp2")
     },
     "xlogy": _binary("xlogy"),
     "copysign": _binary("copysign"),
-    "arctan2": _binary("atan2", scalars=False),
+    "arctan2": named_as("arctan2", "atan2", _binary("atan2", scalars=False)),
     "fmod": _binary("fmod", float_valued=False),
     "remainder": _binary("remainder", float_valued=False),
     "sgn": sgn,

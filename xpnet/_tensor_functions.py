@@ -39,7 +39,7 @@ from . import _tensor_scatter as scatter
 from . import _tensor_scatter_reduce as scatter_reduce
 from . import _tensor_shape_ops as shape_ops
 from ._dtypes import floating, torch_operands
-from ._tensor_checks import refuse_dtype, refuse_integer_division
+from ._tensor_checks import named_as, refuse_dtype, refuse_integer_division
 from ._tensor_math import check_dim
 from ._tensor_norms import listed_dims
 from ._tensor_operands import check_operand
@@ -334,7 +334,7 @@ METHODS = {
     "sub": sub,
     "mul": mul,
     "div": div,
-    "true_divide": lambda self, other: div(self, other),
+    "true_divide": named_as("true_divide", "div", lambda self, other: div(self, other)),
     "neg": neg,
     "pow": tensor_pow,
     "matmul": lambda self, other: self @ other,

@@ -42,6 +42,7 @@ import numpy
 from . import _tensor_function_ops as ops
 from ._dtypes import can_cast
 from ._grad_mode import is_grad_enabled, no_grad
+from ._tensor_checks import named_as
 from ._tensor_ops import integers_first
 from ._versions import has_aliases, mark_modified, mark_written, share_writes
 from .autograd import Function, Tensor, as_tensor, data_of, weak_set
@@ -373,6 +374,6 @@ METHODS = {
     "div_": div_,
     "pow_": pow_,
     "clamp_": clamp_,
-    "clip_": clamp_,
+    "clip_": named_as("clip_", "clamp_", clamp_),
     "__setitem__": setitem,
 }

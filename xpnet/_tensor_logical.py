@@ -30,7 +30,7 @@ import numbers
 import numpy
 
 from ._dtypes import can_cast, result_dtype
-from ._tensor_checks import check_tensor, tensor_shape
+from ._tensor_checks import check_tensor, named_as, tensor_shape
 from ._tensor_functions import rounded_division
 from ._tensor_inplace import check_no_overlap
 from ._tensor_join import cat
@@ -180,7 +180,7 @@ def _method_form(name: str, method: str):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``input.{method}(...)``, as ``torch.{name}`` (see the Tensor method)."
-    return function
+    return named_as(name, method, function)
 
 
 _FORMS = {

@@ -26,7 +26,7 @@ from collections import namedtuple
 import numpy
 
 from ._dtypes import floating
-from ._tensor_checks import refuse_dtype
+from ._tensor_checks import named_as, refuse_dtype
 from ._tensor_dims import check_dim, reduction_dims
 from ._tensor_dims import distinct_dims as distinct_dims  # importers find it here too
 from ._tensor_join import maximum, minimum, tensor_clamp
@@ -351,7 +351,7 @@ METHODS = {
     "clone": lambda self, *, memory_format=None: _clone(self),
     **{name: _unary_method(name) for name in ("exp", "log", "sqrt", "abs")},
     "clamp": tensor_clamp,
-    "clip": tensor_clamp,
+    "clip": named_as("clip", "clamp", tensor_clamp),
     "max": _max_min_method("max", largest=True),
     "min": _max_min_method("min", largest=False),
     "amax": _extreme_value("amax"),

@@ -48,6 +48,7 @@ from . import _tensor_trig as trig
 from . import _torch_more as torch_more
 from ._dtypes import torch_operands
 from ._tensor_checks import checked_flags, tensor_shape
+from ._tensor_operands import check_operand, is_operand
 from ._tensor_views import track_views
 from ._versions import mark_written
 from .autograd import Function, Tensor, as_tensor, data_of
@@ -116,12 +117,15 @@ def _index_of(name: str):
 
 
 def eq(self, other) -> Tensor:
-    """Elementwise ``self == other`` (a Tensor, array or number, broadcast) as a bool Tensor."""
+    """Elementwise ``self == other`` (a Tensor, array or number, broadcast) as a bool Tensor;
+    TypeError for another ``other`` (``None``, a string), as PyTorch (``x == None`` is False)."""
+    check_operand("Tensor.eq", "other", other)
     return Tensor(self.data == data_of(other))
 
 
 def ne(self, other) -> Tensor:
-    """Elementwise ``self != other`` as a bool Tensor."""
+    """Elementwise ``self != other`` as a bool Tensor; TypeError as :func:`eq`."""
+    check_operand("Tensor.ne", "other", other)
     return Tensor(self.data != data_of(other))
 
 
@@ -260,9 +264,13 @@ def _scalar(kind):
 
 
 def _compare(name: str, apply):
-    """Elementwise comparison as a bool Tensor (not differentiable), as PyTorch's operators."""
+    """Elementwise comparison as a bool Tensor (not differentiable), as PyTorch's operators;
+    ``NotImplemented`` for ``None``, a string, a list, as PyTorch's: ``x == None`` is then
+    False (identity) and ``x < None`` Python's TypeError naming both types."""
 
     def method(self, other):
+        if not is_operand(other):
+            return NotImplemented
         return Tensor(apply(*torch_operands(self.data, data_of(other))))
 
     method.__name__ = name

@@ -13,7 +13,7 @@ import numbers
 
 import numpy
 
-__all__ = ["check_operand", "check_operands", "describe"]
+__all__ = ["check_operand", "check_operands", "describe", "is_operand"]
 
 # the operand types checked by one lookup, every call's fast path: arrays and Python numbers,
 # and each other array type met (CuPy's, strict's, Tensor): its ``dtype`` can cost microseconds
@@ -33,6 +33,22 @@ def describe(value) -> str:
     return f"{type(value).__name__} {shown if len(shown) <= 40 else shown[:37] + '...'}"
 
 
+def is_operand(value) -> bool:
+    """Whether ``value`` is an array or a number, what PyTorch's parser takes for a ``Scalar or
+    Tensor``: one set lookup for the common types.
+
+    Example:
+        >>> is_operand(2.5), is_operand(numpy.zeros(2)), is_operand("abc"), is_operand(None)
+        (True, True, False, False)
+    """
+    if type(value) in _PLAIN_OPERANDS or isinstance(value, numbers.Number):
+        return True
+    if not (hasattr(value, "dtype") and hasattr(value, "shape")):
+        return False
+    _PLAIN_OPERANDS.add(type(value))  # an array type: one lookup from now on
+    return True
+
+
 def check_operand(where: str, name: str, value) -> None:
     """TypeError unless ``value`` is an array or a number, as PyTorch's parser: NumPy would
     make an array of a string, a list, a tuple or ``None`` (or fail inside).
@@ -42,12 +58,9 @@ def check_operand(where: str, name: str, value) -> None:
         Traceback (most recent call last):
         TypeError: Tensor.clamp: min must be a number or a Tensor, got tuple (-1,)
     """
-    if type(value) in _PLAIN_OPERANDS or isinstance(value, numbers.Number):
-        return
-    if not (hasattr(value, "dtype") and hasattr(value, "shape")):
+    if not is_operand(value):
         msg = f"{where}: {name} must be a number or a Tensor, got {describe(value)}"
         raise TypeError(msg)
-    _PLAIN_OPERANDS.add(type(value))  # an array type: one lookup from now on
 
 
 def check_operands(where: str, a, b, names: tuple = ("input", "other")) -> None:

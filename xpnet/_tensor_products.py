@@ -39,6 +39,7 @@ from .amp.autocast_mode import cast_operand
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
 from .kernels import ArgumentError
+from .kernels._checks import as_index
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "cdist", "dot", "einsum", "ger", "kron"]
 __all__ += ["mv", "outer", "tensordot", "vdot"]
@@ -167,10 +168,11 @@ def tensordot(a, b, dims=2) -> Tensor:
         ArgumentError: a negative ``dims``, lists of different lengths, sizes that differ.
     """
     a, b = _operands("tensordot", (a, b))
-    if isinstance(dims, numbers.Integral) and not isinstance(dims, bool):
-        if not 0 <= dims <= min(a.ndim, b.ndim):
-            msg = f"xpnet.tensordot: dims must be in [0, {min(a.ndim, b.ndim)}], got {dims}"
-            raise ArgumentError(msg)
+    if isinstance(dims, Tensor):  # PyTorch's: one element is a count, else the two lists
+        dims = int(dims.item()) if dims.numel() == 1 else dims.tolist()
+    if isinstance(dims, numbers.Integral):  # True too: PyTorch's isinstance(dims, int)
+        if not (most := min(a.ndim, b.ndim)) >= dims >= 0:
+            raise ArgumentError(f"xpnet.tensordot: dims must be in [0, {most}], got {dims}")
         dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
     elif not (isinstance(dims, list | tuple) and len(dims) == 2):
         msg = f"xpnet.tensordot: dims must be an int or a pair of lists of dims, got {dims!r}"
@@ -181,8 +183,7 @@ def tensordot(a, b, dims=2) -> Tensor:
         msg = f"xpnet.tensordot: both dims lists must have one length, got {dims_a} and {dims_b}"
         raise ArgumentError(msg)
     letters = iter(string.ascii_letters)
-    term_a = [next(letters) for _ in range(a.ndim)]
-    term_b = [next(letters) for _ in range(b.ndim)]
+    term_a, term_b = ([next(letters) for _ in range(n)] for n in (a.ndim, b.ndim))
     for da, db in zip(dims_a, dims_b, strict=True):
         if a.shape[da] != b.shape[db]:
             msg = f"xpnet.tensordot: contracted dims must match, got {a.shape[da]}"
@@ -196,16 +197,15 @@ def tensordot(a, b, dims=2) -> Tensor:
 def _dims_list(name: str, dims, ndim: int) -> list:
     """``tensordot``'s dims of operand ``name``: ints in ``[-ndim, ndim)``, each once, as
     PyTorch's parser (a TypeError for a bare int, an IndexError out of range)."""
-    integral = isinstance(dims, list | tuple) and all(isinstance(d, numbers.Integral) for d in dims)
-    if not integral or any(isinstance(d, bool) for d in dims):
-        raise TypeError(f"xpnet.tensordot: dims of {name} must be a list of ints, got {dims!r}")
-    for d in dims:
-        if not -ndim <= d < ndim:
-            msg = f"xpnet.tensordot: dims of {name} must be in [{-ndim}, {ndim - 1}], got {d}"
-            raise IndexError(msg)
-    if len({d % ndim for d in dims}) < len(dims):
-        raise ArgumentError(f"xpnet.tensordot: dims of {name} name a dim twice, got {dims!r}")
-    return list(dims)
+    listed = [as_index(d) for d in dims] if isinstance(dims, list | tuple) else [None]
+    what = f"xpnet.tensordot: dims of {name}"
+    if None in listed:  # an item not an int (a bool, a float), or dims not a list
+        raise TypeError(f"{what} must be a list of ints, got {dims!r}")
+    if not all(-ndim <= d < ndim for d in listed):
+        raise IndexError(f"{what} must be in [{-ndim}, {ndim - 1}], got {listed}")
+    if len({d % ndim for d in listed}) < len(listed):
+        raise ArgumentError(f"{what} name a dim twice, got {listed}")
+    return listed
 
 
 def _vectors(where: str, *tensors, promote: bool = False) -> list[Tensor]:

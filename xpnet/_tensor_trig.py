@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from ._dtypes import floating
-from ._tensor_checks import check_real
+from ._tensor_checks import check_real, named_as
 from ._tensor_inplace import apply_in_place
 from ._tensor_ops import check_grad, ieee
 from ._torch_functions import as_input
@@ -116,8 +116,8 @@ def _function(name: str, method):
 
 _named = {**{name: name for name in _DERIVATIVES}, **_ALIASES}
 METHODS = {
-    **{alias: _method(name) for alias, name in _named.items()},
-    **{f"{alias}_": _in_place(name) for alias, name in _named.items()},
+    **{alias: named_as(alias, name, _method(name)) for alias, name in _named.items()},
+    **{f"{a}_": named_as(f"{a}_", f"{n}_", _in_place(n)) for a, n in _named.items()},
     "logit": lambda self, eps=None: logit(self, eps),
     "logit_": lambda self, eps=None: apply_in_place("logit_", self, lambda t: logit(t, eps)),
     "float_power": lambda self, exponent: float_power(self, exponent),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numbers
 
 from ._dtypes import result_dtype
-from ._tensor_checks import flags_checked
+from ._tensor_checks import flags_checked, named_as
 from .autograd import Tensor
 from .backends import backend_of, float_errors_ignored
 from .kernels import ArgumentError
@@ -193,7 +193,7 @@ def clamp(input, min=None, max=None) -> Tensor:
     return as_input("clamp", input).clamp(min, max)
 
 
-clip = clamp
+clip = named_as("clip", "clamp", clamp)
 
 
 def softmax(input, dim, *, dtype=None) -> Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import operator
 
 from ..backends import backend_of, float_errors_ignored, host_sync_forbidden, kernel_scope
 from ._blocks import compute_dtype
@@ -58,17 +59,33 @@ def array_backend(where: str, **arrays):
     return backend
 
 
-def _is_int(value) -> bool:
-    """An integer that is not a bool: PyTorch refuses ``True`` where it wants an int."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+def as_index(value) -> int | None:
+    """``value`` as an int where PyTorch takes it for one, else ``None``: an int or anything
+    with ``__index__`` (a NumPy integer, a one-element integer Tensor), not a bool (PyTorch
+    refuses ``True`` where it wants an int), a bool tensor or a float.
+
+    Example:
+        >>> as_index(3), as_index(np.int64(3)), as_index(np.array(3)), as_index(True)
+        (3, 3, 3, None)
+    """
+    if type(value) is int:  # the hot path: one type test
+        return value
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "i") not in "iu":
+        return None  # a bool or a bool tensor, which __index__ would take
+    try:
+        return operator.index(value)
+    except TypeError:  # no __index__, or a tensor of several elements
+        return None
 
 
 def check_int(where: str, name: str, value) -> int:
-    """``value`` as an int; TypeError for a float (even ``1.0``) or a bool, as PyTorch."""
-    if not _is_int(value):
+    """``value`` as an int (:func:`as_index`); TypeError for a float (even ``1.0``), a bool,
+    or a tensor that is not one integer, as PyTorch."""
+    index = as_index(value)
+    if index is None:
         msg = f"{where}: {name} must be an int, got {type(value).__name__} {value!r}"
         raise TypeError(msg)
-    return int(value)
+    return index
 
 
 def check_number(where: str, name: str, value) -> None:
@@ -137,17 +154,18 @@ def to_tuple(where: str, name: str, value, n: int = 2, minimum: int | None = 1) 
         >>> to_tuple("max_pool2d", "kernel_size", 3), to_tuple("avg_pool2d", "padding", [1])
         ((3, 3), (1, 1))
     """
-    items = (value,) * n if isinstance(value, numbers.Integral) else value
+    one = isinstance(value, numbers.Integral) or getattr(value, "ndim", None) == 0  # a 0-d tensor
+    items = (value,) * n if one else value
     try:
         items = tuple(items)
     except TypeError:
         items = ()
     if len(items) == 1:  # PyTorch repeats a one-element sequence too: padding=[1]
         items = items * n
-    if len(items) != n or not all(_is_int(v) for v in items):
+    items = tuple(as_index(v) for v in items)
+    if len(items) != n or None in items:
         msg = f"{where}: {name} must be an int or a tuple of {n} ints, got {value!r}"
         raise TypeError(msg)
-    items = tuple(int(v) for v in items)
     if minimum is not None and any(v < minimum for v in items):
         msg = f"{where}: {name} must be at least {minimum}, got {value!r}"
         raise ArgumentError(msg)

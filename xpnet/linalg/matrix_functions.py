@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy
 
+from .._tensor_checks import check_tensor
+from .._tensor_operands import describe
 from .._tensor_ops import check_grad, ieee
 from ..autograd import Function, Tensor, as_tensor
 from ..backends import backend_of
@@ -226,6 +228,7 @@ def multi_dot(tensors) -> Tensor:
         The product, 2-D, 1-D or 0-d (``(m, p)`` less the dims of vectors at the ends).
 
     Raises:
+        TypeError: ``tensors`` not a list or tuple of Tensors.
         ArgumentError: fewer than 2 tensors, other dims, sizes or dtypes that do not fit.
 
     Example:
@@ -235,6 +238,10 @@ def multi_dot(tensors) -> Tensor:
         [12.0, 12.0]
     """
     where = "linalg.multi_dot"
+    if not isinstance(tensors, list | tuple):  # a Tensor iterates: PyTorch's parser refuses it
+        raise TypeError(f"{where}: tensors must be a sequence of Tensors, got {describe(tensors)}")
+    for i, tensor in enumerate(tensors):
+        check_tensor(where, f"tensors[{i}]", tensor)
     tensors = [as_tensor(t) for t in tensors]
     count = len(tensors)
     if count < 2:
