@@ -9,6 +9,8 @@ from __future__ import annotations
 from . import accelerator, autograd, cuda, data, devices, distributed, kernels, linalg, nn, optim
 from . import distributions as distributions
 from . import func as func
+from . import special as special
+from . import testing as testing
 from ._creation import (
     as_tensor,
     empty,
@@ -52,20 +54,8 @@ from ._tensor_grids import *  # noqa: F403
 from ._tensor_grids import __all__ as _grids_all
 from ._tensor_histograms import *  # noqa: F403
 from ._tensor_histograms import __all__ as _histograms_all
-from ._tensor_index import (
-    argsort,
-    chunk,
-    cumsum,
-    gather,
-    index_select,
-    masked_fill,
-    narrow,
-    sort,
-    split,
-    topk,
-    unbind,
-    where,
-)
+from ._tensor_index import *  # noqa: F403
+from ._tensor_index import __all__ as _index_all
 from ._tensor_index_put import *  # noqa: F403
 from ._tensor_index_put import __all__ as _index_put_all
 from ._tensor_integrals import *  # noqa: F403
@@ -177,6 +167,7 @@ from .backends import (
     use_backend,
 )
 from .devices import device
+from .func import vmap
 from .kernels._workspaces import empty_cache
 from .linalg import det, matrix_exp
 from .linalg import inv as inverse
@@ -211,6 +202,7 @@ def to_numpy(x):
 
 
 __all__ = [
+    *_index_all,
     *_grids_all,
     *_products_all,
     *_scans_all,
@@ -232,19 +224,14 @@ __all__ = [
     "amin",
     "argmax",
     "argmin",
-    "argsort",
     "bmm",
     "ceil",
-    "chunk",
     "clamp",
     "clip",
-    "cumsum",
     "div",
     "equal",
     "exp",
     "floor",
-    "gather",
-    "index_select",
     "is_tensor",
     "isfinite",
     "isinf",
@@ -252,14 +239,12 @@ __all__ = [
     "log",
     "log_softmax",
     "logsumexp",
-    "masked_fill",
     "matmul",
     "max",
     "mean",
     "min",
     "mm",
     "mul",
-    "narrow",
     "neg",
     "norm",
     "numel",
@@ -272,8 +257,6 @@ __all__ = [
     "sigmoid",
     "sign",
     "softmax",
-    "sort",
-    "split",
     "sqrt",
     "square",
     "squeeze",
@@ -281,12 +264,9 @@ __all__ = [
     "sub",
     "sum",
     "tanh",
-    "topk",
     "transpose",
-    "unbind",
     "unsqueeze",
     "var",
-    "where",
     "bool",
     "double",
     "float",
@@ -388,6 +368,7 @@ __all__ += (
 )
 __all__ += ["unravel_index", "select_scatter", "slice_scatter", "diagonal_scatter", "func"]
 __all__ += ["as_strided_scatter", "get_rng_state", "set_rng_state", "initial_seed", "seed"]
+__all__ += ["special", "testing", "vmap"]  # torch.vmap is torch.func.vmap
 
 
 def __getattr__(name):

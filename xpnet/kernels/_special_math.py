@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma"]
+__all__ = ["erf", "erfc", "erfcx", "erfinv", "lgamma", "digamma", "polygamma", "zeta"]
 
 
 def _erfc_far(xp, far):
@@ -53,6 +53,17 @@ def erfc(xp, x):
     return xp.where(far, erfc_far, 1.0 - erf(xp, xp.where(far, 0.0, x)))
 
 
+def erfcx(xp, x):
+    """``exp(x^2) erfc(x)`` without its overflow: the continued fraction without its
+    ``exp(-x^2)`` from 2.5 on (``1 / (x sqrt(pi))`` at ``inf``), the product below."""
+    far = x >= 2.5
+    fraction = xp.where(far, x, 2.5)
+    for k in range(40, 0, -1):
+        fraction = xp.where(far, x, 2.5) + (k / 2.0) / fraction
+    near = xp.exp(x * x) * erfc(xp, xp.where(far, 0.0, x))
+    return xp.where(far, 1.0 / (math.sqrt(math.pi) * fraction), near)
+
+
 def erfinv(xp, x):
     """The inverse error function on ``[-1, 1]`` (``+-inf`` at ``+-1``, NaN outside): M. Giles'
     single-precision polynomials ("Approximating the erfinv function", GPU Computing Gems,
@@ -86,7 +97,7 @@ def _zeta_tail(a, s):
     """The Euler-Maclaurin tail ``sum_{k>=0} (a + k)^-s`` of the Hurwitz zeta function for
     ``a >= 15 + s`` (a float or an array: operators only), 9 Bernoulli terms."""
     inverse = 1.0 / a
-    correction, rising = 0.0, float(s)  # rising: s (s + 1) ... (s + 2j - 2)
+    correction, rising = 0.0, s * 1.0  # rising: s (s + 1) ... (s + 2j - 2)
     terms = []
     for j, bernoulli in enumerate(_BERNOULLI, start=1):
         terms.append(bernoulli / math.factorial(2 * j) * rising)
@@ -237,3 +248,20 @@ def polygamma(xp, n: int, x):
     pole = xp.where(wide == math.inf, 0.0, (-1) ** (n + 1) * math.inf)
     edge = xp.where(xp.isnan(wide) | (wide == -math.inf), math.nan, pole)
     return xp.where(w == wide, value, edge).astype(x.dtype, copy=False)
+
+
+def zeta(xp, s, q):
+    """The Hurwitz zeta function ``sum_{k>=0} (q + k)^-s`` (PyTorch's ``special.zeta``, Cephes'
+    domain): 30 terms, then the Euler-Maclaurin tail; ``inf`` at ``s = 1`` and at the poles
+    ``q = 0, -1, ...``; NaN for ``s < 1``, and for ``q < 0`` with a non-integer ``s``; at
+    ``s = inf`` Cephes' ``inf`` below ``q = 1``, 1 at 1, NaN above."""
+    a, total = q, xp.zeros_like(q * s)
+    for _ in range(30):
+        total = total + a**-s
+        a = a + 1.0
+    value = total + _zeta_tail(a, s)
+    pole = (s == 1) | ((q <= 0) & (q == xp.floor(q)))
+    value = xp.where((q < 0) & (s != xp.floor(s)), math.nan, value)
+    value = xp.where(s < 1, math.nan, xp.where(pole, math.inf, value))
+    infinite = xp.where(q < 1, math.inf, xp.where(q == 1, 1.0, math.nan))
+    return xp.where(s == math.inf, infinite, value).astype(value.dtype, copy=False)

@@ -1,0 +1,76 @@
+"""Differentiable backwards (:mod:`xpnet._double_backward`, ``create_graph=True``) of
+:mod:`xpnet.special`'s own functions (:mod:`xpnet._special_ops`): PyTorch's formulas
+(``tools/autograd/derivatives.yaml``) in recorded Tensor operations, so that their gradients
+are differentiable again. :mod:`xpnet.special` imports this module, which registers them.
+
+Example:
+    >>> import xpnet
+    >>> x = xpnet.tensor([1.0], dtype=xpnet.float64, requires_grad=True)
+    >>> (g,) = xpnet.autograd.grad(xpnet.special.i1(x).sum(), x, create_graph=True)
+    >>> f"{xpnet.autograd.grad(g.sum(), x)[0].item():.6f}"  # (1 + 1/x^2) I1 - I1' / x
+    '0.429411'
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import _special_ops as ops
+from . import special
+from ._double_backward import differentiable_backward
+from ._double_backward_ops import needs, sum_to
+from ._tensor_index import where
+from ._torch_ops_more import i0
+
+__all__: list[str] = []
+
+_ROOT_TWO_PI = math.sqrt(2 * math.pi)
+
+
+def _nonzero(a):
+    """``a`` with 1 at its zeros, for formulas whose value there is set apart (PyTorch's 0.5
+    for ``i1``/``i1e``): the unused branch stays finite, its gradient 0."""
+    return where(a == 0, 1.0, a)
+
+
+_SLOPES = {
+    ops.erfcx_backward: lambda a: 2 * a * special.erfcx(a) - 2 / math.sqrt(math.pi),
+    ops.ndtri_backward: lambda a: _ROOT_TWO_PI * (special.ndtri(a) ** 2 / 2).exp(),
+    ops.log_ndtr_backward: lambda a: (-(special.log_ndtr(a) + a * a / 2)).exp() / _ROOT_TWO_PI,
+    ops.entr_backward: lambda a: -(1 + a.log()),
+    ops.i0e_backward: lambda a: special.i1e(a) - a.sign() * special.i0e(a),
+    ops.i1_backward: lambda a: where(a == 0, 0.5, i0(a) - special.i1(_nonzero(a)) / _nonzero(a)),
+    ops.i1e_backward: lambda a: where(
+        a == 0, 0.5, special.i0e(a) - special.i1e(a) * (a.sign() + 1 / _nonzero(a))
+    ),
+}
+
+
+def _register(backward, slope) -> None:
+    @differentiable_backward(backward)
+    def formula(grad_output, a):
+        return grad_output * slope(a)
+
+
+for _backward, _slope in _SLOPES.items():
+    _register(_backward, _slope)
+del _backward, _slope
+
+
+@differentiable_backward(ops.xlog1py_backward)
+def _xlog1py_formula(grad_output, a, b):
+    """PyTorch's: ``xlog1py(grad, b)``, 0 where ``a == 0`` and ``b <= -1``; ``grad a / (b + 1)``."""
+    grad_a = grad_b = None
+    if needs(a):
+        skip = (a == 0) & (b <= -1)
+        grad_a = sum_to(where(skip, 0.0, special.xlog1py(grad_output, b)), a.shape)
+    if needs(b):
+        grad_b = sum_to(grad_output * a / (b + 1), b.shape)
+    return grad_a, grad_b
+
+
+@differentiable_backward(ops.zeta_backward)
+def _zeta_formula(grad_output, a, b):
+    """PyTorch's ``-grad x zeta(x + 1, q)`` for ``q`` (``x`` never requires grad here)."""
+    grad_b = -grad_output * a * special.zeta(a + 1, b)
+    return None, sum_to(grad_b, b.shape) if needs(b) else None
