@@ -67,9 +67,10 @@ def erfcx(xp, x):
 def erfinv(xp, x):
     """The inverse error function on ``[-1, 1]`` (``+-inf`` at ``+-1``, NaN outside): M. Giles'
     single-precision polynomials ("Approximating the erfinv function", GPU Computing Gems,
-    2011), then two Newton steps on :func:`erf`, which give float64's accuracy."""
+    2011), then Newton steps on :func:`erf` (on ``log erfc`` beyond 0.5, where ``erf``
+    cannot resolve the distance to 1), which give float64's accuracy up to ``1 - 2**-53``."""
     inside = xp.abs(x) < 1
-    t = xp.where(inside, x, 0.0)
+    t = xp.where(inside, x, 0.0).astype(xp.float64)  # float32's last digits need float64 steps
     w = -xp.log((1.0 - t) * (1.0 + t))
     central, tail = w - 2.5, xp.sqrt(w) - 3.0
     p = xp.zeros_like(t) + 2.81022636e-08
@@ -80,9 +81,18 @@ def erfinv(xp, x):
     for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
               0.00943887047, 1.00167406, 2.83297682):  # fmt: skip
         q = c + q * tail
-    y = xp.where(w < 5.0, p, q) * t
-    for _ in range(2):
-        y = y - (erf(xp, y) - t) / ((2.0 / math.sqrt(math.pi)) * xp.exp(-y * y))
+    y = xp.abs(xp.where(w < 5.0, p, q) * t)
+    a, root_pi = xp.abs(t), math.sqrt(math.pi)
+    near_one = a > 0.5
+    for _ in range(4):
+        # Newton on erf(y) = a; beyond 0.5 on log erfc(y) = log(1 - a) instead: erf cannot
+        # resolve the distance to 1, 1 - a is exact there (Sterbenz), and log erfc is nearly
+        # quadratic in y, so the steps converge from the polynomials' float32-range guess
+        by_erf = y - (erf(xp, y) - a) * (root_pi / 2.0) * xp.exp(y * y)
+        scaled = erfcx(xp, xp.where(near_one, y, 1.0))  # exp(y^2) erfc(y), no underflow
+        by_erfc = y + (xp.log(scaled) - y * y - xp.log(1.0 - a)) * (root_pi / 2.0) * scaled
+        y = xp.where(near_one, by_erfc, by_erf)
+    y = xp.where(t < 0, -y, y)
     edge = xp.where(x == 1, math.inf, xp.where(x == -1, -math.inf, math.nan))
     return xp.where(inside, y, edge).astype(x.dtype, copy=False)
 
