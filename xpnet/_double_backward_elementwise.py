@@ -26,7 +26,7 @@ from ._tensor_index import where
 from .autograd import Tensor, data_of
 from .backends import backend_of, float_errors_ignored
 
-__all__ = ["composite"]
+__all__ = ["composite", "register_slope"]
 
 
 def composite(grad_output, forward, *inputs) -> tuple:
@@ -70,11 +70,9 @@ _SLOPES = {
 _ARRAY_BACKWARDS = {"erfc", "erfinv", "lgamma", "digamma"}  # public in elementwise_ops
 
 
-def _register_slope(name: str, slope) -> None:
-    if name in _ARRAY_BACKWARDS:
-        backward = getattr(ops, f"{name}_backward")
-    else:
-        backward = trig.FUNCTIONS[name].backward
+def register_slope(backward, slope) -> None:
+    """Register ``grad_output * slope(a)`` (``slope`` in Tensor operations) as the
+    differentiable form of the unary ``backward``."""
 
     @differentiable_backward(backward)
     def formula(grad_output, a):
@@ -82,7 +80,10 @@ def _register_slope(name: str, slope) -> None:
 
 
 for _name, _slope in _SLOPES.items():
-    _register_slope(_name, _slope)
+    if _name in _ARRAY_BACKWARDS:
+        register_slope(getattr(ops, f"{_name}_backward"), _slope)
+    else:
+        register_slope(trig.FUNCTIONS[_name].backward, _slope)
 del _name, _slope
 
 

@@ -18,6 +18,7 @@ import math
 from . import _special_ops as ops
 from . import special
 from ._double_backward import differentiable_backward
+from ._double_backward_elementwise import register_slope
 from ._double_backward_ops import needs, sum_to
 from ._tensor_index import where
 from ._torch_ops_more import i0
@@ -46,14 +47,8 @@ _SLOPES = {
 }
 
 
-def _register(backward, slope) -> None:
-    @differentiable_backward(backward)
-    def formula(grad_output, a):
-        return grad_output * slope(a)
-
-
 for _backward, _slope in _SLOPES.items():
-    _register(_backward, _slope)
+    register_slope(_backward, _slope)
 del _backward, _slope
 
 
