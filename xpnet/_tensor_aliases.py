@@ -1,7 +1,7 @@
 """PyTorch's Tensor methods that are other names or short forms of xpnet's, as Tensor methods
 (:data:`METHODS`): the aliases (``multiply``, ``divide``, ``subtract``, ``greater``,
 ``less_equal``, ``not_equal``, ``absolute``, ``negative``, ``ndimension``, ...), ``maximum``/
-``minimum``, ``positive``, ``ravel``, ``unflatten``, ``fliplr``/``flipud``, ``sum_to_size``,
+``minimum``, ``positive``, ``unflatten``, ``fliplr``/``flipud``, ``sum_to_size``,
 ``split_with_sizes``, ``addr``; questions about the tensor (``nbytes``, ``itemsize``,
 ``is_complex``, ``is_signed``, ``is_nonzero``, ``is_same_size``, ``is_cpu``, ``get_device``,
 ``__index__``);
@@ -60,7 +60,6 @@ _ALIASES = {
     "not_equal": "ne",
     "absolute": "abs",
     "negative": "neg",
-    "ravel": "flatten",
     "ndimension": "dim",
 }
 # PyTorch's in-place forms whose out-of-place method xpnet has under another name

@@ -34,6 +34,7 @@ __all__ = [
     "checked_flags",
     "flags_checked",
     "named_as",
+    "ordered_operands",
     "refuse_dtype",
     "refuse_integer_division",
 ]
@@ -113,6 +114,7 @@ def tensor_shape(where: str, name: str, value) -> tuple:
     return tuple(value.shape)
 
 
+_COMPLEX = ("complex64", "complex128")  # NumPy dtypes compare equal to their names
 _BOOL = (bool, "bool")  # the annotation, evaluated or a string (``from __future__ import ...``)
 
 
@@ -188,6 +190,27 @@ def refuse_dtype(where: str, tensor, kinds: str, what: str, name: str = "input")
     if tensor.dtype.kind in kinds:
         msg = f"{where}: {name} must be {what}, got dtype {tensor.dtype}"
         raise UnsupportedDtypeError(msg)
+
+
+def ordered_operands(name: str, operands: tuple) -> tuple:
+    """``operands`` (two arrays or numbers) of the comparison ``name`` (``__lt__``, ``gt``,
+    ...), after :class:`UnsupportedDtypeError` for a complex one in an ordering (``<``,
+    ``<=``, ``>``, ``>=``), which PyTorch refuses (NumPy orders complex numbers).
+
+    Example:
+        >>> try:
+        ...     ordered_operands("__lt__", (1.0, 1j))
+        ... except NotImplementedError as error:  # and TypeError
+        ...     print(error)
+        Tensor.lt: input and other must be real, got a complex number
+    """
+    op = name.strip("_")
+    if op in ("lt", "le", "gt", "ge") and any(
+        isinstance(v, complex) or getattr(v, "dtype", None) in _COMPLEX for v in operands
+    ):
+        msg = f"Tensor.{op}: input and other must be real, got a complex number"
+        raise UnsupportedDtypeError(msg)
+    return operands
 
 
 def refuse_integer_division(where: str, a, b) -> None:

@@ -15,25 +15,25 @@ Example:
 
 from __future__ import annotations
 
-import numpy
-
 from .kernels import ArgumentError
+from .kernels._checks import as_index
 
 __all__ = ["check_dim", "distinct_dims", "reduction_dims"]
 
 
 def check_dim(where: str, dim, ndim: int) -> int:
     """``dim`` in ``[0, ndim)``, from PyTorch's ``[-ndim, ndim)``; a 0-d tensor takes -1 and 0."""
-    size = max(ndim, 1)
-    if isinstance(dim, bool) or not isinstance(dim, int | numpy.integer):
-        msg = f"Tensor.{where}: dim must be an int, got {dim!r}"
+    size, given = max(ndim, 1), dim
+    dim = as_index(dim)  # an int, a NumPy integer, a one-element integer Tensor (not a bool)
+    if dim is None:
+        msg = f"Tensor.{where}: dim must be an int, got {given!r}"
         raise TypeError(msg)
     if not -size <= dim < size:
         msg = (
             f"Tensor.{where}: dim must be in [{-size}, {size - 1}] for a {ndim}-d tensor, got {dim}"
         )
         raise IndexError(msg)
-    return int(dim) % size
+    return dim % size
 
 
 def distinct_dims(where: str, dim, ndim: int) -> tuple:

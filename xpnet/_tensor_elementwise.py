@@ -37,6 +37,7 @@ from ._dtypes import floating
 from ._tensor_checks import check_real, named_as, refuse_dtype, refuse_integer_division
 from ._tensor_functions import torch_operands
 from ._tensor_index import where
+from ._tensor_operands import check_operand
 from ._torch_functions import as_input, number_operands
 from .autograd import Function, Tensor
 from .backends import backend_of, float_errors_ignored
@@ -207,6 +208,8 @@ def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bo
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
     """Whether each of ``elements`` is in ``test_elements`` (either may be a number), as a bool
     Tensor of ``elements``' shape, as ``torch.isin``."""
+    check_operand("xpnet.isin", "elements", elements)  # xp.asarray would take None, 'abc'
+    check_operand("xpnet.isin", "test_elements", test_elements)
     xp = backend_of(*[v.data for v in (elements, test_elements) if isinstance(v, Tensor)]).xp
     values = [v.data if isinstance(v, Tensor) else xp.asarray(v) for v in (elements, test_elements)]
     return Tensor(xp.isin(*values, assume_unique=assume_unique, invert=invert))

@@ -30,6 +30,7 @@ from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee, shape_of, shape_only, unbroadcast
 from ._tensor_select import argsort, cumsum, gather, index_select, sort, topk
 from ._tensor_views import splitting, viewing
+from ._torch_functions import as_input
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -208,7 +209,7 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
         >>> [piece.tolist() for piece in split(xpnet.arange(5), [1, 4])]
         [[0], [1, 2, 3, 4]]
     """
-    tensor = as_tensor(tensor)
+    tensor = as_input("split", tensor, "tensor")
     dim = split_dim("split", tensor, dim)
     size = tensor.shape[dim]
     where, name = "Tensor.split", "split_size_or_sections"
@@ -231,7 +232,7 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """``input`` cut along ``dim`` into ``chunks`` pieces of ``ceil(size / chunks)`` elements
     (fewer pieces if they run out), as ``torch.chunk``; views with their own gradients. Raises
     ArgumentError for ``chunks`` below 1 or a 0-d tensor, IndexError for ``dim`` out of range."""
-    tensor = as_tensor(input)
+    tensor = as_input("chunk", input)
     chunks = creation.check_int("Tensor.chunk", "chunks", chunks)
     if chunks < 1:
         raise ArgumentError(f"Tensor.chunk: chunks must be at least 1, got {chunks}")
@@ -244,7 +245,7 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 def unbind(input, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices of ``input`` along ``dim``, without it, as ``torch.unbind``; IndexError for
     ``dim`` out of range or a 0-d tensor."""
-    tensor = as_tensor(input)
+    tensor = as_input("unbind", input)
     if tensor.ndim == 0:
         raise IndexError("Tensor.unbind: a 0-d tensor has no dimension to unbind")
     dim = check_dim("unbind", dim, tensor.ndim)

@@ -36,6 +36,7 @@ from ._tensor_ops import check_grad, ieee, result_type, shape_of, unbroadcast
 from .autograd import Function, Tensor, data_of
 from .backends import backend_of
 from .kernels import ArgumentError
+from .kernels._checks import as_index
 
 __all__ = ["cat", "concat", "maximum", "minimum", "stack"]
 
@@ -204,14 +205,16 @@ def _sequence(where: str, tensors) -> list:
 
 
 def checked_dim(where: str, dim, ndim: int, what: str) -> int:
-    """``dim`` in ``[0, ndim)``, from PyTorch's ``[-ndim, ndim)``."""
-    if isinstance(dim, bool) or not isinstance(dim, int | numpy.integer):
-        msg = f"{where}: dim must be an int, got {dim!r}"
+    """``dim`` in ``[0, ndim)``, from PyTorch's ``[-ndim, ndim)`` (an int, or a one-element
+    integer Tensor, as PyTorch's parser takes)."""
+    given, dim = dim, as_index(dim)
+    if dim is None:
+        msg = f"{where}: dim must be an int, got {given!r}"
         raise TypeError(msg)
     if not -ndim <= dim < ndim:
         msg = f"{where}: dim must be in [{-ndim}, {ndim - 1}] for {what}, got {dim}"
         raise IndexError(msg)
-    return int(dim) % ndim
+    return dim % ndim
 
 
 def cat(tensors, dim=0) -> Tensor:

@@ -197,7 +197,12 @@ all, any, clone, t, reciprocal = (_method_form(name, _FORMS[name]) for name in _
 multiply, divide, subtract, true_divide, negative, absolute = (
     _method_form(name, _FORMS[name]) for name in __all__[33:39]
 )
-ravel = _method_form("ravel", "flatten")
+
+
+def ravel(input) -> Tensor:
+    """``input`` flattened to 1-d, as ``torch.ravel``: no other argument (``x.ravel(1)`` is
+    PyTorch's TypeError, where :meth:`Tensor.flatten` would take ``1`` as ``start_dim``)."""
+    return as_input("ravel", input).flatten()
 
 
 def concatenate(tensors, dim: int = 0, *, axis=None) -> Tensor:
@@ -222,6 +227,7 @@ METHODS = {
     **{ufunc: _bitwise(ufunc, ufunc) for ufunc in _BITWISE.values()},
     **{f"{ufunc}_": _bitwise_in_place(f"{ufunc}_", ufunc) for ufunc in _BITWISE.values()},
     "__invert__": bitwise_not,
+    "ravel": ravel,
     "bitwise_not": bitwise_not,
     **{name: _logical(name) for name in ("logical_and", "logical_or", "logical_xor")},
     "logical_not": logical_not,

@@ -47,11 +47,12 @@ from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
 from . import _torch_more as torch_more
 from ._dtypes import torch_operands
-from ._tensor_checks import checked_flags, tensor_shape
+from ._tensor_checks import checked_flags, ordered_operands, tensor_shape
 from ._tensor_operands import check_operand, is_operand
 from ._tensor_views import track_views
+from ._torch_functions import as_input
 from ._versions import mark_written
-from .autograd import Function, Tensor, as_tensor, data_of
+from .autograd import Function, Tensor, data_of
 from .backends import backend_of, float_errors_ignored
 from .devices import backend_name, device_of, to_arguments
 from .kernels import ArgumentError
@@ -82,7 +83,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         >>> xpnet.flatten(xpnet.Tensor(np.zeros((2, 3, 4))), 1).shape
         (2, 12)
     """
-    tensor = as_tensor(input)
+    tensor = as_input("flatten", input)
     ndim = max(tensor.ndim, 1)  # a 0-d tensor flattens as if it had one dimension
     for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
         if not -ndim <= dim < ndim:
@@ -271,7 +272,7 @@ def _compare(name: str, apply):
     def method(self, other):
         if not is_operand(other):
             return NotImplemented
-        return Tensor(apply(*torch_operands(self.data, data_of(other))))
+        return Tensor(apply(*ordered_operands(name, torch_operands(self.data, data_of(other)))))
 
     method.__name__ = name
     return method

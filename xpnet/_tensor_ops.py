@@ -17,10 +17,11 @@ import math
 
 import numpy
 
+from ._tensor_dims import check_dim
 from ._tensor_operands import check_operands
 from .backends import backend_of, float_errors_ignored
 from .backends._base import fused
-from .kernels._checks import ArgumentError, check_grad_output
+from .kernels._checks import ArgumentError, check_grad_output, check_int
 
 
 def shape_of(value) -> tuple:
@@ -255,6 +256,17 @@ def mean_backward(grad_output, a, dim=None, keepdim=False):
     return spread(grad_output / count, a, dim, keepdim)
 
 
+def shape_argument(where: str, shape: tuple) -> tuple:
+    """``shape`` given as ints or one sequence (``reshape(2, -1)``, ``view((2, 2))``), each an
+    int or a one-element integer Tensor, as PyTorch's parser: a float or a bool is its
+    TypeError, a bool Tensor its RuntimeError (here an ArgumentError), naming ``where``."""
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+    if any(getattr(getattr(n, "dtype", None), "kind", "") == "b" for n in shape):
+        msg = f"{where}: shape must hold integers, got a bool tensor in {shape!r}"
+        raise ArgumentError(msg)
+    return tuple(check_int(where, "shape", n) for n in shape)
+
+
 def reshape(a, shape):
     return backend_of(a).xp.reshape(a, shape)
 
@@ -285,21 +297,17 @@ def integers_first(index: tuple):
     return first, rest
 
 
-def axes(dim, ndim: int | None = None, where: str = "Tensor.sum"):
+def axes(dim, ndim: int, where: str = "Tensor.sum"):
     """``dim`` as NumPy's ``axis``: PyTorch also takes a list of dimensions, an empty one for
-    all of them, and dim 0 or -1 of a 0-d tensor (``ndim``), which it reduces whole; a dim out
-    of range is an IndexError naming ``where``."""
-    if isinstance(dim, list | tuple) and not dim:
+    all of them, one-element integer Tensors, and dim 0 or -1 of a 0-d tensor (``ndim``), which
+    it reduces whole; :func:`~xpnet._tensor_dims.check_dim`'s errors naming ``where``."""
+    if dim is None or (isinstance(dim, list | tuple) and not dim):
         return None
-    dim = tuple(dim) if isinstance(dim, list) else dim
-    listed = () if dim is None else dim if isinstance(dim, tuple) else (dim,)
-    size = max(ndim or 0, 1)  # a 0-d tensor takes dim 0 and -1, as PyTorch
-    if ndim is not None and any(isinstance(d, int) and not -size <= d < size for d in listed):
-        msg = f"{where}: dim must be in [{-size}, {size - 1}], got {dim}"
-        raise IndexError(msg)
-    if ndim == 0 and dim is not None and set(listed) <= {0, -1}:
+    listed = tuple(dim) if isinstance(dim, list | tuple) else (dim,)
+    checked = tuple(check_dim(where.removeprefix("Tensor."), d, ndim) for d in listed)
+    if ndim == 0:
         return None
-    return dim
+    return checked if isinstance(dim, list | tuple) else checked[0]
 
 
 def is_basic_index(index) -> bool:

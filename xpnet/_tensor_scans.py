@@ -27,6 +27,7 @@ from ._tensor_join import cat
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee
 from ._tensor_select import scatter_along
+from ._torch_functions import as_input
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -138,7 +139,7 @@ def cumprod(input, dim: int, *, dtype=None) -> Tensor:
     Raises:
         IndexError: ``dim`` out of range. TypeError: ``dim`` not an int.
     """
-    tensor = as_tensor(input)
+    tensor = as_input("cumprod", input)
     dim = check_dim("cumprod", dim, tensor.ndim)
     if dtype is not None:
         tensor = tensor.to(dtype)
@@ -151,7 +152,7 @@ def cumprod(input, dim: int, *, dtype=None) -> Tensor:
 
 def _extreme(name: str, largest: bool):
     def function(input, dim: int):
-        tensor = as_tensor(input)
+        tensor = as_input(name, input)
         dim = check_dim(name, dim, tensor.ndim)
         line = tensor.reshape(1) if tensor.ndim == 0 else tensor
         values, indices = _running_extreme(line, dim, largest)
@@ -176,7 +177,7 @@ def logcumsumexp(input, dim: int) -> Tensor:
         >>> xpnet.tensor([1000.0, 1000.0], dtype=xpnet.float64).logcumsumexp(0).tolist()
         [1000.0, 1000.6931471805599]
     """
-    tensor = as_tensor(input)
+    tensor = as_input("logcumsumexp", input)
     dim = check_dim("logcumsumexp", dim, tensor.ndim)
     if tensor.dtype.kind != "f":
         msg = f"Tensor.logcumsumexp: input must be floating point, got {tensor.dtype}"
@@ -193,7 +194,7 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
         ArgumentError: a 0-d ``input``, or ``prepend``/``append`` that do not fit.
         TypeError: ``n`` not an int. IndexError: ``dim`` out of range.
     """
-    tensor = as_tensor(input)
+    tensor = as_input("diff", input)
     n = check_int("Tensor.diff", "n", n)
     if tensor.ndim == 0:
         raise ArgumentError("Tensor.diff: expects a tensor of at least 1 dimension, got 0-d")

@@ -26,6 +26,7 @@ import numpy
 from . import _creation as creation
 from ._tensor_math import check_dim, values_indices
 from ._tensor_ops import check_grad, ieee
+from ._torch_functions import as_input
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .backends._deferred import defer_check
@@ -279,7 +280,7 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
         >>> values.tolist(), indices.tolist()
         ([nan, 2.0, 2.0, 1.0], [1, 0, 3, 2])
     """
-    tensor = as_tensor(input)
+    tensor = as_input("sort", input)
     line, dim = _line("sort", tensor, dim)
     values, indices = _top_values(line, line.shape[dim], dim, bool(descending))
     if tensor.ndim == 0:
@@ -290,7 +291,7 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
 def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
     """The int64 indices that sort ``input`` along ``dim``: :func:`sort`'s ``indices``
     (stable, NaN last, or first when ``descending``). Not differentiable."""
-    tensor = as_tensor(input)
+    tensor = as_input("argsort", input)
     line, dim = _line("argsort", tensor, dim)
     return Tensor(sort_values(line.data, dim, bool(descending))[1].reshape(tensor.shape))
 
@@ -310,7 +311,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         >>> topk(xpnet.tensor([1.0, 5.0, 3.0, 4.0]), 2, largest=False).indices.tolist()
         [0, 2]
     """
-    tensor = as_tensor(input)
+    tensor = as_input("topk", input)
     line, dim = _line("topk", tensor, dim)
     k = check_int("Tensor.topk", "k", k)
     if not 0 <= k <= line.shape[dim]:
@@ -336,9 +337,8 @@ def cumsum(input, dim: int, *, dtype=None) -> Tensor:
         >>> cumsum(xpnet.tensor([[1, 2, 3]]), dim=-1).tolist()
         [[1, 3, 6]]
     """
-    tensor = as_tensor(input)
-    if dtype is None and tensor.dtype.kind in "biu":
-        dtype = "int64"
+    tensor = as_input("cumsum", input)
+    dtype = "int64" if dtype is None and tensor.dtype.kind in "biu" else dtype
     tensor = tensor if dtype is None else tensor.to(dtype)
     line, dim = _line("cumsum", tensor, dim)
     sums = _cumulative_sum(line, dim)

@@ -33,6 +33,7 @@ from ._tensor_inplace import apply_in_place
 from ._tensor_math import check_dim, distinct_dims
 from ._tensor_select import select_indices, select_indices_backward
 from ._tensor_views import viewing
+from ._torch_functions import as_input
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -84,7 +85,7 @@ def roll(input, shifts, dims=None) -> Tensor:
     Raises:
         ArgumentError: ``shifts`` and ``dims`` of different lengths.
     """
-    tensor = as_tensor(input)
+    tensor = as_input("roll", input)
     shifts = _ints("roll", "shifts", shifts)
     if dims is None:
         if len(shifts) != 1:
@@ -127,7 +128,7 @@ def tile(input, dims) -> Tensor:
     """``input`` repeated ``dims[d]`` times along each dim, as ``torch.tile``: ``dims`` is
     padded with ones in front when shorter than the input's dimensions (then
     :meth:`Tensor.repeat`)."""
-    tensor = as_tensor(input)
+    tensor = as_input("tile", input)
     dims = parse_size("Tensor.tile", (dims,))
     return tensor.repeat((1,) * (tensor.ndim - len(dims)) + tuple(dims))
 
@@ -143,7 +144,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None) -> Tensor:
         ArgumentError: a negative count, counts not one per element, or a wrong
             ``output_size``. TypeError: counts that are not integers.
     """
-    tensor = as_tensor(input)
+    tensor = as_input("repeat_interleave", input)
     if dim is None:
         tensor, dim = tensor.reshape(-1), 0
     dim = check_dim("repeat_interleave", dim, tensor.ndim)
@@ -278,7 +279,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor
         >>> diag_embed(xpnet.tensor([1.0, 2.0]), 1).tolist()
         [[0.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
     """
-    tensor = as_tensor(input)
+    tensor = as_input("diag_embed", input)
     offset = check_int("Tensor.diag_embed", "offset", offset)
     dim1, dim2 = (check_dim("diag_embed", d, tensor.ndim + 1) for d in (dim1, dim2))
     if dim1 == dim2:
@@ -296,7 +297,7 @@ def diag(input, diagonal: int = 0) -> Tensor:
     Raises:
         ArgumentError: ``input`` neither 1-d nor 2-d.
     """
-    tensor = as_tensor(input)
+    tensor = as_input("diag", input)
     if tensor.ndim == 1:
         return diag_embed(tensor, diagonal)
     if tensor.ndim == 2:

@@ -32,8 +32,10 @@ import functools
 import numpy
 
 from ._tensor_inplace import mark_view
+from ._tensor_ops import shape_argument
+from ._torch_functions import as_input
 from ._versions import share_array, share_writes
-from .autograd import Tensor, as_tensor
+from .autograd import Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
 
@@ -60,7 +62,7 @@ def viewing(method):
 
     @functools.wraps(method)
     def view_method(self, *args, **kwargs):
-        self = as_tensor(self)
+        self = as_input(method.__name__, self)  # as_tensor would wrap None, 'abc', [1]
         result = method(self, *args, **kwargs)
         if _is_view(result, self):
             mark_view(result, self, lambda base: method(base, *args, **kwargs))
@@ -77,7 +79,7 @@ def splitting(method):
 
     @functools.wraps(method)
     def split_method(self, *args, **kwargs):
-        self = as_tensor(self)
+        self = as_input(method.__name__, self)
         parts = method(self, *args, **kwargs)
         for part in parts:
             if _is_view(part, self):
@@ -98,7 +100,7 @@ def viewing_pieces(method):
 
     @functools.wraps(method)
     def pieces_method(self, *args, **kwargs):
-        self = as_tensor(self)
+        self = as_input(method.__name__, self)
         parts = method(self, *args, **kwargs)
         for i, part in enumerate(parts):
             if _is_view(part, self):
@@ -133,7 +135,7 @@ def view(self, *shape, dtype=None) -> Tensor:
     if is_dtype or (len(shape) == 1 and isinstance(shape[0], type)):
         shape, dtype = (), shape[0]
     if dtype is None:
-        return self.reshape(*shape)
+        return self.reshape(shape_argument("Tensor.view", shape))
     if shape:
         raise TypeError("Tensor.view: takes a shape or a dtype, not both")
     dtype, array = numpy.dtype(dtype), self.data

@@ -376,8 +376,7 @@ class Tensor:
         return _mean(source, ops.axes(dim, self.ndim, "Tensor.mean"), keepdim)
 
     def reshape(self, *shape) -> Tensor:
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
-        return _reshape(self, tuple(shape))
+        return _reshape(self, ops.shape_argument("Tensor.reshape", shape))
 
     view = reshape
 

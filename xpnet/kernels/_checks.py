@@ -72,6 +72,9 @@ def as_index(value) -> int | None:
         return value
     if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "i") not in "iu":
         return None  # a bool or a bool tensor, which __index__ would take
+    if getattr(value, "size", None) == 1:  # a backend array (a Tensor's size is a method):
+        # read explicitly, as PyTorch's parser does; strict refuses implicit reads in kernels
+        value = backend_of(value).to_host(value).reshape(())[()]
     try:
         return operator.index(value)
     except TypeError:  # no __index__, or a tensor of several elements

@@ -25,6 +25,7 @@ from ._blocks import check_fits, compute_dtype
 from ._checks import (
     ArgumentError,
     array_backend,
+    as_index,
     check_grad_output,
     check_ndim,
     kernel,
@@ -47,6 +48,8 @@ def _per_axis(where, name, value, dim, kind):
     if len(items) != dim:
         msg = f"{where}: {name} must have one entry per spatial dimension ({dim}), got {value!r}"
         raise ArgumentError(msg)
+    if kind is numbers.Integral:  # what PyTorch takes for an int: a one-element int Tensor too
+        items = [as_index(item) for item in items]
     for item in items:
         ok = isinstance(item, kind) and not isinstance(item, bool)
         if not ok:

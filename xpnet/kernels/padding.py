@@ -20,6 +20,7 @@ from ._blocks import check_fits
 from ._checks import (
     ArgumentError,
     array_backend,
+    as_index,
     check_grad_output,
     kernel,
     require_arrays,
@@ -96,13 +97,12 @@ def _plan(where, input, pad, mode, value):
         choices = ", ".join(repr(m) for m in _MODES)
         msg = f"{where}: mode must be one of {choices}, got {mode!r}"
         raise ArgumentError(msg)
-    try:
-        items = tuple(pad)
+    try:  # ints, or what PyTorch takes for one (a one-element integer Tensor), not bools;
+        # a tuple, not a Tensor of them (PyTorch's TypeError)
+        items = None if hasattr(pad, "shape") else tuple(as_index(p) for p in pad)
     except TypeError:
         items = None
-    if items is None or not all(
-        isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in items
-    ):
+    if items is None or None in items:
         msg = f"{where}: pad must be a sequence of ints, got {pad!r}"
         raise TypeError(msg)
     if len(items) % 2 or len(items) // 2 > input.ndim:

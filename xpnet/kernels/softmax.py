@@ -7,21 +7,21 @@ give exact results. :mod:`xpnet.kernels.loss` builds cross-entropy on the same
 
 from __future__ import annotations
 
-import numbers
-
 from ..backends import backend_of
 from ._blocks import check_fits
-from ._checks import ArgumentError, elementwise_input, kernel
+from ._checks import ArgumentError, as_index, elementwise_input, kernel
 from ._softmax_math import reduction_axis, stable_log_softmax
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
 
 
 def _prepare(where, input, dim, grad_output=None):
-    """``(xp, x, grad)``: input and grad_output in the compute dtype, after the checks."""
+    """``(xp, x, grad, dim)``: input and grad_output in the compute dtype, and ``dim`` an int,
+    after the checks."""
     xp, x = elementwise_input(where, input, grad_output, backward=where.endswith("_backward"))
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
-        msg = f"{where}: dim must be an int, got {type(dim).__name__} {dim!r}"
+    given, dim = dim, as_index(dim)  # an int, or a one-element integer Tensor, as PyTorch's
+    if dim is None:
+        msg = f"{where}: dim must be an int, got {type(given).__name__} {given!r}"
         raise TypeError(msg)
     if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
         msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
@@ -31,7 +31,7 @@ def _prepare(where, input, dim, grad_output=None):
     nbytes = 2 * x.size * x.dtype.itemsize
     check_fits(where, backend_of(x), f"arrays of the input's shape {input.shape}", nbytes)
     grad = None if grad_output is None else grad_output.astype(x.dtype, copy=False)
-    return xp, x, grad
+    return xp, x, grad, dim
 
 
 def _result(xp, value, input):
@@ -60,14 +60,14 @@ def softmax(input, dim: int):
         >>> softmax(xp.asarray([[1000.0, 1000.0, -1000.0]]), dim=1)
         array([[0.5, 0.5, 0. ]])
     """
-    xp, x, _ = _prepare("softmax", input, dim)
+    xp, x, _, dim = _prepare("softmax", input, dim)
     return _result(xp, xp.exp(stable_log_softmax(xp, x, dim)), input)
 
 
 @kernel
 def softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`softmax`: ``s * (grad_output - sum(grad_output * s, dim))``."""
-    xp, x, grad = _prepare("softmax_backward", input, dim, grad_output)
+    xp, x, grad, dim = _prepare("softmax_backward", input, dim, grad_output)
     s = xp.exp(stable_log_softmax(xp, x, dim))
     grad_input = s * (grad - xp.sum(grad * s, axis=reduction_axis(x, dim), keepdims=True))
     return _result(xp, grad_input, input)
@@ -91,14 +91,14 @@ def log_softmax(input, dim: int):
         >>> log_softmax(xp.asarray([[1000.0, 0.0]]), dim=1)
         array([[    0., -1000.]])
     """
-    xp, x, _ = _prepare("log_softmax", input, dim)
+    xp, x, _, dim = _prepare("log_softmax", input, dim)
     return _result(xp, stable_log_softmax(xp, x, dim), input)
 
 
 @kernel
 def log_softmax_backward(grad_output, input, dim: int):
     """Gradient of :func:`log_softmax`: ``grad_output - softmax * sum(grad_output, dim)``."""
-    xp, x, grad = _prepare("log_softmax_backward", input, dim, grad_output)
+    xp, x, grad, dim = _prepare("log_softmax_backward", input, dim, grad_output)
     s = xp.exp(stable_log_softmax(xp, x, dim))
     grad_input = grad - s * xp.sum(grad, axis=reduction_axis(x, dim), keepdims=True)
     return _result(xp, grad_input, input)
