@@ -210,3 +210,85 @@ def test_reshape_and_view_refuse_what_torch_refuses(case, backend):
 def test_reshape_and_view_take_one_element_integer_tensors(case, backend):
     expected = tuple(_run(torch, SHAPES[case]).shape)
     assert tuple(_run(xpnet, SHAPES[case]).shape) == expected
+
+
+# 7. creation, dtype and seed functions, contiguous, bincount and matmul: PyTorch's refusals
+MORE_REFUSALS = {
+    "asarray(None)": (lambda M, x, T: M.asarray(None), r"asarray\b.*\bobj\b"),
+    "asarray('abc')": (lambda M, x, T: M.asarray("abc"), r"asarray\b.*\bobj\b"),
+    "scalar_tensor([1, 2])": (lambda M, x, T: M.scalar_tensor([1, 2]), r"scalar_tensor\b.*\bs\b"),
+    "result_type([1.0, 2.0], 1)": (
+        lambda M, x, T: M.result_type([1.0, 2.0], 1),
+        r"result_type: operand 0\b",
+    ),
+    "promote_types(None, float32)": (
+        lambda M, x, T: M.promote_types(None, M.float32),
+        r"promote_types\b.*\btype1\b",
+    ),
+    "can_cast(None, float32)": (
+        lambda M, x, T: M.can_cast(None, M.float32),
+        r"can_cast\b.*\bfrom_\b",
+    ),
+    "manual_seed(None)": (lambda M, x, T: M.manual_seed(None), r"manual_seed\b.*\bseed\b"),
+    "x.contiguous(1)": (lambda M, x, T: x.contiguous(1), r"contiguous\(\) takes 1 positional"),
+    "x.is_contiguous(1)": (
+        lambda M, x, T: x.is_contiguous(1),
+        r"is_contiguous\(\) takes 1 positional",
+    ),
+    "x.flatten().bincount(1)": (lambda M, x, T: x.flatten().bincount(1), r"bincount\b.*\bweights"),
+    "x.matmul(1)": (lambda M, x, T: x.matmul(1), r"matmul\b.*\bother\b"),
+    "matmul(x, 1)": (lambda M, x, T: M.matmul(x, 1), r"matmul\b.*\bother\b"),
+}
+
+
+@pytest.mark.parametrize("case", list(MORE_REFUSALS))
+def test_more_calls_refuse_what_torch_refuses(case, backend):
+    _refused_as_torch(*MORE_REFUSALS[case])
+
+
+def test_set_default_dtype_refuses_none(backend):
+    saved = xpnet.get_default_dtype()
+    try:  # NumPy reads None as float64: without the check the default would change
+        _refused_as_torch(lambda M, x, T: M.set_default_dtype(None), r"set_default_dtype\b.*None")
+    finally:
+        xpnet.set_default_dtype(saved)
+    assert xpnet.get_default_dtype() == saved
+
+
+# 8. complex numbers where PyTorch orders values or fills a real tensor: refused, not cast
+COMPLEX_REFUSALS = {
+    "x.clamp(1j)": (lambda M, x, T: x.clamp(1j), r"clamp\b.*\bmin\b"),
+    "x.clamp(max=1j)": (lambda M, x, T: x.clamp(max=1j), r"clamp\b.*\bmax\b"),
+    "T(1j).clamp(0)": (lambda M, x, T: T(1j).clamp(0), r"clamp\b.*\binput\b"),
+    "maximum(x, T(1j))": (lambda M, x, T: M.maximum(x, T(1j)), r"maximum\b.*\bother\b"),
+    "minimum(x, T(1j))": (lambda M, x, T: M.minimum(x, T(1j)), r"minimum\b.*\bother\b"),
+    "x.fill_(1j)": (lambda M, x, T: x.fill_(1j), r"fill_\b.*\bvalue\b"),
+    "x.masked_fill(x > 2, 1j)": (
+        lambda M, x, T: x.masked_fill(x > 2, 1j),
+        r"masked_fill\b.*\bvalue\b",
+    ),
+    "x // 1j": (lambda M, x, T: x // 1j, r"floor_divide\b.*\bother\b"),
+    "x.div(1j, rounding_mode='trunc')": (
+        lambda M, x, T: x.div(1j, rounding_mode="trunc"),
+        r"div\b.*\bother\b",
+    ),
+    "x % 1j": (lambda M, x, T: x % 1j, r"remainder\b.*\bother\b"),
+    "x.fmod(1j)": (lambda M, x, T: x.fmod(1j), r"fmod\b.*\bother\b"),
+    "atan2(x, 1j)": (lambda M, x, T: M.atan2(x, 1j), r"atan2\b.*\bother\b"),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPLEX_REFUSALS))
+def test_complex_numbers_refused_where_torch_refuses(case, backend):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning on the way
+        _refused_as_torch(*COMPLEX_REFUSALS[case])
+
+
+def test_complex_tensors_still_fill_with_complex_numbers(backend):
+    def call(M, x, T):
+        z = T([1j, 2.0])
+        return z.clone().fill_(3j), z.masked_fill(T([True, False]), 4j)
+
+    for expected, actual in zip(_run(torch, call), _run(xpnet, call), strict=True):
+        np.testing.assert_array_equal(np.asarray(actual.tolist()), expected.numpy())

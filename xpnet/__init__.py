@@ -193,6 +193,9 @@ def asarray(obj, dtype=None):
         dtype('float32')
     """
     array = to_backend(obj)
+    if array.dtype.kind not in "biufc":  # NumPy makes arrays of None and strings; PyTorch not
+        msg = f"xpnet.asarray: obj must be numbers or an array, got {type(obj).__name__}"
+        raise (TypeError if array.dtype.kind in "SU" else RuntimeError)(msg)
     return array if dtype is None else array.astype(dtype, copy=False)
 
 

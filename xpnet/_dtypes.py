@@ -15,6 +15,8 @@ are assigned in ``xpnet/__init__.py`` only, so that this module keeps Python's b
 
 from __future__ import annotations
 
+import numbers
+
 import numpy
 
 bool_ = numpy.dtype("bool")
@@ -47,8 +49,8 @@ def set_default_dtype(d) -> None:
         >>> xpnet.set_default_dtype(xpnet.float32)
     """
     global _default_float
-    try:
-        dtype = numpy.dtype(d)
+    try:  # None is refused first: NumPy reads it as float64
+        dtype = None if d is None else numpy.dtype(d)
     except TypeError:
         dtype = None
     if dtype is None or dtype.kind != "f":
@@ -123,7 +125,7 @@ def result_dtype(*operands) -> numpy.dtype:
     each of the later only by a higher category (``int64 array`` and ``0.5``: float32).
 
     Raises:
-        TypeError: for an operand with no PyTorch dtype (``None``, a str).
+        TypeError: for an operand with no PyTorch dtype (``None``, a str, a list).
 
     Example:
         >>> result_dtype(numpy.arange(3), 0.5), result_dtype(numpy.arange(3), True)
@@ -135,7 +137,8 @@ def result_dtype(*operands) -> numpy.dtype:
             group, dtype = (0 if operand.ndim else 1), operand.dtype
         else:
             group, dtype = 2, inferred_dtype(numpy.asarray(operand))
-        if dtype.kind not in _CATEGORY:  # None, a str: NumPy reads them, PyTorch refuses them
+        # None, a str, a list: NumPy reads them, PyTorch refuses them
+        if dtype.kind not in _CATEGORY or (group == 2 and not isinstance(operand, numbers.Number)):
             got = f"{type(operand).__name__} {operand!r}"
             msg = f"xpnet.result_type: operand {position} must be a Tensor or a number, got {got}"
             raise TypeError(msg)

@@ -61,6 +61,8 @@ def manual_seed(seed: int) -> numpy.random.Generator:
         True
     """
     global _host_generator, _initial_seed
+    if seed is None:  # NumPy would seed from fresh entropy; PyTorch refuses it
+        raise TypeError("xpnet.manual_seed: seed must be an int, got None")
     _host_generator = numpy.random.default_rng(seed)
     _initial_seed = plain_seed(seed)
     seed_dropout(seed)  # dropout masks come from each backend's own generator

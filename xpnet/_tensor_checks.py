@@ -35,6 +35,7 @@ __all__ = [
     "flags_checked",
     "named_as",
     "ordered_operands",
+    "refuse_complex",
     "refuse_dtype",
     "refuse_integer_division",
 ]
@@ -205,12 +206,25 @@ def ordered_operands(name: str, operands: tuple) -> tuple:
         Tensor.lt: input and other must be real, got a complex number
     """
     op = name.strip("_")
-    if op in ("lt", "le", "gt", "ge") and any(
-        isinstance(v, complex) or getattr(v, "dtype", None) in _COMPLEX for v in operands
-    ):
-        msg = f"Tensor.{op}: input and other must be real, got a complex number"
-        raise UnsupportedDtypeError(msg)
+    if op in ("lt", "le", "gt", "ge"):
+        refuse_complex(f"Tensor.{op}", "input and other", *operands)
     return operands
+
+
+def refuse_complex(where: str, names: str, *operands) -> None:
+    """:class:`UnsupportedDtypeError` naming ``where`` and ``names`` if one of ``operands``
+    (Tensors, arrays, numbers or None) is complex, for what orders values (orderings, clamp,
+    maximum, floor division, remainder): PyTorch refuses, NumPy orders complex numbers.
+
+    Example:
+        >>> try:
+        ...     refuse_complex("Tensor.clamp", "input, min and max", 2.0, 1j, None)
+        ... except NotImplementedError as error:  # and TypeError
+        ...     print(error)
+        Tensor.clamp: input, min and max must be real, got a complex number
+    """
+    if any(isinstance(v, complex) or getattr(v, "dtype", None) in _COMPLEX for v in operands):
+        raise UnsupportedDtypeError(f"{where}: {names} must be real, got a complex number")
 
 
 def refuse_integer_division(where: str, a, b) -> None:

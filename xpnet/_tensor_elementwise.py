@@ -34,7 +34,13 @@ import numbers
 
 from . import _tensor_elementwise_ops as ops
 from ._dtypes import floating
-from ._tensor_checks import check_real, named_as, refuse_dtype, refuse_integer_division
+from ._tensor_checks import (
+    check_real,
+    named_as,
+    refuse_complex,
+    refuse_dtype,
+    refuse_integer_division,
+)
 from ._tensor_functions import torch_operands
 from ._tensor_index import where
 from ._tensor_operands import check_operand
@@ -84,6 +90,8 @@ def _unary(name: str, *, keeps_integers: bool = False):
 
 def _binary(name: str, *, float_valued: bool = True, scalars: bool = True):
     def method(self, other) -> Tensor:
+        if not float_valued:  # fmod, remainder: PyTorch's are not for complex numbers
+            refuse_complex(f"Tensor.{name}", "input and other", self, other)
         other = _operand(name, other, scalars)
         if not float_valued:  # fmod, remainder: no integer division by zero, as PyTorch
             refuse_integer_division(f"Tensor.{name}", self, other)

@@ -39,7 +39,7 @@ from . import _tensor_scatter as scatter
 from . import _tensor_scatter_reduce as scatter_reduce
 from . import _tensor_shape_ops as shape_ops
 from ._dtypes import floating, torch_operands
-from ._tensor_checks import named_as, refuse_dtype, refuse_integer_division
+from ._tensor_checks import named_as, refuse_complex, refuse_dtype, refuse_integer_division
 from ._tensor_math import check_dim
 from ._tensor_norms import listed_dims
 from ._tensor_operands import check_operand
@@ -135,6 +135,7 @@ def rounded_division(where: str, dividend, divisor, rounding_mode: str) -> Tenso
     """``dividend / divisor`` rounded (``"floor"`` or ``"trunc"``), integers by zero refused
     as PyTorch, errors naming ``where``: the one path of ``div`` and ``floor_divide``."""
     refuse_integer_division(where, dividend, divisor)
+    refuse_complex(where, "input and other", dividend, divisor)
     a, b = torch_operands(dividend, divisor)
     return _divide_rounded(a, b, rounding_mode)
 

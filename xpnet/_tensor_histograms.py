@@ -65,6 +65,8 @@ def bincount(self, weights=None, minlength: int = 0) -> Tensor:
         ArgumentError: ``self`` not 1-D integers, ``weights`` of another shape, or a negative
             ``minlength``.
     """
+    if weights is not None:  # checked first: PyTorch's parser refuses a number before the values
+        weights = as_input("bincount", weights, "weights")
     if self.ndim != 1 or self.dtype.kind not in "iu":
         raise ArgumentError("bincount only supports 1-d non-negative integral inputs")
     if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral) or minlength < 0:
@@ -72,7 +74,6 @@ def bincount(self, weights=None, minlength: int = 0) -> Tensor:
     xp = backend_of(self.data).xp
     if weights is None:
         return Tensor(xp.bincount(self.data, minlength=minlength).astype(int64, copy=False))
-    weights = as_input("bincount", weights, "weights")
     if weights.shape != self.shape:
         msg = f"bincount: weights should have input's shape {self.shape}, got {weights.shape}"
         raise ArgumentError(msg)

@@ -170,7 +170,7 @@ def repeat(self, *sizes) -> Tensor:
     return tiled.reshape(tuple(r * n for r, n in zip(sizes, padded, strict=True)))
 
 
-def contiguous(self, memory_format=None) -> Tensor:
+def contiguous(self, *, memory_format=None) -> Tensor:
     """This tensor if its array is C-contiguous, else a contiguous copy (differentiable)."""
     return self if self.data.flags.c_contiguous else self.clone()
 
@@ -356,6 +356,9 @@ def masked_fill(input, mask, value) -> Tensor:
     filler = _operand("masked_fill", "value", value)
     if getattr(filler, "ndim", 0):
         msg = f"Tensor.masked_fill: value must be a number or a 0-d Tensor, got {filler.ndim}-d"
+        raise ArgumentError(msg)
+    if isinstance(filler, complex) and tensor.dtype.kind != "c":  # NumPy drops its imaginary
+        msg = f"Tensor.masked_fill: value must be real for a {tensor.dtype} tensor, got {value!r}"
         raise ArgumentError(msg)
     _broadcast_shape("masked_fill", input=tensor.shape, mask=mask_array.shape)
     names = ("input", "mask", "value")

@@ -310,6 +310,9 @@ def fill_(self, value) -> Tensor:
             msg = f"Tensor.fill_: value must be a 0-d tensor, got shape {tuple(value.shape)}"
             raise ArgumentError(msg)
         return apply_in_place("fill_", self, lambda t, v: _fill(t, _on_backend_of(v, t)), value)
+    if isinstance(value, complex) and self.dtype.kind != "c":  # NumPy would drop its imaginary
+        msg = f"Tensor.fill_: value must be real for a {self.dtype} tensor, got {value!r}"
+        raise ArgumentError(msg)
     if isinstance(value, numbers.Number):
         return apply_in_place("fill_", self, lambda t: _fill(t, value))
     msg = f"Tensor.fill_: value must be a number or a 0-d tensor, got {type(value).__name__}"

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy
 
 from ._dtypes import as_dtype, result_dtype
-from ._tensor_checks import refuse_dtype
+from ._tensor_checks import refuse_complex, refuse_dtype
 from ._tensor_operands import check_operands
 from ._tensor_ops import check_grad, ieee, result_type, shape_of, unbroadcast
 from .autograd import Function, Tensor, data_of
@@ -307,6 +307,7 @@ def stack(tensors, dim=0) -> Tensor:
 def _picking(name: str, function: Function):
     def pick(input, other) -> Tensor:
         a, b = _arrays(name, ("input", "other"), (input, other))
+        refuse_complex(name, "input and other", a, b)
         try:
             numpy.broadcast_shapes(a.shape, b.shape)
         except ValueError:
@@ -377,6 +378,7 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
     # a string or a tuple bound: PyTorch's TypeError, not NumPy's array of it (None: unbounded)
     check_operands("Tensor.clamp", 0 if min is None else min, 0 if max is None else max, BOUNDS)
     refuse_dtype("Tensor.clamp", self, "b", "non-bool")  # PyTorch has no clamp of bools
+    refuse_complex("Tensor.clamp", "input, min and max", self, min, max)
     bounds = {name: data_of(v) for name, v in (("min", min), ("max", max)) if hasattr(v, "shape")}
     backend_of(self.data, *bounds.values(), names=("self", *bounds), where="Tensor.clamp")
     dtype = result_dtype(self, *(bound for bound in (min, max) if bound is not None))

@@ -196,7 +196,7 @@ def stride(self, dim: int | None = None):
     return steps[more.check_dim("stride", dim, self.ndim)]
 
 
-def is_contiguous(self, memory_format=None) -> bool:
+def is_contiguous(self, *, memory_format=None) -> bool:
     """Whether the elements lie in memory in row-major order without gaps, as
     ``torch.Tensor.is_contiguous`` (steps along dimensions of size 1 do not count). Only
     PyTorch's default ``contiguous_format`` exists here; ``memory_format`` is accepted for

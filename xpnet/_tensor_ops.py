@@ -18,7 +18,7 @@ import math
 import numpy
 
 from ._tensor_dims import check_dim
-from ._tensor_operands import check_operands
+from ._tensor_operands import check_operands, describe
 from .backends import backend_of, float_errors_ignored
 from .backends._base import fused
 from .kernels._checks import ArgumentError, check_grad_output, check_int
@@ -190,7 +190,9 @@ def pow_backward(grad_output, a, exponent, output_mask=(True, True)):
 
 @ieee
 def matmul(a, b):
-    check_operands("Tensor.matmul", a, b)
+    for name, value in (("input", a), ("other", b)):
+        if not hasattr(value, "shape"):  # a number too: PyTorch's matmul takes only tensors
+            raise TypeError(f"Tensor.matmul: {name} must be a Tensor, got {describe(value)}")
     return a @ b
 
 

@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+import numbers
+
 import numpy
 
 from . import _signal_windows, _tensor_linalg, _torch_more, _torch_nn_functions
@@ -36,6 +38,7 @@ from ._size import Size
 from ._tensor_elementwise import function_form
 from ._tensor_inplace import overlapping
 from ._tensor_linalg import *  # noqa: F403
+from ._tensor_operands import describe
 from ._torch_functions import as_input, sub
 from ._torch_more import *  # noqa: F403
 from ._torch_nn_functions import *  # noqa: F403
@@ -96,6 +99,13 @@ def fill(input, value) -> Tensor:
 
 def _dtype(where: str, dtype) -> numpy.dtype:
     return resolve_dtype(where, dtype, get_default_dtype())
+
+
+def _given_dtype(where: str, name: str, dtype) -> numpy.dtype:
+    """``dtype`` resolved where it is required: None (the default elsewhere) a TypeError."""
+    if dtype is None:
+        raise TypeError(f"xpnet.{where}: {name} must be a dtype, got None")
+    return _dtype(where, dtype)
 
 
 class finfo:  # noqa: N801 - torch.finfo's name
@@ -166,7 +176,9 @@ def promote_types(type1, type2) -> numpy.dtype:
     """The dtype PyTorch's arithmetic gives two tensors of ``type1`` and ``type2``, as
     ``torch.promote_types`` (a float beats any integer: ``int64`` and ``float16`` give
     ``float16``, where NumPy widens)."""
-    type1, type2 = _dtype("promote_types", type1), _dtype("promote_types", type2)
+    type1, type2 = (
+        _given_dtype("promote_types", n, t) for n, t in (("type1", type1), ("type2", type2))
+    )
     return result_dtype(numpy.empty(1, type1), numpy.empty(1, type2))
 
 
@@ -182,7 +194,9 @@ def can_cast(from_, to) -> bool:
     """Whether PyTorch's in-place arithmetic may write a result of dtype ``from_`` into a
     tensor of dtype ``to``, as ``torch.can_cast``: not into a lower category (a float into
     integers, an integer into bools); any width."""
-    return _dtype_can_cast(_dtype("can_cast", from_), _dtype("can_cast", to))
+    return _dtype_can_cast(
+        _given_dtype("can_cast", "from_", from_), _given_dtype("can_cast", "to", to)
+    )
 
 
 def broadcast_shapes(*shapes) -> Size:
@@ -203,6 +217,9 @@ def broadcast_shapes(*shapes) -> Size:
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A 0-d tensor holding the number ``s``, as ``torch.scalar_tensor``: of the default dtype
     (float32) unless ``dtype`` says otherwise, whatever the kind of ``s``."""
+    if not isinstance(s, numbers.Number) and getattr(s, "ndim", None) != 0:
+        msg = f"xpnet.scalar_tensor: s must be a number, got {describe(s)}"
+        raise TypeError(msg)
     dtype = _dtype("scalar_tensor", dtype)
     return tensor(s, dtype=dtype, device=device, requires_grad=requires_grad)
 
