@@ -18,6 +18,7 @@ import torch
 
 import xpnet
 from xpnet.backends import raise_deferred
+from xpnet.kernels import ArgumentError
 
 
 def _run(module, call):
@@ -267,6 +268,10 @@ COMPLEX_REFUSALS = {
         lambda M, x, T: x.masked_fill(x > 2, 1j),
         r"masked_fill\b.*\bvalue\b",
     ),
+    "x.masked_fill(x > 2, T(1j))": (
+        lambda M, x, T: x.masked_fill(x > 2, T(1j)),
+        r"masked_fill\b.*\bvalue\b",
+    ),
     "x // 1j": (lambda M, x, T: x // 1j, r"floor_divide\b.*\bother\b"),
     "x.div(1j, rounding_mode='trunc')": (
         lambda M, x, T: x.div(1j, rounding_mode="trunc"),
@@ -283,6 +288,14 @@ def test_complex_numbers_refused_where_torch_refuses(case, backend):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no ComplexWarning on the way
         _refused_as_torch(*COMPLEX_REFUSALS[case])
+
+
+def test_fill_refuses_a_complex_tensor_for_a_real_one(backend):
+    # PyTorch drops the imaginary part with a warning; xpnet refuses, as for a complex number
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ArgumentError, match=r"fill_\b.*\bvalue must be real"):
+            xpnet.zeros(3).fill_(xpnet.tensor(1j))
 
 
 def test_complex_tensors_still_fill_with_complex_numbers(backend):

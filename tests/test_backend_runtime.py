@@ -84,8 +84,10 @@ def test_set_num_threads(num_threads):
     assert xpnet.get_num_threads() >= 1
     xpnet.set_num_threads(3)
     assert xpnet.get_num_threads() == 3
-    with pytest.raises(ValueError, match=r"set_num_threads: threads must be a positive int"):
-        xpnet.set_num_threads(0)
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match=r"set_num_threads: threads must be a positive int"):
+            xpnet.set_num_threads(bad)
+    assert xpnet.get_num_threads() == 3
 
 
 def _sum_in_blocks(queue):

@@ -211,6 +211,11 @@ def ordered_operands(name: str, operands: tuple) -> tuple:
     return operands
 
 
+def is_complex_value(value) -> bool:
+    """Whether ``value`` (a Tensor, an array of any backend or a number) is complex."""
+    return isinstance(value, complex) or getattr(value, "dtype", None) in _COMPLEX
+
+
 def refuse_complex(where: str, names: str, *operands) -> None:
     """:class:`UnsupportedDtypeError` naming ``where`` and ``names`` if one of ``operands``
     (Tensors, arrays, numbers or None) is complex, for what orders values (orderings, clamp,
@@ -223,7 +228,7 @@ def refuse_complex(where: str, names: str, *operands) -> None:
         ...     print(error)
         Tensor.clamp: input, min and max must be real, got a complex number
     """
-    if any(isinstance(v, complex) or getattr(v, "dtype", None) in _COMPLEX for v in operands):
+    if any(is_complex_value(v) for v in operands):
         raise UnsupportedDtypeError(f"{where}: {names} must be real, got a complex number")
 
 

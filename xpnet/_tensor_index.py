@@ -25,7 +25,7 @@ import numpy
 from . import _creation as creation
 from . import _tensor_select as select
 from ._dtypes import result_dtype
-from ._tensor_checks import checked_flags, tensor_shape
+from ._tensor_checks import checked_flags, is_complex_value, tensor_shape
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee, shape_of, shape_only, unbroadcast
 from ._tensor_select import argsort, cumsum, gather, index_select, sort, topk
@@ -357,7 +357,7 @@ def masked_fill(input, mask, value) -> Tensor:
     if getattr(filler, "ndim", 0):
         msg = f"Tensor.masked_fill: value must be a number or a 0-d Tensor, got {filler.ndim}-d"
         raise ArgumentError(msg)
-    if isinstance(filler, complex) and tensor.dtype.kind != "c":  # NumPy drops its imaginary
+    if is_complex_value(filler) and tensor.dtype.kind != "c":  # NumPy drops the imaginary
         msg = f"Tensor.masked_fill: value must be real for a {tensor.dtype} tensor, got {value!r}"
         raise ArgumentError(msg)
     _broadcast_shape("masked_fill", input=tensor.shape, mask=mask_array.shape)

@@ -42,7 +42,7 @@ import numpy
 from . import _tensor_function_ops as ops
 from ._dtypes import can_cast
 from ._grad_mode import is_grad_enabled, no_grad
-from ._tensor_checks import named_as
+from ._tensor_checks import is_complex_value, named_as
 from ._tensor_ops import integers_first
 from ._versions import has_aliases, mark_modified, mark_written, share_writes
 from .autograd import Function, Tensor, as_tensor, data_of, weak_set
@@ -305,14 +305,14 @@ def fill_(self, value) -> Tensor:
         TypeError: ``value`` neither a number nor a tensor. ArgumentError: a tensor that is
             not 0-d, as PyTorch.
     """
+    if is_complex_value(value) and self.dtype.kind != "c":  # NumPy would drop its imaginary
+        msg = f"Tensor.fill_: value must be real for a {self.dtype} tensor, got {value!r}"
+        raise ArgumentError(msg)
     if hasattr(value, "shape"):
         if len(value.shape) != 0:
             msg = f"Tensor.fill_: value must be a 0-d tensor, got shape {tuple(value.shape)}"
             raise ArgumentError(msg)
         return apply_in_place("fill_", self, lambda t, v: _fill(t, _on_backend_of(v, t)), value)
-    if isinstance(value, complex) and self.dtype.kind != "c":  # NumPy would drop its imaginary
-        msg = f"Tensor.fill_: value must be real for a {self.dtype} tensor, got {value!r}"
-        raise ArgumentError(msg)
     if isinstance(value, numbers.Number):
         return apply_in_place("fill_", self, lambda t: _fill(t, value))
     msg = f"Tensor.fill_: value must be a number or a 0-d tensor, got {type(value).__name__}"

@@ -40,7 +40,8 @@ def set_num_threads(threads: int | None) -> None:
     (threadpoolctl sets it).
     """
     global _num_threads
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
+    counts = isinstance(threads, int) and not isinstance(threads, bool)  # torch refuses True
+    if threads is not None and (not counts or threads < 1):
         msg = f"set_num_threads: threads must be a positive int or None, got {threads!r}"
         raise ValueError(msg)
     _num_threads = threads
