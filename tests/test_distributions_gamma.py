@@ -1,7 +1,7 @@
 """Gamma, Beta, Dirichlet, Poisson and Binomial of xpnet.distributions against
 torch.distributions in float64 (log_prob, entropy, mean, mode, variance and their gradients;
 KL divergences), their samples' moments (20,000 draws within 5 standard errors, as
-test_distributions_sampling.py), validation, and the rsample xpnet does not have."""
+test_distributions_sampling.py), validation, and the discrete ones' missing rsample."""
 
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def test_sample_moments_match_the_distribution(backend, name):
     np.testing.assert_array_equal(SAMPLED[name](T).sample((N,)).numpy(), x)
 
 
-@pytest.mark.parametrize("name", SAMPLED)
+@pytest.mark.parametrize("name", ["Poisson", "Binomial"])  # discrete: no rsample in torch either
 def test_rsample_is_not_available(backend, name):
     d = SAMPLED[name](lambda v: Tensor(backend.asarray(np.asarray(v, dtype=np.float64))))
     assert not d.has_rsample

@@ -23,6 +23,12 @@ from .transforms_elementwise import (
     SoftmaxTransform,
     StickBreakingTransform,
 )
+from .transforms_matrix import (
+    CorrCholeskyTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+)
+from .transforms_structured import CatTransform, StackTransform
 
 __all__ = ["ConstraintRegistry", "biject_to", "transform_to"]
 
@@ -108,5 +114,30 @@ for _registry in (biject_to, transform_to):
     _registry.register(constraints.greater_than_eq, _to_greater_than)
     _registry.register(constraints.less_than, _to_less_than)
     _registry.register(constraints.interval, _to_interval)
+
+
+def _cat(registry):
+    def factory(constraint):
+        parts = [registry(c) for c in constraint.cseq]
+        return CatTransform(parts, constraint.dim, constraint.lengths)
+
+    return factory
+
+
+def _stack(registry):
+    def factory(constraint):
+        return StackTransform([registry(c) for c in constraint.cseq], constraint.dim)
+
+    return factory
+
+
+for _registry in (biject_to, transform_to):
+    _registry.register(constraints.corr_cholesky, lambda constraint: CorrCholeskyTransform())
+    _registry.register(constraints.cat, _cat(_registry))
+    _registry.register(constraints.stack, _stack(_registry))
 biject_to.register(constraints.simplex, lambda constraint: StickBreakingTransform())
 transform_to.register(constraints.simplex, lambda constraint: SoftmaxTransform())
+# transform_to only: neither map is bijective (torch has no bijection onto these yet)
+transform_to.register(constraints.lower_cholesky, lambda constraint: LowerCholeskyTransform())
+for _constraint in (constraints.positive_definite, constraints.positive_semidefinite):
+    transform_to.register(_constraint, lambda constraint: PositiveDefiniteTransform())

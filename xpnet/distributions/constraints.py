@@ -11,12 +11,17 @@ Example:
 from __future__ import annotations
 
 from .. import linalg
+from .._tensor_join import cat as join_cat
+from .._tensor_join import stack as join_stack
+from .._torch_aliases import finfo
 from ..autograd import Tensor
 
 __all__ = [
     "Constraint",
     "MixtureSameFamilyConstraint",
     "boolean",
+    "cat",
+    "corr_cholesky",
     "dependent",
     "dependent_property",
     "greater_than",
@@ -27,14 +32,17 @@ __all__ = [
     "is_dependent",
     "less_than",
     "lower_cholesky",
+    "lower_triangular",
     "nonnegative",
     "nonnegative_integer",
     "one_hot",
     "positive",
     "positive_definite",
+    "positive_semidefinite",
     "real",
     "real_vector",
     "simplex",
+    "stack",
     "unit_interval",
 ]
 
@@ -258,17 +266,109 @@ class _LowerCholesky(Constraint):
         return _is_lower_triangular(value) & positive_diagonal
 
 
+class _LowerTriangular(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        return _is_lower_triangular(value)
+
+
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: rows of unit length, to torch's
+    tolerance ``10 * n * eps`` of the dtype."""
+
+    event_dim = 2
+
+    def check(self, value):
+        tol = finfo(value.dtype).eps * value.shape[-1] * 10
+        row_norm = linalg.vector_norm(value.detach(), dim=-1)
+        unit_row_norm = ((row_norm - 1.0).abs() <= tol).all(-1)
+        return _LowerCholesky().check(value) & unit_row_norm
+
+
+def _symmetric(value: Tensor) -> Tensor:
+    # torch's isclose(value, value.mT, atol=1e-6), rtol 1e-5, reduced per matrix
+    close = (value - value.mT).abs() <= 1e-6 + 1e-5 * value.mT.abs()
+    return close.all(-1).all(-1)
+
+
+class _PositiveSemidefinite(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        symmetric = _symmetric(value)
+        if not symmetric.all().item():
+            return symmetric
+        return (linalg.eigvalsh(value) >= 0).all(-1)
+
+
 class _PositiveDefinite(Constraint):
     """Symmetric (to 1e-6, as torch's ``isclose``) and with a Cholesky factor."""
 
     event_dim = 2
 
     def check(self, value):
-        symmetric = (value - value.mT).abs() <= 1e-6 + 1e-5 * value.mT.abs()
-        symmetric = symmetric.all(-1).all(-1)
+        symmetric = _symmetric(value)
         if not symmetric.all().item():
             return symmetric
         return linalg.cholesky_ex(value.detach()).info == 0
+
+
+class _Joined(Constraint):
+    """What :func:`cat` and :func:`stack` share: the constraints ``cseq`` on slices of a value
+    along ``dim``, checked where ``value.narrow`` / ``value.select`` cut it."""
+
+    def __init__(self, cseq, dim: int = 0):
+        if not all(isinstance(c, Constraint) for c in cseq):
+            raise AssertionError("All elements of cseq must be Constraint instances")
+        self.cseq, self.dim = list(cseq), dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    def _check_dim(self, value) -> None:
+        if not -value.dim() <= self.dim < value.dim():
+            msg = f"dim {self.dim} out of range for value with {value.dim()} dimensions"
+            raise AssertionError(msg)
+
+
+class _Cat(_Joined):
+    """Slices of ``lengths`` (default 1 each) along ``dim``, as ``torch.cat`` joins them."""
+
+    def __init__(self, cseq, dim: int = 0, lengths=None):
+        super().__init__(cseq, dim)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            msg = f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})"
+            raise AssertionError(msg)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        self._check_dim(value)
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths, strict=True):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start += length
+        return join_cat(checks, self.dim)
+
+
+class _Stack(_Joined):
+    """One slice per constraint along ``dim``, as ``torch.stack`` joins them."""
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim  # a negative dim inside the event
+
+    def check(self, value):
+        self._check_dim(value)
+        slices = [value.select(self.dim, i) for i in range(value.shape[self.dim])]
+        checks = [c.check(v) for v, c in zip(slices, self.cseq, strict=False)]
+        return join_stack(checks, self.dim)
 
 
 dependent = _Dependent()
@@ -288,5 +388,10 @@ less_than = _LessThan
 unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
 simplex = _Simplex()
+lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
+cat = _Cat
+stack = _Stack

@@ -1,11 +1,9 @@
 """The gamma family: :class:`Gamma`, :class:`Beta` and :class:`Dirichlet`, as
-``torch.distributions``' for ``log_prob``, ``entropy``, ``mean``, ``mode`` and ``variance``
-(differentiable). Sampling draws gamma variates on the host from xpnet's generator, which
-reads the concentrations on the host (a device sync on a GPU).
-
-Note:
-    torch's three have ``rsample`` (implicit reparameterisation gradients of its gamma
-    sampler); xpnet's have ``has_rsample = False``: ``rsample`` raises ``NotImplementedError``.
+``torch.distributions``' for ``log_prob``, ``entropy``, ``mean``, ``mode``, ``variance`` and
+``rsample`` (differentiable). Sampling draws gamma variates on the host from xpnet's generator,
+which reads the concentrations on the host (a device sync on a GPU); ``rsample``'s gradients
+with respect to the concentrations are PyTorch's implicit reparameterisation gradients
+(:mod:`.gamma_grad`), those with respect to a rate follow from ``x / rate``.
 """
 
 from __future__ import annotations
@@ -18,13 +16,14 @@ from .._tensor_elementwise import digamma, lgamma, xlogy
 from .._tensor_index import where
 from .._tensor_join import stack
 from .._torch_aliases import finfo
-from ..autograd import Tensor
+from ..autograd import Function, Tensor
 from ..backends import backend_of
 from . import constraints
 from .distribution import Distribution
+from .gamma_grad import dirichlet_grad, standard_gamma_grad
 from .utils import as_parameter, batch_shape_of, broadcast_all
 
-__all__ = ["Beta", "Dirichlet", "Gamma", "standard_gamma"]
+__all__ = ["Beta", "Dirichlet", "Gamma", "dirichlet_draws", "standard_gamma"]
 
 
 def standard_gamma(concentration: Tensor) -> Tensor:
@@ -35,6 +34,42 @@ def standard_gamma(concentration: Tensor) -> Tensor:
     draws = host_generator().standard_gamma(host)
     draws = numpy.maximum(draws, finfo(concentration.dtype).tiny)
     return Tensor(backend.asarray(draws.astype(concentration.dtype)))
+
+
+def dirichlet_draws(concentration: Tensor) -> Tensor:
+    """Dirichlet draws along the last dimension of ``concentration`` (normalised gamma draws),
+    clamped to ``[tiny, 1 - eps / 2]`` as torch's ``_sample_dirichlet``, so that the gradient's
+    ``log(x)`` and ``log(1 - x)`` stay finite."""
+    gammas = standard_gamma(concentration)
+    largest_below_one = 1.0 - finfo(concentration.dtype).eps / 2
+    tiny = finfo(concentration.dtype).tiny
+    return (gammas / gammas.sum(-1, keepdim=True)).clamp(min=tiny, max=largest_below_one)
+
+
+def _drawn(concentration, draws):
+    return draws  # the draws were made outside; the node only carries their gradient
+
+
+def _gamma_backward(grad_output, concentration, draws):
+    return grad_output * standard_gamma_grad(concentration, draws)
+
+
+def _dirichlet_backward(grad_output, concentration, draws):
+    # torch's _Dirichlet_backward: the Beta marginals' gradients, projected onto the simplex
+    total = _sum_last(concentration)
+    grad = dirichlet_grad(draws, concentration, total)
+    return grad * (grad_output - _sum_last(draws * grad_output))
+
+
+def _sum_last(array):
+    """``array`` summed over its last axis, kept and broadcast back to ``array``'s shape."""
+    xp = backend_of(array).xp
+    return xp.broadcast_to(array.sum(-1, keepdims=True), array.shape)
+
+
+# draws -> a Tensor whose gradient to the concentration is the implicit reparameterisation one
+reparameterized_gamma = Function(_drawn, _gamma_backward, wrt=("concentration",))
+reparameterized_dirichlet = Function(_drawn, _dirichlet_backward, wrt=("concentration",))
 
 
 class Gamma(Distribution):
@@ -55,6 +90,7 @@ class Gamma(Distribution):
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
+    has_rsample = True
 
     def __init__(self, concentration, rate, validate_args: bool | None = None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -82,10 +118,13 @@ class Gamma(Distribution):
     def variance(self):
         return self.concentration / self.rate.pow(2)
 
-    def sample(self, sample_shape=()):
+    def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        draws = standard_gamma(self.concentration.detach().expand(shape))
-        return draws / self.rate.detach().expand(shape)
+        concentration = self.concentration.expand(shape)
+        draws = standard_gamma(concentration.detach())
+        value = reparameterized_gamma(concentration, draws) / self.rate.expand(shape)
+        value.detach().clamp_(min=finfo(value.dtype).tiny)  # as torch's: not in the graph
+        return value
 
     def log_prob(self, value):
         if self._validate_args:
@@ -118,6 +157,7 @@ class Dirichlet(Distribution):
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
+    has_rsample = True
 
     def __init__(self, concentration, validate_args: bool | None = None):
         concentration = as_parameter(concentration)
@@ -133,10 +173,11 @@ class Dirichlet(Distribution):
             Dirichlet, tuple(batch_shape), concentration=self.concentration.expand(shape)
         )
 
-    def sample(self, sample_shape=()):
+    def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        gammas = standard_gamma(self.concentration.detach().expand(shape))
-        return gammas / gammas.sum(-1, keepdim=True)
+        concentration = self.concentration.expand(shape)
+        draws = dirichlet_draws(concentration.detach())
+        return reparameterized_dirichlet(concentration, draws)
 
     def log_prob(self, value):
         if self._validate_args:
@@ -196,6 +237,7 @@ class Beta(Distribution):
         "concentration0": constraints.positive,
     }
     support = constraints.unit_interval
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args: bool | None = None):
         c1, c0 = broadcast_all(concentration1, concentration0)
@@ -227,8 +269,8 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def sample(self, sample_shape=()):
-        return self._dirichlet.sample(sample_shape)[..., 0]
+    def rsample(self, sample_shape=()):
+        return self._dirichlet.rsample(sample_shape)[..., 0]
 
     def log_prob(self, value):
         if self._validate_args:

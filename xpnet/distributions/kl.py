@@ -16,6 +16,9 @@ from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
 from .gamma import Beta, Dirichlet, Gamma
 from .independent import Independent
+from .kl_continuous_bernoulli import KL_PAIRS as CONTINUOUS_BERNOULLI_KL_PAIRS
+from .kl_continuous_more import KL_PAIRS as CONTINUOUS_MORE_KL_PAIRS
+from .kl_lowrank import KL_PAIRS as LOWRANK_KL_PAIRS
 from .multivariate_normal import MultivariateNormal, batch_mahalanobis
 from .normal import LogNormal, Normal
 from .utils import sum_rightmost
@@ -219,3 +222,12 @@ def _kl_dirichlet_dirichlet(p, q):
     t3 = p.concentration - q.concentration
     t4 = digamma(p.concentration) - digamma(sum_p).unsqueeze(-1)
     return t1 - t2 + (t3 * t4).sum(-1)
+
+
+for (_p, _q), _kl in CONTINUOUS_BERNOULLI_KL_PAIRS.items():  # ContinuousBernoulli, Geometric
+    register_kl(_p, _q)(_kl)
+for (_p, _q), _kl in LOWRANK_KL_PAIRS.items():  # LowRankMultivariateNormal, MultivariateNormal
+    register_kl(_p, _q)(_kl)
+
+for (_p, _q), _kl in CONTINUOUS_MORE_KL_PAIRS.items():  # Cauchy, HalfNormal, Gumbel, Pareto
+    register_kl(_p, _q)(_kl)

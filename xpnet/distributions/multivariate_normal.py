@@ -15,7 +15,7 @@ from . import constraints
 from .distribution import Distribution
 from .utils import as_parameter, device_of, lazy_property
 
-__all__ = ["MultivariateNormal", "batch_mahalanobis"]
+__all__ = ["MultivariateNormal", "batch_mahalanobis", "precision_to_scale_tril"]
 
 
 def batch_mahalanobis(L, x):
@@ -33,7 +33,15 @@ def _inverse_tril(L):
     return linalg.solve_triangular(L, identity.expand(tuple(L.shape)), upper=False)
 
 
-def _precision_to_scale_tril(P):
+def precision_to_scale_tril(P):
+    """The lower Cholesky factor ``L`` of ``P^{-1}`` for positive-definite ``P`` ``(*, n, n)``.
+
+    Example:
+        >>> import xpnet
+        >>> precision_to_scale_tril(4 * xpnet.eye(2, dtype=xpnet.float64))
+        Tensor(array([[0.5, 0. ],
+               [0. , 0.5]]))
+    """
     # torch's construction: the Cholesky factor of P with rows and columns reversed gives the
     # inverse of a lower-triangular L with L L^T = P^{-1}, without inverting P
     Lf = linalg.cholesky(flip(P, (-2, -1)))
@@ -116,7 +124,7 @@ class MultivariateNormal(Distribution):
         elif name == "covariance_matrix":
             self._unbroadcasted_scale_tril = linalg.cholesky(matrix)
         else:
-            self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
+            self._unbroadcasted_scale_tril = precision_to_scale_tril(matrix)
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)

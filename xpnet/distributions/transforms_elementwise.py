@@ -1,8 +1,9 @@
 """The transforms of ``torch.distributions.transforms`` that map one value at a time
 (:class:`ExpTransform`, :class:`AffineTransform`, :class:`PowerTransform`,
-:class:`SigmoidTransform`, :class:`TanhTransform`, :class:`AbsTransform`) and those onto the
-simplex (:class:`SoftmaxTransform`, :class:`StickBreakingTransform`), with torch's formulas;
-all are Tensor operations, so gradients flow through them."""
+:class:`SigmoidTransform`, :class:`SoftplusTransform`, :class:`TanhTransform`,
+:class:`AbsTransform`) and those onto the simplex (:class:`SoftmaxTransform`,
+:class:`StickBreakingTransform`), with torch's formulas; all are Tensor operations, so
+gradients flow through them."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ __all__ = [
     "PowerTransform",
     "SigmoidTransform",
     "SoftmaxTransform",
+    "SoftplusTransform",
     "StickBreakingTransform",
     "TanhTransform",
 ]
@@ -128,6 +130,36 @@ class SigmoidTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         return -softplus(-x) - softplus(x)
+
+
+class SoftplusTransform(Transform):
+    r""":math:`y = \log(1 + e^x)`, onto the positive reals (linear above 20, as torch's
+    ``softplus``); inverse :math:`x = y + \log(1 - e^{-y})`.
+
+    Example:
+        >>> import xpnet
+        >>> t = SoftplusTransform()
+        >>> x = xpnet.tensor([0.0, 1.0], dtype=xpnet.float64)
+        >>> t(x), t.log_abs_det_jacobian(x, t(x))
+        (Tensor(array([0.69314718, 1.31326169])), Tensor(array([-0.69314718, -0.31326169])))
+    """
+
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other):
+        return isinstance(other, SoftplusTransform)
+
+    def _call(self, x):
+        return softplus(x)
+
+    def _inverse(self, y):
+        return (-(-y).expm1()).log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        return -softplus(-x)
 
 
 class TanhTransform(Transform):
