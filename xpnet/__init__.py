@@ -45,6 +45,7 @@ from ._dtypes import (
 from ._random import Generator, manual_seed
 from ._random_tensors import rand, rand_like, randint, randn, randn_like, randperm
 from ._ranges import arange, linspace
+from ._special_more import igamma, igammac
 from ._tensor_cross import cross
 from ._tensor_elementwise import *  # noqa: F403
 from ._tensor_elementwise import __all__ as _elementwise_all
@@ -372,6 +373,7 @@ __all__ += (
 __all__ += ["unravel_index", "select_scatter", "slice_scatter", "diagonal_scatter", "func"]
 __all__ += ["as_strided_scatter", "get_rng_state", "set_rng_state", "initial_seed", "seed"]
 __all__ += ["special", "testing", "vmap"]  # torch.vmap is torch.func.vmap
+__all__ += ["igamma", "igammac"]  # torch.special.gammainc/gammaincc
 
 
 def __getattr__(name):

@@ -1,5 +1,6 @@
 """Differentiable backwards (:mod:`xpnet._double_backward`, ``create_graph=True``) of
-:mod:`xpnet.special`'s own functions (:mod:`xpnet._special_ops`): PyTorch's formulas
+:mod:`xpnet.special`'s own functions (:mod:`xpnet._special_ops`; ``gammainc``/``gammaincc``'s
+gradient for ``other``, :mod:`xpnet._special_more`): PyTorch's formulas
 (``tools/autograd/derivatives.yaml``) in recorded Tensor operations, so that their gradients
 are differentiable again. :mod:`xpnet.special` imports this module, which registers them.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from . import _special_more as more
 from . import _special_ops as ops
 from . import special
 from ._double_backward import differentiable_backward
@@ -69,3 +71,20 @@ def _zeta_formula(grad_output, a, b):
     """PyTorch's ``-grad x zeta(x + 1, q)`` for ``q`` (``x`` never requires grad here)."""
     grad_b = -grad_output * a * special.zeta(a + 1, b)
     return None, sum_to(grad_b, b.shape) if needs(b) else None
+
+
+def _incomplete_gamma_formula(name: str, sign: float):
+    """PyTorch's ``+-grad exp((a - 1) log x - x - lgamma(a))`` for ``x`` (``igammac``: minus),
+    in Tensor operations; ``NotImplementedError`` for ``a``, as PyTorch's."""
+
+    def formula(grad_output, a, b):
+        if needs(a):
+            raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+        density = ((a - 1) * b.log() - b - a.lgamma()).exp()
+        return None, sum_to(sign * grad_output * density, b.shape) if needs(b) else None
+
+    return formula
+
+
+differentiable_backward(more.igamma_backward)(_incomplete_gamma_formula("igamma", 1.0))
+differentiable_backward(more.igammac_backward)(_incomplete_gamma_formula("igammac", -1.0))

@@ -11,9 +11,9 @@ operations of :mod:`xpnet._special_ops` with PyTorch's gradients, differentiable
 (:mod:`xpnet._double_backward_special`; ``zeta``: for ``other`` only; the
 ``modified_bessel_*`` results, as PyTorch's, never require grad). Integer and bool inputs
 give the default dtype. ``ndtr`` keeps its relative accuracy in the lower tail (PyTorch's
-``(1 + erf(x / sqrt 2)) / 2`` is 0 below -8.3). Not here (no xpnet math yet): the Bessel
-functions ``J``, ``Y``, ``K``, ``airy_ai``, ``spherical_bessel_j0``, ``gammainc``/
-``gammaincc`` and the orthogonal polynomials.
+``(1 + erf(x / sqrt 2)) / 2`` is 0 below -8.3). The Bessel functions ``J``, ``Y``, ``K``,
+``airy_ai``, ``spherical_bessel_j0``, the orthogonal polynomials and ``gammainc``/
+``gammaincc`` are :mod:`xpnet._special_more`'s (PyTorch's algorithms).
 
 Example:
     >>> import xpnet
@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import math
 
-import numpy
-
 from . import _double_backward_special  # noqa: F401 (registers the create_graph formulas)
 from . import _special_ops as ops
 from . import _tensor_elementwise as elementwise
 from . import _tensor_trig as trig
 from . import _torch_functions as functions
 from ._dtypes import floating, torch_operands
+from ._special_more import *  # noqa: F403 (the Bessel functions, polynomials, gammainc)
+from ._special_more import __all__ as _more_all
+from ._special_more import written as _written
 from ._torch_functions import as_input
 from ._torch_ops_more import i0 as _torch_i0
 from .autograd import Function, Tensor, is_grad_enabled
@@ -45,6 +46,7 @@ __all__ = [
     "i1e", "modified_bessel_i0", "modified_bessel_i1", "ndtr", "ndtri", "log_ndtr",
     "log_softmax", "softmax", "logsumexp", "entr", "sinc", "round", "zeta",
 ]  # fmt: skip
+__all__ += [name for name in _more_all if not name.startswith(("igamma", "written"))]
 
 _UNARY = {
     name: Function(getattr(ops, name), getattr(ops, f"{name}_backward"), wrt=("a",))
@@ -54,27 +56,6 @@ _BINARY = {
     name: Function(getattr(ops, name), getattr(ops, f"{name}_backward"), wrt=("a", "b"))
     for name in ("xlog1py", "zeta")
 }
-
-
-def _written(where: str, result: Tensor, out) -> Tensor:
-    """``result``, or ``out`` holding it (resized and cast as PyTorch's ``out=``)."""
-    if out is None:
-        return result
-    if not isinstance(out, Tensor):
-        msg = f"xpnet.special.{where}: out must be a Tensor, got {type(out).__name__}"
-        raise TypeError(msg)
-    if is_grad_enabled() and (result.requires_grad or out.requires_grad):
-        msg = (
-            f"xpnet.special.{where}: out=... arguments don't support automatic differentiation, "
-            "but one of the arguments requires grad."
-        )
-        raise RuntimeError(msg)
-    if not numpy.can_cast(result.dtype, out.dtype, "same_kind"):
-        msg = f"xpnet.special.{where}: result type {result.dtype} can't be cast to the desired "
-        raise RuntimeError(msg + f"output type {out.dtype}")
-    if tuple(out.shape) != tuple(result.shape):
-        out.resize_(result.shape)
-    return out.copy_(result)
 
 
 def _unary(name: str, compute, doc: str):

@@ -1,0 +1,245 @@
+"""``xpnet.special``'s Bessel and Airy functions, orthogonal polynomials and incomplete gamma
+functions (``xpnet.igamma``/``igammac``, ``Tensor.igamma``...) against PyTorch 2.13: values in
+float64 (PyTorch's algorithms, so to ~1e-13) and float32 on wide ranges and edges (0, negative,
+large, inf, NaN; the polynomials' degree edges), dtypes, operands, ``out=``, gradients and
+errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _second_order import check_second_derivatives
+
+import xpnet
+from xpnet.autograd import Tensor
+
+NAN, INF = np.nan, np.inf
+EDGES = np.array([0.0, -0.0, 1e-300, 1e-8, 1e-5, 0.3, -0.7, 0.5, -0.5, 1.0, -1.0, 2.0, 2.0899,
+                  2.09, -2.09, -2.0901, 4.99, 5.0, 5.01, -5.01, 8.32, 8.33, 10.0, -10.0, 25.0,
+                  -25.0, 103.8, 104.0, -104.0, 700.0, -700.0, 1e6, -1e6, INF, -INF,
+                  NAN])  # fmt: skip
+BESSEL = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0",
+          "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+          "spherical_bessel_j0"]  # fmt: skip
+POLYNOMIALS = [f"{kind}chebyshev_polynomial_{t}" for kind in ("", "shifted_") for t in "tuvw"]
+POLYNOMIALS += ["hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+                "legendre_polynomial_p"]  # fmt: skip
+# x and n: |x| < 1 and >= 1, the shifted forms' 0 and 1, degrees around PyTorch's closed-form
+# thresholds (4, 6, 8) and Hermite caps (128, 512), negative, non-integer, NaN and inf degrees
+POINTS = np.array([0.0, 1e-20, 0.3, -0.7, 0.5, 1.0, -1.0, 1 - 2**-53, 0.999, 1.0001, -1.0001,
+                   1.5, -2.0, 3.0, 10.0, -10.0, INF, -INF, NAN])  # fmt: skip
+DEGREES = np.array([-3.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 12.0, 20.0,
+                    50.0, 127.0, 128.0, 129.0, 511.0, 512.0, 513.0, 2.7, -2.7, 6.9, 1e20, INF,
+                    -INF, NAN])  # fmt: skip
+
+
+def ours_and_theirs(name, *arrays, module=None):
+    """``(xpnet.special.<name>, torch.special.<name>)`` of the NumPy ``arrays``, as NumPy."""
+    ours = getattr(module or xpnet.special, name)(*[Tensor(xpnet.asarray(a)) for a in arrays])
+    theirs = getattr(torch if module else torch.special, name)(*map(torch.tensor, arrays))
+    return ours.numpy(), theirs.numpy()
+
+
+@pytest.mark.parametrize("name", BESSEL)
+def test_bessel_values_match_torch(backend, name):
+    """Float64 to PyTorch's own rounding (the same Cephes formulas); ``bessel_y0`` loses
+    digits near its zeros by cancellation in both, hence its atol."""
+    x = np.concatenate([EDGES, np.random.default_rng(0).uniform(-30.0, 30.0, 200)])
+    ours, theirs = ours_and_theirs(name, x)
+    assert ours.dtype == np.float64
+    atol = 1e-15 if name == "bessel_y0" else 0.0  # relative even for Ai's 1e-300 near 103.9
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=atol, err_msg=name)
+
+
+@pytest.mark.parametrize("name", BESSEL)
+def test_bessel_float32_matches_torch(backend, name):
+    """Float32 is computed in float32, as PyTorch's kernels (``bessel_y0`` near its zeros:
+    atol)."""
+    x = np.concatenate([EDGES, np.random.default_rng(1).uniform(-30.0, 30.0, 200)])
+    ours, theirs = ours_and_theirs(name, x.astype(np.float32))
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, rtol=5e-6, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("name", BESSEL)
+def test_bessel_dtypes_grad_and_errors_as_torch(backend, name):
+    """Integers and bools give float32; the result never requires grad; float16 is refused
+    (``NotImplementedError``, PyTorch's CPU kernel has none), a number too (TypeError)."""
+    f = getattr(xpnet.special, name)
+    assert f(xpnet.tensor([1, 2])).dtype == xpnet.float32
+    assert f(xpnet.tensor([True])).dtype == xpnet.float32
+    assert not f(xpnet.tensor([1.5], requires_grad=True)).requires_grad
+    with pytest.raises(NotImplementedError, match="float16"):
+        f(xpnet.tensor([1.0], dtype=xpnet.float16))
+    with pytest.raises(TypeError):
+        f(2.0)
+    out = xpnet.empty(0, dtype=xpnet.float64)
+    assert f(xpnet.tensor([1.5, 3.0]), out=out) is out and out.shape == (2,)
+    theirs = getattr(torch.special, name)(torch.tensor([1.5, 3.0]))
+    np.testing.assert_allclose(out.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def _grid():
+    return [a.ravel() for a in np.meshgrid(POINTS, DEGREES)]
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_polynomial_values_match_torch(backend, name):
+    """Float64 on the grid of points and degrees: PyTorch's recurrences (to their rounding:
+    PyTorch's compiled loop fuses multiply-adds), closed forms, special values, caps."""
+    x, n = _grid()
+    ours, theirs = ours_and_theirs(name, x, n)
+    assert ours.dtype == np.float64
+    defined = _defined(name, x, n)
+    np.testing.assert_allclose(ours[defined], theirs[defined], rtol=1e-12, atol=1e-300)
+    assert np.isnan(ours[~defined]).all()
+
+
+def _defined(name, x, n):
+    """Where PyTorch's value is defined: for a NaN ``x`` and degree 2 or more its ``U``, ``V``,
+    ``W``, Laguerre and Legendre loops never run and return an uninitialized variable (inf,
+    NaN, whatever was there); xpnet gives NaN."""
+    if name.endswith(("_t", "hermite_polynomial_h", "_he")):
+        return np.ones(x.shape, dtype=bool)
+    return ~(np.isnan(x) & (n >= 2) & (n < 2.0**63))  # larger: negative in int64, so 0
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_polynomial_float32_matches_torch(backend, name):
+    """Float32 runs the recurrence in float32 (overflow to NaN and the float32 Hermite cap of
+    128 where PyTorch's do); values to float32's rounding where the recurrence is well
+    conditioned (PyTorch's fused multiply-adds round less)."""
+    x, n = (a.astype(np.float32) for a in _grid())
+    ours, theirs = ours_and_theirs(name, x, n)
+    assert ours.dtype == np.float32
+    defined = _defined(name, x, n)
+    np.testing.assert_array_equal(np.isnan(ours[defined]), np.isnan(theirs[defined]), name)
+    tame = (np.abs(x) <= 1.5) & (np.abs(n) <= 20) & (np.abs(np.abs(x) - 1) > 1e-3)
+    np.testing.assert_allclose(ours[tame], theirs[tame], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["chebyshev_polynomial_t", "hermite_polynomial_h"])
+def test_polynomial_operands_as_torch(backend, name):
+    """A number on either side (not both), integers (float32), an integer tensor beside a 0-d
+    float64 one (float64), broadcasting, and a result that never requires grad."""
+    f, g = getattr(xpnet.special, name), getattr(torch.special, name)
+    x, t = xpnet.tensor([0.5, 2.0, -1.5]), torch.tensor([0.5, 2.0, -1.5])
+    cases = [(f(x, 3), g(t, 3)), (f(2.0, xpnet.tensor([1, 2])), g(2.0, torch.tensor([1, 2])))]
+    cases.append(
+        (f(xpnet.tensor([1, 2]), xpnet.tensor([2, 3])), g(*torch.tensor([[1, 2], [2, 3]])))
+    )
+    cases.append((f(x, xpnet.tensor([[1.0], [4.0]])), g(t, torch.tensor([[1.0], [4.0]]))))
+    wide = xpnet.tensor(2.5, dtype=xpnet.float64)
+    cases.append(
+        (f(xpnet.tensor([1, 2]), wide), g(torch.tensor([1, 2]), torch.tensor(2.5).double()))
+    )
+    for ours, theirs in cases:
+        assert ours.dtype == getattr(xpnet, str(theirs.dtype).split(".")[1])
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    assert not f(xpnet.tensor([0.5], requires_grad=True), 2).requires_grad
+    with pytest.raises(TypeError, match="two numbers"):
+        f(0.5, 2)
+    with pytest.raises(NotImplementedError):
+        f(xpnet.tensor([0.5], dtype=xpnet.float16), 2)
+    out = xpnet.empty(0)
+    assert f(x, 2, out=out) is out
+    np.testing.assert_allclose(out.numpy(), g(t, 2).numpy(), rtol=1e-6)
+
+
+def _gamma_grid():
+    a = np.array([0.0, 1e-300, 1e-10, 0.1, 0.5, 1.0, 1.5, 2.0, 5.0, 19.0, 25.0, 50.0, 150.0,
+                  199.0, 250.0, 1000.0, 1e5, 1e10, INF, NAN, -1.0])  # fmt: skip
+    x = np.array([0.0, 1e-300, 1e-10, 0.1, 0.3, 0.5, 0.6, 1.0, 1.05, 1.1, 1.2, 2.0, 5.0, 10.0,
+                  24.0, 45.0, 110.0, 240.0, 260.0, 1050.0, 1e5, 1e10, INF, NAN, -1.0])  # fmt: skip
+    a, x = (v.ravel() for v in np.meshgrid(a, x))
+    rng = np.random.default_rng(2)
+    return np.concatenate([a, rng.uniform(0, 60, 100), rng.uniform(0, 400, 60)]), np.concatenate(
+        [x, rng.uniform(0, 60, 100), rng.uniform(0, 400, 60)]
+    )
+
+
+@pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
+def test_incomplete_gamma_values_match_torch(backend, name):
+    """Every branch of PyTorch's ``calc_igamma``/``calc_igammac`` (series, continued fraction,
+    Temme's asymptotic series, the edges of the domain) in float64; float32 computed in float32
+    as PyTorch's (its lgamma-based prefactor loses digits in the far tails in both)."""
+    a, x = _gamma_grid()
+    ours, theirs = ours_and_theirs(name, a, x)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-300, err_msg=name)
+    ours, theirs = ours_and_theirs(name, a.astype(np.float32), x.astype(np.float32))
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, rtol=3e-4, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["igamma", "igammac"])
+def test_igamma_functions_and_methods_as_torch(backend, name):
+    """``xpnet.igamma``, ``Tensor.igamma``/``igamma_`` (and ``igammac``): one computation, the
+    dtype of the pair (float64 beside float32), float16 computed in float32."""
+    a, x = np.array([0.5, 2.0, 30.0]), np.array([[1.0, 1.5, 31.0], [0.1, 3.0, 20.0]])
+    theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(x)).numpy()
+    ours = getattr(xpnet, name)(xpnet.tensor(a), xpnet.tensor(x, dtype=xpnet.float32))
+    assert ours.dtype == xpnet.float64
+    np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-7)
+    method = getattr(xpnet.tensor(x), name)(xpnet.tensor(x))
+    np.testing.assert_allclose(method.numpy(), getattr(torch, name)(*[torch.tensor(x)] * 2))
+    inplace = xpnet.tensor(x)
+    assert getattr(inplace, f"{name}_")(xpnet.tensor(a)) is inplace
+    np.testing.assert_allclose(
+        inplace.numpy(), getattr(torch, name)(torch.tensor(x), torch.tensor(a))
+    )
+    half = getattr(xpnet, name)(
+        xpnet.tensor(a, dtype=xpnet.float16), xpnet.tensor(a, dtype=xpnet.float16)
+    )
+    expected = getattr(torch, name)(*[torch.tensor(a, dtype=torch.float16)] * 2)
+    assert half.dtype == xpnet.float16
+    np.testing.assert_allclose(half.numpy(), expected.numpy(), rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
+def test_incomplete_gamma_gradient_and_errors_as_torch(backend, name):
+    """PyTorch's gradient for ``other`` (broadcast), ``NotImplementedError`` at backward for
+    ``input``; integers refused (``NotImplementedError``), numbers refused (TypeError)."""
+    a, x = np.array([[0.5], [2.0], [30.0]]), np.array([0.3, 1.5, 25.0, 40.0])
+    ours = xpnet.tensor(x, dtype=xpnet.float64, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    getattr(xpnet.special, name)(xpnet.tensor(a, dtype=xpnet.float64), ours).sum().backward()
+    getattr(torch.special, name)(torch.tensor(a), theirs).sum().backward()
+    np.testing.assert_allclose(xpnet.to_numpy(ours.grad), theirs.grad.numpy(), rtol=1e-12)
+    f = getattr(xpnet.special, name)
+    result = f(xpnet.tensor(a, requires_grad=True), xpnet.tensor(x))
+    assert result.requires_grad
+    with pytest.raises(NotImplementedError, match="input' is not implemented"):
+        result.sum().backward()
+    with pytest.raises(NotImplementedError):
+        f(xpnet.tensor([1, 2]), xpnet.tensor([2, 3]))
+    with pytest.raises(TypeError):
+        f(xpnet.tensor([1.0]), 2.0)
+    with pytest.raises(TypeError):
+        f(1.0, xpnet.tensor([1.0]))
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        f(xpnet.tensor([1.0]), xpnet.tensor([2.0]), out=xpnet.empty(1, dtype=xpnet.int64))
+    method = "igamma_" if name == "gammainc" else "igammac_"
+    with pytest.raises(RuntimeError, match="can't be cast"):  # PyTorch's, for int and bool
+        getattr(xpnet.tensor([1, 2]), method)(xpnet.tensor([1.0, 2.0]))
+    with pytest.raises(NotImplementedError):
+        getattr(xpnet.tensor([1, 2]), method)(xpnet.tensor([1, 2]))
+
+
+def test_new_names_are_torch_special_names():
+    """Every ``torch.special`` function now has an ``xpnet.special`` counterpart."""
+    public = {n for n in dir(torch.special) if n.islower() and not n.startswith("_")}
+    assert public - {"torch", "common_args", "multi_dim_common"} <= set(xpnet.special.__all__)
+    assert set(xpnet.special.__all__) <= set(dir(torch.special))
+    assert {"igamma", "igammac"} <= set(xpnet.__all__)
+
+
+@pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
+def test_incomplete_gamma_second_derivatives_match_torch(backend, name):
+    """``create_graph=True``: PyTorch's gradient for ``other`` is differentiable again."""
+
+    def function(module, F, constant, x):
+        return getattr(module.special, name)(constant([[0.5], [2.0], [7.5]]), x)
+
+    check_second_derivatives(backend, function, [lambda rng: rng.uniform(0.2, 9.0, (1, 4))])
