@@ -395,5 +395,6 @@ _getitem = Function(ops.getitem, ops.getitem_backward, wrt=("a",))
 # torch.autograd.functional and .function: registered as os registers os.path (this is a
 # module, not a package), once Tensor exists
 from . import _autograd_functional as functional  # noqa: E402
+from ._autograd_more import *  # noqa: E402,F403 - gradcheck, detect_anomaly, Variable
 
 sys.modules.update({f"{__name__}.functional": functional, f"{__name__}.function": function})

@@ -4,7 +4,8 @@
 ``linear`` and ``matmul``; float32 for reductions, norms, softmax and losses);
 :mod:`.grad_scaler` scales the loss so that float16 gradients do not flush to zero, and skips
 steps whose gradients overflow. :mod:`.training` is the mixed-precision step of
-``xpnet train --precision 16-mixed``. Guide: ``docs/mixed-precision.md``.
+``xpnet train --precision 16-mixed``; :mod:`.custom_function` holds ``custom_fwd`` and
+``custom_bwd``, the autocast state of custom autograd Functions. Guide: ``docs/mixed-precision.md``.
 
 Example:
     >>> import xpnet
@@ -21,6 +22,14 @@ Example:
 from __future__ import annotations
 
 from .autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
+from .custom_function import custom_bwd, custom_fwd
 from .grad_scaler import GradScaler
 
-__all__ = ["GradScaler", "autocast", "get_autocast_dtype", "is_autocast_enabled"]
+__all__ = [
+    "GradScaler",
+    "autocast",
+    "custom_bwd",
+    "custom_fwd",
+    "get_autocast_dtype",
+    "is_autocast_enabled",
+]

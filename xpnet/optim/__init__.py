@@ -4,7 +4,8 @@ Every optimizer reproduces PyTorch's parameter trajectory step for step (the tes
 side by side); the schedulers reproduce PyTorch's learning-rate sequences.
 
 One file per optimizer family (``sgd.py``, ``adam.py``, ``rmsprop.py``, ``adagrad.py``,
-``adamax.py``, ``adam_variants.py`` (NAdam, RAdam), ``asgd.py``, ``rprop.py``, ``adafactor.py``)
+``adamax.py``, ``adam_variants.py`` (NAdam, RAdam), ``asgd.py``, ``rprop.py``, ``adafactor.py``,
+``muon.py``)
 on the base class of ``optimizer.py`` (their shared helpers in ``_options.py``); the schedulers
 are in ``lr_scheduler.py``, on the base class of ``_scheduler.py``, with the two longest in
 ``_one_cycle.py`` and ``_plateau.py`` and the rest in ``_factor.py``, ``_cyclic.py`` and
@@ -22,6 +23,7 @@ from .adam_variants import NAdam, RAdam
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .rprop import Rprop
@@ -30,6 +32,7 @@ from .sgd import SGD
 __all__ = [
     "ASGD",
     "LBFGS",
+    "Muon",
     "SGD",
     "Adadelta",
     "Adafactor",

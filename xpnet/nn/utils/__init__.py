@@ -8,7 +8,8 @@ padding sequences.
 ``spectral_norm``), ``weight_norm.py`` (the older hook forms of both) and
 ``rnn.py`` (:func:`~xpnet.nn.utils.rnn.pad_sequence`, and the packed sequences of
 ``packed_sequence.py``: ``PackedSequence``, ``pack_padded_sequence``, ..., reached as
-``xpnet.nn.utils.rnn``, as in PyTorch).
+``xpnet.nn.utils.rnn``, as in PyTorch), ``fusion.py`` (``fuse_conv_bn_eval``, ... : an eval-mode
+BatchNorm folded into the layer before it) and ``init.py`` (``skip_init``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,23 @@ from __future__ import annotations
 from . import parametrizations, parametrize, rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .init import skip_init
 from .weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
 __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
     "get_total_norm",
     "parameters_to_vector",
     "parametrizations",
@@ -29,6 +41,7 @@ __all__ = [
     "remove_spectral_norm",
     "remove_weight_norm",
     "rnn",
+    "skip_init",
     "spectral_norm",
     "vector_to_parameters",
     "weight_norm",
