@@ -43,6 +43,8 @@ from ._dtypes import (
     short,
     uint8,
 )
+from ._memory_formats import *  # noqa: F403 - layout, strided, memory_format, channels_last, ...
+from ._memory_formats import __all__ as _memory_formats_all
 from ._random import Generator, manual_seed
 from ._random_tensors import rand, rand_like, randint, randn, randn_like, randperm
 from ._ranges import arange, linspace
@@ -142,6 +144,8 @@ from ._torch_functions import (
     unsqueeze,
     var,
 )
+from ._torch_names import *  # noqa: F403 - pi, e, inf, nan, newaxis, dtype
+from ._torch_names import __all__ as _names_all
 from .amp import GradScaler, autocast
 from .autograd import (
     Tensor,
@@ -373,6 +377,8 @@ __all__ += (
     + _integrals_all
     + _random_ops_all
     + _aliases_all
+    + _memory_formats_all
+    + _names_all
 )
 __all__ += ["unravel_index", "select_scatter", "slice_scatter", "diagonal_scatter", "func"]
 __all__ += ["as_strided_scatter", "get_rng_state", "set_rng_state", "initial_seed", "seed"]

@@ -242,6 +242,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             chosen = any(tensor is target for target in targets)
         if chosen:  # a gradient that also goes on through grad_fn is copied
             add_to_grad(tensor, grad, owned and tensor.grad_fn is None)
+            for hook in tuple(getattr(tensor, "_post_accumulate_grad_hooks", {}).values()):
+                hook(tensor)  # Tensor.register_post_accumulate_grad_hook's, on leaves only
         return True
 
     walk(roots, bool(retain_graph or create_graph), keep, targets)

@@ -19,6 +19,7 @@ import numbers
 import numpy
 
 from ._dtypes import get_default_dtype, inferred_dtype
+from ._memory_formats import preserve_format, relaid
 from .autograd import Tensor, data_of
 from .backends import backend_of, float_errors_ignored, get_backend, load_backend, to_backend
 from .devices import backend_name
@@ -162,31 +163,56 @@ def template_of(where: str, input, dtype, device) -> tuple:
     return array.shape, array.dtype if dtype is None else dtype, device
 
 
-def _like(where, input, fill, dtype, device, requires_grad) -> Tensor:
+def _like(where, input, fill, dtype, device, requires_grad, memory_format) -> Tensor:
+    """The ``*_like`` result, laid out as ``memory_format`` says (``preserve_format``:
+    channels-last if ``input`` is, see :mod:`xpnet._memory_formats`)."""
     shape, dtype, device = template_of(where, input, dtype, device)
-    return _filled(where, fill, (shape,), dtype, device, requires_grad)
+    result = _filled(where, fill, (shape,), dtype, device, requires_grad)
+    result.data = relaid(where, result.data, memory_format, like=data_of(input))
+    return result
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format
+) -> Tensor:
     """Zeros of ``input``'s shape, dtype and device (unless given), as ``torch.zeros_like``."""
-    return _like("zeros_like", input, 0, dtype, device, requires_grad)
+    return _like("zeros_like", input, 0, dtype, device, requires_grad, memory_format)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones_like(
+    input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format
+) -> Tensor:
     """Ones of ``input``'s shape, dtype and device (unless given), as ``torch.ones_like``."""
-    return _like("ones_like", input, 1, dtype, device, requires_grad)
+    return _like("ones_like", input, 1, dtype, device, requires_grad, memory_format)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """An uninitialised Tensor like ``input``, as ``torch.empty_like``."""
-    return _like("empty_like", input, None, dtype, device, requires_grad)
+def empty_like(
+    input, *, dtype=None, device=None, requires_grad=False, memory_format=preserve_format
+) -> Tensor:
+    """An uninitialised Tensor like ``input``, as ``torch.empty_like``; ``memory_format``:
+    the layout (default: channels-last if ``input`` is, else contiguous).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.empty_like(xpnet.zeros(1, 2, 2, 3), memory_format=xpnet.channels_last).stride()
+        (12, 1, 6, 2)
+    """
+    return _like("empty_like", input, None, dtype, device, requires_grad, memory_format)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full_like(
+    input,
+    fill_value,
+    *,
+    dtype=None,
+    device=None,
+    requires_grad=False,
+    memory_format=preserve_format,
+) -> Tensor:
     """``fill_value`` in ``input``'s shape, dtype and device (unless given), as
     ``torch.full_like``."""
     _fill_dtype("full_like", fill_value)
-    return _like("full_like", input, fill_value, dtype, device, requires_grad)
+    return _like("full_like", input, fill_value, dtype, device, requires_grad, memory_format)
 
 
 def _host_data(where: str, data) -> numpy.ndarray:

@@ -1,5 +1,5 @@
 """Tensor methods that repeat, split and mask, as PyTorch's (``expand``, ``repeat``,
-``contiguous``, ``chunk``, ``split``, ``unbind``, ``narrow``, ``masked_fill``, ``where``), the
+``chunk``, ``split``, ``unbind``, ``narrow``, ``masked_fill``, ``where``), the
 function forms of :data:`__all__`, and :data:`METHODS`, which :mod:`xpnet._tensor_methods`
 attaches to :class:`~xpnet.Tensor`. The pairs follow :mod:`xpnet._tensor_ops`'s convention.
 Neighbour: :mod:`xpnet._tensor_select` (``gather``, ``index_select``, ``sort``, ``topk``,
@@ -168,11 +168,6 @@ def repeat(self, *sizes) -> Tensor:
     grown = tuple(x for pair in zip(sizes, padded, strict=True) for x in pair)
     tiled = self.reshape(tuple(x for n in padded for x in (1, n))).expand(grown)
     return tiled.reshape(tuple(r * n for r, n in zip(sizes, padded, strict=True)))
-
-
-def contiguous(self, *, memory_format=None) -> Tensor:
-    """This tensor if its array is C-contiguous, else a contiguous copy (differentiable)."""
-    return self if self.data.flags.c_contiguous else self.clone()
 
 
 def split_dim(where: str, tensor: Tensor, dim) -> int:
@@ -371,7 +366,6 @@ METHODS = {
     "expand": expand,
     "expand_as": lambda self, other: expand(self, tensor_shape("Tensor.expand_as", "other", other)),
     "repeat": repeat,
-    "contiguous": contiguous,
     "chunk": chunk,
     "split": split,
     "unbind": unbind,

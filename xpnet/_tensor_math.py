@@ -1,9 +1,10 @@
 """More forward/backward pairs behind :class:`xpnet.Tensor`'s methods: shapes, math, maxima.
 
-``permute`` (``transpose``, ``.T``, ``.mT``), ``clone``, ``exp``/``log``/``sqrt``/``abs``,
-``amax``/``amin``, ``max``/``min`` with and without ``dim``, ``var``/``std`` and ``prod``,
-with PyTorch's gradients (which element of a tie gets what is said at each pair) and dtypes
-(integers ``exp`` to float32). The convention and the checks are :mod:`xpnet._tensor_ops`'s;
+``permute`` (``transpose``, ``.T``, ``.mT``), ``clone`` (the method is
+:mod:`xpnet._memory_formats`), ``exp``/``log``/``sqrt``/``abs``, ``amax``/``amin``,
+``max``/``min`` with and without ``dim``, ``var``/``std`` and ``prod``, with PyTorch's
+gradients (which element of a tie gets what is said at each pair) and dtypes (integers
+``exp`` to float32). The convention and the checks are :mod:`xpnet._tensor_ops`'s;
 :mod:`xpnet._tensor_methods` attaches the methods defined below. ``clamp`` and the
 elementwise ``max(other)``/``min(other)`` (``maximum``/``minimum``) are attached here too,
 but live with the other operations that join tensors in :mod:`xpnet._tensor_join`; the
@@ -197,7 +198,6 @@ def var_backward(grad_output, a, dim=None, correction=1, keepdim=False):
 
 # -- the Tensor methods, attached by xpnet._tensor_methods ------------------------------
 _permute = Function(permute, permute_backward, wrt=("a",))
-_clone = Function(clone, clone_backward, wrt=("a",))
 _prod = Function(prod, prod_backward, wrt=("a",))
 _var = Function(var, var_backward, wrt=("a",))
 _select = Function(
@@ -348,7 +348,6 @@ METHODS = {
     "mT": property(_matrix_transpose),
     "squeeze": tensor_squeeze,
     "unsqueeze": tensor_unsqueeze,
-    "clone": lambda self, *, memory_format=None: _clone(self),
     **{name: _unary_method(name) for name in ("exp", "log", "sqrt", "abs")},
     "clamp": tensor_clamp,
     "clip": named_as("clip", "clamp", tensor_clamp),

@@ -25,6 +25,7 @@ from collections import OrderedDict
 
 import numpy
 
+from . import _memory_formats as formats
 from . import _tensor_cross as cross
 from . import _tensor_elementwise as elementwise
 from . import _tensor_elementwise_more as elementwise_more
@@ -46,6 +47,7 @@ from . import _tensor_split as splits
 from . import _tensor_statistics as statistics
 from . import _tensor_trig as trig
 from . import _torch_more as torch_more
+from . import _torch_names as names
 from ._dtypes import torch_operands
 from ._tensor_checks import checked_flags, ordered_operands, tensor_shape
 from ._tensor_operands import check_operand, is_operand
@@ -153,18 +155,22 @@ def to(self, *args, **kwargs) -> Tensor:
     PyTorch's). Returns ``self`` when nothing changes; gradients flow back through the copy.
     A bool is ``non_blocking`` (PyTorch's ``to(True)`` casts to bool: its parser takes the
     number for a 0-d tensor whose dtype to copy, an accident xpnet does not copy).
+    ``memory_format=`` (default ``xpnet.preserve_format``) lays the result out as
+    :meth:`contiguous` does, copying if needed.
 
     Raises:
         RuntimeError: for ``"cuda"`` when CUDA is not available (the message says why).
         TypeError: for an argument that is neither a device nor a dtype.
     """
+    layout = kwargs.pop("memory_format", formats.preserve_format)  # kwargs: this call's own
     place, dtype = to_arguments("Tensor.to", args, kwargs)
     result = self
     if place is not None:
         name = backend_name(place)
         if name != backend_of(self.data).name:
             result = _move(self, name)
-    return result if dtype is None else _to_dtype(result, dtype)
+    result = result if dtype is None else _to_dtype(result, dtype)
+    return formats.formatted("Tensor.to", result, layout)
 
 
 def size(self, dim: int | None = None):
@@ -194,14 +200,6 @@ def stride(self, dim: int | None = None):
     if self.ndim == 0:
         raise IndexError(f"Tensor.stride: a 0-d tensor has no dimension {dim!r}")
     return steps[more.check_dim("stride", dim, self.ndim)]
-
-
-def is_contiguous(self, *, memory_format=None) -> bool:
-    """Whether the elements lie in memory in row-major order without gaps, as
-    ``torch.Tensor.is_contiguous`` (steps along dimensions of size 1 do not count). Only
-    PyTorch's default ``contiguous_format`` exists here; ``memory_format`` is accepted for
-    ported code and ignored, as by :meth:`contiguous`."""
-    return bool(self.data.flags.c_contiguous)
 
 
 def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -339,7 +337,6 @@ _METHODS = {
     "size": size,
     "dim": lambda self: self.ndim,
     "stride": stride,
-    "is_contiguous": is_contiguous,
     "tolist": tolist,
     "requires_grad_": requires_grad_,
     "register_hook": register_hook,
@@ -378,6 +375,8 @@ _METHODS = {
     **slices.METHODS,
     **resize.METHODS,
     **torch_more.METHODS,
+    **formats.METHODS,
+    **names.METHODS,
     "device": property(lambda self: device_of(backend_of(self.data).name)),
 }
 

@@ -1,15 +1,17 @@
 """PyTorch's random functions of tensors: ``xpnet.normal`` (Tensor or number ``mean`` and
-``std``), ``bernoulli``, ``multinomial``, ``poisson``, ``randint_like``, and the in-place
-Tensor methods ``uniform_``, ``normal_``, ``bernoulli_``, ``exponential_`` and ``random_``.
+``std``), ``bernoulli``, ``binomial``, ``multinomial``, ``poisson``, ``randint_like``, and
+the in-place Tensor methods ``uniform_``, ``normal_``, ``bernoulli_``, ``exponential_``,
+``cauchy_``, ``log_normal_``, ``geometric_`` and ``random_``.
 
 As :mod:`xpnet._random_tensors`, the random bits come from the host generator that
 :func:`xpnet.manual_seed` seeds (or a ``generator=``), then go to the device: one seed gives
 the same numbers on NumPy, strict and CuPy, and other numbers than PyTorch's (the
-distributions are PyTorch's). ``multinomial`` and ``poisson`` read their probabilities and
-rates on the host (a device-to-host sync). ``normal`` is differentiable in ``mean`` and
-``std`` (PyTorch's gradients, ``grad`` and ``grad * (output - mean) / std``); the others have
-no gradient. The in-place methods follow :mod:`xpnet._tensor_inplace`'s rules (a leaf that
-requires grad changes only under :class:`~xpnet.no_grad`; the version counts).
+distributions are PyTorch's). ``multinomial``, ``binomial`` and ``poisson`` read their
+probabilities, counts and rates on the host (a device-to-host sync). ``normal`` is
+differentiable in ``mean`` and ``std`` (PyTorch's gradients, ``grad`` and
+``grad * (output - mean) / std``); the others have no gradient. The in-place methods
+follow :mod:`xpnet._tensor_inplace`'s rules (a leaf that requires grad changes only under
+:class:`~xpnet.no_grad`; the version counts).
 
 Example:
     >>> import xpnet
@@ -37,7 +39,7 @@ from .autograd import Tensor
 from .backends import backend_of, get_backend
 from .kernels import ArgumentError
 
-__all__ = ["normal", "bernoulli", "multinomial", "poisson", "randint_like"]
+__all__ = ["normal", "bernoulli", "binomial", "multinomial", "poisson", "randint_like"]
 
 
 def _host(where: str, generator) -> numpy.random.Generator:
@@ -185,6 +187,36 @@ def poisson(input, generator=None) -> Tensor:
     return Tensor(_on(tensor, counts, tensor.dtype))
 
 
+def binomial(count, prob, generator=None) -> Tensor:
+    """Successes in ``count`` trials of success probability ``prob`` (floating-point Tensors
+    of one dtype, broadcast together), in that dtype, as ``torch.binomial``. Reads both on
+    the host.
+
+    Raises:
+        ValueError: integer or bool ``count``. RuntimeError: ``prob`` of another dtype.
+        ArgumentError: a negative or NaN count, or a probability outside [0, 1] (PyTorch's
+            result is then undefined; for a NaN count it does not return).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.binomial(xpnet.tensor([0.0, 4.0]), xpnet.tensor([0.5, 1.0])).tolist()
+        [0.0, 4.0]
+    """
+    count, prob = as_input("binomial", count, "count"), as_input("binomial", prob, "prob")
+    if count.dtype.kind != "f":
+        msg = f"binomial only supports floating-point dtypes for count, got: {count.dtype}"
+        raise ValueError(msg)
+    if prob.dtype != count.dtype:
+        msg = f"binomial: prob must have count's dtype {count.dtype}, got {prob.dtype}"
+        raise RuntimeError(msg)
+    trials, chances = (t.numpy().astype(numpy.float64) for t in (count, prob))
+    if not ((trials >= 0).all() and ((chances >= 0) & (chances <= 1)).all()):
+        msg = "binomial: count must be non-negative and prob in [0, 1], none NaN"
+        raise ArgumentError(msg)
+    successes = _host("binomial", generator).binomial(trials.astype(numpy.int64), chances)
+    return Tensor(_on(count, successes, count.dtype))
+
+
 def randint_like(input, *args, low=None, high=None, dtype=None, device=None, requires_grad=False):
     """:func:`xpnet.randint` in ``input``'s shape, dtype and backend (unless given), as
     ``torch.randint_like(input, high)`` or ``(input, low, high)``."""
@@ -215,7 +247,8 @@ def _fill(name: str, draw, doc: str):
     return method
 
 
-_FLOATS_ONLY = ("uniform_", "normal_", "exponential_")  # PyTorch has no integer kernels
+# PyTorch has no integer kernels for these
+_FLOATS_ONLY = ("uniform_", "normal_", "exponential_", "cauchy_", "log_normal_")
 _TORCH_NAMES = {"low": "from", "high": "to"}  # PyTorch's names of the parameters
 
 
@@ -225,6 +258,8 @@ def _fill_arguments(name: str, tensor: Tensor, draw, args: tuple) -> tuple:
     floats, and an argument that is not a number (``bernoulli_``'s ``p``: also a Tensor)."""
     if name in _FLOATS_ONLY:
         refuse_dtype(f"Tensor.{name}", tensor, "iub", "floating point", "self")
+    elif name == "geometric_":  # PyTorch has integer kernels, not a bool one
+        refuse_dtype("Tensor.geometric_", tensor, "b", "not bool", "self")
     parameters = list(inspect.signature(draw).parameters)[3:]  # after generator, shape, dtype
     for parameter, value in zip(parameters, args, strict=False):
         shown = _TORCH_NAMES.get(parameter, parameter)
@@ -264,6 +299,26 @@ def _exponential(generator, shape, dtype, lambd=1.0):
     return generator.exponential(1.0 / lambd, shape)
 
 
+def _cauchy(generator, shape, dtype, median=0.0, sigma=1.0):
+    if not sigma > 0:
+        raise ArgumentError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    return median + sigma * generator.standard_cauchy(shape)
+
+
+def _log_normal(generator, shape, dtype, mean=1.0, std=2.0):
+    if not std > 0:  # PyTorch's mean and std: those of the logarithm
+        raise ArgumentError(f"log_normal_ expects std > 0.0, but found std={std}")
+    return generator.lognormal(mean, std, shape)
+
+
+def _geometric(generator, shape, dtype, p=None):
+    if p is None:  # PyTorch's p has no default
+        raise TypeError("Tensor.geometric_: missing required argument 'p'")
+    if not 0 < p < 1:
+        raise ArgumentError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    return generator.geometric(p, shape)  # trials up to the first success: 1, 2, ...
+
+
 def _random(generator, shape, dtype, low=0, high=None):
     if high is None and low != 0:
         low, high = 0, low  # random_(to)
@@ -283,6 +338,9 @@ _DOCS = {
     "normal_": "from the normal distribution of ``mean`` (0) and ``std`` (1)",
     "bernoulli_": "1 with probability ``p`` (0.5; a number or a Tensor), else 0",
     "exponential_": "from the exponential distribution of rate ``lambd`` (1)",
+    "cauchy_": "from the Cauchy distribution of ``median`` (0) and scale ``sigma`` (1)",
+    "log_normal_": "whose logarithm is normal of ``mean`` (1) and ``std`` (2)",
+    "geometric_": "from the geometric distribution of success probability ``p``: 1, 2, ...",
     "random_": (
         "integers from ``[from, to)``; ``random_(to)``: ``[0, to)``; ``random_()``: ``[0, "
         "2**digits]`` for floats (the integers the dtype holds exactly), ``[0, max)`` for integers"
@@ -295,6 +353,9 @@ METHODS = {
         ("normal_", _normal),
         ("bernoulli_", _bernoulli),
         ("exponential_", _exponential),
+        ("cauchy_", _cauchy),
+        ("log_normal_", _log_normal),
+        ("geometric_", _geometric),
         ("random_", _random),
     )
 }

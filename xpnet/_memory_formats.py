@@ -1,0 +1,232 @@
+"""PyTorch's layouts and memory formats: ``xpnet.layout`` and its one value ``xpnet.strided``
+(``Tensor.layout``), ``xpnet.memory_format`` and its values ``contiguous_format``,
+``channels_last``, ``channels_last_3d`` and ``preserve_format``, and the Tensor methods that
+take them (``contiguous``, ``is_contiguous``, ``clone``) with the helpers ``Tensor.to`` and
+``empty_like``/``zeros_like``/... use (:func:`relaid`, :func:`check_memory_format`).
+
+xpnet's arrays are strided NumPy/CuPy arrays, so ``channels_last`` is what it is in PyTorch:
+an (N, C, H, W) tensor whose elements lie in memory in N, H, W, C order (strides
+``(H*W*C, 1, W*C, C)``), made by copying a contiguous (N, H, W, C) array and viewing it
+permuted; ``channels_last_3d`` the same for (N, C, D, H, W). ``preserve_format`` keeps a
+channels-last layout and otherwise gives a contiguous result.
+
+Note:
+    PyTorch's ``preserve_format`` keeps any dense layout (a transposed tensor's ``clone()``
+    stays transposed); xpnet's keeps the channels-last ones only, and copies any other layout
+    contiguous, as ``clone`` always did here.
+
+Example:
+    >>> import xpnet
+    >>> x = xpnet.zeros(2, 3, 4, 5).contiguous(memory_format=xpnet.channels_last)
+    >>> x.stride(), x.is_contiguous(), x.is_contiguous(memory_format=xpnet.channels_last)
+    ((60, 1, 15, 3), False, True)
+"""
+
+from __future__ import annotations
+
+from ._tensor_math import clone as clone_array
+from ._tensor_math import clone_backward
+from .autograd import Function, Tensor
+
+__all__ = [
+    "layout",
+    "strided",
+    "memory_format",
+    "contiguous_format",
+    "channels_last",
+    "channels_last_3d",
+    "preserve_format",
+]
+
+
+class layout:  # noqa: N801 - torch.layout's name
+    """The kind of a Tensor's storage, as ``torch.layout``; xpnet has only ``xpnet.strided``
+    (dense arrays with strides), which ``Tensor.layout`` returns."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"xpnet.{self.name}"
+
+    def __reduce__(self):  # pickled as the one object, as PyTorch's
+        return self.name
+
+
+class memory_format:  # noqa: N801 - torch.memory_format's name
+    """The order in which a Tensor's elements lie in memory, as ``torch.memory_format``: one
+    of ``xpnet.contiguous_format``, ``channels_last``, ``channels_last_3d``,
+    ``preserve_format``."""
+
+    def __init__(self, name: str, rank: int | None = None) -> None:
+        self.name, self.rank = name, rank
+
+    def __repr__(self) -> str:
+        return f"xpnet.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+strided = layout("strided")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last", 4)
+channels_last_3d = memory_format("channels_last_3d", 5)
+preserve_format = memory_format("preserve_format")
+
+
+def check_memory_format(where: str, value) -> memory_format:
+    """``value`` if it is an ``xpnet.memory_format``, else PyTorch's TypeError."""
+    if not isinstance(value, memory_format):
+        msg = (
+            f"{where}: argument 'memory_format' must be xpnet.memory_format, "
+            f"not {type(value).__name__}"
+        )
+        raise TypeError(msg)
+    return value
+
+
+def _check_rank(where: str, tensor: Tensor, fmt: memory_format) -> None:
+    if fmt.rank is not None and tensor.ndim != fmt.rank:
+        msg = (
+            f"{where}: required rank {fmt.rank} tensor to use {fmt.name} format, got a "
+            f"{tensor.ndim}-d tensor"
+        )
+        raise RuntimeError(msg)
+
+
+def _channels_last_order(ndim: int) -> tuple[int, ...]:
+    return (0, *range(2, ndim), 1)  # N, (D,) H, W, C
+
+
+def _is_laid(array, fmt: memory_format) -> bool:
+    """Whether ``array`` lies in memory in ``fmt``'s order; steps along dimensions of length
+    1 do not count (as PyTorch's and NumPy's contiguity flags)."""
+    if fmt.rank is None:
+        return bool(array.flags.c_contiguous)
+    if array.ndim != fmt.rank:
+        return False
+    return bool(array.transpose(_channels_last_order(array.ndim)).flags.c_contiguous)
+
+
+def suggested(array) -> memory_format:
+    """The format a ``preserve_format`` copy of ``array`` gets: channels-last for a 4-d or 5-d
+    channels-last array that is not also contiguous (PyTorch's ``suggest_memory_format``)."""
+    for fmt in (channels_last, channels_last_3d):
+        if array.ndim == fmt.rank and _is_laid(array, fmt) and not array.flags.c_contiguous:
+            return fmt
+    return contiguous_format
+
+
+def relaid(where: str, array, memory_format, like=None):
+    """``array`` (any backend, contiguous), or a copy of it laid out in ``memory_format``
+    (``preserve_format``: as :func:`suggested` says of ``like``); for the ``*_like``
+    creators.
+
+    Raises:
+        TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
+        RuntimeError: ``channels_last`` for an array that is not 4-d (``_3d``: 5-d).
+    """
+    fmt = check_memory_format(where, memory_format)
+    fmt = suggested(array if like is None else like) if fmt is preserve_format else fmt
+    if fmt.rank is None:
+        return array
+    if array.ndim != fmt.rank:
+        msg = f"{where}: required rank {fmt.rank} tensor to use {fmt.name} format"
+        raise RuntimeError(f"{msg}, got a {array.ndim}-d tensor")
+    order = _channels_last_order(array.ndim)
+    back = tuple(order.index(d) for d in range(array.ndim))
+    return array.transpose(order).copy().transpose(back)  # a C-contiguous NHWC copy, permuted
+
+
+def is_contiguous(self, *, memory_format: memory_format = contiguous_format) -> bool:
+    """Whether the elements lie in memory in ``memory_format``'s order without gaps, as
+    ``torch.Tensor.is_contiguous``: row-major for ``contiguous_format`` (and, as PyTorch,
+    ``preserve_format``), N, H, W, C for ``channels_last`` (False unless 4-d). Steps along
+    dimensions of length 1 do not count.
+
+    Raises:
+        TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.zeros(2, 3)
+        >>> x.is_contiguous(), x.t().is_contiguous()
+        (True, False)
+        >>> x.is_contiguous(memory_format=xpnet.channels_last)
+        False
+    """
+    fmt = check_memory_format("Tensor.is_contiguous", memory_format)
+    return _is_laid(self.data, contiguous_format if fmt is preserve_format else fmt)
+
+
+def contiguous(self, *, memory_format: memory_format = contiguous_format) -> Tensor:
+    """This tensor if it lies in memory in ``memory_format``'s order, else a copy that does
+    (differentiable), as ``torch.Tensor.contiguous``; ``preserve_format``: this tensor.
+
+    Raises:
+        TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
+        RuntimeError: ``channels_last`` for a tensor that is not 4-d (``channels_last_3d``:
+            5-d).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.zeros(2, 3).t().contiguous().stride()
+        (2, 1)
+    """
+    fmt = check_memory_format("Tensor.contiguous", memory_format)
+    _check_rank("Tensor.contiguous", self, fmt)
+    if fmt is preserve_format or _is_laid(self.data, fmt):
+        return self
+    return _copy(self, fmt)
+
+
+_clone = Function(clone_array, clone_backward, wrt=("a",))  # a C-contiguous copy
+
+
+def _copy(tensor: Tensor, fmt: memory_format) -> Tensor:
+    """A differentiable copy of ``tensor`` laid out in ``fmt`` (not ``preserve_format``)."""
+    if fmt.rank is None:
+        return _clone(tensor)
+    order = _channels_last_order(tensor.ndim)
+    back = tuple(order.index(d) for d in range(tensor.ndim))
+    return _clone(tensor.permute(order)).permute(back)  # an NHWC copy, seen as NCHW
+
+
+def clone(self, *, memory_format: memory_format = preserve_format) -> Tensor:
+    """A copy of this tensor (differentiable) laid out in ``memory_format``, as
+    ``torch.Tensor.clone``; ``preserve_format`` keeps a channels-last layout, else the copy is
+    contiguous (see the module's note).
+
+    Raises:
+        TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
+        RuntimeError: ``channels_last`` for a tensor that is not 4-d (``channels_last_3d``:
+            5-d).
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.zeros(1, 2, 2, 3)
+        >>> x.clone(memory_format=xpnet.channels_last).stride()
+        (12, 1, 6, 2)
+    """
+    fmt = check_memory_format("Tensor.clone", memory_format)
+    _check_rank("Tensor.clone", self, fmt)
+    return _copy(self, suggested(self.data) if fmt is preserve_format else fmt)
+
+
+def formatted(where: str, tensor: Tensor, memory_format) -> Tensor:
+    """``tensor`` for ``Tensor.to(memory_format=...)``, as PyTorch's: itself if
+    ``memory_format`` is ``preserve_format`` or the one :func:`suggested` for it (so a
+    transposed tensor stays as it is for ``contiguous_format``), else a differentiable copy
+    laid out in ``memory_format``."""
+    fmt = check_memory_format(where, memory_format)
+    _check_rank(where, tensor, fmt)
+    return tensor if fmt in (preserve_format, suggested(tensor.data)) else _copy(tensor, fmt)
+
+
+METHODS = {
+    "clone": clone,
+    "contiguous": contiguous,
+    "is_contiguous": is_contiguous,
+    "layout": property(lambda self: strided),
+}
