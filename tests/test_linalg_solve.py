@@ -289,3 +289,35 @@ def test_solve_inverts_products_property(backend, batch, n, k, seed):
     A = backend.asarray(A)
     product = S.linalg_det(A) * S.linalg_det(S.linalg_inv(A))
     np.testing.assert_allclose(backend.to_host(product), np.ones(batch), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "b_shape, l_shape",
+    [((3, 3), (3, 3, 3)), ((2, 4, 2), (4, 4)), ((4, 2), (2, 1, 4, 4)), ((1, 4, 3), (5, 4, 4))],
+)
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_broadcasts_batches_as_torch(backend, b_shape, l_shape, upper):
+    # a (3, 3) right-hand side beside (3, 3, 3) factors is a matrix, not a batch of vectors
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(l_shape)
+    factor = np.linalg.cholesky(a @ np.swapaxes(a, -1, -2) + 4 * np.eye(l_shape[-1]))
+    factor = np.swapaxes(factor, -1, -2) if upper else factor
+    rhs = rng.standard_normal(b_shape)
+    results = []
+    for module, make in (
+        (torch, lambda v: torch.tensor(v, requires_grad=True)),
+        (xpnet, lambda v: xpnet.Tensor(backend.asarray(v), requires_grad=True)),
+    ):
+        b, f = make(rhs), make(factor)
+        module.cholesky_solve(b, f, upper=upper).square().sum().backward()
+        out = module.cholesky_solve(b, f, upper=upper).detach()
+        grads = [backend.to_host(t.grad) if module is xpnet else t.grad.numpy() for t in (b, f)]
+        results.append([out.numpy(), *grads])
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        assert ours.shape == theirs.shape
+        assert_close(ours, theirs, np.float64, "cholesky_solve")
+
+
+def test_cholesky_solve_refuses_a_vector_as_torch(backend):
+    with pytest.raises(RuntimeError, match="b should have at least 2 dimensions, but has 1"):
+        xpnet.cholesky_solve(xpnet.ones(3), xpnet.eye(3))

@@ -25,6 +25,8 @@ from __future__ import annotations
 import warnings
 from typing import NamedTuple
 
+import numpy
+
 from . import linalg
 from ._tensor_checks import flags_checked
 from ._torch_functions import as_input
@@ -104,11 +106,24 @@ def cholesky(input, upper: bool = False) -> Tensor:
 @flags_checked("xpnet")  # as PyTorch's parser: upper only a bool
 def cholesky_solve(input, input2, upper: bool = False) -> Tensor:
     """The solution ``X`` of ``A X = input`` given ``A``'s Cholesky factor ``input2``
-    (lower, or upper with ``upper=True``), as ``torch.cholesky_solve``; gradients reach
-    both."""
+    (lower, or upper with ``upper=True``), as ``torch.cholesky_solve``: ``input`` is always
+    a (batch of) matrix, the batch dimensions broadcast; gradients reach both.
+
+    Raises:
+        ArgumentError: ``input`` with fewer than 2 dimensions (PyTorch's RuntimeError).
+    """
     factor = as_input("cholesky_solve", input2, "input2")
+    rhs = as_input("cholesky_solve", input)
+    if rhs.ndim < 2:
+        msg = f"cholesky_solve: b should have at least 2 dimensions, but has {rhs.ndim} dimensions"
+        raise ArgumentError(msg)
     matrix = factor.mT @ factor if upper else factor @ factor.mT
-    return linalg.solve(matrix, as_input("cholesky_solve", input))
+    batch = tuple(numpy.broadcast_shapes(rhs.shape[:-2], matrix.shape[:-2]))
+    # the same batch on both: linalg.solve would read a (n, n) input next to (n, n, n)
+    # factors as a batch of vectors
+    return linalg.solve(
+        matrix.expand(*batch, *matrix.shape[-2:]), rhs.expand(*batch, *rhs.shape[-2:])
+    )
 
 
 @flags_checked("xpnet")
