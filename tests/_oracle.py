@@ -12,6 +12,7 @@ import torch.nn.functional as TF
 
 import xpnet
 import xpnet.kernels as K
+from xpnet.autograd import Tensor
 from xpnet.backends import backend_of, registered_backends, to_backend
 from xpnet.backends._precision import cublas_switches
 
@@ -133,6 +134,7 @@ def check_against_torch(
         grads = tuple(None if t is None else next(remaining) for t in tensors)
     host_grads = []
     for index, (grad, expected_grad) in enumerate(zip(grads, expected_grads, strict=True)):
+        grad = grad.data if isinstance(grad, Tensor) else grad  # a leaf's .grad (autograd)
         if grad is None:
             assert expected_grad is None or not expected_grad.any(), f"grad {index} missing"
             host_grads.append(None)
@@ -321,7 +323,8 @@ def check_finite_differences(
     grads = grads if isinstance(grads, tuple) else (grads,)
     positions = wrt if wrt is not None else [i for i, x in enumerate(inputs) if x is not None]
     for position in positions:
-        grad = backend.to_host(grads[position])
+        grad = grads[position]
+        grad = backend.to_host(grad.data if isinstance(grad, Tensor) else grad)  # or a .grad
         numeric = np.zeros_like(inputs[position])
         for index in np.ndindex(inputs[position].shape):
             plus = [a if a is None else a.copy() for a in inputs]

@@ -544,7 +544,7 @@ def test_scaled_steps_match_plain_steps_bit_for_bit(backend, name, kwargs):
             scaled[0].grad[0, 0] = np.float32(np.inf)
         scaler.unscale_(opt)
         for p, q in zip(scaled, plain, strict=True):
-            q.grad = p.grad.copy()
+            q.grad = p.grad.clone()
         scaler.step(opt)
         scaler.update()
         if not overflow:
@@ -622,7 +622,8 @@ def test_scaler_misuse_raises_torchs_errors(xp):
 
 def test_unscale_refusing_fp16_changes_no_gradient(xp):
     """As torch: every gradient is checked before any is divided by the scale."""
-    full, half = xpnet.Parameter(xp.ones(2, dtype="float32")), xpnet.Parameter(xp.ones(2))
+    full = xpnet.Parameter(xp.ones(2, dtype="float32"))
+    half = xpnet.Parameter(xp.ones(2, dtype="float16"))
     full.grad = xp.full(2, 4.0, dtype="float32")
     half.grad = xp.ones(2, dtype="float16")
     scaler = xpnet.GradScaler(init_scale=4.0)

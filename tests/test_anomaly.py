@@ -42,8 +42,8 @@ def nan_backward(lib):
 
 
 def host(grad):
-    """A gradient (a torch tensor or a backend array) as a NumPy array."""
-    return grad.numpy() if isinstance(grad, torch.Tensor) else xpnet.backend_of(grad).to_host(grad)
+    """A gradient (a torch tensor or an xpnet Tensor) as a NumPy array."""
+    return grad.numpy() if isinstance(grad, torch.Tensor) else xpnet.to_numpy(grad)
 
 
 def leaf(lib, backend=None):

@@ -365,7 +365,7 @@ def test_autograd_passes_each_input_its_own_dtype(backend):
     y = nn.functional.relu(a) * b  # relu_backward must get float32
     y.sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
-    assert backend.to_host(a.grad).tolist() == [[2.0] * 3] * 2
+    assert backend.to_host(a.grad.data).tolist() == [[2.0] * 3] * 2
 
 
 # -- saved values passed back ---------------------------------------------------------------
@@ -706,5 +706,5 @@ def test_gradient_accumulation_is_thread_safe(backend):
         thread.start()
     for thread in threads:
         thread.join()
-    assert backend.to_host(layer.weight.grad).tolist() == [[400.0] * 3] * 2
-    assert backend.to_host(layer.bias.grad).tolist() == [400.0] * 2
+    assert backend.to_host(layer.weight.grad.data).tolist() == [[400.0] * 3] * 2
+    assert backend.to_host(layer.bias.grad.data).tolist() == [400.0] * 2

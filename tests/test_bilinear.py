@@ -113,9 +113,9 @@ def test_bilinear_module_matches_torch(backend, bias):
     np.testing.assert_allclose(backend.to_host(output.data), expected.detach().numpy(), 1e-12)
     (output * output).sum().backward()
     (expected * expected).sum().backward()
-    np.testing.assert_allclose(backend.to_host(x1.grad), t1.grad.numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(x1.grad.data), t1.grad.numpy(), 1e-12)
     np.testing.assert_allclose(
-        backend.to_host(module.weight.grad), reference.weight.grad.numpy(), 1e-12
+        backend.to_host(module.weight.grad.data), reference.weight.grad.numpy(), 1e-12
     )
 
 

@@ -117,7 +117,7 @@ def leaf(backend, values):
 
 def compare_grads(backend, tensors, references):
     for ours, reference in zip(tensors, references, strict=True):
-        ours = backend.to_host(ours.grad)
+        ours = backend.to_host(ours.grad.data)
         np.testing.assert_allclose(ours, reference.grad.numpy(), rtol=1e-12, atol=1e-300)
 
 

@@ -243,7 +243,7 @@ def test_wgan_gp_step_matches_torch(backend):
         penalty = ((slope.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
         loss = critic(c(fake)).mean() - critic(c(real)).mean() + 10 * penalty
         loss.backward()
-        grads.append([p.grad for _, p in sorted(critic.named_parameters())])
+        grads.append([p.grad.data for _, p in sorted(critic.named_parameters())])
     for ours, theirs in zip(*grads, strict=True):
         assert_close(backend.to_host(ours), theirs.numpy(), F64, "critic gradient")
 
@@ -321,14 +321,25 @@ def test_an_op_without_a_formula_raises_naming_it(backend):
         xpnet.autograd.grad(y.sum(), x, create_graph=True)
 
 
-def test_backward_with_create_graph_points_to_grad(backend):
-    x = leaf(backend, np.ones(2))
-    with pytest.raises(
-        NotImplementedError, match=r"use xpnet.autograd.grad\(outputs, inputs, create_graph=True\)"
-    ):
-        (x * x).sum().backward(create_graph=True)
-    with pytest.raises(NotImplementedError, match=r"\.grad is an array"):
-        xpnet.autograd.backward([(x * x).sum()], create_graph=True)
+@pytest.mark.filterwarnings("ignore:Using backward.. with create_graph=True")  # torch's
+def test_backward_with_create_graph_gives_grad_a_graph_as_torch(backend):
+    """``.grad`` of ``backward(create_graph=True)`` differentiates again; a second backward
+    adds into it (a Tensor with a graph), as PyTorch's."""
+    results = []
+    for module in (xpnet, torch):
+        c = constant(module, backend)
+        x, w = c([1.0, -2.0]).requires_grad_(), c([0.5, 3.0]).requires_grad_()
+        ((x**3).sum() + (x * w * x).sum()).backward(create_graph=True)
+        first = (host(backend, x.grad).tolist(), x.grad.requires_grad, x.grad.grad_fn is None)
+        (x.grad * w).sum().backward()  # d/dx and d/dw of sum(w * (3 x^2 + 2 w x))
+        results.append((first, host(backend, x.grad).tolist(), host(backend, w.grad).tolist()))
+    assert results[0] == results[1]
+
+
+def test_backward_with_create_graph_names_an_op_without_a_formula(backend):
+    x = leaf(backend, 2 * np.eye(2))
+    with pytest.raises(NotImplementedError, match="linalg_cholesky has no differentiable"):
+        xpnet.linalg.cholesky(x).sum().backward(create_graph=True)
     assert x.grad is None
 
 

@@ -82,7 +82,7 @@ def test_local_response_norm_module_matches_torch(backend):
     np.testing.assert_allclose(backend.to_host(output.data), expected.detach().numpy(), 1e-12)
     (output * output).sum().backward()
     (expected * expected).sum().backward()
-    np.testing.assert_allclose(backend.to_host(x.grad), tx.grad.numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(x.grad.data), tx.grad.numpy(), 1e-12)
 
 
 @PROFILE

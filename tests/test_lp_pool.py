@@ -119,7 +119,7 @@ def test_lp_pool_modules_match_torch(backend, nd, norm_type):
     np.testing.assert_allclose(backend.to_host(output.data), expected.detach().numpy(), 1e-12)
     output.sum().backward()
     expected.sum().backward()
-    np.testing.assert_allclose(backend.to_host(x.grad), tx.grad.numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(x.grad.data), tx.grad.numpy(), 1e-12)
 
 
 @PROFILE

@@ -208,7 +208,7 @@ def test_optimizer_zero_grad(backend):
     first.grad = backend.asarray([3.0])
     second.grad = backend.asarray([4.0])
     optimizer.zero_grad(set_to_none=False)
-    assert backend.to_host(first.grad).tolist() == [0.0]
+    assert backend.to_host(first.grad.data).tolist() == [0.0]
     optimizer.zero_grad()
     assert first.grad is None and second.grad is None
 
@@ -424,7 +424,7 @@ def test_optimizer_follows_replaced_data_and_reloaded_state(backend):
     saved = optimizer.state_dict()
     optimizer.load_state_dict(saved)  # fresh state arrays, no longer views of a flat buffer
     buffer = backend.to_host(saved["state"][1]["momentum_buffer"])
-    grad = backend.to_host(params[1].grad)
+    grad = backend.to_host(params[1].grad.data)
     optimizer.step()
     expected = 2.0 - 0.5 * (0.9 * buffer + grad)
     # bit for bit on the CPU; a GPU's fused step contracts a * b + c into one FMA (one

@@ -63,7 +63,7 @@ def test_orthogonal_matches_torch(backend, layer, orthogonal_map, use_trivializa
     (weight * xpnet.Tensor(backend.asarray(grad))).sum().backward()
     (reference_weight * torch.tensor(grad)).sum().backward()
     assert_close(
-        backend.to_host(module.parametrizations.weight.original.grad),
+        backend.to_host(module.parametrizations.weight.original.grad.data),
         reference.parametrizations.weight.original.grad.numpy(),
         np.float64,
     )

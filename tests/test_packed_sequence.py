@@ -134,7 +134,7 @@ def test_unpad_sequence_matches_torch(backend, batch_first):
             for s in torch_rnn.unpad_sequence(expected.clone(), torch.tensor(lengths), batch_first)
         ]
     ).sum().backward()
-    np.testing.assert_array_equal(backend.to_host(padded.grad), expected.grad.numpy())
+    np.testing.assert_array_equal(backend.to_host(padded.grad.data), expected.grad.numpy())
     assert padded.shape == x.shape  # PyTorch's transposes its argument in place; ours does not
 
 

@@ -132,7 +132,7 @@ def test_to_moves_between_backends_with_gradients():
     y = x.to("strict")
     assert xpnet.backend_of(y.data).name == "strict" and y.grad_fn is not None
     (y * 2).sum().backward()
-    assert type(x.grad) is np.ndarray
+    assert type(x.grad.data) is np.ndarray
     np.testing.assert_array_equal(x.grad, [2.0, 2.0])
     moved = nn.Linear(2, 3).to("strict").to("numpy")
     assert type(moved.weight.data) is np.ndarray

@@ -247,7 +247,7 @@ def test_casts_match_torch(backend):
     same(t.half(), ref.half())
     leaf = Tensor(backend.asarray(x), requires_grad=True)
     (leaf.half() * 2).sum().backward()  # the cast is differentiable; the gradient is float64
-    assert leaf.grad.dtype == np.float64 and backend.to_host(leaf.grad).tolist() == [2.0] * 4
+    assert leaf.grad.dtype == np.float64 and backend.to_host(leaf.grad.data).tolist() == [2.0] * 4
 
 
 def test_type_gives_torch_type_strings_and_casts(backend):
@@ -337,7 +337,7 @@ def test_recorded_in_place_change_keeps_the_old_array_for_backward(backend):
     assert backend.to_host(old).tolist() == [2.0, 4.0] and view.tolist() == [5.0]
     assert h.tolist() == [5.0, 17.0] and not h.is_leaf
     h.sum().backward()
-    assert backend.to_host(x.grad).tolist() == [8.0, 16.0]  # d(4x^2 + 1)/dx
+    assert backend.to_host(x.grad.data).tolist() == [8.0, 16.0]  # d(4x^2 + 1)/dx
 
 
 @pytest.mark.parametrize("grad_mode", ["recorded", "no_grad"])
@@ -355,7 +355,7 @@ def test_backward_through_an_op_whose_input_changed_in_place(backend, grad_mode)
     else:
         h.mul_(3)
     h.sum().backward(retain_graph=True)  # only through the change and w * 1.0: allowed
-    assert backend.to_host(w.grad).tolist() == (
+    assert backend.to_host(w.grad.data).tolist() == (
         [3.0, 3.0] if grad_mode == "recorded" else [1.0, 1.0]
     )
     if grad_mode == "no_grad":
@@ -363,7 +363,7 @@ def test_backward_through_an_op_whose_input_changed_in_place(backend, grad_mode)
             used.sum().backward()
         return
     used.sum().backward()
-    assert backend.to_host(w.grad).tolist() == [5.0, 7.0]  # + d(w^2)/dw of the old h = w
+    assert backend.to_host(w.grad.data).tolist() == [5.0, 7.0]  # + d(w^2)/dw of the old h = w
 
 
 def test_in_place_operator_under_no_grad_also_counts_as_a_change(backend):

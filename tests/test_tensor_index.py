@@ -328,7 +328,7 @@ def test_cumsum_of_float16_adds_up_in_float32_as_torch(backend):
     expected = reference.cumsum(0)
     expected.backward(torch.ones(4000, dtype=torch.float16))
     assert_equal(sums, expected.detach(), backend)
-    np.testing.assert_array_equal(backend.to_host(tensor.grad), reference.grad.numpy())
+    np.testing.assert_array_equal(backend.to_host(tensor.grad.data), reference.grad.numpy())
 
 
 # -- sort, argsort, topk ------------------------------------------------------------------------

@@ -47,11 +47,13 @@ def _compare(backend, ours, theirs, shapes, masks=None, **options):
     (output * Tensor(backend.asarray(grad))).sum().backward()
     (t_output * torch.tensor(grad)).sum().backward()
     for i, (tensor, t_tensor) in enumerate(zip(inputs, tensors, strict=True)):
-        assert_close(backend.to_host(tensor.grad), t_tensor.grad.numpy(), np.float64, f"grad {i}")
+        assert_close(
+            backend.to_host(tensor.grad.data), t_tensor.grad.numpy(), np.float64, f"grad {i}"
+        )
     named, t_named = list(ours.named_parameters()), list(theirs.named_parameters())
     assert [name for name, _ in named] == [name for name, _ in t_named]
     for (name, param), (_, t_param) in zip(named, t_named, strict=True):
-        assert_close(backend.to_host(param.grad), t_param.grad.numpy(), np.float64, name)
+        assert_close(backend.to_host(param.grad.data), t_param.grad.numpy(), np.float64, name)
 
 
 def _causal(size):

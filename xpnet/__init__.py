@@ -206,7 +206,9 @@ def asarray(obj, dtype=None):
 
 
 def to_numpy(x):
-    """A NumPy copy of array ``x`` from any backend (an explicit device-to-host copy)."""
+    """A NumPy copy of ``x``, an array of any backend or a Tensor (an explicit
+    device-to-host copy)."""
+    x = x.data if isinstance(x, Tensor) else x
     return backend_of(x).to_host(x)
 
 

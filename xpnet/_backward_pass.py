@@ -127,15 +127,17 @@ def owned_gradient(grad, grad_output, grads) -> bool:
 
 def hooked_gradient(tensor, grad, owned: bool) -> tuple:
     """``(grad, owned)`` after ``tensor``'s hooks, in registration order, as PyTorch's: each
-    gets the gradient (an array; under ``create_graph=True`` a Tensor with a graph); one that
+    gets the gradient as a Tensor (under ``create_graph=True`` with a graph); one that
     returns a Tensor or array replaces it, which must keep its shape and dtype (a Tensor
     keeps its graph under ``create_graph=True``)."""
+    from .autograd import Tensor  # the Tensor module imports this one
+
     hooks = getattr(tensor, "_backward_hooks", None)
     if not hooks:
         return grad, owned
     differentiable = hasattr(grad, "grad_fn")  # a Tensor: the create_graph walk
     for hook in tuple(hooks.values()):
-        result = hook(grad)
+        result = hook(grad if differentiable else Tensor(grad))
         if result is not None:
             array = result.data if hasattr(result, "grad_fn") else result  # a Tensor
             check_grad_output(
@@ -157,16 +159,54 @@ _GRAD_LOCK = threading.Lock()  # .grad += ...: a read-modify-write
 
 def add_to_grad(tensor, grad, owned: bool) -> None:
     """``tensor.grad += grad`` (the first time ``grad`` itself where ``owned``, else a copy),
-    under a lock: threads may share a leaf (one ``Linear``, two threads)."""
-    backend = backend_of(grad)
+    under a lock: threads may share a leaf (one ``Linear``, two threads). ``grad``: an array,
+    or under ``create_graph=True`` a Tensor, added by a recorded addition (``.grad`` then
+    has a graph, as PyTorch's)."""
+    from .autograd import Tensor  # the Tensor module imports this one
+
     with _GRAD_LOCK:
-        if tensor.grad is not None:
+        held = tensor.grad
+        if isinstance(grad, Tensor):
+            tensor.grad = grad if held is None else held + grad
+            return
+        backend = backend_of(grad)
+        if held is not None and held.grad_fn is None:
             with backend.ignore_float_errors():  # inf + -inf: NaN
-                kept = tensor.grad + grad
-        else:
-            kept = grad if owned else grad.copy()
-        # NumPy turns 0-d results into scalars
-        tensor.grad = kept if type(kept) is backend.ndarray else backend.asarray(kept)
+                kept = held.data + grad
+            # the same Tensor keeps the sum (NumPy turns 0-d results into scalars)
+            held.data = kept if type(kept) is backend.ndarray else backend.asarray(kept)
+            return
+        if held is not None:  # a .grad with a graph (create_graph before): a new Tensor
+            tensor.grad = held.detach() + Tensor(grad)
+            return
+        tensor.grad = Tensor(grad if owned else grad.copy())
+
+
+def assign_grad(tensor, value) -> None:
+    """``tensor.grad = value``: ``None``, a Tensor (kept as it is) or a backend array
+    (wrapped), of ``tensor``'s shape and dtype; PyTorch's errors otherwise."""
+    from .autograd import Tensor  # the Tensor module imports this one
+
+    if value is not None and not isinstance(value, Tensor):
+        if not (hasattr(value, "dtype") and hasattr(value, "shape")):
+            kind = type(value).__name__
+            msg = f"assigned grad expected to be a Tensor or None but got grad of type {kind}"
+            raise TypeError(msg)
+        value = Tensor(value)
+    if value is not None and tuple(value.shape) != tuple(tensor.shape):
+        msg = (
+            f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+            f"size '{list(tensor.shape)}'. Please ensure that the gradient and the tensor are "
+            "the same size"
+        )
+        raise RuntimeError(msg)
+    if value is not None and value.dtype != tensor.dtype:
+        msg = (
+            f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with dtype "
+            f"'{tensor.dtype}'. The gradient must match the tensor's dtype"
+        )
+        raise RuntimeError(msg)
+    tensor._grad = value
 
 
 def _as_tuple(where: str, name: str, values) -> tuple:
@@ -214,25 +254,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             Default: ``None``.
         retain_graph: keep the saved arrays for another backward. Default: ``None``
             (``create_graph``).
-        create_graph: must be ``False``: ``.grad`` is an array in xpnet, never a Tensor
-            with a graph; :func:`grad` with ``create_graph=True`` gives differentiable
-            gradients.
+        create_graph: give every ``.grad`` filled a graph, to differentiate again: each
+            node runs its differentiable backward, as in :func:`grad`. Default: ``False``.
         inputs: the tensors (leaves or not) whose ``.grad`` take their gradients; only the
             nodes leading to them run. Default: ``None`` (every leaf, and tensors that
             :meth:`~xpnet.Tensor.retain_grad`).
 
     Raises:
         RuntimeError: a tensor that does not require grad, or a graph already freed.
-        NotImplementedError: ``create_graph=True``.
+        NotImplementedError: ``create_graph=True`` through an op that has no differentiable
+            backward in xpnet yet (the message names it).
     """
-    if create_graph:
-        msg = (
-            "backward: create_graph=True is not supported: .grad is an array in xpnet, not a "
-            "Tensor with a graph; use xpnet.autograd.grad(outputs, inputs, create_graph=True), "
-            "which returns the gradients as Tensors with a graph"
-        )
-        raise NotImplementedError(msg)
-    roots = _roots("backward", tensors, grad_tensors)
+    roots = _roots("backward", tensors, grad_tensors, differentiable=create_graph)
     targets = None if inputs is None else _as_tuple("backward", "inputs", inputs)
 
     def keep(tensor, grad, owned) -> bool:
@@ -246,7 +279,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 hook(tensor)  # Tensor.register_post_accumulate_grad_hook's, on leaves only
         return True
 
-    walk(roots, bool(retain_graph or create_graph), keep, targets)
+    formula = _formulas("backward") if create_graph else None
+    retain_graph = create_graph if retain_graph is None else retain_graph  # PyTorch's default
+    walk(roots, bool(retain_graph), keep, targets, formula)
 
 
 def grad(

@@ -23,7 +23,7 @@ Example:
     >>> x = xpnet.Tensor(np.array([0.5, -1.0]), requires_grad=True)
     >>> y = xpnet.erf(x) + x.atan2(xpnet.Tensor(np.array([1.0, 1.0]))) + x.lerp(x * 3, 0.5)
     >>> y.sum().backward()
-    >>> x.grad.round(4).tolist()
+    >>> x.grad.round(decimals=4).tolist()
     [3.6788, 2.9151]
 """
 

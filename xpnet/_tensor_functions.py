@@ -18,7 +18,7 @@ Example:
     >>> x = xpnet.Tensor(np.array([[3.0, -4.0], [1.0, 0.5]]), requires_grad=True)
     >>> y = x.norm(dim=1) + x.logsumexp(1) + x.add(x, alpha=2).sum(1)
     >>> y.sum().backward()
-    >>> x.grad.round(4).tolist()
+    >>> x.grad.round(decimals=4).tolist()
     [[4.5991, 2.2009], [4.5169, 3.8248]]
 """
 

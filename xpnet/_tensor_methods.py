@@ -277,7 +277,7 @@ def _compare(name: str, apply):
 
 
 def register_hook(self, hook) -> RemovableHandle:
-    """Call ``hook(grad)`` with this tensor's gradient (an array, as ``.grad``) once the
+    """Call ``hook(grad)`` with this tensor's gradient (a Tensor, as ``.grad``) once the
     backward pass has it, as PyTorch's; a hook that returns a Tensor or array (same shape and
     dtype) replaces the gradient that flows on. On a leaf the hooks run before the gradient
     is added into ``.grad``. Returns a handle whose ``remove()`` unregisters the hook.

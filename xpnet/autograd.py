@@ -16,11 +16,8 @@ A backward pass, step by step, for ``loss = (x * w).sum()``::
       mul_node.backward(ones)     -> {x: ones * w, w: ones * x}
       x, w are leaves             -> x.grad += ..., w.grad += ...
 
-Gradients are plain backend arrays (``Tensor.grad`` is an array or ``None``, never a
-Tensor), so optimizers update ``param.data`` with ``param.grad`` directly. For higher
-derivatives, :func:`grad` with ``create_graph=True`` runs each op's differentiable backward
-(:func:`differentiable_backward`, :mod:`xpnet._double_backward`) and returns Tensors with a
-graph. PyTorch's subclass form of custom Functions: :mod:`xpnet._custom_function`.
+``.grad`` is a Tensor (or ``None``), as PyTorch's; with ``create_graph=True`` each op runs its
+differentiable backward (:mod:`xpnet._double_backward`). Subclass Functions: ``_custom_function``.
 Neighbours: the pairs behind Tensor's operators (``+``, ``@``, ``sum``, indexing; promoting
 as :func:`xpnet._dtypes.torch_operands`) live in :mod:`xpnet._tensor_ops`, the layers' in
 :mod:`xpnet.kernels` (lifted in :mod:`xpnet.nn.functional`); :class:`no_grad` in
@@ -36,7 +33,7 @@ import weakref
 from . import _custom_function as function
 from . import _grad_mode
 from . import _tensor_ops as ops
-from ._backward_pass import backward, grad
+from ._backward_pass import assign_grad, backward, grad
 from ._custom_function import *  # noqa: F403 - FunctionCtx, once_differentiable
 from ._custom_function import CustomFunction
 from ._double_backward import differentiable_backward
@@ -113,7 +110,7 @@ class Function(CustomFunction):
         >>> x = xpnet.Tensor(np.array([1.0, 3.0]), requires_grad=True)
         >>> op(x).sum().backward()
         >>> x.grad
-        array([2., 2.])
+        Tensor(array([2., 2.]))
     """
 
     def __init__(self, forward, backward, wrt: tuple[str, ...], saved=None, forward_options=None):
@@ -225,8 +222,8 @@ class Tensor:
 
     Attributes:
         data: the backend array (NumPy, strict or CuPy).
-        grad: after :meth:`backward`, the accumulated gradient as a backend array of the
-            shape and dtype of ``data``; ``None`` before. Not a Tensor.
+        grad: after :meth:`backward`, the accumulated gradient, a Tensor of the shape and
+            dtype of ``data``; ``None`` before. Assign a Tensor, an array or ``None``.
         requires_grad: whether gradients flow to this tensor.
         grad_fn: the :class:`Node` that produced this tensor; ``None`` for leaves.
 
@@ -239,7 +236,7 @@ class Tensor:
         >>> y = (x * x).sum()
         >>> y.backward()
         >>> x.grad
-        array([2., 4., 6.])
+        Tensor(array([2., 4., 6.]))
     """
 
     __array_ufunc__ = None  # NumPy must not broadcast a Tensor: ``ndarray + Tensor``: __radd__
@@ -251,7 +248,7 @@ class Tensor:
             msg = f"Tensor: only floating-point arrays can require gradients, got {data.dtype}"
             raise TypeError(msg)
         self.data = data
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self._own_version = 0  # recorded in-place changes of this tensor (mark_modified)
@@ -263,6 +260,7 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
+    grad = property(lambda self: self._grad, assign_grad)  # a Tensor or None, as PyTorch's
     _version = property(lambda self: self._own_version + self._storage_writes[0])  # _versions
 
     def __len__(self):
@@ -280,6 +278,9 @@ class Tensor:
     def numpy(self):
         """A NumPy copy of the data (an explicit device-to-host copy)."""
         return backend_of(self.data).to_host(self.data)
+
+    def __array__(self, dtype=None, copy=None):  # np.asarray(t): the array's (CuPy refuses)
+        return self.data.__array__(dtype, copy=copy)
 
     def item(self) -> float | int:
         """The value of a one-element tensor as a Python number (a device-to-host copy)."""
@@ -299,9 +300,8 @@ class Tensor:
                 one-element tensor (then it is 1).
             retain_graph: keep the saved arrays so that backward can run again.
                 Default: ``None`` (``False``).
-            create_graph: must be ``False`` (``NotImplementedError``): ``.grad`` is an array;
-                :func:`xpnet.autograd.grad` with ``create_graph=True`` gives gradients that
-                are Tensors with a graph.
+            create_graph: give ``.grad`` a graph, to differentiate again (as
+                :func:`xpnet.autograd.grad` with ``create_graph=True``). Default: ``False``.
             inputs: the tensors (leaves or not) whose ``.grad`` take their gradient
                 instead of every leaf's, as PyTorch's; only the nodes leading to them run.
                 Default: ``None``.

@@ -67,7 +67,7 @@ def _data(value):
 
 def _grads(optimizer) -> list:
     return [
-        param.grad
+        _data(param.grad)
         for group in optimizer.param_groups
         for param in group["params"]
         if param.grad is not None

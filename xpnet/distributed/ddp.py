@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ..autograd import Function, Tensor, is_grad_enabled
+from ..autograd import Function, Tensor, data_of, is_grad_enabled
 from ..backends import backend_of
 from ..nn.module import Module
 from ._state import current
@@ -266,7 +266,7 @@ class _Reducer:
         counts = backend_of(counts).to_host(current().all_reduce(counts))
         for index in sorted(self.expected - used):
             self.unused[index] = bool(counts[index])
-            self.ready[index] = self.params[index].grad  # accumulated under no_sync, or None
+            self.ready[index] = data_of(self.params[index].grad)  # under no_sync, or None
         # reduced in the backward, with the used ones: a bucket reduced here on one rank and
         # in the backward on another would interleave with SyncBatchNorm's backward reduction
 
@@ -276,7 +276,7 @@ class _Reducer:
         if param.grad is None:
             total = grad_output.copy()  # owned by the leaf that receives it
         else:  # accumulated under no_sync, or by an earlier backward: reduce the sum
-            total = param.grad + grad_output
+            total = param.grad.data + grad_output
             param.grad = None
         self.ready[index] = total
         self.arrivals += 1

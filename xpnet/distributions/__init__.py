@@ -14,7 +14,7 @@ Example:
     >>> loss = -p.log_prob(xpnet.ones(2, dtype=xpnet.float64)).sum()
     >>> loss.backward()
     >>> loc.grad
-    array([-1., -1.])
+    Tensor(array([-1., -1.]))
 """
 
 from __future__ import annotations

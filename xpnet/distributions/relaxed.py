@@ -260,7 +260,7 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
         >>> draw = OneHotCategoricalStraightThrough(p).rsample()
         >>> (draw * xpnet.tensor([1.0, 2.0], dtype=xpnet.float64)).sum().backward()
         >>> p.grad  # through probs = p / p.sum(): (w - w @ probs) / p.sum()
-        array([-0.75,  0.25])
+        Tensor(array([-0.75,  0.25]))
     """
 
     has_rsample = True

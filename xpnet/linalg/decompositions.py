@@ -23,7 +23,7 @@ Example:
     >>> eigvalsh(A).detach()
     Tensor(array([1., 3.]))
     >>> svdvals(A).sum().backward()
-    >>> A.grad.round(12) + 0.0
+    >>> A.grad.data.round(12) + 0.0
     array([[1., 0.],
            [0., 1.]])
 """

@@ -17,8 +17,8 @@ Example:
     array([1., 2.])
     >>> det(A).backward()
     >>> A.grad
-    array([[ 1., -1.],
-           [ 0.,  2.]])
+    Tensor(array([[ 1., -1.],
+                  [ 0.,  2.]]))
 """
 
 from __future__ import annotations

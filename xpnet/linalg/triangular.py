@@ -18,8 +18,8 @@ Example:
            [2.]]))
     >>> X.sum().backward()
     >>> A.grad + 0.0  # the lower triangle only
-    array([[ 0.,  0.],
-           [-1., -2.]])
+    Tensor(array([[ 0.,  0.],
+                  [-1., -2.]]))
 """
 
 from __future__ import annotations

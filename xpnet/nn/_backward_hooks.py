@@ -10,7 +10,7 @@ caller) gets in place of that tensor. The graph walk (:mod:`xpnet._backward_pass
 packs of the select nodes before it reaches the gather node, so that node sees every gradient at
 once: the outputs' gather runs the pre-hooks (on ``grad_output``), the inputs' gather the hooks
 (on ``grad_input``), and what they return is what flows on. The gradients the hooks get are
-backend arrays, as ``Tensor.grad`` and ``Tensor.register_hook``'s.
+Tensors, as ``Tensor.grad`` and ``Tensor.register_hook``'s.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class BackwardHooks:
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False):
         """Call ``hook(module, grad_output)`` once the gradients of the module's outputs are
-        known, before they flow into the module. ``grad_output`` is a tuple with an array per
+        known, before they flow into the module. ``grad_output`` is a tuple with a Tensor per
         output Tensor (``None`` for an output that is not a Tensor or got no gradient); a tuple
         of the same length that the hook returns replaces it. ``prepend`` runs it before the
         hooks already registered. Returns a :class:`~xpnet.nn._module_hooks.RemovableHandle`.
@@ -181,9 +181,10 @@ def _behind_identity(args: tuple, run) -> tuple:
 
 
 def _pack_with_none(index, values, size: int) -> tuple:
+    """What the hooks get: ``values`` as Tensors at ``index``, ``None`` elsewhere."""
     packed = [None] * size
     for position, value in zip(index, values, strict=True):
-        packed[position] = value
+        packed[position] = value if value is None or isinstance(value, Tensor) else Tensor(value)
     return tuple(packed)
 
 

@@ -327,7 +327,9 @@ class Shortcuts:
         for module in self.modules():
             for param in module._parameters.values():
                 if param is not None:
-                    param.data, param.grad = move(param.data), move(param.grad)
+                    grad = param.grad  # its array moves after the data: .grad's dtype follows
+                    param.data = move(param.data)
+                    param.grad = None if grad is None else move(grad.data)
             for name, buffer in module._buffers.items():
                 module._buffers[name] = move(buffer)
         return self

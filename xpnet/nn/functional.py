@@ -12,7 +12,7 @@ Example:
     >>> x = xpnet.Tensor(np.array([-1.0, 2.0]), requires_grad=True)
     >>> F.relu(x).sum().backward()
     >>> x.grad
-    array([0., 1.])
+    Tensor(array([0., 1.]))
 """
 
 from __future__ import annotations

@@ -168,6 +168,13 @@ def _advance(xp, dtype, scalars, flagged: bool):
     return advance
 
 
+def grad_array(param):
+    """The array of ``param.grad``: a Tensor's (xpnet's parameters), or the array itself (a
+    duck-typed parameter, a :class:`FlatParameter`); ``None`` without a gradient."""
+    grad = param.grad
+    return grad.data if hasattr(grad, "grad_fn") else grad
+
+
 class FlatParameter:
     """What an optimizer's update sees for a bucket: ``data`` and ``grad``, both 1-d."""
 
@@ -246,7 +253,7 @@ class Bucket:
 
     def flat_grad(self):
         """All gradients as one 1-d array (one concatenate; a view for one parameter)."""
-        grads = [param.grad for param in self.params]
+        grads = [grad_array(param) for param in self.params]
         if len(grads) == 1:
             return grads[0].reshape(-1)
         return self.xp.concatenate([grad.reshape(-1) for grad in grads])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends import backend_of
+from ._flat import grad_array
 from ._options import check_switches, lerp
 from .optimizer import Optimizer
 
@@ -106,7 +107,7 @@ class Adafactor(Optimizer):
     def _step_bucket(self, params: list, group: dict[str, Any], found_inf=None) -> None:
         # each parameter alone, as it is: no flat buffers (see the module's docstring)
         for param in params:
-            grad = -param.grad if group["maximize"] else param.grad
+            grad = -grad_array(param) if group["maximize"] else grad_array(param)
             state = self.state.setdefault(id(param), {})
             self._update(backend_of(param.data).xp, param, grad, state, group)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from .._grad_mode import enable_grad, no_grad
 from ..backends import backend_of, to_backend
+from ._flat import grad_array
 from ._line_search import strong_wolfe
 from .optimizer import Optimizer
 
@@ -115,7 +116,7 @@ class LBFGS(Optimizer):
             [
                 xp.zeros(param.data.size, dtype=param.data.dtype)
                 if param.grad is None
-                else xp.reshape(param.grad, (-1,))
+                else xp.reshape(grad_array(param), (-1,))
                 for param in self._params
             ]
         )

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from ..backends import backend_of
+from ._flat import grad_array
 from ._options import lerp
 from .optimizer import Optimizer
 
@@ -125,7 +126,7 @@ class Muon(Optimizer):
         # each matrix alone: its orthogonalisation needs all of it (the module's docstring)
         for param in params:
             state = self.state.setdefault(id(param), {})
-            self._update(backend_of(param.data).xp, param, param.grad, state, group)
+            self._update(backend_of(param.data).xp, param, grad_array(param), state, group)
 
     def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
         if grad.ndim != 2:

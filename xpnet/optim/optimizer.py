@@ -31,7 +31,7 @@ from typing import Any
 from .._grad_mode import enable_grad
 from ..backends import backend_of, host_sync_forbidden, to_backend
 from ..backends._base import fused
-from ._flat import SHARED_KEYS, Bucket, FlatParameter, layout_key
+from ._flat import SHARED_KEYS, Bucket, FlatParameter, grad_array, layout_key
 from ._options import check_implementation, number_lr
 
 __all__ = ["Optimizer", "check_implementation", "takes_found_inf"]
@@ -162,7 +162,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 else:
-                    param.grad[...] = 0
+                    grad_array(param)[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None, *, found_inf=None):
         """Update every parameter that has a gradient; return ``closure()`` if given.
@@ -211,10 +211,11 @@ class Optimizer:
             if param.grad is None:
                 continue
             names = ("param.data", "param.grad")
-            backend = backend_of(param.data, param.grad, names=names, where=where)
+            grad = grad_array(param)
+            backend = backend_of(param.data, grad, names=names, where=where)
             state = self.state.get(id(param), {})
             layout = tuple((k, layout_key(k, v)) for k, v in state.items())
-            alike = param.grad.dtype == param.data.dtype and param.grad.shape == param.data.shape
+            alike = grad.dtype == param.data.dtype and grad.shape == param.data.shape
             # anything else (a broadcast gradient) is updated alone, as it always was
             key = (backend.name, param.data.dtype, layout, None if alike else id(param))
             buckets.setdefault(key, []).append(param)

@@ -144,9 +144,9 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
         >>> w.grad = xp.array([3.0, 4.0])
         >>> clip_grads_with_norm_([w], 1.0, get_total_norm(w.grad))
         >>> w.grad
-        array([0.6, 0.8])
+        Tensor(array([0.6, 0.8]))
     """
-    grads = [param.grad for param in _parameters(parameters) if param.grad is not None]
+    grads = [data_of(p.grad) for p in _parameters(parameters) if p.grad is not None]
     max_norm = float(max_norm)
     if not grads:
         return
@@ -204,7 +204,7 @@ def clip_grad_norm_(
         >>> clip_grad_norm_(w, max_norm=1.0)
         Tensor(array(10.))
         >>> w.grad
-        array([0.6, 0.8])
+        Tensor(array([0.6, 0.8]))
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
@@ -216,7 +216,7 @@ def clip_grad_norm_(
                 "`parameters` is an empty generator, no gradient clipping will occur.",
                 stacklevel=2,
             )
-    grads = [param.grad for param in parameters if param.grad is not None]
+    grads = [data_of(param.grad) for param in parameters if param.grad is not None]
     total_norm = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
     return total_norm
@@ -240,9 +240,9 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
         >>> w.grad = xp.array([-3.0, 0.5, 2.0])
         >>> clip_grad_value_(w, 1.0)
         >>> w.grad
-        array([-1. ,  0.5,  1. ])
+        Tensor(array([-1. ,  0.5,  1. ]))
     """
-    grads = [param.grad for param in _parameters(parameters) if param.grad is not None]
+    grads = [data_of(p.grad) for p in _parameters(parameters) if p.grad is not None]
     clip_value = float(clip_value)
     for index, grad in enumerate(grads):
         name = f"parameters[{index}].grad"
