@@ -256,3 +256,9 @@ def test_variable_rejects_as_torch():
         with pytest.warns(UserWarning, match="volatile was removed and now has no effect"):
             with pytest.raises(ValueError, match="Variable can't be volatile and require_grad"):
                 lib.autograd.Variable(x, True, True)
+
+
+def test_the_new_names_are_in_autograds_all():
+    # `from torch.autograd import *` brings them; so does xpnet's
+    names = {"GradcheckError", "Variable", "detect_anomaly", "gradcheck", "gradgradcheck"}
+    assert names | {"set_detect_anomaly"} <= set(xpnet.autograd.__all__)

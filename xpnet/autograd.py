@@ -5,8 +5,7 @@ Every differentiable operation is a :class:`Function` built from two plain array
 :mod:`xpnet.kernels` (``conv2d`` / ``conv2d_backward``, ...). Calling a Function on
 :class:`Tensor` arguments runs ``forward`` on their arrays and, when a gradient is needed,
 records a :class:`Node`: the backward function, the arrays it needs, and the input Tensors.
-``Tensor.backward()`` walks these nodes from the output back to the leaves, in reverse
-topological order, and adds each gradient into the leaves' ``.grad``.
+``Tensor.backward()`` walks them back to the leaves and adds each gradient into ``.grad``.
 
 A backward pass, step by step, for ``loss = (x * w).sum()``::
 
@@ -18,9 +17,8 @@ A backward pass, step by step, for ``loss = (x * w).sum()``::
 
 ``.grad`` is a Tensor (or ``None``), as PyTorch's; with ``create_graph=True`` each op runs its
 differentiable backward (:mod:`xpnet._double_backward`). Subclass Functions: ``_custom_function``.
-Neighbours: the pairs behind Tensor's operators (``+``, ``@``, ``sum``, indexing; promoting
-as :func:`xpnet._dtypes.torch_operands`) live in :mod:`xpnet._tensor_ops`, the layers' in
-:mod:`xpnet.kernels` (lifted in :mod:`xpnet.nn.functional`); :class:`no_grad` in
+Neighbours: the pairs behind Tensor's operators (``+``, ``@``, ``sum``, indexing) live in
+:mod:`xpnet._tensor_ops`, the layers' in :mod:`xpnet.kernels`; :class:`no_grad` in
 :mod:`xpnet._grad_mode`, the graph walk in :mod:`xpnet._backward_pass`, Size in :mod:`xpnet._size`.
 """
 
@@ -392,9 +390,11 @@ _mean = Function(ops.mean, ops.mean_backward, wrt=("a",))
 _reshape = Function(ops.reshape, ops.reshape_backward, wrt=("a",))
 _getitem = Function(ops.getitem, ops.getitem_backward, wrt=("a",))
 
-# torch.autograd.functional and .function: registered as os registers os.path (this is a
-# module, not a package), once Tensor exists
+# torch.autograd.functional and .function: submodules as os.path is os's, once Tensor exists
 from . import _autograd_functional as functional  # noqa: E402
 from ._autograd_more import *  # noqa: E402,F403 - gradcheck, detect_anomaly, Variable
+from ._autograd_more import __all__ as _more_all  # noqa: E402
+
+__all__ += _more_all
 
 sys.modules.update({f"{__name__}.functional": functional, f"{__name__}.function": function})
