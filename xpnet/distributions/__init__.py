@@ -28,6 +28,7 @@ from .counts import Binomial, Poisson
 from .counts_more import Geometric, Multinomial, NegativeBinomial
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .extreme_value import GeneralizedPareto, Gumbel, Pareto, Weibull
 from .gamma import Beta, Dirichlet, Gamma
 from .gamma_derived import Chi2, FisherSnedecor, InverseGamma, StudentT
@@ -56,6 +57,7 @@ __all__ = [
     "Dirichlet",
     "Distribution",
     "Exponential",
+    "ExponentialFamily",
     "FisherSnedecor",
     "Gamma",
     "GeneralizedPareto",

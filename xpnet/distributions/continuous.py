@@ -10,6 +10,7 @@ from .._random_tensors import rand
 from .._torch_aliases import finfo
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import batch_shape_of, broadcast_all, device_of
 
 __all__ = ["Exponential", "Laplace", "Uniform"]
@@ -90,7 +91,7 @@ class Uniform(Distribution):
         return (self.high - self.low).log()
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """The exponential distribution of ``rate`` (mean ``1 / rate``).
 
     Args:
@@ -103,6 +104,7 @@ class Exponential(Distribution):
         Tensor(array([1.69314718, 0.30685282]))
     """
 
+    _mean_carrier_measure = 0
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -151,6 +153,13 @@ class Exponential(Distribution):
 
     def entropy(self):
         return 1.0 - self.rate.log()
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
 
 
 class Laplace(Distribution):

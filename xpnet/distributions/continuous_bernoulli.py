@@ -14,7 +14,7 @@ from .._tensor_index import where
 from ..nn.functional import binary_cross_entropy_with_logits
 from . import constraints
 from .counts_more import expanded_probs_or_logits
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import (
     ProbsOrLogits,
     batch_shape_of,
@@ -28,7 +28,7 @@ from .utils import (
 __all__ = ["ContinuousBernoulli"]
 
 
-class ContinuousBernoulli(ProbsOrLogits, Distribution):
+class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     r"""The continuous Bernoulli distribution of ``probs`` (or ``logits``): density
     :math:`C(p)\, p^x (1 - p)^{1 - x}` on ``[0, 1]``. ``probs`` is not a probability nor
     ``logits`` a log-odds; the names follow :class:`Bernoulli`.
@@ -52,6 +52,7 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
         (Tensor(array([0.38801419, 0.5       ])), Tensor(array([0.26774274, 0.        ])))
     """
 
+    _mean_carrier_measure = 0
     binary = True
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
@@ -163,3 +164,16 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
         log_probs0 = (-self.probs).log1p()
         log_probs1 = self.probs.log()
         return self.mean * (log_probs0 - log_probs1) - self._cont_bern_log_norm() - log_probs0
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        """The log normaliser as a function of the natural parameter (torch's, with the same
+        Taylor expansion near 0)."""
+        outside = (x <= self._lims[0] - 0.5) | (x > self._lims[1] - 0.5)
+        cut_nat_params = where(outside, x, self._lims[0] - 0.5)
+        log_norm = cut_nat_params.expm1().abs().log() - cut_nat_params.abs().log()
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return where(outside, log_norm, taylor)

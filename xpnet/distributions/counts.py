@@ -14,12 +14,13 @@ from ..autograd import Tensor
 from ..backends import backend_of
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import ProbsOrLogits, broadcast_all, device_of
 
 __all__ = ["Binomial", "Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """The Poisson distribution of ``rate``: counts ``0, 1, 2, ...``.
 
     Args:
@@ -65,6 +66,13 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return xlogy(value, rate) - rate - lgamma(value + 1)
+
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()
 
 
 def _clamp_by_zero(x):

@@ -15,6 +15,7 @@ from .._torch_aliases import finfo
 from ..nn.functional import binary_cross_entropy_with_logits, one_hot
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import ProbsOrLogits, as_parameter, broadcast_all, device_of
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical"]
@@ -33,7 +34,7 @@ def _enumerated(values, batch_shape, expand: bool, event_shape=()):
     return values.expand((n,) + tuple(batch_shape) + tuple(event_shape)) if expand else values
 
 
-class Bernoulli(ProbsOrLogits, Distribution):
+class Bernoulli(ProbsOrLogits, ExponentialFamily):
     """1 with probability ``probs`` (log-odds ``logits``), else 0.
 
     Args:
@@ -51,6 +52,7 @@ class Bernoulli(ProbsOrLogits, Distribution):
         Tensor(array([-0.28768207, -0.69314718]))
     """
 
+    _mean_carrier_measure = 0
     binary = True
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
@@ -102,6 +104,13 @@ class Bernoulli(ProbsOrLogits, Distribution):
     def enumerate_support(self, expand: bool = True):
         values = arange(2, dtype=self._param.dtype, device=device_of(self._param))
         return _enumerated(values, self._batch_shape, expand)
+
+    @property
+    def _natural_params(self):
+        return (self.probs.logit(),)
+
+    def _log_normalizer(self, x):
+        return x.exp().log1p()
 
 
 class Categorical(ProbsOrLogits, Distribution):

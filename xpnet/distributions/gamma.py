@@ -12,6 +12,7 @@ import numpy
 
 from .._creation import zeros_like
 from .._random import host_generator
+from .._special_more import gammainc
 from .._tensor_elementwise import digamma, lgamma, xlogy
 from .._tensor_index import where
 from .._tensor_join import stack
@@ -19,7 +20,7 @@ from .._torch_aliases import finfo
 from ..autograd import Function, Tensor
 from ..backends import backend_of
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma_grad import dirichlet_grad, standard_gamma_grad
 from .utils import as_parameter, batch_shape_of, broadcast_all
 
@@ -72,7 +73,7 @@ reparameterized_gamma = Function(_drawn, _gamma_backward, wrt=("concentration",)
 reparameterized_dirichlet = Function(_drawn, _dirichlet_backward, wrt=("concentration",))
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     r"""The gamma distribution of shape ``concentration`` and ``rate`` (mean
     ``concentration / rate``).
 
@@ -88,6 +89,7 @@ class Gamma(Distribution):
         Tensor(array([-0.30685282, -1.        ]))
     """
 
+    _mean_carrier_measure = 0
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
@@ -136,8 +138,23 @@ class Gamma(Distribution):
         c = self.concentration
         return c - self.rate.log() + lgamma(c) + (1.0 - c) * digamma(c)
 
+    def cdf(self, value):
+        """The regularised lower incomplete gamma function ``P(concentration, rate * value)``
+        (:func:`xpnet.special.gammainc`, as torch's): differentiable in ``value`` and ``rate``;
+        a gradient for ``concentration`` raises ``NotImplementedError`` at backward, as torch."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return gammainc(self.concentration, self.rate * value)
 
-class Dirichlet(Distribution):
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()
+
+
+class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution over the probability simplex, of ``concentration``
     ``(*, K)``.
 
@@ -215,8 +232,15 @@ class Dirichlet(Distribution):
             - ((c - 1.0) * digamma(c)).sum(-1)
         )
 
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x):
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))
+
+
+class Beta(ExponentialFamily):
     """The beta distribution on ``[0, 1]``, of ``concentration1`` (alpha) and
     ``concentration0`` (beta): a :class:`Dirichlet` over ``(x, 1 - x)``.
 
@@ -279,3 +303,10 @@ class Beta(Distribution):
 
     def entropy(self):
         return self._dirichlet.entropy()
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x) + lgamma(y) - lgamma(x + y)

@@ -14,13 +14,16 @@ from .continuous import Exponential, Laplace, Uniform
 from .counts import Binomial, Poisson
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
+from .exp_family import ExponentialFamily, kl_expfamily_expfamily
 from .gamma import Beta, Dirichlet, Gamma
 from .independent import Independent
 from .kl_continuous_bernoulli import KL_PAIRS as CONTINUOUS_BERNOULLI_KL_PAIRS
 from .kl_continuous_more import KL_PAIRS as CONTINUOUS_MORE_KL_PAIRS
+from .kl_cross_family import KL_PAIRS as CROSS_FAMILY_KL_PAIRS
 from .kl_lowrank import KL_PAIRS as LOWRANK_KL_PAIRS
 from .multivariate_normal import MultivariateNormal, batch_mahalanobis
 from .normal import LogNormal, Normal
+from .transformed_distribution import TransformedDistribution
 from .utils import sum_rightmost
 
 __all__ = ["kl_divergence", "register_kl"]
@@ -177,6 +180,18 @@ def _kl_independent_independent(p, q):
     return sum_rightmost(result, p.reinterpreted_batch_ndims)
 
 
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    # KL is invariant under one bijection applied to both sides; torch raises a bare error
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        msg = (
+            f"kl_divergence: {type(p).__name__} and {type(q).__name__} need the same transforms "
+            f"and event_shape, got event shapes {p.event_shape} and {q.event_shape}"
+        )
+        raise NotImplementedError(msg)
+    return kl_divergence(p.base_dist, q.base_dist)
+
+
 @register_kl(Poisson, Poisson)
 def _kl_poisson_poisson(p, q):
     return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
@@ -230,4 +245,7 @@ for (_p, _q), _kl in LOWRANK_KL_PAIRS.items():  # LowRankMultivariateNormal, Mul
     register_kl(_p, _q)(_kl)
 
 for (_p, _q), _kl in CONTINUOUS_MORE_KL_PAIRS.items():  # Cauchy, HalfNormal, Gumbel, Pareto
+    register_kl(_p, _q)(_kl)
+register_kl(ExponentialFamily, ExponentialFamily)(kl_expfamily_expfamily)  # a same-class pair
+for (_p, _q), _kl in CROSS_FAMILY_KL_PAIRS.items():  # torch's pairs of two different families
     register_kl(_p, _q)(_kl)

@@ -1,25 +1,21 @@
 """The KL divergences torch's ``kl.py`` registers for :class:`ContinuousBernoulli` (with itself
 and across families) and for :class:`Geometric`, as the table :data:`KL_PAIRS`, which
 :mod:`~xpnet.distributions.kl` registers. Infinite where ``q``'s support misses part of
-``p``'s (torch's ``_infinite_like``)."""
+``p``'s (torch's ``_infinite_like``: :func:`~.kl_cross_family.infinite_like`)."""
 
 from __future__ import annotations
 
 import math
 
-from .._creation import full_like
 from .._tensor_index import where
 from .continuous import Exponential, Laplace, Uniform
 from .continuous_bernoulli import ContinuousBernoulli
 from .counts_more import Geometric
 from .gamma import Beta, Gamma
+from .kl_cross_family import infinite_like
 from .normal import Normal
 
 __all__ = ["KL_PAIRS"]
-
-
-def _infinite_like(tensor):
-    return full_like(tensor, math.inf)
 
 
 def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
@@ -64,15 +60,15 @@ def _kl_uniform_continuous_bernoulli(p, q):
 
 
 def _kl_exponential_infinity(p, q):
-    return _infinite_like(p.rate)
+    return infinite_like(p.rate)
 
 
 def _kl_gamma_infinity(p, q):
-    return _infinite_like(p.concentration)
+    return infinite_like(p.concentration)
 
 
 def _kl_loc_infinity(p, q):
-    return _infinite_like(p.loc)
+    return infinite_like(p.loc)
 
 
 # (type_p, type_q): KL(p || q), torch's registrations involving these two families

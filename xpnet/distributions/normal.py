@@ -8,12 +8,13 @@ from .._random_tensors import randn
 from .._tensor_elementwise import erf, erfinv
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import batch_shape_of, broadcast_all, device_of
 
 __all__ = ["LogNormal", "Normal"]
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     r"""The normal (Gaussian) distribution of mean ``loc`` and standard deviation ``scale``.
 
     .. math:: \log p(x) = -\frac{(x - \mu)^2}{2\sigma^2} - \log\sigma - \tfrac12\log 2\pi
@@ -30,6 +31,7 @@ class Normal(Distribution):
         Tensor(array([-1.61208571, -1.73708571]))
     """
 
+    _mean_carrier_measure = 0
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -83,6 +85,13 @@ class Normal(Distribution):
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()
 
 
 class LogNormal(Distribution):

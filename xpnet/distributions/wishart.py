@@ -15,7 +15,7 @@ from .._tensor_elementwise import digamma, mvlgamma
 from .._tensor_index import where
 from .._torch_aliases import broadcast_shapes, finfo
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import standard_gamma
 from .multivariate_normal import precision_to_scale_tril
 from .transforms_matrix import vec_to_tril_matrix
@@ -73,7 +73,7 @@ def _given_matrix(covariance_matrix, precision_matrix, scale_tril):
     return name, matrix
 
 
-class Wishart(Distribution):
+class Wishart(ExponentialFamily):
     r"""The Wishart distribution of ``p x p`` positive-definite matrices with ``df`` degrees of
     freedom and a scale :math:`\Sigma` given by exactly one of ``covariance_matrix``,
     ``precision_matrix`` (:math:`\Sigma^{-1}`) or ``scale_tril`` (:math:`L`,
@@ -105,6 +105,7 @@ class Wishart(Distribution):
         (Tensor(array(-4.22417143)), Tensor(array([4., 0.])))
     """
 
+    _mean_carrier_measure = 0
     support = constraints.positive_definite
     has_rsample = True
 
@@ -267,3 +268,14 @@ class Wishart(Distribution):
             - (nu - p - 1) / 2 * mvdigamma(nu / 2, p=p)
             + nu * p / 2
         )
+
+    @property
+    def _natural_params(self):
+        p = self._event_shape[-1]
+        return -self.precision_matrix / 2, (self.df - p - 1) / 2
+
+    def _log_normalizer(self, x, y):
+        p = self._event_shape[-1]
+        half_df = y + (p + 1) / 2
+        log_det = linalg.slogdet(-2 * x).logabsdet
+        return half_df * (-log_det + math.log(2) * p) + mvlgamma(half_df, p=p)
