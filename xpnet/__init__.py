@@ -56,6 +56,7 @@ from ._tensor_elementwise_more import *  # noqa: F403
 from ._tensor_elementwise_more import __all__ as _elementwise_more_all
 from ._tensor_grids import *  # noqa: F403
 from ._tensor_grids import __all__ as _grids_all
+from ._tensor_histogramdd import histogramdd
 from ._tensor_histograms import *  # noqa: F403
 from ._tensor_histograms import __all__ as _histograms_all
 from ._tensor_index import *  # noqa: F403
@@ -384,7 +385,7 @@ __all__ += (
 )
 __all__ += ["unravel_index", "select_scatter", "slice_scatter", "diagonal_scatter", "func"]
 __all__ += ["as_strided_scatter", "get_rng_state", "set_rng_state", "initial_seed", "seed"]
-__all__ += ["special", "testing", "vmap"]  # torch.vmap is torch.func.vmap
+__all__ += ["special", "testing", "vmap", "histogramdd"]  # torch.vmap is torch.func.vmap
 __all__ += ["igamma", "igammac"]  # torch.special.gammainc/gammaincc
 
 

@@ -19,7 +19,7 @@ import numbers
 import numpy
 
 from ._dtypes import get_default_dtype, inferred_dtype
-from ._memory_formats import preserve_format, relaid
+from ._memory_formats import check_memory_format, contiguous_format, preserve_format, relaid
 from .autograd import Tensor, data_of
 from .backends import backend_of, float_errors_ignored, get_backend, load_backend, to_backend
 from .devices import backend_name
@@ -123,9 +123,29 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _filled("ones", 1, size, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """An uninitialised Tensor of ``size``, as ``torch.empty``; arguments as :func:`zeros`'s."""
-    return _filled("empty", None, size, dtype, device, requires_grad)
+def empty(
+    *size, dtype=None, device=None, requires_grad: bool = False,
+    memory_format=contiguous_format,
+) -> Tensor:  # fmt: skip
+    """An uninitialised Tensor of ``size``, as ``torch.empty``; arguments as :func:`zeros`'s,
+    and ``memory_format``: the layout, ``xpnet.contiguous_format`` (default),
+    ``channels_last`` (4-d sizes) or ``channels_last_3d`` (5-d).
+
+    Raises:
+        TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
+        RuntimeError: ``preserve_format`` (nothing to preserve), or a channels-last format for
+            a size of another length, as PyTorch.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.empty(2, 3, 4, 5, memory_format=xpnet.channels_last).stride()
+        (60, 1, 15, 3)
+    """
+    if check_memory_format("empty", memory_format) is preserve_format:
+        raise RuntimeError("empty: unsupported memory format preserve_format")
+    result = _filled("empty", None, size, dtype, device, requires_grad)
+    result.data = relaid("empty", result.data, memory_format)
+    return result
 
 
 def _fill_dtype(where: str, fill_value) -> numpy.dtype:

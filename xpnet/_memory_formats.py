@@ -1,8 +1,10 @@
 """PyTorch's layouts and memory formats: ``xpnet.layout`` and its one value ``xpnet.strided``
 (``Tensor.layout``), ``xpnet.memory_format`` and its values ``contiguous_format``,
 ``channels_last``, ``channels_last_3d`` and ``preserve_format``, and the Tensor methods that
-take them (``contiguous``, ``is_contiguous``, ``clone``) with the helpers ``Tensor.to`` and
-``empty_like``/``zeros_like``/... use (:func:`relaid`, :func:`check_memory_format`).
+take them (``contiguous``, ``is_contiguous``, ``clone``, the dtype shortcuts ``float``,
+``double``, ``long``, ..., and ``cpu``, ``cuda``) with the helpers ``Tensor.to``,
+``Module.to``, ``empty`` and ``empty_like``/``rand_like``/... use (:func:`relaid`,
+:func:`formatted`, :func:`conformed`, :func:`check_memory_format`).
 
 xpnet's arrays are strided NumPy/CuPy arrays, so ``channels_last`` is what it is in PyTorch:
 an (N, C, H, W) tensor whose elements lie in memory in N, H, W, C order (strides
@@ -224,7 +226,80 @@ def formatted(where: str, tensor: Tensor, memory_format) -> Tensor:
     return tensor if fmt in (preserve_format, suggested(tensor.data)) else _copy(tensor, fmt)
 
 
+def conformed(where: str, array, memory_format):
+    """``array`` for ``Module.to(memory_format=...)``, as :func:`formatted` does for a Tensor:
+    itself if ``memory_format`` is ``preserve_format`` or the one :func:`suggested` for it,
+    else a copy laid out in ``memory_format`` (for a parameter's array or a buffer, an array
+    or a Tensor)."""
+    if isinstance(array, Tensor):
+        return formatted(where, array, memory_format)
+    fmt = check_memory_format(where, memory_format)
+    if fmt.rank is not None and array.ndim != fmt.rank:
+        msg = f"{where}: required rank {fmt.rank} tensor to use {fmt.name} format"
+        raise RuntimeError(f"{msg}, got a {array.ndim}-d tensor")
+    if fmt in (preserve_format, suggested(array)):
+        return array
+    return array.copy() if fmt.rank is None else relaid(where, array, fmt)
+
+
+def _shortcut(name: str, dtype: str):
+    """``Tensor.<name>(memory_format=...)``: ``to(dtype)`` laid out as :func:`formatted` says,
+    as PyTorch's ``float()``, ``double()``, ``long()``, ...; one function per dtype name."""
+
+    def method(self, *, memory_format: memory_format = preserve_format) -> Tensor:
+        fmt = check_memory_format(f"Tensor.{name}", memory_format)
+        _check_rank(f"Tensor.{name}", self, fmt)
+        return formatted(f"Tensor.{name}", self.to(dtype), fmt)
+
+    method.__name__ = name
+    method.__doc__ = (
+        f"This tensor as {dtype} (itself if it is), as ``torch.Tensor.{name}``; "
+        "``memory_format`` lays the result out as :meth:`Tensor.to`'s does."
+    )
+    return method
+
+
+def cpu(self, *, memory_format: memory_format = preserve_format) -> Tensor:
+    """This tensor on a host backend, as ``torch.Tensor.cpu`` (itself if it is there and
+    ``memory_format`` asks no copy): ``to("cpu", memory_format=memory_format)``.
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.zeros(1, 2, 2, 3).cpu(memory_format=xpnet.channels_last).stride()
+        (12, 1, 6, 2)
+    """
+    fmt = check_memory_format("Tensor.cpu", memory_format)
+    _check_rank("Tensor.cpu", self, fmt)
+    return formatted("Tensor.cpu", self.to("cpu"), fmt)
+
+
+def cuda(self, device=None, non_blocking: bool = False, *,
+         memory_format: memory_format = preserve_format) -> Tensor:  # fmt: skip
+    """This tensor on the GPU backend, as ``torch.Tensor.cuda``: ``device`` an index, a
+    ``"cuda:<index>"`` string or an :class:`xpnet.device` (default: the current CUDA device);
+    ``non_blocking`` is accepted (copies are synchronous); ``memory_format`` as :meth:`cpu`'s.
+
+    Raises:
+        RuntimeError: CUDA not available (the message says why), or a ``channels_last``
+            format for a tensor that is not 4-d.
+        TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
+    """
+    fmt = check_memory_format("Tensor.cuda", memory_format)
+    _check_rank("Tensor.cuda", self, fmt)
+    place = f"cuda:{device}" if isinstance(device, int) else device or "cuda"
+    return formatted("Tensor.cuda", self.to(place), fmt)
+
+
+# PyTorch's dtype shortcuts; each takes ``memory_format`` as torch's do
+_SHORTCUTS = {
+    "float": "float32", "double": "float64", "half": "float16", "long": "int64",
+    "int": "int32", "short": "int16", "char": "int8", "byte": "uint8", "bool": "bool",
+}  # fmt: skip
+
 METHODS = {
+    **{name: _shortcut(name, dtype) for name, dtype in _SHORTCUTS.items()},
+    "cpu": cpu,
+    "cuda": cuda,
     "clone": clone,
     "contiguous": contiguous,
     "is_contiguous": is_contiguous,

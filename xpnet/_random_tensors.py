@@ -20,8 +20,9 @@ from ._creation import (
     template_of,
 )
 from ._dtypes import float32, get_default_dtype, int64
+from ._memory_formats import check_memory_format, preserve_format, relaid
 from ._random import check_generator, host_generator
-from .autograd import Tensor
+from .autograd import Tensor, data_of
 from .kernels import ArgumentError
 from .kernels._checks import check_int
 
@@ -89,16 +90,38 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     return _drawn("randn", _normal, shape, generator, dtype, device, requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """:func:`rand` of ``input``'s shape, dtype and device (unless given)."""
-    shape, dtype, device = template_of("rand_like", input, dtype, device)
-    return _drawn("rand_like", _uniform, shape, None, dtype, device, requires_grad)
+def _drawn_like(where, draw, input, generator, dtype, device, requires_grad, memory_format):
+    """Values drawn in ``input``'s shape (dtype, device unless given), laid out as
+    ``memory_format`` says (``preserve_format``: as ``input``, see
+    :func:`xpnet._memory_formats.relaid`)."""
+    check_memory_format(where, memory_format)  # a wrong kind first, as PyTorch's parser
+    shape, dtype, device = template_of(where, input, dtype, device)
+    result = _drawn(where, draw, shape, generator, dtype, device, requires_grad)
+    result.data = relaid(where, result.data, memory_format, like=data_of(input))
+    return result
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """:func:`randn` of ``input``'s shape, dtype and device (unless given)."""
-    shape, dtype, device = template_of("randn_like", input, dtype, device)
-    return _drawn("randn_like", _normal, shape, None, dtype, device, requires_grad)
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """:func:`rand` of ``input``'s shape, dtype and device (unless given), as
+    ``torch.rand_like``; ``memory_format`` lays it out as :func:`xpnet.empty_like`'s does
+    (default: channels-last if ``input`` is).
+
+    Example:
+        >>> import xpnet
+        >>> xpnet.rand_like(xpnet.zeros(1, 2, 2, 3), memory_format=xpnet.channels_last).stride()
+        (12, 1, 6, 2)
+    """
+    args = (generator, dtype, device, requires_grad, memory_format)
+    return _drawn_like("rand_like", _uniform, input, *args)
+
+
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad: bool = False,
+               memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """:func:`randn` of ``input``'s shape, dtype and device (unless given), as
+    ``torch.randn_like``; ``memory_format`` as :func:`rand_like`'s."""
+    args = (generator, dtype, device, requires_grad, memory_format)
+    return _drawn_like("randn_like", _normal, input, *args)
 
 
 def _integers(where, make_host, shape, dtype, device, requires_grad) -> Tensor:

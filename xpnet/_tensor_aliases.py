@@ -289,8 +289,5 @@ METHODS = {
     ),
     "is_cpu": property(lambda self: not _is_gpu(self)),
     "get_device": get_device,
-    "byte": lambda self: self.to("uint8"),
-    "char": lambda self: self.to("int8"),
-    "short": lambda self: self.to("int16"),
     "detach_": detach_,
 }

@@ -30,12 +30,13 @@ import numpy
 
 from ._creation import template_of
 from ._dtypes import float32, get_default_dtype, int64
+from ._memory_formats import check_memory_format, preserve_format, relaid
 from ._random import check_generator, host_generator
 from ._tensor_checks import check_real, flags_checked, refuse_dtype
 from ._tensor_inplace import apply_in_place
 from ._tensor_operands import check_operand, describe
 from ._torch_functions import as_input
-from .autograd import Tensor
+from .autograd import Tensor, data_of
 from .backends import backend_of, get_backend
 from .kernels import ArgumentError
 
@@ -217,14 +218,19 @@ def binomial(count, prob, generator=None) -> Tensor:
     return Tensor(_on(count, successes, count.dtype))
 
 
-def randint_like(input, *args, low=None, high=None, dtype=None, device=None, requires_grad=False):
+def randint_like(input, *args, low=None, high=None, dtype=None, device=None, requires_grad=False,
+                 memory_format=preserve_format):  # fmt: skip
     """:func:`xpnet.randint` in ``input``'s shape, dtype and backend (unless given), as
-    ``torch.randint_like(input, high)`` or ``(input, low, high)``."""
+    ``torch.randint_like(input, high)`` or ``(input, low, high)``; ``memory_format`` lays it
+    out as :func:`xpnet.empty_like`'s does (default: channels-last if ``input`` is)."""
     from ._random_tensors import randint
 
+    check_memory_format("randint_like", memory_format)  # a wrong kind first, as PyTorch's
     shape, dtype, device = template_of("randint_like", input, dtype, device)
     bounds = [*args] + [v for v in (low, high) if v is not None]
-    return randint(*bounds, shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    result = randint(*bounds, shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    result.data = relaid("randint_like", result.data, memory_format, like=data_of(input))
+    return result
 
 
 def _fill(name: str, draw, doc: str):

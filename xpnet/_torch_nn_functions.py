@@ -28,6 +28,7 @@ from ._tensor_inplace import apply_in_place
 from ._torch_functions import as_input
 from .autograd import Tensor
 from .kernels import ArgumentError
+from .kernels.embedding_bag import embedding_bag_indices
 from .nn import functional as F
 
 _SAME = (
@@ -45,7 +46,7 @@ __all__ += ["batch_norm", "instance_norm", "layer_norm", "group_norm", "embeddin
 __all__ += ["binary_cross_entropy_with_logits", "cosine_embedding_loss", "hinge_embedding_loss"]
 __all__ += ["margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss"]
 __all__ += ["adaptive_max_pool1d", "max_pool1d_with_indices", "constant_pad_nd"]
-__all__ += ["affine_grid_generator"]
+__all__ += ["affine_grid_generator", "embedding_bag"]
 
 (
     conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, avg_pool1d,
@@ -123,6 +124,56 @@ def embedding(
     return F.embedding(
         indices, weight, padding, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse
     )
+
+
+_MODES = ("sum", "mean", "max")  # PyTorch's EmbeddingBagMode: 0, 1, 2
+
+
+@flags_checked("xpnet")  # scale_grad_by_freq, sparse, include_last_offset: bools only
+def embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = False, mode: int = 0,
+                  sparse: bool = False, per_sample_weights=None,
+                  include_last_offset: bool = False, padding_idx=None):  # fmt: skip
+    """``torch.embedding_bag``: :func:`xpnet.nn.functional.embedding_bag` with the weight
+    first, ``offsets`` required (1-D ``indices``), ``mode`` as PyTorch's integer (0
+    ``'sum'``, 1 ``'mean'``, 2 ``'max'``), and its four results.
+
+    Returns:
+        ``(output, offset2bag, bag_size, max_indices)``: ``output`` (B, D), differentiable
+        in ``weight`` and ``per_sample_weights``; the others not, as PyTorch's CPU kernel
+        gives them (see :func:`xpnet.kernels.embedding_bag.embedding_bag_indices`).
+
+    Raises:
+        TypeError: ``offsets`` not a tensor, ``mode`` not an int.
+        ArgumentError: ``mode`` not 0, 1 or 2, and the functional form's errors.
+
+    Note:
+        PyTorch's CPU ``'sum'`` of float32 or float16 rows without ``padding_idx`` returns an
+        empty ``offset2bag`` (a fast path's detail); xpnet's always holds every entry's bag.
+        ``sparse=True`` is refused (NotImplementedError), as by the functional form.
+
+    Example:
+        >>> import xpnet
+        >>> weight = xpnet.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        >>> out, offset2bag, bag_size, max_indices = xpnet.embedding_bag(
+        ...     weight, xpnet.tensor([0, 2, 1]), xpnet.tensor([0, 2]), mode=2)
+        >>> out.tolist(), offset2bag.tolist(), bag_size.tolist(), max_indices.tolist()
+        ([[5.0, 6.0], [3.0, 4.0]], [0, 0, 1], [2, 1], [[2, 2], [1, 1]])
+    """
+    if isinstance(mode, bool) or not isinstance(mode, int):
+        raise TypeError(f"xpnet.embedding_bag: mode must be an int, got {type(mode).__name__}")
+    if mode not in range(3):
+        raise ArgumentError(f"xpnet.embedding_bag: mode must be 0, 1 or 2, got {mode}")
+    indices = as_input("embedding_bag", indices, "indices")
+    offsets = as_input("embedding_bag", offsets, "offsets")  # TypeError for None, as torch
+    weight = as_input("embedding_bag", weight, "weight")
+    options = {"include_last_offset": include_last_offset, "padding_idx": padding_idx}
+    output = F.embedding_bag(
+        indices, weight, offsets, mode=_MODES[mode], sparse=sparse,
+        scale_grad_by_freq=scale_grad_by_freq and mode != 2,  # PyTorch's max backward ignores it
+        per_sample_weights=per_sample_weights, **options,
+    )  # fmt: skip
+    found = embedding_bag_indices(indices.data, weight.data, offsets.data, _MODES[mode], **options)
+    return (output, *(Tensor(array) for array in found))
 
 
 def _reduction(where: str, reduction) -> str:

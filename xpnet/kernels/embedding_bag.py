@@ -1,4 +1,5 @@
-"""Bags of embeddings: ``embedding_bag`` and its backward function.
+"""Bags of embeddings: ``embedding_bag``, its backward function, and ``embedding_bag_indices``
+(the bag of each entry, bag sizes and max rows that ``torch.embedding_bag`` returns too).
 
 ``embedding_bag`` sums, averages or takes the largest of the rows of ``weight`` that each bag
 of indices picks, without a ``(L, embedding_dim)`` result per index for the caller. Bags are
@@ -254,6 +255,41 @@ def embedding_bag(
     if mode == "mean":
         output = output / xp.maximum(_bag_sizes(bags, dtype), 1)[:, None]
     return output.astype(weight.dtype, copy=False)
+
+
+@kernel
+def embedding_bag_indices(input, weight, offsets, mode="mean", include_last_offset=False,
+                          padding_idx=None):  # fmt: skip
+    """The three other results of ``torch.embedding_bag`` (its CPU values), for
+    ``xpnet.embedding_bag``: ``offset2bag``, each entry's bag, (L,); ``bag_size``, each bag's
+    count of entries other than ``padding_idx``, (B,) (zeros for ``'sum'``: PyTorch's, when
+    it records a gradient; else of ``offsets``' length); ``max_indices``, per bag and column
+    the row of ``weight`` ``'max'`` picked, (B, D), 0 for empty bags (``bag_size`` for
+    ``'mean'``, zeros for ``'sum'``). int32 when ``input`` and ``offsets`` are, else int64.
+    Checks as :func:`embedding_bag`'s.
+
+    Example:
+        >>> weight = xp.asarray([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        >>> found = embedding_bag_indices(xp.asarray([0, 2, 1]), weight, xp.asarray([0, 2]), "max")
+        >>> [a.tolist() for a in found]
+        [[0, 0, 1], [2, 1], [[2, 2], [1, 1]]]
+    """
+    args = (input, weight, offsets, None, 2, False, mode, False, None, include_last_offset)
+    bags, _ = _prepare("embedding_bag", (*args, padding_idx))
+    xp = bags.backend.xp
+    both_int32 = input.dtype == xp.int32 and offsets is not None and offsets.dtype == xp.int32
+    dtype = xp.int32 if both_int32 else xp.int64
+    offset2bag = bags.bag.astype(dtype)
+    if mode == "sum":  # PyTorch's CPU kernel counts nothing for a sum
+        zeros = xp.zeros(bags.count, dtype=dtype)
+        return offset2bag, zeros, zeros
+    sizes = _bag_sizes(bags, xp.int32).astype(dtype)  # CuPy has no int64 atomics
+    if mode == "mean":
+        return offset2bag, sizes, sizes
+    if not bags.indices.size:
+        return offset2bag, sizes, xp.zeros((bags.count, weight.shape[1]), dtype=dtype)
+    rows, filled = _max_rows(bags, weight)  # (B, D)
+    return offset2bag, sizes, xp.where(filled[:, None], rows, 0).astype(dtype)
 
 
 @kernel

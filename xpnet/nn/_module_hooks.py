@@ -15,6 +15,7 @@ import warnings
 import weakref
 from collections import OrderedDict
 
+from .._memory_formats import check_memory_format, conformed
 from ..backends import to_backend
 from ..devices import backend_name, to_arguments
 from ._backward_hooks import BackwardHook
@@ -264,10 +265,13 @@ class PathLookup:
 
 
 def _to_arguments(where: str, args: tuple, kwargs: dict):
-    """``(backend name or None, dtype or None)`` from the arguments of ``Module.to``: those
-    of ``Tensor.to`` (:func:`xpnet.devices.to_arguments`), xpnet's older ``backend=``, and a
-    floating dtype only, as PyTorch's."""
+    """``(backend name or None, dtype or None, memory_format or None)`` from the arguments of
+    ``Module.to``: those of ``Tensor.to`` (:func:`xpnet.devices.to_arguments`), xpnet's older
+    ``backend=``, and a floating dtype only, as PyTorch's."""
     kwargs = dict(kwargs)
+    layout = kwargs.pop("memory_format", None)
+    if layout is not None:
+        check_memory_format(f"{where}.to", layout)
     if "backend" in kwargs:
         kwargs.setdefault("device", kwargs.pop("backend"))
     if len(args) > 3:
@@ -280,7 +284,7 @@ def _to_arguments(where: str, args: tuple, kwargs: dict):
             f"dtype={dtype}"
         )
         raise TypeError(msg)
-    return (None if place is None else backend_name(place)), dtype
+    return (None if place is None else backend_name(place)), dtype, layout
 
 
 class Shortcuts:
@@ -302,11 +306,16 @@ class Shortcuts:
         keywords ``device=`` (also ``backend=``), ``dtype=`` and ``non_blocking=`` (accepted;
         copies are synchronous). A device is ``"cpu"``, ``"cuda"``, ``"cuda:0"``, an
         :class:`xpnet.device` or a backend name (see :mod:`xpnet.devices`). Integer buffers
-        such as ``num_batches_tracked`` keep their dtype. Returns the module.
+        such as ``num_batches_tracked`` keep their dtype. ``memory_format=`` (e.g.
+        ``xpnet.channels_last``) lays out the 4-d and 5-d parameters, gradients and buffers as
+        :meth:`xpnet.Tensor.to` does. Returns the module.
 
         Raises:
-            TypeError: an argument is neither a device nor a dtype, or the dtype is not a
-                floating one (PyTorch's message).
+            TypeError: an argument is neither a device nor a dtype, the dtype is not a
+                floating one (PyTorch's message), or ``memory_format`` is not an
+                ``xpnet.memory_format``.
+            RuntimeError: ``channels_last`` with a 5-d parameter or buffer
+                (``channels_last_3d``: a 4-d one), as PyTorch.
 
         Example:
             >>> import xpnet
@@ -314,7 +323,8 @@ class Shortcuts:
             >>> type(layer.weight.data).__module__.split(".")[0], layer.weight.dtype
             ('xpnet', dtype('float64'))
         """
-        backend, dtype = _to_arguments(type(self).__name__, args, kwargs)
+        where = type(self).__name__
+        backend, dtype, layout = _to_arguments(where, args, kwargs)
 
         def move(array):
             if array is None:
@@ -322,6 +332,8 @@ class Shortcuts:
             array = to_backend(array, backend) if backend else array
             if dtype is not None and array.dtype.kind == "f":
                 array = array.astype(dtype, copy=False)
+            if layout is not None and array.ndim in (4, 5):  # PyTorch's: images' weights only
+                array = conformed(f"{where}.to", array, layout)
             return array
 
         for module in self.modules():
