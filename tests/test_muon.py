@@ -12,8 +12,11 @@ import torch
 import torch.optim._muon as torch_muon
 from _oracle import assert_close, random_input
 
+import xpnet
 import xpnet.optim as optim
+from xpnet.backends import host_reads_forbidden, use_backend
 from xpnet.nn import Parameter as Param
+from xpnet.optim.optimizer import takes_found_inf
 
 # wide, tall and square: a tall matrix is orthogonalised through its transpose
 SHAPES = [(3, 5), (6, 2), (4, 4)]
@@ -163,3 +166,92 @@ def test_muon_step_rejects_bad_iteration_as_torch(backend, kwargs, match):
     param.grad = backend.asarray(np.ones((2, 2)))
     with pytest.raises(ValueError, match=match):
         optim.Muon([param], **kwargs).step()
+
+
+# -- under xpnet.GradScaler: the found-inf flag decides on the device -----------------------------
+def _scaled_muon_step(scaler, optimizer, params, bad=None):
+    """One ``scale(loss).backward(); step; update`` of Muon; ``bad`` (inf or NaN) is written
+    into one gradient after the backward pass."""
+    optimizer.zero_grad()
+    loss = sum(((p * p * p).sum() - p.sum() for p in params[1:]), (params[0] ** 3).sum())
+    scaler.scale(loss).backward()
+    if bad is not None:
+        params[1].grad[0, 1] = bad
+    scaler.step(optimizer)
+    scaler.update()
+
+
+def _muon_params(backend, dtype=np.float32):
+    return [
+        Param(backend.asarray(random_input(s, seed=i).astype(dtype))) for i, s in enumerate(SHAPES)
+    ]
+
+
+def _muon_bits(backend, optimizer, params):
+    data = [backend.to_host(p.data).tobytes() for p in params]
+    state = [
+        backend.to_host(optimizer.state[id(p)]["momentum_buffer"]).tobytes()
+        for p in params
+        if id(p) in optimizer.state
+    ]
+    return data, state
+
+
+def test_muon_takes_found_inf():
+    assert takes_found_inf(optim.Muon([Param(np.zeros((2, 2)))]))
+
+
+def test_muon_scaled_steps_read_nothing_on_the_host(strict, monkeypatch):
+    """Clean and overflowing steps through GradScaler: no device-to-host read (each raises
+    under host_reads_forbidden on strict, and ``to_host`` is counted)."""
+    reads = []
+    real_to_host = strict.to_host
+    monkeypatch.setattr(strict, "to_host", lambda x: reads.append(x.shape) or real_to_host(x))
+    with use_backend("strict"):
+        params = _muon_params(strict)
+        optimizer, scaler = optim.Muon(params, lr=0.02), xpnet.GradScaler(init_scale=2.0**10)
+        with host_reads_forbidden():
+            _scaled_muon_step(scaler, optimizer, params, bad=np.float32(np.inf))
+            _scaled_muon_step(scaler, optimizer, params)
+            _scaled_muon_step(scaler, optimizer, params, bad=np.float32(np.nan))
+            _scaled_muon_step(scaler, optimizer, params)
+    assert reads == []
+    assert scaler.get_scale() == 2.0**8  # two overflows, each skipped without a read
+
+
+def test_muon_skipped_step_keeps_every_bit(backend):
+    params = _muon_params(backend)
+    optimizer, scaler = optim.Muon(params, lr=0.02), xpnet.GradScaler(init_scale=2.0**10)
+    for _ in range(2):
+        _scaled_muon_step(scaler, optimizer, params)
+    before = _muon_bits(backend, optimizer, params)
+    for bad in (np.inf, -np.inf, np.nan):
+        _scaled_muon_step(scaler, optimizer, params, bad=np.float32(bad))
+        assert _muon_bits(backend, optimizer, params) == before
+    _scaled_muon_step(scaler, optimizer, params)
+    assert _muon_bits(backend, optimizer, params)[0] != before[0]
+
+
+def test_muon_scaled_steps_match_plain_steps_bit_for_bit(backend):
+    """A skipped first step leaves a zero momentum buffer, which steps as none: the scaled run
+    matches a plain Muon stepped on the same unscaled gradients, skipping where it skips."""
+    scaled, plain = _muon_params(backend), _muon_params(backend)
+    optimizer, reference = optim.Muon(scaled, lr=0.02), optim.Muon(plain, lr=0.02)
+    scaler = xpnet.GradScaler(init_scale=2.0**10)
+    for step in range(5):
+        optimizer.zero_grad()
+        scaler.scale(sum((p * p * p).sum() for p in scaled)).backward()
+        overflow = step in (0, 3)
+        if overflow:
+            scaled[0].grad[0, 0] = np.float32(np.inf)
+        scaler.unscale_(optimizer)
+        for p, q in zip(scaled, plain, strict=True):
+            q.grad = p.grad.clone()
+        scaler.step(optimizer)
+        scaler.update()
+        if not overflow:
+            reference.step()
+        assert [backend.to_host(p.data).tobytes() for p in scaled] == [
+            backend.to_host(q.data).tobytes() for q in plain
+        ], f"step {step}"
+    assert _muon_bits(backend, optimizer, scaled)[1] == _muon_bits(backend, reference, plain)[1]

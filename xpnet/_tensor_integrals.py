@@ -27,6 +27,7 @@ from ._tensor_index import where as choose
 from ._tensor_inplace import apply_in_place
 from ._tensor_join import checked_dim
 from ._torch_functions import as_input
+from .amp.autocast_mode import cast_operand
 from .autograd import Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -198,6 +199,7 @@ def renorm(input, p, dim: int, maxnorm) -> Tensor:
         [1.0, 0.5]
     """
     tensor = as_input("renorm", input)
+    tensor = cast_operand("renorm", tensor)  # float32 in an autocast region, as PyTorch's
     check_number("xpnet.renorm", "p", p)
     check_number("xpnet.renorm", "maxnorm", maxnorm)
     if tensor.ndim < 2:

@@ -64,6 +64,15 @@ LOWER_PRECISION_OPS = frozenset(
         "addr",
         "addbmm",
         "baddbmm",
+        # compositions: cast_operand casts their operands (vecdot: a float16 product, summed
+        # in float32 and rounded once, as PyTorch's ``sum(x * y)`` in float16)
+        "linalg_vecdot",
+        # the recurrent cells, and the layers (PyTorch's CUDA ``_cudnn_rnn`` casts too):
+        # cast_operand casts the hidden state, linear the weights
+        "lstm_cell",
+        "gru_cell",
+        "rnn_tanh_cell",
+        "rnn_relu_cell",
     }
 )
 # PyTorch's "fp32" list (plus the norms, whose xpnet kernels want one dtype for input and
@@ -104,6 +113,8 @@ FLOAT32_OPS = frozenset(
         "rms_norm",
         # PyTorch's Python compositions around pow: its float32 result promotes the rest
         "local_response_norm",
+        "gaussian_nll_loss",  # log(var) and (input - target) ** 2
+        "multilabel_soft_margin_loss",  # a sum over the classes
         "lp_pool1d",
         "lp_pool2d",
         "lp_pool3d",
@@ -112,6 +123,7 @@ FLOAT32_OPS = frozenset(
         "pairwise_distance",
         "pdist",
         "normalize",
+        "renorm",  # a composition: cast_operand widens its input
         # softplus (exp inside), softmax and softmin (a softmax of -x in PyTorch)
         "softplus",
         "softmax",
@@ -289,11 +301,31 @@ def cast_operand(name: str, tensor):
     For the ops xpnet composes of others (``addmm``: a product plus ``input``), where
     :class:`xpnet.autograd.Function` sees only the parts: the product is cast as ``matmul``,
     and ``input`` must be cast too, or adding it would promote the result back to float32.
+    Likewise the hidden state of a recurrent cell, the operands of ``linalg.vecdot``, and the
+    input of ``renorm`` (a float32 op).
     """
-    if not is_autocast_enabled() or name not in LOWER_PRECISION_OPS:
+    policy = _policy(name) if is_autocast_enabled() else None
+    if policy is None:
         return tensor
-    dtype = get_autocast_dtype()
-    return tensor if _cast(tensor.data, dtype, False) is tensor.data else tensor.to(dtype)
+    dtype, widen_only = policy
+    return tensor if _cast(tensor.data, dtype, widen_only) is tensor.data else tensor.to(dtype)
+
+
+def _policy(name: str) -> tuple[str, bool] | None:
+    """``(dtype, widen_only)`` for op ``name`` in the current region, ``None`` for an op on
+    no list (run as it comes)."""
+    if name in LOWER_PRECISION_OPS:
+        return get_autocast_dtype(), False
+    if name in FLOAT32_OPS:
+        return "float32", True
+    if name in BANNED_OPS:
+        msg = (
+            f"{name}: unsafe to autocast (float16 probabilities round to 0 and 1); use "
+            "binary_cross_entropy_with_logits, or an autocast(enabled=False) region with "
+            "float32 inputs"
+        )
+        raise RuntimeError(msg)
+    return None
 
 
 def cast_arguments(name: str, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
@@ -305,19 +337,10 @@ def cast_arguments(name: str, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     Raises:
         RuntimeError: ``name`` is in :data:`BANNED_OPS`.
     """
-    if name in LOWER_PRECISION_OPS:
-        dtype, widen_only = get_autocast_dtype(), False
-    elif name in FLOAT32_OPS:
-        dtype, widen_only = "float32", True
-    elif name in BANNED_OPS:
-        msg = (
-            f"{name}: unsafe to autocast (float16 probabilities round to 0 and 1); use "
-            "binary_cross_entropy_with_logits, or an autocast(enabled=False) region with "
-            "float32 inputs"
-        )
-        raise RuntimeError(msg)
-    else:
+    policy = _policy(name)
+    if policy is None:
         return args, kwargs
+    dtype, widen_only = policy
     args = tuple(_cast(value, dtype, widen_only) for value in args)
     kwargs = {key: _cast(value, dtype, widen_only) for key, value in kwargs.items()}
     return args, kwargs

@@ -29,6 +29,7 @@ from .._tensor_join import cat
 from .._tensor_ops import ieee
 from .._torch_functions import as_input
 from .._torch_functions import matmul as matmul
+from ..amp.autocast_mode import autocast, cast_operand
 from ..autograd import Function, Tensor
 from ..kernels._checks import ArgumentError
 from ._checks import mT, square_input
@@ -59,6 +60,9 @@ def vecdot(x, y, *, dim: int = -1) -> Tensor:
     """``torch.linalg.vecdot``: ``sum(x * y, dim)`` (``x`` conjugated: real here), the
     batches broadcast.
 
+    Under :class:`xpnet.autocast` it runs in float16, as on PyTorch's lists: ``x`` and ``y``
+    are cast first, the product is rounded to float16 and summed in float32, rounded once.
+
     Raises:
         TypeError: a non-float dtype, or ``x`` and ``y`` of different dtypes, as PyTorch.
 
@@ -67,13 +71,15 @@ def vecdot(x, y, *, dim: int = -1) -> Tensor:
         Tensor(array([3., 7.]))
     """
     x, y = as_input("linalg.vecdot", x, "x"), as_input("linalg.vecdot", y, "y")
+    x, y = cast_operand("linalg_vecdot", x), cast_operand("linalg_vecdot", y)
     if x.dtype != y.dtype:
         msg = f"linalg.vecdot: Expected x and y to have the same dtype, got {x.dtype} and {y.dtype}"
         raise TypeError(msg)
     if x.dtype.kind != "f":
         msg = f"linalg.vecdot: Expected a floating point tensor as input, got {x.dtype}"
         raise TypeError(msg)
-    return (x * y).sum(dim)
+    with autocast(enabled=False):  # sum is a float32 op: keep the float16 of the region
+        return (x * y).sum(dim)
 
 
 def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

@@ -14,6 +14,7 @@ import math
 import numbers
 import warnings
 
+from ..amp.autocast_mode import cast_operand
 from ..autograd import as_tensor
 from . import functional as F
 from . import init
@@ -25,7 +26,7 @@ __all__ = ["GRUCell", "LSTMCell", "RNNCell"]
 
 def rnn_step(gates_x, state, weight_hh, bias_hh, nonlinearity="tanh"):
     """Elman's update ``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)``, ``act`` tanh or relu."""
-    (h,) = state
+    (h,) = autocast_state(f"rnn_{nonlinearity}_cell", state)
     total = gates_x + F.linear(h, weight_hh, bias_hh)
     return (F.tanh(total) if nonlinearity == "tanh" else F.relu(total),)
 
@@ -37,7 +38,7 @@ def lstm_step(gates_x, state, weight_hh, bias_hh, weight_hr=None):
 
     and ``h' = h' W_hr^T`` with a projection (``proj_size > 0``).
     """
-    h, c = state
+    h, c = autocast_state("lstm_cell", state)
     i, f, g, o = (gates_x + F.linear(h, weight_hh, bias_hh)).chunk(4, -1)
     c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
     h = F.sigmoid(o) * F.tanh(c)
@@ -52,13 +53,20 @@ def gru_step(gates_x, state, weight_hh, bias_hh):
 
     where ``h_n = W_hn h + b_hn``: the reset gate scales the hidden product with its bias.
     """
-    (h,) = state
+    (h,) = autocast_state("gru_cell", state)
     x_r, x_z, x_n = gates_x.chunk(3, -1)
     h_r, h_z, h_n = F.linear(h, weight_hh, bias_hh).chunk(3, -1)
     r = F.sigmoid(x_r + h_r)
     z = F.sigmoid(x_z + h_z)
     n = F.tanh(x_n + r * h_n)
     return (n + z * (h - n),)
+
+
+def autocast_state(name: str, state: tuple) -> tuple:
+    """``state`` cast as PyTorch's autocast casts a cell's hidden state (float16 in a region,
+    with the weights: ``lstm_cell`` and the others are on its CUDA float16 list); as it is
+    outside one. Without it a float32 state would promote the whole step back to float32."""
+    return tuple(cast_operand(name, as_tensor(value)) for value in state)
 
 
 def time_steps(sequence) -> list:

@@ -52,7 +52,10 @@ class Muon(Optimizer):
         ns_steps: :math:`k`, fewer than 100. Default: ``5``.
         adjust_lr_fn: ``None``, ``"original"`` or ``"match_rms_adamw"``. Default: ``None``.
 
-    State (per parameter): ``momentum_buffer``, shaped as the parameter.
+    State (per parameter): ``momentum_buffer``, shaped as the parameter. With
+    ``step(found_inf=flag)`` (:class:`xpnet.GradScaler`) a step is skipped on the device
+    where the flag is set: the parameters and buffers keep their bits, with no host read (a
+    skipped first step leaves a zero buffer, which steps as none).
 
     Note:
         PyTorch runs the Newton-Schulz iteration in bfloat16; NumPy and CuPy have no
@@ -126,24 +129,33 @@ class Muon(Optimizer):
         # each matrix alone: its orthogonalisation needs all of it (the module's docstring)
         for param in params:
             state = self.state.setdefault(id(param), {})
-            self._update(backend_of(param.data).xp, param, grad_array(param), state, group)
+            xp = backend_of(param.data).xp
+            self._update(xp, param, grad_array(param), state, group, found_inf=found_inf)
 
-    def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self, xp, param, grad, state: dict[str, Any], group: dict[str, Any], found_inf=None
+    ) -> None:
         if grad.ndim != 2:
             raise ValueError("Param gradient must be a 2D matrix")
+        # a skipped first step leaves this zero buffer, which steps as none (B_0 = 0)
         if "momentum_buffer" not in state:
             state["momentum_buffer"] = xp.zeros_like(grad)
         buf, momentum = state["momentum_buffer"], group["momentum"]
-        buf[...] = lerp(abs(1 - momentum) < 0.5)(buf, grad, 1 - momentum, momentum)
-        update = lerp(abs(momentum) < 0.5)(grad, buf, momentum, 1 - momentum)
-        update = update if group["nesterov"] else buf
+        new_buf = lerp(abs(1 - momentum) < 0.5)(buf, grad, 1 - momentum, momentum)
+        update = lerp(abs(momentum) < 0.5)(grad, new_buf, momentum, 1 - momentum)
+        update = update if group["nesterov"] else new_buf
         ortho = zeropower_via_newtonschulz(
             xp, update, group["ns_coefficients"], group["ns_steps"], group["eps"]
         )
         lr, data = group["lr"], param.data
         adjusted = adjust_lr(lr, group["adjust_lr_fn"], data.shape)
-        data *= 1 - lr * group["weight_decay"]
-        data += (-adjusted * ortho).astype(data.dtype)
+        new_data = data * (1 - lr * group["weight_decay"])
+        new_data += (-adjusted * ortho).astype(data.dtype)
+        if found_inf is not None:  # GradScaler's flag: the old bits where set, on the device
+            skip = found_inf != 0
+            new_buf, new_data = xp.where(skip, buf, new_buf), xp.where(skip, data, new_data)
+        buf[...] = new_buf
+        data[...] = new_data
 
 
 def zeropower_via_newtonschulz(xp, grad, ns_coefficients, ns_steps: int, eps: float):
