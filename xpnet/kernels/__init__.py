@@ -68,6 +68,8 @@ from .likelihood_loss import *  # noqa: F403
 from .likelihood_loss import __all__ as _likelihood_loss_all
 from .linear import *  # noqa: F403
 from .linear import __all__ as _linear_all
+from .linear_cross_entropy import *  # noqa: F403
+from .linear_cross_entropy import __all__ as _linear_cross_entropy_all
 from .local_response_norm import *  # noqa: F403
 from .local_response_norm import __all__ as _local_response_norm_all
 from .loss import *  # noqa: F403
@@ -152,4 +154,5 @@ __all__ = [
     *_alpha_dropout_all,
     *_rrelu_all,
     *_ctc_loss_all,
+    *_linear_cross_entropy_all,
 ]

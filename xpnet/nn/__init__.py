@@ -20,6 +20,7 @@ from .channelshuffle import ChannelShuffle
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .ctc_loss import CTCLoss
+from .data_parallel import DataParallel
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import (
     AlphaDropout,
@@ -38,6 +39,7 @@ from .lazy import *  # noqa: F403
 from .lazy import __all__ as _lazy_all
 from .legacy import CrossMapLRN2d, NLLLoss2d
 from .linear import Bilinear, Identity, Linear
+from .linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -119,6 +121,7 @@ __all__ = [
     "CrossEntropyLoss",
     "CrossMapLRN2d",
     "CTCLoss",
+    "DataParallel",
     "GaussianNLLLoss",
     "Dropout",
     "Flatten",
@@ -128,6 +131,8 @@ __all__ = [
     "LayerNorm",
     "LocalResponseNorm",
     "Linear",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",

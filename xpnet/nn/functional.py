@@ -354,9 +354,10 @@ from .functional_composite import *  # noqa: E402, F403
 from .functional_composite import __all__ as _composite_all  # noqa: E402
 from .functional_indices import *  # noqa: E402, F403
 from .functional_indices import __all__ as _indices_all  # noqa: E402
+from .linear_cross_entropy import linear_cross_entropy  # noqa: E402, F401
 
 # every lifted pair, one_hot and the compositions; sorted, as help() and the docs list them
 __all__ = sorted(
     [name for name, value in globals().items() if isinstance(value, Function)]
-    + ["one_hot", *_UPSAMPLE, *_indices_all, *_composite_all]
+    + ["one_hot", "linear_cross_entropy", *_UPSAMPLE, *_indices_all, *_composite_all]
 )
