@@ -13,7 +13,6 @@ from .._random_tensors import rand
 from .._tensor_index import where
 from ..nn.functional import binary_cross_entropy_with_logits
 from . import constraints
-from .counts_more import expanded_probs_or_logits
 from .exp_family import ExponentialFamily
 from .utils import (
     ProbsOrLogits,
@@ -80,7 +79,7 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)
-        params = expanded_probs_or_logits(self, shape)
+        params = self.expanded_params(shape)
         return self._expanded(ContinuousBernoulli, shape, _lims=self._lims, **params)
 
     @lazy_property

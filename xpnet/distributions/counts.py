@@ -120,10 +120,7 @@ class Binomial(ProbsOrLogits, Distribution):
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)
-        params = {
-            k: self.__dict__[k].expand(shape) for k in ("probs", "logits") if k in self.__dict__
-        }
-        params["_param"] = params.get("probs", params.get("logits"))
+        params = self.expanded_params(shape)
         return self._expanded(Binomial, shape, total_count=self.total_count.expand(shape), **params)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)

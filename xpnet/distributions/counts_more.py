@@ -27,7 +27,6 @@ __all__ = [
     "Geometric",
     "Multinomial",
     "NegativeBinomial",
-    "expanded_probs_or_logits",
     "half_open_interval",
     "multinomial",
 ]
@@ -67,22 +66,6 @@ multinomial = _Multinomial
 def _one_of(probs, logits) -> None:
     if (probs is None) == (logits is None):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-
-
-def expanded_probs_or_logits(d, shape) -> dict:
-    """The given parameterisation (``probs`` or ``logits``) of ``d``, a
-    :class:`~xpnet.distributions.utils.ProbsOrLogits` distribution, expanded to ``shape``, with
-    ``_param`` pointing at it: what the ``expand`` of such a family keeps.
-
-    Example:
-        >>> import xpnet
-        >>> d = Geometric(logits=xpnet.zeros(2))
-        >>> {k: tuple(v.shape) for k, v in expanded_probs_or_logits(d, (3, 2)).items()}
-        {'logits': (3, 2), '_param': (3, 2)}
-    """
-    params = {k: d.__dict__[k].expand(shape) for k in ("probs", "logits") if k in d.__dict__}
-    params["_param"] = params.get("probs", params.get("logits"))
-    return params
 
 
 class Geometric(ProbsOrLogits, Distribution):
@@ -128,7 +111,7 @@ class Geometric(ProbsOrLogits, Distribution):
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)
-        return self._expanded(Geometric, shape, **expanded_probs_or_logits(self, shape))
+        return self._expanded(Geometric, shape, **self.expanded_params(shape))
 
     @property
     def mean(self):
@@ -202,7 +185,7 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)
-        params = expanded_probs_or_logits(self, shape)
+        params = self.expanded_params(shape)
         total_count = self.total_count.expand(shape)
         return self._expanded(NegativeBinomial, shape, total_count=total_count, **params)
 

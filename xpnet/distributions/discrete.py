@@ -69,11 +69,7 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)
-        params = {
-            k: self.__dict__[k].expand(shape) for k in ("probs", "logits") if k in self.__dict__
-        }
-        params["_param"] = params.get("probs", params.get("logits"))
-        return self._expanded(Bernoulli, shape, **params)
+        return self._expanded(Bernoulli, shape, **self.expanded_params(shape))
 
     @property
     def mean(self):
@@ -155,13 +151,7 @@ class Categorical(ProbsOrLogits, Distribution):
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)
-        param_shape = shape + (self._num_events,)
-        params = {
-            k: self.__dict__[k].expand(param_shape)
-            for k in ("probs", "logits")
-            if k in self.__dict__
-        }
-        params["_param"] = params.get("probs", params.get("logits"))
+        params = self.expanded_params(shape + (self._num_events,))
         return self._expanded(Categorical, shape, _num_events=self._num_events, **params)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from .._creation import full_like
 from .._random_tensors import rand
 from . import constraints
-from .counts_more import expanded_probs_or_logits
 from .discrete import Categorical, OneHotCategorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
@@ -78,7 +77,7 @@ class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
 
     def expand(self, batch_shape, _instance=None):
         shape = tuple(batch_shape)
-        params = expanded_probs_or_logits(self, shape)
+        params = self.expanded_params(shape)
         return self._expanded(LogitRelaxedBernoulli, shape, temperature=self.temperature, **params)
 
     def rsample(self, sample_shape=()):

@@ -154,3 +154,12 @@ class ProbsOrLogits:
     @property
     def param_shape(self):
         return tuple(self._param.shape)
+
+    def expanded_params(self, shape) -> dict:
+        """The given parameterisation (``probs`` or ``logits``) expanded to ``shape``, with
+        ``_param`` pointing at it: what the family's ``expand`` keeps."""
+        params = {
+            k: self.__dict__[k].expand(shape) for k in ("probs", "logits") if k in self.__dict__
+        }
+        params["_param"] = params.get("probs", params.get("logits"))
+        return params
