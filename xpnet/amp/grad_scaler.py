@@ -27,6 +27,7 @@ from collections.abc import Iterable
 
 from ..backends import backend_of
 from ..backends._base import fused
+from ..optim._flat import grad_array
 from ..optim.optimizer import takes_found_inf
 
 __all__ = ["GradScaler"]
@@ -67,7 +68,7 @@ def _data(value):
 
 def _grads(optimizer) -> list:
     return [
-        _data(param.grad)
+        grad_array(param)  # as the optimizer reads it
         for group in optimizer.param_groups
         for param in group["params"]
         if param.grad is not None
