@@ -5,6 +5,10 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import pathlib
+
 import numpy as np
 import pytest
 import torch
@@ -335,3 +339,18 @@ def check_finite_differences(
         scale = max(1.0, np.abs(numeric).max())
         error = np.abs(grad - numeric).max() if numeric.size else 0.0
         assert error <= rtol * scale, f"input {position}: finite differences off by {error:.3g}"
+
+
+@functools.cache
+def torch_cuda_autocast_lists() -> dict[str, set[str]]:
+    """The op names of each list of PyTorch's ``AutocastTestLists`` (its CUDA policy), read
+    with ``ast`` (importing the module needs ``expecttest``)."""
+    path = pathlib.Path(torch.__file__).parent / "testing/_internal/autocast_test_lists.py"
+    tree = ast.parse(path.read_text())
+    cls = next(n for n in tree.body if getattr(n, "name", None) == "AutocastTestLists")
+    lists = {}
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List):
+            entries = [e for e in node.value.elts if isinstance(e, ast.Tuple)]
+            lists[node.targets[0].attr] = {e.elts[0].value for e in entries}
+    return lists

@@ -11,14 +11,11 @@ torch on the CPU runs the op on the arrays cast that way (a cell on float16 weig
 
 from __future__ import annotations
 
-import ast
-import functools
-import pathlib
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from _oracle import torch_cuda_autocast_lists
 
 import xpnet
 import xpnet.nn.functional as F
@@ -28,28 +25,13 @@ from xpnet.amp.autocast_mode import FLOAT32_OPS, LOWER_PRECISION_OPS
 HALF = {"rtol": 1e-2, "atol": 1e-2}
 
 
-@functools.cache
-def torch_cuda_lists() -> dict[str, set[str]]:
-    """The op names of each list of PyTorch's ``AutocastTestLists`` (its CUDA policy), read
-    with ``ast`` (importing the module needs ``expecttest``)."""
-    path = pathlib.Path(torch.__file__).parent / "testing/_internal/autocast_test_lists.py"
-    tree = ast.parse(path.read_text())
-    cls = next(n for n in tree.body if getattr(n, "name", None) == "AutocastTestLists")
-    lists = {}
-    for node in ast.walk(cls):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List):
-            entries = [e for e in node.value.elts if isinstance(e, ast.Tuple)]
-            lists[node.targets[0].attr] = {e.elts[0].value for e in entries}
-    return lists
-
-
 def _lower_lists() -> set[str]:
-    lists = torch_cuda_lists()
+    lists = torch_cuda_autocast_lists()
     return lists["torch_fp16"] | lists["nn_fp16"] | lists["linalg_fp16"]
 
 
 def _float32_lists() -> set[str]:
-    lists = torch_cuda_lists()
+    lists = torch_cuda_autocast_lists()
     return lists["torch_fp32"] | lists["nn_fp32"]
 
 

@@ -8,16 +8,14 @@ read with ``ast``: importing it needs ``expecttest``).
 
 from __future__ import annotations
 
-import ast
 import copy
-import functools
-import pathlib
 import pickle
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from _oracle import torch_cuda_autocast_lists
 
 import xpnet
 import xpnet.nn.functional as F
@@ -26,20 +24,6 @@ import xpnet.nn.functional as F
 def _tensor(xp, shape, seed=0, dtype="float32", requires_grad=False):
     values = np.random.default_rng(seed).uniform(0.25, 0.75, shape).astype(dtype)
     return xpnet.Tensor(xp.asarray(values), requires_grad=requires_grad)
-
-
-@functools.cache
-def _torch_cuda_lists() -> dict[str, set[str]]:
-    """The op names of each list of PyTorch's ``AutocastTestLists`` (its CUDA policy)."""
-    path = pathlib.Path(torch.__file__).parent / "testing/_internal/autocast_test_lists.py"
-    tree = ast.parse(path.read_text())
-    cls = next(n for n in tree.body if getattr(n, "name", None) == "AutocastTestLists")
-    lists = {}
-    for node in ast.walk(cls):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.List):
-            entries = [e for e in node.value.elts if isinstance(e, ast.Tuple)]
-            lists[node.targets[0].attr] = {e.elts[0].value for e in entries}
-    return lists
 
 
 # -- autocast: ops PyTorch's CUDA lists run in float32, on float16 inputs -------------------------
@@ -68,7 +52,7 @@ FLOAT32_CALLS = {
 def test_cuda_float32_ops_run_in_float32(xp, name):
     """Found by the audit: PyTorch's CUDA fp32 list (which xpnet follows) has these; xpnet
     ran them in float16 (``cumprod`` was even named for the lists, but not on them)."""
-    lists = _torch_cuda_lists()
+    lists = torch_cuda_autocast_lists()
     assert name in lists["torch_fp32"] | lists["nn_fp32"]
     x = _tensor(xp, (3, 4), dtype="float16", requires_grad=True)
     with xpnet.autocast():
@@ -94,7 +78,7 @@ def test_prelu_runs_in_float16_as_torchs_autocast(xp):
     """Found by the audit: prelu is on both PyTorch lists (CPU and CUDA) in float16. xpnet
     ran it as it came, so float16 activations and a float32 weight (``Linear`` then ``PReLU``)
     raised ``TypeError`` and float32 ones returned float32."""
-    assert "prelu" in _torch_cuda_lists()["torch_fp16"]
+    assert "prelu" in torch_cuda_autocast_lists()["torch_fp16"]
     rng = np.random.default_rng(0)
     rows, w = rng.standard_normal((3, 4)).astype("float32"), np.array([0.25], "float32")
     ours_w = xpnet.Tensor(xp.asarray(w), requires_grad=True)
@@ -147,7 +131,7 @@ def test_composed_products_take_torchs_autocast_dtype(xp, name):
     with xpnet.autocast():
         ours = call(xpnet, ours_in)
     if name in ("addmv", "addr"):
-        assert name in _torch_cuda_lists()["torch_fp16"]
+        assert name in torch_cuda_autocast_lists()["torch_fp16"]
     else:
         with torch.autocast("cpu", dtype=torch.float16):
             theirs = call(torch, {k: torch.from_numpy(v) for k, v in arrays.items()})
