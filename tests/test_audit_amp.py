@@ -106,8 +106,8 @@ COMPOSED_CALLS = {
     "addmv": (lambda m, o: m.addmv(o["w"], o["a"], o["v"]), "float16"),
     "addr": (lambda m, o: m.addr(o["a"], o["w"], o["v"]), "float16"),
     "einsum": (lambda m, o: m.einsum("ij,jk->ik", o["a"], o["b"]), "float16"),
-    "tensordot": (lambda m, o: m.tensordot(o["a"], o["b"], 1), "float16"),
-    "inner": (lambda m, o: m.inner(o["a"], o["a"]), "float16"),
+    "tensordot": (lambda m, o: m.tensordot(o["a"], o["b"], 1), "float32"),
+    "inner": (lambda m, o: m.inner(o["a"], o["a"]), "float32"),
     "dot": (lambda m, o: m.dot(o["v"], o["v"]), "float32"),
     "outer": (lambda m, o: m.outer(o["v"], o["w"]), "float32"),
 }
@@ -118,10 +118,12 @@ _COMPOSED_SHAPES |= {"b1": (2, 3, 4), "b2": (2, 4, 5), "c3": (2, 3, 5)}
 @pytest.mark.parametrize("name", sorted(COMPOSED_CALLS))
 def test_composed_products_take_torchs_autocast_dtype(xp, name):
     """Found by the audit: the addmm-like functions added a float32 ``input`` to a float16
-    product (float32 result), and einsum, tensordot and inner ran in float32; PyTorch runs
-    them in float16. dot and outer, einsums inside xpnet, stay float32 as in PyTorch.
-    ``addmv``, ``addr`` (and ``mv``) are float16 on PyTorch's CUDA lists, float32 on its CPU
-    ones: compare those with the CUDA lists, the others with torch's CPU autocast."""
+    product (float32 result), and einsum ran in float32; PyTorch runs them in float16. dot
+    and outer, einsums inside xpnet, stay float32 as in PyTorch. ``addmv``, ``addr`` (and
+    ``mv``) are float16 on PyTorch's CUDA lists, float32 on its CPU ones; ``tensordot`` (and
+    ``inner``, a tensordot) is on the CUDA "promote" list (float32 operands: float32), float16
+    on the CPU one: compare those with the CUDA lists (torch run on the operands as PyTorch's
+    CUDA autocast casts them), the others with torch's CPU autocast."""
     call, expected = COMPOSED_CALLS[name]
     arrays = {
         k: np.random.default_rng(i).standard_normal(s).astype("float32")
@@ -132,6 +134,10 @@ def test_composed_products_take_torchs_autocast_dtype(xp, name):
         ours = call(xpnet, ours_in)
     if name in ("addmv", "addr"):
         assert name in torch_cuda_autocast_lists()["torch_fp16"]
+    elif name in ("tensordot", "inner"):
+        assert "tensordot" in torch_cuda_autocast_lists()["torch_need_autocast_promote"]
+        theirs = call(torch, {k: torch.from_numpy(v) for k, v in arrays.items()})
+        np.testing.assert_allclose(xpnet.to_numpy(ours.data), theirs.numpy(), rtol=1e-6, atol=1e-6)
     else:
         with torch.autocast("cpu", dtype=torch.float16):
             theirs = call(torch, {k: torch.from_numpy(v) for k, v in arrays.items()})

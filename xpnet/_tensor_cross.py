@@ -31,6 +31,7 @@ import numpy
 from ._tensor_join import checked_dim
 from ._tensor_ops import check_grad, ieee, unbroadcast
 from ._torch_functions import as_input
+from .amp.autocast_mode import promote_operands
 from .autograd import Function, Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -163,6 +164,7 @@ def cross(input, other, dim: int | None = None) -> Tensor:
         [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
     """
     a, b = as_input("cross", input), as_input("cross", other, "other")
+    a, b = promote_operands(a, b)  # on PyTorch's autocast promote list (linalg.cross is not)
     if dim is None:
         warnings.warn(_DEPRECATED_DEFAULT, UserWarning, stacklevel=2)
         if 3 not in a.shape:

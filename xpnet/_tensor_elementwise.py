@@ -45,6 +45,7 @@ from ._tensor_functions import torch_operands
 from ._tensor_index import where
 from ._tensor_operands import check_operand
 from ._torch_functions import as_input, number_operands
+from .amp.autocast_mode import promote_operands
 from .autograd import Function, Tensor
 from .backends import backend_of, float_errors_ignored
 from .kernels import ArgumentError
@@ -177,6 +178,7 @@ def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
     """``self + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``."""
     _check_value("addcmul", self, value)
     t1, t2 = as_input("addcmul", tensor1, "tensor1"), as_input("addcmul", tensor2, "tensor2")
+    self, t1, t2 = promote_operands(self, t1, t2)  # PyTorch's autocast: float32 products
     return self + value * t1 * t2
 
 
@@ -188,6 +190,7 @@ def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
     """
     _check_value("addcdiv", self, value)
     t1, t2 = as_input("addcdiv", tensor1, "tensor1"), as_input("addcdiv", tensor2, "tensor2")
+    self, t1, t2 = promote_operands(self, t1, t2)  # PyTorch's autocast: float32 quotients
     if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
         raise ArgumentError("addcdiv: integer division of tensor1 by tensor2 is not supported")
     return self + value * t1 / t2

@@ -28,6 +28,7 @@ from ._tensor_products import tensordot
 from ._tensor_scatter import scatter
 from ._tensor_shape_ops import diag
 from ._torch_functions import as_input
+from .amp.autocast_mode import autocast, promote_operands
 from .autograd import Function, Tensor, data_of
 from .kernels import ArgumentError
 from .kernels._checks import check_int
@@ -38,6 +39,7 @@ __all__ = ["scatter_add", "index_put", "take", "tril_indices", "triu_indices", "
 
 def scatter_add(input, dim: int, index, src) -> Tensor:
     """``scatter(input, dim, index, src, reduce="add")``, as ``torch.scatter_add``."""
+    input, src = promote_operands(input, src)  # on PyTorch's autocast promote list
     return scatter(input, dim, index, src, reduce="add")
 
 
@@ -58,6 +60,7 @@ def index_put(input, indices, values, accumulate: bool = False) -> Tensor:
     tensor = as_input("index_put", input)
     indices = _indices("index_put", tensor, indices)
     values = as_input("index_put", values, "values")
+    tensor, values = promote_operands(tensor, values)  # on PyTorch's autocast promote list
     if values.dtype != tensor.dtype:
         msg = f"Tensor.index_put: values must have input's dtype {tensor.dtype}, got {values.dtype}"
         raise ArgumentError(msg)
@@ -70,9 +73,16 @@ def index_put(input, indices, values, accumulate: bool = False) -> Tensor:
 
 def _index_put_(self, indices, values, accumulate: bool = False) -> Tensor:
     """:meth:`index_put`, in place; returns this tensor."""
-    return apply_in_place(
-        "index_put_", self, lambda t, v: index_put(t, indices, v, accumulate), values
-    )
+    with autocast(enabled=False):  # index_put_ is on no autocast list: two dtypes raise
+        return apply_in_place(
+            "index_put_", self, lambda t, v: index_put(t, indices, v, accumulate), values
+        )
+
+
+def _scatter_add_(self, dim: int, index, src) -> Tensor:
+    """:meth:`scatter_add`, in place; returns this tensor."""
+    with autocast(enabled=False):  # scatter_add_ is on no autocast list: two dtypes raise
+        return apply_in_place("scatter_add_", self, lambda t, s: scatter_add(t, dim, index, s), src)
 
 
 def take(input, index) -> Tensor:
@@ -132,9 +142,7 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
 
 METHODS = {
     "scatter_add": scatter_add,
-    "scatter_add_": lambda self, dim, index, src: apply_in_place(
-        "scatter_add_", self, lambda t, s: scatter_add(t, dim, index, s), src
-    ),
+    "scatter_add_": _scatter_add_,
     "index_put": index_put,
     "index_put_": _index_put_,
     "take": take,

@@ -35,7 +35,7 @@ from . import _tensor_einsum as pair
 from ._dtypes import as_dtype, result_dtype
 from ._tensor_checks import check_tensor
 from ._tensor_ops import ieee
-from .amp.autocast_mode import cast_operand
+from .amp.autocast_mode import cast_operand, promote_operands
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -49,7 +49,7 @@ __all__ += ["mv", "outer", "tensordot", "vdot"]
 def _einsum_function(count: int, name: str) -> Function:
     """The Function of an einsum of ``count`` operands (one signature per count, since
     Function finds the inputs that get gradients by parameter name), called ``name`` for
-    autocast: ``einsum`` runs in float16 there, ``dot`` and ``outer`` as they come."""
+    autocast: ``einsum`` runs in float16, ``dot``/``tensordot`` promote, ``outer`` as it comes."""
 
     def call(equation, *operands):
         return pair.einsum(equation, *operands)
@@ -167,7 +167,7 @@ def tensordot(a, b, dims=2) -> Tensor:
     Raises:
         ArgumentError: a negative ``dims``, lists of different lengths, sizes that differ.
     """
-    a, b = _operands("tensordot", (a, b))
+    a, b = _operands("tensordot", promote_operands(a, b))  # PyTorch's autocast promote list
     if isinstance(dims, Tensor):  # PyTorch's: one element is a count, else the two lists
         dims = int(dims.item()) if dims.numel() == 1 else dims.tolist()
     if isinstance(dims, numbers.Integral):  # True too: PyTorch's isinstance(dims, int)
@@ -191,7 +191,7 @@ def tensordot(a, b, dims=2) -> Tensor:
         term_b[db % b.ndim] = term_a[da % a.ndim]
     kept = [c for d, c in enumerate(term_a) if d not in {x % a.ndim for x in dims_a}]
     kept += [c for d, c in enumerate(term_b) if d not in {x % b.ndim for x in dims_b}]
-    return einsum(f"{''.join(term_a)},{''.join(term_b)}->{''.join(kept)}", a, b)
+    return _einsum("tensordot", f"{''.join(term_a)},{''.join(term_b)}->{''.join(kept)}", [a, b])
 
 
 def _dims_list(name: str, dims, ndim: int) -> list:
@@ -225,7 +225,7 @@ def outer(input, vec2) -> Tensor:
 
 def dot(input, tensor) -> Tensor:
     """The inner product of two 1-d tensors of one size and dtype, as ``torch.dot``."""
-    a, b = _vectors("dot", input, tensor)
+    a, b = _vectors("dot", *promote_operands(input, tensor))  # PyTorch's autocast promote list
     if a.shape != b.shape:
         msg = f"xpnet.dot: tensors must have one size, got {a.shape[0]} and {b.shape[0]}"
         raise ArgumentError(msg)

@@ -3,7 +3,7 @@
 PyTorch's automatic mixed precision (``torch.autocast``), for every
 :class:`xpnet.autograd.Function`: inside an enabled region, ``Function.__call__`` hands the
 arrays of each call to :func:`cast_arguments` before the kernel runs. The op's name (its kernel's
-``__name__``) picks the policy:
+``__name__``) picks the policy, by PyTorch's CUDA lists (:mod:`.autocast_lists`):
 
 - :data:`LOWER_PRECISION_OPS` (convolutions, ``linear``, ``matmul``, ``prelu``): floating arrays
   are cast to the region's dtype (float16). The kernels compute float16 in float32 and round
@@ -12,9 +12,13 @@ arrays of each call to :func:`cast_arguments` before the kernel runs. The op's n
   overflow or lose precision, norms, distances, softmax, losses): floating arrays narrower
   than float32 are cast to float32, so these ops run and return float32.
 - :data:`BANNED_OPS` (``binary_cross_entropy``): refused, as in PyTorch.
+- :data:`PROMOTE_OPS` (``dot``, ``tensordot``, ``cross``, ``bilinear``, ``index_put``, ...):
+  PyTorch's "promote" list (most refuse two dtypes outside a region): floating arrays are
+  cast to the widest floating dtype among them (float16 beside float32: float32; float64 is
+  left alone, as in PyTorch). :func:`promote_operands` does it for those xpnet composes of
+  others, before their dtype checks.
 - any other op (activations, pooling, dropout, ``+``, ...) runs in the dtype it gets; where two
-  dtypes meet (``float16 + float32``), PyTorch's promotion to the wider one applies, as
-  PyTorch's "promote" list.
+  dtypes meet (``float16 + float32``), the op's own promotion to the wider one applies.
 
 Casting happens on the arrays handed to the kernel, not on the Tensors of the graph: the
 backward gets the cast arrays, returns gradients in their dtype, and
@@ -31,126 +35,20 @@ import threading
 
 import numpy
 
+from .autocast_lists import BANNED_OPS, FLOAT32_OPS, LOWER_PRECISION_OPS, PROMOTE_OPS
+
 __all__ = [
     "BANNED_OPS",
     "FLOAT32_OPS",
     "LOWER_PRECISION_OPS",
+    "PROMOTE_OPS",
     "autocast",
     "cast_arguments",
     "get_autocast_dtype",
     "is_autocast_enabled",
+    "promote_operands",
 ]
 
-# PyTorch's CUDA "lower_precision_fp" list, for the ops xpnet has (or will have); PyTorch's
-# own copy of its CUDA lists: torch/testing/_internal/autocast_test_lists.py
-LOWER_PRECISION_OPS = frozenset(
-    {
-        "conv1d",
-        "conv2d",
-        "conv3d",
-        "conv_transpose1d",
-        "conv_transpose2d",
-        "conv_transpose3d",
-        "linear",
-        "matmul",
-        "bmm",
-        "mm",
-        "prelu",
-        "scaled_dot_product_attention",
-        "einsum",  # and tensordot and inner, its compositions, as PyTorch's (through mm)
-        # composed of the ops above and an addition: cast_operand casts their ``input``
-        "addmm",
-        "addmv",
-        "addr",
-        "addbmm",
-        "baddbmm",
-        # compositions: cast_operand casts their operands (vecdot: a float16 product, summed
-        # in float32 and rounded once, as PyTorch's ``sum(x * y)`` in float16)
-        "linalg_vecdot",
-        # the recurrent cells, and the layers (PyTorch's CUDA ``_cudnn_rnn`` casts too):
-        # cast_operand casts the hidden state, linear the weights
-        "lstm_cell",
-        "gru_cell",
-        "rnn_tanh_cell",
-        "rnn_relu_cell",
-    }
-)
-# PyTorch's "fp32" list (plus the norms, whose xpnet kernels want one dtype for input and
-# weight: PyTorch's batch_norm takes float16 input with float32 weights instead)
-FLOAT32_OPS = frozenset(
-    {
-        # reductions and pointwise ops that overflow or lose precision in float16
-        "sum",
-        "mean",
-        "pow",
-        "exp",
-        "log",
-        "logsumexp",
-        "cumsum",
-        "cumprod",
-        "prod",
-        "acos",
-        "asin",
-        "cosh",
-        "sinh",
-        "tan",
-        "erfinv",
-        "expm1",
-        "log1p",
-        "log2",
-        "log10",
-        "reciprocal",
-        "rsqrt",
-        # norm, linalg.vector_norm, dist, cdist (its p=2 path, and p=0 and p=inf)
-        "vector_norm",
-        "count_distance",
-        "max_distance",
-        # norms
-        "batch_norm",
-        "layer_norm",
-        "group_norm",
-        "instance_norm",
-        "rms_norm",
-        # PyTorch's Python compositions around pow: its float32 result promotes the rest
-        "local_response_norm",
-        "gaussian_nll_loss",  # log(var) and (input - target) ** 2
-        "multilabel_soft_margin_loss",  # a sum over the classes
-        "lp_pool1d",
-        "lp_pool2d",
-        "lp_pool3d",
-        # distances (norms inside)
-        "cosine_similarity",
-        "pairwise_distance",
-        "pdist",
-        "normalize",
-        "renorm",  # a composition: cast_operand widens its input
-        # softplus (exp inside), softmax and softmin (a softmax of -x in PyTorch)
-        "softplus",
-        "softmax",
-        "log_softmax",
-        "softmin",
-        # losses
-        "cross_entropy",
-        "nll_loss",
-        "mse_loss",
-        "l1_loss",
-        "smooth_l1_loss",
-        "huber_loss",
-        "kl_div",
-        "binary_cross_entropy_with_logits",
-        "poisson_nll_loss",
-        "cosine_embedding_loss",
-        "hinge_embedding_loss",
-        "margin_ranking_loss",
-        "soft_margin_loss",
-        "triplet_margin_loss",
-        "multi_margin_loss",
-        "multilabel_margin_loss",
-        "ctc_loss",
-    }
-)
-# unsafe in float16 (log of a probability that rounded to 0 or 1): PyTorch refuses them
-BANNED_OPS = frozenset({"binary_cross_entropy"})
 LOWER_DTYPES = ("float16",)
 
 _state = threading.local()
@@ -211,11 +109,13 @@ class autocast:  # noqa: N801 - the name PyTorch users know
     """Context manager (or decorator) in which operations run in mixed precision.
 
     Convolutions, ``linear`` and ``matmul`` run in ``dtype`` (with float32 accumulation);
-    reductions, norms, softmax and losses in float32; other ops in the dtype they get (see
-    :mod:`xpnet.amp.autocast_mode` for the lists). Parameters stay float32 ("master weights") and
-    get float32 gradients. Regions nest: an inner ``autocast(enabled=False)`` turns it off
-    for its block (cast float16 activations back with ``.astype`` yourself there, as in
-    PyTorch), and the outer setting returns when the block ends.
+    reductions, norms, softmax and losses in float32; ``dot``, ``tensordot``, ``cross`` and the
+    other ops of PyTorch's "promote" list in the widest dtype of their operands; other ops in
+    the dtype they get (see :mod:`xpnet.amp.autocast_mode` for the lists). Parameters stay
+    float32 ("master weights") and get float32 gradients. Regions nest: an inner
+    ``autocast(enabled=False)`` turns it off for its block (cast float16 activations back with
+    ``.astype`` yourself there, as in PyTorch), and the outer setting returns when the block
+    ends.
 
     Args:
         device_type: ``"cuda"``, ``"cpu"`` or ``None``, accepted for PyTorch scripts: the
@@ -302,7 +202,7 @@ def cast_operand(name: str, tensor):
     :class:`xpnet.autograd.Function` sees only the parts: the product is cast as ``matmul``,
     and ``input`` must be cast too, or adding it would promote the result back to float32.
     Likewise the hidden state of a recurrent cell, the operands of ``linalg.vecdot``, and the
-    input of ``renorm`` (a float32 op).
+    input of ``renorm`` and of ``linalg.matrix_norm`` (float32 ops).
     """
     policy = _policy(name) if is_autocast_enabled() else None
     if policy is None:
@@ -328,6 +228,44 @@ def _policy(name: str) -> tuple[str, bool] | None:
     return None
 
 
+def _widest(values) -> tuple[str, bool] | None:
+    """The "promote" policy for ``values``: widen to float32 if one is float32 (PyTorch's
+    widest of float16 and float32; float64 is no candidate), else nothing to cast."""
+    float32 = numpy.dtype("float32")
+    return ("float32", True) if any(getattr(v, "dtype", None) == float32 for v in values) else None
+
+
+def promote_operands(*values) -> tuple:
+    """``values`` as PyTorch's autocast hands them to an op of its "promote" list: inside an
+    enabled region, float16 Tensors and arrays widened to float32 if one of ``values`` is
+    float32 (a Tensor by a recorded ``Tensor.to``: its gradient comes back as float16);
+    unchanged outside one, and for non-floating, float64 and non-array values.
+
+    For the ops of :data:`PROMOTE_OPS` that xpnet composes of others (``tensordot``, ``dot``,
+    ``cross``, ``index_put``, ...): called before their checks, which refuse two dtypes.
+
+    Example:
+        >>> import xpnet
+        >>> half, single = xpnet.ones(2, dtype=xpnet.float16), xpnet.ones(2)
+        >>> with xpnet.autocast():
+        ...     a, b, c = promote_operands(half, single, 2.0)
+        >>> a.dtype, b.dtype, c
+        (dtype('float32'), dtype('float32'), 2.0)
+    """
+    if not is_autocast_enabled() or _widest(values) is None:
+        return values
+    return tuple(_widened(value) for value in values)
+
+
+def _widened(value):
+    """A float16 Tensor or array as float32 (the Tensor's cast recorded); others unchanged."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or dtype.kind != "f" or dtype.itemsize >= 4:
+        return value
+    # Tensors cast with ``to`` (recorded), backend arrays (no ``requires_grad``) with astype
+    return value.to("float32") if hasattr(value, "requires_grad") else value.astype("float32")
+
+
 def cast_arguments(name: str, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     """The arrays of a call of op ``name``, cast by the current region's policy.
 
@@ -337,7 +275,10 @@ def cast_arguments(name: str, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     Raises:
         RuntimeError: ``name`` is in :data:`BANNED_OPS`.
     """
-    policy = _policy(name)
+    if name in PROMOTE_OPS:
+        policy = _widest((*args, *kwargs.values()))
+    else:
+        policy = _policy(name)
     if policy is None:
         return args, kwargs
     dtype, widen_only = policy

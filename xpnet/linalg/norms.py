@@ -27,6 +27,7 @@ from .._tensor_checks import flags_checked
 from .._tensor_norms import listed_dims
 from .._tensor_norms import vector_norm as norm_forward
 from .._tensor_norms import vector_norm_backward as norm_backward
+from ..amp.autocast_mode import cast_operand
 from ..autograd import Function, Tensor, as_tensor
 from ..kernels._checks import ArgumentError
 from .decompositions import svdvals
@@ -149,6 +150,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     """
     where = "linalg.matrix_norm"
     tensor = _floating(where, A, dtype)
+    if dtype is None:  # float32 under autocast, as PyTorch's (which keeps a dtype given)
+        tensor = cast_operand("linalg_matrix_norm", tensor)
     dims = _matrix_dims(where, tensor, dim)
     _check_order(where, ord)
     if ord == "fro":
