@@ -3,10 +3,13 @@
 ``aten/src/ATen/native/Math.h`` (SciPy's ``igam.c``, Cephes and Boost's Lanczos sum) in
 plain ``xp`` operations. Every element takes PyTorch's branch (Temme's uniform asymptotic
 series where ``a`` is large and ``x`` near it, the power series, the series of ``Q`` for small
-``x``, the continued fraction), computed on the whole array with harmless inputs elsewhere;
-the loops stop per element where PyTorch's do, and the Python loop once all have (a host
-read every 16 steps). The arithmetic runs in the inputs' dtype with its PyTorch constants
-(``MACHEP``, ``MAXLOG``, ``BIG``); ``lgamma`` is :mod:`xpnet.kernels._special_math`'s.
+``x``, the continued fraction); each branch runs on its own elements only, gathered by index.
+The loops run on the whole batch at once, each element frozen at the step where PyTorch's
+loop stops for it; at checkpoints (steps 8, 16, 32, ... up to PyTorch's 2000: at most ten
+host reads a loop, whatever the size) the finished elements drop out, so a batch costs the
+steps of its slowest elements, on ever fewer elements. The arithmetic runs in the inputs'
+dtype with PyTorch's constants (``MACHEP``, ``MAXLOG``, ``BIG``) and order of operations;
+``lgamma`` and ``erfc`` are :mod:`xpnet.kernels._special_math`'s.
 
 Example:
     >>> import numpy as np
@@ -23,6 +26,8 @@ from ._bessel_math import polynomial
 from ._igamma_table import TEMME
 
 __all__ = ["igamma", "igammac"]
+
+_MAXITER = 2000  # PyTorch's: the series and the continued fraction stop there at the latest
 
 _LANCZOS_G, _PI_FLOAT = 6.024680040776729583740234375, 3.1415927410125732  # PyTorch's pi<float>
 _LANCZOS_NUM = (
@@ -65,141 +70,199 @@ def _prefactor(xp, a, x):
     direct = xp.where(ax < -maxlog, 0.0, xp.exp(xp.minimum(ax, maxlog)))
     fac = a + _LANCZOS_G - 0.5
     res = xp.sqrt(fac / math.e) / _lanczos(xp, a)
-    near = res * xp.exp(a - x) * (x / fac) ** a
+    near = res * (xp.exp(a - x) * (x / fac) ** a)  # PyTorch's res *= exp(a - x) * pow(...)
     numfac = (x - a - _LANCZOS_G + 0.5) / fac
     far = res * xp.exp(a * (xp.log1p(numfac) - numfac) + x * (0.5 - _LANCZOS_G) / fac)
     lanczos = xp.where((a < 200) & (x < 200), near, far)
     return xp.where(xp.abs(a - x) > 0.4 * xp.abs(a), direct, lanczos)
 
 
-def _loop(xp, state, step, running):
-    """Run ``state = step(state, running)`` (``running``: the elements still iterating, which
-    ``step`` returns updated) up to PyTorch's 2000 times, stopping once none runs."""
-    for i in range(2000):
-        state, running = step(state, running)
-        if i % 16 == 15 and not bool(xp.any(running)):
+def _stops(first: int, limit: int) -> tuple[int, ...]:
+    """The checkpoints of :func:`_iterate`: ``first``, doubling, then ``limit``."""
+    stops = []
+    while first < limit:
+        stops.append(first)
+        first *= 2
+    return (*stops, limit)
+
+
+def _iterate(xp, step, state, stops):
+    """Run ``state, running = step(i, state, running)`` for ``i = 0, 1, ...`` up to
+    ``stops[-1]`` on 1-d arrays; ``state[-1]`` is the result, which ``step`` leaves as it was
+    where ``running`` is False (the elements whose loop has stopped), and returns.
+
+    At each checkpoint in ``stops`` the stopped elements' results are written out and the
+    others go on alone: one host read (the count of ``nonzero``) per checkpoint, the loop ends
+    once none runs. Elements whose loop stops early thus cost nothing after the next
+    checkpoint; doubling checkpoints bound the extra steps by the steps taken."""
+    out = xp.empty_like(state[-1])
+    index = xp.arange(out.shape[0])
+    running, start = xp.ones(out.shape, dtype=bool), 0
+    for stop in stops:
+        for i in range(start, stop):
+            state, running = step(i, state, running)
+        start = stop
+        out[index] = state[-1]
+        keep = xp.nonzero(running)[0]
+        if keep.shape[0] == 0:
             break
-    return state
+        if keep.shape[0] < index.shape[0]:
+            index, running = index[keep], running[keep]
+            state = tuple(part[keep] for part in state)
+    return out
 
 
 def _lower_series(xp, a, x):
-    """``P(a, x)`` by its power series (DLMF 8.11.4)."""
+    """``P(a, x)`` by its power series (DLMF 8.11.4): PyTorch's ``_igam_helper_series``."""
     machep = _constants(a.dtype)[0]
 
-    def step(state, running):
-        r, c, total = state
-        r = xp.where(running, r + 1.0, r)
-        c = xp.where(running, c * x / r, c)
+    def step(i, state, running):
+        x, r, c, total = state
+        r = r + 1.0
+        c = c * (x / r)
         total = xp.where(running, total + c, total)
-        return (r, c, total), running & ~(c <= machep * total)
+        return (x, r, c, total), running & ~(c <= machep * total)
 
-    ones = xp.ones_like(a)
-    _, _, total = _loop(xp, (a, ones, ones), step, xp.ones(a.shape, dtype=bool))
+    total = _iterate(xp, step, (x, a, xp.ones_like(a), xp.ones_like(a)), _stops(8, _MAXITER))
     ax = _prefactor(xp, a, x)
     return xp.where(ax == 0, 0.0, total * ax / a)
 
 
 def _upper_series(xp, a, x):
-    """``Q(a, x)`` for small ``x`` by DLMF 8.7.3 (no cancellation)."""
+    """``Q(a, x)`` for small ``x`` by DLMF 8.7.3 (no cancellation): ``_igamc_helper_series``,
+    whose loop runs for ``n = 1 ... MAXITER - 1``."""
     machep = _constants(a.dtype)[0]
 
-    def step(state, running):
-        n, fac, total = state
-        fac = xp.where(running, fac * -x / n, fac)
+    def step(i, state, running):
+        a, x, fac, total = state
+        n = i + 1.0
+        fac = fac * (-x / n)
         term = fac / (a + n)
         total = xp.where(running, total + term, total)
-        return (n + 1.0, fac, total), running & ~(xp.abs(term) <= machep * xp.abs(total))
+        return (a, x, fac, total), running & ~(xp.abs(term) <= machep * xp.abs(total))
 
-    start = (xp.ones_like(a), xp.ones_like(a), xp.zeros_like(a))
-    _, _, total = _loop(xp, start, step, xp.ones(a.shape, dtype=bool))
+    start = (a, x, xp.ones_like(a), xp.zeros_like(a))
+    total = _iterate(xp, step, start, _stops(8, _MAXITER - 1))
     logx = xp.log(x)
     term = -xp.expm1(a * logx - special.lgamma(xp, 1.0 + a))
     return term - xp.exp(a * logx - special.lgamma(xp, a)) * total
 
 
 def _continued_fraction(xp, a, x):
-    """``Q(a, x)`` by its continued fraction (DLMF 8.9.2), rescaled as PyTorch's."""
+    """``Q(a, x)`` by its continued fraction (DLMF 8.9.2): ``_igamc_helper_continued_fraction``
+    (its rescaling by ``BIGINV``, a power of two, is exact: it changes no ratio)."""
     machep, _, big, biginv = _constants(a.dtype)
 
-    def step(state, running):
-        c, y, z, pkm2, pkm1, qkm2, qkm1, answer = state
-        c, y, z = c + 1.0, y + 1.0, z + 2.0
-        pk, qk = pkm1 * z - pkm2 * y * c, qkm1 * z - qkm2 * y * c
-        r = pk / xp.where(qk != 0, qk, 1.0)
-        t = xp.where(qk != 0, xp.abs((answer - r) / xp.where(r != 0, r, 1.0)), 1.0)
+    def step(i, state, running):
+        y, z, pkm2, pkm1, qkm2, qkm1, answer = state
+        y, z = y + 1.0, z + 2.0
+        yc = y * (i + 1.0)
+        pk, qk = pkm1 * z - pkm2 * yc, qkm1 * z - qkm2 * yc
+        r = pk / qk  # where qk = 0: inf or NaN, so t below is NaN (PyTorch's t = 1): go on
+        t = xp.abs((answer - r) / r)
         answer = xp.where(running & (qk != 0), r, answer)
-        scale = xp.where(running & (xp.abs(pk) > big), biginv, 1.0)
-        new = (pkm1 * scale, pk * scale, qkm1 * scale, qk * scale)
-        old = (pkm2, pkm1, qkm2, qkm1)
-        pkm2, pkm1, qkm2, qkm1 = (xp.where(running, n, o) for n, o in zip(new, old, strict=True))
-        return (c, y, z, pkm2, pkm1, qkm2, qkm1, answer), running & ~(t <= machep)
+        scale = xp.where(xp.abs(pk) > big, biginv, 1.0).astype(pk.dtype, copy=False)
+        state = (y, z, pkm1 * scale, pk * scale, qkm1 * scale, qk * scale, answer)
+        return state, running & ~(t <= machep)
 
     y = 1.0 - a
     z = x + y + 1.0
-    start = (xp.zeros_like(a), y, z, xp.ones_like(a), x + 1.0, x, z * x, (x + 1.0) / (z * x))
-    answer = _loop(xp, start, step, xp.ones(a.shape, dtype=bool))[-1]
+    start = (y, z, xp.ones_like(a), x + 1.0, x, z * x, (x + 1.0) / (z * x))
+    answer = _iterate(xp, step, start, _stops(8, _MAXITER))
     ax = _prefactor(xp, a, x)
     return xp.where(ax == 0, 0.0, answer * ax)
 
 
+def _temme_row(row, powers):
+    """``c_k(eta) = sum_n d[k][n] eta^n`` in PyTorch's order, all 25 terms (PyTorch stops
+    where a term falls under ``MACHEP`` times the sum: the terms it leaves out are about as
+    small, so the two sums differ by a few units in the last place of ``c_k``)."""
+    total = row[0] + row[1] * powers[0]
+    for coefficient, power in zip(row[2:], powers[1:], strict=True):
+        total = total + coefficient * power
+    return total
+
+
 def _asymptotic(xp, a, x, lower: bool):
-    """Temme's uniform asymptotic expansion (DLMF 8.12.3/8.12.4) for large ``a`` near ``x``,
-    each sum stopping per element where PyTorch's does."""
+    """Temme's uniform asymptotic expansion (DLMF 8.12.3/8.12.4) for large ``a`` near ``x``:
+    PyTorch's ``_igam_helper_asymptotic_series``, its sum over ``k`` stopping per element
+    where PyTorch's does (checkpoints every 4 rows)."""
     machep = _constants(a.dtype)[0]
     sign = -1.0 if lower else 1.0
-    sigma = (x - a) / a
-    eta = xp.sqrt(xp.maximum(-2.0 * (xp.log1p(sigma) - sigma), 0.0))
-    eta = xp.where(x > a, eta, xp.where(x < a, -eta, 0.0))
+    ratio, sigma = x / a, (x - a) / a
+    root = xp.sqrt(-2.0 * (xp.log1p(sigma) - sigma))
+    eta = xp.where(ratio > 1, root, xp.where(ratio < 1, -root, 0.0))
+    powers = [eta]
+    for _ in range(len(TEMME[0]) - 2):
+        powers.append(eta * powers[-1])
+
+    def step(k, state, running):
+        a, factor, previous, *powers, total = state
+        term = _temme_row(TEMME[k], powers) * factor
+        running = running & ~(xp.abs(term) > previous)
+        total = xp.where(running, total + term, total)
+        running = running & ~(xp.abs(term) < machep * xp.abs(total))
+        return (a, factor / a, xp.abs(term), *powers, total), running
+
+    start = (a, xp.ones_like(a), xp.full(a.shape, math.inf, dtype=a.dtype), *powers)
+    total = _iterate(xp, step, (*start, xp.zeros_like(a)), (4, 8, 12, 16, len(TEMME)))
     result = 0.5 * special.erfc(xp, sign * eta * xp.sqrt(a / 2.0))
-    total, factor = xp.zeros_like(a), xp.ones_like(a)
-    previous = xp.full(a.shape, math.inf, dtype=a.dtype)
-    outer = xp.ones(a.shape, dtype=bool)
-    for row in TEMME:
-        ck, power, inner = row[0] + 0.0 * eta, xp.ones_like(eta), xp.ones(a.shape, dtype=bool)
-        for coefficient in row[1:]:
-            power = eta * power
-            term = coefficient * power
-            ck = xp.where(inner, ck + term, ck)
-            inner = inner & ~(xp.abs(term) < machep * xp.abs(ck))
-        term = ck * factor
-        outer = outer & ~(xp.abs(term) > previous)
-        total = xp.where(outer, total + term, total)
-        outer = outer & ~(xp.abs(term) < machep * xp.abs(total))
-        previous, factor = xp.abs(term), factor / a
     tail = xp.exp(-0.5 * a * eta * eta) * total / xp.sqrt(2.0 * _PI_FLOAT * a)
     return result + sign * tail
 
 
-def _incomplete_gamma(xp, a, x, lower: bool):
-    a, x = xp.broadcast_arrays(a, x)
+def _branches(xp, a, x, lower: bool):
+    """``(mask, formula)`` for each of PyTorch's branches (its ``calc_igamma`` takes ``1 - Q``
+    where ``x > 1`` and ``x > a``); the masks cover the finite positive ``a`` and ``x``."""
     ordinary = (a > 0) & (x > 0) & xp.isfinite(a) & xp.isfinite(x)
-    a_safe, x_safe = xp.where(ordinary, a, 1.0), xp.where(ordinary, x, 0.5)
-    ratio = xp.abs(x_safe - a_safe) / a_safe
-    asymptotic = ((a_safe > 20) & (a_safe < 200) & (ratio < 0.3)) | (
-        (a_safe > 200) & (ratio < 4.5 / xp.sqrt(a_safe))
+    a, x = xp.where(ordinary, a, 1.0), xp.where(ordinary, x, 1.0)  # the tests warn nowhere
+    ratio = xp.abs(x - a) / a
+    asymptotic = ordinary & (
+        ((a > 20) & (a < 200) & (ratio < 0.3)) | ((a > 200) & (ratio < 4.5 / xp.sqrt(a)))
     )
-    # PyTorch's branches of calc_igammac (its 1.1 and 0.4 are doubles: float32 compares
-    # in float64); calc_igamma takes 1 - Q where x > 1 and x > a
-    wide = x_safe.astype(xp.float64)
-    fraction = ~asymptotic & (wide > 1.1) & (x_safe >= a_safe)
-    tiny = -0.4 / xp.log(xp.where(wide <= 0.5, wide, 0.25)) < a_safe
-    small = xp.where(wide <= 0.5, tiny, wide * 1.1 < a_safe)
-    by_lower = ~asymptotic & ~fraction & xp.where(wide > 1.1, True, small)
-    upper_series = ~asymptotic & ~fraction & ~by_lower
-    if lower:  # P's own series wherever calc_igamma does not take 1 - Q
-        by_lower = ~asymptotic & ~((x_safe > 1.0) & (x_safe > a_safe))
-        fraction, upper_series = fraction & ~by_lower, upper_series & ~by_lower
+    rest = ordinary & ~asymptotic
+    # calc_igammac's tests: its 1.1, 0.5, 0.4 are doubles (a float32 x compares in float64)
+    wide = x.astype(xp.float64)
+    logx = xp.log(xp.where(wide <= 0.5, x, 0.25)).astype(xp.float64)
+    small = xp.where(wide <= 0.5, -0.4 / logx < a, wide * 1.1 < a)
+    by_lower = xp.where(wide > 1.1, x < a, small)
+    fraction, upper = (wide > 1.1) & ~by_lower, (wide <= 1.1) & ~by_lower
 
-    def inside(mask, a_else, x_else):  # each formula sees harmless inputs outside its lanes
-        return xp.where(mask, a_safe, a_else), xp.where(mask, x_safe, x_else)
+    def one_minus(formula):
+        return lambda a, x: 1.0 - formula(xp, a, x)
 
-    value = _asymptotic(xp, *inside(asymptotic, 30.0, 30.0), lower)
-    p = _lower_series(xp, *inside(by_lower, 1.0, 0.5))
-    q = _continued_fraction(xp, *inside(fraction, 1.0, 2.0))
-    q = xp.where(upper_series, _upper_series(xp, *inside(upper_series, 1.0, 0.5)), q)
-    value = xp.where(asymptotic, value, 1.0 - q if lower else q)
-    value = xp.where(by_lower, p if lower else 1.0 - p, value)
-    return _boundaries(xp, a, x, value, lower)
+    def through_q(formula):  # P = 1 - Q where Q = 1 - P: PyTorch's two roundings
+        return lambda a, x: 1.0 - (1.0 - formula(xp, a, x))
+
+    asymptotic_formula = lambda a, x: _asymptotic(xp, a, x, lower)  # noqa: E731
+    if not lower:
+        return [
+            (asymptotic, asymptotic_formula),
+            (rest & by_lower, one_minus(_lower_series)),
+            (rest & fraction, lambda a, x: _continued_fraction(xp, a, x)),
+            (rest & upper, lambda a, x: _upper_series(xp, a, x)),
+        ]
+    via_q = rest & (x > 1.0) & (x > a)
+    return [
+        (asymptotic, asymptotic_formula),
+        (rest & ~via_q, lambda a, x: _lower_series(xp, a, x)),
+        (via_q & by_lower, through_q(_lower_series)),
+        (via_q & fraction, one_minus(_continued_fraction)),
+        (via_q & upper, one_minus(_upper_series)),
+    ]
+
+
+def _incomplete_gamma(xp, a, x, lower: bool):
+    """Each branch on its elements alone (gathered by ``nonzero``), then the domain's edges."""
+    a, x = xp.broadcast_arrays(a, x)
+    shape = a.shape
+    a, x = xp.reshape(a, (-1,)), xp.reshape(x, (-1,))
+    value = xp.zeros_like(a)
+    for mask, formula in _branches(xp, a, x, lower):
+        index = xp.nonzero(mask)[0]
+        if index.shape[0]:
+            value[index] = formula(a[index], x[index])
+    return xp.reshape(_boundaries(xp, a, x, value, lower), shape)
 
 
 def _boundaries(xp, a, x, value, lower: bool):

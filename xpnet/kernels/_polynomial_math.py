@@ -5,10 +5,17 @@ arrays ``x`` and ``n`` of one float dtype (broadcast).
 
 ``n`` is truncated toward zero as PyTorch's ``static_cast<int64_t>`` (NaN, ``+-inf`` and
 values beyond int64 become negative there on x86, so 0 here); negative degrees give 0. The
-recurrences run in ``x``'s dtype, once for every element, in a Python loop up to the largest
-degree that needs it (each element stops at its own degree, and the loop stops early once
-all the unfinished ones are NaN); PyTorch's closed forms on ``|x| < 1`` for Chebyshev degrees
-above 6 (8, 4) and its Hermite cap (NaN above degree 128 in float32, 512 in float64) are kept.
+recurrences run once for every element, in a Python loop up to the largest degree that needs
+it (each element stops at its own degree, and the loop stops early once all the unfinished
+ones are NaN); PyTorch's closed forms on ``|x| < 1`` for Chebyshev degrees above 6 (8, 4) and
+its Hermite cap (NaN above degree 128 in float32, 512 in float64) are kept.
+
+Float32 is computed in float64 and rounded once: PyTorch's float64 value to float32's
+rounding, where PyTorch's float32 loop, rounding every step, is up to ~1e-4 off (more near
+``|x| = 1``). Its overflow is PyTorch's float32 one: a step whose result (Legendre's and
+Laguerre's numerator, Hermite's ``k p`` too) passes float32's largest value becomes an
+infinity, and NaN follows (``inf - inf``) as in float32; only where a float32 intermediate
+lands within its rounding error of that threshold can the two differ (inf against NaN).
 
 Example:
     >>> import numpy as np
@@ -21,6 +28,8 @@ from __future__ import annotations
 import math
 
 __all__ = ["evaluate", "NAMES"]
+
+_FLOAT32_OVERFLOW = (2.0 - 2.0**-24) * 2.0**127  # float32 rounds from here on to infinity
 
 # the Chebyshev kinds: (first two terms as functions of y, closed-form threshold unshifted,
 # shifted); every kind runs r = 2 y q - p, the shifted ones at y = 2 x - 1
@@ -44,15 +53,22 @@ def _degrees(xp, n):
     return xp.where(valid, xp.trunc(xp.where(valid, n, 0.0)), -1.0)
 
 
-def _recurrence(xp, n, p, q, step, first: int, last_offset: int, todo):
+def _overflowing(xp, r, limit):
+    """``r`` with float32's overflow where ``limit`` is given: an infinity from ``limit`` on."""
+    return r if limit is None else xp.where(xp.abs(r) < limit, r, r * math.inf)
+
+
+def _recurrence(xp, n, p, q, step, first: int, last_offset: int, todo, limit):
     """Run ``r = step(k, p, q)`` for ``k = first, ..., n + last_offset`` where ``todo``: every
     element stops at its own ``n``; the loop stops at the largest (a host read) or once all
-    unfinished elements are NaN."""
+    unfinished elements are NaN. A float32 recurrence runs in float64 and overflows where
+    float32's would: every ``r`` beyond ``limit`` becomes an infinity (then NaN as in
+    float32: ``inf - inf``)."""
     steps = xp.where(todo, n + last_offset, first - 1)
     last = int(xp.max(steps)) if steps.size else first - 1
     for k in range(first, last + 1):
         active = steps >= k
-        r = step(k, p, q)
+        r = _overflowing(xp, step(k, p, q), limit)
         p, q = xp.where(active, q, p), xp.where(active, r, q)
         if k % 64 == 0 and not bool(xp.any((steps > k) & ~xp.isnan(q))):
             break
@@ -63,15 +79,15 @@ def _odd(xp, n):
     return xp.fmod(n, 2.0) != 0
 
 
-def _chebyshev(xp, kind: str, y, n, shifted: bool):
+def _chebyshev(xp, kind: str, y, n, shifted: bool, limit):
     """A Chebyshev polynomial of ``kind`` at ``y`` (``2 x - 1`` when ``shifted``)."""
     start, unshifted_limit, shifted_limit = _CHEBYSHEV[kind]
-    limit = shifted_limit if shifted else unshifted_limit
+    threshold = shifted_limit if shifted else unshifted_limit
     odd, one = _odd(xp, n), xp.abs(y) == 1.0
     sign = xp.where((y > 0) | ~odd, 1.0, -1.0)
     edge = {"t": sign, "u": sign * (n + 1), "v": xp.where(y > 0, 1.0, sign * (n + n + 1))}
     edge["w"] = xp.where(y > 0, n + n + 1, sign)
-    closed = (n > limit) & (xp.abs(y) < 1.0)
+    closed = (n > threshold) & (xp.abs(y) < 1.0)
     theta = xp.arccos(xp.where(closed, y, 0.5))
     if kind == "t":
         form = xp.cos(n * theta)
@@ -89,43 +105,45 @@ def _chebyshev(xp, kind: str, y, n, shifted: bool):
         form = xp.sin((n + 0.5) * theta) / xp.where(half != 0, half, 1.0)
         form = xp.where(xp.cos(theta / 2.0) != 1.0, form, fallback)
     todo = (n >= 2) & ~one & ~closed
-    q = _recurrence(xp, n, xp.ones_like(y), start(y), lambda k, p, q: (y + y) * q - p, 2, 0, todo)
+    step = lambda k, p, q: (y + y) * q - p  # noqa: E731
+    q = _recurrence(xp, n, xp.ones_like(y), start(y), step, 2, 0, todo, limit)
     value = xp.where(n == 0, 1.0, xp.where(n == 1, start(y), q))
     value = xp.where(closed, form, value)
     return xp.where(n < 0, 0.0, xp.where(one, edge[kind], value))
 
 
-def _hermite(xp, x, n, probabilists: bool):
+def _hermite(xp, x, n, probabilists: bool, limit):
     """``H_n`` (``r = 2x q - 2k p``) or ``He_n`` (``r = x q - k p``); NaN above PyTorch's cap."""
-    cap = 128 if x.dtype.itemsize <= 4 else 512
+    cap = 512 if limit is None else 128
     first = x if probabilists else x + x
     todo = (n >= 2) & (n <= cap)
-    if probabilists:
-        q = _recurrence(xp, n, xp.ones_like(x), first, lambda k, p, q: x * q - k * p, 1, -1, todo)
-    else:
-        step = lambda k, p, q: (x + x) * q - (2 * k) * p  # noqa: E731 (k = 2, 4, ..., 2n - 2)
-        q = _recurrence(xp, n, xp.ones_like(x), first, step, 1, -1, todo)
+    scale = x if probabilists else x + x
+
+    def step(k, p, q):  # H's k runs 1, ..., n - 1 as He's, its factor is 2k
+        return scale * q - _overflowing(xp, (k if probabilists else 2 * k) * p, limit)
+
+    q = _recurrence(xp, n, xp.ones_like(x), first, step, 1, -1, todo, limit)
     value = xp.where(n > cap, math.nan, q)
     value = xp.where(n == 1, first, value)
     return xp.where(n < 0, 0.0, xp.where(n == 0, 1.0, value))
 
 
-def _laguerre(xp, x, n):
-    def step(k, p, q):
-        return (((k + k) + (1.0 - x)) * q - k * p) / (k + 1)
+def _laguerre(xp, x, n, limit):
+    def step(k, p, q):  # the numerator overflows first
+        return _overflowing(xp, ((k + k) + (1.0 - x)) * q - k * p, limit) / (k + 1)
 
     todo = (n >= 2) & (x != 0)
-    q = _recurrence(xp, n, xp.ones_like(x), 1.0 - x, step, 1, -1, todo)
+    q = _recurrence(xp, n, xp.ones_like(x), 1.0 - x, step, 1, -1, todo, limit)
     value = xp.where(n == 1, 1.0 - x, xp.where(n == 0, 1.0, q))
     return xp.where(n < 0, 0.0, xp.where(x == 0, 1.0, value))
 
 
-def _legendre(xp, x, n):
-    def step(k, p, q):
-        return ((k + k + 1) * x * q - k * p) / (k + 1)
+def _legendre(xp, x, n, limit):
+    def step(k, p, q):  # the numerator overflows first
+        return _overflowing(xp, (k + k + 1) * x * q - k * p, limit) / (k + 1)
 
     one = xp.abs(x) == 1.0
-    q = _recurrence(xp, n, xp.ones_like(x), x, step, 1, -1, (n >= 2) & ~one)
+    q = _recurrence(xp, n, xp.ones_like(x), x, step, 1, -1, (n >= 2) & ~one, limit)
     value = xp.where(n == 1, x, xp.where(n == 0, 1.0, q))
     edge = xp.where((x > 0) | ~_odd(xp, n), 1.0, -1.0)
     return xp.where(n < 0, 0.0, xp.where(one, edge, value))
@@ -135,16 +153,17 @@ def evaluate(xp, name: str, x, n):
     """The polynomial ``name`` (one of :data:`NAMES`) of degree ``n`` at ``x``: arrays of one
     float dtype, broadcast; the result has that dtype."""
     x, n = xp.broadcast_arrays(x, n)
-    n = _degrees(xp, n)
+    dtype, limit = x.dtype, (_FLOAT32_OVERFLOW if x.dtype.itemsize <= 4 else None)
+    x, n = x.astype(xp.float64), _degrees(xp, n.astype(xp.float64))
     kind = name[-1]
     if name.startswith("chebyshev"):
-        value = _chebyshev(xp, kind, x, n, shifted=False)
+        value = _chebyshev(xp, kind, x, n, False, limit)
     elif name.startswith("shifted"):
-        value = _chebyshev(xp, kind, x + x - 1.0, n, shifted=True)
+        value = _chebyshev(xp, kind, x + x - 1.0, n, True, limit)
     elif name.startswith("hermite"):
-        value = _hermite(xp, x, n, probabilists=name.endswith("he"))
+        value = _hermite(xp, x, n, name.endswith("he"), limit)
     elif name.startswith("laguerre"):
-        value = _laguerre(xp, x, n)
+        value = _laguerre(xp, x, n, limit)
     else:
-        value = _legendre(xp, x, n)
-    return value.astype(x.dtype, copy=False)
+        value = _legendre(xp, x, n, limit)
+    return value.astype(dtype, copy=False)
