@@ -75,10 +75,10 @@ def ddp_step(backend, rank: int, world: int, dist) -> float:
     loss = nn.CrossEntropyLoss()(model(images), labels)
     loss.backward()
     optimizer.step()
-    flat = backend.xp.concatenate([p.data.reshape(-1) for p in model.parameters()])
+    flat = backend.xp.concatenate([p.array.reshape(-1) for p in model.parameters()])
     every = backend.to_host(dist.all_gather(flat))
     assert all(np.array_equal(every[0], row) for row in every), "ranks' weights differ"
-    return float(backend.to_host(loss.data))
+    return float(backend.to_host(loss.array))
 
 
 def allreduce_timing(backend, dist) -> dict:

@@ -138,7 +138,7 @@ def check_against_torch(
         grads = tuple(None if t is None else next(remaining) for t in tensors)
     host_grads = []
     for index, (grad, expected_grad) in enumerate(zip(grads, expected_grads, strict=True)):
-        grad = grad.data if isinstance(grad, Tensor) else grad  # a leaf's .grad (autograd)
+        grad = grad.array if isinstance(grad, Tensor) else grad  # a leaf's .grad (autograd)
         if grad is None:
             assert expected_grad is None or not expected_grad.any(), f"grad {index} missing"
             host_grads.append(None)
@@ -184,7 +184,7 @@ def like(t, values, dtype="int64"):
     host = np.asarray(values, dtype=dtype)
     if isinstance(t, torch.Tensor):
         return torch.tensor(host)
-    return xpnet.Tensor(to_backend(host, backend_of(t.data).name))
+    return xpnet.Tensor(to_backend(host, backend_of(t.array).name))
 
 
 def by_name(name, *args, **kwargs):
@@ -206,7 +206,7 @@ def check_tensor_method(
     :func:`check_against_torch` (forward and grads)."""
 
     def forward(*arrays):
-        return method(*[xpnet.Tensor(a) for a in arrays]).data
+        return method(*[xpnet.Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         tensors = [xpnet.Tensor(a, requires_grad=True) for a in arrays]
@@ -328,7 +328,7 @@ def check_finite_differences(
     positions = wrt if wrt is not None else [i for i, x in enumerate(inputs) if x is not None]
     for position in positions:
         grad = grads[position]
-        grad = backend.to_host(grad.data if isinstance(grad, Tensor) else grad)  # or a .grad
+        grad = backend.to_host(grad.array if isinstance(grad, Tensor) else grad)  # or a .grad
         numeric = np.zeros_like(inputs[position])
         for index in np.ndindex(inputs[position].shape):
             plus = [a if a is None else a.copy() for a in inputs]

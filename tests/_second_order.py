@@ -35,7 +35,7 @@ def leaf(backend, array):
 def host(backend, value):
     if isinstance(value, torch.Tensor):
         return value.detach().numpy()
-    return backend.to_host(value.data)
+    return backend.to_host(value.array)
 
 
 def _inputs(module, backend, arrays):

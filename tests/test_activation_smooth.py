@@ -166,7 +166,7 @@ def test_smooth_activation_lifted_matches_torch(backend, name):
     getattr(F, name)(x).sum().backward()
     theirs = torch.tensor(values, requires_grad=True)
     getattr(TF, name)(theirs).sum().backward()
-    assert_close(backend.to_host(x.grad.data), theirs.grad.numpy(), np.float64, "grad_input")
+    assert_close(backend.to_host(x.grad.array), theirs.grad.numpy(), np.float64, "grad_input")
 
 
 ERRORS = [

@@ -55,19 +55,21 @@ def _compare(backend, ours, theirs, x, target):
     x_theirs = torch.tensor(x, requires_grad=True)
     t_output, t_loss = theirs(x_theirs, torch.tensor(target))
     assert type(output).__name__ == "_ASMoutput" or output.shape == tuple(t_output.shape)
-    assert_close(backend.to_host(output.data), t_output.detach().numpy(), np.float64, "output")
-    assert_close(backend.to_host(loss.data), t_loss.detach().numpy(), np.float64, "loss")
+    assert_close(backend.to_host(output.array), t_output.detach().numpy(), np.float64, "output")
+    assert_close(backend.to_host(loss.array), t_loss.detach().numpy(), np.float64, "loss")
     grad = random_input(tuple(t_output.shape), seed=5)
     ((output * Tensor(backend.asarray(grad))).sum() + 3 * loss).backward()
     ((t_output * torch.tensor(grad)).sum() + 3 * t_loss).backward()
-    assert_close(backend.to_host(x_ours.grad.data), x_theirs.grad.numpy(), np.float64, "input grad")
+    assert_close(
+        backend.to_host(x_ours.grad.array), x_theirs.grad.numpy(), np.float64, "input grad"
+    )
     pairs = zip(ours.named_parameters(), theirs.named_parameters(), strict=True)
     for (name, param), (t_name, t_param) in pairs:
         assert name == t_name
         if t_param.grad is None:
             assert param.grad is None, f"{name}: torch gives no gradient"
         else:
-            assert_close(backend.to_host(param.grad.data), t_param.grad.numpy(), np.float64, name)
+            assert_close(backend.to_host(param.grad.array), t_param.grad.numpy(), np.float64, name)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -115,15 +117,17 @@ def test_adaptive_log_softmax_log_prob_matches_torch(backend, config):
     x_ours = Tensor(backend.asarray(x), requires_grad=True)
     x_theirs = torch.tensor(x, requires_grad=True)
     log_prob, t_log_prob = ours.log_prob(x_ours), theirs.log_prob(x_theirs)
-    assert_close(backend.to_host(log_prob.data), t_log_prob.detach().numpy(), np.float64)
+    assert_close(backend.to_host(log_prob.array), t_log_prob.detach().numpy(), np.float64)
     grad = random_input(tuple(t_log_prob.shape), seed=10)
     (log_prob * Tensor(backend.asarray(grad))).sum().backward()
     (t_log_prob * torch.tensor(grad)).sum().backward()
-    assert_close(backend.to_host(x_ours.grad.data), x_theirs.grad.numpy(), np.float64, "input grad")
+    assert_close(
+        backend.to_host(x_ours.grad.array), x_theirs.grad.numpy(), np.float64, "input grad"
+    )
     for (name, param), (_, t_param) in zip(
         ours.named_parameters(), theirs.named_parameters(), strict=True
     ):
-        assert_close(backend.to_host(param.grad.data), t_param.grad.numpy(), np.float64, name)
+        assert_close(backend.to_host(param.grad.array), t_param.grad.numpy(), np.float64, name)
 
 
 @pytest.mark.parametrize("head", ["mixed", "shortlist", "clusters"])
@@ -145,9 +149,9 @@ def test_adaptive_log_softmax_predict_matches_torch(backend, head):
     assert head_choice.any() != (head == "shortlist") and head_choice.all() == (head == "clusters")
     predicted = ours.predict(backend.asarray(x))
     assert predicted.dtype == np.int64 and predicted.requires_grad is False
-    np.testing.assert_array_equal(backend.to_host(predicted.data), expected)
+    np.testing.assert_array_equal(backend.to_host(predicted.array), expected)
     log_prob_choice = theirs.log_prob(torch.tensor(x)).argmax(1).numpy()
-    np.testing.assert_array_equal(backend.to_host(predicted.data), log_prob_choice)
+    np.testing.assert_array_equal(backend.to_host(predicted.array), log_prob_choice)
 
 
 def test_adaptive_log_softmax_float32_matches_torch(backend):
@@ -160,8 +164,8 @@ def test_adaptive_log_softmax_float32_matches_torch(backend):
         torch.tensor(x.astype(np.float32).astype(np.float64)), torch.tensor(target)
     )
     assert output.dtype == np.float32 and loss.dtype == np.float32
-    assert_close(backend.to_host(output.data), t_output.detach().numpy(), np.float32)
-    assert_close(backend.to_host(loss.data), t_loss.detach().numpy(), np.float32)
+    assert_close(backend.to_host(output.array), t_output.detach().numpy(), np.float32)
+    assert_close(backend.to_host(loss.array), t_loss.detach().numpy(), np.float32)
 
 
 def test_adaptive_log_softmax_repr_state_dict_and_reset_match_torch(backend):
@@ -181,7 +185,7 @@ def test_adaptive_log_softmax_repr_state_dict_and_reset_match_torch(backend):
     x, target = random_input((6, 16), seed=15), _targets(CONFIGS[1], 6, seed=16)
     output, _ = ours(backend.asarray(x), backend.asarray(target))
     expected, _ = theirs(torch.tensor(x), torch.tensor(target))
-    assert_close(backend.to_host(output.data), expected.detach().numpy(), np.float64)
+    assert_close(backend.to_host(output.array), expected.detach().numpy(), np.float64)
     fresh = nn.AdaptiveLogSoftmaxWithLoss(64, 20, [4, 9, 15], head_bias=True, dtype=np.float64)
     assert fresh.head.weight.dtype == np.float64 and fresh.head.bias is not None
 

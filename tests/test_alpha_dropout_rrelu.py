@@ -209,9 +209,9 @@ def test_functional_alpha_dropout_backpropagates_the_forward_mask(backend, monke
     theirs = torch.tensor(values, requires_grad=True)
     expected = _seeded(getattr(TF, name), 11)(theirs, p, True)
     expected.backward(torch.tensor(g))
-    assert_close(xpnet.to_numpy(output.data), expected.detach().numpy(), np.float64)
+    assert_close(xpnet.to_numpy(output.array), expected.detach().numpy(), np.float64)
     assert_close(xpnet.to_numpy(x.grad), theirs.grad.numpy(), np.float64, "grad_input")
-    np.testing.assert_array_equal(xpnet.to_numpy(x.data), values)  # inplace: a new array
+    np.testing.assert_array_equal(xpnet.to_numpy(x.array), values)  # inplace: a new array
 
 
 @pytest.mark.parametrize("layer", ["AlphaDropout", "FeatureAlphaDropout"])
@@ -226,9 +226,9 @@ def test_alpha_dropout_layers_match_torch(backend, monkeypatch, layer):
     _use_mask(monkeypatch, backend, _torch_keep_mask(name, (6, 3, 2), 0.25, seed=2))
     x = random_input((6, 3, 2))
     expected = _seeded(theirs, 2)(torch.tensor(x)).numpy()
-    assert_close(xpnet.to_numpy(ours(backend.asarray(x)).data), expected, np.float64)
+    assert_close(xpnet.to_numpy(ours(backend.asarray(x)).array), expected, np.float64)
     ours.eval(), theirs.eval()
-    np.testing.assert_array_equal(xpnet.to_numpy(ours(backend.asarray(x)).data), x)
+    np.testing.assert_array_equal(xpnet.to_numpy(ours(backend.asarray(x)).array), x)
     with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got 1.5"):
         getattr(xpnet.nn, layer)(1.5)
 
@@ -395,7 +395,7 @@ def test_functional_rrelu_backpropagates_the_drawn_slopes(backend):
     x = xpnet.Tensor(backend.asarray(values), requires_grad=True)
     output = F.rrelu(x, 0.1, 0.5, training=True)
     output.sum().backward()
-    slopes = np.where(values > 0, 1.0, xpnet.to_numpy(output.data) / values)
+    slopes = np.where(values > 0, 1.0, xpnet.to_numpy(output.array) / values)
     np.testing.assert_allclose(xpnet.to_numpy(x.grad), slopes, rtol=1e-14)
     drawn = slopes[values <= 0]
     assert drawn.size and ((drawn >= 0.1) & (drawn <= 0.5)).all()
@@ -408,9 +408,9 @@ def test_rrelu_layer_matches_torch(backend):
     assert ours.state_dict().keys() == theirs.state_dict().keys() == set()
     x = random_input((3, 4))
     expected = theirs(torch.tensor(x)).numpy()
-    assert_close(xpnet.to_numpy(ours(backend.asarray(x)).data), expected, np.float64)
+    assert_close(xpnet.to_numpy(ours(backend.asarray(x)).array), expected, np.float64)
     seed_dropout(2)
-    trained = xpnet.to_numpy(ours.train()(backend.asarray(-np.ones(50))).data)
+    trained = xpnet.to_numpy(ours.train()(backend.asarray(-np.ones(50))).array)
     assert len(set(trained.tolist())) > 1 and ((trained >= -0.3) & (trained <= -0.1)).all()
 
 

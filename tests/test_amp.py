@@ -169,7 +169,7 @@ def test_linear_accumulates_in_float32(xp):
     with xpnet.autocast():
         out = F.linear(x, w)
     expected = np.float16(4096 * float(np.float16(0.1)))  # exact sum of the rounded inputs
-    np.testing.assert_array_equal(xpnet.to_numpy(out.data), np.full((2, 3), expected))
+    np.testing.assert_array_equal(xpnet.to_numpy(out.array), np.full((2, 3), expected))
 
 
 def test_conv_values_and_gradients_match_torch_autocast(xp):
@@ -197,7 +197,7 @@ def test_conv_values_and_gradients_match_torch_autocast(xp):
     torch_loss.backward()
     assert logits.dtype == np.float16 and loss.dtype == np.float32
     np.testing.assert_allclose(
-        xpnet.to_numpy(logits.data), torch_logits.detach().numpy(), rtol=2e-3, atol=2e-3
+        xpnet.to_numpy(logits.array), torch_logits.detach().numpy(), rtol=2e-3, atol=2e-3
     )
     for key in ("w", "b", "lw"):
         grad = xpnet.to_numpy(ours[key].grad)
@@ -320,7 +320,7 @@ def _run_scalers(xp, steps, bad_steps, size=1.0, state=None, optimizer=("SGD", {
         ours.update()
         theirs.update()
         history.append((ours.get_scale(), theirs.get_scale()))
-        np.testing.assert_allclose(xpnet.to_numpy(w.data), torch_w.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(xpnet.to_numpy(w.array), torch_w.detach().numpy(), rtol=1e-6)
     return ours, theirs, history
 
 
@@ -375,13 +375,13 @@ def test_unscale_divides_gradients_and_steps_are_skipped(xp):
     scaler.unscale_(opt)
     np.testing.assert_array_equal(xpnet.to_numpy(w.grad), [2.0, 4.0])
     scaler.step(opt)  # uses the unscaled gradients: no second division
-    np.testing.assert_array_equal(xpnet.to_numpy(w.data), [0.0, 0.0])
+    np.testing.assert_array_equal(xpnet.to_numpy(w.array), [0.0, 0.0])
     scaler.update()
     opt.zero_grad()
     scaler.scale((w * w).sum()).backward()
     w.grad[0] = np.nan
     assert scaler.step(opt) is None  # skipped
-    np.testing.assert_array_equal(xpnet.to_numpy(w.data), [0.0, 0.0])
+    np.testing.assert_array_equal(xpnet.to_numpy(w.array), [0.0, 0.0])
     scaler.update()
     assert scaler.get_scale() == 4.0
 
@@ -461,7 +461,7 @@ def _params(xp, seed=0):
 
 def _bits(backend, opt, params) -> tuple:
     """Host copies of the parameters and the optimizer state, as bytes (bit for bit)."""
-    data = [backend.to_host(p.data).tobytes() for p in params]
+    data = [backend.to_host(p.array).tobytes() for p in params]
     state = {
         index: {
             key: backend.to_host(value).tobytes() if hasattr(value, "shape") else value
@@ -520,8 +520,8 @@ def test_skipped_first_step_leaves_a_fresh_optimizer(backend, name, kwargs):
     opts = [getattr(xpnet.optim, name)(params, **kwargs) for params in (skipped, fresh)]
     scalers = [xpnet.GradScaler(init_scale=2.0**10), xpnet.GradScaler(init_scale=2.0**9)]
     _scaled_step(scalers[0], opts[0], skipped, bad=np.float32(np.inf))
-    assert [backend.to_host(p.data).tobytes() for p in skipped] == [
-        backend.to_host(p.data).tobytes() for p in fresh
+    assert [backend.to_host(p.array).tobytes() for p in skipped] == [
+        backend.to_host(p.array).tobytes() for p in fresh
     ]
     for _ in range(3):
         for scaler, opt, params in zip(scalers, opts, (skipped, fresh), strict=True):
@@ -653,7 +653,7 @@ def test_disabled_scaler_is_a_pass_through(xp):
     scaler.unscale_(opt)
     scaler.step(opt)
     scaler.update()
-    np.testing.assert_array_equal(xpnet.to_numpy(w.data), [0.5, 0.5])
+    np.testing.assert_array_equal(xpnet.to_numpy(w.array), [0.5, 0.5])
     assert scaler.get_scale() == 1.0 and scaler.state_dict() == {} and not scaler.is_enabled()
 
 

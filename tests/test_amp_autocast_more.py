@@ -44,7 +44,7 @@ def _leaf(xp, values):
 
 
 def _host(tensor):
-    return xpnet.to_numpy(tensor.data)
+    return xpnet.to_numpy(tensor.array)
 
 
 def test_lists_agree_with_torchs_cuda_lists():

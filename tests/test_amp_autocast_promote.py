@@ -98,7 +98,7 @@ def test_promote_ops_run_in_the_widest_dtype(xp, name, pattern):
     widest = _widest(dtypes)
     theirs_in, theirs = _torch(name, arrays, indices, widest)
     assert ours.dtype == np.dtype(widest)
-    np.testing.assert_allclose(xpnet.to_numpy(ours.data), theirs.detach(), **TOLERANCE[widest])
+    np.testing.assert_allclose(xpnet.to_numpy(ours.array), theirs.detach(), **TOLERANCE[widest])
     ours.float().sum().backward()
     theirs.sum().backward()
     for ours_x, theirs_x, dtype in zip(ours_in, theirs_in, dtypes, strict=True):
@@ -114,7 +114,7 @@ def test_addcmul_multiplies_float16_operands_in_float32(xp):
     with xpnet.autocast():
         ours = xpnet.addcmul(xpnet.Tensor(xp.zeros(2, dtype="float32")), half, half)
     theirs = torch.addcmul(torch.zeros(2, dtype=torch.float64), *[torch.full((2,), 300.0)] * 2)
-    np.testing.assert_array_equal(xpnet.to_numpy(ours.data), theirs.numpy())
+    np.testing.assert_array_equal(xpnet.to_numpy(ours.array), theirs.numpy())
 
 
 # ops that refuse two dtypes (torch's error outside autocast); in-place forms and linalg.cross
@@ -171,7 +171,7 @@ def test_matrix_norm_runs_in_float32(xp, ord):
     theirs_in = torch.from_numpy(values.astype("float64")).requires_grad_()
     theirs = torch.linalg.matrix_norm(theirs_in, ord)
     assert ours.dtype == via_norm.dtype == np.float32
-    np.testing.assert_allclose(xpnet.to_numpy(ours.data), theirs.detach(), rtol=1e-5)
+    np.testing.assert_allclose(xpnet.to_numpy(ours.array), theirs.detach(), rtol=1e-5)
     ours.sum().backward()
     theirs.sum().backward()
     assert ours_in.grad.dtype == np.float16

@@ -54,7 +54,7 @@ def run(lib, cast_inputs, region: bool):
         "x.grad": str(x.grad.dtype),
         "w.grad": str(w.grad.dtype),
     }
-    values = y.detach().float().numpy() if lib is torch else np.asarray(y.float().data)
+    values = y.detach().float().numpy() if lib is torch else np.asarray(y.float().array)
     return {key: str(v).removeprefix("torch.") for key, v in {**seen, **dtypes}.items()}, values
 
 

@@ -484,7 +484,7 @@ def test_scalar_tensor_and_empty_strided_match_torch(backend):
             value, dtype=None if dtype is None else _torch_dtype(dtype.name)
         )
         result = xpnet.scalar_tensor(value, dtype=dtype)
-        assert type(result.data) is backend.ndarray
+        assert type(result.array) is backend.ndarray
         same(result, expected)
     assert xpnet.scalar_tensor(1.0, requires_grad=True).requires_grad
     for size, stride in [
@@ -496,7 +496,7 @@ def test_scalar_tensor_and_empty_strided_match_torch(backend):
     ]:
         result = xpnet.empty_strided(size, stride, dtype=xpnet.float64)
         expected = torch.empty_strided(size, stride, dtype=torch.float64)
-        assert type(result.data) is backend.ndarray and result.shape == tuple(expected.shape)
+        assert type(result.array) is backend.ndarray and result.shape == tuple(expected.shape)
         assert result.dtype == np.float64 and (
             not result.numel() or result.stride() == expected.stride()
         )
@@ -529,7 +529,7 @@ def test_windows_match_torch(backend, name, kwargs):
     ):
         result = getattr(xpnet, name)(length, periodic, dtype=getattr(xpnet, dtype), **kwargs)
         expected = getattr(torch, name)(length, periodic, dtype=_torch_dtype(dtype), **kwargs)
-        assert type(result.data) is backend.ndarray and result.dtype == np.dtype(dtype)
+        assert type(result.array) is backend.ndarray and result.dtype == np.dtype(dtype)
         tolerance = 1e-12 if dtype == "float64" else 1e-6
         np.testing.assert_allclose(result.numpy(), expected.numpy(), rtol=tolerance, atol=tolerance)
     default = getattr(xpnet, name)(4, **kwargs)
@@ -683,7 +683,7 @@ def test_torch_level_functionals_with_other_results(backend):
 def like_indices(t, indices):
     if isinstance(t, torch.Tensor):
         return torch.tensor(indices)
-    return Tensor(xpnet.backend_of(t.data).asarray(indices))
+    return Tensor(xpnet.backend_of(t.array).asarray(indices))
 
 
 # --- linear algebra -------------------------------------------------------------------------

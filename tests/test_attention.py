@@ -152,12 +152,12 @@ def test_sdpa_lifted_gradients_and_dropout(backend):
     tq = torch.tensor(random_input((2, 4, 8)), requires_grad=True)
     tm = torch.tensor(random_input((4, 4), seed=1), requires_grad=True)
     TF.scaled_dot_product_attention(tq, tq, tq, tm).sum().backward()
-    assert_close(backend.to_host(q.grad.data), tq.grad.numpy(), np.float64, "grad query")
-    assert_close(backend.to_host(mask.grad.data), tm.grad.numpy(), np.float64, "grad mask")
+    assert_close(backend.to_host(q.grad.array), tq.grad.numpy(), np.float64, "grad query")
+    assert_close(backend.to_host(mask.grad.array), tm.grad.numpy(), np.float64, "grad mask")
     q.grad = None
     out = F.scaled_dot_product_attention(q, q, q, dropout_p=1.0)  # everything dropped
     out.sum().backward()
-    assert not backend.to_host(out.data).any() and not backend.to_host(q.grad.data).any()
+    assert not backend.to_host(out.array).any() and not backend.to_host(q.grad.array).any()
 
 
 def _x(backend, shape, seed=0):
@@ -265,20 +265,22 @@ def _check_module(backend, ours, theirs, shapes, masks=(None, None), **options):
     t_output, t_weights = theirs(
         *tensors, key_padding_mask=t_masks[0], attn_mask=t_masks[1], **options
     )
-    assert_close(backend.to_host(output.data), t_output.detach().numpy(), np.float64)
+    assert_close(backend.to_host(output.array), t_output.detach().numpy(), np.float64)
     if t_weights is None:
         assert weights is None
     else:
-        assert_close(backend.to_host(weights.data), t_weights.detach().numpy(), np.float64)
+        assert_close(backend.to_host(weights.array), t_weights.detach().numpy(), np.float64)
     grad = random_input(tuple(t_output.shape), seed=9)
     (output * Tensor(backend.asarray(grad))).sum().backward()
     (t_output * torch.tensor(grad)).sum().backward()
     for ours_tensor, theirs_tensor in zip(inputs, tensors, strict=True):
-        assert_close(backend.to_host(ours_tensor.grad.data), theirs_tensor.grad.numpy(), np.float64)
+        assert_close(
+            backend.to_host(ours_tensor.grad.array), theirs_tensor.grad.numpy(), np.float64
+        )
     for (name, param), (_, t_param) in zip(
         ours.named_parameters(), theirs.named_parameters(), strict=True
     ):
-        assert_close(backend.to_host(param.grad.data), t_param.grad.numpy(), np.float64, name)
+        assert_close(backend.to_host(param.grad.array), t_param.grad.numpy(), np.float64, name)
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
@@ -336,12 +338,12 @@ def test_multihead_attention_initialisation_and_repr():
     torch_module = torch.nn.MultiheadAttention(16, 4, add_bias_kv=True)
     assert list(module.state_dict()) == list(torch_module.state_dict())
     assert repr(module) == repr(torch_module)
-    weight = xpnet.to_numpy(module.in_proj_weight.data)  # on the host under any backend
+    weight = xpnet.to_numpy(module.in_proj_weight.array)  # on the host under any backend
     bound = np.sqrt(6 / (16 + 48))  # xavier uniform over (48, 16)
     assert np.abs(weight).max() <= bound and np.abs(weight).max() > bound / 2
-    biases = [xpnet.to_numpy(b.data) for b in (module.in_proj_bias, module.out_proj.bias)]
+    biases = [xpnet.to_numpy(b.array) for b in (module.in_proj_bias, module.out_proj.bias)]
     assert not any(b.any() for b in biases)
-    assert module.bias_k.data.shape == (1, 1, 16) and xpnet.to_numpy(module.bias_k.data).std() > 0
+    assert module.bias_k.array.shape == (1, 1, 16) and xpnet.to_numpy(module.bias_k.array).std() > 0
 
 
 def test_multihead_attention_rejects_bad_arguments(backend):

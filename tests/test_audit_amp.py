@@ -69,9 +69,9 @@ def test_cdist_runs_in_float32_as_torchs_cpu_autocast(xp, p):
     with xpnet.autocast():
         ours = xpnet.cdist(a, b, p=p)
     with torch.autocast("cpu", dtype=torch.float16):
-        theirs = torch.cdist(*(torch.from_numpy(xpnet.to_numpy(t.data)) for t in (a, b)), p=p)
+        theirs = torch.cdist(*(torch.from_numpy(xpnet.to_numpy(t.array)) for t in (a, b)), p=p)
     assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.") == "float32"
-    np.testing.assert_allclose(xpnet.to_numpy(ours.data), theirs.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(xpnet.to_numpy(ours.array), theirs.numpy(), rtol=1e-6)
 
 
 def test_prelu_runs_in_float16_as_torchs_autocast(xp):
@@ -90,7 +90,7 @@ def test_prelu_runs_in_float16_as_torchs_autocast(xp):
     with torch.autocast("cpu", dtype=torch.float16):
         theirs = TF.prelu(torch.from_numpy(rows), theirs_w)
     assert ours.dtype == after_linear.dtype == np.float16 and theirs.dtype == torch.float16
-    np.testing.assert_array_equal(xpnet.to_numpy(ours.data), theirs.detach().numpy())
+    np.testing.assert_array_equal(xpnet.to_numpy(ours.array), theirs.detach().numpy())
     ours.sum().backward()
     theirs.sum().backward()
     assert ours_w.grad.dtype == np.float32
@@ -137,13 +137,13 @@ def test_composed_products_take_torchs_autocast_dtype(xp, name):
     elif name in ("tensordot", "inner"):
         assert "tensordot" in torch_cuda_autocast_lists()["torch_need_autocast_promote"]
         theirs = call(torch, {k: torch.from_numpy(v) for k, v in arrays.items()})
-        np.testing.assert_allclose(xpnet.to_numpy(ours.data), theirs.numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(xpnet.to_numpy(ours.array), theirs.numpy(), rtol=1e-6, atol=1e-6)
     else:
         with torch.autocast("cpu", dtype=torch.float16):
             theirs = call(torch, {k: torch.from_numpy(v) for k, v in arrays.items()})
         assert str(theirs.dtype) == f"torch.{expected}"
         np.testing.assert_allclose(
-            xpnet.to_numpy(ours.data).astype("float32"),
+            xpnet.to_numpy(ours.array).astype("float32"),
             theirs.float().numpy(),
             rtol=1e-2,
             atol=1e-2,
@@ -249,5 +249,5 @@ def test_step_after_a_failed_step_is_torchs(xp):
     assert ours_errors[1] is None  # the second step ran, on gradients unscaled once
     ours.update()
     theirs.update()
-    np.testing.assert_array_equal(xpnet.to_numpy(w.data), torch_w.detach().numpy())
+    np.testing.assert_array_equal(xpnet.to_numpy(w.array), torch_w.detach().numpy())
     assert ours.state_dict() == theirs.state_dict()

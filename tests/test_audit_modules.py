@@ -41,13 +41,15 @@ def test_module_to_takes_torchs_arguments(backend, args, kwargs):
     assert net.to(*args, **kwargs) is net
     dtypes = [str(value.dtype).removeprefix("torch.") for value in reference.state_dict().values()]
     assert [str(value.dtype) for value in net.state_dict().values()] == dtypes
-    assert all(type(p.data) is type(backend.xp.zeros(1)) for p in net.parameters())
+    assert all(type(p.array) is type(backend.xp.zeros(1)) for p in net.parameters())
 
 
 def test_module_to_a_tensor_takes_its_dtype_and_refuses_integer_dtypes(backend):
     layer = nn.Linear(2, 2)
     layer.to(xpnet.Tensor(backend.xp.zeros(2, dtype="float64")))
-    assert layer.weight.dtype == np.float64 and type(layer.weight.data) is type(backend.xp.zeros(1))
+    assert layer.weight.dtype == np.float64 and type(layer.weight.array) is type(
+        backend.xp.zeros(1)
+    )
     message = "nn.Module.to only accepts floating point or complex dtypes"
     with pytest.raises(TypeError, match=message):
         torch.nn.Linear(2, 2).to(torch.int64)
@@ -108,7 +110,7 @@ def test_load_state_dict_assign_replaces_parameters_and_buffers_as_torch(backend
     reference.eval(), net.eval()
     expected = reference(torch.from_numpy(x)).detach().numpy()
     assert_close(
-        xpnet.to_numpy(net(xpnet.Tensor(backend.xp.asarray(x))).data), expected, np.float64
+        xpnet.to_numpy(net(xpnet.Tensor(backend.xp.asarray(x))).array), expected, np.float64
     )
 
 

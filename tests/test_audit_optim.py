@@ -50,7 +50,7 @@ def step_both(backend, ours, params, theirs, tensors, steps, skip=()):
         ours.step()
         theirs.step()
         for index, (param, tensor) in enumerate(zip(params, tensors, strict=True)):
-            got = backend.to_host(param.data)
+            got = backend.to_host(param.array)
             assert_close(got, tensor.numpy(), np.float64, what=f"param {index}, step {step}")
 
 
@@ -128,11 +128,11 @@ def test_adagrad_state_follows_parameters_moved_after_the_constructor(backend):
     ours = optim.Adagrad(params, lr=0.1)
     assert ours.state_dict()["state"].keys() == {0, 1, 2}
     for param in params:
-        param.data = backend.asarray(numpy_backend.to_host(param.data).astype(np.float64))
+        param.array = backend.asarray(numpy_backend.to_host(param.array).astype(np.float64))
     tensors = [torch.tensor(value.astype(np.float64)) for value in values]
     theirs = torch.optim.Adagrad(tensors, lr=0.1)
     step_both(backend, ours, params, theirs, tensors, range(STEPS))
-    assert type(ours.state[id(params[0])]["sum"]) is type(params[0].data)
+    assert type(ours.state[id(params[0])]["sum"]) is type(params[0].array)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adafactor"])
@@ -159,8 +159,8 @@ def test_closure_runs_with_gradients_enabled(backend, name):
     for _ in range(3):
         with xpnet.no_grad(), torch.no_grad():
             loss, expected = ours.step(closure), theirs.step(torch_closure)
-        assert_close(backend.to_host(loss.data), expected.detach().numpy(), np.float64)
-        assert_close(backend.to_host(param.data), tensor.detach().numpy(), np.float64)
+        assert_close(backend.to_host(loss.array), expected.detach().numpy(), np.float64)
+        assert_close(backend.to_host(param.array), tensor.detach().numpy(), np.float64)
 
 
 OLD_GROUPS = [

@@ -15,7 +15,7 @@ def _through_autograd(function):
     """``function`` on Tensors as the oracle's (forward, backward) pair on arrays."""
 
     def forward(*arrays):
-        return function(*[Tensor(a) for a in arrays]).data
+        return function(*[Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         tensors = [Tensor(a, requires_grad=True) for a in arrays]
@@ -159,7 +159,7 @@ def test_gradients_accumulate_across_backward_calls(backend):
 def test_grad_is_a_tensor_over_a_writable_array(backend):
     x = Tensor(backend.asarray(np.ones((2, 3))), requires_grad=True)
     x.sum().backward()  # the gradient of sum is a broadcast view: the leaf must own a copy
-    assert type(x.grad) is Tensor and type(x.grad.data) is backend.ndarray
+    assert type(x.grad) is Tensor and type(x.grad.array) is backend.ndarray
     assert x.grad.grad_fn is None and not x.grad.requires_grad
     x.grad[0, 0] = 5.0
     assert xpnet.to_numpy(x.grad).sum() == 10.0
@@ -188,7 +188,7 @@ def test_detach_cuts_the_graph(backend):
     y = x * x
     (y.detach() * x).sum().backward()  # d/dx (c * x) with c = x^2 held constant
     assert xpnet.to_numpy(x.grad).tolist() == [4.0]
-    assert y.detach().data is y.data and y.detach().grad_fn is None
+    assert y.detach().array is y.array and y.detach().grad_fn is None
 
 
 def test_backward_twice_needs_retain_graph(backend):
@@ -218,7 +218,7 @@ def test_integer_tensor_cannot_require_grad():
 
 
 def test_tensor_from_host_data_uses_current_backend(backend):
-    assert type(Tensor([1.0, 2.0]).data) is backend.ndarray
+    assert type(Tensor([1.0, 2.0]).array) is backend.ndarray
 
 
 def test_tensor_basics():
@@ -300,7 +300,7 @@ def test_conv2d_of_data_skips_grad_input(backend, monkeypatch):
     function(x, w, b, padding=1).sum().backward()
     assert masks == [(False, True, True)] and x.grad is None
     expected = xpnet.kernels.conv2d_backward(
-        backend.asarray(np.ones((2, 4, 5, 5))), x.data, w.data, b.data, padding=1
+        backend.asarray(np.ones((2, 4, 5, 5))), x.array, w.array, b.array, padding=1
     )
     np.testing.assert_allclose(xpnet.to_numpy(w.grad), xpnet.to_numpy(expected[1]))
 
@@ -346,14 +346,14 @@ def test_in_place_update_under_no_grad_changes_the_parameter(backend):
     a new Tensor that no longer required grad: the model never changed. PyTorch updates p."""
     params = [Tensor(backend.asarray(np.array([1.0, 2.0])), requires_grad=True)]
     (params[0] * params[0]).sum().backward()
-    data = params[0].data
+    data = params[0].array
     for p in params:
         with xpnet.no_grad():
             p -= 0.5 * p.grad
             p *= 2.0
             p /= 4.0
             p += 1.0
-    assert params[0].data is data and params[0].requires_grad and params[0].is_leaf
+    assert params[0].array is data and params[0].requires_grad and params[0].is_leaf
     torch_p = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
     (torch_p * torch_p).sum().backward()
     with torch.no_grad():
@@ -361,7 +361,7 @@ def test_in_place_update_under_no_grad_changes_the_parameter(backend):
         torch_p *= 2.0
         torch_p /= 4.0
         torch_p += 1.0
-    np.testing.assert_array_equal(xpnet.to_numpy(params[0].data), torch_p.detach().numpy())
+    np.testing.assert_array_equal(xpnet.to_numpy(params[0].array), torch_p.detach().numpy())
 
 
 def test_in_place_on_a_leaf_that_requires_grad_raises_as_torch(backend):
@@ -480,16 +480,16 @@ def test_tensor_hooks_and_retain_grad_match_torch(backend, hooks):
     middle = _hooked_graph(x, w, hooks)
     assert middle.retains_grad and not x.retains_grad
     for got, want in ((middle.grad, expected.grad), (x.grad, tx.grad), (w.grad, tw.grad)):
-        np.testing.assert_allclose(backend.to_host(got.data), want.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(backend.to_host(got.array), want.numpy(), rtol=1e-12)
 
 
 def test_hooks_see_leaf_gradients_before_accumulation_and_can_be_removed(backend):
     x = Tensor(backend.asarray(np.array([1.0, 2.0])), requires_grad=True)
     seen = []
-    handle = x.register_hook(lambda grad: seen.append(backend.to_host(grad.data).tolist()))
+    handle = x.register_hook(lambda grad: seen.append(backend.to_host(grad.array).tolist()))
     (x * 3).sum().backward()
     (x * 3).sum().backward()
-    assert seen == [[3.0, 3.0], [3.0, 3.0]] and backend.to_host(x.grad.data).tolist() == [6.0, 6.0]
+    assert seen == [[3.0, 3.0], [3.0, 3.0]] and backend.to_host(x.grad.array).tolist() == [6.0, 6.0]
     handle.remove()
     (x * 3).sum().backward()
     assert len(seen) == 2

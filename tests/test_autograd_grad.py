@@ -21,8 +21,9 @@ def _pair(backend, values, requires_grad=True):
 def _host(backend, value):
     if value is None:
         return None
-    value = value.data if hasattr(value, "grad_fn") else value
-    return backend.to_host(value) if not isinstance(value, torch.Tensor) else value.numpy()
+    if isinstance(value, torch.Tensor):
+        return value.detach().numpy()
+    return backend.to_host(value.array if hasattr(value, "grad_fn") else value)
 
 
 def test_grad_matches_torch_for_leaves_and_intermediates(backend):

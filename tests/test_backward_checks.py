@@ -365,7 +365,7 @@ def test_autograd_passes_each_input_its_own_dtype(backend):
     y = nn.functional.relu(a) * b  # relu_backward must get float32
     y.sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
-    assert backend.to_host(a.grad.data).tolist() == [[2.0] * 3] * 2
+    assert backend.to_host(a.grad.array).tolist() == [[2.0] * 3] * 2
 
 
 # -- saved values passed back ---------------------------------------------------------------
@@ -682,7 +682,7 @@ def test_batch_norm3d_matches_torch_through_autograd(backend):
     x = random_input((3, 2, 2, 3, 2), seed=7)
     output = module(Tensor(backend.asarray(x), requires_grad=True))
     expected = torch_module(torch.from_numpy(x))
-    assert np.allclose(backend.to_host(output.data), expected.detach().numpy(), atol=1e-12)
+    assert np.allclose(backend.to_host(output.array), expected.detach().numpy(), atol=1e-12)
     for key, value in torch_module.state_dict().items():
         assert np.allclose(xpnet.to_numpy(module.state_dict()[key]), value.numpy()), key
 
@@ -706,5 +706,5 @@ def test_gradient_accumulation_is_thread_safe(backend):
         thread.start()
     for thread in threads:
         thread.join()
-    assert backend.to_host(layer.weight.grad.data).tolist() == [[400.0] * 3] * 2
-    assert backend.to_host(layer.bias.grad.data).tolist() == [400.0] * 2
+    assert backend.to_host(layer.weight.grad.array).tolist() == [[400.0] * 3] * 2
+    assert backend.to_host(layer.bias.grad.array).tolist() == [400.0] * 2

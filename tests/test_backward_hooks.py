@@ -250,8 +250,8 @@ def test_hooks_may_return_tensors(backend):
     layer.register_full_backward_hook(lambda module, gi, go: (Tensor(gi[0] * 0),))
     x = Tensor(backend.asarray(RNG.standard_normal((4, 3))), requires_grad=True)
     layer(x).sum().backward()
-    assert not backend.to_host(x.grad.data).any() and backend.to_host(
-        layer.bias.grad.data
+    assert not backend.to_host(x.grad.array).any() and backend.to_host(
+        layer.bias.grad.array
     ).tolist() == [4, 4]
 
 
@@ -304,7 +304,7 @@ def test_a_leaf_does_not_keep_the_callers_gradient_array(backend):
     gradient = backend.asarray(np.full(3, 2.0))
     identity(x).backward(gradient)
     gradient[...] = 0
-    assert backend.to_host(x.grad.data).tolist() == [2.0, 2.0, 2.0]
+    assert backend.to_host(x.grad.array).tolist() == [2.0, 2.0, 2.0]
 
 
 @pytest.mark.parametrize("residual_first", [True, False])
@@ -315,6 +315,6 @@ def test_a_none_in_grad_input_cuts_that_path_only(backend, residual_first):
     x = Tensor(backend.asarray(RNG.standard_normal((2, 3))), requires_grad=True)
     y = x + layer(x) if residual_first else layer(x) + x
     y.sum().backward()
-    assert backend.to_host(x.grad.data).tolist() == [[1.0] * 3] * 2
+    assert backend.to_host(x.grad.array).tolist() == [[1.0] * 3] * 2
     layer(x).sum().backward()  # no other path: nothing added
-    assert backend.to_host(x.grad.data).tolist() == [[1.0] * 3] * 2
+    assert backend.to_host(x.grad.array).tolist() == [[1.0] * 3] * 2

@@ -99,23 +99,23 @@ def test_bilinear_module_matches_torch(backend, bias):
     assert list(module.state_dict()) == list(reference.state_dict())
     bound = 1 / np.sqrt(3)
     for name, param in module.named_parameters():
-        values = backend.to_host(param.data)
+        values = backend.to_host(param.array)
         assert values.shape == tuple(reference.state_dict()[name].shape)
         assert np.abs(values).max() <= bound and values.std() > 0
     reference.load_state_dict(
-        {k: torch.tensor(backend.to_host(v.data)) for k, v in module.state_dict().items()}
+        {k: torch.tensor(backend.to_host(v)) for k, v in module.state_dict().items()}
     )
     x1_host, x2_host = random_input((2, 5, 3), seed=1), random_input((2, 5, 4), seed=2)
     x1 = xpnet.Tensor(backend.asarray(x1_host), requires_grad=True)
     t1 = torch.tensor(x1_host, requires_grad=True)
     output = module(x1, backend.asarray(x2_host))
     expected = reference(t1, torch.tensor(x2_host))
-    np.testing.assert_allclose(backend.to_host(output.data), expected.detach().numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(output.array), expected.detach().numpy(), 1e-12)
     (output * output).sum().backward()
     (expected * expected).sum().backward()
-    np.testing.assert_allclose(backend.to_host(x1.grad.data), t1.grad.numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(x1.grad.array), t1.grad.numpy(), 1e-12)
     np.testing.assert_allclose(
-        backend.to_host(module.weight.grad.data), reference.weight.grad.numpy(), 1e-12
+        backend.to_host(module.weight.grad.array), reference.weight.grad.numpy(), 1e-12
     )
 
 

@@ -117,10 +117,10 @@ def test_channel_shuffle_module_matches_torch(backend):
     x = random_input((2, 6, 2, 2), 0)
     tensor = xpnet.Tensor(backend.asarray(x), requires_grad=True)
     output = module(tensor)
-    assert_close(backend.to_host(output.data), reference(torch.tensor(x)).numpy(), np.float64)
+    assert_close(backend.to_host(output.array), reference(torch.tensor(x)).numpy(), np.float64)
     (output * backend.asarray(x)).sum().backward()  # the gradient is x shuffled back
     inverse = TF.channel_shuffle(torch.tensor(x), 2).numpy()
-    assert_close(backend.to_host(tensor.grad.data), inverse, np.float64)
+    assert_close(backend.to_host(tensor.grad.array), inverse, np.float64)
 
 
 # -- pdist ---------------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ def test_pdist_functional_gets_gradients(backend):
     xpnet.nn.functional.pdist(x, 1.5).sum().backward()
     reference = torch.tensor(random_input((4, 2), 0), requires_grad=True)
     torch.pdist(reference, 1.5).sum().backward()
-    assert_close(backend.to_host(x.grad.data), reference.grad.numpy(), np.float64)
+    assert_close(backend.to_host(x.grad.array), reference.grad.numpy(), np.float64)
 
 
 @pytest.mark.parametrize(

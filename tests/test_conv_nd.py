@@ -231,10 +231,10 @@ def test_padding_modes_match_torch(
     expected.backward(torch.tensor(grad))
     np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(
-        backend.to_host(ours.grad.data), theirs.grad.numpy(), rtol=1e-12, atol=1e-12
+        backend.to_host(ours.grad.array), theirs.grad.numpy(), rtol=1e-12, atol=1e-12
     )
     np.testing.assert_allclose(
-        backend.to_host(layer.weight.grad.data),
+        backend.to_host(layer.weight.grad.array),
         reference.weight.grad.numpy(),
         rtol=1e-12,
         atol=1e-12,

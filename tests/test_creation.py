@@ -24,10 +24,10 @@ def dtype_name(value) -> str:
 
 def check_like_torch(result, expected, backend, exact=True):
     assert isinstance(result, xpnet.Tensor)
-    assert backend_of(result.data).name == backend.name
+    assert backend_of(result.array).name == backend.name
     assert result.shape == tuple(expected.shape)
     assert dtype_name(result.dtype) == dtype_name(expected.dtype)
-    got = xpnet.to_numpy(result.data)
+    got = xpnet.to_numpy(result.array)
     if exact or got.dtype.kind != "f":
         np.testing.assert_array_equal(got, expected.numpy())
     else:  # ranges: PyTorch's CPU lanes round differently, within an ulp or two
@@ -63,7 +63,7 @@ def test_filled_tensors_match_torch(backend, name, args, kwargs):
 
 def test_empty_has_the_shape_and_dtype_asked_for(backend):
     x = xpnet.empty(2, 3, dtype=xpnet.float64)
-    assert x.shape == (2, 3) and x.dtype == np.float64 and backend_of(x.data) is backend
+    assert x.shape == (2, 3) and x.dtype == np.float64 and backend_of(x.array) is backend
 
 
 def test_requires_grad_makes_a_leaf_that_gets_a_gradient(backend):
@@ -79,9 +79,9 @@ def test_like_functions_keep_shape_dtype_and_backend_unless_given(backend, name)
     function = getattr(xpnet, name)
     extra = (2.5,) if name == "full_like" else ()
     same = function(source, *extra)
-    assert same.shape == (2, 3) and same.dtype == np.float64 and backend_of(same.data) is backend
-    other = function(source.data, *extra, dtype=xpnet.int32, device="numpy")  # an array too
-    assert other.dtype == np.int32 and backend_of(other.data).name == "numpy"
+    assert same.shape == (2, 3) and same.dtype == np.float64 and backend_of(same.array) is backend
+    other = function(source.array, *extra, dtype=xpnet.int32, device="numpy")  # an array too
+    assert other.dtype == np.int32 and backend_of(other.array).name == "numpy"
     if name != "empty_like":
         expected = getattr(torch, name)(torch.zeros(2, 3, dtype=torch.float64), *extra)
         check_like_torch(same, expected, backend)
@@ -115,22 +115,22 @@ def test_tensor_matches_torch_dtypes_and_values(backend, data):
 def test_tensor_copies_and_detaches(backend):
     source = xpnet.Tensor(backend.asarray(np.ones(3)), requires_grad=True)
     copy = xpnet.tensor(source)
-    assert not copy.requires_grad and copy.grad_fn is None and backend_of(copy.data) is backend
-    source.data[0] = 5.0
+    assert not copy.requires_grad and copy.grad_fn is None and backend_of(copy.array) is backend
+    source.array[0] = 5.0
     assert copy.tolist() == [1.0, 1.0, 1.0]
     cast = xpnet.tensor(source, dtype=xpnet.float32, requires_grad=True, device="numpy")
     assert cast.dtype == np.float32 and cast.requires_grad
-    assert backend_of(cast.data).name == "numpy"
+    assert backend_of(cast.array).name == "numpy"
 
 
 def test_as_tensor_shares_memory_where_it_can(backend):
     array = backend.asarray(np.zeros(3, dtype=np.float32))
     shared = xpnet.as_tensor(array)
-    assert shared.data is array
+    assert shared.array is array
     tensor = xpnet.Tensor(array)
     assert xpnet.as_tensor(tensor) is tensor
     cast = xpnet.as_tensor(array, dtype=xpnet.float64)
-    assert cast.dtype == np.float64 and cast.data is not array
+    assert cast.dtype == np.float64 and cast.array is not array
     assert xpnet.as_tensor([1, 2]).dtype == np.int64
 
 
@@ -138,7 +138,7 @@ def test_from_numpy_shares_memory_and_refuses_other_things():
     array = np.arange(3.0)
     tensor = xpnet.from_numpy(array)
     array[1] = 9.0
-    assert tensor.tolist() == [0.0, 9.0, 2.0] and backend_of(tensor.data).name == "numpy"
+    assert tensor.tolist() == [0.0, 9.0, 2.0] and backend_of(tensor.array).name == "numpy"
     with pytest.raises(TypeError, match="from_numpy: expected a numpy.ndarray, got list"):
         xpnet.from_numpy([1.0])
     with pytest.raises(TypeError, match="from_numpy: can't convert an array of dtype object"):
@@ -191,7 +191,7 @@ def test_linspace_matches_torch_and_hits_both_ends(backend, args, kwargs):
     result = xpnet.linspace(*args, **kwargs)
     check_like_torch(result, expected, backend, exact=kwargs.get("dtype") != "float16")
     if args[2] > 1:
-        ends = xpnet.to_numpy(result.data)[[0, -1]]
+        ends = xpnet.to_numpy(result.array)[[0, -1]]
         np.testing.assert_array_equal(ends, expected.numpy()[[0, -1]])
 
 
@@ -204,15 +204,15 @@ def test_linspace_is_pytorchs_cpu_kernel_value_for_value(dtype):
         start, end = rng.uniform(-100.0, 100.0, 2)
         steps = int(rng.integers(2, 300))
         expected = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
-        got = xpnet.to_numpy(xpnet.linspace(start, end, steps, dtype=dtype).data)
+        got = xpnet.to_numpy(xpnet.linspace(start, end, steps, dtype=dtype).array)
         np.testing.assert_array_equal(got, expected, err_msg=f"{start}, {end}, {steps}")
 
 
 def test_device_places_the_result(backend):
-    assert backend_of(xpnet.zeros(2, device="numpy").data).name == "numpy"
+    assert backend_of(xpnet.zeros(2, device="numpy").array).name == "numpy"
     on_host = backend.name if backend.name != "cupy" else "numpy"
-    assert backend_of(xpnet.ones(2, device="cpu").data).name == on_host
-    assert backend_of(xpnet.arange(3, device=xpnet.device("cpu")).data).name == on_host
+    assert backend_of(xpnet.ones(2, device="cpu").array).name == on_host
+    assert backend_of(xpnet.arange(3, device=xpnet.device("cpu")).array).name == on_host
 
 
 def test_cuda_without_a_gpu_says_why():
@@ -228,17 +228,17 @@ def test_random_tensors_are_the_same_on_every_backend_for_one_seed(backend):
         return [xpnet.rand(3, 4), xpnet.randn(5), xpnet.randint(2, 9, (6,)), xpnet.randperm(8)]
 
     with xpnet.use_backend("numpy"):
-        reference = [xpnet.to_numpy(t.data) for t in draw()]
+        reference = [xpnet.to_numpy(t.array) for t in draw()]
     for tensor, expected in zip(draw(), reference, strict=True):
-        assert backend_of(tensor.data) is backend
-        np.testing.assert_array_equal(xpnet.to_numpy(tensor.data), expected)
+        assert backend_of(tensor.array) is backend
+        np.testing.assert_array_equal(xpnet.to_numpy(tensor.array), expected)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_rand_and_randn_draw_their_distributions(backend, dtype):
     xpnet.manual_seed(0)
-    uniform = xpnet.to_numpy(xpnet.rand(20000, dtype=dtype).data)
-    normal = xpnet.to_numpy(xpnet.randn(100, 200, dtype=dtype).data)
+    uniform = xpnet.to_numpy(xpnet.rand(20000, dtype=dtype).array)
+    normal = xpnet.to_numpy(xpnet.randn(100, 200, dtype=dtype).array)
     assert uniform.dtype == dtype and normal.dtype == dtype
     assert uniform.min() >= 0 and uniform.max() < 1 and abs(uniform.mean() - 0.5) < 0.01
     assert abs(normal.astype(np.float64).mean()) < 0.03
@@ -252,7 +252,7 @@ def test_random_functions_take_a_numpy_generator_and_like_arguments(backend):
     source = xpnet.Tensor(backend.asarray(np.zeros((2, 3))))
     for like in (xpnet.rand_like(source), xpnet.randn_like(source, requires_grad=True)):
         assert (
-            like.shape == (2, 3) and like.dtype == np.float64 and backend_of(like.data) is backend
+            like.shape == (2, 3) and like.dtype == np.float64 and backend_of(like.array) is backend
         )
     perm = xpnet.randperm(50, generator=np.random.default_rng(0))
     assert sorted(perm.tolist()) == list(range(50)) and perm.dtype == np.int64
@@ -271,8 +271,8 @@ def test_random_functions_take_a_numpy_generator_and_like_arguments(backend):
 )
 def test_randint_takes_torch_overloads(backend, call):
     x = call()
-    values = xpnet.to_numpy(x.data)
-    assert x.shape == (4,) and backend_of(x.data) is backend
+    values = xpnet.to_numpy(x.array)
+    assert x.shape == (4,) and backend_of(x.array) is backend
     assert values.min() >= 0 and values.max() < 10 and (values == np.round(values)).all()
 
 

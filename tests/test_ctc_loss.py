@@ -331,10 +331,10 @@ def test_ctc_loss_module_matches_torch(backend, reduction):
     lengths = (8, 2, 7, 3), TARGET_LENGTHS  # the second is infeasible: zeroed
     output = module(F.log_softmax(x, 2), backend.asarray(TARGETS), *lengths)
     expected = reference(tx.log_softmax(2), torch.tensor(TARGETS), *lengths)
-    np.testing.assert_allclose(backend.to_host(output.data), expected.detach().numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(output.array), expected.detach().numpy(), 1e-12)
     output.sum().backward()
     expected.sum().backward()
-    np.testing.assert_allclose(backend.to_host(x.grad.data), tx.grad.numpy(), 1e-10, 1e-12)
+    np.testing.assert_allclose(backend.to_host(x.grad.array), tx.grad.numpy(), 1e-10, 1e-12)
 
 
 @PROFILE

@@ -21,7 +21,7 @@ def _pair(backend):
         torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.Linear(6, 3)
     ).double()
     reference.load_state_dict(
-        {k: torch.tensor(backend.to_host(v.data)) for k, v in module.state_dict().items()}
+        {k: torch.tensor(backend.to_host(v)) for k, v in module.state_dict().items()}
     )
     return nn.DataParallel(module), torch.nn.DataParallel(reference)
 
@@ -34,17 +34,17 @@ def test_data_parallel_matches_torch(backend):
     x = xpnet.Tensor(backend.asarray(x_host), requires_grad=True)
     tx = torch.tensor(x_host, requires_grad=True)
     output, expected = net(x), reference(tx)
-    assert_close(backend.to_host(output.data), expected.detach().numpy(), np.float64)
+    assert_close(backend.to_host(output.array), expected.detach().numpy(), np.float64)
     (output * output).sum().backward()
     (expected * expected).sum().backward()
-    assert_close(backend.to_host(x.grad.data), tx.grad.numpy(), np.float64, "grad input")
+    assert_close(backend.to_host(x.grad.array), tx.grad.numpy(), np.float64, "grad input")
     torch_params = dict(reference.named_parameters())
     for name, param in net.named_parameters():
         expected_grad = torch_params[name].grad.numpy()
-        assert_close(backend.to_host(param.grad.data), expected_grad, np.float64, name)
+        assert_close(backend.to_host(param.grad.array), expected_grad, np.float64, name)
     # the running statistics are the wrapped module's own: updated in place, as torch's
     for name, buffer in reference.state_dict().items():
-        ours = backend.to_host(net.state_dict()[name].data)
+        ours = backend.to_host(net.state_dict()[name])
         assert_close(ours, buffer.numpy(), np.float64, name)
 
 
@@ -64,7 +64,7 @@ def test_data_parallel_loads_torch_state_dict(backend):
     net.load_state_dict({k: v.numpy() for k, v in reference.state_dict().items()})
     x = random_input((5, 4), seed=2)
     net.eval(), reference.eval()
-    output = backend.to_host(net(backend.asarray(x)).data)
+    output = backend.to_host(net(backend.asarray(x)).array)
     assert_close(output, reference(torch.tensor(x)).detach().numpy(), np.float64)
 
 
@@ -81,13 +81,13 @@ def test_data_parallel_passes_keyword_arguments(backend):
     module = nn.MultiheadAttention(4, 2, batch_first=True).to(backend.name, xpnet.float64)
     reference = torch.nn.MultiheadAttention(4, 2, batch_first=True).double()
     reference.load_state_dict(
-        {k: torch.tensor(backend.to_host(v.data)) for k, v in module.state_dict().items()}
+        {k: torch.tensor(backend.to_host(v)) for k, v in module.state_dict().items()}
     )
     x = random_input((2, 3, 4), seed=3)
     output, weights = nn.DataParallel(module)(*[backend.asarray(x)] * 3, need_weights=False)
     expected, _ = torch.nn.DataParallel(reference)(*[torch.tensor(x)] * 3, need_weights=False)
     assert weights is None
-    assert_close(backend.to_host(output.data), expected.detach().numpy(), np.float64)
+    assert_close(backend.to_host(output.array), expected.detach().numpy(), np.float64)
 
 
 def test_data_parallel_several_devices_point_to_ddp(monkeypatch):

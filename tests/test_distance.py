@@ -308,7 +308,7 @@ def test_distance_modules_match_torch(backend, module, torch_module):
         return t1.grad, t2.grad
 
     x1, x2 = random_input((3, 4)), random_input((1, 4), seed=1)
-    check_against_torch(lambda a, b: run(a, b)[2].data, backward, torch_module, [x1, x2], backend)
+    check_against_torch(lambda a, b: run(a, b)[2].array, backward, torch_module, [x1, x2], backend)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,7 +333,7 @@ def test_functional_one_hot_takes_tensors_and_arrays_and_has_no_gradient(backend
         output = F.one_hot(argument, 4)
         assert isinstance(output, xpnet.Tensor) and not output.requires_grad
         np.testing.assert_array_equal(
-            xpnet.to_numpy(output.data), np.eye(4, dtype=np.int64)[[1, 0, 3]]
+            xpnet.to_numpy(output.array), np.eye(4, dtype=np.int64)[[1, 0, 3]]
         )
     assert not hasattr(K, "one_hot_backward")
 

@@ -287,7 +287,7 @@ def test_ddp_reduces_a_tied_weight_once_with_the_gradient_of_both_uses():
         return host(model.module.a.weight.grad)
 
     grad0, grad1 = run_ranks(job)
-    weight = torch.tensor(host(nets[0].a.weight.data), requires_grad=True)
+    weight = torch.tensor(host(nets[0].a.weight.array), requires_grad=True)
     for x in inputs:  # torch: the sum of both ranks' gradients, then the mean
         (torch.tensor(x) @ weight.T @ weight.T).sum().backward()
     np.testing.assert_allclose(grad0, weight.grad.numpy() / 2, rtol=1e-12)
@@ -384,7 +384,7 @@ def test_sync_batchnorm_alone_matches_torch_batchnorm(xp):
     x = rng.standard_normal((5, 3, 4, 2)) * 1e-3 + 1e4  # E[x^2] - E[x]^2 would lose it all
     grad = rng.standard_normal(x.shape)
     layer = nn.SyncBatchNorm(3, dtype="float64", device=xpnet.get_backend().name)
-    layer.weight.data[...] = xp.asarray(np.array([0.5, 2.0, -1.0]))
+    layer.weight.array[...] = xp.asarray(np.array([0.5, 2.0, -1.0]))
     t = xpnet.Tensor(xp.asarray(x), requires_grad=True)
     (layer(t) * xpnet.Tensor(xp.asarray(grad))).sum().backward()
     ref = torch.nn.BatchNorm2d(3, dtype=torch.float64)
@@ -410,7 +410,7 @@ def test_sync_batchnorm_over_ranks_equals_one_process(sizes):
         t = xpnet.Tensor(xpnet.asarray(x[part]), requires_grad=True)
         out = layer(t)
         (out * xpnet.Tensor(xpnet.asarray(grad[part]))).sum().backward()
-        return host(out.data), host(t.grad), host(layer.weight.grad), host(layer.running_var)
+        return host(out.array), host(t.grad), host(layer.weight.grad), host(layer.running_var)
 
     whole = run(slice(None))
 

@@ -423,5 +423,5 @@ def test_backend_arrays_are_accepted_as_parameters(backend):
         ),
     ]
     for ours, theirs in cases:
-        assert type(ours.data) is backend.ndarray
+        assert type(ours.array) is backend.ndarray
         assert_close(ours.numpy(), theirs.numpy(), np.float64)

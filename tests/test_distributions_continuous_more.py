@@ -119,10 +119,10 @@ def value_for(name, what):
 def check(method, inputs, backend, rtol=None):
     """Values and, where torch's result has a graph, gradients to every parameter."""
     tensors = [Tensor(backend.asarray(np.asarray(a))) for a in inputs]
-    needs_grad = method(*[Tensor(t.data, requires_grad=True) for t in tensors]).requires_grad
+    needs_grad = method(*[Tensor(t.array, requires_grad=True) for t in tensors]).requires_grad
 
     def forward(*arrays):
-        return method(*[Tensor(a) for a in arrays]).data
+        return method(*[Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         params = [Tensor(a, requires_grad=True) for a in arrays]

@@ -355,7 +355,7 @@ def test_kl_divergence_matches_torch(backend, p_name, q_name):
         return D.kl_divergence(make_p(D, *t[:k]), make_q(D, *t[k:]))
 
     def forward(*arrays):
-        return call(*[Tensor(a) for a in arrays]).data
+        return call(*[Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         tensors = [Tensor(a, requires_grad=True) for a in arrays]

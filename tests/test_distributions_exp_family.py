@@ -43,7 +43,7 @@ def _check(call, inputs, backend, grads=True):
     """Forward and (with ``grads``) every input gradient of ``call`` against torch."""
 
     def forward(*arrays):
-        return call(*[xpnet.Tensor(a) for a in arrays]).data
+        return call(*[xpnet.Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         tensors = [xpnet.Tensor(a, requires_grad=True) for a in arrays]

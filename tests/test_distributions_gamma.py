@@ -63,7 +63,7 @@ def check(method, inputs, backend, rtol=None):
     """check_tensor_method of _oracle.py, with ``rtol``."""
 
     def forward(*arrays):
-        return method(*[Tensor(a) for a in arrays]).data
+        return method(*[Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         tensors = [Tensor(a, requires_grad=True) for a in arrays]
@@ -169,7 +169,7 @@ def test_sample_moments_match_the_distribution(backend, name):
     d = SAMPLED[name](T)
     draws = d.sample((N,))
     assert draws.shape == (N, *d.batch_shape, *d.event_shape) and draws.dtype == np.float64
-    assert type(draws.data) is backend.ndarray
+    assert type(draws.array) is backend.ndarray
     x, mean, var = draws.numpy(), d.mean.numpy(), d.variance.numpy()
     centred = x - x.mean(0)
     s2, m4 = (centred**2).mean(0), (centred**4).mean(0)

@@ -33,7 +33,7 @@ CASES = {
 
 def _check(call, inputs, backend):
     def forward(*arrays):
-        return call(*[xpnet.Tensor(a) for a in arrays]).data
+        return call(*[xpnet.Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         tensors = [xpnet.Tensor(a, requires_grad=True) for a in arrays]

@@ -312,7 +312,7 @@ def test_von_mises_samples_repeat_and_keep_float32(backend):
     xpnet.manual_seed(1)
     first = d.sample((4,))
     xpnet.manual_seed(1)
-    assert first.dtype == np.float32 and type(first.data) is backend.ndarray
+    assert first.dtype == np.float32 and type(first.array) is backend.ndarray
     np.testing.assert_array_equal(d.sample((4,)).numpy(), first.numpy())
 
 

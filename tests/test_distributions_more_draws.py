@@ -133,7 +133,7 @@ def test_rsample_and_its_gradients_match_torch_on_the_same_draws(backend, name):
     assert d.has_rsample
     xpnet.manual_seed(7)
     value = d.rsample(SAMPLE)
-    assert type(value.data) is backend.ndarray and value.dtype == np.float64
+    assert type(value.array) is backend.ndarray and value.dtype == np.float64
     grad_output = np.random.default_rng(0).normal(size=tuple(value.shape))
     value.backward(Tensor(backend.asarray(grad_output)))
     xpnet.manual_seed(7)
@@ -144,7 +144,7 @@ def test_rsample_and_its_gradients_match_torch_on_the_same_draws(backend, name):
     np.testing.assert_allclose(value.numpy(), expected.detach().numpy(), rtol=1e-12)
     expected.backward(torch.tensor(grad_output))
     for ours, theirs in zip(leaves, torch_params, strict=True):
-        got = backend.to_host(ours.grad.data)
+        got = backend.to_host(ours.grad.array)
         np.testing.assert_allclose(got, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
@@ -175,7 +175,7 @@ def test_sample_moments_match_the_distribution(backend, name):
     d = MOMENTS[name](backend)
     draws = d.sample((N,))
     assert draws.shape == (N, *d.batch_shape) and not draws.requires_grad
-    assert type(draws.data) is backend.ndarray
+    assert type(draws.array) is backend.ndarray
     x, mean, var = draws.numpy(), d.mean.numpy(), d.variance.numpy()
     centred = x - x.mean(0)
     s2, m4 = (centred**2).mean(0), (centred**4).mean(0)

@@ -93,7 +93,7 @@ def test_sample_keeps_float32_and_the_parameters_backend(backend):
     loc = Tensor(xpnet.asarray(np.zeros(2, dtype=np.float32)), requires_grad=True)
     for d in [xd.Normal(loc, 1.0), xd.Laplace(loc, 1.0), xd.Uniform(loc, 1.0)]:
         for draw in (d.sample((4,)), d.rsample((4,))):
-            assert draw.dtype == np.float32 and type(draw.data) is backend.ndarray
+            assert draw.dtype == np.float32 and type(draw.array) is backend.ndarray
     assert xd.Exponential(1.0).sample().dtype == np.float32  # numbers: the default dtype
     assert xd.Normal(loc, 1.0).rsample().requires_grad
     assert not xd.Normal(loc, 1.0).sample().requires_grad

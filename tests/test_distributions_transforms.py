@@ -324,8 +324,8 @@ def test_sac_tanh_policy_rsample_and_log_prob_match_torch(backend, draw):
     assert np.isfinite(log_prob.detach().numpy()).all()
     assert_close(action.detach().numpy(), action_t.detach().numpy(), np.float64, "action")
     assert_close(log_prob.detach().numpy(), log_prob_t.detach().numpy(), np.float64, "log_prob")
-    assert_close(backend.to_host(mu.grad.data), mu_t.grad.numpy(), np.float64, "mu.grad")
-    assert_close(backend.to_host(std.grad.data), std_t.grad.numpy(), np.float64, "std.grad")
+    assert_close(backend.to_host(mu.grad.array), mu_t.grad.numpy(), np.float64, "mu.grad")
+    assert_close(backend.to_host(std.grad.array), std_t.grad.numpy(), np.float64, "std.grad")
 
 
 def _mixture(D, logits, loc, scale, event=False):

@@ -122,7 +122,7 @@ def test_embedding_module_matches_torch_layout(backend, kwargs):
     assert module.weight.shape == tuple(reference.weight.shape)
     assert module.padding_idx == reference.padding_idx
     if module.padding_idx is not None:
-        assert not backend.to_host(module.weight.data)[module.padding_idx].any()
+        assert not backend.to_host(module.weight.array)[module.padding_idx].any()
 
 
 def test_embedding_module_init_is_standard_normal():
@@ -140,14 +140,14 @@ def test_embedding_module_trains_and_skips_the_padding_row(backend):
     module(backend.asarray(INDICES % 5)).sum().backward()
     reference(torch.tensor(INDICES % 5)).sum().backward()
     assert_close(
-        backend.to_host(module.weight.grad.data), reference.weight.grad.numpy(), np.float64
+        backend.to_host(module.weight.grad.array), reference.weight.grad.numpy(), np.float64
     )
 
 
 def test_embedding_from_pretrained(backend):
     table = backend.asarray(random_input((4, 2), 0))
     frozen = nn.Embedding.from_pretrained(table)
-    assert frozen.weight.data is table and not frozen.weight.requires_grad
+    assert frozen.weight.array is table and not frozen.weight.requires_grad
     trainable = nn.Embedding.from_pretrained(table, freeze=False, padding_idx=0)
     assert trainable.weight.requires_grad and trainable.padding_idx == 0
     reference = torch.nn.Embedding.from_pretrained(torch.tensor(backend.to_host(table)))
@@ -171,23 +171,23 @@ def test_embedding_max_norm_renormalises_weight_in_place_as_torch(backend, norm_
     reference = torch.tensor(table, requires_grad=True)
     expected = TF.embedding(torch.tensor(index), reference, max_norm=1.0, norm_type=norm_type)
     expected.sum().backward()
-    assert_close(backend.to_host(weight.data), reference.detach().numpy(), dtype, "weight")
-    assert_close(backend.to_host(output.data), expected.detach().numpy(), dtype)
-    assert_close(backend.to_host(weight.grad.data), reference.grad.numpy(), dtype, "grad_weight")
-    assert np.array_equal(backend.to_host(weight.data)[3], table[3].astype(dtype))
+    assert_close(backend.to_host(weight.array), reference.detach().numpy(), dtype, "weight")
+    assert_close(backend.to_host(output.array), expected.detach().numpy(), dtype)
+    assert_close(backend.to_host(weight.grad.array), reference.grad.numpy(), dtype, "grad_weight")
+    assert np.array_equal(backend.to_host(weight.array)[3], table[3].astype(dtype))
 
 
 def test_embedding_module_max_norm_matches_torch(backend):
     layer = nn.Embedding(6, 4, max_norm=0.5, norm_type=1.0)
     reference = torch.nn.Embedding(6, 4, max_norm=0.5, norm_type=1.0).double()
-    reference.weight.data = torch.tensor(backend.to_host(layer.weight.data), dtype=torch.float64)
+    reference.weight.data = torch.tensor(backend.to_host(layer.weight.array), dtype=torch.float64)
     index = np.array([1, 3, 3, 5])
     out = layer(backend.asarray(index))
     expected = reference(torch.tensor(index))
     assert repr(layer) == repr(reference)
-    assert_close(backend.to_host(out.data), expected.detach().numpy(), np.float32)
+    assert_close(backend.to_host(out.array), expected.detach().numpy(), np.float32)
     assert_close(
-        backend.to_host(layer.weight.data), reference.weight.detach().numpy(), np.float32, "weight"
+        backend.to_host(layer.weight.array), reference.weight.detach().numpy(), np.float32, "weight"
     )
 
 
@@ -268,10 +268,10 @@ def test_channel_dropout_modules(backend, cls, ndim):
     seed_dropout(2)
     output = module(x)
     output.sum().backward()
-    kept = backend.to_host(output.data) != 0
-    np.testing.assert_allclose(backend.to_host(x.grad.data), kept / 0.75)
+    kept = backend.to_host(output.array) != 0
+    np.testing.assert_allclose(backend.to_host(x.grad.array), kept / 0.75)
     assert (kept == kept[:, :, :1]).all()  # whole channels
-    assert module.eval()(x).data is x.data
+    assert module.eval()(x).array is x.array
 
 
 def test_embedding_rejects_huge_outputs_before_the_range_check(backend):

@@ -255,16 +255,16 @@ def test_embedding_bag_module_matches_torch(backend, kwargs):
     assert list(module.state_dict()) == list(reference.state_dict())
     assert module.weight.shape == (10, 4) and module.weight.dtype == np.float32
     if module.padding_idx is not None:
-        assert not np.any(backend.to_host(module.weight.data)[module.padding_idx])
-    reference.weight.data = torch.tensor(backend.to_host(module.weight.data))
+        assert not np.any(backend.to_host(module.weight.array)[module.padding_idx])
+    reference.weight.data = torch.tensor(backend.to_host(module.weight.array))
     index, offsets = np.array([1, 3, 8, 3, 7, 8]), np.array([0, 2, 2, 6])
     output = module(backend.asarray(index), backend.asarray(offsets))
     expected = reference(torch.tensor(index), torch.tensor(offsets))
-    assert_close(backend.to_host(output.data), expected.detach().numpy(), np.float32)
+    assert_close(backend.to_host(output.array), expected.detach().numpy(), np.float32)
     output.sum().backward()
     if not kwargs.get("scale_grad_by_freq"):  # PyTorch CPU's is wrong (see the kernel test)
         expected.sum().backward()
-        assert_close(backend.to_host(module.weight.grad.data), reference.weight.grad, np.float32)
+        assert_close(backend.to_host(module.weight.grad.array), reference.weight.grad, np.float32)
 
 
 def test_embedding_bag_module_per_sample_weights_get_gradients(backend):
@@ -272,10 +272,10 @@ def test_embedding_bag_module_per_sample_weights_get_gradients(backend):
     weights = xpnet.Tensor(backend.asarray(np.full((2, 2), 2.0, np.float32)), requires_grad=True)
     index = backend.asarray(np.array([[0, 1], [2, 3]]))
     module(index, per_sample_weights=weights).sum().backward()
-    table = backend.to_host(module.weight.data)
+    table = backend.to_host(module.weight.array)
     expected = table[:4].sum(axis=1).reshape(2, 2)
-    np.testing.assert_allclose(backend.to_host(weights.grad.data), expected, rtol=1e-6)
-    np.testing.assert_allclose(backend.to_host(module.weight.grad.data)[:4], np.full((4, 2), 2.0))
+    np.testing.assert_allclose(backend.to_host(weights.grad.array), expected, rtol=1e-6)
+    np.testing.assert_allclose(backend.to_host(module.weight.grad.array)[:4], np.full((4, 2), 2.0))
 
 
 def test_embedding_bag_from_pretrained_and_errors():
@@ -285,7 +285,7 @@ def test_embedding_bag_from_pretrained_and_errors():
         torch.tensor(table), mode="sum", padding_idx=1
     )
     assert repr(bag) == repr(reference) and not bag.weight.requires_grad
-    np.testing.assert_array_equal(bag(np.array([[0, 1, 2]])).data, [[4.0, 6.0]])
+    np.testing.assert_array_equal(bag(np.array([[0, 1, 2]])).array, [[4.0, 6.0]])
     assert nn.EmbeddingBag.from_pretrained(table, freeze=False).weight.requires_grad
     with pytest.raises(ValueError, match="embeddings must be 2-D"):
         nn.EmbeddingBag.from_pretrained(np.zeros(3))

@@ -93,7 +93,7 @@ def train(lib, net, batches, recipe, to_input):
 def _numpy(value):
     if isinstance(value, torch.Tensor):
         return value.detach().numpy()
-    return xpnet.to_numpy(value.data if isinstance(value, xpnet.Tensor) else value)
+    return xpnet.to_numpy(value.array if isinstance(value, xpnet.Tensor) else value)
 
 
 def _check(actual, expected, dtype, what):

@@ -358,4 +358,4 @@ def test_functional_unfold_and_fold_give_torch_gradients(backend):
     F.fold(F.unfold(tensor, 3, padding=1) ** 2, 5, 3, padding=1).sum().backward()
     reference = torch.tensor(x, requires_grad=True)
     TF.fold(TF.unfold(reference, 3, padding=1) ** 2, 5, 3, padding=1).sum().backward()
-    assert_close(backend.to_host(tensor.grad.data), reference.grad.numpy(), np.float64)
+    assert_close(backend.to_host(tensor.grad.array), reference.grad.numpy(), np.float64)

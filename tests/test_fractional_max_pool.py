@@ -176,11 +176,11 @@ def test_fractional_max_pool_autograd_uses_the_forward_s_windows(backend, nd):
     xpnet.manual_seed(3)  # the same draws again, for the kernels
     name = f"fractional_max_pool{nd}d"
     again, indices = getattr(F, f"{name}_with_indices")(backend.asarray(values), 2, None, 0.5)
-    np.testing.assert_array_equal(backend.to_host(again.data), backend.to_host(output.data))
+    np.testing.assert_array_equal(backend.to_host(again.array), backend.to_host(output.array))
     expected = getattr(K, f"{name}_backward")(
-        2 * output.data, backend.asarray(values), 2, None, 0.5, indices=indices
+        2 * output.array, backend.asarray(values), 2, None, 0.5, indices=indices
     )
-    np.testing.assert_array_equal(backend.to_host(x.grad.data), backend.to_host(expected))
+    np.testing.assert_array_equal(backend.to_host(x.grad.array), backend.to_host(expected))
 
 
 def test_fractional_max_pool3d_refuses_windows_ending_at_the_edge(backend):
@@ -309,7 +309,7 @@ def test_fractional_max_pool_modules_match_torch(backend, nd):
     assert module.output_ratio == reference.output_ratio and module.output_size is None
     x = random_input(shape)
     assert_close(
-        backend.to_host(module(backend.asarray(x)).data),
+        backend.to_host(module(backend.asarray(x)).array),
         reference(torch.tensor(x)).numpy(),
         np.float64,
     )

@@ -92,7 +92,7 @@ def test_functional_inplace_keeps_gradients_and_input(backend, name):
     theirs = torch.tensor(values, requires_grad=True)
     getattr(TF, name)(theirs * 1.0, *args, inplace=True).sum().backward()
     assert_close(xpnet.to_numpy(leaf.grad), theirs.grad.numpy(), np.float64, "grad_input")
-    np.testing.assert_array_equal(xpnet.to_numpy(hidden.data), values)
+    np.testing.assert_array_equal(xpnet.to_numpy(hidden.array), values)
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
@@ -105,10 +105,10 @@ def test_class_index_losses_refuse_size_average_by_name(backend, name, legacy):
     # None, PyTorch's default, is accepted and changes nothing, gradients included
     loss = getattr(F, name)(logits, target, size_average=None, reduce=None, reduction="sum")
     loss.backward()
-    theirs = torch.tensor(xpnet.to_numpy(logits.data), requires_grad=True)
+    theirs = torch.tensor(xpnet.to_numpy(logits.array), requires_grad=True)
     expected = getattr(TF, name)(theirs, torch.tensor([0, 3, 1]), reduction="sum")
     expected.backward()
-    assert_close(xpnet.to_numpy(loss.data), expected.detach().numpy(), np.float64)
+    assert_close(xpnet.to_numpy(loss.array), expected.detach().numpy(), np.float64)
     assert_close(xpnet.to_numpy(logits.grad), theirs.grad.numpy(), np.float64, "grad_input")
 
 
@@ -123,7 +123,7 @@ def test_class_index_losses_take_torch_positional_layout(backend, name):
     theirs_input = torch.tensor(values, requires_grad=True)
     theirs = getattr(TF, name)(theirs_input, torch.tensor(target), None, None, 3, None, "sum")
     theirs.backward()
-    assert_close(xpnet.to_numpy(ours.data), theirs.detach().numpy(), np.float64, "loss")
+    assert_close(xpnet.to_numpy(ours.array), theirs.detach().numpy(), np.float64, "loss")
     assert_close(xpnet.to_numpy(logits.grad), theirs_input.grad.numpy(), np.float64, "grad")
 
 
@@ -146,7 +146,7 @@ def test_with_indices_forms_return_output_and_indices(backend, name, shape, args
     output, indices = getattr(F, f"{name}_with_indices")(x, *args, return_indices=False)
     theirs = torch.tensor(values, requires_grad=True)
     expected, expected_indices = getattr(TF, f"{name}_with_indices")(theirs, *args)
-    assert_close(xpnet.to_numpy(output.data), expected.detach().numpy(), np.float64)
+    assert_close(xpnet.to_numpy(output.array), expected.detach().numpy(), np.float64)
     np.testing.assert_array_equal(xpnet.to_numpy(indices), expected_indices.numpy())
     if requires_grad:
         (output * output).sum().backward()

@@ -51,7 +51,7 @@ def _tensor_call(function):
     :func:`check_against_torch`."""
 
     def forward(*arrays):
-        return function(*[xpnet.Tensor(a) for a in arrays]).data
+        return function(*[xpnet.Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         tensors = [xpnet.Tensor(a, requires_grad=True) for a in arrays]
@@ -102,11 +102,11 @@ def test_gumbel_softmax_hard_samples_follow_the_softmax(backend):
     logits = np.log(np.array([0.1, 0.2, 0.3, 0.4]))
     n = 40_000
     samples = F.gumbel_softmax(backend.asarray(np.tile(logits, (n, 1))), hard=True)
-    frequencies = xpnet.to_numpy(samples.data).mean(axis=0)
+    frequencies = xpnet.to_numpy(samples.array).mean(axis=0)
     bound = 5 * np.sqrt(np.array([0.1, 0.2, 0.3, 0.4]) * 0.9 / n)
     assert (np.abs(frequencies - [0.1, 0.2, 0.3, 0.4]) < bound).all()
     soft = F.gumbel_softmax(backend.asarray(np.tile(logits, (50, 1))), tau=0.7, dim=1)
-    np.testing.assert_allclose(xpnet.to_numpy(soft.data).sum(axis=1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(xpnet.to_numpy(soft.array).sum(axis=1), 1.0, rtol=1e-14)
 
 
 def test_gumbel_softmax_straight_through_gradient_is_the_soft_samples(backend, monkeypatch):
@@ -126,7 +126,7 @@ def test_gumbel_softmax_keeps_dtype_and_draws_with_the_seed(backend):
     seed_dropout(4)
     second = F.gumbel_softmax(logits)
     assert first.dtype == np.float32 and not first.requires_grad
-    np.testing.assert_array_equal(xpnet.to_numpy(first.data), xpnet.to_numpy(second.data))
+    np.testing.assert_array_equal(xpnet.to_numpy(first.array), xpnet.to_numpy(second.array))
 
 
 def test_gumbel_softmax_warns_for_eps_and_refuses_integers(backend):
@@ -308,7 +308,7 @@ def test_in_place_activation_returns_its_input_with_torch_gradients(backend, nam
         # 1.5e-8 off in float64: its out-of-place celu is the exact reference
         theirs_hidden = TF.celu(theirs * 1.0, *args)
     (theirs_hidden * theirs_hidden).sum().backward()
-    assert_close(xpnet.to_numpy(hidden.data), theirs_hidden.detach().numpy(), np.float64)
+    assert_close(xpnet.to_numpy(hidden.array), theirs_hidden.detach().numpy(), np.float64)
     assert_close(xpnet.to_numpy(leaf.grad), theirs.grad.numpy(), np.float64, "grad_input")
 
 
@@ -318,17 +318,17 @@ def test_in_place_activation_writes_the_array_without_a_graph(backend, name, arg
     array = backend.asarray(values.copy())
     view = array[1:]
     tensor = xpnet.Tensor(array)
-    assert getattr(F, name)(tensor, *args) is tensor and tensor.data is array
+    assert getattr(F, name)(tensor, *args) is tensor and tensor.array is array
     expected = getattr(TF, name)(torch.tensor(values), *args).numpy()
     assert_close(backend.to_host(view), expected[1:], np.float64)  # a view sees the change
     # a leaf that requires grad may change under no_grad, as PyTorch's
     leaf = xpnet.Tensor(backend.asarray(values.copy()), requires_grad=True)
     with xpnet.no_grad():
         assert getattr(F, name)(leaf, *args) is leaf
-    assert_close(xpnet.to_numpy(leaf.data), expected, np.float64)
+    assert_close(xpnet.to_numpy(leaf.array), expected, np.float64)
     # a plain array changes in place too; the result is a Tensor around it
     array = backend.asarray(values.copy())
-    assert getattr(F, name)(array, *args).data is array
+    assert getattr(F, name)(array, *args).array is array
     assert_close(backend.to_host(array), expected, np.float64)
 
 
@@ -350,7 +350,7 @@ def test_in_place_activation_after_a_use_keeps_the_old_value_for_that_backward(b
     product = hidden * hidden
     F.elu_(hidden)
     product.sum().backward(retain_graph=True)
-    assert_close(backend.to_host(leaf.grad.data), 8.0 * random_input((3,)), np.float64)
+    assert_close(backend.to_host(leaf.grad.array), 8.0 * random_input((3,)), np.float64)
     square = hidden * hidden
     with xpnet.no_grad():  # an unrecorded change writes the array itself: refused
         F.elu_(hidden)
@@ -369,7 +369,7 @@ def test_rrelu_in_place_training_backpropagates_its_slopes(backend):
     leaf = xpnet.Tensor(backend.asarray(values), requires_grad=True)
     hidden = leaf * 1.0
     F.rrelu_(hidden, 0.1, 0.4, True).sum().backward()
-    slopes = np.where(values > 0, 1.0, xpnet.to_numpy(hidden.data) / values)
+    slopes = np.where(values > 0, 1.0, xpnet.to_numpy(hidden.array) / values)
     np.testing.assert_allclose(xpnet.to_numpy(leaf.grad), slopes, rtol=1e-14)
     drawn = slopes[values <= 0]
     assert drawn.size and ((drawn >= 0.1) & (drawn <= 0.4)).all()

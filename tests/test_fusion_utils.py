@@ -38,7 +38,7 @@ def assert_same_parameters(backend, ours, theirs):
         mine, want = getattr(ours, name), getattr(theirs, name)
         assert isinstance(mine, nn.Parameter)
         assert mine.requires_grad == want.requires_grad
-        assert_close(backend.to_host(mine.data), want.detach().numpy(), np.float64, what=name)
+        assert_close(backend.to_host(mine.array), want.detach().numpy(), np.float64, what=name)
 
 
 CONVS = [
@@ -63,12 +63,12 @@ def test_fuse_conv_bn_eval_matches_torch(
     assert fused is not conv and type(fused) is type(conv)
     assert_same_parameters(backend, fused, expected)
     if kwargs.get("bias", True):  # the original is left as it was
-        assert_close(backend.to_host(conv.bias.data), torch_conv.bias.detach().numpy(), np.float64)
+        assert_close(backend.to_host(conv.bias.array), torch_conv.bias.detach().numpy(), np.float64)
     x = random_input((2, args[0], *[5] * (len(conv.weight.shape) - 2)), seed=9)
     want = torch_bn(torch_conv(torch.tensor(x))).detach().numpy()
     with xpnet.no_grad():
         got = fused(xpnet.tensor(backend.asarray(x)))
-    assert_close(backend.to_host(got.data), want, np.float64, what="fused output")
+    assert_close(backend.to_host(got.array), want, np.float64, what="fused output")
 
 
 @pytest.mark.parametrize("bias, features", [(True, 4), (False, 4), (True, 1)])
@@ -101,7 +101,7 @@ def test_fuse_weights_keep_dtypes_and_requires_grad_as_torch(backend):
     for mine, want in zip(ours, theirs, strict=True):
         assert mine.dtype == np.float32 and want.dtype == torch.float32
         assert mine.requires_grad == want.requires_grad
-        assert_close(backend.to_host(mine.data), want.detach().numpy(), np.float32)
+        assert_close(backend.to_host(mine.array), want.detach().numpy(), np.float32)
 
 
 def test_fuse_linear_bn_weights_matches_torch(backend):
@@ -124,7 +124,7 @@ def test_fuse_linear_bn_weights_matches_torch(backend):
     )
     for mine, want in zip(ours, theirs, strict=True):
         assert mine.requires_grad == want.requires_grad
-        assert_close(backend.to_host(mine.data), want.detach().numpy(), np.float64)
+        assert_close(backend.to_host(mine.array), want.detach().numpy(), np.float64)
 
 
 def test_fuse_refuses_training_mode_as_torch():

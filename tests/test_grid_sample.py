@@ -255,10 +255,10 @@ def test_lifted_functions_match_torch(backend):
     tgrid = TF.affine_grid(ttheta, (2, 3, 3, 4), align_corners=False)
     _torch_grid_sample(tx, tgrid, "bicubic", "border", False).sum().backward()
     np.testing.assert_allclose(
-        backend.to_host(x.grad.data), tx.grad.numpy(), rtol=1e-10, atol=1e-12
+        backend.to_host(x.grad.array), tx.grad.numpy(), rtol=1e-10, atol=1e-12
     )
     np.testing.assert_allclose(
-        backend.to_host(theta.grad.data), ttheta.grad.numpy(), rtol=1e-10, atol=1e-12
+        backend.to_host(theta.grad.array), ttheta.grad.numpy(), rtol=1e-10, atol=1e-12
     )
 
 

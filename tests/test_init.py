@@ -96,9 +96,9 @@ def test_constants():
 
 def test_init_fills_in_place_on_the_backend(backend):
     tensor = xpnet.Tensor(backend.asarray(np.zeros((3, 4), dtype=np.float32)))
-    array = tensor.data
+    array = tensor.array
     init.xavier_uniform_(tensor)
-    assert tensor.data is array and type(array) is backend.ndarray and array.dtype == np.float32
+    assert tensor.array is array and type(array) is backend.ndarray and array.dtype == np.float32
     assert xpnet.to_numpy(array).any()
 
 
@@ -151,7 +151,7 @@ def test_kaiming_of_a_zero_element_tensor_is_a_no_op_as_torch(initializer):
         assert initializer(np.zeros((3, 0))).shape == (3, 0)
     with pytest.warns(UserWarning, match="zero-element"):
         layer = nn.Linear(0, 3)
-    assert layer.weight.shape == (3, 0) and layer.bias.data.tolist() == [0.0] * 3
+    assert layer.weight.shape == (3, 0) and layer.bias.array.tolist() == [0.0] * 3
 
 
 def _truncated_moments(mean, std, a, b):
@@ -213,7 +213,7 @@ def test_eye_matches_torch(shape, dtype, backend):
     tensor = xpnet.Tensor(backend.asarray(np.full(shape, 7.0, dtype)))
     expected = torch.nn.init.eye_(torch.empty(shape, dtype=getattr(torch, np.dtype(dtype).name)))
     init.eye_(tensor)
-    assert tensor.data.dtype == dtype and type(tensor.data) is backend.ndarray
+    assert tensor.array.dtype == dtype and type(tensor.array) is backend.ndarray
     assert np.array_equal(tensor.numpy(), expected.numpy())
 
 
@@ -233,7 +233,7 @@ def test_dirac_matches_torch(shape, groups, dtype, backend):
     tensor = xpnet.Tensor(backend.asarray(np.full(shape, 7.0, dtype)))
     expected = torch.nn.init.dirac_(torch.empty(shape), groups)
     init.dirac_(tensor, groups)
-    assert tensor.data.dtype == dtype and type(tensor.data) is backend.ndarray
+    assert tensor.array.dtype == dtype and type(tensor.array) is backend.ndarray
     assert np.array_equal(tensor.numpy(), expected.numpy())
 
 
@@ -290,9 +290,9 @@ def test_new_initializers_fill_in_place_and_repeat_with_the_seed(
     for _ in range(2):
         xpnet.manual_seed(4)
         tensor = nn.Parameter(backend.asarray(np.zeros((6, 4), dtype)))
-        array = tensor.data
+        array = tensor.array
         getattr(init, initializer)(tensor, **kwargs)
-        assert tensor.data is array and type(array) is backend.ndarray and array.dtype == dtype
+        assert tensor.array is array and type(array) is backend.ndarray and array.dtype == dtype
         draws.append(tensor.numpy())
     assert draws[0].any() and np.array_equal(draws[0], draws[1])
 

@@ -182,10 +182,10 @@ def test_instance_norm_modules_match_torch(backend, cls, spatial, kwargs):
         output = module(input)
         expected_input = torch.tensor(x, requires_grad=True)
         expected = reference(expected_input)
-        assert_close(backend.to_host(output.data), expected.detach().numpy(), np.float64)
+        assert_close(backend.to_host(output.array), expected.detach().numpy(), np.float64)
         (output * output).sum().backward()
         (expected * expected).sum().backward()
-        assert_close(backend.to_host(input.grad.data), expected_input.grad.numpy(), np.float64)
+        assert_close(backend.to_host(input.grad.array), expected_input.grad.numpy(), np.float64)
         for key, value in reference.state_dict().items():
             assert_close(backend.to_host(module.state_dict()[key]), value.numpy(), np.float64, key)
 

@@ -50,7 +50,7 @@ def _outputs(net, x):
     if isinstance(net, torch.nn.Module):
         with torch.no_grad():
             return net(torch.from_numpy(x)).numpy()
-    return xpnet.to_numpy(net(xpnet.asarray(x)).data)
+    return xpnet.to_numpy(net(xpnet.asarray(x)).array)
 
 
 def _trained(net, backend_name):
@@ -97,13 +97,13 @@ def test_torch_state_dict_loads_into_xpnet(backend, tmp_path):
 def test_load_state_dict_keeps_arrays_dtype_and_backend(backend):
     net = make_net(xpnet).to(backend.name)
     weight = net[0].weight
-    array = weight.data
+    array = weight.array
     state = {
         key: value.numpy().astype(np.float64) if value.is_floating_point() else value.numpy()
         for key, value in make_net(torch).state_dict().items()
     }
     net.load_state_dict(state)
-    assert weight.data is array and array.dtype == np.float32 and type(array) is backend.ndarray
+    assert weight.array is array and array.dtype == np.float32 and type(array) is backend.ndarray
     assert np.array_equal(xpnet.to_numpy(array), state["0.weight"].astype(np.float32))
 
 
@@ -114,7 +114,7 @@ def test_moving_between_backends_keeps_outputs(backend):
         net = _trained(make_net(xpnet).to(dtype="float64"), "numpy")
         expected = _outputs(net, x)
     moved = net.to(backend.name)
-    assert type(moved[0].weight.data) is backend.ndarray
+    assert type(moved[0].weight.array) is backend.ndarray
     assert type(moved[1].running_mean) is backend.ndarray
     # bit for bit on the CPU; cuBLAS sums the products in another order than OpenBLAS
     rtol = 0.0 if backend.name != "cupy" else 1e-12

@@ -380,8 +380,8 @@ def test_upsample_new_modes_match_torch(backend, kwargs):
     expected = torch.tensor(x, requires_grad=True)
     result = reference(expected)
     result.backward(torch.tensor(grad))
-    assert_close(backend.to_host(output.data), result.detach().numpy(), np.float64)
-    assert_close(backend.to_host(tensor.grad.data), expected.grad.numpy(), np.float64, "grad")
+    assert_close(backend.to_host(output.array), result.detach().numpy(), np.float64)
+    assert_close(backend.to_host(tensor.grad.array), expected.grad.numpy(), np.float64, "grad")
 
 
 def test_interpolate_antialias_through_autograd(backend):
@@ -390,4 +390,4 @@ def test_interpolate_antialias_through_autograd(backend):
     nn.functional.interpolate(tensor, size=(4, 3), mode="bicubic", antialias=True).sum().backward()
     reference = torch.tensor(x, requires_grad=True)
     TF.interpolate(reference, size=(4, 3), mode="bicubic", antialias=True).sum().backward()
-    assert_close(backend.to_host(tensor.grad.data), reference.grad.numpy(), np.float64, "grad")
+    assert_close(backend.to_host(tensor.grad.array), reference.grad.numpy(), np.float64, "grad")

@@ -342,7 +342,7 @@ def test_pad_and_interpolate_through_autograd(backend):
     y.sum().backward()
     reference = torch.tensor(random_input((1, 1, 3, 3), 0), requires_grad=True)
     TF.interpolate(TF.pad(reference, (1, 1, 1, 1), "replicate"), scale_factor=2).sum().backward()
-    assert_close(backend.to_host(x.grad.data), reference.grad.numpy(), np.float64)
+    assert_close(backend.to_host(x.grad.array), reference.grad.numpy(), np.float64)
 
 
 # -- Upsample ------------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def test_upsample_matches_torch(backend, kwargs):
         assert getattr(module, name) == getattr(reference, name)
     x = random_input((1, 2, 3, 4), 0)
     assert_close(
-        backend.to_host(module(backend.asarray(x)).data),
+        backend.to_host(module(backend.asarray(x)).array),
         reference(torch.tensor(x)).numpy(),
         np.float64,
     )

@@ -66,7 +66,7 @@ def test_lazy_module_matches_torch(backend, name, args, shape):
             np.testing.assert_array_equal(xpnet.to_numpy(state[key]), value)
     theirs.load_state_dict({k: torch.from_numpy(xpnet.to_numpy(v)) for k, v in state.items()})
     out = ours(xpnet.asarray(x))
-    assert_close(xpnet.to_numpy(out.data), theirs(torch.from_numpy(x)).detach().numpy(), F64)
+    assert_close(xpnet.to_numpy(out.array), theirs(torch.from_numpy(x)).detach().numpy(), F64)
 
 
 @pytest.mark.parametrize(("lazy", "eager"), [("LazyLinear", (5, 3)), ("LazyConv2d", (6, 3, 2))])
@@ -94,7 +94,7 @@ def test_load_state_dict_into_lazy_module(backend):
     out = ours(xpnet.asarray(x))
     lazy_torch(torch.from_numpy(x))
     assert type(ours) is nn.Linear and ours.in_features == lazy_torch.in_features == 5
-    assert_close(xpnet.to_numpy(out.data), theirs(torch.from_numpy(x)).detach().numpy(), F64)
+    assert_close(xpnet.to_numpy(out.array), theirs(torch.from_numpy(x)).detach().numpy(), F64)
     norm = nn.LazyBatchNorm1d()
     norm.load_state_dict(_numpy_state(torch.nn.BatchNorm1d(4)))
     assert tuple(norm.running_var.shape) == (4,) and norm.has_uninitialized_params() is False
@@ -104,9 +104,9 @@ def test_optimizer_built_before_the_first_call(backend):
     layer = nn.LazyLinear(2).double()
     optimizer = xpnet.optim.SGD(layer.parameters(), lr=0.5)
     layer(xpnet.asarray(np.ones((1, 3)))).sum().backward()
-    before = xpnet.to_numpy(layer.bias.data).copy()
+    before = xpnet.to_numpy(layer.bias.array).copy()
     optimizer.step()
-    np.testing.assert_allclose(xpnet.to_numpy(layer.bias.data), before - 0.5)
+    np.testing.assert_allclose(xpnet.to_numpy(layer.bias.array), before - 0.5)
 
 
 def test_uninitialized_errors(backend):

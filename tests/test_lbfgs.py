@@ -29,8 +29,8 @@ START = {"w": random_input((3,), seed=3), "b": np.array([0.5]), "unused": np.arr
 def least_squares_xpnet(backend, params):
     """``0.5 * |X w + b - y|^2`` and its gradient; ``unused`` never gets one (``grad=None``)."""
     w, b, _ = params
-    x, y = backend.asarray(X.astype(w.data.dtype)), backend.asarray(Y.astype(w.data.dtype))
-    residual = x @ w.data + b.data - y
+    x, y = backend.asarray(X.astype(w.array.dtype)), backend.asarray(Y.astype(w.array.dtype))
+    residual = x @ w.array + b.array - y
     w.grad = x.T @ residual
     b.grad = residual.sum(keepdims=True)
     return 0.5 * (residual * residual).sum()
@@ -45,7 +45,7 @@ def least_squares_torch(params):
 def rosenbrock_xpnet(backend, params):
     (w,) = params
     xp = backend.xp
-    x, y = w.data[0], w.data[1]
+    x, y = w.array[0], w.array[1]
     w.grad = xp.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
     return (1 - x) ** 2 + 100 * (y - x * x) ** 2
 
@@ -73,7 +73,7 @@ def run_xpnet(backend, problem, kwargs, steps, dtype=np.float64, optimizer=None,
     for _ in range(steps):
         loss = optimizer.step(lambda: loss_fn(backend, params))
         trajectory.append(
-            (float(loss), [backend.to_host(p.data).copy() for p in params], _counts(optimizer))
+            (float(loss), [backend.to_host(p.array).copy() for p in params], _counts(optimizer))
         )
     return trajectory, optimizer, params
 
@@ -175,7 +175,7 @@ def test_lbfgs_state_dict_matches_torch_and_resumes(backend):
         if key != "al"
     }
     host["al"] = [None if v is None else backend.to_host(v) for v in saved["state"][0]["al"]]
-    fresh = [Param(backend.asarray(backend.to_host(p.data).copy())) for p in params]
+    fresh = [Param(backend.asarray(backend.to_host(p.array).copy())) for p in params]
     resumed = LBFGS(fresh, **kwargs)
     resumed.load_state_dict({"state": {0: host}, "param_groups": saved["param_groups"]})
     second, _, _ = run_xpnet(backend, "rosenbrock", {}, steps=2, optimizer=resumed, params=fresh)
@@ -187,8 +187,8 @@ def test_lbfgs_trains_a_module_like_torch(backend):
     model = xpnet.nn.Linear(3, 2).to(backend.name, dtype="float64")
     reference = torch.nn.Linear(3, 2).double()
     with torch.no_grad():
-        reference.weight.copy_(torch.tensor(backend.to_host(model.weight.data)))
-        reference.bias.copy_(torch.tensor(backend.to_host(model.bias.data)))
+        reference.weight.copy_(torch.tensor(backend.to_host(model.weight.array)))
+        reference.bias.copy_(torch.tensor(backend.to_host(model.bias.array)))
     inputs, targets = random_input((5, 3), seed=4), random_input((5, 2), seed=5)
     ours = LBFGS(model.parameters(), line_search_fn="strong_wolfe", max_iter=5)
     theirs = torch.optim.LBFGS(reference.parameters(), line_search_fn="strong_wolfe", max_iter=5)
@@ -212,7 +212,7 @@ def test_lbfgs_trains_a_module_like_torch(backend):
             ref_loss = theirs.step(their_closure)
             assert isinstance(loss, xpnet.Tensor)
             assert_close(np.array(float(loss)), np.array(ref_loss.item()), np.float64)
-    assert_close(backend.to_host(model.weight.data), reference.weight.detach(), np.float64)
+    assert_close(backend.to_host(model.weight.array), reference.weight.detach(), np.float64)
 
 
 def test_lbfgs_reads_values_on_the_host(backend):
@@ -225,16 +225,16 @@ def test_lbfgs_reads_values_on_the_host(backend):
             optimizer.step(lambda: rosenbrock_xpnet(backend, params))
     optimizer = LBFGS(params, max_iter=2)
     optimizer.step(lambda: rosenbrock_xpnet(backend, params))
-    assert type(w.data) is type(backend.asarray(np.zeros(1)))  # updated on its backend
+    assert type(w.array) is type(backend.asarray(np.zeros(1)))  # updated on its backend
 
 
 def test_lbfgs_updates_parameters_in_place():
     params = [Param(value.copy()) for value in PROBLEMS["rosenbrock"][0]()]
-    data = params[0].data
+    data = params[0].array
     LBFGS(params, lr=0.1).step(
         lambda: rosenbrock_xpnet(xpnet.backends.load_backend("numpy"), params)
     )
-    assert params[0].data is data and not np.array_equal(data, [-1.5, 2.0])
+    assert params[0].array is data and not np.array_equal(data, [-1.5, 2.0])
 
 
 @pytest.mark.parametrize(
@@ -315,8 +315,8 @@ def test_lbfgs_never_raises_a_convex_quadratic_with_line_search(
     w = Param(np.zeros(size))
 
     def closure():
-        w.grad = matrix @ w.data - vector
-        return 0.5 * w.data @ matrix @ w.data - vector @ w.data
+        w.grad = matrix @ w.array - vector
+        return 0.5 * w.array @ matrix @ w.array - vector @ w.array
 
     reference = torch.zeros(size, dtype=torch.float64, requires_grad=True)
     theirs = torch.optim.LBFGS([reference], **kwargs)
@@ -334,7 +334,7 @@ def test_lbfgs_never_raises_a_convex_quadratic_with_line_search(
         theirs.step(their_closure)
         if line_search_fn is not None:
             assert float(closure()) <= before
-        assert_close(w.data, reference.detach().numpy(), np.float64, rtol=1e-10)
+        assert_close(w.array, reference.detach().numpy(), np.float64, rtol=1e-10)
 
 
 def wavy(x, lib, scale, wave):

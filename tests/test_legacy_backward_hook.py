@@ -23,7 +23,7 @@ def run(module, x, hook, library):
     def record(module, grad_input, grad_output):
         seen.append(
             [
-                None if g is None else np.array(xpnet.to_backend(g.data, "numpy"))
+                None if g is None else xpnet.to_numpy(g) if isinstance(g, Tensor) else g.numpy()
                 for g in (*grad_input, *grad_output)
             ]
         )
@@ -43,7 +43,7 @@ def run(module, x, hook, library):
     grad_x = (
         tensor.grad.numpy()
         if library is torch
-        else np.array(xpnet.to_backend(tensor.grad.data, "numpy"))
+        else np.array(xpnet.to_backend(tensor.grad.array, "numpy"))
     )
     return seen, grad_x
 

@@ -14,7 +14,7 @@ from xpnet import Tensor, nn
 
 
 def _lrn_forward(module):
-    return lambda x: module(Tensor(x)).data
+    return lambda x: module(Tensor(x)).array
 
 
 def _lrn_backward(module):
@@ -100,7 +100,7 @@ def test_nll_loss2d_warns_and_computes_nll_loss_as_torch(backend, options):
     target[0, 0, 0] = 1
 
     def ours(x):
-        return module(Tensor(x), backend.asarray(target)).data
+        return module(Tensor(x), backend.asarray(target)).array
 
     def ours_backward(grad_output, x):
         x = Tensor(x, requires_grad=True)

@@ -389,13 +389,13 @@ def test_gaussian_nll_loss_autograd_gives_var_its_gradient(backend):
     references = [torch.tensor(a, requires_grad=True) for a in (x, t, var)]
     TF.gaussian_nll_loss(*references, full=True).backward()
     for ours, theirs in zip(tensors, references, strict=True):
-        assert_close(backend.to_host(ours.grad.data), theirs.grad.numpy(), np.float64, "grad")
+        assert_close(backend.to_host(ours.grad.array), theirs.grad.numpy(), np.float64, "grad")
     # a float var: input and target only
     x_tensor = xpnet.Tensor(backend.asarray(x), requires_grad=True)
     F.gaussian_nll_loss(x_tensor, backend.asarray(t), 0.5).backward()
     x_reference = torch.tensor(x, requires_grad=True)
     TF.gaussian_nll_loss(x_reference, torch.tensor(t), 0.5).backward()
-    assert_close(backend.to_host(x_tensor.grad.data), x_reference.grad.numpy(), np.float64, "grad")
+    assert_close(backend.to_host(x_tensor.grad.array), x_reference.grad.numpy(), np.float64, "grad")
 
 
 @pytest.mark.parametrize(
@@ -419,10 +419,10 @@ def test_likelihood_loss_modules_match_torch(backend, cls, kwargs):
     loss = module(input, backend.asarray(t), *(backend.asarray(a) for a in extra))
     expected_input = torch.tensor(x, requires_grad=True)
     expected = reference(expected_input, torch.tensor(t), *(torch.tensor(a) for a in extra))
-    assert_close(backend.to_host(loss.data), expected.detach().numpy(), np.float64)
+    assert_close(backend.to_host(loss.array), expected.detach().numpy(), np.float64)
     loss.backward(backend.asarray(np.ones(loss.shape)))
     expected.backward(torch.ones(expected.shape, dtype=torch.float64))
-    assert_close(backend.to_host(input.grad.data), expected_input.grad.numpy(), np.float64, "grad")
+    assert_close(backend.to_host(input.grad.array), expected_input.grad.numpy(), np.float64, "grad")
 
 
 def test_likelihood_loss_module_defaults_and_errors():

@@ -83,7 +83,7 @@ def test_qr_forward_modes(backend, mode):
     Q, R = L.qr(backend.asarray(a), mode)
     tQ, tR = torch.linalg.qr(torch.tensor(a), mode)
     assert Q.shape == tuple(tQ.shape) and R.shape == tuple(tR.shape)
-    assert_close(np.abs(backend.to_host(R.data)), np.abs(tR.numpy()), np.float64)
+    assert_close(np.abs(backend.to_host(R.array)), np.abs(tR.numpy()), np.float64)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -143,11 +143,11 @@ def test_reconstruction_and_no_host_sync(backend):
         rank = L.matrix_rank(a)
         solution = L.lstsq(a, a[..., :1]).solution
         pinv = L.pinv(a)
-    assert_close(backend.to_host((Q @ R).data), backend.to_host(a), np.float64)
-    assert_close(backend.to_host((U * S[..., None, :] @ Vh).data), backend.to_host(a), np.float64)
-    assert type(rank.data) is backend.ndarray and rank.dtype == np.int64
-    assert np.array_equal(backend.to_host(rank.data), [2, 2, 2])
-    assert_close(backend.to_host(solution.data), np.tile([[1.0], [0.0]], (3, 1, 1)), np.float64)
+    assert_close(backend.to_host((Q @ R).array), backend.to_host(a), np.float64)
+    assert_close(backend.to_host((U * S[..., None, :] @ Vh).array), backend.to_host(a), np.float64)
+    assert type(rank.array) is backend.ndarray and rank.dtype == np.int64
+    assert np.array_equal(backend.to_host(rank.array), [2, 2, 2])
+    assert_close(backend.to_host(solution.array), np.tile([[1.0], [0.0]], (3, 1, 1)), np.float64)
     assert pinv.shape == (3, 2, 4) and values.shape == (3, 4) and V.shape == (3, 4, 4)
 
 
@@ -162,7 +162,7 @@ def test_non_contiguous(backend):
     _check(backend, L.pinv, torch.linalg.pinv, [a])
     device = backend.asarray(np.ascontiguousarray(np.swapaxes(a, -1, -2)))
     Q, R = L.qr(backend.xp.swapaxes(device, -1, -2))
-    assert_close(backend.to_host((Q @ R).data), a, np.float64)
+    assert_close(backend.to_host((Q @ R).array), a, np.float64)
 
 
 def test_repeated_singular_values_and_eigenvalues(backend):
@@ -174,7 +174,7 @@ def test_repeated_singular_values_and_eigenvalues(backend):
         tA = torch.tensor(eye, requires_grad=True)
         fn(A)[-1][0].sum().backward()
         tfn(tA)[-1][0].sum().backward()
-        assert not np.isfinite(backend.to_host(A.grad.data)).all()
+        assert not np.isfinite(backend.to_host(A.grad.array)).all()
         assert not np.isfinite(tA.grad.numpy()).all()
     _check(backend, L.svdvals, torch.linalg.svdvals, [eye])
     _check(backend, L.eigvalsh, torch.linalg.eigvalsh, [eye])
@@ -192,12 +192,12 @@ def test_rank_deficient(backend):
         [a, b],
     )
     assert np.array_equal(
-        backend.to_host(L.lstsq(backend.asarray(a), backend.asarray(b)).rank.data), [1, 1]
+        backend.to_host(L.lstsq(backend.asarray(a), backend.asarray(b)).rank.array), [1, 1]
     )
-    assert np.array_equal(backend.to_host(L.matrix_rank(backend.asarray(a)).data), [1, 1])
+    assert np.array_equal(backend.to_host(L.matrix_rank(backend.asarray(a)).array), [1, 1])
     zero = backend.asarray(np.zeros((3, 2)))
-    assert backend.to_host(L.matrix_rank(zero).data) == 0
-    assert_close(backend.to_host(L.pinv(zero).data), np.zeros((2, 3)), np.float64)
+    assert backend.to_host(L.matrix_rank(zero).array) == 0
+    assert_close(backend.to_host(L.pinv(zero).array), np.zeros((2, 3)), np.float64)
 
 
 def test_nan_input(backend):
@@ -207,8 +207,8 @@ def test_nan_input(backend):
     ):
         L.svd(backend.asarray(nan))
     values, _ = L.eigh(backend.asarray(nan))  # NaN values, as PyTorch's
-    assert np.isnan(backend.to_host(values.data)).any()
-    assert np.isnan(backend.to_host(L.qr(backend.asarray(nan)).R.data)).any()
+    assert np.isnan(backend.to_host(values.array)).any()
+    assert np.isnan(backend.to_host(L.qr(backend.asarray(nan)).R.array)).any()
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (3, 4), (3, 3), (2, 5, 3), (0, 2, 3)])
@@ -231,14 +231,14 @@ def test_tolerances_as_arrays(backend):
     atol = np.array([0.5, 2.0])
     expected = torch.linalg.matrix_rank(torch.tensor(a), atol=torch.tensor(atol))
     got = L.matrix_rank(backend.asarray(a), atol=backend.asarray(atol))
-    assert np.array_equal(backend.to_host(got.data), expected.numpy())
+    assert np.array_equal(backend.to_host(got.array), expected.numpy())
     for kwargs in [{}, {"rtol": 0.3}, {"atol": 1.0, "rtol": 0.1}, {"hermitian": True}]:
         s = _symmetric((2, 3, 3))
         expected = torch.linalg.matrix_rank(torch.tensor(s), **kwargs)
         assert np.array_equal(
-            backend.to_host(L.matrix_rank(backend.asarray(s), **kwargs).data), expected.numpy()
+            backend.to_host(L.matrix_rank(backend.asarray(s), **kwargs).array), expected.numpy()
         )
-    assert backend.to_host(L.matrix_rank(backend.asarray(np.zeros((2, 0, 3)))).data).tolist() == [
+    assert backend.to_host(L.matrix_rank(backend.asarray(np.zeros((2, 0, 3)))).array).tolist() == [
         0,
         0,
     ]
@@ -264,7 +264,7 @@ def test_lstsq(backend, shape):
     )
     result = L.lstsq(backend.asarray(a), backend.asarray(b), driver="gelsy")
     expected = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver="gelsy")
-    assert np.array_equal(backend.to_host(result.rank.data), expected.rank.numpy())
+    assert np.array_equal(backend.to_host(result.rank.array), expected.rank.numpy())
     assert result.residuals.shape == tuple(expected.residuals.shape) == (0,)
     assert result.singular_values.shape == tuple(expected.singular_values.shape)
 
@@ -278,8 +278,8 @@ def test_lstsq_rcond(backend):
         gelsy = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), rcond=rcond)
         gelsd = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), rcond=rcond, driver="gelsd")
         got = L.lstsq(backend.asarray(a), backend.asarray(b), rcond=rcond)
-        assert backend.to_host(got.rank.data) == gelsy.rank.item() == gelsd.rank.item()
-        assert_close(backend.to_host(got.solution.data), gelsd.solution.numpy(), np.float64)
+        assert backend.to_host(got.rank.array) == gelsy.rank.item() == gelsd.rank.item()
+        assert_close(backend.to_host(got.solution.array), gelsd.solution.numpy(), np.float64)
 
 
 @pytest.mark.parametrize("n", [-3, -1, 0, 1, 2, 3, 6])
@@ -309,11 +309,13 @@ def test_qr_backward_errors(backend):
     ):
         L.qr(A, mode="complete").Q.sum().backward()
     Q, R = L.qr(a)
-    gR = backend.xp.ones_like(R.data)
-    direct = linalg_qr_backward(None, gR, Q.data, R.data)
+    gR = backend.xp.ones_like(R.array)
+    direct = linalg_qr_backward(None, gR, Q.array, R.array)
     assert direct.shape == (4, 3)
     U, S, Vh = L.svd(a)
-    zero = linalg_svd_backward(None, backend.xp.zeros_like(S.data), None, U.data, S.data, Vh.data)
+    zero = linalg_svd_backward(
+        None, backend.xp.zeros_like(S.array), None, U.array, S.array, Vh.array
+    )
     assert not backend.to_host(zero).any()
 
 
@@ -358,13 +360,13 @@ def test_properties(backend, batch, m, n, seed):
     Q, R = L.qr(device)
     k = min(m, n)
     host = backend.to_host
-    assert_close(host((Q @ R).data), a, np.float64)
-    assert_close(host((Q.mT @ Q).data), np.broadcast_to(np.eye(k), (batch, k, k)), np.float64)
-    assert not np.tril(host(R.data), -1).any()
+    assert_close(host((Q @ R).array), a, np.float64)
+    assert_close(host((Q.mT @ Q).array), np.broadcast_to(np.eye(k), (batch, k, k)), np.float64)
+    assert not np.tril(host(R.array), -1).any()
     U, S, Vh = L.svd(device, full_matrices=False)
-    assert_close(host((U * S[..., None, :] @ Vh).data), a, np.float64)
-    assert (np.diff(host(S.data), axis=-1) <= 1e-12).all() and (host(S.data) >= 0).all()
-    P = L.pinv(device).data
+    assert_close(host((U * S[..., None, :] @ Vh).array), a, np.float64)
+    assert (np.diff(host(S.array), axis=-1) <= 1e-12).all() and (host(S.array) >= 0).all()
+    P = L.pinv(device).array
     xp = backend.xp
     assert_close(host(device @ P @ device), a, np.float64)
     assert_close(host(P @ device @ P), host(P), np.float64)

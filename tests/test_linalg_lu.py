@@ -138,10 +138,10 @@ def test_lu_tensors_autograd_and_unpack(backend):
     theirs = theirs + (tunpacked.L @ tunpacked.U**2).sum()
     ours.backward()
     theirs.backward()
-    assert_close(backend.to_host(ours.data), theirs.detach().numpy(), np.float64)
-    assert_close(backend.to_host(A.grad.data), tA.grad.numpy(), np.float64)
+    assert_close(backend.to_host(ours.array), theirs.detach().numpy(), np.float64)
+    assert_close(backend.to_host(A.grad.array), tA.grad.numpy(), np.float64)
     for mine, reference in zip(unpacked, tunpacked, strict=True):
-        assert_close(backend.to_host(mine.data), reference.detach().numpy(), np.float64)
+        assert_close(backend.to_host(mine.array), reference.detach().numpy(), np.float64)
     P, L, U = xpnet.lu_unpack(*factors, unpack_data=False)
     assert L.shape == U.shape == (0,) and P.shape == (2, 4, 4)
     assert xpnet.lu_unpack(*factors, unpack_pivots=False).P.shape == (0,)
@@ -194,7 +194,7 @@ def test_ex_forms_match_torch(backend, dtype):
 
 def _check_tensor_function(backend, ours, theirs, inputs, dtype=np.float64):
     def forward(*arrays):
-        return ours(*[xpnet.Tensor(a) for a in arrays]).data
+        return ours(*[xpnet.Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         tensors = [xpnet.Tensor(a, requires_grad=True) for a in arrays]
@@ -229,12 +229,12 @@ def test_ex_forms_report_singular_matrices_in_info(backend, name, call, referenc
 def test_cholesky_ex_info_and_factor_of_failing_matrices(backend):
     L, info = xpnet.linalg.cholesky_ex(backend.asarray(NOT_PD))
     expected = torch.linalg.cholesky_ex(torch.tensor(NOT_PD))
-    np.testing.assert_array_equal(backend.to_host(info.data), expected.info.numpy())
-    assert_close(backend.to_host(L.data), expected.L.numpy(), np.float64)
+    np.testing.assert_array_equal(backend.to_host(info.array), expected.info.numpy())
+    assert_close(backend.to_host(L.array), expected.L.numpy(), np.float64)
     nan = np.array([[[1.0, np.nan], [np.nan, 1.0]], [[np.nan, 0.0], [0.0, 1.0]]])
     info = xpnet.linalg.cholesky_ex(backend.asarray(nan)).info
     np.testing.assert_array_equal(
-        backend.to_host(info.data), torch.linalg.cholesky_ex(torch.tensor(nan)).info
+        backend.to_host(info.array), torch.linalg.cholesky_ex(torch.tensor(nan)).info
     )
 
 
@@ -302,7 +302,7 @@ def test_linalg_compositions_match_torch(backend):
                 dtype,
             )
     ints = xpnet.linalg.vander(backend.asarray(np.array([2, 3])))
-    assert ints.dtype == np.int64 and backend.to_host(ints.data).tolist() == [[1, 2], [1, 3]]
+    assert ints.dtype == np.int64 and backend.to_host(ints.array).tolist() == [[1, 2], [1, 3]]
 
 
 def test_old_style_forms_match_torch(backend):
@@ -327,7 +327,7 @@ def test_old_style_forms_match_torch(backend):
             )
     with pytest.warns(UserWarning, match="torch.triangular_solve is deprecated"):
         result = xpnet.triangular_solve(backend.asarray(b), backend.asarray(A))
-    assert_close(backend.to_host(result.cloned_coefficient.data), A, np.float64)
+    assert_close(backend.to_host(result.cloned_coefficient.array), A, np.float64)
     LU_, pivots = xpnet.linalg.lu_factor(backend.asarray(A))
     with pytest.warns(UserWarning, match="torch.lu_solve is deprecated"):
         xpnet.Tensor(backend.asarray(b)).lu_solve(LU_, pivots)

@@ -93,9 +93,9 @@ def test_tensor_functions_autograd(backend):
     )
     ours.backward()
     theirs.backward()
-    assert_close(backend.to_host(ours.data), theirs.detach().numpy(), np.float64)
-    assert_close(backend.to_host(A.grad.data), tA.grad.numpy(), np.float64)
-    assert_close(backend.to_host(tau.grad.data), ttau.grad.numpy(), np.float64)
+    assert_close(backend.to_host(ours.array), theirs.detach().numpy(), np.float64)
+    assert_close(backend.to_host(A.grad.array), tA.grad.numpy(), np.float64)
+    assert_close(backend.to_host(tau.grad.array), ttau.grad.numpy(), np.float64)
     assert isinstance(xpnet.linalg.matrix_exp(backend.asarray(A_host[:, :3])), xpnet.Tensor)
 
 

@@ -92,14 +92,14 @@ def test_empty(backend, ord):
     for shape in [(0, 3), (2, 0, 3), (0, 3, 3)]:
         a = backend.asarray(np.zeros(shape))
         expected = torch.linalg.matrix_norm(torch.zeros(shape, dtype=torch.float64), ord)
-        assert_close(backend.to_host(L.matrix_norm(a, ord).data), expected.numpy(), np.float64)
+        assert_close(backend.to_host(L.matrix_norm(a, ord).array), expected.numpy(), np.float64)
 
 
 def test_nan(backend):
     a = np.array([[math.nan, 1.0], [2.0, 3.0]])
     for ord in ["fro", 1, math.inf]:
         got = L.matrix_norm(backend.asarray(a), ord)
-        assert np.isnan(backend.to_host(got.data))
+        assert np.isnan(backend.to_host(got.array))
     with pytest.raises(L.LinAlgError, match="non-finite"):
         L.matrix_norm(backend.asarray(a), "nuc")
 
@@ -112,7 +112,7 @@ def test_vector_norm(backend, ord, dim):
     fn = lambda A: L.vector_norm(A, ord, dim)  # noqa: E731
     torch_fn = lambda A: torch.linalg.vector_norm(A, ord, dim)  # noqa: E731
     if ord == 0:  # PyTorch has no gradient there; xpnet's is 0
-        check_against_torch(lambda A: fn(A).data, None, torch_fn, [a], backend)
+        check_against_torch(lambda A: fn(A).array, None, torch_fn, [a], backend)
         return
     _check(backend, fn, torch_fn, [a])
     _check(
@@ -165,7 +165,7 @@ def test_norm(backend, ord, dim, shape):
 def test_cond(backend, p):
     a = random_input((2, 3, 3), seed=6) + 2 * np.eye(3)
     expected = torch.linalg.cond(torch.tensor(a), p).numpy()
-    assert_close(backend.to_host(L.cond(backend.asarray(a), p).data), expected, np.float64)
+    assert_close(backend.to_host(L.cond(backend.asarray(a), p).array), expected, np.float64)
     if p in (None, 2, -2):  # PyTorch's other orders fail in its backward (an in-place inv)
         _check(backend, lambda A: L.cond(A, p), lambda A: torch.linalg.cond(A, p), [a])
         wide = random_input((2, 3, 4), seed=7)
@@ -221,9 +221,9 @@ def test_errors(backend, call, error, match):
 )
 def test_property(backend, m, n, ord, seed):
     a = random_input((2, m, n), seed=seed)
-    got = backend.to_host(L.matrix_norm(backend.asarray(a), ord).data)
+    got = backend.to_host(L.matrix_norm(backend.asarray(a), ord).array)
     assert_close(got, torch.linalg.matrix_norm(torch.tensor(a), ord).numpy(), np.float64)
-    two = backend.to_host(L.matrix_norm(backend.asarray(a), 2).data)
-    fro = backend.to_host(L.matrix_norm(backend.asarray(a), "fro").data)
-    nuc = backend.to_host(L.matrix_norm(backend.asarray(a), "nuc").data)
+    two = backend.to_host(L.matrix_norm(backend.asarray(a), 2).array)
+    fro = backend.to_host(L.matrix_norm(backend.asarray(a), "fro").array)
+    nuc = backend.to_host(L.matrix_norm(backend.asarray(a), "nuc").array)
     assert (two <= fro * (1 + 1e-12)).all() and (fro <= nuc * (1 + 1e-12)).all()

@@ -151,15 +151,15 @@ def test_tensor_functions_autograd(backend):
     )
     ours.backward()
     theirs.backward()
-    assert_close(backend.to_host(ours.data), theirs.detach().numpy(), np.float64)
-    assert_close(backend.to_host(A.grad.data), tA.grad.numpy(), np.float64)
-    assert_close(backend.to_host(B.grad.data), tB.grad.numpy(), np.float64)
+    assert_close(backend.to_host(ours.array), theirs.detach().numpy(), np.float64)
+    assert_close(backend.to_host(A.grad.array), tA.grad.numpy(), np.float64)
+    assert_close(backend.to_host(B.grad.array), tB.grad.numpy(), np.float64)
     sign, logabsdet = xpnet.linalg.slogdet(backend.asarray(A_host))  # an array works too
     assert isinstance(sign, xpnet.Tensor) and sign.requires_grad is False
     assert isinstance(xpnet.linalg.det(backend.asarray(A_host)), xpnet.Tensor)
     assert issubclass(LinAlgError, ValueError) and issubclass(LinAlgError, RuntimeError)
     # the torch.<name> forms
-    inverse = xpnet.inverse(backend.asarray(A_host)).data
+    inverse = xpnet.inverse(backend.asarray(A_host)).array
     assert_close(backend.to_host(inverse), torch.inverse(tA).detach().numpy(), np.float64)
     assert xpnet.det is xpnet.linalg.det and xpnet.matrix_exp is xpnet.linalg.matrix_exp
 

@@ -39,12 +39,12 @@ def _check(backend, inputs, target, torch_target=None, **kwargs):
         )
 
     def forward(*arrays):
-        return call(*[None if a is None else xpnet.Tensor(a) for a in arrays]).data
+        return call(*[None if a is None else xpnet.Tensor(a) for a in arrays]).array
 
     def backward(grad_output, *arrays):
         leaves = [None if a is None else xpnet.Tensor(a, requires_grad=True) for a in arrays]
         call(*leaves).backward(xpnet.Tensor(grad_output))
-        return tuple(None if leaf is None else leaf.grad.data for leaf in leaves)
+        return tuple(None if leaf is None else leaf.grad.array for leaf in leaves)
 
     def torch_forward(x, w, b=None):
         target_tensor = torch.tensor(target) if torch_target is None else torch_target
@@ -135,9 +135,9 @@ def test_linear_cross_entropy_rejects_bad_arguments_as_torch(backend):
     for args, kwargs, message in cases:
         with pytest.raises(RuntimeError, match=message):
             F.linear_cross_entropy(*args, **kwargs)
-        torch_args = [torch.tensor(backend.to_host(getattr(a, "data", a))) for a in args]
+        torch_args = [torch.tensor(backend.to_host(getattr(a, "array", a))) for a in args]
         torch_kwargs = {
-            k: torch.tensor(backend.to_host(v.data)) if hasattr(v, "data") else v
+            k: torch.tensor(backend.to_host(v.array)) if hasattr(v, "array") else v
             for k, v in kwargs.items()
         }
         with pytest.raises(RuntimeError, match=message):
@@ -159,9 +159,9 @@ def test_linear_cross_entropy_chunked_retain_graph_backward_twice(backend):
     w = backend.asarray(_inputs()[1])
     loss = F.linear_cross_entropy(x, w, backend.asarray(_target()), options=CHUNKED)
     loss.backward(retain_graph=True)
-    first = backend.to_host(x.grad.data).copy()
+    first = backend.to_host(x.grad.array).copy()
     loss.backward()
-    np.testing.assert_allclose(backend.to_host(x.grad.data), 2 * first, rtol=1e-13)
+    np.testing.assert_allclose(backend.to_host(x.grad.array), 2 * first, rtol=1e-13)
 
 
 def test_linear_cross_entropy_chunked_never_builds_whole_logits(backend):
@@ -230,20 +230,20 @@ def test_linear_cross_entropy_loss_module_matches_torch(backend, options, bias):
     assert list(module.state_dict()) == list(reference.state_dict())
     assert [n for n, _ in module.named_parameters()] == [n for n, _ in reference.named_parameters()]
     reference.load_state_dict(
-        {k: torch.tensor(backend.to_host(v.data)) for k, v in module.state_dict().items()}
+        {k: torch.tensor(backend.to_host(v)) for k, v in module.state_dict().items()}
     )
     x_host = _inputs()[0]
     x = xpnet.Tensor(backend.asarray(x_host), requires_grad=True)
     tx = torch.tensor(x_host, requires_grad=True)
     output = module(x, backend.asarray(_target(ignore=3)))
     expected = reference(tx, torch.tensor(_target(ignore=3)))
-    np.testing.assert_allclose(backend.to_host(output.data), expected.detach().numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(output.array), expected.detach().numpy(), 1e-12)
     output.backward()
     expected.backward()
-    np.testing.assert_allclose(backend.to_host(x.grad.data), tx.grad.numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(x.grad.array), tx.grad.numpy(), 1e-12)
     for name, param in module.named_parameters():
         torch_grad = dict(reference.named_parameters())[name].grad.numpy()
-        np.testing.assert_allclose(backend.to_host(param.grad.data), torch_grad, 1e-12)
+        np.testing.assert_allclose(backend.to_host(param.grad.array), torch_grad, 1e-12)
 
 
 def test_linear_cross_entropy_loss_module_k_dimensional_keys(backend):

@@ -284,10 +284,10 @@ def test_binary_loss_modules_match_torch(backend, cls, kwargs, arrays):
     loss = module(input, backend.asarray(t))
     expected_input = torch.tensor(x, requires_grad=True)
     expected = reference(expected_input, torch.tensor(t))
-    assert_close(backend.to_host(loss.data), expected.detach().numpy(), np.float64)
+    assert_close(backend.to_host(loss.array), expected.detach().numpy(), np.float64)
     loss.backward(backend.asarray(np.ones(loss.shape)))
     expected.backward(torch.ones(expected.shape, dtype=torch.float64))
-    assert_close(backend.to_host(input.grad.data), expected_input.grad.numpy(), np.float64, "grad")
+    assert_close(backend.to_host(input.grad.array), expected_input.grad.numpy(), np.float64, "grad")
 
 
 def test_binary_loss_module_defaults():

@@ -587,13 +587,13 @@ def test_margin_loss_modules_match_torch(backend, cls, kwargs, name):
     expected_inputs = [torch.tensor(a, requires_grad=g) for a, g in zip(arrays, grads, strict=True)]
     loss = module(*inputs)
     expected = reference(*expected_inputs)
-    assert_close(backend.to_host(loss.data), expected.detach().numpy(), np.float64)
+    assert_close(backend.to_host(loss.array), expected.detach().numpy(), np.float64)
     loss.backward(backend.asarray(np.ones(loss.shape)))
     expected.backward(torch.ones(expected.shape, dtype=torch.float64))
     for tensor, expected_tensor in zip(inputs, expected_inputs, strict=True):
         if expected_tensor.requires_grad:
             assert_close(
-                backend.to_host(tensor.grad.data), expected_tensor.grad.numpy(), F64, "grad"
+                backend.to_host(tensor.grad.array), expected_tensor.grad.numpy(), F64, "grad"
             )
 
 

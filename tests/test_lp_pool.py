@@ -116,10 +116,10 @@ def test_lp_pool_modules_match_torch(backend, nd, norm_type):
     x = xpnet.Tensor(backend.asarray(x_host), requires_grad=True)
     tx = torch.tensor(x_host, requires_grad=True)
     output, expected = module(x), reference(tx)
-    np.testing.assert_allclose(backend.to_host(output.data), expected.detach().numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(output.array), expected.detach().numpy(), 1e-12)
     output.sum().backward()
     expected.sum().backward()
-    np.testing.assert_allclose(backend.to_host(x.grad.data), tx.grad.numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(x.grad.array), tx.grad.numpy(), 1e-12)
 
 
 @PROFILE

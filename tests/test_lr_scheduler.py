@@ -158,7 +158,7 @@ def test_scheduler_drives_optimizer_like_torch():
         ours_sched.step()
         theirs_sched.step()
     for group, reference in zip(ours.param_groups, theirs.param_groups, strict=True):
-        np.testing.assert_allclose(group["params"][0].data, reference["params"][0].numpy(), 1e-12)
+        np.testing.assert_allclose(group["params"][0].array, reference["params"][0].numpy(), 1e-12)
 
 
 RESUMABLE = {

@@ -168,7 +168,7 @@ def conv_pair(module, torch_module, *, grad: bool = True):
     torch_module.double()
     for name, param in module.named_parameters():
         theirs = dict(torch_module.named_parameters())[name]
-        param.data[...] = xpnet.tensor(theirs.detach().numpy(), device=param.device).data
+        param.array[...] = xpnet.tensor(theirs.detach().numpy(), device=param.device).array
         if grad:
             param.grad = xpnet.ones_like(param)
             theirs.grad = torch.ones_like(theirs)

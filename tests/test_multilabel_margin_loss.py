@@ -112,10 +112,10 @@ def test_multilabel_margin_loss_module_matches_torch(backend, reduction):
     tx = torch.tensor(x_host, requires_grad=True)
     output = module(x, backend.asarray(TARGETS))
     expected = reference(tx, torch.tensor(TARGETS))
-    np.testing.assert_allclose(backend.to_host(output.data), expected.detach().numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(output.array), expected.detach().numpy(), 1e-12)
     output.sum().backward()
     expected.sum().backward()
-    np.testing.assert_allclose(backend.to_host(x.grad.data), tx.grad.numpy(), 1e-12)
+    np.testing.assert_allclose(backend.to_host(x.grad.array), tx.grad.numpy(), 1e-12)
 
 
 @PROFILE

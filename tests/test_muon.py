@@ -36,10 +36,10 @@ def xpnet_trajectory(backend, kwargs, dtype=np.float64, steps=STEPS):
     trajectory = []
     for step in range(steps):
         for index, param in enumerate(params):
-            values = backend.to_host(param.data).astype(np.float64)
+            values = backend.to_host(param.array).astype(np.float64)
             param.grad = backend.asarray(gradient(values, step, index).astype(dtype))
         optimizer.step()
-        trajectory.append([backend.to_host(param.data).copy() for param in params])
+        trajectory.append([backend.to_host(param.array).copy() for param in params])
     return optimizer, trajectory
 
 
@@ -188,7 +188,7 @@ def _muon_params(backend, dtype=np.float32):
 
 
 def _muon_bits(backend, optimizer, params):
-    data = [backend.to_host(p.data).tobytes() for p in params]
+    data = [backend.to_host(p.array).tobytes() for p in params]
     state = [
         backend.to_host(optimizer.state[id(p)]["momentum_buffer"]).tobytes()
         for p in params
@@ -251,7 +251,7 @@ def test_muon_scaled_steps_match_plain_steps_bit_for_bit(backend):
         scaler.update()
         if not overflow:
             reference.step()
-        assert [backend.to_host(p.data).tobytes() for p in scaled] == [
-            backend.to_host(q.data).tobytes() for q in plain
+        assert [backend.to_host(p.array).tobytes() for p in scaled] == [
+            backend.to_host(q.array).tobytes() for q in plain
         ], f"step {step}"
     assert _muon_bits(backend, optimizer, scaled)[1] == _muon_bits(backend, reference, plain)[1]

@@ -33,12 +33,12 @@ def check_module(module, torch_module, input_shape, backend, dtype=np.float64, s
 
     def run(x, *arrays):
         for param, array in zip(params, arrays, strict=True):
-            param.data, param.grad = array, None
+            param.array, param.grad = array, None
         x = Tensor(x, requires_grad=True)
         return x, module(x)
 
     def forward(x, *arrays):
-        return run(x, *arrays)[1].data
+        return run(x, *arrays)[1].array
 
     def backward(grad_output, x, *arrays):
         x, output = run(x, *arrays)
@@ -281,7 +281,7 @@ def test_losses_match_torch(backend, name, kwargs):
     )
     device_target = backend.asarray(target)
     check_against_torch(
-        lambda x: module(Tensor(x), device_target).data,
+        lambda x: module(Tensor(x), device_target).array,
         lambda g, x: _input_grad(lambda t: module(t, device_target), g, x),
         lambda x: torch_module(x, torch.from_numpy(target)),
         [random_input((6, 5), seed=4)],
@@ -306,14 +306,14 @@ def test_dropout_trains_and_evaluates(backend):
     x = Tensor(backend.asarray(np.ones((200, 50))), requires_grad=True)
     output = drop(x)
     output.backward(backend.asarray(np.ones((200, 50))))
-    kept = xpnet.to_numpy(output.data) != 0
+    kept = xpnet.to_numpy(output.array) != 0
     assert 0.7 < kept.mean() < 0.8
-    assert np.allclose(xpnet.to_numpy(output.data)[kept], 1 / 0.75)
+    assert np.allclose(xpnet.to_numpy(output.array)[kept], 1 / 0.75)
     # the gradient flows through the very mask of the forward
-    assert np.array_equal(xpnet.to_numpy(x.grad), xpnet.to_numpy(output.data))
-    assert drop.eval()(x).data is x.data
+    assert np.array_equal(xpnet.to_numpy(x.grad), xpnet.to_numpy(output.array))
+    assert drop.eval()(x).array is x.array
     xpnet.manual_seed(0)
-    assert np.array_equal(xpnet.to_numpy(nn.Dropout(0.25)(x).data), xpnet.to_numpy(output.data))
+    assert np.array_equal(xpnet.to_numpy(nn.Dropout(0.25)(x).array), xpnet.to_numpy(output.array))
 
 
 def test_dropout_rejects_bad_p():
@@ -472,7 +472,7 @@ def test_linear_init_bounds():
 
 def test_module_to_moves_parameters_and_buffers(backend):
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)).to(backend.name, dtype="float64")
-    for array in [*[p.data for p in net.parameters()], *net.buffers()]:
+    for array in [*[p.array for p in net.parameters()], *net.buffers()]:
         assert type(array) is backend.ndarray
     assert net[1].running_mean.dtype == np.float64
     assert net[1].num_batches_tracked.dtype == np.int64
@@ -642,5 +642,5 @@ def test_softmax_without_dim_picks_torchs_implicit_dim(name, shape):
         output = getattr(nn, name)()(Tensor(x))
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
         expected = getattr(torch.nn, name)()(torch.from_numpy(x)).numpy()
-    assert_close(xpnet.to_numpy(output.data), expected, np.float64, name)
+    assert_close(xpnet.to_numpy(output.array), expected, np.float64, name)
     assert repr(getattr(nn, name)()) == f"{name}(dim=None)"

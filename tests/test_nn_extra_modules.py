@@ -22,8 +22,8 @@ def check_forward_and_grad(module, torch_module, shape, backend):
     grad_output = grad_output.reshape(expected.shape)
     output.backward(backend.asarray(grad_output))
     expected.backward(torch.from_numpy(grad_output))
-    assert type(output.data) is backend.ndarray and output.data.dtype == np.float64
-    assert_close(xpnet.to_numpy(output.data), expected.detach().numpy(), np.float64)
+    assert type(output.array) is backend.ndarray and output.array.dtype == np.float64
+    assert_close(xpnet.to_numpy(output.array), expected.detach().numpy(), np.float64)
     assert_close(xpnet.to_numpy(ours.grad), theirs.grad.numpy(), np.float64, "grad_input")
 
 
@@ -45,7 +45,7 @@ def test_unflatten_matches_torch(shape, dim, sizes, backend):
 def test_unflatten_inverts_flatten(backend):
     x = Tensor(backend.asarray(random_input((3, 2, 4, 5))))
     net = nn.Sequential(nn.Flatten(), nn.Unflatten(1, (2, 4, 5)))
-    assert np.array_equal(xpnet.to_numpy(net(x).data), xpnet.to_numpy(x.data))
+    assert np.array_equal(xpnet.to_numpy(net(x).array), xpnet.to_numpy(x.array))
 
 
 def test_unflatten_repr_as_torch():
@@ -100,7 +100,7 @@ def test_softmax2d_matches_torch(shape, backend):
 
 def test_softmax2d_sums_to_one_over_channels(backend):
     output = nn.Softmax2d()(Tensor(backend.asarray(random_input((2, 3, 4, 5)))))
-    assert np.allclose(xpnet.to_numpy(output.data).sum(axis=1), 1.0)
+    assert np.allclose(xpnet.to_numpy(output.array).sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize("shape", [(3,), (2, 3), (1, 2, 3, 4, 5)])

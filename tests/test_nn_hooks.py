@@ -189,7 +189,7 @@ def test_hooks_capture_intermediate_activations_as_torch(backend):
     net(xpnet.Tensor(backend.asarray(x)))
     for name in ("0", "1", "2", "3"):
         expected = captured["torch", name].detach().numpy()
-        assert_close(xpnet.to_numpy(captured["xpnet", name].data), expected, np.float64, name)
+        assert_close(xpnet.to_numpy(captured["xpnet", name].array), expected, np.float64, name)
 
 
 @pytest.mark.parametrize("method", ["register_forward_pre_hook", "register_forward_hook"])
@@ -237,7 +237,7 @@ def test_dtype_shortcuts_cast_floating_state_only_as_torch(backend, method, dtyp
     net = _net(nn).to(backend.name)
     net[0].weight.grad = backend.xp.ones((3, 2), dtype="float32")
     assert net.double() is net and net[0].weight.grad.dtype == np.float64
-    assert type(net[0].weight.data) is type(backend.xp.ones(1))
+    assert type(net[0].weight.array) is type(backend.xp.ones(1))
 
 
 @pytest.mark.parametrize("prefix, recurse", [("", True), ("model", True), ("", False)])

@@ -66,9 +66,9 @@ def _assert_grads(ours, theirs, dtype=np.float64):
 
 def _assert_norm(total, torch_total, backend, dtype=np.float64):
     assert isinstance(total, xpnet.Tensor) and not total.requires_grad
-    assert total.shape == () and type(total.data) is backend.ndarray
+    assert total.shape == () and type(total.array) is backend.ndarray
     assert total.dtype == torch_total.numpy().dtype
-    assert_close(xpnet.to_numpy(total.data), torch_total.numpy(), dtype, "total norm")
+    assert_close(xpnet.to_numpy(total.array), torch_total.numpy(), dtype, "total norm")
 
 
 # -- clip_grad_norm_ ------------------------------------------------------------------------------
@@ -125,8 +125,8 @@ def test_clip_grad_norm_single_tensor_and_foreach(backend):
         torch_total = torch.nn.utils.clip_grad_norm_(theirs, 0.1, foreach=foreach)
         _assert_norm(total, torch_total, backend)
         _assert_grads([ours], [theirs])
-    before = xpnet.to_numpy(total.data)  # the norm after clipping: max_norm, nearly
-    after = xpnet.to_numpy(get_total_norm(ours.grad).data)
+    before = xpnet.to_numpy(total.array)  # the norm after clipping: max_norm, nearly
+    after = xpnet.to_numpy(get_total_norm(ours.grad).array)
     assert_close(after, 0.1 * before / (before + 1e-6), np.float64)
 
 
@@ -200,7 +200,7 @@ def test_clip_grad_norm_mixed_dtypes_match_torch(backend, norm_type):
     torch_total = torch.nn.utils.clip_grad_norm_(torch_halves, 0.5, norm_type)
     _assert_norm(total, torch_total, backend, np.float16)
     # float16 sums in float32 and rounds once, as torch: the same bits
-    np.testing.assert_array_equal(xpnet.to_numpy(total.data), torch_total.numpy())
+    np.testing.assert_array_equal(xpnet.to_numpy(total.array), torch_total.numpy())
     _assert_same_grads(halves, torch_halves)
 
 
@@ -287,7 +287,7 @@ def _models(xp):
     theirs = theirs.double()
     ours = nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 2))
     for param, torch_param in zip(ours.parameters(), theirs.parameters(), strict=True):
-        param.data = xp.asarray(torch_param.detach().numpy().copy())
+        param.array = xp.asarray(torch_param.detach().numpy().copy())
     x = random_input((6, 4), seed=11) * 3.0
     return ours, theirs, x
 
@@ -313,7 +313,7 @@ def test_clipping_before_a_step_matches_torch(backend, optimizer, kwargs, clip):
             total = clip_grad_norm_(ours.parameters(), 0.5)
             torch_total = torch.nn.utils.clip_grad_norm_(theirs.parameters(), 0.5)
             _assert_norm(total, torch_total, backend)
-            assert xpnet.to_numpy(total.data) > 0.5  # the clipping does something
+            assert xpnet.to_numpy(total.array) > 0.5  # the clipping does something
         else:
             clip_grad_value_(ours.parameters(), 0.05)
             torch.nn.utils.clip_grad_value_(theirs.parameters(), 0.05)
@@ -321,7 +321,7 @@ def test_clipping_before_a_step_matches_torch(backend, optimizer, kwargs, clip):
         torch_opt.step()
         for param, torch_param in zip(ours.parameters(), theirs.parameters(), strict=True):
             what = f"{optimizer} parameter after step {step}"
-            assert_close(xpnet.to_numpy(param.data), torch_param.detach().numpy(), "f8", what)
+            assert_close(xpnet.to_numpy(param.array), torch_param.detach().numpy(), "f8", what)
 
 
 def test_grad_scaler_unscale_clip_step_matches_torch(backend):
@@ -351,7 +351,7 @@ def test_grad_scaler_unscale_clip_step_matches_torch(backend):
         scaler.update()
         torch_scaler.update()
         assert scaler.get_scale() == torch_scaler.get_scale()
-        assert_close(xpnet.to_numpy(w.data), torch_w.detach().numpy(), np.float32, "weights")
+        assert_close(xpnet.to_numpy(w.array), torch_w.detach().numpy(), np.float32, "weights")
 
 
 # -- parameters_to_vector, vector_to_parameters ---------------------------------------------------
@@ -360,7 +360,7 @@ def test_parameters_to_vector_matches_torch_and_is_differentiable(backend):
     vec = parameters_to_vector(ours.parameters())
     torch_vec = torch.nn.utils.parameters_to_vector(theirs.parameters())
     assert vec.shape == tuple(torch_vec.shape) and vec.requires_grad
-    assert_close(xpnet.to_numpy(vec.data), torch_vec.detach().numpy(), np.float64, "vector")
+    assert_close(xpnet.to_numpy(vec.array), torch_vec.detach().numpy(), np.float64, "vector")
     weights = random_input(vec.shape, seed=3)
     (vec * xpnet.asarray(weights)).sum().backward()
     (torch_vec * torch.from_numpy(weights)).sum().backward()
@@ -377,8 +377,8 @@ def test_vector_to_parameters_matches_torch_and_the_optimizer_follows(backend):
         vector_to_parameters(xpnet.Tensor(backend.xp.asarray(values)), ours.parameters())
         torch.nn.utils.vector_to_parameters(torch.from_numpy(values), theirs.parameters())
         for param, torch_param in zip(ours.parameters(), theirs.parameters(), strict=True):
-            assert param.data.shape == tuple(torch_param.shape)
-            assert_close(xpnet.to_numpy(param.data), torch_param.detach().numpy(), "f8")
+            assert param.array.shape == tuple(torch_param.shape)
+            assert_close(xpnet.to_numpy(param.array), torch_param.detach().numpy(), "f8")
         opt.zero_grad()
         torch_opt.zero_grad()
         (ours(xpnet.asarray(x)) ** 2).sum().backward()
@@ -386,7 +386,7 @@ def test_vector_to_parameters_matches_torch_and_the_optimizer_follows(backend):
         opt.step()
         torch_opt.step()
         for param, torch_param in zip(ours.parameters(), theirs.parameters(), strict=True):
-            assert_close(xpnet.to_numpy(param.data), torch_param.detach().numpy(), "f8")
+            assert_close(xpnet.to_numpy(param.array), torch_param.detach().numpy(), "f8")
 
 
 def test_vector_to_parameters_errors(backend):
@@ -409,7 +409,7 @@ def test_pad_sequence_matches_torch_with_gradients(backend, batch_first, padding
     padded = pad_sequence(ours, **options)
     torch_padded = torch.nn.utils.rnn.pad_sequence(theirs, **options)
     assert padded.shape == tuple(torch_padded.shape) and padded.requires_grad
-    assert_close(xpnet.to_numpy(padded.data), torch_padded.detach().numpy(), "f8", "padded")
+    assert_close(xpnet.to_numpy(padded.array), torch_padded.detach().numpy(), "f8", "padded")
     weights = random_input(padded.shape, seed=9)
     (padded * xpnet.asarray(weights)).sum().backward()
     (torch_padded * torch.from_numpy(weights)).sum().backward()

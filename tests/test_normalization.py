@@ -206,7 +206,7 @@ def _forward_backward(strict, x, grad, running, weight, bias):
     leaves = [Tensor(a, requires_grad=True) for a in (x, weight, bias)]
     output = F.batch_norm(leaves[0], *running, *leaves[1:], training=True)
     output.backward(grad)
-    return [output.data, *(leaf.grad.data for leaf in leaves)]
+    return [output.array, *(leaf.grad.array for leaf in leaves)]
 
 
 def test_batch_norm_forward_backward_launches_on_strict(strict):

@@ -43,10 +43,10 @@ def run_xpnet(backend, optimizer, params, steps):
     trajectory = []
     for step in steps:
         for index, param in enumerate(params):
-            values = backend.to_host(param.data).astype(np.float64)
-            param.grad = backend.asarray(gradient(values, step, index).astype(param.data.dtype))
+            values = backend.to_host(param.array).astype(np.float64)
+            param.grad = backend.asarray(gradient(values, step, index).astype(param.array.dtype))
         optimizer.step()
-        trajectory.append([backend.to_host(param.data) for param in params])
+        trajectory.append([backend.to_host(param.array) for param in params])
     return trajectory
 
 
@@ -147,7 +147,7 @@ def test_optimizer_state_dict_round_trip(backend, name, kwargs):
     actual = run_xpnet(backend, first, params, range(half))
     saved = first.state_dict()
     # a fresh optimizer on fresh parameters holding the values reached so far, as after a restart
-    params = [Param(param.data.copy()) for param in params]
+    params = [Param(param.array.copy()) for param in params]
     second = getattr(optim, name)(params, lr=123.0)
     second.load_state_dict(saved)
     assert second.param_groups[0]["lr"] == first.param_groups[0]["lr"]
@@ -198,8 +198,8 @@ def test_optimizer_skips_params_without_grad(backend):
     optimizer = optim.SGD([frozen, trained], lr=0.5)
     trained.grad = backend.asarray([1.0, 1.0])
     optimizer.step()
-    assert backend.to_host(frozen.data).tolist() == [1.0, 2.0]
-    assert backend.to_host(trained.data).tolist() == [0.5, 1.5]
+    assert backend.to_host(frozen.array).tolist() == [1.0, 2.0]
+    assert backend.to_host(trained.array).tolist() == [0.5, 1.5]
 
 
 def test_optimizer_zero_grad(backend):
@@ -208,7 +208,7 @@ def test_optimizer_zero_grad(backend):
     first.grad = backend.asarray([3.0])
     second.grad = backend.asarray([4.0])
     optimizer.zero_grad(set_to_none=False)
-    assert backend.to_host(first.grad.data).tolist() == [0.0]
+    assert backend.to_host(first.grad.array).tolist() == [0.0]
     optimizer.zero_grad()
     assert first.grad is None and second.grad is None
 
@@ -221,7 +221,7 @@ def test_optimizer_step_returns_closure_loss():
         return 7.0
 
     assert optim.SGD([param], lr=0.25).step(closure) == 7.0
-    assert param.data.tolist() == [0.5]
+    assert param.array.tolist() == [0.5]
 
 
 def test_optimizer_add_param_group_and_repr():
@@ -326,7 +326,7 @@ def test_optimizer_rejects_grad_on_another_backend():
 
 
 def test_optimizer_rejects_non_parameters():
-    with pytest.raises(TypeError, match="SGD: parameters must have .data and .grad, got ndarray"):
+    with pytest.raises(TypeError, match="SGD: parameters must have .array and .grad, got ndarray"):
         optim.SGD([np.zeros(2)])
     with pytest.raises(TypeError, match="Adam: params must be an iterable .* got one Parameter"):
         optim.Adam(Param(np.zeros(2)))
@@ -399,7 +399,7 @@ def test_optimizer_flat_step_is_bit_identical_to_per_parameter_steps(name, kwarg
     for step in range(6):
         for params in (together, alone):
             for index, param in enumerate(params):
-                values = param.data.astype(np.float64)
+                values = param.array.astype(np.float64)
                 # parameter 2 has no gradient at steps 2 and 3: it is skipped, and its step
                 # count falls behind the others' (another bucket, as in PyTorch)
                 skipped = index == 2 and step in (2, 3)
@@ -408,7 +408,7 @@ def test_optimizer_flat_step_is_bit_identical_to_per_parameter_steps(name, kwarg
         for optimizer in optimizers:
             optimizer.step(**flag)
         for a, b in zip(together, alone, strict=True):
-            assert np.array_equal(a.data, b.data), f"step {step}"
+            assert np.array_equal(a.array, b.array), f"step {step}"
     states = [optimizers[0].state_dict()["state"].get(i, {}) for i in range(len(alone))]
     for state, optimizer in zip(states, optimizers[1:], strict=True):
         assert state.keys() == optimizer.state_dict()["state"].get(0, {}).keys()
@@ -420,17 +420,17 @@ def test_optimizer_follows_replaced_data_and_reloaded_state(backend):
     params = many_params(backend, 3, np.float64)
     optimizer = optim.SGD(params, lr=0.5, momentum=0.9)
     optimizer.step()
-    params[1].data = backend.asarray(np.full(params[1].shape, 2.0))  # the user's new array
+    params[1].array = backend.asarray(np.full(params[1].shape, 2.0))  # the user's new array
     saved = optimizer.state_dict()
     optimizer.load_state_dict(saved)  # fresh state arrays, no longer views of a flat buffer
     buffer = backend.to_host(saved["state"][1]["momentum_buffer"])
-    grad = backend.to_host(params[1].grad.data)
+    grad = backend.to_host(params[1].grad.array)
     optimizer.step()
     expected = 2.0 - 0.5 * (0.9 * buffer + grad)
     # bit for bit on the CPU; a GPU's fused step contracts a * b + c into one FMA (one
     # rounding instead of two): an ulp apart at most there (seen on an H200)
     rtol = 0.0 if backend.name != "cupy" else 1e-15
-    np.testing.assert_allclose(backend.to_host(params[1].data), expected, rtol=rtol, atol=0)
+    np.testing.assert_allclose(backend.to_host(params[1].array), expected, rtol=rtol, atol=0)
     momentum = optimizer.state_dict()["state"][1]["momentum_buffer"]
     np.testing.assert_allclose(backend.to_host(momentum), 0.9 * buffer + grad, rtol=rtol, atol=0)
 
@@ -471,12 +471,12 @@ def test_optimizer_found_inf_skips_on_the_device(backend, name):
         index: {k: backend.to_host(v) if hasattr(v, "shape") else v for k, v in state.items()}
         for index, state in optimizer.state_dict()["state"].items()
     }
-    before = [backend.to_host(param.data) for param in params]
+    before = [backend.to_host(param.array) for param in params]
     for param in params:
         param.grad = backend.asarray(np.full(param.shape, np.nan))
     optimizer.step(found_inf=found)
     for param, old in zip(params, before, strict=True):
-        assert backend.to_host(param.data).tobytes() == old.tobytes()
+        assert backend.to_host(param.array).tobytes() == old.tobytes()
     for index, state in optimizer.state_dict()["state"].items():
         assert state.keys() == saved[index].keys()
         for key, value in state.items():
@@ -507,7 +507,7 @@ def test_optimizer_device_step_count_saves_and_loads_as_a_number(backend):
         },
     }
     for state_dict in (saved, as_arrays):
-        fresh = optim.Adam([Param(param.data.copy()) for param in params], lr=0.05)
+        fresh = optim.Adam([Param(param.array.copy()) for param in params], lr=0.05)
         fresh.load_state_dict(state_dict)
         assert [state["step"] for state in fresh.state_dict()["state"].values()] == [3, 3]
 

@@ -49,10 +49,10 @@ def run_xpnet(backend, optimizer, params, steps, **step_kwargs):
     trajectory = []
     for step in steps:
         for index, param in enumerate(params):
-            values = backend.to_host(param.data).astype(np.float64)
-            param.grad = backend.asarray(gradient(values, step, index).astype(param.data.dtype))
+            values = backend.to_host(param.array).astype(np.float64)
+            param.grad = backend.asarray(gradient(values, step, index).astype(param.array.dtype))
         optimizer.step(**step_kwargs)
-        trajectory.append([backend.to_host(param.data).copy() for param in params])
+        trajectory.append([backend.to_host(param.array).copy() for param in params])
     return trajectory
 
 
@@ -182,7 +182,7 @@ def test_state_dict_round_trip(backend, name, kwargs, groups, device_steps):
     half = STEPS // 2
     first, params, actual = xpnet_run(backend, np.float64, name, kwargs, groups, range(half))
     saved = first.state_dict()
-    params = [Param(param.data.copy()) for param in params]
+    params = [Param(param.array.copy()) for param in params]
     second = getattr(optim, name)(groups_of(params, groups), lr=123.0)
     second.load_state_dict(saved)
     assert second.param_groups[0]["lr"] == first.param_groups[0]["lr"]
@@ -212,12 +212,12 @@ def test_found_inf_skips_on_the_device(backend, name):
     optimizer, params, _ = xpnet_run(backend, np.float64, name, kwargs, steps=range(2))
     optimizer.step(found_inf=xp.zeros((), dtype=xp.float32))
     saved = host_state(backend, optimizer.state_dict())
-    before = [backend.to_host(param.data).copy() for param in params]
+    before = [backend.to_host(param.array).copy() for param in params]
     for param in params:
         param.grad = backend.asarray(np.full(param.shape, np.nan))
     optimizer.step(found_inf=xp.ones((), dtype=xp.float32))
     for param, old in zip(params, before, strict=True):
-        assert backend.to_host(param.data).tobytes() == old.tobytes()
+        assert backend.to_host(param.array).tobytes() == old.tobytes()
     state = host_state(backend, optimizer.state_dict())
     assert state.keys() == saved.keys()
     for index, entries in state.items():
@@ -273,7 +273,7 @@ def test_adafactor_refuses_found_inf_and_skips_empty_parameters():
     reference = torch.optim.Adafactor([torch.ones(2, 2, dtype=torch.float64)])
     reference.param_groups[0]["params"][0].grad = torch.ones(2, 2, dtype=torch.float64)
     reference.step()
-    assert_close(param.data, reference.param_groups[0]["params"][0].detach().numpy(), np.float64)
+    assert_close(param.array, reference.param_groups[0]["params"][0].detach().numpy(), np.float64)
     assert optimizer.state_dict()["state"][1]["step"] == 1
 
 
@@ -292,7 +292,7 @@ def test_lr_changed_between_steps_matches_torch(backend, name):
         ours.step()
         theirs.step()
         for param, tensor in zip(params, tensors, strict=True):
-            assert_close(backend.to_host(param.data), tensor.numpy(), np.float64)
+            assert_close(backend.to_host(param.array), tensor.numpy(), np.float64)
 
 
 BAD_VALUES = [

@@ -38,7 +38,7 @@ def _pair(backend, layer, orthogonal_map, use_trivialization=True, seed=0):
 
 
 def _state(module, backend):
-    return {k: backend.to_host(xpnet.Tensor(v).data) for k, v in module.state_dict().items()}
+    return {k: backend.to_host(xpnet.Tensor(v).array) for k, v in module.state_dict().items()}
 
 
 @pytest.mark.parametrize("use_trivialization", [True, False])
@@ -50,7 +50,9 @@ def test_orthogonal_matches_torch(backend, layer, orthogonal_map, use_trivializa
     expected = {k: v.detach().numpy() for k, v in reference.state_dict().items()}
     assert _state(module, backend).keys() == expected.keys()
     # the initial weight: the original's QR (base) and -I, or the Householder form
-    assert_close(backend.to_host(module.weight.data), reference.weight.detach().numpy(), np.float64)
+    assert_close(
+        backend.to_host(module.weight.array), reference.weight.detach().numpy(), np.float64
+    )
     # the same original (and base) values: the same weight and gradient
     shape = expected["parametrizations.weight.original"].shape
     original = np.random.default_rng(1).normal(size=shape) * 2  # |diagonal| > 1: signs kept
@@ -58,12 +60,12 @@ def test_orthogonal_matches_torch(backend, layer, orthogonal_map, use_trivializa
     reference.load_state_dict({k: torch.tensor(v) for k, v in expected.items()})
     module.load_state_dict({k: backend.asarray(v) for k, v in expected.items()})
     weight, reference_weight = module.weight, reference.weight
-    assert_close(backend.to_host(weight.data), reference_weight.detach().numpy(), np.float64)
+    assert_close(backend.to_host(weight.array), reference_weight.detach().numpy(), np.float64)
     grad = np.random.default_rng(2).normal(size=tuple(weight.shape))
     (weight * xpnet.Tensor(backend.asarray(grad))).sum().backward()
     (reference_weight * torch.tensor(grad)).sum().backward()
     assert_close(
-        backend.to_host(module.parametrizations.weight.original.grad.data),
+        backend.to_host(module.parametrizations.weight.original.grad.array),
         reference.parametrizations.weight.original.grad.numpy(),
         np.float64,
     )
@@ -75,7 +77,7 @@ def test_default_map_and_orthogonality(backend, orthogonal_map):
         module = orthogonal(LAYERS[layer](nn).double())
         assert module.parametrizations.weight[0].orthogonal_map == default
     module = orthogonal(nn.Linear(6, 3).double(), orthogonal_map=orthogonal_map)
-    W = backend.to_host(module.weight.data)
+    W = backend.to_host(module.weight.array)
     np.testing.assert_allclose(W @ W.T, np.eye(3), atol=1e-12)
 
 
@@ -95,7 +97,7 @@ def test_right_inverse_assigns_an_orthogonal_matrix(
     with torch.no_grad():
         reference.weight = torch.tensor(Q)
     module.weight = backend.asarray(Q)
-    assert_close(backend.to_host(module.weight.data), Q, np.float64)
+    assert_close(backend.to_host(module.weight.array), Q, np.float64)
     assert_close(reference.weight.detach().numpy(), Q, np.float64)
     if layer == "square":
         expected = {k: v.detach().numpy() for k, v in reference.state_dict().items()}

@@ -32,13 +32,13 @@ LENGTHS = {
 
 
 def host(tensor):
-    return None if tensor is None else xpnet.to_backend(tensor.data, "numpy")
+    return None if tensor is None else xpnet.to_backend(tensor.array, "numpy")
 
 
 def assert_same_packing(ours, theirs):
     np.testing.assert_array_equal(host(ours.data), theirs.data.detach().numpy())
     assert ours.batch_sizes.tolist() == theirs.batch_sizes.tolist()
-    assert type(ours.batch_sizes.data) is np.ndarray and ours.batch_sizes.dtype == np.int64
+    assert type(ours.batch_sizes.array) is np.ndarray and ours.batch_sizes.dtype == np.int64
     for index in ("sorted_indices", "unsorted_indices"):
         mine, torchs = getattr(ours, index), getattr(theirs, index)
         assert (mine is None) == (torchs is None), index
@@ -61,13 +61,13 @@ def test_pack_padded_and_pad_packed_match_torch(backend, case, batch_first, trai
     padded, sizes = rnn.pad_packed_sequence(packed, batch_first, -2.0, T + 1)
     theirs, torch_sizes = torch_rnn.pad_packed_sequence(expected, batch_first, -2.0, T + 1)
     np.testing.assert_array_equal(host(padded), theirs.numpy())
-    assert type(sizes.data) is np.ndarray and sizes.dtype == np.int64
+    assert type(sizes.array) is np.ndarray and sizes.dtype == np.int64
     assert sizes.tolist() == torch_sizes.tolist() == lengths
 
     def forward(x):  # packed data, then padded again: both directions' gradients
         packed = rnn.pack_padded_sequence(Tensor(x, requires_grad=True), lengths, **options)
         padded = rnn.pad_packed_sequence(packed, batch_first, 0.5)[0]
-        return xpnet.cat([packed.data.reshape(-1), padded.reshape(-1)]).data
+        return xpnet.cat([packed.data.reshape(-1), padded.reshape(-1)]).array
 
     def backward(grad_output, x):
         tensor = Tensor(x, requires_grad=True)
@@ -110,7 +110,7 @@ def test_pack_sequence_and_unpack_match_torch(backend, enforce_sorted):
     assert_same_packing(
         packed, torch_rnn.pack_sequence(list(map(torch.tensor, arrays)), enforce_sorted)
     )
-    forward_data = lambda *a: forward(*a)[1].data  # noqa: E731
+    forward_data = lambda *a: forward(*a)[1].array  # noqa: E731
     check_against_torch(forward_data, backward, torch_forward, arrays, backend)
 
 
@@ -134,7 +134,7 @@ def test_unpad_sequence_matches_torch(backend, batch_first):
             for s in torch_rnn.unpad_sequence(expected.clone(), torch.tensor(lengths), batch_first)
         ]
     ).sum().backward()
-    np.testing.assert_array_equal(backend.to_host(padded.grad.data), expected.grad.numpy())
+    np.testing.assert_array_equal(backend.to_host(padded.grad.array), expected.grad.numpy())
     assert padded.shape == x.shape  # PyTorch's transposes its argument in place; ours does not
 
 
@@ -160,9 +160,9 @@ def test_packed_sequence_methods(backend):
     assert rnn.invert_permutation(xpnet.tensor([2, 0, 1])).tolist() == [1, 2, 0]
     other = "numpy" if backend.name != "numpy" else "strict"
     moved = packed.to(other)
-    assert xpnet.backends.backend_of(moved.data.data).name == other
-    assert xpnet.backends.backend_of(moved.sorted_indices.data).name == other
-    assert type(moved.batch_sizes.data) is np.ndarray
+    assert xpnet.backends.backend_of(moved.data.array).name == other
+    assert xpnet.backends.backend_of(moved.sorted_indices.array).name == other
+    assert type(moved.batch_sizes.array) is np.ndarray
 
 
 PACK_ERRORS = [
@@ -243,7 +243,7 @@ def check_packed_layer(kind, kwargs, lengths, enforce_sorted, given, backend, dt
 
     def run(x, *arrays):
         for param, array in zip(params, arrays[len(states) :], strict=True):
-            param.data, param.grad = array, None
+            param.array, param.grad = array, None
         tensors = [Tensor(a, requires_grad=True) for a in (x, *arrays[: len(states)])]
         packed = rnn.pack_padded_sequence(tensors[0], lengths, **options)
         output, final = module(packed, hidden(tensors[1:]))
@@ -265,7 +265,7 @@ def check_packed_layer(kind, kwargs, lengths, enforce_sorted, given, backend, dt
         return torch.cat([t.reshape(-1) for t in [output.data, *leaves(final)]])
 
     inputs = [x, *states, *[p.detach().numpy() for p in torch_module.parameters()]]
-    forward = lambda *arrays: run(*arrays)[1].data  # noqa: E731
+    forward = lambda *arrays: run(*arrays)[1].array  # noqa: E731
     check_against_torch(forward, backward, torch_forward, inputs, backend, dtype)
 
 

@@ -164,7 +164,7 @@ def test_parameter_containers_train_and_load_like_torch(backend):
     fresh = _net(nn).to(backend.name)
     fresh.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     assert_close(
-        backend.to_host(fresh.params[0].data), theirs.params[0].detach().numpy(), np.float64
+        backend.to_host(fresh.params[0].array), theirs.params[0].detach().numpy(), np.float64
     )
     moved = fresh.to(dtype=np.float32)
     assert moved.scales["a"].dtype == np.float32 and moved.params[0].dtype == np.float32

@@ -66,7 +66,7 @@ def _compare_run(ours, theirs, shape, seed=0):
     upstream = random_input(tuple(out_theirs.shape), seed=seed + 1)
     out_ours.backward(xpnet.asarray(upstream))
     out_theirs.backward(torch.from_numpy(upstream))
-    assert_close(xpnet.to_numpy(out_ours.data), out_theirs.detach().numpy(), F64)
+    assert_close(xpnet.to_numpy(out_ours.array), out_theirs.detach().numpy(), F64)
     assert_close(xpnet.to_numpy(x_ours.grad), x_theirs.grad.numpy(), F64, "input grad")
     names = [name for name, _ in theirs.named_parameters()]
     assert [name for name, _ in ours.named_parameters()] == names
@@ -146,18 +146,18 @@ def test_spectral_norm_registration(backend):
     # singular values 3, 1, 0.5, 0.2: 15 steps from random vectors find 3 to (1/3)**30
     left, _ = np.linalg.qr(random_input((4, 4), seed=1))
     right, _ = np.linalg.qr(random_input((5, 5), seed=2))
-    layer.weight.data[...] = xpnet.asarray(left @ np.diag([3.0, 1, 0.5, 0.2]) @ right[:4])
+    layer.weight.array[...] = xpnet.asarray(left @ np.diag([3.0, 1, 0.5, 0.2]) @ right[:4])
     parametrizations.spectral_norm(layer)
     assert list(layer.state_dict()) == list(theirs.state_dict())
     u = xpnet.to_numpy(layer.parametrizations.weight[0]._u)
     assert u.shape == (4,) and abs(np.linalg.norm(u) - 1) < 1e-12
     layer.eval()
-    assert_close(np.linalg.norm(xpnet.to_numpy(layer.weight.data), 2), 1.0, F64, rtol=1e-9)
+    assert_close(np.linalg.norm(xpnet.to_numpy(layer.weight.array), 2), 1.0, F64, rtol=1e-9)
 
 
 def test_spectral_norm_starts_with_16_steps(backend):
     layer = nn.Linear(5, 4).double()
-    weight = xpnet.to_numpy(layer.weight.data)
+    weight = xpnet.to_numpy(layer.weight.array)
     xpnet.manual_seed(3)
     parametrizations.spectral_norm(layer)
     xpnet.manual_seed(3)
@@ -406,7 +406,7 @@ def test_weight_norm_of_any_shape(shape, dim, seed):
     torch.nn.utils.parametrizations.weight_norm(theirs, dim=dim)
     parametrizations.weight_norm(ours, dim=dim)
     _assert_state_equal(ours, theirs)
-    assert_close(xpnet.to_numpy(ours.weight.data), theirs.weight.detach().numpy(), F64)
+    assert_close(xpnet.to_numpy(ours.weight.array), theirs.weight.detach().numpy(), F64)
 
 
 def test_copies_and_pickling(backend):
@@ -418,7 +418,7 @@ def test_copies_and_pickling(backend):
     assert type(replica) is type(layer)  # shared, as PyTorch's
     assert replica.parametrizations.weight.original0 is not layer.parametrizations.weight.original0
     np.testing.assert_array_equal(
-        xpnet.to_numpy(replica.weight.data), xpnet.to_numpy(layer.weight.data)
+        xpnet.to_numpy(replica.weight.array), xpnet.to_numpy(layer.weight.array)
     )
     with pytest.raises(RuntimeError, match="only supported through state_dict"):
         pickle.dumps(layer)

@@ -192,7 +192,7 @@ def test_pixel_shuffle_modules_match_torch(backend, module, torch_module, shape)
         return tensor.grad
 
     check_against_torch(
-        lambda x: module(xpnet.Tensor(x)).data,
+        lambda x: module(xpnet.Tensor(x)).array,
         backward,
         torch_module,
         [random_input(shape)],

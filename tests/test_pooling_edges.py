@@ -36,7 +36,7 @@ def test_max_pool2d_module_accepts_numpy_stride(backend):
     ours, theirs = nn.MaxPool2d(2, np.int64(1)), torch.nn.MaxPool2d(2, np.int64(1))
     output = ours(xpnet.Tensor(backend.asarray(x)))
     expected = theirs(torch.tensor(x)).numpy()
-    np.testing.assert_array_equal(backend.to_host(output.data), expected)
+    np.testing.assert_array_equal(backend.to_host(output.array), expected)
 
 
 @pytest.mark.parametrize("name", ["avg_pool2d", "avg_pool3d"])
@@ -254,7 +254,7 @@ def test_avg_pool1d_module_takes_an_empty_stride_as_its_kernel(backend):
     x = np.arange(12.0).reshape(1, 2, 6)
     ours = nn.AvgPool1d(3, stride=[])(xpnet.Tensor(backend.asarray(x)))
     expected = torch.nn.AvgPool1d(3, stride=[])(torch.from_numpy(x)).numpy()
-    np.testing.assert_array_equal(backend.to_host(ours.data), expected)
+    np.testing.assert_array_equal(backend.to_host(ours.array), expected)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from xpnet.data import DataLoader, Dataset, TensorDataset, default_collate, tran
 
 
 def host(value):
-    return xpnet.to_numpy(value.data if isinstance(value, xpnet.Tensor) else value)
+    return xpnet.to_numpy(value.array if isinstance(value, xpnet.Tensor) else value)
 
 
 def on_the_host(backend):
@@ -117,25 +117,25 @@ def test_cpu_means_the_current_host_backend(backend):
     if on_the_host(backend):
         assert x.to("cpu") is x and x.cpu() is x and x.to(xpnet.device("cpu")) is x
         assert x.device == xpnet.device("cpu")
-        assert xpnet.backend_of(layer.weight.data).name == backend.name
+        assert xpnet.backend_of(layer.weight.array).name == backend.name
         return
     # on a GPU backend "cpu" is numpy: a copy there, as torch's .cpu() of a CUDA tensor
     assert x.device.type == "cuda"
     for moved in (x.to("cpu"), x.cpu(), x.to(xpnet.device("cpu"))):
-        assert type(moved.data) is np.ndarray and moved.device == xpnet.device("cpu")
-        np.testing.assert_array_equal(moved.data, [1.0, 1.0])
-    assert xpnet.backend_of(layer.weight.data).name == "numpy"
+        assert type(moved.array) is np.ndarray and moved.device == xpnet.device("cpu")
+        np.testing.assert_array_equal(moved.array, [1.0, 1.0])
+    assert xpnet.backend_of(layer.weight.array).name == "numpy"
 
 
 def test_to_moves_between_backends_with_gradients():
     x = xpnet.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     y = x.to("strict")
-    assert xpnet.backend_of(y.data).name == "strict" and y.grad_fn is not None
+    assert xpnet.backend_of(y.array).name == "strict" and y.grad_fn is not None
     (y * 2).sum().backward()
-    assert type(x.grad.data) is np.ndarray
+    assert type(x.grad.array) is np.ndarray
     np.testing.assert_array_equal(x.grad, [2.0, 2.0])
     moved = nn.Linear(2, 3).to("strict").to("numpy")
-    assert type(moved.weight.data) is np.ndarray
+    assert type(moved.weight.array) is np.ndarray
 
 
 @pytest.mark.skipif(xpnet.cuda.is_available(), reason="needs a machine without CUDA")
@@ -219,13 +219,13 @@ def test_stopping_early_with_workers_does_not_hang():
 def test_tensor_samples_give_tensor_batches_with_to(backend):
     images, labels = next(iter(DataLoader(Samples(tensors=True), batch_size=4)))
     assert isinstance(images, xpnet.Tensor) and isinstance(labels, xpnet.Tensor)
-    assert type(images.data) is backend.ndarray and labels.dtype == np.int64
+    assert type(images.array) is backend.ndarray and labels.dtype == np.int64
     assert host(labels).tolist() == [0, 1, 2, 3]
     if on_the_host(backend):
         assert images.to("cpu") is images
     else:  # "cpu" is numpy: a copy there
-        assert type(images.to("cpu").data) is np.ndarray
-        np.testing.assert_array_equal(images.to("cpu").data, host(images))
+        assert type(images.to("cpu").array) is np.ndarray
+        np.testing.assert_array_equal(images.to("cpu").array, host(images))
     dataset = TensorDataset(xpnet.Tensor(np.zeros((5, 3))), xpnet.Tensor(np.arange(5)))
     batch = next(iter(DataLoader(dataset, batch_size=2, num_workers=1)))
     assert all(isinstance(field, xpnet.Tensor) for field in batch)

@@ -101,7 +101,7 @@ def _images(n=1, size=32, seed=1):
 
 
 def _logits(model, images):
-    return xpnet.to_numpy(model(xpnet.Tensor(xpnet.asarray(images))).data)
+    return xpnet.to_numpy(model(xpnet.Tensor(xpnet.asarray(images))).array)
 
 
 def _assert_logits_close(actual, expected):
@@ -159,22 +159,22 @@ def test_torchvision_init():
     xpnet.manual_seed(0)
     model = models.resnet18()
     # He-normal with fan_out: std = sqrt(2 / (out_channels * kh * kw))
-    conv = xpnet.to_numpy(model.layer3[0].conv1.weight.data)
+    conv = xpnet.to_numpy(model.layer3[0].conv1.weight.array)
     assert abs(conv.mean()) < 2e-3
     assert conv.std() == pytest.approx(math.sqrt(2 / (256 * 9)), rel=0.02)
-    stem = xpnet.to_numpy(model.conv1.weight.data)
+    stem = xpnet.to_numpy(model.conv1.weight.array)
     assert stem.std() == pytest.approx(math.sqrt(2 / (64 * 49)), rel=0.05)
     for bn in (model.bn1, model.layer4[1].bn2, model.layer2[0].downsample[1]):
-        assert (xpnet.to_numpy(bn.weight.data) == 1).all()
-        assert (xpnet.to_numpy(bn.bias.data) == 0).all()
+        assert (xpnet.to_numpy(bn.weight.array) == 1).all()
+        assert (xpnet.to_numpy(bn.bias.array) == 0).all()
     # nn.Linear's default init (torchvision leaves fc alone): U(-1/sqrt(512), 1/sqrt(512))
-    fc = xpnet.to_numpy(model.fc.weight.data)
+    fc = xpnet.to_numpy(model.fc.weight.array)
     bound = 1 / math.sqrt(512)
     assert np.abs(fc).max() <= bound
     assert np.abs(fc).max() > 0.9 * bound
     zeroed = models.resnet18(zero_init_residual=True)
-    assert (xpnet.to_numpy(zeroed.layer1[0].bn2.weight.data) == 0).all()
-    assert (xpnet.to_numpy(zeroed.layer1[0].bn1.weight.data) == 1).all()
+    assert (xpnet.to_numpy(zeroed.layer1[0].bn2.weight.array) == 0).all()
+    assert (xpnet.to_numpy(zeroed.layer1[0].bn1.weight.array) == 1).all()
 
 
 def test_blocks_and_downsample_layout():

@@ -211,7 +211,7 @@ def test_rms_norm_module_matches_torch(backend, args, kwargs, shape):
 def test_rms_norm_module_weight_is_ones_of_the_default_dtype():
     module = nn.RMSNorm((2, 3))
     assert module.normalized_shape == (2, 3) and module.eps is None
-    weight = xpnet.to_numpy(module.weight.data)
+    weight = xpnet.to_numpy(module.weight.array)
     assert weight.dtype == np.float32 and weight.shape == (2, 3) and (weight == 1).all()
     assert nn.RMSNorm(3, elementwise_affine=False).weight is None
 
@@ -223,4 +223,4 @@ def test_functional_rms_norm_gives_torch_gradients(backend):
     references = [torch.tensor(a, requires_grad=True) for a in (x, w)]
     (TF.rms_norm(references[0], [4], references[1]) ** 2).sum().backward()
     for tensor, reference in zip(tensors, references, strict=True):
-        assert_close(backend.to_host(tensor.grad.data), reference.grad.numpy(), np.float64)
+        assert_close(backend.to_host(tensor.grad.array), reference.grad.numpy(), np.float64)

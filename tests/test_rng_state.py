@@ -70,8 +70,8 @@ def test_set_rng_state_restores_the_generators_that_exist_in_place(backend):
 def test_rng_state_is_a_host_uint8_tensor_as_torch(backend):
     state, theirs = xpnet.get_rng_state(), torch.get_rng_state()
     assert isinstance(state, Tensor) and state.dtype == np.uint8 == theirs.numpy().dtype
-    assert state.ndim == theirs.ndim == 1 and isinstance(state.data, np.ndarray)
-    state.data[:] = 0  # a copy: changing it changes nothing
+    assert state.ndim == theirs.ndim == 1 and isinstance(state.array, np.ndarray)
+    state.array[:] = 0  # a copy: changing it changes nothing
     assert xpnet.get_rng_state().numpy().any()
     # on any backend, as a copy moved there
     xpnet.manual_seed(1)

@@ -55,7 +55,7 @@ def check_recurrent(module, torch_module, x, states, backend, dtype=np.float64):
 
     def run(x, *arrays):
         for param, array in zip(params, arrays[len(states) :], strict=True):
-            param.data, param.grad = array, None
+            param.array, param.grad = array, None
         tensors = [Tensor(a, requires_grad=True) for a in (x, *arrays[: len(states)])]
         result = module(tensors[0], hidden(tensors[1:]))
         return tensors, xpnet.cat([t.reshape(-1) for t in leaves(result)])
@@ -72,7 +72,7 @@ def check_recurrent(module, torch_module, x, states, backend, dtype=np.float64):
         return torch.cat([t.reshape(-1) for t in leaves(result)])
 
     inputs = [x, *states, *[p.detach().numpy() for p in torch_module.parameters()]]
-    forward = lambda *arrays: run(*arrays)[1].data  # noqa: E731
+    forward = lambda *arrays: run(*arrays)[1].array  # noqa: E731
     check_against_torch(forward, backward, torch_forward, inputs, backend, dtype)
 
 
@@ -142,9 +142,9 @@ def test_recurrent_layer_dropout_is_seeded(backend):
     outputs = []
     for _ in range(2):
         xpnet.manual_seed(3)
-        outputs.append(backend.to_host(module(x)[0].data))
+        outputs.append(backend.to_host(module(x)[0].array))
     np.testing.assert_array_equal(outputs[0], outputs[1])
-    evaluated = backend.to_host(module.eval()(x)[0].data)
+    evaluated = backend.to_host(module.eval()(x)[0].array)
     assert not np.allclose(outputs[0], evaluated)
 
 

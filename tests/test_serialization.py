@@ -42,7 +42,7 @@ def test_round_trip_keeps_keys_values_and_dtypes(backend, tmp_path, suffix):
     loaded = xpnet.load(str(path))
     assert list(loaded) == list(state) or sorted(loaded) == sorted(state)
     for key, value in state.items():
-        value = value.data if isinstance(value, xpnet.Tensor) else value
+        value = value.array if isinstance(value, xpnet.Tensor) else value
         assert type(loaded[key]) is backend.ndarray
         assert loaded[key].dtype == value.dtype and loaded[key].shape == value.shape
         np.testing.assert_array_equal(xpnet.to_numpy(loaded[key]), xpnet.to_numpy(value))
@@ -67,7 +67,7 @@ def test_an_xpnet_checkpoint_loads_into_pytorch_and_back(tmp_path):
     images = np.random.default_rng(2).random((5, 1, 8, 8), dtype=np.float32)
     model.eval(), theirs.eval()
     with xpnet.no_grad(), torch.no_grad():
-        ours = xpnet.to_numpy(model(xpnet.Tensor(xpnet.asarray(images))).data)
+        ours = xpnet.to_numpy(model(xpnet.Tensor(xpnet.asarray(images))).array)
         expected = theirs(torch.from_numpy(images)).numpy()
     np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
     # PyTorch's weights, changed there, come back into xpnet
@@ -77,7 +77,7 @@ def test_an_xpnet_checkpoint_loads_into_pytorch_and_back(tmp_path):
     again = small_net()
     again.load_state_dict(xpnet.load(tmp_path / "back.safetensors"))
     np.testing.assert_array_equal(
-        xpnet.to_numpy(again[4].bias.data), theirs[4].bias.detach().numpy()
+        xpnet.to_numpy(again[4].bias.array), theirs[4].bias.detach().numpy()
     )
     assert int(xpnet.to_numpy(again[1].num_batches_tracked)) == 1
 

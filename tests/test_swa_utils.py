@@ -127,10 +127,10 @@ def test_averaged_model_forwards_through_its_copy(backend):
 def test_averaged_model_moves_to_a_device():
     model = xpnet.nn.Linear(2, 1).to("numpy")
     averaged = swa_utils.AveragedModel(model, device="strict")
-    assert type(averaged.module.weight.data).__name__ == "StrictArray"
+    assert type(averaged.module.weight.array).__name__ == "StrictArray"
     assert type(averaged.n_averaged).__name__ == "StrictArray"
     averaged.update_parameters(model)  # from a NumPy model onto the strict copy
-    np.testing.assert_array_equal(averaged.module.weight.data.get(), model.weight.data)
+    np.testing.assert_array_equal(averaged.module.weight.array.get(), model.weight.array)
 
 
 def test_averaged_model_rejects_two_averaging_functions():

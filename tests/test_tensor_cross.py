@@ -114,7 +114,7 @@ def test_cross_default_dim_warns_at_every_call(backend):
 
 def test_cross_gradients_match_finite_differences(backend):
     def forward(a, b):
-        return xpnet.linalg.cross(Tensor(a), Tensor(b), dim=1).data
+        return xpnet.linalg.cross(Tensor(a), Tensor(b), dim=1).array
 
     def backward(grad_output, a, b):
         ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)

@@ -247,7 +247,7 @@ def test_casts_match_torch(backend):
     same(t.half(), ref.half())
     leaf = Tensor(backend.asarray(x), requires_grad=True)
     (leaf.half() * 2).sum().backward()  # the cast is differentiable; the gradient is float64
-    assert leaf.grad.dtype == np.float64 and backend.to_host(leaf.grad.data).tolist() == [2.0] * 4
+    assert leaf.grad.dtype == np.float64 and backend.to_host(leaf.grad.array).tolist() == [2.0] * 4
 
 
 def test_type_gives_torch_type_strings_and_casts(backend):
@@ -261,7 +261,7 @@ def test_type_gives_torch_type_strings_and_casts(backend):
     assert x.type(np.float64).dtype == np.float64
     converted = x.type(f"torch.{place}IntTensor")
     assert converted.dtype == np.int32 and converted.tolist() == [1, -2]
-    assert xpnet.backend_of(converted.data).name == backend.name
+    assert xpnet.backend_of(converted.array).name == backend.name
 
 
 # -- in-place methods ----------------------------------------------------------------------
@@ -285,14 +285,14 @@ IN_PLACE = [
 def test_in_place_methods_change_the_array_itself_as_torch(backend, name, args, kwargs):
     """The same array is written (a view of it sees the change) and the tensor is returned."""
     x = Tensor(backend.asarray(x34()))
-    array, view = x.data, x[1:]  # a Tensor view of rows 1 and 2
+    array, view = x.array, x[1:]  # a Tensor view of rows 1 and 2
     ours = [backend.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
     result = getattr(x, name)(*ours, **kwargs)
     expected = torch.tensor(x34())
     getattr(expected, name)(
         *[torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args], **kwargs
     )
-    assert result is x and x.data is array
+    assert result is x and x.array is array
     same(x, expected)
     same(view, expected[1:])
 
@@ -303,10 +303,10 @@ def test_in_place_methods_refuse_a_leaf_that_requires_grad_unless_no_grad(backen
         with pytest.raises(RuntimeError, match=r"Tensor\.\w+_: a leaf tensor that requires grad"):
             method()
     assert w.tolist() == [1.0, 2.0]
-    array = w.data
+    array = w.array
     with xpnet.no_grad():
         w.mul_(3).add_(Tensor(backend.asarray(np.array([1.0, 1.0]))), alpha=-0.5).clamp_(max=5)
-    assert w.tolist() == [2.5, 5.0] and w.data is array
+    assert w.tolist() == [2.5, 5.0] and w.array is array
     assert w.requires_grad and w.is_leaf and w.grad is None
 
 
@@ -331,13 +331,13 @@ def test_recorded_in_place_methods_match_torch_gradients(backend, method):
 def test_recorded_in_place_change_keeps_the_old_array_for_backward(backend):
     x = Tensor(backend.asarray(np.array([1.0, 2.0])), requires_grad=True)
     h = x * 2
-    old, view = h.data, h[:1]
+    old, view = h.array, h[:1]
     assert h.mul_(h).add_(1.0) is h
     # the graph's old array is kept; the view sees the new value, as PyTorch's views do
     assert backend.to_host(old).tolist() == [2.0, 4.0] and view.tolist() == [5.0]
     assert h.tolist() == [5.0, 17.0] and not h.is_leaf
     h.sum().backward()
-    assert backend.to_host(x.grad.data).tolist() == [8.0, 16.0]  # d(4x^2 + 1)/dx
+    assert backend.to_host(x.grad.array).tolist() == [8.0, 16.0]  # d(4x^2 + 1)/dx
 
 
 @pytest.mark.parametrize("grad_mode", ["recorded", "no_grad"])
@@ -355,7 +355,7 @@ def test_backward_through_an_op_whose_input_changed_in_place(backend, grad_mode)
     else:
         h.mul_(3)
     h.sum().backward(retain_graph=True)  # only through the change and w * 1.0: allowed
-    assert backend.to_host(w.grad.data).tolist() == (
+    assert backend.to_host(w.grad.array).tolist() == (
         [3.0, 3.0] if grad_mode == "recorded" else [1.0, 1.0]
     )
     if grad_mode == "no_grad":
@@ -363,7 +363,7 @@ def test_backward_through_an_op_whose_input_changed_in_place(backend, grad_mode)
             used.sum().backward()
         return
     used.sum().backward()
-    assert backend.to_host(w.grad.data).tolist() == [5.0, 7.0]  # + d(w^2)/dw of the old h = w
+    assert backend.to_host(w.grad.array).tolist() == [5.0, 7.0]  # + d(w^2)/dw of the old h = w
 
 
 def test_in_place_operator_under_no_grad_also_counts_as_a_change(backend):
@@ -512,13 +512,15 @@ def test_function_forms_without_gradients_match_torch(backend):
     indices = functions.max(t, 1).indices
     same(indices, torch.max(ref, 1).indices)
     assert functions.numel(t) == torch.numel(ref) == 6
-    assert functions.is_tensor(t) and not functions.is_tensor(x) and not functions.is_tensor(t.data)
+    assert (
+        functions.is_tensor(t) and not functions.is_tensor(x) and not functions.is_tensor(t.array)
+    )
 
 
 def test_function_forms_wrap_backend_arrays_without_grad(backend):
     result = functions.sum(backend.asarray(x34()), 0)
     assert isinstance(result, Tensor) and not result.requires_grad
-    assert type(result.data) is backend.ndarray
+    assert type(result.array) is backend.ndarray
     np.testing.assert_allclose(result.numpy(), x34().sum(0))
 
 

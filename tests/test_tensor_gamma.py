@@ -149,7 +149,7 @@ def test_digamma_gradient_is_trigamma_near_zero(backend):
     against mpmath's trigamma at 1e-14."""
     x = np.array([1.13, 0.3, -2.4, 4.5, -0.5])
     check_against_torch(
-        lambda a: xpnet.digamma(Tensor(a)).data,
+        lambda a: xpnet.digamma(Tensor(a)).array,
         lambda g, a: (lambda t: (t.digamma().backward(g), (t.grad,))[1])(
             Tensor(a, requires_grad=True)
         ),
@@ -259,7 +259,7 @@ def test_in_place_forms_match_torch(backend, name, args):
     check_tensor_method(lambda t: getattr(t * 1, name)(*args), [x], backend)
     check_tensor_method(lambda t: getattr(t * 1, name)(*args), [x], backend, dtype=np.float32)
     plain = Tensor(xpnet.asarray(x))
-    view, expected = plain.data[1:], getattr(plain, name[:-1])(*args).numpy()
+    view, expected = plain.array[1:], getattr(plain, name[:-1])(*args).numpy()
     assert getattr(plain, name)(*args) is plain and plain._version == 1
     np.testing.assert_array_equal(plain.numpy(), expected)
     np.testing.assert_array_equal(xpnet.to_numpy(view), expected[1:])

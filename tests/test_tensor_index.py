@@ -42,7 +42,7 @@ def on(backend, values, dtype=None):
 def assert_equal(tensor, expected, backend):
     """Same values (NaN matching NaN), shape and dtype as a torch tensor or a NumPy array."""
     expected = expected.numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
-    np.testing.assert_array_equal(backend.to_host(tensor.data), expected)
+    np.testing.assert_array_equal(backend.to_host(tensor.array), expected)
     assert tensor.dtype == expected.dtype, (tensor.dtype, expected.dtype)
 
 
@@ -76,7 +76,7 @@ def test_contiguous_returns_self_or_a_contiguous_copy(backend):
     assert x.contiguous() is x
     transposed = x.transpose(0, 2)
     copy = transposed.contiguous()
-    assert copy is not transposed and copy.data.flags.c_contiguous
+    assert copy is not transposed and copy.array.flags.c_contiguous
     assert_equal(copy, transposed.numpy(), backend)
 
 
@@ -126,8 +126,8 @@ def test_narrow_matches_torch(backend, method):
 
 def test_narrow_is_a_view(backend):
     x = on(backend, x234())
-    x.narrow(1, 1, 1).data[...] = 0.0
-    assert not backend.to_host(x.data)[:, 1].any()
+    x.narrow(1, 1, 1).array[...] = 0.0
+    assert not backend.to_host(x.array)[:, 1].any()
 
 
 # -- masked_fill and where -----------------------------------------------------------------
@@ -328,7 +328,7 @@ def test_cumsum_of_float16_adds_up_in_float32_as_torch(backend):
     expected = reference.cumsum(0)
     expected.backward(torch.ones(4000, dtype=torch.float16))
     assert_equal(sums, expected.detach(), backend)
-    np.testing.assert_array_equal(backend.to_host(tensor.grad.data), reference.grad.numpy())
+    np.testing.assert_array_equal(backend.to_host(tensor.grad.array), reference.grad.numpy())
 
 
 # -- sort, argsort, topk ------------------------------------------------------------------------
@@ -419,7 +419,7 @@ def test_new_tensors_take_the_dtype_and_device_of_self_as_torch(backend, name, a
     torch_kwargs = {k: getattr(torch, v) for k, v in kwargs.items()}
     expected = getattr(torch.zeros(1, dtype=getattr(torch, dtype)), name)(*args, **torch_kwargs)
     got = getattr(on(backend, [0], dtype), name)(*args, **kwargs)
-    assert backend_of(got.data).name == backend.name and not got.requires_grad
+    assert backend_of(got.array).name == backend.name and not got.requires_grad
     if name == "new_empty":
         assert got.shape == tuple(expected.shape) and got.dtype == expected.numpy().dtype
     else:
@@ -429,9 +429,9 @@ def test_new_tensors_take_the_dtype_and_device_of_self_as_torch(backend, name, a
 def test_new_tensors_take_device_and_requires_grad(backend):
     x = on(backend, [1.0], "float32")
     y = x.new_zeros(2, device="numpy", requires_grad=True)
-    assert backend_of(y.data).name == "numpy" and y.requires_grad and y.dtype == np.float32
+    assert backend_of(y.array).name == "numpy" and y.requires_grad and y.dtype == np.float32
     copy = x.new_tensor(x)
-    copy.data[0] = 5.0
+    copy.array[0] = 5.0
     assert x.item() == 1.0 and not copy.requires_grad
 
 

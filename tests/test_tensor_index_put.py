@@ -25,7 +25,7 @@ def index(like, values):
     """An int64 index Tensor beside ``like`` (torch's, or xpnet's on its backend)."""
     if isinstance(like, torch.Tensor):
         return torch.tensor(values)
-    return xpnet.Tensor(backend_of(like.data).asarray(np.array(values)))
+    return xpnet.Tensor(backend_of(like.array).asarray(np.array(values)))
 
 
 @pytest.mark.parametrize("accumulate", [True, False])

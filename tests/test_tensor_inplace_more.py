@@ -55,7 +55,7 @@ def test_same_shape_methods_match_torch(backend, name, args):
 
     check_tensor_method(method, [data, X[::-1].copy()], backend)
     plain = t(data)
-    view, version = plain.data[1:], plain._version
+    view, version = plain.array[1:], plain._version
     assert getattr(plain, name)(*_args(args, t(X[::-1].copy()))) is plain
     assert plain._version == version + 1
     np.testing.assert_array_equal(xpnet.to_numpy(view), plain.numpy()[1:])

@@ -73,7 +73,7 @@ def test_trapz_is_trapezoid(backend):
 @pytest.mark.parametrize("name", ["trapezoid", "cumulative_trapezoid"])
 def test_trapezoid_gradients_match_finite_differences(backend, name):
     def forward(y, x):
-        return getattr(xpnet, name)(Tensor(y), Tensor(x), dim=0).data
+        return getattr(xpnet, name)(Tensor(y), Tensor(x), dim=0).array
 
     def backward(grad_output, y, x):
         ty, tx = Tensor(y, requires_grad=True), Tensor(x, requires_grad=True)
@@ -178,7 +178,7 @@ def test_renorm_gradient_is_not_that_of_a_constant_factor(backend):
 
 def test_renorm_gradients_match_finite_differences(backend):
     def forward(x):
-        return Tensor(x).renorm(3, 1, 1.0).data
+        return Tensor(x).renorm(3, 1, 1.0).array
 
     def backward(grad_output, x):
         tensor = Tensor(x, requires_grad=True)
@@ -208,7 +208,7 @@ def test_renorm_float16_uses_a_float32_norm(backend):
 
 def test_renorm_in_place_follows_torch(backend):
     x = t(X.copy())
-    view = x.data
+    view = x.array
     assert x.renorm_(2, 0, 1.0) is x and x._version == 1
     np.testing.assert_allclose(xpnet.to_numpy(view), torch.tensor(X).renorm(2, 0, 1.0).numpy())
     leaf = Tensor(xpnet.asarray(X.copy()), requires_grad=True)

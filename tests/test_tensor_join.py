@@ -218,7 +218,7 @@ def test_max_of_an_array_is_the_elementwise_maximum(backend):
     x = Tensor(backend.asarray(np.array([1.0, 5.0])), requires_grad=True)
     y = x.max(backend.asarray(np.array([3.0, 5.0])))
     y.sum().backward()
-    assert y.tolist() == [3.0, 5.0] and backend.to_host(x.grad.data).tolist() == [0.0, 0.5]
+    assert y.tolist() == [3.0, 5.0] and backend.to_host(x.grad.array).tolist() == [0.0, 0.5]
 
 
 def test_maximum_with_only_one_operand_requiring_grad_matches_torch(backend):

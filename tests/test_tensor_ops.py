@@ -51,8 +51,8 @@ def test_shape_methods_of_a_0d_tensor_match_torch(backend):
 def test_clone_is_a_copy(backend):
     x = Tensor(backend.asarray(np.zeros(3)))
     y = x.clone()
-    y.data[0] = 1.0
-    assert backend.to_host(x.data)[0] == 0.0
+    y.array[0] = 1.0
+    assert backend.to_host(x.array)[0] == 0.0
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "abs"])
@@ -87,8 +87,8 @@ def test_clamp_takes_array_bounds(backend):
     torch_x = torch.tensor(x234(), requires_grad=True)
     expected = torch_x.clamp(min=torch.tensor([0.0, -0.5, 0.2, 0.0], dtype=torch.float64))
     expected.backward(torch.ones(2, 3, 4, dtype=torch.float64))
-    np.testing.assert_array_equal(backend.to_host(y.data), expected.detach().numpy())
-    np.testing.assert_array_equal(backend.to_host(x.grad.data), torch_x.grad.numpy())
+    np.testing.assert_array_equal(backend.to_host(y.array), expected.detach().numpy())
+    np.testing.assert_array_equal(backend.to_host(x.grad.array), torch_x.grad.numpy())
 
 
 # ties (3.0 twice in row 0, 2.0 twice in row 1) and a NaN (row 2): which element gets the
@@ -104,7 +104,7 @@ def test_max_min_along_dim_match_torch_values_indices_and_gradient(backend, name
     check_tensor_method(lambda t: getattr(t, name)(dim=dim, keepdim=keepdim)[0], [x234()], backend)
     indices = getattr(Tensor(backend.asarray(TIES)), name)(dim, keepdim).indices
     expected = getattr(torch.tensor(TIES), name)(dim, keepdim).indices.numpy()
-    np.testing.assert_array_equal(backend.to_host(indices.data), expected)
+    np.testing.assert_array_equal(backend.to_host(indices.array), expected)
 
 
 @pytest.mark.parametrize("name", ["max", "min"])

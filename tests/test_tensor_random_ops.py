@@ -83,7 +83,7 @@ def test_bernoulli_multinomial_poisson_distributions(backend):
 )
 def test_in_place_draws_moments_and_reproducibility(backend, call, mean, std):
     w = xpnet.empty(N, dtype=xpnet.float64)
-    view, version = w.data[:3], w._version
+    view, version = w.array[:3], w._version
     xpnet.manual_seed(7)
     assert call(w) is w and w._version == version + 1
     values = w.numpy()

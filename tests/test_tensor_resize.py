@@ -140,7 +140,7 @@ def test_unravel_index_matches_torch(backend, indices, shape, dtype):
     result, expected = xpnet.unravel_index(ours, shape), torch.unravel_index(theirs, shape)
     assert isinstance(result, tuple) and len(result) == len(expected)
     for mine, reference in zip(result, expected, strict=True):
-        assert mine.dtype == np.int64 and isinstance(mine.data, backend.ndarray)
+        assert mine.dtype == np.int64 and isinstance(mine.array, backend.ndarray)
         assert mine.shape == tuple(reference.shape) and mine.tolist() == reference.tolist()
 
 

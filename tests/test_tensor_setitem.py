@@ -360,7 +360,7 @@ def test_gradients_summed_over_inf_and_minus_inf_are_nan_without_warnings(backen
         warnings.simplefilter("error")
         ((x * np.inf) + (x * -np.inf)).sum().backward()  # two paths: inf + -inf
         (x * -np.inf).sum().backward()  # into the kept .grad: nan + -inf
-    assert np.isnan(backend.to_host(x.grad.data)).all()
+    assert np.isnan(backend.to_host(x.grad.array)).all()
 
 
 def test_an_element_of_a_1d_tensor_is_a_view_as_torch(backend):

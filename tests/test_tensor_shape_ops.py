@@ -164,7 +164,7 @@ def test_tril_triu_in_place_match_torch(backend):
     expected = torch.tensor(x).tril_(1)
     tensor = Tensor(backend.asarray(x))
     assert tensor.tril_(1) is tensor
-    np.testing.assert_array_equal(backend.to_host(tensor.data), expected.numpy())
+    np.testing.assert_array_equal(backend.to_host(tensor.array), expected.numpy())
 
     def op(t):
         return (t * 2).triu_(-1)
@@ -252,7 +252,7 @@ def test_flip_twice_is_identity_and_roll_keeps_shapes(backend, shape, seed, data
     dims = data.draw(st.lists(st.integers(-ndim, ndim - 1), unique_by=lambda d: d % ndim))
     shifts = data.draw(st.lists(st.integers(-5, 5), min_size=len(dims), max_size=len(dims)))
     x = Tensor(backend.asarray(random_input(tuple(shape), seed=seed)))
-    np.testing.assert_array_equal(backend.to_host(x.flip(dims).flip(dims).data), x.numpy())
+    np.testing.assert_array_equal(backend.to_host(x.flip(dims).flip(dims).array), x.numpy())
     if dims:
         rolled = x.roll(shifts, dims)
         expected = torch.tensor(x.numpy()).roll(shifts, dims)

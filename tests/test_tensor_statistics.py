@@ -79,7 +79,7 @@ def test_quantile_with_a_tensor_q_matches_torch(backend):
     q = np.array([0.0, 0.25, 1.0])
     check_tensor_method(
         lambda x, p: call(
-            "quantile", p.detach() if isinstance(p, torch.Tensor) else Tensor(p.data), 1
+            "quantile", p.detach() if isinstance(p, torch.Tensor) else Tensor(p.array), 1
         )(x),
         [X, q],
         backend,

@@ -42,18 +42,18 @@ def _compare(backend, ours, theirs, shapes, masks=None, **options):
     output = ours(*inputs, **{k: backend.asarray(m) for k, m in masks.items()}, **options)
     tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
     t_output = theirs(*tensors, **{k: torch.tensor(m) for k, m in masks.items()}, **options)
-    assert_close(backend.to_host(output.data), t_output.detach().numpy(), np.float64)
+    assert_close(backend.to_host(output.array), t_output.detach().numpy(), np.float64)
     grad = random_input(tuple(t_output.shape), seed=9)
     (output * Tensor(backend.asarray(grad))).sum().backward()
     (t_output * torch.tensor(grad)).sum().backward()
     for i, (tensor, t_tensor) in enumerate(zip(inputs, tensors, strict=True)):
         assert_close(
-            backend.to_host(tensor.grad.data), t_tensor.grad.numpy(), np.float64, f"grad {i}"
+            backend.to_host(tensor.grad.array), t_tensor.grad.numpy(), np.float64, f"grad {i}"
         )
     named, t_named = list(ours.named_parameters()), list(theirs.named_parameters())
     assert [name for name, _ in named] == [name for name, _ in t_named]
     for (name, param), (_, t_param) in zip(named, t_named, strict=True):
-        assert_close(backend.to_host(param.grad.data), t_param.grad.numpy(), np.float64, name)
+        assert_close(backend.to_host(param.grad.array), t_param.grad.numpy(), np.float64, name)
 
 
 def _causal(size):
@@ -175,7 +175,7 @@ def test_transformer_matches_torch(backend, batch_first):
     shapes = [_shape(batch_first, 5), _shape(batch_first, 4)]
     _compare(backend, ours, theirs, shapes)
     masks = {
-        "tgt_mask": nn.Transformer.generate_square_subsequent_mask(4, dtype=np.float64).data,
+        "tgt_mask": nn.Transformer.generate_square_subsequent_mask(4, dtype=np.float64).array,
         "src_key_padding_mask": _padding(3, 5),
         "memory_key_padding_mask": _padding(3, 5),
     }
@@ -219,40 +219,40 @@ def test_stacks_hold_independent_deep_copies(backend):
     assert not encoder.use_nested_tensor and encoder.enable_nested_tensor and encoder.mask_check
     first, second = (encoder.layers[i].linear1.weight for i in (0, 1))
     assert first is not second and first is not layer.linear1.weight
-    np.testing.assert_array_equal(xpnet.to_numpy(first.data), xpnet.to_numpy(second.data))
-    first.data[...] = 0.0
-    assert xpnet.to_numpy(second.data).any() and xpnet.to_numpy(layer.linear1.weight.data).any()
+    np.testing.assert_array_equal(xpnet.to_numpy(first.array), xpnet.to_numpy(second.array))
+    first.array[...] = 0.0
+    assert xpnet.to_numpy(second.array).any() and xpnet.to_numpy(layer.linear1.weight.array).any()
     clone = copy.deepcopy(nn.TransformerDecoderLayer(8, 2, 16).to(backend.name))
-    assert type(clone.self_attn.in_proj_weight.data) is type(backend.asarray(np.ones(1)))
+    assert type(clone.self_attn.in_proj_weight.array) is type(backend.asarray(np.ones(1)))
 
 
 def test_generate_square_subsequent_mask_equals_torch(backend):
     mask = nn.Transformer.generate_square_subsequent_mask(4)
     expected = torch.nn.Transformer.generate_square_subsequent_mask(4).numpy()
-    assert mask.data.dtype == np.float32
-    np.testing.assert_array_equal(backend.to_host(mask.data), expected)
+    assert mask.array.dtype == np.float32
+    np.testing.assert_array_equal(backend.to_host(mask.array), expected)
     assert nn.Transformer.generate_square_subsequent_mask(0).shape == (0, 0)
 
 
 def test_initial_values_as_torch():
     model = nn.Transformer(16, 4, 1, 1, 32)
     for name, param in model.named_parameters():
-        values = xpnet.to_numpy(param.data)
+        values = xpnet.to_numpy(param.array)
         if param.ndim > 1:  # xavier uniform over every matrix, Linear's default replaced
             bound = np.sqrt(6 / sum(values.shape))
             assert np.abs(values).max() <= bound and np.abs(values).max() > bound / 2, name
     layer = nn.TransformerEncoderLayer(16, 4, 32)  # the submodules' own defaults
-    assert np.abs(xpnet.to_numpy(layer.linear1.weight.data)).max() <= 1 / 4
-    assert (xpnet.to_numpy(layer.norm1.weight.data) == 1).all()
-    assert not xpnet.to_numpy(layer.self_attn.in_proj_bias.data).any()
+    assert np.abs(xpnet.to_numpy(layer.linear1.weight.array)).max() <= 1 / 4
+    assert (xpnet.to_numpy(layer.norm1.weight.array) == 1).all()
+    assert not xpnet.to_numpy(layer.self_attn.in_proj_bias.array).any()
 
 
 def test_dropout_is_active_in_training(backend):
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5).to(backend.name)
     x = backend.asarray(random_input((4, 2, 8)).astype(np.float32))
     xpnet.manual_seed(0)
-    trained = backend.to_host(layer(x).data)
-    evaluated = backend.to_host(layer.eval()(x).data)
+    trained = backend.to_host(layer(x).array)
+    evaluated = backend.to_host(layer.eval()(x).array)
     assert not np.allclose(trained, evaluated)
 
 

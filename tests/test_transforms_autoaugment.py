@@ -274,7 +274,7 @@ def test_argument_errors():
 
 def test_tensors_on_another_backend_are_refused(backend):
     device = xpnet.Tensor(backend.xp.asarray(U8))
-    if isinstance(device.data, np.ndarray):  # the backend keeps NumPy arrays: on the host
+    if isinstance(device.array, np.ndarray):  # the backend keeps NumPy arrays: on the host
         assert isinstance(T.RandAugment()(device), xpnet.Tensor)
         return
     with pytest.raises(TypeError, match="transforms work on host images"):

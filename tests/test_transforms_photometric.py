@@ -73,7 +73,7 @@ def test_photometric_runs_on_the_image_backend(backend, kind, index):
     image = xpnet.Tensor(data) if kind == "tensor" else data
     out = getattr(F, case["function"])(image, **case["kwargs"])
     assert isinstance(out, xpnet.Tensor) == (kind == "tensor")
-    out = out.data if kind == "tensor" else out
+    out = out.array if kind == "tensor" else out
     assert type(out) is type(data)  # computed on the image's backend
     assert_matches(backend.to_host(out), index)
 

@@ -285,7 +285,7 @@ def test_tensors_on_another_backend_are_refused(backend):
         assert isinstance(F.hflip(xpnet.Tensor(U8)), xpnet.Tensor)
         return
     device = xpnet.Tensor(backend.xp.asarray(U8))
-    if isinstance(device.data, np.ndarray):  # the backend keeps NumPy arrays: on the host
+    if isinstance(device.array, np.ndarray):  # the backend keeps NumPy arrays: on the host
         return
     with pytest.raises(TypeError, match="transforms work on host images"):
         F.hflip(device)

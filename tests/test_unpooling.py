@@ -144,9 +144,9 @@ def test_max_unpool_modules_match_torch(backend, nd):
     x = xpnet.Tensor(backend.asarray(pooled), requires_grad=True)
     output = module(x, backend.asarray(indices), output_size=size)
     expected = reference(torch.tensor(pooled), torch.tensor(indices), output_size=size)
-    np.testing.assert_array_equal(backend.to_host(output.data), expected.numpy())
+    np.testing.assert_array_equal(backend.to_host(output.array), expected.numpy())
     output.sum().backward()
-    assert backend.to_host(x.grad.data).sum() == pooled.size
+    assert backend.to_host(x.grad.array).sum() == pooled.size
 
 
 @PROFILE

@@ -32,8 +32,8 @@ def _compare(backend, ours, theirs, x):
     reference = torch.tensor(x, requires_grad=True)
     expected = theirs(reference)
     expected.backward(torch.tensor(grad))
-    assert_close(backend.to_host(out.data), expected.detach().numpy(), np.float64)
-    assert_close(backend.to_host(tensor.grad.data), reference.grad.numpy(), np.float64, "grad")
+    assert_close(backend.to_host(out.array), expected.detach().numpy(), np.float64)
+    assert_close(backend.to_host(tensor.grad.array), reference.grad.numpy(), np.float64, "grad")
 
 
 @pytest.mark.parametrize(("name", "kwargs"), MODULE_CASES)

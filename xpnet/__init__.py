@@ -209,7 +209,7 @@ def asarray(obj, dtype=None):
 def to_numpy(x):
     """A NumPy copy of ``x``, an array of any backend or a Tensor (an explicit
     device-to-host copy)."""
-    x = x.data if isinstance(x, Tensor) else x
+    x = x.array if isinstance(x, Tensor) else x
     return backend_of(x).to_host(x)
 
 

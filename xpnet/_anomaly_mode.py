@@ -199,7 +199,7 @@ def _checking_apply(self, grad_output, retain_graph: bool, formula=None) -> tupl
 def _has_nan(grad) -> bool:
     """Whether a gradient (an array, a Tensor under ``create_graph``, or ``None``) has a NaN;
     reads one bool on the host (anomaly mode is for debugging)."""
-    array = getattr(grad, "data", grad) if hasattr(grad, "grad_fn") else grad
+    array = grad.array if hasattr(grad, "grad_fn") else grad
     if array is None or getattr(array, "dtype", None) is None or array.dtype.kind not in "fc":
         return False
     return bool(backend_of(array).xp.isnan(array).any())

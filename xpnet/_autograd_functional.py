@@ -54,7 +54,7 @@ def _prepared(inputs: tuple, create_graph: bool) -> tuple:
 def _zeros_like(tensor):
     from .autograd import Tensor
 
-    return Tensor(backend_of(tensor.data).xp.zeros_like(tensor.data))
+    return Tensor(backend_of(tensor.array).xp.zeros_like(tensor.array))
 
 
 def grads_or_zeros(
@@ -96,7 +96,7 @@ def _vectors(where: str, v, like: tuple, what: str) -> tuple:
                 "with a single element."
             )
             raise RuntimeError(msg)
-        return (Tensor(backend_of(like[0].data).xp.ones_like(like[0].data)),)
+        return (Tensor(backend_of(like[0].array).xp.ones_like(like[0].array)),)
     _, vs = _as_tuple(where, "v", v)
     if len(vs) != len(like):
         raise RuntimeError(f"{where}: v has {len(vs)} Tensors, expected {len(like)}")
@@ -263,7 +263,7 @@ def _rows(stack, rows: list, shape: tuple, input):
     if not rows:
         from .autograd import Tensor
 
-        xp = backend_of(input.data).xp
+        xp = backend_of(input.array).xp
         return Tensor(xp.zeros(tuple(shape) + input.shape, dtype=input.dtype))
     return stack(rows).reshape(tuple(shape) + input.shape)
 

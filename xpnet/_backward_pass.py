@@ -139,7 +139,7 @@ def hooked_gradient(tensor, grad, owned: bool) -> tuple:
     for hook in tuple(hooks.values()):
         result = hook(grad if differentiable else Tensor(grad))
         if result is not None:
-            array = result.data if hasattr(result, "grad_fn") else result  # a Tensor
+            array = result.array if hasattr(result, "grad_fn") else result  # a Tensor
             check_grad_output(
                 "register_hook",
                 array,
@@ -172,9 +172,9 @@ def add_to_grad(tensor, grad, owned: bool) -> None:
         backend = backend_of(grad)
         if held is not None and held.grad_fn is None:
             with backend.ignore_float_errors():  # inf + -inf: NaN
-                kept = held.data + grad
+                kept = held.array + grad
             # the same Tensor keeps the sum (NumPy turns 0-d results into scalars)
-            held.data = kept if type(kept) is backend.ndarray else backend.asarray(kept)
+            held.array = kept if type(kept) is backend.ndarray else backend.asarray(kept)
             return
         if held is not None:  # a .grad with a graph (create_graph before): a new Tensor
             tensor.grad = held.detach() + Tensor(grad)
@@ -236,7 +236,7 @@ def _roots(where: str, tensors, grad_tensors, differentiable: bool = False) -> l
             raise RuntimeError(msg)
     pairs = []
     for tensor, grad in zip(tensors, grads, strict=True):
-        array = upstream_gradient(where, data_of(grad), tensor.data)
+        array = upstream_gradient(where, data_of(grad), tensor.array)
         if differentiable:
             array = grad if isinstance(grad, Tensor) else Tensor(array)
         pairs.append((tensor, array))
@@ -369,6 +369,6 @@ def grad(
             )
             raise RuntimeError(msg)
         if value is None and materialize_grads:
-            value = backend_of(tensor.data).xp.zeros_like(tensor.data)
+            value = backend_of(tensor.array).xp.zeros_like(tensor.array)
         results.append(value if value is None or isinstance(value, Tensor) else Tensor(value))
     return tuple(results)

@@ -144,7 +144,7 @@ def empty(
     if check_memory_format("empty", memory_format) is preserve_format:
         raise RuntimeError("empty: unsupported memory format preserve_format")
     result = _filled("empty", None, size, dtype, device, requires_grad)
-    result.data = relaid("empty", result.data, memory_format)
+    result.array = relaid("empty", result.array, memory_format)
     return result
 
 
@@ -188,7 +188,7 @@ def _like(where, input, fill, dtype, device, requires_grad, memory_format) -> Te
     channels-last if ``input`` is, see :mod:`xpnet._memory_formats`)."""
     shape, dtype, device = template_of(where, input, dtype, device)
     result = _filled(where, fill, (shape,), dtype, device, requires_grad)
-    result.data = relaid(where, result.data, memory_format, like=data_of(input))
+    result.array = relaid(where, result.array, memory_format, like=data_of(input))
     return result
 
 
@@ -295,7 +295,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     Example:
         >>> import numpy as np, xpnet
         >>> a = np.zeros(2, dtype=np.float32)
-        >>> xpnet.as_tensor(a, device="numpy").data is a
+        >>> xpnet.as_tensor(a, device="numpy").array is a
         True
     """
     array = data_of(data)

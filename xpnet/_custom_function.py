@@ -171,7 +171,7 @@ def _apply(cls, args: tuple):
         if any(ctx.needs_input_grad) and _differentiable(value, ctx):
             result.requires_grad = True
             where = {"ctx": ctx, "outputs": tuple(tensors), "index": len(results)}
-            arrays = tuple(getattr(a, "data", a) for a in args)
+            arrays = tuple(getattr(a, "array", a) for a in args)
             result.grad_fn = Node(node_function, args, arrays, where)
         results.append(result)
     return tuple(results) if isinstance(output, tuple) else results[0]
@@ -211,7 +211,7 @@ class _NodeFunction:
 
         with no_grad():
             grads = self._run(Tensor(grad_output), args, ctx, outputs, index)
-        return tuple(None if g is None else g.data for g in grads)
+        return tuple(None if g is None else g.array for g in grads)
 
     def _tensor_backward(self, grad_output, *args, ctx, outputs, index):
         if not getattr(self.cls.backward, "_once_differentiable", False):

@@ -93,7 +93,7 @@ def _sinc_formula(grad_output, a):
     ``pi a^2`` is 0."""
     pi_a = math.pi * a
     slope = (pi_a * pi_a.cos() - pi_a.sin()) / (a * a * math.pi)
-    return where(Tensor(a.data * a.data * math.pi == 0), 0.0, grad_output * slope)
+    return where(Tensor(a.array * a.array * math.pi == 0), 0.0, grad_output * slope)
 
 
 @differentiable_backward(ops.polygamma_backward)
@@ -113,14 +113,14 @@ def _frac_formula(grad_output, a):
 
 @differentiable_backward(ops.nan_to_num_backward)
 def _nan_to_num_formula(grad_output, a, nan=0.0, posinf=None, neginf=None):
-    return where(Tensor(backend_of(a.data).xp.isfinite(a.data)), grad_output, 0.0)
+    return where(Tensor(backend_of(a.array).xp.isfinite(a.array)), grad_output, 0.0)
 
 
 @differentiable_backward(trig.LOGIT.backward)
 def _logit_formula(grad_output, a, eps=None):
     """``grad / (a (1 - a))``; 0 outside ``[eps, 1 - eps]`` with ``eps``, else NaN outside
     ``[0, 1]`` (PyTorch's ``logit_backward``)."""
-    x, grad = a.data, grad_output / (a * (1 - a))
+    x, grad = a.array, grad_output / (a * (1 - a))
     if eps is not None:
         return where(Tensor((x < eps) | (x > 1 - eps)), 0.0, grad)
     return where(Tensor((x < 0) | (x > 1)), math.nan, grad)
@@ -137,7 +137,7 @@ def _pair(a, b, grad_a, grad_b) -> tuple:
 
 def _arrays(grad_output, a, b):
     """``(xp, a, b)``: the operands' values, arrays or numbers."""
-    return backend_of(grad_output.data).xp, data_of(a), data_of(b)
+    return backend_of(grad_output.array).xp, data_of(a), data_of(b)
 
 
 @differentiable_backward(ops.atan2_backward)
@@ -145,7 +145,7 @@ def _atan2_formula(grad_output, a, b):
     """PyTorch's ``atan2_backward``: ``grad * b / (a^2 + b^2)``, ``-grad * a / (a^2 + b^2)``;
     0 where the reciprocal is infinite, as xpnet's first-order backward."""
     scale = 1 / (a * a + b * b)
-    scale = where(Tensor(backend_of(scale.data).xp.isinf(scale.data)), 0.0, scale)
+    scale = where(Tensor(backend_of(scale.array).xp.isinf(scale.array)), 0.0, scale)
     return _pair(a, b, lambda: grad_output * b * scale, lambda: grad_output * -a * scale)
 
 

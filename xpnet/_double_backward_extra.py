@@ -37,7 +37,7 @@ __all__: list[str] = []
 def _grown(grad: Tensor, shape: tuple) -> Tensor:
     """``grad`` with zeros appended along each dim up to ``shape`` (a ``src`` larger than the
     index: its elements past the index's corner get no gradient)."""
-    xp = backend_of(grad.data).xp
+    xp = backend_of(grad.array).xp
     for dim, size in enumerate(shape):
         if size > grad.shape[dim]:
             zeros = list(grad.shape)
@@ -49,7 +49,7 @@ def _grown(grad: Tensor, shape: tuple) -> Tensor:
 def _unwritten(write, a: Tensor, *args) -> Tensor:
     """A constant of ones shaped as ``a``, 0 where the array op ``write(ones, *args)`` writes
     (its source zeros)."""
-    xp = backend_of(a.data).xp
+    xp = backend_of(a.array).xp
     ones = xp.ones(a.shape, dtype=a.dtype)
     return Tensor(write(ones, *args))
 

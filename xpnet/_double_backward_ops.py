@@ -183,7 +183,7 @@ def _pow_formula(grad_output, a, exponent):
     and the exponent is not negative."""
     grad_a = grad_exponent = None
     if needs(a) and isinstance(exponent, Tensor):
-        zero = Tensor(exponent.data == 0)
+        zero = Tensor(exponent.array == 0)
         grad_a = sum_to(grad_output * where(zero, 0.0, exponent * a ** (exponent - 1)), a.shape)
     elif needs(a):
         slope = exponent * a ** (exponent - 1) if exponent else zeros_like(a)
@@ -195,7 +195,7 @@ def _pow_formula(grad_output, a, exponent):
         else:  # a number: 2 ** x
             log = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
             growth = a**exponent * log
-        skip = Tensor((base == 0) & (exponent.data >= 0))
+        skip = Tensor((base == 0) & (exponent.array >= 0))
         grad_exponent = sum_to(grad_output * where(skip, 0.0, growth), exponent.shape)
     return grad_a, grad_exponent
 
@@ -231,8 +231,8 @@ def _sqrt_formula(grad_output, a):
 
 def _sgn(a: Tensor) -> Tensor:
     """PyTorch's ``sgn(a)`` (0 at 0 and at NaN), of derivative 0."""
-    xp = backend_of(a.data).xp
-    return piecewise_constant(xp.where(xp.isnan(a.data), 0, xp.sign(a.data)).astype(a.dtype), a)
+    xp = backend_of(a.array).xp
+    return piecewise_constant(xp.where(xp.isnan(a.array), 0, xp.sign(a.array)).astype(a.dtype), a)
 
 
 @differentiable_backward(math_ops.abs_backward)
@@ -272,7 +272,7 @@ def _rsqrt_formula(grad_output, a):
 def _clamp_formula(grad_output, a, min=None, max=None):
     """PyTorch's ``clamp_backward`` and ``clamp_backward_min_max`` as ``where``s (no
     gradient through the comparisons)."""
-    low, high, x = data_of(min), data_of(max), a.data
+    low, high, x = data_of(min), data_of(max), a.array
     grads = [None, None, None]
     if needs(a):
         inside = True if low is None else x >= low
@@ -325,22 +325,22 @@ def _vector_norm_formula(grad_output, a, ord=2.0, dim=None, keepdim=False):
     """PyTorch's ``norm_backward``: ``a * grad / norm`` for 2 (0 where the norm is 0),
     ``sgn(a) * grad`` for 1, shared among the largest ``|a|`` for ``inf``, 0 for 0, else
     ``sgn(a) |a|^(ord-1) grad / norm^(ord-1)``."""
-    grad, xp, sign = _kept(grad_output, a.shape, dim, keepdim), backend_of(a.data).xp, _sgn(a)
+    grad, xp, sign = _kept(grad_output, a.shape, dim, keepdim), backend_of(a.array).xp, _sgn(a)
     if ord == 0:
         return zeros_like(a)
     if ord == 1:
         return sign * grad
     norm = a.norm(ord, dim, True)
-    zero = Tensor(norm.data == 0)
+    zero = Tensor(norm.array == 0)
     if math.isinf(ord):
-        ties = xp.abs(a.data) == norm.data  # the largest |a| share the gradient
+        ties = xp.abs(a.array) == norm.array  # the largest |a| share the gradient
         share = (ties / ties.sum(axis=dim, keepdims=True)).astype(a.dtype)
         return sign * piecewise_constant(share, a) * grad
     if ord == 2:
         return a * where(zero, 0.0, grad / norm)
     scaled = sign * a.abs() ** (ord - 1)
     if ord < 1:
-        scaled = where(Tensor(a.data == 0), 0.0, scaled)
+        scaled = where(Tensor(a.array == 0), 0.0, scaled)
     return scaled * where(zero, 0.0, grad / norm ** (ord - 1))
 
 
@@ -384,7 +384,7 @@ def _on_diagonal(grad, term: str, letters: str, sizes: dict) -> Tensor:
     (a repeated subscript, ``ii``): an einsum with an identity per repeat, recorded."""
     from ._tensor_products import einsum
 
-    xp = backend_of(grad.data).xp
+    xp = backend_of(grad.array).xp
     spare = iter(c for c in string.ascii_letters if c not in term)
     renamed, pairs, seen = [], [], set()
     for c in term:

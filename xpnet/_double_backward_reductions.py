@@ -53,11 +53,11 @@ def _prod_formula(grad_output, a, dim=None, keepdim=False):
         return zeros_like(a)
     if a.ndim == 0:
         return grad
-    if not bool((a.data == 0).any()):
+    if not bool((a.array == 0).any()):
         return grad * (a.prod(dim, keepdim=True) / a if dim is not None else a.prod() / a)
     line, axis = (a.reshape(-1), 0) if dim is None else (a, dim)
     lead = (slice(None),) * (axis % line.ndim)
-    ones = Tensor(backend_of(a.data).xp.ones(line[lead + (slice(0, 1),)].shape, a.dtype))
+    ones = Tensor(backend_of(a.array).xp.ones(line[lead + (slice(0, 1),)].shape, a.dtype))
     before = cat([ones, line[lead + (slice(0, -1),)]], axis).cumprod(axis)
     after = cat([ones, line[lead + (slice(1, None),)].flip(axis)], axis).cumprod(axis).flip(axis)
     return grad * (before * after).reshape(a.shape)
@@ -69,8 +69,8 @@ def _cumprod_formula(grad_output, a, dim):
     zeros; with them the exact sums ``sum_{k >= i} grad_k prod_{j <= k, j != i} a_j``."""
     if a.ndim == 0 or a.shape[dim] == 1:
         return grad_output
-    xp = backend_of(a.data).xp
-    if not bool((a.data == 0).any()):
+    xp = backend_of(a.array).xp
+    if not bool((a.array == 0).any()):
         weighted = grad_output * a.cumprod(dim)
         return weighted.flip(dim).cumsum(dim).flip(dim) / a
     size = a.shape[dim]
@@ -90,10 +90,10 @@ def _logcumsumexp_formula(grad_output, a, dim):
     if a.ndim == 0 or a.numel() == 0:
         return grad_output
     result = a.logcumsumexp(dim)
-    lowest = backend_of(a.data).xp.finfo(a.dtype).min
+    lowest = backend_of(a.array).xp.finfo(a.dtype).min
     log_abs = grad_output.abs().log()
     parts = []
-    for sign in (grad_output.data > 0, grad_output.data < 0):
+    for sign in (grad_output.array > 0, grad_output.array < 0):
         logs = where(Tensor(sign), log_abs, lowest) - result
         parts.append((logs.flip(dim).logcumsumexp(dim).flip(dim) + a).exp())
     return parts[0] - parts[1]
@@ -108,8 +108,8 @@ def _var_formula(grad_output, a, dim=None, correction=1, keepdim=False):
     mean = a.mean(dims, keepdim=True)
     dof = math.prod(a.shape[d] for d in dims) - correction
     if dim is None and dof <= 0:
-        xp = backend_of(a.data).xp
-        slopes = xp.where(a.data == mean.data, math.nan, math.inf).astype(a.dtype)
+        xp = backend_of(a.array).xp
+        slopes = xp.where(a.array == mean.array, math.nan, math.inf).astype(a.dtype)
         return grad_output * piecewise_constant(slopes, a)
     scale = 2 / dof if dof else math.inf
     return scale * _kept(grad_output, a, dim) * (a - mean)
@@ -118,7 +118,7 @@ def _var_formula(grad_output, a, dim=None, correction=1, keepdim=False):
 @differentiable_backward(math_ops.std_root_backward)
 def _std_root_formula(grad_output, a):
     """``sqrt``'s, 0 where ``a`` (the variance) is 0, as PyTorch's ``std_backward``."""
-    return where(Tensor(a.data == 0), 0.0, grad_output / (2 * a.sqrt()))
+    return where(Tensor(a.array == 0), 0.0, grad_output / (2 * a.sqrt()))
 
 
 # -- extremes, median -----------------------------------------------------------------------
@@ -128,7 +128,7 @@ def _shared(reduce: str, nan_ties: bool):
     gradient is linear in ``grad`` and of derivative 0 in ``a``."""
 
     def formula(grad_output, a, dim=None, keepdim=False):
-        xp, x = backend_of(a.data).xp, a.data
+        xp, x = backend_of(a.array).xp, a.array
         result = getattr(x, reduce)(axis=dim, keepdims=True)
         ties = x == result
         if nan_ties:
@@ -153,7 +153,7 @@ del _backward, _reduce, _nan_ties
 @differentiable_backward(math_ops.select_extreme_backward)
 def _select_extreme_formula(grad_output, a, dim, keepdim=False, largest=True, indices=None):
     """All of ``grad`` to the selected index (PyTorch's ``value_selecting_reduction_backward``)."""
-    xp = backend_of(a.data).xp
+    xp = backend_of(a.array).xp
     if not keepdim:
         grad_output, indices = grad_output.unsqueeze(dim), xp.expand_dims(indices, dim)
     positions = xp.arange(a.shape[dim]).reshape((-1,) + (1,) * (a.ndim - dim % a.ndim - 1))
@@ -164,6 +164,6 @@ def _select_extreme_formula(grad_output, a, dim, keepdim=False, largest=True, in
 def _evenly_formula(grad_output, a, value):
     """PyTorch's ``evenly_distribute_backward``: ``grad / count`` to the elements equal to
     ``value`` (the NaNs for a NaN)."""
-    xp = backend_of(a.data).xp
-    mask = (a.data == value) | (xp.isnan(a.data) & xp.isnan(value))
+    xp = backend_of(a.array).xp
+    mask = (a.array == value) | (xp.isnan(a.array) & xp.isnan(value))
     return where(Tensor(mask), grad_output / max(int(mask.sum()), 1), 0.0) if needs(a) else None

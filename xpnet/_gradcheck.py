@@ -272,7 +272,7 @@ def _check_inputs(inputs: tuple) -> None:
                 UserWarning,
                 stacklevel=4,
             )
-        strides = getattr(value.data, "strides", ())
+        strides = getattr(value.array, "strides", ())
         if any(step == 0 and size > 1 for step, size in zip(strides, value.shape, strict=True)):
             msg = (
                 f"The {index}th input has a dimension with stride 0. gradcheck only supports "
@@ -297,8 +297,8 @@ def _numerical_jacobians(func, inputs: tuple, func_out: tuple, eps: float) -> li
     for index, value in enumerate(inputs):
         if not _requires_grad(value):
             continue
-        backend = backend_of(value.data)
-        host = numpy.array(backend.to_host(value.data))  # a contiguous copy to perturb
+        backend = backend_of(value.array)
+        host = numpy.array(backend.to_host(value.array))  # a contiguous copy to perturb
         flat = host.reshape(-1)
 
         def run(index=index, backend=backend, host=host, value=value) -> list:
@@ -317,7 +317,7 @@ def _numerical_jacobians(func, inputs: tuple, func_out: tuple, eps: float) -> li
             columns.append(
                 [((b - a) / (2 * eps)).reshape(-1) for a, b in zip(before, after, strict=True)]
             )
-        empty = [numpy.zeros((0, o.data.size), o.dtype) for o in func_out]  # a 0-element input
+        empty = [numpy.zeros((0, o.array.size), o.dtype) for o in func_out]  # a 0-element input
         # numpy.stack: (input numel, output numel) per output
         jacobians.append([numpy.stack(c) for c in zip(*columns, strict=True)] if columns else empty)
     return jacobians
@@ -346,9 +346,9 @@ def _analytical_jacobians(inputs: tuple, output, nondet_tol, check_grad_dtypes) 
 
 
 def _jacobian_rows(output, wrt: list) -> tuple[list, bool, bool]:
-    backend = backend_of(output.data)
-    numel = output.data.size
-    jacobians = [numpy.zeros((x.data.size, numel), x.dtype) for x in wrt]
+    backend = backend_of(output.array)
+    numel = output.array.size
+    jacobians = [numpy.zeros((x.array.size, numel), x.dtype) for x in wrt]
     sizes_ok = types_ok = True
     for row in range(numel):
         upstream = numpy.zeros(numel, output.dtype)
@@ -370,7 +370,7 @@ def _check_zero_grad_outputs(outputs: tuple, inputs: tuple) -> None:
     """Zero output gradients must give zero input gradients of the inputs' dtypes and shapes
     (PyTorch's ``_test_backward_mul_by_grad_output``)."""
     wrt = [x for x in inputs if _requires_grad(x)]
-    zeros = [Tensor(backend_of(o.data).xp.zeros_like(o.data)) for o in outputs]
+    zeros = [Tensor(backend_of(o.array).xp.zeros_like(o.array)) for o in outputs]
     for g, x in zip(grad(list(outputs), wrt, zeros, allow_unused=True), wrt, strict=True):
         if g is None:
             continue
@@ -397,4 +397,4 @@ def _as_tuple(values) -> tuple:
 
 
 def _host(tensor):
-    return backend_of(tensor.data).to_host(tensor.data)
+    return backend_of(tensor.array).to_host(tensor.array)

@@ -159,7 +159,7 @@ def is_contiguous(self, *, memory_format: memory_format = contiguous_format) -> 
         False
     """
     fmt = check_memory_format("Tensor.is_contiguous", memory_format)
-    return _is_laid(self.data, contiguous_format if fmt is preserve_format else fmt)
+    return _is_laid(self.array, contiguous_format if fmt is preserve_format else fmt)
 
 
 def contiguous(self, *, memory_format: memory_format = contiguous_format) -> Tensor:
@@ -178,7 +178,7 @@ def contiguous(self, *, memory_format: memory_format = contiguous_format) -> Ten
     """
     fmt = check_memory_format("Tensor.contiguous", memory_format)
     _check_rank("Tensor.contiguous", self, fmt)
-    if fmt is preserve_format or _is_laid(self.data, fmt):
+    if fmt is preserve_format or _is_laid(self.array, fmt):
         return self
     return _copy(self, fmt)
 
@@ -213,7 +213,7 @@ def clone(self, *, memory_format: memory_format = preserve_format) -> Tensor:
     """
     fmt = check_memory_format("Tensor.clone", memory_format)
     _check_rank("Tensor.clone", self, fmt)
-    return _copy(self, suggested(self.data) if fmt is preserve_format else fmt)
+    return _copy(self, suggested(self.array) if fmt is preserve_format else fmt)
 
 
 def formatted(where: str, tensor: Tensor, memory_format) -> Tensor:
@@ -223,7 +223,7 @@ def formatted(where: str, tensor: Tensor, memory_format) -> Tensor:
     laid out in ``memory_format``."""
     fmt = check_memory_format(where, memory_format)
     _check_rank(where, tensor, fmt)
-    return tensor if fmt in (preserve_format, suggested(tensor.data)) else _copy(tensor, fmt)
+    return tensor if fmt in (preserve_format, suggested(tensor.array)) else _copy(tensor, fmt)
 
 
 def conformed(where: str, array, memory_format):

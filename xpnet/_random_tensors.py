@@ -76,7 +76,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
         >>> import xpnet
         >>> _ = xpnet.manual_seed(0)
         >>> x = xpnet.rand(2, 3)
-        >>> x.shape, x.dtype, bool(((x.data >= 0) & (x.data < 1)).all())
+        >>> x.shape, x.dtype, bool(((x.array >= 0) & (x.array < 1)).all())
         ((2, 3), dtype('float32'), True)
     """
     shape = parse_size("rand", size)
@@ -97,7 +97,7 @@ def _drawn_like(where, draw, input, generator, dtype, device, requires_grad, mem
     check_memory_format(where, memory_format)  # a wrong kind first, as PyTorch's parser
     shape, dtype, device = template_of(where, input, dtype, device)
     result = _drawn(where, draw, shape, generator, dtype, device, requires_grad)
-    result.data = relaid(where, result.data, memory_format, like=data_of(input))
+    result.array = relaid(where, result.array, memory_format, like=data_of(input))
     return result
 
 
@@ -172,7 +172,7 @@ def randint(
     Example:
         >>> import xpnet
         >>> x = xpnet.randint(3, 10, (4,))
-        >>> x.dtype, bool(((x.data >= 3) & (x.data < 10)).all())
+        >>> x.dtype, bool(((x.array >= 3) & (x.array < 10)).all())
         (dtype('int64'), True)
     """
     low, high, size = _randint_bounds(args, low, high, size)

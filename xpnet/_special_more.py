@@ -81,7 +81,7 @@ def _bessel(name: str):
         x = floating(as_input(f"special.{name}", input)).detach()
         _no_half(name, x.dtype)
         with float_errors_ignored():
-            result = Tensor(compute(backend_of(x.data).xp, x.data))
+            result = Tensor(compute(backend_of(x.array).xp, x.array))
         return written(name, result, out)
 
     function.__name__ = function.__qualname__ = name

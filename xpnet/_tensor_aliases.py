@@ -249,13 +249,13 @@ _float_power_in_place = in_place_form("float_power_", "float_power")
 
 
 def _is_gpu(self) -> bool:
-    return device_of(backend_of(self.data).name).type == "cuda"
+    return device_of(backend_of(self.array).name).type == "cuda"
 
 
 def get_device(self) -> int:
     """The CUDA device number of a tensor on the GPU backend, -1 on a host backend, as
     ``torch.Tensor.get_device`` for CPU tensors."""
-    return getattr(getattr(self.data, "device", None), "id", 0) if _is_gpu(self) else -1
+    return getattr(getattr(self.array, "device", None), "id", 0) if _is_gpu(self) else -1
 
 
 METHODS = {

@@ -238,7 +238,7 @@ def refuse_integer_division(where: str, a, b) -> None:
     array where host reads are free (NumPy), else at the next host read (deferred: no sync).
     A float operand divides by IEEE rules (inf, NaN) and is not checked. TypeError for two
     bools, which PyTorch does not divide."""
-    arrays = [x.data if isinstance(x, Tensor) else x for x in (a, b)]
+    arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
     if all(isinstance(x, bool) or getattr(x, "dtype", None) == "bool" for x in arrays):
         msg = f"{where}: input and other must not both be bool (PyTorch has no bool division)"
         raise TypeError(msg)

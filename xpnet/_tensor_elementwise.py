@@ -81,7 +81,7 @@ def _unary(name: str, *, keeps_integers: bool = False):
         if name == "frac":  # as PyTorch: no fractional part of integers
             refuse_dtype("Tensor.frac", self, "iub", "floating point")
         if keeps_integers and self.dtype.kind in "iub":
-            return Tensor(self.data.copy())
+            return Tensor(self.array.copy())
         return _UNARY[name](floating(self))
 
     method.__name__ = name
@@ -128,9 +128,9 @@ def heaviside(self, values) -> Tensor:
     if values.dtype != self.dtype:
         msg = f"heaviside: values must have self's dtype {self.dtype}, got {values.dtype}"
         raise ArgumentError(msg)
-    xp = backend_of(self.data, values.data, names=("self", "values"), where="heaviside").xp
-    step = xp.where(self.data > 0, 1, 0).astype(self.dtype)
-    return Tensor(xp.where(self.data == 0, values.data, step))
+    xp = backend_of(self.array, values.array, names=("self", "values"), where="heaviside").xp
+    step = xp.where(self.array > 0, 1, 0).astype(self.dtype)
+    return Tensor(xp.where(self.array == 0, values.array, step))
 
 
 def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
@@ -140,7 +140,7 @@ def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
         check_real("Tensor.nan_to_num", name, value)  # the function form's too
     if self.dtype.kind in "iub":
-        return Tensor(self.data.copy())
+        return Tensor(self.array.copy())
     return _nan_to_num(self, nan, posinf, neginf)
 
 
@@ -211,9 +211,11 @@ def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bo
         if tolerance < 0:
             msg = f"isclose: {name} must be greater than or equal to zero, got {tolerance}"
             raise ArgumentError(msg)
-    xp = backend_of(self.data, other.data, names=("self", "other"), where="isclose").xp
+    xp = backend_of(self.array, other.array, names=("self", "other"), where="isclose").xp
     with float_errors_ignored():  # 1e308 - -1e308 is inf, not close: no overflow warning
-        return Tensor(xp.isclose(self.data, other.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return Tensor(
+            xp.isclose(self.array, other.array, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        )
 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
@@ -221,8 +223,10 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     Tensor of ``elements``' shape, as ``torch.isin``."""
     check_operand("xpnet.isin", "elements", elements)  # xp.asarray would take None, 'abc'
     check_operand("xpnet.isin", "test_elements", test_elements)
-    xp = backend_of(*[v.data for v in (elements, test_elements) if isinstance(v, Tensor)]).xp
-    values = [v.data if isinstance(v, Tensor) else xp.asarray(v) for v in (elements, test_elements)]
+    xp = backend_of(*[v.array for v in (elements, test_elements) if isinstance(v, Tensor)]).xp
+    values = [
+        v.array if isinstance(v, Tensor) else xp.asarray(v) for v in (elements, test_elements)
+    ]
     return Tensor(xp.isin(*values, assume_unique=assume_unique, invert=invert))
 
 

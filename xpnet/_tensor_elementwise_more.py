@@ -68,7 +68,7 @@ def _operands(where: str, input, other) -> tuple[Tensor, Tensor]:
     """``input`` and ``other`` as Tensors (arrays wrapped) of one backend whose shapes
     broadcast; numbers are refused, as PyTorch's ``Tensor other`` arguments."""
     input, other = as_input(where, input), as_input(where, other, "other")
-    backend_of(input.data, other.data, names=("input", "other"), where=f"xpnet.{where}")
+    backend_of(input.array, other.array, names=("input", "other"), where=f"xpnet.{where}")
     try:
         numpy.broadcast_shapes(input.shape, other.shape)
     except ValueError:
@@ -126,10 +126,10 @@ def fmin(input, other) -> Tensor:
 def _integer(name: str, summary: str, example: str):
     def function(input, other) -> Tensor:
         input, other = _operands(name, input, other)
-        dtype = result_dtype(input.data, other.data)
+        dtype = result_dtype(input.array, other.array)
         if dtype.kind not in "iu":
             _refuse(name, "input and other must be integer tensors", input, other)
-        a, b = (t.data.astype(dtype, copy=False) for t in (input, other))
+        a, b = (t.array.astype(dtype, copy=False) for t in (input, other))
         return Tensor(getattr(backend_of(a).xp, name)(a, b))
 
     function.__name__ = function.__qualname__ = name
@@ -184,7 +184,7 @@ def nextafter(input, other) -> Tensor:
         [2.220446049250313e-16, -5e-324]
     """
     input, other = _operands("nextafter", input, other)
-    if result_dtype(input.data, other.data).kind != "f":
+    if result_dtype(input.array, other.array).kind != "f":
         _refuse("nextafter", "input and other must not both be integer or bool", input, other)
     return _nextafter(input, other)
 
@@ -276,7 +276,7 @@ def angle(input) -> Tensor:
     """
     input = as_input("angle", input)
     if input.dtype.kind == "c":
-        return Tensor(backend_of(input.data).xp.angle(input.data))
+        return Tensor(backend_of(input.array).xp.angle(input.array))
     return _angle(floating(input))
 
 

@@ -210,7 +210,7 @@ def t(self) -> Tensor:
 def relu(self) -> Tensor:
     """``max(self, 0)``, :func:`xpnet.nn.functional.relu`; integers stay integers."""
     if self.dtype.kind in "iu":
-        return Tensor(backend_of(self.data).xp.maximum(self.data, 0))
+        return Tensor(backend_of(self.array).xp.maximum(self.array, 0))
     return F.relu(self)
 
 
@@ -230,7 +230,7 @@ def _truth(name: str):
     def method(self, dim=None, keepdim: bool = False) -> Tensor:
         axes = listed_dims(name, dim, self.ndim)
         return Tensor(
-            getattr(backend_of(self.data).xp, name)(self.data, axis=axes, keepdims=keepdim)
+            getattr(backend_of(self.array).xp, name)(self.array, axis=axes, keepdims=keepdim)
         )
 
     method.__name__ = name
@@ -255,7 +255,7 @@ def _compare(name: str):
 
 def _test(name: str):
     def method(self) -> Tensor:
-        return Tensor(getattr(backend_of(self.data).xp, name)(self.data))
+        return Tensor(getattr(backend_of(self.array).xp, name)(self.array))
 
     method.__name__ = name
     method.__doc__ = f"Elementwise ``{name}`` as a bool Tensor (not differentiable)."
@@ -302,7 +302,7 @@ _TYPE_NAMES = {
 
 def is_cuda(self) -> bool:
     """Whether the data lives on the GPU backend (CuPy)."""
-    return device_of(backend_of(self.data).name).type == "cuda"
+    return device_of(backend_of(self.array).name).type == "cuda"
 
 
 def tensor_type(self, dtype=None, non_blocking: bool = False):

@@ -97,11 +97,11 @@ def _edges(tensor: Tensor, points, bins, range) -> list:
             if edges.ndim != 1 or edges.shape[0] < 1:
                 msg = f"{WHERE}: the bins tensor for dimension {d} must be 1-D with at least 1 "
                 raise ArgumentError(f"{msg}element, got shape {edges.shape}")
-        return [edges.data.copy() for edges in bins]
+        return [edges.array.copy() for edges in bins]
     for d, count in enumerate(bins):
         if count <= 0:
             raise ArgumentError(f"{WHERE}: bins must be > 0, but got {count} for dimension {d}")
-    xp = backend_of(tensor.data).xp
+    xp = backend_of(tensor.array).xp
     with float_errors_ignored():  # a range wider than the dtype's: inf edges, as PyTorch's
         return [
             linspace_values(xp, low, high, count + 1, tensor.dtype)
@@ -124,7 +124,7 @@ def _weights(tensor: Tensor, weight, xp):
             f"{tensor.shape[:-1]}, got {weights.shape}"
         )
         raise ArgumentError(msg)
-    return weights.data.reshape(-1)
+    return weights.array.reshape(-1)
 
 
 def _flat_bins(xp, points, edges: list):
@@ -187,9 +187,9 @@ def histogramdd(input, bins, *, range=None, weight=None, density: bool = False):
         raise ArgumentError(f"{WHERE}: input must have at least 2 dimensions, got {tensor.ndim}")
     if tensor.dtype not in (numpy.float32, numpy.float64):
         raise NotImplementedError(f"{WHERE}: not implemented for {tensor.dtype}")
-    backend = backend_of(tensor.data)
+    backend = backend_of(tensor.array)
     xp, N = backend.xp, tensor.shape[-1]
-    points = tensor.data.reshape(math.prod(tensor.shape[:-1]), N)  # (M, N)
+    points = tensor.array.reshape(math.prod(tensor.shape[:-1]), N)  # (M, N)
     edges = _edges(tensor, points, bins, range)
     weights = _weights(tensor, weight, xp)
     if N == 0:  # no dimensions: PyTorch's 0-d histogram counts nothing

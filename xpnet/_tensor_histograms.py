@@ -40,11 +40,11 @@ def unique(self, sorted: bool = True, return_inverse: bool = False, return_count
     """The distinct elements (of every element, or the distinct slices along ``dim``), sorted,
     as ``torch.unique``; with ``return_inverse`` the int64 index of each element's value in
     them (``input``'s shape, or ``dim``'s size), with ``return_counts`` how many each."""
-    xp = backend_of(self.data).xp
-    data = self.data
+    xp = backend_of(self.array).xp
+    data = self.array
     if dim is not None:
         dim = check_dim("unique", dim, self.ndim)
-        data = self.data.reshape(1) if self.ndim == 0 else data
+        data = self.array.reshape(1) if self.ndim == 0 else data
     found = xp.unique(data, return_inverse=True, return_counts=True, axis=dim)
     values, inverse, counts = found
     shape = self.shape if dim is None else (data.shape[dim],)
@@ -71,14 +71,14 @@ def bincount(self, weights=None, minlength: int = 0) -> Tensor:
         raise ArgumentError("bincount only supports 1-d non-negative integral inputs")
     if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral) or minlength < 0:
         raise ArgumentError(f"bincount: minlength should be >= 0, got {minlength!r}")
-    xp = backend_of(self.data).xp
+    xp = backend_of(self.array).xp
     if weights is None:
-        return Tensor(xp.bincount(self.data, minlength=minlength).astype(int64, copy=False))
+        return Tensor(xp.bincount(self.array, minlength=minlength).astype(int64, copy=False))
     if weights.shape != self.shape:
         msg = f"bincount: weights should have input's shape {self.shape}, got {weights.shape}"
         raise ArgumentError(msg)
     dtype = weights.dtype if weights.dtype.kind == "f" else numpy.dtype("float64")
-    counted = xp.bincount(self.data, weights=weights.data, minlength=minlength)
+    counted = xp.bincount(self.array, weights=weights.array, minlength=minlength)
     return Tensor(counted.astype(dtype, copy=False))
 
 
@@ -97,8 +97,8 @@ def histc(self, bins: int = 100, min=0, max=0) -> Tensor:
         raise ArgumentError(f"histc: bins must be > 0, got {bins!r}")
     if min > max:
         raise ArgumentError(f"histc: max must be larger than min, got min={min}, max={max}")
-    backend = backend_of(self.data)
-    xp, data = backend.xp, self.data.reshape(-1)
+    backend = backend_of(self.array)
+    xp, data = backend.xp, self.array.reshape(-1)
     low, high = float(min), float(max)
     if low == high and data.size:
         low, high = float(data.min()), float(data.max())  # the data's range: a host read
@@ -141,18 +141,18 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
             leading dimensions that differ.
     """
     sequence = as_input("searchsorted", sorted_sequence, "sorted_sequence")
-    xp = backend_of(sequence.data).xp
+    xp = backend_of(sequence.array).xp
     number = isinstance(input, numbers.Real)
-    values = xp.asarray(input) if number else as_input("searchsorted", input).data
+    values = xp.asarray(input) if number else as_input("searchsorted", input).array
     if values.dtype.kind == "O":  # NumPy keeps an int beyond int64 as a Python object
         raise OverflowError(f"searchsorted: input {input!r} does not fit in int64")
     if side not in (None, "left", "right") or (side == "left" and right):
         msg = f"searchsorted: side must be 'left' or 'right' and agree with right, got {side!r}"
         raise ArgumentError(msg)
     right = right or side == "right"
-    data = sequence.data
+    data = sequence.array
     if sorter is not None:
-        data = xp.take_along_axis(data, as_input("searchsorted", sorter, "sorter").data, axis=-1)
+        data = xp.take_along_axis(data, as_input("searchsorted", sorter, "sorter").array, axis=-1)
     if data.ndim == 0:
         raise ArgumentError("searchsorted: sorted_sequence must have at least one dimension")
     if data.ndim > 1 and data.shape[:-1] != values.shape[:-1]:

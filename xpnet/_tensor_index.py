@@ -358,7 +358,7 @@ def masked_fill(input, mask, value) -> Tensor:
     _broadcast_shape("masked_fill", input=tensor.shape, mask=mask_array.shape)
     names = ("input", "mask", "value")
     value_array = filler if hasattr(filler, "shape") else None
-    backend_of(tensor.data, mask_array, value_array, names=names, where="Tensor.masked_fill")
+    backend_of(tensor.array, mask_array, value_array, names=names, where="Tensor.masked_fill")
     return _fill_masked(tensor, mask_array, value if isinstance(value, Tensor) else filler)
 
 

@@ -25,7 +25,7 @@ of using the overwritten values.
 Example:
     >>> import xpnet
     >>> w = xpnet.Tensor(np.array([1.0, 2.0]), requires_grad=True)
-    >>> view = w.data[1:]
+    >>> view = w.array[1:]
     >>> with xpnet.no_grad():
     ...     _ = w.mul_(3).add_(np.array([1.0, 1.0]), alpha=0.5)
     >>> w.tolist(), view.tolist()
@@ -78,7 +78,7 @@ def _hand_over_consumers(tensor: Tensor, before: Tensor) -> None:
     itself is to change: :func:`_record`), the arrays they saved that are ``tensor``'s are
     the copy from now on. Ops that saw an unrecorded change since keep refusing their
     backward."""
-    old, copy = tensor.data, before.data
+    old, copy = tensor.array, before.array
     for node in tuple(weak_set(tensor, "_consumers")):
         pairs = tuple(zip(node.inputs, node.versions, strict=True))
         if any(t is tensor and v != tensor._version for t, v in pairs):
@@ -100,7 +100,7 @@ def _take(self: Tensor, result: Tensor, old_copy=None) -> None:
     share it: :func:`_record`), and takes only the history; the stand-in holds the copy."""
     if old_copy is None:
         _hand_over_consumers(self, _stand_in(self))
-        self.data = result.data
+        self.array = result.array
         mark_modified(self)
     else:
         _hand_over_consumers(self, _stand_in(self, old_copy))
@@ -114,7 +114,7 @@ def _take(self: Tensor, result: Tensor, old_copy=None) -> None:
 def _stand_in(tensor: Tensor, data=None) -> Tensor:
     """A new Tensor object for ``tensor``'s present array (or ``data``, a copy of its value)
     and history, which the graph keeps while ``tensor`` itself takes a new value."""
-    before = Tensor(tensor.data if data is None else data)
+    before = Tensor(tensor.array if data is None else data)
     before.requires_grad, before.grad_fn = tensor.requires_grad, tensor.grad_fn
     return before
 
@@ -130,7 +130,7 @@ def _record(name: str, self: Tensor, compute, operands: tuple) -> Tensor:
     ops that read the old value, get a copy of it, and ops recorded with an alias as input
     refuse their backward (its version changed)."""
     aliased = has_aliases(self)
-    before = _stand_in(self, self.data.copy() if aliased else None)
+    before = _stand_in(self, self.array.copy() if aliased else None)
     _hand_over_consumers(self, before)
     # x.add_(x): the operand is the old x too (the graph must not loop through the new one)
     result = compute(before, *(before if operand is self else operand for operand in operands))
@@ -142,9 +142,9 @@ def _record(name: str, self: Tensor, compute, operands: tuple) -> Tensor:
         view_of = _array_view(name, retake)
         _record(name, base, lambda t, v: _write_view(t, v, view_of), (result,))
     elif aliased:
-        self.data[...] = result.data
+        self.array[...] = result.array
         mark_written(self)
-        _take(self, result, before.data)
+        _take(self, result, before.array)
     else:
         _take(self, result)
     return self
@@ -156,7 +156,7 @@ def _array_view(name: str, retake):
 
     def view_of(array):
         with no_grad():
-            view = retake(Tensor(array)).data
+            view = retake(Tensor(array)).array
         if not backend_of(array).xp.may_share_memory(view, array):
             msg = f"Tensor.{name}: this view of its base cannot take the change in place"
             raise RuntimeError(msg)
@@ -184,7 +184,7 @@ def check_no_overlap(name: str, tensor: Tensor) -> None:
     """Refuse to change ``tensor`` in place where several of its elements share one memory
     location (an ``expand`` result, overlapping ``unfold`` windows), as PyTorch does for
     the first: NumPy's such arrays are read-only, CuPy's would take racing writes."""
-    if tensor.data.size and overlapping(tensor.shape, tensor.data.strides):
+    if tensor.array.size and overlapping(tensor.shape, tensor.array.strides):
         msg = (
             f"Tensor.{name}: more than one element of this tensor refers to a single memory "
             "location (an expand() result or overlapping unfold() windows); clone() it first"
@@ -248,9 +248,9 @@ def apply_in_place(name: str, self: Tensor, compute, *operands) -> Tensor:
     if _recording(name, self, operands):
         return _record(name, self, compute, operands)
     with no_grad():
-        result = compute(Tensor(self.data), *operands)
+        result = compute(Tensor(self.array), *operands)
     _check_result(name, self, result)
-    self.data[...] = result.data  # the array itself: its views see the change
+    self.array[...] = result.array  # the array itself: its views see the change
     mark_written(self)
     return self
 
@@ -280,7 +280,7 @@ def setitem(self, index, value) -> None:
         _record("__setitem__", self, lambda t, v: _setitem(t, index, v), (value,))
         return
     array = data_of(value)
-    self.data[index] = array.astype(self.dtype, copy=False) if hasattr(array, "shape") else array
+    self.array[index] = array.astype(self.dtype, copy=False) if hasattr(array, "shape") else array
     mark_written(self)
 
 
@@ -288,8 +288,8 @@ def _on_backend_of(value, tensor: Tensor):
     """``value`` (a Tensor or an array) as a Tensor on ``tensor``'s backend (a recorded copy
     when it is elsewhere, as PyTorch's ``copy_`` from another device)."""
     value = as_tensor(value)
-    name = backend_of(tensor.data).name
-    return value if backend_of(value.data).name == name else value.to(name)
+    name = backend_of(tensor.array).name
+    return value if backend_of(value.array).name == name else value.to(name)
 
 
 def zero_(self) -> Tensor:

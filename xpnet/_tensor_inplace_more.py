@@ -67,13 +67,13 @@ def reshaping_in_place(name: str, method: str):
 
     def in_place(self, *args):
         if _leaf_check(name, self):
-            before = Tensor(self.data)
+            before = Tensor(self.array)
             before.requires_grad, before.grad_fn = True, self.grad_fn
             result = getattr(before, method)(*args)
-            self.data, self.grad_fn = result.data, result.grad_fn
+            self.array, self.grad_fn = result.array, result.grad_fn
         else:
             with no_grad():
-                self.data = getattr(Tensor(self.data), method)(*args).data
+                self.array = getattr(Tensor(self.array), method)(*args).array
         mark_modified(self)
         return self
 
@@ -109,7 +109,7 @@ def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
         ArgumentError: fewer than 2 dimensions, or unequal ones beyond 2, as PyTorch.
     """
     host_mask = _diagonal_mask("fill_diagonal_", self.shape, wrap)
-    mask = Tensor(backend_of(self.data).asarray(host_mask))
+    mask = Tensor(backend_of(self.array).asarray(host_mask))
     return apply_in_place("fill_diagonal_", self, lambda t: t.masked_fill(mask, fill_value))
 
 

@@ -127,7 +127,7 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """
     y, dim = _samples("trapezoid", y, dim)
     if y.shape[dim] == 0:  # no samples: 0, as NumPy (PyTorch's zeros, not connected to y)
-        return Tensor(backend_of(y.data).xp.zeros(y.shape[:dim] + y.shape[dim + 1 :], y.dtype))
+        return Tensor(backend_of(y.array).xp.zeros(y.shape[:dim] + y.shape[dim + 1 :], y.dtype))
     spacing = _spacing("trapezoid", y, x, dx, dim)
     if isinstance(spacing, float):
         ends = floating(y.select(dim, 0).add(y.select(dim, -1))).mul(0.5)

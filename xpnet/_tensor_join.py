@@ -380,6 +380,6 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
     refuse_dtype("Tensor.clamp", self, "b", "non-bool")  # PyTorch has no clamp of bools
     refuse_complex("Tensor.clamp", "input, min and max", self, min, max)
     bounds = {name: data_of(v) for name, v in (("min", min), ("max", max)) if hasattr(v, "shape")}
-    backend_of(self.data, *bounds.values(), names=("self", *bounds), where="Tensor.clamp")
+    backend_of(self.array, *bounds.values(), names=("self", *bounds), where="Tensor.clamp")
     dtype = result_dtype(self, *(bound for bound in (min, max) if bound is not None))
     return _clamp(*(as_dtype(value, dtype) for value in (self, min, max)))

@@ -66,7 +66,7 @@ def _array(where: str, value):
 
 def _bitwise(name: str, ufunc: str, reflected: bool = False):
     def method(self, other) -> Tensor:
-        xp = backend_of(self.data).xp
+        xp = backend_of(self.array).xp
         a, b = _array(name, self), _array(name, other)
         return Tensor(getattr(xp, ufunc)(b, a) if reflected else getattr(xp, ufunc)(a, b))
 
@@ -77,13 +77,13 @@ def _bitwise(name: str, ufunc: str, reflected: bool = False):
 
 def _bitwise_in_place(name: str, ufunc: str):
     def method(self, other) -> Tensor:
-        xp = backend_of(self.data).xp
+        xp = backend_of(self.array).xp
         check_no_overlap(name, self)
         a, b = _array(name, self), _array(name, other)
         if not can_cast(dtype := result_dtype(a, b), a.dtype):  # bool &= 1: int64, as PyTorch
             msg = f"Tensor.{name}: result type {dtype} can't be cast to this tensor's {a.dtype}"
             raise RuntimeError(msg)
-        getattr(xp, ufunc)(a, b, out=self.data)
+        getattr(xp, ufunc)(a, b, out=self.array)
         mark_written(self)
         return self
 
@@ -95,14 +95,14 @@ def _bitwise_in_place(name: str, ufunc: str):
 def bitwise_not(input) -> Tensor:
     """``~input``: logical not of a bool tensor, bitwise not of an integer one."""
     tensor = as_input("bitwise_not", input)
-    return Tensor(backend_of(tensor.data).xp.invert(_array("bitwise_not", tensor)))
+    return Tensor(backend_of(tensor.array).xp.invert(_array("bitwise_not", tensor)))
 
 
 def _logical(name: str):
     def method(self, other) -> Tensor:
-        xp = backend_of(self.data).xp
+        xp = backend_of(self.array).xp
         check_tensor(f"Tensor.{name}", "other", other)  # PyTorch takes no number here
-        return Tensor(getattr(xp, name)(self.data, data_of(other)))
+        return Tensor(getattr(xp, name)(self.array, data_of(other)))
 
     method.__name__ = name
     method.__doc__ = f"Elementwise ``{name}`` (non-zero is true) as a bool Tensor."
@@ -112,7 +112,7 @@ def _logical(name: str):
 def logical_not(input) -> Tensor:
     """Elementwise ``not`` (non-zero is true) as a bool Tensor."""
     tensor = as_input("logical_not", input)
-    return Tensor(backend_of(tensor.data).xp.logical_not(tensor.data))
+    return Tensor(backend_of(tensor.array).xp.logical_not(tensor.array))
 
 
 def floor_divide(input, other) -> Tensor:
@@ -126,8 +126,8 @@ def nonzero(input, *, as_tuple: bool = False):
     """The indices of the non-zero elements, as ``torch.nonzero``: an int64 (n, ndim) Tensor,
     or with ``as_tuple`` one 1-d Tensor per dimension. Reads the values on the host."""
     tensor = as_input("nonzero", input)
-    xp = backend_of(tensor.data).xp
-    indices = xp.nonzero(tensor.data if tensor.ndim else tensor.data.reshape(1))
+    xp = backend_of(tensor.array).xp
+    indices = xp.nonzero(tensor.array if tensor.ndim else tensor.array.reshape(1))
     if as_tuple:
         return tuple(Tensor(index.astype("int64")) for index in indices)
     return Tensor(xp.stack(indices, axis=1).astype("int64")[:, : tensor.ndim])
@@ -146,7 +146,7 @@ def masked_select(input, mask) -> Tensor:
         msg = f"xpnet.masked_select: mask must be a bool tensor, got {mask.dtype}"
         raise TypeError(msg)
     shape = numpy.broadcast_shapes(tensor.shape, mask.shape)
-    return tensor.expand(*shape)[backend_of(mask.data).xp.broadcast_to(mask.data, shape)]
+    return tensor.expand(*shape)[backend_of(mask.array).xp.broadcast_to(mask.array, shape)]
 
 
 def clamp_min(input, min) -> Tensor:
@@ -162,7 +162,7 @@ def clamp_max(input, max) -> Tensor:
 def _test(name: str):
     def function(input) -> Tensor:
         tensor = as_input(name, input)
-        return Tensor(getattr(backend_of(tensor.data).xp, name)(tensor.data))
+        return Tensor(getattr(backend_of(tensor.array).xp, name)(tensor.array))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"Elementwise ``{name}`` as a bool Tensor (not differentiable)."

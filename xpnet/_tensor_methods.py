@@ -104,12 +104,12 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def _index_of(name: str):
     def method(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        xp = backend_of(self.data).xp
+        xp = backend_of(self.array).xp
         if dim is None:  # over the flattened tensor; keepdim: every dimension of size 1
-            index = getattr(xp, name)(self.data.reshape(-1))
+            index = getattr(xp, name)(self.array.reshape(-1))
             return Tensor(xp.reshape(index, (1,) * self.ndim) if keepdim else index)
         more.check_dim(name, dim, self.ndim)  # IndexError naming the method and the range
-        return Tensor(getattr(xp, name)(self.data, axis=dim, keepdims=keepdim))
+        return Tensor(getattr(xp, name)(self.array, axis=dim, keepdims=keepdim))
 
     method.__name__ = name
     method.__doc__ = (
@@ -123,13 +123,13 @@ def eq(self, other) -> Tensor:
     """Elementwise ``self == other`` (a Tensor, array or number, broadcast) as a bool Tensor;
     TypeError for another ``other`` (``None``, a string), as PyTorch (``x == None`` is False)."""
     check_operand("Tensor.eq", "other", other)
-    return Tensor(self.data == data_of(other))
+    return Tensor(self.array == data_of(other))
 
 
 def ne(self, other) -> Tensor:
     """Elementwise ``self != other`` as a bool Tensor; TypeError as :func:`eq`."""
     check_operand("Tensor.ne", "other", other)
-    return Tensor(self.data != data_of(other))
+    return Tensor(self.array != data_of(other))
 
 
 def view_as(self, other) -> Tensor:
@@ -142,7 +142,7 @@ def _to_dtype(self, dtype) -> Tensor:
     if dtype == self.dtype:
         return self
     if dtype.kind != "f":  # an integer or bool result cannot carry a gradient
-        return Tensor(ops.cast(self.data, dtype))
+        return Tensor(ops.cast(self.array, dtype))
     return _cast(self, dtype)
 
 
@@ -167,7 +167,7 @@ def to(self, *args, **kwargs) -> Tensor:
     result = self
     if place is not None:
         name = backend_name(place)
-        if name != backend_of(self.data).name:
+        if name != backend_of(self.array).name:
             result = _move(self, name)
     result = result if dtype is None else _to_dtype(result, dtype)
     return formats.formatted("Tensor.to", result, layout)
@@ -175,7 +175,7 @@ def to(self, *args, **kwargs) -> Tensor:
 
 def size(self, dim: int | None = None):
     """The shape (an :class:`xpnet.Size`, a tuple), or the length of dimension ``dim``."""
-    return self.shape if dim is None else self.data.shape[dim]
+    return self.shape if dim is None else self.array.shape[dim]
 
 
 def stride(self, dim: int | None = None):
@@ -191,8 +191,8 @@ def stride(self, dim: int | None = None):
         >>> x.stride(), x.permute(2, 0, 1).stride(), x.stride(-1)
         ((12, 4, 1), (1, 12, 4), 1)
     """
-    if self.data.size:
-        steps = tuple(step // self.data.itemsize for step in self.data.strides)
+    if self.array.size:
+        steps = tuple(step // self.array.itemsize for step in self.array.strides)
     else:
         steps = tuple(math.prod(max(n, 1) for n in self.shape[d + 1 :]) for d in range(self.ndim))
     if dim is None:
@@ -237,7 +237,7 @@ def _in_place(name: str, apply, apply_in_place):
             return inplace.apply_in_place(name, self, apply, other)
         inplace.check_no_overlap(name, self)
         with float_errors_ignored():  # inf and NaN as values, as the operators
-            self.data = apply_in_place(self.data, data_of(other))
+            self.array = apply_in_place(self.array, data_of(other))
         mark_written(self)
         return self
 
@@ -270,7 +270,7 @@ def _compare(name: str, apply):
     def method(self, other):
         if not is_operand(other):
             return NotImplemented
-        return Tensor(apply(*ordered_operands(name, torch_operands(self.data, data_of(other)))))
+        return Tensor(apply(*ordered_operands(name, torch_operands(self.array, data_of(other)))))
 
     method.__name__ = name
     return method
@@ -372,7 +372,7 @@ _METHODS = {
     **torch_more.METHODS,
     **formats.METHODS,
     **names.METHODS,
-    "device": property(lambda self: device_of(backend_of(self.data).name)),
+    "device": property(lambda self: device_of(backend_of(self.array).name)),
 }
 
 

@@ -57,7 +57,7 @@ def _draw_dtype(dtype) -> numpy.dtype:
 
 def _on(tensor_or_backend, host: numpy.ndarray, dtype):
     backend = tensor_or_backend if not isinstance(tensor_or_backend, Tensor) else backend_of(
-        tensor_or_backend.data
+        tensor_or_backend.array
     )  # fmt: skip
     return backend.asarray(numpy.asarray(host).astype(dtype, copy=False))
 
@@ -121,7 +121,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     refuse_dtype("xpnet.bernoulli", tensor, "iu" if p is None else "", "floating point or bool")
     check_real("xpnet.bernoulli", "p", p)
     _check_probability("xpnet.bernoulli", p)
-    probability = tensor.data if p is None else p
+    probability = tensor.array if p is None else p
     u = _host("bernoulli", generator).random(tensor.shape)
     return Tensor((_on(tensor, u, tensor.dtype) < probability).astype(tensor.dtype))
 
@@ -229,7 +229,7 @@ def randint_like(input, *args, low=None, high=None, dtype=None, device=None, req
     shape, dtype, device = template_of("randint_like", input, dtype, device)
     bounds = [*args] + [v for v in (low, high) if v is not None]
     result = randint(*bounds, shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    result.data = relaid("randint_like", result.data, memory_format, like=data_of(input))
+    result.array = relaid("randint_like", result.array, memory_format, like=data_of(input))
     return result
 
 

@@ -85,17 +85,17 @@ def resize_(self, *sizes, memory_format=None) -> Tensor:
     if shape == self.shape:  # no change, and PyTorch counts none
         return self
     count = math.prod(shape)
-    flat = self.data.reshape(-1)  # (numel,), a view where the tensor is contiguous
+    flat = self.array.reshape(-1)  # (numel,), a view where the tensor is contiguous
     if count <= flat.size:
         data = flat[:count].reshape(shape)
     else:
-        backend = backend_of(self.data)
+        backend = backend_of(self.array)
         make = functools.partial(backend.xp.zeros, count, dtype=self.dtype)
         data = allocated(where, backend, shape, self.dtype, make)
         data[: flat.size] = flat
         data = data.reshape(shape)
     _forget_views(self)
-    self.data = data
+    self.array = data
     mark_written(self)  # PyTorch's resize_ counts in the version its views share
     return self
 
@@ -160,8 +160,8 @@ def unravel_index(indices, shape) -> tuple[Tensor, ...]:
     strides = [math.prod(dims[k + 1 :]) for k in range(len(dims))]
     if strides and strides[0] > _INT64_MAX:
         raise ArgumentError(f"{where}: shape {dims} has strides past int64's range")
-    xp = backend_of(tensor.data).xp
-    flat = tensor.data.astype(xp.int64)
+    xp = backend_of(tensor.array).xp
+    flat = tensor.array.astype(xp.int64)
     if 0 in dims:
         if tensor.numel():
             msg = f"{where}: shape {dims} has no elements, so indices must be empty, got "

@@ -160,7 +160,7 @@ def source_tensor(where: str, tensor: Tensor, value, name: str) -> Tensor:
         msg = f"Tensor.{where}: {name} must be a Tensor, got {type(value).__name__}"
         raise TypeError(msg)
     value = as_tensor(value)
-    backend_of(tensor.data, value.data, names=("input", name), where=f"Tensor.{where}")
+    backend_of(tensor.array, value.array, names=("input", name), where=f"Tensor.{where}")
     if value.dtype != tensor.dtype:
         msg = f"Tensor.{where}: {name} must have input's dtype {tensor.dtype}, got {value.dtype}"
         raise ArgumentError(msg)
@@ -189,7 +189,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     if reduce not in (None, "add", "multiply"):
         raise ArgumentError(f"Tensor.scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
     if src is None:
-        xp = backend_of(tensor.data).xp
+        xp = backend_of(tensor.array).xp
         src = Tensor(xp.full(index.shape, value, dtype=tensor.dtype))
     src = source_tensor("scatter", tensor, src, "src")
     check_index_shape("scatter", tensor, index, src, dim)
@@ -266,7 +266,7 @@ def index_fill(input, dim: int, index, value) -> Tensor:
     if hasattr(value, "shape") and len(value.shape):
         msg = f"Tensor.index_fill: value must be a number or 0-d, got shape {value.shape}"
         raise ArgumentError(msg)
-    hit = backend_of(tensor.data).xp.zeros(tensor.shape[dim] if tensor.ndim else 1, dtype=bool)
+    hit = backend_of(tensor.array).xp.zeros(tensor.shape[dim] if tensor.ndim else 1, dtype=bool)
     hit[index] = True  # a repeated position once: PyTorch's value gradient takes unique(index)
     shape = tensor.shape[dim : dim + 1] + (1,) * (tensor.ndim - dim - 1)  # 0-d: ()
     return masked_fill(tensor, Tensor(hit.reshape(shape)), value)
@@ -311,7 +311,7 @@ def masked_scatter(input, mask, source) -> Tensor:
         msg = f"Tensor.masked_scatter: mask must be a bool Tensor, got {type(mask).__name__}"
         raise TypeError(f"{msg} {getattr(mask_array, 'dtype', '')}".rstrip())
     source = source_tensor("masked_scatter", tensor, source, "source")
-    backend = backend_of(tensor.data, mask_array, names=("input", "mask"))
+    backend = backend_of(tensor.array, mask_array, names=("input", "mask"))
     try:
         fits = numpy.broadcast_shapes(mask_array.shape, tensor.shape) == tensor.shape
     except ValueError:

@@ -153,7 +153,7 @@ def index_array(where: str, tensor: Tensor, index):
     if index.dtype.name not in INDEX_DTYPES:
         msg = f"Tensor.{where}: index must hold int64 (or int32) values, got dtype {index.dtype}"
         raise TypeError(msg)
-    backend_of(tensor.data, index, names=("input", "index"), where=f"Tensor.{where}")
+    backend_of(tensor.array, index, names=("input", "index"), where=f"Tensor.{where}")
     return index
 
 
@@ -293,7 +293,7 @@ def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = Fa
     (stable, NaN last, or first when ``descending``). Not differentiable."""
     tensor = as_input("argsort", input)
     line, dim = _line("argsort", tensor, dim)
-    return Tensor(sort_values(line.data, dim, bool(descending))[1].reshape(tensor.shape))
+    return Tensor(sort_values(line.array, dim, bool(descending))[1].reshape(tensor.shape))
 
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
@@ -348,7 +348,7 @@ def cumsum(input, dim: int, *, dtype=None) -> Tensor:
 def _template(where: str, self, dtype, device) -> dict:
     """The ``dtype`` and ``device`` of a ``new_*`` tensor: ``self``'s, unless given."""
     dtype = creation.resolve_dtype(f"Tensor.{where}", dtype, self.dtype)
-    return {"dtype": dtype, "device": backend_of(self.data).name if device is None else device}
+    return {"dtype": dtype, "device": backend_of(self.array).name if device is None else device}
 
 
 def _new_filled(name: str, make, what: str):

@@ -49,7 +49,7 @@ def _rows(where: str, tensor: Tensor, dim):
     """``(rows, dim)``: ``tensor`` as a 2-D array whose rows are its slices along ``dim``
     (``dim=None``: its elements, one per row), and ``dim`` checked."""
     if dim is None:
-        return tensor.data.reshape(-1, 1), None
+        return tensor.array.reshape(-1, 1), None
     if tensor.ndim == 0:
         raise IndexError(f"Tensor.{where}: dim={dim} given for a 0-d tensor, which has no dims")
     dim = check_dim(where, dim, tensor.ndim)
@@ -59,9 +59,9 @@ def _rows(where: str, tensor: Tensor, dim):
             f"{tensor.shape}"
         )
         raise ArgumentError(msg)
-    xp = backend_of(tensor.data).xp
+    xp = backend_of(tensor.array).xp
     width = math.prod(tensor.shape) // max(tensor.shape[dim], 1)
-    return xp.moveaxis(tensor.data, dim, 0).reshape(tensor.shape[dim], width), dim
+    return xp.moveaxis(tensor.array, dim, 0).reshape(tensor.shape[dim], width), dim
 
 
 def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False,
@@ -97,16 +97,16 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
         ([[1, 2], [3, 4]], [0, 0, 1])
     """
     tensor = as_input("unique_consecutive", input)
-    xp = backend_of(tensor.data).xp
+    xp = backend_of(tensor.array).xp
     rows, axis = _rows("unique_consecutive", tensor, dim)
     size = rows.shape[0]
     changes = (rows[1:] != rows[:-1]).any(axis=1)  # NaN != NaN: each NaN starts a run
     starts = xp.concatenate([xp.ones(min(size, 1), dtype=bool), changes])
     first = xp.flatnonzero(starts)  # the number of runs: a host read
     if axis is None:
-        values = tensor.data.reshape(-1)[first]
+        values = tensor.array.reshape(-1)[first]
     else:
-        values = xp.take(tensor.data, first, axis=axis)
+        values = xp.take(tensor.array, first, axis=axis)
     extras = []
     if return_inverse:
         inverse = xp.cumsum(starts, dtype=int64) - 1
@@ -156,9 +156,9 @@ def combinations(input, r: int = 2, with_replacement: bool = False) -> Tensor:
     if r < 0:
         raise ArgumentError(f"xpnet.combinations: r must be non-negative, got {r}")
     if r == 0:  # PyTorch's: an empty 1-D tensor, not connected to input
-        return Tensor(backend_of(tensor.data).xp.empty(0, dtype=tensor.dtype))
+        return Tensor(backend_of(tensor.array).xp.empty(0, dtype=tensor.dtype))
     index = _chosen(tensor.shape[0], r, with_replacement)
-    return tensor[backend_of(tensor.data).asarray(index)]
+    return tensor[backend_of(tensor.array).asarray(index)]
 
 
 def vander(x, N: int | None = None, increasing: bool = False) -> Tensor:
@@ -196,7 +196,7 @@ def vander(x, N: int | None = None, increasing: bool = False) -> Tensor:
         raise ArgumentError(f"xpnet.vander: N must be non-negative, got {N}")
     if tensor.dtype.kind != "f":
         tensor = tensor.to(int64)
-    ones = Tensor(backend_of(tensor.data).xp.ones((tensor.shape[0], min(N, 1)), tensor.dtype))
+    ones = Tensor(backend_of(tensor.array).xp.ones((tensor.shape[0], min(N, 1)), tensor.dtype))
     if N < 2:  # PyTorch's: ones, not connected to x
         return ones
     powers = tensor.unsqueeze(1).expand(tensor.shape[0], N - 1).cumprod(1)
@@ -229,8 +229,8 @@ def _bin_edges(where: str, tensor: Tensor, bins, range):
     if isinstance(bins, numbers.Integral) and not isinstance(bins, bool):
         if bins <= 0:
             raise ArgumentError(f"{where}: bins must be > 0, got {bins}")
-        low, high = _outer_edges(where, tensor.data, range)
-        xp = backend_of(tensor.data).xp
+        low, high = _outer_edges(where, tensor.array, range)
+        xp = backend_of(tensor.array).xp
         with float_errors_ignored():  # a range wider than the dtype's: inf edges, as PyTorch's
             return linspace_values(xp, low, high, int(bins) + 1, tensor.dtype)
     edges = as_input("histogram", bins, "bins")  # TypeError for anything else
@@ -242,7 +242,7 @@ def _bin_edges(where: str, tensor: Tensor, bins, range):
     if edges.dtype != tensor.dtype:
         msg = f"{where}: bins must have input's dtype {tensor.dtype}, got {edges.dtype}"
         raise ArgumentError(msg)
-    return edges.data.copy()
+    return edges.array.copy()
 
 
 def histogram(input, bins, *, range=None, weight=None, density: bool = False):
@@ -283,8 +283,8 @@ def histogram(input, bins, *, range=None, weight=None, density: bool = False):
     where, tensor = "xpnet.histogram", as_input("histogram", input)
     if tensor.dtype not in (numpy.float32, numpy.float64):
         raise TypeError(f"{where}: input must be float32 or float64, got {tensor.dtype}")
-    backend = backend_of(tensor.data)
-    xp, data = backend.xp, tensor.data.reshape(-1)
+    backend = backend_of(tensor.array)
+    xp, data = backend.xp, tensor.array.reshape(-1)
     edges = _bin_edges(where, tensor, bins, range)
     if weight is None:
         weights = xp.ones(data.shape, dtype=tensor.dtype)
@@ -294,7 +294,7 @@ def histogram(input, bins, *, range=None, weight=None, density: bool = False):
             msg = (f"{where}: weight must have input's shape {tensor.shape} and dtype "
                    f"{tensor.dtype}, got {weights.shape} and {weights.dtype}")  # fmt: skip
             raise ArgumentError(msg)
-        weights = weights.data.reshape(-1)
+        weights = weights.array.reshape(-1)
     count = edges.shape[0] - 1
     position = xp.searchsorted(edges, data, side="right") - 1
     inside = (data >= edges[0]) & (data <= edges[-1])  # NaN: neither

@@ -157,7 +157,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None) -> Tensor:
         raise ArgumentError(msg)
     if counts is None:
         return _repeat_each(tensor, repeats, dim)
-    xp = backend_of(tensor.data).xp
+    xp = backend_of(tensor.array).xp
     index = xp.asarray(numpy.repeat(numpy.arange(len(counts)), counts))
     return _select_indices(tensor, dim, index)
 

@@ -64,14 +64,14 @@ _embed = Function(embed, embed_backward, wrt=("a", "src"))
 
 def _operands(where: str, input, src) -> tuple[Tensor, Tensor]:
     a, source = as_input(where, input), as_input(where, src, "src")
-    backend_of(a.data, source.data, names=("input", "src"), where=where)
+    backend_of(a.array, source.array, names=("input", "src"), where=where)
     return a, source
 
 
 def _grid(a: Tensor):
     """Every position of ``a`` in row-major order, in ``a``'s shape, on its backend."""
-    xp = backend_of(a.data).xp
-    return xp.arange(a.data.size, dtype=xp.int64).reshape(a.shape)
+    xp = backend_of(a.array).xp
+    return xp.arange(a.array.size, dtype=xp.int64).reshape(a.shape)
 
 
 def _write(where: str, view: str, a: Tensor, src: Tensor, positions) -> Tensor:
@@ -195,7 +195,7 @@ def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1) 
     dim1, dim2 = (check_dim(where, d, a.ndim) for d in (dim1, dim2))
     if dim1 == dim2:
         raise ArgumentError(f"{where}: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    positions = backend_of(a.data).xp.diagonal(_grid(a), offset, dim1, dim2)
+    positions = backend_of(a.array).xp.diagonal(_grid(a), offset, dim1, dim2)
     view = f"input.diagonal({offset}, {dim1}, {dim2})"
     return _write(where, view, a, source, positions)
 
@@ -219,10 +219,10 @@ def strided_positions(where: str, a: Tensor, size, stride, storage_offset):
         msg = f"{where}: size, stride and storage_offset must be non-negative, got size={size}"
         raise ArgumentError(f"{msg}, stride={stride}, storage_offset={offset}")
     last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True))
-    if math.prod(size) and last >= a.data.size:
+    if math.prod(size) and last >= a.array.size:
         msg = f"{where}: size={size}, stride={stride}, storage_offset={offset} reach element "
-        raise ArgumentError(f"{msg}{last} of input, which has {a.data.size} elements")
-    xp = backend_of(a.data).xp
+        raise ArgumentError(f"{msg}{last} of input, which has {a.array.size} elements")
+    xp = backend_of(a.array).xp
     positions = xp.full(size, offset, dtype=xp.int64)
     for k, (n, s) in enumerate(zip(size, stride, strict=True)):
         positions += xp.arange(n, dtype=xp.int64).reshape((n,) + (1,) * (len(size) - k - 1)) * s

@@ -86,7 +86,7 @@ def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """
     tensor = self if dtype is None else self.to(dtype)
     _float_only("nanmean", tensor)
-    count = Tensor((~backend_of(tensor.data).xp.isnan(tensor.data)).astype(tensor.dtype))
+    count = Tensor((~backend_of(tensor.array).xp.isnan(tensor.array)).astype(tensor.dtype))
     return nansum(tensor, dim, keepdim) / count.sum(dim, keepdim)
 
 
@@ -115,16 +115,16 @@ def _line(where: str, self: Tensor, dim):
 def _select(self: Tensor, tensor: Tensor, dim: int, position, keepdim: bool, order=None):
     """``(values, indices)``: the elements of ``tensor`` at sorted ``position`` (an array of
     the reduced shape, kept dims) along ``dim``; gradients go to them."""
-    xp = backend_of(tensor.data).xp
+    xp = backend_of(tensor.array).xp
     if order is None:
-        order = xp.argsort(tensor.data, axis=dim, kind="stable")
+        order = xp.argsort(tensor.array, axis=dim, kind="stable")
         position = xp.take_along_axis(order, position, axis=dim)
     index = Tensor(position.astype(int64, copy=False))
     values = tensor.gather(dim, index)
     if self.ndim == 0:
-        return values_indices(values.reshape(()), Tensor(index.data.reshape(())))
+        return values_indices(values.reshape(()), Tensor(index.array.reshape(())))
     if not keepdim:
-        values, index = values.squeeze(dim), Tensor(xp.squeeze(index.data, axis=dim))
+        values, index = values.squeeze(dim), Tensor(xp.squeeze(index.array, axis=dim))
     return values_indices(values, index)
 
 
@@ -135,16 +135,16 @@ def _counts(xp, data, dim):
 
 def _median(where: str, ignore_nan: bool):
     def method(self, dim=None, keepdim: bool = False):
-        xp = backend_of(self.data).xp
+        xp = backend_of(self.array).xp
         if dim is None:
             if self.numel() == 0:  # NaN; integers: NaN cast as PyTorch's CPU casts it
                 empty = numpy.iinfo(self.dtype).min if self.dtype.kind in "iu" else numpy.nan
                 return _evenly(self, xp.full((), empty, dtype=self.dtype))  # in the graph
             flat = self.reshape(-1)
-            value = method(Tensor(flat.data), 0).values
-            return _evenly(self, value.data)
+            value = method(Tensor(flat.array), 0).values
+            return _evenly(self, value.array)
         tensor, dim = _line(where, self, dim)
-        valid, has_nan = _counts(xp, tensor.data, dim)
+        valid, has_nan = _counts(xp, tensor.array, dim)
         if ignore_nan:
             position = xp.maximum(valid - 1, 0) // 2
         else:
@@ -172,7 +172,7 @@ def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
     if not 1 <= k <= tensor.shape[dim]:
         msg = f"kthvalue(): selected number k={k} out of range for dimension {dim}"
         raise ArgumentError(msg)
-    xp = backend_of(tensor.data).xp
+    xp = backend_of(tensor.array).xp
     shape = list(tensor.shape)
     shape[dim] = 1
     return _select(self, tensor, dim, xp.full(tuple(shape), k - 1, dtype=int64), keepdim)
@@ -182,8 +182,8 @@ def mode(self, dim: int = -1, keepdim: bool = False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
     frequent ones) and the index of its last occurrence, as ``torch.mode`` on the CPU."""
     tensor, dim = _line("mode", self, dim)
-    xp = backend_of(tensor.data).xp
-    data = xp.moveaxis(tensor.data, dim, -1)
+    xp = backend_of(tensor.array).xp
+    data = xp.moveaxis(tensor.array, dim, -1)
     equal = data[..., :, None] == data[..., None, :]
     counts = equal.sum(axis=-1)
     best = counts.max(axis=-1, keepdims=True)
@@ -240,9 +240,9 @@ def _quantile(where: str, ignore_nan: bool):
             kept = tuple(1 if i == dim else n for i, n in enumerate(tensor.shape))
             kept = kept if keepdim else tuple(n for i, n in enumerate(tensor.shape) if i != dim)
             kept = () if self.ndim == 0 else kept
-        xp = backend_of(tensor.data).xp
+        xp = backend_of(tensor.array).xp
         tensor = tensor.transpose(dim, -1)  # the line to sort last
-        order = xp.argsort(tensor.data, axis=-1, kind="stable")
+        order = xp.argsort(tensor.array, axis=-1, kind="stable")
         ordered = tensor.gather(-1, Tensor(order))
         q = xp.asarray(values.astype(self.dtype))  # a host copy to the device
         result = _interpolated(xp, ordered, q, ignore_nan, interpolation)
@@ -262,7 +262,7 @@ def _quantile(where: str, ignore_nan: bool):
 
 def _interpolated(xp, ordered: Tensor, q, ignore_nan: bool, interpolation: str) -> Tensor:
     """PyTorch's ``quantile_compute``: ranks ``q * (n - 1)`` into the sorted lines."""
-    nan = xp.isnan(ordered.data)
+    nan = xp.isnan(ordered.array)
     last = ordered.shape[-1] - 1
     if ignore_nan:
         ranks = q * ((~nan).sum(axis=-1, keepdims=True) - 1).astype(q.dtype)
@@ -303,7 +303,7 @@ def count_nonzero(self, dim=None) -> Tensor:
     if dims is not None:  # a 0-d tensor takes dim 0 and -1, as PyTorch
         dims = distinct_dims("count_nonzero", dims, self.ndim)
         dims = dims if self.ndim else None
-    return Tensor((self.data != 0).sum(axis=dims).astype(int64))
+    return Tensor((self.array != 0).sum(axis=dims).astype(int64))
 
 
 def dist(self, other, p=2) -> Tensor:
@@ -365,7 +365,7 @@ def corrcoef(self) -> Tensor:
     c = cov(self)
     if c.ndim == 0:
         return c / c
-    diagonal = backend_of(c.data).xp.arange(c.shape[0])
+    diagonal = backend_of(c.array).xp.arange(c.shape[0])
     deviation = c[diagonal, diagonal].sqrt()
     return (c / deviation.unsqueeze(1) / deviation.unsqueeze(0)).clamp(-1, 1)
 

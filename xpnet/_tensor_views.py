@@ -51,7 +51,7 @@ def _is_view(result, tensor: Tensor) -> bool:
         isinstance(result, Tensor)
         and result is not tensor
         and result._view_of is None
-        and backend_of(tensor.data).xp.may_share_memory(result.data, tensor.data)
+        and backend_of(tensor.array).xp.may_share_memory(result.array, tensor.array)
     )
 
 
@@ -138,7 +138,7 @@ def view(self, *shape, dtype=None) -> Tensor:
         return self.reshape(shape_argument("Tensor.view", shape))
     if shape:
         raise TypeError("Tensor.view: takes a shape or a dtype, not both")
-    dtype, array = numpy.dtype(dtype), self.data
+    dtype, array = numpy.dtype(dtype), self.array
     if dtype.itemsize != self.dtype.itemsize:
         _check_resizable(array, dtype)
     return share_array(Tensor(array.view(dtype)), self)

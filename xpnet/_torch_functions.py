@@ -99,8 +99,8 @@ def number_operands(where: str, input, other) -> tuple:
     if not isinstance(input, numbers.Number) or not hasattr(other, "dtype"):
         return as_input(where, input), other
     other = as_input(where, other, "other")
-    dtype = result_dtype(input, other.data)
-    return Tensor(backend_of(other.data).xp.asarray(input, dtype=dtype)), other
+    dtype = result_dtype(input, other.array)
+    return Tensor(backend_of(other.array).xp.asarray(input, dtype=dtype)), other
 
 
 def _unary(name: str):
@@ -331,9 +331,9 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
     for name, tolerance in (("rtol", rtol), ("atol", atol)):
         if not tolerance >= 0:  # NaN too, as PyTorch
             raise ArgumentError(f"xpnet.allclose: {name} must be at least 0, got {tolerance}")
-    xp = backend_of(a.data, b.data, names=("input", "other"), where="xpnet.allclose").xp
+    xp = backend_of(a.array, b.array, names=("input", "other"), where="xpnet.allclose").xp
     with float_errors_ignored():  # 1e308 - -1e308 is inf, not close: no overflow warning
-        return bool(xp.allclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return bool(xp.allclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input, other) -> bool:
@@ -342,5 +342,5 @@ def equal(input, other) -> bool:
     a, b = as_input("equal", input), as_input("equal", other, "other")
     if a.shape != b.shape:
         return False
-    xp = backend_of(a.data, b.data, names=("input", "other"), where="xpnet.equal").xp
-    return bool(xp.all(a.data == b.data))
+    xp = backend_of(a.array, b.array, names=("input", "other"), where="xpnet.equal").xp
+    return bool(xp.all(a.array == b.array))

@@ -45,7 +45,7 @@ dtype = numpy.dtype  # xpnet.float32, ... are NumPy dtypes (see xpnet._dtypes)
 
 
 def _on_gpu(self) -> bool:
-    return device_of(backend_of(self.data).name).type == "cuda"
+    return device_of(backend_of(self.array).name).type == "cuda"
 
 
 def _address(array) -> int:
@@ -68,7 +68,7 @@ def data_ptr(self) -> int:
         >>> x[1:].data_ptr() - x.data_ptr(), xpnet.zeros(0).data_ptr()
         (4, 0)
     """
-    return 0 if self.data.size == 0 else _address(self.data)
+    return 0 if self.array.size == 0 else _address(self.array)
 
 
 def storage_offset(self) -> int:
@@ -81,12 +81,12 @@ def storage_offset(self) -> int:
         >>> x.storage_offset(), x[1].storage_offset(), x[:, 2].storage_offset()
         (0, 3, 2)
     """
-    root = self.data
+    root = self.array
     while hasattr(getattr(root, "base", None), "shape"):  # NumPy's base may be a buffer
         root = root.base
-    if self.data.size == 0 or root is self.data:
+    if self.array.size == 0 or root is self.array:
         return 0
-    return (_address(self.data) - _address(root)) // self.data.itemsize
+    return (_address(self.array) - _address(root)) // self.array.itemsize
 
 
 def pin_memory(self, device=None) -> Tensor:
@@ -134,12 +134,12 @@ def new(self, *args, device=None) -> Tensor:
         >>> x.new(2, 3).shape, x.new([1.5, 2.0]).tolist(), x.new().shape
         ((2, 3), [1, 2], (0,))
     """
-    device = backend_of(self.data).name if device is None else device
+    device = backend_of(self.array).name if device is None else device
     if len(args) == 1 and isinstance(args[0], Tensor):
         if args[0].dtype != self.dtype:
             msg = f"Tensor.new: expected a Tensor of dtype {self.dtype}, got {args[0].dtype}"
             raise TypeError(msg)
-        return Tensor(args[0].data)
+        return Tensor(args[0].array)
     if len(args) == 1 and isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size):
         return tensor(args[0], dtype=self.dtype, device=device)
     shape = args[0] if len(args) == 1 and isinstance(args[0], Size) else args or (0,)
@@ -201,7 +201,7 @@ def _write(self, values: list) -> Tensor:
     """``values`` (Python numbers, one per element in row-major order) into this tensor, cast
     to its dtype as PyTorch's (floats to integers truncate)."""
     host = numpy.asarray(values).astype(self.dtype).reshape(self.shape)
-    self.data[...] = backend_of(self.data).asarray(host)
+    self.array[...] = backend_of(self.array).asarray(host)
     mark_written(self)
     return self
 

@@ -172,7 +172,9 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq: bool = False, mo
         scale_grad_by_freq=scale_grad_by_freq and mode != 2,  # PyTorch's max backward ignores it
         per_sample_weights=per_sample_weights, **options,
     )  # fmt: skip
-    found = embedding_bag_indices(indices.data, weight.data, offsets.data, _MODES[mode], **options)
+    found = embedding_bag_indices(
+        indices.array, weight.array, offsets.array, _MODES[mode], **options
+    )
     return (output, *(Tensor(array) for array in found))
 
 

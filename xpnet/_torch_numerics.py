@@ -66,7 +66,7 @@ def _shape_for(h: Tensor, d: int, ndim: int) -> Tensor:
 def _one_dim(f: Tensor, d: int, step, edge_order: int) -> Tensor:
     """numpy.gradient's formulas along ``d`` (second order inside; PyTorch's are the same)."""
     if not isinstance(step, Tensor):
-        xp = backend_of(f.data).xp
+        xp = backend_of(f.array).xp
         step = Tensor(xp.arange(f.shape[d], dtype=f.dtype) * xp.asarray(step, dtype=f.dtype))
     h = step[1:] - step[:-1]  # (n - 1,)
     left, right = _shape_for(h[:-1], d, f.ndim), _shape_for(h[1:], d, f.ndim)
@@ -152,7 +152,7 @@ def from_dlpack(ext_tensor) -> Tensor:
         TypeError: ``ext_tensor`` without ``__dlpack__``.
     """
     if isinstance(ext_tensor, Tensor):
-        ext_tensor = ext_tensor.data
+        ext_tensor = ext_tensor.array
     if not hasattr(ext_tensor, "__dlpack__"):
         msg = f"from_dlpack: ext_tensor must support DLPack (__dlpack__), got {type(ext_tensor)}"
         raise TypeError(msg)
@@ -162,4 +162,4 @@ def from_dlpack(ext_tensor) -> Tensor:
 def to_dlpack(tensor):
     """A DLPack capsule of ``tensor``'s array, as ``torch.to_dlpack`` (for libraries that
     take capsules; those that take ``__dlpack__`` objects can take the array itself)."""
-    return as_input("to_dlpack", tensor, "tensor").data.__dlpack__()
+    return as_input("to_dlpack", tensor, "tensor").array.__dlpack__()

@@ -62,7 +62,7 @@ def isreal(input) -> Tensor:
         dtype('bool')
     """
     tensor = as_input("isreal", input)
-    return Tensor(backend_of(tensor.data).xp.ones(tensor.shape, dtype=bool))
+    return Tensor(backend_of(tensor.array).xp.ones(tensor.shape, dtype=bool))
 
 
 def _no_complex(name: str, parameters: str):

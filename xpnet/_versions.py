@@ -72,3 +72,26 @@ def _base(tensor):
     while tensor._view_of is not None:
         tensor = tensor._view_of[0]
     return tensor
+
+
+def data_alias(tensor):
+    """``tensor.data``: a new leaf Tensor on ``tensor``'s array, outside the graph, as
+    PyTorch's. Unlike ``detach()`` its changes do not count in ``tensor``'s version (PyTorch's
+    ``.data`` hides them from autograd: ``p.data.normal_()`` on a leaf that requires grad);
+    a recorded change of ``tensor`` is still written into the shared array (an alias)."""
+    from .autograd import Tensor  # the Tensor module imports this one
+
+    alias = share_array(Tensor(tensor.array), tensor)
+    alias._storage_writes = [0]
+    return alias
+
+
+def assign_data(tensor, value) -> None:
+    """``tensor.data = value``: ``tensor`` takes ``value``'s array (a Tensor's, or a backend
+    array itself), of any shape and dtype, as PyTorch's; its version and graph stay."""
+    if hasattr(value, "grad_fn"):
+        value = value.array
+    elif not (hasattr(value, "dtype") and hasattr(value, "shape")):
+        msg = f"Variable data has to be a tensor, but got {type(value).__name__}"
+        raise TypeError(msg)
+    tensor.array = value

@@ -39,7 +39,7 @@ from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
 from ._size import as_size
-from ._versions import share_array, share_writes
+from ._versions import assign_data, data_alias, share_array, share_writes
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled
 from .backends import backend_of, get_backend
 
@@ -64,7 +64,7 @@ def data_of(value):
         >>> data_of(xpnet.Tensor(np.zeros(2))), data_of(3.0)
         (array([0., 0.]), 3.0)
     """
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _as_array(value):
@@ -219,9 +219,9 @@ class Tensor:
         requires_grad: record operations on it and give it a ``.grad``. Default: ``False``.
 
     Attributes:
-        data: the backend array (NumPy, strict or CuPy).
-        grad: after :meth:`backward`, the accumulated gradient, a Tensor of the shape and
-            dtype of ``data``; ``None`` before. Assign a Tensor, an array or ``None``.
+        array: the backend array (NumPy, strict or CuPy).
+        data: a Tensor on ``array`` outside the graph, as PyTorch's; assignable (to replace it).
+        grad: the gradient accumulated by :meth:`backward`, a Tensor (``None`` before).
         requires_grad: whether gradients flow to this tensor.
         grad_fn: the :class:`Node` that produced this tensor; ``None`` for leaves.
 
@@ -231,8 +231,7 @@ class Tensor:
     Example:
         >>> import xpnet
         >>> x = xpnet.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
-        >>> y = (x * x).sum()
-        >>> y.backward()
+        >>> (x * x).sum().backward()
         >>> x.grad
         Tensor(array([2., 4., 6.]))
     """
@@ -245,7 +244,7 @@ class Tensor:
         if requires_grad and data.dtype.kind != "f":
             msg = f"Tensor: only floating-point arrays can require gradients, got {data.dtype}"
             raise TypeError(msg)
-        self.data = data
+        self.array = data
         self._grad = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
@@ -254,31 +253,32 @@ class Tensor:
         self._view_of = None  # (base, retake) for a view of base: see _tensor_inplace
 
     # -- plain facts about the array ----------------------------------------------------------
-    shape = property(lambda self: as_size(self.data.shape))  # an xpnet.Size, as torch.Size
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
+    shape = property(lambda self: as_size(self.array.shape))  # an xpnet.Size, as torch.Size
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
     grad = property(lambda self: self._grad, assign_grad)  # a Tensor or None, as PyTorch's
+    data = property(data_alias, assign_data)  # a Tensor on the array, not sharing the version
     _version = property(lambda self: self._own_version + self._storage_writes[0])  # _versions
 
     def __len__(self):
-        return len(self.data)
+        return len(self.array)
 
     def __repr__(self):
         extra = f", grad_fn={self.grad_fn!r}" if self.grad_fn else ""
         if self.requires_grad and not extra:
             extra = ", requires_grad=True"
-        return f"Tensor({self.data!r}{extra})"
+        return f"Tensor({self.array!r}{extra})"
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def numpy(self):
         """A NumPy copy of the data (an explicit device-to-host copy)."""
-        return backend_of(self.data).to_host(self.data)
+        return backend_of(self.array).to_host(self.array)
 
     def __array__(self, dtype=None, copy=None):  # np.asarray(t): the array's (CuPy refuses)
-        return self.data.__array__(dtype, copy=copy)
+        return self.array.__array__(dtype, copy=copy)
 
     def item(self) -> float | int:
         """The value of a one-element tensor as a Python number (a device-to-host copy)."""
@@ -287,7 +287,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's array, cut from the graph; an in-place change of
         either, recorded or not, changes both and counts in both versions, as PyTorch's."""
-        return share_array(Tensor(self.data), self)
+        return share_array(Tensor(self.array), self)
 
     # -- the backward pass --------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

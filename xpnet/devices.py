@@ -182,7 +182,7 @@ def to_arguments(where: str, args: tuple, kwargs: dict) -> tuple:
         if _is_place(arg):
             place = arg
         elif hasattr(arg, "grad_fn"):  # a Tensor: its backend and dtype
-            place, dtype = backend_of(arg.data).name, arg.dtype
+            place, dtype = backend_of(arg.array).name, arg.dtype
         else:
             try:
                 dtype = numpy.dtype(arg)

@@ -61,7 +61,7 @@ def _state_bytes(where: str, new_state) -> bytes:
     if new_state.ndim != 1:
         msg = f"{where}: new_state must be 1-d, as states are, got shape {tuple(new_state.shape)}"
         raise ArgumentError(msg)
-    return backend_of(new_state.data).to_host(new_state.data).tobytes()
+    return backend_of(new_state.array).to_host(new_state.array).tobytes()
 
 
 def decode_state(where: str, new_state, kind: str) -> tuple[dict, dict]:

@@ -92,7 +92,7 @@ def _isnan(value) -> bool:
 
 
 def _array(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 def _stride(value) -> tuple:

@@ -208,7 +208,7 @@ def cast_operand(name: str, tensor):
     if policy is None:
         return tensor
     dtype, widen_only = policy
-    return tensor if _cast(tensor.data, dtype, widen_only) is tensor.data else tensor.to(dtype)
+    return tensor if _cast(tensor.array, dtype, widen_only) is tensor.array else tensor.to(dtype)
 
 
 def _policy(name: str) -> tuple[str, bool] | None:

@@ -63,7 +63,7 @@ def _fresh_state() -> dict:
 
 
 def _data(value):
-    return value.data if hasattr(value, "grad_fn") else value  # a Tensor's array
+    return value.array if hasattr(value, "grad_fn") else value  # a Tensor's array
 
 
 def _grads(optimizer) -> list:
@@ -112,7 +112,7 @@ class GradScaler:
         >>> scaler.scale((w * w).sum()).backward()
         >>> scaler.step(opt)  # unscales, checks for inf/NaN, steps (on the device)
         >>> scaler.update()
-        >>> scaler.get_scale(), w.data
+        >>> scaler.get_scale(), w.array
         (65536.0, array([0.8, 0.8, 0.8], dtype=float32))
     """
 

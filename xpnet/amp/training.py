@@ -74,7 +74,7 @@ def train_step(model, images, labels, count, loss_fn, optimizer):
         loss.backward()
         optimizer.step()
         return logits, loss_sum
-    with backend_of(loss.data).ignore_float_errors():
+    with backend_of(loss.array).ignore_float_errors():
         scaler.scale(loss).backward()
     scaler.step(optimizer)
     scaler.update()

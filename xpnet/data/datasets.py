@@ -63,7 +63,7 @@ def _host_array(array):
     """A NumPy view or copy of ``array`` (NumPy, list, or an array of any xpnet backend)."""
     if isinstance(array, numpy.ndarray):
         return array
-    array = array.data if isinstance(array, Tensor) else array
+    array = array.array if isinstance(array, Tensor) else array
     if hasattr(array, "shape") and not isinstance(array, numpy.generic):
         from ..backends import backend_of
 

@@ -19,7 +19,7 @@ Example:
     >>> normalize = transforms.Normalize((0.5,), (0.5,))
     >>> transform = transforms.Compose([transforms.ToTensor(), normalize])
     >>> image = transform(np.full((28, 28), 255, dtype=np.uint8))
-    >>> image.shape, float(image.data.max())
+    >>> image.shape, float(image.array.max())
     ((1, 28, 28), 1.0)
 """
 

@@ -38,7 +38,7 @@ __all__ = ["AutoAugment", "AutoAugmentPolicy", "apply_op"]
 def linspace(start: float, end: float, steps: int) -> numpy.ndarray:
     """``torch.linspace(start, end, steps)``'s float32 values on the host (xpnet's
     :func:`~xpnet.linspace` is PyTorch's CPU kernel value for value)."""
-    return ranges.linspace(start, end, steps, dtype=numpy.float32, device="numpy").data
+    return ranges.linspace(start, end, steps, dtype=numpy.float32, device="numpy").array
 
 
 def posterize_bits(num_bins: int, bits: int, divisions: int) -> numpy.ndarray:

@@ -137,7 +137,7 @@ def erase(img, i: int, j: int, h: int, w: int, v, inplace: bool = False):
         raise TypeError(msg)
     array = host_array(img)
     target = array if inplace else array.copy()
-    target[..., i : i + h, j : j + w] = numpy.asarray(v.data if isinstance(v, Tensor) else v)
+    target[..., i : i + h, j : j + w] = numpy.asarray(v.array if isinstance(v, Tensor) else v)
     return img if inplace else like_input(img, target)
 
 
@@ -182,5 +182,5 @@ def gaussian_blur(img, kernel_size, sigma=None):
     if not fp.is_pil_image(img):
         msg = f"img should be PIL Image or Tensor. Got {type(img)}"
         raise TypeError(msg)
-    output = ft.gaussian_blur(pil_to_tensor(img).data, kernel_size, sigma)
+    output = ft.gaussian_blur(pil_to_tensor(img).array, kernel_size, sigma)
     return to_pil_image(Tensor(output), mode=img.mode)

@@ -71,7 +71,7 @@ def is_tensor_image(img) -> bool:
 
 def host_array(img):
     """The NumPy array of a tensor image; TypeError for a Tensor that is not on the host."""
-    data = img.data if isinstance(img, Tensor) else img
+    data = img.array if isinstance(img, Tensor) else img
     if not isinstance(data, numpy.ndarray):
         msg = (
             "transforms work on host images: a Tensor on another backend is not supported, "

@@ -44,7 +44,7 @@ def _image_array(img):
     Unlike the host-only functions of :mod:`xpnet.data.transforms_functional`, these accept a
     Tensor on any backend: their formulas are elementwise or reductions written with ``xp``.
     """
-    data = img.data if isinstance(img, Tensor) else img
+    data = img.array if isinstance(img, Tensor) else img
     if not (is_tensor_image(img) or backend_name_of(data) is not None):
         return None
     if data.ndim < 2:

@@ -256,7 +256,7 @@ class AugMix:
         if F.is_tensor_image(orig_img):
             img = F.host_array(orig_img)
         else:  # torchvision mixes PIL images as tensors, and back
-            img = F.pil_to_tensor(orig_img).data
+            img = F.pil_to_tensor(orig_img).array
         op_meta = self._augmentation_space(self._PARAMETER_MAX, (height, width))
         batch = img.reshape((1,) * max(4 - img.ndim, 0) + img.shape)  # (N, C, H, W)
         N = batch.shape[0]

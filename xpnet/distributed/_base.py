@@ -109,7 +109,7 @@ class Communicator:
     # -- shared checks ---------------------------------------------------------------------------
     def _check_array(self, where, array, writable):
         if isinstance(array, Tensor):
-            array = array.data
+            array = array.array
         try:
             backend_of(array, names=("array",), where=where)
         except TypeError:

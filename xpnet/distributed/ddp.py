@@ -31,7 +31,7 @@ def sync_module_states(module, src: int = 0) -> None:
     """Broadcast ``module``'s parameters and buffers from rank ``src`` to every rank."""
     comm = current()
     for param in module.parameters():
-        comm.broadcast(param.data, src)
+        comm.broadcast(param.array, src)
     for buffer in module.buffers():
         comm.broadcast(buffer, src)
 
@@ -74,7 +74,7 @@ def plan_buckets(params, cap_bytes: int) -> list[list[int]]:
     buckets: list[list[int]] = []
     size, dtype = 0, None
     for index in reversed(range(len(params))):
-        data = params[index].data
+        data = params[index].array
         if not buckets or size + data.nbytes > cap_bytes or data.dtype != dtype:
             buckets.append([])
             size, dtype = 0, data.dtype
@@ -261,7 +261,7 @@ class _Reducer:
         if not self.find_unused or not self.expected:
             return
         used = {self.gates[id(t)] for t in _graph(output) if id(t) in self.gates}
-        xp = _namespace(self.params[0].data)
+        xp = _namespace(self.params[0].array)
         counts = xp.asarray([1 if i in used else 0 for i in range(len(self.params))], "int32")
         counts = backend_of(counts).to_host(current().all_reduce(counts))
         for index in sorted(self.expected - used):
@@ -276,7 +276,7 @@ class _Reducer:
         if param.grad is None:
             total = grad_output.copy()  # owned by the leaf that receives it
         else:  # accumulated under no_sync, or by an earlier backward: reduce the sum
-            total = param.grad.data + grad_output
+            total = param.grad.array + grad_output
             param.grad = None
         self.ready[index] = total
         self.arrivals += 1
@@ -294,7 +294,7 @@ class _Reducer:
 
     def _reduce(self, bucket) -> None:
         arrays = [self.ready.get(i) for i in bucket]
-        params = [self.params[i].data for i in bucket]
+        params = [self.params[i].array for i in bucket]
         xp = _namespace(params[0])
         flat = xp.concatenate(
             [

@@ -141,9 +141,9 @@ class Binomial(ProbsOrLogits, Distribution):
 
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        backend = backend_of(self._param.data)
-        n = backend.to_host(self.total_count.detach().expand(shape).data)
-        p = backend.to_host(self.probs.detach().expand(shape).data)
+        backend = backend_of(self._param.array)
+        n = backend.to_host(self.total_count.detach().expand(shape).array)
+        p = backend.to_host(self.probs.detach().expand(shape).array)
         draws = host_generator().binomial(n.astype(numpy.int64), p.astype(numpy.float64))
         return Tensor(backend.asarray(numpy.asarray(draws).astype(self._param.dtype)))
 

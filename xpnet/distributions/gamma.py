@@ -30,8 +30,8 @@ __all__ = ["Beta", "Dirichlet", "Gamma", "dirichlet_draws", "standard_gamma"]
 def standard_gamma(concentration: Tensor) -> Tensor:
     """Gamma(``concentration``, 1) draws of ``concentration``'s shape, dtype and backend, from
     xpnet's generator (:func:`xpnet.manual_seed`), at least the dtype's ``tiny`` (as torch's)."""
-    backend = backend_of(concentration.data)
-    host = backend.to_host(concentration.data).astype(numpy.float64)
+    backend = backend_of(concentration.array)
+    host = backend.to_host(concentration.array).astype(numpy.float64)
     draws = host_generator().standard_gamma(host)
     draws = numpy.maximum(draws, finfo(concentration.dtype).tiny)
     return Tensor(backend.asarray(draws.astype(concentration.dtype)))

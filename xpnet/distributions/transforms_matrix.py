@@ -38,7 +38,7 @@ def _tril_mask(n: int, diag: int) -> numpy.ndarray:
 
 def _index_beside(tensor, index: numpy.ndarray):
     """The host index array ``index`` on ``tensor``'s backend (CuPy refuses host indices)."""
-    return backend_of(tensor.data).xp.asarray(index)
+    return backend_of(tensor.array).xp.asarray(index)
 
 
 def vec_to_tril_matrix(vec, diag: int = 0):

@@ -88,7 +88,7 @@ def broadcast_all(*values) -> tuple[Tensor, ...]:
 def device_of(tensor: Tensor) -> str:
     """The backend name of ``tensor``, for the ``device=`` of xpnet's random functions (so a
     sample lands where the parameters are, whatever the current backend)."""
-    return backend_of(tensor.data).name
+    return backend_of(tensor.array).name
 
 
 def sum_rightmost(value: Tensor, dim: int) -> Tensor:

@@ -257,5 +257,5 @@ def _same(first, value) -> bool:
     return (
         isinstance(value, Tensor)
         and value.shape == first.shape
-        and bool((value.data == first.data).all())
+        and bool((value.array == first.array).all())
     )

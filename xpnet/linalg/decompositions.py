@@ -23,7 +23,7 @@ Example:
     >>> eigvalsh(A).detach()
     Tensor(array([1., 3.]))
     >>> svdvals(A).sum().backward()
-    >>> A.grad.data.round(12) + 0.0
+    >>> A.grad.array.round(12) + 0.0
     array([[1., 0.],
            [0., 1.]])
 """
@@ -298,7 +298,7 @@ def qr(A, mode: str = "reduced") -> QRResult:
         >>> bool((Q @ R - A).abs().amax() < 1e-12)
         True
     """
-    data = A.data if isinstance(A, Tensor) else A
+    data = A.array if isinstance(A, Tensor) else A
     factors = linalg_qr(data, mode)
     return QRResult(*factor_tensors("linalg_qr", A, factors, _qr_backward(mode)))
 
@@ -325,7 +325,7 @@ def eigh(A, UPLO: str = "L") -> EighResult:  # noqa: N803 - PyTorch's name
         >>> eigh(xpnet.tensor([[2.0, 0.0], [0.0, 1.0]], dtype=xpnet.float64)).eigenvalues
         Tensor(array([1., 2.]))
     """
-    data = A.data if isinstance(A, Tensor) else A
+    data = A.array if isinstance(A, Tensor) else A
     factors = linalg_eigh(data, UPLO)
     return EighResult(*factor_tensors("linalg_eigh", A, factors, linalg_eigh_backward))
 
@@ -364,7 +364,7 @@ def svd(A, full_matrices: bool = True) -> SVDResult:
         >>> svd(xpnet.tensor([[0.0, 2.0], [1.0, 0.0]], dtype=xpnet.float64)).S
         Tensor(array([2., 1.]))
     """
-    data = A.data if isinstance(A, Tensor) else A
+    data = A.array if isinstance(A, Tensor) else A
     factors = linalg_svd(data, full_matrices)
     return SVDResult(*factor_tensors("linalg_svd", A, factors, _svd_backward(full_matrices)))
 

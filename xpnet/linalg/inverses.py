@@ -13,7 +13,7 @@ exponential and Householder products.
 Example:
     >>> import xpnet
     >>> A = xpnet.Tensor(np.array([[2.0, 0.0], [1.0, 1.0]]), requires_grad=True)
-    >>> solve(A, np.array([2.0, 3.0])).data
+    >>> solve(A, np.array([2.0, 3.0])).array
     array([1., 2.])
     >>> det(A).backward()
     >>> A.grad

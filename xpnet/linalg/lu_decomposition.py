@@ -14,7 +14,7 @@ PyTorch's ``lu_factor_ex_backward``. A zero pivot raises :class:`LinAlgError` in
 
 Example:
     >>> P, L, U = lu(np.array([[1.0, 2.0], [3.0, 4.0]]))
-    >>> P.data, L.data, U.data
+    >>> P.array, L.array, U.array
     (array([[0., 1.],
            [1., 0.]]), array([[1.        , 0.        ],
            [0.33333333, 1.        ]]), array([[3.        , 4.        ],
@@ -269,7 +269,7 @@ def _lu_factor_tensors(A, factors):
 
 
 def _data(A):
-    return A.data if isinstance(A, Tensor) else A
+    return A.array if isinstance(A, Tensor) else A
 
 
 def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False) -> LUFactorExResult:

@@ -265,7 +265,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
         Tensor(array([[2.]]))
     """
     solution, rank = _lstsq(A, B, rcond, driver)
-    xp = backend_of(solution.data).xp
+    xp = backend_of(solution.array).xp
     empty = Tensor(xp.zeros((0,), dtype=solution.dtype))
     return LstsqResult(solution, empty, Tensor(rank), Tensor(xp.zeros((0,), solution.dtype)))
 
@@ -282,7 +282,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
         Tensor(array([2, 0]))
     """
     where = "linalg_matrix_rank"
-    data = A.data if isinstance(A, Tensor) else A
+    data = A.array if isinstance(A, Tensor) else A
     backend = (square_input if hermitian else matrix_input)(where, "A", data)
     xp = backend.xp
     atol_, rtol_ = _tolerance(where, data, atol, rtol)
@@ -317,7 +317,7 @@ def matrix_power(A, n: int) -> Tensor:
         raise TypeError(msg)
     check_tensor(where, "A", A)  # as_tensor would take None as an object array
     tensor = as_tensor(A)
-    square_input(where, "A", tensor.data)
+    square_input(where, "A", tensor.array)
     if n == 0:
         return _identity(tensor)
     base = inv(tensor) if n < 0 else tensor

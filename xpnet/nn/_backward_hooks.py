@@ -168,12 +168,12 @@ def _behind_identity(args: tuple, run) -> tuple:
     if not (is_grad_enabled() and any(tensor.requires_grad for tensor in tensors)):
         return args, tensors, None
     first = next(tensor for tensor in tensors if tensor.requires_grad)
-    pack = Tensor(first.data, requires_grad=True)  # hidden: its gradient is a GradientPack
+    pack = Tensor(first.array, requires_grad=True)  # hidden: its gradient is a GradientPack
     pack.grad_fn = Node(_GATHER, tensors, (), {"run": run})
     args = list(args)
     for slot, (position, tensor) in enumerate(zip(index, tensors, strict=True)):
         if tensor.requires_grad:
-            view = Tensor(tensor.data, requires_grad=True)
+            view = Tensor(tensor.array, requires_grad=True)
             kwargs = {"index": slot, "count": len(tensors), "dtype": pack.dtype}
             view.grad_fn = Node(_SELECT, (pack,), (), kwargs)
             args[position] = view
@@ -277,7 +277,7 @@ class BackwardHook:
         """The inputs' gather: the hooks, once ``grad_output`` is known; zeros (PyTorch's
         materialized gradients) stand for the gradients that did not arrive."""
         grads = tuple(
-            backend_of(tensor.data).xp.zeros_like(tensor.data) if grad is None else grad
+            backend_of(tensor.array).xp.zeros_like(tensor.array) if grad is None else grad
             for grad, tensor in zip(grads, self.inputs, strict=True)
         )
         where = "register_full_backward_hook"

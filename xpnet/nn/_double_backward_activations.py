@@ -35,8 +35,8 @@ def _piecewise_linear(backward) -> None:
 
     @differentiable_backward(backward)
     def formula(grad_output, input, *args, **kwargs):
-        ones = backend_of(input.data).xp.ones(input.shape, dtype=grad_output.dtype)
-        slope = backward(ones, input.data, *args, **kwargs)
+        ones = backend_of(input.array).xp.ones(input.shape, dtype=grad_output.dtype)
+        slope = backward(ones, input.array, *args, **kwargs)
         scaled = grad_output * piecewise_constant(slope, input)
         return where(Tensor(slope != 0), scaled, 0.0)
 
@@ -57,7 +57,7 @@ del _backward
 @differentiable_backward(K.hardswish_backward)
 def _hardswish_formula(grad_output, input, inplace=False):
     """0 for ``x <= -3``, ``grad`` for ``x >= 3``, ``grad * (x / 3 + 1/2)`` between."""
-    x = input.data
+    x = input.array
     middle = where(Tensor(x >= 3.0), grad_output, grad_output * (input / 3.0 + 0.5))
     return where(Tensor(x <= -3.0), 0.0, middle)
 
@@ -73,7 +73,7 @@ def _elu_like(grad_output, input, alpha: float, scale: float, input_scale: float
     """PyTorch's ``elu_backward`` (selu, celu): ``scale`` where ``x > 0``, else ``alpha * scale
     * input_scale * exp(input_scale * x)``, the exponent clamped at 0 (unused there)."""
     negative = alpha * scale * input_scale * (input.clamp(max=0) * input_scale).exp()
-    return where(Tensor(input.data > 0), grad_output * scale, grad_output * negative)
+    return where(Tensor(input.array > 0), grad_output * scale, grad_output * negative)
 
 
 @differentiable_backward(K.selu_backward)
@@ -109,7 +109,7 @@ def _tanhshrink_formula(grad_output, input):
 def _prelu_formula(grad_output, input, weight):
     """``grad`` where ``x > 0``, else ``weight * grad``; the weight's the sum of ``x * grad``
     where ``x <= 0`` over every dim but the channels (dim 1)."""
-    positive = Tensor(input.data > 0)
+    positive = Tensor(input.array > 0)
     per_channel = (-1,) + (1,) * (input.ndim - 2) if weight.numel() > 1 else ()
     w = weight.reshape(per_channel)
     grad_input = where(positive, grad_output, w * grad_output) if needs(input) else None
@@ -155,7 +155,7 @@ def _l1_loss_formula(
     grad_output, input, target, size_average=None, reduce=None, reduction="mean", weight=None
 ):
     """``w * sign(input - target) * grad``, the sign 0 at 0 (of derivative 0)."""
-    d = input.data - target.data
+    d = input.array - target.array
     xp = backend_of(d).xp
     sign = piecewise_constant(xp.sign(xp.where(xp.isnan(d), 0, d)).astype(d.dtype), input, target)
     grad = _element_grad(grad_output, input, reduction, weight, weighted_mean=True)
@@ -165,10 +165,10 @@ def _l1_loss_formula(
 def _huber_slope(input, target, threshold: float, scale: float):
     """``d / scale`` inside ``|d| < threshold``, ``+-threshold / scale`` (constant) outside."""
     d = input - target
-    xp = backend_of(d.data).xp
-    bound = xp.where(d.data <= -threshold, -threshold / scale, threshold / scale)
+    xp = backend_of(d.array).xp
+    bound = xp.where(d.array <= -threshold, -threshold / scale, threshold / scale)
     outside = piecewise_constant(bound.astype(d.dtype), input, target)
-    return where(Tensor(xp.abs(d.data) < threshold), d / scale, outside)
+    return where(Tensor(xp.abs(d.array) < threshold), d / scale, outside)
 
 
 @differentiable_backward(K.smooth_l1_loss_backward)

@@ -63,8 +63,8 @@ def _convolution(nd: int) -> None:
         channels = grad_output.ndim - nd - 1  # 1 batched, 0 unbatched
         others = tuple(d for d in range(grad_output.ndim) if d != channels)
         return (
-            grad_input(grad_output, weight, input.data, *options) if needs(input) else None,
-            grad_weight(grad_output, input, weight.data, *options) if needs(weight) else None,
+            grad_input(grad_output, weight, input.array, *options) if needs(input) else None,
+            grad_weight(grad_output, input, weight.array, *options) if needs(weight) else None,
             grad_output.sum(others) if needs(bias) else None,
         )
 
@@ -169,8 +169,8 @@ def _dropout(backward) -> None:
 
     @differentiable_backward(backward)
     def formula(grad_output, input, *args, **kwargs):
-        ones = backend_of(input.data).xp.ones(input.shape, dtype=grad_output.dtype)
-        return grad_output * Tensor(backward(ones, input.data, *args, **kwargs))
+        ones = backend_of(input.array).xp.ones(input.shape, dtype=grad_output.dtype)
+        return grad_output * Tensor(backward(ones, input.array, *args, **kwargs))
 
 
 for _backward in (

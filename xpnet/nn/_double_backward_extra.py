@@ -74,7 +74,7 @@ def _local_response_norm_formula(grad_output, input, size, alpha=1e-4, beta=0.75
     channels past the edges zeros (PyTorch's ``pad`` and ``avg_pool``)."""
     if input.numel() == 0:
         return zeros_like(input)
-    xp, C = backend_of(input.data).xp, input.shape[1]
+    xp, C = backend_of(input.array).xp, input.shape[1]
 
     def zeros(n):
         return Tensor(xp.zeros((input.shape[0], n, *input.shape[2:]), dtype=input.dtype))
@@ -92,7 +92,7 @@ def _local_response_norm_formula(grad_output, input, size, alpha=1e-4, beta=0.75
 @differentiable_backward(K.pdist_backward)
 def _pdist_formula(grad_output, input, p=2):
     """``||x_i - x_j||_p`` for the pairs ``i < j`` in row-major order."""
-    pairs = backend_of(input.data).xp.triu_indices(input.shape[0], 1)  # as the kernel's
+    pairs = backend_of(input.array).xp.triu_indices(input.shape[0], 1)  # as the kernel's
     first, second = (Tensor(r) for r in pairs)
 
     def pdist(x):
@@ -165,18 +165,18 @@ def _embedding_bag_formula(
 def _axis_taps(g: Tensor, size: int, mode: str, padding_mode: str, align_corners: bool):
     """One spatial axis's taps ``[(index, valid, weight), ...]`` for the grid coordinates
     ``g`` (N, P): pixel indices and whether they lie inside (arrays), weights (Tensors or 1)."""
-    xp = backend_of(g.data).xp
+    xp = backend_of(g.array).xp
     if align_corners:
         x = (g + 1) * ((size - 1) / 2)
     else:
         x = ((g + 1) * size - 1) / 2
     if padding_mode == "border":  # clamped into the pixels, of slope 0 outside (PyTorch's)
-        inside = Tensor((x.data > 0) & (x.data < size - 1))
-        x = where(inside, x, Tensor(xp.clip(xp.nan_to_num(x.data), 0, size - 1)))
+        inside = Tensor((x.array > 0) & (x.array < size - 1))
+        x = where(inside, x, Tensor(xp.clip(xp.nan_to_num(x.array), 0, size - 1)))
     if mode == "nearest":
-        positions = [xp.round(x.data)]  # round half to even, as nearbyint
+        positions = [xp.round(x.array)]  # round half to even, as nearbyint
     else:
-        positions = [xp.floor(x.data), xp.floor(x.data) + 1]
+        positions = [xp.floor(x.array), xp.floor(x.array) + 1]
     taps = []
     for offset, position in enumerate(positions):
         valid = (position >= 0) & (position < size)

@@ -61,13 +61,13 @@ def _sloped(grad_output, slope, input):
 
 @differentiable_backward(K.relu_backward)
 def _relu_formula(grad_output, input, inplace=False):
-    return _sloped(grad_output, (input.data > 0).astype(input.dtype), input)
+    return _sloped(grad_output, (input.array > 0).astype(input.dtype), input)
 
 
 @differentiable_backward(K.leaky_relu_backward)
 def _leaky_relu_formula(grad_output, input, negative_slope=0.01, inplace=False):
-    xp = backend_of(input.data).xp
-    slope = xp.where(input.data > 0, 1.0, negative_slope).astype(input.dtype)
+    xp = backend_of(input.array).xp
+    slope = xp.where(input.array > 0, 1.0, negative_slope).astype(input.dtype)
     return _sloped(grad_output, slope, input)
 
 
@@ -75,7 +75,7 @@ def _leaky_relu_formula(grad_output, input, negative_slope=0.01, inplace=False):
 def _elu_formula(grad_output, input, alpha=1.0, inplace=False):
     """``grad`` where ``input > 0``, else ``grad * alpha * exp(input)`` (PyTorch's
     ``elu_backward``); the exponent clamped at 0, which the positive side does not use."""
-    positive = Tensor(input.data > 0)
+    positive = Tensor(input.array > 0)
     return where(positive, grad_output, grad_output * (alpha * input.clamp(max=0).exp()))
 
 
@@ -102,7 +102,7 @@ def _silu_formula(grad_output, input, inplace=False):
 @differentiable_backward(K.softplus_backward)
 def _softplus_formula(grad_output, input, beta=1.0, threshold=20.0):
     """``grad * sigmoid(beta x)``; ``grad`` where ``beta x > threshold`` (linear there)."""
-    linear = Tensor(input.data * beta > threshold)
+    linear = Tensor(input.array * beta > threshold)
     return where(linear, grad_output, grad_output * (input * beta).sigmoid())
 
 
@@ -174,10 +174,10 @@ def _cross_entropy_formula(
     w = 1.0 if weight is None else Tensor(weight.reshape(per_class))
     grad = _per_element(grad_output, reduction, classes)  # broadcasts along the classes
     if target.dtype.kind in "iu":
-        nll = (grad_output, input.data, target.data, weight, None, ignore_index, None, reduction)
+        nll = (grad_output, input.array, target.array, weight, None, ignore_index, None, reduction)
         grad_log = _nll_adjoint(*nll)
         if smoothing > 0:  # + eps / C * sum_c w_c (-log p_c) for each kept target
-            kept = _kept(target.data, weight, ignore_index, reduction, classes).to(input.dtype)
+            kept = _kept(target.array, weight, ignore_index, reduction, classes).to(input.dtype)
             share = smoothing / input.shape[classes]
             grad_log = (1 - smoothing) * grad_log - grad * w * kept * share
         return _log_softmax_formula(grad_log, input, classes) if needs(input) else None, None

@@ -42,7 +42,7 @@ def _constant(value) -> Tensor:
 
 def _active(z: Tensor, strict: bool) -> Tensor:
     """A hinge's ``max(z, 0)``, its slope 1 where ``z > 0`` (``>= 0`` unless ``strict``)."""
-    return where(Tensor(z.data > 0 if strict else z.data >= 0), z, 0.0)
+    return where(Tensor(z.array > 0 if strict else z.array >= 0), z, 0.0)
 
 
 # -- margin losses --------------------------------------------------------------------------
@@ -108,7 +108,7 @@ def _multi_margin_formula(
 ):
     """``sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C``, reduced."""
     C = input.shape[-1]
-    xp, classes = backend_of(input.data).xp, data_of(target).reshape(-1, 1).astype("int64")
+    xp, classes = backend_of(input.array).xp, data_of(target).reshape(-1, 1).astype("int64")
     other = Tensor(xp.arange(C)[None, :] != classes)  # (N, C)
 
     def loss(x):
@@ -129,7 +129,7 @@ def _multilabel_margin_formula(
     """``sum_{j target, i not} max(0, 1 - x_j + x_i) / C`` over the target slots before the
     first ``-1``, reduced."""
     C = input.shape[-1]
-    xp, rows = backend_of(input.data).xp, data_of(target).reshape(-1, C)
+    xp, rows = backend_of(input.array).xp, data_of(target).reshape(-1, C)
     valid = xp.cumsum(rows < 0, axis=1) == 0  # (N, slot): the slots before the first -1
     classes = xp.clip(rows, 0, C - 1).astype("int64")
     one_hot = (classes[:, :, None] == xp.arange(C)) & valid[:, :, None]  # (N, slot, class)
@@ -216,7 +216,7 @@ def _poisson_nll_formula(
         t = _constant(t)
         value = x.exp() - t * x if log_input else x - t * (x + eps).log()
         if full:
-            above = Tensor(t.data > 1)
+            above = Tensor(t.array > 1)
             safe = where(above, t, 2.0)  # no log of t <= 0 in the graph
             stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
             value = value + where(above, stirling, 0.0)
@@ -234,7 +234,7 @@ def _gaussian_nll_formula(grad_output, input, target, var, full=False, eps=1e-6,
         if isinstance(v, Tensor):
             if v.shape == x.shape[:-1] and v.shape != x.shape:
                 v = v.unsqueeze(-1)
-            v = v + Tensor(backend_of(v.data).xp.maximum(v.data, eps) - v.data)
+            v = v + Tensor(backend_of(v.array).xp.maximum(v.array, eps) - v.array)
         else:
             v = max(float(v), eps)
         d = x - _constant(t)

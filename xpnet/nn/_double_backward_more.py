@@ -94,7 +94,7 @@ def _embedding_formula(
     sparse=False,
 ):
     options = (padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
-    return None, _scatter_rows(grad_output, weight.data, data_of(input), weight.data, *options)
+    return None, _scatter_rows(grad_output, weight.array, data_of(input), weight.array, *options)
 
 
 # -- transposed convolutions ----------------------------------------------------------------
@@ -124,7 +124,7 @@ def _conv_transpose(nd: int) -> None:
             if grad_input.shape != input.shape:  # outputs past the last window: cut
                 grad_input = grad_input[(...,) + tuple(slice(0, n) for n in input.shape[-nd:])]
         if needs(weight):
-            grad_weight = grad_weight_of(input, grad_output, weight.data, *options)
+            grad_weight = grad_weight_of(input, grad_output, weight.array, *options)
         if needs(bias):
             channels = grad_output.ndim - nd - 1
             grad_bias = grad_output.sum(tuple(d for d in range(grad_output.ndim) if d != channels))
@@ -140,8 +140,8 @@ del _nd
 def _no_gradient_clamp(norm: Tensor, eps: float) -> Tensor:
     """``max(norm, eps)`` with the gradient of ``norm`` (PyTorch's ``clamp_min_`` under
     ``no_grad`` in ``cosine_similarity``)."""
-    xp = backend_of(norm.data).xp
-    return norm + Tensor(xp.maximum(norm.data, eps) - norm.data)
+    xp = backend_of(norm.array).xp
+    return norm + Tensor(xp.maximum(norm.array, eps) - norm.array)
 
 
 @differentiable_backward(K.cosine_similarity_backward)
@@ -224,7 +224,7 @@ def _instance_norm_formula(
 def _rms_norm_formula(grad_output, input, normalized_shape, weight=None, eps=None):
     count = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
     dims = tuple(range(input.ndim - count, input.ndim))
-    eps = float(backend_of(input.data).xp.finfo(input.dtype).eps) if eps is None else eps
+    eps = float(backend_of(input.array).xp.finfo(input.dtype).eps) if eps is None else eps
 
     def rms_norm(x, w):
         y = x * ((x * x).mean(dims, keepdim=True) + eps).rsqrt()
@@ -250,7 +250,7 @@ def _attention_formula(
     """PyTorch's math attention: ``softmax(q k^T scale + bias) v``, the dropout mask saved;
     a bool mask (or ``is_causal``) sets the left-out scores to ``-inf``."""
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
-    xp, additive = backend_of(query.data).xp, data_of(attn_mask)
+    xp, additive = backend_of(query.array).xp, data_of(attn_mask)
     if is_causal:
         length, keys = query.shape[-2], key.shape[-2]
         additive = xp.tril(xp.ones((length, keys), dtype=bool))

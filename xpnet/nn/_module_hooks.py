@@ -320,7 +320,7 @@ class Shortcuts:
         Example:
             >>> import xpnet
             >>> layer = xpnet.nn.Linear(2, 2).to("strict", xpnet.float64)
-            >>> type(layer.weight.data).__module__.split(".")[0], layer.weight.dtype
+            >>> type(layer.weight.array).__module__.split(".")[0], layer.weight.dtype
             ('xpnet', dtype('float64'))
         """
         where = type(self).__name__
@@ -340,8 +340,8 @@ class Shortcuts:
             for param in module._parameters.values():
                 if param is not None:
                     grad = param.grad  # its array moves after the data: .grad's dtype follows
-                    param.data = move(param.data)
-                    param.grad = None if grad is None else move(grad.data)
+                    param.array = move(param.array)
+                    param.grad = None if grad is None else move(grad.array)
             for name, buffer in module._buffers.items():
                 module._buffers[name] = move(buffer)
         return self

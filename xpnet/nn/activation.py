@@ -241,7 +241,7 @@ class RReLU(Module):
     Example:
         >>> import xpnet
         >>> layer = xpnet.nn.RReLU(0.1, 0.3).eval()
-        >>> layer, layer(np.array([-2.0, 3.0])).data
+        >>> layer, layer(np.array([-2.0, 3.0])).array
         (RReLU(lower=0.1, upper=0.3), array([-0.4,  3. ]))
     """
 

@@ -188,7 +188,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         is_batched = target_.dim() > 0
         input = input_ if is_batched else input_.unsqueeze(0)  # (N, in_features)
         target = self._read_targets(data_of(target_).reshape(-1))  # (N,), on the host
-        backend = backend_of(input.data)
+        backend = backend_of(input.array)
         cluster = np.searchsorted(self.cutoffs, target, side="right")  # 0: the head
         gather_inds = np.where(cluster == 0, target, self.shortlist_size + cluster - 1)
         # each row's place in [the tail rows' log-probabilities, cluster by cluster, 0]
@@ -243,8 +243,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         with no_grad():
             head_output = self.head(input)
             output = head_output.argmax(dim=1)
-            backend = backend_of(output.data)
-            not_in_shortlist = np.asarray(backend.to_host(output.data)) >= self.shortlist_size
+            backend = backend_of(output.array)
+            not_in_shortlist = np.asarray(backend.to_host(output.array)) >= self.shortlist_size
             if not not_in_shortlist.any():
                 return output
             if not_in_shortlist.all():
@@ -253,6 +253,6 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             log_prob = self._get_full_log_prob(
                 input.index_select(0, rows), head_output.index_select(0, rows)
             )
-            chosen = output.data.copy()
-            chosen[rows] = log_prob.argmax(dim=1).data
+            chosen = output.array.copy()
+            chosen[rows] = log_prob.argmax(dim=1).array
             return Tensor(chosen)

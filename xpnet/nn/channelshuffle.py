@@ -23,7 +23,7 @@ class ChannelShuffle(Module):
     Example:
         >>> import xpnet
         >>> shuffle = xpnet.nn.ChannelShuffle(2)
-        >>> shuffle, shuffle(np.arange(4.0).reshape(1, 4, 1)).data[0, :, 0]
+        >>> shuffle, shuffle(np.arange(4.0).reshape(1, 4, 1)).array[0, :, 0]
         (ChannelShuffle(groups=2), array([0., 2., 1., 3.]))
     """
 

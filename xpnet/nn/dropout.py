@@ -38,7 +38,7 @@ class Dropout(Module):
     Example:
         >>> import xpnet
         >>> drop = xpnet.nn.Dropout(0.2).eval()
-        >>> drop, drop(np.ones(3)).data
+        >>> drop, drop(np.ones(3)).array
         (Dropout(p=0.2, inplace=False), array([1., 1., 1.]))
     """
 
@@ -89,7 +89,7 @@ class Dropout3d(Dropout):
 
     Example:
         >>> import xpnet
-        >>> xpnet.nn.Dropout3d(p=0.0)(np.ones((1, 1, 1, 1, 2))).data.ravel()
+        >>> xpnet.nn.Dropout3d(p=0.0)(np.ones((1, 1, 1, 1, 2))).array.ravel()
         array([1., 1.])
     """
 
@@ -106,7 +106,7 @@ class AlphaDropout(Dropout):
     Example:
         >>> import xpnet
         >>> drop = xpnet.nn.AlphaDropout(0.2)
-        >>> drop, drop.eval()(np.ones(2)).data
+        >>> drop, drop.eval()(np.ones(2)).array
         (AlphaDropout(p=0.2, inplace=False), array([1., 1.]))
     """
 

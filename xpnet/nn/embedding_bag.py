@@ -134,7 +134,7 @@ class EmbeddingBag(Module):
         Example:
             >>> import xpnet
             >>> bag = xpnet.nn.EmbeddingBag.from_pretrained(np.eye(3, dtype=np.float32))
-            >>> bag(np.array([[0, 2]])).data, bag.weight.requires_grad
+            >>> bag(np.array([[0, 2]])).array, bag.weight.requires_grad
             (array([[0.5, 0. , 0.5]], dtype=float32), False)
         """
         embeddings = data_of(embeddings)

@@ -103,10 +103,10 @@ def gumbel_softmax(
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
     logits = as_tensor(logits)
-    y_soft = ((logits + _gumbel_noise(logits.data)) / tau).softmax(dim)
+    y_soft = ((logits + _gumbel_noise(logits.array)) / tau).softmax(dim)
     if not hard:
         return y_soft  # the reparameterisation trick
-    return Tensor(_one_hot_of_max(y_soft.data, dim)) - y_soft.detach() + y_soft
+    return Tensor(_one_hot_of_max(y_soft.array, dim)) - y_soft.detach() + y_soft
 
 
 def _check_triplet(where, anchor, positive, negative, margin, reduction):

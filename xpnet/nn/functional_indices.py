@@ -7,7 +7,7 @@ Example:
     >>> import xpnet
     >>> import xpnet.nn.functional as F
     >>> output, indices = F.max_pool1d_with_indices(xpnet.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
-    >>> output.data, indices
+    >>> output.array, indices
     (array([[[3., 2.]]], dtype=float32), array([[[1, 2]]]))
 """
 

@@ -176,7 +176,7 @@ def kaiming_uniform_(
     Example:
         >>> import xpnet
         >>> w = xpnet.Tensor(np.zeros((64, 100)))
-        >>> bool(abs(kaiming_uniform_(w, a=math.sqrt(5)).data).max() <= 0.1)
+        >>> bool(abs(kaiming_uniform_(w, a=math.sqrt(5)).array).max() <= 0.1)
         True
     """
     if _zero_elements(tensor):
@@ -244,7 +244,7 @@ def trunc_normal_(
     Example:
         >>> import xpnet
         >>> w = trunc_normal_(xpnet.Tensor(np.zeros((64, 64))), std=0.02, a=-0.04, b=0.04)
-        >>> bool(abs(w.data).max() <= 0.04)
+        >>> bool(abs(w.array).max() <= 0.04)
         True
     """
     if mean < a - 2 * std or mean > b + 2 * std:
@@ -271,7 +271,7 @@ def orthogonal_(tensor, gain: float = 1, generator=None):
 
     Example:
         >>> import xpnet
-        >>> q = orthogonal_(xpnet.Tensor(np.zeros((3, 5)))).data
+        >>> q = orthogonal_(xpnet.Tensor(np.zeros((3, 5)))).array
         >>> bool(np.allclose(q @ q.T, np.eye(3)))
         True
     """

@@ -96,16 +96,21 @@ class UninitializedParameter(Parameter):
 
     def __init__(self, requires_grad: bool = True, device=None, dtype=None):
         # no array yet: Tensor.__init__ would make one
-        self.data = UninitializedBuffer(device=device, dtype=dtype)
+        self.array = UninitializedBuffer(device=device, dtype=dtype)
         self.grad, self.requires_grad, self.grad_fn = None, requires_grad, None
-        self._own_version, self._storage_writes = 0, [0]  # as Tensor.__init__
+        self._own_version, self._storage_writes, self._view_of = 0, [0], None  # as Tensor's
 
     def materialize(self, shape, device=None, dtype=None) -> None:
-        self.data = self.data.materialize(shape, device, dtype)
+        self.array = self.array.materialize(shape, device, dtype)
         self.__class__ = self.cls_to_become
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+    @property
+    def data(self):  # PyTorch's is an empty tensor, which an init function would fill silently
+        msg = "Can't access the data of an uninitialized parameter: call `forward` first"
+        raise ValueError(msg)
 
 
 def is_lazy(value) -> bool:

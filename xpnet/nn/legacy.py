@@ -77,7 +77,7 @@ class CrossMapLRN2d(Module):
         window = sum(padded[:, i : i + C] for i in range(2 * pre_pad - 1))
         # PyTorch's running sum removes channel c - P only for c > P: channel 0 stays in
         stays = (np.arange(C) >= pre_pad).reshape(1, C, 1, 1)
-        window = window + where(backend_of(input.data).asarray(stays), square[:, :1], 0.0)
+        window = window + where(backend_of(input.array).asarray(stays), square[:, :1], 0.0)
         scale = window * (self.alpha / self.size) + self.k
         return input * scale ** (-self.beta)
 

@@ -98,7 +98,7 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
     def __setattr__(self, name, value):
         if isinstance(value, Buffer):  # PyTorch 2.5's nn.Buffer registers a buffer
             self.__dict__.pop(name, None)
-            return self.register_buffer(name, value.data, value.persistent)
+            return self.register_buffer(name, value.array, value.persistent)
         # PyTorch's order: a registered parameter or child takes only its own kind or None
         if isinstance(value, Parameter):
             target = self._parameters

@@ -113,7 +113,7 @@ class ConstantPad1d(_ConstantPadNd):
 
     Example:
         >>> import xpnet
-        >>> xpnet.nn.ConstantPad1d((1, 2), 3.5)(np.ones((1, 2))).data
+        >>> xpnet.nn.ConstantPad1d((1, 2), 3.5)(np.ones((1, 2))).array
         array([[3.5, 1. , 1. , 3.5, 3.5]])
     """
 
@@ -162,7 +162,7 @@ class ZeroPad1d(ConstantPad1d):
 
     Example:
         >>> import xpnet
-        >>> xpnet.nn.ZeroPad1d((2, 1))(np.ones((1, 2))).data
+        >>> xpnet.nn.ZeroPad1d((2, 1))(np.ones((1, 2))).array
         array([[0., 0., 1., 1., 0.]])
     """
 
@@ -218,7 +218,7 @@ class ReflectionPad1d(_ReflectionPadNd):
 
     Example:
         >>> import xpnet
-        >>> xpnet.nn.ReflectionPad1d(2)(np.array([[1.0, 2.0, 3.0]])).data
+        >>> xpnet.nn.ReflectionPad1d(2)(np.array([[1.0, 2.0, 3.0]])).array
         array([[3., 2., 1., 2., 3., 2., 1.]])
     """
 
@@ -260,7 +260,7 @@ class ReplicationPad1d(_ReplicationPadNd):
 
     Example:
         >>> import xpnet
-        >>> xpnet.nn.ReplicationPad1d((1, 2))(np.array([[1.0, 2.0]])).data
+        >>> xpnet.nn.ReplicationPad1d((1, 2))(np.array([[1.0, 2.0]])).array
         array([[1., 1., 2., 2., 2.]])
     """
 
@@ -300,7 +300,7 @@ class CircularPad1d(_CircularPadNd):
 
     Example:
         >>> import xpnet
-        >>> xpnet.nn.CircularPad1d(1)(np.array([[1.0, 2.0, 3.0]])).data
+        >>> xpnet.nn.CircularPad1d(1)(np.array([[1.0, 2.0, 3.0]])).array
         array([[3., 1., 2., 3., 1.]])
     """
 

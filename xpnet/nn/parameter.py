@@ -18,8 +18,8 @@ __all__ = ["Buffer", "Parameter"]
 class Parameter(Tensor):
     """A leaf Tensor that, assigned to a :class:`Module` attribute, joins its parameters.
 
-    Optimizers read ``param.data`` (a backend array) and ``param.grad`` (a backend array of
-    the same shape and dtype, or ``None``) and update ``param.data``.
+    Optimizers read ``param.array`` (a backend array) and ``param.grad`` (a backend array of
+    the same shape and dtype, or ``None``) and update ``param.array``.
 
     Args:
         data: the initial array (kept, not copied).

@@ -66,7 +66,7 @@ class Embedding(Module):
     Example:
         >>> import xpnet
         >>> table = xpnet.nn.Embedding(10, 3, padding_idx=0)
-        >>> table, table(np.array([[0, 4]])).shape, float(abs(table.weight.data[0]).sum())
+        >>> table, table(np.array([[0, 4]])).shape, float(abs(table.weight.array[0]).sum())
         (Embedding(10, 3, padding_idx=0), (1, 2, 3), 0.0)
     """
 
@@ -138,7 +138,7 @@ class Embedding(Module):
         Example:
             >>> import xpnet
             >>> table = xpnet.nn.Embedding.from_pretrained(np.eye(3, dtype=np.float32))
-            >>> table(np.array([2])).data, table.weight.requires_grad
+            >>> table(np.array([2])).array, table.weight.requires_grad
             (array([[0., 0., 1.]], dtype=float32), False)
         """
         embeddings = data_of(embeddings)

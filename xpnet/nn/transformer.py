@@ -156,7 +156,7 @@ class Transformer(Module):
     Example:
         >>> import xpnet
         >>> model = xpnet.nn.Transformer(8, 2, 1, 1, dim_feedforward=16)
-        >>> model.generate_square_subsequent_mask(3).data
+        >>> model.generate_square_subsequent_mask(3).array
         array([[  0., -inf, -inf],
                [  0.,   0., -inf],
                [  0.,   0.,   0.]], dtype=float32)
@@ -239,5 +239,5 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz, device=None, dtype=None) -> Tensor:
         """The (sz, sz) causal mask: ``-inf`` above the diagonal, 0 on and below it."""
-        data = full((sz, sz), float("-inf"), dtype=dtype, device=device).data
+        data = full((sz, sz), float("-inf"), dtype=dtype, device=device).array
         return Tensor(backend_of(data).xp.triu(data, 1))

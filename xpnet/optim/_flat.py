@@ -2,7 +2,7 @@
 
 :meth:`xpnet.optim.Optimizer.step` sorts the parameters that have a gradient into
 *buckets*: one parameter group, backend and dtype, the same state keys and step count.
-Within a bucket, every ``param.data`` and every state array (momentum buffer, moments) is
+Within a bucket, every ``param.array`` and every state array (momentum buffer, moments) is
 a view of one flat buffer per kind, so the optimizer's update runs once, on the flat
 buffers, and updates them all, as PyTorch's ``foreach``/``fused`` optimizers and apex's
 flattened parameters do. The gradients, fresh arrays from each backward pass, are gathered
@@ -12,7 +12,7 @@ The optimizers write their updates as elementwise chains run by :func:`update_in
 (one fused launch on CuPy and strict, the plain chain on NumPy).
 
 The flat buffers are a cache, checked by identity before each update: a parameter whose
-``.data`` was replaced (``Module.to``, a user's assignment; ``Module.load_state_dict``
+``.array`` was replaced (``Module.to``, a user's assignment; ``Module.load_state_dict``
 writes in place and keeps it), or whose state was replaced (``Optimizer.load_state_dict``),
 is gathered again (one concatenate per buffer) into a new flat buffer. A bucket of one
 parameter keeps its arrays as they are (a flat view, no copy).
@@ -172,14 +172,14 @@ def grad_array(param):
     """The array of ``param.grad``: a Tensor's (xpnet's parameters), or the array itself (a
     duck-typed parameter, a :class:`FlatParameter`); ``None`` without a gradient."""
     grad = param.grad
-    return grad.data if hasattr(grad, "grad_fn") else grad
+    return grad.array if hasattr(grad, "grad_fn") else grad
 
 
 class FlatParameter:
     """What an optimizer's update sees for a bucket: ``data`` and ``grad``, both 1-d."""
 
     def __init__(self, data, grad) -> None:
-        self.data = data
+        self.array = data
         self.grad = grad
 
 
@@ -236,20 +236,20 @@ class Bucket:
     def __init__(self, xp, params: list) -> None:
         self.xp = xp
         self.params = params
-        self.data = None
+        self.array = None
         self.data_views: list = []
         self.state: dict[str, tuple[Any, list]] = {}  # key: (flat buffer, per-parameter views)
 
     def flat_data(self):
-        """The flat buffer of which every ``param.data`` is a view (gathered if one is not)."""
+        """The flat buffer of which every ``param.array`` is a view (gathered if one is not)."""
         params = self.params
         if len(self.data_views) != len(params) or any(
-            param.data is not view for param, view in zip(params, self.data_views, strict=True)
+            param.array is not view for param, view in zip(params, self.data_views, strict=True)
         ):
-            self.data, self.data_views = gather(self.xp, [param.data for param in params])
+            self.array, self.data_views = gather(self.xp, [param.array for param in params])
             for param, view in zip(params, self.data_views, strict=True):
-                param.data = view
-        return self.data
+                param.array = view
+        return self.array
 
     def flat_grad(self):
         """All gradients as one 1-d array (one concatenate; a view for one parameter)."""
@@ -287,7 +287,7 @@ class Bucket:
                 continue
             cached = self.state.get(key)
             if cached is None or cached[0] is not value:
-                data = [param.data for param in self.params]
+                data = [param.array for param in self.params]
                 cached = self.state[key] = (value, split(value, data))
             for state, view in zip(states, cached[1], strict=True):
                 state[key] = view

@@ -92,7 +92,7 @@ def number_lr(where: str, options: dict[str, Any]) -> dict[str, Any]:
     if lr is None or isinstance(lr, numbers.Real) or not hasattr(lr, "shape"):
         return options
     if hasattr(lr, "requires_grad"):  # an xpnet Tensor: its backend array
-        lr = lr.data
+        lr = lr.array
     if math.prod(lr.shape) != 1:
         msg = f"{where}: a Tensor lr must be 1-element, got shape {tuple(lr.shape)}"
         raise ValueError(msg)

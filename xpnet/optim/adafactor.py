@@ -65,7 +65,7 @@ class Adafactor(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = Adafactor([w], lr=0.1)
         >>> opt.step()
-        >>> w.data.round(6)
+        >>> w.array.round(6)
         array([0.841886, 2.158114])
     """
 
@@ -109,10 +109,10 @@ class Adafactor(Optimizer):
         for param in params:
             grad = -grad_array(param) if group["maximize"] else grad_array(param)
             state = self.state.setdefault(id(param), {})
-            self._update(backend_of(param.data).xp, param, grad, state, group)
+            self._update(backend_of(param.array).xp, param, grad, state, group)
 
     def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
-        data = param.data
+        data = param.array
         if not state:
             state["step"] = 0
             if grad.ndim > 1:

@@ -57,7 +57,7 @@ class Adagrad(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = Adagrad([w], lr=0.1)
         >>> opt.step()
-        >>> w.data
+        >>> w.array
         array([0.9, 2.1])
     """
 
@@ -91,7 +91,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:  # not those added later: PyTorch's too
             for param in group["params"]:
-                self.state[id(param)] = self._fresh_state(param.data)
+                self.state[id(param)] = self._fresh_state(param.array)
 
     def _fresh_state(self, data) -> dict[str, Any]:
         # the constructor's value, as PyTorch, which ignores a group's own
@@ -103,24 +103,24 @@ class Adagrad(Optimizer):
             state = self.state.get(id(param))
             if state and not hasattr(state["step"], "shape") and state["step"] == 0:
                 total = state["sum"]
-                if type(total) is not type(param.data) or total.dtype != param.data.dtype:
-                    self.state[id(param)] = self._fresh_state(param.data)
+                if type(total) is not type(param.array) or total.dtype != param.array.dtype:
+                    self.state[id(param)] = self._fresh_state(param.array)
         super()._step_bucket(params, group, found_inf)
 
     def _update(
         self, xp, param, grad, state: dict[str, Any], group: dict[str, Any], found_inf=None
     ) -> None:
         if not state:  # a parameter of a group added after the constructor
-            state.update(self._fresh_state(param.data))
+            state.update(self._fresh_state(param.array))
         lr, lr_decay = group["lr"], group["lr_decay"]
         if not counts_on_device(state, found_inf):
             state["step"] += 1
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
         else:  # the step count on the device, and the learning rate from it
             state["step"], clr = advanced_step(
-                param.data, state["step"], found_inf, _decayed_lr, lr, lr_decay
+                param.array, state["step"], found_inf, _decayed_lr, lr, lr_decay
             )
-        targets = (param.data, state["sum"])
+        targets = (param.array, state["sum"])
         args = (grad, clr, group["eps"], *targets)
         update_in_place(targets, _adagrad_chain(xp), *args, found_inf=found_inf)
 
@@ -161,7 +161,7 @@ class Adadelta(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = Adadelta([w])
         >>> opt.step()
-        >>> w.data.round(6)
+        >>> w.array.round(6)
         array([0.996838, 2.003162])
     """
 
@@ -201,10 +201,10 @@ class Adadelta(Optimizer):
         rho, eps = group["rho"], group["eps"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param.data)
-            state["acc_delta"] = xp.zeros_like(param.data)
-        count_step(param.data, state, found_inf)
-        targets = (param.data, state["square_avg"], state["acc_delta"])
+            state["square_avg"] = xp.zeros_like(param.array)
+            state["acc_delta"] = xp.zeros_like(param.array)
+        count_step(param.array, state, found_inf)
+        targets = (param.array, state["square_avg"], state["acc_delta"])
         chain = _adadelta_chain(xp)
         args = (grad, rho, 1 - rho, eps, group["lr"], *targets)
         update_in_place(targets, chain, *args, found_inf=found_inf)

@@ -67,7 +67,7 @@ class Adam(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = Adam([w], lr=0.1)
         >>> opt.step()
-        >>> w.data
+        >>> w.array
         array([0.9, 2.1])
     """
 
@@ -111,10 +111,10 @@ class Adam(Optimizer):
         lr, (beta1, beta2) = group["lr"], group["betas"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param.data)
-            state["exp_avg_sq"] = xp.zeros_like(param.data)
+            state["exp_avg"] = xp.zeros_like(param.array)
+            state["exp_avg_sq"] = xp.zeros_like(param.array)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+                state["max_exp_avg_sq"] = xp.zeros_like(param.array)
         # AdamW's decay; times 1.0 (exact) for Adam, so that one chain serves both
         decay = 1 - lr * group["weight_decay"] if group["decoupled_weight_decay"] else 1.0
         if not counts_on_device(state, found_inf):
@@ -125,9 +125,9 @@ class Adam(Optimizer):
             step_size = lr / bias_correction1
         else:  # the step count on the device, and the bias corrections from it
             state["step"], step_size, bias_correction2_sqrt = advanced_step(
-                param.data, state["step"], found_inf, _bias_corrections, lr, beta1, beta2
+                param.array, state["step"], found_inf, _bias_corrections, lr, beta1, beta2
             )
-        targets = (param.data, state["exp_avg"], state["exp_avg_sq"])
+        targets = (param.array, state["exp_avg"], state["exp_avg_sq"])
         if group["amsgrad"]:
             targets += (state["max_exp_avg_sq"],)
         scalars = (decay, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, group["eps"])
@@ -187,7 +187,7 @@ class AdamW(Adam):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
         >>> opt.step()
-        >>> w.data
+        >>> w.array
         array([0.85, 2.  ])
     """
 

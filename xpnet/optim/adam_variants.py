@@ -69,7 +69,7 @@ class NAdam(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = NAdam([w], lr=0.1)
         >>> opt.step()
-        >>> w.data.round(4)
+        >>> w.array.round(4)
         array([0.9, 2.1])
     """
 
@@ -116,8 +116,8 @@ class NAdam(Optimizer):
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0
-            state["exp_avg"] = xp.zeros_like(param.data)
-            state["exp_avg_sq"] = xp.zeros_like(param.data)
+            state["exp_avg"] = xp.zeros_like(param.array)
+            state["exp_avg_sq"] = xp.zeros_like(param.array)
         psi = group["momentum_decay"]
         if not counts_on_device(state, found_inf):
             step = state["step"] = state["step"] + 1
@@ -132,10 +132,10 @@ class NAdam(Optimizer):
         else:
             keys = ("step", "mu_product")
             scalars = advanced_state(
-                param.data, state, keys, found_inf, _nadam_scalars, -lr, beta1, beta2, psi
+                param.array, state, keys, found_inf, _nadam_scalars, -lr, beta1, beta2, psi
             )
         decay = _decay(group)
-        targets = (param.data, state["exp_avg"], state["exp_avg_sq"])
+        targets = (param.array, state["exp_avg"], state["exp_avg_sq"])
         chain = _nadam_chain(xp, abs(1 - beta1) < 0.5)
         args = (*targets, grad, decay, 1 - beta1, beta1, beta2, 1 - beta2, group["eps"], *scalars)
         update_in_place(targets, chain, *args, found_inf=found_inf)
@@ -168,7 +168,7 @@ class RAdam(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = RAdam([w], lr=0.1)
         >>> opt.step()
-        >>> w.data.round(6)
+        >>> w.array.round(6)
         array([0.95, 2.1 ])
     """
 
@@ -206,8 +206,8 @@ class RAdam(Optimizer):
         lr, (beta1, beta2) = group["lr"], group["betas"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param.data)
-            state["exp_avg_sq"] = xp.zeros_like(param.data)
+            state["exp_avg"] = xp.zeros_like(param.array)
+            state["exp_avg_sq"] = xp.zeros_like(param.array)
         if not counts_on_device(state, found_inf):
             step = state["step"] = state["step"] + 1
             scalars = _radam_host_scalars(step, beta1, beta2)
@@ -218,10 +218,10 @@ class RAdam(Optimizer):
             product = (rho_inf - 4) * (rho_inf - 2) if rho_inf > 5 else 1.0
             args = (beta1, beta2, rho_inf, product)
             state["step"], *scalars = advanced_step(
-                param.data, state["step"], found_inf, _radam_scalars, *args
+                param.array, state["step"], found_inf, _radam_scalars, *args
             )
             mode = "either"
-        targets = (param.data, state["exp_avg"], state["exp_avg_sq"])
+        targets = (param.array, state["exp_avg"], state["exp_avg_sq"])
         chain = _radam_chain(xp, abs(1 - beta1) < 0.5, mode)
         keeps = (1 - beta1, beta1, beta2, 1 - beta2)
         args = (*targets, grad, _decay(group), *keeps, group["eps"], lr)

@@ -57,7 +57,7 @@ class Adamax(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = Adamax([w], lr=0.1)
         >>> opt.step()
-        >>> w.data.round(6)
+        >>> w.array.round(6)
         array([0.9, 2.1])
     """
 
@@ -93,16 +93,16 @@ class Adamax(Optimizer):
         lr, (beta1, beta2) = group["lr"], group["betas"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param.data)
-            state["exp_inf"] = xp.zeros_like(param.data)
+            state["exp_avg"] = xp.zeros_like(param.array)
+            state["exp_inf"] = xp.zeros_like(param.array)
         if not counts_on_device(state, found_inf):
             state["step"] += 1
             step_size = lr / (1 - beta1 ** state["step"])
         else:
             state["step"], step_size = advanced_step(
-                param.data, state["step"], found_inf, _step_size, lr, beta1
+                param.array, state["step"], found_inf, _step_size, lr, beta1
             )
-        targets = (param.data, state["exp_avg"], state["exp_inf"])
+        targets = (param.array, state["exp_avg"], state["exp_inf"])
         chain = _adamax_chain(xp, abs(1 - beta1) < 0.5)
         args = (*targets, grad, 1 - beta1, beta1, beta2, group["eps"], step_size)
         update_in_place(targets, chain, *args, found_inf=found_inf)

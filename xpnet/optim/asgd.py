@@ -59,7 +59,7 @@ class ASGD(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = ASGD([w], lr=0.1, lambd=0.0)
         >>> opt.step()
-        >>> w.data.round(6)
+        >>> w.array.round(6)
         array([0.95, 2.1 ])
     """
 
@@ -97,7 +97,7 @@ class ASGD(Optimizer):
             state["step"] = 0
             state["eta"] = round32(lr)
             state["mu"] = 1.0
-            state["ax"] = xp.zeros_like(param.data)
+            state["ax"] = xp.zeros_like(param.array)
         mode = "either"  # mu on the device: a flag there picks the copy or the average
         if not counts_on_device(state, found_inf):
             eta, mu = state["eta"], state["mu"]
@@ -109,8 +109,8 @@ class ASGD(Optimizer):
         else:
             keys = ("step", "eta", "mu")
             args = (lr, lambd, lambd * lr, alpha, t0)
-            scalars = advanced_state(param.data, state, keys, found_inf, _asgd_scalars, *args)
-        targets = (param.data, state["ax"])
+            scalars = advanced_state(param.array, state, keys, found_inf, _asgd_scalars, *args)
+        targets = (param.array, state["ax"])
         chain = _asgd_chain(xp, mode)
         update_in_place(targets, chain, *targets, grad, *scalars, found_inf=found_inf)
 

@@ -60,18 +60,18 @@ class LBFGS(Optimizer):
         TypeError: ``lr`` not a real number.
 
     Differences from PyTorch: no complex or sparse parameters; the parameters are updated in
-    place (``param.data``), and must share one backend and dtype.
+    place (``param.array``), and must share one backend and dtype.
 
     Example:
         >>> from xpnet.nn import Parameter
         >>> w = Parameter(xp.array([3.0, -2.0]))
         >>> opt = LBFGS([w], line_search_fn="strong_wolfe")
         >>> def closure():
-        ...     w.grad = 2 * (w.data - 1.0)  # the gradient of sum((w - 1) ** 2)
-        ...     return float(((w.data - 1.0) ** 2).sum())
+        ...     w.grad = 2 * (w.array - 1.0)  # the gradient of sum((w - 1) ** 2)
+        ...     return float(((w.array - 1.0) ** 2).sum())
         >>> opt.step(closure)
         13.0
-        >>> w.data
+        >>> w.array
         array([1., 1.])
     """
 
@@ -110,11 +110,11 @@ class LBFGS(Optimizer):
 
     # -- the flat views PyTorch works on --------------------------------------------------------
     def _gather_flat_grad(self):
-        data = [param.data for param in self._params]
+        data = [param.array for param in self._params]
         xp = backend_of(*data, where="LBFGS.step").xp
         return xp.concatenate(
             [
-                xp.zeros(param.data.size, dtype=param.data.dtype)
+                xp.zeros(param.array.size, dtype=param.array.dtype)
                 if param.grad is None
                 else xp.reshape(grad_array(param), (-1,))
                 for param in self._params
@@ -125,16 +125,16 @@ class LBFGS(Optimizer):
         """``param += step_size * update[its slice]``, in place (PyTorch's ``add_``)."""
         offset = 0
         for param in self._params:
-            size = param.data.size
-            param.data += step_size * update[offset : offset + size].reshape(param.data.shape)
+            size = param.array.size
+            param.array += step_size * update[offset : offset + size].reshape(param.array.shape)
             offset += size
 
     def _clone_param(self) -> list:
-        return [param.data.copy() for param in self._params]
+        return [param.array.copy() for param in self._params]
 
     def _set_param(self, params_data: list) -> None:
         for param, data in zip(self._params, params_data, strict=True):
-            param.data[...] = data
+            param.array[...] = data
 
     def _directional_evaluate(self, closure, x: list, t, d) -> tuple:
         """The loss (read on the host) and flat gradient at ``x + t d``; restores ``x``."""
@@ -282,7 +282,7 @@ class LBFGS(Optimizer):
         """Restore what :meth:`state_dict` saved, the arrays of the history lists (``old_dirs``,
         ``old_stps``, ``ro``, ``al``) too onto the parameters' backend and dtype."""
         super().load_state_dict(state_dict)
-        like = self._params[0].data
+        like = self._params[0].array
         name = backend_of(like).name
         for state in self.state.values():
             for key, value in state.items():

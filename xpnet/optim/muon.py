@@ -75,7 +75,7 @@ class Muon(Optimizer):
         >>> w.grad = xp.array([[1.0, 0.0], [0.0, 1.0]])
         >>> opt = Muon([w], lr=0.1, weight_decay=0.0)
         >>> opt.step()
-        >>> w.data.round(4)
+        >>> w.array.round(4)
         array([[0.8892, 0.    ],
                [0.    , 1.8892]])
     """
@@ -117,8 +117,8 @@ class Muon(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for param in group["params"]:
-                if param.data.ndim != 2:
-                    size = f"xpnet.Size({list(param.data.shape)})"
+                if param.array.ndim != 2:
+                    size = f"xpnet.Size({list(param.array.shape)})"
                     msg = (
                         "Muon only supports 2D parameters whereas we found a parameter with "
                         f"size: {size}"
@@ -129,7 +129,7 @@ class Muon(Optimizer):
         # each matrix alone: its orthogonalisation needs all of it (the module's docstring)
         for param in params:
             state = self.state.setdefault(id(param), {})
-            xp = backend_of(param.data).xp
+            xp = backend_of(param.array).xp
             self._update(xp, param, grad_array(param), state, group, found_inf=found_inf)
 
     def _update(
@@ -147,7 +147,7 @@ class Muon(Optimizer):
         ortho = zeropower_via_newtonschulz(
             xp, update, group["ns_coefficients"], group["ns_steps"], group["eps"]
         )
-        lr, data = group["lr"], param.data
+        lr, data = group["lr"], param.array
         adjusted = adjust_lr(lr, group["adjust_lr_fn"], data.shape)
         new_data = data * (1 - lr * group["weight_decay"])
         new_data += (-adjusted * ortho).astype(data.dtype)

@@ -1,11 +1,11 @@
 """The optimizer base class: parameter groups, per-parameter state, state dicts.
 
-A parameter is any object with ``.data`` (a backend array) and ``.grad`` (a backend array of
+A parameter is any object with ``.array`` (a backend array) and ``.grad`` (a Tensor of
 the same shape, or ``None`` to skip it), such as :class:`xpnet.nn.Parameter`. The first step
-moves the parameters of a bucket into one flat buffer and rebinds each ``.data`` to its view
+moves the parameters of a bucket into one flat buffer and rebinds each ``.array`` to its view
 (updated in place from then on): an array the caller passed in is copied there, not
-updated, unlike a PyTorch parameter's storage; read ``param.data`` after stepping. Updates
-are written once against the parameter's array namespace (``backend_of(param.data).xp``),
+updated, unlike a PyTorch parameter's storage; read ``param.array`` after stepping. Updates
+are written once against the parameter's array namespace (``backend_of(param.array).xp``),
 so they run unchanged on NumPy and CuPy.
 
 The optimizers are :mod:`xpnet.optim.sgd`, :mod:`~xpnet.optim.adam` and
@@ -53,7 +53,7 @@ class Optimizer:
     Raises:
         ValueError: if ``params`` is empty or a parameter appears twice.
         TypeError: if ``params`` is a single parameter, a group's ``params`` is a set, a
-            parameter lacks ``.data`` or ``.grad``, or a hyper-parameter is not a number.
+            parameter lacks ``.array`` or ``.grad``, or a hyper-parameter is not a number.
 
     Subclasses implement :meth:`_update` for one parameter (which may be a bucket's flat
     arrays, :mod:`xpnet.optim._flat`: elementwise updates cannot tell) and list the allowed
@@ -122,7 +122,7 @@ class Optimizer:
 
         Raises:
             TypeError: ``param_group`` is not a dict, its ``params`` a set (unordered), or a
-                parameter lacks ``.data`` or ``.grad``.
+                parameter lacks ``.array`` or ``.grad``.
             ValueError: no ``params`` entry, a parameter already in a group, or an ``lr``
                 array of more than one element.
         """
@@ -138,10 +138,10 @@ class Optimizer:
         if isinstance(params, set | frozenset):  # no order: state_dict's indices would shuffle
             msg = f"{where}: a group's params must be an ordered collection (a list), got a set"
             raise TypeError(msg)
-        group["params"] = [params] if hasattr(params, "data") else list(params)
+        group["params"] = [params] if hasattr(params, "array") else list(params)
         for param in group["params"]:
-            if not hasattr(param, "data") or not hasattr(param, "grad"):
-                msg = f"{where}: parameters must have .data and .grad, got {type(param).__name__}"
+            if not hasattr(param, "array") or not hasattr(param, "grad"):
+                msg = f"{where}: parameters must have .array and .grad, got {type(param).__name__}"
                 raise TypeError(msg)
         seen = {id(p) for existing in self.param_groups for p in existing["params"]}
         if any(id(param) in seen for param in group["params"]) or len(
@@ -210,19 +210,19 @@ class Optimizer:
         for param in group["params"]:
             if param.grad is None:
                 continue
-            names = ("param.data", "param.grad")
+            names = ("param.array", "param.grad")
             grad = grad_array(param)
-            backend = backend_of(param.data, grad, names=names, where=where)
+            backend = backend_of(param.array, grad, names=names, where=where)
             state = self.state.get(id(param), {})
             layout = tuple((k, layout_key(k, v)) for k, v in state.items())
-            alike = grad.dtype == param.data.dtype and grad.shape == param.data.shape
+            alike = grad.dtype == param.array.dtype and grad.shape == param.array.shape
             # anything else (a broadcast gradient) is updated alone, as it always was
-            key = (backend.name, param.data.dtype, layout, None if alike else id(param))
+            key = (backend.name, param.array.dtype, layout, None if alike else id(param))
             buckets.setdefault(key, []).append(param)
         return list(buckets.values())
 
     def _step_bucket(self, params: list, group: dict[str, Any], found_inf=None) -> None:
-        xp = backend_of(params[0].data).xp
+        xp = backend_of(params[0].array).xp
         key = tuple(id(param) for param in params)
         bucket = self._buckets.get(key)
         if bucket is None:  # new, or another subset of parameters: drop the buckets it overlaps
@@ -237,12 +237,12 @@ class Optimizer:
             self._update(xp, flat, grad, state, group)
         else:
             self._update(xp, flat, grad, state, group, found_inf=found_inf)
-        if flat.data is not bucket.data:  # an update that rebinds param.data: write it back
-            bucket.data[...] = flat.data
+        if flat.array is not bucket.array:  # an update that rebinds param.array: write it back
+            bucket.array[...] = flat.array
         bucket.scatter_state(state, states)
 
     def _update(self, xp, param, grad, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Update ``param.data`` and ``state`` in place from ``grad`` (prepared by
+        """Update ``param.array`` and ``state`` in place from ``grad`` (prepared by
         :func:`_prepared_grad`), elementwise: ``param`` may be many parameters' flat data.
 
         An ``_update`` that also takes a keyword ``found_inf`` (a 0-d device flag, or ``None``)
@@ -303,7 +303,7 @@ class Optimizer:
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
             for index, param in zip(saved["params"], group["params"], strict=True):
                 if index in state_dict["state"]:
-                    self.state[id(param)] = _state_like(param.data, state_dict["state"][index])
+                    self.state[id(param)] = _state_like(param.array, state_dict["state"][index])
             params = group["params"]
             group.clear()
             group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
@@ -322,7 +322,7 @@ def _prepared_grad(param, group: dict[str, Any]):
     grad = -param.grad if group["maximize"] else param.grad
     if group["weight_decay"] == 0 or group.get("decoupled_weight_decay", False):
         return grad
-    return fused(backend_of(grad), _decayed)(grad, param.data, group["weight_decay"])
+    return fused(backend_of(grad), _decayed)(grad, param.array, group["weight_decay"])
 
 
 def _decayed(grad, data, weight_decay):

@@ -63,7 +63,7 @@ class RMSprop(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = RMSprop([w], lr=0.01)
         >>> opt.step()
-        >>> w.data
+        >>> w.array
         array([0.9, 2.1])
     """
 
@@ -101,13 +101,13 @@ class RMSprop(Optimizer):
         alpha, momentum = group["alpha"], group["momentum"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param.data)
+            state["square_avg"] = xp.zeros_like(param.array)
             if momentum > 0:
-                state["momentum_buffer"] = xp.zeros_like(param.data)
+                state["momentum_buffer"] = xp.zeros_like(param.array)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(param.data)
-        count_step(param.data, state, found_inf)  # on the device unless the flag skips it
-        targets = (param.data, state["square_avg"])
+                state["grad_avg"] = xp.zeros_like(param.array)
+        count_step(param.array, state, found_inf)  # on the device unless the flag skips it
+        targets = (param.array, state["square_avg"])
         if group["centered"]:
             targets += (state["grad_avg"],)
         if momentum > 0:

@@ -54,7 +54,7 @@ class Rprop(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = Rprop([w], lr=0.1)
         >>> opt.step()
-        >>> w.data
+        >>> w.array
         array([0.9, 2.1])
     """
 
@@ -98,11 +98,11 @@ class Rprop(Optimizer):
     ) -> None:
         if not state:
             state["step"] = 0
-            state["prev"] = xp.zeros_like(param.data)
-            state["step_size"] = xp.full_like(param.data, group["lr"])
-        count_step(param.data, state, found_inf)
+            state["prev"] = xp.zeros_like(param.array)
+            state["step_size"] = xp.full_like(param.array, group["lr"])
+        count_step(param.array, state, found_inf)
         (etaminus, etaplus), (smallest, largest) = group["etas"], group["step_sizes"]
-        targets = (param.data, state["prev"], state["step_size"])
+        targets = (param.array, state["prev"], state["step_size"])
         args = (*targets, grad, etaminus, etaplus, smallest, largest)
         update_in_place(targets, _rprop_chain(xp), *args, found_inf=found_inf)
 

@@ -61,7 +61,7 @@ class SGD(Optimizer):
         >>> w.grad = xp.array([0.5, -1.0])
         >>> opt = SGD([w], lr=0.1, momentum=0.9)
         >>> opt.step(); opt.step()
-        >>> w.data
+        >>> w.array
         array([0.855, 2.29 ])
     """
 
@@ -106,14 +106,14 @@ class SGD(Optimizer):
         if buffer is not None:  # every step after the first: one fused call and two writes
             chain = _nesterov_step if group["nesterov"] else _momentum_step
             keep = 1 - group["dampening"]
-            args = (param.data, grad, buffer, group["lr"], momentum, keep)
-            update_in_place((param.data, buffer), chain, *args, found_inf=found_inf)
+            args = (param.array, grad, buffer, group["lr"], momentum, keep)
+            update_in_place((param.array, buffer), chain, *args, found_inf=found_inf)
             return
         if momentum == 0:  # one fused call and one write, skipped on the device by a flag
             # with or without a flag the same chain: a GPU contracts its multiply-add into
             # one FMA, so the scaler's steps are bit for bit the plain ones there too
-            args = (param.data, grad, group["lr"])
-            update_in_place((param.data,), _plain_step, *args, found_inf=found_inf)
+            args = (param.array, grad, group["lr"])
+            update_in_place((param.array,), _plain_step, *args, found_inf=found_inf)
             return
         # the first step makes the momentum buffer (a copy of the gradient, not a moving
         # average): only a step that is taken may make it, so this step reads the flag, once
@@ -122,7 +122,7 @@ class SGD(Optimizer):
             return
         buffer = state["momentum_buffer"] = grad.copy()
         grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param.data -= group["lr"] * grad
+        param.array -= group["lr"] * grad
 
 
 # The steady-state updates as elementwise chains: PyTorch's operations in PyTorch's order

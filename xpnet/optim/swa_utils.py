@@ -155,9 +155,9 @@ class AveragedModel(Module):
         >>> model = xpnet.nn.Linear(2, 1)
         >>> swa = AveragedModel(model)
         >>> for value in (1.0, 2.0, 6.0):
-        ...     model.bias.data[...] = value
+        ...     model.bias.array[...] = value
         ...     swa.update_parameters(model)
-        >>> swa.module.bias.data, int(swa.n_averaged)
+        >>> swa.module.bias.array, int(swa.n_averaged)
         (array([3.], dtype=float32), 3)
     """
 
@@ -280,7 +280,7 @@ def update_bn(loader, model, device=None) -> None:
 def _moved(batch, device):
     name = load_backend(backend_name(device)).name
     if isinstance(batch, Tensor):
-        return Tensor(to_backend(batch.data, name))
+        return Tensor(to_backend(batch.array, name))
     return to_backend(batch, name)
 
 

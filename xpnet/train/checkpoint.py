@@ -176,7 +176,7 @@ def _check_optimizer_state(saved: dict, optimizer) -> None:
             msg = f"optimizer state for parameter {index!r}, the model has {len(params)}"
             raise ValueError(msg)
         for name, value in entries.items():
-            shape = tuple(params[index].data.shape)
+            shape = tuple(params[index].array.shape)
             if hasattr(value, "shape") and tuple(value.shape) != shape:
                 msg = (
                     f"optimizer state {name!r} of parameter {index} has shape "

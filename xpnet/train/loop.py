@@ -34,8 +34,8 @@ LOG_EVERY = 20  # batches between reads of the running loss and accuracy (a devi
 
 def _step_sums(logits: Tensor, labels, loss_sum):
     """This batch's summed loss and correct count, left on the device."""
-    correct = (logits.data.argmax(axis=1) == labels).sum()
-    return loss_sum.data, correct
+    correct = (logits.array.argmax(axis=1) == labels).sum()
+    return loss_sum.array, correct
 
 
 def train_epoch(model, loader, optimizer, scheduler, step_per_batch, progress) -> dict:

@@ -100,7 +100,7 @@ def get_total_norm(
         norms = xp.stack([_norm(xp, array, norm_type).astype(dtype) for array in arrays])
         total = _norm(xp, norms, norm_type)
     total = Tensor(total if type(total) is backend.ndarray else backend.asarray(total))
-    if error_if_nonfinite and not numpy.isfinite(backend.to_host(total.data)).all():
+    if error_if_nonfinite and not numpy.isfinite(backend.to_host(total.array)).all():
         msg = (
             f"The total norm of order {norm_type} for gradients from `parameters` is "
             "non-finite, so it cannot be clipped. To disable this error and scale the "

@@ -1,9 +1,9 @@
 """Parameters as one vector and back, as ``torch.nn.utils.convert_parameters``.
 
 :func:`parameters_to_vector` joins the parameters with :func:`xpnet.cat` (so the vector is
-differentiable, as PyTorch's); :func:`vector_to_parameters` rebinds each ``param.data`` to a
+differentiable, as PyTorch's); :func:`vector_to_parameters` rebinds each ``param.array`` to a
 view of the vector, as PyTorch's ``param.data = ...``. The optimizers of :mod:`xpnet.optim`
-notice a rebound ``.data`` and gather it into their flat buffers again at their next step.
+notice a rebound ``.array`` and gather it into their flat buffers again at their next step.
 Gradient clipping is in :mod:`xpnet.nn.utils.clip_grad`.
 """
 
@@ -43,7 +43,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    r"""Copy consecutive slices of ``vec`` into ``parameters``: each ``param.data`` becomes
+    r"""Copy consecutive slices of ``vec`` into ``parameters``: each ``param.array`` becomes
     a view of ``vec``'s array, shaped like the parameter (PyTorch's ``param.data = ...``).
 
     Args:
@@ -59,7 +59,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         >>> import xpnet
         >>> layer = xpnet.nn.Linear(2, 1)
         >>> vector_to_parameters(xpnet.arange(3.0), layer.parameters())
-        >>> layer.weight.data, layer.bias.data
+        >>> layer.weight.array, layer.bias.array
         (array([[0., 1.]], dtype=float32), array([2.], dtype=float32))
     """
     if not isinstance(vec, Tensor):
@@ -68,14 +68,14 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     pointer = 0
     for index, param in enumerate(parameters):
         names = ("vec", f"parameters[{index}]")
-        backend_of(vec.data, param.data, names=names, where="vector_to_parameters")
+        backend_of(vec.array, param.array, names=names, where="vector_to_parameters")
         count = param.numel()
-        piece = vec.data.reshape(-1)[pointer : pointer + count]
+        piece = vec.array.reshape(-1)[pointer : pointer + count]
         if piece.size != count:
             msg = (
                 f"vector_to_parameters: vec has {vec.numel()} elements, too few for "
                 f"parameters[{index}] of shape {tuple(param.shape)} at offset {pointer}"
             )
             raise RuntimeError(msg)
-        param.data = piece.reshape(param.shape)
+        param.array = piece.reshape(param.shape)
         pointer += count

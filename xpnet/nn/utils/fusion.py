@@ -92,7 +92,7 @@ def fuse_conv_bn_weights(
         >>> import numpy as np
         >>> w, b = fuse_conv_bn_weights(np.ones((2, 1, 1, 1)), None, np.zeros(2), np.full(2, 3.0),
         ...                             1.0, None, np.ones(2))
-        >>> w.data.ravel().tolist(), b.data.tolist()
+        >>> w.array.ravel().tolist(), b.array.tolist()
         ([0.5, 0.5], [1.0, 1.0])
     """
     weight_in, bias_in = data_of(conv_w), data_of(conv_b)
@@ -171,7 +171,7 @@ def fuse_linear_bn_weights(
         >>> import numpy as np
         >>> w, b = fuse_linear_bn_weights(np.ones((2, 3)), np.ones(2), np.ones(2), np.ones(2),
         ...                               0.0, np.full(2, 2.0), np.zeros(2))
-        >>> w.data.tolist(), b.data.tolist()
+        >>> w.array.tolist(), b.array.tolist()
         ([[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]], [0.0, 0.0])
     """
     weight_in, bias_in = data_of(linear_w), data_of(linear_b)

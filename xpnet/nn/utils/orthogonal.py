@@ -29,7 +29,7 @@ MAPS = ("matrix_exp", "cayley", "householder")
 
 def _triangle(X: Tensor, diagonal: int) -> Tensor:
     """``X.tril(diagonal)`` as a product with a constant mask (its gradient is the mask's)."""
-    xp = backend_of(X.data).xp
+    xp = backend_of(X.array).xp
     mask = xp.tril(xp.ones(X.shape[-2:], dtype=X.dtype), diagonal)
     return X * Tensor(mask)
 
@@ -66,7 +66,7 @@ class _Orthogonal(Module):  # PyTorch's class name: it shows in the module's rep
         transposed = n < k
         if transposed:
             X, n, k = X.mT, k, n
-        xp = backend_of(X.data).xp
+        xp = backend_of(X.array).xp
         if self.orthogonal_map in ("matrix_exp", "cayley"):
             X = _triangle(X, 0)
             if n != k:
@@ -83,7 +83,7 @@ class _Orthogonal(Module):  # PyTorch's class name: it shows in the module's rep
             A = _triangle(X, -1)
             tau = 2.0 / ((A * A).sum(dim=-2) + 1.0)
             Q = householder_product(A, tau)
-            signs = xp.trunc(xp.diagonal(X.data, axis1=-2, axis2=-1))  # X.diagonal().int()
+            signs = xp.trunc(xp.diagonal(X.array, axis1=-2, axis2=-1))  # X.diagonal().int()
             Q = Q * Tensor(signs[..., None, :])
         if hasattr(self, "base"):
             Q = Tensor(self.base) @ Q
@@ -116,7 +116,7 @@ class _Orthogonal(Module):  # PyTorch's class name: it shows in the module's rep
         if n == k:
             Q = Q.copy() if _is_orthogonal(Q) else _make_orthogonal(Q)
         else:
-            extra = randn(*(Q.shape[:-2] + (n, n - k)), dtype=Q.dtype).data
+            extra = randn(*(Q.shape[:-2] + (n, n - k)), dtype=Q.dtype).array
             Q = _make_orthogonal(xp.concatenate([Q, xp.asarray(extra)], axis=-1))
         self.base = Q  # a buffer: a plain array, as xpnet's buffers are
         neg_eye = -xp.eye(self.shape[-2], self.shape[-1], dtype=Q.dtype)
@@ -168,7 +168,7 @@ def orthogonal(
     Example:
         >>> import xpnet
         >>> layer = orthogonal(xpnet.nn.Linear(3, 3))
-        >>> W = layer.weight.data
+        >>> W = layer.weight.array
         >>> bool(np.allclose(W @ W.T, np.eye(3), atol=1e-6))
         True
     """

@@ -91,7 +91,7 @@ class PackedSequence(_PackedFields):
         data = self.data.to(*args, **kwargs)
         if data is self.data:
             return self
-        place = backend_of(data.data).name
+        place = backend_of(data.array).name
         sorted_indices, unsorted_indices = (
             None if index is None else index.to(place)
             for index in (self.sorted_indices, self.unsorted_indices)
@@ -227,7 +227,7 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
     if input.ndim < 2:
         msg = f"pack_padded_sequence: input must have at least 2 dimensions, got {input.ndim}"
         raise IndexError(msg)
-    if input.data.size == 0:
+    if input.array.size == 0:
         raise ArgumentError("pack_padded_sequence: Cannot pack empty tensors.")
     batch, steps = input.shape[:2] if batch_first else input.shape[1::-1]
     order = numpy.arange(lengths.shape[0])
@@ -238,7 +238,7 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
     # packed row (t, j): sequence order[j] at step t, for the j whose length exceeds t
     t, j = numpy.nonzero(sorted_lengths[None, :] > numpy.arange(sorted_lengths[0])[:, None])
     rows = order[j] * steps + t if batch_first else t * batch + order[j]
-    backend = backend_of(input.data)
+    backend = backend_of(input.array)
     flat = input.reshape(batch * steps, *input.shape[2:])  # (T * B, *) or (B * T, *)
     data = flat.index_select(0, Tensor(backend.asarray(rows)))
     batch_sizes = Tensor(numpy.bincount(t).astype(numpy.int64))
@@ -288,10 +288,10 @@ def pad_packed_sequence(
             raise ValueError(msg)
         steps = total_length
     batch = int(sizes[0])
-    backend = backend_of(data.data)
+    backend = backend_of(data.array)
     unsorted = numpy.arange(batch)
     if unsorted_indices is not None:  # a host read of the permutation, as PyTorch's
-        unsorted = backend_of(unsorted_indices.data).to_host(unsorted_indices.data)
+        unsorted = backend_of(unsorted_indices.array).to_host(unsorted_indices.array)
     sorted_lengths = (sizes[:, None] > numpy.arange(batch)).sum(0)
     lengths = sorted_lengths[unsorted]
     starts = numpy.concatenate([[0], numpy.cumsum(sizes)[:-1]])

@@ -152,7 +152,7 @@ def divided_by_sigma(weight: Tensor, weight_mat: Tensor, u, v) -> Tensor:
 
 def normal_like(array, size: int):
     """``size`` standard normal draws on ``array``'s backend, in its dtype."""
-    host = randn(size, dtype=array.dtype, device="numpy").data
+    host = randn(size, dtype=array.dtype, device="numpy").array
     return to_backend(host, backend_of(array).name)
 
 

@@ -71,7 +71,7 @@ def _register_parameter_or_buffer(module: Module, name: str, value) -> None:
 def _set(module: Module, name: str, value) -> None:
     """PyTorch's ``original.set_(value)``: a Parameter keeps its identity, a buffer is replaced."""
     if name in module._parameters:
-        module._parameters[name].data = data_of(value)
+        module._parameters[name].array = data_of(value)
     else:
         module._buffers[name] = data_of(value)
 
@@ -119,7 +119,7 @@ class ParametrizationList(ModuleList):
             if not unsafe:
                 _check_like("When `right_inverse` outputs one tensor, it", original, new)
             if new is not original and isinstance(original, Parameter):
-                original.data = data_of(new)  # PyTorch's set_: the optimizer's object stays
+                original.array = data_of(new)  # PyTorch's set_: the optimizer's object stays
             kept = original if isinstance(original, Parameter) else new
             _register_parameter_or_buffer(self, "original", kept)
         else:
@@ -360,7 +360,7 @@ def remove_parametrizations(
             with no_grad():
                 value = getattr(module, tensor_name)
             if isinstance(original, Parameter):
-                original.data = data_of(value)
+                original.array = data_of(value)
             else:
                 original = data_of(value)
     elif leave_parametrized:

@@ -45,7 +45,7 @@ def _pad(sequence: Tensor, length: int, padding_value, dtype, side: str) -> Tens
     missing = length - sequence.shape[0]
     if missing == 0:
         return sequence
-    xp = backend_of(sequence.data).xp
+    xp = backend_of(sequence.array).xp
     block = Tensor(xp.full((missing, *sequence.shape[1:]), padding_value, dtype=dtype))
     return cat([sequence, block] if side == "right" else [block, sequence])
 
@@ -117,4 +117,4 @@ def pad_sequence(
     dtype = sequences[0].dtype
     padded = [_pad(s, length, padding_value, dtype, padding_side) for s in sequences]
     result = stack(padded, dim=0 if batch_first else 1)
-    return result if any_tensor else result.data
+    return result if any_tensor else result.array

@@ -214,7 +214,7 @@ def spectral_norm(
     v = normalize(normal_like(matrix, w), dim=0, eps=eps)
     del module._parameters[name]
     module.register_parameter(name + "_orig", weight)
-    object.__setattr__(module, name, weight.data)
+    object.__setattr__(module, name, weight.array)
     module.register_buffer(name + "_u", u)
     module.register_buffer(name + "_v", v)
     return module
