@@ -81,6 +81,63 @@ def test_resize_as_takes_the_template_shape(backend):
         ours.resize_as_((3, 1))
 
 
+def _strides(tensor) -> tuple[int, ...]:
+    """Element strides of an xpnet Tensor (NumPy's are in bytes)."""
+    return tuple(step // tensor.array.itemsize for step in tensor.array.strides)
+
+
+@pytest.mark.parametrize(
+    ("start", "sizes", "fmt"),
+    [
+        ((24,), (1, 2, 3, 4), "channels_last"),
+        ((1, 2, 3, 4), (1, 2, 3, 4), "channels_last"),  # the same shape, restrided
+        ((2, 3, 4), (2, 3, 2, 2), "channels_last"),
+        ((30,), (1, 2, 3, 2, 2), "channels_last_3d"),
+        ((2, 2, 3, 4), (2, 2, 3, 5), "contiguous_format"),
+    ],
+)
+def test_resize_takes_a_memory_format_as_torch(backend, start, sizes, fmt):
+    mine, reference = pair(backend, np.arange(np.prod(start), dtype=np.float64).reshape(start))
+    versions = mine._version, reference._version
+    mine.resize_(*sizes, memory_format=getattr(xpnet, fmt))
+    reference.resize_(*sizes, memory_format=getattr(torch, fmt))
+    assert _strides(mine) == reference.stride()
+    grown = np.prod(sizes) > np.prod(start)  # torch's new elements are unspecified
+    keep = (slice(None),) * len(sizes) if not grown else (0,)
+    np.testing.assert_array_equal(xpnet.to_numpy(mine)[keep], reference.numpy()[keep])
+    assert mine._version - versions[0] == reference._version - versions[1]
+
+
+def test_resize_as_preserves_the_template_format_as_torch(backend):
+    mine, reference = pair(backend, np.zeros((2, 2)))
+    template = xpnet.zeros(1, 2, 3, 4).contiguous(memory_format=xpnet.channels_last)
+    torch_template = torch.zeros(1, 2, 3, 4).contiguous(memory_format=torch.channels_last)
+    mine.resize_as_(template)
+    reference.resize_as_(torch_template)
+    assert _strides(mine) == reference.stride() == (24, 12, 4, 1)  # contiguous by default
+    mine.resize_as_(template, memory_format=xpnet.preserve_format)
+    reference.resize_as_(torch_template, memory_format=torch.preserve_format)
+    assert _strides(mine) == reference.stride() == (24, 1, 8, 2)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "fmt", "match"),
+    [
+        ((2, 3), "channels_last", "required rank 4 tensor to use channels_last format"),
+        ((1, 2, 3, 4), "channels_last_3d", "required rank 5 tensor to use channels_last_3d"),
+        ((2, 3), "preserve_format", "Unsupported memory format"),
+    ],
+)
+def test_resize_refuses_a_format_it_cannot_take_as_torch(backend, sizes, fmt, match):
+    mine, reference = pair(backend, np.arange(24.0))
+    with pytest.raises(RuntimeError, match=match.split(" tensor")[0]):
+        reference.resize_(*sizes, memory_format=getattr(torch, fmt))
+    with pytest.raises(RuntimeError, match=f"Tensor.resize_: {match}"):
+        mine.resize_(*sizes, memory_format=getattr(xpnet, fmt))
+    with pytest.raises(TypeError, match="argument 'memory_format' must be xpnet.memory_format"):
+        mine.resize_(2, 3, memory_format="channels_last")
+
+
 def test_resize_refuses_a_tensor_that_requires_grad_as_torch(backend):
     ours = Tensor(backend.asarray(np.ones(3)), requires_grad=True)
     theirs = torch.ones(3, requires_grad=True)

@@ -111,6 +111,17 @@ def _is_laid(array, fmt: memory_format) -> bool:
     return bool(array.transpose(_channels_last_order(array.ndim)).flags.c_contiguous)
 
 
+def in_format(flat, shape: tuple[int, ...], fmt: memory_format):
+    """An array of ``shape`` whose memory, in ``fmt``'s order, holds ``flat`` (its elements
+    row-major): ``flat`` itself reshaped for ``contiguous_format``, else a permuted view (a
+    channels-last tensor restrided over the same storage, as PyTorch's ``resize_``)."""
+    if fmt.rank is None:
+        return flat.reshape(shape)
+    order = _channels_last_order(len(shape))
+    stored = flat.reshape(tuple(shape[d] for d in order))
+    return stored.transpose(tuple(order.index(d) for d in range(len(shape))))
+
+
 def suggested(array) -> memory_format:
     """The format a ``preserve_format`` copy of ``array`` gets: channels-last for a 4-d or 5-d
     channels-last array that is not also contiguous (PyTorch's ``suggest_memory_format``)."""

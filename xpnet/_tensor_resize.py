@@ -24,6 +24,14 @@ import numbers
 import weakref
 
 from ._creation import allocated, parse_size
+from ._memory_formats import (
+    check_memory_format,
+    contiguous_format,
+    in_format,
+    preserve_format,
+    suggested,
+)
+from ._memory_formats import memory_format as memory_format_type
 from ._torch_functions import as_input
 from ._versions import mark_written
 from .autograd import Tensor, weak_set
@@ -58,11 +66,14 @@ def resize_(self, *sizes, memory_format=None) -> Tensor:
 
     Args:
         sizes: the new shape.
-        memory_format: accepted for PyTorch's signature; the result is contiguous.
+        memory_format: the layout of the result: ``None`` or ``xpnet.contiguous_format``
+            (row-major), ``xpnet.channels_last`` (4-d) or ``channels_last_3d`` (5-d): the same
+            elements restrided as PyTorch's, even for an unchanged shape.
 
     Raises:
         RuntimeError: this tensor requires grad (as PyTorch: resize a ``detach()`` of it).
         TypeError: no size, or a size that is not an int. ArgumentError: a negative size.
+        RuntimeError: ``preserve_format``, or a channels-last format of another rank.
 
     Note:
         The new elements of a grown tensor are zeros; PyTorch's are whatever its storage held
@@ -82,26 +93,42 @@ def resize_(self, *sizes, memory_format=None) -> Tensor:
     if not sizes:
         raise TypeError(f"{where}: missing the new size (ints, or one sequence of them)")
     shape = parse_size(where, sizes)
-    if shape == self.shape:  # no change, and PyTorch counts none
+    fmt = _resize_format(where, len(shape), memory_format)
+    reshaped = shape != self.shape
+    if not reshaped and fmt.rank is None:  # no change, and PyTorch counts none
         return self
     count = math.prod(shape)
     flat = self.array.reshape(-1)  # (numel,), a view where the tensor is contiguous
     if count <= flat.size:
-        data = flat[:count].reshape(shape)
+        data = flat[:count]
     else:
         backend = backend_of(self.array)
         make = functools.partial(backend.xp.zeros, count, dtype=self.dtype)
         data = allocated(where, backend, shape, self.dtype, make)
         data[: flat.size] = flat
-        data = data.reshape(shape)
     _forget_views(self)
-    self.array = data
-    mark_written(self)  # PyTorch's resize_ counts in the version its views share
+    self.array = in_format(data, shape, fmt)
+    if reshaped:  # PyTorch counts a new shape (only) in the version its views share
+        mark_written(self)
     return self
 
 
+def _resize_format(where: str, rank: int, memory_format) -> memory_format_type:
+    """The layout ``resize_`` gives its result, with PyTorch's errors."""
+    if memory_format is None:
+        return contiguous_format
+    fmt = check_memory_format(where, memory_format)
+    if fmt is preserve_format:
+        raise RuntimeError(f"{where}: Unsupported memory format {fmt}")
+    if fmt.rank is not None and rank != fmt.rank:
+        msg = f"{where}: required rank {fmt.rank} tensor to use {fmt.name} format"
+        raise RuntimeError(f"{msg}, got a size of {rank} dimensions")
+    return fmt
+
+
 def resize_as_(self, the_template, memory_format=None) -> Tensor:
-    """:func:`resize_` to ``the_template``'s shape, as PyTorch's ``Tensor.resize_as_``.
+    """:func:`resize_` to ``the_template``'s shape, as PyTorch's ``Tensor.resize_as_``;
+    ``memory_format=xpnet.preserve_format`` takes the template's layout.
 
     Raises:
         TypeError: ``the_template`` not a Tensor; else as :func:`resize_`.
@@ -109,6 +136,8 @@ def resize_as_(self, the_template, memory_format=None) -> Tensor:
     if not isinstance(the_template, Tensor):
         msg = f"Tensor.resize_as_: the_template must be a Tensor, got {type(the_template)}"
         raise TypeError(msg)
+    if memory_format is preserve_format:  # the template's layout, as PyTorch's
+        memory_format = suggested(the_template.array)
     return resize_(self, the_template.shape, memory_format=memory_format)
 
 
