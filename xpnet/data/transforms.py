@@ -333,3 +333,9 @@ class Grayscale:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(num_output_channels={self.num_output_channels})"
+
+
+# torchvision.transforms.v2: built on the classes above, so imported once they exist
+from . import transforms_v2 as v2  # noqa: E402
+
+sys.modules[f"{__name__}.v2"] = v2

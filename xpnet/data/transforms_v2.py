@@ -1,0 +1,384 @@
+"""torchvision's ``transforms.v2``, as :mod:`xpnet.data.transforms.v2`.
+
+``from xpnet.data.transforms import v2`` gives the names of today's tutorials: ``v2.Compose``,
+``v2.ToImage``, ``v2.ToDtype``, ``v2.RandomResizedCrop``, ..., ``v2.MixUp``, ``v2.CutMix``.
+A v2 transform takes a whole sample (``transform(image, label)``, a tuple, a dict, ...) and
+transforms its image leaves only, the first pure tensor or every PIL image, passing labels
+and everything else through (:mod:`xpnet.data.transforms_v2_base` has the rule).
+
+The names that torchvision v1 has too are v1's transforms of :mod:`xpnet.data.transforms`
+(same arguments, checks, draws, ``get_params`` and reprs) applied that way; a sample with
+several PIL images (an image and its mask) gives each the same random draws, as
+torchvision's one ``make_params`` per call does. v2's own pieces are here (:class:`ToImage`,
+:class:`ToDtype`, :class:`ToPureTensor`, :class:`Identity`, the containers, :class:`Lambda`)
+and in :mod:`xpnet.data.transforms_v2_mix` (:class:`MixUp`, :class:`CutMix`). xpnet has no
+``tv_tensors`` (``Image``, ``BoundingBoxes``, ``Mask``, ``Video``): boxes and masks are not
+transformed, and v2's box and mask transforms are not here.
+
+Example:
+    >>> import xpnet
+    >>> from xpnet.data.transforms import v2
+    >>> transform = v2.Compose([v2.ToImage(), v2.ToDtype(xpnet.float32, scale=True)])
+    >>> image, label = transform(np.full((4, 4, 3), 255, dtype=np.uint8), 7)
+    >>> image.shape, image.dtype, float(image.max()), label
+    ((3, 4, 4), dtype('float32'), 1.0, 7)
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Sequence
+
+import numpy
+
+from .._random import host_generator
+from . import transforms as v1
+from . import transforms_v2_functional as functional
+from .transforms import AutoAugmentPolicy, InterpolationMode
+from .transforms_pil import is_pil_image
+from .transforms_v2_base import IMAGE_TYPES, Transform, is_pure_tensor
+from .transforms_v2_mix import CutMix, MixUp
+
+sys.modules[f"{__package__}.transforms.v2.functional"] = functional
+
+__all__ = [
+    "AugMix",
+    "AutoAugment",
+    "AutoAugmentPolicy",
+    "CenterCrop",
+    "ColorJitter",
+    "Compose",
+    "ConvertImageDtype",
+    "CutMix",
+    "GaussianBlur",
+    "Grayscale",
+    "Identity",
+    "InterpolationMode",
+    "Lambda",
+    "MixUp",
+    "Normalize",
+    "PILToTensor",
+    "Pad",
+    "RandAugment",
+    "RandomAdjustSharpness",
+    "RandomAffine",
+    "RandomApply",
+    "RandomAutocontrast",
+    "RandomChoice",
+    "RandomCrop",
+    "RandomEqualize",
+    "RandomErasing",
+    "RandomGrayscale",
+    "RandomHorizontalFlip",
+    "RandomInvert",
+    "RandomOrder",
+    "RandomPerspective",
+    "RandomPosterize",
+    "RandomResizedCrop",
+    "RandomRotation",
+    "RandomSolarize",
+    "RandomVerticalFlip",
+    "Resize",
+    "ToDtype",
+    "ToImage",
+    "ToPILImage",
+    "ToPureTensor",
+    "ToTensor",
+    "Transform",
+    "TrivialAugmentWide",
+    "V1Transform",
+    "functional",
+    "wrap_v1",
+]
+
+
+class V1Transform(Transform):
+    """A v1 transform class (``v1_class``) applied to the image leaves of a sample."""
+
+    v1_class: type
+
+    def make_params(self, flat_inputs) -> dict:
+        # torchvision draws once per sample; v1 draws per call, so the later image leaves of
+        # a sample (a PIL mask) replay the first one's draws from its starting state
+        return {"start": host_generator().bit_generator.state, "end": None}
+
+    def transform(self, inpt, params: dict):
+        """``inpt`` through v1's ``__call__``; a later leaf of the sample with the first's
+        draws.
+
+        Note:
+            Only a sample with several image leaves rewinds the host generator (the first
+            leaf, the usual only one, draws as v1 does): in a loader's worker *threads*,
+            which share that generator, another thread's draws made meanwhile can then
+            repeat; worker processes have their own.
+        """
+        generator = host_generator()
+        if params["end"] is None:
+            output = self.v1_class.__call__(self, inpt)
+            params["end"] = generator.bit_generator.state
+            return output
+        generator.bit_generator.state = params["start"]
+        output = self.v1_class.__call__(self, inpt)
+        generator.bit_generator.state = params["end"]
+        return output
+
+    def __repr__(self) -> str:
+        return self.v1_class.__repr__(self)
+
+
+def wrap_v1(v1_class: type, transformed_types: tuple = IMAGE_TYPES) -> type:
+    """The v2 transform class of v1's ``v1_class``: the same name, arguments and attributes.
+
+    Example:
+        >>> RandomCrop = wrap_v1(v1.RandomCrop)
+        >>> image, label = RandomCrop(2)(np.zeros((1, 4, 4)), np.zeros(4))
+        >>> image.shape, label.shape
+        ((1, 2, 2), (4,))
+    """
+    name = v1_class.__name__
+    doc = (
+        f"torchvision v2's ``{name}``: :class:`xpnet.data.transforms.{name}` on the image "
+        "leaves of a sample (see :mod:`xpnet.data.transforms_v2`)."
+    )
+    namespace = {
+        "__doc__": doc,
+        "__module__": __name__,
+        "__qualname__": name,
+        "v1_class": v1_class,
+        "transformed_types": transformed_types,
+    }
+    return type(name, (V1Transform, v1_class), namespace)
+
+
+def is_ndarray(inpt) -> bool:
+    """Whether ``inpt`` is a NumPy array (an (H, W, C) picture for ``ToTensor``)."""
+    return isinstance(inpt, numpy.ndarray)
+
+
+# the v1 transforms that v2 has under the same name, in torchvision v2's __init__ order
+RandomErasing = wrap_v1(v1.RandomErasing)
+AugMix = wrap_v1(v1.AugMix)
+AutoAugment = wrap_v1(v1.AutoAugment)
+RandAugment = wrap_v1(v1.RandAugment)
+TrivialAugmentWide = wrap_v1(v1.TrivialAugmentWide)
+ColorJitter = wrap_v1(v1.ColorJitter)
+Grayscale = wrap_v1(v1.Grayscale)
+RandomAdjustSharpness = wrap_v1(v1.RandomAdjustSharpness)
+RandomAutocontrast = wrap_v1(v1.RandomAutocontrast)
+RandomEqualize = wrap_v1(v1.RandomEqualize)
+RandomGrayscale = wrap_v1(v1.RandomGrayscale)
+RandomInvert = wrap_v1(v1.RandomInvert)
+RandomPosterize = wrap_v1(v1.RandomPosterize)
+RandomSolarize = wrap_v1(v1.RandomSolarize)
+CenterCrop = wrap_v1(v1.CenterCrop)
+Pad = wrap_v1(v1.Pad)
+RandomAffine = wrap_v1(v1.RandomAffine)
+RandomCrop = wrap_v1(v1.RandomCrop)
+RandomHorizontalFlip = wrap_v1(v1.RandomHorizontalFlip)
+RandomPerspective = wrap_v1(v1.RandomPerspective)
+RandomResizedCrop = wrap_v1(v1.RandomResizedCrop)
+RandomRotation = wrap_v1(v1.RandomRotation)
+RandomVerticalFlip = wrap_v1(v1.RandomVerticalFlip)
+Resize = wrap_v1(v1.Resize)
+GaussianBlur = wrap_v1(v1.GaussianBlur)
+Normalize = wrap_v1(v1.Normalize)
+PILToTensor = wrap_v1(v1.PILToTensor, (is_pil_image,))
+ToPILImage = wrap_v1(v1.ToPILImage, (is_pure_tensor,))
+
+
+class ToTensor(wrap_v1(v1.ToTensor, (is_pil_image, is_ndarray))):
+    """Deprecated in torchvision v2 (it warns): v1's ``ToTensor`` on the sample's picture.
+
+    Use ``Compose([ToImage(), ToDtype(xpnet.float32, scale=True)])`` instead.
+    """
+
+    def __init__(self) -> None:
+        msg = (
+            "The transform `ToTensor()` is deprecated and will be removed in a future release. "
+            "Instead, please use `v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, "
+            "scale=True)])`.Output is equivalent up to float precision."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=2)
+
+
+def sample_of(inputs: tuple):
+    """The sample a v2 transform got: one argument itself, several as a tuple."""
+    return inputs if len(inputs) > 1 else inputs[0]
+
+
+def check_transforms(transforms) -> None:
+    """torchvision v2's check of the containers' ``transforms`` argument."""
+    if not isinstance(transforms, Sequence):
+        msg = "Argument transforms should be a sequence of callables"
+        raise TypeError(msg)
+
+
+class Compose(Transform, v1.Compose):
+    """Apply ``transforms`` in order to the whole sample: ``Compose([f, g])(x) == g(f(x))``.
+
+    Raises:
+        TypeError: if ``transforms`` is not a sequence.
+    """
+
+    def __init__(self, transforms) -> None:
+        check_transforms(transforms)
+        v1.Compose.__init__(self, transforms)
+
+    def forward(self, *inputs):
+        return v1.Compose.__call__(self, sample_of(inputs))
+
+    __repr__ = v1.Compose.__repr__
+
+
+class RandomApply(Transform, v1.RandomApply):
+    """Apply all of ``transforms`` to the sample with probability ``p`` (default 0.5).
+
+    Raises:
+        TypeError: if ``transforms`` is not a sequence.
+        ValueError: if ``p`` is not in [0, 1].
+    """
+
+    def __init__(self, transforms, p: float = 0.5) -> None:
+        check_transforms(transforms)
+        if not 0.0 <= p <= 1.0:
+            msg = "`p` should be a floating point value in the interval [0.0, 1.0]."
+            raise ValueError(msg)
+        v1.RandomApply.__init__(self, transforms, p)
+
+    def forward(self, *inputs):
+        return v1.RandomApply.__call__(self, sample_of(inputs))
+
+    __repr__ = v1.RandomApply.__repr__
+
+
+class RandomChoice(Transform, v1.RandomChoice):
+    """Apply one of ``transforms`` to the sample, picked with probabilities ``p``.
+
+    Args:
+        transforms: a sequence of transforms.
+        p: one weight per transform, normalised to sum to 1. Default: uniform.
+
+    Raises:
+        TypeError: if ``transforms`` is not a sequence.
+        ValueError: if ``p`` has another length than ``transforms``.
+    """
+
+    def __init__(self, transforms, p=None) -> None:
+        check_transforms(transforms)
+        if p is None:
+            p = [1.0] * len(transforms)
+        elif len(p) != len(transforms):
+            msg = (
+                f"Length of p doesn't match the number of transforms: {len(p)} != {len(transforms)}"
+            )
+            raise ValueError(msg)
+        total = sum(p)
+        v1.RandomChoice.__init__(self, transforms, [weight / total for weight in p])
+
+    forward = v1.RandomChoice.__call__
+    __repr__ = v1.RandomChoice.__repr__
+
+
+class RandomOrder(Transform, v1.RandomOrder):
+    """Apply ``transforms`` to the sample in a random order.
+
+    Raises:
+        TypeError: if ``transforms`` is not a sequence.
+    """
+
+    def __init__(self, transforms) -> None:
+        check_transforms(transforms)
+        v1.RandomOrder.__init__(self, transforms)
+
+    def forward(self, *inputs):
+        return v1.RandomOrder.__call__(self, sample_of(inputs))
+
+    __repr__ = v1.RandomOrder.__repr__
+
+
+class Lambda(Transform, v1.Lambda):
+    """Apply ``lambd`` to the leaves that are instances of ``types`` (default: every leaf).
+
+    As torchvision's: every leaf but the later pure tensors, so ``Lambda(f)((image, 3))``
+    calls ``f`` on ``3`` too; pass ``types`` to narrow it.
+
+    Raises:
+        TypeError: if ``lambd`` is not callable.
+    """
+
+    transformed_types = (object,)
+
+    def __init__(self, lambd, *types: type) -> None:
+        v1.Lambda.__init__(self, lambd)
+        self.types = types or self.transformed_types
+
+    def transform(self, inpt, params: dict):
+        return self.lambd(inpt) if isinstance(inpt, self.types) else inpt
+
+    def extra_repr(self) -> str:
+        name = getattr(self.lambd, "__name__", None)
+        types = f"types={[kind.__name__ for kind in self.types]}"
+        return f"{name}, {types}" if name else types
+
+
+class Identity(Transform):
+    """Return the sample unchanged."""
+
+    def transform(self, inpt, params: dict):
+        return inpt
+
+
+class ToPureTensor(Identity):
+    """torchvision's ``tv_tensor`` to plain tensor: xpnet's images are plain Tensors already,
+    so the sample is returned unchanged."""
+
+
+class ToImage(Transform):
+    """The sample's image (PIL, (H, W[, C]) NumPy array or Tensor) as a (C, H, W) Tensor of
+    its own dtype (see :func:`~xpnet.data.transforms_v2_functional.to_image`)."""
+
+    def transform(self, inpt, params: dict):
+        return functional.to_image(inpt)
+
+
+class ToDtype(Transform):
+    """The sample's tensor image as ``dtype``, with ``scale`` rescaled to the new range.
+
+    Args:
+        dtype: a NumPy dtype (``xpnet.float32``, ...). torchvision's dict of dtypes per
+            ``tv_tensor`` type is not taken (xpnet has no ``tv_tensors``).
+        scale: uint8 to [0, 1] floats and back, ... (see
+            :func:`~xpnet.data.transforms_v2_functional.to_dtype`). Default: ``False``.
+
+    Raises:
+        ValueError: if ``dtype`` is not a dtype.
+    """
+
+    transformed_types = (is_pure_tensor,)
+
+    def __init__(self, dtype, scale: bool = False) -> None:
+        try:  # numpy.dtype(None) is float64: refused, as torchvision refuses it
+            self.dtype = numpy.dtype(dtype) if dtype is not None else None
+        except TypeError:
+            self.dtype = None
+        if self.dtype is None:
+            msg = f"ToDtype: dtype must be a dtype such as xpnet.float32, got {type(dtype)} instead"
+            raise ValueError(msg)
+        self.scale = scale
+
+    def transform(self, inpt, params: dict):
+        return functional.to_dtype(inpt, self.dtype, self.scale)
+
+    def extra_repr(self) -> str:
+        return f"dtype={self.dtype}, scale={self.scale}"
+
+
+class ConvertImageDtype(ToDtype):
+    """Deprecated in torchvision v2 for ``ToDtype(dtype, scale=True)``, which it is."""
+
+    def __init__(self, dtype=numpy.float32) -> None:
+        super().__init__(dtype, scale=True)
+
+    def extra_repr(self) -> str:
+        return f"dtype={self.dtype}"

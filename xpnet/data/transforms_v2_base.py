@@ -1,0 +1,149 @@
+"""The base of torchvision's v2 transforms: :class:`Transform` and which leaves it transforms.
+
+A v2 transform takes a whole sample, any nesting of tuples, lists and dicts (``(image,
+label)``, ``{"image": ..., "label": ...}``), flattens it depth first, transforms the image
+leaves with one set of random parameters, and rebuilds the sample, passing everything else
+through (torchvision's ``Transform.forward`` and its ``_needs_transform_list`` heuristic):
+
+- every PIL image in the sample is an image;
+- where there is no PIL image, the *first* pure tensor (an :class:`~xpnet.Tensor` or a NumPy
+  array; torchvision's tensors that are not a ``tv_tensor``) is the image, and later ones
+  (labels, boxes as plain tensors) pass through;
+- a leaf of a type the transform does not take (an int label, a string) passes through.
+
+xpnet has no ``tv_tensors`` (``Image``, ``BoundingBoxes``, ``Mask``, ``Video``), so the
+heuristic above is the whole rule; NumPy arrays count as pure tensors, as they are tensor
+images everywhere in :mod:`xpnet.data.transforms`.
+
+Example:
+    >>> from xpnet.data.transforms_v2_base import needs_transform_list
+    >>> needs_transform_list([np.zeros((3, 4, 4)), np.zeros(2), 7])
+    [True, False, False]
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..autograd import Tensor
+from ..func._pytree import tree_flatten, tree_unflatten
+from .transforms_pil import is_pil_image
+
+__all__ = ["Transform", "check_type", "has_any", "is_pure_tensor", "needs_transform_list"]
+
+
+def is_pure_tensor(inpt) -> bool:
+    """Whether ``inpt`` is a plain tensor: an :class:`~xpnet.Tensor` or a NumPy array."""
+    return isinstance(inpt, (Tensor, numpy.ndarray))
+
+
+IMAGE_TYPES = (is_pure_tensor, is_pil_image)
+
+
+def check_type(inpt, types_or_checks) -> bool:
+    """Whether ``inpt`` is an instance of one of the types or passes one of the checks."""
+    for kind in types_or_checks:
+        if isinstance(inpt, kind) if isinstance(kind, type) else kind(inpt):
+            return True
+    return False
+
+
+def has_any(flat_inputs, *types_or_checks) -> bool:
+    """Whether any leaf of ``flat_inputs`` passes :func:`check_type`."""
+    return any(check_type(inpt, types_or_checks) for inpt in flat_inputs)
+
+
+def needs_transform_list(flat_inputs, transformed_types=IMAGE_TYPES) -> list[bool]:
+    """Which leaves a transform taking ``transformed_types`` transforms (the rule above).
+
+    Args:
+        flat_inputs: the leaves of a sample, depth first.
+        transformed_types: types and predicates of the leaves the transform takes.
+            Default: pure tensors and PIL images.
+
+    Returns:
+        One bool per leaf.
+
+    Example:
+        >>> needs_transform_list([np.zeros(2), np.zeros((1, 2, 2))])
+        [True, False]
+    """
+    # torchvision's: pure tensors are images only where no explicit image is in the sample,
+    # and then only the first one (labels and other numbers come after the image)
+    transform_pure_tensor = not has_any(flat_inputs, is_pil_image)
+    needs = []
+    for inpt in flat_inputs:
+        need = check_type(inpt, transformed_types)
+        if need and is_pure_tensor(inpt):
+            need, transform_pure_tensor = transform_pure_tensor, False
+        needs.append(need)
+    return needs
+
+
+class Transform:
+    """Base class of v2 transforms (torchvision's ``transforms.v2.Transform``).
+
+    ``transform(sample)`` (or ``transform(*inputs)``, taken as one tuple) flattens the sample,
+    calls :meth:`check_inputs` on its leaves, :meth:`make_params` once on the leaves to
+    transform, then :meth:`transform` on each of them with those parameters, and rebuilds
+    the sample with the other leaves unchanged. Subclasses override ``make_params`` and
+    ``transform``, as torchvision's custom transforms do.
+
+    Example:
+        >>> class AddOne(Transform):
+        ...     def transform(self, inpt, params):
+        ...         return inpt + 1
+        >>> image, label = AddOne()(np.zeros((1, 2, 2)), np.zeros(1))
+        >>> float(image.max()), float(label.max())
+        (1.0, 0.0)
+    """
+
+    transformed_types: tuple = IMAGE_TYPES
+
+    def __call__(self, *inputs):
+        return self.forward(*inputs)
+
+    def forward(self, *inputs):
+        """The sample with its image leaves transformed (see the class docstring)."""
+        sample = inputs if len(inputs) > 1 else inputs[0]
+        flat_inputs, spec = tree_flatten(sample)
+        self.check_inputs(flat_inputs)
+        needs = needs_transform_list(flat_inputs, self.transformed_types)
+        params = self.params_of(sample, flat_inputs, needs)
+        flat_outputs = [
+            self.transform(inpt, params) if need else inpt
+            for inpt, need in zip(flat_inputs, needs, strict=True)
+        ]
+        return tree_unflatten(flat_outputs, spec)
+
+    def check_inputs(self, flat_inputs) -> None:
+        """Refuse a sample before anything is drawn (no check by default)."""
+
+    def params_of(self, sample, flat_inputs, needs: list[bool]) -> dict:
+        """The parameters of one call: :meth:`make_params` of the leaves to transform.
+
+        A subclass that finds more in the sample (MixUp's labels) overrides this, and may
+        mark more leaves in ``needs``.
+        """
+        chosen = [inpt for inpt, need in zip(flat_inputs, needs, strict=True) if need]
+        return self.make_params(chosen)
+
+    def make_params(self, flat_inputs) -> dict:
+        """The random parameters of one call, shared by every leaf it transforms."""
+        return {}
+
+    def transform(self, inpt, params: dict):
+        """One leaf, transformed with ``params``."""
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        """The arguments :meth:`__repr__` shows: the public plain attributes."""
+        plain = (bool, int, float, str, tuple, list)
+        return ", ".join(
+            f"{name}={value}"
+            for name, value in vars(self).items()
+            if not name.startswith("_") and isinstance(value, plain)
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
