@@ -18,8 +18,10 @@ order; it may skip the inputs that do not require grad. The formulas live in
 :mod:`xpnet._double_backward_elementwise`, :mod:`xpnet._double_backward_reductions`,
 :mod:`xpnet.nn._double_backward_activations`, :mod:`xpnet.nn._double_backward_more`,
 :mod:`xpnet._double_backward_extra` (indexing writes, selections, matrices),
-:mod:`xpnet.nn._double_backward_extra` (more layers) and
-:mod:`xpnet.nn._double_backward_losses` (margin, embedding and likelihood losses); the
+:mod:`xpnet.nn._double_backward_extra` (more layers),
+:mod:`xpnet.nn._double_backward_losses` (margin, embedding and likelihood losses),
+:mod:`xpnet._double_backward_linalg` (the ``linalg`` decompositions and solvers) and
+:mod:`xpnet._double_backward_scatter` (``scatter_reduce``); the
 create_graph walk of :mod:`xpnet._backward_pass` loads them and calls :func:`run_formula` for
 each node.
 """
@@ -77,8 +79,10 @@ def load_formulas() -> None:
     from . import (  # noqa: F401
         _double_backward_elementwise,
         _double_backward_extra,
+        _double_backward_linalg,
         _double_backward_ops,
         _double_backward_reductions,
+        _double_backward_scatter,
     )
     from .nn import (  # noqa: F401
         _double_backward_activations,

@@ -31,10 +31,10 @@ from .autograd import Tensor
 from .backends import backend_of
 from .linalg import inverses, lu_solvers
 
-__all__: list[str] = []
+__all__ = ["grown", "recorded_backward"]
 
 
-def _grown(grad: Tensor, shape: tuple) -> Tensor:
+def grown(grad: Tensor, shape: tuple) -> Tensor:
     """``grad`` with zeros appended along each dim up to ``shape`` (a ``src`` larger than the
     index: its elements past the index's corner get no gradient)."""
     xp = backend_of(grad.array).xp
@@ -76,7 +76,7 @@ def _scatter_formula(grad_output, a, dim, index, src, reduce=None):
         keep = _unwritten(scatter_ops.scatter_values, a, dim, index, zeros)
         grad_a = grad_output if reduce == "add" else grad_output * keep
     if needs(src):
-        grad_src = _grown(grad_output.gather(dim, Tensor(index)), src.shape)
+        grad_src = grown(grad_output.gather(dim, Tensor(index)), src.shape)
     return grad_a, grad_src
 
 
@@ -143,15 +143,15 @@ def _det_formula(grad_output, A):
     return _per_matrix(grad_output * linalg.det(A)) * _inverse_transposed(A)
 
 
-def _recorded_backward(op, *inputs):
-    """The array backward that the public ``op`` records for ``inputs``: slogdet's Function is
-    private to :mod:`xpnet.linalg.inverses`."""
+def recorded_backward(op, *inputs):
+    """The array backward that the public ``op`` records for ``inputs``: slogdet's Function
+    (and the factor nodes of the decompositions) are private to :mod:`xpnet.linalg`."""
     with enable_grad():
         return op(*inputs).grad_fn.function.backward
 
 
 @differentiable_backward(
-    _recorded_backward(lambda A: linalg.slogdet(A).logabsdet, eye(1).requires_grad_())
+    recorded_backward(lambda A: linalg.slogdet(A).logabsdet, eye(1).requires_grad_())
 )
 def _logabsdet_formula(grad_output, A):
     """PyTorch's ``slogdet_backward``: ``grad A^-H`` (``logdet`` too, built on it)."""
