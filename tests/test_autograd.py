@@ -232,7 +232,7 @@ def test_tensor_basics():
         True,
     )
     y = x.sum()
-    assert y.item() == 6.0 and not y.is_leaf and "grad_fn=<sum_backward>" in repr(y)
+    assert y.item() == 6.0 and not y.is_leaf and "grad_fn=<SumBackward0>" in repr(y)
     assert "requires_grad=True" in repr(x)
     assert x.requires_grad_(False).requires_grad is False
 

@@ -10,7 +10,7 @@ Example:
     >>> import xpnet
     >>> x = xpnet.zeros(4)
     >>> x.index_put_((xpnet.tensor([0, 2, 0]),), xpnet.tensor([1.0, 2.0, 3.0]), accumulate=True)
-    Tensor(array([4., 0., 2., 0.], dtype=float32))
+    tensor([4., 0., 2., 0.])
 """
 
 from __future__ import annotations

@@ -195,8 +195,8 @@ def triangular_solve(
         >>> with warnings.catch_warnings():
         ...     warnings.simplefilter("ignore")
         ...     xpnet.triangular_solve(xpnet.ones(2, 1).double(), A).solution
-        Tensor(array([[0.375],
-               [0.25 ]]))
+        tensor([[0.3750],
+                [0.2500]], dtype=xpnet.float64)
     """
     _deprecated("triangular_solve", "solve_triangular")
     A = as_input("triangular_solve", A, "A")

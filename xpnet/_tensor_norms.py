@@ -14,7 +14,7 @@ Example:
            [ 0. ,  0. ]])
     >>> import xpnet
     >>> xpnet.Tensor(np.array([1000.0, 1000.0])).logsumexp(0)
-    Tensor(array(1000.69314718))
+    tensor(1000.6931, dtype=xpnet.float64)
 """
 
 from __future__ import annotations

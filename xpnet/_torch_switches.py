@@ -1,7 +1,7 @@
 """The switches ported scripts set at the top, as ``torch.<name>`` (:data:`__all__`):
 ``compile`` (which returns its model unchanged: xpnet does not compile), the deterministic
 algorithm settings (stored and reported: xpnet's kernels are deterministic by design),
-``set_printoptions`` (the Tensor repr, which is NumPy's array repr), the default device (the
+``set_printoptions`` (how Tensors print: :mod:`xpnet._tensor_print`), the default device (the
 current backend, :mod:`xpnet.devices`), the inter-op thread count, ``set_warn_always``,
 ``set_flush_denormal``, ``is_inference_mode_enabled``/``is_inference`` and ``typename``.
 Neighbours: the grad modes (:mod:`xpnet._grad_mode`), the backends' thread and precision
@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import numbers
 
-import numpy
-
 from . import devices
+from ._tensor_print import set_printoptions  # how Tensors print: PyTorch's port
 from .autograd import Tensor
 from .backends import get_backend, set_backend
 from .kernels import ArgumentError
@@ -129,45 +128,6 @@ def get_deterministic_debug_mode() -> int:
     if not _settings["deterministic"]:
         return 0
     return 1 if _settings["warn_only"] else 2
-
-
-_PROFILES = {
-    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
-    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
-    "full": {"precision": 4, "threshold": numpy.inf, "edgeitems": 3, "linewidth": 80},
-}
-
-
-def set_printoptions(
-    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
-) -> None:
-    """How Tensors print, as ``torch.set_printoptions``: digits after the point, the element
-    count above which they are summarised, the items shown at each end then, the line width,
-    a ``profile`` (``'default'``, ``'short'``, ``'full'``, applied first), and ``sci_mode``
-    (``True`` always scientific, ``False`` never, ``None`` NumPy's choice).
-
-    Note:
-        A Tensor prints its backend array, whose repr is NumPy's (CuPy's and strict's too), so
-        these are NumPy's print options, which PyTorch's mirror: they apply to every NumPy
-        array of the process, as PyTorch's apply to every tensor. Until this is called, NumPy's
-        own defaults hold (8 digits).
-
-    Raises:
-        ValueError: an unknown ``profile``.
-    """
-    options = {}
-    if profile is not None:
-        if profile not in _PROFILES:
-            msg = f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}"
-            raise ValueError(msg)
-        options.update(_PROFILES[profile], suppress=False, formatter=None)
-    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems}
-    options.update({k: v for k, v in {**given, "linewidth": linewidth}.items() if v is not None})
-    if sci_mode is not None:
-        digits = options.get("precision", numpy.get_printoptions()["precision"])
-        scientific = {"float_kind": lambda x: numpy.format_float_scientific(x, digits)}
-        options.update(suppress=not sci_mode, formatter=scientific if sci_mode else None)
-    numpy.set_printoptions(**options)
 
 
 def set_default_device(device) -> None:

@@ -39,6 +39,7 @@ from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
 from ._size import as_size
+from ._tensor_print import grad_fn_name, tensor_repr
 from ._versions import assign_data, data_alias, share_array, share_writes
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled
 from .backends import backend_of, get_backend
@@ -108,7 +109,7 @@ class Function(CustomFunction):
         >>> x = xpnet.Tensor(np.array([1.0, 3.0]), requires_grad=True)
         >>> op(x).sum().backward()
         >>> x.grad
-        Tensor(array([2., 2.]))
+        tensor([2., 2.], dtype=xpnet.float64)
     """
 
     def __init__(self, forward, backward, wrt: tuple[str, ...], saved=None, forward_options=None):
@@ -168,6 +169,8 @@ class Node:
 
     def __repr__(self):
         return f"<{self.function.name}>"
+
+    name = grad_fn_name  # PyTorch's grad_fn.name(): "MulBackward0" for xpnet's mul_backward
 
     def apply(self, grad_output, retain_graph: bool, formula=None) -> tuple:
         """The gradients of ``self.inputs``; frees the saved arrays unless ``retain_graph``.
@@ -233,7 +236,7 @@ class Tensor:
         >>> x = xpnet.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
         >>> (x * x).sum().backward()
         >>> x.grad
-        Tensor(array([2., 4., 6.]))
+        tensor([2., 4., 6.], dtype=xpnet.float64)
     """
 
     __array_ufunc__ = None  # NumPy must not broadcast a Tensor: ``ndarray + Tensor``: __radd__
@@ -264,11 +267,7 @@ class Tensor:
     def __len__(self):
         return len(self.array)
 
-    def __repr__(self):
-        extra = f", grad_fn={self.grad_fn!r}" if self.grad_fn else ""
-        if self.requires_grad and not extra:
-            extra = ", requires_grad=True"
-        return f"Tensor({self.array!r}{extra})"
+    __repr__ = tensor_repr  # PyTorch's print (xpnet._tensor_print); str() is the same
 
     def numel(self) -> int:
         return int(self.array.size)

@@ -14,7 +14,7 @@ Example:
     >>> loss = -p.log_prob(xpnet.ones(2, dtype=xpnet.float64)).sum()
     >>> loss.backward()
     >>> loc.grad
-    Tensor(array([-1., -1.]))
+    tensor([-1., -1.], dtype=xpnet.float64)
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Example:
     >>> from xpnet.distributions import constraints
     >>> t = transform_to(constraints.unit_interval)
     >>> t, t(xpnet.tensor([0.0], dtype=xpnet.float64))
-    (SigmoidTransform(), Tensor(array([0.5])))
+    (SigmoidTransform(), tensor([0.5000], dtype=xpnet.float64))
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ reduced), and prints as torch's (``GreaterThan(lower_bound=0.0)``).
 Example:
     >>> import xpnet
     >>> positive.check(xpnet.tensor([1.0, -1.0]))
-    Tensor(array([ True, False]))
+    tensor([ True, False])
 """
 
 from __future__ import annotations

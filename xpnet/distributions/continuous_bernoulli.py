@@ -48,7 +48,8 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
         >>> import xpnet
         >>> d = ContinuousBernoulli(xpnet.tensor([0.2, 0.5], dtype=xpnet.float64))
         >>> d.mean, d.log_prob(xpnet.tensor([0.25, 0.25], dtype=xpnet.float64))
-        (Tensor(array([0.38801419, 0.5       ])), Tensor(array([0.26774274, 0.        ])))
+        (tensor([0.3880, 0.5000], dtype=xpnet.float64),
+         tensor([0.2677, 0.0000], dtype=xpnet.float64))
     """
 
     _mean_carrier_measure = 0

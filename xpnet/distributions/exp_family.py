@@ -29,7 +29,8 @@ class ExponentialFamily(Distribution):
         >>> from xpnet.distributions import ExponentialFamily, Normal
         >>> d = Normal(xpnet.tensor([0.0, 1.0], dtype=xpnet.float64), 2.0)
         >>> ExponentialFamily.entropy(d).detach(), d.entropy()
-        (Tensor(array([2.11208571, 2.11208571])), Tensor(array([2.11208571, 2.11208571])))
+        (tensor([2.1121, 2.1121], dtype=xpnet.float64),
+         tensor([2.1121, 2.1121], dtype=xpnet.float64))
     """
 
     @property

@@ -32,7 +32,7 @@ def infinite_like(tensor):
     Example:
         >>> import xpnet
         >>> infinite_like(xpnet.zeros(2))
-        Tensor(array([inf, inf], dtype=float32))
+        tensor([inf, inf])
     """
     return full_like(tensor, math.inf)
 

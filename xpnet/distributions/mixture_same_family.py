@@ -66,7 +66,7 @@ class MixtureSameFamily(Distribution):
         >>> mix = Categorical(xpnet.tensor([0.25, 0.75], dtype=xpnet.float64))
         >>> gmm = MixtureSameFamily(mix, Normal(xpnet.tensor([-1.0, 1.0], dtype=xpnet.float64), 1.0))
         >>> gmm.mean, gmm.variance, gmm.log_prob(xpnet.tensor(0.0, dtype=xpnet.float64))
-        (Tensor(array(0.5)), Tensor(array(1.75)), Tensor(array(-1.41893853)))
+        (tensor(0.5000, dtype=xpnet.float64), tensor(1.7500, dtype=xpnet.float64), tensor(-1.4189, dtype=xpnet.float64))
     """  # noqa: E501
 
     arg_constraints: dict = {}

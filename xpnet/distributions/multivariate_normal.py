@@ -39,8 +39,8 @@ def precision_to_scale_tril(P):
     Example:
         >>> import xpnet
         >>> precision_to_scale_tril(4 * xpnet.eye(2, dtype=xpnet.float64))
-        Tensor(array([[0.5, 0. ],
-               [0. , 0.5]]))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.5000]], dtype=xpnet.float64)
     """
     # torch's construction: the Cholesky factor of P with rows and columns reversed gives the
     # inverse of a lower-triangular L with L L^T = P^{-1}, without inverting P
@@ -77,7 +77,7 @@ class MultivariateNormal(Distribution):
         >>> loc = xpnet.zeros(2, dtype=xpnet.float64)
         >>> d = MultivariateNormal(loc, scale_tril=2 * xpnet.eye(2, dtype=xpnet.float64))
         >>> d.log_prob(loc), d.variance
-        (Tensor(array(-3.22417143)), Tensor(array([4., 4.])))
+        (tensor(-3.2242, dtype=xpnet.float64), tensor([4., 4.], dtype=xpnet.float64))
     """
 
     arg_constraints = {

@@ -140,7 +140,7 @@ class CatTransform(_Joined):
         >>> from xpnet.distributions.transforms import ExpTransform, identity_transform
         >>> t = CatTransform([ExpTransform(), identity_transform], dim=0, lengths=[1, 2])
         >>> t(xpnet.zeros(3, dtype=xpnet.float64))
-        Tensor(array([1., 0., 0.]))
+        tensor([1., 0., 0.], dtype=xpnet.float64)
     """
 
     def __init__(self, tseq, dim: int = 0, lengths=None, cache_size: int = 0):
@@ -210,7 +210,7 @@ class StackTransform(_Joined):
         >>> from xpnet.distributions.transforms import ExpTransform, identity_transform
         >>> t = StackTransform([ExpTransform(), identity_transform], dim=1)
         >>> t(xpnet.zeros(1, 2, dtype=xpnet.float64))
-        Tensor(array([[1., 0.]]))
+        tensor([[1., 0.]], dtype=xpnet.float64)
     """
 
     def with_cache(self, cache_size=1):
@@ -258,7 +258,7 @@ class CumulativeDistributionTransform(Transform):
         >>> t = CumulativeDistributionTransform(Normal(0.0, 1.0))
         >>> x = xpnet.tensor([0.0], dtype=xpnet.float64)
         >>> t(x), t.log_abs_det_jacobian(x, t(x))
-        (Tensor(array([0.5])), Tensor(array([-0.91893853])))
+        (tensor([0.5000], dtype=xpnet.float64), tensor([-0.9189], dtype=xpnet.float64))
     """
 
     bijective = True

@@ -11,11 +11,11 @@ entry, as LAPACK leaves it; the gradient is :func:`xpnet.linalg.cholesky`'s.
 Example:
     >>> import xpnet
     >>> vander(xpnet.tensor([1.0, 2.0, 3.0]))
-    Tensor(array([[1., 1., 1.],
-           [1., 2., 4.],
-           [1., 3., 9.]], dtype=float32))
+    tensor([[1., 1., 1.],
+            [1., 2., 4.],
+            [1., 3., 9.]])
     >>> cholesky_ex(np.array([[4.0, 2.0], [2.0, -1.0]])).info
-    Tensor(array(2, dtype=int32))
+    tensor(2, dtype=xpnet.int32)
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def vecdot(x, y, *, dim: int = -1) -> Tensor:
 
     Example:
         >>> vecdot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
-        Tensor(array([3., 7.]))
+        tensor([3., 7.], dtype=xpnet.float64)
     """
     x, y = as_input("linalg.vecdot", x, "x"), as_input("linalg.vecdot", y, "y")
     x, y = cast_operand("linalg_vecdot", x), cast_operand("linalg_vecdot", y)
@@ -88,7 +88,7 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
 
     Example:
         >>> diagonal(np.arange(6.0).reshape(2, 3), offset=1)
-        Tensor(array([1., 5.]))
+        tensor([1., 5.], dtype=xpnet.float64)
     """
     return as_input("linalg.diagonal", A, "A").diagonal(offset, dim1, dim2)
 
@@ -217,8 +217,8 @@ def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False) -> Choles
 
     Example:
         >>> cholesky_ex(np.array([[4.0, 2.0], [2.0, 5.0]]), upper=True).L
-        Tensor(array([[2., 1.],
-               [0., 2.]]))
+        tensor([[2., 1.],
+                [0., 2.]], dtype=xpnet.float64)
     """
     L, info = _cholesky_ex(A, upper, check_errors)
     return CholeskyExResult(L, Tensor(info))

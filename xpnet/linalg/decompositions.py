@@ -21,7 +21,7 @@ Example:
     >>> import xpnet
     >>> A = xpnet.tensor([[2.0, 1.0], [1.0, 2.0]], requires_grad=True, dtype=xpnet.float64)
     >>> eigvalsh(A).detach()
-    Tensor(array([1., 3.]))
+    tensor([1., 3.], dtype=xpnet.float64)
     >>> svdvals(A).sum().backward()
     >>> A.grad.array.round(12) + 0.0
     array([[1., 0.],
@@ -323,7 +323,7 @@ def eigh(A, UPLO: str = "L") -> EighResult:  # noqa: N803 - PyTorch's name
     Example:
         >>> import xpnet
         >>> eigh(xpnet.tensor([[2.0, 0.0], [0.0, 1.0]], dtype=xpnet.float64)).eigenvalues
-        Tensor(array([1., 2.]))
+        tensor([1., 2.], dtype=xpnet.float64)
     """
     data = A.array if isinstance(A, Tensor) else A
     factors = linalg_eigh(data, UPLO)
@@ -336,7 +336,7 @@ def eigvalsh(A, UPLO: str = "L") -> Tensor:  # noqa: N803 - PyTorch's name
     Example:
         >>> import xpnet
         >>> eigvalsh(xpnet.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=xpnet.float64))
-        Tensor(array([-1.,  1.]))
+        tensor([-1.,  1.], dtype=xpnet.float64)
     """
     return eigh(A, UPLO).eigenvalues
 
@@ -362,7 +362,7 @@ def svd(A, full_matrices: bool = True) -> SVDResult:
     Example:
         >>> import xpnet
         >>> svd(xpnet.tensor([[0.0, 2.0], [1.0, 0.0]], dtype=xpnet.float64)).S
-        Tensor(array([2., 1.]))
+        tensor([2., 1.], dtype=xpnet.float64)
     """
     data = A.array if isinstance(A, Tensor) else A
     factors = linalg_svd(data, full_matrices)
@@ -383,6 +383,6 @@ def svdvals(A) -> Tensor:
     Example:
         >>> import xpnet
         >>> svdvals(xpnet.tensor([[3.0, 0.0], [0.0, -4.0]], dtype=xpnet.float64))
-        Tensor(array([4., 3.]))
+        tensor([4., 3.], dtype=xpnet.float64)
     """
     return svd(A, full_matrices=False).S

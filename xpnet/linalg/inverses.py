@@ -17,8 +17,8 @@ Example:
     array([1., 2.])
     >>> det(A).backward()
     >>> A.grad
-    Tensor(array([[ 1., -1.],
-                  [ 0.,  2.]]))
+    tensor([[ 1.0000e+00, -1.0000e+00],
+            [ 1.5365e-17,  2.0000e+00]], dtype=xpnet.float64)
 """
 
 from __future__ import annotations
@@ -310,8 +310,8 @@ def solve(A, B, *, left: bool = True) -> Tensor:
 
     Example:
         >>> solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([[2.0], [2.0]]))
-        Tensor(array([[1. ],
-               [0.5]]))
+        tensor([[1.0000],
+                [0.5000]], dtype=xpnet.float64)
     """
     return _solve(A, B, left)
 

@@ -282,7 +282,7 @@ def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False) -> LUFact
 
     Example:
         >>> lu_factor_ex(np.zeros((2, 2))).info
-        Tensor(array(1, dtype=int32))
+        tensor(1, dtype=xpnet.int32)
     """
     factors = linalg_lu_factor_ex(_data(A), pivot, check_errors)
     return LUFactorExResult(*_lu_factor_tensors(A, factors), Tensor(factors[2]))
@@ -309,7 +309,7 @@ def lu_factor(A, *, pivot: bool = True) -> LUFactorResult:
     Example:
         >>> LU, pivots = lu_factor(np.array([[1.0, 2.0], [3.0, 4.0]]))
         >>> pivots
-        Tensor(array([2, 2], dtype=int32))
+        tensor([2, 2], dtype=xpnet.int32)
     """
     factors = factorize("linalg.lu_factor", _data(A), pivot)
     check_info("linalg.lu_factor", factors[2], zero_pivot)
@@ -326,8 +326,8 @@ def lu(A, *, pivot: bool = True) -> LUResult:
 
     Example:
         >>> lu(np.array([[0.0, 1.0], [2.0, 0.0]])).P
-        Tensor(array([[0., 1.],
-               [1., 0.]]))
+        tensor([[0., 1.],
+                [1., 0.]], dtype=xpnet.float64)
     """
     P, L, U = linalg_lu(_data(A), pivot)
     backward = lambda grad_L, grad_U, L, U: linalg_lu_backward(grad_L, grad_U, P, L, U)  # noqa: E731

@@ -15,10 +15,10 @@ with ``check_errors=True`` (at the next host read on strict and CuPy). Their gra
 Example:
     >>> LU, pivots = lu_factor(np.array([[1.0, 2.0], [3.0, 4.0]]))
     >>> lu_solve(LU, pivots, np.array([[5.0], [6.0]]))
-    Tensor(array([[-4. ],
-           [ 4.5]]))
+    tensor([[-4.0000],
+            [ 4.5000]], dtype=xpnet.float64)
     >>> solve_ex(np.zeros((2, 2)), np.ones(2)).info
-    Tensor(array(1, dtype=int32))
+    tensor(1, dtype=xpnet.int32)
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False) -> Tens
     Example:
         >>> LU, pivots = lu_factor(np.array([[2.0, 1.0], [4.0, 3.0]]))
         >>> lu_solve(LU, pivots, np.array([[1.0, 0.0]]), left=False, adjoint=True)
-        Tensor(array([[ 1.5, -2. ]]))
+        tensor([[ 1.5000, -2.0000]], dtype=xpnet.float64)
     """
     return _lu_solve(LU, pivots, B, left, adjoint)
 
@@ -200,7 +200,8 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False) -> SolveExR
 
     Example:
         >>> solve_ex(np.eye(2), np.ones(2))
-        SolveExResult(result=Tensor(array([1., 1.])), info=Tensor(array(0, dtype=int32)))
+        SolveExResult(result=tensor([1., 1.], dtype=xpnet.float64),
+                      info=tensor(0, dtype=xpnet.int32))
     """
     result, info = _solve_ex(A, B, left, check_errors)
     return SolveExResult(result, Tensor(info))
@@ -212,7 +213,7 @@ def inv_ex(A, *, check_errors: bool = False) -> InvExResult:
 
     Example:
         >>> inv_ex(np.array([[2.0, 0.0], [0.0, 0.0]])).info
-        Tensor(array(2, dtype=int32))
+        tensor(2, dtype=xpnet.int32)
     """
     inverse, info = _inv_ex(A, check_errors)
     return InvExResult(inverse, Tensor(info))

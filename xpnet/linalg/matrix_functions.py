@@ -13,8 +13,8 @@ shapes), through ``matmul``.
 
 Example:
     >>> matrix_exp(np.array([[0.0, 1.0], [0.0, 0.0]]))
-    Tensor(array([[1., 1.],
-           [0., 1.]]))
+    tensor([[1.0000, 1.0000],
+            [0.0000, 1.0000]], dtype=xpnet.float64)
 """
 
 from __future__ import annotations

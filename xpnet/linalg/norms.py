@@ -13,9 +13,9 @@ Example:
     >>> import xpnet
     >>> A = xpnet.tensor([[1.0, -2.0], [3.0, 4.0]], dtype=xpnet.float64)
     >>> matrix_norm(A, 1), matrix_norm(A, float("inf"))
-    (Tensor(array(6.)), Tensor(array(7.)))
+    (tensor(6., dtype=xpnet.float64), tensor(7., dtype=xpnet.float64))
     >>> norm(xpnet.tensor([3.0, 4.0], dtype=xpnet.float64))
-    Tensor(array(5.))
+    tensor(5., dtype=xpnet.float64)
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     Example:
         >>> import xpnet
         >>> vector_norm(xpnet.tensor([[3.0, 4.0], [1.0, 0.0]], dtype=xpnet.float64), dim=1)
-        Tensor(array([5., 1.]))
+        tensor([5., 1.], dtype=xpnet.float64)
     """
     where = "linalg.vector_norm"
     tensor = _floating(where, x, dtype)
@@ -146,7 +146,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     Example:
         >>> import xpnet
         >>> matrix_norm(xpnet.tensor([[3.0, 0.0], [0.0, -4.0]], dtype=xpnet.float64), "nuc")
-        Tensor(array(7.))
+        tensor(7., dtype=xpnet.float64)
     """
     where = "linalg.matrix_norm"
     tensor = _floating(where, A, dtype)
@@ -183,7 +183,7 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     Example:
         >>> import xpnet
         >>> norm(xpnet.tensor([[1.0, 2.0], [2.0, 4.0]], dtype=xpnet.float64), 2)
-        Tensor(array(5.))
+        tensor(5.0000, dtype=xpnet.float64)
     """
     where = "linalg.norm"
     tensor = as_tensor(A)
@@ -221,7 +221,7 @@ def cond(A, p=None) -> Tensor:
     Example:
         >>> import xpnet
         >>> cond(xpnet.tensor([[2.0, 0.0], [0.0, 0.5]], dtype=xpnet.float64))
-        Tensor(array(4.))
+        tensor(4., dtype=xpnet.float64)
     """
     where = "linalg.cond"
     tensor = _floating(where, A, None)

@@ -11,10 +11,10 @@ its gradient. The factorizations live in :mod:`xpnet.linalg.decompositions`, ``i
 Example:
     >>> import xpnet
     >>> pinv(xpnet.tensor([[2.0, 0.0], [0.0, 0.0]], dtype=xpnet.float64))
-    Tensor(array([[0.5, 0. ],
-           [0. , 0. ]]))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.0000]], dtype=xpnet.float64)
     >>> matrix_rank(xpnet.tensor([[1.0, 2.0], [2.0, 4.0]], dtype=xpnet.float64))
-    Tensor(array(1))
+    tensor(1)
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     Example:
         >>> import xpnet
         >>> pinv(xpnet.tensor([[1.0], [1.0]], dtype=xpnet.float64))
-        Tensor(array([[0.5, 0.5]]))
+        tensor([[0.5000, 0.5000]], dtype=xpnet.float64)
     """
     return _pinv(A, atol, rtol, hermitian)
 
@@ -262,7 +262,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
         >>> import xpnet
         >>> A = xpnet.tensor([[1.0], [1.0]], dtype=xpnet.float64)
         >>> lstsq(A, xpnet.tensor([[1.0], [3.0]], dtype=xpnet.float64)).solution
-        Tensor(array([[2.]]))
+        tensor([[2.0000]], dtype=xpnet.float64)
     """
     solution, rank = _lstsq(A, B, rcond, driver)
     xp = backend_of(solution.array).xp
@@ -279,7 +279,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
         >>> import xpnet
         >>> A = xpnet.tensor([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]])
         >>> matrix_rank(A)
-        Tensor(array([2, 0]))
+        tensor([2, 0])
     """
     where = "linalg_matrix_rank"
     data = A.array if isinstance(A, Tensor) else A
@@ -308,8 +308,8 @@ def matrix_power(A, n: int) -> Tensor:
     Example:
         >>> import xpnet
         >>> matrix_power(xpnet.tensor([[1.0, 1.0], [0.0, 1.0]], dtype=xpnet.float64), 3)
-        Tensor(array([[1., 3.],
-               [0., 1.]]))
+        tensor([[1., 3.],
+                [0., 1.]], dtype=xpnet.float64)
     """
     where = "linalg_matrix_power"
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):

@@ -14,12 +14,12 @@ Example:
     >>> A = xpnet.tensor([[2.0, 0.0], [1.0, 1.0]], dtype=xpnet.float64, requires_grad=True)
     >>> X = solve_triangular(A, np.array([[2.0], [3.0]]), upper=False)
     >>> X.detach()
-    Tensor(array([[1.],
-           [2.]]))
+    tensor([[1.],
+            [2.]], dtype=xpnet.float64)
     >>> X.sum().backward()
     >>> A.grad + 0.0  # the lower triangle only
-    Tensor(array([[ 0.,  0.],
-                  [-1., -2.]]))
+    tensor([[ 0.,  0.],
+            [-1., -2.]], dtype=xpnet.float64)
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def solve_triangular(
 
     Example:
         >>> solve_triangular(np.array([[2.0, 1.0], [0.0, 4.0]]), np.eye(2), upper=True)
-        Tensor(array([[ 0.5  , -0.125],
-               [ 0.   ,  0.25 ]]))
+        tensor([[ 0.5000, -0.1250],
+                [ 0.0000,  0.2500]], dtype=xpnet.float64)
     """
     return _solve_triangular(A, B, upper, left, unitriangular)

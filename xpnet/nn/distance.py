@@ -35,7 +35,7 @@ class PairwiseDistance(Module):
     Example:
         >>> import xpnet
         >>> xpnet.nn.PairwiseDistance(eps=0.0)(np.array([[3.0, 4.0]]), np.zeros((1, 2)))
-        Tensor(array([5.]))
+        tensor([5.], dtype=xpnet.float64)
     """
 
     def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
@@ -65,7 +65,7 @@ class CosineSimilarity(Module):
     Example:
         >>> import xpnet
         >>> xpnet.nn.CosineSimilarity()(np.array([[1.0, 0.0]]), np.array([[2.0, 0.0]]))
-        Tensor(array([1.]))
+        tensor([1.], dtype=xpnet.float64)
     """
 
     def __init__(self, dim: int = 1, eps: float = 1e-8):

@@ -12,7 +12,7 @@ Example:
     >>> x = xpnet.Tensor(np.array([-1.0, 2.0]), requires_grad=True)
     >>> F.relu(x).sum().backward()
     >>> x.grad
-    Tensor(array([0., 1.]))
+    tensor([0., 1.], dtype=xpnet.float64)
 """
 
 from __future__ import annotations
@@ -312,8 +312,8 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     Example:
         >>> import xpnet
         >>> one_hot(xpnet.tensor([0, 2]), 3)
-        Tensor(array([[1, 0, 0],
-               [0, 0, 1]]))
+        tensor([[1, 0, 0],
+                [0, 0, 1]])
     """
     return Tensor(K.one_hot(data_of(tensor), num_classes))
 

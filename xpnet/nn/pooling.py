@@ -368,7 +368,7 @@ class LPPool1d(LPPool2d):
     Example:
         >>> import xpnet
         >>> xpnet.nn.LPPool1d(1, 2)(np.ones((1, 1, 4)))
-        Tensor(array([[[2., 2.]]]))
+        tensor([[[2., 2.]]], dtype=xpnet.float64)
     """
 
     def forward(self, input):

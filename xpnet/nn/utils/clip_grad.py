@@ -86,7 +86,7 @@ def get_total_norm(
     Example:
         >>> import xpnet
         >>> get_total_norm([xp.array([3.0]), xp.array([4.0])])
-        Tensor(array(5.))
+        tensor(5., dtype=xpnet.float64)
     """
     arrays = _arrays(tensors)
     norm_type = float(norm_type)
@@ -144,7 +144,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
         >>> w.grad = xp.array([3.0, 4.0])
         >>> clip_grads_with_norm_([w], 1.0, get_total_norm(w.grad))
         >>> w.grad
-        Tensor(array([0.6, 0.8]))
+        tensor([0.6000, 0.8000], dtype=xpnet.float64)
     """
     grads = [data_of(p.grad) for p in _parameters(parameters) if p.grad is not None]
     max_norm = float(max_norm)
@@ -202,9 +202,9 @@ def clip_grad_norm_(
         >>> w = xpnet.nn.Parameter(xp.array([3.0, 4.0]))
         >>> (w * w).sum().backward()
         >>> clip_grad_norm_(w, max_norm=1.0)
-        Tensor(array(10.))
+        tensor(10., dtype=xpnet.float64)
         >>> w.grad
-        Tensor(array([0.6, 0.8]))
+        tensor([0.6000, 0.8000], dtype=xpnet.float64)
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
@@ -240,7 +240,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
         >>> w.grad = xp.array([-3.0, 0.5, 2.0])
         >>> clip_grad_value_(w, 1.0)
         >>> w.grad
-        Tensor(array([-1. ,  0.5,  1. ]))
+        tensor([-1.0000,  0.5000,  1.0000], dtype=xpnet.float64)
     """
     grads = [data_of(p.grad) for p in _parameters(parameters) if p.grad is not None]
     clip_value = float(clip_value)
