@@ -35,6 +35,7 @@ from collections.abc import Sequence
 
 import numpy
 
+from ._dtypes import as_dtype, result_dtype
 from ._tensor_checks import check_tensor, named_as, tensor_shape
 from ._tensor_inplace_more import in_place_form, reshaping_in_place
 from ._tensor_join import maximum, minimum
@@ -184,6 +185,9 @@ def addr(self, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
     column ``vec1`` and the row ``vec2`` (its gradients, its ``beta=0``)."""
     check_tensor("Tensor.addr", "vec1", vec1)
     check_tensor("Tensor.addr", "vec2", vec2)
+    # PyTorch's addr promotes its three tensors (0-d ones too), where addmm refuses two dtypes
+    dtype = result_dtype(*(numpy.empty(1, tensor.dtype) for tensor in (self, vec1, vec2)))
+    self, vec1, vec2 = (as_dtype(tensor, dtype) for tensor in (self, vec1, vec2))
     return self.addmm(vec1.unsqueeze(1), vec2.unsqueeze(0), beta=beta, alpha=alpha)
 
 

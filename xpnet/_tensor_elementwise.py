@@ -33,7 +33,7 @@ import math
 import numbers
 
 from . import _tensor_elementwise_ops as ops
-from ._dtypes import floating
+from ._dtypes import as_dtype, floating, result_dtype
 from ._tensor_checks import (
     check_real,
     named_as,
@@ -150,7 +150,8 @@ def lerp(self, end, weight) -> Tensor:
     ``weight >= 0.5``, exact at ``weight = 1``) and gradients.
 
     Raises:
-        TypeError: ``end`` not a Tensor or array. ArgumentError: other dtypes, as PyTorch.
+        TypeError: ``end`` not a Tensor or array. ArgumentError: other dtypes (of ``end``, or
+            of a ``weight`` with dimensions), as PyTorch.
     """
     end = as_input("lerp", end, "end")
     if end.dtype != self.dtype or self.dtype.kind != "f":
@@ -162,6 +163,9 @@ def lerp(self, end, weight) -> Tensor:
             return self + weight * difference
         return end - difference * (1 - weight)
     weight = as_input("lerp", weight, "weight")
+    if weight.ndim and weight.dtype != self.dtype:  # PyTorch takes a 0-d one as a number
+        msg = f"lerp: weight must have self's dtype {self.dtype}, got {weight.dtype}"
+        raise ArgumentError(msg)
     return where(weight < 0.5, self + weight * difference, end - difference * (1 - weight))
 
 
@@ -174,11 +178,18 @@ def _check_value(where: str, self: Tensor, value) -> None:
         raise ArgumentError(msg)
 
 
+def _common_dtype(*tensors) -> tuple:
+    """``tensors`` cast to their PyTorch result dtype: ``addcmul``/``addcdiv`` compute in it,
+    so float16 ``tensor1 * tensor2`` beside a float32 ``self`` does not overflow float16."""
+    dtype = result_dtype(*tensors)
+    return tuple(as_dtype(tensor, dtype) for tensor in tensors)
+
+
 def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
     """``self + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``."""
     _check_value("addcmul", self, value)
     t1, t2 = as_input("addcmul", tensor1, "tensor1"), as_input("addcmul", tensor2, "tensor2")
-    self, t1, t2 = promote_operands(self, t1, t2)  # PyTorch's autocast: float32 products
+    self, t1, t2 = _common_dtype(*promote_operands(self, t1, t2))  # autocast: float32
     return self + value * t1 * t2
 
 
@@ -193,6 +204,7 @@ def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
     self, t1, t2 = promote_operands(self, t1, t2)  # PyTorch's autocast: float32 quotients
     if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
         raise ArgumentError("addcdiv: integer division of tensor1 by tensor2 is not supported")
+    self, t1, t2 = _common_dtype(self, t1, t2)
     return self + value * t1 / t2
 
 

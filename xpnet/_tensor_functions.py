@@ -44,6 +44,7 @@ from ._tensor_math import check_dim
 from ._tensor_norms import listed_dims
 from ._tensor_operands import check_operand
 from ._tensor_ops import result_type
+from .amp.autocast_mode import keep_given_dtype
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
 from .devices import device_of
@@ -215,6 +216,7 @@ def relu(self) -> Tensor:
 
 
 def _normalized(name: str):
+    @keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
     def method(self, dim, *, dtype=None) -> Tensor:
         check_dim(name, dim, self.ndim)
         return getattr(F, name)(self if dtype is None else self.to(dtype), dim)

@@ -32,6 +32,7 @@ from ._tensor_dims import check_dim, reduction_dims
 from ._tensor_dims import distinct_dims as distinct_dims  # importers find it here too
 from ._tensor_join import maximum, minimum, tensor_clamp
 from ._tensor_ops import check_grad, ieee, reduced_shape, shape_only, spread
+from .amp.autocast_mode import keep_given_dtype
 from .autograd import Function, Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -333,6 +334,7 @@ def tensor_std(self, dim=None, unbiased=None, keepdim=False, *, correction=None)
     return _UNARY["std_root"](_variance("std", self, dim, unbiased, keepdim, correction))
 
 
+@keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
 def tensor_prod(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The product over every element or over ``dim`` (an int); ``dtype`` casts first. The
     gradient is the product of the other elements (exact with zeros)."""

@@ -25,6 +25,7 @@ import numbers
 from ._dtypes import floating
 from ._tensor_math import distinct_dims
 from ._tensor_ops import check_grad, ieee, reduced_shape
+from .amp.autocast_mode import keep_given_dtype
 from .autograd import Function, Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -127,6 +128,7 @@ def _norm_order(p, dim) -> float:
     return float(p)
 
 
+@keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
 def tensor_norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """The vector ``p``-norm over every element or over ``dim`` (an int or a tuple), as
     ``torch.norm``: ``"fro"`` (default) and ``2`` the Euclidean norm, ``1`` the sum of

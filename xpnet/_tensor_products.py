@@ -39,6 +39,7 @@ from .amp.autocast_mode import cast_operand, promote_operands
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
 from .kernels import ArgumentError
+from .kernels._broadcast import broadcast_shape
 from .kernels._checks import as_index
 
 __all__ = ["addbmm", "addmm", "addmv", "baddbmm", "cdist", "dot", "einsum", "ger", "kron"]
@@ -266,11 +267,10 @@ def _added(where: str, input, product: Tensor, beta, alpha) -> Tensor:
             msg = f"xpnet.{where}: {name} must be a number, got {type(value).__name__}"
             raise TypeError(msg)
     base = cast_operand(where, as_tensor(input))  # the product is cast as matmul
-    try:
-        fits = numpy.broadcast_shapes(base.shape, product.shape) == product.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if base.dtype != product.dtype:  # PyTorch promotes none of the three
+        msg = f"xpnet.{where}: input must be {product.dtype} as the product, got {base.dtype}"
+        raise ArgumentError(msg)
+    if broadcast_shape(base.shape, product.shape) != tuple(product.shape):
         msg = f"xpnet.{where}: input of shape {base.shape} does not broadcast to {product.shape}"
         raise ArgumentError(msg)
     scaled = product if alpha == 1 else product * alpha

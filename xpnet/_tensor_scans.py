@@ -28,6 +28,7 @@ from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee
 from ._tensor_select import scatter_along
 from ._torch_functions import as_input
+from .amp.autocast_mode import keep_given_dtype
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
 from .kernels import ArgumentError
@@ -132,6 +133,7 @@ _running_extreme = Function(
 _logcumsumexp = Function(running_logsumexp, running_logsumexp_backward, wrt=("a",))
 
 
+@keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
 def cumprod(input, dim: int, *, dtype=None) -> Tensor:
     """The running product along ``dim``, as ``torch.cumprod`` (integers and bools give
     int64), after a cast to ``dtype`` if given. Its gradient is exact where there are zeros.

@@ -27,6 +27,7 @@ from . import _creation as creation
 from ._tensor_math import check_dim, values_indices
 from ._tensor_ops import check_grad, ieee
 from ._torch_functions import as_input
+from .amp.autocast_mode import keep_given_dtype
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .backends._deferred import defer_check
@@ -324,10 +325,10 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     return values_indices(values, Tensor(indices))
 
 
+@keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
 def cumsum(input, dim: int, *, dtype=None) -> Tensor:
     """The cumulative sums of ``input`` along ``dim``, as ``torch.cumsum``: integers and bools
-    sum as int64, ``dtype`` casts first. The gradient of element ``i`` is the sum of the
-    gradients of sums ``i`` and later.
+    sum as int64, ``dtype`` casts first; element ``i``'s gradient sums those of sums ``i`` on.
 
     Raises:
         IndexError: ``dim`` out of range.
@@ -340,8 +341,7 @@ def cumsum(input, dim: int, *, dtype=None) -> Tensor:
     tensor = as_input("cumsum", input)
     dtype = "int64" if dtype is None and tensor.dtype.kind in "biu" else dtype
     tensor = tensor if dtype is None else tensor.to(dtype)
-    line, dim = _line("cumsum", tensor, dim)
-    sums = _cumulative_sum(line, dim)
+    sums = _cumulative_sum(*_line("cumsum", tensor, dim))
     return sums.reshape(()) if tensor.ndim == 0 else sums
 
 

@@ -41,7 +41,7 @@ from ._grad_mode import is_grad_enabled
 from ._size import as_size
 from ._tensor_print import grad_fn_name, tensor_repr
 from ._versions import assign_data, data_alias, share_array, share_writes
-from .amp.autocast_mode import cast_arguments, is_autocast_enabled
+from .amp.autocast_mode import cast_arguments, is_autocast_enabled, keep_given_dtype
 from .backends import backend_of, get_backend
 
 __all__ = [
@@ -364,6 +364,7 @@ class Tensor:
             weak_set(self, "_views").add(result)
         return result
 
+    @keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``
         return _sum(source, ops.axes(dim, self.ndim), keepdim)

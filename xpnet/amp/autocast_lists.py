@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["BANNED_OPS", "FLOAT32_OPS", "LOWER_PRECISION_OPS", "PROMOTE_OPS"]
+__all__ = ["BANNED_OPS", "FLOAT32_OPS", "LOWER_PRECISION_OPS", "PROMOTE_OPS", "SET_OPT_DTYPE_OPS"]
 
 # PyTorch's CUDA "lower_precision_fp" list, for the ops xpnet has (or will have); PyTorch's
 # own copy of its CUDA lists: torch/testing/_internal/autocast_test_lists.py
@@ -124,8 +124,17 @@ FLOAT32_OPS = frozenset(
         "multi_margin_loss",
         "multilabel_margin_loss",
         "ctc_loss",
+        # PyTorch 2.13's upsample_* ops (its 'area' mode is adaptive_avg_pool: on no list)
+        "interpolate",
     }
 )
+# PyTorch's "fp32_set_opt_dtype" ops (AT_FORALL_FP32_SET_OPT_DTYPE), a part of FLOAT32_OPS
+# under xpnet's names: float32 unless the call gives a ``dtype``, which they keep (as torch's
+# ``sum(x, dtype=torch.float16)``), by :func:`.autocast_mode.keep_given_dtype`
+SET_OPT_DTYPE_OPS = frozenset(
+    {"prod", "softmax", "log_softmax", "cumprod", "cumsum", "vector_norm", "linalg_matrix_norm",
+     "sum"}
+)  # fmt: skip
 # PyTorch's CUDA "promote" list (AT_FORALL_PROMOTE in ATen/autocast_mode.h), under xpnet's
 # names (grid_sample: PyTorch's grid_sampler). bilinear and grid_sample are one kernel each:
 # cast_arguments casts them; the compositions call promote_operands. atan2 promotes by itself;

@@ -9,8 +9,10 @@ arrays of each call to :func:`cast_arguments` before the kernel runs. The op's n
   are cast to the region's dtype (float16). The kernels compute float16 in float32 and round
   the result once (:func:`xpnet.kernels._blocks.compute_dtype`): float32 accumulation.
 - :data:`FLOAT32_OPS` (reductions, ``exp``/``log`` and the other pointwise functions that
-  overflow or lose precision, norms, distances, softmax, losses): floating arrays narrower
-  than float32 are cast to float32, so these ops run and return float32.
+  overflow or lose precision, norms, distances, softmax, losses, ``interpolate`` but its
+  ``'area'`` mode): floating arrays narrower than float32 are cast to float32, so these ops
+  run and return float32. Those of :data:`SET_OPT_DTYPE_OPS` (``sum``, ``softmax``,
+  ``cumsum``, the norms, ...) keep a ``dtype=`` given instead (:func:`keep_given_dtype`).
 - :data:`BANNED_OPS` (``binary_cross_entropy``): refused, as in PyTorch.
 - :data:`PROMOTE_OPS` (``dot``, ``tensordot``, ``cross``, ``bilinear``, ``index_put``, ...):
   PyTorch's "promote" list (most refuse two dtypes outside a region): floating arrays are
@@ -31,21 +33,30 @@ The state is per thread, as PyTorch's: a region in one thread does not change an
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 import numpy
 
-from .autocast_lists import BANNED_OPS, FLOAT32_OPS, LOWER_PRECISION_OPS, PROMOTE_OPS
+from .autocast_lists import (
+    BANNED_OPS,
+    FLOAT32_OPS,
+    LOWER_PRECISION_OPS,
+    PROMOTE_OPS,
+    SET_OPT_DTYPE_OPS,
+)
 
 __all__ = [
     "BANNED_OPS",
     "FLOAT32_OPS",
     "LOWER_PRECISION_OPS",
     "PROMOTE_OPS",
+    "SET_OPT_DTYPE_OPS",
     "autocast",
     "cast_arguments",
     "get_autocast_dtype",
     "is_autocast_enabled",
+    "keep_given_dtype",
     "promote_operands",
 ]
 
@@ -211,6 +222,49 @@ def cast_operand(name: str, tensor):
     return tensor if _cast(tensor.array, dtype, widen_only) is tensor.array else tensor.to(dtype)
 
 
+def keep_given_dtype(function):
+    """``function`` (an op of :data:`SET_OPT_DTYPE_OPS` with a ``dtype`` argument) run outside
+    the autocast region when the call gives a ``dtype``: PyTorch's ``fp32_set_opt_dtype``
+    policy widens to float32 only an op called without one (``sum(x16)`` is float32,
+    ``sum(x16, dtype=torch.float16)`` float16), and runs the op itself outside autocast.
+
+    Example:
+        >>> import xpnet
+        >>> with xpnet.autocast():
+        ...     x = xpnet.ones(3, dtype=xpnet.float16)
+        ...     x.sum().dtype, x.sum(dtype=xpnet.float16).dtype
+        (dtype('float32'), dtype('float16'))
+    """
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if not is_autocast_enabled() or _given_dtype(signature, args, kwargs) is None:
+            return function(*args, **kwargs)
+        with autocast(enabled=False):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _given_dtype(signature: inspect.Signature, args: tuple, kwargs: dict):
+    """The ``dtype`` argument of a call, ``None`` if not given (or the call does not bind:
+    the op then raises its own error)."""
+    if "dtype" in kwargs:
+        return kwargs["dtype"]
+    try:
+        return signature.bind(*args, **kwargs).arguments.get("dtype")
+    except TypeError:
+        return None
+
+
+def _interpolate_policy(args: tuple, kwargs: dict) -> tuple[str, bool] | None:
+    """float32 for every mode of ``interpolate`` but ``'area'``: PyTorch's upsample ops are on
+    its float32 list, its ``'area'`` mode (an adaptive average pool) on none."""
+    mode = kwargs.get("mode", args[3] if len(args) > 3 else "nearest")  # input, size, scale
+    return None if mode == "area" else ("float32", True)
+
+
 def _policy(name: str) -> tuple[str, bool] | None:
     """``(dtype, widen_only)`` for op ``name`` in the current region, ``None`` for an op on
     no list (run as it comes)."""
@@ -277,6 +331,8 @@ def cast_arguments(name: str, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     """
     if name in PROMOTE_OPS:
         policy = _widest((*args, *kwargs.values()))
+    elif name == "interpolate":
+        policy = _interpolate_policy(args, kwargs)
     else:
         policy = _policy(name)
     if policy is None:

@@ -23,6 +23,11 @@ class ArgumentError(ValueError, RuntimeError):
     """
 
 
+class DtypeMismatchError(TypeError, RuntimeError):
+    """Arrays of two dtypes given to a kernel that takes one: a ``TypeError`` (xpnet's
+    convention for a wrong dtype) and a ``RuntimeError`` (what PyTorch raises for it)."""
+
+
 def kernel(function):
     """Mark a public kernel: inside it, implicit device-to-host syncs are errors on strict, and
     inf/NaN give values, never warnings."""
@@ -39,7 +44,8 @@ def array_backend(where: str, **arrays):
     """The backend of the named arrays (``None`` skipped); they must be float of one dtype.
 
     Raises:
-        TypeError: a non-array, mixed backends, a non-float dtype, or mixed dtypes.
+        TypeError: a non-array, mixed backends, a non-float dtype, or mixed dtypes (a
+            :class:`DtypeMismatchError`, also a ``RuntimeError`` as PyTorch's).
     """
     backend = backend_of(*arrays.values(), names=tuple(arrays), where=where)
     first = None
@@ -55,7 +61,7 @@ def array_backend(where: str, **arrays):
             msg = (
                 f"{where}: {name} must have the dtype of {first[0]} ({first[1]}), got {array.dtype}"
             )
-            raise TypeError(msg)
+            raise DtypeMismatchError(msg)
     return backend
 
 

@@ -27,7 +27,7 @@ from .._tensor_checks import flags_checked
 from .._tensor_norms import listed_dims
 from .._tensor_norms import vector_norm as norm_forward
 from .._tensor_norms import vector_norm_backward as norm_backward
-from ..amp.autocast_mode import cast_operand
+from ..amp.autocast_mode import cast_operand, keep_given_dtype
 from ..autograd import Function, Tensor, as_tensor
 from ..kernels._checks import ArgumentError
 from .decompositions import svdvals
@@ -52,6 +52,7 @@ def _floating(where: str, x, dtype) -> Tensor:
 
 
 @flags_checked("xpnet.linalg")  # keepdim only a bool, as PyTorch's parser
+@keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``torch.linalg.vector_norm``: ``sum(|x|^ord)^(1/ord)`` over ``dim`` (an int, a tuple,
     or ``None`` for every element); ``inf``/``-inf`` the largest/smallest ``|x|``, ``0`` the
@@ -123,6 +124,7 @@ def _spectral_norm(tensor: Tensor, ord, dims: tuple, keepdim: bool) -> Tensor:
 
 
 @flags_checked("xpnet.linalg")
+@keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:
     """``torch.linalg.matrix_norm`` over the two dims ``dim`` of ``A``.
 
