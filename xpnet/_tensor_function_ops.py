@@ -111,6 +111,7 @@ def rsqrt_backward(grad_output, a):
     return -0.5 * grad_output * rsqrt(a) ** 3
 
 
+@ieee  # a value past float16's range fills inf, without NumPy's overflow warning
 def fill(a, value):
     """A new array of ``a``'s shape and dtype holding ``value`` (a number or a 0-d array)."""
     xp = backend_of(a).xp
@@ -125,6 +126,7 @@ def fill_backward(grad_output, a, value):
     return backend_of(grad_output).xp.zeros_like(grad_output), unbroadcast(grad_output, ())
 
 
+@ieee  # float32 values past float16's range copy as inf, as PyTorch's: no warning
 def copy(a, src):
     """``src`` broadcast to ``a``'s shape, in ``a``'s dtype: a new array."""
     return backend_of(a).xp.broadcast_to(src, a.shape).astype(a.dtype)

@@ -46,7 +46,7 @@ from ._tensor_checks import is_complex_value, named_as
 from ._tensor_ops import integers_first
 from ._versions import has_aliases, mark_modified, mark_written, share_writes
 from .autograd import Function, Tensor, as_tensor, data_of, weak_set
-from .backends import backend_of
+from .backends import backend_of, float_errors_ignored
 from .kernels import ArgumentError
 
 __all__: list[str] = []
@@ -250,7 +250,8 @@ def apply_in_place(name: str, self: Tensor, compute, *operands) -> Tensor:
     with no_grad():
         result = compute(Tensor(self.array), *operands)
     _check_result(name, self, result)
-    self.array[...] = result.array  # the array itself: its views see the change
+    with float_errors_ignored():  # a float16 target overflows to inf, as PyTorch's: no warning
+        self.array[...] = result.array  # the array itself: its views see the change
     mark_written(self)
     return self
 
@@ -280,7 +281,10 @@ def setitem(self, index, value) -> None:
         _record("__setitem__", self, lambda t, v: _setitem(t, index, v), (value,))
         return
     array = data_of(value)
-    self.array[index] = array.astype(self.dtype, copy=False) if hasattr(array, "shape") else array
+    with float_errors_ignored():  # past float16's range: inf, as PyTorch's, without a warning
+        self.array[index] = (
+            array.astype(self.dtype, copy=False) if hasattr(array, "shape") else array
+        )
     mark_written(self)
 
 
