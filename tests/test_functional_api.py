@@ -18,13 +18,9 @@ import xpnet.nn.functional as F
 # keyword-only options of xpnet's forwards that only the autograd glue passes
 FORWARD_ONLY = {"return_stats", "return_mask", "return_exp"}
 # documented differences (docs/kernels.md, docs/losses-and-layers.md): name -> torch's
-# parameters that xpnet leaves out
-WITHOUT = {
-    "softmax": {"_stacklevel", "dtype"},  # and dim is required
-    "log_softmax": {"_stacklevel", "dtype"},
-    "softmin": {"_stacklevel", "dtype"},
-}
-REQUIRED = {"softmax": {"dim"}, "log_softmax": {"dim"}, "softmin": {"dim"}}
+# parameters that xpnet leaves out, and those it requires (none at present)
+WITHOUT: dict[str, set[str]] = {}
+REQUIRED: dict[str, set[str]] = {}
 # torch's docstring header lists these as positional, but its parser takes them by keyword
 # only (a 7th positional argument is a TypeError; the docstring says so for scale)
 KEYWORD_ONLY = {"scaled_dot_product_attention": {"scale", "enable_gqa"}}

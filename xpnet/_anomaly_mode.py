@@ -86,8 +86,8 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
 
     In it, each recorded operation keeps the traceback of its forward call; a backward node
     that raises, or (with ``check_nan``) returns NaN, warns ``Error detected in <node>.
-    Traceback of forward call that caused the error: ...`` (the node's name as its
-    ``grad_fn`` shows it: ``mul_backward``, ``MyFunctionBackward``) and the NaN raises
+    Traceback of forward call that caused the error: ...`` (the node's PyTorch name, as
+    ``grad_fn.name()`` gives it: ``MulBackward0``, ``MyFunctionBackward``) and the NaN raises
     ``RuntimeError: Function '<node>' returned nan values in its <i>th output.``. It slows
     both passes: for debugging only (it warns so when made, as PyTorch's).
 
@@ -181,7 +181,7 @@ def _recording_init(self, *args, **kwargs) -> None:
 
 
 def _checking_apply(self, grad_output, retain_graph: bool, formula=None) -> tuple:
-    name = self.function.name
+    name = self.name()  # PyTorch's: "MulBackward0", as the grad_fn prints
     try:
         grads = _PLAIN["apply"](self, grad_output, retain_graph, formula)
     except Exception:

@@ -90,7 +90,10 @@ def _filled(where, fill, size, dtype, device, requires_grad, default=None) -> Te
     def make():
         if fill is None:
             return xp.empty(shape, dtype=dtype)
-        return xp.zeros(shape, dtype=dtype) if fill == 0 else xp.full(shape, fill, dtype=dtype)
+        if fill == 0:
+            return xp.zeros(shape, dtype=dtype)
+        with float_errors_ignored():  # 1e6 in float16: inf, without NumPy's overflow warning
+            return xp.full(shape, fill, dtype=dtype)
 
     return new_tensor(where, allocated(where, backend, shape, dtype, make), requires_grad)
 

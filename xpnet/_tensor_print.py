@@ -60,12 +60,37 @@ _PROFILES = {
     "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
     "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80},
 }
-# xpnet's op names that differ from the op PyTorch records for the same call
-_TORCH_OP_NAMES = {
-    "concatenate": "Cat",
-    "stack_arrays": "Stack",
-    "broadcast": "Expand",
-    "cast": "ToCopy",
+# the node PyTorch records for xpnet's op where the two record the same operation under other
+# names (PyTorch 2.13, CPU); the remaining differences are listed in docs/porting.md
+_TORCH_NODE_NAMES = {
+    "concatenate": "CatBackward0",
+    "stack_arrays": "StackBackward0",
+    "broadcast": "ExpandBackward0",
+    "cast": "ToCopyBackward0",
+    "max": "MaxBackward1",  # xpnet's max and min of every element; PyTorch's overload 1
+    "min": "MinBackward1",
+    "elementwise_max": "MaximumBackward0",
+    "elementwise_min": "MinimumBackward0",
+    "choose": "WhereBackward0",
+    "fill_masked": "MaskedFillBackward0",
+    "take_along_dim": "GatherBackward0",
+    "select_indices": "IndexSelectBackward0",
+    "cumulative_sum": "CumsumBackward0",
+    "vector_norm": "LinalgVectorNormBackward0",
+    "logsigmoid": "LogSigmoidBackward0",
+    "relu6": "HardtanhBackward0",  # PyTorch's relu6 is hardtanh(0, 6)
+    "prelu": "PreluKernelBackward0",
+    "unfold": "Im2ColBackward0",
+    "fold": "Col2ImBackward0",
+    **{f"conv{k}": "ConvolutionBackward0" for k in ("1d", "2d", "3d")},
+    **{f"conv_transpose{k}": "ConvolutionBackward0" for k in ("1d", "2d", "3d")},
+    "max_pool2d": "MaxPool2DWithIndicesBackward0",
+    "max_pool3d": "MaxPool3DWithIndicesBackward0",
+    "avg_pool2d": "AvgPool2DBackward0",
+    "avg_pool3d": "AvgPool3DBackward0",
+    "batch_norm": "NativeBatchNormBackward0",
+    "layer_norm": "NativeLayerNormBackward0",
+    "group_norm": "NativeGroupNormBackward0",
 }
 
 
@@ -150,8 +175,8 @@ def grad_fn_name(node) -> str:
     if not name.endswith("_backward"):
         return name
     op = name.removesuffix("_backward")
-    op = _TORCH_OP_NAMES.get(op) or "".join(word.capitalize() for word in op.split("_"))
-    return f"{op}Backward0"
+    camel = "".join(word.capitalize() for word in op.split("_"))
+    return _TORCH_NODE_NAMES.get(op, f"{camel}Backward0")
 
 
 class _Formatter:

@@ -31,7 +31,7 @@ from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee
 from ._tensor_select import gather, index_array, index_in_range
 from .autograd import Function, Tensor, as_tensor, data_of
-from .backends import backend_of
+from .backends import backend_of, float_errors_ignored
 from .backends._deferred import defer_check
 from .kernels import ArgumentError
 
@@ -190,7 +190,8 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
         raise ArgumentError(f"Tensor.scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
     if src is None:
         xp = backend_of(tensor.array).xp
-        src = Tensor(xp.full(index.shape, value, dtype=tensor.dtype))
+        with float_errors_ignored():  # 1e6 in float16: inf, without NumPy's overflow warning
+            src = Tensor(xp.full(index.shape, value, dtype=tensor.dtype))
     src = source_tensor("scatter", tensor, src, "src")
     check_index_shape("scatter", tensor, index, src, dim)
     if not index.size:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy
+
 from .._tensor_checks import flags_checked
 from .._tensor_norms import listed_dims
 from .._tensor_norms import vector_norm as norm_forward
@@ -41,14 +43,23 @@ _vector_norm = Function(norm_forward, norm_backward, wrt=("a",))
 
 
 def _floating(where: str, x, dtype) -> Tensor:
-    """``x`` as a Tensor, cast to ``dtype`` first; refuse non-floating inputs."""
+    """``x`` as a Tensor, cast to ``dtype`` first; refuse non-floating inputs and dtypes, and
+    a ``dtype`` that narrows ``x``'s (PyTorch's check: ``promote_types(x, dtype) == dtype``)."""
     tensor = as_tensor(x)
-    if dtype is not None:
-        tensor = tensor.to(dtype)
     if tensor.dtype.kind != "f":
         msg = f"{where}: x must be a floating-point tensor (as PyTorch's), got {tensor.dtype}"
         raise TypeError(msg)
-    return tensor
+    target = tensor.dtype if dtype is None else numpy.dtype(dtype)
+    if target.kind != "f":
+        msg = f"{where}: dtype must be floating point (as PyTorch's), got {target}"
+        raise TypeError(msg)
+    if numpy.promote_types(tensor.dtype, target) != target:
+        msg = (
+            f"{where}: the dtype of the input ({tensor.dtype}) should be convertible without "
+            f"narrowing to the specified dtype ({target})"
+        )
+        raise ArgumentError(msg)
+    return tensor if dtype is None else tensor.to(target)
 
 
 @flags_checked("xpnet.linalg")  # keepdim only a bool, as PyTorch's parser
@@ -63,8 +74,9 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
             reduce (default: all). keepdim: keep them with size 1. dtype: cast ``x`` first.
 
     Raises:
-        TypeError: a non-floating ``x``, ``ord`` not a number.
-        ArgumentError: the ``inf`` or negative norm over no elements (no identity).
+        TypeError: a non-floating ``x`` or ``dtype``, ``ord`` not a number.
+        ArgumentError: a ``dtype`` narrower than ``x``'s (float32 to float16), as PyTorch's
+            RuntimeError; the ``inf`` or negative norm over no elements (no identity).
         IndexError: a dim out of range.
 
     Example:
@@ -141,8 +153,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
         ``'nuc'``: ``U Vh`` for ``'nuc'``, LAPACK's vectors at repeated singular values).
 
     Raises:
-        TypeError: non-floating ``A``. ArgumentError: fewer than 2 dims, an unsupported
-        ``ord``, ``dim`` not two distinct dims; ``inf``-like norms over no elements.
+        TypeError: non-floating ``A`` or ``dtype``. ArgumentError: a ``dtype`` narrower than
+        ``A``'s, fewer than 2 dims, an unsupported ``ord``, ``dim`` not two distinct dims;
+        ``inf``-like norms over no elements.
         IndexError: a dim out of range.
 
     Example:

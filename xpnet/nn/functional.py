@@ -22,7 +22,8 @@ import inspect
 import warnings
 
 from .. import kernels as K
-from ..autograd import Function, Tensor, data_of
+from ..amp.autocast_mode import keep_given_dtype
+from ..autograd import Function, Tensor, as_tensor, data_of
 
 
 def _lift(forward, backward, wrt=("input",), saved=None, forward_options=None) -> Function:
@@ -152,6 +153,40 @@ for _forward in (cross_entropy, nll_loss):
     _forward.__doc__ = getattr(K, _forward.__name__).__doc__.rstrip() + "\n" + _LEGACY_NOTE
 del _forward  # not a module name (nor a doctest)
 
+
+class _CastFirst(Function):
+    """A softmax-family pair with ``torch.nn.functional``'s signature: ``dtype`` casts the input
+    before the op (a recorded ``Tensor.to``, so the gradient comes back in the input's dtype),
+    and a missing ``dim`` is PyTorch's deprecated implicit one, with its warning."""
+
+    @keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
+    def __call__(self, input, dim=None, _stacklevel=3, dtype=None):
+        if dim is None:
+            msg = f"Implicit dimension choice for {self.forward.__name__} has been deprecated. "
+            msg += "Change the call to include dim=X as an argument."
+            # 3 frames up, as torch's: here __call__, keep_given_dtype's wrapper, the caller
+            warnings.warn(msg, UserWarning, stacklevel=_stacklevel)
+            dim = 0 if input.ndim in (0, 1, 3) else 1
+        if dtype is not None:
+            input = as_tensor(input).to(dtype)
+        return super().__call__(input, dim)
+
+
+def _lift_cast_first(forward, backward) -> Function:
+    """:func:`_lift` for ``softmax``, ``log_softmax`` and ``softmin``: a :class:`_CastFirst`."""
+    function = _lift(forward, backward)
+    function.__class__ = _CastFirst  # the same attributes, the __call__ of torch's signature
+    function.__signature__ = inspect.signature(function.__call__)  # torch's, without self
+    function.__doc__ = forward.__doc__.rstrip() + "\n" + _DTYPE_NOTE
+    return function
+
+
+_DTYPE_NOTE = """
+    Note:
+        As ``torch.nn.functional``'s, the function of Tensors takes ``dim=None`` (PyTorch's
+        deprecated implicit choice, with its warning), ``_stacklevel=3`` and ``dtype=None``:
+        the input is cast to ``dtype`` before the op (kept under :class:`xpnet.autocast`).
+"""
 _AFFINE = ("input", "weight", "bias")
 # max-pooling asks its forward for the indices only when a graph is recorded
 _INDICES = {"saved": _indices, "forward_options": {"return_indices": True}}
@@ -184,8 +219,8 @@ celu = _lift(K.celu, K.celu_backward)
 logsigmoid = _lift(K.logsigmoid, K.logsigmoid_backward)
 softsign = _lift(K.softsign, K.softsign_backward)
 tanhshrink = _lift(K.tanhshrink, K.tanhshrink_backward)
-softmax = _lift(K.softmax, K.softmax_backward)
-log_softmax = _lift(K.log_softmax, K.log_softmax_backward)
+softmax = _lift_cast_first(K.softmax, K.softmax_backward)
+log_softmax = _lift_cast_first(K.log_softmax, K.log_softmax_backward)
 hardswish = _lift(K.hardswish, K.hardswish_backward)
 hardsigmoid = _lift(K.hardsigmoid, K.hardsigmoid_backward)
 threshold = _lift(K.threshold, K.threshold_backward)
@@ -193,7 +228,7 @@ hardshrink = _lift(K.hardshrink, K.hardshrink_backward)
 softshrink = _lift(K.softshrink, K.softshrink_backward)
 prelu = _lift(K.prelu, K.prelu_backward, ("input", "weight"))  # one slope per channel, or one
 glu = _lift(K.glu, K.glu_backward)
-softmin = _lift(K.softmin, K.softmin_backward)
+softmin = _lift_cast_first(K.softmin, K.softmin_backward)
 # target gets a gradient when it holds probabilities only
 cross_entropy = _lift(
     cross_entropy,
