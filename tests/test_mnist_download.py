@@ -78,8 +78,8 @@ def test_mnist_downloads_checks_and_then_reuses_the_files(tmp_path, server, clos
         again = MNIST(str(tmp_path), train=False, download=True)
         assert requests == []  # present files are not fetched again
     images, labels = load_mnist(SHARED)
-    assert len(dataset) == len(again) == 10_000 and dataset.array.dtype == np.uint8
-    np.testing.assert_array_equal(dataset.array.astype(np.float32) / 255.0, images[:, 0])
+    assert len(dataset) == len(again) == 10_000 and dataset.data.dtype == np.uint8
+    np.testing.assert_array_equal(dataset.data.astype(np.float32) / 255.0, images[:, 0])
     np.testing.assert_array_equal(dataset.targets, labels)
     counts = np.bincount(dataset.targets, minlength=10).tolist()
     assert counts == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]  # the README's
@@ -98,7 +98,7 @@ def test_mnist_with_transforms_feeds_a_loader_of_tensors(tmp_path):
     dataset = MNIST(tmp_path, train=False, transform=transform, target_transform=lambda t: t + 1)
     images, targets = next(iter(DataLoader(dataset, batch_size=8, num_workers=2)))
     assert images.shape == (8, 1, 28, 28) and images.dtype == np.float32
-    expected = (dataset.array[:8, None] / 255.0 - 0.1307) / 0.3081
+    expected = (dataset.data[:8, None] / 255.0 - 0.1307) / 0.3081
     np.testing.assert_allclose(images.numpy(), expected, rtol=1e-5, atol=1e-5)
     assert targets.numpy().tolist() == (dataset.targets[:8] + 1).tolist()
     assert "Number of datapoints: 10000" in repr(dataset)
