@@ -18,7 +18,7 @@ import numbers
 
 import numpy
 
-from ._dtypes import get_default_dtype, inferred_dtype
+from ._dtypes import checked_scalar, get_default_dtype, inferred_dtype
 from ._memory_formats import check_memory_format, contiguous_format, preserve_format, relaid
 from .autograd import Tensor, data_of
 from .backends import backend_of, float_errors_ignored, get_backend, load_backend, to_backend
@@ -86,6 +86,8 @@ def _filled(where, fill, size, dtype, device, requires_grad, default=None) -> Te
     backend, shape = target_backend(device), parse_size(where, size)
     dtype = resolve_dtype(where, dtype, get_default_dtype() if default is None else default)
     xp = backend.xp
+    if isinstance(fill, numbers.Number):  # 1e6 in float16: refused, as PyTorch
+        fill = checked_scalar(where, "fill_value", fill, numpy.dtype(dtype))
 
     def make():
         if fill is None:

@@ -15,6 +15,7 @@ are assigned in ``xpnet/__init__.py`` only, so that this module keeps Python's b
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy
@@ -172,6 +173,42 @@ def _wrapped(number, dtype: numpy.dtype):
     bits = 8 * dtype.itemsize
     number %= 1 << bits  # two's complement: a Python int, so that NumPy takes it weakly
     return number - (1 << bits) if dtype.kind == "i" and number >> (bits - 1) else number
+
+
+def checked_scalar(where: str, name: str, value, dtype: numpy.dtype):
+    """``value`` (a Python or NumPy number) as it is written into a tensor of ``dtype`` by a
+    fill (``fill_``, ``full``, ``masked_fill``, a ``clamp`` bound); an ArgumentError naming
+    ``where`` and ``name`` where PyTorch's ``c10::overflows`` refuses it: a finite value past
+    a float dtype's largest, a value outside an integer dtype's range or a NaN or inf for an
+    integer dtype. A negative int for an unsigned dtype wraps (``-1``: 255), as PyTorch's.
+
+    Example:
+        >>> checked_scalar("Tensor.fill_", "value", -1, numpy.dtype(numpy.uint8))
+        255
+        >>> try:
+        ...     checked_scalar("Tensor.fill_", "value", 1e5, numpy.dtype(numpy.float16))
+        ... except RuntimeError as error:  # and ValueError
+        ...     print(error)
+        Tensor.fill_: value 100000.0 cannot be converted to float16 without overflow (largest 65504)
+    """
+    if dtype.kind not in "fiu" or isinstance(value, bool | numpy.bool_ | complex):
+        return value
+    if dtype.kind == "f":
+        largest = float(numpy.finfo(dtype).max)
+        if math.isinf(value) or math.isnan(value) or -largest <= value <= largest:
+            return value
+        shown = f"largest {largest:g}"
+    else:
+        info = numpy.iinfo(dtype)
+        integral = isinstance(value, numbers.Integral)
+        lowest = -info.max if dtype.kind == "u" and integral else info.min  # wraps, as c10
+        if not math.isnan(value) and lowest <= value <= info.max:
+            return _wrapped(int(value), dtype) if integral else value
+        shown = f"range {info.min} to {info.max}"
+    from .kernels import ArgumentError  # here: the kernels import this module
+
+    msg = f"{where}: {name} {value!r} cannot be converted to {dtype} without overflow ({shown})"
+    raise ArgumentError(msg)
 
 
 def torch_operands(a, b, true_division: bool = False, subtraction: bool = False):

@@ -24,7 +24,7 @@ import numpy
 
 from . import _creation as creation
 from . import _tensor_select as select
-from ._dtypes import result_dtype
+from ._dtypes import checked_scalar, result_dtype
 from ._tensor_checks import checked_flags, is_complex_value, tensor_shape
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee, shape_of, shape_only, unbroadcast
@@ -337,7 +337,8 @@ def masked_fill(input, mask, value) -> Tensor:
 
     Raises:
         TypeError: ``mask`` not bool, or ``value`` neither a number nor a Tensor.
-        ArgumentError: ``value`` with dimensions, or shapes that do not broadcast.
+        ArgumentError: ``value`` with dimensions, a number ``input``'s dtype cannot hold (as
+            :meth:`Tensor.fill_`), or shapes that do not broadcast.
 
     Example:
         >>> import xpnet
@@ -355,6 +356,8 @@ def masked_fill(input, mask, value) -> Tensor:
     if is_complex_value(filler) and tensor.dtype.kind != "c":  # NumPy drops the imaginary
         msg = f"Tensor.masked_fill: value must be real for a {tensor.dtype} tensor, got {value!r}"
         raise ArgumentError(msg)
+    if isinstance(filler, numbers.Number):
+        filler = checked_scalar("Tensor.masked_fill", "value", filler, tensor.dtype)
     _broadcast_shape("masked_fill", input=tensor.shape, mask=mask_array.shape)
     names = ("input", "mask", "value")
     value_array = filler if hasattr(filler, "shape") else None

@@ -40,14 +40,14 @@ import weakref
 import numpy
 
 from . import _tensor_function_ops as ops
-from ._dtypes import can_cast
+from ._dtypes import can_cast, checked_scalar
 from ._grad_mode import is_grad_enabled, no_grad
 from ._tensor_checks import is_complex_value, named_as
 from ._tensor_ops import integers_first
 from ._versions import has_aliases, mark_modified, mark_written, share_writes
 from .autograd import Function, Tensor, as_tensor, data_of, weak_set
 from .backends import backend_of, float_errors_ignored
-from .kernels import ArgumentError
+from .kernels import ArgumentError, DtypeMismatchError
 
 __all__: list[str] = []
 
@@ -68,7 +68,7 @@ def _check_result(name: str, self: Tensor, result: Tensor) -> None:
         raise ArgumentError(msg)
     if not can_cast(result.dtype, self.dtype):
         msg = f"Tensor.{name}: the result's dtype {result.dtype} can't be cast to {self.dtype}"
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # also PyTorch's RuntimeError
 
 
 def _hand_over_consumers(tensor: Tensor, before: Tensor) -> None:
@@ -307,7 +307,8 @@ def fill_(self, value) -> Tensor:
 
     Raises:
         TypeError: ``value`` neither a number nor a tensor. ArgumentError: a tensor that is
-            not 0-d, as PyTorch.
+            not 0-d, or a number this dtype cannot hold (``1e6`` in float16, ``300`` in int8,
+            NaN in an integer dtype), as PyTorch.
     """
     if is_complex_value(value) and self.dtype.kind != "c":  # NumPy would drop its imaginary
         msg = f"Tensor.fill_: value must be real for a {self.dtype} tensor, got {value!r}"
@@ -318,6 +319,7 @@ def fill_(self, value) -> Tensor:
             raise ArgumentError(msg)
         return apply_in_place("fill_", self, lambda t, v: _fill(t, _on_backend_of(v, t)), value)
     if isinstance(value, numbers.Number):
+        value = checked_scalar("Tensor.fill_", "value", value, self.dtype)
         return apply_in_place("fill_", self, lambda t: _fill(t, value))
     msg = f"Tensor.fill_: value must be a number or a 0-d tensor, got {type(value).__name__}"
     raise TypeError(msg)

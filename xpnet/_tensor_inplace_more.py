@@ -22,9 +22,11 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy
 
+from ._dtypes import checked_scalar
 from ._grad_mode import is_grad_enabled, no_grad
 from ._tensor_inplace import apply_in_place
 from ._versions import mark_modified
@@ -100,14 +102,26 @@ def _diagonal_mask(where: str, shape: tuple, wrap: bool) -> numpy.ndarray:
     return mask.reshape(shape)
 
 
+def _diagonal_value(value, dtype: numpy.dtype):
+    """``value`` checked as PyTorch's ``fill_diagonal_`` does: into float16 unchecked, rounded
+    (65519.0 is 65504, 1e6 is inf)."""
+    if dtype.kind != "f" or dtype.itemsize >= 4 or isinstance(value, bool):
+        return checked_scalar("Tensor.fill_diagonal_", "fill_value", value, dtype)
+    with numpy.errstate(over="ignore"):  # past float16's range: inf, as PyTorch's
+        return numpy.float64(value).astype(dtype)
+
+
 def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
     """Fill the main diagonal (of a matrix, or of a tensor whose dimensions are all equal)
     with ``fill_value``, in place, as ``torch.Tensor.fill_diagonal_``; ``wrap`` restarts the
     diagonal of a tall matrix below its square part. Returns this tensor.
 
     Raises:
-        ArgumentError: fewer than 2 dimensions, or unequal ones beyond 2, as PyTorch.
+        ArgumentError: fewer than 2 dimensions, or unequal ones beyond 2, or a number this
+            dtype cannot hold, as PyTorch (which does not check float16: 1e6 gives inf).
     """
+    if isinstance(fill_value, numbers.Number):
+        fill_value = _diagonal_value(fill_value, self.dtype)
     host_mask = _diagonal_mask("fill_diagonal_", self.shape, wrap)
     mask = Tensor(backend_of(self.array).asarray(host_mask))
     return apply_in_place("fill_diagonal_", self, lambda t: t.masked_fill(mask, fill_value))

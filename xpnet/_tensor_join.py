@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import numbers
 import operator
 from collections.abc import Sequence
 
 import numpy
 
-from ._dtypes import as_dtype, result_dtype
+from ._dtypes import as_dtype, checked_scalar, result_dtype
 from ._tensor_checks import refuse_complex, refuse_dtype
 from ._tensor_operands import check_operands
 from ._tensor_ops import check_grad, ieee, result_type, shape_of, unbroadcast
@@ -362,7 +363,8 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
     gradient where it is the value taken.
 
     Raises:
-        ArgumentError: if both bounds are ``None``.
+        ArgumentError: if both bounds are ``None``, or for a number bound the result's dtype
+            cannot hold (``clamp(max=1e6)`` of float16), as PyTorch.
         TypeError: if a bound is on another backend, or not a number, an array or a Tensor.
 
     Example:
@@ -382,4 +384,10 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
     bounds = {name: data_of(v) for name, v in (("min", min), ("max", max)) if hasattr(v, "shape")}
     backend_of(self.array, *bounds.values(), names=("self", *bounds), where="Tensor.clamp")
     dtype = result_dtype(self, *(bound for bound in (min, max) if bound is not None))
+    min, max = (
+        checked_scalar("Tensor.clamp", name, bound, dtype)
+        if isinstance(bound, numbers.Number)
+        else bound
+        for name, bound in (("min", min), ("max", max))
+    )
     return _clamp(*(as_dtype(value, dtype) for value in (self, min, max)))

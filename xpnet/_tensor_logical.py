@@ -29,7 +29,7 @@ import numbers
 
 import numpy
 
-from ._dtypes import can_cast, result_dtype
+from ._dtypes import can_cast, result_dtype, torch_operands
 from ._tensor_checks import check_tensor, named_as, tensor_shape
 from ._tensor_functions import rounded_division
 from ._tensor_inplace import check_no_overlap
@@ -67,7 +67,7 @@ def _array(where: str, value):
 def _bitwise(name: str, ufunc: str, reflected: bool = False):
     def method(self, other) -> Tensor:
         xp = backend_of(self.array).xp
-        a, b = _array(name, self), _array(name, other)
+        a, b = torch_operands(_array(name, self), _array(name, other))  # u8 & -1: -1 wraps
         return Tensor(getattr(xp, ufunc)(b, a) if reflected else getattr(xp, ufunc)(a, b))
 
     method.__name__ = name
@@ -83,7 +83,7 @@ def _bitwise_in_place(name: str, ufunc: str):
         if not can_cast(dtype := result_dtype(a, b), a.dtype):  # bool &= 1: int64, as PyTorch
             msg = f"Tensor.{name}: result type {dtype} can't be cast to this tensor's {a.dtype}"
             raise RuntimeError(msg)
-        getattr(xp, ufunc)(a, b, out=self.array)
+        getattr(xp, ufunc)(*torch_operands(a, b), out=self.array)
         mark_written(self)
         return self
 

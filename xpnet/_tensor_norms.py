@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy
+
 from ._dtypes import floating
 from ._tensor_math import distinct_dims
 from ._tensor_ops import check_grad, ieee, reduced_shape
@@ -33,6 +35,17 @@ from .kernels._vector_norm import vector_norm as kernel_norm
 from .kernels._vector_norm import vector_norm_backward as kernel_norm_backward
 
 __all__ = ["listed_dims"]
+
+
+def refuse_narrowing(where: str, source, target) -> None:
+    """ArgumentError naming ``where`` if a norm's ``dtype`` ``target`` narrows the input's
+    ``source`` dtype (PyTorch's check: ``promote_types(source, target) == target``)."""
+    if numpy.promote_types(source, target) != target:
+        msg = (
+            f"{where}: the dtype of the input ({source}) should be convertible without "
+            f"narrowing to the specified dtype ({target})"
+        )
+        raise ArgumentError(msg)
 
 
 @ieee
@@ -138,13 +151,14 @@ def tensor_norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> T
     a 2-D tensor, as :func:`xpnet.linalg.matrix_norm`.
 
     The gradient is PyTorch's: 0 where the norm is 0 (not NaN), shared by the ties of
-    ``inf``. ``dtype`` casts first.
+    ``inf``. ``dtype`` casts first; it may widen the input's dtype, not narrow it.
 
     Raises:
-        TypeError: an integer tensor, or ``p`` neither a number nor a string.
-        ArgumentError: ``"fro"`` over more than 2 dims, ``"nuc"`` over other than 2 dims (as
-            :func:`xpnet.linalg.matrix_norm`); the ``inf`` and negative norms of no elements
-            (no identity), as PyTorch.
+        TypeError: an integer tensor (also with a float ``dtype``), or ``p`` neither a number
+            nor a string.
+        ArgumentError: a ``dtype`` narrower than the input's; ``"fro"`` over more than 2
+            dims, ``"nuc"`` over other than 2 dims (as :func:`xpnet.linalg.matrix_norm`); the
+            ``inf`` and negative norms of no elements (no identity), as PyTorch.
         IndexError: a dim out of range.
     """
     if p == "nuc":  # a matrix norm, over the two dims named (every dim without dim)
@@ -152,10 +166,12 @@ def tensor_norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> T
 
         dims = tuple(range(self.ndim)) if dim is None else dim
         return matrix_norm(self, "nuc", dims, keepdim, dtype=dtype)
-    tensor = self if dtype is None else self.to(dtype)
-    if tensor.dtype.kind != "f":
-        msg = f"Tensor.norm: expected a floating-point tensor, got {tensor.dtype}"
+    if self.dtype.kind != "f":  # also with a dtype, as PyTorch
+        msg = f"Tensor.norm: expected a floating-point tensor, got {self.dtype}"
         raise TypeError(msg)
+    if dtype is not None:
+        refuse_narrowing("linalg.vector_norm", self.dtype, numpy.dtype(dtype))  # torch's name
+    tensor = self if dtype is None else self.to(dtype)
     order = _norm_order(p, dim)
     dims = listed_dims("norm", dim, tensor.ndim) or None  # (): every dim, as PyTorch
     reduced = range(tensor.ndim) if dims is None else dims

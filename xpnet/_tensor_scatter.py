@@ -24,6 +24,7 @@ import numbers
 
 import numpy
 
+from ._dtypes import checked_scalar
 from ._segment_reduce import scatter_reduce_values
 from ._tensor_index import masked_fill
 from ._tensor_inplace import apply_in_place
@@ -31,7 +32,7 @@ from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee
 from ._tensor_select import gather, index_array, index_in_range
 from .autograd import Function, Tensor, as_tensor, data_of
-from .backends import backend_of, float_errors_ignored
+from .backends import backend_of
 from .backends._deferred import defer_check
 from .kernels import ArgumentError
 
@@ -188,10 +189,9 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     index = index_array("scatter", tensor, index)
     if reduce not in (None, "add", "multiply"):
         raise ArgumentError(f"Tensor.scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
-    if src is None:
-        xp = backend_of(tensor.array).xp
-        with float_errors_ignored():  # 1e6 in float16: inf, without NumPy's overflow warning
-            src = Tensor(xp.full(index.shape, value, dtype=tensor.dtype))
+    if src is None:  # 1e6 for float16: refused, as PyTorch
+        value = checked_scalar("Tensor.scatter", "value", value, tensor.dtype)
+        src = Tensor(backend_of(tensor.array).xp.full(index.shape, value, dtype=tensor.dtype))
     src = source_tensor("scatter", tensor, src, "src")
     check_index_shape("scatter", tensor, index, src, dim)
     if not index.size:
@@ -267,6 +267,8 @@ def index_fill(input, dim: int, index, value) -> Tensor:
     if hasattr(value, "shape") and len(value.shape):
         msg = f"Tensor.index_fill: value must be a number or 0-d, got shape {value.shape}"
         raise ArgumentError(msg)
+    if isinstance(value, numbers.Number):
+        value = checked_scalar("Tensor.index_fill", "value", value, tensor.dtype)
     hit = backend_of(tensor.array).xp.zeros(tensor.shape[dim] if tensor.ndim else 1, dtype=bool)
     hit[index] = True  # a repeated position once: PyTorch's value gradient takes unique(index)
     shape = tensor.shape[dim : dim + 1] + (1,) * (tensor.ndim - dim - 1)  # 0-d: ()

@@ -338,7 +338,7 @@ class Tensor:
         return _div(*torch_operands(other, self, true_division=True))
 
     def __neg__(self):
-        return _mul(self, -1)
+        return _mul(*torch_operands(self, -1))  # an unsigned -1 wraps: -x of uint8 1 is 255
 
     def __pow__(self, exponent):
         return _pow(*torch_operands(self, exponent))

@@ -24,7 +24,8 @@ class ArgumentError(ValueError, RuntimeError):
 
 
 class DtypeMismatchError(TypeError, RuntimeError):
-    """Arrays of two dtypes given to a kernel that takes one: a ``TypeError`` (xpnet's
+    """Arrays of two dtypes given to a kernel that takes one, or an in-place result that the
+    tensor's dtype cannot hold (a float into an integer tensor): a ``TypeError`` (xpnet's
     convention for a wrong dtype) and a ``RuntimeError`` (what PyTorch raises for it)."""
 
 

@@ -26,7 +26,7 @@ import numbers
 import numpy
 
 from .._tensor_checks import flags_checked
-from .._tensor_norms import listed_dims
+from .._tensor_norms import listed_dims, refuse_narrowing
 from .._tensor_norms import vector_norm as norm_forward
 from .._tensor_norms import vector_norm_backward as norm_backward
 from ..amp.autocast_mode import cast_operand, keep_given_dtype
@@ -53,12 +53,7 @@ def _floating(where: str, x, dtype) -> Tensor:
     if target.kind != "f":
         msg = f"{where}: dtype must be floating point (as PyTorch's), got {target}"
         raise TypeError(msg)
-    if numpy.promote_types(tensor.dtype, target) != target:
-        msg = (
-            f"{where}: the dtype of the input ({tensor.dtype}) should be convertible without "
-            f"narrowing to the specified dtype ({target})"
-        )
-        raise ArgumentError(msg)
+    refuse_narrowing(where, tensor.dtype, target)
     return tensor if dtype is None else tensor.to(target)
 
 

@@ -22,8 +22,8 @@ import inspect
 import warnings
 
 from .. import kernels as K
-from ..amp.autocast_mode import keep_given_dtype
-from ..autograd import Function, Tensor, as_tensor, data_of
+from ..autograd import Function, Tensor, data_of
+from ._function_forms import CastFirst, IdentityWhenOff
 
 
 def _lift(forward, backward, wrt=("input",), saved=None, forward_options=None) -> Function:
@@ -154,28 +154,17 @@ for _forward in (cross_entropy, nll_loss):
 del _forward  # not a module name (nor a doctest)
 
 
-class _CastFirst(Function):
-    """A softmax-family pair with ``torch.nn.functional``'s signature: ``dtype`` casts the input
-    before the op (a recorded ``Tensor.to``, so the gradient comes back in the input's dtype),
-    and a missing ``dim`` is PyTorch's deprecated implicit one, with its warning."""
-
-    @keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
-    def __call__(self, input, dim=None, _stacklevel=3, dtype=None):
-        if dim is None:
-            msg = f"Implicit dimension choice for {self.forward.__name__} has been deprecated. "
-            msg += "Change the call to include dim=X as an argument."
-            # 3 frames up, as torch's: here __call__, keep_given_dtype's wrapper, the caller
-            warnings.warn(msg, UserWarning, stacklevel=_stacklevel)
-            dim = 0 if input.ndim in (0, 1, 3) else 1
-        if dtype is not None:
-            input = as_tensor(input).to(dtype)
-        return super().__call__(input, dim)
+def _lift_dropout(forward, backward) -> Function:
+    """:func:`_lift` for the dropout family: an :class:`IdentityWhenOff`."""
+    function = _lift(forward, backward, saved=_mask, forward_options={"return_mask": True})
+    function.__class__ = IdentityWhenOff
+    return function
 
 
 def _lift_cast_first(forward, backward) -> Function:
-    """:func:`_lift` for ``softmax``, ``log_softmax`` and ``softmin``: a :class:`_CastFirst`."""
+    """:func:`_lift` for ``softmax``, ``log_softmax`` and ``softmin``: a :class:`CastFirst`."""
     function = _lift(forward, backward)
-    function.__class__ = _CastFirst  # the same attributes, the __call__ of torch's signature
+    function.__class__ = CastFirst  # the same attributes, the __call__ of torch's signature
     function.__signature__ = inspect.signature(function.__call__)  # torch's, without self
     function.__doc__ = forward.__doc__.rstrip() + "\n" + _DTYPE_NOTE
     return function
@@ -202,7 +191,7 @@ adaptive_max_pool2d = _lift(K.adaptive_max_pool2d, K.adaptive_max_pool2d_backwar
 batch_norm = _lift(K.batch_norm, K.batch_norm_backward, _AFFINE, _stats, {"return_stats": True})
 layer_norm = _lift(K.layer_norm, K.layer_norm_backward, _AFFINE)
 group_norm = _lift(K.group_norm, K.group_norm_backward, _AFFINE)
-dropout = _lift(K.dropout, K.dropout_backward, saved=_mask, forward_options={"return_mask": True})
+dropout = _lift_dropout(K.dropout, K.dropout_backward)
 relu = _lift(K.relu, K.relu_backward)
 relu6 = _lift(K.relu6, K.relu6_backward)
 leaky_relu = _lift(K.leaky_relu, K.leaky_relu_backward)
@@ -282,12 +271,12 @@ embedding = _lift(K.embedding, K.embedding_backward, ("input", "weight"))
 rms_norm = _lift(K.rms_norm, K.rms_norm_backward, ("input", "weight"))
 unfold = _lift(K.unfold, K.unfold_backward)
 fold = _lift(K.fold, K.fold_backward)
+dropout1d = _lift_dropout(K.dropout1d, K.dropout1d_backward)
+dropout2d = _lift_dropout(K.dropout2d, K.dropout2d_backward)
+dropout3d = _lift_dropout(K.dropout3d, K.dropout3d_backward)
+alpha_dropout = _lift_dropout(K.alpha_dropout, K.alpha_dropout_backward)
+feature_alpha_dropout = _lift_dropout(K.feature_alpha_dropout, K.feature_alpha_dropout_backward)
 _MASKED = {"saved": _mask, "forward_options": {"return_mask": True}}
-dropout1d = _lift(K.dropout1d, K.dropout1d_backward, **_MASKED)
-dropout2d = _lift(K.dropout2d, K.dropout2d_backward, **_MASKED)
-dropout3d = _lift(K.dropout3d, K.dropout3d_backward, **_MASKED)
-alpha_dropout = _lift(K.alpha_dropout, K.alpha_dropout_backward, **_MASKED)
-feature_alpha_dropout = _lift(K.feature_alpha_dropout, K.feature_alpha_dropout_backward, **_MASKED)
 rrelu = _lift(K.rrelu, K.rrelu_backward, **_MASKED)  # the mask: the slopes drawn in training
 conv1d = _lift(K.conv1d, K.conv1d_backward, _AFFINE)
 conv3d = _lift(K.conv3d, K.conv3d_backward, _AFFINE)
