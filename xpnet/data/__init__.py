@@ -2,9 +2,10 @@
 
 ``datasets.py`` holds the datasets and splits (``_idx.py`` reads MNIST's files for it),
 ``mnist.py`` torchvision's :class:`MNIST` with its download (``vision_datasets.py``,
-``folder.py`` and ``cifar.py`` torchvision's other datasets), ``transforms.py`` torchvision's
-transforms (and ``transforms_*.py``), ``sampler.py`` PyTorch's samplers (``distributed.py``
-:class:`DistributedSampler`), ``loader.py`` the :class:`DataLoader` that batches them onto
+``folder.py``, ``cifar.py``, ``mnist_more.py`` and ``vision_datasets_more.py`` torchvision's
+other datasets), ``transforms.py`` torchvision's transforms (and ``transforms_*.py``),
+``sampler.py`` PyTorch's samplers (``distributed.py`` :class:`DistributedSampler`),
+``loader.py`` the :class:`DataLoader` that batches them onto
 the current backend (with background worker threads, or processes: ``worker.py``,
 ``workers.py``), ``iterable.py`` and ``combined.py`` PyTorch's iterable and combined datasets.
 
@@ -29,6 +30,7 @@ from .combined import ConcatDataset, StackDataset
 from .distributed import DistributedSampler
 from .iterable import ChainDataset, IterableDataset
 from .loader import DataLoader, default_collate, default_convert
+from .mnist_more import EMNIST, QMNIST
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -37,6 +39,7 @@ from .sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .vision_datasets_more import SEMEION, SVHN, USPS
 from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
@@ -45,12 +48,17 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "DistributedSampler",
+    "EMNIST",
     "IterableDataset",
+    "QMNIST",
     "RandomSampler",
+    "SEMEION",
+    "SVHN",
     "Sampler",
     "SequentialSampler",
     "StackDataset",
     "SubsetRandomSampler",
+    "USPS",
     "WeightedRandomSampler",
     "WorkerInfo",
     "default_collate",

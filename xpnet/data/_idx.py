@@ -1,4 +1,5 @@
-"""Reading MNIST's IDX files: gzip, header, size and checksum checks with clear errors.
+"""Reading IDX files (:func:`parse_idx`, any type) and MNIST's (gzip, header, size and
+checksum checks with clear errors).
 
 IDX format (http://yann.lecun.com/exdb/mnist/): two zero bytes, a type code (0x08 for
 uint8), the number of dimensions, each dimension as a big-endian int32, then the data.
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import numpy
 
+# IDX type codes (torchvision's SN3_PASCALVINCENT_TYPEMAP); the files store values big-endian
+IDX_TYPES = {8: ">u1", 9: ">i1", 11: ">i2", 12: ">i4", 13: ">f4", 14: ">f8"}
 _PREFIXES = {"test": "t10k", "train": "train"}
 # magic number (type code 0x08 = uint8, then ndim) and the shape after the record count
 _IMAGES = {"magic": 2051, "kind": "images", "name": "images-idx3-ubyte", "sample": (28, 28)}
@@ -92,39 +95,63 @@ def _decompress(file: Path, raw: bytes) -> bytes:
         raise ValueError(msg) from None
 
 
-def _parse(file: Path, data: bytes, spec: dict) -> numpy.ndarray:
-    """The uint8 array of one IDX file, after checking its magic number and size."""
+def parse_idx(data: bytes, name="<bytes>", where: str = "parse_idx") -> numpy.ndarray:
+    """The array held by the (uncompressed) bytes of an IDX file, torchvision's
+    ``read_sn3_pascalvincent_tensor``: two zero bytes, a type code (8 uint8, 9 int8, 11
+    int16, 12 int32, 13 float32, 14 float64), the number of dimensions (1 to 3), each as a
+    big-endian int32, then the big-endian values. Returned in the machine's byte order.
+
+    Raises:
+        ValueError: for a bad or truncated header, or a size other than the header's; the
+            message starts with ``where`` and names the file ``name``.
+
+    Example:
+        >>> parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+        array([7, 8, 9], dtype=uint8)
+    """
     if len(data) < 4:
-        msg = f"load_mnist: {file} has {len(data)} bytes, too short for an IDX header"
+        raise ValueError(f"{where}: {name} has {len(data)} bytes, too short for an IDX header")
+    head = list(data[:4])
+    if head[:2] != [0, 0] or head[2] not in IDX_TYPES or not 1 <= head[3] <= 3:
+        msg = (
+            f"{where}: {name} is not an IDX file: its first bytes must be 0, 0, a type code "
+            f"in {sorted(IDX_TYPES)} and 1 to 3 dimensions, got {head}"
+        )
         raise ValueError(msg)
+    header = 4 + 4 * head[3]
+    if len(data) < header:
+        raise ValueError(f"{where}: {name} is truncated inside its IDX header ({len(data)} bytes)")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(head[3]))
+    dtype = numpy.dtype(IDX_TYPES[head[2]])
+    expected = header + int(numpy.prod(shape)) * dtype.itemsize
+    if len(data) != expected:
+        problem = "truncated" if len(data) < expected else "longer than its header says"
+        msg = (
+            f"{where}: {name} is {problem}: {len(data)} bytes, expected {expected} for shape "
+            f"{shape} of {dtype.newbyteorder('=')}"
+        )
+        raise ValueError(msg)
+    values = numpy.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    return values.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _parse(file: Path, data: bytes, spec: dict) -> numpy.ndarray:
+    """The uint8 array of one MNIST IDX file, after checking its magic number and shape."""
     magic = int.from_bytes(data[:4], "big")
-    if magic != spec["magic"]:
+    if len(data) >= 4 and magic != spec["magic"]:
         msg = (
             f"load_mnist: {file} has magic number {magic}, expected {spec['magic']} "
             f"(IDX uint8 {spec['kind']}); is it the right file?"
         )
         raise ValueError(msg)
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        msg = f"load_mnist: {file} is truncated inside its IDX header ({len(data)} bytes)"
-        raise ValueError(msg)
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    if shape[1:] != spec["sample"]:
+    array = parse_idx(data, file, "load_mnist")
+    if array.shape[1:] != spec["sample"]:
         msg = (
-            f"load_mnist: {file} holds {spec['kind']} of shape {shape[1:]}, "
+            f"load_mnist: {file} holds {spec['kind']} of shape {array.shape[1:]}, "
             f"expected {spec['sample']}"
         )
         raise ValueError(msg)
-    expected = header + int(numpy.prod(shape))
-    if len(data) != expected:
-        problem = "truncated" if len(data) < expected else "longer than its header says"
-        msg = (
-            f"load_mnist: {file} is {problem}: {len(data)} bytes, expected {expected} "
-            f"for shape {shape}"
-        )
-        raise ValueError(msg)
-    return numpy.frombuffer(data, dtype=numpy.uint8, offset=header).reshape(shape)
+    return array
 
 
 def _read(folder: Path, name: str, spec: dict, checksums: dict[str, str] | None) -> numpy.ndarray:

@@ -22,8 +22,13 @@ from ._idx import read_mnist
 __all__ = [
     "CIFAR10",
     "CIFAR100",
+    "EMNIST",
     "KMNIST",
     "MNIST",
+    "QMNIST",
+    "SEMEION",
+    "SVHN",
+    "USPS",
     "DatasetFolder",
     "FakeData",
     "FashionMNIST",
@@ -297,4 +302,6 @@ from .mnist import MNIST, download_mnist  # noqa: E402
 from .vision_datasets import KMNIST, FakeData, FashionMNIST, VisionDataset  # noqa: E402
 from .folder import DatasetFolder, ImageFolder  # noqa: E402
 from .cifar import CIFAR10, CIFAR100  # noqa: E402
+from .mnist_more import EMNIST, QMNIST  # noqa: E402
+from .vision_datasets_more import SEMEION, SVHN, USPS  # noqa: E402
 # isort: on
