@@ -34,7 +34,7 @@ def _randint(low: int, high: int) -> int:
     return int(host_generator().integers(low, high))
 
 
-def _check_sequence_input(x, name, req_sizes) -> None:
+def check_sequence_input(x, name, req_sizes) -> None:
     """torchvision's check of a sequence argument's kind and length."""
     sizes = req_sizes[0] if len(req_sizes) < 2 else " or ".join([str(s) for s in req_sizes])
     if not isinstance(x, Sequence):
@@ -53,7 +53,7 @@ def _setup_angle(x, name, req_sizes=(2,)) -> list[float]:
             raise ValueError(msg)
         x = [-x, x]
     else:
-        _check_sequence_input(x, name, req_sizes)
+        check_sequence_input(x, name, req_sizes)
     return [float(d) for d in x]
 
 
@@ -105,7 +105,7 @@ class RandomRotation:
         self.interpolation = _mode(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         if center is not None:
-            _check_sequence_input(center, "center", req_sizes=(2,))
+            check_sequence_input(center, "center", req_sizes=(2,))
         self.center = center
         self.expand = expand
         self.fill = _setup_fill(fill)
@@ -163,13 +163,13 @@ class RandomAffine:
         self.interpolation = _mode(interpolation)
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
         if translate is not None:
-            _check_sequence_input(translate, "translate", req_sizes=(2,))
+            check_sequence_input(translate, "translate", req_sizes=(2,))
             if not all(0.0 <= t <= 1.0 for t in translate):
                 msg = "translation values should be between 0 and 1"
                 raise ValueError(msg)
         self.translate = translate
         if scale is not None:
-            _check_sequence_input(scale, "scale", req_sizes=(2,))
+            check_sequence_input(scale, "scale", req_sizes=(2,))
             if any(s <= 0 for s in scale):
                 msg = "scale values should be positive"
                 raise ValueError(msg)
@@ -177,7 +177,7 @@ class RandomAffine:
         self.shear = None if shear is None else _setup_angle(shear, "shear", req_sizes=(2, 4))
         self.fill = _setup_fill(fill)
         if center is not None:
-            _check_sequence_input(center, "center", req_sizes=(2,))
+            check_sequence_input(center, "center", req_sizes=(2,))
         self.center = center
 
     @staticmethod

@@ -8,10 +8,16 @@ and everything else through (:mod:`xpnet.data.transforms_v2_base` has the rule).
 
 The names that torchvision v1 has too are v1's transforms of :mod:`xpnet.data.transforms`
 (same arguments, checks, draws, ``get_params`` and reprs) applied that way; a sample with
-several PIL images (an image and its mask) gives each the same random draws, as
-torchvision's one ``make_params`` per call does. v2's own pieces are here (:class:`ToImage`,
-:class:`ToDtype`, :class:`ToPureTensor`, :class:`Identity`, the containers, :class:`Lambda`)
-and in :mod:`xpnet.data.transforms_v2_mix` (:class:`MixUp`, :class:`CutMix`). xpnet has no
+several PIL images (an image and its mask) gives each the same random parameters, drawn
+once per call as torchvision's ``make_params`` (:mod:`xpnet.data.transforms_v2_wrap` says
+how, and which three v1 classes still replay their draws instead). v2's own pieces are here
+(:class:`ToImage`, :class:`ToDtype`, :class:`ToPureTensor`, :class:`Identity`, the
+containers, :class:`Lambda`), in :mod:`xpnet.data.transforms_v2_mix` (:class:`MixUp`,
+:class:`CutMix`),
+:mod:`xpnet.data.transforms_v2_more` (``GaussianNoise``, ``RandomChannelPermutation``,
+``RandomPhotometricDistort``, ``LinearTransformation``, ``FiveCrop``, ``TenCrop``, ``JPEG``)
+and :mod:`xpnet.data.transforms_v2_geometry` (``RandomResize``, ``ScaleJitter``,
+``RandomShortestSize``, ``RandomZoomOut``, ``ElasticTransform``). xpnet has no
 ``tv_tensors`` (``Image``, ``BoundingBoxes``, ``Mask``, ``Video``): boxes and masks are not
 transformed, and v2's box and mask transforms are not here.
 
@@ -32,13 +38,29 @@ from collections.abc import Sequence
 
 import numpy
 
-from .._random import host_generator
 from . import transforms as v1
 from . import transforms_v2_functional as functional
 from .transforms import AutoAugmentPolicy, InterpolationMode
 from .transforms_pil import is_pil_image
-from .transforms_v2_base import IMAGE_TYPES, Transform, is_pure_tensor
+from .transforms_v2_base import Transform, is_pure_tensor
+from .transforms_v2_geometry import (
+    ElasticTransform,
+    RandomResize,
+    RandomShortestSize,
+    RandomZoomOut,
+    ScaleJitter,
+)
 from .transforms_v2_mix import CutMix, MixUp
+from .transforms_v2_more import (
+    JPEG,
+    FiveCrop,
+    GaussianNoise,
+    LinearTransformation,
+    RandomChannelPermutation,
+    RandomPhotometricDistort,
+    TenCrop,
+)
+from .transforms_v2_wrap import V1Transform, wrap_v1
 
 sys.modules[f"{__package__}.transforms.v2.functional"] = functional
 
@@ -51,11 +73,16 @@ __all__ = [
     "Compose",
     "ConvertImageDtype",
     "CutMix",
+    "ElasticTransform",
+    "FiveCrop",
     "GaussianBlur",
+    "GaussianNoise",
     "Grayscale",
     "Identity",
     "InterpolationMode",
+    "JPEG",
     "Lambda",
+    "LinearTransformation",
     "MixUp",
     "Normalize",
     "PILToTensor",
@@ -65,6 +92,7 @@ __all__ = [
     "RandomAffine",
     "RandomApply",
     "RandomAutocontrast",
+    "RandomChannelPermutation",
     "RandomChoice",
     "RandomCrop",
     "RandomEqualize",
@@ -74,12 +102,18 @@ __all__ = [
     "RandomInvert",
     "RandomOrder",
     "RandomPerspective",
+    "RandomPhotometricDistort",
     "RandomPosterize",
+    "RandomResize",
     "RandomResizedCrop",
     "RandomRotation",
+    "RandomShortestSize",
     "RandomSolarize",
     "RandomVerticalFlip",
+    "RandomZoomOut",
     "Resize",
+    "ScaleJitter",
+    "TenCrop",
     "ToDtype",
     "ToImage",
     "ToPILImage",
@@ -91,64 +125,6 @@ __all__ = [
     "functional",
     "wrap_v1",
 ]
-
-
-class V1Transform(Transform):
-    """A v1 transform class (``v1_class``) applied to the image leaves of a sample."""
-
-    v1_class: type
-
-    def make_params(self, flat_inputs) -> dict:
-        # torchvision draws once per sample; v1 draws per call, so the later image leaves of
-        # a sample (a PIL mask) replay the first one's draws from its starting state
-        return {"start": host_generator().bit_generator.state, "end": None}
-
-    def transform(self, inpt, params: dict):
-        """``inpt`` through v1's ``__call__``; a later leaf of the sample with the first's
-        draws.
-
-        Note:
-            Only a sample with several image leaves rewinds the host generator (the first
-            leaf, the usual only one, draws as v1 does): in a loader's worker *threads*,
-            which share that generator, another thread's draws made meanwhile can then
-            repeat; worker processes have their own.
-        """
-        generator = host_generator()
-        if params["end"] is None:
-            output = self.v1_class.__call__(self, inpt)
-            params["end"] = generator.bit_generator.state
-            return output
-        generator.bit_generator.state = params["start"]
-        output = self.v1_class.__call__(self, inpt)
-        generator.bit_generator.state = params["end"]
-        return output
-
-    def __repr__(self) -> str:
-        return self.v1_class.__repr__(self)
-
-
-def wrap_v1(v1_class: type, transformed_types: tuple = IMAGE_TYPES) -> type:
-    """The v2 transform class of v1's ``v1_class``: the same name, arguments and attributes.
-
-    Example:
-        >>> RandomCrop = wrap_v1(v1.RandomCrop)
-        >>> image, label = RandomCrop(2)(np.zeros((1, 4, 4)), np.zeros(4))
-        >>> image.shape, label.shape
-        ((1, 2, 2), (4,))
-    """
-    name = v1_class.__name__
-    doc = (
-        f"torchvision v2's ``{name}``: :class:`xpnet.data.transforms.{name}` on the image "
-        "leaves of a sample (see :mod:`xpnet.data.transforms_v2`)."
-    )
-    namespace = {
-        "__doc__": doc,
-        "__module__": __name__,
-        "__qualname__": name,
-        "v1_class": v1_class,
-        "transformed_types": transformed_types,
-    }
-    return type(name, (V1Transform, v1_class), namespace)
 
 
 def is_ndarray(inpt) -> bool:
