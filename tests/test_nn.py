@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import math
 import pkgutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -638,9 +639,12 @@ def test_softmax_without_dim_picks_torchs_implicit_dim(name, shape):
     """Older scripts write ``nn.Softmax()``: PyTorch picks the dim from the rank, with a
     deprecation warning; xpnet refused to build the layer."""
     x = random_input(shape)
-    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+    with pytest.warns(UserWarning, match="Implicit dimension choice") as ours:
         output = getattr(nn, name)()(Tensor(x))
-    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+    with pytest.warns(UserWarning, match="Implicit dimension choice") as theirs:
         expected = getattr(torch.nn, name)()(torch.from_numpy(x)).numpy()
+    # the same text (log_softmax's name), pointing at each library's Module call
+    assert str(ours[0].message) == str(theirs[0].message)
+    assert Path(ours[0].filename).name == Path(theirs[0].filename).name == "module.py"
     assert_close(xpnet.to_numpy(output.array), expected, np.float64, name)
     assert repr(getattr(nn, name)()) == f"{name}(dim=None)"

@@ -88,13 +88,12 @@ def check_memory_format(where: str, value) -> memory_format:
     return value
 
 
-def _check_rank(where: str, tensor: Tensor, fmt: memory_format) -> None:
-    if fmt.rank is not None and tensor.ndim != fmt.rank:
-        msg = (
-            f"{where}: required rank {fmt.rank} tensor to use {fmt.name} format, got a "
-            f"{tensor.ndim}-d tensor"
-        )
-        raise RuntimeError(msg)
+def check_rank(where: str, ndim: int, fmt: memory_format, got: str = "") -> None:
+    """PyTorch's RuntimeError where ``fmt`` (``channels_last``: 4-d, ``_3d``: 5-d) does not
+    fit ``ndim`` dimensions; ``got`` says what was given (default: "a <ndim>-d tensor")."""
+    if fmt.rank is not None and ndim != fmt.rank:
+        msg = f"{where}: required rank {fmt.rank} tensor to use {fmt.name} format"
+        raise RuntimeError(f"{msg}, got {got or f'a {ndim}-d tensor'}")
 
 
 def _channels_last_order(ndim: int) -> tuple[int, ...]:
@@ -144,9 +143,7 @@ def relaid(where: str, array, memory_format, like=None):
     fmt = suggested(array if like is None else like) if fmt is preserve_format else fmt
     if fmt.rank is None:
         return array
-    if array.ndim != fmt.rank:
-        msg = f"{where}: required rank {fmt.rank} tensor to use {fmt.name} format"
-        raise RuntimeError(f"{msg}, got a {array.ndim}-d tensor")
+    check_rank(where, array.ndim, fmt)
     order = _channels_last_order(array.ndim)
     back = tuple(order.index(d) for d in range(array.ndim))
     return array.transpose(order).copy().transpose(back)  # a C-contiguous NHWC copy, permuted
@@ -188,7 +185,7 @@ def contiguous(self, *, memory_format: memory_format = contiguous_format) -> Ten
         (2, 1)
     """
     fmt = check_memory_format("Tensor.contiguous", memory_format)
-    _check_rank("Tensor.contiguous", self, fmt)
+    check_rank("Tensor.contiguous", self.ndim, fmt)
     if fmt is preserve_format or _is_laid(self.array, fmt):
         return self
     return _copy(self, fmt)
@@ -223,7 +220,7 @@ def clone(self, *, memory_format: memory_format = preserve_format) -> Tensor:
         (12, 1, 6, 2)
     """
     fmt = check_memory_format("Tensor.clone", memory_format)
-    _check_rank("Tensor.clone", self, fmt)
+    check_rank("Tensor.clone", self.ndim, fmt)
     return _copy(self, suggested(self.array) if fmt is preserve_format else fmt)
 
 
@@ -233,7 +230,7 @@ def formatted(where: str, tensor: Tensor, memory_format) -> Tensor:
     transposed tensor stays as it is for ``contiguous_format``), else a differentiable copy
     laid out in ``memory_format``."""
     fmt = check_memory_format(where, memory_format)
-    _check_rank(where, tensor, fmt)
+    check_rank(where, tensor.ndim, fmt)
     return tensor if fmt in (preserve_format, suggested(tensor.array)) else _copy(tensor, fmt)
 
 
@@ -245,9 +242,7 @@ def conformed(where: str, array, memory_format):
     if isinstance(array, Tensor):
         return formatted(where, array, memory_format)
     fmt = check_memory_format(where, memory_format)
-    if fmt.rank is not None and array.ndim != fmt.rank:
-        msg = f"{where}: required rank {fmt.rank} tensor to use {fmt.name} format"
-        raise RuntimeError(f"{msg}, got a {array.ndim}-d tensor")
+    check_rank(where, array.ndim, fmt)
     if fmt in (preserve_format, suggested(array)):
         return array
     return array.copy() if fmt.rank is None else relaid(where, array, fmt)
@@ -259,7 +254,7 @@ def _shortcut(name: str, dtype: str):
 
     def method(self, *, memory_format: memory_format = preserve_format) -> Tensor:
         fmt = check_memory_format(f"Tensor.{name}", memory_format)
-        _check_rank(f"Tensor.{name}", self, fmt)
+        check_rank(f"Tensor.{name}", self.ndim, fmt)
         return formatted(f"Tensor.{name}", self.to(dtype), fmt)
 
     method.__name__ = name
@@ -280,7 +275,7 @@ def cpu(self, *, memory_format: memory_format = preserve_format) -> Tensor:
         (12, 1, 6, 2)
     """
     fmt = check_memory_format("Tensor.cpu", memory_format)
-    _check_rank("Tensor.cpu", self, fmt)
+    check_rank("Tensor.cpu", self.ndim, fmt)
     return formatted("Tensor.cpu", self.to("cpu"), fmt)
 
 
@@ -296,7 +291,7 @@ def cuda(self, device=None, non_blocking: bool = False, *,
         TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
     """
     fmt = check_memory_format("Tensor.cuda", memory_format)
-    _check_rank("Tensor.cuda", self, fmt)
+    check_rank("Tensor.cuda", self.ndim, fmt)
     place = f"cuda:{device}" if isinstance(device, int) else device or "cuda"
     return formatted("Tensor.cuda", self.to(place), fmt)
 

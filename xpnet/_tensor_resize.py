@@ -26,6 +26,7 @@ import weakref
 from ._creation import allocated, parse_size
 from ._memory_formats import (
     check_memory_format,
+    check_rank,
     contiguous_format,
     in_format,
     preserve_format,
@@ -120,9 +121,7 @@ def _resize_format(where: str, rank: int, memory_format) -> memory_format_type:
     fmt = check_memory_format(where, memory_format)
     if fmt is preserve_format:
         raise RuntimeError(f"{where}: Unsupported memory format {fmt}")
-    if fmt.rank is not None and rank != fmt.rank:
-        msg = f"{where}: required rank {fmt.rank} tensor to use {fmt.name} format"
-        raise RuntimeError(f"{msg}, got a size of {rank} dimensions")
+    check_rank(where, rank, fmt, got=f"a size of {rank} dimensions")
     return fmt
 
 

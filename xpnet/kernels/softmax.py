@@ -54,7 +54,8 @@ def softmax(input, dim: int):
         ValueError: if ``dim`` is not an axis of ``input``.
 
     Note:
-        ``dim`` is required: PyTorch's implicit choice of axis is deprecated.
+        The array kernel requires ``dim``; the Tensor function
+        (:func:`xpnet.nn.functional.softmax`) also takes PyTorch's deprecated ``dim=None``.
 
     Example:
         >>> softmax(xp.asarray([[1000.0, 1000.0, -1000.0]]), dim=1)

@@ -15,8 +15,6 @@ Note:
 
 from __future__ import annotations
 
-import warnings
-
 from . import functional as F
 from .init import constant_
 from .module import Module
@@ -83,23 +81,15 @@ class _Activation(Module):
 
 class _Softmax(_Activation):
     """A softmax layer built without ``dim`` picks one from the input's rank at each call, by
-    PyTorch's legacy rule and with its deprecation warning (old scripts write ``Softmax()``)."""
+    PyTorch's legacy rule and with its deprecation warning (old scripts write ``Softmax()``):
+    the function's own, pointing, as PyTorch's, at the module's call."""
 
     def __init__(self, dim: int | None = None):
         super().__init__(dim=dim)
 
     def forward(self, input):
-        dim = self.dim
-        if dim is None:
-            name = type(self).__name__.lower()
-            warnings.warn(
-                f"Implicit dimension choice for {name} has been deprecated. "
-                "Change the call to include dim=X as an argument.",
-                UserWarning,
-                stacklevel=2,
-            )
-            dim = 0 if input.ndim in (0, 1, 3) else 1
-        return self.function(input, dim=dim)
+        # 4 frames up: the function, its autocast wrapper, this forward, Module.__call__
+        return self.function(input, dim=self.dim, _stacklevel=4)
 
 
 _SAME_SHAPE = "Input: any shape. Output: the same shape."
