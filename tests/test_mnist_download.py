@@ -4,14 +4,13 @@ internet is used; the tests skip when that folder is absent."""
 
 from __future__ import annotations
 
-import functools
 import http.server
 import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _http_mirror import QuietHandler, serving
 
 from xpnet import cli
 from xpnet.data import MNIST, DataLoader, download_mnist, load_mnist, transforms
@@ -20,11 +19,6 @@ from xpnet.data import mnist as mnist_module
 SHARED = Path(__file__).parents[2] / "shared/data/mnist"
 TEST_FILES = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=f"MNIST not found at {SHARED}")
-
-
-class Handler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # quiet: pytest shows stderr of failures only
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -37,26 +31,14 @@ def server(tmp_path_factory):
     for name in TEST_FILES:
         shutil.copy(SHARED / name, root / "good" / name)
         (root / "corrupt" / name).write_bytes(b"not the file you are looking for")
-    requests = []
-
-    class Counting(Handler):
-        def do_GET(self):
-            requests.append(self.path)
-            super().do_GET()
-
-    handler = functools.partial(Counting, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", requests
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(root) as served:
+        yield served
 
 
 @pytest.fixture
 def closed_port():
     """A URL on 127.0.0.1 where nothing listens: a connection is refused at once."""
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), QuietHandler)
     port = httpd.server_address[1]
     httpd.server_close()
     return f"http://127.0.0.1:{port}/"

@@ -6,22 +6,20 @@ local HTTP server on 127.0.0.1, with the expected MD5s computed here and patched
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
-import http.server
 import io
 import os
 import pickle
 import subprocess
 import sys
 import tarfile
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from _http_mirror import serving
 from PIL import Image
 
 import xpnet
@@ -324,23 +322,8 @@ def test_cifar_missing_or_corrupt_files_raise_torchvisions_error(cifar, tmp_path
 def server(tmp_path_factory):
     """``(base_url, folder, requests)``: serves ``folder``; ``requests`` lists every path."""
     root = tmp_path_factory.mktemp("mirror")
-    requests = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            requests.append(self.path)
-            super().do_GET()
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
-    )
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", root, requests
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(root) as (base, requests):
+        yield base, root, requests
 
 
 def test_cifar_downloads_checks_extracts_then_reuses(cifar, server, tmp_path, monkeypatch):

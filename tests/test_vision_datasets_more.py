@@ -8,22 +8,20 @@ computed here and patched in."""
 from __future__ import annotations
 
 import bz2
-import functools
 import gzip
 import hashlib
-import http.server
 import io
 import lzma
 import os
 import string
 import sys
-import threading
 import zipfile
 
 import numpy as np
 import pytest
 import scipy.io
 import torch
+from _http_mirror import serving
 from PIL import Image
 
 import xpnet
@@ -62,23 +60,8 @@ def as_read(data: bytes, offset: int, shape, dtype=">u1") -> np.ndarray:
 def server(tmp_path_factory):
     """``(base_url, folder, requests)``: serves ``folder``; ``requests`` lists every path."""
     root = tmp_path_factory.mktemp("mirror")
-    requests = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            requests.append(self.path)
-            super().do_GET()
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
-    )
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", root, requests
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(root) as (base, requests):
+        yield base, root, requests
 
 
 def serve(server, name: str, data: bytes) -> str:

@@ -323,10 +323,13 @@ class AutoAugment:
         return policy_id, probs, signs
 
     def __call__(self, img):
+        return self.apply_policy(img, self.get_params(len(self.policies)))
+
+    def apply_policy(self, img, params: tuple):
+        """``img`` through the sub-policy ``params`` (:meth:`get_params`' draw) picks."""
+        transform_id, probs, signs = params
         fill = tensor_fill(img, self.fill)
-        _, height, width = F.get_dimensions(img)
-        transform_id, probs, signs = self.get_params(len(self.policies))
-        op_meta = self._augmentation_space(10, (height, width))
+        op_meta = self._augmentation_space(10, tuple(F.get_dimensions(img)[1:]))
         for i, (op_name, p, magnitude_id) in enumerate(self.policies[transform_id]):
             if probs[i] <= p:
                 magnitudes, is_signed = op_meta[op_name]

@@ -184,22 +184,26 @@ class RandomErasing:
             msg = f"img should be Tensor Image. Got {type(img)}"
             raise TypeError(msg)
         if float(host_generator().random()) < self.p:
-            if isinstance(self.value, (int, float)):
-                value = [float(self.value)]
-            elif isinstance(self.value, str):
-                value = None
-            else:
-                value = [float(v) for v in self.value]
-            channels = F.get_dimensions(img)[0]
-            if value is not None and len(value) not in (1, channels):
-                msg = (
-                    "If value is a sequence, it should have either a single value or "
-                    f"{channels} (number of input channels)"
-                )
-                raise ValueError(msg)
+            value = self.fill_values(img)
             x, y, h, w, v = self.get_params(img, scale=self.scale, ratio=self.ratio, value=value)
             return F.erase(img, x, y, h, w, v, self.inplace)
         return img
+
+    def fill_values(self, img) -> list[float] | None:
+        """``value`` as :meth:`get_params` takes it (``None``: ``"random"``), checked against
+        ``img``'s channels as torchvision's ``forward``."""
+        if isinstance(self.value, (int, float)):
+            value = [float(self.value)]
+        else:
+            value = None if isinstance(self.value, str) else [float(v) for v in self.value]
+        channels = F.get_dimensions(img)[0]
+        if value is not None and len(value) not in (1, channels):
+            msg = (
+                "If value is a sequence, it should have either a single value or "
+                f"{channels} (number of input channels)"
+            )
+            raise ValueError(msg)
+        return value
 
     def __repr__(self) -> str:
         return (

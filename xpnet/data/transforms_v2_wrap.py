@@ -34,7 +34,6 @@ import numpy
 from .._random import host_generator
 from . import transforms as v1
 from . import transforms_functional as F
-from .transforms_autoaugment import apply_op, tensor_fill
 from .transforms_v2_base import IMAGE_TYPES, Transform
 from .transforms_v2_draws import DRAW_LOCK, LockedTransform, coin
 
@@ -209,17 +208,7 @@ class ErasingSplit(Split):
             raise TypeError(msg)
         if not coin(self.p):
             return {"box": None}
-        if isinstance(self.value, (int, float)):
-            value = [float(self.value)]
-        else:
-            value = None if isinstance(self.value, str) else [float(v) for v in self.value]
-        channels = F.get_dimensions(img)[0]
-        if value is not None and len(value) not in (1, channels):
-            msg = (
-                "If value is a sequence, it should have either a single value or "
-                f"{channels} (number of input channels)"
-            )
-            raise ValueError(msg)
+        value = self.fill_values(img)
         return {"box": self.get_params(img, scale=self.scale, ratio=self.ratio, value=value)}
 
     def transform(self, inpt, params: dict):
@@ -280,17 +269,7 @@ class AutoAugmentSplit(Split):
         return {"policy": self.get_params(len(self.policies))}
 
     def transform(self, inpt, params: dict):
-        transform_id, probs, signs = params["policy"]
-        fill = tensor_fill(inpt, self.fill)
-        op_meta = self._augmentation_space(10, F.get_dimensions(inpt)[1:])
-        for i, (op_name, p, magnitude_id) in enumerate(self.policies[transform_id]):
-            if probs[i] <= p:
-                magnitudes, is_signed = op_meta[op_name]
-                magnitude = float(magnitudes[magnitude_id]) if magnitude_id is not None else 0.0
-                if is_signed and signs[i] == 0:
-                    magnitude = -magnitude
-                inpt = apply_op(inpt, op_name, magnitude, self.interpolation, fill)
-        return inpt
+        return self.apply_policy(inpt, params["policy"])
 
 
 SPLITS = {
