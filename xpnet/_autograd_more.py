@@ -1,19 +1,23 @@
 """More of ``torch.autograd``'s names, gathered for :mod:`xpnet.autograd` (which imports them
 all with one line): the legacy :class:`Variable`, and, from their own modules, the gradient
 checks (:mod:`xpnet._gradcheck`: ``gradcheck``, ``gradgradcheck``, ``GradcheckError``) and
-anomaly mode (:mod:`xpnet._anomaly_mode`: ``detect_anomaly``, ``set_detect_anomaly``).
+anomaly mode (:mod:`xpnet._anomaly_mode`: ``detect_anomaly``, ``set_detect_anomaly``) and
+``forward_ad`` (:mod:`xpnet._forward_ad`).
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 
+from . import _forward_ad as forward_ad
 from ._anomaly_mode import detect_anomaly, set_detect_anomaly
 from ._gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .autograd import Tensor
 
 __all__ = [
     "GradcheckError",
+    "forward_ad",
     "Variable",
     "detect_anomaly",
     "gradcheck",
@@ -70,3 +74,7 @@ class Variable(metaclass=_VariableMeta):
             msg = f"Variable data has to be a tensor, but got {type(data).__name__}"
             raise TypeError(msg)
         return data.detach().requires_grad_(bool(requires_grad))
+
+
+# import xpnet.autograd.forward_ad: a submodule, as torch's (xpnet.autograd is one module)
+sys.modules["xpnet.autograd.forward_ad"] = forward_ad
