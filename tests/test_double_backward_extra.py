@@ -346,20 +346,6 @@ REFUSED = {
         RuntimeError,
         "derivative for reduce='multiply' is not implemented",
     ),
-    "embedding_bag_max": (
-        lambda x: xpnet.nn.functional.embedding_bag(
-            xpnet.tensor([0, 1, 1]), x, xpnet.tensor([0, 1]), mode="max"
-        ),
-        NotImplementedError,
-        "embedding_bag: create_graph=True with mode='max' is not supported",
-    ),
-    "grid_sample_bicubic": (
-        lambda x: xpnet.nn.functional.grid_sample(
-            x.reshape(1, 1, 2, 3), x.reshape(1, 1, 3, 2) / 3, mode="bicubic", align_corners=False
-        ),
-        NotImplementedError,
-        "grid_sample: create_graph=True is supported for mode 'bilinear' or 'nearest'",
-    ),
 }
 
 

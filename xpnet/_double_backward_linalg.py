@@ -4,7 +4,8 @@ and solvers: each PyTorch's formula (``FunctionsManual.cpp``: ``cholesky_backwar
 ``linalg_solve_backward``, ``linalg_solve_triangular_backward``, ``linalg_lu_backward``,
 ``linalg_lu_solve_LU``, ``pinv_backward``, ``linalg_lstsq_backward``,
 ``linalg_matrix_exp_differential``) in recorded Tensor operations, so that it can be
-differentiated again.
+differentiated again; ``householder_product``'s is its product loop recomputed in recorded
+operations and differentiated.
 
 The factors a formula reads are recorded on the input again: ``cholesky``, the solvers,
 ``pinv`` and ``matrix_exp`` recompute theirs with the public function (as the inverse's
@@ -19,9 +20,12 @@ PyTorch's.
 
 from __future__ import annotations
 
+import numpy
+
 from . import linalg
 from ._creation import eye
 from ._double_backward import differentiable_backward
+from ._double_backward_elementwise import composite
 from ._double_backward_extra import grown, recorded_backward
 from ._double_backward_ops import needs, sum_to, zeros_like
 from ._tensor_index import where
@@ -180,6 +184,28 @@ def _matrix_exp_formula(grad_output, A):
     top = cat([A.mT, grad_output], -1)  # (*, n, 2n)
     bottom = cat([zeros_like(A), A.mT], -1)
     return linalg.matrix_exp(cat([top, bottom], -2))[..., :n, n:]
+
+
+@differentiable_backward(matrix_functions.linalg_householder_product_backward)
+def _householder_product_formula(grad_output, A, tau):
+    """The product ``H_1 ... H_k I[:, :n]`` recomputed reflector by reflector in recorded
+    operations and differentiated (PyTorch's ``householder_product_backward`` is such a
+    loop, differentiable too): ``A`` gets its gradient below the diagonal of its first
+    ``k`` columns, 0 elsewhere."""
+    (m, n), rows = A.shape[-2:], numpy.arange(A.shape[-2])
+    xp, dtype = backend_of(data_of(A)).xp, data_of(A).dtype
+
+    def product(A, tau):
+        Q = Tensor(xp.broadcast_to(xp.eye(m, n, dtype=dtype), A.shape))
+        for i in reversed(range(tau.shape[-1])):
+            below, unit = (Tensor(xp.asarray(mask, dtype=dtype)) for mask in (rows > i, rows == i))
+            v = (A[..., :, i] * below + unit).unsqueeze(-1)  # (*, m, 1): 1 on the diagonal
+            Q = Q - tau[..., i, None, None] * (v @ (v.mT @ Q))
+        return Q
+
+    if tau.shape[-1] == 0:  # no reflector: the identity's columns, constant
+        return _summed((zeros_like(A), A), (zeros_like(tau), tau))
+    return _summed(*zip(composite(grad_output, product, A, tau), (A, tau), strict=True))
 
 
 # -- the factor nodes of qr, eigh, svd, lu ---------------------------------------------------
