@@ -108,8 +108,9 @@ def test_to_image_matches_torchvision_layout():
         assert image.dtype == np.uint8 and isinstance(image, xpnet.Tensor)
         np.testing.assert_array_equal(image.numpy(), expected.numpy())
     np.testing.assert_array_equal(v2.ToImage()(PIC).numpy(), CHW)
-    tensor = xpnet.tensor(CHW)
-    assert F2.to_image(tensor) is tensor
+    tensor = xpnet.tensor(CHW)  # torchvision's Image(tensor): a tv_tensor on the same array
+    image = F2.to_image(tensor)
+    assert type(image) is xpnet.data.tv_tensors.Image and image.array is tensor.array
     with pytest.raises(TypeError, match="to_image: inpt can either be a pure Tensor"):
         F2.to_image([1, 2])
 
@@ -195,7 +196,9 @@ def test_tutorial_pipeline_and_identity_pieces():
     assert v2.Identity()(sample) == sample and v2.ToPureTensor()(CHW) is CHW
     functional_names = set(T.functional.__all__) | {"to_image", "to_dtype", "get_size"}
     assert functional_names <= set(F2.__all__)
-    assert F2.horizontal_flip is T.functional.hflip and F2.get_size(CHW) == [10, 12]
+    # v2's flip takes tv_tensors too; on an image it is v1's
+    assert F2.horizontal_flip is F2.hflip and F2.get_size(CHW) == [10, 12]
+    np.testing.assert_array_equal(F2.horizontal_flip(CHW), T.functional.hflip(CHW))
 
 
 # --------------------------------------------------------------------------- containers

@@ -4,6 +4,7 @@
 ``mnist.py`` torchvision's :class:`MNIST` with its download (``vision_datasets.py``,
 ``folder.py``, ``cifar.py``, ``mnist_more.py`` and ``vision_datasets_more.py`` torchvision's
 other datasets), ``transforms.py`` torchvision's transforms (and ``transforms_*.py``),
+``tv_tensors.py`` torchvision's ``tv_tensors`` (``Image``, ``Mask``, ``BoundingBoxes``),
 ``sampler.py`` PyTorch's samplers (``distributed.py`` :class:`DistributedSampler`),
 ``loader.py`` the :class:`DataLoader` that batches them onto
 the current backend (with background worker threads, or processes: ``worker.py``,
@@ -23,7 +24,7 @@ from __future__ import annotations
 # datasets first: it imports torchvision's datasets at its end, which subclass its Dataset
 from .datasets import *  # noqa: F403
 from .datasets import __all__ as _datasets_all
-from . import folder, transforms
+from . import folder, transforms, tv_tensors
 
 # isort: on
 from .combined import ConcatDataset, StackDataset
@@ -66,5 +67,6 @@ __all__ = [
     "folder",
     "get_worker_info",
     "transforms",
+    "tv_tensors",
     *_datasets_all,
 ]

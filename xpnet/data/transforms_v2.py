@@ -17,9 +17,13 @@ containers, :class:`Lambda`), in :mod:`xpnet.data.transforms_v2_mix` (:class:`Mi
 :mod:`xpnet.data.transforms_v2_more` (``GaussianNoise``, ``RandomChannelPermutation``,
 ``RandomPhotometricDistort``, ``LinearTransformation``, ``FiveCrop``, ``TenCrop``, ``JPEG``)
 and :mod:`xpnet.data.transforms_v2_geometry` (``RandomResize``, ``ScaleJitter``,
-``RandomShortestSize``, ``RandomZoomOut``, ``ElasticTransform``). xpnet has no
-``tv_tensors`` (``Image``, ``BoundingBoxes``, ``Mask``, ``Video``): boxes and masks are not
-transformed, and v2's box and mask transforms are not here.
+``RandomShortestSize``, ``RandomZoomOut``, ``ElasticTransform``). Samples may hold
+:mod:`xpnet.data.tv_tensors` (``Image``, ``Mask``, ``BoundingBoxes``; no ``Video``): the
+flips, crops, ``Pad``, the resizes and ``RandomZoomOut`` move masks and boxes with the image,
+the photometric transforms pass them through, and the other geometric transforms refuse
+them (docs/data-and-weights.md has the table); :mod:`xpnet.data.transforms_v2_boxes` has
+``ConvertBoundingBoxFormat``, ``ClampBoundingBoxes``, ``SanitizeBoundingBoxes`` and
+``RandomIoUCrop``.
 
 Example:
     >>> import xpnet
@@ -38,11 +42,18 @@ from collections.abc import Sequence
 
 import numpy
 
+from ..autograd import Tensor
 from . import transforms as v1
 from . import transforms_v2_functional as functional
 from .transforms import AutoAugmentPolicy, InterpolationMode
 from .transforms_pil import is_pil_image
 from .transforms_v2_base import Transform, is_pure_tensor
+from .transforms_v2_boxes import (
+    ClampBoundingBoxes,
+    ConvertBoundingBoxFormat,
+    RandomIoUCrop,
+    SanitizeBoundingBoxes,
+)
 from .transforms_v2_geometry import (
     ElasticTransform,
     RandomResize,
@@ -61,6 +72,7 @@ from .transforms_v2_more import (
     TenCrop,
 )
 from .transforms_v2_wrap import V1Transform, wrap_v1
+from .tv_tensors import Image, TVTensor
 
 sys.modules[f"{__package__}.transforms.v2.functional"] = functional
 
@@ -69,8 +81,10 @@ __all__ = [
     "AutoAugment",
     "AutoAugmentPolicy",
     "CenterCrop",
+    "ClampBoundingBoxes",
     "ColorJitter",
     "Compose",
+    "ConvertBoundingBoxFormat",
     "ConvertImageDtype",
     "CutMix",
     "ElasticTransform",
@@ -100,6 +114,7 @@ __all__ = [
     "RandomGrayscale",
     "RandomHorizontalFlip",
     "RandomInvert",
+    "RandomIoUCrop",
     "RandomOrder",
     "RandomPerspective",
     "RandomPhotometricDistort",
@@ -112,6 +127,7 @@ __all__ = [
     "RandomVerticalFlip",
     "RandomZoomOut",
     "Resize",
+    "SanitizeBoundingBoxes",
     "ScaleJitter",
     "TenCrop",
     "ToDtype",
@@ -160,7 +176,7 @@ Resize = wrap_v1(v1.Resize)
 GaussianBlur = wrap_v1(v1.GaussianBlur)
 Normalize = wrap_v1(v1.Normalize)
 PILToTensor = wrap_v1(v1.PILToTensor, (is_pil_image,))
-ToPILImage = wrap_v1(v1.ToPILImage, (is_pure_tensor,))
+ToPILImage = wrap_v1(v1.ToPILImage, (is_pure_tensor, Image))
 
 
 class ToTensor(wrap_v1(v1.ToTensor, (is_pil_image, is_ndarray))):
@@ -289,6 +305,9 @@ class Lambda(Transform, v1.Lambda):
         v1.Lambda.__init__(self, lambd)
         self.types = types or self.transformed_types
 
+    def transform_leaf(self, inpt, params: dict):
+        return self.transform(inpt, params)  # what lambd returns, not wrapped back
+
     def transform(self, inpt, params: dict):
         return self.lambd(inpt) if isinstance(inpt, self.types) else inpt
 
@@ -305,14 +324,25 @@ class Identity(Transform):
         return inpt
 
 
-class ToPureTensor(Identity):
-    """torchvision's ``tv_tensor`` to plain tensor: xpnet's images are plain Tensors already,
-    so the sample is returned unchanged."""
+class ToPureTensor(Transform):
+    """Every tv_tensor of the sample (Image, Mask, BoundingBoxes) as a plain Tensor on the
+    same array, its metadata dropped."""
+
+    transformed_types = (TVTensor,)
+
+    def transform_leaf(self, inpt, params: dict):
+        return self.transform(inpt, params)  # not wrapped back
+
+    def transform(self, inpt, params: dict):
+        return Tensor(inpt.array)
 
 
 class ToImage(Transform):
-    """The sample's image (PIL, (H, W[, C]) NumPy array or Tensor) as a (C, H, W) Tensor of
-    its own dtype (see :func:`~xpnet.data.transforms_v2_functional.to_image`)."""
+    """The sample's image (PIL, (H, W[, C]) NumPy array or Tensor) as a (C, H, W)
+    :class:`~xpnet.data.tv_tensors.Image` of its own dtype (see
+    :func:`~xpnet.data.transforms_v2_functional.to_image`)."""
+
+    transformed_types = (is_pure_tensor, is_pil_image)
 
     def transform(self, inpt, params: dict):
         return functional.to_image(inpt)
@@ -322,8 +352,8 @@ class ToDtype(Transform):
     """The sample's tensor image as ``dtype``, with ``scale`` rescaled to the new range.
 
     Args:
-        dtype: a NumPy dtype (``xpnet.float32``, ...). torchvision's dict of dtypes per
-            ``tv_tensor`` type is not taken (xpnet has no ``tv_tensors``).
+        dtype: a NumPy dtype (``xpnet.float32``, ...), for the image (masks and boxes keep
+            theirs). torchvision's dict of dtypes per ``tv_tensor`` type is not taken.
         scale: uint8 to [0, 1] floats and back, ... (see
             :func:`~xpnet.data.transforms_v2_functional.to_dtype`). Default: ``False``.
 
@@ -331,7 +361,7 @@ class ToDtype(Transform):
         ValueError: if ``dtype`` is not a dtype.
     """
 
-    transformed_types = (is_pure_tensor,)
+    transformed_types = (is_pure_tensor, Image)
 
     def __init__(self, dtype, scale: bool = False) -> None:
         try:  # numpy.dtype(None) is float64: refused, as torchvision refuses it

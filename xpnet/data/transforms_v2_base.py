@@ -5,15 +5,19 @@ label)``, ``{"image": ..., "label": ...}``), flattens it depth first, transforms
 leaves with one set of random parameters, and rebuilds the sample, passing everything else
 through (torchvision's ``Transform.forward`` and its ``_needs_transform_list`` heuristic):
 
+- a tv_tensor (:class:`~xpnet.data.tv_tensors.Image`, ``Mask``, ``BoundingBoxes``) is
+  transformed by every transform that takes its type (photometric transforms take images,
+  geometric ones masks and boxes too), and a transform that cannot move boxes or masks right
+  refuses them (``refused_types``: a TypeError, rather than boxes left behind);
 - every PIL image in the sample is an image;
-- where there is no PIL image, the *first* pure tensor (an :class:`~xpnet.Tensor` or a NumPy
-  array; torchvision's tensors that are not a ``tv_tensor``) is the image, and later ones
-  (labels, boxes as plain tensors) pass through;
+- where there is no PIL image and no :class:`~xpnet.data.tv_tensors.Image`, the *first* pure
+  tensor (an :class:`~xpnet.Tensor` that is no tv_tensor, or a NumPy array) is the image,
+  and later ones (labels, boxes as plain tensors) pass through;
 - a leaf of a type the transform does not take (an int label, a string) passes through.
 
-xpnet has no ``tv_tensors`` (``Image``, ``BoundingBoxes``, ``Mask``, ``Video``), so the
-heuristic above is the whole rule; NumPy arrays count as pure tensors, as they are tensor
-images everywhere in :mod:`xpnet.data.transforms`.
+NumPy arrays count as pure tensors, as they are tensor images everywhere in
+:mod:`xpnet.data.transforms`. A transform's output for an Image or a Mask leaf is wrapped
+back into its class (torchvision's kernels do so).
 
 Example:
     >>> from xpnet.data.transforms_v2_base import needs_transform_list
@@ -28,16 +32,28 @@ import numpy
 from ..autograd import Tensor
 from ..func._pytree import tree_flatten, tree_unflatten
 from .transforms_pil import is_pil_image
+from .tv_tensors import BoundingBoxes, Image, Mask, TVTensor, wrap
 
-__all__ = ["Transform", "check_type", "has_any", "is_pure_tensor", "needs_transform_list"]
+__all__ = [
+    "BOX_MASK_TYPES",
+    "IMAGE_TYPES",
+    "Transform",
+    "check_type",
+    "has_any",
+    "is_pure_tensor",
+    "needs_transform_list",
+]
 
 
 def is_pure_tensor(inpt) -> bool:
-    """Whether ``inpt`` is a plain tensor: an :class:`~xpnet.Tensor` or a NumPy array."""
-    return isinstance(inpt, (Tensor, numpy.ndarray))
+    """Whether ``inpt`` is a plain tensor: a NumPy array or an :class:`~xpnet.Tensor` that
+    is no tv_tensor."""
+    return isinstance(inpt, (Tensor, numpy.ndarray)) and not isinstance(inpt, TVTensor)
 
 
-IMAGE_TYPES = (is_pure_tensor, is_pil_image)
+# what the photometric transforms take; the geometric ones take boxes and masks too
+IMAGE_TYPES = (is_pure_tensor, is_pil_image, Image)
+BOX_MASK_TYPES = (BoundingBoxes, Mask)
 
 
 def check_type(inpt, types_or_checks) -> bool:
@@ -70,7 +86,7 @@ def needs_transform_list(flat_inputs, transformed_types=IMAGE_TYPES) -> list[boo
     """
     # torchvision's: pure tensors are images only where no explicit image is in the sample,
     # and then only the first one (labels and other numbers come after the image)
-    transform_pure_tensor = not has_any(flat_inputs, is_pil_image)
+    transform_pure_tensor = not has_any(flat_inputs, is_pil_image, Image)
     needs = []
     for inpt in flat_inputs:
         need = check_type(inpt, transformed_types)
@@ -99,6 +115,7 @@ class Transform:
     """
 
     transformed_types: tuple = IMAGE_TYPES
+    refused_types: tuple = ()  # the tv_tensors this transform cannot transform right
 
     def __call__(self, *inputs):
         return self.forward(*inputs)
@@ -107,14 +124,33 @@ class Transform:
         """The sample with its image leaves transformed (see the class docstring)."""
         sample = inputs if len(inputs) > 1 else inputs[0]
         flat_inputs, spec = tree_flatten(sample)
+        self.refuse_types(flat_inputs)
         self.check_inputs(flat_inputs)
         needs = needs_transform_list(flat_inputs, self.transformed_types)
         params = self.params_of(sample, flat_inputs, needs)
         flat_outputs = [
-            self.transform(inpt, params) if need else inpt
+            self.transform_leaf(inpt, params) if need else inpt
             for inpt, need in zip(flat_inputs, needs, strict=True)
         ]
         return tree_unflatten(flat_outputs, spec)
+
+    def refuse_types(self, flat_inputs) -> None:
+        """TypeError for a leaf of ``refused_types``, which would otherwise pass through
+        untransformed (boxes left where the image moved away from them)."""
+        for inpt in flat_inputs:
+            if isinstance(inpt, self.refused_types):
+                msg = (
+                    f"{type(self).__name__}() does not support tv_tensors.{type(inpt).__name__} "
+                    "inputs: xpnet cannot transform them with the image"
+                )
+                raise TypeError(msg)
+
+    def transform_leaf(self, inpt, params: dict):
+        """:meth:`transform`, its output for an Image or a Mask wrapped back into its class."""
+        output = self.transform(inpt, params)
+        if isinstance(inpt, (Image, Mask)) and type(output) is Tensor:
+            return wrap(output, like=inpt)
+        return output
 
     def check_inputs(self, flat_inputs) -> None:
         """Refuse a sample before anything is drawn (no check by default)."""

@@ -6,7 +6,10 @@ v2's own conversions (:func:`to_image`, :func:`to_dtype`) and v2's new kernels:
 :func:`gaussian_noise`, :func:`permute_channels`, :func:`five_crop`, :func:`ten_crop`,
 :func:`jpeg`, and :func:`~xpnet.data.transforms_v2_geometry.elastic`. They take one image (a PIL
 image, an :class:`~xpnet.Tensor` or a NumPy array); the v2 transform classes apply them to
-the image leaves of whole samples.
+the image leaves of whole samples. The geometric ones (``horizontal_flip``, ``vertical_flip``,
+``crop``, ``center_crop``, ``resized_crop``, ``pad``, ``resize``, ``get_size``) take
+:mod:`~xpnet.data.tv_tensors` too (:mod:`xpnet.data.tv_tensors_geometry`), and
+:func:`convert_bounding_box_format` and :func:`clamp_bounding_boxes` are here.
 
 Example:
     >>> import xpnet
@@ -31,21 +34,37 @@ from . import transforms_tensor as ft
 from .transforms_functional import *  # noqa: F403 - v2's functional keeps every v1 name
 from .transforms_functional import __all__ as v1_names
 from .transforms_functional import (
-    center_crop,
-    crop,
     get_dimensions,
-    hflip,
     host_array,
     like_input,
     pil_to_tensor,
     to_pil_image,
-    vflip,
 )
 from .transforms_v2_base import is_pure_tensor
 from .transforms_v2_geometry import elastic
+from .tv_tensors import (
+    BoundingBoxes,
+    Image,
+    Mask,
+    clamp_bounding_boxes,
+    convert_bounding_box_format,
+    wrap,
+)
+from .tv_tensors_geometry import (  # v1's functions, taking masks and boxes too
+    center_crop,
+    crop,
+    get_size,
+    horizontal_flip,
+    pad,  # noqa: F401 - replaces v1's name of __all__
+    resize,  # noqa: F401
+    resized_crop,  # noqa: F401
+    vertical_flip,
+)
 
 __all__ = [
     *v1_names,
+    "clamp_bounding_boxes",
+    "convert_bounding_box_format",
     "elastic",
     "elastic_transform",
     "five_crop",
@@ -61,19 +80,14 @@ __all__ = [
     "vertical_flip",
 ]
 
-horizontal_flip = hflip
-vertical_flip = vflip
+hflip = horizontal_flip
+vflip = vertical_flip
 elastic_transform = elastic  # torchvision v2's other name for it
 
 
-def get_size(inpt) -> list[int]:
-    """``[height, width]`` of a PIL or tensor image (v2's order; v1's ``get_image_size``
-    gives ``[width, height]``)."""
-    return get_dimensions(inpt)[1:]
-
-
-def to_image(inpt) -> Tensor:
-    """A PIL image, an (H, W[, C]) NumPy array or a Tensor as a (C, H, W) image Tensor.
+def to_image(inpt) -> Image:
+    """A PIL image, an (H, W[, C]) NumPy array or a Tensor as a (C, H, W)
+    :class:`~xpnet.data.tv_tensors.Image`.
 
     As torchvision's: an array is taken as height, width, channels (``numpy.atleast_3d``,
     then channels first), a PIL image as :func:`pil_to_tensor` gives it, a Tensor as it is;
@@ -87,11 +101,11 @@ def to_image(inpt) -> Tensor:
         (3, 4, 5)
     """
     if isinstance(inpt, numpy.ndarray):
-        return Tensor(numpy.ascontiguousarray(numpy.atleast_3d(inpt).transpose(2, 0, 1)))
+        return Image(numpy.ascontiguousarray(numpy.atleast_3d(inpt).transpose(2, 0, 1)))
     if fp.is_pil_image(inpt):
-        return pil_to_tensor(inpt)
+        return Image(pil_to_tensor(inpt))
     if isinstance(inpt, Tensor):
-        return inpt
+        return inpt if isinstance(inpt, Image) else Image(inpt)
     msg = (
         "to_image: inpt can either be a pure Tensor, a numpy array, or a PIL image, "
         f"but got {type(inpt)} instead."
@@ -114,7 +128,8 @@ def to_dtype(inpt, dtype=numpy.float32, scale: bool = False):
         scale: rescale the values. Default: ``False``.
 
     Returns:
-        The same kind (Tensor or array) as ``inpt``.
+        The same kind (Tensor, tv_tensor or array) as ``inpt``. A Mask or BoundingBoxes is
+        cast without ``scale``, as torchvision's.
 
     Raises:
         TypeError: if ``inpt`` is not a tensor image.
@@ -130,9 +145,11 @@ def to_dtype(inpt, dtype=numpy.float32, scale: bool = False):
         >>> to_dtype(np.array([[[0, 128, 255]]], dtype=np.uint8), scale=True).round(3).tolist()
         [[[0.0, 0.502, 1.0]]]
     """
-    if not is_pure_tensor(inpt):
+    if not isinstance(inpt, (Tensor, numpy.ndarray)):
         msg = f"to_dtype: inpt must be a Tensor or a NumPy array, got {type(inpt)}"
         raise TypeError(msg)
+    if isinstance(inpt, (BoundingBoxes, Mask)):
+        return wrap(inpt.array.astype(dtype), like=inpt)
     image = inpt.array if isinstance(inpt, Tensor) else inpt
     dtype = numpy.dtype(dtype)
     if image.dtype == dtype:
@@ -146,6 +163,8 @@ def to_dtype(inpt, dtype=numpy.float32, scale: bool = False):
         result = (image.astype(dtype).astype(opmath) * reciprocal).astype(dtype)
     else:
         result = ft.convert_image_dtype(image, dtype)
+    if isinstance(inpt, Image):
+        return Image(result)
     return Tensor(result) if isinstance(inpt, Tensor) else result
 
 

@@ -2,12 +2,14 @@
 :class:`ScaleJitter`, :class:`RandomShortestSize`, :class:`RandomZoomOut` and
 :class:`ElasticTransform`, with the kernel :func:`elastic`.
 
-Their parameters are drawn once per call from the first image leaf's size, with
+Their parameters are drawn once per call from the sample's size, with
 torchvision's formulas and in torchvision's order (``torch.rand`` as a float32 draw and
 float32 arithmetic where torchvision computes on a float32 tensor), from xpnet's host
 generator (:func:`xpnet.manual_seed`); every image leaf of the sample gets them. The
 resizing, padding and warping are :mod:`xpnet.data.transforms_functional`'s and
-:mod:`xpnet.data.transforms_warp`'s.
+:mod:`xpnet.data.transforms_warp`'s. The resizes and ``RandomZoomOut`` move masks and
+bounding boxes with the image (:mod:`xpnet.data.tv_tensors_geometry`); ``ElasticTransform``
+refuses them.
 
 Example:
     >>> from xpnet.data.transforms import v2
@@ -27,9 +29,12 @@ from .._random import host_generator
 from . import transforms_functional as F
 from . import transforms_pil as fp
 from . import transforms_warp as fw
+from . import tv_tensors_geometry as G
 from .transforms_affine import check_sequence_input
 from .transforms_modes import InterpolationMode, checked_interpolation
+from .transforms_v2_base import BOX_MASK_TYPES, IMAGE_TYPES
 from .transforms_v2_draws import LockedTransform, RandomApplyTransform
+from .tv_tensors import BoundingBoxes
 
 __all__ = [
     "ElasticTransform",
@@ -50,8 +55,8 @@ def rand32(size=None):
 
 
 def image_size(flat_inputs) -> tuple[int, int]:
-    """``(height, width)`` of the first image leaf (torchvision's ``query_size``)."""
-    return tuple(F.get_dimensions(flat_inputs[0])[1:])
+    """``(height, width)`` of the sample's images, masks and boxes (``query_size``)."""
+    return G.query_size(flat_inputs)
 
 
 def check_fill(fill) -> None:
@@ -64,9 +69,11 @@ def check_fill(fill) -> None:
 class ResizeTransform(LockedTransform):
     """What the random resizes share: ``transform`` resizes each image to ``params["size"]``."""
 
+    transformed_types = IMAGE_TYPES + BOX_MASK_TYPES
+
     def transform(self, inpt, params: dict):
         mode, antialias = self.interpolation, self.antialias
-        return F.resize(inpt, params["size"], interpolation=mode, antialias=antialias)
+        return G.resize(inpt, params["size"], interpolation=mode, antialias=antialias)
 
 
 class RandomResize(ResizeTransform):
@@ -234,8 +241,12 @@ class RandomZoomOut(RandomApplyTransform):
         right, bottom = canvas_width - (left + width), canvas_height - (top + height)
         return {"padding": [left, top, right, bottom]}
 
+    transformed_types = IMAGE_TYPES + BOX_MASK_TYPES
+
     def transform(self, inpt, params: dict):
-        return pad_with_fill(inpt, params["padding"], self.fill)
+        if isinstance(inpt, BoundingBoxes):
+            return G.pad(inpt, params["padding"])
+        return G.rewrapped(inpt, pad_with_fill(inpt, params["padding"], self.fill))
 
 
 def torch_linspace(start: float, end: float, steps: int, dtype):
@@ -338,6 +349,8 @@ class ElasticTransform(LockedTransform):
         >>> ElasticTransform(alpha=2.0, sigma=1.0)(np.ones((1, 12, 12), np.float32)).shape
         (1, 12, 12)
     """
+
+    refused_types = BOX_MASK_TYPES  # xpnet has no elastic kernel for boxes
 
     def __init__(
         self, alpha=50.0, sigma=5.0, interpolation=InterpolationMode.BILINEAR, fill=0

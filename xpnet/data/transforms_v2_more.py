@@ -27,7 +27,7 @@ from . import transforms_v2_functional as F2
 from .transforms_affine import check_sequence_input
 from .transforms_augment import setup_size
 from .transforms_pil import is_pil_image
-from .transforms_v2_base import has_any
+from .transforms_v2_base import BOX_MASK_TYPES, has_any
 from .transforms_v2_draws import LockedTransform, coin
 
 __all__ = [
@@ -248,6 +248,8 @@ class FiveCrop(LockedTransform):
         (5, (3, 2, 2), 1)
     """
 
+    refused_types = BOX_MASK_TYPES  # as torchvision's: a crop per box has no meaning
+
     def __init__(self, size) -> None:
         self.size = setup_size(
             size, error_msg="Please provide only two dimensions (h, w) for size."
@@ -269,6 +271,8 @@ class TenCrop(LockedTransform):
         >>> len(TenCrop(2, vertical_flip=True)(np.zeros((3, 4, 4))))
         10
     """
+
+    refused_types = BOX_MASK_TYPES
 
     def __init__(self, size, vertical_flip: bool = False) -> None:
         self.size = setup_size(

@@ -9,7 +9,10 @@ result in ``transform``: a seeded v2 call gives what the seeded v1 call gives. T
 cover ``RandomCrop``, ``RandomResizedCrop``, the flips, ``RandomGrayscale``,
 ``ColorJitter``, ``GaussianBlur``, ``RandomErasing``, ``RandomRotation``, ``RandomAffine``,
 ``RandomPerspective``, ``AutoAugment`` and the six random photometric transforms; the
-deterministic ones draw nothing.
+deterministic ones draw nothing. The flips, crops, ``Pad`` and ``Resize`` apply the same
+parameters to masks and bounding boxes (:mod:`xpnet.data.tv_tensors_geometry`);
+``RandomRotation``, ``RandomAffine``, ``RandomPerspective`` and the automatic augmentations
+refuse them.
 
 ``RandAugment``, ``TrivialAugmentWide`` and ``AugMix`` pick and apply ops in one loop and
 have no ``get_params``: they keep the fallback, which replays the first leaf's draws for the
@@ -34,7 +37,8 @@ import numpy
 from .._random import host_generator
 from . import transforms as v1
 from . import transforms_functional as F
-from .transforms_v2_base import IMAGE_TYPES, Transform
+from . import tv_tensors_geometry as G
+from .transforms_v2_base import BOX_MASK_TYPES, IMAGE_TYPES, Transform
 from .transforms_v2_draws import DRAW_LOCK, LockedTransform, coin
 
 __all__ = ["V1Transform", "size_stub", "wrap_v1"]
@@ -96,6 +100,8 @@ class NoDraws(V1Transform):
         return {}
 
     def transform(self, inpt, params: dict):
+        if isinstance(inpt, BOX_MASK_TYPES):  # CenterCrop, Pad, Resize: torchvision's kernels
+            return BOX_MASK_KERNELS[self.v1_class](self, inpt)
         return self.v1_class.__call__(self, inpt)
 
 
@@ -115,7 +121,7 @@ class CropSplit(Split):
     """``RandomCrop``: ``get_params`` on the size after v1's padding."""
 
     def make_params(self, flat_inputs) -> dict:
-        _, height, width = F.get_dimensions(flat_inputs[0])
+        height, width = G.query_size(flat_inputs)
         if self.padding is not None:
             left, top, right, bottom = padding_sides(self.padding)
             height, width = height + top + bottom, width + left + right
@@ -127,24 +133,25 @@ class CropSplit(Split):
 
     def transform(self, inpt, params: dict):
         if self.padding is not None:
-            inpt = F.pad(inpt, self.padding, self.fill, self.padding_mode)
-        _, height, width = F.get_dimensions(inpt)
+            inpt = G.pad(inpt, self.padding, self.fill, self.padding_mode)
+        height, width = G.get_size(inpt)
         if self.pad_if_needed and width < self.size[1]:
-            inpt = F.pad(inpt, [self.size[1] - width, 0], self.fill, self.padding_mode)
+            inpt = G.pad(inpt, [self.size[1] - width, 0], self.fill, self.padding_mode)
         if self.pad_if_needed and height < self.size[0]:
-            inpt = F.pad(inpt, [0, self.size[0] - height], self.fill, self.padding_mode)
-        return F.crop(inpt, *params["crop"])
+            inpt = G.pad(inpt, [0, self.size[0] - height], self.fill, self.padding_mode)
+        return G.crop(inpt, *params["crop"])
 
 
 class ResizedCropSplit(Split):
-    """``RandomResizedCrop``: ``get_params`` on the first leaf."""
+    """``RandomResizedCrop``: ``get_params`` on the sample's size."""
 
     def make_params(self, flat_inputs) -> dict:
-        return {"crop": self.get_params(flat_inputs[0], self.scale, self.ratio)}
+        stub = size_stub(*G.query_size(flat_inputs))
+        return {"crop": self.get_params(stub, self.scale, self.ratio)}
 
     def transform(self, inpt, params: dict):
         crop = params["crop"]
-        return F.resized_crop(inpt, *crop, self.size, self.interpolation, self.antialias)
+        return G.resized_crop(inpt, *crop, self.size, self.interpolation, self.antialias)
 
 
 class CoinSplit(Split):
@@ -160,7 +167,10 @@ class CoinSplit(Split):
 
 class FlipSplit(CoinSplit):
     def apply_to(self, inpt):
-        return self.flip(inpt)
+        if not isinstance(inpt, BOX_MASK_TYPES):
+            return self.flip(inpt)
+        horizontal = issubclass(self.v1_class, v1.RandomHorizontalFlip)
+        return (G.horizontal_flip if horizontal else G.vertical_flip)(inpt)
 
 
 class GrayscaleSplit(CoinSplit):
@@ -310,11 +320,30 @@ DETERMINISTIC = (
 )
 # the v1 transforms without a parameter split, which keep the rewinding fallback
 REWOUND = (v1.RandAugment, v1.TrivialAugmentWide, v1.AugMix)
+# the deterministic geometric ones, on boxes and masks: torchvision's kernels of G
+BOX_MASK_KERNELS = {
+    v1.CenterCrop: lambda self, inpt: G.center_crop(inpt, self.size),
+    v1.Pad: lambda self, inpt: G.pad(inpt, self.padding, self.fill, self.padding_mode),
+    v1.Resize: lambda self, inpt: G.resize(
+        inpt, self.size, self.interpolation, self.max_size, self.antialias
+    ),
+}
+# the transforms that move boxes and masks with the image, and those that refuse them
+GEOMETRIC = (
+    *BOX_MASK_KERNELS,
+    v1.RandomCrop,
+    v1.RandomResizedCrop,
+    v1.RandomHorizontalFlip,
+    v1.RandomVerticalFlip,
+)
+REFUSING = (v1.RandomRotation, v1.RandomAffine, v1.RandomPerspective, v1.AutoAugment, *REWOUND)
 
 
-def wrap_v1(v1_class: type, transformed_types: tuple = IMAGE_TYPES) -> type:
+def wrap_v1(v1_class: type, transformed_types: tuple | None = None) -> type:
     """The v2 transform class of v1's ``v1_class``: the same name, arguments and attributes,
-    its parameters drawn once per call (see the module docstring).
+    its parameters drawn once per call (see the module docstring). ``transformed_types``
+    defaults to the images, with masks and boxes for the geometric transforms above; the
+    other geometric ones refuse masks and boxes (``refused_types``).
 
     Example:
         >>> RandomCrop = wrap_v1(v1.RandomCrop)
@@ -323,6 +352,8 @@ def wrap_v1(v1_class: type, transformed_types: tuple = IMAGE_TYPES) -> type:
         ((1, 2, 2), (4,))
     """
     name = v1_class.__name__
+    if transformed_types is None:
+        transformed_types = IMAGE_TYPES + BOX_MASK_TYPES * (v1_class in GEOMETRIC)
     split = NoDraws if v1_class in DETERMINISTIC else SPLITS.get(v1_class, V1Transform)
     doc = (
         f"torchvision v2's ``{name}``: :class:`xpnet.data.transforms.{name}` on the image "
@@ -334,5 +365,6 @@ def wrap_v1(v1_class: type, transformed_types: tuple = IMAGE_TYPES) -> type:
         "__qualname__": name,
         "v1_class": v1_class,
         "transformed_types": transformed_types,
+        "refused_types": BOX_MASK_TYPES * (v1_class in REFUSING),
     }
     return type(name, (split, v1_class), namespace)

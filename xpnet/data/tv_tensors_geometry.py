@@ -1,0 +1,248 @@
+"""The geometric v2 functions on every kind of leaf: images, :class:`Mask` and
+:class:`BoundingBoxes` (torchvision v2's kernels of ``functional/_geometry.py``).
+
+Each function dispatches on its input's type as torchvision's ``_get_kernel`` does: a PIL
+image, a plain tensor or an :class:`Image` goes to v1's function of
+:mod:`xpnet.data.transforms_functional` (an Image comes back an Image); a :class:`Mask` too,
+resized with ``NEAREST`` and without antialias; :class:`BoundingBoxes` get torchvision's box
+formulas and a new ``canvas_size``. Crop and pad clamp the boxes to the new canvas (as
+torchvision's ``"hard"`` clamping; a box that leaves the canvas becomes degenerate, which
+:class:`~xpnet.data.transforms_v2_boxes.SanitizeBoundingBoxes` removes).
+
+Example:
+    >>> from xpnet.data.tv_tensors import BoundingBoxes
+    >>> boxes = BoundingBoxes([1, 1, 3, 2], format="XYXY", canvas_size=(4, 6))
+    >>> horizontal_flip(boxes).tolist(), crop(boxes, 0, 2, 4, 4).canvas_size
+    ([[3, 1, 5, 2]], (4, 4))
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from ..backends import backend_of
+from . import transforms_functional as F
+from .transforms_modes import InterpolationMode
+from .tv_tensors import BoundingBoxes, BoundingBoxFormat, Mask, TVTensor, clamp_array, wrap
+
+__all__ = [
+    "center_crop",
+    "crop",
+    "get_size",
+    "horizontal_flip",
+    "pad",
+    "query_size",
+    "resize",
+    "resized_crop",
+    "vertical_flip",
+]
+
+
+def get_size(inpt) -> list[int]:
+    """``[height, width]`` of an image, a mask, or the canvas of bounding boxes.
+
+    Example:
+        >>> get_size(BoundingBoxes([0, 0, 1, 1], format="XYXY", canvas_size=(3, 4)))
+        [3, 4]
+    """
+    if isinstance(inpt, BoundingBoxes):
+        return list(inpt.canvas_size)
+    return F.get_dimensions(inpt)[1:]
+
+
+def query_size(flat_inputs) -> tuple[int, int]:
+    """``(height, width)`` of a sample's leaves (torchvision's ``query_size``): its images,
+    masks and boxes must agree.
+
+    Raises:
+        ValueError: if they do not.
+        TypeError: if the sample has none of them.
+
+    Example:
+        >>> query_size([np.zeros((3, 4, 5)), Mask(np.zeros((4, 5)))])
+        (4, 5)
+    """
+    sizes = {tuple(get_size(inpt)) for inpt in flat_inputs}
+    if len(sizes) > 1:
+        msg = f"Found multiple HxW dimensions in the sample: {sorted(sizes)}"
+        raise ValueError(msg)
+    if not sizes:
+        msg = "No image, video, mask or bounding box was found in the sample"
+        raise TypeError(msg)
+    return sizes.pop()
+
+
+def rewrapped(inpt, output):
+    """v1's output for ``inpt`` as the tv_tensor ``inpt`` is (an Image stays an Image)."""
+    return wrap(output, like=inpt) if isinstance(inpt, TVTensor) else output
+
+
+def box_columns(boxes: BoundingBoxes, columns):
+    """The array of ``boxes`` with its four columns replaced by ``columns``."""
+    xp = backend_of(boxes.array).xp
+    return xp.stack([xp.asarray(column, dtype=boxes.dtype) for column in columns], axis=-1)
+
+
+def flip_boxes(boxes: BoundingBoxes, axis: int):
+    """torchvision's ``horizontal_flip_bounding_boxes`` (``axis=0``, x) and vertical (1, y)."""
+    array, length = boxes.array, boxes.canvas_size[1 - axis]
+    columns = [array[..., i] for i in range(4)]
+    low, high = axis, axis + 2
+    if boxes.format is BoundingBoxFormat.XYXY:
+        columns[low], columns[high] = length - array[..., high], length - array[..., low]
+    elif boxes.format is BoundingBoxFormat.XYWH:
+        columns[low] = length - (array[..., low] + array[..., high])
+    else:
+        columns[low] = length - array[..., low]
+    return wrap(box_columns(boxes, columns), like=boxes)
+
+
+def horizontal_flip(inpt):
+    """Mirror left to right (torchvision v2's ``horizontal_flip``).
+
+    Example:
+        >>> horizontal_flip(np.array([[[1, 2, 3]]])).tolist()
+        [[[3, 2, 1]]]
+    """
+    if isinstance(inpt, BoundingBoxes):
+        return flip_boxes(inpt, 0)
+    return rewrapped(inpt, F.hflip(inpt))
+
+
+def vertical_flip(inpt):
+    """Mirror top to bottom (torchvision v2's ``vertical_flip``).
+
+    Example:
+        >>> vertical_flip(BoundingBoxes([0, 1, 2, 3], format="XYWH", canvas_size=(8, 8))).tolist()
+        [[0, 4, 2, 3]]
+    """
+    if isinstance(inpt, BoundingBoxes):
+        return flip_boxes(inpt, 1)
+    return rewrapped(inpt, F.vflip(inpt))
+
+
+def shift_boxes(boxes: BoundingBoxes, dx: int, dy: int, canvas_size):
+    """Boxes moved by ``(dx, dy)`` onto a canvas of ``canvas_size``, clamped to it."""
+    xp = backend_of(boxes.array).xp
+    shift = [dx, dy, dx, dy] if boxes.format is BoundingBoxFormat.XYXY else [dx, dy, 0, 0]
+    array = boxes.array + xp.asarray(shift, dtype=boxes.dtype)
+    array = clamp_array(array, boxes.format, canvas_size)
+    return wrap(array, like=boxes, canvas_size=canvas_size)
+
+
+def crop(inpt, top: int, left: int, height: int, width: int):
+    """The ``height x width`` region at ``(top, left)`` (torchvision v2's ``crop``); boxes
+    move by ``(-left, -top)`` onto the crop and are clamped to it.
+
+    Example:
+        >>> crop(Mask(np.arange(9).reshape(3, 3)), 1, 1, 2, 2).tolist()
+        [[4, 5], [7, 8]]
+    """
+    if isinstance(inpt, BoundingBoxes):
+        return shift_boxes(inpt, -left, -top, (height, width))
+    return rewrapped(inpt, F.crop(inpt, top, left, height, width))
+
+
+def center_crop(inpt, output_size):
+    """The centre ``output_size`` region (torchvision v2's ``center_crop``).
+
+    Example:
+        >>> boxes = BoundingBoxes([2, 2, 6, 6], format="XYXY", canvas_size=(8, 8))
+        >>> center_crop(boxes, 4).tolist()
+        [[0, 0, 4, 4]]
+    """
+    if not isinstance(inpt, BoundingBoxes):
+        return rewrapped(inpt, F.center_crop(inpt, output_size))
+    if isinstance(output_size, numbers.Number):
+        output_size = [int(output_size)] * 2
+    elif len(output_size) == 1:
+        output_size = [output_size[0]] * 2
+    crop_height, crop_width = output_size
+    image_height, image_width = inpt.canvas_size
+    top = int(round((image_height - crop_height) / 2.0))
+    left = int(round((image_width - crop_width) / 2.0))
+    return crop(inpt, top, left, crop_height, crop_width)
+
+
+def padding_lrtb(padding) -> list[int]:
+    """``[left, right, top, bottom]`` of a pad argument (torchvision's ``_parse_pad_padding``)."""
+    if isinstance(padding, numbers.Number):
+        return [int(padding)] * 4
+    padding = list(padding)
+    if len(padding) == 1:
+        return padding * 4
+    if len(padding) == 2:
+        return [padding[0], padding[0], padding[1], padding[1]]
+    left, top, right, bottom = padding
+    return [left, right, top, bottom]
+
+
+def pad(inpt, padding, fill=0, padding_mode: str = "constant"):
+    """Pad the borders (torchvision v2's ``pad``); boxes move by ``(left, top)`` onto the
+    larger canvas.
+
+    Raises:
+        ValueError: for boxes with a ``padding_mode`` other than ``"constant"``.
+
+    Example:
+        >>> boxes = BoundingBoxes([0, 0, 2, 2], format="XYXY", canvas_size=(4, 4))
+        >>> out = pad(boxes, [1, 2])
+        >>> out.tolist(), out.canvas_size
+        ([[1, 2, 3, 4]], (8, 6))
+    """
+    if not isinstance(inpt, BoundingBoxes):
+        return rewrapped(inpt, F.pad(inpt, padding, fill, padding_mode))
+    if padding_mode != "constant":
+        msg = f"Padding mode '{padding_mode}' is not supported with bounding boxes"
+        raise ValueError(msg)
+    left, right, top, bottom = padding_lrtb(padding)
+    height, width = inpt.canvas_size
+    return shift_boxes(inpt, left, top, (height + top + bottom, width + left + right))
+
+
+def resize_boxes(boxes: BoundingBoxes, size, max_size=None):
+    """torchvision's ``resize_bounding_boxes``: every coordinate times its axis's ratio
+    (float32 ratios, as torch's ``tensor`` of Python floats), back to the boxes' dtype."""
+    size = [size] if isinstance(size, numbers.Number) else list(size)
+    old_height, old_width = boxes.canvas_size
+    new_height, new_width = F.resized_output_size(boxes.canvas_size, size, max_size)
+    if (new_height, new_width) == (old_height, old_width):
+        return boxes
+    xp = backend_of(boxes.array).xp
+    w_ratio, h_ratio = new_width / old_width, new_height / old_height
+    ratios = xp.asarray([w_ratio, h_ratio, w_ratio, h_ratio], dtype="float32")
+    array = boxes.array if boxes.dtype.kind == "f" else boxes.array.astype("float32")
+    return wrap(
+        (array * ratios).astype(boxes.dtype), like=boxes, canvas_size=(new_height, new_width)
+    )
+
+
+def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+    """Resize to ``size`` (torchvision v2's ``resize``); masks with ``NEAREST``.
+
+    Example:
+        >>> boxes = BoundingBoxes([1.0, 1, 2, 3], format="XYWH", canvas_size=(4, 4))
+        >>> resize(boxes, [8, 2]).tolist()
+        [[0.5, 2.0, 1.0, 6.0]]
+    """
+    if isinstance(inpt, BoundingBoxes):
+        return resize_boxes(inpt, size, max_size)
+    if isinstance(inpt, Mask):
+        interpolation, antialias = InterpolationMode.NEAREST, False
+    return rewrapped(inpt, F.resize(inpt, size, interpolation, max_size, antialias))
+
+
+def resized_crop(
+    inpt, top, left, height, width, size, interpolation=InterpolationMode.BILINEAR, antialias=True
+):
+    """:func:`crop`, then :func:`resize` to ``size`` (torchvision v2's ``resized_crop``).
+
+    Example:
+        >>> boxes = BoundingBoxes([2, 2, 4, 4], format="XYXY", canvas_size=(8, 8))
+        >>> resized_crop(boxes, 2, 2, 4, 4, [8, 8]).tolist()
+        [[0, 0, 4, 4]]
+    """
+    if not isinstance(inpt, (BoundingBoxes, Mask)):
+        output = F.resized_crop(inpt, top, left, height, width, size, interpolation, antialias)
+        return rewrapped(inpt, output)
+    return resize(crop(inpt, top, left, height, width), size, interpolation, antialias=antialias)
