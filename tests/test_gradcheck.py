@@ -221,11 +221,8 @@ def test_gradcheck_switches_as_torch(backend):
         torch.autograd.gradcheck(torch.sin, theirs, check_backward_ad=False)
     with pytest.raises(AssertionError, match=message):
         gradcheck(lambda t: t.sin(), ours, check_backward_ad=False)
-    for name in ("check_forward_ad", "check_batched_grad"):
-        with pytest.raises(NotImplementedError, match=f"gradcheck: {name}=True is not supported"):
-            gradcheck(lambda t: t.sin(), ours, **{name: True})
-    with pytest.raises(NotImplementedError, match="check_forward_ad=True is not supported"):
-        gradgradcheck(lambda t: t.sin(), ours, check_fwd_over_rev=True)
+    with pytest.raises(NotImplementedError, match="gradcheck: check_batched_grad=True is not"):
+        gradcheck(lambda t: t.sin(), ours, check_batched_grad=True)
     # accepted switches: fast_mode (the full check runs), check_undefined_grad, masked
     assert gradcheck(lambda t: t.sin(), ours, fast_mode=True, check_undefined_grad=False)
     assert gradcheck(lambda t: F.gelu(t), ours, masked=False, check_grad_dtypes=True)
@@ -262,3 +259,36 @@ def test_the_new_names_are_in_autograds_all():
     # `from torch.autograd import *` brings them; so does xpnet's
     names = {"GradcheckError", "Variable", "detect_anomaly", "gradcheck", "gradgradcheck"}
     assert names | {"set_detect_anomaly"} <= set(xpnet.autograd.__all__)
+
+
+# torch's forward AD imports a torch.jit.script function, deprecated in 2.13
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("function", ["sin_product", "softmax", "two_outputs"])
+def test_forward_mode_checks_pass_as_pytorchs(backend, function):
+    f = {
+        "sin_product": lambda m, x, y: (x * y).sin(),
+        "softmax": lambda m, x, y: (torch if m is torch else F).softmax(x * y, dim=0),
+        "two_outputs": lambda m, x, y: (x.exp(), (x * y).sum()),
+    }[function]
+    ours, theirs = both(backend, np.array([0.3, -1.2, 2.0]), np.array([1.5, 0.5, -0.7]))
+    assert torch.autograd.gradcheck(lambda *a: f(torch, *a), theirs, check_forward_ad=True)
+    assert gradcheck(lambda *a: f(xpnet, *a), ours, check_forward_ad=True)
+    assert gradcheck(lambda *a: f(xpnet, *a), ours, check_forward_ad=True, check_backward_ad=False)
+    assert gradgradcheck(lambda *a: f(xpnet, *a), ours, check_fwd_over_rev=True)
+
+
+def test_forward_mode_check_reports_a_wrong_jacobian(backend):
+    ours, _ = both(backend, np.array([0.3, -1.2]))
+
+    class Twice(xpnet.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output * 3  # wrong: 3 instead of 2
+
+    message = "Jacobian computed with forward mode mismatch for output 0 with respect to input 0"
+    with pytest.raises(GradcheckError, match=message):
+        gradcheck(lambda x: Twice.apply(x), ours, check_forward_ad=True, check_backward_ad=False)

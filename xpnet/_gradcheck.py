@@ -17,6 +17,7 @@ import warnings
 import numpy
 
 from ._backward_pass import grad
+from ._gradcheck_parts import as_tuple, check_modes, forward_jacobians, host_array, wants_grad
 from .autograd import Tensor
 from .backends import backend_of
 
@@ -68,8 +69,9 @@ def gradcheck(
         check_grad_dtypes: fail when a gradient's dtype differs from its input's.
             Default: ``False``.
         check_batched_grad: must be ``False``: xpnet has no batched (vmap) gradients.
-        check_batched_forward_grad: must be ``False`` (no forward-mode AD).
-        check_forward_ad: must be ``False`` (no forward-mode AD).
+        check_batched_forward_grad: must be ``False``: no batched forward mode.
+        check_forward_ad: also compare the Jacobians that :mod:`xpnet.autograd.forward_ad`
+            gives (one dual per input element).
         check_backward_ad: must be ``True``.
         fast_mode: accepted; the full check runs (PyTorch's slow mode). Default: ``False``.
         masked: accepted (it concerns sparse tensors, which xpnet has not). Default: ``None``.
@@ -87,8 +89,7 @@ def gradcheck(
         ValueError: no input requires grad.
         RuntimeError: an input with a stride-0 (expanded) dimension.
         AssertionError: inconsistent switches, as PyTorch's.
-        NotImplementedError: ``check_forward_ad``, ``check_batched_grad`` or
-            ``check_batched_forward_grad`` true.
+        NotImplementedError: ``check_batched_grad`` or ``check_batched_forward_grad`` true.
 
     Example:
         >>> import xpnet
@@ -96,25 +97,10 @@ def gradcheck(
         >>> gradcheck(lambda t: (t * t).sin(), (x,))
         True
     """
-    if not (check_forward_ad or check_backward_ad):
-        msg = "Expected at least one of check_forward_ad or check_backward_ad to be True"
-        raise AssertionError(msg)
-    if check_batched_grad and not check_backward_ad:
-        msg = "Setting check_batched_grad=True requires check_backward_ad to be True"
-        raise AssertionError(msg)
-    if check_batched_forward_grad and not check_forward_ad:
-        msg = "Setting check_batched_forward_grad=True requires check_forward_ad to be True"
-        raise AssertionError(msg)
-    for name, value, why in (
-        ("check_forward_ad", check_forward_ad, "xpnet has no forward-mode AD"),
-        ("check_batched_grad", check_batched_grad, "xpnet has no batched (vmap) gradients"),
-        ("check_batched_forward_grad", check_batched_forward_grad, "no forward-mode AD"),
-    ):
-        if value:
-            msg = f"gradcheck: {name}=True is not supported: {why}"
-            raise NotImplementedError(msg)
+    check_modes(check_forward_ad, check_backward_ad, check_batched_grad, check_batched_forward_grad)
     try:
-        return _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_grad_dtypes)
+        modes = (check_forward_ad, check_backward_ad)
+        return _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_grad_dtypes, modes)
     except GradcheckError:
         if raise_exception:
             raise
@@ -154,7 +140,8 @@ def gradgradcheck(
             :func:`gradcheck`.
         gen_non_contig_grad_outputs: make the random output gradients non-contiguous.
             Default: ``False``.
-        check_fwd_over_rev: must be ``False`` (no forward-mode AD).
+        check_fwd_over_rev: also check the gradient's Jacobians by forward mode
+            (:mod:`xpnet.autograd.forward_ad` over the backward: third derivatives).
         check_rev_over_rev: must be ``True``.
 
     Returns:
@@ -163,7 +150,7 @@ def gradgradcheck(
     Raises:
         GradcheckError: as :func:`gradcheck`, for the gradient function.
         NotImplementedError: an op without a differentiable backward in xpnet (named), or
-            ``check_fwd_over_rev`` or ``check_batched_grad`` true.
+            ``check_batched_grad`` true.
 
     Example:
         >>> import xpnet
@@ -177,13 +164,13 @@ def gradgradcheck(
     if check_undefined_grad and not check_rev_over_rev:
         msg = "Setting check_undefined_grad=True requires check_rev_over_rev to be True"
         raise AssertionError(msg)
-    inputs = _as_tuple(inputs)
+    inputs = as_tuple(inputs)
     if grad_outputs is None:
         grad_outputs = _random_grad_outputs(func, inputs, gen_non_contig_grad_outputs)
-    grad_outputs = _as_tuple(grad_outputs)
+    grad_outputs = as_tuple(grad_outputs)
     count = len(grad_outputs)
-    diff_inputs = {i for i, x in enumerate(inputs) if _requires_grad(x)}
-    diff_grad_outputs = {i for i, x in enumerate(grad_outputs) if _requires_grad(x)}
+    diff_inputs = {i for i, x in enumerate(inputs) if wants_grad(x)}
+    diff_grad_outputs = {i for i, x in enumerate(grad_outputs) if wants_grad(x)}
 
     def new_func(*args):
         args_in = tuple(
@@ -232,10 +219,10 @@ def _random_grad_outputs(func, inputs: tuple, noncontiguous: bool) -> tuple:
     )
 
 
-def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_grad_dtypes) -> bool:
-    inputs = _as_tuple(inputs)
+def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_grad_dtypes, modes) -> bool:
+    inputs = as_tuple(inputs)
     _check_inputs(inputs)
-    func_out = _as_tuple(func(*inputs))
+    func_out = as_tuple(func(*inputs))
     outputs = _differentiable(func_out)
     # numerical[k][j]: output k (differentiable or not) by input j (those that require grad)
     numerical = list(zip(*_numerical_jacobians(func, inputs, func_out, eps), strict=True))
@@ -244,25 +231,35 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_grad_dtypes) -> 
             raise GradcheckError("Numerical gradient for function expected to be zero")
         return True
     numerical = [n for o, n in zip(func_out, numerical, strict=True) if o.requires_grad]
-    for i, output in enumerate(outputs):
+    forward, backward = modes
+    for i, output in enumerate(outputs if backward else ()):
         analytical = _analytical_jacobians(inputs, output, nondet_tol, check_grad_dtypes)
-        for j, (a, n) in enumerate(zip(analytical, numerical[i], strict=True)):
-            dtype = numpy.result_type(a, n)  # PyTorch's allclose with type promotion
-            if not numpy.allclose(a.astype(dtype), n.astype(dtype), rtol, atol):
-                msg = (
-                    f"Jacobian mismatch for output {i:d} with respect to input {j:d},\n"
-                    f"numerical:{Tensor(n)}\nanalytical:{Tensor(a)}\n"
-                )
-                raise GradcheckError(msg)
-    _check_zero_grad_outputs(outputs, inputs)
+        compare_jacobians(analytical, numerical[i], i, rtol, atol, "")
+    for i, analytical in enumerate(forward_jacobians(func, inputs) if forward else ()):
+        compare_jacobians(analytical, numerical[i], i, rtol, atol, "computed with forward mode ")
+    if backward:
+        _check_zero_grad_outputs(outputs, inputs)
     return True
+
+
+def compare_jacobians(analytical, numerical, output: int, rtol, atol, mode: str) -> None:
+    """GradcheckError, PyTorch's message, where an analytical Jacobian of ``output`` is not
+    ``allclose`` (with type promotion) to the numerical one, for each input."""
+    for j, (a, n) in enumerate(zip(analytical, numerical, strict=True)):
+        dtype = numpy.result_type(a, n)
+        if not numpy.allclose(a.astype(dtype), n.astype(dtype), rtol, atol):
+            msg = (
+                f"Jacobian {mode}mismatch for output {output:d} with respect to input {j:d},\n"
+                f"numerical:{Tensor(n)}\nanalytical:{Tensor(a)}\n"
+            )
+            raise GradcheckError(msg)
 
 
 def _check_inputs(inputs: tuple) -> None:
     """PyTorch's: warn for inputs that are not float64, refuse stride-0 ones, and need one."""
     found = False
     for index, value in enumerate(inputs):
-        if not _requires_grad(value):
+        if not wants_grad(value):
             continue
         if value.dtype != numpy.float64:
             warnings.warn(
@@ -295,7 +292,7 @@ def _numerical_jacobians(func, inputs: tuple, func_out: tuple, eps: float) -> li
     output of ``func``, by central differences in the input's dtype."""
     jacobians = []
     for index, value in enumerate(inputs):
-        if not _requires_grad(value):
+        if not wants_grad(value):
             continue
         backend = backend_of(value.array)
         host = numpy.array(backend.to_host(value.array))  # a contiguous copy to perturb
@@ -304,7 +301,7 @@ def _numerical_jacobians(func, inputs: tuple, func_out: tuple, eps: float) -> li
         def run(index=index, backend=backend, host=host, value=value) -> list:
             moved = Tensor(backend.asarray(host.copy()), requires_grad=value.requires_grad)
             args = inputs[:index] + (moved,) + inputs[index + 1 :]
-            return [numpy.asarray(_host(o)) for o in _as_tuple(func(*args))]
+            return [numpy.asarray(host_array(o)) for o in as_tuple(func(*args))]
 
         columns = []
         for position in range(flat.size):
@@ -326,7 +323,7 @@ def _numerical_jacobians(func, inputs: tuple, func_out: tuple, eps: float) -> li
 def _analytical_jacobians(inputs: tuple, output, nondet_tol, check_grad_dtypes) -> list:
     """``output``'s Jacobian with respect to each input that requires grad, a row per output
     element, computed twice to catch a non-reentrant backward."""
-    wrt = [x for x in inputs if _requires_grad(x)]
+    wrt = [x for x in inputs if wants_grad(x)]
     first, sizes_ok, types_ok = _jacobian_rows(output, wrt)
     second, _, _ = _jacobian_rows(output, wrt)
     if not types_ok and check_grad_dtypes:
@@ -362,19 +359,19 @@ def _jacobian_rows(output, wrt: list) -> tuple[list, bool, bool]:
                 sizes_ok = False
             elif g.dtype != x.dtype:
                 types_ok = False
-            jacobian[:, row] = _host(g).reshape(-1)
+            jacobian[:, row] = host_array(g).reshape(-1)
     return jacobians, sizes_ok, types_ok
 
 
 def _check_zero_grad_outputs(outputs: tuple, inputs: tuple) -> None:
     """Zero output gradients must give zero input gradients of the inputs' dtypes and shapes
     (PyTorch's ``_test_backward_mul_by_grad_output``)."""
-    wrt = [x for x in inputs if _requires_grad(x)]
+    wrt = [x for x in inputs if wants_grad(x)]
     zeros = [Tensor(backend_of(o.array).xp.zeros_like(o.array)) for o in outputs]
     for g, x in zip(grad(list(outputs), wrt, zeros, allow_unused=True), wrt, strict=True):
         if g is None:
             continue
-        if numpy.any(_host(g) != 0):
+        if numpy.any(host_array(g) != 0):
             raise GradcheckError("backward not multiplied by grad_output")
         if g.dtype != x.dtype:
             raise GradcheckError("grad is incorrect type")
@@ -382,19 +379,5 @@ def _check_zero_grad_outputs(outputs: tuple, inputs: tuple) -> None:
             raise GradcheckError("grad is incorrect size")
 
 
-def _requires_grad(value) -> bool:
-    return isinstance(value, Tensor) and value.requires_grad
-
-
 def _differentiable(values) -> tuple:
-    return tuple(o for o in _as_tuple(values) if o.requires_grad)
-
-
-def _as_tuple(values) -> tuple:
-    if isinstance(values, tuple):
-        return values
-    return tuple(values) if isinstance(values, list) else (values,)
-
-
-def _host(tensor):
-    return backend_of(tensor.array).to_host(tensor.array)
+    return tuple(o for o in as_tuple(values) if o.requires_grad)
