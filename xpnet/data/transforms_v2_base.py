@@ -128,11 +128,15 @@ class Transform:
         self.check_inputs(flat_inputs)
         needs = needs_transform_list(flat_inputs, self.transformed_types)
         params = self.params_of(sample, flat_inputs, needs)
-        flat_outputs = [
+        return tree_unflatten(self.transform_leaves(flat_inputs, needs, params), spec)
+
+    def transform_leaves(self, flat_inputs, needs: list[bool], params: dict) -> list:
+        """The leaves, those marked in ``needs`` through :meth:`transform_leaf` (the one
+        path of every forward, so that each rewraps as torchvision's kernels do)."""
+        return [
             self.transform_leaf(inpt, params) if need else inpt
             for inpt, need in zip(flat_inputs, needs, strict=True)
         ]
-        return tree_unflatten(flat_outputs, spec)
 
     def refuse_types(self, flat_inputs) -> None:
         """TypeError for a leaf of ``refused_types``, which would otherwise pass through

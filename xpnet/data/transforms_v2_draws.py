@@ -59,7 +59,9 @@ class LockedTransform(Transform):
 
 class RandomApplyTransform(LockedTransform):
     """torchvision's ``_RandomApplyTransform``: a coin of probability ``p`` before
-    ``make_params``; the sample passes unchanged where it comes up tails.
+    ``make_params``; the sample passes unchanged where it comes up tails. Otherwise as
+    :class:`~xpnet.data.transforms_v2_base.Transform`: ``refused_types`` refused (before the
+    coin), the leaves through ``transform_leaf`` (an Image or a Mask stays one).
 
     Raises:
         ValueError: if ``p`` is not in [0, 1].
@@ -74,14 +76,12 @@ class RandomApplyTransform(LockedTransform):
     def forward(self, *inputs):
         sample = inputs if len(inputs) > 1 else inputs[0]
         flat_inputs, spec = tree_flatten(sample)
+        # refused before the coin, as Transform.forward does: the error does not depend on p
+        self.refuse_types(flat_inputs)
         self.check_inputs(flat_inputs)
         needs = needs_transform_list(flat_inputs, self.transformed_types)
         with DRAW_LOCK:  # the coin and the parameters, as one draw
             if not coin(self.p):
                 return sample
             params = self.params_of(sample, flat_inputs, needs)
-        flat_outputs = [
-            self.transform(inpt, params) if need else inpt
-            for inpt, need in zip(flat_inputs, needs, strict=True)
-        ]
-        return tree_unflatten(flat_outputs, spec)
+        return tree_unflatten(self.transform_leaves(flat_inputs, needs, params), spec)

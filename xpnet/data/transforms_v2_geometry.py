@@ -246,7 +246,7 @@ class RandomZoomOut(RandomApplyTransform):
     def transform(self, inpt, params: dict):
         if isinstance(inpt, BoundingBoxes):
             return G.pad(inpt, params["padding"])
-        return G.rewrapped(inpt, pad_with_fill(inpt, params["padding"], self.fill))
+        return pad_with_fill(inpt, params["padding"], self.fill)
 
 
 def torch_linspace(start: float, end: float, steps: int, dtype):

@@ -30,6 +30,7 @@ from ..backends import backend_of
 from ..kernels import one_hot
 from .transforms_pil import is_pil_image
 from .transforms_v2_base import Transform, has_any, is_pure_tensor
+from .tv_tensors import BoundingBoxes, Mask
 
 __all__ = ["CutMix", "MixUp", "MixUpCutMix", "find_labels", "parse_labels_getter"]
 
@@ -117,7 +118,8 @@ class MixUpCutMix(Transform):
         self._labels_getter = parse_labels_getter(labels_getter)
 
     def check_inputs(self, flat_inputs) -> None:
-        if has_any(flat_inputs, is_pil_image):
+        # torchvision's _BaseMixUpCutMix: a box or a mask cannot be mixed with a label
+        if has_any(flat_inputs, is_pil_image, BoundingBoxes, Mask):
             msg = f"{type(self).__name__}() does not support PIL images, bounding boxes and masks."
             raise ValueError(msg)
 

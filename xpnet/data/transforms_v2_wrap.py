@@ -25,7 +25,7 @@ Example:
     >>> from xpnet.data import transforms as v1
     >>> crop = wrap_v1(v1.RandomCrop)(2)
     >>> sorted(crop.make_params([np.zeros((1, 4, 4))]))
-    ['crop']
+    ['crop', 'padding']
 """
 
 from __future__ import annotations
@@ -118,27 +118,26 @@ def padding_sides(padding) -> list[int]:
 
 
 class CropSplit(Split):
-    """``RandomCrop``: ``get_params`` on the size after v1's padding."""
+    """``RandomCrop``: ``get_params`` on the size after the padding, and one pad (torchvision
+    v2's: ``padding`` and ``pad_if_needed``'s together, so that boxes are clamped once, to the
+    final canvas, and masks and images are not padded from a padded border)."""
 
     def make_params(self, flat_inputs) -> dict:
         height, width = G.query_size(flat_inputs)
-        if self.padding is not None:
-            left, top, right, bottom = padding_sides(self.padding)
-            height, width = height + top + bottom, width + left + right
+        left, top, right, bottom = [0] * 4 if self.padding is None else padding_sides(self.padding)
+        height, width = height + top + bottom, width + left + right
         if self.pad_if_needed and width < self.size[1]:
-            width += 2 * (self.size[1] - width)
+            diff = self.size[1] - width
+            left, right, width = left + diff, right + diff, width + 2 * diff
         if self.pad_if_needed and height < self.size[0]:
-            height += 2 * (self.size[0] - height)
-        return {"crop": self.get_params(size_stub(height, width), self.size)}
+            diff = self.size[0] - height
+            top, bottom, height = top + diff, bottom + diff, height + 2 * diff
+        crop = self.get_params(size_stub(height, width), self.size)
+        return {"padding": [left, top, right, bottom], "crop": crop}
 
     def transform(self, inpt, params: dict):
-        if self.padding is not None:
-            inpt = G.pad(inpt, self.padding, self.fill, self.padding_mode)
-        height, width = G.get_size(inpt)
-        if self.pad_if_needed and width < self.size[1]:
-            inpt = G.pad(inpt, [self.size[1] - width, 0], self.fill, self.padding_mode)
-        if self.pad_if_needed and height < self.size[0]:
-            inpt = G.pad(inpt, [0, self.size[0] - height], self.fill, self.padding_mode)
+        if any(params["padding"]):
+            inpt = G.pad(inpt, params["padding"], self.fill, self.padding_mode)
         return G.crop(inpt, *params["crop"])
 
 
