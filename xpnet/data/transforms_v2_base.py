@@ -120,13 +120,18 @@ class Transform:
     def __call__(self, *inputs):
         return self.forward(*inputs)
 
-    def forward(self, *inputs):
-        """The sample with its image leaves transformed (see the class docstring)."""
+    def flattened(self, inputs: tuple) -> tuple:
+        """``(sample, flat_inputs, spec, needs)`` of a call's ``inputs``, after refusing the
+        tv_tensors this transform cannot transform and :meth:`check_inputs`."""
         sample = inputs if len(inputs) > 1 else inputs[0]
         flat_inputs, spec = tree_flatten(sample)
         self.refuse_types(flat_inputs)
         self.check_inputs(flat_inputs)
-        needs = needs_transform_list(flat_inputs, self.transformed_types)
+        return sample, flat_inputs, spec, needs_transform_list(flat_inputs, self.transformed_types)
+
+    def forward(self, *inputs):
+        """The sample with its image leaves transformed (see the class docstring)."""
+        sample, flat_inputs, spec, needs = self.flattened(inputs)
         params = self.params_of(sample, flat_inputs, needs)
         return tree_unflatten(self.transform_leaves(flat_inputs, needs, params), spec)
 

@@ -25,8 +25,8 @@ import enum
 import threading
 
 from .._random import host_generator
-from ..func._pytree import tree_flatten, tree_unflatten
-from .transforms_v2_base import Transform, needs_transform_list
+from ..func._pytree import tree_unflatten
+from .transforms_v2_base import Transform
 
 __all__ = ["DRAW_LOCK", "LockedTransform", "RandomApplyTransform", "coin"]
 
@@ -74,12 +74,8 @@ class RandomApplyTransform(LockedTransform):
         self.p = p
 
     def forward(self, *inputs):
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        flat_inputs, spec = tree_flatten(sample)
         # refused before the coin, as Transform.forward does: the error does not depend on p
-        self.refuse_types(flat_inputs)
-        self.check_inputs(flat_inputs)
-        needs = needs_transform_list(flat_inputs, self.transformed_types)
+        sample, flat_inputs, spec, needs = self.flattened(inputs)
         with DRAW_LOCK:  # the coin and the parameters, as one draw
             if not coin(self.p):
                 return sample
