@@ -18,7 +18,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-__all__ = ["check_integrity", "download_checked", "failure_reason", "fetch_checked", "md5_of"]
+__all__ = [
+    "check_integrity",
+    "download_checked",
+    "failure_reason",
+    "fetch_checked",
+    "integrity_problem",
+    "md5_of",
+]
 
 CHUNK = 1 << 16
 
@@ -37,6 +44,14 @@ def check_integrity(path, md5=None) -> bool:
     if not os.path.isfile(path):
         return False
     return md5 is None or md5_of(path) == md5
+
+
+def integrity_problem(path, md5: str) -> str:
+    """Why ``path`` is not the expected file (missing, or another MD5), or ``""``."""
+    if not os.path.isfile(path):
+        return f"{path} is missing"
+    actual = md5_of(path)
+    return "" if actual == md5 else f"{path} has MD5 {actual}, expected {md5}"
 
 
 def fetch_checked(url: str, folder: Path, name: str, md5: str, timeout: float) -> None:

@@ -15,7 +15,7 @@ import tarfile
 
 import numpy
 
-from ._download import check_integrity, download_checked, md5_of
+from ._download import check_integrity, download_checked, integrity_problem
 from .vision_datasets import VisionDataset, apply_transforms, pil_image_module
 
 __all__ = ["CIFAR10", "CIFAR100"]
@@ -104,11 +104,9 @@ class CIFAR10(VisionDataset):
     def _integrity_problem(self) -> str:
         """Why the batches cannot be read (the first missing or wrong file), or ``""``."""
         for name, md5 in self.train_list + self.test_list:
-            path = os.path.join(self.root, self.base_folder, name)
-            if not os.path.isfile(path):
-                return f"{path} is missing"
-            if md5_of(path) != md5:
-                return f"{path} has MD5 {md5_of(path)}, expected {md5}"
+            problem = integrity_problem(os.path.join(self.root, self.base_folder, name), md5)
+            if problem:
+                return problem
         return ""
 
     def _check_integrity(self) -> bool:

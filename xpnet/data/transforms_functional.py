@@ -271,28 +271,41 @@ def crop(img, top: int, left: int, height: int, width: int):
     return img.crop((left, top, left + width, top + height))
 
 
+def center_crop_size(output_size) -> tuple:
+    """``(height, width)`` of a ``center_crop`` ``output_size``: an int (or one-element
+    sequence) for a square."""
+    if isinstance(output_size, numbers.Number):
+        return int(output_size), int(output_size)
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 1:
+        return output_size[0], output_size[0]
+    return tuple(output_size)
+
+
+def center_crop_anchor(crop_height, crop_width, image_height, image_width) -> tuple[int, int]:
+    """``(top, left)`` of the central ``crop_height x crop_width`` window, as torchvision's."""
+    top = int(round((image_height - crop_height) / 2.0))
+    return top, int(round((image_width - crop_width) / 2.0))
+
+
 def center_crop(img, output_size):
     """The central ``output_size`` window (an int for a square), zero-padded if larger."""
-    if isinstance(output_size, numbers.Number):
-        output_size = (int(output_size), int(output_size))
-    elif isinstance(output_size, (tuple, list)) and len(output_size) == 1:
-        output_size = (output_size[0], output_size[0])
     _, image_height, image_width = get_dimensions(img)
-    crop_height, crop_width = output_size
+    crop_height, crop_width = center_crop_size(output_size)
     if crop_width > image_width or crop_height > image_height:
         dw, dh = max(crop_width - image_width, 0), max(crop_height - image_height, 0)
         img = pad(img, [dw // 2, dh // 2, (dw + 1) // 2, (dh + 1) // 2], fill=0)
         _, image_height, image_width = get_dimensions(img)
         if crop_width == image_width and crop_height == image_height:
             return img
-    top = int(round((image_height - crop_height) / 2.0))
-    left = int(round((image_width - crop_width) / 2.0))
+    top, left = center_crop_anchor(crop_height, crop_width, image_height, image_width)
     return crop(img, top, left, crop_height, crop_width)
 
 
-def _padding_lrtb(padding) -> list[int]:
-    if isinstance(padding, int):
-        return [padding] * 4
+def padding_lrtb(padding) -> list[int]:
+    """``[left, right, top, bottom]`` of a pad argument: a number, ``(lr, tb)`` or
+    ``(l, t, r, b)`` (torchvision's ``_parse_pad_padding``)."""
+    if isinstance(padding, numbers.Number):
+        return [int(padding)] * 4
     if len(padding) == 1:
         return [padding[0]] * 4
     if len(padding) == 2:
@@ -325,7 +338,7 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
             msg = "Got inappropriate fill arg"
             raise TypeError(msg)
         array = host_array(img)
-        return like_input(img, ft.pad(array, _padding_lrtb(padding), fill, padding_mode))
+        return like_input(img, ft.pad(array, padding_lrtb(padding), fill, padding_mode))
     check_pil_image(img)
     return fp.pad(img, padding, fill, padding_mode)
 

@@ -153,28 +153,9 @@ def center_crop(inpt, output_size):
     """
     if not isinstance(inpt, BoundingBoxes):
         return rewrapped(inpt, F.center_crop(inpt, output_size))
-    if isinstance(output_size, numbers.Number):
-        output_size = [int(output_size)] * 2
-    elif len(output_size) == 1:
-        output_size = [output_size[0]] * 2
-    crop_height, crop_width = output_size
-    image_height, image_width = inpt.canvas_size
-    top = int(round((image_height - crop_height) / 2.0))
-    left = int(round((image_width - crop_width) / 2.0))
+    crop_height, crop_width = F.center_crop_size(output_size)
+    top, left = F.center_crop_anchor(crop_height, crop_width, *inpt.canvas_size)
     return crop(inpt, top, left, crop_height, crop_width)
-
-
-def padding_lrtb(padding) -> list[int]:
-    """``[left, right, top, bottom]`` of a pad argument (torchvision's ``_parse_pad_padding``)."""
-    if isinstance(padding, numbers.Number):
-        return [int(padding)] * 4
-    padding = list(padding)
-    if len(padding) == 1:
-        return padding * 4
-    if len(padding) == 2:
-        return [padding[0], padding[0], padding[1], padding[1]]
-    left, top, right, bottom = padding
-    return [left, right, top, bottom]
 
 
 def pad(inpt, padding, fill=0, padding_mode: str = "constant"):
@@ -195,7 +176,7 @@ def pad(inpt, padding, fill=0, padding_mode: str = "constant"):
     if padding_mode != "constant":
         msg = f"Padding mode '{padding_mode}' is not supported with bounding boxes"
         raise ValueError(msg)
-    left, right, top, bottom = padding_lrtb(padding)
+    left, right, top, bottom = F.padding_lrtb(padding)
     height, width = inpt.canvas_size
     return shift_boxes(inpt, left, top, (height + top + bottom, width + left + right))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy
 
-from ._download import check_integrity, download_checked, md5_of
+from ._download import check_integrity, download_checked, integrity_problem
 from .vision_datasets import VisionDataset, apply_transforms, pil_image_module
 
 __all__ = ["SEMEION", "SVHN", "USPS", "download_url", "verify_str_arg"]
@@ -66,14 +66,6 @@ def download_url(url: str, root, filename: str, md5: str, *, caller: str) -> Pat
         print(f"Using downloaded and verified file: {path}", file=sys.stderr)
         return path
     return download_checked([url], root, filename, md5, caller=caller)
-
-
-def integrity_problem(path: str, md5: str) -> str:
-    """Why ``path`` is not torchvision's file (missing, or another MD5), or ``""``."""
-    if not os.path.isfile(path):
-        return f"{path} is missing"
-    actual = md5_of(path)
-    return "" if actual == md5 else f"{path} has MD5 {actual}, expected {md5}"
 
 
 def read_usps(path: str) -> tuple[numpy.ndarray, list]:
