@@ -1,8 +1,9 @@
 """torchvision's datasets (xpnet.data: ImageFolder, DatasetFolder, CIFAR10/100, FashionMNIST,
 KMNIST, FakeData) on small fake files written here: folder trees of PNG/JPEG images, CIFAR's
 pickled batches and tar.gz, gzipped IDX files. Expected listings are written out by hand from
-torchvision's rules (torchvision cannot be imported beside this PyTorch); downloads come from a
-local HTTP server on 127.0.0.1, with the expected MD5s computed here and patched in."""
+torchvision's rules (tests/test_datasets_torchvision*.py compare with torchvision itself);
+downloads come from a local HTTP server on 127.0.0.1, with the expected MD5s computed here and
+patched in."""
 
 from __future__ import annotations
 
@@ -397,8 +398,9 @@ def test_fashion_and_kmnist_download_their_files_into_their_folder(
     assert sorted(os.listdir(tmp_path / kind.__name__ / "raw")) == sorted(data)
     np.testing.assert_array_equal(dataset.data, images)
     assert dataset.targets.tolist() == labels.tolist() and len(dataset) == 5
-    image, target = dataset[2]  # as xpnet's MNIST: a uint8 array, an int
-    np.testing.assert_array_equal(image, images[2])
+    image, target = dataset[2]  # as torchvision's MNIST: a PIL L image, an int
+    assert image.mode == "L"
+    np.testing.assert_array_equal(np.asarray(image), images[2])
     assert target == 4 and type(target) is int
     assert dataset.class_to_idx[kind.classes[4]] == 4 and len(kind.classes) == 10
     assert repr(dataset) == (
@@ -406,9 +408,21 @@ def test_fashion_and_kmnist_download_their_files_into_their_folder(
         f"    Root location: {tmp_path}\n    Split: Test"
     )
     with pytest.raises(
-        RuntimeError, match=f"{kind.__name__}: .*train-images-idx3-ubyte.gz not found"
+        RuntimeError, match=r"^Dataset not found\. .*train-images-idx3-ubyte.gz is missing"
     ):
         kind(tmp_path)
+    train = {
+        "train-images-idx3-ubyte.gz": idx_gz(images[:2], 2051),
+        "train-labels-idx1-ubyte.gz": idx_gz(labels[:2], 2049),
+    }
+    for name, content in train.items():
+        (served / kind.__name__ / name).write_bytes(content)
+    every = {**data, **train}
+    monkeypatch.setattr(kind, "resources", [(n, md5(every[n])) for n, _ in kind.resources])
+    requests.clear()
+    dataset.download()  # torchvision's method: the files of both splits that are missing
+    assert sorted(requests) == sorted(f"/{kind.__name__}/{name}" for name in train)
+    assert len(kind(tmp_path)) == 2 and kind(tmp_path).processed_folder.endswith("processed")
     monkeypatch.setattr(kind, "resources", [(n, "0" * 32) for n, _ in kind.resources])
     with pytest.raises(
         RuntimeError, match=r"could not download t10k-images.*MD5 [0-9a-f]{32}, expected 0{32}"

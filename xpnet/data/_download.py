@@ -54,8 +54,9 @@ def integrity_problem(path, md5: str) -> str:
     return "" if actual == md5 else f"{path} has MD5 {actual}, expected {md5}"
 
 
-def fetch_checked(url: str, folder: Path, name: str, md5: str, timeout: float) -> None:
-    """Download ``url`` into ``folder/name`` through a temporary file; check its MD5."""
+def fetch_checked(url: str, folder: Path, name: str, md5, timeout: float) -> None:
+    """Download ``url`` into ``folder/name`` through a temporary file; check its MD5 (unless
+    ``md5`` is ``None``)."""
     digest = hashlib.md5(usedforsecurity=False)
     handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
     try:
@@ -63,7 +64,7 @@ def fetch_checked(url: str, folder: Path, name: str, md5: str, timeout: float) -
             while chunk := r.read(CHUNK):
                 digest.update(chunk)
                 stream.write(chunk)
-        if digest.hexdigest() != md5:
+        if md5 is not None and digest.hexdigest() != md5:
             msg = f"MD5 {digest.hexdigest()}, expected {md5} (corrupt or changed file)"
             raise ValueError(msg)
         os.replace(temporary, folder / name)
@@ -80,14 +81,14 @@ def failure_reason(error: BaseException) -> str:
     return " ".join(str(text).split())
 
 
-def download_checked(urls, folder, name: str, md5: str, *, caller: str, timeout=30.0) -> Path:
+def download_checked(urls, folder, name: str, md5, *, caller: str, timeout=30.0) -> Path:
     """Download ``name`` into ``folder`` from the first of ``urls`` that gives the right MD5.
 
     Args:
         urls: the URLs to try, in order.
         folder: where the file goes (created if missing).
         name: the file's name there.
-        md5: its expected hex MD5 digest.
+        md5: its expected hex MD5 digest (``None``: not checked).
         caller: the name the error message starts with, e.g. ``"download_mnist"``.
         timeout: seconds to wait for a server to answer. Default: ``30``.
 

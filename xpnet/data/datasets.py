@@ -298,8 +298,8 @@ def load_mnist(path, split: str = "test"):
 # torchvision's datasets, here too so that ported ``from xpnet.data import datasets`` then
 # ``datasets.MNIST(...)`` finds them (they subclass Dataset above, hence the imports at the end)
 # isort: off
-from .mnist import MNIST, download_mnist  # noqa: E402
-from .vision_datasets import KMNIST, FakeData, FashionMNIST, VisionDataset  # noqa: E402
+from .vision_datasets import FakeData, VisionDataset  # noqa: E402
+from .mnist import KMNIST, MNIST, FashionMNIST, download_mnist  # noqa: E402
 from .folder import DatasetFolder, ImageFolder  # noqa: E402
 from .cifar import CIFAR10, CIFAR100  # noqa: E402
 from .mnist_more import EMNIST, QMNIST  # noqa: E402

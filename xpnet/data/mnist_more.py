@@ -5,7 +5,7 @@ six splits come in one zip of gzipped IDX files, QMNIST's subsets in gzipped (``
 IDX files whose labels are 8-column int32 tables. As torchvision, the downloads are
 decompressed into ``root/<name>/raw`` and the uncompressed files are read, with
 :func:`read_sn3_pascalvincent` (torchvision's ``read_sn3_pascalvincent_tensor``). Samples are
-xpnet's :class:`~xpnet.data.MNIST` samples: a uint8 (28, 28) array and an ``int``.
+torchvision's: a PIL ``L`` image and an ``int`` (QMNIST: or the row of 8 targets).
 Their downloads and argument checks are :mod:`xpnet.data.vision_datasets_more`'s.
 """
 
@@ -24,13 +24,11 @@ from pathlib import Path
 import numpy
 
 from ._idx import parse_idx
-from .mnist import MNIST
-from .vision_datasets import StandardTransform, VisionDataset
+from .mnist import MNIST, NOT_FOUND
+from .vision_datasets import VisionDataset, apply_transforms, pil_image_module
 from .vision_datasets_more import download_url, verify_str_arg
 
 __all__ = ["EMNIST", "QMNIST", "read_sn3_pascalvincent"]
-
-NOT_FOUND = "Dataset not found. You can use download=True to download it"
 
 
 def read_sn3_pascalvincent(path) -> numpy.ndarray:
@@ -73,15 +71,9 @@ class RawIdxMNIST(MNIST):
     and ``labels_file`` (torchvision's EMNIST and QMNIST); subclasses say how to download
     and read them."""
 
-    _repr_indent = 4
-    __repr__ = VisionDataset.__repr__  # torchvision's, with the transforms and extra_repr
-
     def __init__(self, root, train, transform, target_transform, download):
-        self.root = os.fspath(root)
+        VisionDataset.__init__(self, root, transform=transform, target_transform=target_transform)
         self.train = train
-        self.transform, self.target_transform = transform, target_transform
-        separate = transform is not None or target_transform is not None
-        self.transforms = StandardTransform(transform, target_transform) if separate else None
         if download:
             self.download()
         for file in (self.images_file, self.labels_file):
@@ -91,10 +83,6 @@ class RawIdxMNIST(MNIST):
 
     def _check_exists(self) -> bool:
         return all(os.path.isfile(file) for file in (self.images_file, self.labels_file))
-
-    def extra_repr(self) -> str:
-        """``Split: Train`` or ``Split: Test``, as torchvision's MNIST."""
-        return f"Split: {'Train' if self.train is True else 'Test'}"
 
 
 class EMNIST(RawIdxMNIST):
@@ -109,7 +97,7 @@ class EMNIST(RawIdxMNIST):
         split: ``"byclass"``, ``"bymerge"``, ``"balanced"``, ``"letters"``, ``"digits"`` or
             ``"mnist"``.
         train: the split's training images; else its test images. Default: ``True``.
-        transform: applied to each image (a uint8 array (28, 28)). Default: ``None``.
+        transform: applied to each image (a PIL ``L`` image). Default: ``None``.
         target_transform: applied to each label (an ``int``). Default: ``None``.
         download: fetch the archive first when the split's files are missing.
             Default: ``False``.
@@ -121,7 +109,8 @@ class EMNIST(RawIdxMNIST):
     Note:
         The images are kept as the files store them, transposed (a letter lies on its side
         and mirrored), exactly as torchvision keeps them (pytorch/vision#8783); use
-        ``transform=lambda image: image.T`` to see them upright.
+        ``transform=lambda image: image.transpose(PIL.Image.Transpose.TRANSPOSE)`` to see
+        them upright.
 
     Raises:
         ValueError: for another ``split``, or a corrupt file (the message names it).
@@ -155,7 +144,7 @@ class EMNIST(RawIdxMNIST):
     def __init__(
         self, root, split, train=True, transform=None, target_transform=None, download=False
     ):
-        self.split = verify_str_arg(split, "split", self.splits, "EMNIST")
+        self.split = verify_str_arg(split, "split", self.splits)
         super().__init__(root, train, transform, target_transform, download)
         self.classes = self.classes_split_dict[self.split]
 
@@ -223,7 +212,7 @@ class QMNIST(RawIdxMNIST):
             int64 values (class, NIST HSF series, writer, ..., see the QMNIST README).
             Default: ``True``.
         train: which subset ``what=None`` means. Default: ``True``.
-        transform: applied to each image (a uint8 array (28, 28)). Default: ``None``.
+        transform: applied to each image (a PIL ``L`` image). Default: ``None``.
         target_transform: applied to each target. Default: ``None``.
         download: fetch the subset's files first when they are missing. Default: ``False``.
 
@@ -276,7 +265,7 @@ class QMNIST(RawIdxMNIST):
         download=False,
     ):
         what = ("train" if train else "test") if what is None else what
-        self.what = verify_str_arg(what, "what", tuple(self.subsets), "QMNIST")
+        self.what = verify_str_arg(what, "what", tuple(self.subsets))
         self.compat = compat
         super().__init__(root, train, transform, target_transform, download)
 
@@ -315,14 +304,10 @@ class QMNIST(RawIdxMNIST):
             decompress(archive, raw / os.path.splitext(name)[0], "QMNIST")
 
     def __getitem__(self, index):
-        image, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.compat:
-            target = int(target[0])
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        image = pil_image_module().fromarray(self.data[index])  # uint8 (H, W): mode L
+        image = image if self.transform is None else self.transform(image)
+        target = int(self.targets[index][0]) if self.compat else self.targets[index]
+        return apply_transforms(None, self.target_transform, image, target)
 
     def __getattr__(self, name):
         # whole batches by fancy indexing, with the class column alone as __getitem__ gives it

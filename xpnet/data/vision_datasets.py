@@ -1,9 +1,8 @@
-"""torchvision's dataset base and small datasets: ``VisionDataset``, ``FakeData``, the MNISTs.
+"""torchvision's dataset base and ``FakeData``: ``VisionDataset``, ``StandardTransform``.
 
 :class:`VisionDataset` is torchvision's base class (``root``, ``transform``,
 ``target_transform``, ``transforms`` and its ``repr``); :class:`FakeData` makes a random PIL
-image per index; :class:`FashionMNIST` and :class:`KMNIST` are :class:`~xpnet.data.MNIST`
-with torchvision's mirrors, checksums and class names. :mod:`xpnet.data.folder` holds
+image per index. :mod:`xpnet.data.mnist` holds the MNISTs, :mod:`xpnet.data.folder`
 ``ImageFolder`` and :mod:`xpnet.data.cifar` ``CIFAR10``/``CIFAR100``.
 
 Pillow is imported only when an image is made (:func:`pil_image_module`), so ``import xpnet``
@@ -17,12 +16,9 @@ import os
 import numpy
 
 from .datasets import Dataset
-from .mnist import MNIST
 
 __all__ = [
     "FakeData",
-    "FashionMNIST",
-    "KMNIST",
     "StandardTransform",
     "VisionDataset",
     "pil_image_module",
@@ -117,88 +113,27 @@ class VisionDataset(Dataset):
         """Lines added to the ``repr`` (e.g. ``Split: Train``); empty here."""
         return ""
 
+    def _format_transform_repr(self, transform, head: str) -> list:
+        # torchvision's, kept for subclasses whose extra_repr calls it
+        return StandardTransform._format_transform_repr(transform, head)
+
     def __repr__(self) -> str:
         body = [f"Number of datapoints: {len(self)}"]
         if self.root is not None:
             body.append(f"Root location: {self.root}")
         body += self.extra_repr().splitlines()
-        if self.transforms is not None:
+        if getattr(self, "transforms", None) is not None:  # a subclass may not set it
             body += [repr(self.transforms)]  # torchvision indents its first line only
         lines = [f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + b for b in body]
         return "\n".join(lines)
 
 
-class FashionMNIST(MNIST):
-    """Zalando's Fashion-MNIST: :class:`~xpnet.data.MNIST` with torchvision's files and classes.
-
-    The files are kept in ``root/FashionMNIST/raw``; samples are ``(uint8 array (28, 28),
-    int)`` as in xpnet's :class:`~xpnet.data.MNIST` (torchvision gives a PIL image there).
-
-    Args:
-        root: the folder that holds (or will hold) ``FashionMNIST/raw/``.
-        train: the 60,000 training images; else the 10,000 test images. Default: ``True``.
-        transform: applied to each image. Default: ``None``.
-        target_transform: applied to each label. Default: ``None``.
-        download: fetch the split's files (MD5-checked) when missing. Default: ``False``.
-
-    Raises:
-        RuntimeError: if the files are missing and ``download`` is false, or cannot be
-            downloaded.
-
-    Example:
-        >>> from xpnet.data import FashionMNIST
-        >>> FashionMNIST.classes[:3]
-        ['T-shirt/top', 'Trouser', 'Pullover']
-    """
-
-    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
-    resources = [
-        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
-        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
-        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
-    ]
-    classes = [
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
-    ]
-
-
-class KMNIST(MNIST):
-    """Kuzushiji-MNIST: :class:`~xpnet.data.MNIST` with torchvision's files and classes.
-
-    The files are kept in ``root/KMNIST/raw``; arguments, samples and errors as
-    :class:`FashionMNIST`'s.
-
-    Example:
-        >>> from xpnet.data import KMNIST
-        >>> KMNIST.classes[:4]
-        ['o', 'ki', 'su', 'tsu']
-    """
-
-    mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
-    resources = [
-        ("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
-        ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
-        ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
-        ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
-    ]
-    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
-
-
 class FakeData(VisionDataset):
     """torchvision's ``FakeData``: a random PIL image and a random class per index.
 
-    Sample ``i`` is drawn from a NumPy generator seeded with ``i + random_offset``, so it is
-    the same on every read: standard-normal values of shape ``image_size`` (C, H, W) (or
+    Sample ``i`` is drawn from a NumPy generator seeded with ``i + random_offset`` (modulo
+    2**64, as ``torch.manual_seed`` takes a negative ``i``), so it is the same on every read:
+    standard-normal values of shape ``image_size`` (C, H, W) (or
     (H, W)), times 255 and cast to uint8 with wraparound, as torchvision's ``ToPILImage``
     does, as an ``L``/``LA``/``RGB``/``RGBA`` image for 1/2/3/4 channels. The values differ
     from torchvision's, whose generator is PyTorch's.
@@ -212,7 +147,7 @@ class FakeData(VisionDataset):
         random_offset: added to the index to make the seed. Default: ``0``.
 
     Raises:
-        IndexError: for an index outside ``[0, size)``.
+        IndexError: for an index from ``size`` on (a negative one is a seed, as torchvision's).
         ValueError: (on reading) for an ``image_size`` that is not an image.
 
     Example:
@@ -238,13 +173,13 @@ class FakeData(VisionDataset):
         self.random_offset = random_offset
 
     def __getitem__(self, index):
-        if not 0 <= index < len(self):
+        if index >= len(self):  # a negative index is a seed too, as in torchvision
             raise IndexError(f"{type(self).__name__} index out of range")
         shape = tuple(self.image_size)
         if len(shape) not in (2, 3) or (len(shape) == 3 and shape[0] not in (1, 2, 3, 4)):
             msg = f"FakeData: image_size must be (C, H, W) with C in 1..4 or (H, W), got {shape}"
             raise ValueError(msg)
-        rng = numpy.random.default_rng(index + self.random_offset)
+        rng = numpy.random.default_rng((index + self.random_offset) % 2**64)  # torch's seeds
         values = rng.standard_normal(shape, dtype=numpy.float32) * numpy.float32(255)
         target = int(rng.integers(self.num_classes))
         pixels = values.astype(numpy.int64).astype(numpy.uint8)  # torch's .byte() wraps

@@ -26,41 +26,65 @@ NOT_FOUND = "Dataset not found. You can use download=True to download it"
 NOT_FOUND_OR_CORRUPTED = "Dataset not found or corrupted. You can use download=True to download it"
 
 
-def verify_str_arg(value, arg: str, valid_values, caller: str) -> str:
-    """``value`` when it is one of ``valid_values``; torchvision's check of a string argument.
+def verify_str_arg(value, arg=None, valid_values=None, custom_msg=None):
+    """``value`` when it is one of ``valid_values``: torchvision's check of a string argument.
+
+    Args:
+        value: the argument's value.
+        arg: its name, for the message. Default: ``None``.
+        valid_values: the allowed values. Default: ``None`` (any ``str``).
+        custom_msg: the message for a value not in ``valid_values``. Default: ``None``.
 
     Raises:
-        ValueError: torchvision's messages, after ``caller``: ``Unknown value 'x' for
-            argument split. Valid values are {'a', 'b'}.`` (or the expected type).
+        ValueError: torchvision's messages: ``Expected type str for argument split, but got
+            type <class 'int'>.`` or ``Unknown value 'x' for argument split. Valid values are
+            {'a', 'b'}.`` (or ``custom_msg``).
 
     Example:
         >>> from xpnet.data.vision_datasets_more import verify_str_arg
-        >>> verify_str_arg("test", "split", ("train", "test"), "SVHN")
+        >>> verify_str_arg("test", "split", ("train", "test"))
         'test'
     """
     if not isinstance(value, str):
-        msg = f"{caller}: Expected type str for argument {arg}, but got type {type(value)}."
-        raise ValueError(msg)
-    if value not in valid_values:
+        named = "" if arg is None else f" for argument {arg}"
+        raise ValueError(f"Expected type str{named}, but got type {type(value)}.")
+    if valid_values is None or value in valid_values:
+        return value
+    if custom_msg is None:
         choices = ", ".join(f"'{valid}'" for valid in valid_values)
-        msg = f"{caller}: Unknown value '{value}' for argument {arg}. "
-        msg += f"Valid values are {{{choices}}}."
-        raise ValueError(msg)
-    return value
+        custom_msg = f"Unknown value '{value}' for argument {arg}. Valid values are {{{choices}}}."
+    raise ValueError(custom_msg)
 
 
-def download_url(url: str, root, filename: str, md5: str, *, caller: str) -> Path:
-    """Download ``url`` to ``root/filename`` unless that file is there with the right MD5.
+def download_url(url: str, root, filename=None, md5=None, *, caller: str = "download_url"):
+    """Download ``url`` to ``root/filename`` unless that file is there (with ``md5``).
 
     torchvision's ``download_url``; the download itself is :func:`~xpnet.data.download_mnist`'s
-    (MD5-checked, under a temporary name, one clear line when it fails).
+    (MD5-checked when ``md5`` is given, under a temporary name, one clear line when it fails).
+
+    Args:
+        url: the file's address.
+        root: the folder it goes to (``~`` is expanded; created if missing).
+        filename: its name there. Default: ``None`` (the last part of ``url``).
+        md5: its expected MD5. Default: ``None`` (not checked).
+        caller: the name the error message starts with. Default: ``"download_url"``.
 
     Returns:
-        ``Path(root) / filename``.
+        ``Path(root) / filename`` (torchvision returns ``None``).
 
     Raises:
         RuntimeError: when the file cannot be downloaded; the message starts with ``caller``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from xpnet.data.vision_datasets_more import download_url
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = pathlib.Path(folder, "kept.txt").write_text("here")
+        >>> download_url("https://example.invalid/kept.txt", folder).name  # kept, not fetched
+        'kept.txt'
     """
+    root = os.path.expanduser(root) if isinstance(root, str) else root
+    filename = filename or os.path.basename(url)
     path = Path(root) / filename
     if check_integrity(path, md5):
         print(f"Using downloaded and verified file: {path}", file=sys.stderr)
@@ -265,7 +289,7 @@ class SVHN(VisionDataset):
 
     def __init__(self, root, split="train", transform=None, target_transform=None, download=False):
         super().__init__(root, transform=transform, target_transform=target_transform)
-        self.split = verify_str_arg(split, "split", tuple(self.split_list), "SVHN")
+        self.split = verify_str_arg(split, "split", tuple(self.split_list))
         self.url, self.filename, self.file_md5 = self.split_list[self.split]
         if download:
             self.download()
