@@ -6,15 +6,19 @@ argument checks and the reprs (torchvision is not installed here)."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as tF
+from _torchvision import import_torchvision
 from xpnet.data.transforms.v2 import functional as F2
 
 import xpnet
 from xpnet.data.transforms import v2
 
+import_torchvision()  # torchvision's ElasticTransform draws the displacement below
 Image = pytest.importorskip("PIL.Image")
 
 RNG = np.random.default_rng(13)
@@ -176,15 +180,15 @@ def torch_blur(noise, kernel, sigma):
 
 
 def torchvision_displacement(generator, alpha, sigma, height, width):
-    """torchvision's ``ElasticTransform.make_params`` in torch, on the replayed draws."""
-    parts = []
-    for axis in range(2):
-        d = rand32(generator, (1, 1, height, width)).reshape(1, 1, height, width) * 2 - 1
-        kernel = int(8 * sigma[axis] + 1)
-        kernel += kernel % 2 == 0
-        d = torch_blur(d, kernel, sigma) if sigma[axis] > 0 else d
-        parts.append(d * alpha[axis] / [height, width][axis])
-    return torch.concat(parts, 1).permute([0, 2, 3, 1])
+    """torchvision's own ``ElasticTransform.make_params``, its ``torch.rand`` replayed."""
+    draws = iter([rand32(generator, (1, 1, height, width)) for _ in range(2)])
+    from torchvision import tv_tensors
+    from torchvision.transforms import v2 as tv2
+
+    image = tv_tensors.Image(torch.zeros(1, height, width))
+    transform = tv2.ElasticTransform(alpha=alpha, sigma=sigma)
+    with mock.patch.object(torch, "rand", lambda *size: next(draws)):
+        return transform.make_params([image])["displacement"]
 
 
 def torchvision_elastic(image, displacement, mode, fill):

@@ -1,7 +1,8 @@
 """torchvision's ``tv_tensors`` (Image, Mask, BoundingBoxes) and the box functions of
 ``transforms.v2.functional``: construction, metadata, the box formats and the geometric box
-and mask kernels against torchvision's formulas written out in torch (torchvision is not
-installed here). tests/test_tv_tensors_transforms.py has the transforms on samples."""
+and mask kernels against torchvision's formulas written out in torch (written before
+torchvision was installed; tests/test_tv_tensors_torchvision*.py compare with torchvision
+0.28 itself). tests/test_tv_tensors_transforms.py has the transforms on samples."""
 
 from __future__ import annotations
 
@@ -33,10 +34,10 @@ def floor_or_true(b):
 def torch_to_xyxy(b, fmt):
     if fmt == "XYWH":
         return torch.cat([b[:, :2], b[:, :2] + b[:, 2:]], -1)
-    if fmt == "CXCYWH":
-        half = b[:, 2:].div(-2, rounding_mode=floor_or_true(b)).abs()
-        xy1 = b[:, :2] - half
-        return torch.cat([xy1, xy1 + b[:, 2:]], -1)
+    if fmt == "CXCYWH":  # torchvision 0.28: integers in float32, truncated back
+        x = b if b.is_floating_point() else b.float()
+        xy1 = x[:, :2] - x[:, 2:] / 2
+        return torch.cat([xy1, xy1 + x[:, 2:]], -1).to(b.dtype)
     return b.clone()
 
 
@@ -215,7 +216,7 @@ def test_box_resize_matches_torchvision(backend, fmt, dtype):
         )
     check(F2.resize(boxes, [7, 9]), torch_resize(source, CANVAS, (7, 9)), (7, 9))
     check(F2.resize(boxes, 5), torch_resize(source, CANVAS, (5, 7)), (5, 7))  # shorter edge
-    assert F2.resize(boxes, [10, 14]) is boxes
+    check(F2.resize(boxes, [10, 14]), source, CANVAS)  # a new BoundingBoxes, as torchvision's
     cropped = torch_shift(source, fmt, -3, -2, (6, 7))
     out = F2.resized_crop(boxes, 2, 3, 6, 7, [12, 21])
     check(out, torch_resize(cropped, (6, 7), (12, 21)), (12, 21))

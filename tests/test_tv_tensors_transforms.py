@@ -94,23 +94,17 @@ def test_photometric_transforms_pass_boxes_and_masks_through():
 
 @pytest.mark.parametrize(
     "transform",
-    [
-        v2.RandomRotation(10),
-        v2.RandomAffine(10),
-        v2.RandomPerspective(p=1.0),
-        v2.ElasticTransform(),
-        v2.FiveCrop(4),
-        v2.AutoAugment(),
-        v2.RandAugment(),
-    ],
+    [v2.AutoAugment(), v2.RandAugment()],  # the warps move boxes: test_tv_tensors_torchvision*
     ids=lambda transform: type(transform).__name__,
 )
 def test_geometric_transforms_without_box_kernels_refuse_boxes(transform):
     _, data = sample()
     name = type(transform).__name__
-    with pytest.raises(TypeError, match=rf"{name}\(\) does not support tv_tensors.BoundingBoxes"):
+    with pytest.raises(
+        TypeError, match=rf"Inputs of type BoundingBoxes are not supported by {name}\(\)"
+    ):
         transform(data)
-    with pytest.raises(TypeError, match=rf"{name}\(\) does not support tv_tensors.Mask"):
+    with pytest.raises(TypeError, match=rf"Inputs of type Mask are not supported by {name}\(\)"):
         transform(data["image"], data["masks"])
 
 

@@ -19,9 +19,11 @@ containers, :class:`Lambda`), in :mod:`xpnet.data.transforms_v2_mix` (:class:`Mi
 and :mod:`xpnet.data.transforms_v2_geometry` (``RandomResize``, ``ScaleJitter``,
 ``RandomShortestSize``, ``RandomZoomOut``, ``ElasticTransform``). Samples may hold
 :mod:`xpnet.data.tv_tensors` (``Image``, ``Mask``, ``BoundingBoxes``; no ``Video``): the
-flips, crops, ``Pad``, the resizes and ``RandomZoomOut`` move masks and boxes with the image,
-the photometric transforms pass them through, and the other geometric transforms refuse
-them (docs/data-and-weights.md has the table); :mod:`xpnet.data.transforms_v2_boxes` has
+flips, crops, ``Pad``, the resizes, ``RandomZoomOut``, ``RandomRotation``, ``RandomAffine``,
+``RandomPerspective`` and ``ElasticTransform`` move masks and boxes with the image, the
+photometric transforms pass them through, and ``FiveCrop``, ``TenCrop`` and the automatic
+augmentations refuse them, as torchvision's (docs/data-and-weights.md has the table);
+:mod:`xpnet.data.transforms_v2_boxes` has
 ``ConvertBoundingBoxFormat``, ``ClampBoundingBoxes``, ``SanitizeBoundingBoxes`` and
 ``RandomIoUCrop``.
 

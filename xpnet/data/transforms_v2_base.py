@@ -7,8 +7,8 @@ through (torchvision's ``Transform.forward`` and its ``_needs_transform_list`` h
 
 - a tv_tensor (:class:`~xpnet.data.tv_tensors.Image`, ``Mask``, ``BoundingBoxes``) is
   transformed by every transform that takes its type (photometric transforms take images,
-  geometric ones masks and boxes too), and a transform that cannot move boxes or masks right
-  refuses them (``refused_types``: a TypeError, rather than boxes left behind);
+  geometric ones masks and boxes too), and a transform that cannot move boxes or masks
+  refuses them (``refused_types``: torchvision's TypeError, rather than boxes left behind);
 - every PIL image in the sample is an image;
 - where there is no PIL image and no :class:`~xpnet.data.tv_tensors.Image`, the *first* pure
   tensor (an :class:`~xpnet.Tensor` that is no tv_tensor, or a NumPy array) is the image,
@@ -16,8 +16,9 @@ through (torchvision's ``Transform.forward`` and its ``_needs_transform_list`` h
 - a leaf of a type the transform does not take (an int label, a string) passes through.
 
 NumPy arrays count as pure tensors, as they are tensor images everywhere in
-:mod:`xpnet.data.transforms`. A transform's output for an Image or a Mask leaf is wrapped
-back into its class (torchvision's kernels do so).
+:mod:`xpnet.data.transforms`. xpnet's transforms wrap their output for an Image or a Mask
+leaf back into its class (torchvision's kernels do so); a custom transform's output is
+returned as it is, a plain Tensor staying plain, as torchvision's.
 
 Example:
     >>> from xpnet.data.transforms_v2_base import needs_transform_list
@@ -116,6 +117,9 @@ class Transform:
 
     transformed_types: tuple = IMAGE_TYPES
     refused_types: tuple = ()  # the tv_tensors this transform cannot transform right
+    # a custom transform's output is its own (torchvision does not wrap it); xpnet's
+    # transforms, built on v1's functions that return plain Tensors, set this
+    rewraps: bool = False
 
     def __call__(self, *inputs):
         return self.forward(*inputs)
@@ -148,16 +152,18 @@ class Transform:
         untransformed (boxes left where the image moved away from them)."""
         for inpt in flat_inputs:
             if isinstance(inpt, self.refused_types):
+                # torchvision's message (the automatic augmentations' check)
                 msg = (
-                    f"{type(self).__name__}() does not support tv_tensors.{type(inpt).__name__} "
-                    "inputs: xpnet cannot transform them with the image"
+                    f"Inputs of type {type(inpt).__name__} are not supported by "
+                    f"{type(self).__name__}()"
                 )
                 raise TypeError(msg)
 
     def transform_leaf(self, inpt, params: dict):
-        """:meth:`transform`, its output for an Image or a Mask wrapped back into its class."""
+        """:meth:`transform`; for xpnet's own transforms (``rewraps``), its output for an
+        Image or a Mask wrapped back into its class, as torchvision's kernels wrap theirs."""
         output = self.transform(inpt, params)
-        if isinstance(inpt, (Image, Mask)) and type(output) is Tensor:
+        if self.rewraps and isinstance(inpt, (Image, Mask)) and type(output) is Tensor:
             return wrap(output, like=inpt)
         return output
 

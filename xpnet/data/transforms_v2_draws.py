@@ -42,7 +42,9 @@ def coin(p: float) -> bool:
 
 class LockedTransform(Transform):
     """A v2 transform whose ``make_params`` holds :data:`DRAW_LOCK`, with torchvision's
-    ``extra_repr`` (enums included)."""
+    ``extra_repr`` (enums included); its outputs for Images and Masks are rewrapped."""
+
+    rewraps = True
 
     def params_of(self, sample, flat_inputs, needs: list[bool]) -> dict:
         with DRAW_LOCK:

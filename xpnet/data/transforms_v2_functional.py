@@ -4,11 +4,12 @@ Every v1 function of :mod:`xpnet.data.transforms.functional` (same arguments, sa
 v2's new names for some of them (``horizontal_flip``, ``vertical_flip``, ``get_size``),
 v2's own conversions (:func:`to_image`, :func:`to_dtype`) and v2's new kernels:
 :func:`gaussian_noise`, :func:`permute_channels`, :func:`five_crop`, :func:`ten_crop`,
-:func:`jpeg`, and :func:`~xpnet.data.transforms_v2_geometry.elastic`. They take one image (a PIL
+:func:`jpeg`, and :func:`~xpnet.data.transforms_v2_warp.elastic`. They take one image (a PIL
 image, an :class:`~xpnet.Tensor` or a NumPy array); the v2 transform classes apply them to
 the image leaves of whole samples. The geometric ones (``horizontal_flip``, ``vertical_flip``,
-``crop``, ``center_crop``, ``resized_crop``, ``pad``, ``resize``, ``get_size``) take
-:mod:`~xpnet.data.tv_tensors` too (:mod:`xpnet.data.tv_tensors_geometry`), and
+``crop``, ``center_crop``, ``resized_crop``, ``pad``, ``resize``, ``get_size``, ``affine``,
+``rotate``, ``perspective``, ``elastic``) take :mod:`~xpnet.data.tv_tensors` too
+(:mod:`xpnet.data.tv_tensors_geometry`, :mod:`xpnet.data.transforms_v2_warp`), and
 :func:`convert_bounding_box_format` and :func:`clamp_bounding_boxes` are here.
 
 Example:
@@ -41,7 +42,11 @@ from .transforms_functional import (
     to_pil_image,
 )
 from .transforms_v2_base import is_pure_tensor
-from .transforms_v2_geometry import elastic
+from .transforms_v2_image import *  # noqa: F403 - v1's image functions, Images kept Images
+from .transforms_v2_image import image_functional
+from .transforms_v2_warp import *  # noqa: F403 - v2's affine, rotate, perspective, elastic
+from .transforms_v2_warp import __all__ as warp_names
+from .transforms_v2_warp import elastic
 from .tv_tensors import (
     BoundingBoxes,
     Image,
@@ -63,9 +68,9 @@ from .tv_tensors_geometry import (  # v1's functions, taking masks and boxes too
 
 __all__ = [
     *v1_names,
+    *(name for name in warp_names if name not in v1_names),
     "clamp_bounding_boxes",
     "convert_bounding_box_format",
-    "elastic",
     "elastic_transform",
     "five_crop",
     "gaussian_noise",
@@ -313,3 +318,16 @@ def jpeg(inpt, quality: int):
     decoded = [numpy.asarray(jpeg(to_pil_image(Tensor(image)), quality)) for image in images]
     result = numpy.stack([numpy.atleast_3d(image).transpose(2, 0, 1) for image in decoded])
     return like_input(inpt, result.reshape(array.shape))
+
+
+# v2's own image kernels keep their names; the dispatchers rewrap Images and refuse the rest
+gaussian_noise_image, permute_channels_image, jpeg_image = gaussian_noise, permute_channels, jpeg
+gaussian_noise = image_functional(gaussian_noise_image)
+permute_channels = image_functional(permute_channels_image)
+jpeg = image_functional(jpeg_image)
+
+# torchvision's per-type kernel names, last: they name this module's functions
+from .transforms_v2_kernels import *  # noqa: E402, F403
+from .transforms_v2_kernels import __all__ as kernel_names  # noqa: E402
+
+__all__ += [name for name in kernel_names if name not in __all__]

@@ -1,15 +1,15 @@
 """torchvision v2's geometric transforms that v1 does not have: :class:`RandomResize`,
 :class:`ScaleJitter`, :class:`RandomShortestSize`, :class:`RandomZoomOut` and
-:class:`ElasticTransform`, with the kernel :func:`elastic`.
+:class:`ElasticTransform` (which warps by :mod:`xpnet.data.transforms_v2_warp`'s
+:func:`elastic`).
 
 Their parameters are drawn once per call from the sample's size, with
 torchvision's formulas and in torchvision's order (``torch.rand`` as a float32 draw and
 float32 arithmetic where torchvision computes on a float32 tensor), from xpnet's host
 generator (:func:`xpnet.manual_seed`); every image leaf of the sample gets them. The
-resizing, padding and warping are :mod:`xpnet.data.transforms_functional`'s and
-:mod:`xpnet.data.transforms_warp`'s. The resizes and ``RandomZoomOut`` move masks and
-bounding boxes with the image (:mod:`xpnet.data.tv_tensors_geometry`); ``ElasticTransform``
-refuses them.
+resizing and padding are :mod:`xpnet.data.transforms_functional`'s, the warping
+:mod:`xpnet.data.transforms_v2_warp`'s. Every one of them moves masks and bounding boxes
+with the image (:mod:`xpnet.data.tv_tensors_geometry`, :mod:`xpnet.data.tv_tensors_warp`).
 
 Example:
     >>> from xpnet.data.transforms import v2
@@ -27,14 +27,14 @@ import numpy
 
 from .._random import host_generator
 from . import transforms_functional as F
-from . import transforms_pil as fp
-from . import transforms_warp as fw
 from . import tv_tensors_geometry as G
 from .transforms_affine import check_sequence_input
-from .transforms_modes import InterpolationMode, checked_interpolation
+from .transforms_modes import InterpolationMode
 from .transforms_v2_base import BOX_MASK_TYPES, IMAGE_TYPES
 from .transforms_v2_draws import LockedTransform, RandomApplyTransform
+from .transforms_v2_warp import elastic  # the dispatcher: images, masks and boxes
 from .tv_tensors import BoundingBoxes
+from .tv_tensors_warp import identity_grid
 
 __all__ = [
     "ElasticTransform",
@@ -249,72 +249,6 @@ class RandomZoomOut(RandomApplyTransform):
         return pad_with_fill(inpt, params["padding"], self.fill)
 
 
-def torch_linspace(start: float, end: float, steps: int, dtype):
-    """``torch.linspace`` in ``dtype``, as its CPU kernel: the first half stepped from
-    ``start``, the second from ``end``, so that both ends are exact."""
-    start, end = dtype.type(start), dtype.type(end)
-    step = (end - start) / dtype.type(max(steps - 1, 1))
-    index = numpy.arange(steps)
-    return numpy.where(
-        index < steps / 2,
-        start + step * index.astype(dtype),
-        end - step * (steps - 1 - index).astype(dtype),
-    ).astype(dtype)
-
-
-def identity_grid(height: int, width: int, dtype):
-    """torchvision's ``_create_identity_grid``: (1, height, width, 2), the ``(x, y)`` of each
-    pixel centre in ``grid_sample``'s [-1, 1] coordinates (``align_corners=False``)."""
-    grid = numpy.empty((1, height, width, 2), dtype)
-    grid[..., 0] = torch_linspace((1 - width) / width, (width - 1) / width, width, dtype)
-    grid[..., 1] = torch_linspace((1 - height) / height, (height - 1) / height, height, dtype)[
-        :, None
-    ]
-    return grid
-
-
-def elastic(inpt, displacement, interpolation=InterpolationMode.BILINEAR, fill=None):
-    """Sample ``inpt`` at its pixel centres moved by ``displacement``, as torchvision v2's
-    ``elastic``: ``grid_sample(image, identity_grid + displacement)``.
-
-    Args:
-        inpt: a PIL image (warped as a tensor, then converted back) or a tensor image.
-        displacement: (1, H, W, 2), the ``(x, y)`` moves in [-1, 1] grid units.
-        interpolation: ``NEAREST`` or ``BILINEAR``. Default: ``InterpolationMode.BILINEAR``.
-        fill: the value where the grid leaves the image (a number or one per channel);
-            ``None`` leaves zeros. Default: ``None``.
-
-    Raises:
-        TypeError: if ``displacement`` is not a Tensor or an array.
-        ValueError: for a ``displacement`` of another shape, or another interpolation.
-
-    Example:
-        >>> image = np.arange(4.0).reshape(1, 2, 2)
-        >>> elastic(image, np.zeros((1, 2, 2, 2))).tolist()
-        [[[0.0, 1.0], [2.0, 3.0]]]
-    """
-    if fp.is_pil_image(inpt):
-        output = elastic(F.pil_to_tensor(inpt), displacement, interpolation, fill)
-        return F.to_pil_image(output, mode=inpt.mode)
-    if not F.is_tensor_image(displacement):
-        msg = "Argument displacement should be a Tensor"
-        raise TypeError(msg)
-    interpolation = checked_interpolation(interpolation)
-    array, displacement = F.host_array(inpt), F.host_array(displacement)
-    fw.check_grid_inputs(array, fill, interpolation.value)
-    height, width = array.shape[-2:]
-    if displacement.shape != (1, height, width, 2):
-        msg = (
-            f"Argument displacement shape should be {(1, height, width, 2)}, "
-            f"but given {tuple(displacement.shape)}"
-        )
-        raise ValueError(msg)
-    # torchvision computes float16 on the CPU in float32
-    dtype = numpy.dtype(f32) if array.dtype == numpy.float16 else fw.grid_dtype(array)
-    grid = identity_grid(height, width, dtype) + displacement.astype(dtype)
-    return F.like_input(inpt, fw.apply_grid(array, grid, interpolation.value, fill))
-
-
 def number_pair(value, name: str) -> list[float]:
     """torchvision's ``_setup_number_or_seq``: a number or 1 or 2 of them as two floats."""
     if not isinstance(value, (int, float, Sequence)):
@@ -325,6 +259,28 @@ def number_pair(value, name: str) -> list[float]:
         raise ValueError(msg)
     values = [float(v) for v in value] if isinstance(value, Sequence) else [float(value)]
     return values * 2 if len(values) == 1 else values
+
+
+def elastic_displacement(alpha, sigma, size):
+    """The (1, H, W, 2) float32 displacement of an image of ``size = [H, W]``, as torchvision's
+    ``ElasticTransform`` draws it: uniform noise in [-1, 1) blurred by ``sigma`` (a kernel of
+    ``int(8 * sigma + 1)``, made odd), ``dx`` times ``alpha[0] / W``, ``dy`` times
+    ``alpha[1] / H``.
+
+    Example:
+        >>> elastic_displacement([2.0, 2.0], [0.0, 0.0], [3, 5]).shape
+        (1, 3, 5, 2)
+    """
+    height, width = size
+    components = []
+    for axis, extent in ((0, width), (1, height)):
+        noise = rand32((1, 1, height, width)) * f32(2) - f32(1)
+        if sigma[axis] > 0.0:
+            kernel = int(8 * sigma[axis] + 1)
+            kernel += kernel % 2 == 0  # the kernel must be odd
+            noise = F.gaussian_blur(noise, [kernel, kernel], list(sigma))
+        components.append(noise * alpha[axis] / extent)
+    return numpy.concatenate(components, 1).transpose(0, 2, 3, 1)
 
 
 class ElasticTransform(LockedTransform):
@@ -350,7 +306,7 @@ class ElasticTransform(LockedTransform):
         (1, 12, 12)
     """
 
-    refused_types = BOX_MASK_TYPES  # xpnet has no elastic kernel for boxes
+    transformed_types = IMAGE_TYPES + BOX_MASK_TYPES
 
     def __init__(
         self, alpha=50.0, sigma=5.0, interpolation=InterpolationMode.BILINEAR, fill=0
@@ -361,19 +317,9 @@ class ElasticTransform(LockedTransform):
         check_fill(fill)
         self.fill = fill
 
-    def smooth_noise(self, size: list[int], axis: int):
-        """One displacement component, (1, 1, H, W) float32, as torchvision draws it."""
-        noise = rand32((1, 1, *size)) * f32(2) - f32(1)
-        if self.sigma[axis] > 0.0:
-            kernel = int(8 * self.sigma[axis] + 1)
-            kernel += kernel % 2 == 0  # the kernel must be odd
-            noise = F.gaussian_blur(noise, [kernel, kernel], list(self.sigma))
-        return noise * self.alpha[axis] / size[axis]
-
     def make_params(self, flat_inputs) -> dict:
         size = list(image_size(flat_inputs))
-        dx, dy = self.smooth_noise(size, 0), self.smooth_noise(size, 1)
-        return {"displacement": numpy.concatenate([dx, dy], 1).transpose(0, 2, 3, 1)}
+        return {"displacement": elastic_displacement(self.alpha, self.sigma, size)}
 
     def transform(self, inpt, params: dict):
         return elastic(inpt, params["displacement"], self.interpolation, self.fill)

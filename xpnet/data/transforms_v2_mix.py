@@ -30,7 +30,7 @@ from ..backends import backend_of
 from ..kernels import one_hot
 from .transforms_pil import is_pil_image
 from .transforms_v2_base import Transform, has_any, is_pure_tensor
-from .tv_tensors import BoundingBoxes, Mask
+from .tv_tensors import BoundingBoxes, Image, Mask
 
 __all__ = ["CutMix", "MixUp", "MixUpCutMix", "find_labels", "parse_labels_getter"]
 
@@ -92,8 +92,15 @@ def array_of(inpt):
 
 
 def like(inpt, array):
-    """``array`` as the kind ``inpt`` is: a Tensor or a bare array."""
+    """``array`` as the kind ``inpt`` is: an Image, a Tensor or a bare array."""
+    if isinstance(inpt, Image):
+        return Image(array)
     return Tensor(array) if isinstance(inpt, Tensor) else array
+
+
+def is_batch(inpt) -> bool:
+    """Whether ``inpt`` is the images to mix: a pure tensor or an Image, as torchvision's."""
+    return is_pure_tensor(inpt) or isinstance(inpt, Image)
 
 
 class MixUpCutMix(Transform):
@@ -120,7 +127,10 @@ class MixUpCutMix(Transform):
     def check_inputs(self, flat_inputs) -> None:
         # torchvision's _BaseMixUpCutMix: a box or a mask cannot be mixed with a label
         if has_any(flat_inputs, is_pil_image, BoundingBoxes, Mask):
-            msg = f"{type(self).__name__}() does not support PIL images, bounding boxes and masks."
+            msg = (
+                f"{type(self).__name__}() does not support PIL images, bounding boxes, "
+                "keypoints and masks."
+            )
             raise ValueError(msg)
 
     def params_of(self, sample, flat_inputs, needs: list[bool]) -> dict:
@@ -222,7 +232,7 @@ class MixUp(MixUpCutMix):
         lam = params["lam"]
         if inpt is params["labels"]:
             return self.mix_labels(inpt, lam)
-        if not is_pure_tensor(inpt):
+        if not is_batch(inpt):
             return inpt
         self.check_images(inpt, params["batch_size"])
         array = array_of(inpt)
@@ -261,7 +271,7 @@ class CutMix(MixUpCutMix):
 
     def make_params(self, flat_inputs) -> dict:
         lam = self.draw_lam()
-        sizes = {tuple(inpt.shape[-2:]) for inpt in flat_inputs if is_pure_tensor(inpt)}
+        sizes = {tuple(inpt.shape[-2:]) for inpt in flat_inputs if is_batch(inpt)}
         if not sizes:
             msg = "CutMix: no image was found in the sample"
             raise TypeError(msg)
@@ -281,7 +291,7 @@ class CutMix(MixUpCutMix):
     def transform(self, inpt, params: dict):
         if inpt is params["labels"]:
             return self.mix_labels(inpt, params["lam_adjusted"])
-        if not is_pure_tensor(inpt):
+        if not is_batch(inpt):
             return inpt
         self.check_images(inpt, params["batch_size"])
         x1, y1, x2, y2 = params["box"]

@@ -230,6 +230,14 @@ class LinearTransformation(LockedTransform):
         return Tensor(output) if isinstance(inpt, Tensor) else output
 
 
+def refuse_boxes_masks(transform, flat_inputs) -> None:
+    """torchvision's ``FiveCrop``/``TenCrop`` ``check_inputs``: a crop per box has no
+    meaning, so boxes and masks are refused (its message)."""
+    if has_any(flat_inputs, *BOX_MASK_TYPES):
+        msg = f"BoundingBoxes'es and Mask's are not supported by {type(transform).__name__}()"
+        raise TypeError(msg)
+
+
 class FiveCrop(LockedTransform):
     """The four corner crops and the central crop of each image, as a tuple of five
     (see :func:`~xpnet.data.transforms_v2_functional.five_crop`); labels pass through, so
@@ -248,7 +256,7 @@ class FiveCrop(LockedTransform):
         (5, (3, 2, 2), 1)
     """
 
-    refused_types = BOX_MASK_TYPES  # as torchvision's: a crop per box has no meaning
+    check_inputs = refuse_boxes_masks
 
     def __init__(self, size) -> None:
         self.size = setup_size(
@@ -272,7 +280,7 @@ class TenCrop(LockedTransform):
         10
     """
 
-    refused_types = BOX_MASK_TYPES
+    check_inputs = refuse_boxes_masks
 
     def __init__(self, size, vertical_flip: bool = False) -> None:
         self.size = setup_size(

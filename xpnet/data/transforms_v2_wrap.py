@@ -9,10 +9,10 @@ result in ``transform``: a seeded v2 call gives what the seeded v1 call gives. T
 cover ``RandomCrop``, ``RandomResizedCrop``, the flips, ``RandomGrayscale``,
 ``ColorJitter``, ``GaussianBlur``, ``RandomErasing``, ``RandomRotation``, ``RandomAffine``,
 ``RandomPerspective``, ``AutoAugment`` and the six random photometric transforms; the
-deterministic ones draw nothing. The flips, crops, ``Pad`` and ``Resize`` apply the same
-parameters to masks and bounding boxes (:mod:`xpnet.data.tv_tensors_geometry`);
-``RandomRotation``, ``RandomAffine``, ``RandomPerspective`` and the automatic augmentations
-refuse them.
+deterministic ones draw nothing. The flips, crops, ``Pad``, ``Resize``, ``RandomRotation``,
+``RandomAffine`` and ``RandomPerspective`` apply the same parameters to masks and bounding
+boxes (:mod:`xpnet.data.tv_tensors_geometry`, :mod:`xpnet.data.transforms_v2_warp`); the
+automatic augmentations refuse them.
 
 ``RandAugment``, ``TrivialAugmentWide`` and ``AugMix`` pick and apply ops in one loop and
 have no ``get_params``: they keep the fallback, which replays the first leaf's draws for the
@@ -25,7 +25,7 @@ Example:
     >>> from xpnet.data import transforms as v1
     >>> crop = wrap_v1(v1.RandomCrop)(2)
     >>> sorted(crop.make_params([np.zeros((1, 4, 4))]))
-    ['crop', 'padding']
+    ['crop', 'needs_crop', 'padding']
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import numpy
 from .._random import host_generator
 from . import transforms as v1
 from . import transforms_functional as F
+from . import transforms_v2_warp as W
 from . import tv_tensors_geometry as G
 from .transforms_v2_base import BOX_MASK_TYPES, IMAGE_TYPES, Transform
 from .transforms_v2_draws import DRAW_LOCK, LockedTransform, coin
@@ -132,13 +133,21 @@ class CropSplit(Split):
         if self.pad_if_needed and height < self.size[0]:
             diff = self.size[0] - height
             top, bottom, height = top + diff, bottom + diff, height + 2 * diff
+        if height < self.size[0] or width < self.size[1]:  # v2's message, not v1's
+            padded = "padded " if self.padding else ""
+            msg = (
+                f"Required crop size {tuple(self.size)} is larger than {padded}input image "
+                f"size {(height, width)}."
+            )
+            raise ValueError(msg)
         crop = self.get_params(size_stub(height, width), self.size)
-        return {"padding": [left, top, right, bottom], "crop": crop}
+        needs_crop = (height, width) != tuple(self.size)  # as torchvision's: no clamp then
+        return {"padding": [left, top, right, bottom], "crop": crop, "needs_crop": needs_crop}
 
     def transform(self, inpt, params: dict):
         if any(params["padding"]):
             inpt = G.pad(inpt, params["padding"], self.fill, self.padding_mode)
-        return G.crop(inpt, *params["crop"])
+        return G.crop(inpt, *params["crop"]) if params["needs_crop"] else inpt
 
 
 class ResizedCropSplit(Split):
@@ -227,22 +236,22 @@ class ErasingSplit(Split):
 
 
 class RotationSplit(Split):
-    """``RandomRotation``: the angle from ``get_params``."""
+    """``RandomRotation``: the angle from ``get_params``; masks and boxes rotate with it."""
 
     def make_params(self, flat_inputs) -> dict:
         return {"angle": self.get_params(self.degrees)}
 
     def transform(self, inpt, params: dict):
-        fill = tensor_fill_list(inpt, self.fill)
+        fill = self.fill if isinstance(inpt, BOX_MASK_TYPES) else tensor_fill_list(inpt, self.fill)
         mode, expand, center = self.interpolation, self.expand, self.center
-        return F.rotate(inpt, params["angle"], mode, expand, center, fill)
+        return W.rotate(inpt, params["angle"], mode, expand, center, fill)
 
 
 class AffineSplit(Split):
-    """``RandomAffine``: ``get_params`` on the first leaf's size."""
+    """``RandomAffine``: ``get_params`` on the sample's size."""
 
     def make_params(self, flat_inputs) -> dict:
-        _, height, width = F.get_dimensions(flat_inputs[0])
+        height, width = G.query_size(flat_inputs)
         return {
             "affine": self.get_params(
                 self.degrees, self.translate, self.scale, self.shear, [width, height]
@@ -250,16 +259,16 @@ class AffineSplit(Split):
         }
 
     def transform(self, inpt, params: dict):
-        fill = tensor_fill_list(inpt, self.fill)
+        fill = self.fill if isinstance(inpt, BOX_MASK_TYPES) else tensor_fill_list(inpt, self.fill)
         mode, center = self.interpolation, self.center
-        return F.affine(inpt, *params["affine"], interpolation=mode, fill=fill, center=center)
+        return W.affine(inpt, *params["affine"], interpolation=mode, fill=fill, center=center)
 
 
 class PerspectiveSplit(Split):
-    """``RandomPerspective``: the coin, then ``get_params`` on the first leaf's size."""
+    """``RandomPerspective``: the coin, then ``get_params`` on the sample's size."""
 
     def make_params(self, flat_inputs) -> dict:
-        _, height, width = F.get_dimensions(flat_inputs[0])
+        height, width = G.query_size(flat_inputs)
         if not coin(self.p):
             return {"points": None}
         return {"points": self.get_params(width, height, self.distortion_scale)}
@@ -267,8 +276,8 @@ class PerspectiveSplit(Split):
     def transform(self, inpt, params: dict):
         if params["points"] is None:
             return inpt
-        fill = tensor_fill_list(inpt, self.fill)
-        return F.perspective(inpt, *params["points"], self.interpolation, fill)
+        fill = self.fill if isinstance(inpt, BOX_MASK_TYPES) else tensor_fill_list(inpt, self.fill)
+        return W.perspective(inpt, *params["points"], self.interpolation, fill)
 
 
 class AutoAugmentSplit(Split):
@@ -334,15 +343,18 @@ GEOMETRIC = (
     v1.RandomResizedCrop,
     v1.RandomHorizontalFlip,
     v1.RandomVerticalFlip,
+    v1.RandomRotation,
+    v1.RandomAffine,
+    v1.RandomPerspective,
 )
-REFUSING = (v1.RandomRotation, v1.RandomAffine, v1.RandomPerspective, v1.AutoAugment, *REWOUND)
+REFUSING = (v1.AutoAugment, *REWOUND)
 
 
 def wrap_v1(v1_class: type, transformed_types: tuple | None = None) -> type:
     """The v2 transform class of v1's ``v1_class``: the same name, arguments and attributes,
     its parameters drawn once per call (see the module docstring). ``transformed_types``
     defaults to the images, with masks and boxes for the geometric transforms above; the
-    other geometric ones refuse masks and boxes (``refused_types``).
+    automatic augmentations refuse masks and boxes (``refused_types``), as torchvision's.
 
     Example:
         >>> RandomCrop = wrap_v1(v1.RandomCrop)

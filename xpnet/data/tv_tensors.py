@@ -191,11 +191,11 @@ def to_xyxy(array, format: BoundingBoxFormat):
         xy, wh = array[..., :2], array[..., 2:]
         return xp.concatenate([xy, xy + wh], axis=-1)
     if format is BoundingBoxFormat.CXCYWH:
-        # torchvision's ceil of w / 2 for integers: -(w // -2), so that x2 - x1 == w
-        center, wh = array[..., :2], array[..., 2:]
-        half = abs(wh / -2) if is_floating(array) else abs(wh // -2)
-        xy = center - half.astype(array.dtype)
-        return xp.concatenate([xy, xy + wh], axis=-1)
+        # torchvision 0.28 computes integer boxes in float32, then truncates towards zero
+        boxes = array if is_floating(array) else array.astype("float32")
+        center, wh = boxes[..., :2], boxes[..., 2:]
+        xy = center - wh / 2
+        return xp.concatenate([xy, xy + wh], axis=-1).astype(array.dtype)
     return array.copy()
 
 
@@ -258,7 +258,8 @@ def convert_bounding_box_format(inpt, old_format=None, new_format=None, inplace:
     """Boxes in ``new_format`` (torchvision's ``convert_bounding_box_format``).
 
     XYXY is ``(x1, y1, x2, y2)``, XYWH ``(x1, y1, w, h)``, CXCYWH ``(cx, cy, w, h)``;
-    integer boxes keep their dtype: the centre is floored, the half size rounded up.
+    integer boxes keep their dtype: the centre is floored; from CXCYWH the corners are
+    computed in float32 and truncated towards zero, as torchvision 0.28's.
 
     Args:
         inpt: :class:`BoundingBoxes`, or an ``(..., 4)`` array or Tensor.

@@ -23,18 +23,35 @@ import numbers
 from ..backends import backend_of
 from . import transforms_functional as F
 from .transforms_modes import InterpolationMode
-from .tv_tensors import BoundingBoxes, BoundingBoxFormat, Mask, TVTensor, clamp_array, wrap
+from .tv_tensors import (
+    BoundingBoxes,
+    BoundingBoxFormat,
+    Mask,
+    TVTensor,
+    box_format,
+    clamp_array,
+    wrap,
+)
+from .tv_tensors_warp import box_array, like_boxes
 
 __all__ = [
     "center_crop",
+    "center_crop_bounding_boxes",
     "crop",
+    "crop_bounding_boxes",
     "get_size",
     "horizontal_flip",
+    "horizontal_flip_bounding_boxes",
     "pad",
+    "pad_bounding_boxes",
     "query_size",
     "resize",
+    "resize_bounding_boxes",
+    "resize_mask",
     "resized_crop",
+    "resized_crop_bounding_boxes",
     "vertical_flip",
+    "vertical_flip_bounding_boxes",
 ]
 
 
@@ -77,24 +94,42 @@ def rewrapped(inpt, output):
     return wrap(output, like=inpt) if isinstance(inpt, TVTensor) else output
 
 
-def box_columns(boxes: BoundingBoxes, columns):
-    """The array of ``boxes`` with its four columns replaced by ``columns``."""
-    xp = backend_of(boxes.array).xp
-    return xp.stack([xp.asarray(column, dtype=boxes.dtype) for column in columns], axis=-1)
-
-
-def flip_boxes(boxes: BoundingBoxes, axis: int):
-    """torchvision's ``horizontal_flip_bounding_boxes`` (``axis=0``, x) and vertical (1, y)."""
-    array, length = boxes.array, boxes.canvas_size[1 - axis]
+def flip_array(array, format, canvas_size, axis: int):
+    """Boxes mirrored along x (``axis=0``) or y (1) on their canvas."""
+    xp = backend_of(array).xp
+    length = canvas_size[1 - axis]
     columns = [array[..., i] for i in range(4)]
     low, high = axis, axis + 2
-    if boxes.format is BoundingBoxFormat.XYXY:
+    if format is BoundingBoxFormat.XYXY:
         columns[low], columns[high] = length - array[..., high], length - array[..., low]
-    elif boxes.format is BoundingBoxFormat.XYWH:
+    elif format is BoundingBoxFormat.XYWH:
         columns[low] = length - (array[..., low] + array[..., high])
     else:
         columns[low] = length - array[..., low]
-    return wrap(box_columns(boxes, columns), like=boxes)
+    return xp.stack([xp.asarray(column, dtype=array.dtype) for column in columns], axis=-1)
+
+
+def horizontal_flip_bounding_boxes(bounding_boxes, format, canvas_size):
+    """torchvision's ``horizontal_flip_bounding_boxes``: plain boxes (an array or a Tensor)
+    of ``format`` mirrored left to right on ``canvas_size``.
+
+    Example:
+        >>> horizontal_flip_bounding_boxes(np.array([[1, 1, 3, 2]]), "XYXY", (4, 6)).tolist()
+        [[3, 1, 5, 2]]
+    """
+    array = flip_array(box_array(bounding_boxes), box_format(format), canvas_size, 0)
+    return like_boxes(bounding_boxes, array)
+
+
+def vertical_flip_bounding_boxes(bounding_boxes, format, canvas_size):
+    """torchvision's ``vertical_flip_bounding_boxes``: mirrored top to bottom.
+
+    Example:
+        >>> vertical_flip_bounding_boxes(np.array([[0, 1, 2, 3]]), "XYWH", (8, 8)).tolist()
+        [[0, 4, 2, 3]]
+    """
+    array = flip_array(box_array(bounding_boxes), box_format(format), canvas_size, 1)
+    return like_boxes(bounding_boxes, array)
 
 
 def horizontal_flip(inpt):
@@ -105,7 +140,9 @@ def horizontal_flip(inpt):
         [[[3, 2, 1]]]
     """
     if isinstance(inpt, BoundingBoxes):
-        return flip_boxes(inpt, 0)
+        return wrap(
+            horizontal_flip_bounding_boxes(inpt.array, inpt.format, inpt.canvas_size), like=inpt
+        )
     return rewrapped(inpt, F.hflip(inpt))
 
 
@@ -117,17 +154,66 @@ def vertical_flip(inpt):
         [[0, 4, 2, 3]]
     """
     if isinstance(inpt, BoundingBoxes):
-        return flip_boxes(inpt, 1)
+        return wrap(
+            vertical_flip_bounding_boxes(inpt.array, inpt.format, inpt.canvas_size), like=inpt
+        )
     return rewrapped(inpt, F.vflip(inpt))
 
 
-def shift_boxes(boxes: BoundingBoxes, dx: int, dy: int, canvas_size):
+def shift_array(array, format, dx: int, dy: int, canvas_size):
     """Boxes moved by ``(dx, dy)`` onto a canvas of ``canvas_size``, clamped to it."""
-    xp = backend_of(boxes.array).xp
-    shift = [dx, dy, dx, dy] if boxes.format is BoundingBoxFormat.XYXY else [dx, dy, 0, 0]
-    array = boxes.array + xp.asarray(shift, dtype=boxes.dtype)
-    array = clamp_array(array, boxes.format, canvas_size)
-    return wrap(array, like=boxes, canvas_size=canvas_size)
+    xp = backend_of(array).xp
+    shift = [dx, dy, dx, dy] if format is BoundingBoxFormat.XYXY else [dx, dy, 0, 0]
+    return clamp_array(array + xp.asarray(shift, dtype=array.dtype), format, canvas_size)
+
+
+def crop_bounding_boxes(bounding_boxes, format, top: int, left: int, height: int, width: int):
+    """torchvision's ``crop_bounding_boxes``: ``(boxes, (height, width))``, the boxes moved
+    by ``(-left, -top)`` and clamped to the crop.
+
+    Example:
+        >>> out, canvas = crop_bounding_boxes(np.array([[1, 1, 3, 2]]), "XYXY", 0, 2, 4, 4)
+        >>> out.tolist(), canvas
+        ([[0, 1, 1, 2]], (4, 4))
+    """
+    format, canvas_size = box_format(format), (height, width)
+    array = shift_array(box_array(bounding_boxes), format, -left, -top, canvas_size)
+    return like_boxes(bounding_boxes, array), canvas_size
+
+
+def center_crop_bounding_boxes(bounding_boxes, format, canvas_size, output_size):
+    """torchvision's ``center_crop_bounding_boxes``: :func:`crop_bounding_boxes` of the
+    centre ``output_size`` region.
+
+    Example:
+        >>> center_crop_bounding_boxes(np.array([[2, 2, 6, 6]]), "XYXY", (8, 8), 4)[0].tolist()
+        [[0, 0, 4, 4]]
+    """
+    crop_height, crop_width = F.center_crop_size(output_size)
+    top, left = F.center_crop_anchor(crop_height, crop_width, *canvas_size)
+    return crop_bounding_boxes(bounding_boxes, format, top, left, crop_height, crop_width)
+
+
+def pad_bounding_boxes(bounding_boxes, format, canvas_size, padding, padding_mode="constant"):
+    """torchvision's ``pad_bounding_boxes``: ``(boxes, canvas_size)``, the boxes moved by
+    ``(left, top)`` onto the larger canvas.
+
+    Raises:
+        ValueError: for a ``padding_mode`` other than ``"constant"``.
+
+    Example:
+        >>> out, canvas = pad_bounding_boxes(np.array([[0, 0, 2, 2]]), "XYXY", (4, 4), [1, 2])
+        >>> out.tolist(), canvas
+        ([[1, 2, 3, 4]], (8, 6))
+    """
+    if padding_mode != "constant":
+        msg = f"Padding mode '{padding_mode}' is not supported with bounding boxes"
+        raise ValueError(msg)
+    left, right, top, bottom = F.padding_lrtb(padding)
+    height, width = canvas_size
+    canvas_size = (height + top + bottom, width + left + right)
+    array = shift_array(box_array(bounding_boxes), box_format(format), left, top, canvas_size)
+    return like_boxes(bounding_boxes, array), canvas_size
 
 
 def crop(inpt, top: int, left: int, height: int, width: int):
@@ -139,7 +225,8 @@ def crop(inpt, top: int, left: int, height: int, width: int):
         [[4, 5], [7, 8]]
     """
     if isinstance(inpt, BoundingBoxes):
-        return shift_boxes(inpt, -left, -top, (height, width))
+        output, canvas_size = crop_bounding_boxes(inpt.array, inpt.format, top, left, height, width)
+        return wrap(output, like=inpt, canvas_size=canvas_size)
     return rewrapped(inpt, F.crop(inpt, top, left, height, width))
 
 
@@ -153,9 +240,10 @@ def center_crop(inpt, output_size):
     """
     if not isinstance(inpt, BoundingBoxes):
         return rewrapped(inpt, F.center_crop(inpt, output_size))
-    crop_height, crop_width = F.center_crop_size(output_size)
-    top, left = F.center_crop_anchor(crop_height, crop_width, *inpt.canvas_size)
-    return crop(inpt, top, left, crop_height, crop_width)
+    output, canvas_size = center_crop_bounding_boxes(
+        inpt.array, inpt.format, inpt.canvas_size, output_size
+    )
+    return wrap(output, like=inpt, canvas_size=canvas_size)
 
 
 def pad(inpt, padding, fill=0, padding_mode: str = "constant"):
@@ -173,29 +261,50 @@ def pad(inpt, padding, fill=0, padding_mode: str = "constant"):
     """
     if not isinstance(inpt, BoundingBoxes):
         return rewrapped(inpt, F.pad(inpt, padding, fill, padding_mode))
-    if padding_mode != "constant":
-        msg = f"Padding mode '{padding_mode}' is not supported with bounding boxes"
-        raise ValueError(msg)
-    left, right, top, bottom = F.padding_lrtb(padding)
-    height, width = inpt.canvas_size
-    return shift_boxes(inpt, left, top, (height + top + bottom, width + left + right))
+    output, canvas_size = pad_bounding_boxes(
+        inpt.array, inpt.format, inpt.canvas_size, padding, padding_mode
+    )
+    return wrap(output, like=inpt, canvas_size=canvas_size)
 
 
-def resize_boxes(boxes: BoundingBoxes, size, max_size=None):
-    """torchvision's ``resize_bounding_boxes``: every coordinate times its axis's ratio
-    (float32 ratios, as torch's ``tensor`` of Python floats), back to the boxes' dtype."""
+def resize_bounding_boxes(bounding_boxes, canvas_size, size, max_size=None, format="XYXY"):
+    """torchvision's ``resize_bounding_boxes``: ``(boxes, new canvas_size)``, every
+    coordinate times its axis's ratio (float32 ratios, as torch's ``tensor`` of Python
+    floats), back to the boxes' dtype; ``format`` does not matter for these boxes.
+
+    Example:
+        >>> out, canvas = resize_bounding_boxes(np.array([[1.0, 1, 2, 3]]), (4, 4), [8, 2])
+        >>> out.tolist(), canvas
+        ([[0.5, 2.0, 1.0, 6.0]], (8, 2))
+    """
+    array = box_array(bounding_boxes)
     size = [size] if isinstance(size, numbers.Number) else list(size)
-    old_height, old_width = boxes.canvas_size
-    new_height, new_width = F.resized_output_size(boxes.canvas_size, size, max_size)
+    old_height, old_width = canvas_size
+    new_height, new_width = F.resized_output_size(canvas_size, size, max_size)
     if (new_height, new_width) == (old_height, old_width):
-        return boxes
-    xp = backend_of(boxes.array).xp
+        return bounding_boxes, tuple(canvas_size)
+    xp = backend_of(array).xp
     w_ratio, h_ratio = new_width / old_width, new_height / old_height
     ratios = xp.asarray([w_ratio, h_ratio, w_ratio, h_ratio], dtype="float32")
-    array = boxes.array if boxes.dtype.kind == "f" else boxes.array.astype("float32")
-    return wrap(
-        (array * ratios).astype(boxes.dtype), like=boxes, canvas_size=(new_height, new_width)
+    floats = array if array.dtype.kind == "f" else array.astype("float32")
+    return like_boxes(bounding_boxes, (floats * ratios).astype(array.dtype)), (
+        new_height,
+        new_width,
     )
+
+
+def resized_crop_bounding_boxes(bounding_boxes, format, top, left, height, width, size):
+    """torchvision's ``resized_crop_bounding_boxes``: :func:`crop_bounding_boxes`, then
+    :func:`resize_bounding_boxes` to ``size``.
+
+    Example:
+        >>> out, canvas = resized_crop_bounding_boxes(
+        ...     np.array([[2, 2, 4, 4]]), "XYXY", 2, 2, 4, 4, [8, 8])
+        >>> out.tolist(), canvas
+        ([[0, 0, 4, 4]], (8, 8))
+    """
+    cropped, canvas_size = crop_bounding_boxes(bounding_boxes, format, top, left, height, width)
+    return resize_bounding_boxes(cropped, canvas_size, size)
 
 
 def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
@@ -207,10 +316,21 @@ def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, 
         [[0.5, 2.0, 1.0, 6.0]]
     """
     if isinstance(inpt, BoundingBoxes):
-        return resize_boxes(inpt, size, max_size)
+        output, canvas_size = resize_bounding_boxes(inpt.array, inpt.canvas_size, size, max_size)
+        return wrap(output, like=inpt, canvas_size=canvas_size)
     if isinstance(inpt, Mask):
-        interpolation, antialias = InterpolationMode.NEAREST, False
+        return wrap(resize_mask(inpt, size, max_size), like=inpt)
     return rewrapped(inpt, F.resize(inpt, size, interpolation, max_size, antialias))
+
+
+def resize_mask(mask, size, max_size=None):
+    """torchvision's ``resize_mask``: v1's ``resize`` with ``NEAREST``, no antialias.
+
+    Example:
+        >>> resize_mask(np.eye(2, dtype=np.uint8), [4, 4]).shape
+        (4, 4)
+    """
+    return F.resize(mask, size, InterpolationMode.NEAREST, max_size, antialias=False)
 
 
 def resized_crop(
@@ -223,7 +343,14 @@ def resized_crop(
         >>> resized_crop(boxes, 2, 2, 4, 4, [8, 8]).tolist()
         [[0, 0, 4, 4]]
     """
-    if not isinstance(inpt, (BoundingBoxes, Mask)):
-        output = F.resized_crop(inpt, top, left, height, width, size, interpolation, antialias)
-        return rewrapped(inpt, output)
-    return resize(crop(inpt, top, left, height, width), size, interpolation, antialias=antialias)
+    if isinstance(inpt, BoundingBoxes):
+        output, canvas_size = resized_crop_bounding_boxes(
+            inpt.array, inpt.format, top, left, height, width, size
+        )
+        return wrap(output, like=inpt, canvas_size=canvas_size)
+    if isinstance(inpt, Mask):
+        return resize(
+            crop(inpt, top, left, height, width), size, interpolation, antialias=antialias
+        )
+    output = F.resized_crop(inpt, top, left, height, width, size, interpolation, antialias)
+    return rewrapped(inpt, output)
