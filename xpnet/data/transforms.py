@@ -50,6 +50,7 @@ from .transforms_augment import (
 )
 from .transforms_autoaugment import AutoAugment, AutoAugmentPolicy
 from .transforms_modes import InterpolationMode, interpolation_from_int
+from .transforms_more import ElasticTransform, FiveCrop, LinearTransformation, TenCrop
 from .transforms_photometric_random import (
     RandomAdjustSharpness,
     RandomAutocontrast,
@@ -70,10 +71,13 @@ __all__ = [
     "ColorJitter",
     "Compose",
     "ConvertImageDtype",
+    "ElasticTransform",
+    "FiveCrop",
     "GaussianBlur",
     "Grayscale",
     "InterpolationMode",
     "Lambda",
+    "LinearTransformation",
     "Normalize",
     "PILToTensor",
     "Pad",
@@ -98,6 +102,7 @@ __all__ = [
     "RandomTransforms",
     "RandomVerticalFlip",
     "Resize",
+    "TenCrop",
     "ToPILImage",
     "ToTensor",
     "TrivialAugmentWide",

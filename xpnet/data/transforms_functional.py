@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy
 
@@ -26,42 +27,17 @@ from . import transforms_tensor as ft
 from .transforms_modes import PIL_MODES, InterpolationMode, checked_interpolation
 from .transforms_modes import interpolation_from_int as interpolation_from_int  # kept public
 
+# fmt: off
 __all__ = [
-    "InterpolationMode",
-    "adjust_brightness",
-    "adjust_contrast",
-    "adjust_gamma",
-    "adjust_hue",
-    "adjust_saturation",
-    "adjust_sharpness",
-    "affine",
-    "autocontrast",
-    "center_crop",
-    "convert_image_dtype",
-    "crop",
-    "equalize",
-    "erase",
-    "gaussian_blur",
-    "get_dimensions",
-    "get_image_num_channels",
-    "get_image_size",
-    "hflip",
-    "invert",
-    "normalize",
-    "pad",
-    "perspective",
-    "pil_to_tensor",
-    "posterize",
-    "resize",
-    "resized_crop",
-    "rgb_to_grayscale",
-    "rotate",
-    "solarize",
-    "to_grayscale",
-    "to_pil_image",
-    "to_tensor",
-    "vflip",
+    "InterpolationMode", "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue",
+    "adjust_saturation", "adjust_sharpness", "affine", "autocontrast", "center_crop",
+    "convert_image_dtype", "crop", "elastic_transform", "equalize", "erase", "five_crop",
+    "gaussian_blur", "get_dimensions", "get_image_num_channels", "get_image_size", "hflip",
+    "invert", "normalize", "pad", "perspective", "pil_to_tensor", "posterize", "resize",
+    "resized_crop", "rgb_to_grayscale", "rotate", "solarize", "ten_crop", "to_grayscale",
+    "to_pil_image", "to_tensor", "vflip",
 ]
+# fmt: on
 
 
 def is_tensor_image(img) -> bool:
@@ -252,12 +228,21 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
                 "edge, i.e. size should be an int or a sequence of length 1 in torchscript mode."
             )
             raise ValueError(msg)
+    if size is None:  # torchvision v1's message (only v2 takes size=None with max_size)
+        msg = "This should never happen!!"
+        raise ValueError(msg)
     _, height, width = get_dimensions(img)
     size = [size] if isinstance(size, int) else list(size)
     output_size = resized_output_size((height, width), size, max_size)
     if [height, width] == output_size:
         return img
     if not is_tensor_image(img):
+        if antialias is False:
+            msg = (
+                "Anti-alias option is always applied for PIL Image input. Argument antialias "
+                "is ignored."
+            )
+            warnings.warn(msg, stacklevel=2)
         return img.resize(tuple(output_size[::-1]), PIL_MODES[interpolation.value])
     result = ft.resize(host_array(img), output_size, interpolation.value, antialias)
     return like_input(img, result)
@@ -379,10 +364,13 @@ from .transforms_color import (  # noqa: E402  (the colour half of this module's
 )
 from .transforms_geometry import (  # noqa: E402  (the geometric functions)
     affine,
+    elastic_transform,
+    five_crop,
     get_inverse_affine_matrix,
     get_perspective_coeffs,
     perspective,
     rotate,
+    ten_crop,
 )
 from .transforms_photometric import (  # noqa: E402  (the photometric functions)
     adjust_gamma,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy
 
@@ -20,18 +21,28 @@ from . import transforms_warp as fw
 from .transforms_functional import (
     check_pil_image,
     get_dimensions,
+    hflip,
     host_array,
     is_tensor_image,
     like_input,
+    vflip,
 )
-from .transforms_modes import PIL_MODES, InterpolationMode, checked_interpolation
+from .transforms_modes import (
+    PIL_MODES,
+    InterpolationMode,
+    checked_interpolation,
+    interpolation_from_int,
+)
 
 __all__ = [
     "affine",
+    "elastic_transform",
+    "five_crop",
     "get_inverse_affine_matrix",
     "get_perspective_coeffs",
     "perspective",
     "rotate",
+    "ten_crop",
 ]
 
 
@@ -295,3 +306,82 @@ def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BIL
         return fw.perspective_grid(coeffs, ow, oh, dtype)
 
     return _warp(img, grid_of, interpolation, fill)
+
+
+def five_crop(img, size) -> tuple:
+    """The four corner crops and the central crop of ``size`` (an int for a square):
+    ``(top_left, top_right, bottom_left, bottom_right, center)``, torchvision v1's.
+
+    The crops are :func:`xpnet.data.transforms_v2_functional.five_crop`'s; v1 quotes an int or
+    one-element ``size`` as the pair in its message.
+
+    Raises:
+        ValueError: for a ``size`` of more than two numbers, or a crop larger than the image.
+
+    Example:
+        >>> [int(crop[0, 0, 0]) for crop in five_crop(np.arange(9).reshape(1, 3, 3), 2)]
+        [0, 1, 3, 4, 0]
+    """
+    from . import transforms_v2_functional as F2  # here: v2's modules import this one
+
+    if isinstance(size, numbers.Number) or len(size) == 1:
+        size = tuple(F2.five_crop_size(size))
+    return F2.five_crop(img, size)
+
+
+def ten_crop(img, size, vertical_flip: bool = False) -> tuple:
+    """:func:`five_crop` of ``img``, then of its horizontal (with ``vertical_flip``,
+    vertical) flip: ten images, torchvision v1's.
+
+    Example:
+        >>> len(ten_crop(np.zeros((1, 4, 4)), 2, vertical_flip=True))
+        10
+    """
+    from . import transforms_v2_functional as F2  # here: v2's modules import this one
+
+    if isinstance(size, numbers.Number) or len(size) == 1:
+        size = tuple(F2.five_crop_size(size))
+    return five_crop(img, size) + five_crop(vflip(img) if vertical_flip else hflip(img), size)
+
+
+def elastic_transform(img, displacement, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Sample ``img`` at its pixel centres moved by ``displacement`` (1, H, W, 2), as
+    torchvision v1's ``elastic_transform``; the sampling is
+    :func:`xpnet.data.tv_tensors_warp.elastic_image`'s.
+
+    Args:
+        img: a PIL image (warped as a tensor, then converted back) or a tensor image.
+        displacement: a Tensor or array (1, H, W, 2), the ``(x, y)`` moves in [-1, 1] units.
+        interpolation: ``NEAREST`` or ``BILINEAR`` (or Pillow's integer, with a warning).
+            Default: ``InterpolationMode.BILINEAR``.
+        fill: the value outside the image, a number or one per channel. Default: ``None``.
+
+    Note:
+        v1 samples a float64 image on a float32 grid (for a float32 ``displacement``); here
+        the grid is float64, so results agree to float32 rounding.
+
+    Raises:
+        TypeError: if ``displacement`` is not a Tensor or an array, or ``img`` not an image.
+        ValueError: for a ``displacement`` of another shape.
+
+    Example:
+        >>> elastic_transform(np.arange(4.0).reshape(1, 2, 2), np.zeros((1, 2, 2, 2))).tolist()
+        [[[0.0, 1.0], [2.0, 3.0]]]
+    """
+    from . import tv_tensors_warp as warp  # here: tv_tensors_warp imports this module
+
+    if isinstance(interpolation, int):
+        warnings.warn(
+            "Argument interpolation should be of type InterpolationMode instead of int. "
+            "Please, use InterpolationMode enum.",
+            stacklevel=2,
+        )
+        interpolation = interpolation_from_int(interpolation)
+    if not is_tensor_image(displacement):
+        msg = "Argument displacement should be a Tensor"
+        raise TypeError(msg)
+    if not (is_tensor_image(img) or fp.is_pil_image(img)):
+        msg = f"img should be PIL Image or Tensor. Got {type(img)}"
+        raise TypeError(msg)
+    warp.check_displacement(displacement, *get_dimensions(img)[1:])
+    return warp.elastic_image(img, displacement, interpolation, fill)

@@ -99,7 +99,10 @@ def from_array(npimg, mode):
     if mode is None:
         msg = f"Input type {npimg.dtype} is not supported"
         raise TypeError(msg)
-    return pil().fromarray(numpy.ascontiguousarray(npimg), mode=mode)
+    # as torchvision's _Image_fromarray: the raw bytes read in ``mode`` (Pillow >= 11.3's
+    # fromarray infers the mode from the dtype instead, and refuses int16 as "I;16")
+    size = (npimg.shape[1], npimg.shape[0])
+    return pil().frombuffer(mode, size, numpy.ascontiguousarray(npimg).tobytes(), "raw", mode, 0, 1)
 
 
 def parse_fill(fill, img, name: str = "fillcolor") -> dict:

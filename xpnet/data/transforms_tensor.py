@@ -220,16 +220,43 @@ def _taps(mode, antialias, dt, in_size, out_size):
     if antialias:
         return _aa_taps(mode, dt, in_size, out_size, scale)
     source = scale * (rows + dt.type(0.5)) - dt.type(0.5)
-    if mode == "bilinear":
-        source = numpy.maximum(source, dt.type(0))
-        low = numpy.minimum(numpy.floor(source).astype(numpy.int64), in_size - 1)
-        frac = numpy.clip(source - low.astype(dt), 0, 1).astype(dt)
-        high = low + (low < in_size - 1)
-        return numpy.stack([low, high], 1), numpy.stack([dt.type(1) - frac, frac], 1)
     low = numpy.floor(source).astype(numpy.int64)
     coefficients = _cubic_coefficients(source - low.astype(dt), dt.type(-0.75))
     index = numpy.stack([numpy.clip(low - 1 + k, 0, in_size - 1) for k in range(4)], 1)
     return index, numpy.stack(coefficients, 1).astype(dt)
+
+
+def fused(a, b, c):
+    """``a * b + c`` rounded once, as a fused multiply-add: the product of two float32 is exact
+    in float64 (48 bits of 53). float64 inputs are not fused (NumPy has no fma)."""
+    if a.dtype != numpy.float32:
+        return a * b + c
+    return (a.astype(numpy.float64) * b + c).astype(numpy.float32)
+
+
+def _linear_taps(dt, in_size, out_size):
+    """``(low, high, 1 - lambda, lambda)`` of PyTorch's ``HelperInterpLinear``; its source
+    index ``scale * (i + 0.5) - 0.5`` is one fused multiply-add in its compiled kernel."""
+    scale = dt.type(in_size) / dt.type(out_size)
+    rows = numpy.arange(out_size, dtype=dt) + dt.type(0.5)
+    source = numpy.maximum(fused(numpy.full(out_size, scale, dt), rows, dt.type(-0.5)), 0)
+    low = numpy.minimum(numpy.floor(source).astype(numpy.int64), in_size - 1)
+    frac = numpy.clip(source - low.astype(dt), 0, 1).astype(dt)
+    return low, low + (low < in_size - 1), dt.type(1) - frac, frac
+
+
+def _bilinear(work, size):
+    """PyTorch's CPU bilinear resize without antialias, term for term: the four weights
+    ``h * w`` and the sum ``((i01 w01 + i00 w00) + i10 w10) + i11 w11`` in fused
+    multiply-adds, the order its compiled kernel takes (this decides uint8's rounding ties)."""
+    dt = work.dtype
+    h_low, h_high, h0, h1 = _linear_taps(dt, work.shape[-2], size[0])
+    w_low, w_high, w0, w1 = _linear_taps(dt, work.shape[-1], size[1])
+    h0, h1 = h0[:, None], h1[:, None]
+    top, bottom = work[..., h_low, :], work[..., h_high, :]
+    output = fused(top[..., w_low], h0 * w0, top[..., w_high] * (h0 * w1))
+    output = fused(bottom[..., w_low], h1 * w0, output)
+    return fused(bottom[..., w_high], h1 * w1, output)
 
 
 def _apply_taps(work, index, weights, axis):
@@ -245,20 +272,28 @@ def _apply_taps(work, index, weights, axis):
 def resize(image, size, interpolation: str, antialias: bool):
     """Resize the last two axes to ``size = [height, width]`` as torchvision's tensor path.
 
-    The arithmetic is float32 (float64 for float64 images), width first then height, with
-    PyTorch's indices and weights; the sums are not in PyTorch's vectorised order, so floats
-    agree to rounding and integer images, rounded at the end, can differ by 1 where the exact
-    value is a rounding tie (x.5, e.g. the mean of two pixels)."""
+    The arithmetic is float32 (float64 for float64 images), with PyTorch's indices and
+    weights. Bilinear without antialias follows PyTorch's order and fused multiply-adds (see
+    ``_bilinear``), so uint8 results are torchvision's; the other modes go width first then
+    height, not in PyTorch's order, so floats agree to rounding and integer images, rounded at
+    the end, can differ by 1 where the exact value is a rounding tie (x.5)."""
     if interpolation not in ("nearest", "nearest-exact", "bilinear", "bicubic"):
-        msg = f"Interpolation mode '{interpolation}' is unsupported with Tensor input"
-        raise ValueError(msg)
+        msg = (  # PyTorch's interpolate, which torchvision calls on (N, C, H, W)
+            "Input Error: Only 3D, 4D and 5D input Tensors supported (got 4D) for the modes: "
+            "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
+            f"(got {interpolation})"
+        )
+        raise NotImplementedError(msg)
     antialias = bool(antialias) and interpolation in ("bilinear", "bicubic")
     dtype = image.dtype
     work = image if dtype in (numpy.float32, numpy.float64) else image.astype(numpy.float32)
     dt = work.dtype
-    for axis, new in ((-1, size[1]), (-2, size[0])):
-        index, weights = _taps(interpolation, antialias, dt, work.shape[axis], new)
-        work = _apply_taps(work, index, weights, work.ndim + axis)
+    if interpolation == "bilinear" and not antialias:
+        work = _bilinear(work, size)
+    else:
+        for axis, new in ((-1, size[1]), (-2, size[0])):
+            index, weights = _taps(interpolation, antialias, dt, work.shape[axis], new)
+            work = _apply_taps(work, index, weights, work.ndim + axis)
     if interpolation == "bicubic" and dtype == numpy.uint8:
         work = numpy.clip(work, 0, 255)
     return _cast_out(work, dtype)

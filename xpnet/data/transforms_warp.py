@@ -65,13 +65,20 @@ def _base_grid(ow: int, oh: int, x_offset: float, y_offset: float, dtype):
     return base.reshape(oh * ow, 3)
 
 
+def _times(base, matrix):
+    """``base @ matrix`` ((M, 3) @ (3, 2)) summed left to right without fused multiply-adds,
+    as PyTorch's ``bmm`` sums it: a grid point on a pixel boundary then rounds as in
+    torchvision, which decides ties of nearest-neighbour sampling (BLAS's ``@`` may not)."""
+    return base[:, :1] * matrix[0] + base[:, 1:2] * matrix[1] + base[:, 2:] * matrix[2]
+
+
 def affine_grid(matrix, w: int, h: int, ow: int, oh: int, dtype):
     """torchvision's ``_gen_affine_grid``: (1, oh, ow, 2), the output pixels (centred on the
     output's middle) mapped by ``matrix`` (6 numbers) and normalised by the input's size."""
     theta = numpy.asarray(matrix, dtype).reshape(2, 3)
     base = _base_grid(ow, oh, -ow * 0.5 + 0.5, -oh * 0.5 + 0.5, dtype)
     rescaled = theta.T / numpy.asarray([0.5 * w, 0.5 * h], dtype)  # (3, 2)
-    return (base @ rescaled).reshape(1, oh, ow, 2)
+    return _times(base, rescaled).reshape(1, oh, ow, 2)
 
 
 def perspective_grid(coeffs, ow: int, oh: int, dtype):
@@ -83,7 +90,7 @@ def perspective_grid(coeffs, ow: int, oh: int, dtype):
     theta2 = numpy.asarray([[g, h, 1.0], [g, h, 1.0]], dtype)
     base = _base_grid(ow, oh, 0.5, 0.5, dtype)
     rescaled = theta1.T / numpy.asarray([0.5 * ow, 0.5 * oh], dtype)
-    grid = (base @ rescaled) / (base @ theta2.T) - dtype.type(1.0)
+    grid = _times(base, rescaled) / _times(base, theta2.T) - dtype.type(1.0)
     return grid.reshape(1, oh, ow, 2)
 
 
