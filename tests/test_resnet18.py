@@ -1,9 +1,7 @@
-"""``xpnet.models.resnet18`` against torchvision's ResNet-18 layout, rebuilt here in torch.nn.
-
-torchvision is not a dependency: :class:`TorchBasicBlock` and :class:`TorchResNet18` below copy
-its module definitions (torchvision/models/resnet.py) so that the state_dict keys, shapes and
-the forward pass are torchvision's. Weights go both ways and the logits must agree to 1e-5 in
-float32, in eval mode (running statistics) and in train mode (batch statistics).
+"""``xpnet.models.resnet18`` against ``torchvision.models.resnet18`` (torchvision 0.28, the
+test oracle): the state_dict keys, shapes and the forward pass are torchvision's. Weights go
+both ways and the logits must agree to 1e-5 in float32, in eval mode (running statistics) and
+in train mode (batch statistics). The other torchvision models: ``test_models_torchvision.py``.
 """
 
 from __future__ import annotations
@@ -13,70 +11,20 @@ import math
 import numpy as np
 import pytest
 import torch
+from _torchvision import import_torchvision
 from torch import nn as tnn
 
 import xpnet
 from xpnet import models
 
-
-class TorchBasicBlock(tnn.Module):
-    """torchvision.models.resnet.BasicBlock."""
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(planes)
-        self.relu = tnn.ReLU(inplace=True)
-        self.conv2 = tnn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = tnn.BatchNorm2d(planes)
-        self.downsample = downsample
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        return self.relu(self.bn2(self.conv2(out)) + identity)
-
-
-class TorchResNet18(tnn.Module):
-    """torchvision.models.resnet.ResNet(BasicBlock, [2, 2, 2, 2])."""
-
-    def __init__(self, num_classes=1000):
-        super().__init__()
-        self.inplanes = 64
-        self.conv1 = tnn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = tnn.BatchNorm2d(64)
-        self.relu = tnn.ReLU(inplace=True)
-        self.maxpool = tnn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = self._make_layer(64, 2)
-        self.layer2 = self._make_layer(128, 2, stride=2)
-        self.layer3 = self._make_layer(256, 2, stride=2)
-        self.layer4 = self._make_layer(512, 2, stride=2)
-        self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
-        self.fc = tnn.Linear(512, num_classes)
-
-    def _make_layer(self, planes, blocks, stride=1):
-        downsample = None
-        if stride != 1 or self.inplanes != planes:
-            downsample = tnn.Sequential(
-                tnn.Conv2d(self.inplanes, planes, 1, stride=stride, bias=False),
-                tnn.BatchNorm2d(planes),
-            )
-        layers = [TorchBasicBlock(self.inplanes, planes, stride, downsample)]
-        self.inplanes = planes
-        layers += [TorchBasicBlock(planes, planes) for _ in range(1, blocks)]
-        return tnn.Sequential(*layers)
-
-    def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
+torchvision = import_torchvision()
 
 
 def _torch_model(num_classes=10, seed=0):
     """A torchvision-layout ResNet-18 with random BN affine parameters and running stats
     (torchvision's init leaves them at 1 and 0, which would hide a mix-up)."""
     torch.manual_seed(seed)
-    model = TorchResNet18(num_classes)
+    model = torchvision.models.resnet18(num_classes=num_classes)
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, tnn.BatchNorm2d):
@@ -111,7 +59,7 @@ def _assert_logits_close(actual, expected):
 
 def test_state_dict_keys_and_shapes_are_torchvisions():
     model = models.resnet18(num_classes=10)
-    expected = TorchResNet18(10).state_dict()
+    expected = torchvision.models.resnet18(num_classes=10).state_dict()
     ours = model.state_dict()
     assert list(ours) == list(expected)
     for key, value in expected.items():
@@ -140,7 +88,7 @@ def test_xpnet_weights_load_into_torchvision_train_mode(backend):
     """The other way, in train mode: batch statistics, and the running stats they update."""
     xpnet.manual_seed(3)
     model = models.resnet18(num_classes=7)
-    torch_model = TorchResNet18(7)
+    torch_model = torchvision.models.resnet18(num_classes=7)
     torch_model.load_state_dict(_to_torch(model))
     images = _images(n=2, size=64, seed=2)
     with torch.no_grad():
@@ -192,7 +140,7 @@ def test_blocks_and_downsample_layout():
 
 def test_a_wrong_state_dict_is_refused():
     model = models.resnet18(num_classes=10)
-    state = _to_xpnet(TorchResNet18(1000))
+    state = _to_xpnet(torchvision.models.resnet18())
     with pytest.raises(RuntimeError, match="fc.weight"):
         model.load_state_dict(state)
     del state["fc.bias"]
