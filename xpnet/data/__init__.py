@@ -5,6 +5,7 @@
 ``folder.py``, ``cifar.py``, ``mnist_more.py`` and ``vision_datasets_more.py`` torchvision's
 other datasets), ``transforms.py`` torchvision's transforms (and ``transforms_*.py``),
 ``tv_tensors.py`` torchvision's ``tv_tensors`` (``Image``, ``Mask``, ``BoundingBoxes``),
+``vision_utils.py`` torchvision's ``utils`` (``make_grid``, ``save_image``, ``draw_*``),
 ``sampler.py`` PyTorch's samplers (``distributed.py`` :class:`DistributedSampler`),
 ``loader.py`` the :class:`DataLoader` that batches them onto
 the current backend (with background worker threads, or processes: ``worker.py``,
@@ -24,7 +25,7 @@ from __future__ import annotations
 # datasets first: it imports torchvision's datasets at its end, which subclass its Dataset
 from .datasets import *  # noqa: F403
 from .datasets import __all__ as _datasets_all
-from . import folder, transforms, tv_tensors
+from . import folder, transforms, tv_tensors, vision_utils
 
 # isort: on
 from .combined import ConcatDataset, StackDataset
@@ -68,5 +69,6 @@ __all__ = [
     "get_worker_info",
     "transforms",
     "tv_tensors",
+    "vision_utils",
     *_datasets_all,
 ]
