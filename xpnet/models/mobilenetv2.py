@@ -1,6 +1,6 @@
 """torchvision's MobileNetV2 (``torchvision/models/mobilenetv2.py``), with its builder, module
-names (torchvision's ``Conv2dNormActivation`` blocks included), ``state_dict`` keys and
-initialisation.
+names (torchvision's ``Conv2dNormActivation`` blocks, from :mod:`xpnet.ops.misc`, included),
+``state_dict`` keys and initialisation.
 
 Sandler et al., "MobileNetV2: Inverted Residuals and Linear Bottlenecks" (2018).
 """
@@ -8,6 +8,7 @@ Sandler et al., "MobileNetV2: Inverted Residuals and Linear Bottlenecks" (2018).
 from __future__ import annotations
 
 from .. import nn
+from ..ops.misc import Conv2dNormActivation
 from ._weights import check_no_weights
 
 __all__ = [
@@ -33,49 +34,6 @@ def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
     if new_v < 0.9 * v:
         new_v += divisor
     return new_v
-
-
-class Conv2dNormActivation(nn.Sequential):
-    """torchvision's ``ops.Conv2dNormActivation``: a conv, a norm layer and an activation in
-    a Sequential (children ``0``, ``1``, ``2``, as torchvision's state_dict keys have them).
-
-    Args:
-        in_channels, out_channels: the conv's channels.
-        kernel_size, stride, groups, dilation: the conv's (ints). Defaults: 3, 1, 1, 1.
-        padding: the conv's; ``None`` keeps the size at stride 1. Default: ``None``.
-        norm_layer: called with ``out_channels``, or ``None`` for none. Default: BatchNorm2d.
-        activation_layer: called with ``inplace=inplace``, or ``None``. Default: ReLU.
-        inplace: the activation's ``inplace``. Default: ``True``.
-        bias: the conv's bias; ``None``: a bias only without a norm layer. Default: ``None``.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int = 3,
-        stride: int = 1,
-        padding: int | None = None,
-        groups: int = 1,
-        norm_layer=nn.BatchNorm2d,
-        activation_layer=nn.ReLU,
-        dilation: int = 1,
-        inplace: bool | None = True,
-        bias: bool | None = None,
-    ):
-        padding = (kernel_size - 1) // 2 * dilation if padding is None else padding
-        bias = norm_layer is None if bias is None else bias
-        layers = [
-            nn.Conv2d(
-                in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias
-            )
-        ]
-        if norm_layer is not None:
-            layers.append(norm_layer(out_channels))
-        if activation_layer is not None:
-            layers.append(activation_layer(**({} if inplace is None else {"inplace": inplace})))
-        super().__init__(*layers)
-        self.out_channels = out_channels
 
 
 class InvertedResidual(nn.Module):
