@@ -26,14 +26,10 @@ import numpy
 
 from ..autograd import Tensor
 
-__all__ = [
-    "draw_bounding_boxes",
-    "draw_keypoints",
-    "draw_segmentation_masks",
-    "flow_to_image",
-    "make_grid",
-    "save_image",
-]
+# in vision_utils_draw, imported on first use (see __getattr__ at the end)
+DRAWING = ("draw_bounding_boxes", "draw_keypoints", "draw_segmentation_masks")
+
+__all__ = ["flow_to_image", "make_grid", "save_image", *DRAWING]
 
 
 def is_tensor(value) -> bool:
@@ -271,8 +267,11 @@ def normalized_flow_to_image(flow: numpy.ndarray) -> numpy.ndarray:
     return image
 
 
-from .vision_utils_draw import (  # noqa: E402  (the drawing functions, on this module's helpers)
-    draw_bounding_boxes,
-    draw_keypoints,
-    draw_segmentation_masks,
-)
+def __getattr__(name):
+    # the drawing functions subclass Pillow's ImageDraw: imported on first use, so that
+    # xpnet.data imports without Pillow (as the transforms do)
+    if name in DRAWING:
+        from . import vision_utils_draw
+
+        return getattr(vision_utils_draw, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
