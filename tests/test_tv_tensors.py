@@ -120,7 +120,8 @@ def test_tv_tensors_construct_and_keep_metadata(backend):
     assert Image(np.zeros((4, 5)), dtype=np.float32).dtype == np.float32
     assert type(tv_tensors.wrap(xpnet.tensor([[1]]), like=Mask([[0]]))) is Mask
     assert repr(BoundingBoxes([0, 0, 2, 3], format="XYXY", canvas_size=(4, 4))) == (
-        "BoundingBoxes([[0, 0, 2, 3]], format=BoundingBoxFormat.XYXY, canvas_size=(4, 4))"
+        "BoundingBoxes([[0, 0, 2, 3]], format=BoundingBoxFormat.XYXY, canvas_size=(4, 4), "
+        "clamping_mode=soft)"
     )
     assert repr(Mask([[1, 2], [3, 4]])) == "Mask([[1, 2],\n      [3, 4]])"
     copied = pickle.loads(pickle.dumps(wrapped))  # DataLoader worker processes pickle samples
@@ -173,8 +174,10 @@ def test_convert_bounding_box_format_rejects_bad_arguments(backend):
 def test_clamp_bounding_boxes_matches_torchvision(backend, fmt, dtype):
     source, boxes = boxes_in(fmt, backend, dtype)
     check(F2.clamp_bounding_boxes(boxes), torch_clamp(source, fmt, CANVAS), fmt=fmt)
-    tensor = F2.clamp_bounding_boxes(xpnet.Tensor(boxes.array), fmt, CANVAS)
+    tensor = F2.clamp_bounding_boxes(xpnet.Tensor(boxes.array), fmt, CANVAS, "soft")
     assert type(tensor) is xpnet.Tensor
+    with pytest.raises(ValueError, match="`clamping_mode` have to be passed"):  # torchvision 0.28
+        F2.clamp_bounding_boxes(xpnet.Tensor(boxes.array), fmt, CANVAS)
     np.testing.assert_array_equal(xpnet.to_numpy(tensor), torch_clamp(source, fmt, CANVAS))
     with pytest.raises(ValueError, match="`canvas_size` must not be passed"):
         F2.clamp_bounding_boxes(boxes, canvas_size=CANVAS)

@@ -4,7 +4,8 @@
 ``mnist.py`` torchvision's :class:`MNIST` with its download (``vision_datasets.py``,
 ``folder.py``, ``cifar.py``, ``mnist_more.py`` and ``vision_datasets_more.py`` torchvision's
 other datasets), ``transforms.py`` torchvision's transforms (and ``transforms_*.py``),
-``tv_tensors.py`` torchvision's ``tv_tensors`` (``Image``, ``Mask``, ``BoundingBoxes``),
+``tv_tensors.py`` torchvision's ``tv_tensors`` (``Image``, ``Video``, ``Mask``,
+``BoundingBoxes``, ``KeyPoints``),
 ``vision_utils.py`` torchvision's ``utils`` (``make_grid``, ``save_image``, ``draw_*``),
 ``sampler.py`` PyTorch's samplers (``distributed.py`` :class:`DistributedSampler`),
 ``loader.py`` the :class:`DataLoader` that batches them onto

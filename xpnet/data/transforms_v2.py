@@ -13,19 +13,14 @@ once per call as torchvision's ``make_params`` (:mod:`xpnet.data.transforms_v2_w
 how, and which three v1 classes still replay their draws instead). v2's own pieces are here
 (:class:`ToImage`, :class:`ToDtype`, :class:`ToPureTensor`, :class:`Identity`, the
 containers, :class:`Lambda`), in :mod:`xpnet.data.transforms_v2_mix` (:class:`MixUp`,
-:class:`CutMix`),
-:mod:`xpnet.data.transforms_v2_more` (``GaussianNoise``, ``RandomChannelPermutation``,
-``RandomPhotometricDistort``, ``LinearTransformation``, ``FiveCrop``, ``TenCrop``, ``JPEG``)
-and :mod:`xpnet.data.transforms_v2_geometry` (``RandomResize``, ``ScaleJitter``,
-``RandomShortestSize``, ``RandomZoomOut``, ``ElasticTransform``). Samples may hold
-:mod:`xpnet.data.tv_tensors` (``Image``, ``Mask``, ``BoundingBoxes``; no ``Video``): the
-flips, crops, ``Pad``, the resizes, ``RandomZoomOut``, ``RandomRotation``, ``RandomAffine``,
-``RandomPerspective`` and ``ElasticTransform`` move masks and boxes with the image, the
-photometric transforms pass them through, and ``FiveCrop``, ``TenCrop`` and the automatic
-augmentations refuse them, as torchvision's (docs/data-and-weights.md has the table);
-:mod:`xpnet.data.transforms_v2_boxes` has
-``ConvertBoundingBoxFormat``, ``ClampBoundingBoxes``, ``SanitizeBoundingBoxes`` and
-``RandomIoUCrop``.
+:class:`CutMix`), :mod:`xpnet.data.transforms_v2_more` (``GaussianNoise``, ``RGB``, ...),
+:mod:`xpnet.data.transforms_v2_geometry` (``RandomResize``, ``ElasticTransform``, ...),
+:mod:`xpnet.data.transforms_v2_video` and :mod:`xpnet.data.transforms_v2_keypoints`.
+Samples may hold :mod:`xpnet.data.tv_tensors`: the geometric transforms move masks, boxes
+and keypoints with the image, the photometric ones pass them through, as torchvision's
+(docs/data-and-weights.md has the table); :mod:`xpnet.data.transforms_v2_boxes` has
+``ConvertBoundingBoxFormat``, ``ClampBoundingBoxes``, ``SanitizeBoundingBoxes``,
+``SetClampingMode`` and ``RandomIoUCrop``.
 
 Example:
     >>> import xpnet
@@ -55,6 +50,7 @@ from .transforms_v2_boxes import (
     ConvertBoundingBoxFormat,
     RandomIoUCrop,
     SanitizeBoundingBoxes,
+    SetClampingMode,
 )
 from .transforms_v2_geometry import (
     ElasticTransform,
@@ -63,9 +59,12 @@ from .transforms_v2_geometry import (
     RandomZoomOut,
     ScaleJitter,
 )
+from .transforms_v2_keypoints import *  # noqa: F403 - the keypoint transforms, the queries
+from .transforms_v2_keypoints import __all__ as keypoint_names
 from .transforms_v2_mix import CutMix, MixUp
 from .transforms_v2_more import (
     JPEG,
+    RGB,
     FiveCrop,
     GaussianNoise,
     LinearTransformation,
@@ -73,8 +72,9 @@ from .transforms_v2_more import (
     RandomPhotometricDistort,
     TenCrop,
 )
+from .transforms_v2_video import UniformTemporalSubsample
 from .transforms_v2_wrap import V1Transform, wrap_v1
-from .tv_tensors import Image, TVTensor
+from .tv_tensors import Image, TVTensor, Video
 
 sys.modules[f"{__package__}.transforms.v2.functional"] = functional
 
@@ -128,9 +128,11 @@ __all__ = [
     "RandomSolarize",
     "RandomVerticalFlip",
     "RandomZoomOut",
+    "RGB",
     "Resize",
     "SanitizeBoundingBoxes",
     "ScaleJitter",
+    "SetClampingMode",
     "TenCrop",
     "ToDtype",
     "ToImage",
@@ -139,9 +141,11 @@ __all__ = [
     "ToTensor",
     "Transform",
     "TrivialAugmentWide",
+    "UniformTemporalSubsample",
     "V1Transform",
     "functional",
     "wrap_v1",
+    *keypoint_names,
 ]
 
 
@@ -157,11 +161,12 @@ AutoAugment = wrap_v1(v1.AutoAugment)
 RandAugment = wrap_v1(v1.RandAugment)
 TrivialAugmentWide = wrap_v1(v1.TrivialAugmentWide)
 ColorJitter = wrap_v1(v1.ColorJitter)
-Grayscale = wrap_v1(v1.Grayscale)
+STILL_IMAGES = (is_pure_tensor, is_pil_image, Image)  # no video kernel: videos pass through
+Grayscale = wrap_v1(v1.Grayscale, STILL_IMAGES)
 RandomAdjustSharpness = wrap_v1(v1.RandomAdjustSharpness)
 RandomAutocontrast = wrap_v1(v1.RandomAutocontrast)
 RandomEqualize = wrap_v1(v1.RandomEqualize)
-RandomGrayscale = wrap_v1(v1.RandomGrayscale)
+RandomGrayscale = wrap_v1(v1.RandomGrayscale, STILL_IMAGES)
 RandomInvert = wrap_v1(v1.RandomInvert)
 RandomPosterize = wrap_v1(v1.RandomPosterize)
 RandomSolarize = wrap_v1(v1.RandomSolarize)
@@ -363,7 +368,7 @@ class ToDtype(Transform):
         ValueError: if ``dtype`` is not a dtype.
     """
 
-    transformed_types = (is_pure_tensor, Image)
+    transformed_types = (is_pure_tensor, Image, Video)
 
     def __init__(self, dtype, scale: bool = False) -> None:
         try:  # numpy.dtype(None) is float64: refused, as torchvision refuses it

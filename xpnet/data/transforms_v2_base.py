@@ -5,14 +5,14 @@ label)``, ``{"image": ..., "label": ...}``), flattens it depth first, transforms
 leaves with one set of random parameters, and rebuilds the sample, passing everything else
 through (torchvision's ``Transform.forward`` and its ``_needs_transform_list`` heuristic):
 
-- a tv_tensor (:class:`~xpnet.data.tv_tensors.Image`, ``Mask``, ``BoundingBoxes``) is
+- a tv_tensor (:class:`~xpnet.data.tv_tensors.Image`, ``Video``, ``Mask``, ``BoundingBoxes``) is
   transformed by every transform that takes its type (photometric transforms take images,
   geometric ones masks and boxes too), and a transform that cannot move boxes or masks
   refuses them (``refused_types``: torchvision's TypeError, rather than boxes left behind);
 - every PIL image in the sample is an image;
-- where there is no PIL image and no :class:`~xpnet.data.tv_tensors.Image`, the *first* pure
-  tensor (an :class:`~xpnet.Tensor` that is no tv_tensor, or a NumPy array) is the image,
-  and later ones (labels, boxes as plain tensors) pass through;
+- where there is no PIL image, no :class:`~xpnet.data.tv_tensors.Image` and no ``Video``,
+  the *first* pure tensor (an :class:`~xpnet.Tensor` that is no tv_tensor, or a NumPy
+  array) is the image, and later ones (labels, boxes as plain tensors) pass through;
 - a leaf of a type the transform does not take (an int label, a string) passes through.
 
 NumPy arrays count as pure tensors, as they are tensor images everywhere in
@@ -33,7 +33,7 @@ import numpy
 from ..autograd import Tensor
 from ..func._pytree import tree_flatten, tree_unflatten
 from .transforms_pil import is_pil_image
-from .tv_tensors import BoundingBoxes, Image, Mask, TVTensor, wrap
+from .tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, TVTensor, Video, wrap
 
 __all__ = [
     "BOX_MASK_TYPES",
@@ -53,8 +53,8 @@ def is_pure_tensor(inpt) -> bool:
 
 
 # what the photometric transforms take; the geometric ones take boxes and masks too
-IMAGE_TYPES = (is_pure_tensor, is_pil_image, Image)
-BOX_MASK_TYPES = (BoundingBoxes, Mask)
+IMAGE_TYPES = (is_pure_tensor, is_pil_image, Image, Video)
+BOX_MASK_TYPES = (BoundingBoxes, Mask, KeyPoints)
 
 
 def check_type(inpt, types_or_checks) -> bool:
@@ -87,7 +87,7 @@ def needs_transform_list(flat_inputs, transformed_types=IMAGE_TYPES) -> list[boo
     """
     # torchvision's: pure tensors are images only where no explicit image is in the sample,
     # and then only the first one (labels and other numbers come after the image)
-    transform_pure_tensor = not has_any(flat_inputs, is_pil_image, Image)
+    transform_pure_tensor = not has_any(flat_inputs, is_pil_image, Image, Video)
     needs = []
     for inpt in flat_inputs:
         need = check_type(inpt, transformed_types)
@@ -163,7 +163,7 @@ class Transform:
         """:meth:`transform`; for xpnet's own transforms (``rewraps``), its output for an
         Image or a Mask wrapped back into its class, as torchvision's kernels wrap theirs."""
         output = self.transform(inpt, params)
-        if self.rewraps and isinstance(inpt, (Image, Mask)) and type(output) is Tensor:
+        if self.rewraps and isinstance(inpt, (Image, Mask, Video)) and type(output) is Tensor:
             return wrap(output, like=inpt)
         return output
 

@@ -33,6 +33,7 @@ from .tv_tensors import (
     Image,
     Mask,
     box_format,
+    checked_clamping_mode,
     clamp_bounding_boxes,
     convert_bounding_box_format,
     convert_format_array,
@@ -44,6 +45,7 @@ __all__ = [
     "ConvertBoundingBoxFormat",
     "RandomIoUCrop",
     "SanitizeBoundingBoxes",
+    "SetClampingMode",
     "box_iou",
 ]
 
@@ -78,7 +80,8 @@ class ConvertBoundingBoxFormat(Transform):
 
 class ClampBoundingBoxes(Transform):
     """The sample's boxes clamped to their canvas (see
-    :func:`~xpnet.data.tv_tensors.clamp_bounding_boxes`).
+    :func:`~xpnet.data.tv_tensors.clamp_bounding_boxes`); ``clamping_mode="auto"`` (the
+    default) takes each box's own.
 
     Example:
         >>> boxes = BoundingBoxes([-1, 2, 9, 4], format="XYXY", canvas_size=(8, 8))
@@ -88,8 +91,33 @@ class ClampBoundingBoxes(Transform):
 
     transformed_types = (BoundingBoxes,)
 
+    def __init__(self, clamping_mode="auto") -> None:
+        self.clamping_mode = clamping_mode
+
     def transform(self, inpt, params: dict):
-        return clamp_bounding_boxes(inpt)
+        return clamp_bounding_boxes(inpt, clamping_mode=self.clamping_mode)
+
+
+class SetClampingMode(Transform):
+    """The sample's boxes with ``clamping_mode`` (``"soft"``, ``"hard"`` or ``None``) for the
+    transforms after this one (torchvision v2's ``SetClampingMode``).
+
+    Raises:
+        ValueError: for another ``clamping_mode``.
+
+    Example:
+        >>> boxes = BoundingBoxes([-1, 2, 9, 4], format="XYXY", canvas_size=(8, 8))
+        >>> SetClampingMode(None)(boxes).clamping_mode is None
+        True
+    """
+
+    transformed_types = (BoundingBoxes,)
+
+    def __init__(self, clamping_mode) -> None:
+        self.clamping_mode = checked_clamping_mode(clamping_mode, "soft, hard or None", "")
+
+    def transform(self, inpt, params: dict):
+        return wrap(inpt.array.copy(), like=inpt, clamping_mode=self.clamping_mode)
 
 
 def sanitize_mask(boxes: BoundingBoxes, min_size: float, min_area: float):

@@ -4,7 +4,8 @@ Every v1 function of :mod:`xpnet.data.transforms.functional` (same arguments, sa
 v2's new names for some of them (``horizontal_flip``, ``vertical_flip``, ``get_size``),
 v2's own conversions (:func:`to_image`, :func:`to_dtype`) and v2's new kernels:
 :func:`gaussian_noise`, :func:`permute_channels`, :func:`five_crop`, :func:`ten_crop`,
-:func:`jpeg`, and :func:`~xpnet.data.transforms_v2_warp.elastic`. They take one image (a PIL
+:func:`jpeg`, and :func:`~xpnet.data.transforms_v2_warp.elastic`, and the video functions of
+:mod:`xpnet.data.transforms_v2_video`. They take one image (a PIL
 image, an :class:`~xpnet.Tensor` or a NumPy array); the v2 transform classes apply them to
 the image leaves of whole samples. The geometric ones (``horizontal_flip``, ``vertical_flip``,
 ``crop``, ``center_crop``, ``resized_crop``, ``pad``, ``resize``, ``get_size``, ``affine``,
@@ -43,7 +44,8 @@ from .transforms_functional import (
 )
 from .transforms_v2_base import is_pure_tensor
 from .transforms_v2_image import *  # noqa: F403 - v1's image functions, Images kept Images
-from .transforms_v2_image import image_functional
+from .transforms_v2_image import grayscale_to_rgb, image_functional
+from .transforms_v2_video import get_num_channels, get_num_frames, uniform_temporal_subsample
 from .transforms_v2_warp import *  # noqa: F403 - v2's affine, rotate, perspective, elastic
 from .transforms_v2_warp import __all__ as warp_names
 from .transforms_v2_warp import elastic
@@ -51,6 +53,7 @@ from .tv_tensors import (
     BoundingBoxes,
     Image,
     Mask,
+    Video,
     clamp_bounding_boxes,
     convert_bounding_box_format,
     wrap,
@@ -65,23 +68,30 @@ from .tv_tensors_geometry import (  # v1's functions, taking masks and boxes too
     resized_crop,  # noqa: F401
     vertical_flip,
 )
+from .tv_tensors_keypoints import clamp_keypoints, sanitize_keypoints
 
 __all__ = [
     *v1_names,
     *(name for name in warp_names if name not in v1_names),
     "clamp_bounding_boxes",
+    "clamp_keypoints",
     "convert_bounding_box_format",
     "elastic_transform",
     "five_crop",
     "gaussian_noise",
+    "get_num_channels",
+    "get_num_frames",
+    "grayscale_to_rgb",
     "get_size",
     "horizontal_flip",
     "is_pure_tensor",
     "jpeg",
     "permute_channels",
+    "sanitize_keypoints",
     "ten_crop",
     "to_dtype",
     "to_image",
+    "uniform_temporal_subsample",
     "vertical_flip",
 ]
 
@@ -168,8 +178,8 @@ def to_dtype(inpt, dtype=numpy.float32, scale: bool = False):
         result = (image.astype(dtype).astype(opmath) * reciprocal).astype(dtype)
     else:
         result = ft.convert_image_dtype(image, dtype)
-    if isinstance(inpt, Image):
-        return Image(result)
+    if isinstance(inpt, (Image, Video)):
+        return type(inpt)(result)
     return Tensor(result) if isinstance(inpt, Tensor) else result
 
 

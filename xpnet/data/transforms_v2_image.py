@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import functools
 
+from ..autograd import Tensor
+from ..backends import backend_of
 from . import transforms_functional as F
-from .tv_tensors import BoundingBoxes, Mask
+from .transforms_pil import is_pil_image
+from .tv_tensors import BoundingBoxes, Mask, Video
 from .tv_tensors_geometry import rewrapped
 
 __all__ = [
@@ -35,6 +38,8 @@ __all__ = [
     "equalize",
     "erase",
     "gaussian_blur",
+    "grayscale_to_rgb",
+    "grayscale_to_rgb_image",
     "image_functional",
     "invert",
     "normalize",
@@ -44,9 +49,10 @@ __all__ = [
 ]
 
 
-def image_functional(kernel):
-    """v2's dispatcher of the image kernel ``kernel``: Images rewrapped, masks and boxes
-    refused (a TypeError, as torchvision's for a type without a kernel).
+def image_functional(kernel, videos: bool = True):
+    """v2's dispatcher of the image kernel ``kernel``: Images (and Videos, frame by frame,
+    with ``videos``) rewrapped, masks and boxes refused (a TypeError, as torchvision's for a
+    type without a kernel).
 
     Example:
         >>> image_functional(F.invert)(np.zeros((1, 1, 1), np.uint8)).tolist()
@@ -55,9 +61,11 @@ def image_functional(kernel):
 
     @functools.wraps(kernel)
     def functional(inpt, *args, **kwargs):
-        if isinstance(inpt, (BoundingBoxes, Mask)):
+        refused = (BoundingBoxes, Mask) if videos else (BoundingBoxes, Mask, Video)
+        if isinstance(inpt, refused):
+            supported = "Image, Video, " if videos else "Image, "
             msg = (
-                f"Functional F.{kernel.__name__} supports inputs of type [Image, Tensor, "
+                f"Functional F.{kernel.__name__} supports inputs of type [{supported}Tensor, "
                 f"PIL.Image.Image], but got {type(inpt)} instead."
             )
             raise TypeError(msg)
@@ -79,5 +87,35 @@ gaussian_blur = image_functional(F.gaussian_blur)
 invert = image_functional(F.invert)
 normalize = image_functional(F.normalize)
 posterize = image_functional(F.posterize)
-rgb_to_grayscale = image_functional(F.rgb_to_grayscale)
+rgb_to_grayscale = image_functional(F.rgb_to_grayscale, videos=False)  # no video kernel
 solarize = image_functional(F.solarize)
+
+
+def grayscale_to_rgb_image(image):
+    """torchvision's kernel: a 1-channel image with its channel repeated 3 times, a PIL image
+    converted to ``"RGB"``; an image of 3 or more channels is returned as it is.
+
+    Raises:
+        ValueError: for a tensor image of 2 channels (torchvision fails to unpack them).
+
+    Example:
+        >>> grayscale_to_rgb_image(np.ones((1, 2, 2), np.uint8)).shape
+        (3, 2, 2)
+    """
+    if is_pil_image(image):
+        return image.convert(mode="RGB")
+    array = image.array if isinstance(image, Tensor) else image
+    channels = array.shape[-3]
+    if channels >= 3:
+        return image
+    if channels != 1:
+        msg = (
+            "grayscale_to_rgb: expected 1 or 3 channels (not enough values to unpack "
+            f"(expected 3, got {channels}))"
+        )
+        raise ValueError(msg)
+    output = backend_of(array).xp.concatenate([array] * 3, axis=-3)
+    return Tensor(output) if isinstance(image, Tensor) else output
+
+
+grayscale_to_rgb = image_functional(grayscale_to_rgb_image, videos=False)  # no video kernel

@@ -1,6 +1,6 @@
 """torchvision v2's per-type kernel names: the ``*_image``, ``*_mask`` and
-``*_bounding_boxes`` functions of ``transforms.v2.functional`` (no ``*_video`` or
-``*_keypoints``: xpnet has no videos or keypoints).
+``*_bounding_boxes``, ``*_video`` and ``*_keypoints`` functions of
+``transforms.v2.functional``.
 
 Each name is the very function the dispatcher of :mod:`xpnet.data.transforms_v2_functional`
 calls for that type, not a second implementation: v1's functions for images (PIL images
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from . import transforms_functional as F
 from . import transforms_v2_functional as F2
+from . import transforms_v2_video as video
+from .transforms_v2_video import get_num_channels
 from .transforms_v2_warp import (
     affine_image,
     affine_mask,
@@ -38,6 +40,20 @@ from .tv_tensors_geometry import (
     resize_mask,
     resized_crop_bounding_boxes,
     vertical_flip_bounding_boxes,
+)
+from .tv_tensors_keypoints import (
+    affine_keypoints,
+    center_crop_keypoints,
+    crop_keypoints,
+    elastic_keypoints,
+    get_size_keypoints,
+    horizontal_flip_keypoints,
+    pad_keypoints,
+    perspective_keypoints,
+    resize_keypoints,
+    resized_crop_keypoints,
+    rotate_keypoints,
+    vertical_flip_keypoints,
 )
 from .tv_tensors_warp import (
     affine_bounding_boxes,
@@ -74,12 +90,54 @@ erase_image = F.erase
 gaussian_blur_image = F.gaussian_blur
 normalize_image = F.normalize
 rgb_to_grayscale_image = F.rgb_to_grayscale
+grayscale_to_rgb_image = F2.grayscale_to_rgb_image
 to_dtype_image = F2.to_dtype
 gaussian_noise_image = F2.gaussian_noise_image
 jpeg_image = F2.jpeg_image
 permute_channels_image = F2.permute_channels_image
 five_crop_image = F2.five_crop
 ten_crop_image = F2.ten_crop
+
+
+get_num_channels_image = get_num_channels_video = get_num_channels
+
+# torchvision's *_video kernels call the *_image ones: every kernel takes (..., C, H, W), so
+# the frames of a (..., T, C, H, W) video share one set of parameters
+adjust_brightness_video = adjust_brightness_image
+adjust_contrast_video = adjust_contrast_image
+adjust_gamma_video = adjust_gamma_image
+adjust_hue_video = adjust_hue_image
+adjust_saturation_video = adjust_saturation_image
+adjust_sharpness_video = adjust_sharpness_image
+affine_video = affine_image
+autocontrast_video = autocontrast_image
+center_crop_video = center_crop_image
+crop_video = crop_image
+elastic_video = elastic_image
+equalize_video = equalize_image
+erase_video = erase_image
+five_crop_video = five_crop_image
+gaussian_blur_video = gaussian_blur_image
+gaussian_noise_video = gaussian_noise_image
+get_dimensions_video = get_dimensions_image
+get_size_video = get_size_image
+horizontal_flip_video = horizontal_flip_image
+invert_video = invert_image
+jpeg_video = jpeg_image
+normalize_video = normalize_image
+pad_video = pad_image
+permute_channels_video = permute_channels_image
+perspective_video = perspective_image
+posterize_video = posterize_image
+resize_video = resize_image
+resized_crop_video = resized_crop_image
+rotate_video = rotate_image
+solarize_video = solarize_image
+ten_crop_video = ten_crop_image
+to_dtype_video = to_dtype_image
+vertical_flip_video = vertical_flip_image
+get_num_frames_video = video.get_num_frames_video
+uniform_temporal_subsample_video = video.uniform_temporal_subsample_video
 
 
 def resized_crop_mask(mask, top: int, left: int, height: int, width: int, size):
@@ -94,61 +152,111 @@ def resized_crop_mask(mask, top: int, left: int, height: int, width: int, size):
 
 __all__ = [
     "adjust_brightness_image",
+    "adjust_brightness_video",
     "adjust_contrast_image",
+    "adjust_contrast_video",
     "adjust_gamma_image",
+    "adjust_gamma_video",
     "adjust_hue_image",
+    "adjust_hue_video",
     "adjust_saturation_image",
+    "adjust_saturation_video",
     "adjust_sharpness_image",
+    "adjust_sharpness_video",
     "affine_bounding_boxes",
     "affine_image",
+    "affine_keypoints",
     "affine_mask",
+    "affine_video",
     "autocontrast_image",
+    "autocontrast_video",
     "center_crop_bounding_boxes",
     "center_crop_image",
+    "center_crop_keypoints",
     "center_crop_mask",
+    "center_crop_video",
     "crop_bounding_boxes",
     "crop_image",
+    "crop_keypoints",
     "crop_mask",
+    "crop_video",
     "elastic_bounding_boxes",
     "elastic_image",
+    "elastic_keypoints",
     "elastic_mask",
+    "elastic_video",
     "equalize_image",
+    "equalize_video",
     "erase_image",
+    "erase_video",
     "five_crop_image",
+    "five_crop_video",
     "gaussian_blur_image",
+    "gaussian_blur_video",
     "gaussian_noise_image",
+    "gaussian_noise_video",
+    "grayscale_to_rgb_image",
     "get_dimensions_image",
+    "get_dimensions_video",
+    "get_num_channels_image",
+    "get_num_channels_video",
+    "get_num_frames_video",
     "get_size_bounding_boxes",
     "get_size_image",
+    "get_size_keypoints",
     "get_size_mask",
+    "get_size_video",
     "horizontal_flip_bounding_boxes",
     "horizontal_flip_image",
+    "horizontal_flip_keypoints",
     "horizontal_flip_mask",
+    "horizontal_flip_video",
     "invert_image",
+    "invert_video",
     "jpeg_image",
+    "jpeg_video",
     "normalize_image",
+    "normalize_video",
     "pad_bounding_boxes",
     "pad_image",
+    "pad_keypoints",
     "pad_mask",
+    "pad_video",
     "permute_channels_image",
+    "permute_channels_video",
     "perspective_bounding_boxes",
     "perspective_image",
+    "perspective_keypoints",
     "perspective_mask",
+    "perspective_video",
     "posterize_image",
+    "posterize_video",
     "resize_bounding_boxes",
     "resize_image",
+    "resize_keypoints",
     "resize_mask",
+    "resize_video",
     "resized_crop_bounding_boxes",
     "resized_crop_image",
+    "resized_crop_keypoints",
     "resized_crop_mask",
+    "resized_crop_video",
     "rgb_to_grayscale_image",
     "rotate_bounding_boxes",
     "rotate_image",
+    "rotate_keypoints",
     "rotate_mask",
+    "rotate_video",
     "solarize_image",
+    "solarize_video",
     "ten_crop_image",
+    "ten_crop_video",
     "to_dtype_image",
+    "to_dtype_video",
+    "uniform_temporal_subsample_video",
     "vertical_flip_bounding_boxes",
     "vertical_flip_image",
+    "vertical_flip_keypoints",
     "vertical_flip_mask",
+    "vertical_flip_video",
 ]

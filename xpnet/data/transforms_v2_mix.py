@@ -30,7 +30,7 @@ from ..backends import backend_of
 from ..kernels import one_hot
 from .transforms_pil import is_pil_image
 from .transforms_v2_base import Transform, has_any, is_pure_tensor
-from .tv_tensors import BoundingBoxes, Image, Mask
+from .tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, Video
 
 __all__ = ["CutMix", "MixUp", "MixUpCutMix", "find_labels", "parse_labels_getter"]
 
@@ -93,14 +93,15 @@ def array_of(inpt):
 
 def like(inpt, array):
     """``array`` as the kind ``inpt`` is: an Image, a Tensor or a bare array."""
-    if isinstance(inpt, Image):
-        return Image(array)
+    if isinstance(inpt, (Image, Video)):
+        return type(inpt)(array)
     return Tensor(array) if isinstance(inpt, Tensor) else array
 
 
 def is_batch(inpt) -> bool:
-    """Whether ``inpt`` is the images to mix: a pure tensor or an Image, as torchvision's."""
-    return is_pure_tensor(inpt) or isinstance(inpt, Image)
+    """Whether ``inpt`` is the images to mix: a pure tensor, an Image or a Video, as
+    torchvision's."""
+    return is_pure_tensor(inpt) or isinstance(inpt, (Image, Video))
 
 
 class MixUpCutMix(Transform):
@@ -126,7 +127,7 @@ class MixUpCutMix(Transform):
 
     def check_inputs(self, flat_inputs) -> None:
         # torchvision's _BaseMixUpCutMix: a box or a mask cannot be mixed with a label
-        if has_any(flat_inputs, is_pil_image, BoundingBoxes, Mask):
+        if has_any(flat_inputs, is_pil_image, BoundingBoxes, Mask, KeyPoints):
             msg = (
                 f"{type(self).__name__}() does not support PIL images, bounding boxes, "
                 "keypoints and masks."
@@ -174,9 +175,13 @@ class MixUpCutMix(Transform):
             raise ValueError(msg)
 
     def check_images(self, images, batch_size: int) -> None:
-        """A batch of images: 4 dimensions, as many as the labels."""
-        if images.ndim != 4:
-            msg = f"Expected a batched input with 4 dims, but got {images.ndim} dimensions instead."
+        """A batch of images (4 dimensions) or videos (5), as many as the labels."""
+        dims = 5 if isinstance(images, Video) else 4
+        if images.ndim != dims:
+            msg = (
+                f"Expected a batched input with {dims} dims, but got {images.ndim} dimensions "
+                "instead."
+            )
             raise ValueError(msg)
         if images.shape[0] != batch_size:
             msg = (

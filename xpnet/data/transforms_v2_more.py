@@ -27,8 +27,9 @@ from . import transforms_v2_functional as F2
 from .transforms_affine import check_sequence_input
 from .transforms_augment import setup_size
 from .transforms_pil import is_pil_image
-from .transforms_v2_base import BOX_MASK_TYPES, has_any
+from .transforms_v2_base import Transform, has_any, is_pure_tensor
 from .transforms_v2_draws import LockedTransform, coin
+from .tv_tensors import BoundingBoxes, Image, Mask
 
 __all__ = [
     "JPEG",
@@ -37,6 +38,7 @@ __all__ = [
     "LinearTransformation",
     "RandomChannelPermutation",
     "RandomPhotometricDistort",
+    "RGB",
     "TenCrop",
 ]
 
@@ -66,6 +68,23 @@ class GaussianNoise(LockedTransform):
 
     def transform(self, inpt, params: dict):
         return F2.gaussian_noise(inpt, mean=self.mean, sigma=self.sigma, clip=self.clip)
+
+
+class RGB(Transform):
+    """The images as RGB: 1 channel repeated, 3 kept, PIL images converted (see
+    :func:`~xpnet.data.transforms_v2_image.grayscale_to_rgb`); videos, masks, boxes pass
+    through, as torchvision's (no kernel for them).
+
+    Example:
+        >>> RGB()(np.zeros((1, 2, 2))).shape
+        (3, 2, 2)
+    """
+
+    transformed_types = (is_pure_tensor, is_pil_image, Image)
+    rewraps = True
+
+    def transform(self, inpt, params: dict):
+        return F2.grayscale_to_rgb(inpt)
 
 
 def channels_of(flat_inputs) -> int:
@@ -232,8 +251,8 @@ class LinearTransformation(LockedTransform):
 
 def refuse_boxes_masks(transform, flat_inputs) -> None:
     """torchvision's ``FiveCrop``/``TenCrop`` ``check_inputs``: a crop per box has no
-    meaning, so boxes and masks are refused (its message)."""
-    if has_any(flat_inputs, *BOX_MASK_TYPES):
+    meaning, so boxes and masks are refused (its message; keypoints pass through)."""
+    if has_any(flat_inputs, BoundingBoxes, Mask):
         msg = f"BoundingBoxes'es and Mask's are not supported by {type(transform).__name__}()"
         raise TypeError(msg)
 

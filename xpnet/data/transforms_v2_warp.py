@@ -26,6 +26,7 @@ from . import transforms_warp as fw
 from .transforms_modes import PIL_MODES, InterpolationMode, checked_interpolation
 from .tv_tensors import BoundingBoxes, Mask, wrap
 from .tv_tensors_geometry import rewrapped
+from .tv_tensors_keypoints import keypoints_dispatch
 from .tv_tensors_warp import (
     affine_bounding_boxes,
     elastic_bounding_boxes,
@@ -138,6 +139,7 @@ def elastic_mask(mask, displacement, fill=None):
     return on_mask(mask, lambda m: elastic_image(m, displacement, NEAREST, fill))
 
 
+@keypoints_dispatch
 def affine(inpt, angle, translate, scale, shear, interpolation=NEAREST, fill=None, center=None):
     """Rotate, scale, shear and translate any leaf (torchvision v2's ``affine``): images as
     v1's :func:`~xpnet.data.transforms_functional.affine`, masks with ``NEAREST``, boxes
@@ -150,13 +152,15 @@ def affine(inpt, angle, translate, scale, shear, interpolation=NEAREST, fill=Non
     """
     args = (angle, translate, scale, shear)
     if isinstance(inpt, BoundingBoxes):
-        output = affine_bounding_boxes(inpt.array, inpt.format, inpt.canvas_size, *args, center)
+        meta = (inpt.format, inpt.canvas_size)
+        output = affine_bounding_boxes(inpt.array, *meta, *args, center, inpt.clamping_mode)
         return wrap(output, like=inpt)
     if isinstance(inpt, Mask):
         return wrap(affine_mask(inpt, *args, fill=fill, center=center), like=inpt)
     return rewrapped(inpt, affine_image(inpt, *args, interpolation, fill, center))
 
 
+@keypoints_dispatch
 def rotate(inpt, angle, interpolation=NEAREST, expand=False, center=None, fill=None):
     """Rotate any leaf by ``angle`` degrees counter-clockwise (torchvision v2's ``rotate``);
     with ``expand``, boxes get the larger canvas of the rotated image.
@@ -168,7 +172,7 @@ def rotate(inpt, angle, interpolation=NEAREST, expand=False, center=None, fill=N
     """
     if isinstance(inpt, BoundingBoxes):
         output, canvas_size = rotate_bounding_boxes(
-            inpt.array, inpt.format, inpt.canvas_size, angle, expand, center
+            inpt.array, inpt.format, inpt.canvas_size, angle, expand, center, inpt.clamping_mode
         )
         return wrap(output, like=inpt, canvas_size=canvas_size)
     if isinstance(inpt, Mask):
@@ -176,6 +180,7 @@ def rotate(inpt, angle, interpolation=NEAREST, expand=False, center=None, fill=N
     return rewrapped(inpt, rotate_image(inpt, angle, interpolation, expand, center, fill))
 
 
+@keypoints_dispatch
 def perspective(
     inpt,
     startpoints,
@@ -194,8 +199,9 @@ def perspective(
         [[1.0, 0.0, 3.0, 2.0]]
     """
     if isinstance(inpt, BoundingBoxes):
+        points, mode = (startpoints, endpoints, coefficients), inpt.clamping_mode
         output = perspective_bounding_boxes(
-            inpt.array, inpt.format, inpt.canvas_size, startpoints, endpoints, coefficients
+            inpt.array, inpt.format, inpt.canvas_size, *points, mode
         )
         return wrap(output, like=inpt)
     if isinstance(inpt, Mask):
@@ -205,6 +211,7 @@ def perspective(
     return rewrapped(inpt, output)
 
 
+@keypoints_dispatch
 def elastic(inpt, displacement, interpolation=InterpolationMode.BILINEAR, fill=None):
     """Warp any leaf by a ``displacement`` field (1, H, W, 2) (torchvision v2's
     ``elastic``): images by :func:`elastic_image`, masks with ``NEAREST``, boxes through
@@ -215,7 +222,8 @@ def elastic(inpt, displacement, interpolation=InterpolationMode.BILINEAR, fill=N
         [[[0.0, 1.0], [2.0, 3.0]]]
     """
     if isinstance(inpt, BoundingBoxes):
-        output = elastic_bounding_boxes(inpt.array, inpt.format, inpt.canvas_size, displacement)
+        meta = (inpt.format, inpt.canvas_size)
+        output = elastic_bounding_boxes(inpt.array, *meta, displacement, inpt.clamping_mode)
         return wrap(output, like=inpt)
     if isinstance(inpt, Mask):
         return wrap(elastic_mask(inpt, displacement, fill), like=inpt)

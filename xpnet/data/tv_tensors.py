@@ -1,4 +1,5 @@
-"""torchvision's ``tv_tensors``: :class:`Image`, :class:`Mask` and :class:`BoundingBoxes`.
+"""torchvision's ``tv_tensors``: :class:`Image`, :class:`Video`, :class:`Mask`,
+:class:`BoundingBoxes` and :class:`KeyPoints`.
 
 A tv_tensor is an :class:`~xpnet.Tensor` subclass that tells the v2 transforms what a leaf of
 a sample is (:mod:`xpnet.data.transforms_v2_base` has the rule): an :class:`Image` is
@@ -10,8 +11,7 @@ with the image. As torchvision's, an operation on a tv_tensor returns a plain Te
 
 Also here: torchvision's :func:`convert_bounding_box_format` and
 :func:`clamp_bounding_boxes` (the box formulas of ``torchvision.ops.box_convert``), on
-tv_tensors or on plain arrays and Tensors with the format passed. Boxes have no
-``clamping_mode``: they are clamped as torchvision's ``"hard"`` mode clamps them.
+tv_tensors or on plain arrays and Tensors with the format passed.
 
 Example:
     >>> from xpnet.data import tv_tensors
@@ -36,8 +36,10 @@ __all__ = [
     "BoundingBoxFormat",
     "BoundingBoxes",
     "Image",
+    "KeyPoints",
     "Mask",
     "TVTensor",
+    "Video",
     "clamp_bounding_boxes",
     "convert_bounding_box_format",
     "wrap",
@@ -118,6 +120,26 @@ class Mask(TVTensor):
         super().__init__(data, dtype=dtype, requires_grad=requires_grad)
 
 
+class Video(TVTensor):
+    """A video, ``(..., T, C, H, W)``: the v2 image functions and transforms apply to every
+    frame with the same parameters (torchvision's ``*_video`` kernels).
+
+    Raises:
+        ValueError: if ``data`` has fewer than 4 dimensions.
+
+    Example:
+        >>> Video(np.zeros((2, 3, 4, 5), np.uint8)).shape
+        (2, 3, 4, 5)
+    """
+
+    def __init__(self, data, *, dtype=None, requires_grad: bool = False) -> None:
+        array = array_of(data, dtype)
+        if array.ndim < 4:
+            msg = f"Video: data must have at least 4 dimensions (T, C, H, W), got {array.ndim}"
+            raise ValueError(msg)
+        super().__init__(array, requires_grad=requires_grad)
+
+
 def box_format(format, name: str = "format") -> BoundingBoxFormat:
     """``format`` as a :class:`BoundingBoxFormat` (a name, any case, is taken)."""
     if isinstance(format, str) and format.upper() in BoundingBoxFormat.__members__:
@@ -128,6 +150,15 @@ def box_format(format, name: str = "format") -> BoundingBoxFormat:
     raise ValueError(msg + f"got {format!r}")
 
 
+def checked_clamping_mode(clamping_mode, expected="None, hard or soft", end="."):
+    """``clamping_mode`` if ``expected`` names it (a phrase of torchvision's message for the
+    caller), else that ValueError."""
+    if clamping_mode not in (None, "soft", "hard", "auto")[: 3 + ("auto" in expected)]:
+        msg = f"clamping_mode must be {expected}, got {clamping_mode}{end}"
+        raise ValueError(msg)
+    return clamping_mode
+
+
 class BoundingBoxes(TVTensor):
     """Boxes ``(N, 4)`` on an image of ``canvas_size``; a 1-d box gets its ``N`` axis.
 
@@ -135,19 +166,23 @@ class BoundingBoxes(TVTensor):
         data: the boxes (an array, a Tensor or host data).
         format: a :class:`BoundingBoxFormat` or its name (``"XYXY"``, ``"xywh"``, ...).
         canvas_size: ``(height, width)`` of the image the boxes sit on.
+        clamping_mode: ``"soft"``, ``"hard"`` (the same for these formats: boxes clamped to
+            the canvas by crop, pad and the warps) or ``None`` (never clamped). Default: soft.
         dtype: cast to this dtype. Default: keep the data's.
         requires_grad: as :class:`~xpnet.Tensor`'s. Default: ``False``.
 
     Raises:
-        ValueError: for data that is not 1-d or 2-d with 4 columns, or an unknown format.
+        ValueError: for data that is not 1-d or 2-d with 4 columns, an unknown format or
+            clamping mode.
 
     Example:
-        >>> BoundingBoxes([0, 0, 2, 3], format="XYXY", canvas_size=(4, 4))
-        BoundingBoxes([[0, 0, 2, 3]], format=BoundingBoxFormat.XYXY, canvas_size=(4, 4))
+        >>> boxes = BoundingBoxes([0, 0, 2, 3], format="XYXY", canvas_size=(4, 4))
+        >>> boxes.tolist(), boxes.format.value, boxes.clamping_mode
+        ([[0, 0, 2, 3]], 'XYXY', 'soft')
     """
 
     def __init__(
-        self, data, *, format, canvas_size, dtype=None, requires_grad: bool = False
+        self, data, *, format, canvas_size, clamping_mode="soft", dtype=None, requires_grad=False
     ) -> None:
         array = array_of(data, dtype)
         if array.ndim == 1:
@@ -158,9 +193,42 @@ class BoundingBoxes(TVTensor):
         super().__init__(array, requires_grad=requires_grad)
         self.format = box_format(format)
         self.canvas_size = tuple(int(length) for length in canvas_size)
+        self.clamping_mode = checked_clamping_mode(clamping_mode, "None, hard or soft")
 
     def extra_fields(self) -> str:
-        return f"format={self.format}, canvas_size={self.canvas_size}"
+        mode = self.clamping_mode
+        return f"format={self.format}, canvas_size={self.canvas_size}, clamping_mode={mode}"
+
+
+class KeyPoints(TVTensor):
+    """Points ``(..., 2)`` (``x``, ``y``) on an image of ``canvas_size``; a 1-d input gets a
+    leading axis (torchvision's, which checks the last axis of the others only).
+
+    Args:
+        data: the points (an array, a Tensor or host data).
+        canvas_size: ``(height, width)`` of the image the points sit on.
+        dtype, requires_grad: as :class:`BoundingBoxes`'.
+
+    Raises:
+        ValueError: for data of 2 or more dimensions whose last axis is not 2.
+
+    Example:
+        >>> KeyPoints([[1, 2], [3, 4]], canvas_size=(5, 5)).canvas_size
+        (5, 5)
+    """
+
+    def __init__(self, data, *, canvas_size, dtype=None, requires_grad: bool = False) -> None:
+        array = array_of(data, dtype)
+        if array.ndim == 1:
+            array = array[None]
+        elif array.shape[-1] != 2:
+            msg = f"Expected a tensor of shape (..., 2), not {array.shape}"
+            raise ValueError(msg)
+        super().__init__(array, requires_grad=requires_grad)
+        self.canvas_size = tuple(int(length) for length in canvas_size)
+
+    def extra_fields(self) -> str:
+        return f"canvas_size={self.canvas_size}"
 
 
 def wrap(wrappee, *, like: TVTensor, **kwargs) -> TVTensor:
@@ -175,7 +243,10 @@ def wrap(wrappee, *, like: TVTensor, **kwargs) -> TVTensor:
     if isinstance(like, BoundingBoxes):
         format = kwargs.get("format", like.format)
         canvas_size = kwargs.get("canvas_size", like.canvas_size)
-        return BoundingBoxes(wrappee, format=format, canvas_size=canvas_size)
+        mode = kwargs.get("clamping_mode", like.clamping_mode)
+        return BoundingBoxes(wrappee, format=format, canvas_size=canvas_size, clamping_mode=mode)
+    if isinstance(like, KeyPoints):
+        return KeyPoints(wrappee, canvas_size=kwargs.get("canvas_size", like.canvas_size))
     return type(like)(wrappee)
 
 
@@ -219,8 +290,11 @@ def convert_format_array(array, old_format: BoundingBoxFormat, new_format: Bound
     return from_xyxy(to_xyxy(array, old_format), new_format)
 
 
-def clamp_array(array, format: BoundingBoxFormat, canvas_size):
-    """Boxes clamped to the canvas, in float32 for integer boxes, back to their dtype."""
+def clamp_array(array, format: BoundingBoxFormat, canvas_size, clamping_mode="soft"):
+    """Boxes clamped to the canvas, in float32 for integer boxes, back to their dtype (a
+    copy, unclamped, for ``clamping_mode=None``)."""
+    if clamping_mode is None:
+        return array.copy()
     xp = backend_of(array).xp
     boxes = array if is_floating(array) else array.astype("float32")
     xyxy = to_xyxy(boxes, format)
@@ -289,24 +363,38 @@ def convert_bounding_box_format(inpt, old_format=None, new_format=None, inplace:
     return like_box_input(inpt, output, format=new_format)
 
 
-def clamp_bounding_boxes(inpt, format=None, canvas_size=None):
+def clamp_bounding_boxes(inpt, format=None, canvas_size=None, clamping_mode="auto"):
     """Boxes clamped to ``[0, width] x [0, height]`` (torchvision's ``clamp_bounding_boxes``).
 
     Args:
         inpt: :class:`BoundingBoxes`, or an ``(..., 4)`` array or Tensor.
         format: the format of a plain input; not passed for :class:`BoundingBoxes`.
         canvas_size: ``(height, width)`` of a plain input; not passed for BoundingBoxes.
+        clamping_mode: ``"soft"``, ``"hard"``, ``None`` (no clamping) or ``"auto"`` (the
+            boxes' own; a plain input needs one of the others). Default: ``"auto"``.
 
     Returns:
         The clamped boxes, of ``inpt``'s kind and dtype.
 
     Raises:
-        ValueError: for ``format``/``canvas_size`` passed with BoundingBoxes or missing without.
+        ValueError: for ``format``/``canvas_size`` passed with BoundingBoxes, or these or
+            ``clamping_mode`` missing without; an unknown ``clamping_mode``.
 
     Example:
-        >>> clamp_bounding_boxes(np.array([[-2, 1, 9, 3]]), "XYXY", (4, 5)).tolist()
+        >>> clamp_bounding_boxes(np.array([[-2, 1, 9, 3]]), "XYXY", (4, 5), "soft").tolist()
         [[0, 1, 5, 3]]
     """
+    checked_clamping_mode(clamping_mode, "soft, hard, auto or None", "")
+    plain = not isinstance(inpt, BoundingBoxes) and None not in (format, canvas_size)
+    if plain and clamping_mode == "auto":  # (no format or canvas: plain_boxes' error below)
+        msg = (
+            "clamp_bounding_boxes: for pure tensor inputs, `format`, `canvas_size` and "
+            "`clamping_mode` have to be passed."
+        )
+        raise ValueError(msg)
     meta = {"format": format, "canvas_size": canvas_size}
     array, meta = plain_boxes(inpt, "clamp_bounding_boxes", meta)
-    return like_box_input(inpt, clamp_array(array, box_format(meta["format"]), meta["canvas_size"]))
+    if clamping_mode == "auto":
+        clamping_mode = inpt.clamping_mode
+    format = box_format(meta["format"])
+    return like_box_input(inpt, clamp_array(array, format, meta["canvas_size"], clamping_mode))

@@ -26,12 +26,14 @@ from .transforms_modes import InterpolationMode
 from .tv_tensors import (
     BoundingBoxes,
     BoundingBoxFormat,
+    KeyPoints,
     Mask,
     TVTensor,
     box_format,
     clamp_array,
     wrap,
 )
+from .tv_tensors_keypoints import keypoints_dispatch
 from .tv_tensors_warp import box_array, like_boxes
 
 __all__ = [
@@ -56,13 +58,13 @@ __all__ = [
 
 
 def get_size(inpt) -> list[int]:
-    """``[height, width]`` of an image, a mask, or the canvas of bounding boxes.
+    """``[height, width]`` of an image, a mask, or the canvas of bounding boxes or keypoints.
 
     Example:
         >>> get_size(BoundingBoxes([0, 0, 1, 1], format="XYXY", canvas_size=(3, 4)))
         [3, 4]
     """
-    if isinstance(inpt, BoundingBoxes):
+    if isinstance(inpt, (BoundingBoxes, KeyPoints)):
         return list(inpt.canvas_size)
     return F.get_dimensions(inpt)[1:]
 
@@ -132,6 +134,7 @@ def vertical_flip_bounding_boxes(bounding_boxes, format, canvas_size):
     return like_boxes(bounding_boxes, array)
 
 
+@keypoints_dispatch
 def horizontal_flip(inpt):
     """Mirror left to right (torchvision v2's ``horizontal_flip``).
 
@@ -146,6 +149,7 @@ def horizontal_flip(inpt):
     return rewrapped(inpt, F.hflip(inpt))
 
 
+@keypoints_dispatch
 def vertical_flip(inpt):
     """Mirror top to bottom (torchvision v2's ``vertical_flip``).
 
@@ -160,14 +164,16 @@ def vertical_flip(inpt):
     return rewrapped(inpt, F.vflip(inpt))
 
 
-def shift_array(array, format, dx: int, dy: int, canvas_size):
+def shift_array(array, format, dx: int, dy: int, canvas_size, clamping_mode="soft"):
     """Boxes moved by ``(dx, dy)`` onto a canvas of ``canvas_size``, clamped to it."""
     xp = backend_of(array).xp
     shift = [dx, dy, dx, dy] if format is BoundingBoxFormat.XYXY else [dx, dy, 0, 0]
-    return clamp_array(array + xp.asarray(shift, dtype=array.dtype), format, canvas_size)
+    return clamp_array(
+        array + xp.asarray(shift, dtype=array.dtype), format, canvas_size, clamping_mode
+    )
 
 
-def crop_bounding_boxes(bounding_boxes, format, top: int, left: int, height: int, width: int):
+def crop_bounding_boxes(bounding_boxes, format, top, left, height, width, clamping_mode="soft"):
     """torchvision's ``crop_bounding_boxes``: ``(boxes, (height, width))``, the boxes moved
     by ``(-left, -top)`` and clamped to the crop.
 
@@ -177,11 +183,13 @@ def crop_bounding_boxes(bounding_boxes, format, top: int, left: int, height: int
         ([[0, 1, 1, 2]], (4, 4))
     """
     format, canvas_size = box_format(format), (height, width)
-    array = shift_array(box_array(bounding_boxes), format, -left, -top, canvas_size)
+    array = shift_array(box_array(bounding_boxes), format, -left, -top, canvas_size, clamping_mode)
     return like_boxes(bounding_boxes, array), canvas_size
 
 
-def center_crop_bounding_boxes(bounding_boxes, format, canvas_size, output_size):
+def center_crop_bounding_boxes(
+    bounding_boxes, format, canvas_size, output_size, clamping_mode="soft"
+):
     """torchvision's ``center_crop_bounding_boxes``: :func:`crop_bounding_boxes` of the
     centre ``output_size`` region.
 
@@ -191,10 +199,13 @@ def center_crop_bounding_boxes(bounding_boxes, format, canvas_size, output_size)
     """
     crop_height, crop_width = F.center_crop_size(output_size)
     top, left = F.center_crop_anchor(crop_height, crop_width, *canvas_size)
-    return crop_bounding_boxes(bounding_boxes, format, top, left, crop_height, crop_width)
+    box = (top, left, crop_height, crop_width)
+    return crop_bounding_boxes(bounding_boxes, format, *box, clamping_mode=clamping_mode)
 
 
-def pad_bounding_boxes(bounding_boxes, format, canvas_size, padding, padding_mode="constant"):
+def pad_bounding_boxes(
+    bounding_boxes, format, canvas_size, padding, padding_mode="constant", clamping_mode="soft"
+):
     """torchvision's ``pad_bounding_boxes``: ``(boxes, canvas_size)``, the boxes moved by
     ``(left, top)`` onto the larger canvas.
 
@@ -212,10 +223,12 @@ def pad_bounding_boxes(bounding_boxes, format, canvas_size, padding, padding_mod
     left, right, top, bottom = F.padding_lrtb(padding)
     height, width = canvas_size
     canvas_size = (height + top + bottom, width + left + right)
-    array = shift_array(box_array(bounding_boxes), box_format(format), left, top, canvas_size)
+    format, array = box_format(format), box_array(bounding_boxes)
+    array = shift_array(array, format, left, top, canvas_size, clamping_mode)
     return like_boxes(bounding_boxes, array), canvas_size
 
 
+@keypoints_dispatch
 def crop(inpt, top: int, left: int, height: int, width: int):
     """The ``height x width`` region at ``(top, left)`` (torchvision v2's ``crop``); boxes
     move by ``(-left, -top)`` onto the crop and are clamped to it.
@@ -225,11 +238,13 @@ def crop(inpt, top: int, left: int, height: int, width: int):
         [[4, 5], [7, 8]]
     """
     if isinstance(inpt, BoundingBoxes):
-        output, canvas_size = crop_bounding_boxes(inpt.array, inpt.format, top, left, height, width)
+        box, mode = (top, left, height, width), inpt.clamping_mode
+        output, canvas_size = crop_bounding_boxes(inpt.array, inpt.format, *box, clamping_mode=mode)
         return wrap(output, like=inpt, canvas_size=canvas_size)
     return rewrapped(inpt, F.crop(inpt, top, left, height, width))
 
 
+@keypoints_dispatch
 def center_crop(inpt, output_size):
     """The centre ``output_size`` region (torchvision v2's ``center_crop``).
 
@@ -241,11 +256,12 @@ def center_crop(inpt, output_size):
     if not isinstance(inpt, BoundingBoxes):
         return rewrapped(inpt, F.center_crop(inpt, output_size))
     output, canvas_size = center_crop_bounding_boxes(
-        inpt.array, inpt.format, inpt.canvas_size, output_size
+        inpt.array, inpt.format, inpt.canvas_size, output_size, inpt.clamping_mode
     )
     return wrap(output, like=inpt, canvas_size=canvas_size)
 
 
+@keypoints_dispatch
 def pad(inpt, padding, fill=0, padding_mode: str = "constant"):
     """Pad the borders (torchvision v2's ``pad``); boxes move by ``(left, top)`` onto the
     larger canvas.
@@ -262,7 +278,7 @@ def pad(inpt, padding, fill=0, padding_mode: str = "constant"):
     if not isinstance(inpt, BoundingBoxes):
         return rewrapped(inpt, F.pad(inpt, padding, fill, padding_mode))
     output, canvas_size = pad_bounding_boxes(
-        inpt.array, inpt.format, inpt.canvas_size, padding, padding_mode
+        inpt.array, inpt.format, inpt.canvas_size, padding, padding_mode, inpt.clamping_mode
     )
     return wrap(output, like=inpt, canvas_size=canvas_size)
 
@@ -293,7 +309,9 @@ def resize_bounding_boxes(bounding_boxes, canvas_size, size, max_size=None, form
     )
 
 
-def resized_crop_bounding_boxes(bounding_boxes, format, top, left, height, width, size):
+def resized_crop_bounding_boxes(
+    bounding_boxes, format, top, left, height, width, size, clamping_mode="soft"
+):
     """torchvision's ``resized_crop_bounding_boxes``: :func:`crop_bounding_boxes`, then
     :func:`resize_bounding_boxes` to ``size``.
 
@@ -303,10 +321,12 @@ def resized_crop_bounding_boxes(bounding_boxes, format, top, left, height, width
         >>> out.tolist(), canvas
         ([[0, 0, 4, 4]], (8, 8))
     """
-    cropped, canvas_size = crop_bounding_boxes(bounding_boxes, format, top, left, height, width)
+    box = (top, left, height, width)
+    cropped, canvas_size = crop_bounding_boxes(bounding_boxes, format, *box, clamping_mode)
     return resize_bounding_boxes(cropped, canvas_size, size)
 
 
+@keypoints_dispatch
 def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """Resize to ``size`` (torchvision v2's ``resize``); masks with ``NEAREST``.
 
@@ -333,6 +353,7 @@ def resize_mask(mask, size, max_size=None):
     return F.resize(mask, size, InterpolationMode.NEAREST, max_size, antialias=False)
 
 
+@keypoints_dispatch
 def resized_crop(
     inpt, top, left, height, width, size, interpolation=InterpolationMode.BILINEAR, antialias=True
 ):
@@ -345,7 +366,7 @@ def resized_crop(
     """
     if isinstance(inpt, BoundingBoxes):
         output, canvas_size = resized_crop_bounding_boxes(
-            inpt.array, inpt.format, top, left, height, width, size
+            inpt.array, inpt.format, top, left, height, width, size, inpt.clamping_mode
         )
         return wrap(output, like=inpt, canvas_size=canvas_size)
     if isinstance(inpt, Mask):

@@ -117,7 +117,7 @@ def homogeneous(points, dtype):
 
 
 def affine_boxes_with_expand(
-    array, format, canvas_size, angle, translate, scale, shear, center, expand
+    array, format, canvas_size, angle, translate, scale, shear, center, expand, clamping_mode="soft"
 ):
     """torchvision's ``_affine_bounding_boxes_with_expand`` on a backend array: the boxes
     and the canvas (larger with ``expand``, as the rotated image's)."""
@@ -140,12 +140,20 @@ def affine_boxes_with_expand(
         inverse = get_inverse_affine_matrix(center, angle, translate, scale, shear)
         new_width, new_height = fw.affine_output_size(inverse, width, height)
         canvas_size = (new_height, new_width)
-    out = from_xyxy(clamp_array(out, XYXY, canvas_size), format).reshape(array.shape)
-    return out.astype(array.dtype), tuple(canvas_size)
+    out = from_xyxy(clamp_array(out, XYXY, canvas_size, clamping_mode), format)
+    return out.reshape(array.shape).astype(array.dtype), tuple(canvas_size)
 
 
 def affine_bounding_boxes(
-    bounding_boxes, format, canvas_size, angle, translate, scale, shear, center=None
+    bounding_boxes,
+    format,
+    canvas_size,
+    angle,
+    translate,
+    scale,
+    shear,
+    center=None,
+    clamping_mode="soft",
 ):
     """Boxes through ``affine``'s map (torchvision's ``affine_bounding_boxes``): each box
     becomes the box around its four mapped corners, clamped to the same canvas.
@@ -167,13 +175,14 @@ def affine_bounding_boxes(
         [[1, 1, 3, 3]]
     """
     array = box_array(bounding_boxes)
-    out, _ = affine_boxes_with_expand(
-        array, format, canvas_size, angle, translate, scale, shear, center, expand=False
-    )
+    args = (angle, translate, scale, shear, center, False, clamping_mode)
+    out, _ = affine_boxes_with_expand(array, format, canvas_size, *args)
     return like_boxes(bounding_boxes, out)
 
 
-def rotate_bounding_boxes(bounding_boxes, format, canvas_size, angle, expand=False, center=None):
+def rotate_bounding_boxes(
+    bounding_boxes, format, canvas_size, angle, expand=False, center=None, clamping_mode="soft"
+):
     """Boxes through ``rotate`` by ``angle`` degrees counter-clockwise (torchvision's
     ``rotate_bounding_boxes``); returns ``(boxes, canvas_size)``, the canvas larger with
     ``expand``.
@@ -185,9 +194,8 @@ def rotate_bounding_boxes(bounding_boxes, format, canvas_size, angle, expand=Fal
         ([[0.0, 0.0, 2.0, 4.0]], (4, 2))
     """
     array = box_array(bounding_boxes)
-    out, canvas = affine_boxes_with_expand(
-        array, format, canvas_size, -angle, [0.0, 0.0], 1.0, [0.0, 0.0], center, expand
-    )
+    args = (-angle, [0.0, 0.0], 1.0, [0.0, 0.0], center, expand, clamping_mode)
+    out, canvas = affine_boxes_with_expand(array, format, canvas_size, *args)
     return like_boxes(bounding_boxes, out), canvas
 
 
@@ -229,7 +237,13 @@ def inverse_perspective(c: list[float], denom: float) -> list[float]:
 
 
 def perspective_bounding_boxes(
-    bounding_boxes, format, canvas_size, startpoints, endpoints, coefficients=None
+    bounding_boxes,
+    format,
+    canvas_size,
+    startpoints,
+    endpoints,
+    coefficients=None,
+    clamping_mode="soft",
 ):
     """Boxes through ``perspective``'s map (torchvision's ``perspective_bounding_boxes``).
 
@@ -265,7 +279,8 @@ def perspective_bounding_boxes(
     theta2 = xp.asarray([[inv[6], inv[7], 1.0]] * 2, dtype=dtype)
     points = homogeneous(corners(xyxy), dtype)
     out = enclosing((points @ theta1.T) / (points @ theta2.T))
-    out = from_xyxy(clamp_array(out, XYXY, canvas_size), format).reshape(array.shape)
+    out = from_xyxy(clamp_array(out, XYXY, canvas_size, clamping_mode), format)
+    out = out.reshape(array.shape)
     return like_boxes(bounding_boxes, out.astype(array.dtype))
 
 
@@ -344,7 +359,7 @@ def elastic_image(inpt, displacement, interpolation=InterpolationMode.BILINEAR, 
     return F.like_input(inpt, fw.apply_grid(array, grid, interpolation.value, fill))
 
 
-def elastic_bounding_boxes(bounding_boxes, format, canvas_size, displacement):
+def elastic_bounding_boxes(bounding_boxes, format, canvas_size, displacement, clamping_mode="soft"):
     """Boxes through ``elastic``'s ``displacement`` (torchvision's
     ``elastic_bounding_boxes``): each corner moves by the inverse displacement (approximated
     as ``-displacement``) read at its pixel (coordinates rounded up).
@@ -373,5 +388,6 @@ def elastic_bounding_boxes(bounding_boxes, format, canvas_size, displacement):
     size = numpy.asarray([width, height], dtype=dtype)
     moved = (inverse[0, index_y, index_x, :] + dtype.type(1)) * (dtype.type(0.5) * size)
     out = enclosing(backend.asarray(moved - dtype.type(0.5))).astype(xyxy.dtype)
-    out = from_xyxy(clamp_array(out, XYXY, canvas_size), format).reshape(array.shape)
+    out = from_xyxy(clamp_array(out, XYXY, canvas_size, clamping_mode), format)
+    out = out.reshape(array.shape)
     return like_boxes(bounding_boxes, out)
