@@ -184,13 +184,18 @@ def rotate(
     return _warp(img, grid_of, interpolation, fill, matrix if expand else None)
 
 
-def _checked_affine_args(angle, translate, scale, shear):
+def affine_parse_args(angle, translate, scale, shear, center=None):
+    """torchvision's ``_affine_parse_args``: checked ``(angle, translate, shear, center)``.
+
+    Raises:
+        TypeError: an ``angle`` that is no number, ``translate``/``center`` no sequence, a
+            ``shear`` neither.
+        ValueError: ``translate`` not of 2, ``scale <= 0``, a ``shear`` not of 1 or 2.
+    """
     if not isinstance(angle, (int, float)):
-        msg = "Argument angle should be int or float"
-        raise TypeError(msg)
+        raise TypeError("Argument angle should be int or float")
     if not isinstance(translate, (list, tuple)):
-        msg = "Argument translate should be a sequence"
-        raise TypeError(msg)
+        raise TypeError("Argument translate should be a sequence")
     if len(translate) != 2:
         msg = "Argument translate should be a sequence of length 2"
         raise ValueError(msg)
@@ -201,12 +206,15 @@ def _checked_affine_args(angle, translate, scale, shear):
         msg = "Shear should be either a single value or a sequence of two values"
         raise TypeError(msg)
     shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
-    if len(shear) == 1:
-        shear = [shear[0], shear[0]]
+    shear = shear * 2 if len(shear) == 1 else shear
     if len(shear) != 2:
         msg = f"Shear should be a sequence containing two values. Got {shear}"
         raise ValueError(msg)
-    return float(angle), list(translate), shear
+    if center is not None and not isinstance(center, (list, tuple)):
+        msg = "Argument center should be a sequence"
+        raise TypeError(msg)
+    center = None if center is None else [float(c) for c in center]
+    return float(angle), list(translate), shear, center
 
 
 def affine(
@@ -251,7 +259,7 @@ def affine(
         [[0.0, 0.0, 1.0], [0.0, 3.0, 4.0], [0.0, 6.0, 7.0]]
     """
     interpolation = checked_interpolation(interpolation)
-    angle, translate, shear = _checked_affine_args(angle, translate, scale, shear)
+    angle, translate, shear, _ = affine_parse_args(angle, translate, scale, shear)
     if center is not None and not isinstance(center, (list, tuple)):
         msg = "Argument center should be a sequence"
         raise TypeError(msg)

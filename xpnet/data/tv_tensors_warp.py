@@ -18,8 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import numbers
-
 import numpy
 
 from ..autograd import Tensor
@@ -27,7 +25,11 @@ from ..backends import backend_of
 from . import transforms_functional as F
 from . import transforms_pil as fp
 from . import transforms_warp as fw
-from .transforms_geometry import get_inverse_affine_matrix, get_perspective_coeffs
+from .transforms_geometry import (
+    affine_parse_args,
+    get_inverse_affine_matrix,
+    get_perspective_coeffs,
+)
 from .transforms_modes import InterpolationMode, checked_interpolation
 from .tv_tensors import BoundingBoxFormat, box_format, clamp_array, from_xyxy, to_xyxy
 
@@ -43,46 +45,6 @@ __all__ = [
 ]
 
 XYXY = BoundingBoxFormat.XYXY
-
-
-def affine_parse_args(angle, translate, scale, shear, center=None):
-    """torchvision's ``_affine_parse_args``: checked ``(angle, translate, shear, center)``.
-
-    Raises:
-        TypeError: an ``angle`` that is no number, ``translate``/``center`` no sequence, a
-            ``shear`` neither.
-        ValueError: ``translate`` not of 2, ``scale <= 0``, a ``shear`` not of 1 or 2.
-    """
-    checks = [
-        (isinstance(angle, (int, float)), TypeError, "Argument angle should be int or float"),
-        (
-            isinstance(translate, (list, tuple)),
-            TypeError,
-            "Argument translate should be a sequence",
-        ),
-    ]
-    for ok, error, msg in checks:
-        if not ok:
-            raise error(msg)
-    if len(translate) != 2:
-        msg = "Argument translate should be a sequence of length 2"
-        raise ValueError(msg)
-    if scale <= 0.0:
-        msg = "Argument scale should be positive"
-        raise ValueError(msg)
-    if not isinstance(shear, (numbers.Number, list, tuple)):
-        msg = "Shear should be either a single value or a sequence of two values"
-        raise TypeError(msg)
-    shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
-    shear = shear * 2 if len(shear) == 1 else shear
-    if len(shear) != 2:
-        msg = f"Shear should be a sequence containing two values. Got {shear}"
-        raise ValueError(msg)
-    if center is not None and not isinstance(center, (list, tuple)):
-        msg = "Argument center should be a sequence"
-        raise TypeError(msg)
-    center = None if center is None else [float(c) for c in center]
-    return float(angle), list(translate), shear, center
 
 
 def box_array(bounding_boxes):
