@@ -15,6 +15,7 @@ __all__ = [
     "Conv2dNormActivation",
     "InvertedResidual",
     "MobileNetV2",
+    "init_classifier_weights",
     "make_divisible",
     "mobilenet_v2",
 ]
@@ -81,6 +82,23 @@ INVERTED_RESIDUAL_SETTING = [
 ]
 
 
+def init_classifier_weights(model: nn.Module) -> None:
+    """torchvision's MobileNet/MNASNet-style initialisation: convs He-normal (``fan_out``)
+    with zero bias, batch and group norms weight 1 and bias 0, linear layers N(0, 0.01) with
+    zero bias."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d | nn.GroupNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, 0, 0.01)
+            nn.init.zeros_(module.bias)
+
+
 class MobileNetV2(nn.Module):
     """torchvision's ``MobileNetV2``: a 3x3/2 conv stem, the inverted residual blocks, a 1x1
     conv to ``last_channel`` (1280), global average pooling, dropout and a linear layer.
@@ -141,20 +159,7 @@ class MobileNetV2(nn.Module):
         self.classifier = nn.Sequential(
             nn.Dropout(p=dropout), nn.Linear(self.last_channel, num_classes)
         )
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out")
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.BatchNorm2d | nn.GroupNorm):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.normal_(module.weight, 0, 0.01)
-                nn.init.zeros_(module.bias)
+        init_classifier_weights(self)
 
     def forward(self, x):
         x = nn.functional.adaptive_avg_pool2d(self.features(x), (1, 1))

@@ -12,13 +12,12 @@ from functools import partial
 from .. import nn
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ._weights import check_no_weights
-from .mobilenetv2 import make_divisible
+from .mobilenetv2 import init_classifier_weights, make_divisible
 
 __all__ = [
     "InvertedResidual",
     "InvertedResidualConfig",
     "MobileNetV3",
-    "init_classifier_weights",
     "mobilenet_v3_conf",
     "mobilenet_v3_large",
     "mobilenet_v3_small",
@@ -103,23 +102,6 @@ class InvertedResidual(nn.Module):
     def forward(self, input):
         result = self.block(input)
         return result + input if self.use_res_connect else result
-
-
-def init_classifier_weights(model: nn.Module) -> None:
-    """torchvision's MobileNet/MNASNet-style initialisation: convs He-normal (``fan_out``)
-    with zero bias, batch and group norms weight 1 and bias 0, linear layers N(0, 0.01) with
-    zero bias."""
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, mode="fan_out")
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d | nn.GroupNorm):
-            nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, 0, 0.01)
-            nn.init.zeros_(module.bias)
 
 
 class MobileNetV3(nn.Module):
