@@ -16,11 +16,21 @@ without draws too and load torchvision's weights, except where the initialisatio
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
+from _models_oracle import (
+    assert_close,
+    assert_same_distribution,
+    logits,
+    random_images,
+    random_state,
+    signature,
+    to_torch,
+    to_xpnet,
+    torch_logits,
+    without_draws,
+)
 from _torchvision import import_torchvision
 
 import xpnet
@@ -35,19 +45,6 @@ VGGS = [f"vgg{depth}{bn}" for depth in (11, 13, 16, 19) for bn in ("", "_bn")]
 BUILDERS = RESNETS + VGGS + ["alexnet", "mobilenet_v2", "squeezenet1_0", "squeezenet1_1"]
 
 
-def _skip_draws(tensor, *args, **kwargs):
-    return tensor
-
-
-def _without_draws(monkeypatch, name, **kwargs):
-    """xpnet's ``name(**kwargs)`` with every random initialisation turned off (the values are
-    then the layers' allocations): the tests that load weights do not pay for the draws."""
-    with monkeypatch.context() as patch:
-        patch.setattr(xpnet.nn.init, "uniform_", _skip_draws)
-        patch.setattr(xpnet.nn.init, "normal_", _skip_draws)
-        return getattr(models, name)(**kwargs)
-
-
 def _on_meta(name, **kwargs):
     with torch.device("meta"):
         return getattr(torchvision.models, name)(**kwargs)
@@ -55,7 +52,7 @@ def _on_meta(name, **kwargs):
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_module_tree_and_state_dict_are_torchvisions(name, monkeypatch):
-    model = _without_draws(monkeypatch, name, num_classes=10)
+    model = without_draws(monkeypatch, name, num_classes=10)
     expected = _on_meta(name, num_classes=10)
     assert repr(model) == repr(expected)
     ours, theirs = model.state_dict(), expected.state_dict()
@@ -79,7 +76,7 @@ def test_module_tree_and_state_dict_are_torchvisions(name, monkeypatch):
     ],
 )
 def test_module_tree_follows_the_builders_arguments(name, kwargs, monkeypatch):
-    model = _without_draws(monkeypatch, name, num_classes=10, **kwargs)
+    model = without_draws(monkeypatch, name, num_classes=10, **kwargs)
     assert repr(model) == repr(_on_meta(name, num_classes=10, **kwargs))
 
 
@@ -91,50 +88,9 @@ def test_in_channels_is_an_xpnet_addition_to_resnet():
 
 @pytest.mark.parametrize("name", ["resnet50", "vgg11", "alexnet"])
 def test_default_num_classes_is_torchvisions(name, monkeypatch):
-    last_bias = list(_without_draws(monkeypatch, name).state_dict().values())[-1]
+    last_bias = list(without_draws(monkeypatch, name).state_dict().values())[-1]
     expected = list(_on_meta(name).state_dict().values())[-1]
     assert tuple(last_bias.shape) == tuple(expected.shape) == (1000,)
-
-
-def _random_state(torch_model, seed):
-    """Give the parameters and buffers that torchvision initialises to constants (norm
-    weights and biases, running statistics, zero biases) random values: equal values would
-    hide a mix-up."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for key, value in torch_model.state_dict().items():
-            if key.endswith("num_batches_tracked"):
-                value.fill_(7)
-            elif value.numel() and bool((value == value.flatten()[0]).all()):
-                low = 0.5 if key.endswith(("weight", "running_var")) else -0.2
-                value.copy_(torch.rand(value.shape, generator=generator) * 0.4 + low)
-    return torch_model
-
-
-def _to_xpnet(torch_model):
-    return {key: value.numpy() for key, value in torch_model.state_dict().items()}
-
-
-def _to_torch(model):
-    return {key: torch.from_numpy(xpnet.to_numpy(v)) for key, v in model.state_dict().items()}
-
-
-def _images(size, dtype, n=2, seed=1):
-    return np.random.default_rng(seed).standard_normal((n, 3, size, size)).astype(dtype)
-
-
-def _logits(model, images):
-    return xpnet.to_numpy(model(xpnet.Tensor(xpnet.asarray(images))).array)
-
-
-def _torch_logits(torch_model, images):
-    with torch.no_grad():
-        return torch_model(torch.from_numpy(images)).numpy()
-
-
-def _assert_close(actual, expected, rtol):
-    scale = max(1.0, float(np.abs(expected).max()))  # relative to the largest value
-    np.testing.assert_allclose(actual, expected, rtol=0, atol=rtol * scale)
 
 
 DILATE = [False, True, True]  # stages 3 and 4 dilated: the grouped 3x3 convs with dilation 2, 4
@@ -169,19 +125,19 @@ TOLERANCES = {np.float64: (1e-10, 1e-7), np.float32: (1e-5, 1e-4)}
 )
 def test_torchvision_weights_give_the_same_logits(backend, monkeypatch, name, kwargs, size, dtype):
     torch.manual_seed(0)
-    torch_model = _random_state(getattr(torchvision.models, name)(num_classes=10, **kwargs), 1)
-    model = _without_draws(monkeypatch, name, num_classes=10, **kwargs)
+    torch_model = random_state(getattr(torchvision.models, name)(num_classes=10, **kwargs), 1)
+    model = without_draws(monkeypatch, name, num_classes=10, **kwargs)
     if dtype == np.float64:
         torch_model, model = torch_model.double(), model.double()
-    model.load_state_dict(_to_xpnet(torch_model))
-    images, (eval_tolerance, train_tolerance) = _images(size, dtype), TOLERANCES[dtype]
-    expected = _torch_logits(torch_model.eval(), images)
-    _assert_close(_logits(model.eval(), images), expected, eval_tolerance)
+    model.load_state_dict(to_xpnet(torch_model))
+    images, (eval_tolerance, train_tolerance) = random_images(size, dtype), TOLERANCES[dtype]
+    expected = torch_logits(torch_model.eval(), images)
+    assert_close(logits(model.eval(), images), expected, eval_tolerance)
     # train mode: batch statistics, and the running statistics they update
-    expected = _torch_logits(torch_model.train(), images)
-    _assert_close(_logits(model.train(), images), expected, train_tolerance)
+    expected = torch_logits(torch_model.train(), images)
+    assert_close(logits(model.train(), images), expected, train_tolerance)
     for key, value in torch_model.named_buffers():
-        _assert_close(xpnet.to_numpy(model.get_buffer(key)), value.numpy(), train_tolerance)
+        assert_close(xpnet.to_numpy(model.get_buffer(key)), value.numpy(), train_tolerance)
 
 
 def _norm_layers():
@@ -192,14 +148,14 @@ def _norm_layers():
 
 def test_norm_layer_is_used_everywhere(backend, monkeypatch):
     ours, theirs = _norm_layers()
-    model = _without_draws(monkeypatch, "resnet50", norm_layer=ours)
+    model = without_draws(monkeypatch, "resnet50", norm_layer=ours)
     assert repr(model) == repr(_on_meta("resnet50", norm_layer=theirs))
     torch.manual_seed(0)
     torch_model = torchvision.models.resnet18(num_classes=10, norm_layer=theirs).double()
-    model = _without_draws(monkeypatch, "resnet18", num_classes=10, norm_layer=ours).double()
-    model.load_state_dict(_to_xpnet(_random_state(torch_model, 2)))
-    images = _images(32, np.float64)
-    _assert_close(_logits(model, images), _torch_logits(torch_model, images), 1e-10)
+    model = without_draws(monkeypatch, "resnet18", num_classes=10, norm_layer=ours).double()
+    model.load_state_dict(to_xpnet(random_state(torch_model, 2)))
+    images = random_images(32, np.float64)
+    assert_close(logits(model, images), torch_logits(torch_model, images), 1e-10)
 
 
 # (id, builder, keyword arguments): the initialisation of each kind of layer torchvision sets
@@ -215,32 +171,6 @@ INIT_CASES = [
 ]
 
 
-def _signature(values):
-    """How a parameter was initialised: ``("constant", value)`` or the moments of its draws
-    (of the first 100,000: the draws are independent, and VGG's 100M would take seconds)."""
-    values = np.asarray(values).ravel()[:100_000].astype(np.float64)
-    if (values == values[0]).all():
-        return ("constant", float(values[0]))
-    std = values.std()
-    kurtosis = float((((values - values.mean()) / std) ** 4).mean())
-    return ("random", float(values.mean()), float(std), kurtosis, values.size)
-
-
-def _assert_same_distribution(ours, theirs, key):
-    """Loose: the means within 5 standard errors, the standard deviations within 5 %
-    (+ 5 standard errors), and, with enough draws, the kurtosis (3 normal, 1.8 uniform)."""
-    assert ours[0] == theirs[0], key
-    if ours[0] == "constant":
-        assert ours == theirs, key
-        return
-    _, mean, std, kurtosis, n = ours
-    _, _, expected_std, expected_kurtosis, _ = theirs
-    assert abs(mean - theirs[1]) < 5 * expected_std / math.sqrt(n) + 1e-12, key
-    assert std == pytest.approx(expected_std, rel=0.05 + 5 / math.sqrt(2 * n)), key
-    if n >= 2000:
-        assert kurtosis == pytest.approx(expected_kurtosis, abs=0.3), key
-
-
 @pytest.mark.parametrize(
     ("name", "kwargs"), [pytest.param(*case[1:], id=case[0]) for case in INIT_CASES]
 )
@@ -252,15 +182,15 @@ def test_initialisation_is_torchvisions_and_loads_into_torchvision(backend, name
     model = getattr(models, name)(num_classes=10, **ours_kwargs)
     torch.manual_seed(0)
     torch_model = getattr(torchvision.models, name)(num_classes=10, **theirs_kwargs)
-    ours, theirs = _to_torch(model), torch_model.state_dict()
+    ours, theirs = to_torch(model), torch_model.state_dict()
     for key, value in theirs.items():
         if value.is_floating_point():
-            _assert_same_distribution(_signature(ours[key]), _signature(value), key)
+            assert_same_distribution(signature(ours[key]), signature(value), key)
     # xpnet's weights into torchvision (strict: every key, every shape), same logits
     torch_model.load_state_dict(ours)
-    images = _images(63 if name == "alexnet" else 32, np.float32)
+    images = random_images(63 if name == "alexnet" else 32, np.float32)
     model.eval(), torch_model.eval()
-    _assert_close(_logits(model, images), _torch_logits(torch_model, images), 1e-5)
+    assert_close(logits(model, images), torch_logits(torch_model, images), 1e-5)
 
 
 @pytest.mark.parametrize("name", ["resnet152", "resnext101_32x8d"])
@@ -268,11 +198,11 @@ def test_biggest_resnets_give_the_same_logits_float32(backend, monkeypatch, name
     """One eval forward in float32 each, of one image: the deep stacks the smaller models do
     not have (VGG-19-BN is a case of the float64 test above, in float32)."""
     torch.manual_seed(0)
-    torch_model = _random_state(getattr(torchvision.models, name)(num_classes=10), 3).eval()
-    model = _without_draws(monkeypatch, name, num_classes=10)
-    model.load_state_dict(_to_xpnet(torch_model))
-    images = _images(32, np.float32, n=1)
-    _assert_close(_logits(model.eval(), images), _torch_logits(torch_model, images), 1e-4)
+    torch_model = random_state(getattr(torchvision.models, name)(num_classes=10), 3).eval()
+    model = without_draws(monkeypatch, name, num_classes=10)
+    model.load_state_dict(to_xpnet(torch_model))
+    images = random_images(32, np.float32, n=1)
+    assert_close(logits(model.eval(), images), torch_logits(torch_model, images), 1e-4)
 
 
 @pytest.mark.parametrize(
@@ -311,13 +241,13 @@ def test_legacy_pretrained_false_warns_as_torchvision(monkeypatch):
     with pytest.warns(UserWarning) as expected:
         _on_meta("resnet18", pretrained=False)
     with pytest.warns(UserWarning) as raised:
-        model = _without_draws(monkeypatch, "resnet18", pretrained=False)
+        model = without_draws(monkeypatch, "resnet18", pretrained=False)
     assert [str(w.message) for w in raised] == [str(w.message) for w in expected]
     assert model.fc.out_features == 1000
 
 
 def test_progress_is_accepted(monkeypatch):
-    assert _without_draws(monkeypatch, "resnet18", progress=False).fc.out_features == 1000
+    assert without_draws(monkeypatch, "resnet18", progress=False).fc.out_features == 1000
 
 
 def test_torchvision_classes_in_the_package_namespace():

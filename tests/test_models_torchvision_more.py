@@ -12,11 +12,21 @@ turned off; torchvision's structure models on its ``meta`` device.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
+from _models_oracle import (
+    assert_close,
+    assert_same_distribution,
+    logits,
+    random_images,
+    random_state,
+    signature,
+    skip_draws,
+    to_xpnet,
+    torch_logits,
+    without_draws,
+)
 from _torchvision import import_torchvision
 
 import xpnet
@@ -43,18 +53,6 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def _skip_draws(tensor, *args, **kwargs):
-    return tensor
-
-
-def _without_draws(monkeypatch, name, **kwargs):
-    """xpnet's ``name(**kwargs)`` with the random initialisation turned off."""
-    with monkeypatch.context() as patch:
-        for draw in ("uniform_", "normal_", "kaiming_normal_", "kaiming_uniform_"):
-            patch.setattr(xpnet.nn.init, draw, _skip_draws)
-        return getattr(models, name)(**kwargs)
 
 
 def _on_meta(monkeypatch, name, **kwargs):
@@ -84,7 +82,7 @@ def _assert_same_structure(model, expected):
 
 @pytest.mark.parametrize("name", STRUCTURE)
 def test_module_tree_and_state_dict_are_torchvisions(name, monkeypatch):
-    model = _without_draws(monkeypatch, name, num_classes=10)
+    model = without_draws(monkeypatch, name, num_classes=10)
     _assert_same_structure(model, _on_meta(monkeypatch, name, num_classes=10))
 
 
@@ -106,7 +104,7 @@ def test_module_tree_follows_the_builders_arguments(name, kwargs, monkeypatch):
         with pytest.raises(TypeError):
             getattr(models, name)(**kwargs)
         kwargs = {"stem_width": 16}
-    model = _without_draws(monkeypatch, name, num_classes=10, **kwargs)
+    model = without_draws(monkeypatch, name, num_classes=10, **kwargs)
     assert repr(model) == repr(_on_meta(monkeypatch, name, num_classes=10, **kwargs))
 
 
@@ -150,41 +148,6 @@ def test_regnet_stage_tables_are_torchvisions():
         assert vars(ours) == vars(theirs), name
 
 
-def _random_state(torch_model, seed):
-    """Random values for the parameters and buffers torchvision initialises to constants."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for key, value in torch_model.state_dict().items():
-            if key.endswith("num_batches_tracked"):
-                value.fill_(7)
-            elif value.numel() and bool((value == value.flatten()[0]).all()):
-                low = 0.5 if key.endswith(("weight", "running_var")) else -0.2
-                value.copy_(torch.rand(value.shape, generator=generator) * 0.4 + low)
-    return torch_model
-
-
-def _to_xpnet(torch_model):
-    return {key: value.numpy() for key, value in torch_model.state_dict().items()}
-
-
-def _images(size, dtype=np.float64, n=2, seed=1):
-    return np.random.default_rng(seed).standard_normal((n, 3, size, size)).astype(dtype)
-
-
-def _logits(model, images):
-    return xpnet.to_numpy(model(xpnet.Tensor(xpnet.asarray(images))).array)
-
-
-def _torch_logits(torch_model, images):
-    with torch.no_grad():
-        return torch_model(torch.from_numpy(images)).numpy()
-
-
-def _assert_close(actual, expected, tolerance):
-    scale = max(1.0, float(np.abs(expected).max()))
-    np.testing.assert_allclose(actual, expected, rtol=0, atol=tolerance * scale)
-
-
 def _small(name):
     """A small model of each family, built by ``library`` (xpnet.models or
     torchvision.models) with 10 classes; dropout and stochastic depth 0 so that train mode
@@ -224,47 +187,24 @@ SMALL += ["mnasnet", "regnet"]
 @pytest.mark.parametrize("name", SMALL)
 def test_torchvision_weights_give_the_same_logits(backend, monkeypatch, name):
     torch.manual_seed(0)
-    torch_model = _random_state(_small(name)(torchvision.models), 1).double()
+    torch_model = random_state(_small(name)(torchvision.models), 1).double()
     with monkeypatch.context() as patch:
         for draw in ("uniform_", "normal_", "kaiming_normal_", "kaiming_uniform_"):
-            patch.setattr(xpnet.nn.init, draw, _skip_draws)
+            patch.setattr(xpnet.nn.init, draw, skip_draws)
         model = _small(name)(models).double()
     assert repr(model) == repr(torch_model)
-    model.load_state_dict(_to_xpnet(torch_model))
-    images = _images(32)
-    expected = _torch_logits(torch_model.eval(), images)
-    _assert_close(_logits(model.eval(), images), expected, 1e-10)
+    model.load_state_dict(to_xpnet(torch_model))
+    images = random_images(32)
+    expected = torch_logits(torch_model.eval(), images)
+    assert_close(logits(model.eval(), images), expected, 1e-10)
     # train mode: batch statistics, and the running statistics they update. 64 x 64 images
     # so that the last norms see 8 values per channel: with 2 (32 x 32, batch 2) rounding
     # differences grow chaotically through the last stage's norms
-    images = _images(64)
-    expected = _torch_logits(torch_model.train(), images)
-    _assert_close(_logits(model.train(), images), expected, 1e-7)
+    images = random_images(64)
+    expected = torch_logits(torch_model.train(), images)
+    assert_close(logits(model.train(), images), expected, 1e-7)
     for key, value in torch_model.named_buffers():
-        _assert_close(xpnet.to_numpy(model.get_buffer(key)), value.numpy(), 1e-7)
-
-
-def _signature(values):
-    values = np.asarray(values).ravel()[:100_000].astype(np.float64)
-    if (values == values[0]).all():
-        return ("constant", float(values[0]))
-    std = values.std()
-    kurtosis = float((((values - values.mean()) / std) ** 4).mean())
-    return ("random", float(values.mean()), float(std), kurtosis, values.size)
-
-
-def _assert_same_distribution(ours, theirs, key):
-    assert ours[0] == theirs[0], key
-    if ours[0] == "constant":
-        assert ours == theirs, key
-        return
-    _, mean, std, kurtosis, n = ours
-    _, _, expected_std, expected_kurtosis, _ = theirs
-    assert abs(mean - theirs[1]) < 5 * expected_std / math.sqrt(n) + 1e-12, key
-    assert std == pytest.approx(expected_std, rel=0.05 + 5 / math.sqrt(2 * n)), key
-    if n >= 2000:  # 0.3 + 4 standard errors of the two kurtoses (a normal's is 3, U's 1.8)
-        tolerance = 0.3 + 4 * math.sqrt(24 / n)
-        assert kurtosis == pytest.approx(expected_kurtosis, abs=tolerance), key
+        assert_close(xpnet.to_numpy(model.get_buffer(key)), value.numpy(), 1e-7)
 
 
 @pytest.mark.parametrize("name", SMALL)
@@ -277,13 +217,13 @@ def test_initialisation_is_torchvisions_and_loads_into_torchvision(backend, name
     state = torch_model.state_dict()
     for key, value in state.items():
         if value.is_floating_point():
-            _assert_same_distribution(_signature(ours[key]), _signature(value), key)
+            assert_same_distribution(signature(ours[key]), signature(value), key)
     ours = type(state)(ours)
     ours._metadata = state._metadata  # torchvision's MNASNet requires the version metadata
     torch_model.load_state_dict(ours)
-    images = _images(32, np.float32)
+    images = random_images(32, np.float32)
     model.eval(), torch_model.eval()
-    _assert_close(_logits(model, images), _torch_logits(torch_model, images), 1e-5)
+    assert_close(logits(model, images), torch_logits(torch_model, images), 1e-5)
 
 
 @pytest.mark.parametrize(
@@ -366,5 +306,5 @@ def test_pretrained_weights_are_refused_with_how_to_load_them(name):
 
 
 def test_default_num_classes_is_torchvisions(monkeypatch):
-    model = _without_draws(monkeypatch, "shufflenet_v2_x0_5")
+    model = without_draws(monkeypatch, "shufflenet_v2_x0_5")
     assert model.fc.out_features == _on_meta(monkeypatch, "shufflenet_v2_x0_5").fc.out_features
