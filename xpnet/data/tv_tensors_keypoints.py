@@ -31,8 +31,8 @@ from .tv_tensors_warp import (
     check_displacement,
     homogeneous,
     identity_grid,
-    inverse_perspective,
     perspective_coefficients,
+    perspective_points,
 )
 
 __all__ = [
@@ -205,21 +205,11 @@ def perspective_keypoints(keypoints, canvas_size, startpoints, endpoints, coeffi
     array = points_of(keypoints)
     if array.size == 0:
         return keypoints
-    xp, dtype = backend_of(array).xp, float_dtype(array)
+    dtype = float_dtype(array)
     coeffs = perspective_coefficients(startpoints, endpoints, coefficients)
-    denom = coeffs[0] * coeffs[4] - coeffs[1] * coeffs[3]
-    if denom == 0:
-        msg = (
-            f"Provided perspective_coeffs {coeffs} can not be inverted to transform keypoints. "
-            f"Denominator is zero, denom={denom}"
-        )
-        raise RuntimeError(msg)
-    inv = inverse_perspective(coeffs, denom)
-    theta1 = xp.asarray([inv[0:3], inv[3:6]], dtype=dtype)
-    theta2 = xp.asarray([[inv[6], inv[7], 1.0]] * 2, dtype=dtype)
     # torch.cat of the points with float32 ones: integers become float32, floats stay
     points = homogeneous(array.reshape(-1, 2), numpy.result_type(dtype, numpy.float32))
-    out = (points @ theta1.T) / (points @ theta2.T)
+    out = perspective_points(points, coeffs, dtype, "keypoints")
     return like_points(keypoints, out.astype(array.dtype).reshape(array.shape))
 
 

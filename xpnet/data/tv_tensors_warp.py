@@ -41,6 +41,7 @@ __all__ = [
     "identity_grid",
     "perspective_bounding_boxes",
     "perspective_coefficients",
+    "perspective_points",
     "rotate_bounding_boxes",
 ]
 
@@ -198,6 +199,27 @@ def inverse_perspective(c: list[float], denom: float) -> list[float]:
     ]
 
 
+def perspective_points(points, coeffs: list[float], dtype, what: str):
+    """Homogeneous ``(N, 3)`` points through the inverse of the perspective ``coeffs``, the
+    map in ``dtype``: ``(N, 2)``, as torchvision's box and keypoint kernels compute them.
+
+    Raises:
+        RuntimeError: torchvision's message naming ``what`` if ``coeffs`` cannot be inverted.
+    """
+    denom = coeffs[0] * coeffs[4] - coeffs[1] * coeffs[3]
+    if denom == 0:
+        msg = (
+            f"Provided perspective_coeffs {coeffs} can not be inverted to transform {what}. "
+            f"Denominator is zero, denom={denom}"
+        )
+        raise RuntimeError(msg)
+    inv = inverse_perspective(coeffs, denom)
+    xp = backend_of(points).xp
+    theta1 = xp.asarray([inv[0:3], inv[3:6]], dtype=dtype)
+    theta2 = xp.asarray([[inv[6], inv[7], 1.0]] * 2, dtype=dtype)
+    return (points @ theta1.T) / (points @ theta2.T)
+
+
 def perspective_bounding_boxes(
     bounding_boxes,
     format,
@@ -225,22 +247,11 @@ def perspective_bounding_boxes(
     if array.size == 0:
         return bounding_boxes
     format = box_format(format)
-    xp = backend_of(array).xp
     # as torchvision's: integer boxes go to XYXY as integers, then to float32
     xyxy = to_xyxy(array, format).reshape(-1, 4)
     dtype = array.dtype if array.dtype.kind == "f" else numpy.dtype(numpy.float32)
-    denom = coeffs[0] * coeffs[4] - coeffs[1] * coeffs[3]
-    if denom == 0:
-        msg = (
-            f"Provided perspective_coeffs {coeffs} can not be inverted to transform bounding "
-            f"boxes. Denominator is zero, denom={denom}"
-        )
-        raise RuntimeError(msg)
-    inv = inverse_perspective(coeffs, denom)
-    theta1 = xp.asarray([inv[0:3], inv[3:6]], dtype=dtype)
-    theta2 = xp.asarray([[inv[6], inv[7], 1.0]] * 2, dtype=dtype)
     points = homogeneous(corners(xyxy), dtype)
-    out = enclosing((points @ theta1.T) / (points @ theta2.T))
+    out = enclosing(perspective_points(points, coeffs, dtype, "bounding boxes"))
     out = from_xyxy(clamp_array(out, XYXY, canvas_size, clamping_mode), format)
     out = out.reshape(array.shape)
     return like_boxes(bounding_boxes, out.astype(array.dtype))
