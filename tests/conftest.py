@@ -38,6 +38,18 @@ def no_deferred_checks_leak():
     discard_deferred()
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a module: on a loaded 2-core machine its thread pool only adds
+    contention (tiny ops 20x slower, float64 depthwise convs seconds instead of milliseconds)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     """The backend module under test, made current for the test's duration."""

@@ -19,13 +19,7 @@ import xpnet.optim  # noqa: F401 - also reached as xpnet.optim below
 STEPS = 20
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # tiny ops: torch's thread pool only adds contention (20x slower on a loaded 2-core box)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_net(lib):

@@ -42,14 +42,7 @@ STRUCTURE += ["mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]
 STRUCTURE += ["regnet_x_400mf", "regnet_y_400mf", "regnet_x_1_6gf"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # torch's thread pool only adds contention on a loaded 2-core box: its float64 depthwise
-    # convs take seconds instead of milliseconds
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _on_meta(monkeypatch, name, **kwargs):
