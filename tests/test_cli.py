@@ -361,12 +361,14 @@ def test_conv2d_floor_does_the_products_and_copies_of_its_case(backend, monkeypa
         return copy
 
     monkeypatch.setattr(backend.xp, "matmul", counting_matmul)
-    monkeypatch.setattr(floors, "window_copy", recording(floor_copies, floors.window_copy))
+    for name in ("window_copy", "channels_last_copy"):  # NCHW, and the per-row forward's
+        monkeypatch.setattr(floors, name, recording(floor_copies, getattr(floors, name)))
     functions["forward+backward"]()
     assert len(flops) == 3
     assert sum(flops) == 3 * case.flops
-    window_copy = recording(kernel_copies, _conv_im2col.window_copy)  # where conv2d copies
-    monkeypatch.setattr(_conv_im2col, "window_copy", window_copy)
+    for name in ("window_copy", "channels_last_copy"):  # where conv2d copies
+        copy = recording(kernel_copies, getattr(_conv_im2col, name))
+        monkeypatch.setattr(_conv_im2col, name, copy)
     arrays = {name: backend.asarray(array) for name, array in case.arrays.items()}
     output = xpnet.kernels.conv2d(arrays["input"], arrays["weight"], **case.kwargs)
     mask = (False, True, False)  # the weight gradient's copy; grad_input's is not in the floor

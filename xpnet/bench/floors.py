@@ -2,8 +2,9 @@
 
 A conv2d call is a window copy plus three BLAS products (forward; weight gradient; gradient of
 the windows, or the correlation that replaces it, of the same size). Its floor copies the
-windows once each way, as the kernel lays them out (``xpnet.kernels._conv_im2col``; a
-pointwise convolution needs no copy), and times the products on im2col's shapes (one tap per
+windows once each way, as the kernel lays them out (``xpnet.kernels._conv_im2col``, the
+per-row forward channels last as ``xpnet.kernels._conv_channels_last``; a pointwise
+convolution needs no copy), and times the products on im2col's shapes (one tap per
 kernel row splits each into kH products of the same multiply-adds). Where conv2d takes the
 convolution theorem instead (``xpnet.kernels._conv_fourier``), its floor is that
 formulation's products: four transforms of two products each (input and gradient into the
@@ -20,8 +21,11 @@ Pooling has no floor here: its passes are the kernel itself.
 
 from __future__ import annotations
 
+from ..backends._base import conv_costs_of
 from ..kernels._blocks import batch_blocks, batch_chunks, compute_dtype, map_groups
 from ..kernels._conv_args import prepare_conv
+from ..kernels._conv_channels_last import channels_last_bytes, channels_last_copy
+from ..kernels._conv_cost import channels_last_pays
 from ..kernels._conv_im2col import copy_bytes, window_copy, window_layout
 from ..kernels._conv_select import ConvAlgorithm, choose_algorithm
 from ..kernels._workspaces import workspace
@@ -52,10 +56,15 @@ def _conv2d_floor(backend, case: Case, dtype):
     grad = xp.ones((C_out, positions), dtype=dtype)  # (C_out, N * H_out * W_out)
     copy_forward = _window_copies(backend, x, choice, dtype, forward=True)
     copy_backward = _window_copies(backend, x, choice, dtype, forward=False)
+    if _channels_last(backend, choice):  # (positions, K) @ (K, C_out), as the kernel
+        col_rows, filters_columns = xp.ones(col.shape[::-1], dtype), filters.T.copy()
 
     def forward():
         copy_forward()
-        xp.matmul(filters, col)
+        if _channels_last(backend, choice):
+            xp.matmul(col_rows, filters_columns)
+        else:
+            xp.matmul(filters, col)
 
     def backward():  # in the orientation conv2d_backward uses: the long axis last on the left
         copy_backward()
@@ -128,14 +137,26 @@ def _window_copies(backend, x, choice, dtype, forward):
         return lambda: None  # the input is its own window copy
     taps = window_layout(choice.geometry, choice.algorithm)
     sample_major = forward and taps.batch_first
+    channels_last = forward and _channels_last(backend, choice)
     per_sample = copy_bytes(taps, x.shape[1], x.itemsize)
+    if channels_last:
+        per_sample = channels_last_bytes(taps, x.shape[1], 0, x.shape[2:], x.itemsize)
     chunks = batch_chunks(backend, "conv2d floor", x.shape[0], per_sample)
 
     def copy_group(group):
         for chunk in group:
-            window_copy(backend, x[chunk], taps, dtype, sample_major=sample_major)
+            if channels_last:
+                channels_last_copy(backend, x[chunk], taps, dtype)
+            else:
+                window_copy(backend, x[chunk], taps, dtype, sample_major=sample_major)
 
     return lambda: map_groups(backend, lambda index: copy_group(chunks[index]), chunks)
+
+
+def _channels_last(backend, choice) -> bool:
+    """Whether conv2d's forward copies and multiplies ``choice`` channels last (groups=1)."""
+    per_row = choice.algorithm is ConvAlgorithm.IM2COL_PER_ROW
+    return per_row and channels_last_pays(conv_costs_of(backend), 1)
 
 
 def _cross_entropy_floor(backend, case: Case, dtype):

@@ -24,8 +24,9 @@ launches. Estimates, not measurements: the launch counts are strict's (CuPy may 
 inside cuBLAS calls), and the work is counted in multiply-adds and bytes moved.
 
 Neighbours: :mod:`._conv_select` (the thresholds and the choice) asks :func:`fourier_pays`,
-:func:`per_row_pays` and :func:`correlation_pays`; the constants come from the backend
-(``conv_costs``, :class:`xpnet.backends._base.ConvCosts`).
+:func:`per_row_pays` and :func:`correlation_pays`, :mod:`._conv_im2col` asks
+:func:`channels_last_pays`; the constants come from the backend (``conv_costs``,
+:class:`xpnet.backends._base.ConvCosts`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..backends._base import ConvCosts
 
 __all__ = [
     "ConvCosts",
+    "channels_last_pays",
     "correlation_pays",
     "decide",
     "forward_launches",
@@ -134,3 +136,17 @@ def correlation_pays(rule, costs, choice, correlation, shape, C_out, itemsize) -
         copy = C_out * kH * kW * math.prod(correlation.geometry.output)
     work_saved = costs.byte * itemsize * N * (5 * windows - 2 * copy)
     return decide(rule, costs, extra, work_saved)
+
+
+def channels_last_pays(costs, groups) -> bool:
+    """Whether ``im2col_per_row``'s forward products run channels last
+    (:mod:`._conv_channels_last`) rather than in NCHW order. The threshold: with one group
+    (a window row interleaves every channel). Measured 2026-12-06 on 2 CPU threads, forward
+    plus a grad_input by correlation against the NCHW order, medians of 9-13 interleaved
+    calls in one process: 0.74-0.97x the time on 3x3 and 5x5 convolutions of 24 to 256
+    channels on 8x8 to 56x56 planes; 0.82-1.11x on 32x32 planes with 32 channels and
+    0.96-1.04x with 64 -> 128 channels and on 56x56, where the NCHW order's own time moved by
+    up to 35 % between runs. It makes up to 3 launches more (the padding of its
+    channels-last plane) and the model has no term for what it saves (BLAS's speed by the
+    product's orientation), so launches that cost time (a GPU) keep the NCHW order."""
+    return decide(groups == 1, costs, 3, 0.0)

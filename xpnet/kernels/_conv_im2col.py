@@ -7,10 +7,12 @@ sample, so that each sample's product lands in NCHW, the backward as one matmul 
 ``im2col_per_row``, at stride 1 along H, holds one kernel row, (C, 1, kW) rows by (padded
 rows, n, W_out) columns: kernel row ``i`` then reads a contiguous run of columns from padded
 row ``i * dH``, and the kH products add up, ~kH times less copying for the same
-multiply-adds. A ``pointwise`` convolution (1x1, stride 1, no padding) needs no copy: each
-sample's (C, H * W) plane is its window matrix. ``grad_input`` is col2im (each tap's product
-added into its columns, then one slice-add per copied kernel offset) or a stride-1
-correlation of ``grad_output`` with the flipped filters, run by this module's forward.
+multiply-adds. On the CPU, the per-row forward with one group copies and multiplies with
+channels last instead (:mod:`._conv_channels_last`). A ``pointwise`` convolution (1x1,
+stride 1, no padding) needs no copy: each sample's (C, H * W) plane is its window matrix.
+``grad_input`` is col2im (each tap's product added into its columns, then one slice-add per
+copied kernel offset) or a stride-1 correlation of ``grad_output`` with the flipped filters,
+run by this module's forward.
 
 The batch is cut into at least one chunk per block thread (:func:`~._blocks.batch_chunks`):
 on the CPU the chunks' copies and products run side by side, BLAS single-threaded in each,
@@ -28,7 +30,15 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+from ..backends._base import conv_costs_of
 from ._blocks import batch_chunks, group_sums, map_groups
+from ._conv_channels_last import (
+    channels_last_bytes,
+    channels_last_copy,
+    channels_last_filters,
+    channels_last_products,
+)
+from ._conv_cost import channels_last_pays
 from ._conv_select import ConvAlgorithm
 from ._windows import Geometry, kernel_offsets, offset_slices, pad2d, sliding_windows
 from ._workspaces import workspace
@@ -204,6 +214,10 @@ def im2col_correlate(backend, where, x, filters, choice, dtype, bias=None):
     per_sample = 0 if pointwise else copy_bytes(taps, C, output.itemsize)
     if not taps.batch_first:
         per_sample += 2 * C_out * H_out * W_out * output.itemsize
+    channels_last = not taps.batch_first and channels_last_pays(conv_costs_of(backend), groups)
+    if channels_last:
+        filters_per_row = channels_last_filters(filters, geometry.kernel)
+        per_sample = channels_last_bytes(taps, C, C_out, x.shape[2:], output.itemsize)
 
     def correlate_chunk(chunk):
         if taps.batch_first:
@@ -217,11 +231,15 @@ def im2col_correlate(backend, where, x, filters, choice, dtype, bias=None):
             if bias is not None:
                 result += bias.reshape(groups, O_group, 1)
             return
-        col = window_copy(backend, x[chunk], taps, dtype)
-        n = len(x[chunk])
-        result = tap_products(backend, col, filters_per_tap, taps, dtype)
-        result = result.reshape(C_out, *taps.positions(n, H_out), W_out)
-        result = taps.batch_major(result).transpose(1, 0, 2, 3)
+        if channels_last:
+            col = channels_last_copy(backend, x[chunk], taps, dtype)
+            result = channels_last_products(backend, col, filters_per_row, taps, dtype)
+            result = result.transpose(1, 3, 0, 2)  # (H_out, n, W_out, C_out) -> NCHW
+        else:
+            col, n = window_copy(backend, x[chunk], taps, dtype), len(x[chunk])
+            result = tap_products(backend, col, filters_per_tap, taps, dtype)
+            result = result.reshape(C_out, *taps.positions(n, H_out), W_out)
+            result = taps.batch_major(result).transpose(1, 0, 2, 3)
         if bias is None:
             output[chunk] = result
         else:
