@@ -219,6 +219,23 @@ def check_tensor_method(
     )
 
 
+def check_conv2d_case(backend, case, dtype=np.float64, rtol=None):
+    """``check_against_torch`` of conv2d and its backward with bias on ``case``: (input shape,
+    weight shape, *conv2d's positional arguments after the bias), on generated inputs."""
+    input_shape, weight_shape, *args = case
+    inputs = [random_input(input_shape, 0), random_input(weight_shape, 1)]
+    inputs.append(random_input(weight_shape[:1], 2))
+    return check_against_torch(
+        lambda x, w, b: K.conv2d(x, w, b, *args),
+        lambda g, x, w, b: K.conv2d_backward(g, x, w, b, *args),
+        lambda x, w, b: TF.conv2d(x, w, b, *args),
+        inputs,
+        backend,
+        dtype=dtype,
+        rtol=rtol,
+    )
+
+
 def tf32_rtol(backend, dtype):
     """``TF32_RTOL`` where ``backend`` computes float32 products in TF32 now (a GPU backend at
     the "high" or "medium" float32 matmul precision, on a GPU with TF32 tensor cores: what

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch.nn.functional as TF
-from _oracle import assert_close, check_against_torch, random_input
+from _oracle import assert_close, check_conv2d_case, random_input
 
 import xpnet.kernels as K
 import xpnet.kernels._conv_im2col as conv_im2col
@@ -67,18 +66,8 @@ GEOMETRIES = [
 
 
 def _conv_case(backend, case, dtype):
-    input_shape, weight_shape, *args = case
-    inputs = [random_input(s, seed) for seed, s in enumerate([input_shape, weight_shape])]
-    inputs.append(random_input(weight_shape[:1], 2))
     with K.conv_algorithms("im2col_per_row"):
-        return check_against_torch(
-            lambda x, w, b: K.conv2d(x, w, b, *args),
-            lambda g, x, w, b: K.conv2d_backward(g, x, w, b, *args),
-            lambda x, w, b: TF.conv2d(x, w, b, *args),
-            inputs,
-            backend,
-            dtype=dtype,
-        )
+        return check_conv2d_case(backend, case, dtype)
 
 
 @pytest.mark.parametrize("case", GEOMETRIES, ids=str)

@@ -12,8 +12,7 @@ import types
 
 import numpy as np
 import pytest
-import torch.nn.functional as TF
-from _oracle import assert_close, check_against_torch, random_input, tf32_rtol
+from _oracle import assert_close, check_conv2d_case, random_input, tf32_rtol
 
 import xpnet
 import xpnet.kernels as K
@@ -124,18 +123,8 @@ FORCED = [
 
 
 def _check(backend, case, dtype=np.float64):
-    input_shape, weight_shape, *args = case
-    inputs = [random_input(input_shape, 0), random_input(weight_shape, 1)]
-    inputs.append(random_input(weight_shape[:1], 2))
-    return check_against_torch(
-        lambda x, w, b: K.conv2d(x, w, b, *args),
-        lambda g, x, w, b: K.conv2d_backward(g, x, w, b, *args),
-        lambda x, w, b: TF.conv2d(x, w, b, *args),
-        inputs,
-        backend,
-        dtype=dtype,
-        rtol=tf32_rtol(backend, dtype),  # at "high" (_fourier_allowed) a GPU's products are TF32
-    )
+    # at "high" (_fourier_allowed) a GPU's products are TF32
+    return check_conv2d_case(backend, case, dtype, rtol=tf32_rtol(backend, dtype))
 
 
 @pytest.mark.parametrize(
