@@ -32,6 +32,7 @@ __all__ = [
     "adjust_sharpness",
     "autocontrast",
     "equalize",
+    "equalize_planes",
     "invert",
     "posterize",
     "solarize",
@@ -279,6 +280,12 @@ def equalize(img):
         raise TypeError(msg)
     _check_uint8(array)
     checked_channels(array, [1, 3])
+    return like_input(img, equalize_planes(array))
+
+
+def equalize_planes(array):
+    """The histogram equalization of :func:`equalize` of every (H, W) plane of a uint8
+    ``array`` (..., H, W) with at least one pixel, on its backend: a new uint8 array."""
     xp = backend_of(array).xp
     pixels = array.reshape(-1, array.shape[-2] * array.shape[-1]).astype(numpy.int64)  # (n, HW)
     n = pixels.shape[0]
@@ -292,7 +299,7 @@ def equalize(img):
     lut = xp.clip(xp.concatenate([xp.zeros_like(lut[:, :1]), lut[:, :-1]], axis=1), 0, 255)
     mapped = xp.take_along_axis(lut, pixels, axis=1)
     result = xp.where(step == 0, pixels, mapped).astype(numpy.uint8)
-    return like_input(img, result.reshape(array.shape))
+    return result.reshape(array.shape)
 
 
 def _pil_adjust_gamma(img, gamma: float, gain: float):

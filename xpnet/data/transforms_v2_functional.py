@@ -32,7 +32,6 @@ from .._random import host_generator
 from ..autograd import Tensor
 from ..backends import backend_of
 from . import transforms_pil as fp
-from . import transforms_tensor as ft
 from .transforms_functional import *  # noqa: F403 - v2's functional keeps every v1 name
 from .transforms_functional import __all__ as v1_names
 from .transforms_functional import (
@@ -43,6 +42,7 @@ from .transforms_functional import (
     to_pil_image,
 )
 from .transforms_v2_base import is_pure_tensor
+from .transforms_v2_color import to_dtype_array
 from .transforms_v2_image import *  # noqa: F403 - v1's image functions, Images kept Images
 from .transforms_v2_image import grayscale_to_rgb, image_functional
 from .transforms_v2_video import get_num_channels, get_num_frames, uniform_temporal_subsample
@@ -166,18 +166,9 @@ def to_dtype(inpt, dtype=numpy.float32, scale: bool = False):
     if isinstance(inpt, (BoundingBoxes, Mask)):
         return wrap(inpt.array.astype(dtype), like=inpt)
     image = inpt.array if isinstance(inpt, Tensor) else inpt
-    dtype = numpy.dtype(dtype)
-    if image.dtype == dtype:
+    if image.dtype == numpy.dtype(dtype):
         return inpt
-    if not scale:
-        result = image.astype(dtype)
-    elif image.dtype.kind in "iu" and dtype.kind == "f":
-        # torchvision v2: image.to(dtype).mul_(1.0 / max), the scalar in the op's float type
-        opmath = numpy.dtype(numpy.float32) if dtype.itemsize < 4 else dtype
-        reciprocal = opmath.type(1.0 / ft.max_value(image.dtype))
-        result = (image.astype(dtype).astype(opmath) * reciprocal).astype(dtype)
-    else:
-        result = ft.convert_image_dtype(image, dtype)
+    result = to_dtype_array(image, dtype, scale)
     if isinstance(inpt, (Image, Video)):
         return type(inpt)(result)
     return Tensor(result) if isinstance(inpt, Tensor) else result

@@ -24,6 +24,7 @@ from ..autograd import Tensor
 from ..backends import backend_of
 from . import transforms_functional as F
 from .transforms_pil import is_pil_image
+from .transforms_v2_color import equalize_image, posterize_image
 from .tv_tensors import BoundingBoxes, Mask, Video
 from .tv_tensors_geometry import rewrapped
 
@@ -49,15 +50,17 @@ __all__ = [
 ]
 
 
-def image_functional(kernel, videos: bool = True):
-    """v2's dispatcher of the image kernel ``kernel``: Images (and Videos, frame by frame,
-    with ``videos``) rewrapped, masks and boxes refused (a TypeError, as torchvision's for a
-    type without a kernel).
+def image_functional(kernel, videos: bool = True, name: str | None = None):
+    """v2's dispatcher ``name`` (default: ``kernel``'s name) of the image kernel ``kernel``:
+    Images (and Videos, frame by frame, with ``videos``) rewrapped, masks and boxes refused (a
+    TypeError, as torchvision's for a type without a kernel).
 
     Example:
         >>> image_functional(F.invert)(np.zeros((1, 1, 1), np.uint8)).tolist()
         [[[255]]]
     """
+
+    name = name or kernel.__name__
 
     @functools.wraps(kernel)
     def functional(inpt, *args, **kwargs):
@@ -65,12 +68,13 @@ def image_functional(kernel, videos: bool = True):
         if isinstance(inpt, refused):
             supported = "Image, Video, " if videos else "Image, "
             msg = (
-                f"Functional F.{kernel.__name__} supports inputs of type [{supported}Tensor, "
+                f"Functional F.{name} supports inputs of type [{supported}Tensor, "
                 f"PIL.Image.Image], but got {type(inpt)} instead."
             )
             raise TypeError(msg)
         return rewrapped(inpt, kernel(inpt, *args, **kwargs))
 
+    functional.__name__ = functional.__qualname__ = name
     return functional
 
 
@@ -81,12 +85,12 @@ adjust_hue = image_functional(F.adjust_hue)
 adjust_saturation = image_functional(F.adjust_saturation)
 adjust_sharpness = image_functional(F.adjust_sharpness)
 autocontrast = image_functional(F.autocontrast)
-equalize = image_functional(F.equalize)
+equalize = image_functional(equalize_image, name="equalize")  # any dtype, as v2's
 erase = image_functional(F.erase)
 gaussian_blur = image_functional(F.gaussian_blur)
 invert = image_functional(F.invert)
 normalize = image_functional(F.normalize)
-posterize = image_functional(F.posterize)
+posterize = image_functional(posterize_image, name="posterize")
 rgb_to_grayscale = image_functional(F.rgb_to_grayscale, videos=False)  # no video kernel
 solarize = image_functional(F.solarize)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from . import transforms_functional as F
 from . import transforms_v2_functional as F2
 from . import transforms_v2_video as video
+from .transforms_v2_color import equalize_image, posterize_image
 from .transforms_v2_video import get_num_channels
 from .transforms_v2_warp import (
     affine_image,
@@ -82,9 +83,7 @@ adjust_hue_image = F.adjust_hue
 adjust_saturation_image = F.adjust_saturation
 adjust_sharpness_image = F.adjust_sharpness
 autocontrast_image = F.autocontrast
-equalize_image = F.equalize
 invert_image = F.invert
-posterize_image = F.posterize
 solarize_image = F.solarize
 erase_image = F.erase
 gaussian_blur_image = F.gaussian_blur

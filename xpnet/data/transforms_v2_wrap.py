@@ -37,6 +37,7 @@ import numpy
 from .._random import host_generator
 from . import transforms as v1
 from . import transforms_functional as F
+from . import transforms_v2_image as V2
 from . import transforms_v2_warp as W
 from . import tv_tensors_geometry as G
 from .transforms_v2_base import BOX_MASK_TYPES, IMAGE_TYPES, Transform
@@ -191,6 +192,20 @@ class PhotometricSplit(CoinSplit):
         return self.apply(inpt)
 
 
+class EqualizeSplit(CoinSplit):
+    """``RandomEqualize``: v2's ``equalize``, which takes any dtype (v1's: uint8 only)."""
+
+    def apply_to(self, inpt):
+        return V2.equalize(inpt)
+
+
+class PosterizeSplit(CoinSplit):
+    """``RandomPosterize``: v2's ``posterize``, which takes any dtype (v1's: uint8 only)."""
+
+    def apply_to(self, inpt):
+        return V2.posterize(inpt, self.bits)
+
+
 class JitterSplit(Split):
     """``ColorJitter``: the order and the four factors from ``get_params``."""
 
@@ -303,15 +318,10 @@ SPLITS = {
     v1.RandomAffine: AffineSplit,
     v1.RandomPerspective: PerspectiveSplit,
     v1.AutoAugment: AutoAugmentSplit,
+    v1.RandomEqualize: EqualizeSplit,
+    v1.RandomPosterize: PosterizeSplit,
     **dict.fromkeys(
-        (
-            v1.RandomInvert,
-            v1.RandomPosterize,
-            v1.RandomSolarize,
-            v1.RandomAdjustSharpness,
-            v1.RandomAutocontrast,
-            v1.RandomEqualize,
-        ),
+        (v1.RandomInvert, v1.RandomSolarize, v1.RandomAdjustSharpness, v1.RandomAutocontrast),
         PhotometricSplit,
     ),
 }

@@ -1,0 +1,115 @@
+"""torchvision v2's kernels that take images of any dtype where v1's take uint8 only:
+``equalize_image`` and ``posterize_image``, and the dtype conversion of ``to_dtype_image``
+(:func:`to_dtype_array`), which equalize uses to go through uint8 and back.
+
+v1's ``equalize`` and ``posterize`` (:mod:`xpnet.data.transforms_photometric`) refuse
+anything but uint8, as torchvision's v1 functions do; torchvision 0.28's v2 kernels
+equalize a float or int16 image through uint8, posterize a float image by levels and an
+integer one by masking its highest value bits. PIL images go to v1's PIL path, as
+torchvision's.
+
+Example:
+    >>> posterize_image(np.array([[[0.3, 0.9]]], dtype=np.float32), 1).tolist()
+    [[[0.0, 0.5]]]
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..autograd import Tensor
+from ..backends import backend_of
+from . import transforms_photometric as P
+from . import transforms_tensor as ft
+from .transforms_functional import is_tensor_image, like_input
+
+__all__ = ["equalize_image", "posterize_image", "to_dtype_array", "value_bits"]
+
+# torchvision's _num_value_bits: the bits that hold an integer dtype's non-negative values
+_VALUE_BITS = {"uint8": 8, "int8": 7, "int16": 15, "uint16": 16, "int32": 31, "int64": 63}
+
+
+def value_bits(dtype) -> int:
+    """The bits of an integer ``dtype`` that hold its non-negative values (int16: 15), as
+    torchvision's ``_num_value_bits``.
+
+    Raises:
+        TypeError: for another dtype (floats, bool, uint32, uint64), torchvision's message.
+    """
+    name = numpy.dtype(dtype).name
+    if name not in _VALUE_BITS:
+        msg = f"Number of value bits is only defined for integer dtypes, but got {name}."
+        raise TypeError(msg)
+    return _VALUE_BITS[name]
+
+
+def to_dtype_array(image, dtype, scale: bool):
+    """An image array as ``dtype`` (see :func:`~xpnet.data.transforms_v2_functional.to_dtype`,
+    which wraps it): cast, or with ``scale`` rescaled to the new dtype's range."""
+    dtype = numpy.dtype(dtype)
+    if image.dtype == dtype:
+        return image
+    if not scale:
+        return image.astype(dtype)
+    if image.dtype.kind in "iu" and dtype.kind == "f":
+        # torchvision v2: image.to(dtype).mul_(1.0 / max), the scalar in the op's float type
+        opmath = numpy.dtype(numpy.float32) if dtype.itemsize < 4 else dtype
+        reciprocal = opmath.type(1.0 / ft.max_value(image.dtype))
+        return (image.astype(dtype).astype(opmath) * reciprocal).astype(dtype)
+    return ft.convert_image_dtype(image, dtype)
+
+
+def _tensor_image(image):
+    """The array of a tensor image (a Tensor or an array), else ``None`` (a PIL image)."""
+    if isinstance(image, Tensor):
+        return image.array
+    return image if is_tensor_image(image) else None
+
+
+def equalize_image(image):
+    """torchvision v2's ``equalize_image``: v1's :func:`~xpnet.data.transforms_photometric.equalize`
+    of every (H, W) plane of an image (..., H, W) of any dtype, which goes through uint8
+    (``to_dtype(..., scale=True)`` there and back); an empty image is returned as it is.
+
+    Example:
+        >>> image = np.repeat(np.arange(8, dtype=np.float32) / 7, 128).reshape(1, 32, 32)
+        >>> sorted(set((equalize_image(image) * 255).round().ravel().tolist()))
+        [0.0, 43.0, 85.0, 128.0, 171.0, 213.0, 255.0]
+    """
+    array = _tensor_image(image)
+    if array is None:
+        return P.equalize(image)
+    if array.size == 0:
+        return image
+    equalized = P.equalize_planes(to_dtype_array(array, numpy.uint8, scale=True))
+    return like_input(image, to_dtype_array(equalized, array.dtype, scale=True))
+
+
+def posterize_image(image, bits: int):
+    """torchvision v2's ``posterize_image``: a float image to ``2 ** bits`` levels
+    (``floor(x * levels)``, clamped to ``[0, levels - 1]``, over ``levels``), an integer one
+    with all but its ``bits`` highest value bits cleared (:func:`value_bits`).
+
+    Raises:
+        TypeError: if ``bits`` is not an int in [0, 8] (torchvision v2's message), or for an
+            integer dtype without :func:`value_bits`.
+
+    Example:
+        >>> posterize_image(np.array([[[7, 200]]], dtype=np.uint8), 4).tolist()
+        [[[0, 192]]]
+    """
+    if not isinstance(bits, int) or not 0 <= bits <= 8:
+        msg = f"bits must be a positive integer in the range [0, 8], got {bits} instead."
+        raise TypeError(msg)
+    array = _tensor_image(image)
+    if array is None:
+        return P.posterize(image, bits)
+    if array.dtype.kind == "f":
+        xp, kind, levels = backend_of(array).xp, array.dtype.type, 1 << bits
+        floored = xp.floor(array * kind(levels))  # exact: levels is a power of two
+        return like_input(image, xp.clip(floored, 0, levels - 1) * kind(1 / levels))
+    value = value_bits(array.dtype)
+    if bits >= value:
+        return image
+    mask = ((1 << bits) - 1) << (value - bits)
+    return like_input(image, array & array.dtype.type(mask))
