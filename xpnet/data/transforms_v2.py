@@ -52,6 +52,7 @@ from .transforms_v2_boxes import (
     SanitizeBoundingBoxes,
     SetClampingMode,
 )
+from .transforms_v2_dtype import ConvertImageDtype, ToDtype
 from .transforms_v2_geometry import (
     ElasticTransform,
     RandomResize,
@@ -74,7 +75,7 @@ from .transforms_v2_more import (
 )
 from .transforms_v2_video import UniformTemporalSubsample
 from .transforms_v2_wrap import V1Transform, wrap_v1
-from .tv_tensors import Image, TVTensor, Video
+from .tv_tensors import Image, TVTensor
 
 sys.modules[f"{__package__}.transforms.v2.functional"] = functional
 
@@ -353,45 +354,3 @@ class ToImage(Transform):
 
     def transform(self, inpt, params: dict):
         return functional.to_image(inpt)
-
-
-class ToDtype(Transform):
-    """The sample's tensor image as ``dtype``, with ``scale`` rescaled to the new range.
-
-    Args:
-        dtype: a NumPy dtype (``xpnet.float32``, ...), for the image (masks and boxes keep
-            theirs). torchvision's dict of dtypes per ``tv_tensor`` type is not taken.
-        scale: uint8 to [0, 1] floats and back, ... (see
-            :func:`~xpnet.data.transforms_v2_functional.to_dtype`). Default: ``False``.
-
-    Raises:
-        ValueError: if ``dtype`` is not a dtype.
-    """
-
-    transformed_types = (is_pure_tensor, Image, Video)
-
-    def __init__(self, dtype, scale: bool = False) -> None:
-        try:  # numpy.dtype(None) is float64: refused, as torchvision refuses it
-            self.dtype = numpy.dtype(dtype) if dtype is not None else None
-        except TypeError:
-            self.dtype = None
-        if self.dtype is None:
-            msg = f"ToDtype: dtype must be a dtype such as xpnet.float32, got {type(dtype)} instead"
-            raise ValueError(msg)
-        self.scale = scale
-
-    def transform(self, inpt, params: dict):
-        return functional.to_dtype(inpt, self.dtype, self.scale)
-
-    def extra_repr(self) -> str:
-        return f"dtype={self.dtype}, scale={self.scale}"
-
-
-class ConvertImageDtype(ToDtype):
-    """Deprecated in torchvision v2 for ``ToDtype(dtype, scale=True)``, which it is."""
-
-    def __init__(self, dtype=numpy.float32) -> None:
-        super().__init__(dtype, scale=True)
-
-    def extra_repr(self) -> str:
-        return f"dtype={self.dtype}"
