@@ -1,6 +1,7 @@
-"""v2's equalize and posterize, which take images of any dtype, against torchvision 0.28's
-(the real calls, same inputs): every integer and float dtype, batches, videos, empty images,
-PIL images, the random transforms, and the errors."""
+"""v2's equalize and posterize, which take images of any dtype, and autocontrast, whose
+formula differs from v1's, against torchvision 0.28's (the real calls, same inputs): every
+integer and float dtype, batches, videos, empty images, PIL images, the random transforms,
+and the errors."""
 
 from __future__ import annotations
 
@@ -73,7 +74,41 @@ def test_posterize_floats_outside_the_range_and_not_finite():
         check_same(F.posterize(image, bits), TF.posterize(torch.from_numpy(image), bits))
 
 
-@pytest.mark.parametrize("name", ["equalize", "posterize"])
+@pytest.mark.parametrize("dtype", [*DTYPES[:5], "float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(3, 9, 7), (2, 1, 5, 6), (1, 2, 4)], ids=str)
+def test_autocontrast_matches_torchvision_v2(dtype, shape):
+    image = image_of(dtype, shape)
+    if shape == (1, 2, 4):
+        image[...] = image.flat[0]  # a constant channel is kept
+    expected = TF.autocontrast(torch.from_numpy(image))
+    check_same(F.autocontrast(image), expected)
+    check_same(kernels.autocontrast_image(xpnet.Tensor(image)), expected)
+
+
+def test_autocontrast_rounds_as_v2_not_v1():
+    image = np.array([[[50, 100, 150]]], np.uint8)
+    check_same(F.autocontrast(image), TF.autocontrast(torch.from_numpy(image)))  # 254
+    assert (
+        F.autocontrast(image).tolist()
+        != torchvision.transforms.functional.autocontrast(torch.from_numpy(image)).tolist()
+    )
+    floats = np.array([[[-0.5, 0.2, np.nan]], [[0.1, np.inf, 0.3]], [[0.0, 0.5, 2.0]]], np.float32)
+    check_same(F.autocontrast(floats), TF.autocontrast(torch.from_numpy(floats)))
+
+
+def test_autocontrast_errors():
+    two = np.zeros((2, 4, 4), np.uint8)
+    with pytest.raises(TypeError) as expected:
+        TF.autocontrast(torch.from_numpy(two))
+    with pytest.raises(TypeError, match=str(expected.value)):
+        F.autocontrast(two)
+    with pytest.raises(IndexError):  # torchvision indexes a missing channel axis
+        TF.autocontrast(torch.zeros(4, 4, dtype=torch.uint8))
+    with pytest.raises(TypeError, match="should have at least 3 dimensions, but found 2"):
+        F.autocontrast(np.zeros((4, 4), np.uint8))  # a clear error instead
+
+
+@pytest.mark.parametrize("name", ["equalize", "posterize", "autocontrast"])
 def test_images_videos_and_empty_images_keep_their_types(name):
     args = (3,) if name == "posterize" else ()
     image = image_of("float32", (2, 3, 6, 5))
@@ -90,7 +125,7 @@ def test_images_videos_and_empty_images_keep_their_types(name):
     check_same(getattr(F, name)(empty, *args), getattr(TF, name)(torch.from_numpy(empty), *args))
 
 
-@pytest.mark.parametrize("name", ["equalize", "posterize"])
+@pytest.mark.parametrize("name", ["equalize", "posterize", "autocontrast"])
 def test_pil_images_take_the_v1_path(name):
     pil = pytest.importorskip("PIL.Image")
     args = (3,) if name == "posterize" else ()
@@ -124,6 +159,7 @@ def test_random_transforms_apply_v2s_kernels(dtype):
     for ours, theirs in [
         (v2.RandomEqualize(p=1.0), TV.RandomEqualize(p=1.0)),
         (v2.RandomPosterize(2, p=1.0), TV.RandomPosterize(2, p=1.0)),
+        (v2.RandomAutocontrast(p=1.0), TV.RandomAutocontrast(p=1.0)),
     ]:
         output = ours(tv_tensors.Image(image))
         assert type(output) is tv_tensors.Image

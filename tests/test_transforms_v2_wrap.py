@@ -63,6 +63,10 @@ def same(a, b):
     np.testing.assert_array_equal(a, b)
 
 
+# v2's kernel rounds as torchvision v2's: up to one unit from v1's (test_transforms_v2_color)
+V2_FORMULA = ("RandomAutocontrast",)
+
+
 @pytest.mark.parametrize("name, args, kwargs", SPLIT_CASES)
 def test_split_draws_what_v1_draws(name, args, kwargs):
     new, old = getattr(v2, name)(*args, **kwargs), getattr(T, name)(*args, **kwargs)
@@ -71,7 +75,12 @@ def test_split_draws_what_v1_draws(name, args, kwargs):
         for image in (CHW, xpnet.tensor(CHW), PIC):
             out, label = seeded(new, image, 3, seed=seed)
             state = host_generator().bit_generator.state
-            same(out, seeded(old, image, seed=seed))
+            expected = seeded(old, image, seed=seed)
+            if name in V2_FORMULA and not isinstance(image, type(PIC)):
+                difference = np.asarray(out, np.int16) - np.asarray(expected, np.int16)
+                assert np.abs(difference).max() <= 1
+            else:
+                same(out, expected)
             assert label == 3
             # one set of draws, exactly v1's: the generator ends where v1's call leaves it
             assert state == host_generator().bit_generator.state

@@ -1,6 +1,7 @@
-"""torchvision v2's kernels that take images of any dtype where v1's take uint8 only:
-``equalize_image`` and ``posterize_image``, and the dtype conversion of ``to_dtype_image``
-(:func:`to_dtype_array`), which equalize uses to go through uint8 and back.
+"""torchvision v2's colour kernels that differ from v1's: ``equalize_image`` and
+``posterize_image``, which take images of any dtype where v1's take uint8 only,
+``autocontrast_image``, which rescales by another formula, and the dtype conversion of
+``to_dtype_image`` (:func:`to_dtype_array`), which equalize uses to go through uint8 and back.
 
 v1's ``equalize`` and ``posterize`` (:mod:`xpnet.data.transforms_photometric`) refuse
 anything but uint8, as torchvision's v1 functions do; torchvision 0.28's v2 kernels
@@ -18,12 +19,18 @@ from __future__ import annotations
 import numpy
 
 from ..autograd import Tensor
-from ..backends import backend_of
+from ..backends import backend_of, float_errors_ignored
 from . import transforms_photometric as P
 from . import transforms_tensor as ft
 from .transforms_functional import is_tensor_image, like_input
 
-__all__ = ["equalize_image", "posterize_image", "to_dtype_array", "value_bits"]
+__all__ = [
+    "autocontrast_image",
+    "equalize_image",
+    "posterize_image",
+    "to_dtype_array",
+    "value_bits",
+]
 
 # torchvision's _num_value_bits: the bits that hold an integer dtype's non-negative values
 _VALUE_BITS = {"uint8": 8, "int8": 7, "int16": 15, "uint16": 16, "int32": 31, "int64": 63}
@@ -113,3 +120,44 @@ def posterize_image(image, bits: int):
         return image
     mask = ((1 << bits) - 1) << (value - bits)
     return like_input(image, array & array.dtype.type(mask))
+
+
+def autocontrast_image(image):
+    """torchvision v2's ``autocontrast_image``: each channel rescaled so that its smallest
+    value becomes 0 and its largest the dtype's bound, by v2's formula (divided by
+    ``(max - min) * (1 / bound)``; v1's multiplies by ``bound / (max - min)``, which can round
+    uint8 results one unit apart). Integer images compute in float32 and truncate back; a
+    constant channel is kept; an empty image is returned as it is.
+
+    Raises:
+        TypeError: for a tensor image of fewer than 3 dimensions (torchvision: an IndexError)
+            or not 1 or 3 channels.
+
+    Example:
+        >>> autocontrast_image(np.array([[[50, 100, 150]]], dtype=np.uint8)).tolist()  # v1: 255
+        [[[0, 127, 254]]]
+    """
+    array = _tensor_image(image)
+    if array is None:
+        return P.autocontrast(image)
+    if array.ndim < 3:
+        msg = f"Input image tensor should have at least 3 dimensions, but found {array.ndim}"
+        raise TypeError(msg)
+    if array.shape[-3] not in (1, 3):
+        msg = f"Input image tensor permitted channel values are 1 or 3, but found {array.shape[-3]}"
+        raise TypeError(msg)
+    if array.size == 0:
+        return image
+    xp, bound = backend_of(array).xp, ft.max_value(array.dtype)
+    values = array if array.dtype.kind == "f" else array.astype(numpy.float32)
+    minimum = values.min(axis=(-2, -1), keepdims=True)
+    maximum = values.max(axis=(-2, -1), keepdims=True)
+    constant = maximum == minimum
+    # torch multiplies by the scalar in float32 at least (its opmath), then rounds
+    opmath = numpy.promote_types(values.dtype, numpy.float32)
+    with float_errors_ignored():  # inf and NaN go where torch's go; int32's bound overflows
+        inverse = (maximum - minimum).astype(opmath) * opmath.type(1.0 / bound)
+        minimum = xp.where(constant, values.dtype.type(0), minimum)
+        inverse = xp.where(constant, values.dtype.type(1), inverse.astype(values.dtype))
+        result = xp.clip((values - minimum) / inverse, 0, bound)
+        return like_input(image, result.astype(array.dtype))

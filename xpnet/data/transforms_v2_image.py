@@ -24,7 +24,7 @@ from ..autograd import Tensor
 from ..backends import backend_of
 from . import transforms_functional as F
 from .transforms_pil import is_pil_image
-from .transforms_v2_color import equalize_image, posterize_image
+from .transforms_v2_color import autocontrast_image, equalize_image, posterize_image
 from .tv_tensors import BoundingBoxes, Mask, Video
 from .tv_tensors_geometry import rewrapped
 
@@ -84,7 +84,7 @@ adjust_gamma = image_functional(F.adjust_gamma)
 adjust_hue = image_functional(F.adjust_hue)
 adjust_saturation = image_functional(F.adjust_saturation)
 adjust_sharpness = image_functional(F.adjust_sharpness)
-autocontrast = image_functional(F.autocontrast)
+autocontrast = image_functional(autocontrast_image, name="autocontrast")  # v2's formula
 equalize = image_functional(equalize_image, name="equalize")  # any dtype, as v2's
 erase = image_functional(F.erase)
 gaussian_blur = image_functional(F.gaussian_blur)

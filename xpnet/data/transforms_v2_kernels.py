@@ -20,7 +20,7 @@ from __future__ import annotations
 from . import transforms_functional as F
 from . import transforms_v2_functional as F2
 from . import transforms_v2_video as video
-from .transforms_v2_color import equalize_image, posterize_image
+from .transforms_v2_color import autocontrast_image, equalize_image, posterize_image
 from .transforms_v2_video import get_num_channels
 from .transforms_v2_warp import (
     affine_image,
@@ -82,7 +82,6 @@ adjust_gamma_image = F.adjust_gamma
 adjust_hue_image = F.adjust_hue
 adjust_saturation_image = F.adjust_saturation
 adjust_sharpness_image = F.adjust_sharpness
-autocontrast_image = F.autocontrast
 invert_image = F.invert
 solarize_image = F.solarize
 erase_image = F.erase

@@ -199,6 +199,13 @@ class EqualizeSplit(CoinSplit):
         return V2.equalize(inpt)
 
 
+class AutocontrastSplit(CoinSplit):
+    """``RandomAutocontrast``: v2's ``autocontrast``, whose formula rounds as torchvision v2's."""
+
+    def apply_to(self, inpt):
+        return V2.autocontrast(inpt)
+
+
 class PosterizeSplit(CoinSplit):
     """``RandomPosterize``: v2's ``posterize``, which takes any dtype (v1's: uint8 only)."""
 
@@ -320,9 +327,9 @@ SPLITS = {
     v1.AutoAugment: AutoAugmentSplit,
     v1.RandomEqualize: EqualizeSplit,
     v1.RandomPosterize: PosterizeSplit,
+    v1.RandomAutocontrast: AutocontrastSplit,
     **dict.fromkeys(
-        (v1.RandomInvert, v1.RandomSolarize, v1.RandomAdjustSharpness, v1.RandomAutocontrast),
-        PhotometricSplit,
+        (v1.RandomInvert, v1.RandomSolarize, v1.RandomAdjustSharpness), PhotometricSplit
     ),
 }
 # the v1 transforms that draw nothing
