@@ -12,6 +12,7 @@ import torch
 from _oracle import check_tensor_method, random_input
 
 from xpnet.autograd import Tensor
+from xpnet.backends import backend_of
 
 NAN = np.nan
 
@@ -191,6 +192,21 @@ def test_sum_dtype_casts_first_and_the_gradient_keeps_the_input_dtype(backend):
         [x234()],
         backend,
     )
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "bool", "int8", "int32"])
+@pytest.mark.parametrize("reduction", ["sum", "prod"])
+def test_integer_sums_and_products_are_int64_as_torchs(backend, dtype, reduction):
+    values = np.array([[1, 2, 0], [3, 1, 1]]).astype(dtype)
+    x, t = Tensor(backend.asarray(values)), torch.from_numpy(values)
+    for args in [(), (0,), (1, True)]:
+        ours, theirs = getattr(x, reduction)(*args), getattr(t, reduction)(*args)
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (reduction, args)
+        np.testing.assert_array_equal(xpnet_numpy(ours), theirs.numpy())
+
+
+def xpnet_numpy(tensor):
+    return backend_of(tensor.array).to_host(tensor.array)
 
 
 def test_prod_dtype_casts_first(backend):

@@ -31,7 +31,7 @@ from ._tensor_checks import named_as, refuse_dtype
 from ._tensor_dims import check_dim, reduction_dims
 from ._tensor_dims import distinct_dims as distinct_dims  # importers find it here too
 from ._tensor_join import maximum, minimum, tensor_clamp
-from ._tensor_ops import check_grad, ieee, reduced_shape, shape_only, spread
+from ._tensor_ops import check_grad, ieee, integer_accumulator, reduced_shape, shape_only, spread
 from .amp.autocast_mode import keep_given_dtype
 from .autograd import Function, Tensor
 from .backends import backend_of
@@ -145,7 +145,7 @@ def select_extreme_backward(grad_output, a, dim, keepdim=False, largest=True, in
 
 @ieee
 def prod(a, dim=None, keepdim=False):
-    return a.prod(axis=dim, keepdims=keepdim)
+    return a.prod(axis=dim, keepdims=keepdim, dtype=integer_accumulator(a.dtype))
 
 
 @ieee

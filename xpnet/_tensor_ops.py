@@ -212,9 +212,15 @@ def matmul_backward(grad_output, a, b):
     return grad_a, grad_b
 
 
+def integer_accumulator(dtype):
+    """The dtype PyTorch sums and multiplies a ``dtype`` tensor in: int64 for every integer
+    and bool dtype (NumPy's sum of an unsigned dtype is uint64), else ``None`` (its own)."""
+    return numpy.int64 if numpy.dtype(dtype).kind in "ub" else None
+
+
 @ieee  # inf + -inf is NaN, as PyTorch's, not a NumPy warning
 def sum(a, dim=None, keepdim=False):
-    return a.sum(axis=dim, keepdims=keepdim)
+    return a.sum(axis=dim, keepdims=keepdim, dtype=integer_accumulator(a.dtype))
 
 
 def sum_backward(grad_output, a, dim=None, keepdim=False):
@@ -228,6 +234,7 @@ def _check_reduced(reduction, grad_output, a, dim, keepdim):
     NumPy's result dtype of that reduction (an int sum is int64, an int mean float64)."""
     shape = reduced_shape(a.shape, dim, keepdim)
     dtype = getattr(numpy.zeros(1, dtype=a.dtype), reduction)().dtype
+    dtype = integer_accumulator(a.dtype) or dtype if reduction == "sum" else dtype
     check_grad(f"{reduction}_backward", grad_output, shape, dtype, a)
 
 
