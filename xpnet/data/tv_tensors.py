@@ -2,16 +2,14 @@
 :class:`BoundingBoxes` and :class:`KeyPoints`.
 
 A tv_tensor is an :class:`~xpnet.Tensor` subclass that tells the v2 transforms what a leaf of
-a sample is (:mod:`xpnet.data.transforms_v2_base` has the rule): an :class:`Image` is
-transformed as the image, a :class:`Mask` is cropped, flipped, padded and resized (NEAREST)
-with it, and :class:`BoundingBoxes` carry their ``format`` and ``canvas_size`` (the
-``(height, width)`` of the image they sit on) so that the geometric transforms move them
-with the image. As torchvision's, an operation on a tv_tensor returns a plain Tensor
-(``boxes + 1`` forgets the format): :func:`wrap` puts the metadata back.
-
-Also here: torchvision's :func:`convert_bounding_box_format` and
-:func:`clamp_bounding_boxes` (the box formulas of ``torchvision.ops.box_convert``), on
-tv_tensors or on plain arrays and Tensors with the format passed.
+a sample is (:mod:`xpnet.data.transforms_v2_base`): an :class:`Image` is transformed as the
+image, a :class:`Mask` with it (NEAREST), and :class:`BoundingBoxes` carry their ``format``
+and ``canvas_size`` (the image's ``(height, width)``) for the geometric transforms. As
+torchvision's, an operation on a tv_tensor returns a plain Tensor (``boxes + 1`` forgets the
+format; :func:`wrap` puts it back) but for ``clone``, ``to``, ``detach`` and under
+:func:`set_return_type` (:mod:`xpnet.data.tv_tensors_return`). Also here:
+:func:`convert_bounding_box_format` and :func:`clamp_bounding_boxes`, on tv_tensors or
+plain arrays and Tensors with the format passed.
 
 Example:
     >>> from xpnet.data import tv_tensors
@@ -31,6 +29,7 @@ from ..autograd import Tensor
 from ..backends import backend_of
 from .transforms_functional import pil_to_tensor
 from .transforms_pil import is_pil_image
+from .tv_tensors_return import install_return_types, set_return_type
 
 __all__ = [
     "BoundingBoxFormat",
@@ -42,6 +41,7 @@ __all__ = [
     "Video",
     "clamp_bounding_boxes",
     "convert_bounding_box_format",
+    "set_return_type",
     "wrap",
 ]
 
@@ -57,8 +57,7 @@ class BoundingBoxFormat(enum.Enum):
 def array_of(data, dtype=None):
     """The backend array of ``data`` (a Tensor's own, a PIL image's pixels, host data put on
     the current backend), as ``dtype`` where given."""
-    if is_pil_image(data):
-        data = pil_to_tensor(data)
+    data = pil_to_tensor(data) if is_pil_image(data) else data
     array = (data if isinstance(data, Tensor) else Tensor(data)).array
     return array if dtype is None else array.astype(dtype)
 
@@ -68,6 +67,7 @@ class TVTensor(Tensor):
 
     def __init__(self, data, *, dtype=None, requires_grad: bool = False) -> None:
         super().__init__(array_of(data, dtype), requires_grad=requires_grad)
+        install_return_types(TVTensor)  # once, when Tensor has all its methods
 
     def extra_fields(self) -> str:
         """The metadata :meth:`__repr__` adds after the values."""
