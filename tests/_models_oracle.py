@@ -98,3 +98,14 @@ def assert_same_distribution(ours, theirs, key):
     if n >= 2000:  # 0.3 + 4 standard errors of the two kurtoses
         tolerance = 0.3 + 4 * math.sqrt(24 / n)
         assert kurtosis == pytest.approx(expected_kurtosis, abs=tolerance), key
+
+
+def assert_same_structure(model, expected):
+    """``model``'s module tree and state_dict (keys, shapes, dtypes) are torchvision's
+    ``expected``'s."""
+    assert repr(model) == repr(expected)
+    ours, theirs = model.state_dict(), expected.state_dict()
+    assert list(ours) == list(theirs)
+    for key, value in theirs.items():
+        assert tuple(ours[key].shape) == tuple(value.shape), key
+        assert str(ours[key].dtype) == str(value.dtype).removeprefix("torch."), key

@@ -18,6 +18,7 @@ import torch
 from _models_oracle import (
     assert_close,
     assert_same_distribution,
+    assert_same_structure,
     logits,
     random_images,
     random_state,
@@ -61,19 +62,10 @@ def _on_meta(monkeypatch, name, **kwargs):
             return getattr(torchvision.models, name)(**kwargs)
 
 
-def _assert_same_structure(model, expected):
-    assert repr(model) == repr(expected)
-    ours, theirs = model.state_dict(), expected.state_dict()
-    assert list(ours) == list(theirs)
-    for key, value in theirs.items():
-        assert tuple(ours[key].shape) == tuple(value.shape), key
-        assert str(ours[key].dtype) == str(value.dtype).removeprefix("torch."), key
-
-
 @pytest.mark.parametrize("name", STRUCTURE)
 def test_module_tree_and_state_dict_are_torchvisions(name, monkeypatch):
     model = without_draws(monkeypatch, name, num_classes=10)
-    _assert_same_structure(model, _on_meta(monkeypatch, name, num_classes=10))
+    assert_same_structure(model, _on_meta(monkeypatch, name, num_classes=10))
 
 
 @pytest.mark.parametrize(
