@@ -145,6 +145,16 @@ def labels_tuple(labels) -> tuple:
     return tuple(labels)
 
 
+def sample_and_labels(inputs, labels_getter):
+    """A sanitizing transform's call on ``inputs``: the flattened sample, its spec, and the
+    labels ``labels_getter`` finds in it (a tuple of tensors, see :func:`labels_tuple`)."""
+    sample = inputs if len(inputs) > 1 else inputs[0]
+    labels = labels_getter(sample)
+    labels = () if labels is None else labels_tuple(labels)
+    flat_inputs, spec = tree_flatten(sample)
+    return flat_inputs, spec, labels
+
+
 def kept(inpt, valid):
     """The rows of ``inpt`` where ``valid`` (a boolean array, moved to ``inpt``'s backend)."""
     array = inpt.array if isinstance(inpt, Tensor) else inpt
@@ -189,10 +199,7 @@ class SanitizeBoundingBoxes(Transform):
         self._labels_getter = parse_labels_getter(labels_getter)
 
     def forward(self, *inputs):
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        labels = self._labels_getter(sample)
-        labels = () if labels is None else labels_tuple(labels)
-        flat_inputs, spec = tree_flatten(sample)
+        flat_inputs, spec, labels = sample_and_labels(inputs, self._labels_getter)
         boxes = [inpt for inpt in flat_inputs if isinstance(inpt, BoundingBoxes)]
         if len(boxes) != 1:
             found = "No bounding boxes were" if not boxes else "Found multiple bounding boxes"

@@ -15,11 +15,11 @@ Example:
 
 from __future__ import annotations
 
-from ..func._pytree import tree_flatten, tree_unflatten
+from ..func._pytree import tree_unflatten
 from .transforms_functional import get_dimensions
 from .transforms_pil import is_pil_image
 from .transforms_v2_base import Transform, check_type, has_any, is_pure_tensor
-from .transforms_v2_boxes import kept, labels_tuple
+from .transforms_v2_boxes import kept, sample_and_labels
 from .transforms_v2_mix import parse_labels_getter
 from .tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, Video, wrap
 from .tv_tensors_geometry import get_size
@@ -99,13 +99,7 @@ def query_chw(flat_inputs) -> tuple[int, int, int]:
         (3, 4, 5)
     """
     chws = {tuple(get_dimensions(inpt)) for inpt in flat_inputs if check_type(inpt, IMAGES)}
-    if not chws:
-        msg = "No image or video was found in the sample"
-        raise TypeError(msg)
-    if len(chws) > 1:
-        msg = f"Found multiple CxHxW dimensions in the sample: {', '.join(map(str, sorted(chws)))}"
-        raise ValueError(msg)
-    return chws.pop()
+    return _the_one(chws, "image or video", "CxHxW")
 
 
 def query_size(flat_inputs) -> tuple[int, int]:
@@ -121,13 +115,20 @@ def query_size(flat_inputs) -> tuple[int, int]:
         (4, 5)
     """
     sizes = {tuple(get_size(inpt)) for inpt in flat_inputs if check_type(inpt, SIZED)}
-    if not sizes:
-        msg = "No image, video, mask, bounding box of keypoint was found in the sample"
+    return _the_one(sizes, "image, video, mask, bounding box of keypoint", "HxW")
+
+
+def _the_one(found: set, kinds: str, dims: str) -> tuple:
+    """The one size in ``found``, with torchvision's errors for none and several."""
+    if not found:
+        msg = f"No {kinds} was found in the sample"
         raise TypeError(msg)
-    if len(sizes) > 1:
-        msg = f"Found multiple HxW dimensions in the sample: {', '.join(map(str, sorted(sizes)))}"
+    if len(found) > 1:
+        msg = (
+            f"Found multiple {dims} dimensions in the sample: {', '.join(map(str, sorted(found)))}"
+        )
         raise ValueError(msg)
-    return sizes.pop()
+    return found.pop()
 
 
 class ClampKeyPoints(Transform):
@@ -163,10 +164,7 @@ class SanitizeKeyPoints(Transform):
         self._labels_getter = parse_labels_getter(labels_getter)
 
     def forward(self, *inputs):
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        labels = self._labels_getter(sample)
-        labels = () if labels is None else labels_tuple(labels)
-        flat_inputs, spec = tree_flatten(sample)
+        flat_inputs, spec, labels = sample_and_labels(inputs, self._labels_getter)
         points = get_keypoints(flat_inputs)
         for label in labels:
             if points.shape[0] != label.shape[0]:
