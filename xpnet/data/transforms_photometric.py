@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-def _image_array(img):
+def tensor_image_array(img):
     """The array of a tensor image (a Tensor, or an array of a known backend), else ``None``.
 
     Unlike the host-only functions of :mod:`xpnet.data.transforms_functional`, these accept a
@@ -96,7 +96,7 @@ def invert(img):
         >>> invert(np.array([[[0.25, 1.0]]])).tolist()
         [[[0.75, 0.0]]]
     """
-    array = _image_array(img)
+    array = tensor_image_array(img)
     if array is None:
         return _pil_ops(img, "ImageOps").invert(img)
     _check_at_least_3d(array)
@@ -123,7 +123,7 @@ def posterize(img, bits: int):
     if not (0 <= bits <= 8):
         msg = f"The number if bits should be between 0 and 8. Got {bits}"
         raise ValueError(msg)
-    array = _image_array(img)
+    array = tensor_image_array(img)
     if array is None:
         return _pil_ops(img, "ImageOps").posterize(img, bits)
     _check_at_least_3d(array)
@@ -148,7 +148,7 @@ def solarize(img, threshold: float):
         >>> solarize(np.array([[[0.25, 0.75]]]), 0.5).tolist()
         [[[0.25, 0.25]]]
     """
-    array = _image_array(img)
+    array = tensor_image_array(img)
     if array is None:
         return _pil_ops(img, "ImageOps").solarize(img, threshold)
     _check_at_least_3d(array)
@@ -206,7 +206,7 @@ def adjust_sharpness(img, sharpness_factor: float):
         >>> adjust_sharpness(image, 0.0)[0, 1].tolist()
         [0, 50, 0]
     """
-    array = _image_array(img)
+    array = tensor_image_array(img)
     if array is None:
         enhancer = _pil_ops(img, "ImageEnhance").Sharpness(img)
         return enhancer.enhance(sharpness_factor)
@@ -234,7 +234,7 @@ def autocontrast(img):
         >>> autocontrast(np.array([[[50, 100, 150]]], dtype=np.uint8)).tolist()
         [[[0, 127, 255]]]
     """
-    array = _image_array(img)
+    array = tensor_image_array(img)
     if array is None:
         return _pil_ops(img, "ImageOps").autocontrast(img)
     _check_at_least_3d(array)
@@ -272,7 +272,7 @@ def equalize(img):
         >>> sorted(set(equalize(image).ravel().tolist()))
         [0, 43, 85, 128, 171, 213, 255]
     """
-    array = _image_array(img)
+    array = tensor_image_array(img)
     if array is None:
         return _pil_ops(img, "ImageOps").equalize(img)
     if not (3 <= array.ndim <= 4):
@@ -329,7 +329,7 @@ def adjust_gamma(img, gamma: float, gain: float = 1):
         >>> adjust_gamma(np.array([[[0.25, 1.0]]]), 0.5).tolist()
         [[[0.5, 1.0]]]
     """
-    array = _image_array(img)
+    array = tensor_image_array(img)
     if array is None:
         check_pil_image(img)
     else:

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import numpy
 
-from ..autograd import Tensor
 from ..backends import backend_of, float_errors_ignored
 from . import transforms_photometric as P
 from . import transforms_tensor as ft
-from .transforms_functional import is_tensor_image, like_input
+from .transforms_functional import like_input
 
 __all__ = [
     "autocontrast_image",
@@ -66,13 +65,6 @@ def to_dtype_array(image, dtype, scale: bool):
     return ft.convert_image_dtype(image, dtype)
 
 
-def _tensor_image(image):
-    """The array of a tensor image (a Tensor or an array), else ``None`` (a PIL image)."""
-    if isinstance(image, Tensor):
-        return image.array
-    return image if is_tensor_image(image) else None
-
-
 def equalize_image(image):
     """torchvision v2's ``equalize_image``: v1's :func:`~xpnet.data.transforms_photometric.equalize`
     of every (H, W) plane of an image (..., H, W) of any dtype, which goes through uint8
@@ -83,7 +75,7 @@ def equalize_image(image):
         >>> sorted(set((equalize_image(image) * 255).round().ravel().tolist()))
         [0.0, 43.0, 85.0, 128.0, 171.0, 213.0, 255.0]
     """
-    array = _tensor_image(image)
+    array = P.tensor_image_array(image)
     if array is None:
         return P.equalize(image)
     if array.size == 0:
@@ -108,7 +100,7 @@ def posterize_image(image, bits: int):
     if not isinstance(bits, int) or not 0 <= bits <= 8:
         msg = f"bits must be a positive integer in the range [0, 8], got {bits} instead."
         raise TypeError(msg)
-    array = _tensor_image(image)
+    array = P.tensor_image_array(image)
     if array is None:
         return P.posterize(image, bits)
     if array.dtype.kind == "f":
@@ -137,7 +129,7 @@ def autocontrast_image(image):
         >>> autocontrast_image(np.array([[[50, 100, 150]]], dtype=np.uint8)).tolist()  # v1: 255
         [[[0, 127, 254]]]
     """
-    array = _tensor_image(image)
+    array = P.tensor_image_array(image)
     if array is None:
         return P.autocontrast(image)
     if array.ndim < 3:
