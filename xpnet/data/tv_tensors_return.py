@@ -93,10 +93,16 @@ def _as_type_of(like, output):
     return kept
 
 
+@functools.cache
+def _tensor_fields() -> frozenset:
+    """A Tensor's own attributes (a tv_tensor adds its metadata to them)."""
+    return frozenset(vars(Tensor(numpy.zeros(0))))
+
+
 def _as_plain(output):
     """A tv_tensor made inside a method (``float()`` calls ``to()``) as a plain Tensor."""
     plain = object.__new__(Tensor)
-    fields = vars(Tensor(numpy.zeros(0)))  # a Tensor's own attributes, not the metadata
+    fields = _tensor_fields()
     plain.__dict__.update({k: v for k, v in output.__dict__.items() if k in fields})
     return plain
 
