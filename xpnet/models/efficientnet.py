@@ -16,7 +16,7 @@ from .. import nn
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
 from ._weights import check_no_weights
-from .mobilenetv2 import make_divisible
+from .mobilenetv2 import init_classifier_weights, make_divisible
 
 __all__ = [
     "BUILDERS",
@@ -190,6 +190,12 @@ def _stage(cnf, stochastic_depth_prob: float, first_id: int, total: int, norm_la
     return nn.Sequential(*blocks)
 
 
+def _uniform_linear(linear) -> None:
+    """EfficientNet's linear weights: U(-r, r), r = 1 / sqrt(out_features)."""
+    init_range = 1.0 / math.sqrt(linear.out_features)
+    nn.init.uniform_(linear.weight, -init_range, init_range)
+
+
 class EfficientNet(nn.Module):
     """torchvision's ``EfficientNet`` (V1 and V2): a 3x3/2 SiLU stem, the stages, a 1x1 conv
     (to ``last_channel``, default 4x the last stage's channels), global average pooling,
@@ -240,21 +246,7 @@ class EfficientNet(nn.Module):
         self.classifier = nn.Sequential(
             nn.Dropout(p=dropout, inplace=True), nn.Linear(lastconv_output, num_classes)
         )
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out")
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.BatchNorm2d | nn.GroupNorm):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                init_range = 1.0 / math.sqrt(module.out_features)
-                nn.init.uniform_(module.weight, -init_range, init_range)
-                nn.init.zeros_(module.bias)
+        init_classifier_weights(self, _uniform_linear)
 
     def forward(self, x):
         return self.classifier(self.avgpool(self.features(x)).flatten(1))

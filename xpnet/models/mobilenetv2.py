@@ -82,10 +82,14 @@ INVERTED_RESIDUAL_SETTING = [
 ]
 
 
-def init_classifier_weights(model: nn.Module) -> None:
+def _normal_linear(linear) -> None:
+    nn.init.normal_(linear.weight, 0, 0.01)
+
+
+def init_classifier_weights(model: nn.Module, init_linear=_normal_linear) -> None:
     """torchvision's MobileNet/MNASNet-style initialisation: convs He-normal (``fan_out``)
-    with zero bias, batch and group norms weight 1 and bias 0, linear layers N(0, 0.01) with
-    zero bias."""
+    with zero bias, batch and group norms weight 1 and bias 0, linear layers' weights by
+    ``init_linear`` (default N(0, 0.01); EfficientNet's is uniform) with zero bias."""
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out")
@@ -95,7 +99,7 @@ def init_classifier_weights(model: nn.Module) -> None:
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
         elif isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, 0, 0.01)
+            init_linear(module)
             nn.init.zeros_(module.bias)
 
 
