@@ -166,3 +166,15 @@ def test_random_transforms_apply_v2s_kernels(dtype):
         check_same(output, theirs(tv.Image(torch.from_numpy(image))))
     unchanged = v2.RandomEqualize(p=0.0)(image)
     check_same(unchanged, image)
+
+
+def test_solarize_compares_integers_in_float32_as_torch():
+    threshold = 255 * float(np.float32(2 / 3))  # 170.000005, float32 170.0
+    image = np.array([[[169, 170, 171]]], np.uint8)
+    expected = TF.solarize(torch.from_numpy(image), threshold).numpy()
+    assert expected.tolist() == [[[169, 85, 84]]]
+    check_same(F.solarize(image, threshold), expected)
+    check_same(xpnet.data.transforms.functional.solarize(image, threshold), expected)  # v1
+    wide = np.array([[[2**24 + 1]]], np.int32)  # float32 rounds it down to 2**24
+    expected = TF.solarize(torch.from_numpy(wide), 2.0**24 + 0.5)
+    check_same(F.solarize(wide, 2.0**24 + 0.5), expected)

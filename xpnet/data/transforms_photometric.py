@@ -156,8 +156,10 @@ def solarize(img, threshold: float):
     if threshold > max_value(array.dtype):
         msg = "Threshold should be less than bound of img."
         raise TypeError(msg)
-    xp = backend_of(array).xp
-    return like_input(img, xp.where(array >= threshold, max_value(array.dtype) - array, array))
+    xp, values = backend_of(array).xp, array
+    if array.dtype.kind != "f":  # PyTorch compares integers with a float in float32
+        values, threshold = array.astype(xp.float32), numpy.float32(threshold)
+    return like_input(img, xp.where(values >= threshold, max_value(array.dtype) - array, array))
 
 
 def _blurred_degenerate(xp, array):
