@@ -31,6 +31,7 @@ __all__ = [
     "adjust_gamma",
     "adjust_sharpness",
     "autocontrast",
+    "blurred_interior",
     "equalize",
     "equalize_planes",
     "invert",
@@ -162,10 +163,11 @@ def solarize(img, threshold: float):
     return like_input(img, xp.where(values >= threshold, max_value(array.dtype) - array, array))
 
 
-def _blurred_degenerate(xp, array):
-    """torchvision's smoothed image: the 3 x 3 kernel ``[[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13``
-    inside (no padding), the border pixels kept; integer images rounded back."""
-    dtype = ft.compute_dtype(array)
+def blurred_interior(array):
+    """torchvision's smoothing of an image inside its border: the 3 x 3 kernel ``[[1, 1, 1],
+    [1, 5, 1], [1, 1, 1]] / 13`` without padding, in the image's float dtype (integer images:
+    float32, rounded)."""
+    xp, dtype = backend_of(array).xp, ft.compute_dtype(array)
     kernel = numpy.ones((3, 3), dtype)
     kernel[1, 1] = 5.0
     kernel /= kernel.sum()
@@ -176,10 +178,13 @@ def _blurred_degenerate(xp, array):
         for b in range(3):
             term = kernel[a, b] * work[..., a : a + H - 2, b : b + W - 2]
             inside = term if inside is None else inside + term
-    if dtype != array.dtype:
-        inside = xp.round(inside)
+    return inside if dtype == array.dtype else xp.round(inside)
+
+
+def _blurred_degenerate(array):
+    """The image with :func:`blurred_interior` inside its border, the border kept."""
     result = array.copy()
-    result[..., 1:-1, 1:-1] = inside.astype(array.dtype)
+    result[..., 1:-1, 1:-1] = blurred_interior(array).astype(array.dtype)
     return result
 
 
@@ -218,8 +223,7 @@ def adjust_sharpness(img, sharpness_factor: float):
     checked_channels(array, [1, 3])
     if array.shape[-1] <= 2 or array.shape[-2] <= 2:
         return img
-    xp = backend_of(array).xp
-    return like_input(img, ft.blend(array, _blurred_degenerate(xp, array), sharpness_factor))
+    return like_input(img, ft.blend(array, _blurred_degenerate(array), sharpness_factor))
 
 
 def autocontrast(img):

@@ -1,6 +1,7 @@
 """torchvision v2's dispatchers of the image-only functions: v1's colour and other image
 functions of :mod:`xpnet.data.transforms_functional` as ``transforms.v2.functional`` has
-them.
+them, or v2's own kernels where v2 computes otherwise (:mod:`.transforms_v2_color`: every
+dtype, v2's autocontrast; :mod:`.transforms_v2_blend`: v2's roundings).
 
 As torchvision's ``_get_kernel``: an :class:`~xpnet.data.tv_tensors.Image` comes back an
 Image (v1's function returns a plain Tensor), a PIL image, a plain Tensor or an array as
@@ -8,7 +9,7 @@ v1's function returns it, and a :class:`~xpnet.data.tv_tensors.Mask` or
 :class:`~xpnet.data.tv_tensors.BoundingBoxes`, which these functions have no kernel for, is
 refused with torchvision's TypeError. The kernels themselves keep their names in
 :mod:`xpnet.data.transforms_v2_kernels` (``adjust_brightness_image`` is v1's
-``adjust_brightness``).
+``adjust_brightness``, ``adjust_sharpness_image`` v2's).
 
 Example:
     >>> from xpnet.data.tv_tensors import Image
@@ -23,6 +24,7 @@ import functools
 from ..autograd import Tensor
 from ..backends import backend_of
 from . import transforms_functional as F
+from . import transforms_v2_blend as B
 from .transforms_pil import is_pil_image
 from .transforms_v2_color import autocontrast_image, equalize_image, posterize_image
 from .tv_tensors import BoundingBoxes, Mask, Video
@@ -79,11 +81,12 @@ def image_functional(kernel, videos: bool = True, name: str | None = None):
 
 
 adjust_brightness = image_functional(F.adjust_brightness)
-adjust_contrast = image_functional(F.adjust_contrast)
+# v2's roundings (fused multiply-adds; :mod:`.transforms_v2_blend`)
+adjust_contrast = image_functional(B.adjust_contrast_image, name="adjust_contrast")
 adjust_gamma = image_functional(F.adjust_gamma)
-adjust_hue = image_functional(F.adjust_hue)
-adjust_saturation = image_functional(F.adjust_saturation)
-adjust_sharpness = image_functional(F.adjust_sharpness)
+adjust_hue = image_functional(B.adjust_hue_image, name="adjust_hue")
+adjust_saturation = image_functional(B.adjust_saturation_image, name="adjust_saturation")
+adjust_sharpness = image_functional(B.adjust_sharpness_image, name="adjust_sharpness")
 autocontrast = image_functional(autocontrast_image, name="autocontrast")  # v2's formula
 equalize = image_functional(equalize_image, name="equalize")  # any dtype, as v2's
 erase = image_functional(F.erase)
@@ -91,7 +94,8 @@ gaussian_blur = image_functional(F.gaussian_blur)
 invert = image_functional(F.invert)
 normalize = image_functional(F.normalize)
 posterize = image_functional(posterize_image, name="posterize")
-rgb_to_grayscale = image_functional(F.rgb_to_grayscale, videos=False)  # no video kernel
+# no video kernel
+rgb_to_grayscale = image_functional(B.rgb_to_grayscale_image, False, "rgb_to_grayscale")
 solarize = image_functional(F.solarize)
 
 

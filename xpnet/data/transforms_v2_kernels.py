@@ -4,7 +4,9 @@
 
 Each name is the very function the dispatcher of :mod:`xpnet.data.transforms_v2_functional`
 calls for that type, not a second implementation: v1's functions for images (PIL images
-included, which torchvision sends to private PIL kernels), the masks' NEAREST kernels, and
+included, which torchvision sends to private PIL kernels) where v2 computes as v1, v2's own
+(:mod:`xpnet.data.transforms_v2_color`, :mod:`xpnet.data.transforms_v2_blend`) where it
+does not, the masks' NEAREST kernels, and
 the box kernels of :mod:`xpnet.data.tv_tensors_geometry` and :mod:`xpnet.data.tv_tensors_warp`,
 which take plain boxes with their ``format`` and ``canvas_size`` and return the new
 ``canvas_size`` too where torchvision's do.
@@ -20,6 +22,13 @@ from __future__ import annotations
 from . import transforms_functional as F
 from . import transforms_v2_functional as F2
 from . import transforms_v2_video as video
+from .transforms_v2_blend import (
+    adjust_contrast_image,
+    adjust_hue_image,
+    adjust_saturation_image,
+    adjust_sharpness_image,
+    rgb_to_grayscale_image,
+)
 from .transforms_v2_color import autocontrast_image, equalize_image, posterize_image
 from .transforms_v2_video import get_num_channels
 from .transforms_v2_warp import (
@@ -75,19 +84,14 @@ resize_image = F.resize
 resized_crop_image = F.resized_crop
 get_size_image = get_size_mask = get_size_bounding_boxes = get_size
 get_dimensions_image = F.get_dimensions
-# the photometric and other image kernels: v2's dispatchers call v1's functions
+# the other photometric and image kernels: v2's dispatchers call v1's functions
 adjust_brightness_image = F.adjust_brightness
-adjust_contrast_image = F.adjust_contrast
 adjust_gamma_image = F.adjust_gamma
-adjust_hue_image = F.adjust_hue
-adjust_saturation_image = F.adjust_saturation
-adjust_sharpness_image = F.adjust_sharpness
 invert_image = F.invert
 solarize_image = F.solarize
 erase_image = F.erase
 gaussian_blur_image = F.gaussian_blur
 normalize_image = F.normalize
-rgb_to_grayscale_image = F.rgb_to_grayscale
 grayscale_to_rgb_image = F2.grayscale_to_rgb_image
 to_dtype_image = F2.to_dtype
 gaussian_noise_image = F2.gaussian_noise_image

@@ -116,8 +116,8 @@ class RandomPhotometricDistort(LockedTransform):
 
     The draws are torchvision's, in its order: for brightness, contrast, saturation and hue a
     coin and, where it comes up, the factor; a coin for contrast first; a coin for the
-    permutation and, where it comes up, the permutation. The colour changes are v1's
-    :func:`~xpnet.data.transforms_functional.adjust_brightness`, ... .
+    permutation and, where it comes up, the permutation. The colour changes are v2's
+    :func:`~xpnet.data.transforms_v2_image.adjust_brightness`, ... .
 
     Args:
         brightness: ``(min, max)`` of the brightness factor. Default: ``(0.875, 1.125)``.
@@ -169,15 +169,15 @@ class RandomPhotometricDistort(LockedTransform):
     def transform(self, inpt, params: dict):
         contrast = params["contrast_factor"]
         if params["brightness_factor"] is not None:
-            inpt = F.adjust_brightness(inpt, params["brightness_factor"])
+            inpt = F2.adjust_brightness(inpt, params["brightness_factor"])
         if contrast is not None and params["contrast_before"]:
-            inpt = F.adjust_contrast(inpt, contrast)
+            inpt = F2.adjust_contrast(inpt, contrast)
         if params["saturation_factor"] is not None:
-            inpt = F.adjust_saturation(inpt, params["saturation_factor"])
+            inpt = F2.adjust_saturation(inpt, params["saturation_factor"])
         if params["hue_factor"] is not None:
-            inpt = F.adjust_hue(inpt, params["hue_factor"])
+            inpt = F2.adjust_hue(inpt, params["hue_factor"])
         if contrast is not None and not params["contrast_before"]:
-            inpt = F.adjust_contrast(inpt, contrast)
+            inpt = F2.adjust_contrast(inpt, contrast)
         if params["channel_permutation"] is not None:
             inpt = F2.permute_channels(inpt, params["channel_permutation"])
         return inpt

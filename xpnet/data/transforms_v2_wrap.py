@@ -5,7 +5,9 @@ every image leaf (``transform(inpt, params)``), so that an image and its PIL mas
 same crop or flip. :func:`wrap_v1` makes the v2 class of a v1 transform of
 :mod:`xpnet.data.transforms`; for each v1 class that draws, a *parameter split* here calls
 its ``get_params`` (or draws its coin) in ``make_params``, in v1's order, and applies the
-result in ``transform``: a seeded v2 call gives what the seeded v1 call gives. The splits
+result in ``transform``: a seeded v2 call draws what the seeded v1 call draws, and gives
+what it gives but where v2's colour kernels differ (``ColorJitter``, the grayscale and
+random photometric transforms: :mod:`.transforms_v2_blend`). The splits
 cover ``RandomCrop``, ``RandomResizedCrop``, the flips, ``RandomGrayscale``,
 ``ColorJitter``, ``GaussianBlur``, ``RandomErasing``, ``RandomRotation``, ``RandomAffine``,
 ``RandomPerspective``, ``AutoAugment`` and the six random photometric transforms; the
@@ -184,7 +186,7 @@ class FlipSplit(CoinSplit):
 
 class GrayscaleSplit(CoinSplit):
     def apply_to(self, inpt):
-        return F.rgb_to_grayscale(inpt, num_output_channels=F.get_dimensions(inpt)[0])
+        return V2.rgb_to_grayscale(inpt, num_output_channels=F.get_dimensions(inpt)[0])
 
 
 class PhotometricSplit(CoinSplit):
@@ -192,25 +194,28 @@ class PhotometricSplit(CoinSplit):
         return self.apply(inpt)
 
 
-class EqualizeSplit(CoinSplit):
-    """``RandomEqualize``: v2's ``equalize``, which takes any dtype (v1's: uint8 only)."""
+class V2KernelSplit(CoinSplit):
+    """The random photometric transforms whose v2 kernels differ from v1's (every dtype, v2's
+    formulas and roundings): ``RandomEqualize``, ``RandomPosterize``, ``RandomAutocontrast``
+    and ``RandomAdjustSharpness``."""
 
     def apply_to(self, inpt):
-        return V2.equalize(inpt)
+        return V2_KERNELS[self.v1_class](self, inpt)
 
 
-class AutocontrastSplit(CoinSplit):
-    """``RandomAutocontrast``: v2's ``autocontrast``, whose formula rounds as torchvision v2's."""
+V2_KERNELS = {
+    v1.RandomEqualize: lambda self, inpt: V2.equalize(inpt),
+    v1.RandomPosterize: lambda self, inpt: V2.posterize(inpt, self.bits),
+    v1.RandomAutocontrast: lambda self, inpt: V2.autocontrast(inpt),
+    v1.RandomAdjustSharpness: lambda self, inpt: V2.adjust_sharpness(inpt, self.sharpness_factor),
+}
 
-    def apply_to(self, inpt):
-        return V2.autocontrast(inpt)
 
+class GrayscaleKernel(NoDraws):
+    """``Grayscale``: v2's kernel, which rounds as v2's."""
 
-class PosterizeSplit(CoinSplit):
-    """``RandomPosterize``: v2's ``posterize``, which takes any dtype (v1's: uint8 only)."""
-
-    def apply_to(self, inpt):
-        return V2.posterize(inpt, self.bits)
+    def transform(self, inpt, params: dict):
+        return V2.rgb_to_grayscale(inpt, self.num_output_channels)
 
 
 class JitterSplit(Split):
@@ -221,7 +226,7 @@ class JitterSplit(Split):
         return {"order": order, "factors": factors}
 
     def transform(self, inpt, params: dict):
-        adjust = [F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue]
+        adjust = [V2.adjust_brightness, V2.adjust_contrast, V2.adjust_saturation, V2.adjust_hue]
         for fn_id in params["order"]:
             if params["factors"][fn_id] is not None:
                 inpt = adjust[fn_id](inpt, params["factors"][fn_id])
@@ -325,12 +330,9 @@ SPLITS = {
     v1.RandomAffine: AffineSplit,
     v1.RandomPerspective: PerspectiveSplit,
     v1.AutoAugment: AutoAugmentSplit,
-    v1.RandomEqualize: EqualizeSplit,
-    v1.RandomPosterize: PosterizeSplit,
-    v1.RandomAutocontrast: AutocontrastSplit,
-    **dict.fromkeys(
-        (v1.RandomInvert, v1.RandomSolarize, v1.RandomAdjustSharpness), PhotometricSplit
-    ),
+    v1.Grayscale: GrayscaleKernel,
+    **dict.fromkeys(V2_KERNELS, V2KernelSplit),
+    **dict.fromkeys((v1.RandomInvert, v1.RandomSolarize), PhotometricSplit),
 }
 # the v1 transforms that draw nothing
 DETERMINISTIC = (
@@ -338,7 +340,6 @@ DETERMINISTIC = (
     v1.Pad,
     v1.Resize,
     v1.Normalize,
-    v1.Grayscale,
     v1.PILToTensor,
     v1.ToPILImage,
     v1.ToTensor,
