@@ -64,8 +64,14 @@ def same(a, b):
 
 
 # v2's kernels round as torchvision v2's: up to one unit from v1's on tensor images
-# (test_transforms_v2_color, test_transforms_v2_blend)
-V2_FORMULA = ("RandomAutocontrast", "RandomAdjustSharpness", "ColorJitter", "RandomGrayscale")
+# (test_transforms_v2_color, test_transforms_v2_blend, test_transforms_v2_autoaugment)
+V2_FORMULA = (
+    "RandomAutocontrast",
+    "RandomAdjustSharpness",
+    "ColorJitter",
+    "RandomGrayscale",
+    "AutoAugment",
+)
 
 
 @pytest.mark.parametrize("name, args, kwargs", SPLIT_CASES)
@@ -110,6 +116,14 @@ def test_random_erasing_takes_the_first_tensor_and_draws_once():
         seeded(v2.RandomErasing(p=1.0, value=[0.0, 1.0]), image, seed=0)
 
 
+class DrawsAnOffset:
+    """A v1-style transform without a parameter split: it draws as it applies."""
+
+    def __call__(self, img):
+        offset = int(host_generator().integers(0, 100))
+        return np.asarray(img, dtype=np.int64) + offset
+
+
 def test_only_the_three_op_loops_replay_their_draws():
     rewound = {
         name
@@ -119,10 +133,17 @@ def test_only_the_three_op_loops_replay_their_draws():
         and getattr(v2, name).make_params is wrap.V1Transform.make_params
     }
     assert rewound == {"RandAugment", "TrivialAugmentWide", "AugMix"}
-    for seed in range(4):  # the fallback: the mask replays the image's draws
-        image, mask = seeded(v2.TrivialAugmentWide(), PIC, MASK, seed=seed)
-        same(image, seeded(T.TrivialAugmentWide(), PIC, seed=seed))
-        same(mask, seeded(T.TrivialAugmentWide(), MASK, seed=seed))
+    for seed in range(4):  # one image each, as torchvision's: nothing to replay; v1's draws
+        seeded(T.TrivialAugmentWide(), PIC, seed=seed)
+        state = host_generator().bit_generator.state
+        seeded(v2.TrivialAugmentWide(), PIC, seed=seed)  # v2's ops: test_transforms_v2_autoaugment
+        assert host_generator().bit_generator.state == state
+    # the fallback, for a v1 class without a split: the mask replays the image's draws
+    transform = wrap.wrap_v1(DrawsAnOffset)()
+    for seed in range(4):
+        image, mask = seeded(transform, PIC, MASK, seed=seed)
+        same(image, seeded(DrawsAnOffset(), PIC, seed=seed))
+        same(mask, seeded(DrawsAnOffset(), MASK, seed=seed))
 
 
 def run_in_threads(transform, samples, threads=2):
@@ -150,7 +171,11 @@ def run_in_threads(transform, samples, threads=2):
 
 @pytest.mark.parametrize("name", ["RandomResizedCrop", "RandAugment"])
 def test_threads_draw_as_sequential_calls(name):
-    transform = getattr(v2, name)(6) if name == "RandomResizedCrop" else v2.RandAugment()
+    # RandAugment's v1 loop under the fallback, which replays the image's draws for the mask
+    if name == "RandAugment":
+        transform = wrap.wrap_v1(T.RandAugment)()
+    else:
+        transform = v2.RandomResizedCrop(6)
     samples = [(PIC, MASK)] * 300
     xpnet.manual_seed(0)
     sequential = [transform(sample) for sample in samples]

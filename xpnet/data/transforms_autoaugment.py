@@ -32,7 +32,13 @@ from . import transforms_functional as F
 from . import transforms_photometric as P
 from .transforms_modes import InterpolationMode
 
-__all__ = ["AutoAugment", "AutoAugmentPolicy", "apply_op"]
+__all__ = [
+    "PHOTOMETRIC_OPS",
+    "AutoAugment",
+    "AutoAugmentPolicy",
+    "AutomaticAugmentation",
+    "apply_op",
+]
 
 
 def linspace(start: float, end: float, steps: int) -> numpy.ndarray:
@@ -106,8 +112,9 @@ def _enhance(function):
     return lambda img, magnitude: function(img, 1.0 + magnitude)
 
 
-# the ops whose magnitude is a factor ``1 + magnitude``, or which take none
-_ENHANCE = {
+# the photometric ops, by name: those whose magnitude is a factor ``1 + magnitude`` or a
+# threshold, and those which take none
+PHOTOMETRIC_OPS = {
     "Brightness": _enhance(F.adjust_brightness),
     "Color": _enhance(F.adjust_saturation),
     "Contrast": _enhance(F.adjust_contrast),
@@ -121,7 +128,7 @@ _ENHANCE = {
 }
 
 
-def apply_op(img, op_name: str, magnitude: float, interpolation, fill):
+def apply_op(img, op_name: str, magnitude: float, interpolation, fill, *, ops=None):
     r"""Apply one op of the automatic augmentations, as torchvision's ``_apply_op``.
 
     Args:
@@ -135,6 +142,8 @@ def apply_op(img, op_name: str, magnitude: float, interpolation, fill):
         magnitude: the op's magnitude, signed.
         interpolation: an :class:`InterpolationMode`, for the geometric ops.
         fill: the value outside the image for the geometric ops (``None``: zeros).
+        ops: the photometric ops, ``{op_name: function(img, magnitude)}``. Default:
+            :data:`PHOTOMETRIC_OPS`, v1's (v2's: :mod:`.transforms_v2_autoaugment`).
 
     Returns:
         The image's kind, shape and dtype.
@@ -158,13 +167,21 @@ def apply_op(img, op_name: str, magnitude: float, interpolation, fill):
         return F.affine(img, 0.0, shift, 1.0, [0.0, 0.0], interpolation, fill)
     if op_name == "Rotate":
         return F.rotate(img, magnitude, interpolation=interpolation, fill=fill)
-    if op_name not in _ENHANCE:
+    ops = PHOTOMETRIC_OPS if ops is None else ops
+    if op_name not in ops:
         msg = f"The provided operator {op_name} is not recognized."
         raise ValueError(msg)
-    return _ENHANCE[op_name](img, magnitude)
+    return ops[op_name](img, magnitude)
 
 
 _apply_op = apply_op  # torchvision's private name, for the scripts that call it
+
+
+class AutomaticAugmentation:
+    """The base of the four automatic augmentations: the op they apply is a hook, so that
+    torchvision v2's classes apply v2's ops (:mod:`.transforms_v2_autoaugment`)."""
+
+    apply_op = staticmethod(apply_op)
 
 
 class AutoAugmentPolicy(enum.Enum):
@@ -261,7 +278,7 @@ POLICIES = {
 }
 
 
-class AutoAugment:
+class AutoAugment(AutomaticAugmentation):
     r"""AutoAugment (`Cubuk et al., 2019 <https://arxiv.org/abs/1805.09501>`_): one of the
     ``policy``'s 25 sub-policies at random, each of its two ops applied with its probability,
     at its magnitude bin of 10, with a random sign where the op is signed.
@@ -336,7 +353,7 @@ class AutoAugment:
                 magnitude = float(magnitudes[magnitude_id]) if magnitude_id is not None else 0.0
                 if is_signed and signs[i] == 0:
                     magnitude = -magnitude
-                img = apply_op(img, op_name, magnitude, self.interpolation, fill)
+                img = self.apply_op(img, op_name, magnitude, self.interpolation, fill)
         return img
 
     def __repr__(self) -> str:

@@ -21,7 +21,7 @@ from .._random import host_generator
 from ..autograd import Tensor
 from . import transforms_functional as F
 from .transforms_autoaugment import (
-    apply_op,
+    AutomaticAugmentation,
     augmentation_space,
     enhance_ops,
     no_magnitude,
@@ -47,7 +47,7 @@ def _repr(transform, names) -> str:
     return f"{type(transform).__name__}({detail})"
 
 
-class RandAugment:
+class RandAugment(AutomaticAugmentation):
     r"""RandAugment (`Cubuk et al., 2020 <https://arxiv.org/abs/1909.13719>`_): ``num_ops``
     ops drawn uniformly from the table, each at bin ``magnitude`` of ``num_magnitude_bins``,
     with a random sign where the op is signed.
@@ -103,7 +103,8 @@ class RandAugment:
             op_name = _random_op(op_meta)
             magnitudes, is_signed = op_meta[op_name]
             magnitude = float(magnitudes[self.magnitude]) if magnitudes.ndim > 0 else 0.0
-            img = apply_op(img, op_name, signed(magnitude, is_signed), self.interpolation, fill)
+            magnitude = signed(magnitude, is_signed)
+            img = self.apply_op(img, op_name, magnitude, self.interpolation, fill)
         return img
 
     def __repr__(self) -> str:
@@ -111,7 +112,7 @@ class RandAugment:
         return _repr(self, names)
 
 
-class TrivialAugmentWide:
+class TrivialAugmentWide(AutomaticAugmentation):
     r"""TrivialAugment Wide (`Müller and Hutter, 2021 <https://arxiv.org/abs/2103.10158>`_):
     one op drawn uniformly from the (wide) table, at a uniformly drawn bin of
     ``num_magnitude_bins``, with a random sign where the op is signed.
@@ -155,13 +156,13 @@ class TrivialAugmentWide:
         magnitude = 0.0
         if magnitudes.ndim > 0:
             magnitude = float(magnitudes[_randint(0, len(magnitudes))])
-        return apply_op(img, op_name, signed(magnitude, is_signed), self.interpolation, fill)
+        return self.apply_op(img, op_name, signed(magnitude, is_signed), self.interpolation, fill)
 
     def __repr__(self) -> str:
         return _repr(self, ["num_magnitude_bins", "interpolation", "fill"])
 
 
-class AugMix:
+class AugMix(AutomaticAugmentation):
     r"""AugMix (`Hendrycks et al., 2020 <https://arxiv.org/abs/1912.02781>`_): a convex mix
     of the image and ``mixture_width`` chains of random ops.
 
@@ -237,6 +238,11 @@ class AugMix:
         rows = [generator.dirichlet(row) for row in params.astype(numpy.float64)]
         return numpy.stack(rows).astype(params.dtype)
 
+    def _batch_ndim(self, img) -> int:
+        """The dimensions of the batch mixed with one draw per sample: images (N, C, H, W)
+        (torchvision v2's AugMix mixes a video whole: :mod:`.transforms_v2_autoaugment`)."""
+        return 4
+
     def _chain(self, batch, op_meta, fill):
         """One chain of random ops applied to the whole ``batch``."""
         depth = self.chain_depth if self.chain_depth > 0 else _randint(1, 4)
@@ -247,7 +253,7 @@ class AugMix:
             if magnitudes.ndim > 0:
                 magnitude = float(magnitudes[_randint(0, self.severity)])
             magnitude = signed(magnitude, is_signed)
-            batch = apply_op(batch, op_name, magnitude, self.interpolation, fill)
+            batch = self.apply_op(batch, op_name, magnitude, self.interpolation, fill)
         return batch
 
     def __call__(self, orig_img):
@@ -258,7 +264,8 @@ class AugMix:
         else:  # torchvision mixes PIL images as tensors, and back
             img = F.pil_to_tensor(orig_img).array
         op_meta = self._augmentation_space(self._PARAMETER_MAX, (height, width))
-        batch = img.reshape((1,) * max(4 - img.ndim, 0) + img.shape)  # (N, C, H, W)
+        batch_ndim = self._batch_ndim(orig_img)  # (N, C, H, W): one weight per image
+        batch = img.reshape((1,) * max(batch_ndim - img.ndim, 0) + img.shape)
         N = batch.shape[0]
         batch_dims = (N,) + (1,) * (batch.ndim - 1)
         # m: the weights of the image and of the augmented mix (Beta, as a 2-value Dirichlet)

@@ -44,6 +44,7 @@ from . import transforms as v1
 from . import transforms_v2_functional as functional
 from .transforms import AutoAugmentPolicy, InterpolationMode
 from .transforms_pil import is_pil_image
+from .transforms_v2_autoaugment import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
 from .transforms_v2_base import Transform, is_pure_tensor
 from .transforms_v2_boxes import (
     ClampBoundingBoxes,
@@ -157,10 +158,6 @@ def is_ndarray(inpt) -> bool:
 
 # the v1 transforms that v2 has under the same name, in torchvision v2's __init__ order
 RandomErasing = wrap_v1(v1.RandomErasing)
-AugMix = wrap_v1(v1.AugMix)
-AutoAugment = wrap_v1(v1.AutoAugment)
-RandAugment = wrap_v1(v1.RandAugment)
-TrivialAugmentWide = wrap_v1(v1.TrivialAugmentWide)
 ColorJitter = wrap_v1(v1.ColorJitter)
 STILL_IMAGES = (is_pure_tensor, is_pil_image, Image)  # no video kernel: videos pass through
 Grayscale = wrap_v1(v1.Grayscale, STILL_IMAGES)
