@@ -79,3 +79,23 @@ def compare(name, image, *args, atol=1e-6, int_atol=0, **kwargs):
         key: tv_args(value) for key, value in kwargs.items()
     })  # fmt: skip
     same(getattr(F, name)(ours, *args, **kwargs), expected, atol, int_atol, kind)
+
+
+def fixed_augmix(base):
+    """``base`` (v1's or v2's ``AugMix``) with a one-op, unsigned table and given Dirichlet
+    draws (float32, one row per image): nothing random left but the chain depths."""
+
+    class FixedAugMix(base):
+        def __init__(self, op_name, magnitude, draws, **kwargs):
+            super().__init__(**kwargs)
+            self.op_name, self.op_magnitude, self.draws = op_name, magnitude, list(draws)
+
+        def _augmentation_space(self, num_bins, image_size):
+            return {self.op_name: (np.full(num_bins, self.op_magnitude, np.float32), False)}
+
+        def _sample_dirichlet(self, params):
+            draw = self.draws.pop(0).astype(np.float32)
+            assert draw.shape == params.shape and params.dtype == np.float32
+            return draw
+
+    return FixedAugMix

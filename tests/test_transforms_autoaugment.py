@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _transforms_oracle import fixed_augmix
 
 import xpnet
 from xpnet.data import transforms as T
@@ -98,20 +99,7 @@ def test_apply_op_keeps_the_kind_and_rejects_unknown_ops():
         A.apply_op(U8, "Blur", 1.0, IM.NEAREST, None)
 
 
-class FixedAugMix(T.AugMix):
-    """AugMix with a one-op, unsigned table and given Dirichlet draws: nothing left random."""
-
-    def __init__(self, op_name, magnitude, draws, **kwargs):
-        super().__init__(**kwargs)
-        self.op_name, self.op_magnitude, self.draws = op_name, magnitude, list(draws)
-
-    def _augmentation_space(self, num_bins, image_size):
-        return {self.op_name: (np.full(num_bins, self.op_magnitude, np.float32), False)}
-
-    def _sample_dirichlet(self, params):
-        draw = self.draws.pop(0).astype(np.float32)
-        assert draw.shape == params.shape and params.dtype == np.float32
-        return draw
+FixedAugMix = fixed_augmix(T.AugMix)
 
 
 @pytest.mark.parametrize("index", range(len(META["augmix"])))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from _torchvision import import_torchvision
+from _transforms_oracle import fixed_augmix
 
 import xpnet
 from xpnet.data import transforms_autoaugment as A
@@ -125,20 +126,7 @@ def test_augmentation_spaces_match_torchvision_v2(name, num_bins, all_ops):
     assert space["Solarize"][0][0] == 1.0  # v2's: fractions of the dtype's largest value
 
 
-class FixedAugMix(v2.AugMix):
-    """v2's AugMix with a one-op, unsigned table and given Dirichlet draws."""
-
-    def __init__(self, op_name, magnitude, draws, **kwargs):
-        super().__init__(**kwargs)
-        self.op_name, self.op_magnitude, self.draws = op_name, magnitude, list(draws)
-
-    def _augmentation_space(self, num_bins, image_size):
-        return {self.op_name: (np.full(num_bins, self.op_magnitude, np.float32), False)}
-
-    def _sample_dirichlet(self, params):
-        draw = self.draws.pop(0)
-        assert draw.shape == params.shape  # one weight per image, per video
-        return draw
+FixedAugMix = fixed_augmix(v2.AugMix)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
