@@ -225,8 +225,7 @@ def test_image_functionals_keep_images_and_refuse_boxes_and_masks():
     for name, args in IMAGE_ONLY:
         output, expected = getattr(F, name)(ours, *args), getattr(TF, name)(theirs, *args)
         assert type(output) is tv_tensors.Image, name
-        # adjust_hue rounds through float32 HSV: one unit apart at most, as v1's
-        np.testing.assert_allclose(xpnet.to_numpy(output), expected.numpy(), atol=1, err_msg=name)
+        np.testing.assert_array_equal(xpnet.to_numpy(output), expected.numpy(), err_msg=name)
         for leaf, their_leaf in [(boxes, their_boxes), (tv_tensors.Mask(array), tv.Mask(theirs))]:
             with pytest.raises(TypeError) as error:
                 getattr(TF, name)(their_leaf, *args)
