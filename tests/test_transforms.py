@@ -365,3 +365,9 @@ def test_gaussian_blur_and_erase_errors():
     same(F.erase(F32, 1, 2, 3, 5, np.array([1.0, 2.0, 3.0], np.float32)[:, None, None]), expected)
     copy = xpnet.Tensor(F32.copy())
     assert F.erase(copy, 0, 0, 2, 2, 0.0, inplace=True) is copy and copy.numpy()[0, 0, 0] == 0
+
+
+def test_resize_refuses_empty_images_as_torch_does():
+    for image, size in [(np.zeros((3, 0, 7), np.uint8), [5, 4]), (np.zeros((3, 4, 7)), [0, 4])]:
+        with pytest.raises(RuntimeError, match=r"sizes should be greater than 0, but got input"):
+            F.resize(image, size)

@@ -284,6 +284,12 @@ def resize(image, size, interpolation: str, antialias: bool):
             f"(got {interpolation})"
         )
         raise NotImplementedError(msg)
+    if min(*image.shape[-2:], *size) <= 0:  # PyTorch's interpolate: the same RuntimeError
+        msg = (
+            "resize: Input and output sizes should be greater than 0, but got input (H: "
+            f"{image.shape[-2]}, W: {image.shape[-1]}) output (H: {size[0]}, W: {size[1]})"
+        )
+        raise RuntimeError(msg)
     antialias = bool(antialias) and interpolation in ("bilinear", "bicubic")
     dtype = image.dtype
     work = image if dtype in (numpy.float32, numpy.float64) else image.astype(numpy.float32)
