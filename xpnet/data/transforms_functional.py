@@ -215,6 +215,25 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     PyTorch's ``interpolate`` arithmetic (nearest, nearest-exact, bilinear, bicubic).
     """
     interpolation = checked_interpolation(interpolation)
+    _, height, width = get_dimensions(img)
+    output_size = checked_output_size((height, width), size, max_size)
+    if [height, width] == output_size:
+        return img
+    if not is_tensor_image(img):
+        if antialias is False:
+            msg = (
+                "Anti-alias option is always applied for PIL Image input. Argument antialias "
+                "is ignored."
+            )
+            warnings.warn(msg, stacklevel=2)
+        return img.resize(tuple(output_size[::-1]), PIL_MODES[interpolation.value])
+    result = ft.resize(host_array(img), output_size, interpolation.value, antialias)
+    return like_input(img, result)
+
+
+def checked_output_size(image_size, size, max_size=None) -> list[int]:
+    """:func:`resize`'s ``[new_height, new_width]`` for an image of ``image_size``, after
+    torchvision's checks of ``size`` and ``max_size``."""
     if isinstance(size, (list, tuple)):
         if len(size) not in [1, 2]:
             msg = (
@@ -231,21 +250,8 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     if size is None:  # torchvision v1's message (only v2 takes size=None with max_size)
         msg = "This should never happen!!"
         raise ValueError(msg)
-    _, height, width = get_dimensions(img)
     size = [size] if isinstance(size, int) else list(size)
-    output_size = resized_output_size((height, width), size, max_size)
-    if [height, width] == output_size:
-        return img
-    if not is_tensor_image(img):
-        if antialias is False:
-            msg = (
-                "Anti-alias option is always applied for PIL Image input. Argument antialias "
-                "is ignored."
-            )
-            warnings.warn(msg, stacklevel=2)
-        return img.resize(tuple(output_size[::-1]), PIL_MODES[interpolation.value])
-    result = ft.resize(host_array(img), output_size, interpolation.value, antialias)
-    return like_input(img, result)
+    return resized_output_size(image_size, size, max_size)
 
 
 def crop(img, top: int, left: int, height: int, width: int):

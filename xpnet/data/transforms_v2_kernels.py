@@ -30,6 +30,7 @@ from .transforms_v2_blend import (
     rgb_to_grayscale_image,
 )
 from .transforms_v2_color import autocontrast_image, equalize_image, posterize_image
+from .transforms_v2_resize import resize_image, resized_crop_image
 from .transforms_v2_video import get_num_channels
 from .transforms_v2_warp import (
     affine_image,
@@ -80,8 +81,6 @@ vertical_flip_image = vertical_flip_mask = F.vflip
 crop_image = crop_mask = F.crop
 center_crop_image = center_crop_mask = F.center_crop
 pad_image = pad_mask = F.pad
-resize_image = F.resize
-resized_crop_image = F.resized_crop
 get_size_image = get_size_mask = get_size_bounding_boxes = get_size
 get_dimensions_image = F.get_dimensions
 # the other photometric and image kernels: v2's dispatchers call v1's functions

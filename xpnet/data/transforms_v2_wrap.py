@@ -104,7 +104,7 @@ class NoDraws(V1Transform):
         return {}
 
     def transform(self, inpt, params: dict):
-        if isinstance(inpt, BOX_MASK_TYPES):  # CenterCrop, Pad, Resize: torchvision's kernels
+        if self.v1_class in BOX_MASK_KERNELS:  # CenterCrop, Pad, Resize: v2's kernels
             return BOX_MASK_KERNELS[self.v1_class](self, inpt)
         return self.v1_class.__call__(self, inpt)
 
@@ -346,7 +346,7 @@ DETERMINISTIC = (
 )
 # the v1 transforms without a parameter split, which keep the rewinding fallback
 REWOUND = (v1.RandAugment, v1.TrivialAugmentWide, v1.AugMix)
-# the deterministic geometric ones, on boxes and masks: torchvision's kernels of G
+# the deterministic geometric ones, on every leaf: torchvision v2's kernels of G
 BOX_MASK_KERNELS = {
     v1.CenterCrop: lambda self, inpt: G.center_crop(inpt, self.size),
     v1.Pad: lambda self, inpt: G.pad(inpt, self.padding, self.fill, self.padding_mode),

@@ -23,6 +23,7 @@ import numbers
 from ..backends import backend_of
 from . import transforms_functional as F
 from .transforms_modes import InterpolationMode
+from .transforms_v2_resize import resize_image, resized_crop_image
 from .tv_tensors import (
     BoundingBoxes,
     BoundingBoxFormat,
@@ -340,7 +341,7 @@ def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, 
         return wrap(output, like=inpt, canvas_size=canvas_size)
     if isinstance(inpt, Mask):
         return wrap(resize_mask(inpt, size, max_size), like=inpt)
-    return rewrapped(inpt, F.resize(inpt, size, interpolation, max_size, antialias))
+    return rewrapped(inpt, resize_image(inpt, size, interpolation, max_size, antialias))
 
 
 def resize_mask(mask, size, max_size=None):
@@ -373,5 +374,5 @@ def resized_crop(
         return resize(
             crop(inpt, top, left, height, width), size, interpolation, antialias=antialias
         )
-    output = F.resized_crop(inpt, top, left, height, width, size, interpolation, antialias)
+    output = resized_crop_image(inpt, top, left, height, width, size, interpolation, antialias)
     return rewrapped(inpt, output)
