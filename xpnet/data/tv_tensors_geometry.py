@@ -329,7 +329,9 @@ def resized_crop_bounding_boxes(
 
 @keypoints_dispatch
 def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
-    """Resize to ``size`` (torchvision v2's ``resize``); masks with ``NEAREST``.
+    """Resize to ``size`` (torchvision v2's ``resize``); masks with ``NEAREST``, uint8
+    images with ``BILINEAR``/``BICUBIC`` by PyTorch's integer kernel
+    (:func:`~xpnet.data.transforms_v2_resize.resize_image`).
 
     Example:
         >>> boxes = BoundingBoxes([1.0, 1, 2, 3], format="XYWH", canvas_size=(4, 4))
