@@ -53,7 +53,8 @@ def _cubic(a):
 
 
 def _antialiased_weights(in_size, out_size, taps, kernel):
-    """Pillow's weights: ``(first input index, count, weights (out, K), largest weight)``."""
+    """Pillow's weights, normalised per output: ``(first input index per output, weights
+    (out, K), largest weight)``."""
     scale = in_size / out_size
     support = taps * 0.5 * scale if scale >= 1.0 else taps * 0.5
     count = math.ceil(support) * 2 + 1
@@ -83,7 +84,8 @@ def _plain_weights(in_size, out_size, taps, kernel):
     source = scale * (numpy.arange(out_size) + 0.5) - 0.5
     if taps == 2:  # linear: no source index below 0
         source = numpy.maximum(source, 0.0)
-    # guard_index_and_lambda: floorf, i.e. the float32 of the index, floored
+    # guard_index_and_lambda: floorf, i.e. the float32 of the index, floored. Where that is
+    # one above floor() (2 -> 98 pixels), the weights fold so that no output seen differs
     index = numpy.minimum(
         numpy.floor(source.astype(numpy.float32)).astype(numpy.int64), in_size - 1
     )
