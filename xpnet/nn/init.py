@@ -40,9 +40,12 @@ __all__ = [
 
 
 def _fill(tensor, values):
-    """Copy host ``values`` into ``tensor``'s array, in place, on its backend and dtype."""
+    """Copy host ``values`` into ``tensor``'s array, in place, on its backend and dtype.
+
+    The assignment casts (round to nearest, as ``astype``): no cast copy on the host first,
+    which took as long as the copy itself (vgg11_bn's 133M weights: 1.4 s)."""
     array = data_of(tensor)
-    array[...] = backend_of(array).asarray(values.astype(array.dtype))
+    array[...] = backend_of(array).asarray(values)
     return tensor
 
 
