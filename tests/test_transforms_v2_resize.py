@@ -1,8 +1,8 @@
 """v2's resize of uint8 images, PyTorch's integer kernel, against torchvision 0.28's v2 (the
-real calls, same inputs): generated sizes up and down, both modes, with and without
-antialias, batches, videos, one to five channels, `max_size`; the transforms that resize
-(Resize, RandomResizedCrop, RandomResize); and the paths left to v1's resize (floats,
-nearest, PIL images, empty images), with v1's errors."""
+real calls, same inputs): generated sizes up and down, bilinear and bicubic with and without
+antialias, Lanczos (uint8 and float), batches, videos, one to five channels, `max_size`; the
+transforms that resize (Resize, RandomResizedCrop, RandomResize); and the paths left to v1's
+resize (floats, nearest, PIL images, empty images), with v1's errors."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from xpnet.data.transforms import v2
 
 torchvision = import_torchvision()
 from torchvision import tv_tensors as tv  # noqa: E402
+from torchvision.transforms import functional as T1  # noqa: E402
 from torchvision.transforms import v2 as TV  # noqa: E402
 from torchvision.transforms.v2 import functional as TF  # noqa: E402
 
@@ -69,6 +70,35 @@ def test_uint8_resize_matches_torchvision_v2(shape, size, mode, antialias):
     check_same(
         kernels.resize_image(xpnet.Tensor(image), size, IM(mode), antialias=antialias), expected
     )
+
+
+@pytest.mark.parametrize(("shape", "size"), generated_cases(12), ids=str)
+def test_lanczos_matches_torchvision_v2(shape, size):
+    rng = np.random.default_rng(sum(shape))
+    image = rng.integers(0, 256, shape, dtype=np.uint8)
+    expected = TF.resize(torch.from_numpy(image), size, TV.InterpolationMode.LANCZOS)
+    check_same(F.resize(image, size, IM.LANCZOS), expected)  # the integer kernel
+    floats = rng.random(shape, dtype=np.float32)
+    expected = TF.resize(torch.from_numpy(floats), size, TV.InterpolationMode.LANCZOS).numpy()
+    if expected.shape[-1] > 1:  # torch 2.13's float resize to 1 column repeats its first row
+        np.testing.assert_allclose(F.resize(floats, size, IM.LANCZOS), expected, atol=1e-6)
+
+
+def test_lanczos_needs_antialias_and_is_v2_only_for_tensors():
+    image = np.zeros((3, 6, 6), np.uint8)
+    lanczos = TV.InterpolationMode.LANCZOS
+    cases = [  # v2 refuses it without antialias; v1 never antialiases it, so interpolate refuses
+        (lambda: F.resize(image, [3, 3], IM.LANCZOS, antialias=False),
+         lambda: TF.resize(torch.from_numpy(image), [3, 3], lanczos, antialias=False)),
+        (lambda: F1.resize(image, [3, 3], IM.LANCZOS),
+         lambda: T1.resize(torch.from_numpy(image), [3, 3], lanczos)),
+    ]  # fmt: skip
+    for ours, theirs in cases:
+        with pytest.raises(ValueError) as expected:
+            theirs()
+        with pytest.raises(ValueError) as got:
+            ours()
+        assert str(got.value) == str(expected.value)
 
 
 @pytest.mark.parametrize("mode", MODES)

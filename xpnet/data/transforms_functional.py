@@ -227,6 +227,8 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
             )
             warnings.warn(msg, stacklevel=2)
         return img.resize(tuple(output_size[::-1]), PIL_MODES[interpolation.value])
+    # torchvision v1 antialiases only these two; interpolate then refuses LANCZOS, as here
+    antialias = antialias and interpolation.value in ("bilinear", "bicubic")
     result = ft.resize(host_array(img), output_size, interpolation.value, antialias)
     return like_input(img, result)
 

@@ -171,9 +171,26 @@ def _cast_out(result, dtype):
     return result.astype(dtype)
 
 
+def lanczos_filter(x, dt):
+    """PyTorch's Lanczos-3 filter in ``dt``: ``sinc(x) * sinc(x / 3)`` for ``|x| < 3``, the
+    first sinc in ``dt`` and the second in float64 (``x / 3.0`` is a double in its C++),
+    their product rounded to ``dt``."""
+    x = numpy.abs(x).astype(dt)
+
+    def sinc(v, pi):
+        angle = v * pi
+        with numpy.errstate(invalid="ignore", divide="ignore"):
+            return numpy.where(v == 0, 1.0, numpy.sin(angle) / angle)
+
+    near = sinc(x, dt.type(numpy.pi)).astype(dt) * sinc(x.astype(numpy.float64) / 3.0, numpy.pi)
+    return numpy.where(x < 3, near, 0.0).astype(dt)
+
+
 def _aa_filter(mode, dt):
     if mode == "bilinear":
         return 2, lambda x: numpy.where(numpy.abs(x) < 1, dt.type(1) - numpy.abs(x), dt.type(0))
+    if mode == "lanczos":
+        return 6, lambda x: lanczos_filter(x, dt)
 
     def cubic(x):
         x, a = numpy.abs(x), dt.type(-0.5)
@@ -277,7 +294,10 @@ def resize(image, size, interpolation: str, antialias: bool):
     ``_bilinear``), so uint8 results are torchvision's; the other modes go width first then
     height, not in PyTorch's order, so floats agree to rounding and integer images, rounded at
     the end, can differ by 1 where the exact value is a rounding tie (x.5)."""
-    if interpolation not in ("nearest", "nearest-exact", "bilinear", "bicubic"):
+    if interpolation == "lanczos" and not antialias:  # PyTorch's interpolate
+        msg = "Lanczos mode requires antialias=True"
+        raise ValueError(msg)
+    if interpolation not in ("nearest", "nearest-exact", "bilinear", "bicubic", "lanczos"):
         msg = (  # PyTorch's interpolate, which torchvision calls on (N, C, H, W)
             "Input Error: Only 3D, 4D and 5D input Tensors supported (got 4D) for the modes: "
             "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact "
@@ -290,7 +310,7 @@ def resize(image, size, interpolation: str, antialias: bool):
             f"{image.shape[-2]}, W: {image.shape[-1]}) output (H: {size[0]}, W: {size[1]})"
         )
         raise RuntimeError(msg)
-    antialias = bool(antialias) and interpolation in ("bilinear", "bicubic")
+    antialias = bool(antialias) and interpolation in ("bilinear", "bicubic", "lanczos")
     dtype = image.dtype
     work = image if dtype in (numpy.float32, numpy.float64) else image.astype(numpy.float32)
     dt = work.dtype

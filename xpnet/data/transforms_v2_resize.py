@@ -1,7 +1,8 @@
 """torchvision v2's ``resize_image``: uint8 images resized by PyTorch's integer kernel.
 
-torchvision v2 hands a uint8 tensor image to ``interpolate`` as it is for ``BILINEAR`` and
-``BICUBIC`` on the CPU, where v1 resizes a float32 copy and rounds. PyTorch's uint8 kernel
+torchvision v2 hands a uint8 tensor image to ``interpolate`` as it is for ``BILINEAR``,
+``BICUBIC`` and ``LANCZOS`` on the CPU, where v1 resizes a float32 copy and rounds (and
+refuses ``LANCZOS``). PyTorch's uint8 kernel
 (Pillow-SIMD's algorithm) resizes the width, then the height, each pass to uint8: every
 output is ``(2 ** (p - 1) + sum(pixel * weight)) >> p``, clamped to [0, 255], with the
 interpolation weights rounded to integers of ``p`` bits (the most that keep the largest
@@ -9,8 +10,9 @@ weight within int16). Those roundings put ~15-25 % of the pixels one unit away f
 result, so this module follows the integer kernel step by step: its weights (antialiased
 weights normalised per output as Pillow's; without antialias PyTorch's source indices, the
 weights beyond the border folded onto the edge pixel, and the bicubic constant -0.75 instead
-of Pillow's -0.5), the precision, and the two passes. Other dtypes and modes, PIL images
-and empty images take v1's :func:`~xpnet.data.transforms_functional.resize`.
+of Pillow's -0.5; Lanczos-3 antialiased only), the precision, and the two passes. Float
+images with ``LANCZOS`` are resized in float32; other dtypes and modes, PIL images and
+empty images take v1's :func:`~xpnet.data.transforms_functional.resize`.
 
 torchvision resizes uint8 ``BILINEAR`` images in floats on x86 CPUs without AVX2 (its
 ``_do_native_uint8_resize_on_cpu``); this module always runs the integer kernel, as
@@ -30,11 +32,13 @@ import numpy
 
 from ..backends import backend_of
 from . import transforms_functional as F
+from . import transforms_tensor as ft
 from .transforms_modes import InterpolationMode
 
 __all__ = ["integer_taps", "resize_image", "resize_uint8", "resized_crop_image"]
 
-_INTEGER_MODES = {"bilinear": 2, "bicubic": 4}  # the kernel's taps without antialias
+# the kernel's taps without antialias (Lanczos-3 has none: it requires antialias)
+_INTEGER_MODES = {"bilinear": 2, "bicubic": 4, "lanczos": 6}
 
 
 def _linear(x):
@@ -113,6 +117,8 @@ def integer_taps(in_size: int, out_size: int, mode: str, antialias: bool):
     taps = _INTEGER_MODES[mode]
     if mode == "bilinear":
         kernel = _linear
+    elif mode == "lanczos":
+        kernel = lambda x: ft.lanczos_filter(x, numpy.dtype(numpy.float64))  # noqa: E731
     else:  # Pillow's -0.5 with antialias; OpenCV's -0.75 without, closest to the float path
         kernel = _cubic(-0.5 if antialias else -0.75)
     compute = _antialiased_weights if antialias else _plain_weights
@@ -144,7 +150,7 @@ def _resize_axis(image, out_size, axis, mode, antialias):
 def resize_uint8(image, size, mode: str = "bilinear", antialias: bool = True):
     """Resize a uint8 array (..., H, W) to ``size = [height, width]`` with PyTorch's integer
     kernel: the width, then the height, each pass only where that side changes; ``mode``
-    ``"bilinear"`` or ``"bicubic"``."""
+    ``"bilinear"``, ``"bicubic"`` or ``"lanczos"`` (with ``antialias`` only)."""
     height, width = size
     if width != image.shape[-1]:
         image = _resize_axis(image, width, image.ndim - 1, mode, antialias)
@@ -156,24 +162,33 @@ def resize_uint8(image, size, mode: str = "bilinear", antialias: bool = True):
 def resize_image(
     image, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True
 ):
-    """torchvision v2's ``resize_image``: a uint8 tensor image with ``BILINEAR`` or
-    ``BICUBIC`` through PyTorch's integer kernel (:func:`resize_uint8`), anything else by
-    v1's :func:`~xpnet.data.transforms_functional.resize`; the same arguments, checks and
-    errors as that.
+    """torchvision v2's ``resize_image``: a uint8 tensor image with ``BILINEAR``,
+    ``BICUBIC`` or ``LANCZOS`` through PyTorch's integer kernel (:func:`resize_uint8`), a
+    float one with ``LANCZOS`` in float32, anything else by v1's
+    :func:`~xpnet.data.transforms_functional.resize`, with its arguments, checks and errors.
+
+    Raises:
+        ValueError: for ``LANCZOS`` without ``antialias`` (torchvision v2's message), and
+            v1's errors.
 
     Example:
         >>> resize_image(np.zeros((3, 8, 8), np.uint8), 4).shape
         (3, 4, 4)
     """
     mode = F.checked_interpolation(interpolation).value
+    if mode == "lanczos" and not antialias:
+        msg = "InterpolationMode.LANCZOS requires antialias=True"
+        raise ValueError(msg)
     if mode not in _INTEGER_MODES or not F.is_tensor_image(image):
         return F.resize(image, size, interpolation, max_size, antialias)
     array = F.host_array(image)
-    if array.dtype != numpy.uint8 or array.size == 0 or array.ndim < 3:
+    if array.size == 0 or array.ndim < 3 or (array.dtype != numpy.uint8 and mode != "lanczos"):
         return F.resize(image, size, interpolation, max_size, antialias)
     output_size = F.checked_output_size(array.shape[-2:], size, max_size)
     if list(array.shape[-2:]) == output_size:
         return image
+    if array.dtype != numpy.uint8:  # v2 takes LANCZOS for tensors, v1 refuses it
+        return F.like_input(image, ft.resize(array, output_size, mode, True))
     return F.like_input(image, resize_uint8(array, output_size, mode, bool(antialias)))
 
 
