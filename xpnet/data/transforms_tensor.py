@@ -192,29 +192,47 @@ def _aa_filter(mode, dt):
     if mode == "lanczos":
         return 6, lambda x: lanczos_filter(x, dt)
 
-    def cubic(x):
-        x, a = numpy.abs(x), dt.type(-0.5)
-        near = ((a + 2) * x - (a + 3)) * x * x + 1
-        far = (((x - 5) * x + 8) * x - 4) * a
+    def cubic(x):  # PyTorch's, with Pillow's a = -0.5
+        x, a = numpy.abs(x).astype(dt), dt.type(-0.5)
+        near, far = _cubic_inner(x, a), _cubic_outer(x, a)
         return numpy.where(x < 1, near, numpy.where(x < 2, far, dt.type(0)))
 
     return 4, cubic
 
 
+def _cubic_inner(x, a):
+    """ATen's ``cubic_convolution1`` as its compiled antialiasing kernel contracts it: fused."""
+    return fused(fused(numpy.full_like(x, a + 2), x, -(a + 3)) * x, x, x.dtype.type(1))
+
+
+def _cubic_outer(x, a):
+    """ATen's ``cubic_convolution2``, fused."""
+    return fused(fused(fused(numpy.full_like(x, a), x, -5 * a), x, 8 * a), x, -4 * a)
+
+
 def _cubic_coefficients(t, a):
+    """The four weights of bicubic without antialias: ATen's ``cubic_convolution1`` and ``2``
+    unfused (measured: fusing them there moves uint8 results off torchvision's)."""
     return [keys_outer(t + 1, a), keys_inner(t, a), keys_inner(1 - t, a), keys_outer(1 - t + 1, a)]
 
 
 def _aa_taps(mode, dt, in_size, out_size, scale):
+    # PyTorch's C++ mixes float and double here: ``i + 0.5`` and ``... + 0.5`` are doubles,
+    # each product of a float with one is a double, and a float variable rounds it back
     size, kernel = _aa_filter(mode, dt)
-    support = dt.type(size * 0.5) * scale if scale >= 1.0 else dt.type(size * 0.5)
-    invscale = dt.type(1) / scale if scale >= 1.0 else dt.type(1)
-    center = scale * (numpy.arange(out_size, dtype=dt) + dt.type(0.5))
-    lo = numpy.maximum((center - support + dt.type(0.5)).astype(numpy.int64), 0)
-    hi = numpy.minimum((center + support + dt.type(0.5)).astype(numpy.int64), in_size)
+    wide = numpy.float64(scale)
+    support = dt.type(size * 0.5 * wide) if scale >= 1.0 else dt.type(size * 0.5)
+    invscale = dt.type(1.0 / wide) if scale >= 1.0 else dt.type(1)
+    center = (wide * (numpy.arange(out_size) + 0.5)).astype(dt)
+    ends = [
+        ((center + side).astype(numpy.float64) + 0.5).astype(numpy.int64)
+        for side in (-support, support)
+    ]
+    lo, hi = numpy.maximum(ends[0], 0), numpy.minimum(ends[1], in_size)
     taps = int((hi - lo).max())
     index = lo[:, None] + numpy.arange(taps)
-    weights = kernel((index - center[:, None] + dt.type(0.5)) * invscale).astype(dt)
+    offset = (index.astype(dt) - center[:, None]).astype(numpy.float64) + 0.5
+    weights = kernel((offset * numpy.float64(invscale)).astype(dt)).astype(dt)
     weights[index >= hi[:, None]] = 0
     total = numpy.zeros(out_size, dt)
     for k in range(taps):
@@ -281,8 +299,8 @@ def _apply_taps(work, index, weights, axis):
     for k in range(index.shape[1]):
         shape = [1] * work.ndim
         shape[axis] = -1
-        term = numpy.take(work, index[:, k], axis=axis) * weights[:, k].reshape(shape)
-        result = term if result is None else result + term
+        taken, w = numpy.take(work, index[:, k], axis=axis), weights[:, k].reshape(shape)
+        result = taken * w if result is None else fused(taken, w, result)
     return result
 
 
@@ -291,9 +309,10 @@ def resize(image, size, interpolation: str, antialias: bool):
 
     The arithmetic is float32 (float64 for float64 images), with PyTorch's indices and
     weights. Bilinear without antialias follows PyTorch's order and fused multiply-adds (see
-    ``_bilinear``), so uint8 results are torchvision's; the other modes go width first then
-    height, not in PyTorch's order, so floats agree to rounding and integer images, rounded at
-    the end, can differ by 1 where the exact value is a rounding tie (x.5)."""
+    ``_bilinear``); with antialias, the weights take PyTorch's mixed float/double steps and
+    each pass sums in its order with fused multiply-adds, so bilinear uint8 results are
+    torchvision's. Bicubic agrees to float32 rounding: a uint8 value rounded at a tie (x.5)
+    can still be one apart (about 1 in 10**5)."""
     if interpolation == "lanczos" and not antialias:  # PyTorch's interpolate
         msg = "Lanczos mode requires antialias=True"
         raise ValueError(msg)
