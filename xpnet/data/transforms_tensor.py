@@ -22,8 +22,11 @@ __all__ = [
     "crop",
     "gaussian_blur",
     "grayscale",
+    "fused",
+    "lanczos_filter",
     "max_value",
     "pad",
+    "resampling_filter",
     "resize",
 ]
 
@@ -186,14 +189,17 @@ def lanczos_filter(x, dt):
     return numpy.where(x < 3, near, 0.0).astype(dt)
 
 
-def _aa_filter(mode, dt):
+def resampling_filter(mode: str, dt, cubic_a: float = -0.5):
+    """``(taps without antialias, filter)`` of PyTorch's separable resize in ``dt``:
+    ``"bilinear"`` (the triangle), ``"bicubic"`` (Keys' cubic with ``cubic_a``: Pillow's -0.5
+    antialiased, -0.75 for PyTorch's uint8 kernel without antialias), ``"lanczos"``."""
     if mode == "bilinear":
         return 2, lambda x: numpy.where(numpy.abs(x) < 1, dt.type(1) - numpy.abs(x), dt.type(0))
     if mode == "lanczos":
         return 6, lambda x: lanczos_filter(x, dt)
 
-    def cubic(x):  # PyTorch's, with Pillow's a = -0.5
-        x, a = numpy.abs(x).astype(dt), dt.type(-0.5)
+    def cubic(x):
+        x, a = numpy.abs(x).astype(dt), dt.type(cubic_a)
         near, far = _cubic_inner(x, a), _cubic_outer(x, a)
         return numpy.where(x < 1, near, numpy.where(x < 2, far, dt.type(0)))
 
@@ -219,7 +225,7 @@ def _cubic_coefficients(t, a):
 def _aa_taps(mode, dt, in_size, out_size, scale):
     # PyTorch's C++ mixes float and double here: ``i + 0.5`` and ``... + 0.5`` are doubles,
     # each product of a float with one is a double, and a float variable rounds it back
-    size, kernel = _aa_filter(mode, dt)
+    size, kernel = resampling_filter(mode, dt)
     wide = numpy.float64(scale)
     support = dt.type(size * 0.5 * wide) if scale >= 1.0 else dt.type(size * 0.5)
     invscale = dt.type(1.0 / wide) if scale >= 1.0 else dt.type(1)
@@ -263,7 +269,7 @@ def _taps(mode, antialias, dt, in_size, out_size):
 
 def fused(a, b, c):
     """``a * b + c`` rounded once, as a fused multiply-add: the product of two float32 is exact
-    in float64 (48 bits of 53). float64 inputs are not fused (NumPy has no fma)."""
+    in float64 (48 bits of 53). Other dtypes are not fused (NumPy has no fma)."""
     if a.dtype != numpy.float32:
         return a * b + c
     return (a.astype(numpy.float64) * b + c).astype(numpy.float32)

@@ -49,12 +49,9 @@ def fused_multiply_add(x, alpha: float, y):
     """``x + alpha * y`` of two float arrays of one dtype, rounded once as PyTorch's
     ``x.add_(y, alpha=alpha)``: computed in float64 where ``x`` is float32 or narrower (float16:
     ``alpha`` rounded to float16 first, as PyTorch's)."""
-    xp, opmath = backend_of(x).xp, _opmath(x.dtype)
+    opmath = _opmath(x.dtype)
     scalar = opmath.type(x.dtype.type(alpha))
-    if opmath.itemsize >= 8:
-        return x + scalar * y
-    wide = x.astype(xp.float64) + numpy.float64(scalar) * y.astype(xp.float64)
-    return wide.astype(opmath).astype(x.dtype)
+    return ft.fused(y.astype(opmath), scalar, x.astype(opmath)).astype(x.dtype)
 
 
 def _scaled(array, factor: float, dtype):

@@ -37,23 +37,8 @@ from .transforms_modes import InterpolationMode
 
 __all__ = ["integer_taps", "resize_image", "resize_uint8", "resized_crop_image"]
 
-# the kernel's taps without antialias (Lanczos-3 has none: it requires antialias)
-_INTEGER_MODES = {"bilinear": 2, "bicubic": 4, "lanczos": 6}
-
-
-def _linear(x):
-    x = numpy.abs(x)
-    return numpy.where(x < 1.0, 1.0 - x, 0.0)
-
-
-def _cubic(a):
-    def cubic(x):
-        x = numpy.abs(x)
-        near = ((a + 2) * x - (a + 3)) * x * x + 1
-        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-        return numpy.where(x < 1.0, near, numpy.where(x < 2.0, far, 0.0))
-
-    return cubic
+# the modes of the integer kernel (Lanczos-3 with antialias only)
+_INTEGER_MODES = ("bilinear", "bicubic", "lanczos")
 
 
 def _antialiased_weights(in_size, out_size, taps, kernel):
@@ -114,13 +99,9 @@ def integer_taps(in_size: int, out_size: int, mode: str, antialias: bool):
     """PyTorch's integer taps of one axis: ``(first input index per output, int weights
     (out, K), precision p)``; the weights are the float ones times ``2 ** p``, rounded half
     away from zero."""
-    taps = _INTEGER_MODES[mode]
-    if mode == "bilinear":
-        kernel = _linear
-    elif mode == "lanczos":
-        kernel = lambda x: ft.lanczos_filter(x, numpy.dtype(numpy.float64))  # noqa: E731
-    else:  # Pillow's -0.5 with antialias; OpenCV's -0.75 without, closest to the float path
-        kernel = _cubic(-0.5 if antialias else -0.75)
+    # bicubic: Pillow's -0.5 with antialias; OpenCV's -0.75 without, closest to the float path
+    cubic_a = -0.5 if antialias else -0.75
+    taps, kernel = ft.resampling_filter(mode, numpy.dtype(numpy.float64), cubic_a)
     compute = _antialiased_weights if antialias else _plain_weights
     first, weights, largest = compute(in_size, out_size, taps, kernel)
     precision = 0
