@@ -70,6 +70,13 @@ def _rows(results: list[dict]) -> list[str]:
     return lines
 
 
+def _blas(env: dict) -> str:
+    """`` on <BLAS> (<kernels>)`` and any variable that chose them, as the run recorded."""
+    libraries = [name for name in env.get("blas", []) if not name.startswith("openmp")]
+    named = ", ".join([*libraries, *env.get("blas_settings", [])])
+    return f" on {named}" if named else ""
+
+
 def table(path: Path) -> str:
     """The Markdown table (with the sentence that says where it came from) for ``path``."""
     report = json.loads(path.read_text())
@@ -82,7 +89,7 @@ def table(path: Path) -> str:
         precision = f"{precision!r}`"
     source = (
         f"From `benchmarks/results/{path.name}` ({env['date'][:10]}; {env['cpu_count']}-core "
-        f"{env['machine']}, {env['threads']} threads, NumPy {env['numpy']}, "
+        f"{env['machine']}, {env['threads']} threads, NumPy {env['numpy']}{_blas(env)}, "
         f"torch {env.get('torch', '-')}, {settings['dtype']}"
         + (f", precision `{precision}" if precision else "")
         + f", median of {settings['repeats']} repeats of {MODE}; "

@@ -256,6 +256,28 @@ def test_bench_ends_with_environment_line_and_summary_not_json(monkeypatch, caps
     assert "{" not in captured.out and "warning" not in captured.err
 
 
+@pytest.mark.parametrize("pinned", [True, False], ids=["core-pinned", "own-choice"])
+def test_bench_environment_names_blas_kernels_and_their_settings(monkeypatch, capsys, pinned):
+    # a pinned OPENBLAS_CORETYPE runs other kernels: a result must say which ran, and why
+    libraries = [
+        {"internal_api": "openblas", "version": "0.3.31", "architecture": "Haswell"},
+        {"internal_api": "openmp", "version": None},
+    ]
+    monkeypatch.setattr(bench.report, "threadpool_info", lambda: libraries)
+    monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
+    if pinned:
+        monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    else:
+        monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    info = bench.environment(2, [], "xpnet bench")
+    assert info["blas"] == ["openblas 0.3.31 (Haswell)", "openmp None"]
+    assert info.get("blas_settings") == (["OPENBLAS_CORETYPE=Haswell"] if pinned else None)
+    assert main([*TINY_BENCH, "--backends", "numpy"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("environment:"))
+    assert "openblas 0.3.31 (Haswell), openmp None" in line
+    assert ("OPENBLAS_CORETYPE=Haswell" in line) is pinned
+
+
 def test_bench_summary_without_torch_says_so(capsys):
     assert main([*TINY_BENCH, "--backends", "numpy"]) == 0
     assert (

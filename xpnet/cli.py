@@ -121,7 +121,7 @@ def _environment_line(info: dict) -> str:
     """The environment of a bench run on one line (``--json`` saves all of it)."""
     parts = [f"xpnet {info['xpnet']}", f"python {info['python']}", f"numpy {info['numpy']}"]
     parts += [f"{name} {info[name]}" for name in ("torch", "cupy", "gpu") if name in info]
-    parts += info.get("blas", [])
+    parts += info.get("blas", []) + info.get("blas_settings", [])
     parts.append(f"{info['threads']} threads of {info['cpu_count']} cores ({info['machine']})")
     return f"environment: {', '.join(parts)}, {info['date']}"
 
