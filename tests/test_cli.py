@@ -246,6 +246,7 @@ def test_bench_tiny_run_saves_json_and_plot(tmp_path, capsys):
 
 def test_bench_ends_with_environment_line_and_summary_not_json(monkeypatch, capsys):
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)  # its warning: the test below
     assert main([*TINY_BENCH, "--backends", "numpy,torch"]) == 0
     captured = capsys.readouterr()
     lines = captured.out.strip().splitlines()
@@ -273,9 +274,13 @@ def test_bench_environment_names_blas_kernels_and_their_settings(monkeypatch, ca
     assert info["blas"] == ["openblas 0.3.31 (Haswell)", "openmp None"]
     assert info.get("blas_settings") == (["OPENBLAS_CORETYPE=Haswell"] if pinned else None)
     assert main([*TINY_BENCH, "--backends", "numpy"]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("environment:"))
+    out, err = capsys.readouterr()
+    line = next(x for x in out.splitlines() if x.startswith("environment:"))
     assert "openblas 0.3.31 (Haswell), openmp None" in line
     assert ("OPENBLAS_CORETYPE=Haswell" in line) is pinned
+    # before and after the table
+    warning = "warning: OPENBLAS_CORETYPE=Haswell makes OpenBLAS run its Haswell kernels"
+    assert err.count(warning) == (2 if pinned else 0)
 
 
 def test_bench_summary_without_torch_says_so(capsys):

@@ -71,9 +71,9 @@ def _bench(args, argv) -> None:
     header = _backend_header(args.backends)
     if header:
         print(header)
-    busy = _busy_warning()
-    if busy:
-        print(busy, file=sys.stderr)
+    warnings = [text for text in (_busy_warning(), _pinned_blas_warning()) if text]
+    for text in warnings:
+        print(text, file=sys.stderr)
     report = bench.run(
         args.backends,
         args.ops,
@@ -91,8 +91,8 @@ def _bench(args, argv) -> None:
     print(bench.format_table(report["results"]))
     print(_environment_line(report["environment"]))
     print("\n".join(_bench_summary(report["results"])))
-    if busy:
-        print(busy, file=sys.stderr)
+    for text in warnings:  # again below the table, where the ratios are read
+        print(text, file=sys.stderr)
     if args.json:
         with open(args.json, "w") as file:
             json.dump(report, file, indent=1)
@@ -114,6 +114,20 @@ def _busy_warning() -> str | None:
     return (
         f"xpnet bench: warning: the machine is busy (load average {load:.1f} on {cores} "
         "cores): other work distorts the times and their ratios; rerun on an idle machine"
+    )
+
+
+def _pinned_blas_warning() -> str | None:
+    """A warning when ``OPENBLAS_CORETYPE`` chooses OpenBLAS's kernels, else None: pinned
+    AVX2 kernels on an AVX-512 CPU ran conv2d's benchmark at 1.77x PyTorch's time, against
+    1.22-1.26x with the kernels OpenBLAS picks (a Zen 5 VM, 2026-12-07)."""
+    core = os.environ.get("OPENBLAS_CORETYPE")
+    if not core:
+        return None
+    return (
+        f"xpnet bench: warning: OPENBLAS_CORETYPE={core} makes OpenBLAS run its {core} "
+        "kernels, not the ones it picks for this CPU: unset it (and OPENBLAS_L2_SIZE) to "
+        "time those"
     )
 
 
