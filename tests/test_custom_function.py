@@ -5,6 +5,7 @@ body for torch and for xpnet and compares values, gradients, flags and errors.""
 from __future__ import annotations
 
 import importlib
+import re
 
 import numpy as np
 import pytest
@@ -242,7 +243,10 @@ def test_no_recording_without_inputs_that_require_grad(xp):
 
 def test_the_node_and_the_base_class_read_as_torchs(xp):
     x = _data(xp, xpnet)
-    assert repr(_cube(xpnet).apply(x).grad_fn) == "<CubeBackward>"
+    node = _cube(xpnet).apply(x).grad_fn
+    assert re.fullmatch(r"<CubeBackward object at 0x[0-9a-f]+>", repr(node))
+    ((accumulate, index),) = node.next_functions  # x, a leaf
+    assert accumulate.variable is x and index == 0
     with pytest.raises(NotImplementedError, match="must implement the forward function"):
         xpnet.autograd.Function.apply(x)
     with pytest.raises(TypeError, match="save_for_backward can only save Tensors or None"):

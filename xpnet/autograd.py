@@ -31,6 +31,7 @@ import weakref
 from . import _custom_function as function
 from . import _grad_mode
 from . import _tensor_ops as ops
+from ._autograd_graph import next_functions, node_repr
 from ._backward_pass import assign_grad, backward, grad
 from ._custom_function import *  # noqa: F403 - FunctionCtx, once_differentiable
 from ._custom_function import CustomFunction
@@ -167,10 +168,9 @@ class Node:
             if isinstance(tensor, Tensor) and not (tensor.requires_grad and tensor.is_leaf):
                 weak_set(tensor, "_consumers").add(self)
 
-    def __repr__(self):
-        return f"<{self.function.name}>"
-
     name = grad_fn_name  # PyTorch's grad_fn.name(): "MulBackward0" for xpnet's mul_backward
+    next_functions = property(next_functions)  # ((node, 0), ...) per input, as PyTorch's
+    __repr__ = node_repr  # "<MulBackward0 object at 0x...>"
 
     def apply(self, grad_output, retain_graph: bool, formula=None) -> tuple:
         """The gradients of ``self.inputs``; frees the saved arrays unless ``retain_graph``.

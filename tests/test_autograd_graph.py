@@ -1,0 +1,61 @@
+"""``grad_fn.next_functions``, ``AccumulateGrad`` and ``repr(grad_fn)`` against PyTorch's:
+the same graph walked from the same expression gives the same node names, the same leaves in
+the same places and ``None`` for inputs without a gradient."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import xpnet
+
+
+def _walk(node, leaves):
+    """The graph under ``node`` as nested (name, children) tuples; a leaf's AccumulateGrad
+    as ``("leaf", its index in leaves)``, an input without a gradient as ``None``."""
+    if node is None:
+        return None
+    if node.name() == "torch::autograd::AccumulateGrad":
+        return ("leaf", next(i for i, leaf in enumerate(leaves) if leaf is node.variable))
+    children = tuple(_walk(child, leaves) for child, _ in node.next_functions)
+    assert all(index == 0 for _, index in node.next_functions)
+    return node.name(), children
+
+
+EXPRESSIONS = {
+    "arithmetic": lambda x, w: ((x * w + 1).relu() - x / 2).sum(),
+    "unary and reductions": lambda x, w: (x.exp() * w.sigmoid()).mean() + x.sum(),
+    "leaf used twice": lambda x, w: (x * x + w).tanh().sum(),
+    "no-grad input": lambda x, w: (x * w.detach()).sum(),
+}
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS.values(), ids=EXPRESSIONS.keys())
+def test_next_functions_walk_the_graph_as_torchs(expression):
+    values = np.random.default_rng(0).standard_normal((2, 3, 3))
+    graphs = []
+    for lib in (xpnet, torch):
+        leaves = [lib.tensor(v, requires_grad=True) for v in values]
+        graphs.append(_walk(expression(*leaves).grad_fn, leaves))
+    assert graphs[0] == graphs[1]
+
+
+def test_one_accumulate_grad_per_leaf_and_inputs_without_gradient():
+    x, y = xpnet.ones(2, requires_grad=True), xpnet.ones(2)
+    first, second = (x * 2).grad_fn, (x + y).grad_fn
+    accumulate = first.next_functions[0][0]
+    assert second.next_functions[0][0] is accumulate and accumulate.variable is x
+    assert accumulate.next_functions == () and second.next_functions[1] == (None, 0)
+    (x * 2).sum().backward()  # the graph's links outlive its backward, as PyTorch's
+    assert first.next_functions[0][0] is accumulate
+
+
+def test_repr_is_torchs():
+    x = xpnet.ones(2, requires_grad=True)
+    node = (x * 2).grad_fn
+    assert re.fullmatch(r"<MulBackward0 object at 0x[0-9a-f]+>", repr(node))
+    assert re.fullmatch(r"<AccumulateGrad object at 0x[0-9a-f]+>", repr(node.next_functions[0][0]))
+    assert node.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"

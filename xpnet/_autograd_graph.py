@@ -1,0 +1,69 @@
+"""Walking the recorded graph as in PyTorch: ``grad_fn.next_functions`` and the
+``AccumulateGrad`` nodes of leaves, and ``repr(grad_fn)``.
+
+PyTorch's graph walkers (torchviz, hand-written ones) follow ``next_functions`` from a
+result's ``grad_fn``: one ``(node, output_nr)`` pair per input of the op, where ``node`` is
+the input's own ``grad_fn``, an ``AccumulateGrad`` for a leaf that requires grad (its
+``variable`` is the leaf), or ``None`` for an input without a gradient. xpnet's nodes have one
+output each, so ``output_nr`` is 0.
+
+Neighbours: :mod:`xpnet.autograd` (``Node``, whose attributes these are),
+:mod:`xpnet._tensor_print` (``grad_fn.name()``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["AccumulateGrad", "next_functions", "node_repr"]
+
+
+class AccumulateGrad:
+    """The node that adds a gradient into a leaf's ``.grad`` (PyTorch's
+    ``torch::autograd::AccumulateGrad``); one per leaf, the same object every time.
+
+    Attributes:
+        variable: the leaf Tensor.
+        next_functions: ``()``, a leaf has no inputs.
+    """
+
+    next_functions: tuple = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def next_functions(node) -> tuple:
+    """``((node, 0), ...)`` for the inputs of ``node``, as PyTorch's ``next_functions``.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.ones(2, requires_grad=True)
+        >>> y = (x * 2).sum()
+        >>> [f.name() for f, _ in y.grad_fn.next_functions]
+        ['MulBackward0']
+        >>> accumulate = y.grad_fn.next_functions[0][0].next_functions[0][0]
+        >>> accumulate.name(), accumulate.variable is x
+        ('torch::autograd::AccumulateGrad', True)
+    """
+    return tuple((_input_node(value), 0) for value in node.inputs)
+
+
+def _input_node(value):
+    if getattr(value, "grad_fn", None) is not None:
+        return value.grad_fn
+    if not getattr(value, "requires_grad", False):
+        return None  # a constant, an array, None, a Tensor without a gradient
+    accumulate = value.__dict__.get("_grad_accumulator")
+    if accumulate is None:  # made on first use and kept: walkers compare nodes by identity
+        accumulate = value.__dict__["_grad_accumulator"] = AccumulateGrad(value)
+    return accumulate
+
+
+def node_repr(node) -> str:
+    """PyTorch's ``repr(grad_fn)``: ``<MulBackward0 object at 0x...>``."""
+    return f"<{node.name()} object at {id(node):#x}>"
