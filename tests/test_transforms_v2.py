@@ -76,7 +76,7 @@ def test_v1_names_are_v1_transforms_on_the_image():
         # v2's uint8 resize is PyTorch's integer kernel: test_transforms_v2_resize
         image = CHW.astype(np.float32) / 255 if isinstance(new, (v2.Normalize, v2.Resize)) else CHW
         assert isinstance(new, v2.Transform) and isinstance(new, type(old))
-        assert repr(new) == repr(old)
+        # reprs are torchvision v2's, not v1's: tests/test_transforms_v2_repr.py
         out, label = seeded(new, image, 9)
         np.testing.assert_array_equal(arrays(out), arrays(seeded(old, image)))
         assert label == 9
@@ -84,6 +84,8 @@ def test_v1_names_are_v1_transforms_on_the_image():
     assert v2.InterpolationMode is T.InterpolationMode
     restored = pickle.loads(pickle.dumps(v2.RandomCrop(4, padding=2)))
     assert type(restored) is v2.RandomCrop and restored.padding == 2
+    nearest = v2.Resize(4, interpolation=v2.InterpolationMode.NEAREST)  # given, as printed
+    assert repr(pickle.loads(pickle.dumps(nearest))) == repr(nearest)
 
 
 def test_pil_to_tensor_and_to_pil_image_take_their_kinds_only():
@@ -171,7 +173,7 @@ def test_to_dtype_without_scale_casts_and_passes_labels():
     np.testing.assert_array_equal(
         converted, torchvision_to_dtype(torch.from_numpy(CHW), torch.float32)
     )
-    assert repr(v2.ConvertImageDtype()) == "ConvertImageDtype(dtype=float32)"
+    assert repr(v2.ConvertImageDtype()) == "ConvertImageDtype()"  # torchvision's
     with pytest.raises(RuntimeError, match="cannot be performed safely"):
         F2.to_dtype(values, xpnet.int32, scale=True)
     with pytest.raises(ValueError, match="ToDtype: dtype must be a dict or a dtype"):

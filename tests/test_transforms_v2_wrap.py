@@ -77,7 +77,6 @@ V2_FORMULA = (
 @pytest.mark.parametrize("name, args, kwargs", SPLIT_CASES)
 def test_split_draws_what_v1_draws(name, args, kwargs):
     new, old = getattr(v2, name)(*args, **kwargs), getattr(T, name)(*args, **kwargs)
-    assert repr(new) == repr(old)
     for seed in range(6):
         for image in (CHW, xpnet.tensor(CHW), PIC):
             out, label = seeded(new, image, 3, seed=seed)

@@ -244,7 +244,7 @@ def test_sanitize_bounding_boxes_rejects_bad_arguments():
     with pytest.raises(ValueError, match="labels must be a tensor or None, got <class 'int'>"):
         v2.SanitizeBoundingBoxes()({"boxes": boxes, "labels": [1]})
     assert repr(v2.SanitizeBoundingBoxes()) == (
-        "SanitizeBoundingBoxes(min_size=1.0, min_area=1.0, labels_getter='default')"
+        "SanitizeBoundingBoxes(min_size=1.0, min_area=1.0, labels_getter=default)"
     )
 
 
@@ -257,9 +257,7 @@ def test_clamp_and_convert_bounding_box_transforms():
     assert out.format is BoundingBoxFormat.CXCYWH
     centre = (XYXY[:, :2] + XYXY[:, 2:]) / 2
     np.testing.assert_allclose(xpnet.to_numpy(out)[:, :2], centre, atol=1e-12)
-    assert repr(v2.ConvertBoundingBoxFormat("XYWH")) == (
-        "ConvertBoundingBoxFormat(format=BoundingBoxFormat.XYWH)"
-    )
+    assert repr(v2.ConvertBoundingBoxFormat("XYWH")) == ("ConvertBoundingBoxFormat(format=XYWH)")
 
 
 # -- RandomIoUCrop: torchvision's make_params in torch, on the draws replayed from the seed ------

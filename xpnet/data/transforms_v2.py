@@ -7,7 +7,8 @@ transforms its image leaves only, the first pure tensor or every PIL image, pass
 and everything else through (:mod:`xpnet.data.transforms_v2_base` has the rule).
 
 The names that torchvision v1 has too are v1's transforms of :mod:`xpnet.data.transforms`
-(same arguments, checks, draws, ``get_params`` and reprs) applied that way; a sample with
+(same arguments, checks, draws and ``get_params``; torchvision v2's reprs, from
+:mod:`xpnet.data.transforms_v2_repr`) applied that way; a sample with
 several PIL images (an image and its mask) gives each the same random parameters, drawn
 once per call as torchvision's ``make_params`` (:mod:`xpnet.data.transforms_v2_wrap` says
 how, and which three v1 classes still replay their draws instead). v2's own pieces are here

@@ -28,12 +28,25 @@ Example:
 
 from __future__ import annotations
 
+import enum
+import functools
+import inspect
+
 import numpy
 
 from ..autograd import Tensor
 from ..func._pytree import tree_flatten, tree_unflatten
+from .transforms_modes import InterpolationMode
 from .transforms_pil import is_pil_image
-from .tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, TVTensor, Video, wrap
+from .tv_tensors import (
+    BoundingBoxes,
+    Image,
+    KeyPoints,
+    Mask,
+    TVTensor,
+    Video,
+    wrap,
+)
 
 __all__ = [
     "BOX_MASK_TYPES",
@@ -188,13 +201,49 @@ class Transform:
         raise NotImplementedError
 
     def extra_repr(self) -> str:
-        """The arguments :meth:`__repr__` shows: the public plain attributes."""
-        plain = (bool, int, float, str, tuple, list)
+        """torchvision v2's: ``name=value`` for each of :meth:`repr_fields` whose value is a
+        bool, number, string, tuple, list or enum (not None, dtypes, arrays, callables)."""
+        shown = (bool, int, float, str, tuple, list, enum.Enum)
         return ", ".join(
             f"{name}={value}"
-            for name, value in vars(self).items()
-            if not name.startswith("_") and isinstance(value, plain)
+            for name, value in self.repr_fields()
+            if not name.startswith("_") and isinstance(value, shown)
         )
+
+    def repr_fields(self):
+        """``(name, value)`` of the attributes, as torchvision v2's transform of that name
+        stores them, in the order it sets them: ``vars(self)``'s items (``interpolation`` and
+        ``format`` as given) unless a class stores its arguments otherwise."""
+        return [(name, as_given(self, name, value)) for name, value in vars(self).items()]
+
+    def __new__(cls, *args, **kwargs):
+        # torchvision v2 keeps ``interpolation`` and a box ``format`` as they were given (a
+        # string, an enum, an int) and prints them so; xpnet converts them: keep the given
+        self = super().__new__(cls)
+        try:
+            arguments = _signature(cls).bind_partial(None, *args, **kwargs).arguments
+        except TypeError:  # __init__ raises the caller's error
+            return self
+        self._given = {name: arguments[name] for name in _KEPT_AS_GIVEN if name in arguments}
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+_KEPT_AS_GIVEN = ("interpolation", "format")
+
+
+def as_given(transform, name, value):
+    """Attribute ``name`` (``value``) of ``transform`` as torchvision v2 stores it: as its
+    caller gave it for :data:`_KEPT_AS_GIVEN`, an interpolation mode not given as the default
+    that torchvision's signatures give, its string (``"bilinear"``); else ``value``."""
+    given = transform.__dict__.get("_given", {})
+    if name in given:
+        return given[name]
+    return value.value if isinstance(value, InterpolationMode) else value
+
+
+@functools.cache
+def _signature(cls) -> inspect.Signature:
+    return inspect.signature(cls.__init__)  # not cls's: that would be __new__'s

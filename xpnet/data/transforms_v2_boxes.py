@@ -74,9 +74,6 @@ class ConvertBoundingBoxFormat(Transform):
     def transform(self, inpt, params: dict):
         return convert_bounding_box_format(inpt, new_format=self.format)
 
-    def extra_repr(self) -> str:
-        return f"format={self.format}"
-
 
 class ClampBoundingBoxes(Transform):
     """The sample's boxes clamped to their canvas (see
@@ -220,11 +217,6 @@ class SanitizeBoundingBoxes(Transform):
         if is_label or isinstance(inpt, (BoundingBoxes, Mask)):
             return kept(inpt, params["valid"])
         return inpt
-
-    def extra_repr(self) -> str:
-        getter = self.labels_getter
-        getter = repr(getter) if getter is None or isinstance(getter, str) else getter.__name__
-        return f"min_size={self.min_size}, min_area={self.min_area}, labels_getter={getter}"
 
 
 def box_iou(boxes, box) -> numpy.ndarray:

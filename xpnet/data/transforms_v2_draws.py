@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import enum
 import threading
 
 from .._random import host_generator
@@ -41,22 +40,14 @@ def coin(p: float) -> bool:
 
 
 class LockedTransform(Transform):
-    """A v2 transform whose ``make_params`` holds :data:`DRAW_LOCK`, with torchvision's
-    ``extra_repr`` (enums included); its outputs for Images and Masks are rewrapped."""
+    """A v2 transform whose ``make_params`` holds :data:`DRAW_LOCK`; its outputs for Images
+    and Masks are rewrapped."""
 
     rewraps = True
 
     def params_of(self, sample, flat_inputs, needs: list[bool]) -> dict:
         with DRAW_LOCK:
             return super().params_of(sample, flat_inputs, needs)
-
-    def extra_repr(self) -> str:
-        plain = (bool, int, float, str, tuple, list, enum.Enum)
-        return ", ".join(
-            f"{name}={value}"
-            for name, value in vars(self).items()
-            if not name.startswith("_") and isinstance(value, plain)
-        )
 
 
 class RandomApplyTransform(LockedTransform):

@@ -115,9 +115,6 @@ class ToDtype(Transform):
             return inpt
         return functional.to_dtype(inpt, dtype, self.scale)
 
-    def extra_repr(self) -> str:
-        return f"dtype={self.dtype}, scale={self.scale}"
-
 
 class ConvertImageDtype(ToDtype):
     """Deprecated in torchvision v2 for ``ToDtype(dtype, scale=True)``, which it is."""
@@ -125,5 +122,5 @@ class ConvertImageDtype(ToDtype):
     def __init__(self, dtype=numpy.float32) -> None:
         super().__init__(dtype, scale=True)
 
-    def extra_repr(self) -> str:
-        return f"dtype={self.dtype}"
+    def repr_fields(self):
+        return []  # torchvision's holds only the dtype, which it does not print

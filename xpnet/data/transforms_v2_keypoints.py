@@ -182,8 +182,3 @@ class SanitizeKeyPoints(Transform):
         if any(inpt is label for label in params["labels"]):
             return kept(inpt, params["valid"])
         return inpt
-
-    def extra_repr(self) -> str:
-        getter = self.labels_getter
-        getter = repr(getter) if getter is None or isinstance(getter, str) else getter.__name__
-        return f"labels_getter={getter}"

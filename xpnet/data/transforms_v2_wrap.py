@@ -44,6 +44,7 @@ from . import transforms_v2_warp as W
 from . import tv_tensors_geometry as G
 from .transforms_v2_base import BOX_MASK_TYPES, IMAGE_TYPES, Transform
 from .transforms_v2_draws import DRAW_LOCK, LockedTransform, coin
+from .transforms_v2_repr import v2_repr_fields
 
 __all__ = ["V1Transform", "size_stub", "wrap_v1"]
 
@@ -80,6 +81,8 @@ class V1Transform(LockedTransform):
     def make_params(self, flat_inputs) -> dict:
         return {"start": host_generator().bit_generator.state, "end": None}
 
+    repr_fields = v2_repr_fields  # torchvision v2's attributes, where they are not v1's
+
     def transform(self, inpt, params: dict):
         generator = host_generator()
         if params["end"] is None:
@@ -90,9 +93,6 @@ class V1Transform(LockedTransform):
         output = self.v1_class.__call__(self, inpt)
         generator.bit_generator.state = params["end"]
         return output
-
-    def __repr__(self) -> str:
-        return self.v1_class.__repr__(self)
 
 
 class NoDraws(V1Transform):
