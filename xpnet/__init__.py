@@ -11,6 +11,7 @@ from . import distributions as distributions
 from . import func as func
 from . import special as special
 from . import testing as testing
+from . import utils as utils
 from ._anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from ._creation import (
     as_tensor,

@@ -9,12 +9,25 @@ differentiable backward: :mod:`xpnet._double_backward`)."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import threading
 
 from ._grad_mode import enable_grad
 from .backends import backend_of, float_errors_ignored
 from .kernels._checks import check_grad_output, upstream_gradient
+
+# whether the walk running now adds into every leaf's .grad (backward() without inputs=),
+# which a node that runs a backward of its own (checkpoint's recomputation) relies on
+_into_every_leaf: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "xpnet_backward_into_every_leaf", default=False
+)
+
+
+def is_checkpoint_valid() -> bool:
+    """Whether the backward pass running now adds into every leaf's ``.grad``: ``backward()``
+    without ``inputs``, not :func:`grad`; as ``torch.autograd._is_checkpoint_valid``."""
+    return _into_every_leaf.get()
 
 
 def walk(roots, retain_graph: bool, deliver, targets=None, formula=None) -> None:
@@ -281,7 +294,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
     formula = _formulas("backward") if create_graph else None
     retain_graph = create_graph if retain_graph is None else retain_graph  # PyTorch's default
-    walk(roots, bool(retain_graph), keep, targets, formula)
+    token = _into_every_leaf.set(targets is None)
+    try:
+        walk(roots, bool(retain_graph), keep, targets, formula)
+    finally:
+        _into_every_leaf.reset(token)
 
 
 def grad(
@@ -358,7 +375,11 @@ def grad(
         return True
 
     retain_graph = bool(create_graph if retain_graph is None else retain_graph)  # PyTorch's
-    walk(roots, retain_graph, keep, inputs, _formulas("grad") if create_graph else None)
+    token = _into_every_leaf.set(False)
+    try:
+        walk(roots, retain_graph, keep, inputs, _formulas("grad") if create_graph else None)
+    finally:
+        _into_every_leaf.reset(token)
     results = []
     for index, tensor in enumerate(inputs):
         value = found.get(id(tensor))

@@ -1,0 +1,172 @@
+"""``xpnet.utils.checkpoint`` against ``torch.utils.checkpoint`` and against the same model
+run without checkpointing: the same outputs and gradients (dropout's masks included), both
+variants, ``checkpoint_sequential``, and PyTorch's warnings and errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.utils.checkpoint as torch_checkpoint
+
+import xpnet
+from xpnet import nn
+from xpnet.backends import get_backend
+from xpnet.utils.checkpoint import checkpoint, checkpoint_sequential
+
+
+def _models(dropout=0.0):
+    """An xpnet model and its PyTorch twin, the same float64 weights."""
+    layers = [nn.Linear(4, 6), nn.ReLU(), nn.Dropout(dropout), nn.Linear(6, 5), nn.Tanh()]
+    ours = nn.Sequential(*layers).double()
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Dropout(dropout),
+        torch.nn.Linear(6, 5), torch.nn.Tanh(),
+    ).double()  # fmt: skip
+    theirs.load_state_dict(
+        {k: torch.from_numpy(_host(v).copy()) for k, v in ours.state_dict().items()}
+    )
+    return ours, theirs
+
+
+def _input(lib, requires_grad=True):
+    values = np.random.default_rng(0).standard_normal((3, 4))
+    if lib is torch:
+        return torch.tensor(values, requires_grad=requires_grad)
+    return xpnet.autograd.Tensor(get_backend().asarray(values), requires_grad=requires_grad)
+
+
+def _host(value):
+    """A torch or xpnet Tensor, or a backend array (xpnet's state_dict), on the host."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().numpy()
+    return get_backend().to_host(getattr(value, "array", value))
+
+
+def _grads(model, x):
+    return [_host(p.grad) for p in model.parameters()] + (
+        [_host(x.grad)] if x.requires_grad else []
+    )
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_gradients_are_torchs(use_reentrant):
+    ours, theirs = _models()
+    results = []
+    for lib, model, run in (
+        (xpnet, ours, checkpoint),
+        (torch, theirs, torch_checkpoint.checkpoint),
+    ):
+        x = _input(lib)
+        y = run(model, x, use_reentrant=use_reentrant)
+        (y * y).sum().backward()
+        results.append([_host(y)] + _grads(model, x))
+    for mine, torchs in zip(*results, strict=True):
+        np.testing.assert_allclose(mine, torchs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_dropout_draws_the_masks_of_the_forward_again(use_reentrant):
+    ours, _ = _models(dropout=0.5)
+    results = []
+    for run in (lambda m, v: m(v), lambda m, v: checkpoint(m, v, use_reentrant=use_reentrant)):
+        xpnet.manual_seed(3)
+        ours.zero_grad()
+        x = _input(xpnet)
+        y = run(ours, x)
+        y.sum().backward()
+        results.append([_host(y)] + _grads(ours, x))
+    for plain, checkpointed in zip(*results, strict=True):
+        np.testing.assert_array_equal(plain, checkpointed)
+
+
+def test_one_node_stands_for_the_segment():
+    ours, _ = _models()
+    x = _input(xpnet)
+    y = checkpoint(ours, x, use_reentrant=True)
+    assert y.grad_fn.name() == "CheckpointFunctionBackward"  # PyTorch's name
+    assert [f.variable is x for f, _ in y.grad_fn.next_functions if f is not None] == [True]
+
+
+def test_non_reentrant_takes_keywords_and_inputs_without_gradient():
+    ours, theirs = _models()
+    x, tx = _input(xpnet, False), _input(torch, False)
+    y = checkpoint(lambda v, scale: ours(v) * scale, x, scale=2.0, use_reentrant=False)
+    ty = torch_checkpoint.checkpoint(lambda v, scale: theirs(v) * scale, tx, scale=2.0,
+                                     use_reentrant=False)  # fmt: skip
+    y.sum().backward()
+    ty.sum().backward()
+    for mine, torchs in zip(_grads(ours, x), _grads(theirs, tx), strict=True):
+        np.testing.assert_allclose(mine, torchs, rtol=1e-12, atol=1e-14)
+
+
+def test_reentrant_warns_and_refuses_as_torch():
+    ours, _ = _models()
+    with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
+        assert not checkpoint(ours, _input(xpnet, False), use_reentrant=True).requires_grad
+    with pytest.raises(ValueError, match="Unexpected keyword arguments: scale"):
+        checkpoint(ours, _input(xpnet), use_reentrant=True, scale=2.0)
+    with pytest.warns(UserWarning, match="use_reentrant parameter should be passed explicitly"):
+        checkpoint(ours, _input(xpnet))
+    x = _input(xpnet)
+    y = checkpoint(ours, x, use_reentrant=True)
+    with pytest.raises(RuntimeError, match=r"Checkpointing is not compatible with \.grad\(\)"):
+        xpnet.autograd.grad(y.sum(), x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with xpnet.no_grad():  # nothing to recompute: the function itself
+            assert not checkpoint(ours, x, use_reentrant=True).requires_grad
+
+
+@pytest.mark.parametrize("segments", [1, 2, 3])
+def test_checkpoint_sequential_is_torchs(segments):
+    ours, theirs = _models()
+    results = []
+    for lib, model, run in (
+        (xpnet, ours, checkpoint_sequential),
+        (torch, theirs, torch_checkpoint.checkpoint_sequential),
+    ):
+        x = _input(lib)
+        y = run(model, segments, x, use_reentrant=False)
+        y.sum().backward()
+        results.append([_host(y)] + _grads(model, x))
+    for mine, torchs in zip(*results, strict=True):
+        np.testing.assert_allclose(mine, torchs, rtol=1e-12, atol=1e-14)
+
+
+def _counting(lib, calls, index):
+    """A module of ``lib`` that adds its calls to ``calls[index]``: a checkpointed one runs
+    twice (its forward and its recomputation)."""
+
+    class Counted(lib.nn.Module):
+        def forward(self, value):
+            calls[index] += 1
+            return value.tanh() * 2
+
+    return Counted()
+
+
+@pytest.mark.parametrize("segments", [1, 2, 3, 5])
+def test_checkpoint_sequential_cuts_torchs_segments(segments):
+    counts = []
+    for lib, run in (
+        (xpnet, checkpoint_sequential),
+        (torch, torch_checkpoint.checkpoint_sequential),
+    ):
+        calls = [0] * 7
+        model = lib.nn.Sequential(*(_counting(lib, calls, i) for i in range(7)))
+        run(model, segments, _input(lib), use_reentrant=True).sum().backward()
+        counts.append(calls)
+    assert counts[0] == counts[1] and max(counts[0]) == (2 if segments > 1 else 1)
+
+
+def test_several_outputs():
+    layer = nn.Linear(4, 4).double()
+    x = _input(xpnet)
+    first, second = checkpoint(lambda v: (layer(v), v.exp()), x, use_reentrant=True)
+    (first.sum() + (second * 3).sum()).backward()
+    expected_x = _host(layer.weight).sum(axis=0) + 3 * np.exp(_host(x))
+    np.testing.assert_allclose(_host(x.grad), expected_x, rtol=1e-12)
+    np.testing.assert_allclose(_host(layer.weight.grad), np.tile(_host(x).sum(0), (4, 1)))
