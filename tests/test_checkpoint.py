@@ -82,6 +82,23 @@ def test_dropout_draws_the_masks_of_the_forward_again(use_reentrant):
         np.testing.assert_array_equal(plain, checkpointed)
 
 
+def test_the_recomputation_runs_in_the_forwards_autocast_region():
+    ours, _ = _models()
+    ours.float()
+    results = []
+    for run in (lambda m, v: m(v), lambda m, v: checkpoint(m, v, use_reentrant=True)):
+        ours.zero_grad()
+        x = xpnet.autograd.Tensor(get_backend().asarray(_host(_input(xpnet)).astype("float32")))
+        x.requires_grad = True
+        with xpnet.autocast("cpu"):
+            y = run(ours, x)
+        (y.float() ** 2).sum().backward()  # outside the region, as PyTorch's advice
+        results.append([_host(y)] + _grads(ours, x))
+    assert results[0][0].dtype == "float16"
+    for plain, checkpointed in zip(*results, strict=True):
+        np.testing.assert_array_equal(plain, checkpointed)
+
+
 def test_one_node_stands_for_the_segment():
     ours, _ = _models()
     x = _input(xpnet)

@@ -4,7 +4,8 @@ inputs, trading one more forward of the segment for its memory.
 
 ``checkpoint(function, *args, use_reentrant=...)`` runs ``function`` without recording and
 returns its outputs attached to one node. The node's backward runs ``function`` again, with
-the random state of the first run (dropout draws the same masks), records it, and backpropagates
+the random state and the autocast setting of the first run (dropout draws the same masks,
+ops run in the same dtypes), records it, and backpropagates
 the outputs' gradients through it: the parameters inside get their gradients added into
 ``.grad`` by that inner pass, the inputs' gradients go on through the outer one. That is
 PyTorch's reentrant variant, so both variants need ``backward()`` without ``inputs=``: under
@@ -29,6 +30,7 @@ import warnings
 from .. import _backward_pass, random
 from .._creation import zeros
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad
+from ..amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
 from ..autograd import Function, Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -47,6 +49,7 @@ class CheckpointFunction(Function):
     def forward(ctx, run, preserve_rng_state, anchor, *args):
         ctx.run, ctx.args = run, args
         ctx.rng_state = random.get_rng_state() if preserve_rng_state else None
+        ctx.autocast = get_autocast_dtype() if is_autocast_enabled() else None
         with no_grad():
             return run(*args)
 
@@ -55,7 +58,10 @@ class CheckpointFunction(Function):
         if not _backward_pass.is_checkpoint_valid():
             raise RuntimeError(_GRAD_ERROR)
         inputs = [_detached(value) for value in ctx.args]
-        with random.fork_rng(enabled=ctx.rng_state is not None), enable_grad():
+        fork = random.fork_rng(enabled=ctx.rng_state is not None)
+        # the forward's autocast region again: the same dtypes as the first run
+        mixed = autocast(dtype=ctx.autocast or "float16", enabled=ctx.autocast is not None)
+        with fork, enable_grad(), mixed:
             if ctx.rng_state is not None:
                 random.set_rng_state(ctx.rng_state)
             outputs = ctx.run(*inputs)
