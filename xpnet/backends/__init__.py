@@ -7,7 +7,8 @@ Adding a backend is its module (the interface in :mod:`._base`) plus one
 The machinery lives beside this file: :mod:`._registry` (entries, ``XPNET_BACKEND``,
 :func:`use_backend` and the current backend), :mod:`._dispatch` (:func:`backend_of`,
 :func:`to_backend`), :mod:`._runtime` (thread count, memory budget, host-sync guard),
-:mod:`._host_memory` (the C allocator setting). The backends: :mod:`.numpy_backend`,
+:mod:`._host_memory` (the C allocator setting), :mod:`._torch_backends` (PyTorch's ``cudnn``
+and ``cuda.matmul`` flags, for ported scripts). The backends: :mod:`.numpy_backend`,
 :mod:`.cupy_backend` and :mod:`.strict` (the CuPy emulator, a package of its own).
 """
 
@@ -48,6 +49,7 @@ from ._runtime import (
     set_memory_budget,
     set_num_threads,
 )
+from ._torch_backends import cuda, cudnn
 
 # The registry: name, module, the module of its array type (dispatch without importing it).
 register_backend("numpy", "xpnet.backends.numpy_backend", arrays="numpy")
@@ -55,6 +57,8 @@ register_backend("strict", "xpnet.backends.strict", arrays="xpnet.backends.stric
 register_backend("cupy", "xpnet.backends.cupy_backend", arrays="cupy", gpu=True)
 
 __all__ = [
+    "cuda",
+    "cudnn",
     "OUTSIDE_KERNELS",
     "Counts",
     "Profile",
