@@ -51,20 +51,26 @@ def _grads(model, x):
     )
 
 
-@pytest.mark.parametrize("use_reentrant", [True, False])
-def test_gradients_are_torchs(use_reentrant):
+def _assert_torchs(ours_run, torch_run, loss=lambda y: y.sum(), requires_grad=True):
+    """The outputs and gradients of ``ours_run(model, x)`` and ``torch_run`` on twin models."""
     ours, theirs = _models()
     results = []
-    for lib, model, run in (
-        (xpnet, ours, checkpoint),
-        (torch, theirs, torch_checkpoint.checkpoint),
-    ):
-        x = _input(lib)
-        y = run(model, x, use_reentrant=use_reentrant)
-        (y * y).sum().backward()
+    for lib, model, run in ((xpnet, ours, ours_run), (torch, theirs, torch_run)):
+        x = _input(lib, requires_grad)
+        y = run(model, x)
+        loss(y).backward()
         results.append([_host(y)] + _grads(model, x))
     for mine, torchs in zip(*results, strict=True):
         np.testing.assert_allclose(mine, torchs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_gradients_are_torchs(use_reentrant):
+    _assert_torchs(
+        lambda model, x: checkpoint(model, x, use_reentrant=use_reentrant),
+        lambda model, x: torch_checkpoint.checkpoint(model, x, use_reentrant=use_reentrant),
+        loss=lambda y: (y * y).sum(),
+    )
 
 
 @pytest.mark.parametrize("use_reentrant", [True, False])
@@ -108,15 +114,13 @@ def test_one_node_stands_for_the_segment():
 
 
 def test_non_reentrant_takes_keywords_and_inputs_without_gradient():
-    ours, theirs = _models()
-    x, tx = _input(xpnet, False), _input(torch, False)
-    y = checkpoint(lambda v, scale: ours(v) * scale, x, scale=2.0, use_reentrant=False)
-    ty = torch_checkpoint.checkpoint(lambda v, scale: theirs(v) * scale, tx, scale=2.0,
-                                     use_reentrant=False)  # fmt: skip
-    y.sum().backward()
-    ty.sum().backward()
-    for mine, torchs in zip(_grads(ours, x), _grads(theirs, tx), strict=True):
-        np.testing.assert_allclose(mine, torchs, rtol=1e-12, atol=1e-14)
+    _assert_torchs(
+        lambda model, x: checkpoint(lambda v, scale: model(v) * scale, x, scale=2.0,
+                                    use_reentrant=False),
+        lambda model, x: torch_checkpoint.checkpoint(lambda v, scale: model(v) * scale, x,
+                                                     scale=2.0, use_reentrant=False),
+        requires_grad=False,
+    )  # fmt: skip
 
 
 def test_reentrant_warns_and_refuses_as_torch():
@@ -139,18 +143,12 @@ def test_reentrant_warns_and_refuses_as_torch():
 
 @pytest.mark.parametrize("segments", [1, 2, 3])
 def test_checkpoint_sequential_is_torchs(segments):
-    ours, theirs = _models()
-    results = []
-    for lib, model, run in (
-        (xpnet, ours, checkpoint_sequential),
-        (torch, theirs, torch_checkpoint.checkpoint_sequential),
-    ):
-        x = _input(lib)
-        y = run(model, segments, x, use_reentrant=False)
-        y.sum().backward()
-        results.append([_host(y)] + _grads(model, x))
-    for mine, torchs in zip(*results, strict=True):
-        np.testing.assert_allclose(mine, torchs, rtol=1e-12, atol=1e-14)
+    _assert_torchs(
+        lambda model, x: checkpoint_sequential(model, segments, x, use_reentrant=False),
+        lambda model, x: torch_checkpoint.checkpoint_sequential(
+            model, segments, x, use_reentrant=False
+        ),
+    )
 
 
 def _counting(lib, calls, index):
