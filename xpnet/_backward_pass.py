@@ -24,6 +24,16 @@ _into_every_leaf: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+@contextlib.contextmanager
+def _walking(into_every_leaf: bool):
+    """The context of one walk: whether it adds into every leaf's ``.grad``."""
+    token = _into_every_leaf.set(into_every_leaf)
+    try:
+        yield
+    finally:
+        _into_every_leaf.reset(token)
+
+
 def is_checkpoint_valid() -> bool:
     """Whether the backward pass running now adds into every leaf's ``.grad``: ``backward()``
     without ``inputs``, not :func:`grad`; as ``torch.autograd._is_checkpoint_valid``."""
@@ -294,11 +304,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
     formula = _formulas("backward") if create_graph else None
     retain_graph = create_graph if retain_graph is None else retain_graph  # PyTorch's default
-    token = _into_every_leaf.set(targets is None)
-    try:
+    with _walking(into_every_leaf=targets is None):
         walk(roots, bool(retain_graph), keep, targets, formula)
-    finally:
-        _into_every_leaf.reset(token)
 
 
 def grad(
@@ -375,11 +382,8 @@ def grad(
         return True
 
     retain_graph = bool(create_graph if retain_graph is None else retain_graph)  # PyTorch's
-    token = _into_every_leaf.set(False)
-    try:
+    with _walking(into_every_leaf=False):
         walk(roots, retain_graph, keep, inputs, _formulas("grad") if create_graph else None)
-    finally:
-        _into_every_leaf.reset(token)
     results = []
     for index, tensor in enumerate(inputs):
         value = found.get(id(tensor))

@@ -38,15 +38,7 @@ from ..autograd import Tensor
 from ..func._pytree import tree_flatten, tree_unflatten
 from .transforms_modes import InterpolationMode
 from .transforms_pil import is_pil_image
-from .tv_tensors import (
-    BoundingBoxes,
-    Image,
-    KeyPoints,
-    Mask,
-    TVTensor,
-    Video,
-    wrap,
-)
+from .tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, TVTensor, Video, wrap
 
 __all__ = [
     "BOX_MASK_TYPES",

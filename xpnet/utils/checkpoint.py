@@ -57,7 +57,12 @@ class CheckpointFunction(Function):
     def backward(ctx, *grad_outputs):
         if not _backward_pass.is_checkpoint_valid():
             raise RuntimeError(_GRAD_ERROR)
-        inputs = [_detached(value) for value in ctx.args]
+        inputs = [
+            value.detach().requires_grad_(value.requires_grad)
+            if isinstance(value, Tensor)
+            else value
+            for value in ctx.args
+        ]
         fork = random.fork_rng(enabled=ctx.rng_state is not None)
         # the forward's autocast region again: the same dtypes as the first run
         mixed = autocast(dtype=ctx.autocast or "float16", enabled=ctx.autocast is not None)
@@ -77,12 +82,18 @@ class CheckpointFunction(Function):
         return (None, None, None, *grads)
 
 
-def _detached(value):
-    if not isinstance(value, Tensor):
-        return value
-    copy = value.detach()
-    copy.requires_grad = value.requires_grad
-    return copy
+def _reentrant(where: str, use_reentrant) -> bool:
+    """``use_reentrant``, with PyTorch 2.13's warning and default (``True``) for ``None``."""
+    if use_reentrant is not None:
+        return use_reentrant
+    warnings.warn(
+        f"torch.utils.checkpoint{where}: the use_reentrant parameter should be passed "
+        "explicitly. use_reentrant=False is recommended, but if you need to preserve the "
+        "current default behavior, you can pass use_reentrant=True.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return True
 
 
 def checkpoint(
@@ -117,15 +128,7 @@ def checkpoint(
         RuntimeError: during a backward pass that does not add into every leaf's ``.grad``
             (``xpnet.autograd.grad``, ``backward(inputs=...)``), PyTorch's reentrant error.
     """
-    if use_reentrant is None:
-        warnings.warn(
-            "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
-            "use_reentrant=False is recommended, but if you need to preserve the current "
-            "default behavior, you can pass use_reentrant=True.",
-            UserWarning,
-            stacklevel=2,
-        )
-        use_reentrant = True
+    use_reentrant = _reentrant("", use_reentrant)
     if use_reentrant and kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
     if not is_grad_enabled():
@@ -158,15 +161,7 @@ def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, *
     Returns:
         The last module's output.
     """
-    if use_reentrant is None:
-        warnings.warn(
-            "torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter should "
-            "be passed explicitly. use_reentrant=False is recommended, but if you need to "
-            "preserve the current default behavior, you can pass use_reentrant=True.",
-            UserWarning,
-            stacklevel=2,
-        )
-        use_reentrant = True
+    use_reentrant = _reentrant(".checkpoint_sequential", use_reentrant)
     modules = list(functions.children()) if hasattr(functions, "children") else list(functions)
     size = len(modules) // segments
 
