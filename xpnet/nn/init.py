@@ -18,6 +18,7 @@ import numpy
 from .._random import host_generator
 from ..autograd import data_of
 from ..backends import backend_of
+from ..kernels._special_math import erfinv
 
 __all__ = [
     "calculate_fan_in_and_fan_out",
@@ -199,33 +200,6 @@ def kaiming_normal_(
     return normal_(tensor, 0.0, std, generator)
 
 
-# Acklam's rational approximations of the standard normal quantile (relative error < 1.2e-9,
-# far below float32's): NumPy has no erfinv, and drawing on the host keeps seeds portable
-_CENTRAL_NUM = (-39.69683028665376, 220.9460984245205, -275.9285104469687)
-_CENTRAL_NUM += (138.3577518672690, -30.66479806614716, 2.506628277459239)
-_CENTRAL_DEN = (-54.47609879822406, 161.5858368580409, -155.6989798598866)
-_CENTRAL_DEN += (66.80131188771972, -13.28068155288572, 1.0)
-_TAIL_NUM = (-7.784894002430293e-03, -0.3223964580411365, -2.400758277161838)
-_TAIL_NUM += (-2.549732539343734, 4.374664141464968, 2.938163982698783)
-_TAIL_DEN = (7.784695709041462e-03, 0.3224671290700398, 2.445134137142996)
-_TAIL_DEN += (3.754408661907416, 1.0)
-
-
-def _normal_quantile(p):
-    """The x with Phi(x) = p, elementwise over a float64 NumPy array ``p`` in [0, 1]."""
-    central = p - 0.5
-    r = central * central
-    x = central * numpy.polyval(_CENTRAL_NUM, r) / numpy.polyval(_CENTRAL_DEN, r)
-    tail = numpy.abs(central) > 0.5 - 0.02425  # the outer 2.425% on either side
-    if tail.any():
-        # p = 0 or 1 (a uniform draw can hit an infinite bound's end) stays finite: about -/+37
-        smaller = numpy.maximum(numpy.minimum(p[tail], 1.0 - p[tail]), numpy.finfo(float).tiny)
-        q = numpy.sqrt(-2.0 * numpy.log(smaller))
-        outer = numpy.polyval(_TAIL_NUM, q) / numpy.polyval(_TAIL_DEN, q)
-        x[tail] = numpy.where(central[tail] < 0, outer, -outer)
-    return x
-
-
 def trunc_normal_(
     tensor,
     mean: float = 0.0,
@@ -236,9 +210,10 @@ def trunc_normal_(
 ):
     """Fill ``tensor`` with N(mean, std^2) truncated to [a, b], as torch.nn.init.trunc_normal_.
 
-    Drawn by inverting the CDF: a uniform draw between Phi((a - mean) / std) and
-    Phi((b - mean) / std) goes through the normal quantile, then is clipped to [a, b] (against
-    rounding). ``a`` and ``b`` are values, not multiples of ``std``.
+    Drawn by inverting the CDF, as PyTorch: a uniform draw between 2 Phi((a - mean) / std) - 1
+    and 2 Phi((b - mean) / std) - 1 goes through ``erfinv`` (float64-accurate), times
+    ``std * sqrt(2)`` plus ``mean``, clipped to [a, b] (against rounding). ``a`` and ``b`` are
+    values, not multiples of ``std``.
 
     Warns:
         UserWarning: if ``mean`` is more than 2 ``std`` outside [a, b] (PyTorch's warning:
@@ -257,9 +232,9 @@ def trunc_normal_(
         )
         warnings.warn(msg, UserWarning, stacklevel=2)
     generator = generator or host_generator()
-    low, high = (0.5 * math.erfc(-(bound - mean) / (std * math.sqrt(2.0))) for bound in (a, b))
-    values = mean + std * _normal_quantile(generator.uniform(low, high, size=tensor.shape))
-    return _fill(tensor, numpy.clip(values, a, b))
+    low, high = (math.erf((bound - mean) / (std * math.sqrt(2.0))) for bound in (a, b))
+    values = erfinv(numpy, generator.uniform(low, high, size=tensor.shape))
+    return _fill(tensor, numpy.clip(mean + std * math.sqrt(2.0) * values, a, b))
 
 
 def orthogonal_(tensor, gain: float = 1, generator=None):
