@@ -69,6 +69,24 @@ def test_grad_runs_only_the_nodes_leading_to_its_inputs(backend):
         assert (c.grad.tolist(), d.grad.tolist()) == ([4.0], [3.0])
 
 
+def test_a_walk_stops_at_an_intermediate_target(backend):
+    """A gradient for an intermediate ``h`` neither runs nor frees ``h``'s own node, so a
+    later backward through ``h`` works: as PyTorch for ``grad`` (before, it raised "second
+    time"). ``backward(inputs=[h])`` does not run it either, where PyTorch frees it."""
+    for module in (xpnet, torch):
+        x = module.tensor([1.0, 3.0], dtype=module.float64, requires_grad=True)
+        h = x * x
+        (grad_h,) = module.autograd.grad((h * 3).sum(), h)
+        (h * 5).sum().backward()
+        assert (grad_h.tolist(), x.grad.tolist()) == ([3.0, 3.0], [10.0, 30.0])
+    x = xpnet.tensor([1.0, 3.0], dtype=xpnet.float64, requires_grad=True)
+    h = x * x
+    (h * 2).sum().backward(inputs=[h])
+    assert h.grad.tolist() == [2.0, 2.0] and x.grad is None
+    (h * 5).sum().backward()
+    assert x.grad.tolist() == [10.0, 30.0]
+
+
 def test_grad_hooks_run_and_unused_inputs_follow_torch(backend):
     seen = []
     for module in (xpnet, torch):

@@ -1,6 +1,9 @@
 """Walking the recorded graph as in PyTorch: ``grad_fn.next_functions`` and the
 ``AccumulateGrad`` nodes of leaves, and ``repr(grad_fn)``.
 
+Also the orders a backward pass (:mod:`xpnet._backward_pass`) walks the graph in: every
+input before its users, and which tensors lead to some targets.
+
 PyTorch's graph walkers (torchviz, hand-written ones) follow ``next_functions`` from a
 result's ``grad_fn``: one ``(node, output_nr)`` pair per input of the op, where ``node`` is
 the input's own ``grad_fn``, an ``AccumulateGrad`` for a leaf that requires grad (its
@@ -8,12 +11,13 @@ the input's own ``grad_fn``, an ``AccumulateGrad`` for a leaf that requires grad
 output each, so ``output_nr`` is 0.
 
 Neighbours: :mod:`xpnet.autograd` (``Node``, whose attributes these are),
+:mod:`xpnet._backward_pass` (the walk),
 :mod:`xpnet._tensor_print` (``grad_fn.name()``).
 """
 
 from __future__ import annotations
 
-__all__ = ["AccumulateGrad", "next_functions", "node_repr"]
+__all__ = ["AccumulateGrad", "leading_to", "next_functions", "node_repr", "topological_order"]
 
 
 class AccumulateGrad:
@@ -67,3 +71,34 @@ def _input_node(value):
 def node_repr(node) -> str:
     """PyTorch's ``repr(grad_fn)``: ``<MulBackward0 object at 0x...>``."""
     return f"<{node.name()} object at {id(node):#x}>"
+
+
+def leading_to(order, targets) -> set:
+    """The ids of the tensors of ``order`` (inputs before users) from which a target is
+    reached through grad_fn: the nodes a walk towards ``targets`` runs."""
+    needed = {id(target) for target in targets}
+    for tensor in order:
+        if tensor.grad_fn is not None and any(id(p) in needed for p in tensor.grad_fn.inputs):
+            needed.add(id(tensor))
+    return needed
+
+
+def topological_order(roots) -> list:
+    """Tensors reachable from ``roots`` (a tensor or a list) through grad_fn, every input
+    before its users."""
+    roots = roots if isinstance(roots, list) else [roots]
+    order, visited, stack = [], set(), [(root, False) for root in reversed(roots)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        if tensor.grad_fn is not None:
+            for parent in tensor.grad_fn.inputs:
+                if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
+                    stack.append((parent, False))
+    return order

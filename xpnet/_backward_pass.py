@@ -13,6 +13,7 @@ import contextvars
 import functools
 import threading
 
+from ._autograd_graph import leading_to, topological_order
 from ._grad_mode import enable_grad
 from .backends import backend_of, float_errors_ignored
 from .kernels._checks import check_grad_output, upstream_gradient
@@ -54,7 +55,7 @@ def walk(roots, retain_graph: bool, deliver, targets=None, formula=None) -> None
     for root, gradient in roots:
         accumulate(pending, root, gradient, False)  # the caller holds its gradient
     order = topological_order([root for root, _ in roots])
-    needed = None if targets is None else _leading_to(order, targets)
+    needed = None if targets is None else leading_to(order, targets)
     with enable_grad() if formula is not None else contextlib.nullcontext():
         for tensor in reversed(order):
             grad, owned = pending.pop(id(tensor), (None, False))
@@ -63,13 +64,21 @@ def walk(roots, retain_graph: bool, deliver, targets=None, formula=None) -> None
             if grad.dtype != tensor.dtype:  # a float32 input of a float64 op gets float32
                 grad, owned = _in_dtype(grad, tensor.dtype), True
             grad, owned = hooked_gradient(tensor, grad, owned)  # register_hook's hooks
-            if not deliver(tensor, grad, owned) or tensor.grad_fn is None:
+            if not deliver(tensor, grad, owned) or not _goes_on(tensor, needed):
                 continue
             grads = tensor.grad_fn.apply(grad, retain_graph, formula)
             for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
                 if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
                     owned = owned_gradient(parent_grad, grad, grads)
                     accumulate(pending, parent, parent_grad, owned)
+
+
+def _goes_on(tensor, needed) -> bool:
+    """Whether the walk runs ``tensor``'s grad_fn: it has one and, towards targets, one of
+    its inputs leads to a target (a target's own history is not run, nor freed: PyTorch)."""
+    if tensor.grad_fn is None:
+        return False
+    return needed is None or any(id(p) in needed for p in tensor.grad_fn.inputs)
 
 
 def _in_dtype(grad, dtype):
@@ -89,37 +98,6 @@ def _formulas(where: str):
 
     load_formulas()
     return functools.partial(run_formula, where)
-
-
-def _leading_to(order, targets) -> set:
-    """The ids of the tensors of ``order`` (inputs before users) from which a target is
-    reached through grad_fn: the nodes a walk towards ``targets`` runs."""
-    needed = {id(target) for target in targets}
-    for tensor in order:
-        if tensor.grad_fn is not None and any(id(p) in needed for p in tensor.grad_fn.inputs):
-            needed.add(id(tensor))
-    return needed
-
-
-def topological_order(roots) -> list:
-    """Tensors reachable from ``roots`` (a tensor or a list) through grad_fn, every input
-    before its users."""
-    roots = roots if isinstance(roots, list) else [roots]
-    order, visited, stack = [], set(), [(root, False) for root in reversed(roots)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        if tensor.grad_fn is not None:
-            for parent in tensor.grad_fn.inputs:
-                if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
-                    stack.append((parent, False))
-    return order
 
 
 def accumulate(pending: dict, tensor, grad, owned: bool) -> None:
