@@ -59,3 +59,34 @@ def test_repr_is_torchs():
     assert re.fullmatch(r"<MulBackward0 object at 0x[0-9a-f]+>", repr(node))
     assert re.fullmatch(r"<AccumulateGrad object at 0x[0-9a-f]+>", repr(node.next_functions[0][0]))
     assert node.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
+
+
+def _scale_function(lib):
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, factor, x, label, y):
+            return x * factor + y
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None, grad * 3, None, grad
+
+    return Scale
+
+
+def test_a_custom_functions_edges_are_its_tensor_arguments_as_torchs():
+    values = np.random.default_rng(0).standard_normal((2, 3))
+    graphs = []
+    for lib in (xpnet, torch):
+        leaves = [lib.tensor(v, requires_grad=True) for v in values]
+        x, w = leaves
+        result = _scale_function(lib).apply(3.0, x.exp(), "label", w.detach())
+        graphs.append(_walk((result * w).grad_fn, leaves))
+    assert (
+        graphs[0]
+        == graphs[1]
+        == (
+            "MulBackward0",
+            (("ScaleBackward", (("ExpBackward0", (("leaf", 0),)), None)), ("leaf", 1)),
+        )
+    )

@@ -5,10 +5,10 @@ Also the orders a backward pass (:mod:`xpnet._backward_pass`) walks the graph in
 input before its users, and which tensors lead to some targets.
 
 PyTorch's graph walkers (torchviz, hand-written ones) follow ``next_functions`` from a
-result's ``grad_fn``: one ``(node, output_nr)`` pair per input of the op, where ``node`` is
-the input's own ``grad_fn``, an ``AccumulateGrad`` for a leaf that requires grad (its
-``variable`` is the leaf), or ``None`` for an input without a gradient. xpnet's nodes have one
-output each, so ``output_nr`` is 0.
+result's ``grad_fn``: one ``(node, output_nr)`` pair per input of the op (per Tensor input
+of a custom Function), where ``node`` is the input's own ``grad_fn``, an ``AccumulateGrad``
+for a leaf that requires grad (its ``variable`` is the leaf), or ``None`` for an input
+without a gradient. xpnet's nodes have one output each, so ``output_nr`` is 0.
 
 Neighbours: :mod:`xpnet.autograd` (``Node``, whose attributes these are),
 :mod:`xpnet._backward_pass` (the walk),
@@ -54,7 +54,10 @@ def next_functions(node) -> tuple:
         >>> accumulate.name(), accumulate.variable is x
         ('torch::autograd::AccumulateGrad', True)
     """
-    return tuple((_input_node(value), 0) for value in node.inputs)
+    inputs = node.inputs
+    if getattr(node.function, "tensor_edges", False):  # a custom Function's node
+        inputs = [value for value in inputs if hasattr(value, "grad_fn")]
+    return tuple((_input_node(value), 0) for value in inputs)
 
 
 def _input_node(value):

@@ -193,6 +193,7 @@ class _NodeFunction:
     """What :class:`xpnet.autograd.Node` needs of a Function, for a custom Function's nodes."""
 
     takes_mask = False
+    tensor_edges = True  # next_functions: PyTorch gives its nodes one edge per Tensor argument
 
     def __init__(self, cls, count: int):
         from ._double_backward import differentiable_backward
