@@ -4,7 +4,9 @@ variants, ``checkpoint_sequential``, and PyTorch's warnings and errors."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ import torch.utils.checkpoint as torch_checkpoint
 import xpnet
 from xpnet import nn
 from xpnet.backends import get_backend
-from xpnet.utils.checkpoint import checkpoint, checkpoint_sequential
+from xpnet.utils.checkpoint import CheckpointError, checkpoint, checkpoint_sequential
 
 
 def _models(dropout=0.0):
@@ -110,7 +112,7 @@ def test_one_node_stands_for_the_segment():
     x = _input(xpnet)
     y = checkpoint(ours, x, use_reentrant=True)
     assert y.grad_fn.name() == "CheckpointFunctionBackward"  # PyTorch's name
-    assert [f.variable is x for f, _ in y.grad_fn.next_functions if f is not None] == [True]
+    assert [f.variable is x for f, _ in y.grad_fn.next_functions] == [True]  # Tensors only
 
 
 def test_non_reentrant_takes_keywords_and_inputs_without_gradient():
@@ -185,3 +187,125 @@ def test_several_outputs():
     expected_x = _host(layer.weight).sum(axis=0) + 3 * np.exp(_host(x))
     np.testing.assert_allclose(_host(x.grad), expected_x, rtol=1e-12)
     np.testing.assert_allclose(_host(layer.weight.grad), np.tile(_host(x).sum(0), (4, 1)))
+
+
+def _twin_runs(segment_and_loss):
+    """``segment_and_loss(lib, model, x, checkpoint)``'s list of tensors, for xpnet and torch
+    on twin models (non-reentrant), as host arrays."""
+    ours, theirs = _models()
+    results = []
+    for lib, model, run in (
+        (xpnet, ours, checkpoint),
+        (torch, theirs, torch_checkpoint.checkpoint),
+    ):
+        x = _input(lib)
+        results.append([_host(value) for value in segment_and_loss(lib, model, x, run)])
+    return results
+
+
+def test_non_reentrant_runs_under_grad_and_create_graph_as_torch():
+    def run(lib, model, x, checkpoint):
+        outer = (x * 2).sin()  # captured from outside the segment, with a history of its own
+        y = checkpoint(lambda v: model(v) * outer.sum() + v.sum() * x.sum(), x,
+                       use_reentrant=False)  # fmt: skip
+        loss = (y**2).sum() + outer.sum()  # outer's history is the outer walk's alone
+        gradients = lib.autograd.grad(loss, [x, model[0].weight], create_graph=True)
+        second = lib.autograd.grad(sum(g.sum() for g in gradients), [x, model[3].bias])
+        return [y, *gradients, *second]
+
+    for mine, torchs in zip(*_twin_runs(run), strict=True):
+        np.testing.assert_allclose(mine, torchs, rtol=1e-11, atol=1e-12)
+
+
+def test_non_reentrant_backward_with_inputs_fills_only_theirs_as_torch():
+    def run(lib, model, x, checkpoint):
+        checkpoint(model, x, use_reentrant=False).sum().backward(inputs=[model[3].weight])
+        assert x.grad is None and model[0].weight.grad is None
+        return [model[3].weight.grad]
+
+    mine, torchs = _twin_runs(run)
+    np.testing.assert_allclose(mine[0], torchs[0], rtol=1e-12)
+
+
+def test_non_reentrant_keeps_no_activation_and_names_its_inputs():
+    ours, _ = _models()
+    kept = []
+
+    def segment(value):
+        hidden = ours[0](value)
+        kept.append(weakref.ref(hidden))
+        return ours[1](hidden) * 2
+
+    x = _input(xpnet)
+    y = checkpoint(segment, x, use_reentrant=False)
+    assert kept[0]() is None  # the recorded forward's graph went with its activations
+    assert y.grad_fn.name() == "CheckpointBackward"
+    inputs = [f.variable for f, _ in y.grad_fn.next_functions]
+    assert inputs[0] is x and {id(v) for v in inputs[1:]} == {id(p) for p in ours[0].parameters()}
+
+
+def test_non_reentrant_outputs_without_gradient_stay_constants():
+    x = _input(xpnet)
+    y, mask = checkpoint(lambda v: (v.exp(), v > 0), x, use_reentrant=False)
+    mask_float = checkpoint(lambda v: (v > 0).double(), x, use_reentrant=False)
+    assert y.requires_grad and not mask.requires_grad and not mask_float.requires_grad
+
+
+def test_batch_norm_statistics_update_as_torchs():
+    ours = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).double()
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3)).double()
+    theirs.load_state_dict(
+        {k: torch.from_numpy(_host(v).copy()) for k, v in ours.state_dict().items()}
+    )
+    for lib, model, run in (
+        (xpnet, ours, checkpoint),
+        (torch, theirs, torch_checkpoint.checkpoint),
+    ):
+        run(model, _input(lib), use_reentrant=False).sum().backward()
+    for key, value in theirs.state_dict().items():  # the forward and the recomputation, twice
+        np.testing.assert_allclose(_host(ours.state_dict()[key]), _host(value), rtol=1e-12)
+
+
+def test_context_fn_wraps_the_forward_and_the_recomputation_as_torch():
+    logs = []
+    for lib, run in ((xpnet, checkpoint), (torch, torch_checkpoint.checkpoint)):
+        log = []
+        logs.append(log)
+
+        @contextlib.contextmanager
+        def note(name, log=log):
+            log.append(f"enter {name}")
+            try:
+                yield
+            finally:  # PyTorch's recomputation leaves by an exception: it stops early
+                log.append(f"exit {name}")
+
+        def segment(value, log=log):
+            log.append("run")
+            return value.exp()
+
+        x = _input(lib)
+        y = run(segment, x, use_reentrant=False, context_fn=lambda: (note("fwd"), note("re")))
+        log.append("backward")
+        y.sum().backward()
+    assert logs[0] == logs[1]
+    assert logs[0] == ["enter fwd", "run", "exit fwd", "backward", "enter re", "run", "exit re"]
+
+
+def test_determinism_check_and_non_reentrant_options_as_torch():
+    calls = []
+
+    def changing(value):  # another shape when run again
+        calls.append(1)
+        return value[: len(calls)].exp()
+
+    y = checkpoint(changing, _input(xpnet), use_reentrant=False)
+    with pytest.raises(CheckpointError, match="Recomputed values have different metadata"):
+        y.sum().backward()
+    x = _input(xpnet)
+    for lib, run in ((xpnet, checkpoint), (torch, torch_checkpoint.checkpoint)):
+        with pytest.raises(ValueError, match="determinism_check should be one of"):
+            run(changing, _input(lib), use_reentrant=False, determinism_check="shapes")
+        with pytest.raises(ValueError, match="`context_fn` or `debug` is only supported"):
+            run(changing, _input(lib), use_reentrant=True, debug=True)
+    assert issubclass(CheckpointError, RuntimeError) and x.grad is None

@@ -17,7 +17,19 @@ Neighbours: :mod:`xpnet.autograd` (``Node``, whose attributes these are),
 
 from __future__ import annotations
 
-__all__ = ["AccumulateGrad", "leading_to", "next_functions", "node_repr", "topological_order"]
+import itertools
+
+__all__ = [
+    "AccumulateGrad",
+    "leading_to",
+    "next_functions",
+    "next_sequence_nr",
+    "node_repr",
+    "topological_order",
+]
+
+# a node's sequence_nr, as PyTorch's: in the order they are made, in every thread
+next_sequence_nr = itertools.count().__next__
 
 
 class AccumulateGrad:

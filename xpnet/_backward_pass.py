@@ -351,17 +351,8 @@ def grad(
         if not getattr(tensor, "requires_grad", False):
             msg = f"grad: input {index} (one of the differentiated Tensors) does not require grad"
             raise RuntimeError(msg)
-    found = {}
-
-    def keep(tensor, grad, owned) -> bool:
-        if any(tensor is target for target in inputs):
-            chosen = create_graph or (owned and tensor.grad_fn is None)
-            found[id(tensor)] = grad if chosen else grad.copy()  # a Tensor with create_graph
-        return True
-
     retain_graph = bool(create_graph if retain_graph is None else retain_graph)  # PyTorch's
-    with _walking(into_every_leaf=False):
-        walk(roots, retain_graph, keep, inputs, _formulas("grad") if create_graph else None)
+    found = _gradients_at(roots, inputs, retain_graph, create_graph, stop=False)
     results = []
     for index, tensor in enumerate(inputs):
         value = found.get(id(tensor))
@@ -375,3 +366,31 @@ def grad(
             value = backend_of(tensor.array).xp.zeros_like(tensor.array)
         results.append(value if value is None or isinstance(value, Tensor) else Tensor(value))
     return tuple(results)
+
+
+def _gradients_at(roots, inputs, retain_graph, create_graph, stop) -> dict:
+    """The gradients that reach ``inputs``, by ``id``; a ``stop`` walk goes on past none."""
+    found = {}
+
+    def keep(tensor, grad, owned) -> bool:
+        if not any(tensor is target for target in inputs):
+            return True
+        chosen = create_graph or (owned and tensor.grad_fn is None)
+        found[id(tensor)] = grad if chosen else grad.copy()  # a Tensor with create_graph
+        return not stop
+
+    with _walking(into_every_leaf=False):
+        walk(roots, retain_graph, keep, inputs, _formulas("grad") if create_graph else None)
+    return found
+
+
+def direct_gradients(outputs, grad_outputs, inputs, create_graph=False) -> list:
+    """The gradient each of ``inputs`` takes from ``outputs`` not through another of them
+    (``None`` if none): a walk that stops at every input, as a node whose inputs they are
+    passes gradients on (a non-reentrant checkpoint's recomputed segment)."""
+    from .autograd import Tensor  # the Tensor module imports this one
+
+    roots = _roots("grad", outputs, grad_outputs, differentiable=create_graph)
+    found = _gradients_at(roots, inputs, create_graph, create_graph, stop=True)
+    grads = (found.get(id(tensor)) for tensor in inputs)
+    return [g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads]

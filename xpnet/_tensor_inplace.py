@@ -44,8 +44,8 @@ from ._dtypes import can_cast, checked_scalar
 from ._grad_mode import is_grad_enabled, no_grad
 from ._tensor_checks import is_complex_value, named_as
 from ._tensor_ops import integers_first
-from ._versions import has_aliases, mark_modified, mark_written, share_writes
-from .autograd import Function, Tensor, as_tensor, data_of, weak_set
+from ._versions import has_aliases, mark_modified, mark_written, share_writes, weak_set
+from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of, float_errors_ignored
 from .kernels import ArgumentError, DtypeMismatchError
 

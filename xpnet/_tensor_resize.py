@@ -34,8 +34,8 @@ from ._memory_formats import (
 )
 from ._memory_formats import memory_format as memory_format_type
 from ._torch_functions import as_input
-from ._versions import mark_written
-from .autograd import Tensor, weak_set
+from ._versions import mark_written, weak_set
+from .autograd import Tensor
 from .backends import backend_of
 from .kernels import ArgumentError
 from .kernels._checks import check_int

@@ -95,3 +95,8 @@ def assign_data(tensor, value) -> None:
         msg = f"Variable data has to be a tensor, but got {type(value).__name__}"
         raise TypeError(msg)
     tensor.array = value
+
+
+def weak_set(tensor, name: str) -> weakref.WeakSet:
+    """``tensor``'s weak set ``name`` (``_views``, ``_consumers``), made on first use."""
+    return tensor.__dict__.get(name) or tensor.__dict__.setdefault(name, weakref.WeakSet())

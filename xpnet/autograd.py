@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import inspect
 import sys
-import weakref
 
 from . import _custom_function as function
 from . import _grad_mode
 from . import _tensor_ops as ops
-from ._autograd_graph import next_functions, node_repr
+from ._autograd_graph import next_functions, next_sequence_nr, node_repr
 from ._backward_pass import assign_grad, backward, grad
 from ._custom_function import *  # noqa: F403 - FunctionCtx, once_differentiable
 from ._custom_function import CustomFunction
@@ -41,7 +40,7 @@ from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autog
 from ._grad_mode import is_grad_enabled
 from ._size import as_size
 from ._tensor_print import grad_fn_name, tensor_repr
-from ._versions import assign_data, data_alias, share_array, share_writes
+from ._versions import assign_data, data_alias, share_array, share_writes, weak_set
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled, keep_given_dtype
 from .backends import backend_of, get_backend
 
@@ -160,6 +159,7 @@ class Node:
         self.inputs = inputs
         self.args = args
         self.kwargs = kwargs
+        self.sequence_nr = next_sequence_nr()  # PyTorch's: nodes made later have larger ones
         # the graph links Tensor objects, not values: an input changed in place since would
         # take this op's gradient through its new history, so apply() refuses then; a
         # recorded change hands this op a stand-in for the old value (_tensor_inplace)
@@ -206,11 +206,6 @@ class Node:
                     f"{version}); change it out of place (x = x.add(y)) or use x.clone()"
                 )
                 raise RuntimeError(msg)
-
-
-def weak_set(tensor, name: str) -> weakref.WeakSet:
-    """``tensor``'s weak set ``name`` (``_views``, ``_consumers``), made on first use."""
-    return tensor.__dict__.get(name) or tensor.__dict__.setdefault(name, weakref.WeakSet())
 
 
 class Tensor:

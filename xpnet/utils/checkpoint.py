@@ -2,16 +2,23 @@
 activations for the backward pass; its backward computes them again from the segment's
 inputs, trading one more forward of the segment for its memory.
 
-``checkpoint(function, *args, use_reentrant=...)`` runs ``function`` without recording and
-returns its outputs attached to one node. The node's backward runs ``function`` again, with
-the random state and the autocast setting of the first run (dropout draws the same masks,
-ops run in the same dtypes), records it, and backpropagates
-the outputs' gradients through it: the parameters inside get their gradients added into
-``.grad`` by that inner pass, the inputs' gradients go on through the outer one. That is
-PyTorch's reentrant variant, so both variants need ``backward()`` without ``inputs=``: under
-:func:`xpnet.autograd.grad` the recomputation raises PyTorch's reentrant error.
-``use_reentrant=False`` also takes keyword arguments for ``function`` and inputs that require
-no gradient (the parameters inside still get theirs), as PyTorch's non-reentrant variant.
+Both variants run ``function`` again in the backward pass with the random state and the
+autocast setting of the first run (dropout draws the same masks, ops run in the same dtypes),
+and both give the segment's outputs one node, ``CheckpointFunctionBackward`` (reentrant)
+or ``CheckpointBackward`` (PyTorch's non-reentrant variant records the ops themselves, each
+saving nothing; here one node stands for the segment).
+
+- ``use_reentrant=True``, PyTorch's reentrant variant: ``function`` runs without recording;
+  the node's backward records it again and runs a backward pass of its own, which adds the
+  parameters' gradients into ``.grad``. So it needs ``backward()`` without ``inputs=``:
+  under :func:`xpnet.autograd.grad` it raises PyTorch's reentrant error.
+- ``use_reentrant=False``: ``function`` runs recorded once, to find what the segment reaches
+  that it did not make (the parameters inside, tensors captured from outside); the graph is
+  then dropped, activations and all. Those tensors and the arguments are the node's inputs,
+  so it works as any op: under ``autograd.grad``, ``backward(inputs=...)`` and
+  ``create_graph=True`` (its backward recomputes on the arguments themselves, so the
+  gradients have a graph), with keyword arguments, ``context_fn`` and inputs that require
+  no gradient, and it checks the recomputation's shapes and dtypes (``determinism_check``).
 
 Example:
     >>> import xpnet
@@ -25,15 +32,17 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from typing import NamedTuple
 
 from .. import _backward_pass, random
-from .._creation import zeros
+from .._autograd_graph import next_sequence_nr
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
 from ..autograd import Function, Tensor
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = ["CheckpointError", "checkpoint", "checkpoint_sequential"]
 
 _GRAD_ERROR = (
     "Checkpointing is not compatible with .grad() or when an `inputs` parameter is passed "
@@ -41,15 +50,42 @@ _GRAD_ERROR = (
 )
 
 
+class CheckpointError(RuntimeError):
+    """A recomputation whose outputs differ in shape or dtype from the forward's, as
+    ``torch.utils.checkpoint.CheckpointError``."""
+
+
+class _Replay:
+    """What running a segment again needs: the function, and the random state and autocast
+    setting it first ran with (and, non-reentrant, ``context_fn``'s recomputation context)."""
+
+    def __init__(self, run, preserve_rng_state, context=None):
+        self.run, self.context = run, context or contextlib.nullcontext()
+        self.rng_state = random.get_rng_state() if preserve_rng_state else None
+        self.autocast = get_autocast_dtype() if is_autocast_enabled() else None
+
+    def __call__(self, args, connected=False) -> tuple[list, tuple]:
+        """The segment run again, recorded, on new leaves holding ``args``' values (on
+        ``args`` themselves if ``connected``): those inputs, and the outputs as a tuple."""
+        inputs = list(args) if connected else _leaves(args)
+        fork = random.fork_rng(enabled=self.rng_state is not None)
+        # the forward's autocast region again: the same dtypes as the first run
+        mixed = autocast(dtype=self.autocast or "float16", enabled=self.autocast is not None)
+        with fork, enable_grad(), mixed, self.context:
+            if self.rng_state is not None:
+                random.set_rng_state(self.rng_state)
+            outputs = self.run(*inputs)
+        return inputs, _as_tuple(outputs)
+
+
 class CheckpointFunction(Function):
-    """The node of a checkpointed segment: forward without recording, backward by running
-    the segment again under grad mode (``torch.utils.checkpoint.CheckpointFunction``)."""
+    """The node of a reentrant checkpointed segment: forward without recording, backward by
+    running the segment again and a backward pass of its own into every leaf's ``.grad``
+    (``torch.utils.checkpoint.CheckpointFunction``)."""
 
     @staticmethod
-    def forward(ctx, run, preserve_rng_state, anchor, *args):
-        ctx.run, ctx.args = run, args
-        ctx.rng_state = random.get_rng_state() if preserve_rng_state else None
-        ctx.autocast = get_autocast_dtype() if is_autocast_enabled() else None
+    def forward(ctx, run, preserve_rng_state, *args):
+        ctx.replay, ctx.args = _Replay(run, preserve_rng_state), args
         with no_grad():
             return run(*args)
 
@@ -57,29 +93,123 @@ class CheckpointFunction(Function):
     def backward(ctx, *grad_outputs):
         if not _backward_pass.is_checkpoint_valid():
             raise RuntimeError(_GRAD_ERROR)
-        inputs = [
-            value.detach().requires_grad_(value.requires_grad)
-            if isinstance(value, Tensor)
-            else value
-            for value in ctx.args
-        ]
-        fork = random.fork_rng(enabled=ctx.rng_state is not None)
-        # the forward's autocast region again: the same dtypes as the first run
-        mixed = autocast(dtype=ctx.autocast or "float16", enabled=ctx.autocast is not None)
-        with fork, enable_grad(), mixed:
-            if ctx.rng_state is not None:
-                random.set_rng_state(ctx.rng_state)
-            outputs = ctx.run(*inputs)
-        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-        pairs = [
-            (output, grad)
-            for output, grad in zip(outputs, grad_outputs, strict=False)
-            if isinstance(output, Tensor) and output.requires_grad and grad is not None
-        ]
-        if pairs:  # the parameters inside take their gradients here
-            _backward_pass.backward(*zip(*pairs, strict=True))
+        inputs, outputs = ctx.replay(ctx.args)
+        outputs, grads = _differentiated(outputs, grad_outputs)
+        if outputs:  # the parameters inside take their gradients here
+            _backward_pass.backward(outputs, grads)
         grads = (value.grad if isinstance(value, Tensor) else None for value in inputs)
-        return (None, None, None, *grads)
+        return (None, None, *grads)
+
+
+class Checkpoint(Function):
+    """The node of a non-reentrant checkpointed segment (:func:`_non_reentrant`). Its inputs
+    are the segment's arguments and what the segment reached without making it (the
+    parameters inside, tensors from outside), so that any backward pass towards them runs
+    it; its backward runs the segment again and differentiates it towards those alone."""
+
+    @staticmethod
+    def forward(ctx, segment, *inputs):
+        ctx.segment, ctx.inputs = segment, inputs
+        ctx.mark_non_differentiable(*segment.constants)
+        return segment.outputs
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        segment = ctx.segment
+        args, reached = ctx.inputs[: segment.count], ctx.inputs[segment.count :]
+        # create_graph=True through this node (grad mode is on here): the gradients must
+        # depend on the arguments themselves, so the recomputation runs on them
+        create_graph = is_grad_enabled()
+        inputs, outputs = segment.replay(args, connected=create_graph)
+        if segment.check and _metadata(outputs) != _metadata(_as_tuple(segment.outputs)):
+            raise CheckpointError(
+                "torch.utils.checkpoint: Recomputed values have different metadata than "
+                f"during the forward pass: (shape, dtype) {_metadata(outputs)}, against "
+                f"{_metadata(_as_tuple(segment.outputs))} in the forward"
+            )
+        outputs, grads = _differentiated(outputs, grad_outputs)
+        everything = (*inputs, *reached)  # an argument also reached (connected): once
+        wanted = {id(v): v for v in everything if isinstance(v, Tensor) and v.requires_grad}
+        found = {}
+        if outputs and wanted:  # the walk stops at each: their histories are the outer walk's
+            grads = _backward_pass.direct_gradients(
+                outputs, grads, list(wanted.values()), create_graph
+            )
+            found = dict(zip(wanted, grads, strict=True))
+        grads = [found.pop(id(v), None) for v in everything]
+        return (None, *grads)
+
+
+class _Segment(NamedTuple):
+    replay: _Replay
+    outputs: object  # the forward's, detached: a Tensor or a tuple, as the function's
+    constants: list  # the outputs that required no gradient in the forward
+    count: int  # how many of the node's inputs are the function's arguments
+    check: bool  # determinism_check="default"
+
+
+def _non_reentrant(run, preserve_rng_state, context_fn, check, args):
+    """Run the segment recorded, find what it reaches, and hand its outputs, detached (its
+    graph and activations go), to a :class:`Checkpoint` node."""
+    forward_context, recompute_context = context_fn() if context_fn else (None, None)
+    replay = _Replay(run, preserve_rng_state, recompute_context)
+    start, inputs = next_sequence_nr(), _leaves(args)
+    with enable_grad(), forward_context or contextlib.nullcontext():
+        outputs = run(*inputs)
+    values = _as_tuple(outputs)
+    reached = _reached(values, inputs, start)
+    detached = tuple(v.detach() if isinstance(v, Tensor) else v for v in values)
+    constants = [d for v, d in zip(values, detached, strict=True) if _constant(v)]
+    outputs = detached if isinstance(outputs, tuple) else detached[0]
+    return Checkpoint.apply(_Segment(replay, outputs, constants, len(args), check), *args, *reached)
+
+
+def _reached(outputs, inputs, start: int) -> list:
+    """The tensors requiring grad that ``outputs``' graph reaches but did not make: leaves
+    other than ``inputs``, and results of nodes made before node number ``start``."""
+    own, found, seen = {id(value) for value in inputs}, [], set()
+    stack = [value for value in outputs if isinstance(value, Tensor) and value.requires_grad]
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen or id(tensor) in own:
+            continue
+        seen.add(id(tensor))
+        node = tensor.grad_fn
+        if node is None or node.sequence_nr < start:
+            found.append(tensor)
+        else:
+            stack.extend(p for p in node.inputs if getattr(p, "requires_grad", False))
+    return found
+
+
+def _leaves(args) -> list:
+    """``args`` with each Tensor as a new leaf of its values, requiring grad as it does."""
+    return [
+        value.detach().requires_grad_(value.requires_grad) if isinstance(value, Tensor) else value
+        for value in args
+    ]
+
+
+def _differentiated(outputs, grad_outputs) -> tuple[tuple, tuple]:
+    """The outputs that carry a gradient back, and those gradients: two tuples."""
+    pairs = [
+        (output, grad)
+        for output, grad in zip(outputs, grad_outputs, strict=False)
+        if isinstance(output, Tensor) and output.requires_grad and grad is not None
+    ]
+    return tuple(zip(*pairs, strict=True)) if pairs else ((), ())
+
+
+def _as_tuple(outputs) -> tuple:
+    return outputs if isinstance(outputs, tuple) else (outputs,)
+
+
+def _constant(value) -> bool:
+    return isinstance(value, Tensor) and not value.requires_grad
+
+
+def _metadata(values) -> list:
+    return [(tuple(v.shape), str(v.dtype)) for v in values if isinstance(v, Tensor)]
 
 
 def _reentrant(where: str, use_reentrant) -> bool:
@@ -114,37 +244,48 @@ def checkpoint(
         *args: its arguments.
         use_reentrant: PyTorch's variant to follow (see :mod:`xpnet.utils.checkpoint`);
             ``None`` warns as PyTorch 2.13 does and takes ``True``.
-        context_fn, determinism_check, debug: accepted for PyTorch's signature (the
-            non-reentrant variant's options): the recomputation is checked by nothing.
+        context_fn: non-reentrant only: a callable returning two context managers, the
+            first entered around the forward, the second around the recomputation.
+        determinism_check: non-reentrant only: ``"default"`` compares the recomputed
+            outputs' shapes and dtypes with the forward's (a :class:`CheckpointError` if
+            they differ), ``"none"`` does not.
+        debug: accepted for PyTorch's signature (non-reentrant only); adds nothing.
         preserve_rng_state: run the recomputation with the random state of the forward, so
             that dropout draws the same masks. Default: ``True``.
-        **kwargs: ``function``'s keyword arguments (``use_reentrant=False`` only).
+        **kwargs: ``function``'s keyword arguments (non-reentrant only).
 
     Returns:
         ``function``'s outputs. Outside grad mode, simply ``function(*args, **kwargs)``.
 
     Raises:
-        ValueError: keyword arguments with ``use_reentrant=True``, as PyTorch's.
-        RuntimeError: during a backward pass that does not add into every leaf's ``.grad``
-            (``xpnet.autograd.grad``, ``backward(inputs=...)``), PyTorch's reentrant error.
+        ValueError: keyword arguments, ``context_fn`` or ``debug`` with
+            ``use_reentrant=True``, or another ``determinism_check``, as PyTorch's.
+        RuntimeError: reentrant, during a backward pass that does not add into every
+            leaf's ``.grad`` (``xpnet.autograd.grad``, ``backward(inputs=...)``), PyTorch's
+            reentrant error.
     """
     use_reentrant = _reentrant("", use_reentrant)
     if use_reentrant and kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    if use_reentrant and (context_fn is not None or debug):
+        msg = "Passing `context_fn` or `debug` is only supported when use_reentrant=False."
+        raise ValueError(msg)
+    if determinism_check not in ("default", "none"):
+        msg = f"determinism_check should be one of ['default', 'none'], but got {determinism_check}"
+        raise ValueError(msg)
     if not is_grad_enabled():
         return function(*args, **kwargs)
     run = (lambda *values: function(*values, **kwargs)) if kwargs else function
-    needs_grad = any(isinstance(v, Tensor) and v.requires_grad for v in args)
-    if use_reentrant and not needs_grad:
+    if not use_reentrant:
+        check = determinism_check == "default"
+        return _non_reentrant(run, preserve_rng_state, context_fn, check, args)
+    if not any(isinstance(v, Tensor) and v.requires_grad for v in args):
         warnings.warn(
             "None of the inputs have requires_grad=True. Gradients will be None",
             UserWarning,
             stacklevel=2,
         )
-    # the non-reentrant variant records the segment whatever its inputs: an input that
-    # requires grad anchors the node (the parameters inside may need their gradients)
-    anchor = None if use_reentrant or needs_grad else zeros((), requires_grad=True)
-    return CheckpointFunction.apply(run, preserve_rng_state, anchor, *args)
+    return CheckpointFunction.apply(run, preserve_rng_state, *args)
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, **kwargs):
