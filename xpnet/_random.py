@@ -105,6 +105,13 @@ def seed_dropout(seed: int | None) -> None:
     _restored_states.clear()
 
 
+def seed_backend_dropout(backend, seed) -> None:
+    """Start ``backend``'s dropout generator again from ``seed``, the others keeping theirs
+    (``xpnet.cuda.manual_seed``)."""
+    _restored_states.pop(backend.name, None)
+    _dropout_generators[backend.name] = (backend, backend.default_rng(plain_seed(seed)))
+
+
 def dropout_generator(backend):
     """The dropout generator of ``backend`` (a backend module), created on first use."""
     made = _dropout_generators.get(backend.name)

@@ -49,7 +49,7 @@ from ._runtime import (
     set_memory_budget,
     set_num_threads,
 )
-from ._torch_backends import cuda, cudnn
+from ._torch_backends import cuda, cudnn, mps
 
 # The registry: name, module, the module of its array type (dispatch without importing it).
 register_backend("numpy", "xpnet.backends.numpy_backend", arrays="numpy")
@@ -59,6 +59,7 @@ register_backend("cupy", "xpnet.backends.cupy_backend", arrays="cupy", gpu=True)
 __all__ = [
     "cuda",
     "cudnn",
+    "mps",
     "OUTSIDE_KERNELS",
     "Counts",
     "Profile",

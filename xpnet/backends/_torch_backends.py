@@ -1,5 +1,6 @@
-"""``torch.backends.cudnn`` and ``torch.backends.cuda.matmul`` for ported scripts:
-``xpnet.backends.cudnn.benchmark = True`` and the like run unchanged.
+"""``torch.backends.cudnn``, ``torch.backends.cuda.matmul`` and ``torch.backends.mps`` for
+ported scripts: ``xpnet.backends.cudnn.benchmark = True``, ``mps.is_available()`` (``False``:
+no backend for Apple's GPUs) and the like run unchanged.
 
 xpnet calls no cuDNN (CuPy 14 has none: xpnet's kernels are the GPU path), so the cuDNN flags
 are kept and read back, as PyTorch's, and change nothing: conv2d's formula is chosen by
@@ -25,7 +26,7 @@ import contextlib
 
 from ._precision import get_float32_matmul_precision, set_float32_matmul_precision
 
-__all__ = ["cuda", "cudnn"]
+__all__ = ["cuda", "cudnn", "mps"]
 
 
 def _flag(name: str, default: bool):
@@ -97,5 +98,16 @@ class CudaFlags:
     matmul = MatmulFlags()
 
 
+class MpsFlags:
+    """``torch.backends.mps``: Apple's GPUs, for which xpnet has no backend."""
+
+    def is_available(self) -> bool:
+        return False
+
+    def is_built(self) -> bool:
+        return False
+
+
 cudnn = CudnnFlags()
 cuda = CudaFlags()
+mps = MpsFlags()

@@ -10,7 +10,7 @@ per family, as ``torch/nn/modules/``: ``module.py`` (the base class), ``paramete
 
 from __future__ import annotations
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
 from .adaptive import AdaptiveLogSoftmaxWithLoss
@@ -200,5 +200,6 @@ __all__ = [
     "ChannelShuffle",
     "functional",
     "init",
+    "parallel",
     "utils",
 ]

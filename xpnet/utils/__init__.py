@@ -1,6 +1,6 @@
-"""``torch.utils``'s counterparts that are not data: :mod:`xpnet.utils.checkpoint`
-(activation checkpointing). ``torch.utils.data`` is :mod:`xpnet.data`."""
+"""``torch.utils``'s counterparts: :mod:`xpnet.utils.checkpoint` (activation
+checkpointing) and :mod:`xpnet.utils.data`, PyTorch's name for :mod:`xpnet.data`."""
 
-from . import checkpoint
+from . import checkpoint, data
 
-__all__ = ["checkpoint"]
+__all__ = ["checkpoint", "data"]
