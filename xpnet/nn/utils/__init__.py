@@ -9,7 +9,10 @@ padding sequences.
 ``rnn.py`` (:func:`~xpnet.nn.utils.rnn.pad_sequence`, and the packed sequences of
 ``packed_sequence.py``: ``PackedSequence``, ``pack_padded_sequence``, ..., reached as
 ``xpnet.nn.utils.rnn``, as in PyTorch), ``fusion.py`` (``fuse_conv_bn_eval``, ... : an eval-mode
-BatchNorm folded into the layer before it) and ``init.py`` (``skip_init``).
+BatchNorm folded into the layer before it), ``init.py`` (``skip_init``) and ``prune.py``
+(pruning: ``l1_unstructured``, ``ln_structured``, ``global_unstructured``, ``remove``, ...,
+with the methods of ``prune_methods.py``; imported as PyTorch's, ``import
+xpnet.nn.utils.prune``).
 """
 
 from __future__ import annotations
