@@ -391,10 +391,10 @@ __all__ += ["igamma", "igammac"]  # torch.special.gammainc/gammaincc
 
 
 def __getattr__(name):
-    # ``xpnet.functional`` was the kernel layer's name before ``xpnet.kernels``; importing the
-    # alias module on first use warns once, without every ``import xpnet`` paying for it.
-    if name == "functional":
+    # ``xpnet.functional`` (the kernel layer's old name: its alias module warns once) and
+    # ``xpnet.profiler`` load on first use, so that ``import xpnet`` does not pay for them
+    if name in ("functional", "profiler"):
         import importlib
 
-        return importlib.import_module(".functional", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'xpnet' has no attribute {name!r}")

@@ -60,13 +60,17 @@ __all__ = [
     "is_profiling",
     "kernel_scope",
     "not_counting",
+    "open_timers",
     "profile",
     "record",
+    "timing",
 ]
 
 OUTSIDE_KERNELS = "(outside kernels)"  # the by_kernel key of work no public kernel did
 EVENTS = ("launches", "host_to_device", "device_to_host", "syncs")  # what backends record
 _open: contextvars.ContextVar[tuple] = contextvars.ContextVar("xpnet_profiles", default=())
+# the open timers (xpnet.profiler.profile): each is told when a kernel scope begins and ends
+_timers: contextvars.ContextVar[tuple] = contextvars.ContextVar("xpnet_timers", default=())
 _kernel: contextvars.ContextVar[str | None] = contextvars.ContextVar("xpnet_kernel", default=None)
 
 
@@ -112,22 +116,44 @@ def not_counting():
 class KernelScope:
     """The context of :func:`kernel_scope` (a class: it is entered on every kernel call)."""
 
-    __slots__ = ("name", "token")
+    __slots__ = ("name", "token", "timed")
 
     def __init__(self, name: str):
-        self.name, self.token = name, None
+        self.name, self.token, self.timed = name, None, ()
 
     def __enter__(self):
         # only the outermost kernel is named; without an open profile nothing to do
         if _open.get() and _kernel.get() is None:
             self.token = _kernel.set(self.name)
             record("calls")
+        timers = _timers.get()
+        if timers:  # every kernel is timed, nested ones too (for self times)
+            self.timed = tuple((timer, timer.begin(self.name)) for timer in timers)
         return self
 
     def __exit__(self, *exc_info):
         if self.token is not None:
             _kernel.reset(self.token)
             self.token = None
+        for timer, started in reversed(self.timed):
+            timer.end(started)
+        self.timed = ()
+
+
+@contextlib.contextmanager
+def timing(timer):
+    """A block in which ``timer`` (``begin(name) -> token``, ``end(token)``) is told of every
+    kernel scope on this thread: :mod:`xpnet.profiler`'s hook."""
+    token = _timers.set((*_timers.get(), timer))
+    try:
+        yield timer
+    finally:
+        _timers.reset(token)
+
+
+def open_timers() -> tuple:
+    """The timers of the :func:`timing` blocks open on this thread."""
+    return _timers.get()
 
 
 def kernel_scope(name: str) -> KernelScope:
