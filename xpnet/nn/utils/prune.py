@@ -43,16 +43,10 @@ from .prune_methods import (
     RandomUnstructured,
     prunes,
 )
+from .prune_methods import __all__ as methods_all
 
 __all__ = [
-    "BasePruningMethod",
-    "CustomFromMask",
-    "Identity",
-    "L1Unstructured",
-    "LnStructured",
-    "PruningContainer",
-    "RandomStructured",
-    "RandomUnstructured",
+    *methods_all,
     "custom_from_mask",
     "global_unstructured",
     "identity",

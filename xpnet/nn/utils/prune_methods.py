@@ -20,7 +20,6 @@ __all__ = [
     "PruningContainer",
     "RandomStructured",
     "RandomUnstructured",
-    "prunes",
 ]
 
 
@@ -203,90 +202,89 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prune ``amount`` (a count, or a fraction in [0, 1]) of the unpruned entries, at random."""
+class _Counted(BasePruningMethod):
+    """A method that prunes ``amount``: a count, or a fraction in [0, 1]."""
 
     def __init__(self, amount) -> None:
         _check_amount(amount)
         self.amount = amount
 
+
+def _without_entries(t, default_mask, amount, chosen):
+    """``default_mask`` with the entries ``chosen(flat t, count)`` picks set to 0."""
+    count = _count(amount, t.numel())
+    mask = default_mask.clone()
+    if count:
+        mask.view(-1)[chosen(t.view(-1), count)] = 0
+    return mask
+
+
+class RandomUnstructured(_Counted):
+    """Prune ``amount`` (a count, or a fraction in [0, 1]) of the unpruned entries, at random."""
+
     def compute_mask(self, t, default_mask):
-        count = _count(self.amount, t.numel())
-        mask = default_mask.clone()
-        if count:
-            chosen = _random_tensors.rand_like(t).view(-1).topk(count).indices
-            mask.view(-1)[chosen] = 0
-        return mask
+        def drawn(flat, count):
+            return _random_tensors.rand_like(flat).topk(count).indices
+
+        return _without_entries(t, default_mask, self.amount, drawn)
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Counted):
     """Prune ``amount`` of the unpruned entries, those of the smallest absolute value."""
 
-    def __init__(self, amount) -> None:
-        _check_amount(amount)
-        self.amount = amount
-
     def compute_mask(self, t, default_mask):
-        count = _count(self.amount, t.numel())
-        mask = default_mask.clone()
-        if count:
-            smallest = t.abs().view(-1).topk(count, largest=False).indices
-            mask.view(-1)[smallest] = 0
-        return mask
+        def smallest(flat, count):
+            return flat.abs().topk(count, largest=False).indices
+
+        return _without_entries(t, default_mask, self.amount, smallest)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
+class RandomStructured(_Counted):
     """Prune ``amount`` of the channels along ``dim`` (default: the last), at random."""
 
     PRUNING_TYPE = "structured"
 
     def __init__(self, amount, dim=-1) -> None:
-        _check_amount(amount)
-        self.amount, self.dim = amount, dim
+        super().__init__(amount)
+        self.dim = dim
 
     def compute_mask(self, t, default_mask):
-        _check_structured(t, self.dim)
-        channels = t.shape[self.dim]
-        count = _count(self.amount, channels)
-        if not count:
-            return default_mask
-        draws = _random_tensors.rand(channels)
-        kept = draws > draws.kthvalue(count).values
-        return _channel_mask(t, self.dim, kept) * default_mask.to(dtype=t.dtype)
+        def drawn(t, channels, count):  # as PyTorch's: above the count-th smallest draw
+            draws = _random_tensors.rand(channels)
+            return draws > draws.kthvalue(count).values
+
+        return _without_channels(t, default_mask, self.amount, self.dim, drawn)
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_Counted):
     """Prune ``amount`` of the channels along ``dim``, those of the smallest L``n`` norm
     (``n`` as ``xpnet.norm``'s ``p``: a number, ``inf``, ``-inf`` or ``'fro'``)."""
 
     PRUNING_TYPE = "structured"
 
     def __init__(self, amount, n, dim=-1) -> None:
-        _check_amount(amount)
-        self.amount, self.n, self.dim = amount, n, dim
+        super().__init__(amount)
+        self.n, self.dim = n, dim
 
     def compute_mask(self, t, default_mask):
-        _check_structured(t, self.dim)
-        channels = t.shape[self.dim]
-        count = _count(self.amount, channels)
-        if not count:
-            return default_mask
-        dim = self.dim % t.dim()
-        norms = t.norm(p=self.n, dim=[d for d in range(t.dim()) if d != dim])
-        kept = norms.topk(channels - count).indices
-        return _channel_mask(t, self.dim, kept) * default_mask.to(dtype=t.dtype)
+        def largest(t, channels, count):
+            dim = self.dim % t.dim()
+            norms = t.norm(p=self.n, dim=[d for d in range(t.dim()) if d != dim])
+            return norms.topk(channels - count).indices
+
+        return _without_channels(t, default_mask, self.amount, self.dim, largest)
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
@@ -316,12 +314,18 @@ class CustomFromMask(BasePruningMethod):
         return super().apply(module, name, mask=mask)
 
 
-def _channel_mask(t, dim, kept):
-    """Zeros of ``t``'s shape, ones in the channels ``kept`` (indices or a bool mask) of
-    ``dim``."""
+def _without_channels(t, default_mask, amount, dim, kept_of):
+    """``default_mask`` zero outside the channels along ``dim`` that ``kept_of(t, channels,
+    count)`` keeps (indices or a bool mask), ``count`` of them pruned."""
+    _check_structured(t, dim)
+    channels = t.shape[dim]
+    count = _count(amount, channels)
+    if not count:
+        return default_mask
+    kept = kept_of(t, channels, count)
     mask = _creation.zeros_like(t)
     mask[tuple(kept if d == dim % t.dim() else slice(None) for d in range(t.dim()))] = 1
-    return mask
+    return mask * default_mask.to(dtype=t.dtype)
 
 
 def _check_amount(amount) -> None:

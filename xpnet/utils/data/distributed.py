@@ -1,5 +1,5 @@
-"""``torch.utils.data.distributed``: ``DistributedSampler``, as :mod:`xpnet.data`'s own objects."""
+"""``torch.utils.data.distributed``: ``DistributedSampler``, as :mod:`xpnet.data`'s own
+object."""
 
-from ...data import DistributedSampler
-
-__all__ = ["DistributedSampler"]
+from ...data.distributed import *  # noqa: F403
+from ...data.distributed import __all__ as __all__

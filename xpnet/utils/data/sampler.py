@@ -1,19 +1,4 @@
 """``torch.utils.data.sampler``: the samplers, as :mod:`xpnet.data`'s own objects."""
 
-from ...data import (
-    BatchSampler,
-    RandomSampler,
-    Sampler,
-    SequentialSampler,
-    SubsetRandomSampler,
-    WeightedRandomSampler,
-)
-
-__all__ = [
-    "BatchSampler",
-    "RandomSampler",
-    "Sampler",
-    "SequentialSampler",
-    "SubsetRandomSampler",
-    "WeightedRandomSampler",
-]
+from ...data.sampler import *  # noqa: F403
+from ...data.sampler import __all__ as __all__
