@@ -90,3 +90,21 @@ def test_a_custom_functions_edges_are_its_tensor_arguments_as_torchs():
             (("ScaleBackward", (("ExpBackward0", (("leaf", 0),)), None)), ("leaf", 1)),
         )
     )
+
+
+def test_products_of_matrices_and_vectors_are_named_as_torchs():
+    names = []
+    for lib in (xpnet, torch):
+        m, n, v = (lib.ones(*shape, requires_grad=True) for shape in ((2, 3), (3, 4), (3,)))
+        results = (m @ n, lib.mm(m, n), m @ v, lib.mv(m, v), v @ v, lib.matmul(m, n))
+        names.append([r.grad_fn.name() for r in results])
+    assert (
+        names[0]
+        == names[1]
+        == ["MmBackward0"] * 2
+        + ["MvBackward0"] * 2
+        + [
+            "DotBackward0",
+            "MmBackward0",
+        ]
+    )

@@ -175,8 +175,14 @@ def grad_fn_name(node) -> str:
     if not name.endswith("_backward"):
         return name
     op = name.removesuffix("_backward")
+    if op == "matmul":  # PyTorch names the product it runs for these ranks; the same edges
+        ranks = tuple(getattr(value, "ndim", None) for value in node.inputs)
+        op = _PRODUCTS_BY_RANKS.get(ranks, op)
     camel = "".join(word.capitalize() for word in op.split("_"))
     return _TORCH_NODE_NAMES.get(op, f"{camel}Backward0")
+
+
+_PRODUCTS_BY_RANKS = {(2, 2): "mm", (2, 1): "mv", (1, 1): "dot"}
 
 
 class _Formatter:
