@@ -40,7 +40,7 @@ import socket
 import threading
 import time
 
-from .backends._profile import open_timers, timing
+from .backends._profile import begin_ranges, end_ranges, timing
 
 __all__ = [
     "ProfilerAction",
@@ -301,12 +301,11 @@ class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's na
         self.name, self.opened = name, []
 
     def __enter__(self) -> record_function:
-        self.opened.append([(t, t.begin(self.name)) for t in open_timers()])
+        self.opened.append(begin_ranges(self.name))  # a stack: a decorator may recurse
         return self
 
     def __exit__(self, *exc_info) -> None:
-        for timer, started in reversed(self.opened.pop()):
-            timer.end(started)
+        end_ranges(self.opened.pop())
 
 
 def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None, use_gzip=False):

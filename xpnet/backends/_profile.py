@@ -60,7 +60,8 @@ __all__ = [
     "is_profiling",
     "kernel_scope",
     "not_counting",
-    "open_timers",
+    "begin_ranges",
+    "end_ranges",
     "profile",
     "record",
     "timing",
@@ -126,17 +127,14 @@ class KernelScope:
         if _open.get() and _kernel.get() is None:
             self.token = _kernel.set(self.name)
             record("calls")
-        timers = _timers.get()
-        if timers:  # every kernel is timed, nested ones too (for self times)
-            self.timed = tuple((timer, timer.begin(self.name)) for timer in timers)
+        self.timed = begin_ranges(self.name)  # every kernel, nested ones too (self times)
         return self
 
     def __exit__(self, *exc_info):
         if self.token is not None:
             _kernel.reset(self.token)
             self.token = None
-        for timer, started in reversed(self.timed):
-            timer.end(started)
+        end_ranges(self.timed)
         self.timed = ()
 
 
@@ -151,9 +149,17 @@ def timing(timer):
         _timers.reset(token)
 
 
-def open_timers() -> tuple:
-    """The timers of the :func:`timing` blocks open on this thread."""
-    return _timers.get()
+def begin_ranges(name: str) -> tuple:
+    """Tell each timer open on this thread that a range ``name`` begins; what
+    :func:`end_ranges` needs to end them (empty, and nearly free, when none is open)."""
+    timers = _timers.get()
+    return tuple((timer, timer.begin(name)) for timer in timers) if timers else ()
+
+
+def end_ranges(begun: tuple) -> None:
+    """End the ranges :func:`begin_ranges` began, innermost timer first."""
+    for timer, started in reversed(begun):
+        timer.end(started)
 
 
 def kernel_scope(name: str) -> KernelScope:
