@@ -81,6 +81,11 @@ name               what it is
                    host memory, from which the next copy to the device runs by DMA (cupy);
                    :class:`xpnet.data.DataLoader` calls it for ``pin_memory=True``. Absent
                    (numpy, strict): arrays already live on the host, pinning is a no-op
+``product_rows``   optional: ``product_rows(k, n, dtype)``, the rows of ``a`` per BLAS call at
+                   which a single-threaded ``a (m, k) @ b (k, n)`` runs fastest here, as one
+                   batched call over row blocks, or 0 for one product of all the rows.
+                   numpy: 16 where OpenBLAS's AVX-512 kernels take small float32 products
+                   without packing them and ``n`` is 64 (:func:`product_rows_of`; absent: 0)
 ``generator_state`` optional: ``generator_state(rng)``, the state of a ``default_rng``
                    generator as bytes, and ``set_generator_state(rng, state)``, which puts it
                    back (:func:`xpnet.get_rng_state` saves the dropout generators with them):
@@ -251,3 +256,10 @@ def batch_groups_of(backend) -> int:
 def conv_costs_of(backend) -> ConvCosts:
     """The :class:`ConvCosts` of ``backend``: its ``conv_costs``, else the CPU's."""
     return getattr(backend, "conv_costs", CPU_CONV_COSTS)
+
+
+def product_rows_of(backend, k: int, n: int, dtype) -> int:
+    """The ``product_rows`` of ``backend`` for an (m, ``k``) @ (``k``, ``n``) product of
+    ``dtype``, else 0 (one product of all the rows)."""
+    product_rows = getattr(backend, "product_rows", None)
+    return 0 if product_rows is None else product_rows(k, n, dtype)

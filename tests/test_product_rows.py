@@ -1,0 +1,121 @@
+"""Products in the row blocks a backend's BLAS runs fastest (``product_rows``,
+:func:`xpnet.kernels._blocks.matmul_into`): the numpy backend's rule, and that blocked
+products give what one product gives, alone and inside conv2d, NaN and inf included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import threadpoolctl
+from _oracle import assert_close, check_conv2d_case, random_input
+
+import xpnet
+import xpnet.kernels as K
+import xpnet.kernels._conv_im2col as conv_im2col
+from xpnet.backends import numpy_backend
+from xpnet.backends._base import product_rows_of
+from xpnet.kernels._blocks import matmul_into
+
+# PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+
+
+@pytest.mark.parametrize(
+    "kernels, k, n, dtype, rows",
+    [
+        ("SkylakeX", 576, 64, np.float32, 16),
+        ("Cooperlake", 27, 64, np.float32, 16),
+        ("SapphireRapids", 7167, 64, np.float32, 16),
+        ("SkylakeX", 7168, 64, np.float32, 0),  # past OpenBLAS's direct product
+        ("SkylakeX", 576, 32, np.float32, 0),
+        ("SkylakeX", 576, 128, np.float32, 0),
+        ("SkylakeX", 576, 64, np.float64, 0),  # no direct double product
+        ("Haswell", 576, 64, np.float32, 0),
+        ("Zen", 576, 64, np.float32, 0),
+        (None, 576, 64, np.float32, 0),  # not OpenBLAS, or not NumPy's own
+    ],
+)
+def test_numpy_rows_follow_openblas_kernels(monkeypatch, kernels, k, n, dtype, rows):
+    monkeypatch.setattr(numpy_backend, "_numpy_blas_kernels", lambda: kernels)
+    assert numpy_backend.product_rows(k, n, dtype) == rows
+    assert product_rows_of(numpy_backend, k, n, dtype) == rows
+
+
+def test_numpy_blas_kernels_are_numpys_own_openblas():
+    found = numpy_backend._numpy_blas_kernels()
+    libraries = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+    architectures = {lib.architecture for lib in libraries if lib.internal_api == "openblas"}
+    assert found is None or found in architectures
+
+
+def test_backends_without_rows_run_one_product(backend, monkeypatch):
+    monkeypatch.delattr(backend, "product_rows", raising=False)
+    assert product_rows_of(backend, 576, 64, np.float32) == 0
+
+
+def _force_rows(monkeypatch, backend, rows):
+    monkeypatch.setattr(backend, "product_rows", lambda k, n, dtype: rows, raising=False)
+
+
+@pytest.mark.parametrize("M", [0, 5, 16, 37, 64])
+@pytest.mark.parametrize("rows", [0, 4, 16])
+def test_matmul_into_gives_the_product(backend, monkeypatch, M, rows):
+    _force_rows(monkeypatch, backend, rows)
+    a, b = random_input((M, 24), 0), random_input((24, 64), 1)
+    a[M // 2 :, 3] = np.nan if M else 0.0  # a NaN row stays in its own rows of the result
+    out = backend.xp.full((M, 64), 7.0)
+    matmul_into(backend, backend.asarray(a), backend.asarray(b), out)
+    expected = a @ b
+    np.testing.assert_allclose(xpnet.to_numpy(out), expected, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(np.isnan(xpnet.to_numpy(out)), np.isnan(expected))
+
+
+# per-row convolutions with 64 output channels, copied channels last: tails of every length
+CASES = [
+    ((2, 8, 7, 9), (64, 8, 3, 3), 1, 1, 1),
+    ((3, 5, 6, 6), (64, 5, 3, 2), (1, 2), (1, 0), (1, 2)),
+    ((2, 4, 6, 7), (64, 4, 4, 2), 1, "same", (2, 1)),
+    ((1, 64, 4, 4), (64, 64, 3, 3), 1, 1, 1),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv2d_in_row_blocks_matches_torch_and_one_product(
+    backend, cpu_conv_choices, monkeypatch, case, dtype
+):
+    blocked = []
+    into = conv_im2col.channels_last_products.__globals__["matmul_into"]
+
+    def spy(backend_, a, b, out):
+        blocked.append(product_rows_of(backend_, a.shape[1], b.shape[1], out.dtype))
+        into(backend_, a, b, out)
+
+    monkeypatch.setitem(conv_im2col.channels_last_products.__globals__, "matmul_into", spy)
+    _force_rows(monkeypatch, backend, 16)
+    with K.conv_algorithms("im2col_per_row"):
+        in_blocks = check_conv2d_case(backend, case, dtype)
+    assert blocked and set(blocked) == {16}
+    _force_rows(monkeypatch, backend, 0)
+    with K.conv_algorithms("im2col_per_row"):
+        whole = check_conv2d_case(backend, case, dtype)
+    pairs = zip([in_blocks[0], *in_blocks[1]], [whole[0], *whole[1]], strict=True)
+    for a, b in pairs:
+        assert_close(a, b, dtype, "row blocks vs one product")
+
+
+def test_conv2d_in_row_blocks_keeps_nan_and_inf_in_their_windows(
+    backend, cpu_conv_choices, monkeypatch
+):
+    _force_rows(monkeypatch, backend, 16)
+    x = random_input((2, 8, 9, 9), 0).astype(np.float32)
+    x[0, 3, 4, 4], x[1, 2, 0, 8] = np.nan, np.inf
+    w = np.abs(random_input((64, 8, 3, 3), 1)).astype(np.float32)
+    with K.conv_algorithms("im2col_per_row"):
+        y = xpnet.to_numpy(K.conv2d(backend.asarray(x), backend.asarray(w), padding=1))
+    reached = np.zeros((2, 9, 9), bool)
+    reached[0, 3:6, 3:6] = True  # the windows holding the NaN
+    assert np.array_equal(np.isnan(y).all(axis=1), reached)
+    assert not np.isnan(y[1]).any()
+    assert np.isposinf(y[1, :, 0:2, 7:9]).all()  # positive weights: inf stays inf
+    assert np.isfinite(y[1, :, 2:, :]).all() and np.isfinite(y[1, :, :, :7]).all()
