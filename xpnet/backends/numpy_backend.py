@@ -107,8 +107,10 @@ def _blas_controller():
 # OpenBLAS's kernel sets with a "direct" float32 product for small sizes (AVX-512): no
 # packing of the operands, which a long product with 64 columns spends much of its time on
 _DIRECT_SGEMM_KERNELS = frozenset({"SkylakeX", "Cooperlake", "SapphireRapids"})
-# that direct product's limits: below 28 * 512 * 512 multiply-adds, on one BLAS thread
-_DIRECT_SGEMM_MULTIPLY_ADDS = 28 * 512 * 512
+# where OpenBLAS 0.3.31 takes that direct product (on one BLAS thread): 16-row products with
+# 64 columns ran at 470-490 GFLOP/s for K up to 960, and at 210-230 from K = 1024 (2**20
+# multiply-adds) on, half one product's speed
+_DIRECT_SGEMM_MULTIPLY_ADDS = 1 << 20
 _PRODUCT_ROWS = 16
 
 
@@ -117,11 +119,12 @@ def product_rows(k: int, n: int, dtype) -> int:
     OpenBLAS has the AVX-512 direct product and ``n`` is 64, else 0 (one product).
 
     Measured 2026-12-07 on 2 threads of a Zen 5 VM (AVX-512, OpenBLAS 0.3.31's SkylakeX
-    kernels), each thread multiplying 49,152 rows: with ``n`` 64 and ``k`` from 15 to 800,
-    16-row calls ran at 340-480 GFLOP/s against 180-350 for one product; with ``n`` 16 to
-    256 other than 64 they were as often slower as faster, and with the Haswell kernels
-    (AVX2, no direct product) 0.55-0.95x. The kernels' names come from threadpoolctl, so the
-    rule, and the bits, follow the kernels OpenBLAS runs, not the machine.
+    kernels), each thread multiplying 16,384 to 49,152 rows: with ``n`` 64 and ``k`` from 15
+    to 960, 16-row calls ran at 340-490 GFLOP/s against 180-350 for one product (from ``k``
+    1024 on, OpenBLAS packs them again: 210-230); with ``n`` 16 to 256 other than 64 they
+    were as often slower as faster, and with the Haswell kernels (AVX2, no direct product)
+    0.55-0.95x. The kernels' names come from threadpoolctl, so the rule, and the bits,
+    follow the kernels OpenBLAS runs, not the machine.
     """
     if numpy.dtype(dtype) != numpy.float32 or n != 64:
         return 0
