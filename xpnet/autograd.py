@@ -31,13 +31,14 @@ from . import _custom_function as function
 from . import _grad_mode
 from . import _tensor_ops as ops
 from ._autograd_graph import next_functions, next_sequence_nr, node_repr
-from ._backward_pass import assign_grad, backward, grad
+from ._backward_pass import backward, grad
 from ._custom_function import *  # noqa: F403 - FunctionCtx, once_differentiable
 from ._custom_function import CustomFunction
 from ._double_backward import differentiable_backward
 from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
+from ._leaf_grads import assign_grad
 from ._size import as_size
 from ._tensor_print import grad_fn_name, tensor_repr
 from ._versions import assign_data, data_alias, share_array, share_writes, weak_set
