@@ -189,6 +189,26 @@ def test_several_outputs():
     np.testing.assert_allclose(_host(layer.weight.grad), np.tile(_host(x).sum(0), (4, 1)))
 
 
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_several_outputs_are_recomputed_once_as_torch(use_reentrant):
+    """One backward call for all the outputs, so one recomputation (it ran once per output
+    that got a gradient)."""
+    counts = []
+    for lib, run in ((xpnet, checkpoint), (torch, torch_checkpoint.checkpoint)):
+        runs = []
+
+        def segment(v, lib=lib, runs=runs):
+            runs.append(1)
+            return v * 2, v.exp(), v.tanh()
+
+        x = _input(lib)
+        first, second, third = run(segment, x, use_reentrant=use_reentrant)
+        (first.sum() + (second * third).sum()).backward()
+        counts.append((len(runs), _host(x.grad)))
+    assert counts[0][0] == counts[1][0] == 2  # the forward and one recomputation
+    np.testing.assert_allclose(counts[0][1], counts[1][1], rtol=1e-12)
+
+
 def _twin_runs(segment_and_loss):
     """``segment_and_loss(lib, model, x, checkpoint)``'s list of tensors, for xpnet and torch
     on twin models (non-reentrant), as host arrays."""

@@ -257,3 +257,134 @@ def test_the_node_and_the_base_class_read_as_torchs(xp):
     assert function_module.Function is xpnet.autograd.Function
     assert function_module.FunctionCtx is FunctionCtx
     assert xpnet.autograd.once_differentiable is once_differentiable
+
+
+def _two_outputs(lib, calls, leading=None):
+    """``x * 2, x ** 3`` (after ``leading``, e.g. an int, if given); records each backward's
+    gradients (``None`` or their sums) in ``calls``."""
+
+    class Pair(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            outputs = (x * 2, x**3)
+            return outputs if leading is None else (leading, *outputs)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            (x,) = ctx.saved_tensors
+            calls.append([None if g is None else float(g.detach().sum()) for g in grads])
+            doubled, cubed = grads[-2:]
+            return doubled * 2 + cubed * 3 * x * x
+
+    return Pair
+
+
+def _pair_results(xp, run, leading=None, materialize=True):
+    """``run(lib, x, outputs)`` on torch and xpnet: (calls, x.grad) of each, torch's first."""
+    results = []
+    for lib in (torch, xpnet):
+        calls = []
+        x = _data(xp, lib)
+        outputs = _two_outputs(lib, calls, leading).apply(x)
+        run(lib, x, outputs)
+        results.append((calls, None if x.grad is None else _numpy(x.grad)))
+    return results
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda lib, a, b: (a * b).sum(),
+        lambda lib, a, b: a.exp().sum() + b.sum(),  # the outputs' users at other depths
+        lambda lib, a, b: b.sum() + a.tanh().exp().sum(),
+    ],
+)
+def test_one_backward_call_takes_every_outputs_gradient(xp, loss):
+    """PyTorch runs a Function's backward once, with the gradients of all its outputs (not
+    once per output, with zeros for the others)."""
+    theirs, ours = _pair_results(xp, lambda lib, x, out: loss(lib, *out).backward())
+    assert len(ours[0]) == len(theirs[0]) == 1
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+
+
+def test_a_non_tensor_output_gets_none(xp):
+    theirs, ours = _pair_results(xp, lambda lib, x, out: out[1].sum().backward(), leading=3)
+    assert ours[0] == theirs[0] and ours[0][0][0] is None  # (None, n, 0.0): zeros for cubed
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+
+
+def test_a_walk_reaching_one_output_runs_it_once_and_frees_the_node(xp):
+    """``grad`` towards ``x`` from one output: one call; the node's buffers are then freed
+    for the other output too, as PyTorch's single node."""
+    errors = []
+
+    def run(lib, x, outputs):
+        lib.autograd.grad(outputs[0].sum(), x)
+        with pytest.raises(RuntimeError, match="second time") as error:
+            outputs[1].sum().backward()
+        errors.append(error)
+
+    theirs, ours = _pair_results(xp, run)
+    assert len(ours[0]) == len(theirs[0]) == 1
+    assert len(errors) == 2
+
+
+def test_retained_outputs_run_again(xp):
+    def run(lib, x, outputs):
+        outputs[0].sum().backward(retain_graph=True)
+        outputs[1].sum().backward()
+
+    theirs, ours = _pair_results(xp, run)
+    assert len(ours[0]) == len(theirs[0]) == 2
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+
+
+def test_output_hooks_run_before_the_one_call(xp):
+    def run(lib, x, outputs):
+        outputs[0].register_hook(lambda g: g * 10)
+        (outputs[0] + outputs[1]).sum().backward()
+
+    theirs, ours = _pair_results(xp, run)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+
+
+def test_second_order_gradients_through_several_outputs(xp):
+    def run(lib, x, outputs):
+        (first,) = lib.autograd.grad((outputs[0] * outputs[1]).sum(), x, create_graph=True)
+        first.sum().backward()
+
+    theirs, ours = _pair_results(xp, run)
+    assert len(ours[0]) == len(theirs[0])
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+
+
+def test_next_functions_name_each_outputs_position(xp):
+    names = []
+    for lib in (torch, xpnet):
+        a, b = _two_outputs(lib, []).apply(_data(xp, lib))
+        names.append([(f.name(), nr) for f, nr in (b + a).grad_fn.next_functions])
+    assert names[1] == names[0] == [("PairBackward", 1), ("PairBackward", 0)]
+
+
+def test_a_gradient_passed_through_is_copied_into_grad(xp):
+    """A backward that returns an output's gradient as it is: the leaf's ``.grad`` is a copy,
+    not the caller's gradient (which adding into ``.grad`` later would change)."""
+
+    class Through(xpnet.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1, x * 2
+
+        @staticmethod
+        def backward(ctx, first, second):
+            return first
+
+    x = _data(xp, xpnet)
+    first, _ = Through.apply(x)
+    gradient = xpnet.ones_like(first)
+    first.backward(gradient)
+    x.grad.add_(1.0)
+    np.testing.assert_array_equal(_numpy(gradient), np.ones((3, 4)))

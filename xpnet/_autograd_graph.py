@@ -2,13 +2,17 @@
 ``AccumulateGrad`` nodes of leaves, and ``repr(grad_fn)``.
 
 Also the orders a backward pass (:mod:`xpnet._backward_pass`) walks the graph in: every
-input before its users, and which tensors lead to some targets.
+input before its users, and which tensors lead to some targets; and the outputs of one custom
+Function call, whose nodes share one backward call (:class:`OutputGroup`), as PyTorch's one
+node with several outputs.
 
 PyTorch's graph walkers (torchviz, hand-written ones) follow ``next_functions`` from a
 result's ``grad_fn``: one ``(node, output_nr)`` pair per input of the op (per Tensor input
 of a custom Function), where ``node`` is the input's own ``grad_fn``, an ``AccumulateGrad``
 for a leaf that requires grad (its ``variable`` is the leaf), or ``None`` for an input
-without a gradient. xpnet's nodes have one output each, so ``output_nr`` is 0.
+without a gradient. xpnet's nodes have one output each, so ``output_nr`` is 0, except for
+the outputs of a custom Function with several: each has a node of its own (PyTorch's share
+one), and ``output_nr`` is the output's position, as PyTorch's.
 
 Neighbours: :mod:`xpnet.autograd` (``Node``, whose attributes these are),
 :mod:`xpnet._backward_pass` (the walk),
@@ -18,9 +22,12 @@ Neighbours: :mod:`xpnet.autograd` (``Node``, whose attributes these are),
 from __future__ import annotations
 
 import itertools
+import weakref
 
 __all__ = [
     "AccumulateGrad",
+    "GroupedGradients",
+    "OutputGroup",
     "leading_to",
     "next_functions",
     "next_sequence_nr",
@@ -54,7 +61,8 @@ class AccumulateGrad:
 
 
 def next_functions(node) -> tuple:
-    """``((node, 0), ...)`` for the inputs of ``node``, as PyTorch's ``next_functions``.
+    """``((node, output_nr), ...)`` for the inputs of ``node``, as PyTorch's
+    ``next_functions``.
 
     Example:
         >>> import xpnet
@@ -69,7 +77,12 @@ def next_functions(node) -> tuple:
     inputs = node.inputs
     if getattr(node.function, "tensor_edges", False):  # a custom Function's node
         inputs = [value for value in inputs if hasattr(value, "grad_fn")]
-    return tuple((_input_node(value), 0) for value in inputs)
+    return tuple((_input_node(value), _output_nr(value)) for value in inputs)
+
+
+def _output_nr(value) -> int:
+    node = getattr(value, "grad_fn", None)
+    return 0 if getattr(node, "group", None) is None else node.output_index
 
 
 def _input_node(value):
@@ -117,3 +130,58 @@ def topological_order(roots) -> list:
                 if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
                     stack.append((parent, False))
     return order
+
+
+class OutputGroup:
+    """The outputs of one call of an op with several, whose nodes (one per differentiable
+    output Tensor) run one backward for all: a custom Function's, as PyTorch's single node.
+    Each member node has ``group`` set to it and ``output_index``, its output's position.
+
+    Args:
+        size: how many outputs the call returned (Tensors or not).
+        outputs: ``(position, tensor)`` for each output Tensor with a node; held weakly
+            (they hold their nodes).
+    """
+
+    def __init__(self, size: int, outputs):
+        self.size = size
+        self.outputs = [(position, weakref.ref(tensor)) for position, tensor in outputs]
+
+    def tensors(self) -> list:
+        """The group's output Tensors that still exist."""
+        return [t for _, ref in self.outputs if (t := ref()) is not None]
+
+    def free(self) -> None:
+        """Drop every member node's saved values (``retain_graph=False``): a second backward
+        through any of the outputs raises, as through PyTorch's one node."""
+        for tensor in self.tensors():
+            tensor.grad_fn.args = tensor.grad_fn.kwargs = None
+
+
+class GroupedGradients:
+    """One walk's gradients of grouped outputs (:class:`OutputGroup`), held until the last
+    output of the group that the walk reaches: every output's users have run by then, and
+    the group's inputs run after it (they precede every output in the order)."""
+
+    def __init__(self, order):
+        self._order = order
+        self._in_walk = None  # the ids of the walk's tensors, once a group asks
+        self._held: dict = {}  # id(group) -> [gradients by position, outputs still to come]
+
+    def offer(self, tensor, grad):
+        """Hold ``tensor``'s gradient (``None``: it has none, or its node is not to run).
+        Returns ``None`` until the group's last output in this walk, then the gradients of
+        all its outputs by position (``None`` for the others), or ``None`` if none has one."""
+        node = tensor.grad_fn
+        held = self._held.get(id(node.group))
+        if held is None:
+            if self._in_walk is None:
+                self._in_walk = {id(t) for t in self._order}
+            count = sum(id(t) in self._in_walk for t in node.group.tensors())
+            held = self._held[id(node.group)] = [[None] * node.group.size, count]
+        held[0][node.output_index] = grad
+        held[1] -= 1
+        if held[1] > 0:
+            return None
+        del self._held[id(node.group)]
+        return None if all(g is None for g in held[0]) else tuple(held[0])

@@ -12,7 +12,7 @@ import contextlib
 import contextvars
 import functools
 
-from ._autograd_graph import leading_to, topological_order
+from ._autograd_graph import GroupedGradients, leading_to, topological_order
 from ._grad_mode import enable_grad
 from ._leaf_grads import add_to_grad
 from .backends import backend_of, float_errors_ignored
@@ -56,17 +56,26 @@ def walk(roots, retain_graph: bool, deliver, targets=None, formula=None) -> None
         accumulate(pending, root, gradient, False)  # the caller holds its gradient
     order = topological_order([root for root, _ in roots])
     needed = None if targets is None else leading_to(order, targets)
+    grouped = GroupedGradients(order)  # a custom Function's outputs: one backward call
     with enable_grad() if formula is not None else contextlib.nullcontext():
         for tensor in reversed(order):
             grad, owned = pending.pop(id(tensor), (None, False))
-            if grad is None or (needed is not None and id(tensor) not in needed):
-                continue
-            if grad.dtype != tensor.dtype:  # a float32 input of a float64 op gets float32
-                grad, owned = _in_dtype(grad, tensor.dtype), True
-            grad, owned = hooked_gradient(tensor, grad, owned)  # register_hook's hooks
-            if not deliver(tensor, grad, owned) or not _goes_on(tensor, needed):
+            if grad is not None and (needed is None or id(tensor) in needed):
+                if grad.dtype != tensor.dtype:  # a float32 input of a float64 op: float32
+                    grad, owned = _in_dtype(grad, tensor.dtype), True
+                grad, owned = hooked_gradient(tensor, grad, owned)  # register_hook's hooks
+                if not deliver(tensor, grad, owned) or not _goes_on(tensor, needed):
+                    grad = None
+            else:
+                grad = None
+            group = getattr(tensor.grad_fn, "group", None)
+            if group is not None:  # the gradients of all its outputs, at the last one
+                grad = grouped.offer(tensor, grad)
+            if grad is None:
                 continue
             grads = tensor.grad_fn.apply(grad, retain_graph, formula)
+            if group is not None and not retain_graph:
+                group.free()
             for parent, parent_grad in zip(tensor.grad_fn.inputs, grads, strict=True):
                 if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
                     owned = owned_gradient(parent_grad, grad, grads)
@@ -119,8 +128,9 @@ def owned_gradient(grad, grad_output, grads) -> bool:
     array returned for two inputs. Leaves keep owned gradients as they are (PyTorch steals
     such gradients too) and copy the others, which saves one copy per leaf.
     """
+    upstream = grad_output if isinstance(grad_output, tuple) else (grad_output,)  # a group's
     return (
-        grad is not grad_output
+        all(grad is not given for given in upstream)
         and getattr(grad, "base", None) is None
         and sum(other is grad for other in grads) == 1
     )

@@ -37,6 +37,8 @@ from __future__ import annotations
 import functools
 import inspect
 
+from ._autograd_graph import OutputGroup
+
 __all__ = ["FunctionCtx", "once_differentiable"]
 
 
@@ -161,19 +163,23 @@ def _apply(cls, args: tuple):
             output = cls.forward(ctx, *args)
     outputs = output if isinstance(output, tuple) else (output,)
     node_function = _node_function(cls, len(args))
-    tensors = [t for t in outputs if isinstance(t, Tensor)]
-    results = []
-    for value in outputs:
+    arrays = tuple(getattr(a, "array", a) for a in args)
+    results, recorded = [], []
+    for position, value in enumerate(outputs):
         if not isinstance(value, Tensor):
             results.append(value)
             continue
         result = value.detach()  # a new Tensor: an input returned as it is gets a node too
         if any(ctx.needs_input_grad) and _differentiable(value, ctx):
             result.requires_grad = True
-            where = {"ctx": ctx, "outputs": tuple(tensors), "index": len(results)}
-            arrays = tuple(getattr(a, "array", a) for a in args)
+            where = {"ctx": ctx, "outputs": outputs}
             result.grad_fn = Node(node_function, args, arrays, where)
+            result.grad_fn.output_index = position
+            recorded.append((position, result))
         results.append(result)
+    group = OutputGroup(len(outputs), recorded)  # one backward call for all the outputs
+    for _, result in recorded:
+        result.grad_fn.group = group
     return tuple(results) if isinstance(output, tuple) else results[0]
 
 
@@ -206,38 +212,39 @@ class _NodeFunction:
         self.signature = inspect.Signature([parameter(name) for name in self.wrt])
         differentiable_backward(self.backward)(self._tensor_backward)
 
-    def _array_backward(self, grad_output, *args, ctx, outputs, index):
+    def _array_backward(self, grad_outputs, *args, ctx, outputs):
         from ._grad_mode import no_grad
         from .autograd import Tensor
 
+        grad_outputs = tuple(g if g is None else Tensor(g) for g in grad_outputs)
         with no_grad():
-            grads = self._run(Tensor(grad_output), args, ctx, outputs, index)
+            grads = self._run(grad_outputs, args, ctx, outputs)
         return tuple(None if g is None else g.array for g in grads)
 
-    def _tensor_backward(self, grad_output, *args, ctx, outputs, index):
+    def _tensor_backward(self, grad_outputs, *args, ctx, outputs):
         if not getattr(self.cls.backward, "_once_differentiable", False):
-            return self._run(grad_output, args, ctx, outputs, index)
+            return self._run(grad_outputs, args, ctx, outputs)
         from ._grad_mode import no_grad
 
         with no_grad():  # constants, tied to a node that refuses, as PyTorch's DelayedError
-            grads = self._run(grad_output, args, ctx, outputs, index)
-        # PyTorch ties them to the gradient alone: from a constant one they are constants
-        anchors = (grad_output,) if grad_output.requires_grad else ()
+            grads = self._run(grad_outputs, args, ctx, outputs)
+        # PyTorch ties them to the gradients alone: from constant ones they are constants
+        anchors = tuple(g for g in grad_outputs if g is not None and g.requires_grad)
         return tuple(g if g is None else _refusing(g, anchors, self.name) for g in grads)
 
-    def _run(self, grad_output, args, ctx, outputs, index) -> tuple:
-        """``cls.backward`` with the gradient of output ``index`` and zeros (or ``None``) for
-        the others; its gradients checked as PyTorch's."""
+    def _run(self, grad_outputs, args, ctx, outputs) -> tuple:
+        """``cls.backward`` once, with the gradients of all the outputs (``grad_outputs``,
+        by position): zeros (or ``None``, without ``materialize_grads``) for a Tensor output
+        that got none, ``None`` for one that is not a Tensor, as PyTorch's; its gradients
+        checked as PyTorch's."""
         from ._creation import zeros_like
+        from .autograd import Tensor
 
         grads = []
-        for position, output in enumerate(outputs):
-            if position == index:
-                grads.append(grad_output)
-            elif ctx.materialize_grads:
-                grads.append(zeros_like(output))
-            else:
-                grads.append(None)
+        for output, grad in zip(outputs, grad_outputs, strict=True):
+            if grad is None and ctx.materialize_grads and isinstance(output, Tensor):
+                grad = zeros_like(output)
+            grads.append(grad)
         result = self.cls.backward(ctx, *grads)
         result = result if isinstance(result, tuple) else (result,)
         return self._checked(result, args, ctx._tensor_inputs)

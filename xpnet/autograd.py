@@ -169,6 +169,7 @@ class Node:
             if isinstance(tensor, Tensor) and not (tensor.requires_grad and tensor.is_leaf):
                 weak_set(tensor, "_consumers").add(self)
 
+    group = None  # an OutputGroup: nodes of one call that run one backward (_autograd_graph)
     name = grad_fn_name  # PyTorch's grad_fn.name(): "MulBackward0" for xpnet's mul_backward
     next_functions = property(next_functions)  # ((node, 0), ...) per input, as PyTorch's
     __repr__ = node_repr  # "<MulBackward0 object at 0x...>"
