@@ -108,3 +108,57 @@ def test_products_of_matrices_and_vectors_are_named_as_torchs():
             "MmBackward0",
         ]
     )
+
+
+# calls whose node PyTorch names by the call: (lib, F, x (3, 4), x3 (2, 3, 4)) -> a result
+NAMED_BY_THE_CALL = {
+    "batched matmul": lambda lib, F, x, x3: x3 @ lib.ones(2, 4, 5),
+    "3-d @ 1-d": lambda lib, F, x, x3: x3 @ lib.ones(4),
+    "bmm": lambda lib, F, x, x3: lib.bmm(x3, lib.ones(2, 4, 5)),
+    "linear 2-d, bias": lambda lib, F, x, x3: F.linear(x, lib.ones(5, 4), lib.ones(5)),
+    "linear 2-d": lambda lib, F, x, x3: F.linear(x, lib.ones(5, 4)),
+    "linear 3-d, bias": lambda lib, F, x, x3: F.linear(x3, lib.ones(5, 4), lib.ones(5)),
+    "linear 3-d": lambda lib, F, x, x3: F.linear(x3, lib.ones(5, 4)),
+    "linear 1-d": lambda lib, F, x, x3: F.linear(x[0], lib.ones(5, 4)),
+    "dot": lambda lib, F, x, x3: lib.dot(x[0], lib.ones(4)),
+    "view": lambda lib, F, x, x3: x.view(12),
+    "reshape of a transpose": lambda lib, F, x, x3: x.t().reshape(12),
+    "flatten": lambda lib, F, x, x3: x3.flatten(1),
+    "t": lambda lib, F, x, x3: x.t(),
+    "T": lambda lib, F, x, x3: x.T,
+    "mT": lambda lib, F, x, x3: x3.mT,
+    "swapaxes": lambda lib, F, x, x3: x3.swapaxes(0, 1),
+    "squeeze()": lambda lib, F, x, x3: x[None].squeeze(),
+    "squeeze(0)": lambda lib, F, x, x3: x[None].squeeze(0),
+    "squeeze((0,))": lambda lib, F, x, x3: x[None].squeeze((0,)),
+    "unsqueeze": lambda lib, F, x, x3: x.unsqueeze(1),
+    "narrow": lambda lib, F, x, x3: x.narrow(1, 1, 2),
+    "x[1]": lambda lib, F, x, x3: x[1],
+    "x[1:]": lambda lib, F, x, x3: x[1:],
+    "x[:]": lambda lib, F, x, x3: x[:],
+    "x[:, 0]": lambda lib, F, x, x3: x[:, 0],
+    "x[1:, 0]": lambda lib, F, x, x3: x[1:, 0],
+    "x[0, 1:]": lambda lib, F, x, x3: x[0, 1:],
+    "x[0, :]": lambda lib, F, x, x3: x[0, :],
+    "x[0, [1, 2]]": lambda lib, F, x, x3: x[0, [1, 2]],
+    "x[0, None]": lambda lib, F, x, x3: x[0, None],
+    "x[..., -1]": lambda lib, F, x, x3: x[..., -1],
+    "x[[0, 2]]": lambda lib, F, x, x3: x[[0, 2]],
+    "x[mask]": lambda lib, F, x, x3: x[x > 0],
+}
+
+
+@pytest.mark.parametrize("name", list(NAMED_BY_THE_CALL))
+def test_views_products_and_indexing_are_named_as_torchs(name):
+    names = []
+    for lib, F in ((xpnet, xpnet.nn.functional), (torch, torch.nn.functional)):
+        x, x3 = lib.ones(3, 4, requires_grad=True), lib.ones(2, 3, 4, requires_grad=True)
+        names.append(NAMED_BY_THE_CALL[name](lib, F, x, x3).grad_fn.name())
+    assert names[0] == names[1]
+
+
+def test_a_name_stays_after_the_backward_frees_the_node():
+    x = xpnet.ones(3, 4, requires_grad=True)
+    y = x.t().reshape(12)
+    (y * 2).sum().backward()
+    assert y.grad_fn.name() == "UnsafeViewBackward0" and y.grad_fn.args is None

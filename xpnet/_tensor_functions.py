@@ -39,6 +39,7 @@ from . import _tensor_scatter as scatter
 from . import _tensor_scatter_reduce as scatter_reduce
 from . import _tensor_shape_ops as shape_ops
 from ._dtypes import floating, torch_operands
+from ._node_names import name_node
 from ._tensor_checks import named_as, refuse_complex, refuse_dtype, refuse_integer_division
 from ._tensor_math import check_dim
 from ._tensor_norms import listed_dims
@@ -193,7 +194,7 @@ def bmm(self, mat2) -> Tensor:
     Raises:
         TypeError, ArgumentError: as :meth:`mm`, for 3-D operands.
     """
-    return self @ _matrices("bmm", self, mat2, 3)
+    return name_node(self @ _matrices("bmm", self, mat2, 3), "BmmBackward0")
 
 
 def t(self) -> Tensor:
@@ -205,7 +206,7 @@ def t(self) -> Tensor:
     if self.ndim > 2:
         msg = f"Tensor.t: expects a tensor with <= 2 dimensions, but self is {self.ndim}-d"
         raise ArgumentError(msg)
-    return self.transpose(0, -1)
+    return name_node(self.transpose(0, -1), "TBackward0")
 
 
 def relu(self) -> Tensor:

@@ -25,6 +25,7 @@ import numpy
 from . import _creation as creation
 from . import _tensor_select as select
 from ._dtypes import checked_scalar, result_dtype
+from ._node_names import name_node
 from ._tensor_checks import checked_flags, is_complex_value, tensor_shape
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee, shape_of, shape_only, unbroadcast
@@ -274,7 +275,8 @@ def narrow(input, dim: int, start, length: int) -> Tensor:
     if not 0 <= length <= size - start:
         msg = f"Tensor.narrow: length must be in [0, {size - start}] from start {start}"
         raise ArgumentError(f"{msg} in dimension {dim} of size {size}, got {length}")
-    return _section(tensor, (slice(None),) * dim + (slice(start, start + length),))
+    result = _section(tensor, (slice(None),) * dim + (slice(start, start + length),))
+    return name_node(result, "SliceBackward0")
 
 
 def _broadcast_shape(where: str, **shapes) -> tuple:

@@ -27,6 +27,7 @@ from collections import namedtuple
 import numpy
 
 from ._dtypes import floating
+from ._node_names import name_node
 from ._tensor_checks import named_as, refuse_dtype
 from ._tensor_dims import check_dim, reduction_dims
 from ._tensor_dims import distinct_dims as distinct_dims  # importers find it here too
@@ -237,7 +238,7 @@ def tensor_transpose(self, dim0: int, dim1: int) -> Tensor:
     i, j = check_dim("transpose", dim0, self.ndim), check_dim("transpose", dim1, self.ndim)
     if order:  # a 0-d tensor takes dims 0 and -1 and stays as it is, as in PyTorch
         order[i], order[j] = order[j], order[i]
-    return _permute(self, tuple(order))
+    return name_node(_permute(self, tuple(order)), "TransposeBackward0")
 
 
 def _matrix_transpose(self) -> Tensor:
@@ -251,13 +252,16 @@ def tensor_squeeze(self, dim=None) -> Tensor:
     """This tensor without its dimensions of size 1 (only those in ``dim``, an int or tuple,
     if given; others in ``dim`` stay, as PyTorch)."""
     dims = range(self.ndim) if dim is None else reduction_dims("squeeze", dim, self.shape) or ()
-    return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in dims))
+    result = self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in dims))
+    overload = 0 if dim is None else 2 if isinstance(dim, tuple | list) else 1  # PyTorch's
+    return name_node(result, f"SqueezeBackward{overload}")
 
 
 def tensor_unsqueeze(self, dim: int) -> Tensor:
     """This tensor with a dimension of size 1 inserted at ``dim``, in ``[-ndim - 1, ndim]``."""
     dim = check_dim("unsqueeze", dim, self.ndim + 1)
-    return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+    result = self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+    return name_node(result, "UnsqueezeBackward0")
 
 
 def _unary_method(name: str):

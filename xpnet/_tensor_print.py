@@ -9,13 +9,8 @@ host, by the backend's explicit ``to_host``: printing a large CuPy or strict ten
 at most ``(2 * edgeitems) ** ndim`` elements.
 
 Names where PyTorch's are torch's: ``dtype=xpnet.float64``; a tensor on another device than
-the default one (:func:`xpnet.get_default_device`) shows ``device='cuda:0'``. ``grad_fn``
-shows xpnet's op name in PyTorch's form (``mul_backward`` prints ``<MulBackward0>``), which is
-PyTorch's own where xpnet records the op PyTorch records (``mul``, ``sum``, ``mean``, ``exp``,
-``relu``, ``mse_loss``, ...) and differs where PyTorch records a different op (``-x`` is
-``<MulBackward0>`` here, ``<NegBackward0>`` in PyTorch; ``linear`` is ``<LinearBackward0>``,
-PyTorch's ``<AddmmBackward0>``; a view or index is ``<ReshapeBackward0>`` or
-``<GetitemBackward0>``, PyTorch's ``<ViewBackward0>``, ``<SelectBackward0>``, ...).
+the default one (:func:`xpnet.get_default_device`) shows ``device='cuda:0'``; ``grad_fn``
+shows PyTorch's name of the node (:mod:`xpnet._node_names`).
 
 Example:
     >>> import xpnet
@@ -59,38 +54,6 @@ _PROFILES = {
     "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
     "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
     "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80},
-}
-# the node PyTorch records for xpnet's op where the two record the same operation under other
-# names (PyTorch 2.13, CPU); the remaining differences are listed in docs/porting.md
-_TORCH_NODE_NAMES = {
-    "concatenate": "CatBackward0",
-    "stack_arrays": "StackBackward0",
-    "broadcast": "ExpandBackward0",
-    "cast": "ToCopyBackward0",
-    "max": "MaxBackward1",  # xpnet's max and min of every element; PyTorch's overload 1
-    "min": "MinBackward1",
-    "elementwise_max": "MaximumBackward0",
-    "elementwise_min": "MinimumBackward0",
-    "choose": "WhereBackward0",
-    "fill_masked": "MaskedFillBackward0",
-    "take_along_dim": "GatherBackward0",
-    "select_indices": "IndexSelectBackward0",
-    "cumulative_sum": "CumsumBackward0",
-    "vector_norm": "LinalgVectorNormBackward0",
-    "logsigmoid": "LogSigmoidBackward0",
-    "relu6": "HardtanhBackward0",  # PyTorch's relu6 is hardtanh(0, 6)
-    "prelu": "PreluKernelBackward0",
-    "unfold": "Im2ColBackward0",
-    "fold": "Col2ImBackward0",
-    **{f"conv{k}": "ConvolutionBackward0" for k in ("1d", "2d", "3d")},
-    **{f"conv_transpose{k}": "ConvolutionBackward0" for k in ("1d", "2d", "3d")},
-    "max_pool2d": "MaxPool2DWithIndicesBackward0",
-    "max_pool3d": "MaxPool3DWithIndicesBackward0",
-    "avg_pool2d": "AvgPool2DBackward0",
-    "avg_pool3d": "AvgPool3DBackward0",
-    "batch_norm": "NativeBatchNormBackward0",
-    "layer_norm": "NativeLayerNormBackward0",
-    "group_norm": "NativeGroupNormBackward0",
 }
 
 
@@ -166,23 +129,6 @@ def printoptions(**kwargs):
         yield
     finally:
         set_printoptions(**old)
-
-
-def grad_fn_name(node) -> str:
-    """The name PyTorch gives the backward of ``node``'s op: ``mul_backward`` (xpnet's) as
-    ``MulBackward0``; a name not ending in ``_backward`` is kept (it is PyTorch's already)."""
-    name = node.function.name
-    if not name.endswith("_backward"):
-        return name
-    op = name.removesuffix("_backward")
-    if op == "matmul":  # PyTorch names the product it runs for these ranks; the same edges
-        ranks = tuple(getattr(value, "ndim", None) for value in node.inputs)
-        op = _PRODUCTS_BY_RANKS.get(ranks, op)
-    camel = "".join(word.capitalize() for word in op.split("_"))
-    return _TORCH_NODE_NAMES.get(op, f"{camel}Backward0")
-
-
-_PRODUCTS_BY_RANKS = {(2, 2): "mm", (2, 1): "mv", (1, 1): "dot"}
 
 
 class _Formatter:
@@ -341,7 +287,7 @@ def tensor_repr(tensor) -> str:
             suffixes.append(f"dtype={_dtype_name(array.dtype)}")
         text = _contents(array, indent)
     if tensor.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{grad_fn_name(tensor.grad_fn)}>")
+        suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + text, suffixes, indent)

@@ -1,16 +1,15 @@
-"""PyTorch's products beyond ``matmul``: ``einsum``, ``tensordot``, ``outer``/``ger``,
-``kron``, ``dot``, ``vdot``, ``mv``, ``addmm``, ``addmv``, ``addbmm``, ``baddbmm`` and
-``cdist``, as ``xpnet.<name>`` functions and Tensor methods (:data:`METHODS`).
+"""PyTorch's products beyond ``matmul``: ``einsum``, ``tensordot``, ``outer``/``ger``, ``kron``,
+``dot``, ``vdot``, ``mv``, ``addmm``, ``addmv``, ``addbmm``, ``baddbmm`` and ``cdist``, as
+``xpnet.<name>`` functions and Tensor methods (:data:`METHODS`).
 
 ``einsum`` is a forward/backward pair (:mod:`xpnet._tensor_einsum`); ``tensordot``,
-``outer``, ``dot`` and ``vdot`` are einsums; the others are built from ``matmul``, ``mul`` and
-``norm``, so gradients are PyTorch's (``cdist`` with ``p=0`` or ``inf`` has pairs of its own,
-for PyTorch's NaN rules: NaN counts at ``p=0`` and is skipped at ``inf``). ``addmm``-like
-functions follow PyTorch's rule for ``beta=0``: ``input`` is ignored (its NaN and inf do not
-reach the result, and it gets no gradient, where PyTorch gives it zeros). ``cdist`` always
-computes the differences directly (PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"``;
-the matrix-product shortcut for ``p=2`` is not used, whatever ``compute_mode`` says), in
-``O(P * R * M)`` memory.
+``outer``, ``dot`` and ``vdot`` are einsums (``dot``'s node named as PyTorch's); the others
+are built from ``matmul``, ``mul`` and ``norm``, so gradients are PyTorch's (``cdist`` with
+``p=0`` or ``inf`` has pairs of its own, for PyTorch's NaN rules). ``addmm``-like functions
+follow PyTorch's rule for ``beta=0``: ``input`` is ignored (its NaN and inf do not reach the
+result, and it gets no gradient, where PyTorch gives it zeros). ``cdist`` always computes
+the differences directly (PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"``; the
+matrix-product shortcut for ``p=2`` is never used), in ``O(P * R * M)`` memory.
 
 Example:
     >>> import xpnet
@@ -33,6 +32,7 @@ import numpy
 
 from . import _tensor_einsum as pair
 from ._dtypes import as_dtype, result_dtype
+from ._node_names import name_node
 from ._tensor_checks import check_tensor
 from ._tensor_ops import ieee
 from .amp.autocast_mode import cast_operand, promote_operands
@@ -230,7 +230,7 @@ def dot(input, tensor) -> Tensor:
     if a.shape != b.shape:
         msg = f"xpnet.dot: tensors must have one size, got {a.shape[0]} and {b.shape[0]}"
         raise ArgumentError(msg)
-    return _einsum("dot", "i,i->", [a, b])
+    return name_node(_einsum("dot", "i,i->", [a, b]), "DotBackward0")
 
 
 def vdot(input, other) -> Tensor:

@@ -39,8 +39,9 @@ from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
 from ._leaf_grads import assign_grad
+from ._node_names import grad_fn_name, recorded_name
 from ._size import as_size
-from ._tensor_print import grad_fn_name, tensor_repr
+from ._tensor_print import tensor_repr
 from ._versions import assign_data, data_alias, share_array, share_writes, weak_set
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled, keep_given_dtype
 from .backends import backend_of, get_backend
@@ -160,6 +161,7 @@ class Node:
         self.inputs = inputs
         self.args = args
         self.kwargs = kwargs
+        self.torch_name = recorded_name(function.name, inputs, args)  # where values decide
         self.sequence_nr = next_sequence_nr()  # PyTorch's: nodes made later have larger ones
         # the graph links Tensor objects, not values: an input changed in place since would
         # take this op's gradient through its new history, so apply() refuses then; a
