@@ -145,3 +145,51 @@ def test_record_function_decorates_and_does_nothing_outside_a_profile():
     assert _rows(outer)["helper"].count == _rows(inner)["helper"].count == 2
     with pytest.raises(TypeError, match="activities must be ProfilerActivity values"):
         profile(activities=["cpu"])
+
+
+def test_record_shapes_groups_by_the_arguments_shapes_as_torch(tmp_path):
+    conv = xpnet.nn.Conv2d(3, 4, 3)
+    backend = get_backend()
+    with profile(record_shapes=True) as prof:
+        with record_function("block"):
+            for n in (2, 2, 5):
+                conv(xpnet.autograd.Tensor(backend.asarray(np.ones((n, 3, 8, 8), np.float32))))
+    grouped = {(r.key, str(r.input_shapes)): r.count for r in prof.key_averages(True)}
+    assert grouped == {
+        ("block", "[]"): 1,
+        ("conv2d", "[[2, 3, 8, 8], [4, 3, 3, 3], [4], [], [], [], []]"): 2,
+        ("conv2d", "[[5, 3, 8, 8], [4, 3, 3, 3], [4], [], [], [], []]"): 1,
+    }
+    assert [r.input_shapes for r in prof.key_averages()] == ["", ""]  # not grouped
+    table = prof.key_averages(group_by_input_shape=True).table().splitlines()
+    with torch.profiler.profile(record_shapes=True) as theirs:
+        torch.ones(3).exp()
+    torch_head = theirs.key_averages(group_by_input_shape=True).table().splitlines()[1]
+    assert table[1].split() == torch_head.split()  # "... # of Calls Input Shapes"
+    assert table[4].endswith("[[2, 3, 8, 8], [4, 3, 3, 3], [4], [], [], [], []]")
+    assert "Input Shapes" not in prof.key_averages().table()
+    prof.export_chrome_trace(tmp_path / "trace.json")
+    events = json.loads((tmp_path / "trace.json").read_text())["traceEvents"]
+    assert {str(e["args"]["Input Dims"]) for e in events if e["name"] == "conv2d"} == {
+        "[[2, 3, 8, 8], [4, 3, 3, 3], [4], [], [], [], []]",
+        "[[5, 3, 8, 8], [4, 3, 3, 3], [4], [], [], [], []]",
+    }
+
+
+def test_record_shapes_takes_keyword_arguments_in_order():
+    import xpnet.kernels as K
+
+    backend = get_backend()
+    x, w, b = (
+        backend.asarray(np.ones(shape, np.float32)) for shape in ((1, 2, 4, 4), (3, 2, 2, 2), (3,))
+    )
+    with profile(record_shapes=True) as prof:
+        K.conv2d(x, w, bias=b, stride=2)
+    (row,) = prof.key_averages(group_by_input_shape=True)
+    assert row.input_shapes == [[1, 2, 4, 4], [3, 2, 2, 2], [3], []]
+
+
+def test_shapes_are_not_recorded_unless_asked():
+    with profile() as prof:
+        _step()()
+    assert {str(r.input_shapes) for r in prof.key_averages(group_by_input_shape=True)} == {"[]"}

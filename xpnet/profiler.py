@@ -13,8 +13,11 @@ Differences from PyTorch: the names are xpnet's kernels, not ATen's ops; time ou
 kernel (Python, autograd's bookkeeping, the optimizers' updates) shows only in ranges of
 :class:`record_function`; on CuPy, kernels run asynchronously, so a kernel's time is the
 host's (its launches, and any wait), not the device's: synchronize in a range to see device
-time. ``record_shapes``, ``profile_memory``, ``with_stack``, ``with_flops`` and
-``with_modules`` are accepted and add nothing. Counting launches and syncs is
+time. ``record_shapes=True`` records each kernel call's argument shapes (``[]`` for one that
+is not an array), which ``key_averages(group_by_input_shape=True)`` groups by and the table
+and the trace show, as PyTorch's (whose ops are ATen's, with other arguments);
+``profile_memory``, ``with_stack``, ``with_flops`` and ``with_modules`` are accepted and add
+nothing. Counting launches and syncs is
 :func:`xpnet.profile`'s (deterministic; this module's times are not).
 
 Example:
@@ -102,25 +105,26 @@ def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first
 class _Range:
     """One timed range: a kernel call or a :class:`record_function` block (nanoseconds)."""
 
-    __slots__ = ("name", "start", "end", "children", "thread")
+    __slots__ = ("name", "shapes", "start", "end", "children", "thread")
 
-    def __init__(self, name: str):
-        self.name, self.thread, self.children = name, threading.get_ident(), 0
+    def __init__(self, name: str, shapes: list):
+        self.name, self.shapes, self.thread, self.children = name, shapes, threading.get_ident(), 0
         self.start, self.end = time.perf_counter_ns(), None
 
 
 class _Recorder:
     """The timer :func:`~xpnet.backends._profile.timing` tells of every kernel scope."""
 
-    def __init__(self):
+    def __init__(self, record_shapes: bool = False):
         self.ranges: list[_Range] = []
         self.stack: list[_Range] = []
-        self.recording = True
+        self.recording, self.record_shapes = True, record_shapes
 
-    def begin(self, name: str):
+    def begin(self, name: str, arguments: tuple = ()):
         if not self.recording:
             return None
-        opened = _Range(name)
+        shapes = [_shape(value) for value in arguments] if self.record_shapes else []
+        opened = _Range(name, shapes)
         self.stack.append(opened)
         self.ranges.append(opened)
         return opened
@@ -134,11 +138,18 @@ class _Recorder:
             self.stack[-1].children += opened.end - opened.start
 
 
-class FunctionEventAvg:
-    """The ranges of one name, summed (PyTorch's): times in microseconds."""
+def _shape(value) -> list:
+    """An argument's shape as PyTorch's ``input_shapes`` lists it: ``[]`` if not an array."""
+    shape = getattr(value, "shape", None)
+    return list(shape) if isinstance(shape, tuple) else []
 
-    def __init__(self, key: str):
-        self.key, self.count = key, 0
+
+class FunctionEventAvg:
+    """The ranges of one name (and, grouped by input shape, of one ``input_shapes``), summed
+    (PyTorch's): times in microseconds; ``input_shapes`` ``""`` when not grouped by them."""
+
+    def __init__(self, key: str, input_shapes=""):
+        self.key, self.input_shapes, self.count = key, input_shapes, 0
         self.cpu_time_total = self.self_cpu_time_total = 0.0
 
     def add(self, total: float, self_time: float) -> None:
@@ -184,9 +195,12 @@ class EventList(list):
         total = sum(row.self_cpu_time_total for row in self) or 1.0
         width = min(max([len(r.key) for r in rows] + [4]), max_name_column_width)
         columns = ("Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg")
-        line = "  ".join(["-" * width] + ["-" * 12] * 6)
-        head = "  ".join([f"{'Name':<{width}}", *(f"{c:>12}" for c in columns), "  # of Calls"])
-        lines = [line, head, line]
+        # PyTorch's last column, where some row has input shapes (grouped by them)
+        shapes = max((len(str(r.input_shapes)) + 4 for r in rows if r.input_shapes), default=0)
+        line = "  ".join(["-" * width] + ["-" * 12] * 6 + ["-" * shapes] * bool(shapes))
+        head = [f"{'Name':<{width}}", *(f"{c:>12}" for c in columns), "  # of Calls"]
+        head += [f"{'Input Shapes':>{shapes}}"] * bool(shapes)
+        lines = [line, "  ".join(head), line]
         for row in rows[:row_limit]:
             cells = (
                 f"{100 * row.self_cpu_time_total / total:.2f}%",
@@ -196,7 +210,9 @@ class EventList(list):
                 _text(row.cpu_time),
                 str(row.count),
             )
-            lines.append("  ".join([f"{row.key[:width]:<{width}}", *(f"{c:>12}" for c in cells)]))
+            cells = [f"{row.key[:width]:<{width}}", *(f"{c:>12}" for c in cells)]
+            cells += [f"{str(row.input_shapes):>{shapes}}"] * bool(shapes)
+            lines.append("  ".join(cells))
         lines += [line, f"Self CPU time total: {_text(sum(r.self_cpu_time_total for r in self))}"]
         return "\n".join(lines) + "\n"
 
@@ -223,8 +239,10 @@ class profile:  # noqa: N801 - PyTorch's name
             :meth:`step` call ending each step. Default: every step.
         on_trace_ready: called with the profile after each recorded window (and at exit if
             recording), e.g. :func:`tensorboard_trace_handler`.
-        record_shapes, profile_memory, with_stack, with_flops, with_modules, **kwargs:
-            PyTorch's options, accepted; they add nothing here.
+        record_shapes: record each kernel call's argument shapes (see
+            :meth:`key_averages`). Default: ``False``.
+        profile_memory, with_stack, with_flops, with_modules, **kwargs: PyTorch's options,
+            accepted; they add nothing here.
     """
 
     def __init__(self, *, activities=None, schedule=None, on_trace_ready=None,
@@ -235,7 +253,8 @@ class profile:  # noqa: N801 - PyTorch's name
                 msg = f"profile: activities must be ProfilerActivity values, got {activity!r}"
                 raise TypeError(msg)
         self.schedule, self.on_trace_ready = schedule, on_trace_ready
-        self.step_num, self.recorder, self.blocks = 0, _Recorder(), contextlib.ExitStack()
+        self.step_num, self.blocks = 0, contextlib.ExitStack()
+        self.recorder = _Recorder(bool(record_shapes))
 
     def _action(self) -> ProfilerAction:
         return self.schedule(self.step_num) if self.schedule else ProfilerAction.RECORD
@@ -266,13 +285,16 @@ class profile:  # noqa: N801 - PyTorch's name
         return [r for r in self.recorder.ranges if r.end is not None]
 
     def key_averages(self, group_by_input_shape: bool = False, **_) -> EventList:
-        """The ranges summed per name, in the order each name first ran."""
-        averages: dict[str, FunctionEventAvg] = {}
+        """The ranges summed per name (and per argument shapes with
+        ``group_by_input_shape``, from ``record_shapes=True``), in the order each first ran."""
+        averages: dict[tuple, FunctionEventAvg] = {}
         for r in self._finished():
+            key = (r.name, str(r.shapes)) if group_by_input_shape else (r.name, "")
+            if key not in averages:
+                shapes = r.shapes if group_by_input_shape else ""
+                averages[key] = FunctionEventAvg(r.name, shapes)
             total = (r.end - r.start) / 1e3
-            averages.setdefault(r.name, FunctionEventAvg(r.name)).add(
-                total, total - r.children / 1e3
-            )
+            averages[key].add(total, total - r.children / 1e3)
         return EventList(averages.values())
 
     def export_chrome_trace(self, path) -> None:
@@ -281,7 +303,8 @@ class profile:  # noqa: N801 - PyTorch's name
         origin = min((r.start for r in ranges), default=0)
         events = [
             {"ph": "X", "cat": "cpu_op", "name": r.name, "pid": os.getpid(), "tid": r.thread,
-             "ts": (r.start - origin) / 1e3, "dur": (r.end - r.start) / 1e3, "args": {}}
+             "ts": (r.start - origin) / 1e3, "dur": (r.end - r.start) / 1e3,
+             "args": {"Input Dims": r.shapes} if self.recorder.record_shapes else {}}
             for r in ranges
         ]  # fmt: skip
         text = json.dumps({"traceEvents": events, "displayTimeUnit": "ms"})

@@ -117,17 +117,18 @@ def not_counting():
 class KernelScope:
     """The context of :func:`kernel_scope` (a class: it is entered on every kernel call)."""
 
-    __slots__ = ("name", "token", "timed")
+    __slots__ = ("name", "args", "kwargs", "token", "timed")
 
-    def __init__(self, name: str):
-        self.name, self.token, self.timed = name, None, ()
+    def __init__(self, name: str, args: tuple = (), kwargs=None):
+        self.name, self.args, self.kwargs, self.token, self.timed = name, args, kwargs, None, ()
 
     def __enter__(self):
         # only the outermost kernel is named; without an open profile nothing to do
         if _open.get() and _kernel.get() is None:
             self.token = _kernel.set(self.name)
             record("calls")
-        self.timed = begin_ranges(self.name)  # every kernel, nested ones too (self times)
+        # every kernel, nested ones too (self times); its arguments for record_shapes
+        self.timed = begin_ranges(self.name, self.args, self.kwargs)
         return self
 
     def __exit__(self, *exc_info):
@@ -140,8 +141,8 @@ class KernelScope:
 
 @contextlib.contextmanager
 def timing(timer):
-    """A block in which ``timer`` (``begin(name) -> token``, ``end(token)``) is told of every
-    kernel scope on this thread: :mod:`xpnet.profiler`'s hook."""
+    """A block in which ``timer`` (``begin(name, arguments) -> token``, ``end(token)``) is
+    told of every kernel scope on this thread: :mod:`xpnet.profiler`'s hook."""
     token = _timers.set((*_timers.get(), timer))
     try:
         yield timer
@@ -149,11 +150,15 @@ def timing(timer):
         _timers.reset(token)
 
 
-def begin_ranges(name: str) -> tuple:
-    """Tell each timer open on this thread that a range ``name`` begins; what
-    :func:`end_ranges` needs to end them (empty, and nearly free, when none is open)."""
+def begin_ranges(name: str, args: tuple = (), kwargs=None) -> tuple:
+    """Tell each timer open on this thread that a range ``name`` begins (a kernel's, called
+    with ``args`` and ``kwargs``); what :func:`end_ranges` needs to end them (empty, and
+    nearly free, when none is open)."""
     timers = _timers.get()
-    return tuple((timer, timer.begin(name)) for timer in timers) if timers else ()
+    if not timers:
+        return ()
+    arguments = (*args, *kwargs.values()) if kwargs else args
+    return tuple((timer, timer.begin(name, arguments)) for timer in timers)
 
 
 def end_ranges(begun: tuple) -> None:
@@ -162,10 +167,12 @@ def end_ranges(begun: tuple) -> None:
         timer.end(started)
 
 
-def kernel_scope(name: str) -> KernelScope:
+def kernel_scope(name: str, args: tuple = (), kwargs=None) -> KernelScope:
     """A context naming the public kernel that runs inside it, for :func:`profile`'s
-    ``by_kernel`` (``@kernel`` enters it). Nested scopes keep the outermost name."""
-    return KernelScope(name)
+    ``by_kernel`` (``@kernel`` enters it; ``args``, ``kwargs``: the call's, whose shapes
+    ``xpnet.profiler.profile(record_shapes=True)`` records). Nested scopes keep the
+    outermost name."""
+    return KernelScope(name, args, kwargs)
 
 
 class Profile:

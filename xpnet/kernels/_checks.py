@@ -35,7 +35,8 @@ def kernel(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with host_sync_forbidden(), kernel_scope(function.__name__), float_errors_ignored():
+        scope = kernel_scope(function.__name__, args, kwargs)
+        with host_sync_forbidden(), scope, float_errors_ignored():
             return function(*args, **kwargs)
 
     return wrapper
