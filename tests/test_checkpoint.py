@@ -312,6 +312,48 @@ def test_context_fn_wraps_the_forward_and_the_recomputation_as_torch():
     assert logs[0] == ["enter fwd", "run", "exit fwd", "backward", "enter re", "run", "exit re"]
 
 
+# segments whose recomputation differs from their forward (first: the forward) only inside
+# (the output is a scalar either way), and whether PyTorch's check refuses them
+RECOMPUTATIONS = {
+    "another shape": (lambda F, x, first: F.relu(x if first else x[:2]).sum(), True),
+    "fewer calls": (lambda F, x, first: (F.relu(F.relu(x)) if first else F.relu(x)).sum(), True),
+    "more calls": (lambda F, x, first: (F.relu(x) if first else F.relu(F.relu(x))).sum(), False),
+}
+
+
+def _recompute(lib, run, case, **options):
+    """Checkpoint ``RECOMPUTATIONS[case]``, backward: the error's lines, or ``None``."""
+    body, calls = RECOMPUTATIONS[case][0], []
+
+    def segment(x):
+        calls.append(1)
+        return body(lib.nn.functional, x, len(calls) == 1)
+
+    try:
+        run(segment, _input(lib), use_reentrant=False, **options).backward()
+    except (CheckpointError, torch_checkpoint.CheckpointError) as error:
+        return str(error).splitlines()
+    return None
+
+
+@pytest.mark.parametrize("case", list(RECOMPUTATIONS))
+def test_determinism_check_compares_the_kernel_calls_as_torch_its_saved_tensors(case):
+    ours = _recompute(xpnet, checkpoint, case)
+    theirs = _recompute(torch, torch_checkpoint.checkpoint, case)
+    assert (ours is not None) == (theirs is not None) == RECOMPUTATIONS[case][1]
+    if ours is not None:
+        assert ours[0] == theirs[0]  # PyTorch's first line
+    assert _recompute(xpnet, checkpoint, case, determinism_check="none") is None
+
+
+def test_debug_lists_the_kernel_calls_of_both_runs():
+    plain = "\n".join(_recompute(xpnet, checkpoint, "another shape"))
+    detailed = "\n".join(_recompute(xpnet, checkpoint, "another shape", debug=True))
+    assert "Operations executed" not in plain and "debug=True" in plain
+    forward, again = detailed.split("Operations executed during recomputation:")
+    assert "relu[((3, 4), 'float64')]" in forward and "relu[((2, 4), 'float64')]" in again
+
+
 def test_determinism_check_and_non_reentrant_options_as_torch():
     calls = []
 

@@ -18,7 +18,8 @@ saving nothing; here one node stands for the segment).
   so it works as any op: under ``autograd.grad``, ``backward(inputs=...)`` and
   ``create_graph=True`` (its backward recomputes on the arguments themselves, so the
   gradients have a graph), with keyword arguments, ``context_fn`` and inputs that require
-  no gradient, and it checks the recomputation's shapes and dtypes (``determinism_check``).
+  no gradient, and it checks that the recomputation makes the forward's kernel calls and
+  outputs again, shapes and dtypes (``determinism_check``; ``debug`` lists the calls).
 
 Example:
     >>> import xpnet
@@ -41,6 +42,7 @@ from .._autograd_graph import next_sequence_nr
 from .._grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
 from ..autograd import Function, Tensor
+from ..backends._profile import timing
 
 __all__ = ["CheckpointError", "checkpoint", "checkpoint_sequential"]
 
@@ -51,8 +53,58 @@ _GRAD_ERROR = (
 
 
 class CheckpointError(RuntimeError):
-    """A recomputation whose outputs differ in shape or dtype from the forward's, as
+    """A recomputation that differs from the forward: a kernel call with arguments of other
+    shapes or dtypes, fewer kernel calls, or outputs of other shapes or dtypes, as
     ``torch.utils.checkpoint.CheckpointError``."""
+
+
+class _KernelTrace:
+    """The kernel calls of a run (a timer of :func:`~xpnet.backends._profile.timing`): each
+    call's name and its array arguments' shapes and dtypes, what the determinism check
+    compares (PyTorch compares the tensors its ops save)."""
+
+    def __init__(self):
+        self.calls: list = []
+
+    def begin(self, name: str, arguments: tuple):
+        arrays = tuple((tuple(a.shape), str(a.dtype)) for a in arguments if hasattr(a, "dtype"))
+        self.calls.append((name, arrays))
+
+    def end(self, began) -> None:
+        """Nothing: only the calls count."""
+
+    def lines(self) -> str:
+        return "\n".join(f"  {name}{list(arrays)}" for name, arrays in self.calls)
+
+
+def _check_recomputation(forward: _KernelTrace, again: _KernelTrace, debug: bool) -> None:
+    """Raise PyTorch's :class:`CheckpointError` where the recomputation's kernel calls differ
+    from the forward's (more calls pass, as PyTorch stops recomputing early)."""
+    where = "torch.utils.checkpoint: "
+    for index, (saved, redone) in enumerate(zip(forward.calls, again.calls, strict=False)):
+        if saved != redone:
+            message = (
+                f"{where}Recomputed values for the following tensors have different metadata "
+                f"than during the forward pass.\nkernel call {index}:\nsaved metadata: "
+                f"{saved}\nrecomputed metadata: {redone}\n"
+            )
+            break
+    else:
+        if len(again.calls) >= len(forward.calls):
+            return
+        message = (
+            f"{where}A different number of tensors was saved during the original forward and "
+            f"recomputation.\nNumber of kernel calls during forward: {len(forward.calls)}\n"
+            f"Number of kernel calls during recomputation: {len(again.calls)}\n"
+        )
+    if debug:
+        message += (
+            f"\nOperations executed during the original forward:\n{forward.lines()}\n"
+            f"\nOperations executed during recomputation:\n{again.lines()}\n"
+        )
+    else:
+        message += "\nTip: To see a more detailed error message, pass `debug=True`.\n"
+    raise CheckpointError(message)
 
 
 class _Replay:
@@ -120,8 +172,12 @@ class Checkpoint(Function):
         # create_graph=True through this node (grad mode is on here): the gradients must
         # depend on the arguments themselves, so the recomputation runs on them
         create_graph = is_grad_enabled()
-        inputs, outputs = segment.replay(args, connected=create_graph)
-        if segment.check and _metadata(outputs) != _metadata(_as_tuple(segment.outputs)):
+        again = _KernelTrace()
+        with timing(again) if segment.trace else contextlib.nullcontext():
+            inputs, outputs = segment.replay(args, connected=create_graph)
+        if segment.trace:
+            _check_recomputation(segment.trace, again, segment.debug)
+        if segment.trace and _metadata(outputs) != _metadata(_as_tuple(segment.outputs)):
             raise CheckpointError(
                 "torch.utils.checkpoint: Recomputed values have different metadata than "
                 f"during the forward pass: (shape, dtype) {_metadata(outputs)}, against "
@@ -145,23 +201,27 @@ class _Segment(NamedTuple):
     outputs: object  # the forward's, detached: a Tensor or a tuple, as the function's
     constants: list  # the outputs that required no gradient in the forward
     count: int  # how many of the node's inputs are the function's arguments
-    check: bool  # determinism_check="default"
+    trace: object  # the forward's _KernelTrace (determinism_check="default"), else None
+    debug: bool
 
 
-def _non_reentrant(run, preserve_rng_state, context_fn, check, args):
+def _non_reentrant(run, preserve_rng_state, context_fn, check, debug, args):
     """Run the segment recorded, find what it reaches, and hand its outputs, detached (its
     graph and activations go), to a :class:`Checkpoint` node."""
     forward_context, recompute_context = context_fn() if context_fn else (None, None)
     replay = _Replay(run, preserve_rng_state, recompute_context)
     start, inputs = next_sequence_nr(), _leaves(args)
+    trace = _KernelTrace() if check else None
     with enable_grad(), forward_context or contextlib.nullcontext():
-        outputs = run(*inputs)
+        with timing(trace) if check else contextlib.nullcontext():
+            outputs = run(*inputs)
     values = _as_tuple(outputs)
     reached = _reached(values, inputs, start)
     detached = tuple(v.detach() if isinstance(v, Tensor) else v for v in values)
     constants = [d for v, d in zip(values, detached, strict=True) if _constant(v)]
     outputs = detached if isinstance(outputs, tuple) else detached[0]
-    return Checkpoint.apply(_Segment(replay, outputs, constants, len(args), check), *args, *reached)
+    segment = _Segment(replay, outputs, constants, len(args), trace, debug)
+    return Checkpoint.apply(segment, *args, *reached)
 
 
 def _reached(outputs, inputs, start: int) -> list:
@@ -246,10 +306,13 @@ def checkpoint(
             ``None`` warns as PyTorch 2.13 does and takes ``True``.
         context_fn: non-reentrant only: a callable returning two context managers, the
             first entered around the forward, the second around the recomputation.
-        determinism_check: non-reentrant only: ``"default"`` compares the recomputed
-            outputs' shapes and dtypes with the forward's (a :class:`CheckpointError` if
-            they differ), ``"none"`` does not.
-        debug: accepted for PyTorch's signature (non-reentrant only); adds nothing.
+        determinism_check: non-reentrant only: ``"default"`` compares the recomputation
+            with the forward: each kernel call's name and its array arguments' shapes and
+            dtypes (where PyTorch compares the tensors its ops save), the number of calls
+            (fewer is an error, more is not: PyTorch stops early) and the outputs' shapes
+            and dtypes, a :class:`CheckpointError` if they differ; ``"none"`` does not.
+        debug: non-reentrant only: the error also lists the kernel calls of the forward and
+            of the recomputation, as PyTorch's lists the operators.
         preserve_rng_state: run the recomputation with the random state of the forward, so
             that dropout draws the same masks. Default: ``True``.
         **kwargs: ``function``'s keyword arguments (non-reentrant only).
@@ -278,7 +341,7 @@ def checkpoint(
     run = (lambda *values: function(*values, **kwargs)) if kwargs else function
     if not use_reentrant:
         check = determinism_check == "default"
-        return _non_reentrant(run, preserve_rng_state, context_fn, check, args)
+        return _non_reentrant(run, preserve_rng_state, context_fn, check, debug, args)
     if not any(isinstance(v, Tensor) and v.requires_grad for v in args):
         warnings.warn(
             "None of the inputs have requires_grad=True. Gradients will be None",
