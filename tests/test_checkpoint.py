@@ -354,6 +354,57 @@ def test_debug_lists_the_kernel_calls_of_both_runs():
     assert "relu[((3, 4), 'float64')]" in forward and "relu[((2, 4), 'float64')]" in again
 
 
+def test_without_early_stop_more_calls_are_an_error_as_torch():
+    messages = []
+    for lib, module in ((xpnet, xpnet.utils.checkpoint), (torch, torch_checkpoint)):
+        with module.set_checkpoint_early_stop(False):  # read when the forward runs
+            body, calls = RECOMPUTATIONS["more calls"][0], []
+
+            def segment(x, lib=lib, body=body, calls=calls):
+                calls.append(1)
+                return body(lib.nn.functional, x, len(calls) == 1)
+
+            y = module.checkpoint(segment, _input(lib), use_reentrant=False)
+        with pytest.raises(RuntimeError) as error:
+            y.backward()
+        messages.append(str(error.value).splitlines()[0])
+    assert messages[0] == messages[1]
+    assert _recompute(xpnet, checkpoint, "more calls") is None  # early stop again
+
+
+@pytest.mark.parametrize("enabled", [True, False, None])
+def test_debug_switch_overrides_each_call_as_torch(enabled):
+    module = xpnet.utils.checkpoint
+    for debug in (True, False):
+        with module.set_checkpoint_debug_enabled(enabled):
+            lines = _recompute(xpnet, checkpoint, "another shape", debug=debug)
+        listed = any("Operations executed" in line for line in lines)
+        assert listed == (debug if enabled is None else enabled)
+
+
+def test_checkpoint_helpers_as_torch():
+    module = xpnet.utils.checkpoint
+    for lib, helpers in ((xpnet, module), (torch, torch_checkpoint)):
+        x = _input(lib)
+        detached = helpers.detach_variable((x, 3, _input(lib, requires_grad=False)))
+        assert detached[0] is not x and detached[0].requires_grad and detached[0].grad_fn is None
+        assert detached[1] == 3 and not detached[2].requires_grad
+        with pytest.raises(
+            RuntimeError,
+            match="Only tuple of tensors is supported. Got Unsupported input type: list",
+        ):
+            helpers.detach_variable([x])
+        with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
+            helpers.check_backward_validity([_input(lib, requires_grad=False), 1.0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            helpers.check_backward_validity([x])
+        first, second = helpers.noop_context_fn()
+        with first, second:
+            pass
+    assert set(module.__all__) <= set(torch_checkpoint.__all__)
+
+
 def test_determinism_check_and_non_reentrant_options_as_torch():
     calls = []
 

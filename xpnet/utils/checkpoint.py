@@ -43,68 +43,31 @@ from .._grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..amp.autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
 from ..autograd import Function, Tensor
 from ..backends._profile import timing
+from ._checkpoint_check import (
+    CheckpointError,
+    KernelTrace,
+    check_recomputation,
+    debug_enabled,
+    early_stop,
+    set_checkpoint_debug_enabled,
+    set_checkpoint_early_stop,
+)
 
-__all__ = ["CheckpointError", "checkpoint", "checkpoint_sequential"]
+__all__ = [
+    "CheckpointError",
+    "check_backward_validity",
+    "checkpoint",
+    "checkpoint_sequential",
+    "detach_variable",
+    "noop_context_fn",
+    "set_checkpoint_debug_enabled",
+    "set_checkpoint_early_stop",
+]
 
 _GRAD_ERROR = (
     "Checkpointing is not compatible with .grad() or when an `inputs` parameter is passed "
     "to .backward(). Please use .backward() and do not pass its `inputs` argument."
 )
-
-
-class CheckpointError(RuntimeError):
-    """A recomputation that differs from the forward: a kernel call with arguments of other
-    shapes or dtypes, fewer kernel calls, or outputs of other shapes or dtypes, as
-    ``torch.utils.checkpoint.CheckpointError``."""
-
-
-class _KernelTrace:
-    """The kernel calls of a run (a timer of :func:`~xpnet.backends._profile.timing`): each
-    call's name and its array arguments' shapes and dtypes, what the determinism check
-    compares (PyTorch compares the tensors its ops save)."""
-
-    def __init__(self):
-        self.calls: list = []
-
-    def begin(self, name: str, arguments: tuple):
-        arrays = tuple((tuple(a.shape), str(a.dtype)) for a in arguments if hasattr(a, "dtype"))
-        self.calls.append((name, arrays))
-
-    def end(self, began) -> None:
-        """Nothing: only the calls count."""
-
-    def lines(self) -> str:
-        return "\n".join(f"  {name}{list(arrays)}" for name, arrays in self.calls)
-
-
-def _check_recomputation(forward: _KernelTrace, again: _KernelTrace, debug: bool) -> None:
-    """Raise PyTorch's :class:`CheckpointError` where the recomputation's kernel calls differ
-    from the forward's (more calls pass, as PyTorch stops recomputing early)."""
-    where = "torch.utils.checkpoint: "
-    for index, (saved, redone) in enumerate(zip(forward.calls, again.calls, strict=False)):
-        if saved != redone:
-            message = (
-                f"{where}Recomputed values for the following tensors have different metadata "
-                f"than during the forward pass.\nkernel call {index}:\nsaved metadata: "
-                f"{saved}\nrecomputed metadata: {redone}\n"
-            )
-            break
-    else:
-        if len(again.calls) >= len(forward.calls):
-            return
-        message = (
-            f"{where}A different number of tensors was saved during the original forward and "
-            f"recomputation.\nNumber of kernel calls during forward: {len(forward.calls)}\n"
-            f"Number of kernel calls during recomputation: {len(again.calls)}\n"
-        )
-    if debug:
-        message += (
-            f"\nOperations executed during the original forward:\n{forward.lines()}\n"
-            f"\nOperations executed during recomputation:\n{again.lines()}\n"
-        )
-    else:
-        message += "\nTip: To see a more detailed error message, pass `debug=True`.\n"
-    raise CheckpointError(message)
 
 
 class _Replay:
@@ -172,11 +135,11 @@ class Checkpoint(Function):
         # create_graph=True through this node (grad mode is on here): the gradients must
         # depend on the arguments themselves, so the recomputation runs on them
         create_graph = is_grad_enabled()
-        again = _KernelTrace()
+        again = KernelTrace()
         with timing(again) if segment.trace else contextlib.nullcontext():
             inputs, outputs = segment.replay(args, connected=create_graph)
         if segment.trace:
-            _check_recomputation(segment.trace, again, segment.debug)
+            check_recomputation(segment.trace, again, segment.debug, segment.early_stop)
         if segment.trace and _metadata(outputs) != _metadata(_as_tuple(segment.outputs)):
             raise CheckpointError(
                 "torch.utils.checkpoint: Recomputed values have different metadata than "
@@ -201,8 +164,9 @@ class _Segment(NamedTuple):
     outputs: object  # the forward's, detached: a Tensor or a tuple, as the function's
     constants: list  # the outputs that required no gradient in the forward
     count: int  # how many of the node's inputs are the function's arguments
-    trace: object  # the forward's _KernelTrace (determinism_check="default"), else None
+    trace: object  # the forward's KernelTrace (determinism_check="default"), else None
     debug: bool
+    early_stop: bool
 
 
 def _non_reentrant(run, preserve_rng_state, context_fn, check, debug, args):
@@ -211,7 +175,7 @@ def _non_reentrant(run, preserve_rng_state, context_fn, check, debug, args):
     forward_context, recompute_context = context_fn() if context_fn else (None, None)
     replay = _Replay(run, preserve_rng_state, recompute_context)
     start, inputs = next_sequence_nr(), _leaves(args)
-    trace = _KernelTrace() if check else None
+    trace = KernelTrace() if check else None
     with enable_grad(), forward_context or contextlib.nullcontext():
         with timing(trace) if check else contextlib.nullcontext():
             outputs = run(*inputs)
@@ -220,7 +184,7 @@ def _non_reentrant(run, preserve_rng_state, context_fn, check, debug, args):
     detached = tuple(v.detach() if isinstance(v, Tensor) else v for v in values)
     constants = [d for v, d in zip(values, detached, strict=True) if _constant(v)]
     outputs = detached if isinstance(outputs, tuple) else detached[0]
-    segment = _Segment(replay, outputs, constants, len(args), trace, debug)
+    segment = _Segment(replay, outputs, constants, len(args), trace, debug, early_stop())
     return Checkpoint.apply(segment, *args, *reached)
 
 
@@ -341,14 +305,48 @@ def checkpoint(
     run = (lambda *values: function(*values, **kwargs)) if kwargs else function
     if not use_reentrant:
         check = determinism_check == "default"
+        debug = debug_enabled(debug)
         return _non_reentrant(run, preserve_rng_state, context_fn, check, debug, args)
-    if not any(isinstance(v, Tensor) and v.requires_grad for v in args):
+    check_backward_validity(args)
+    return CheckpointFunction.apply(run, preserve_rng_state, *args)
+
+
+def check_backward_validity(inputs) -> None:
+    """Warn, as ``torch.utils.checkpoint.check_backward_validity``, where no Tensor among
+    ``inputs`` requires grad: a reentrant segment's gradients would then be ``None``."""
+    if not any(isinstance(v, Tensor) and v.requires_grad for v in inputs):
         warnings.warn(
             "None of the inputs have requires_grad=True. Gradients will be None",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return CheckpointFunction.apply(run, preserve_rng_state, *args)
+
+
+def detach_variable(inputs: tuple) -> tuple:
+    """``inputs`` with each Tensor detached, keeping its ``requires_grad``, as
+    ``torch.utils.checkpoint.detach_variable``.
+
+    Raises:
+        RuntimeError: ``inputs`` is not a tuple (PyTorch's message).
+    """
+    if not isinstance(inputs, tuple):
+        msg = (
+            "Only tuple of tensors is supported. Got Unsupported input type: "
+            f"{type(inputs).__name__}"
+        )
+        raise RuntimeError(msg)
+    detached = []
+    for value in inputs:
+        if isinstance(value, Tensor):
+            requires_grad, value = value.requires_grad, value.detach()
+            value.requires_grad = requires_grad
+        detached.append(value)
+    return tuple(detached)
+
+
+def noop_context_fn():
+    """The default ``context_fn`` of :func:`checkpoint`: two contexts that do nothing."""
+    return contextlib.nullcontext(), contextlib.nullcontext()
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, **kwargs):
