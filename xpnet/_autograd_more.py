@@ -11,6 +11,7 @@ import sys
 import warnings
 
 from . import _forward_ad as forward_ad
+from . import _graph_hooks as graph
 from ._anomaly_mode import detect_anomaly, set_detect_anomaly
 from ._gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .autograd import Tensor
@@ -18,6 +19,7 @@ from .autograd import Tensor
 __all__ = [
     "GradcheckError",
     "forward_ad",
+    "graph",
     "Variable",
     "detect_anomaly",
     "gradcheck",
@@ -76,5 +78,6 @@ class Variable(metaclass=_VariableMeta):
         return data.detach().requires_grad_(bool(requires_grad))
 
 
-# import xpnet.autograd.forward_ad: a submodule, as torch's (xpnet.autograd is one module)
+# import xpnet.autograd.forward_ad, .graph: submodules, as torch's (xpnet.autograd is one module)
 sys.modules["xpnet.autograd.forward_ad"] = forward_ad
+sys.modules["xpnet.autograd.graph"] = graph

@@ -35,6 +35,32 @@ def _walking(into_every_leaf: bool):
         _into_every_leaf.reset(token)
 
 
+# the callbacks to run when the walk running now on this thread ends (on_walk_end)
+_walk_ends: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "xpnet_walk_end_callbacks", default=None
+)
+
+
+def on_walk_end(callback) -> None:
+    """Call ``callback()`` once the backward walk running now on this thread has ended (the
+    innermost one: a checkpoint's own walk inside another), as PyTorch's engine's
+    ``queue_callback``; :func:`xpnet.autograd.graph.register_multi_grad_hook` relies on it.
+
+    Raises:
+        RuntimeError: no walk is running (PyTorch's message).
+    """
+    callbacks = _walk_ends.get()
+    if callbacks is None:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    callbacks.append(callback)
+
+
+def current_walk():
+    """The walk running now on this thread (an object that stands for it while it runs), or
+    ``None``: what tells one backward pass's hooks from another's."""
+    return _walk_ends.get()
+
+
 def is_checkpoint_valid() -> bool:
     """Whether the backward pass running now adds into every leaf's ``.grad``: ``backward()``
     without ``inputs``, not :func:`grad`; as ``torch.autograd._is_checkpoint_valid``."""
@@ -42,7 +68,8 @@ def is_checkpoint_valid() -> bool:
 
 
 def walk(roots, retain_graph: bool, deliver, targets=None, formula=None) -> None:
-    """The backward pass from ``roots``, ``(tensor, gradient)`` pairs.
+    """The backward pass from ``roots``, ``(tensor, gradient)`` pairs, then the callbacks
+    :func:`on_walk_end` queued during it, in order.
 
     Each tensor's gradient, once complete (cast to its dtype, its hooks run), goes to
     ``deliver(tensor, grad, owned)``, which returns whether it goes on through the tensor's
@@ -51,6 +78,17 @@ def walk(roots, retain_graph: bool, deliver, targets=None, formula=None) -> None
     gradients are Tensors, added up by Tensor addition, and each node runs its differentiable
     backward under grad mode, so that they have a graph; else they are arrays.
     """
+    callbacks: list = []
+    token = _walk_ends.set(callbacks)
+    try:
+        _run_nodes(roots, retain_graph, deliver, targets, formula)
+    finally:
+        _walk_ends.reset(token)
+    for callback in callbacks:
+        callback()
+
+
+def _run_nodes(roots, retain_graph: bool, deliver, targets, formula) -> None:
     pending: dict = {}
     for root, gradient in roots:
         accumulate(pending, root, gradient, False)  # the caller holds its gradient
