@@ -52,7 +52,9 @@ CHOICES = [
     ((32, 64, 56, 56, 64, 3, 1, 1, 1), A.IM2COL_PER_ROW),  # Fourier does not pay on 56x56
     ((8, 64, 16, 16, 64, 3, 1, 1, 2), A.IM2COL_PER_ROW),  # two groups: no Fourier; rows of 96
     ((8, 64, 16, 16, 64, 3, 1, 1, 64), A.IM2COL),  # depthwise: rows of 3
-    ((8, 16, 32, 32, 16, 3, 1, 1, 1), A.IM2COL),  # rows of 48
+    ((8, 16, 32, 32, 16, 3, 1, 1, 1), A.IM2COL_PER_ROW),  # rows of 48 on a 32x32 plane
+    ((8, 16, 33, 32, 16, 3, 1, 1, 1), A.IM2COL),  # rows of 48 on a larger plane
+    ((8, 12, 32, 32, 16, 3, 1, 1, 1), A.IM2COL),  # rows of 36
     ((8, 256, 16, 16, 64, 1, 2, 0, 1), A.IM2COL),  # 1x1 at stride 2
     ((8, 64, 16, 16, 64, 1, 1, 1, 1), A.IM2COL),  # 1x1 with padding
 ]
@@ -366,23 +368,25 @@ CPU_GRID = itertools.product(
     [1, 3, 16, 64, 128], [7, 14, 28], [8, 64, 256], [1, 3, 5], [1, 2], [0, 1, 2], [1, 2], [1, 2]
 )
 # the formulas the numpy backend chose on CPU_GRID before the cost model existed (xpnet at
-# 885aedb, 2 block threads, a memory budget of 1 GiB): a digest of all 5,088 lines
-# "(C, H, C_out, k, stride, padding, dilation, groups) precision: algorithm+grad_input"
-CPU_CHOICES_SHA256 = "112c014fd358e41e90b570c108be03f75a46df785f935310e03ef3971ea0f5c4"
+# 885aedb, 2 block threads, a memory budget of 1 GiB), with 2026-12-07's per-row rule for
+# output planes up to 32x32 (C=16 3x3: rows of 48 now run per row): a digest
+# of all 5,088 lines "(C, H, C_out, k, stride, padding, dilation, groups) precision:
+# algorithm+grad_input"
+CPU_CHOICES_SHA256 = "b5d4c6b2e2dedc5e56bb5be64195bcf5c312df74f81fde49cf1c19385054a044"
 CPU_CHOICE_COUNTS = {
     "pointwise+pointwise highest": 144,
     "pointwise+pointwise high": 144,
-    "im2col+col2im highest": 1876,
-    "im2col+col2im high": 1871,
-    "im2col+im2col highest": 53,
-    "im2col+im2col high": 53,
-    "im2col_per_row+im2col highest": 157,
-    "im2col_per_row+im2col high": 146,
+    "im2col+col2im highest": 1806,
+    "im2col+col2im high": 1806,
+    "im2col+im2col highest": 18,
+    "im2col+im2col high": 18,
+    "im2col_per_row+im2col highest": 141,
+    "im2col_per_row+im2col high": 139,
     "fourier high": 106,
-    "im2col_per_row+col2im highest": 174,
-    "im2col_per_row+col2im high": 120,
-    "im2col_per_row+im2col_per_row highest": 140,
-    "im2col_per_row+im2col_per_row high": 104,
+    "im2col_per_row+col2im highest": 244,
+    "im2col_per_row+col2im high": 185,
+    "im2col_per_row+im2col_per_row highest": 191,
+    "im2col_per_row+im2col_per_row high": 146,
 }
 
 

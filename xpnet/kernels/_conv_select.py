@@ -15,17 +15,14 @@ a call and pays there by its threshold runs it, forward and backward alike:
   its own window matrix, no copy.
 - ``im2col_per_row``: at stride 1 along H, the window copy holds one kernel row, whose kH
   products add up: ~kH times less copying; pays when a row of the copy is long.
-- ``im2col``: the window copy holds every kernel row, one product per sample and group; runs
-  anything.
+- ``im2col``: the window copy holds every kernel row, one product per sample and group.
 
 The window formulas' backward also chooses how to get ``grad_input`` (:func:`choose_grad_input`):
 col2im, or a stride-1 correlation of ``grad_output`` with the flipped filters. Every choice
 depends on shapes, dtype, threads, the memory budget and the backend's cost constants
 (:mod:`._conv_cost`: a GPU's launches may overrule a threshold), never on the backend's name.
-
-Neighbours: :mod:`.conv` (the public entry points) asks :func:`choose_algorithm` once per
-call and dispatches to :mod:`._conv_im2col` (the window-copy formulas) or
-:mod:`._conv_fourier` (the convolution theorem); :mod:`._conv_args` validates the arguments.
+Neighbours: :mod:`.conv` asks :func:`choose_algorithm` once per call and dispatches to
+:mod:`._conv_im2col` (the window-copy formulas) or :mod:`._conv_fourier`.
 """
 
 from __future__ import annotations
@@ -67,9 +64,11 @@ _GRAD_INPUT = ("col2im", "correlation")
 # process: 0.46x the time on 14x14 5x5 (64,32 -> 64), 0.52x on 8x8 3x3 (256 -> 256), 0.66x on
 # 16x16 (128 -> 128), 0.80x on 32x32 (64 -> 64); 1.25x on 56x56 (64 -> 64), not chosen
 _MAX_COST_RATIO = 1.0
-# One product per kernel row pays once a row of the window copy, C / G * kW, is this long
-# (C=32 3x3: even; 14x14 5x5 32 -> 64: 16 % faster; C=16 3x3: 15 % slower; one CPU thread)
-_MIN_TAP_ROW = 64
+# One product per kernel row pays once a row of the window copy, C / G * kW, is 64 long, or 40
+# on output planes of up to 32x32. Forward+backward, 2026-12-07, Zen 5, 2 threads: C=16 3x3 on
+# 32x32 0.70-0.76x the time (Haswell kernels 0.98x), 5x5 C=8 on 28x28 0.85x; on 48x48 to 64x64
+# 0.82-1.24x, and rows of 24 1.18-1.26x (see docs/performance.md's history)
+_MIN_TAP_ROW, _MIN_SMALL_PLANE_TAP_ROW, _SMALL_PLANE = 64, 40, 32 * 32
 # grad_input as a correlation pays when C_out <= ratio * C (measured on 2 CPU threads): its
 # window copy has C_out rows, col2im's C
 _TRANSPOSED_MAX_RATIO = 1
@@ -257,7 +256,8 @@ def _pays(backend, algorithm, geometry: Geometry, groups, shape, C_out, plan, dt
         rule = plan.multiply_adds(C, C_out) < _MAX_COST_RATIO * direct
         return fourier_pays(rule, costs, geometry, plan, shape, C_out)
     if algorithm is ConvAlgorithm.IM2COL_PER_ROW:
-        rule = C // groups * geometry.kernel[1] >= _MIN_TAP_ROW
+        row, plane = C // groups * geometry.kernel[1], math.prod(geometry.output)
+        rule = row >= _MIN_TAP_ROW or (row >= _MIN_SMALL_PLANE_TAP_ROW and plane <= _SMALL_PLANE)
         return per_row_pays(rule, costs, geometry, shape, C_out, itemsize)
     return True
 
