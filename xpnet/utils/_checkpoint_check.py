@@ -86,10 +86,10 @@ class KernelTrace:
         return "\n".join(f"  {name}{list(arrays)}" for name, arrays in self.calls)
 
 
-def check_recomputation(forward: KernelTrace, again: KernelTrace, debug: bool, early_stop: bool):
+def check_recomputation(forward: KernelTrace, again: KernelTrace, debug: bool, stops_early: bool):
     """Raise PyTorch's :class:`CheckpointError` where the recomputation's kernel calls differ
-    from the forward's: another call, fewer calls, or (without ``early_stop``, which
-    PyTorch's recomputation stops at once it has what it needs) more calls."""
+    from the forward's: another call, fewer calls, or (unless it ``stops_early``, as
+    PyTorch's recomputation does once it has what it needs) more calls."""
     where = "torch.utils.checkpoint: "
     for index, (saved, redone) in enumerate(zip(forward.calls, again.calls, strict=False)):
         if saved != redone:
@@ -100,7 +100,7 @@ def check_recomputation(forward: KernelTrace, again: KernelTrace, debug: bool, e
             )
             break
     else:
-        if len(again.calls) > len(forward.calls) and not early_stop:
+        if len(again.calls) > len(forward.calls) and not stops_early:
             message = (
                 f"{where}trying to save more tensors during recomputation than during the "
                 f"original forward pass.\nNumber of kernel calls during forward: "
