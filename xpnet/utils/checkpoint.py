@@ -82,7 +82,7 @@ class _Replay:
     def __call__(self, args, connected=False) -> tuple[list, tuple]:
         """The segment run again, recorded, on new leaves holding ``args``' values (on
         ``args`` themselves if ``connected``): those inputs, and the outputs as a tuple."""
-        inputs = list(args) if connected else _leaves(args)
+        inputs = list(args if connected else detach_variable(tuple(args)))
         fork = random.fork_rng(enabled=self.rng_state is not None)
         # the forward's autocast region again: the same dtypes as the first run
         mixed = autocast(dtype=self.autocast or "float16", enabled=self.autocast is not None)
@@ -135,17 +135,17 @@ class Checkpoint(Function):
         # create_graph=True through this node (grad mode is on here): the gradients must
         # depend on the arguments themselves, so the recomputation runs on them
         create_graph = is_grad_enabled()
-        again = KernelTrace()
-        with timing(again) if segment.trace else contextlib.nullcontext():
+        again = KernelTrace() if segment.trace else None
+        with _traced(again):
             inputs, outputs = segment.replay(args, connected=create_graph)
-        if segment.trace:
+        if again is not None:
             check_recomputation(segment.trace, again, segment.debug, segment.early_stop)
-        if segment.trace and _metadata(outputs) != _metadata(_as_tuple(segment.outputs)):
-            raise CheckpointError(
-                "torch.utils.checkpoint: Recomputed values have different metadata than "
-                f"during the forward pass: (shape, dtype) {_metadata(outputs)}, against "
-                f"{_metadata(_as_tuple(segment.outputs))} in the forward"
-            )
+            if _metadata(outputs) != _metadata(_as_tuple(segment.outputs)):
+                raise CheckpointError(
+                    "torch.utils.checkpoint: Recomputed values have different metadata than "
+                    f"during the forward pass: (shape, dtype) {_metadata(outputs)}, against "
+                    f"{_metadata(_as_tuple(segment.outputs))} in the forward"
+                )
         outputs, grads = _differentiated(outputs, grad_outputs)
         everything = (*inputs, *reached)  # an argument also reached (connected): once
         wanted = {id(v): v for v in everything if isinstance(v, Tensor) and v.requires_grad}
@@ -174,11 +174,10 @@ def _non_reentrant(run, preserve_rng_state, context_fn, check, debug, args):
     graph and activations go), to a :class:`Checkpoint` node."""
     forward_context, recompute_context = context_fn() if context_fn else (None, None)
     replay = _Replay(run, preserve_rng_state, recompute_context)
-    start, inputs = next_sequence_nr(), _leaves(args)
+    start, inputs = next_sequence_nr(), detach_variable(args)
     trace = KernelTrace() if check else None
-    with enable_grad(), forward_context or contextlib.nullcontext():
-        with timing(trace) if check else contextlib.nullcontext():
-            outputs = run(*inputs)
+    with enable_grad(), forward_context or contextlib.nullcontext(), _traced(trace):
+        outputs = run(*inputs)
     values = _as_tuple(outputs)
     reached = _reached(values, inputs, start)
     detached = tuple(v.detach() if isinstance(v, Tensor) else v for v in values)
@@ -206,12 +205,10 @@ def _reached(outputs, inputs, start: int) -> list:
     return found
 
 
-def _leaves(args) -> list:
-    """``args`` with each Tensor as a new leaf of its values, requiring grad as it does."""
-    return [
-        value.detach().requires_grad_(value.requires_grad) if isinstance(value, Tensor) else value
-        for value in args
-    ]
+def _traced(trace):
+    """A context in which ``trace`` (a :class:`KernelTrace`, or ``None``: nothing) records
+    the kernel calls."""
+    return contextlib.nullcontext() if trace is None else timing(trace)
 
 
 def _differentiated(outputs, grad_outputs) -> tuple[tuple, tuple]:
