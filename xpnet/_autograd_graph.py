@@ -139,17 +139,16 @@ class OutputGroup:
 
     Args:
         size: how many outputs the call returned (Tensors or not).
-        outputs: ``(position, tensor)`` for each output Tensor with a node; held weakly
-            (they hold their nodes).
+        outputs: the output Tensors with a node; held weakly (they hold their nodes).
     """
 
     def __init__(self, size: int, outputs):
         self.size = size
-        self.outputs = [(position, weakref.ref(tensor)) for position, tensor in outputs]
+        self.outputs = [weakref.ref(tensor) for tensor in outputs]
 
     def tensors(self) -> list:
         """The group's output Tensors that still exist."""
-        return [t for _, ref in self.outputs if (t := ref()) is not None]
+        return [t for ref in self.outputs if (t := ref()) is not None]
 
     def free(self) -> None:
         """Drop every member node's saved values (``retain_graph=False``): a second backward

@@ -175,10 +175,10 @@ def _apply(cls, args: tuple):
             where = {"ctx": ctx, "outputs": outputs}
             result.grad_fn = Node(node_function, args, arrays, where)
             result.grad_fn.output_index = position
-            recorded.append((position, result))
+            recorded.append(result)
         results.append(result)
     group = OutputGroup(len(outputs), recorded)  # one backward call for all the outputs
-    for _, result in recorded:
+    for result in recorded:
         result.grad_fn.group = group
     return tuple(results) if isinstance(output, tuple) else results[0]
 

@@ -289,9 +289,9 @@ class profile:  # noqa: N801 - PyTorch's name
         ``group_by_input_shape``, from ``record_shapes=True``), in the order each first ran."""
         averages: dict[tuple, FunctionEventAvg] = {}
         for r in self._finished():
-            key = (r.name, str(r.shapes)) if group_by_input_shape else (r.name, "")
+            shapes = r.shapes if group_by_input_shape else ""
+            key = (r.name, str(shapes))
             if key not in averages:
-                shapes = r.shapes if group_by_input_shape else ""
                 averages[key] = FunctionEventAvg(r.name, shapes)
             total = (r.end - r.start) / 1e3
             averages[key].add(total, total - r.children / 1e3)
