@@ -103,6 +103,23 @@ def test_conv2d_row_block_bits_do_not_depend_on_threads_or_budget(
     assert_same_bits(backend, num_threads, budget, run, (None, 8 * 3 * 6 * 9 * 9 * 7 * 4))
 
 
+@pytest.mark.parametrize("algorithm", ["im2col", "im2col_per_row"])
+def test_conv2d_inner_block_bits_do_not_depend_on_threads_or_budget(
+    backend, num_threads, budget, one_sample_chunks, monkeypatch, algorithm
+):
+    """The weight gradient's products in inner blocks (``product_depth``, OpenBLAS's
+    AVX-512 kernels, forced here): the blocks follow the chunks, never the threads."""
+    monkeypatch.setattr(backend, "product_depth", lambda m, n, dtype: 16, raising=False)
+    x, w = _random(backend, (13, 3, 9, 7), 0), _random(backend, (16, 3, 3, 3), 1)
+    grad = _random(backend, (13, 16, 9, 7), 2)
+
+    def run():
+        with K.conv_algorithms(algorithm):
+            return K.conv2d_backward(grad, x, w, padding=1)
+
+    assert_same_bits(backend, num_threads, budget, run, (None, 8 * 3 * 3 * 9 * 9 * 7 * 4))
+
+
 def test_conv2d_bits_do_not_depend_on_threads_with_default_chunks(backend, num_threads, budget):
     """Without shrinking the chunks: the 8 MiB ones of a batch larger than that. A 9 MiB
     budget holds one chunk at a time, not one per group (the CPU's 8): fewer groups run at

@@ -86,6 +86,12 @@ name               what it is
                    batched call over row blocks, or 0 for one product of all the rows.
                    numpy: 16 where OpenBLAS's AVX-512 kernels take small float32 products
                    without packing them and ``n`` is 64 (:func:`product_rows_of`; absent: 0)
+``product_depth`` optional: ``product_depth(m, n, dtype)``, the inner length per BLAS call at
+                   which a single-threaded ``a (m, k) @ b (k, n)`` with a long ``k`` runs
+                   fastest here, as one batched call over inner blocks whose products are
+                   summed in order, or 0 for one product. numpy: up to 1024 where
+                   OpenBLAS's AVX-512 kernels take small float32 products unpacked and
+                   ``m * n`` is small (:func:`product_depth_of`; absent: 0)
 ``generator_state`` optional: ``generator_state(rng)``, the state of a ``default_rng``
                    generator as bytes, and ``set_generator_state(rng, state)``, which puts it
                    back (:func:`xpnet.get_rng_state` saves the dropout generators with them):
@@ -263,3 +269,10 @@ def product_rows_of(backend, k: int, n: int, dtype) -> int:
     ``dtype``, else 0 (one product of all the rows)."""
     product_rows = getattr(backend, "product_rows", None)
     return 0 if product_rows is None else product_rows(k, n, dtype)
+
+
+def product_depth_of(backend, m: int, n: int, dtype) -> int:
+    """The ``product_depth`` of ``backend`` for an (``m``, k) @ (k, ``n``) product of
+    ``dtype``, else 0 (one product over the whole inner axis)."""
+    product_depth = getattr(backend, "product_depth", None)
+    return 0 if product_depth is None else product_depth(m, n, dtype)

@@ -133,6 +133,37 @@ def product_rows(k: int, n: int, dtype) -> int:
     return _PRODUCT_ROWS if _numpy_blas_kernels() in _DIRECT_SGEMM_KERNELS else 0
 
 
+# OpenBLAS's AVX-512 kernels also take float32 products of fewer than 10**6 multiply-adds,
+# either operand transposed, without packing (measured: a block of 1,040,000 ran at 0.9x
+# one product's speed, one of 995,000 at 1.4x); the longest inner block that paid, and the
+# largest m * n for which blocks paid on every length measured
+_SMALL_SGEMM_MULTIPLY_ADDS = 10**6
+_PRODUCT_DEPTH = 1024
+_MAX_DEPTH_OUTPUTS = 1152
+
+
+def product_depth(m: int, n: int, dtype) -> int:
+    """Inner length per BLAS call for a single-threaded float32 ``(m, k) @ (k, n)`` with a
+    long ``k``, the blocks' products summed: up to 1024 (a multiple of 16 under 10**6
+    multiply-adds) where NumPy's OpenBLAS has the AVX-512 small-product kernels and
+    ``m * n`` is at most 1152, else 0 (one product).
+
+    Measured 2026-12-07 on one thread of a Zen 5 VM (OpenBLAS 0.3.31's SkylakeX kernels),
+    ``k`` from 8,192 to 65,536, both operands with ``k`` contiguous (a conv2d weight
+    gradient): m = 9 with n up to 128 ran 3.0-4.2x faster, m = 18 to 27 with n up to 32
+    1.6-2.7x, m = 36 to 48 with n = 16 1.1-1.6x; from m * n = 1536 on (m = 27 with n = 64,
+    m = 96 or 48 with n = 16 or 32) 0.97-1.11x, and with more outputs the blocks, now
+    shorter, ran slower (0.3-0.9x). Under the Haswell kernels 1024-long blocks ran at
+    0.97-1.04x.
+    """
+    if numpy.dtype(dtype) != numpy.float32 or m * n > _MAX_DEPTH_OUTPUTS:
+        return 0
+    if _numpy_blas_kernels() not in _DIRECT_SGEMM_KERNELS:
+        return 0
+    depth = min(_PRODUCT_DEPTH, (_SMALL_SGEMM_MULTIPLY_ADDS - 1) // (m * n))
+    return depth - depth % 16
+
+
 @functools.cache
 def _numpy_blas_kernels() -> str | None:
     """The kernel set (threadpoolctl's ``architecture``) of the OpenBLAS that NumPy itself

@@ -1,5 +1,5 @@
 """How kernels cut their work: batch blocks, thread groups, memory chunks, and matrix
-products by rows.
+products by rows (their BLAS-sized blocks: :mod:`._product_blocks`).
 
 Elementwise chains run block by block (:func:`batch_blocks`, :func:`elementwise`) so that a
 block stays in cache on a CPU. Kernels whose temporaries grow with the batch take it in
@@ -30,7 +30,7 @@ import itertools
 import math
 
 from ..backends import memory_budget
-from ..backends._base import batch_groups_of, product_rows_of, runs_unblocked
+from ..backends._base import batch_groups_of, runs_unblocked
 
 # Products smaller than this many multiply-adds per block are not split (OpenBLAS itself
 # runs products below 4 * 65536 on one thread).
@@ -94,21 +94,6 @@ def matmul_rows(backend, a, b):
     in_order = too_little_for_threads(a.shape[0] * per_row)
     map_work(backend, multiply, row_blocks(backend, a.shape[0], per_row), in_order)
     return output
-
-
-def matmul_into(backend, a, b, out) -> None:
-    """``out[...] = a @ b`` for ``a`` (M, K) and ``b`` (K, N), in the row blocks the backend's
-    BLAS runs fastest (:func:`~xpnet.backends._base.product_rows_of`): one batched call of
-    (rows, K) @ (K, N) products, the last rows on their own, where it names a block; else one
-    product. Each row's bits depend only on the row block it falls in, so callers give the
-    same rows for any thread count (their batch chunks)."""
-    xp, (M, K), N = backend.xp, a.shape, b.shape[1]
-    rows = product_rows_of(backend, K, N, out.dtype)
-    whole = M - M % rows if rows else 0
-    if whole:
-        xp.matmul(a[:whole].reshape(-1, rows, K), b, out=out[:whole].reshape(-1, rows, N))
-    if whole < M:
-        xp.matmul(a[whole:], b, out=out[whole:])
 
 
 def group_sums(backend, sum_block, groups, shapes, dtype, first_writes=False):

@@ -7,8 +7,8 @@ contiguous run of kW * C values, and each kernel row's product is
 ``(positions, kW * C) @ (kW * C, C_out)``. OpenBLAS runs the long-M product faster on this
 CPU (32768 x 192 x 64: 35 against 23 GFLOP/s, one thread), and the copy moves longer runs.
 Each product runs in the row blocks the backend's BLAS is fastest at
-(:func:`~._blocks.matmul_into`: 16 rows a call with 64 output channels under OpenBLAS's
-AVX-512 kernels, 1.1-1.5x as fast).
+(:func:`~._product_blocks.matmul_into`: 16 rows a call with 64 output channels under
+OpenBLAS's AVX-512 kernels, 1.1-1.5x as fast).
 :func:`~._conv_cost.channels_last_pays` says where it runs (one group, on the CPU).
 
 Only the forward products live here (a forward, and ``grad_input`` by correlation, which runs
@@ -18,7 +18,7 @@ they measured faster (2026-12-06: 556 against 767 ms on 128x64x32x32).
 
 from __future__ import annotations
 
-from ._blocks import matmul_into
+from ._product_blocks import matmul_into
 from ._windows import pad2d
 from ._workspaces import workspace
 

@@ -40,6 +40,7 @@ from ._conv_channels_last import (
 )
 from ._conv_cost import channels_last_pays
 from ._conv_select import ConvAlgorithm
+from ._product_blocks import matmul_long_inner
 from ._windows import Geometry, kernel_offsets, offset_slices, pad2d, sliding_windows
 from ._workspaces import workspace
 
@@ -299,7 +300,8 @@ def _window_grads(backend, where, grad, x, filters, choice, dtype, col2im, need_
             # columns @ grad^T, not grad @ columns^T: BLAS is ~8x faster with the long
             # H_out * n * W_out axis last in the left operand (OpenBLAS on 2 threads)
             columns = tap_columns(col, taps, groups, start)
-            grad_weight[tap] += xp.matmul(columns, grad_chunk.transpose(0, 2, 1)).transpose(0, 2, 1)
+            product = matmul_long_inner(backend, columns, grad_chunk.transpose(0, 2, 1))
+            grad_weight[tap] += product.transpose(0, 2, 1)
         if col2im:
             # the window copy is spent: its workspace takes the gradient of the windows
             tap_gradients(backend, col, grad_chunk, filters_per_tap, taps, dtype)

@@ -1,6 +1,7 @@
-"""Products in the row blocks a backend's BLAS runs fastest (``product_rows``,
-:func:`xpnet.kernels._blocks.matmul_into`): the numpy backend's rule, and that blocked
-products give what one product gives, alone and inside conv2d, NaN and inf included."""
+"""Products in the blocks a backend's BLAS runs fastest (:mod:`xpnet.kernels._product_blocks`):
+row blocks (``product_rows``, ``matmul_into``) and inner blocks (``product_depth``,
+``matmul_long_inner``). The numpy backend's rules, and that blocked products give what one
+product gives, alone and inside conv2d, NaN and inf included."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import xpnet
 import xpnet.kernels as K
 import xpnet.kernels._conv_im2col as conv_im2col
 from xpnet.backends import numpy_backend
-from xpnet.backends._base import product_rows_of
-from xpnet.kernels._blocks import matmul_into
+from xpnet.backends._base import product_depth_of, product_rows_of
+from xpnet.kernels._product_blocks import matmul_into, matmul_long_inner
 
 # PyTorch warns that it copies the input for 'same' with an even kernel; that is its business
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
@@ -119,3 +120,83 @@ def test_conv2d_in_row_blocks_keeps_nan_and_inf_in_their_windows(
     assert not np.isnan(y[1]).any()
     assert np.isposinf(y[1, :, 0:2, 7:9]).all()  # positive weights: inf stays inf
     assert np.isfinite(y[1, :, 2:, :]).all() and np.isfinite(y[1, :, :, :7]).all()
+
+
+@pytest.mark.parametrize(
+    "kernels, m, n, dtype, depth",
+    [
+        ("SkylakeX", 9, 16, np.float32, 1024),
+        ("SkylakeX", 27, 32, np.float32, 1024),  # 999,999 // 864 = 1157: capped at 1024
+        ("Cooperlake", 48, 16, np.float32, 1024),
+        ("SapphireRapids", 9, 128, np.float32, 864),  # 999,999 // 1152 = 868, down to 16s
+        ("SkylakeX", 27, 64, np.float32, 0),  # m * n 1728: no gain measured
+        ("SkylakeX", 48, 32, np.float32, 0),
+        ("SkylakeX", 9, 16, np.float64, 0),  # no small double product measured
+        ("Haswell", 9, 16, np.float32, 0),
+        ("Zen", 9, 16, np.float32, 0),
+        (None, 9, 16, np.float32, 0),
+    ],
+)
+def test_numpy_depth_follows_openblas_kernels(monkeypatch, kernels, m, n, dtype, depth):
+    monkeypatch.setattr(numpy_backend, "_numpy_blas_kernels", lambda: kernels)
+    assert numpy_backend.product_depth(m, n, dtype) == depth
+    assert product_depth_of(numpy_backend, m, n, dtype) == depth
+    if depth:
+        assert depth % 16 == 0 and m * n * depth < 10**6
+
+
+def test_backends_without_depth_run_one_product(backend, monkeypatch):
+    monkeypatch.delattr(backend, "product_depth", raising=False)
+    assert product_depth_of(backend, 9, 16, np.float32) == 0
+
+
+def _force_depth(monkeypatch, backend, depth):
+    monkeypatch.setattr(backend, "product_depth", lambda m, n, dtype: depth, raising=False)
+
+
+@pytest.mark.parametrize("K", [0, 7, 16, 40, 64])
+@pytest.mark.parametrize("depth", [0, 8, 16])
+@pytest.mark.parametrize("batch", [(), (3,)])
+def test_matmul_long_inner_gives_the_product(backend, monkeypatch, K, depth, batch):
+    _force_depth(monkeypatch, backend, depth)
+    a, b = random_input((*batch, 5, K), 0), random_input((*batch, 6, K), 1)
+    if K:
+        a[..., 2, K - 1] = np.nan  # in the tail, or the last block: its row only
+        b[..., 4, 0] = np.inf  # in the first block: its column, +-inf or NaN
+    result = matmul_long_inner(backend, backend.asarray(a), backend.asarray(b).swapaxes(-1, -2))
+    expected = a @ b.swapaxes(-1, -2)
+    assert result.shape == expected.shape
+    np.testing.assert_allclose(xpnet.to_numpy(result), expected, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(np.isnan(xpnet.to_numpy(result)), np.isnan(expected))
+
+
+# im2col and per-row convolutions whose weight gradients run in inner blocks when forced
+DEPTH_CASES = [
+    ((3, 3, 7, 9), (16, 3, 3, 3), 1, 1, 1),
+    ((2, 4, 6, 7), (8, 4, 3, 2), (1, 2), (1, 0), (1, 2)),
+    ((2, 5, 9, 9), (6, 5, 3, 3), 1, "same", 1),
+]
+
+
+@pytest.mark.parametrize("case", DEPTH_CASES, ids=str)
+@pytest.mark.parametrize("algorithm", ["im2col", "im2col_per_row"])
+def test_conv2d_weight_grad_in_inner_blocks_matches_torch_and_one_product(
+    backend, cpu_conv_choices, monkeypatch, case, algorithm
+):
+    depths = []
+    long_inner = conv_im2col.matmul_long_inner
+
+    def spy(backend_, a, b):
+        depths.append(product_depth_of(backend_, a.shape[-2], b.shape[-1], a.dtype))
+        return long_inner(backend_, a, b)
+
+    monkeypatch.setattr(conv_im2col, "matmul_long_inner", spy)
+    _force_depth(monkeypatch, backend, 16)
+    with K.conv_algorithms(algorithm):
+        in_blocks = check_conv2d_case(backend, case, np.float64)
+    assert depths and set(depths) == {16}
+    _force_depth(monkeypatch, backend, 0)
+    with K.conv_algorithms(algorithm):
+        whole = check_conv2d_case(backend, case, np.float64)
+    for a, b in zip([in_blocks[0], *in_blocks[1]], [whole[0], *whole[1]], strict=True):
+        assert_close(a, b, np.float64, "inner blocks vs one product")
