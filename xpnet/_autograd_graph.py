@@ -2,9 +2,9 @@
 ``AccumulateGrad`` nodes of leaves, and ``repr(grad_fn)``.
 
 Also the orders a backward pass (:mod:`xpnet._backward_pass`) walks the graph in: every
-input before its users, and which tensors lead to some targets; and the outputs of one custom
-Function call, whose nodes share one backward call (:class:`OutputGroup`), as PyTorch's one
-node with several outputs.
+input before its users, PyTorch's engine order (:func:`engine_order`), and which tensors
+lead to some targets; and the outputs of one custom Function call, whose nodes share one
+backward call (:class:`OutputGroup`), as PyTorch's one node with several outputs.
 
 PyTorch's graph walkers (torchviz, hand-written ones) follow ``next_functions`` from a
 result's ``grad_fn``: one ``(node, output_nr)`` pair per input of the op (per Tensor input
@@ -21,13 +21,16 @@ Neighbours: :mod:`xpnet.autograd` (``Node``, whose attributes these are),
 
 from __future__ import annotations
 
+import heapq
 import itertools
+import math
 import weakref
 
 __all__ = [
     "AccumulateGrad",
     "GroupedGradients",
     "OutputGroup",
+    "engine_order",
     "leading_to",
     "next_functions",
     "next_sequence_nr",
@@ -125,11 +128,73 @@ def topological_order(roots) -> list:
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))
-        if tensor.grad_fn is not None:
-            for parent in tensor.grad_fn.inputs:
-                if getattr(parent, "requires_grad", False):  # a Tensor (not a number)
-                    stack.append((parent, False))
+        stack.extend((parent, False) for parent in _graph_inputs(tensor))
     return order
+
+
+def engine_order(order) -> list:
+    """The tensors of ``order`` (inputs before users, from :func:`topological_order`) in the
+    order PyTorch's engine runs their nodes: a node once every user of its outputs has run
+    (each ``grad_fn`` input edge is a dependency, as the engine counts them; the outputs of
+    one custom Function call, an :class:`OutputGroup`, are one node, taken together); of the
+    ready ones, a leaf first (its ``AccumulateGrad`` has the highest priority), else the node
+    made last (the highest ``sequence_nr``). Hooks on independent branches run in PyTorch's
+    order then.
+
+    Example:
+        >>> import xpnet
+        >>> a, b = xpnet.ones(2, requires_grad=True), xpnet.ones(2, requires_grad=True)
+        >>> x, y = a * 2, b * 3
+        >>> z = x + y
+        >>> names = {id(t): n for n, t in dict(a=a, b=b, x=x, y=y, z=z).items()}
+        >>> [names[id(t)] for t in engine_order(topological_order(z))]
+        ['z', 'y', 'b', 'x', 'a']
+    """
+    members: dict = {}  # a node's key -> its output tensors in this walk
+    keys = {id(tensor): _node_key(tensor) for tensor in order}
+    for tensor in order:
+        members.setdefault(keys[id(tensor)], []).append(tensor)
+    edges = {
+        key: [keys[id(p)] for t in outputs for p in _graph_inputs(t)]
+        for key, outputs in members.items()
+    }
+    waiting = dict.fromkeys(members, 0)  # edges from users not yet run
+    for parents in edges.values():
+        for parent in parents:
+            waiting[parent] += 1
+    ready, ties = [], itertools.count()  # ties: the order in which they became ready
+
+    def make_ready(key):
+        node = members[key][0].grad_fn
+        priority = math.inf if node is None else node.sequence_nr
+        heapq.heappush(ready, (-priority, next(ties), key))
+
+    for key, count in waiting.items():
+        if not count:
+            make_ready(key)
+    run = []
+    while ready:
+        key = heapq.heappop(ready)[2]
+        run.extend(sorted(members[key], key=_output_nr))  # a group's outputs by position
+        for parent in edges[key]:
+            waiting[parent] -= 1
+            if not waiting[parent]:
+                make_ready(parent)
+    return run
+
+
+def _node_key(tensor) -> int:
+    """What stands for the node that ``tensor``'s gradient goes into: its output group's
+    (one node for several outputs), else the tensor's own."""
+    group = getattr(tensor.grad_fn, "group", None)
+    return id(tensor) if group is None else id(group)
+
+
+def _graph_inputs(tensor) -> list:
+    """The Tensors that ``tensor``'s node passes gradients to: one per edge."""
+    if tensor.grad_fn is None:
+        return []
+    return [p for p in tensor.grad_fn.inputs if getattr(p, "requires_grad", False)]
 
 
 class OutputGroup:

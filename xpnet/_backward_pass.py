@@ -12,7 +12,7 @@ import contextlib
 import contextvars
 import functools
 
-from ._autograd_graph import GroupedGradients, leading_to, topological_order
+from ._autograd_graph import GroupedGradients, engine_order, leading_to, topological_order
 from ._grad_mode import enable_grad
 from ._leaf_grads import add_to_grad
 from .backends import backend_of, float_errors_ignored
@@ -96,7 +96,7 @@ def _run_nodes(roots, retain_graph: bool, deliver, targets, formula) -> None:
     needed = None if targets is None else leading_to(order, targets)
     grouped = GroupedGradients(order)  # a custom Function's outputs: one backward call
     with enable_grad() if formula is not None else contextlib.nullcontext():
-        for tensor in reversed(order):
+        for tensor in engine_order(order):  # PyTorch's: hooks run in its order
             grad, owned = pending.pop(id(tensor), (None, False))
             if grad is not None and (needed is None or id(tensor) in needed):
                 if grad.dtype != tensor.dtype:  # a float32 input of a float64 op: float32
