@@ -5,6 +5,8 @@ docs/porting.md."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -55,3 +57,198 @@ def test_grad_fn_name_is_torchs_for_the_same_operation(backend, name):
     ours = xpnet.Tensor(backend.asarray(values), requires_grad=True)
     theirs = torch.tensor(values, requires_grad=True)
     assert CALLS[name](xpnet, ours).grad_fn.name() == CALLS[name](torch, theirs).grad_fn.name()
+
+
+def _interpolation(mode, dims):
+    def call(m, x):
+        x = {1: x.flatten(2), 2: x, 3: x.unsqueeze(1)}[dims]
+        return _functional(m).interpolate(x, scale_factor=2, mode=mode)
+
+    return call
+
+
+def _reduced(loss, reduction):
+    return lambda m, x: loss(_functional(m))(x, x.detach() * 2, reduction=reduction)
+
+
+# calls whose node PyTorch names by the arguments or by the function, where xpnet records one
+# op for several (sort and topk) or composes the function of others (lerp, addr, unbind)
+BY_CALL = {
+    "sum_dim": lambda m, x: x.sum(1),
+    "sum_every_dim": lambda m, x: x.sum((0, 1, 2, 3)),
+    "mean_dim": lambda m, x: x.mean(1, keepdim=True),
+    "prod": lambda m, x: x.prod(),
+    "prod_dim": lambda m, x: x.prod(1),
+    "max_dim": lambda m, x: x.max(1),
+    "min_dim": lambda m, x: x.min(dim=2),
+    "median": lambda m, x: x.median(),
+    "median_dim": lambda m, x: x.median(1),
+    "nanmedian": lambda m, x: x.nanmedian(),
+    "nanmedian_dim": lambda m, x: x.nanmedian(1),
+    "kthvalue": lambda m, x: x.kthvalue(2),
+    "mode": lambda m, x: x.mode(),
+    "aminmax": lambda m, x: m.aminmax(x),
+    "nansum": lambda m, x: x.nansum(1),
+    "std": lambda m, x: x.std(),
+    "std_mean": lambda m, x: m.std_mean(x, 1),
+    "var_mean": lambda m, x: m.var_mean(x),
+    "cumprod": lambda m, x: x.cumprod(1),
+    "cummax": lambda m, x: x.cummax(1),
+    "cummin": lambda m, x: x.cummin(1),
+    "sort": lambda m, x: x.sort(1),
+    "sort_0d": lambda m, x: x[0, 0, 0, 0].sort(),
+    "msort": lambda m, x: m.msort(x),
+    "topk": lambda m, x: x.topk(2),
+    "topk_function": lambda m, x: m.topk(x, 4),
+    "topk_0d": lambda m, x: x[0, 0, 0, 0].topk(1),
+    "tril": lambda m, x: x.tril(),
+    "triu": lambda m, x: x.triu(1),
+    "clamp_numbers": lambda m, x: x.clamp(-0.5, 0.5),
+    "clamp_min_number": lambda m, x: x.clamp(min=0),
+    "clamp_tensor": lambda m, x: x.clamp(x.detach() * 0),
+    "clamp_min": lambda m, x: x.clamp_min(0),
+    "clamp_max": lambda m, x: m.clamp_max(x, 0),
+    "clip": lambda m, x: m.clip(x, 0, 1),
+    "tensor ** number": lambda m, x: x**2,
+    "tensor ** tensor": lambda m, x: x ** x.detach(),
+    "number ** tensor": lambda m, x: 2**x,
+    "pow": lambda m, x: m.pow(x, x),
+    "neg": lambda m, x: -x,
+    "negative": lambda m, x: m.negative(x),
+    "lerp_number": lambda m, x: m.lerp(x, x * 2, 0.3),
+    "lerp_tensor": lambda m, x: x.lerp(x * 2, x.detach()),
+    "repeat": lambda m, x: x.repeat(2, 1, 1, 1),
+    "tile": lambda m, x: x.tile(2),
+    "trace": lambda m, x: x[0, 0].trace(),
+    "addmm": lambda m, x: m.addmm(m.ones(4, 4, dtype=x.dtype), x[0, 0], x[0, 1]),
+    "addmm_beta_0": lambda m, x: m.addmm(x[0, 0], x[0, 1], x[0, 2], beta=0, alpha=2),
+    "addmv": lambda m, x: m.addmv(x[0, 0, 0], x[0, 0], x[0, 1, 0]),
+    "addr": lambda m, x: m.addr(x[0, 0], x[0, 1, 0], x[0, 2, 0]),
+    "baddbmm": lambda m, x: m.baddbmm(x[0], x[0], x[1]),
+    "addbmm": lambda m, x: m.addbmm(x[0, 0], x[0], x[1]),
+    "split": lambda m, x: x.split(2, 1),
+    "split_sizes": lambda m, x: x.split([1, 3], 2),
+    "chunk": lambda m, x: x.chunk(3, 1),
+    "unbind": lambda m, x: x.unbind(1),
+    "tensor_split": lambda m, x: x.tensor_split(3, 1),
+    "hsplit": lambda m, x: m.hsplit(x, 2),
+    "unsafe_split": lambda m, x: x.unsafe_split(2),
+    "unsafe_chunk": lambda m, x: m.unsafe_chunk(x, 2, 1),
+    "unsafe_split_with_sizes": lambda m, x: m.unsafe_split_with_sizes(x, [1, 3], 1),
+    "pad": lambda m, x: _functional(m).pad(x, (1, 1)),
+    "pad_reflect_1d": lambda m, x: _functional(m).pad(x[0], (1, 2), mode="reflect"),
+    "pad_reflect_2d": lambda m, x: _functional(m).pad(x, (1, 1, 2, 0), mode="reflect"),
+    "pad_replicate_3d": lambda m, x: _functional(m).pad(x, (1,) * 6, mode="replicate"),
+    "pad_circular": lambda m, x: _functional(m).pad(x, (1, 1, 1, 1), mode="circular"),
+    "dropout": lambda m, x: _functional(m).dropout(x, 0.5),
+    "dropout2d": lambda m, x: _functional(m).dropout2d(x, 0.5),
+    "alpha_dropout": lambda m, x: _functional(m).alpha_dropout(x, 0.5, True),
+    "feature_alpha_dropout": lambda m, x: _functional(m).feature_alpha_dropout(x, 0.5, True),
+    "cross_entropy": lambda m, x: _functional(m).cross_entropy(x[:, :, 0, 0], m.tensor([0, 1])),
+    "cross_entropy_none": lambda m, x: _cross_entropy(m, x[:, :, 0, 0], [0, 1], "none"),
+    "cross_entropy_3d_none": lambda m, x: _cross_entropy(m, x[:, :, 0], [[0] * 4] * 2, "none"),
+    "cross_entropy_4d": lambda m, x: _cross_entropy(m, x, [[[0] * 4] * 4] * 2, "mean"),
+    "cross_entropy_4d_none": lambda m, x: _cross_entropy(m, x, [[[0] * 4] * 4] * 2, "none"),
+    "cross_entropy_smoothing": lambda m, x: _functional(m).cross_entropy(
+        x[:, :, 0, 0], m.tensor([0, 1]), label_smoothing=0.1
+    ),
+    "cross_entropy_probabilities": lambda m, x: _cross_entropy(
+        m, x[:, :, 0, 0], x[:, :, 0, 1].detach().softmax(1), "mean"
+    ),
+    "cross_entropy_probabilities_sum": lambda m, x: _cross_entropy(
+        m, x[:, :, 0, 0], x[:, :, 0, 1].detach().softmax(1), "sum"
+    ),
+    # the arguments that name the node given by keyword, or all by position
+    "pad_keywords": lambda m, x: _functional(m).pad(x[0], pad=(1, 1), mode="reflect"),
+    "pad_positional": lambda m, x: _functional(m).pad(x[0], (1, 1), "replicate"),
+    "adaptive_keyword": lambda m, x: _functional(m).adaptive_avg_pool2d(x, output_size=1),
+    "interpolate_positional": lambda m, x: _functional(m).interpolate(x, None, 2, "bicubic"),
+    "l1_loss_positional": lambda m, x: _functional(m).l1_loss(x, x.detach(), None, None, "sum"),
+    "cross_entropy_keywords": lambda m, x: _functional(m).cross_entropy(
+        input=x[:, :, 0, 0], target=x[:, :, 0, 1].detach().softmax(1), reduction="none"
+    ),
+    "rsub": lambda m, x: 1 - x,
+    "softmin": lambda m, x: _functional(m).softmin(x, 1),
+    "normalize": lambda m, x: _functional(m).normalize(x),
+    "cosine_similarity": lambda m, x: _functional(m).cosine_similarity(x, x * 2),
+    "pairwise_distance": lambda m, x: _functional(m).pairwise_distance(x, x * 2),
+    "local_response_norm": lambda m, x: _functional(m).local_response_norm(x, 2),
+    "instance_norm": lambda m, x: _functional(m).instance_norm(x),
+    "softsign": lambda m, x: _functional(m).softsign(x),
+    "tanhshrink": lambda m, x: _functional(m).tanhshrink(x),
+    "selu": lambda m, x: _functional(m).selu(x),
+    "rrelu": lambda m, x: _functional(m).rrelu(x),
+    "avg_pool1d": lambda m, x: _functional(m).avg_pool1d(x[0], 2),
+    "max_pool1d": lambda m, x: _functional(m).max_pool1d(x[0], 2),
+    "adaptive_avg_pool1d": lambda m, x: _functional(m).adaptive_avg_pool1d(x[0], 2),
+    "adaptive_max_pool1d": lambda m, x: _functional(m).adaptive_max_pool1d(x[0], 2),
+    "adaptive_avg_pool2d": lambda m, x: _functional(m).adaptive_avg_pool2d(x, (1, 2)),
+    "adaptive_avg_pool2d_to_1": lambda m, x: _functional(m).adaptive_avg_pool2d(x, 1),
+    "adaptive_avg_pool3d": lambda m, x: _functional(m).adaptive_avg_pool3d(x, 2),
+    "adaptive_avg_pool3d_to_1": lambda m, x: _functional(m).adaptive_avg_pool3d(x, (1, 1, 1)),
+    "adaptive_max_pool2d": lambda m, x: _functional(m).adaptive_max_pool2d(x, 1),
+    "adaptive_max_pool3d": lambda m, x: _functional(m).adaptive_max_pool3d(x, 2),
+    **{
+        f"interpolate_{mode}_{dims}d": _interpolation(mode, dims)
+        for mode, dims in [
+            ("nearest", 1),
+            ("nearest", 2),
+            ("nearest", 3),
+            ("nearest-exact", 1),
+            ("nearest-exact", 2),
+            ("linear", 1),
+            ("bilinear", 2),
+            ("bicubic", 2),
+            ("trilinear", 3),
+            ("area", 1),
+            ("area", 2),
+            ("area", 3),
+        ]
+    },
+    "interpolate_antialias": lambda m, x: _functional(m).interpolate(
+        x, scale_factor=2, mode="bilinear", antialias=True
+    ),
+    **{f"l1_loss_{r}": _reduced(lambda F: F.l1_loss, r) for r in ("mean", "sum", "none")},
+    **{
+        f"kl_div_{r}{'_log_target' * log}": _reduced(
+            lambda F, log=log: functools.partial(F.kl_div, log_target=log), r
+        )
+        for r in ("mean", "sum", "none", "batchmean")
+        for log in (False, True)
+    },
+}
+
+
+def _cross_entropy(m, x, target, reduction):
+    target = target if hasattr(target, "shape") else m.tensor(target)
+    return _functional(m).cross_entropy(x, target, reduction=reduction)
+
+
+def _node_names(result) -> list:
+    results = result if isinstance(result, tuple) else (result,)
+    return [getattr(r.grad_fn, "name", lambda: None)() for r in results if hasattr(r, "grad_fn")]
+
+
+# kl_div's "mean" warns, in both libraries, that PyTorch will change it
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss:UserWarning")
+@pytest.mark.parametrize("name", list(BY_CALL))
+def test_grad_fn_name_follows_the_call_as_torchs(backend, name):
+    values = np.linspace(-1.0, 1.0, 128).reshape(2, 4, 4, 4)
+    ours = xpnet.Tensor(backend.asarray(values), requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    expected = _node_names(BY_CALL[name](torch, theirs))
+    assert expected and _node_names(BY_CALL[name](xpnet, ours)) == expected
+
+
+def test_named_nodes_leaves_nodes_made_before_the_call():
+    from xpnet._node_names import named_nodes
+
+    x = xpnet.ones(2, requires_grad=True)
+    y = x * 2
+
+    @named_nodes("RenamedBackward0")
+    def maybe_new(tensor, make_new):
+        return (tensor + 1, tensor) if make_new else (tensor, tensor)
+
+    assert [t.grad_fn.name() for t in maybe_new(y, True)] == ["RenamedBackward0", "MulBackward0"]
+    assert maybe_new(y, False)[0].grad_fn.name() == "MulBackward0"

@@ -1,12 +1,14 @@
 """The names PyTorch gives xpnet's nodes (``grad_fn.name()``, and ``grad_fn=<...>`` where a
 Tensor prints): xpnet's op in PyTorch's form (``mul_backward`` is ``MulBackward0``), which is
-PyTorch's own where xpnet records the op PyTorch records (``mul``, ``sum``, ``mean``, ``exp``,
-``relu``, ``mse_loss``, ...) or the same operation under another name (:data:`_TORCH_NODE_NAMES`),
-and differs where PyTorch records a different op (``-x`` is ``MulBackward0`` here,
-``NegBackward0`` in PyTorch; docs/porting.md lists them). Views, indexing, products and
-``linear`` take PyTorch's name by the call (``ViewBackward0``, ``SelectBackward0``,
-``AddmmBackward0``, ...; :func:`recorded_name`, :func:`name_node`), though xpnet records one
-op for several of them.
+PyTorch's own where xpnet records the op PyTorch records (``mul``, ``exp``, ``relu``,
+``mse_loss``, ...) or the same operation under another name (:data:`_TORCH_NODE_NAMES`,
+also PyTorch's last op of a function it composes: ``F.normalize``'s ``DivBackward0``). Where
+the name depends on the call, it is set as the op is recorded, by the operands' ranks or
+kinds, the dims or the options (:func:`recorded_name`: ``SumBackward1``, ``PowBackward2``,
+``ReflectionPad2DBackward0``, ...), or by the function that made the node, where xpnet
+records one op for several of PyTorch's or composes the function of others
+(:func:`name_node`, :func:`named_nodes`: ``SortBackward0``, ``LerpBackward0``, ...).
+``einsum`` keeps xpnet's name (docs/porting.md).
 
 Neighbours: :mod:`xpnet.autograd` (``Node``, whose ``name()`` this is),
 :mod:`xpnet._tensor_print` (how Tensors print), :mod:`xpnet._autograd_graph`
@@ -14,6 +16,10 @@ Neighbours: :mod:`xpnet.autograd` (``Node``, whose ``name()`` this is),
 """
 
 from __future__ import annotations
+
+import functools
+
+from ._autograd_graph import next_sequence_nr
 
 # the node PyTorch records for xpnet's op where the two record the same operation under other
 # names (PyTorch 2.13, CPU); the remaining differences are listed in docs/porting.md
@@ -46,6 +52,27 @@ _TORCH_NODE_NAMES = {
     "batch_norm": "NativeBatchNormBackward0",
     "layer_norm": "NativeLayerNormBackward0",
     "group_norm": "NativeGroupNormBackward0",
+    "std_root": "StdBackward0",  # xpnet's std is the root of its var; PyTorch's one node
+    "running_product": "CumprodBackward0",
+    # PyTorch's dropouts are products with a mask (the alpha ones then add a shift)
+    **{f"dropout{k}": "MulBackward0" for k in ("", "1d", "2d", "3d")},
+    "alpha_dropout": "AddBackward0",
+    "feature_alpha_dropout": "AddBackward0",
+    # one node here, PyTorch's last op of several (its formula or a 2-d kernel's squeeze)
+    "softmin": "SoftmaxBackward0",
+    "normalize": "DivBackward0",
+    "cosine_similarity": "SumBackward1",
+    "pairwise_distance": "NormBackward1",
+    "local_response_norm": "DivBackward0",
+    "instance_norm": "ViewBackward0",
+    "softsign": "DivBackward0",
+    "tanhshrink": "SubBackward0",
+    "selu": "EluBackward0",
+    "rrelu": "RreluWithNoiseBackward0",
+    "avg_pool1d": "SqueezeBackward1",
+    "max_pool1d": "SqueezeBackward1",
+    "adaptive_avg_pool1d": "SqueezeBackward1",
+    "adaptive_max_pool1d": "SqueezeBackward1",
 }
 
 
@@ -71,21 +98,52 @@ def name_node(result, name: str):
     return result
 
 
-def recorded_name(op: str, inputs: tuple, args: tuple):
+def named_nodes(name):
+    """Decorator: the nodes of the Tensors a call returns (alone or in a tuple) that the call
+    made are named ``name``, PyTorch's for the function, where xpnet composes it of other ops
+    (``lerp``, ``addr``, ``unbind``, ...). ``name`` is a string, or a function of the call's
+    arguments that gives it. Nodes made before the call (a result that is an input) keep
+    theirs."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def named(*args, **kwargs):
+            first = next_sequence_nr()  # every node the call makes has a larger one
+            result = function(*args, **kwargs)
+            label = name if isinstance(name, str) else name(*args, **kwargs)
+            for tensor in result if isinstance(result, tuple) else (result,):
+                node = getattr(tensor, "grad_fn", None)
+                if node is not None and node.sequence_nr > first:
+                    node.torch_name = label
+            return result
+
+        return named
+
+    return decorate
+
+
+def overload_by_dim(name: str):
+    """For :func:`named_nodes`: PyTorch's ``<name>Backward0`` of every element, or
+    ``<name>Backward1`` along ``dim`` (``median``, ``nanmedian``)."""
+    return lambda input, dim=None, *args, **kwargs: f"{name}Backward{int(dim is not None)}"
+
+
+def recorded_name(op: str, inputs: tuple, args: tuple, kwargs: dict):
     """PyTorch's name for a node of xpnet's ``op`` where it depends on the call (the
-    operands' ranks, the index, the input's layout), or ``None``: fixed when the op is
-    recorded, since a node drops its arrays after its backward."""
+    operands' ranks or kinds, the index, the input's layout, the dims or options given), or
+    ``None``: fixed when the op is recorded, since a node drops its arrays after its
+    backward."""
     namer = _NAMERS.get(op)
-    return None if namer is None else namer(inputs, args)
+    return None if namer is None else namer(inputs, args, kwargs)
 
 
-def _product_name(inputs, args):
+def _product_name(inputs, args, kwargs):
     """PyTorch names the product its matmul runs for these ranks (the same edges)."""
     ranks = tuple(getattr(value, "ndim", None) for value in inputs)
     return _PRODUCTS_BY_RANKS.get(ranks, "UnsafeViewBackward0")  # batched: a folded bmm
 
 
-def _linear_name(inputs, args):
+def _linear_name(inputs, args, kwargs):
     """``F.linear``'s last op in PyTorch, by the input's rank and the bias."""
     rank, bias = inputs[0].ndim, len(inputs) > 2 and inputs[2] is not None
     if rank == 2:
@@ -95,7 +153,7 @@ def _linear_name(inputs, args):
     return "SqueezeBackward4" if rank == 1 else "UnsafeViewBackward0"
 
 
-def _reshape_name(inputs, args):
+def _reshape_name(inputs, args, kwargs):
     """A view of a contiguous input; else PyTorch copies first (``_unsafe_view``)."""
     return "ViewBackward0" if args[0].flags.c_contiguous else "UnsafeViewBackward0"
 
@@ -116,10 +174,118 @@ def _index_name(index) -> str:
     return name
 
 
+def _pow_name(inputs, args, kwargs):
+    """PyTorch's overloads: Tensor ** number 0, Tensor ** Tensor 1, number ** Tensor 2."""
+    base, exponent = (hasattr(value, "grad_fn") for value in inputs)
+    return "PowBackward1" if base and exponent else f"PowBackward{0 if base else 2}"
+
+
+def _pad_name(inputs, args, kwargs):
+    """``F.pad``'s op in PyTorch, by mode and the dims padded (``pad`` has two per dim)."""
+    mode = _argument(args, kwargs, 2, "mode", "constant")
+    dims = len(_argument(args, kwargs, 1, "pad")) // 2
+    if mode == "constant":
+        return "ConstantPadNdBackward0"
+    if mode == "circular":
+        return "torch::autograd::CopySlices"  # PyTorch pads circularly by slice assignment
+    return f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{dims}DBackward0"
+
+
+def _cross_entropy_name(inputs, args, kwargs):
+    """The last op of PyTorch's ``cross_entropy``: ``nll_loss`` of class indices (2-d for
+    spatial inputs), a sum with label smoothing, the negated (or divided: mean) sum of
+    probabilities."""
+    input, target = _argument(args, kwargs, 0, "input"), _argument(args, kwargs, 1, "target")
+    reduction = _argument(args, kwargs, 6, "reduction", "mean")
+    if target.dtype.kind == "f":  # probabilities
+        return "DivBackward1" if reduction == "mean" else "NegBackward0"
+    if _argument(args, kwargs, 7, "label_smoothing", 0.0):
+        return "AddBackward0"
+    if input.ndim <= 2:
+        return "NllLossBackward0"
+    return "ViewBackward0" if reduction == "none" and input.ndim != 4 else "NllLoss2DBackward0"
+
+
+def _adaptive_pool_name(kind, dims):
+    """PyTorch's adaptive pools: a mean over the plane for an average to size 1."""
+
+    def name(inputs, args, kwargs):
+        size = _argument(args, kwargs, 1, "output_size")
+        size = size if isinstance(size, tuple | list) else (size,)
+        if kind == "Avg" and all(n == 1 for n in size):
+            return "MeanBackward1"
+        return f"Adaptive{kind}Pool{dims}DBackward0"
+
+    return name
+
+
+_UPSAMPLE = {"linear": "Linear", "bilinear": "Bilinear", "trilinear": "Trilinear"}
+
+
+def _interpolate_name(inputs, args, kwargs):
+    """``F.interpolate``'s kernel in PyTorch, by mode and the dims resized."""
+    mode = _argument(args, kwargs, 3, "mode", "nearest")
+    dims = _argument(args, kwargs, 0, "input").ndim - 2
+    if mode == "area":
+        return "SqueezeBackward1" if dims == 1 else f"AdaptiveAvgPool{dims}DBackward0"
+    kernel = _UPSAMPLE.get(mode, mode.title().replace("-", ""))  # nearest-exact: NearestExact
+    antialias = "Aa" if _argument(args, kwargs, 6, "antialias", False) else ""
+    return f"Upsample{kernel}{dims}D{antialias}Backward0"
+
+
+def _reduced_name(none: str):
+    """A loss's last op by ``reduction``: ``none``'s (elementwise) name for ``"none"``."""
+    names = {"mean": "MeanBackward0", "sum": "SumBackward0", "batchmean": "DivBackward0"}
+    # (input, target, size_average, reduce, reduction, ...): l1_loss's and kl_div's order
+    return lambda inputs, args, kwargs: names.get(
+        _argument(args, kwargs, 4, "reduction", "mean"), none
+    )
+
+
+def _argument(args, kwargs, position, name, default=None):
+    """The argument of a kernel call (PyTorch's signature) at ``position`` or named ``name``."""
+    return args[position] if len(args) > position else kwargs.get(name, default)
+
+
+def _dim_overload(name):
+    """A reduction's name: overload 0 over every element, 1 with ``dim`` (PyTorch's)."""
+    return lambda inputs, args, kwargs: (
+        f"{name}Backward{int(len(args) > 1 and args[1] is not None)}"
+    )
+
+
 _PRODUCTS_BY_RANKS = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}
 _NAMERS = {
     "matmul_backward": _product_name,
     "linear_backward": _linear_name,
     "reshape_backward": _reshape_name,
-    "getitem_backward": lambda inputs, args: _index_name(args[1]),
+    "getitem_backward": lambda inputs, args, kwargs: _index_name(args[1]),
+    "pow_backward": _pow_name,
+    "pad_backward": _pad_name,
+    "cross_entropy_backward": _cross_entropy_name,
+    "sum_backward": _dim_overload("Sum"),
+    "mean_backward": _dim_overload("Mean"),
+    "prod_backward": _dim_overload("Prod"),
+    # max/min along dim (values and indices): overload 0; of every element: 1 (the table's)
+    "select_extreme_backward": lambda inputs, args, kwargs: (
+        f"{'Max' if args[3] else 'Min'}Backward0"
+    ),
+    "sub_backward": lambda inputs, args, kwargs: (
+        "SubBackward0" if hasattr(inputs[0], "grad_fn") else "RsubBackward1"  # number - Tensor
+    ),
+    "interpolate_backward": _interpolate_name,
+    **{
+        f"adaptive_{k.lower()}_pool{n}d_backward": _adaptive_pool_name(k, n)
+        for k in ("Avg", "Max")
+        for n in (2, 3)
+    },
+    "l1_loss_backward": _reduced_name("AbsBackward0"),
+    "kl_div_backward": lambda inputs, args, kwargs: _reduced_name(
+        "MulBackward0" if _argument(args, kwargs, 5, "log_target", False) else "SubBackward0"
+    )(inputs, args, kwargs),
+    "triangle_backward": lambda inputs, args, kwargs: f"{'Triu' if args[2] else 'Tril'}Backward0",
+    # clamp by numbers is overload 1, by Tensors 0
+    "clamp_backward": lambda inputs, args, kwargs: (
+        "ClampBackward0" if any(hasattr(v, "grad_fn") for v in inputs[1:]) else "ClampBackward1"
+    ),
 }

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 import numpy
 
 from ._dtypes import as_dtype, result_dtype
+from ._node_names import named_nodes
 from ._tensor_checks import check_tensor, named_as, tensor_shape
 from ._tensor_inplace_more import in_place_form, reshaping_in_place
 from ._tensor_join import maximum, minimum
@@ -180,6 +181,7 @@ def split_with_sizes(self, split_sizes, dim: int = 0) -> tuple[Tensor, ...]:
     return self.split(list(split_sizes), dim)
 
 
+@named_nodes("AddrBackward0")
 def addr(self, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
     """``beta * self + alpha * outer(vec1, vec2)``, as ``torch.addr``: :meth:`addmm` of the
     column ``vec1`` and the row ``vec2`` (its gradients, its ``beta=0``)."""

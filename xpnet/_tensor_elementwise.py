@@ -34,6 +34,7 @@ import numbers
 
 from . import _tensor_elementwise_ops as ops
 from ._dtypes import as_dtype, floating, result_dtype
+from ._node_names import named_nodes
 from ._tensor_checks import (
     check_real,
     named_as,
@@ -144,6 +145,7 @@ def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     return _nan_to_num(self, nan, posinf, neginf)
 
 
+@named_nodes(lambda self, end, weight: f"LerpBackward{int(isinstance(weight, Tensor))}")
 def lerp(self, end, weight) -> Tensor:
     """``self + weight * (end - self)`` (``weight`` a number or a Tensor, broadcast), as
     ``torch.lerp``, with PyTorch's formula (``end - (end - self) * (1 - weight)`` where

@@ -25,7 +25,7 @@ import numpy
 from . import _creation as creation
 from . import _tensor_select as select
 from ._dtypes import checked_scalar, result_dtype
-from ._node_names import name_node
+from ._node_names import name_node, named_nodes
 from ._tensor_checks import checked_flags, is_complex_value, tensor_shape
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee, shape_of, shape_only, unbroadcast
@@ -38,7 +38,9 @@ from .kernels import ArgumentError
 
 __all__ = ["argsort", "chunk", "cumsum", "gather", "index_select", "masked_fill", "narrow"]
 __all__ += ["sort", "split", "topk", "unbind", "where"]
-topk = checked_flags("topk", topk, "xpnet")  # the function form: largest, sorted only bools
+# PyTorch's nodes, where xpnet records one op for both
+sort, named_topk = named_nodes("SortBackward0")(sort), named_nodes("TopkBackward0")(topk)
+topk = checked_flags("topk", named_topk, "xpnet")  # the function form: largest, sorted only bools
 
 
 def broadcast(a, shape):
@@ -152,6 +154,7 @@ def expand(self, *sizes) -> Tensor:
     return _broadcast(self, shape)
 
 
+@named_nodes("RepeatBackward0")
 def repeat(self, *sizes) -> Tensor:
     """This tensor tiled ``sizes[d]`` times along each dimension (ints or one sequence, one per
     dimension at least; extra ones add leading dimensions), as PyTorch's ``repeat`` (NumPy's
@@ -169,6 +172,12 @@ def repeat(self, *sizes) -> Tensor:
     grown = tuple(x for pair in zip(sizes, padded, strict=True) for x in pair)
     tiled = self.reshape(tuple(x for n in padded for x in (1, n))).expand(grown)
     return tiled.reshape(tuple(r * n for r, n in zip(sizes, padded, strict=True)))
+
+
+def _split_name(split_size_or_sections) -> str:
+    """PyTorch's node for ``split``: by one size, or by a list of them."""
+    by_sizes = isinstance(split_size_or_sections, tuple | list)
+    return "SplitWithSizesBackward0" if by_sizes else "SplitBackward0"
 
 
 def split_dim(where: str, tensor: Tensor, dim) -> int:
@@ -191,6 +200,7 @@ def pieces(tensor: Tensor, dim: int, lengths, starts=None) -> tuple[Tensor, ...]
 
 
 @splitting
+@named_nodes(lambda tensor, split_size_or_sections, dim=0: _split_name(split_size_or_sections))
 def split(tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     """``tensor`` cut along ``dim`` into pieces of ``split_size_or_sections`` elements (the last
     may be smaller), or of the lengths it lists, as ``torch.split``. Each piece is a view with
@@ -224,6 +234,7 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
 
 
 @splitting
+@named_nodes("SplitBackward0")
 def chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """``input`` cut along ``dim`` into ``chunks`` pieces of ``ceil(size / chunks)`` elements
     (fewer pieces if they run out), as ``torch.chunk``; views with their own gradients. Raises
@@ -238,6 +249,7 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 
 @splitting
+@named_nodes("UnbindBackward0")
 def unbind(input, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices of ``input`` along ``dim``, without it, as ``torch.unbind``; IndexError for
     ``dim`` out of range or a 0-d tensor."""
@@ -378,4 +390,6 @@ METHODS = {
     "masked_fill": masked_fill,
     "where": lambda self, condition, other: where(condition, self, other),
     **select.METHODS,
+    "sort": sort,
+    "topk": named_topk,
 }

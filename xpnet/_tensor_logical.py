@@ -30,6 +30,7 @@ import numbers
 import numpy
 
 from ._dtypes import can_cast, result_dtype, torch_operands
+from ._node_names import named_nodes
 from ._tensor_checks import check_tensor, named_as, tensor_shape
 from ._tensor_functions import rounded_division
 from ._tensor_inplace import check_no_overlap
@@ -149,11 +150,13 @@ def masked_select(input, mask) -> Tensor:
     return tensor.expand(*shape)[backend_of(mask.array).xp.broadcast_to(mask.array, shape)]
 
 
+@named_nodes("ClampMinBackward0")
 def clamp_min(input, min) -> Tensor:
     """``input.clamp(min=min)``, as ``torch.clamp_min``."""
     return as_input("clamp_min", input).clamp(min=min)
 
 
+@named_nodes("ClampMaxBackward0")
 def clamp_max(input, max) -> Tensor:
     """``input.clamp(max=max)``, as ``torch.clamp_max``."""
     return as_input("clamp_max", input).clamp(max=max)

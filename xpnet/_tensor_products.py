@@ -274,9 +274,8 @@ def _added(where: str, input, product: Tensor, beta, alpha) -> Tensor:
         msg = f"xpnet.{where}: input of shape {base.shape} does not broadcast to {product.shape}"
         raise ArgumentError(msg)
     scaled = product if alpha == 1 else product * alpha
-    if beta == 0:
-        return scaled
-    return (base if beta == 1 else base * beta) + scaled
+    result = scaled if beta == 0 else (base if beta == 1 else base * beta) + scaled
+    return name_node(result, f"{where.capitalize()}Backward0")  # "addmm": AddmmBackward0
 
 
 def _checked(where: str, first, second, ndim: int, tensors) -> tuple[Tensor, Tensor]:

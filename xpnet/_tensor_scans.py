@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy
 
+from ._node_names import named_nodes
 from ._tensor_join import cat
 from ._tensor_math import check_dim
 from ._tensor_ops import check_grad, ieee
@@ -168,7 +169,8 @@ def _extreme(name: str, largest: bool):
     return function
 
 
-cummax, cummin = _extreme("cummax", True), _extreme("cummin", False)
+cummax = named_nodes("CummaxBackward0")(_extreme("cummax", True))
+cummin = named_nodes("CumminBackward0")(_extreme("cummin", False))
 
 
 def logcumsumexp(input, dim: int) -> Tensor:

@@ -28,6 +28,7 @@ import numpy
 
 from . import _tensor_shape_pairs as pairs
 from ._creation import parse_size
+from ._node_names import named_nodes
 from ._tensor_checks import check_tensor, refuse_dtype
 from ._tensor_inplace import apply_in_place
 from ._tensor_math import check_dim, distinct_dims
@@ -305,6 +306,7 @@ def diag(input, diagonal: int = 0) -> Tensor:
     raise ArgumentError(f"Tensor.diag: input must be 1-d or 2-d, got {tensor.ndim}-d")
 
 
+@named_nodes("TraceBackward0")
 def trace(input) -> Tensor:
     """The sum of the main diagonal of the matrix ``input``, as ``torch.trace``."""
     tensor = as_tensor(input)

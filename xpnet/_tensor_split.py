@@ -30,6 +30,7 @@ import itertools
 import math
 import numbers
 
+from ._node_names import named_nodes
 from ._tensor_index import pieces, split_dim
 from ._tensor_join import cat
 from ._tensor_select import sort
@@ -71,6 +72,7 @@ def _by_indices(tensor: Tensor, dim: int, indices) -> tuple[Tensor, ...]:
 
 
 @viewing_pieces
+@named_nodes("SliceBackward0")  # PyTorch slices: SliceBackward0, not split's node
 def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     """Cut ``input`` along ``dim`` into views, as ``torch.tensor_split``.
 
@@ -335,6 +337,7 @@ def column_stack(tensors) -> Tensor:
     return cat([t.reshape(math.prod(t.shape), 1) if t.ndim <= 1 else t for t in tensors], 1)
 
 
+@named_nodes("SortBackward0")
 def msort(input) -> Tensor:
     """``input`` sorted along its first dimension, as ``torch.msort``: :func:`~xpnet.sort`'s
     ``values`` with ``dim=0`` (ascending, NaN last; each value's gradient goes back to its

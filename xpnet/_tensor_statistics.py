@@ -30,6 +30,7 @@ from collections import namedtuple
 import numpy
 
 from ._dtypes import int64
+from ._node_names import named_nodes, overload_by_dim
 from ._tensor_checks import checked_flags
 from ._tensor_elementwise import function_form
 from ._tensor_index import where
@@ -371,17 +372,17 @@ def corrcoef(self) -> Tensor:
 
 
 METHODS = {
-    "nansum": nansum,
+    "nansum": named_nodes("NansumBackward0")(nansum),
     "nanmean": nanmean,
-    "aminmax": aminmax,
-    "median": _median("median", False),
-    "nanmedian": _median("nanmedian", True),
-    "kthvalue": kthvalue,
-    "mode": mode,
+    "aminmax": named_nodes("AminmaxBackward0")(aminmax),
+    "median": named_nodes(overload_by_dim("Median"))(_median("median", False)),
+    "nanmedian": named_nodes(overload_by_dim("Nanmedian"))(_median("nanmedian", True)),
+    "kthvalue": named_nodes("KthvalueBackward0")(kthvalue),
+    "mode": named_nodes("ModeBackward0")(mode),
     "quantile": _quantile("quantile", False),
     "nanquantile": _quantile("nanquantile", True),
-    "std_mean": _with_mean("std"),
-    "var_mean": _with_mean("var"),
+    "std_mean": named_nodes("StdMeanBackward0")(_with_mean("std")),
+    "var_mean": named_nodes("VarMeanBackward0")(_with_mean("var")),
     "count_nonzero": count_nonzero,
     "cov": cov,
     "corrcoef": corrcoef,

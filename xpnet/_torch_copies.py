@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+from ._node_names import named_nodes
 from ._tensor_math import check_dim
 from ._tensor_slices import strided_positions
 from ._torch_functions import as_input
@@ -127,6 +128,7 @@ def _narrowed(tensor: Tensor, pieces: tuple | list, dim: int) -> tuple[Tensor, .
     return tuple(tensor.narrow(dim, s, p.shape[dim]) for s, p in zip(starts, pieces, strict=True))
 
 
+@named_nodes("UnsafeSplitBackward0")
 def unsafe_chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """:func:`xpnet.chunk`'s pieces, as ``torch.unsafe_chunk``: views that in-place changes
     may write (through to ``input``), where ``chunk``'s refuse them."""
@@ -134,6 +136,7 @@ def unsafe_chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return _narrowed(tensor, tensor.chunk(chunks, dim), dim)
 
 
+@named_nodes("UnsafeSplitBackward0")
 def unsafe_split(tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     """:func:`xpnet.split`'s pieces, as ``torch.unsafe_split``: views that in-place changes
     may write."""
@@ -141,6 +144,7 @@ def unsafe_split(tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, 
     return _narrowed(tensor, tensor.split(split_size_or_sections, dim), dim)
 
 
+@named_nodes("UnsafeSplitWithSizesBackward0")
 def unsafe_split_with_sizes(input, split_sizes, dim: int = 0) -> tuple[Tensor, ...]:
     """``input.split_with_sizes(split_sizes, dim)``'s pieces, as
     ``torch.unsafe_split_with_sizes``: views that in-place changes may write."""

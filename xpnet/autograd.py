@@ -39,7 +39,7 @@ from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
 from ._leaf_grads import assign_grad
-from ._node_names import grad_fn_name, recorded_name
+from ._node_names import grad_fn_name, name_node, recorded_name
 from ._size import as_size
 from ._tensor_print import tensor_repr
 from ._versions import assign_data, data_alias, share_array, share_writes, weak_set
@@ -161,7 +161,7 @@ class Node:
         self.inputs = inputs
         self.args = args
         self.kwargs = kwargs
-        self.torch_name = recorded_name(function.name, inputs, args)  # where values decide
+        self.torch_name = recorded_name(function.name, inputs, args, kwargs)  # by the call
         self.sequence_nr = next_sequence_nr()  # PyTorch's: nodes made later have larger ones
         # the graph links Tensor objects, not values: an input changed in place since would
         # take this op's gradient through its new history, so apply() refuses then; a
@@ -337,7 +337,8 @@ class Tensor:
         return _div(*torch_operands(other, self, true_division=True))
 
     def __neg__(self):
-        return _mul(*torch_operands(self, -1))  # an unsigned -1 wraps: -x of uint8 1 is 255
+        # PyTorch's own node; an unsigned -1 wraps: -x of uint8 1 is 255
+        return name_node(_mul(*torch_operands(self, -1)), "NegBackward0")
 
     def __pow__(self, exponent):
         return _pow(*torch_operands(self, exponent))
