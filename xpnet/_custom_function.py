@@ -38,6 +38,7 @@ import functools
 import inspect
 
 from ._autograd_graph import OutputGroup
+from ._saved_hooks import hooks_suspended, pack_tensor, unpack_tensor
 
 __all__ = ["FunctionCtx", "once_differentiable"]
 
@@ -79,7 +80,7 @@ class FunctionCtx:
                     f"{type(value).__name__} at position {index}"
                 )
                 raise TypeError(msg)
-        self._saved = tensors
+        self._saved = tuple(pack_tensor(tensor) for tensor in tensors)  # saved_tensors_hooks
 
     @property
     def saved_tensors(self) -> tuple:
@@ -89,7 +90,7 @@ class FunctionCtx:
                 "retain_graph=True to the first backward() to keep it"
             )
             raise RuntimeError(msg)
-        return self._saved
+        return tuple(unpack_tensor(value) for value in self._saved)
 
     def mark_non_differentiable(self, *outputs) -> None:
         """Give these outputs of ``forward`` no gradient (``requires_grad=False``)."""
@@ -173,7 +174,8 @@ def _apply(cls, args: tuple):
         if any(ctx.needs_input_grad) and _differentiable(value, ctx):
             result.requires_grad = True
             where = {"ctx": ctx, "outputs": outputs}
-            result.grad_fn = Node(node_function, args, arrays, where)
+            with hooks_suspended():  # the context saved what the node keeps
+                result.grad_fn = Node(node_function, args, arrays, where)
             result.grad_fn.output_index = position
             recorded.append(result)
         results.append(result)

@@ -28,6 +28,8 @@ each node.
 
 from __future__ import annotations
 
+from ._saved_hooks import unpack_saved
+
 __all__ = ["differentiable_backward", "formula_of", "load_formulas", "run_formula"]
 
 _FORMULAS: dict = {}  # an array backward -> its formula in Tensor operations
@@ -145,9 +147,10 @@ def _formula_arguments(node) -> tuple:
     function = node.function
     parameters = function.signature.parameters
     any_keyword = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    named = {k: v for k, v in node.kwargs.items() if any_keyword or k in parameters}
-    saved = {k: v for k, v in node.kwargs.items() if k not in named}
-    call = function.signature.bind(*node.args, **named)
+    args, kwargs = unpack_saved(node.args, node.kwargs)  # saved_tensors_hooks' unpacking
+    named = {k: v for k, v in kwargs.items() if any_keyword or k in parameters}
+    saved = {k: v for k, v in kwargs.items() if k not in named}
+    call = function.signature.bind(*args, **named)
     for name, given in zip(function.wrt, node.inputs, strict=True):
         if name in call.arguments:
             call.arguments[name] = _lifted(given, call.arguments[name])

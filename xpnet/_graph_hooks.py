@@ -8,9 +8,11 @@ several tensors at once, and the version counter's increment.
 - :func:`increment_version`: count a change made behind autograd's back, so that a node that
   saved the tensor refuses to run, as PyTorch's.
 
-Not here (``AttributeError``, as for any name xpnet lacks): ``saved_tensors_hooks``,
-``save_on_cpu``, ``disable_saved_tensors_hooks`` (xpnet's nodes save arrays, not Tensors),
-``GradientEdge``/``get_gradient_edge`` and ``allow_mutation_on_saved_tensors``.
+- :class:`saved_tensors_hooks`, :class:`save_on_cpu`, :func:`disable_saved_tensors_hooks`:
+  hooks that pack what nodes save and unpack it for the backward (:mod:`xpnet._saved_hooks`).
+
+Not here (``AttributeError``, as for any name xpnet lacks): ``GradientEdge``/
+``get_gradient_edge`` and ``allow_mutation_on_saved_tensors``.
 
 Example:
     >>> import xpnet
@@ -28,10 +30,18 @@ from __future__ import annotations
 import threading
 
 from ._backward_pass import current_walk, on_walk_end
+from ._saved_hooks import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks
 from ._versions import mark_modified
 from .autograd import Node, Tensor
 
-__all__ = ["Node", "increment_version", "register_multi_grad_hook"]
+__all__ = [
+    "Node",
+    "disable_saved_tensors_hooks",
+    "increment_version",
+    "register_multi_grad_hook",
+    "save_on_cpu",
+    "saved_tensors_hooks",
+]
 
 
 def increment_version(tensor) -> None:

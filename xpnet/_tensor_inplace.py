@@ -42,6 +42,7 @@ import numpy
 from . import _tensor_function_ops as ops
 from ._dtypes import can_cast, checked_scalar
 from ._grad_mode import is_grad_enabled, no_grad
+from ._saved_hooks import replace_saved
 from ._tensor_checks import is_complex_value, named_as
 from ._tensor_ops import integers_first
 from ._versions import has_aliases, mark_modified, mark_written, share_writes, weak_set
@@ -74,10 +75,11 @@ def _check_result(name: str, self: Tensor, result: Tensor) -> None:
 def _hand_over_consumers(tensor: Tensor, before: Tensor) -> None:
     """Point the ops recorded with ``tensor`` as input at ``before``, a stand-in holding its
     present value and history, as ``tensor`` is about to take a recorded new value; their
-    gradients then reach the old value's history. Where ``before`` holds a copy (the array
-    itself is to change: :func:`_record`), the arrays they saved that are ``tensor``'s are
-    the copy from now on. Ops that saw an unrecorded change since keep refusing their
-    backward."""
+    gradients then reach the old value's history. The arrays they saved that are
+    ``tensor``'s are ``before``'s from now on: a copy where the array itself is to change
+    (:func:`_record`), and, where a saved-tensor hook packed them, unpacked (it would give
+    ``tensor`` with its new value). Ops that saw an unrecorded change since keep refusing
+    their backward."""
     old, copy = tensor.array, before.array
     for node in tuple(weak_set(tensor, "_consumers")):
         pairs = tuple(zip(node.inputs, node.versions, strict=True))
@@ -85,9 +87,9 @@ def _hand_over_consumers(tensor: Tensor, before: Tensor) -> None:
             continue  # an unrecorded change since: the op refuses its backward
         node.inputs = tuple(before if t is tensor else t for t, _ in pairs)
         node.versions = tuple(before._version if t is tensor else v for t, v in pairs)
-        if copy is not old and node.args is not None:
-            node.args = tuple(copy if a is old else a for a in node.args)
-            node.kwargs = {k: copy if a is old else a for k, a in node.kwargs.items()}
+        if node.args is not None:
+            node.args = tuple(replace_saved(a, old, copy) for a in node.args)
+            node.kwargs = {k: replace_saved(a, old, copy) for k, a in node.kwargs.items()}
         weak_set(before, "_consumers").add(node)
     tensor._consumers = weakref.WeakSet()
 

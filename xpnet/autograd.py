@@ -40,6 +40,7 @@ from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autog
 from ._grad_mode import is_grad_enabled
 from ._leaf_grads import assign_grad
 from ._node_names import grad_fn_name, name_node, recorded_name
+from ._saved_hooks import pack_saved, unpack_saved
 from ._size import as_size
 from ._tensor_print import tensor_repr
 from ._versions import assign_data, data_alias, share_array, share_writes, weak_set
@@ -159,8 +160,7 @@ class Node:
     def __init__(self, function: Function, inputs: tuple, args: tuple, kwargs: dict):
         self.function = function
         self.inputs = inputs
-        self.args = args
-        self.kwargs = kwargs
+        self.args, self.kwargs = pack_saved(args, kwargs, inputs)  # saved_tensors_hooks
         self.torch_name = recorded_name(function.name, inputs, args, kwargs)  # by the call
         self.sequence_nr = next_sequence_nr()  # PyTorch's: nodes made later have larger ones
         # the graph links Tensor objects, not values: an input changed in place since would
@@ -187,14 +187,14 @@ class Node:
             )
             raise RuntimeError(msg)
         self._check_versions()
-        kwargs = self.kwargs
+        args, kwargs = unpack_saved(self.args, self.kwargs)
         if self.function.takes_mask:  # e.g. no grad_input for a first layer's data
             mask = tuple(isinstance(t, Tensor) and t.requires_grad for t in self.inputs)
             kwargs = {**kwargs, "output_mask": mask}
         if formula is not None:
             grads = formula(self, grad_output)
         else:
-            grads = self.function.backward(grad_output, *self.args, **kwargs)
+            grads = self.function.backward(grad_output, *args, **kwargs)
         if not retain_graph:
             self.args = self.kwargs = None
         grads = grads if isinstance(grads, tuple) else (grads,)
