@@ -1,5 +1,6 @@
 """``xpnet.autograd.graph`` against ``torch.autograd.graph``: the node type, multi-tensor
-gradient hooks (``register_multi_grad_hook``) and ``increment_version``."""
+gradient hooks (``register_multi_grad_hook``), ``increment_version`` and gradient edges
+(``get_gradient_edge``, taken by ``autograd.grad``)."""
 
 from __future__ import annotations
 
@@ -118,3 +119,54 @@ def test_node_is_every_grad_fns_type():
 def test_walk_end_callbacks_need_a_walk():
     with pytest.raises(RuntimeError, match="Final callbacks can only be installed during"):
         on_walk_end(print)
+
+
+def _edges_case(lib):
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    h = x * 3
+    y = (h * h).sum() + x.sum()
+    return x, h, y
+
+
+def test_gradient_edges_stand_for_their_tensors_in_grad_as_torchs():
+    results = []
+    for lib in (torch, xpnet):
+        x, h, y = _edges_case(lib)
+        edge, leaf_edge = (
+            lib.autograd.graph.get_gradient_edge(h),
+            lib.autograd.graph.get_gradient_edge(x),
+        )
+        assert (edge.node.name(), edge.output_nr, edge.ownership_token) == ("MulBackward0", 0, None)
+        assert edge.node is h.grad_fn and leaf_edge.node.variable is x
+        both = lib.autograd.grad(y, [edge, x], retain_graph=True)
+        (alone,) = lib.autograd.grad(y, leaf_edge, retain_graph=True)
+        outside = lib.autograd.graph.get_gradient_edge(lib.ones(2, requires_grad=True) * 2)
+        unused = lib.autograd.grad(y, [outside, h], allow_unused=True, retain_graph=True)
+        with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+            lib.autograd.grad(y, outside, retain_graph=True)
+        results.append([[g.tolist() for g in both], alone.tolist(), unused[0], unused[1].tolist()])
+    assert results[0] == results[1]
+
+
+def test_gradient_edge_of_a_custom_functions_output_and_refusals_as_torchs():
+    messages = []
+    for lib in (torch, xpnet):
+
+        class Pair(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                return g1 * 2 + g2 * 3
+
+        x = lib.ones(2, requires_grad=True)
+        _, second = Pair.apply(x)
+        edge = lib.autograd.graph.get_gradient_edge(second)
+        assert edge.node is second.grad_fn and edge.output_nr == 1
+        assert lib.autograd.grad(second.sum(), edge)[0].tolist() == [1.0, 1.0]
+        with pytest.raises(RuntimeError) as error:
+            lib.autograd.graph.get_gradient_edge(lib.ones(2))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]

@@ -25,12 +25,16 @@ import heapq
 import itertools
 import math
 import weakref
+from typing import NamedTuple
 
 __all__ = [
     "AccumulateGrad",
+    "GradientEdge",
     "GroupedGradients",
     "OutputGroup",
+    "edge_tensors",
     "engine_order",
+    "gradient_edge",
     "leading_to",
     "next_functions",
     "next_sequence_nr",
@@ -81,6 +85,50 @@ def next_functions(node) -> tuple:
     if getattr(node.function, "tensor_edges", False):  # a custom Function's node
         inputs = [value for value in inputs if hasattr(value, "grad_fn")]
     return tuple((_input_node(value), _output_nr(value)) for value in inputs)
+
+
+class GradientEdge(NamedTuple):
+    """An edge into the graph, as ``torch.autograd.graph.GradientEdge``: the ``node`` a
+    tensor's gradient goes into (its ``grad_fn``, or a leaf's ``AccumulateGrad``) and which
+    of its outputs the tensor is (``output_nr``). ``autograd.grad`` takes one in place of
+    the tensor, which need not be kept."""
+
+    node: object
+    output_nr: int
+    ownership_token: object = None
+
+
+def gradient_edge(tensor) -> GradientEdge:
+    """``tensor``'s :class:`GradientEdge`, as ``torch.autograd.graph.get_gradient_edge``.
+
+    Raises:
+        RuntimeError: ``tensor`` does not require grad (PyTorch's message).
+    """
+    if not getattr(tensor, "requires_grad", False):
+        msg = (
+            "It is not possible to get the gradient edge for a Tensor that does not require "
+            "gradients"
+        )
+        raise RuntimeError(msg)
+    return GradientEdge(_input_node(tensor), _output_nr(tensor))
+
+
+def edge_tensors(outputs, inputs) -> tuple:
+    """``inputs`` with each :class:`GradientEdge` replaced by the tensor it stands for: a
+    leaf's (its ``AccumulateGrad``'s ``variable``), or the tensor of the graph of
+    ``outputs`` whose node and output it names; ``None`` for an edge outside that graph."""
+    if not any(isinstance(value, GradientEdge) for value in inputs):
+        return inputs
+    by_edge = {(id(t.grad_fn), _output_nr(t)): t for t in topological_order(list(outputs))}
+
+    def tensor(value):
+        if not isinstance(value, GradientEdge):
+            return value
+        if isinstance(value.node, AccumulateGrad):
+            return value.node.variable
+        return by_edge.get((id(value.node), value.output_nr))
+
+    return tuple(tensor(value) for value in inputs)
 
 
 def _output_nr(value) -> int:

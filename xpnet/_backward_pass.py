@@ -12,7 +12,14 @@ import contextlib
 import contextvars
 import functools
 
-from ._autograd_graph import GroupedGradients, engine_order, leading_to, topological_order
+from ._autograd_graph import (
+    GradientEdge,
+    GroupedGradients,
+    edge_tensors,
+    engine_order,
+    leading_to,
+    topological_order,
+)
 from ._grad_mode import enable_grad
 from ._leaf_grads import add_to_grad
 from .backends import backend_of, float_errors_ignored
@@ -295,7 +302,8 @@ def grad(
 
     Args:
         outputs: a Tensor or a sequence of them.
-        inputs: the Tensors (leaves or not) to differentiate with respect to.
+        inputs: the Tensors (leaves or not) to differentiate with respect to, or their
+            gradient edges (``xpnet.autograd.graph.get_gradient_edge``).
         grad_outputs: the upstream gradients of ``outputs`` (``None`` for a one-element
             output: 1). Default: ``None``.
         retain_graph: keep the saved arrays for another backward. Default: ``None``
@@ -339,9 +347,10 @@ def grad(
     if materialize_grads and not allow_unused:
         raise ValueError("grad: materialize_grads=True needs allow_unused=True (or None)")
     roots = _roots("grad", outputs, grad_outputs, differentiable=create_graph)
-    inputs = _as_tuple("grad", "inputs", inputs)
+    inputs = _as_tuple("grad", "inputs", (inputs,) if isinstance(inputs, GradientEdge) else inputs)
+    inputs = edge_tensors([root for root, _ in roots], inputs)  # an edge outside: None
     for index, tensor in enumerate(inputs):
-        if not getattr(tensor, "requires_grad", False):
+        if tensor is not None and not getattr(tensor, "requires_grad", False):
             msg = f"grad: input {index} (one of the differentiated Tensors) does not require grad"
             raise RuntimeError(msg)
     retain_graph = bool(create_graph if retain_graph is None else retain_graph)  # PyTorch's
@@ -355,7 +364,7 @@ def grad(
                 "allow_unused=True if this is the desired behavior"
             )
             raise RuntimeError(msg)
-        if value is None and materialize_grads:
+        if value is None and materialize_grads and tensor is not None:
             value = backend_of(tensor.array).xp.zeros_like(tensor.array)
         results.append(value if value is None or isinstance(value, Tensor) else Tensor(value))
     return tuple(results)

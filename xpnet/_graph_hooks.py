@@ -11,8 +11,11 @@ several tensors at once, and the version counter's increment.
 - :class:`saved_tensors_hooks`, :class:`save_on_cpu`, :func:`disable_saved_tensors_hooks`:
   hooks that pack what nodes save and unpack it for the backward (:mod:`xpnet._saved_hooks`).
 
-Not here (``AttributeError``, as for any name xpnet lacks): ``GradientEdge``/
-``get_gradient_edge`` and ``allow_mutation_on_saved_tensors``.
+- :class:`GradientEdge`, :func:`get_gradient_edge`: where a tensor's gradient enters the
+  graph, which ``xpnet.autograd.grad`` takes in place of the tensor.
+
+Not here (``AttributeError``, as for any name xpnet lacks):
+``allow_mutation_on_saved_tensors``.
 
 Example:
     >>> import xpnet
@@ -29,14 +32,18 @@ from __future__ import annotations
 
 import threading
 
+from ._autograd_graph import GradientEdge
+from ._autograd_graph import gradient_edge as get_gradient_edge
 from ._backward_pass import current_walk, on_walk_end
 from ._saved_hooks import disable_saved_tensors_hooks, save_on_cpu, saved_tensors_hooks
 from ._versions import mark_modified
 from .autograd import Node, Tensor
 
 __all__ = [
+    "GradientEdge",
     "Node",
     "disable_saved_tensors_hooks",
+    "get_gradient_edge",
     "increment_version",
     "register_multi_grad_hook",
     "save_on_cpu",
