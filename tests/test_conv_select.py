@@ -281,6 +281,7 @@ def test_forced_fourier_over_the_memory_budget_says_so(backend, restore_memory_b
 GRAD_INPUT = [
     (((2, 8, 7, 6), (4, 8, 3, 3), 1, 1), A.IM2COL),  # C_out <= C: a correlation
     (((2, 4, 7, 6), (8, 4, 3, 3), 1, 1), None),  # C_out > C: col2im
+    (((1, 32, 32, 32), (64, 32, 3, 3), 1, 1), A.IM2COL_PER_ROW),  # up to 2 C from C = 32
     (((2, 4, 7, 6), (8, 4, 3, 3), 2, 1), None),  # stride 2: col2im
     (((2, 4, 7, 6), (8, 4, 1, 1), 1, 0), A.POINTWISE),  # pointwise: always a correlation
 ]
@@ -369,10 +370,11 @@ CPU_GRID = itertools.product(
 )
 # the formulas the numpy backend chose on CPU_GRID before the cost model existed (xpnet at
 # 885aedb, 2 block threads, a memory budget of 1 GiB), with 2026-12-07's per-row rule for
-# output planes up to 32x32 (C=16 3x3: rows of 48 now run per row): a digest
-# of all 5,088 lines "(C, H, C_out, k, stride, padding, dilation, groups) precision:
+# output planes up to 32x32 (C=16 3x3: rows of 48 now run per row) and its grad_input rule
+# (a correlation up to C_out = 2 C from C = 32: 122 lines from col2im): a digest of all
+# 5,088 lines "(C, H, C_out, k, stride, padding, dilation, groups) precision:
 # algorithm+grad_input"
-CPU_CHOICES_SHA256 = "b5d4c6b2e2dedc5e56bb5be64195bcf5c312df74f81fde49cf1c19385054a044"
+CPU_CHOICES_SHA256 = "82c62e3c9ed8fd36da46f2712418d1328f89fd336de160b809bef928d81f3b9d"
 CPU_CHOICE_COUNTS = {
     "pointwise+pointwise highest": 144,
     "pointwise+pointwise high": 144,
@@ -383,10 +385,10 @@ CPU_CHOICE_COUNTS = {
     "im2col_per_row+im2col highest": 141,
     "im2col_per_row+im2col high": 139,
     "fourier high": 106,
-    "im2col_per_row+col2im highest": 244,
-    "im2col_per_row+col2im high": 185,
-    "im2col_per_row+im2col_per_row highest": 191,
-    "im2col_per_row+im2col_per_row high": 146,
+    "im2col_per_row+col2im highest": 174,
+    "im2col_per_row+col2im high": 133,
+    "im2col_per_row+im2col_per_row highest": 261,
+    "im2col_per_row+im2col_per_row high": 198,
 }
 
 
@@ -403,6 +405,26 @@ def _choice_name(backend, N, C, H, C_out, k, stride, padding, dilation, groups):
         backend, "t", choice, *args, choice.geometry.output, "float32"
     )
     return f"{choice.algorithm.value}+{'col2im' if grad is None else grad.algorithm.value}"
+
+
+@pytest.mark.parametrize(
+    "C, C_out, grad_input",
+    [
+        (32, 32, "im2col_per_row"),
+        (32, 64, "im2col_per_row"),
+        (32, 65, "col2im"),
+        (48, 96, "im2col_per_row"),
+        (31, 31, "im2col_per_row"),
+        (31, 32, "col2im"),
+        (16, 32, "col2im"),
+    ],
+)
+def test_grad_input_correlates_up_to_twice_the_channels_from_32(precision, C, C_out, grad_input):
+    """The threshold's edges (stride 1, 3x3 on 32x32, where the per-row formula runs; at
+    "highest", where Fourier never runs unasked)."""
+    precision("highest")
+    name = _choice_name(load_backend("numpy"), 2, C, 32, C_out, 3, 1, 1, 1, 1)
+    assert name == f"im2col_per_row+{grad_input}"
 
 
 def test_cost_model_keeps_every_cpu_choice(restore_memory_budget, num_threads):

@@ -60,18 +60,17 @@ _ORDER = tuple(ConvAlgorithm)
 _GRAD_INPUT = ("col2im", "correlation")
 
 # Fourier pays when its weighted multiply-adds (FourierPlan.multiply_adds) are fewer than the
-# direct product's times this. Forward+backward against the window copy, 2 CPU threads, in one
-# process: 0.46x the time on 14x14 5x5 (64,32 -> 64), 0.52x on 8x8 3x3 (256 -> 256), 0.66x on
-# 16x16 (128 -> 128), 0.80x on 32x32 (64 -> 64); 1.25x on 56x56 (64 -> 64), not chosen
+# direct product's times this (2 CPU threads: 0.46-0.80x the time on 8x8 to 32x32, 1.25x 56x56)
 _MAX_COST_RATIO = 1.0
 # One product per kernel row pays once a row of the window copy, C / G * kW, is 64 long, or 40
 # on output planes of up to 32x32. Forward+backward, 2026-12-07, Zen 5, 2 threads: C=16 3x3 on
 # 32x32 0.70-0.76x the time (Haswell kernels 0.98x), 5x5 C=8 on 28x28 0.85x; on 48x48 to 64x64
 # 0.82-1.24x, and rows of 24 1.18-1.26x (see docs/performance.md's history)
 _MIN_TAP_ROW, _MIN_SMALL_PLANE_TAP_ROW, _SMALL_PLANE = 64, 40, 32 * 32
-# grad_input as a correlation pays when C_out <= ratio * C (measured on 2 CPU threads): its
-# window copy has C_out rows, col2im's C
-_TRANSPOSED_MAX_RATIO = 1
+# grad_input as a correlation (its window copy has C_out rows, col2im's C) pays for C_out <= C
+# and, from C = 32, up to 2 C: the backward 0.84-1.01x the time, below 32 0.93-1.08x (2 CPU
+# threads, SkylakeX and Haswell kernels; docs/performance.md's history)
+_TRANSPOSED_MAX_RATIO, _WIDE_MAX_RATIO, _WIDE_MIN_CHANNELS = 1, 2, 32
 
 
 class _Settings(NamedTuple):
@@ -169,8 +168,8 @@ def conv_algorithms(
             copied from), ``'correlation'`` (a stride-1 correlation of ``grad_output`` with
             the flipped filters, by an enabled window algorithm; stride 1 and padding at most
             the dilated kernel's span only), or ``None``: the enclosing block's, else the
-            measured threshold (a correlation where C_out <= C). ``pointwise`` always
-            correlates, it has no window copy; ``fourier`` runs its own adjoint.
+            measured threshold (a correlation to C_out = C, 2 C from C = 32). ``pointwise``
+            always correlates, it has no window copy; ``fourier`` runs its own adjoint.
 
     Returns:
         A context manager.
@@ -354,7 +353,8 @@ def choose_grad_input(backend, where, choice, groups, shape, C_out, grad_size, d
     if mode is None and correlation.algorithm is not ConvAlgorithm.POINTWISE:
         if not finite:  # the correlation's zero padding times an inf is NaN
             return None
-        rule, itemsize = C_out <= _TRANSPOSED_MAX_RATIO * shape[1], backend.xp.dtype(dtype).itemsize
+        C, itemsize = shape[1], backend.xp.dtype(dtype).itemsize
+        rule = C_out <= (_WIDE_MAX_RATIO if C >= _WIDE_MIN_CHANNELS else _TRANSPOSED_MAX_RATIO) * C
         costs = conv_costs_of(backend)  # a GPU's launches may overrule the threshold
         if not correlation_pays(rule, costs, choice, correlation, shape, C_out, itemsize):
             return None

@@ -126,11 +126,11 @@ def conv2d_backward(
     forward takes the convolution theorem, so does the backward: the adjoints of its
     transforms and products. Otherwise ``grad_weight = grad_output @ col^T`` per group and
     tap, where ``col`` is the window copy of the forward (recomputed, in batch chunks).
-    ``grad_input`` is, for stride 1 and C_out <= C, the correlation of ``grad_output`` with
-    the flipped, transposed filters, else ``col2im(weight^T @ grad_output)``: each tap's
-    product added into its columns, then one slice-add per copied kernel offset
-    (``conv_algorithms(grad_input=...)`` forces either). Pointwise convolutions use
-    per-sample matmuls and no copies. ``grad_bias`` sums ``grad_output`` over
+    ``grad_input`` is, for stride 1 and C_out <= C (2 C from C = 32), the correlation of
+    ``grad_output`` with the flipped, transposed filters, else ``col2im(weight^T @
+    grad_output)``: each tap's product added into its columns, then one slice-add per copied
+    kernel offset (``conv_algorithms(grad_input=...)`` forces either). Pointwise convolutions
+    use per-sample matmuls and no copies. ``grad_bias`` sums ``grad_output`` over
     (N, H_out, W_out).
 
     Args:
