@@ -371,3 +371,19 @@ def torch_cuda_autocast_lists() -> dict[str, set[str]]:
             entries = [e for e in node.value.elts if isinstance(e, ast.Tuple)]
             lists[node.targets[0].attr] = {e.elts[0].value for e in entries}
     return lists
+
+
+def pair_function(lib):
+    """A custom Function of ``lib`` (torch or xpnet) with two outputs, ``(2 x, 3 x)``: one
+    node for both in PyTorch, an output group in xpnet."""
+
+    class Pair(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return g1 * 2 + g2 * 3
+
+    return Pair

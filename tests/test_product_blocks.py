@@ -49,19 +49,23 @@ def test_numpy_blas_kernels_are_numpys_own_openblas():
     assert found is None or found in architectures
 
 
-def test_backends_without_rows_run_one_product(backend, monkeypatch):
-    monkeypatch.delattr(backend, "product_rows", raising=False)
-    assert product_rows_of(backend, 576, 64, np.float32) == 0
+@pytest.mark.parametrize(
+    "hook, rule", [("product_rows", product_rows_of), ("product_depth", product_depth_of)]
+)
+def test_backends_without_blocks_run_one_product(backend, monkeypatch, hook, rule):
+    monkeypatch.delattr(backend, hook, raising=False)
+    assert rule(backend, 27, 16, np.float32) == 0
 
 
-def _force_rows(monkeypatch, backend, rows):
-    monkeypatch.setattr(backend, "product_rows", lambda k, n, dtype: rows, raising=False)
+def _force(monkeypatch, backend, hook, size):
+    """The backend's ``hook`` (``product_rows``, ``product_depth``) gives ``size`` always."""
+    monkeypatch.setattr(backend, hook, lambda *shape_and_dtype: size, raising=False)
 
 
 @pytest.mark.parametrize("M", [0, 5, 16, 37, 64])
 @pytest.mark.parametrize("rows", [0, 4, 16])
 def test_matmul_into_gives_the_product(backend, monkeypatch, M, rows):
-    _force_rows(monkeypatch, backend, rows)
+    _force(monkeypatch, backend, "product_rows", rows)
     a, b = random_input((M, 24), 0), random_input((24, 64), 1)
     a[M // 2 :, 3] = np.nan if M else 0.0  # a NaN row stays in its own rows of the result
     out = backend.xp.full((M, 64), 7.0)
@@ -93,11 +97,11 @@ def test_conv2d_in_row_blocks_matches_torch_and_one_product(
         into(backend_, a, b, out)
 
     monkeypatch.setitem(conv_im2col.channels_last_products.__globals__, "matmul_into", spy)
-    _force_rows(monkeypatch, backend, 16)
+    _force(monkeypatch, backend, "product_rows", 16)
     with K.conv_algorithms("im2col_per_row"):
         in_blocks = check_conv2d_case(backend, case, dtype)
     assert blocked and set(blocked) == {16}
-    _force_rows(monkeypatch, backend, 0)
+    _force(monkeypatch, backend, "product_rows", 0)
     with K.conv_algorithms("im2col_per_row"):
         whole = check_conv2d_case(backend, case, dtype)
     pairs = zip([in_blocks[0], *in_blocks[1]], [whole[0], *whole[1]], strict=True)
@@ -108,7 +112,7 @@ def test_conv2d_in_row_blocks_matches_torch_and_one_product(
 def test_conv2d_in_row_blocks_keeps_nan_and_inf_in_their_windows(
     backend, cpu_conv_choices, monkeypatch
 ):
-    _force_rows(monkeypatch, backend, 16)
+    _force(monkeypatch, backend, "product_rows", 16)
     x = random_input((2, 8, 9, 9), 0).astype(np.float32)
     x[0, 3, 4, 4], x[1, 2, 0, 8] = np.nan, np.inf
     w = np.abs(random_input((64, 8, 3, 3), 1)).astype(np.float32)
@@ -145,20 +149,11 @@ def test_numpy_depth_follows_openblas_kernels(monkeypatch, kernels, m, n, dtype,
         assert depth % 16 == 0 and m * n * depth < 10**6
 
 
-def test_backends_without_depth_run_one_product(backend, monkeypatch):
-    monkeypatch.delattr(backend, "product_depth", raising=False)
-    assert product_depth_of(backend, 9, 16, np.float32) == 0
-
-
-def _force_depth(monkeypatch, backend, depth):
-    monkeypatch.setattr(backend, "product_depth", lambda m, n, dtype: depth, raising=False)
-
-
 @pytest.mark.parametrize("K", [0, 7, 16, 40, 64])
 @pytest.mark.parametrize("depth", [0, 8, 16])
 @pytest.mark.parametrize("batch", [(), (3,)])
 def test_matmul_long_inner_gives_the_product(backend, monkeypatch, K, depth, batch):
-    _force_depth(monkeypatch, backend, depth)
+    _force(monkeypatch, backend, "product_depth", depth)
     a, b = random_input((*batch, 5, K), 0), random_input((*batch, 6, K), 1)
     if K:
         a[..., 2, K - 1] = np.nan  # in the tail, or the last block: its row only
@@ -191,11 +186,11 @@ def test_conv2d_weight_grad_in_inner_blocks_matches_torch_and_one_product(
         return long_inner(backend_, a, b)
 
     monkeypatch.setattr(conv_im2col, "matmul_long_inner", spy)
-    _force_depth(monkeypatch, backend, 16)
+    _force(monkeypatch, backend, "product_depth", 16)
     with K.conv_algorithms(algorithm):
         in_blocks = check_conv2d_case(backend, case, np.float64)
     assert depths and set(depths) == {16}
-    _force_depth(monkeypatch, backend, 0)
+    _force(monkeypatch, backend, "product_depth", 0)
     with K.conv_algorithms(algorithm):
         whole = check_conv2d_case(backend, case, np.float64)
     for a, b in zip([in_blocks[0], *in_blocks[1]], [whole[0], *whole[1]], strict=True):
