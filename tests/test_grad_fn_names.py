@@ -167,6 +167,9 @@ BY_CALL = {
     "cross_entropy_keywords": lambda m, x: _functional(m).cross_entropy(
         input=x[:, :, 0, 0], target=x[:, :, 0, 1].detach().softmax(1), reduction="none"
     ),
+    "cross_entropy_positional": lambda m, x: _functional(m).cross_entropy(
+        x[:, :, 0, 0], m.tensor([0, 1]), None, None, -100, None, "none", 0.2
+    ),
     "rsub": lambda m, x: 1 - x,
     "softmin": lambda m, x: _functional(m).softmin(x, 1),
     "normalize": lambda m, x: _functional(m).normalize(x),
