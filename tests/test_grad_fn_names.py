@@ -71,6 +71,42 @@ def _reduced(loss, reduction):
     return lambda m, x: loss(_functional(m))(x, x.detach() * 2, reduction=reduction)
 
 
+# einsum equations on (4, 4) matrices and (4,) vectors: PyTorch's last op is a sum or the view
+# of its batched product where a letter is summed away, else a permute or a product
+EINSUMS = [
+    "ij,jk->ik",
+    "ij,jk->ki",
+    "ij,jk",
+    "i,i->",
+    "i,j->ij",
+    "ij->i",
+    "ij->ji",
+    "ij",
+    "ij->",
+    "ii->i",
+    "ii->",
+    "ij,ij->ij",
+    "ij,ji->ij",
+    "ij,j->i",
+    "ij,k->ik",
+    "ij,jk,k->i",
+    "i,j,k->ijk",
+    "...ij,...jk->...ik",
+    "i...->i",
+    "ij,ij->i",
+]
+
+
+def _einsum(equation):
+    def call(m, x):
+        # a matrix for two letters or an ellipsis (then one dim of its own), else a vector
+        terms = equation.split("->")[0].split(",")
+        operands = [x[0, 0] if len(term) == 2 or "..." in term else x[0, 0, 0] for term in terms]
+        return m.einsum(equation, *operands)
+
+    return call
+
+
 # calls whose node PyTorch names by the arguments or by the function, where xpnet records one
 # op for several (sort and topk) or composes the function of others (lerp, addr, unbind)
 BY_CALL = {
@@ -169,6 +205,17 @@ BY_CALL = {
     ),
     "cross_entropy_positional": lambda m, x: _functional(m).cross_entropy(
         x[:, :, 0, 0], m.tensor([0, 1]), None, None, -100, None, "none", 0.2
+    ),
+    **{f"einsum {equation}": _einsum(equation) for equation in EINSUMS},
+    "tensordot": lambda m, x: m.tensordot(x[0, 0], x[0, 1], 1),
+    "outer": lambda m, x: m.outer(x[0, 0, 0], x[0, 0, 1]),
+    "ger": lambda m, x: m.ger(x[0, 0, 0], x[0, 0, 1]),
+    "inner": lambda m, x: m.inner(x[0, 0], x[0, 1]),
+    "vdot": lambda m, x: m.vdot(x[0, 0, 0], x[0, 0, 1]),
+    "kron": lambda m, x: m.kron(x[0, 0], x[0, 1]),
+    "bilinear": lambda m, x: _functional(m).bilinear(x[0, 0], x[0, 1], x[:, :, 0]),
+    "bilinear_bias": lambda m, x: _functional(m).bilinear(
+        x[0, 0], x[0, 1], x[:, :, 0], x[1, 1, 1, :2]
     ),
     "rsub": lambda m, x: 1 - x,
     "softmin": lambda m, x: _functional(m).softmin(x, 1),

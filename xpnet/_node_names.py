@@ -8,7 +8,7 @@ kinds, the dims or the options (:func:`recorded_name`: ``SumBackward1``, ``PowBa
 ``ReflectionPad2DBackward0``, ...), or by the function that made the node, where xpnet
 records one op for several of PyTorch's or composes the function of others
 (:func:`name_node`, :func:`named_nodes`: ``SortBackward0``, ``LerpBackward0``, ...).
-``einsum`` keeps xpnet's name (docs/porting.md).
+``einsum`` takes the name of the last op of PyTorch's path, from its equation.
 
 Neighbours: :mod:`xpnet.autograd` (``Node``, whose ``name()`` this is),
 :mod:`xpnet._tensor_print` (how Tensors print), :mod:`xpnet._autograd_graph`
@@ -247,6 +247,18 @@ def _argument(args, kwargs, position, name, default=None):
     return args[position] if len(args) > position else kwargs.get(name, default)
 
 
+def _einsum_name(inputs, args, kwargs):
+    """The last op of PyTorch's einsum: where a letter is summed away, a sum (one operand) or
+    the view of its batched product (several); else a permute or a product."""
+    from ._tensor_einsum import parse  # the Tensor ops import this module
+
+    terms, output, _ = parse(args[0], [array.shape for array in args[1:]])
+    summed = bool(set("".join(terms)) - set(output))
+    if len(terms) == 1:
+        return "SumBackward1" if summed else "PermuteBackward0"
+    return "ViewBackward0" if summed else "MulBackward0"
+
+
 def _dim_overload(name):
     """A reduction's name: overload 0 over every element, 1 with ``dim`` (PyTorch's)."""
     return lambda inputs, args, kwargs: (
@@ -274,6 +286,11 @@ _NAMERS = {
         "SubBackward0" if hasattr(inputs[0], "grad_fn") else "RsubBackward1"  # number - Tensor
     ),
     "interpolate_backward": _interpolate_name,
+    "einsum_backward": _einsum_name,
+    # F.bilinear: the view of its product, then the bias added
+    "bilinear_backward": lambda inputs, args, kwargs: (
+        "ViewBackward0" if _argument(args, kwargs, 3, "bias") is None else "AddBackward0"
+    ),
     **{
         f"adaptive_{k.lower()}_pool{n}d_backward": _adaptive_pool_name(k, n)
         for k in ("Avg", "Max")

@@ -235,7 +235,7 @@ def dot(input, tensor) -> Tensor:
 
 def vdot(input, other) -> Tensor:
     """``torch.vdot``: :func:`dot` (whose first operand PyTorch conjugates; real tensors)."""
-    return dot(input, other)
+    return name_node(dot(input, other), "VdotBackward0")
 
 
 def kron(input, other) -> Tensor:
@@ -248,7 +248,8 @@ def kron(input, other) -> Tensor:
     sa, sb = ((1,) * (ndim - t.ndim) + t.shape for t in (a, b))
     left = a.reshape(tuple(x for n in sa for x in (n, 1)))
     right = b.reshape(tuple(x for n in sb for x in (1, n)))
-    return left.mul(right).reshape(tuple(n * m for n, m in zip(sa, sb, strict=True)))
+    result = left.mul(right).reshape(tuple(n * m for n, m in zip(sa, sb, strict=True)))
+    return name_node(result, "UnsafeViewBackward0")  # PyTorch's reshape copies here
 
 
 def mv(input, vec) -> Tensor:
