@@ -123,8 +123,9 @@ def named_nodes(name):
 
 
 def overload_by_dim(name: str):
-    """For :func:`named_nodes`: PyTorch's ``<name>Backward0`` of every element, or
-    ``<name>Backward1`` along ``dim`` (``median``, ``nanmedian``)."""
+    """PyTorch's ``<name>Backward0`` of every element, or ``<name>Backward1`` along ``dim``:
+    a function of the call's arguments, for :func:`named_nodes` (``median``, ``nanmedian``)
+    and the recorded reductions (``sum``, ``mean``, ``prod``)."""
     return lambda input, dim=None, *args, **kwargs: f"{name}Backward{int(dim is not None)}"
 
 
@@ -233,13 +234,13 @@ def _interpolate_name(inputs, args, kwargs):
     return f"Upsample{kernel}{dims}D{antialias}Backward0"
 
 
-def _reduced_name(none: str):
-    """A loss's last op by ``reduction``: ``none``'s (elementwise) name for ``"none"``."""
-    names = {"mean": "MeanBackward0", "sum": "SumBackward0", "batchmean": "DivBackward0"}
-    # (input, target, size_average, reduce, reduction, ...): l1_loss's and kl_div's order
-    return lambda inputs, args, kwargs: names.get(
-        _argument(args, kwargs, 4, "reduction", "mean"), none
-    )
+_REDUCED = {"mean": "MeanBackward0", "sum": "SumBackward0", "batchmean": "DivBackward0"}
+
+
+def _reduced_name(args, kwargs, none: str) -> str:
+    """A loss's last op by ``reduction``: ``none`` (its elementwise op's name) for ``"none"``.
+    ``l1_loss``'s and ``kl_div``'s order: (input, target, size_average, reduce, reduction)."""
+    return _REDUCED.get(_argument(args, kwargs, 4, "reduction", "mean"), none)
 
 
 def _argument(args, kwargs, position, name, default=None):
@@ -260,10 +261,9 @@ def _einsum_name(inputs, args, kwargs):
 
 
 def _dim_overload(name):
-    """A reduction's name: overload 0 over every element, 1 with ``dim`` (PyTorch's)."""
-    return lambda inputs, args, kwargs: (
-        f"{name}Backward{int(len(args) > 1 and args[1] is not None)}"
-    )
+    """:func:`overload_by_dim` for a recorded reduction, whose arguments are (array, dim, ...)."""
+    by_dim = overload_by_dim(name)
+    return lambda inputs, args, kwargs: by_dim(*args)
 
 
 _PRODUCTS_BY_RANKS = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}
@@ -296,10 +296,10 @@ _NAMERS = {
         for k in ("Avg", "Max")
         for n in (2, 3)
     },
-    "l1_loss_backward": _reduced_name("AbsBackward0"),
+    "l1_loss_backward": lambda inputs, args, kwargs: _reduced_name(args, kwargs, "AbsBackward0"),
     "kl_div_backward": lambda inputs, args, kwargs: _reduced_name(
-        "MulBackward0" if _argument(args, kwargs, 5, "log_target", False) else "SubBackward0"
-    )(inputs, args, kwargs),
+        args, kwargs, "MulBackward0" if _argument(args, kwargs, 5, "log_target") else "SubBackward0"
+    ),
     "triangle_backward": lambda inputs, args, kwargs: f"{'Triu' if args[2] else 'Tril'}Backward0",
     # clamp by numbers is overload 1, by Tensors 0
     "clamp_backward": lambda inputs, args, kwargs: (

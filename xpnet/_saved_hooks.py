@@ -227,8 +227,5 @@ def unpack_saved(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
 def replace_saved(value, old, copy):
     """``value`` (a saved argument, packed or not), or ``copy`` if it holds ``old``, the
     array a recorded in-place change is about to overwrite."""
-    if value is old:
-        return copy
-    if isinstance(value, Packed) and value.source is old:
-        return copy
-    return value
+    held = value.source if isinstance(value, Packed) else value
+    return copy if held is old else value
