@@ -127,6 +127,20 @@ def test_selections_on_ties_and_shapes(backend):
     assert np.isnan(xpnet.median(t(np.zeros(0))).item())
 
 
+def test_mode_counts_each_nan_once_after_every_number(backend):
+    """A line of NaN gives NaN at index 0 (PyTorch's for lines of up to 16), where the
+    mode used to index -1; a repeated number beats NaN (PyTorch's count, over a sort that
+    NaN does not order, depends on where NaN sits: it agrees on the first line only)."""
+    data = np.array([[3.0, 3.0, NAN, NAN], [NAN, NAN, NAN, NAN]])
+    same_pair(t(data).mode(1), torch.tensor(data).mode(1))
+    same_pair(t(data).mode(1, keepdim=True), torch.tensor(data).mode(1, keepdim=True))
+    same_pair(t(np.array([NAN])).mode(0), torch.tensor(np.array([NAN])).mode(0))
+    for line, expected in (([NAN, 2.0, NAN, 2.0], (2.0, 3)), ([NAN, 5.0, 1.0], (1.0, 2))):
+        values, indices = t(np.array(line)).mode()
+        assert (values.item(), indices.item()) == expected
+    check_tensor_method(first("mode", 1), [data], backend)
+
+
 def test_nansum_nanmean_and_counts_match_torch(backend):
     data = np.array([[1.0, NAN, 3.0], [NAN, NAN, NAN], [INF, 0.0, -1.0]])
     for name, args in (("nansum", ()), ("nansum", (1,)), ("nanmean", (0,)), ("nanmean", ())):

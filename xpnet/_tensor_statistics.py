@@ -181,17 +181,19 @@ def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
 
 def mode(self, dim: int = -1, keepdim: bool = False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
-    frequent ones) and the index of its last occurrence, as ``torch.mode`` on the CPU."""
+    frequent ones) and the index of its last occurrence, as ``torch.mode`` on the CPU. Each
+    NaN counts once, as a value of its own after every number (PyTorch's count runs over a
+    sort that NaN does not order, so its answer depends on where NaN sits); a line of NaN
+    only gives NaN at index 0, PyTorch's for lines of up to 16."""
     tensor, dim = _line("mode", self, dim)
     xp = backend_of(tensor.array).xp
     data = xp.moveaxis(tensor.array, dim, -1)
-    equal = data[..., :, None] == data[..., None, :]
-    counts = equal.sum(axis=-1)
-    best = counts.max(axis=-1, keepdims=True)
-    value = xp.where(counts == best, data, _largest(data.dtype))
-    value = value.min(axis=-1, keepdims=True)
+    nan = data != data
+    counts = (data[..., :, None] == data[..., None, :]).sum(axis=-1) + nan
+    candidate = (counts == counts.max(axis=-1, keepdims=True)) & ~nan
+    value = xp.where(candidate, data, _largest(data.dtype)).min(axis=-1, keepdims=True)
     positions = xp.arange(data.shape[-1])
-    last = xp.where(data == value, positions, -1).max(axis=-1, keepdims=True)
+    last = xp.where(data == value, positions, 0).max(axis=-1, keepdims=True)
     return _select(self, tensor, dim, xp.moveaxis(last, -1, dim), keepdim, order=True)
 
 
