@@ -187,6 +187,7 @@ ERRORS = [
     (lambda x: xpnet.roll(x, (1, 2), 0), RuntimeError, "roll: shifts and dims must have"),
     (lambda x: xpnet.roll(x, (1, 2)), RuntimeError, "roll: without dims"),
     (lambda x: x.roll(1.5, 0), TypeError, "roll: shifts must be an int"),
+    (lambda x: x.sum().roll(1, 0), IndexError, "roll: dims given for a 0-d tensor"),
     (lambda x: x.rot90(1, (0, 0)), RuntimeError, "rot90: dims must be different"),
     (lambda x: x.rot90(1, (0,)), RuntimeError, "rot90: dims must hold 2 dims"),
     (lambda x: x[0].rot90(), RuntimeError, "rot90: input must have at least 2"),
@@ -234,6 +235,7 @@ def test_argument_errors_name_the_function(backend, call, error, match):
         (lambda t: t.diagonal(0, 1, -1), RuntimeError),
         (lambda t: t.select(1, 4), IndexError),
         (lambda t: t.unfold(1, 5, 1), RuntimeError),
+        (lambda t: t.sum().roll(1, 0), IndexError),
     ],
 )
 def test_pytorch_raises_the_same_types(call, error):

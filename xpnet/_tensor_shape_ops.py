@@ -85,6 +85,7 @@ def roll(input, shifts, dims=None) -> Tensor:
 
     Raises:
         ArgumentError: ``shifts`` and ``dims`` of different lengths.
+        IndexError: ``dims`` given for a 0-d tensor (PyTorch's refusal too).
     """
     tensor = as_input("roll", input)
     shifts = _ints("roll", "shifts", shifts)
@@ -99,8 +100,8 @@ def roll(input, shifts, dims=None) -> Tensor:
             f"Tensor.roll: shifts and dims must have one length, got {len(shifts)} and {len(dims)}"
         )
         raise ArgumentError(msg)
-    if tensor.ndim == 0:
-        return tensor.clone()
+    if tensor.ndim == 0:  # check_dim takes 0 and -1 there, as most of PyTorch's functions
+        raise IndexError(f"Tensor.roll: dims given for a 0-d tensor, got dims={dims}")
     return _roll(tensor, shifts, dims)
 
 
