@@ -22,6 +22,7 @@ from ._tensor_operands import check_operands, describe
 from .backends import backend_of, float_errors_ignored
 from .backends._base import fused
 from .kernels._checks import ArgumentError, check_grad_output, check_int
+from .kernels._exact_arithmetic import power_by
 
 
 def shape_of(value) -> tuple:
@@ -159,7 +160,7 @@ def pow(a, exponent):
     if a.dtype.kind == "b" and _kind(exponent) == "b":
         return xp.logical_or(a, xp.logical_not(exponent))
     if a.dtype.kind + _kind(exponent) not in _INTEGERS:
-        return a**exponent  # a Python int exponent: NumPy's error for negative ones, as torch's
+        return power_by(a, exponent)  # an int exponent: NumPy's error for negative ones, as torch
     negative = exponent < 0
     power = a ** xp.where(negative, 0, exponent)
     reciprocal = xp.where(a == -1, 1 - 2 * (exponent & 1), (a == 1).astype(a.dtype))
@@ -180,7 +181,7 @@ def pow_backward(grad_output, a, exponent, output_mask=(True, True)):
         if hasattr(exponent, "shape"):
             slope = xp.where(exponent == 0, 0, exponent * a ** (exponent - 1))
         else:  # a Python number: decided on the host
-            slope = exponent * a ** (exponent - 1) if exponent else xp.zeros_like(a)
+            slope = exponent * power_by(a, exponent - 1) if exponent else xp.zeros_like(a)
         grad_a = unbroadcast(grad_output * slope, shape_of(a))
     if output_mask[1] and hasattr(exponent, "shape"):
         growth = xp.where((a == 0) & (exponent >= 0), 0, a**exponent * xp.log(a))

@@ -2,10 +2,14 @@
 
 ``fused_multiply_add``: ``a * b + c`` rounded once, as the FMA instructions that PyTorch's
 CPU kernels are contracted to; it decides ties and floors in :mod:`.interpolate`'s source
-indices and :mod:`.grid_sample`'s pixel coordinates.
+indices and :mod:`.grid_sample`'s pixel coordinates. ``power_by``: a float array to the
+power of a Python number, by the formulas PyTorch's kernel takes for 0.5, -0.5, -1, 2, 3
+and -2 (``Tensor.pow`` and its gradient).
 """
 
 from __future__ import annotations
+
+from ..backends import backend_of
 
 
 def fused_multiply_add(xp, a, b, c):
@@ -25,3 +29,31 @@ def fused_multiply_add(xp, a, b, c):
     back = total - product
     fused = total + (((product - (total - back)) + (c - back)) + error)
     return xp.where(xp.isfinite(fused), fused, total)
+
+
+# PyTorch's CPU kernel computes these powers of float32 and float64 tensors by other
+# functions: the same formulas give its roundings, and its signed zeros and NaN
+# (``(-0.0) ** 0.5`` is -0.0 and ``(-inf) ** -0.5`` NaN, where ``pow`` gives 0.0 and 0.0)
+_POWER_FORMULAS = {
+    0.5: lambda xp, a: xp.sqrt(a),
+    -0.5: lambda xp, a: 1 / xp.sqrt(a),
+    -1: lambda xp, a: 1 / a,
+    2: lambda xp, a: a * a,
+    3: lambda xp, a: a * a * a,
+    -2: lambda xp, a: 1 / (a * a),
+}
+
+
+def power_by(a, exponent):
+    """``a ** exponent`` of a float array by a Python number, as PyTorch's CPU kernel;
+    an array exponent, or another dtype, as ``pow`` (not NumPy's own shortcuts of ``**``).
+
+    Example:
+        >>> power_by(xp.asarray([-0.0, 2.0]), 0.5)
+        array([-0.        ,  1.41421356])
+    """
+    xp = backend_of(a).xp
+    formula = None if hasattr(exponent, "dtype") else _POWER_FORMULAS.get(exponent)
+    if formula is not None and a.dtype in (xp.float32, xp.float64):
+        return formula(xp, a)
+    return xp.power(a, exponent)
