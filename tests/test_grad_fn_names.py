@@ -115,6 +115,8 @@ BY_CALL = {
     "mean_dim": lambda m, x: x.mean(1, keepdim=True),
     "prod": lambda m, x: x.prod(),
     "prod_dim": lambda m, x: x.prod(1),
+    "div_floor": lambda m, x: x.div(2, rounding_mode="floor"),
+    "div_trunc_tensor": lambda m, x: m.div(x, x + 3, rounding_mode="trunc"),
     "max_dim": lambda m, x: x.max(1),
     "min_dim": lambda m, x: x.min(dim=2),
     "median": lambda m, x: x.median(),

@@ -54,6 +54,7 @@ _TORCH_NODE_NAMES = {
     "group_norm": "NativeGroupNormBackward0",
     "std_root": "StdBackward0",  # xpnet's std is the root of its var; PyTorch's one node
     "running_product": "CumprodBackward0",
+    "divide_rounded": "DivBackward2",  # div with a rounding mode
     # PyTorch's dropouts are products with a mask (the alpha ones then add a shift)
     **{f"dropout{k}": "MulBackward0" for k in ("", "1d", "2d", "3d")},
     "alpha_dropout": "AddBackward0",
