@@ -104,7 +104,7 @@ def test_searchsorted_with_nan_batched_and_with_sorter_as_torch():
 CDIST_ROWS = [[NAN, 1.0], [NAN, 5.0], [NAN, NAN], [INF, 1.0], [3.0, -3.0], [0.0, 1.0]]
 
 
-@pytest.mark.parametrize("p", [0.0, INF])
+@pytest.mark.parametrize("p", [0.0, 1.0, INF])
 def test_cdist_with_nan_and_inf_values_and_gradients_as_torch(p):
     def distances(L):
         x = L.tensor(CDIST_ROWS, dtype=L.float64, requires_grad=True)

@@ -5,7 +5,8 @@
 ``einsum`` is a forward/backward pair (:mod:`xpnet._tensor_einsum`); ``tensordot``,
 ``outer``, ``dot`` and ``vdot`` are einsums (``dot``'s node named as PyTorch's); the others
 are built from ``matmul``, ``mul`` and ``norm``, so gradients are PyTorch's (``cdist`` with
-``p=0`` or ``inf`` has pairs of its own, for PyTorch's NaN rules). ``addmm``-like functions
+``p`` of 0, 1 or inf has pairs of its own, :mod:`xpnet._tensor_distance_ops`, for PyTorch's
+NaN rules). ``addmm``-like functions
 follow PyTorch's rule for ``beta=0``: ``input`` is ignored (its NaN and inf do not reach the
 result, and it gets no gradient, where PyTorch gives it zeros). ``cdist`` always computes
 the differences directly (PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"``; the
@@ -30,14 +31,13 @@ import string
 
 import numpy
 
+from . import _tensor_distance_ops as distances
 from . import _tensor_einsum as pair
 from ._dtypes import as_dtype, result_dtype
 from ._node_names import name_node
 from ._tensor_checks import check_tensor
-from ._tensor_ops import ieee
 from .amp.autocast_mode import cast_operand, promote_operands
 from .autograd import Function, Tensor, as_tensor
-from .backends import backend_of
 from .kernels import ArgumentError
 from .kernels._broadcast import broadcast_shape
 from .kernels._checks import as_index
@@ -351,44 +351,9 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = _COMPUTE_MODES[0]) -> Tens
     )
     if a.shape[-1] == 0:  # empty rows are at distance 0
         return difference.sum(-1)
-    if p == 0 or math.isinf(p):  # PyTorch's own NaN rules, unlike norm's
-        return (_count_distance if p == 0 else _max_distance)(difference)
+    if p in (0, 1) or math.isinf(p):  # PyTorch's own NaN rules, unlike norm's
+        return distances.BY_P[p](difference)
     return difference.norm(float(p), -1)
-
-
-@ieee
-def count_distance(difference):
-    """``cdist``'s ``p=0``: how many differ, NaN where any difference is NaN (PyTorch's
-    ``min(ceil(|d|), 1)`` summed)."""
-    xp = backend_of(difference).xp
-    return xp.minimum(xp.ceil(xp.abs(difference)), 1).sum(axis=-1)
-
-
-def count_distance_backward(grad_output, difference):
-    """Zero, as PyTorch's ``p=0`` ``cdist``."""
-    return backend_of(difference).xp.zeros_like(difference)
-
-
-@ieee
-def max_distance(difference):
-    """``cdist``'s ``p=inf``: the largest ``|d|`` that is not NaN (0 if none), as PyTorch's."""
-    xp = backend_of(difference).xp
-    magnitude = xp.abs(difference)
-    return xp.where(xp.isnan(magnitude), 0, magnitude).max(axis=-1)
-
-
-@ieee
-def max_distance_backward(grad_output, difference):
-    """PyTorch's ``grad * sign(d) * (1 - min(1, ceil(| |d| - dist |)))``: the gradient goes
-    to every ``d`` as large as the distance (each in full), NaN where ``|d| - dist`` is."""
-    xp = backend_of(difference).xp
-    distance = max_distance(difference)[..., None]
-    gap = xp.minimum(xp.ceil(xp.abs(xp.abs(difference) - distance)), 1)
-    return (grad_output[..., None] * xp.sign(difference) * (1 - gap)).astype(difference.dtype)
-
-
-_count_distance = Function(count_distance, count_distance_backward, wrt=("difference",))
-_max_distance = Function(max_distance, max_distance_backward, wrt=("difference",))
 
 
 def ger(input, vec2) -> Tensor:

@@ -76,11 +76,12 @@ FLOAT32_OPS = frozenset(
         "log10",
         "reciprocal",
         "rsqrt",
-        # norm, linalg.vector_norm, dist, cdist (its p=2 path, and p=0 and p=inf)
+        # norm, linalg.vector_norm, dist, cdist (its vector_norm path, and p=0, 1 and inf)
         "vector_norm",
         # linalg.matrix_norm (and nuclear_norm): cast_operand casts the input of a composition
         "linalg_matrix_norm",
         "count_distance",
+        "abs_distance",
         "max_distance",
         # norms
         "batch_norm",
