@@ -233,6 +233,18 @@ def test_pinv(backend, shape):
     )
 
 
+def test_matrix_rank_takes_pytorchs_tol_overload(backend):
+    """``tol`` is ``atol`` with ``rtol=0`` (a 1e-17 singular value counts with tol=0, not
+    with atol=0 and the default rtol), by keyword or position, ``hermitian`` after it."""
+    s = _symmetric((2, 3, 3)) @ np.diag([1.0, 1.0, 1e-17])
+    for args, kwargs in [((), {"tol": 0.0}), ((0.5,), {}), ((0.0, True), {})]:
+        expected = torch.linalg.matrix_rank(torch.tensor(s), *args, **kwargs)
+        got = L.matrix_rank(backend.asarray(s), *args, **kwargs)
+        assert np.array_equal(backend.to_host(got.array), expected.numpy()), (args, kwargs)
+    with pytest.raises(TypeError, match="tol or atol and rtol"):
+        L.matrix_rank(backend.asarray(s), tol=0.5, atol=0.1)
+
+
 def test_tolerances_as_arrays(backend):
     a = _matrix((2, 3, 3), diagonal=np.array([0.0, 1.0, 3.0]))
     atol = np.array([0.5, 2.0])

@@ -270,10 +270,13 @@ def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
     return LstsqResult(solution, empty, Tensor(rank), Tensor(xp.zeros((0,), solution.dtype)))
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """``torch.linalg.matrix_rank``: the number of singular values above
     ``max(atol, rtol * S_max)`` (the tolerances of :func:`pinv`), an int64 Tensor ``(*)``
-    computed on the device.
+    computed on the device. ``tol``, PyTorch's other overload, is ``atol=tol, rtol=0``.
+
+    Raises:
+        TypeError: ``tol`` with ``atol`` or ``rtol`` (PyTorch has no such overload).
 
     Example:
         >>> import xpnet
@@ -282,6 +285,10 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
         tensor([2, 0])
     """
     where = "linalg_matrix_rank"
+    if tol is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError(f"{where}: tol or atol and rtol, not both, got tol={tol!r}")
+        atol, rtol = tol, 0.0
     data = A.array if isinstance(A, Tensor) else A
     backend = (square_input if hermitian else matrix_input)(where, "A", data)
     xp = backend.xp
