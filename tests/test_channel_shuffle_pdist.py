@@ -156,9 +156,18 @@ def test_pdist_zero_distances_ties_and_kinks(backend, p):
     check_pdist(backend, x, p)
 
 
-@pytest.mark.parametrize("p", [1.0, 2.0, 3.0, math.inf])
+@pytest.mark.parametrize("p", P_VALUES)
 def test_pdist_nan(backend, p):
+    """With p = 0, a NaN difference makes the distance NaN (PyTorch's kernel, not norm's)."""
     x = np.array([[0.0, np.nan], [1.0, 0.0], [2.0, 1.0]])
+    check_pdist(backend, x, p)
+
+
+@pytest.mark.parametrize("p", P_VALUES)
+def test_pdist_infinite_values(backend, p):
+    """An infinite difference at an infinite inf-norm distance has a NaN gradient (its
+    ``| |d| - distance |`` is NaN in PyTorch's formula)."""
+    x = np.array([[np.inf, 1.0], [np.inf, 0.0], [-np.inf, 2.0], [1.0, 1.0]])
     check_pdist(backend, x, p)
 
 

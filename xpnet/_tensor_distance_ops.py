@@ -16,6 +16,7 @@ import math
 from ._tensor_ops import ieee
 from .autograd import Function
 from .backends import backend_of
+from .kernels._vector_norm import at_max_distance, count_differing
 
 __all__ = ["BY_P"]
 
@@ -24,8 +25,7 @@ __all__ = ["BY_P"]
 def count_distance(difference):
     """``cdist``'s ``p=0``: how many differ, NaN where any difference is NaN (PyTorch's
     ``min(ceil(|d|), 1)`` summed)."""
-    xp = backend_of(difference).xp
-    return xp.minimum(xp.ceil(xp.abs(difference)), 1).sum(axis=-1)
+    return count_differing(backend_of(difference).xp, difference)
 
 
 def count_distance_backward(grad_output, difference):
@@ -45,10 +45,10 @@ def max_distance(difference):
 def max_distance_backward(grad_output, difference):
     """PyTorch's ``grad * sign(d) * (1 - min(1, ceil(| |d| - dist |)))``: the gradient goes
     to every ``d`` as large as the distance (each in full), NaN where ``|d| - dist`` is."""
-    xp = backend_of(difference).xp
-    distance = max_distance(difference)[..., None]
-    gap = xp.minimum(xp.ceil(xp.abs(xp.abs(difference) - distance)), 1)
-    return (grad_output[..., None] * xp.sign(difference) * (1 - gap)).astype(difference.dtype)
+    slope = at_max_distance(
+        backend_of(difference).xp, difference, max_distance(difference)[..., None]
+    )
+    return (grad_output[..., None] * slope).astype(difference.dtype)
 
 
 @ieee

@@ -16,7 +16,15 @@ import math
 
 from ._checks import ArgumentError, check_number
 
-__all__ = ["check_p", "distance", "sign", "vector_norm", "vector_norm_backward"]
+__all__ = [
+    "at_max_distance",
+    "check_p",
+    "count_differing",
+    "distance",
+    "sign",
+    "vector_norm",
+    "vector_norm_backward",
+]
 
 
 def sign(xp, x):
@@ -81,3 +89,22 @@ def distance(xp, x1, x2, p, eps, keepdims=True):
     :func:`vector_norm_backward` of ``d`` for ``x1`` and its negative for ``x2``."""
     d = x1 - x2 + eps
     return d, vector_norm(xp, d, p, (d.ndim - 1,), keepdims)
+
+
+# PyTorch's distance kernels (``pdist``, ``cdist``) have NaN rules of their own for p = 0
+# and inf, unlike ``vector_norm``'s: a NaN difference is NaN there, not 1 or 0
+
+
+def count_differing(xp, d):
+    """The 0-"norm" of distances over the last axis: ``min(ceil(|d|), 1)`` summed, NaN where a
+    difference is NaN (``vector_norm``'s ``d != 0`` counts it 1)."""
+    return xp.minimum(xp.ceil(xp.abs(d)), 1).sum(axis=-1)
+
+
+def at_max_distance(xp, d, distance):
+    """The inf-norm distance's slope for each difference ``d`` (``distance`` broadcast over
+    the last axis): ``sign(d) * (1 - min(1, ceil(| |d| - distance |)))``, so every ``d`` as
+    large as the distance gets all of it (ties are not shared, unlike ``vector_norm``'s), and
+    NaN where ``|d| - distance`` is (an infinite ``d`` at an infinite distance too)."""
+    gap = xp.minimum(xp.ceil(xp.abs(xp.abs(d) - distance)), 1)
+    return xp.sign(d) * (1 - gap)

@@ -2,10 +2,12 @@
 
 ``pdist(input, p)`` is the ``p``-norm of ``input[i] - input[j]`` for every pair ``i < j`` of
 rows of an (N, M) input, in row-major order (``scipy.spatial.distance.pdist``'s condensed
-form, as ``torch.pdist``). The norm is :mod:`._vector_norm`'s; the gradient follows PyTorch's
+form, as ``torch.pdist``). The norm is :mod:`._vector_norm`'s, but for ``p = 0`` PyTorch's
+distance kernel's count (NaN at a NaN difference); the gradient follows PyTorch's
 ``_pdist_backward`` (aten/src/ATen/native/cpu/DistanceOpsKernel.cpp): 0 for a pair at
 distance 0, ``sign(d)`` (NaN at NaN) for ``p = 1``, and for ``p = inf`` the full gradient to
-every component whose ``|d|`` is the distance (ties are not shared, unlike ``norm``'s).
+every component whose ``|d|`` is the distance (ties are not shared, unlike ``norm``'s; NaN
+where ``|d| - distance`` is, an infinite difference at an infinite distance too).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ._checks import (
     kernel,
     require_arrays,
 )
-from ._vector_norm import vector_norm, vector_norm_backward
+from ._vector_norm import at_max_distance, count_differing, vector_norm, vector_norm_backward
 
 __all__ = ["pdist", "pdist_backward"]
 
@@ -79,6 +81,8 @@ def pdist(input, p: float = 2):
     xp = backend.xp
     if not d.shape[1]:  # no components: distance 0 for every p (the inf-norm's max has none)
         return xp.zeros(d.shape[0], dtype=input.dtype)
+    if p == 0:
+        return count_differing(xp, d).astype(input.dtype)
     return vector_norm(xp, d, float(p), (1,), keepdims=False).astype(input.dtype)
 
 
@@ -98,9 +102,8 @@ def pdist_backward(grad_output, input, p: float = 2):
     grad = grad_output.astype(d.dtype)[:, None]  # (P, 1)
     if p == 1:  # sign(NaN) is NaN here, as PyTorch's
         pair_grad = xp.sign(d) * grad
-    elif math.isinf(p):  # every component at the distance gets all of it; NaN stays NaN
-        at_norm = xp.where(xp.abs(d) == norm, 1.0, xp.where(xp.isnan(d - norm), xp.nan, 0.0))
-        pair_grad = xp.sign(d) * at_norm.astype(d.dtype) * grad
+    elif math.isinf(p):
+        pair_grad = at_max_distance(xp, d, norm) * grad
     else:
         pair_grad = vector_norm_backward(xp, d, norm, grad, p, (1,))
     grad_input = xp.zeros(input.shape, dtype=d.dtype)
