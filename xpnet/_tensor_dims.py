@@ -1,5 +1,5 @@
-"""Dimension arguments as PyTorch takes them: ``dim`` in ``[-ndim, ndim)``, a list of distinct
-dims, or every dim for a reduction.
+"""Dimension and shape arguments as PyTorch takes them: ``dim`` in ``[-ndim, ndim)``, a list
+of distinct dims, every dim for a reduction, or a shape to reshape to.
 
 Every Tensor method that takes a ``dim`` checks it here, so that an int out of range is
 PyTorch's IndexError naming the method (NumPy's ``AxisError`` never leaks), a float or a
@@ -16,9 +16,9 @@ Example:
 from __future__ import annotations
 
 from .kernels import ArgumentError
-from .kernels._checks import as_index
+from .kernels._checks import as_index, check_int
 
-__all__ = ["check_dim", "distinct_dims", "reduction_dims"]
+__all__ = ["check_dim", "distinct_dims", "reduction_dims", "shape_argument"]
 
 
 def check_dim(where: str, dim, ndim: int) -> int:
@@ -64,3 +64,27 @@ def reduction_dims(where: str, dim, shape: tuple, nonempty: bool = False):
         msg = f"Tensor.{where}: cannot reduce dimension {empty[0]} of size 0 (shape {shape})"
         raise IndexError(msg)
     return None if every else dims
+
+
+def shape_argument(where: str, shape: tuple) -> tuple:
+    """``shape`` given as ints or one sequence (``reshape(2, -1)``, ``view((2, 2))``), each an
+    int or a one-element integer Tensor, as PyTorch's parser: a float or a bool is its
+    TypeError, a bool Tensor, a size below -1 or a second -1 its RuntimeError (here an
+    ArgumentError), naming ``where``.
+
+    Example:
+        >>> shape_argument("Tensor.view", ((2, -1),))
+        (2, -1)
+    """
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+    if any(getattr(getattr(n, "dtype", None), "kind", "") == "b" for n in shape):
+        msg = f"{where}: shape must hold integers, got a bool tensor in {shape!r}"
+        raise ArgumentError(msg)
+    shape = tuple(check_int(where, "shape", n) for n in shape)
+    for i, n in enumerate(shape):
+        if n < -1:  # NumPy takes any negative size as -1
+            msg = f"{where}: invalid shape dimension {n} at index {i} of shape {list(shape)}"
+            raise ArgumentError(msg)
+    if shape.count(-1) > 1:
+        raise ArgumentError(f"{where}: only one dimension can be inferred, got {list(shape)}")
+    return shape

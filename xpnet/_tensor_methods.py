@@ -57,7 +57,7 @@ from ._versions import mark_written
 from .autograd import Function, Tensor, data_of
 from .backends import backend_of, float_errors_ignored
 from .devices import backend_name, device_of, to_arguments
-from .kernels import ArgumentError
+from .kernels._checks import ArgumentError, check_int
 from .nn._module_hooks import RemovableHandle
 
 __all__ = ["flatten"]
@@ -88,7 +88,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     tensor = as_input("flatten", input)
     ndim = max(tensor.ndim, 1)  # a 0-d tensor flattens as if it had one dimension
     for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
-        if not -ndim <= dim < ndim:
+        if not -ndim <= check_int("flatten", name, dim) < ndim:
             bounds = f"[{-ndim}, {ndim - 1}]"
             msg = f"flatten: {name} must be in {bounds} for shape {tensor.shape}, got {dim}"
             raise IndexError(msg)
@@ -175,7 +175,11 @@ def to(self, *args, **kwargs) -> Tensor:
 
 def size(self, dim: int | None = None):
     """The shape (an :class:`xpnet.Size`, a tuple), or the length of dimension ``dim``."""
-    return self.shape if dim is None else self.array.shape[dim]
+    if dim is None:
+        return self.shape
+    if self.ndim == 0:  # check_dim takes 0 and -1 for a 0-d tensor; size does not
+        raise IndexError(f"Tensor.size: dim {dim!r} given for a 0-d tensor")
+    return self.array.shape[more.check_dim("size", dim, self.ndim)]
 
 
 def stride(self, dim: int | None = None):

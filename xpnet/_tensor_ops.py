@@ -18,10 +18,11 @@ import math
 import numpy
 
 from ._tensor_dims import check_dim
+from ._tensor_dims import shape_argument as shape_argument  # for autograd.py
 from ._tensor_operands import check_operands, describe
 from .backends import backend_of, float_errors_ignored
 from .backends._base import fused
-from .kernels._checks import ArgumentError, check_grad_output, check_int
+from .kernels._checks import ArgumentError, check_grad_output
 from .kernels._exact_arithmetic import power_by
 
 
@@ -264,17 +265,6 @@ def mean_backward(grad_output, a, dim=None, keepdim=False):
     axes = range(a.ndim) if dim is None else (dim,) if isinstance(dim, int) else dim
     count = math.prod(a.shape[axis] for axis in axes)
     return spread(grad_output / count, a, dim, keepdim)
-
-
-def shape_argument(where: str, shape: tuple) -> tuple:
-    """``shape`` given as ints or one sequence (``reshape(2, -1)``, ``view((2, 2))``), each an
-    int or a one-element integer Tensor, as PyTorch's parser: a float or a bool is its
-    TypeError, a bool Tensor its RuntimeError (here an ArgumentError), naming ``where``."""
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
-    if any(getattr(getattr(n, "dtype", None), "kind", "") == "b" for n in shape):
-        msg = f"{where}: shape must hold integers, got a bool tensor in {shape!r}"
-        raise ArgumentError(msg)
-    return tuple(check_int(where, "shape", n) for n in shape)
 
 
 def reshape(a, shape):

@@ -31,8 +31,8 @@ import functools
 
 import numpy
 
+from ._tensor_dims import shape_argument
 from ._tensor_inplace import mark_view
-from ._tensor_ops import shape_argument
 from ._torch_functions import as_input
 from ._versions import share_array, share_writes
 from .autograd import Tensor
