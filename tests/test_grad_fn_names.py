@@ -117,6 +117,8 @@ BY_CALL = {
     "prod_dim": lambda m, x: x.prod(1),
     "div_floor": lambda m, x: x.div(2, rounding_mode="floor"),
     "div_trunc_tensor": lambda m, x: m.div(x, x + 3, rounding_mode="trunc"),
+    "floor_divide": lambda m, x: m.floor_divide(x, 2),
+    "floordiv_operator": lambda m, x: 3.0 // x,
     "max_dim": lambda m, x: x.max(1),
     "min_dim": lambda m, x: x.min(dim=2),
     "median": lambda m, x: x.median(),
@@ -304,3 +306,27 @@ def test_named_nodes_leaves_nodes_made_before_the_call():
 
     assert [t.grad_fn.name() for t in maybe_new(y, True)] == ["RenamedBackward0", "MulBackward0"]
     assert maybe_new(y, False)[0].grad_fn.name() == "MulBackward0"
+
+
+@pytest.mark.parametrize(
+    ("call", "op"),
+    [
+        (lambda m, x: x // 2, "floor_divide"),
+        (lambda m, x: m.floor_divide(2.0, x), "floor_divide"),
+        (lambda m, x: 2.5 % x, "remainder"),
+        (lambda m, x: m.remainder(2.5, x), "remainder"),
+        (lambda m, x: (x * 1).floor_divide_(3), "floor_divide"),  # PyTorch's: floor_divide_
+    ],
+)
+def test_ops_without_a_derivative_raise_in_backward_as_torchs(call, op):
+    """PyTorch records ``floor_divide`` and ``remainder(number, tensor)`` as
+    ``NotImplemented``: the tensor prints so, and a backward pass through it raises
+    (``div(rounding_mode="floor")`` and ``remainder(tensor, number)`` differentiate)."""
+    prints = []
+    for module in (torch, xpnet):
+        x = module.tensor([1.5, -2.5], requires_grad=True)
+        y = call(module, x)
+        prints.append((repr(y).split("grad_fn=")[1], repr(y.grad_fn).split(" object")[0]))
+        with pytest.raises(RuntimeError, match=f"^derivative for aten::{op}_? is not implemented$"):
+            y.sum().backward()
+    assert prints[0] == prints[1] == ("<NotImplemented>)", "<NotImplemented")

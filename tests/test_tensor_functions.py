@@ -485,6 +485,40 @@ def test_function_forms_take_a_number_first_and_pytorch_arguments(backend, call)
     )
 
 
+@pytest.mark.parametrize("name", ["multiply", "divide", "subtract", "true_divide"])
+def test_aliases_take_a_number_first_as_torch(backend, name):
+    """PyTorch's parser takes a number ``input`` for these; xpnet's raised TypeError."""
+    check_tensor_method(
+        lambda t: getattr(torch if isinstance(t, torch.Tensor) else xpnet, name)(2.5, t),
+        [x34(low=0.5, high=2.0)],
+        backend,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "number", "values"),
+    [
+        ("floor_divide", 7, [2, -3]),
+        ("remainder", 2.5, [1.5, -2.5]),  # PyTorch's Scalar_Tensor overload
+        ("float_power", 2, [0.5, -1.5]),
+        ("bitwise_and", 6, [3, 5]),
+        ("bitwise_xor", True, [True, False]),
+        ("multiply", True, [2, 3]),
+        ("subtract", True, [2, 3]),  # a bool in a subtraction: refused by both
+        ("sub", True, [2.0, 3.0]),
+    ],
+)
+def test_number_first_values_dtypes_and_refusals_as_torch(backend, name, number, values):
+    results = []
+    for module, tensor in ((torch, torch.tensor(values)), (xpnet, xpnet.tensor(values))):
+        try:
+            result = getattr(module, name)(number, tensor)
+            results.append((result.tolist(), str(result.dtype).split(".")[-1]))
+        except RuntimeError:  # PyTorch's, and xpnet's ArgumentError
+            results.append("refused")
+    assert results[1] == results[0]
+
+
 def test_function_forms_keep_float32_and_integers(backend):
     check_tensor_method(
         lambda t: (

@@ -147,9 +147,15 @@ def _input_node(value):
     return accumulate
 
 
+def node_type_name(node) -> str:
+    """The name of PyTorch's class of ``node``: its ``name()``, less a C++ namespace
+    (``torch::autograd::NotImplemented`` is a ``NotImplemented``)."""
+    return node.name().rsplit("::", 1)[-1]
+
+
 def node_repr(node) -> str:
     """PyTorch's ``repr(grad_fn)``: ``<MulBackward0 object at 0x...>``."""
-    return f"<{node.name()} object at {id(node):#x}>"
+    return f"<{node_type_name(node)} object at {id(node):#x}>"
 
 
 def leading_to(order, targets) -> set:

@@ -42,6 +42,7 @@ from ._tensor_checks import (
     refuse_dtype,
     refuse_integer_division,
 )
+from ._tensor_function_ops import without_derivative
 from ._tensor_functions import torch_operands
 from ._tensor_index import where
 from ._tensor_operands import check_operand
@@ -66,6 +67,7 @@ _BINARY = {
     for name in ("atan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "fmod", "remainder")
 }
 _BINARY["copysign"] = Function(ops.copysign, ops.copysign_backward, wrt=("a", "b"))
+
 _nan_to_num = Function(ops.nan_to_num, ops.nan_to_num_backward, wrt=("a",))
 _FLOAT_ONLY = ("hypot", "logaddexp", "logaddexp2")
 
@@ -90,7 +92,7 @@ def _unary(name: str, *, keeps_integers: bool = False):
     return method
 
 
-def _binary(name: str, *, float_valued: bool = True, scalars: bool = True):
+def _binary(name: str, *, float_valued: bool = True, scalars: bool = True, function=None):
     def method(self, other) -> Tensor:
         if not float_valued:  # fmod, remainder: PyTorch's are not for complex numbers
             refuse_complex(f"Tensor.{name}", "input and other", self, other)
@@ -102,7 +104,7 @@ def _binary(name: str, *, float_valued: bool = True, scalars: bool = True):
         a, b = torch_operands(self, other, true_division=float_valued)
         if float_valued and a.dtype.kind in "iub":  # an integer tensor beside a number
             a = floating(a)
-        return _BINARY[name](a, b)
+        return (function or _BINARY[name])(a, b)
 
     method.__name__ = name
     method.__doc__ = (
@@ -335,9 +337,28 @@ erf, erfc, erfinv, lgamma, digamma = (function_form(name, METHODS[name]) for nam
 mvlgamma, atan2, arctan2, hypot, logaddexp, logaddexp2 = (
     function_form(name, METHODS[name]) for name in __all__[6:12]
 )
-fmod, remainder, frac, trunc, fix, sgn, heaviside, nan_to_num, lerp = (
+fmod, _, frac, trunc, fix, sgn, heaviside, nan_to_num, lerp = (
     function_form(name, METHODS[name]) for name in __all__[13:22]
 )
+
+
+# PyTorch's remainder(Scalar, Tensor) overload (``2.5 % x``) has no derivative
+_remainder_of_number_method = _binary(
+    "remainder",
+    float_valued=False,
+    function=Function(ops.remainder, without_derivative("remainder"), wrt=("a", "b")),
+)
+
+
+def remainder(input, other) -> Tensor:
+    """``input.remainder(other)``, as ``torch.remainder``; ``input`` may be a Python number
+    (PyTorch's ``Scalar_Tensor`` overload, ``2.5 % x``), which, as there, has no derivative:
+    a backward pass through it raises."""
+    if isinstance(input, numbers.Number) and hasattr(other, "dtype"):
+        return _remainder_of_number_method(*number_operands("remainder", input, other))
+    return METHODS["remainder"](as_input("remainder", input), other)
+
+
 addcmul, addcdiv, isclose = (function_form(name, METHODS[name]) for name in __all__[22:25])
 copysign, deg2rad, rad2deg = (function_form(name, METHODS[name]) for name in __all__[26:])
 

@@ -78,6 +78,27 @@ def divide_rounded(a, b, rounding_mode):
     return xp.trunc(a / b)
 
 
+def floor_divided(a, b):
+    """``a // b``, as ``torch.floor_divide``: :func:`divide_rounded` toward the floor."""
+    return divide_rounded(a, b, "floor")
+
+
+def without_derivative(op: str):
+    """The backward of an op PyTorch records without a derivative (its node is a
+    ``torch::autograd::NotImplemented``): a backward pass that reaches it raises PyTorch's
+    ``RuntimeError`` naming ``aten::<op>``."""
+
+    def backward(grad_output, *args):
+        raise RuntimeError(f"derivative for aten::{op} is not implemented")
+
+    backward.__name__ = "torch::autograd::NotImplemented"
+    return backward
+
+
+# ``div(rounding_mode="floor")`` has zero gradients; ``floor_divide``, the same values, none
+floor_divided_backward = without_derivative("floor_divide")
+
+
 def divide_rounded_backward(grad_output, a, b, rounding_mode):
     """Zero gradients for both operands, as PyTorch's ``div`` with a rounding mode."""
     shape = numpy.broadcast_shapes(shape_of(a), shape_of(b))

@@ -55,6 +55,7 @@ from .nn import functional as F
 __all__ = ["floating", "torch_operands"]
 
 _divide_rounded = Function(ops.divide_rounded, ops.divide_rounded_backward, wrt=("a", "b"))
+_floor_divided = Function(ops.floor_divided, ops.floor_divided_backward, wrt=("a", "b"))
 _STEPS = {
     name: Function(getattr(ops, pair), getattr(ops, f"{pair}_backward"), wrt=("a",))
     for name, pair in (
@@ -133,13 +134,14 @@ def div(self, other, *, rounding_mode=None) -> Tensor:
     return rounded_division(where, self, other, rounding_mode)
 
 
-def rounded_division(where: str, dividend, divisor, rounding_mode: str) -> Tensor:
+def rounded_division(where: str, dividend, divisor, rounding_mode: str | None) -> Tensor:
     """``dividend / divisor`` rounded (``"floor"`` or ``"trunc"``), integers by zero refused
-    as PyTorch, errors naming ``where``: the one path of ``div`` and ``floor_divide``."""
+    as PyTorch, errors naming ``where``: the one path of ``div`` and ``floor_divide``
+    (``rounding_mode`` None: floor, without a derivative, as PyTorch's ``floor_divide``)."""
     refuse_integer_division(where, dividend, divisor)
     refuse_complex(where, "input and other", dividend, divisor)
     a, b = torch_operands(dividend, divisor)
-    return _divide_rounded(a, b, rounding_mode)
+    return _floor_divided(a, b) if rounding_mode is None else _divide_rounded(a, b, rounding_mode)
 
 
 def neg(self) -> Tensor:

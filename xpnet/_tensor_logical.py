@@ -29,6 +29,7 @@ import numbers
 
 import numpy
 
+from . import _tensor_elementwise as elementwise
 from ._dtypes import can_cast, result_dtype, torch_operands
 from ._node_names import named_nodes
 from ._tensor_checks import check_tensor, named_as, tensor_shape
@@ -118,9 +119,10 @@ def logical_not(input) -> Tensor:
 
 def floor_divide(input, other) -> Tensor:
     """``input // other``: the quotient rounded down, as ``torch.floor_divide`` (and
-    ``div(rounding_mode="floor")``); integers by zero raise, as PyTorch."""
+    ``div(rounding_mode="floor")``); integers by zero raise, as PyTorch. As PyTorch's, it has
+    no derivative: a backward pass through it raises ``RuntimeError``."""
     check_operand("xpnet.floor_divide", "other", other)
-    return rounded_division("floor_divide", as_input("floor_divide", input), other, "floor")
+    return rounded_division("floor_divide", *number_operands("floor_divide", input, other), None)
 
 
 def nonzero(input, *, as_tuple: bool = False):
@@ -175,10 +177,16 @@ def _test(name: str):
 signbit, isposinf, isneginf = (_test(name) for name in ("signbit", "isposinf", "isneginf"))
 
 
-def _method_form(name: str, method: str):
+def _method_form(name: str, method: str, numbers: bool = False):
+    """``xpnet.<name>``: ``input``'s ``method``; with ``numbers``, ``input`` may be a Python
+    number beside a Tensor ``other``, where PyTorch's parser takes one (``multiply(2, x)``)."""
+
     def function(input, *args, **kwargs):
         if method in ("eq", "ne") and args:  # x == None is False in Python; PyTorch's eq refuses
             check_operand(f"xpnet.{name}", "other", args[0])
+        if numbers and args:
+            input, other = number_operands(name, input, args[0])
+            return getattr(input, method)(other, *args[1:], **kwargs)
         return getattr(as_input(name, input), method)(*args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
@@ -198,7 +206,7 @@ eq, ne, lt, le, gt, ge, greater, greater_equal, less, less_equal, not_equal = (
 )
 all, any, clone, t, reciprocal = (_method_form(name, _FORMS[name]) for name in __all__[28:33])
 multiply, divide, subtract, true_divide, negative, absolute = (
-    _method_form(name, _FORMS[name]) for name in __all__[33:39]
+    _method_form(name, _FORMS[name], numbers=True) for name in __all__[33:39]
 )
 
 
@@ -240,7 +248,7 @@ METHODS = {
     ),
     "floor_divide": floor_divide,
     "__mod__": lambda self, other: self.remainder(other),
-    "__rmod__": lambda self, other: Tensor.remainder(*number_operands("remainder", other, self)),
+    "__rmod__": lambda self, other: elementwise.remainder(other, self),
     "nonzero": nonzero,
     "argwhere": argwhere,
     "masked_select": masked_select,
@@ -256,5 +264,5 @@ METHODS = {
     "is_floating_point": lambda self: self.dtype.kind == "f",
     "element_size": lambda self: self.dtype.itemsize,
 }
-bitwise_and, bitwise_or, bitwise_xor = (_method_form(name, name) for name in __all__[:3])
+bitwise_and, bitwise_or, bitwise_xor = (_method_form(n, n, numbers=True) for n in __all__[:3])
 logical_and, logical_or, logical_xor = (_method_form(name, name) for name in __all__[4:7])

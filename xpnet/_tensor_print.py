@@ -31,6 +31,7 @@ import math
 import numpy
 
 from . import devices
+from ._autograd_graph import node_type_name
 from ._dtypes import get_default_dtype
 from .backends import backend_of, get_backend
 
@@ -287,7 +288,7 @@ def tensor_repr(tensor) -> str:
             suffixes.append(f"dtype={_dtype_name(array.dtype)}")
         text = _contents(array, indent)
     if tensor.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{node_type_name(tensor.grad_fn)}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + text, suffixes, indent)

@@ -24,7 +24,7 @@ from ._dtypes import floating
 from ._tensor_checks import check_real, named_as
 from ._tensor_inplace import apply_in_place
 from ._tensor_ops import check_grad, ieee
-from ._torch_functions import as_input
+from ._torch_functions import as_input, number_operands
 from .autograd import Function, Tensor
 from .backends import backend_of
 
@@ -187,8 +187,10 @@ def logit(input, eps=None) -> Tensor:
 
 
 def float_power(input, exponent) -> Tensor:
-    """``input ** exponent`` computed in float64, as ``torch.float_power``."""
-    tensor = as_input("float_power", input).to("float64")
+    """``input ** exponent`` computed in float64, as ``torch.float_power`` (either may be a
+    Python number)."""
+    tensor, exponent = number_operands("float_power", input, exponent)
+    tensor = tensor.to("float64")
     if isinstance(exponent, Tensor) or hasattr(exponent, "dtype"):
         exponent = as_input("float_power", exponent, "exponent").to("float64")
     return tensor.pow(exponent)

@@ -95,11 +95,13 @@ def as_input(where: str, input, name: str = "input") -> Tensor:
 def number_operands(where: str, input, other) -> tuple:
     """``(input, other)`` for an arithmetic function: a number ``input`` beside a Tensor or
     array ``other`` becomes a 0-d Tensor of PyTorch's dtype (:func:`~xpnet._dtypes.result_dtype`:
-    ``other``'s, or float32 for a float beside integers), on ``other``'s backend."""
+    ``other``'s, or float32 for a float beside integers; bool for a bool, which promotes
+    as a bool Tensor and is refused where PyTorch refuses one: ``sub(True, x)``), on
+    ``other``'s backend."""
     if not isinstance(input, numbers.Number) or not hasattr(other, "dtype"):
         return as_input(where, input), other
     other = as_input(where, other, "other")
-    dtype = result_dtype(input, other.array)
+    dtype = bool if isinstance(input, bool) else result_dtype(input, other.array)
     return Tensor(backend_of(other.array).xp.asarray(input, dtype=dtype)), other
 
 
