@@ -6,6 +6,7 @@ docs/porting.md."""
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import pytest
@@ -118,6 +119,83 @@ BY_CALL = {
     "div_floor": lambda m, x: x.div(2, rounding_mode="floor"),
     "div_trunc_tensor": lambda m, x: m.div(x, x + 3, rounding_mode="trunc"),
     "floor_divide": lambda m, x: m.floor_divide(x, 2),
+    # linalg runs its _ex forms; the composed functions are named by their call
+    "linalg_slogdet": lambda m, x: m.linalg.slogdet(_spd(m, x))[1],
+    "linalg_inv": lambda m, x: m.linalg.inv(_spd(m, x)),
+    "inverse": lambda m, x: m.inverse(_spd(m, x)),
+    "linalg_solve": lambda m, x: m.linalg.solve(_spd(m, x), x[0, 1]),
+    "linalg_cholesky": lambda m, x: m.linalg.cholesky(_spd(m, x)),
+    "cholesky_solve": lambda m, x: m.cholesky_solve(x[0, 1], m.linalg.cholesky(_spd(m, x))),
+    "cholesky_inverse": lambda m, x: m.cholesky_inverse(m.linalg.cholesky(_spd(m, x))),
+    "lu_factor": lambda m, x: m.linalg.lu_factor(_spd(m, x))[0],
+    "logdet": lambda m, x: m.logdet(_spd(m, x)),
+    "linalg_cross": lambda m, x: m.linalg.cross(x[0, 0, :, :3], x[0, 1, :, :3]),
+    "matrix_power_0": lambda m, x: m.linalg.matrix_power(x[0, 0], 0),
+    "logcumsumexp": lambda m, x: m.logcumsumexp(x, 1),
+    "cdist": lambda m, x: m.cdist(x[0], x[1]),
+    **{f"cdist_{p}": lambda m, x, p=p: m.cdist(x[0], x[1], p) for p in (0.0, 1.0, math.inf)},
+    "dist": lambda m, x: m.dist(x, x.flip(0)),
+    "renorm": lambda m, x: m.renorm(x, 2, 0, 1.0),
+    **{
+        f"special_{name}": lambda m, x, name=name: getattr(m.special, name)(x)
+        for name in ("entr", "erfcx", "log_ndtr", "i0e", "i1", "i1e", "ndtr")
+    },
+    "special_ndtri": lambda m, x: m.special.ndtri(x * 0.4 + 0.5),
+    "special_xlog1py": lambda m, x: m.special.xlog1py(x, x.abs()),
+    "i0": lambda m, x: m.i0(x),
+    "ldexp": lambda m, x: m.ldexp(x, m.ones(4, dtype=m.int64)),
+    "mvlgamma": lambda m, x: m.mvlgamma(x + 3, 2),
+    "sgn": lambda m, x: x.sgn(),
+    "deg2rad": lambda m, x: m.deg2rad(x),
+    "rad2deg": lambda m, x: x.rad2deg(),
+    "addcmul": lambda m, x: m.addcmul(x, x, x, value=2),
+    "addcdiv": lambda m, x: m.addcdiv(x, x, x.abs() + 1),
+    "unfold_method": lambda m, x: x.unfold(1, 2, 1),
+    "take": lambda m, x: m.take(x, m.tensor([0, 5])),
+    "masked_select": lambda m, x: m.masked_select(x, x > 0),
+    "masked_scatter": lambda m, x: x.masked_scatter(x > 0, x),
+    "put": lambda m, x: x.put(m.tensor([0, 3]), x[0, 0, 0, :2]),
+    "index_put": lambda m, x: x.index_put((m.tensor([0]),), x[1:2], accumulate=True),
+    "scatter_src": lambda m, x: x.scatter(1, m.zeros(2, 1, 4, 4, dtype=m.int64), x[:, :1]),
+    "scatter_value": lambda m, x: x.scatter(1, m.zeros(2, 1, 4, 4, dtype=m.int64), 2.0),
+    "scatter_add": lambda m, x: x.scatter_add(1, m.zeros(2, 1, 4, 4, dtype=m.int64), x[:, :1]),
+    "scatter_reduce": lambda m, x: x.scatter_reduce(
+        1, m.zeros(2, 1, 4, 4, dtype=m.int64), x[:, :1], "amax"
+    ),
+    "index_add": lambda m, x: x.index_add(1, m.tensor([0]), x[:, :1]),
+    "index_copy": lambda m, x: x.index_copy(1, m.tensor([2]), x[:, :1]),
+    "index_fill": lambda m, x: x.index_fill(1, m.tensor([0]), 1.5),
+    "index_fill_tensor": lambda m, x: x.index_fill(1, m.tensor([0]), m.tensor(1.5).double()),
+    "block_diag": lambda m, x: m.block_diag(x[0, 0], x[0, 1]),
+    "combinations": lambda m, x: m.combinations(x[0, 0, 0], 2),
+    "affine_grid": lambda m, x: m.nn.functional.affine_grid(
+        x[0, :2, :2, :3], (2, 1, 3, 3), align_corners=False
+    ),
+    "grid_sample_2d": lambda m, x: m.nn.functional.grid_sample(
+        x, x[:, 0, :, :2].reshape(2, 2, 2, 2), align_corners=False
+    ),
+    "grid_sample_3d": lambda m, x: m.nn.functional.grid_sample(
+        x[None], x[0, 0, 0, :3].reshape(1, 1, 1, 1, 3), align_corners=False
+    ),
+    "lp_pool2d": lambda m, x: m.nn.functional.lp_pool2d(x, 2.0, 2),
+    "rms_norm": lambda m, x: m.nn.functional.rms_norm(x, (4,)),
+    "poisson_nll_none": lambda m, x: m.nn.functional.poisson_nll_loss(x, x.abs(), reduction="none"),
+    "poisson_nll_full_none": lambda m, x: m.nn.functional.poisson_nll_loss(
+        x.abs() + 1, x.abs(), log_input=False, full=True, reduction="none"
+    ),
+    "gaussian_nll_none": lambda m, x: m.nn.functional.gaussian_nll_loss(
+        x, x.flip(0), x.abs() + 1, reduction="none"
+    ),
+    "gaussian_nll_full_sum": lambda m, x: m.nn.functional.gaussian_nll_loss(
+        x, x.flip(0), x.abs() + 1, full=True, reduction="sum"
+    ),
+    "multilabel_soft_margin_none": lambda m, x: m.nn.functional.multilabel_soft_margin_loss(
+        x[0, 0], x[0, 1].abs(), reduction="none"
+    ),
+    "triplet_none": lambda m, x: m.nn.functional.triplet_margin_loss(
+        x[0, 0], x[0, 1], x[0, 2], reduction="none"
+    ),
+    "triplet_mean": lambda m, x: m.nn.functional.triplet_margin_loss(x[0, 0], x[0, 1], x[0, 2]),
     "floordiv_operator": lambda m, x: 3.0 // x,
     "max_dim": lambda m, x: x.max(1),
     "min_dim": lambda m, x: x.min(dim=2),
@@ -276,6 +354,11 @@ BY_CALL = {
 def _cross_entropy(m, x, target, reduction):
     target = target if hasattr(target, "shape") else m.tensor(target)
     return _functional(m).cross_entropy(x, target, reduction=reduction)
+
+
+def _spd(m, x):
+    """A symmetric positive-definite 4x4 matrix of the test's tensor."""
+    return x[0, 0] @ x[0, 0].mT + 4 * m.eye(4, dtype=x.dtype)
 
 
 def _node_names(result) -> list:

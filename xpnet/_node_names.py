@@ -21,6 +21,11 @@ import functools
 
 from ._autograd_graph import next_sequence_nr
 
+# torch.special's functions that record a node of their own
+_SPECIAL = {
+    "entr": "Entr", "erfcx": "Erfcx", "ndtri": "Ndtri", "log_ndtr": "LogNdtr", "i0e": "I0E",
+    "i1": "I1", "i1e": "I1E", "xlog1py": "Xlog1Py",
+}  # fmt: skip
 # the node PyTorch records for xpnet's op where the two record the same operation under other
 # names (PyTorch 2.13, CPU); the remaining differences are listed in docs/porting.md
 _TORCH_NODE_NAMES = {
@@ -55,6 +60,25 @@ _TORCH_NODE_NAMES = {
     "std_root": "StdBackward0",  # xpnet's std is the root of its var; PyTorch's one node
     "running_product": "CumprodBackward0",
     "divide_rounded": "DivBackward2",  # div with a rounding mode
+    "_logabsdet": "LinalgSlogdetBackward0",
+    # PyTorch's linalg functions run their _ex forms (cholesky: named by the call)
+    "linalg_inv": "LinalgInvExBackward0",
+    "linalg_solve": "LinalgSolveExBackward0",
+    "linalg_cholesky": "LinalgCholeskyExBackward0",
+    "linalg_lu_factor": "LinalgLuFactorExBackward0",
+    "cross_product": "LinalgCrossBackward0",
+    "identity_like": "torch::autograd::CopyBackwards",  # matrix_power(A, 0): a copy of eye
+    "running_logsumexp": "LogcumsumexpBackward0",
+    **{f"{kind}_distance": "CdistBackward0" for kind in ("count", "abs", "max")},
+    **{name: f"Special{camel}Backward0" for name, camel in _SPECIAL.items()},
+    "i0_array": "I0Backward0",
+    "ldexp_arrays": "LdexpBackward0",
+    "windows": "UnfoldBackward0",  # Tensor.unfold
+    "masked_put": "MaskedScatterBackward0",
+    "affine_grid": "AffineGridGeneratorBackward0",
+    # PyTorch composes these: the last op of its formula
+    **{f"lp_pool{n}d": "PowBackward0" for n in (1, 2, 3)},
+    "rms_norm": "MulBackward0",
     # PyTorch's dropouts are products with a mask (the alpha ones then add a shift)
     **{f"dropout{k}": "MulBackward0" for k in ("", "1d", "2d", "3d")},
     "alpha_dropout": "AddBackward0",
@@ -87,8 +111,16 @@ def grad_fn_name(node) -> str:
     if not name.endswith("_backward"):
         return name
     op = name.removesuffix("_backward")
-    camel = "".join(word.capitalize() for word in op.split("_"))
-    return _TORCH_NODE_NAMES.get(op, f"{camel}Backward0")
+    return _TORCH_NODE_NAMES.get(op, f"{camel_case(op)}Backward0")
+
+
+def camel_case(op: str) -> str:
+    """PyTorch's class name of an op: words capitalized, and a letter after a digit too
+    (``log1p``: ``Log1P``, ``upsample_nearest2d``: ``UpsampleNearest2D``)."""
+    words = "".join(word.capitalize() for word in op.split("_"))
+    return "".join(
+        char.upper() if i and words[i - 1].isdigit() else char for i, char in enumerate(words)
+    )
 
 
 def name_node(result, name: str):
@@ -238,10 +270,17 @@ def _interpolate_name(inputs, args, kwargs):
 _REDUCED = {"mean": "MeanBackward0", "sum": "SumBackward0", "batchmean": "DivBackward0"}
 
 
-def _reduced_name(args, kwargs, none: str) -> str:
+def _reduced_name(args, kwargs, none: str, position: int = 4) -> str:
     """A loss's last op by ``reduction``: ``none`` (its elementwise op's name) for ``"none"``.
-    ``l1_loss``'s and ``kl_div``'s order: (input, target, size_average, reduce, reduction)."""
-    return _REDUCED.get(_argument(args, kwargs, 4, "reduction", "mean"), none)
+    ``reduction``'s ``position`` in the kernel's arguments: 4 for ``l1_loss`` and ``kl_div``
+    (input, target, size_average, reduce, reduction)."""
+    return _REDUCED.get(_argument(args, kwargs, position, "reduction", "mean"), none)
+
+
+def _composed_loss_name(position: int, none):
+    """The losses PyTorch composes of elementwise ops: a mean or a sum, else the formula's
+    last op, ``none(args, kwargs)``."""
+    return lambda inputs, args, kwargs: _reduced_name(args, kwargs, none(args, kwargs), position)
 
 
 def _argument(args, kwargs, position, name, default=None):
@@ -302,6 +341,23 @@ _NAMERS = {
         args, kwargs, "MulBackward0" if _argument(args, kwargs, 5, "log_target") else "SubBackward0"
     ),
     "triangle_backward": lambda inputs, args, kwargs: f"{'Triu' if args[2] else 'Tril'}Backward0",
+    # (input, target, log_input, full, size_average, eps, reduce, reduction)
+    "poisson_nll_loss_backward": _composed_loss_name(
+        7,
+        lambda args, kwargs: (
+            "AddBackward0" if _argument(args, kwargs, 3, "full") else "SubBackward0"
+        ),
+    ),
+    # (input, target, var, full, eps, reduction)
+    "gaussian_nll_loss_backward": _composed_loss_name(
+        5,
+        lambda args, kwargs: (
+            "AddBackward0" if _argument(args, kwargs, 3, "full") else "MulBackward0"
+        ),
+    ),
+    "multilabel_soft_margin_loss_backward": _composed_loss_name(5, lambda *_: "DivBackward0"),
+    "triplet_margin_loss_backward": _composed_loss_name(9, lambda *_: "ClampMinBackward0"),
+    "grid_sample_backward": lambda inputs, args, kwargs: f"GridSampler{args[0].ndim - 2}DBackward0",
     # clamp by numbers is overload 1, by Tensors 0
     "clamp_backward": lambda inputs, args, kwargs: (
         "ClampBackward0" if any(hasattr(v, "grad_fn") for v in inputs[1:]) else "ClampBackward1"

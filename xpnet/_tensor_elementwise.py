@@ -34,7 +34,7 @@ import numbers
 
 from . import _tensor_elementwise_ops as ops
 from ._dtypes import as_dtype, floating, result_dtype
-from ._node_names import named_nodes
+from ._node_names import camel_case, named_nodes
 from ._tensor_checks import (
     check_real,
     named_as,
@@ -115,6 +115,7 @@ def _binary(name: str, *, float_valued: bool = True, scalars: bool = True, funct
     return method
 
 
+@named_nodes("SgnBackward0")
 def sgn(self) -> Tensor:
     """The sign (for real tensors ``sign``; 0 at 0 and NaN); PyTorch's gradient: zero."""
     return self.sign()
@@ -189,6 +190,7 @@ def _common_dtype(*tensors) -> tuple:
     return tuple(as_dtype(tensor, dtype) for tensor in tensors)
 
 
+@named_nodes("AddcmulBackward0")
 def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
     """``self + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``."""
     _check_value("addcmul", self, value)
@@ -197,6 +199,7 @@ def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
     return self + value * t1 * t2
 
 
+@named_nodes("AddcdivBackward0")
 def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
     """``self + value * tensor1 / tensor2`` (broadcast), as ``torch.addcdiv``.
 
@@ -269,6 +272,7 @@ def _polygamma_method(self, n: int) -> Tensor:
 _polygamma_method.__name__ = "polygamma"
 
 
+@named_nodes("MvlgammaBackward0")
 def mvlgamma(self, p: int) -> Tensor:
     """The multivariate log-gamma function of dimension ``p``: ``sum_{i<p} lgamma(self - i/2)
     + p (p - 1) / 4 log(pi)``, as ``torch.mvlgamma`` (differentiable; as PyTorch 2.13, no check
@@ -286,6 +290,7 @@ def mvlgamma(self, p: int) -> Tensor:
 
 
 def _degrees(name: str, factor: float):
+    @named_nodes(f"{camel_case(name)}Backward0")
     def method(self) -> Tensor:
         return floating(self) * factor
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy
 
 from ._creation import zeros
+from ._node_names import named_nodes
 from ._tensor_index import broadcast, broadcast_backward
 from ._tensor_join import cat, stack
 from .autograd import Function, Tensor, as_tensor
@@ -98,6 +99,7 @@ def cartesian_prod(*tensors) -> Tensor:
     return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
 
 
+@named_nodes("BlockDiagBackward0")
 def block_diag(*tensors) -> Tensor:
     """The 0-d, 1-d (a row) and 2-d ``tensors`` on the diagonal of one matrix, zeros
     elsewhere, in their common dtype, as ``torch.block_diag``.

@@ -22,6 +22,7 @@ import numpy
 from . import _tensor_function_ops as ops
 from ._creation import target_backend
 from ._dtypes import get_default_dtype
+from ._node_names import named_nodes
 from ._ranges import scalar_bounds
 from ._tensor_inplace import apply_in_place
 from ._tensor_products import tensordot
@@ -37,6 +38,7 @@ __all__ = ["scatter_add", "index_put", "take", "tril_indices", "triu_indices", "
            "inner", "logspace"]  # fmt: skip
 
 
+@named_nodes("ScatterAddBackward0")
 def scatter_add(input, dim: int, index, src) -> Tensor:
     """``scatter(input, dim, index, src, reduce="add")``, as ``torch.scatter_add``."""
     input, src = promote_operands(input, src)  # on PyTorch's autocast promote list
@@ -53,6 +55,7 @@ def _indices(where: str, tensor: Tensor, indices) -> tuple:
     return tuple(data_of(as_input(where, i, "indices")) for i in indices)
 
 
+@named_nodes("IndexPutBackward0")
 def index_put(input, indices, values, accumulate: bool = False) -> Tensor:
     """A copy of ``input`` with ``values`` (broadcast) written at ``input[indices]`` (a tuple of
     index Tensors), as ``torch.index_put``; with ``accumulate`` they add, every duplicate
@@ -85,6 +88,7 @@ def _scatter_add_(self, dim: int, index, src) -> Tensor:
         return apply_in_place("scatter_add_", self, lambda t, s: scatter_add(t, dim, index, s), src)
 
 
+@named_nodes("TakeBackward0")
 def take(input, index) -> Tensor:
     """The elements of ``input`` flattened, at ``index`` (any shape), as ``torch.take``."""
     tensor = as_input("take", input)

@@ -23,6 +23,7 @@ import numbers
 import numpy
 
 from ._dtypes import floating
+from ._node_names import named_nodes
 from ._tensor_index import where as choose
 from ._tensor_inplace import apply_in_place
 from ._tensor_join import checked_dim
@@ -170,6 +171,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     return _halved(pairs.mul(spacing).cumsum(dim))
 
 
+@named_nodes("RenormBackward0")
 def renorm(input, p, dim: int, maxnorm) -> Tensor:
     """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled
     down to norm ``maxnorm``, as ``torch.renorm`` and ``Tensor.renorm``: the slice times

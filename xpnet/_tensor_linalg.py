@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy
 
 from . import linalg
+from ._node_names import named_nodes
 from ._tensor_checks import flags_checked
 from ._torch_functions import as_input
 from .autograd import Tensor
@@ -54,6 +55,7 @@ class SVD(NamedTuple):
     V: Tensor
 
 
+@named_nodes("WhereBackward0")
 def logdet(input) -> Tensor:
     """``log(det(input))`` of square matrices ``(*, n, n)``, as ``torch.logdet``: NaN where
     the determinant is negative, ``-inf`` where it is 0; the gradient is ``slogdet``'s
@@ -92,6 +94,7 @@ def _deprecated(name: str, replacement: str) -> None:
     warnings.warn(msg, UserWarning, stacklevel=3)
 
 
+@named_nodes("CholeskyBackward0")
 def cholesky(input, upper: bool = False) -> Tensor:
     """The Cholesky factor of positive-definite matrices, lower (``upper=False``) or upper,
     as the deprecated ``torch.cholesky`` (warns, as PyTorch).
@@ -104,6 +107,7 @@ def cholesky(input, upper: bool = False) -> Tensor:
 
 
 @flags_checked("xpnet")  # as PyTorch's parser: upper only a bool
+@named_nodes("CholeskySolveBackward0")
 def cholesky_solve(input, input2, upper: bool = False) -> Tensor:
     """The solution ``X`` of ``A X = input`` given ``A``'s Cholesky factor ``input2``
     (lower, or upper with ``upper=True``), as ``torch.cholesky_solve``: ``input`` is always
@@ -127,6 +131,7 @@ def cholesky_solve(input, input2, upper: bool = False) -> Tensor:
 
 
 @flags_checked("xpnet")
+@named_nodes("CholeskyInverseBackward0")
 def cholesky_inverse(input, upper: bool = False) -> Tensor:
     """The inverse of ``A`` given its Cholesky factor ``input`` (lower, or upper with
     ``upper=True``), as ``torch.cholesky_inverse``."""
@@ -181,6 +186,7 @@ def adjoint(input) -> Tensor:
     return METHODS["adjoint"](as_input("adjoint", input))
 
 
+@named_nodes("TriangularSolveBackward0")
 def triangular_solve(
     input, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False
 ) -> TriangularSolve:

@@ -141,6 +141,7 @@ def argwhere(input) -> Tensor:
     return nonzero(as_input("argwhere", input))
 
 
+@named_nodes("MaskedSelectBackward0")
 def masked_select(input, mask) -> Tensor:
     """The elements of ``input`` where ``mask`` (bool, broadcast with ``input``) is true, as a
     1-d Tensor, as ``torch.masked_select``; gradients flow to the selected elements."""

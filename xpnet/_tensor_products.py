@@ -34,7 +34,7 @@ import numpy
 from . import _tensor_distance_ops as distances
 from . import _tensor_einsum as pair
 from ._dtypes import as_dtype, result_dtype
-from ._node_names import name_node
+from ._node_names import name_node, named_nodes
 from ._tensor_checks import check_tensor
 from .amp.autocast_mode import cast_operand, promote_operands
 from .autograd import Function, Tensor, as_tensor
@@ -328,6 +328,7 @@ _COMPUTE_MODES = (
 )
 
 
+@named_nodes("CdistBackward0")
 def cdist(x1, x2, p: float = 2.0, compute_mode: str = _COMPUTE_MODES[0]) -> Tensor:
     """The ``p``-norm distance between each row of ``x1`` (``(*, P, M)``) and each row of
     ``x2`` (``(*, R, M)``), ``(*, P, R)``, batch dims broadcast, as ``torch.cdist``; always

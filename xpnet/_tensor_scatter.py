@@ -25,6 +25,7 @@ import numbers
 import numpy
 
 from ._dtypes import checked_scalar
+from ._node_names import named_nodes
 from ._segment_reduce import scatter_reduce_values
 from ._tensor_index import masked_fill
 from ._tensor_inplace import apply_in_place
@@ -168,6 +169,11 @@ def source_tensor(where: str, tensor: Tensor, value, name: str) -> Tensor:
     return value
 
 
+@named_nodes(
+    lambda input, dim, index, src=None, **kwargs: (
+        "ScatterBackward0" if hasattr(src, "shape") else "ScatterBackward1"
+    )
+)
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:
     """``input`` with ``src`` (a Tensor, or the number ``value``) written along ``dim`` at
     ``index``, as ``torch.scatter``: for ``dim=1``, ``out[i][index[i][j]] = src[i][j]``;
@@ -243,6 +249,7 @@ def _put_or_0d(tensor, dim, index, source, mode, alpha=1):
     return result.reshape(())
 
 
+@named_nodes("IndexAddBackward0")
 def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
     """``input`` with ``alpha * source``'s slices added at positions ``index`` along ``dim``
     (repeats add up), as ``torch.index_add``."""
@@ -251,6 +258,7 @@ def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
     return _put_or_0d(tensor, dim, index, source, "add", alpha)
 
 
+@named_nodes("IndexCopyBackward0")
 def index_copy(input, dim: int, index, source) -> Tensor:
     """``input`` with ``source``'s slices written at positions ``index`` along ``dim``, as
     ``torch.index_copy``."""
@@ -259,6 +267,7 @@ def index_copy(input, dim: int, index, source) -> Tensor:
     return _put_or_0d(tensor, dim, index, source, "copy")
 
 
+@named_nodes(lambda input, dim, index, value: f"IndexFillBackward{int(hasattr(value, 'shape'))}")
 def index_fill(input, dim: int, index, value) -> Tensor:
     """``input`` with ``value`` (a number, or a 0-d Tensor) in the slices at positions
     ``index`` along ``dim``, as ``torch.index_fill``: a :func:`masked_fill`, so that a

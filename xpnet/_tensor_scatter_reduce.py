@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+from ._node_names import named_nodes
 from ._segment_reduce import scatter_reduce_values, scatter_reduce_values_backward
 from ._tensor_math import check_dim
 from ._tensor_scatter import (
@@ -62,6 +63,7 @@ def _reduce_0d_or_nd(tensor, dim, index, src, reduce, include_self) -> Tensor:
     return result.reshape(())
 
 
+@named_nodes("ScatterReduceBackward0")
 def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bool = True):
     r"""``input`` with the values of ``src`` reduced into the positions ``index`` names along
     ``dim``, as ``torch.scatter_reduce``: for a 3-d ``input`` and ``dim=0``,

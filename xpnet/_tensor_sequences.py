@@ -30,6 +30,7 @@ from collections import namedtuple
 import numpy
 
 from ._dtypes import int64
+from ._node_names import named_nodes
 from ._ranges import linspace_values
 from ._tensor_histograms import binned_sum
 from ._tensor_join import cat
@@ -126,6 +127,7 @@ def _chosen(n: int, r: int, with_replacement: bool) -> numpy.ndarray:
     return numpy.fromiter(flat, dtype=numpy.int64, count=count * r).reshape(count, r)
 
 
+@named_nodes("StackBackward0")
 def combinations(input, r: int = 2, with_replacement: bool = False) -> Tensor:
     """The ``r``-element combinations of the 1-D ``input``'s elements, as rows, as
     ``torch.combinations`` (``itertools.combinations``, or ``combinations_with_replacement``).

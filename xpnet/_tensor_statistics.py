@@ -9,9 +9,8 @@ sorted values behind ``quantile``) send theirs to the chosen elements, as ``gath
 global ``median``/``nanmedian`` share it evenly among the elements equal to the result, as
 PyTorch's ``evenly_distribute_backward``. Where equal values tie, the index of ``median`` and
 ``kthvalue`` is that of the stable sort (PyTorch's, from ``nth_element``, is unspecified and
-may differ), ``mode``'s the last occurrence (PyTorch's on the CPU). ``mode`` compares every
-pair along ``dim`` (memory quadratic in its size). No host sync except ``quantile`` with a
-Tensor ``q`` (its values are checked on the host).
+may differ), ``mode``'s the last occurrence (PyTorch's on the CPU); ``mode`` compares every
+pair along ``dim`` (memory quadratic in size). No host sync but ``quantile``'s of a Tensor ``q``.
 
 Example:
     >>> import xpnet
@@ -309,6 +308,7 @@ def count_nonzero(self, dim=None) -> Tensor:
     return Tensor((self.array != 0).sum(axis=dims).astype(int64))
 
 
+@named_nodes("DistBackward0")
 def dist(self, other, p=2) -> Tensor:
     """The ``p``-norm of ``self - other`` (broadcast), as ``torch.dist``."""
     return (self - as_input("dist", other, "other")).norm(p)

@@ -23,6 +23,7 @@ import numpy
 from . import linalg
 from ._creation import tensor as new_tensor
 from ._dtypes import get_default_dtype, result_dtype
+from ._node_names import named_nodes
 from ._special_ops import i1 as bessel_i1
 from ._tensor_checks import flags_checked
 from ._tensor_index_put import index_put
@@ -157,6 +158,7 @@ def range(  # noqa: A001 - torch's name
     return new_tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@named_nodes("PutBackward0")
 def put(input, index, source, accumulate: bool = False) -> Tensor:
     """A copy of ``input`` with ``source`` written at the flat positions ``index``, as
     ``torch.put`` (also ``Tensor.put``, and ``Tensor.put_`` in place); ``accumulate`` adds.

@@ -32,6 +32,7 @@ from . import _tensor_elementwise as elementwise
 from . import _tensor_trig as trig
 from . import _torch_functions as functions
 from ._dtypes import floating, torch_operands
+from ._node_names import named_nodes
 from ._special_more import *  # noqa: F403 (the Bessel functions, polynomials, gammainc)
 from ._special_more import __all__ as _more_all
 from ._special_more import written as _written
@@ -100,6 +101,7 @@ modified_bessel_i1 = _unary(
 )
 
 
+@named_nodes("MulBackward1")
 def ndtr(input, *, out=None) -> Tensor:
     """The standard normal CDF ``(1 + erf(x / sqrt 2)) / 2``, as ``torch.special.ndtr``:
     computed as ``erfc(-x / sqrt 2) / 2`` (relative accuracy in the lower tail); the gradient
