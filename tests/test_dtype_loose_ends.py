@@ -261,3 +261,62 @@ def test_erfc_float32_and_float16_match_torch(backend, dtype):
     assert result.dtype == dtype
     expected = torch.special.erfc(torch.from_numpy(x.astype(np.float64))).numpy()
     assert_close(result, expected, dtype)
+
+
+# --- 6. the losses and distances PyTorch promotes ---------------------------------------------
+PROMOTED_LOSSES = {
+    "mse_loss": lambda F, a, t: F.mse_loss(a, t),
+    "l1_loss": lambda F, a, t: F.l1_loss(a, t, reduction="sum"),
+    "smooth_l1_loss": lambda F, a, t: F.smooth_l1_loss(a, t, beta=0.5),
+    "kl_div": lambda F, a, t: F.kl_div(a, t, reduction="batchmean"),
+    "poisson_nll_loss": lambda F, a, t: F.poisson_nll_loss(a, t),
+    "gaussian_nll_loss": lambda F, a, t: F.gaussian_nll_loss(a, t, a.detach().abs() + 1),
+    "multilabel_soft_margin_loss": lambda F, a, t: F.multilabel_soft_margin_loss(a, t * 0.1),
+    "margin_ranking_loss": lambda F, a, t: F.margin_ranking_loss(a[0], t[1], t[2].sign()),
+    "cosine_embedding_loss": lambda F, a, t: F.cosine_embedding_loss(a, t, t[0].sign()),
+    "cross_entropy": lambda F, a, t: F.cross_entropy(a, t.softmax(1)),
+    "triplet_margin_loss": lambda F, a, t: F.triplet_margin_loss(a, t, t * 2),
+    "cosine_similarity": lambda F, a, t: F.cosine_similarity(a, t).sum(),
+    "pairwise_distance": lambda F, a, t: F.pairwise_distance(a, t).sum(),
+    # the input's dtype decides (the target gets no gradient in PyTorch)
+    "hinge_embedding_loss": lambda F, a, t: F.hinge_embedding_loss(a, t.detach().sign()),
+    "soft_margin_loss": lambda F, a, t: F.soft_margin_loss(a, t.detach()),
+}
+
+
+@pytest.mark.parametrize("name", list(PROMOTED_LOSSES))
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float64", "float32")], ids=str)
+def test_losses_promote_mixed_float_operands_as_torch(xp, name, dtypes):
+    """A float32 model output beside a float64 target (NumPy's default) is PyTorch's float64
+    loss, each gradient in its operand's dtype; xpnet refused the mix (DtypeMismatchError)."""
+    values = np.array([[2.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 4.0]])
+    results = []
+    for module in (xpnet, torch):
+        input, target = (
+            module.tensor(values * scale, dtype=getattr(module, dtype), requires_grad=True)
+            if module is torch
+            else xpnet.Tensor(xp.asarray(values * scale, dtype=dtype), requires_grad=True)
+            for scale, dtype in zip((1.0, 0.5), dtypes, strict=True)
+        )
+        loss = PROMOTED_LOSSES[name](module.nn.functional, input, target)
+        used = [t for t in (input, target) if t.requires_grad]
+        grads = module.autograd.grad(loss, used, allow_unused=True)
+        results.append((loss, [None if g is None else str(g.dtype).split(".")[-1] for g in grads]))
+    (ours, our_grads), (theirs, their_grads) = results
+    # the promoted dtype's, computed in it from the start: PyTorch's composed formulas may run
+    # part of it in the float32 operand's dtype first, so values agree to float32's precision
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(xpnet.to_numpy(ours.detach().array), theirs.item(), 1e-6, 1e-8)
+    assert our_grads == their_grads
+
+
+def test_promotion_keeps_class_indices_and_refuses_what_torch_refuses(xp):
+    """cross_entropy's class indices stay integers; kl_div of an integer target and
+    binary_cross_entropy of two float dtypes are refused, as PyTorch refuses them."""
+    logits = xpnet.Tensor(xp.asarray(np.eye(3, dtype=np.float32)), requires_grad=True)
+    classes = xpnet.Tensor(xp.asarray(np.arange(3)))
+    assert F.cross_entropy(logits, classes).dtype == np.float32
+    with pytest.raises(TypeError, match="kl_div: target must be a floating-point array"):
+        F.kl_div(logits, classes)
+    with pytest.raises(RuntimeError, match="binary_cross_entropy: target must have the dtype"):
+        F.binary_cross_entropy(logits * 0.5, logits.double() * 0.5)

@@ -3,8 +3,8 @@
 Same names and signatures as ``torch.nn.functional`` (and :mod:`xpnet.kernels`); the
 array arguments may be Tensors. Each entry is one :class:`xpnet.autograd.Function` built
 from a kernel and its ``_backward``: the table below says which arguments get gradients.
-Buffers (BatchNorm's running statistics) stay plain arrays that the kernel updates in place.
-The layers of :mod:`xpnet.nn` (``conv.py``, ``activation.py``, ...) call these functions.
+Buffers (BatchNorm's running statistics) stay arrays the kernel updates; :mod:`xpnet.nn`'s
+layers call these functions.
 
 Example:
     >>> import xpnet
@@ -23,7 +23,7 @@ import warnings
 
 from .. import kernels as K
 from ..autograd import Function, Tensor, data_of
-from ._function_forms import CastFirst, IdentityWhenOff
+from ._function_forms import CastFirst, IdentityWhenOff, promoting
 
 
 def _lift(forward, backward, wrt=("input",), saved=None, forward_options=None) -> Function:
@@ -226,6 +226,7 @@ cross_entropy = _lift(
     _exp,
     {"return_exp": True},
 )
+cross_entropy = promoting(cross_entropy, floats_only=True)  # class indices stay integers
 nll_loss = _lift(nll_loss, _legacy_free_backward(nll_loss))
 max_pool1d = _lift(K.max_pool1d, K.max_pool1d_backward, **_INDICES)
 max_pool3d = _lift(K.max_pool3d, K.max_pool3d_backward, **_INDICES)
@@ -246,19 +247,21 @@ adaptive_max_pool3d = _lift(K.adaptive_max_pool3d, K.adaptive_max_pool3d_backwar
 fractional_max_pool2d = _lift(K.fractional_max_pool2d, K.fractional_max_pool2d_backward, **_INDICES)
 fractional_max_pool3d = _lift(K.fractional_max_pool3d, K.fractional_max_pool3d_backward, **_INDICES)
 _PAIR = ("input", "target")  # the element-wise losses: both get gradients (weights do not)
-mse_loss = _lift(K.mse_loss, K.mse_loss_backward, _PAIR)
-l1_loss = _lift(K.l1_loss, K.l1_loss_backward, _PAIR)
-smooth_l1_loss = _lift(K.smooth_l1_loss, K.smooth_l1_loss_backward, _PAIR)
-huber_loss = _lift(K.huber_loss, K.huber_loss_backward, _PAIR)
+_BY_INPUT = (("input",), ("target",))  # promoted, following: the input's dtype decides
+mse_loss = promoting(_lift(K.mse_loss, K.mse_loss_backward, _PAIR))
+l1_loss = promoting(_lift(K.l1_loss, K.l1_loss_backward, _PAIR))
+smooth_l1_loss = promoting(_lift(K.smooth_l1_loss, K.smooth_l1_loss_backward, _PAIR))
+# these take the input's dtype in PyTorch (huber's backward then fails there; not here)
+huber_loss = promoting(_lift(K.huber_loss, K.huber_loss_backward, _PAIR), *_BY_INPUT)
 binary_cross_entropy = _lift(K.binary_cross_entropy, K.binary_cross_entropy_backward, _PAIR)
 binary_cross_entropy_with_logits = _lift(
     K.binary_cross_entropy_with_logits, K.binary_cross_entropy_with_logits_backward, _PAIR
 )
-kl_div = _lift(K.kl_div, K.kl_div_backward, _PAIR)
-poisson_nll_loss = _lift(K.poisson_nll_loss, K.poisson_nll_loss_backward, _PAIR)
+kl_div = promoting(_lift(K.kl_div, K.kl_div_backward, _PAIR), floats_only=True)  # as PyTorch
+poisson_nll_loss = promoting(_lift(K.poisson_nll_loss, K.poisson_nll_loss_backward, _PAIR))
 # var gets a gradient when it is an array (a float var has none)
-gaussian_nll_loss = _lift(
-    K.gaussian_nll_loss, K.gaussian_nll_loss_backward, ("input", "target", "var")
+gaussian_nll_loss = promoting(
+    _lift(K.gaussian_nll_loss, K.gaussian_nll_loss_backward, ("input", "target", "var"))
 )
 instance_norm = _lift(
     K.instance_norm, K.instance_norm_backward, _AFFINE, _stats, {"return_stats": True}
@@ -285,8 +288,8 @@ conv_transpose2d = _lift(K.conv_transpose2d, K.conv_transpose2d_backward, _AFFIN
 conv_transpose3d = _lift(K.conv_transpose3d, K.conv_transpose3d_backward, _AFFINE)
 normalize = _lift(K.normalize, K.normalize_backward)
 _X1_X2 = ("x1", "x2")  # both get gradients, each summed back to its own (broadcast) shape
-cosine_similarity = _lift(K.cosine_similarity, K.cosine_similarity_backward, _X1_X2)
-pairwise_distance = _lift(K.pairwise_distance, K.pairwise_distance_backward, _X1_X2)
+cosine_similarity = promoting(_lift(K.cosine_similarity, K.cosine_similarity_backward, _X1_X2))
+pairwise_distance = promoting(_lift(K.pairwise_distance, K.pairwise_distance_backward, _X1_X2))
 pixel_shuffle = _lift(K.pixel_shuffle, K.pixel_shuffle_backward)
 pixel_unshuffle = _lift(K.pixel_unshuffle, K.pixel_unshuffle_backward)
 channel_shuffle = _lift(K.channel_shuffle, K.channel_shuffle_backward)
@@ -300,24 +303,31 @@ embedding_bag = _lift(
 )
 # the margin and embedding losses: labels (targets that may hold integers) get no gradient,
 # but margin_ranking_loss's target and multilabel_soft_margin_loss's target and weight do
-margin_ranking_loss = _lift(
-    K.margin_ranking_loss, K.margin_ranking_loss_backward, ("input1", "input2", "target")
+margin_ranking_loss = promoting(
+    _lift(K.margin_ranking_loss, K.margin_ranking_loss_backward, ("input1", "input2", "target"))
 )
-hinge_embedding_loss = _lift(K.hinge_embedding_loss, K.hinge_embedding_loss_backward)
-soft_margin_loss = _lift(K.soft_margin_loss, K.soft_margin_loss_backward)
-multilabel_soft_margin_loss = _lift(
-    K.multilabel_soft_margin_loss,
-    K.multilabel_soft_margin_loss_backward,
-    ("input", "target", "weight"),
+hinge_embedding_loss = promoting(
+    _lift(K.hinge_embedding_loss, K.hinge_embedding_loss_backward, ("input",)), *_BY_INPUT
+)
+soft_margin_loss = promoting(
+    _lift(K.soft_margin_loss, K.soft_margin_loss_backward, ("input",)), *_BY_INPUT
+)
+multilabel_soft_margin_loss = promoting(
+    _lift(
+        K.multilabel_soft_margin_loss,
+        K.multilabel_soft_margin_loss_backward,
+        ("input", "target", "weight"),
+    )
 )
 multi_margin_loss = _lift(K.multi_margin_loss, K.multi_margin_loss_backward)
 multilabel_margin_loss = _lift(K.multilabel_margin_loss, K.multilabel_margin_loss_backward)
 ctc_loss = _lift(K.ctc_loss, K.ctc_loss_backward, ("log_probs",))  # targets, lengths: integers
-cosine_embedding_loss = _lift(
-    K.cosine_embedding_loss, K.cosine_embedding_loss_backward, ("input1", "input2")
+cosine_embedding_loss = promoting(
+    _lift(K.cosine_embedding_loss, K.cosine_embedding_loss_backward, ("input1", "input2")),
+    following=("target",),
 )
-triplet_margin_loss = _lift(
-    K.triplet_margin_loss, K.triplet_margin_loss_backward, ("anchor", "positive", "negative")
+triplet_margin_loss = promoting(
+    _lift(K.triplet_margin_loss, K.triplet_margin_loss_backward, ("anchor", "positive", "negative"))
 )
 # attn_mask gets a gradient when it is a float (additive) mask; the dropout mask goes back
 scaled_dot_product_attention = _lift(
