@@ -196,6 +196,13 @@ BY_CALL = {
         x[0, 0], x[0, 1], x[0, 2], reduction="none"
     ),
     "triplet_mean": lambda m, x: m.nn.functional.triplet_margin_loss(x[0, 0], x[0, 1], x[0, 2]),
+    **{
+        f"{loss}_{reduction}": lambda m, x, loss=loss, reduction=reduction: getattr(
+            m.nn.functional, loss
+        )(*_LABELLED[loss](x), reduction=reduction)
+        for loss in ("margin_ranking_loss", "cosine_embedding_loss", "hinge_embedding_loss")
+        for reduction in ("mean", "sum", "none")
+    },
     "floordiv_operator": lambda m, x: 3.0 // x,
     "max_dim": lambda m, x: x.max(1),
     "min_dim": lambda m, x: x.min(dim=2),
@@ -354,6 +361,14 @@ BY_CALL = {
 def _cross_entropy(m, x, target, reduction):
     target = target if hasattr(target, "shape") else m.tensor(target)
     return _functional(m).cross_entropy(x, target, reduction=reduction)
+
+
+# the operands of the labelled losses: inputs, then labels +-1 (x's signs)
+_LABELLED = {
+    "margin_ranking_loss": lambda x: (x[0, 0], x[0, 1], x[0, 2].sign()),
+    "cosine_embedding_loss": lambda x: (x[0, 0], x[0, 1], x[0, 2, 0].sign()),
+    "hinge_embedding_loss": lambda x: (x[0, 0], x[0, 1].sign()),
+}
 
 
 def _spd(m, x):

@@ -357,6 +357,11 @@ _NAMERS = {
     ),
     "multilabel_soft_margin_loss_backward": _composed_loss_name(5, lambda *_: "DivBackward0"),
     "triplet_margin_loss_backward": _composed_loss_name(9, lambda *_: "ClampMinBackward0"),
+    # (input1, input2, target, margin, size_average, reduce, reduction); hinge's (input,
+    # target, margin, size_average, reduce, reduction)
+    "margin_ranking_loss_backward": _composed_loss_name(6, lambda *_: "ClampMinBackward0"),
+    "cosine_embedding_loss_backward": _composed_loss_name(6, lambda *_: "AddBackward0"),
+    "hinge_embedding_loss_backward": _composed_loss_name(5, lambda *_: "AddBackward0"),
     "grid_sample_backward": lambda inputs, args, kwargs: f"GridSampler{args[0].ndim - 2}DBackward0",
     # clamp by numbers is overload 1, by Tensors 0
     "clamp_backward": lambda inputs, args, kwargs: (
