@@ -378,7 +378,21 @@ def test_an_element_of_a_1d_tensor_is_a_view_as_torch(backend):
     assert results[0] == results[1]
 
 
+def test_an_unbound_0d_piece_and_x_T_write_through_and_count_as_torch(backend):
+    """``unbind`` of a 1-d tensor gave NumPy scalars (copies): in-place changes of a piece
+    were lost; ``x.T`` was not a tracked view: its in-place changes left ``x``'s version."""
+    results = []
+    for module in (torch, xpnet):
+        line = module.tensor([-4.0, 9.0], dtype=module.float64)
+        line.unbind(0)[0].abs_().sqrt_()
+        matrix = module.ones(2, 2, dtype=module.float64)
+        matrix.T[0].add_(1.0)
+        results.append((line.tolist(), line._version, matrix.tolist(), matrix._version))
+    assert results[0] == results[1]
+
+
 UNRECORDED_WRITES = {
+    "x.T": lambda h: h.T.mul_(2.0),
     "detach": lambda h: h.detach().zero_(),
     "view under no_grad": lambda h: h[0].zero_(),
     "sibling view": lambda h: h.t().unsqueeze(0).add_(1.0),

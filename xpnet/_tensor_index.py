@@ -257,7 +257,10 @@ def unbind(input, dim: int = 0) -> tuple[Tensor, ...]:
     if tensor.ndim == 0:
         raise IndexError("Tensor.unbind: a 0-d tensor has no dimension to unbind")
     dim = check_dim("unbind", dim, tensor.ndim)
-    return tuple(_section(tensor, (slice(None),) * dim + (i,)) for i in range(tensor.shape[dim]))
+    # (i, ...): a 0-d piece of a 1-d tensor is then a view, as the others, not a NumPy scalar
+    return tuple(
+        _section(tensor, (slice(None),) * dim + (i, Ellipsis)) for i in range(tensor.shape[dim])
+    )
 
 
 @viewing

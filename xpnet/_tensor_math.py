@@ -350,7 +350,8 @@ def tensor_prod(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
 METHODS = {
     "permute": tensor_permute,
     "transpose": tensor_transpose,
-    "T": property(lambda self: _permute(self, tuple(reversed(range(self.ndim))))),
+    # through permute, a tracked view: in-place changes of x.T count in x's version
+    "T": property(lambda self: self.permute(*reversed(range(self.ndim)))),
     "mT": property(_matrix_transpose),
     "squeeze": tensor_squeeze,
     "unsqueeze": tensor_unsqueeze,
