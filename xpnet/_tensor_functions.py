@@ -146,8 +146,6 @@ def rounded_division(where: str, dividend, divisor, rounding_mode: str | None) -
 
 def neg(self) -> Tensor:
     """``-self`` (differentiable); refused for bools, as PyTorch (use ``~`` or ``logical_not``)."""
-    if self.dtype.kind == "b":
-        raise ArgumentError("Tensor.neg: negation of a bool tensor is not supported; use ~")
     return -self
 
 

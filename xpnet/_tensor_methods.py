@@ -5,9 +5,8 @@
 (``register_hook``, ``retain_grad``; :mod:`xpnet._backward_pass` runs them) and the ``device``
 property, plus the function :func:`flatten`; the ``METHODS`` of :mod:`xpnet._tensor_math`,
 :mod:`xpnet._tensor_index` and :mod:`xpnet._tensor_functions` join them. They live here
-rather than in :mod:`xpnet.autograd` (which holds the graph machinery); the differentiable
-ones are ``Function``\\ s of :mod:`xpnet._tensor_ops`'s ``cast``, ``move``. Comparisons
-(promoting as PyTorch's), ``argmax`` and integer casts return Tensors that need no grad.
+rather than in :mod:`xpnet.autograd`; the differentiable ones are ``Function``\\ s of
+``cast``, ``move``. Comparisons, ``argmax`` and integer casts return Tensors needing no grad.
 
 Example:
     >>> import xpnet
@@ -39,6 +38,7 @@ from . import _tensor_integrals as integrals
 from . import _tensor_logical as logical
 from . import _tensor_math as more
 from . import _tensor_ops as ops
+from . import _tensor_protocols as protocols
 from . import _tensor_random_ops as random_ops
 from . import _tensor_resize as resize
 from . import _tensor_sequences as sequences
@@ -378,6 +378,7 @@ _METHODS = {
     **torch_more.METHODS,
     **formats.METHODS,
     **names.METHODS,
+    **protocols.METHODS,
     "device": property(lambda self: device_of(backend_of(self.array).name)),
 }
 

@@ -46,6 +46,7 @@ from ._tensor_print import tensor_repr
 from ._versions import assign_data, data_alias, share_array, share_writes, weak_set
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled, keep_given_dtype
 from .backends import backend_of, get_backend
+from .kernels._checks import ArgumentError
 
 __all__ = [
     "Function",
@@ -263,9 +264,6 @@ class Tensor:
     data = property(data_alias, assign_data)  # a Tensor on the array, not sharing the version
     _version = property(lambda self: self._own_version + self._storage_writes[0])  # _versions
 
-    def __len__(self):
-        return len(self.array)
-
     __repr__ = tensor_repr  # PyTorch's print (xpnet._tensor_print); str() is the same
 
     def numel(self) -> int:
@@ -337,6 +335,8 @@ class Tensor:
         return _div(*torch_operands(other, self, true_division=True))
 
     def __neg__(self):
+        if self.dtype.kind == "b":  # as PyTorch, which points to ~ and logical_not
+            raise ArgumentError("Tensor.neg: negation of a bool tensor is not supported; use ~")
         # PyTorch's own node; an unsigned -1 wraps: -x of uint8 1 is 255
         return name_node(_mul(*torch_operands(self, -1)), "NegBackward0")
 
