@@ -170,6 +170,16 @@ def test_all_any_match_torch(backend, name, args):
     same(getattr(Tensor(backend.asarray(x)), name)(*args), getattr(torch.tensor(x), name)(*args))
 
 
+def test_all_any_of_uint8_are_uint8_as_torch(backend):
+    """PyTorch keeps uint8 for all and any of a uint8 tensor (bool for every other dtype)."""
+    values = np.array([[3, 0, 200], [1, 2, 9]], dtype=np.uint8)
+    ours, theirs = Tensor(backend.asarray(values)), torch.tensor(values)
+    for name, args in [("all", ()), ("any", ()), ("all", (1,)), ("any", (0, True))]:
+        mine, reference = getattr(ours, name)(*args), getattr(theirs, name)(*args)
+        assert str(mine.dtype) == str(reference.dtype).removeprefix("torch.") == "uint8"
+        assert mine.tolist() == reference.tolist()
+
+
 def test_all_any_of_0d_and_empty_tensors_match_torch(backend):
     for x in (np.array(0.0), np.array(2.0), np.zeros((2, 0))):
         t, ref = Tensor(backend.asarray(x)), torch.tensor(x)

@@ -232,14 +232,16 @@ def _normalized(name: str):
 def _truth(name: str):
     def method(self, dim=None, keepdim: bool = False) -> Tensor:
         axes = listed_dims(name, dim, self.ndim)
-        return Tensor(
-            getattr(backend_of(self.array).xp, name)(self.array, axis=axes, keepdims=keepdim)
-        )
+        xp = backend_of(self.array).xp
+        truth = getattr(xp, name)(self.array, axis=axes, keepdims=keepdim)
+        # uint8 in, uint8 out: PyTorch's rule for all and any
+        return Tensor(truth.astype(xp.uint8) if self.dtype == xp.uint8 else truth)
 
     method.__name__ = name
     method.__doc__ = (
         f"Whether {name} elements are non-zero (NaN counts), over every element or over "
-        "``dim`` (an int or a tuple; ``()``: each element alone), as a bool Tensor."
+        "``dim`` (an int or a tuple; ``()``: each element alone), as a bool Tensor (uint8 for "
+        "a uint8 input, as PyTorch's)."
     )
     return method
 

@@ -67,6 +67,14 @@ def _dims(where: str, dims, ndim: int) -> tuple[int, ...]:
     return distinct_dims(where, tuple(dims), ndim) if ndim else ()
 
 
+def tensor_flip(self, *dims) -> Tensor:
+    """``self`` reversed along ``dims`` (ints, or one sequence; ``flip([])`` copies), as
+    ``torch.Tensor.flip``: no dims at all is PyTorch's TypeError, not a copy."""
+    if not dims:
+        raise TypeError('Tensor.flip: missing 1 required positional argument: "dims"')
+    return flip(self, _dims("flip", dims, self.ndim))
+
+
 def flip(input, dims) -> Tensor:
     """``input`` reversed along ``dims`` (an int or a sequence), as ``torch.flip``; a copy.
 
@@ -363,7 +371,7 @@ def unfold(self, dimension: int, size: int, step: int) -> Tensor:
 moveaxis, swapdims = movedim, swapaxes
 
 METHODS = {
-    "flip": lambda self, *dims: flip(self, _dims("flip", dims, self.ndim)),
+    "flip": tensor_flip,
     "roll": roll,
     "rot90": rot90,
     "tile": lambda self, *dims: tile(self, parse_size("Tensor.tile", dims)),
