@@ -391,6 +391,22 @@ def test_an_unbound_0d_piece_and_x_T_write_through_and_count_as_torch(backend):
     assert results[0] == results[1]
 
 
+@pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8 is now deprecated")
+def test_a_uint8_index_is_a_mask_as_torch(backend):
+    """PyTorch reads a uint8 index tensor as a (deprecated) bool mask, with a warning; NumPy
+    read it as integers: ``x[uint8([1, 0])]`` gave rows 1 and 0, not row 0."""
+    results = []
+    for module in (torch, xpnet):
+        values = module.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=module.float64)
+        mask = module.tensor([1, 0], dtype=module.uint8)
+        picked = values[mask]
+        values[mask] = module.zeros(1, 2, dtype=module.float64)
+        results.append((picked.tolist(), values.tolist()))
+    assert results[0] == results[1]
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        xpnet.zeros(2)[xpnet.tensor([1, 0], dtype=xpnet.uint8)]
+
+
 UNRECORDED_WRITES = {
     "x.T": lambda h: h.T.mul_(2.0),
     "detach": lambda h: h.detach().zero_(),

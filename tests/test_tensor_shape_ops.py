@@ -190,6 +190,8 @@ ERRORS = [
     (lambda x: x.sum().roll(1, 0), IndexError, "roll: dims given for a 0-d tensor"),
     (lambda x: x.reshape(-5), RuntimeError, "reshape: invalid shape dimension -5 at index 0"),
     (lambda x: x.flip(), TypeError, 'flip: missing 1 required positional argument: "dims"'),
+    (lambda x: x[::-1], ValueError, "^step must be greater than zero$"),  # NumPy reverses
+    (lambda x: x.__setitem__((0, slice(None, None, -2)), 1.0), ValueError, "step must be"),
     (lambda x: x.view(-1, -1), RuntimeError, "view: only one dimension can be inferred"),
     (lambda x: x.flatten(True), TypeError, "flatten: start_dim must be an int"),
     (lambda x: x.size(True), TypeError, "size: dim must be an int"),
@@ -245,6 +247,8 @@ def test_argument_errors_name_the_function(backend, call, error, match):
         (lambda t: t.sum().roll(1, 0), IndexError),
         (lambda t: t.reshape(-5), RuntimeError),
         (lambda t: t.flip(), TypeError),
+        (lambda t: t[::-1], ValueError),
+        (lambda t: t.__setitem__((0, slice(None, None, -2)), 1.0), ValueError),
         (lambda t: t.view(-1, -1), RuntimeError),
         (lambda t: t.flatten(True), TypeError),
         (lambda t: t.size(True), TypeError),

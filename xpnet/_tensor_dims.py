@@ -1,5 +1,5 @@
-"""Dimension and shape arguments as PyTorch takes them: ``dim`` in ``[-ndim, ndim)``, a list
-of distinct dims, every dim for a reduction, or a shape to reshape to.
+"""Dimension, shape and index arguments as PyTorch takes them: ``dim`` in ``[-ndim, ndim)``,
+a list of distinct dims, every dim for a reduction, a shape to reshape to, an index.
 
 Every Tensor method that takes a ``dim`` checks it here, so that an int out of range is
 PyTorch's IndexError naming the method (NumPy's ``AxisError`` never leaks), a float or a
@@ -15,10 +15,14 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
+import numpy
+
 from .kernels import ArgumentError
 from .kernels._checks import as_index, check_int
 
-__all__ = ["check_dim", "distinct_dims", "reduction_dims", "shape_argument"]
+__all__ = ["check_dim", "distinct_dims", "reduction_dims", "shape_argument", "torch_index"]
 
 
 def check_dim(where: str, dim, ndim: int) -> int:
@@ -88,3 +92,24 @@ def shape_argument(where: str, shape: tuple) -> tuple:
     if shape.count(-1) > 1:
         raise ArgumentError(f"{where}: only one dimension can be inferred, got {list(shape)}")
     return shape
+
+
+def torch_index(index, warn: bool = True):
+    """``index`` (of arrays, numbers, slices) as PyTorch reads it where NumPy reads it
+    otherwise: a uint8 array is a mask (PyTorch's deprecated form; ``warn``: its warning),
+    not integers, and a slice step below 1 is PyTorch's ``ValueError`` (NumPy reverses).
+
+    Example:
+        >>> torch_index((slice(None), numpy.array([1, 0], dtype=numpy.uint8)), warn=False)
+        (slice(None, None, None), array([ True, False]))
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(part, slice) and part.step is not None and part.step < 1 for part in parts):
+        raise ValueError("step must be greater than zero")
+    if not any(getattr(part, "dtype", None) == numpy.uint8 for part in parts):
+        return index
+    if warn:
+        msg = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool"
+        warnings.warn(msg + " instead.", UserWarning, stacklevel=4)
+    parts = tuple(p.astype(bool) if getattr(p, "dtype", None) == numpy.uint8 else p for p in parts)
+    return parts if isinstance(index, tuple) else parts[0]

@@ -44,6 +44,7 @@ from ._dtypes import can_cast, checked_scalar
 from ._grad_mode import is_grad_enabled, no_grad
 from ._saved_hooks import replace_saved
 from ._tensor_checks import is_complex_value, named_as
+from ._tensor_dims import torch_index
 from ._tensor_ops import integers_first
 from ._versions import has_aliases, mark_modified, mark_written, share_writes, weak_set
 from .autograd import Function, Tensor, as_tensor, data_of
@@ -277,6 +278,7 @@ def setitem(self, index, value) -> None:
             return
     else:
         index = data_of(index)
+    index = torch_index(index)
     if isinstance(value, Tensor | list | tuple) or hasattr(value, "shape"):
         value = _on_backend_of(value if hasattr(value, "shape") else numpy.asarray(value), self)
     if _recording("__setitem__", self, (value,)):

@@ -17,7 +17,7 @@ import math
 
 import numpy
 
-from ._tensor_dims import check_dim
+from ._tensor_dims import check_dim, torch_index
 from ._tensor_dims import shape_argument as shape_argument  # for autograd.py
 from ._tensor_operands import check_operands, describe
 from .backends import backend_of, float_errors_ignored
@@ -324,6 +324,7 @@ def is_basic_index(index) -> bool:
 
 
 def getitem(a, index):
+    index = torch_index(index)
     if is_basic_index(index):  # with ``...`` NumPy gives a 0-d view, not a scalar (x[0] of 1-d)
         parts = index if isinstance(index, tuple) else (index,)
         index = parts if Ellipsis in parts else (*parts, Ellipsis)
@@ -335,6 +336,7 @@ def getitem_backward(grad_output, a, index):
 
     A boolean array in ``index`` selects a number of elements only its values know (a host
     read): then only the gradient's dtype and backend are checked."""
+    index = torch_index(index, warn=False)
     shape = _indexed_shape(a.shape, index)
     check_grad("getitem_backward", grad_output, shape or grad_output.shape, a.dtype, a)
     backend = backend_of(grad_output)
