@@ -53,6 +53,8 @@ def check_like_torch(result, expected, backend, exact=True):
         ("eye", (3,), {}),
         ("eye", (2, 4), {"dtype": "int64"}),
         ("eye", (0,), {}),
+        ("zeros", (), {"size": (2, 3)}),  # PyTorch's parser takes size by keyword too
+        ("ones", (), {"size": [2], "dtype": "int64"}),
     ],
 )
 def test_filled_tensors_match_torch(backend, name, args, kwargs):
@@ -110,6 +112,37 @@ def test_tensor_matches_torch_dtypes_and_values(backend, data):
     host = isinstance(data, (np.ndarray, np.generic))
     want = xpnet.backends.load_backend("numpy") if host else backend  # arrays keep their place
     check_like_torch(result, expected, want)
+
+
+@pytest.mark.parametrize(
+    ("data", "dtype"),
+    [([300], "uint8"), ([-256], "uint8"), ([float("nan")], "int64"), ([1e20], "int64"),
+     ([[128]], "int8"), ([255.9], "uint8"), ([float("inf")], "int32")],
+)  # fmt: skip
+def test_tensor_refuses_python_numbers_past_an_integer_dtype_as_torch(backend, data, dtype):
+    """PyTorch's ``c10::overflows`` for Python data (NumPy wrapped 300 to 44 in uint8)."""
+    with pytest.raises(RuntimeError, match="cannot be converted to type"):
+        torch.tensor(data, dtype=getattr(torch, dtype))
+    with pytest.raises(RuntimeError, match=f"tensor: value .* cannot be converted to type {dtype}"):
+        xpnet.tensor(data, dtype=getattr(xpnet, dtype))
+
+
+def test_tensor_wraps_what_torch_wraps(backend):
+    """Negative ints down to -255 wrap into uint8, as PyTorch's; arrays are not checked."""
+    check_like_torch(
+        xpnet.tensor([-1, -255, 3], dtype=xpnet.uint8),
+        torch.tensor([-1, -255, 3], dtype=torch.uint8),
+        backend,
+    )
+    wrapped = xpnet.tensor(np.array([300]), dtype=xpnet.uint8)
+    assert wrapped.tolist() == torch.tensor(np.array([300]), dtype=torch.uint8).tolist()
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_size_by_keyword_and_positionally_is_refused_as_torch(name):
+    with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+        getattr(xpnet, name)(2, size=(3,))
+    assert getattr(xpnet, name)(size=(2, 3)).shape == (2, 3)
 
 
 def test_tensor_copies_and_detaches(backend):

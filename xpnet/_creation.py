@@ -13,6 +13,7 @@ that one seed gives the same numbers on every backend (not PyTorch's numbers).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -55,6 +56,21 @@ def resolve_dtype(where: str, dtype, default) -> numpy.dtype:
     except TypeError:
         msg = f"{where}: dtype must be a dtype such as xpnet.float32 or 'float32', got {dtype!r}"
         raise TypeError(msg) from None
+
+
+def size_keyword(function):
+    """``function(*size, ...)`` also called as ``function(size=(2, 3), ...)``, as PyTorch's
+    parser takes ``size`` (``torch.zeros(size=(2, 3))``)."""
+
+    @functools.wraps(function)
+    def sized(*size, **kwargs):
+        if "size" in kwargs:
+            if size:
+                raise TypeError(f"{function.__name__}() got multiple values for argument 'size'")
+            size = (kwargs.pop("size"),)
+        return function(*size, **kwargs)
+
+    return sized
 
 
 def parse_size(where: str, size: tuple) -> tuple[int, ...]:
@@ -100,6 +116,7 @@ def _filled(where, fill, size, dtype, device, requires_grad, default=None) -> Te
     return new_tensor(where, allocated(where, backend, shape, dtype, make), requires_grad)
 
 
+@size_keyword
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A Tensor of zeros of ``size`` (ints, or one sequence), as ``torch.zeros``.
 
@@ -123,11 +140,13 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     return _filled("zeros", 0, size, dtype, device, requires_grad)
 
 
+@size_keyword
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A Tensor of ones of ``size``, as ``torch.ones``; arguments as :func:`zeros`'s."""
     return _filled("ones", 1, size, dtype, device, requires_grad)
 
 
+@size_keyword
 def empty(
     *size, dtype=None, device=None, requires_grad: bool = False,
     memory_format=contiguous_format,
@@ -254,6 +273,21 @@ def _host_data(where: str, data) -> numpy.ndarray:
     return host
 
 
+def _check_integers_fit(where: str, values: numpy.ndarray, dtype: numpy.dtype) -> None:
+    """PyTorch's ``c10::overflows`` for Python data written into an integer ``dtype``, as
+    :func:`~xpnet._dtypes.checked_scalar` for one number: NaN, inf and values past the range
+    are an ArgumentError; a negative int down to ``-max`` wraps into an unsigned dtype."""
+    if dtype.kind not in "iu" or values.dtype.kind not in "iuf" or not values.size:
+        return
+    info = numpy.iinfo(dtype)
+    lowest = -info.max if dtype.kind == "u" and values.dtype.kind in "iu" else info.min
+    outside = ~((values >= lowest) & (values <= info.max))  # NaN compares False: outside
+    if outside.any():
+        value = values[outside].flat[0].item()
+        msg = f"{where}: value {value} cannot be converted to type {dtype} without overflow"
+        raise ArgumentError(msg)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new Tensor holding a copy of ``data``, as ``torch.tensor``.
 
@@ -286,6 +320,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     else:
         array = _host_data("tensor", array)
         dtype = resolve_dtype("tensor", dtype, inferred_dtype(array))
+        _check_integers_fit("tensor", array, numpy.dtype(dtype))
     backend = target_backend(device)
     with float_errors_ignored():  # 1e308 as float32 is inf, without a warning, as PyTorch's
         array = to_backend(array, backend.name).astype(dtype, copy=True)

@@ -16,6 +16,7 @@ from ._creation import (
     new_tensor,
     parse_size,
     resolve_dtype,
+    size_keyword,
     target_backend,
     template_of,
 )
@@ -62,6 +63,7 @@ def _drawn(where, draw, shape, generator, dtype, device, requires_grad) -> Tenso
     return new_tensor(where, allocated(where, backend, shape, dtype, make), requires_grad)
 
 
+@size_keyword
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values drawn uniformly from ``[0, 1)`` in a Tensor of ``size``, as ``torch.rand``.
 
@@ -83,6 +85,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     return _drawn("rand", _uniform, shape, generator, dtype, device, requires_grad)
 
 
+@size_keyword
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Values drawn from the standard normal distribution in a Tensor of ``size``, as
     ``torch.randn``; arguments as :func:`rand`'s."""
