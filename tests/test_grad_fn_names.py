@@ -196,6 +196,24 @@ BY_CALL = {
         x[0, 0], x[0, 1], x[0, 2], reduction="none"
     ),
     "triplet_mean": lambda m, x: m.nn.functional.triplet_margin_loss(x[0, 0], x[0, 1], x[0, 2]),
+    # composed functions, named by their last op for the call
+    "atleast_2d_of_0d": lambda m, x: m.atleast_2d(x.sum()),
+    "atleast_2d_of_1d": lambda m, x: m.atleast_2d(x[0, 0, 0]),
+    "atleast_3d_of_2d": lambda m, x: m.atleast_3d(x[0, 0]),
+    "trapezoid": lambda m, x: m.trapezoid(x),
+    "trapezoid_x": lambda m, x: m.trapezoid(x, x * 2),
+    "cumulative_trapezoid": lambda m, x: m.cumulative_trapezoid(x, dx=0.5),
+    "cumulative_trapezoid_x": lambda m, x: m.cumulative_trapezoid(x, x * 2),
+    **{f"cond_{p}": lambda m, x, p=p: m.linalg.cond(_spd(m, x), p) for p in (None, 2, -2, "nuc")},
+    **{f"cond_{p}": lambda m, x, p=p: m.linalg.cond(_spd(m, x), p) for p in ("fro", math.inf, 1)},
+    "repeat_interleave": lambda m, x: m.repeat_interleave(x, 2, dim=1),
+    "repeat_interleave_counts": lambda m, x: x[0, 0].repeat_interleave(m.tensor([1, 0, 2, 1]), 0),
+    "diag_of_matrix": lambda m, x: m.diag(x[0, 0], 1),
+    "diag_of_vector": lambda m, x: m.diag(x[0, 0, 0]),
+    "tensorinv": lambda m, x: m.linalg.tensorinv(_spd(m, x), 1),
+    "quantile": lambda m, x: m.quantile(x, 0.3),
+    "nanquantile_dim": lambda m, x: m.nanquantile(x, m.tensor([0.2, 0.5]).double(), dim=1),
+    "linalg_vander": lambda m, x: m.linalg.vander(x[0, 0, 0]),
     **{
         f"{loss}_{reduction}": lambda m, x, loss=loss, reduction=reduction: getattr(
             m.nn.functional, loss

@@ -155,6 +155,18 @@ def named_nodes(name):
     return decorate
 
 
+def repeat_interleave_name(input, repeats, *args, **kwargs) -> str:
+    """PyTorch's ``repeat_interleave``: an index_select by a Tensor of counts, else a view
+    of the expanded input."""
+    return "IndexSelectBackward0" if hasattr(repeats, "shape") else "ViewBackward0"
+
+
+def diag_name(input, *args, **kwargs) -> str:
+    """PyTorch's ``diag``: the diagonal of a matrix (its ``diagonal_copy``), else a matrix
+    made of a vector."""
+    return "DiagonalBackward0_copy" if getattr(input, "ndim", 0) == 2 else "DiagEmbedBackward0"
+
+
 def overload_by_dim(name: str):
     """PyTorch's ``<name>Backward0`` of every element, or ``<name>Backward1`` along ``dim``:
     a function of the call's arguments, for :func:`named_nodes` (``median``, ``nanmedian``)

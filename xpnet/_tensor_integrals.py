@@ -97,6 +97,7 @@ def _halved(total: Tensor) -> Tensor:
     return floating(total).div(2.0)
 
 
+@named_nodes(lambda y, x=None, **kwargs: "MulBackward1" if x is None else "DivBackward1")
 def trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     r"""The integral of ``y`` along ``dim`` by the trapezoid rule, as ``torch.trapezoid``:
     :math:`\sum_i (x_{i+1} - x_i) (y_i + y_{i+1}) / 2`, or with a constant spacing ``dx``,
@@ -142,6 +143,7 @@ def trapz(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
+@named_nodes(lambda y, x=None, **kwargs: "CumsumBackward0" if x is None else "DivBackward1")
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """The running integral of ``y`` along ``dim`` by the trapezoid rule, as
     ``torch.cumulative_trapezoid``: element ``i`` is the :func:`trapezoid` of samples

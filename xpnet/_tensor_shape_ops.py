@@ -28,7 +28,7 @@ import numpy
 
 from . import _tensor_shape_pairs as pairs
 from ._creation import parse_size
-from ._node_names import named_nodes
+from ._node_names import diag_name, named_nodes, repeat_interleave_name
 from ._tensor_checks import check_tensor, refuse_dtype
 from ._tensor_inplace import apply_in_place
 from ._tensor_math import check_dim, distinct_dims
@@ -143,6 +143,7 @@ def tile(input, dims) -> Tensor:
     return tensor.repeat((1,) * (tensor.ndim - len(dims)) + tuple(dims))
 
 
+@named_nodes(repeat_interleave_name)
 def repeat_interleave(input, repeats, dim=None, *, output_size=None) -> Tensor:
     """Each element of ``input`` repeated ``repeats`` times in a row along ``dim`` (the
     flattened input without it), as ``torch.repeat_interleave``. ``repeats`` is an int or a
@@ -300,6 +301,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor
     return _diag_embed(tensor, offset, dim1, dim2)
 
 
+@named_nodes(diag_name)
 def diag(input, diagonal: int = 0) -> Tensor:
     """A matrix with the 1-d ``input`` on its diagonal ``diagonal``, or the diagonal of the
     matrix ``input`` as a 1-d tensor, as ``torch.diag``.

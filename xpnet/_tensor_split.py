@@ -30,7 +30,7 @@ import itertools
 import math
 import numbers
 
-from ._node_names import named_nodes
+from ._node_names import name_node, named_nodes
 from ._tensor_index import pieces, split_dim
 from ._tensor_join import cat
 from ._tensor_select import sort
@@ -207,7 +207,11 @@ def _at_least(where: str, tensors: tuple, grown):
     for i, value in enumerate(tensors):
         tensor = as_input(where, value, f"tensors[{i}]")
         shape = grown(tuple(tensor.shape))
-        results.append(tensor if shape == tensor.shape else tensor.reshape(shape))
+        if shape == tensor.shape:
+            results.append(tensor)
+            continue
+        named = "ViewBackward0" if tensor.ndim == 0 else "UnsqueezeBackward0"  # PyTorch's
+        results.append(name_node(tensor.reshape(shape), named))
     return results[0] if one else tuple(results)
 
 

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy
 
+from .._node_names import named_nodes
 from .._tensor_join import cat
 from .._tensor_ops import ieee
 from .._torch_functions import as_input
@@ -93,6 +94,7 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     return as_input("linalg.diagonal", A, "A").diagonal(offset, dim1, dim2)
 
 
+@named_nodes("CatBackward0")
 def vander(x, *, N: int | None = None) -> Tensor:  # noqa: N803 - PyTorch's name
     """``torch.linalg.vander``: the Vandermonde matrix ``[x^0, x^1, ..., x^(N-1)]`` of each
     vector of ``x`` ``(*, n)``, shape ``(*, n, N)`` (``N`` defaults to ``n``), by a running
@@ -113,6 +115,7 @@ def vander(x, *, N: int | None = None) -> Tensor:  # noqa: N803 - PyTorch's name
     return cat([x.new_ones((*x.shape, 1)), powers], -1).cumprod(-1)
 
 
+@named_nodes("ReshapeAliasBackward0")
 def tensorinv(A, ind: int = 2) -> Tensor:
     """``torch.linalg.tensorinv``: the inverse of ``A`` seen as a matrix of
     ``prod(A.shape[:ind])`` rows, of shape ``A.shape[ind:] + A.shape[:ind]``.

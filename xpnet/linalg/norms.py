@@ -25,6 +25,7 @@ import numbers
 
 import numpy
 
+from .._node_names import named_nodes
 from .._tensor_checks import flags_checked
 from .._tensor_norms import listed_dims, refuse_narrowing
 from .._tensor_norms import vector_norm as norm_forward
@@ -217,6 +218,16 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     return vector_norm(tensor, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
+# PyTorch's last op: the squeezed ratio of singular values (p 2, -2), else NaN made inf
+@named_nodes(
+    lambda A, p=None: (
+        "SqueezeBackward1"
+        if p in (None, 2, -2)
+        else "MulBackward0"
+        if p == "nuc"
+        else "NanToNumBackward0"
+    )
+)
 def cond(A, p=None) -> Tensor:
     """``torch.linalg.cond``: the condition number ``norm(A, p) * norm(inv(A), p)``; for
     ``p`` ``None``/``2``/``-2`` the ratio of the extreme singular values (any ``(*, m, n)``).
