@@ -215,3 +215,40 @@ def test_a_float_or_not_single_tensor_is_no_index_as_torch(backend, value):
         operator.index(torch.tensor(value))
     with pytest.raises(TypeError, match=r"Tensor.__index__: only integer tensors of a single"):
         operator.index(xpnet.tensor(value))
+
+
+BOOL_CLAMPS = {
+    "number bounds": lambda L, b: b.clamp(0, 5),  # int64
+    "a float bound": lambda L, b: b.clamp(max=0.5),  # float32
+    "an integer tensor bound": lambda L, b: b.clamp(min=L.tensor([0, 1])),
+    "a bool tensor bound": lambda L, b: b.clamp(min=L.tensor([False, True])),  # stays bool
+}
+
+
+@pytest.mark.parametrize("name", list(BOOL_CLAMPS))
+def test_clamp_of_bools_promotes_as_torch(name):
+    """PyTorch clamps a bool tensor in the dtype its bounds promote it to (xpnet refused
+    every bool tensor); only number bounds that keep it bool are refused, as there."""
+    assert_same(lambda L: BOOL_CLAMPS[name](L, L.tensor([True, False])))
+    with pytest.raises(TypeError, match="clamp: input must be non-bool"):
+        xpnet.tensor([True]).clamp(True, True)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda L: L.tensor([True, False]) ** True, lambda L: L.tensor([True, False]) ** False],
+)
+def test_a_bool_tensor_to_a_python_bool_as_torch(call):
+    assert_same(call)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda L: L.tensor([True]) ** L.tensor([False]), lambda L: True ** L.tensor([True])],
+)
+def test_pow_of_two_bools_is_refused_as_torch(call):
+    """PyTorch has no pow kernel for bools (xpnet gave ``a or not b``)."""
+    with pytest.raises(NotImplementedError):
+        call(torch)
+    with pytest.raises(NotImplementedError, match="pow: no pow of two bool tensors"):
+        call(xpnet)

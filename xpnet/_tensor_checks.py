@@ -24,6 +24,7 @@ from ._tensor_operands import describe
 from .autograd import Tensor
 from .backends import backend_of
 from .backends._deferred import defer_check
+from .kernels._checks import UnsupportedDtypeError  # its home; refuse_dtype raises it
 
 __all__ = [
     "IntegerDivisionError",
@@ -39,13 +40,6 @@ __all__ = [
     "refuse_dtype",
     "refuse_integer_division",
 ]
-
-
-class UnsupportedDtypeError(TypeError, NotImplementedError):
-    """A dtype PyTorch has no kernel for (``abs`` of bools, ``gcd`` of floats): the
-    ``TypeError`` of xpnet's convention for wrong kinds, and the ``NotImplementedError``
-    PyTorch raises ("not implemented for 'Bool'", a ``RuntimeError``), so code written for
-    either catches it."""
 
 
 class IntegerDivisionError(ZeroDivisionError, RuntimeError):

@@ -379,11 +379,13 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
         raise ArgumentError("Tensor.clamp: at least one of min and max must not be None")
     # a string or a tuple bound: PyTorch's TypeError, not NumPy's array of it (None: unbounded)
     check_operands("Tensor.clamp", 0 if min is None else min, 0 if max is None else max, BOUNDS)
-    refuse_dtype("Tensor.clamp", self, "b", "non-bool")  # PyTorch has no clamp of bools
     refuse_complex("Tensor.clamp", "input, min and max", self, min, max)
     bounds = {name: data_of(v) for name, v in (("min", min), ("max", max)) if hasattr(v, "shape")}
     backend_of(self.array, *bounds.values(), names=("self", *bounds), where="Tensor.clamp")
     dtype = result_dtype(self, *(bound for bound in (min, max) if bound is not None))
+    if dtype.kind == "b" and len(bounds) < (min is not None) + (max is not None):
+        # bools promote (clamp(0, 5) is int64); PyTorch has no clamp of bools by numbers
+        refuse_dtype("Tensor.clamp", self, "b", "non-bool (number bounds keep a bool result)")
     min, max = (
         checked_scalar("Tensor.clamp", name, bound, dtype)
         if isinstance(bound, numbers.Number)

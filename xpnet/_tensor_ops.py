@@ -22,7 +22,7 @@ from ._tensor_dims import shape_argument as shape_argument  # for autograd.py
 from ._tensor_operands import check_operands, describe
 from .backends import backend_of, float_errors_ignored
 from .backends._base import fused
-from .kernels._checks import ArgumentError, check_grad_output
+from .kernels._checks import ArgumentError, UnsupportedDtypeError, check_grad_output
 from .kernels._exact_arithmetic import power_by
 
 
@@ -151,7 +151,8 @@ def _kind(value) -> str:
 @ieee
 def pow(a, exponent):
     """``a ** exponent``; for integer arrays PyTorch's: a negative exponent gives 0, or 1 and
-    -1 for bases 1 and -1 (NumPy refuses them); bools give ``a or not exponent``."""
+    -1 for bases 1 and -1 (NumPy refuses them); a bool array to a Python bool gives ``a or
+    not exponent``, and two bool arrays are refused, as PyTorch has no pow of bools."""
     check_operands("Tensor.pow", a, exponent)
     xp = backend_of(a if hasattr(a, "dtype") else exponent).xp
     if isinstance(a, int) and hasattr(exponent, "dtype") and exponent.dtype.kind in "iub":
@@ -159,6 +160,8 @@ def pow(a, exponent):
     if not hasattr(a, "dtype"):  # 2.5 ** x: NumPy's rules
         return a**exponent
     if a.dtype.kind == "b" and _kind(exponent) == "b":
+        if hasattr(exponent, "dtype"):  # PyTorch's pow takes bools only as x ** True
+            raise UnsupportedDtypeError("Tensor.pow: no pow of two bool tensors, as PyTorch")
         return xp.logical_or(a, xp.logical_not(exponent))
     if a.dtype.kind + _kind(exponent) not in _INTEGERS:
         return power_by(a, exponent)  # an int exponent: NumPy's error for negative ones, as torch

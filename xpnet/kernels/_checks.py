@@ -29,6 +29,13 @@ class DtypeMismatchError(TypeError, RuntimeError):
     convention for a wrong dtype) and a ``RuntimeError`` (what PyTorch raises for it)."""
 
 
+class UnsupportedDtypeError(TypeError, NotImplementedError):
+    """A dtype PyTorch has no kernel for (``abs`` of bools, ``gcd`` of floats): the
+    ``TypeError`` of xpnet's convention for wrong kinds, and the ``NotImplementedError``
+    PyTorch raises ("not implemented for 'Bool'", a ``RuntimeError``), so code written for
+    either catches it."""
+
+
 def kernel(function):
     """Mark a public kernel: inside it, implicit device-to-host syncs are errors on strict, and
     inf/NaN give values, never warnings."""
