@@ -274,6 +274,31 @@ def test_a_killed_worker_raises_instead_of_hanging():
     assert children() == []
 
 
+def _read_until_killed(flag):
+    while True:
+        flag.is_set()
+
+
+def test_the_stop_flag_sets_after_a_reader_is_killed_mid_read():
+    """The loader's stop flag takes no lock: a worker killed while reading it cannot leave
+    ``shutdown`` waiting forever, as a ``multiprocessing`` Event's lock did (seen once as a
+    CI run that hung in the killed-worker test above)."""
+    from xpnet.data.workers import StopFlag
+
+    context = multiprocessing.get_context("fork")
+    flag = StopFlag(context)
+    for _ in range(5):
+        reader = context.Process(target=_read_until_killed, args=(flag,), daemon=True)
+        reader.start()
+        time.sleep(random.uniform(0.01, 0.05))
+        os.kill(reader.pid, signal.SIGKILL)
+        reader.join()
+    setter = threading.Thread(target=flag.set, daemon=True)
+    setter.start()
+    setter.join(timeout=5.0)
+    assert not setter.is_alive() and flag.is_set()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_timeout_raises_as_torch(kind):
     loader = DataLoader(

@@ -22,9 +22,32 @@ import time
 
 from .worker import RESUME, IterableEnd, WorkerError, worker_loop
 
-__all__ = ["WorkerPool"]
+__all__ = ["StopFlag", "WorkerPool"]
 
 _POLL = 1.0  # seconds between checks that the workers are alive while waiting
+
+
+class StopFlag:
+    """The loader's stop signal to worker processes: a shared byte, set once by the main
+    process and read by the workers, with no lock. A ``multiprocessing`` Event's ``set()``
+    takes the lock its ``is_set()`` takes in the workers, so a worker killed while reading
+    it left the loader's shutdown waiting forever.
+
+    Example:
+        >>> import multiprocessing
+        >>> flag = StopFlag(multiprocessing.get_context("fork"))
+        >>> flag.set(); flag.is_set()
+        True
+    """
+
+    def __init__(self, context) -> None:
+        self.value = context.RawValue("b", 0)  # shared memory without a lock
+
+    def set(self) -> None:
+        self.value.value = 1
+
+    def is_set(self) -> bool:
+        return bool(self.value.value)
 
 
 class WorkerPool:
@@ -49,7 +72,7 @@ class WorkerPool:
         if self.in_process:
             self._check_picklable(context, fetcher, worker_init_fn)
             make_queue, make_worker = context.Queue, context.Process
-            self.done = context.Event()
+            self.done = StopFlag(context)
             pin = None  # pinned in the main process, after the batch arrives
         else:
             make_queue, make_worker = queue.Queue, threading.Thread
