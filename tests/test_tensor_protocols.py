@@ -3,6 +3,7 @@ iteration and format specs, and ``-x`` of a bool tensor; each checked against to
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -57,3 +58,30 @@ def test_iterated_rows_are_views_refused_in_place_while_recorded(backend):
         for row in plain:
             row.mul_(2.0)
     assert plain.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+
+
+@pytest.mark.parametrize(
+    ("statement", "dtype", "other"),
+    [("x //= o", "float32", 2), ("x //= o", "int64", 2), ("x %= o", "int64", 3),
+     ("x **= o", "float64", 2), ("x <<= o", "int64", 1), ("x >>= o", "int64", 1)],
+)  # fmt: skip
+def test_in_place_operators_change_the_tensor_itself_as_torch(backend, statement, dtype, other):
+    """``//=``, ``%=``, ``**=``, ``<<=`` and ``>>=`` had no ``__i*__``: Python rebound ``x`` to a
+    new tensor, so its views and other names (a module's parameter) kept the old values."""
+    results = []
+    for module in (torch, xpnet):
+        x = module.tensor([7, -7], dtype=getattr(module, dtype))
+        if module is xpnet:
+            x = xpnet.Tensor(backend.asarray(x.numpy()))
+        alias, view = x, x[:1]
+        scope = {"x": x, "o": other}
+        exec(statement, scope)  # noqa: S102 - the statement under test
+        assert scope["x"] is alias
+        results.append((alias.tolist(), view.tolist(), alias._version))
+    assert results[0] == results[1]
+
+
+def test_copy_of_a_number_as_torch(backend):
+    for dtype, number in (("bool", 2), ("uint8", 300), ("int64", 2.7), ("float32", float("inf"))):
+        ours = xpnet.Tensor(backend.asarray(np.zeros(2, dtype=dtype))).copy_(number)
+        assert ours.tolist() == torch.zeros(2, dtype=getattr(torch, dtype)).copy_(number).tolist()

@@ -77,13 +77,29 @@ _IN_PLACE = (
     "nan_to_num", "cumsum", "cumprod", "clamp_min", "clamp_max", "copysign", "fmod",
     "remainder", "hypot", "heaviside", "floor_divide", "logical_and", "logical_or",
     "logical_xor", "logical_not", "bitwise_not", "xlogy", "atan2", "eq", "ne", "lt", "le",
-    "gt", "ge", "addmm", "addmv", "addbmm", "baddbmm", "addr",
+    "gt", "ge", "addmm", "addmv", "addbmm", "baddbmm", "addr", "bitwise_left_shift",
+    "bitwise_right_shift",
 )  # fmt: skip
+# Python's in-place operators without an own pair: the in-place methods, so that ``x //= 2``
+# changes ``x`` itself (its views and other names see it), as PyTorch's, not a new tensor
+_OPERATORS_IN_PLACE = {
+    "floordiv": "floor_divide_", "mod": "remainder_", "pow": "pow_",
+    "lshift": "bitwise_left_shift_", "rshift": "bitwise_right_shift_",
+}  # fmt: skip
 
 
 # functions whose first argument is the tensor, as methods
 _FUNCTIONS = {"allclose": allclose, "equal": equal, "bernoulli": bernoulli}
 _FUNCTIONS.update(multinomial=multinomial, hardshrink=F.hardshrink, prelu=F.prelu)
+
+
+def _operator_in_place(op: str, method: str):
+    def operator_in_place(self, other):
+        return getattr(self, method)(other)
+
+    operator_in_place.__name__ = f"__i{op}__"
+    operator_in_place.__doc__ = f"``self {op}= other``, in place: :meth:`{method}`."
+    return operator_in_place
 
 
 def _first(function):
@@ -271,6 +287,7 @@ METHODS = {
         for name, method in _IN_PLACE_ALIASES.items()
     },
     **{f"{name}_": in_place_form(f"{name}_", name) for name in _IN_PLACE},
+    **{f"__i{op}__": _operator_in_place(op, m) for op, m in _OPERATORS_IN_PLACE.items()},
     "float_power_": _float_power_,
     "swapaxes_": reshaping_in_place("swapaxes_", "transpose"),
     "swapdims_": reshaping_in_place("swapdims_", "transpose"),

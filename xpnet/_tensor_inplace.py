@@ -330,15 +330,18 @@ def fill_(self, value) -> Tensor:
 
 
 def copy_(self, src, non_blocking: bool = False) -> Tensor:
-    """Copy ``src`` (a Tensor or an array of any backend, broadcast to this tensor's shape,
-    cast to its dtype) into this tensor, in place; returns it. ``src`` gets the gradient.
+    """Copy ``src`` (a Tensor or an array of any backend, or a real number, broadcast to this
+    tensor's shape, cast to its dtype) into this tensor, in place; returns it. ``src`` gets
+    the gradient.
 
     Raises:
-        TypeError: ``src`` not a tensor or array. ArgumentError: a shape that does not
-            broadcast to this tensor's.
+        TypeError: ``src`` not a tensor, array or real number. ArgumentError: a shape that
+            does not broadcast to this tensor's.
     """
+    if isinstance(src, numbers.Real):  # PyTorch's parser wraps a number as a 0-d tensor
+        src = numpy.asarray(src)
     if not hasattr(src, "shape") or not hasattr(src, "dtype"):
-        msg = f"Tensor.copy_: src must be a Tensor or an array, got {type(src).__name__}"
+        msg = f"Tensor.copy_: src must be a Tensor, an array or a number, got {type(src).__name__}"
         raise TypeError(msg)
     if numpy.broadcast_shapes(tuple(src.shape), self.shape) != self.shape:
         msg = f"Tensor.copy_: src of shape {tuple(src.shape)} does not broadcast to {self.shape}"
