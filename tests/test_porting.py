@@ -157,7 +157,7 @@ def test_tensor_to_rejects_what_is_neither_device_nor_dtype():
     with pytest.raises(TypeError, match="Tensor.to: expected a device"):
         x.to(object())
     with pytest.raises(TypeError, match="unexpected keyword"):
-        x.to(copy=True)
+        x.to(bogus=True)  # copy= is PyTorch's, taken since 2026-12-07
     assert x.to("cpu", non_blocking=True).device == "cpu"
 
 

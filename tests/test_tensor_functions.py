@@ -533,6 +533,20 @@ def test_number_first_values_dtypes_and_refusals_as_torch(backend, name, number,
     assert results[1] == results[0]
 
 
+def test_to_with_copy_gives_a_new_tensor_as_torch(backend):
+    """``to(dtype, copy=True)`` copies even when nothing changes (it was a TypeError)."""
+    results = []
+    for module in (torch, xpnet):
+        x = module.tensor([1.0, 2.0], requires_grad=True)
+        if module is xpnet:
+            x = Tensor(backend.asarray(np.array([1.0, 2.0], dtype=np.float32)), True)
+        same, copied = x.to(module.float32), x.to(module.float32, copy=True)
+        assert same is x and copied is not x
+        copied.sum().backward()
+        results.append((copied.grad_fn.name(), x.grad.tolist(), copied.tolist()))
+    assert results[0] == results[1]
+
+
 def test_function_forms_keep_float32_and_integers(backend):
     check_tensor_method(
         lambda t: (

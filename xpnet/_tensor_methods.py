@@ -49,6 +49,7 @@ from . import _tensor_trig as trig
 from . import _torch_more as torch_more
 from . import _torch_names as names
 from ._dtypes import torch_operands
+from ._node_names import name_node
 from ._tensor_checks import checked_flags, ordered_operands, tensor_shape
 from ._tensor_operands import check_operand, is_operand
 from ._tensor_views import track_views
@@ -147,30 +148,27 @@ def _to_dtype(self, dtype) -> Tensor:
 
 
 def to(self, *args, **kwargs) -> Tensor:
-    """This tensor on another device or backend and/or in another dtype, as torch's ``to``.
-
-    ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or keywords ``device=``/``dtype=``;
-    a device is a :class:`xpnet.device`, a string such as ``"cpu"``, ``"cuda"``,
-    ``"cuda:0"``, or a backend name; ``None`` is no device (``to(None)`` is ``self``, as
-    PyTorch's). Returns ``self`` when nothing changes; gradients flow back through the copy.
-    A bool is ``non_blocking`` (PyTorch's ``to(True)`` casts to bool: its parser takes the
-    number for a 0-d tensor whose dtype to copy, an accident xpnet does not copy).
-    ``memory_format=`` (default ``xpnet.preserve_format``) lays the result out as
-    :meth:`contiguous` does, copying if needed.
+    """This tensor on another device or backend and/or in another dtype, as torch's ``to``:
+    ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or keywords ``device=``/``dtype=``; a
+    device is a :class:`xpnet.device`, a string (``"cpu"``, ``"cuda:0"``) or a backend name;
+    ``None`` is no device. Returns ``self`` when nothing changes (``copy=True``: a copy);
+    gradients flow back through the copy. A bool is ``non_blocking`` (PyTorch's ``to(True)``
+    casts to bool, an accident of its parser). ``memory_format=`` (default
+    ``preserve_format``) lays the result out as :meth:`contiguous` does.
 
     Raises:
         RuntimeError: for ``"cuda"`` when CUDA is not available (the message says why).
         TypeError: for an argument that is neither a device nor a dtype.
     """
     layout = kwargs.pop("memory_format", formats.preserve_format)  # kwargs: this call's own
+    copy = kwargs.pop("copy", False)
     place, dtype = to_arguments("Tensor.to", args, kwargs)
     result = self
-    if place is not None:
-        name = backend_name(place)
-        if name != backend_of(self.array).name:
-            result = _move(self, name)
+    if place is not None and backend_name(place) != backend_of(self.array).name:
+        result = _move(self, backend_name(place))
     result = result if dtype is None else _to_dtype(result, dtype)
-    return formats.formatted("Tensor.to", result, layout)
+    result = formats.formatted("Tensor.to", result, layout)
+    return name_node(result.clone(), "ToCopyBackward0") if copy and result is self else result
 
 
 def size(self, dim: int | None = None):
