@@ -19,7 +19,7 @@ import numbers
 
 import numpy
 
-from ._dtypes import checked_scalar, get_default_dtype, inferred_dtype
+from ._dtypes import checked_scalar, get_default_dtype, inferred_dtype, integer_range
 from ._memory_formats import check_memory_format, contiguous_format, preserve_format, relaid
 from .autograd import Tensor, data_of
 from .backends import backend_of, float_errors_ignored, get_backend, load_backend, to_backend
@@ -279,9 +279,8 @@ def _check_integers_fit(where: str, values: numpy.ndarray, dtype: numpy.dtype) -
     are an ArgumentError; a negative int down to ``-max`` wraps into an unsigned dtype."""
     if dtype.kind not in "iu" or values.dtype.kind not in "iuf" or not values.size:
         return
-    info = numpy.iinfo(dtype)
-    lowest = -info.max if dtype.kind == "u" and values.dtype.kind in "iu" else info.min
-    outside = ~((values >= lowest) & (values <= info.max))  # NaN compares False: outside
+    lowest, highest = integer_range(dtype, integral=values.dtype.kind in "iu")
+    outside = ~((values >= lowest) & (values <= highest))  # NaN compares False: outside
     if outside.any():
         value = values[outside].flat[0].item()
         msg = f"{where}: value {value} cannot be converted to type {dtype} without overflow"

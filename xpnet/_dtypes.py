@@ -167,6 +167,14 @@ def _number_dtype(number) -> numpy.dtype | None:
     return None
 
 
+def integer_range(dtype: numpy.dtype, integral: bool) -> tuple[int, int]:
+    """The lowest and highest value PyTorch's ``c10::overflows`` lets into integer ``dtype``:
+    its range, except that an ``integral`` value down to ``-max`` wraps into an unsigned one
+    (``-1``: 255)."""
+    info = numpy.iinfo(dtype)
+    return (-info.max if dtype.kind == "u" and integral else info.min), info.max
+
+
 def _wrapped(number, dtype: numpy.dtype):
     """A Python int outside an integer ``dtype``'s range, wrapped into it as PyTorch's
     arithmetic does (NumPy raises OverflowError for it)."""
@@ -199,11 +207,11 @@ def checked_scalar(where: str, name: str, value, dtype: numpy.dtype):
             return value
         shown = f"largest {largest:g}"
     else:
-        info = numpy.iinfo(dtype)
         integral = isinstance(value, numbers.Integral)
-        lowest = -info.max if dtype.kind == "u" and integral else info.min  # wraps, as c10
-        if not math.isnan(value) and lowest <= value <= info.max:
+        lowest, highest = integer_range(dtype, integral)
+        if not math.isnan(value) and lowest <= value <= highest:
             return _wrapped(int(value), dtype) if integral else value
+        info = numpy.iinfo(dtype)
         shown = f"range {info.min} to {info.max}"
     from .kernels import ArgumentError  # here: the kernels import this module
 
