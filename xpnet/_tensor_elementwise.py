@@ -67,7 +67,6 @@ _BINARY = {
     for name in ("atan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "fmod", "remainder")
 }
 _BINARY["copysign"] = Function(ops.copysign, ops.copysign_backward, wrt=("a", "b"))
-
 _nan_to_num = Function(ops.nan_to_num, ops.nan_to_num_backward, wrt=("a",))
 _FLOAT_ONLY = ("hypot", "logaddexp", "logaddexp2")
 
@@ -342,8 +341,9 @@ erf, erfc, erfinv, lgamma, digamma = (function_form(name, METHODS[name]) for nam
 mvlgamma, atan2, arctan2, hypot, logaddexp, logaddexp2 = (
     function_form(name, METHODS[name]) for name in __all__[6:12]
 )
-fmod, _, frac, trunc, fix, sgn, heaviside, nan_to_num, lerp = (
-    function_form(name, METHODS[name]) for name in __all__[13:22]
+fmod = function_form("fmod", METHODS["fmod"])
+frac, trunc, fix, sgn, heaviside, nan_to_num, lerp = (
+    function_form(name, METHODS[name]) for name in __all__[15:22]
 )
 
 
