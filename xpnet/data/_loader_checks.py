@@ -84,6 +84,9 @@ def worker_context(context, num_workers, timeout, worker_init_fn):
     checks of ``multiprocessing_context`` and ``timeout``."""
     if timeout < 0:
         raise ValueError("timeout option should be non-negative")
+    if timeout and num_workers == 0:  # PyTorch's single-process iterator asserts it
+        msg = f"DataLoader: timeout={timeout!r} needs num_workers > 0 (it waits for workers)"
+        raise ValueError(msg)
     if worker_init_fn is not None and not callable(worker_init_fn):
         msg = f"DataLoader: worker_init_fn must be callable, got {type(worker_init_fn).__name__}"
         raise TypeError(msg)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 
 import numpy
 
+from .._dtypes import inferred_dtype
 from ..autograd import Tensor
 
 __all__ = ["default_collate", "default_convert", "holds_tensors", "map_fields"]
@@ -26,11 +27,27 @@ _UNBATCHABLE = (
 def _host_field(values: list):
     """One field of a batch stacked on the host: Tensors' arrays, NumPy arrays or numbers."""
     first = values[0]
+    if isinstance(first, (int, float)):
+        return _numbers(values)
     if isinstance(first, numpy.ndarray) and first.dtype.kind in "SUO":
         raise TypeError(_UNBATCHABLE.format(first.dtype))
     if not isinstance(first, (Tensor, numpy.generic, int, float)) and not hasattr(first, "shape"):
         raise TypeError(_UNBATCHABLE.format(type(first)))
     return numpy.stack([v.numpy() if isinstance(v, Tensor) else numpy.asarray(v) for v in values])
+
+
+def _numbers(values: list) -> numpy.ndarray:
+    """Python numbers as PyTorch's ``default_collate`` batches them: float64 after a float;
+    after an int or bool, ``torch.tensor``'s inference (the default float dtype if any is a
+    float, else int64, whose range they must fit, or bool)."""
+    host = numpy.asarray(values)
+    if isinstance(values[0], float):
+        return host.astype(numpy.float64)
+    for value in values:
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            msg = f"default_collate: {value} overflows int64, the dtype of a batch of ints"
+            raise ValueError(msg)
+    return host.astype(inferred_dtype(host))
 
 
 def _like(template, values):

@@ -116,5 +116,27 @@ class StackDataset(Dataset):
             return {key: dataset[index] for key, dataset in self.datasets.items()}
         return tuple(dataset[index] for dataset in self.datasets)
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices``, as PyTorch's: each dataset read by one
+        ``__getitems__`` call where it has one, else item by item."""
+        named = isinstance(self.datasets, dict)
+        keys = list(self.datasets) if named else range(len(self.datasets))
+        columns = [_items(self.datasets[key], indices) for key in keys]
+        if named:
+            return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+        return [tuple(row) for row in zip(*columns, strict=True)]
+
     def __len__(self) -> int:
         return self._length
+
+
+def _items(dataset, indices: list) -> list:
+    """``dataset``'s samples at ``indices``: its ``__getitems__``, whose length is checked
+    (PyTorch's message), else one ``__getitem__`` each."""
+    if not callable(getattr(dataset, "__getitems__", None)):
+        return [dataset[index] for index in indices]
+    items = dataset.__getitems__(indices)
+    if len(items) != len(indices):
+        msg = f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}"
+        raise ValueError(msg)
+    return items

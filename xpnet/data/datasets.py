@@ -10,6 +10,7 @@ batch at a time by fancy indexing instead of sample by sample. MNIST's IDX files
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -18,6 +19,7 @@ import numpy
 from .._random import check_generator, host_generator
 from ..autograd import Tensor
 from ._idx import read_mnist
+from .collate import default_collate
 
 __all__ = [
     "CIFAR10",
@@ -38,6 +40,8 @@ __all__ = [
     "Subset",
     "TensorDataset",
     "fetch_batch",
+    "plain_index",
+    "read_samples",
     "download_mnist",
     "load_digits",
     "load_mnist",
@@ -123,17 +127,28 @@ class Subset(Dataset):
 
     Args:
         dataset: the whole dataset.
-        indices: integer indices into ``dataset``.
+        indices: indices into ``dataset``: integers (kept as an int64 array), or any keys
+            its ``__getitem__`` takes (kept as a list), as PyTorch's.
     """
 
     def __init__(self, dataset, indices) -> None:
         self.dataset = dataset
-        self.indices = numpy.asarray(indices, dtype=numpy.int64)
+        keys = list(indices)
+        numbers = numpy.asarray(keys) if keys else numpy.zeros(0, numpy.int64)
+        self.indices = numbers.astype(numpy.int64) if numbers.dtype.kind in "iu" else keys
 
     def __getitem__(self, index):
         if isinstance(index, list):  # as PyTorch's Subset: the dataset's items at those
-            return self.dataset[[int(self.indices[i]) for i in index]]
-        return self.dataset[int(self.indices[index])]
+            return self.dataset[[plain_index(self.indices[i]) for i in index]]
+        return self.dataset[plain_index(self.indices[index])]
+
+    def __getitems__(self, indices) -> list:
+        """The samples at ``indices`` of this subset, as PyTorch's: one ``__getitems__``
+        call of the whole dataset where it has one, else one item each."""
+        keys = [plain_index(self.indices[index]) for index in indices]
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__(keys)
+        return [self.dataset[key] for key in keys]
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -143,38 +158,46 @@ class Subset(Dataset):
         """Whether the whole dataset gives Tensors (see :class:`TensorDataset`)."""
         return bool(getattr(self.dataset, "yields_tensors", False))
 
-    def get_batch(self, indices) -> tuple:
-        """The samples at ``indices`` of this subset, fetched from the whole dataset."""
-        return fetch_batch(self.dataset, self.indices[indices])
+    @property
+    def get_batch(self):
+        """``get_batch(indices)``, the samples at ``indices`` of this subset by the whole
+        dataset's ``get_batch``; ``None`` where it has none, so that the loader reads and
+        collates the samples one by one, as for the whole dataset."""
+        whole = getattr(self.dataset, "get_batch", None)
+        if whole is None or isinstance(self.indices, list):
+            return None
+        return lambda indices: whole(self.indices[indices])
 
 
-def _stack(samples):
-    """Stack samples field by field: a tuple of arrays, or one array for bare samples."""
-    if isinstance(samples[0], (tuple, list)):
-        return tuple(
-            numpy.stack([numpy.asarray(field) for field in fields])
-            for fields in zip(*samples, strict=True)
-        )
-    return numpy.stack([numpy.asarray(sample) for sample in samples])
+def plain_index(index):
+    """A dataset index as PyTorch's samplers give it: a NumPy integer as a Python int, any
+    other key (a string, a list) as it is."""
+    return int(index) if isinstance(index, numpy.integer) else index
+
+
+def read_samples(dataset, indices) -> list:
+    """The samples of ``dataset`` at ``indices``, as PyTorch's fetcher reads them: one
+    ``__getitems__`` call where the dataset has one, else one ``__getitem__`` each."""
+    keys = [plain_index(index) for index in indices]
+    if callable(getattr(dataset, "__getitems__", None)):
+        return dataset.__getitems__(keys)
+    return [dataset[key] for key in keys]
 
 
 def fetch_batch(dataset, indices):
-    """The samples of ``dataset`` at ``indices`` stacked into host arrays.
-
-    Uses ``dataset.get_batch`` when there is one (a fancy index per array), otherwise reads
-    the samples one by one and stacks each field.
-    """
+    """The samples of ``dataset`` at ``indices`` as one host batch: by ``dataset.get_batch``
+    where it has one (a fancy index per array), else read as :func:`read_samples` does and
+    collated by :func:`~xpnet.data.default_collate`."""
     get_batch = getattr(dataset, "get_batch", None)
     if get_batch is not None:
         return get_batch(indices)
-    return _stack([dataset[int(index)] for index in indices])
+    return default_collate(read_samples(dataset, indices))
 
 
 def _split_lengths(lengths, total: int) -> list[int]:
     """Integer lengths from counts (summing to ``total``) or fractions (summing to 1)."""
-    if all(isinstance(length, numbers.Integral) for length in lengths):  # NumPy's ints too
-        counts = [int(length) for length in lengths]
-    elif lengths and abs(sum(lengths) - 1) < 1e-9:
+    # fractions first, as PyTorch's: integer lengths [1, 0] are fractions too
+    if lengths and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         for index, fraction in enumerate(lengths):
             if not 0 <= fraction <= 1:
                 msg = (
@@ -188,6 +211,8 @@ def _split_lengths(lengths, total: int) -> list[int]:
         for index in (index for index, count in enumerate(counts) if count == 0):
             msg = f"Length of split at index {index} is 0. This might result in an empty dataset."
             warnings.warn(msg, stacklevel=3)  # PyTorch's warning, at random_split's caller
+    elif all(isinstance(length, numbers.Integral) for length in lengths):  # NumPy's ints too
+        counts = [int(length) for length in lengths]
     else:
         msg = f"random_split: lengths must be counts or fractions summing to 1, got {lengths}"
         raise ValueError(msg)

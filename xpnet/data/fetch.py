@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 
 from .collate import default_collate, default_convert, holds_tensors
-from .datasets import fetch_batch
+from .datasets import fetch_batch, plain_index, read_samples
 
 __all__ = ["Fetcher"]
 
@@ -41,14 +41,14 @@ class Fetcher:
         self._stream = None
 
     def fetch(self, indices):
-        """``(batch, as_tensors)`` for an integer array of indices (or one index unbatched)."""
+        """``(batch, as_tensors)`` for a batch of indices (or one index unbatched)."""
         if not self.batched:
-            sample = self.dataset[int(indices)]
+            sample = self.dataset[plain_index(indices)]
             return (self.collate_fn or default_convert)(sample), holds_tensors(sample)
-        if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
+        if self.collate_fn is None and getattr(self.dataset, "get_batch", None) is not None:
             batch = fetch_batch(self.dataset, indices)
             return batch, bool(getattr(self.dataset, "yields_tensors", False))
-        samples = [self.dataset[int(index)] for index in indices]
+        samples = read_samples(self.dataset, indices)
         return (self.collate_fn or default_collate)(samples), holds_tensors(samples[0])
 
     def start(self) -> None:

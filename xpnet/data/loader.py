@@ -22,6 +22,7 @@ from ..autograd import Tensor
 from ..backends import get_backend
 from ._loader_checks import check_iterable, check_options, check_samplers, worker_context
 from .collate import default_collate, default_convert, map_fields
+from .datasets import plain_index
 from .fetch import Fetcher
 from .iterable import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -34,7 +35,8 @@ class DataLoader:
     """Iterate over ``dataset`` in batches, each moved to the current backend.
 
     Samples are gathered on the host (a whole batch by fancy indexing when the dataset has
-    ``get_batch``, as :class:`~xpnet.data.TensorDataset` does) and copied to the backend that
+    ``get_batch``, as :class:`~xpnet.data.TensorDataset` does; else by ``__getitems__`` or
+    one ``__getitem__`` each, then collated) and copied to the backend that
     is current when iteration starts (:func:`xpnet.get_backend`), one copy per array. A
     batch's arrays come as :class:`xpnet.Tensor`\\ s (which have ``.to(device)``) when the
     dataset gives Tensors (``transforms.ToTensor``, a ``TensorDataset`` of Tensors), and as
@@ -52,8 +54,9 @@ class DataLoader:
     ``get_worker_info``), and an error in a worker is raised here with its traceback.
 
     Args:
-        dataset: the dataset: map-style (``__len__``, and ``__getitem__`` or ``get_batch``)
-            or an :class:`~xpnet.data.IterableDataset`.
+        dataset: the dataset: map-style (``__len__``, and ``__getitem__``,
+            ``__getitems__`` or ``get_batch``; its indices are what the sampler gives) or
+            an :class:`~xpnet.data.IterableDataset`.
         batch_size: samples per batch, or ``None`` to deliver samples one by one (through
             :func:`default_convert`, or ``collate_fn``). Default: ``1``.
         shuffle: visit the samples in a new random order each epoch: the sampler is a
@@ -90,8 +93,9 @@ class DataLoader:
             same seed give the same sequence of epochs. Default: ``None`` (each epoch's order
             drawn from the generator :func:`xpnet.manual_seed` seeds, as PyTorch's shuffle
             follows ``torch.manual_seed``).
-        timeout: seconds to wait for a worker's batch before ``RuntimeError``. Default: ``0``
-            (no limit; a worker that dies still raises within a second).
+        timeout: seconds to wait for a worker's batch before ``RuntimeError``; needs
+            workers. Default: ``0`` (no limit; a worker that dies still raises within a
+            second).
         worker_init_fn: ``worker_init_fn(worker_id)``, called in each worker after seeding.
             Default: ``None``.
         multiprocessing_context: run the workers as processes of this start method or
@@ -113,12 +117,13 @@ class DataLoader:
 
     Raises:
         ValueError: if ``batch_size`` is not a positive integer or ``None``, ``num_workers``
-            or ``timeout`` negative, ``persistent_workers``, ``prefetch_factor`` or
-            ``multiprocessing_context`` given without workers (or an unknown start method),
-            both ``generator`` and ``seed`` given, a ``sampler`` or ``batch_sampler`` given
-            with the options it replaces (or at all, or ``shuffle``, with an iterable
-            dataset), ``drop_last`` with ``batch_size=None``, or ``shuffle=True`` on an empty
-            dataset (:class:`~xpnet.data.RandomSampler`'s rule).
+            or ``timeout`` negative, ``persistent_workers``, ``prefetch_factor``,
+            ``multiprocessing_context`` or ``timeout`` given without workers (or an unknown
+            start method), both ``generator`` and ``seed`` given, a ``sampler`` or
+            ``batch_sampler`` given with the options it replaces (or at all, or ``shuffle``,
+            with an iterable dataset), ``drop_last`` with ``batch_size=None``, or
+            ``shuffle=True`` on an empty dataset (:class:`~xpnet.data.RandomSampler`'s
+            rule); later, setting an attribute the samplers are built from.
         TypeError: if ``collate_fn`` or ``worker_init_fn`` is not callable,
             ``multiprocessing_context`` is not a context, or ``shuffle=True`` with a
             ``generator`` that is not a NumPy generator.
@@ -198,6 +203,7 @@ class DataLoader:
             self.sampler = self.batch_sampler = None
         else:
             self._set_samplers(sampler, batch_sampler)
+        self._initialized = True
 
     def _set_samplers(self, sampler, batch_sampler) -> None:
         """PyTorch's defaults: ``shuffle`` means a RandomSampler (drawing from the loader's
@@ -212,6 +218,12 @@ class DataLoader:
         elif batch_sampler is not None:
             self.batch_size, self.drop_last = None, False
         self.sampler, self.batch_sampler = sampler, batch_sampler
+
+    def __setattr__(self, name, value) -> None:
+        if name in _FIXED and getattr(self, "_initialized", False):
+            msg = f"{name} attribute should not be set after {type(self).__name__} is initialized"
+            raise ValueError(msg)  # PyTorch's rule: the samplers were built from them
+        super().__setattr__(name, value)
 
     def __len__(self) -> int:
         if not self.iterable:
@@ -232,7 +244,7 @@ class DataLoader:
             warnings.warn(msg, stacklevel=2)
         # the length an iterable reported so far, read now as PyTorch's iterator reads it when
         # it is made: list(loader) asks len() only after iter(), and must not warn
-        return self._iterate(self._len_called)
+        return _LoaderIterator(self, self._iterate(self._len_called))
 
     def _iterate(self, reported):
         """The batches of one epoch, after :meth:`__iter__`'s checks."""
@@ -289,16 +301,16 @@ class DataLoader:
                 pool.shutdown()
 
     def _batches(self):
-        """This epoch's batches of dataset indices (integer arrays; single indices when
-        unbatched)."""
+        """This epoch's batches of dataset indices (integer arrays, or lists of other keys;
+        single indices when unbatched)."""
         if self.batch_sampler is None and self.batch_size is None:
-            return (int(index) for index in self.sampler)
+            return (plain_index(index) for index in self.sampler)
         if not self._slices:
-            return (numpy.asarray(list(batch), dtype=numpy.int64) for batch in self.batch_sampler)
+            return (_index_batch(list(batch)) for batch in self.batch_sampler)
         if type(self.sampler) is SequentialSampler:
             order = numpy.arange(len(self.sampler))
         else:  # a RandomSampler's order is its generator's permutation, as before samplers
-            order = numpy.asarray(list(self.sampler), dtype=numpy.int64)
+            order = _index_batch(list(self.sampler))
         size = self.batch_size
         stop = len(order) // size * size if self.drop_last else len(order)
         return (order[start : start + size] for start in range(0, stop, size))
@@ -306,6 +318,34 @@ class DataLoader:
     def __del__(self):
         if getattr(self, "_pool", None) is not None:
             self._pool.shutdown()
+
+
+# what the samplers are built from: fixed once the loader is made, as PyTorch's
+_FIXED = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
+
+
+class _LoaderIterator:
+    """One epoch of a :class:`DataLoader`: its batches, and ``len()`` the loader's, as
+    PyTorch's ``_BaseDataLoaderIter``."""
+
+    def __init__(self, loader, batches) -> None:
+        self._loader, self._batches = loader, batches
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+
+def _index_batch(indices: list):
+    """Indices as the fetcher takes them: an int64 array where they are integers (a batch
+    read by fancy indexing), else the list of keys as the sampler gave them."""
+    array = numpy.asarray(indices)
+    return array.astype(numpy.int64) if array.dtype.kind in "iu" or not indices else indices
 
 
 def _warn_length(loader, reported: int, count: int) -> None:
