@@ -359,3 +359,56 @@ def test_multihead_attention_rejects_bad_arguments(backend):
         module(x, x, x, key_padding_mask=_x(backend, (2, 4)) > 0)
     with pytest.raises(ValueError, match="must all be 3-D"):
         module(x, x[0], x)
+
+
+@pytest.mark.parametrize("padding_only", [True, False])
+def test_multihead_attention_one_head_one_sample_with_a_padding_mask(backend, padding_only):
+    # batch * num_heads == 1: a key padding mask alone, (1, 1, S), was read as an (L, S) mask
+    ours, theirs = _modules(backend, embed_dim=4, num_heads=1)
+    padding = np.array([[False, False, True]])
+    attn = None if padding_only else np.array([[False, True, False]] * 3)
+    shapes = [(3, 1, 4)] * 3
+    _check_module(backend, ours, theirs, shapes, (padding, attn), need_weights=False)
+
+
+def test_multihead_attention_needs_positive_sizes():
+    for sizes in [(0, 1), (4, 0)]:
+        with pytest.raises(ValueError, match="embed_dim and num_heads must be greater than 0"):
+            torch.nn.MultiheadAttention(*sizes)
+        with pytest.raises(ValueError, match="embed_dim and num_heads must be greater than 0"):
+            nn.MultiheadAttention(*sizes)
+
+
+def test_sdpa_bool_mask_keeps_a_left_out_nan(backend):
+    # PyTorch adds -inf where a bool mask is False: a NaN score there stays NaN (every row)
+    q, k, v = (random_input((1, 2, 4), seed=seed) for seed in range(3))
+    k[0, 1, 0] = np.nan
+    mask = np.array([[True, False], [True, False]])
+    expected = TF.scaled_dot_product_attention(*map(torch.tensor, (q, k, v)), torch.tensor(mask))
+    assert np.isnan(expected.numpy()).all()
+    inputs = [Tensor(backend.asarray(a), requires_grad=True) for a in (q, k, v)]
+    output = F.scaled_dot_product_attention(*inputs, Tensor(backend.asarray(mask)))
+    assert np.isnan(backend.to_host(output.array)).all()
+    output.sum().backward()
+    assert np.isnan(backend.to_host(inputs[0].grad.array)).all()
+
+
+@pytest.mark.parametrize("float_mask", [False, True])
+def test_sdpa_second_order_at_a_fully_masked_row(backend, float_mask):
+    # a row that sees no key has zero weights: its gradients are zeros under create_graph too
+    q, k, v = (random_input((2, 4, 3), seed=seed) for seed in range(3))
+    mask = np.ones((4, 4), bool)
+    mask[1] = False
+    given = np.where(mask, 0.0, -np.inf) if float_mask else mask
+    inputs = [Tensor(backend.asarray(a), requires_grad=True) for a in (q, k, v)]
+    tensors = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    output = F.scaled_dot_product_attention(*inputs, Tensor(backend.asarray(given)))
+    t_output = TF.scaled_dot_product_attention(*tensors, torch.tensor(given))
+    grads = xpnet.autograd.grad((output**2).sum(), inputs, create_graph=True)
+    t_grads = torch.autograd.grad((t_output**2).sum(), tensors, create_graph=True)
+    for ours_grad, theirs_grad in zip(grads, t_grads, strict=True):
+        assert_close(backend.to_host(ours_grad.array), theirs_grad.detach().numpy(), np.float64)
+    second = xpnet.autograd.grad(sum((g * g).sum() for g in grads), inputs)
+    t_second = torch.autograd.grad(sum((g * g).sum() for g in t_grads), tensors)
+    for ours_grad, theirs_grad in zip(second, t_second, strict=True):
+        assert_close(backend.to_host(ours_grad.array), theirs_grad.numpy(), np.float64)

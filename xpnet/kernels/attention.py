@@ -141,7 +141,8 @@ def _weights(xp, query, key, attn_mask, is_causal, scale):
     if is_causal:  # upper-left aligned: query i sees keys 0..i
         scores = xp.where(xp.tril(xp.ones((length, source), dtype=bool)), scores, -xp.inf)
     if attn_mask is not None and attn_mask.dtype == xp.bool_:
-        scores = xp.where(attn_mask, scores, -xp.inf)  # True: takes part
+        # True takes part; False adds -inf, as PyTorch's: a NaN score stays NaN there
+        scores = scores + xp.where(attn_mask, 0.0, -xp.inf).astype(dtype)
     elif attn_mask is not None:
         scores = scores + attn_mask.astype(dtype, copy=False)
     kept = ~xp.all(scores == -xp.inf, axis=-1, keepdims=True)

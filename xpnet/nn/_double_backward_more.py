@@ -248,23 +248,29 @@ def _attention_formula(
     mask=None,
 ):
     """PyTorch's math attention: ``softmax(q k^T scale + bias) v``, the dropout mask saved;
-    a bool mask (or ``is_causal``) sets the left-out scores to ``-inf``."""
+    a bool mask adds ``-inf`` to the left-out scores (a NaN score stays NaN), ``is_causal``
+    sets them to ``-inf``, and a row left with no key gets zero weights (the forward's safe
+    softmax), so its gradients are zeros, not NaN."""
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
-    xp, additive = backend_of(query.array).xp, data_of(attn_mask)
+    xp, given = backend_of(query.array).xp, data_of(attn_mask)
+    causal = None
     if is_causal:
-        length, keys = query.shape[-2], key.shape[-2]
-        additive = xp.tril(xp.ones((length, keys), dtype=bool))
-    kept = None if additive is None or additive.dtype != bool else Tensor(additive)
-    float_mask = attn_mask if additive is not None and kept is None else None
+        causal = Tensor(xp.tril(xp.ones((query.shape[-2], key.shape[-2]), dtype=bool)))
+    left_out = None  # a bool mask as the -inf it adds
+    if given is not None and given.dtype == bool:
+        left_out = Tensor(xp.where(given, 0.0, -xp.inf).astype(query.dtype))
+    float_mask = attn_mask if given is not None and left_out is None else None
 
     def attention(q, k, v, bias):
         if enable_gqa:
             k = k.repeat_interleave(q.shape[-3] // k.shape[-3], -3)
             v = v.repeat_interleave(q.shape[-3] // v.shape[-3], -3)
         scores = q @ k.mT * scale
-        scores = scores if bias is None else scores + bias
-        scores = scores if kept is None else where(kept, scores, -math.inf)
-        weights = F.softmax(scores, -1)
+        for term in (bias, left_out):
+            scores = scores if term is None else scores + term
+        scores = scores if causal is None else where(causal, scores, -math.inf)
+        empty = (scores == -math.inf).all(-1, keepdim=True)
+        weights = where(empty, 0.0, F.softmax(where(empty, 0.0, scores), -1))
         if dropout_p > 0:
             weights = weights * Tensor(mask.astype(weights.dtype) / (1 - dropout_p))
         return weights @ v

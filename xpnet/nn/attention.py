@@ -130,7 +130,13 @@ class MultiheadAttention(Module):
         kdim = embed_dim if kdim is None else kdim
         vdim = embed_dim if vdim is None else vdim
         check_sizes(_WHERE, embed_dim=embed_dim, num_heads=num_heads, kdim=kdim, vdim=vdim)
-        if num_heads < 1 or embed_dim % num_heads:
+        if embed_dim < 1 or num_heads < 1:  # PyTorch's check (0 would divide by 0 in init)
+            msg = (
+                f"{_WHERE}: embed_dim and num_heads must be greater than 0, got "
+                f"embed_dim={embed_dim} and num_heads={num_heads}"
+            )
+            raise ArgumentError(msg)
+        if embed_dim % num_heads:
             msg = (
                 f"{_WHERE}: embed_dim must be divisible by num_heads, got {embed_dim}, {num_heads}"
             )
@@ -299,10 +305,11 @@ class MultiheadAttention(Module):
             output = (weights @ v).transpose(0, 1).reshape(length * batch, self.embed_dim)
             return output, weights
         if attn_mask is not None:
-            shape = (1, 1, length, source) if attn_mask.shape[0] == 1 else None
-            # a key padding mask alone is (N * num_heads, 1, S): it broadcasts over L
-            shape = shape or (batch, self.num_heads, attn_mask.shape[1], source)
-            attn_mask = attn_mask.reshape(*shape)
+            # (1 or N * num_heads, L or 1, S): a key padding mask alone has one row, which
+            # broadcasts over L; a mask shared by every head and sample has one leading entry
+            rows = attn_mask.shape[1]
+            shape = (1, 1) if attn_mask.shape[0] == 1 else (batch, self.num_heads)
+            attn_mask = attn_mask.reshape(*shape, rows, source)
         q, k, v = (x.reshape(batch, self.num_heads, x.shape[1], head_dim) for x in (q, k, v))
         output = F.scaled_dot_product_attention(q, k, v, attn_mask, p, is_causal)
         return output.permute(2, 0, 1, 3).reshape(length * batch, self.embed_dim), None
