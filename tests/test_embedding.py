@@ -95,8 +95,10 @@ def test_embedding_rejects_bad_arguments(backend, index, weight_shape, kwargs, e
 
 def test_embedding_rejects_bad_weight_grad_and_memory(backend):
     index = backend.asarray(np.array([0, 1]))
-    with pytest.raises(TypeError, match="weight must be a floating-point array"):
-        K.embedding(index, backend.asarray(np.zeros((3, 2), np.int64)))
+    with pytest.raises(TypeError, match="weight is not implemented for dtype complex128"):
+        K.embedding(index, backend.asarray(np.zeros((3, 2), np.complex128)))
+    with pytest.raises(TypeError, match="weight must be a floating-point array"):  # a norm
+        K.embedding(index, backend.asarray(np.zeros((3, 2), np.int64)), max_norm=1.0)
     weight = backend.asarray(np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"grad_output must have the shape of the forward's"):
         K.embedding_backward(backend.asarray(np.zeros((2, 3))), index, weight)

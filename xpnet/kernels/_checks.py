@@ -74,6 +74,18 @@ def array_backend(where: str, **arrays):
     return backend
 
 
+def moved_backend(where: str, input, kinds: str = "biuf", why: str = ""):
+    """The backend of ``input``, whose values a kernel moves without arithmetic (padding, a
+    shuffle, a gather), so that it takes the dtypes PyTorch's does: the NumPy kinds in
+    ``kinds`` (bool, integers, floats by default), else an :class:`UnsupportedDtypeError`
+    naming ``where`` and ``why`` (the mode that cannot take it, say)."""
+    backend = backend_of(input, names=("input",), where=where)
+    if input.dtype.kind not in kinds:
+        msg = f"{where}: {why or 'input'} is not implemented for dtype {input.dtype}"
+        raise UnsupportedDtypeError(msg)
+    return backend
+
+
 def as_index(value) -> int | None:
     """``value`` as an int where PyTorch takes it for one, else ``None``: an int or anything
     with ``__index__`` (a NumPy integer, a one-element integer Tensor), not a bool (PyTorch

@@ -19,6 +19,7 @@ from ._checks import (
     check_ndim,
     check_number,
     kernel,
+    moved_backend,
     require_arrays,
 )
 from ._embedding_args import padding_index, renorm_rows
@@ -29,7 +30,10 @@ __all__ = ["embedding", "embedding_backward"]
 def _check_call(where, input, weight, padding_idx, max_norm, sparse, grad_output=None):
     """``(backend, padding_idx)`` after the checks shared by the forward and the backward."""
     require_arrays(where, input=input, weight=weight)
-    backend = array_backend(where, weight=weight, grad_output=grad_output)
+    if grad_output is None and max_norm is None:  # a lookup moves any dtype, as PyTorch's
+        backend = moved_backend(where, weight, why="weight")
+    else:  # a norm or a gradient needs floats
+        backend = array_backend(where, weight=weight, grad_output=grad_output)
     backend_of(input, weight, names=("input", "weight"), where=where)
     check_ndim(where, "weight", weight, (2,), "(num_embeddings, embedding_dim)")
     if input.dtype.kind not in "iu":
@@ -86,7 +90,8 @@ def embedding(
 
     Args:
         input: integer array of indices in ``[0, num_embeddings)``, any shape.
-        weight: float array of shape (num_embeddings, embedding_dim).
+        weight: array of shape (num_embeddings, embedding_dim): float, or with no
+            ``max_norm`` of any bool or integer dtype too, as PyTorch's.
         padding_idx: a row that gets no gradient (negative: from the end). Default: ``None``.
         max_norm: rows looked up whose ``norm_type``-norm is larger are first scaled in
             ``weight`` itself, in place, to this norm (by ``max_norm / (norm + 1e-7)``, as
@@ -101,7 +106,8 @@ def embedding(
         Array of shape ``input.shape + (embedding_dim,)`` in the dtype of ``weight``.
 
     Raises:
-        TypeError: non-integer indices, a non-float weight, mixed backends.
+        TypeError: non-integer indices, a complex weight (with ``max_norm``, a non-float
+            one), mixed backends.
         ValueError: a weight that is not 2-D, a ``padding_idx`` out of range.
         IndexError: an index outside ``[0, num_embeddings)``.
         NotImplementedError: ``sparse``.

@@ -24,11 +24,13 @@ import numpy
 from ._blocks import check_fits, compute_dtype
 from ._checks import (
     ArgumentError,
+    UnsupportedDtypeError,
     array_backend,
     as_index,
     check_grad_output,
     check_ndim,
     kernel,
+    moved_backend,
     require_arrays,
 )
 from ._interpolate_cubic import antialias_taps, cubic_taps, source_positions
@@ -108,6 +110,19 @@ def _scaled_sizes(where, spatial, scale_factor):
     return [math.floor(size) for size in sizes], scales
 
 
+def _input_backend(input, mode):
+    """The backend of ``interpolate``'s input: a float array, or, as PyTorch's, uint8 in
+    the nearest modes; PyTorch's uint8 linear and cubic kernels round in fixed point, and
+    xpnet has none (an :class:`UnsupportedDtypeError`)."""
+    dtype = getattr(input, "dtype", None)  # a list or a number: array_backend's TypeError
+    if dtype is not None and dtype.kind == "u" and dtype.itemsize == 1:
+        if mode in ("nearest", "nearest-exact"):
+            return moved_backend("interpolate", input)
+        msg = f"interpolate: mode {mode!r} of a uint8 input is not implemented; convert to float"
+        raise UnsupportedDtypeError(msg)
+    return array_backend("interpolate", input=input)
+
+
 def _plan(where, input, size, scale_factor, mode, align_corners, recompute, antialias):
     """``[(in_size, out_size, scale or None), ...]`` per spatial axis, as PyTorch's rules;
     ``input`` already checked to be an array."""
@@ -132,6 +147,9 @@ def _plan(where, input, size, scale_factor, mode, align_corners, recompute, anti
             f"{where}: input and output sizes must be greater than 0, got input "
             f"{tuple(spatial)} and output {tuple(sizes)}"
         )
+        raise ArgumentError(msg)
+    if mode != "area" and input.shape[1] == 0:  # PyTorch's: only the batch may be empty
+        msg = f"{where}: input must be non-empty but for the batch, got shape {input.shape}"
         raise ArgumentError(msg)
     return [(n, int(s), scale) for n, s, scale in zip(spatial, sizes, scales, strict=True)]
 
@@ -255,7 +273,8 @@ def interpolate(
     r"""Resize the spatial dimensions of ``input``, as ``torch.nn.functional.interpolate``.
 
     Args:
-        input: array of shape (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+        input: float array of shape (N, C, L), (N, C, H, W) or (N, C, D, H, W); uint8 too
+            in the nearest modes, as PyTorch's.
         size: output spatial size, an int or one int per spatial dimension.
         scale_factor: multiplier of the spatial size, a number or one per dimension; the
             output size is ``floor(in * scale_factor)``. Exactly one of ``size`` and
@@ -289,10 +308,12 @@ def interpolate(
 
     Raises:
         ValueError: a bad rank for the mode, both or neither of size and scale_factor, a
-            zero output size (but for ``'area'``), a ``scale_factor`` that is not finite and
+            zero size or channel count (but for ``'area'``; the batch may be 0), a
+            ``scale_factor`` that is not finite and
             positive, ``align_corners`` with a nearest mode or ``'area'``, ``antialias``
             with another mode than bilinear and bicubic.
-        TypeError: a ``size`` that is not ints, an ``align_corners`` that is not a bool.
+        TypeError: a ``size`` that is not ints, an ``align_corners`` that is not a bool, an
+            integer input (uint8 in a nearest mode excepted).
         MemoryError: an output larger than the backend can allocate.
 
     Note:
@@ -308,7 +329,7 @@ def interpolate(
     """
     # the array checks first: a list or a float gets TypeError, as every kernel
     require_arrays("interpolate", input=input)
-    backend = array_backend("interpolate", input=input)
+    backend = _input_backend(input, mode)
     options = (mode, align_corners, recompute_scale_factor, antialias)
     plan = _plan("interpolate", input, size, scale_factor, *options)
     outs = tuple(out for _, out, _ in plan)
@@ -318,7 +339,8 @@ def interpolate(
     out_shape = input.shape[:2] + outs
     what = f"an output of shape {out_shape}"
     check_fits("interpolate", backend, what, 2 * math.prod(out_shape) * itemsize)
-    dtype = compute_dtype(xp, input.dtype)
+    # uint8 (nearest modes only) moves its values in float32, exactly
+    dtype = xp.float32 if input.dtype == xp.uint8 else compute_dtype(xp, input.dtype)
     x = input.astype(dtype, copy=False)
     shortcuts = len(plan) == 2  # only PyTorch's nearest2d forward takes them
     for axis, plan_axis in enumerate(plan, start=2):

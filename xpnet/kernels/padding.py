@@ -23,6 +23,7 @@ from ._checks import (
     as_index,
     check_grad_output,
     kernel,
+    moved_backend,
     require_arrays,
 )
 
@@ -54,6 +55,9 @@ def _check_mode_pad(where, input, pairs, mode, value):
         msg = f"{where}: padding mode {mode!r} doesn't take a value argument, got value={value!r}"
         raise ArgumentError(msg)
     k = len(pairs)
+    if k == 0:
+        msg = f"{where}: {mode} padding of size 0 is not supported for a {input.ndim}-D input"
+        raise NotImplementedError(msg)  # PyTorch's
     if k > 3:  # PyTorch's non-constant modes pad 1 to 3 trailing dimensions
         msg = (
             f"{where}: {mode} padding of {k} dimensions is not supported: the non-constant "
@@ -123,14 +127,33 @@ def _plan(where, input, pad, mode, value):
     out_shape = list(input.shape)
     for axis, (before, after) in pairs:
         out_shape[axis] += before + after
-        # PyTorch crops first: the crops alone must leave the dimension at least empty
-        if out_shape[axis] < 0 or input.shape[axis] + min(before, 0) + min(after, 0) < 0:
+        # constant mode crops first: the crops alone must leave the dimension at least empty
+        # (reflect and replicate pad first, then crop; circular has its own limits)
+        crops = min(before, 0) + min(after, 0) if mode == "constant" else 0
+        if out_shape[axis] < 0 or input.shape[axis] + crops < 0:
             msg = (
                 f"{where}: padding {(before, after)} crops dimension {axis} of size "
                 f"{input.shape[axis]} below 0"
             )
             raise ArgumentError(msg)
     return pairs, tuple(out_shape)
+
+
+def _fill(where, value, dtype):
+    """The constant mode's ``value`` as PyTorch writes it into ``dtype``: truthiness for
+    bool; for an integer dtype truncated toward zero, refused where it is NaN, inf or past
+    the dtype's range (``c10::checked_convert``)."""
+    value = 0 if value is None else value
+    if dtype.kind == "b":
+        return bool(value)
+    if dtype.kind in "iu":
+        info = numpy.iinfo(dtype)
+        finite = isinstance(value, numbers.Integral) or math.isfinite(value)
+        if not (finite and info.min <= value <= info.max):
+            msg = f"{where}: value {value!r} cannot be converted to {dtype} without overflow"
+            raise ArgumentError(msg)
+        return int(value)
+    return value
 
 
 def _kept(ndim, pairs, sizes):
@@ -149,23 +172,29 @@ def pad(input, pad, mode: str = "constant", value=None):
     r"""Pad (or, with negative entries, crop) the last dimensions of ``input``.
 
     Args:
-        input: array. Constant mode pads up to every dimension; the other modes pad the last
-            1, 2 or 3 dimensions of a 2-D/3-D, 3-D/4-D or 4-D/5-D input.
+        input: array (floats, integers, and for constant and circular modes bools, as
+            PyTorch's). Constant mode pads up to every dimension; the other modes pad the
+            last 1, 2 or 3 dimensions of a 2-D/3-D, 3-D/4-D or 4-D/5-D input.
         pad: ``(left, right)``, ``(left, right, top, bottom)`` or ``(left, right, top,
             bottom, front, back)``: pairs for the last, second-last, ... dimension.
         mode: ``'constant'``, ``'reflect'`` (mirror without repeating the edge; padding
             below the size), ``'replicate'`` (repeat the edge), ``'circular'`` (wrap; padding
             at most the size). Default: ``'constant'``.
-        value: the constant mode's fill value. Default: ``None`` (0).
+        value: the constant mode's fill value, written as PyTorch writes it into the
+            input's dtype (an integer dtype truncates it, and refuses NaN, inf and values
+            past its range). Default: ``None`` (0).
 
     Returns:
         Array of the padded shape and the dtype of ``input``.
 
     Raises:
-        TypeError: ``pad`` not a sequence of ints; a non-number ``value``.
+        TypeError: ``pad`` not a sequence of ints; a non-number ``value``; a dtype the mode
+            does not take (bool with reflect or replicate, complex).
         ValueError: an odd ``pad`` length or more pairs than dimensions, a bad mode or rank,
-            padding too large for the mode, ``value`` with a non-constant mode, a crop below 0.
-        NotImplementedError: a non-constant mode over more than 3 dimensions (as PyTorch).
+            padding too large for the mode, ``value`` with a non-constant mode or past an
+            integer dtype's range, a crop below 0.
+        NotImplementedError: a non-constant mode over no or more than 3 dimensions (as
+            PyTorch).
         MemoryError: an output larger than the backend can allocate.
 
     Example:
@@ -174,13 +203,14 @@ def pad(input, pad, mode: str = "constant", value=None):
     """
     # the array checks first: a list or a float gets TypeError, as every kernel
     require_arrays("pad", input=input)
-    backend = array_backend("pad", input=input)
+    kinds = "iuf" if mode in ("reflect", "replicate") else "biuf"  # PyTorch's dtypes
+    backend = moved_backend("pad", input, kinds, f"{mode} padding")
     pairs, out_shape = _plan("pad", input, pad, mode, value)
     xp = backend.xp
     nbytes = math.prod(out_shape) * input.dtype.itemsize
     check_fits("pad", backend, f"an output of shape {out_shape}", nbytes)
     if mode == "constant":
-        output = xp.full(out_shape, 0.0 if value is None else value, dtype=input.dtype)
+        output = xp.full(out_shape, _fill("pad", value, input.dtype), dtype=input.dtype)
         source, destination = _kept(input.ndim, pairs, input.shape)
         output[destination] = input[source]
         return output

@@ -15,6 +15,7 @@ from ._checks import (
     check_grad_output,
     check_int,
     kernel,
+    moved_backend,
     require_arrays,
 )
 
@@ -47,10 +48,14 @@ def _unshuffle(xp, x, r):
 
 
 def _check(where, name, input, factor, grad_output=None, backward=False):
-    """``(xp, r)`` after the checks of PyTorch's: a float input of >= 3 dimensions,
-    a positive int factor, channels (shuffle) or H and W (unshuffle) divisible."""
+    """``(xp, r)`` after the checks of PyTorch's: an input of >= 3 dimensions (of any
+    bool, integer or float dtype; float with a gradient), a positive int factor, channels
+    (shuffle) or H and W (unshuffle) divisible."""
     require_arrays(where, input=input)
-    backend = array_backend(where, input=input, grad_output=grad_output)
+    if backward:
+        backend = array_backend(where, input=input, grad_output=grad_output)
+    else:
+        backend = moved_backend(where, input)
     r = check_int(where, name, factor)
     if r <= 0:
         msg = f"{where}: {name} must be positive, got {r}"
@@ -89,14 +94,15 @@ def pixel_shuffle(input, upscale_factor: int):
     ``output[..., c, h * r + i, w * r + j] = input[..., c * r^2 + i * r + j, h, w]``.
 
     Args:
-        input: float array with at least 3 dimensions (any leading batch dimensions).
+        input: array with at least 3 dimensions (any leading batch dimensions), of any
+            bool, integer or float dtype.
         upscale_factor: ``r``, a positive int.
 
     Returns:
         Array of shape (*, C, H * r, W * r), the dtype of ``input``.
 
     Raises:
-        TypeError: a non-float input, a non-int ``upscale_factor``.
+        TypeError: a complex input, a non-int ``upscale_factor``.
         ValueError: fewer than 3 dimensions, ``r <= 0``, channels not divisible by ``r^2``.
 
     Example:
@@ -122,14 +128,15 @@ def pixel_unshuffle(input, downscale_factor: int):
     the inverse of :func:`pixel_shuffle`.
 
     Args:
-        input: float array with at least 3 dimensions (any leading batch dimensions).
+        input: array with at least 3 dimensions (any leading batch dimensions), of any
+            bool, integer or float dtype.
         downscale_factor: ``r``, a positive int.
 
     Returns:
         Array of shape (*, C * r^2, H / r, W / r), the dtype of ``input``.
 
     Raises:
-        TypeError: a non-float input, a non-int ``downscale_factor``.
+        TypeError: a complex input, a non-int ``downscale_factor``.
         ValueError: fewer than 3 dimensions, ``r <= 0``, H or W not divisible by ``r``.
 
     Example:
