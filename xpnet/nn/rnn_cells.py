@@ -16,6 +16,7 @@ import warnings
 
 from ..amp.autocast_mode import cast_operand
 from ..autograd import as_tensor
+from ..kernels._checks import ArgumentError
 from . import functional as F
 from . import init
 from .module import Module
@@ -151,13 +152,13 @@ class RNNCellBase(Module):
 
     def _prepare(self, input, hx, count: int, what: str):
         """``(input (N, input_size), state tuple of (N, hidden_size), batched)`` from the
-        forward's arguments, checked as PyTorch; ``hx`` a tuple of ``count`` or ``None``."""
+        forward's arguments, checked as PyTorch; ``hx`` the forward's (see :meth:`_states`)."""
         name = type(self).__name__
         input = as_tensor(input)
         if input.ndim not in (1, 2):
             msg = f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead"
             raise ValueError(msg)
-        hx = None if hx is None else tuple(as_tensor(h) for h in hx)
+        hx = None if hx is None else self._states(hx, count)
         for index, h in enumerate(hx or ()):
             if h.ndim not in (1, 2):
                 label = what if count == 1 else f"{what}[{index}]"
@@ -171,6 +172,26 @@ class RNNCellBase(Module):
             hx = (input.new_zeros((input.shape[0], self.hidden_size)),) * count
         self._check_sizes(input, hx)
         return input, hx, batched
+
+    def _states(self, hx, count: int) -> tuple:
+        """``hx`` as a tuple of ``count`` Tensors: one Tensor (h) for ``count`` 1, a tuple or
+        list of two (h, c) for 2. Checked here because a Tensor is iterable too: a stacked
+        (2, N, H) state would otherwise be split into h and c without a word."""
+        name = type(self).__name__
+        if count == 1:
+            if isinstance(hx, tuple | list):
+                raise TypeError(f"{name}: hx must be a Tensor, not {type(hx).__name__}")
+            return (as_tensor(hx),)
+        if not isinstance(hx, tuple | list):
+            msg = f"{name}: hx must be a tuple of two Tensors (h_0, c_0), not {type(hx).__name__}"
+            raise TypeError(msg)
+        if len(hx) != count:  # PyTorch: "lstm_cell expects two hidden states"
+            msg = (
+                f"{name}: expects two hidden states (h_0, c_0) in hx, got a "
+                f"{type(hx).__name__} of {len(hx)}"
+            )
+            raise ArgumentError(msg)
+        return tuple(as_tensor(h) for h in hx)
 
     def _check_sizes(self, input, hx) -> None:
         """PyTorch's size checks of a cell's input and state (from its C++ cell functions)."""
@@ -218,7 +239,8 @@ class RNNCell(RNNCellBase):
 
     Raises:
         ValueError: input or hx not 1-D or 2-D. RuntimeError: sizes that do not match;
-            an unknown ``nonlinearity`` (at the call, as PyTorch).
+            an unknown ``nonlinearity`` (at the call, as PyTorch). TypeError: hx a tuple or
+            a list (``GRUCell`` too).
 
     Example:
         >>> import xpnet
@@ -234,7 +256,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
-        input, state, batched = self._prepare(input, None if hx is None else (hx,), 1, "hidden")
+        input, state, batched = self._prepare(input, hx, 1, "hidden")
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"RNNCell: Unknown nonlinearity: {self.nonlinearity}")
         gates = F.linear(input, self.weight_ih, self.bias_ih)
@@ -256,6 +278,10 @@ class LSTMCell(RNNCellBase):
     Attributes:
         weight_ih: (4 * hidden_size, input_size), weight_hh: (4 * hidden_size, hidden_size),
         bias_ih, bias_hh: (4 * hidden_size,), all U(-k, k), k = 1/sqrt(hidden_size).
+
+    Raises:
+        TypeError: hx not a tuple or a list (a stacked Tensor). RuntimeError (an
+            ``ArgumentError``): hx not of two Tensors; as :class:`RNNCell` for the rest.
 
     Example:
         >>> import xpnet
@@ -299,7 +325,7 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input, hx=None):
-        input, state, batched = self._prepare(input, None if hx is None else (hx,), 1, "hidden")
+        input, state, batched = self._prepare(input, hx, 1, "hidden")
         gates = F.linear(input, self.weight_ih, self.bias_ih)
         (h,) = gru_step(gates, state, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)

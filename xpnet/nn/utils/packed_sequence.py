@@ -21,7 +21,7 @@ from ..._tensor_join import cat
 from ...autograd import Tensor, as_tensor, data_of
 from ...backends import backend_of
 from ...devices import device_of
-from ...kernels._checks import ArgumentError
+from ...kernels._checks import ArgumentError, check_int
 
 __all__ = [
     "PackedSequence",
@@ -68,12 +68,19 @@ class PackedSequence(_PackedFields):
 
     Raises:
         ValueError: ``batch_sizes`` on the GPU backend.
+        TypeError: no ``batch_sizes``, and ``data`` not a tuple or list of two (PyTorch
+            raises an AssertionError).
     """
 
     def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
         if unsorted_indices is None:
             unsorted_indices = invert_permutation(sorted_indices)
         if batch_sizes is None:  # PackedSequence((data, batch_sizes), ...)
+            # checked, as a Tensor would unpack too: its rows taken for data and batch_sizes
+            if not isinstance(data, tuple | list) or len(data) != 2:
+                size = f" of {len(data)}" if isinstance(data, tuple | list) else ""
+                msg = "PackedSequence: without batch_sizes, data must be a pair (data, batch_sizes)"
+                raise TypeError(f"{msg}, got a {type(data).__name__}{size}")
             data, batch_sizes = data
         if _is_cuda(batch_sizes):
             msg = (
@@ -141,9 +148,11 @@ class PackedSequence(_PackedFields):
         return _is_cuda(self.data)
 
 
-def host_lengths(where: str, lengths) -> numpy.ndarray:
+def host_lengths(where: str, lengths, integer: bool = True) -> numpy.ndarray:
     """``lengths`` (a list, a NumPy array or a Tensor on a ``"cpu"`` backend) as a 1-d int64
-    NumPy array; RuntimeError as PyTorch's for one on the GPU backend or not 1-d."""
+    NumPy array (floats truncated, as PyTorch's ``as_tensor(lengths, dtype=torch.int64)``), or
+    in their own dtype if not ``integer``; RuntimeError as PyTorch's for one on the GPU backend
+    or not 1-d."""
     array = data_of(lengths)
     if hasattr(array, "dtype") and not isinstance(array, numpy.ndarray):
         if _is_cuda(array):
@@ -163,7 +172,7 @@ def host_lengths(where: str, lengths) -> numpy.ndarray:
             f"{host.ndim}D cpu tensor"
         )
         raise RuntimeError(msg)
-    return host.astype(numpy.int64)
+    return host.astype(numpy.int64) if integer else host
 
 
 def _check_lengths(lengths: numpy.ndarray, batch: int, steps: int) -> None:
@@ -267,6 +276,7 @@ def pad_packed_sequence(
 
     Raises:
         ValueError: ``total_length`` below the longest length.
+        TypeError: ``total_length`` not an int (a float, even ``5.0``, or a bool).
 
     Example:
         >>> import xpnet
@@ -279,6 +289,7 @@ def pad_packed_sequence(
     sizes = host_lengths("pad_packed_sequence", batch_sizes)
     steps = sizes.shape[0]
     if total_length is not None:
+        total_length = check_int("pad_packed_sequence", "total_length", total_length)
         if total_length < steps:
             msg = (
                 "Expected total_length to be at least the length of the longest sequence in "
@@ -340,7 +351,8 @@ def unpad_sequence(padded_sequences, lengths, batch_first: bool = False) -> list
 
     Args:
         padded_sequences: (T, B, \*), or (B, T, \*) with ``batch_first``.
-        lengths: the B lengths, host data as :func:`pack_padded_sequence`'s.
+        lengths: the B lengths, host data as :func:`pack_padded_sequence`'s. Sequence ``b``
+            keeps the steps ``t < lengths[b]``, as PyTorch's: a float length is rounded up.
         batch_first: the batch is the first dimension. Default: ``False``.
 
     Returns:
@@ -355,16 +367,15 @@ def unpad_sequence(padded_sequences, lengths, batch_first: bool = False) -> list
         [[1.0, 3.0], [2.0]]
     """
     padded = as_tensor(padded_sequences)
-    lengths = host_lengths("unpad_sequence", lengths)
+    lengths = host_lengths("unpad_sequence", lengths, integer=False)
     steps = padded.shape[1 if batch_first else 0]
     pieces = padded.unbind(0 if batch_first else 1)
     if len(pieces) != lengths.shape[0]:
         msg = f"unpad_sequence: expected {len(pieces)} lengths, got {lengths.shape[0]}"
         raise ArgumentError(msg)
-    return [
-        piece.narrow(0, 0, int(min(max(length, 0), steps)))
-        for piece, length in zip(pieces, lengths, strict=True)
-    ]
+    # the steps t < length, as PyTorch's mask: a float length of 3.5 keeps 4 steps, not 3
+    kept = (numpy.arange(steps)[:, None] < lengths[None, :]).sum(0)
+    return [piece.narrow(0, 0, int(count)) for piece, count in zip(pieces, kept, strict=True)]
 
 
 def unpack_sequence(packed_sequences: PackedSequence) -> list:
