@@ -17,6 +17,7 @@ import warnings
 import numpy
 
 from .._random import host_generator
+from .._tensor_checks import refuse_dtype
 from ..autograd import data_of
 from ..backends import backend_of
 from ..kernels._special_math import erfinv
@@ -42,19 +43,24 @@ __all__ = [
 
 
 def _fill(tensor, values):
-    """Copy host ``values`` into ``tensor``'s array, in place, on its backend and dtype.
-
-    The assignment casts (round to nearest, as ``astype``): no cast copy on the host first,
+    """Copy host ``values`` into ``tensor``'s array, in place, on its backend and dtype: the
+    assignment casts (round to nearest, as ``astype``), with no cast copy on the host first,
     which took as long as the copy itself (vgg11_bn's 133M weights: 1.4 s)."""
     array = data_of(tensor)
     array[...] = backend_of(array).asarray(values)
     return tensor
 
 
-# Float64 draws are made this many at a time: one buffer that stays in cache, instead of a
-# float64 copy of the whole tensor (vgg11_bn's largest weight: 0.8 GB written, then cast;
-# building vgg11_bn took 1.9-4.1 s, now 1.4-2.1 s, mostly the normal draws themselves)
+# Float64 draws go this many at a time, into one buffer that stays in cache, not a float64 copy
+# of the whole tensor (0.8 GB for vgg11_bn's largest weight; its build took 1.9-4.1 s, now 1.4-2.1)
 _DRAWN_CHUNK = 1 << 18
+
+
+def _refuse_integers(where: str, tensor, even_empty: bool = False) -> None:
+    """UnsupportedDtypeError for an integer or bool ``tensor``: PyTorch draws no random ones
+    (NotImplementedError); its uniform draws refuse even an empty one, its normal ones not."""
+    if even_empty or math.prod(tensor.shape):
+        refuse_dtype(f"nn.init.{where}", data_of(tensor), "iub", "floating point", "tensor")
 
 
 def _fill_drawn(tensor, fill, shift, scale):
@@ -84,7 +90,9 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
 
     Raises:
         ValueError: if ``a > b`` or ``b - a`` is not finite (as PyTorch).
+        UnsupportedDtypeError: an integer or bool ``tensor`` (PyTorch's NotImplementedError).
     """
+    _refuse_integers("uniform_", tensor, even_empty=True)
     a, b = float(a), float(b)
     if not a <= b or not math.isfinite(b - a):
         msg = f"uniform_: expects a <= b with b - a finite, got a={a}, b={b}"
@@ -98,11 +106,13 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
 
     Raises:
         ValueError: if ``std`` is negative or NaN (as PyTorch).
+        UnsupportedDtypeError: a non-empty integer or bool ``tensor``, as PyTorch.
     """
     mean, std = float(mean), float(std)
     if not std >= 0:
         msg = f"normal_: expects std >= 0, got std={std}"
         raise ValueError(msg)
+    _refuse_integers("normal_", tensor)
     generator = generator or host_generator()
     return _fill_drawn(tensor, generator.standard_normal, mean, std)
 
@@ -136,17 +146,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         >>> calculate_gain("relu")
         1.4142135623730951
     """
-    linear = {
-        "linear",
-        "conv1d",
-        "conv2d",
-        "conv3d",
-        "conv_transpose1d",
-        "conv_transpose2d",
-        "conv_transpose3d",
-        "sigmoid",
-    }
-    if nonlinearity in linear:
+    convolutions = {f"conv{kind}{d}d" for kind in ("", "_transpose") for d in (1, 2, 3)}
+    if nonlinearity in ("linear", "sigmoid") or nonlinearity in convolutions:
         return 1.0
     fixed = {"tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
     if nonlinearity in fixed:
@@ -185,11 +186,12 @@ _calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out
 
 
 def _fan(tensor, mode: str) -> int:
-    if mode not in ("fan_in", "fan_out"):
+    lowered = mode.lower() if isinstance(mode, str) else mode  # PyTorch takes "FAN_IN" too
+    if lowered not in ("fan_in", "fan_out"):
         msg = f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}"
         raise ValueError(msg)
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
-    return fan_in if mode == "fan_in" else fan_out
+    return fan_in if lowered == "fan_in" else fan_out
 
 
 def _zero_elements(tensor) -> bool:
@@ -204,6 +206,7 @@ def _zero_elements(tensor) -> bool:
 def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
     """U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))`` (Glorot & Bengio, 2010)."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    _refuse_integers("xavier_uniform_", tensor, even_empty=True)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
@@ -211,6 +214,7 @@ def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
 def xavier_normal_(tensor, gain: float = 1.0, generator=None):
     """N(0, std^2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    _refuse_integers("xavier_normal_", tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
@@ -220,7 +224,7 @@ def kaiming_uniform_(
     """U(-bound, bound) with ``bound = gain * sqrt(3 / fan)`` (He et al., 2015).
 
     ``gain = calculate_gain(nonlinearity, a)``; ``fan`` is ``fan_in`` or ``fan_out`` by
-    ``mode``. Conv and Linear layers use ``a=sqrt(5)``, i.e. bound ``1 / sqrt(fan_in)``.
+    ``mode`` (any case). Conv and Linear layers use ``a=sqrt(5)``: bound ``1 / sqrt(fan_in)``.
 
     Example:
         >>> import xpnet
@@ -231,6 +235,7 @@ def kaiming_uniform_(
     if _zero_elements(tensor):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    _refuse_integers("kaiming_uniform_", tensor)
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
 
@@ -242,6 +247,7 @@ def kaiming_normal_(
     if _zero_elements(tensor):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    _refuse_integers("kaiming_normal_", tensor)
     return normal_(tensor, 0.0, std, generator)
 
 
@@ -276,6 +282,7 @@ def trunc_normal_(
             "The distribution of values may be incorrect."
         )
         warnings.warn(msg, UserWarning, stacklevel=2)
+    _refuse_integers("trunc_normal_", tensor)
     generator = generator or host_generator()
     low, high = (math.erf((bound - mean) / (std * math.sqrt(2.0))) for bound in (a, b))
     values = erfinv(numpy, generator.uniform(low, high, size=tensor.shape))
@@ -302,6 +309,7 @@ def orthogonal_(tensor, gain: float = 1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if math.prod(tensor.shape) == 0:
         return tensor  # nothing to fill, as PyTorch (which does not warn here)
+    _refuse_integers("orthogonal_", tensor)
     rows = tensor.shape[0]
     cols = math.prod(tensor.shape) // rows
     generator = generator or host_generator()
@@ -375,6 +383,7 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     """
     if len(tensor.shape) != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    _refuse_integers("sparse_", tensor)
     rows, cols = tensor.shape
     generator = generator or host_generator()
     values = generator.normal(0.0, std, size=(rows, cols))

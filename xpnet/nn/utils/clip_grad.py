@@ -21,9 +21,16 @@ import numpy
 
 from ...autograd import Tensor, data_of
 from ...backends import backend_of, host_sync_forbidden
+from ...kernels import ArgumentError, DtypeMismatchError
 from ...kernels._vector_norm import vector_norm
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
+__all__ = [
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "get_total_norm",
+]
 
 
 def _arrays(tensors) -> list:
@@ -43,15 +50,27 @@ def _compute_dtype(dtype):
     return numpy.promote_types(dtype, numpy.float32)
 
 
-def _norm(xp, array, norm_type: float):
-    """PyTorch's ``linalg.vector_norm(array, norm_type)``, computed in at least float32 and
-    rounded to ``array``'s dtype."""
-    if math.isinf(norm_type) and array.size == 0:  # max and min have no identity
+def _check_norm_of(name: str, array, norm_type: float) -> None:
+    """PyTorch's checks in ``linalg.vector_norm``: a floating or complex ``array`` (its
+    RuntimeError, here also a TypeError), and one with elements for the inf and negative
+    norms, which have no identity (-0.0 and 0 have one: a sum)."""
+    if array.dtype.kind not in "fc":
+        msg = (
+            f"get_total_norm: {name} must be a floating point or complex tensor (as "
+            f"linalg.vector_norm's input), got dtype {array.dtype}"
+        )
+        raise DtypeMismatchError(msg)
+    if (norm_type < 0 or math.isinf(norm_type)) and array.size == 0:
         msg = (
             f"get_total_norm: the {norm_type} norm needs non-empty tensors (it has no "
-            f"identity), got a tensor of shape {tuple(array.shape)}"
+            f"identity), got {name} of shape {tuple(array.shape)}"
         )
-        raise RuntimeError(msg)
+        raise ArgumentError(msg)
+
+
+def _norm(xp, array, norm_type: float):
+    """PyTorch's ``linalg.vector_norm(array, norm_type)``, computed in at least float32 and
+    rounded to ``array``'s dtype (checked by :func:`_check_norm_of`)."""
     compute = array.astype(_compute_dtype(array.dtype), copy=False)
     return vector_norm(xp, compute, norm_type, None, keepdims=False).astype(array.dtype)
 
@@ -78,8 +97,11 @@ def get_total_norm(
         no tensors ``tensor(0.0)`` (float32, the current backend). No host read.
 
     Raises:
-        RuntimeError: ``error_if_nonfinite`` and a non-finite total norm; an inf norm of an
-            empty tensor.
+        RuntimeError: ``error_if_nonfinite`` and a non-finite total norm.
+        ArgumentError: (a RuntimeError, as PyTorch's) an inf or negative norm of an empty
+            tensor (no identity).
+        DtypeMismatchError: (a RuntimeError, as PyTorch's, and a TypeError) an integer or
+            bool tensor.
         ValueError, TypeError: ``norm_type`` that is not a number (``float()`` refuses it);
             tensors on different backends.
 
@@ -94,6 +116,8 @@ def get_total_norm(
         return Tensor(backend_of().asarray(0.0, dtype=numpy.float32))
     names = tuple(f"tensors[{i}]" for i in range(len(arrays)))
     backend = backend_of(*arrays, names=names, where="get_total_norm")
+    for name, array in zip(names, arrays, strict=True):
+        _check_norm_of(name, array, norm_type)
     xp = backend.xp
     dtype = numpy.result_type(*(array.dtype for array in arrays))
     with host_sync_forbidden(), backend.ignore_float_errors():  # overflow to inf, as PyTorch
@@ -220,6 +244,44 @@ def clip_grad_norm_(
     total_norm = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
     return total_norm
+
+
+def clip_grad_norm(
+    parameters,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach=None,
+) -> Tensor:
+    """PyTorch's deprecated name of :func:`clip_grad_norm_`, which it calls after a
+    ``FutureWarning``.
+
+    Args:
+        parameters, max_norm, norm_type, error_if_nonfinite, foreach: as
+            :func:`clip_grad_norm_`'s.
+
+    Returns:
+        The total norm of the gradients, as :func:`clip_grad_norm_`.
+
+    Warns:
+        FutureWarning: always, with PyTorch's message.
+
+    Example:
+        >>> import warnings
+        >>> import xpnet
+        >>> w = xpnet.nn.Parameter(xp.array([3.0, 4.0]))
+        >>> w.grad = xp.array([3.0, 4.0])
+        >>> with warnings.catch_warnings(record=True):
+        ...     warnings.simplefilter("always")
+        ...     clip_grad_norm([w], 1.0)
+        tensor(5., dtype=xpnet.float64)
+    """
+    msg = (
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+        "`torch.nn.utils.clip_grad_norm_`."
+    )
+    warnings.warn(msg, FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:

@@ -5,17 +5,34 @@ differentiable, as PyTorch's); :func:`vector_to_parameters` rebinds each ``param
 view of the vector, as PyTorch's ``param.data = ...``. The optimizers of :mod:`xpnet.optim`
 notice a rebound ``.array`` and gather it into their flat buffers again at their next step.
 Gradient clipping is in :mod:`xpnet.nn.utils.clip_grad`.
+
+PyTorch's ``torch.nn.utils.memory_format`` is here too: :func:`convert_conv2d_weight_memory_format`
+(:func:`convert_conv3d_weight_memory_format`) lays out the weights of the 2-d (3-d)
+convolutions of a model in a memory format, ``channels_last`` (``channels_last_3d``) or back to
+``contiguous_format``, and leaves the other layers as they are (``Module.to(memory_format=...)``
+lays out every 4-d or 5-d tensor). The weights keep their Parameter objects and values, their
+``.array`` rebound to a copy in the new layout (:mod:`xpnet._memory_formats`), as PyTorch sets
+``weight.data``. xpnet's convolutions give the same numbers in every layout: the layout shows
+in the strides and in the speed of the backend's kernels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..._memory_formats import contiguous_format, preserve_format, relaid
 from ..._tensor_join import cat
 from ...autograd import Tensor
 from ...backends import backend_of
+from ..conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from ..module import Module
 
-__all__ = ["parameters_to_vector", "vector_to_parameters"]
+__all__ = [
+    "convert_conv2d_weight_memory_format",
+    "convert_conv3d_weight_memory_format",
+    "parameters_to_vector",
+    "vector_to_parameters",
+]
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -79,3 +96,94 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
             raise RuntimeError(msg)
         param.array = piece.reshape(param.shape)
         pointer += count
+
+
+# xpnet's Conv1d and Conv3d are subclasses of Conv2d (PyTorch's are not): told apart here
+_CONVS_2D = (Conv2d, ConvTranspose2d)
+_CONVS_3D = (Conv3d, ConvTranspose3d)
+_CONVS_1D = (Conv1d, ConvTranspose1d)
+
+
+def _convert(where: str, module: Module, memory_format, is_target) -> Module:
+    """Lay out the weight of ``module`` and of each module under it for which ``is_target``."""
+    for layer in module.modules():
+        if not is_target(layer):
+            continue
+        if memory_format is None:  # PyTorch's clone and resize_ with None: the layout kept
+            continue
+        if memory_format is preserve_format:  # PyTorch's resize_ refuses it
+            msg = f"{where}: unsupported memory format {memory_format} (resize_ refuses it)"
+            raise RuntimeError(msg)
+        weight, copy = layer.weight, memory_format is contiguous_format
+        # always a fresh copy, as PyTorch's clone: its strides are the format's own even
+        # where another layout's fit too (a weight with one input channel)
+        weight.array = weight.array.copy() if copy else relaid(where, weight.array, memory_format)
+    return module
+
+
+def convert_conv2d_weight_memory_format(module: Module, memory_format) -> Module:
+    """Lay out the weight of every :class:`~xpnet.nn.Conv2d` and
+    :class:`~xpnet.nn.ConvTranspose2d` in ``module`` (itself included) in ``memory_format``,
+    as ``torch.nn.utils.convert_conv2d_weight_memory_format``.
+
+    Args:
+        module: a convolution, or a module holding some.
+        memory_format: ``xpnet.channels_last`` or ``xpnet.contiguous_format`` (``None``
+            leaves the weights as they are, as PyTorch's).
+
+    Returns:
+        ``module``, its convolution weights the same Parameters with the same values.
+
+    Raises:
+        RuntimeError: ``channels_last_3d`` (a 4-d weight) or ``preserve_format``, where there
+            is a 2-d convolution, as PyTorch.
+        TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``, where there is
+            a 2-d convolution.
+
+    Example:
+        >>> import xpnet
+        >>> model = xpnet.nn.Sequential(xpnet.nn.Conv2d(8, 4, 3), xpnet.nn.ReLU())
+        >>> model = convert_conv2d_weight_memory_format(model, xpnet.channels_last)
+        >>> model[0].weight.stride()
+        (72, 1, 24, 8)
+    """
+
+    def is_target(layer) -> bool:
+        return isinstance(layer, _CONVS_2D) and not isinstance(layer, _CONVS_1D + _CONVS_3D)
+
+    where = "convert_conv2d_weight_memory_format"
+    return _convert(where, module, memory_format, is_target)
+
+
+def convert_conv3d_weight_memory_format(module: Module, memory_format) -> Module:
+    """Lay out the weight of every :class:`~xpnet.nn.Conv3d` and
+    :class:`~xpnet.nn.ConvTranspose3d` in ``module`` (itself included) in ``memory_format``,
+    as ``torch.nn.utils.convert_conv3d_weight_memory_format``.
+
+    Args:
+        module: a convolution, or a module holding some.
+        memory_format: ``xpnet.channels_last_3d`` or ``xpnet.contiguous_format`` (``None``
+            leaves the weights as they are, as PyTorch's).
+
+    Returns:
+        ``module``, its convolution weights the same Parameters with the same values.
+
+    Raises:
+        RuntimeError: ``channels_last`` (a 5-d weight) or ``preserve_format``, where there is
+            a 3-d convolution, as PyTorch.
+        TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``, where there is
+            a 3-d convolution.
+
+    Example:
+        >>> import xpnet
+        >>> layer = convert_conv3d_weight_memory_format(
+        ...     xpnet.nn.Conv3d(2, 4, 3), xpnet.channels_last_3d
+        ... )
+        >>> layer.weight.stride()
+        (54, 1, 18, 6, 2)
+    """
+
+    def is_target(layer) -> bool:
+        return isinstance(layer, _CONVS_3D)
+
+    return _convert("convert_conv3d_weight_memory_format", module, memory_format, is_target)

@@ -21,6 +21,7 @@ from ...linalg.inverses import solve
 from ...linalg.matrix_functions import householder_product, matrix_exp
 from ..module import Module
 from . import parametrize
+from ._parametrization_list import is_tensor_like
 
 __all__ = ["orthogonal"]
 
@@ -42,13 +43,15 @@ def _make_orthogonal(A):
 
 
 def _is_orthogonal(Q) -> bool:
-    """PyTorch's ``_is_orthogonal``: ``Q^H Q`` within ``10 n eps`` of the identity (a host
-    read: only in ``right_inverse``)."""
+    """PyTorch's ``_is_orthogonal``: ``allclose(Q^H Q, I, atol=10 n eps)`` (its default
+    ``rtol=1e-5`` too; true for no matrices or empty ones, where a ``max`` would have nothing
+    to reduce). A host read: only in ``right_inverse``."""
     backend = backend_of(Q)
     n, k = Q.shape[-2:]
     eps = 10 * n * numpy.finfo(Q.dtype).eps
     identity = backend.xp.eye(k, dtype=Q.dtype)
-    return bool(backend.to_host(backend.xp.abs(mT(Q) @ Q - identity).max() <= eps))
+    close = backend.xp.abs(mT(Q) @ Q - identity) <= eps + 1e-5 * identity
+    return bool(backend.to_host(close.all()))
 
 
 class _Orthogonal(Module):  # PyTorch's class name: it shows in the module's repr
@@ -173,7 +176,7 @@ def orthogonal(
         True
     """
     weight = getattr(module, name, None)
-    if not isinstance(weight, Tensor):
+    if not is_tensor_like(weight):  # a Tensor, or a buffer (an array), as PyTorch's
         msg = f"Module '{module}' has no parameter or buffer with name '{name}'"
         raise ValueError(msg)
     if weight.ndim < 2:

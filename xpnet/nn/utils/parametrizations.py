@@ -9,6 +9,8 @@ for spectral norm). The hook-based forms of older PyTorch are in
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from ..._random_tensors import randn
 from ...autograd import Tensor, data_of
 from ...backends import backend_of, to_backend
@@ -17,6 +19,7 @@ from ..conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from ..functional import normalize as normalize_tensor
 from ..module import Module
 from . import parametrize
+from ._parametrization_list import is_tensor_like
 from .orthogonal import orthogonal
 
 __all__ = ["norm_except_dim", "orthogonal", "spectral_norm", "weight_norm"]
@@ -71,7 +74,8 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
             tensor. Default: ``0``.
 
     Returns:
-        ``module``, with the parametrization registered.
+        ``module``, with the parametrization registered; its ``load_state_dict`` also takes
+        the keys of the hook form (``weight_g``, ``weight_v``), as PyTorch's.
 
     Example:
         >>> import xpnet
@@ -80,6 +84,16 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
         (3, 1)
     """
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def _weight_norm_compat_hook(state_dict: dict, prefix: str) -> None:
+        # PyTorch's: the hook form's ``weight_g``/``weight_v`` load as the two originals
+        g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g_key in state_dict and v_key in state_dict:
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v_key)
+
+    hooks = module.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+    hooks[f"weight_norm_compat.{name}"] = _weight_norm_compat_hook
     return module
 
 
@@ -168,7 +182,8 @@ def spectral_norm(
     The weight is seen as a matrix with ``dim`` first. In training mode every access runs
     ``n_power_iterations`` steps that update the buffers ``_u`` and ``_v`` in place; in
     evaluation mode they are used as they are. Registration runs 15 steps from random
-    vectors, as PyTorch (drawn from xpnet's generator, so they differ from PyTorch's).
+    vectors, as PyTorch (drawn from xpnet's generator, so they differ from PyTorch's). A
+    weight that is already parametrized (``orthogonal``, ...) gets spectral norm chained on.
 
     Args:
         module: the module.
@@ -182,7 +197,8 @@ def spectral_norm(
         ``module``, with the parametrization registered.
 
     Raises:
-        ValueError: no parameter or buffer ``name``, or ``n_power_iterations <= 0``.
+        ValueError: no parameter, buffer or parametrized tensor ``name``, or
+            ``n_power_iterations <= 0``.
         IndexError: ``dim`` out of range.
 
     Example:
@@ -191,8 +207,9 @@ def spectral_norm(
         >>> list(layer.state_dict())[1:3]
         ['parametrizations.weight.original', 'parametrizations.weight.0._u']
     """
-    weight = module._parameters.get(name, module._buffers.get(name))
-    if weight is None:
+    # PyTorch's getattr: a weight already parametrized (orthogonal, ...) is chained on
+    weight = getattr(module, name, None)
+    if not is_tensor_like(weight):
         msg = f"Module '{module}' has no parameter or buffer with name '{name}'"
         raise ValueError(msg)
     if dim is None:

@@ -6,19 +6,25 @@ registered modules on ``module.parametrizations.<name>.original`` (or ``original
 PyTorch's (``parametrizations.weight.original``). As in PyTorch, the module's class is swapped
 for a subclass (``ParametrizedLinear``) that holds the properties. The ready-made
 parametrizations (``weight_norm``, ``spectral_norm``) are in
-:mod:`xpnet.nn.utils.parametrizations`.
+:mod:`xpnet.nn.utils.parametrizations`; :class:`ParametrizationList`, which holds the
+originals, in :mod:`xpnet.nn.utils._parametrization_list`.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 from contextlib import contextmanager
 
-from ...autograd import Tensor, as_tensor, data_of, no_grad
-from ..container import ModuleDict, ModuleList
+from ...autograd import Tensor, data_of, no_grad
+from ..container import ModuleDict
 from ..module import Module
 from ..parameter import Parameter
+from ._parametrization_list import (
+    ParametrizationList,
+    check_like,
+    is_tensor_like,
+    register_parameter_or_buffer,
+)
 
 __all__ = [
     "ParametrizationList",
@@ -26,6 +32,7 @@ __all__ = [
     "is_parametrized",
     "register_parametrization",
     "remove_parametrizations",
+    "transfer_parametrizations_and_params",
     "type_before_parametrizations",
 ]
 
@@ -54,139 +61,6 @@ def cached():
         _cache_enabled -= 1
         if not _cache_enabled:
             _cache.clear()
-
-
-def _is_tensor(value) -> bool:
-    """A Tensor or a backend array (xpnet's buffers are plain arrays)."""
-    return isinstance(value, Tensor) or hasattr(value, "dtype") and hasattr(value, "shape")
-
-
-def _register_parameter_or_buffer(module: Module, name: str, value) -> None:
-    if isinstance(value, Parameter):
-        module.register_parameter(name, value)
-    else:
-        module.register_buffer(name, data_of(value))
-
-
-def _set(module: Module, name: str, value) -> None:
-    """PyTorch's ``original.set_(value)``: a Parameter keeps its identity, a buffer is replaced."""
-    if name in module._parameters:
-        module._parameters[name].array = data_of(value)
-    else:
-        module._buffers[name] = data_of(value)
-
-
-def _check_like(what: str, expected, got, unsafe_hint: str = "") -> None:
-    """ValueError unless ``got`` has the dtype and shape of ``expected`` (PyTorch's wording)."""
-    for attr in ("dtype", "shape"):
-        if getattr(got, attr) != getattr(expected, attr):
-            msg = (
-                f"{what} may not change the {attr} of the tensor{unsafe_hint}.\n"
-                f"unparametrized {attr}: {getattr(expected, attr)}\n"
-                f"parametrized {attr}: {getattr(got, attr)}"
-            )
-            raise ValueError(msg)
-
-
-class ParametrizationList(ModuleList):
-    """The parametrizations of one tensor and its ``original`` (or ``original0``, ...).
-
-    Built by :func:`register_parametrization`; calling it computes the parametrized tensor.
-    """
-
-    def __init__(self, modules, original, unsafe: bool = False):
-        if len(modules) == 0:
-            raise ValueError("ParametrizationList requires one or more modules.")
-        super().__init__(modules)
-        self.unsafe = unsafe
-        with no_grad():
-            new = original
-            for module in reversed(list(self)):
-                if hasattr(module, "right_inverse"):
-                    try:
-                        new = module.right_inverse(new)
-                    except NotImplementedError:
-                        pass
-        if not _is_tensor(new) and not isinstance(new, Sequence):
-            msg = (
-                "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-                f"Got {type(new).__name__}"
-            )
-            raise ValueError(msg)
-        self.is_tensor = _is_tensor(new)
-        self.ntensors = 1 if self.is_tensor else len(new)
-        if self.is_tensor:
-            if not unsafe:
-                _check_like("When `right_inverse` outputs one tensor, it", original, new)
-            if new is not original and isinstance(original, Parameter):
-                original.array = data_of(new)  # PyTorch's set_: the optimizer's object stays
-            kept = original if isinstance(original, Parameter) else new
-            _register_parameter_or_buffer(self, "original", kept)
-        else:
-            for i, value in enumerate(new):
-                if not _is_tensor(value):
-                    msg = (
-                        "'right_inverse' must return a Tensor or a Sequence of tensors "
-                        f"(list, tuple...). Got element {i} of the sequence with type "
-                        f"{type(value).__name__}."
-                    )
-                    raise ValueError(msg)
-                if isinstance(original, Parameter):
-                    value = Parameter(data_of(value), original.requires_grad)
-                _register_parameter_or_buffer(self, f"original{i}", value)
-        if not unsafe:
-            result = self()
-            if not isinstance(result, Tensor):
-                msg = f"A parametrization must return a tensor. Got {type(result).__name__}."
-                raise ValueError(msg)
-            hint = ", unless `unsafe` flag is enabled"
-            _check_like("Registering a parametrization", original, result, hint)
-
-    def _originals(self) -> list:
-        # buffers are arrays: the parametrizations get Tensors, as PyTorch's get tensors
-        return [as_tensor(getattr(self, name)) for name in self._names()]
-
-    def _names(self) -> list:
-        if self.is_tensor:
-            return ["original"]
-        return [f"original{i}" for i in range(self.ntensors)]
-
-    def right_inverse(self, value) -> None:
-        """Assign ``value`` to the parametrized tensor: the inverses, last first, into the
-        originals (what ``module.<name> = value`` does)."""
-        with no_grad():
-            for module in reversed(list(self)):
-                if not hasattr(module, "right_inverse"):
-                    msg = (
-                        f"parametrization {type(module).__name__} does not implement right_inverse."
-                    )
-                    raise RuntimeError(msg)
-                value = module.right_inverse(value)
-            values = [value] if self.is_tensor else value
-            if not self.is_tensor and (
-                not isinstance(value, Sequence) or len(value) != self.ntensors
-            ):
-                msg = (
-                    "'right_inverse' must return a sequence of tensors of length "
-                    f"{self.ntensors}. Got {type(value).__name__}."
-                )
-                raise ValueError(msg)
-            for original, value in zip(self._originals(), values, strict=True):
-                if not _is_tensor(value) or value.dtype != original.dtype:
-                    msg = (
-                        "`right_inverse` must return tensors of the originals' dtype "
-                        f"{original.dtype}, got {getattr(value, 'dtype', type(value).__name__)}"
-                    )
-                    raise ValueError(msg)
-            for name, value in zip(self._names(), values, strict=True):
-                _set(self, name, value)
-
-    def forward(self):
-        modules = list(self)
-        x = modules[0](*self._originals())
-        for module in modules[1:]:
-            x = module(x)
-        return x
 
 
 def _inject_new_class(module: Module) -> None:
@@ -246,18 +120,19 @@ def _check_appended(module: Module, tensor_name: str, parametrization: Module) -
         msg = f"A parametrization must return a tensor. Got {type(result).__name__}."
         raise ValueError(msg)
     hint = ", unless the `unsafe` flag is enabled"
-    _check_like("Registering a parametrization", current, result, hint)
+    dtype, shape = current.dtype, current.shape
+    check_like("Registering a parametrization", dtype, shape, result, hint)
     if hasattr(parametrization, "right_inverse"):
         try:
             inverse = parametrization.right_inverse(result)
         except NotImplementedError:
             return
-        if not _is_tensor(inverse):
+        if not is_tensor_like(inverse):
             msg = (
                 f"parametrization.right_inverse must return a tensor. Got: {type(inverse).__name__}"
             )
             raise ValueError(msg)
-        _check_like("parametrization.right_inverse", current, inverse, hint)
+        check_like("parametrization.right_inverse", dtype, shape, inverse, hint)
 
 
 def register_parametrization(
@@ -267,8 +142,9 @@ def register_parametrization(
 
     The original becomes ``module.parametrizations[tensor_name].original`` (the same
     Parameter object); if ``parametrization`` has ``right_inverse``, the original is its
-    value on the current tensor, and when that returns a sequence the originals are
-    ``original0``, ``original1``, ... and ``forward`` takes them all. Registering again
+    value on the current tensor (of its dtype, any shape), and when that returns a sequence
+    the originals are ``original0``, ``original1``, ... and ``forward`` takes them all. A
+    buffer stays a buffer (``right_inverse`` gets it as a Tensor). Registering again
     on the same name chains the parametrizations. Assigning ``module.<tensor_name> = x``
     stores ``right_inverse(x)`` in the originals.
 
@@ -276,14 +152,17 @@ def register_parametrization(
         module: the module holding the parameter or buffer.
         tensor_name: its name.
         parametrization: a module computing the tensor.
-        unsafe: skip the checks that the dtype and shape are kept. Default: ``False``.
+        unsafe: skip the checks that the parametrization keeps the tensor's dtype and
+            shape (a ``right_inverse`` that returns one tensor must keep its dtype even so,
+            as in PyTorch). Default: ``False``.
 
     Returns:
         ``module``, whose class is now ``Parametrized<Class>``.
 
     Raises:
-        ValueError: no parameter, buffer or parametrized tensor ``tensor_name``, or (unless
-            ``unsafe``) a parametrization that changes its dtype or shape.
+        ValueError: no parameter, buffer or parametrized tensor ``tensor_name``; a
+            ``right_inverse`` returning one tensor of another dtype; (unless ``unsafe``) a
+            parametrization that changes the tensor's dtype or shape.
 
     Example:
         >>> import xpnet
@@ -375,7 +254,7 @@ def remove_parametrizations(
         raise ValueError(msg)
     delattr(type(module), tensor_name)
     del module.parametrizations[tensor_name]
-    _register_parameter_or_buffer(module, tensor_name, original)
+    register_parameter_or_buffer(module, tensor_name, original)
     if not is_parametrized(module):
         delattr(module, "parametrizations")
         module.__class__ = type(module).__bases__[0]
@@ -387,3 +266,51 @@ def type_before_parametrizations(module: Module) -> type:
     if is_parametrized(module):
         return type(module).__bases__[0]
     return type(module)
+
+
+def transfer_parametrizations_and_params(
+    from_module: Module, to_module: Module, tensor_name: str | None = None
+) -> Module:
+    """Register ``from_module``'s parametrizations (of ``tensor_name``, or of every
+    parametrized tensor) on ``to_module``, sharing their originals, as PyTorch's.
+
+    The parametrization modules and the original Parameters become ``to_module``'s too (the
+    same objects, as in PyTorch); a tensor ``to_module`` lacks is first created as a
+    Parameter holding ``from_module``'s parametrized value. Nothing happens if
+    ``from_module`` is not parametrized.
+
+    Args:
+        from_module: the parametrized module.
+        to_module: the module that gets the parametrizations.
+        tensor_name: the one tensor to transfer. Default: ``None`` (all of them).
+
+    Returns:
+        ``to_module``.
+
+    Raises:
+        AttributeError: ``from_module`` has no tensor ``tensor_name``.
+        ValueError: a parametrization does not fit ``to_module``'s tensor (see
+            :func:`register_parametrization`).
+
+    Example:
+        >>> import xpnet
+        >>> source = xpnet.nn.Linear(3, 3)
+        >>> _ = register_parametrization(source, "weight", xpnet.nn.Identity())
+        >>> target = transfer_parametrizations_and_params(source, xpnet.nn.Linear(3, 3))
+        >>> target.parametrizations.weight.original is source.parametrizations.weight.original
+        True
+    """
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
+    for name in names:
+        if not hasattr(to_module, name):
+            setattr(to_module, name, Parameter(data_of(getattr(from_module, name))))
+        source = from_module.parametrizations[name]
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        target = to_module.parametrizations[name]
+        originals = [f"original{i}" for i in range(source.ntensors)]
+        for original in ["original"] if source.is_tensor else originals:
+            setattr(target, original, getattr(source, original))
+    return to_module
