@@ -41,7 +41,8 @@ def groups_of(params, groups):
 
 def xpnet_run(backend, dtype, name, kwargs, groups=None, steps=range(STEPS), **step_kwargs):
     params = [Param(backend.asarray(values.astype(dtype))) for values in initial_values()]
-    optimizer = getattr(optim, name)(groups_of(params, groups), **kwargs)
+    # foreach=False as torch_run's: ignored by xpnet, kept in its groups as in torch's
+    optimizer = getattr(optim, name)(groups_of(params, groups), foreach=False, **kwargs)
     return optimizer, params, run_xpnet(backend, optimizer, params, steps, **step_kwargs)
 
 

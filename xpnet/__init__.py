@@ -148,7 +148,7 @@ from ._torch_functions import (
 )
 from ._torch_names import *  # noqa: F403 - pi, e, inf, nan, newaxis, dtype
 from ._torch_names import __all__ as _names_all
-from .amp import GradScaler, autocast
+from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import (
     Tensor,
     enable_grad,
@@ -387,7 +387,7 @@ __all__ += (
 __all__ += ["unravel_index", "select_scatter", "slice_scatter", "diagonal_scatter", "func"]
 __all__ += ["as_strided_scatter", "get_rng_state", "set_rng_state", "initial_seed", "seed"]
 __all__ += ["special", "testing", "vmap", "histogramdd"]  # torch.vmap is torch.func.vmap
-__all__ += ["igamma", "igammac"]  # torch.special.gammainc/gammaincc
+__all__ += ["get_autocast_dtype", "is_autocast_enabled", "igamma", "igammac"]  # igamma*: gammainc*
 
 
 def __getattr__(name):

@@ -21,7 +21,12 @@ Example:
 
 from __future__ import annotations
 
-from .autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
+from .autocast_mode import (
+    autocast,
+    get_autocast_dtype,
+    is_autocast_available,
+    is_autocast_enabled,
+)
 from .custom_function import custom_bwd, custom_fwd
 from .grad_scaler import GradScaler
 
@@ -31,5 +36,6 @@ __all__ = [
     "custom_bwd",
     "custom_fwd",
     "get_autocast_dtype",
+    "is_autocast_available",
     "is_autocast_enabled",
 ]

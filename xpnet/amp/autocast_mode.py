@@ -55,6 +55,7 @@ __all__ = [
     "autocast",
     "cast_arguments",
     "get_autocast_dtype",
+    "is_autocast_available",
     "is_autocast_enabled",
     "keep_given_dtype",
     "promote_operands",
@@ -66,21 +67,68 @@ _state = threading.local()
 
 
 def is_autocast_enabled(device_type=None) -> bool:
-    """True inside an enabled :class:`autocast` region of this thread.
+    """True inside an enabled :class:`autocast` region of this thread, as
+    ``torch.is_autocast_enabled`` (also ``xpnet.is_autocast_enabled``).
 
-    ``device_type`` (``"cuda"``, ``"cpu"`` or ``None``) is accepted for PyTorch scripts: xpnet
-    has one region state per thread, whichever device the arrays are on.
+    ``device_type`` (``"cuda"``, ``"cpu"`` or ``None``; ``ValueError`` otherwise) is accepted
+    for PyTorch scripts: xpnet has one region state per thread, whichever device the arrays
+    are on, so a region opened for ``"cpu"`` answers ``True`` for ``"cuda"`` too (PyTorch keeps
+    one state per device type).
     """
     _check_device_type("is_autocast_enabled", device_type)
     return getattr(_state, "dtype", None) is not None
 
 
-def get_autocast_dtype(device_type=None) -> str:
-    """The lower-precision dtype of the current region (``"float16"``; also outside one).
+def get_autocast_dtype(device_type=None) -> numpy.dtype:
+    """The lower-precision dtype of the current region, float16 (also outside one), as a NumPy
+    dtype (``xpnet.float16``), as ``torch.get_autocast_dtype`` (also
+    ``xpnet.get_autocast_dtype``).
 
-    ``device_type``: as for :func:`is_autocast_enabled`.
+    ``device_type``: as for :func:`is_autocast_enabled`; PyTorch requires it, xpnet's one state
+    also answers without. PyTorch's CPU default, bfloat16, xpnet lacks: ``"cpu"`` answers
+    float16 too.
+
+    Example:
+        >>> import xpnet
+        >>> with xpnet.autocast("cuda"):
+        ...     xpnet.is_autocast_enabled("cuda"), xpnet.get_autocast_dtype("cuda")
+        (True, dtype('float16'))
     """
     _check_device_type("get_autocast_dtype", device_type)
+    return numpy.dtype(_region_dtype())
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """Whether :class:`autocast` runs for ``device_type``, as
+    ``torch.amp.is_autocast_available``: ``True`` for xpnet's device types ``"cuda"`` and
+    ``"cpu"`` (with an index, ``"cuda:0"``, too), GPU or not (PyTorch's CPU build also answers
+    ``True`` for ``"cuda"``); ``False`` for any other string (a device xpnet does not have,
+    where PyTorch raises ``RuntimeError`` for a name that is no device type).
+
+    Args:
+        device_type: a device type, as ``Tensor.device.type``.
+
+    Returns:
+        Whether autocast is available there.
+
+    Raises:
+        TypeError: ``device_type`` is not a string (as PyTorch).
+
+    Example:
+        >>> is_autocast_available("cuda"), is_autocast_available("xpu")
+        (True, False)
+    """
+    if not isinstance(device_type, str):
+        msg = (
+            "is_autocast_available: device_type must be a str, got "
+            f"{type(device_type).__name__} {device_type!r}"
+        )
+        raise TypeError(msg)
+    return device_type.partition(":")[0] in ("cuda", "cpu")
+
+
+def _region_dtype() -> str:
+    """The name of the current region's lower-precision dtype (``"float16"`` outside one)."""
     return getattr(_state, "dtype", None) or "float16"
 
 
@@ -269,7 +317,7 @@ def _policy(name: str) -> tuple[str, bool] | None:
     """``(dtype, widen_only)`` for op ``name`` in the current region, ``None`` for an op on
     no list (run as it comes)."""
     if name in LOWER_PRECISION_OPS:
-        return get_autocast_dtype(), False
+        return _region_dtype(), False
     if name in FLOAT32_OPS:
         return "float32", True
     if name in BANNED_OPS:

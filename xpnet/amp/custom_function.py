@@ -69,7 +69,7 @@ def custom_fwd(fwd=None, *, device_type: str, cast_inputs=None):
     @functools.wraps(fwd)
     def decorate_fwd(*args, **kwargs):
         ctx = args[0]
-        ctx._dtype = get_autocast_dtype(device_type)
+        ctx._dtype = get_autocast_dtype(_known(device_type))
         enabled = is_autocast_enabled(_known(device_type))
         if dtype is None:
             ctx._fwd_used_autocast = enabled

@@ -361,6 +361,21 @@ class GradScaler:
             "_growth_tracker": self._get_growth_tracker(),
         }
 
+    def __getstate__(self) -> dict:
+        # as PyTorch's: only between iterations (no optimizer unscaled or stepped), with the
+        # scale and tracker as numbers, put on the device again by the next scale()
+        state = dict(self.__dict__)
+        if self._enabled:
+            if self._per_optimizer_states:
+                msg = (
+                    "A GradScaler instance may only be pickled at the beginning of an "
+                    "iteration, or at the end after scaler.update()."
+                )
+                raise AssertionError(msg)
+            state.update(_init_scale=self.get_scale(), _scale=None, _growth_tracker=None)
+            state["_init_growth_tracker"] = self._get_growth_tracker()
+        return state
+
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore a :meth:`state_dict` (also one saved by ``torch.amp.GradScaler``).
 

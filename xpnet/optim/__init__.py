@@ -6,7 +6,9 @@ side by side); the schedulers reproduce PyTorch's learning-rate sequences.
 One file per optimizer family (``sgd.py``, ``adam.py``, ``rmsprop.py``, ``adagrad.py``,
 ``adamax.py``, ``adam_variants.py`` (NAdam, RAdam), ``asgd.py``, ``rprop.py``, ``adafactor.py``,
 ``muon.py``)
-on the base class of ``optimizer.py`` (their shared helpers in ``_options.py``); the schedulers
+on the base class of ``optimizer.py`` (their shared helpers in ``_options.py``, its hooks in
+``_hooks.py``, its parameter groups and their state-dict form in ``_param_groups.py``); the
+schedulers
 are in ``lr_scheduler.py``, on the base class of ``_scheduler.py``, with the two longest in
 ``_one_cycle.py`` and ``_plateau.py`` and the rest in ``_factor.py``, ``_cyclic.py`` and
 ``_chained.py``. ``lbfgs.py`` holds the closure-driven L-BFGS (its line search in

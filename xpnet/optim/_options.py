@@ -1,11 +1,12 @@
 """Helpers shared by the optimizers: PyTorch's switches (``foreach``, ``fused``,
-``capturable``, ``differentiable``), a Tensor ``lr``, its float32 step scalars, its ``lerp``,
+``capturable``, ``differentiable``), a Tensor ``lr``, its scalar state's dtype, its ``lerp``,
 and scalar state advanced on the device.
 
 PyTorch keeps some per-parameter scalars (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``) in
-0-d tensors of its scalar dtype, float32 by default, and reads them back as Python floats: the
-trajectories use float32-rounded values, which :func:`round32` reproduces on the host and
-:func:`advanced_state` on the device.
+0-d tensors of its scalar dtype (:func:`scalar_dtype`: float32, or float64 when the default
+dtype is float64) and reads them back as Python floats: with the default float32 the
+trajectories use float32-rounded values, which :func:`round_scalar` reproduces on the host and
+:func:`advanced_state`'s callers on the device.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import numbers
 import struct
 from typing import Any
 
+import numpy
+
+from .._dtypes import get_default_dtype
 from ..backends import backend_of, to_backend
 from ..backends._base import fused
 
@@ -25,7 +29,8 @@ __all__ = [
     "check_switches",
     "lerp",
     "number_lr",
-    "round32",
+    "round_scalar",
+    "scalar_dtype",
 ]
 
 
@@ -62,7 +67,8 @@ def check_switches(
     ``foreach`` and ``fused`` choose how PyTorch computes, not what: accepted and ignored
     (:func:`check_implementation`). ``capturable`` is what xpnet always does (no host sync in
     ``step``): accepted and ignored. ``differentiable`` (autograd through the step) is not
-    supported.
+    supported. The optimizers keep each switch they take in their defaults and parameter
+    groups, as PyTorch's, so that state dicts have PyTorch's keys.
 
     Raises:
         TypeError: a switch that is not a bool (``foreach`` and ``fused`` may also be ``None``).
@@ -100,8 +106,19 @@ def number_lr(where: str, options: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def round32(value: float) -> float:
-    """``value`` rounded to float32 (to nearest even), as PyTorch's 0-d scalar state holds it."""
+def scalar_dtype() -> numpy.dtype:
+    """PyTorch's ``_get_scalar_dtype()``: the dtype of its 0-d scalar state (NAdam's
+    ``mu_product``, ASGD's ``eta`` and ``mu``): float64 when the default dtype
+    (:func:`xpnet.get_default_dtype`) is float64, else float32. Read at each step (PyTorch
+    fixes it when the state is made: they differ only if the default changes mid-run)."""
+    return numpy.dtype("float64" if get_default_dtype() == numpy.float64 else "float32")
+
+
+def round_scalar(value: float) -> float:
+    """``value`` as a 0-d tensor of :func:`scalar_dtype` holds it: rounded to float32 (to
+    nearest even), or as it is when that is float64."""
+    if scalar_dtype() == numpy.float64:
+        return float(value)
     return struct.unpack("f", struct.pack("f", value))[0]
 
 

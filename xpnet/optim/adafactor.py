@@ -100,6 +100,7 @@ class Adafactor(Optimizer):
             "eps": tuple(eps),
             "d": d,
             "weight_decay": weight_decay,
+            "foreach": foreach,
             "maximize": maximize,
         }
         super().__init__(params, defaults)

@@ -14,7 +14,7 @@ import functools
 from typing import Any
 
 from ._flat import advanced_step, counts_on_device, update_in_place
-from ._options import advanced_state, check_switches, lerp, round32
+from ._options import advanced_state, check_switches, lerp, round_scalar, scalar_dtype
 from .adamax import check_betas
 from .optimizer import Optimizer
 
@@ -54,8 +54,9 @@ class NAdam(Optimizer):
     Args:{args}
         momentum_decay: :math:`\psi`. Default: ``4e-3``.
 
-    State (per parameter): ``step``, ``mu_product`` (:math:`\Pi_t`, rounded to float32 as
-    PyTorch's 0-d float32 tensor holds it), ``exp_avg``, ``exp_avg_sq``. After
+    State (per parameter): ``step``, ``mu_product`` (:math:`\Pi_t`, rounded as PyTorch's 0-d
+    tensor of its scalar dtype holds it: float32, float64 under a float64 default dtype),
+    ``exp_avg``, ``exp_avg_sq``. After
     ``step(found_inf=flag)`` ``step`` and ``mu_product`` are 0-d float64 device arrays.
 
     Raises:
@@ -87,7 +88,7 @@ class NAdam(Optimizer):
         lr: float = 2e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         momentum_decay: float = 4e-3,
         decoupled_weight_decay: bool = False,
         *,
@@ -106,6 +107,9 @@ class NAdam(Optimizer):
             "momentum_decay": momentum_decay,
             "decoupled_weight_decay": decoupled_weight_decay,
             "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
         }
         super().__init__(params, defaults)
 
@@ -123,17 +127,17 @@ class NAdam(Optimizer):
             step = state["step"] = state["step"] + 1
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
-            mu_product = state["mu_product"] = round32(state["mu_product"] * round32(mu))
+            mu_product = round_scalar(state["mu_product"] * round_scalar(mu))
+            state["mu_product"] = mu_product
             scalars = (
                 1 - beta2**step,
                 -lr * (1.0 - mu) / (1.0 - mu_product),
                 (-lr * mu_next) / (1.0 - mu_product * mu_next),
             )
         else:
-            keys = ("step", "mu_product")
-            scalars = advanced_state(
-                param.array, state, keys, found_inf, _nadam_scalars, -lr, beta1, beta2, psi
-            )
+            keys, advance = ("step", "mu_product"), _nadam_scalars(scalar_dtype().type)
+            args = (-lr, beta1, beta2, psi)
+            scalars = advanced_state(param.array, state, keys, found_inf, advance, *args)
         decay = _decay(group)
         targets = (param.array, state["exp_avg"], state["exp_avg_sq"])
         chain = _nadam_chain(xp, abs(1 - beta1) < 0.5)
@@ -180,7 +184,7 @@ class RAdam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         decoupled_weight_decay: bool = False,
         *,
         foreach: bool | None = None,
@@ -195,8 +199,11 @@ class RAdam(Optimizer):
             "betas": check_betas(where, betas),
             "eps": eps,
             "weight_decay": weight_decay,
-            "decoupled_weight_decay": decoupled_weight_decay,
             "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "differentiable": differentiable,
         }
         super().__init__(params, defaults)
 
@@ -239,18 +246,23 @@ def _decay(group: dict[str, Any]) -> float:
     return 1.0
 
 
-def _nadam_scalars(xp, step, mu_product, neg_lr, beta1, beta2, psi):
-    """NAdam's host arithmetic on a step count on the device, in float64, and ``mu_product``
-    rounded to float32 as PyTorch holds it (``neg_lr``: ``-lr``, negated outside)."""
-    step = step + 1.0
-    mu = beta1 * (1.0 - 0.5 * xp.power(0.96, step * psi))
-    mu_next = beta1 * (1.0 - 0.5 * xp.power(0.96, (step + 1.0) * psi))
-    rounded = mu.astype(xp.float32).astype(xp.float64)
-    mu_product = (mu_product * rounded).astype(xp.float32).astype(xp.float64)
-    bias_correction2 = 1 - xp.power(beta2, step)
-    grad_size = neg_lr * (1.0 - mu) / (1.0 - mu_product)
-    avg_size = (neg_lr * mu_next) / (1.0 - mu_product * mu_next)
-    return (step, mu_product), (bias_correction2, grad_size, avg_size)
+@functools.cache
+def _nadam_scalars(held):
+    """NAdam's host arithmetic on a step count on the device, in float64, with ``mu_product``
+    rounded to ``held`` (PyTorch's scalar dtype, :func:`scalar_dtype`) as PyTorch holds it."""
+
+    def scalars(xp, step, mu_product, neg_lr, beta1, beta2, psi):  # neg_lr: -lr, from outside
+        step = step + 1.0
+        mu = beta1 * (1.0 - 0.5 * xp.power(0.96, step * psi))
+        mu_next = beta1 * (1.0 - 0.5 * xp.power(0.96, (step + 1.0) * psi))
+        rounded = mu.astype(held).astype(xp.float64)
+        mu_product = (mu_product * rounded).astype(held).astype(xp.float64)
+        bias_correction2 = 1 - xp.power(beta2, step)
+        grad_size = neg_lr * (1.0 - mu) / (1.0 - mu_product)
+        avg_size = (neg_lr * mu_next) / (1.0 - mu_product * mu_next)
+        return (step, mu_product), (bias_correction2, grad_size, avg_size)
+
+    return scalars
 
 
 def _radam_host_scalars(step, beta1, beta2) -> tuple[float, float, float, float]:

@@ -10,7 +10,7 @@ import functools
 from typing import Any
 
 from ._flat import counts_on_device, update_in_place
-from ._options import advanced_state, check_switches, round32
+from ._options import advanced_state, check_switches, round_scalar, scalar_dtype
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -29,8 +29,8 @@ class ASGD(Optimizer):
         a \leftarrow a + \mu (\theta - a) \ (a \leftarrow \theta \text{ while } \mu = 1),
 
     then :math:`\eta \leftarrow \gamma / (1 + \lambda\gamma t)^\alpha` and
-    :math:`\mu \leftarrow 1 / \max(1, t - t_0)`, rounded to float32 as PyTorch's 0-d float32
-    state holds them.
+    :math:`\mu \leftarrow 1 / \max(1, t - t_0)`, rounded as PyTorch's 0-d state of its scalar
+    dtype holds them (float32, float64 under a float64 default dtype).
 
     Args:
         params: parameters, or parameter groups (dicts) with their own hyper-parameters.
@@ -72,7 +72,7 @@ class ASGD(Optimizer):
         lambd: float = 1e-4,
         alpha: float = 0.75,
         t0: float = 1e6,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         foreach: bool | None = None,
         maximize: bool = False,
         differentiable: bool = False,
@@ -85,7 +85,10 @@ class ASGD(Optimizer):
             "alpha": alpha,
             "t0": t0,
             "weight_decay": weight_decay,
+            "foreach": foreach,
             "maximize": maximize,
+            "differentiable": differentiable,
+            "capturable": capturable,
         }
         super().__init__(params, defaults)
 
@@ -95,7 +98,7 @@ class ASGD(Optimizer):
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
         if not state:
             state["step"] = 0
-            state["eta"] = round32(lr)
+            state["eta"] = round_scalar(lr)
             state["mu"] = 1.0
             state["ax"] = xp.zeros_like(param.array)
         mode = "either"  # mu on the device: a flag there picks the copy or the average
@@ -104,26 +107,33 @@ class ASGD(Optimizer):
             scalars = (1 - lambd * eta, eta, mu)
             mode = "copy" if mu == 1 else "average"
             step = state["step"] = state["step"] + 1
-            state["eta"] = round32(lr / ((1 + lambd * lr * step) ** alpha))
-            state["mu"] = round32(1 / max(1, step - t0))
+            state["eta"] = round_scalar(lr / ((1 + lambd * lr * step) ** alpha))
+            state["mu"] = round_scalar(1 / max(1, step - t0))
         else:
             keys = ("step", "eta", "mu")
             args = (lr, lambd, lambd * lr, alpha, t0)
-            scalars = advanced_state(param.array, state, keys, found_inf, _asgd_scalars, *args)
+            advance = _asgd_scalars(scalar_dtype().type)  # numpy.float32, as xp.float32
+            scalars = advanced_state(param.array, state, keys, found_inf, advance, *args)
         targets = (param.array, state["ax"])
         chain = _asgd_chain(xp, mode)
         update_in_place(targets, chain, *targets, grad, *scalars, found_inf=found_inf)
 
 
-def _asgd_scalars(xp, step, eta, mu, lr, lambd, lambd_lr, alpha, t0):
-    """The step's ``(1 - lambd * eta, eta, mu)``, and the next ``step``, ``eta`` and ``mu``
-    (float32-rounded), of a step count on the device, in float64."""
-    scalars = (1 - lambd * eta, eta, mu)
-    step = step + 1.0
-    next_eta = lr / xp.power(1 + lambd_lr * step, alpha)
-    next_mu = 1 / xp.maximum(1.0, step - t0)
-    rounded = (value.astype(xp.float32).astype(xp.float64) for value in (next_eta, next_mu))
-    return (step, *rounded), scalars
+@functools.cache
+def _asgd_scalars(held):
+    """``scalars(xp, step, eta, mu, *args)``: the step's ``(1 - lambd * eta, eta, mu)``, and
+    the next ``step``, ``eta`` and ``mu`` (rounded to ``held``, PyTorch's scalar dtype), of a
+    step count on the device, in float64."""
+
+    def scalars(xp, step, eta, mu, lr, lambd, lambd_lr, alpha, t0):
+        scalars = (1 - lambd * eta, eta, mu)
+        step = step + 1.0
+        next_eta = lr / xp.power(1 + lambd_lr * step, alpha)
+        next_mu = 1 / xp.maximum(1.0, step - t0)
+        rounded = (value.astype(held).astype(xp.float64) for value in (next_eta, next_mu))
+        return (step, *rounded), scalars
+
+    return scalars
 
 
 @functools.cache

@@ -278,10 +278,11 @@ class LBFGS(Optimizer):
             r = r + (al[i] - be_i) * old_stps[i]
         memory["d"] = r
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+    def _load_state(self, state_dict: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` saved, the arrays of the history lists (``old_dirs``,
-        ``old_stps``, ``ro``, ``al``) too onto the parameters' backend and dtype."""
-        super().load_state_dict(state_dict)
+        ``old_stps``, ``ro``, ``al``) too onto the parameters' backend and dtype (before the
+        load-state-dict post-hooks run)."""
+        super()._load_state(state_dict)
         like = self._params[0].array
         name = backend_of(like).name
         for state in self.state.values():

@@ -10,7 +10,8 @@ so they run unchanged on NumPy and CuPy.
 
 The optimizers are :mod:`xpnet.optim.sgd`, :mod:`~xpnet.optim.adam` and
 :mod:`~xpnet.optim.rmsprop`; the schedulers of :mod:`xpnet.optim.lr_scheduler` change each
-parameter group's ``lr``.
+parameter group's ``lr``. PyTorch's hooks come from :mod:`xpnet.optim._hooks`, the checks of a
+new group (names, repeats) and the state-dict form from :mod:`xpnet.optim._param_groups`.
 
 ``step(found_inf=flag)`` (:func:`takes_found_inf`) is how :class:`xpnet.GradScaler` skips a
 step without reading its found-inf flag on the host: the optimizers whose ``_update`` takes
@@ -29,20 +30,34 @@ from collections.abc import Callable
 from typing import Any
 
 from .._grad_mode import enable_grad
-from ..backends import backend_of, host_sync_forbidden, to_backend
+from ..backends import backend_of, host_sync_forbidden
 from ..backends._base import fused
-from ._flat import SHARED_KEYS, Bucket, FlatParameter, grad_array, layout_key
+from ._flat import Bucket, FlatParameter, grad_array, layout_key
+from ._hooks import (
+    OptimizerHooks,
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
 from ._options import check_implementation, number_lr
+from ._param_groups import new_group, packed_groups, saved_state, state_like
 
-__all__ = ["Optimizer", "check_implementation", "takes_found_inf"]
+__all__ = [
+    "Optimizer",
+    "check_implementation",
+    "register_optimizer_step_post_hook",
+    "register_optimizer_step_pre_hook",
+    "takes_found_inf",
+]
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     """Base class of every optimizer, after :class:`torch.optim.Optimizer`.
 
     Args:
-        params: an iterable of parameters, or of dicts (parameter groups) with a ``"params"``
-            entry and any hyper-parameters that override ``defaults`` for that group.
+        params: an iterable of parameters, of ``(name, parameter)`` pairs
+            (``model.named_parameters()``: the names are kept in each group's
+            ``"param_names"``), or of dicts (parameter groups) with a ``"params"`` entry and
+            any hyper-parameters that override ``defaults`` for that group.
         defaults: the hyper-parameters of groups that do not set them.
 
     Attributes:
@@ -51,9 +66,18 @@ class Optimizer:
             ``id(param)`` so that parameters need not be hashable.
 
     Raises:
-        ValueError: if ``params`` is empty or a parameter appears twice.
+        ValueError: if ``params`` is empty, a parameter is in two groups, or some parameters
+            or groups have names and others not.
         TypeError: if ``params`` is a single parameter, a group's ``params`` is a set, a
             parameter lacks ``.array`` or ``.grad``, or a hyper-parameter is not a number.
+
+    Warns:
+        UserWarning: a parameter listed twice in one group (PyTorch's warning); it is kept
+            twice, and each step updates it twice.
+
+    The hooks of :mod:`xpnet.optim._hooks` run around every :meth:`step` (of every subclass),
+    :meth:`state_dict` and :meth:`load_state_dict`: ``register_step_pre_hook``,
+    ``register_step_post_hook``, ``register_state_dict_pre_hook``, ...
 
     Subclasses implement :meth:`_update` for one parameter (which may be a bucket's flat
     arrays, :mod:`xpnet.optim._flat`: elementwise updates cannot tell) and list the allowed
@@ -65,6 +89,7 @@ class Optimizer:
     _bounds: dict[str, tuple[float, float]] = {}
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
+        self._init_hooks()
         defaults = number_lr(type(self).__name__, defaults)
         self._check_bounds(defaults)
         self.defaults = dict(defaults)
@@ -120,49 +145,40 @@ class Optimizer:
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own hyper-parameters (e.g. a smaller ``lr``).
 
+        ``param_group["params"]`` may hold ``(name, parameter)`` pairs, as in PyTorch; then
+        every group must (see :func:`~xpnet.optim._param_groups.new_group` for the checks).
+
         Raises:
             TypeError: ``param_group`` is not a dict, its ``params`` a set (unordered), or a
                 parameter lacks ``.array`` or ``.grad``.
-            ValueError: no ``params`` entry, a parameter already in a group, or an ``lr``
-                array of more than one element.
+            ValueError: no ``params`` entry, a parameter already in a group, names for some
+                parameters or groups only, or an ``lr`` array of more than one element.
         """
         where = type(self).__name__
-        if not isinstance(param_group, dict):
-            msg = f"{where}: param_group must be a dict, got {type(param_group).__name__}"
-            raise TypeError(msg)
-        group = number_lr(where, param_group)
-        params = group.get("params")
-        if params is None:
-            msg = f"{where}: a parameter group must have a 'params' entry, got keys {list(group)}"
-            raise ValueError(msg)
-        if isinstance(params, set | frozenset):  # no order: state_dict's indices would shuffle
-            msg = f"{where}: a group's params must be an ordered collection (a list), got a set"
-            raise TypeError(msg)
-        group["params"] = [params] if hasattr(params, "array") else list(params)
-        for param in group["params"]:
-            if not hasattr(param, "array") or not hasattr(param, "grad"):
-                msg = f"{where}: parameters must have .array and .grad, got {type(param).__name__}"
-                raise TypeError(msg)
-        seen = {id(p) for existing in self.param_groups for p in existing["params"]}
-        if any(id(param) in seen for param in group["params"]) or len(
-            {id(p) for p in group["params"]}
-        ) != len(group["params"]):
-            msg = f"{where}: a parameter appears in more than one place in the parameter groups"
-            raise ValueError(msg)
-        for key, value in self.defaults.items():
-            group.setdefault(key, value)
-        self.param_groups.append(group)
+        self.param_groups.append(new_group(where, param_group, self.param_groups, self.defaults))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear every gradient: set it to ``None`` (default) or fill it with zeros in place."""
+        """Clear every gradient: set it to ``None`` (default) or fill it with zeros in place.
+
+        With ``set_to_none=False`` a gradient Tensor is first taken out of any graph, as
+        PyTorch's: detached in place if it was computed (``create_graph=True``), else made not
+        to require a gradient, so that the zeros are a plain leaf.
+        """
         for group in self.param_groups:
             for param in group["params"]:
-                if param.grad is None:
+                grad = param.grad
+                if grad is None:
                     continue
                 if set_to_none:
                     param.grad = None
+                elif not hasattr(grad, "grad_fn"):  # a duck-typed parameter's bare array
+                    grad[...] = 0
                 else:
-                    grad_array(param)[...] = 0
+                    if grad.grad_fn is not None:
+                        grad.detach_()
+                    else:
+                        grad.requires_grad_(False)
+                    grad.zero_()
 
     def step(self, closure: Callable[[], Any] | None = None, *, found_inf=None):
         """Update every parameter that has a gradient; return ``closure()`` if given.
@@ -204,12 +220,16 @@ class Optimizer:
 
     def _partition(self, group: dict[str, Any]) -> list[list]:
         """The group's parameters that have a gradient, in lists updated together: the same
-        backend, dtype and state layout (keys and step), a gradient like the data."""
+        backend, dtype and state layout (keys and step), a gradient like the data. A
+        parameter listed twice goes to a later list the second time: updated twice, in
+        turn, as by PyTorch's loop over the group."""
         where = f"{type(self).__name__}.step"
         buckets: dict[tuple, list] = {}
+        repeats: dict[int, int] = {}
         for param in group["params"]:
             if param.grad is None:
                 continue
+            repeat = repeats[id(param)] = repeats.get(id(param), -1) + 1
             names = ("param.array", "param.grad")
             grad = grad_array(param)
             backend = backend_of(param.array, grad, names=names, where=where)
@@ -217,7 +237,7 @@ class Optimizer:
             layout = tuple((k, layout_key(k, v)) for k, v in state.items())
             alike = grad.dtype == param.array.dtype and grad.shape == param.array.shape
             # anything else (a broadcast gradient) is updated alone, as it always was
-            key = (backend.name, param.array.dtype, layout, None if alike else id(param))
+            key = (backend.name, param.array.dtype, layout, None if alike else id(param), repeat)
             buckets.setdefault(key, []).append(param)
         return list(buckets.values())
 
@@ -250,40 +270,49 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
-        """The state as ``{"state": {index: {...}}, "param_groups": [...]}``, as in PyTorch.
+        """The state as ``{"state": {index: {...}}, "param_groups": [...]}``, as in PyTorch,
+        between the hooks of :meth:`register_state_dict_pre_hook` and
+        :meth:`register_state_dict_post_hook`.
 
-        Parameters are replaced by their index in the order of the groups; the arrays in
+        Parameters are replaced by their index in the order of the groups (PyTorch's
+        numbering, :func:`~xpnet.optim._param_groups.packed_groups`); the arrays in
         ``state`` are the live buffers (copy them, e.g. to host, to keep a snapshot). A step
         count kept on the device (steps through :class:`xpnet.GradScaler`) is read back as a
         number here: one host read per bucket, as PyTorch's ``step`` reads as a number.
         """
-        index = {}
-        groups = []
-        for group in self.param_groups:
-            ids = [index.setdefault(id(p), len(index)) for p in group["params"]]
-            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
-        params = [p for group in self.param_groups for p in group["params"]]
+        return self._state_dict_hooked(self._packed_state)
+
+    def _packed_state(self) -> dict[str, Any]:
+        groups, index = packed_groups(self.param_groups)
         read: dict[int, int | float] = {}  # a bucket's parameters share one step array
         # only parameters with state, as PyTorch's (SGD without momentum keeps none)
         state = {
-            index[id(p)]: _saved_state(self.state[id(p)], read)
-            for p in params
+            index[id(p)]: saved_state(self.state[id(p)], read)
+            for group in self.param_groups
+            for p in group["params"]
             if self.state.get(id(p))
         }
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyper-parameters and state saved by :meth:`state_dict`.
+        """Restore hyper-parameters and state saved by :meth:`state_dict` (also PyTorch's),
+        between the hooks of :meth:`register_load_state_dict_pre_hook` and
+        :meth:`register_load_state_dict_post_hook`.
 
         Arrays are copied onto each parameter's backend and cast to its dtype, so a state
         saved on one backend (or as NumPy arrays) loads on another. A hyper-parameter that a
         saved group lacks (one PyTorch added after the version that saved it, such as
         ``maximize`` or ``decoupled_weight_decay``) takes the optimizer's default, as
-        PyTorch's ``__setstate__`` fills it in.
+        PyTorch's ``__setstate__`` fills it in; a group's ``param_names`` stay when the saved
+        group has none.
 
         Raises:
             ValueError: if the number of groups or of parameters per group differs.
         """
+        self._load_state_dict_hooked(self._load_state, state_dict)
+
+    def _load_state(self, state_dict: dict[str, Any]) -> None:
+        """What :meth:`load_state_dict` does between its hooks."""
         saved_groups = state_dict["param_groups"]
         where = f"{type(self).__name__}.load_state_dict"
         if len(saved_groups) != len(self.param_groups):
@@ -303,13 +332,18 @@ class Optimizer:
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
             for index, param in zip(saved["params"], group["params"], strict=True):
                 if index in state_dict["state"]:
-                    self.state[id(param)] = _state_like(param.array, state_dict["state"][index])
-            params = group["params"]
-            group.clear()
-            group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
+                    self.state[id(param)] = state_like(param.array, state_dict["state"][index])
+            # PyTorch's order of keys: the saved group's, with this group's parameters
+            loaded = {
+                key: group["params"] if key == "params" else copy.deepcopy(value)
+                for key, value in saved.items()
+            }
+            if "param_names" in group:
+                loaded.setdefault("param_names", group["param_names"])
             for key, value in self.defaults.items():
-                group.setdefault(key, value)
-            group["params"] = params
+                loaded.setdefault(key, value)
+            group.clear()  # the same dict: whoever holds a group sees the loaded one
+            group.update(loaded)
 
 
 def _prepared_grad(param, group: dict[str, Any]):
@@ -328,41 +362,6 @@ def _prepared_grad(param, group: dict[str, Any]):
 def _decayed(grad, data, weight_decay):
     """``grad + weight_decay * data`` (PyTorch's ``grad.add(param, alpha=weight_decay)``)."""
     return grad + weight_decay * data
-
-
-def _state_like(data, state: dict[str, Any]) -> dict[str, Any]:
-    """A copy of one parameter's state with its arrays on ``data``'s backend and dtype, and
-    its step count a Python number (also when saved as an array, as PyTorch saves it)."""
-    name = backend_of(data).name
-    return {
-        key: host_number(value)
-        if key in SHARED_KEYS
-        else to_backend(value, name).astype(data.dtype, copy=True)
-        if hasattr(value, "shape")
-        else copy.deepcopy(value)
-        for key, value in state.items()
-    }
-
-
-def _saved_state(state: dict[str, Any], read: dict[int, int | float]) -> dict[str, Any]:
-    """A copy of one parameter's state for :meth:`Optimizer.state_dict`: the arrays as they
-    are, a step count on the device as a number (read once per array, cached in ``read``)."""
-    saved = dict(state)
-    for key in SHARED_KEYS & saved.keys():
-        value = saved[key]
-        if hasattr(value, "shape"):
-            if id(value) not in read:
-                read[id(value)] = host_number(value)
-            saved[key] = read[id(value)]
-    return saved
-
-
-def host_number(value) -> int | float:
-    """``value`` (a number, or a 1-element array of any backend) as a Python number: an int
-    where it is integral, as a step count (a host read for a device array)."""
-    if hasattr(value, "shape"):
-        value = to_backend(value, "numpy").item()
-    return int(value) if float(value).is_integer() else float(value)
 
 
 def takes_found_inf(optimizer) -> bool:

@@ -84,7 +84,10 @@ class Rprop(Optimizer):
             "lr": lr,
             "etas": tuple(etas),
             "step_sizes": tuple(step_sizes),
+            "foreach": foreach,
             "maximize": maximize,
+            "differentiable": differentiable,
+            "capturable": capturable,
         }
         super().__init__(params, defaults)
 

@@ -5,6 +5,7 @@ CUDA here means xpnet's GPU backend, CuPy: available when CuPy imports and sees 
 xpnet drives one device per process, so a ``device`` argument is accepted and the process's
 device used. Without a GPU each call does what PyTorch's CPU build does: ``manual_seed`` and
 ``empty_cache`` do nothing, ``synchronize`` and ``get_device_name`` raise ``AssertionError``.
+:mod:`xpnet.cuda.amp` holds ``torch.cuda.amp``'s deprecated names.
 
 Example:
     >>> import xpnet
@@ -15,12 +16,14 @@ Example:
 
 from __future__ import annotations
 
-from . import _random
-from .backends import load_backend
-from .devices import gpu_backend_name, gpu_problem
-from .kernels._workspaces import empty_cache as release_kept_memory
+from .. import _random
+from ..backends import load_backend
+from ..devices import gpu_backend_name, gpu_problem
+from ..kernels._workspaces import empty_cache as release_kept_memory
+from . import amp
 
 __all__ = [
+    "amp",
     "device_count",
     "empty_cache",
     "get_device_name",
