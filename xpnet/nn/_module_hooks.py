@@ -1,11 +1,12 @@
-"""Forward hooks, dotted-path lookups and the ``.to`` shortcuts of :class:`~xpnet.nn.Module`.
+"""Forward hooks and dotted-path lookups of :class:`~xpnet.nn.Module`.
 
-``Module`` inherits them, with PyTorch's rules, from :class:`ForwardHooks`,
-:class:`PathLookup` and :class:`Shortcuts`; they live here to keep :mod:`xpnet.nn.module`
-short. The hook dictionaries have PyTorch's attribute names
-(``_forward_hooks``, ``_forward_pre_hooks``, ``_backward_hooks``, ...), so code that inspects
-them still works. ``Module.__call__`` also sets up the full backward hooks, whose registration
-and graph nodes are in :mod:`xpnet.nn._backward_hooks`.
+``Module`` inherits them, with PyTorch's rules, from :class:`ForwardHooks` and
+:class:`PathLookup`; they live here to keep :mod:`xpnet.nn.module` short (``.to`` and its
+shortcuts are in :mod:`xpnet.nn._module_casts`). The hook dictionaries have PyTorch's attribute
+names (``_forward_hooks``, ``_forward_pre_hooks``, ``_backward_hooks``, ...,
+``_load_state_dict_pre_hooks``), so code that inspects them still works. ``Module.__call__``
+also sets up the full backward hooks, whose registration and graph nodes are in
+:mod:`xpnet.nn._backward_hooks`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ import warnings
 import weakref
 from collections import OrderedDict
 
-from .._memory_formats import check_memory_format, conformed
-from ..backends import to_backend
-from ..devices import backend_name, to_arguments
 from ._backward_hooks import BackwardHook
 
-__all__ = ["ForwardHooks", "PathLookup", "RemovableHandle", "Shortcuts"]
+__all__ = ["ForwardHooks", "PathLookup", "RemovableHandle"]
 
 _HOOK_DICTS = (
     "_hooked",  # every hook's id: ``Module.__call__``'s one test (an attribute costs ~35 ns)
@@ -31,6 +29,11 @@ _HOOK_DICTS = (
     "_forward_hooks_always_called",
     "_backward_pre_hooks",  # register_full_backward_pre_hook's, run by xpnet.nn._backward_hooks
     "_backward_hooks",  # register_full_backward_hook's
+    # state_dict's and load_state_dict's, run by xpnet.nn._state_dict (not by __call__)
+    "_state_dict_pre_hooks",
+    "_state_dict_hooks",
+    "_load_state_dict_pre_hooks",
+    "_load_state_dict_post_hooks",
 )
 _next_id = itertools.count()  # one sequence for every module, as PyTorch's handle ids
 
@@ -195,8 +198,8 @@ class ForwardHooks:
 
 
 class PathLookup:
-    """``get_submodule``, ``get_parameter`` and ``get_buffer`` by dotted names such as
-    ``"layer1.0.conv1"``, with PyTorch's ``AttributeError`` messages."""
+    """``get_submodule``, ``set_submodule``, ``get_parameter`` and ``get_buffer`` by dotted names
+    such as ``"layer1.0.conv1"``, with PyTorch's ``AttributeError`` messages."""
 
     def get_submodule(self, target: str):
         """The descendant at the dotted path ``target`` (``""`` is the module itself).
@@ -220,6 +223,36 @@ class PathLookup:
             if not isinstance(module, PathLookup):  # every Module is one; avoids an import cycle
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return module
+
+    def set_submodule(self, target: str, module, strict: bool = False) -> None:
+        """Make ``module`` the descendant at the dotted path ``target``, as PyTorch's: the
+        parent (all of ``target`` but its last name) must exist; the last name may be new
+        unless ``strict``.
+
+        Raises:
+            ValueError: ``target`` is empty or ``module`` is not a Module.
+            AttributeError: a name on the parent's path is missing or is not a Module, the
+                last name is missing (with ``strict``), or it names something that is not a
+                Module.
+
+        Example:
+            >>> import xpnet
+            >>> net = xpnet.nn.Sequential(xpnet.nn.Linear(3, 2), xpnet.nn.ReLU())
+            >>> net.set_submodule("1", xpnet.nn.Tanh())
+            >>> net[1]
+            Tanh()
+        """
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, PathLookup):  # every Module is one; avoids an import cycle
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), PathLookup):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def _owner_of(self, target: str):
         """``(module, name)``: the module holding the last name of ``target``, which it has."""
@@ -262,101 +295,3 @@ class PathLookup:
         if name not in module._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return module._buffers[name]
-
-
-def _to_arguments(where: str, args: tuple, kwargs: dict):
-    """``(backend name or None, dtype or None, memory_format or None)`` from the arguments of
-    ``Module.to``: those of ``Tensor.to`` (:func:`xpnet.devices.to_arguments`), xpnet's older
-    ``backend=``, and a floating dtype only, as PyTorch's."""
-    kwargs = dict(kwargs)
-    layout = kwargs.pop("memory_format", None)
-    if layout is not None:
-        check_memory_format(f"{where}.to", layout)
-    if "backend" in kwargs:
-        kwargs.setdefault("device", kwargs.pop("backend"))
-    if len(args) > 3:
-        msg = f"{where}.to: takes at most 3 positional arguments, got {len(args)}"
-        raise TypeError(msg)
-    place, dtype = to_arguments(f"{where}.to", args, kwargs)
-    if dtype is not None and dtype.kind not in "fc":
-        msg = (
-            "nn.Module.to only accepts floating point or complex dtypes, but got desired "
-            f"dtype={dtype}"
-        )
-        raise TypeError(msg)
-    return (None if place is None else backend_name(place)), dtype, layout
-
-
-class Shortcuts:
-    """``Module.to`` and PyTorch's shortcuts for it: ``half()``, ``float()`` and ``double()`` cast
-    the floating-point parameters, gradients and buffers only (integer buffers such as
-    ``num_batches_tracked`` keep their dtype); ``cpu()`` and ``cuda()`` move them.
-
-    Example:
-        >>> import xpnet
-        >>> bn = xpnet.nn.BatchNorm1d(2).half()
-        >>> bn.weight.dtype, bn.running_mean.dtype, bn.num_batches_tracked.dtype
-        (dtype('float16'), dtype('float16'), dtype('int64'))
-    """
-
-    def to(self, *args, **kwargs):
-        """Move parameters, gradients and buffers to a device or backend and/or cast the
-        floating ones to a floating dtype, in place, as PyTorch's ``Module.to``: ``to(device)``,
-        ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its backend and dtype) or the
-        keywords ``device=`` (also ``backend=``), ``dtype=`` and ``non_blocking=`` (accepted;
-        copies are synchronous). A device is ``"cpu"``, ``"cuda"``, ``"cuda:0"``, an
-        :class:`xpnet.device` or a backend name (see :mod:`xpnet.devices`). Integer buffers
-        such as ``num_batches_tracked`` keep their dtype. ``memory_format=`` (e.g.
-        ``xpnet.channels_last``) lays out the 4-d and 5-d parameters, gradients and buffers as
-        :meth:`xpnet.Tensor.to` does. Returns the module.
-
-        Raises:
-            TypeError: an argument is neither a device nor a dtype, the dtype is not a
-                floating one (PyTorch's message), or ``memory_format`` is not an
-                ``xpnet.memory_format``.
-            RuntimeError: ``channels_last`` with a 5-d parameter or buffer
-                (``channels_last_3d``: a 4-d one), as PyTorch.
-
-        Example:
-            >>> import xpnet
-            >>> layer = xpnet.nn.Linear(2, 2).to("strict", xpnet.float64)
-            >>> type(layer.weight.array).__module__.split(".")[0], layer.weight.dtype
-            ('xpnet', dtype('float64'))
-        """
-        where = type(self).__name__
-        backend, dtype, layout = _to_arguments(where, args, kwargs)
-
-        def move(array):
-            if array is None:
-                return None
-            array = to_backend(array, backend) if backend else array
-            if dtype is not None and array.dtype.kind == "f":
-                array = array.astype(dtype, copy=False)
-            if layout is not None and array.ndim in (4, 5):  # PyTorch's: images' weights only
-                array = conformed(f"{where}.to", array, layout)
-            return array
-
-        for module in self.modules():
-            for param in module._parameters.values():
-                if param is not None:
-                    grad = param.grad  # its array moves after the data: .grad's dtype follows
-                    param.array = move(param.array)
-                    param.grad = None if grad is None else move(grad.array)
-            for name, buffer in module._buffers.items():
-                module._buffers[name] = move(buffer)
-        return self
-
-    def half(self):
-        return self.to(dtype="float16")
-
-    def float(self):
-        return self.to(dtype="float32")
-
-    def double(self):
-        return self.to(dtype="float64")
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")

@@ -21,9 +21,10 @@ class ModuleList(Module):
         (3, 6)
     """
 
-    def __init__(self, modules=()):
+    def __init__(self, modules=None):
         super().__init__()
-        self.extend(modules)
+        if modules is not None:  # PyTorch's default: ModuleList(None) is empty
+            self.extend(modules)
 
     def __repr__(self):
         """PyTorch's: a run of children that print alike prints once, ``(0-2): 3 x Linear(...)``
@@ -36,14 +37,14 @@ class ModuleList(Module):
             else:
                 runs.append([index, index, text])
         if not runs:
-            return f"{type(self).__name__}()"
+            return f"{self._get_name()}()"
         lines = [
             indent_repr(f"({first}): {text}", 2)
             if first == last
             else indent_repr(f"({first}-{last}): {last - first + 1} x {text}", 2)
             for first, last, text in runs
         ]
-        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
     def _key(self, index) -> str:
         """The child name at integer ``index`` (negative counts from the end)."""
@@ -130,7 +131,7 @@ class Sequential(ModuleList):
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], dict):
             for name, module in modules[0].items():
-                setattr(self, name, module)
+                self.add_module(name, module)  # PyTorch's checks: a Module, a free name
         else:
             for module in modules:
                 self.append(module)

@@ -1,31 +1,37 @@
 """``Module``: the base class of layers, with PyTorch's registration and state_dict rules.
 
 What it registers are :class:`~xpnet.nn.Parameter` objects (:mod:`xpnet.nn.parameter`),
-buffers (plain backend arrays) and child modules; the containers are in
+buffers (backend arrays, or the Tensors given) and child modules; the containers are in
 :mod:`xpnet.nn.container` and the layers in the other files of :mod:`xpnet.nn`.
 """
 
 from __future__ import annotations
 
 from ._backward_hooks import BackwardHooks
-from ._module_hooks import ForwardHooks, PathLookup, Shortcuts
+from ._module_casts import Shortcuts
+from ._module_hooks import ForwardHooks, PathLookup
 from ._state_dict import IncompatibleKeys, StateDict
 from .parameter import Buffer, Parameter
 
 __all__ = ["IncompatibleKeys", "Module"]
 
 
-def _check_name(module, kind: str, name, registry: dict) -> None:
+def _check_name(module, function: str, kind: str, name, registry: str) -> None:
     """PyTorch's checks of a name given to ``register_buffer``, ``register_parameter`` or
-    ``add_module``: a dot would make a state_dict key ambiguous, and an existing attribute
-    would shadow (or be shadowed by) the registered value."""
-    where = f"{type(module).__name__}: {kind} name"
+    ``add_module`` (its messages after ours): a dot would make a state_dict key ambiguous, and
+    an existing attribute (a method, a property, another entry) would shadow, or be shadowed
+    by, the registered value."""
+    where = f"{type(module).__name__}.{function}"
+    if registry not in module.__dict__:
+        raise AttributeError(f"{where}: cannot assign {kind} before Module.__init__() call")
     if not isinstance(name, str):
-        raise TypeError(f"{where} must be a str, got {type(name).__name__}")
-    if "." in name or not name:
-        raise KeyError(f"{where} must be non-empty and contain no '.', got {name!r}")
-    if hasattr(module, name) and name not in registry:
-        raise KeyError(f"{where} {name!r} is already an attribute of the module")
+        raise TypeError(f"{where}: {kind} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f'{where}: {kind} name can\'t contain ".", got {name!r}')
+    if not name:
+        raise KeyError(f'{where}: {kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in module.__dict__[registry]:
+        raise KeyError(f"{where}: attribute {name!r} already exists")
 
 
 def _expect_none(module, value, what: str, expected: str) -> None:
@@ -49,6 +55,17 @@ def _check_buffer(module, name: str, value) -> None:
         raise TypeError(msg)
 
 
+def _before_init(module, name: str, value) -> None:
+    """``module.name = value`` before ``Module.__init__`` has made the registries: PyTorch
+    keeps a plain value and refuses what it would register."""
+    kind = {Parameter: "parameters", Buffer: "buffer"}
+    for cls, what in (*kind.items(), (Module, "module")):
+        if isinstance(value, cls):
+            msg = f"{type(module).__name__}: cannot assign {what} before Module.__init__() call"
+            raise AttributeError(msg)
+    object.__setattr__(module, name, value)
+
+
 def indent_repr(text: str, spaces: int) -> str:
     """Indent every line of ``text`` but the first (nested reprs, as in PyTorch)."""
     first, *rest = text.split("\n")
@@ -60,10 +77,11 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
 
     Assigning a :class:`Parameter` or a ``Module`` to an attribute registers it;
     :meth:`register_buffer` registers a non-learnable array (e.g. BatchNorm's running
-    statistics). Buffers are plain backend arrays. Names, order and ``state_dict`` keys follow
-    PyTorch, so weights move between the two (see :meth:`state_dict`, in
-    :mod:`._state_dict`). Forward hooks, ``get_submodule`` and ``to()``/``half()``/
-    ``float()``/``double()`` are in :mod:`._module_hooks`.
+    statistics). Buffers are backend arrays (a Tensor given is kept). Names, order and
+    ``state_dict`` keys follow PyTorch, so weights move between the two (see
+    :meth:`state_dict`, in :mod:`._state_dict`). Forward hooks, ``get_submodule`` and
+    ``set_submodule`` are in :mod:`._module_hooks`; ``to()``/``half()``/``float()``/
+    ``double()``/``type()``/``to_empty()`` in :mod:`._module_casts`.
 
     Example:
         >>> import xpnet
@@ -96,13 +114,19 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
 
     # -- registration -------------------------------------------------------------------------
     def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:  # before Module.__init__: plain values only
+            _before_init(self, name, value)
+            return
         if isinstance(value, Buffer):  # PyTorch 2.5's nn.Buffer registers a buffer
             self.__dict__.pop(name, None)
             return self.register_buffer(name, value.array, value.persistent)
+        if isinstance(value, Parameter):  # PyTorch's: register_parameter checks the name
+            for registry in (self.__dict__, self._buffers, self._modules):
+                registry.pop(name, None)
+            self._non_persistent.discard(name)
+            return self.register_parameter(name, value)
         # PyTorch's order: a registered parameter or child takes only its own kind or None
-        if isinstance(value, Parameter):
-            target = self._parameters
-        elif name in self._parameters:
+        if name in self._parameters:
             _expect_none(self, value, f"parameter {name!r}", "a Parameter")
             target = self._parameters  # e.g. ``bias = None``
         elif isinstance(value, Module):
@@ -118,6 +142,8 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         for registry in (self._parameters, self._buffers, self._modules):
             if registry is not target:
                 registry.pop(name, None)
+        if target is not self._buffers:
+            self._non_persistent.discard(name)
         if target is None:
             object.__setattr__(self, name, value)
         else:
@@ -125,16 +151,19 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
             target[name] = value
 
     def register_buffer(self, name: str, array, persistent: bool = True) -> None:
-        """Register a backend array (or ``None``) that is state but not learnable.
+        """Register a backend array, a Tensor (kept as it is, as PyTorch's) or ``None`` as state
+        that is not learnable.
 
         ``persistent=False`` keeps it out of :meth:`state_dict`. ``None`` buffers are
-        skipped by :meth:`state_dict`, as in PyTorch.
+        skipped by :meth:`state_dict`, as in PyTorch. ``.to()`` and the dtype shortcuts move a
+        Tensor buffer as an array one (a new Tensor where it changes, as PyTorch's).
 
         Raises:
+            AttributeError: called before ``Module.__init__``.
             KeyError: ``name`` is empty, has a dot, or is another attribute already.
             TypeError: ``array`` is neither an array (or Tensor) nor ``None``.
         """
-        _check_name(self, "buffer", name, self._buffers)
+        _check_name(self, "register_buffer", "buffer", name, "_buffers")
         _check_buffer(self, name, array)
         self.__dict__.pop(name, None)
         self._buffers[name] = array
@@ -149,7 +178,7 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
             raise TypeError(
                 f"{type(self).__name__}.add_module: {type(module).__name__} is not a Module"
             )
-        _check_name(self, "module", name, self._modules)
+        _check_name(self, "add_module", "module", name, "_modules")
         self.__dict__.pop(name, None)
         self._modules[name] = module
 
@@ -158,18 +187,25 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         self.add_module(name, module)
 
     def __delattr__(self, name):
-        for registry in (self._parameters, self._buffers, self._modules):
-            if name in registry:
-                del registry[name]
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(registry, {}):
+                del self.__dict__[registry][name]
+                self.__dict__["_non_persistent"].discard(name)
                 return
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register ``param`` (or ``None``, e.g. an absent bias) under ``name``."""
+        """Register ``param`` (or ``None``, e.g. an absent bias) under ``name``.
+
+        Raises:
+            AttributeError: called before ``Module.__init__``.
+            KeyError: ``name`` is empty, has a dot, or is another attribute already (a method
+                such as ``forward``, a property, a plain attribute), as PyTorch's.
+            TypeError: ``name`` is not a str, or ``param`` is neither a Parameter nor ``None``.
+        """
+        _check_name(self, "register_parameter", "parameter", name, "_parameters")
         if not isinstance(param, Parameter):
             _expect_none(self, param, f"parameter {name!r}", "a Parameter")
-        _check_name(self, "parameter", name, self._parameters)
-        self.__dict__.pop(name, None)
         self._parameters[name] = param
 
     def __getattr__(self, name):
@@ -188,8 +224,13 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
 
     # -- walking the tree ---------------------------------------------------------------------
     def named_children(self):
+        """``(name, child)`` for each direct child; one registered under several names comes
+        once, under its first (PyTorch's memo), so that ``apply``, ``train`` and ``eval``
+        visit it once."""
+        memo = set()
         for name, module in self._modules.items():
-            if module is not None:
+            if module is not None and module not in memo:
+                memo.add(module)
                 yield name, module
 
     def children(self):
@@ -286,12 +327,25 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget accumulated gradients (``None``, or zeros with ``set_to_none=False``)."""
+        """Forget accumulated gradients: ``None``, or with ``set_to_none=False`` zeros written
+        into each ``.grad`` in place (the same Tensor, taken out of any graph), as PyTorch's.
+        """
         for param in self.parameters():
-            if set_to_none or param.grad is None:
+            grad = param.grad
+            if grad is None:
+                continue
+            if set_to_none:
                 param.grad = None
+                continue
+            if grad.grad_fn is not None:  # a .grad made under create_graph=True
+                grad.detach_()
             else:
-                param.grad = param.grad * 0
+                grad.requires_grad_(False)
+            grad.zero_()  # not grad * 0: inf * 0 is NaN
+
+    def _get_name(self) -> str:
+        """The class name that ``repr`` prints, as PyTorch's."""
+        return type(self).__name__
 
     # -- printing -----------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -304,8 +358,8 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
             f"({key}): {indent_repr(repr(child), 2)}" for key, child in self._modules.items()
         ]
         if len(extra) == 1 and not children:
-            return f"{type(self).__name__}({extra[0]})"
+            return f"{self._get_name()}({extra[0]})"
         if not extra and not children:
-            return f"{type(self).__name__}()"
+            return f"{self._get_name()}()"
         body = "\n  ".join(extra + children)
-        return f"{type(self).__name__}(\n  {body}\n)"
+        return f"{self._get_name()}(\n  {body}\n)"

@@ -7,6 +7,8 @@ registers Parameters; the optimizers of :mod:`xpnet.optim` update them.
 
 from __future__ import annotations
 
+import copy
+
 from .._dtypes import get_default_dtype
 from ..autograd import Tensor
 from ..backends import get_backend, load_backend
@@ -21,8 +23,13 @@ class Parameter(Tensor):
     Optimizers read ``param.array`` (a backend array) and ``param.grad`` (a backend array of
     the same shape and dtype, or ``None``) and update ``param.array``.
 
+    ``copy.deepcopy`` gives a new Parameter on a copy of the array with the same
+    ``requires_grad``, and pickling keeps the array, ``requires_grad`` and the attributes set on
+    it; neither keeps ``.grad`` or hooks, as PyTorch's.
+
     Args:
-        data: the initial array (kept, not copied).
+        data: the initial array (kept, not copied). Default: an empty one of shape ``(0,)``
+            in :func:`xpnet.get_default_dtype`, as PyTorch's.
         requires_grad: Default: ``True``.
 
     Example:
@@ -32,11 +39,53 @@ class Parameter(Tensor):
         (True, True)
     """
 
-    def __init__(self, data, requires_grad: bool = True):
-        super().__init__(data, requires_grad=requires_grad)
+    def __init__(self, data=None, requires_grad: bool = True):
+        super().__init__(new_array((0,)) if data is None else data, requires_grad=requires_grad)
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:  # PyTorch's: the data cloned, no grad, no hooks
+            memo[id(self)] = _rebuild_parameter(
+                type(self), copy.deepcopy(self.array), self.requires_grad, {}
+            )
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol):
+        # PyTorch's: the data, requires_grad and the Python attributes; not grad nor hooks
+        state = {key: value for key, value in vars(self).items() if key not in _TENSOR_FIELDS}
+        return _rebuild_parameter, (type(self), self.array, self.requires_grad, state)
 
     def __repr__(self):
         return f"Parameter containing:\n{super().__repr__()}"
+
+
+# what a Tensor keeps about its graph, gradient, hooks and versions, rebuilt fresh by a copy
+_TENSOR_FIELDS = frozenset(
+    {
+        "array",
+        "requires_grad",
+        "_grad",
+        "grad_fn",
+        "_own_version",
+        "_storage_writes",
+        "_view_of",
+        "_views",
+        "_consumers",
+        "_aliases",
+        "_retains_grad",
+        "_backward_hooks",
+        "_post_accumulate_grad_hooks",
+    }
+)
+
+
+def _rebuild_parameter(cls, array, requires_grad: bool, state: dict):
+    """A new leaf ``cls`` on ``array`` (what pickling and ``copy.deepcopy`` build)."""
+    param = Tensor.__new__(cls)
+    Tensor.__init__(param, new_array((0,)))  # a fresh leaf's fields, then the array itself:
+    param.array = array  # a lazy module's placeholder is not an array Tensor() would take
+    param.requires_grad = requires_grad
+    vars(param).update(state)
+    return param
 
 
 class Buffer(Tensor):

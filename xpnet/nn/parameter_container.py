@@ -166,8 +166,8 @@ class ParameterDict(Module):
         self._keys[key] = None
 
     def __delitem__(self, key) -> None:
+        del self._keys[key]  # first, as PyTorch's: a missing key raises KeyError
         delattr(self, self._key(key))
-        del self._keys[key]
 
     def __len__(self):
         return len(self._keys)
@@ -199,7 +199,9 @@ class ParameterDict(Module):
         return value
 
     def popitem(self):
-        key = next(reversed(self._keys))  # KeyError when empty, as dict's
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self._keys))
         return key, self.pop(key)
 
     def get(self, key, default=None):
