@@ -240,10 +240,12 @@ def test_linear_cross_entropy_loss_module_matches_torch(backend, options, bias):
     np.testing.assert_allclose(backend.to_host(output.array), expected.detach().numpy(), 1e-12)
     output.backward()
     expected.backward()
-    np.testing.assert_allclose(backend.to_host(x.grad.array), tx.grad.numpy(), 1e-12)
+    # an absolute term too: a gradient entry near 0 (6.9e-6, a difference of O(1) terms)
+    # differs at 1e-11 relative for some weights, which the module draws at random
+    np.testing.assert_allclose(backend.to_host(x.grad.array), tx.grad.numpy(), 1e-12, 1e-13)
     for name, param in module.named_parameters():
         torch_grad = dict(reference.named_parameters())[name].grad.numpy()
-        np.testing.assert_allclose(backend.to_host(param.grad.array), torch_grad, 1e-12)
+        np.testing.assert_allclose(backend.to_host(param.grad.array), torch_grad, 1e-12, 1e-13)
 
 
 def test_linear_cross_entropy_loss_module_k_dimensional_keys(backend):
