@@ -1,6 +1,6 @@
 """A leaf's ``.grad``: a backward pass adds its gradient in (:func:`add_to_grad`, under a
 lock, since threads may share a leaf), and ``tensor.grad = value`` checks what it is given
-(:func:`assign_grad`), as PyTorch's.
+(:func:`assign_grad`), and ``zero_grad`` clears it (:func:`clear_grad`), as PyTorch's.
 
 Neighbours: :mod:`xpnet._backward_pass` (the walk that calls :func:`add_to_grad`),
 :mod:`xpnet.autograd` (``Tensor.grad``'s setter).
@@ -65,3 +65,23 @@ def assign_grad(tensor, value) -> None:
         )
         raise RuntimeError(msg)
     tensor._grad = value
+
+
+def clear_grad(param, set_to_none: bool) -> None:
+    """``param.grad`` cleared as PyTorch's ``zero_grad`` clears it: set to ``None``, or
+    zeroed in place (the same Tensor, ``zero_()``, not ``grad * 0``: ``inf * 0`` is NaN), first
+    taken out of any graph: detached if it was computed (``create_graph=True``), else made
+    not to require a gradient. A duck-typed parameter's bare array is zeroed in place."""
+    grad = param.grad
+    if grad is None:
+        return
+    if set_to_none:
+        param.grad = None
+    elif not hasattr(grad, "grad_fn"):
+        grad[...] = 0
+    else:
+        if grad.grad_fn is not None:
+            grad.detach_()
+        else:
+            grad.requires_grad_(False)
+        grad.zero_()

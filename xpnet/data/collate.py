@@ -13,7 +13,7 @@ from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 
 import numpy
 
-from .._dtypes import inferred_dtype
+from .._dtypes import inferred_dtype, integer_range
 from ..autograd import Tensor
 
 __all__ = ["default_collate", "default_convert", "holds_tensors", "map_fields"]
@@ -43,8 +43,9 @@ def _numbers(values: list) -> numpy.ndarray:
     host = numpy.asarray(values)
     if isinstance(values[0], float):
         return host.astype(numpy.float64)
+    lowest, highest = integer_range(numpy.dtype(numpy.int64), integral=True)
     for value in values:
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        if isinstance(value, int) and not lowest <= value <= highest:
             msg = f"default_collate: {value} overflows int64, the dtype of a batch of ints"
             raise ValueError(msg)
     return host.astype(inferred_dtype(host))

@@ -40,6 +40,7 @@ __all__ = [
     "Subset",
     "TensorDataset",
     "fetch_batch",
+    "index_batch",
     "plain_index",
     "read_samples",
     "download_mnist",
@@ -133,9 +134,7 @@ class Subset(Dataset):
 
     def __init__(self, dataset, indices) -> None:
         self.dataset = dataset
-        keys = list(indices)
-        numbers = numpy.asarray(keys) if keys else numpy.zeros(0, numpy.int64)
-        self.indices = numbers.astype(numpy.int64) if numbers.dtype.kind in "iu" else keys
+        self.indices = index_batch(list(indices))
 
     def __getitem__(self, index):
         if isinstance(index, list):  # as PyTorch's Subset: the dataset's items at those
@@ -167,6 +166,13 @@ class Subset(Dataset):
         if whole is None or isinstance(self.indices, list):
             return None
         return lambda indices: whole(self.indices[indices])
+
+
+def index_batch(indices: list):
+    """Indices as datasets are read by them: an int64 array where they are integers (a
+    batch then read by fancy indexing), else the list of keys as the sampler gave them."""
+    array = numpy.asarray(indices) if indices else numpy.zeros(0, numpy.int64)
+    return array.astype(numpy.int64) if array.dtype.kind in "iu" else indices
 
 
 def plain_index(index):

@@ -22,7 +22,7 @@ from ..autograd import Tensor
 from ..backends import get_backend
 from ._loader_checks import check_iterable, check_options, check_samplers, worker_context
 from .collate import default_collate, default_convert, map_fields
-from .datasets import plain_index
+from .datasets import index_batch, plain_index
 from .fetch import Fetcher
 from .iterable import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -306,11 +306,11 @@ class DataLoader:
         if self.batch_sampler is None and self.batch_size is None:
             return (plain_index(index) for index in self.sampler)
         if not self._slices:
-            return (_index_batch(list(batch)) for batch in self.batch_sampler)
+            return (index_batch(list(batch)) for batch in self.batch_sampler)
         if type(self.sampler) is SequentialSampler:
             order = numpy.arange(len(self.sampler))
         else:  # a RandomSampler's order is its generator's permutation, as before samplers
-            order = _index_batch(list(self.sampler))
+            order = index_batch(list(self.sampler))
         size = self.batch_size
         stop = len(order) // size * size if self.drop_last else len(order)
         return (order[start : start + size] for start in range(0, stop, size))
@@ -339,13 +339,6 @@ class _LoaderIterator:
 
     def __len__(self) -> int:
         return len(self._loader)
-
-
-def _index_batch(indices: list):
-    """Indices as the fetcher takes them: an int64 array where they are integers (a batch
-    read by fancy indexing), else the list of keys as the sampler gave them."""
-    array = numpy.asarray(indices)
-    return array.astype(numpy.int64) if array.dtype.kind in "iu" or not indices else indices
 
 
 def _warn_length(loader, reported: int, count: int) -> None:

@@ -7,6 +7,7 @@ buffers (backend arrays, or the Tensors given) and child modules; the containers
 
 from __future__ import annotations
 
+from .._leaf_grads import clear_grad
 from ._backward_hooks import BackwardHooks
 from ._module_casts import Shortcuts
 from ._module_hooks import ForwardHooks, PathLookup
@@ -331,17 +332,7 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         into each ``.grad`` in place (the same Tensor, taken out of any graph), as PyTorch's.
         """
         for param in self.parameters():
-            grad = param.grad
-            if grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-                continue
-            if grad.grad_fn is not None:  # a .grad made under create_graph=True
-                grad.detach_()
-            else:
-                grad.requires_grad_(False)
-            grad.zero_()  # not grad * 0: inf * 0 is NaN
+            clear_grad(param, set_to_none)
 
     def _get_name(self) -> str:
         """The class name that ``repr`` prints, as PyTorch's."""

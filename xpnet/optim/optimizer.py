@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._grad_mode import enable_grad
+from .._leaf_grads import clear_grad
 from ..backends import backend_of, host_sync_forbidden
 from ..backends._base import fused
 from ._flat import Bucket, FlatParameter, grad_array, layout_key
@@ -166,19 +167,7 @@ class Optimizer(OptimizerHooks):
         """
         for group in self.param_groups:
             for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                elif not hasattr(grad, "grad_fn"):  # a duck-typed parameter's bare array
-                    grad[...] = 0
-                else:
-                    if grad.grad_fn is not None:
-                        grad.detach_()
-                    else:
-                        grad.requires_grad_(False)
-                    grad.zero_()
+                clear_grad(param, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None, *, found_inf=None):
         """Update every parameter that has a gradient; return ``closure()`` if given.
