@@ -15,6 +15,7 @@ from ..backends._deferred import defer_check
 from ._blocks import check_fits, compute_dtype
 from ._checks import (
     ArgumentError,
+    DtypeMismatchError,
     array_backend,
     check_grad_output,
     check_int,
@@ -84,8 +85,8 @@ class LossCall:
 
     def denominator(self):
         """What 'mean' divides by: the summed target weights, or the count for soft targets."""
-        if self.soft:
-            return self.target.size // self.num_classes
+        if self.soft:  # no classes: 0 / 0 elements, NaN as PyTorch's numel / C
+            return self.target.size // self.num_classes if self.num_classes else float("nan")
         return self.xp.sum(self.target_weight)
 
     def reduce(self, loss, reduction):
@@ -119,7 +120,10 @@ class LossCall:
     def pick(self, array, rows=slice(None)):
         """``array[i, t_i]`` for each element ``i`` (of ``rows``, ``array`` holding just
         those rows), shape (N, *)."""
-        return self.xp.take_along_axis(array, self.index[rows], axis=1)[:, 0]
+        index = self.index[rows]
+        if not self.num_classes:  # no classes, so every target ignored: nothing to pick
+            return self.xp.zeros(index.shape[:1] + index.shape[2:], dtype=array.dtype)
+        return self.xp.take_along_axis(array, index, axis=1)[:, 0]
 
     def picked_loss(self, picked):
         """``-w[t_i] * picked_i`` for each element ``i``, 0 where ``t_i`` is ignored."""
@@ -155,7 +159,7 @@ def _check_target(where, input, target, soft):
     if soft:
         if target.dtype != input.dtype:
             msg = f"{where}: probability target must have dtype {input.dtype}, got {target.dtype}"
-            raise TypeError(msg)
+            raise DtypeMismatchError(msg)
         check_same_shape(where, "probability target", target, "input", input)
         return
     if target.dtype.kind not in "iu":
@@ -163,7 +167,7 @@ def _check_target(where, input, target, soft):
             f"{where}: target must hold integer class indices or float probabilities, "
             f"got dtype {target.dtype}"
         )
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # a RuntimeError in PyTorch ("Long or Byte")
     if input.ndim == 1:
         expected = ()
     else:
@@ -192,11 +196,13 @@ def _class_indices(where, backend, target, weight, ignore_index, num_classes, dt
     """
     xp = backend.xp
     index_chain, kept_weight = _index_chains(xp, dtype)
-    # C - 1 here: CuPy's fuse computes scalar-only arithmetic in the smallest type
+    # C - 1 here: CuPy's fuse computes scalar-only arithmetic in the smallest type; 0 when
+    # there are no classes (every target then ignored or out of range), not -1: a uint8
+    # target cannot be compared with it
     valid, index, outside, target_weight = fused(backend, index_chain)(
-        target, ignore_index, num_classes, num_classes - 1
+        target, ignore_index, num_classes, max(num_classes - 1, 0)
     )
-    if weight is not None:
+    if weight is not None and num_classes:  # no classes: no weight to take (all ignored)
         target_weight = fused(backend, kept_weight)(valid, xp.take(weight, index))
     if target.size:
 
@@ -211,6 +217,18 @@ def _class_indices(where, backend, target, weight, ignore_index, num_classes, dt
                 raise IndexError(msg)
 
         defer_check(backend, xp.max(outside), in_range)
+    if target.size and not num_classes:  # no classes: every kept target is out of range
+        # (the range check's 0 for a fitting index cannot tell a target 0 from one that fits)
+
+        def none_kept(kept):
+            if int(kept):
+                msg = (
+                    f"{where}: target values must be in [0, 0) (the input has no classes) or "
+                    f"ignore_index={ignore_index}, got {int(kept)} other target(s)"
+                )
+                raise IndexError(msg)
+
+        defer_check(backend, xp.sum(valid), none_kept)
     return valid, index, target_weight
 
 

@@ -17,7 +17,13 @@ from ..backends import backend_of
 from ..backends._deferred import defer_check
 from ._blocks import compute_dtype
 from ._broadcast import unbroadcast
-from ._checks import ArgumentError, array_backend, check_grad_output, require_arrays
+from ._checks import (
+    ArgumentError,
+    DtypeMismatchError,
+    array_backend,
+    check_grad_output,
+    require_arrays,
+)
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -118,7 +124,7 @@ def class_frames(where, input, target) -> tuple:
         raise ArgumentError(msg)
     if target.dtype.kind not in "iu":
         msg = f"{where}: target must hold integer class indices, got dtype {target.dtype}"
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # a RuntimeError in PyTorch ("expected scalar type Long")
     return (1, max(input.size, 1)) if input.ndim < 2 else tuple(input.shape)
 
 

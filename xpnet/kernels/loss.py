@@ -12,7 +12,14 @@ import functools
 from ..backends import backend_of
 from ..backends._base import fused
 from ._blocks import map_batch
-from ._checks import ArgumentError, check_probability, check_saved, kernel
+from ._checks import (
+    ArgumentError,
+    DtypeMismatchError,
+    check_probability,
+    check_saved,
+    kernel,
+    require_arrays,
+)
 from ._loss_call import LossCall
 from ._softmax_math import max_shifted, stable_log_softmax
 from ._workspaces import register_cache
@@ -29,7 +36,7 @@ def _soft_terms(problem, label_smoothing):
     """``(log_prob, coefficients)`` for probability targets: log-softmax of x and the
     (N, C, *) weights ``q' * w`` with ``loss_i = -sum_c q'_ic * w_c * log_prob_ic``."""
     target = problem.target
-    if label_smoothing > 0:
+    if label_smoothing > 0 and problem.num_classes:  # no classes: nothing to smooth
         target = target * (1.0 - label_smoothing) + label_smoothing / problem.num_classes
     return stable_log_softmax(problem.xp, problem.x, 1), problem.weighted(target)
 
@@ -66,10 +73,15 @@ def _index_loss(problem, label_smoothing):
     )
     if smooth is not None:  # -sum_c w_c * log_prob_ic = -(sum_c w_c * shifted_ic - lse * W)
         smooth = lse * problem.class_total() - smooth
-        loss = (1.0 - label_smoothing) * loss + (label_smoothing / problem.num_classes) * xp.where(
-            problem.valid, smooth, 0.0
-        )
+        share = _share(label_smoothing, problem.num_classes)
+        loss = (1.0 - label_smoothing) * loss + share * xp.where(problem.valid, smooth, 0.0)
     return loss, e, total
+
+
+def _share(label_smoothing, num_classes):
+    """``eps / C``: each class's share of the smoothing; with no classes PyTorch's inf,
+    whose product with the 0 of an ignored target is NaN (here NaN at once)."""
+    return label_smoothing / num_classes if num_classes else float("nan")
 
 
 @functools.cache
@@ -211,7 +223,7 @@ def cross_entropy_backward(
         index_grad = fused(problem.backend, _index_grad(xp))
         return problem.finish(index_grad(e, total[:, None], grad, weight, problem.index, classes))
     at_target = (1.0 - label_smoothing) * grad * weight
-    share = (label_smoothing / problem.num_classes) * grad
+    share = _share(label_smoothing, problem.num_classes) * grad
     scale = at_target + share * problem.class_total()
     grad_input = xp.multiply(e, scale / total[:, None])
     grad_input -= problem.weighted(share)
@@ -263,17 +275,21 @@ def _check_saved_exp(problem, input, exp_logits, sum_exp):
 
 def _subtract_at_target(xp, grad_input, index, values):
     """``grad_input[i, index_i] -= values_i`` along the class axis (one write per element)."""
+    if not grad_input.shape[1]:  # no classes, so every target ignored: nothing to write
+        return
     current = xp.take_along_axis(grad_input, index, axis=1)
     xp.put_along_axis(grad_input, index, current - values, axis=1)
 
 
 def _index_problem(where, input, target, *args, **kwargs):
-    """A :class:`LossCall` that accepts class-index targets only (NLL has no soft form)."""
-    problem = LossCall(where, input, target, *args, **kwargs)
-    if problem.soft:
+    """A :class:`LossCall` that accepts class-index targets only (NLL has no soft form):
+    a float target is refused first, or LossCall would judge it as probabilities (asking for
+    the input's dtype, or refusing ``ignore_index``)."""
+    require_arrays(where, input=input, target=target)  # None first, as every kernel
+    if getattr(target, "dtype", None) is not None and target.dtype.kind == "f":
         msg = f"{where}: target must hold integer class indices, got dtype {target.dtype}"
-        raise TypeError(msg)
-    return problem
+        raise DtypeMismatchError(msg)  # a RuntimeError in PyTorch
+    return LossCall(where, input, target, *args, **kwargs)
 
 
 @kernel

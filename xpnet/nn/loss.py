@@ -31,13 +31,7 @@ class _WeightedLoss(Module):
 
     def __init__(self, weight, size_average, reduce, reduction: str):
         super().__init__()
-        if size_average is not None or reduce is not None:
-            msg = (
-                f"{type(self).__name__}: size_average and reduce are deprecated in PyTorch "
-                f"and not supported; use reduction='mean', 'sum' or 'none', got "
-                f"size_average={size_average!r}, reduce={reduce!r}"
-            )
-            raise ValueError(msg)
+        check_legacy(type(self).__name__, size_average, reduce)  # as _Loss: an ArgumentError
         self.register_buffer("weight", data_of(weight))
         self.reduction = reduction
 
