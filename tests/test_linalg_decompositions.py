@@ -354,7 +354,7 @@ def test_qr_backward_errors(backend):
         (lambda a: L.matrix_rank(a.astype(np.int32)), TypeError, "float32 or float64"),
         (lambda a: L.lstsq(a, a[..., :2].astype(np.float32)), TypeError, "B must have A's dtype"),
         (lambda a: L.lstsq(a, a[..., :2, :]), ArgumentError, r"A.shape\[-2\] must match"),
-        (lambda a: L.lstsq(a, a, driver="gelsd"), ArgumentError, "driver must be None or 'gelsy'"),
+        (lambda a: L.lstsq(a, a, driver="gelsx"), ArgumentError, "driver must be one of"),
         (lambda a: L.lstsq(a, a, rcond="x"), TypeError, "rcond must be None or a number"),
         (lambda a: L.lstsq(a[0], a[:, :, :1]), ArgumentError, "B must have A's number of dims"),
         (lambda a: L.matrix_power(a, 2), ArgumentError, "square"),

@@ -15,7 +15,7 @@ import numpy
 from .._tensor_checks import check_tensor
 from ..backends import backend_of
 from ..backends._deferred import defer_check
-from ..kernels._checks import ArgumentError
+from ..kernels._checks import ArgumentError, UnsupportedDtypeError
 
 __all__ = ["LinAlgError", "checked_call", "matrix_input", "mT", "operands_backend", "square_input"]
 
@@ -25,20 +25,25 @@ class LinAlgError(numpy.linalg.LinAlgError, RuntimeError):
     ``ValueError`` and ``numpy.linalg.LinAlgError``, and a ``RuntimeError`` as PyTorch's)."""
 
 
-def matrix_input(where: str, name: str, array):
-    """The backend of ``array``, a ``(*, m, n)`` float32 or float64 array.
+def matrix_input(where: str, name: str, array, integers: bool = False):
+    """The backend of ``array``, a ``(*, m, n)`` float32 or float64 array (or an integer one,
+    with ``integers``: products only, as ``matrix_power``).
 
     Raises:
-        TypeError: not an array (``None`` too), or not float32/float64.
+        TypeError: not an array (``None`` too).
+        UnsupportedDtypeError: not float32/float64 (a ``TypeError``, and PyTorch's
+            ``RuntimeError``/``NotImplementedError``).
         ArgumentError: fewer than 2 dimensions.
     """
     backend = operands_backend(where, (name,), array)
-    if array.dtype not in (numpy.float32, numpy.float64):
+    if array.dtype not in (numpy.float32, numpy.float64) and not (
+        integers and array.dtype.kind in "iu"
+    ):
         msg = (
             f"{where}: {name} must be a float32 or float64 array (as PyTorch's linalg on the "
             f"CPU), got dtype {array.dtype}"
         )
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)
     if array.ndim < 2:
         msg = f"{where}: {name} must have at least 2 dimensions (*, m, n), got shape {array.shape}"
         raise ArgumentError(msg)
@@ -56,9 +61,9 @@ def operands_backend(where: str, names: tuple, *arrays):
     return backend_of(*arrays, names=names, where=where)
 
 
-def square_input(where: str, name: str, array):
+def square_input(where: str, name: str, array, integers: bool = False):
     """:func:`matrix_input` for batches of square matrices ``(*, n, n)``."""
-    backend = matrix_input(where, name, array)
+    backend = matrix_input(where, name, array, integers)
     if array.shape[-1] != array.shape[-2]:
         msg = (
             f"{where}: {name} must be batches of square matrices, but they are "
@@ -77,9 +82,11 @@ def _batch_prefix(batch_shape: tuple, index: int) -> str:
     return f"(Batch element {index}): " if batch_shape else ""
 
 
-def checked_call(where: str, compute, A, reason):
+def checked_call(where: str, compute, A, reason, nan_fails: bool = False):
     """``compute(A)`` for the ``(*, n, n)`` batch ``A``, raising :class:`LinAlgError` where it
     fails: ``reason(matrix)`` is the message's tail for the failing matrix (a NumPy array).
+    With ``nan_fails`` a NaN in the result is a failure even where ``A`` is not finite (LAPACK's
+    ``potrf`` tests ``isnan``; OpenBLAS's and cuSOLVER's go on with NaN).
 
     NumPy and strict raise inside ``compute``: the failing element is found by computing the
     matrices one by one (only on that error path). CuPy gives NaN instead: a result that is
@@ -104,7 +111,10 @@ def checked_call(where: str, compute, A, reason):
     if result.size == 0:
         return result
     axes = (-2, -1)
-    failed = xp.reshape(~xp.isfinite(result).all(axis=axes) & xp.isfinite(A).all(axis=axes), -1)
+    failed = ~xp.isfinite(result).all(axis=axes) & xp.isfinite(A).all(axis=axes)
+    if nan_fails:
+        failed = failed | xp.isnan(result).any(axis=axes)
+    failed = xp.reshape(failed, -1)
 
     def report(host):
         bad = numpy.flatnonzero(host)

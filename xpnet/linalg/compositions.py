@@ -32,7 +32,7 @@ from .._torch_functions import as_input
 from .._torch_functions import matmul as matmul
 from ..amp.autocast_mode import autocast, cast_operand
 from ..autograd import Function, Tensor
-from ..kernels._checks import ArgumentError
+from ..kernels._checks import ArgumentError, DtypeMismatchError, UnsupportedDtypeError
 from ._checks import mT, square_input
 from .inverses import inv, linalg_cholesky_backward, solve
 from .lu_decomposition import check_info
@@ -75,10 +75,10 @@ def vecdot(x, y, *, dim: int = -1) -> Tensor:
     x, y = cast_operand("linalg_vecdot", x), cast_operand("linalg_vecdot", y)
     if x.dtype != y.dtype:
         msg = f"linalg.vecdot: Expected x and y to have the same dtype, got {x.dtype} and {y.dtype}"
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # a TypeError, and PyTorch's RuntimeError
     if x.dtype.kind != "f":
         msg = f"linalg.vecdot: Expected a floating point tensor as input, got {x.dtype}"
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)
     with autocast(enabled=False):  # sum is a float32 op: keep the float16 of the region
         return (x * y).sum(dim)
 

@@ -30,7 +30,7 @@ import numpy
 from .._tensor_ops import check_grad, ieee, unbroadcast
 from ..autograd import Function, Tensor
 from ..backends import backend_of
-from ..kernels._checks import ArgumentError
+from ..kernels._checks import ArgumentError, DtypeMismatchError
 from ._checks import LinAlgError, checked_call, mT, operands_backend, square_input
 
 __all__ = [
@@ -85,8 +85,8 @@ def _cholesky_reason(matrix) -> str:
 
 
 def _positive_definite(matrix) -> bool:
-    try:
-        return bool(numpy.isfinite(numpy.linalg.cholesky(matrix)).all())
+    try:  # an inf diagonal is no failure for LAPACK's potrf, a NaN one is
+        return not numpy.isnan(numpy.linalg.cholesky(matrix)).any()
     except numpy.linalg.LinAlgError:
         return False
 
@@ -102,8 +102,14 @@ def solve_operands(where: str, A, B, left: bool):
     operands_backend(where, ("A", "B"), A, B)
     if B.dtype != A.dtype:
         msg = f"{where}: Expected A and B to have the same dtype, got A {A.dtype} and B {B.dtype}"
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # PyTorch's RuntimeError
     vector = _is_vector(A, B)
+    if vector and not left:  # even where n = 1 would fit: PyTorch refuses every vector B
+        msg = (
+            f"{where}: Vector broadcasting of the left hand side is not supported for "
+            f"left=False (B {B.shape}); solve is then B / A.squeeze(-1)"
+        )
+        raise ArgumentError(msg)
     xp = backend.xp
     matrix = xp.expand_dims(B, -1) if vector else B
     n = A.shape[-1]
@@ -111,7 +117,11 @@ def solve_operands(where: str, A, B, left: bool):
     if matrix.ndim < 2 or rows != n:
         msg = f"{where}: Incompatible shapes of A {A.shape} and B {B.shape} (left={left})"
         raise ArgumentError(msg)
-    batch = numpy.broadcast_shapes(A.shape[:-2], matrix.shape[:-2])
+    try:
+        batch = numpy.broadcast_shapes(A.shape[:-2], matrix.shape[:-2])
+    except ValueError:  # NumPy's ValueError; PyTorch's is a RuntimeError
+        msg = f"{where}: the batch shapes of A {A.shape} and B {B.shape} do not broadcast"
+        raise ArgumentError(msg) from None
     A = xp.broadcast_to(A, batch + A.shape[-2:])
     return A, xp.broadcast_to(matrix, batch + matrix.shape[-2:]), vector
 
@@ -251,7 +261,8 @@ def linalg_cholesky(A, upper: bool = False):
     square_input("linalg.cholesky", "A", A)
     xp = backend_of(A).xp
     source = mT(A) if upper else A  # the triangle PyTorch reads, as a lower one
-    L = checked_call("linalg.cholesky", xp.linalg.cholesky, source, _cholesky_reason)
+    compute = xp.linalg.cholesky
+    L = checked_call("linalg.cholesky", compute, source, _cholesky_reason, nan_fails=True)
     return mT(L) if upper else L
 
 

@@ -106,6 +106,7 @@ def linalg_lu_factor_ex(A, pivot: bool = True, check_errors: bool = False):
     return LU, pivots, info
 
 
+@ieee  # lu_factor calls it directly: inf/NaN inputs give NaN, never a NumPy warning
 def factorize(where: str, A, pivot: bool):
     """:func:`linalg_lu_factor_ex`'s factors, its errors naming ``where``."""
     backend = matrix_input(where, "A", A)

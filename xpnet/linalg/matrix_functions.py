@@ -26,7 +26,7 @@ from .._tensor_operands import describe
 from .._tensor_ops import check_grad, ieee
 from ..autograd import Function, Tensor, as_tensor
 from ..backends import backend_of
-from ..kernels._checks import ArgumentError
+from ..kernels._checks import ArgumentError, DtypeMismatchError
 from ._checks import matrix_input, mT, operands_backend, square_input
 
 __all__ = [
@@ -116,7 +116,7 @@ def _householder_operands(where: str, A, tau):
     m, n = A.shape[-2:]
     if tau.dtype != A.dtype:
         msg = f"{where}: tau must have A's dtype ({A.dtype}), got {tau.dtype}"
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # PyTorch's RuntimeError
     if m < n:
         msg = f"{where}: A.shape[-2] must be greater than or equal to A.shape[-1], got {A.shape}"
         raise ArgumentError(msg)
@@ -132,9 +132,10 @@ def _householder_operands(where: str, A, tau):
 def _reflector(xp, A, i: int):
     """``v_i`` ``(*, m, 1)``: 0 above row ``i``, 1 at ``i``, ``A[..., i+1:, i]`` below."""
     m = A.shape[-2]
-    below = (numpy.arange(m) > i).astype(A.dtype)
-    unit = (numpy.arange(m) == i).astype(A.dtype)
-    return (A[..., :, i] * xp.asarray(below) + xp.asarray(unit))[..., None]
+    below = xp.asarray(numpy.arange(m) > i)
+    unit = xp.asarray((numpy.arange(m) == i).astype(A.dtype))
+    # a choice, not a product: the diagonal and above are never read (NaN there is ignored)
+    return xp.where(below, A[..., :, i], unit)[..., None]
 
 
 def _householder_steps(A, tau):
@@ -178,7 +179,7 @@ def linalg_householder_product_backward(grad_output, A, tau):
         grad_A.append(dv[..., 0] * below)
         G = G - scale * (v @ vG)
     zeros = [xp.zeros(A.shape[:-1], dtype=A.dtype)] * (A.shape[-1] - tau.shape[-1])
-    grad_A = xp.stack(grad_A + zeros, axis=-1)
+    grad_A = xp.stack(grad_A + zeros, axis=-1) if A.shape[-1] else xp.zeros_like(A)
     grad_tau = xp.stack(grad_tau, axis=-1) if grad_tau else xp.zeros_like(tau)
     return grad_A, grad_tau
 

@@ -32,9 +32,9 @@ from .._tensor_norms import vector_norm as norm_forward
 from .._tensor_norms import vector_norm_backward as norm_backward
 from ..amp.autocast_mode import cast_operand, keep_given_dtype
 from ..autograd import Function, Tensor, as_tensor
-from ..kernels._checks import ArgumentError
+from ..kernels._checks import ArgumentError, UnsupportedDtypeError
 from .decompositions import svdvals
-from .inverses import inv
+from .lu_solvers import inv_ex
 
 __all__ = ["cond", "matrix_norm", "norm", "vector_norm"]
 
@@ -47,13 +47,13 @@ def _floating(where: str, x, dtype) -> Tensor:
     """``x`` as a Tensor, cast to ``dtype`` first; refuse non-floating inputs and dtypes, and
     a ``dtype`` that narrows ``x``'s (PyTorch's check: ``promote_types(x, dtype) == dtype``)."""
     tensor = as_tensor(x)
-    if tensor.dtype.kind != "f":
+    if tensor.dtype.kind != "f":  # a TypeError, and PyTorch's RuntimeError
         msg = f"{where}: x must be a floating-point tensor (as PyTorch's), got {tensor.dtype}"
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)
     target = tensor.dtype if dtype is None else numpy.dtype(dtype)
     if target.kind != "f":
         msg = f"{where}: dtype must be floating point (as PyTorch's), got {target}"
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)
     refuse_narrowing(where, tensor.dtype, target)
     return tensor if dtype is None else tensor.to(target)
 
@@ -117,9 +117,9 @@ def _spectral_norm(tensor: Tensor, ord, dims: tuple, keepdim: bool) -> Tensor:
     """``'nuc'``, ``2``, ``-2``: the sum, max or min of the singular values over ``dims``."""
     moved = tensor.movedim(dims, (-2, -1))
     if min(moved.shape[-2:]) == 0:  # no singular values: PyTorch gives 0, refuses -2
-        if ord == -2:
+        if ord == -2:  # PyTorch's amin over no singular values: an IndexError
             msg = f"linalg.matrix_norm: the -2 norm of {tensor.shape} matrices has no identity"
-            raise ArgumentError(msg)
+            raise IndexError(msg)
         return tensor.sum(dims, keepdim=keepdim) * 0.0
     values = svdvals(moved)
     if ord == "nuc":
@@ -170,14 +170,18 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     if ord == "nuc" or abs(ord) == 2:
         return _spectral_norm(tensor, ord, dims, keepdim)
     summed, kept = (dims[1], dims[0]) if math.isinf(ord) else dims
-    if tensor.shape[kept] == 0:
-        empty = "rows" if math.isinf(ord) else "columns"
-        msg = f"{where}: the {ord} norm of matrices with no {empty} (shape {tensor.shape})"
-        raise ArgumentError(msg + " has no identity")
     sums = _vector_norm(tensor, 1.0, (summed,), keepdim)
     if not keepdim and summed < kept:
         kept -= 1
-    return sums.amax(kept, keepdim=keepdim) if ord > 0 else sums.amin(kept, keepdim=keepdim)
+    if ord > 0:  # sums of magnitudes are >= 0: PyTorch's max over none is 0
+        if tensor.shape[dims[0]] * tensor.shape[dims[1]] == 0:
+            return sums.sum(kept, keepdim=keepdim) * 0.0
+        return sums.amax(kept, keepdim=keepdim)
+    if tensor.shape[dims[0] if math.isinf(ord) else dims[1]] == 0:  # PyTorch's amin refusal
+        empty = "rows" if math.isinf(ord) else "columns"
+        msg = f"{where}: the {ord} norm of matrices with no {empty} (shape {tensor.shape})"
+        raise IndexError(msg + " has no identity")
+    return sums.amin(kept, keepdim=keepdim)
 
 
 @flags_checked("xpnet.linalg")
@@ -231,32 +235,49 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
 def cond(A, p=None) -> Tensor:
     """``torch.linalg.cond``: the condition number ``norm(A, p) * norm(inv(A), p)``; for
     ``p`` ``None``/``2``/``-2`` the ratio of the extreme singular values (any ``(*, m, n)``).
-
-    Differs from PyTorch: for ``p`` other than ``None``/``2``/``-2`` a singular matrix raises
-    :class:`xpnet.linalg.LinAlgError` (from ``inv``) where PyTorch returns ``inf``.
+    As PyTorch's: ``inf`` for a singular matrix (and where the product is NaN), 0 for
+    matrices without elements; ``'nuc'`` is ``sum(S) * sum(1 / S)``.
 
     Raises:
         ArgumentError: an unsupported ``p``; a non-square ``A`` for ``p`` other than
-        ``None``/``2``/``-2``. TypeError: non-floating ``A``.
+        ``None``/``2``/``-2``. UnsupportedDtypeError: non-floating ``A`` (a ``TypeError``).
 
     Example:
         >>> import xpnet
         >>> cond(xpnet.tensor([[2.0, 0.0], [0.0, 0.5]], dtype=xpnet.float64))
         tensor(4., dtype=xpnet.float64)
+        >>> cond(xpnet.tensor([[1.0, 1.0], [1.0, 1.0]], dtype=xpnet.float64), "fro")
+        tensor(inf, dtype=xpnet.float64)
     """
     where = "linalg.cond"
     tensor = _floating(where, A, None)
     _matrix_dims(where, tensor, (-2, -1))
     order = 2 if p is None else p
     _check_order(where, order)
-    if order in (2, -2) and not isinstance(order, str):
+    spectral = not isinstance(order, str) and abs(order) == 2
+    square = tensor.shape[-1] == tensor.shape[-2]
+    if isinstance(order, str) and not square:  # PyTorch checks a string p before emptiness
+        _not_square(where, p, tensor)
+    if math.prod(tensor.shape) == 0:  # NumPy has none for 0x0 matrices: PyTorch's zeros
+        return tensor.new_zeros(tensor.shape[:-2])
+    if spectral:
         values = svdvals(tensor)
         largest, smallest = values[..., 0], values[..., -1]
         return largest / smallest if order == 2 else smallest / largest
-    if tensor.shape[-1] != tensor.shape[-2]:
-        msg = (
-            f"{where}(ord={p}): A must be batches of square matrices, but they are "
-            f"{tensor.shape[-2]} by {tensor.shape[-1]} matrices"
-        )
-        raise ArgumentError(msg)
-    return matrix_norm(tensor, order) * matrix_norm(inv(tensor), order)
+    if not square:
+        _not_square(where, p, tensor)
+    if order == "nuc":  # the definition: matrix_norm refuses inf inputs for 'nuc'
+        values = svdvals(tensor)
+        return values.sum(-1) * values.reciprocal().sum(-1)
+    inverse, info = inv_ex(tensor)  # a singular matrix's inverse is inf, no error
+    inverse = inverse.masked_fill((info > 0).unsqueeze(-1).unsqueeze(-1), math.inf)
+    result = matrix_norm(tensor, order) * matrix_norm(inverse, order)
+    return result.nan_to_num(math.inf, math.inf, -math.inf)  # 0 * inf, NaN inputs: inf
+
+
+def _not_square(where: str, p, tensor: Tensor):
+    msg = (
+        f"{where}(ord={p}): A must be batches of square matrices, but they are "
+        f"{tensor.shape[-2]} by {tensor.shape[-1]} matrices"
+    )
+    raise ArgumentError(msg)

@@ -28,9 +28,9 @@ from .._tensor_checks import check_tensor
 from .._tensor_ops import check_grad, ieee, unbroadcast
 from ..autograd import Function, Tensor, as_tensor
 from ..backends import backend_of
-from ..kernels._checks import ArgumentError
+from ..kernels._checks import ArgumentError, DtypeMismatchError
 from ._checks import matrix_input, mT, operands_backend, square_input
-from .decompositions import linalg_eigh, linalg_svd
+from .decompositions import factorize, linalg_eigh, linalg_svd, svdvals
 from .inverses import inv
 
 __all__ = [
@@ -43,6 +43,9 @@ __all__ = [
     "matrix_rank",
     "pinv",
 ]
+
+
+LSTSQ_DRIVERS = (None, "gelsy", "gels", "gelsd", "gelss")
 
 
 class LstsqResult(NamedTuple):
@@ -147,12 +150,9 @@ def _lstsq_operands(A, B, rcond, driver):
     operands_backend(where, ("A", "B"), A, B)
     if B.dtype != A.dtype:
         msg = f"{where}: B must have A's dtype {A.dtype}, got {B.dtype}"
-        raise TypeError(msg)
-    if driver not in (None, "gelsy"):
-        msg = (
-            f"{where}: driver must be None or 'gelsy' (PyTorch's CPU default; 'gels', 'gelsd' "
-            f"and 'gelss' are not implemented), got {driver!r}"
-        )
+        raise DtypeMismatchError(msg)  # PyTorch's RuntimeError
+    if driver not in LSTSQ_DRIVERS:
+        msg = f"{where}: driver must be one of {LSTSQ_DRIVERS}, got {driver!r}"
         raise ArgumentError(msg)
     if rcond is not None and (isinstance(rcond, bool) or not isinstance(rcond, numbers.Real)):
         msg = f"{where}: rcond must be None or a number, got {type(rcond).__name__}"
@@ -240,23 +240,27 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
 
 
 def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
-    """``torch.linalg.lstsq`` as with its CPU default driver ``'gelsy'``.
+    """``torch.linalg.lstsq``: the minimum-norm least-squares solution of ``A X = B``.
 
     Args:
         A: ``(*, m, n)``, float32 or float64. B: ``(*, m, k)`` or ``(*, m)`` (batch dims
             broadcast with ``A``'s). rcond: singular values under ``rcond * S_max`` count as
-            0 (default ``eps * max(m, n)``). driver: ``None`` or ``'gelsy'``.
+            0 (default ``eps * max(m, n)``). driver: ``None`` (``'gelsy'``, PyTorch's CPU
+            default), ``'gels'``, ``'gelsd'`` or ``'gelss'``: which of the other fields are
+            filled, as PyTorch's.
 
     Returns:
-        ``(solution, residuals, rank, singular_values)``: the minimum-norm least-squares
-        solution ``(*, n, k)`` (with PyTorch's gradient for ``A`` and ``B``); ``residuals`` and
-        ``singular_values`` empty, as ``gelsy`` gives them; ``rank`` int64 ``(*)``, from the
-        singular values (``gelsy`` estimates it from a pivoted QR: the same except for
-        matrices within rounding of the threshold).
+        ``(solution, residuals, rank, singular_values)``: the solution ``(*, n, k)`` (with
+        PyTorch's gradient for ``A`` and ``B``), from the SVD for every driver;
+        ``residuals`` ``(*, k)``, ``sum((A X - B)^2)`` over the rows (differentiable), for
+        ``m > n`` and drivers other than ``'gelsy'`` (and full-rank ``A``, unless ``'gels'``),
+        else empty; ``rank`` int64 ``(*)`` (empty for ``'gels'``; ``gelsy`` estimates it from a
+        pivoted QR: the same except near the threshold); ``singular_values`` ``(*, min(m, n))``
+        for ``'gelsd'``/``'gelss'``, else empty.
 
     Raises:
-        TypeError: bad dtypes, ``rcond`` not a number. ArgumentError: mismatched rows, an
-        unsupported driver.
+        TypeError: bad dtypes (also PyTorch's RuntimeError), ``rcond`` not a number.
+        ArgumentError: mismatched rows, an unknown driver.
 
     Example:
         >>> import xpnet
@@ -265,9 +269,19 @@ def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
         tensor([[2.0000]], dtype=xpnet.float64)
     """
     solution, rank = _lstsq(A, B, rcond, driver)
-    xp = backend_of(solution.array).xp
+    backend = backend_of(solution.array)
+    xp, driver = backend.xp, driver or "gelsy"
     empty = Tensor(xp.zeros((0,), dtype=solution.dtype))
-    return LstsqResult(solution, empty, Tensor(rank), Tensor(xp.zeros((0,), solution.dtype)))
+    A, B = as_tensor(A), as_tensor(B)
+    (m, n), residuals = A.shape[-2:], empty
+    # GPU: the full-rank test reads the ranks on the host, as PyTorch's
+    if m > n and driver != "gelsy" and (driver == "gels" or bool(backend.to_host(rank).min() == n)):
+        vector = solution.ndim == B.ndim and B.ndim < A.ndim
+        X, B = (solution.unsqueeze(-1), B.unsqueeze(-1)) if vector else (solution, B)
+        residuals = ((A @ X - B) ** 2).sum(-2)
+    values = svdvals(A.detach()) if driver in ("gelsd", "gelss") else empty
+    rank = Tensor(xp.zeros((0,), numpy.int64) if driver == "gels" else rank)
+    return LstsqResult(solution, residuals, rank, values)
 
 
 def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
@@ -297,8 +311,8 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None) -
         return Tensor(xp.zeros(data.shape[:-2], numpy.int64))
     if hermitian:
         values = linalg_eigh(data)[0]
-    else:
-        values = xp.linalg.svd(data, compute_uv=False)
+    else:  # NaN input: LinAlgError with PyTorch's message, not NumPy's
+        values = factorize("linalg.svd", lambda M: xp.linalg.svd(M, compute_uv=False), data)
     rank = _kept(data, values, atol_, rtol_).sum(axis=-1).astype(numpy.int64)
     return Tensor(rank)
 
@@ -309,8 +323,8 @@ def matrix_power(A, n: int) -> Tensor:
     Products by repeated squaring, as PyTorch's, so the gradient is autograd's.
 
     Raises:
-        TypeError: ``n`` not an int, ``A`` not float32/float64. ArgumentError: not square.
-        LinAlgError: ``n < 0`` and a singular matrix.
+        TypeError: ``n`` not an int, ``A`` not float32/float64 (integers are taken for
+        ``n >= 0``). ArgumentError: not square. LinAlgError: ``n < 0`` and a singular matrix.
 
     Example:
         >>> import xpnet
@@ -324,7 +338,7 @@ def matrix_power(A, n: int) -> Tensor:
         raise TypeError(msg)
     check_tensor(where, "A", A)  # as_tensor would take None as an object array
     tensor = as_tensor(A)
-    square_input(where, "A", tensor.array)
+    square_input(where, "A", tensor.array, integers=n >= 0)  # products only: as PyTorch
     if n == 0:
         return _identity(tensor)
     base = inv(tensor) if n < 0 else tensor

@@ -29,7 +29,7 @@ import numpy
 from .._tensor_ops import check_grad, ieee, unbroadcast
 from ..autograd import Function, Tensor
 from ..backends import backend_of
-from ..kernels._checks import ArgumentError
+from ..kernels._checks import ArgumentError, DtypeMismatchError
 from ._checks import matrix_input, mT, square_input
 
 __all__ = [
@@ -78,7 +78,7 @@ def matrix_operands(where: str, A, B, left: bool, name: str = "A"):
             f"{where}: Expected {name} and B to have the same dtype, got {name} {A.dtype} and "
             f"B {B.dtype}"
         )
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # PyTorch's RuntimeError
     n = A.shape[-1]
     if (B.shape[-2] if left else B.shape[-1]) != n:
         equation = "AX = B" if left else "XA = B"
