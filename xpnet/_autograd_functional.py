@@ -27,24 +27,34 @@ __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 
 def _as_tuple(where: str, what: str, value) -> tuple:
-    """``(is_tuple, tensors)``, refusing anything but a Tensor or a tuple/list of Tensors."""
+    """``(is_tuple, tensors)``, refusing anything but a Tensor or a tuple of Tensors (a list
+    too, as PyTorch's ``_as_tuple``)."""
     from .autograd import Tensor  # xpnet.autograd imports this module
 
-    is_tuple = isinstance(value, tuple | list)
-    values = tuple(value) if is_tuple else (value,)
-    if not all(isinstance(v, Tensor) for v in values):
-        kind = type(value).__name__
-        msg = (
-            f"The {what} given to {where} must be either a Tensor or a tuple of Tensors but "
-            f"the given {what} has type {kind}."
-        )
-        raise TypeError(msg)
+    is_tuple = isinstance(value, tuple)
+    values = value if is_tuple else (value,)
+    for index, v in enumerate(values):
+        if not isinstance(v, Tensor):
+            which = f"value at index {index}" if is_tuple else f"given {what}"
+            msg = (
+                f"The {what} given to {where} must be either a Tensor or a tuple of Tensors but "
+                f"the {which} has type {type(v)}."
+            )
+            raise TypeError(msg)
     return is_tuple, values
+
+
+def _floating(tensors) -> None:
+    """PyTorch's RuntimeError for a Tensor that cannot require grad (an integer one)."""
+    if any(x.dtype.kind not in "fc" for x in tensors):
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
 
 
 def _prepared(inputs: tuple, create_graph: bool) -> tuple:
     """Inputs that require grad: ``detach()``-ed ones, or, with ``create_graph``, views of
-    those that already do (the results then keep their graph), as PyTorch's."""
+    those that already do (the results then keep their graph), as PyTorch's; PyTorch's
+    RuntimeError for an integer input, which cannot require grad."""
+    _floating(inputs)
     return tuple(
         x.view_as(x) if create_graph and x.requires_grad else x.detach().requires_grad_()
         for x in inputs
@@ -57,31 +67,70 @@ def _zeros_like(tensor):
     return Tensor(backend_of(tensor.array).xp.zeros_like(tensor.array))
 
 
+# strict mode's refusals, by PyTorch's stage of the computation: a gradient that is None (the
+# output does not reach the input), and one that does not require grad where it must (with
+# create_graph, or where a second derivative is taken of it: a linear function's Jacobian)
+_STRICT = " This is not allowed in strict mode"
+_UNREACHED = {
+    "back": "the output of the user-provided function is independent of input {i}.",
+    "back_trick": "the gradient with respect to the input is independent of entry {i} in the "
+    "grad_outputs when using the double backward trick to compute forward mode gradients.",
+    "double_back": "the jacobian of the user-provided function is independent of input {i}.",
+}
+_CONSTANT = {
+    "back": "the jacobian of the user-provided function is independent of input {i}."
+    + _STRICT
+    + " when create_graph=True",
+    "double_back": "the hessian of the user-provided function is independent of input {i}."
+    + _STRICT
+    + " when create_graph=True",
+    "grad_inputs": "the gradient with respect to input {i} is independent of the inputs of the "
+    "user-provided function.",
+    "jacobian": "while computing the hessian, found that the jacobian of the user-provided "
+    "function with respect to input {i} is independent of the input (as a linear "
+    "function's is).",
+}
+
+
+def _require_grad(where: str, outputs) -> None:
+    """Strict mode's refusal of an output that does not require grad."""
+    for index, out in enumerate(outputs):
+        if not out.requires_grad:
+            msg = (
+                f"{where}: output {index} of the user-provided function does not require "
+                "gradients. The outputs must be computed in a differentiable manner from the "
+                "input when running in strict mode."
+            )
+            raise RuntimeError(msg)
+
+
 def grads_or_zeros(
-    where, outputs, inputs, grad_outputs, create_graph, strict, retain=None
+    where, outputs, inputs, grad_outputs, create_graph, strict, stage="back", retain=None
 ) -> tuple:
     """``grad`` of the outputs that require grad, zeros (or, ``strict``, an error) for the
-    inputs they do not depend on; ``retain``: keep the graph (a Jacobian's rows)."""
+    inputs they do not depend on; ``retain``: keep the graph (a Jacobian's rows). ``stage``
+    picks PyTorch's strict-mode message (:data:`_UNREACHED`, :data:`_CONSTANT`)."""
+    if strict:
+        _require_grad(where, outputs)
     pairs = [(out, g) for out, g in zip(outputs, grad_outputs, strict=True) if out.requires_grad]
-    if strict and len(pairs) < len(outputs):
-        index = next(i for i, out in enumerate(outputs) if not out.requires_grad)
-        msg = (
-            f"{where}: output {index} of the user-provided function does not require "
-            "gradients. The outputs must be computed in a differentiable manner from the "
-            "input when running in strict mode."
-        )
-        raise RuntimeError(msg)
     found = (None,) * len(inputs)
     if pairs:
         outs, gs = zip(*pairs, strict=True)
-        found = grad(outs, inputs, gs, retain, create_graph, allow_unused=True)
-    if strict and any(g is None for g in found):
-        index = next(i for i, g in enumerate(found) if g is None)
-        msg = (
-            f"{where}: the output of the user-provided function is independent of input "
-            f"{index}. This is not allowed in strict mode."
+        # a vector of another dtype is cast to its output's, as PyTorch's engine does
+        gs = tuple(
+            g.to(out.dtype) if getattr(g, "dtype", out.dtype) != out.dtype else g
+            for out, g in zip(outs, gs, strict=True)
         )
-        raise RuntimeError(msg)
+        found = grad(outs, inputs, gs, retain, create_graph, allow_unused=True)
+    for index, g in enumerate(found if strict else ()):
+        if g is None:
+            message = _UNREACHED.get(stage, _UNREACHED["back"]).format(i=index) + _STRICT
+        elif create_graph and not g.requires_grad:
+            message = _CONSTANT.get(stage, _CONSTANT["back"]).format(i=index)
+            message += "" if "create_graph" in message else _STRICT
+        else:
+            continue
+        raise RuntimeError(f"{where}: {message}.")
     return tuple(_zeros_like(x) if g is None else g for g, x in zip(found, inputs, strict=True))
 
 
@@ -157,19 +206,25 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         out_tuple, outputs = _as_tuple(
             "jvp", "outputs of the user-provided function", func(*inputs)
         )
+        if strict:
+            _require_grad("jvp", outputs)
+        _floating(outputs)  # the dummies below must require grad
         dummies = tuple(_zeros_like(out).requires_grad_() for out in outputs)
-        transposed = grads_or_zeros("jvp", outputs, inputs, dummies, True, strict)
-        linked = [(g, x) for g, x in zip(transposed, vs, strict=True) if g.requires_grad]
-        products = tuple(_zeros_like(d) for d in dummies)
-        if linked:
-            gs, xs = zip(*linked, strict=True)
-            products = grads_or_zeros("jvp", gs, dummies, xs, create_graph, False)
+        transposed = grads_or_zeros("jvp", outputs, inputs, dummies, True, strict, "grad_inputs")
+        # grads that do not require grad (an input no output reaches) are passed over
+        products = grads_or_zeros(
+            "jvp", transposed, dummies, vs, create_graph, strict, stage="back_trick"
+        )
     return _finish(outputs, out_tuple, create_graph), _finish(products, out_tuple, create_graph)
 
 
-def _scalar(where: str, output):
-    _, outputs = _as_tuple(where, "outputs of the user-provided function", output)
-    if len(outputs) != 1:
+def _scalar(where: str, output, strict: bool = False):
+    """The one Tensor of one element ``func`` must return to ``hessian``, ``hvp``, ``vhp``
+    (not a tuple of one, as PyTorch's)."""
+    is_tuple, outputs = _as_tuple(where, "outputs of the user-provided function", output)
+    if strict:
+        _require_grad(where, outputs)
+    if is_tuple:
         raise RuntimeError(f"The function given to {where} should return a single Tensor")
     if outputs[0].numel() != 1:
         msg = (
@@ -201,14 +256,13 @@ def _hessian_product(where, func, inputs, v, create_graph, strict):
     with enable_grad():
         is_tuple, inputs = _as_tuple(where, "inputs", inputs)
         inputs = _prepared(inputs, create_graph)
-        output = _scalar(where, func(*inputs))
         vs = _vectors(where, v, inputs, "input to the user-provided function is")
-        first = grads_or_zeros(where, (output,), inputs, (None,), True, strict)
-        linked = [(g, x) for g, x in zip(first, vs, strict=True) if g.requires_grad]
-        products = tuple(_zeros_like(x) for x in inputs)
-        if linked:
-            gs, xs = zip(*linked, strict=True)
-            products = grads_or_zeros(where, gs, inputs, xs, create_graph, strict)
+        output = _scalar(where, func(*inputs), strict)
+        first = grads_or_zeros(where, (output,), inputs, (None,), True, strict, stage="jacobian")
+        # a gradient that does not require grad (a linear function's) gives zeros, or refuses
+        products = grads_or_zeros(
+            where, first, inputs, vs, create_graph, strict, stage="double_back"
+        )
     return _finish((output,), False, create_graph), _finish(products, is_tuple, create_graph)
 
 
@@ -222,8 +276,17 @@ def jacobian(
 ):
     """The Jacobian of ``func`` at ``inputs``, one reverse pass per output element, as
     PyTorch's: ``J[i][j]`` of shape ``outputs[i].shape + inputs[j].shape``, a Tensor for one
-    output and one input, tuples for tuples. ``vectorize`` changes nothing here (the same
-    values); ``strategy`` must be ``'reverse-mode'``.
+    output and one input, tuples for tuples.
+
+    ``vectorize`` changes nothing here (the same values). ``strategy='forward-mode'`` is
+    accepted where PyTorch's is (with ``vectorize=True``, without ``create_graph`` or
+    ``strict``) and gives its result, in the outputs' dtypes, by the same reverse passes:
+    xpnet has no forward-mode formulas.
+
+    Raises:
+        AssertionError: a ``strategy`` other than the two. NotImplementedError: forward mode
+            without ``vectorize`` or with ``create_graph``. RuntimeError: ``strict`` with
+            ``vectorize`` or forward mode, as PyTorch's.
 
     Example:
         >>> import xpnet
@@ -232,30 +295,66 @@ def jacobian(
     """
     from ._tensor_join import stack  # it imports xpnet.autograd, which imports this module
 
-    if strategy != "reverse-mode":
-        msg = f"jacobian: strategy must be 'reverse-mode' in xpnet, got {strategy!r}"
-        raise NotImplementedError(msg)
+    forward = _check_strategy(strategy, create_graph, strict, vectorize)
     with enable_grad():
         is_tuple, inputs = _as_tuple("jacobian", "inputs", inputs)
         inputs = _prepared(inputs, create_graph)
         out_tuple, outputs = _as_tuple(
             "jacobian", "outputs of the user-provided function", func(*inputs)
         )
+        if strict:
+            _require_grad("jacobian", outputs)
         blocks = []
         for output in outputs:
             flat = output.reshape(-1)
             rows = [
-                grads_or_zeros("jacobian", (flat[k],), inputs, (None,), create_graph, strict, True)
-                for k in range(flat.shape[0])
+                grads_or_zeros("jacobian", (row,), inputs, (None,), create_graph, strict, retain=1)
+                for row in (flat[k] for k in range(flat.shape[0]))
             ]
-            blocks.append(
-                tuple(
-                    _rows(stack, [row[j] for row in rows], output.shape, x)
-                    for j, x in enumerate(inputs)
-                )
-            )
+            block = [
+                _rows(stack, [row[j] for row in rows], output.shape, x)
+                for j, x in enumerate(inputs)
+            ]
+            # forward mode's tangents have the output's dtype; reverse mode's the input's
+            blocks.append(tuple(b.to(output.dtype) for b in block) if forward else tuple(block))
     blocks = [_finish(block, is_tuple, create_graph) for block in blocks]
-    return tuple(blocks) if out_tuple else blocks[0]
+    if forward and is_tuple:  # PyTorch's forward mode returns lists for tuple inputs
+        blocks = [list(block) for block in blocks]
+    return (list(blocks) if is_tuple and forward else tuple(blocks)) if out_tuple else blocks[0]
+
+
+def _check_strategy(strategy, create_graph, strict, vectorize) -> bool:
+    """Whether ``strategy`` is forward mode; PyTorch's refusals of the combinations it does
+    not support."""
+    if strategy not in ("forward-mode", "reverse-mode"):
+        msg = (
+            'jacobian: expected strategy to be either "forward-mode" or "reverse-mode", got '
+            f"{strategy!r}"
+        )
+        raise AssertionError(msg)
+    forward = strategy == "forward-mode"
+    if forward and create_graph:
+        msg = (
+            "torch.autograd.functional.jacobian: `create_graph=True` and "
+            '`strategy="forward-mode"` are not supported together (yet). Please either set '
+            '`create_graph=False` or `strategy="reverse-mode"`.'
+        )
+        raise NotImplementedError(msg.replace("torch", "xpnet", 1))
+    if strict and (forward or vectorize):
+        what = '`strategy="forward-mode"`' if forward else "`vectorized=True`"
+        msg = (
+            f"xpnet.autograd.functional.jacobian: `strict=True` and {what} are not supported "
+            "together. Please either set `strict=False` or "
+            + ('`strategy="reverse-mode"`.' if forward else "`vectorize=False`.")
+        )
+        raise RuntimeError(msg)
+    if forward and not vectorize:
+        msg = (
+            "jacobian: strategy='forward-mode' is only implemented for vectorize=True, in "
+            "PyTorch as in xpnet; without it strategy must be 'reverse-mode'"
+        )
+        raise NotImplementedError(msg)
+    return forward
 
 
 def _rows(stack, rows: list, shape: tuple, input):
@@ -286,8 +385,8 @@ def hessian(
     is_tuple, inputs = _as_tuple("hessian", "inputs", inputs)
 
     def gradient(*values):
-        output = _scalar("hessian", func(*values))
-        return grads_or_zeros("hessian", (output,), values, (None,), True, strict)
+        output = _scalar("hessian", func(*values), strict)
+        return grads_or_zeros("hessian", (output,), values, (None,), True, strict, "jacobian")
 
     at = inputs if is_tuple else inputs[0]
     result = jacobian(gradient, at, create_graph, strict, vectorize, outer_jacobian_strategy)

@@ -67,8 +67,15 @@ def enter_dual_level() -> int:
 
 
 def exit_dual_level(*, level=None) -> None:
-    """Leave the level: every tangent made in it is forgotten (``unpack_dual`` gives None)."""
+    """Leave the level: every tangent made in it is forgotten (``unpack_dual`` gives None).
+
+    Raises:
+        RuntimeError: there is no level to leave, as PyTorch's.
+    """
     global _duals
+    if _duals is None:
+        msg = "exit_dual_level: Dual level must be a positive number: no forward AD level is open"
+        raise RuntimeError(msg)
     _check_level("exit_dual_level", level)
     _duals = None
 

@@ -8,12 +8,14 @@ one reverse pass per output element, as :func:`xpnet.autograd.functional.jacobia
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from .._creation import zeros
 from .._tensor_join import stack
 from ._pytree import tree_unflatten
 from ._transforms import check_outputs, gradients, trace_call
+from ._vmap import check_randomness, refusing_random_draws
 
 __all__ = ["hessian", "jacfwd", "jacrev"]
 
@@ -55,11 +57,25 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _prealloc
     """
     if chunk_size is not None and chunk_size <= 0:
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+    return _jacobian(func, argnums, has_aux, forward=False)
+
+
+def _jacobian(func, argnums, has_aux: bool, forward: bool):
+    """:func:`jacrev`'s function; ``forward``: :func:`jacfwd`'s, whose checks are PyTorch's
+    forward mode's and whose blocks have the outputs' dtypes (a tangent's is its output's)."""
+    api = f"{'jacfwd' if forward else 'jacrev'}(f, ...)(*args)"
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        trace = trace_call("jacrev(f, ...)(*args)", func, args, kwargs, argnums, has_aux)
-        outputs, out_spec = check_outputs("jacrev(f, ...)(*args)", trace.output, "f(*args)")
+        trace = trace_call(api, func, args, kwargs, argnums, has_aux, forward)
+        outputs, out_spec = check_outputs(api, trace.output, "f(*args)")
+        for output in outputs if not forward else ():
+            if output.dtype.kind not in "fc":  # jacrev is a vjp: PyTorch's vjp refuses it
+                msg = (
+                    "vjp(f, ...): All outputs of f must be floating-point or complex Tensors, "
+                    f"got Tensor with dtype {output.dtype}"
+                )
+                raise RuntimeError(msg)
         per_output = []
         for output in outputs:
             flat = output.reshape(-1)
@@ -70,6 +86,8 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _prealloc
             blocks = [
                 _block([row[j] for row in rows], output, x) for j, x in enumerate(trace.inputs)
             ]
+            if forward:
+                blocks = [block.to(output.dtype) for block in blocks]
             per_output.append(tree_unflatten(blocks, trace.spec))
         jacobian = tree_unflatten(per_output, out_spec)
         return (jacobian, trace.finish(trace.aux)) if has_aux else jacobian
@@ -79,19 +97,26 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None, _prealloc
 
 def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     """The Jacobian of ``func``, as ``torch.func.jacfwd``, with :func:`jacrev`'s arguments and
-    results. xpnet has no forward mode: this is :func:`jacrev`'s computation, one reverse
-    pass per output element, so prefer neither for speed; ``randomness`` is checked as
-    :func:`xpnet.func.vmap`'s and otherwise unused (nothing is vmapped).
+    results (each block in its output's dtype, an integer output's zeros). xpnet has no
+    forward mode: this is :func:`jacrev`'s computation, one reverse pass per output element,
+    so prefer neither for speed. ``randomness`` is :func:`xpnet.func.vmap`'s: under
+    ``'error'`` (the default) a function that draws random numbers raises, as PyTorch's
+    (whose jacfwd vmaps it); under ``'same'`` or ``'different'`` it draws once.
 
     Example:
         >>> import xpnet
         >>> jacfwd(lambda x: x.sin())(xpnet.tensor([0.0])).tolist()
         [[1.0]]
     """
-    from ._vmap import check_randomness
-
     check_randomness(randomness)
-    return jacrev(func, argnums, has_aux=has_aux)
+    inner = _jacobian(func, argnums, has_aux, forward=True)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with refusing_random_draws() if randomness == "error" else contextlib.nullcontext():
+            return inner(*args, **kwargs)
+
+    return wrapper
 
 
 def hessian(func, argnums=0):

@@ -20,7 +20,7 @@ import functools
 
 from .._autograd_functional import grads_or_zeros
 from .._creation import zeros_like
-from ..autograd import Tensor, enable_grad, is_grad_enabled, no_grad
+from ..autograd import Tensor, enable_grad, is_grad_enabled
 from ._pytree import describe, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "jvp", "linearize", "vjp"]
@@ -70,16 +70,20 @@ class Trace:
         return tree if self.linked else detach_tree(tree)
 
 
-def trace_call(api: str, func, args: tuple, kwargs: dict, argnums, has_aux: bool) -> Trace:
+def trace_call(
+    api: str, func, args: tuple, kwargs: dict, argnums, has_aux: bool, forward: bool = False
+) -> Trace:
     """Call ``func(*args, **kwargs)`` with grad mode on, the Tensors of ``argnums`` (all of
     ``args`` for ``None``) replaced by fresh ones that require grad: a view of a Tensor that
-    requires grad (the result keeps its graph), else a detached copy."""
+    requires grad (the result keeps its graph), else a detached copy. ``forward``: refuse an
+    integer Tensor as PyTorch's forward-mode transforms do, not as its reverse-mode ones."""
     outer = is_grad_enabled()
     diff = args if argnums is None else select_argnums(args, argnums)
     leaves, spec = tree_flatten(diff)
     for leaf in leaves:
         if not isinstance(leaf, Tensor):
             raise ValueError(f"Thing passed to transform API must be Tensor, got {type(leaf)}")
+        check_floating(api, "primal" if forward else None, leaf)
     linked = outer and any(leaf.requires_grad for leaf in leaves)
     with enable_grad():
         inputs = [
@@ -98,6 +102,16 @@ def trace_call(api: str, func, args: tuple, kwargs: dict, argnums, has_aux: bool
         output, aux = output
     linked = linked or (outer and _reaches_other_leaves(output, inputs))
     return Trace(inputs, spec, output, aux, linked)
+
+
+def check_floating(api: str, what, tensor) -> None:
+    """PyTorch's refusal of an integer Tensor: forward mode's ValueError naming ``what``
+    (``'primal'``, ``'tangent'``), or for ``None`` reverse mode's RuntimeError."""
+    if tensor.dtype.kind not in "fc":
+        wrong = f"{api}: Expected {what} to be floating point or complex, but got: "
+        if what is None:
+            wrong = f"{api}: only Tensors of floating point dtype can require gradients, got "
+        raise (RuntimeError if what is None else ValueError)(wrong + str(tensor.dtype))
 
 
 def _reaches_other_leaves(output, inputs) -> bool:
@@ -128,7 +142,7 @@ def gradients(outputs, inputs, grad_outputs, create_graph: bool, retain_graph=No
     ``xpnet.autograd.functional`` rule, with grad mode on."""
     with enable_grad():
         found = grads_or_zeros(
-            "xpnet.func", outputs, inputs, grad_outputs, create_graph, False, retain_graph
+            "xpnet.func", outputs, inputs, grad_outputs, create_graph, False, retain=retain_graph
         )
     return list(found)
 
@@ -291,6 +305,8 @@ def _check_primals(api: str, primals, tangents) -> tuple[list, list]:
                 msg = f"{api}: Expected {name} to only contain Tensors, got {type(value)}"
                 raise RuntimeError(msg)
     for index, (primal, tangent) in enumerate(zip(flat, flat_tangents, strict=True)):
+        check_floating(api, "primal", primal)
+        check_floating(api, "tangent", tangent)
         if primal.shape != tangent.shape:
             msg = (
                 f"{api}: tangent {index} must have the shape of its primal, "
@@ -326,20 +342,25 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     """
     api = "jvp(f, primals, tangents)"
     _, flat_tangents = _check_primals(api, primals, tangents)
-    trace = trace_call(api, func, primals, {}, None, has_aux)
+    trace = trace_call(api, func, primals, {}, None, has_aux, forward=True)
     outputs, out_spec = check_outputs(api, trace.output)
-    if strict and not any(out.requires_grad for out in outputs):
+    # PyTorch's strict refuses each output without a tangent; an integer output has none
+    if strict and not all(out.requires_grad and out.dtype.kind in "fc" for out in outputs):
         msg = (
             f"{api[:-1]}, strict=True): The output of f is independent of the inputs. This is "
             "not allowed with strict=True."
         )
         raise RuntimeError(msg)
     linked = trace.linked or (is_grad_enabled() and any(t.requires_grad for t in flat_tangents))
+    products = dict(enumerate(zeros_like(out) for out in outputs))  # an integer output's: zeros
+    floats = [index for index, out in enumerate(outputs) if out.dtype.kind in "fc"]
     with enable_grad():
-        dummies = [zeros_like(out).requires_grad_() for out in outputs]
-        transposed = gradients(outputs, trace.inputs, dummies, True, True)
-        products = gradients(transposed, dummies, flat_tangents, linked)
-    result = (trace.finish(trace.output), tree_unflatten(products, out_spec))
+        dummies = [zeros_like(outputs[index]).requires_grad_() for index in floats]
+        outs = [outputs[index] for index in floats]
+        transposed = gradients(outs, trace.inputs, dummies, True, True)
+        found = gradients(transposed, dummies, flat_tangents, linked)
+        products.update(zip(floats, found, strict=True))
+    result = (trace.finish(trace.output), tree_unflatten(list(products.values()), out_spec))
     return (*result, trace.finish(trace.aux)) if has_aux else result
 
 
@@ -355,8 +376,8 @@ def linearize(func, *primals):
         [2.0, 6.0]
     """
     spec = tree_flatten(primals)[1]
-    with no_grad():
-        output = func(*primals)
+    _check_primals("linearize(func, *primals)", primals, primals)
+    output = func(*primals)  # with its graph where a primal requires grad, as PyTorch's
 
     def jvp_fn(*tangents):
         tangent_spec = tree_flatten(tangents)[1]
@@ -368,4 +389,4 @@ def linearize(func, *primals):
             raise RuntimeError(msg)
         return jvp(func, primals, tangents)[1]
 
-    return detach_tree(output), jvp_fn
+    return output, jvp_fn

@@ -13,6 +13,7 @@ the start, ``'different'`` lets each call draw on. Trees of arguments and output
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy
@@ -186,6 +187,17 @@ def _run(func, size: int, flat_dims, flat_args, spec, kwargs: dict, randomness: 
             set_rng_state(start)
             raise RuntimeError(_RANDOM_ERROR)
     return results
+
+
+@contextlib.contextmanager
+def refusing_random_draws():
+    """PyTorch's RuntimeError for ``randomness='error'`` where the body drew random numbers
+    (the random state is put back first)."""
+    start = get_rng_state()
+    yield
+    if _drew(start):
+        set_rng_state(start)
+        raise RuntimeError(_RANDOM_ERROR)
 
 
 def _drew(start) -> bool:
