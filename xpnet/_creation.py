@@ -26,7 +26,7 @@ from .backends import backend_of, float_errors_ignored, get_backend, load_backen
 from .devices import backend_name
 from .kernels import ArgumentError
 from .kernels._blocks import check_fits
-from .kernels._checks import check_int
+from .kernels._checks import UnsupportedDtypeError, check_int
 
 __all__ = [
     "as_tensor",
@@ -94,7 +94,7 @@ def allocated(where: str, backend, shape, dtype, make):
 def new_tensor(where: str, array, requires_grad: bool) -> Tensor:
     if requires_grad and array.dtype.kind != "f":
         msg = f"{where}: only floating-point Tensors can require gradients, got {array.dtype}"
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)  # a TypeError, and PyTorch's RuntimeError
     return Tensor(array, requires_grad=requires_grad)
 
 

@@ -58,7 +58,7 @@ from ._versions import mark_written
 from .autograd import Function, Tensor, data_of
 from .backends import backend_of, float_errors_ignored
 from .devices import backend_name, device_of, to_arguments
-from .kernels._checks import ArgumentError, check_int
+from .kernels._checks import ArgumentError, UnsupportedDtypeError, check_int
 from .nn._module_hooks import RemovableHandle
 
 __all__ = ["flatten"]
@@ -208,7 +208,8 @@ def requires_grad_(self, requires_grad: bool = True) -> Tensor:
     """Start (or stop) recording operations on this leaf tensor, in place; returns it.
 
     Raises:
-        TypeError: for ``True`` on an array that is not floating point (as the constructor).
+        TypeError: for ``True`` on an array that is not floating point (as the constructor;
+            an :class:`~xpnet.kernels.UnsupportedDtypeError`, also PyTorch's RuntimeError).
         RuntimeError: for ``False`` on a tensor computed by a recorded operation (a non-leaf),
             as PyTorch: use :meth:`detach` for a copy outside the graph.
     """
@@ -217,7 +218,7 @@ def requires_grad_(self, requires_grad: bool = True) -> Tensor:
             "Tensor.requires_grad_: only floating-point arrays can require gradients, "
             f"got {self.dtype}"
         )
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)  # a TypeError, and PyTorch's RuntimeError
     if not requires_grad and not self.is_leaf:
         msg = (
             "Tensor.requires_grad_: only leaf tensors can stop requiring grad, got one with "

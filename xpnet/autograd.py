@@ -46,7 +46,7 @@ from ._tensor_print import tensor_repr
 from ._versions import assign_data, data_alias, share_array, share_writes, weak_set
 from .amp.autocast_mode import cast_arguments, is_autocast_enabled, keep_given_dtype
 from .backends import backend_of, get_backend
-from .kernels._checks import ArgumentError
+from .kernels._checks import ArgumentError, UnsupportedDtypeError, bound_arguments
 
 __all__ = [
     "Function",
@@ -127,7 +127,7 @@ class Function(CustomFunction):
         self.takes_mask = "output_mask" in inspect.signature(backward).parameters
 
     def __call__(self, *args, **kwargs):
-        arguments = self.signature.bind(*args, **kwargs).arguments
+        arguments = bound_arguments(self.forward, self.signature, args, kwargs).arguments
         inputs = tuple(arguments.get(name) for name in self.wrt)
         # extras the caller asked for itself (return_indices=True) are returned to it too
         asked = any(arguments.get(name) for name in self.forward_options)
@@ -246,7 +246,7 @@ class Tensor:
         data = _as_array(data) if hasattr(data, "dtype") else get_backend().asarray(data)
         if requires_grad and data.dtype.kind != "f":
             msg = f"Tensor: only floating-point arrays can require gradients, got {data.dtype}"
-            raise TypeError(msg)
+            raise UnsupportedDtypeError(msg)  # a TypeError, and PyTorch's RuntimeError
         self.array = data
         self._grad = None
         self.requires_grad = bool(requires_grad)

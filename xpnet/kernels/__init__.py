@@ -7,7 +7,7 @@ returns the gradients of the forward's array inputs, in order (``None`` for an i
 
 from __future__ import annotations
 
-from ._checks import ArgumentError, DtypeMismatchError
+from ._checks import ArgumentError, DtypeMismatchError, UnsupportedDtypeError
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
 from .activation_piecewise import *  # noqa: F403
@@ -108,6 +108,7 @@ from .unpooling import __all__ as _unpooling_all
 __all__ = [
     "ArgumentError",
     "DtypeMismatchError",
+    "UnsupportedDtypeError",
     *_activation_all,
     *_activation_piecewise_all,
     *_activation_smooth_all,

@@ -36,6 +36,16 @@ class UnsupportedDtypeError(TypeError, NotImplementedError):
     either catches it."""
 
 
+def bound_arguments(function, signature, args, kwargs):
+    """``signature.bind(*args, **kwargs)`` of ``function``'s call; a mistake's ``TypeError``
+    names the function, as Python's own for a direct call (``nll_loss() got an unexpected
+    keyword argument 'label_smoothing'``)."""
+    try:
+        return signature.bind(*args, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"{function.__name__}() {error}") from None
+
+
 def kernel(function):
     """Mark a public kernel: inside it, implicit device-to-host syncs are errors on strict, and
     inf/NaN give values, never warnings."""
@@ -53,17 +63,18 @@ def array_backend(where: str, **arrays):
     """The backend of the named arrays (``None`` skipped); they must be float of one dtype.
 
     Raises:
-        TypeError: a non-array, mixed backends, a non-float dtype, or mixed dtypes (a
-            :class:`DtypeMismatchError`, also a ``RuntimeError`` as PyTorch's).
+        TypeError: a non-array, mixed backends, a non-float dtype (an
+            :class:`UnsupportedDtypeError`) or mixed dtypes (a :class:`DtypeMismatchError`),
+            the last two also PyTorch's ``RuntimeError``.
     """
     backend = backend_of(*arrays.values(), names=tuple(arrays), where=where)
     first = None
     for name, array in arrays.items():
         if array is None:
             continue
-        if array.dtype.kind != "f":
+        if array.dtype.kind != "f":  # PyTorch: "not implemented for 'Long'"
             msg = f"{where}: {name} must be a floating-point array, got dtype {array.dtype}"
-            raise TypeError(msg)
+            raise UnsupportedDtypeError(msg)
         if first is None:
             first = (name, array.dtype)
         elif array.dtype != first[1]:
