@@ -5,8 +5,9 @@ orthogonal polynomials, whose results, as PyTorch's, never require grad; ``gamma
 ``gammaincc`` (``xpnet.igamma``/``igammac``, ``Tensor.igamma``/``igamma_``/``igammac``/
 ``igammac_``) with PyTorch's gradient for ``other`` only (its backward raises
 ``NotImplementedError`` for ``input``, as PyTorch's). Dtypes as PyTorch's CPU kernels:
-integers and bools give the default dtype (``gammainc`` refuses them), float16 is refused
-(``gammainc`` computes it in float32).
+integers and bools give the default dtype (``gammainc`` promotes its two as PyTorch and
+refuses two integer ones), float16 is refused (``gammainc`` computes it in float32), complex
+numbers are refused.
 
 Example:
     >>> import xpnet
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import numpy
 
-from ._dtypes import floating, get_default_dtype, torch_operands
+from ._dtypes import floating, get_default_dtype, result_dtype, torch_operands
 from ._grad_mode import is_grad_enabled
 from ._tensor_checks import UnsupportedDtypeError, refuse_dtype
 from ._tensor_inplace_more import in_place_form
@@ -78,7 +79,9 @@ def _bessel(name: str):
     compute = _compute(name)
 
     def function(input, *, out=None) -> Tensor:
-        x = floating(as_input(f"special.{name}", input)).detach()
+        x = as_input(f"special.{name}", input)
+        refuse_dtype(f"xpnet.special.{name}", x, "c", "a real tensor")
+        x = floating(x).detach()
         _no_half(name, x.dtype)
         with float_errors_ignored():
             result = Tensor(compute(backend_of(x.array).xp, x.array))
@@ -99,6 +102,9 @@ def _float_operands(where: str, input, other):
         raise TypeError(msg)
     a = as_input(f"special.{where}", input) if hasattr(input, "dtype") else input
     b = as_input(f"special.{where}", other, "n") if hasattr(other, "dtype") else other
+    for value, argument in ((a, "input"), (b, "n")):
+        if hasattr(value, "dtype"):
+            refuse_dtype(f"xpnet.special.{where}", value, "c", "a real tensor", argument)
     a, b = torch_operands(a, b, true_division=True)
     values = [data_of(v) for v in (a, b)]
     dtype = numpy.result_type(*[getattr(v, "dtype", v) for v in values])
@@ -170,8 +176,12 @@ def _incomplete(where: str, name: str, input, other, out):
         raise TypeError(f"xpnet.{where}: other must be a Tensor, got {type(other).__name__}")
     a, b = as_input(where, input), as_input(where, other, "other")
     for tensor, argument in ((a, "input"), (b, "other")):
-        refuse_dtype(f"xpnet.{where}", tensor, "biuc", "a real floating-point tensor", argument)
-    return written(name, _INCOMPLETE[name](a, b), out)
+        refuse_dtype(f"xpnet.{where}", tensor, "c", "a real tensor", argument)
+    dtype = result_dtype(a.array, b.array)  # PyTorch's promotion: int64 beside float32 is
+    if dtype.kind != "f":  # float32, a 0-d float64 leaves float32 so; integers alone refused
+        msg = f"xpnet.{where}: input and other must not both be integer or bool tensors, got "
+        raise UnsupportedDtypeError(msg + f"{a.dtype} and {b.dtype}")
+    return written(name, _INCOMPLETE[name](a.to(dtype), b.to(dtype)), out)
 
 
 def gammainc(input, other, *, out=None) -> Tensor:
@@ -180,8 +190,8 @@ def gammainc(input, other, *, out=None) -> Tensor:
     values (NaN for negative arguments, 1 at ``a = 0 < x``); its gradient for ``other``.
 
     Raises:
-        TypeError: ``input`` or ``other`` is not a Tensor, or holds integers (PyTorch's
-            ``NotImplementedError``, which this is too).
+        TypeError: ``input`` or ``other`` is not a Tensor, is complex, or both hold integers
+            or bools (PyTorch's ``NotImplementedError``, which this is too).
         NotImplementedError: at backward, when ``input`` requires grad (as PyTorch).
 
     Example:

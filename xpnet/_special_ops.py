@@ -3,8 +3,8 @@ function computes: ``erfcx``, ``ndtri``, ``log_ndtr``, ``entr``, ``xlog1py``, ``
 ``i0e``, ``i1`` and ``i1e``, with PyTorch's gradients (``tools/autograd/derivatives.yaml``).
 The convention is :mod:`xpnet._tensor_elementwise_ops`' (``pointwise_pair``/``binary_pair``):
 ``<op>(a)`` on arrays and ``<op>_backward(grad_output, a)``. The Bessel functions are
-computed in float64 (a float32 input is rounded back at the end), as are ``ndtri`` and
-``zeta``; the rest in the input's float dtype (float16 in float32).
+computed in float64 (a float32 input is rounded back at the end), as are ``ndtri``,
+``zeta`` and ``erfcx``; the rest in the input's float dtype (float16 in float32).
 
 Example:
     >>> import numpy as np
@@ -78,7 +78,7 @@ def bessel_scaled(xp, x, order: int):
     for k in range(1, 40):
         term = term * -(4 * order * order - (2 * k - 1) ** 2) / (8 * k * large)
         tail = tail + term
-    asymptotic = tail / xp.sqrt(2 * math.pi * large)
+    asymptotic = tail / (math.sqrt(2 * math.pi) * xp.sqrt(large))  # 2 pi x overflows at 3e307
     return xp.where(magnitude < 20.0, series * xp.exp(-small), asymptotic)
 
 
@@ -120,15 +120,23 @@ def _pair_with_result(name: str, forward, slope):
     return pair_forward, ieee(pair_backward)
 
 
+def _tiny(xp, a):
+    """Where PyTorch's ``i1``/``i1e`` backward takes its limit 0.5: ``not |x| > eps`` (NaN too)."""
+    return ~(xp.abs(a) > xp.finfo(a.dtype).eps)
+
+
 def _i1_slope(xp, a, result):
-    """PyTorch's ``i1_backward``: ``i0(x) - i1(x) / x``, 0.5 at 0."""
-    return xp.where(a == 0, 0.5, _i0(xp, a) - result / xp.where(a == 0, 1.0, a))
+    """PyTorch's ``i1_backward``: ``i0(x) - i1(x) / x``, 0.5 up to ``eps`` and at NaN."""
+    tiny = _tiny(xp, a)
+    return xp.where(tiny, 0.5, _i0(xp, a) - result / xp.where(tiny, 1.0, a))
 
 
 def _i1e_slope(xp, a, result):
-    """PyTorch's ``i1e_backward``: ``i0e(x) - i1e(x) (sgn(x) + 1 / x)``, 0.5 at 0."""
-    safe = xp.where(a == 0, 1.0, a)
-    return xp.where(a == 0, 0.5, _i0e(xp, a) - result * (xp.sign(a) + 1 / safe))
+    """PyTorch's ``i1e_backward``: ``i0e(x) - i1e(x) (sgn(x) + 1 / x)``, 0.5 up to ``eps`` and
+    at NaN."""
+    tiny = _tiny(xp, a)
+    safe = xp.where(tiny, 1.0, a)
+    return xp.where(tiny, 0.5, _i0e(xp, a) - result * (xp.sign(a) + 1 / safe))
 
 
 erfcx, erfcx_backward = _pair_with_result(

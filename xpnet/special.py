@@ -36,6 +36,7 @@ from ._node_names import named_nodes
 from ._special_more import *  # noqa: F403 (the Bessel functions, polynomials, gammainc)
 from ._special_more import __all__ as _more_all
 from ._special_more import written as _written
+from ._tensor_checks import refuse_dtype
 from ._torch_functions import as_input
 from ._torch_ops_more import i0 as _torch_i0
 from .autograd import Function, Tensor, is_grad_enabled
@@ -59,9 +60,22 @@ _BINARY = {
 }
 
 
+# the unary functions whose PyTorch CPU kernels take complex tensors; the others refuse them
+_COMPLEX = ("expit", "exp2", "expm1", "log1p", "sinc")
+
+
+def _real(name: str, tensor, kinds: str = "c", argument: str = "input"):
+    """``tensor``, after PyTorch's NotImplementedError (an :class:`UnsupportedDtypeError`) for
+    a dtype whose kind is in ``kinds``: complex, for most ``torch.special`` kernels."""
+    if hasattr(tensor, "dtype"):
+        refuse_dtype(f"xpnet.special.{name}", tensor, kinds, "a real tensor", argument)
+    return tensor
+
+
 def _unary(name: str, compute, doc: str):
     def function(input, *, out=None) -> Tensor:
-        return _written(name, compute(floating(as_input(f"special.{name}", input))), out)
+        x = as_input(f"special.{name}", input)
+        return _written(name, compute(floating(x if name in _COMPLEX else _real(name, x))), out)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
@@ -112,34 +126,38 @@ def ndtr(input, *, out=None) -> Tensor:
         >>> xpnet.special.ndtr(xpnet.tensor([0.0])).tolist()
         [0.5]
     """
-    x = floating(as_input("special.ndtr", input))
+    x = floating(_real("ndtr", as_input("special.ndtr", input)))
     return _written("ndtr", (x * -math.sqrt(0.5)).erfc() * 0.5, out)
 
 
 def logit(input, eps=None, *, out=None) -> Tensor:
-    """:func:`xpnet.logit`, as ``torch.special.logit`` (``out=`` too)."""
-    return _written("logit", trig.logit(input, eps), out)
+    """:func:`xpnet.logit`, as ``torch.special.logit`` (``out=`` too; complex refused)."""
+    return _written("logit", trig.logit(_real("logit", input), eps), out)
 
 
 def round(input, *, decimals: int = 0, out=None) -> Tensor:  # noqa: A001 (torch's name)
-    """:func:`xpnet.round`, as ``torch.special.round`` (``out=`` too)."""
-    return _written("round", functions.round(input, decimals=decimals), out)
+    """:func:`xpnet.round`, as ``torch.special.round`` (``out=`` too); unlike ``torch.round``
+    it refuses integers, bools and complex numbers (PyTorch's NotImplementedError)."""
+    x = _real("round", input, "biuc")
+    return _written("round", functions.round(x, decimals=decimals), out)
 
 
 def polygamma(n: int, input, *, out=None) -> Tensor:
     """:func:`xpnet.polygamma` (``n`` first), as ``torch.special.polygamma``."""
-    return _written("polygamma", elementwise.polygamma(n, input), out)
+    return _written("polygamma", elementwise.polygamma(n, _real("polygamma", input)), out)
 
 
 def multigammaln(input, p: int, *, out=None) -> Tensor:
     """:func:`xpnet.mvlgamma`, as ``torch.special.multigammaln`` (``out=`` too)."""
-    return _written("multigammaln", elementwise.mvlgamma(input, p), out)
+    x = _real("multigammaln", input)
+    return _written("multigammaln", elementwise.mvlgamma(x, p), out)
 
 
 def xlogy(input, other, *, out=None) -> Tensor:
     """:func:`xpnet.xlogy`, as ``torch.special.xlogy`` (either may be a number)."""
     if not hasattr(input, "dtype"):  # torch.special.xlogy(x, 2): 2 as a 0-d tensor
         other = as_input("special.xlogy", other, "other")
+    input, other = _real("xlogy", input), _real("xlogy", other, argument="other")
     return _written("xlogy", elementwise.xlogy(input, other), out)
 
 
@@ -151,7 +169,7 @@ def _binary_operands(where: str, input, other):
         raise TypeError(msg)
     a = as_input(f"special.{where}", input) if hasattr(input, "dtype") else input
     b = as_input(f"special.{where}", other, "other") if hasattr(other, "dtype") else other
-    return torch_operands(a, b, true_division=True)
+    return torch_operands(_real(where, a), _real(where, b, argument="other"), true_division=True)
 
 
 def xlog1py(input, other, *, out=None) -> Tensor:

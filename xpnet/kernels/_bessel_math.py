@@ -266,7 +266,7 @@ def bessel_j1(xp, x):
     far = _far(xp, xp.where(near, 5.5, a), (_J1_PP, _J1_PQ), (_J1_QP, _J1_QQ),
                _THREE_QUARTER_PI, square=False, sine_first=False)  # fmt: skip
     value = xp.where(near, _j1_near(xp, xp.where(near, a, 0.0)), far)
-    return xp.where(x < 0, -value, value).astype(x.dtype, copy=False)
+    return xp.where(xp.signbit(x), -value, value).astype(x.dtype, copy=False)  # -0.0 at -0.0
 
 
 def _positive_only(xp, x, value):

@@ -82,9 +82,10 @@ def _exp_minus_square(xp, x):
 def erfc(xp, x):
     """``1 - erf(x)``: ``1 - erf(x)`` below 1 in magnitude (no worse than a 1.2x loss), Cephes'
     rational approximations times ``exp(-x^2)`` above (``2 - erfc(-x)`` for negative ``x``):
-    a few ulp relative in float64 against PyTorch's. float16 computes in float32 (the
-    polynomials overflow it); NaN stays NaN."""
-    work = x if x.dtype.itemsize >= 4 else x.astype(xp.float32)
+    a few ulp relative in float64 against PyTorch's. float16 and float32 compute in float64
+    (float32's ``1 - erf`` is 10 ulps off near 0.9, the polynomials overflow float16); NaN
+    stays NaN."""
+    work = x if x.dtype.itemsize >= 8 else x.astype(xp.float64)
     magnitude = xp.abs(work)
     near = magnitude < 1.0
     middle = xp.clip(magnitude, 1.0, 8.0)
@@ -103,13 +104,17 @@ def erfc(xp, x):
 
 def erfcx(xp, x):
     """``exp(x^2) erfc(x)`` without its overflow: the continued fraction without its
-    ``exp(-x^2)`` from 2.5 on (``1 / (x sqrt(pi))`` at ``inf``), the product below."""
-    far = x >= 2.5
-    fraction = xp.where(far, x, 2.5)
+    ``exp(-x^2)`` from 2.5 on (``1 / (x sqrt(pi))``, subnormal near float64's largest, 0 at
+    ``inf``), the product below; float16 and float32 in float64 (float32's ``exp(x^2)`` is
+    15 ulps off near 0.9)."""
+    wide = x if x.dtype.itemsize >= 8 else x.astype(xp.float64)
+    far = wide >= 2.5
+    fraction = xp.where(far, wide, 2.5)
     for k in range(40, 0, -1):
-        fraction = xp.where(far, x, 2.5) + (k / 2.0) / fraction
-    near = xp.exp(x * x) * erfc(xp, xp.where(far, 0.0, x))
-    return xp.where(far, 1.0 / (math.sqrt(math.pi) * fraction), near)
+        fraction = xp.where(far, wide, 2.5) + (k / 2.0) / fraction
+    near = xp.exp(wide * wide) * erfc(xp, xp.where(far, 0.0, wide))
+    value = xp.where(far, (1.0 / math.sqrt(math.pi)) / fraction, near)
+    return value.astype(x.dtype, copy=False)
 
 
 def erfinv(xp, x):
@@ -140,7 +145,7 @@ def erfinv(xp, x):
         scaled = erfcx(xp, xp.where(near_one, y, 1.0))  # exp(y^2) erfc(y), no underflow
         by_erfc = y + (xp.log(scaled) - y * y - xp.log(1.0 - a)) * (root_pi / 2.0) * scaled
         y = xp.where(near_one, by_erfc, by_erf)
-    y = xp.where(t < 0, -y, y)
+    y = xp.copysign(y, t)  # -0.0 stays -0.0, as PyTorch's
     edge = xp.where(x == 1, math.inf, xp.where(x == -1, -math.inf, math.nan))
     return xp.where(inside, y, edge).astype(x.dtype, copy=False)
 
@@ -162,7 +167,8 @@ def _zeta_tail(a, s):
         rising *= (s + 2 * j - 1) * (s + 2 * j)
     for term in reversed(terms):
         correction = term + correction * inverse * inverse
-    return a ** (-s) * (a / (s - 1) + 0.5 + correction * inverse)
+    return a ** (1 - s) * (1 / (s - 1) + (0.5 + correction * inverse) * inverse)  # a^-s: 0 at
+    # a = 1e300, s = 2, where the sum is 1e-300
 
 
 def _zeta_float(s: int, q: float) -> float:
@@ -235,8 +241,11 @@ def lgamma(xp, x):
     for NaN. About 1e-15 relative, except near the zeros below -2 (absolute there)."""
     w, negative, r = _reflected(xp, x)
     value = _lgamma_positive(xp, xp.where(negative, 1.0 - w, w))
-    sine = xp.abs(xp.sin(math.pi * xp.where(negative, r, 0.5)))
-    value = xp.where(negative, math.log(math.pi) - xp.log(sine) - value, value)
+    r = xp.where(negative, r, 0.5)
+    # log|sin(pi r)|; log(pi |r|) below 1e-8, where pi r would lose digits as a subnormal
+    log_sine = xp.where(xp.abs(r) < 1e-8, math.log(math.pi) + xp.log(xp.abs(r)),
+                        xp.log(xp.abs(xp.sin(math.pi * r))))  # fmt: skip
+    value = xp.where(negative, math.log(math.pi) - log_sine - value, value)
     wide = x.astype(xp.float64)
     value = xp.where(xp.isnan(wide), math.nan, xp.where(w == wide, value, math.inf))
     return value.astype(x.dtype, copy=False)
@@ -301,6 +310,10 @@ def polygamma(xp, n: int, x):
     cotangent = _cot_pi(xp, xp.where(negative, r, 0.25))
     derivative = _horner(_cotangent_derivative(n)[1:], cotangent) + _cotangent_derivative(n)[0]
     reflected = (-1) ** n * value - math.pi ** (n + 1) * derivative
+    # just below 0 the cotangent's powers overflow (inf - inf): the recurrence from 1 - w
+    # instead, psi(w) = psi(w + 1) - (-1)^n n! w^-(n+1), psi(w + 1) within 2|w| of value
+    tiny = negative & (w > -1e-8)
+    reflected = xp.where(tiny, value - (-1) ** n * factorial * w ** -(n + 1), reflected)
     value = xp.where(negative, reflected, value)
     wide = x.astype(xp.float64)
     pole = xp.where(wide == math.inf, 0.0, (-1) ** (n + 1) * math.inf)
@@ -308,16 +321,33 @@ def polygamma(xp, n: int, x):
     return xp.where(w == wide, value, edge).astype(x.dtype, copy=False)
 
 
-def zeta(xp, s, q):
-    """The Hurwitz zeta function ``sum_{k>=0} (q + k)^-s`` (PyTorch's ``special.zeta``, Cephes'
-    domain): 30 terms, then the Euler-Maclaurin tail; ``inf`` at ``s = 1`` and at the poles
-    ``q = 0, -1, ...``; NaN for ``s < 1``, and for ``q < 0`` with a non-integer ``s``; at
-    ``s = inf`` Cephes' ``inf`` below ``q = 1``, 1 at 1, NaN above."""
+def _zeta_sum(xp, s, q):
+    """``sum_{k>=0} (q + k)^-s`` for ``q > 0``: 30 terms, then the Euler-Maclaurin tail
+    (0 from ``s = 1e15`` on, where ``a^(1 - s)`` is 0 and the tail's products overflow)."""
     a, total = q, xp.zeros_like(q * s)
     for _ in range(30):
         total = total + a**-s
         a = a + 1.0
-    value = total + _zeta_tail(a, s)
+    return total + xp.where(s < 1e15, _zeta_tail(a, xp.minimum(s, 1e15)), 0.0)
+
+
+def zeta(xp, s, q):
+    """The Hurwitz zeta function ``sum_{k>=0} (q + k)^-s`` (PyTorch's ``special.zeta``, Cephes'
+    domain): :func:`_zeta_sum`; for ``q < 0`` (integer ``s``) its terms below 0 as
+    ``(-1)^s (zeta(s, g) - zeta(s, 1 - q))``, ``g = 1 - frac(q)``, so that no sum starts
+    below 0 (Euler-Maclaurin needs ``a > 0``; PyTorch sums the terms one by one). ``inf`` at
+    ``s = 1`` and at the poles ``q = 0, -1, ...``; NaN for ``s < 1``, and for ``q < 0`` with
+    a non-integer ``s``, and at ``q = inf``; at ``s = inf`` Cephes' ``inf`` below ``q = 1``,
+    1 at 1, NaN above."""
+    value = _zeta_sum(xp, s, xp.where(q > 0, q, 1.0))
+    # the sums for q < 0 run on every element: testing for one would read the device
+    f = xp.where(q < 0, q - xp.floor(q), 0.5)  # frac(q), exact
+    sign = xp.where(xp.fmod(s, 2.0) == 0, 1.0, -1.0)
+    below = _zeta_sum(xp, s, f) + sign * _zeta_sum(xp, s, 1.0 - f)
+    below = below - sign * _zeta_sum(xp, s, xp.where(q < 0, 1.0 - q, 1.0))
+    value = xp.where(q < 0, below, value)
+    # NaN for NaN (q > 0 is False: summed at 1) and at q = inf (Cephes' 0 / 0 there)
+    value = xp.where(xp.isnan(q) | (q == math.inf), math.nan, value)
     pole = (s == 1) | ((q <= 0) & (q == xp.floor(q)))
     value = xp.where((q < 0) & (s != xp.floor(s)), math.nan, value)
     value = xp.where(s < 1, math.nan, xp.where(pole, math.inf, value))
