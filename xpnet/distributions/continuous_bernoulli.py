@@ -11,12 +11,12 @@ import math
 from .._creation import ones_like, zeros_like
 from .._random_tensors import rand
 from .._tensor_index import where
-from ..nn.functional import binary_cross_entropy_with_logits
 from . import constraints
 from .exp_family import ExponentialFamily
 from .utils import (
     ProbsOrLogits,
     batch_shape_of,
+    bernoulli_log_prob,
     broadcast_all,
     clamp_probs,
     device_of,
@@ -140,9 +140,7 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        logits, value = broadcast_all(self.logits, value)
-        bce = binary_cross_entropy_with_logits(logits, value, reduction="none")
-        return -bce + self._cont_bern_log_norm()
+        return bernoulli_log_prob(self.logits, value) + self._cont_bern_log_norm()
 
     def cdf(self, value):
         if self._validate_args:

@@ -16,7 +16,7 @@ from ..nn.functional import binary_cross_entropy_with_logits, one_hot
 from . import constraints
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
-from .utils import ProbsOrLogits, as_parameter, broadcast_all, device_of
+from .utils import ProbsOrLogits, as_parameter, bernoulli_log_prob, broadcast_all, device_of
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical"]
 
@@ -91,8 +91,7 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        logits, value = broadcast_all(self.logits, value)
-        return -binary_cross_entropy_with_logits(logits, value, reduction="none")
+        return bernoulli_log_prob(self.logits, value)
 
     def entropy(self):
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")

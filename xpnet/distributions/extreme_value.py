@@ -43,7 +43,7 @@ class Gumbel(TransformedDistribution):
     def __init__(self, loc, scale, validate_args: bool | None = None):
         self.loc, self.scale = broadcast_all(loc, scale)
         info = finfo(self.loc.dtype)
-        if batch_shape_of(self.loc, loc, scale) == ():
+        if all(isinstance(v, (int, float)) for v in (loc, scale)):  # a 0-d Tensor keeps its dtype
             base = Uniform(info.tiny, 1 - info.eps, validate_args=validate_args)
         else:
             low, high = full_like(self.loc, info.tiny), full_like(self.loc, 1 - info.eps)

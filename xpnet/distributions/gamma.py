@@ -29,10 +29,12 @@ __all__ = ["Beta", "Dirichlet", "Gamma", "dirichlet_draws", "standard_gamma"]
 
 def standard_gamma(concentration: Tensor) -> Tensor:
     """Gamma(``concentration``, 1) draws of ``concentration``'s shape, dtype and backend, from
-    xpnet's generator (:func:`xpnet.manual_seed`), at least the dtype's ``tiny`` (as torch's)."""
+    xpnet's generator (:func:`xpnet.manual_seed`), at least the dtype's ``tiny`` (as torch's,
+    which is also the draw for a negative or NaN ``concentration``)."""
     backend = backend_of(concentration.array)
     host = backend.to_host(concentration.array).astype(numpy.float64)
-    draws = host_generator().standard_gamma(host)
+    valid = host >= 0  # NumPy refuses a negative shape; torch draws 0 (then tiny) for it and NaN
+    draws = numpy.where(valid, host_generator().standard_gamma(numpy.where(valid, host, 1.0)), 0.0)
     draws = numpy.maximum(draws, finfo(concentration.dtype).tiny)
     return Tensor(backend.asarray(draws.astype(concentration.dtype)))
 

@@ -9,6 +9,7 @@ import math
 from .. import linalg
 from .._creation import eye
 from .._random_tensors import randn
+from .._tensor_linalg import cholesky_inverse
 from .._tensor_shape_ops import flip
 from .._torch_aliases import broadcast_shapes
 from . import constraints
@@ -156,8 +157,8 @@ class MultivariateNormal(Distribution):
 
     @lazy_property
     def precision_matrix(self):
-        L_inv = _inverse_tril(self._unbroadcasted_scale_tril)
-        return self._matrix(L_inv.mT @ L_inv)
+        # torch's cholesky_inverse: its gradient reaches the whole factor, as torch's does
+        return self._matrix(cholesky_inverse(self._unbroadcasted_scale_tril))
 
     @property
     def mean(self):

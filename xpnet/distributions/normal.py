@@ -152,9 +152,10 @@ class LogNormal(Distribution):
         return self.base_dist.log_prob(log_value) - log_value
 
     def cdf(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return self.base_dist.cdf(value.log())
+        log_value = value.log()
+        if self._validate_args:  # torch's transformed cdf checks log(value): 0 is accepted
+            self.base_dist._validate_sample(log_value)
+        return self.base_dist.cdf(log_value)
 
     def icdf(self, value):
         return self.base_dist.icdf(value).exp()

@@ -15,9 +15,11 @@ from .._tensor_grids import broadcast_tensors
 from .._torch_aliases import finfo
 from ..autograd import Tensor, data_of
 from ..backends import backend_of, get_backend
+from ..nn.functional import binary_cross_entropy_with_logits
 
 __all__ = [
     "as_parameter",
+    "bernoulli_log_prob",
     "batch_shape_of",
     "broadcast_all",
     "clamp_probs",
@@ -102,6 +104,16 @@ def clamp_probs(probs: Tensor) -> Tensor:
     """``probs`` clamped to ``[eps, 1 - eps]`` of its dtype, so that their logs are finite."""
     eps = finfo(probs.dtype).eps
     return probs.clamp(min=eps, max=1 - eps)
+
+
+def bernoulli_log_prob(logits: Tensor, value: Tensor) -> Tensor:
+    """``-binary_cross_entropy_with_logits(logits, value)``, ``logits`` and ``value`` broadcast;
+    a floating ``value`` of another dtype casts ``logits`` to it, as torch's kernel takes such a
+    target (and returns its dtype) where xpnet's wants one dtype."""
+    logits, value = broadcast_all(logits, value)
+    if value.is_floating_point() and value.dtype != logits.dtype:
+        logits = logits.type_as(value)
+    return -binary_cross_entropy_with_logits(logits, value, reduction="none")
 
 
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:

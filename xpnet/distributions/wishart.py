@@ -8,11 +8,12 @@ import math
 import warnings
 
 from .. import linalg
-from .._creation import eye, full
+from .._creation import full
 from .._random_tensors import randn
 from .._ranges import arange
 from .._tensor_elementwise import digamma, mvlgamma
 from .._tensor_index import where
+from .._tensor_linalg import cholesky_inverse, cholesky_solve
 from .._torch_aliases import broadcast_shapes, finfo
 from . import constraints
 from .exp_family import ExponentialFamily
@@ -41,16 +42,6 @@ def mvdigamma(x, p: int):
         raise ValueError(f"mvdigamma: x must be greater than (p - 1) / 2 = {(p - 1) / 2}")
     halves = arange(p, dtype=x.dtype, device=device_of(x)) / 2
     return digamma(x.unsqueeze(-1) - halves).sum(-1)
-
-
-def _cholesky_solve(B, L):
-    """``(L L^T)^{-1} B`` for matrices ``B`` and lower factors ``L``, batches broadcast (by two
-    triangular solves: ``xpnet.cholesky_solve`` reads an ``(n, n)`` ``B`` beside ``(n, n, n)``
-    factors as a batch of vectors)."""
-    shape = tuple(broadcast_shapes(tuple(B.shape[:-2]), tuple(L.shape[:-2])))
-    L, B = L.expand(shape + tuple(L.shape[-2:])), B.expand(shape + tuple(B.shape[-2:]))
-    X = linalg.solve_triangular(L, B, upper=False)
-    return linalg.solve_triangular(L.mT, X, upper=True)
 
 
 def _given_matrix(covariance_matrix, precision_matrix, scale_tril):
@@ -188,9 +179,8 @@ class Wishart(ExponentialFamily):
 
     @lazy_property
     def precision_matrix(self):
-        L = self._unbroadcasted_scale_tril
-        identity = eye(L.shape[-1], dtype=L.dtype, device=device_of(L))
-        return self._matrix(_cholesky_solve(identity, L))
+        # torch's cholesky_inverse: its gradient reaches the whole factor, as torch's does
+        return self._matrix(cholesky_inverse(self._unbroadcasted_scale_tril))
 
     def _df_matrix(self):
         return self.df.reshape(self._batch_shape + (1, 1))
@@ -251,7 +241,9 @@ class Wishart(ExponentialFamily):
         if self._validate_args:
             self._validate_sample(value)
         nu, p = self.df, self._event_shape[-1]
-        solved = _cholesky_solve(value, self._unbroadcasted_scale_tril)
+        # torch's cholesky_solve, not two triangular solves: its gradient reaches the whole
+        # factor (upper triangle included), as torch's does
+        solved = cholesky_solve(value, self._unbroadcasted_scale_tril)
         trace = solved.diagonal(dim1=-2, dim2=-1)
         return (
             -nu * self._half_log_det_term()
