@@ -10,6 +10,7 @@ and biased variance, with batch norm's stable float64 statistics and closed-form
 from __future__ import annotations
 
 import math
+import numbers
 
 from ._checks import ArgumentError, array_backend, check_shapes, kernel, require_arrays
 from .batch_norm import normalize_batch, normalize_batch_backward
@@ -52,6 +53,18 @@ def _check(where, input, running_mean, running_var, weight, bias, use_input_stat
         )
         raise ArgumentError(msg)
     return backend.xp, N, C, S
+
+
+def _check_momentum(where, momentum):
+    """TypeError for a ``momentum`` that is no number (``None``, a string), as PyTorch's
+    argument parser; a bool or a 0-d tensor passes, as there. (Batch norm's running update
+    would fail on it in a bare ``1.0 - momentum``, naming neither function nor argument.)"""
+    if isinstance(momentum, numbers.Real):
+        return
+    if getattr(momentum, "ndim", None) == 0 and getattr(momentum.dtype, "kind", "") in "biuf":
+        return
+    msg = f"{where}: momentum must be a number, got {type(momentum).__name__} {momentum!r}"
+    raise TypeError(msg)
 
 
 def _repeat(xp, array, N):
@@ -97,14 +110,15 @@ def instance_norm(
     Raises:
         ValueError: fewer than 2 dimensions, one spatial element with ``use_input_stats``,
             bad parameter shapes, missing running statistics without ``use_input_stats``.
-        TypeError: a non-float input, mixed dtypes or backends, an ``eps`` that is not a
-            number (any number is accepted, as in PyTorch).
+        TypeError: a non-float input, mixed dtypes or backends, an ``eps`` or a ``momentum``
+            that is not a number (any number is accepted, as in PyTorch).
 
     Example:
         >>> instance_norm(xp.asarray([[[1.0, 3.0], [0.0, 10.0]]]))
         array([[[-0.999995 ,  0.999995 ],
                 [-0.9999998,  0.9999998]]])
     """
+    _check_momentum("instance_norm", momentum)
     xp, N, C, S = _check(
         "instance_norm", input, running_mean, running_var, weight, bias, use_input_stats
     )

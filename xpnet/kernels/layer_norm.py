@@ -15,6 +15,7 @@ from ._checks import (
     ArgumentError,
     array_backend,
     check_grad_output,
+    check_number,
     check_shapes,
     kernel,
     require_arrays,
@@ -46,7 +47,16 @@ def normalized_shape_tuple(where, normalized_shape):
     return tuple(int(size) for size in items)
 
 
-def _layer_norm_view(where, input, normalized_shape, weight, bias, grad_output):
+def check_eps(where, eps):
+    """TypeError unless ``eps`` is a real number or a 0-d real array (PyTorch takes a 0-d
+    tensor where it wants a float): a string or ``None`` would fail inside NumPy's add, in a
+    message that names neither the function nor the argument."""
+    if getattr(eps, "ndim", None) == 0 and getattr(eps.dtype, "kind", "") in "fiu":
+        return
+    check_number(where, "eps", eps)
+
+
+def _layer_norm_view(where, input, normalized_shape, weight, bias, eps, grad_output):
     """``(xp, x, weight, bias, shape)``: input as (M, K), parameters as (1, K)."""
     require_arrays(where, input=input)
     backend = array_backend(where, input=input, weight=weight, bias=bias, grad_output=grad_output)
@@ -55,13 +65,16 @@ def _layer_norm_view(where, input, normalized_shape, weight, bias, grad_output):
         msg = f"{where}: input shape {input.shape} must end with normalized_shape {shape}"
         raise ArgumentError(msg)
     check_shapes(where, shape, weight=weight, bias=bias)
+    check_eps(where, eps)
     if where.endswith("_backward"):
         check_grad_output(where, grad_output, input.shape, input.dtype, of="input")
     xp = backend.xp
     dtype = compute_dtype(xp, input.dtype)
     check_input_copies_fit(where, backend, input, dtype)
     K = math.prod(shape)
-    x = input.astype(dtype, copy=False).reshape(math.prod(input.shape) // K, K)  # (M, K)
+    # M from the leading axes, not size // K: K is 0 for an empty normalized_shape axis
+    M = math.prod(input.shape[: input.ndim - len(shape)])
+    x = input.astype(dtype, copy=False).reshape(M, K)
     weight, bias = reshaped_parameters(dtype, (1, K), weight, bias)
     return xp, x, weight, bias, shape
 
@@ -86,6 +99,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     Raises:
         ValueError: if ``input`` does not end with ``normalized_shape``, or a parameter has
             another shape.
+        TypeError: a non-int ``normalized_shape`` or a non-number ``eps``.
 
     Example:
         >>> layer_norm(xp.asarray([[1.0, 3.0], [2.0, 2.0]]), 2)
@@ -93,7 +107,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
                [ 0.      ,  0.      ]])
     """
     xp, x, weight, bias, _ = _layer_norm_view(
-        "layer_norm", input, normalized_shape, weight, bias, None
+        "layer_norm", input, normalized_shape, weight, bias, eps, None
     )
     output = affine_norm(xp, x, (1,), eps, weight, bias)
     return output.reshape(*input.shape).astype(input.dtype, copy=False)
@@ -110,7 +124,7 @@ def layer_norm_backward(
     leading axes; ``None`` where weight or bias is.
     """
     xp, x, weight, bias, shape = _layer_norm_view(
-        "layer_norm_backward", input, normalized_shape, weight, bias, grad_output
+        "layer_norm_backward", input, normalized_shape, weight, bias, eps, grad_output
     )
     grad = grad_output.astype(x.dtype, copy=False).reshape(*x.shape)
     grads = affine_norm(xp, x, (1,), eps, weight, bias, grad, param_axes=(0,))

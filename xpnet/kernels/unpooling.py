@@ -16,8 +16,8 @@ import math
 import numbers
 
 from ..backends import backend_of
-from ._checks import ArgumentError, check_saved, kernel, to_tuple
-from ._pooling import AXES, batched, check_index_range, check_pool_grad, stride_omitted
+from ._checks import check_saved, kernel, to_tuple
+from ._pooling import batched, check_index_range, check_pool_grad, stride_omitted
 
 __all__ = [
     "max_unpool1d",
@@ -97,10 +97,8 @@ def _prepare(where, nd, input, indices, kernel_size, stride, padding, output_siz
     size = _output_size(where, nd, x, kernel_size, stride, padding, output_size)
     M = math.prod(x.shape[2:])
     flat = (indices[None] if unbatched else indices).reshape(*x.shape[:2], M)
-    if math.prod(size) == 0 and flat.size:
-        axes = " * ".join(AXES[nd])
-        msg = f"{where}: indices must be in [0, {axes}) = [0, 0) for output planes {size}"
-        raise ArgumentError(msg)
+    if math.prod(size) == 0:
+        return backend, x, unbatched, size, None  # an empty output: PyTorch reads no index
     return backend, x, unbatched, size, check_index_range(where, backend, flat, size)
 
 
@@ -109,9 +107,9 @@ def max_unpool(where, nd, input, indices, kernel_size, stride, padding, output_s
     options = (kernel_size, stride, padding, output_size)
     backend, x, unbatched, size, flat = _prepare(where, nd, input, indices, *options)
     xp, (N, C), plane = backend.xp, x.shape[:2], math.prod(size)
-    M = flat.shape[2]
+    M = math.prod(x.shape[2:])
     values = x.reshape(N, C, M)
-    if N == 0:
+    if N == 0 or plane == 0:
         output = xp.zeros((N, C, *size), dtype=input.dtype)
         return output[0] if unbatched else output
     # each target's last writer: positions counted from 1 (0: no writer), maximum-scattered
@@ -132,7 +130,7 @@ def max_unpool_backward(where, nd, grad_output, input, indices, *options):
     backend, x, unbatched, size, flat = _prepare(where, nd, input, indices, *options)
     grad = check_pool_grad(where, backend, grad_output, input, (*x.shape[:2], *size), unbatched)
     xp, plane = backend.xp, math.prod(size)
-    if flat.size == 0:
+    if flat is None or flat.size == 0:
         return xp.zeros(input.shape, dtype=input.dtype)
     gathered = xp.take_along_axis(grad.reshape(*x.shape[:2], plane), flat, axis=2)
     return gathered.reshape(input.shape)

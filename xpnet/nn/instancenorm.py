@@ -7,6 +7,8 @@ batched or, for an input without a batch dimension, on a batch of one.
 
 from __future__ import annotations
 
+import warnings
+
 from . import functional as F
 from .batchnorm import add_norm_state
 from .module import Module
@@ -31,8 +33,9 @@ class _InstanceNorm(Module):
         bias: keyword-only; with ``affine``, also learn ``bias``. Default: ``True``.
 
     Raises:
-        ValueError: an input of another rank, or (with ``affine`` or running statistics)
-            another channel count.
+        ValueError: an input of another rank, or with ``affine`` another channel count
+            (without ``affine``, a UserWarning; then running statistics of ``num_features``
+            fail in :func:`~xpnet.nn.functional.instance_norm`).
     """
 
     def __init__(
@@ -63,12 +66,21 @@ class _InstanceNorm(Module):
             raise ValueError(msg)
         batched = input.ndim == self._spatial + 2
         channels = input.shape[1 if batched else 0]
-        if channels != self.num_features and (self.affine or self.track_running_stats):
+        if channels != self.num_features and self.affine:
             msg = (
                 f"{name}: expected input's size at dim={int(batched)} to match num_features "
                 f"({self.num_features}), but got: {channels}"
             )
             raise ValueError(msg)
+        if channels != self.num_features:
+            # as PyTorch: num_features is unused without affine; running statistics of
+            # num_features then fail in instance_norm, after this warning
+            msg = (
+                f"{name}: input's size at dim={int(batched)} does not match num_features. You "
+                "can silence this warning by not passing in num_features, which is not used "
+                "because affine=False"
+            )
+            warnings.warn(msg, UserWarning, stacklevel=2)
         x = input if batched else input.reshape(1, *input.shape)
         output = F.instance_norm(
             x,
