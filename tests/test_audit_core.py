@@ -1,8 +1,10 @@
 """Regression tests for the core refusals the 2026-12-07 audit's helpers found apart from
 PyTorch 2.13: an integer input to a float kernel (PyTorch's ``NotImplementedError`` "not
 implemented for 'Long'"), an integer Tensor asked to require gradients (its
-``RuntimeError``), and an unknown keyword of a functional op, whose ``TypeError`` names the
-function as Python's own for a direct call.
+``RuntimeError``), an unknown keyword of a functional op, whose ``TypeError`` names the
+function as Python's own for a direct call; and what they found outside their areas: shapes
+that do not broadcast, random draws of no rows or a bad ``std``, printing, ``i1``'s second
+derivative at its limit.
 
 PyTorch is the oracle: each case runs on both libraries, and xpnet's exception must be an
 instance of PyTorch's class (xpnet's are also the ``TypeError`` of its convention).
@@ -10,6 +12,10 @@ instance of PyTorch's class (xpnet's are also the ``TypeError`` of its conventio
 
 from __future__ import annotations
 
+import re
+import warnings
+
+import numpy as np
 import pytest
 import torch
 
@@ -69,3 +75,72 @@ def test_unknown_keyword_names_the_function(call):
     name = str(expected.value).split("(")[0]
     with pytest.raises(TypeError, match=rf"^{name}\(\) got an unexpected keyword argument"):
         call(xpnet)
+
+
+# -- found beside the areas the audit's helpers owned -------------------------------------
+
+
+def _outcome(call):
+    """``("ok", shape, dtype)`` of ``call()``, or ``("raised", RuntimeError-ness)``."""
+    try:
+        result = call()
+        xpnet.backends.raise_deferred()  # strict defers value checks to the next host read
+    except Exception as error:  # noqa: BLE001 - the class is what is compared
+        return ("raised", isinstance(error, RuntimeError))
+    return ("ok", tuple(result.shape), str(result.dtype).split(".")[-1])
+
+
+RANDOM_CALLS = {
+    "multinomial of no rows": lambda lib: lib.multinomial(lib.ones(0, 3), 2),
+    "multinomial with replacement": lambda lib: lib.multinomial(lib.ones(0, 3), 2, True),
+    "categorical of no rows": lambda lib: lib.distributions.Categorical(
+        probs=lib.ones(0, 3)
+    ).sample(),
+    "normal, negative std": lambda lib: lib.normal(lib.zeros(2), lib.tensor([-1.0, 1.0])),
+    "normal, NaN std": lambda lib: lib.normal(lib.zeros(2), lib.tensor([float("nan"), 1.0])),
+    "normal, -0.0 std": lambda lib: lib.normal(lib.zeros(2), lib.tensor([-0.0, 1.0])),
+    "mvlgamma of bools": lambda lib: lib.special.multigammaln(lib.tensor([True, False]), 1),
+    "broadcast (2, 3) (2, 4)": lambda lib: lib.ones(2, 3) * lib.ones(2, 4),
+    "broadcast (5, 3, 4) (2, 4)": lambda lib: lib.ones(5, 3, 4) + lib.ones(2, 4),
+    "broadcast (3,) (4,) in-place": lambda lib: lib.ones(3).sub(lib.ones(4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM_CALLS))
+def test_outcome_is_torchs(name):
+    assert _outcome(lambda: RANDOM_CALLS[name](xpnet)) == _outcome(
+        lambda: RANDOM_CALLS[name](torch)
+    )
+
+
+def test_broadcast_error_is_torchs_message():
+    with pytest.raises(RuntimeError) as expected:
+        torch.ones(2, 1, 3) * torch.ones(4, 2)
+    with pytest.raises(ValueError, match=f"^{re.escape(str(expected.value))}$"):  # ArgumentError
+        xpnet.ones(2, 1, 3) * xpnet.ones(4, 2)
+
+
+def test_poisson_of_an_infinite_rate_names_the_function():
+    # PyTorch wraps to int64's minimum; NumPy's generator refused with "lam value too large"
+    with pytest.raises(ValueError, match=r"^poisson: rates must be finite .* got inf"):
+        xpnet.poisson(xpnet.tensor([float("inf"), 2.0]))
+
+
+def test_printing_a_wide_range_warns_nothing():
+    values = [1e301, 1e-302]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = repr(xpnet.tensor(values, dtype=xpnet.float64))
+    assert text.replace("xpnet", "torch") == repr(torch.tensor(values, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("name", ["i1", "i1e"])
+def test_second_derivative_of_i1_at_its_limit_is_torchs(name):
+    values = [float("nan"), 0.0, 1e-20, 1.0, -2.0]
+    results = []
+    for lib in (torch, xpnet):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        (slope,) = lib.autograd.grad(getattr(lib.special, name)(x).sum(), x, create_graph=True)
+        (curvature,) = lib.autograd.grad(slope.sum(), x)
+        results.append([slope.detach().tolist(), curvature.tolist()])
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 
+import numpy
+
 from . import _special_more as more
 from . import _special_ops as ops
 from . import special
@@ -30,10 +32,17 @@ __all__: list[str] = []
 _ROOT_TWO_PI = math.sqrt(2 * math.pi)
 
 
-def _nonzero(a):
-    """``a`` with 1 at its zeros, for formulas whose value there is set apart (PyTorch's 0.5
-    for ``i1``/``i1e``): the unused branch stays finite, its gradient 0."""
-    return where(a == 0, 1.0, a)
+def _near_zero(a):
+    """Where PyTorch's ``i1``/``i1e`` backward takes its limit 0.5: ``not |a| > eps`` (NaN
+    too), as the first derivative (:mod:`xpnet._special_ops`)."""
+    return ~(a.abs() > float(numpy.finfo(a.dtype).eps))
+
+
+def _limit_half(a, slope):
+    """``slope(a)``, or PyTorch's limit 0.5 where :func:`_near_zero`; ``slope`` runs at 1
+    there, so that the unused branch stays finite and its gradient 0 (at NaN too)."""
+    near = _near_zero(a)
+    return where(near, 0.5, slope(where(near, 1.0, a)))
 
 
 _SLOPES = {
@@ -42,9 +51,9 @@ _SLOPES = {
     ops.log_ndtr_backward: lambda a: (-(special.log_ndtr(a) + a * a / 2)).exp() / _ROOT_TWO_PI,
     ops.entr_backward: lambda a: -(1 + a.log()),
     ops.i0e_backward: lambda a: special.i1e(a) - a.sign() * special.i0e(a),
-    ops.i1_backward: lambda a: where(a == 0, 0.5, i0(a) - special.i1(_nonzero(a)) / _nonzero(a)),
-    ops.i1e_backward: lambda a: where(
-        a == 0, 0.5, special.i0e(a) - special.i1e(a) * (a.sign() + 1 / _nonzero(a))
+    ops.i1_backward: lambda a: _limit_half(a, lambda s: i0(s) - special.i1(s) / s),
+    ops.i1e_backward: lambda a: _limit_half(
+        a, lambda s: special.i0e(s) - special.i1e(s) * (s.sign() + 1 / s)
     ),
 }
 

@@ -219,6 +219,22 @@ def checked_scalar(where: str, name: str, value, dtype: numpy.dtype):
     raise ArgumentError(msg)
 
 
+def check_broadcast(shape_a, shape_b) -> None:
+    """PyTorch's ``RuntimeError`` (an ArgumentError) for two shapes that do not broadcast,
+    naming the first dimension from the right where they differ (NumPy's is a ValueError)."""
+    ndim = max(len(shape_a), len(shape_b))
+    for k in range(1, min(len(shape_a), len(shape_b)) + 1):
+        a, b = shape_a[-k], shape_b[-k]
+        if a != b and a != 1 and b != 1:
+            from .kernels import ArgumentError  # here: the kernels import this module
+
+            msg = (
+                f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                f"non-singleton dimension {ndim - k}"
+            )
+            raise ArgumentError(msg)
+
+
 def torch_operands(a, b, true_division: bool = False, subtraction: bool = False):
     """``(a, b)``, cast to :func:`result_dtype` where NumPy's promotion would differ from
     PyTorch's: an integer Tensor meeting a Python float becomes float32 (NumPy: float64), a
@@ -235,6 +251,8 @@ def torch_operands(a, b, true_division: bool = False, subtraction: bool = False)
         hint = "use ^ or logical_xor()" if "two" in both else "to invert a mask, use ~"
         raise ArgumentError(f"Tensor.sub: subtraction with {both} is not supported; {hint}")
     if dtype_a is not None and dtype_b is not None:
+        if a.shape != b.shape:
+            check_broadcast(a.shape, b.shape)
         dtype = dtype_a if dtype_a == dtype_b else result_dtype(a, b)
     elif (dtype_a or dtype_b).kind == "f" and isinstance(a if dtype_a is None else b, int | float):
         return a, b  # a float array and a real number: NumPy's rule is PyTorch's

@@ -278,9 +278,11 @@ def mvlgamma(self, p: int) -> Tensor:
     that the elements exceed ``(p - 1) / 2``).
 
     Raises:
-        TypeError: ``p`` not an int. ArgumentError: ``p < 1``, as PyTorch.
+        TypeError: ``p`` not an int, a bool Tensor (an ``UnsupportedDtypeError``, also
+            PyTorch's RuntimeError). ArgumentError: ``p < 1``, as PyTorch.
     """
     p = _order("mvlgamma", "p", p, 1)
+    refuse_dtype("mvlgamma", self, "b", "non-bool")  # PyTorch's "may not be a boolean tensor"
     self = floating(self)
     total = self.lgamma()
     for i in range(1, p):

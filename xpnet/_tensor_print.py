@@ -147,10 +147,11 @@ class _Formatter:
         if shown.size == 0:  # zeros, nan and inf only: PyTorch keeps the defaults
             return
         magnitude = numpy.abs(shown)
-        low, high = magnitude.min(), magnitude.max()
+        # Python floats: PyTorch's high / low > 1000 overflows NumPy's with a warning at 1e301
+        low, high = float(magnitude.min()), float(magnitude.max())
         self.int_mode = bool(numpy.all(shown == numpy.ceil(shown)))
         self.sci_mode = (
-            high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4
+            high > 1000.0 * low or high > 1.0e8 or low < 1.0e-4
             if PRINT_OPTS.sci_mode is None
             else PRINT_OPTS.sci_mode
         )

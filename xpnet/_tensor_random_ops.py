@@ -38,6 +38,7 @@ from ._tensor_operands import check_operand, describe
 from ._torch_functions import as_input
 from .autograd import Tensor, data_of
 from .backends import backend_of, get_backend
+from .backends._deferred import defer_check
 from .kernels import ArgumentError
 
 __all__ = ["normal", "bernoulli", "binomial", "multinomial", "poisson", "randint_like"]
@@ -78,7 +79,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
     standard normal, so gradients reach Tensor ``mean``/``std`` as PyTorch's.
 
     Raises:
-        ArgumentError: a negative number ``std`` (a Tensor's is not checked: a host read).
+        ArgumentError: a negative or NaN ``std``, as PyTorch's RuntimeError (a Tensor's is
+            checked at the next host read on a GPU, :func:`xpnet.backends.raise_deferred`).
         TypeError: numbers for both without ``size``; ``mean`` or ``std`` not a number or a
             Tensor. UnsupportedDtypeError: an integer or bool Tensor, as PyTorch.
     """
@@ -104,10 +106,18 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
         return result
     mean = as_input("normal", mean, "mean") if hasattr(mean, "shape") else mean
     std = as_input("normal", std, "std") if hasattr(std, "shape") else std
+    if isinstance(std, Tensor):
+        xp = backend_of(std.array).xp
+        defer_check(backend_of(std.array), xp.any(~(std.array >= 0)), _negative_std)
     shape = numpy.broadcast_shapes(*(tuple(t.shape) for t in tensors))
     dtype = numpy.result_type(*(t.dtype for t in tensors))
     z = Tensor(_on(tensors[0], draw.standard_normal(shape, dtype=_draw_dtype(dtype)), dtype))
     return mean + std * z
+
+
+def _negative_std(any_negative) -> None:
+    if bool(any_negative):
+        raise ArgumentError("normal: expects all elements of std >= 0.0")
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
@@ -168,7 +178,8 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
         draw.choice(rows.shape[1], num_samples, replace=replacement, p=row / total)
         for row, total in zip(rows, sums, strict=True)
     ]
-    picks = numpy.stack(picks).reshape(tensor.shape[:-1] + (num_samples,))
+    picks = numpy.stack(picks) if picks else numpy.zeros((0, num_samples), numpy.int64)
+    picks = picks.reshape(tensor.shape[:-1] + (num_samples,))  # no rows: empty, as PyTorch
     return Tensor(_on(tensor, picks, int64))
 
 
@@ -177,14 +188,19 @@ def poisson(input, generator=None) -> Tensor:
     dtype, as ``torch.poisson``. Reads ``input`` on the host.
 
     Raises:
-        ArgumentError: a negative or NaN rate. UnsupportedDtypeError: bool rates.
+        ArgumentError: a negative, NaN or too large (inf) rate. UnsupportedDtypeError: bool
+            rates.
     """
     tensor = as_input("poisson", input)
     refuse_dtype("xpnet.poisson", tensor, "b", "non-bool")  # PyTorch has no bool kernel
     rates = tensor.numpy().astype(numpy.float64)
     if not (rates >= 0).all():
         raise ArgumentError("poisson: rates must be non-negative and not NaN")
-    counts = _host("poisson", generator).poisson(rates)
+    try:
+        counts = _host("poisson", generator).poisson(rates)
+    except ValueError:  # NumPy's "lam value too large": its counts are int64 (PyTorch's wrap)
+        msg = f"poisson: rates must be finite and below about 9.2e18, got {rates.max()}"
+        raise ArgumentError(msg) from None
     return Tensor(_on(tensor, counts, tensor.dtype))
 
 
