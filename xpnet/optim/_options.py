@@ -86,24 +86,34 @@ def check_switches(
 
 
 def number_lr(where: str, options: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``options`` with an ``lr`` given as a 1-element Tensor or array (PyTorch
-    takes a Tensor ``lr``) made a Python float: read on the host once, here, so that steps
-    and schedulers work with a number.
+    """A copy of ``options`` with an ``lr``, a ``weight_decay`` or an entry of ``betas`` given
+    as a 1-element Tensor or array (PyTorch takes Tensors there) made a Python float: read on
+    the host once, here, so that steps and schedulers work with numbers.
 
     Raises:
-        ValueError: an ``lr`` Tensor or array of more than one element.
+        ValueError: such a Tensor or array of more than one element.
     """
     options = dict(options)
-    lr = options.get("lr")
-    if lr is None or isinstance(lr, numbers.Real) or not hasattr(lr, "shape"):
-        return options
-    if hasattr(lr, "requires_grad"):  # an xpnet Tensor: its backend array
-        lr = lr.array
-    if math.prod(lr.shape) != 1:
-        msg = f"{where}: a Tensor lr must be 1-element, got shape {tuple(lr.shape)}"
-        raise ValueError(msg)
-    options["lr"] = float(to_backend(lr, "numpy").reshape(()))
+    for name in ("lr", "weight_decay"):
+        if options.get(name) is not None:
+            options[name] = _number(where, name, options[name])
+    betas = options.get("betas")
+    if isinstance(betas, tuple | list):
+        entries = (_number(where, f"betas[{i}]", beta) for i, beta in enumerate(betas))
+        options["betas"] = type(betas)(entries)
     return options
+
+
+def _number(where: str, name: str, value):
+    """``value`` as a Python float if it is a 1-element Tensor or array, else as it is."""
+    if isinstance(value, numbers.Real) or not hasattr(value, "shape"):
+        return value
+    if hasattr(value, "requires_grad"):  # an xpnet Tensor: its backend array
+        value = value.array
+    if math.prod(value.shape) != 1:
+        msg = f"{where}: a Tensor {name} must be 1-element, got shape {tuple(value.shape)}"
+        raise ValueError(msg)
+    return float(to_backend(value, "numpy").reshape(()))
 
 
 def scalar_dtype() -> numpy.dtype:

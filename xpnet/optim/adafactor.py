@@ -131,7 +131,9 @@ class Adafactor(Optimizer):
         weight = float(step) ** group["beta2_decay"]  # 1 - beta2 of this step
         interpolate = lerp(abs(weight) < 0.5)
         rms = _norm(xp, data) / data.size**0.5
-        alpha = xp.maximum(eps2, rms) * min(lr, 1 / step**0.5)
+        # PyTorch's Python max(eps2, rms), max(1.0, ...): fmax, which, as it, ignores a NaN
+        # (of an inf or NaN gradient) where maximum would spread it to every element
+        alpha = xp.fmax(eps2, rms) * min(lr, 1 / step**0.5)
         if group["weight_decay"] != 0:
             data *= 1 - lr * group["weight_decay"]
         if grad.ndim > 1:
@@ -145,7 +147,7 @@ class Adafactor(Optimizer):
             variance[...] = interpolate(variance, grad * grad, weight, 1 - weight)
             estimate = variance
         update = 1 / xp.sqrt(xp.maximum(estimate, eps1 * eps1)) * grad
-        denom = xp.maximum(1.0, _norm(xp, update) / (update.size**0.5 * group["d"]))
+        denom = xp.fmax(1.0, _norm(xp, update) / (update.size**0.5 * group["d"]))
         data += (-alpha / denom).astype(data.dtype) * update
 
 

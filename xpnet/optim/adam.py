@@ -10,7 +10,7 @@ import functools
 from typing import Any
 
 from ._flat import advanced_step, counts_on_device, update_in_place
-from ._options import check_switches
+from ._options import check_switches, lerp
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -134,8 +134,9 @@ class Adam(Optimizer):
         targets = (param.array, state["exp_avg"], state["exp_avg_sq"])
         if group["amsgrad"]:
             targets += (state["max_exp_avg_sq"],)
-        scalars = (decay, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt, group["eps"])
-        chains = _adam_chains(xp)
+        scalars = (decay, 1 - beta1, beta1, beta2, 1 - beta2, bias_correction2_sqrt, group["eps"])
+        # PyTorch's lerp takes one form or the other as the weight 1 - beta1 is under 0.5
+        chains = _adam_chains(xp, abs(1 - beta1) < 0.5)
         chain = chains[1] if group["amsgrad"] else chains[0]
         args = (*targets, grad, *scalars, step_size)
         update_in_place(targets, chain, *args, found_inf=found_inf)
@@ -150,28 +151,31 @@ def _bias_corrections(xp, step, lr, beta1, beta2):
 
 
 @functools.cache
-def _adam_chains(xp):
+def _adam_chains(xp, small: bool):
     """Adam's update as elementwise chains ``(plain, amsgrad)``: PyTorch's single-tensor
-    operations in its order (``exp_avg.lerp_``, ``exp_avg_sq.mul_().addcmul_()``, ...)."""
+    operations in its order (``exp_avg.lerp_``, ``exp_avg_sq.mul_().addcmul_()``, ...),
+    its lerp in the form for a ``small`` weight ``1 - beta1`` (:func:`~._options.lerp`)."""
+    interpolate = lerp(small)
 
-    def moments(grad, exp_avg, exp_avg_sq, keep1, beta2, keep2):
-        # PyTorch's lerp: m + (1 - beta1) * (g - m), which rounds differently from a sum
-        exp_avg = exp_avg + keep1 * (grad - exp_avg)
+    def moments(grad, exp_avg, exp_avg_sq, keep1, beta1, beta2, keep2):
+        # PyTorch's lerp: m + (1 - beta1) * (g - m), or g - (g - m) * beta1 for beta1 <= 0.5
+        # (then exact for beta1 = 0), which round differently from a sum
+        exp_avg = interpolate(exp_avg, grad, keep1, beta1)
         return exp_avg, exp_avg_sq * beta2 + keep2 * (grad * grad)
 
     def stepped(data, decay, exp_avg, second, bias_correction2_sqrt, eps, step_size):
         denom = xp.sqrt(second) / bias_correction2_sqrt + eps
         return data * decay - step_size * (exp_avg / denom)
 
-    def plain(data, exp_avg, exp_avg_sq, grad, decay, keep1, beta2, keep2, bc2_sqrt, eps, size):
-        exp_avg, exp_avg_sq = moments(grad, exp_avg, exp_avg_sq, keep1, beta2, keep2)
+    def plain(data, exp_avg, exp_avg_sq, grad, decay, *scalars):
+        *keeps, bc2_sqrt, eps, size = scalars
+        exp_avg, exp_avg_sq = moments(grad, exp_avg, exp_avg_sq, *keeps)
         data = stepped(data, decay, exp_avg, exp_avg_sq, bc2_sqrt, eps, size)
         return data, exp_avg, exp_avg_sq
 
-    def amsgrad(
-        data, exp_avg, exp_avg_sq, max_sq, grad, decay, keep1, beta2, keep2, bc2_sqrt, eps, size
-    ):
-        exp_avg, exp_avg_sq = moments(grad, exp_avg, exp_avg_sq, keep1, beta2, keep2)
+    def amsgrad(data, exp_avg, exp_avg_sq, max_sq, grad, decay, *scalars):
+        *keeps, bc2_sqrt, eps, size = scalars
+        exp_avg, exp_avg_sq = moments(grad, exp_avg, exp_avg_sq, *keeps)
         max_sq = xp.maximum(max_sq, exp_avg_sq)
         data = stepped(data, decay, exp_avg, max_sq, bc2_sqrt, eps, size)
         return data, exp_avg, exp_avg_sq, max_sq

@@ -21,7 +21,6 @@ where it is set, and count their steps on the device (:func:`~xpnet.optim._flat.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import inspect
@@ -31,7 +30,7 @@ from typing import Any
 
 from .._grad_mode import enable_grad
 from .._leaf_grads import clear_grad
-from ..backends import backend_of, host_sync_forbidden
+from ..backends import backend_of, float_errors_ignored, host_sync_forbidden
 from ..backends._base import fused
 from ._flat import Bucket, FlatParameter, grad_array, layout_key
 from ._hooks import (
@@ -194,14 +193,10 @@ class Optimizer(OptimizerHooks):
         self._opt_called = True  # a scheduler stepped before this warns, as PyTorch's
         # as PyTorch: the closure records its graph even when step is called under no_grad
         loss = None if closure is None else enable_grad(closure)()
-        # inf/NaN gradients make inf/NaN new values, which the flag discards: no warnings
-        quiet = (
-            contextlib.nullcontext()
-            if found_inf is None
-            else backend_of(found_inf).ignore_float_errors()
-        )
-        # the update is pure device work: the strict backend proves it never waits on the GPU
-        with host_sync_forbidden(), quiet:
+        # inf/NaN gradients make inf/NaN values (kept, or discarded by the flag), as in
+        # PyTorch, without NumPy's RuntimeWarnings; the update is pure device work: the
+        # strict backend proves it never waits on the GPU
+        with host_sync_forbidden(), float_errors_ignored():
             for group in self.param_groups:
                 for params in self._partition(group):
                     self._step_bucket(params, group, found_inf)

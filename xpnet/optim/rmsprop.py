@@ -10,7 +10,7 @@ import functools
 from typing import Any
 
 from ._flat import count_step, update_in_place
-from ._options import check_switches
+from ._options import check_switches, lerp
 from .optimizer import Optimizer
 
 INF = float("inf")
@@ -115,24 +115,27 @@ class RMSprop(Optimizer):
             targets += (state["grad_avg"],)
         if momentum > 0:
             targets += (state["momentum_buffer"],)
-        chains = _rmsprop_chains(xp)
+        # PyTorch's grad_avg.lerp_ takes one form or the other as 1 - alpha is under 0.5
+        chains = _rmsprop_chains(xp, abs(1 - alpha) < 0.5)
         chain = chains[2 * group["centered"] + (momentum > 0)]
         scalars = (alpha, 1 - alpha, group["eps"], group["lr"], momentum)
         update_in_place(targets, chain, grad, *scalars, *targets, found_inf=found_inf)
 
 
 @functools.cache
-def _rmsprop_chains(xp):
+def _rmsprop_chains(xp, small: bool):
     """RMSprop's update as elementwise chains ``chain(grad, alpha, keep, eps, lr, momentum,
     data, square_avg[, grad_avg][, momentum_buffer])``, one per layout of the state (plain,
     momentum, centered, centered with momentum): PyTorch's single-tensor operations in its
-    order (``square_avg.mul_(alpha).addcmul_()``, ``grad_avg.lerp_``, ...)."""
+    order (``square_avg.mul_(alpha).addcmul_()``, ``grad_avg.lerp_``, ...), its lerp in the
+    form for a ``small`` weight ``1 - alpha`` (:func:`~._options.lerp`)."""
+    interpolate = lerp(small)
 
     def averaged(grad, alpha, keep, square_avg):
         return square_avg * alpha + keep * (grad * grad)
 
-    def centered_avg(grad, keep, eps, square_avg, grad_avg):
-        grad_avg = grad_avg + keep * (grad - grad_avg)  # PyTorch's lerp
+    def centered_avg(grad, alpha, keep, eps, square_avg, grad_avg):
+        grad_avg = interpolate(grad_avg, grad, keep, alpha)  # PyTorch's lerp
         return xp.sqrt(square_avg - grad_avg * grad_avg) + eps, grad_avg
 
     def plain(grad, alpha, keep, eps, lr, momentum, data, square_avg):
@@ -146,12 +149,12 @@ def _rmsprop_chains(xp):
 
     def centered(grad, alpha, keep, eps, lr, momentum, data, square_avg, grad_avg):
         square_avg = averaged(grad, alpha, keep, square_avg)
-        avg, grad_avg = centered_avg(grad, keep, eps, square_avg, grad_avg)
+        avg, grad_avg = centered_avg(grad, alpha, keep, eps, square_avg, grad_avg)
         return data - lr * (grad / avg), square_avg, grad_avg
 
     def centered_momentum(grad, alpha, keep, eps, lr, momentum, data, square_avg, grad_avg, buffer):
         square_avg = averaged(grad, alpha, keep, square_avg)
-        avg, grad_avg = centered_avg(grad, keep, eps, square_avg, grad_avg)
+        avg, grad_avg = centered_avg(grad, alpha, keep, eps, square_avg, grad_avg)
         buffer = buffer * momentum + grad / avg
         return data - lr * buffer, square_avg, grad_avg, buffer
 

@@ -113,17 +113,21 @@ class Rprop(Optimizer):
 @functools.cache
 def _rprop_chain(xp):
     """Rprop's update, PyTorch's single-tensor operations in its order (``sign`` of
-    ``grad * prev`` mapped to ``etaplus``/``etaminus``/1, NaN kept; ``step_size.mul_(sign)
+    ``grad * prev`` mapped to ``etaplus``/``etaminus``/1; ``step_size.mul_(sign)
     .clamp_(...)``; the gradient zeroed where the sign flipped; ``param.addcmul_(grad.sign(),
-    step_size, value=-1)``)."""
+    step_size, value=-1)``), with PyTorch's ``sign`` (0 for NaN, where NumPy's is NaN): a
+    NaN gradient leaves the parameter and its step size as they were."""
+
+    def sign(value):
+        return xp.where(xp.isnan(value), 0, xp.sign(value))
 
     def chain(data, prev, step_size, grad, etaminus, etaplus, smallest, largest):
-        sign = xp.sign(grad * prev)
-        flipped = sign < 0
-        factor = xp.where(flipped, etaminus, xp.where(sign == 0, 1, sign))
-        factor = xp.where(sign > 0, etaplus, factor)
+        sign_of = sign(grad * prev)
+        flipped = sign_of < 0
+        factor = xp.where(flipped, etaminus, xp.where(sign_of == 0, 1, sign_of))
+        factor = xp.where(sign_of > 0, etaplus, factor)
         step_size = xp.minimum(xp.maximum(step_size * factor, smallest), largest)
         grad = xp.where(flipped, 0, grad)
-        return data - xp.sign(grad) * step_size, grad, step_size
+        return data - sign(grad) * step_size, grad, step_size
 
     return chain

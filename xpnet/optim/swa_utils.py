@@ -16,7 +16,7 @@ from typing import Any
 
 from .._dtypes import get_default_dtype
 from ..autograd import Tensor, data_of, no_grad
-from ..backends import backend_of, get_backend, load_backend, to_backend
+from ..backends import backend_of, float_errors_ignored, get_backend, load_backend, to_backend
 from ..devices import backend_name
 from ..nn.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from ..nn.module import Module
@@ -201,11 +201,14 @@ class AveragedModel(Module):
         if count == 0:
             for own, other in zip(averaged, current, strict=True):
                 own[...] = other
+        # an inf weight averages to NaN (inf - inf), as in PyTorch: a value, not a warning
         elif self.multi_avg_fn is not None or self.avg_fn is None:
-            self._average_groups(averaged, current)
+            with float_errors_ignored():
+                self._average_groups(averaged, current)
         else:
-            for own, other in zip(averaged, current, strict=True):
-                own[...] = self.avg_fn(own, other, self._count_on(own))
+            with float_errors_ignored():
+                for own, other in zip(averaged, current, strict=True):
+                    own[...] = self.avg_fn(own, other, self._count_on(own))
         if not self.use_buffers:  # keep the buffers in step with the source model
             for own, other in zip(self.module.buffers(), model.buffers(), strict=True):
                 own[...] = to_backend(data_of(other), backend_of(own).name)
