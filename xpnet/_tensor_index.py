@@ -34,7 +34,7 @@ from ._tensor_views import splitting, viewing
 from ._torch_functions import as_input
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
-from .kernels import ArgumentError
+from .kernels import ArgumentError, DtypeMismatchError
 
 __all__ = ["argsort", "chunk", "cumsum", "gather", "index_select", "masked_fill", "narrow"]
 __all__ += ["sort", "split", "topk", "unbind", "where"]
@@ -257,10 +257,8 @@ def unbind(input, dim: int = 0) -> tuple[Tensor, ...]:
     if tensor.ndim == 0:
         raise IndexError("Tensor.unbind: a 0-d tensor has no dimension to unbind")
     dim = check_dim("unbind", dim, tensor.ndim)
-    # (i, ...): a 0-d piece of a 1-d tensor is then a view, as the others, not a NumPy scalar
-    return tuple(
-        _section(tensor, (slice(None),) * dim + (i, Ellipsis)) for i in range(tensor.shape[dim])
-    )
+    lead = (slice(None),) * dim  # then (i, ...): a 0-d piece is a view, not a NumPy scalar
+    return tuple(_section(tensor, lead + (i, ...)) for i in range(tensor.shape[dim]))
 
 
 @viewing
@@ -303,9 +301,9 @@ def _broadcast_shape(where: str, **shapes) -> tuple:
 
 
 def _check_bool(where: str, name: str, array) -> None:
-    if getattr(getattr(array, "dtype", None), "kind", None) != "b":
+    if getattr(getattr(array, "dtype", None), "kind", None) != "b":  # PyTorch: RuntimeError
         found = getattr(array, "dtype", type(array).__name__)
-        raise TypeError(f"Tensor.{where}: {name} must be a bool Tensor, got {found}")
+        raise DtypeMismatchError(f"Tensor.{where}: {name} must be a bool Tensor, got {found}")
 
 
 def _operand(where: str, name: str, value):
@@ -324,9 +322,9 @@ def where(condition, input=None, other=None):
     its non-zero elements (a device-to-host sync), as ``nonzero(condition, as_tuple=True)``.
 
     Raises:
-        TypeError: ``condition`` not bool (given ``input`` and ``other``), or an operand
-            neither a Tensor nor a number.
-        ArgumentError: shapes that do not broadcast.
+        TypeError: ``condition`` not bool (given ``input`` and ``other``; also a RuntimeError,
+            as PyTorch's), or an operand neither a Tensor nor a number.
+        ArgumentError: shapes that do not broadcast, a number the result's dtype cannot hold.
 
     Example:
         >>> import xpnet
@@ -343,8 +341,11 @@ def where(condition, input=None, other=None):
     _broadcast_shape("where", **shapes)
     arrays = (x if hasattr(x, "shape") else None for x in (a, b))
     backend_of(mask, *arrays, names=tuple(shapes), where="Tensor.where")
-    a_in, b_in = (x if isinstance(x, Tensor) else y for x, y in ((input, a), (other, b)))
-    return _choose(condition, a_in, b_in, result_dtype(a, b))
+    dtype = result_dtype(a, b)  # a number past its range: PyTorch's overflow error, no warning
+    a_in, b_in = (x if isinstance(x, Tensor) else y if hasattr(y, "shape") else
+                  checked_scalar("Tensor.where", n, y, dtype) for x, y, n in
+                  ((input, a, "input"), (other, b, "other")))  # fmt: skip
+    return _choose(condition, a_in, b_in, dtype)
 
 
 def masked_fill(input, mask, value) -> Tensor:

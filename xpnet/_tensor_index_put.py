@@ -24,9 +24,11 @@ from ._creation import target_backend
 from ._dtypes import get_default_dtype
 from ._node_names import named_nodes
 from ._ranges import scalar_bounds
+from ._tensor_dims import torch_index
 from ._tensor_inplace import apply_in_place
 from ._tensor_products import tensordot
 from ._tensor_scatter import scatter
+from ._tensor_select import index_array
 from ._tensor_shape_ops import diag
 from ._torch_functions import as_input
 from .amp.autocast_mode import autocast, promote_operands
@@ -49,10 +51,17 @@ _added = Function(ops.put_added, ops.put_added_backward, wrt=("a", "value"))
 
 
 def _indices(where: str, tensor: Tensor, indices) -> tuple:
+    """The index arrays, of PyTorch's dtypes: int64, int32, bool, or uint8 read as a mask (its
+    deprecated form, with its warning) by both paths, the accumulating one too."""
     if not isinstance(indices, tuple | list) or not indices:
         msg = f"Tensor.{where}: indices must be a non-empty tuple of Tensors, got {indices!r}"
         raise TypeError(msg)
-    return tuple(data_of(as_input(where, i, "indices")) for i in indices)
+    arrays = tuple(data_of(as_input(where, i, "indices")) for i in indices)
+    for array in arrays:
+        if array.dtype.name not in ("int64", "int32", "uint8", "bool"):
+            msg = f"Tensor.{where}: indices must be int64, int32, uint8 or bool Tensors, got"
+            raise IndexError(f"{msg} {array.dtype}")
+    return torch_index(arrays)
 
 
 @named_nodes("IndexPutBackward0")
@@ -92,7 +101,8 @@ def _scatter_add_(self, dim: int, index, src) -> Tensor:
 def take(input, index) -> Tensor:
     """The elements of ``input`` flattened, at ``index`` (any shape), as ``torch.take``."""
     tensor = as_input("take", input)
-    return tensor.reshape(-1)[data_of(as_input("take", index, "index"))]
+    index = index_array("take", tensor, as_input("take", index, "index"))  # a mask is no index
+    return tensor.reshape(-1)[index]
 
 
 def _triangle_indices(name: str, lower: bool):

@@ -35,7 +35,7 @@ from ._tensor_select import gather, index_array, index_in_range
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .backends._deferred import defer_check
-from .kernels import ArgumentError
+from .kernels import ArgumentError, DtypeMismatchError
 
 __all__ = ["index_add", "index_copy", "index_fill", "masked_scatter", "scatter", "take_along_dim"]
 
@@ -221,8 +221,9 @@ def check_index_shape(where: str, tensor, index, src, dim) -> None:
         raise ArgumentError(f"{msg}, nor than input {tensor.shape} outside dimension {dim}")
 
 
-def index_slices(where: str, input, dim, index, source=None):
-    """``(tensor, dim, index)`` checked for the ``index_*`` family (a 1-d ``index``)."""
+def index_slices(where: str, input, dim, index, source=None, negative: bool = False):
+    """``(tensor, dim, index)`` checked for the ``index_*`` family (a 1-d ``index``); with
+    ``negative``, values in ``[-size, 0)`` count from the end (``index_fill``, as PyTorch's)."""
     tensor = as_tensor(input)
     dim = check_dim(where, dim, tensor.ndim)
     index = index_array(where, tensor, index)
@@ -233,13 +234,16 @@ def index_slices(where: str, input, dim, index, source=None):
         expected = list(tensor.shape)
         if tensor.ndim:
             expected[dim] = index.size
-        fits = (
-            source.size == index.size == 1 if not tensor.ndim else source.shape == tuple(expected)
-        )
+        fits = source.shape == tuple(expected)
+        if not tensor.ndim:  # a 0-d input takes one element (Tensor.size is a method: numel)
+            fits = source.numel() == index.size == 1
         if not fits:
             msg = f"Tensor.{where}: source must have shape {tuple(expected)} here"
             raise ArgumentError(f"{msg}, got {tuple(source.shape)}")
-    return tensor, dim, index_in_range(where, index, dim, tensor.shape[dim] if tensor.ndim else 1)
+    size = tensor.shape[dim] if tensor.ndim else 1
+    if negative:  # on the device: no host read; one past -size stays, for the error to name
+        index = backend_of(index).xp.where((index < 0) & (index >= -size), index + size, index)
+    return tensor, dim, index_in_range(where, index, dim, size)
 
 
 def _put_or_0d(tensor, dim, index, source, mode, alpha=1):
@@ -252,9 +256,13 @@ def _put_or_0d(tensor, dim, index, source, mode, alpha=1):
 @named_nodes("IndexAddBackward0")
 def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
     """``input`` with ``alpha * source``'s slices added at positions ``index`` along ``dim``
-    (repeats add up), as ``torch.index_add``."""
+    (repeats add up), as ``torch.index_add``; for an integer or bool ``input``, ``alpha`` is
+    cast to its dtype first, as PyTorch's (``1.7`` adds once)."""
     source = source_tensor("index_add", as_tensor(input), source, "source")
     tensor, dim, index = index_slices("index_add", input, dim, index, source)
+    if tensor.dtype.kind in "biu":  # PyTorch casts alpha to input's dtype: 1.7 adds once
+        alpha = checked_scalar("Tensor.index_add", "alpha", alpha, tensor.dtype)
+        alpha = numpy.asarray(alpha).astype(tensor.dtype).item()
     return _put_or_0d(tensor, dim, index, source, "add", alpha)
 
 
@@ -270,9 +278,10 @@ def index_copy(input, dim: int, index, source) -> Tensor:
 @named_nodes(lambda input, dim, index, value: f"IndexFillBackward{int(hasattr(value, 'shape'))}")
 def index_fill(input, dim: int, index, value) -> Tensor:
     """``input`` with ``value`` (a number, or a 0-d Tensor) in the slices at positions
-    ``index`` along ``dim``, as ``torch.index_fill``: a :func:`masked_fill`, so that a
-    ``value`` that requires grad gets the gradients of the filled elements, as PyTorch's."""
-    tensor, dim, index = index_slices("index_fill", input, dim, index)
+    ``index`` (negative: from the end) along ``dim``, as ``torch.index_fill``: a
+    :func:`masked_fill`, so that a ``value`` that requires grad gets the gradients of the
+    filled elements, as PyTorch's."""
+    tensor, dim, index = index_slices("index_fill", input, dim, index, negative=True)
     if hasattr(value, "shape") and len(value.shape):
         msg = f"Tensor.index_fill: value must be a number or 0-d, got shape {value.shape}"
         raise ArgumentError(msg)
@@ -286,11 +295,13 @@ def index_fill(input, dim: int, index, value) -> Tensor:
 
 def take_along_dim(input, indices, dim=None) -> Tensor:
     """Values of ``input`` picked along ``dim`` by ``indices`` (both broadcast outside
-    ``dim``), or from the flattened ``input`` without ``dim``, as ``torch.take_along_dim``."""
+    ``dim``; negative ones count from the end), or from the flattened ``input`` without
+    ``dim``, as ``torch.take_along_dim``."""
     tensor = as_tensor(input)
     index = index_array("take_along_dim", tensor, indices)
-    if dim is None:
-        return gather(tensor.reshape(-1), 0, Tensor(index.reshape(-1)))
+    if dim is None:  # checked here for the error to name take_along_dim, not gather
+        flat = index_in_range("take_along_dim", index.reshape(-1), 0, tensor.numel())
+        return gather(tensor.reshape(-1), 0, Tensor(flat))
     dim = check_dim("take_along_dim", dim, tensor.ndim)
     if index.ndim != tensor.ndim:
         msg = f"Tensor.take_along_dim: indices must have input's {tensor.ndim} dimensions"
@@ -305,32 +316,37 @@ def take_along_dim(input, indices, dim=None) -> Tensor:
         raise ArgumentError(msg) from None
     sizes = [outer[:dim] + [n] + outer[dim + 1 :] for n in (tensor.shape[dim], index.shape[dim])]
     xp = backend_of(index).xp
+    # PyTorch's wraps negative indices (along dim only); the rest gather checks, where
+    # PyTorch's own wrapping (modulo the size) would also let values past the end through
+    size = tensor.shape[dim]
+    index = xp.where((index < 0) & (index >= -size), index + size, index)
+    index = index_in_range("take_along_dim", index, dim, size)
     return gather(tensor.expand(sizes[0]), dim, Tensor(xp.broadcast_to(index, tuple(sizes[1]))))
 
 
 def masked_scatter(input, mask, source) -> Tensor:
-    """``input`` with the elements where the bool ``mask`` (broadcast to ``input``) holds
-    replaced by ``source``'s first elements, in row-major order, as ``torch.masked_scatter``.
+    """``input`` with the elements where the bool ``mask`` holds replaced by ``source``'s
+    first elements, in row-major order, as ``torch.masked_scatter``: ``input`` and ``mask``
+    broadcast together (``masked_scatter_`` keeps ``input``'s shape).
 
     Raises:
-        TypeError: ``mask`` not bool. ArgumentError: ``mask`` that does not broadcast, another
-            dtype, or fewer ``source`` elements than true mask elements (on a GPU backend at
-            the next host read).
+        TypeError: ``mask`` not bool (also a RuntimeError, as PyTorch's). ArgumentError:
+            shapes that do not broadcast, another dtype, or fewer ``source`` elements than
+            true mask elements (on a GPU backend at the next host read).
     """
     tensor = as_tensor(input)
     mask_array = data_of(mask)
     if getattr(mask_array, "dtype", None) != numpy.bool_:
         msg = f"Tensor.masked_scatter: mask must be a bool Tensor, got {type(mask).__name__}"
-        raise TypeError(f"{msg} {getattr(mask_array, 'dtype', '')}".rstrip())
+        raise DtypeMismatchError(f"{msg} {getattr(mask_array, 'dtype', '')}".rstrip())
     source = source_tensor("masked_scatter", tensor, source, "source")
     backend = backend_of(tensor.array, mask_array, names=("input", "mask"))
     try:
-        fits = numpy.broadcast_shapes(mask_array.shape, tensor.shape) == tensor.shape
+        shape = numpy.broadcast_shapes(mask_array.shape, tensor.shape)
     except ValueError:
-        fits = False
-    if not fits:
-        msg = f"Tensor.masked_scatter: mask of shape {mask_array.shape} does not broadcast to"
-        raise ArgumentError(f"{msg} {tensor.shape}")
+        msg = f"Tensor.masked_scatter: mask of shape {mask_array.shape} does not broadcast"
+        raise ArgumentError(f"{msg} with input of shape {tensor.shape}") from None
+    tensor = tensor.expand(shape) if shape != tensor.shape else tensor  # its gradient: summed
 
     def enough(count):
         if int(count) > source.numel():

@@ -34,7 +34,7 @@ from ._tensor_scatter import (
 from ._tensor_select import index_array, index_in_range
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
 
 __all__ = ["index_reduce", "scatter_reduce"]
 
@@ -48,8 +48,9 @@ def _check_reduce(where: str, tensor, reduce, choices, include_self) -> None:
     if reduce not in choices:
         names = ", ".join(repr(name) for name in choices)
         raise ArgumentError(f"Tensor.{where}: reduce must be one of {names}, got {reduce!r}")
-    if reduce == "mean" and tensor.dtype.kind == "b":
-        raise TypeError(f"Tensor.{where}: reduce='mean' needs a number dtype, got {tensor.dtype}")
+    if reduce == "mean" and tensor.dtype.kind == "b":  # PyTorch's "not implemented for 'Bool'"
+        msg = f"Tensor.{where}: reduce='mean' needs a number dtype, got {tensor.dtype}"
+        raise UnsupportedDtypeError(msg)
     if not isinstance(include_self, bool):
         msg = f"Tensor.{where}: include_self must be a bool, got {type(include_self).__name__}"
         raise TypeError(msg)
