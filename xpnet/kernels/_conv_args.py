@@ -58,6 +58,9 @@ def _padding_sides(where, padding, kernel, stride, dilation):
 
 def _check_channels(where, C, weight, bias, groups):
     C_out = weight.shape[0]
+    if C_out == 0 or 0 in weight.shape[2:]:  # PyTorch's RuntimeError, not NumPy's reshape's
+        msg = f"{where}: weight must have C_out and kernel sizes of at least 1, got {weight.shape}"
+        raise ArgumentError(msg)
     groups = check_int(where, "groups", groups)  # a bool or float: TypeError, as PyTorch
     if groups < 1 or C % groups or C_out % groups:
         msg = (

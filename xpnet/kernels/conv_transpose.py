@@ -61,6 +61,9 @@ def _check_channels(where, C_in, weight, bias, groups):
     if C_in == 0:  # PyTorch refuses an empty weight too
         msg = f"{where}: weight must have at least one input channel, got shape {weight.shape}"
         raise ArgumentError(msg)
+    if 0 in weight.shape:  # no output channel or a kernel size 0: PyTorch's RuntimeError
+        msg = f"{where}: weight must have every size at least 1, got shape {weight.shape}"
+        raise ArgumentError(msg)
     C_out = weight.shape[1] * groups
     if bias is not None and bias.shape != (C_out,):
         msg = f"{where}: bias must have shape ({C_out},) (C_out,), got {bias.shape}"
@@ -82,7 +85,10 @@ def _output_size(where, size, kernel_size, options):
         (n - 1) * s - 2 * p + d * (k - 1) + op + 1
         for n, k, s, p, op, d in zip(size, kernel_size, *options[:3], dilation, strict=True)
     )
-    if min(out, default=1) < 1 or min(size, default=1) < 1:
+    if min(size, default=1) < 1:  # PyTorch takes an empty batch or channels, not sizes
+        msg = f"{where}: input must have spatial sizes of at least 1, got {tuple(size)}"
+        raise ArgumentError(msg)
+    if min(out, default=1) < 1:
         msg = (
             f"{where}: the output size {out} (from input size {tuple(size)}) must be positive; "
             f"padding={padding} is too large"

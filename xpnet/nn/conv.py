@@ -121,16 +121,6 @@ class _ConvNd(Module):
     def reset_parameters(self) -> None:
         reset_weight_and_bias(self.weight, self.bias)
 
-    def forward(self, input):
-        function = getattr(F, self._function)
-        padding = self.padding
-        if self.padding_mode != "zeros":  # PyTorch's: pad first, then convolve without padding
-            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            padding = (0,) * self._nd
-        return function(
-            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
-        )
-
     def extra_repr(self) -> str:
         nd = self._nd
         text = (
@@ -207,6 +197,19 @@ class Conv2d(_ConvNd):
     ):
         options = (stride, padding, dilation, groups, bias, padding_mode, device, dtype)
         super().__init__(in_channels, out_channels, kernel_size, *options)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
+
+    def _conv_forward(self, input, weight, bias):
+        """The convolution with this layer's options and the given ``weight`` and ``bias``, as
+        PyTorch's (subclasses that transform the weight call it)."""
+        padding = self.padding
+        if self.padding_mode != "zeros":  # PyTorch's: pad first, then convolve without padding
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            padding = (0,) * self._nd
+        function = getattr(F, self._function)
+        return function(input, weight, bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv1d(Conv2d):
