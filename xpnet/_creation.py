@@ -98,17 +98,29 @@ def new_tensor(where: str, array, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
+def _real(where: str, fill, dtype: numpy.dtype):
+    """A complex ``fill`` for a number ``dtype``: its real part if it has no imaginary one,
+    as PyTorch's (NumPy would drop the imaginary part with a ComplexWarning)."""
+    real = isinstance(fill, numbers.Real) or not isinstance(fill, numbers.Complex)
+    if real or dtype.kind not in "iuf":  # complex keeps it; bool takes it as bool() does
+        return fill
+    if fill.imag:
+        msg = f"{where}: value {fill} cannot be converted to type {dtype} without overflow"
+        raise ArgumentError(msg)
+    return fill.real
+
+
 def _filled(where, fill, size, dtype, device, requires_grad, default=None) -> Tensor:
     backend, shape = target_backend(device), parse_size(where, size)
     dtype = resolve_dtype(where, dtype, get_default_dtype() if default is None else default)
     xp = backend.xp
     if isinstance(fill, numbers.Number):  # 1e6 in float16: refused, as PyTorch
-        fill = checked_scalar(where, "fill_value", fill, numpy.dtype(dtype))
+        fill = checked_scalar(where, "fill_value", _real(where, fill, dtype), numpy.dtype(dtype))
 
     def make():
         if fill is None:
             return xp.empty(shape, dtype=dtype)
-        if fill == 0:
+        if fill == 0 and not numpy.signbit(numpy.real(fill)):  # -0.0 keeps its sign (PyTorch)
             return xp.zeros(shape, dtype=dtype)
         with float_errors_ignored():  # 1e6 in float16: inf, without NumPy's overflow warning
             return xp.full(shape, fill, dtype=dtype)
@@ -319,6 +331,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     else:
         array = _host_data("tensor", array)
         dtype = resolve_dtype("tensor", dtype, inferred_dtype(array))
+        if array.dtype.kind == "c" and dtype.kind in "iuf":  # NumPy would warn, drop .imag
+            raise TypeError(f"tensor: complex data for the real dtype {dtype}: must be real")
         _check_integers_fit("tensor", array, numpy.dtype(dtype))
     backend = target_backend(device)
     with float_errors_ignored():  # 1e308 as float32 is inf, without a warning, as PyTorch's

@@ -65,9 +65,12 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
     (``"xy"``), as ``torch.meshgrid`` (which warns without ``indexing``; xpnet does not).
 
     Raises:
-        ArgumentError: ``indexing`` neither, a tensor of 2 or more dims, or mixed dtypes.
+        ArgumentError: no tensors, ``indexing`` neither, a tensor of 2 or more dims, or mixed
+            dtypes.
     """
     tensors = _tensors("meshgrid", tensors)
+    if not tensors:  # PyTorch's RuntimeError, where an empty tuple would hide the mistake
+        raise ArgumentError("xpnet.meshgrid: expects a non-empty sequence of tensors, got none")
     if indexing not in ("ij", "xy"):
         msg = f"xpnet.meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}"
         raise ArgumentError(msg)

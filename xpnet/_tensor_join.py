@@ -66,8 +66,7 @@ def concatenate_backward(grad_output, *arrays, dim=0, output_mask=None):
     shape = first.shape[:dim] + (size,) + first.shape[dim + 1 :]
     check_grad("concatenate_backward", grad_output, shape, result_dtype(*arrays), *arrays)
     xp, lead = backend_of(grad_output).xp, (slice(None),) * dim
-    grads, start = [], 0
-    wanted_grads = output_mask or (True,) * len(arrays)
+    grads, start, wanted_grads = [], 0, output_mask or (True,) * len(arrays)
     for array, takes, wanted in zip(arrays, taking, wanted_grads, strict=True):
         stop = start + array.shape[dim] if takes else start
         if not wanted:
@@ -248,6 +247,8 @@ def cat(tensors, dim=0) -> Tensor:
         ((2, 4), True)
     """
     arrays = _sequence("cat", tensors)
+    if all(tuple(a.shape) == (0,) for a in arrays) and as_index(dim) is not None:
+        dim = 0  # legacy empty tensors alone: PyTorch takes any dim
     positions = [i for i, takes in enumerate(joined(arrays)) if takes]
     for i in positions:
         if arrays[i].ndim == 0:
@@ -293,15 +294,12 @@ def stack(tensors, dim=0) -> Tensor:
         [[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]
     """
     arrays = _sequence("stack", tensors)
-    shape = arrays[0].shape
+    shape = arrays[0].shape  # the dim first, as PyTorch's order of checks
+    dim = checked_dim("stack", dim, len(shape) + 1, f"stacking {len(shape)}-d tensors")
     for i, array in enumerate(arrays):
         if array.shape != shape:
-            msg = (
-                "stack: tensors must all have the same shape, "
-                f"got {shape} at tensors[0] and {array.shape} at tensors[{i}]"
-            )
-            raise ArgumentError(msg)
-    dim = checked_dim("stack", dim, len(shape) + 1, f"stacking {len(shape)}-d tensors")
+            msg = f"stack: tensors must all have the same shape, got {shape} at tensors[0]"
+            raise ArgumentError(f"{msg} and {array.shape} at tensors[{i}]")
     return _joining(stack_arrays, stack_arrays_backward, len(arrays))(*tensors, dim=dim)
 
 
@@ -363,9 +361,9 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
     gradient where it is the value taken.
 
     Raises:
-        ArgumentError: if both bounds are ``None``, or for a number bound the result's dtype
-            cannot hold (``clamp(max=1e6)`` of float16), as PyTorch.
-        TypeError: if a bound is on another backend, or not a number, an array or a Tensor.
+        ArgumentError: both bounds ``None``, bound shapes that do not broadcast, or a number
+            the result's dtype cannot hold (``clamp(max=1e6)`` of float16), as PyTorch.
+        TypeError: a bound on another backend, or not a number, an array or a Tensor.
 
     Example:
         >>> import xpnet
@@ -382,6 +380,12 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
     refuse_complex("Tensor.clamp", "input, min and max", self, min, max)
     bounds = {name: data_of(v) for name, v in (("min", min), ("max", max)) if hasattr(v, "shape")}
     backend_of(self.array, *bounds.values(), names=("self", *bounds), where="Tensor.clamp")
+    shapes = [self.shape, *(bound.shape for bound in bounds.values())]
+    try:  # PyTorch's RuntimeError, not NumPy's ValueError from inside the kernel
+        numpy.broadcast_shapes(*shapes)
+    except ValueError:
+        msg = f"Tensor.clamp: shapes of {', '.join(('self', *bounds))} must broadcast"
+        raise ArgumentError(f"{msg}, got {shapes}") from None
     dtype = result_dtype(self, *(bound for bound in (min, max) if bound is not None))
     if dtype.kind == "b" and len(bounds) < (min is not None) + (max is not None):
         # bools promote (clamp(0, 5) is int64); PyTorch has no clamp of bools by numbers

@@ -38,7 +38,7 @@ from ._torch_functions import as_input
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .kernels import ArgumentError
-from .kernels._checks import check_int
+from .kernels._checks import UnsupportedDtypeError, check_int
 
 __all__ = ["diag", "diag_embed", "diagonal", "flip", "moveaxis", "movedim", "repeat_interleave"]
 __all__ += ["roll", "rot90", "select", "swapaxes", "swapdims", "tile", "trace", "tril", "triu"]
@@ -62,9 +62,9 @@ def _ints(where: str, name: str, value) -> tuple[int, ...]:
 
 
 def _dims(where: str, dims, ndim: int) -> tuple[int, ...]:
-    if len(dims) == 1 and isinstance(dims[0], Sequence):
-        dims = tuple(dims[0])
-    return distinct_dims(where, tuple(dims), ndim) if ndim else ()
+    dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], Sequence) else dims
+    dims = distinct_dims(where, tuple(dims), ndim)  # a 0-d tensor takes 0 and -1, once
+    return dims if ndim else ()
 
 
 def tensor_flip(self, *dims) -> Tensor:
@@ -104,10 +104,8 @@ def roll(input, shifts, dims=None) -> Tensor:
         return _roll(tensor, shifts[0], None)
     dims = tuple(check_dim("roll", d, tensor.ndim) for d in _ints("roll", "dims", dims))
     if len(dims) != len(shifts) or not dims:
-        msg = (
-            f"Tensor.roll: shifts and dims must have one length, got {len(shifts)} and {len(dims)}"
-        )
-        raise ArgumentError(msg)
+        msg = f"Tensor.roll: shifts and dims must have one length, got {len(shifts)} and"
+        raise ArgumentError(f"{msg} {len(dims)}")
     if tensor.ndim == 0:  # check_dim takes 0 and -1 there, as most of PyTorch's functions
         raise IndexError(f"Tensor.roll: dims given for a 0-d tensor, got dims={dims}")
     return _roll(tensor, shifts, dims)
@@ -143,18 +141,25 @@ def tile(input, dims) -> Tensor:
     return tensor.repeat((1,) * (tensor.ndim - len(dims)) + tuple(dims))
 
 
-@named_nodes(repeat_interleave_name)
-def repeat_interleave(input, repeats, dim=None, *, output_size=None) -> Tensor:
+@named_nodes(lambda input, repeats=None, *args, **kw: repeat_interleave_name(input, repeats))
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
     """Each element of ``input`` repeated ``repeats`` times in a row along ``dim`` (the
     flattened input without it), as ``torch.repeat_interleave``. ``repeats`` is an int or a
     1-d int Tensor of one count per element (a 0-d or one-element Tensor counts for all);
     a Tensor's counts decide the result's size, so they are read to the host (a sync, as in
-    PyTorch), unless ``output_size`` is given to check against.
+    PyTorch), unless ``output_size`` is given to check against. Without ``repeats``, index
+    ``i`` is repeated ``input[i]`` times (``tensor([1, 0, 2])``: ``[0, 2, 2]``).
 
     Raises:
-        ArgumentError: a negative count, counts not one per element, or a wrong
-            ``output_size``. TypeError: counts that are not integers.
+        ArgumentError: a negative count, counts of 2 or more dims, not one per element, or
+            a wrong ``output_size``. UnsupportedDtypeError: counts that are not integers.
     """
+    if repeats is None:  # PyTorch's repeat_interleave(repeats): the indices, repeated
+        counts = as_input("repeat_interleave", input)
+        if counts.ndim != 1:
+            raise ArgumentError(f"repeat_interleave: repeats must be 1-d, got {counts.ndim}-d")
+        indices = backend_of(counts.array).xp.arange(counts.shape[0], dtype=counts.dtype)
+        return repeat_interleave(Tensor(indices), counts, 0, output_size=output_size)
     tensor = as_input("repeat_interleave", input)
     if dim is None:
         tensor, dim = tensor.reshape(-1), 0
@@ -182,9 +187,11 @@ def _counts(repeats, size: int):
             raise ArgumentError(f"{where}: repeats can not be negative, got {repeats}")
         return None
     data = data_of(repeats)
-    if data.dtype.kind not in "iu" or data.ndim > 1:
-        msg = f"{where}: repeats must be a 0-d or 1-d int Tensor, got {data.dtype} {data.shape}"
-        raise TypeError(msg)
+    if data.dtype.kind not in "iu":
+        msg = f"{where}: repeats must be an int Tensor, got {data.dtype}"
+        raise UnsupportedDtypeError(msg)
+    if data.ndim > 1:
+        raise ArgumentError(f"{where}: repeats must be a 0-d or 1-d Tensor, got {data.shape}")
     counts = backend_of(data).to_host(data).reshape(-1)
     counts = numpy.broadcast_to(counts, (size,)) if counts.size == 1 else counts
     if counts.size != size:
@@ -204,9 +211,8 @@ def movedim(input, source, destination) -> Tensor:
     """
     tensor = as_tensor(input)
     source = distinct_dims("movedim", _ints("movedim", "source", source), tensor.ndim)
-    destination = distinct_dims(
-        "movedim", _ints("movedim", "destination", destination), tensor.ndim
-    )
+    destination = _ints("movedim", "destination", destination)
+    destination = distinct_dims("movedim", destination, tensor.ndim)
     if len(source) != len(destination):
         msg = f"Tensor.movedim: source and destination must have one length, got {source}"
         raise ArgumentError(f"{msg} and {destination}")
@@ -356,9 +362,7 @@ def unfold(self, dimension: int, size: int, step: int) -> Tensor:
     """
     tensor = as_tensor(self)
     dim = check_dim("unfold", dimension, tensor.ndim)
-    size, step = (
-        check_int("Tensor.unfold", name, v) for name, v in (("size", size), ("step", step))
-    )
+    size, step = (check_int("Tensor.unfold", n, v) for n, v in (("size", size), ("step", step)))
     length = tensor.shape[dim] if tensor.ndim else 1
     if not 0 <= size <= length:
         msg = f"Tensor.unfold: size must be in [0, {length}] for dimension {dim}, got {size}"

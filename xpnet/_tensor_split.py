@@ -73,7 +73,10 @@ def _by_indices(tensor: Tensor, dim: int, indices) -> tuple[Tensor, ...]:
 
 @viewing_pieces
 @named_nodes("SliceBackward0")  # PyTorch slices: SliceBackward0, not split's node
-def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+def tensor_split(
+    input, indices_or_sections=None, dim: int = 0, *,
+    sections=None, indices=None, tensor_indices_or_sections=None,
+) -> tuple[Tensor, ...]:  # fmt: skip
     """Cut ``input`` along ``dim`` into views, as ``torch.tensor_split``.
 
     Args:
@@ -85,6 +88,9 @@ def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]
             the end, out-of-range ones are clamped, crossing ones give an empty piece). An
             int64 Tensor: 0-d as the int, 1-d as the list.
         dim: the dimension to cut. Default: ``0``.
+        sections, indices, tensor_indices_or_sections: PyTorch's keyword names of
+            ``indices_or_sections`` for an int, a list or tuple, and a Tensor; one of the
+            four is given.
 
     Returns:
         A tuple of Tensors, views of ``input``; each one's gradient goes to its place. As
@@ -110,6 +116,8 @@ def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]
         [[0], [1, 2, 3, 4], [], [5, 6]]
     """
     where, name = "Tensor.tensor_split", "indices_or_sections"
+    indices_or_sections = _one_form(where, indices_or_sections, sections, indices,
+                                    tensor_indices_or_sections)  # fmt: skip
     tensor = as_input("tensor_split", input)
     dim = split_dim("tensor_split", tensor, dim)
     if isinstance(indices_or_sections, Tensor):
@@ -125,6 +133,20 @@ def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple[Tensor, ...]
         raise ArgumentError(f"{where}: the number of sections must be at least 1, got {sections}")
     small, extra = divmod(tensor.shape[dim], int(sections))
     return pieces(tensor, dim, [small + 1] * extra + [small] * (sections - extra))
+
+
+def _one_form(where: str, *values):
+    """The one of ``tensor_split``'s four forms given (positional, ``sections=``,
+    ``indices=``, ``tensor_indices_or_sections=``), checked for its kind as PyTorch's parser."""
+    names = ("indices_or_sections", "sections", "indices", "tensor_indices_or_sections")
+    given = [(n, value) for n, value in zip(names, values, strict=True) if value is not None]
+    if len(given) != 1:
+        msg = f"{where}: takes one of {', '.join(names)}, got {[n for n, _ in given] or 'none'}"
+        raise TypeError(msg)
+    (name, value), kinds = given[0], (object, numbers.Integral, tuple | list, Tensor)
+    if not isinstance(value, kinds[names.index(name)]):  # bools: refused below, as ints
+        raise TypeError(f"{where}: {name} must not be a {type(value).__name__}")
+    return value
 
 
 def _split_along(name: str, input, indices_or_sections, dim: int, least: int) -> tuple:
