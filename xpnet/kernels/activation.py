@@ -17,9 +17,9 @@ import math
 
 from ..backends import backend_of
 from ..backends._base import fuse_of
-from ._activation_math import finish, stable_sigmoid
+from ._activation_math import convert_number, finish, stable_sigmoid
 from ._blocks import elementwise, zero_where
-from ._checks import ArgumentError, check_number, elementwise_input, kernel
+from ._checks import ArgumentError, elementwise_input, kernel
 from ._special_math import erf
 
 __all__ = [
@@ -107,8 +107,9 @@ def _hardtanh(where, input, min_val, max_val, inplace, grad_output=None, backwar
     """hardtanh (and relu6) forward, or with ``backward`` the gradient for ``grad_output``;
     ``where`` names the op."""
     xp, x = elementwise_input(where, input, grad_output, backward=backward)
-    check_number(where, "min_val", min_val)
-    check_number(where, "max_val", max_val)
+    # refused beyond input's dtype (float16's too), as PyTorch converts hardtanh's bounds
+    convert_number(where, "min_val", min_val, input.dtype)
+    convert_number(where, "max_val", max_val, input.dtype)
     if max_val < min_val:
         msg = f"{where}: max_val must be at least min_val, got min_val={min_val}, max_val={max_val}"
         raise ArgumentError(msg)
@@ -138,7 +139,8 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
         Array of the shape and dtype of ``input``.
 
     Raises:
-        ValueError: if ``max_val < min_val``.
+        ValueError: if ``max_val < min_val``, or a bound is beyond the range of input's dtype
+            (PyTorch's "cannot be converted without overflow").
         TypeError: if a bound is not a number. A NaN bound is accepted, as by PyTorch, and
             makes every output NaN.
 
@@ -184,12 +186,17 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
         negative_slope: slope for non-positive inputs. Default: 0.01.
         inplace: write the result into ``input``. Default: ``False``.
 
+    Raises:
+        ValueError: if ``negative_slope`` is beyond the range of input's compute dtype
+            (float32 for float16 and float32 inputs), as PyTorch.
+
     Example:
         >>> leaky_relu(xp.asarray([-2.0, 3.0]), 0.1)
         array([-0.2,  3. ])
     """
     xp, x = elementwise_input("leaky_relu", input)
-    check_number("leaky_relu", "negative_slope", negative_slope)
+    # refused beyond the compute dtype's range, as PyTorch (float32 for float16 inputs)
+    convert_number("leaky_relu", "negative_slope", negative_slope, x.dtype)
     return finish(xp, input, xp.where(x > 0, x, x * negative_slope), inplace)
 
 
@@ -197,7 +204,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 def leaky_relu_backward(grad_output, input, negative_slope: float = 0.01, inplace: bool = False):
     """Gradient of :func:`leaky_relu`: ``negative_slope`` at and below 0 (PyTorch's rule)."""
     xp, x = elementwise_input("leaky_relu_backward", input, grad_output, backward=True)
-    check_number("leaky_relu_backward", "negative_slope", negative_slope)
+    convert_number("leaky_relu_backward", "negative_slope", negative_slope, x.dtype)
     return xp.where(x > 0, grad_output, grad_output * negative_slope)
 
 
@@ -210,12 +217,15 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
         alpha: the saturation value for large negative inputs is ``-alpha``. Default: 1.
         inplace: write the result into ``input``. Default: ``False``.
 
+    Raises:
+        ValueError: if ``alpha`` is beyond the range of input's compute dtype, as PyTorch.
+
     Example:
         >>> elu(xp.asarray([-1000.0, 0.0, 2.0]))
         array([-1.,  0.,  2.])
     """
     xp, x = elementwise_input("elu", input)
-    check_number("elu", "alpha", alpha)
+    convert_number("elu", "alpha", alpha, x.dtype)  # refused beyond x's range, as PyTorch
     # exp of min(x, 0) only: the unused branch must not overflow at x = 1e3; x < 0, not <= 0:
     # +-0.0 pass as themselves, as in PyTorch (alpha * expm1(-0.0) would flip a sign for alpha < 0)
     return finish(xp, input, xp.where(x < 0, alpha * xp.expm1(xp.minimum(x, 0.0)), x), inplace)
@@ -225,7 +235,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
 def elu_backward(grad_output, input, alpha: float = 1.0, inplace: bool = False):
     """Gradient of :func:`elu`: 1 where ``input > 0``, else ``alpha * exp(input)`` (NaN at NaN)."""
     xp, x = elementwise_input("elu_backward", input, grad_output, backward=True)
-    check_number("elu_backward", "alpha", alpha)
+    convert_number("elu_backward", "alpha", alpha, x.dtype)
     # NaN where the input is NaN, as PyTorch's vectorised kernel (its scalar tail passes the
     # gradient instead); exp of min(x, 0) keeps the NaN and cannot overflow
     slope = xp.where(x > 0, 1.0, alpha * xp.exp(xp.minimum(x, 0.0)))
@@ -233,6 +243,9 @@ def elu_backward(grad_output, input, alpha: float = 1.0, inplace: bool = False):
 
 
 def _check_approximate(where, approximate):
+    if not isinstance(approximate, str):  # PyTorch's TypeError for None, a bool, ...
+        msg = f"{where}: approximate must be a str, got {type(approximate).__name__}"
+        raise TypeError(msg)
     if approximate not in _GELU_APPROXIMATIONS:
         msg = f"{where}: approximate must be 'none' or 'tanh', got {approximate!r}"
         raise ArgumentError(msg)
@@ -258,7 +271,7 @@ def gelu(input, approximate: str = "none"):
             ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))``. Default: ``'none'``.
 
     Raises:
-        ValueError: for another ``approximate``.
+        ValueError: for another string ``approximate``; TypeError if it is not a string.
 
     Example:
         >>> gelu(xp.asarray([-1.0, 0.0, 1.0]))

@@ -24,7 +24,7 @@ from ._checks import (
     require_arrays,
 )
 from .activation import sigmoid
-from .softmax import softmax, softmax_backward
+from .softmax import check_axis, softmax, softmax_backward
 
 __all__ = [
     "glu",
@@ -51,12 +51,7 @@ _ONE_SIXTH_FLOAT32 = 0.1666666716337204
 
 def _axis(where, input, dim) -> int:
     """``dim`` as an axis of ``input`` in ``[0, ndim)`` (a 0-d input takes -1 and 0)."""
-    dim = check_int(where, "dim", dim)
-    rank = max(input.ndim, 1)
-    if not -rank <= dim < rank:
-        msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
-        raise ArgumentError(msg)
-    return dim % rank
+    return check_axis(where, input, check_int(where, "dim", dim))
 
 
 @kernel
@@ -319,8 +314,8 @@ def glu(input, dim: int = -1):
         Array of input's shape with the size along ``dim`` halved, and input's dtype.
 
     Raises:
-        ValueError: if ``input`` is 0-d, ``dim`` is not an axis of it, or the size along
-            ``dim`` is odd.
+        ValueError: if ``input`` is 0-d or the size along ``dim`` is odd.
+        IndexError: if ``dim`` is not an axis of ``input`` (also a ValueError).
 
     Example:
         >>> glu(xp.asarray([[1.0, 2.0, 0.0, 1000.0]]))
@@ -357,7 +352,7 @@ def softmin(input, dim: int):
         dim: the axis along which the result sums to 1.
 
     Raises:
-        ValueError: if ``dim`` is not an axis of ``input``.
+        IndexError: if ``dim`` is not an axis of ``input`` (also a ValueError).
 
     Note:
         ``dim`` is required and there is no ``dtype``, as in :func:`xpnet.kernels.softmax`.

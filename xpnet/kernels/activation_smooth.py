@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 import struct
 
-from ._activation_math import finish, stable_sigmoid, stable_softplus
-from ._checks import ArgumentError, check_number, elementwise_input, kernel
+from ._activation_math import convert_number, finish, stable_sigmoid, stable_softplus
+from ._checks import ArgumentError, elementwise_input, kernel
 
 __all__ = [
     "celu",
@@ -43,15 +43,17 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 def _elu(xp, x, alpha, scale, input_scale, backward=False):
     """PyTorch's elu kernel, which selu and celu call: ``scale * x`` where ``x > 0``, else
-    ``alpha * scale * expm1(input_scale * x)``; with ``backward`` its derivative. ``x <= 0``
-    and NaN take the exponential branch, as PyTorch's ``blendv(..., x > 0)``."""
+    ``alpha * scale * expm1(input_scale * x)``; with ``backward`` its derivative, where
+    ``x <= 0`` and NaN take the exponential branch, as PyTorch's ``blendv(..., x > 0)``. In
+    the forward +-0.0 give ``scale * x``, as PyTorch's (for any ``alpha``, inf and NaN too)."""
     # x where it is not positive (signed zeros and NaN kept), 0 elsewhere: the unused branch
     # must not overflow at x = 1e3
     negative = xp.where(x > 0, 0.0, x)
     if backward:
         exponential = (input_scale * alpha * scale) * xp.exp(negative * input_scale)
         return xp.where(x > 0, scale, exponential)
-    return xp.where(x > 0, x * scale, xp.expm1(negative * input_scale) * (alpha * scale))
+    # x < 0 in the forward: +-0.0 give +-0.0 (not expm1(0) * alpha, NaN for alpha = inf or NaN)
+    return xp.where(x < 0, xp.expm1(negative * input_scale) * (alpha * scale), x * scale)
 
 
 @kernel
@@ -69,6 +71,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
 
     Raises:
         TypeError: if ``beta`` or ``threshold`` is not a number.
+        ValueError: if one of them is beyond the range of input's compute dtype, as PyTorch.
 
     Note:
         Below the threshold xpnet evaluates ``max(z, 0) + log1p(exp(-|z|))``: with a threshold
@@ -80,8 +83,9 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
         array([0.00000000e+00, 6.93147181e-01, 1.31326169e+00, 1.00000000e+03])
     """
     xp, x = elementwise_input("softplus", input)
-    check_number("softplus", "beta", beta)
-    check_number("softplus", "threshold", threshold)
+    # refused beyond the compute dtype's range (float32 for float16), as PyTorch
+    convert_number("softplus", "beta", beta, x.dtype)
+    convert_number("softplus", "threshold", threshold, x.dtype)
     z = x * beta
     return finish(xp, input, xp.where(z > threshold, x, stable_softplus(xp, z) / beta))
 
@@ -90,8 +94,8 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
 def softplus_backward(grad_output, input, beta: float = 1.0, threshold: float = 20.0):
     """Gradient of :func:`softplus`: ``sigmoid(beta * input)``, and 1 above the threshold."""
     xp, x = elementwise_input("softplus_backward", input, grad_output, backward=True)
-    check_number("softplus_backward", "beta", beta)
-    check_number("softplus_backward", "threshold", threshold)
+    convert_number("softplus_backward", "beta", beta, x.dtype)
+    convert_number("softplus_backward", "threshold", threshold, x.dtype)
     z = x * beta
     return finish(
         xp, grad_output, xp.where(z > threshold, grad_output, grad_output * stable_sigmoid(xp, z))
@@ -150,8 +154,8 @@ def selu_backward(grad_output, input, inplace: bool = False):
     return finish(xp, grad_output, grad_output * slope)
 
 
-def _check_alpha(where, alpha):
-    check_number(where, "alpha", alpha)
+def _check_alpha(where, alpha, dtype):
+    convert_number(where, "alpha", alpha, dtype)  # refused beyond dtype's range, as PyTorch
     if alpha == 0:
         msg = f"{where}: alpha cannot be 0 (it divides the input), got alpha={alpha!r}"
         raise ArgumentError(msg)
@@ -167,7 +171,8 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
         inplace: write the result into ``input``. Default: ``False``.
 
     Raises:
-        ValueError: if ``alpha`` is 0 (a RuntimeError too, as PyTorch's).
+        ValueError: if ``alpha`` is 0 (a RuntimeError too, as PyTorch's) or beyond the range
+            of input's compute dtype.
         TypeError: if ``alpha`` is not a number.
 
     Example:
@@ -175,7 +180,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
         array([-0.5       , -0.43233236,  2.        ])
     """
     xp, x = elementwise_input("celu", input)
-    _check_alpha("celu", alpha)
+    _check_alpha("celu", alpha, x.dtype)
     return finish(xp, input, _elu(xp, x, alpha, 1.0, 1.0 / alpha), inplace)
 
 
@@ -190,7 +195,7 @@ def celu_backward(grad_output, input, alpha: float = 1.0, inplace: bool = False)
         PyTorch's is. ``alpha`` beyond float32's range is refused, as PyTorch's backward does.
     """
     xp, x = elementwise_input("celu_backward", input, grad_output, backward=True)
-    _check_alpha("celu_backward", alpha)
+    _check_alpha("celu_backward", alpha, x.dtype)
     rounded = struct.unpack("f", struct.pack("f", alpha))[0]  # alpha in float32
     if math.isinf(rounded) and not math.isinf(alpha):
         msg = f"celu_backward: alpha must be within float32's range, got alpha={alpha!r}"

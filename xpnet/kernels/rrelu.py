@@ -9,11 +9,13 @@ are :mod:`.activation` and its neighbours; :func:`xpnet.nn.functional.rrelu` lif
 
 from __future__ import annotations
 
+import math
+
 from .. import _random
+from ._activation_math import convert_number
 from ._checks import (
     ArgumentError,
     array_backend,
-    check_number,
     check_saved,
     elementwise_input,
     kernel,
@@ -22,9 +24,12 @@ from ._checks import (
 __all__ = ["rrelu", "rrelu_backward"]
 
 
-def _check_bounds(where, lower, upper):
-    check_number(where, "lower", lower)
-    check_number(where, "upper", upper)
+def _check_bounds(where, lower, upper, dtype):
+    """As PyTorch: numbers, finite, within ``dtype``'s range (the compute dtype), in order."""
+    for name, bound in (("lower", lower), ("upper", upper)):
+        convert_number(where, name, bound, dtype)
+        if not math.isfinite(bound):
+            raise ArgumentError(f"{where}: {name} bound must be finite, got {bound!r}")
     if lower > upper:
         msg = (
             f"{where}: the lower bound should be less than or equal to the upper bound, "
@@ -68,7 +73,8 @@ def rrelu(
         Array of the shape and dtype of ``input`` (or ``(output, mask)``).
 
     Raises:
-        ValueError: if ``lower > upper``.
+        ValueError: if ``lower > upper``, or a bound is not finite or beyond the range of the
+            input's compute dtype (PyTorch's RuntimeError; also one).
         TypeError: ``lower`` or ``upper`` not a number; ``input`` not a floating-point array.
 
     Example:
@@ -77,7 +83,7 @@ def rrelu(
     """
     where = "rrelu"
     xp, x = elementwise_input(where, input)
-    _check_bounds(where, lower, upper)
+    _check_bounds(where, lower, upper, x.dtype)
     if training:
         draws = _random.dropout_generator(array_backend(where, input=input)).random(input.shape)
         slopes = xp.where(x <= 0, (draws * (upper - lower) + lower).astype(x.dtype), 1.0)
@@ -114,7 +120,7 @@ def rrelu_backward(
     """
     where = "rrelu_backward"
     xp, x = elementwise_input(where, input, grad_output, backward=True)
-    _check_bounds(where, lower, upper)
+    _check_bounds(where, lower, upper, x.dtype)
     if not training:
         slope = (lower + upper) / 2
         return xp.asarray(xp.where(x > 0, grad_output, grad_output * slope)).astype(input.dtype)

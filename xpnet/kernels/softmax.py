@@ -15,6 +15,19 @@ from ._softmax_math import reduction_axis, stable_log_softmax
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
 
 
+class AxisError(ArgumentError, IndexError):
+    """``dim`` out of range: PyTorch's IndexError, and the ValueError of every kernel argument."""
+
+
+def check_axis(where, input, dim) -> int:
+    """``dim`` (an int) as an axis of ``input`` in ``[0, ndim)``; a 0-d input takes -1 and 0."""
+    rank = max(input.ndim, 1)
+    if not -rank <= dim < rank:
+        msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
+        raise AxisError(msg)
+    return dim % rank
+
+
 def _prepare(where, input, dim, grad_output=None):
     """``(xp, x, grad, dim)``: input and grad_output in the compute dtype, and ``dim`` an int,
     after the checks."""
@@ -23,9 +36,7 @@ def _prepare(where, input, dim, grad_output=None):
     if dim is None:
         msg = f"{where}: dim must be an int, got {type(given).__name__} {given!r}"
         raise TypeError(msg)
-    if not -max(input.ndim, 1) <= dim < max(input.ndim, 1):
-        msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
-        raise ArgumentError(msg)
+    check_axis(where, input, dim)
     # the result and a shifted copy, checked before the max over the axis reads the input
     # (minutes for a broadcast input of 1e11 elements)
     nbytes = 2 * x.size * x.dtype.itemsize
@@ -51,7 +62,7 @@ def softmax(input, dim: int):
         Array of the shape and dtype of ``input``.
 
     Raises:
-        ValueError: if ``dim`` is not an axis of ``input``.
+        IndexError: if ``dim`` is not an axis of ``input`` (also a ValueError).
 
     Note:
         The array kernel requires ``dim``; the Tensor function
@@ -86,7 +97,7 @@ def log_softmax(input, dim: int):
         Array of the shape and dtype of ``input``.
 
     Raises:
-        ValueError: if ``dim`` is not an axis of ``input``.
+        IndexError: if ``dim`` is not an axis of ``input`` (also a ValueError).
 
     Example:
         >>> log_softmax(xp.asarray([[1000.0, 0.0]]), dim=1)

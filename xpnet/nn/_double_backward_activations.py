@@ -58,7 +58,10 @@ del _backward
 def _hardswish_formula(grad_output, input, inplace=False):
     """0 for ``x <= -3``, ``grad`` for ``x >= 3``, ``grad * (x / 3 + 1/2)`` between."""
     x = input.array
-    middle = where(Tensor(x >= 3.0), grad_output, grad_output * (input / 3.0 + 0.5))
+    # derivative 0 at a NaN input, as PyTorch's ``where(-3 < x < 3, ...)``: the slope there is
+    # a constant (NaN, so the first derivative stays NaN), not ``input / 3 + 1/2``
+    slope = where(Tensor((x > -3.0) & (x < 3.0)), input / 3.0 + 0.5, Tensor(x / 3.0 + 0.5))
+    middle = where(Tensor(x >= 3.0), grad_output, grad_output * slope)
     return where(Tensor(x <= -3.0), 0.0, middle)
 
 
@@ -71,9 +74,14 @@ def _mish_formula(grad_output, input, inplace=False):
 
 def _elu_like(grad_output, input, alpha: float, scale: float, input_scale: float):
     """PyTorch's ``elu_backward`` (selu, celu): ``scale`` where ``x > 0``, else ``alpha * scale
-    * input_scale * exp(input_scale * x)``, the exponent clamped at 0 (unused there)."""
-    negative = alpha * scale * input_scale * (input.clamp(max=0) * input_scale).exp()
-    return where(Tensor(input.array > 0), grad_output * scale, grad_output * negative)
+    * input_scale * exp(input_scale * x)``. The exponent is ``x`` where ``x < 0`` or NaN and the
+    constant 0 elsewhere: no overflow on the unused positive side, and the derivative of the
+    slope is PyTorch's ``elu_double_backward``, 0 at ``x = 0`` (its ``x < 0`` mask), NaN at NaN."""
+    x = input.array
+    xp = backend_of(x).xp
+    exponent = where(Tensor((x < 0) | xp.isnan(x)), input, 0.0)
+    negative = alpha * scale * input_scale * (exponent * input_scale).exp()
+    return where(Tensor(x > 0), grad_output * scale, grad_output * negative)
 
 
 @differentiable_backward(K.selu_backward)
@@ -94,9 +102,12 @@ def _logsigmoid_formula(grad_output, input):
 
 @differentiable_backward(K.softsign_backward)
 def _softsign_formula(grad_output, input):
-    """PyTorch's composite ``x / (1 + |x|)``: ``grad / (1 + |x|)^2``."""
-    d = input.abs() + 1
-    return grad_output / (d * d)
+    """PyTorch's composite ``x / (1 + |x|)``, differentiated as the kernel does: ``grad / d -
+    grad * (|x| / d) / d`` with ``d = 1 + |x|``, NaN at +-inf as PyTorch's (not ``grad / d^2``,
+    which is 0 there)."""
+    magnitude = input.abs()
+    d = magnitude + 1
+    return grad_output / d - grad_output * (magnitude / d / d)
 
 
 @differentiable_backward(K.tanhshrink_backward)

@@ -15,6 +15,7 @@ Note:
 
 from __future__ import annotations
 
+from ..kernels import ArgumentError
 from . import functional as F
 from .init import constant_
 from .module import Module
@@ -121,13 +122,29 @@ def _activation(
     return type(name, (base,), {"function": function, "__doc__": doc, "__module__": __name__})
 
 
+class _BoundsError(ArgumentError, AssertionError):
+    """PyTorch's Hardtanh asserts its bounds when built; a ValueError as every bad argument."""
+
+
+class _Hardtanh(_Activation):
+    """Refuses ``max_val <= min_val`` when built, as :class:`torch.nn.Hardtanh` (the function
+    takes equal bounds)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.max_val <= self.min_val:  # a NaN bound passes, as in PyTorch
+            msg = f"Hardtanh: max_val ({self.max_val}) must be greater than "
+            msg += f"min_val ({self.min_val})"
+            raise _BoundsError(msg)
+
+
 ReLU = _activation("ReLU", F.relu, "max(0, x)")
 ReLU6 = _activation("ReLU6", F.relu6, "min(max(0, x), 6)")
 ReLU6.min_val, ReLU6.max_val = 0.0, 6.0  # PyTorch's ReLU6 is a Hardtanh(0.0, 6.0)
 LeakyReLU = _activation("LeakyReLU", F.leaky_relu, "x if x > 0 else negative_slope * x")
 ELU = _activation("ELU", F.elu, "x if x > 0 else alpha * (exp(x) - 1)")
 GELU = _activation("GELU", F.gelu, "x * Phi(x)")
-Hardtanh = _activation("Hardtanh", F.hardtanh, "clip(x, min_val, max_val)")
+Hardtanh = _activation("Hardtanh", F.hardtanh, "clip(x, min_val, max_val)", _Hardtanh)
 Sigmoid = _activation("Sigmoid", F.sigmoid, "1 / (1 + exp(-x))")
 SiLU = _activation("SiLU", F.silu, "x * sigmoid(x)")
 Tanh = _activation("Tanh", F.tanh, "tanh(x)")
