@@ -144,3 +144,59 @@ def test_second_derivative_of_i1_at_its_limit_is_torchs(name):
         (curvature,) = lib.autograd.grad(slope.sum(), x)
         results.append([slope.detach().tolist(), curvature.tolist()])
     np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+
+
+SETITEM_MISTAKES = {
+    "shape": lambda lib: lib.ones(3, 4, 5).__setitem__(0, lib.ones(3)),
+    "shape, recorded": lambda lib: lib.ones(3, requires_grad=True).mul(1).__setitem__(
+        0, lib.ones(2)
+    ),
+    "NaN into int64": lambda lib: lib.zeros(3, dtype=lib.int64).__setitem__(0, float("nan")),
+    "1e300 into int64": lambda lib: lib.zeros(3, dtype=lib.int64).__setitem__(0, 1e300),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETITEM_MISTAKES))
+def test_setitem_mistakes_are_torchs_runtime_error(name):
+    with pytest.raises(RuntimeError):
+        SETITEM_MISTAKES[name](torch)
+    with pytest.raises(RuntimeError, match=r"^Tensor.__setitem__: ") as raised:
+        SETITEM_MISTAKES[name](xpnet)
+    assert isinstance(raised.value, ValueError)  # as NumPy's, which it was
+
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda x: x.repeat(1), lambda x: x.repeat(1, 1)[0], lambda x: x.tile((1,))],
+    ids=["repeat(1)", "repeat(1, 1)", "tile"],
+)
+def test_repeat_by_ones_is_a_copy_as_torchs(call):
+    for lib in (torch, xpnet):
+        x = lib.tensor([1.0, 2.0])
+        repeated = call(x)
+        x.add_(10)  # the copy keeps the old values
+        repeated.add_(1)  # and may be written
+        assert repeated.tolist() == [2.0, 3.0]
+
+
+def test_create_graph_relu_passes_the_gradient_at_nan_as_torch():
+    values = [float("nan"), -1.0, 0.0, 2.0]
+    grads = []
+    for lib in (torch, xpnet):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        (grad,) = lib.autograd.grad(lib.nn.functional.relu(x).sum(), x, create_graph=True)
+        grads.append(grad.tolist())
+    assert grads[1] == grads[0] == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_create_graph_inf_norm_of_a_nan_row_warns_nothing():
+    grads = []
+    for lib in (torch, xpnet):
+        x = lib.tensor([[-float("inf"), -1.0, float("nan")]], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            norm = x.norm(p=float("inf"), dim=-1)
+            (grad,) = lib.autograd.grad(norm.sum(), x, create_graph=True)
+        grads.append(grad.tolist())
+    assert grads[1] == grads[0]

@@ -334,7 +334,8 @@ def _vector_norm_formula(grad_output, a, ord=2.0, dim=None, keepdim=False):
     zero = Tensor(norm.array == 0)
     if math.isinf(ord):
         ties = xp.abs(a.array) == norm.array  # the largest |a| share the gradient
-        share = (ties / ties.sum(axis=dim, keepdims=True)).astype(a.dtype)
+        count = xp.maximum(ties.sum(axis=dim, keepdims=True), 1)  # none at a NaN norm: 0
+        share = (ties / count).astype(a.dtype)
         return sign * piecewise_constant(share, a) * grad
     if ord == 2:
         return a * where(zero, 0.0, grad / norm)

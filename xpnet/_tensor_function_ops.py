@@ -22,6 +22,7 @@ import numpy
 
 from ._tensor_ops import check_grad, ieee, result_type, shape_of, unbroadcast
 from .backends import backend_of
+from .kernels._checks import ArgumentError
 
 
 def _arrays(*values) -> list:
@@ -164,8 +165,19 @@ def setitem(a, index, value):
     """A copy of ``a`` with ``value`` (a number or an array, in ``a``'s dtype, broadcast)
     written at ``index``."""
     out = a.copy()
-    out[index] = value.astype(a.dtype, copy=False) if hasattr(value, "shape") else value
+    write_at(out, index, value)
     return out
+
+
+def write_at(array, index, value) -> None:
+    """``array[index] = value`` (cast to ``array``'s dtype); NumPy's ValueError or
+    OverflowError (a shape that does not broadcast, NaN or a huge number into integers) as
+    PyTorch's RuntimeError: an ArgumentError naming ``Tensor.__setitem__``."""
+    value = value.astype(array.dtype, copy=False) if hasattr(value, "shape") else value
+    try:
+        array[index] = value
+    except (ValueError, OverflowError) as error:
+        raise ArgumentError(f"Tensor.__setitem__: {error}") from None
 
 
 def setitem_backward(grad_output, a, index, value, output_mask=(True, True)):

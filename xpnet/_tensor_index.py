@@ -171,7 +171,8 @@ def repeat(self, *sizes) -> Tensor:
     # as (1, n0, 1, n1, ...) broadcast to (r0, n0, r1, n1, ...): the gradient sums the copies
     grown = tuple(x for pair in zip(sizes, padded, strict=True) for x in pair)
     tiled = self.reshape(tuple(x for n in padded for x in (1, n))).expand(grown)
-    return tiled.reshape(tuple(r * n for r, n in zip(sizes, padded, strict=True)))
+    tiled = tiled.reshape(tuple(r * n for r, n in zip(sizes, padded, strict=True)))
+    return tiled.clone() if all(r == 1 for r in sizes) else tiled  # no copy made yet: one
 
 
 def _split_name(split_size_or_sections) -> str:

@@ -268,7 +268,9 @@ def setitem(self, index, value) -> None:
 
     Raises:
         RuntimeError: a leaf that requires grad, while gradients are recorded.
-        IndexError, ValueError: an index or a value shape that does not fit, as NumPy's.
+        IndexError: an index that does not fit, as NumPy's. ValueError: a value shape that
+            does not broadcast, NaN or a huge number into integers (an ArgumentError, also
+            PyTorch's RuntimeError).
     """
     if isinstance(index, tuple):
         index = tuple(data_of(part) for part in index)
@@ -284,11 +286,8 @@ def setitem(self, index, value) -> None:
     if _recording("__setitem__", self, (value,)):
         _record("__setitem__", self, lambda t, v: _setitem(t, index, v), (value,))
         return
-    array = data_of(value)
     with float_errors_ignored():  # past float16's range: inf, as PyTorch's, without a warning
-        self.array[index] = (
-            array.astype(self.dtype, copy=False) if hasattr(array, "shape") else array
-        )
+        ops.write_at(self.array, index, data_of(value))
     mark_written(self)
 
 

@@ -61,7 +61,8 @@ def _sloped(grad_output, slope, input):
 
 @differentiable_backward(K.relu_backward)
 def _relu_formula(grad_output, input, inplace=False):
-    return _sloped(grad_output, (input.array > 0).astype(input.dtype), input)
+    # not input <= 0: a NaN input passes the gradient, as the first derivative's rule
+    return _sloped(grad_output, (~(input.array <= 0)).astype(input.dtype), input)
 
 
 @differentiable_backward(K.leaky_relu_backward)
