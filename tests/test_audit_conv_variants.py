@@ -84,17 +84,24 @@ EMPTY_WEIGHTS = {
 }
 
 
+def _refused_as_torch(name, input_shape, weight_shape, pattern):
+    """``name`` of ones of the two shapes raises on both libraries, xpnet's an instance of
+    PyTorch's class with a message matching ``pattern``."""
+    with pytest.raises(Exception) as expected:
+        getattr(torch.nn.functional, name)(torch.ones(input_shape), torch.ones(weight_shape))
+    with pytest.raises(expected.type, match=pattern):
+        getattr(xpnet.nn.functional, name)(xpnet.ones(*input_shape), xpnet.ones(*weight_shape))
+
+
 @pytest.mark.parametrize("nd", [1, 2, 3])
 @pytest.mark.parametrize("case", sorted(EMPTY_WEIGHTS))
 def test_conv_transpose_refuses_an_empty_weight_as_torch(backend, nd, case):
     C_in, per_group, k = EMPTY_WEIGHTS[case]
     input_shape, weight_shape = (1, C_in, *(4,) * nd), (C_in, per_group, *(2,) * (nd - 1), k)
     name = f"conv_transpose{nd}d"
-    with pytest.raises(Exception) as expected:
-        getattr(torch.nn.functional, name)(torch.ones(input_shape), torch.ones(weight_shape))
-    pattern = f"{name}: weight .*{re.escape(str(weight_shape))}"
-    with pytest.raises(expected.type, match=pattern):
-        getattr(xpnet.nn.functional, name)(xpnet.ones(*input_shape), xpnet.ones(*weight_shape))
+    _refused_as_torch(
+        name, input_shape, weight_shape, f"{name}: weight .*{re.escape(str(weight_shape))}"
+    )
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
@@ -103,11 +110,8 @@ def test_conv_transpose_refuses_an_empty_spatial_size_naming_the_input(backend, 
     padding that was 0 for an output size that was positive."""
     input_shape, weight_shape = (1, 1, *(3,) * (nd - 1), 0), (1, 1, *(2,) * nd)
     name = f"conv_transpose{nd}d"
-    with pytest.raises(Exception) as expected:
-        getattr(torch.nn.functional, name)(torch.ones(input_shape), torch.ones(weight_shape))
     pattern = rf"{name}: input must have spatial sizes of at least 1, got \(.*0,?\)"
-    with pytest.raises(expected.type, match=pattern):
-        getattr(xpnet.nn.functional, name)(xpnet.ones(*input_shape), xpnet.ones(*weight_shape))
+    _refused_as_torch(name, input_shape, weight_shape, pattern)
 
 
 @pytest.mark.parametrize(
