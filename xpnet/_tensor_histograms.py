@@ -30,7 +30,7 @@ from ._tensor_math import check_dim
 from ._torch_functions import as_input
 from .autograd import Tensor
 from .backends import backend_of, float_errors_ignored
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
 
 __all__ = ["unique", "bincount", "histc", "searchsorted", "bucketize"]
 
@@ -43,9 +43,14 @@ def unique(self, sorted: bool = True, return_inverse: bool = False, return_count
     xp = backend_of(self.array).xp
     data = self.array
     if dim is not None:
+        if self.ndim == 0:
+            raise IndexError(f"Tensor.unique: dim={dim} given for a 0-d tensor, which has no dims")
         dim = check_dim("unique", dim, self.ndim)
-        data = self.array.reshape(1) if self.ndim == 0 else data
-    found = xp.unique(data, return_inverse=True, return_counts=True, axis=dim)
+        if any(n == 0 for i, n in enumerate(self.shape) if i != dim):  # PyTorch's RuntimeError
+            msg = f"Tensor.unique: shape {self.shape} has dims of size 0 other than dim={dim}"
+            raise ArgumentError(msg)
+    # each NaN is distinct, as PyTorch's (NumPy's default merges them)
+    found = xp.unique(data, return_inverse=True, return_counts=True, axis=dim, equal_nan=False)
     values, inverse, counts = found
     shape = self.shape if dim is None else (data.shape[dim],)
     extras = []
@@ -62,13 +67,14 @@ def bincount(self, weights=None, minlength: int = 0) -> Tensor:
     ``torch.bincount``: int64, or the weights' float dtype (float64 for integer weights).
 
     Raises:
-        ArgumentError: ``self`` not 1-D integers, ``weights`` of another shape, or a negative
-            ``minlength``.
+        ArgumentError: ``self`` not 1-D, ``weights`` of another shape, or a negative
+            ``minlength``. UnsupportedDtypeError: ``self`` not integers.
     """
     if weights is not None:  # checked first: PyTorch's parser refuses a number before the values
         weights = as_input("bincount", weights, "weights")
-    if self.ndim != 1 or self.dtype.kind not in "iu":
-        raise ArgumentError("bincount only supports 1-d non-negative integral inputs")
+    if self.ndim != 1 or self.dtype.kind not in "iu":  # a dtype: PyTorch's NotImplementedError
+        error = ArgumentError if self.dtype.kind in "iu" else UnsupportedDtypeError
+        raise error("bincount only supports 1-d non-negative integral inputs")
     if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral) or minlength < 0:
         raise ArgumentError(f"bincount: minlength should be >= 0, got {minlength!r}")
     xp = backend_of(self.array).xp
@@ -88,11 +94,11 @@ def histc(self, bins: int = 100, min=0, max=0) -> Tensor:
     outside (and NaN) are ignored, ``max`` itself goes to the last bin; ``self``'s dtype.
 
     Raises:
-        ArgumentError: ``bins <= 0``, ``min > max``, an integer tensor, or (``min == max``)
-            data with NaN or infinities, as PyTorch.
+        ArgumentError: ``bins <= 0``, ``min > max``, or (``min == max``) data with NaN or
+            infinities, as PyTorch. UnsupportedDtypeError: an integer or bool tensor.
     """
-    if self.dtype.kind != "f":
-        raise ArgumentError(f"histc: input must be floating point, got {self.dtype}")
+    if self.dtype.kind != "f":  # PyTorch's NotImplementedError
+        raise UnsupportedDtypeError(f"histc: input must be floating point, got {self.dtype}")
     if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins <= 0:
         raise ArgumentError(f"histc: bins must be > 0, got {bins!r}")
     if min > max:
@@ -163,6 +169,8 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
         raise ArgumentError(msg)
     # compared in PyTorch's common dtype: 1.5 among int64 boundaries is a float (float32)
     dtype = result_dtype(data, input if number else values)
+    if dtype == numpy.bool_:  # PyTorch's NotImplementedError
+        raise UnsupportedDtypeError("searchsorted: no search among bools, got bool operands")
     found = _bisected(xp, data.astype(dtype, copy=False), values.astype(dtype, copy=False), right)
     return Tensor(found.astype(int32 if out_int32 else int64))
 

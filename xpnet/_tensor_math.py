@@ -286,9 +286,10 @@ def _max_min_method(name: str, largest: bool):
                 msg = f"Tensor.{name}: give an int dim (with keepdim) or other, not both"
                 raise TypeError(msg)
             return (maximum if largest else minimum)(self, dim if other is None else other)
-        reduction_dims(name, dim, self.shape, nonempty=True)
         if dim is None:
+            _refuse_empty(name, self)
             return _UNARY[f"{name}_all"](self)
+        reduction_dims(name, dim, self.shape, nonempty=True)
         if self.ndim == 0:  # PyTorch takes dim 0 of a 0-d tensor: one value, index 0
             values, indices = _select(self.reshape(1), 0, False, largest)
             return values_indices(values.reshape(()), Tensor(indices.reshape(())))
@@ -308,8 +309,18 @@ def _is_array(value) -> bool:
     return hasattr(value, "shape") and not isinstance(value, numpy.generic)
 
 
+def _refuse_empty(name: str, self: Tensor, dim=None) -> None:
+    """PyTorch's RuntimeError for a max or min of every element (``dim`` None or ``()``) of
+    no elements: there is no identity to give, and no dim to name in an IndexError."""
+    every = dim is None or (isinstance(dim, tuple | list) and not dim)
+    if every and self.numel() == 0:
+        msg = f"Tensor.{name}: expected a dim for an input of no elements (shape {self.shape})"
+        raise ArgumentError(msg)
+
+
 def _extreme_value(name: str):
     def method(self, dim=(), keepdim: bool = False) -> Tensor:
+        _refuse_empty(name, self, dim)
         return _UNARY[name](self, reduction_dims(name, dim, self.shape, nonempty=True), keepdim)
 
     method.__name__ = name
@@ -344,7 +355,9 @@ def tensor_prod(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     gradient is the product of the other elements (exact with zeros)."""
     tensor = self if dtype is None else self.to(dtype)
     dims = None if dim is None else reduction_dims("prod", dim, self.shape)
-    return _prod(tensor) if dims is None else _prod(tensor, dims[0], keepdim)
+    result = _prod(tensor) if dims is None else _prod(tensor, dims[0], keepdim)
+    # integers multiply in int64; an integer dtype given is the result's (wrapped), as PyTorch
+    return result if dtype is None else result.to(dtype)
 
 
 METHODS = {

@@ -30,7 +30,7 @@ from ._tensor_ops import check_grad, ieee, reduced_shape
 from .amp.autocast_mode import keep_given_dtype
 from .autograd import Function, Tensor
 from .backends import backend_of
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
 from .kernels._vector_norm import vector_norm as kernel_norm
 from .kernels._vector_norm import vector_norm_backward as kernel_norm_backward
 
@@ -154,8 +154,8 @@ def tensor_norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> T
     ``inf``. ``dtype`` casts first; it may widen the input's dtype, not narrow it.
 
     Raises:
-        TypeError: an integer tensor (also with a float ``dtype``), or ``p`` neither a number
-            nor a string.
+        UnsupportedDtypeError: an integer or bool tensor (also with a float ``dtype``): a
+            TypeError, and PyTorch's RuntimeError. TypeError: ``p`` neither a number nor a string.
         ArgumentError: a ``dtype`` narrower than the input's; ``"fro"`` over more than 2
             dims, ``"nuc"`` over other than 2 dims (as :func:`xpnet.linalg.matrix_norm`); the
             ``inf`` and negative norms of no elements (no identity), as PyTorch.
@@ -166,9 +166,9 @@ def tensor_norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> T
 
         dims = tuple(range(self.ndim)) if dim is None else dim
         return matrix_norm(self, "nuc", dims, keepdim, dtype=dtype)
-    if self.dtype.kind != "f":  # also with a dtype, as PyTorch
+    if self.dtype.kind != "f":  # also with a dtype; PyTorch's RuntimeError, still a TypeError
         msg = f"Tensor.norm: expected a floating-point tensor, got {self.dtype}"
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)
     if dtype is not None:
         refuse_narrowing("linalg.vector_norm", self.dtype, numpy.dtype(dtype))  # torch's name
     tensor = self if dtype is None else self.to(dtype)

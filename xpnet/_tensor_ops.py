@@ -17,7 +17,7 @@ import math
 
 import numpy
 
-from ._tensor_dims import check_dim, torch_index
+from ._tensor_dims import distinct_dims, torch_index
 from ._tensor_dims import shape_argument as shape_argument  # for autograd.py
 from ._tensor_operands import check_operands, describe
 from .backends import backend_of, float_errors_ignored
@@ -303,11 +303,11 @@ def integers_first(index: tuple):
 def axes(dim, ndim: int, where: str = "Tensor.sum"):
     """``dim`` as NumPy's ``axis``: PyTorch also takes a list of dimensions, an empty one for
     all of them, one-element integer Tensors, and dim 0 or -1 of a 0-d tensor (``ndim``), which
-    it reduces whole; :func:`~xpnet._tensor_dims.check_dim`'s errors naming ``where``."""
+    it reduces whole; :func:`~xpnet._tensor_dims.distinct_dims`'s errors naming ``where``."""
     if dim is None or (isinstance(dim, list | tuple) and not dim):
         return None
-    listed = tuple(dim) if isinstance(dim, list | tuple) else (dim,)
-    checked = tuple(check_dim(where.removeprefix("Tensor."), d, ndim) for d in listed)
+    # a dim listed twice is PyTorch's RuntimeError, where NumPy's is a ValueError
+    checked = distinct_dims(where.removeprefix("Tensor."), dim, ndim)
     if ndim == 0:
         return None
     return checked if isinstance(dim, list | tuple) else checked[0]

@@ -25,14 +25,14 @@ import numpy
 
 from ._node_names import named_nodes
 from ._tensor_join import cat
-from ._tensor_math import check_dim
+from ._tensor_math import check_dim, values_indices
 from ._tensor_ops import check_grad, ieee
 from ._tensor_select import scatter_along
 from ._torch_functions import as_input
 from .amp.autocast_mode import keep_given_dtype
 from .autograd import Function, Tensor, as_tensor
 from .backends import backend_of
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
 from .kernels._checks import check_int
 
 __all__ = ["cummax", "cummin", "cumprod", "diff", "logcumsumexp"]
@@ -53,7 +53,7 @@ def running(op, a, dim):
 
 @ieee
 def running_product(a, dim):
-    return backend_of(a).xp.cumprod(a, axis=dim)
+    return backend_of(a).xp.cumprod(a, axis=dim, dtype=a.dtype)  # NumPy's int32 gives int64
 
 
 running_product.__name__ = "cumprod"  # the name xpnet.amp's autocast lists go by
@@ -71,7 +71,9 @@ def running_product_backward(grad_output, a, dim):
         return grad_output
     zeros_so_far = xp.cumsum(a == 0, axis=dim)
     before, first = zeros_so_far == 0, (a == 0) & (zeros_so_far == 1)
-    weighted = xp.flip(xp.cumsum(xp.flip(xp.cumprod(a, axis=dim) * grad_output, dim), dim), dim)
+    # the products from z on hold a[z] = 0: no share in the gradient before z (nor inf * 0)
+    weighted = xp.where(before, xp.cumprod(a, axis=dim) * grad_output, 0)
+    weighted = xp.flip(xp.cumsum(xp.flip(weighted, dim), dim), dim)
     grad = xp.where(before, weighted / xp.where(before, a, 1), 0)
     without = xp.cumprod(xp.where(first, 1, a), axis=dim)
     at_first = xp.where(before, 0, grad_output * without).sum(axis=dim, keepdims=True)
@@ -158,8 +160,8 @@ def _extreme(name: str, largest: bool):
         tensor = as_input(name, input)
         dim = check_dim(name, dim, tensor.ndim)
         line = tensor.reshape(1) if tensor.ndim == 0 else tensor
-        values, indices = _running_extreme(line, dim, largest)
-        return values.reshape(tensor.shape), Tensor(indices.reshape(tensor.shape))
+        values, indices = _running_extreme(line, dim, largest)  # a named tuple, as PyTorch's
+        return values_indices(values.reshape(tensor.shape), Tensor(indices.reshape(tensor.shape)))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = (
@@ -183,9 +185,9 @@ def logcumsumexp(input, dim: int) -> Tensor:
     """
     tensor = as_input("logcumsumexp", input)
     dim = check_dim("logcumsumexp", dim, tensor.ndim)
-    if tensor.dtype.kind != "f":
+    if tensor.dtype.kind != "f":  # PyTorch's NotImplementedError
         msg = f"Tensor.logcumsumexp: input must be floating point, got {tensor.dtype}"
-        raise ArgumentError(msg)
+        raise UnsupportedDtypeError(msg)
     return _logcumsumexp(tensor, dim)
 
 

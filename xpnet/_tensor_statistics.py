@@ -30,7 +30,7 @@ import numpy
 
 from ._dtypes import int64
 from ._node_names import named_nodes, overload_by_dim
-from ._tensor_checks import checked_flags
+from ._tensor_checks import checked_flags, refuse_dtype
 from ._tensor_elementwise import function_form
 from ._tensor_index import where
 from ._tensor_math import check_dim, distinct_dims, values_indices
@@ -71,10 +71,11 @@ def _float_only(where: str, self: Tensor) -> None:
 
 def nansum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The sum with NaN counted as 0, as ``torch.nansum``; the gradient skips the NaNs."""
-    tensor = self if dtype is None else self.to(dtype)
-    if tensor.dtype.kind != "f":
-        return tensor.sum(dim, keepdim)
-    return where(tensor.isnan(), 0.0, tensor).sum(dim, keepdim)
+    distinct_dims("nansum", () if dim is None else dim, self.ndim)  # errors naming nansum
+    if self.dtype.kind == "f":  # NaN is 0 before a cast to dtype, as PyTorch's (not min int)
+        self = where(self.isnan(), 0.0, self)
+    result = (self if dtype is None else self.to(dtype)).sum(dim, keepdim)
+    return result if dtype is None else result.to(dtype)  # an integer dtype: not int64
 
 
 def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -84,6 +85,8 @@ def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     Raises:
         ArgumentError: an integer tensor, as PyTorch.
     """
+    _float_only("nanmean", self)  # the input's dtype, and dtype's: PyTorch's checks
+    distinct_dims("nanmean", () if dim is None else dim, self.ndim)
     tensor = self if dtype is None else self.to(dtype)
     _float_only("nanmean", tensor)
     count = Tensor((~backend_of(tensor.array).xp.isnan(tensor.array)).astype(tensor.dtype))
@@ -93,9 +96,9 @@ def nanmean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
 def aminmax(self, *, dim=None, keepdim: bool = False):
     """``(min, max)``: :meth:`amin` and :meth:`amax` (over ``dim``, or every element), as
     ``torch.aminmax``; a named tuple."""
-    dims = () if dim is None else dim
-    if dim is None and keepdim:
-        dims = tuple(range(self.ndim))
+    if dim is None and self.numel() == 0:
+        raise ArgumentError("aminmax(): cannot compute aminmax over no elements, given no dim")
+    dims = dim if dim is not None else tuple(range(self.ndim)) if keepdim else ()
     return _MinMax(self.amin(dims, keepdim), self.amax(dims, keepdim))
 
 
@@ -144,6 +147,7 @@ def _median(where: str, ignore_nan: bool):
             value = method(Tensor(flat.array), 0).values
             return _evenly(self, value.array)
         tensor, dim = _line(where, self, dim)
+        refuse_dtype(where, self, "b", "non-bool")  # after the dim's checks, as PyTorch
         valid, has_nan = _counts(xp, tensor.array, dim)
         if ignore_nan:
             position = xp.maximum(valid - 1, 0) // 2
@@ -167,15 +171,15 @@ def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
         IndexError: ``dim`` out of range. ArgumentError: ``k`` outside ``[1, size]``.
     """
     tensor, dim = _line("kthvalue", self, dim)
+    refuse_dtype("kthvalue", self, "b", "non-bool")  # PyTorch's NotImplementedError
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise TypeError(f"kthvalue(): k must be an int, got {type(k).__name__}")
     if not 1 <= k <= tensor.shape[dim]:
         msg = f"kthvalue(): selected number k={k} out of range for dimension {dim}"
         raise ArgumentError(msg)
     xp = backend_of(tensor.array).xp
-    shape = list(tensor.shape)
-    shape[dim] = 1
-    return _select(self, tensor, dim, xp.full(tuple(shape), k - 1, dtype=int64), keepdim)
+    shape = tuple(1 if i == dim else n for i, n in enumerate(tensor.shape))
+    return _select(self, tensor, dim, xp.full(shape, k - 1, dtype=int64), keepdim)
 
 
 def mode(self, dim: int = -1, keepdim: bool = False):
@@ -232,8 +236,8 @@ def _quantile(where: str, ignore_nan: bool):
             msg = f"{where}() interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}"
             raise ArgumentError(msg)
         values, scalar = _quantiles(where, self, q)
-        if self.numel() == 0:
-            raise IndexError(f"{where}() input tensor must be non-empty")
+        if self.numel() == 0:  # PyTorch's RuntimeError
+            raise ArgumentError(f"{where}() input tensor must be non-empty")
         if dim is None:
             tensor, dim, kept = self.reshape(1, -1), 1, (1,) * self.ndim if keepdim else ()
         else:
@@ -243,7 +247,8 @@ def _quantile(where: str, ignore_nan: bool):
             kept = kept if keepdim else tuple(n for i, n in enumerate(tensor.shape) if i != dim)
             kept = () if self.ndim == 0 else kept
         xp = backend_of(tensor.array).xp
-        tensor = tensor.transpose(dim, -1)  # the line to sort last
+        # the line to sort last, the others kept in order (a transpose would swap them)
+        tensor = tensor.permute(*(d for d in range(tensor.ndim) if d != dim), dim)
         order = xp.argsort(tensor.array, axis=-1, kind="stable")
         ordered = tensor.gather(-1, Tensor(order))
         q = xp.asarray(values.astype(self.dtype))  # a host copy to the device
@@ -289,10 +294,8 @@ def _with_mean(name: str):
         return spread, self.mean(dim, keepdim)
 
     method.__name__ = f"{name}_mean"
-    method.__doc__ = (
-        f"``({name}, mean)`` over ``dim`` (every element when None), as ``torch.{name}_mean`` "
-        f"(``correction``, or the older ``unbiased``)."
-    )
+    doc = "over ``dim`` (every element when None), ``correction`` (or the older ``unbiased``)"
+    method.__doc__ = f"``({name}, mean)`` {doc}, as ``torch.{name}_mean``."
     return method
 
 
@@ -338,9 +341,7 @@ def cov(self, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
         ArgumentError: more than 2 dimensions, or weights of another size.
     """
     if self.ndim > 2:
-        raise ArgumentError(
-            f"cov(): expected input to have two or fewer dimensions, got {self.ndim}"
-        )
+        raise ArgumentError(f"cov(): expected input to have two or fewer dims, got {self.ndim}")
     x = self.reshape(1, -1) if self.ndim < 2 else self
     x = x if x.dtype.kind == "f" else x.to("float32")
     n = x.shape[1]
@@ -368,8 +369,7 @@ def corrcoef(self) -> Tensor:
     c = cov(self)
     if c.ndim == 0:
         return c / c
-    diagonal = backend_of(c.array).xp.arange(c.shape[0])
-    deviation = c[diagonal, diagonal].sqrt()
+    deviation = c.diagonal().sqrt()
     return (c / deviation.unsqueeze(1) / deviation.unsqueeze(0)).clamp(-1, 1)
 
 
