@@ -200,3 +200,36 @@ def test_create_graph_inf_norm_of_a_nan_row_warns_nothing():
             (grad,) = lib.autograd.grad(norm.sum(), x, create_graph=True)
         grads.append(grad.tolist())
     assert grads[1] == grads[0]
+
+
+MORE_CALLS = {
+    "randint past uint8": lambda lib: lib.randint(0, 257, (3,), dtype=lib.uint8),
+    "randint below uint8": lambda lib: lib.randint(-1, 5, (3,), dtype=lib.uint8),
+    "randint past bool": lambda lib: lib.randint(0, 3, (3,), dtype=lib.bool),
+    "randint of uint8": lambda lib: lib.randint(0, 256, (3,), dtype=lib.uint8),
+    "reshape": lambda lib: lib.zeros(4).reshape(3),
+    "view": lambda lib: lib.zeros(4).view(2, 3),
+    "fliplr of 1-d": lambda lib: lib.fliplr(lib.zeros(3)),
+    "flipud of 0-d": lambda lib: lib.flipud(lib.tensor(1.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_CALLS))
+def test_more_outcomes_are_torchs(name):
+    assert _outcome(lambda: MORE_CALLS[name](xpnet)) == _outcome(lambda: MORE_CALLS[name](torch))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.linspace(0, float("inf"), 3),
+        lambda lib: lib.logspace(0, 1, 5, base=-2.0),
+        lambda lib: lib.logspace(float("nan"), 1, 3),
+    ],
+    ids=["linspace to inf", "logspace of a negative base", "logspace from NaN"],
+)
+def test_ranges_at_edges_are_torchs_without_warnings(call):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = call(xpnet).tolist()
+    np.testing.assert_array_equal(values, call(torch).tolist())

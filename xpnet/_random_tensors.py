@@ -190,6 +190,13 @@ def randint(
     draw = _generator("randint", generator)
 
     def make_host(dtype):
+        if dtype.kind in "iub":  # PyTorch refuses bounds its integer dtype cannot hold
+            info = numpy.iinfo(dtype) if dtype.kind != "b" else None
+            least, most = (info.min, info.max) if info else (0, 1)
+            for name, value in (("low", low), ("high - 1", high - 1)):
+                if not least <= value <= most:
+                    msg = f"randint: {name}={value} is out of bounds for {dtype}"
+                    raise ArgumentError(msg)
         return draw.integers(low, high, shape).astype(dtype)
 
     return _integers("randint", make_host, shape, dtype, device, requires_grad)

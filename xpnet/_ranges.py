@@ -17,6 +17,7 @@ import numbers
 from ._creation import allocated, new_tensor, resolve_dtype, target_backend
 from ._dtypes import float32, float64, get_default_dtype, int64
 from .autograd import Tensor
+from .backends import float_errors_ignored
 from .kernels import ArgumentError
 from .kernels._checks import check_int, check_number
 from .kernels._exact_arithmetic import fused_multiply_add
@@ -138,6 +139,6 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool 
         up, down = index * step + start, end - (steps - 1 - index) * step
         return xp.where(index < steps // 2, up, down).astype(dtype, copy=False)
 
-    return new_tensor(
-        "linspace", allocated("linspace", backend, (steps,), dtype, make), requires_grad
-    )
+    with float_errors_ignored():  # an inf bound: NaN steps, as PyTorch's, without a warning
+        array = allocated("linspace", backend, (steps,), dtype, make)
+    return new_tensor("linspace", array, requires_grad)

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy
@@ -33,6 +34,7 @@ from ._tensor_shape_ops import diag
 from ._torch_functions import as_input
 from .amp.autocast_mode import autocast, promote_operands
 from .autograd import Function, Tensor, data_of
+from .backends import float_errors_ignored
 from .kernels import ArgumentError
 from .kernels._checks import check_int
 
@@ -150,7 +152,11 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
         raise ArgumentError(f"xpnet.logspace: steps must be an int >= 0, got {steps!r}")
     start, end = scalar_bounds(start, end)
     dtype = numpy.dtype(dtype or get_default_dtype())
-    values = numpy.logspace(start, end, steps, base=base, dtype=numpy.float64).astype(dtype)
+    with float_errors_ignored():  # a negative base's fractional powers: NaN, as PyTorch's
+        values = numpy.logspace(start, end, steps, base=base, dtype=numpy.float64)
+        if math.isnan(start) or math.isnan(end):  # NumPy keeps the end point; PyTorch's NaN
+            values[:] = math.nan
+        values = values.astype(dtype)
     return Tensor(target_backend(device).asarray(values))
 
 

@@ -41,6 +41,7 @@ from ._torch_functions import as_input, number_operands
 from ._versions import mark_written
 from .autograd import Tensor, data_of
 from .backends import backend_of
+from .kernels import ArgumentError
 
 _BITWISE = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor"}
 
@@ -224,12 +225,21 @@ def concatenate(tensors, dim: int = 0, *, axis=None) -> Tensor:
 
 def fliplr(input) -> Tensor:
     """``input.flip(1)``, as ``torch.fliplr`` (at least 2-d)."""
-    return as_input("fliplr", input).flip(1)
+    return _at_least("fliplr", input, 2).flip(1)
 
 
 def flipud(input) -> Tensor:
     """``input.flip(0)``, as ``torch.flipud`` (at least 1-d)."""
-    return as_input("flipud", input).flip(0)
+    return _at_least("flipud", input, 1).flip(0)
+
+
+def _at_least(where: str, input, ndim: int) -> Tensor:
+    """``input`` as a Tensor, refusing fewer than ``ndim`` dims with PyTorch's RuntimeError."""
+    tensor = as_input(where, input)
+    if tensor.ndim < ndim:
+        msg = f"{where}: Input must be >= {ndim}-d, got a {tensor.ndim}-d tensor"
+        raise ArgumentError(msg)
+    return tensor
 
 
 METHODS = {

@@ -271,7 +271,11 @@ def mean_backward(grad_output, a, dim=None, keepdim=False):
 
 
 def reshape(a, shape):
-    return backend_of(a).xp.reshape(a, shape)
+    try:
+        return backend_of(a).xp.reshape(a, shape)
+    except ValueError:  # NumPy's; PyTorch's RuntimeError names the shape and the size
+        msg = f"shape '{list(shape)}' is invalid for input of size {a.size}"
+        raise ArgumentError(msg) from None
 
 
 def reshape_backward(grad_output, a, shape):
