@@ -128,3 +128,25 @@ def test_conv_weight_without_outputs_is_torchs_error(shapes):
         results.append(raised.value)
     assert isinstance(results[1], ValueError)  # an ArgumentError, not NumPy's reshape error
     assert "weight" in str(results[1])
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_conv_transpose_second_derivatives_with_output_padding_past_stride(nd):
+    """``output_padding`` may reach ``dilation - 1``, past ``stride``: the weight gradient's
+    convolution of ``grad_output`` then had windows past the last input position (a
+    crash). Both gradients and their derivatives are PyTorch's."""
+    rng = np.random.default_rng(nd)
+    x_values, w_values = (
+        rng.standard_normal((1, 2, *(3,) * nd)),
+        rng.standard_normal((2, 1, *(2,) * nd)),
+    )
+    results = []
+    for lib in (torch, xpnet):
+        x, w = lib.tensor(x_values, requires_grad=True), lib.tensor(w_values, requires_grad=True)
+        conv = getattr(lib.nn.functional, f"conv_transpose{nd}d")
+        y = conv(x, w, stride=1, padding=1, output_padding=2, dilation=3)
+        grads = lib.autograd.grad((y * y).sum(), [x, w], create_graph=True)
+        second = lib.autograd.grad(sum((g * g).sum() for g in grads), [x, w])
+        results.append([np.asarray(t.detach().tolist()) for t in (*grads, *second)])
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

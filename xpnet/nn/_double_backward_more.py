@@ -26,6 +26,7 @@ from .._double_backward_ops import linear_op, linear_ops, needs
 from .._tensor_index import where
 from ..autograd import Tensor, data_of
 from ..backends import backend_of
+from ..kernels._checks import to_tuple
 from . import functional as F
 from ._double_backward_conv import GRADIENTS
 
@@ -98,6 +99,23 @@ def _embedding_formula(
 
 
 # -- transposed convolutions ----------------------------------------------------------------
+def _windows_read(grad_output, input_shape, weight_shape, stride, padding, dilation):
+    """``grad_output`` zero-padded and cut to what the windows of ``input``'s positions read:
+    with ``output_padding >= stride`` the convolution of all of it has windows past the
+    last input position, whose weight gradient would multiply a NaN there by nothing."""
+    nd = len(weight_shape) - 2
+    stride, padding, dilation = (
+        to_tuple("conv_transpose", name, value, nd, 0)
+        for name, value in (("stride", stride), ("padding", padding), ("dilation", dilation))
+    )
+    padded = F.pad(grad_output, [p for p in reversed(padding) for _ in (0, 1)])
+    spans = (
+        (n - 1) * s + d * (k - 1) + 1
+        for n, s, d, k in zip(input_shape[-nd:], stride, dilation, weight_shape[2:], strict=True)
+    )
+    return padded[(...,) + tuple(slice(0, span) for span in spans)]
+
+
 def _conv_transpose(nd: int) -> None:
     grad_weight_of = GRADIENTS[nd][1]
     conv = getattr(F, f"conv{nd}d")
@@ -124,7 +142,8 @@ def _conv_transpose(nd: int) -> None:
             if grad_input.shape != input.shape:  # outputs past the last window: cut
                 grad_input = grad_input[(...,) + tuple(slice(0, n) for n in input.shape[-nd:])]
         if needs(weight):
-            grad_weight = grad_weight_of(input, grad_output, weight.array, *options)
+            read = _windows_read(grad_output, input.shape, weight.shape, stride, padding, dilation)
+            grad_weight = grad_weight_of(input, read, weight.array, stride, 0, dilation, groups)
         if needs(bias):
             channels = grad_output.ndim - nd - 1
             grad_bias = grad_output.sum(tuple(d for d in range(grad_output.ndim) if d != channels))
