@@ -44,17 +44,20 @@ def _as_tuple(where: str, what: str, value) -> tuple:
     return is_tuple, values
 
 
-def _floating(tensors) -> None:
-    """PyTorch's RuntimeError for a Tensor that cannot require grad (an integer one)."""
-    if any(x.dtype.kind not in "fc" for x in tensors):
-        raise RuntimeError("only Tensors of floating point dtype can require gradients")
+def check_floating(tensors, where: str = "") -> None:
+    """PyTorch's RuntimeError for a Tensor that cannot require grad (an integer one); also
+    :mod:`xpnet.func`'s reverse-mode rule."""
+    for x in tensors:
+        if x.dtype.kind not in "fc":
+            msg = f"only Tensors of floating point dtype can require gradients, got {x.dtype}"
+            raise RuntimeError(f"{where}: {msg}" if where else msg)
 
 
 def _prepared(inputs: tuple, create_graph: bool) -> tuple:
     """Inputs that require grad: ``detach()``-ed ones, or, with ``create_graph``, views of
     those that already do (the results then keep their graph), as PyTorch's; PyTorch's
     RuntimeError for an integer input, which cannot require grad."""
-    _floating(inputs)
+    check_floating(inputs)
     return tuple(
         x.view_as(x) if create_graph and x.requires_grad else x.detach().requires_grad_()
         for x in inputs
@@ -208,7 +211,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         )
         if strict:
             _require_grad("jvp", outputs)
-        _floating(outputs)  # the dummies below must require grad
+        check_floating(outputs)  # the dummies below must require grad
         dummies = tuple(_zeros_like(out).requires_grad_() for out in outputs)
         transposed = grads_or_zeros("jvp", outputs, inputs, dummies, True, strict, "grad_inputs")
         # grads that do not require grad (an input no output reaches) are passed over

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 
+from .._autograd_functional import check_floating as check_floating_inputs
 from .._autograd_functional import grads_or_zeros
 from .._creation import zeros_like
 from ..autograd import Tensor, enable_grad, is_grad_enabled
@@ -106,12 +107,13 @@ def trace_call(
 
 def check_floating(api: str, what, tensor) -> None:
     """PyTorch's refusal of an integer Tensor: forward mode's ValueError naming ``what``
-    (``'primal'``, ``'tangent'``), or for ``None`` reverse mode's RuntimeError."""
-    if tensor.dtype.kind not in "fc":
-        wrong = f"{api}: Expected {what} to be floating point or complex, but got: "
-        if what is None:
-            wrong = f"{api}: only Tensors of floating point dtype can require gradients, got "
-        raise (RuntimeError if what is None else ValueError)(wrong + str(tensor.dtype))
+    (``'primal'``, ``'tangent'``), or for ``None`` reverse mode's RuntimeError (the rule of
+    :mod:`xpnet.autograd.functional`)."""
+    if what is None:
+        check_floating_inputs((tensor,), api)
+    elif tensor.dtype.kind not in "fc":
+        msg = f"{api}: Expected {what} to be floating point or complex, but got: {tensor.dtype}"
+        raise ValueError(msg)
 
 
 def _reaches_other_leaves(output, inputs) -> bool:

@@ -59,6 +59,19 @@ def kernel(function):
     return wrapper
 
 
+class AxisError(ArgumentError, IndexError):
+    """``dim`` out of range: PyTorch's IndexError, and the ValueError of every kernel argument."""
+
+
+def check_axis(where, input, dim) -> int:
+    """``dim`` (an int) as an axis of ``input`` in ``[0, ndim)``; a 0-d input takes -1 and 0."""
+    rank = max(input.ndim, 1)
+    if not -rank <= dim < rank:
+        msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
+        raise AxisError(msg)
+    return dim % rank
+
+
 def array_backend(where: str, **arrays):
     """The backend of the named arrays (``None`` skipped); they must be float of one dtype.
 

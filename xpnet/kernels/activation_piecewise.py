@@ -16,6 +16,7 @@ from ._activation_math import FLOAT_MAX, convert_number, finish
 from ._checks import (
     ArgumentError,
     array_backend,
+    check_axis,
     check_grad_output,
     check_int,
     check_number,
@@ -24,7 +25,7 @@ from ._checks import (
     require_arrays,
 )
 from .activation import sigmoid
-from .softmax import check_axis, softmax, softmax_backward
+from .softmax import softmax, softmax_backward
 
 __all__ = [
     "glu",

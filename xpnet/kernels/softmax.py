@@ -9,23 +9,10 @@ from __future__ import annotations
 
 from ..backends import backend_of
 from ._blocks import check_fits
-from ._checks import ArgumentError, as_index, elementwise_input, kernel
+from ._checks import as_index, check_axis, elementwise_input, kernel
 from ._softmax_math import reduction_axis, stable_log_softmax
 
 __all__ = ["log_softmax", "log_softmax_backward", "softmax", "softmax_backward"]
-
-
-class AxisError(ArgumentError, IndexError):
-    """``dim`` out of range: PyTorch's IndexError, and the ValueError of every kernel argument."""
-
-
-def check_axis(where, input, dim) -> int:
-    """``dim`` (an int) as an axis of ``input`` in ``[0, ndim)``; a 0-d input takes -1 and 0."""
-    rank = max(input.ndim, 1)
-    if not -rank <= dim < rank:
-        msg = f"{where}: dim must be an axis of input of shape {input.shape}, got {dim}"
-        raise AxisError(msg)
-    return dim % rank
 
 
 def _prepare(where, input, dim, grad_output=None):
