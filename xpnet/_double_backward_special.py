@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import math
 
-import numpy
-
 from . import _special_more as more
 from . import _special_ops as ops
 from . import special
@@ -26,22 +24,19 @@ from ._double_backward_elementwise import register_slope
 from ._double_backward_ops import needs, sum_to
 from ._tensor_index import where
 from ._torch_ops_more import i0
+from .autograd import Tensor
+from .backends import backend_of
 
 __all__: list[str] = []
 
 _ROOT_TWO_PI = math.sqrt(2 * math.pi)
 
 
-def _near_zero(a):
-    """Where PyTorch's ``i1``/``i1e`` backward takes its limit 0.5: ``not |a| > eps`` (NaN
-    too), as the first derivative (:mod:`xpnet._special_ops`)."""
-    return ~(a.abs() > float(numpy.finfo(a.dtype).eps))
-
-
 def _limit_half(a, slope):
-    """``slope(a)``, or PyTorch's limit 0.5 where :func:`_near_zero`; ``slope`` runs at 1
-    there, so that the unused branch stays finite and its gradient 0 (at NaN too)."""
-    near = _near_zero(a)
+    """``slope(a)``, or PyTorch's limit 0.5 where the first derivative takes it
+    (:func:`xpnet._special_ops.near_zero`); ``slope`` runs at 1 there, so that the unused
+    branch stays finite and its gradient 0 (at NaN too)."""
+    near = Tensor(ops.near_zero(backend_of(a.array).xp, a.array))
     return where(near, 0.5, slope(where(near, 1.0, a)))
 
 

@@ -120,21 +120,21 @@ def _pair_with_result(name: str, forward, slope):
     return pair_forward, ieee(pair_backward)
 
 
-def _tiny(xp, a):
+def near_zero(xp, a):
     """Where PyTorch's ``i1``/``i1e`` backward takes its limit 0.5: ``not |x| > eps`` (NaN too)."""
     return ~(xp.abs(a) > xp.finfo(a.dtype).eps)
 
 
 def _i1_slope(xp, a, result):
     """PyTorch's ``i1_backward``: ``i0(x) - i1(x) / x``, 0.5 up to ``eps`` and at NaN."""
-    tiny = _tiny(xp, a)
+    tiny = near_zero(xp, a)
     return xp.where(tiny, 0.5, _i0(xp, a) - result / xp.where(tiny, 1.0, a))
 
 
 def _i1e_slope(xp, a, result):
     """PyTorch's ``i1e_backward``: ``i0e(x) - i1e(x) (sgn(x) + 1 / x)``, 0.5 up to ``eps`` and
     at NaN."""
-    tiny = _tiny(xp, a)
+    tiny = near_zero(xp, a)
     safe = xp.where(tiny, 1.0, a)
     return xp.where(tiny, 0.5, _i0e(xp, a) - result * (xp.sign(a) + 1 / safe))
 
