@@ -48,7 +48,7 @@ from ._memory_formats import *  # noqa: F403 - layout, strided, memory_format, c
 from ._memory_formats import __all__ as _memory_formats_all
 from ._random import Generator, manual_seed
 from ._random_tensors import rand, rand_like, randint, randn, randn_like, randperm
-from ._ranges import arange, linspace
+from ._ranges import arange, linspace, logspace
 from ._special_more import igamma, igammac
 from ._tensor_cross import cross
 from ._tensor_elementwise import *  # noqa: F403
@@ -386,7 +386,7 @@ __all__ += (
 )
 __all__ += ["unravel_index", "select_scatter", "slice_scatter", "diagonal_scatter", "func"]
 __all__ += ["as_strided_scatter", "get_rng_state", "set_rng_state", "initial_seed", "seed"]
-__all__ += ["special", "testing", "vmap", "histogramdd"]  # torch.vmap is torch.func.vmap
+__all__ += ["special", "testing", "vmap", "histogramdd", "logspace"]  # vmap: torch.func.vmap
 __all__ += ["get_autocast_dtype", "is_autocast_enabled", "igamma", "igammac"]  # igamma*: gammainc*
 
 

@@ -1,6 +1,6 @@
 """More of PyTorch's indexing functions: ``scatter_add``/``scatter_add_``, ``index_put``/
 ``index_put_`` (with ``accumulate``), ``take``, ``tril_indices``/``triu_indices``,
-``diagflat``, ``inner`` and ``logspace``, as Tensor methods (:data:`METHODS`) and
+``diagflat`` and ``inner``, as Tensor methods (:data:`METHODS`) and
 ``xpnet.<name>`` functions (:data:`__all__`), with PyTorch's gradients. They are built on
 :func:`xpnet.scatter`, ``x[index] = value``, indexing, :func:`xpnet.diag` and
 :func:`xpnet.tensordot`, except ``index_put(accumulate=True)``, whose pair adds with the
@@ -15,16 +15,11 @@ Example:
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy
 
 from . import _tensor_function_ops as ops
 from ._creation import target_backend
-from ._dtypes import get_default_dtype
 from ._node_names import named_nodes
-from ._ranges import scalar_bounds
 from ._tensor_dims import torch_index
 from ._tensor_inplace import apply_in_place
 from ._tensor_products import tensordot
@@ -34,12 +29,11 @@ from ._tensor_shape_ops import diag
 from ._torch_functions import as_input
 from .amp.autocast_mode import autocast, promote_operands
 from .autograd import Function, Tensor, data_of
-from .backends import float_errors_ignored
 from .kernels import ArgumentError
 from .kernels._checks import check_int
 
 __all__ = ["scatter_add", "index_put", "take", "tril_indices", "triu_indices", "diagflat",
-           "inner", "logspace"]  # fmt: skip
+           "inner"]  # fmt: skip
 
 
 @named_nodes("ScatterAddBackward0")
@@ -143,21 +137,6 @@ def inner(input, other) -> Tensor:
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     return tensordot(a, b, dims=([-1], [-1]))
-
-
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None) -> Tensor:
-    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the
-    exponent, as ``torch.logspace`` (the default dtype unless ``dtype``)."""
-    if not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ArgumentError(f"xpnet.logspace: steps must be an int >= 0, got {steps!r}")
-    start, end = scalar_bounds(start, end)
-    dtype = numpy.dtype(dtype or get_default_dtype())
-    with float_errors_ignored():  # a negative base's fractional powers: NaN, as PyTorch's
-        values = numpy.logspace(start, end, steps, base=base, dtype=numpy.float64)
-        if math.isnan(start) or math.isnan(end):  # NumPy keeps the end point; PyTorch's NaN
-            values[:] = math.nan
-        values = values.astype(dtype)
-    return Tensor(target_backend(device).asarray(values))
 
 
 METHODS = {

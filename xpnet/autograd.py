@@ -292,8 +292,7 @@ class Tensor:
         Args:
             gradient: the upstream gradient, shaped like ``self``; may be omitted for a
                 one-element tensor (then it is 1).
-            retain_graph: keep the saved arrays so that backward can run again.
-                Default: ``None`` (``False``).
+            retain_graph: keep the saved arrays, so that backward can run again. Default: ``False``.
             create_graph: give ``.grad`` a graph, to differentiate again (as
                 :func:`xpnet.autograd.grad` with ``create_graph=True``). Default: ``False``.
             inputs: the tensors (leaves or not) whose ``.grad`` take their gradient
@@ -367,7 +366,8 @@ class Tensor:
     @keep_given_dtype  # a dtype given is kept under autocast, as PyTorch's
     def sum(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``
-        return _sum(source, ops.axes(dim, self.ndim), keepdim)
+        total = _sum(source, ops.axes(dim, self.ndim), keepdim)  # ints add up in int64;
+        return total if dtype is None else total.to(dtype)  # in ``dtype`` they wrap, as torch's
 
     def mean(self, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         source = self if dtype is None else self.to(dtype)  # cast first, as torch's ``dtype=``

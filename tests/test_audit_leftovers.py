@@ -1,0 +1,98 @@
+"""Regression tests for what the 2026-12-07 audits left apart from PyTorch 2.13 and a later
+session closed: ``arange`` of an integer dtype from float arguments (PyTorch cuts them to
+ints first), ``arange`` of bools, ``logspace`` of integer dtypes (PyTorch casts the bounds
+first) and its refusals, and ``sum(dtype=)`` of a small integer dtype (the sum was int64).
+
+PyTorch is the oracle: each case runs on both libraries; where PyTorch raises, xpnet's
+exception must be an instance of PyTorch's class.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import xpnet
+
+
+def _same(ours, theirs):
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(np.asarray(ours.tolist()), theirs.numpy())
+
+
+def _same_or_both_raise(call):
+    try:
+        theirs = call(torch)
+    except Exception as error:  # noqa: BLE001 - any of PyTorch's classes
+        with pytest.raises(type(error)):
+            call(xpnet)
+        return
+    _same(call(xpnet), theirs)
+
+
+_RANGES = [
+    (0, 5, 1.5), (0, 5.5, 1), (0.5, 5, 2), (0, 5, 0.5), (-0.5, -5, -1.5), (0, -5, -1.5),
+    (0.9, 3.9, 1), (0.5, 0.2, 1), (True,), (0, 3, True), (2.9, -3.7, -1.5),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "dtype"),
+    list(itertools.product(_RANGES, ["int64", "int32", "uint8", "int16", "int8", None])),
+)
+def test_arange_of_an_integer_dtype_cuts_float_arguments_as_torch(backend, args, dtype):
+    # int64 cuts start, end and step to ints and counts in ints (a step of 0.5 is refused);
+    # the other integer dtypes cut start and step but take the length from the floats
+    _same_or_both_raise(lambda lib: lib.arange(*args, dtype=getattr(lib, dtype) if dtype else None))
+
+
+def test_arange_of_bools_is_refused_as_torch(backend):
+    with pytest.raises(NotImplementedError, match="arange.*Bool"):
+        xpnet.arange(5, dtype=xpnet.bool)
+
+
+_LOGSPACES = [
+    (0.5, 2.5, 3, 10.0), (2.9, 0, 5, 10.0), (1, 0, 3, 2.0), (-3.7, 3.3, 7, 2.5), (0, 2, 3, -2.0),
+    (-0.5, 2, 3, 10.0), (-0.5, 2, 0, 10.0), (-0.5, 2, 1, 10.0), (0.5, 2, 1, -2.0),
+    (2.9, 0, 1, 10.0), (1, 0, 1, -2.0), (-1, 2, 4, 3.0),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "dtype"), list(itertools.product(_LOGSPACES, ["int64", "int32", "uint8", "int16"]))
+)
+def test_logspace_of_an_integer_dtype_casts_the_bounds_first_as_torch(backend, args, dtype):
+    # the bounds cast to the dtype (refused where the cast overflows, as a fill of one power
+    # is), the exponent's difference in C++'s promoted ints, each power cut toward zero
+    start, end, steps, base = args
+    _same_or_both_raise(
+        lambda lib: lib.logspace(start, end, steps, base, dtype=getattr(lib, dtype))
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_logspace_counts_down_from_end_in_its_second_half_as_torch(dtype):
+    # within an ulp of PyTorch's std::pow (NumPy's power may round the other way)
+    for start, end, steps, base in [(0, 2, 5, 10.0), (-5, 1.786, 101, 3.7), (4, 3.425, 50, 0.5)]:
+        ours = xpnet.logspace(start, end, steps, base, dtype=getattr(xpnet, dtype)).numpy()
+        theirs = torch.logspace(start, end, steps, base, dtype=getattr(torch, dtype)).numpy()
+        np.testing.assert_array_max_ulp(ours, theirs, maxulp=1)
+    assert xpnet.logspace(0, 1, 3, requires_grad=True).requires_grad
+
+
+@pytest.mark.parametrize(
+    ("dtype", "source"),
+    [("uint8", "int32"), ("int8", "int64"), ("int32", "int32"), ("bool", "int32")],
+)
+def test_sum_with_an_integer_dtype_adds_up_in_it_as_torch(backend, dtype, source):
+    # PyTorch sums in ``dtype`` (uint8: modulo 256); xpnet's int64 sum was returned as int64
+    def call(lib):
+        values = lib.full((3, 100), 3, dtype=getattr(lib, source))
+        return values.sum(dtype=getattr(lib, dtype)), lib.sum(values, 1, dtype=getattr(lib, dtype))
+
+    for ours, theirs in zip(call(xpnet), call(torch), strict=True):
+        _same(ours, theirs)
