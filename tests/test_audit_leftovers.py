@@ -1,7 +1,10 @@
 """Regression tests for what the 2026-12-07 audits left apart from PyTorch 2.13 and a later
 session closed: ``arange`` of an integer dtype from float arguments (PyTorch cuts them to
 ints first), ``arange`` of bools, ``logspace`` of integer dtypes (PyTorch casts the bounds
-first) and its refusals, and ``sum(dtype=)`` of a small integer dtype (the sum was int64).
+first) and its refusals, ``sum(dtype=)`` of a small integer dtype (the sum was int64), and
+the constraints ``torch.distributions.constraints`` has that xpnet's module lacked
+(``square``, ``symmetric``, ``positive_integer``; ``half_open_interval`` and
+``multinomial`` were elsewhere) or checked apart from torch (definite non-square matrices).
 
 PyTorch is the oracle: each case runs on both libraries; where PyTorch raises, xpnet's
 exception must be an instance of PyTorch's class.
@@ -96,3 +99,47 @@ def test_sum_with_an_integer_dtype_adds_up_in_it_as_torch(backend, dtype, source
 
     for ours, theirs in zip(call(xpnet), call(torch), strict=True):
         _same(ours, theirs)
+
+
+_MATRICES = [
+    [[1.0, 2.0], [2.0, 1.0]], [[1.0, 2.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, -1.0]],
+    [[2.0, 1.0], [1.0, 2.0]], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],
+    [[[1.0, 0.0], [0.0, 1.0]], [[1.0, 2.0], [3.0, 4.0]]], [[[2.0, 1.0], [1.0, 2.0]]] * 3,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name", ["square", "symmetric", "positive_semidefinite", "positive_definite"]
+)
+@pytest.mark.parametrize("value", _MATRICES)
+def test_matrix_constraints_match_torch(backend, name, value):
+    # square and symmetric were missing; a non-square value made the definite checks raise
+    ours = getattr(xpnet.distributions.constraints, name)
+    theirs = getattr(torch.distributions.constraints, name)
+    _same(ours.check(xpnet.tensor(value)), theirs.check(torch.tensor(value)))
+    assert (repr(ours), ours.event_dim, ours.is_discrete) == (
+        repr(theirs),
+        theirs.event_dim,
+        theirs.is_discrete,
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda c: c.positive_integer,
+        lambda c: c.half_open_interval(0.0, 1.0),
+        lambda c: c.multinomial(3),
+    ],
+    ids=["positive_integer", "half_open_interval", "multinomial"],
+)
+def test_constraints_missing_from_the_module_match_torch(backend, make):
+    ours, theirs = make(xpnet.distributions.constraints), make(torch.distributions.constraints)
+    for value in [[0.0, 0.5, 1.0], [1.0, 1.0, 1.0], [1.0, 2.0, 1.0], [-1.0, 0.0, 2.0]]:
+        _same(ours.check(xpnet.tensor(value)), theirs.check(torch.tensor(value)))
+    assert (repr(ours), ours.event_dim, ours.is_discrete) == (
+        repr(theirs),
+        theirs.event_dim,
+        theirs.is_discrete,
+    )
+    assert set(torch.distributions.constraints.__all__) <= set(dir(xpnet.distributions.constraints))

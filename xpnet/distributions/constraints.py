@@ -1,4 +1,4 @@
-"""The constraints of ``torch.distributions.constraints`` that xpnet's distributions use: each
+"""The constraints of ``torch.distributions.constraints``: each
 ``check(value)`` returns a bool Tensor, one entry per event (``event_dim`` rightmost dimensions
 reduced), and prints as torch's (``GreaterThan(lower_bound=0.0)``).
 
@@ -10,11 +10,18 @@ Example:
 
 from __future__ import annotations
 
-from .. import linalg
 from .._tensor_join import cat as join_cat
 from .._tensor_join import stack as join_stack
-from .._torch_aliases import finfo
-from ..autograd import Tensor
+from .constraint_base import Constraint, show_bound
+from .constraints_matrix import (
+    CorrCholesky,
+    LowerCholesky,
+    LowerTriangular,
+    PositiveDefinite,
+    PositiveSemidefinite,
+    Square,
+    Symmetric,
+)
 
 __all__ = [
     "Constraint",
@@ -26,6 +33,7 @@ __all__ = [
     "dependent_property",
     "greater_than",
     "greater_than_eq",
+    "half_open_interval",
     "independent",
     "integer_interval",
     "interval",
@@ -33,44 +41,22 @@ __all__ = [
     "less_than",
     "lower_cholesky",
     "lower_triangular",
+    "multinomial",
     "nonnegative",
     "nonnegative_integer",
     "one_hot",
     "positive",
     "positive_definite",
+    "positive_integer",
     "positive_semidefinite",
     "real",
     "real_vector",
     "simplex",
+    "square",
     "stack",
+    "symmetric",
     "unit_interval",
 ]
-
-
-def _show(bound) -> str:
-    """A bound as torch formats it: a 0-d Tensor as its number, anything else as printed."""
-    if isinstance(bound, Tensor) and bound.ndim == 0:
-        return str(bound.item())  # a host read, only when a message is built
-    return str(bound)
-
-
-class Constraint:
-    """A region of values: ``check(value)`` is True where ``value`` lies in it.
-
-    Attributes:
-        is_discrete: whether the region is discrete (integers, booleans).
-        event_dim: how many rightmost dimensions make one point (0 scalars, 1 vectors, ...).
-    """
-
-    is_discrete = False
-    event_dim = 0
-
-    def check(self, value: Tensor) -> Tensor:
-        """A bool Tensor: True where ``value`` satisfies the constraint."""
-        raise NotImplementedError
-
-    def __repr__(self):
-        return type(self).__name__.lstrip("_") + "()"
 
 
 class _Dependent(Constraint):
@@ -171,6 +157,11 @@ class _OneHot(Constraint):
         return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
 
 
+def _two_bounds(constraint) -> str:
+    lower, upper = show_bound(constraint.lower_bound), show_bound(constraint.upper_bound)
+    return f"lower_bound={lower}, upper_bound={upper}"
+
+
 class _IntegerInterval(Constraint):
     is_discrete = True
 
@@ -181,8 +172,7 @@ class _IntegerInterval(Constraint):
         return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
-        bounds = f"lower_bound={_show(self.lower_bound)}, upper_bound={_show(self.upper_bound)}"
-        return f"IntegerInterval({bounds})"
+        return f"IntegerInterval({_two_bounds(self)})"
 
 
 class _IntegerGreaterThan(Constraint):
@@ -195,7 +185,7 @@ class _IntegerGreaterThan(Constraint):
         return (value % 1 == 0) & (value >= self.lower_bound)
 
     def __repr__(self):
-        return f"IntegerGreaterThan(lower_bound={_show(self.lower_bound)})"
+        return f"IntegerGreaterThan(lower_bound={show_bound(self.lower_bound)})"
 
 
 class _Real(Constraint):
@@ -210,7 +200,7 @@ class _Bound(Constraint):
         setattr(self, self.attribute, bound)
 
     def __repr__(self):
-        bound = _show(getattr(self, self.attribute))
+        bound = show_bound(getattr(self, self.attribute))
         return f"{type(self).__name__.lstrip('_')}({self.attribute}={bound})"
 
 
@@ -243,8 +233,31 @@ class _Interval(Constraint):
         return (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
-        bounds = f"lower_bound={_show(self.lower_bound)}, upper_bound={_show(self.upper_bound)}"
-        return f"Interval({bounds})"
+        return f"Interval({_two_bounds(self)})"
+
+
+class _HalfOpenInterval(_Interval):
+    """``[lower_bound, upper_bound)``."""
+
+    def check(self, value):
+        return (self.lower_bound <= value) & (value < self.upper_bound)
+
+    def __repr__(self):
+        return "HalfOpen" + super().__repr__()
+
+
+class _Multinomial(Constraint):
+    """Non-negative vectors summing to at most ``upper_bound``: torch's, which checks
+    neither integrality nor an exact sum."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
 
 
 class _Simplex(Constraint):
@@ -252,66 +265,6 @@ class _Simplex(Constraint):
 
     def check(self, value):
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
-
-
-def _is_lower_triangular(value: Tensor) -> Tensor:
-    return (value.tril() == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
-
-
-class _LowerCholesky(Constraint):
-    event_dim = 2
-
-    def check(self, value):
-        positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
-        return _is_lower_triangular(value) & positive_diagonal
-
-
-class _LowerTriangular(Constraint):
-    event_dim = 2
-
-    def check(self, value):
-        return _is_lower_triangular(value)
-
-
-class _CorrCholesky(Constraint):
-    """Lower Cholesky factors of correlation matrices: rows of unit length, to torch's
-    tolerance ``10 * n * eps`` of the dtype."""
-
-    event_dim = 2
-
-    def check(self, value):
-        tol = finfo(value.dtype).eps * value.shape[-1] * 10
-        row_norm = linalg.vector_norm(value.detach(), dim=-1)
-        unit_row_norm = ((row_norm - 1.0).abs() <= tol).all(-1)
-        return _LowerCholesky().check(value) & unit_row_norm
-
-
-def _symmetric(value: Tensor) -> Tensor:
-    # torch's isclose(value, value.mT, atol=1e-6), rtol 1e-5, reduced per matrix
-    close = (value - value.mT).abs() <= 1e-6 + 1e-5 * value.mT.abs()
-    return close.all(-1).all(-1)
-
-
-class _PositiveSemidefinite(Constraint):
-    event_dim = 2
-
-    def check(self, value):
-        symmetric = _symmetric(value)
-        if not symmetric.all().item():
-            return symmetric
-        return (linalg.eigvalsh(value) >= 0).all(-1)
-
-
-class _PositiveDefinite(Constraint):
-    """Symmetric (to 1e-6, as torch's ``isclose``) and with a Cholesky factor."""
-
-    event_dim = 2
-
-    def check(self, value):
-        symmetric = _symmetric(value)
-        if not symmetric.all().item():
-            return symmetric
-        return linalg.cholesky_ex(value.detach()).info == 0
 
 
 class _Joined(Constraint):
@@ -378,6 +331,7 @@ boolean = _Boolean()
 one_hot = _OneHot()
 integer_interval = _IntegerInterval
 nonnegative_integer = _IntegerGreaterThan(0)
+positive_integer = _IntegerGreaterThan(1)
 real = _Real()
 real_vector = independent(real, 1)
 positive = _GreaterThan(0.0)
@@ -387,11 +341,15 @@ greater_than_eq = _GreaterThanEq
 less_than = _LessThan
 unit_interval = _Interval(0.0, 1.0)
 interval = _Interval
+half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
-lower_triangular = _LowerTriangular()
-lower_cholesky = _LowerCholesky()
-corr_cholesky = _CorrCholesky()
-positive_semidefinite = _PositiveSemidefinite()
-positive_definite = _PositiveDefinite()
+multinomial = _Multinomial
+lower_triangular = LowerTriangular()
+lower_cholesky = LowerCholesky()
+corr_cholesky = CorrCholesky()
+square = Square()
+symmetric = Symmetric()
+positive_semidefinite = PositiveSemidefinite()
+positive_definite = PositiveDefinite()
 cat = _Cat
 stack = _Stack

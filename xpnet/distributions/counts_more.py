@@ -1,7 +1,8 @@
 """More counting distributions, as ``torch.distributions``': :class:`Geometric` (failures
 before the first success), :class:`NegativeBinomial` (successes before ``total_count``
-failures) and :class:`Multinomial` (counts of ``total_count`` categorical draws), with the two
-constraints torch defines for them, :data:`half_open_interval` and :data:`multinomial`.
+failures) and :class:`Multinomial` (counts of ``total_count`` categorical draws); the two
+constraints torch defines for them, ``half_open_interval`` and ``multinomial``, are
+:mod:`~xpnet.distributions.constraints`' (and still importable from here).
 
 Sampling reads the parameters on the host for :class:`NegativeBinomial` (gamma and Poisson
 draws) and :class:`Multinomial` (:func:`xpnet.multinomial`), as xpnet's other count families.
@@ -32,35 +33,8 @@ __all__ = [
 ]
 
 
-class _HalfOpenInterval(constraints.Constraint):
-    """``[lower_bound, upper_bound)``, torch's ``constraints.half_open_interval``."""
-
-    def __init__(self, lower_bound, upper_bound):
-        self.lower_bound, self.upper_bound = lower_bound, upper_bound
-
-    def check(self, value):
-        return (self.lower_bound <= value) & (value < self.upper_bound)
-
-    def __repr__(self):
-        return f"HalfOpenInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
-
-
-class _Multinomial(constraints.Constraint):
-    """Non-negative vectors summing to at most ``upper_bound``: torch's
-    ``constraints.multinomial``, which checks neither integrality nor an exact sum."""
-
-    is_discrete = True
-    event_dim = 1
-
-    def __init__(self, upper_bound):
-        self.upper_bound = upper_bound
-
-    def check(self, value):
-        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
-
-
-half_open_interval = _HalfOpenInterval
-multinomial = _Multinomial
+# torch defines these two for the families here; they live with the other constraints
+half_open_interval, multinomial = constraints.half_open_interval, constraints.multinomial
 
 
 def _one_of(probs, logits) -> None:
