@@ -143,3 +143,23 @@ def test_constraints_missing_from_the_module_match_torch(backend, make):
         theirs.is_discrete,
     )
     assert set(torch.distributions.constraints.__all__) <= set(dir(xpnet.distributions.constraints))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, i: lib.gather(lib.ones(3), 0, i),
+        lambda lib, i: lib.ones(3).scatter(0, i, 1.0),
+        lambda lib, i: lib.ones(3).index_select(0, i),
+        lambda lib, i: lib.ones(3).scatter_add(0, i, lib.ones(1)),
+    ],
+    ids=["gather", "scatter", "index_select", "scatter_add"],
+)
+@pytest.mark.parametrize("index", [[5], [-1], [0.0]], ids=["past the end", "negative", "float"])
+def test_index_errors_are_instances_of_torchs_class(backend, call, index):
+    # gather and scatter raise RuntimeError in PyTorch (index_select IndexError for a value
+    # out of range); xpnet raised IndexError and TypeError
+    with pytest.raises(Exception) as theirs:  # noqa: PT011 - whatever class torch raises
+        call(torch, torch.tensor(index))
+    with pytest.raises(theirs.type, match="index"):  # at the next host read on strict
+        call(xpnet, xpnet.tensor(index)).tolist()

@@ -4,9 +4,8 @@
 Also the ``new_zeros``-like constructors, built on :mod:`xpnet._creation`. The pairs follow
 :mod:`xpnet._tensor_ops`'s convention; a selection's gradient goes back to the positions picked,
 added up where an index repeats (PyTorch's too). Index values are checked at once on NumPy, at
-the next host read elsewhere (:mod:`xpnet.backends._deferred`). Neighbours:
-:mod:`xpnet._tensor_index` (shapes, splits, masks), which re-exports these functions and merges
-:data:`METHODS`; :mod:`xpnet._tensor_math` (``max``/``min`` along a dim).
+the next host read elsewhere. Neighbours: :mod:`xpnet._tensor_index` (shapes, splits, masks),
+which re-exports these and merges :data:`METHODS`; :mod:`xpnet._tensor_math` (``max``/``min``).
 
 Example:
     >>> import xpnet
@@ -31,7 +30,8 @@ from .amp.autocast_mode import keep_given_dtype
 from .autograd import Function, Tensor, as_tensor, data_of
 from .backends import backend_of
 from .backends._deferred import defer_check
-from .kernels._checks import ArgumentError, check_int
+from .kernels import ArgumentError, DtypeMismatchError, IndexOutOfRangeError
+from .kernels._checks import check_int
 
 __all__ = ["argsort", "cumsum", "gather", "index_select", "sort", "topk"]
 
@@ -146,22 +146,22 @@ _cumulative_sum = Function(cumulative_sum, cumulative_sum_backward, wrt=("a",))
 
 def index_array(where: str, tensor: Tensor, index):
     """``index`` (a Tensor or array) as an int32/int64 array on ``tensor``'s backend; else
-    (a list, floats, another backend) TypeError naming ``where``."""
+    (a list, floats, another backend) a TypeError naming ``where``."""
     index = data_of(index)
     if not hasattr(index, "dtype"):
         msg = f"Tensor.{where}: index must be an int64 Tensor, got {type(index).__name__}"
         raise TypeError(msg)
     if index.dtype.name not in INDEX_DTYPES:
         msg = f"Tensor.{where}: index must hold int64 (or int32) values, got dtype {index.dtype}"
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # PyTorch's RuntimeError
     backend_of(tensor.array, index, names=("input", "index"), where=f"Tensor.{where}")
     return index
 
 
 def index_in_range(where: str, index, dim: int, size: int):
-    """``index``, safe to index a dimension of ``size`` with: IndexError for a value outside
-    ``[0, size)``, at once where host reads are free (NumPy), else at the next host read
-    (deferred: no device sync per call); until then the values come back clipped into range."""
+    """``index``, safe to index a dimension of ``size`` with: IndexOutOfRangeError for a
+    value outside ``[0, size)``, at once where host reads are free (NumPy), else at the next
+    host read (deferred: no device sync per call); until then the values come back clipped."""
     if not index.size:
         return index
     backend = backend_of(index)
@@ -172,11 +172,11 @@ def index_in_range(where: str, index, dim: int, size: int):
         if low < 0 or high >= size:
             bad = low if low < 0 else high
             msg = f"Tensor.{where}: index values must be in [0, {size}) for dimension {dim}"
-            raise IndexError(f"{msg} of size {size}, got {bad}")
+            raise IndexOutOfRangeError(f"{msg} of size {size}, got {bad}")
 
     if size == 0:  # every value is out of range: no need to read one
         msg = f"Tensor.{where}: dimension {dim} has size 0, so no index value is in range"
-        raise IndexError(msg)
+        raise IndexOutOfRangeError(msg)
     bounds = xp.stack([xp.min(index), xp.max(index)])
     if defer_check(backend, bounds, inside):
         return index

@@ -7,7 +7,12 @@ returns the gradients of the forward's array inputs, in order (``None`` for an i
 
 from __future__ import annotations
 
-from ._checks import ArgumentError, DtypeMismatchError, UnsupportedDtypeError
+from ._checks import (
+    ArgumentError,
+    DtypeMismatchError,
+    IndexOutOfRangeError,
+    UnsupportedDtypeError,
+)
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
 from .activation_piecewise import *  # noqa: F403
@@ -108,6 +113,7 @@ from .unpooling import __all__ as _unpooling_all
 __all__ = [
     "ArgumentError",
     "DtypeMismatchError",
+    "IndexOutOfRangeError",
     "UnsupportedDtypeError",
     *_activation_all,
     *_activation_piecewise_all,

@@ -29,6 +29,12 @@ class DtypeMismatchError(TypeError, RuntimeError):
     convention for a wrong dtype) and a ``RuntimeError`` (what PyTorch raises for it)."""
 
 
+class IndexOutOfRangeError(IndexError, RuntimeError):
+    """An index value outside the dimension it selects in (``gather``, ``scatter``,
+    ``index_select``, ...): the ``IndexError`` of Python's convention (and of PyTorch's
+    ``index_select``) and the ``RuntimeError`` of PyTorch's ``gather`` and ``scatter``."""
+
+
 class UnsupportedDtypeError(TypeError, NotImplementedError):
     """A dtype PyTorch has no kernel for (``abs`` of bools, ``gcd`` of floats): the
     ``TypeError`` of xpnet's convention for wrong kinds, and the ``NotImplementedError``
