@@ -19,6 +19,7 @@ import warnings
 
 import numpy
 
+from ..._dtypes import get_default_dtype
 from ...autograd import Tensor, data_of
 from ...backends import backend_of, host_sync_forbidden
 from ...kernels import ArgumentError, DtypeMismatchError
@@ -70,8 +71,13 @@ def _check_norm_of(name: str, array, norm_type: float) -> None:
 
 def _norm(xp, array, norm_type: float):
     """PyTorch's ``linalg.vector_norm(array, norm_type)``, computed in at least float32 and
-    rounded to ``array``'s dtype (checked by :func:`_check_norm_of`)."""
+    rounded to ``array``'s dtype (checked by :func:`_check_norm_of`); of one element ``|x|``
+    (``x != 0`` for the 0-norm), PyTorch's fast path, so that ``1e200`` does not overflow
+    into ``inf`` through its square."""
     compute = array.astype(_compute_dtype(array.dtype), copy=False)
+    if array.size == 1:
+        one = (compute != 0).astype(compute.dtype) if norm_type == 0 else xp.abs(compute)
+        return one.reshape(()).astype(array.dtype)
     return vector_norm(xp, compute, norm_type, None, keepdims=False).astype(array.dtype)
 
 
@@ -94,7 +100,7 @@ def get_total_norm(
 
     Returns:
         A 0-d :class:`~xpnet.Tensor` on the tensors' backend, of their (promoted) dtype; for
-        no tensors ``tensor(0.0)`` (float32, the current backend). No host read.
+        no tensors ``tensor(0.0)`` (the default dtype, the current backend). No host read.
 
     Raises:
         RuntimeError: ``error_if_nonfinite`` and a non-finite total norm.
@@ -113,7 +119,7 @@ def get_total_norm(
     arrays = _arrays(tensors)
     norm_type = float(norm_type)
     if not arrays:
-        return Tensor(backend_of().asarray(0.0, dtype=numpy.float32))
+        return Tensor(backend_of().asarray(0.0, dtype=get_default_dtype()))
     names = tuple(f"tensors[{i}]" for i in range(len(arrays)))
     backend = backend_of(*arrays, names=names, where="get_total_norm")
     for name, array in zip(names, arrays, strict=True):

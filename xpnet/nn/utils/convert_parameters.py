@@ -65,12 +65,16 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
 
     Args:
         vec: a 1-d Tensor with at least as many elements as the parameters together (extra
-            elements are left unused, as in PyTorch).
+            elements are left unused, as in PyTorch). As PyTorch's, it is sliced along its
+            first dimension, each slice viewed as a parameter.
         parameters: an iterable of Tensors, on ``vec``'s backend.
 
     Raises:
         TypeError: ``vec`` is not a Tensor; a parameter on another backend.
-        RuntimeError: ``vec`` is too short for the parameters.
+        IndexError: ``vec`` is 0-d.
+        RuntimeError: ``vec`` is too short for the parameters (sliced along its first
+            dimension, as PyTorch's), or is not floating point or complex where a parameter
+            requires gradients.
 
     Example:
         >>> import xpnet
@@ -82,16 +86,26 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if not isinstance(vec, Tensor):
         msg = f"vector_to_parameters: vec must be a Tensor, got {type(vec).__name__}"
         raise TypeError(msg)
+    if vec.ndim == 0:
+        raise IndexError("vector_to_parameters: vec must be a vector, got a 0-d tensor")
     pointer = 0
     for index, param in enumerate(parameters):
         names = ("vec", f"parameters[{index}]")
         backend_of(vec.array, param.array, names=names, where="vector_to_parameters")
+        if param.requires_grad and vec.array.dtype.kind not in "fc":
+            msg = (  # PyTorch's ``param.data = ...`` check
+                f"vector_to_parameters: vec of dtype {vec.array.dtype} cannot be the data of "
+                f"parameters[{index}], which requires gradients (floating point or complex only)"
+            )
+            raise RuntimeError(msg)
         count = param.numel()
-        piece = vec.array.reshape(-1)[pointer : pointer + count]
+        # PyTorch's ``vec[pointer : pointer + count].view_as(param)``: slices along dim 0
+        piece = vec.array[pointer : pointer + count]
         if piece.size != count:
             msg = (
                 f"vector_to_parameters: vec has {vec.numel()} elements, too few for "
-                f"parameters[{index}] of shape {tuple(param.shape)} at offset {pointer}"
+                f"parameters[{index}] of shape {tuple(param.shape)} at offset {pointer} (vec "
+                f"of shape {tuple(vec.shape)} sliced along dimension 0, as PyTorch's)"
             )
             raise RuntimeError(msg)
         param.array = piece.reshape(param.shape)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import copy
 
+import numpy
+
 from ...autograd import data_of
 from ...backends import backend_of
+from ...kernels import ArgumentError
 from ..parameter import Parameter
 
 __all__ = [
@@ -88,6 +91,10 @@ def fuse_conv_bn_weights(
         ``(weight, bias)``: new Parameters in ``conv_w``'s and ``conv_b``'s dtypes (the bias
         in ``conv_w``'s when ``conv_b`` is ``None``), requiring grad as those do.
 
+    Raises:
+        RuntimeError: the BatchNorm's channels do not broadcast against the weight's output
+            channels (:class:`~xpnet.kernels.ArgumentError`).
+
     Example:
         >>> import numpy as np
         >>> w, b = fuse_conv_bn_weights(np.ones((2, 1, 1, 1)), None, np.zeros(2), np.full(2, 3.0),
@@ -98,12 +105,16 @@ def fuse_conv_bn_weights(
     weight_in, bias_in = data_of(conv_w), data_of(conv_b)
     bias_dtype = weight_in.dtype if bias_in is None else bias_in.dtype
     mean, inv_std, gamma, beta = _bn_arrays(bn_rm, bn_rv, bn_eps, bn_w, bn_b)
+    backend = backend_of(mean)
     if bias_in is None:
-        bias_in = backend_of(mean).xp.zeros_like(mean)
+        bias_in = backend.xp.zeros_like(mean)
     ones = [1] * (weight_in.ndim - 2)
     shape = [1, -1, *ones] if transpose else [-1, 1, *ones]
-    weight = (weight_in * (gamma * inv_std).reshape(shape)).astype(weight_in.dtype)
-    bias = ((bias_in - mean) * inv_std * gamma + beta).astype(bias_dtype)
+    scale = (gamma * inv_std).reshape(shape)
+    _check_broadcast("fuse_conv_bn_weights", "conv_w", weight_in.shape, scale.shape)
+    with backend.ignore_float_errors():  # inf * 0: NaN, as PyTorch's
+        weight = (weight_in * scale).astype(weight_in.dtype)
+        bias = ((bias_in - mean) * inv_std * gamma + beta).astype(bias_dtype)
     return _parameter(weight, conv_w), _parameter(bias, conv_b)
 
 
@@ -180,8 +191,10 @@ def fuse_linear_bn_weights(
     if bias_in is None:
         bias_in = backend_of(mean).xp.zeros_like(mean)
     scale = gamma * inv_std
-    weight = weight_in * scale[:, None].astype(weight_in.dtype)
-    bias = ((bias_in - mean) * scale + beta).astype(bias_dtype)
+    _check_broadcast("fuse_linear_bn_weights", "linear_w", weight_in.shape, scale[:, None].shape)
+    with backend_of(mean).ignore_float_errors():  # inf * 0: NaN, as PyTorch's
+        weight = weight_in * scale[:, None].astype(weight_in.dtype)
+        bias = ((bias_in - mean) * scale + beta).astype(bias_dtype)
     return _parameter(weight, linear_w), _parameter(bias, linear_b)
 
 
@@ -189,11 +202,26 @@ def _bn_arrays(bn_rm, bn_rv, bn_eps: float, bn_w, bn_b) -> tuple:
     """The BatchNorm's ``(mean, 1 / sqrt(var + eps), weight, bias)`` as arrays, a missing
     weight as ones and a missing bias as zeros (``affine=False``)."""
     mean, var = data_of(bn_rm), data_of(bn_rv)
-    xp = backend_of(mean).xp
-    inv_std = 1 / xp.sqrt(var + bn_eps)
+    backend = backend_of(mean)
+    xp = backend.xp
+    with backend.ignore_float_errors():  # a negative or zero variance: NaN or inf, as PyTorch
+        inv_std = 1 / xp.sqrt(var + bn_eps)
     gamma = xp.ones_like(mean) if bn_w is None else data_of(bn_w)
     beta = xp.zeros_like(mean) if bn_b is None else data_of(bn_b)
     return mean, inv_std, gamma, beta
+
+
+def _check_broadcast(where: str, name: str, shape, scale_shape) -> None:
+    """PyTorch's RuntimeError (an ArgumentError) where the BatchNorm's channels do not
+    broadcast against the weight's output channels (NumPy's would be a ValueError)."""
+    try:
+        numpy.broadcast_shapes(tuple(shape), tuple(scale_shape))
+    except ValueError:
+        msg = (
+            f"{where}: the BatchNorm's {max(scale_shape)} channels do not match {name} of "
+            f"shape {tuple(shape)} (scaled as {tuple(scale_shape)})"
+        )
+        raise ArgumentError(msg) from None
 
 
 def _parameter(array, like) -> Parameter:

@@ -10,8 +10,12 @@ batches (``PackedSequence``, ``pack_padded_sequence``, ...) are in
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 
+import numpy
+
+from ..._dtypes import checked_scalar
 from ..._tensor_join import cat, stack
 from ...autograd import Tensor
 from ...backends import backend_of
@@ -50,6 +54,18 @@ def _pad(sequence: Tensor, length: int, padding_value, dtype, side: str) -> Tens
     return cat([sequence, block] if side == "right" else [block, sequence])
 
 
+def _padding_value(value, dtype) -> float:
+    """``value`` as PyTorch's ``float padding_value`` written into ``dtype``: a TypeError for
+    what is not a real number, PyTorch's overflow RuntimeError for a value out of ``dtype``'s
+    range (NaN and inf too, for an integer dtype) even where nothing is padded (PyTorch fills
+    the whole output), not NumPy's silent wrap or RuntimeWarning."""
+    not_real = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
+    if not_real or isinstance(value, str) or not hasattr(value, "__float__"):
+        msg = f"pad_sequence: padding_value must be a float, got {type(value).__name__}"
+        raise TypeError(msg)
+    return checked_scalar("pad_sequence", "padding_value", float(value), numpy.dtype(dtype))
+
+
 def pad_sequence(
     sequences, batch_first: bool = False, padding_value: float = 0.0, padding_side: str = "right"
 ):
@@ -74,8 +90,10 @@ def pad_sequence(
 
     Raises:
         RuntimeError: ``sequences`` is not iterable or is empty, ``padding_side`` is neither
-            ``'left'`` nor ``'right'``, a sequence is 0-d, or the sequences' trailing
-            dimensions differ (:class:`~xpnet.kernels.ArgumentError` for the last three).
+            ``'left'`` nor ``'right'``, a sequence is 0-d, the sequences' trailing
+            dimensions differ, or ``padding_value`` does not fit their dtype (out of range;
+            NaN or inf for integers) (:class:`~xpnet.kernels.ArgumentError` for the last four).
+        TypeError: ``padding_value`` is not a real number.
 
     Example:
         >>> import xpnet
@@ -115,6 +133,7 @@ def pad_sequence(
             raise ArgumentError(msg)
     length = max(sequence.shape[0] for sequence in sequences)
     dtype = sequences[0].dtype
+    padding_value = _padding_value(padding_value, dtype)
     padded = [_pad(s, length, padding_value, dtype, padding_side) for s in sequences]
     result = stack(padded, dim=0 if batch_first else 1)
     return result if any_tensor else result.array

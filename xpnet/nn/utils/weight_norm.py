@@ -12,7 +12,7 @@ import warnings
 
 from ...autograd import Tensor, data_of, no_grad
 from ...backends import backend_of
-from ...kernels import normalize
+from ...kernels import ArgumentError, normalize
 from ..lazy import UninitializedParameter
 from ..module import Module
 from ..parameter import Parameter
@@ -192,7 +192,8 @@ def spectral_norm(
 
     Raises:
         ValueError: ``n_power_iterations <= 0`` or ``name`` is ``None``.
-        RuntimeError: ``name`` has spectral norm already.
+        RuntimeError: ``name`` has spectral norm already; ``dim`` negative or past the
+            weight's dimensions (:class:`~xpnet.kernels.ArgumentError`, as PyTorch's).
 
     Example:
         >>> import xpnet
@@ -207,6 +208,12 @@ def spectral_norm(
     if weight is None:
         msg = f"`SpectralNorm` cannot be applied as parameter `{name}` is None"
         raise ValueError(msg)
+    if not 0 <= dim < weight.ndim:  # PyTorch's permute refuses negative dims here too
+        msg = (
+            f"spectral_norm: dim must be in [0, {weight.ndim - 1}] for the {weight.ndim}-d "
+            f"parameter '{name}' (the hook form takes no negative dim), got {dim}"
+        )
+        raise ArgumentError(msg)
     fn.handle = module.register_forward_pre_hook(fn)
     matrix = data_of(weight_matrix(weight, dim))
     h, w = matrix.shape
