@@ -38,6 +38,20 @@ def plain_seed(seed):
     return int(seed) if isinstance(seed, numbers.Integral) else seed
 
 
+def torch_seed(where: str, seed: int) -> int:
+    """``seed`` as PyTorch's generators take one: an int from ``-2**63`` to ``2**64 - 1``,
+    a negative one wrapped modulo ``2**64`` (``manual_seed(-1)`` starts from ``2**64 - 1``,
+    as PyTorch's, whose ``initial_seed`` then says so); NumPy takes no negative seed.
+
+    Raises:
+        ValueError: a seed outside that range (PyTorch's "Overflow when unpacking long long").
+    """
+    if not -(2**63) <= seed < 2**64:
+        msg = f"{where}: seed must be an int from -2**63 to 2**64 - 1, got {seed}"
+        raise ValueError(msg)
+    return int(seed) % 2**64
+
+
 _initial_seed = fresh_seed()
 _host_generator = numpy.random.default_rng(_initial_seed)
 _dropout_seed = _initial_seed
@@ -49,7 +63,8 @@ _restored_states: dict = {}
 def manual_seed(seed: int) -> numpy.random.Generator:
     """Seed the generators xpnet draws from: initial weights, random tensors, and dropout masks.
 
-    Returns the new host generator.
+    ``seed`` is read as PyTorch's: ``int(seed)``, from ``-2**63`` to ``2**64 - 1``, a negative
+    one wrapped modulo ``2**64``. Returns the new host generator.
 
     Example:
         >>> import xpnet
@@ -63,8 +78,14 @@ def manual_seed(seed: int) -> numpy.random.Generator:
     global _host_generator, _initial_seed
     if seed is None:  # NumPy would seed from fresh entropy; PyTorch refuses it
         raise TypeError("xpnet.manual_seed: seed must be an int, got None")
+    try:  # PyTorch's manual_seed takes int(seed): 1.5, "3", a one-element Tensor
+        seed = int(seed)
+    except (TypeError, ValueError) as error:
+        msg = f"xpnet.manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}"
+        raise type(error)(msg) from None
+    seed = torch_seed("xpnet.manual_seed", seed)
     _host_generator = numpy.random.default_rng(seed)
-    _initial_seed = plain_seed(seed)
+    _initial_seed = seed
     seed_dropout(seed)  # dropout masks come from each backend's own generator
     return _host_generator
 
@@ -108,8 +129,9 @@ def seed_dropout(seed: int | None) -> None:
 def seed_backend_dropout(backend, seed) -> None:
     """Start ``backend``'s dropout generator again from ``seed``, the others keeping theirs
     (``xpnet.cuda.manual_seed``)."""
+    seed = torch_seed("xpnet.cuda.manual_seed", int(seed))  # -1 wrapped, as PyTorch's
     _restored_states.pop(backend.name, None)
-    _dropout_generators[backend.name] = (backend, backend.default_rng(plain_seed(seed)))
+    _dropout_generators[backend.name] = (backend, backend.default_rng(seed))
 
 
 def dropout_generator(backend):
@@ -202,11 +224,12 @@ class Generator(numpy.random.Generator):
         self._seed = _DEFAULT_SEED
 
     def manual_seed(self, seed: int) -> Generator:
-        """Start again from ``seed`` (an int); returns this generator."""
+        """Start again from ``seed`` (an int from ``-2**63`` to ``2**64 - 1``, a negative one
+        wrapped modulo ``2**64``, as PyTorch's); returns this generator."""
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             msg = f"Generator.manual_seed: seed must be an int, got {seed!r}"
             raise TypeError(msg)
-        self._seed = int(seed)
+        self._seed = torch_seed("Generator.manual_seed", seed)
         self.bit_generator.state = numpy.random.PCG64(self._seed).state
         return self
 

@@ -24,10 +24,28 @@ from ._dtypes import float32, get_default_dtype, int64
 from ._memory_formats import check_memory_format, preserve_format, relaid
 from ._random import check_generator, host_generator
 from .autograd import Tensor, data_of
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
 from .kernels._checks import check_int
 
 __all__ = ["rand", "rand_like", "randint", "randn", "randn_like", "randperm"]
+
+
+def check_bounds(where: str, dtype, held: dict, parsed: dict | None = None) -> None:
+    """ValueError unless each of ``parsed`` (its name as PyTorch says it: value) is an int64
+    (PyTorch's parser's "Overflow when unpacking long long"); ArgumentError, as PyTorch's
+    RuntimeError, unless each of ``held`` is a value ``dtype`` holds (its finite range for
+    floats: a cast would overflow)."""
+    for name, value in (parsed or {}).items():
+        if not -(2**63) <= value < 2**63:
+            raise ValueError(f"{where}: {name}={value} overflows int64")
+    if dtype.kind == "f":
+        least, most = float(numpy.finfo(dtype).min), float(numpy.finfo(dtype).max)
+    else:
+        info = numpy.iinfo(dtype) if dtype.kind != "b" else None
+        least, most = (int(info.min), int(info.max)) if info else (0, 1)
+    for name, value in held.items():
+        if not least <= value <= most:
+            raise ArgumentError(f"{where}: {name}={value} is out of bounds for {dtype}")
 
 
 def _generator(where: str, generator) -> numpy.random.Generator:
@@ -52,9 +70,9 @@ def _normal(generator, shape, dtype):
 
 def _drawn(where, draw, shape, generator, dtype, device, requires_grad) -> Tensor:
     dtype = resolve_dtype(where, dtype, get_default_dtype())
-    if dtype.kind != "f":
+    if dtype.kind != "f":  # PyTorch has no integer kernel: its NotImplementedError
         msg = f"{where}: dtype must be floating point, got {dtype}"
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)
     generator, backend = _generator(where, generator), target_backend(device)
 
     def make():
@@ -189,17 +207,62 @@ def randint(
     shape = parse_size("randint", (size,))
     draw = _generator("randint", generator)
 
-    def make_host(dtype):
-        if dtype.kind in "iub":  # PyTorch refuses bounds its integer dtype cannot hold
-            info = numpy.iinfo(dtype) if dtype.kind != "b" else None
-            least, most = (info.min, info.max) if info else (0, 1)
-            for name, value in (("low", low), ("high - 1", high - 1)):
-                if not least <= value <= most:
-                    msg = f"randint: {name}={value} is out of bounds for {dtype}"
-                    raise ArgumentError(msg)
+    def make_host(dtype):  # PyTorch refuses bounds its dtype cannot hold
+        check_bounds(
+            "randint", dtype, {"low": low, "high - 1": high - 1}, {"low": low, "high": high}
+        )
         return draw.integers(low, high, shape).astype(dtype)
 
     return _integers("randint", make_host, shape, dtype, device, requires_grad)
+
+
+_ABSENT = object()  # random_() and random_(to) are told apart by how many arguments come
+
+
+def draw_random(generator, shape, dtype, low=_ABSENT, high=_ABSENT):
+    """``Tensor.random_(from, to)``'s integers (:mod:`xpnet._tensor_random_ops`), after
+    PyTorch's checks of the bounds against ``dtype``."""
+    if high is _ABSENT and low is not _ABSENT:
+        low, high = 0, low  # random_(to)
+    low = 0 if low is _ABSENT else low
+    if high is _ABSENT or high is None:  # up to the largest integer dtype holds exactly
+        kind = dtype.kind
+        last = 2 ** (numpy.finfo(dtype).nmant + 1) if kind == "f" else 1 if kind == "b" else None
+        last = numpy.iinfo(dtype).max if last is None else last
+        check_bounds("Tensor.random_", dtype, {"from": low}, {"from": low})
+        if low > last:
+            msg = f"Tensor.random_: from must be at most {last} for {dtype} when to is None"
+            raise ArgumentError(f"{msg}, got from={low}")
+    else:
+        if not low < high:
+            msg = "Tensor.random_ expects 'from' to be less than 'to', but got"
+            raise ArgumentError(f"{msg} from={low} >= to={high}")
+        last = high - 1
+        check_bounds(
+            "Tensor.random_", dtype, {"from": low, "to - 1": last}, {"from": low, "to": high}
+        )
+    return generator.integers(low, last, shape, endpoint=True)
+
+
+def randint_like(input, *args, low=None, high=None, generator=None, dtype=None, device=None,
+                 requires_grad=False, memory_format=preserve_format):  # fmt: skip
+    """:func:`randint` in ``input``'s shape, dtype and backend (unless given), as
+    ``torch.randint_like(input, high)`` or ``(input, low, high)``; ``memory_format`` lays it
+    out as :func:`xpnet.empty_like`'s does (default: channels-last if ``input`` is).
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.randint_like(xpnet.zeros(2, 3), 1, 5, generator=xpnet.Generator())
+        >>> x.shape, x.dtype, bool(((x.array >= 1) & (x.array < 5)).all())
+        ((2, 3), dtype('float32'), True)
+    """
+    check_memory_format("randint_like", memory_format)  # a wrong kind first, as PyTorch's
+    shape, dtype, device = template_of("randint_like", input, dtype, device)
+    bounds = [*args] + [v for v in (low, high) if v is not None]
+    result = randint(*bounds, shape, generator=generator, dtype=dtype, device=device,
+                     requires_grad=requires_grad)  # fmt: skip
+    result.array = relaid("randint_like", result.array, memory_format, like=data_of(input))
+    return result
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -217,6 +280,14 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     draw = _generator("randperm", generator)
 
     def make_host(dtype):
+        if dtype.kind == "b":  # PyTorch has no bool kernel
+            raise UnsupportedDtypeError("randperm: dtype must be a number type, got bool")
+        # PyTorch's: n - 1 a value of dtype, n at most 2**digits + 1 for floats
+        most = 2 ** (numpy.finfo(dtype).nmant + 1) + 1 if dtype.kind == "f" else None
+        if n > 0 and (most is None or n <= most):
+            check_bounds("randperm", dtype, {"n - 1": n - 1})
+        elif n > 0:
+            raise ArgumentError(f"randperm: n must be at most {most} for {dtype}, got {n}")
         return draw.permutation(n).astype(dtype)
 
     return _integers("randperm", make_host, (n,), dtype, device, requires_grad)

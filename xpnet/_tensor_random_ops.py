@@ -28,18 +28,19 @@ import numbers
 
 import numpy
 
-from ._creation import template_of
+from ._creation import parse_size
 from ._dtypes import float32, get_default_dtype, int64
-from ._memory_formats import check_memory_format, preserve_format, relaid
 from ._random import check_generator, host_generator
+from ._random_tensors import check_bounds, draw_random, randint_like
 from ._tensor_checks import check_real, flags_checked, refuse_dtype
 from ._tensor_inplace import apply_in_place
 from ._tensor_operands import check_operand, describe
 from ._torch_functions import as_input
-from .autograd import Tensor, data_of
+from .autograd import Tensor
 from .backends import backend_of, get_backend
 from .backends._deferred import defer_check
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
+from .kernels._checks import check_int
 
 __all__ = ["normal", "bernoulli", "binomial", "multinomial", "poisson", "randint_like"]
 
@@ -93,13 +94,17 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
         as_input("normal", v, n) for v, n in ((mean, "mean"), (std, "std")) if hasattr(v, "shape")
     ]
     draw = _host("normal", generator)
-    if tensors and size is not None:  # PyTorch's normal(Tensor, ...) takes no size
-        raise TypeError("xpnet.normal: size is only for a number mean and std, got a Tensor")
+    if tensors and (size is not None or dtype is not None):  # not in normal(Tensor, ...)
+        raise TypeError("xpnet.normal: size and dtype are only for a number mean and std")
     if not tensors:
         if size is None:
             raise TypeError("normal: size is required when mean and std are numbers")
         dtype = numpy.dtype(dtype or get_default_dtype())
-        shape = tuple(size)
+        if dtype.kind != "f":  # PyTorch has no integer kernel
+            raise UnsupportedDtypeError(f"normal: dtype must be floating point, got {dtype}")
+        if not isinstance(size, (tuple, list)):  # PyTorch's parser: a sequence of ints
+            raise TypeError(f"xpnet.normal: size must be a tuple of ints, got {describe(size)}")
+        shape = parse_size("normal", (size,))
         z = draw.standard_normal(shape, dtype=_draw_dtype(dtype))
         result = Tensor(_on(get_backend(), z * std + mean, dtype))
         result.requires_grad = bool(requires_grad)
@@ -109,7 +114,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires
     if isinstance(std, Tensor):
         xp = backend_of(std.array).xp
         defer_check(backend_of(std.array), xp.any(~(std.array >= 0)), _negative_std)
-    shape = numpy.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    try:
+        shape = numpy.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    except ValueError:  # PyTorch's RuntimeError, with the names
+        msg = f"normal: mean and std must broadcast together, got {mean.shape} and {std.shape}"
+        raise ArgumentError(msg) from None
     dtype = numpy.result_type(*(t.dtype for t in tensors))
     z = Tensor(_on(tensors[0], draw.standard_normal(shape, dtype=_draw_dtype(dtype)), dtype))
     return mean + std * z
@@ -120,18 +129,28 @@ def _negative_std(any_negative) -> None:
         raise ArgumentError("normal: expects all elements of std >= 0.0")
 
 
+def _outside(any_outside) -> None:
+    if bool(any_outside):
+        raise ArgumentError("bernoulli: expects all probabilities in [0, 1], none NaN")
+
+
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """1 with probability ``input`` (or ``p``), else 0, in ``input``'s shape and dtype, as
     ``torch.bernoulli``. Not differentiable.
 
     Raises:
-        TypeError: ``p`` not a number. UnsupportedDtypeError: integer probabilities ``input``.
+        TypeError: ``p`` not a number. UnsupportedDtypeError: integer or bool probabilities
+            ``input``. ArgumentError: a probability outside [0, 1] or NaN (a Tensor's is
+            checked at the next host read on a GPU, :func:`xpnet.backends.raise_deferred`).
     """
     tensor = as_input("bernoulli", input)
-    refuse_dtype("xpnet.bernoulli", tensor, "iu" if p is None else "", "floating point or bool")
+    refuse_dtype("xpnet.bernoulli", tensor, "iub" if p is None else "", "floating point")
     check_real("xpnet.bernoulli", "p", p)
     _check_probability("xpnet.bernoulli", p)
     probability = tensor.array if p is None else p
+    if p is None:  # PyTorch refuses probabilities outside [0, 1], NaN too
+        backend = backend_of(tensor.array)
+        defer_check(backend, backend.xp.any(~((probability >= 0) & (probability <= 1))), _outside)
     u = _host("bernoulli", generator).random(tensor.shape)
     return Tensor((_on(tensor, u, tensor.dtype) < probability).astype(tensor.dtype))
 
@@ -143,19 +162,21 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     ``torch.multinomial``. Reads ``input`` on the host.
 
     Raises:
-        ArgumentError: ``input`` not 1-D or 2-D, ``num_samples`` < 1, more samples than
+        TypeError: ``num_samples`` not an int. ArgumentError: ``input`` not floating point,
+            not 1-D or 2-D, ``num_samples`` < 1, more samples than
             categories without replacement, or weights negative, not finite, summing to 0
             (or with fewer non-zero weights than samples without replacement).
     """
     tensor = as_input("multinomial", input)
     if tensor.ndim not in (1, 2):
         raise ArgumentError(f"multinomial: prob_dist must be 1 or 2 dim, got {tensor.ndim}-d")
-    if (
-        isinstance(num_samples, bool)
-        or not isinstance(num_samples, numbers.Integral)
-        or num_samples < 1
-    ):
-        raise ArgumentError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
+    if tensor.dtype.kind != "f":  # PyTorch's RuntimeError
+        msg = f"multinomial: input must be floating point, got dtype {tensor.dtype}"
+        raise ArgumentError(msg)
+    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral):
+        raise TypeError(f"multinomial: num_samples must be an int, got {describe(num_samples)}")
+    if num_samples < 1:
+        raise ArgumentError(f"multinomial: num_samples must be a positive int, got {num_samples}")
     rows = numpy.atleast_2d(tensor.numpy().astype(numpy.float64))
     if not replacement and num_samples > rows.shape[1]:
         msg = "multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement"
@@ -188,11 +209,11 @@ def poisson(input, generator=None) -> Tensor:
     dtype, as ``torch.poisson``. Reads ``input`` on the host.
 
     Raises:
-        ArgumentError: a negative, NaN or too large (inf) rate. UnsupportedDtypeError: bool
-            rates.
+        ArgumentError: a negative, NaN or too large (inf) rate. UnsupportedDtypeError: integer
+            or bool rates.
     """
     tensor = as_input("poisson", input)
-    refuse_dtype("xpnet.poisson", tensor, "b", "non-bool")  # PyTorch has no bool kernel
+    refuse_dtype("xpnet.poisson", tensor, "iub", "floating point")  # PyTorch's kernels
     rates = tensor.numpy().astype(numpy.float64)
     if not (rates >= 0).all():
         raise ArgumentError("poisson: rates must be non-negative and not NaN")
@@ -234,21 +255,6 @@ def binomial(count, prob, generator=None) -> Tensor:
     return Tensor(_on(count, successes, count.dtype))
 
 
-def randint_like(input, *args, low=None, high=None, dtype=None, device=None, requires_grad=False,
-                 memory_format=preserve_format):  # fmt: skip
-    """:func:`xpnet.randint` in ``input``'s shape, dtype and backend (unless given), as
-    ``torch.randint_like(input, high)`` or ``(input, low, high)``; ``memory_format`` lays it
-    out as :func:`xpnet.empty_like`'s does (default: channels-last if ``input`` is)."""
-    from ._random_tensors import randint
-
-    check_memory_format("randint_like", memory_format)  # a wrong kind first, as PyTorch's
-    shape, dtype, device = template_of("randint_like", input, dtype, device)
-    bounds = [*args] + [v for v in (low, high) if v is not None]
-    result = randint(*bounds, shape, dtype=dtype, device=device, requires_grad=requires_grad)
-    result.array = relaid("randint_like", result.array, memory_format, like=data_of(input))
-    return result
-
-
 def _fill(name: str, draw, doc: str):
     """An in-place method filling the tensor with ``draw(generator, shape, dtype, *args)``."""
 
@@ -287,10 +293,10 @@ def _fill_arguments(name: str, tensor: Tensor, draw, args: tuple) -> tuple:
         shown = _TORCH_NAMES.get(parameter, parameter)
         if name == "bernoulli_":
             check_operand(f"Tensor.{name}", shown, value)
-            if hasattr(value, "dtype"):  # probabilities: floats (PyTorch has no integer kernel)
-                refuse_dtype(f"Tensor.{name}", value, "iu", "floating point or bool", shown)
-        elif name == "random_" and not isinstance(value, numbers.Integral):  # PyTorch: ints
-            raise TypeError(f"Tensor.random_: {shown} must be an int, got {describe(value)}")
+            if hasattr(value, "dtype"):  # probabilities: floats (PyTorch has no other kernel)
+                refuse_dtype(f"Tensor.{name}", value, "iub", "floating point", shown)
+        elif name == "random_" and not (value is None and shown == "to"):  # to=None: the max
+            check_int("Tensor.random_", shown, value)  # PyTorch: ints, or one-integer Tensors
         else:
             check_real(f"Tensor.{name}", shown, value)
     if name == "bernoulli_":
@@ -301,6 +307,10 @@ def _fill_arguments(name: str, tensor: Tensor, draw, args: tuple) -> tuple:
 def _uniform(generator, shape, dtype, low=0.0, high=1.0):
     if not low <= high:  # NaN too, as PyTorch
         raise ArgumentError(f"Tensor.uniform_: from must be at most to, got from={low}, to={high}")
+    check_bounds("Tensor.uniform_", dtype, {"from": low, "to": high})  # inf: PyTorch refuses
+    if high - low > float(numpy.finfo(dtype).max):  # the draws would overflow
+        msg = f"Tensor.uniform_: to - from must be at most the largest {dtype}, got {high - low}"
+        raise ArgumentError(msg)
     return low + (high - low) * generator.random(shape, dtype=_draw_dtype(dtype))
 
 
@@ -311,7 +321,15 @@ def _normal(generator, shape, dtype, mean=0.0, std=1.0):
 
 def _bernoulli(generator, shape, dtype, p=0.5):
     _check_probability("bernoulli_", p)
-    p = p.numpy() if isinstance(p, Tensor) else p
+    if isinstance(p, Tensor):  # read on the host: checked as PyTorch's
+        p = p.numpy()
+        try:
+            numpy.broadcast_to(p, shape)
+        except ValueError:
+            msg = f"Tensor.bernoulli_: p of shape {p.shape} must broadcast to self's {shape}"
+            raise ArgumentError(msg) from None
+        if not ((p >= 0) & (p <= 1)).all():
+            raise ArgumentError("Tensor.bernoulli_: expects all of p in [0, 1], none NaN")
     return generator.random(shape) < p
 
 
@@ -341,20 +359,6 @@ def _geometric(generator, shape, dtype, p=None):
     return generator.geometric(p, shape)  # trials up to the first success: 1, 2, ...
 
 
-def _random(generator, shape, dtype, low=0, high=None):
-    if high is None and low != 0:
-        low, high = 0, low  # random_(to)
-    if high is None:
-        high = (
-            2 ** (numpy.finfo(dtype).nmant + 1) + 1 if dtype.kind == "f" else numpy.iinfo(dtype).max
-        )
-    if not low < high:
-        raise ArgumentError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        )
-    return generator.integers(low, high, shape)
-
-
 _DOCS = {
     "uniform_": "uniformly from ``[from, to)`` (default ``[0, 1)``)",
     "normal_": "from the normal distribution of ``mean`` (0) and ``std`` (1)",
@@ -364,8 +368,9 @@ _DOCS = {
     "log_normal_": "whose logarithm is normal of ``mean`` (1) and ``std`` (2)",
     "geometric_": "from the geometric distribution of success probability ``p``: 1, 2, ...",
     "random_": (
-        "integers from ``[from, to)``; ``random_(to)``: ``[0, to)``; ``random_()``: ``[0, "
-        "2**digits]`` for floats (the integers the dtype holds exactly), ``[0, max)`` for integers"
+        "integers from ``[from, to)``; ``random_(to)``: ``[0, to)``; ``random_()`` and "
+        "``random_(from, None)``: ``[0 or from, 2**digits]`` for floats (the integers the dtype "
+        "holds exactly), ``[0 or from, max]`` for integers and bool"
     ),
 }
 METHODS = {
@@ -378,6 +383,6 @@ METHODS = {
         ("cauchy_", _cauchy),
         ("log_normal_", _log_normal),
         ("geometric_", _geometric),
-        ("random_", _random),
+        ("random_", draw_random),
     )
 }
