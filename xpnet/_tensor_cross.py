@@ -34,7 +34,7 @@ from ._torch_functions import as_input
 from .amp.autocast_mode import promote_operands
 from .autograd import Function, Tensor
 from .backends import backend_of
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
 
 __all__ = ["cross"]
 
@@ -99,7 +99,8 @@ def _checked(where: str, a: Tensor, b: Tensor, dim) -> int:
         msg = f"xpnet.{where}: input and other must have one dtype, got {a.dtype} and {b.dtype}"
         raise ArgumentError(msg)
     if a.dtype == numpy.bool_:
-        raise TypeError(f"xpnet.{where}: input and other must be numbers, not bool tensors")
+        msg = f"xpnet.{where}: input and other must be numbers, not bool tensors"
+        raise UnsupportedDtypeError(msg)  # PyTorch's NotImplementedError, and a TypeError
     return axis
 
 

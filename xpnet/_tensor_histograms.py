@@ -5,7 +5,8 @@ None is differentiable (PyTorch's are not either).
 ``unique`` and ``bincount`` size their results by the values (a device-to-host sync, which no
 formulation avoids, as in PyTorch on CUDA); so does ``histc`` when ``min == max`` asks for the
 data's range. ``unique`` is always sorted (``sorted=False`` too, as PyTorch's CPU and CUDA
-implementations in practice). Negative ``bincount`` inputs raise NumPy's/CuPy's ValueError.
+implementations in practice). Negative ``bincount`` inputs raise an ArgumentError (a
+ValueError, and PyTorch's RuntimeError).
 
 Example:
     >>> import xpnet
@@ -64,7 +65,7 @@ def unique(self, sorted: bool = True, return_inverse: bool = False, return_count
 def bincount(self, weights=None, minlength: int = 0) -> Tensor:
     """How often each of ``0, 1, ..., max(self)`` occurs in the 1-D non-negative integer
     ``self`` (at least ``minlength`` bins), summing ``weights`` instead of ones if given, as
-    ``torch.bincount``: int64, or the weights' float dtype (float64 for integer weights).
+    ``torch.bincount``: int64, or with weights float32 for float32 ones, else float64.
 
     Raises:
         ArgumentError: ``self`` not 1-D, ``weights`` of another shape, or a negative
@@ -79,13 +80,23 @@ def bincount(self, weights=None, minlength: int = 0) -> Tensor:
         raise ArgumentError(f"bincount: minlength should be >= 0, got {minlength!r}")
     xp = backend_of(self.array).xp
     if weights is None:
-        return Tensor(xp.bincount(self.array, minlength=minlength).astype(int64, copy=False))
+        return Tensor(_counted(xp, self.array, None, minlength).astype(int64, copy=False))
     if weights.shape != self.shape:
         msg = f"bincount: weights should have input's shape {self.shape}, got {weights.shape}"
         raise ArgumentError(msg)
-    dtype = weights.dtype if weights.dtype.kind == "f" else numpy.dtype("float64")
-    counted = xp.bincount(self.array, weights=weights.array, minlength=minlength)
+    # float32 stays float32, float16 and the rest give float64, as PyTorch's
+    dtype = weights.dtype if weights.dtype in (numpy.float32, numpy.float64) else numpy.float64
+    counted = _counted(xp, self.array, weights.array, minlength)
     return Tensor(counted.astype(dtype, copy=False))
+
+
+def _counted(xp, data, weights, minlength: int):
+    """``xp.bincount``, with PyTorch's RuntimeError for negative values (an ArgumentError;
+    NumPy and CuPy raise a bare ValueError, after the host read they need anyway)."""
+    try:
+        return xp.bincount(data, weights=weights, minlength=minlength)
+    except ValueError:
+        raise ArgumentError("bincount only supports 1-d non-negative integral inputs") from None
 
 
 def histc(self, bins: int = 100, min=0, max=0) -> Tensor:
@@ -94,8 +105,9 @@ def histc(self, bins: int = 100, min=0, max=0) -> Tensor:
     outside (and NaN) are ignored, ``max`` itself goes to the last bin; ``self``'s dtype.
 
     Raises:
-        ArgumentError: ``bins <= 0``, ``min > max``, or (``min == max``) data with NaN or
-            infinities, as PyTorch. UnsupportedDtypeError: an integer or bool tensor.
+        ArgumentError: ``bins <= 0``, ``min > max``, a ``min`` or ``max`` not finite, or
+            (``min == max``) data with NaN or infinities, as PyTorch.
+        UnsupportedDtypeError: an integer or bool tensor.
     """
     if self.dtype.kind != "f":  # PyTorch's NotImplementedError
         raise UnsupportedDtypeError(f"histc: input must be floating point, got {self.dtype}")
@@ -106,6 +118,8 @@ def histc(self, bins: int = 100, min=0, max=0) -> Tensor:
     backend = backend_of(self.array)
     xp, data = backend.xp, self.array.reshape(-1)
     low, high = float(min), float(max)
+    if not (numpy.isfinite(low) and numpy.isfinite(high)):  # PyTorch's check of the range
+        raise ArgumentError(f"histc: range of [{low}, {high}] is not finite")
     if low == high and data.size:
         low, high = float(data.min()), float(data.max())  # the data's range: a host read
         if not (numpy.isfinite(low) and numpy.isfinite(high)):
@@ -158,7 +172,11 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
     right = right or side == "right"
     data = sequence.array
     if sorter is not None:
-        data = xp.take_along_axis(data, as_input("searchsorted", sorter, "sorter").array, axis=-1)
+        sorter = as_input("searchsorted", sorter, "sorter")
+        if sorter.dtype != int64 or sorter.shape != sequence.shape:  # PyTorch's RuntimeError
+            msg = "searchsorted: sorter must be int64 and of sorted_sequence's shape "
+            raise ArgumentError(f"{msg}{sequence.shape}, got {sorter.dtype} {sorter.shape}")
+        data = xp.take_along_axis(data, sorter.array, axis=-1)
     if data.ndim == 0:
         raise ArgumentError("searchsorted: sorted_sequence must have at least one dimension")
     if data.ndim > 1 and data.shape[:-1] != values.shape[:-1]:

@@ -31,7 +31,7 @@ from ._torch_functions import as_input
 from .amp.autocast_mode import cast_operand
 from .autograd import Tensor
 from .backends import backend_of
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
 from .kernels._checks import check_number
 
 __all__ = ["trapezoid", "trapz", "cumulative_trapezoid", "renorm"]
@@ -51,8 +51,8 @@ def _samples(where: str, y, dim) -> tuple[Tensor, int]:
     if y.ndim == 0:
         raise IndexError(f"xpnet.{where}: y must have at least one dim, got a 0-d tensor")
     dim = checked_dim(f"xpnet.{where}", dim, y.ndim, f"{y.ndim}-d y")
-    if y.dtype == numpy.bool_:
-        raise TypeError(f"xpnet.{where}: y must hold numbers, not bools")
+    if y.dtype == numpy.bool_:  # PyTorch's RuntimeError (UnsupportedDtypeError is one)
+        raise UnsupportedDtypeError(f"xpnet.{where}: y must hold numbers, not bools")
     return y, dim
 
 
@@ -63,6 +63,8 @@ def _spacing(where: str, y: Tensor, x, dx, dim: int):
     if x is None:
         if dx is None:
             return 1.0
+        if isinstance(dx, Tensor) and dx.numel() == 1:  # PyTorch's Scalar takes one
+            dx = dx.item()
         check_number(f"xpnet.{where}", "dx", dx)
         return float(dx)
     if dx is not None:
@@ -72,7 +74,7 @@ def _spacing(where: str, y: Tensor, x, dx, dim: int):
         raise TypeError(msg)
     x = as_input(where, x, "x")
     if x.dtype == numpy.bool_:
-        raise TypeError(f"xpnet.{where}: x must hold numbers, not bools")
+        raise UnsupportedDtypeError(f"xpnet.{where}: x must hold numbers, not bools")
     if x.ndim == 1:
         if x.shape[0] != y.shape[dim]:
             msg = (f"xpnet.{where}: x must hold one point per sample of y in dim {dim}, got "
@@ -192,7 +194,8 @@ def renorm(input, p, dim: int, maxnorm) -> Tensor:
         Tensor of ``input``'s shape and dtype.
 
     Raises:
-        TypeError: an integer tensor, ``p`` or ``maxnorm`` not a number, ``dim`` not an int.
+        TypeError: an integer tensor (an UnsupportedDtypeError, also PyTorch's RuntimeError),
+            ``p`` or ``maxnorm`` not a number, ``dim`` not an int.
         ArgumentError: fewer than 2 dims, ``p <= 0``, ``maxnorm < 0``. IndexError: ``dim``
             out of range.
 
@@ -206,19 +209,23 @@ def renorm(input, p, dim: int, maxnorm) -> Tensor:
     tensor = cast_operand("renorm", tensor)  # float32 in an autocast region, as PyTorch's
     check_number("xpnet.renorm", "p", p)
     check_number("xpnet.renorm", "maxnorm", maxnorm)
+    if p <= 0 or maxnorm < 0:  # checked first, as PyTorch's
+        msg = f"xpnet.renorm: p must be > 0 and maxnorm >= 0, got p={p}, maxnorm={maxnorm}"
+        raise ArgumentError(msg)
     if tensor.ndim < 2:
         raise ArgumentError(f"xpnet.renorm: input must have at least 2 dims, got {tensor.ndim}")
     dim = checked_dim("xpnet.renorm", dim, tensor.ndim, f"{tensor.ndim}-d input")
-    if tensor.dtype.kind != "f":
-        raise TypeError(f"xpnet.renorm: input must be floating point, got {tensor.dtype}")
-    if p <= 0 or maxnorm < 0:
-        msg = f"xpnet.renorm: p must be > 0 and maxnorm >= 0, got p={p}, maxnorm={maxnorm}"
-        raise ArgumentError(msg)
+    if tensor.dtype.kind != "f":  # PyTorch's RuntimeError (UnsupportedDtypeError is one)
+        msg = f"xpnet.renorm: input must be floating point, got {tensor.dtype}"
+        raise UnsupportedDtypeError(msg)
     # float16: the norm and the factor in float32, as PyTorch's accumulate type
     work = tensor.float() if tensor.dtype == numpy.float16 else tensor
     others = tuple(d for d in range(tensor.ndim) if d != dim)
-    norm = work.norm(float(p), others, keepdim=True)
-    factor = choose(norm > maxnorm, float(maxnorm) / norm.add(RENORM_EPS), 1.0)
+    exceeds = work.detach().norm(float(p), others, keepdim=True) > maxnorm
+    # the slices kept as they are (NaN norms too) get their norm from ones, so that their
+    # gradient is the upstream one, as PyTorch's, not 0 * NaN through the unused factor
+    norm = choose(exceeds, work, 1.0).norm(float(p), others, keepdim=True)
+    factor = choose(exceeds, float(maxnorm) / norm.add(RENORM_EPS), 1.0)
     return tensor.mul(factor.to(tensor.dtype))
 
 

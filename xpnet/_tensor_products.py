@@ -6,11 +6,11 @@
 ``outer``, ``dot`` and ``vdot`` are einsums (``dot``'s node named as PyTorch's); the others
 are built from ``matmul``, ``mul`` and ``norm``, so gradients are PyTorch's (``cdist`` with
 ``p`` of 0, 1 or inf has pairs of its own, :mod:`xpnet._tensor_distance_ops`, for PyTorch's
-NaN rules). ``addmm``-like functions
-follow PyTorch's rule for ``beta=0``: ``input`` is ignored (its NaN and inf do not reach the
-result, and it gets no gradient, where PyTorch gives it zeros). ``cdist`` always computes
-the differences directly (PyTorch's ``compute_mode="donot_use_mm_for_euclid_dist"``; the
-matrix-product shortcut for ``p=2`` is never used), in ``O(P * R * M)`` memory.
+NaN rules). ``addmm``-like functions follow PyTorch's rule for ``beta=0``: ``input`` is
+ignored (its NaN and inf do not reach the result, and it gets no gradient, where PyTorch
+gives it zeros). ``cdist`` always computes the differences directly (PyTorch's
+``compute_mode="donot_use_mm_for_euclid_dist"``; the matrix-product shortcut for ``p=2`` is
+never used), in ``O(P * R * M)`` memory.
 
 Example:
     >>> import xpnet
@@ -35,7 +35,7 @@ from . import _tensor_distance_ops as distances
 from . import _tensor_einsum as pair
 from ._dtypes import as_dtype, result_dtype
 from ._node_names import name_node, named_nodes
-from ._tensor_checks import check_tensor
+from ._tensor_checks import check_tensor, refuse_dtype
 from .amp.autocast_mode import cast_operand, promote_operands
 from .autograd import Function, Tensor, as_tensor
 from .kernels import ArgumentError
@@ -76,6 +76,13 @@ def _operands(where: str, values, promote: bool = False) -> list[Tensor]:
         dtypes = ", ".join(str(t.dtype) for t in tensors)
         raise ArgumentError(f"xpnet.{where}: operands must have one dtype, got {dtypes}")
     return tensors
+
+
+def _no_bools(where: str, tensors) -> list[Tensor]:
+    """``tensors``, after PyTorch's NotImplementedError for bools: its mm, dot, bmm have none."""
+    for tensor in tensors:
+        refuse_dtype(f"xpnet.{where}", tensor, "b", "numbers, not bools")
+    return list(tensors)
 
 
 def _sublist_term(sublist) -> str:
@@ -151,11 +158,14 @@ def _einsum(name: str, equation: str, tensors) -> Tensor:
 def _sums_alone(inputs, output: str, tensors) -> bool:
     """Whether PyTorch's einsum sums a dim of one operand on its own (with ``sum``, which
     makes integers and bools int64): any dim left out of the output of a single operand, or
-    of several a dim of size above 1 that no other operand or the output has."""
+    of several a dim of size above 1 that the output lacks and every other operand lacks or
+    has of size 1 (which broadcasts: ``"i,i->"`` of sizes 3 and 1 sums the 3 alone)."""
     if len(inputs) == 1:
         return any(c not in output for c in inputs[0])
-    for k, (term, tensor) in enumerate(zip(inputs, tensors, strict=True)):
-        others = output + "".join(t for j, t in enumerate(inputs) if j != k)
+    pairs = list(zip(inputs, tensors, strict=True))
+    sized = [{c for c, n in zip(t, x.shape, strict=True) if n != 1} for t, x in pairs]
+    for k, (term, tensor) in enumerate(pairs):
+        others = set(output).union(*(letters for j, letters in enumerate(sized) if j != k))
         if any(c not in others and n != 1 for c, n in zip(term, tensor.shape, strict=True)):
             return True
     return False
@@ -166,9 +176,12 @@ def tensordot(a, b, dims=2) -> Tensor:
     (an int), or over the dims listed in ``dims = (dims_a, dims_b)``, as ``torch.tensordot``.
 
     Raises:
-        ArgumentError: a negative ``dims``, lists of different lengths, sizes that differ.
+        ArgumentError: a negative ``dims``, lists of different lengths, sizes that differ
+            (other than 1: PyTorch sums the other operand over that dim).
+        UnsupportedDtypeError: bool operands (PyTorch's NotImplementedError).
     """
     a, b = _operands("tensordot", promote_operands(a, b))  # PyTorch's autocast promote list
+    a, b = _no_bools("tensordot", (a, b))  # PyTorch's runs mm
     if isinstance(dims, Tensor):  # PyTorch's: one element is a count, else the two lists
         dims = int(dims.item()) if dims.numel() == 1 else dims.tolist()
     if isinstance(dims, numbers.Integral):  # True too: PyTorch's isinstance(dims, int)
@@ -186,6 +199,10 @@ def tensordot(a, b, dims=2) -> Tensor:
     letters = iter(string.ascii_letters)
     term_a, term_b = ([next(letters) for _ in range(n)] for n in (a.ndim, b.ndim))
     for da, db in zip(dims_a, dims_b, strict=True):
+        if a.shape[da] != b.shape[db] and b.shape[db] == 1:  # PyTorch's broadcast: a summed
+            a = a.sum(da, keepdim=True, dtype=a.dtype)  # over the dim first, in its dtype
+        elif a.shape[da] != b.shape[db] and a.shape[da] == 1:
+            b = b.sum(db, keepdim=True, dtype=b.dtype)
         if a.shape[da] != b.shape[db]:
             msg = f"xpnet.tensordot: contracted dims must match, got {a.shape[da]}"
             raise ArgumentError(f"{msg} (dim {da} of a) and {b.shape[db]} (dim {db} of b)")
@@ -227,6 +244,7 @@ def outer(input, vec2) -> Tensor:
 def dot(input, tensor) -> Tensor:
     """The inner product of two 1-d tensors of one size and dtype, as ``torch.dot``."""
     a, b = _vectors("dot", *promote_operands(input, tensor))  # PyTorch's autocast promote list
+    a, b = _no_bools("dot", (a, b))
     if a.shape != b.shape:
         msg = f"xpnet.dot: tensors must have one size, got {a.shape[0]} and {b.shape[0]}"
         raise ArgumentError(msg)
@@ -254,7 +272,7 @@ def kron(input, other) -> Tensor:
 
 def mv(input, vec) -> Tensor:
     """The product of the matrix ``input`` and the vector ``vec``, as ``torch.mv``."""
-    a, v = _operands("mv", (input, vec))
+    a, v = _no_bools("mv", _operands("mv", (input, vec)))
     if a.ndim != 2 or v.ndim != 1 or a.shape[1] != v.shape[0]:
         msg = f"xpnet.mv: expects a matrix and a vector that fit, got {a.shape} and {v.shape}"
         raise ArgumentError(msg)
@@ -263,10 +281,8 @@ def mv(input, vec) -> Tensor:
 
 def _added(where: str, input, product: Tensor, beta, alpha) -> Tensor:
     """``beta * input + alpha * product``, ``input`` ignored where ``beta`` is 0 (PyTorch)."""
-    for name, value in (("beta", beta), ("alpha", alpha)):
-        if not isinstance(value, numbers.Number) or isinstance(value, bool):
-            msg = f"xpnet.{where}: {name} must be a number, got {type(value).__name__}"
-            raise TypeError(msg)
+    beta = _scalar(where, "beta", beta, product.dtype)
+    alpha = _scalar(where, "alpha", alpha, product.dtype)
     base = cast_operand(where, as_tensor(input))  # the product is cast as matmul
     if base.dtype != product.dtype:  # PyTorch promotes none of the three
         msg = f"xpnet.{where}: input must be {product.dtype} as the product, got {base.dtype}"
@@ -279,8 +295,27 @@ def _added(where: str, input, product: Tensor, beta, alpha) -> Tensor:
     return name_node(result, f"{where.capitalize()}Backward0")  # "addmm": AddmmBackward0
 
 
+def _scalar(where: str, name: str, value, dtype):
+    """``beta`` or ``alpha`` as PyTorch's Scalar: a number, bool or one-element Tensor, cast
+    to an integer or bool ``dtype`` as PyTorch's kernels (``0.5`` is 0 for int64: truncated)."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if not isinstance(value, numbers.Number):
+        raise TypeError(f"xpnet.{where}: {name} must be a number, got {type(value).__name__}")
+    fits = not isinstance(value, complex) or dtype.kind == "c"
+    if dtype.kind in "iu":  # truncated, and in the dtype's range, as PyTorch's conversion
+        info = numpy.iinfo(dtype)
+        fits = isinstance(value, numbers.Real) and info.min - 1 < value < info.max + 1
+    if not fits:  # PyTorch's RuntimeError
+        raise ArgumentError(f"xpnet.{where}: {name}={value} does not fit a {dtype} tensor")
+    # Tensor.addr of bools: logical, as PyTorch's
+    return bool(value) if dtype.kind == "b" else int(value) if dtype.kind in "iu" else value
+
+
 def _checked(where: str, first, second, ndim: int, tensors) -> tuple[Tensor, Tensor]:
     a, b = _operands(where, tensors)
+    if where != "addmm":  # addmm takes bools: Tensor.addr (which PyTorch runs for bools) uses it
+        a, b = _no_bools(where, (a, b))
     if a.ndim != ndim or b.ndim != ndim:
         msg = f"xpnet.{where}: {first} and {second} must be {ndim}-d, got {a.ndim}-d and {b.ndim}-d"
         raise ArgumentError(msg)
@@ -336,20 +371,19 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = _COMPUTE_MODES[0]) -> Tens
 
     Raises:
         ArgumentError: fewer than 2 dims, other row lengths, negative ``p``, or an unknown
-            ``compute_mode``.
+            ``compute_mode``. UnsupportedDtypeError: integer or bool tensors.
     """
+    if compute_mode not in _COMPUTE_MODES:  # checked first, as PyTorch's
+        msg = f"xpnet.cdist: compute_mode must be one of {_COMPUTE_MODES}, got {compute_mode!r}"
+        raise ArgumentError(msg)
     a, b = _operands("cdist", (x1, x2))
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
         msg = f"xpnet.cdist: x1 and x2 must be (*, P, M) and (*, R, M), got {a.shape}, {b.shape}"
         raise ArgumentError(msg)
-    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not p >= 0:
+    refuse_dtype("xpnet.cdist", a, "biu", "floating point", "x1")  # PyTorch's RuntimeError
+    if not isinstance(p, numbers.Real) or not p >= 0:  # True: 1.0, as PyTorch's parser
         raise ArgumentError(f"xpnet.cdist: p must be a non-negative number, got {p!r}")
-    if compute_mode not in _COMPUTE_MODES:
-        msg = f"xpnet.cdist: compute_mode must be one of {_COMPUTE_MODES}, got {compute_mode!r}"
-        raise ArgumentError(msg)
-    difference = a.reshape(a.shape[:-1] + (1, a.shape[-1])) - b.reshape(
-        b.shape[:-2] + (1,) + b.shape[-2:]
-    )
+    difference = a.unsqueeze(-2) - b.unsqueeze(-3)  # (*, P, 1, M) - (*, 1, R, M)
     if a.shape[-1] == 0:  # empty rows are at distance 0
         return difference.sum(-1)
     if p in (0, 1) or math.isinf(p):  # PyTorch's own NaN rules, unlike norm's

@@ -117,7 +117,7 @@ def chain_matmul(*matrices) -> Tensor:
     for t in tensors:
         if t.ndim != 2:
             raise ArgumentError(f"chain_matmul: matrices must be 2-D, got shape {tuple(t.shape)}")
-    return tensors[0] * 1 if len(tensors) == 1 else linalg.multi_dot(tensors)
+    return tensors[0].clone() if len(tensors) == 1 else linalg.multi_dot(tensors)  # PyTorch's
 
 
 def frobenius_norm(input, dim, keepdim: bool = False) -> Tensor:
@@ -244,6 +244,7 @@ METHODS = {
     "__rlshift__": _reflected(bitwise_left_shift),
     "__rrshift__": _reflected(bitwise_right_shift),
     "i0": i0,
+    "i0_": lambda self: apply_in_place("i0_", self, i0),  # PyTorch's Tensor.i0_
     "put": put,
     "put_": _put_,
 }
