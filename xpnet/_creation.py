@@ -21,6 +21,7 @@ import numpy
 
 from ._dtypes import checked_scalar, get_default_dtype, inferred_dtype, integer_range
 from ._memory_formats import check_memory_format, contiguous_format, preserve_format, relaid
+from ._tensor_protocols import data_dtype, host_sequences, leaf_types
 from .autograd import Tensor, data_of
 from .backends import backend_of, float_errors_ignored, get_backend, load_backend, to_backend
 from .devices import backend_name
@@ -29,19 +30,9 @@ from .kernels._blocks import check_fits
 from .kernels._checks import UnsupportedDtypeError, check_int
 
 __all__ = [
-    "as_tensor",
-    "empty",
-    "empty_like",
-    "eye",
-    "from_numpy",
-    "full",
-    "full_like",
-    "ones",
-    "ones_like",
-    "tensor",
-    "zeros",
-    "zeros_like",
-]
+    "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full", "full_like", "ones",
+    "ones_like", "tensor", "zeros", "zeros_like",
+]  # fmt: skip
 
 
 def target_backend(device):
@@ -257,14 +248,9 @@ def empty_like(
 
 
 def full_like(
-    input,
-    fill_value,
-    *,
-    dtype=None,
-    device=None,
-    requires_grad=False,
+    input, fill_value, *, dtype=None, device=None, requires_grad=False,
     memory_format=preserve_format,
-) -> Tensor:
+) -> Tensor:  # fmt: skip
     """``fill_value`` in ``input``'s shape, dtype and device (unless given), as
     ``torch.full_like``."""
     _fill_dtype("full_like", fill_value)
@@ -273,15 +259,19 @@ def full_like(
 
 def _host_data(where: str, data) -> numpy.ndarray:
     """Python data (numbers, nested sequences) as NumPy read them, refusing what is not
-    numbers."""
+    numbers: ``None`` as PyTorch (a RuntimeError too), an int past int64 as an overflow."""
     try:
         host = numpy.asarray(data)
     except ValueError as error:  # NumPy 2: "inhomogeneous shape"
         msg = f"{where}: data must be a number or nested sequences of one length: {error}"
         raise ValueError(msg) from None
+    if host.dtype.kind == "O" and all(isinstance(v, numbers.Integral) for v in host.flat):
+        value = max(host.flat, key=abs)  # NumPy keeps ints past 64 bits as Python objects
+        msg = f"{where}: value {value} cannot be converted to type int64 without overflow"
+        raise ArgumentError(msg)
     if host.dtype.kind not in "biufc":
         msg = f"{where}: data must be numbers, got {host.dtype} from {type(data).__name__}"
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)  # a TypeError, and PyTorch's RuntimeError
     return host
 
 
@@ -329,8 +319,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
         device = backend_of(array).name if device is None else device
         dtype = resolve_dtype("tensor", dtype, array.dtype)
     else:
-        array = _host_data("tensor", array)
-        dtype = resolve_dtype("tensor", dtype, inferred_dtype(array))
+        found = leaf_types(array)  # empty for a number
+        array = _host_data("tensor", host_sequences(array, found))
+        dtype = resolve_dtype("tensor", dtype, data_dtype(found, array))
         if array.dtype.kind == "c" and dtype.kind in "iuf":  # NumPy would warn, drop .imag
             raise TypeError(f"tensor: complex data for the real dtype {dtype}: must be real")
         _check_integers_fit("tensor", array, numpy.dtype(dtype))

@@ -195,10 +195,22 @@ def _host_values(array, cut: tuple) -> numpy.ndarray:
     return backend_of(array).to_host(array)
 
 
-def _vector_str(values, indent: int, is_cut: bool, formatter: _Formatter) -> str:
+def _element(value, formatter: _Formatter, imag: _Formatter | None) -> str:
+    """One value; a complex one as PyTorch's: real part, then the imaginary part's sign
+    (``+`` unless it has one) and digits, ``j``, each part with its own formatter."""
+    if imag is None:
+        return formatter.format(value)
+    imag_text = (imag.format(value.imag) + "j").lstrip()
+    sign = "" if imag_text[0] in "+-" else "+"
+    return formatter.format(value.real) + sign + imag_text
+
+
+def _vector_str(values, indent: int, is_cut: bool, formatter: _Formatter, imag=None) -> str:
     element_length = formatter.max_width + 2  # with the comma and space
+    if imag is not None:  # and the imaginary part's digits and "j"
+        element_length += imag.max_width + 1
     per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
-    items = [formatter.format(v) for v in values.tolist()]
+    items = [_element(v, formatter, imag) for v in values.tolist()]
     if is_cut:
         edge = PRINT_OPTS.edgeitems
         items = [*items[:edge], " ...", *items[edge:]]
@@ -206,14 +218,14 @@ def _vector_str(values, indent: int, is_cut: bool, formatter: _Formatter) -> str
     return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _nested_str(values, indent: int, cut: tuple, formatter: _Formatter) -> str:
+def _nested_str(values, indent: int, cut: tuple, formatter: _Formatter, imag=None) -> str:
     """PyTorch's ``_tensor_str_with_formatter`` on the host copy, ``cut`` marking the axes
-    whose middle was left out."""
+    whose middle was left out; ``imag``: the imaginary parts' formatter of complex values."""
     if values.ndim == 0:
-        return formatter.format(values.item())
+        return _element(values.item(), formatter, imag)
     if values.ndim == 1:
-        return _vector_str(values, indent, cut[0], formatter)
-    slices = [_nested_str(row, indent + 1, cut[1:], formatter) for row in values]
+        return _vector_str(values, indent, cut[0], formatter, imag)
+    slices = [_nested_str(row, indent + 1, cut[1:], formatter, imag) for row in values]
     if cut[0]:
         edge = PRINT_OPTS.edgeitems
         slices = [*slices[:edge], "...", *slices[edge:]]
@@ -227,8 +239,9 @@ def _contents(array, indent: int) -> str:
         return "[...]"
     cut = _cut_axes(array.shape, summarize)
     values = _host_values(array, cut)
-    if values.dtype.kind == "c":  # xpnet has no complex Tensor ops; print as NumPy does
-        return numpy.array2string(values, separator=", ", precision=PRINT_OPTS.precision)
+    if values.dtype.kind == "c":  # the real and imaginary parts, each with its own format
+        real, imag = _Formatter(values.real), _Formatter(values.imag)
+        return _nested_str(values, indent, cut, real, imag)
     return _nested_str(values, indent, cut, _Formatter(values))
 
 

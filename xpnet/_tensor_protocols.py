@@ -2,7 +2,8 @@
 along the first dimension (``for row in x``: the rows of ``x.unbind(0)``, views with
 ``UnbindBackward0`` nodes) and refuse a 0-d tensor with PyTorch's ``TypeError``; a format
 spec formats a 0-d tensor as its number (``f"{loss:.4f}"``, one host read on a GPU), and is
-refused for others, as ``object``'s.
+refused for others, as ``object``'s. :func:`data_dtype` is PyTorch's dtype of Python data
+given to ``xpnet.tensor``: each number's own, promoted (``[np.float64(1.0)]`` is float64).
 
 Example:
     >>> import xpnet
@@ -12,6 +13,14 @@ Example:
 """
 
 from __future__ import annotations
+
+import functools
+
+import numpy
+
+from ._dtypes import get_default_dtype, inferred_dtype
+from .autograd import data_of
+from .backends import backend_of
 
 
 def tensor_len(self) -> int:
@@ -34,6 +43,77 @@ def tensor_format(self, format_spec: str) -> str:
     if self.ndim == 0:
         return self.item().__format__(format_spec)
     return object.__format__(self, format_spec)
+
+
+_PYTHON_NUMBERS = (bool, int, float, complex)  # the order matters: a bool is an int
+
+
+def _python_type(number) -> type:
+    return next((kind for kind in _PYTHON_NUMBERS if isinstance(number, kind)), complex)
+
+
+def _promote_types(first: numpy.dtype, second: numpy.dtype) -> numpy.dtype:
+    """``torch.promote_types``: a float or complex dtype beats any integer one whatever
+    its width (float16 and int64: float16), else NumPy's (complex64 and float64: complex128)."""
+    first_integral, second_integral = first.kind in "biu", second.kind in "biu"
+    if first_integral != second_integral:
+        return second if first_integral else first
+    return numpy.promote_types(first, second)
+
+
+def host_sequences(data, found: set):
+    """``data`` with the Tensors and backend arrays in its nested sequences copied to the
+    host (one explicit ``to_host`` each), for NumPy to read; as given when ``found``, its
+    :func:`leaf_types`, are Python's number types alone."""
+    if found.issubset(_PYTHON_NUMBERS) or not isinstance(data, (list, tuple)):
+        return data
+    hosted = []
+    for item in data:
+        array = data_of(item)
+        if isinstance(item, (list, tuple)):
+            array = host_sequences(item, found)
+        elif hasattr(array, "dtype") and not isinstance(array, numpy.generic):
+            array = backend_of(array).to_host(array)
+        hosted.append(array)
+    return hosted
+
+
+def leaf_types(data, found: set | None = None) -> set:
+    """The types of the numbers in the nested sequences ``data``: Python's number types, and
+    the dtypes of the NumPy scalars, arrays and Tensors among them (a row of Python numbers
+    is one C-speed pass); empty for data that is not a list or tuple."""
+    found = set() if found is None else found
+    if not isinstance(data, (list, tuple, range)):
+        return found
+    kinds = set(map(type, data))
+    if kinds.issubset(_PYTHON_NUMBERS):
+        return found | kinds
+    for item in data:
+        if isinstance(item, (list, tuple, range)):
+            found = leaf_types(item, found)
+        else:
+            dtype = getattr(data_of(item), "dtype", None)
+            found.add(_python_type(item) if dtype is None else numpy.dtype(dtype))
+    return found
+
+
+def data_dtype(found: set, host: numpy.ndarray) -> numpy.dtype:
+    """PyTorch's dtype of Python data whose numbers are of the :func:`leaf_types` ``found``
+    (read by NumPy as ``host``): each number's own (a Python float the default dtype, an
+    int int64, a NumPy scalar or 0-d Tensor its dtype), promoted as ``torch.promote_types``:
+    ``[np.float64(1.0)]`` is float64 and ``[np.float16(1), 2]`` float16, where ``host``
+    alone cannot tell them from Python floats.
+
+    Example:
+        >>> data_dtype(leaf_types([numpy.float16(1), 2]), numpy.asarray([1.0, 2.0]))
+        dtype('float16')
+    """
+    if found.issubset(_PYTHON_NUMBERS):
+        return inferred_dtype(host)
+    default = get_default_dtype()
+    python = {bool: numpy.dtype(bool), int: numpy.dtype("int64"), float: default}
+    python[complex] = numpy.result_type(default, numpy.complex64)
+    return functools.reduce(_promote_types, (python.get(kind, kind) for kind in found))
 
 
 METHODS = {"__len__": tensor_len, "__iter__": tensor_iter, "__format__": tensor_format}

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import stat
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import numpy
 
-from .autograd import data_of
+from .autograd import Tensor, data_of
 from .backends import backend_name_of, load_backend, to_backend
 from .devices import backend_name
 
@@ -79,9 +80,11 @@ def save(obj, f) -> None:
     Args:
         obj: a mapping from string keys to arrays of any backend, Tensors or numbers, such
             as :meth:`xpnet.nn.Module.state_dict`.
-        f: the path (str or ``os.PathLike``). A name ending in ``.safetensors`` writes the
-            safetensors format; any other name a NumPy ``.npz`` archive, under exactly that
-            name (``"model.pt"`` stays ``model.pt``).
+        f: the path (str or ``os.PathLike``) or a binary file object (``io.BytesIO``,
+            ``open(name, "wb")``; written in place, not atomically). A name ending in
+            ``.safetensors`` writes the safetensors format; any other name (and a file object
+            without one) a NumPy ``.npz`` archive, under exactly that name (``"model.pt"``
+            stays ``model.pt``).
 
     Raises:
         TypeError: if ``obj`` is not a flat mapping of names to numeric arrays.
@@ -96,6 +99,12 @@ def save(obj, f) -> None:
         dtype('float32')
     """
     arrays = _host_arrays(obj)
+    if hasattr(f, "write"):  # a binary file object, such as io.BytesIO: written as it goes
+        if str(getattr(f, "name", "")).endswith(".safetensors"):
+            f.write(_safetensors_numpy("save").save(arrays, metadata={"format": "pt"}))
+        else:
+            numpy.savez(f, **arrays)
+        return
     path = Path(os.fspath(f))
     if path.suffix == ".safetensors":
         encoded = _safetensors_numpy("save").save(arrays, metadata={"format": "pt"})
@@ -148,53 +157,88 @@ def _remove_stale_temporaries(folder, name: str) -> None:
                 os.unlink(entry.path)
 
 
-def load(f, map_location=None) -> dict:
+def load(f, map_location=None, *, weights_only=None) -> dict:
     """Read a state dict written by :func:`save` (or by ``safetensors``/``numpy.savez``).
 
     Args:
-        f: the path of a ``.safetensors`` or ``.npz`` file (told apart by content).
+        f: the path of a ``.safetensors`` or ``.npz`` file (told apart by content), or a
+            binary file object holding one (``io.BytesIO``, ``open(name, "rb")``), read from
+            its current position.
         map_location: where the arrays go: a device (``"cpu"``, ``"cuda"``), a backend
-            name, or ``None`` for the current backend. Default: ``None``.
+            name, or ``None`` for the current backend; as PyTorch's, also a dict from saved
+            locations to devices (the arrays were saved from the host, ``"cpu"``; without
+            that key they stay there) or a function ``(tensor, "cpu")`` returning the Tensor
+            to keep (``lambda storage, location: storage.cuda()``). Default: ``None``.
+        weights_only: accepted for PyTorch's signature and ignored: neither format holds
+            pickled objects, so any value loads only arrays. Default: ``None``.
 
     Returns:
         A dict from keys to arrays, ready for :meth:`xpnet.nn.Module.load_state_dict`.
 
     Raises:
         FileNotFoundError: if there is no such file.
-        ValueError: if the file is neither format, is corrupt, or is not a regular file.
+        ValueError: if the file is neither format, is corrupt, is not a regular file, or
+            holds entries that are not numeric arrays (a PyTorch pickle, strings).
         ImportError: for a safetensors file without the ``safetensors`` package.
     """
-    path = Path(os.fspath(f))
-    with path.open("rb") as stream:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # /dev/zero: reads never end
-            msg = f"load: {path} is not a regular file"
-            raise ValueError(msg)
-        head = stream.read(8)
+    del weights_only  # nothing is unpickled whatever its value
+    if isinstance(map_location, Mapping):
+        map_location = map_location.get("cpu", "cpu")
+    if callable(map_location):
+        arrays = load(f)
+        return {key: data_of(map_location(Tensor(value), "cpu")) for key, value in arrays.items()}
     target = None if map_location is None else backend_name(map_location)
+    if hasattr(f, "read"):
+        arrays = _read(f, getattr(f, "name", type(f).__name__))
+    else:
+        path = Path(os.fspath(f))
+        with path.open("rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # /dev/zero: never ends
+                msg = f"load: {path} is not a regular file"
+                raise ValueError(msg)
+            arrays = _read(stream, path)
+    return {key: to_backend(value, target) for key, value in arrays.items()}
+
+
+def _read(stream, name) -> dict:
+    """The arrays of the ``.npz`` or ``.safetensors`` file open as the binary ``stream``."""
+    if not stream.seekable():  # a pipe: the format is told by its first bytes, read back
+        stream = io.BytesIO(stream.read())
+    start = stream.tell()
+    head = stream.read(8)
+    stream.seek(start)
     if head[:4] == _ZIP_MAGIC:
         try:
-            with path.open("rb") as stream, numpy.load(stream, allow_pickle=False) as archive:
+            with numpy.load(stream, allow_pickle=False) as archive:
                 arrays = {key: archive[key] for key in archive.files}
         except MemoryError:
             raise  # a big archive on a small machine is not a corrupt one
         except Exception as error:  # zipfile, zlib and numpy's header parser raise many kinds
             # (NotImplementedError for an unknown compression method, zlib.error, TokenError)
-            msg = f"load: {path} is not a readable .npz archive ({type(error).__name__}: {error})"
+            msg = f"load: {name} is not a readable .npz archive ({type(error).__name__}: {error})"
             raise ValueError(msg) from None
-    else:
-        reader = _safetensors_numpy("load")
-        try:
-            arrays = reader.load(path.read_bytes())
-        except KeyError as error:  # a safetensors dtype NumPy lacks: bfloat16, float8
-            msg = (
-                f"load: {path} holds {error.args[0]} tensors, a dtype NumPy has no type for "
-                "(xpnet has no bfloat16); convert them to float32 first, e.g. with PyTorch"
-            )
-            raise ValueError(msg) from None
-        except Exception as error:  # safetensors raises its own SafetensorError
-            msg = (
-                f"load: {path} is neither an .npz archive nor a .safetensors file "
-                f"(safetensors says: {error})"
-            )
-            raise ValueError(msg) from None
-    return {key: to_backend(value, target) for key, value in arrays.items()}
+        for key, value in arrays.items():  # a member that is no .npy comes back as bytes
+            if not isinstance(value, numpy.ndarray) or value.dtype.kind not in "biuf":
+                pickled = key.endswith(".pkl")  # torch.save's zip holds data.pkl
+                what = "a pickle of PyTorch's torch.save" if pickled else "not a numeric array"
+                msg = (
+                    f"load: {name} holds {key!r}, {what}: xpnet reads numeric arrays from "
+                    ".npz and .safetensors files (convert with safetensors.torch.save_file)"
+                )
+                raise ValueError(msg)
+        return arrays
+    reader = _safetensors_numpy("load")
+    try:
+        return reader.load(stream.read())
+    except KeyError as error:  # a safetensors dtype NumPy lacks: bfloat16, float8
+        msg = (
+            f"load: {name} holds {error.args[0]} tensors, a dtype NumPy has no type for "
+            "(xpnet has no bfloat16); convert them to float32 first, e.g. with PyTorch"
+        )
+        raise ValueError(msg) from None
+    except Exception as error:  # safetensors raises its own SafetensorError
+        msg = (
+            f"load: {name} is neither an .npz archive nor a .safetensors file "
+            f"(safetensors says: {error})"
+        )
+        raise ValueError(msg) from None
