@@ -15,6 +15,7 @@ are assigned in ``xpnet/__init__.py`` only, so that this module keeps Python's b
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -175,7 +176,7 @@ def integer_range(dtype: numpy.dtype, integral: bool) -> tuple[int, int]:
     return (-info.max if dtype.kind == "u" and integral else info.min), info.max
 
 
-def _wrapped(number, dtype: numpy.dtype):
+def wrapped(number, dtype: numpy.dtype):
     """A Python int outside an integer ``dtype``'s range, wrapped into it as PyTorch's
     arithmetic does (NumPy raises OverflowError for it)."""
     bits = 8 * dtype.itemsize
@@ -210,13 +211,30 @@ def checked_scalar(where: str, name: str, value, dtype: numpy.dtype):
         integral = isinstance(value, numbers.Integral)
         lowest, highest = integer_range(dtype, integral)
         if not math.isnan(value) and lowest <= value <= highest:
-            return _wrapped(int(value), dtype) if integral else value
+            return wrapped(int(value), dtype) if integral else value
         info = numpy.iinfo(dtype)
         shown = f"range {info.min} to {info.max}"
     from .kernels import ArgumentError  # here: the kernels import this module
 
     msg = f"{where}: {name} {value!r} cannot be converted to {dtype} without overflow ({shown})"
     raise ArgumentError(msg)
+
+
+def opmath(function):
+    """``function(a, b)`` of a float16 array and a Python number computed in float32, rounded
+    once to float16, as PyTorch's ``mul`` and ``div`` ("opmath"; its ``add`` rounds the number):
+    NumPy rounds the number to float16 first, so ``x * 1e-5`` would lose digits and
+    ``x / 70000`` divide by inf. Anything else as given."""
+
+    @functools.wraps(function)
+    def widened(a, b):
+        array, number = (a, b) if hasattr(a, "dtype") else (b, a)
+        if getattr(array, "dtype", None) != float16 or not isinstance(number, int | float):
+            return function(a, b)
+        wide = array.astype(float32)
+        return function(*((wide, b) if array is a else (a, wide))).astype(float16)
+
+    return widened
 
 
 def check_broadcast(shape_a, shape_b) -> None:
@@ -233,6 +251,13 @@ def check_broadcast(shape_a, shape_b) -> None:
                 f"non-singleton dimension {ndim - k}"
             )
             raise ArgumentError(msg)
+
+
+def broadcasts_to(shape, target) -> bool:
+    """Whether an operand of ``shape`` broadcasts to ``target`` (in ``x += y``, ``y`` to ``x``)."""
+    if len(shape) > len(target):
+        return False
+    return all(n in (1, m) for n, m in zip(reversed(shape), reversed(target), strict=False))
 
 
 def torch_operands(a, b, true_division: bool = False, subtraction: bool = False):
@@ -262,7 +287,7 @@ def torch_operands(a, b, true_division: bool = False, subtraction: bool = False)
             return a, b
         dtype = result_dtype(a, b)
         if dtype.kind in "iu" and number_dtype.kind == "i" and not true_division:
-            a, b = (a, _wrapped(b, dtype)) if dtype_b is None else (_wrapped(a, dtype), b)
+            a, b = (a, wrapped(b, dtype)) if dtype_b is None else (wrapped(a, dtype), b)
     if true_division and dtype.kind in "iub":
         dtype = get_default_dtype()
     return as_dtype(a, dtype), as_dtype(b, dtype)

@@ -33,7 +33,7 @@ import math
 import numbers
 
 from . import _tensor_elementwise_ops as ops
-from ._dtypes import as_dtype, floating, result_dtype
+from ._dtypes import as_dtype, check_broadcast, floating, result_dtype
 from ._node_names import camel_case, named_nodes
 from ._tensor_checks import (
     check_real,
@@ -96,11 +96,11 @@ def _binary(name: str, *, float_valued: bool = True, scalars: bool = True, funct
         if not float_valued:  # fmod, remainder: PyTorch's are not for complex numbers
             refuse_complex(f"Tensor.{name}", "input and other", self, other)
         other = _operand(name, other, scalars)
-        if not float_valued:  # fmod, remainder: no integer division by zero, as PyTorch
-            refuse_integer_division(f"Tensor.{name}", self, other)
         if name in _FLOAT_ONLY and other.dtype.kind in "iub":  # PyTorch: no integer kernel
             refuse_dtype(f"Tensor.{name}", self, "iub", "floating point beside an integer other")
         a, b = torch_operands(self, other, true_division=float_valued)
+        if not float_valued:  # fmod, remainder: no integer division by zero (uint8 % 256)
+            refuse_integer_division(f"Tensor.{name}", a, b)
         if float_valued and a.dtype.kind in "iub":  # an integer tensor beside a number
             a = floating(a)
         return (function or _BINARY[name])(a, b)
@@ -125,12 +125,14 @@ def heaviside(self, values) -> Tensor:
     ``torch.heaviside``. Not differentiable.
 
     Raises:
-        ArgumentError: ``self`` and ``values`` of different dtypes, as PyTorch.
+        ArgumentError: ``self`` and ``values`` of different dtypes, or shapes that do not
+            broadcast, as PyTorch.
     """
     values = as_input("heaviside", values, "values")
     if values.dtype != self.dtype:
         msg = f"heaviside: values must have self's dtype {self.dtype}, got {values.dtype}"
         raise ArgumentError(msg)
+    check_broadcast(self.shape, values.shape)  # PyTorch's RuntimeError, not NumPy's ValueError
     xp = backend_of(self.array, values.array, names=("self", "values"), where="heaviside").xp
     step = xp.where(self.array > 0, 1, 0).astype(self.dtype)
     return Tensor(xp.where(self.array == 0, values.array, step))
@@ -151,26 +153,28 @@ def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
 def lerp(self, end, weight) -> Tensor:
     """``self + weight * (end - self)`` (``weight`` a number or a Tensor, broadcast), as
     ``torch.lerp``, with PyTorch's formula (``end - (end - self) * (1 - weight)`` where
-    ``weight >= 0.5``, exact at ``weight = 1``) and gradients.
+    ``|weight| >= 0.5``, exact at ``weight = 1``) and gradients.
 
     Raises:
-        TypeError: ``end`` not a Tensor or array. ArgumentError: other dtypes (of ``end``, or
-            of a ``weight`` with dimensions), as PyTorch.
+        TypeError: ``end`` not a Tensor or array; integers (NotImplementedError too).
+            ArgumentError: other dtypes (of ``end``, or of a ``weight`` with dimensions).
     """
     end = as_input("lerp", end, "end")
-    if end.dtype != self.dtype or self.dtype.kind != "f":
+    if end.dtype != self.dtype:
         msg = f"lerp: self and end must have one floating dtype, got {self.dtype} and {end.dtype}"
         raise ArgumentError(msg)
+    refuse_dtype("lerp", self, "iub", "floating point")  # PyTorch: NotImplementedError
     difference = end - self
-    if isinstance(weight, numbers.Number):
-        if weight < 0.5:
+    if isinstance(weight, numbers.Number):  # PyTorch's test of a small weight: |weight| < 0.5
+        if abs(weight) < 0.5:
             return self + weight * difference
         return end - difference * (1 - weight)
     weight = as_input("lerp", weight, "weight")
     if weight.ndim and weight.dtype != self.dtype:  # PyTorch takes a 0-d one as a number
         msg = f"lerp: weight must have self's dtype {self.dtype}, got {weight.dtype}"
         raise ArgumentError(msg)
-    return where(weight < 0.5, self + weight * difference, end - difference * (1 - weight))
+    small = weight.abs() < 0.5
+    return where(small, self + weight * difference, end - difference * (1 - weight))
 
 
 def _check_value(where: str, self: Tensor, value) -> None:
@@ -182,11 +186,14 @@ def _check_value(where: str, self: Tensor, value) -> None:
         raise ArgumentError(msg)
 
 
-def _common_dtype(*tensors) -> tuple:
-    """``tensors`` cast to their PyTorch result dtype: ``addcmul``/``addcdiv`` compute in it,
-    so float16 ``tensor1 * tensor2`` beside a float32 ``self`` does not overflow float16."""
+def _in_common_dtype(where: str, compute, *tensors) -> Tensor:
+    """``compute(*tensors)`` in their PyTorch result dtype, float16 in float32 rounded once at
+    the end (PyTorch's opmath): ``value * tensor1 / tensor2`` does not overflow on the way."""
     dtype = result_dtype(*tensors)
-    return tuple(as_dtype(tensor, dtype) for tensor in tensors)
+    refuse_dtype(where, tensors[0], "b" if dtype.kind == "b" else "", "non-bool")
+    wide = "float32" if dtype == "float16" else dtype
+    wide_operands = (as_dtype(as_dtype(tensor, dtype), wide) for tensor in tensors)
+    return as_dtype(compute(*wide_operands), dtype)
 
 
 @named_nodes("AddcmulBackward0")
@@ -194,8 +201,8 @@ def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
     """``self + value * tensor1 * tensor2`` (broadcast), as ``torch.addcmul``."""
     _check_value("addcmul", self, value)
     t1, t2 = as_input("addcmul", tensor1, "tensor1"), as_input("addcmul", tensor2, "tensor2")
-    self, t1, t2 = _common_dtype(*promote_operands(self, t1, t2))  # autocast: float32
-    return self + value * t1 * t2
+    operands = promote_operands(self, t1, t2)  # autocast: float32
+    return _in_common_dtype("addcmul", lambda a, b, c: a + value * b * c, *operands)
 
 
 @named_nodes("AddcdivBackward0")
@@ -210,8 +217,7 @@ def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
     self, t1, t2 = promote_operands(self, t1, t2)  # PyTorch's autocast: float32 quotients
     if t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
         raise ArgumentError("addcdiv: integer division of tensor1 by tensor2 is not supported")
-    self, t1, t2 = _common_dtype(self, t1, t2)
-    return self + value * t1 / t2
+    return _in_common_dtype("addcdiv", lambda a, b, c: a + value * b / c, self, t1, t2)
 
 
 def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):

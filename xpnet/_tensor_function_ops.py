@@ -70,7 +70,11 @@ def divide_rounded(a, b, rounding_mode):
     """``a / b`` rounded down (``"floor"``, Python's ``//``) or toward zero (``"trunc"``).
 
     Integers stay integers, computed exactly (not through a float quotient); a division by
-    zero gives ``0`` here (NumPy's and CuPy's): the Tensor methods refuse it first, as PyTorch."""
+    zero gives ``0`` here (NumPy's and CuPy's): the Tensor methods refuse it first, as PyTorch.
+    Float16 by a number divides and rounds in float32, rounded to float16 once, as PyTorch's
+    (NumPy would round the number to float16 first)."""
+    if getattr(a, "dtype", None) == numpy.float16 and isinstance(b, int | float):
+        return divide_rounded(a.astype(numpy.float32), b, rounding_mode).astype(numpy.float16)
     xp = backend_of(*_arrays(a, b)).xp
     if rounding_mode == "floor":
         return a // b

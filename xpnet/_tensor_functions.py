@@ -38,7 +38,7 @@ from . import _tensor_scans as scans
 from . import _tensor_scatter as scatter
 from . import _tensor_scatter_reduce as scatter_reduce
 from . import _tensor_shape_ops as shape_ops
-from ._dtypes import floating, torch_operands
+from ._dtypes import checked_scalar, floating, torch_operands
 from ._node_names import name_node
 from ._tensor_checks import named_as, refuse_complex, refuse_dtype, refuse_integer_division
 from ._tensor_math import check_dim
@@ -138,9 +138,9 @@ def rounded_division(where: str, dividend, divisor, rounding_mode: str | None) -
     """``dividend / divisor`` rounded (``"floor"`` or ``"trunc"``), integers by zero refused
     as PyTorch, errors naming ``where``: the one path of ``div`` and ``floor_divide``
     (``rounding_mode`` None: floor, without a derivative, as PyTorch's ``floor_divide``)."""
-    refuse_integer_division(where, dividend, divisor)
     refuse_complex(where, "input and other", dividend, divisor)
     a, b = torch_operands(dividend, divisor)
+    refuse_integer_division(where, a, b)  # after the wrap: ``uint8 // 256`` divides by 0
     return _floor_divided(a, b) if rounding_mode is None else _divide_rounded(a, b, rounding_mode)
 
 
@@ -150,7 +150,20 @@ def neg(self) -> Tensor:
 
 
 def tensor_pow(self, exponent) -> Tensor:
-    """``self ** exponent`` (a number, array or Tensor, broadcast), with PyTorch's gradients."""
+    """``self ** exponent`` (a number, array or Tensor, broadcast), with PyTorch's gradients.
+
+    Raises:
+        ArgumentError: a number ``exponent`` that ``self``'s dtype cannot hold (``int8`` to
+            the 300th), or negative for integers, as PyTorch (which wraps neither).
+    """
+    if isinstance(exponent, numbers.Integral) and not isinstance(exponent, bool):
+        if exponent < 0 and self.dtype.kind in "iub":
+            msg = "Tensor.pow: Integers to negative integer powers are not allowed"
+            raise ArgumentError(f"{msg}, got exponent {exponent}")
+        if self.dtype.kind in "iu":  # a float exponent gives floats: not checked, as PyTorch
+            checked_scalar("Tensor.pow", "exponent", exponent, self.dtype)
+    if isinstance(exponent, numbers.Real) and self.dtype == "float16":
+        checked_scalar("Tensor.pow", "exponent", exponent, self.dtype)
     a, b = torch_operands(self, exponent)
     return a**b
 
@@ -334,7 +347,7 @@ def tensor_type(self, dtype=None, non_blocking: bool = False):
 
 
 METHODS = {
-    "__pos__": lambda self: self,  # torch.positive: the tensor itself
+    "__pos__": lambda self: self.positive(),  # the tensor itself; bools refused
     "__abs__": lambda self: self.abs(),
     "add": add,
     "sub": sub,

@@ -40,7 +40,7 @@ import weakref
 import numpy
 
 from . import _tensor_function_ops as ops
-from ._dtypes import can_cast, checked_scalar
+from ._dtypes import broadcasts_to, can_cast, checked_scalar
 from ._grad_mode import is_grad_enabled, no_grad
 from ._saved_hooks import replace_saved
 from ._tensor_checks import is_complex_value, named_as
@@ -235,14 +235,16 @@ def _recording(name: str, self: Tensor, operands) -> bool:
 def needs_apply_in_place(self: Tensor, other) -> bool:
     """Whether ``self op= other`` must run as :func:`apply_in_place` rather than as NumPy's
     in-place ufunc: when it is recorded, or needs PyTorch's promotion and cast check
-    (``int += 2.5`` raises, ``int8 += 1000`` wraps): another dtype, or a number beside
-    integers or bools, or a bool. Floats beside numbers or their own dtype need not."""
+    (``int += 2.5`` raises, ``int8 += 1000`` wraps): another dtype, or integers or bools
+    (``int /= int`` raises), float16 (computed in float32: ``x *= 1e-5``), or a bool. Other
+    floats beside numbers or their own dtype need not."""
     if is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False)):
         return True
-    other_dtype = getattr(other, "dtype", None)
-    if other_dtype is None:  # a number: Python bools too (PyTorch refuses ``x -= True``)
-        return self.dtype.kind in "iub" or isinstance(other, bool)
-    return other_dtype != self.dtype
+    if self.dtype.kind in "iub" or self.dtype == "float16" or isinstance(other, bool):
+        return True  # a bool: PyTorch refuses ``x -= True``
+    if not broadcasts_to(tuple(getattr(other, "shape", ())), self.shape):
+        return True  # PyTorch's RuntimeError, not NumPy's ValueError
+    return getattr(other, "dtype", self.dtype) != self.dtype
 
 
 def apply_in_place(name: str, self: Tensor, compute, *operands) -> Tensor:

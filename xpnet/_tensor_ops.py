@@ -17,6 +17,7 @@ import math
 
 import numpy
 
+from ._dtypes import opmath
 from ._tensor_dims import distinct_dims, torch_index
 from ._tensor_dims import shape_argument as shape_argument  # for autograd.py
 from ._tensor_operands import check_operands, describe
@@ -110,6 +111,7 @@ def sub_backward(grad_output, a, b):
 
 
 @ieee
+@opmath
 def mul(a, b):
     check_operands("Tensor.mul", a, b)
     return a * b
@@ -118,10 +120,11 @@ def mul(a, b):
 @ieee
 def mul_backward(grad_output, a, b):
     _check_binary("mul_backward", grad_output, a, b)
-    return unbroadcast(grad_output * b, shape_of(a)), unbroadcast(grad_output * a, shape_of(b))
+    return unbroadcast(mul(grad_output, b), shape_of(a)), unbroadcast(grad_output * a, shape_of(b))
 
 
 @ieee
+@opmath
 def div(a, b):
     check_operands("Tensor.div", a, b)
     return a / b
@@ -133,7 +136,7 @@ def div_backward(grad_output, a, b):
     overflows to inf * 0 = NaN where a is 0 and grad / b is huge."""
     _check_binary("div_backward", grad_output, a, b)
     grad_b = fused(backend_of(grad_output), _divisor_grad)(grad_output, a, b)
-    return unbroadcast(grad_output / b, shape_of(a)), unbroadcast(grad_b, shape_of(b))
+    return unbroadcast(div(grad_output, b), shape_of(a)), unbroadcast(grad_b, shape_of(b))
 
 
 def _divisor_grad(grad_output, a, b):
@@ -150,8 +153,8 @@ def _kind(value) -> str:
 
 @ieee
 def pow(a, exponent):
-    """``a ** exponent``; for integer arrays PyTorch's: a negative exponent gives 0, or 1 and
-    -1 for bases 1 and -1 (NumPy refuses them); a bool array to a Python bool gives ``a or
+    """``a ** exponent``; for integer arrays PyTorch's: a negative exponent array gives 0, or 1
+    and -1 for bases 1 and -1, a negative int is refused; a bool array to a Python bool: ``a or
     not exponent``, and two bool arrays are refused, as PyTorch has no pow of bools."""
     check_operands("Tensor.pow", a, exponent)
     xp = backend_of(a if hasattr(a, "dtype") else exponent).xp
@@ -163,8 +166,10 @@ def pow(a, exponent):
         if hasattr(exponent, "dtype"):  # PyTorch's pow takes bools only as x ** True
             raise UnsupportedDtypeError("Tensor.pow: no pow of two bool tensors, as PyTorch")
         return xp.logical_or(a, xp.logical_not(exponent))
+    if a.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:  # NumPy: ValueError
+        raise ArgumentError("Tensor.pow: Integers to negative integer powers are not allowed")
     if a.dtype.kind + _kind(exponent) not in _INTEGERS:
-        return power_by(a, exponent)  # an int exponent: NumPy's error for negative ones, as torch
+        return power_by(a, exponent)
     negative = exponent < 0
     power = a ** xp.where(negative, 0, exponent)
     reciprocal = xp.where(a == -1, 1 - 2 * (exponent & 1), (a == 1).astype(a.dtype))
@@ -279,9 +284,8 @@ def reshape(a, shape):
 
 
 def reshape_backward(grad_output, a, shape):
-    check_grad(
-        "reshape_backward", grad_output, shape_only(a.shape).reshape(shape).shape, a.dtype, a
-    )
+    shape = shape_only(a.shape).reshape(shape).shape
+    check_grad("reshape_backward", grad_output, shape, a.dtype, a)
     return backend_of(grad_output).xp.reshape(grad_output, a.shape)
 
 
@@ -310,8 +314,7 @@ def axes(dim, ndim: int, where: str = "Tensor.sum"):
     it reduces whole; :func:`~xpnet._tensor_dims.distinct_dims`'s errors naming ``where``."""
     if dim is None or (isinstance(dim, list | tuple) and not dim):
         return None
-    # a dim listed twice is PyTorch's RuntimeError, where NumPy's is a ValueError
-    checked = distinct_dims(where.removeprefix("Tensor."), dim, ndim)
+    checked = distinct_dims(where.removeprefix("Tensor."), dim, ndim)  # a dim twice: refused
     if ndim == 0:
         return None
     return checked if isinstance(dim, list | tuple) else checked[0]
@@ -391,5 +394,4 @@ def move_backward(grad_output, a, backend):
     if (found := backend_name_of(grad_output)) != backend:
         msg = f"move_backward: grad_output must be on backend {backend!r}, got {found!r}"
         raise TypeError(msg)
-
     return to_backend(grad_output, backend_name_of(a))

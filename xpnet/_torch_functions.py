@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numbers
 
-from ._dtypes import result_dtype
+from ._dtypes import result_dtype, wrapped
 from ._tensor_checks import flags_checked, named_as
 from .autograd import Tensor
 from .backends import backend_of, float_errors_ignored
@@ -102,7 +102,10 @@ def number_operands(where: str, input, other) -> tuple:
         return as_input(where, input), other
     other = as_input(where, other, "other")
     dtype = bool if isinstance(input, bool) else result_dtype(input, other.array)
-    return Tensor(backend_of(other.array).xp.asarray(input, dtype=dtype)), other
+    if dtype is not bool and dtype.kind in "iu" and isinstance(input, numbers.Integral):
+        input = wrapped(input, dtype)  # 300 // int8: wraps, as PyTorch's
+    with float_errors_ignored():  # 1e300 // float32: inf, as PyTorch's, without a warning
+        return Tensor(backend_of(other.array).xp.asarray(input, dtype=dtype)), other
 
 
 def _unary(name: str):
