@@ -30,7 +30,7 @@ import numbers
 import numpy
 
 from . import _tensor_elementwise as elementwise
-from ._dtypes import can_cast, result_dtype, torch_operands
+from ._dtypes import can_cast, check_broadcast, result_dtype, torch_operands
 from ._node_names import named_nodes
 from ._tensor_checks import check_tensor, named_as, tensor_shape
 from ._tensor_functions import rounded_division
@@ -41,7 +41,7 @@ from ._torch_functions import as_input, number_operands
 from ._versions import mark_written
 from .autograd import Tensor, data_of
 from .backends import backend_of
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
 
 _BITWISE = {"and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor"}
 
@@ -57,14 +57,16 @@ __all__ = [
 
 def _array(where: str, value):
     """``value`` (a Tensor, an array, or a Python bool or int) as what NumPy's bitwise ufuncs
-    take; a TypeError naming ``where`` for a float or anything else, as PyTorch refuses."""
+    take; a TypeError naming ``where`` for a float or anything else, as PyTorch refuses (an
+    :class:`~xpnet.kernels.UnsupportedDtypeError`: PyTorch's ``bitwise_and`` of floats raises
+    ``NotImplementedError``, its ``~`` a ``TypeError``)."""
     value = data_of(value)
     kind = value.dtype.kind if hasattr(value, "dtype") else None
     if isinstance(value, numbers.Integral) or kind in ("b", "i", "u"):
         return value
     shown = getattr(value, "dtype", type(value).__name__)
     msg = f"Tensor.{where}: bitwise operations take bool or integer tensors, got {shown}"
-    raise TypeError(msg)
+    raise UnsupportedDtypeError(msg)
 
 
 def _bitwise(name: str, ufunc: str, reflected: bool = False):
@@ -103,9 +105,11 @@ def bitwise_not(input) -> Tensor:
 
 def _logical(name: str):
     def method(self, other) -> Tensor:
-        xp = backend_of(self.array).xp
         check_tensor(f"Tensor.{name}", "other", other)  # PyTorch takes no number here
-        return Tensor(getattr(xp, name)(self.array, data_of(other)))
+        other = data_of(other)
+        xp = backend_of(self.array, other, names=("self", "other"), where=f"Tensor.{name}").xp
+        check_broadcast(self.shape, other.shape)  # PyTorch's RuntimeError, not NumPy's
+        return Tensor(getattr(xp, name)(self.array, other))
 
     method.__name__ = name
     method.__doc__ = f"Elementwise ``{name}`` (non-zero is true) as a bool Tensor."

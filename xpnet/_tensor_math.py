@@ -58,15 +58,18 @@ def clone_backward(grad_output, a):
     return grad_output
 
 
-def _pointwise(name: str, slope, function=None):
+def _pointwise(name: str, slope, function=None, divides: bool = False):
     """The pair of ``xp.<function>`` (default: ``name``), whose derivative is ``slope(xp, a)``
-    (PyTorch's formulas)."""
+    (PyTorch's formulas); with ``divides``, ``1 / slope(xp, a)``, dividing the gradient as
+    PyTorch's (``grad / a`` is finite where ``1 / a`` overflows: a float16 1e-5)."""
 
     def forward(a):
         return getattr(backend_of(a).xp, function or name)(a)
 
     def backward(grad_output, a):
         check_grad(f"{name}_backward", grad_output, a.shape, a.dtype, a)
+        if divides:
+            return grad_output / slope(backend_of(a).xp, a)
         return grad_output * slope(backend_of(a).xp, a)
 
     # named after the op: xpnet.amp's autocast lists find exp and log by these names
@@ -75,7 +78,7 @@ def _pointwise(name: str, slope, function=None):
 
 
 exp, exp_backward = _pointwise("exp", lambda xp, a: xp.exp(a))
-log, log_backward = _pointwise("log", lambda xp, a: 1 / a)
+log, log_backward = _pointwise("log", lambda xp, a: a, divides=True)
 sqrt, sqrt_backward = _pointwise("sqrt", lambda xp, a: 0.5 / xp.sqrt(a))
 # std = sqrt(var), PyTorch's std_backward: no gradient where std is 0 (not 0 * inf = NaN)
 std_root, std_root_backward = _pointwise(

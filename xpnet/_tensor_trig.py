@@ -20,34 +20,39 @@ from __future__ import annotations
 
 import math
 
+import numpy
+
 from ._dtypes import floating
 from ._tensor_checks import check_real, named_as
 from ._tensor_inplace import apply_in_place
+from ._tensor_operands import check_operand
 from ._tensor_ops import check_grad, ieee
 from ._torch_functions import as_input, number_operands
 from .autograd import Function, Tensor
 from .backends import backend_of
 
-# name: (NumPy's ufunc, the derivative as a function of xp and the input, by PyTorch's formula
-# [, where PyTorch's gradient is +0 whatever the derivative and grad's sign])
+# name: (NumPy's ufunc, the gradient as a function of xp, the input and grad, by PyTorch's
+# formula: it divides grad where PyTorch's does, so grad / a stays finite where 1 / a would
+# overflow (log2 of a float16 1e-5) [, where PyTorch's gradient is +0 whatever the derivative
+# and grad's sign])
 _DERIVATIVES = {
-    "sin": ("sin", lambda xp, a: xp.cos(a)),
-    "cos": ("cos", lambda xp, a: -xp.sin(a)),
-    "tan": ("tan", lambda xp, a: 1 + xp.tan(a) ** 2),
-    "asin": ("arcsin", lambda xp, a: 1 / xp.sqrt(1 - a * a)),
-    "acos": ("arccos", lambda xp, a: -1 / xp.sqrt(1 - a * a)),
-    "atan": ("arctan", lambda xp, a: 1 / (a * a + 1)),
-    "sinh": ("sinh", lambda xp, a: xp.cosh(a)),
-    "cosh": ("cosh", lambda xp, a: xp.sinh(a)),
-    "asinh": ("arcsinh", lambda xp, a: 1 / xp.sqrt(a * a + 1)),
-    "acosh": ("arccosh", lambda xp, a: 1 / xp.sqrt(a * a - 1)),
-    "atanh": ("arctanh", lambda xp, a: 1 / (1 - a * a)),
-    "expm1": ("expm1", lambda xp, a: xp.expm1(a) + 1),  # PyTorch's: 0 where exp(a) is subnormal
-    "log1p": ("log1p", lambda xp, a: 1 / (a + 1)),
-    "log2": ("log2", lambda xp, a: 1 / (a * math.log(2))),
-    "log10": ("log10", lambda xp, a: 1 / (a * math.log(10))),
-    "exp2": ("exp2", lambda xp, a: xp.exp2(a) * math.log(2)),
-    "sinc": ("sinc", lambda xp, a: _sinc_slope(xp, a), lambda xp, a: a * a * math.pi == 0),
+    "sin": ("sin", lambda xp, a, g: g * xp.cos(a)),
+    "cos": ("cos", lambda xp, a, g: g * -xp.sin(a)),
+    "tan": ("tan", lambda xp, a, g: g * (1 + xp.tan(a) ** 2)),
+    "asin": ("arcsin", lambda xp, a, g: g * (1 / xp.sqrt(1 - a * a))),
+    "acos": ("arccos", lambda xp, a, g: g * (-1 / xp.sqrt(1 - a * a))),
+    "atan": ("arctan", lambda xp, a, g: g / (a * a + 1)),
+    "sinh": ("sinh", lambda xp, a, g: g * xp.cosh(a)),
+    "cosh": ("cosh", lambda xp, a, g: g * xp.sinh(a)),
+    "asinh": ("arcsinh", lambda xp, a, g: g * (1 / xp.sqrt(a * a + 1))),
+    "acosh": ("arccosh", lambda xp, a, g: g * (1 / xp.sqrt(a * a - 1))),
+    "atanh": ("arctanh", lambda xp, a, g: g / (1 - a * a)),
+    "expm1": ("expm1", lambda xp, a, g: g * (xp.expm1(a) + 1)),  # 0 where exp(a) is subnormal
+    "log1p": ("log1p", lambda xp, a, g: g / (a + 1)),
+    "log2": ("log2", lambda xp, a, g: g / (a * math.log(2))),
+    "log10": ("log10", lambda xp, a, g: g / (a * math.log(10))),
+    "exp2": ("exp2", lambda xp, a, g: g * (xp.exp2(a) * math.log(2))),
+    "sinc": ("sinc", lambda xp, a, g: g * _sinc_slope(xp, a), lambda xp, a: a * a * math.pi == 0),
 }
 _ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
             "arccosh": "acosh", "arctanh": "atanh"}  # fmt: skip
@@ -63,18 +68,20 @@ def _sinc_slope(xp, a):
     return (pi_a * xp.cos(pi_a) - xp.sin(pi_a)) / (a * a * math.pi)
 
 
-def _pair(name: str, ufunc: str, derivative, zero_where=None):
+def _pair(name: str, ufunc: str, gradient, zero_where=None):
     """The forward/backward pair of ``xp.<ufunc>``, named ``name`` (xpnet.amp finds ops by
     these names); the gradient is +0 where ``zero_where(xp, a)`` holds (PyTorch's ``where``
     after the product: no NaN, no sign from ``grad``)."""
 
     def forward(a):
+        if a.dtype == numpy.float16:  # PyTorch's opmath: float32, rounded once (sinc(1) is 0)
+            return getattr(backend_of(a).xp, ufunc)(a.astype(numpy.float32)).astype(a.dtype)
         return getattr(backend_of(a).xp, ufunc)(a)
 
     def backward(grad_output, a):
         check_grad(f"{name}_backward", grad_output, a.shape, a.dtype, a)
         xp = backend_of(a).xp
-        grad = grad_output * derivative(xp, a)
+        grad = gradient(xp, a, grad_output)
         if zero_where is not None:
             grad = xp.where(zero_where(xp, a), 0, grad)
         return grad.astype(a.dtype, copy=False)
@@ -188,7 +195,12 @@ def logit(input, eps=None) -> Tensor:
 
 def float_power(input, exponent) -> Tensor:
     """``input ** exponent`` computed in float64, as ``torch.float_power`` (either may be a
-    Python number)."""
+    Python number).
+
+    Raises:
+        TypeError: ``exponent`` not a number or a Tensor (not ``Tensor.pow``'s message).
+    """
+    check_operand("xpnet.float_power", "exponent", exponent)
     tensor, exponent = number_operands("float_power", input, exponent)
     tensor = tensor.to("float64")
     if isinstance(exponent, Tensor) or hasattr(exponent, "dtype"):
