@@ -163,3 +163,33 @@ def test_index_errors_are_instances_of_torchs_class(backend, call, index):
         call(torch, torch.tensor(index))
     with pytest.raises(theirs.type, match="index"):  # at the next host read on strict
         call(xpnet, xpnet.tensor(index)).tolist()
+
+
+def test_pdist_refuses_a_nan_p_as_torch(backend):
+    # ``p < 0`` let NaN through: every distance NaN where PyTorch refuses
+    with pytest.raises(RuntimeError, match="p must be non-negative, got nan"):
+        xpnet.pdist(xpnet.ones(3, 2), p=float("nan"))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.argmax(lib.zeros(0)),
+        lambda lib: lib.argmin(lib.zeros(0, 3), dim=0),
+        lambda lib: lib.argmax(lib.tensor([True, False])),
+        lambda lib: lib.zeros(2, 0).argmin(1, keepdim=True),
+        lambda lib: lib.argmax(lib.zeros(0, 3), dim=1),
+        lambda lib: +lib.tensor([True]),
+        lambda lib: lib.tensor([True]) // lib.tensor([True]),
+        lambda lib: lib.ones(2).float_power_(2),
+    ],
+    ids=[
+        "argmax of nothing", "argmin along an empty dim", "argmax of bools",
+        "argmin keepdim along an empty dim", "argmax along a full dim of an empty tensor",
+        "+bool", "bool // bool", "float32 float_power_",
+    ],
+)  # fmt: skip
+def test_refusals_are_of_torchs_class_and_valid_calls_work(backend, call):
+    # argmax of no elements raised NumPy's ValueError and of bools answered; the other three
+    # raised plain TypeErrors where PyTorch raises RuntimeError (NotImplementedError)
+    _same_or_both_raise(call)

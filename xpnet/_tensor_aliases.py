@@ -46,7 +46,7 @@ from ._torch_functions import allclose, equal
 from .autograd import Tensor
 from .backends import backend_of
 from .devices import device_of
-from .kernels import ArgumentError
+from .kernels import ArgumentError, DtypeMismatchError, UnsupportedDtypeError
 from .nn import functional as F
 
 __all__: list[str] = []
@@ -123,10 +123,12 @@ def positive(self) -> Tensor:
     """This tensor itself, as ``torch.positive`` (``+x``).
 
     Raises:
-        TypeError: a bool tensor, as PyTorch refuses ``+`` of bools.
+        UnsupportedDtypeError: a bool tensor (a TypeError, and PyTorch's RuntimeError through
+            ``NotImplementedError``), as PyTorch refuses ``+`` of bools.
     """
     if self.dtype.kind == "b":
-        raise TypeError("Tensor.positive: the + operator on a bool tensor is not supported")
+        msg = "Tensor.positive: the + operator on a bool tensor is not supported"
+        raise UnsupportedDtypeError(msg)
     return self
 
 
@@ -256,14 +258,14 @@ def _float_power_(self, exponent) -> Tensor:
     returns this tensor.
 
     Raises:
-        TypeError: this tensor not float64, as PyTorch.
+        DtypeMismatchError: this tensor not float64 (a TypeError and PyTorch's RuntimeError).
     """
     if self.dtype != numpy.float64:
         msg = (
             f"Tensor.float_power_: the base given to float_power_ has dtype {self.dtype} but "
             "the operation's result requires dtype float64"
         )
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)
     return _float_power_in_place(self, exponent)
 
 

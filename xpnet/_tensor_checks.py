@@ -230,12 +230,12 @@ def refuse_integer_division(where: str, a, b) -> None:
     """Raise :class:`IntegerDivisionError` if integer (or bool) operands ``a`` and ``b``
     (Tensors, arrays or numbers) divide by a zero in ``b``, as PyTorch: a number at once, an
     array where host reads are free (NumPy), else at the next host read (deferred: no sync).
-    A float operand divides by IEEE rules (inf, NaN) and is not checked. TypeError for two
-    bools, which PyTorch does not divide."""
+    A float operand divides by IEEE rules (inf, NaN) and is not checked. UnsupportedDtypeError
+    for two bools, which PyTorch does not divide (its NotImplementedError)."""
     arrays = [x.array if isinstance(x, Tensor) else x for x in (a, b)]
     if all(isinstance(x, bool) or getattr(x, "dtype", None) == "bool" for x in arrays):
         msg = f"{where}: input and other must not both be bool (PyTorch has no bool division)"
-        raise TypeError(msg)
+        raise UnsupportedDtypeError(msg)
     integral = [
         x.dtype.kind in "iub" if hasattr(x, "dtype") else isinstance(x, numbers.Integral)
         for x in arrays

@@ -15,14 +15,22 @@ Example:
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy
 
-from .kernels import ArgumentError
+from .kernels import ArgumentError, UnsupportedDtypeError
 from .kernels._checks import as_index, check_int
 
-__all__ = ["check_dim", "distinct_dims", "reduction_dims", "shape_argument", "torch_index"]
+__all__ = [
+    "check_dim",
+    "check_index_reduction",
+    "distinct_dims",
+    "reduction_dims",
+    "shape_argument",
+    "torch_index",
+]
 
 
 def check_dim(where: str, dim, ndim: int) -> int:
@@ -38,6 +46,18 @@ def check_dim(where: str, dim, ndim: int) -> int:
         )
         raise IndexError(msg)
     return dim % size
+
+
+def check_index_reduction(where: str, dtype, shape: tuple, dim) -> None:
+    """PyTorch's checks of ``argmax``/``argmin`` along ``dim`` (``None``: every element): no
+    bools (its RuntimeError), ``dim`` in range, and an element to pick (its IndexError, not
+    NumPy's ValueError)."""
+    if dtype.kind == "b":
+        raise UnsupportedDtypeError(f"Tensor.{where}: does not support bool input")
+    along = "the flattened tensor" if dim is None else f"dim {dim}"
+    dim = None if dim is None else check_dim(where, dim, len(shape))
+    if (math.prod(shape) if dim is None or not shape else shape[dim]) == 0:
+        raise IndexError(f"Tensor.{where}: {along} has no elements to pick from")
 
 
 def distinct_dims(where: str, dim, ndim: int) -> tuple:

@@ -51,6 +51,7 @@ from . import _torch_names as names
 from ._dtypes import torch_operands
 from ._node_names import name_node
 from ._tensor_checks import checked_flags, ordered_operands, tensor_shape
+from ._tensor_dims import check_index_reduction
 from ._tensor_operands import check_operand, is_operand
 from ._tensor_views import track_views
 from ._torch_functions import as_input
@@ -106,10 +107,10 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def _index_of(name: str):
     def method(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         xp = backend_of(self.array).xp
+        check_index_reduction(name, self.dtype, tuple(self.shape), dim)  # PyTorch's errors
         if dim is None:  # over the flattened tensor; keepdim: every dimension of size 1
             index = getattr(xp, name)(self.array.reshape(-1))
             return Tensor(xp.reshape(index, (1,) * self.ndim) if keepdim else index)
-        more.check_dim(name, dim, self.ndim)  # IndexError naming the method and the range
         return Tensor(getattr(xp, name)(self.array, axis=dim, keepdims=keepdim))
 
     method.__name__ = name

@@ -37,7 +37,7 @@ def _prepare(where, input, p, grad_output=None, backward=False):
     if input.ndim != 2:
         msg = f"{where}: input must have 2 dimensions (N, M), got shape {input.shape}"
         raise ArgumentError(msg)
-    if p < 0:
+    if not p >= 0:  # NaN too, as PyTorch
         msg = f"{where}: p must be non-negative, got {p}"
         raise ArgumentError(msg)
     xp = backend.xp
