@@ -387,3 +387,19 @@ def pair_function(lib):
             return g1 * 2 + g2 * 3
 
     return Pair
+
+
+def assert_same_as_torch(ours, theirs):
+    """``ours`` (xpnet) equals ``theirs`` (torch) exactly: shape, dtype name and values."""
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(np.asarray(ours.tolist()), theirs.numpy())
+
+
+def refused_as_torch(run, call, pattern):
+    """``run(torch, call)`` raises, and ``run(xpnet, call)`` an instance of the same class
+    whose message matches ``pattern``; ``run`` is the test file's way to make the call."""
+    with pytest.raises(Exception) as expected:  # noqa: PT011 - whatever class torch raises
+        run(torch, call)
+    with pytest.raises(expected.type, match=pattern):
+        run(xpnet, call)

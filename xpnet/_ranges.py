@@ -114,6 +114,19 @@ def arange(
     return new_tensor("arange", array, requires_grad)
 
 
+def _spaced_arguments(where: str, start, end, steps, dtype) -> tuple:
+    """``linspace``'s and ``logspace``'s checked arguments: numbers (0-d Tensors read) for
+    the bounds, a non-negative int of steps, the dtype (default: the default dtype)."""
+    start, end = scalar_bounds(start, end)
+    check_number(where, "start", start)
+    check_number(where, "end", end)
+    steps = check_int(where, "steps", steps)
+    if steps < 0:
+        msg = f"{where}: number of steps must be non-negative, got {steps}"
+        raise ArgumentError(msg)
+    return start, end, steps, resolve_dtype(where, dtype, get_default_dtype())
+
+
 def linspace_values(xp, start, end, steps: int, dtype):
     """PyTorch's CPU ``linspace`` in float ``dtype`` as an array (``steps >= 2``): the first
     half ``start + i * step``, the second ``end - (steps - 1 - i) * step``, each multiply-add
@@ -138,14 +151,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad: bool 
         >>> xpnet.linspace(0, 1, 5).tolist()
         [0.0, 0.25, 0.5, 0.75, 1.0]
     """
-    start, end = scalar_bounds(start, end)
-    check_number("linspace", "start", start)
-    check_number("linspace", "end", end)
-    steps = check_int("linspace", "steps", steps)
-    if steps < 0:
-        msg = f"linspace: number of steps must be non-negative, got {steps}"
-        raise ArgumentError(msg)
-    dtype = resolve_dtype("linspace", dtype, get_default_dtype())
+    start, end, steps, dtype = _spaced_arguments("linspace", start, end, steps, dtype)
     backend = target_backend(device)
     xp = backend.xp
 
@@ -182,15 +188,8 @@ def logspace(
         >>> xpnet.logspace(0.5, 2.5, 3, dtype=xpnet.int64).tolist()
         [1, 10, 100]
     """
-    start, end = scalar_bounds(start, end)
-    check_number("logspace", "start", start)
-    check_number("logspace", "end", end)
+    start, end, steps, dtype = _spaced_arguments("logspace", start, end, steps, dtype)
     check_number("logspace", "base", base)
-    steps = check_int("logspace", "steps", steps)
-    if steps < 0:
-        msg = f"logspace: number of steps must be non-negative, got {steps}"
-        raise ArgumentError(msg)
-    dtype = resolve_dtype("logspace", dtype, get_default_dtype())
     backend = target_backend(device)
 
     if steps == 1:  # PyTorch fills the power of the bound as given, refusing what overflows
