@@ -188,3 +188,27 @@ def test_refusals_are_of_torchs_class_and_valid_calls_work(backend, call):
     # argmax of no elements raised NumPy's ValueError and of bools answered; the other three
     # raised plain TypeErrors where PyTorch raises RuntimeError (NotImplementedError)
     _same_or_both_raise(call)
+
+
+_BOOLS = [[True, False], [False, True]]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor(_BOOLS) @ lib.tensor(_BOOLS),
+        lambda lib: lib.mm(lib.tensor(_BOOLS), lib.tensor(_BOOLS)),
+        lambda lib: lib.bmm(lib.tensor([_BOOLS]), lib.tensor([_BOOLS])),
+        lambda lib: lib.linalg.multi_dot([lib.tensor(_BOOLS)] * 2),
+        lambda lib: lib.addr(
+            lib.tensor(_BOOLS), lib.tensor([True, False]), lib.tensor([1, 1]).bool()
+        ),
+        lambda lib: lib.addr(
+            lib.tensor(False), lib.tensor([True, False]), lib.tensor([True]), beta=0
+        ),
+    ],
+    ids=["@", "mm", "bmm", "multi_dot", "addr", "addr beta=0"],
+)
+def test_bool_products_are_refused_but_addr_is_logical_as_torch(backend, call):
+    # PyTorch has no bool product kernel (xpnet multiplied); its addr of bools is logical
+    _same_or_both_raise(call)

@@ -208,6 +208,9 @@ def addr(self, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
     # PyTorch's addr promotes its three tensors (0-d ones too), where addmm refuses two dtypes
     dtype = result_dtype(*(numpy.empty(1, tensor.dtype) for tensor in (self, vec1, vec2)))
     self, vec1, vec2 = (as_dtype(tensor, dtype) for tensor in (self, vec1, vec2))
+    if dtype == numpy.bool_:  # PyTorch's logical addr: it has no bool product kernel
+        product = vec1.unsqueeze(1).logical_and(vec2.unsqueeze(0)) if alpha else vec1.new_zeros(1)
+        return product.logical_or(self if beta else self.new_zeros(1)).expand(len(vec1), len(vec2))
     return self.addmm(vec1.unsqueeze(1), vec2.unsqueeze(0), beta=beta, alpha=alpha)
 
 

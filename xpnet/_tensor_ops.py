@@ -203,6 +203,8 @@ def matmul(a, b):
     for name, value in (("input", a), ("other", b)):
         if not hasattr(value, "shape"):  # a number too: PyTorch's matmul takes only tensors
             raise TypeError(f"Tensor.matmul: {name} must be a Tensor, got {describe(value)}")
+        if value.dtype == bool:  # PyTorch has no bool product kernel
+            raise UnsupportedDtypeError(f"Tensor.matmul: no product of bools ({name})")
     return a @ b
 
 
