@@ -212,3 +212,23 @@ _BOOLS = [[True, False], [False, True]]
 def test_bool_products_are_refused_but_addr_is_logical_as_torch(backend, call):
     # PyTorch has no bool product kernel (xpnet multiplied); its addr of bools is logical
     _same_or_both_raise(call)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("float64", "complex64"), ("complex64", "float64"), ("float32", "complex128")],
+)
+@pytest.mark.parametrize("shapes", [((2,), (2,)), ((2,), ()), ((), (2,))])
+def test_float_and_complex_promote_as_torch(backend, first, second, shapes):
+    # a float beside a complex took the complex dtype whatever the float's width
+    # (float64 and complex64 gave complex64, PyTorch complex128)
+    ours = xpnet.result_type(
+        xpnet.tensor(np.zeros(shapes[0], first)), xpnet.tensor(np.zeros(shapes[1], second))
+    )
+    theirs = torch.result_type(
+        torch.zeros(shapes[0], dtype=getattr(torch, first)),
+        torch.zeros(shapes[1], dtype=getattr(torch, second)),
+    )
+    assert str(ours) == str(theirs).removeprefix("torch.")
+    added = xpnet.tensor(np.ones(shapes[0], first)) + xpnet.tensor(np.ones(shapes[1], second))
+    assert added.dtype == ours

@@ -102,15 +102,19 @@ def inferred_dtype(host: numpy.ndarray) -> numpy.dtype:
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # PyTorch's: bool < integer < float
 
 
-def _promoted(higher, lower, categories_only=False):
-    """PyTorch's promotion of two dtypes (a float beats any integer, where NumPy widens it);
-    ``categories_only``: ``lower`` counts only if of a higher category, or ``higher`` is bool."""
+def promoted(higher, lower, categories_only=False):
+    """PyTorch's promotion of two dtypes, ``torch.promote_types`` (a float beats any integer,
+    where NumPy widens it; a float and a complex give NumPy's: float64 and complex64 are
+    complex128); ``categories_only``: ``lower`` counts only if of a higher category, or
+    ``higher`` is bool (a complex ``lower`` then gives ``higher``'s complex counterpart)."""
     if higher is None or lower is None:
         return lower if higher is None else higher
     first, second = _CATEGORY[higher.kind], _CATEGORY[lower.kind]
     if categories_only and first >= second and higher.kind != "b":
         return higher
-    if first != second and max(first, second) >= 2:
+    if categories_only and (first, second) == (2, 3):  # float32 and a 0-d complex128: complex64
+        return numpy.promote_types(higher, numpy.complex64)
+    if first != second and max(first, second) >= 2 and min(first, second) < 2:
         return higher if first > second else lower
     return numpy.promote_types(higher, lower)
 
@@ -144,8 +148,8 @@ def result_dtype(*operands) -> numpy.dtype:
             got = f"{type(operand).__name__} {operand!r}"
             msg = f"xpnet.result_type: operand {position} must be a Tensor or a number, got {got}"
             raise TypeError(msg)
-        groups[group] = _promoted(groups[group], dtype)
-    return _promoted(groups[0], _promoted(groups[1], groups[2], True), True)
+        groups[group] = promoted(groups[group], dtype)
+    return promoted(groups[0], promoted(groups[1], groups[2], True), True)
 
 
 def as_dtype(value, dtype):
