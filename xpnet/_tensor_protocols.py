@@ -18,7 +18,7 @@ import functools
 
 import numpy
 
-from ._dtypes import get_default_dtype, inferred_dtype
+from ._dtypes import get_default_dtype, inferred_dtype, promoted
 from .autograd import data_of
 from .backends import backend_of
 
@@ -50,15 +50,6 @@ _PYTHON_NUMBERS = (bool, int, float, complex)  # the order matters: a bool is an
 
 def _python_type(number) -> type:
     return next((kind for kind in _PYTHON_NUMBERS if isinstance(number, kind)), complex)
-
-
-def _promote_types(first: numpy.dtype, second: numpy.dtype) -> numpy.dtype:
-    """``torch.promote_types``: a float or complex dtype beats any integer one whatever
-    its width (float16 and int64: float16), else NumPy's (complex64 and float64: complex128)."""
-    first_integral, second_integral = first.kind in "biu", second.kind in "biu"
-    if first_integral != second_integral:
-        return second if first_integral else first
-    return numpy.promote_types(first, second)
 
 
 def host_sequences(data, found: set):
@@ -113,7 +104,7 @@ def data_dtype(found: set, host: numpy.ndarray) -> numpy.dtype:
     default = get_default_dtype()
     python = {bool: numpy.dtype(bool), int: numpy.dtype("int64"), float: default}
     python[complex] = numpy.result_type(default, numpy.complex64)
-    return functools.reduce(_promote_types, (python.get(kind, kind) for kind in found))
+    return functools.reduce(promoted, (python.get(kind, kind) for kind in found))
 
 
 METHODS = {"__len__": tensor_len, "__iter__": tensor_iter, "__format__": tensor_format}
