@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..backends import backend_of
 from ..backends._deferred import defer_check
-from ._checks import ArgumentError, array_backend, check_int, require_arrays
+from ._checks import ArgumentError, DtypeMismatchError, array_backend, check_int, require_arrays
 from ._margin_call import check_reduction
 
 __all__ = ["CTCCall"]
@@ -88,7 +88,7 @@ def _host_values(where, name, value):
     owner = backend_of(value, names=(name,), where=where)
     if value.dtype.kind not in "iu":
         msg = f"{where}: {name} must be integral, got dtype {value.dtype}"
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # PyTorch's RuntimeError, and a TypeError
     if getattr(owner, "host_reads_free", False):
         return tuple(int(v) for v in owner.to_host(value).reshape(-1))
     return None

@@ -1,5 +1,6 @@
 """What :mod:`.embedding` and :mod:`.embedding_bag` share: ``padding_idx``'s check, the
-deferred index-range check and ``max_norm``'s in-place renormalisation of the looked-up rows.
+index dtype and range checks (the range deferred) and ``max_norm``'s in-place
+renormalisation of the looked-up rows.
 """
 
 from __future__ import annotations
@@ -7,10 +8,37 @@ from __future__ import annotations
 import numbers
 
 from ..backends._deferred import defer_check
-from ._checks import ArgumentError
+from ._checks import ArgumentError, DtypeMismatchError, IndexOutOfRangeError
 from ._vector_norm import vector_norm
 
-__all__ = ["padding_index", "renorm_rows", "rows_in_range"]
+__all__ = [
+    "EmbeddingAssertionError",
+    "check_index_dtype",
+    "index_out_of_range",
+    "padding_index",
+    "renorm_rows",
+    "rows_in_range",
+]
+
+
+class EmbeddingAssertionError(ArgumentError, AssertionError):
+    """A bad ``padding_idx`` or table shape: PyTorch's ``Embedding`` and ``F.embedding``
+    assert these (``AssertionError``); a ``ValueError`` as every bad argument."""
+
+
+def check_index_dtype(where, name, array) -> None:
+    """``array`` holds integers (PyTorch's RuntimeError for float or bool indices, also a
+    TypeError as xpnet's wrong kinds)."""
+    if array.dtype.kind not in "iu":
+        msg = f"{where}: {name} must hold integer indices, got dtype {array.dtype}"
+        raise DtypeMismatchError(msg)
+
+
+def index_out_of_range(where, bad, num_embeddings):
+    """The error of an index outside the table: PyTorch's IndexError (``embedding``) and
+    RuntimeError (``embedding_bag``), both."""
+    msg = f"{where}: input indices must be in [0, {num_embeddings}), got {bad}"
+    return IndexOutOfRangeError(msg)
 
 
 def padding_index(where, padding_idx, num_embeddings):
@@ -25,15 +53,15 @@ def padding_index(where, padding_idx, num_embeddings):
             f"{where}: padding_idx must be within num_embeddings ({num_embeddings}), "
             f"got {padding_idx}"
         )
-        raise ArgumentError(msg)
+        raise EmbeddingAssertionError(msg)
     return int(padding_idx) % num_embeddings
 
 
 def rows_in_range(where, backend, indices, num_embeddings, extra=None, check_extra=None):
     """``indices`` (1-D, int64), safe to pick rows of a ``num_embeddings``-row table with.
 
-    An index outside ``[0, num_embeddings)`` raises ``IndexError``, at once on NumPy, else at
-    the next host read (deferred: no device-to-host copy per call, see
+    An index outside ``[0, num_embeddings)`` raises :func:`index_out_of_range`'s error, at
+    once on NumPy, else at the next host read (deferred: no device-to-host copy per call, see
     :mod:`xpnet.backends._deferred`); until then the indices come back clipped into range.
     ``extra`` (a 1-D int64 array) rides along with the same read and goes to
     ``check_extra(host_values)``, which raises on bad values (``embedding_bag``'s offsets).
@@ -49,9 +77,7 @@ def rows_in_range(where, backend, indices, num_embeddings, extra=None, check_ext
         if indices.size:
             low, high = int(host[0]), int(host[1])
             if low < 0 or high >= num_embeddings:
-                bad = low if low < 0 else high
-                msg = f"{where}: input indices must be in [0, {num_embeddings}), got {bad}"
-                raise IndexError(msg)
+                raise index_out_of_range(where, low if low < 0 else high, num_embeddings)
         if check_extra is not None:
             check_extra(host[2 if indices.size else 0 :])
 

@@ -226,7 +226,8 @@ def ctc_loss(
         ValueError: bad shapes, ``blank`` or lengths out of range (on NumPy and for host
         lengths at once; for lengths given as device arrays at the next host read), targets
         out of range or equal to ``blank`` (at the next host read on a GPU), a bad
-        ``reduction``. TypeError: a non-float ``log_probs``, non-integer targets or lengths.
+        ``reduction``. TypeError: a non-float ``log_probs``, non-integer targets or lengths
+        (lengths: also PyTorch's ``RuntimeError``).
 
     Note:
         Lengths as tuples or lists are the host values PyTorch reads anyway: the work is

@@ -22,7 +22,7 @@ from ._checks import (
     moved_backend,
     require_arrays,
 )
-from ._embedding_args import padding_index, renorm_rows
+from ._embedding_args import check_index_dtype, index_out_of_range, padding_index, renorm_rows
 
 __all__ = ["embedding", "embedding_backward"]
 
@@ -36,9 +36,7 @@ def _check_call(where, input, weight, padding_idx, max_norm, sparse, grad_output
         backend = array_backend(where, weight=weight, grad_output=grad_output)
     backend_of(input, weight, names=("input", "weight"), where=where)
     check_ndim(where, "weight", weight, (2,), "(num_embeddings, embedding_dim)")
-    if input.dtype.kind not in "iu":
-        msg = f"{where}: input must hold integer indices, got dtype {input.dtype}"
-        raise TypeError(msg)
+    check_index_dtype(where, "input", input)
     if max_norm is not None:
         check_number(where, "max_norm", max_norm)
     if sparse:
@@ -53,11 +51,7 @@ def _check_call(where, input, weight, padding_idx, max_norm, sparse, grad_output
         # one explicit device-to-host copy of two numbers: out-of-range rows must not be read
         low, high = backend.to_host(xp.stack([xp.min(input), xp.max(input)])).tolist()
         if low < 0 or high >= num_embeddings:
-            msg = (
-                f"{where}: input indices must be in [0, {num_embeddings}), got "
-                f"{low if low < 0 else high}"
-            )
-            raise IndexError(msg)
+            raise index_out_of_range(where, low if low < 0 else high, num_embeddings)
     return backend, padding_idx
 
 
@@ -106,10 +100,12 @@ def embedding(
         Array of shape ``input.shape + (embedding_dim,)`` in the dtype of ``weight``.
 
     Raises:
-        TypeError: non-integer indices, a complex weight (with ``max_norm``, a non-float
-            one), mixed backends.
-        ValueError: a weight that is not 2-D, a ``padding_idx`` out of range.
-        IndexError: an index outside ``[0, num_embeddings)``.
+        TypeError: non-integer indices (also a ``RuntimeError``, as PyTorch's), a complex
+            weight (with ``max_norm``, a non-float one), mixed backends.
+        ValueError: a weight that is not 2-D, a ``padding_idx`` out of range (also an
+            ``AssertionError``, as PyTorch's).
+        IndexError: an index outside ``[0, num_embeddings)`` (also a ``RuntimeError``, as
+            PyTorch's for an empty table).
         NotImplementedError: ``sparse``.
         MemoryError: an output larger than the backend can allocate.
 
@@ -152,7 +148,8 @@ def embedding_backward(
     xp = backend.xp
     check_grad_output(where, grad_output, (*input.shape, weight.shape[1]), weight.dtype)
     dtype = xp.float32 if weight.dtype == xp.float16 else weight.dtype
-    rows = grad_output.reshape(-1, weight.shape[1]).astype(dtype)
+    # (L, D); L spelled out: -1 cannot be inferred when embedding_dim is 0
+    rows = grad_output.reshape(input.size, weight.shape[1]).astype(dtype)
     indices = input.reshape(-1).astype(xp.int64)
     if scale_grad_by_freq:
         counts = xp.zeros(weight.shape[0], dtype=dtype)

@@ -27,7 +27,7 @@ from ._checks import (
     kernel,
     require_arrays,
 )
-from ._embedding_args import padding_index, renorm_rows, rows_in_range
+from ._embedding_args import check_index_dtype, padding_index, renorm_rows, rows_in_range
 
 __all__ = ["embedding_bag", "embedding_bag_backward"]
 
@@ -67,9 +67,8 @@ def _check_arrays(where, input, weight, offsets, per_sample_weights, grad_output
     backend_of(input, weight, offsets, names=("input", "weight", "offsets"), where=where)
     check_ndim(where, "weight", weight, (2,), "(num_embeddings, embedding_dim)")
     for name, array in (("input", input), ("offsets", offsets)):
-        if array is not None and array.dtype.kind not in "iu":
-            msg = f"{where}: {name} must hold integer indices, got dtype {array.dtype}"
-            raise TypeError(msg)
+        if array is not None:
+            check_index_dtype(where, name, array)
     if per_sample_weights is not None and per_sample_weights.shape != input.shape:
         msg = (
             f"{where}: per_sample_weights must have the shape of input {input.shape}, "
@@ -216,11 +215,12 @@ def embedding_bag(
         Array of shape (B, embedding_dim) in the dtype of ``weight``; zeros for empty bags.
 
     Raises:
-        TypeError: non-integer indices or offsets, a non-float ``weight`` or a
-            ``per_sample_weights`` of another dtype, mixed backends.
+        TypeError: non-integer indices or offsets (also a ``RuntimeError``, as PyTorch's), a
+            non-float ``weight`` or a ``per_sample_weights`` of another dtype, mixed backends.
         ValueError: bad shapes, ``mode``, ``padding_idx``, ``offsets[0] != 0`` or
             ``offsets[-1]`` past the input (on a GPU backend at the next host read).
-        IndexError: an index outside ``[0, num_embeddings)`` (on a GPU backend: next host read).
+        IndexError: an index outside ``[0, num_embeddings)`` (on a GPU backend: next host
+            read; also PyTorch's ``RuntimeError``).
         NotImplementedError: ``sparse=True``; ``per_sample_weights`` with ``'mean'``/``'max'``.
 
     Note:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..backends import backend_of
 from ._blocks import check_fits
-from ._checks import ArgumentError, check_int, kernel, require_arrays
+from ._checks import ArgumentError, DtypeMismatchError, check_int, kernel, require_arrays
 
 __all__ = ["one_hot"]
 
@@ -28,7 +28,8 @@ def one_hot(tensor, num_classes: int = -1):
         int64 array of shape ``tensor.shape + (num_classes,)``.
 
     Raises:
-        TypeError: a non-integer ``tensor`` or ``num_classes``.
+        TypeError: a non-integer ``tensor`` (also a ``RuntimeError``, as PyTorch's) or
+            ``num_classes``.
         ValueError: negative class values, values ``>= num_classes``, or an empty ``tensor``
             with ``num_classes`` not positive (also a ``RuntimeError``, as PyTorch's).
 
@@ -48,7 +49,7 @@ def one_hot(tensor, num_classes: int = -1):
     backend = backend_of(tensor, names=("tensor",), where=where)
     if tensor.dtype.kind not in "iu":
         msg = f"{where}: tensor must hold integer class values, got dtype {tensor.dtype}"
-        raise TypeError(msg)
+        raise DtypeMismatchError(msg)  # PyTorch's RuntimeError, and a TypeError
     num_classes = check_int(where, "num_classes", num_classes)
     xp = backend.xp
     if tensor.size == 0:

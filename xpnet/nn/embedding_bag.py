@@ -11,7 +11,7 @@ from ..autograd import data_of
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
-from .sparse import embedding_table
+from .sparse import embedding_table, pretrained_shape
 
 __all__ = ["EmbeddingBag"]
 
@@ -46,7 +46,9 @@ class EmbeddingBag(Module):
 
     Raises:
         NotImplementedError: ``sparse=True``.
-        ValueError: ``padding_idx`` out of range, or a ``_weight`` of another shape.
+        ValueError: ``padding_idx`` out of range, a ``_weight`` of another shape, or
+            ``from_pretrained`` embeddings that are not 2-D (each also an ``AssertionError``,
+            as PyTorch's).
 
     Note:
         Unlike PyTorch's CPU kernel (pytorch/pytorch#190063), ``scale_grad_by_freq`` divides
@@ -138,11 +140,7 @@ class EmbeddingBag(Module):
             (array([[0.5, 0. , 0.5]], dtype=float32), False)
         """
         embeddings = data_of(embeddings)
-        if getattr(embeddings, "ndim", None) != 2:
-            shape = getattr(embeddings, "shape", type(embeddings).__name__)
-            msg = f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got {shape}"
-            raise ValueError(msg)
-        rows, cols = embeddings.shape
+        rows, cols = pretrained_shape("EmbeddingBag.from_pretrained", embeddings)
         bag = cls(
             rows,
             cols,

@@ -7,13 +7,23 @@ The layer calls :func:`xpnet.nn.functional.embedding`, whose numerics live in
 from __future__ import annotations
 
 from ..autograd import data_of
-from ..kernels._embedding_args import padding_index
+from ..kernels._embedding_args import EmbeddingAssertionError, padding_index
 from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter, check_sizes, new_array
 
 __all__ = ["Embedding"]
+
+
+def pretrained_shape(where, embeddings):
+    """``(rows, cols)`` of a ``from_pretrained`` table, which must be 2-D (an
+    ``AssertionError`` in PyTorch; a ``ValueError`` too)."""
+    if getattr(embeddings, "ndim", None) != 2:
+        shape = getattr(embeddings, "shape", type(embeddings).__name__)
+        msg = f"{where}: embeddings must be 2-D, got {shape}"
+        raise EmbeddingAssertionError(msg)
+    return embeddings.shape
 
 
 def embedding_table(where, num_embeddings, embedding_dim, padding_idx, _weight, device, dtype):
@@ -33,7 +43,7 @@ def embedding_table(where, num_embeddings, embedding_dim, padding_idx, _weight, 
             f"{where}: _weight must have shape {(num_embeddings, embedding_dim)}, "
             f"got {tuple(weight.shape)}"
         )
-        raise ValueError(msg)
+        raise EmbeddingAssertionError(msg)  # PyTorch asserts it
     return padding_idx, weight
 
 
@@ -61,7 +71,9 @@ class Embedding(Module):
 
     Raises:
         NotImplementedError: ``sparse``.
-        ValueError: ``padding_idx`` out of range, or a ``_weight`` of another shape.
+        ValueError: ``padding_idx`` out of range, a ``_weight`` of another shape, or
+            ``from_pretrained`` embeddings that are not 2-D (each also an ``AssertionError``,
+            as PyTorch's).
 
     Example:
         >>> import xpnet
@@ -142,11 +154,7 @@ class Embedding(Module):
             (array([[0., 0., 1.]], dtype=float32), False)
         """
         embeddings = data_of(embeddings)
-        if getattr(embeddings, "ndim", None) != 2:
-            shape = getattr(embeddings, "shape", type(embeddings).__name__)
-            msg = f"Embedding.from_pretrained: embeddings must be 2-D, got {shape}"
-            raise ValueError(msg)
-        rows, cols = embeddings.shape
+        rows, cols = pretrained_shape("Embedding.from_pretrained", embeddings)
         return cls(
             rows,
             cols,
