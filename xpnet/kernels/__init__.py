@@ -12,6 +12,7 @@ from ._checks import (
     DtypeMismatchError,
     IndexOutOfRangeError,
     UnsupportedDtypeError,
+    UnsupportedLayoutError,
 )
 from .activation import *  # noqa: F403
 from .activation import __all__ as _activation_all
@@ -115,6 +116,7 @@ __all__ = [
     "DtypeMismatchError",
     "IndexOutOfRangeError",
     "UnsupportedDtypeError",
+    "UnsupportedLayoutError",
     *_activation_all,
     *_activation_piecewise_all,
     *_activation_smooth_all,

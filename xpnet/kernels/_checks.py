@@ -35,6 +35,12 @@ class IndexOutOfRangeError(IndexError, RuntimeError):
     ``index_select``) and the ``RuntimeError`` of PyTorch's ``gather`` and ``scatter``."""
 
 
+class UnsupportedLayoutError(ArgumentError, NotImplementedError):
+    """A mode or rank PyTorch has no kernel for (``pad(x, (1, 1), mode="reflect")`` of a 4-D
+    ``x``, ``interpolate`` of a 2-D input): PyTorch's ``NotImplementedError``, and the
+    ``ValueError`` of a bad argument."""
+
+
 class UnsupportedDtypeError(TypeError, NotImplementedError):
     """A dtype PyTorch has no kernel for (``abs`` of bools, ``gcd`` of floats): the
     ``TypeError`` of xpnet's convention for wrong kinds, and the ``NotImplementedError``

@@ -15,9 +15,20 @@ import numbers
 import numpy
 
 from ._blocks import check_fits, compute_dtype
-from ._checks import ArgumentError, array_backend, check_grad_output, kernel, require_arrays
+from ._checks import (
+    ArgumentError,
+    UnsupportedDtypeError,
+    array_backend,
+    check_grad_output,
+    kernel,
+    require_arrays,
+)
 
 __all__ = ["affine_grid", "affine_grid_backward"]
+
+
+class ThetaDtypeError(UnsupportedDtypeError, ValueError):
+    """A non-float ``theta``: xpnet's TypeError for a dtype, and PyTorch's ValueError."""
 
 
 def _check_call(where, theta, size, align_corners):
@@ -29,6 +40,9 @@ def _check_call(where, theta, size, align_corners):
             f"{type(align_corners).__name__} {align_corners!r}"
         )
         raise TypeError(msg)
+    if getattr(theta, "dtype", numpy.dtype(float)).kind != "f":  # first, as PyTorch's
+        msg = f"{where}: theta must be a floating-point array, got dtype {theta.dtype}"
+        raise ThetaDtypeError(msg)
     backend = array_backend(where, theta=theta)
     items = list(size) if isinstance(size, (tuple, list)) else None
     if items is None or not all(
@@ -101,8 +115,8 @@ def affine_grid(theta, size, align_corners: bool | None = None):
         ValueError: a ``theta`` shape that does not match ``size``, a size below 1
             (except unit spatial sizes with ``align_corners``, as PyTorch), a batch that
             differs from ``theta``'s.
-        TypeError: a ``size`` that is not ints, a non-float ``theta``, an
-            ``align_corners`` that is not a bool.
+        TypeError: a ``size`` that is not ints, a non-float ``theta`` (also PyTorch's
+            ValueError), an ``align_corners`` that is not a bool.
         NotImplementedError: a ``size`` of another length.
 
     Example:

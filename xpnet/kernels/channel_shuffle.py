@@ -83,7 +83,8 @@ def channel_shuffle_backward(grad_output, input, groups: int):
     """Gradient of :func:`channel_shuffle`: ``grad_output`` shuffled with ``C / groups``
     groups, the inverse permutation."""
     g = _check("channel_shuffle_backward", input, groups, grad_output, backward=True)
-    return _shuffle(grad_output, input.shape[1] // g)
+    # no channels: nothing moves (C / groups = 0 groups would divide by zero)
+    return _shuffle(grad_output, max(input.shape[1] // g, 1))
 
 
 @kernel
@@ -101,4 +102,4 @@ def native_channel_shuffle(input, groups: int):
 def native_channel_shuffle_backward(grad_output, input, groups: int):
     """Gradient of :func:`native_channel_shuffle` (as :func:`channel_shuffle_backward`)."""
     g = _check("native_channel_shuffle_backward", input, groups, grad_output, backward=True)
-    return _shuffle(grad_output, input.shape[1] // g)
+    return _shuffle(grad_output, max(input.shape[1] // g, 1))

@@ -25,10 +25,10 @@ from ._blocks import check_fits, compute_dtype
 from ._checks import (
     ArgumentError,
     UnsupportedDtypeError,
+    UnsupportedLayoutError,
     array_backend,
     as_index,
     check_grad_output,
-    check_ndim,
     kernel,
     moved_backend,
     require_arrays,
@@ -52,9 +52,8 @@ def _per_axis(where, name, value, dim, kind):
         raise ArgumentError(msg)
     if kind is numbers.Integral:  # what PyTorch takes for an int: a one-element int Tensor too
         items = [as_index(item) for item in items]
-    for item in items:
-        ok = isinstance(item, kind) and not isinstance(item, bool)
-        if not ok:
+    for item in items:  # PyTorch takes a bool for a float scale (True: 1.0), not for a size
+        if not isinstance(item, kind) or (isinstance(item, bool) and kind is numbers.Integral):
             msg = f"{where}: {name} must hold {kind.__name__}s, got {value!r}"
             raise TypeError(msg)
     return items
@@ -64,11 +63,11 @@ def _check_mode(where, input, mode, align_corners, antialias):
     if mode not in _MODES:
         choices = ", ".join(repr(m) for m in _MODES)
         msg = f"{where}: mode must be one of {choices}, got {mode!r}"
-        raise ArgumentError(msg)
+        raise UnsupportedLayoutError(msg)  # PyTorch's NotImplementedError
     if mode in _INTERPOLATING and input.ndim != _INTERPOLATING[mode]:
         rank = _INTERPOLATING[mode]
         msg = f"{where}: mode={mode!r} needs a {rank}-D input, got shape {input.shape}"
-        raise ArgumentError(msg)
+        raise UnsupportedLayoutError(msg)  # PyTorch's NotImplementedError
     if mode not in _INTERPOLATING and align_corners is not None:
         msg = (
             f"{where}: align_corners can only be set with the interpolating modes (linear, "
@@ -104,7 +103,7 @@ def _scaled_sizes(where, spatial, scale_factor):
         )
         raise ArgumentError(msg)
     sizes = [n * s for n, s in zip(spatial, scales, strict=True)]
-    if not all(math.isfinite(size) for size in sizes):  # e.g. 5 * 1e308
+    if not all(size < 2**63 for size in sizes):  # e.g. 5 * 1e308: PyTorch's int64 overflow
         msg = f"{where}: scale_factor={scale_factor!r} overflows the output size of {spatial}"
         raise ArgumentError(msg)
     return [math.floor(size) for size in sizes], scales
@@ -126,7 +125,9 @@ def _input_backend(input, mode):
 def _plan(where, input, size, scale_factor, mode, align_corners, recompute, antialias):
     """``[(in_size, out_size, scale or None), ...]`` per spatial axis, as PyTorch's rules;
     ``input`` already checked to be an array."""
-    check_ndim(where, "input", input, (3, 4, 5), "(N, C, *spatial) with 1 to 3 spatial")
+    if input.ndim not in (3, 4, 5):  # PyTorch's NotImplementedError
+        msg = f"{where}: input must have 3 or 4 or 5 dimensions (N, C, *spatial), got {input.shape}"
+        raise UnsupportedLayoutError(msg)
     _check_mode(where, input, mode, align_corners, antialias)
     dim, spatial = input.ndim - 2, input.shape[2:]
     if (size is None) == (scale_factor is None):
@@ -307,11 +308,11 @@ def interpolate(
         Array of shape (N, C, *size) in the dtype of ``input``.
 
     Raises:
-        ValueError: a bad rank for the mode, both or neither of size and scale_factor, a
-            zero size or channel count (but for ``'area'``; the batch may be 0), a
-            ``scale_factor`` that is not finite and
-            positive, ``align_corners`` with a nearest mode or ``'area'``, ``antialias``
-            with another mode than bilinear and bicubic.
+        ValueError: a bad mode or rank (also PyTorch's NotImplementedError), both or
+            neither of size and scale_factor, a zero size or channel count (but for
+            ``'area'``; the batch may be 0), a ``scale_factor`` that is not finite and
+            positive or overflows the size, ``align_corners`` with a nearest mode or
+            ``'area'``, ``antialias`` with another mode than bilinear and bicubic.
         TypeError: a ``size`` that is not ints, an ``align_corners`` that is not a bool, an
             integer input (uint8 in a nearest mode excepted).
         MemoryError: an output larger than the backend can allocate.

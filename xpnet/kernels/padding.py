@@ -19,6 +19,7 @@ import numpy
 from ._blocks import check_fits
 from ._checks import (
     ArgumentError,
+    UnsupportedLayoutError,
     array_backend,
     as_index,
     check_grad_output,
@@ -41,6 +42,8 @@ def _sources(mode, n, before, after):
         return numpy.where(q >= n, 2 * (n - 1) - q, q)
     if mode == "replicate":
         return numpy.clip(q, 0, n - 1)
+    if n + before + after == 0:  # circular cropped to nothing: nothing to wrap
+        return numpy.arange(0)
     # circular, as PyTorch: crop first, then wrap within the input (left pad from the end of
     # the kept block, right pad from its start)
     start, stop = max(-before, 0), n - max(-after, 0)
@@ -69,21 +72,29 @@ def _check_mode_pad(where, input, pairs, mode, value):
             f"{where}: {mode} padding of {k} dimension(s) needs a {k + 1}-D or {k + 2}-D input, "
             f"got shape {input.shape}"
         )
-        raise ArgumentError(msg)
+        raise UnsupportedLayoutError(msg)  # PyTorch's NotImplementedError
     if mode != "circular" and 0 in input.shape[input.ndim - k - 1 :]:  # only N may be 0
         msg = (
             f"{where}: {mode} padding needs every dimension non-empty (only the batch of a "
             f"{k + 2}-D input may be 0), got shape {input.shape}"
         )
         raise ArgumentError(msg)
+    # as PyTorch's reflection_pad and replication_pad: one padded dimension (any) must keep
+    # a size of at least 1; the others may be cropped to 0
+    if mode != "circular" and all(input.shape[a] + b + c < 1 for a, (b, c) in pairs):
+        (axis, (before, after)), n = pairs[0], input.shape[pairs[0][0]]
+        msg = (
+            f"{where}: {mode} padding {(before, after)} empties dimension {axis} of size {n}, "
+            f"and every other padded dimension: at least one must keep a size of 1 or more"
+        )
+        raise ArgumentError(msg)
     for axis, (before, after) in pairs:
         n = input.shape[axis]
-        if mode != "circular" and n + before + after < 1:
-            msg = f"{where}: {mode} padding {(before, after)} empties dimension {axis} of size {n}"
-            raise ArgumentError(msg)
         if n == 0 and before == after == 0:  # circular: nothing to wrap, PyTorch copies
             continue
         limit = {"reflect": n - 1, "circular": n - max(-before, 0, -after)}.get(mode)
+        if mode == "circular" and n + before + after == 0:
+            limit = n  # cropped to nothing, nothing wraps: PyTorch's own bound alone
         if n == 0 or (limit is not None and max(before, after) > limit):
             rule = "positive" if limit is None else f"at most {limit} (input size {n})"
             msg = (
@@ -100,7 +111,7 @@ def _plan(where, input, pad, mode, value):
     if mode not in _MODES:
         choices = ", ".join(repr(m) for m in _MODES)
         msg = f"{where}: mode must be one of {choices}, got {mode!r}"
-        raise ArgumentError(msg)
+        raise UnsupportedLayoutError(msg)  # PyTorch's NotImplementedError
     try:  # ints, or what PyTorch takes for one (a one-element integer Tensor), not bools;
         # a tuple, not a Tensor of them (PyTorch's TypeError)
         items = None if hasattr(pad, "shape") else tuple(as_index(p) for p in pad)
@@ -193,8 +204,8 @@ def pad(input, pad, mode: str = "constant", value=None):
         ValueError: an odd ``pad`` length or more pairs than dimensions, a bad mode or rank,
             padding too large for the mode, ``value`` with a non-constant mode or past an
             integer dtype's range, a crop below 0.
-        NotImplementedError: a non-constant mode over no or more than 3 dimensions (as
-            PyTorch).
+        NotImplementedError: a non-constant mode over no or more than 3 dimensions, a
+            bad mode or rank (these two also ValueErrors), as PyTorch.
         MemoryError: an output larger than the backend can allocate.
 
     Example:
@@ -210,7 +221,10 @@ def pad(input, pad, mode: str = "constant", value=None):
     nbytes = math.prod(out_shape) * input.dtype.itemsize
     check_fits("pad", backend, f"an output of shape {out_shape}", nbytes)
     if mode == "constant":
-        output = xp.full(out_shape, _fill("pad", value, input.dtype), dtype=input.dtype)
+        # PyTorch converts value only when something is padded (else it crops or copies)
+        padded = any(max(sides) > 0 for _, sides in pairs)
+        fill = _fill("pad", value, input.dtype) if padded else 0
+        output = xp.full(out_shape, fill, dtype=input.dtype)
         source, destination = _kept(input.ndim, pairs, input.shape)
         output[destination] = input[source]
         return output

@@ -48,14 +48,15 @@ class _PadNd(Module):
         self.padding = tuple(padding) if isinstance(padding, Iterable) else (padding,) * count
 
     def _check_input_dim(self, input) -> None:
-        """The ranks PyTorch's non-constant modes accept: ``dims + 1`` (unbatched) or
-        ``dims + 2``; ValueError for circular padding (its module's check),
-        NotImplementedError for reflection and replication (what ``F.pad`` raises in
-        PyTorch)."""
+        """The ranks PyTorch's non-constant modes accept: ``k + 1`` (unbatched) or ``k + 2``.
+        ValueError for circular padding (its module's check, ``k = dims``);
+        NotImplementedError for reflection and replication, with ``k = len(padding) // 2``
+        (what ``F.pad`` raises in PyTorch: ``ReflectionPad2d((1, 2))`` pads a 2-D input)."""
         ndim = input.ndim
-        if self.mode == "constant" or ndim in (self.dims + 1, self.dims + 2):
+        k = self.dims if self.mode == "circular" else len(self.padding) // 2
+        if self.mode == "constant" or ndim in (k + 1, k + 2):
             return
-        low, high = self.dims + 1, self.dims + 2
+        low, high = k + 1, k + 2
         msg = f"{type(self).__name__}: expected {low}D or {high}D input (got {ndim}D input)"
         raise (ValueError if self.mode == "circular" else NotImplementedError)(msg)
 
