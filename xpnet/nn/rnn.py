@@ -20,11 +20,13 @@ from . import functional as F
 from .module import Module
 from .parameter import Parameter, new_array
 from .rnn_cells import (
+    check_dtypes,
     check_layer_options,
     gru_step,
     lstm_step,
     reset_uniform,
     rnn_step,
+    state_tuple,
     time_steps,
 )
 from .rnn_packed import packed_forward
@@ -56,7 +58,10 @@ class RNNBase(Module):
         super().__init__()
         name = type(self).__name__
         check_layer_options(name, input_size, hidden_size, num_layers, dropout, bias, batch_first)
-        if not isinstance(proj_size, int) or proj_size < 0:
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool):
+            msg = f"{name}: proj_size should be of type int, got: {type(proj_size).__name__}"
+            raise TypeError(msg)
+        if proj_size < 0:
             msg = f"{name}: proj_size should be a positive integer or zero to disable projections"
             raise ValueError(f"{msg}, got {proj_size!r}")
         if proj_size >= hidden_size:
@@ -146,10 +151,7 @@ class RNNBase(Module):
         name, wanted = type(self).__name__, 3 if batched else 2
         if hx is None:
             return None
-        if states == 2 and (not isinstance(hx, tuple | list) or len(hx) != 2):
-            msg = f"{name}: hx must be a pair (h_0, c_0), got {type(hx).__name__}"
-            raise TypeError(msg)
-        hx = tuple(as_tensor(h) for h in hx) if states == 2 else (as_tensor(hx),)
+        hx = state_tuple(name, hx, states, "a pair")
         if any(h.ndim != wanted for h in hx):
             kind = "batched 3-D" if batched else "unbatched 2-D"
             if states == 2:
@@ -170,15 +172,21 @@ class RNNBase(Module):
         return tuple(input.new_zeros(size) for size in self._expected_sizes(batch))
 
     def _check_forward_args(self, input, hx, batch: int) -> None:
-        """PyTorch's checks: dtype, input size, state sizes for ``batch`` sequences."""
+        """PyTorch's checks: the options' types (its ``_VF`` call refuses ``bidirectional=1``
+        or ``num_layers=True``, which its constructor lets pass), dtypes, input size, state
+        sizes for ``batch`` sequences."""
         name, weight = type(self).__name__, self.weight_ih_l0
+        if not isinstance(self.bidirectional, bool) or isinstance(self.num_layers, bool):
+            msg = f"{name}: bidirectional must be a bool and num_layers an int, got "
+            raise TypeError(f"{msg}{self.bidirectional!r} and {self.num_layers!r}")
         if input.dtype != weight.dtype and not is_autocast_enabled():
             msg = (
                 f"{name}: input dtype ({input.dtype}) does not match weight dtype "
                 f"({weight.dtype}). Convert input: input.to({weight.dtype}), or convert "
                 f"model: model.to({input.dtype})"
             )
-            raise ValueError(msg)
+            raise ArgumentError(msg)  # PyTorch: a ValueError, a RuntimeError when packed
+        check_dtypes(name, input, hx)
         if input.shape[-1] != self.input_size:
             msg = (
                 f"{name}: input.size(-1) must be equal to input_size. "
@@ -273,8 +281,9 @@ class RNN(RNNBase):
 
     Raises:
         ValueError: bad arguments; an input that is not 2-D or 3-D, or not of the weights'
-            dtype. RuntimeError (an ``ArgumentError``): sizes of the input or states that
-            do not match, or a sequence of length 0.
+            dtype (also a RuntimeError). TypeError: options of the wrong type; hx a list
+            (a pair, for LSTM). RuntimeError: sizes of the input or states that do not
+            match, states not of the input's dtype, or a sequence of length 0.
 
     Example:
         >>> import xpnet

@@ -14,9 +14,9 @@ import math
 import numbers
 import warnings
 
-from ..amp.autocast_mode import cast_operand
+from ..amp.autocast_mode import cast_operand, is_autocast_enabled
 from ..autograd import as_tensor
-from ..kernels._checks import ArgumentError
+from ..kernels._checks import ArgumentError, DtypeMismatchError
 from . import functional as F
 from . import init
 from .module import Module
@@ -115,8 +115,51 @@ def check_layer_options(name, input_size, hidden_size, num_layers, dropout, bias
     for option, value in (("input_size", input_size), ("hidden_size", hidden_size)):
         if value <= 0:
             raise ValueError(f"{name}: {option} must be greater than zero, got {value}")
-    if not isinstance(num_layers, int) or num_layers <= 0:
+    if not isinstance(num_layers, int):  # a bool passes, as PyTorch's (its forward refuses it)
+        msg = f"{name}: num_layers should be of type int, got: {type(num_layers).__name__}"
+        raise TypeError(msg)
+    if num_layers <= 0:
         raise ValueError(f"{name}: num_layers must be greater than zero, got {num_layers!r}")
+
+
+def state_tuple(name: str, hx, count: int, pair: str = "a tuple of two Tensors") -> tuple:
+    """``hx`` as a tuple of ``count`` Tensors: one Tensor (h) for ``count`` 1, a tuple or
+    list of two (h, c) for 2 (``pair`` words it in the TypeError). Checked here because a
+    Tensor is iterable too (a stacked (2, N, H) state would be split into h and c without a
+    word), and a list would be stacked into one Tensor of a dimension more."""
+    if count == 1:
+        if isinstance(hx, tuple | list):
+            raise TypeError(f"{name}: hx must be a Tensor, not {type(hx).__name__}")
+        return (as_tensor(hx),)
+    if not isinstance(hx, tuple | list):
+        msg = f"{name}: hx must be {pair} (h_0, c_0), not {type(hx).__name__}"
+        raise TypeError(msg)
+    if len(hx) != count:  # PyTorch: "lstm_cell expects two hidden states", a RuntimeError
+        msg = (
+            f"{name}: expects two hidden states (h_0, c_0) in hx, got a "
+            f"{type(hx).__name__} of {len(hx)}"
+        )
+        raise ArgumentError(msg)
+    for index, h in enumerate(hx):
+        if h is None:  # as_tensor would make it a 0-d array of objects
+            raise TypeError(f"{name}: hx[{index}] must be a Tensor, not NoneType")
+    return tuple(as_tensor(h) for h in hx)
+
+
+def check_dtypes(name: str, input, hx, weight=None) -> None:
+    """The states ``hx`` (and ``weight``, if given) of ``input``'s dtype, outside autocast
+    (which casts them): a RuntimeError as PyTorch's (its matrix product refuses the mix),
+    naming the argument rather than the product inside."""
+    if is_autocast_enabled():
+        return
+    if weight is not None and input.dtype != weight.dtype:
+        msg = f"{name}: input dtype ({input.dtype}) does not match weight dtype ({weight.dtype})"
+        raise DtypeMismatchError(msg)
+    for index, h in enumerate(hx):
+        if h.dtype != input.dtype:
+            label = "hx" if len(hx) == 1 else f"hx[{index}]"
+            msg = f"{name}: {label} dtype ({h.dtype}) does not match input dtype ({input.dtype})"
+            raise DtypeMismatchError(msg)
 
 
 class RNNCellBase(Module):
@@ -152,13 +195,13 @@ class RNNCellBase(Module):
 
     def _prepare(self, input, hx, count: int, what: str):
         """``(input (N, input_size), state tuple of (N, hidden_size), batched)`` from the
-        forward's arguments, checked as PyTorch; ``hx`` the forward's (see :meth:`_states`)."""
+        forward's arguments, checked as PyTorch; ``hx`` the forward's (see :func:`state_tuple`)."""
         name = type(self).__name__
         input = as_tensor(input)
         if input.ndim not in (1, 2):
             msg = f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead"
             raise ValueError(msg)
-        hx = None if hx is None else self._states(hx, count)
+        hx = None if hx is None else state_tuple(name, hx, count)
         for index, h in enumerate(hx or ()):
             if h.ndim not in (1, 2):
                 label = what if count == 1 else f"{what}[{index}]"
@@ -171,27 +214,8 @@ class RNNCellBase(Module):
         if hx is None:
             hx = (input.new_zeros((input.shape[0], self.hidden_size)),) * count
         self._check_sizes(input, hx)
+        check_dtypes(name, input, hx, self.weight_ih)
         return input, hx, batched
-
-    def _states(self, hx, count: int) -> tuple:
-        """``hx`` as a tuple of ``count`` Tensors: one Tensor (h) for ``count`` 1, a tuple or
-        list of two (h, c) for 2. Checked here because a Tensor is iterable too: a stacked
-        (2, N, H) state would otherwise be split into h and c without a word."""
-        name = type(self).__name__
-        if count == 1:
-            if isinstance(hx, tuple | list):
-                raise TypeError(f"{name}: hx must be a Tensor, not {type(hx).__name__}")
-            return (as_tensor(hx),)
-        if not isinstance(hx, tuple | list):
-            msg = f"{name}: hx must be a tuple of two Tensors (h_0, c_0), not {type(hx).__name__}"
-            raise TypeError(msg)
-        if len(hx) != count:  # PyTorch: "lstm_cell expects two hidden states"
-            msg = (
-                f"{name}: expects two hidden states (h_0, c_0) in hx, got a "
-                f"{type(hx).__name__} of {len(hx)}"
-            )
-            raise ArgumentError(msg)
-        return tuple(as_tensor(h) for h in hx)
 
     def _check_sizes(self, input, hx) -> None:
         """PyTorch's size checks of a cell's input and state (from its C++ cell functions)."""
@@ -239,8 +263,9 @@ class RNNCell(RNNCellBase):
 
     Raises:
         ValueError: input or hx not 1-D or 2-D. RuntimeError: sizes that do not match;
-            an unknown ``nonlinearity`` (at the call, as PyTorch). TypeError: hx a tuple or
-            a list (``GRUCell`` too).
+            an input not of the weights' dtype, or hx not of the input's; an unknown
+            ``nonlinearity`` (at the call, as PyTorch). TypeError: hx a tuple or a list
+            (``GRUCell`` too).
 
     Example:
         >>> import xpnet

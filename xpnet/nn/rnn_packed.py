@@ -20,6 +20,7 @@ from .._tensor_join import cat
 from ..autograd import as_tensor
 from ..kernels._checks import ArgumentError
 from . import functional as F
+from .rnn_cells import state_tuple
 from .utils.packed_sequence import PackedSequence, host_lengths
 
 __all__ = ["packed_forward"]
@@ -38,10 +39,7 @@ def packed_forward(module, input: PackedSequence, hx):
     if hx is None:
         hx = module._default_states(data, sizes[0])
     else:
-        if pair and (not isinstance(hx, tuple | list) or len(hx) != 2):
-            msg = f"{name}: hx must be a pair (h_0, c_0), got {type(hx).__name__}"
-            raise TypeError(msg)
-        hx = tuple(as_tensor(h) for h in hx) if pair else (as_tensor(hx),)
+        hx = state_tuple(name, hx, 2 if pair else 1, "a pair")
     module._check_forward_args(data, hx, sizes[0])
     if sorted_indices is not None:
         hx = tuple(h.index_select(1, sorted_indices) for h in hx)
