@@ -16,6 +16,8 @@ from ._blocks import compute_dtype
 from ._broadcast import unbroadcast
 from ._checks import (
     ArgumentError,
+    AxisError,
+    DtypeMismatchError,
     array_backend,
     check_grad_output,
     check_number,
@@ -47,9 +49,9 @@ def _repeats(where, query, key, value, enable_gqa):
     """How often each key and value head is repeated (``repeat_interleave`` on dim -3)."""
     if not enable_gqa:
         return 1, 1
-    if min(query.ndim, key.ndim, value.ndim) < 3:
+    if min(query.ndim, key.ndim, value.ndim) < 3:  # PyTorch's IndexError: dim -3 out of range
         msg = f"{where}: enable_gqa needs a heads dimension (..., H, L, E) in query, key, value"
-        raise ArgumentError(msg)
+        raise AxisError(msg)
     heads = query.shape[-3]
     for name, array in (("key", key), ("value", value)):
         if array.shape[-3] == 0 or heads % array.shape[-3]:
@@ -100,11 +102,13 @@ def _check(where, query, key, value, attn_mask, dropout_p, is_causal, scale, ena
     scores_shape = (*scores_batch, query.shape[-2], key.shape[-2])
     if attn_mask is not None:
         backend_of(query, attn_mask, names=("query", "attn_mask"), where=where)
-        if attn_mask.dtype != xp.bool_ and attn_mask.dtype.kind != "f":
+        # PyTorch's rule: bool, float32 or the dtype of query (its RuntimeError; a TypeError)
+        if attn_mask.dtype not in (xp.bool_, xp.float32, query.dtype):
             msg = (
-                f"{where}: attn_mask must be a bool or floating-point array, got {attn_mask.dtype}"
+                f"{where}: attn_mask must be a bool or floating-point array of dtype float32 or "
+                f"query's {query.dtype}, got {attn_mask.dtype}"
             )
-            raise TypeError(msg)
+            raise DtypeMismatchError(msg)
         if _broadcast(where, "attn_mask", attn_mask.shape, scores_shape) != scores_shape:
             msg = (
                 f"{where}: attn_mask must broadcast to the attention weights' shape "
@@ -137,11 +141,11 @@ def _weights(xp, query, key, attn_mask, is_causal, scale):
     root = math.sqrt(abs(factor))
     q = query.astype(dtype, copy=False) * (root if factor >= 0 else -root)
     scores = xp.matmul(q, xp.swapaxes(key.astype(dtype, copy=False) * root, -1, -2))  # (.., L, S)
-    length, source = scores.shape[-2:]
-    if is_causal:  # upper-left aligned: query i sees keys 0..i
-        scores = xp.where(xp.tril(xp.ones((length, source), dtype=bool)), scores, -xp.inf)
+    if is_causal:  # upper-left aligned: query i sees keys 0..i (attn_mask is None here)
+        attn_mask = xp.tril(xp.ones(scores.shape[-2:], dtype=bool))
     if attn_mask is not None and attn_mask.dtype == xp.bool_:
-        # True takes part; False adds -inf, as PyTorch's: a NaN score stays NaN there
+        # True takes part; False (and above the causal diagonal) adds -inf, as PyTorch's: a NaN
+        # score stays NaN there
         scores = scores + xp.where(attn_mask, 0.0, -xp.inf).astype(dtype)
     elif attn_mask is not None:
         scores = scores + attn_mask.astype(dtype, copy=False)
@@ -183,7 +187,8 @@ def scaled_dot_product_attention(
         key: array of shape (..., H, S, E), the dtype and backend of ``query``.
         value: array of shape (..., H, S, Ev). The batch dimensions of the three broadcast.
         attn_mask: ``None``, a bool array (``True``: the pair takes part) or a float array
-            added to the scores; it broadcasts to (..., L, S). Default: ``None``.
+            (float32 or the dtype of ``query``) added to the scores; it broadcasts to
+            (..., L, S). Default: ``None``.
         dropout_p: probability of dropping each attention weight (always applied when > 0,
             as PyTorch: pass 0.0 in evaluation). Default: 0.0.
         is_causal: let query ``i`` see keys ``0..i`` only (upper-left aligned); excludes
@@ -199,8 +204,10 @@ def scaled_dot_product_attention(
         A fully masked row gives zeros, as PyTorch's safe softmax. float16 computes in float32.
 
     Raises:
-        ValueError: shapes that do not fit, ``attn_mask`` with ``is_causal``, ``dropout_p > 1``.
-        TypeError: a missing array, mixed dtypes, a mask neither bool nor float.
+        ValueError: shapes that do not fit, ``attn_mask`` with ``is_causal``, ``dropout_p > 1``
+            (``enable_gqa`` without a heads dimension: an ``IndexError`` too, as PyTorch).
+        TypeError: a missing array, mixed dtypes, a mask neither bool nor float32 nor of the
+            dtype of ``query``.
 
     Example:
         >>> q = xp.asarray([[1.0, 0.0], [0.0, 1.0]])
@@ -254,6 +261,12 @@ def scaled_dot_product_attention_backward(
             raise ArgumentError(msg)
         backend_of(query, mask, names=("query", "mask"), where=where)
         check_saved(where, "mask", mask, scores_shape, (xp.bool_,), "the attention weights")
+    grad_mask = None
+    if attn_mask is not None and attn_mask.dtype != xp.bool_:
+        grad_mask = xp.zeros(attn_mask.shape, dtype=attn_mask.dtype)
+    if 0 in (*output_shape, *scores_shape):  # nothing reaches the output: zeros, as PyTorch
+        # (not 0 * a NaN weight or 0 * an inf scale)
+        return (*(xp.zeros(a.shape, dtype=query.dtype) for a in (query, key, value)), grad_mask)
     keys, values = _expand_heads(xp, key, repeats[0]), _expand_heads(xp, value, repeats[1])
     weights, scores, kept = _weights(xp, query, keys, attn_mask, is_causal, scale)
     dtype = weights.dtype
@@ -276,7 +289,6 @@ def scaled_dot_product_attention_backward(
         _fold_heads(xp, grad_values, value.shape, repeats[1]),
     )
     grads = tuple(xp.asarray(g).astype(query.dtype, copy=False) for g in grads)
-    grad_mask = None
-    if attn_mask is not None and attn_mask.dtype != xp.bool_:
+    if grad_mask is not None:
         grad_mask = unbroadcast(xp, grad_scores, attn_mask.shape).astype(attn_mask.dtype)
     return (*grads, grad_mask)

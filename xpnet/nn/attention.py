@@ -28,6 +28,14 @@ class NonDynamicallyQuantizableLinear(Linear):
     """PyTorch's name for ``out_proj``'s class (it shows in the module's repr)."""
 
 
+class _ShapeAssertionError(ArgumentError, AssertionError):
+    """PyTorch asserts the shapes given to ``multi_head_attention_forward``; a ValueError too."""
+
+
+class _MaskDtypeError(TypeError, AssertionError):
+    """PyTorch asserts a mask's dtype (``_canonical_mask``); a TypeError too, as a kind."""
+
+
 def _tensor(value):
     return value if value is None or isinstance(value, Tensor) else Tensor(value)
 
@@ -43,12 +51,13 @@ def _canonical_mask(name, mask, dtype):
         return Tensor(xp.where(data, -xp.inf, 0.0).astype(dtype))
     if data.dtype.kind != "f":
         msg = f"{_WHERE}: {name} must be a bool or floating-point mask, got {data.dtype}"
-        raise TypeError(msg)
+        raise _MaskDtypeError(msg)
     return _tensor(mask)
 
 
 def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
-    """Whether the call is batched (3-D query), after PyTorch's ``_mha_shape_check``."""
+    """Whether the call is batched (3-D query), after PyTorch's ``_mha_shape_check`` (whose
+    refusals are AssertionErrors)."""
     batched = query.ndim == 3
     ranks = {"key": key.ndim, "value": value.ndim}
     if query.ndim not in (2, 3) or any(r != query.ndim for r in ranks.values()):
@@ -56,21 +65,21 @@ def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads) -> 
             f"{_WHERE}: query, key and value must all be 3-D (batched) or 2-D (unbatched), "
             f"got shapes {query.shape}, {key.shape}, {value.shape}"
         )
-        raise ArgumentError(msg)
+        raise _ShapeAssertionError(msg)
     if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
         msg = (
             f"{_WHERE}: key_padding_mask must be {query.ndim - 1}-D for {query.ndim}-D query, "
             f"got shape {key_padding_mask.shape}"
         )
-        raise ArgumentError(msg)
+        raise _ShapeAssertionError(msg)
     if attn_mask is not None and attn_mask.ndim not in (2, 3):
         msg = f"{_WHERE}: attn_mask must be 2-D or 3-D, got shape {attn_mask.shape}"
-        raise ArgumentError(msg)
+        raise _ShapeAssertionError(msg)
     if attn_mask is not None and not batched and attn_mask.ndim == 3:
         expected = (num_heads, query.shape[0], key.shape[0])
         if tuple(attn_mask.shape) != expected:
             msg = f"{_WHERE}: a 3-D attn_mask must have shape {expected}, got {attn_mask.shape}"
-            raise ArgumentError(msg)
+            raise _ShapeAssertionError(msg)
     return batched
 
 
@@ -102,6 +111,12 @@ class MultiheadAttention(Module):
             ``kdim`` or ``vdim`` differ). in_proj_bias: (3 * E,), zeros.
         bias_k, bias_v: (1, 1, E), xavier normal, with ``add_bias_kv``.
         out_proj: ``Linear(E, E)``, its bias zeros.
+
+    Raises:
+        ValueError: sizes or shapes that do not fit; those PyTorch asserts (``num_heads`` not
+            dividing ``embed_dim``, the ranks and feature sizes of the inputs, the masks' ranks,
+            the padding mask's shape) are ``AssertionError`` too. TypeError: a mask neither
+            bool nor float (an ``AssertionError`` too).
 
     Example:
         >>> import xpnet
@@ -140,7 +155,7 @@ class MultiheadAttention(Module):
             msg = (
                 f"{_WHERE}: embed_dim must be divisible by num_heads, got {embed_dim}, {num_heads}"
             )
-            raise ArgumentError(msg)
+            raise _ShapeAssertionError(msg)
         self.embed_dim, self.kdim, self.vdim = embed_dim, kdim, vdim
         self._qkv_same_embed_dim = kdim == embed_dim and vdim == embed_dim
         self.num_heads, self.dropout, self.batch_first = num_heads, dropout, batch_first
@@ -241,10 +256,17 @@ class MultiheadAttention(Module):
         E = self.embed_dim
         if query.shape[-1] != E:
             msg = f"{_WHERE}: query must have embed_dim={E} features, got shape {query.shape}"
-            raise ArgumentError(msg)
-        if key.shape[:2] != value.shape[:2]:
-            msg = f"{_WHERE}: key and value must have one length and batch, got {key.shape}, "
-            raise ArgumentError(msg + f"{value.shape}")
+            raise _ShapeAssertionError(msg)
+        # one packed projection: key and value of one shape; separate ones: of one length, batch
+        same = 3 if self._qkv_same_embed_dim else 2
+        if key.shape[:same] != value.shape[:same]:
+            what = "shape" if same == 3 else "length and batch"
+            msg = f"{_WHERE}: key and value must have one {what}, got {key.shape}, {value.shape}"
+            raise _ShapeAssertionError(msg)
+        features = (key.shape[-1], value.shape[-1])
+        if not self._qkv_same_embed_dim and features != (self.kdim, self.vdim):
+            msg = f"{_WHERE}: key and value must have kdim={self.kdim} and vdim={self.vdim} "
+            raise _ShapeAssertionError(msg + f"features, got shapes {key.shape}, {value.shape}")
         bias = self.in_proj_bias
         biases = (None,) * 3 if bias is None else (bias[:E], bias[E : 2 * E], bias[2 * E :])
         if self._qkv_same_embed_dim:
@@ -286,7 +308,7 @@ class MultiheadAttention(Module):
         if padding is not None:
             if tuple(padding.shape) != (batch, source):
                 msg = f"{_WHERE}: key_padding_mask must have shape {(batch, source)}, "
-                raise ArgumentError(msg + f"got {tuple(padding.shape)}")
+                raise _ShapeAssertionError(msg + f"got {tuple(padding.shape)}")
             padding = padding.reshape(batch, 1, 1, source).expand(batch, heads, 1, source)
             padding = padding.reshape(batch * heads, 1, source)
             attn_mask = padding if attn_mask is None else attn_mask + padding
