@@ -10,6 +10,8 @@ given as a Tensor becomes a new Tensor when its array changes, as PyTorch's
 
 from __future__ import annotations
 
+import warnings
+
 from .._memory_formats import check_memory_format, conformed
 from ..autograd import Tensor
 from ..backends import backend_of, load_backend, to_backend
@@ -33,15 +35,38 @@ def _moved_buffer(buffer, function):
 def apply_to_arrays(module, function, recurse: bool = True):
     """Replace every parameter's array (and its ``.grad``'s) and every buffer of ``module`` (and
     of its descendants with ``recurse``) by ``function(array)``. Returns ``module``."""
+    from .lazy import is_lazy  # lazy.py imports the layers, which import this module
+
+    def apply(array):  # a lazy module's placeholder has no values: its backend and dtype move
+        return array.moved(function) if is_lazy(array) else function(array)
+
     for owner in module.modules() if recurse else [module]:
         for param in owner._parameters.values():
             if param is not None:
                 grad = param.grad  # its array moves after the data: .grad's dtype follows
-                param.array = function(param.array)
+                param.array = apply(param.array)
                 param.grad = None if grad is None else function(grad.array)
         for name, buffer in owner._buffers.items():
-            owner._buffers[name] = _moved_buffer(buffer, function)
+            owner._buffers[name] = _moved_buffer(buffer, apply)
     return module
+
+
+def _cast(array, dtype):
+    """``array`` (floating or complex) in ``dtype``: a complex one cast to a real dtype keeps
+    its real part, with PyTorch's warning (NumPy's ComplexWarning must not leak)."""
+    if array.dtype.kind == "c" and dtype.kind == "f":
+        warnings.warn(
+            "Casting complex values to real discards the imaginary part", UserWarning, stacklevel=6
+        )  # the caller of Module.to: through move, apply, apply_to_arrays
+        array = array.real
+    return _astype(array, dtype)
+
+
+def _astype(array, dtype):
+    """``array`` in ``dtype``; past float16's range inf, as PyTorch's, without NumPy's
+    overflow warning."""
+    with backend_of(array).ignore_float_errors():
+        return array.astype(dtype, copy=False)
 
 
 def _to_arguments(where: str, args: tuple, kwargs: dict):
@@ -109,22 +134,31 @@ class Shortcuts:
 
         def move(array):
             array = to_backend(array, backend) if backend else array
-            if dtype is not None and array.dtype.kind == "f":
-                array = array.astype(dtype, copy=False)
+            if dtype is not None and array.dtype.kind in "fc":  # PyTorch's: complex ones too
+                array = _cast(array, dtype)
             if layout is not None and array.ndim in (4, 5):  # PyTorch's: images' weights only
                 array = conformed(f"{where}.to", array, layout)
             return array
 
         return apply_to_arrays(self, move)
 
+    def _floating_to(self, dtype: str):
+        """PyTorch's ``half``/``float``/``double``: the floating arrays only (not integer nor
+        complex ones, which ``to(dtype)`` would cast)."""
+
+        def cast(array):
+            return _astype(array, dtype) if array.dtype.kind == "f" else array
+
+        return apply_to_arrays(self, cast)
+
     def half(self):
-        return self.to(dtype="float16")
+        return self._floating_to("float16")
 
     def float(self):
-        return self.to(dtype="float32")
+        return self._floating_to("float32")
 
     def double(self):
-        return self.to(dtype="float64")
+        return self._floating_to("float64")
 
     def cpu(self):
         return self.to("cpu")

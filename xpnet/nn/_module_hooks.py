@@ -11,7 +11,6 @@ also sets up the full backward hooks, whose registration and graph nodes are in
 
 from __future__ import annotations
 
-import itertools
 import warnings
 import weakref
 from collections import OrderedDict
@@ -35,7 +34,7 @@ _HOOK_DICTS = (
     "_load_state_dict_pre_hooks",
     "_load_state_dict_post_hooks",
 )
-_next_id = itertools.count()  # one sequence for every module, as PyTorch's handle ids
+_next_id = [0]  # one sequence for every module, as PyTorch's handle ids; unpickling moves it on
 
 
 class RemovableHandle:
@@ -59,13 +58,26 @@ class RemovableHandle:
         # weak, as PyTorch's: a handle kept after its module is gone keeps no hooks alive
         self.hooks_dict_ref = weakref.ref(hooks_dict)
         self.extra_dict_ref = tuple(weakref.ref(extra) for extra in extra_dict)
-        self.id = next(_next_id)
+        self.id = _next_id[0]
+        _next_id[0] += 1
 
     def remove(self) -> None:
         for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
             hooks = ref()
             if hooks is not None:
                 hooks.pop(self.id, None)
+
+    def __getstate__(self):
+        # the dicts themselves, as PyTorch's: a copy (deepcopy, pickle) of a module and its
+        # handles (a lazy module's) removes the copy's hooks, not the original's
+        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state) -> None:
+        hooks, self.id, *rest = state
+        extra = rest[0] if rest else ()  # PyTorch's older handles pickled two fields
+        self.hooks_dict_ref = weakref.ref(OrderedDict() if hooks is None else hooks)  # dead
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra if d is not None)
+        _next_id[0] = max(_next_id[0], self.id + 1)  # ids made later never collide with it
 
     def __enter__(self) -> RemovableHandle:
         return self

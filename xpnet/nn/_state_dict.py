@@ -114,6 +114,10 @@ def _copy_entry(registry: dict, name: str, key: str, value, assign: bool) -> str
             f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
             f"object from checkpoint but received {type(value)}"
         )
+    from .lazy import is_lazy  # lazy.py imports the layers, which import this module
+
+    if is_lazy(registry[name]) and is_lazy(value):  # a lazy module's, into one: as PyTorch's,
+        return None  # nothing to copy (an initialized one has been materialised by its hook)
     target = data_of(registry[name])
     if target.ndim == 0 and tuple(value.shape) == (1,):  # PyTorch's path for 0.3 checkpoints
         value = data_of(value)[0, ...]
@@ -126,8 +130,9 @@ def _copy_entry(registry: dict, name: str, key: str, value, assign: bool) -> str
         array = to_backend(data_of(value), backend_of(target).name)
         if assign:
             _assign(registry, name, value if array is data_of(value) else array)
-        else:
-            target[...] = array.astype(target.dtype, copy=False)
+        else:  # NaN or inf into an integer buffer: PyTorch's cast, without NumPy's warning
+            with backend_of(target).ignore_float_errors():
+                target[...] = array.astype(target.dtype, copy=False)
     except Exception as error:  # PyTorch reports it with the others, after the loop
         return (
             f'While copying the parameter named "{key}", whose dimensions in the model are '

@@ -6,9 +6,38 @@ They register their modules as children ``0``, ``1``, ... through :class:`xpnet.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
+
 from .module import Module, indent_repr
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
+
+
+def key_value_pairs(where: str, values) -> list:
+    """The ``(key, value)`` pairs of a mapping (a ModuleDict, a ParameterDict) or of an
+    iterable of pairs, with the checks of PyTorch's ``ModuleDict.update`` and
+    ``ParameterDict.update``.
+
+    Raises:
+        TypeError: ``values`` is not iterable, or an element is not.
+        ValueError: an element is not a pair.
+    """
+    if not isinstance(values, Iterable):
+        msg = f"{where}: expected an iterable of key/value pairs, got {type(values).__name__}"
+        raise TypeError(msg)
+    if hasattr(values, "items"):  # a mapping: in its own order
+        return list(values.items())
+    pairs = []
+    for number, pair in enumerate(values):
+        if not isinstance(pair, Iterable):
+            msg = f"{where}: sequence element #{number} must be a pair, got {type(pair).__name__}"
+            raise TypeError(msg)
+        if len(pair) != 2:
+            msg = f"{where}: sequence element #{number} has length {len(pair)}; 2 is required"
+            raise ValueError(msg)
+        pairs.append((pair[0], pair[1]))
+    return pairs
 
 
 class ModuleList(Module):
@@ -48,6 +77,14 @@ class ModuleList(Module):
 
     def _key(self, index) -> str:
         """The child name at integer ``index`` (negative counts from the end)."""
+        try:  # PyTorch's: anything with __index__ (a NumPy integer, a 0-d Tensor), not 1.0
+            index = operator.index(index)
+        except TypeError:
+            msg = (
+                f"{type(self).__name__}: indices must be integers or slices, "
+                f"not {type(index).__name__}"
+            )
+            raise TypeError(msg) from None
         keys = list(self._modules)
         if not -len(keys) <= index < len(keys):
             msg = f"{type(self).__name__}: index {index} is out of range for length {len(keys)}"
@@ -243,6 +280,13 @@ class ModuleDict(Module):
         return self._modules.pop(key)
 
     def update(self, modules) -> None:
-        pairs = modules.items() if hasattr(modules, "items") else modules
-        for key, module in pairs:
+        """Add the modules of a mapping (in its order) or of an iterable of ``(key, module)``
+        pairs, replacing those of the same keys.
+
+        Raises:
+            TypeError: ``modules`` or one of its elements is not iterable, or a key is not a
+                str or a module not a Module.
+            ValueError: an element is not a pair.
+        """
+        for key, module in key_value_pairs(f"{type(self).__name__}.update", modules):
             self[key] = module

@@ -13,6 +13,8 @@ from collections import OrderedDict
 
 from .._dtypes import get_default_dtype
 from ..autograd import data_of
+from ..backends import backend_of
+from ..kernels._checks import ArgumentError
 from . import init
 from ._module_hooks import RemovableHandle
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
@@ -65,13 +67,19 @@ class UninitializedBuffer:
 
     @property
     def shape(self):
-        raise ValueError(_UNINITIALIZED)
+        raise ArgumentError(_UNINITIALIZED)  # PyTorch's RuntimeError, and a ValueError
 
     ndim = size = shape
 
     def astype(self, dtype, copy: bool = True) -> UninitializedBuffer:
         """The same placeholder in ``dtype`` (what ``module.double()`` does to it)."""
         return type(self)(device=self.device, dtype=dtype)
+
+    def moved(self, function) -> UninitializedBuffer:
+        """The placeholder of what ``function`` makes of an array of this backend and dtype:
+        ``module.to(...)``, ``.cpu()``, ``.double()`` on a lazy module, as PyTorch's."""
+        array = function(new_array((0,), self.device, self.dtype))
+        return type(self)(device=backend_of(array).name, dtype=array.dtype)
 
     def materialize(self, shape, device=None, dtype=None):
         """A zero array of ``shape`` on the stored backend and dtype (or the ones given)."""

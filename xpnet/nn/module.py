@@ -118,9 +118,6 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         if "_parameters" not in self.__dict__:  # before Module.__init__: plain values only
             _before_init(self, name, value)
             return
-        if isinstance(value, Buffer):  # PyTorch 2.5's nn.Buffer registers a buffer
-            self.__dict__.pop(name, None)
-            return self.register_buffer(name, value.array, value.persistent)
         if isinstance(value, Parameter):  # PyTorch's: register_parameter checks the name
             for registry in (self.__dict__, self._buffers, self._modules):
                 registry.pop(name, None)
@@ -135,6 +132,8 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         elif name in self._modules:
             _expect_none(self, value, f"child module {name!r}", "a Module")
             target = self._modules  # stays a child slot, printed ``(name): None``
+        elif isinstance(value, Buffer):  # PyTorch 2.5's nn.Buffer: register_buffer's checks
+            return self.register_buffer(name, value.array, value.persistent)
         elif name in self._buffers:
             _check_buffer(self, name, value)
             target = self._buffers  # reassigning a buffer keeps it a buffer
@@ -323,8 +322,11 @@ class Module(StateDict, ForwardHooks, BackwardHooks, PathLookup, Shortcuts):
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True):
+        """Set ``requires_grad`` of every parameter, through :meth:`xpnet.Tensor.requires_grad_`
+        (whose checks PyTorch's makes too: a bool, and a floating-point parameter for
+        ``True``). Returns the module."""
         for param in self.parameters():
-            param.requires_grad = requires_grad
+            param.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
 from ..autograd import Tensor, data_of
+from .container import key_value_pairs
 from .module import Module
 from .parameter import Parameter
 
@@ -220,28 +221,11 @@ class ParameterDict(Module):
         return (self[key] for key in self._keys)
 
     def update(self, parameters) -> None:
-        where = f"{type(self).__name__}.update"
-        if not isinstance(parameters, Iterable):
-            msg = (
-                f"{where}: expected an iterable of key/value pairs, got {type(parameters).__name__}"
-            )
-            raise TypeError(msg)
-        if isinstance(parameters, (OrderedDict, ParameterDict)):
-            pairs = list(parameters.items())
-        elif isinstance(parameters, Mapping):
-            pairs = sorted(parameters.items())
-        else:
-            pairs = list(parameters)
-        for number, pair in enumerate(pairs):
-            if not isinstance(pair, Iterable):
-                msg = (
-                    f"{where}: sequence element #{number} must be a pair, got {type(pair).__name__}"
-                )
-                raise TypeError(msg)
-            if len(pair) != 2:
-                msg = f"{where}: sequence element #{number} has length {len(pair)}; 2 is required"
-                raise ValueError(msg)
-            self[pair[0]] = pair[1]
+        pairs = key_value_pairs(f"{type(self).__name__}.update", parameters)
+        if isinstance(parameters, Mapping) and not isinstance(parameters, OrderedDict):
+            pairs = sorted(pairs, key=lambda pair: pair[0])  # PyTorch's order for a plain dict
+        for key, value in pairs:
+            self[key] = value
 
     def extra_repr(self) -> str:
         return "\n".join(
