@@ -448,8 +448,8 @@ def test_grad_mode_switches_nest_as_torch():
         with enable_grad():
             assert is_grad_enabled()
         assert not is_grad_enabled()
-        with inference_mode(False):
-            assert not is_grad_enabled()
+        with inference_mode(False):  # PyTorch's turns gradients on
+            assert is_grad_enabled()
     with inference_mode():
         assert not is_grad_enabled()
     set_grad_enabled(False)  # takes effect when called, as torch.set_grad_enabled

@@ -21,9 +21,9 @@ from ._autograd_graph import (
     topological_order,
 )
 from ._grad_mode import enable_grad
-from ._leaf_grads import add_to_grad
+from ._leaf_grads import add_to_grad, hooked_gradient, post_accumulated
 from .backends import backend_of, float_errors_ignored
-from .kernels._checks import check_grad_output, upstream_gradient
+from .kernels._checks import ArgumentError, upstream_gradient
 
 # whether the walk running now adds into every leaf's .grad (backward() without inputs=),
 # which a node that runs a backward of its own (checkpoint's recomputation) relies on
@@ -181,35 +181,6 @@ def owned_gradient(grad, grad_output, grads) -> bool:
     )
 
 
-def hooked_gradient(tensor, grad, owned: bool) -> tuple:
-    """``(grad, owned)`` after ``tensor``'s hooks, in registration order, as PyTorch's: each
-    gets the gradient as a Tensor (under ``create_graph=True`` with a graph); one that
-    returns a Tensor or array replaces it, which must keep its shape and dtype (a Tensor
-    keeps its graph under ``create_graph=True``)."""
-    from .autograd import Tensor  # the Tensor module imports this one
-
-    hooks = getattr(tensor, "_backward_hooks", None)
-    if not hooks:
-        return grad, owned
-    differentiable = hasattr(grad, "grad_fn")  # a Tensor: the create_graph walk
-    for hook in tuple(hooks.values()):
-        result = hook(grad if differentiable else Tensor(grad))
-        if result is not None:
-            array = result.array if hasattr(result, "grad_fn") else result  # a Tensor
-            check_grad_output(
-                "register_hook",
-                array,
-                tensor.shape,
-                tensor.dtype,
-                "the tensor",
-                "the hook's result",
-            )
-            if differentiable and not hasattr(result, "grad_fn"):
-                result = type(grad)(array)  # an array: a constant Tensor
-            grad, owned = (result if differentiable else array), False
-    return grad, owned
-
-
 def _as_tuple(where: str, name: str, values) -> tuple:
     if values is None or hasattr(values, "shape"):  # one Tensor or array
         return (values,)
@@ -228,9 +199,9 @@ def _roots(where: str, tensors, grad_tensors, differentiable: bool = False) -> l
     grads = (
         (None,) * len(tensors) if grad_tensors is None else _as_tuple(where, "grad", grad_tensors)
     )
-    if len(grads) != len(tensors):
+    if len(grads) != len(tensors):  # PyTorch's RuntimeError
         msg = f"{where}: got {len(grads)} gradients for {len(tensors)} tensors"
-        raise ValueError(msg)
+        raise ArgumentError(msg)
     for index, tensor in enumerate(tensors):
         if not getattr(tensor, "requires_grad", False):
             msg = f"{where}: element {index} of tensors does not require grad and has no grad_fn"
@@ -242,6 +213,18 @@ def _roots(where: str, tensors, grad_tensors, differentiable: bool = False) -> l
             array = grad if isinstance(grad, Tensor) else Tensor(array)
         pairs.append((tensor, array))
     return pairs
+
+
+def _checked_inputs(where: str, inputs) -> tuple:
+    """``backward``'s ``inputs`` as a tuple: not empty, each requiring grad (PyTorch's)."""
+    inputs = _as_tuple(where, "inputs", inputs)
+    if not inputs:
+        raise RuntimeError(f"{where}: `inputs` argument to `{where}()` cannot be empty.")
+    for index, tensor in enumerate(inputs):
+        if not getattr(tensor, "requires_grad", False):
+            msg = f"{where}: inputs[{index}] does not require grad; it can take no gradient"
+            raise RuntimeError(msg)
+    return inputs
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -262,22 +245,24 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             :meth:`~xpnet.Tensor.retain_grad`).
 
     Raises:
-        RuntimeError: a tensor that does not require grad, or a graph already freed.
+        RuntimeError: a tensor or one of ``inputs`` that does not require grad, ``inputs``
+            empty, or a graph already freed.
         NotImplementedError: ``create_graph=True`` through an op that has no differentiable
             backward in xpnet yet (the message names it).
     """
     roots = _roots("backward", tensors, grad_tensors, differentiable=create_graph)
-    targets = None if inputs is None else _as_tuple("backward", "inputs", inputs)
+    targets = None if inputs is None else _checked_inputs("backward", inputs)
 
     def keep(tensor, grad, owned) -> bool:
+        # a tensor that retains its grad takes it wherever the walk passes, as PyTorch's hook
+        chosen = tensor.grad_fn is not None and getattr(tensor, "_retains_grad", False)
         if targets is None:
-            chosen = tensor.grad_fn is None or getattr(tensor, "_retains_grad", False)
+            chosen = chosen or tensor.grad_fn is None
         else:
-            chosen = any(tensor is target for target in targets)
+            chosen = chosen or any(tensor is target for target in targets)
         if chosen:  # a gradient that also goes on through grad_fn is copied
             add_to_grad(tensor, grad, owned and tensor.grad_fn is None)
-            for hook in tuple(getattr(tensor, "_post_accumulate_grad_hooks", {}).values()):
-                hook(tensor)  # Tensor.register_post_accumulate_grad_hook's, on leaves only
+            post_accumulated(tensor)  # Tensor.register_post_accumulate_grad_hook's (leaves')
         return True
 
     formula = _formulas("backward") if create_graph else None
@@ -315,7 +300,9 @@ def grad(
         only_inputs: ignored, as in PyTorch (deprecated there).
         allow_unused: give ``None`` for an input the outputs do not depend on, instead of
             raising. Default: ``None`` (``materialize_grads``).
-        is_grads_batched: must be ``False``.
+        is_grads_batched: the first dimension of each of ``grad_outputs`` is a batch: the
+            gradients are those of each of its rows, stacked, as PyTorch's (a loop here, where
+            PyTorch vmaps). Default: ``False``.
         materialize_grads: give zeros instead of ``None`` for such an input.
 
     Returns:
@@ -324,10 +311,10 @@ def grad(
         Tensors that require grad where they depend on something that does.
 
     Raises:
-        RuntimeError: an output or input that does not require grad, or an unused input
-            without ``allow_unused``.
-        NotImplementedError: ``is_grads_batched=True``, or ``create_graph=True`` through an
-            op that has no differentiable backward in xpnet yet (the message names it).
+        RuntimeError: an output or input that does not require grad, no inputs, an unused
+            input without ``allow_unused``, or batched ``grad_outputs`` of the wrong shape.
+        NotImplementedError: ``create_graph=True`` through an op that has no differentiable
+            backward in xpnet yet (the message names it).
 
     Example:
         >>> import xpnet
@@ -341,13 +328,18 @@ def grad(
     """
     from .autograd import Tensor  # the Tensor module imports this one
 
-    if is_grads_batched:
-        raise NotImplementedError("grad: is_grads_batched=True is not supported")
     allow_unused = materialize_grads if allow_unused is None else allow_unused
     if materialize_grads and not allow_unused:
         raise ValueError("grad: materialize_grads=True needs allow_unused=True (or None)")
+    if is_grads_batched:  # a walk per row
+        from ._grad_batched import batched_grad
+
+        options = (retain_graph, create_graph, allow_unused, materialize_grads)
+        return batched_grad(outputs, inputs, grad_outputs, *options)
     roots = _roots("grad", outputs, grad_outputs, differentiable=create_graph)
     inputs = _as_tuple("grad", "inputs", (inputs,) if isinstance(inputs, GradientEdge) else inputs)
+    if not inputs:
+        raise RuntimeError("grad: `inputs` argument to `grad()` cannot be empty.")
     inputs = edge_tensors([root for root, _ in roots], inputs)  # an edge outside: None
     for index, tensor in enumerate(inputs):
         if tensor is not None and not getattr(tensor, "requires_grad", False):
@@ -375,6 +367,8 @@ def _gradients_at(roots, inputs, retain_graph, create_graph, stop) -> dict:
     found = {}
 
     def keep(tensor, grad, owned) -> bool:
+        if tensor.grad_fn is not None and getattr(tensor, "_retains_grad", False):
+            add_to_grad(tensor, grad, False)  # as PyTorch's, whose retain_grad is a hook
         if not any(tensor is target for target in inputs):
             return True
         chosen = create_graph or (owned and tensor.grad_fn is None)

@@ -63,6 +63,7 @@ class FunctionCtx:
         self.needs_input_grad = needs_input_grad
         self.materialize_grads = True
         self._saved: tuple | None = ()
+        self._versions: tuple = ()  # of the saved Tensors, as the forward ended
         self._non_differentiable: set = set()
 
     def save_for_backward(self, *tensors) -> None:
@@ -90,7 +91,26 @@ class FunctionCtx:
                 "retain_graph=True to the first backward() to keep it"
             )
             raise RuntimeError(msg)
+        for index, (value, version) in enumerate(zip(self._saved, self._versions, strict=False)):
+            if version is not None and value._version != version:
+                msg = (
+                    "saved_tensors: one of the variables needed for gradient computation has been "
+                    f"modified by an inplace operation: the Tensor saved at position {index} "
+                    f"(shape {list(value.shape)}, {value.dtype}) is at version {value._version}; "
+                    f"expected version {version} instead; save a clone() of it, or change it "
+                    "out of place"
+                )
+                raise RuntimeError(msg)
         return tuple(unpack_tensor(value) for value in self._saved)
+
+    def _keep_versions(self) -> None:
+        """Note the versions of the Tensors saved as they are (not packed by a hook), as the
+        forward ends: one changed in place later would give ``backward`` its new value, so
+        :attr:`saved_tensors` refuses then, as PyTorch's."""
+        from .autograd import Tensor
+
+        saved = self._saved or ()
+        self._versions = tuple(v._version if isinstance(v, Tensor) else None for v in saved)
 
     def mark_non_differentiable(self, *outputs) -> None:
         """Give these outputs of ``forward`` no gradient (``requires_grad=False``)."""
@@ -162,6 +182,7 @@ def _apply(cls, args: tuple):
             cls.setup_context(ctx, args, output)
         else:
             output = cls.forward(ctx, *args)
+    ctx._keep_versions()
     outputs = output if isinstance(output, tuple) else (output,)
     node_function = _node_function(cls, len(args))
     arrays = tuple(getattr(a, "array", a) for a in args)
@@ -224,7 +245,7 @@ class _NodeFunction:
         return tuple(None if g is None else g.array for g in grads)
 
     def _tensor_backward(self, grad_outputs, *args, ctx, outputs):
-        if not getattr(self.cls.backward, "_once_differentiable", False):
+        if not getattr(self._backward(), "_once_differentiable", False):
             return self._run(grad_outputs, args, ctx, outputs)
         from ._grad_mode import no_grad
 
@@ -247,9 +268,22 @@ class _NodeFunction:
             if grad is None and ctx.materialize_grads and isinstance(output, Tensor):
                 grad = zeros_like(output)
             grads.append(grad)
-        result = self.cls.backward(ctx, *grads)
+        result = self._backward()(ctx, *grads)
         result = result if isinstance(result, tuple) else (result,)
         return self._checked(result, args, ctx._tensor_inputs)
+
+    def _backward(self):
+        """``cls.backward``, or ``cls.vjp`` (its other name in PyTorch) where only it is
+        defined; NotImplementedError (PyTorch's message) where neither is."""
+        for name in ("backward", "vjp"):
+            method = getattr(self.cls, name, None)
+            if callable(method):
+                return method
+        msg = (
+            f"{self.name}: You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+        raise NotImplementedError(msg)
 
     def _checked(self, grads: tuple, args: tuple, tensor_inputs: tuple) -> tuple:
         from .autograd import Tensor

@@ -123,6 +123,9 @@ class set_grad_enabled(_Switch):  # noqa: N801 - PyTorch's name
     Args:
         mode: record graphs (``True``) or not (``False``).
 
+    Raises:
+        TypeError: ``mode`` not a bool.
+
     Example:
         >>> import xpnet
         >>> with xpnet.autograd.set_grad_enabled(False):
@@ -136,7 +139,10 @@ class set_grad_enabled(_Switch):  # noqa: N801 - PyTorch's name
         return object.__new__(cls)
 
     def __init__(self, mode: bool) -> None:
-        self.enabled = bool(mode)
+        if not isinstance(mode, bool):  # as PyTorch's: not 0, not a NumPy bool
+            kind = type(mode).__name__
+            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not {kind}")
+        self.enabled = mode
         self._before = is_grad_enabled()
         _set(self.enabled)
 
@@ -154,14 +160,15 @@ class set_grad_enabled(_Switch):  # noqa: N801 - PyTorch's name
 
 class inference_mode(_Switch):  # noqa: N801 - PyTorch's name
     """PyTorch's ``inference_mode``: here the same as :class:`no_grad` (xpnet has no separate
-    inference tensors); ``inference_mode(False)`` leaves the grad mode as it is.
+    inference tensors); ``inference_mode(False)`` turns gradients on, as PyTorch's (it is
+    :class:`enable_grad` there, e.g. inside :class:`no_grad`).
 
     Args:
-        mode: disable gradients (``True``) or do nothing (``False``). Default: ``True``.
+        mode: disable gradients (``True``) or enable them (``False``). Default: ``True``.
     """
 
     def __init__(self, mode: bool = True) -> None:
-        self.enabled = False if mode else None
+        self.enabled = not mode
 
     def _clone(self):
-        return inference_mode(self.enabled is False)
+        return inference_mode(not self.enabled)

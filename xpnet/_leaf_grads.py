@@ -1,6 +1,9 @@
-"""A leaf's ``.grad``: a backward pass adds its gradient in (:func:`add_to_grad`, under a
-lock, since threads may share a leaf), and ``tensor.grad = value`` checks what it is given
-(:func:`assign_grad`), and ``zero_grad`` clears it (:func:`clear_grad`), as PyTorch's.
+"""A tensor's gradient once the backward pass has it: the tensor's hooks see or replace it
+(:func:`hooked_gradient`), a leaf's ``.grad`` takes it (:func:`add_to_grad`, under a lock,
+since threads may share a leaf), then the leaf's post-accumulate hooks run
+(:func:`post_accumulated`); ``tensor.grad`` warns where it is never filled
+(:func:`read_grad`), ``tensor.grad = value`` checks what it is given (:func:`assign_grad`),
+and ``zero_grad`` clears it (:func:`clear_grad`), as PyTorch's.
 
 Neighbours: :mod:`xpnet._backward_pass` (the walk that calls :func:`add_to_grad`),
 :mod:`xpnet.autograd` (``Tensor.grad``'s setter).
@@ -9,8 +12,10 @@ Neighbours: :mod:`xpnet._backward_pass` (the walk that calls :func:`add_to_grad`
 from __future__ import annotations
 
 import threading
+import warnings
 
 from .backends import backend_of
+from .kernels._checks import check_grad_output
 
 _GRAD_LOCK = threading.Lock()  # .grad += ...: a read-modify-write
 
@@ -23,7 +28,7 @@ def add_to_grad(tensor, grad, owned: bool) -> None:
     from .autograd import Tensor  # the Tensor module imports this one
 
     with _GRAD_LOCK:
-        held = tensor.grad
+        held = tensor._grad  # (not .grad: that warns for a non-leaf target)
         if isinstance(grad, Tensor):
             tensor.grad = grad if held is None else held + grad
             return
@@ -38,6 +43,62 @@ def add_to_grad(tensor, grad, owned: bool) -> None:
             tensor.grad = held.detach() + Tensor(grad)
             return
         tensor.grad = Tensor(grad if owned else grad.copy())
+
+
+def hooked_gradient(tensor, grad, owned: bool) -> tuple:
+    """``(grad, owned)`` after ``tensor``'s hooks (``Tensor.register_hook``), in registration
+    order, as PyTorch's: each gets the gradient as a Tensor (under ``create_graph=True`` with a
+    graph); one that returns a Tensor or array replaces it, which must keep its shape and
+    dtype (PyTorch's RuntimeError; a Tensor keeps its graph under ``create_graph=True``)."""
+    from .autograd import Tensor  # the Tensor module imports this one
+
+    hooks = getattr(tensor, "_backward_hooks", None)
+    if not hooks:
+        return grad, owned
+    differentiable = hasattr(grad, "grad_fn")  # a Tensor: the create_graph walk
+    for hook in tuple(hooks.values()):
+        result = hook(grad if differentiable else Tensor(grad))
+        if result is None:
+            continue
+        array = result.array if hasattr(result, "grad_fn") else result  # a Tensor
+        if hasattr(array, "dtype") and array.dtype != tensor.dtype:
+            name = getattr(hook, "__name__", type(hook).__name__)
+            msg = (
+                f"register_hook: hook '{name}' has changed the type of value (was "
+                f"{tensor.dtype}, got {array.dtype})"
+            )
+            raise RuntimeError(msg)
+        shape, dtype = tensor.shape, tensor.dtype
+        check_grad_output("register_hook", array, shape, dtype, "the tensor", "the hook's result")
+        if differentiable and not hasattr(result, "grad_fn"):
+            result = type(grad)(array)  # an array: a constant Tensor
+        grad, owned = (result if differentiable else array), False
+    return grad, owned
+
+
+def post_accumulated(tensor) -> None:
+    """Run ``tensor``'s post-accumulate-grad hooks (a leaf's, after its ``.grad`` took the
+    gradient), in order; each must return ``None`` (PyTorch's RuntimeError)."""
+    for hook in tuple(getattr(tensor, "_post_accumulate_grad_hooks", {}).values()):
+        if hook(tensor) is not None:
+            msg = "register_post_accumulate_grad_hook: Tensor post accumulate grad hooks"
+            raise RuntimeError(f"{msg} should return None.")
+
+
+def read_grad(tensor):
+    """``tensor.grad``: warns, as PyTorch's, when read on a tensor that is not a leaf and does
+    not :meth:`~xpnet.Tensor.retain_grad` (a backward pass never fills it)."""
+    grad = tensor._grad
+    if grad is None and tensor.grad_fn is not None and not getattr(tensor, "_retains_grad", 0):
+        msg = (
+            "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+            ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+            "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+            "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
+            "the leaf Tensor instead."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    return grad
 
 
 def assign_grad(tensor, value) -> None:

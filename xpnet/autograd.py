@@ -38,7 +38,7 @@ from ._double_backward import differentiable_backward
 from ._dtypes import torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
-from ._leaf_grads import assign_grad
+from ._leaf_grads import assign_grad, read_grad
 from ._node_names import grad_fn_name, name_node, recorded_name
 from ._saved_hooks import pack_saved, unpack_saved
 from ._size import as_size
@@ -260,7 +260,7 @@ class Tensor:
     dtype = property(lambda self: self.array.dtype)
     ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
-    grad = property(lambda self: self._grad, assign_grad)  # a Tensor or None, as PyTorch's
+    grad = property(read_grad, assign_grad)  # a Tensor or None; PyTorch's warning (_leaf_grads)
     data = property(data_alias, assign_data)  # a Tensor on the array, not sharing the version
     _version = property(lambda self: self._own_version + self._storage_writes[0])  # _versions
 
