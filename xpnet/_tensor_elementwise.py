@@ -138,15 +138,14 @@ def heaviside(self, values) -> Tensor:
     return Tensor(xp.where(self.array == 0, values.array, step))
 
 
-def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
-    """NaN replaced by ``nan``, ``inf``/``-inf`` by ``posinf``/``neginf`` (default: the dtype's
-    largest and smallest finite values), as ``torch.nan_to_num``; integers as they are.
-    The gradient passes where ``self`` is finite."""
+def nan_to_num(self, nan=None, posinf=None, neginf=None) -> Tensor:
+    """NaN replaced by ``nan`` (``None``: 0), ``inf``/``-inf`` by ``posinf``/``neginf`` (default:
+    the dtype's extremes), as ``torch.nan_to_num``; integers as they are; gradient where finite."""
     for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
         check_real("Tensor.nan_to_num", name, value)  # the function form's too
     if self.dtype.kind in "iub":
         return Tensor(self.array.copy())
-    return _nan_to_num(self, nan, posinf, neginf)
+    return _nan_to_num(self, 0.0 if nan is None else nan, posinf, neginf)  # PyTorch's None
 
 
 @named_nodes(lambda self, end, weight: f"LerpBackward{int(isinstance(weight, Tensor))}")
@@ -221,25 +220,38 @@ def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
 
 
 def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
-    """Elementwise ``|self - other| <= atol + rtol * |other|`` as a bool Tensor (infinities of
-    one sign are close; NaNs only with ``equal_nan``), as ``torch.isclose``.
+    """Elementwise ``|self - other| <= atol + rtol * |other|`` (broadcast), as ``torch.isclose``:
+    a finite difference only (inf is close to inf alone), NaNs only with ``equal_nan``.
 
     Raises:
-        ArgumentError: different dtypes, or a negative ``rtol``/``atol``, as PyTorch.
+        ArgumentError: different dtypes, unbroadcastable shapes, a negative or NaN tolerance.
     """
     other = as_input("isclose", other, "other")
     if other.dtype != self.dtype:
         msg = f"isclose: self and other must have one dtype, got {self.dtype} and {other.dtype}"
         raise ArgumentError(msg)
     for name, tolerance in (("rtol", rtol), ("atol", atol)):
-        if tolerance < 0:
+        if not tolerance >= 0:  # NaN too, as PyTorch
             msg = f"isclose: {name} must be greater than or equal to zero, got {tolerance}"
             raise ArgumentError(msg)
+    check_broadcast(self.shape, other.shape)  # PyTorch's RuntimeError, not NumPy's ValueError
     xp = backend_of(self.array, other.array, names=("self", "other"), where="isclose").xp
-    with float_errors_ignored():  # 1e308 - -1e308 is inf, not close: no overflow warning
-        return Tensor(
-            xp.isclose(self.array, other.array, rtol=rtol, atol=atol, equal_nan=equal_nan)
-        )
+    return Tensor(closeness(xp, self.array, other.array, rtol, atol, equal_nan))
+
+
+def closeness(xp, a, b, rtol: float, atol: float, equal_nan: bool):
+    """PyTorch's ``isclose`` of two arrays of one dtype (``assert_close``'s too): equal, NaNs
+    with ``equal_nan``, or a finite ``|a - b| <= atol + rtol |b|`` (integers in float64)."""
+    close = a == b
+    if equal_nan and a.dtype.kind in "fc":
+        close = close | (xp.isnan(a) & xp.isnan(b))
+    if rtol == 0 and atol == 0:  # equality, as PyTorch's: int64 2**62 + 1 is not 2**62
+        return close
+    if a.dtype.kind in "iub":
+        a, b = a.astype("float64"), b.astype("float64")
+    with float_errors_ignored():  # 3e38 - -3e38 overflows float32: not close, no warning
+        difference = xp.abs(a - b)
+        return close | (xp.isfinite(difference) & (difference <= atol + xp.abs(rtol * b)))
 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):

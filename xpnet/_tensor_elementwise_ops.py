@@ -18,7 +18,7 @@ import math
 import numpy
 
 from ._tensor_ops import check_grad, ieee, result_type, shape_of, unbroadcast
-from .backends import backend_of
+from .backends import backend_of, float_errors_ignored
 from .kernels import _special_math as special
 
 __all__ = ["pointwise_pair", "binary_pair"]
@@ -189,10 +189,12 @@ def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
     unless given."""
     xp = backend_of(a).xp
     big = float(numpy.finfo(a.dtype).max)
-    result = xp.where(xp.isnan(a), nan, a)
-    result = xp.where(result == math.inf, big if posinf is None else posinf, result)
-    result = xp.where(result == -math.inf, -big if neginf is None else neginf, result)
-    return result.astype(a.dtype, copy=False)
+    posinf, neginf = big if posinf is None else posinf, -big if neginf is None else neginf
+    with float_errors_ignored():  # nan=1e300 is inf in float32, as PyTorch's cast
+        nan, posinf, neginf = (xp.asarray(value, dtype=a.dtype) for value in (nan, posinf, neginf))
+    # every mask from the input: a NaN replaced by inf stays inf, as PyTorch's
+    result = xp.where(a == math.inf, posinf, xp.where(a == -math.inf, neginf, a))
+    return xp.where(xp.isnan(a), nan, result)
 
 
 def nan_to_num_backward(grad_output, a, nan=0.0, posinf=None, neginf=None):

@@ -131,9 +131,10 @@ elementwise_min, elementwise_min_backward = _elementwise("elementwise_min", "min
 @ieee
 def clamp(a, min=None, max=None):
     xp = backend_of(a).xp
-    # max after min: where min > max every element becomes max, as in PyTorch
-    a = a if min is None else xp.maximum(a, min)
-    return a if max is None else xp.minimum(a, max)
+    # PyTorch's: a tie keeps the input (clamp(-0.0, min=0.0) is -0.0), a NaN bound gives NaN;
+    # max after min, so where min > max every element becomes max
+    a = a if min is None else xp.where((a < min) | (min != min), min, a)
+    return a if max is None else xp.where((a > max) | (max != max), max, a)
 
 
 @ieee
@@ -387,9 +388,9 @@ def tensor_clamp(self, min=None, max=None) -> Tensor:
         msg = f"Tensor.clamp: shapes of {', '.join(('self', *bounds))} must broadcast"
         raise ArgumentError(f"{msg}, got {shapes}") from None
     dtype = result_dtype(self, *(bound for bound in (min, max) if bound is not None))
-    if dtype.kind == "b" and len(bounds) < (min is not None) + (max is not None):
-        # bools promote (clamp(0, 5) is int64); PyTorch has no clamp of bools by numbers
-        refuse_dtype("Tensor.clamp", self, "b", "non-bool (number bounds keep a bool result)")
+    numbers_or_both = len(bounds) < (min is not None) + (max is not None) or len(bounds) == 2
+    if dtype.kind == "b" and numbers_or_both:  # PyTorch's clamp_min/clamp_max of bools only
+        refuse_dtype("Tensor.clamp", self, "b", "non-bool")
     min, max = (
         checked_scalar("Tensor.clamp", name, bound, dtype)
         if isinstance(bound, numbers.Number)

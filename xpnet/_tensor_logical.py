@@ -160,13 +160,15 @@ def masked_select(input, mask) -> Tensor:
 
 @named_nodes("ClampMinBackward0")
 def clamp_min(input, min) -> Tensor:
-    """``input.clamp(min=min)``, as ``torch.clamp_min``."""
+    """``input.clamp(min=min)``, as ``torch.clamp_min`` (``min`` a number or a Tensor)."""
+    check_operand("clamp_min", "min", min)  # PyTorch's TypeError for None, not clamp's error
     return as_input("clamp_min", input).clamp(min=min)
 
 
 @named_nodes("ClampMaxBackward0")
 def clamp_max(input, max) -> Tensor:
-    """``input.clamp(max=max)``, as ``torch.clamp_max``."""
+    """``input.clamp(max=max)``, as ``torch.clamp_max`` (``max`` a number or a Tensor)."""
+    check_operand("clamp_max", "max", max)
     return as_input("clamp_max", input).clamp(max=max)
 
 

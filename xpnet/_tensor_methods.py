@@ -125,13 +125,13 @@ def eq(self, other) -> Tensor:
     """Elementwise ``self == other`` (a Tensor, array or number, broadcast) as a bool Tensor;
     TypeError for another ``other`` (``None``, a string), as PyTorch (``x == None`` is False)."""
     check_operand("Tensor.eq", "other", other)
-    return Tensor(self.array == data_of(other))
+    return self == other  # the operator's promotion: uint8 == 300 wraps 300, as PyTorch
 
 
 def ne(self, other) -> Tensor:
     """Elementwise ``self != other`` as a bool Tensor; TypeError as :func:`eq`."""
     check_operand("Tensor.ne", "other", other)
-    return Tensor(self.array != data_of(other))
+    return self != other
 
 
 def view_as(self, other) -> Tensor:
@@ -274,8 +274,8 @@ def _compare(name: str, apply):
     def method(self, other):
         if not is_operand(other):
             return NotImplemented
-        operands = ordered_operands(name, torch_operands(self.array, data_of(other)))
         with float_errors_ignored():  # 1e6 against float16 compares as inf, as PyTorch's
+            operands = ordered_operands(name, torch_operands(self.array, data_of(other)))
             return Tensor(apply(*operands))
 
     method.__name__ = name

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numbers
 
-from ._dtypes import result_dtype, wrapped
+from ._dtypes import check_broadcast, result_dtype, wrapped
 from ._tensor_checks import flags_checked, named_as
 from .autograd import Tensor
 from .backends import backend_of, float_errors_ignored
@@ -316,12 +316,13 @@ def is_tensor(obj) -> bool:
 
 @flags_checked("xpnet")  # rtol, atol only numbers, equal_nan only a bool, as PyTorch's parser
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
-    """Whether ``|input - other| <= atol + rtol * |other|`` everywhere (broadcast), as
-    ``torch.allclose``: a Python bool (a device-to-host read). Infinities of one sign are
-    close; NaNs only with ``equal_nan``.
+    """Whether :meth:`Tensor.isclose` holds everywhere (broadcast), as ``torch.allclose``: a
+    Python bool (a device-to-host read). Infinities are close to themselves only; NaNs only
+    with ``equal_nan``.
 
     Raises:
-        ArgumentError: operands of different dtypes, or a negative tolerance, as PyTorch.
+        ArgumentError: operands of different dtypes or unbroadcastable shapes, or a negative
+            or NaN tolerance, as PyTorch.
 
     Example:
         >>> import xpnet
@@ -336,9 +337,9 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
     for name, tolerance in (("rtol", rtol), ("atol", atol)):
         if not tolerance >= 0:  # NaN too, as PyTorch
             raise ArgumentError(f"xpnet.allclose: {name} must be at least 0, got {tolerance}")
-    xp = backend_of(a.array, b.array, names=("input", "other"), where="xpnet.allclose").xp
-    with float_errors_ignored():  # 1e308 - -1e308 is inf, not close: no overflow warning
-        return bool(xp.allclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    check_broadcast(a.shape, b.shape)  # PyTorch's RuntimeError, not NumPy's ValueError
+    backend_of(a.array, b.array, names=("input", "other"), where="xpnet.allclose")
+    return bool(a.isclose(b, rtol, atol, equal_nan).array.all())  # isclose's rule, PyTorch's
 
 
 def equal(input, other) -> bool:

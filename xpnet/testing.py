@@ -23,23 +23,27 @@ import numpy
 
 from ._dtypes import result_dtype
 from ._random_tensors import rand, randint
+from ._tensor_elementwise import closeness
 from .autograd import Tensor
 from .backends import backend_of, float_errors_ignored
+from .kernels import ArgumentError
 
 __all__ = ["assert_close", "make_tensor"]
 
 # PyTorch's default (rtol, atol) by dtype; integers and bools compare exactly
 _PRECISIONS = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7),
                "complex64": (1.3e-6, 1e-5), "complex128": (1e-7, 1e-7)}  # fmt: skip
-_NUMBER_DTYPES = {int: "int64", float: "float64", complex: "complex128"}
+_NUMBER_DTYPES = {bool: "bool", int: "int64", float: "float64", complex: "complex128"}
 
 
 class _Mismatch(Exception):
-    """A failed comparison: the exception type to raise, its message and the item's path."""
+    """A failed comparison: the exception type to raise, its message and the item's path;
+    ``structural`` for what PyTorch finds before comparing values (lengths, keys, types,
+    tolerances), whose message ``assert_close``'s ``msg`` does not replace, as PyTorch's."""
 
-    def __init__(self, kind: type, msg: str, path: tuple = ()):
+    def __init__(self, kind: type, msg: str, path: tuple = (), structural: bool = False):
         super().__init__(msg)
-        self.kind, self.msg, self.path = kind, msg, path
+        self.kind, self.msg, self.path, self.structural = kind, msg, path, structural
 
 
 def _tolerances(dtypes, rtol, atol) -> tuple[float, float]:
@@ -47,7 +51,7 @@ def _tolerances(dtypes, rtol, atol) -> tuple[float, float]:
     if (rtol is None) != (atol is None):
         missing = "rtol" if rtol is None else "atol"
         msg = f"Both 'rtol' and 'atol' must be either specified or omitted, but got no {missing}."
-        raise _Mismatch(ValueError, msg)
+        raise _Mismatch(ValueError, msg, structural=True)
     if rtol is not None:
         return rtol, atol
     pairs = [_PRECISIONS.get(str(numpy.dtype(dtype)), (0.0, 0.0)) for dtype in dtypes]
@@ -75,10 +79,10 @@ def _scalar_message(actual, expected, rtol, atol) -> str:
 
 
 def _compare_numbers(actual, expected, rtol, atol, equal_nan, check_dtype) -> None:
+    rtol, atol = _tolerances([_NUMBER_DTYPES[type(v)] for v in (actual, expected)], rtol, atol)
     if check_dtype and type(actual) is not type(expected):
         msg = f"The (d)types do not match: {type(actual)} != {type(expected)}."
         raise _Mismatch(AssertionError, msg)
-    rtol, atol = _tolerances([_NUMBER_DTYPES[type(v)] for v in (actual, expected)], rtol, atol)
     if actual == expected or (equal_nan and _isnan(actual) and _isnan(expected)):
         return
     difference = abs(actual - expected)
@@ -116,22 +120,6 @@ def _check_attributes(actual, expected, check_device, check_dtype, check_stride)
             raise _Mismatch(AssertionError, msg)
 
 
-def _isclose(xp, a, b, rtol, atol, equal_nan):
-    """``torch.isclose``: equal, or a finite difference within ``atol + rtol |b|`` (in the
-    arrays' dtype)."""
-    close = a == b
-    if a.dtype.kind in "fc":
-        if equal_nan:
-            close = close | (xp.isnan(a) & xp.isnan(b))
-        difference = xp.abs(a - b)
-        allowed = xp.abs(b) * rtol + atol
-        close = close | (xp.isfinite(difference) & (difference <= allowed))
-    elif rtol or atol:
-        difference = xp.abs(a.astype("int64") - b.astype("int64"))
-        close = close | (difference <= atol + rtol * xp.abs(b.astype("int64")))
-    return close
-
-
 def _tensor_message(xp, a, b, matches, rtol, atol) -> str:
     """PyTorch's ``make_tensor_mismatch_msg``: counts, the greatest differences among the
     mismatches with their indices (integers in int64, their ratio in float32)."""
@@ -153,6 +141,10 @@ def _tensor_message(xp, a, b, matches, rtol, atol) -> str:
 
 def _compare_tensors(actual, expected, rtol, atol, equal_nan, checks) -> None:
     rtol, atol = _tolerances([actual.dtype, expected.dtype], rtol, atol)
+    for name, tolerance in (("rtol", rtol), ("atol", atol)):
+        if not tolerance >= 0:  # PyTorch's isclose refuses it (NaN too): a RuntimeError
+            msg = f"assert_close: {name} must be greater than or equal to zero, got {tolerance}"
+            raise _Mismatch(ArgumentError, msg, structural=True)
     _check_attributes(actual, expected, *checks)
     a, b = _array(actual), _array(expected)
     xp = backend_of(a, b, names=("actual", "expected"), where="assert_close").xp
@@ -160,7 +152,7 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, checks) -> None:
         dtype = result_dtype(a, b)
         a, b = a.astype(dtype), b.astype(dtype)
     with float_errors_ignored():
-        matches = _isclose(xp, a, b, rtol, atol, equal_nan)
+        matches = closeness(xp, a, b, rtol, atol, equal_nan)  # torch.isclose, as PyTorch's
         if bool(xp.all(matches)):
             return
         if a.ndim == 0:
@@ -174,15 +166,18 @@ def _is_array(value) -> bool:
     return isinstance(value, Tensor) or (hasattr(value, "shape") and hasattr(value, "dtype"))
 
 
-def _compare_leaves(actual, expected, rtol, atol, equal_nan, allow_subclasses, checks) -> None:
-    """PyTorch's pairs in its order: ``None``, bools, numbers, tensor-likes."""
+def _compare_leaves(
+    actual, expected, rtol, atol, equal_nan, allow_subclasses, checks, values=True
+) -> None:
+    """PyTorch's pairs in its order: ``None``, bools, numbers, tensor-likes; with ``values``
+    False only the pair found and its tolerances checked (PyTorch finds every pair first)."""
     if actual is None or expected is None:
-        if not (actual is None and expected is None):
+        if values and not (actual is None and expected is None):
             raise _Mismatch(AssertionError, f"None mismatch: {actual} is not {expected}")
         return
     bools = (bool, numpy.bool_)
     if isinstance(actual, bools) and isinstance(expected, bools):
-        if bool(actual) != bool(expected):
+        if values and bool(actual) != bool(expected):
             msg = f"Booleans mismatch: {bool(actual)} is not {bool(expected)}"
             raise _Mismatch(AssertionError, msg)
         return
@@ -191,15 +186,21 @@ def _compare_leaves(actual, expected, rtol, atol, equal_nan, allow_subclasses, c
         actual, expected = (
             v.item() if isinstance(v, numpy.number) else v for v in (actual, expected)
         )
-        return _compare_numbers(actual, expected, rtol, atol, equal_nan, checks[1])
+        _tolerances([_NUMBER_DTYPES[type(v)] for v in (actual, expected)], rtol, atol)
+        if values:
+            _compare_numbers(actual, expected, rtol, atol, equal_nan, checks[1])
+        return
     related = isinstance(actual, type(expected)) or isinstance(expected, type(actual))
     same = type(actual) is type(expected) or allow_subclasses
     if _is_array(actual) and _is_array(expected) and related and same:
-        return _compare_tensors(actual, expected, rtol, atol, equal_nan, checks)
+        _tolerances([actual.dtype, expected.dtype], rtol, atol)
+        if values:
+            _compare_tensors(actual, expected, rtol, atol, equal_nan, checks)
+        return
     msg = (
         f"No comparison pair was able to handle inputs of type {type(actual)} and {type(expected)}."
     )
-    raise _Mismatch(TypeError, msg)
+    raise _Mismatch(TypeError, msg, structural=True)
 
 
 def _is_sequence(value) -> bool:
@@ -211,7 +212,7 @@ def _compare(actual, expected, path, options) -> None:
     if _is_sequence(actual) and _is_sequence(expected):
         if len(actual) != len(expected):
             msg = f"The length of the sequences mismatch: {len(actual)} != {len(expected)}"
-            raise _Mismatch(AssertionError, msg, path)
+            raise _Mismatch(AssertionError, msg, path, structural=True)
         for index, (a, b) in enumerate(zip(actual, expected, strict=True)):
             _compare(a, b, (*path, index), options)
         return
@@ -221,7 +222,7 @@ def _compare(actual, expected, path, options) -> None:
     try:
         _compare_leaves(actual, expected, **options)
     except _Mismatch as mismatch:
-        raise _Mismatch(mismatch.kind, mismatch.msg, path) from None
+        raise _Mismatch(mismatch.kind, mismatch.msg, path, mismatch.structural) from None
 
 
 def _compare_mappings(actual, expected, path, options) -> None:
@@ -232,7 +233,7 @@ def _compare_mappings(actual, expected, path, options) -> None:
             f"Missing keys in the actual mapping: {sorted(missing)}\n"
             f"Additional keys in the actual mapping: {sorted(additional)}"
         )
-        raise _Mismatch(AssertionError, msg, path)
+        raise _Mismatch(AssertionError, msg, path, structural=True)
     keys = list(actual)
     try:  # deterministic where the keys sort, as PyTorch's
         keys = sorted(keys)
@@ -272,7 +273,9 @@ def assert_close(
     Raises:
         AssertionError: the values or the checked attributes differ. TypeError: inputs no
             comparison handles (a Tensor beside a list, two strings). ValueError: only one
-            of ``rtol``/``atol``.
+            of ``rtol``/``atol``. ArgumentError (a RuntimeError): a negative or NaN tolerance
+            for tensors. ``msg`` replaces the messages of value and attribute mismatches only,
+            as PyTorch's.
 
     Example:
         >>> import xpnet
@@ -290,12 +293,14 @@ def assert_close(
     options = dict(rtol=rtol, atol=atol, equal_nan=equal_nan, allow_subclasses=allow_subclasses,
                    checks=checks)  # fmt: skip
     try:
+        _compare(actual, expected, (), {**options, "values": False})  # PyTorch's pairs first
         _compare(actual, expected, (), options)
     except _Mismatch as mismatch:
         text = mismatch.msg
         if mismatch.path:
             text += f"\n\nThe failure occurred for item {''.join(str([i]) for i in mismatch.path)}"
-        text = msg if isinstance(msg, str) else (msg(text) if callable(msg) else text)
+        if not mismatch.structural:
+            text = msg if isinstance(msg, str) else (msg(text) if callable(msg) else text)
         raise mismatch.kind(text) from None
 
 
