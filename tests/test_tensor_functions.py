@@ -692,7 +692,7 @@ def _tensor(backend, x):
         (lambda t: t.norm(dim=2), IndexError, "norm: dim must be in"),
         (lambda t: t.logsumexp(-3), IndexError, r"logsumexp: dim must be in \[-2, 1\]"),
         (lambda t: t.bool().neg(), ArgumentError, "neg: negation of a bool tensor"),
-        (lambda t: t.type("torch.FooTensor"), TypeError, "type: unknown type 'torch.FooTensor'"),
+        (lambda t: t.type("torch.FooTensor"), ValueError, "type: unknown type 'torch.FooTensor'"),
         (
             lambda t: functions.sum(2.0),
             TypeError,

@@ -295,3 +295,22 @@ def torch_operands(a, b, true_division: bool = False, subtraction: bool = False)
     if true_division and dtype.kind in "iub":
         dtype = get_default_dtype()
     return as_dtype(a, dtype), as_dtype(b, dtype)
+
+
+def pow_operands(base, exponent):
+    """:func:`torch_operands` of ``base ** exponent`` (``base`` a Tensor or an array), after
+    PyTorch's checks of a number ``exponent``, which it does not wrap: an ArgumentError for a
+    negative one with an integer or bool base, or one the base's integer dtype (or float16)
+    cannot hold (``int8`` to the 300th)."""
+    kind = base.dtype.kind
+    if isinstance(exponent, numbers.Integral) and not isinstance(exponent, bool):
+        if exponent < 0 and kind in "iub":
+            from .kernels import ArgumentError  # here: the kernels import this module
+
+            msg = "Tensor.pow: Integers to negative integer powers are not allowed"
+            raise ArgumentError(f"{msg}, got exponent {exponent}")
+        if kind in "iu":  # a float exponent gives floats: not checked, as PyTorch
+            checked_scalar("Tensor.pow", "exponent", exponent, base.dtype)
+    if isinstance(exponent, numbers.Real) and base.dtype == numpy.float16:
+        checked_scalar("Tensor.pow", "exponent", exponent, base.dtype)
+    return torch_operands(base, exponent)

@@ -38,7 +38,7 @@ from . import _tensor_scans as scans
 from . import _tensor_scatter as scatter
 from . import _tensor_scatter_reduce as scatter_reduce
 from . import _tensor_shape_ops as shape_ops
-from ._dtypes import checked_scalar, floating, torch_operands
+from ._dtypes import floating, torch_operands
 from ._node_names import name_node
 from ._tensor_checks import named_as, refuse_complex, refuse_dtype, refuse_integer_division
 from ._tensor_math import check_dim
@@ -156,16 +156,7 @@ def tensor_pow(self, exponent) -> Tensor:
         ArgumentError: a number ``exponent`` that ``self``'s dtype cannot hold (``int8`` to
             the 300th), or negative for integers, as PyTorch (which wraps neither).
     """
-    if isinstance(exponent, numbers.Integral) and not isinstance(exponent, bool):
-        if exponent < 0 and self.dtype.kind in "iub":
-            msg = "Tensor.pow: Integers to negative integer powers are not allowed"
-            raise ArgumentError(f"{msg}, got exponent {exponent}")
-        if self.dtype.kind in "iu":  # a float exponent gives floats: not checked, as PyTorch
-            checked_scalar("Tensor.pow", "exponent", exponent, self.dtype)
-    if isinstance(exponent, numbers.Real) and self.dtype == "float16":
-        checked_scalar("Tensor.pow", "exponent", exponent, self.dtype)
-    a, b = torch_operands(self, exponent)
-    return a**b
+    return self**exponent  # PyTorch's checks of a number exponent: _dtypes.pow_operands
 
 
 def _matrices(where: str, a: Tensor, mat2, ndim: int) -> Tensor:
@@ -331,7 +322,7 @@ def tensor_type(self, dtype=None, non_blocking: bool = False):
     LongTensor"`` moves to the GPU backend, ``"torch.LongTensor"`` to a host backend).
 
     Raises:
-        TypeError: an unknown type string.
+        ArgumentError: (a ``ValueError``, as PyTorch's) an unknown type string.
     """
     if dtype is None:
         place = "cuda." if is_cuda(self) else ""
@@ -342,7 +333,7 @@ def tensor_type(self, dtype=None, non_blocking: bool = False):
     names = {f"{value}Tensor": key for key, value in _TYPE_NAMES.items()}
     if place not in ("", "cuda") or name not in names:
         msg = f"Tensor.type: unknown type {dtype!r}, expected e.g. 'torch.cuda.FloatTensor'"
-        raise TypeError(msg)
+        raise ArgumentError(msg)
     return self.to("cuda" if place else "cpu", names[name])
 
 

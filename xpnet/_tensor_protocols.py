@@ -1,9 +1,10 @@
-"""Python's protocols on :class:`xpnet.Tensor` as PyTorch's: ``len(x)`` and iteration run
-along the first dimension (``for row in x``: the rows of ``x.unbind(0)``, views with
-``UnbindBackward0`` nodes) and refuse a 0-d tensor with PyTorch's ``TypeError``; a format
-spec formats a 0-d tensor as its number (``f"{loss:.4f}"``, one host read on a GPU), and is
-refused for others, as ``object``'s. :func:`data_dtype` is PyTorch's dtype of Python data
-given to ``xpnet.tensor``: each number's own, promoted (``[np.float64(1.0)]`` is float64).
+"""Python's protocols and host copies on :class:`xpnet.Tensor` as PyTorch's: ``len(x)`` and
+iteration run along the first dimension (``for row in x``: the rows of ``x.unbind(0)``,
+views with ``UnbindBackward0`` nodes) and refuse a 0-d tensor with PyTorch's ``TypeError``;
+a format spec formats a 0-d tensor as its number (``f"{loss:.4f}"``, one host read on a
+GPU), and is refused for others, as ``object``'s; ``numpy()`` and ``item()`` copy to the
+host. :func:`data_dtype` is PyTorch's dtype of Python data given to ``xpnet.tensor``: each
+number's own, promoted (``[np.float64(1.0)]`` is float64).
 
 Example:
     >>> import xpnet
@@ -21,6 +22,7 @@ import numpy
 from ._dtypes import get_default_dtype, inferred_dtype, promoted
 from .autograd import data_of
 from .backends import backend_of
+from .kernels import ArgumentError
 
 
 def tensor_len(self) -> int:
@@ -107,4 +109,27 @@ def data_dtype(found: set, host: numpy.ndarray) -> numpy.dtype:
     return functools.reduce(promoted, (python.get(kind, kind) for kind in found))
 
 
-METHODS = {"__len__": tensor_len, "__iter__": tensor_iter, "__format__": tensor_format}
+def tensor_numpy(self, *, force: bool = False):
+    """A NumPy copy of the data (an explicit device-to-host copy), as ``Tensor.numpy``.
+    ``force`` is accepted for PyTorch's signature: xpnet always copies, and, unlike PyTorch,
+    does not refuse a tensor that requires grad (the copy is outside the graph either way)."""
+    del force
+    return backend_of(self.array).to_host(self.array)
+
+
+def tensor_item(self) -> float | int:
+    """The value of a one-element tensor as a Python number (a device-to-host copy).
+
+    Raises:
+        ArgumentError: (PyTorch's ``RuntimeError``, a ``ValueError``) for another size.
+    """
+    if self.array.size != 1:
+        msg = f"Tensor.item: a Tensor with {self.array.size} elements cannot be converted"
+        raise ArgumentError(f"{msg} to Scalar")
+    return tensor_numpy(self).item()
+
+
+METHODS = {
+    "__len__": tensor_len, "__iter__": tensor_iter, "__format__": tensor_format,
+    "numpy": tensor_numpy, "item": tensor_item,
+}  # fmt: skip

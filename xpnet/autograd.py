@@ -35,7 +35,7 @@ from ._backward_pass import backward, grad
 from ._custom_function import *  # noqa: F403 - FunctionCtx, once_differentiable
 from ._custom_function import CustomFunction
 from ._double_backward import differentiable_backward
-from ._dtypes import torch_operands
+from ._dtypes import pow_operands, torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
 from ._leaf_grads import assign_grad, read_grad
@@ -269,16 +269,8 @@ class Tensor:
     def numel(self) -> int:
         return int(self.array.size)
 
-    def numpy(self):
-        """A NumPy copy of the data (an explicit device-to-host copy)."""
-        return backend_of(self.array).to_host(self.array)
-
     def __array__(self, dtype=None, copy=None):  # np.asarray(t): the array's (CuPy refuses)
         return self.array.__array__(dtype, copy=copy)
-
-    def item(self) -> float | int:
-        """The value of a one-element tensor as a Python number (a device-to-host copy)."""
-        return self.numpy().item()
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's array, cut from the graph; an in-place change of
@@ -340,7 +332,7 @@ class Tensor:
         return name_node(_mul(*torch_operands(self, -1)), "NegBackward0")
 
     def __pow__(self, exponent):
-        return _pow(*torch_operands(self, exponent))
+        return _pow(*pow_operands(self, exponent))
 
     def __rpow__(self, base):
         return _pow(*torch_operands(base, self))

@@ -23,6 +23,7 @@ from .backends import backend_names, backend_of, get_backend, load_backend, regi
 
 __all__ = [
     "backend_name",
+    "DeviceError",
     "device",
     "device_of",
     "gpu_backend_name",
@@ -33,16 +34,22 @@ __all__ = [
 _TYPES = ("cpu", "cuda")
 
 
+class DeviceError(ValueError, RuntimeError):
+    """A malformed device or one of another type: a ``ValueError``, and the ``RuntimeError``
+    that ``torch.device`` raises, so that ported ``except`` clauses catch it."""
+
+
 class device:  # noqa: N801 - PyTorch's name
     """A place for arrays: ``device("cpu")``, ``device("cuda")``, ``device("cuda", 0)``.
 
     Args:
         type: ``"cpu"`` or ``"cuda"``, optionally with ``":<index>"``; or a :class:`device`.
-        index: the device number (``cuda`` only). Default: ``None`` (the current device).
+        index: the device number. Default: ``None`` (the current device). A ``cpu`` index
+            is kept, as PyTorch's, and means the host as ``"cpu"`` does.
 
     Raises:
-        ValueError: for another device type, a malformed string, a negative index, or an
-            index given twice.
+        DeviceError: (a ``ValueError``) for another device type, a malformed string, a
+            negative index, or an index given twice.
 
     Example:
         >>> device("cuda", 1), device(device("cpu")) == device("cpu")
@@ -54,19 +61,19 @@ class device:  # noqa: N801 - PyTorch's name
             type, index = type.type, type.index if index is None else index
         if not isinstance(type, str):
             msg = f"device: expected a string such as 'cpu' or 'cuda:0', got {type!r}"
-            raise ValueError(msg)
+            raise DeviceError(msg)
         kind, _, number = type.strip().lower().partition(":")
         if number:
             if index is not None or not number.isdigit():
-                msg = f"device: expected 'cuda' or 'cuda:<index>' (index >= 0), got {type!r}"
-                raise ValueError(msg)
+                msg = f"device: expected '<type>' or '<type>:<index>' (index >= 0), got {type!r}"
+                raise DeviceError(msg)
             index = int(number)
         if kind not in _TYPES:
             msg = f"device: expected a device type in {list(_TYPES)}, got {type!r}"
-            raise ValueError(msg)
-        if index is not None and (not isinstance(index, int) or index < 0 or kind == "cpu"):
-            msg = f"device: index must be a non-negative int for 'cuda', got {index!r} for {kind!r}"
-            raise ValueError(msg)
+            raise DeviceError(msg)
+        if index is not None and (not isinstance(index, int) or index < 0):
+            msg = f"device: index must be a non-negative int, got {index!r} for {kind!r}"
+            raise DeviceError(msg)
         self.type, self.index = kind, index
 
     def __repr__(self) -> str:
@@ -80,7 +87,7 @@ class device:  # noqa: N801 - PyTorch's name
         if isinstance(other, str):
             try:
                 other = device(other)
-            except ValueError:
+            except DeviceError:
                 return False
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
@@ -120,7 +127,7 @@ def backend_name(where) -> str:
     Raises:
         RuntimeError: for ``"cuda"`` when CUDA is not available (the message says why), or
             for an index other than the current CUDA device's.
-        ValueError: for anything else.
+        DeviceError: (a ``ValueError``) for anything else.
     """
     if isinstance(where, str) and where.strip().lower() in {e.name for e in registered_backends()}:
         return where.strip().lower()

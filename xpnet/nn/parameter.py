@@ -12,6 +12,7 @@ import copy
 from .._dtypes import get_default_dtype
 from ..autograd import Tensor
 from ..backends import get_backend, load_backend
+from ..devices import backend_name
 from ..kernels._checks import ArgumentError, check_int
 
 __all__ = ["Buffer", "Parameter"]
@@ -110,10 +111,10 @@ class Buffer(Tensor):
 
 
 def new_array(shape, device: str | None = None, dtype=None):
-    """A zero array for a new parameter or buffer: on backend ``device`` (default: the current
-    one), of ``dtype`` (default: :func:`xpnet.get_default_dtype`, float32). Initialisers then
-    fill it."""
-    backend = get_backend() if device is None else load_backend(device)
+    """A zero array for a new parameter or buffer: on ``device`` (a device such as ``"cpu"``
+    or ``"cuda:0"``, or a backend name; default: the current backend), of ``dtype`` (default:
+    :func:`xpnet.get_default_dtype`, float32). Initialisers then fill it."""
+    backend = get_backend() if device is None else load_backend(backend_name(device))
     return backend.xp.zeros(shape, dtype=get_default_dtype() if dtype is None else dtype)
 
 
