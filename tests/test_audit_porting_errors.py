@@ -10,6 +10,9 @@ instance of PyTorch's class, with a message naming the function.
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pytest
 import torch
 from _oracle import refused_as_torch
@@ -92,3 +95,54 @@ def test_cpu_devices_with_an_index_are_the_host():
         theirs.type, theirs.index, str(theirs), repr(theirs)
     )  # fmt: skip
     assert xpnet.zeros(2, device="cpu:1").device == xpnet.device("cpu")
+
+
+@pytest.mark.parametrize(
+    ("call", "pattern"),
+    [
+        (lambda lib: lib.tensor([1.0]).to("nonsense"), "Tensor.to: expected a device"),
+        (lambda lib: lib.nn.Linear(2, 2).to("nonsense"), "Linear.to: expected a device"),
+    ],
+)
+def test_strings_neither_device_nor_dtype_are_torchs_class(call, pattern):
+    refused_as_torch(_run, call, pattern)
+
+
+def test_complex_to_real_warns_as_torch_without_numpys_warning():
+    x = xpnet.Tensor(np.array([1 + 2j]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # NumPy's ComplexWarning is one
+        with pytest.warns(UserWarning, match="discards the imaginary part") as record:
+            y = x.to(xpnet.float32)
+    assert y.tolist() == [1.0] and record[0].filename == __file__
+
+
+def test_where_casts_a_huge_operand_without_numpys_warning(backend):
+    def call(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            half = lib.tensor([1.0, 2.0], dtype=lib.float16)
+            return lib.where(lib.tensor([True, False]), half, lib.tensor(1e308, dtype=lib.float64))
+
+    assert call(xpnet).tolist() == call(torch).tolist() == [1.0, float("inf")]
+
+
+def test_byte_counts_past_a_float_format_exactly():
+    from xpnet.kernels._blocks import format_bytes
+
+    assert format_bytes(10**400) == f"{10**400} bytes"  # it raised OverflowError
+    assert format_bytes(3 * 2**30) == "3221225472 bytes (3.0 GiB)"
+
+
+@pytest.mark.parametrize(
+    ("call", "pattern"),
+    [
+        (lambda lib: setattr(lib.tensor([1, 2]), "requires_grad", True), "floating-point"),
+        (
+            lambda lib: setattr(lib.ones(2, requires_grad=True) * 2, "requires_grad", False),
+            "only leaf tensors can stop",
+        ),
+    ],
+)
+def test_requires_grad_set_as_an_attribute_is_checked(call, pattern):
+    refused_as_torch(_run, call, pattern)

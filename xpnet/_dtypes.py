@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import warnings
 
 import numpy
 
@@ -314,3 +315,14 @@ def pow_operands(base, exponent):
     if isinstance(exponent, numbers.Real) and base.dtype == numpy.float16:
         checked_scalar("Tensor.pow", "exponent", exponent, base.dtype)
     return torch_operands(base, exponent)
+
+
+def real_part_for(array, dtype, stacklevel: int = 2):
+    """``array``, or its real part where a complex ``array`` is cast to a real ``dtype``, with
+    PyTorch's ``UserWarning`` (NumPy's ``ComplexWarning``, a RuntimeWarning, must not leak);
+    ``stacklevel`` counts from the caller of this function."""
+    if array.dtype.kind == "c" and numpy.dtype(dtype).kind != "c":
+        msg = "Casting complex values to real discards the imaginary part"
+        warnings.warn(msg, UserWarning, stacklevel=stacklevel + 1)
+        return array.real
+    return array

@@ -14,8 +14,10 @@ from __future__ import annotations
 import threading
 import warnings
 
+import numpy
+
 from .backends import backend_of
-from .kernels._checks import check_grad_output
+from .kernels._checks import UnsupportedDtypeError, check_grad_output
 
 _GRAD_LOCK = threading.Lock()  # .grad += ...: a read-modify-write
 
@@ -99,6 +101,21 @@ def read_grad(tensor):
         )
         warnings.warn(msg, UserWarning, stacklevel=2)
     return grad
+
+
+def assign_requires_grad(tensor, value, where: str = "Tensor.requires_grad") -> None:
+    """``tensor.requires_grad = value`` (and ``requires_grad_``), with PyTorch's checks: only
+    a floating-point tensor can require grad, only a leaf can stop."""
+    if value and numpy.dtype(tensor.dtype).kind != "f":  # a lazy placeholder's: a name
+        msg = f"{where}: only floating-point arrays can require gradients, got {tensor.dtype}"
+        raise UnsupportedDtypeError(msg)  # a TypeError, and PyTorch's RuntimeError
+    if not value and tensor.grad_fn is not None:
+        msg = (
+            f"{where}: only leaf tensors can stop requiring grad, got one with "
+            f"grad_fn={tensor.grad_fn!r}; use .detach() for a tensor outside the graph"
+        )
+        raise RuntimeError(msg)
+    tensor._requires_grad = bool(value)
 
 
 def assign_grad(tensor, value) -> None:

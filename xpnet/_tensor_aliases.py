@@ -252,7 +252,7 @@ def detach_(self) -> Tensor:
     """
     if self._view_of is not None or getattr(self, "one_of_several_views", False):
         raise RuntimeError("Tensor.detach_: can't detach views in-place; use detach() instead")
-    self.requires_grad, self.grad_fn = False, None
+    self.grad_fn, self.requires_grad = None, False  # a leaf first: then it may stop
     return self
 
 

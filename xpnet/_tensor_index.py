@@ -72,8 +72,8 @@ def _as_dtype(value, dtype):
 
 def choose(condition, a, b, dtype):
     """``a`` where ``condition`` holds, else ``b`` (broadcast; Python numbers allowed)."""
-    xp = backend_of(condition).xp
-    chosen = xp.where(condition, _as_dtype(a, dtype), _as_dtype(b, dtype))
+    with backend_of(condition).ignore_float_errors():  # 1e308 in float16: inf, as PyTorch's
+        chosen = backend_of(condition).xp.where(condition, _as_dtype(a, dtype), _as_dtype(b, dtype))
     return chosen.astype(dtype, copy=False)
 
 

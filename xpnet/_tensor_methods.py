@@ -49,6 +49,7 @@ from . import _tensor_trig as trig
 from . import _torch_more as torch_more
 from . import _torch_names as names
 from ._dtypes import torch_operands
+from ._leaf_grads import assign_requires_grad
 from ._node_names import name_node
 from ._tensor_checks import checked_flags, ordered_operands, tensor_shape
 from ._tensor_dims import check_index_reduction
@@ -59,7 +60,7 @@ from ._versions import mark_written
 from .autograd import Function, Tensor, data_of
 from .backends import backend_of, float_errors_ignored
 from .devices import backend_name, device_of, to_arguments
-from .kernels._checks import ArgumentError, UnsupportedDtypeError, check_int
+from .kernels._checks import ArgumentError, check_int
 from .nn._module_hooks import RemovableHandle
 
 __all__ = ["flatten"]
@@ -159,7 +160,7 @@ def to(self, *args, **kwargs) -> Tensor:
 
     Raises:
         RuntimeError: for ``"cuda"`` when CUDA is not available (the message says why).
-        TypeError: for an argument that is neither a device nor a dtype.
+        TypeError: for an argument neither a device nor a dtype (a string: ``DeviceError``)
     """
     layout = kwargs.pop("memory_format", formats.preserve_format)  # kwargs: this call's own
     copy = kwargs.pop("copy", False)
@@ -214,19 +215,7 @@ def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         RuntimeError: for ``False`` on a tensor computed by a recorded operation (a non-leaf),
             as PyTorch: use :meth:`detach` for a copy outside the graph.
     """
-    if requires_grad and self.dtype.kind != "f":
-        msg = (
-            "Tensor.requires_grad_: only floating-point arrays can require gradients, "
-            f"got {self.dtype}"
-        )
-        raise UnsupportedDtypeError(msg)  # a TypeError, and PyTorch's RuntimeError
-    if not requires_grad and not self.is_leaf:
-        msg = (
-            "Tensor.requires_grad_: only leaf tensors can stop requiring grad, got one with "
-            f"grad_fn={self.grad_fn!r}; use .detach() for a tensor outside the graph"
-        )
-        raise RuntimeError(msg)
-    self.requires_grad = bool(requires_grad)
+    assign_requires_grad(self, requires_grad, "Tensor.requires_grad_")  # the setter's checks
     return self
 
 

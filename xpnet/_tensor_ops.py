@@ -17,7 +17,7 @@ import math
 
 import numpy
 
-from ._dtypes import opmath
+from ._dtypes import opmath, real_part_for
 from ._tensor_dims import distinct_dims, torch_index
 from ._tensor_dims import shape_argument as shape_argument  # for autograd.py
 from ._tensor_operands import check_operands, describe
@@ -373,7 +373,7 @@ def _indexed_shape(shape, index):
 
 @ieee  # NaN and inf to integers: no NumPy warning (PyTorch's values are unspecified too)
 def cast(a, dtype):
-    return a.astype(dtype, copy=False)
+    return real_part_for(a, dtype, stacklevel=6).astype(dtype, copy=False)  # Tensor.to's caller
 
 
 def cast_backward(grad_output, a, dtype):

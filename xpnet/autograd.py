@@ -38,7 +38,7 @@ from ._double_backward import differentiable_backward
 from ._dtypes import pow_operands, torch_operands
 from ._grad_mode import *  # noqa: F403 - the grad-mode switches are xpnet.autograd's too
 from ._grad_mode import is_grad_enabled
-from ._leaf_grads import assign_grad, read_grad
+from ._leaf_grads import assign_grad, assign_requires_grad, read_grad
 from ._node_names import grad_fn_name, name_node, recorded_name
 from ._saved_hooks import pack_saved, unpack_saved
 from ._size import as_size
@@ -249,7 +249,7 @@ class Tensor:
             raise UnsupportedDtypeError(msg)  # a TypeError, and PyTorch's RuntimeError
         self.array = data
         self._grad = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self.grad_fn = None
         self._own_version = 0  # recorded in-place changes of this tensor (mark_modified)
         self._storage_writes = [0]  # unrecorded writes of its array, shared (mark_written)
@@ -260,6 +260,8 @@ class Tensor:
     dtype = property(lambda self: self.array.dtype)
     ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
+    # PyTorch's checks when set: floating point only, a non-leaf cannot stop (_leaf_grads)
+    requires_grad = property(lambda self: self._requires_grad, assign_requires_grad)
     grad = property(read_grad, assign_grad)  # a Tensor or None; PyTorch's warning (_leaf_grads)
     data = property(data_alias, assign_data)  # a Tensor on the array, not sharing the version
     _version = property(lambda self: self._own_version + self._storage_writes[0])  # _versions

@@ -170,8 +170,9 @@ def to_arguments(where: str, args: tuple, kwargs: dict) -> tuple:
     (copies are synchronous); ``device=`` and ``dtype=`` keywords.
 
     Raises:
-        TypeError: an argument that is neither a device, a dtype nor a Tensor, or another
-            keyword.
+        DeviceError: a string that is neither a device nor a dtype (a ``ValueError``).
+        TypeError: another argument that is neither a device, a dtype nor a Tensor, or
+            another keyword.
 
     Example:
         >>> to_arguments("Tensor.to", ("cpu", "float64"), {})
@@ -195,5 +196,6 @@ def to_arguments(where: str, args: tuple, kwargs: dict) -> tuple:
                 dtype = numpy.dtype(arg)
             except TypeError:
                 msg = f"{where}: expected a device (e.g. 'cuda') or a dtype, got {arg!r}"
-                raise TypeError(msg) from None
+                # a string: a malformed device to PyTorch (its RuntimeError), else a TypeError
+                raise (DeviceError if isinstance(arg, str) else TypeError)(msg) from None
     return place, None if dtype is None else numpy.dtype(dtype)

@@ -277,6 +277,8 @@ def format_bytes(nbytes: int) -> str:
         >>> format_bytes(8736), format_bytes(3 * 2**30)
         ('8736 bytes (8.5 KiB)', '3221225472 bytes (3.0 GiB)')
     """
+    if nbytes >= 2**1000:  # past a float's range (a scale of 1e300): the exact count alone
+        return f"{nbytes} bytes"
     size = nbytes
     for unit in ("KiB", "MiB", "GiB"):
         size /= 1024

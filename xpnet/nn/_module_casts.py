@@ -10,8 +10,7 @@ given as a Tensor becomes a new Tensor when its array changes, as PyTorch's
 
 from __future__ import annotations
 
-import warnings
-
+from .._dtypes import real_part_for
 from .._memory_formats import check_memory_format, conformed
 from ..autograd import Tensor
 from ..backends import backend_of, load_backend, to_backend
@@ -54,12 +53,8 @@ def apply_to_arrays(module, function, recurse: bool = True):
 def _cast(array, dtype):
     """``array`` (floating or complex) in ``dtype``: a complex one cast to a real dtype keeps
     its real part, with PyTorch's warning (NumPy's ComplexWarning must not leak)."""
-    if array.dtype.kind == "c" and dtype.kind == "f":
-        warnings.warn(
-            "Casting complex values to real discards the imaginary part", UserWarning, stacklevel=6
-        )  # the caller of Module.to: through move, apply, apply_to_arrays
-        array = array.real
-    return _astype(array, dtype)
+    # the caller of Module.to: through move, apply, apply_to_arrays
+    return _astype(real_part_for(array, dtype, stacklevel=6), dtype)
 
 
 def _astype(array, dtype):

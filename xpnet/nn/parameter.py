@@ -63,7 +63,7 @@ class Parameter(Tensor):
 _TENSOR_FIELDS = frozenset(
     {
         "array",
-        "requires_grad",
+        "_requires_grad",
         "_grad",
         "grad_fn",
         "_own_version",
