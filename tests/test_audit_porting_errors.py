@@ -146,3 +146,11 @@ def test_byte_counts_past_a_float_format_exactly():
 )
 def test_requires_grad_set_as_an_attribute_is_checked(call, pattern):
     refused_as_torch(_run, call, pattern)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda lib: lib.tensor([1]) >= -(2**63) - 1, lambda lib: lib.tensor([1]) + 2**64],
+)
+def test_ints_past_64_bits_overflow_as_torch(call):
+    refused_as_torch(_run, call, "overflows int64 and uint64")

@@ -133,6 +133,7 @@ def result_dtype(*operands) -> numpy.dtype:
 
     Raises:
         TypeError: for an operand with no PyTorch dtype (``None``, a str, a list).
+        OverflowError: for an int past int64 and uint64, as PyTorch.
 
     Example:
         >>> result_dtype(numpy.arange(3), 0.5), result_dtype(numpy.arange(3), True)
@@ -144,6 +145,9 @@ def result_dtype(*operands) -> numpy.dtype:
             group, dtype = (0 if operand.ndim else 1), operand.dtype
         else:
             group, dtype = 2, inferred_dtype(numpy.asarray(operand))
+        if dtype.kind == "O" and isinstance(operand, numbers.Integral):  # PyTorch's class
+            msg = f"xpnet.result_type: operand {position}, {operand}, overflows int64 and uint64"
+            raise OverflowError(msg)
         # None, a str, a list: NumPy reads them, PyTorch refuses them
         if dtype.kind not in _CATEGORY or (group == 2 and not isinstance(operand, numbers.Number)):
             got = f"{type(operand).__name__} {operand!r}"
