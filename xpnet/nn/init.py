@@ -16,11 +16,12 @@ import warnings
 
 import numpy
 
-from .._random import host_generator
+from .._random import check_generator, host_generator
 from .._tensor_checks import refuse_dtype
 from ..autograd import data_of
 from ..backends import backend_of
-from ..kernels._special_math import erfinv
+from ..kernels._checks import ArgumentError
+from ..kernels._special_math import erfcx, erfinv
 
 __all__ = [
     "calculate_fan_in_and_fan_out",
@@ -63,6 +64,15 @@ def _refuse_integers(where: str, tensor, even_empty: bool = False) -> None:
         refuse_dtype(f"nn.init.{where}", data_of(tensor), "iub", "floating point", "tensor")
 
 
+def _generator(where: str, generator):
+    """``generator``, a NumPy one (an :class:`xpnet.Generator` is one), or the seeded host
+    generator for None; TypeError naming ``where`` for another object, as PyTorch's."""
+    if generator is None:
+        return host_generator()
+    check_generator(f"nn.init.{where}", generator)
+    return generator
+
+
 def _fill_drawn(tensor, fill, shift, scale):
     """Fill ``tensor`` in place with ``shift + scale * z``, ``z`` float64 draws that ``fill``
     (a Generator method: ``random``, ``standard_normal``) writes into its ``out``.
@@ -89,15 +99,15 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill ``tensor`` with values drawn from U(a, b). ``generator``: a NumPy Generator.
 
     Raises:
-        ValueError: if ``a > b`` or ``b - a`` is not finite (as PyTorch).
+        ArgumentError: if ``a > b`` or ``b - a`` is not finite (PyTorch's RuntimeError).
         UnsupportedDtypeError: an integer or bool ``tensor`` (PyTorch's NotImplementedError).
     """
     _refuse_integers("uniform_", tensor, even_empty=True)
     a, b = float(a), float(b)
     if not a <= b or not math.isfinite(b - a):
-        msg = f"uniform_: expects a <= b with b - a finite, got a={a}, b={b}"
-        raise ValueError(msg)
-    generator = generator or host_generator()
+        msg = f"nn.init.uniform_: expects a <= b with b - a finite, got a={a}, b={b}"
+        raise ArgumentError(msg)
+    generator = _generator("uniform_", generator)
     return _fill_drawn(tensor, generator.random, a, b - a)
 
 
@@ -105,31 +115,16 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill ``tensor`` with values drawn from N(mean, std^2).
 
     Raises:
-        ValueError: if ``std`` is negative or NaN (as PyTorch).
+        ArgumentError: if ``std`` is negative or NaN (PyTorch's RuntimeError).
         UnsupportedDtypeError: a non-empty integer or bool ``tensor``, as PyTorch.
     """
     mean, std = float(mean), float(std)
     if not std >= 0:
-        msg = f"normal_: expects std >= 0, got std={std}"
-        raise ValueError(msg)
+        msg = f"nn.init.normal_: expects std >= 0, got std={std}"
+        raise ArgumentError(msg)
     _refuse_integers("normal_", tensor)
-    generator = generator or host_generator()
+    generator = _generator("normal_", generator)
     return _fill_drawn(tensor, generator.standard_normal, mean, std)
-
-
-def constant_(tensor, val: float):
-    """Fill ``tensor`` with ``val``."""
-    array = data_of(tensor)
-    array[...] = val
-    return tensor
-
-
-def zeros_(tensor):
-    return constant_(tensor, 0.0)
-
-
-def ones_(tensor):
-    return constant_(tensor, 1.0)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -261,10 +256,16 @@ def trunc_normal_(
 ):
     """Fill ``tensor`` with N(mean, std^2) truncated to [a, b], as torch.nn.init.trunc_normal_.
 
-    Drawn by inverting the CDF, as PyTorch: a uniform draw between 2 Phi((a - mean) / std) - 1
-    and 2 Phi((b - mean) / std) - 1 goes through ``erfinv`` (float64-accurate), times
-    ``std * sqrt(2)`` plus ``mean``, clipped to [a, b] (against rounding). ``a`` and ``b`` are
-    values, not multiples of ``std``.
+    Drawn by inverting the CDF: a uniform draw between 2 Phi((a - mean) / std) - 1 and
+    2 Phi((b - mean) / std) - 1 goes through ``erfinv`` (float64-accurate), times
+    ``std * sqrt(2)`` plus ``mean``, clipped to [a, b] (against rounding). An interval more
+    than 1 ``std`` to one side of ``mean`` is drawn in its tail's log-CDF instead, where
+    ``erf`` rounds to +-1 (10 ``std`` out it would give ``b`` alone; PyTorch's rejection
+    draws spread over the interval). ``a`` and ``b`` are values, not multiples of ``std``;
+    a negative ``std`` acts as its magnitude, as PyTorch's.
+
+    Raises:
+        ArgumentError: if ``a > b`` or either is NaN (PyTorch's RuntimeError).
 
     Warns:
         UserWarning: if ``mean`` is more than 2 ``std`` outside [a, b] (PyTorch's warning:
@@ -283,10 +284,46 @@ def trunc_normal_(
         )
         warnings.warn(msg, UserWarning, stacklevel=2)
     _refuse_integers("trunc_normal_", tensor)
-    generator = generator or host_generator()
+    if not a <= b or a == b == math.copysign(math.inf, a):
+        msg = f"nn.init.trunc_normal_: expects a <= b, not both one infinity, got a={a}, b={b}"
+        raise ArgumentError(msg)
+    generator = _generator("trunc_normal_", generator)
+    std = abs(std)
+    if a > mean + std or b < mean - std:
+        values = _normal_tail(generator, (a - mean) / std, (b - mean) / std, tensor.shape)
+        return _fill(tensor, numpy.clip(mean + std * values, a, b))
     low, high = (math.erf((bound - mean) / (std * math.sqrt(2.0))) for bound in (a, b))
     values = erfinv(numpy, generator.uniform(low, high, size=tensor.shape))
     return _fill(tensor, numpy.clip(mean + std * math.sqrt(2.0) * values, a, b))
+
+
+def _normal_tail(generator, low: float, high: float, shape):
+    """Standard normal draws truncated to [low, high], an interval of one tail (beyond 1):
+    mirrored to the lower tail, the CDF draw is ``log Phi`` (``log(erfcx(-z / sqrt 2) / 2) -
+    z^2 / 2``: no underflow), inverted by Abramowitz & Stegun 26.2.23's start and Newton steps,
+    as ``xpnet.special.ndtri``."""
+    mirrored = low > 1
+    low, high = (-high, -low) if mirrored else (low, high)
+    # -inf (or beyond): Phi(-1e100) is 0 too, and its log has no log(0), its square no inf;
+    # draws from an interval beyond it go to its bound nearest the mean, as they should
+    low, high = max(low, -1e100), max(high, -1e100)
+    with numpy.errstate(over="ignore"):  # erfcx's exp(x^2) branch, not taken for a large x
+        return _tail_draws(generator, low, high, shape, mirrored)
+
+
+def _tail_draws(generator, low: float, high: float, shape, mirrored: bool):
+    bounds = erfcx(numpy, -numpy.array([low, high]) * math.sqrt(0.5)) / 2
+    log_low, log_high = numpy.log(bounds) - numpy.array([low, high]) ** 2 / 2
+    # log of a uniform draw in [Phi(low), Phi(high)]: its ratio to Phi(high) is in (0, 1]
+    ratio = 1.0 - (1.0 - numpy.exp(log_low - log_high)) * generator.random(shape)
+    log_p = log_high + numpy.log(ratio)
+    t = numpy.sqrt(-2.0 * log_p)
+    z = -(t - (2.515517 + t * (0.802853 + t * 0.010328)) /
+          (1 + t * (1.432788 + t * (0.189269 + t * 0.001308))))  # fmt: skip
+    for _ in range(4):  # Newton on log Phi(z) = log_p, z <= -1
+        scaled = erfcx(numpy, -z * math.sqrt(0.5)) / 2
+        z = z - (numpy.log(scaled) - z * z / 2 - log_p) * scaled * math.sqrt(2 * math.pi)
+    return -z if mirrored else z
 
 
 def orthogonal_(tensor, gain: float = 1, generator=None):
@@ -306,67 +343,20 @@ def orthogonal_(tensor, gain: float = 1, generator=None):
         True
     """
     if len(tensor.shape) < 2:
-        raise ValueError("Only tensors with 2 or more dimensions are supported")
+        msg = "nn.init.orthogonal_: Only tensors with 2 or more dimensions are supported"
+        raise ValueError(msg)
     if math.prod(tensor.shape) == 0:
         return tensor  # nothing to fill, as PyTorch (which does not warn here)
     _refuse_integers("orthogonal_", tensor)
     rows = tensor.shape[0]
     cols = math.prod(tensor.shape) // rows
-    generator = generator or host_generator()
+    generator = _generator("orthogonal_", generator)
     flattened = generator.normal(0.0, 1.0, size=(rows, cols))
     transposed = rows < cols  # QR of the tall orientation: its Q has orthonormal columns
     q, r = numpy.linalg.qr(flattened.T if transposed else flattened)
     q *= numpy.sign(numpy.diagonal(r))  # R's diagonal positive: Q is unique and Haar-uniform
     q = q.T if transposed else q
     return _fill(tensor, gain * q.reshape(tensor.shape))
-
-
-def eye_(tensor):
-    """Fill the 2-D ``tensor`` with the identity matrix: ones on the main diagonal, zeros
-    elsewhere (a non-square one too), as :func:`torch.nn.init.eye_`.
-
-    Raises:
-        ValueError: if ``tensor`` does not have 2 dimensions.
-
-    Example:
-        >>> eye_(np.empty((2, 3)))
-        array([[1., 0., 0.],
-               [0., 1., 0.]])
-    """
-    if len(tensor.shape) != 2:
-        raise ValueError("Only tensors with 2 dimensions are supported")
-    return _fill(tensor, numpy.eye(*tensor.shape))
-
-
-def dirac_(tensor, groups: int = 1):
-    """Fill the 3-, 4- or 5-D conv weight ``tensor`` with the Dirac delta: a convolution with it
-    (``padding=kernel_size // 2``) copies its input channels to its output channels, per group.
-
-    Output channel ``g * (C_out // groups) + d`` of group ``g`` gets a 1 at the kernel's centre
-    of input channel ``d``, for ``d < min(C_out // groups, C_in)``; the rest is 0.
-
-    Raises:
-        ValueError: if ``tensor`` has another number of dimensions, or ``groups`` does not
-            divide ``shape[0]``.
-
-    Example:
-        >>> dirac_(np.empty((2, 1, 3)))
-        array([[[0., 1., 0.]],
-        <BLANKLINE>
-               [[0., 0., 0.]]])
-    """
-    shape = tensor.shape
-    if len(shape) not in (3, 4, 5):
-        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
-    if shape[0] % groups != 0:
-        raise ValueError("dim 0 must be divisible by groups")
-    out_channels_per_group = shape[0] // groups
-    channels = numpy.arange(min(out_channels_per_group, shape[1]))
-    outputs = (numpy.arange(groups)[:, None] * out_channels_per_group + channels).ravel()
-    centre = tuple(size // 2 for size in shape[2:])
-    values = numpy.zeros(shape)
-    values[(outputs, numpy.tile(channels, groups), *centre)] = 1.0
-    return _fill(tensor, values)
 
 
 def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
@@ -382,10 +372,10 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
         [3, 3, 3, 3]
     """
     if len(tensor.shape) != 2:
-        raise ValueError("Only tensors with 2 dimensions are supported")
+        raise ValueError("nn.init.sparse_: Only tensors with 2 dimensions are supported")
     _refuse_integers("sparse_", tensor)
     rows, cols = tensor.shape
-    generator = generator or host_generator()
+    generator = _generator("sparse_", generator)
     values = generator.normal(0.0, std, size=(rows, cols))
     # a random permutation of the rows for every column, at once: argsort of uniform draws
     zero_rows = generator.random((rows, cols)).argsort(axis=0)[: math.ceil(sparsity * rows)]
@@ -393,8 +383,9 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     return _fill(tensor, values)
 
 
-# PyTorch's deprecated aliases (``uniform``, ``normal``, ...): they warn and call the above
+# the fills that draw nothing, and PyTorch's deprecated aliases (``uniform``, ...)
 from .init_more import *  # noqa: E402, F403
 from .init_more import __all__ as _deprecated_all  # noqa: E402
+from .init_more import constant_, dirac_, eye_, ones_, zeros_  # noqa: E402
 
 __all__ += _deprecated_all
