@@ -18,8 +18,10 @@ saving nothing; here one node stands for the segment).
   so it works as any op: under ``autograd.grad``, ``backward(inputs=...)`` and
   ``create_graph=True`` (its backward recomputes on the arguments themselves, so the
   gradients have a graph), with keyword arguments, ``context_fn`` and inputs that require
-  no gradient, and it checks that the recomputation makes the forward's kernel calls and
-  outputs again, shapes and dtypes (``determinism_check``; ``debug`` lists the calls).
+  no gradient, outputs in tuples, lists and dicts, and it checks that the recomputation
+  makes the forward's kernel calls, outputs and recorded ops again, shapes and dtypes
+  (``determinism_check``; ``debug`` lists them): its gradients come from the recomputed
+  graph, where PyTorch's come from the forward's with the saved tensors recomputed.
 
 Example:
     >>> import xpnet
@@ -46,11 +48,17 @@ from ..backends._profile import timing
 from ._checkpoint_check import (
     CheckpointError,
     KernelTrace,
+    check_backward_validity,
     check_recomputation,
     debug_enabled,
-    early_stop,
+    detach_variable,
+    early_stop_enabled,
+    noop_context_fn,
+    recorded_ops,
+    replaced,
     set_checkpoint_debug_enabled,
     set_checkpoint_early_stop,
+    tensors_in,
 )
 
 __all__ = [
@@ -79,9 +87,9 @@ class _Replay:
         self.rng_state = random.get_rng_state() if preserve_rng_state else None
         self.autocast = get_autocast_dtype() if is_autocast_enabled() else None
 
-    def __call__(self, args, connected=False) -> tuple[list, tuple]:
+    def __call__(self, args, connected=False) -> tuple[list, object]:
         """The segment run again, recorded, on new leaves holding ``args``' values (on
-        ``args`` themselves if ``connected``): those inputs, and the outputs as a tuple."""
+        ``args`` themselves if ``connected``): those inputs, and the outputs."""
         inputs = list(args if connected else detach_variable(tuple(args)))
         fork = random.fork_rng(enabled=self.rng_state is not None)
         # the forward's autocast region again: the same dtypes as the first run
@@ -90,7 +98,7 @@ class _Replay:
             if self.rng_state is not None:
                 random.set_rng_state(self.rng_state)
             outputs = self.run(*inputs)
-        return inputs, _as_tuple(outputs)
+        return inputs, outputs
 
 
 class CheckpointFunction(Function):
@@ -109,9 +117,11 @@ class CheckpointFunction(Function):
         if not _backward_pass.is_checkpoint_valid():
             raise RuntimeError(_GRAD_ERROR)
         inputs, outputs = ctx.replay(ctx.args)
-        outputs, grads = _differentiated(outputs, grad_outputs)
-        if outputs:  # the parameters inside take their gradients here
-            _backward_pass.backward(outputs, grads)
+        outputs, grads = _differentiated(_as_tuple(outputs), grad_outputs)
+        if not outputs:  # PyTorch's error: no gradient could reach the inputs
+            msg = "none of output has requires_grad=True, this checkpoint() is not necessary"
+            raise RuntimeError(msg)
+        _backward_pass.backward(outputs, grads)  # the parameters inside take theirs here
         grads = (value.grad if isinstance(value, Tensor) else None for value in inputs)
         return (None, None, *grads)
 
@@ -120,12 +130,16 @@ class Checkpoint(Function):
     """The node of a non-reentrant checkpointed segment (:func:`_non_reentrant`). Its inputs
     are the segment's arguments and what the segment reached without making it (the
     parameters inside, tensors from outside), so that any backward pass towards them runs
-    it; its backward runs the segment again and differentiates it towards those alone."""
+    it; its backward runs the segment again and differentiates it towards those alone. Its
+    outputs are the Tensors among the segment's (in any tuples, lists and dicts)."""
 
     @staticmethod
     def forward(ctx, segment, *inputs):
         ctx.segment, ctx.inputs = segment, inputs
         ctx.mark_non_differentiable(*segment.constants)
+        # an output the loss does not use gets None, not zeros: the gradients it would
+        # carry back are then None, as through PyTorch's graph of the segment's own ops
+        ctx.set_materialize_grads(False)
         return segment.outputs
 
     @staticmethod
@@ -135,17 +149,21 @@ class Checkpoint(Function):
         # create_graph=True through this node (grad mode is on here): the gradients must
         # depend on the arguments themselves, so the recomputation runs on them
         create_graph = is_grad_enabled()
-        again = KernelTrace() if segment.trace else None
+        again, start = KernelTrace() if segment.trace else None, next_sequence_nr()
         with _traced(again):
             inputs, outputs = segment.replay(args, connected=create_graph)
+        outputs = tensors_in(outputs)
         if again is not None:
-            check_recomputation(segment.trace, again, segment.debug, segment.early_stop)
-            if _metadata(outputs) != _metadata(_as_tuple(segment.outputs)):
+            kernels, ops = segment.trace
+            check_recomputation(kernels, again, segment.debug, segment.early_stop)
+            if _metadata(outputs) != _metadata(segment.outputs):
                 raise CheckpointError(
                     "torch.utils.checkpoint: Recomputed values have different metadata than "
                     f"during the forward pass: (shape, dtype) {_metadata(outputs)}, against "
-                    f"{_metadata(_as_tuple(segment.outputs))} in the forward"
+                    f"{_metadata(segment.outputs)} in the forward"
                 )
+            again = recorded_ops(outputs, start)  # its gradients come from this graph
+            check_recomputation(ops, again, segment.debug, segment.early_stop, "recorded op")
         outputs, grads = _differentiated(outputs, grad_outputs)
         everything = (*inputs, *reached)  # an argument also reached (connected): once
         wanted = {id(v): v for v in everything if isinstance(v, Tensor) and v.requires_grad}
@@ -161,30 +179,34 @@ class Checkpoint(Function):
 
 class _Segment(NamedTuple):
     replay: _Replay
-    outputs: object  # the forward's, detached: a Tensor or a tuple, as the function's
+    outputs: tuple  # the Tensors among the forward's outputs, detached
     constants: list  # the outputs that required no gradient in the forward
     count: int  # how many of the node's inputs are the function's arguments
-    trace: object  # the forward's KernelTrace (determinism_check="default"), else None
+    trace: object  # the forward's kernel calls and recorded ops (KernelTraces), or None
     debug: bool
     early_stop: bool
 
 
-def _non_reentrant(run, preserve_rng_state, context_fn, check, debug, args):
-    """Run the segment recorded, find what it reaches, and hand its outputs, detached (its
-    graph and activations go), to a :class:`Checkpoint` node."""
+def _non_reentrant(run, preserve_rng_state, context_fn, check, debug, stop, args):
+    """Run the segment recorded, find what it reaches, and hand the Tensors among its
+    outputs, detached (its graph and activations go), to a :class:`Checkpoint` node, whose
+    outputs take their places."""
     forward_context, recompute_context = context_fn() if context_fn else (None, None)
     replay = _Replay(run, preserve_rng_state, recompute_context)
     start, inputs = next_sequence_nr(), detach_variable(args)
     trace = KernelTrace() if check else None
     with enable_grad(), forward_context or contextlib.nullcontext(), _traced(trace):
         outputs = run(*inputs)
-    values = _as_tuple(outputs)
+    values = tensors_in(outputs)
+    if not values:
+        return outputs
     reached = _reached(values, inputs, start)
-    detached = tuple(v.detach() if isinstance(v, Tensor) else v for v in values)
-    constants = [d for v, d in zip(values, detached, strict=True) if _constant(v)]
-    outputs = detached if isinstance(outputs, tuple) else detached[0]
-    segment = _Segment(replay, outputs, constants, len(args), trace, debug, early_stop())
-    return Checkpoint.apply(segment, *args, *reached)
+    if trace is not None:  # and the ops, which the gradients will come from
+        trace = (trace, recorded_ops(values, start))
+    detached = tuple(v.detach() for v in values)
+    constants = [d for v, d in zip(values, detached, strict=True) if not v.requires_grad]
+    segment = _Segment(replay, detached, constants, len(args), trace, debug, stop)
+    return replaced(outputs, iter(_as_tuple(Checkpoint.apply(segment, *args, *reached))))
 
 
 def _reached(outputs, inputs, start: int) -> list:
@@ -225,10 +247,6 @@ def _as_tuple(outputs) -> tuple:
     return outputs if isinstance(outputs, tuple) else (outputs,)
 
 
-def _constant(value) -> bool:
-    return isinstance(value, Tensor) and not value.requires_grad
-
-
 def _metadata(values) -> list:
     return [(tuple(v.shape), str(v.dtype)) for v in values if isinstance(v, Tensor)]
 
@@ -254,6 +272,7 @@ def checkpoint(
     context_fn=None,
     determinism_check: str = "default",
     debug: bool = False,
+    early_stop: bool = True,
     preserve_rng_state: bool = True,
     **kwargs,
 ):
@@ -269,11 +288,16 @@ def checkpoint(
             first entered around the forward, the second around the recomputation.
         determinism_check: non-reentrant only: ``"default"`` compares the recomputation
             with the forward: each kernel call's name and its array arguments' shapes and
-            dtypes (where PyTorch compares the tensors its ops save), the number of calls
-            (fewer is an error, more is not: PyTorch stops early) and the outputs' shapes
-            and dtypes, a :class:`CheckpointError` if they differ; ``"none"`` does not.
-        debug: non-reentrant only: the error also lists the kernel calls of the forward and
-            of the recomputation, as PyTorch's lists the operators.
+            dtypes, the outputs' shapes and dtypes, then the shapes and dtypes of each
+            recorded op's Tensor inputs (as PyTorch compares the tensors its ops save), and
+            the number of calls and of ops (fewer is an error, more is not unless
+            ``early_stop=False``: PyTorch stops early), a :class:`CheckpointError` if they
+            differ; ``"none"`` does not.
+        debug: non-reentrant only: the error also lists the kernel calls (or ops) of the
+            forward and of the recomputation, as PyTorch's lists the operators.
+        early_stop: non-reentrant only: ``False`` makes a recomputation with more kernel
+            calls or ops than the forward an error (:func:`set_checkpoint_early_stop`
+            overrides it). xpnet always recomputes the whole segment. Default: ``True``.
         preserve_rng_state: run the recomputation with the random state of the forward, so
             that dropout draws the same masks. Default: ``True``.
         **kwargs: ``function``'s keyword arguments (non-reentrant only).
@@ -282,68 +306,37 @@ def checkpoint(
         ``function``'s outputs. Outside grad mode, simply ``function(*args, **kwargs)``.
 
     Raises:
-        ValueError: keyword arguments, ``context_fn`` or ``debug`` with
-            ``use_reentrant=True``, or another ``determinism_check``, as PyTorch's.
+        ValueError: keyword arguments, a ``context_fn`` other than :func:`noop_context_fn`
+            or ``debug`` with ``use_reentrant=True``, or, non-reentrant, another
+            ``determinism_check``, as PyTorch's.
         RuntimeError: reentrant, during a backward pass that does not add into every
             leaf's ``.grad`` (``xpnet.autograd.grad``, ``backward(inputs=...)``), PyTorch's
-            reentrant error.
+            reentrant error; or, reentrant, in the backward pass, where no output of the
+            recomputation requires grad (PyTorch's error).
+
+    Warns:
+        UserWarning: reentrant, where no Tensor argument requires grad (also under
+            ``no_grad``, as PyTorch's), and where ``use_reentrant`` is not given.
     """
     use_reentrant = _reentrant("", use_reentrant)
-    if use_reentrant and kwargs:
-        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
-    if use_reentrant and (context_fn is not None or debug):
-        msg = "Passing `context_fn` or `debug` is only supported when use_reentrant=False."
-        raise ValueError(msg)
-    if determinism_check not in ("default", "none"):
+    if use_reentrant:  # PyTorch's reentrant variant ignores determinism_check, early_stop
+        if kwargs:
+            raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+        if context_fn not in (None, noop_context_fn) or debug:
+            msg = "Passing `context_fn` or `debug` is only supported when use_reentrant=False."
+            raise ValueError(msg)
+        check_backward_validity(args)
+    elif determinism_check not in ("default", "none"):
         msg = f"determinism_check should be one of ['default', 'none'], but got {determinism_check}"
         raise ValueError(msg)
     if not is_grad_enabled():
         return function(*args, **kwargs)
     run = (lambda *values: function(*values, **kwargs)) if kwargs else function
     if not use_reentrant:
-        check = determinism_check == "default"
-        debug = debug_enabled(debug)
-        return _non_reentrant(run, preserve_rng_state, context_fn, check, debug, args)
-    check_backward_validity(args)
+        check, stop = determinism_check == "default", early_stop_enabled(early_stop)
+        args = (run, preserve_rng_state, context_fn, check, debug_enabled(debug), stop, args)
+        return _non_reentrant(*args)
     return CheckpointFunction.apply(run, preserve_rng_state, *args)
-
-
-def check_backward_validity(inputs) -> None:
-    """Warn, as ``torch.utils.checkpoint.check_backward_validity``, where no Tensor among
-    ``inputs`` requires grad: a reentrant segment's gradients would then be ``None``."""
-    if not any(isinstance(v, Tensor) and v.requires_grad for v in inputs):
-        warnings.warn(
-            "None of the inputs have requires_grad=True. Gradients will be None",
-            UserWarning,
-            stacklevel=3,
-        )
-
-
-def detach_variable(inputs: tuple) -> tuple:
-    """``inputs`` with each Tensor detached, keeping its ``requires_grad``, as
-    ``torch.utils.checkpoint.detach_variable``.
-
-    Raises:
-        RuntimeError: ``inputs`` is not a tuple (PyTorch's message).
-    """
-    if not isinstance(inputs, tuple):
-        msg = (
-            "Only tuple of tensors is supported. Got Unsupported input type: "
-            f"{type(inputs).__name__}"
-        )
-        raise RuntimeError(msg)
-    detached = []
-    for value in inputs:
-        if isinstance(value, Tensor):
-            requires_grad, value = value.requires_grad, value.detach()
-            value.requires_grad = requires_grad
-        detached.append(value)
-    return tuple(detached)
-
-
-def noop_context_fn():
-    """The default ``context_fn`` of :func:`checkpoint`: two contexts that do nothing."""
-    return contextlib.nullcontext(), contextlib.nullcontext()
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, **kwargs):
@@ -355,12 +348,19 @@ def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, *
         functions: the modules, in order.
         segments: how many pieces to cut them into.
         input: the first module's input.
-        use_reentrant, **kwargs: as :func:`checkpoint` (``preserve_rng_state``).
+        use_reentrant: as :func:`checkpoint`.
+        **kwargs: ``preserve_rng_state``, as :func:`checkpoint`'s, alone.
 
     Returns:
         The last module's output.
+
+    Raises:
+        ValueError: another keyword argument (PyTorch's message).
     """
     use_reentrant = _reentrant(".checkpoint_sequential", use_reentrant)
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:  # PyTorch's refusal, before anything runs (segments=1 checkpoints nothing)
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
     modules = list(functions.children()) if hasattr(functions, "children") else list(functions)
     size = len(modules) // segments
 
@@ -375,5 +375,6 @@ def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, *
     end = -1
     for start in range(0, size * (segments - 1), size):
         end = start + size - 1
-        input = checkpoint(run_piece(start, end), input, use_reentrant=use_reentrant, **kwargs)
+        piece = run_piece(start, end)
+        input = checkpoint(piece, input, use_reentrant=use_reentrant, preserve_rng_state=preserve)
     return run_piece(end + 1, len(modules) - 1)(input)
