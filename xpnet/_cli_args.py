@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 
 from . import __version__, bench, train
 from .amp.training import PRECISIONS as TRAIN_PRECISIONS
@@ -23,24 +24,43 @@ TORCH = "torch"  # xpnet bench's contender that is PyTorch, not an xpnet backend
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line: ``xpnet train: error: ...``."""
+    """argparse, but a usage error is one line: ``xpnet train: error: ...``, and a value that
+    starts with ``-`` like a number (``--lr -inf``, ``--shapes -1,3,8,8``) reaches the option's
+    type, which says what is wrong with it, instead of being read as an unknown option."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # argparse's own pattern takes only "-2" and "-.5" for negative numbers
+        self._negative_number_matcher = re.compile(r"^-(\.?\d|inf|nan)", re.IGNORECASE)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 class _TopParser(_Parser):
-    """``xpnet`` itself: without a command it prints its usage, on one line."""
+    """``xpnet`` itself: without a command it prints its usage, on one line (naming the
+    options it does not know, which argparse drops when the command is missing)."""
+
+    _argv: list[str] = []
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._argv = list(args) if args is not None else []
+        return super().parse_known_args(args, namespace)
 
     def error(self, message):
         if "the following arguments are required" in message:
             usage = " ".join(self.format_usage().split())
-            self.exit(2, f"{usage} (see xpnet --help, xpnet train --help, xpnet bench --help)\n")
+            unknown = [text for text in self._argv if text.startswith("-")]
+            see = "see xpnet --help, xpnet train --help, xpnet bench --help"
+            if unknown:
+                listed = " ".join(unknown)
+                self.exit(2, f"xpnet: error: unrecognized arguments: {listed} ({see})\n")
+            self.exit(2, f"{usage} ({see})\n")
         super().error(message)
 
 
-def _integer(text: str, least: int, kind: str) -> int:
-    """``int(text)`` if it is at least ``least``; argparse names the option in the error."""
+def _integer(text: str, least: int, kind: str, most: int | None = None) -> int:
+    """``int(text)`` from ``least`` to ``most``; argparse names the option in the error."""
     try:
         value = int(text)
     except ValueError:  # argparse would name the type function instead: "invalid _... value"
@@ -49,6 +69,9 @@ def _integer(text: str, least: int, kind: str) -> int:
     if value < least:
         msg = f"must be a {kind} integer, got {text}"
         raise argparse.ArgumentTypeError(msg)
+    if most is not None and value > most:
+        msg = f"must be a {kind} integer of at most {most}, got {text}"
+        raise argparse.ArgumentTypeError(msg)
     return value
 
 
@@ -56,8 +79,22 @@ def _positive_int(text: str) -> int:
     return _integer(text, 1, "positive")
 
 
-def _non_negative_int(text: str) -> int:
-    return _integer(text, 0, "non-negative")  # numpy's seeds are non-negative
+def _thread_count(text: str) -> int:
+    # threadpoolctl and torch.set_num_threads take a C int
+    return _integer(text, 1, "positive", most=2**31 - 1)
+
+
+def _seed(text: str) -> int:
+    # numpy's seeds are non-negative; xpnet.manual_seed takes at most 2**64 - 1
+    return _integer(text, 0, "non-negative", most=2**64 - 1)
+
+
+def _path(text: str) -> str:
+    """A file or folder path: not empty (an empty one would be skipped without a word)."""
+    if not text.strip():
+        msg = f"must be a path, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return text
 
 
 def _positive_float(text: str) -> float:
@@ -102,34 +139,69 @@ def _add_train(subparsers) -> None:
         choices=backend_names(),
         help="array backend (default: $XPNET_BACKEND, else numpy)",
     )
-    add("--dataset", default="digits", choices=["digits", "mnist"], help=_DEFAULT)
-    add("--data", metavar="PATH", help="the MNIST folder with the IDX files")
+    add(
+        "--dataset",
+        default="digits",
+        choices=["digits", "mnist"],
+        help="scikit-learn's 8x8 digits, or MNIST's test split read from --data " + _DEFAULT,
+    )
+    add("--data", metavar="PATH", type=_path, help="the MNIST folder with the IDX files")
     add("--download", action="store_true", help="download the MNIST files missing from --data")
-    add("--model", default="lenet", choices=sorted(train.MODELS), help=_DEFAULT)
-    add("--epochs", type=_positive_int, default=train.Config.epochs, help=_DEFAULT)
-    add("--batch-size", type=_positive_int, default=train.Config.batch_size, help=_DEFAULT)
+    add("--model", default="lenet", choices=sorted(train.MODELS), help="the CNN " + _DEFAULT)
+    add(
+        "--epochs",
+        type=_positive_int,
+        default=train.Config.epochs,
+        help="passes over the training images " + _DEFAULT,
+    )
+    add(
+        "--batch-size",
+        type=_positive_int,
+        default=train.Config.batch_size,
+        help="images per step (under mpiexec: over all ranks) " + _DEFAULT,
+    )
     add("--lr", type=_positive_float, help="peak learning rate (default: per optimizer)")
-    add("--optimizer", default="adam", choices=sorted(train.OPTIMIZERS), help=_DEFAULT)
-    add("--scheduler", default="onecycle", choices=train.SCHEDULERS, help=_DEFAULT)
+    add(
+        "--optimizer",
+        default="adam",
+        choices=sorted(train.OPTIMIZERS),
+        help="sgd: Nesterov momentum 0.9, weight decay 5e-4 " + _DEFAULT,
+    )
+    add(
+        "--scheduler",
+        default="onecycle",
+        choices=train.SCHEDULERS,
+        help="learning-rate schedule: onecycle steps every batch, the others every epoch "
+        + _DEFAULT,
+    )
+    _add_train_run(add)
+
+
+def _add_train_run(add) -> None:
+    """The options of ``xpnet train`` from ``--seed`` on: the run, its files, its precision."""
     add(
         "--seed",
-        type=_non_negative_int,
+        type=_seed,
         default=0,
         help="seed of weights, split, shuffling " + _DEFAULT,
     )
-    add("--limit", type=_positive_int, help="train on the first N training images only")
+    add(
+        "--limit", metavar="N", type=_positive_int, help="train on the first N training images only"
+    )
     add(
         "--checkpoint",
         metavar="PATH",
+        type=_path,
         help="save a checkpoint (.npz) after every epoch (default with --resume: that file)",
     )
     add(
         "--resume",
         metavar="PATH",
+        type=_path,
         help="continue the run saved in this checkpoint; a larger --epochs extends it where "
         "the learning-rate schedule allows (step, none)",
     )
-    add("--plot", metavar="PATH", help="save loss and accuracy per epoch as a PNG")
+    add("--plot", metavar="PATH", type=_path, help="save loss and accuracy per epoch as a PNG")
     add("--sync-batchnorm", action="store_true", help="mpiexec: BatchNorm over all ranks' batch")
     mixed = "16-mixed: float16 autocast, loss scaling, float32 weights " + _DEFAULT
     add("--precision", default="32", choices=TRAIN_PRECISIONS, help=mixed)  # xpnet.amp
@@ -186,12 +258,13 @@ def _add_bench(subparsers) -> None:
         "--ops",
         type=_names(list(bench.OPS)),
         default=",".join(bench.OPS),
-        help="comma-separated " + _DEFAULT,
+        help="comma-separated ops to time " + _DEFAULT,
     )
     fields = "; ".join(f"{name}: {op.fields}" for name, op in bench.OPS.items())
     add("--shapes", help=f"';'-separated shapes, each for the ops it fits ({fields})")
-    add("--dtype", default="float32", choices=["float32", "float64", "float16"], help=_DEFAULT)
-    add("--threads", type=_positive_int, help="threads of every contender (default: the cores)")
+    dtypes = ["float32", "float64", "float16"]
+    add("--dtype", default="float32", choices=dtypes, help="dtype of every case " + _DEFAULT)
+    add("--threads", type=_thread_count, help="threads of every contender (default: the cores)")
     add("--repeats", type=_positive_int, help="timed repeats (default: 7, with --quick 5)")
     add("--quick", action="store_true", help="small shapes: under a minute on 2 cores")
     add(
@@ -216,8 +289,13 @@ def _add_bench(subparsers) -> None:
     )
     _add_bench_precision(add)
     add("--distributed", action="store_true", help=bench_distributed.HELP)
-    add("--json", metavar="PATH", help="save the report as JSON")
-    add("--plot", metavar="PATH", help="save a PNG bar chart of the median times per mode")
+    add("--json", metavar="PATH", type=_path, help="save the report as JSON")
+    add(
+        "--plot",
+        metavar="PATH",
+        type=_path,
+        help="save a PNG bar chart of the median times per mode",
+    )
     _add_host_memory(add)
 
 

@@ -31,6 +31,8 @@ from .data import download_mnist
 
 __all__ = ["main"]
 
+# the defaults of xpnet bench's options that --distributed does not read (xpnet._cli_args)
+_DEFAULTS = {"ops": list(bench.OPS), "dtype": "float32"}
 # xpnet bench warns when the 1-minute load average exceeds this share of the cores: other
 # work then takes cores the contenders were pinned to, and distorts their ratios
 _BUSY_SHARE = 0.25
@@ -163,16 +165,49 @@ def _usage_problem(args) -> str | None:
     """What makes the options unusable, found before anything runs, or None; parses
     ``--shapes`` into ``args.shapes`` (they must fit ``--ops``)."""
     if args.command == "bench":
+        ignored = _distributed_ignores(args)
+        if ignored:
+            return f"--distributed takes only --quick, --json and --host-memory, not {ignored}"
         try:
-            args.shapes = bench.parse_shapes(args.shapes, args.ops) if args.shapes else None
+            shapes = args.shapes
+            args.shapes = None if shapes is None else bench.parse_shapes(shapes, args.ops)
         except ValueError as error:
             return str(error)
-        return None
+        if shapes is not None and not args.shapes:  # else every op would run its default shapes
+            return f"--shapes: expected at least one shape, got {shapes!r}"
+        return _same_file(args, ("json", "plot"))
     problem = train.data_problem(args.dataset, args.data, args.download)
     if problem is None and args.resume is not None:
         problem = train.checkpoint.checkpoint_file_problem(args.resume)
         problem = problem and f"--resume {args.resume}: {problem}"
-    return problem
+    return problem or _same_file(args, ("checkpoint", "resume", "plot"))
+
+
+def _distributed_ignores(args) -> str | None:
+    """The options that ``xpnet bench --distributed`` would ignore, or None."""
+    if not args.distributed:
+        return None
+    kernel_options = ("backends", "shapes", "threads", "repeats", "conv_algorithms", "precision")
+    given = [name for name in kernel_options if getattr(args, name) is not None]
+    given += [name for name in ("floor", "count", "plot") if getattr(args, name)]
+    given += [name for name in ("ops", "dtype") if getattr(args, name) != _DEFAULTS[name]]
+    return ", ".join(f"--{name.replace('_', '-')}" for name in given) or None
+
+
+def _same_file(args, options) -> str | None:
+    """Which two of the output ``options`` name one file (one would overwrite the other):
+    ``--checkpoint`` and ``--resume`` may, the checkpoint then continues in the same file."""
+    seen: dict[str, str] = {}
+    for option in options:
+        path = getattr(args, option)
+        if path is None:
+            continue
+        where = os.path.realpath(path)
+        other = seen.get(where)
+        if other is not None and {other, option} != {"checkpoint", "resume"}:
+            return f"--{other} and --{option} name one file, {path}: one would overwrite the other"
+        seen.setdefault(where, option)
+    return None
 
 
 def _prepare_outputs(args) -> None:
@@ -211,14 +246,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``xpnet <command> [options]``; return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # argparse would blame "xpnet", not the command that does not know them
+        listed = " ".join(unknown)
+        parser.exit(2, f"xpnet {args.command}: error: unrecognized arguments: {listed}\n")
+    problem = _usage_problem(args)  # first: --distributed takes no backends, not even filled in
+    if problem:
+        parser.exit(2, f"xpnet {args.command}: error: {problem}\n")
     try:
         _choose_backends(args)
     except ValueError as error:  # a bad XPNET_BACKEND is a usage error, as a bad --backend is
         parser.exit(2, f"xpnet {args.command}: error: {error}\n")
-    problem = _usage_problem(args)
-    if problem:
-        parser.exit(2, f"xpnet {args.command}: error: {problem}\n")
     if args.host_memory == "keep":
         keep_freed_host_memory()  # for the whole process: it cannot be undone
     try:
@@ -230,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             train.main(args)
     except train.CheckpointError as error:  # a bad --resume file is bad input, as a bad option
+        if not str(error).startswith("--resume"):  # most messages start with the file's path
+            text = str(error)
+            start = "" if text.startswith(f"{args.resume}: ") else f"{args.resume}: "
+            error = train.CheckpointError(f"--resume {start}{text}")
         _print_error(args.command, error)
         return 2
     except (ValueError, TypeError, OSError, ImportError, RuntimeError, MemoryError) as error:
