@@ -9,13 +9,12 @@ take them (``contiguous``, ``is_contiguous``, ``clone``, the dtype shortcuts ``f
 xpnet's arrays are strided NumPy/CuPy arrays, so ``channels_last`` is what it is in PyTorch:
 an (N, C, H, W) tensor whose elements lie in memory in N, H, W, C order (strides
 ``(H*W*C, 1, W*C, C)``), made by copying a contiguous (N, H, W, C) array and viewing it
-permuted; ``channels_last_3d`` the same for (N, C, D, H, W). ``preserve_format`` keeps a
-channels-last layout and otherwise gives a contiguous result.
+permuted; ``channels_last_3d`` the same for (N, C, D, H, W).
 
-Note:
-    PyTorch's ``preserve_format`` keeps any dense layout (a transposed tensor's ``clone()``
-    stays transposed); xpnet's keeps the channels-last ones only, and copies any other layout
-    contiguous, as ``clone`` always did here.
+``preserve_format`` copies (``clone``, ``empty_like``, ``zeros_like``, ..., ``to`` with a
+new dtype) keep the order of the input's strides, as PyTorch's: a dense input's copy has its
+strides (a transposed tensor's ``clone()`` stays transposed), any other input's (a sliced or
+an expanded one) the dense strides of that order (:func:`preserved_order`).
 
 Example:
     >>> import xpnet
@@ -130,23 +129,58 @@ def suggested(array) -> memory_format:
     return contiguous_format
 
 
+def preserved_order(array) -> tuple[int, ...]:
+    """The dimensions of ``array``, outermost first, in the order a ``preserve_format`` copy
+    lays them out: PyTorch's ``infer_dense_strides`` (its ``TensorIterator`` order), an
+    insertion sort by stride, innermost first, that leaves a dimension of stride 0 where it
+    is and puts the shorter of two dimensions of equal stride inside. For a dense array this
+    is the order of its own strides."""
+    steps = [abs(step) for step in array.strides]  # NumPy's may be negative (a flip)
+
+    def compare(d0: int, d1: int) -> int:  # PyTorch's should_swap: 1 if d0 lies outside d1
+        if steps[d0] == 0 or steps[d1] == 0:
+            return 0
+        if steps[d0] != steps[d1]:
+            return 1 if steps[d0] > steps[d1] else -1
+        return 1 if array.shape[d0] > array.shape[d1] else 0
+
+    perm = list(range(array.ndim))[::-1]  # innermost first
+    for i in range(1, array.ndim):
+        k = i
+        for j in range(i - 1, -1, -1):
+            order = compare(perm[j], perm[k])
+            if order > 0:
+                perm[j], perm[k] = perm[k], perm[j]
+                k = j
+            elif order < 0:
+                break
+    return tuple(perm[::-1])
+
+
+def _permuted_copy(array, order: tuple[int, ...]):
+    """A copy of ``array`` whose memory holds its dimensions in ``order`` (outermost first)."""
+    back = tuple(order.index(d) for d in range(array.ndim))
+    return array.transpose(order).copy().transpose(back)
+
+
 def relaid(where: str, array, memory_format, like=None):
     """``array`` (any backend, contiguous), or a copy of it laid out in ``memory_format``
-    (``preserve_format``: as :func:`suggested` says of ``like``); for the ``*_like``
-    creators.
+    (``preserve_format``: in ``like``'s :func:`preserved_order`, as PyTorch's; without
+    ``like``, channels-last if ``array`` is); for the ``*_like`` creators.
 
     Raises:
         TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
         RuntimeError: ``channels_last`` for an array that is not 4-d (``_3d``: 5-d).
     """
     fmt = check_memory_format(where, memory_format)
-    fmt = suggested(array if like is None else like) if fmt is preserve_format else fmt
+    if fmt is preserve_format and like is not None:
+        order = preserved_order(like)
+        return array if order == tuple(range(array.ndim)) else _permuted_copy(array, order)
+    fmt = suggested(array) if fmt is preserve_format else fmt
     if fmt.rank is None:
         return array
     check_rank(where, array.ndim, fmt)
-    order = _channels_last_order(array.ndim)
-    back = tuple(order.index(d) for d in range(array.ndim))
-    return array.transpose(order).copy().transpose(back)  # a C-contiguous NHWC copy, permuted
+    return _permuted_copy(array, _channels_last_order(array.ndim))  # NHWC in memory
 
 
 def is_contiguous(self, *, memory_format: memory_format = contiguous_format) -> bool:
@@ -172,12 +206,13 @@ def is_contiguous(self, *, memory_format: memory_format = contiguous_format) -> 
 
 def contiguous(self, *, memory_format: memory_format = contiguous_format) -> Tensor:
     """This tensor if it lies in memory in ``memory_format``'s order, else a copy that does
-    (differentiable), as ``torch.Tensor.contiguous``; ``preserve_format``: this tensor.
+    (differentiable), as ``torch.Tensor.contiguous``.
 
     Raises:
         TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
         RuntimeError: ``channels_last`` for a tensor that is not 4-d (``channels_last_3d``:
-            5-d).
+            5-d); ``preserve_format`` for a tensor that is not contiguous (as PyTorch's: it
+            names no layout to copy to).
 
     Example:
         >>> import xpnet
@@ -186,27 +221,48 @@ def contiguous(self, *, memory_format: memory_format = contiguous_format) -> Ten
     """
     fmt = check_memory_format("Tensor.contiguous", memory_format)
     check_rank("Tensor.contiguous", self.ndim, fmt)
-    if fmt is preserve_format or _is_laid(self.array, fmt):
+    if _is_laid(self.array, contiguous_format if fmt is preserve_format else fmt):
         return self
+    if fmt is preserve_format:
+        msg = "Tensor.contiguous: preserve memory format is unsupported by the contiguous "
+        raise RuntimeError(msg + "operator (a non-contiguous tensor needs a format to copy to)")
     return _copy(self, fmt)
 
 
 _clone = Function(clone_array, clone_backward, wrt=("a",))  # a C-contiguous copy
 
 
-def _copy(tensor: Tensor, fmt: memory_format) -> Tensor:
-    """A differentiable copy of ``tensor`` laid out in ``fmt`` (not ``preserve_format``)."""
-    if fmt.rank is None:
+def _has_strides(array, order: tuple[int, ...]) -> bool:
+    """Whether ``array`` has the very strides of a row-major copy with its dimensions in
+    ``order`` (those along dimensions of length 1 too, which PyTorch's copies report)."""
+    step, steps = array.itemsize, [0] * array.ndim
+    for d in reversed(order):
+        steps[d] = step
+        step *= array.shape[d]
+    return not array.size or tuple(steps) == array.strides
+
+
+def _order(fmt: memory_format, array) -> tuple[int, ...]:
+    """The dimensions, outermost first, in which a copy of ``array`` in ``fmt`` lies."""
+    if fmt is preserve_format:
+        return preserved_order(array)
+    return tuple(range(array.ndim)) if fmt.rank is None else _channels_last_order(array.ndim)
+
+
+def _copy(tensor: Tensor, fmt: memory_format, order: tuple[int, ...] | None = None) -> Tensor:
+    """A differentiable copy of ``tensor`` laid out in ``fmt`` (``preserve_format``: in its
+    :func:`preserved_order`), or with its dimensions in ``order`` in memory."""
+    order = _order(fmt, tensor.array) if order is None else order
+    if order == tuple(range(tensor.ndim)):
         return _clone(tensor)
-    order = _channels_last_order(tensor.ndim)
     back = tuple(order.index(d) for d in range(tensor.ndim))
-    return _clone(tensor.permute(order)).permute(back)  # an NHWC copy, seen as NCHW
+    return _clone(tensor.permute(order)).permute(back)  # a row-major copy, seen permuted
 
 
 def clone(self, *, memory_format: memory_format = preserve_format) -> Tensor:
     """A copy of this tensor (differentiable) laid out in ``memory_format``, as
-    ``torch.Tensor.clone``; ``preserve_format`` keeps a channels-last layout, else the copy is
-    contiguous (see the module's note).
+    ``torch.Tensor.clone``; ``preserve_format`` keeps the order of its strides (a dense
+    tensor's copy has its strides, see the module's docstring).
 
     Raises:
         TypeError: a ``memory_format`` that is not an ``xpnet.memory_format``.
@@ -221,16 +277,21 @@ def clone(self, *, memory_format: memory_format = preserve_format) -> Tensor:
     """
     fmt = check_memory_format("Tensor.clone", memory_format)
     check_rank("Tensor.clone", self.ndim, fmt)
-    return _copy(self, suggested(self.array) if fmt is preserve_format else fmt)
+    return _copy(self, fmt)
 
 
-def formatted(where: str, tensor: Tensor, memory_format) -> Tensor:
+def formatted(where: str, tensor: Tensor, memory_format, source: Tensor | None = None) -> Tensor:
     """``tensor`` for ``Tensor.to(memory_format=...)``, as PyTorch's: itself if
     ``memory_format`` is ``preserve_format`` or the one :func:`suggested` for it (so a
     transposed tensor stays as it is for ``contiguous_format``), else a differentiable copy
-    laid out in ``memory_format``."""
+    laid out in ``memory_format``. Where ``tensor`` is already a copy of ``source`` (cast to
+    another dtype or moved), it is laid out as PyTorch's copy is: in ``memory_format``, or
+    for ``preserve_format`` in ``source``'s :func:`preserved_order`, copied again if not."""
     fmt = check_memory_format(where, memory_format)
     check_rank(where, tensor.ndim, fmt)
+    if source is not None and tensor is not source:  # a copy: PyTorch lays it out anew
+        order = _order(fmt, source.array)  # (NumPy's astype keeps any order, even a gap's)
+        return tensor if _has_strides(tensor.array, order) else _copy(tensor, fmt, order)
     return tensor if fmt in (preserve_format, suggested(tensor.array)) else _copy(tensor, fmt)
 
 
@@ -255,7 +316,7 @@ def _shortcut(name: str, dtype: str):
     def method(self, *, memory_format: memory_format = preserve_format) -> Tensor:
         fmt = check_memory_format(f"Tensor.{name}", memory_format)
         check_rank(f"Tensor.{name}", self.ndim, fmt)
-        return formatted(f"Tensor.{name}", self.to(dtype), fmt)
+        return formatted(f"Tensor.{name}", self.to(dtype), fmt, source=self)
 
     method.__name__ = name
     method.__doc__ = (
@@ -276,7 +337,7 @@ def cpu(self, *, memory_format: memory_format = preserve_format) -> Tensor:
     """
     fmt = check_memory_format("Tensor.cpu", memory_format)
     check_rank("Tensor.cpu", self.ndim, fmt)
-    return formatted("Tensor.cpu", self.to("cpu"), fmt)
+    return formatted("Tensor.cpu", self.to("cpu"), fmt, source=self)
 
 
 def cuda(self, device=None, non_blocking: bool = False, *,
@@ -293,7 +354,7 @@ def cuda(self, device=None, non_blocking: bool = False, *,
     fmt = check_memory_format("Tensor.cuda", memory_format)
     check_rank("Tensor.cuda", self.ndim, fmt)
     place = f"cuda:{device}" if isinstance(device, int) else device or "cuda"
-    return formatted("Tensor.cuda", self.to(place), fmt)
+    return formatted("Tensor.cuda", self.to(place), fmt, source=self)
 
 
 # PyTorch's dtype shortcuts; each takes ``memory_format`` as torch's do

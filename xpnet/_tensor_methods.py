@@ -169,7 +169,7 @@ def to(self, *args, **kwargs) -> Tensor:
     if place is not None and backend_name(place) != backend_of(self.array).name:
         result = _move(self, backend_name(place))
     result = result if dtype is None else _to_dtype(result, dtype)
-    result = formats.formatted("Tensor.to", result, layout)
+    result = formats.formatted("Tensor.to", result, layout, source=self)
     return name_node(result.clone(), "ToCopyBackward0") if copy and result is self else result
 
 

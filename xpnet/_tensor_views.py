@@ -135,39 +135,104 @@ def view(self, *shape, dtype=None) -> Tensor:
     if is_dtype or (len(shape) == 1 and isinstance(shape[0], type)):
         shape, dtype = (), shape[0]
     if dtype is None:
-        return self.reshape(shape_argument("Tensor.view", shape))
+        if not shape:  # PyTorch's parser: view() names neither
+            raise TypeError("Tensor.view: missing the new shape (ints, or one sequence) or dtype")
+        result = self.reshape(shape_argument("Tensor.view", shape))
+        if not _viewable(self.array, result.shape):  # reshape copied: no view, as PyTorch's
+            msg = "Tensor.view: view size is not compatible with input tensor's size and "
+            msg += "stride (at least one dimension spans across two contiguous subspaces). "
+            raise RuntimeError(f"{msg}Use .reshape(...) instead (shape {tuple(result.shape)})")
+        return result
     if shape:
         raise TypeError("Tensor.view: takes a shape or a dtype, not both")
     dtype, array = numpy.dtype(dtype), self.array
     if dtype.itemsize != self.dtype.itemsize:
-        _check_resizable(array, dtype)
+        _check_resizable(array, dtype, self.storage_offset())
     return share_array(Tensor(array.view(dtype)), self)
 
 
 view.tracks_views = True  # marks its reshaped views itself (through reshape)
 
 
-def _check_resizable(array, dtype) -> None:
-    """PyTorch's conditions for viewing ``array`` as a ``dtype`` of another element size."""
+def _viewable(array, shape) -> bool:
+    """Whether ``array`` has a view of ``shape`` (as many elements) without a copy: PyTorch's
+    ``computeStride``, which joins dimensions only where their strides chain (any for an
+    empty array), and splits any one."""
+    old, size = array.shape, array.itemsize
+    steps = [step // size for step in array.strides]
+    if not old or 0 in old:
+        return True
+    view_d, base = len(shape) - 1, steps[-1]
+    tensor_numel = view_numel = 1
+    for d in range(len(old) - 1, -1, -1):
+        tensor_numel *= old[d]
+        if d == 0 or (old[d - 1] != 1 and steps[d - 1] != tensor_numel * base):  # a chunk ends
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return False
+            if d > 0:
+                base, tensor_numel, view_numel = steps[d - 1], 1, 1
+    return view_d == -1
+
+
+def _check_resizable(array, dtype, offset: int) -> None:
+    """PyTorch's conditions for viewing ``array`` (starting ``offset`` elements into its
+    storage) as a ``dtype`` of another element size."""
     what = f"Tensor.view: to view {array.dtype} as {dtype} (different element sizes)"
     if array.ndim == 0:
         raise ArgumentError(f"{what}, the tensor cannot be 0-d")
-    if array.strides[-1] != array.itemsize and array.size:
+    # the step along a last dimension of length 1 is never taken (NumPy's may be anything)
+    if array.strides[-1] != array.itemsize and array.size and array.shape[-1] != 1:
         raise ArgumentError(f"{what}, the last dimension must be contiguous (stride 1)")
     if dtype.itemsize > array.itemsize:
         ratio = dtype.itemsize // array.itemsize
         if array.shape[-1] % ratio:
             msg = f"{what}, the last dimension's size must be divisible by {ratio}"
             raise ArgumentError(f"{msg}, got {array.shape[-1]}")
+        if offset % ratio:  # the first element must start a whole one of the larger dtype
+            msg = f"{what}, the storage offset must be divisible by {ratio}"
+            raise ArgumentError(f"{msg}, got {offset}")
         if any(step % dtype.itemsize for step in array.strides[:-1]):
             raise ArgumentError(f"{what}, every dimension's stride must be divisible by {ratio}")
+
+
+def _root(array):
+    """The array that owns ``array``'s memory (NumPy's and CuPy's ``base`` chain)."""
+    while hasattr(getattr(array, "base", None), "shape"):  # NumPy's base may be a buffer
+        array = array.base
+    return array
+
+
+def is_set_to(self, tensor) -> bool:
+    """Whether this tensor and ``tensor`` are the same view of the same memory (the same
+    start, shape and strides, whatever their dtypes), as ``torch.Tensor.is_set_to``.
+
+    Raises:
+        TypeError: ``tensor`` not a Tensor.
+
+    Example:
+        >>> import xpnet
+        >>> x = xpnet.zeros(2, 3)
+        >>> x.is_set_to(x.view(2, 3)), x.is_set_to(x.t()), x.is_set_to(x.clone())
+        (True, False, False)
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"Tensor.is_set_to: tensor must be a Tensor, got {type(tensor).__name__}")
+    mine, theirs = self.array, tensor.array
+    if mine.shape != theirs.shape or mine.strides != theirs.strides:
+        return False
+    if mine.size:  # the same first byte: the same memory (a view as another dtype too)
+        return self.data_ptr() == tensor.data_ptr()
+    return mine is theirs or _root(mine) is _root(theirs)  # (strict wraps its base anew)
 
 
 def track_views(cls=Tensor) -> None:
     """Wrap ``cls``'s view methods (:data:`VIEW_METHODS`, :data:`SPLITTING_METHODS`,
     :data:`PIECE_VIEW_METHODS`) so that their results are marked as views of their input,
-    and give it :func:`view`, which also takes a dtype."""
-    cls.view = view
+    and give it :func:`view`, which also takes a dtype, and :func:`is_set_to`."""
+    cls.view, cls.is_set_to = view, is_set_to
     wrappers = (VIEW_METHODS, viewing), (SPLITTING_METHODS, splitting)
     for names, wrap in (*wrappers, (PIECE_VIEW_METHODS, viewing_pieces)):
         for name in names:
