@@ -185,3 +185,23 @@ def test_determinism_check_sees_ops_that_call_no_profiled_kernel_as_torch(body):
     with pytest.raises(xpnet_checkpoint.CheckpointError, match=r"recorded op \d+:") as error:
         y.backward()
     assert "Operations executed during recomputation" in str(error.value)
+
+
+def _nested_reentrant(lib, module, x, w):
+    inner = module.checkpoint(lambda b: (b * w).sin(), x.exp(), use_reentrant=True)
+    return inner * x
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_reentrant_checkpoint_inside_a_non_reentrant_one_as_torch(backend):
+    """The non-reentrant segment's own walk stands for the outer backward(): a reentrant
+    checkpoint inside it runs (it raised 'not compatible with .grad()')."""
+    grads = []
+    for lib, module in LIBRARIES:
+        x, w = _tensor(lib, 0), _tensor(lib, 1)
+        outer = module.checkpoint(
+            lambda a, m=module, L=lib, w=w: _nested_reentrant(L, m, a, w), x, use_reentrant=False
+        )
+        outer.sum().backward()
+        grads.append((x.grad, w.grad))
+    _assert_same(*grads)

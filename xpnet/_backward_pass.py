@@ -362,8 +362,9 @@ def grad(
     return tuple(results)
 
 
-def _gradients_at(roots, inputs, retain_graph, create_graph, stop) -> dict:
-    """The gradients that reach ``inputs``, by ``id``; a ``stop`` walk goes on past none."""
+def _gradients_at(roots, inputs, retain_graph, create_graph, stop, every_leaf=False) -> dict:
+    """The gradients that reach ``inputs``, by ``id``; a ``stop`` walk goes on past none;
+    ``every_leaf``: the walk stands for one that adds into every leaf (a checkpoint's)."""
     found = {}
 
     def keep(tensor, grad, owned) -> bool:
@@ -375,7 +376,7 @@ def _gradients_at(roots, inputs, retain_graph, create_graph, stop) -> dict:
         found[id(tensor)] = grad if chosen else grad.copy()  # a Tensor with create_graph
         return not stop
 
-    with _walking(into_every_leaf=False):
+    with _walking(into_every_leaf=every_leaf):
         walk(roots, retain_graph, keep, inputs, _formulas("grad") if create_graph else None)
     return found
 
@@ -387,6 +388,7 @@ def direct_gradients(outputs, grad_outputs, inputs, create_graph=False) -> list:
     from .autograd import Tensor  # the Tensor module imports this one
 
     roots = _roots("grad", outputs, grad_outputs, differentiable=create_graph)
-    found = _gradients_at(roots, inputs, create_graph, create_graph, stop=True)
+    # inside the outer walk's: a reentrant checkpoint nested in it sees that walk's kind
+    found = _gradients_at(roots, inputs, create_graph, create_graph, True, is_checkpoint_valid())
     grads = (found.get(id(tensor)) for tensor in inputs)
     return [g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads]
