@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy
 
 from .backends import backend_names, backend_of, get_backend, load_backend, registered_backends
+from .kernels import ArgumentError
 
 __all__ = [
     "backend_name",
@@ -34,9 +35,9 @@ __all__ = [
 _TYPES = ("cpu", "cuda")
 
 
-class DeviceError(ValueError, RuntimeError):
-    """A malformed device or one of another type: a ``ValueError``, and the ``RuntimeError``
-    that ``torch.device`` raises, so that ported ``except`` clauses catch it."""
+class DeviceError(ArgumentError):
+    """A malformed device or one of another type: an :class:`~xpnet.kernels.ArgumentError`
+    (a ``ValueError``, and the ``RuntimeError`` that ``torch.device`` raises)."""
 
 
 class device:  # noqa: N801 - PyTorch's name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._checks import (
     ArgumentError,
+    AssertedArgumentError,
     DtypeMismatchError,
     IndexOutOfRangeError,
     UnsupportedDtypeError,
@@ -113,6 +114,7 @@ from .unpooling import __all__ as _unpooling_all
 
 __all__ = [
     "ArgumentError",
+    "AssertedArgumentError",
     "DtypeMismatchError",
     "IndexOutOfRangeError",
     "UnsupportedDtypeError",

@@ -35,6 +35,12 @@ class IndexOutOfRangeError(IndexError, RuntimeError):
     ``index_select``) and the ``RuntimeError`` of PyTorch's ``gather`` and ``scatter``."""
 
 
+class AssertedArgumentError(ArgumentError, AssertionError):
+    """A bad argument PyTorch refuses with an ``assert`` (``Hardtanh``'s bounds, an
+    ``Embedding``'s ``padding_idx``, ``MultiheadAttention``'s shapes): its
+    ``AssertionError``, and a ``ValueError`` as every bad argument."""
+
+
 class UnsupportedLayoutError(ArgumentError, NotImplementedError):
     """A mode or rank PyTorch has no kernel for (``pad(x, (1, 1), mode="reflect")`` of a 4-D
     ``x``, ``interpolate`` of a 2-D input): PyTorch's ``NotImplementedError``, and the

@@ -8,22 +8,16 @@ from __future__ import annotations
 import numbers
 
 from ..backends._deferred import defer_check
-from ._checks import ArgumentError, DtypeMismatchError, IndexOutOfRangeError
+from ._checks import AssertedArgumentError, DtypeMismatchError, IndexOutOfRangeError
 from ._vector_norm import vector_norm
 
 __all__ = [
-    "EmbeddingAssertionError",
     "check_index_dtype",
     "index_out_of_range",
     "padding_index",
     "renorm_rows",
     "rows_in_range",
 ]
-
-
-class EmbeddingAssertionError(ArgumentError, AssertionError):
-    """A bad ``padding_idx`` or table shape: PyTorch's ``Embedding`` and ``F.embedding``
-    assert these (``AssertionError``); a ``ValueError`` as every bad argument."""
 
 
 def check_index_dtype(where, name, array) -> None:
@@ -53,7 +47,7 @@ def padding_index(where, padding_idx, num_embeddings):
             f"{where}: padding_idx must be within num_embeddings ({num_embeddings}), "
             f"got {padding_idx}"
         )
-        raise EmbeddingAssertionError(msg)
+        raise AssertedArgumentError(msg)
     return int(padding_idx) % num_embeddings
 
 

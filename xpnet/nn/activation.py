@@ -15,7 +15,7 @@ Note:
 
 from __future__ import annotations
 
-from ..kernels import ArgumentError
+from ..kernels import AssertedArgumentError
 from . import functional as F
 from .init import constant_
 from .module import Module
@@ -122,10 +122,6 @@ def _activation(
     return type(name, (base,), {"function": function, "__doc__": doc, "__module__": __name__})
 
 
-class _BoundsError(ArgumentError, AssertionError):
-    """PyTorch's Hardtanh asserts its bounds when built; a ValueError as every bad argument."""
-
-
 class _Hardtanh(_Activation):
     """Refuses ``max_val <= min_val`` when built, as :class:`torch.nn.Hardtanh` (the function
     takes equal bounds)."""
@@ -135,7 +131,7 @@ class _Hardtanh(_Activation):
         if self.max_val <= self.min_val:  # a NaN bound passes, as in PyTorch
             msg = f"Hardtanh: max_val ({self.max_val}) must be greater than "
             msg += f"min_val ({self.min_val})"
-            raise _BoundsError(msg)
+            raise AssertedArgumentError(msg)
 
 
 ReLU = _activation("ReLU", F.relu, "max(0, x)")

@@ -12,7 +12,7 @@ import math
 
 from ..autograd import Tensor, data_of
 from ..backends import backend_of
-from ..kernels import ArgumentError
+from ..kernels import ArgumentError, AssertedArgumentError
 from . import functional as F
 from . import init
 from .linear import Linear
@@ -26,10 +26,6 @@ _WHERE = "MultiheadAttention"
 
 class NonDynamicallyQuantizableLinear(Linear):
     """PyTorch's name for ``out_proj``'s class (it shows in the module's repr)."""
-
-
-class _ShapeAssertionError(ArgumentError, AssertionError):
-    """PyTorch asserts the shapes given to ``multi_head_attention_forward``; a ValueError too."""
 
 
 class _MaskDtypeError(TypeError, AssertionError):
@@ -65,21 +61,21 @@ def _check_shapes(query, key, value, key_padding_mask, attn_mask, num_heads) -> 
             f"{_WHERE}: query, key and value must all be 3-D (batched) or 2-D (unbatched), "
             f"got shapes {query.shape}, {key.shape}, {value.shape}"
         )
-        raise _ShapeAssertionError(msg)
+        raise AssertedArgumentError(msg)
     if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
         msg = (
             f"{_WHERE}: key_padding_mask must be {query.ndim - 1}-D for {query.ndim}-D query, "
             f"got shape {key_padding_mask.shape}"
         )
-        raise _ShapeAssertionError(msg)
+        raise AssertedArgumentError(msg)
     if attn_mask is not None and attn_mask.ndim not in (2, 3):
         msg = f"{_WHERE}: attn_mask must be 2-D or 3-D, got shape {attn_mask.shape}"
-        raise _ShapeAssertionError(msg)
+        raise AssertedArgumentError(msg)
     if attn_mask is not None and not batched and attn_mask.ndim == 3:
         expected = (num_heads, query.shape[0], key.shape[0])
         if tuple(attn_mask.shape) != expected:
             msg = f"{_WHERE}: a 3-D attn_mask must have shape {expected}, got {attn_mask.shape}"
-            raise _ShapeAssertionError(msg)
+            raise AssertedArgumentError(msg)
     return batched
 
 
@@ -155,7 +151,7 @@ class MultiheadAttention(Module):
             msg = (
                 f"{_WHERE}: embed_dim must be divisible by num_heads, got {embed_dim}, {num_heads}"
             )
-            raise _ShapeAssertionError(msg)
+            raise AssertedArgumentError(msg)
         self.embed_dim, self.kdim, self.vdim = embed_dim, kdim, vdim
         self._qkv_same_embed_dim = kdim == embed_dim and vdim == embed_dim
         self.num_heads, self.dropout, self.batch_first = num_heads, dropout, batch_first
@@ -256,17 +252,17 @@ class MultiheadAttention(Module):
         E = self.embed_dim
         if query.shape[-1] != E:
             msg = f"{_WHERE}: query must have embed_dim={E} features, got shape {query.shape}"
-            raise _ShapeAssertionError(msg)
+            raise AssertedArgumentError(msg)
         # one packed projection: key and value of one shape; separate ones: of one length, batch
         same = 3 if self._qkv_same_embed_dim else 2
         if key.shape[:same] != value.shape[:same]:
             what = "shape" if same == 3 else "length and batch"
             msg = f"{_WHERE}: key and value must have one {what}, got {key.shape}, {value.shape}"
-            raise _ShapeAssertionError(msg)
+            raise AssertedArgumentError(msg)
         features = (key.shape[-1], value.shape[-1])
         if not self._qkv_same_embed_dim and features != (self.kdim, self.vdim):
             msg = f"{_WHERE}: key and value must have kdim={self.kdim} and vdim={self.vdim} "
-            raise _ShapeAssertionError(msg + f"features, got shapes {key.shape}, {value.shape}")
+            raise AssertedArgumentError(msg + f"features, got shapes {key.shape}, {value.shape}")
         bias = self.in_proj_bias
         biases = (None,) * 3 if bias is None else (bias[:E], bias[E : 2 * E], bias[2 * E :])
         if self._qkv_same_embed_dim:
@@ -308,7 +304,7 @@ class MultiheadAttention(Module):
         if padding is not None:
             if tuple(padding.shape) != (batch, source):
                 msg = f"{_WHERE}: key_padding_mask must have shape {(batch, source)}, "
-                raise _ShapeAssertionError(msg + f"got {tuple(padding.shape)}")
+                raise AssertedArgumentError(msg + f"got {tuple(padding.shape)}")
             padding = padding.reshape(batch, 1, 1, source).expand(batch, heads, 1, source)
             padding = padding.reshape(batch * heads, 1, source)
             attn_mask = padding if attn_mask is None else attn_mask + padding

@@ -10,11 +10,11 @@ underscore. :mod:`xpnet.nn.init` imports them all, so they are its names too, as
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy
 
+from .._dtypes import checked_scalar
 from ..autograd import data_of
 from ..backends import backend_of
 from ..kernels._checks import ArgumentError
@@ -44,9 +44,11 @@ __all__ = [
 ]
 
 
-def _copy_in(tensor, values):
-    """Copy the host array ``values`` into ``tensor``'s array on its backend and dtype (as
-    ``init``'s draws are copied in)."""
+def copy_host_values(tensor, values):
+    """Copy host ``values`` into ``tensor``'s array, in place, on its backend and dtype (every
+    initialiser's last step): the assignment casts (round to nearest, as ``astype``), with no
+    cast copy on the host first, which took as long as the copy itself (vgg11_bn's 133M
+    weights: 1.4 s)."""
     array = data_of(tensor)
     array[...] = backend_of(array).asarray(values)
     return tensor
@@ -67,8 +69,9 @@ def constant_(tensor, val: float):
 
 
 def _fill_value(where: str, dtype, val):
-    """``val`` as a Python number ``dtype`` holds, with PyTorch's overflow rules (``c10``'s
-    ``overflows``): NumPy warns and casts, or raises OverflowError, where PyTorch refuses."""
+    """``val`` as a Python number ``dtype`` holds, with PyTorch's overflow rules
+    (:func:`xpnet._dtypes.checked_scalar`, ``fill_``'s): NumPy warns and casts, or raises
+    OverflowError, where PyTorch refuses."""
     if getattr(val, "shape", None) is not None:
         if len(val.shape) != 0:
             msg = f"nn.init.{where}: val must be a number or a 0-d tensor, got shape {val.shape}"
@@ -85,18 +88,7 @@ def _fill_value(where: str, dtype, val):
             raise ArgumentError(msg)
         val = val.real
     val = int(val) if isinstance(val, int | numpy.integer) else float(val)
-    if dtype.kind == "f":
-        fits = not math.isfinite(val) or abs(val) <= float(numpy.finfo(dtype).max)
-    else:
-        info = numpy.iinfo(dtype)
-        # an int down to -max wraps into an unsigned type, as two's complement; a float not
-        fits = math.isfinite(val) and (info.min if isinstance(val, float) else -info.max) <= val
-        fits = fits and val <= info.max and -(2**63) <= val < 2**64
-        val = int(val) % (info.max + 1) if fits and dtype.kind == "u" else val
-    if not fits:
-        msg = f"nn.init.{where}: val {val} cannot be converted to {dtype} without overflow"
-        raise ArgumentError(msg)
-    return val
+    return checked_scalar(f"nn.init.{where}", "val", val, dtype)  # fill_'s rules
 
 
 def zeros_(tensor):
@@ -121,7 +113,7 @@ def eye_(tensor):
     """
     if len(tensor.shape) != 2:
         raise ValueError("nn.init.eye_: Only tensors with 2 dimensions are supported")
-    return _copy_in(tensor, numpy.eye(*tensor.shape))
+    return copy_host_values(tensor, numpy.eye(*tensor.shape))
 
 
 def dirac_(tensor, groups: int = 1):
@@ -152,7 +144,7 @@ def dirac_(tensor, groups: int = 1):
     centre = tuple(size // 2 for size in shape[2:])
     values = numpy.zeros(shape)
     values[(outputs, numpy.tile(channels, groups), *centre)] = 1.0
-    return _copy_in(tensor, values)
+    return copy_host_values(tensor, values)
 
 
 def deprecated_alias(method):

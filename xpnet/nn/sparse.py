@@ -7,7 +7,8 @@ The layer calls :func:`xpnet.nn.functional.embedding`, whose numerics live in
 from __future__ import annotations
 
 from ..autograd import data_of
-from ..kernels._embedding_args import EmbeddingAssertionError, padding_index
+from ..kernels import AssertedArgumentError
+from ..kernels._embedding_args import padding_index
 from . import functional as F
 from . import init
 from .module import Module
@@ -22,7 +23,7 @@ def pretrained_shape(where, embeddings):
     if getattr(embeddings, "ndim", None) != 2:
         shape = getattr(embeddings, "shape", type(embeddings).__name__)
         msg = f"{where}: embeddings must be 2-D, got {shape}"
-        raise EmbeddingAssertionError(msg)
+        raise AssertedArgumentError(msg)
     return embeddings.shape
 
 
@@ -43,7 +44,7 @@ def embedding_table(where, num_embeddings, embedding_dim, padding_idx, _weight, 
             f"{where}: _weight must have shape {(num_embeddings, embedding_dim)}, "
             f"got {tuple(weight.shape)}"
         )
-        raise EmbeddingAssertionError(msg)  # PyTorch asserts it
+        raise AssertedArgumentError(msg)  # PyTorch asserts it
     return padding_idx, weight
 
 
